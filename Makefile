@@ -1,0 +1,135 @@
+# remdb: plain make.  Targets: all demo test bench fuzz install clean.
+# `make` first runs scripts/install-deps.sh, which installs missing Debian
+# packages and is a quick no-op when everything is present.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   := build
+PKGS    := rocksdb jansson libxxhash
+VERSION := 0.1.0
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LIBS    = $(PKG_LIBS) -lpthread -lm
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+LIB_SRC := $(wildcard src/*/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/obj/%.o)
+SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/asan/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+
+.PHONY: all deps demo test test-unit test-cli test-asan bench fuzz install \
+        uninstall clean
+
+all: $(BUILD)/libremdb.a $(BUILD)/libremdb.so $(BUILD)/remdb $(BUILD)/remdb.pc
+
+# Dependencies: checked once per build tree, re-checked when the script
+# changes.  Every object waits for this.
+$(BUILD)/.deps: scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+deps: $(BUILD)/.deps
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/libremdb.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libremdb.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libremdb.so.0 -o $@ $^ $(LIBS)
+
+$(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS)
+
+$(BUILD)/remdb.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lpthread -lm\n' \
+	  '$(PREFIX)' '$(VERSION)' '$(PKGS)' > $@
+
+# ---- sanitizer build (ASan + UBSan + LeakSanitizer) ----
+$(BUILD)/asan/libremdb.a: $(SAN_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/asan/remdb: $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a
+	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a $(LIBS)
+
+# ---- tests ----
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/asan/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(BUILD)/asan/libremdb.a $(LIBS)
+
+test: test-unit test-cli test-asan
+	@echo "make test: all suites passed"
+
+test-unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+test-cli: $(BUILD)/remdb
+	@REMDB_BIN=$(abspath $(BUILD)/remdb) tests/cli/run.sh
+
+# The sanitizer build runs every unit and CLI test again.
+test-asan: $(SAN_UNIT_BIN) $(BUILD)/asan/remdb
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	  tests/run-unit.sh $(SAN_UNIT_BIN)
+	@ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	  REMDB_BIN=$(abspath $(BUILD)/asan/remdb) tests/cli/run.sh
+
+# ---- demo: build, create a database from the bundled sample, query it ----
+demo: all
+	@sample/demo.sh $(BUILD)/remdb
+
+# ---- benchmarks (not part of test: they are timed) ----
+$(BUILD)/bench/bench_core: bench/bench_core.c $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lsqlite3
+
+bench: $(BUILD)/bench/bench_core
+	@scripts/install-deps.sh --bench
+	@bench/run.sh $(BUILD)/bench/bench_core
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/remdb.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libremdb.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libremdb.so $(DESTDIR)$(PREFIX)/lib/libremdb.so.0
+	ln -sf libremdb.so.0 $(DESTDIR)$(PREFIX)/lib/libremdb.so
+	install -m 755 $(BUILD)/remdb $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/remdb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/remdb.h \
+	  $(DESTDIR)$(PREFIX)/lib/libremdb.a $(DESTDIR)$(PREFIX)/lib/libremdb.so \
+	  $(DESTDIR)$(PREFIX)/lib/libremdb.so.0 $(DESTDIR)$(PREFIX)/bin/remdb \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/remdb.pc
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,71 @@
+/*
+** cli.h: the remdb command-line tool.  It uses only the public API
+** (remdb.h); these helpers are shared by its command files.
+*/
+#ifndef REMDB_CLI_H
+#define REMDB_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "remdb.h"
+
+/* Exit codes: 0 success, 1 failure, 2 bad usage. */
+#define EXIT_USAGE 2
+
+typedef struct cli {
+  const char *path;
+  const char *tenant;
+  remdb *db;
+  int argc;
+  char **argv; /* the command's own arguments (after the command name) */
+} cli_t;
+
+/* Print "error: <msg>" to stderr; returns 1. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Report a failed API call: "error: <context>: <remdb_errmsg>"; returns 1. */
+int cli_db_fail(cli_t *c, const char *context);
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Open the database (creating it for `init`, read-only if asked). */
+int cli_open(cli_t *c, bool create, bool read_only);
+
+/* Read a whole file ("-" for stdin) into a NUL-terminated buffer that the
+** caller frees.  NULL with errno set on failure. */
+char *cli_slurp(const char *path, size_t *len);
+
+/* Option parsing over c->argv: returns the value of --name (or NULL), and
+** whether a flag is present; both remove what they consume. */
+const char *cli_opt(cli_t *c, const char *name);
+bool cli_flag(cli_t *c, const char *name);
+/* After options are taken, require exactly n positional arguments. */
+bool cli_nargs(cli_t *c, int n);
+
+/* A progress bar on stderr, drawn only when stderr is a terminal. */
+typedef struct progress {
+  bool on;
+  long long total, done;
+  double last;
+  const char *label;
+} progress_t;
+void progress_start(progress_t *p, const char *label, long long total);
+void progress_update(progress_t *p, long long done, long long rows);
+void progress_end(progress_t *p);
+
+int cmd_init(cli_t *c);
+int cmd_schema(cli_t *c);
+int cmd_insert(cli_t *c);
+int cmd_import(cli_t *c);
+int cmd_get(cli_t *c);
+int cmd_update(cli_t *c);
+int cmd_delete(cli_t *c);
+int cmd_export(cli_t *c);
+int cmd_count(cli_t *c);
+int cmd_find(cli_t *c);
+int cmd_verify(cli_t *c);
+int cmd_reindex(cli_t *c);
+int cmd_stats(cli_t *c);
+int cmd_backup(cli_t *c);
+int cmd_compact(cli_t *c);
+
+#endif

@@ -1,0 +1,378 @@
+/*
+** cmd_data.c: the commands that read and write entities: insert, import,
+** get, update, delete, export, count and find.
+*/
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+/* The largest file imported in a single atomic write batch; larger files
+** are validated in a first pass and then written in batches. */
+#define IMPORT_ONE_BATCH_BYTES (64ll << 20)
+#define IMPORT_BATCH_ROWS 1000
+
+static bool blank(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+      return false;
+  return true;
+}
+
+int cmd_insert(cli_t *c) {
+  if (!cli_nargs(c, 2)) return EXIT_USAGE;
+  const char *table = c->argv[0], *json = c->argv[1];
+  if (cli_open(c, false, false)) return 1;
+  char id[REMDB_ID_LEN + 1];
+  if (strcmp(json, "-") != 0) {
+    if (remdb_insert(c->db, table, json, strlen(json), id) != REMDB_OK)
+      return cli_db_fail(c, "insert");
+    printf("%s\n", id);
+    return 0;
+  }
+  /* one entity per line; each id is printed once its write committed */
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  long long lineno = 0;
+  int rc = 0;
+  while ((n = getline(&line, &cap, stdin)) >= 0) {
+    lineno++;
+    if (blank(line, (size_t)n)) continue;
+    if (remdb_insert(c->db, table, line, (size_t)n, id) != REMDB_OK) {
+      rc = cli_fail("stdin line %lld: %s", lineno, remdb_errmsg(c->db));
+      break;
+    }
+    printf("%s\n", id);
+    fflush(stdout);
+  }
+  free(line);
+  return rc;
+}
+
+typedef struct import_state {
+  cli_t *c;
+  const char *table, *file;
+  bool skip_bad;
+  long long lines, rows, skipped;
+  unsigned char *bad; /* bitmap of skipped line numbers (two-pass mode) */
+  size_t bad_cap;
+} import_state;
+
+static bool mark_bad(import_state *s, long long line) {
+  size_t byte = (size_t)(line / 8);
+  if (byte >= s->bad_cap) {
+    size_t cap = s->bad_cap ? s->bad_cap * 2 : 1024;
+    while (cap <= byte) cap *= 2;
+    unsigned char *nb = realloc(s->bad, cap);
+    if (nb == NULL) return false;
+    memset(nb + s->bad_cap, 0, cap - s->bad_cap);
+    s->bad = nb;
+    s->bad_cap = cap;
+  }
+  s->bad[byte] |= (unsigned char)(1u << (line % 8));
+  return true;
+}
+
+static bool is_bad(const import_state *s, long long line) {
+  size_t byte = (size_t)(line / 8);
+  return byte < s->bad_cap && (s->bad[byte] & (1u << (line % 8)));
+}
+
+/* One pass over the file.  mode 0: stage every line in one batch;
+** 1: validate only; 2: write in batches, skipping the lines marked bad. */
+static int import_pass(import_state *s, FILE *f, long long size, int mode,
+                       remdb_batch *b) {
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  long long off = 0, lineno = 0;
+  int rc = 0;
+  progress_t pg;
+  progress_start(&pg, mode == 1 ? "checking" : "importing", size);
+  while ((n = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    off += n;
+    progress_update(&pg, off, s->rows);
+    if (blank(line, (size_t)n)) continue;
+    if (mode == 2 && is_bad(s, lineno)) continue;
+    int r = mode == 1
+                ? remdb_validate(s->c->db, s->table, line, (size_t)n)
+                : remdb_batch_insert(b, s->table, line, (size_t)n, NULL);
+    if (r == REMDB_OK) {
+      if (mode != 1) s->rows++;
+      if (mode == 2 && remdb_batch_count(b) >= IMPORT_BATCH_ROWS &&
+          remdb_batch_commit(b, 0) != REMDB_OK) {
+        progress_end(&pg);
+        rc = cli_fail("%s line %lld: %s (%lld rows before it are written)",
+                      s->file, lineno, remdb_errmsg(s->c->db), s->rows);
+        break;
+      }
+      continue;
+    }
+    progress_end(&pg);
+    if (mode == 2) {
+      rc = cli_fail("%s line %lld: %s (%lld rows before it are written)",
+                    s->file, lineno, remdb_errmsg(s->c->db), s->rows);
+      break;
+    }
+    if (!s->skip_bad) {
+      rc = cli_fail("%s line %lld: %s; nothing was imported", s->file, lineno,
+                    remdb_errmsg(s->c->db));
+      break;
+    }
+    fprintf(stderr, "skipped %s line %lld: %s\n", s->file, lineno,
+            remdb_errmsg(s->c->db));
+    s->skipped++;
+    if (mode == 1 && !mark_bad(s, lineno)) {
+      rc = cli_fail("out of memory");
+      break;
+    }
+  }
+  progress_end(&pg);
+  if (rc == 0 && ferror(f)) rc = cli_fail("%s: read error", s->file);
+  s->lines = lineno;
+  free(line);
+  return rc;
+}
+
+int cmd_import(cli_t *c) {
+  import_state s = {.c = c};
+  s.skip_bad = cli_flag(c, "--skip-bad");
+  if (!cli_nargs(c, 2)) return EXIT_USAGE;
+  s.table = c->argv[0];
+  s.file = c->argv[1];
+  FILE *f;
+  if (strcmp(s.file, "-") == 0) {
+    /* stdin is read twice for a large import: spool it to a temp file */
+    f = tmpfile();
+    if (f == NULL) return cli_fail("cannot create a temporary file");
+    char buf[65536];
+    size_t r;
+    while ((r = fread(buf, 1, sizeof buf, stdin)) > 0)
+      if (fwrite(buf, 1, r, f) != r) {
+        fclose(f);
+        return cli_fail("cannot spool stdin: %s", strerror(errno));
+      }
+    rewind(f);
+    s.file = "stdin";
+  } else if ((f = fopen(s.file, "rb")) == NULL) {
+    return cli_fail("cannot open %s: %s", s.file, strerror(errno));
+  }
+  struct stat st;
+  long long size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : 0;
+  int rc = cli_open(c, false, false);
+  remdb_batch *b = NULL;
+  if (rc == 0 && remdb_batch_begin(c->db, &b) != REMDB_OK)
+    rc = cli_db_fail(c, "import");
+  if (rc == 0 && size <= IMPORT_ONE_BATCH_BYTES) {
+    /* the whole file is one write batch: atomic even across a crash */
+    rc = import_pass(&s, f, size, 0, b);
+    if (rc == 0 && remdb_batch_commit(b, 1) != REMDB_OK)
+      rc = cli_db_fail(c, "import commit");
+  } else if (rc == 0) {
+    rc = import_pass(&s, f, size, 1, NULL);
+    if (rc == 0) {
+      rewind(f);
+      s.skipped = 0;
+      long long skipped = 0;
+      for (long long l = 1; l <= s.lines; l++) skipped += is_bad(&s, l);
+      rc = import_pass(&s, f, size, 2, b);
+      s.skipped = skipped;
+    }
+    if (rc == 0 && remdb_batch_commit(b, 1) != REMDB_OK)
+      rc = cli_db_fail(c, "import commit");
+  }
+  if (rc == 0)
+    printf("imported %lld entities into %s%s", s.rows, s.table,
+           s.skipped ? "" : "\n");
+  if (rc == 0 && s.skipped) printf(", skipped %lld bad lines\n", s.skipped);
+  remdb_batch_free(b);
+  free(s.bad);
+  fclose(f);
+  return rc;
+}
+
+int cmd_get(cli_t *c) {
+  bool deleted = cli_flag(c, "--deleted");
+  const char *table = cli_opt(c, "--table");
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  char *json;
+  if (remdb_get(c->db, table, c->argv[0],
+                deleted ? REMDB_INCLUDE_DELETED : 0, &json,
+                NULL) != REMDB_OK)
+    return cli_db_fail(c, "get");
+  printf("%s\n", json);
+  remdb_free(json);
+  return 0;
+}
+
+int cmd_update(cli_t *c) {
+  if (!cli_nargs(c, 2)) return EXIT_USAGE;
+  if (cli_open(c, false, false)) return 1;
+  const char *id = c->argv[0], *patch = c->argv[1];
+  if (remdb_update(c->db, id, patch, strlen(patch)) != REMDB_OK)
+    return cli_db_fail(c, "update");
+  char *json;
+  if (remdb_get(c->db, NULL, id, 0, &json, NULL) != REMDB_OK)
+    return cli_db_fail(c, "update");
+  printf("%s\n", json);
+  remdb_free(json);
+  return 0;
+}
+
+int cmd_delete(cli_t *c) {
+  bool hard = cli_flag(c, "--hard");
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
+  if (cli_open(c, false, false)) return 1;
+  if (remdb_delete(c->db, c->argv[0], hard ? REMDB_HARD : 0) != REMDB_OK)
+    return cli_db_fail(c, "delete");
+  printf("deleted %s%s\n", c->argv[0], hard ? " (hard)" : "");
+  return 0;
+}
+
+/* CSV field per RFC 4180: quoted when it holds a comma, quote or newline. */
+static void csv_field(const char *s, size_t n) {
+  bool q = false;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') q = true;
+  if (!q) {
+    fwrite(s, 1, n, stdout);
+    return;
+  }
+  putchar('"');
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '"') putchar('"');
+    putchar(s[i]);
+  }
+  putchar('"');
+}
+
+static void csv_value(json_t *v) {
+  if (v == NULL || json_is_null(v)) return;
+  if (json_is_string(v)) {
+    csv_field(json_string_value(v), json_string_length(v));
+  } else if (json_is_true(v) || json_is_false(v)) {
+    fputs(json_is_true(v) ? "1" : "0", stdout);
+  } else {
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (t) csv_field(t, strlen(t));
+    free(t);
+  }
+}
+
+int cmd_export(cli_t *c) {
+  const char *fmt = cli_opt(c, "--format");
+  bool deleted = cli_flag(c, "--deleted");
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
+  if (fmt == NULL) fmt = "jsonl";
+  bool csv = strcmp(fmt, "csv") == 0;
+  if (!csv && strcmp(fmt, "jsonl") != 0)
+    return cli_usage("--format must be jsonl or csv");
+  if (cli_open(c, false, true)) return 1;
+  json_t *cols = NULL;
+  if (csv) { /* columns: system fields, then the schema's properties */
+    char *sj;
+    if (remdb_schema_get(c->db, c->argv[0], &sj) != REMDB_OK)
+      return cli_db_fail(c, "export");
+    json_t *doc = json_loads(sj, 0, NULL);
+    remdb_free(sj);
+    cols = json_pack("[sssss]", "id", "type", "created_at", "modified_at",
+                     "deleted_at");
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, "properties"), k, v) {
+      if (strcmp(k, "id") && strcmp(k, "type") && strcmp(k, "created_at") &&
+          strcmp(k, "modified_at") && strcmp(k, "deleted_at"))
+        json_array_append_new(cols, json_string(k));
+    }
+    json_decref(doc);
+    size_t i;
+    json_t *col;
+    json_array_foreach(cols, i, col) {
+      if (i) putchar(',');
+      csv_field(json_string_value(col), json_string_length(col));
+    }
+    putchar('\n');
+  }
+  remdb_iter *it;
+  if (remdb_iter_open(c->db, c->argv[0], deleted ? REMDB_INCLUDE_DELETED : 0,
+                      &it) != REMDB_OK) {
+    json_decref(cols);
+    return cli_db_fail(c, "export");
+  }
+  const char *row;
+  size_t len;
+  int r;
+  while ((r = remdb_iter_next(it, &row, &len)) == REMDB_ROW) {
+    if (!csv) {
+      fwrite(row, 1, len, stdout);
+      putchar('\n');
+      continue;
+    }
+    json_t *obj = json_loadb(row, len, 0, NULL);
+    size_t i;
+    json_t *col;
+    json_array_foreach(cols, i, col) {
+      if (i) putchar(',');
+      csv_value(json_object_get(obj, json_string_value(col)));
+    }
+    putchar('\n');
+    json_decref(obj);
+  }
+  int rc = r == REMDB_DONE ? 0 : cli_db_fail(c, "export");
+  remdb_iter_free(it);
+  json_decref(cols);
+  return rc;
+}
+
+int cmd_count(cli_t *c) {
+  bool deleted = cli_flag(c, "--deleted");
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  uint64_t n;
+  if (remdb_count(c->db, c->argv[0], deleted ? REMDB_INCLUDE_DELETED : 0,
+                  &n) != REMDB_OK)
+    return cli_db_fail(c, "count");
+  printf("%llu\n", (unsigned long long)n);
+  return 0;
+}
+
+int cmd_find(cli_t *c) {
+  bool deleted = cli_flag(c, "--deleted");
+  if (!cli_nargs(c, 3)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  /* a VALUE that is not JSON is taken as a string */
+  const char *v = c->argv[2];
+  json_t *probe = json_loads(v, JSON_DECODE_ANY, NULL);
+  char *quoted = NULL;
+  if (probe == NULL) {
+    json_t *s = json_string(v);
+    quoted = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+    json_decref(s);
+    if (quoted == NULL) return cli_fail("find: VALUE is not valid UTF-8");
+    v = quoted;
+  }
+  json_decref(probe);
+  char *out;
+  int r = remdb_find(c->db, c->argv[0], c->argv[1], v,
+                     deleted ? REMDB_INCLUDE_DELETED : 0, &out);
+  free(quoted);
+  if (r != REMDB_OK) return cli_db_fail(c, "find");
+  json_t *arr = json_loads(out, 0, NULL);
+  size_t i;
+  json_t *row;
+  json_array_foreach(arr, i, row) {
+    char *t = json_dumps(row, JSON_COMPACT);
+    if (t) printf("%s\n", t);
+    free(t);
+  }
+  json_decref(arr);
+  remdb_free(out);
+  return 0;
+}

@@ -1,0 +1,263 @@
+/*
+** remdb.h: the one public header of remdb, an embedded database for the
+** memory of AI-agent systems (Resources, Entities, Moments) on RocksDB.
+**
+** Conventions, stated once and relied on by every comment below:
+**
+**  - Handles are opaque.  A `remdb` handle is bound to one database
+**    directory and one tenant; every call made through it reads and writes
+**    only that tenant's data.  More tenants of the same open database are
+**    reached with remdb_open_tenant(), which shares the storage.
+**
+**  - Every function that can fail returns an int: REMDB_OK (0) on success,
+**    else one of the REMDB_* codes.  The text of the last error on a handle
+**    is remdb_errmsg(db); it names the object and the rule that was broken
+**    (for example `issues.priority: expected integer, got string`).
+**
+**  - Memory that remdb hands out (char ** outputs) is owned by the caller and
+**    is released with remdb_free().  Pointers that are "borrowed" are owned
+**    by remdb and stay valid only as long as each comment says.
+**
+**  - Threads: a `remdb` handle may be used by one thread at a time.  Open one
+**    handle per thread (remdb_open_tenant() on the same database is cheap);
+**    handles that share a database may be used concurrently, writes are
+**    serialised internally, and each read sees a committed state.
+**
+**  - Writes are atomic.  A call either commits all its effects (entity,
+**    secondary-index entries, system fields) in one RocksDB write batch, or
+**    writes nothing.  A write is acknowledged (REMDB_OK returned) only after
+**    it has committed with the configured durability.
+*/
+#ifndef REMDB_H
+#define REMDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define REMDB_VERSION "0.1.0"
+
+/* ---- Result codes ---------------------------------------------------- */
+#define REMDB_OK 0
+#define REMDB_ERROR 1    /* generic failure */
+#define REMDB_INVALID 2  /* malformed input: bad JSON, bad argument, bad name */
+#define REMDB_SCHEMA 3   /* input broke a schema rule (type, required, ...) */
+#define REMDB_NOTFOUND 4 /* unknown table, id or key */
+#define REMDB_EXISTS 5   /* the object already exists */
+#define REMDB_TOOBIG 6   /* a configured limit was exceeded */
+#define REMDB_NOMEM 7    /* out of memory */
+#define REMDB_IO 8       /* storage (RocksDB) error */
+#define REMDB_CORRUPT 9  /* stored data failed a consistency check */
+#define REMDB_BUSY 10    /* the database is locked by another process */
+#define REMDB_MISUSE 11  /* API called wrongly (NULL handle, bad flags) */
+#define REMDB_ROW 100    /* an iterator has produced a row */
+#define REMDB_DONE 101   /* an iterator is exhausted */
+
+/* ---- Opening --------------------------------------------------------- */
+typedef struct remdb remdb;
+
+/* Durability of each committed write.  What a power failure can lose:
+**   REMDB_SYNC_FULL: nothing that was acknowledged (WAL fsync per commit).
+**   REMDB_SYNC_NONE: the writes of the last moments before the failure
+**                    (WAL written to the OS, not fsynced).  A process crash
+**                    alone loses nothing in either mode. */
+enum remdb_sync { REMDB_SYNC_FULL = 0, REMDB_SYNC_NONE = 1 };
+
+typedef struct remdb_options {
+  int create_if_missing;     /* default 1 */
+  int read_only;             /* default 0 */
+  enum remdb_sync sync;      /* default REMDB_SYNC_FULL */
+  size_t cache_bytes;        /* RocksDB block cache, default 64 MiB */
+  size_t write_buffer_bytes; /* memtable size per column family, 32 MiB */
+  size_t max_value_bytes;    /* longest string value, default 1 MiB */
+  size_t max_entity_bytes;   /* largest entity JSON, default 8 MiB */
+  int max_depth;             /* deepest JSON nesting, default 64 */
+} remdb_options;
+
+/* Fill *opts with the defaults above.  Always call it before setting
+** fields, so that fields added later get their defaults. */
+void remdb_options_init(remdb_options *opts);
+
+/* Open (creating if allowed) the database directory `path` for `tenant`.
+** opts may be NULL for the defaults.  Tenant names are 1-64 characters from
+** [A-Za-z0-9_-], not starting with '-'; anything else is REMDB_INVALID.
+** On success *out is a new handle, closed with remdb_close().  On failure
+** *out is still set when possible (so remdb_errmsg(*out) explains), and must
+** also be closed; it is NULL only when no memory was available. */
+int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
+               remdb **out);
+
+/* A second handle on the same open database for `tenant` (which may equal
+** the first's).  It shares storage with `db`; either may be closed first. */
+int remdb_open_tenant(remdb *db, const char *tenant, remdb **out);
+
+/* Close a handle.  NULL is a no-op.  Storage closes with its last handle. */
+void remdb_close(remdb *db);
+
+/* The message of the last failed call on db, or "not an error".  Borrowed:
+** valid until the next call on db.  remdb_errmsg(NULL) explains a NULL. */
+const char *remdb_errmsg(const remdb *db);
+
+/* A fixed description of a result code.  Static storage. */
+const char *remdb_errstr(int rc);
+
+/* Release memory returned by remdb.  NULL is a no-op. */
+void remdb_free(void *p);
+
+/* The tenant name of the handle.  Borrowed, valid until remdb_close(). */
+const char *remdb_tenant(const remdb *db);
+
+/* ---- Schemas (tables) ------------------------------------------------ */
+
+/* Register the built-in schemas (resources, moments, agents, sessions,
+** messages) for the handle's tenant.  Idempotent: an existing table of the
+** same name is left as it is. */
+int remdb_init(remdb *db);
+
+/* Register or replace a table from a JSON Schema document (len bytes; the
+** text need not be NUL-terminated).  The document has `name`, `properties`
+** and `required`, plus the REM keys indexed_fields, embedding_fields,
+** key_field, category, version, description, fully_qualified_name and
+** embedding.  Replacing re-validates every stored entity of the table
+** against the new schema (failing with REMDB_SCHEMA, and changing nothing,
+** if one breaks it) and rebuilds the indexes that changed. */
+int remdb_schema_put(remdb *db, const char *json, size_t len);
+
+/* The stored schema of `table` as JSON.  *json_out is the caller's, freed
+** with remdb_free(). */
+int remdb_schema_get(remdb *db, const char *table, char **json_out);
+
+/* The names of the tenant's tables, as a JSON array of strings, sorted.
+** *json_out is the caller's, freed with remdb_free(). */
+int remdb_schema_list(remdb *db, char **json_out);
+
+/* Drop `table` with all its entities and index entries, atomically. */
+int remdb_schema_drop(remdb *db, const char *table);
+
+/* ---- Entities -------------------------------------------------------- */
+
+#define REMDB_ID_LEN 36 /* canonical UUID text, without the NUL */
+
+/* Insert one entity given as a JSON object of len bytes.  The entity is
+** validated against the table's schema.  Its id is, in order: the `id` the
+** JSON gives; a UUID derived from the tenant, the table and the key_field
+** value (from uri and chunk_ordinal for `resources`); else a random UUID.
+** An insert whose id exists replaces that entity (an upsert) and keeps its
+** created_at.  id_out, if not NULL, receives the id and a NUL (37 bytes). */
+int remdb_insert(remdb *db, const char *table, const char *json, size_t len,
+                 char id_out[REMDB_ID_LEN + 1]);
+
+/* Check that remdb_insert(db, table, json, len, ...) would succeed now,
+** without writing anything: the JSON, the schema rules and the id. */
+int remdb_validate(remdb *db, const char *table, const char *json,
+                   size_t len);
+
+/* Merge-patch (RFC 7386) the entity `id` with the JSON object `patch`, then
+** re-validate the result.  System fields other than deleted_at: null are
+** refused.  A soft-deleted entity is REMDB_NOTFOUND. */
+int remdb_update(remdb *db, const char *id, const char *patch, size_t len);
+
+#define REMDB_INCLUDE_DELETED 1 /* read flag: also see soft-deleted rows */
+#define REMDB_HARD 2            /* delete flag: remove instead of marking */
+
+/* Delete the entity `id`.  By default a soft delete: deleted_at and
+** modified_at are set, and the row vanishes from reads that do not pass
+** REMDB_INCLUDE_DELETED.  With REMDB_HARD the entity and its index entries
+** are removed. */
+int remdb_delete(remdb *db, const char *id, int flags);
+
+/* Read the entity `id` as a JSON object in *json_out (caller frees with
+** remdb_free(); *len_out, if not NULL, gets its length).  `table` may be
+** NULL; naming it saves one lookup.  A soft-deleted entity is
+** REMDB_NOTFOUND unless flags has REMDB_INCLUDE_DELETED. */
+int remdb_get(remdb *db, const char *table, const char *id, int flags,
+              char **json_out, size_t *len_out);
+
+/* Count the entities of `table` (flags: REMDB_INCLUDE_DELETED). */
+int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out);
+
+/* ---- Batches: many writes, one atomic commit ------------------------- */
+typedef struct remdb_batch remdb_batch;
+
+/* Start a batch on db.  Nothing is visible or durable until commit.  The
+** batch belongs to db and must be freed before db is closed. */
+int remdb_batch_begin(remdb *db, remdb_batch **out);
+
+/* Validate one entity and add it to the batch (same rules as
+** remdb_insert; a later insert of the same id in the batch replaces the
+** earlier one).  On failure the batch is unchanged and still usable. */
+int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
+                       size_t len, char id_out[REMDB_ID_LEN + 1]);
+
+/* Number of entities added since the last commit. */
+size_t remdb_batch_count(const remdb_batch *b);
+
+/* Commit everything added, atomically, then empty the batch for reuse.
+** `sync` overrides the handle's durability for this commit when
+** non-negative (1 = fsync, 0 = no fsync); pass -1 for the default. */
+int remdb_batch_commit(remdb_batch *b, int sync);
+
+/* Discard the batch.  Uncommitted entities are dropped.  NULL is a no-op. */
+void remdb_batch_free(remdb_batch *b);
+
+/* ---- Iterating a table ----------------------------------------------- */
+typedef struct remdb_iter remdb_iter;
+
+/* Iterate the entities of `table` in id order (flags:
+** REMDB_INCLUDE_DELETED).  The iterator reads one consistent snapshot
+** and must be freed before db is closed. */
+int remdb_iter_open(remdb *db, const char *table, int flags,
+                    remdb_iter **out);
+
+/* Advance.  Returns REMDB_ROW with *json and *len set to the next entity as a
+** JSON object, REMDB_DONE at the end, or an error code.  The JSON is
+** borrowed: valid until the next call on the iterator. */
+int remdb_iter_next(remdb_iter *it, const char **json, size_t *len);
+
+/* Free the iterator.  NULL is a no-op. */
+void remdb_iter_free(remdb_iter *it);
+
+/* Entities of `table` whose indexed field `field` equals the JSON scalar
+** `value` (for example "\"open\"", "3", "null"), served from the secondary
+** index.  *json_out receives a JSON array of entities, caller frees with
+** remdb_free().  REMDB_INVALID if `field` is not indexed. */
+int remdb_find(remdb *db, const char *table, const char *field,
+               const char *value, int flags, char **json_out);
+
+/* ---- Maintenance ----------------------------------------------------- */
+
+/* Called by remdb_verify() once per problem found, with a one-line
+** description.  The string is borrowed for the duration of the call. */
+typedef void (*remdb_report_fn)(void *ctx, const char *problem);
+
+/* Check, for every table of the tenant, that each entity has exactly its
+** index entries and id-directory entry, and that every index entry points
+** to an entity whose field has that value.  Every mismatch is reported
+** through fn (which may be NULL) and counted in *problems_out.  Returns
+** REMDB_OK if the check ran (even with problems). */
+int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
+                 uint64_t *problems_out);
+
+/* Rebuild the secondary indexes and id directory of `table` (NULL: every
+** table of the tenant) from the entities. */
+int remdb_reindex(remdb *db, const char *table);
+
+/* Statistics of the tenant and the storage as a JSON object: per table
+** the live and deleted entity counts and index entries, per column family
+** the estimated keys and bytes.  Caller frees *json_out with remdb_free(). */
+int remdb_stats(remdb *db, char **json_out);
+
+/* Write a consistent copy of the whole database (all tenants) into the
+** directory `dest`, which must not exist (a RocksDB checkpoint). */
+int remdb_backup(remdb *db, const char *dest);
+
+/* Compact all column families. */
+int remdb_compact(remdb *db);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* REMDB_H */

@@ -1,0 +1,465 @@
+/*
+** catalog.c: the tenant's tables.  A table is stored in the meta column
+** family under TID 'S' NAME as a JSON object:
+**
+**   {"table_id": N, "fields": {"name": id, ...}, "schema": {...},
+**    "rebuild": {"reencode": bool, "fields": [id, ...]}}
+**
+** "fields" keeps every field id ever assigned (see rec.h).  "rebuild" is
+** present only while derived data (index entries, re-encoded records) is
+** being rebuilt after a schema change or reindex; it is written in the same
+** batch as the change and removed by the batch that finishes the rebuild,
+** so a crash in between is completed on the next open (cat_resume).
+**
+** Each handle caches the compiled tables and reloads them when the store's
+** epoch shows that some handle changed the catalog.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+static void table_free(cat_table *t) {
+  sch_free(t->s);
+  json_decref(t->rebuild);
+}
+
+void cat_clear(remdb *db) {
+  for (uint32_t i = 0; i < db->ntables; i++) table_free(&db->tables[i]);
+  free(db->tables);
+  db->tables = NULL;
+  db->ntables = 0;
+  db->epoch = 0;
+}
+
+static int load_one(remdb *db, const char *val, size_t len, cat_table *out) {
+  json_error_t je;
+  json_t *j = json_loadb(val, len, 0, &je);
+  int rc = REMDB_OK;
+  json_t *tid = j ? json_object_get(j, "table_id") : NULL;
+  json_t *doc = j ? json_object_get(j, "schema") : NULL;
+  if (!json_is_integer(tid) || !json_is_object(doc)) {
+    rc = err_set(&db->err, REMDB_CORRUPT, "stored schema record is corrupt");
+  } else {
+    rc = sch_compile(doc, json_object_get(j, "fields"), &out->s, &db->err);
+    if (rc == REMDB_OK) {
+      out->s->table_id = (uint32_t)json_integer_value(tid);
+      out->rebuild = json_incref(json_object_get(j, "rebuild"));
+    } else {
+      err_prefix(&db->err, "loading stored schema");
+    }
+  }
+  json_decref(j);
+  return rc;
+}
+
+int cat_refresh(remdb *db) {
+  uint64_t ep = atomic_load(&db->st->epoch);
+  if (db->epoch == ep) return REMDB_OK;
+  cat_clear(db);
+  if (db->tid == 0) {
+    db->epoch = ep;
+    return REMDB_OK;
+  }
+  unsigned char lo[5], hi[5];
+  put_u32be(lo, db->tid);
+  lo[4] = 'S';
+  memcpy(hi, lo, 5);
+  hi[4] = 'S' + 1;
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_META, lo, 5, hi, 5, &it, &db->err);
+  if (rc) return rc;
+  uint32_t cap = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    if (db->ntables == cap) {
+      cap = cap ? cap * 2 : 8;
+      cat_table *nt = realloc(db->tables, cap * sizeof *nt);
+      if (nt == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      db->tables = nt;
+    }
+    size_t vl;
+    const char *v = kv_iter_value(it, &vl);
+    cat_table *t = &db->tables[db->ntables];
+    memset(t, 0, sizeof *t);
+    rc = load_one(db, v, vl, t);
+    if (rc) break;
+    db->ntables++;
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) {
+    cat_clear(db);
+    return rc;
+  }
+  db->epoch = ep;
+  return REMDB_OK;
+}
+
+int cat_find(remdb *db, const char *name, cat_table **out) {
+  *out = NULL;
+  int rc = cat_refresh(db);
+  if (rc) return rc;
+  if (name == NULL) return err_set(&db->err, REMDB_MISUSE, "table is NULL");
+  for (uint32_t i = 0; i < db->ntables; i++)
+    if (strcmp(db->tables[i].s->name, name) == 0) {
+      *out = &db->tables[i];
+      return REMDB_OK;
+    }
+  return err_set(&db->err, REMDB_NOTFOUND, "unknown table \"%.100s\"", name);
+}
+
+cat_table *cat_by_id(remdb *db, uint32_t table_id) {
+  for (uint32_t i = 0; i < db->ntables; i++)
+    if (db->tables[i].s->table_id == table_id) return &db->tables[i];
+  return NULL;
+}
+
+/* Write the stored form of table s (with a rebuild spec, or NULL). */
+int cat_put_record(remdb *db, kv_batch_t *kb, const sch_table *s,
+                      json_t *rebuild) {
+  json_t *rec = json_object();
+  json_t *fields = sch_fields_json(s);
+  int rc = REMDB_OK;
+  if (rec == NULL || fields == NULL ||
+      json_object_set_new(rec, "table_id", json_integer(s->table_id)) ||
+      json_object_set_new(rec, "fields", fields) ||
+      json_object_set(rec, "schema", s->doc) ||
+      (rebuild && json_object_set(rec, "rebuild", rebuild))) {
+    if (rec == NULL) json_decref(fields);
+    json_decref(rec);
+    return err_nomem(&db->err);
+  }
+  char *text = json_dumps(rec, JSON_COMPACT);
+  json_decref(rec);
+  buf_t k;
+  buf_init(&k);
+  key_named(&k, db->tid, 'S', s->name);
+  if (text == NULL || k.oom) {
+    rc = err_nomem(&db->err);
+  } else {
+    kv_batch_put(kb, KV_META, k.p, k.len, text, strlen(text));
+  }
+  free(text);
+  buf_free(&k);
+  return rc;
+}
+
+void cat_bump_epoch(remdb *db) { atomic_fetch_add(&db->st->epoch, 1); }
+
+static bool has_field(const uint16_t *a, uint32_t n, uint16_t f) {
+  for (uint32_t i = 0; i < n; i++)
+    if (a[i] == f) return true;
+  return false;
+}
+
+/* Every stored entity of old must be valid under the new schema. */
+static int check_existing(remdb *db, const cat_table *old, sch_table *nw) {
+  unsigned char pre[KEY_TABLE_PREFIX], end[KEY_TABLE_PREFIX];
+  key_table(pre, db->tid, old->s->table_id);
+  key_table(end, db->tid, old->s->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_ENTITY, pre, sizeof pre, end,
+                       sizeof end, &it, &db->err);
+  if (rc) return rc;
+  buf_t js;
+  buf_init(&js);
+  cat_table probe = {.s = nw};
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    rec_view rv;
+    uuid16_t id;
+    if (kl != KEY_ENTITY_LEN) continue;
+    memcpy(id.b, k + 8, 16);
+    rc = rec_open(&rv, v, vl, &db->err);
+    if (rc) break;
+    buf_reset(&js);
+    rc = ent_to_json(db, &probe, &id, &rv, &js);
+    if (rc) break;
+    json_t *obj = json_loadb(js.p, js.len, 0, NULL);
+    if (obj == NULL) {
+      rc = err_set(&db->err, REMDB_CORRUPT, "entity does not re-parse");
+      break;
+    }
+    rc = sch_validate(nw, obj, &db->lim, &db->err);
+    json_decref(obj);
+    if (rc) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&id, ids);
+      err_prefix(&db->err,
+                 "cannot replace schema %s: stored entity %s breaks it",
+                 nw->name, ids);
+    }
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  buf_free(&js);
+  return rc;
+}
+
+static bool same_member(json_t *a, json_t *b, const char *k) {
+  json_t *x = json_object_get(a, k), *y = json_object_get(b, k);
+  if (x == NULL || y == NULL) return x == y;
+  return json_equal(x, y);
+}
+
+/* Replace existing table old with nw (compiled with old's field ids). */
+static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
+  int rc = check_existing(db, old, nw);
+  if (rc) return rc;
+  nw->table_id = old->s->table_id;
+  bool reencode = !same_member(old->s->doc, nw->doc, "properties") ||
+                  !same_member(old->s->doc, nw->doc, "additionalProperties");
+  json_t *spec = json_object();
+  json_t *fl = json_array();
+  if (spec == NULL || fl == NULL ||
+      json_object_set_new(spec, "reencode", json_boolean(reencode)) ||
+      json_object_set(spec, "fields", fl)) {
+    json_decref(spec);
+    json_decref(fl);
+    return err_nomem(&db->err);
+  }
+  uint16_t *build = calloc(nw->n_indexed + 1, sizeof *build);
+  uint32_t nbuild = 0;
+  if (build == NULL) rc = err_nomem(&db->err);
+  for (uint32_t i = 0; rc == REMDB_OK && i < nw->n_indexed; i++) {
+    uint16_t f = nw->indexed[i];
+    if (reencode || !has_field(old->s->indexed, old->s->n_indexed, f)) {
+      build[nbuild++] = f;
+      if (json_array_append_new(fl, json_integer(f))) rc = err_nomem(&db->err);
+    }
+  }
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  if (rc == REMDB_OK && kb == NULL) rc = err_nomem(&db->err);
+  bool pending = reencode || nbuild > 0;
+  if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, pending ? spec : NULL);
+  /* entries of fields no longer indexed go, in the same batch */
+  for (uint32_t i = 0; rc == REMDB_OK && i < old->s->n_indexed; i++) {
+    uint16_t f = old->s->indexed[i];
+    if (has_field(nw->indexed, nw->n_indexed, f)) continue;
+    unsigned char lo[10], hi[10];
+    key_index_field(lo, db->tid, nw->table_id, f);
+    key_index_field(hi, db->tid, nw->table_id, (uint16_t)(f + 1));
+    kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  }
+  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
+  if (rc == REMDB_OK) {
+    cat_bump_epoch(db);
+    rc = cat_refresh(db);
+  }
+  if (rc == REMDB_OK && pending) rc = cat_resume(db);
+  kv_batch_free(kb);
+  free(build);
+  json_decref(spec);
+  json_decref(fl);
+  return rc;
+}
+
+int cat_resume(remdb *db) {
+  int rc = cat_refresh(db);
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    cat_table *t = &db->tables[i];
+    if (t->rebuild == NULL) continue;
+    json_t *fl = json_object_get(t->rebuild, "fields");
+    bool reencode = json_is_true(json_object_get(t->rebuild, "reencode"));
+    size_t n = json_array_size(fl);
+    uint16_t *fields = calloc(n + 1, sizeof *fields);
+    if (fields == NULL) return err_nomem(&db->err);
+    for (size_t j = 0; j < n; j++)
+      fields[j] = (uint16_t)json_integer_value(json_array_get(fl, j));
+    rc = ent_rebuild(db, t, reencode, fields, (uint32_t)n);
+    free(fields);
+    if (rc) break;
+    kv_batch_t *kb = kv_batch_new(db->st->kv);
+    rc = kb ? cat_put_record(db, kb, t->s, NULL) : err_nomem(&db->err);
+    if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
+    kv_batch_free(kb);
+    if (rc) break;
+    json_decref(t->rebuild);
+    t->rebuild = NULL;
+    cat_bump_epoch(db);
+    /* the catalog array is rebuilt by the refresh: restart the scan */
+    rc = cat_refresh(db);
+    i = (uint32_t)-1;
+  }
+  return rc;
+}
+
+static int check_writable(remdb *db) {
+  if (kv_read_only(db->st->kv))
+    return err_set(&db->err, REMDB_MISUSE, "database is open read-only");
+  if (db->tid == 0)
+    return err_set(&db->err, REMDB_ERROR, "tenant is not bound");
+  return REMDB_OK;
+}
+
+static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
+  int rc = check_writable(db);
+  if (rc) return rc;
+  if (!json_is_object(doc))
+    return err_set(&db->err, REMDB_INVALID, "schema: must be a JSON object");
+  if ((rc = core_lock(db))) return rc;
+  cat_table *old = NULL;
+  sch_table *nw = NULL;
+  kv_batch_t *kb = NULL;
+  rc = cat_refresh(db);
+  if (rc) goto done;
+  const char *name = json_string_value(json_object_get(doc, "name"));
+  if (name) {
+    rc = cat_find(db, name, &old);
+    if (rc == REMDB_NOTFOUND) rc = REMDB_OK, err_clear(&db->err);
+    if (rc) goto done;
+  }
+  if (old && keep_existing) goto done;
+  if (old) {
+    json_t *fields = sch_fields_json(old->s);
+    if (fields == NULL) {
+      rc = err_nomem(&db->err);
+      goto done;
+    }
+    rc = sch_compile(doc, fields, &nw, &db->err);
+    json_decref(fields);
+    if (rc == REMDB_OK) rc = replace_table(db, old, nw);
+    goto done;
+  }
+  rc = sch_compile(doc, NULL, &nw, &db->err);
+  if (rc) goto done;
+  kb = kv_batch_new(db->st->kv);
+  if (kb == NULL) {
+    rc = err_nomem(&db->err);
+    goto done;
+  }
+  rc = core_next_id(db, kb, &nw->table_id);
+  if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, NULL);
+  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
+  if (rc == REMDB_OK) cat_bump_epoch(db);
+done:
+  sch_free(nw);
+  kv_batch_free(kb);
+  core_unlock(db);
+  return rc;
+}
+
+int remdb_schema_put(remdb *db, const char *json, size_t len) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  json_t *doc;
+  int rc = core_parse_json(db, "schema", json, len, &doc);
+  if (rc) return rc;
+  rc = schema_put_doc(db, doc, false);
+  json_decref(doc);
+  return rc;
+}
+
+int remdb_init(remdb *db) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  for (int i = 0; i < sch_builtin_count; i++) {
+    json_error_t je;
+    json_t *doc = json_loads(sch_builtin[i], 0, &je);
+    if (doc == NULL)
+      return err_set(&db->err, REMDB_ERROR, "built-in schema %d: %s", i,
+                     je.text);
+    int rc = schema_put_doc(db, doc, true);
+    json_decref(doc);
+    if (rc) return rc;
+  }
+  return REMDB_OK;
+}
+
+int remdb_schema_get(remdb *db, const char *table, char **json_out) {
+  if (db == NULL || json_out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  cat_table *t;
+  int rc = cat_find(db, table, &t);
+  if (rc) return rc;
+  *json_out = json_dumps(t->s->doc, JSON_INDENT(2));
+  return *json_out ? REMDB_OK : err_nomem(&db->err);
+}
+
+static int name_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int remdb_schema_list(remdb *db, char **json_out) {
+  if (db == NULL || json_out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  int rc = cat_refresh(db);
+  if (rc) return rc;
+  const char **names = calloc(db->ntables + 1, sizeof *names);
+  if (names == NULL) return err_nomem(&db->err);
+  for (uint32_t i = 0; i < db->ntables; i++) names[i] = db->tables[i].s->name;
+  qsort(names, db->ntables, sizeof *names, name_cmp);
+  buf_t b;
+  buf_init(&b);
+  buf_addc(&b, '[');
+  for (uint32_t i = 0; i < db->ntables; i++) {
+    if (i) buf_addc(&b, ',');
+    buf_add_json_str(&b, names[i], strlen(names[i]));
+  }
+  buf_addc(&b, ']');
+  free(names);
+  *json_out = buf_detach(&b, NULL);
+  return *json_out ? REMDB_OK : err_nomem(&db->err);
+}
+
+int remdb_schema_drop(remdb *db, const char *table) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  int rc = check_writable(db);
+  if (rc || (rc = core_lock(db))) return rc;
+  cat_table *t;
+  kv_batch_t *kb = NULL;
+  kv_iter_t *it = NULL;
+  buf_t k;
+  buf_init(&k);
+  rc = cat_find(db, table, &t);
+  if (rc) goto done;
+  uint32_t tbl = t->s->table_id;
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, tbl);
+  key_table(hi, db->tid, tbl + 1);
+  kb = kv_batch_new(db->st->kv);
+  if (kb == NULL) {
+    rc = err_nomem(&db->err);
+    goto done;
+  }
+  /* the id directory is keyed by id alone: remove each entity's entry */
+  rc = kv_iter_new(db->st->kv, NULL, KV_ENTITY, lo, sizeof lo, hi, sizeof hi,
+                   &it, &db->err);
+  if (rc) goto done;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *key = kv_iter_key(it, &kl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, (const unsigned char *)key + 8);
+    kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+  }
+  rc = kv_iter_status(it, &db->err);
+  if (rc) goto done;
+  kv_batch_del_range(kb, KV_ENTITY, lo, sizeof lo, hi, sizeof hi);
+  kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  kv_batch_del_range(kb, KV_VECTOR, lo, sizeof lo, hi, sizeof hi);
+  key_named(&k, db->tid, 'S', t->s->name);
+  if (k.oom) {
+    rc = err_nomem(&db->err);
+    goto done;
+  }
+  kv_batch_del(kb, KV_META, k.p, k.len);
+  rc = kv_write(db->st->kv, kb, 1, &db->err);
+  if (rc == REMDB_OK) cat_bump_epoch(db);
+done:
+  kv_iter_free(it);
+  kv_batch_free(kb);
+  buf_free(&k);
+  core_unlock(db);
+  return rc;
+}

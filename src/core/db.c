@@ -1,0 +1,315 @@
+/*
+** db.c: handles.  Opening a database, binding a handle to a tenant,
+** sharing one store between handles, error reporting and the few
+** database-wide keys (format version, id counter, tenant directory).
+*/
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+static const unsigned char meta_global[4] = {0, 0, 0, 0};
+
+void remdb_options_init(remdb_options *o) {
+  memset(o, 0, sizeof *o);
+  o->create_if_missing = 1;
+  o->sync = REMDB_SYNC_FULL;
+  o->cache_bytes = 64u << 20;
+  o->write_buffer_bytes = 32u << 20;
+  o->max_value_bytes = 1u << 20;
+  o->max_entity_bytes = 8u << 20;
+  o->max_depth = 64;
+}
+
+const char *remdb_errstr(int rc) {
+  switch (rc) {
+    case REMDB_OK: return "not an error";
+    case REMDB_ERROR: return "error";
+    case REMDB_INVALID: return "invalid input";
+    case REMDB_SCHEMA: return "schema violation";
+    case REMDB_NOTFOUND: return "not found";
+    case REMDB_EXISTS: return "already exists";
+    case REMDB_TOOBIG: return "limit exceeded";
+    case REMDB_NOMEM: return "out of memory";
+    case REMDB_IO: return "storage error";
+    case REMDB_CORRUPT: return "data is corrupt";
+    case REMDB_BUSY: return "database is locked";
+    case REMDB_MISUSE: return "API misuse";
+    case REMDB_ROW: return "row available";
+    case REMDB_DONE: return "no more rows";
+    default: return "unknown result code";
+  }
+}
+
+const char *remdb_errmsg(const remdb *db) {
+  if (db == NULL) return "out of memory (no handle)";
+  if (db->err.code == REMDB_OK) return "not an error";
+  return db->err.msg[0] ? db->err.msg : remdb_errstr(db->err.code);
+}
+
+void remdb_free(void *p) { free(p); }
+
+const char *remdb_tenant(const remdb *db) { return db ? db->tenant : NULL; }
+
+int core_lock(remdb *db) {
+  int r = pthread_mutex_lock(&db->st->wlock);
+  if (r == EDEADLK)
+    return err_set(&db->err, REMDB_MISUSE,
+                   "this thread holds an uncommitted batch; commit or free "
+                   "it before writing another way");
+  if (r != 0) return err_set(&db->err, REMDB_ERROR, "lock failed (%d)", r);
+  return REMDB_OK;
+}
+
+void core_unlock(remdb *db) { pthread_mutex_unlock(&db->st->wlock); }
+
+static int read_u32(remdb *db, const void *key, size_t klen, uint32_t *out) {
+  kv_val v;
+  int rc = kv_get(db->st->kv, NULL, KV_META, key, klen, &v, &db->err);
+  if (rc) return rc;
+  if (v.len != 4) {
+    kv_val_free(&v);
+    return err_set(&db->err, REMDB_CORRUPT, "meta value has length %zu",
+                   v.len);
+  }
+  *out = get_u32be((const unsigned char *)v.data);
+  kv_val_free(&v);
+  return REMDB_OK;
+}
+
+/* The counter is read under wlock and written in the caller's batch, so
+** two ids handed out before a commit must come from one call site that
+** keeps its own count; every caller allocates at most one id per batch. */
+int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out) {
+  buf_t k;
+  buf_init(&k);
+  buf_add(&k, meta_global, 4);
+  buf_adds(&k, "next_id");
+  uint32_t cur = KV_FIRST_ID - 1;
+  int rc = k.oom ? err_nomem(&db->err) : read_u32(db, k.p, k.len, &cur);
+  if (rc == REMDB_NOTFOUND) {
+    cur = KV_FIRST_ID - 1;
+    rc = REMDB_OK;
+  }
+  if (rc == REMDB_OK && cur == UINT32_MAX)
+    rc = err_set(&db->err, REMDB_TOOBIG, "table/tenant ids exhausted");
+  if (rc == REMDB_OK) {
+    unsigned char v[4];
+    put_u32be(v, cur + 1);
+    kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
+    *out = cur + 1;
+  }
+  buf_free(&k);
+  return rc;
+}
+
+static bool tenant_valid(const char *t) {
+  size_t n = strlen(t);
+  if (n == 0 || n > 64 || t[0] == '-') return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '_' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+static int check_format(remdb *db) {
+  buf_t k;
+  buf_init(&k);
+  buf_add(&k, meta_global, 4);
+  buf_adds(&k, "format");
+  uint32_t ver = 0;
+  int rc = k.oom ? err_nomem(&db->err) : read_u32(db, k.p, k.len, &ver);
+  if (rc == REMDB_NOTFOUND && !kv_read_only(db->st->kv)) {
+    kv_batch_t *kb = kv_batch_new(db->st->kv);
+    unsigned char v[4];
+    put_u32be(v, KV_FORMAT_VERSION);
+    if (kb == NULL) {
+      rc = err_nomem(&db->err);
+    } else {
+      kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
+      rc = kv_write(db->st->kv, kb, 1, &db->err);
+      kv_batch_free(kb);
+    }
+  } else if (rc == REMDB_NOTFOUND) {
+    rc = REMDB_OK;
+  } else if (rc == REMDB_OK && ver != KV_FORMAT_VERSION) {
+    rc = err_set(&db->err, REMDB_CORRUPT,
+                 "database format version %u is not supported by this build "
+                 "(which reads version %u)%s",
+                 ver, KV_FORMAT_VERSION,
+                 ver > KV_FORMAT_VERSION ? ": upgrade remdb" : "");
+  }
+  buf_free(&k);
+  return rc;
+}
+
+/* Find the tenant's id, creating the tenant if the store is writable. */
+static int bind_tenant(remdb *db) {
+  buf_t k;
+  buf_init(&k);
+  key_named(&k, 0, 'T', db->tenant);
+  if (k.oom) return err_nomem(&db->err);
+  int rc = read_u32(db, k.p, k.len, &db->tid);
+  if (rc == REMDB_NOTFOUND) {
+    db->tid = 0;
+    rc = REMDB_OK;
+    if (!kv_read_only(db->st->kv) && (rc = core_lock(db)) == REMDB_OK) {
+      /* look again under the lock: another handle may have created it */
+      rc = read_u32(db, k.p, k.len, &db->tid);
+      if (rc == REMDB_NOTFOUND) {
+        kv_batch_t *kb = kv_batch_new(db->st->kv);
+        uint32_t id = 0;
+        rc = kb ? core_next_id(db, kb, &id) : err_nomem(&db->err);
+        if (rc == REMDB_OK) {
+          unsigned char v[4];
+          put_u32be(v, id);
+          kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
+          rc = kv_write(db->st->kv, kb, 1, &db->err);
+          if (rc == REMDB_OK) db->tid = id;
+        }
+        kv_batch_free(kb);
+      }
+      core_unlock(db);
+    }
+  }
+  buf_free(&k);
+  return rc;
+}
+
+static remdb *handle_new(store_t *st, const char *tenant) {
+  remdb *db = calloc(1, sizeof *db);
+  if (db == NULL) return NULL;
+  db->st = st;
+  snprintf(db->tenant, sizeof db->tenant, "%s", tenant ? tenant : "");
+  db->lim.max_depth = st->opts.max_depth;
+  db->lim.max_value_bytes = st->opts.max_value_bytes;
+  buf_init(&db->kbuf);
+  buf_init(&db->vbuf);
+  return db;
+}
+
+static void store_release(store_t *st) {
+  if (st == NULL) return;
+  pthread_mutex_lock(&st->reflock);
+  int left = --st->refs;
+  pthread_mutex_unlock(&st->reflock);
+  if (left > 0) return;
+  kv_close(st->kv);
+  pthread_mutex_destroy(&st->wlock);
+  pthread_mutex_destroy(&st->reflock);
+  free(st->path);
+  free(st);
+}
+
+/* Finish opening db on its store: check the tenant, bind it, load the
+** catalog and finish any rebuild a crash interrupted. */
+static int handle_start(remdb *db, const char *tenant) {
+  if (tenant == NULL || !tenant_valid(tenant))
+    return err_set(&db->err, REMDB_INVALID,
+                   "invalid tenant name \"%.80s\": use 1-64 characters from "
+                   "A-Z a-z 0-9 _ - (not starting with -)",
+                   tenant ? tenant : "(null)");
+  int rc = bind_tenant(db);
+  if (rc == REMDB_OK) rc = cat_refresh(db);
+  if (rc == REMDB_OK && !kv_read_only(db->st->kv)) {
+    for (uint32_t i = 0; i < db->ntables && rc == REMDB_OK; i++) {
+      if (db->tables[i].rebuild == NULL) continue;
+      if ((rc = core_lock(db)) == REMDB_OK) {
+        rc = cat_resume(db);
+        core_unlock(db);
+      }
+      break;
+    }
+  }
+  return rc;
+}
+
+int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
+               remdb **out) {
+  remdb_options o;
+  if (opts)
+    o = *opts;
+  else
+    remdb_options_init(&o);
+  *out = NULL;
+  store_t *st = calloc(1, sizeof *st);
+  if (st == NULL) return REMDB_NOMEM;
+  st->opts = o;
+  st->refs = 1;
+  atomic_init(&st->epoch, 1);
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
+  pthread_mutex_init(&st->wlock, &ma);
+  pthread_mutexattr_destroy(&ma);
+  pthread_mutex_init(&st->reflock, NULL);
+  remdb *db = handle_new(st, tenant);
+  if (db == NULL) {
+    store_release(st);
+    return REMDB_NOMEM;
+  }
+  *out = db;
+  if (path == NULL || path[0] == 0)
+    return err_set(&db->err, REMDB_MISUSE, "no database path given");
+  if (o.max_depth < 1 || o.max_value_bytes == 0 || o.max_entity_bytes == 0 ||
+      o.cache_bytes == 0 || o.write_buffer_bytes == 0)
+    return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
+  st->path = strdup(path);
+  if (st->path == NULL) return err_nomem(&db->err);
+  kv_options ko = {.create_if_missing = o.create_if_missing != 0,
+                   .read_only = o.read_only != 0,
+                   .sync = o.sync == REMDB_SYNC_FULL,
+                   .cache_bytes = o.cache_bytes,
+                   .write_buffer_bytes = o.write_buffer_bytes};
+  int rc = kv_open(path, &ko, &st->kv, &db->err);
+  if (rc == REMDB_OK) rc = check_format(db);
+  if (rc == REMDB_OK) rc = handle_start(db, tenant);
+  return rc;
+}
+
+int remdb_open_tenant(remdb *parent, const char *tenant, remdb **out) {
+  *out = NULL;
+  if (parent == NULL || parent->st->kv == NULL) return REMDB_MISUSE;
+  store_t *st = parent->st;
+  pthread_mutex_lock(&st->reflock);
+  st->refs++;
+  pthread_mutex_unlock(&st->reflock);
+  remdb *db = handle_new(st, tenant);
+  if (db == NULL) {
+    store_release(st);
+    return REMDB_NOMEM;
+  }
+  *out = db;
+  return handle_start(db, tenant);
+}
+
+void remdb_close(remdb *db) {
+  if (db == NULL) return;
+  cat_clear(db);
+  buf_free(&db->kbuf);
+  buf_free(&db->vbuf);
+  store_release(db->st);
+  free(db);
+}
+
+int core_parse_json(remdb *db, const char *what, const char *json, size_t len,
+                    json_t **out) {
+  *out = NULL;
+  if (json == NULL) return err_set(&db->err, REMDB_MISUSE, "%s: NULL", what);
+  if (len > db->st->opts.max_entity_bytes)
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "%s: %zu bytes of JSON, over the limit of %zu", what, len,
+                   db->st->opts.max_entity_bytes);
+  json_error_t je;
+  json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+  if (j == NULL)
+    return err_set(&db->err, REMDB_INVALID,
+                   "%s: invalid JSON at line %d column %d: %s", what, je.line,
+                   je.column, je.text);
+  *out = j;
+  return REMDB_OK;
+}

@@ -1,0 +1,388 @@
+/*
+** maint.c: maintenance.  verify cross-checks entities, index entries and
+** the id directory in both directions; reindex rebuilds derived data;
+** stats, backup and compact expose the storage.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+typedef struct vstate {
+  remdb *db;
+  kv_snap_t *snap;
+  remdb_report_fn fn;
+  void *ctx;
+  uint64_t problems;
+  buf_t k;
+} vstate;
+
+static void report(vstate *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void report(vstate *s, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  s->problems++;
+  if (s->fn) s->fn(s->ctx, msg);
+}
+
+static bool key_exists(vstate *s, int cf, const void *k, size_t kl) {
+  kv_val v;
+  int rc = kv_get(s->db->st->kv, s->snap, cf, k, kl, &v, &s->db->err);
+  if (rc == REMDB_OK) kv_val_free(&v);
+  return rc == REMDB_OK;
+}
+
+/* Pass 1: every entity is well-formed, of a known table, and has its id
+** directory entry and each of its index entries. */
+static int check_entities(vstate *s) {
+  remdb *db = s->db;
+  unsigned char lo[4], hi[4];
+  put_u32be(lo, db->tid);
+  put_u32be(hi, db->tid + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, s->snap, KV_ENTITY, lo, 4, hi, 4, &it,
+                       &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    char ids[REMDB_ID_LEN + 1];
+    uuid16_t id;
+    if (kl != KEY_ENTITY_LEN) {
+      report(s, "entity key of length %zu is malformed", kl);
+      continue;
+    }
+    memcpy(id.b, k + 8, 16);
+    uuid_format(&id, ids);
+    cat_table *t = cat_by_id(db, get_u32be(k + 4));
+    if (t == NULL) {
+      report(s, "entity %s belongs to unknown table id %u", ids,
+             get_u32be(k + 4));
+      continue;
+    }
+    const char *tn = t->s->name;
+    rec_view rv;
+    err_t e;
+    if (rec_open(&rv, v, vl, &e) != REMDB_OK) {
+      report(s, "%s: entity %s: %s", tn, ids, e.msg);
+      continue;
+    }
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, id.b);
+    kv_val dv;
+    if (kv_get(db->st->kv, s->snap, KV_INDEX, dk, sizeof dk, &dv, &e) !=
+        REMDB_OK) {
+      report(s, "%s: entity %s: no id-directory entry", tn, ids);
+    } else {
+      if (dv.len != 4 ||
+          get_u32be((const unsigned char *)dv.data) != t->s->table_id)
+        report(s, "%s: entity %s: id-directory entry names another table",
+               tn, ids);
+      kv_val_free(&dv);
+    }
+    for (uint32_t i = 0; i < t->s->n_indexed; i++) {
+      uint16_t f = t->s->indexed[i];
+      buf_reset(&s->k);
+      idx_key(&s->k, db->tid, t->s->table_id, f, &rv, id.b);
+      if (s->k.oom) {
+        kv_iter_free(it);
+        return err_nomem(&db->err);
+      }
+      if (!key_exists(s, KV_INDEX, s->k.p, s->k.len)) {
+        const char *fname = rec_dict_name(&t->s->dict, f);
+        report(s, "%s: entity %s: missing index entry for field %s", tn, ids,
+               fname ? fname : f == REC_F_CREATED ? "created_at"
+                             : f == REC_F_MODIFIED ? "modified_at"
+                                                    : "deleted_at");
+      }
+    }
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+static bool is_indexed(const sch_table *t, uint16_t f) {
+  for (uint32_t i = 0; i < t->n_indexed; i++)
+    if (t->indexed[i] == f) return true;
+  return false;
+}
+
+/* Pass 2: every index entry is well-formed, of an indexed field, and
+** points to an entity whose value encodes to exactly that entry; every
+** id-directory entry points to an existing entity. */
+static int check_index(vstate *s) {
+  remdb *db = s->db;
+  unsigned char lo[4], hi[4];
+  put_u32be(lo, db->tid);
+  put_u32be(hi, db->tid + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, s->snap, KV_INDEX, lo, 4, hi, 4, &it,
+                       &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    char ids[REMDB_ID_LEN + 1];
+    uuid16_t id;
+    err_t e;
+    if (kl < 8 + 16) {
+      report(s, "index key of length %zu is malformed", kl);
+      continue;
+    }
+    memcpy(id.b, k + kl - 16, 16);
+    uuid_format(&id, ids);
+    uint32_t tbl = get_u32be(k + 4);
+    if (tbl == 0) { /* id directory */
+      cat_table *t = vl == 4 ? cat_by_id(db, get_u32be((const unsigned char *)v))
+                             : NULL;
+      unsigned char ek[KEY_ENTITY_LEN];
+      if (t == NULL) {
+        report(s, "id-directory entry %s names an unknown table", ids);
+        continue;
+      }
+      key_entity(ek, db->tid, t->s->table_id, id.b);
+      if (!key_exists(s, KV_ENTITY, ek, sizeof ek))
+        report(s, "%s: id-directory entry %s has no entity", t->s->name, ids);
+      continue;
+    }
+    cat_table *t = cat_by_id(db, tbl);
+    if (t == NULL) {
+      report(s, "index entry for %s belongs to unknown table id %u", ids, tbl);
+      continue;
+    }
+    const char *tn = t->s->name;
+    if (kl < 10 + 16) {
+      report(s, "%s: index key of length %zu is malformed", tn, kl);
+      continue;
+    }
+    uint16_t f = get_u16be(k + 8);
+    okey_val ov;
+    size_t used;
+    if (okey_decode(k + 10, kl - 26, &used, &ov, NULL, &e) != REMDB_OK ||
+        used != kl - 26) {
+      report(s, "%s: index entry for %s is malformed", tn, ids);
+      continue;
+    }
+    if (!is_indexed(t->s, f)) {
+      report(s, "%s: index entry for %s is of field id %u, which is not "
+             "indexed", tn, ids, f);
+      continue;
+    }
+    unsigned char ek[KEY_ENTITY_LEN];
+    key_entity(ek, db->tid, tbl, id.b);
+    kv_val ev;
+    if (kv_get(db->st->kv, s->snap, KV_ENTITY, ek, sizeof ek, &ev, &e) !=
+        REMDB_OK) {
+      report(s, "%s: index entry points to missing entity %s", tn, ids);
+      continue;
+    }
+    rec_view rv;
+    if (rec_open(&rv, ev.data, ev.len, &e) == REMDB_OK) {
+      buf_reset(&s->k);
+      idx_key(&s->k, db->tid, tbl, f, &rv, id.b);
+      if (s->k.len != kl || memcmp(s->k.p, k, kl) != 0)
+        report(s, "%s: index entry of field %s for entity %s does not match "
+               "its value", tn, rec_dict_name(&t->s->dict, f)
+                                 ? rec_dict_name(&t->s->dict, f) : "(system)",
+               ids);
+    }
+    kv_val_free(&ev);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
+                 uint64_t *problems_out) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  vstate s = {.db = db, .fn = fn, .ctx = ctx};
+  buf_init(&s.k);
+  int rc = cat_refresh(db);
+  if (rc == REMDB_OK && db->tid != 0) {
+    for (uint32_t i = 0; i < db->ntables; i++)
+      if (db->tables[i].rebuild)
+        report(&s, "%s: an index rebuild is pending (run reindex)",
+               db->tables[i].s->name);
+    s.snap = kv_snap_new(db->st->kv);
+    rc = s.snap ? check_entities(&s) : err_nomem(&db->err);
+    if (rc == REMDB_OK) rc = check_index(&s);
+    kv_snap_free(db->st->kv, s.snap);
+  }
+  buf_free(&s.k);
+  if (problems_out) *problems_out = s.problems;
+  return rc;
+}
+
+/* Remove id-directory entries whose entity is gone (for reindex). */
+static int sweep_iddir(remdb *db) {
+  unsigned char lo[8], hi[8];
+  key_table(lo, db->tid, 0);
+  key_table(hi, db->tid, 1);
+  kv_iter_t *it;
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  if (kb == NULL) return err_nomem(&db->err);
+  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, 8, hi, 8, &it, &db->err);
+  if (rc) {
+    kv_batch_free(kb);
+    return rc;
+  }
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    cat_table *t =
+        vl == 4 ? cat_by_id(db, get_u32be((const unsigned char *)v)) : NULL;
+    bool ok = false;
+    if (t && kl == KEY_IDDIR_LEN) {
+      unsigned char ek[KEY_ENTITY_LEN];
+      kv_val ev;
+      key_entity(ek, db->tid, t->s->table_id, (const unsigned char *)k + 8);
+      ok = kv_get(db->st->kv, NULL, KV_ENTITY, ek, sizeof ek, &ev, &db->err) ==
+           REMDB_OK;
+      if (ok) kv_val_free(&ev);
+    }
+    if (!ok) kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
+  kv_batch_free(kb);
+  return rc;
+}
+
+int remdb_reindex(remdb *db, const char *table) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  if (kv_read_only(db->st->kv))
+    return err_set(&db->err, REMDB_MISUSE, "database is open read-only");
+  int rc = core_lock(db);
+  if (rc) return rc;
+  cat_table *only = NULL;
+  rc = table ? cat_find(db, table, &only) : cat_refresh(db);
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  if (rc == REMDB_OK && kb == NULL) rc = err_nomem(&db->err);
+  /* one batch marks every target table for rebuild and drops its index
+  ** entries; cat_resume then rebuilds them (again after a crash) */
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    cat_table *t = &db->tables[i];
+    if (only && t != only) continue;
+    json_t *spec = json_pack("{s:b,s:[]}", "reencode", 0, "fields");
+    json_t *fl = spec ? json_object_get(spec, "fields") : NULL;
+    for (uint32_t j = 0; fl && j < t->s->n_indexed; j++)
+      json_array_append_new(fl, json_integer(t->s->indexed[j]));
+    rc = spec ? cat_put_record(db, kb, t->s, spec) : err_nomem(&db->err);
+    json_decref(spec);
+    unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+    key_table(lo, db->tid, t->s->table_id);
+    key_table(hi, db->tid, t->s->table_id + 1);
+    kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  }
+  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
+  if (rc == REMDB_OK) {
+    cat_bump_epoch(db);
+    rc = cat_resume(db);
+  }
+  if (rc == REMDB_OK && table == NULL) rc = sweep_iddir(db);
+  kv_batch_free(kb);
+  core_unlock(db);
+  return rc;
+}
+
+static uint64_t count_range(remdb *db, int cf, const unsigned char *lo,
+                            const unsigned char *hi, size_t n,
+                            uint64_t *deleted, int *rc) {
+  kv_iter_t *it;
+  uint64_t cnt = 0;
+  *rc = kv_iter_new(db->st->kv, NULL, cf, lo, n, hi, n, &it, &db->err);
+  if (*rc) return 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    cnt++;
+    if (deleted) {
+      size_t vl;
+      const char *v = kv_iter_value(it, &vl);
+      rec_view rv;
+      err_t e;
+      if (rec_open(&rv, v, vl, &e) == REMDB_OK && rec_is_deleted(&rv))
+        (*deleted)++;
+    }
+  }
+  *rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return cnt;
+}
+
+int remdb_stats(remdb *db, char **json_out) {
+  if (db == NULL || json_out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  int rc = cat_refresh(db);
+  if (rc) return rc;
+  buf_t b;
+  buf_init(&b);
+  buf_add(&b, "{\"tenant\":", 10);
+  buf_add_json_str(&b, db->tenant, strlen(db->tenant));
+  buf_add(&b, ",\"tables\":{", 11);
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    const sch_table *t = db->tables[i].s;
+    unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+    key_table(lo, db->tid, t->table_id);
+    key_table(hi, db->tid, t->table_id + 1);
+    uint64_t del = 0;
+    uint64_t all = count_range(db, KV_ENTITY, lo, hi, sizeof lo, &del, &rc);
+    uint64_t idx =
+        rc ? 0 : count_range(db, KV_INDEX, lo, hi, sizeof lo, NULL, &rc);
+    if (i) buf_addc(&b, ',');
+    buf_add_json_str(&b, t->name, strlen(t->name));
+    buf_addf(&b,
+             ":{\"entities\":%llu,\"deleted\":%llu,\"index_entries\":%llu,"
+             "\"indexed_fields\":%u}",
+             (unsigned long long)(all - del), (unsigned long long)del,
+             (unsigned long long)idx, t->n_indexed);
+  }
+  buf_add(&b, "},\"storage\":{", 13);
+  static const char *const props[][2] = {
+      {"estimated_keys", "rocksdb.estimate-num-keys"},
+      {"live_data_bytes", "rocksdb.estimate-live-data-size"},
+      {"sst_bytes", "rocksdb.total-sst-files-size"},
+      {"memtable_bytes", "rocksdb.cur-size-all-mem-tables"}};
+  for (int cf = 0; cf < KV_NCF; cf++) {
+    buf_addf(&b, "%s\"%s\":{", cf ? "," : "", kv_cf_name(cf));
+    for (int p = 0; p < 4; p++) {
+      uint64_t v = 0;
+      kv_property_int(db->st->kv, cf, props[p][1], &v);
+      buf_addf(&b, "%s\"%s\":%llu", p ? "," : "", props[p][0],
+               (unsigned long long)v);
+    }
+    buf_addc(&b, '}');
+  }
+  buf_add(&b, "}}", 2);
+  if (rc) {
+    buf_free(&b);
+    return rc;
+  }
+  *json_out = buf_detach(&b, NULL);
+  return *json_out ? REMDB_OK : err_nomem(&db->err);
+}
+
+int remdb_backup(remdb *db, const char *dest) {
+  if (db == NULL || dest == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  return kv_checkpoint(db->st->kv, dest, &db->err);
+}
+
+int remdb_compact(remdb *db) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  return kv_compact(db->st->kv, &db->err);
+}

@@ -1,0 +1,293 @@
+/*
+** read.c: reading entities: point gets by id (through the id directory
+** when the table is not named), table iteration on a snapshot, counts, and
+** equality lookups served by a secondary index.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+int parse_id(remdb *db, const char *id, uuid16_t *u) {
+  if (id == NULL) return err_set(&db->err, REMDB_MISUSE, "id is NULL");
+  if (!uuid_parse(id, strlen(id), u))
+    return err_set(&db->err, REMDB_INVALID,
+                   "invalid id \"%.60s\": expected a UUID (8-4-4-4-12 hex "
+                   "digits)",
+                   id);
+  return REMDB_OK;
+}
+
+bool rec_is_deleted(const rec_view *rv) {
+  rec_field f;
+  return rec_find(rv, REC_F_DELETED, &f) && f.type != REC_NULL;
+}
+
+int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
+             const uuid16_t *id, cat_table **table_out, kv_val *val,
+             rec_view *rv) {
+  int rc;
+  char ids[REMDB_ID_LEN + 1];
+  if (db->tid == 0) goto notfound;
+  if (table == NULL) {
+    unsigned char dk[KEY_IDDIR_LEN];
+    kv_val tv;
+    key_iddir(dk, db->tid, id->b);
+    rc = kv_get(db->st->kv, snap, KV_INDEX, dk, sizeof dk, &tv, &db->err);
+    if (rc == REMDB_NOTFOUND) goto notfound;
+    if (rc) return rc;
+    uint32_t tbl = tv.len == 4 ? get_u32be((const unsigned char *)tv.data) : 0;
+    kv_val_free(&tv);
+    table = cat_by_id(db, tbl);
+    if (table == NULL) goto notfound; /* entry of a dropped table */
+  }
+  unsigned char ek[KEY_ENTITY_LEN];
+  key_entity(ek, db->tid, table->s->table_id, id->b);
+  rc = kv_get(db->st->kv, snap, KV_ENTITY, ek, sizeof ek, val, &db->err);
+  if (rc == REMDB_NOTFOUND) goto notfound;
+  if (rc) return rc;
+  rc = rec_open(rv, val->data, val->len, &db->err);
+  if (rc) {
+    kv_val_free(val);
+    return rc;
+  }
+  if (table_out) *table_out = (cat_table *)table;
+  return REMDB_OK;
+notfound:
+  uuid_format(id, ids);
+  return err_set(&db->err, REMDB_NOTFOUND, "no entity with id %s", ids);
+}
+
+int ent_to_json(remdb *db, const cat_table *t, const uuid16_t *id,
+                const rec_view *rv, buf_t *out) {
+  char ids[REMDB_ID_LEN + 1];
+  uuid_format(id, ids);
+  return rec_to_json(&t->s->dict, rv, ids, t->s->name, out, &db->err);
+}
+
+int remdb_get(remdb *db, const char *table, const char *id, int flags,
+              char **json_out, size_t *len_out) {
+  if (db == NULL || json_out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  uuid16_t u;
+  cat_table *t = NULL;
+  int rc = parse_id(db, id, &u);
+  if (rc == REMDB_OK) rc = table ? cat_find(db, table, &t) : cat_refresh(db);
+  if (rc) return rc;
+  kv_val val = {0};
+  rec_view rv;
+  rc = ent_read(db, NULL, t, &u, &t, &val, &rv);
+  if (rc) return rc;
+  if (!(flags & REMDB_INCLUDE_DELETED) && rec_is_deleted(&rv)) {
+    kv_val_free(&val);
+    return err_set(&db->err, REMDB_NOTFOUND, "entity %s is deleted", id);
+  }
+  buf_t b;
+  buf_init(&b);
+  rc = ent_to_json(db, t, &u, &rv, &b);
+  kv_val_free(&val);
+  if (rc) {
+    buf_free(&b);
+    return rc;
+  }
+  *json_out = buf_detach(&b, len_out);
+  return *json_out ? REMDB_OK : err_nomem(&db->err);
+}
+
+/* ---- iteration ---------------------------------------------------------- */
+
+struct remdb_iter {
+  remdb *db;
+  sch_table *s; /* own reference: valid across catalog refreshes */
+  kv_snap_t *snap;
+  kv_iter_t *it;
+  int flags;
+  bool started;
+  buf_t out;
+};
+
+int remdb_iter_open(remdb *db, const char *table, int flags,
+                    remdb_iter **out) {
+  if (db == NULL || out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *out = NULL;
+  cat_table *t;
+  int rc = cat_find(db, table, &t);
+  if (rc) return rc;
+  remdb_iter *r = calloc(1, sizeof *r);
+  if (r == NULL) return err_nomem(&db->err);
+  r->db = db;
+  r->flags = flags;
+  r->s = sch_retain(t->s);
+  buf_init(&r->out);
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->s->table_id);
+  key_table(hi, db->tid, t->s->table_id + 1);
+  r->snap = kv_snap_new(db->st->kv);
+  rc = r->snap ? kv_iter_new(db->st->kv, r->snap, KV_ENTITY, lo, sizeof lo,
+                             hi, sizeof hi, &r->it, &db->err)
+               : err_nomem(&db->err);
+  if (rc) {
+    remdb_iter_free(r);
+    return rc;
+  }
+  *out = r;
+  return REMDB_OK;
+}
+
+int remdb_iter_next(remdb_iter *r, const char **json, size_t *len) {
+  if (r == NULL || json == NULL) return REMDB_MISUSE;
+  remdb *db = r->db;
+  if (!r->started) {
+    kv_iter_first(r->it);
+    r->started = true;
+  } else {
+    kv_iter_next(r->it);
+  }
+  for (; kv_iter_valid(r->it); kv_iter_next(r->it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(r->it, &kl);
+    const char *v = kv_iter_value(r->it, &vl);
+    rec_view rv;
+    if (kl != KEY_ENTITY_LEN) continue;
+    int rc = rec_open(&rv, v, vl, &db->err);
+    if (rc) return rc;
+    if (!(r->flags & REMDB_INCLUDE_DELETED) && rec_is_deleted(&rv)) continue;
+    uuid16_t id;
+    char ids[REMDB_ID_LEN + 1];
+    memcpy(id.b, k + 8, 16);
+    uuid_format(&id, ids);
+    buf_reset(&r->out);
+    rc = rec_to_json(&r->s->dict, &rv, ids, r->s->name, &r->out, &db->err);
+    if (rc) return rc;
+    *json = r->out.p;
+    if (len) *len = r->out.len;
+    return REMDB_ROW;
+  }
+  int rc = kv_iter_status(r->it, &db->err);
+  return rc ? rc : REMDB_DONE;
+}
+
+void remdb_iter_free(remdb_iter *r) {
+  if (r == NULL) return;
+  kv_iter_free(r->it);
+  if (r->snap) kv_snap_free(r->db->st->kv, r->snap);
+  sch_free(r->s);
+  buf_free(&r->out);
+  free(r);
+}
+
+int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out) {
+  if (db == NULL || count_out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *count_out = 0;
+  cat_table *t;
+  int rc = cat_find(db, table, &t);
+  if (rc) return rc;
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->s->table_id);
+  key_table(hi, db->tid, t->s->table_id + 1);
+  kv_iter_t *it;
+  rc = kv_iter_new(db->st->kv, NULL, KV_ENTITY, lo, sizeof lo, hi, sizeof hi,
+                   &it, &db->err);
+  if (rc) return rc;
+  uint64_t n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    if (!(flags & REMDB_INCLUDE_DELETED)) {
+      size_t vl;
+      const char *v = kv_iter_value(it, &vl);
+      rec_view rv;
+      if ((rc = rec_open(&rv, v, vl, &db->err))) break;
+      if (rec_is_deleted(&rv)) continue;
+    }
+    n++;
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc == REMDB_OK) *count_out = n;
+  return rc;
+}
+
+/* ---- index lookup ------------------------------------------------------- */
+
+int remdb_find(remdb *db, const char *table, const char *field,
+               const char *value, int flags, char **json_out) {
+  if (db == NULL || json_out == NULL || field == NULL || value == NULL)
+    return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  cat_table *t;
+  int rc = cat_find(db, table, &t);
+  if (rc) return rc;
+  uint16_t fid = 0;
+  if (!strcmp(field, "created_at")) fid = REC_F_CREATED;
+  else if (!strcmp(field, "modified_at")) fid = REC_F_MODIFIED;
+  else if (!strcmp(field, "deleted_at")) fid = REC_F_DELETED;
+  else fid = rec_dict_id(&t->s->dict, field);
+  bool indexed = false;
+  for (uint32_t i = 0; i < t->s->n_indexed; i++)
+    indexed |= t->s->indexed[i] == fid;
+  if (fid == 0 || !indexed)
+    return err_set(&db->err, REMDB_INVALID, "%s.%s: not an indexed field",
+                   t->s->name, field);
+  json_error_t je;
+  json_t *v = json_loads(value, JSON_DECODE_ANY, &je);
+  if (v == NULL)
+    return err_set(&db->err, REMDB_INVALID,
+                   "%s.%s: value is not a JSON scalar: %s", t->s->name, field,
+                   je.text);
+  buf_t pre, out;
+  buf_init(&pre);
+  buf_init(&out);
+  unsigned char fp[10];
+  key_index_field(fp, db->tid, t->s->table_id, fid);
+  buf_add(&pre, fp, sizeof fp);
+  rc = okey_json(&pre, v, &db->err);
+  json_decref(v);
+  unsigned char *hi = malloc(pre.len ? pre.len : 1);
+  size_t hil = hi ? kv_prefix_end(pre.p, pre.len, hi) : 0;
+  kv_snap_t *snap = kv_snap_new(db->st->kv);
+  kv_iter_t *it = NULL;
+  if (rc == REMDB_OK && (hi == NULL || snap == NULL || pre.oom))
+    rc = err_nomem(&db->err);
+  if (rc == REMDB_OK)
+    rc = kv_iter_new(db->st->kv, snap, KV_INDEX, pre.p, pre.len, hi, hil, &it,
+                     &db->err);
+  buf_addc(&out, '[');
+  size_t rows = 0;
+  if (rc == REMDB_OK) kv_iter_first(it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl < pre.len + 16) continue;
+    uuid16_t id;
+    memcpy(id.b, k + kl - 16, 16);
+    kv_val val = {0};
+    rec_view rv;
+    rc = ent_read(db, snap, t, &id, NULL, &val, &rv);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_CORRUPT;
+      err_prefix(&db->err, "index entry without entity (run verify)");
+      break;
+    }
+    if (rc) break;
+    if ((flags & REMDB_INCLUDE_DELETED) || !rec_is_deleted(&rv)) {
+      if (rows++) buf_addc(&out, ',');
+      rc = ent_to_json(db, t, &id, &rv, &out);
+    }
+    kv_val_free(&val);
+  }
+  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  buf_addc(&out, ']');
+  kv_iter_free(it);
+  if (snap) kv_snap_free(db->st->kv, snap);
+  free(hi);
+  buf_free(&pre);
+  if (rc == REMDB_OK) {
+    *json_out = buf_detach(&out, NULL);
+    if (*json_out == NULL) rc = err_nomem(&db->err);
+  }
+  buf_free(&out);
+  return rc;
+}

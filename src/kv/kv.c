@@ -1,0 +1,363 @@
+/*
+** kv.c: RocksDB behind remdb's storage interface.  The one place that calls
+** RocksDB: it opens the column families with tuned options, reads with
+** pinned slices (no copy), commits write batches with the configured
+** durability, and iterates with bounds.  Every RocksDB error string is
+** turned into a remdb code and message here and freed here.
+*/
+#include <rocksdb/c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kv.h"
+
+static const char *const cf_names[KV_NCF] = {"meta", "entity", "index",
+                                             "edge", "vector"};
+
+struct kv {
+  rocksdb_t *db;
+  rocksdb_options_t *opts;
+  rocksdb_options_t *cf_opts[KV_NCF];
+  rocksdb_block_based_table_options_t *bbt[KV_NCF];
+  rocksdb_cache_t *cache;
+  rocksdb_column_family_handle_t *cf[KV_NCF];
+  rocksdb_writeoptions_t *wo_sync, *wo_nosync;
+  rocksdb_readoptions_t *ro;
+  bool sync;
+  bool read_only;
+};
+
+struct kv_batch {
+  kv_t *kv;
+  rocksdb_writebatch_t *wb;
+};
+
+struct kv_snap {
+  const rocksdb_snapshot_t *s;
+  rocksdb_readoptions_t *ro;
+};
+
+struct kv_iter {
+  rocksdb_iterator_t *it;
+  rocksdb_readoptions_t *ro;
+  unsigned char *lo, *hi;
+};
+
+const char *kv_cf_name(int cf) { return cf_names[cf]; }
+
+/* Convert a RocksDB error string (and free it) into e.  Lock failures are
+** REMDB_BUSY so the CLI can say the database is open elsewhere. */
+static int kv_err(err_t *e, char *rerr, const char *what) {
+  int code = REMDB_IO;
+  if (strstr(rerr, "lock") || strstr(rerr, "LOCK")) code = REMDB_BUSY;
+  if (strstr(rerr, "Corruption")) code = REMDB_CORRUPT;
+  if (code == REMDB_BUSY)
+    err_set(e, code, "%s: database is locked (open in another process?): %s",
+            what, rerr);
+  else
+    err_set(e, code, "%s: %s", what, rerr);
+  rocksdb_free(rerr);
+  return code;
+}
+
+static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
+  rocksdb_options_t *op = rocksdb_options_create();
+  rocksdb_block_based_table_options_t *t =
+      rocksdb_block_based_options_create();
+  rocksdb_block_based_options_set_block_cache(t, kv->cache);
+  rocksdb_block_based_options_set_block_size(t, 16 * 1024);
+  rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
+  rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t,
+                                                                         1);
+  if (cf == KV_ENTITY || cf == KV_META || cf == KV_VECTOR) {
+    /* point reads by full key: a bloom filter saves the disk probes */
+    rocksdb_block_based_options_set_filter_policy(
+        t, rocksdb_filterpolicy_create_bloom_full(10));
+  }
+  rocksdb_options_set_block_based_table_factory(op, t);
+  rocksdb_options_set_write_buffer_size(op, o->write_buffer_bytes);
+  rocksdb_options_set_compression(op, rocksdb_lz4_compression);
+  rocksdb_options_set_level_compaction_dynamic_level_bytes(op, 1);
+  kv->bbt[cf] = t;
+  return op;
+}
+
+int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
+  *out = NULL;
+  kv_t *kv = calloc(1, sizeof *kv);
+  if (kv == NULL) return err_nomem(e);
+  kv->sync = o->sync;
+  kv->read_only = o->read_only;
+  if (!o->create_if_missing || o->read_only) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      free(kv);
+      return err_set(e, REMDB_NOTFOUND, "database %s does not exist", path);
+    }
+  }
+  kv->cache = rocksdb_cache_create_lru(o->cache_bytes);
+  kv->opts = rocksdb_options_create();
+  rocksdb_options_set_create_if_missing(kv->opts, o->create_if_missing);
+  rocksdb_options_set_create_missing_column_families(kv->opts, 1);
+  rocksdb_options_set_max_background_jobs(kv->opts, 2);
+  rocksdb_options_set_max_open_files(kv->opts, 512);
+  rocksdb_options_set_keep_log_file_num(kv->opts, 3);
+  rocksdb_options_set_info_log_level(kv->opts, 2); /* WARN */
+  const char *names[KV_NCF + 1];
+  const rocksdb_options_t *cfo[KV_NCF + 1];
+  rocksdb_column_family_handle_t *h[KV_NCF + 1];
+  names[0] = "default";
+  cfo[0] = kv->opts;
+  for (int i = 0; i < KV_NCF; i++) {
+    kv->cf_opts[i] = cf_options(kv, i, o);
+    names[i + 1] = cf_names[i];
+    cfo[i + 1] = kv->cf_opts[i];
+  }
+  char *rerr = NULL;
+  if (o->read_only)
+    kv->db = rocksdb_open_for_read_only_column_families(
+        kv->opts, path, KV_NCF + 1, names, cfo, h, 0, &rerr);
+  else
+    kv->db = rocksdb_open_column_families(kv->opts, path, KV_NCF + 1, names,
+                                          cfo, h, &rerr);
+  if (rerr != NULL) {
+    int rc = kv_err(e, rerr, path);
+    kv->db = NULL;
+    kv_close(kv);
+    return rc;
+  }
+  rocksdb_column_family_handle_destroy(h[0]);
+  for (int i = 0; i < KV_NCF; i++) kv->cf[i] = h[i + 1];
+  kv->wo_sync = rocksdb_writeoptions_create();
+  rocksdb_writeoptions_set_sync(kv->wo_sync, 1);
+  kv->wo_nosync = rocksdb_writeoptions_create();
+  kv->ro = rocksdb_readoptions_create();
+  *out = kv;
+  return REMDB_OK;
+}
+
+void kv_close(kv_t *kv) {
+  if (kv == NULL) return;
+  if (kv->db) {
+    for (int i = 0; i < KV_NCF; i++)
+      if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
+    rocksdb_close(kv->db);
+  }
+  for (int i = 0; i < KV_NCF; i++) {
+    if (kv->cf_opts[i]) rocksdb_options_destroy(kv->cf_opts[i]);
+    if (kv->bbt[i]) rocksdb_block_based_options_destroy(kv->bbt[i]);
+  }
+  if (kv->opts) rocksdb_options_destroy(kv->opts);
+  if (kv->cache) rocksdb_cache_destroy(kv->cache);
+  if (kv->wo_sync) rocksdb_writeoptions_destroy(kv->wo_sync);
+  if (kv->wo_nosync) rocksdb_writeoptions_destroy(kv->wo_nosync);
+  if (kv->ro) rocksdb_readoptions_destroy(kv->ro);
+  free(kv);
+}
+
+bool kv_read_only(const kv_t *kv) { return kv->read_only; }
+
+int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
+           size_t klen, kv_val *out, err_t *e) {
+  char *rerr = NULL;
+  rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
+      kv->db, snap ? snap->ro : kv->ro, kv->cf[cf], key, klen, &rerr);
+  if (rerr != NULL) return kv_err(e, rerr, "read");
+  if (ps == NULL) return REMDB_NOTFOUND;
+  out->pin = ps;
+  out->data = rocksdb_pinnableslice_value(ps, &out->len);
+  if (out->data == NULL) {
+    rocksdb_pinnableslice_destroy(ps);
+    out->pin = NULL;
+    return REMDB_NOTFOUND;
+  }
+  return REMDB_OK;
+}
+
+void kv_val_free(kv_val *v) {
+  if (v->pin) rocksdb_pinnableslice_destroy(v->pin);
+  v->pin = NULL;
+  v->data = NULL;
+  v->len = 0;
+}
+
+kv_batch_t *kv_batch_new(kv_t *kv) {
+  kv_batch_t *b = malloc(sizeof *b);
+  if (b == NULL) return NULL;
+  b->kv = kv;
+  b->wb = rocksdb_writebatch_create();
+  return b;
+}
+
+void kv_batch_free(kv_batch_t *b) {
+  if (b == NULL) return;
+  rocksdb_writebatch_destroy(b->wb);
+  free(b);
+}
+
+void kv_batch_clear(kv_batch_t *b) { rocksdb_writebatch_clear(b->wb); }
+
+void kv_batch_put(kv_batch_t *b, int cf, const void *k, size_t kl,
+                  const void *v, size_t vl) {
+  rocksdb_writebatch_put_cf(b->wb, b->kv->cf[cf], k, kl, v, vl);
+}
+
+void kv_batch_del(kv_batch_t *b, int cf, const void *k, size_t kl) {
+  rocksdb_writebatch_delete_cf(b->wb, b->kv->cf[cf], k, kl);
+}
+
+void kv_batch_del_range(kv_batch_t *b, int cf, const void *lo, size_t lol,
+                        const void *hi, size_t hil) {
+  rocksdb_writebatch_delete_range_cf(b->wb, b->kv->cf[cf], lo, lol, hi, hil);
+}
+
+void kv_batch_savepoint(kv_batch_t *b) {
+  rocksdb_writebatch_set_save_point(b->wb);
+}
+
+void kv_batch_rollback(kv_batch_t *b) {
+  char *rerr = NULL;
+  rocksdb_writebatch_rollback_to_save_point(b->wb, &rerr);
+  rocksdb_free(rerr); /* only fails when no save point was set */
+}
+
+void kv_batch_keep(kv_batch_t *b) {
+  char *rerr = NULL;
+  rocksdb_writebatch_pop_save_point(b->wb, &rerr);
+  rocksdb_free(rerr);
+}
+
+size_t kv_batch_count(const kv_batch_t *b) {
+  return (size_t)rocksdb_writebatch_count(b->wb);
+}
+
+size_t kv_batch_bytes(const kv_batch_t *b) {
+  size_t n = 0;
+  rocksdb_writebatch_data(b->wb, &n);
+  return n;
+}
+
+int kv_write(kv_t *kv, kv_batch_t *b, int sync, err_t *e) {
+  if (kv->read_only)
+    return err_set(e, REMDB_MISUSE, "database is open read-only");
+  bool s = sync < 0 ? kv->sync : sync > 0;
+  char *rerr = NULL;
+  rocksdb_write(kv->db, s ? kv->wo_sync : kv->wo_nosync, b->wb, &rerr);
+  if (rerr != NULL) return kv_err(e, rerr, "write");
+  return REMDB_OK;
+}
+
+kv_snap_t *kv_snap_new(kv_t *kv) {
+  kv_snap_t *s = malloc(sizeof *s);
+  if (s == NULL) return NULL;
+  s->s = rocksdb_create_snapshot(kv->db);
+  s->ro = rocksdb_readoptions_create();
+  rocksdb_readoptions_set_snapshot(s->ro, s->s);
+  return s;
+}
+
+void kv_snap_free(kv_t *kv, kv_snap_t *s) {
+  if (s == NULL) return;
+  rocksdb_readoptions_destroy(s->ro);
+  rocksdb_release_snapshot(kv->db, s->s);
+  free(s);
+}
+
+int kv_iter_new(kv_t *kv, const kv_snap_t *snap, int cf, const void *lo,
+                size_t lol, const void *hi, size_t hil, kv_iter_t **out,
+                err_t *e) {
+  kv_iter_t *it = calloc(1, sizeof *it);
+  if (it == NULL) return err_nomem(e);
+  it->ro = rocksdb_readoptions_create();
+  if (snap) rocksdb_readoptions_set_snapshot(it->ro, snap->s);
+  /* bounds must outlive the iterator: keep our own copies */
+  if (lo && lol) {
+    it->lo = malloc(lol);
+    if (it->lo == NULL) goto oom;
+    memcpy(it->lo, lo, lol);
+    rocksdb_readoptions_set_iterate_lower_bound(it->ro, (char *)it->lo, lol);
+  }
+  if (hi && hil) {
+    it->hi = malloc(hil);
+    if (it->hi == NULL) goto oom;
+    memcpy(it->hi, hi, hil);
+    rocksdb_readoptions_set_iterate_upper_bound(it->ro, (char *)it->hi, hil);
+  }
+  it->it = rocksdb_create_iterator_cf(kv->db, it->ro, kv->cf[cf]);
+  *out = it;
+  return REMDB_OK;
+oom:
+  kv_iter_free(it);
+  return err_nomem(e);
+}
+
+void kv_iter_free(kv_iter_t *it) {
+  if (it == NULL) return;
+  if (it->it) rocksdb_iter_destroy(it->it);
+  rocksdb_readoptions_destroy(it->ro);
+  free(it->lo);
+  free(it->hi);
+  free(it);
+}
+
+void kv_iter_first(kv_iter_t *it) { rocksdb_iter_seek_to_first(it->it); }
+void kv_iter_seek(kv_iter_t *it, const void *k, size_t kl) {
+  rocksdb_iter_seek(it->it, k, kl);
+}
+void kv_iter_next(kv_iter_t *it) { rocksdb_iter_next(it->it); }
+bool kv_iter_valid(const kv_iter_t *it) {
+  return rocksdb_iter_valid(it->it) != 0;
+}
+const char *kv_iter_key(const kv_iter_t *it, size_t *len) {
+  return rocksdb_iter_key(it->it, len);
+}
+const char *kv_iter_value(const kv_iter_t *it, size_t *len) {
+  return rocksdb_iter_value(it->it, len);
+}
+
+int kv_iter_status(const kv_iter_t *it, err_t *e) {
+  char *rerr = NULL;
+  rocksdb_iter_get_error(it->it, &rerr);
+  if (rerr != NULL) return kv_err(e, rerr, "scan");
+  return REMDB_OK;
+}
+
+int kv_checkpoint(kv_t *kv, const char *dest, err_t *e) {
+  struct stat st;
+  if (stat(dest, &st) == 0)
+    return err_set(e, REMDB_EXISTS, "backup destination %s already exists",
+                   dest);
+  char *rerr = NULL;
+  rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(kv->db, &rerr);
+  if (rerr != NULL) return kv_err(e, rerr, "backup");
+  /* log_size_for_flush 0: flush memtables so the copy needs no WAL replay */
+  rocksdb_checkpoint_create(cp, dest, 0, &rerr);
+  rocksdb_checkpoint_object_destroy(cp);
+  if (rerr != NULL) return kv_err(e, rerr, "backup");
+  return REMDB_OK;
+}
+
+int kv_compact(kv_t *kv, err_t *e) {
+  (void)e;
+  for (int i = 0; i < KV_NCF; i++)
+    rocksdb_compact_range_cf(kv->db, kv->cf[i], NULL, 0, NULL, 0);
+  return REMDB_OK;
+}
+
+bool kv_property_int(kv_t *kv, int cf, const char *name, uint64_t *out) {
+  return rocksdb_property_int_cf(kv->db, kv->cf[cf], name, out) == 0;
+}
+
+size_t kv_prefix_end(const void *prefix, size_t n, unsigned char *out) {
+  const unsigned char *p = prefix;
+  memcpy(out, p, n);
+  while (n > 0) {
+    if (out[n - 1] != 0xff) {
+      out[n - 1]++;
+      return n;
+    }
+    n--;
+  }
+  return 0;
+}

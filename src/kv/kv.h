@@ -1,0 +1,172 @@
+/*
+** kv.h: the storage layer.  It wraps RocksDB's C API, owns every RocksDB
+** handle and turns RocksDB's `char **errptr` into remdb codes; nothing above
+** this layer sees RocksDB.  It also defines, in one place, the layout of
+** every key remdb writes.
+**
+** ---- Column families ---------------------------------------------------
+**   meta     format version, tenant directory, id counters, schemas
+**   entity   entity records (record format: src/record/rec.h)
+**   index    secondary-index entries and the id directory
+**   edge     graph edges, forward and reverse (graph layer)
+**   vector   embedding vectors and ANN graph (vector layer)
+**
+** ---- Keys --------------------------------------------------------------
+** Integers are big-endian so that byte order is numeric order.  TID is the
+** tenant's u32 id, TBL a table's u32 id (unique in the database, never
+** reused, >= 1), FLD a field's u16 id within its table (see rec.h), ID the
+** 16 raw bytes of an entity's UUID, and OKEY an order-preserving value
+** encoding (src/index/okey.h).
+**
+**   meta    0x00000000 "format"     -> u32 record/key format version
+**   meta    0x00000000 "next_id"    -> u32 last tenant/table id handed out
+**   meta    0x00000000 'T' NAME     -> TID              (tenant directory)
+**   meta    TID 'S' TABLE           -> schema record (JSON, see catalog.c)
+**   entity  TID TBL ID              -> entity record
+**   index   TID 0x00000000 ID       -> TBL              (id directory)
+**   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
+**   edge    TID 'F' SRC TYPE 0x00 DST, TID 'R' DST TYPE 0x00 SRC
+**   vector  TID TBL ID              -> float32 vector
+**
+** Every key starts with a 4-byte TID.  TID 0 holds the database-wide meta
+** keys; tenant ids start at 0x00000100, so the keys of one tenant form one
+** contiguous range that holds no key of another tenant.
+*/
+#ifndef REMDB_KV_H
+#define REMDB_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/util.h"
+
+enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
+
+#define KV_FORMAT_VERSION 1u
+#define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
+
+typedef struct kv kv_t;
+typedef struct kv_batch kv_batch_t;
+typedef struct kv_iter kv_iter_t;
+typedef struct kv_snap kv_snap_t;
+
+typedef struct kv_options {
+  bool create_if_missing;
+  bool read_only;
+  bool sync;
+  size_t cache_bytes;
+  size_t write_buffer_bytes;
+} kv_options;
+
+int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e);
+void kv_close(kv_t *kv);
+bool kv_read_only(const kv_t *kv);
+
+/* A value read by kv_get: data/len are valid until kv_val_free. */
+typedef struct kv_val {
+  const char *data;
+  size_t len;
+  void *pin; /* rocksdb_pinnableslice_t */
+} kv_val;
+
+/* Point read.  REMDB_NOTFOUND (without touching e) if the key is absent.
+** snap may be NULL for the latest state. */
+int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
+           size_t klen, kv_val *out, err_t *e);
+void kv_val_free(kv_val *v);
+
+/* Write batches: nothing is visible until kv_write commits them. */
+kv_batch_t *kv_batch_new(kv_t *kv);
+void kv_batch_free(kv_batch_t *b);
+void kv_batch_clear(kv_batch_t *b);
+void kv_batch_put(kv_batch_t *b, int cf, const void *k, size_t kl,
+                  const void *v, size_t vl);
+void kv_batch_del(kv_batch_t *b, int cf, const void *k, size_t kl);
+/* Delete every key in [lo, hi). */
+void kv_batch_del_range(kv_batch_t *b, int cf, const void *lo, size_t lol,
+                        const void *hi, size_t hil);
+/* Mark the batch's current end; kv_batch_rollback drops what follows the
+** latest mark (so a failed half-staged write leaves the batch as it was). */
+void kv_batch_savepoint(kv_batch_t *b);
+void kv_batch_rollback(kv_batch_t *b);
+/* Forget the latest mark, keeping what was staged after it. */
+void kv_batch_keep(kv_batch_t *b);
+size_t kv_batch_count(const kv_batch_t *b);
+size_t kv_batch_bytes(const kv_batch_t *b);
+/* Commit atomically.  sync < 0 uses the store's default durability. */
+int kv_write(kv_t *kv, kv_batch_t *b, int sync, err_t *e);
+
+/* Snapshots give reads one consistent view. */
+kv_snap_t *kv_snap_new(kv_t *kv);
+void kv_snap_free(kv_t *kv, kv_snap_t *s);
+
+/* Iterate cf over [lo, hi).  hi may be NULL for "to the end". The bounds
+** are copied.  After kv_iter_seek/next, kv_iter_valid tells whether a key
+** is available; at the end call kv_iter_status to tell end from error. */
+int kv_iter_new(kv_t *kv, const kv_snap_t *snap, int cf, const void *lo,
+                size_t lol, const void *hi, size_t hil, kv_iter_t **out,
+                err_t *e);
+void kv_iter_free(kv_iter_t *it);
+void kv_iter_first(kv_iter_t *it);
+void kv_iter_seek(kv_iter_t *it, const void *k, size_t kl);
+void kv_iter_next(kv_iter_t *it);
+bool kv_iter_valid(const kv_iter_t *it);
+const char *kv_iter_key(const kv_iter_t *it, size_t *len);
+const char *kv_iter_value(const kv_iter_t *it, size_t *len);
+int kv_iter_status(const kv_iter_t *it, err_t *e);
+
+/* Maintenance. */
+int kv_checkpoint(kv_t *kv, const char *dest, err_t *e);
+int kv_compact(kv_t *kv, err_t *e);
+/* A RocksDB property of cf as an integer; false if unavailable. */
+bool kv_property_int(kv_t *kv, int cf, const char *name, uint64_t *out);
+const char *kv_cf_name(int cf);
+
+/* Given a prefix, compute the smallest key greater than every key that
+** starts with it (the exclusive upper bound of a prefix scan).  Writes at
+** most n bytes to out and returns the bound's length, 0 if none exists
+** (the prefix is all 0xff: scan to the end). */
+size_t kv_prefix_end(const void *prefix, size_t n, unsigned char *out);
+
+#endif /* REMDB_KV_H */
+
+/* ---- Key builders for the layout above -------------------------------- */
+#define KEY_ENTITY_LEN 24 /* TID TBL ID */
+#define KEY_IDDIR_LEN 24  /* TID 0 ID */
+#define KEY_TABLE_PREFIX 8
+
+static inline void key_entity(unsigned char out[KEY_ENTITY_LEN], uint32_t tid,
+                              uint32_t tbl, const unsigned char id[16]) {
+  put_u32be(out, tid);
+  put_u32be(out + 4, tbl);
+  for (int i = 0; i < 16; i++) out[8 + i] = id[i];
+}
+
+static inline void key_iddir(unsigned char out[KEY_IDDIR_LEN], uint32_t tid,
+                             const unsigned char id[16]) {
+  key_entity(out, tid, 0, id);
+}
+
+/* TID TBL: the prefix of a table's entities (entity cf) or of all its
+** index entries (index cf). */
+static inline void key_table(unsigned char out[KEY_TABLE_PREFIX],
+                             uint32_t tid, uint32_t tbl) {
+  put_u32be(out, tid);
+  put_u32be(out + 4, tbl);
+}
+
+/* TID TBL FLD: prefix of one field's index entries. */
+static inline void key_index_field(unsigned char out[10], uint32_t tid,
+                                   uint32_t tbl, uint16_t fld) {
+  key_table(out, tid, tbl);
+  put_u16be(out + 8, fld);
+}
+
+/* TID 'S' NAME (schema) and 0 'T' NAME (tenant directory). */
+static inline void key_named(buf_t *out, uint32_t tid, char kind,
+                             const char *name) {
+  buf_add_u32be(out, tid);
+  buf_addc(out, kind);
+  buf_adds(out, name);
+}

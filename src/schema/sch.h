@@ -1,0 +1,93 @@
+/*
+** sch.h: schemas.  A table is declared by a JSON Schema document with REM
+** keys at its top level.  This layer compiles the document once into a tree
+** of sch_node (so that validating an entity never re-reads the document),
+** assigns field ids, and validates and normalises entities.
+**
+** Supported validation keywords: type (a name or a list of names),
+** enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
+** multipleOf, minLength, maxLength, format (date-time, date), properties,
+** required, additionalProperties (boolean), items, minItems, maxItems,
+** anyOf.  Annotations (title, description, default, examples, ...) are
+** kept and ignored.  Keywords that would change validation but are not
+** supported ($ref, oneOf, allOf, not, if, pattern, ...) make the schema
+** invalid, so that no rule is silently skipped.
+**
+** Normalisation: a date-time is rewritten to the canonical UTC form
+** (util.h), and a number with no fraction in an integer-only field becomes
+** an integer.
+*/
+#ifndef REMDB_SCH_H
+#define REMDB_SCH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../record/rec.h"
+#include "../util/util.h"
+
+enum sch_type_bit {
+  SCH_STRING = 1,
+  SCH_INTEGER = 2,
+  SCH_NUMBER = 4,
+  SCH_BOOLEAN = 8,
+  SCH_OBJECT = 16,
+  SCH_ARRAY = 32,
+  SCH_NULL = 64,
+};
+
+enum sch_format { SCH_FMT_NONE, SCH_FMT_DATETIME, SCH_FMT_DATE };
+
+typedef struct sch_node sch_node;
+
+typedef struct sch_limits {
+  size_t max_value_bytes;
+  int max_depth;
+} sch_limits;
+
+typedef struct sch_embedding {
+  int dim;            /* 0: no embedding block */
+  char metric[16];    /* cosine | ip | l2 */
+  char provider[16];  /* hash | http | none */
+} sch_embedding;
+
+typedef struct sch_table {
+  int refs;           /* sch_free releases one reference */
+  char *name;
+  uint32_t table_id;
+  json_t *doc;        /* the schema document as given */
+  sch_node *root;
+  rec_dict dict;      /* field ids, including retired ones */
+  uint16_t next_field;
+  uint16_t *indexed;  /* field ids of indexed_fields, in order */
+  uint32_t n_indexed;
+  char *key_field;    /* NULL if none */
+  bool id_from_uri;   /* resources: id from uri + chunk_ordinal */
+  sch_embedding embedding;
+} sch_table;
+
+/* Compile `doc` (borrowed; a reference is taken).  `fields`, if not NULL,
+** is the stored name->id object of an earlier version of the table, whose
+** ids are kept; new properties get fresh ids.  On error *out is NULL and e
+** names the offending key. */
+int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e);
+/* Take another reference (for readers that outlive a catalog refresh). */
+sch_table *sch_retain(sch_table *t);
+/* Release a reference; the last one frees the table.  NULL is a no-op. */
+void sch_free(sch_table *t);
+
+/* The name->id object of t's dictionary (new reference), to be stored. */
+json_t *sch_fields_json(const sch_table *t);
+
+/* Validate entity (a JSON object) against t, normalising it in place.
+** System fields are not checked here.  The error names the field path and
+** the rule, e.g. "issues.priority: expected integer, got string". */
+int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
+                 err_t *e);
+
+/* The built-in schema documents registered by remdb_init. */
+extern const char *const sch_builtin[];
+extern const int sch_builtin_count;
+
+#endif /* REMDB_SCH_H */

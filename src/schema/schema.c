@@ -1,0 +1,520 @@
+/*
+** schema.c: compiling a schema document into a sch_table: the node tree
+** for validation, the field-id dictionary, and the REM keys (indexed
+** fields, key field, embedding settings).  Every error names the key of
+** the document that is wrong.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+#define MAX_INDEXED 64
+#define MAX_NAME 63
+
+bool sch_is_system(const char *n) {
+  return strcmp(n, "id") == 0 || strcmp(n, "type") == 0 ||
+         strcmp(n, "created_at") == 0 || strcmp(n, "modified_at") == 0 ||
+         strcmp(n, "deleted_at") == 0;
+}
+
+static void node_free(sch_node *n) {
+  if (n == NULL) return;
+  for (uint32_t i = 0; i < n->nprops; i++) {
+    free(n->prop_names[i]);
+    node_free(n->props[i]);
+  }
+  free(n->prop_names);
+  free(n->props);
+  for (uint32_t i = 0; i < n->nrequired; i++) free(n->required[i]);
+  free(n->required);
+  node_free(n->additional);
+  node_free(n->items);
+  for (uint32_t i = 0; i < n->nany; i++) node_free(n->any[i]);
+  free(n->any);
+  free(n);
+}
+
+static int type_bit(const char *s) {
+  static const struct {
+    const char *name;
+    int bit;
+  } t[] = {{"string", SCH_STRING},   {"integer", SCH_INTEGER},
+           {"number", SCH_NUMBER},   {"boolean", SCH_BOOLEAN},
+           {"object", SCH_OBJECT},   {"array", SCH_ARRAY},
+           {"null", SCH_NULL}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (strcmp(s, t[i].name) == 0) return t[i].bit;
+  return 0;
+}
+
+static int nonneg_int(json_t *v, int64_t *out, const char *path,
+                      const char *key, err_t *e) {
+  if (!json_is_integer(v) || json_integer_value(v) < 0)
+    return err_set(e, REMDB_INVALID, "%s.%s: must be a non-negative integer",
+                   path, key);
+  *out = json_integer_value(v);
+  return REMDB_OK;
+}
+
+static int number(json_t *v, double *out, const char *path, const char *key,
+                  err_t *e) {
+  if (!json_is_number(v))
+    return err_set(e, REMDB_INVALID, "%s.%s: must be a number", path, key);
+  *out = json_number_value(v);
+  return REMDB_OK;
+}
+
+/* Keywords that change validation but are not implemented: refusing them
+** keeps a schema from being enforced less strictly than written. */
+static bool unsupported(const char *k) {
+  static const char *const u[] = {
+      "$ref",        "$defs",        "definitions",      "oneOf",
+      "allOf",       "not",          "if",               "then",
+      "else",        "pattern",      "patternProperties", "propertyNames",
+      "dependencies", "dependentRequired", "dependentSchemas",
+      "uniqueItems", "contains",     "prefixItems",      "minProperties",
+      "maxProperties", "unevaluatedProperties", "unevaluatedItems",
+      "additionalItems", "minContains", "maxContains"};
+  for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
+    if (strcmp(k, u[i]) == 0) return true;
+  return false;
+}
+
+static int compile_node(json_t *j, const char *path, int depth, bool top,
+                        sch_node **out, err_t *e);
+
+static int compile_props(sch_node *n, json_t *v, const char *path, int depth,
+                         err_t *e) {
+  if (!json_is_object(v))
+    return err_set(e, REMDB_INVALID, "%s.properties: must be an object",
+                   path);
+  size_t cnt = json_object_size(v);
+  n->prop_names = calloc(cnt ? cnt : 1, sizeof *n->prop_names);
+  n->props = calloc(cnt ? cnt : 1, sizeof *n->props);
+  if (!n->prop_names || !n->props) return err_nomem(e);
+  const char *k;
+  json_t *pv;
+  json_object_foreach(v, k, pv) {
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s.%s", path, k);
+    uint32_t i = n->nprops;
+    n->prop_names[i] = strdup(k);
+    if (n->prop_names[i] == NULL) return err_nomem(e);
+    n->nprops++;
+    int rc = compile_node(pv, sub, depth + 1, false, &n->props[i], e);
+    if (rc) return rc;
+  }
+  return REMDB_OK;
+}
+
+static int compile_node(json_t *j, const char *path, int depth, bool top,
+                        sch_node **out, err_t *e) {
+  *out = NULL;
+  if (depth > 32)
+    return err_set(e, REMDB_INVALID, "%s: schema nested too deeply", path);
+  sch_node *n = calloc(1, sizeof *n);
+  if (n == NULL) return err_nomem(e);
+  n->min_len = n->max_len = n->min_items = n->max_items = -1;
+  int rc = REMDB_OK;
+  if (json_is_boolean(j)) {
+    n->reject_all = json_is_false(j);
+    *out = n;
+    return REMDB_OK;
+  }
+  if (!json_is_object(j)) {
+    node_free(n);
+    return err_set(e, REMDB_INVALID, "%s: a schema must be an object", path);
+  }
+  bool nullable = false;
+  const char *k;
+  json_t *v;
+  json_object_foreach(j, k, v) {
+    if (unsupported(k)) {
+      rc = err_set(e, REMDB_INVALID, "%s: keyword \"%s\" is not supported",
+                   path, k);
+      break;
+    }
+    if (strcmp(k, "type") == 0) {
+      if (json_is_string(v)) {
+        n->types = (unsigned)type_bit(json_string_value(v));
+        if (!n->types)
+          rc = err_set(e, REMDB_INVALID, "%s.type: unknown type \"%s\"",
+                       path, json_string_value(v));
+      } else if (json_is_array(v) && json_array_size(v) > 0) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(v, i, t) {
+          int b = json_is_string(t) ? type_bit(json_string_value(t)) : 0;
+          if (!b) {
+            rc = err_set(e, REMDB_INVALID,
+                         "%s.type[%zu]: not a type name", path, i);
+            break;
+          }
+          n->types |= (unsigned)b;
+        }
+      } else {
+        rc = err_set(e, REMDB_INVALID,
+                     "%s.type: must be a type name or a list of them", path);
+      }
+    } else if (strcmp(k, "enum") == 0) {
+      if (!json_is_array(v) || json_array_size(v) == 0)
+        rc = err_set(e, REMDB_INVALID, "%s.enum: must be a non-empty array",
+                     path);
+      n->enum_vals = v;
+    } else if (strcmp(k, "const") == 0) {
+      n->const_val = v;
+    } else if (strcmp(k, "minimum") == 0) {
+      n->has_min = true;
+      rc = number(v, &n->min, path, k, e);
+    } else if (strcmp(k, "maximum") == 0) {
+      n->has_max = true;
+      rc = number(v, &n->max, path, k, e);
+    } else if (strcmp(k, "exclusiveMinimum") == 0) {
+      if (json_is_boolean(v)) { /* draft 4 form */
+        n->excl_min = json_is_true(v);
+      } else {
+        n->has_min = n->excl_min = true;
+        rc = number(v, &n->min, path, k, e);
+      }
+    } else if (strcmp(k, "exclusiveMaximum") == 0) {
+      if (json_is_boolean(v)) {
+        n->excl_max = json_is_true(v);
+      } else {
+        n->has_max = n->excl_max = true;
+        rc = number(v, &n->max, path, k, e);
+      }
+    } else if (strcmp(k, "multipleOf") == 0) {
+      rc = number(v, &n->multiple_of, path, k, e);
+      if (!rc && !(n->multiple_of > 0))
+        rc = err_set(e, REMDB_INVALID, "%s.multipleOf: must be > 0", path);
+    } else if (strcmp(k, "minLength") == 0) {
+      rc = nonneg_int(v, &n->min_len, path, k, e);
+    } else if (strcmp(k, "maxLength") == 0) {
+      rc = nonneg_int(v, &n->max_len, path, k, e);
+    } else if (strcmp(k, "minItems") == 0) {
+      rc = nonneg_int(v, &n->min_items, path, k, e);
+    } else if (strcmp(k, "maxItems") == 0) {
+      rc = nonneg_int(v, &n->max_items, path, k, e);
+    } else if (strcmp(k, "format") == 0) {
+      if (!json_is_string(v)) {
+        rc = err_set(e, REMDB_INVALID, "%s.format: must be a string", path);
+      } else if (strcmp(json_string_value(v), "date-time") == 0) {
+        n->format = SCH_FMT_DATETIME;
+      } else if (strcmp(json_string_value(v), "date") == 0) {
+        n->format = SCH_FMT_DATE;
+      } /* other formats are annotations, as the JSON Schema spec allows */
+    } else if (strcmp(k, "nullable") == 0) {
+      nullable = json_is_true(v);
+    } else if (strcmp(k, "properties") == 0) {
+      rc = compile_props(n, v, path, depth, e);
+    } else if (strcmp(k, "required") == 0) {
+      if (!json_is_array(v)) {
+        rc = err_set(e, REMDB_INVALID, "%s.required: must be an array",
+                     path);
+        break;
+      }
+      n->required = calloc(json_array_size(v) + 1, sizeof *n->required);
+      if (n->required == NULL) {
+        rc = err_nomem(e);
+        break;
+      }
+      size_t i;
+      json_t *r;
+      json_array_foreach(v, i, r) {
+        if (!json_is_string(r)) {
+          rc = err_set(e, REMDB_INVALID, "%s.required[%zu]: not a string",
+                       path, i);
+          break;
+        }
+        n->required[n->nrequired] = strdup(json_string_value(r));
+        if (n->required[n->nrequired++] == NULL) {
+          rc = err_nomem(e);
+          break;
+        }
+      }
+    } else if (strcmp(k, "additionalProperties") == 0) {
+      if (json_is_boolean(v)) {
+        n->no_additional = json_is_false(v);
+      } else {
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.additionalProperties", path);
+        rc = compile_node(v, sub, depth + 1, false, &n->additional, e);
+      }
+    } else if (strcmp(k, "items") == 0) {
+      char sub[512];
+      snprintf(sub, sizeof sub, "%s.items", path);
+      if (json_is_array(v))
+        rc = err_set(e, REMDB_INVALID,
+                     "%s: tuple validation (an array) is not supported", sub);
+      else
+        rc = compile_node(v, sub, depth + 1, false, &n->items, e);
+    } else if (strcmp(k, "anyOf") == 0) {
+      if (!json_is_array(v) || json_array_size(v) == 0) {
+        rc = err_set(e, REMDB_INVALID, "%s.anyOf: must be a non-empty array",
+                     path);
+        break;
+      }
+      n->any = calloc(json_array_size(v), sizeof *n->any);
+      if (n->any == NULL) {
+        rc = err_nomem(e);
+        break;
+      }
+      size_t i;
+      json_t *a;
+      json_array_foreach(v, i, a) {
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.anyOf[%zu]", path, i);
+        rc = compile_node(a, sub, depth + 1, false, &n->any[i], e);
+        if (rc) break;
+        n->nany++;
+      }
+    }
+    /* everything else is an annotation (title, description, default,
+    ** examples, $schema, $id, $comment, readOnly, x-..., and at the top
+    ** level the REM keys, read by sch_compile) */
+    if (rc) break;
+  }
+  if (!rc && nullable && n->types) n->types |= SCH_NULL;
+  if (!rc && top && n->types && n->types != SCH_OBJECT)
+    rc = err_set(e, REMDB_INVALID, "%s.type: a table schema must be \"object\"",
+                 path);
+  if (rc) {
+    node_free(n);
+    return rc;
+  }
+  *out = n;
+  return REMDB_OK;
+}
+
+static const sch_node *prop_node(const sch_node *root, const char *name) {
+  for (uint32_t i = 0; i < root->nprops; i++)
+    if (strcmp(root->prop_names[i], name) == 0) return root->props[i];
+  return NULL;
+}
+
+static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
+  if (!json_is_object(v))
+    return err_set(e, REMDB_INVALID, "%s.embedding: must be an object",
+                   t->name);
+  json_t *dim = json_object_get(v, "dim");
+  json_t *metric = json_object_get(v, "metric");
+  json_t *prov = json_object_get(v, "provider");
+  if (!json_is_integer(dim) || json_integer_value(dim) < 1 ||
+      json_integer_value(dim) > 4096)
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.dim: must be an integer from 1 to 4096",
+                   t->name);
+  t->embedding.dim = (int)json_integer_value(dim);
+  const char *m = metric ? json_string_value(metric) : "cosine";
+  if (m == NULL || (strcmp(m, "cosine") && strcmp(m, "ip") && strcmp(m, "l2")))
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.metric: must be cosine, ip or l2", t->name);
+  const char *p = prov ? json_string_value(prov) : "hash";
+  if (p == NULL || (strcmp(p, "hash") && strcmp(p, "http") && strcmp(p, "none")))
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.provider: must be hash, http or none",
+                   t->name);
+  snprintf(t->embedding.metric, sizeof t->embedding.metric, "%s", m);
+  snprintf(t->embedding.provider, sizeof t->embedding.provider, "%s", p);
+  const char *k;
+  json_t *x;
+  json_object_foreach(v, k, x) {
+    if (!strcmp(k, "M") || !strcmp(k, "ef_construction") ||
+        !strcmp(k, "ef_search")) {
+      if (!json_is_integer(x) || json_integer_value(x) < 2 ||
+          json_integer_value(x) > 4096)
+        return err_set(e, REMDB_INVALID,
+                       "%s.embedding.%s: must be an integer from 2 to 4096",
+                       t->name, k);
+    }
+  }
+  return REMDB_OK;
+}
+
+static int compile_rem_keys(sch_table *t, json_t *doc, err_t *e) {
+  static const char *const str_keys[] = {"category", "description",
+                                         "fully_qualified_name"};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *v = json_object_get(doc, str_keys[i]);
+    if (v && !json_is_string(v) && !json_is_null(v))
+      return err_set(e, REMDB_INVALID, "%s.%s: must be a string", t->name,
+                     str_keys[i]);
+  }
+  json_t *ver = json_object_get(doc, "version");
+  if (ver && !json_is_string(ver) && !json_is_number(ver))
+    return err_set(e, REMDB_INVALID, "%s.version: must be a string or number",
+                   t->name);
+  json_t *idx = json_object_get(doc, "indexed_fields");
+  if (idx) {
+    if (!json_is_array(idx) || json_array_size(idx) > MAX_INDEXED)
+      return err_set(e, REMDB_INVALID,
+                     "%s.indexed_fields: must be an array of at most %d names",
+                     t->name, MAX_INDEXED);
+    t->indexed = calloc(json_array_size(idx) + 1, sizeof *t->indexed);
+    if (t->indexed == NULL) return err_nomem(e);
+    size_t i;
+    json_t *f;
+    json_array_foreach(idx, i, f) {
+      const char *name = json_string_value(f);
+      if (name == NULL)
+        return err_set(e, REMDB_INVALID, "%s.indexed_fields[%zu]: not a string",
+                       t->name, i);
+      uint16_t id = 0;
+      if (!strcmp(name, "created_at")) id = REC_F_CREATED;
+      else if (!strcmp(name, "modified_at")) id = REC_F_MODIFIED;
+      else if (!strcmp(name, "deleted_at")) id = REC_F_DELETED;
+      else if (prop_node(t->root, name)) id = rec_dict_id(&t->dict, name);
+      if (id == 0)
+        return err_set(e, REMDB_INVALID,
+                       "%s.indexed_fields: \"%s\" is not a property", t->name,
+                       name);
+      for (uint32_t j = 0; j < t->n_indexed; j++)
+        if (t->indexed[j] == id)
+          return err_set(e, REMDB_INVALID,
+                         "%s.indexed_fields: \"%s\" listed twice", t->name,
+                         name);
+      t->indexed[t->n_indexed++] = id;
+    }
+  }
+  json_t *emb = json_object_get(doc, "embedding_fields");
+  if (emb) {
+    if (!json_is_array(emb))
+      return err_set(e, REMDB_INVALID, "%s.embedding_fields: must be an array",
+                     t->name);
+    size_t i;
+    json_t *f;
+    json_array_foreach(emb, i, f) {
+      const char *name = json_string_value(f);
+      const sch_node *pn = name ? prop_node(t->root, name) : NULL;
+      if (pn == NULL)
+        return err_set(e, REMDB_INVALID,
+                       "%s.embedding_fields[%zu]: not a property", t->name, i);
+      if (pn->types && !(pn->types & SCH_STRING))
+        return err_set(e, REMDB_INVALID,
+                       "%s.embedding_fields: \"%s\" is not a text field",
+                       t->name, name);
+    }
+  }
+  json_t *kf = json_object_get(doc, "key_field");
+  if (kf && !json_is_null(kf)) {
+    const char *name = json_string_value(kf);
+    const sch_node *pn = name ? prop_node(t->root, name) : NULL;
+    if (pn == NULL)
+      return err_set(e, REMDB_INVALID, "%s.key_field: must name a property",
+                     t->name);
+    if (pn->types & (SCH_OBJECT | SCH_ARRAY))
+      return err_set(e, REMDB_INVALID,
+                     "%s.key_field: \"%s\" must be a string or number",
+                     t->name, name);
+    t->key_field = strdup(name);
+    if (t->key_field == NULL) return err_nomem(e);
+  } else if (prop_node(t->root, "uri") && prop_node(t->root, "chunk_ordinal")) {
+    t->id_from_uri = true;
+  }
+  json_t *eb = json_object_get(doc, "embedding");
+  if (eb && !json_is_null(eb)) return compile_embedding(t, eb, e);
+  return REMDB_OK;
+}
+
+int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
+  *out = NULL;
+  if (!json_is_object(doc))
+    return err_set(e, REMDB_INVALID, "schema: must be a JSON object");
+  json_t *name = json_object_get(doc, "name");
+  if (!json_is_string(name))
+    return err_set(e, REMDB_INVALID, "schema: \"name\" (the table) is missing");
+  if (!ident_valid(json_string_value(name), MAX_NAME))
+    return err_set(e, REMDB_INVALID,
+                   "schema: name \"%s\" must match [A-Za-z_][A-Za-z0-9_]* "
+                   "and be at most %d characters",
+                   json_string_value(name), MAX_NAME);
+  if (strchr(json_string_value(name), '_') == json_string_value(name) ||
+      strstr(json_string_value(name), "sqlite") == json_string_value(name))
+    return err_set(e, REMDB_INVALID,
+                   "schema: name \"%s\" is reserved (leading _ or sqlite)",
+                   json_string_value(name));
+  if (!json_is_object(json_object_get(doc, "properties")))
+    return err_set(e, REMDB_INVALID, "%s.properties: must be an object",
+                   json_string_value(name));
+  sch_table *t = calloc(1, sizeof *t);
+  if (t == NULL) return err_nomem(e);
+  rec_dict_init(&t->dict);
+  t->refs = 1;
+  t->doc = json_incref(doc);
+  t->name = strdup(json_string_value(name));
+  int rc = t->name ? REMDB_OK : err_nomem(e);
+  if (!rc) rc = compile_node(doc, t->name, 0, true, &t->root, e);
+  /* field ids: keep the stored ones, number new properties after them */
+  t->next_field = REC_F_FIRST;
+  if (!rc && fields) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(fields, k, v) {
+      json_int_t id = json_integer_value(v);
+      if (id < REC_F_FIRST || id > 65535 || rec_dict_name(&t->dict, (uint16_t)id)) {
+        rc = err_set(e, REMDB_CORRUPT, "%s: stored field map is corrupt",
+                     t->name);
+        break;
+      }
+      if (!rec_dict_set(&t->dict, (uint16_t)id, k)) {
+        rc = err_nomem(e);
+        break;
+      }
+      if (id >= t->next_field) t->next_field = (uint16_t)(id + 1);
+    }
+  }
+  for (uint32_t i = 0; !rc && i < t->root->nprops; i++) {
+    const char *p = t->root->prop_names[i];
+    if (sch_is_system(p)) continue; /* system fields are not properties */
+    if (!ident_valid(p, 64)) {
+      rc = err_set(e, REMDB_INVALID,
+                   "%s.properties: \"%s\" must match [A-Za-z_][A-Za-z0-9_]* "
+                   "(it becomes a SQL column)",
+                   t->name, p);
+      break;
+    }
+    if (rec_dict_id(&t->dict, p)) continue;
+    if (t->next_field == 65535) {
+      rc = err_set(e, REMDB_TOOBIG, "%s: too many properties", t->name);
+      break;
+    }
+    if (!rec_dict_set(&t->dict, t->next_field++, p)) rc = err_nomem(e);
+  }
+  if (!rc) rc = compile_rem_keys(t, doc, e);
+  if (rc) {
+    sch_free(t);
+    return rc;
+  }
+  *out = t;
+  return REMDB_OK;
+}
+
+sch_table *sch_retain(sch_table *t) {
+  t->refs++;
+  return t;
+}
+
+void sch_free(sch_table *t) {
+  if (t == NULL || --t->refs > 0) return;
+  free(t->name);
+  json_decref(t->doc);
+  node_free(t->root);
+  rec_dict_free(&t->dict);
+  free(t->indexed);
+  free(t->key_field);
+  free(t);
+}
+
+json_t *sch_fields_json(const sch_table *t) {
+  json_t *o = json_object();
+  if (o == NULL) return NULL;
+  for (uint32_t i = REC_F_FIRST; i < t->dict.cap; i++) {
+    const char *n = rec_dict_name(&t->dict, (uint16_t)i);
+    if (n && json_object_set_new(o, n, json_integer(i)) != 0) {
+      json_decref(o);
+      return NULL;
+    }
+  }
+  return o;
+}

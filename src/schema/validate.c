@@ -1,0 +1,370 @@
+/*
+** validate.c: checking an entity against a compiled schema, and
+** normalising it in place (canonical time stamps, integral numbers as
+** integers).  Errors name the path of the value and the rule it broke:
+**
+**     issues.priority: expected integer, got string "high"
+**     issues.tags[2]: longer than maxLength 20
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node.h"
+
+typedef struct vctx {
+  const sch_limits *lim;
+  err_t *e;
+  char path[512];
+} vctx;
+
+static const char *type_name(const json_t *v) {
+  switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    default: return "null";
+  }
+}
+
+static void types_text(unsigned types, char *out, size_t n) {
+  static const char *const names[] = {"string", "integer", "number", "boolean",
+                                      "object", "array",   "null"};
+  out[0] = 0;
+  size_t len = 0;
+  for (int i = 0; i < 7; i++) {
+    if (!(types & (1u << i))) continue;
+    int w = snprintf(out + len, n - len, "%s%s", len ? " or " : "", names[i]);
+    if (w < 0 || (size_t)w >= n - len) break;
+    len += (size_t)w;
+  }
+}
+
+/* A short rendering of a scalar for messages: "high", 42, true. */
+static void preview(const json_t *v, char *out, size_t n) {
+  out[0] = 0;
+  if (json_is_string(v)) {
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    snprintf(out, n, " \"%.*s%s\"", (int)(len > 40 ? 40 : len), s,
+             len > 40 ? "..." : "");
+  } else if (json_is_integer(v)) {
+    snprintf(out, n, " %lld", (long long)json_integer_value(v));
+  } else if (json_is_real(v)) {
+    snprintf(out, n, " %g", json_real_value(v));
+  }
+}
+
+static int fail(vctx *c, int code, const char *fmt, const char *detail) {
+  return err_set(c->e, code, "%s: %s%s", c->path, fmt, detail ? detail : "");
+}
+
+/* Numbers compare by value, so enum [1] accepts 1.0. */
+static bool values_equal(json_t *a, json_t *b) {
+  if (json_is_number(a) && json_is_number(b))
+    return json_number_value(a) == json_number_value(b) &&
+           (!json_is_integer(a) || !json_is_integer(b) ||
+            json_integer_value(a) == json_integer_value(b));
+  return json_equal(a, b);
+}
+
+static int check(vctx *c, const sch_node *n, json_t *v, json_t **repl,
+                 int depth);
+
+/* Validate child value (key or index already appended to the path). */
+static int check_child(vctx *c, const sch_node *n, json_t *v, json_t **repl,
+                       int depth, size_t plen) {
+  int rc = check(c, n, v, repl, depth + 1);
+  if (rc == REMDB_OK) c->path[plen] = 0;
+  return rc;
+}
+
+static int check_object(vctx *c, const sch_node *n, json_t *v, int depth,
+                        bool top) {
+  size_t plen = strlen(c->path);
+  for (uint32_t i = 0; i < n->nrequired; i++) {
+    const char *r = n->required[i];
+    if (top && sch_is_system(r)) continue;
+    if (json_object_get(v, r) == NULL) {
+      snprintf(c->path + plen, sizeof c->path - plen, ".%s", r);
+      return fail(c, REMDB_SCHEMA, "required field is missing", NULL);
+    }
+  }
+  const char *k;
+  json_t *m;
+  void *tmp;
+  json_object_foreach_safe(v, tmp, k, m) {
+    if (top && sch_is_system(k)) continue;
+    snprintf(c->path + plen, sizeof c->path - plen, ".%s", k);
+    const sch_node *pn = NULL;
+    for (uint32_t i = 0; i < n->nprops; i++)
+      if (strcmp(n->prop_names[i], k) == 0) {
+        pn = n->props[i];
+        break;
+      }
+    if (pn == NULL) {
+      if (n->no_additional)
+        return fail(c, REMDB_SCHEMA,
+                    "not a declared property (additionalProperties is false)",
+                    NULL);
+      pn = n->additional;
+    }
+    if (pn == NULL) {
+      c->path[plen] = 0;
+      continue;
+    }
+    json_t *r = NULL;
+    int rc = check_child(c, pn, m, &r, depth, plen);
+    if (rc) return rc;
+    if (r && json_object_set_new(v, k, r) != 0) return err_nomem(c->e);
+  }
+  c->path[plen] = 0;
+  return REMDB_OK;
+}
+
+static int check_array(vctx *c, const sch_node *n, json_t *v, int depth) {
+  size_t len = json_array_size(v);
+  char d[48];
+  if (n->min_items >= 0 && (int64_t)len < n->min_items) {
+    snprintf(d, sizeof d, " %lld", (long long)n->min_items);
+    return fail(c, REMDB_SCHEMA, "fewer items than minItems", d);
+  }
+  if (n->max_items >= 0 && (int64_t)len > n->max_items) {
+    snprintf(d, sizeof d, " %lld", (long long)n->max_items);
+    return fail(c, REMDB_SCHEMA, "more items than maxItems", d);
+  }
+  if (n->items == NULL) return REMDB_OK;
+  size_t plen = strlen(c->path);
+  for (size_t i = 0; i < len; i++) {
+    snprintf(c->path + plen, sizeof c->path - plen, "[%zu]", i);
+    json_t *r = NULL;
+    int rc = check_child(c, n->items, json_array_get(v, i), &r, depth, plen);
+    if (rc) return rc;
+    if (r && json_array_set_new(v, i, r) != 0) return err_nomem(c->e);
+  }
+  return REMDB_OK;
+}
+
+static int check_number(vctx *c, const sch_node *n, json_t *v) {
+  double x = json_number_value(v);
+  char d[64];
+  if (n->has_min && (n->excl_min ? !(x > n->min) : !(x >= n->min))) {
+    snprintf(d, sizeof d, " %g (got %g)", n->min, x);
+    return fail(c, REMDB_SCHEMA,
+                n->excl_min ? "not above exclusiveMinimum" : "below minimum",
+                d);
+  }
+  if (n->has_max && (n->excl_max ? !(x < n->max) : !(x <= n->max))) {
+    snprintf(d, sizeof d, " %g (got %g)", n->max, x);
+    return fail(c, REMDB_SCHEMA,
+                n->excl_max ? "not below exclusiveMaximum" : "above maximum",
+                d);
+  }
+  if (n->multiple_of > 0) {
+    double q = x / n->multiple_of;
+    if (fabs(q - nearbyint(q)) > 1e-9 * fmax(1.0, fabs(q))) {
+      snprintf(d, sizeof d, " %g", n->multiple_of);
+      return fail(c, REMDB_SCHEMA, "not a multiple of", d);
+    }
+  }
+  return REMDB_OK;
+}
+
+static int check_string(vctx *c, const sch_node *n, json_t *v,
+                        json_t **repl) {
+  const char *s = json_string_value(v);
+  size_t len = json_string_length(v);
+  char d[64];
+  if (n->min_len >= 0 || n->max_len >= 0) {
+    size_t cps = utf8_len(s, len);
+    if (n->min_len >= 0 && (int64_t)cps < n->min_len) {
+      snprintf(d, sizeof d, " %lld", (long long)n->min_len);
+      return fail(c, REMDB_SCHEMA, "shorter than minLength", d);
+    }
+    if (n->max_len >= 0 && (int64_t)cps > n->max_len) {
+      snprintf(d, sizeof d, " %lld (got %zu characters)",
+               (long long)n->max_len, cps);
+      return fail(c, REMDB_SCHEMA, "longer than maxLength", d);
+    }
+  }
+  if (n->format == SCH_FMT_DATETIME) {
+    int64_t t;
+    if (!ts_parse(s, len, &t)) {
+      preview(v, d, sizeof d);
+      return fail(c, REMDB_SCHEMA,
+                  "not an RFC 3339 date-time (format date-time), got", d);
+    }
+    char canon[TS_LEN + 1];
+    ts_format(t, canon);
+    if (len != TS_LEN || memcmp(canon, s, TS_LEN) != 0) {
+      *repl = json_string(canon);
+      if (*repl == NULL) return err_nomem(c->e);
+    }
+  } else if (n->format == SCH_FMT_DATE && !date_valid(s, len)) {
+    preview(v, d, sizeof d);
+    return fail(c, REMDB_SCHEMA, "not a YYYY-MM-DD date (format date), got",
+                d);
+  }
+  return REMDB_OK;
+}
+
+static int check(vctx *c, const sch_node *n, json_t *v, json_t **repl,
+                 int depth) {
+  char d[256];
+  *repl = NULL;
+  if (depth > c->lim->max_depth) {
+    snprintf(d, sizeof d, " %d levels", c->lim->max_depth);
+    return fail(c, REMDB_TOOBIG, "nested deeper than", d);
+  }
+  if (n->reject_all) return fail(c, REMDB_SCHEMA, "no value is allowed", NULL);
+  if (n->types) {
+    unsigned have;
+    switch (json_typeof(v)) {
+      case JSON_OBJECT: have = SCH_OBJECT; break;
+      case JSON_ARRAY: have = SCH_ARRAY; break;
+      case JSON_STRING: have = SCH_STRING; break;
+      case JSON_INTEGER: have = SCH_INTEGER | SCH_NUMBER; break;
+      case JSON_REAL: have = SCH_NUMBER; break;
+      case JSON_TRUE:
+      case JSON_FALSE: have = SCH_BOOLEAN; break;
+      default: have = SCH_NULL; break;
+    }
+    bool ok = (have & n->types) != 0;
+    if (!ok && json_is_real(v) && (n->types & SCH_INTEGER)) {
+      /* 3.0 is an integer in JSON Schema: store it as one */
+      double x = json_real_value(v);
+      if (x == nearbyint(x) && x >= -9.2233720368547758e18 &&
+          x < 9.2233720368547758e18) {
+        *repl = json_integer((json_int_t)x);
+        if (*repl == NULL) return err_nomem(c->e);
+        v = *repl;
+        ok = true;
+      }
+    }
+    if (!ok) {
+      char want[96], got[64];
+      types_text(n->types, want, sizeof want);
+      preview(v, got, sizeof got);
+      snprintf(d, sizeof d, "%s, got %s%s", want, type_name(v), got);
+      return fail(c, REMDB_SCHEMA, "expected ", d);
+    }
+  }
+  if (n->enum_vals) {
+    bool found = false;
+    size_t i;
+    json_t *x;
+    json_array_foreach(n->enum_vals, i, x) {
+      if (values_equal(v, x)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      char *allowed = json_dumps(n->enum_vals, JSON_COMPACT);
+      char got[64];
+      preview(v, got, sizeof got);
+      snprintf(d, sizeof d, " %.50s, got%s", allowed ? allowed : "", got);
+      free(allowed);
+      return fail(c, REMDB_SCHEMA, "not one of the enum values", d);
+    }
+  }
+  if (n->const_val && !values_equal(v, n->const_val))
+    return fail(c, REMDB_SCHEMA, "does not equal the const value", NULL);
+  int rc = REMDB_OK;
+  json_t *r2 = NULL;
+  switch (json_typeof(v)) {
+    case JSON_INTEGER:
+    case JSON_REAL: rc = check_number(c, n, v); break;
+    case JSON_STRING:
+      rc = check_string(c, n, v, &r2);
+      if (!rc && r2) {
+        json_decref(*repl);
+        *repl = r2;
+      }
+      break;
+    case JSON_OBJECT: rc = check_object(c, n, v, depth, false); break;
+    case JSON_ARRAY: rc = check_array(c, n, v, depth); break;
+    default: break;
+  }
+  if (!rc && n->nany) {
+    /* the first branch that accepts a copy of the value wins, with its
+    ** normalisation */
+    json_t *cur = *repl ? *repl : v;
+    int brc = REMDB_SCHEMA;
+    for (uint32_t i = 0; i < n->nany; i++) {
+      json_t *copy = json_deep_copy(cur);
+      if (copy == NULL) return err_nomem(c->e);
+      json_t *br = NULL;
+      size_t plen = strlen(c->path);
+      brc = check(c, n->any[i], copy, &br, depth);
+      c->path[plen] = 0;
+      if (brc == REMDB_OK) {
+        json_decref(*repl);
+        *repl = br ? br : copy;
+        if (br) json_decref(copy);
+        break;
+      }
+      json_decref(copy);
+      if (brc != REMDB_SCHEMA) return brc;
+    }
+    if (brc != REMDB_OK)
+      return fail(c, REMDB_SCHEMA, "matches none of the anyOf schemas", NULL);
+  }
+  if (rc) {
+    json_decref(*repl);
+    *repl = NULL;
+  }
+  return rc;
+}
+
+/* Limits apply to every value, declared or not. */
+static int check_limits(vctx *c, json_t *v, int depth) {
+  char d[64];
+  if (depth > c->lim->max_depth) {
+    snprintf(d, sizeof d, " %d levels", c->lim->max_depth);
+    return fail(c, REMDB_TOOBIG, "nested deeper than", d);
+  }
+  if (json_is_string(v) && json_string_length(v) > c->lim->max_value_bytes) {
+    snprintf(d, sizeof d, " (%zu bytes, limit %zu)", json_string_length(v),
+             c->lim->max_value_bytes);
+    return fail(c, REMDB_TOOBIG, "value too long", d);
+  }
+  size_t plen = strlen(c->path);
+  if (json_is_object(v)) {
+    const char *k;
+    json_t *m;
+    json_object_foreach(v, k, m) {
+      snprintf(c->path + plen, sizeof c->path - plen, ".%s", k);
+      int rc = check_limits(c, m, depth + 1);
+      if (rc) return rc;
+    }
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *m;
+    json_array_foreach(v, i, m) {
+      snprintf(c->path + plen, sizeof c->path - plen, "[%zu]", i);
+      int rc = check_limits(c, m, depth + 1);
+      if (rc) return rc;
+    }
+  }
+  c->path[plen] = 0;
+  return REMDB_OK;
+}
+
+int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
+                 err_t *e) {
+  vctx c = {.lim = lim, .e = e};
+  snprintf(c.path, sizeof c.path, "%s", t->name);
+  if (!json_is_object(entity))
+    return err_set(e, REMDB_INVALID, "%s: an entity must be a JSON object",
+                   t->name);
+  int rc = check_limits(&c, entity, 1);
+  if (rc) return rc;
+  if (t->root->reject_all)
+    return err_set(e, REMDB_SCHEMA, "%s: schema accepts no entity", t->name);
+  return check_object(&c, t->root, entity, 1, true);
+}

@@ -1,0 +1,125 @@
+/*
+** buf.c: the growable byte buffer behind every key, record and JSON text
+** remdb builds.  Growth doubles; an allocation failure is remembered in
+** `oom` so a long chain of appends needs one check at the end.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void buf_init(buf_t *b) { memset(b, 0, sizeof *b); }
+
+void buf_free(buf_t *b) {
+  free(b->p);
+  buf_init(b);
+}
+
+void buf_reset(buf_t *b) {
+  b->len = 0;
+  b->oom = false;
+}
+
+bool buf_reserve(buf_t *b, size_t extra) {
+  if (b->oom) return false;
+  if (extra > SIZE_MAX - b->len - 1) {
+    b->oom = true;
+    return false;
+  }
+  size_t need = b->len + extra + 1; /* room for a terminating NUL */
+  if (need <= b->cap) return true;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  char *p = realloc(b->p, cap);
+  if (p == NULL) {
+    b->oom = true;
+    return false;
+  }
+  b->p = p;
+  b->cap = cap;
+  return true;
+}
+
+void buf_add(buf_t *b, const void *p, size_t n) {
+  if (n == 0 || !buf_reserve(b, n)) return;
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+}
+
+void buf_addc(buf_t *b, char c) {
+  if (!buf_reserve(b, 1)) return;
+  b->p[b->len++] = c;
+}
+
+void buf_adds(buf_t *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+void buf_addf(buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || !buf_reserve(b, (size_t)n)) return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+void buf_add_u16be(buf_t *b, uint16_t v) {
+  unsigned char t[2];
+  put_u16be(t, v);
+  buf_add(b, t, 2);
+}
+
+void buf_add_u32be(buf_t *b, uint32_t v) {
+  unsigned char t[4];
+  put_u32be(t, v);
+  buf_add(b, t, 4);
+}
+
+void buf_add_u64be(buf_t *b, uint64_t v) {
+  unsigned char t[8];
+  put_u64be(t, v);
+  buf_add(b, t, 8);
+}
+
+void buf_add_json_str(buf_t *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  if (!buf_reserve(b, n + 2)) return;
+  buf_addc(b, '"');
+  size_t run = 0; /* start of the pending stretch that needs no escape */
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    buf_add(b, s + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': buf_add(b, "\\\"", 2); break;
+      case '\\': buf_add(b, "\\\\", 2); break;
+      case '\n': buf_add(b, "\\n", 2); break;
+      case '\r': buf_add(b, "\\r", 2); break;
+      case '\t': buf_add(b, "\\t", 2); break;
+      case '\b': buf_add(b, "\\b", 2); break;
+      case '\f': buf_add(b, "\\f", 2); break;
+      default: {
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        buf_add(b, u, 6);
+      }
+    }
+  }
+  buf_add(b, s + run, n - run);
+  buf_addc(b, '"');
+}
+
+char *buf_detach(buf_t *b, size_t *len_out) {
+  if (!buf_reserve(b, 0)) {
+    buf_free(b);
+    return NULL;
+  }
+  b->p[b->len] = '\0';
+  char *p = b->p;
+  if (len_out) *len_out = b->len;
+  buf_init(b);
+  return p;
+}

@@ -1,0 +1,90 @@
+/*
+** ids.c: UUIDs and identifier checks.  Random ids are version 4 from the
+** kernel's getrandom(); deterministic ids (upserts by key_field) are
+** version 8 UUIDs whose 122 free bits come from XXH3-128 of the key.
+*/
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+#include <xxhash.h>
+
+#include "util.h"
+
+bool uuid_random(uuid16_t *u) {
+  size_t got = 0;
+  while (got < sizeof u->b) {
+    ssize_t r = getrandom(u->b + got, sizeof u->b - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    got += (size_t)r;
+  }
+  u->b[6] = (unsigned char)((u->b[6] & 0x0f) | 0x40);
+  u->b[8] = (unsigned char)((u->b[8] & 0x3f) | 0x80);
+  return true;
+}
+
+void uuid_from_hash(uuid16_t *u, const void *data, size_t n) {
+  XXH128_hash_t h = XXH3_128bits(data, n);
+  put_u64be(u->b, h.high64);
+  put_u64be(u->b + 8, h.low64);
+  u->b[6] = (unsigned char)((u->b[6] & 0x0f) | 0x80);
+  u->b[8] = (unsigned char)((u->b[8] & 0x3f) | 0x80);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool uuid_parse(const char *s, size_t n, uuid16_t *u) {
+  if (n != REMDB_ID_LEN) return false;
+  size_t j = 0;
+  for (size_t i = 0; i < n;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i++] != '-') return false;
+      continue;
+    }
+    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    u->b[j++] = (unsigned char)(hi << 4 | lo);
+    i += 2;
+  }
+  return j == 16;
+}
+
+void uuid_format(const uuid16_t *u, char out[REMDB_ID_LEN + 1]) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = hex[u->b[i] >> 4];
+    out[o++] = hex[u->b[i] & 15];
+  }
+  out[o] = '\0';
+}
+
+size_t utf8_len(const char *s, size_t n) {
+  size_t cps = 0;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)s[i] & 0xc0) != 0x80) cps++;
+  return cps;
+}
+
+bool ident_valid(const char *s, size_t max) {
+  size_t n = strlen(s);
+  if (n == 0 || n > max) return false;
+  if (!(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') ||
+        (s[0] >= 'A' && s[0] <= 'Z')))
+    return false;
+  for (size_t i = 1; i < n; i++) {
+    char c = s[i];
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9')))
+      return false;
+  }
+  return true;
+}

@@ -1,0 +1,122 @@
+/*
+** util.h: small shared pieces used by every layer: the error slot, the
+** growable byte buffer, time stamps, UUIDs and UTF-8 checks.  Nothing here
+** knows about RocksDB, schemas or records.
+*/
+#ifndef REMDB_UTIL_H
+#define REMDB_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "remdb.h"
+
+/* ---- Errors: one slot per handle, filled by whichever layer failed. --- */
+typedef struct err {
+  int code;
+  char msg[512];
+} err_t;
+
+/* Set e to (code, formatted message) and return code.  e may be NULL. */
+int err_set(err_t *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefix the message already in e with "prefix: ". Returns e->code. */
+int err_prefix(err_t *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void err_clear(err_t *e);
+/* Set REMDB_NOMEM with a fixed message. */
+int err_nomem(err_t *e);
+
+/* ---- buf: a growable byte buffer.  An allocation failure is sticky: the
+** buffer keeps its old contents, `oom` is set, and every later append is a
+** no-op, so callers check once at the end. */
+typedef struct buf {
+  char *p;
+  size_t len, cap;
+  bool oom;
+} buf_t;
+
+void buf_init(buf_t *b);
+void buf_free(buf_t *b);
+void buf_reset(buf_t *b);          /* len = 0, keep memory, clear oom */
+bool buf_reserve(buf_t *b, size_t extra);
+void buf_add(buf_t *b, const void *p, size_t n);
+void buf_addc(buf_t *b, char c);
+void buf_adds(buf_t *b, const char *s);
+void buf_addf(buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_add_u16be(buf_t *b, uint16_t v);
+void buf_add_u32be(buf_t *b, uint32_t v);
+void buf_add_u64be(buf_t *b, uint64_t v);
+/* Append s as the body of a JSON string (quotes included), escaped. */
+void buf_add_json_str(buf_t *b, const char *s, size_t n);
+/* Make the content NUL-terminated (not counted in len) and hand it over;
+** the buffer is left empty.  NULL if the buffer ran out of memory. */
+char *buf_detach(buf_t *b, size_t *len_out);
+
+/* ---- Big-endian fixed-width integers (used by every key layout). ---- */
+static inline void put_u16be(unsigned char *p, uint16_t v) {
+  p[0] = (unsigned char)(v >> 8);
+  p[1] = (unsigned char)v;
+}
+static inline void put_u32be(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+static inline uint16_t get_u16be(const unsigned char *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t get_u32be(const unsigned char *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+         ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static inline void put_u64be(unsigned char *p, uint64_t v) {
+  put_u32be(p, (uint32_t)(v >> 32));
+  put_u32be(p + 4, (uint32_t)v);
+}
+static inline uint64_t get_u64be(const unsigned char *p) {
+  return ((uint64_t)get_u32be(p) << 32) | get_u32be(p + 4);
+}
+
+/* ---- Time: ISO-8601 / RFC 3339 in UTC with microseconds. ------------- */
+#define TS_LEN 27 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
+
+/* Microseconds since the Unix epoch, now. */
+int64_t ts_now(void);
+/* Format t as the canonical fixed-width text (TS_LEN chars + NUL).  The
+** fixed width makes text order equal time order. */
+void ts_format(int64_t t, char out[TS_LEN + 1]);
+/* Parse an RFC 3339 date-time (with 'T' or 't', a fraction of up to 9
+** digits, and 'Z' or an offset).  Returns false if s is not one. */
+bool ts_parse(const char *s, size_t n, int64_t *t_out);
+/* True if s is an RFC 3339 full-date (YYYY-MM-DD) that exists. */
+bool date_valid(const char *s, size_t n);
+
+/* ---- UUIDs: 16 raw bytes, 36 chars of lowercase canonical text. ------ */
+typedef struct uuid {
+  unsigned char b[16];
+} uuid16_t;
+
+/* A random version-4 UUID.  Returns false if no entropy was available. */
+bool uuid_random(uuid16_t *u);
+/* A deterministic UUID (version 8, RFC 9562 "custom") from the 128-bit
+** XXH3 hash of data. */
+void uuid_from_hash(uuid16_t *u, const void *data, size_t n);
+/* Parse canonical 8-4-4-4-12 hex text (either case).  false if invalid. */
+bool uuid_parse(const char *s, size_t n, uuid16_t *u);
+void uuid_format(const uuid16_t *u, char out[REMDB_ID_LEN + 1]);
+
+/* ---- UTF-8 ------------------------------------------------------------ */
+/* Number of code points in s (which the JSON parser has already checked to
+** be valid UTF-8). */
+size_t utf8_len(const char *s, size_t n);
+
+/* ---- Names ------------------------------------------------------------ */
+/* True if s is a safe identifier: [A-Za-z_][A-Za-z0-9_]{0,max-1}. */
+bool ident_valid(const char *s, size_t max);
+
+#endif /* REMDB_UTIL_H */
