@@ -1,0 +1,237 @@
+/* test_schema.c: compiling schema documents and validating entities: every
+** rule, the messages that name field and rule, and normalisation. */
+#include "schema/sch.h"
+#include "test.h"
+
+static sch_limits lim = {.max_value_bytes = 1000, .max_depth = 8};
+
+static sch_table *compile(const char *text, err_t *e) {
+  json_error_t je;
+  json_t *doc = json_loads(text, 0, &je);
+  if (doc == NULL) {
+    fprintf(stderr, "bad test schema: %s\n", je.text);
+    return NULL;
+  }
+  sch_table *t = NULL;
+  sch_compile(doc, NULL, &t, e);
+  json_decref(doc);
+  return t;
+}
+
+static void bad_schema(const char *text, const char *msg) {
+  err_t e = {0};
+  sch_table *t = compile(text, &e);
+  CHECK(t == NULL);
+  CHECK_HAS(e.msg, msg);
+  sch_free(t);
+}
+
+/* validate text against t: expect rc and (if rc) a message substring */
+static json_t *validate(sch_table *t, const char *text, int rc,
+                        const char *msg) {
+  err_t e = {0};
+  json_t *v = json_loads(text, 0, NULL);
+  CHECK(v != NULL);
+  int got = sch_validate(t, v, &lim, &e);
+  CHECK_INT(got, rc);
+  if (rc) CHECK_HAS(e.msg, msg);
+  if (got != REMDB_OK || rc != REMDB_OK) {
+    json_decref(v);
+    return NULL;
+  }
+  return v;
+}
+
+static const char *issues =
+    "{\"name\":\"issues\",\"type\":\"object\",\"properties\":{"
+    "\"title\":{\"type\":\"string\",\"minLength\":2,\"maxLength\":5},"
+    "\"status\":{\"enum\":[\"open\",\"closed\"]},"
+    "\"priority\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":5},"
+    "\"score\":{\"type\":\"number\",\"exclusiveMinimum\":0,"
+    "\"exclusiveMaximum\":1},"
+    "\"due\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"
+    "\"day\":{\"type\":\"string\",\"format\":\"date\"},"
+    "\"flag\":{\"type\":\"boolean\"},"
+    "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\","
+    "\"maxLength\":3},\"maxItems\":2},"
+    "\"meta\":{\"type\":\"object\",\"properties\":{\"owner\":{\"type\":"
+    "\"string\"}},\"required\":[\"owner\"],\"additionalProperties\":false},"
+    "\"step\":{\"type\":\"number\",\"multipleOf\":0.5},"
+    "\"kind\":{\"const\":\"bug\"},"
+    "\"either\":{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\","
+    "\"format\":\"date-time\"}]}},"
+    "\"required\":[\"title\",\"status\"],"
+    "\"indexed_fields\":[\"status\",\"priority\",\"created_at\"],"
+    "\"key_field\":\"title\",\"embedding_fields\":[\"title\"],"
+    "\"embedding\":{\"dim\":8,\"metric\":\"l2\",\"provider\":\"none\"}}";
+
+static void test_compile(void) {
+  err_t e;
+  sch_table *t = compile(issues, &e);
+  CHECK(t != NULL);
+  if (t == NULL) return;
+  CHECK_STR(t->name, "issues");
+  CHECK_INT(t->n_indexed, 3);
+  CHECK_INT(t->indexed[0], rec_dict_id(&t->dict, "status"));
+  CHECK_INT(t->indexed[2], 1); /* created_at */
+  CHECK_STR(t->key_field, "title");
+  CHECK_INT(t->embedding.dim, 8);
+  CHECK_STR(t->embedding.metric, "l2");
+  CHECK_INT(rec_dict_id(&t->dict, "title"), 16);
+
+  /* field ids survive a recompile with the stored map, new ones follow */
+  json_t *fields = sch_fields_json(t);
+  json_t *doc = json_loads(
+      "{\"name\":\"issues\",\"properties\":{\"new\":{},\"status\":{}}}", 0,
+      NULL);
+  sch_table *t2 = NULL;
+  CHECK_INT(sch_compile(doc, fields, &t2, &e), REMDB_OK);
+  if (t2) {
+    CHECK_INT(rec_dict_id(&t2->dict, "status"), rec_dict_id(&t->dict, "status"));
+    CHECK_INT(rec_dict_id(&t2->dict, "new"), t->next_field);
+    CHECK_INT(rec_dict_id(&t2->dict, "title"), 16); /* retired, kept */
+  }
+  sch_free(t2);
+  json_decref(doc);
+  json_decref(fields);
+  sch_free(t);
+
+  bad_schema("{\"properties\":{}}", "\"name\"");
+  bad_schema("{\"name\":\"a b\",\"properties\":{}}", "must match");
+  bad_schema("{\"name\":\"_x\",\"properties\":{}}", "reserved");
+  bad_schema("{\"name\":\"x\"}", "x.properties: must be an object");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{\"type\":\"str\"}}}",
+             "x.a.type: unknown type \"str\"");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{\"$ref\":\"#/y\"}}}",
+             "keyword \"$ref\" is not supported");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{\"pattern\":\"^a\"}}}",
+             "keyword \"pattern\" is not supported");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{}},"
+             "\"indexed_fields\":[\"b\"]}",
+             "\"b\" is not a property");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{}},"
+             "\"indexed_fields\":[\"a\",\"a\"]}",
+             "listed twice");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{}},\"key_field\":\"b\"}",
+             "key_field: must name a property");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{\"type\":\"integer\"}},"
+             "\"embedding_fields\":[\"a\"]}",
+             "not a text field");
+  bad_schema("{\"name\":\"x\",\"properties\":{},\"embedding\":{\"dim\":0}}",
+             "embedding.dim");
+  bad_schema("{\"name\":\"x\",\"properties\":{},\"embedding\":{\"dim\":4,"
+             "\"metric\":\"dot\"}}",
+             "embedding.metric");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a-b\":{}}}", "SQL column");
+  bad_schema("{\"name\":\"x\",\"type\":\"array\",\"properties\":{}}",
+             "must be \"object\"");
+  bad_schema("{\"name\":\"x\",\"properties\":{\"a\":{\"maxLength\":-1}}}",
+             "x.a.maxLength: must be a non-negative integer");
+}
+
+static void test_validate(void) {
+  err_t e;
+  sch_table *t = compile(issues, &e);
+  if (t == NULL) return;
+  json_t *v = validate(t, "{\"title\":\"abc\",\"status\":\"open\"}", 0, NULL);
+  json_decref(v);
+  validate(t, "{\"status\":\"open\"}", REMDB_SCHEMA,
+           "issues.title: required field is missing");
+  validate(t, "{\"title\":\"abc\",\"status\":\"opened\"}", REMDB_SCHEMA,
+           "issues.status: not one of the enum values");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"priority\":\"high\"}",
+           REMDB_SCHEMA, "issues.priority: expected integer, got string \"high\"");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"priority\":1.5}",
+           REMDB_SCHEMA, "expected integer, got number");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"priority\":0}",
+           REMDB_SCHEMA, "issues.priority: below minimum 1");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"priority\":6}",
+           REMDB_SCHEMA, "issues.priority: above maximum 5");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"score\":0}",
+           REMDB_SCHEMA, "not above exclusiveMinimum");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"score\":1}",
+           REMDB_SCHEMA, "not below exclusiveMaximum");
+  validate(t, "{\"title\":\"abcdef\",\"status\":\"open\"}", REMDB_SCHEMA,
+           "issues.title: longer than maxLength 5");
+  /* maxLength counts characters, not bytes */
+  json_decref(validate(t, "{\"title\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\","
+                          "\"status\":\"open\"}",
+                       0, NULL));
+  validate(t, "{\"title\":\"a\",\"status\":\"open\"}", REMDB_SCHEMA,
+           "shorter than minLength 2");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"due\":\"tomorrow\"}",
+           REMDB_SCHEMA, "issues.due: not an RFC 3339 date-time");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"day\":\"2023-02-30\"}",
+           REMDB_SCHEMA, "issues.day: not a YYYY-MM-DD date");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"flag\":1}",
+           REMDB_SCHEMA, "issues.flag: expected boolean, got integer 1");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"tags\":[\"a\",5]}",
+           REMDB_SCHEMA, "issues.tags[1]: expected string, got integer");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"tags\":[\"a\",\"b\","
+              "\"c\"]}",
+           REMDB_SCHEMA, "more items than maxItems");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"meta\":{}}",
+           REMDB_SCHEMA, "issues.meta.owner: required field is missing");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"meta\":{\"owner\":"
+              "\"x\",\"y\":1}}",
+           REMDB_SCHEMA, "issues.meta.y: not a declared property");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"step\":0.75}",
+           REMDB_SCHEMA, "not a multiple of 0.5");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"kind\":\"task\"}",
+           REMDB_SCHEMA, "const");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"either\":true}",
+           REMDB_SCHEMA, "matches none of the anyOf");
+  validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"x\":{\"a\":{\"b\":"
+              "{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":1}}}}}}}}",
+           REMDB_TOOBIG, "nested deeper than 8");
+  char big[1200];
+  memset(big, 'z', sizeof big);
+  snprintf(big, sizeof big, "{\"title\":\"abc\",\"status\":\"open\",\"n\":\"");
+  size_t l = strlen(big);
+  memset(big + l, 'z', 1100 - l);
+  memcpy(big + 1100, "\"}", 3);
+  validate(t, big, REMDB_TOOBIG, "issues.n: value too long (1064 bytes, limit 1000)");
+
+  /* normalisation: canonical date-time, integral reals become integers */
+  v = validate(t,
+               "{\"title\":\"abc\",\"status\":\"open\",\"priority\":3.0,"
+               "\"due\":\"2024-05-01T12:00:00+01:00\",\"either\":"
+               "\"2024-05-01T00:00:00Z\",\"extra\":[1,2]}",
+               0, NULL);
+  if (v) {
+    CHECK(json_is_integer(json_object_get(v, "priority")));
+    CHECK_STR(json_string_value(json_object_get(v, "due")),
+              "2024-05-01T11:00:00.000000Z");
+    CHECK_STR(json_string_value(json_object_get(v, "either")),
+              "2024-05-01T00:00:00.000000Z");
+    json_decref(v);
+  }
+  json_decref(validate(t, "{\"title\":\"abc\",\"status\":\"open\",\"due\":null}",
+                       0, NULL));
+  /* system fields are not validated as properties */
+  json_decref(validate(t, "{\"id\":5,\"title\":\"abc\",\"status\":\"open\"}",
+                       0, NULL));
+  validate(t, "[1]", REMDB_INVALID, "must be a JSON object");
+  sch_free(t);
+}
+
+static void test_builtins(void) {
+  for (int i = 0; i < sch_builtin_count; i++) {
+    err_t e = {0};
+    sch_table *t = compile(sch_builtin[i], &e);
+    CHECK(t != NULL);
+    if (t == NULL) fprintf(stderr, "builtin %d: %s\n", i, e.msg);
+    sch_free(t);
+  }
+  err_t e;
+  sch_table *r = compile(sch_builtin[0], &e);
+  CHECK(r && r->id_from_uri);
+  sch_free(r);
+}
+
+int main(void) {
+  test_compile();
+  test_validate();
+  test_builtins();
+  return test_done("test_schema");
+}
