@@ -1,0 +1,443 @@
+/* test_api.c: the public C API end to end: tenants, schemas, the entity
+** life cycle, batches, deterministic ids, index lookups, schema
+** replacement, verify catching damage that reindex repairs, reopen. */
+#include <jansson.h>
+
+#include "kv/kv.h"
+#include "remdb.h"
+#include "test.h"
+#include "testdb.h"
+
+static char dir[512];
+
+/* a string literal and its length */
+#define S(lit) lit, strlen(lit)
+
+static const char *users_schema =
+    "{\"name\":\"users\",\"properties\":{"
+    "\"handle\":{\"type\":\"string\",\"maxLength\":32},"
+    "\"age\":{\"type\":[\"integer\",\"null\"],\"minimum\":0},"
+    "\"team\":{\"type\":\"string\"},"
+    "\"joined\":{\"type\":\"string\",\"format\":\"date-time\"}},"
+    "\"required\":[\"handle\"],\"key_field\":\"handle\","
+    "\"indexed_fields\":[\"team\",\"age\"]}";
+
+static remdb *open_db(const char *tenant) {
+  remdb *db = NULL;
+  int rc = remdb_open(dir, tenant, NULL, &db);
+  CHECK_INT(rc, REMDB_OK);
+  if (rc) fprintf(stderr, "open: %s\n", remdb_errmsg(db));
+  return db;
+}
+
+static json_t *get_json(remdb *db, const char *id, int flags) {
+  char *j = NULL;
+  if (remdb_get(db, NULL, id, flags, &j, NULL) != REMDB_OK) return NULL;
+  json_t *o = json_loads(j, 0, NULL);
+  remdb_free(j);
+  return o;
+}
+
+static int insert(remdb *db, const char *table, const char *json, char *id) {
+  return remdb_insert(db, table, json, strlen(json), id);
+}
+
+static uint64_t verify(remdb *db) {
+  uint64_t problems = 99;
+  CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
+  return problems;
+}
+
+static size_t find_count(remdb *db, const char *t, const char *f,
+                         const char *v) {
+  char *out = NULL;
+  if (remdb_find(db, t, f, v, 0, &out) != REMDB_OK) return (size_t)-1;
+  json_t *a = json_loads(out, 0, NULL);
+  size_t n = json_array_size(a);
+  json_decref(a);
+  remdb_free(out);
+  return n;
+}
+
+static void test_lifecycle(void) {
+  remdb *db = open_db("acme");
+  if (!db) return;
+  CHECK_INT(remdb_init(db), REMDB_OK);
+  CHECK_INT(remdb_init(db), REMDB_OK); /* idempotent */
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  char *list;
+  CHECK_INT(remdb_schema_list(db, &list), REMDB_OK);
+  CHECK_STR(list, "[\"agents\",\"messages\",\"moments\",\"resources\","
+                  "\"sessions\",\"users\"]");
+  remdb_free(list);
+
+  char id[REMDB_ID_LEN + 1], id2[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users",
+                   "{\"handle\":\"ann\",\"age\":30,\"team\":\"red\","
+                   "\"joined\":\"2024-01-01T12:00:00+02:00\"}",
+                   id),
+            REMDB_OK);
+  json_t *o = get_json(db, id, 0);
+  CHECK(o != NULL);
+  CHECK_STR(json_string_value(json_object_get(o, "type")), "users");
+  CHECK_STR(json_string_value(json_object_get(o, "joined")),
+            "2024-01-01T10:00:00.000000Z");
+  char created[64];
+  snprintf(created, sizeof created, "%s",
+           json_string_value(json_object_get(o, "created_at")));
+  json_decref(o);
+
+  /* same key_field: same id, an upsert that keeps created_at */
+  CHECK_INT(insert(db, "users", "{\"handle\":\"ann\",\"age\":31,\"team\":"
+                                "\"blue\"}", id2),
+            REMDB_OK);
+  CHECK_STR(id2, id);
+  o = get_json(db, id, 0);
+  CHECK_INT(json_integer_value(json_object_get(o, "age")), 31);
+  CHECK_STR(json_string_value(json_object_get(o, "created_at")), created);
+  CHECK(json_object_get(o, "joined") == NULL); /* replaced, not merged */
+  json_decref(o);
+  CHECK_INT(find_count(db, "users", "team", "\"red\""), 0);
+  CHECK_INT(find_count(db, "users", "team", "\"blue\""), 1);
+
+  /* update: merge patch, revalidated */
+  CHECK_INT(remdb_update(db, id, S("{\"age\":-1}")), REMDB_SCHEMA);
+  CHECK_HAS(remdb_errmsg(db), "users.age: below minimum 0");
+  CHECK_INT(remdb_update(db, id, S("{\"age\":null,\"team\":\"red\"}")),
+            REMDB_OK);
+  o = get_json(db, id, 0);
+  CHECK(json_object_get(o, "age") == NULL);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "red");
+  json_decref(o);
+  CHECK_INT(remdb_update(db, id,
+                         S("{\"created_at\":\"2020-01-01T00:00:00Z\"}")),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "users.created_at: system field");
+  CHECK_INT(remdb_update(db, id, S("[1]")), REMDB_INVALID);
+  CHECK_INT(find_count(db, "users", "age", "null"), 1);
+  CHECK_INT(find_count(db, "users", "team", "\"red\""), 1);
+
+  /* bad input: nothing is written */
+  CHECK_INT(insert(db, "users", "{\"handle\":5}", NULL), REMDB_SCHEMA);
+  CHECK_INT(insert(db, "users", "{\"handle\":", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "invalid JSON at line 1");
+  CHECK_INT(insert(db, "nope", "{}", NULL), REMDB_NOTFOUND);
+  CHECK_HAS(remdb_errmsg(db), "unknown table \"nope\"");
+  CHECK_INT(insert(db, "users", "{\"handle\":\"x\",\"handle\":\"y\"}", NULL),
+            REMDB_INVALID);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"x\",\"type\":\"agents\"}",
+                   NULL),
+            REMDB_INVALID);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"x\",\"id\":\"nope\"}", NULL),
+            REMDB_INVALID);
+  CHECK_INT(remdb_get(db, NULL, "not-an-id", 0, &list, NULL), REMDB_INVALID);
+  CHECK_INT(remdb_get(db, NULL, "00000000-0000-4000-8000-000000000000", 0,
+                      &list, NULL),
+            REMDB_NOTFOUND);
+  uint64_t n;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+
+  /* explicit ids: kept, and one id cannot live in two tables */
+  const char *eid = "11111111-2222-4333-8444-555555555555";
+  CHECK_INT(insert(db, "sessions",
+                   "{\"id\":\"11111111-2222-4333-8444-555555555555\","
+                   "\"status\":\"active\"}",
+                   id2),
+            REMDB_OK);
+  CHECK_STR(id2, eid);
+  CHECK_INT(insert(db, "agents",
+                   "{\"id\":\"11111111-2222-4333-8444-555555555555\","
+                   "\"name\":\"x\"}",
+                   NULL),
+            REMDB_INVALID); /* agents ids derive from name */
+  CHECK_INT(insert(db, "messages",
+                   "{\"id\":\"11111111-2222-4333-8444-555555555555\","
+                   "\"session_id\":\"s\",\"role\":\"user\",\"content\":\"c\"}",
+                   NULL),
+            REMDB_EXISTS);
+
+  /* resources: id from uri + chunk_ordinal */
+  char r0[REMDB_ID_LEN + 1], r0b[REMDB_ID_LEN + 1], r1[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "resources",
+                   "{\"uri\":\"file:///a.md\",\"chunk_ordinal\":0,"
+                   "\"content\":\"x\"}",
+                   r0),
+            REMDB_OK);
+  CHECK_INT(insert(db, "resources",
+                   "{\"uri\":\"file:///a.md\",\"chunk_ordinal\":0,"
+                   "\"content\":\"y\"}",
+                   r0b),
+            REMDB_OK);
+  CHECK_INT(insert(db, "resources",
+                   "{\"uri\":\"file:///a.md\",\"chunk_ordinal\":1,"
+                   "\"content\":\"z\"}",
+                   r1),
+            REMDB_OK);
+  CHECK_STR(r0b, r0);
+  CHECK(strcmp(r0, r1) != 0);
+  CHECK_INT(remdb_count(db, "resources", 0, &n), REMDB_OK);
+  CHECK_INT(n, 2);
+
+  /* soft delete hides, hard delete removes */
+  CHECK_INT(remdb_delete(db, r0, 0), REMDB_OK);
+  CHECK(get_json(db, r0, 0) == NULL);
+  o = get_json(db, r0, REMDB_INCLUDE_DELETED);
+  CHECK(o && json_is_string(json_object_get(o, "deleted_at")));
+  json_decref(o);
+  CHECK_INT(remdb_delete(db, r0, 0), REMDB_NOTFOUND);
+  CHECK_INT(remdb_update(db, r0, S("{\"content\":\"q\"}")), REMDB_NOTFOUND);
+  CHECK_INT(remdb_count(db, "resources", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(remdb_count(db, "resources", REMDB_INCLUDE_DELETED, &n), REMDB_OK);
+  CHECK_INT(n, 2);
+  CHECK_INT(find_count(db, "resources", "uri", "\"file:///a.md\""), 1);
+  CHECK_INT(remdb_delete(db, r1, REMDB_HARD), REMDB_OK);
+  CHECK(get_json(db, r1, REMDB_INCLUDE_DELETED) == NULL);
+  CHECK_INT(remdb_count(db, "resources", REMDB_INCLUDE_DELETED, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(verify(db), 0);
+
+  /* iteration sees live rows in id order */
+  remdb_iter *it;
+  CHECK_INT(remdb_iter_open(db, "users", 0, &it), REMDB_OK);
+  const char *row;
+  size_t len;
+  int rows = 0, r;
+  while ((r = remdb_iter_next(it, &row, &len)) == REMDB_ROW) rows++;
+  CHECK_INT(r, REMDB_DONE);
+  CHECK_INT(rows, 1);
+  remdb_iter_free(it);
+
+  /* tenant isolation: another tenant sees none of it */
+  remdb *other = NULL;
+  CHECK_INT(remdb_open_tenant(db, "globex", &other), REMDB_OK);
+  CHECK_INT(remdb_get(other, NULL, id, REMDB_INCLUDE_DELETED, &list, NULL),
+            REMDB_NOTFOUND);
+  CHECK_INT(remdb_count(other, "users", 0, &n), REMDB_NOTFOUND);
+  CHECK_INT(remdb_schema_list(other, &list), REMDB_OK);
+  CHECK_STR(list, "[]");
+  remdb_free(list);
+  CHECK_INT(remdb_delete(other, id, REMDB_HARD), REMDB_NOTFOUND);
+  CHECK_INT(remdb_update(other, id, S("{}")), REMDB_NOTFOUND);
+  CHECK_INT(remdb_schema_put(other, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  char oid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(other, "users", "{\"handle\":\"ann\"}", oid), REMDB_OK);
+  CHECK(strcmp(oid, id) != 0); /* the tenant is part of the derived id */
+  CHECK_INT(verify(other), 0);
+  remdb_close(other);
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+
+  const char *bad[] = {"", "..", "../etc", "a/b", ".", "-x", "a b",
+                       "t\xc3\xa9", "x\n",
+                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                       "aaaaaaaa"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_INT(remdb_open_tenant(db, bad[i], &other), REMDB_INVALID);
+    CHECK_HAS(remdb_errmsg(other), "invalid tenant name");
+    remdb_close(other);
+  }
+  remdb_close(db);
+}
+
+static void test_batch(void) {
+  remdb *db = open_db("acme");
+  if (!db) return;
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  char id1[REMDB_ID_LEN + 1], id2[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"bob\",\"team\":"
+                                           "\"red\"}"), id1),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"bob\",\"team\":"
+                                           "\"green\"}"), id2),
+            REMDB_OK);
+  CHECK_STR(id1, id2);
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":7}"), NULL),
+            REMDB_SCHEMA);
+  CHECK_INT(remdb_batch_count(b), 2);
+  /* a write through the handle while this thread holds the batch */
+  CHECK_INT(insert(db, "users", "{\"handle\":\"zed\"}", NULL), REMDB_MISUSE);
+  /* nothing visible before commit */
+  CHECK(get_json(db, id1, 0) == NULL);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  json_t *o = get_json(db, id1, 0);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "green");
+  json_decref(o);
+  CHECK_INT(find_count(db, "users", "team", "\"red\""), 1); /* ann */
+  CHECK_INT(find_count(db, "users", "team", "\"green\""), 1);
+  /* an uncommitted batch is dropped by free */
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"cat\"}"), id1),
+            REMDB_OK);
+  remdb_batch_free(b);
+  CHECK(get_json(db, id1, 0) == NULL);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"zed\"}", NULL), REMDB_OK);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+}
+
+static void test_schema_change(void) {
+  remdb *db = open_db("acme");
+  if (!db) return;
+  /* index a new field (handle), stop indexing age */
+  const char *v2 =
+      "{\"name\":\"users\",\"properties\":{"
+      "\"handle\":{\"type\":\"string\",\"maxLength\":32},"
+      "\"age\":{\"type\":[\"integer\",\"null\"],\"minimum\":0},"
+      "\"team\":{\"type\":\"string\"},"
+      "\"joined\":{\"type\":\"string\",\"format\":\"date-time\"}},"
+      "\"required\":[\"handle\"],\"key_field\":\"handle\","
+      "\"indexed_fields\":[\"team\",\"handle\"]}";
+  CHECK_INT(remdb_schema_put(db, v2, strlen(v2)), REMDB_OK);
+  CHECK_INT(find_count(db, "users", "handle", "\"bob\""), 1);
+  CHECK_INT(find_count(db, "users", "age", "null"), (size_t)-1);
+  CHECK_INT(verify(db), 0);
+  /* a replacement that stored rows break is refused, nothing changes */
+  const char *v3 =
+      "{\"name\":\"users\",\"properties\":{"
+      "\"handle\":{\"type\":\"string\",\"maxLength\":2},"
+      "\"team\":{\"type\":\"string\"}},\"required\":[\"handle\"],"
+      "\"indexed_fields\":[\"team\"]}";
+  CHECK_INT(remdb_schema_put(db, v3, strlen(v3)), REMDB_SCHEMA);
+  CHECK_HAS(remdb_errmsg(db), "cannot replace schema users");
+  CHECK_HAS(remdb_errmsg(db), "longer than maxLength 2");
+  CHECK_INT(find_count(db, "users", "handle", "\"bob\""), 1);
+  /* dropping a property keeps its data as an undeclared field */
+  const char *v4 =
+      "{\"name\":\"users\",\"properties\":{"
+      "\"handle\":{\"type\":\"string\"},\"team\":{\"type\":\"string\"},"
+      "\"joined\":{\"type\":\"string\",\"format\":\"date-time\"}},"
+      "\"required\":[\"handle\"],\"key_field\":\"handle\","
+      "\"indexed_fields\":[\"team\"]}";
+  CHECK_INT(remdb_schema_put(db, v4, strlen(v4)), REMDB_OK);
+  CHECK_INT(verify(db), 0);
+  /* drop the table: entities and their index entries go */
+  char *j;
+  CHECK_INT(remdb_schema_drop(db, "users"), REMDB_OK);
+  CHECK_INT(remdb_schema_get(db, "users", &j), REMDB_NOTFOUND);
+  CHECK_INT(remdb_schema_drop(db, "users"), REMDB_NOTFOUND);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+}
+
+/* Damage the index behind remdb's back; verify must see it, reindex fix
+** it. */
+static void test_verify_reindex(void) {
+  remdb *db = open_db("acme");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    char row[128];
+    int n = snprintf(row, sizeof row,
+                     "{\"handle\":\"u%d\",\"age\":%d,\"team\":\"t%d\"}", i,
+                     i % 50, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(find_count(db, "users", "team", "\"t3\""), 43);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(kv, NULL, KV_INDEX, NULL, 0, NULL, 0, &it, &e),
+            REMDB_OK);
+  kv_batch_t *kb = kv_batch_new(kv);
+  int deleted = 0;
+  char first_key[256];
+  size_t first_len = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    /* a secondary entry (table id != 0): drop one, remember one */
+    if (kl > 26 && get_u32be((const unsigned char *)k + 4) != 0 &&
+        deleted < 1) {
+      kv_batch_del(kb, KV_INDEX, k, kl);
+      memcpy(first_key, k, kl);
+      first_len = kl;
+      deleted++;
+    }
+  }
+  kv_iter_free(it);
+  /* and plant an entry that points to no entity */
+  first_key[first_len - 1] ^= 0x77;
+  kv_batch_put(kb, KV_INDEX, first_key, first_len, "", 0);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+
+  db = open_db("acme");
+  if (!db) return;
+  CHECK_INT(verify(db), 2);
+  CHECK_INT(remdb_reindex(db, NULL), REMDB_OK);
+  CHECK_INT(verify(db), 0);
+  CHECK_INT(find_count(db, "users", "team", "\"t3\""), 43);
+  char *stats;
+  CHECK_INT(remdb_stats(db, &stats), REMDB_OK);
+  CHECK_HAS(stats, "\"users\":{\"entities\":300,\"deleted\":0,"
+                   "\"index_entries\":600");
+  remdb_free(stats);
+  remdb_close(db);
+}
+
+static void test_reopen_and_lock(void) {
+  remdb *db = open_db("acme");
+  if (!db) return;
+  remdb *second = NULL;
+  /* the same directory opened again (another opener) is refused */
+  CHECK_INT(remdb_open(dir, "acme", NULL, &second), REMDB_BUSY);
+  CHECK_HAS(remdb_errmsg(second), "locked");
+  remdb_close(second);
+  uint64_t n;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300);
+  char bdir[600];
+  snprintf(bdir, sizeof bdir, "%s-backup", dir);
+  rm_tree(bdir);
+  CHECK_INT(remdb_backup(db, bdir), REMDB_OK);
+  CHECK_INT(remdb_backup(db, bdir), REMDB_EXISTS);
+  CHECK_INT(remdb_compact(db), REMDB_OK);
+  remdb_close(db);
+  remdb *copy = NULL;
+  CHECK_INT(remdb_open(bdir, "acme", NULL, &copy), REMDB_OK);
+  CHECK_INT(remdb_count(copy, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300);
+  CHECK_INT(verify(copy), 0);
+  remdb_close(copy);
+  rm_tree(bdir);
+
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "acme", &o, &db), REMDB_OK);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"ro\"}", NULL), REMDB_MISUSE);
+  remdb_close(db);
+  o.read_only = 0;
+  o.create_if_missing = 0;
+  char missing[600];
+  snprintf(missing, sizeof missing, "%s-missing", dir);
+  CHECK_INT(remdb_open(missing, "acme", &o, &db), REMDB_NOTFOUND);
+  remdb_close(db);
+}
+
+int main(void) {
+  scratch_dir(dir, sizeof dir, "api");
+  test_lifecycle();
+  test_batch();
+  test_schema_change();
+  test_verify_reindex();
+  test_reopen_and_lock();
+  rm_tree(dir);
+  return test_done("test_api");
+}

@@ -1,0 +1,205 @@
+/* test_crash.c: SIGKILL a writer at random moments, over several rounds.
+** After each round the database must reopen, verify must find entities,
+** index entries and the id directory in agreement, and every write the
+** writer acknowledged must be there (the one in flight may or may not). */
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "remdb.h"
+#include "test.h"
+#include "testdb.h"
+
+#define KEYS 64
+#define ROUNDS 8
+
+static char dir[512];
+
+static const char *schema =
+    "{\"name\":\"items\",\"properties\":{\"k\":{\"type\":\"string\"},"
+    "\"grp\":{\"type\":\"integer\"},\"n\":{\"type\":\"integer\"},"
+    "\"pad\":{\"type\":\"string\"}},\"required\":[\"k\"],\"key_field\":\"k\","
+    "\"indexed_fields\":[\"grp\",\"n\"]}";
+
+/* The writer: random upserts, patches, soft deletes and batches, logging
+** "B key value" before and "A" after each acknowledged write to fd.
+** value -1 means soft-deleted. */
+static void writer(int fd, unsigned seed, int sync_full) {
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sync = sync_full ? REMDB_SYNC_FULL : REMDB_SYNC_NONE;
+  remdb *db;
+  if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
+  srand(seed);
+  char json[256], id[REMDB_ID_LEN + 1];
+  for (;;) {
+    int k = rand() % KEYS, v = rand() % 1000, what = rand() % 10;
+    int n;
+    if (what < 6) {
+      n = snprintf(json, sizeof json,
+                   "{\"k\":\"key%d\",\"grp\":%d,\"n\":%d,\"pad\":\"%0*d\"}", k,
+                   v % 7, v, 1 + rand() % 100, 0);
+      dprintf(fd, "B %d %d\n", k, v);
+      if (remdb_insert(db, "items", json, (size_t)n, id) != REMDB_OK) _exit(4);
+      dprintf(fd, "A %s\n", id);
+    } else if (what < 8) {
+      /* patch or delete needs the id: insert first gave it, derive again */
+      n = snprintf(json, sizeof json, "{\"k\":\"key%d\",\"grp\":0,\"n\":%d}",
+                   k, v);
+      dprintf(fd, "B %d %d\n", k, v);
+      if (remdb_insert(db, "items", json, (size_t)n, id) != REMDB_OK) _exit(5);
+      dprintf(fd, "A %s\n", id);
+      int v2 = (v + 1) % 1000;
+      n = snprintf(json, sizeof json, "{\"n\":%d,\"grp\":%d}", v2, v2 % 7);
+      dprintf(fd, "B %d %d\n", k, what == 6 ? v2 : -1);
+      int rc = what == 6 ? remdb_update(db, id, json, (size_t)n)
+                         : remdb_delete(db, id, 0);
+      if (rc != REMDB_OK) _exit(6);
+      dprintf(fd, "A %s\n", id);
+    } else {
+      remdb_batch *b;
+      if (remdb_batch_begin(db, &b) != REMDB_OK) _exit(7);
+      int base = rand() % KEYS;
+      for (int i = 0; i < 20; i++) {
+        int kk = (base + i) % KEYS;
+        n = snprintf(json, sizeof json, "{\"k\":\"key%d\",\"grp\":1,\"n\":%d}",
+                     kk, v);
+        if (remdb_batch_insert(b, "items", json, (size_t)n, id) != REMDB_OK)
+          _exit(8);
+      }
+      /* a batch is one write: log it as a group */
+      dprintf(fd, "G %d %d\n", base, v);
+      if (remdb_batch_commit(b, -1) != REMDB_OK) _exit(9);
+      remdb_batch_free(b);
+      dprintf(fd, "A batch\n");
+    }
+  }
+}
+
+typedef struct {
+  int acked[KEYS];          /* -2 unknown, -1 deleted, else n */
+  int pend_key[KEYS], npend; /* keys of the write in flight */
+  int pend_val;
+} model;
+
+static void apply_log(model *m, const char *log) {
+  const char *p = log;
+  while (*p) {
+    const char *e = strchr(p, '\n');
+    if (e == NULL) break; /* torn final line: ignore */
+    int k, v;
+    if (p[0] == 'B' && sscanf(p, "B %d %d", &k, &v) == 2) {
+      m->npend = 1;
+      m->pend_key[0] = k;
+      m->pend_val = v;
+    } else if (p[0] == 'G' && sscanf(p, "G %d %d", &k, &v) == 2) {
+      m->npend = 20;
+      for (int i = 0; i < 20; i++) m->pend_key[i] = (k + i) % KEYS;
+      m->pend_val = v;
+    } else if (p[0] == 'A') {
+      for (int i = 0; i < m->npend; i++) m->acked[m->pend_key[i]] = m->pend_val;
+      m->npend = 0;
+    }
+    p = e + 1;
+  }
+}
+
+static int state_of(remdb *db, int k, bool *ok) {
+  remdb_iter *it;
+  *ok = remdb_iter_open(db, "items", REMDB_INCLUDE_DELETED, &it) == REMDB_OK;
+  if (!*ok) return -2;
+  const char *row;
+  size_t len;
+  int state = -2;
+  char want[32];
+  snprintf(want, sizeof want, "\"k\":\"key%d\"", k);
+  while (remdb_iter_next(it, &row, &len) == REMDB_ROW) {
+    if (!strstr(row, want)) continue;
+    json_t *o = json_loadb(row, len, 0, NULL);
+    if (json_is_string(json_object_get(o, "deleted_at")))
+      state = -1;
+    else
+      state = (int)json_integer_value(json_object_get(o, "n"));
+    json_decref(o);
+  }
+  remdb_iter_free(it);
+  return state;
+}
+
+int main(void) {
+  scratch_dir(dir, sizeof dir, "crash");
+  remdb *db;
+  CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, schema, strlen(schema)), REMDB_OK);
+  remdb_close(db);
+  model m;
+  for (int i = 0; i < KEYS; i++) m.acked[i] = -2;
+  m.npend = 0;
+  srand((unsigned)time(NULL));
+  long total_lines = 0;
+  for (int round = 0; round < ROUNDS; round++) {
+    int pfd[2];
+    if (pipe(pfd) != 0) return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(pfd[0]);
+      writer(pfd[1], (unsigned)rand(), round % 2);
+    }
+    close(pfd[1]);
+    struct timespec ts = {0, (30 + rand() % 200) * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* read the whole log the writer produced */
+    char chunk[4096];
+    ssize_t r;
+    size_t len = 0, cap = 0;
+    char *all = NULL;
+    while ((r = read(pfd[0], chunk, sizeof chunk)) > 0) {
+      if (len + (size_t)r + 1 > cap) {
+        cap = (len + (size_t)r + 1) * 2;
+        all = realloc(all, cap);
+      }
+      memcpy(all + len, chunk, (size_t)r);
+      len += (size_t)r;
+    }
+    close(pfd[0]);
+    if (all == NULL) all = calloc(1, 1);
+    all[len] = 0;
+    for (char *p = all; *p; p++) total_lines += *p == '\n';
+    apply_log(&m, all);
+    free(all);
+
+    CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
+    uint64_t problems = 1;
+    CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
+    CHECK_INT(problems, 0);
+    int lost = 0;
+    for (int k = 0; k < KEYS; k++) {
+      if (m.acked[k] == -2) continue;
+      bool ok;
+      int s = state_of(db, k, &ok);
+      bool in_flight = false;
+      for (int i = 0; i < m.npend; i++) in_flight |= m.pend_key[i] == k;
+      if (s == m.acked[k]) continue;
+      if (in_flight && s == m.pend_val) {
+        m.acked[k] = s; /* the in-flight write made it: that is allowed */
+        continue;
+      }
+      lost++;
+      fprintf(stderr, "round %d key%d: state %d, acknowledged %d\n", round, k,
+              s, m.acked[k]);
+    }
+    CHECK_INT(lost, 0);
+    m.npend = 0;
+    remdb_close(db);
+  }
+  CHECK(total_lines > 0);
+  printf("test_crash: %d rounds, %ld log lines\n", ROUNDS, total_lines);
+  rm_tree(dir);
+  return test_done("test_crash");
+}
