@@ -213,8 +213,9 @@ int remdb_iter_open(remdb *db, const char *table, int flags,
                     remdb_iter **out);
 
 /* Advance.  Returns REMDB_ROW with *json and *len set to the next entity as a
-** JSON object, REMDB_DONE at the end, or an error code.  The JSON is
-** borrowed: valid until the next call on the iterator. */
+** JSON object (NUL-terminated; *len excludes the NUL), REMDB_DONE at the
+** end, or an error code.  The JSON is borrowed: valid until the next call
+** on the iterator. */
 int remdb_iter_next(remdb_iter *it, const char **json, size_t *len);
 
 /* Free the iterator.  NULL is a no-op. */

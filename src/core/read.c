@@ -161,6 +161,7 @@ int remdb_iter_next(remdb_iter *r, const char **json, size_t *len) {
     buf_reset(&r->out);
     rc = rec_to_json(&r->s->dict, &rv, ids, r->s->name, &r->out, &db->err);
     if (rc) return rc;
+    r->out.p[r->out.len] = '\0'; /* buf keeps room for it */
     *json = r->out.p;
     if (len) *len = r->out.len;
     return REMDB_ROW;
