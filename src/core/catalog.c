@@ -454,7 +454,11 @@ int remdb_schema_drop(remdb *db, const char *table) {
     goto done;
   }
   kv_batch_del(kb, KV_META, k.p, k.len);
+  unsigned char ck[KEY_COUNTER_LEN];
+  key_counter(ck, db->tid, tbl);
+  kv_batch_del(kb, KV_META, ck, sizeof ck);
   rc = kv_write(db->st->kv, kb, 1, &db->err);
+  cnt_forget(db);
   if (rc == REMDB_OK) cat_bump_epoch(db);
 done:
   kv_iter_free(it);

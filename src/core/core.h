@@ -31,6 +31,9 @@ typedef struct store {
   pthread_mutex_t reflock;
   int refs;
   atomic_uint_fast64_t epoch; /* bumped after every catalog change */
+  /* row counters cached for writers (guarded by wlock) */
+  struct cnt_slot *cnt;
+  size_t ncnt, capcnt;
 } store_t;
 
 /* One table of the handle's catalog cache. */
@@ -72,7 +75,59 @@ int cat_put_record(remdb *db, kv_batch_t *kb, const sch_table *s,
                    json_t *rebuild);
 void cat_bump_epoch(remdb *db);
 
-/* ---- write.c */
+/* ---- wtx.c: write transactions ----------------------------------------
+** Every write goes through a wtx: it holds the store's write lock from the
+** first staged change to commit/free, stages changes into one RocksDB write
+** batch, remembers the versions it staged (so a later change in the same
+** transaction sees them as the old version), and keeps the per-table row
+** counters (meta key TID 'C' TBL -> u64 rows, u64 soft-deleted) in the
+** same batch. */
+typedef struct wtx wtx_t;
+
+int wtx_begin(remdb *db, wtx_t **out);
+/* A transaction for a caller that already holds the write lock. */
+int wtx_begin_held(remdb *db, wtx_t **out);
+/* Take the write lock now (done implicitly by the first change). */
+int wtx_lock(wtx_t *w);
+/* Commit everything staged (sync < 0: the handle's default), then empty
+** the transaction and release the lock.  The transaction stays usable. */
+int wtx_commit(wtx_t *w, int sync);
+/* Drop everything staged and release the lock.  NULL is a no-op. */
+void wtx_free(wtx_t *w);
+size_t wtx_count(const wtx_t *w);
+remdb *wtx_db(wtx_t *w);
+kv_batch_t *wtx_batch(wtx_t *w);
+
+/* The current version of entity id as this transaction sees it (staged
+** first, then stored).  table may be NULL (id directory).  On success rv
+** views bytes owned by val or by the transaction. */
+int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
+             cat_table **table_out, kv_val *val, rec_view *rv);
+/* Stage entity id of t with the record nrec (old: its previous version or
+** NULL).  Index entries, id directory and counters follow. */
+int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
+            const rec_view *old, const char *nrec, size_t nlen);
+/* Stage the removal of entity id (old: its current version). */
+int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
+               const rec_view *old);
+
+/* Row counters of a table as stored (rows include soft-deleted ones). */
+int cnt_read(remdb *db, const kv_snap_t *snap, uint32_t tbl, uint64_t *rows,
+             uint64_t *deleted);
+/* Stage counters (rows, deleted) for table tbl, replacing the stored ones
+** (reindex recomputes them).  Caller holds wlock. */
+void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
+               uint64_t deleted);
+/* Forget the store's cached counters (after a rebuild wrote new ones). */
+void cnt_forget(remdb *db);
+
+/* ---- write.c: entity operations over a wtx */
+int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
+               char id_out[REMDB_ID_LEN + 1]);
+int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch);
+int ent_delete(wtx_t *w, const uuid16_t *id, int flags);
+
+/* ---- rebuild.c */
 /* Rebuild the derived data of t: for each entity, re-encode it under the
 ** current schema if `reencode`, and (re)write the index entries of the
 ** listed fields (all indexed fields if fields is NULL) and its id-directory

@@ -11,6 +11,7 @@
 
 typedef struct vstate {
   remdb *db;
+  uint64_t *rows, *deleted; /* per catalog table, counted by the scan */
   kv_snap_t *snap;
   remdb_report_fn fn;
   void *ctx;
@@ -70,10 +71,13 @@ static int check_entities(vstate *s) {
     const char *tn = t->s->name;
     rec_view rv;
     err_t e;
+    size_t ti = (size_t)(t - db->tables);
+    s->rows[ti]++;
     if (rec_open(&rv, v, vl, &e) != REMDB_OK) {
       report(s, "%s: entity %s: %s", tn, ids, e.msg);
       continue;
     }
+    s->deleted[ti] += rec_is_deleted(&rv);
     unsigned char dk[KEY_IDDIR_LEN];
     key_iddir(dk, db->tid, id.b);
     kv_val dv;
@@ -215,9 +219,23 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
         report(&s, "%s: an index rebuild is pending (run reindex)",
                db->tables[i].s->name);
     s.snap = kv_snap_new(db->st->kv);
-    rc = s.snap ? check_entities(&s) : err_nomem(&db->err);
+    s.rows = calloc(db->ntables + 1, sizeof *s.rows);
+    s.deleted = calloc(db->ntables + 1, sizeof *s.deleted);
+    rc = s.snap && s.rows && s.deleted ? check_entities(&s)
+                                       : err_nomem(&db->err);
     if (rc == REMDB_OK) rc = check_index(&s);
+    for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+      uint64_t r, d;
+      rc = cnt_read(db, s.snap, db->tables[i].s->table_id, &r, &d);
+      if (rc == REMDB_OK && (r != s.rows[i] || d != s.deleted[i]))
+        report(&s, "%s: row counter says %llu rows (%llu deleted), the table "
+               "holds %llu (%llu deleted)", db->tables[i].s->name,
+               (unsigned long long)r, (unsigned long long)d,
+               (unsigned long long)s.rows[i], (unsigned long long)s.deleted[i]);
+    }
     kv_snap_free(db->st->kv, s.snap);
+    free(s.rows);
+    free(s.deleted);
   }
   buf_free(&s.k);
   if (problems_out) *problems_out = s.problems;
@@ -300,23 +318,12 @@ int remdb_reindex(remdb *db, const char *table) {
 }
 
 static uint64_t count_range(remdb *db, int cf, const unsigned char *lo,
-                            const unsigned char *hi, size_t n,
-                            uint64_t *deleted, int *rc) {
+                            const unsigned char *hi, size_t n, int *rc) {
   kv_iter_t *it;
   uint64_t cnt = 0;
   *rc = kv_iter_new(db->st->kv, NULL, cf, lo, n, hi, n, &it, &db->err);
   if (*rc) return 0;
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    cnt++;
-    if (deleted) {
-      size_t vl;
-      const char *v = kv_iter_value(it, &vl);
-      rec_view rv;
-      err_t e;
-      if (rec_open(&rv, v, vl, &e) == REMDB_OK && rec_is_deleted(&rv))
-        (*deleted)++;
-    }
-  }
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) cnt++;
   *rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   return cnt;
@@ -338,10 +345,10 @@ int remdb_stats(remdb *db, char **json_out) {
     unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
     key_table(lo, db->tid, t->table_id);
     key_table(hi, db->tid, t->table_id + 1);
-    uint64_t del = 0;
-    uint64_t all = count_range(db, KV_ENTITY, lo, hi, sizeof lo, &del, &rc);
+    uint64_t del = 0, all = 0;
+    rc = cnt_read(db, NULL, t->table_id, &all, &del);
     uint64_t idx =
-        rc ? 0 : count_range(db, KV_INDEX, lo, hi, sizeof lo, NULL, &rc);
+        rc ? 0 : count_range(db, KV_INDEX, lo, hi, sizeof lo, &rc);
     if (i) buf_addc(&b, ',');
     buf_add_json_str(&b, t->name, strlen(t->name));
     buf_addf(&b,

@@ -184,29 +184,11 @@ int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out) {
   err_clear(&db->err);
   *count_out = 0;
   cat_table *t;
+  uint64_t rows, deleted;
   int rc = cat_find(db, table, &t);
-  if (rc) return rc;
-  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
-  key_table(lo, db->tid, t->s->table_id);
-  key_table(hi, db->tid, t->s->table_id + 1);
-  kv_iter_t *it;
-  rc = kv_iter_new(db->st->kv, NULL, KV_ENTITY, lo, sizeof lo, hi, sizeof hi,
-                   &it, &db->err);
-  if (rc) return rc;
-  uint64_t n = 0;
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    if (!(flags & REMDB_INCLUDE_DELETED)) {
-      size_t vl;
-      const char *v = kv_iter_value(it, &vl);
-      rec_view rv;
-      if ((rc = rec_open(&rv, v, vl, &db->err))) break;
-      if (rec_is_deleted(&rv)) continue;
-    }
-    n++;
-  }
-  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
-  if (rc == REMDB_OK) *count_out = n;
+  if (rc == REMDB_OK) rc = cnt_read(db, NULL, t->s->table_id, &rows, &deleted);
+  if (rc == REMDB_OK)
+    *count_out = (flags & REMDB_INCLUDE_DELETED) ? rows : rows - deleted;
   return rc;
 }
 

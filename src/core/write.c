@@ -1,153 +1,13 @@
 /*
-** write.c: the write path.  Every change of an entity, whatever the entry
-** point (insert, batch, update, delete, rebuild), ends in stage_record(),
-** which puts the new record and, in the same RocksDB write batch, the
-** index entries that changed and the id-directory entry.  So an index
-** entry can never disagree with its entity, even across a crash.
+** write.c: the entity operations (insert, update, delete) on a write
+** transaction (wtx.c), and the public API calls built on them: single
+** writes, batches, validation.  Each public call either commits all its
+** effects in one write batch or writes nothing.
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
-
-#define REBUILD_BATCH 1000
-
-/* ---- staging ------------------------------------------------------------ */
-
-/* Stage entity id of table t: its new record (bytes nrec/nlen), replacing
-** old (NULL if the entity is new).  Only changed index entries are
-** written.  On failure kb is as it was. */
-static int stage_record(remdb *db, kv_batch_t *kb, const sch_table *t,
-                        const uuid16_t *id, const rec_view *old,
-                        const char *nrec, size_t nlen) {
-  rec_view nv;
-  int rc = rec_open(&nv, nrec, nlen, &db->err);
-  if (rc) return rc;
-  buf_t *k = &db->kbuf;
-  unsigned char ek[KEY_ENTITY_LEN];
-  key_entity(ek, db->tid, t->table_id, id->b);
-  kv_batch_savepoint(kb);
-  kv_batch_put(kb, KV_ENTITY, ek, sizeof ek, nrec, nlen);
-  if (old == NULL) {
-    unsigned char dk[KEY_IDDIR_LEN], tv[4];
-    key_iddir(dk, db->tid, id->b);
-    put_u32be(tv, t->table_id);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, 4);
-  }
-  for (uint32_t i = 0; i < t->n_indexed; i++) {
-    uint16_t f = t->indexed[i];
-    buf_reset(k);
-    idx_key(k, db->tid, t->table_id, f, &nv, id->b);
-    size_t nk = k->len;
-    if (old) {
-      idx_key(k, db->tid, t->table_id, f, old, id->b);
-      if (k->len - nk == nk && memcmp(k->p, k->p + nk, nk) == 0) continue;
-      if (!k->oom) kv_batch_del(kb, KV_INDEX, k->p + nk, k->len - nk);
-    }
-    if (k->oom) {
-      kv_batch_rollback(kb);
-      return err_nomem(&db->err);
-    }
-    kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
-  }
-  kv_batch_keep(kb);
-  return REMDB_OK;
-}
-
-/* Stage the removal of entity id (record old) with all its entries. */
-static int stage_remove(remdb *db, kv_batch_t *kb, const sch_table *t,
-                        const uuid16_t *id, const rec_view *old) {
-  buf_t *k = &db->kbuf;
-  unsigned char ek[KEY_ENTITY_LEN], dk[KEY_IDDIR_LEN];
-  key_entity(ek, db->tid, t->table_id, id->b);
-  key_iddir(dk, db->tid, id->b);
-  kv_batch_savepoint(kb);
-  kv_batch_del(kb, KV_ENTITY, ek, sizeof ek);
-  kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
-  for (uint32_t i = 0; i < t->n_indexed; i++) {
-    buf_reset(k);
-    idx_key(k, db->tid, t->table_id, t->indexed[i], old, id->b);
-    if (k->oom) {
-      kv_batch_rollback(kb);
-      return err_nomem(&db->err);
-    }
-    kv_batch_del(kb, KV_INDEX, k->p, k->len);
-  }
-  kv_batch_keep(kb);
-  return REMDB_OK;
-}
-
-/* ---- pending entities of a batch --------------------------------------- */
-
-/* Entities staged in an uncommitted batch whose id could be written again
-** in the same batch (explicit or derived ids), so that the second write
-** sees the first as its old version.  Open addressing on the id. */
-typedef struct pend {
-  uuid16_t id;
-  uint32_t tbl;
-  char *rec;
-  size_t len;
-} pend;
-
-typedef struct pend_map {
-  pend *slots;
-  size_t cap, n;
-} pend_map;
-
-static void pend_clear(pend_map *m) {
-  for (size_t i = 0; i < m->cap; i++) free(m->slots[i].rec);
-  free(m->slots);
-  memset(m, 0, sizeof *m);
-}
-
-static pend *pend_find(pend_map *m, const uuid16_t *id) {
-  if (m->cap == 0) return NULL;
-  size_t i = get_u32be(id->b + 12) & (m->cap - 1);
-  while (m->slots[i].rec) {
-    if (memcmp(m->slots[i].id.b, id->b, 16) == 0) return &m->slots[i];
-    i = (i + 1) & (m->cap - 1);
-  }
-  return NULL;
-}
-
-static bool pend_put(pend_map *m, const uuid16_t *id, uint32_t tbl,
-                     const char *rec, size_t len) {
-  char *copy = malloc(len ? len : 1);
-  if (copy == NULL) return false;
-  memcpy(copy, rec, len);
-  pend *p = pend_find(m, id);
-  if (p) {
-    free(p->rec);
-    p->rec = copy;
-    p->len = len;
-    p->tbl = tbl;
-    return true;
-  }
-  if ((m->n + 1) * 2 > m->cap) {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    pend *s = calloc(cap, sizeof *s);
-    if (s == NULL) {
-      free(copy);
-      return false;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-      if (!m->slots[i].rec) continue;
-      size_t j = get_u32be(m->slots[i].id.b + 12) & (cap - 1);
-      while (s[j].rec) j = (j + 1) & (cap - 1);
-      s[j] = m->slots[i];
-    }
-    free(m->slots);
-    m->slots = s;
-    m->cap = cap;
-  }
-  size_t i = get_u32be(id->b + 12) & (m->cap - 1);
-  while (m->slots[i].rec) i = (i + 1) & (m->cap - 1);
-  m->slots[i] = (pend){*id, tbl, copy, len};
-  m->n++;
-  return true;
-}
-
-/* ---- insert ------------------------------------------------------------- */
 
 /* The id of a new entity: explicit, derived from key_field (or uri and
 ** chunk_ordinal), else random.  *may_exist tells whether an old version
@@ -245,15 +105,15 @@ static int system_fields(remdb *db, const sch_table *t, json_t *obj,
   return REMDB_OK;
 }
 
-/* Validate and stage one entity.  pm (may be NULL) holds the batch's
-** pending entities.  The caller holds wlock. */
-static int insert_one(remdb *db, kv_batch_t *kb, pend_map *pm,
-                      const char *table, const char *json, size_t len,
-                      char id_out[REMDB_ID_LEN + 1]) {
+/* Validate and stage one entity. */
+int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
+               char id_out[REMDB_ID_LEN + 1]) {
+  remdb *db = wtx_db(w);
   cat_table *ct;
   json_t *obj = NULL;
   kv_val old_val = {0};
-  int rc = cat_find(db, table, &ct);
+  int rc = wtx_lock(w);
+  if (rc == REMDB_OK) rc = cat_find(db, table, &ct);
   if (rc) return rc;
   const sch_table *t = ct->s;
   rc = core_parse_json(db, t->name, json, len, &obj);
@@ -272,32 +132,21 @@ static int insert_one(remdb *db, kv_batch_t *kb, pend_map *pm,
   if ((rc = entity_id(db, t, obj, &id, &may_exist, &explicit_id))) goto done;
   rec_view oldv, *old = NULL;
   if (may_exist) {
-    pend *p = pm ? pend_find(pm, &id) : NULL;
-    uint32_t other = 0;
-    if (p) {
-      if (p->tbl != t->table_id) other = p->tbl;
-      else if ((rc = rec_open(&oldv, p->rec, p->len, &db->err))) goto done;
-      else old = &oldv;
-    } else {
-      cat_table *owner = NULL;
-      rc = ent_read(db, NULL, explicit_id ? NULL : ct, &id, &owner, &old_val,
-                    &oldv);
-      if (rc == REMDB_OK && owner->s->table_id != t->table_id)
-        other = owner->s->table_id;
-      else if (rc == REMDB_OK)
-        old = &oldv;
-      else if (rc == REMDB_NOTFOUND)
-        rc = REMDB_OK, err_clear(&db->err);
-      else
-        goto done;
-    }
-    if (other) {
-      cat_table *o = cat_by_id(db, other);
+    cat_table *owner = NULL;
+    rc = wtx_read(w, explicit_id ? NULL : ct, &id, &owner, &old_val, &oldv);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+      err_clear(&db->err);
+    } else if (rc) {
+      goto done;
+    } else if (owner->s->table_id != t->table_id) {
       char ids[REMDB_ID_LEN + 1];
       uuid_format(&id, ids);
       rc = err_set(&db->err, REMDB_EXISTS, "%s.id: %s already belongs to %s",
-                   t->name, ids, o ? o->s->name : "another table");
+                   t->name, ids, owner->s->name);
       goto done;
+    } else {
+      old = &oldv;
     }
   }
   if (old) { /* an upsert keeps created_at */
@@ -310,125 +159,13 @@ static int insert_one(remdb *db, kv_batch_t *kb, pend_map *pm,
   if (!created[0]) memcpy(created, now, sizeof now);
   buf_reset(&db->vbuf);
   rc = rec_from_json(&t->dict, obj, created, now, NULL, &db->vbuf, &db->err);
-  if (rc == REMDB_OK)
-    rc = stage_record(db, kb, t, &id, old, db->vbuf.p, db->vbuf.len);
-  if (rc == REMDB_OK && pm && may_exist &&
-      !pend_put(pm, &id, t->table_id, db->vbuf.p, db->vbuf.len)) {
-    kv_batch_rollback(kb);
-    rc = err_nomem(&db->err);
-  }
+  if (rc == REMDB_OK) rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len);
   if (rc == REMDB_OK && id_out) uuid_format(&id, id_out);
 done:
   kv_val_free(&old_val);
   json_decref(obj);
   return rc;
 }
-
-static int writable(remdb *db) {
-  if (kv_read_only(db->st->kv))
-    return err_set(&db->err, REMDB_MISUSE, "database is open read-only");
-  return REMDB_OK;
-}
-
-int remdb_insert(remdb *db, const char *table, const char *json, size_t len,
-                 char id_out[REMDB_ID_LEN + 1]) {
-  if (db == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
-  int rc = writable(db);
-  if (rc || (rc = core_lock(db))) return rc;
-  kv_batch_t *kb = kv_batch_new(db->st->kv);
-  rc = kb ? insert_one(db, kb, NULL, table, json, len, id_out)
-          : err_nomem(&db->err);
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, -1, &db->err);
-  kv_batch_free(kb);
-  core_unlock(db);
-  return rc;
-}
-
-int remdb_validate(remdb *db, const char *table, const char *json,
-                   size_t len) {
-  if (db == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
-  int rc = core_lock(db);
-  if (rc) return rc;
-  kv_batch_t *kb = kv_batch_new(db->st->kv);
-  rc = kb ? insert_one(db, kb, NULL, table, json, len, NULL)
-          : err_nomem(&db->err);
-  kv_batch_free(kb); /* staged, never written */
-  core_unlock(db);
-  return rc;
-}
-
-/* ---- batches ------------------------------------------------------------ */
-
-struct remdb_batch {
-  remdb *db;
-  kv_batch_t *kb;
-  pend_map pm;
-  size_t n;
-  bool locked;
-};
-
-int remdb_batch_begin(remdb *db, remdb_batch **out) {
-  if (db == NULL || out == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
-  *out = NULL;
-  int rc = writable(db);
-  if (rc) return rc;
-  remdb_batch *b = calloc(1, sizeof *b);
-  if (b == NULL || (b->kb = kv_batch_new(db->st->kv)) == NULL) {
-    free(b);
-    return err_nomem(&db->err);
-  }
-  b->db = db;
-  *out = b;
-  return REMDB_OK;
-}
-
-int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
-                       size_t len, char id_out[REMDB_ID_LEN + 1]) {
-  if (b == NULL) return REMDB_MISUSE;
-  remdb *db = b->db;
-  err_clear(&db->err);
-  /* the batch holds the write lock until it commits, so the old versions
-  ** it read stay current */
-  if (!b->locked) {
-    int rc = core_lock(db);
-    if (rc) return rc;
-    b->locked = true;
-  }
-  int rc = insert_one(db, b->kb, &b->pm, table, json, len, id_out);
-  if (rc == REMDB_OK) b->n++;
-  return rc;
-}
-
-size_t remdb_batch_count(const remdb_batch *b) { return b ? b->n : 0; }
-
-int remdb_batch_commit(remdb_batch *b, int sync) {
-  if (b == NULL) return REMDB_MISUSE;
-  remdb *db = b->db;
-  err_clear(&db->err);
-  int rc = REMDB_OK;
-  if (b->n > 0) rc = kv_write(db->st->kv, b->kb, sync, &db->err);
-  kv_batch_clear(b->kb);
-  pend_clear(&b->pm);
-  b->n = 0;
-  if (b->locked) {
-    core_unlock(db);
-    b->locked = false;
-  }
-  return rc;
-}
-
-void remdb_batch_free(remdb_batch *b) {
-  if (b == NULL) return;
-  if (b->locked) core_unlock(b->db);
-  kv_batch_free(b->kb);
-  pend_clear(&b->pm);
-  free(b);
-}
-
-/* ---- update and delete -------------------------------------------------- */
 
 /* RFC 7386: null removes a member, objects merge, anything else replaces.
 ** Returns the merged value (a new reference) or NULL on out of memory. */
@@ -472,39 +209,29 @@ static int check_patch(remdb *db, const sch_table *t, json_t *patch,
   return REMDB_OK;
 }
 
-int remdb_update(remdb *db, const char *id, const char *patch, size_t len) {
-  if (db == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
-  uuid16_t u;
-  json_t *pj = NULL, *cur = NULL, *merged = NULL;
+int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
+  remdb *db = wtx_db(w);
+  json_t *cur = NULL, *merged = NULL;
   kv_val val = {0};
-  kv_batch_t *kb = NULL;
   buf_t js;
   buf_init(&js);
-  int rc = writable(db);
-  if (rc || (rc = parse_id(db, id, &u))) return rc;
-  if ((rc = core_parse_json(db, "update", patch, len, &pj))) return rc;
-  if (!json_is_object(pj)) {
-    json_decref(pj);
+  char ids[REMDB_ID_LEN + 1];
+  uuid_format(id, ids);
+  if (!json_is_object(patch))
     return err_set(&db->err, REMDB_INVALID,
                    "update: the patch must be a JSON object");
-  }
-  if ((rc = core_lock(db))) {
-    json_decref(pj);
-    return rc;
-  }
+  int rc = wtx_lock(w);
   cat_table *ct = NULL;
   rec_view old;
-  rc = cat_refresh(db);
-  if (rc == REMDB_OK) rc = ent_read(db, NULL, NULL, &u, &ct, &val, &old);
+  if (rc == REMDB_OK) rc = wtx_read(w, NULL, id, &ct, &val, &old);
   if (rc == REMDB_OK && rec_is_deleted(&old))
-    rc = err_set(&db->err, REMDB_NOTFOUND, "entity %s is deleted", id);
+    rc = err_set(&db->err, REMDB_NOTFOUND, "entity %s is deleted", ids);
   if (rc) goto done;
   const sch_table *t = ct->s;
-  if ((rc = check_patch(db, t, pj, id))) goto done;
-  if ((rc = ent_to_json(db, ct, &u, &old, &js))) goto done;
+  if ((rc = check_patch(db, t, patch, ids))) goto done;
+  if ((rc = ent_to_json(db, ct, id, &old, &js))) goto done;
   cur = json_loadb(js.p, js.len, 0, NULL);
-  merged = cur ? merge_patch(cur, pj) : NULL;
+  merged = cur ? merge_patch(cur, patch) : NULL;
   if (merged == NULL) {
     rc = err_nomem(&db->err);
     goto done;
@@ -517,16 +244,9 @@ int remdb_update(remdb *db, const char *id, const char *patch, size_t len) {
   buf_reset(&db->vbuf);
   rc = rec_from_json(&t->dict, merged, created, now, NULL, &db->vbuf,
                      &db->err);
-  if (rc) goto done;
-  kb = kv_batch_new(db->st->kv);
-  rc = kb ? stage_record(db, kb, t, &u, &old, db->vbuf.p, db->vbuf.len)
-          : err_nomem(&db->err);
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, -1, &db->err);
+  if (rc == REMDB_OK) rc = wtx_put(w, t, id, &old, db->vbuf.p, db->vbuf.len);
 done:
-  core_unlock(db);
-  kv_batch_free(kb);
   kv_val_free(&val);
-  json_decref(pj);
   json_decref(cur);
   json_decref(merged);
   buf_free(&js);
@@ -552,140 +272,138 @@ static int mark_deleted(remdb *db, const rec_view *old, const char *now,
   return rc;
 }
 
-int remdb_delete(remdb *db, const char *id, int flags) {
-  if (db == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
-  uuid16_t u;
-  int rc = writable(db);
-  if (rc || (rc = parse_id(db, id, &u))) return rc;
+int ent_delete(wtx_t *w, const uuid16_t *id, int flags) {
+  remdb *db = wtx_db(w);
+  char ids[REMDB_ID_LEN + 1];
+  uuid_format(id, ids);
   if (flags & ~(REMDB_HARD))
     return err_set(&db->err, REMDB_MISUSE, "delete: unknown flags 0x%x",
                    flags);
-  if ((rc = core_lock(db))) return rc;
+  int rc = wtx_lock(w);
   cat_table *ct = NULL;
   rec_view old;
   kv_val val = {0};
-  kv_batch_t *kb = NULL;
-  rc = cat_refresh(db);
-  if (rc == REMDB_OK) rc = ent_read(db, NULL, NULL, &u, &ct, &val, &old);
+  if (rc == REMDB_OK) rc = wtx_read(w, NULL, id, &ct, &val, &old);
   if (rc == REMDB_OK && !(flags & REMDB_HARD) && rec_is_deleted(&old))
     rc = err_set(&db->err, REMDB_NOTFOUND, "entity %s is already deleted",
-                 id);
-  if (rc) goto done;
-  kb = kv_batch_new(db->st->kv);
-  if (kb == NULL) {
-    rc = err_nomem(&db->err);
-    goto done;
-  }
-  if (flags & REMDB_HARD) {
-    rc = stage_remove(db, kb, ct->s, &u, &old);
-  } else {
+                 ids);
+  if (rc == REMDB_OK && (flags & REMDB_HARD)) {
+    rc = wtx_remove(w, ct->s, id, &old);
+  } else if (rc == REMDB_OK) {
     char now[TS_LEN + 1];
     ts_format(ts_now(), now);
     buf_reset(&db->vbuf);
     rc = mark_deleted(db, &old, now, &db->vbuf);
     if (rc == REMDB_OK)
-      rc = stage_record(db, kb, ct->s, &u, &old, db->vbuf.p, db->vbuf.len);
+      rc = wtx_put(w, ct->s, id, &old, db->vbuf.p, db->vbuf.len);
   }
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, -1, &db->err);
-done:
-  core_unlock(db);
-  kv_batch_free(kb);
   kv_val_free(&val);
   return rc;
 }
 
-/* ---- rebuild ------------------------------------------------------------ */
+/* ---- the public API ----------------------------------------------------- */
 
-/* Re-encode one record under t's schema into out.  Validation failures
-** are reported (they mean the stored data broke the schema). */
-static int reencode(remdb *db, const cat_table *t, const uuid16_t *id,
-                    const rec_view *rv, buf_t *js, buf_t *out) {
-  buf_reset(js);
-  int rc = ent_to_json(db, t, id, rv, js);
+/* Run one operation in its own transaction: all of it commits, or none. */
+#define ONE_SHOT(db, call)                                  \
+  do {                                                      \
+    wtx_t *w_;                                              \
+    int rc_ = wtx_begin((db), &w_);                         \
+    if (rc_ == REMDB_OK) rc_ = (call);                      \
+    if (rc_ == REMDB_OK) rc_ = wtx_commit(w_, -1);          \
+    wtx_free(w_);                                           \
+    return rc_;                                             \
+  } while (0)
+
+static int prep(remdb *db) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  return cat_refresh(db);
+}
+
+int remdb_insert(remdb *db, const char *table, const char *json, size_t len,
+                 char id_out[REMDB_ID_LEN + 1]) {
+  int rc = prep(db);
   if (rc) return rc;
-  json_t *obj = json_loadb(js->p, js->len, 0, NULL);
-  if (obj == NULL) return err_set(&db->err, REMDB_CORRUPT, "entity unreadable");
-  rc = sch_validate(t->s, obj, &db->lim, &db->err);
-  rec_field c, m, d;
-  bool hc = rec_find(rv, REC_F_CREATED, &c), hm = rec_find(rv, REC_F_MODIFIED, &m);
-  bool hd = rec_find(rv, REC_F_DELETED, &d) && d.type == REC_TEXT;
-  char cs[TS_LEN + 1] = "", ms[TS_LEN + 1] = "", ds[TS_LEN + 1] = "";
-  if (hc) snprintf(cs, sizeof cs, "%.*s", (int)c.n, c.p);
-  if (hm) snprintf(ms, sizeof ms, "%.*s", (int)m.n, m.p);
-  if (hd) snprintf(ds, sizeof ds, "%.*s", (int)d.n, d.p);
-  buf_reset(out);
-  if (rc == REMDB_OK)
-    rc = rec_from_json(&t->s->dict, obj, cs, ms, hd ? ds : NULL, out,
-                       &db->err);
-  json_decref(obj);
+  ONE_SHOT(db, ent_insert(w_, table, json, len, id_out));
+}
+
+int remdb_validate(remdb *db, const char *table, const char *json,
+                   size_t len) {
+  int rc = prep(db);
+  if (rc) return rc;
+  wtx_t *w;
+  rc = wtx_begin(db, &w);
+  if (rc == REMDB_OK) rc = ent_insert(w, table, json, len, NULL);
+  wtx_free(w); /* staged, never written */
   return rc;
 }
 
-int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
-                const uint16_t *fields, uint32_t nfields) {
-  const sch_table *t = ct->s;
-  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
-  key_table(lo, db->tid, t->table_id);
-  key_table(hi, db->tid, t->table_id + 1);
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  kv_batch_t *kb = kv_batch_new(db->st->kv);
-  kv_iter_t *it = NULL;
-  buf_t js, nrec;
-  buf_init(&js);
-  buf_init(&nrec);
-  int rc = snap && kb ? kv_iter_new(db->st->kv, snap, KV_ENTITY, lo, sizeof lo,
-                                    hi, sizeof hi, &it, &db->err)
-                      : err_nomem(&db->err);
-  if (rc == REMDB_OK) kv_iter_first(it);
-  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl, vl;
-    const char *k = kv_iter_key(it, &kl);
-    const char *v = kv_iter_value(it, &vl);
-    uuid16_t id;
-    rec_view rv;
-    if (kl != KEY_ENTITY_LEN) continue;
-    memcpy(id.b, k + 8, 16);
-    if ((rc = rec_open(&rv, v, vl, &db->err))) break;
-    if (reenc) {
-      rc = reencode(db, ct, &id, &rv, &js, &nrec);
-      if (rc == REMDB_OK && (nrec.len != vl || memcmp(nrec.p, v, vl) != 0))
-        rc = stage_record(db, kb, t, &id, &rv, nrec.p, nrec.len);
-      if (rc) {
-        char ids[REMDB_ID_LEN + 1];
-        uuid_format(&id, ids);
-        err_prefix(&db->err, "rebuilding %s, entity %s", t->name, ids);
-        break;
-      }
-    }
-    /* (re)write the listed index entries and the id-directory entry */
-    unsigned char dk[KEY_IDDIR_LEN], tv[4];
-    key_iddir(dk, db->tid, id.b);
-    put_u32be(tv, t->table_id);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, 4);
-    rec_view cur = rv;
-    if (reenc && nrec.len && (rc = rec_open(&cur, nrec.p, nrec.len, &db->err)))
-      break;
-    for (uint32_t i = 0; i < nfields; i++) {
-      buf_reset(&db->kbuf);
-      idx_key(&db->kbuf, db->tid, t->table_id, fields[i], &cur, id.b);
-      if (db->kbuf.oom) {
-        rc = err_nomem(&db->err);
-        break;
-      }
-      kv_batch_put(kb, KV_INDEX, db->kbuf.p, db->kbuf.len, "", 0);
-    }
-    if (rc == REMDB_OK && kv_batch_count(kb) >= REBUILD_BATCH) {
-      rc = kv_write(db->st->kv, kb, 0, &db->err);
-      kv_batch_clear(kb);
-    }
+int remdb_update(remdb *db, const char *id, const char *patch, size_t len) {
+  uuid16_t u;
+  json_t *pj = NULL;
+  int rc = prep(db);
+  if (rc == REMDB_OK) rc = parse_id(db, id, &u);
+  if (rc == REMDB_OK) rc = core_parse_json(db, "update", patch, len, &pj);
+  if (rc == REMDB_OK) {
+    wtx_t *w;
+    rc = wtx_begin(db, &w);
+    if (rc == REMDB_OK) rc = ent_update(w, &u, pj);
+    if (rc == REMDB_OK) rc = wtx_commit(w, -1);
+    wtx_free(w);
   }
-  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
-  kv_iter_free(it);
-  kv_batch_free(kb);
-  if (snap) kv_snap_free(db->st->kv, snap);
-  buf_free(&js);
-  buf_free(&nrec);
+  json_decref(pj);
   return rc;
+}
+
+int remdb_delete(remdb *db, const char *id, int flags) {
+  uuid16_t u;
+  int rc = prep(db);
+  if (rc == REMDB_OK) rc = parse_id(db, id, &u);
+  if (rc) return rc;
+  ONE_SHOT(db, ent_delete(w_, &u, flags));
+}
+
+struct remdb_batch {
+  remdb *db;
+  wtx_t *w;
+};
+
+int remdb_batch_begin(remdb *db, remdb_batch **out) {
+  if (out == NULL) return REMDB_MISUSE;
+  *out = NULL;
+  int rc = prep(db);
+  if (rc) return rc;
+  remdb_batch *b = calloc(1, sizeof *b);
+  if (b == NULL) return err_nomem(&db->err);
+  b->db = db;
+  rc = wtx_begin(db, &b->w);
+  if (rc) {
+    free(b);
+    return rc;
+  }
+  *out = b;
+  return REMDB_OK;
+}
+
+int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
+                       size_t len, char id_out[REMDB_ID_LEN + 1]) {
+  if (b == NULL) return REMDB_MISUSE;
+  err_clear(&b->db->err);
+  return ent_insert(b->w, table, json, len, id_out);
+}
+
+size_t remdb_batch_count(const remdb_batch *b) {
+  return b ? wtx_count(b->w) : 0;
+}
+
+int remdb_batch_commit(remdb_batch *b, int sync) {
+  if (b == NULL) return REMDB_MISUSE;
+  err_clear(&b->db->err);
+  return wtx_commit(b->w, sync);
+}
+
+void remdb_batch_free(remdb_batch *b) {
+  if (b == NULL) return;
+  wtx_free(b->w);
+  free(b);
 }

@@ -22,6 +22,7 @@
 **   meta    0x00000000 "next_id"    -> u32 last tenant/table id handed out
 **   meta    0x00000000 'T' NAME     -> TID              (tenant directory)
 **   meta    TID 'S' TABLE           -> schema record (JSON, see catalog.c)
+**   meta    TID 'C' TBL             -> u64 rows, u64 soft-deleted rows
 **   entity  TID TBL ID              -> entity record
 **   index   TID 0x00000000 ID       -> TBL              (id directory)
 **   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
@@ -161,6 +162,15 @@ static inline void key_index_field(unsigned char out[10], uint32_t tid,
                                    uint32_t tbl, uint16_t fld) {
   key_table(out, tid, tbl);
   put_u16be(out + 8, fld);
+}
+
+/* TID 'C' TBL: a table's row counters. */
+#define KEY_COUNTER_LEN 9
+static inline void key_counter(unsigned char out[KEY_COUNTER_LEN],
+                               uint32_t tid, uint32_t tbl) {
+  put_u32be(out, tid);
+  out[4] = 'C';
+  put_u32be(out + 5, tbl);
 }
 
 /* TID 'S' NAME (schema) and 0 'T' NAME (tenant directory). */

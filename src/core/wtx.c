@@ -1,0 +1,358 @@
+/*
+** wtx.c: write transactions.  Every change of an entity, whatever the
+** entry point (insert, batch, update, delete, SQL DML, rebuild), is staged
+** by wtx_put() or wtx_remove(), which put the record and, in the same
+** RocksDB write batch, the index entries that changed, the id-directory
+** entry and the table's row counters.  So an index entry can never
+** disagree with its entity, even across a crash.
+**
+** A transaction holds the store's write lock from its first change until
+** commit or free: the old versions it read stay current until it commits.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* ---- row counters ------------------------------------------------------- */
+
+struct cnt_slot {
+  uint32_t tid, tbl;
+  uint64_t rows, deleted;
+};
+
+typedef struct cnt_delta {
+  uint32_t tbl;
+  int64_t rows, deleted;
+} cnt_delta;
+
+int cnt_read(remdb *db, const kv_snap_t *snap, uint32_t tbl, uint64_t *rows,
+             uint64_t *deleted) {
+  unsigned char k[KEY_COUNTER_LEN];
+  key_counter(k, db->tid, tbl);
+  kv_val v;
+  *rows = *deleted = 0;
+  int rc = kv_get(db->st->kv, snap, KV_META, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  if (v.len == 16) {
+    *rows = get_u64be((const unsigned char *)v.data);
+    *deleted = get_u64be((const unsigned char *)v.data + 8);
+  } else {
+    rc = err_set(&db->err, REMDB_CORRUPT, "row counter has length %zu", v.len);
+  }
+  kv_val_free(&v);
+  return rc;
+}
+
+void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
+               uint64_t deleted) {
+  unsigned char k[KEY_COUNTER_LEN], v[16];
+  key_counter(k, db->tid, tbl);
+  put_u64be(v, rows);
+  put_u64be(v + 8, deleted);
+  kv_batch_put(kb, KV_META, k, sizeof k, v, sizeof v);
+}
+
+void cnt_forget(remdb *db) { db->st->ncnt = 0; }
+
+/* The cached counters of (tid, tbl), loaded on first use.  wlock held. */
+static struct cnt_slot *cnt_slot(remdb *db, uint32_t tbl) {
+  store_t *st = db->st;
+  for (size_t i = 0; i < st->ncnt; i++)
+    if (st->cnt[i].tid == db->tid && st->cnt[i].tbl == tbl) return &st->cnt[i];
+  if (st->ncnt == st->capcnt) {
+    size_t cap = st->capcnt ? st->capcnt * 2 : 16;
+    struct cnt_slot *n = realloc(st->cnt, cap * sizeof *n);
+    if (n == NULL) return NULL;
+    st->cnt = n;
+    st->capcnt = cap;
+  }
+  struct cnt_slot *s = &st->cnt[st->ncnt];
+  s->tid = db->tid;
+  s->tbl = tbl;
+  if (cnt_read(db, NULL, tbl, &s->rows, &s->deleted) != REMDB_OK) return NULL;
+  st->ncnt++;
+  return s;
+}
+
+/* ---- staged versions ---------------------------------------------------- */
+
+/* Open addressing on the id.  rec == NULL with gone set marks a staged
+** removal. */
+typedef struct pend {
+  uuid16_t id;
+  uint32_t tbl;
+  bool used, gone;
+  char *rec;
+  size_t len;
+} pend;
+
+struct wtx {
+  remdb *db;
+  kv_batch_t *kb;
+  pend *slots;
+  size_t cap, npend;
+  cnt_delta *deltas;
+  size_t ndeltas, capdeltas;
+  size_t n; /* entities staged */
+  bool locked;
+  bool borrowed; /* the caller holds the lock: never release it */
+};
+
+static size_t pend_hash(const uuid16_t *id) { return get_u32be(id->b + 12); }
+
+static pend *pend_find(wtx_t *w, const uuid16_t *id) {
+  if (w->cap == 0) return NULL;
+  size_t i = pend_hash(id) & (w->cap - 1);
+  while (w->slots[i].used) {
+    if (memcmp(w->slots[i].id.b, id->b, 16) == 0) return &w->slots[i];
+    i = (i + 1) & (w->cap - 1);
+  }
+  return NULL;
+}
+
+static bool pend_grow(wtx_t *w) {
+  size_t cap = w->cap ? w->cap * 2 : 64;
+  pend *s = calloc(cap, sizeof *s);
+  if (s == NULL) return false;
+  for (size_t i = 0; i < w->cap; i++) {
+    if (!w->slots[i].used) continue;
+    size_t j = pend_hash(&w->slots[i].id) & (cap - 1);
+    while (s[j].used) j = (j + 1) & (cap - 1);
+    s[j] = w->slots[i];
+  }
+  free(w->slots);
+  w->slots = s;
+  w->cap = cap;
+  return true;
+}
+
+/* Remember the staged version of id (rec NULL: removed). */
+static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
+                     const char *rec, size_t len) {
+  char *copy = NULL;
+  if (rec) {
+    copy = malloc(len ? len : 1);
+    if (copy == NULL) return false;
+    memcpy(copy, rec, len);
+  }
+  pend *p = pend_find(w, id);
+  if (p == NULL) {
+    if ((w->npend + 1) * 2 > w->cap && !pend_grow(w)) {
+      free(copy);
+      return false;
+    }
+    size_t i = pend_hash(id) & (w->cap - 1);
+    while (w->slots[i].used) i = (i + 1) & (w->cap - 1);
+    p = &w->slots[i];
+    p->used = true;
+    p->id = *id;
+    w->npend++;
+  } else {
+    free(p->rec);
+  }
+  p->tbl = tbl;
+  p->rec = copy;
+  p->len = len;
+  p->gone = rec == NULL;
+  return true;
+}
+
+static void pend_clear(wtx_t *w) {
+  for (size_t i = 0; i < w->cap; i++) free(w->slots[i].rec);
+  free(w->slots);
+  w->slots = NULL;
+  w->cap = w->npend = 0;
+}
+
+static cnt_delta *delta_for(wtx_t *w, uint32_t tbl) {
+  for (size_t i = 0; i < w->ndeltas; i++)
+    if (w->deltas[i].tbl == tbl) return &w->deltas[i];
+  if (w->ndeltas == w->capdeltas) {
+    size_t cap = w->capdeltas ? w->capdeltas * 2 : 4;
+    cnt_delta *d = realloc(w->deltas, cap * sizeof *d);
+    if (d == NULL) return NULL;
+    w->deltas = d;
+    w->capdeltas = cap;
+  }
+  w->deltas[w->ndeltas] = (cnt_delta){tbl, 0, 0};
+  return &w->deltas[w->ndeltas++];
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+int wtx_begin(remdb *db, wtx_t **out) {
+  *out = NULL;
+  if (kv_read_only(db->st->kv))
+    return err_set(&db->err, REMDB_MISUSE, "database is open read-only");
+  if (db->tid == 0)
+    return err_set(&db->err, REMDB_ERROR, "tenant is not bound");
+  wtx_t *w = calloc(1, sizeof *w);
+  if (w == NULL || (w->kb = kv_batch_new(db->st->kv)) == NULL) {
+    free(w);
+    return err_nomem(&db->err);
+  }
+  w->db = db;
+  *out = w;
+  return REMDB_OK;
+}
+
+int wtx_begin_held(remdb *db, wtx_t **out) {
+  int rc = wtx_begin(db, out);
+  if (rc == REMDB_OK) (*out)->locked = (*out)->borrowed = true;
+  return rc;
+}
+
+int wtx_lock(wtx_t *w) {
+  if (w->locked) return REMDB_OK;
+  int rc = core_lock(w->db);
+  if (rc == REMDB_OK) w->locked = true;
+  return rc;
+}
+
+static void wtx_reset(wtx_t *w) {
+  kv_batch_clear(w->kb);
+  pend_clear(w);
+  w->ndeltas = 0;
+  w->n = 0;
+  if (w->locked && !w->borrowed) {
+    core_unlock(w->db);
+    w->locked = false;
+  }
+}
+
+int wtx_commit(wtx_t *w, int sync) {
+  remdb *db = w->db;
+  int rc = REMDB_OK;
+  if (kv_batch_count(w->kb) > 0) {
+    /* counters: cached value + this transaction's delta, in the batch */
+    for (size_t i = 0; i < w->ndeltas && rc == REMDB_OK; i++) {
+      const cnt_delta *d = &w->deltas[i];
+      struct cnt_slot *s = cnt_slot(db, d->tbl);
+      if (s == NULL) {
+        rc = db->err.code ? db->err.code : err_nomem(&db->err);
+        break;
+      }
+      cnt_stage(db, w->kb, d->tbl, (uint64_t)((int64_t)s->rows + d->rows),
+                (uint64_t)((int64_t)s->deleted + d->deleted));
+    }
+    if (rc == REMDB_OK) rc = kv_write(db->st->kv, w->kb, sync, &db->err);
+    for (size_t i = 0; rc == REMDB_OK && i < w->ndeltas; i++) {
+      const cnt_delta *d = &w->deltas[i];
+      struct cnt_slot *s = cnt_slot(db, d->tbl); /* found: loaded above */
+      s->rows = (uint64_t)((int64_t)s->rows + d->rows);
+      s->deleted = (uint64_t)((int64_t)s->deleted + d->deleted);
+    }
+    if (rc != REMDB_OK) cnt_forget(db); /* reload from storage next time */
+  }
+  wtx_reset(w);
+  return rc;
+}
+
+void wtx_free(wtx_t *w) {
+  if (w == NULL) return;
+  wtx_reset(w);
+  kv_batch_free(w->kb);
+  free(w->deltas);
+  free(w);
+}
+
+size_t wtx_count(const wtx_t *w) { return w->n; }
+remdb *wtx_db(wtx_t *w) { return w->db; }
+kv_batch_t *wtx_batch(wtx_t *w) { return w->kb; }
+
+int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
+             cat_table **table_out, kv_val *val, rec_view *rv) {
+  remdb *db = w->db;
+  pend *p = pend_find(w, id);
+  if (p == NULL) return ent_read(db, NULL, table, id, table_out, val, rv);
+  char ids[REMDB_ID_LEN + 1];
+  cat_table *t = cat_by_id(db, p->tbl);
+  if (p->gone || t == NULL || (table && table != t)) {
+    uuid_format(id, ids);
+    return err_set(&db->err, REMDB_NOTFOUND, "no entity with id %s", ids);
+  }
+  if (table_out) *table_out = t;
+  return rec_open(rv, p->rec, p->len, &db->err);
+}
+
+int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
+            const rec_view *old, const char *nrec, size_t nlen) {
+  remdb *db = w->db;
+  kv_batch_t *kb = w->kb;
+  rec_view nv;
+  int rc = rec_open(&nv, nrec, nlen, &db->err);
+  if (rc) return rc;
+  cnt_delta *d = delta_for(w, t->table_id);
+  if (d == NULL) return err_nomem(&db->err);
+  buf_t *k = &db->kbuf;
+  unsigned char ek[KEY_ENTITY_LEN];
+  key_entity(ek, db->tid, t->table_id, id->b);
+  kv_batch_savepoint(kb);
+  kv_batch_put(kb, KV_ENTITY, ek, sizeof ek, nrec, nlen);
+  if (old == NULL) {
+    unsigned char dk[KEY_IDDIR_LEN], tv[4];
+    key_iddir(dk, db->tid, id->b);
+    put_u32be(tv, t->table_id);
+    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, 4);
+  }
+  for (uint32_t i = 0; i < t->n_indexed; i++) {
+    uint16_t f = t->indexed[i];
+    buf_reset(k);
+    idx_key(k, db->tid, t->table_id, f, &nv, id->b);
+    size_t nk = k->len;
+    if (old) {
+      idx_key(k, db->tid, t->table_id, f, old, id->b);
+      if (k->len - nk == nk && memcmp(k->p, k->p + nk, nk) == 0) continue;
+      if (!k->oom) kv_batch_del(kb, KV_INDEX, k->p + nk, k->len - nk);
+    }
+    if (k->oom) {
+      kv_batch_rollback(kb);
+      return err_nomem(&db->err);
+    }
+    kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
+  }
+  if (!pend_put(w, id, t->table_id, nrec, nlen)) {
+    kv_batch_rollback(kb);
+    return err_nomem(&db->err);
+  }
+  kv_batch_keep(kb);
+  d->rows += old == NULL;
+  d->deleted += (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
+  w->n++;
+  return REMDB_OK;
+}
+
+int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
+               const rec_view *old) {
+  remdb *db = w->db;
+  kv_batch_t *kb = w->kb;
+  cnt_delta *d = delta_for(w, t->table_id);
+  if (d == NULL) return err_nomem(&db->err);
+  buf_t *k = &db->kbuf;
+  unsigned char ek[KEY_ENTITY_LEN], dk[KEY_IDDIR_LEN];
+  key_entity(ek, db->tid, t->table_id, id->b);
+  key_iddir(dk, db->tid, id->b);
+  kv_batch_savepoint(kb);
+  kv_batch_del(kb, KV_ENTITY, ek, sizeof ek);
+  kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+  for (uint32_t i = 0; i < t->n_indexed; i++) {
+    buf_reset(k);
+    idx_key(k, db->tid, t->table_id, t->indexed[i], old, id->b);
+    if (k->oom) {
+      kv_batch_rollback(kb);
+      return err_nomem(&db->err);
+    }
+    kv_batch_del(kb, KV_INDEX, k->p, k->len);
+  }
+  if (!pend_put(w, id, t->table_id, NULL, 0)) {
+    kv_batch_rollback(kb);
+    return err_nomem(&db->err);
+  }
+  kv_batch_keep(kb);
+  d->rows -= 1;
+  d->deleted -= rec_is_deleted(old);
+  w->n++;
+  return REMDB_OK;
+}
