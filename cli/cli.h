@@ -52,6 +52,12 @@ void progress_start(progress_t *p, const char *label, long long total);
 void progress_update(progress_t *p, long long done, long long rows);
 void progress_end(progress_t *p);
 
+enum out_format { FMT_TABLE, FMT_JSON, FMT_JSONL, FMT_CSV };
+bool cli_parse_format(const char *s, enum out_format *fmt);
+/* Run every statement of sql, printing results in fmt.  0 or 1. */
+int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out);
+
+int cmd_sql(cli_t *c);
 int cmd_init(cli_t *c);
 int cmd_schema(cli_t *c);
 int cmd_insert(cli_t *c);

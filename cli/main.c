@@ -28,6 +28,7 @@ static const char usage_text[] =
     "  export TABLE [--format jsonl|csv] [--deleted]\n"
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
+    "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
     "  verify | reindex [TABLE] | stats | backup DEST | compact\n";
 
 int cli_fail(const char *fmt, ...) {
@@ -188,12 +189,12 @@ static const struct {
     {"count", cmd_count},     {"find", cmd_find},
     {"verify", cmd_verify},   {"reindex", cmd_reindex},
     {"stats", cmd_stats},     {"backup", cmd_backup},
-    {"compact", cmd_compact},
+    {"compact", cmd_compact}, {"sql", cmd_sql},
 };
 
 /* Commands of the CLI contract that later capabilities provide. */
-static const char *const later[] = {"sql",    "search", "edge", "traverse",
-                                    "lookup", "ingest"};
+static const char *const later[] = {"search", "edge", "traverse", "lookup",
+                                    "ingest"};
 
 int main(int argc, char **argv) {
   cli_t c = {0};

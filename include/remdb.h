@@ -75,6 +75,7 @@ typedef struct remdb_options {
   size_t max_value_bytes;    /* longest string value, default 1 MiB */
   size_t max_entity_bytes;   /* largest entity JSON, default 8 MiB */
   int max_depth;             /* deepest JSON nesting, default 64 */
+  size_t max_sql_bytes;      /* longest SQL text, default 1 MiB */
 } remdb_options;
 
 /* Fill *opts with the defaults above.  Always call it before setting
@@ -227,6 +228,60 @@ void remdb_iter_free(remdb_iter *it);
 ** remdb_free().  REMDB_INVALID if `field` is not indexed. */
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
+
+/* ---- SQL ------------------------------------------------------------- */
+/* Every table of the handle's tenant is a SQL table of the same name:
+** columns id, type, created_at, modified_at, deleted_at, then the schema's
+** properties (integer, real, text; booleans as 0/1; objects and arrays as
+** JSON text).  Soft-deleted rows are hidden; <table>_all shows them too.
+** INSERT, UPDATE and DELETE (a soft delete) go through the same validation
+** and indexes as the calls above, and each statement is atomic.  A
+** statement starting with EXPLAIN runs the query and returns, instead of
+** its rows, one row per table route: (table, route, scans, rows_examined,
+** rows_returned). */
+typedef struct remdb_stmt remdb_stmt;
+
+/* Column types, as remdb_column_type() reports them. */
+#define REMDB_INTEGER 1
+#define REMDB_FLOAT 2
+#define REMDB_TEXT 3
+#define REMDB_BLOB 4
+#define REMDB_NULL 5
+
+/* Compile the first statement of sql (len bytes).  *out is NULL when the
+** text holds no statement (only spaces or comments).  *used, if not NULL,
+** gets the number of bytes consumed, so a caller can run a script
+** statement by statement.  Free *out with remdb_finalize(), before closing
+** db.  A syntax error's message gives SQLite's text and the byte offset. */
+int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
+                  size_t *used);
+
+/* Bind parameter i (1-based) of a statement before its first step or after
+** remdb_reset().  Text is copied. */
+int remdb_bind_null(remdb_stmt *st, int i);
+int remdb_bind_int64(remdb_stmt *st, int i, int64_t v);
+int remdb_bind_double(remdb_stmt *st, int i, double v);
+int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len);
+
+/* Run to the next row: REMDB_ROW, REMDB_DONE, or an error code with the
+** message on the handle.  A write statement commits when it returns
+** REMDB_DONE, or writes nothing. */
+int remdb_step(remdb_stmt *st);
+
+/* The current row.  Column indexes are 0-based.  Names and text are
+** borrowed: valid until the next step, reset or finalize.  Text is
+** NUL-terminated; *len (if not NULL) gets its length in bytes. */
+int remdb_column_count(remdb_stmt *st);
+const char *remdb_column_name(remdb_stmt *st, int i);
+int remdb_column_type(remdb_stmt *st, int i);
+int64_t remdb_column_int64(remdb_stmt *st, int i);
+double remdb_column_double(remdb_stmt *st, int i);
+const char *remdb_column_text(remdb_stmt *st, int i, size_t *len);
+
+/* Rewind a statement to run it again (bindings are kept). */
+int remdb_reset(remdb_stmt *st);
+/* Free a statement.  NULL is a no-op. */
+void remdb_finalize(remdb_stmt *st);
 
 /* ---- Maintenance ----------------------------------------------------- */
 

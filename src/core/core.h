@@ -51,8 +51,9 @@ struct remdb {
   cat_table *tables;
   uint32_t ntables;
   uint64_t epoch; /* of the cached catalog */
-  bool holds_batch;
   buf_t kbuf, vbuf; /* scratch for single-entity writes */
+  void *sql;                /* the SQL session (sql/), created on demand */
+  void (*sql_free)(void *); /* ...and how to free it: core knows no SQL */
 };
 
 /* ---- db.c */

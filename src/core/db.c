@@ -20,6 +20,7 @@ void remdb_options_init(remdb_options *o) {
   o->max_value_bytes = 1u << 20;
   o->max_entity_bytes = 8u << 20;
   o->max_depth = 64;
+  o->max_sql_bytes = 1u << 20;
 }
 
 const char *remdb_errstr(int rc) {
@@ -256,6 +257,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   if (path == NULL || path[0] == 0)
     return err_set(&db->err, REMDB_MISUSE, "no database path given");
   if (o.max_depth < 1 || o.max_value_bytes == 0 || o.max_entity_bytes == 0 ||
+      o.max_sql_bytes == 0 ||
       o.cache_bytes == 0 || o.write_buffer_bytes == 0)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
   st->path = strdup(path);
@@ -289,6 +291,7 @@ int remdb_open_tenant(remdb *parent, const char *tenant, remdb **out) {
 
 void remdb_close(remdb *db) {
   if (db == NULL) return;
+  if (db->sql_free) db->sql_free(db->sql);
   cat_clear(db);
   buf_free(&db->kbuf);
   buf_free(&db->vbuf);

@@ -306,6 +306,11 @@ void kv_iter_seek(kv_iter_t *it, const void *k, size_t kl) {
   rocksdb_iter_seek(it->it, k, kl);
 }
 void kv_iter_next(kv_iter_t *it) { rocksdb_iter_next(it->it); }
+void kv_iter_last(kv_iter_t *it) { rocksdb_iter_seek_to_last(it->it); }
+void kv_iter_seek_for_prev(kv_iter_t *it, const void *k, size_t kl) {
+  rocksdb_iter_seek_for_prev(it->it, k, kl);
+}
+void kv_iter_prev(kv_iter_t *it) { rocksdb_iter_prev(it->it); }
 bool kv_iter_valid(const kv_iter_t *it) {
   return rocksdb_iter_valid(it->it) != 0;
 }

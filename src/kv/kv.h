@@ -112,6 +112,10 @@ void kv_iter_free(kv_iter_t *it);
 void kv_iter_first(kv_iter_t *it);
 void kv_iter_seek(kv_iter_t *it, const void *k, size_t kl);
 void kv_iter_next(kv_iter_t *it);
+/* Backwards: the last key in range, the last key <= k, the previous key. */
+void kv_iter_last(kv_iter_t *it);
+void kv_iter_seek_for_prev(kv_iter_t *it, const void *k, size_t kl);
+void kv_iter_prev(kv_iter_t *it);
 bool kv_iter_valid(const kv_iter_t *it);
 const char *kv_iter_key(const kv_iter_t *it, size_t *len);
 const char *kv_iter_value(const kv_iter_t *it, size_t *len);

@@ -77,6 +77,10 @@ sch_table *sch_retain(sch_table *t);
 /* Release a reference; the last one frees the table.  NULL is a no-op. */
 void sch_free(sch_table *t);
 
+/* The JSON types a top-level property may hold (sch_type_bit mask; enum
+** and const values count), 0 if unconstrained or unknown. */
+unsigned sch_prop_types(const sch_table *t, const char *name);
+
 /* The name->id object of t's dictionary (new reference), to be stored. */
 json_t *sch_fields_json(const sch_table *t);
 

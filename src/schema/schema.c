@@ -506,6 +506,43 @@ void sch_free(sch_table *t) {
   free(t);
 }
 
+static unsigned value_type(json_t *v) {
+  switch (json_typeof(v)) {
+    case JSON_STRING: return SCH_STRING;
+    case JSON_INTEGER: return SCH_INTEGER;
+    case JSON_REAL: return SCH_NUMBER;
+    case JSON_TRUE:
+    case JSON_FALSE: return SCH_BOOLEAN;
+    case JSON_OBJECT: return SCH_OBJECT;
+    case JSON_ARRAY: return SCH_ARRAY;
+    default: return SCH_NULL;
+  }
+}
+
+static unsigned node_types(const sch_node *n) {
+  if (n->types) return n->types;
+  unsigned t = 0;
+  if (n->enum_vals) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(n->enum_vals, i, v) t |= value_type(v);
+  } else if (n->const_val) {
+    t = value_type(n->const_val);
+  } else if (n->nany) {
+    for (uint32_t i = 0; i < n->nany; i++) {
+      unsigned b = node_types(n->any[i]);
+      if (b == 0) return 0;
+      t |= b;
+    }
+  }
+  return t;
+}
+
+unsigned sch_prop_types(const sch_table *t, const char *name) {
+  const sch_node *n = prop_node(t->root, name);
+  return n ? node_types(n) : 0;
+}
+
 json_t *sch_fields_json(const sch_table *t) {
   json_t *o = json_object();
   if (o == NULL) return NULL;

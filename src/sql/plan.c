@@ -1,0 +1,339 @@
+/*
+** plan.c: the planner's half of the virtual table.  xBestIndex looks at
+** the constraints SQLite offers and picks one route:
+**
+**   point   id = ? or id IN (...): one get per id
+**   index   =, IN, IS NULL, <, <=, >, >=, BETWEEN, IS NOT NULL on an
+**           indexed field, or ORDER BY an indexed field: a scan of that
+**           field's index entries, then a get per entity
+**   full    everything else: a scan of the table's entity keys
+**
+** Costs come from the table's row counter (kept in the write path) and,
+** for an equality whose value is a literal, from counting that value's
+** index entries (up to a cap), so the most selective index wins.
+**
+** No constraint is ever marked omitted: SQLite re-checks every one, so a
+** route only has to return a superset of the matching rows (values are
+** converted with the column's affinity first, exactly as SQLite compares
+** them, so it is never a subset).  For the same reason LIMIT and OFFSET
+** are only used when they are the only constraints and any ORDER BY is
+** served by the route.
+**
+** The plan travels to xFilter as idxNum (P_* flags, sql.h) and idxStr
+** ("<kind><field id>"); xFilter's arguments come in the order
+** equality/IN, lower bound, upper bound, LIMIT, OFFSET.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql.h"
+
+#define EQ_PROBE_CAP 1000
+
+static bool is_indexed(const rvtab *vt, uint16_t f) {
+  for (uint32_t i = 0; i < vt->s->n_indexed; i++)
+    if (vt->s->indexed[i] == f) return true;
+  return false;
+}
+
+static uint16_t col_field(const rvtab *vt, int col) {
+  return col >= 0 && col < vt->ncol && vt->kind[col] == COL_FIELD
+             ? vt->field[col]
+             : 0;
+}
+
+bool plan_encode(const rvtab *vt, int col, sqlite3_value *v, buf_t *out) {
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL || t == SQLITE_BLOB) return false;
+  enum col_aff a = (enum col_aff)vt->aff[col];
+  if (a == AFF_TEXT || a == AFF_JSON) {
+    if (t != SQLITE_TEXT) { /* TEXT affinity: the number as SQLite's text */
+      const char *s = (const char *)sqlite3_value_text(v);
+      if (s == NULL) return false;
+      okey_text(out, s, (size_t)sqlite3_value_bytes(v));
+      return true;
+    }
+  } else if (a == AFF_INTEGER || a == AFF_REAL || a == AFF_BOOL) {
+    t = sqlite3_value_numeric_type(v); /* well-formed numeric text -> number */
+  }
+  switch (t) {
+    case SQLITE_INTEGER: okey_int(out, sqlite3_value_int64(v)); return true;
+    case SQLITE_FLOAT: okey_real(out, sqlite3_value_double(v)); return true;
+    case SQLITE_TEXT:
+      okey_text(out, (const char *)sqlite3_value_text(v),
+                (size_t)sqlite3_value_bytes(v));
+      return true;
+    default: return false;
+  }
+}
+
+/* Count index entries of field f equal to v, up to EQ_PROBE_CAP. */
+static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
+  remdb *db = vt->sess->db;
+  buf_t k;
+  buf_init(&k);
+  unsigned char fp[10];
+  key_index_field(fp, db->tid, vt->s->table_id, vt->field[col]);
+  buf_add(&k, fp, sizeof fp);
+  if (!plan_encode(vt, col, v, &k) || k.oom) {
+    buf_free(&k);
+    return 0;
+  }
+  unsigned char *hi = malloc(k.len);
+  size_t hil = hi ? kv_prefix_end(k.p, k.len, hi) : 0;
+  kv_iter_t *it = NULL;
+  double n = -1;
+  if (hi && kv_iter_new(db->st->kv, NULL, KV_INDEX, k.p, k.len, hi, hil, &it,
+                        &db->err) == REMDB_OK) {
+    n = 0;
+    for (kv_iter_first(it); kv_iter_valid(it) && n < EQ_PROBE_CAP;
+         kv_iter_next(it))
+      n++;
+  }
+  kv_iter_free(it);
+  free(hi);
+  buf_free(&k);
+  return n;
+}
+
+typedef struct cand {
+  char kind;
+  int flags;
+  uint16_t field;
+  int eq, lo, hi; /* constraint indexes, -1 if none */
+  double rows, cost;
+} cand;
+
+int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
+  remdb *db = vt->sess->db;
+  uint64_t nrows = 0, ndel = 0;
+  if (db->tid) cnt_read(db, NULL, vt->s->table_id, &nrows, &ndel);
+  double N = nrows > 0 ? (double)nrows : 1;
+  if (!vt->all) N = fmax(1, N - (double)ndel);
+
+  cand best = {PLAN_FULL, 0, 0, -1, -1, -1, N, N};
+  int limit_i = -1, offset_i = -1, others = 0;
+
+  /* ORDER BY a single column, ascending or descending */
+  int ob_col = -2;
+  bool ob_desc = false;
+  if (info->nOrderBy == 1) {
+    ob_col = info->aOrderBy[0].iColumn;
+    ob_desc = info->aOrderBy[0].desc;
+  }
+
+  /* point gets */
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->op == SQLITE_INDEX_CONSTRAINT_LIMIT) {
+      if (c->usable) limit_i = i;
+      continue;
+    }
+    if (c->op == SQLITE_INDEX_CONSTRAINT_OFFSET) {
+      if (c->usable) offset_i = i;
+      continue;
+    }
+    others++;
+    if (!c->usable || c->iColumn != 0) continue;
+    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ &&
+        c->op != SQLITE_INDEX_CONSTRAINT_IS)
+      continue;
+    const char *coll = sqlite3_vtab_collation(info, i);
+    if (coll && sqlite3_stricmp(coll, "BINARY") != 0) continue;
+    bool in = sqlite3_vtab_in(info, i, -1);
+    double rows = in ? 10 : 1;
+    if (rows < best.cost) {
+      best = (cand){PLAN_POINT, P_EQ | (in ? P_IN : 0), 0, i, -1, -1, rows,
+                    rows};
+    }
+  }
+
+  /* index routes: per indexed field, its best equality or range */
+  for (int col = 2; best.kind != PLAN_POINT && col < vt->ncol; col++) {
+    uint16_t f = col_field(vt, col);
+    if (f == 0 || !is_indexed(vt, f)) continue;
+    cand cd = {PLAN_INDEX, 0, f, -1, -1, -1, N, 0};
+    double eq_rows = -1;
+    for (int i = 0; i < info->nConstraint; i++) {
+      const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+      if (!c->usable || c->iColumn != col) continue;
+      const char *coll = sqlite3_vtab_collation(info, i);
+      if (coll && sqlite3_stricmp(coll, "BINARY") != 0) continue;
+      switch (c->op) {
+        case SQLITE_INDEX_CONSTRAINT_EQ:
+        case SQLITE_INDEX_CONSTRAINT_IS: {
+          if (cd.flags & (P_EQ | P_ISNULL)) break;
+          bool in = sqlite3_vtab_in(info, i, -1);
+          sqlite3_value *rhs = NULL;
+          double r = -1;
+          if (!in && sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK && rhs)
+            r = probe_eq(vt, col, rhs);
+          if (r < 0) r = fmax(1, N / 10);
+          eq_rows = in ? r * 5 : r;
+          cd.flags = (cd.flags & ~(P_LO | P_HI | P_LO_INCL | P_HI_INCL |
+                                   P_NOTNULL)) |
+                     P_EQ | (in ? P_IN : 0);
+          cd.eq = i;
+          cd.lo = cd.hi = -1;
+          break;
+        }
+        case SQLITE_INDEX_CONSTRAINT_ISNULL:
+          if (cd.flags & (P_EQ | P_ISNULL)) break;
+          cd.flags = P_ISNULL;
+          eq_rows = fmax(1, N / 10);
+          cd.lo = cd.hi = -1;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_GT:
+        case SQLITE_INDEX_CONSTRAINT_GE:
+          if (cd.flags & (P_EQ | P_ISNULL | P_LO)) break;
+          cd.flags |= P_LO |
+                      (c->op == SQLITE_INDEX_CONSTRAINT_GE ? P_LO_INCL : 0);
+          cd.flags &= ~P_NOTNULL;
+          cd.lo = i;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_LT:
+        case SQLITE_INDEX_CONSTRAINT_LE:
+          if (cd.flags & (P_EQ | P_ISNULL | P_HI)) break;
+          cd.flags |= P_HI |
+                      (c->op == SQLITE_INDEX_CONSTRAINT_LE ? P_HI_INCL : 0);
+          cd.flags &= ~P_NOTNULL;
+          cd.hi = i;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_ISNOTNULL:
+          if (!(cd.flags & (P_EQ | P_ISNULL | P_LO | P_HI)))
+            cd.flags |= P_NOTNULL;
+          break;
+        default: break;
+      }
+    }
+    bool ordered = ob_col == col;
+    if (cd.flags & (P_EQ | P_ISNULL)) {
+      cd.rows = eq_rows;
+    } else if ((cd.flags & P_LO) && (cd.flags & P_HI)) {
+      cd.rows = fmax(1, N / 16);
+    } else if (cd.flags & (P_LO | P_HI)) {
+      cd.rows = fmax(1, N / 4);
+    } else if (cd.flags & P_NOTNULL) {
+      cd.rows = fmax(1, N / 2);
+    } else if (!ordered) {
+      continue; /* no constraint and no order to serve */
+    }
+    /* an index entry then a random get per row */
+    cd.cost = 10 + cd.rows * 2;
+    if (ordered) cd.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
+    /* a route that also delivers the ORDER BY saves SQLite's sort */
+    double best_cost = best.cost;
+    if (ob_col >= 0 && !(best.flags & P_ORDER))
+      best_cost += best.rows * log2(best.rows + 1) * 0.2;
+    double cd_cost = cd.cost;
+    if (ob_col >= 0 && !ordered) cd_cost += cd.rows * log2(cd.rows + 1) * 0.2;
+    if (cd_cost < best_cost) best = cd;
+  }
+
+  /* ORDER BY id: the entity keys are in id order */
+  if (best.kind == PLAN_FULL && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
+  if (best.kind == PLAN_POINT && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
+
+  /* wire the arguments */
+  int argv = 1;
+  if (best.eq >= 0) {
+    info->aConstraintUsage[best.eq].argvIndex = argv++;
+    if (best.flags & P_IN) sqlite3_vtab_in(info, best.eq, 1);
+  }
+  if (best.lo >= 0) info->aConstraintUsage[best.lo].argvIndex = argv++;
+  if (best.hi >= 0) info->aConstraintUsage[best.hi].argvIndex = argv++;
+  bool order_ok = info->nOrderBy == 0 || (best.flags & P_ORDER);
+  if (others == 0 && order_ok && limit_i >= 0) {
+    info->aConstraintUsage[limit_i].argvIndex = argv++;
+    info->aConstraintUsage[limit_i].omit = 1;
+    best.flags |= P_LIMIT;
+    if (offset_i >= 0) {
+      info->aConstraintUsage[offset_i].argvIndex = argv++;
+      info->aConstraintUsage[offset_i].omit = 1;
+      best.flags |= P_OFFSET;
+    }
+  }
+  if (best.flags & P_ORDER) info->orderByConsumed = 1;
+  info->idxNum = best.flags;
+  info->idxStr = sqlite3_mprintf("%c%u", best.kind, best.field);
+  if (info->idxStr == NULL) return SQLITE_NOMEM;
+  info->needToFreeIdxStr = 1;
+  info->estimatedRows = (sqlite3_int64)fmax(1, best.rows);
+  info->estimatedCost = best.cost;
+  if (best.kind == PLAN_POINT && !(best.flags & P_IN))
+    info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  return SQLITE_OK;
+}
+
+static void value_text(sqlite3_value *v, buf_t *out) {
+  if (v == NULL) {
+    buf_addc(out, '?');
+    return;
+  }
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL: buf_adds(out, "NULL"); break;
+    case SQLITE_TEXT: {
+      const char *t = (const char *)sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
+      buf_addf(out, "'%.*s%s'", n > 40 ? 40 : n, t, n > 40 ? "..." : "");
+      break;
+    }
+    case SQLITE_BLOB: buf_adds(out, "x'...'"); break;
+    default: buf_adds(out, (const char *)sqlite3_value_text(v)); break;
+  }
+}
+
+void plan_describe(const rvtab *vt, int idxNum, const char *idxStr, int argc,
+                   sqlite3_value **argv, buf_t *out) {
+  char kind = idxStr ? idxStr[0] : PLAN_FULL;
+  uint16_t f = idxStr ? (uint16_t)atoi(idxStr + 1) : 0;
+  const char *fname = rec_dict_name(&vt->s->dict, f);
+  if (f == REC_F_CREATED) fname = "created_at";
+  if (f == REC_F_MODIFIED) fname = "modified_at";
+  if (f == REC_F_DELETED) fname = "deleted_at";
+  int ai = 0;
+  (void)argc;
+  if (kind == PLAN_FULL) {
+    buf_adds(out, "full scan");
+  } else if (kind == PLAN_POINT) {
+    buf_adds(out, "point get on id");
+    if (idxNum & P_IN) {
+      buf_adds(out, " IN (list)");
+    } else {
+      buf_adds(out, " = ");
+      value_text(argv ? argv[ai] : NULL, out);
+    }
+    ai++;
+  } else {
+    buf_addf(out, "index %s on %s",
+             (idxNum & (P_EQ | P_ISNULL)) ? "lookup" : "range",
+             fname ? fname : "?");
+    if (idxNum & P_EQ) {
+      if (idxNum & P_IN) {
+        buf_adds(out, " IN (list)");
+      } else {
+        buf_adds(out, " = ");
+        value_text(argv ? argv[ai] : NULL, out);
+      }
+      ai++;
+    } else if (idxNum & P_ISNULL) {
+      buf_adds(out, " IS NULL");
+    } else if (idxNum & (P_LO | P_HI)) {
+      buf_adds(out, (idxNum & P_LO_INCL) ? " [" : " (");
+      if (idxNum & P_LO) value_text(argv ? argv[ai] : NULL, out), ai++;
+      else buf_adds(out, "-inf");
+      buf_adds(out, ", ");
+      if (idxNum & P_HI) value_text(argv ? argv[ai] : NULL, out), ai++;
+      else buf_adds(out, "+inf");
+      buf_adds(out, (idxNum & P_HI_INCL) ? "]" : ")");
+    } else if (idxNum & P_NOTNULL) {
+      buf_adds(out, " IS NOT NULL");
+    }
+  }
+  if (idxNum & P_ORDER)
+    buf_addf(out, ", ordered%s", (idxNum & P_DESC) ? " descending" : "");
+  if (idxNum & P_LIMIT) buf_adds(out, ", limit pushed down");
+  if (idxNum & P_OFFSET) buf_adds(out, ", offset pushed down");
+  if (vt->all) buf_adds(out, ", including deleted rows");
+}

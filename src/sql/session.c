@@ -1,0 +1,191 @@
+/*
+** session.c: the SQL session of a handle: a private in-memory SQLite
+** connection whose main schema holds one virtual table per table of the
+** tenant (and its <table>_all twin).  When the catalog changes, the
+** declarations are rebuilt before the next statement is prepared.
+**
+** The authorizer keeps the connection to the tenant's tables: it denies
+** ATTACH and DETACH, PRAGMAs that write, the creation or removal of
+** persistent objects (temporary ones are allowed), explicit transactions
+** (every statement is its own atomic transaction) and load_extension.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql.h"
+
+static const char *const readonly_pragmas[] = {
+    "table_info", "table_xinfo", "table_list", "function_list",
+    "module_list", "pragma_list", "collation_list", "compile_options"};
+
+static int deny(sql_sess *s, const char *why) {
+  snprintf(s->denied, sizeof s->denied, "%s", why);
+  return SQLITE_DENY;
+}
+
+static int authorize(void *ctx, int action, const char *a, const char *b,
+                     const char *dbname, const char *trigger) {
+  sql_sess *s = ctx;
+  (void)trigger;
+  (void)dbname;
+  switch (action) {
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+      return deny(s, "ATTACH and DETACH are not allowed");
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+      return deny(s, "explicit transactions are not supported: each "
+                     "statement is atomic on its own");
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_DROP_TEMP_VIEW:
+      return SQLITE_OK;
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_VTABLE:
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_VTABLE:
+    case SQLITE_ALTER_TABLE:
+    case SQLITE_ANALYZE:
+    case SQLITE_REINDEX:
+      return deny(s, "persistent objects cannot be created, changed or "
+                     "dropped in SQL (tables are managed with remdb schema; "
+                     "TEMP tables and views are allowed)");
+    case SQLITE_PRAGMA:
+      /* these take a table name, never a value to set */
+      for (size_t i = 0; i < sizeof readonly_pragmas / sizeof *readonly_pragmas;
+           i++)
+        if (a && sqlite3_stricmp(a, readonly_pragmas[i]) == 0) return SQLITE_OK;
+      return deny(s, "this PRAGMA is not allowed (read-only ones such as "
+                     "table_info are)");
+    case SQLITE_FUNCTION:
+      if (b && sqlite3_stricmp(b, "load_extension") == 0)
+        return deny(s, "load_extension is not allowed");
+      return SQLITE_OK;
+    default:
+      return SQLITE_OK;
+  }
+}
+
+static int exec(sql_sess *s, const char *sql) {
+  char *msg = NULL;
+  int rc = sqlite3_exec(s->conn, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK)
+    err_set(&s->db->err, REMDB_ERROR, "SQL setup: %s",
+            msg ? msg : sqlite3_errstr(rc));
+  sqlite3_free(msg);
+  return rc == SQLITE_OK ? REMDB_OK : REMDB_ERROR;
+}
+
+/* (Re)open the connection and declare every table. */
+static int declare(sql_sess *s) {
+  remdb *db = s->db;
+  if (s->conn) {
+    sqlite3_close_v2(s->conn);
+    s->conn = NULL;
+  }
+  int rc = cat_refresh(db);
+  if (rc) return rc;
+  if (sqlite3_open_v2(":memory:", &s->conn,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                      NULL) != SQLITE_OK) {
+    sqlite3_close(s->conn);
+    s->conn = NULL;
+    return err_set(&db->err, REMDB_NOMEM, "cannot open a SQL connection");
+  }
+  sqlite3_db_config(s->conn, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+  sqlite3_db_config(s->conn, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+  sqlite3_db_config(s->conn, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+  sqlite3_limit(s->conn, SQLITE_LIMIT_ATTACHED, 0);
+  if (sql_register_module(s->conn, s) != SQLITE_OK)
+    return err_set(&db->err, REMDB_ERROR, "cannot register the SQL module");
+  buf_t q;
+  buf_init(&q);
+  rc = REMDB_OK;
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    const char *n = db->tables[i].s->name;
+    buf_reset(&q);
+    buf_addf(&q,
+             "CREATE VIRTUAL TABLE main.\"%s\" USING remdb(\"%s\");"
+             "CREATE VIRTUAL TABLE main.\"%s_all\" USING remdb(\"%s\", all);",
+             n, n, n, n);
+    buf_addc(&q, 0);
+    rc = q.oom ? err_nomem(&db->err) : exec(s, q.p);
+  }
+  buf_free(&q);
+  if (rc == REMDB_OK) {
+    sqlite3_set_authorizer(s->conn, authorize, s);
+    s->epoch = db->epoch;
+  }
+  return rc;
+}
+
+int sql_session(remdb *db, sql_sess **out) {
+  sql_sess *s = db->sql;
+  int rc = cat_refresh(db);
+  if (rc) return rc;
+  if (s == NULL) {
+    s = calloc(1, sizeof *s);
+    if (s == NULL) return err_nomem(&db->err);
+    s->db = db;
+    db->sql = s;
+    db->sql_free = sql_session_free;
+  }
+  if (s->conn == NULL || s->epoch != db->epoch) {
+    rc = declare(s);
+    if (rc) return rc;
+  }
+  *out = s;
+  return REMDB_OK;
+}
+
+void sql_session_free(void *p) {
+  sql_sess *s = p;
+  if (s == NULL) return;
+  wtx_free(s->txn);
+  sqlite3_close_v2(s->conn);
+  free(s->routes);
+  free(s);
+}
+
+void sql_routes_clear(sql_sess *s) { s->nroutes = 0; }
+
+void sql_route_note(sql_sess *s, const char *table, const char *desc,
+                    const char *shape, uint64_t examined, uint64_t returned) {
+  for (size_t i = 0; i < s->nroutes; i++) {
+    struct route *r = &s->routes[i];
+    if (strcmp(r->table, table) == 0 && strcmp(r->shape, shape) == 0) {
+      if (strcmp(r->desc, desc) != 0) /* values vary: show the shape */
+        snprintf(r->desc, sizeof r->desc, "%s", shape);
+      r->scans++;
+      r->examined += examined;
+      r->returned += returned;
+      return;
+    }
+  }
+  if (s->nroutes == s->caproutes) {
+    size_t cap = s->caproutes ? s->caproutes * 2 : 8;
+    struct route *n = realloc(s->routes, cap * sizeof *n);
+    if (n == NULL) return; /* EXPLAIN loses a line; the query is unaffected */
+    s->routes = n;
+    s->caproutes = cap;
+  }
+  struct route *r = &s->routes[s->nroutes++];
+  snprintf(r->table, sizeof r->table, "%s", table);
+  snprintf(r->desc, sizeof r->desc, "%s", desc);
+  snprintf(r->shape, sizeof r->shape, "%s", shape);
+  r->scans = 1;
+  r->examined = examined;
+  r->returned = returned;
+}

@@ -1,0 +1,104 @@
+/*
+** sql.h: SQL over remdb.  remdb's SQL is SQLite's, run on a private
+** in-memory SQLite connection per handle in which every table of the
+** tenant is a virtual table of the module in vtab.c; rows are read
+** straight from RocksDB, and writes go through the validated write path.
+**
+** Layer position: above core/ (it uses the catalog, the write transaction
+** and the readers), below the public statement API (stmt.c).
+**
+**   session.c  the connection: vtab declarations kept in step with the
+**              catalog, the authorizer, the EXPLAIN route log
+**   vtab.c     the virtual-table module: cursors, columns, DML
+**   plan.c     xBestIndex: constraint pushdown and cost, and the bounds
+**              of index scans
+**   dialect.c  the REM statements (LOOKUP, SEARCH, TRAVERSE) and
+**              embedding.<metric>() predicates
+**   stmt.c     remdb_prepare/step/column/finalize
+*/
+#ifndef REMDB_SQL_H
+#define REMDB_SQL_H
+
+#include <sqlite3.h>
+
+#include "../core/core.h"
+
+/* ---- plans: idxNum flags and the idxStr "<kind><field id>" ---------- */
+enum {
+  P_EQ = 1,        /* argv: the value, or an IN list with P_IN */
+  P_IN = 2,
+  P_LO = 4,        /* argv: lower bound */
+  P_LO_INCL = 8,
+  P_HI = 16,       /* argv: upper bound */
+  P_HI_INCL = 32,
+  P_ISNULL = 64,   /* field IS NULL: no argv */
+  P_NOTNULL = 128, /* field IS NOT NULL: no argv */
+  P_ORDER = 256,   /* rows come out ordered by the field (or id) */
+  P_DESC = 512,
+  P_LIMIT = 1024,  /* argv: LIMIT */
+  P_OFFSET = 2048, /* argv: OFFSET */
+};
+enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I' };
+
+/* Column kinds of a table's virtual table. */
+enum col_kind { COL_ID, COL_TYPE, COL_FIELD };
+/* Affinity of a column: how values are handed to SQLite. */
+enum col_aff { AFF_NONE, AFF_TEXT, AFF_INTEGER, AFF_REAL, AFF_BOOL, AFF_JSON };
+
+typedef struct sql_sess sql_sess;
+
+typedef struct rvtab {
+  sqlite3_vtab base;
+  sql_sess *sess;
+  sch_table *s; /* own reference */
+  bool all;     /* the <table>_all view: soft-deleted rows too */
+  int ncol;
+  uint8_t *kind;
+  uint8_t *aff;
+  uint16_t *field;
+} rvtab;
+
+struct sql_sess {
+  remdb *db;
+  sqlite3 *conn;
+  uint64_t epoch;   /* catalog epoch the virtual tables were declared at */
+  wtx_t *txn;       /* the DML transaction of the running statement */
+  bool explain;     /* collect routes for EXPLAIN */
+  char denied[160]; /* why the authorizer refused the last statement */
+  struct route {
+    char table[72];
+    char desc[256];   /* with values, while every scan used the same */
+    char shape[256];  /* with ? for values: what scans are grouped by */
+    uint64_t scans, examined, returned;
+  } *routes;
+  size_t nroutes, caproutes;
+};
+
+/* session.c */
+/* The handle's SQL session, created or brought in step with the catalog. */
+int sql_session(remdb *db, sql_sess **out);
+void sql_session_free(void *p);
+void sql_route_note(sql_sess *s, const char *table, const char *desc,
+                    const char *shape, uint64_t examined, uint64_t returned);
+void sql_routes_clear(sql_sess *s);
+
+/* vtab.c */
+int sql_register_module(sqlite3 *conn, sql_sess *s);
+
+/* plan.c */
+int plan_best_index(rvtab *vt, sqlite3_index_info *info);
+/* Encode v (converted with the column's affinity as SQLite would compare
+** it) as an index key value.  Returns false if no stored value can compare
+** equal to or order with it (NULL, BLOB): the scan is then empty. */
+bool plan_encode(const rvtab *vt, int col, sqlite3_value *v, buf_t *out);
+/* A readable rendering of a plan for EXPLAIN. */
+/* argv NULL: the shape, with ? in place of values. */
+void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
+                   int argc, sqlite3_value **argv, buf_t *out);
+
+/* dialect.c */
+/* If sql starts with a REM statement, or uses embedding.<metric>(), set
+** the error (syntax, or not available yet) and return non-zero; else 0. */
+int dialect_check(remdb *db, const char *sql, size_t len);
+
+#endif

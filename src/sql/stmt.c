@@ -1,0 +1,250 @@
+/*
+** stmt.c: the public statement API (remdb_prepare, remdb_step, ...) over
+** the SQL session.  It adds what SQLite alone does not do: the REM dialect
+** check, error messages with the byte offset of the mistake, and EXPLAIN,
+** which runs the query and reports the route each table took.
+*/
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql.h"
+
+#define EXPLAIN_COLS 5
+
+struct remdb_stmt {
+  remdb *db;
+  sql_sess *sess;
+  sqlite3_stmt *st;
+  bool explain;
+  bool explained; /* the query ran; rows now come from the route log */
+  size_t erow;    /* next route row to return, 1-based once started */
+  char cell[32];
+};
+
+static const char *const explain_names[EXPLAIN_COLS] = {
+    "table", "route", "scans", "rows_examined", "rows_returned"};
+
+/* Skip spaces and comments. */
+static size_t skip_ws(const char *s, size_t n, size_t i) {
+  for (;;) {
+    while (i < n && isspace((unsigned char)s[i])) i++;
+    if (i + 1 < n && s[i] == '-' && s[i + 1] == '-') {
+      while (i < n && s[i] != '\n') i++;
+    } else if (i + 1 < n && s[i] == '/' && s[i + 1] == '*') {
+      i += 2;
+      while (i + 1 < n && !(s[i] == '*' && s[i + 1] == '/')) i++;
+      i = i + 2 < n ? i + 2 : n;
+    } else {
+      return i;
+    }
+  }
+}
+
+static bool word_at(const char *s, size_t n, size_t i, const char *w) {
+  size_t wl = strlen(w);
+  return i + wl <= n && sqlite3_strnicmp(s + i, w, (int)wl) == 0 &&
+         (i + wl == n || !(isalnum((unsigned char)s[i + wl]) || s[i + wl] == '_'));
+}
+
+/* "near "FROM": syntax error at offset 7: SELEC * FROM t" */
+static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
+                     size_t base) {
+  sqlite3 *conn = s->conn;
+  int off = sqlite3_error_offset(conn);
+  const char *msg = sqlite3_errmsg(conn);
+  if (sqlite3_errcode(conn) == SQLITE_AUTH && s->denied[0])
+    return err_set(&db->err, REMDB_INVALID, "SQL error: %s", s->denied);
+  if (off < 0)
+    return err_set(&db->err, REMDB_INVALID, "SQL error: %s", msg);
+  size_t at = base + (size_t)off;
+  size_t from = at > 20 ? at - 20 : 0;
+  size_t to = at + 20 < len ? at + 20 : len;
+  char ctx[64];
+  size_t k = 0;
+  for (size_t i = from; i < to && k + 1 < sizeof ctx; i++)
+    ctx[k++] = sql[i] == '\n' || sql[i] == '\t' ? ' ' : sql[i];
+  ctx[k] = 0;
+  return err_set(&db->err, REMDB_INVALID,
+                 "SQL error at offset %zu: %s (here: \"%s\" <-- at \"%.*s\")",
+                 at, msg, ctx, (int)(to > at ? (to - at > 10 ? 10 : to - at) : 0),
+                 sql + at);
+}
+
+int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
+                  size_t *used) {
+  if (db == NULL || out == NULL || sql == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *out = NULL;
+  if (used) *used = len;
+  if (len > (size_t)INT32_MAX || len > db->st->opts.max_sql_bytes)
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "SQL text is %zu bytes, over the limit of %zu", len,
+                   db->st->opts.max_sql_bytes);
+  sql_sess *s;
+  int rc = sql_session(db, &s);
+  if (rc) return rc;
+  size_t start = skip_ws(sql, len, 0);
+  bool explain = false;
+  if (word_at(sql, len, start, "EXPLAIN")) {
+    size_t after = skip_ws(sql, len, start + 7);
+    if (!word_at(sql, len, after, "QUERY")) {
+      explain = true;
+      start = after;
+    }
+  }
+  if ((rc = dialect_check(db, sql + start, len - start))) return rc;
+  sqlite3_stmt *st = NULL;
+  const char *tail = NULL;
+  s->denied[0] = 0;
+  int src = sqlite3_prepare_v2(s->conn, sql + start, (int)(len - start), &st,
+                               &tail);
+  if (src != SQLITE_OK) return sql_error(db, s, sql, len, start);
+  if (used) *used = tail ? (size_t)(tail - sql) : len;
+  if (st == NULL) return REMDB_OK;
+  remdb_stmt *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    sqlite3_finalize(st);
+    return err_nomem(&db->err);
+  }
+  r->db = db;
+  r->sess = s;
+  r->st = st;
+  r->explain = explain;
+  *out = r;
+  return REMDB_OK;
+}
+
+static int bind_rc(remdb_stmt *st, int rc) {
+  if (rc == SQLITE_OK) return REMDB_OK;
+  return err_set(&st->db->err, rc == SQLITE_RANGE ? REMDB_INVALID : REMDB_ERROR,
+                 "bind: %s", sqlite3_errstr(rc));
+}
+
+int remdb_bind_null(remdb_stmt *st, int i) {
+  return st ? bind_rc(st, sqlite3_bind_null(st->st, i)) : REMDB_MISUSE;
+}
+int remdb_bind_int64(remdb_stmt *st, int i, int64_t v) {
+  return st ? bind_rc(st, sqlite3_bind_int64(st->st, i, v)) : REMDB_MISUSE;
+}
+int remdb_bind_double(remdb_stmt *st, int i, double v) {
+  return st ? bind_rc(st, sqlite3_bind_double(st->st, i, v)) : REMDB_MISUSE;
+}
+int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len) {
+  if (st == NULL || s == NULL || len > (size_t)INT32_MAX) return REMDB_MISUSE;
+  return bind_rc(st, sqlite3_bind_text(st->st, i, s, (int)len,
+                                       SQLITE_TRANSIENT));
+}
+
+static int step_error(remdb_stmt *st, int src) {
+  remdb *db = st->db;
+  const char *msg = sqlite3_errmsg(st->sess->conn);
+  int code = (src & 0xff) == SQLITE_CONSTRAINT ? REMDB_SCHEMA
+             : (src & 0xff) == SQLITE_NOMEM    ? REMDB_NOMEM
+             : (src & 0xff) == SQLITE_AUTH     ? REMDB_INVALID
+                                               : REMDB_ERROR;
+  if ((src & 0xff) == SQLITE_AUTH && st->sess->denied[0])
+    return err_set(&db->err, code, "SQL error: %s", st->sess->denied);
+  return err_set(&db->err, code, "SQL error: %s", msg);
+}
+
+int remdb_step(remdb_stmt *st) {
+  if (st == NULL) return REMDB_MISUSE;
+  err_clear(&st->db->err);
+  if (!st->explain) {
+    int src = sqlite3_step(st->st);
+    if (src == SQLITE_ROW) return REMDB_ROW;
+    if (src == SQLITE_DONE) return REMDB_DONE;
+    return step_error(st, src);
+  }
+  if (!st->explained) {
+    sql_sess *s = st->sess;
+    sql_routes_clear(s);
+    s->explain = true;
+    int src;
+    while ((src = sqlite3_step(st->st)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(st->st); /* closes the cursors: their routes are noted */
+    s->explain = false;
+    if (src != SQLITE_DONE) return step_error(st, src);
+    st->explained = true;
+    st->erow = 0;
+  }
+  if (st->erow >= st->sess->nroutes) return REMDB_DONE;
+  st->erow++;
+  return REMDB_ROW;
+}
+
+int remdb_column_count(remdb_stmt *st) {
+  if (st == NULL) return 0;
+  return st->explain ? EXPLAIN_COLS : sqlite3_column_count(st->st);
+}
+
+const char *remdb_column_name(remdb_stmt *st, int i) {
+  if (st == NULL || i < 0 || i >= remdb_column_count(st)) return NULL;
+  return st->explain ? explain_names[i] : sqlite3_column_name(st->st, i);
+}
+
+static const struct route *cur_route(remdb_stmt *st) {
+  return st->erow >= 1 && st->erow <= st->sess->nroutes
+             ? &st->sess->routes[st->erow - 1]
+             : NULL;
+}
+
+int remdb_column_type(remdb_stmt *st, int i) {
+  if (st == NULL) return REMDB_NULL;
+  if (st->explain) return i < 2 ? REMDB_TEXT : REMDB_INTEGER;
+  return sqlite3_column_type(st->st, i); /* the codes are SQLite's */
+}
+
+int64_t remdb_column_int64(remdb_stmt *st, int i) {
+  if (st == NULL) return 0;
+  if (st->explain) {
+    const struct route *r = cur_route(st);
+    if (r == NULL) return 0;
+    return i == 2 ? (int64_t)r->scans : i == 3 ? (int64_t)r->examined
+           : i == 4 ? (int64_t)r->returned : 0;
+  }
+  return sqlite3_column_int64(st->st, i);
+}
+
+double remdb_column_double(remdb_stmt *st, int i) {
+  if (st == NULL) return 0;
+  if (st->explain) return (double)remdb_column_int64(st, i);
+  return sqlite3_column_double(st->st, i);
+}
+
+const char *remdb_column_text(remdb_stmt *st, int i, size_t *len) {
+  if (st == NULL) return NULL;
+  const char *t;
+  if (st->explain) {
+    const struct route *r = cur_route(st);
+    if (r == NULL) return NULL;
+    if (i == 0) t = r->table;
+    else if (i == 1) t = r->desc;
+    else {
+      snprintf(st->cell, sizeof st->cell, "%lld",
+               (long long)remdb_column_int64(st, i));
+      t = st->cell;
+    }
+    if (len) *len = strlen(t);
+    return t;
+  }
+  t = (const char *)sqlite3_column_text(st->st, i);
+  if (len) *len = t ? (size_t)sqlite3_column_bytes(st->st, i) : 0;
+  return t;
+}
+
+int remdb_reset(remdb_stmt *st) {
+  if (st == NULL) return REMDB_MISUSE;
+  sqlite3_reset(st->st);
+  st->explained = false;
+  st->erow = 0;
+  return REMDB_OK;
+}
+
+void remdb_finalize(remdb_stmt *st) {
+  if (st == NULL) return;
+  sqlite3_finalize(st->st);
+  free(st);
+}
