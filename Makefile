@@ -57,8 +57,11 @@ $(BUILD)/libremdb.a: $(LIB_OBJ)
 $(BUILD)/libremdb.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libremdb.so.0 -o $@ $^ $(LIBS)
 
+CLI_CFLAGS = $(shell pkg-config --cflags libedit 2>/dev/null)
+CLI_LIBS   = $(shell pkg-config --libs libedit 2>/dev/null)
+
 $(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS)
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS) $(CLI_LIBS)
 
 $(BUILD)/remdb.pc: Makefile
 	@mkdir -p $(BUILD)
@@ -71,7 +74,7 @@ $(BUILD)/asan/libremdb.a: $(SAN_LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/asan/remdb: $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a
-	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a $(LIBS)
+	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a $(LIBS) $(CLI_LIBS)
 
 # ---- tests ----
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libremdb.a

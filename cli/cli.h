@@ -58,6 +58,7 @@ bool cli_parse_format(const char *s, enum out_format *fmt);
 int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out);
 
 int cmd_sql(cli_t *c);
+int cmd_shell(cli_t *c);
 int cmd_init(cli_t *c);
 int cmd_schema(cli_t *c);
 int cmd_insert(cli_t *c);

@@ -14,6 +14,7 @@
 
 static const char usage_text[] =
     "usage: remdb [-d DIR] [-t TENANT] COMMAND ...\n"
+    "       remdb [-d DIR] [-t TENANT]     (an interactive SQL shell)\n"
     "  DIR defaults to $REMDB_PATH, else ./remdb.db;"
     " TENANT to $REMDB_TENANT, else \"default\"\n"
     "commands:\n"
@@ -219,9 +220,10 @@ int main(int argc, char **argv) {
     }
     return cli_usage("unknown option %s", argv[i]);
   }
-  if (i >= argc) {
-    fputs(usage_text, stderr);
-    return EXIT_USAGE;
+  if (i >= argc) { /* no command: the SQL shell */
+    int rc = cmd_shell(&c);
+    remdb_close(c.db);
+    return rc;
   }
   const char *cmd = argv[i];
   c.argc = argc - i - 1;
