@@ -203,6 +203,7 @@ static void store_release(store_t *st) {
   pthread_mutex_destroy(&st->wlock);
   pthread_mutex_destroy(&st->reflock);
   free(st->path);
+  free(st->cnt);
   free(st);
 }
 

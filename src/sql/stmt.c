@@ -53,7 +53,7 @@ static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
   sqlite3 *conn = s->conn;
   int off = sqlite3_error_offset(conn);
   const char *msg = sqlite3_errmsg(conn);
-  if (sqlite3_errcode(conn) == SQLITE_AUTH && s->denied[0])
+  if (s->denied[0])
     return err_set(&db->err, REMDB_INVALID, "SQL error: %s", s->denied);
   if (off < 0)
     return err_set(&db->err, REMDB_INVALID, "SQL error: %s", msg);
@@ -143,7 +143,7 @@ static int step_error(remdb_stmt *st, int src) {
              : (src & 0xff) == SQLITE_NOMEM    ? REMDB_NOMEM
              : (src & 0xff) == SQLITE_AUTH     ? REMDB_INVALID
                                                : REMDB_ERROR;
-  if ((src & 0xff) == SQLITE_AUTH && st->sess->denied[0])
+  if (st->sess->denied[0])
     return err_set(&db->err, code, "SQL error: %s", st->sess->denied);
   return err_set(&db->err, code, "SQL error: %s", msg);
 }

@@ -1,0 +1,287 @@
+/* test_sql.c: the SQL API: prepare/bind/step/columns, column types,
+** DML through the write path with statement atomicity, soft deletes and
+** the _all view, the authorizer, error positions, the REM dialect checks,
+** EXPLAIN routes, and tenant isolation. */
+#include "remdb.h"
+#include "test.h"
+#include "testdb.h"
+
+static char dir[512];
+
+#define S(lit) lit, strlen(lit)
+
+static const char *notes_schema =
+    "{\"name\":\"notes\",\"properties\":{"
+    "\"title\":{\"type\":\"string\",\"maxLength\":20},"
+    "\"n\":{\"type\":\"integer\",\"minimum\":0},"
+    "\"score\":{\"type\":\"number\"},"
+    "\"done\":{\"type\":\"boolean\"},"
+    "\"tags\":{\"type\":\"array\"},"
+    "\"topic\":{\"type\":[\"string\",\"null\"]}},"
+    "\"required\":[\"title\"],\"indexed_fields\":[\"n\",\"topic\"]}";
+
+/* Run sql and return the first column of the first row as text (static
+** buffer), "(none)" for no row, "(error)" on failure. */
+static const char *one(remdb *db, const char *sql) {
+  static char out[512];
+  remdb_stmt *st = NULL;
+  snprintf(out, sizeof out, "(error)");
+  if (remdb_prepare(db, sql, strlen(sql), &st, NULL) != REMDB_OK) return out;
+  int r = remdb_step(st);
+  if (r == REMDB_ROW) {
+    const char *t = remdb_column_text(st, 0, NULL);
+    snprintf(out, sizeof out, "%s", t ? t : "NULL");
+  } else if (r == REMDB_DONE) {
+    snprintf(out, sizeof out, "(none)");
+  }
+  remdb_finalize(st);
+  return out;
+}
+
+/* Run every statement; return the code of the first failure. */
+static int exec(remdb *db, const char *sql) {
+  size_t len = strlen(sql), pos = 0;
+  while (pos < len) {
+    remdb_stmt *st = NULL;
+    size_t used;
+    int rc = remdb_prepare(db, sql + pos, len - pos, &st, &used);
+    if (rc) return rc;
+    pos += used;
+    if (st == NULL) break;
+    while ((rc = remdb_step(st)) == REMDB_ROW) {
+    }
+    remdb_finalize(st);
+    if (rc != REMDB_DONE) return rc;
+  }
+  return REMDB_OK;
+}
+
+static uint64_t verify(remdb *db) {
+  uint64_t p = 99;
+  CHECK_INT(remdb_verify(db, NULL, NULL, &p), REMDB_OK);
+  return p;
+}
+
+static void test_basics(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S(notes_schema)), REMDB_OK);
+  CHECK_INT(exec(db, "INSERT INTO notes(title, n, score, done, tags, topic) "
+                     "VALUES ('a', 1, 2, 1, '[\"x\",\"y\"]', 'red'),"
+                     "('b', 2, 2.5, 0, NULL, NULL), ('c', 3, NULL, NULL, "
+                     "'[]', 'red')"),
+            REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) FROM notes"), "3");
+  /* types follow the schema */
+  CHECK_STR(one(db, "SELECT typeof(n) || typeof(score) || typeof(done) || "
+                    "typeof(tags) FROM notes WHERE title = 'a'"),
+            "integerrealintegertext");
+  CHECK_STR(one(db, "SELECT score FROM notes WHERE title = 'a'"), "2.0");
+  CHECK_STR(one(db, "SELECT json_extract(tags, '$[1]') FROM notes WHERE "
+                    "title = 'a'"),
+            "y");
+  CHECK_STR(one(db, "SELECT typeof(topic) FROM notes WHERE title = 'b'"),
+            "null");
+  CHECK_STR(one(db, "SELECT type FROM notes LIMIT 1"), "notes");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE created_at LIKE "
+                    "'____-__-__T__:__:__.______Z'"),
+            "3");
+  /* the JSON of an inserted entity: booleans and arrays kept as such */
+  char *id = strdup(one(db, "SELECT id FROM notes WHERE title = 'a'"));
+  char *json = NULL;
+  CHECK_INT(remdb_get(db, "notes", id, 0, &json, NULL), REMDB_OK);
+  CHECK_HAS(json, "\"done\":true");
+  CHECK_HAS(json, "\"tags\":[\"x\",\"y\"]");
+  remdb_free(json);
+
+  /* bound parameters and column metadata */
+  remdb_stmt *st;
+  CHECK_INT(remdb_prepare(db, S("SELECT title, n FROM notes WHERE n >= ? AND "
+                                "topic = ? ORDER BY n"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_bind_int64(st, 1, 2), REMDB_OK);
+  CHECK_INT(remdb_bind_text(st, 2, S("red")), REMDB_OK);
+  CHECK_INT(remdb_bind_null(st, 3), REMDB_INVALID);
+  CHECK_INT(remdb_column_count(st), 2);
+  CHECK_STR(remdb_column_name(st, 1), "n");
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_STR(remdb_column_text(st, 0, NULL), "c");
+  CHECK_INT(remdb_column_type(st, 1), REMDB_INTEGER);
+  CHECK_INT(remdb_column_int64(st, 1), 3);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  CHECK_INT(remdb_reset(st), REMDB_OK);
+  CHECK_INT(remdb_bind_int64(st, 1, 0), REMDB_OK);
+  int rows = 0;
+  while (remdb_step(st) == REMDB_ROW) rows++;
+  CHECK_INT(rows, 2);
+  remdb_finalize(st);
+
+  /* UPDATE revalidates; a failing row leaves every row unchanged */
+  CHECK_INT(exec(db, "UPDATE notes SET n = n + 10"), REMDB_OK);
+  CHECK_STR(one(db, "SELECT sum(n) FROM notes"), "36");
+  CHECK_INT(exec(db, "UPDATE notes SET n = n - 12"), REMDB_SCHEMA);
+  CHECK_HAS(remdb_errmsg(db), "notes.n: below minimum 0");
+  CHECK_STR(one(db, "SELECT sum(n) FROM notes"), "36");
+  CHECK_INT(exec(db, "UPDATE notes SET title = 'this title is far too long' "
+                     "WHERE title = 'c'"),
+            REMDB_SCHEMA);
+  CHECK_HAS(remdb_errmsg(db), "longer than maxLength 20");
+  /* an INSERT with one bad row writes no row */
+  CHECK_INT(exec(db, "INSERT INTO notes(title, n) VALUES ('d', 1), ('e', -1)"),
+            REMDB_SCHEMA);
+  CHECK_STR(one(db, "SELECT count(*) FROM notes"), "3");
+  CHECK_INT(exec(db, "INSERT INTO notes(n) VALUES (5)"), REMDB_SCHEMA);
+  CHECK_HAS(remdb_errmsg(db), "notes.title: required field is missing");
+  CHECK(exec(db, "UPDATE notes SET id = 'x' WHERE title = 'a'") !=
+        REMDB_OK);
+  CHECK_HAS(remdb_errmsg(db), "cannot be changed");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE id = 'x'"), "0");
+  /* DELETE is a soft delete, visible through notes_all */
+  CHECK_INT(exec(db, "DELETE FROM notes WHERE title = 'b'"), REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) FROM notes"), "2");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes_all"), "3");
+  CHECK_STR(one(db, "SELECT title FROM notes_all WHERE deleted_at IS NOT NULL"),
+            "b");
+  CHECK_INT(exec(db, "DELETE FROM notes_all"), REMDB_ERROR);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "notes", REMDB_INCLUDE_DELETED, &n), REMDB_OK);
+  CHECK_INT(n, 3);
+  CHECK_INT(verify(db), 0);
+  free(id);
+}
+
+static void test_errors(remdb *db) {
+  CHECK_INT(exec(db, "SELEC 1"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "at offset 0");
+  CHECK_INT(exec(db, "SELECT * FROM notes WHERE nosuch = 1"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "no such column: nosuch");
+  CHECK_INT(exec(db, "SELECT * FROM nosuch"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "no such table: nosuch");
+  CHECK_INT(exec(db, "ATTACH 'x.db' AS x"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "ATTACH and DETACH are not allowed");
+  CHECK_INT(exec(db, "SELECT load_extension('/tmp/x')"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "load_extension is not allowed");
+  CHECK_INT(exec(db, "PRAGMA writable_schema = 1"), REMDB_INVALID);
+  CHECK_INT(exec(db, "CREATE TABLE t(x)"), REMDB_INVALID);
+  CHECK_INT(exec(db, "CREATE VIRTUAL TABLE t USING remdb(notes)"),
+            REMDB_INVALID);
+  CHECK_INT(exec(db, "DROP TABLE notes"), REMDB_INVALID);
+  CHECK_INT(exec(db, "BEGIN"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "each statement is atomic");
+  CHECK_INT(exec(db, "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1)"),
+            REMDB_OK);
+  CHECK_STR(one(db, "PRAGMA table_info(notes)"), "0");
+  /* the REM dialect: checked, then refused until its capability lands */
+  CHECK_INT(exec(db, "LOOKUP 'TAP-1', '#12345'"), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "LOOKUP is not available yet");
+  CHECK_INT(exec(db, "LOOKUP TAP"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "REM syntax error at offset 7");
+  CHECK_INT(exec(db, "SEARCH 'auth code' IN resources WHERE category = 'x' "
+                     "LIMIT 5"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "SEARCH is not available yet");
+  CHECK_INT(exec(db, "SEARCH 'x' resources"), REMDB_INVALID);
+  CHECK_INT(exec(db, "TRAVERSE FROM 'a' DEPTH 2 DIRECTION both TYPE 'authored'"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "TRAVERSE is not available yet");
+  CHECK_INT(exec(db, "TRAVERSE FROM 'a' DEPTH x"), REMDB_INVALID);
+  CHECK_INT(exec(db, "SELECT * FROM notes WHERE embedding.cosine('hi') AND "
+                     "n > 1"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "not available yet");
+  CHECK_INT(exec(db, "SELECT * FROM notes WHERE embedding.dot('hi')"),
+            REMDB_INVALID);
+  /* 'embedding.cosine(' inside a string is just text */
+  CHECK_STR(one(db, "SELECT 'embedding.cosine(x)'"), "embedding.cosine(x)");
+}
+
+static void test_explain(remdb *db) {
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 500; i++) {
+    char row[96];
+    int len = snprintf(row, sizeof row,
+                       "{\"title\":\"t%d\",\"n\":%d,\"topic\":\"%s\"}", i,
+                       i % 100, i % 50 == 0 ? "rare" : "common");
+    CHECK_INT(remdb_batch_insert(b, "notes", row, (size_t)len, NULL),
+              REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  char q[256];
+  const char *id = one(db, "SELECT id FROM notes WHERE title = 't7'");
+  snprintf(q, sizeof q, "EXPLAIN SELECT * FROM notes WHERE id = '%s'", id);
+  remdb_stmt *st;
+  CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_STR(remdb_column_name(st, 1), "route");
+  CHECK_HAS(remdb_column_text(st, 1, NULL), "point get on id");
+  CHECK_INT(remdb_column_int64(st, 3), 1);
+  remdb_finalize(st);
+  /* the rarer value's index wins over the commoner one */
+  CHECK_HAS(one(db, "EXPLAIN SELECT * FROM notes WHERE topic = 'rare' AND "
+                    "n >= 0"),
+            "notes");
+  CHECK_INT(remdb_prepare(db, S("EXPLAIN SELECT * FROM notes WHERE topic = "
+                                "'rare' AND n >= 0"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_HAS(remdb_column_text(st, 1, NULL), "index lookup on topic = 'rare'");
+  CHECK_INT(remdb_column_int64(st, 3), 10);
+  remdb_finalize(st);
+  CHECK_INT(remdb_prepare(db, S("EXPLAIN SELECT * FROM notes WHERE n BETWEEN "
+                                "10 AND 12 ORDER BY n DESC"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_HAS(remdb_column_text(st, 1, NULL),
+            "index range on n [10, 12], ordered descending");
+  CHECK_INT(remdb_column_int64(st, 3), 17); /* 16 rows and deleted 'b' */
+  remdb_finalize(st);
+  CHECK_INT(remdb_prepare(db, S("EXPLAIN SELECT * FROM notes WHERE title "
+                                "LIKE 't1%'"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_HAS(remdb_column_text(st, 1, NULL), "full scan");
+  remdb_finalize(st);
+  CHECK_STR(one(db, "SELECT group_concat(n) FROM (SELECT n FROM notes WHERE "
+                    "n BETWEEN 10 AND 11 ORDER BY n DESC LIMIT 3)"),
+            "11,11,11");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE n IN (1, 2, 2, 99) "
+                    "AND topic IS NOT NULL"),
+            "15");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE topic IS NULL"), "0");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes_all WHERE topic IS NULL"),
+            "1");
+  CHECK_STR(one(db, "SELECT title FROM notes ORDER BY id LIMIT 1 OFFSET 2"),
+            one(db, "SELECT title FROM (SELECT title, id FROM notes ORDER BY "
+                    "id) LIMIT 1 OFFSET 2"));
+}
+
+static void test_tenants(remdb *db) {
+  remdb *other;
+  CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
+  CHECK_INT(exec(other, "SELECT * FROM notes"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(other), "no such table: notes");
+  CHECK_INT(remdb_schema_put(other, S(notes_schema)), REMDB_OK);
+  CHECK_STR(one(other, "SELECT count(*) FROM notes_all"), "0");
+  CHECK_INT(exec(other, "INSERT INTO notes(title) VALUES ('mine')"), REMDB_OK);
+  CHECK_STR(one(other, "SELECT count(*) FROM notes"), "1");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE title = 'mine'"), "0");
+  remdb_close(other);
+}
+
+int main(void) {
+  scratch_dir(dir, sizeof dir, "sql");
+  remdb *db;
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  test_basics(db);
+  test_errors(db);
+  test_explain(db);
+  test_tenants(db);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  rm_tree(dir);
+  return test_done("test_sql");
+}
