@@ -313,13 +313,15 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
     kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
   }
+  /* old may live in the staged version pend_put replaces: read it first */
+  int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
   if (!pend_put(w, id, t->table_id, nrec, nlen)) {
     kv_batch_rollback(kb);
     return err_nomem(&db->err);
   }
   kv_batch_keep(kb);
   d->rows += old == NULL;
-  d->deleted += (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
+  d->deleted += ddel;
   w->n++;
   return REMDB_OK;
 }
@@ -346,13 +348,14 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
     kv_batch_del(kb, KV_INDEX, k->p, k->len);
   }
+  int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   if (!pend_put(w, id, t->table_id, NULL, 0)) {
     kv_batch_rollback(kb);
     return err_nomem(&db->err);
   }
   kv_batch_keep(kb);
   d->rows -= 1;
-  d->deleted -= rec_is_deleted(old);
+  d->deleted -= ddel;
   w->n++;
   return REMDB_OK;
 }
