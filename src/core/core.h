@@ -105,9 +105,12 @@ kv_batch_t *wtx_batch(wtx_t *w);
 int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
              cat_table **table_out, kv_val *val, rec_view *rv);
 /* Stage entity id of t with the record nrec (old: its previous version or
-** NULL).  Index entries, id directory and counters follow. */
+** NULL).  Index entries, id directory and counters follow.  remember: keep
+** a copy so later changes in this transaction see it (not needed for a
+** fresh random id, which nothing else can name yet). */
 int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
-            const rec_view *old, const char *nrec, size_t nlen);
+            const rec_view *old, const char *nrec, size_t nlen,
+            bool remember);
 /* Stage the removal of entity id (old: its current version). */
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old);

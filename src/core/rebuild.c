@@ -68,7 +68,7 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
     if (reenc) {
       rc = reencode(db, ct, &id, &rv, &js, &nrec);
       if (rc == REMDB_OK && (nrec.len != vl || memcmp(nrec.p, v, vl) != 0)) {
-        rc = wtx_put(w, t, &id, &rv, nrec.p, nrec.len);
+        rc = wtx_put(w, t, &id, &rv, nrec.p, nrec.len, false);
         if (rc == REMDB_OK) rc = rec_open(&cur, nrec.p, nrec.len, &db->err);
       }
       if (rc) {

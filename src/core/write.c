@@ -159,7 +159,8 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   if (!created[0]) memcpy(created, now, sizeof now);
   buf_reset(&db->vbuf);
   rc = rec_from_json(&t->dict, obj, created, now, NULL, &db->vbuf, &db->err);
-  if (rc == REMDB_OK) rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len);
+  if (rc == REMDB_OK)
+    rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len, may_exist);
   if (rc == REMDB_OK && id_out) uuid_format(&id, id_out);
 done:
   kv_val_free(&old_val);
@@ -244,7 +245,8 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
   buf_reset(&db->vbuf);
   rc = rec_from_json(&t->dict, merged, created, now, NULL, &db->vbuf,
                      &db->err);
-  if (rc == REMDB_OK) rc = wtx_put(w, t, id, &old, db->vbuf.p, db->vbuf.len);
+  if (rc == REMDB_OK)
+    rc = wtx_put(w, t, id, &old, db->vbuf.p, db->vbuf.len, true);
 done:
   kv_val_free(&val);
   json_decref(cur);
@@ -295,7 +297,7 @@ int ent_delete(wtx_t *w, const uuid16_t *id, int flags) {
     buf_reset(&db->vbuf);
     rc = mark_deleted(db, &old, now, &db->vbuf);
     if (rc == REMDB_OK)
-      rc = wtx_put(w, ct->s, id, &old, db->vbuf.p, db->vbuf.len);
+      rc = wtx_put(w, ct->s, id, &old, db->vbuf.p, db->vbuf.len, true);
   }
   kv_val_free(&val);
   return rc;

@@ -278,7 +278,8 @@ int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
 }
 
 int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
-            const rec_view *old, const char *nrec, size_t nlen) {
+            const rec_view *old, const char *nrec, size_t nlen,
+            bool remember) {
   remdb *db = w->db;
   kv_batch_t *kb = w->kb;
   rec_view nv;
@@ -315,7 +316,7 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
-  if (!pend_put(w, id, t->table_id, nrec, nlen)) {
+  if (remember && !pend_put(w, id, t->table_id, nrec, nlen)) {
     kv_batch_rollback(kb);
     return err_nomem(&db->err);
   }
