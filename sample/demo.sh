@@ -16,13 +16,16 @@ r import issues "$HERE/data/issues.jsonl"
 r import resources "$HERE/data/resources.jsonl"
 r schema list
 r count issues
-echo "# open issues of priority 1, from the secondary index on priority:"
-echo "\$ remdb find issues priority 1 | (filter status=open)"
-"$REMDB" -d "$DB" find issues priority 1 | grep '"status":"open"' | cut -c1-160
-echo
-echo "# everyone on the agents team:"
+echo "# SQL over the same store: filters, GROUP BY, joins, window functions"
+r sql "SELECT key, title, priority FROM issues WHERE status = 'open' AND priority = 1 ORDER BY key"
+r sql "SELECT status, count(*) AS n, round(avg(priority), 2) AS avg_priority FROM issues GROUP BY status HAVING n > 5 ORDER BY n DESC"
+r sql "SELECT u.team, count(i.id) AS open_issues FROM users u JOIN issues i ON i.assignee = u.handle WHERE i.status = 'open' GROUP BY u.team ORDER BY open_issues DESC"
+r sql "SELECT handle, team, joined_at, rank() OVER (PARTITION BY team ORDER BY joined_at) AS seniority FROM users WHERE team = 'agents'"
+echo "# the route each table took (index lookup, range, point get or full scan):"
+r sql --explain "SELECT u.handle, i.key FROM users u JOIN issues i ON i.assignee = u.handle WHERE u.team = 'agents' AND i.priority <= 2"
+echo "# the secondary index, from the CLI:"
 r find users team agents
-ID=$("$REMDB" -d "$DB" find issues priority 1 | head -n 1 | sed 's/.*"id":"\([^"]*\)".*/\1/')
+ID=$("$REMDB" -d "$DB" sql "SELECT id FROM issues WHERE key = 'TAP-1203'" --format csv | tail -n 1)
 echo "# one issue by id, then a merge-patch update and a soft delete:"
 r get "$ID"
 r update "$ID" '{"status":"closed","labels":["done"]}'
