@@ -30,7 +30,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
-.PHONY: all deps demo test test-unit test-cli test-asan bench fuzz install \
+.PHONY: all deps demo test test-unit test-cli test-install test-asan bench fuzz install \
         uninstall clean
 
 all: $(BUILD)/libremdb.a $(BUILD)/libremdb.so $(BUILD)/remdb $(BUILD)/remdb.pc
@@ -63,10 +63,12 @@ CLI_LIBS   = $(shell pkg-config --libs libedit 2>/dev/null)
 $(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS) $(CLI_LIBS)
 
+# pkg-config file for a prefix: $(call pcfile,PREFIX)
+pcfile = printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lpthread -lm\n' '$(1)' '$(VERSION)' '$(PKGS)'
+
 $(BUILD)/remdb.pc: Makefile
 	@mkdir -p $(BUILD)
-	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lpthread -lm\n' \
-	  '$(PREFIX)' '$(VERSION)' '$(PKGS)' > $@
+	@$(call pcfile,$(PREFIX)) > $@
 
 # ---- sanitizer build (ASan + UBSan + LeakSanitizer) ----
 $(BUILD)/asan/libremdb.a: $(SAN_LIB_OBJ)
@@ -85,8 +87,11 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/asan/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(BUILD)/asan/libremdb.a $(LIBS)
 
-test: test-unit test-cli test-asan
+test: test-unit test-cli test-install test-asan
 	@echo "make test: all suites passed"
+
+test-install: all
+	@tests/test-install.sh $(BUILD)
 
 test-unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
@@ -126,7 +131,7 @@ install: all
 	install -m 755 $(BUILD)/libremdb.so $(DESTDIR)$(PREFIX)/lib/libremdb.so.0
 	ln -sf libremdb.so.0 $(DESTDIR)$(PREFIX)/lib/libremdb.so
 	install -m 755 $(BUILD)/remdb $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(BUILD)/remdb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(call pcfile,$(PREFIX)) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/remdb.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/remdb.h \
