@@ -1,14 +1,26 @@
 /*
-** ids.c: UUIDs and identifier checks.  Random ids are version 4 from the
-** kernel's getrandom(); deterministic ids (upserts by key_field) are
-** version 8 UUIDs whose 122 free bits come from XXH3-128 of the key.
+** ids.c: UUIDs and identifier checks.  New ids are version 7 (RFC 9562):
+** a 48-bit millisecond time stamp, a 12-bit counter that keeps ids of one
+** process increasing within a millisecond, and 62 random bits from the
+** kernel's getrandom().  Time-ordered ids make new entity keys land at the
+** end of the key space: memtable inserts stay local and compaction moves
+** whole files instead of rewriting them.  Deterministic ids (upserts by
+** key_field) are version 8 UUIDs whose 122 free bits come from XXH3-128 of
+** the key.
 */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <string.h>
 #include <sys/random.h>
 #include <xxhash.h>
 
 #include "util.h"
+
+/* Monotonic (ms, counter) state shared by the process. */
+static pthread_mutex_t v7_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t v7_ms;
+static unsigned v7_seq;
 
 bool uuid_random(uuid16_t *u) {
   size_t got = 0;
@@ -20,7 +32,23 @@ bool uuid_random(uuid16_t *u) {
     }
     got += (size_t)r;
   }
-  u->b[6] = (unsigned char)((u->b[6] & 0x0f) | 0x40);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  pthread_mutex_lock(&v7_lock);
+  if (ms > v7_ms) {
+    v7_ms = ms;
+    v7_seq = u->b[7] & 0x3ff; /* a random start, with headroom */
+  } else if (++v7_seq > 0xfff) { /* 4096 ids in one ms: borrow the next */
+    v7_ms++;
+    v7_seq = 0;
+  }
+  ms = v7_ms;
+  unsigned seq = v7_seq;
+  pthread_mutex_unlock(&v7_lock);
+  for (int i = 0; i < 6; i++) u->b[i] = (unsigned char)(ms >> (40 - 8 * i));
+  u->b[6] = (unsigned char)(0x70 | (seq >> 8));
+  u->b[7] = (unsigned char)seq;
   u->b[8] = (unsigned char)((u->b[8] & 0x3f) | 0x80);
   return true;
 }

@@ -101,7 +101,8 @@ typedef struct uuid {
   unsigned char b[16];
 } uuid16_t;
 
-/* A random version-4 UUID.  Returns false if no entropy was available. */
+/* A new time-ordered version-7 UUID, increasing within the process.
+** Returns false if no entropy was available. */
 bool uuid_random(uuid16_t *u);
 /* A deterministic UUID (version 8, RFC 9562 "custom") from the 128-bit
 ** XXH3 hash of data. */

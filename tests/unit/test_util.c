@@ -62,8 +62,17 @@ static void test_uuid(void) {
   uuid16_t u, v;
   char s[REMDB_ID_LEN + 1];
   CHECK(uuid_random(&u));
-  CHECK_INT(u.b[6] >> 4, 4);
+  CHECK_INT(u.b[6] >> 4, 7);
   CHECK_INT(u.b[8] >> 6, 2);
+  /* new ids increase, even many within one millisecond */
+  uuid16_t prev = u;
+  int unordered = 0;
+  for (int i = 0; i < 20000; i++) {
+    uuid16_t n;
+    if (!uuid_random(&n) || memcmp(n.b, prev.b, 16) <= 0) unordered++;
+    prev = n;
+  }
+  CHECK_INT(unordered, 0);
   uuid_format(&u, s);
   CHECK_INT(strlen(s), 36);
   CHECK(uuid_parse(s, 36, &v));
