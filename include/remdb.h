@@ -145,7 +145,8 @@ int remdb_schema_drop(remdb *db, const char *table);
 /* Insert one entity given as a JSON object of len bytes.  The entity is
 ** validated against the table's schema.  Its id is, in order: the `id` the
 ** JSON gives; a UUID derived from the tenant, the table and the key_field
-** value (from uri and chunk_ordinal for `resources`); else a random UUID.
+** value (from uri and chunk_ordinal for `resources`); else a new
+** time-ordered (version 7) UUID.
 ** An insert whose id exists replaces that entity (an upsert) and keeps its
 ** created_at.  id_out, if not NULL, receives the id and a NUL (37 bytes). */
 int remdb_insert(remdb *db, const char *table, const char *json, size_t len,

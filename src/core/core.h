@@ -107,7 +107,7 @@ int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
 /* Stage entity id of t with the record nrec (old: its previous version or
 ** NULL).  Index entries, id directory and counters follow.  remember: keep
 ** a copy so later changes in this transaction see it (not needed for a
-** fresh random id, which nothing else can name yet). */
+** freshly generated id, which nothing else can name yet). */
 int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
             const rec_view *old, const char *nrec, size_t nlen,
             bool remember);
