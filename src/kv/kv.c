@@ -161,6 +161,7 @@ bool kv_read_only(const kv_t *kv) { return kv->read_only; }
 int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
            size_t klen, kv_val *out, err_t *e) {
   char *rerr = NULL;
+  rocksdb_set_perf_level(rocksdb_disable); /* see kv_write */
   rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
       kv->db, snap ? snap->ro : kv->ro, kv->cf[cf], key, klen, &rerr);
   if (rerr != NULL) return kv_err(e, rerr, "read");
@@ -272,6 +273,7 @@ int kv_iter_new(kv_t *kv, const kv_snap_t *snap, int cf, const void *lo,
                 err_t *e) {
   kv_iter_t *it = calloc(1, sizeof *it);
   if (it == NULL) return err_nomem(e);
+  rocksdb_set_perf_level(rocksdb_disable); /* see kv_write */
   it->ro = rocksdb_readoptions_create();
   if (snap) rocksdb_readoptions_set_snapshot(it->ro, snap->s);
   /* bounds must outlive the iterator: keep our own copies */
