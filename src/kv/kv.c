@@ -71,9 +71,19 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t,
                                                                          1);
   if (cf == KV_ENTITY || cf == KV_META || cf == KV_VECTOR) {
-    /* point reads by full key: a bloom filter saves the disk probes */
+    /* point reads by full key: a bloom filter saves the disk probes, and
+    ** a hash index inside each data block replaces the binary search and
+    ** the walk from the restart point (the top cost of a get when blocks
+    ** are cached); smaller blocks mean less to walk on a scan miss */
     rocksdb_block_based_options_set_filter_policy(
         t, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_block_based_options_set_data_block_index_type(
+        t, rocksdb_block_based_table_data_block_index_type_binary_search_and_hash);
+    rocksdb_block_based_options_set_data_block_hash_ratio(t, 0.75);
+    rocksdb_block_based_options_set_block_size(t, 8 * 1024);
+    /* the hash finds the restart point; a get then parses up to this many
+    ** keys from it (16 by default: the top cost in a profile of gets) */
+    rocksdb_block_based_options_set_block_restart_interval(t, 4);
   }
   rocksdb_options_set_block_based_table_factory(op, t);
   rocksdb_options_set_write_buffer_size(op, o->write_buffer_bytes);
@@ -174,6 +184,36 @@ int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
     return REMDB_NOTFOUND;
   }
   return REMDB_OK;
+}
+
+int kv_multi_get(kv_t *kv, const kv_snap_t *snap, int cf, size_t n,
+                 const char *const *keys, const size_t *lens, kv_val *vals,
+                 bool *found, err_t *e) {
+  rocksdb_set_perf_level(rocksdb_disable);
+  rocksdb_pinnableslice_t *ps[64];
+  char *errs[64];
+  int rc = REMDB_OK;
+  for (size_t off = 0; off < n; off += 64) {
+    size_t m = n - off < 64 ? n - off : 64;
+    rocksdb_batched_multi_get_cf(kv->db, snap ? snap->ro : kv->ro, kv->cf[cf],
+                                 m, keys + off, lens + off, ps, errs, false);
+    for (size_t i = 0; i < m; i++) {
+      kv_val *v = &vals[off + i];
+      found[off + i] = false;
+      v->pin = NULL;
+      v->data = NULL;
+      v->len = 0;
+      if (errs[i]) {
+        if (rc == REMDB_OK) rc = kv_err(e, errs[i], "read");
+        else rocksdb_free(errs[i]);
+      }
+      if (ps[i] == NULL) continue;
+      v->pin = ps[i];
+      v->data = rocksdb_pinnableslice_value(ps[i], &v->len);
+      found[off + i] = v->data != NULL;
+    }
+  }
+  return rc;
 }
 
 void kv_val_free(kv_val *v) {

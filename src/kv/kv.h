@@ -77,6 +77,13 @@ int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
            size_t klen, kv_val *out, err_t *e);
 void kv_val_free(kv_val *v);
 
+/* Read n keys of one column family in one batched call (RocksDB sorts them
+** and shares the block lookups).  found[i] tells whether keys[i] exists;
+** vals[i] is then set and must be freed with kv_val_free. */
+int kv_multi_get(kv_t *kv, const kv_snap_t *snap, int cf, size_t n,
+                 const char *const *keys, const size_t *lens, kv_val *vals,
+                 bool *found, err_t *e);
+
 /* Write batches: nothing is visible until kv_write commits them. */
 kv_batch_t *kv_batch_new(kv_t *kv);
 void kv_batch_free(kv_batch_t *b);

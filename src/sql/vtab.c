@@ -20,6 +20,8 @@
 
 #include "sql.h"
 
+#define WIN_MAX 64
+
 typedef struct rcursor {
   sqlite3_vtab_cursor base;
   rvtab *vt;
@@ -34,9 +36,16 @@ typedef struct rcursor {
   size_t nkeys, ki;
   /* the index range being scanned: [lo, hi) */
   buf_t lo, hi;
+  /* point and index routes: a window of rows read by one multi-get */
+  struct win_row {
+    uuid16_t id;
+    kv_val val;
+    bool found;
+  } win[WIN_MAX];
+  size_t nwin, wpos, wsize;
+  bool started; /* full scan: the iterator is on the current row */
   /* the current row */
   uuid16_t id;
-  kv_val val;
   rec_view rv;
   bool eof;
   int64_t limit, offset;
@@ -191,7 +200,10 @@ static void cursor_reset(rcursor *c) {
   free(c->desc);
   free(c->shape);
   c->desc = c->shape = NULL;
-  kv_val_free(&c->val);
+  for (size_t i = 0; i < c->nwin; i++) kv_val_free(&c->win[i].val);
+  c->nwin = c->wpos = 0;
+  c->wsize = 4;
+  c->started = false;
   kv_iter_free(c->it);
   c->it = NULL;
   if (c->snap) kv_snap_free(db->st->kv, c->snap);
@@ -279,20 +291,6 @@ static bool keys_sort(rcursor *c, bool desc) {
   return true;
 }
 
-/* Load the entity c->id into the cursor.  false if it does not exist. */
-static int load_entity(rcursor *c, bool *found) {
-  remdb *db = c->vt->sess->db;
-  unsigned char ek[KEY_ENTITY_LEN];
-  key_entity(ek, db->tid, c->vt->s->table_id, c->id.b);
-  kv_val_free(&c->val);
-  int rc = kv_get(db->st->kv, c->snap, KV_ENTITY, ek, sizeof ek, &c->val,
-                  &db->err);
-  *found = rc == REMDB_OK;
-  if (rc == REMDB_NOTFOUND) return REMDB_OK;
-  if (rc) return rc;
-  return rec_open(&c->rv, c->val.data, c->val.len, &db->err);
-}
-
 /* Position the index iterator on range c->ki of the key list (IN lists)
 ** or on the single range [lo, hi). */
 static int seek_range(rcursor *c) {
@@ -339,79 +337,119 @@ static bool in_range(const rcursor *c, const char *k, size_t kl) {
   return true;
 }
 
+/* Fill the window with the next ids of the route (from the key list of a
+** point route, or from the index), then read their entities with one
+** batched multi-get.  The window grows from 4 to WIN_MAX ids per refill,
+** so a LIMIT 1 query reads few rows and a long scan amortises the call. */
+static int refill(rcursor *c) {
+  remdb *db = c->vt->sess->db;
+  bool desc = c->flags & P_DESC;
+  for (size_t i = 0; i < c->nwin; i++) kv_val_free(&c->win[i].val);
+  c->nwin = c->wpos = 0;
+  size_t want = c->wsize;
+  c->wsize = c->wsize * 2 > WIN_MAX ? WIN_MAX : c->wsize * 2;
+  while (c->nwin < want) {
+    if (c->kind == PLAN_POINT) {
+      if (c->ki >= c->nkeys) break;
+      size_t n;
+      const unsigned char *k = key_at(c, c->ki++, &n);
+      memcpy(c->win[c->nwin++].id.b, k, 16);
+      continue;
+    }
+    size_t kl = 0;
+    const char *k = kv_iter_valid(c->it) ? kv_iter_key(c->it, &kl) : NULL;
+    if (k == NULL || !in_range(c, k, kl)) {
+      int rc = kv_iter_status(c->it, &db->err);
+      if (rc) return rc;
+      /* this range is done: the next value of an IN list, or the end */
+      if (c->ki + 1 >= c->nkeys) break;
+      c->ki++;
+      if ((rc = seek_range(c))) return rc;
+      continue;
+    }
+    if (kl >= 16) memcpy(c->win[c->nwin++].id.b, k + kl - 16, 16);
+    if (desc)
+      kv_iter_prev(c->it);
+    else
+      kv_iter_next(c->it);
+  }
+  if (c->nwin == 0) return REMDB_OK;
+  unsigned char ek[WIN_MAX][KEY_ENTITY_LEN];
+  const char *keys[WIN_MAX];
+  size_t lens[WIN_MAX];
+  kv_val vals[WIN_MAX];
+  bool found[WIN_MAX];
+  for (size_t i = 0; i < c->nwin; i++) {
+    key_entity(ek[i], db->tid, c->vt->s->table_id, c->win[i].id.b);
+    keys[i] = (const char *)ek[i];
+    lens[i] = KEY_ENTITY_LEN;
+  }
+  int rc = kv_multi_get(db->st->kv, c->snap, KV_ENTITY, c->nwin, keys, lens,
+                        vals, found, &db->err);
+  for (size_t i = 0; i < c->nwin; i++) {
+    c->win[i].val = vals[i];
+    c->win[i].found = found[i];
+  }
+  return rc;
+}
+
 /* Advance to the next visible row (or eof). */
 static int advance(rcursor *c) {
   remdb *db = c->vt->sess->db;
-  bool desc = c->flags & P_DESC;
   for (;;) {
     if (c->limit >= 0 && (int64_t)c->returned >= c->limit + c->offset) {
       c->eof = true;
       return REMDB_OK;
     }
-    bool found = false;
-    if (c->kind == PLAN_POINT) {
-      if (c->ki >= c->nkeys) {
-        c->eof = true;
-        return REMDB_OK;
+    if (c->kind == PLAN_FULL) {
+      size_t kl, vl;
+      if (c->started) {
+        if (c->flags & P_DESC)
+          kv_iter_prev(c->it);
+        else
+          kv_iter_next(c->it);
       }
-      size_t n;
-      const unsigned char *k = key_at(c, c->ki++, &n);
-      memcpy(c->id.b, k, 16);
+      c->started = true;
+      if (!kv_iter_valid(c->it)) {
+        c->eof = true;
+        return kv_iter_status(c->it, &db->err);
+      }
+      const char *k = kv_iter_key(c->it, &kl);
+      const char *v = kv_iter_value(c->it, &vl);
       c->examined++;
-      int rc = load_entity(c, &found);
+      if (kl != KEY_ENTITY_LEN) continue;
+      memcpy(c->id.b, k + 8, 16);
+      int rc = rec_open(&c->rv, v, vl, &db->err);
       if (rc) return rc;
     } else {
-      size_t kl = 0, vl;
-      const char *k = kv_iter_valid(c->it) ? kv_iter_key(c->it, &kl) : NULL;
-      if (k == NULL || (c->kind == PLAN_INDEX && !in_range(c, k, kl))) {
-        int rc = kv_iter_status(c->it, &db->err);
+      if (c->wpos >= c->nwin) {
+        int rc = refill(c);
         if (rc) return rc;
-        /* this range is done: the next value of an IN list, or the end */
-        if (c->kind == PLAN_INDEX && c->ki + 1 < c->nkeys) {
-          c->ki++;
-          if ((rc = seek_range(c))) return rc;
-          continue;
+        if (c->nwin == 0) {
+          c->eof = true;
+          return REMDB_OK;
         }
-        c->eof = true;
-        return REMDB_OK;
       }
+      struct win_row *w = &c->win[c->wpos++];
       c->examined++;
-      if (c->kind == PLAN_FULL) {
-        const char *v = kv_iter_value(c->it, &vl);
-        if (kl != KEY_ENTITY_LEN) goto next;
-        memcpy(c->id.b, k + 8, 16);
-        kv_val_free(&c->val);
-        int rc = rec_open(&c->rv, v, vl, &db->err);
-        if (rc) return rc;
-        found = true;
-      } else {
-        if (kl < 16) goto next;
-        memcpy(c->id.b, k + kl - 16, 16);
-        int rc = load_entity(c, &found);
-        if (rc) return rc;
-        if (!found) {
-          char ids[REMDB_ID_LEN + 1];
-          uuid_format(&c->id, ids);
-          return err_set(&db->err, REMDB_CORRUPT,
-                         "%s: index entry for missing entity %s (run verify)",
-                         c->vt->s->name, ids);
-        }
+      c->id = w->id;
+      if (!w->found) {
+        if (c->kind == PLAN_POINT) continue; /* no such id */
+        char ids[REMDB_ID_LEN + 1];
+        uuid_format(&c->id, ids);
+        return err_set(&db->err, REMDB_CORRUPT,
+                       "%s: index entry for missing entity %s (run verify)",
+                       c->vt->s->name, ids);
       }
+      int rc = rec_open(&c->rv, w->val.data, w->val.len, &db->err);
+      if (rc) return rc;
     }
-    if (found && (c->vt->all || !rec_is_deleted(&c->rv))) {
+    if (c->vt->all || !rec_is_deleted(&c->rv)) {
       c->returned++;
       if ((int64_t)c->returned > c->offset) {
         c->eof = false;
-        /* the iterator moves on at the next call */
         return REMDB_OK;
       }
-    }
-  next:
-    if (c->kind != PLAN_POINT) {
-      if (desc)
-        kv_iter_prev(c->it);
-      else
-        kv_iter_next(c->it);
     }
   }
 }
@@ -424,12 +462,6 @@ static int db_error(rcursor *c, int rc) {
 
 static int x_next(sqlite3_vtab_cursor *cur) {
   rcursor *c = (rcursor *)cur;
-  if (c->kind != PLAN_POINT && c->it && kv_iter_valid(c->it)) {
-    if (c->flags & P_DESC)
-      kv_iter_prev(c->it);
-    else
-      kv_iter_next(c->it);
-  }
   int rc = advance(c);
   return rc ? db_error(c, rc) : SQLITE_OK;
 }
