@@ -119,9 +119,14 @@ $(BUILD)/bench/bench_core: bench/bench_core.c $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lsqlite3
 
-bench: $(BUILD)/bench/bench_core
+$(BUILD)/bench/bench_sql: bench/bench_sql.c $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+
+bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
+	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \

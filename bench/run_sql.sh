@@ -1,0 +1,52 @@
+#!/bin/sh
+# run_sql.sh BENCH_SQL_BIN: run the SQL benchmark (bench_sql.c) with its
+# DuckDB peer and write its table into BENCHMARKS.md between the markers
+# <!-- sql:begin --> and <!-- sql:end -->, keeping every other section.
+set -eu
+BIN=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+DUCK="$ROOT/build/duckdb"
+# DuckDB for the peer column, from the npm registry (bench only)
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  if [ ! -d "$DUCK/node_modules/@duckdb/node-api" ]; then
+    mkdir -p "$DUCK"
+    npm install --prefix "$DUCK" --no-audit --no-fund --silent \
+      @duckdb/node-api@1.5.6-r.1 >/dev/null 2>&1 ||
+      echo "warning: could not install @duckdb/node-api; DuckDB column empty" >&2
+  fi
+fi
+out=$(mktemp)
+trap 'rm -f "$out" "$out.md"' EXIT
+if [ -d "$DUCK/node_modules/@duckdb/node-api" ]; then
+  NODE_PATH="$DUCK/node_modules" "$BIN" "$HERE/duck_sql.cjs" | tee "$out"
+else
+  "$BIN" | tee "$out"
+fi
+{
+  echo "<!-- sql:begin -->"
+  echo "## SQL (issue 3)"
+  echo
+  echo "\`make bench\` (\`bench/bench_sql.c\`): N issues (default 1,000,000;"
+  echo "\`REMDB_BENCH_N\` sets it) and 10,000 users, loaded into remdb, into a"
+  echo "native SQLite file database with the same indexes, and into DuckDB"
+  echo "(\`@duckdb/node-api\`, one thread) from CSV.  Medians of repeated runs"
+  echo "in one process per engine, caches warm; every result is checked to"
+  echo "agree between remdb and SQLite before it is timed."
+  echo "Run on $(date -u +%Y-%m-%d), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
+  echo
+  cat "$out"
+  echo "<!-- sql:end -->"
+} > "$out.md"
+python3 - "$ROOT/BENCHMARKS.md" "$out.md" sql <<'PY'
+import sys, re, os
+path, section, name = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+text = open(path).read() if os.path.exists(path) else "# remdb benchmarks\n\nFigures from a shared 2-core machine; ratios are against peers measured in the same run.\n"
+pat = re.compile(r"<!-- %s:begin -->.*?<!-- %s:end -->\n?" % (name, name), re.S)
+if pat.search(text):
+    text = pat.sub(lambda m: section, text)
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(path, "w").write(text)
+PY
+echo "BENCHMARKS.md: SQL section updated"
