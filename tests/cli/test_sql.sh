@@ -1,0 +1,50 @@
+# remdb sql: formats, EXPLAIN, DML, errors, and the shell in script mode.
+. "${0%/*}/assert.sh"
+ok init
+issues_schema
+ok schema add issues.json
+ok sql "INSERT INTO issues(key, title, status, priority) VALUES ('S1', 'one, \"quoted\"', 'open', 1), ('S2', 'two', 'closed', 2), ('S3', 'ünï', 'open', 3)"
+ok sql "SELECT key, priority FROM issues ORDER BY key" --format csv
+out_is "$(printf 'key,priority\nS1,1\nS2,2\nS3,3')"
+ok sql "SELECT key, title FROM issues WHERE key = 'S1'" --format json
+out_is '[{"key":"S1","title":"one, \"quoted\""}]'
+ok sql "SELECT key FROM issues WHERE status = 'open' ORDER BY key" --format jsonl
+out_is "$(printf '{"key":"S1"}\n{"key":"S3"}')"
+ok sql "SELECT status, count(*) n FROM issues GROUP BY status ORDER BY status"
+out_has "closed  1"
+out_has "(2 rows)"
+python3 -c "
+import json
+for i in range(300):
+    print(json.dumps({'key': 'B%d' % i, 'title': 't', 'status': 'closed', 'priority': 1 + i % 5}))
+" > more.jsonl
+ok import issues more.jsonl
+ok sql --explain "SELECT * FROM issues WHERE priority BETWEEN 2 AND 3"
+out_has "index range on priority [2, 3]"
+ok sql "EXPLAIN SELECT * FROM issues WHERE status = 'open'"
+out_has "index lookup on status = 'open'"
+fails "at offset 0" sql "SELEC * FROM issues"
+fails "no such table: nope" sql "SELECT * FROM nope"
+fails "ATTACH and DETACH are not allowed" sql "ATTACH 'x' AS y"
+fails "load_extension is not allowed" sql "SELECT load_extension('x')"
+fails "issues.priority: above maximum 5" sql "UPDATE issues SET priority = priority + 3 WHERE key LIKE 'S%'"
+ok sql "SELECT sum(priority) FROM issues WHERE key LIKE 'S%'" --format csv
+out_is "$(printf 'sum(priority)\n6')"
+fails "not available yet" sql "LOOKUP 'S1'"
+fails "REM syntax error" sql "TRAVERSE FROM 'x' DEPTH"
+fails "--format must be" sql "SELECT 1" --format xml
+ok sql "DELETE FROM issues WHERE key = 'S2'"
+count_is issues 302
+count_is issues 303 --deleted
+# the shell, fed a script on stdin
+printf '.tables\n.mode csv\nSELECT key\n  FROM issues ORDER BY key;\n.explain on\nSELECT * FROM issues WHERE priority = 1;\n.quit\n' > script.sql
+"$R" -d "$DB" < script.sql > "$OUT" 2> "$ERR"; RC=$?; check_alive shell
+[ "$RC" -eq 0 ] || die "shell script failed"
+out_has "issues"
+out_has "$(printf 'key\nB0\nB1')"
+out_has "index lookup on priority = 1"
+echo "ok shell script mode"
+printf 'SELEC 1;\n' | "$R" -d "$DB" > "$OUT" 2> "$ERR"; RC=$?; check_alive shell2
+[ "$RC" -ne 0 ] && grep -q '^error: SQL error' "$ERR" || die "shell error not reported"
+echo "ok shell reports errors"
+verify_ok
