@@ -35,18 +35,16 @@ SAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
 all: $(BUILD)/libremdb.a $(BUILD)/libremdb.so $(BUILD)/remdb $(BUILD)/remdb.pc
 
-# Dependencies: checked once per build tree, re-checked when the script
-# changes.  Every object waits for this.
-$(BUILD)/.deps: scripts/install-deps.sh
+# Dependencies: checked on every make run (a few dpkg queries), installed
+# when something is missing.  Objects wait for it without depending on it.
+deps:
 	@scripts/install-deps.sh
-	@mkdir -p $(BUILD) && touch $@
-deps: $(BUILD)/.deps
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | $(BUILD)/.deps
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/asan/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | $(BUILD)/.deps
+$(BUILD)/asan/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
