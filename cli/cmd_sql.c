@@ -112,22 +112,22 @@ static void grid_print(FILE *f, grid *g) {
   if (w == NULL) return;
   for (size_t i = 0; i < g->n; i++) {
     size_t cw = width(g->cells[i]);
-    if (cw > 60) cw = 60;
+    if (cw > 80) cw = 80;
     if (cw > w[i % (size_t)g->ncol]) w[i % (size_t)g->ncol] = cw;
   }
   for (size_t i = 0; i < g->n; i++) {
     int c = (int)(i % (size_t)g->ncol);
     const char *s = g->cells[i];
     size_t cw = width(s);
-    if (cw > 60) { /* cut long cells at a character boundary */
+    if (cw > 80) { /* cut long cells at a character boundary */
       size_t k = 0, seen = 0;
-      while (s[k] && seen < 57) {
+      while (s[k] && seen < 77) {
         if (((unsigned char)s[k] & 0xc0) != 0x80) seen++;
         k++;
       }
       while (s[k] && ((unsigned char)s[k] & 0xc0) == 0x80) k++;
       fprintf(f, "%.*s...", (int)k, s);
-      cw = 60;
+      cw = 80;
     } else {
       fputs(s, f);
     }

@@ -43,32 +43,34 @@ static uint16_t col_field(const rvtab *vt, int col) {
              : 0;
 }
 
-bool plan_encode(const rvtab *vt, int col, sqlite3_value *v, buf_t *out) {
+enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
+                            buf_t *out) {
   int t = sqlite3_value_type(v);
-  if (t == SQLITE_NULL || t == SQLITE_BLOB) return false;
+  if (t == SQLITE_NULL || t == SQLITE_BLOB) return ENC_NONE;
   enum col_aff a = (enum col_aff)vt->aff[col];
-  if (a == AFF_TEXT || a == AFF_JSON) {
-    if (t != SQLITE_TEXT) { /* TEXT affinity: the number as SQLite's text */
-      const char *s = (const char *)sqlite3_value_text(v);
-      if (s == NULL) return false;
-      okey_text(out, s, (size_t)sqlite3_value_bytes(v));
-      return true;
-    }
-  } else if (a == AFF_INTEGER || a == AFF_REAL || a == AFF_BOOL) {
+  if (a == AFF_TEXT || a == AFF_JSON || a == AFF_NONE) {
+    /* A number against a text (or untyped) column compares by rules that
+    ** depend on the affinity of the expression it came from, which the
+    ** virtual table cannot see: with none, the column's converts the
+    ** number to text; with a numeric one (CAST, a numeric column), the
+    ** column's numeric-looking texts become numbers.  No key covers both. */
+    if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) return ENC_ANY;
+  } else {
     t = sqlite3_value_numeric_type(v); /* well-formed numeric text -> number */
   }
   switch (t) {
-    case SQLITE_INTEGER: okey_int(out, sqlite3_value_int64(v)); return true;
-    case SQLITE_FLOAT: okey_real(out, sqlite3_value_double(v)); return true;
+    case SQLITE_INTEGER: okey_int(out, sqlite3_value_int64(v)); return ENC_KEY;
+    case SQLITE_FLOAT: okey_real(out, sqlite3_value_double(v)); return ENC_KEY;
     case SQLITE_TEXT:
       okey_text(out, (const char *)sqlite3_value_text(v),
                 (size_t)sqlite3_value_bytes(v));
-      return true;
-    default: return false;
+      return ENC_KEY;
+    default: return ENC_NONE;
   }
 }
 
-/* Count index entries of field f equal to v, up to EQ_PROBE_CAP. */
+/* Count index entries of field f equal to v, up to EQ_PROBE_CAP; -1 if
+** the index cannot serve the comparison. */
 static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   remdb *db = vt->sess->db;
   buf_t k;
@@ -76,9 +78,10 @@ static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   unsigned char fp[10];
   key_index_field(fp, db->tid, vt->s->table_id, vt->field[col]);
   buf_add(&k, fp, sizeof fp);
-  if (!plan_encode(vt, col, v, &k) || k.oom) {
+  enum enc_result r = plan_encode(vt, col, v, &k);
+  if (r != ENC_KEY || k.oom) {
     buf_free(&k);
-    return 0;
+    return r == ENC_NONE ? 0 : -1; /* -1: the index cannot serve it */
   }
   unsigned char *hi = malloc(k.len);
   size_t hil = hi ? kv_prefix_end(k.p, k.len, hi) : 0;
@@ -117,6 +120,23 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   ** measured at 4-8x a sequential row) */
   cand best = {PLAN_FULL, 0, 0, -1, -1, -1, N, 10 + N};
   int limit_i = -1, offset_i = -1, others = 0;
+
+  /* a literal LIMIT (+ OFFSET): an ordered route can stop after that many
+  ** rows (roughly: other predicates may reject some) */
+  double limit_rows = -1;
+  for (int i = 0; i < info->nConstraint; i++) {
+    sqlite3_value *v = NULL;
+    int op = info->aConstraint[i].op;
+    if ((op != SQLITE_INDEX_CONSTRAINT_LIMIT &&
+         op != SQLITE_INDEX_CONSTRAINT_OFFSET) ||
+        sqlite3_vtab_rhs_value(info, i, &v) != SQLITE_OK || v == NULL)
+      continue;
+    double x = sqlite3_value_double(v);
+    if (op == SQLITE_INDEX_CONSTRAINT_LIMIT && x >= 0)
+      limit_rows = (limit_rows < 0 ? 0 : limit_rows) + x * 2;
+    else if (op == SQLITE_INDEX_CONSTRAINT_OFFSET && x > 0 && limit_rows >= 0)
+      limit_rows += x;
+  }
 
   /* ORDER BY a single column, ascending or descending */
   int ob_col = -2;
@@ -170,13 +190,17 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
           bool in = sqlite3_vtab_in(info, i, -1);
           sqlite3_value *rhs = NULL;
           double r = -1;
-          if (!in && sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK && rhs)
+          if (!in && sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK &&
+              rhs) {
             r = probe_eq(vt, col, rhs);
+            if (r < 0) continue; /* a value no index key expresses */
+          }
           if (r < 0) r = fmax(1, N / 10);
           eq_rows = in ? r * 5 : r;
           cd.flags = (cd.flags & ~(P_LO | P_HI | P_LO_INCL | P_HI_INCL |
                                    P_NOTNULL)) |
-                     P_EQ | (in ? P_IN : 0);
+                     P_EQ | (in ? P_IN : 0) |
+                     (c->op == SQLITE_INDEX_CONSTRAINT_IS ? P_IS : 0);
           cd.eq = i;
           cd.lo = cd.hi = -1;
           break;
@@ -222,8 +246,11 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
     } else if (!ordered) {
       continue; /* no constraint and no order to serve */
     }
-    /* an index entry then a random get per row */
-    cd.cost = 10 + cd.rows * 4;
+    /* an index entry then a random get per row; an ordered route under a
+    ** LIMIT reads only the first rows */
+    double read = cd.rows;
+    if (ordered && limit_rows >= 0 && limit_rows < read) read = limit_rows;
+    cd.cost = 10 + read * 4;
     if (ordered) cd.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
     /* a route that also delivers the ORDER BY saves SQLite's sort */
     double best_cost = best.cost;
@@ -310,7 +337,9 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr, int argc,
     ai++;
   } else {
     buf_addf(out, "index %s on %s",
-             (idxNum & (P_EQ | P_ISNULL)) ? "lookup" : "range",
+             (idxNum & (P_EQ | P_ISNULL))                   ? "lookup"
+             : (idxNum & (P_LO | P_HI | P_NOTNULL)) ? "range"
+                                                          : "scan",
              fname ? fname : "?");
     if (idxNum & P_EQ) {
       if (idxNum & P_IN) {

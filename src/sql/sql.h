@@ -37,6 +37,7 @@ enum {
   P_DESC = 512,
   P_LIMIT = 1024,  /* argv: LIMIT */
   P_OFFSET = 2048, /* argv: OFFSET */
+  P_IS = 4096,     /* the equality is IS: a NULL value matches NULL */
 };
 enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I' };
 
@@ -87,10 +88,17 @@ int sql_register_module(sqlite3 *conn, sql_sess *s);
 
 /* plan.c */
 int plan_best_index(rvtab *vt, sqlite3_index_info *info);
-/* Encode v (converted with the column's affinity as SQLite would compare
-** it) as an index key value.  Returns false if no stored value can compare
-** equal to or order with it (NULL, BLOB): the scan is then empty. */
-bool plan_encode(const rvtab *vt, int col, sqlite3_value *v, buf_t *out);
+/* How an index bound compares, after SQLite's affinity rules. */
+enum enc_result {
+  ENC_KEY,   /* out holds the value's key: an exact bound */
+  ENC_NONE,  /* no stored value can compare equal/ordered (NULL, BLOB) */
+  ENC_ANY,   /* unknowable here (a number against a text column): scan
+             ** every non-NULL entry and let SQLite decide */
+};
+/* Encode v, converted with the column's affinity as SQLite would compare
+** it, as an index key value. */
+enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
+                            buf_t *out);
 /* A readable rendering of a plan for EXPLAIN. */
 /* argv NULL: the shape, with ? in place of values. */
 void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,

@@ -538,16 +538,27 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     unsigned char fp[10], fend[10];
     key_index_field(fp, db->tid, vt->s->table_id, c->field);
     key_index_field(fend, db->tid, vt->s->table_id, (uint16_t)(c->field + 1));
+    bool any = false; /* a bound no key can express: scan all non-NULL */
     if (idxNum & P_EQ) {
       sqlite3_value *v = NULL;
       int more = (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
                                  : (v = eq, SQLITE_OK);
       buf_t k;
       buf_init(&k);
-      while (more == SQLITE_OK && v) {
+      while (more == SQLITE_OK && v && !any) {
         buf_reset(&k);
         buf_add(&k, fp, sizeof fp);
-        if (plan_encode(vt, col, v, &k) && !key_push(c, k.p, k.len)) {
+        enum enc_result r = ENC_NONE;
+        if (sqlite3_value_type(v) == SQLITE_NULL) {
+          if (idxNum & P_IS) { /* x IS NULL */
+            okey_null(&k);
+            r = ENC_KEY;
+          }
+        } else {
+          r = plan_encode(vt, col, v, &k);
+        }
+        if (r == ENC_ANY) any = true;
+        if (r == ENC_KEY && !key_push(c, k.p, k.len)) {
           buf_free(&k);
           return SQLITE_NOMEM;
         }
@@ -556,49 +567,64 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
       }
       buf_free(&k);
       if (more != SQLITE_OK && more != SQLITE_DONE) return more;
-      if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
-      if (c->nkeys == 0) return SQLITE_OK; /* eof */
+      if (!any) {
+        if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
+        if (c->nkeys == 0) return SQLITE_OK; /* eof */
+      } else {
+        c->nkeys = 0;
+      }
     } else if (idxNum & P_ISNULL) {
       unsigned char k[11];
       memcpy(k, fp, 10);
       k[10] = OKEY_NULL;
       if (!key_push(c, k, sizeof k)) return SQLITE_NOMEM;
-    } else {
+    }
+    if (!(idxNum & (P_EQ | P_ISNULL)) || any) {
       /* a range: values above NULL (comparisons are never true for NULL),
       ** or the whole field for an ordered scan without constraints */
       buf_add(&c->lo, fp, sizeof fp);
-      if (idxNum & (P_LO | P_HI | P_NOTNULL))
+      if (idxNum & (P_LO | P_HI | P_NOTNULL | P_EQ))
         buf_addc(&c->lo, (char)(OKEY_NULL + 1));
       buf_add(&c->hi, fend, sizeof fend);
-      if (lo) {
-        buf_reset(&c->lo);
-        buf_add(&c->lo, fp, sizeof fp);
-        if (!plan_encode(vt, col, lo, &c->lo)) return SQLITE_OK; /* empty */
-        if (!(idxNum & P_LO_INCL)) { /* past every key with this value */
-          buf_t t;
-          buf_init(&t);
-          buf_add(&t, c->lo.p, c->lo.len);
-          if (!buf_reserve(&c->lo, 0)) return SQLITE_NOMEM;
-          c->lo.len = kv_prefix_end(t.p, t.len, (unsigned char *)c->lo.p);
+      if (lo && !any) {
+        buf_t t;
+        buf_init(&t);
+        buf_add(&t, fp, sizeof fp);
+        enum enc_result r = plan_encode(vt, col, lo, &t);
+        if (r == ENC_NONE) { /* nothing is above NULL or a BLOB */
           buf_free(&t);
+          return SQLITE_OK;
         }
+        if (r == ENC_KEY) {
+          buf_reset(&c->lo);
+          if (idxNum & P_LO_INCL) {
+            buf_add(&c->lo, t.p, t.len);
+          } else { /* past every key with this value */
+            if (!buf_reserve(&c->lo, t.len)) return SQLITE_NOMEM;
+            c->lo.len = kv_prefix_end(t.p, t.len, (unsigned char *)c->lo.p);
+          }
+        }
+        buf_free(&t);
       }
-      if (hi) {
-        buf_reset(&c->hi);
-        buf_add(&c->hi, fp, sizeof fp);
-        if (!plan_encode(vt, col, hi, &c->hi)) {
-          /* only NULL/BLOB bounds get here: nothing is below NULL, every
-          ** non-NULL value is below a BLOB */
-          if (sqlite3_value_type(hi) == SQLITE_NULL) return SQLITE_OK;
-          buf_reset(&c->hi);
-          buf_add(&c->hi, fend, sizeof fend);
-        } else if (idxNum & P_HI_INCL) {
-          buf_t t;
-          buf_init(&t);
-          buf_add(&t, c->hi.p, c->hi.len);
-          c->hi.len = kv_prefix_end(t.p, t.len, (unsigned char *)c->hi.p);
-          buf_free(&t);
+      if (hi && !any) {
+        buf_t t;
+        buf_init(&t);
+        buf_add(&t, fp, sizeof fp);
+        enum enc_result r = plan_encode(vt, col, hi, &t);
+        if (r == ENC_NONE && sqlite3_value_type(hi) == SQLITE_NULL) {
+          buf_free(&t); /* nothing is below NULL */
+          return SQLITE_OK;
         }
+        if (r == ENC_KEY) { /* (a BLOB or an unknowable bound: no limit) */
+          buf_reset(&c->hi);
+          if (!(idxNum & P_HI_INCL)) {
+            buf_add(&c->hi, t.p, t.len);
+          } else {
+            if (!buf_reserve(&c->hi, t.len)) return SQLITE_NOMEM;
+            c->hi.len = kv_prefix_end(t.p, t.len, (unsigned char *)c->hi.p);
+          }
+        }
+        buf_free(&t);
       }
       if (c->lo.oom || c->hi.oom) return SQLITE_NOMEM;
     }
