@@ -53,6 +53,11 @@ void progress_update(progress_t *p, long long done, long long rows);
 void progress_end(progress_t *p);
 
 enum out_format { FMT_TABLE, FMT_JSON, FMT_JSONL, FMT_CSV };
+/* One CSV field per RFC 4180: quoted when it holds , " CR or LF. */
+void cli_csv_field(FILE *f, const char *s, size_t n);
+/* Print the names of a JSON array of table names (plain identifiers), one
+** per line. */
+void cli_print_names(const char *json_list);
 bool cli_parse_format(const char *s, enum out_format *fmt);
 /* Run every statement of sql, printing results in fmt.  0 or 1. */
 int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out);

@@ -31,14 +31,7 @@ int cmd_schema(cli_t *c) {
     char *list;
     if (remdb_schema_list(c->db, &list) != REMDB_OK)
       return cli_db_fail(c, "schema list");
-    /* one name per line */
-    for (char *p = list; *p; p++)
-      if (*p == '"') {
-        char *e = strchr(p + 1, '"');
-        if (e == NULL) break;
-        printf("%.*s\n", (int)(e - p - 1), p + 1);
-        p = e;
-      }
+    cli_print_names(list);
     remdb_free(list);
     return 0;
   }

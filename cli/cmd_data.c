@@ -100,9 +100,8 @@ static int import_pass(import_state *s, FILE *f, long long size, int mode,
     progress_update(&pg, off, s->rows);
     if (blank(line, (size_t)n)) continue;
     if (mode == 2 && is_bad(s, lineno)) continue;
-    int r = mode == 1
-                ? remdb_validate(s->c->db, s->table, line, (size_t)n)
-                : remdb_batch_insert(b, s->table, line, (size_t)n, NULL);
+    int r = mode == 1 ? remdb_validate(s->c->db, s->table, line, (size_t)n)
+                      : remdb_batch_insert(b, s->table, line, (size_t)n, NULL);
     if (r == REMDB_OK) {
       if (mode != 1) s->rows++;
       if (mode == 2 && remdb_batch_count(b) >= IMPORT_BATCH_ROWS &&
@@ -203,9 +202,8 @@ int cmd_get(cli_t *c) {
   if (!cli_nargs(c, 1)) return EXIT_USAGE;
   if (cli_open(c, false, true)) return 1;
   char *json;
-  if (remdb_get(c->db, table, c->argv[0],
-                deleted ? REMDB_INCLUDE_DELETED : 0, &json,
-                NULL) != REMDB_OK)
+  if (remdb_get(c->db, table, c->argv[0], deleted ? REMDB_INCLUDE_DELETED : 0,
+                &json, NULL) != REMDB_OK)
     return cli_db_fail(c, "get");
   printf("%s\n", json);
   remdb_free(json);
@@ -236,32 +234,15 @@ int cmd_delete(cli_t *c) {
   return 0;
 }
 
-/* CSV field per RFC 4180: quoted when it holds a comma, quote or newline. */
-static void csv_field(const char *s, size_t n) {
-  bool q = false;
-  for (size_t i = 0; i < n; i++)
-    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') q = true;
-  if (!q) {
-    fwrite(s, 1, n, stdout);
-    return;
-  }
-  putchar('"');
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '"') putchar('"');
-    putchar(s[i]);
-  }
-  putchar('"');
-}
-
 static void csv_value(json_t *v) {
   if (v == NULL || json_is_null(v)) return;
   if (json_is_string(v)) {
-    csv_field(json_string_value(v), json_string_length(v));
+    cli_csv_field(stdout, json_string_value(v), json_string_length(v));
   } else if (json_is_true(v) || json_is_false(v)) {
     fputs(json_is_true(v) ? "1" : "0", stdout);
   } else {
     char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (t) csv_field(t, strlen(t));
+    if (t) cli_csv_field(stdout, t, strlen(t));
     free(t);
   }
 }
@@ -296,7 +277,7 @@ int cmd_export(cli_t *c) {
     json_t *col;
     json_array_foreach(cols, i, col) {
       if (i) putchar(',');
-      csv_field(json_string_value(col), json_string_length(col));
+      cli_csv_field(stdout, json_string_value(col), json_string_length(col));
     }
     putchar('\n');
   }

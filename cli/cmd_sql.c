@@ -59,7 +59,7 @@ static void json_value(FILE *f, remdb_stmt *st, int i) {
   }
 }
 
-static void csv_cell(FILE *f, const char *s, size_t n) {
+void cli_csv_field(FILE *f, const char *s, size_t n) {
   bool q = false;
   for (size_t i = 0; i < n; i++)
     if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') q = true;
@@ -178,7 +178,7 @@ int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out) {
       for (int i = 0; i < ncol; i++) {
         const char *n = remdb_column_name(st, i);
         if (i) fputc(',', out);
-        csv_cell(out, n, strlen(n));
+        cli_csv_field(out, n, strlen(n));
       }
       fputc('\n', out);
     }
@@ -209,7 +209,7 @@ int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out) {
                             : remdb_column_text(st, i, &n);
         if (fmt == FMT_CSV) {
           if (i) fputc(',', out);
-          if (t) csv_cell(out, t, n);
+          if (t) cli_csv_field(out, t, n);
         } else if (!grid_add(&g, t ? t : "NULL", t ? n : 4)) {
           r = REMDB_NOMEM;
           break;
@@ -230,6 +230,16 @@ int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out) {
   }
   if (json_open) fputs("]\n", out);
   return rc;
+}
+
+void cli_print_names(const char *json_list) {
+  for (const char *p = json_list; *p; p++)
+    if (*p == '"') {
+      const char *e = strchr(p + 1, '"');
+      if (e == NULL) break;
+      printf("%.*s\n", (int)(e - p - 1), p + 1);
+      p = e;
+    }
 }
 
 bool cli_parse_format(const char *s, enum out_format *fmt) {

@@ -52,13 +52,7 @@ static void dot_command(shell_t *sh, char *line) {
       sh->errors++;
       return;
     }
-    for (char *p = list; *p; p++)
-      if (*p == '"') {
-        char *e = strchr(p + 1, '"');
-        if (e == NULL) break;
-        printf("%.*s\n", (int)(e - p - 1), p + 1);
-        p = e;
-      }
+    cli_print_names(list);
     remdb_free(list);
   } else if (!strcmp(cmd, ".schema")) {
     char *j;
