@@ -12,11 +12,48 @@
 
 #include "node.h"
 
+/* The path of the value being checked, kept as a stack of segments and
+** rendered into text only when a rule fails: checking a valid entity costs
+** no formatting. */
+#define MAX_SEG 32
+
 typedef struct vctx {
   const sch_limits *lim;
   err_t *e;
-  char path[512];
+  const char *table;
+  struct seg {
+    const char *key; /* NULL: an array index */
+    size_t idx;
+  } seg[MAX_SEG];
+  int depth;
 } vctx;
+
+static void push_key(vctx *c, const char *k) {
+  if (c->depth < MAX_SEG) c->seg[c->depth] = (struct seg){k, 0};
+  c->depth++;
+}
+
+static void push_idx(vctx *c, size_t i) {
+  if (c->depth < MAX_SEG) c->seg[c->depth] = (struct seg){NULL, i};
+  c->depth++;
+}
+
+static void pop(vctx *c) { c->depth--; }
+
+static void render_path(const vctx *c, char *out, size_t n) {
+  size_t len = (size_t)snprintf(out, n, "%s", c->table);
+  for (int i = 0; i < c->depth && len < n; i++) {
+    int w;
+    if (i >= MAX_SEG)
+      w = snprintf(out + len, n - len, "...");
+    else if (c->seg[i].key)
+      w = snprintf(out + len, n - len, ".%s", c->seg[i].key);
+    else
+      w = snprintf(out + len, n - len, "[%zu]", c->seg[i].idx);
+    if (w < 0 || i >= MAX_SEG) break;
+    len += (size_t)w;
+  }
+}
 
 static const char *type_name(const json_t *v) {
   switch (json_typeof(v)) {
@@ -60,7 +97,9 @@ static void preview(const json_t *v, char *out, size_t n) {
 }
 
 static int fail(vctx *c, int code, const char *fmt, const char *detail) {
-  return err_set(c->e, code, "%s: %s%s", c->path, fmt, detail ? detail : "");
+  char path[512];
+  render_path(c, path, sizeof path);
+  return err_set(c->e, code, "%s: %s%s", path, fmt, detail ? detail : "");
 }
 
 /* Numbers compare by value, so enum [1] accepts 1.0. */
@@ -75,22 +114,21 @@ static bool values_equal(json_t *a, json_t *b) {
 static int check(vctx *c, const sch_node *n, json_t *v, json_t **repl,
                  int depth);
 
-/* Validate child value (key or index already appended to the path). */
+/* Validate a child value (its key or index already pushed). */
 static int check_child(vctx *c, const sch_node *n, json_t *v, json_t **repl,
-                       int depth, size_t plen) {
+                       int depth) {
   int rc = check(c, n, v, repl, depth + 1);
-  if (rc == REMDB_OK) c->path[plen] = 0;
+  if (rc == REMDB_OK) pop(c);
   return rc;
 }
 
 static int check_object(vctx *c, const sch_node *n, json_t *v, int depth,
                         bool top) {
-  size_t plen = strlen(c->path);
   for (uint32_t i = 0; i < n->nrequired; i++) {
     const char *r = n->required[i];
     if (top && sch_is_system(r)) continue;
     if (json_object_get(v, r) == NULL) {
-      snprintf(c->path + plen, sizeof c->path - plen, ".%s", r);
+      push_key(c, r);
       return fail(c, REMDB_SCHEMA, "required field is missing", NULL);
     }
   }
@@ -99,7 +137,7 @@ static int check_object(vctx *c, const sch_node *n, json_t *v, int depth,
   void *tmp;
   json_object_foreach_safe(v, tmp, k, m) {
     if (top && sch_is_system(k)) continue;
-    snprintf(c->path + plen, sizeof c->path - plen, ".%s", k);
+    push_key(c, k);
     const sch_node *pn = NULL;
     for (uint32_t i = 0; i < n->nprops; i++)
       if (strcmp(n->prop_names[i], k) == 0) {
@@ -114,15 +152,14 @@ static int check_object(vctx *c, const sch_node *n, json_t *v, int depth,
       pn = n->additional;
     }
     if (pn == NULL) {
-      c->path[plen] = 0;
+      pop(c);
       continue;
     }
     json_t *r = NULL;
-    int rc = check_child(c, pn, m, &r, depth, plen);
+    int rc = check_child(c, pn, m, &r, depth);
     if (rc) return rc;
     if (r && json_object_set_new(v, k, r) != 0) return err_nomem(c->e);
   }
-  c->path[plen] = 0;
   return REMDB_OK;
 }
 
@@ -138,11 +175,10 @@ static int check_array(vctx *c, const sch_node *n, json_t *v, int depth) {
     return fail(c, REMDB_SCHEMA, "more items than maxItems", d);
   }
   if (n->items == NULL) return REMDB_OK;
-  size_t plen = strlen(c->path);
   for (size_t i = 0; i < len; i++) {
-    snprintf(c->path + plen, sizeof c->path - plen, "[%zu]", i);
+    push_idx(c, i);
     json_t *r = NULL;
-    int rc = check_child(c, n->items, json_array_get(v, i), &r, depth, plen);
+    int rc = check_child(c, n->items, json_array_get(v, i), &r, depth);
     if (rc) return rc;
     if (r && json_array_set_new(v, i, r) != 0) return err_nomem(c->e);
   }
@@ -299,9 +335,9 @@ static int check(vctx *c, const sch_node *n, json_t *v, json_t **repl,
       json_t *copy = json_deep_copy(cur);
       if (copy == NULL) return err_nomem(c->e);
       json_t *br = NULL;
-      size_t plen = strlen(c->path);
+      int saved = c->depth;
       brc = check(c, n->any[i], copy, &br, depth);
-      c->path[plen] = 0;
+      c->depth = saved;
       if (brc == REMDB_OK) {
         json_decref(*repl);
         *repl = br ? br : copy;
@@ -333,32 +369,31 @@ static int check_limits(vctx *c, json_t *v, int depth) {
              c->lim->max_value_bytes);
     return fail(c, REMDB_TOOBIG, "value too long", d);
   }
-  size_t plen = strlen(c->path);
   if (json_is_object(v)) {
     const char *k;
     json_t *m;
     json_object_foreach(v, k, m) {
-      snprintf(c->path + plen, sizeof c->path - plen, ".%s", k);
+      push_key(c, k);
       int rc = check_limits(c, m, depth + 1);
       if (rc) return rc;
+      pop(c);
     }
   } else if (json_is_array(v)) {
     size_t i;
     json_t *m;
     json_array_foreach(v, i, m) {
-      snprintf(c->path + plen, sizeof c->path - plen, "[%zu]", i);
+      push_idx(c, i);
       int rc = check_limits(c, m, depth + 1);
       if (rc) return rc;
+      pop(c);
     }
   }
-  c->path[plen] = 0;
   return REMDB_OK;
 }
 
 int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
                  err_t *e) {
-  vctx c = {.lim = lim, .e = e};
-  snprintf(c.path, sizeof c.path, "%s", t->name);
+  vctx c = {.lim = lim, .e = e, .table = t->name};
   if (!json_is_object(entity))
     return err_set(e, REMDB_INVALID, "%s: an entity must be a JSON object",
                    t->name);

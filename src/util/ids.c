@@ -22,16 +22,42 @@ static pthread_mutex_t v7_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t v7_ms;
 static unsigned v7_seq;
 
-bool uuid_random(uuid16_t *u) {
-  size_t got = 0;
-  while (got < sizeof u->b) {
-    ssize_t r = getrandom(u->b + got, sizeof u->b - got, 0);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return false;
+/* Random bytes are drawn from the kernel 256 at a time, per thread; a
+** forked child drops what it inherited so it never repeats its parent. */
+static _Thread_local unsigned char pool[256];
+static _Thread_local size_t pool_left;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void forget_after_fork(void) {
+  pool_left = 0;
+  v7_ms = 0;
+}
+
+static void install_atfork(void) {
+  pthread_atfork(NULL, NULL, forget_after_fork);
+}
+
+static bool random_bytes(unsigned char *out, size_t n) {
+  pthread_once(&atfork_once, install_atfork);
+  if (pool_left < n) {
+    size_t got = 0;
+    while (got < sizeof pool) {
+      ssize_t r = getrandom(pool + got, sizeof pool - got, 0);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      got += (size_t)r;
     }
-    got += (size_t)r;
+    pool_left = sizeof pool;
   }
+  memcpy(out, pool + sizeof pool - pool_left, n);
+  pool_left -= n;
+  return true;
+}
+
+bool uuid_random(uuid16_t *u) {
+  if (!random_bytes(u->b, sizeof u->b)) return false;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
