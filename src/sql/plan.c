@@ -194,6 +194,9 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
               rhs) {
             r = probe_eq(vt, col, rhs);
             if (r < 0) continue; /* a value no index key expresses */
+            /* the probe stops at its cap: a value that common is taken to
+            ** be a quarter of the table, not just the rows counted */
+            if (r >= EQ_PROBE_CAP) r = fmax(r, N / 4);
           }
           if (r < 0) r = fmax(1, N / 10);
           eq_rows = in ? r * 5 : r;
