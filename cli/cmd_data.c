@@ -16,6 +16,12 @@
 #define IMPORT_ONE_BATCH_BYTES (64ll << 20)
 #define IMPORT_BATCH_ROWS 1000
 
+/* The length of line without its trailing newline (and CR). */
+static size_t chomp(const char *line, size_t n) {
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+  return n;
+}
+
 static bool blank(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
@@ -43,7 +49,8 @@ int cmd_insert(cli_t *c) {
   while ((n = getline(&line, &cap, stdin)) >= 0) {
     lineno++;
     if (blank(line, (size_t)n)) continue;
-    if (remdb_insert(c->db, table, line, (size_t)n, id) != REMDB_OK) {
+    if (remdb_insert(c->db, table, line, chomp(line, (size_t)n), id) !=
+        REMDB_OK) {
       rc = cli_fail("stdin line %lld: %s", lineno, remdb_errmsg(c->db));
       break;
     }
@@ -166,6 +173,10 @@ int cmd_import(cli_t *c) {
   long long size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : 0;
   int rc = cli_open(c, false, false);
   remdb_batch *b = NULL;
+  uint64_t before;
+  /* an unknown table is no bad line: it fails the import, --skip-bad or not */
+  if (rc == 0 && remdb_count(c->db, s.table, 0, &before) != REMDB_OK)
+    rc = cli_db_fail(c, "import");
   if (rc == 0 && remdb_batch_begin(c->db, &b) != REMDB_OK)
     rc = cli_db_fail(c, "import");
   if (rc == 0 && size <= IMPORT_ONE_BATCH_BYTES) {

@@ -108,7 +108,9 @@ int cat_find(remdb *db, const char *name, cat_table **out) {
       *out = &db->tables[i];
       return REMDB_OK;
     }
-  return err_set(&db->err, REMDB_NOTFOUND, "unknown table \"%.100s\"", name);
+  char shown[104];
+  err_printable(shown, sizeof shown, name);
+  return err_set(&db->err, REMDB_NOTFOUND, "unknown table \"%s\"", shown);
 }
 
 cat_table *cat_by_id(remdb *db, uint32_t table_id) {

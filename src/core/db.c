@@ -207,15 +207,22 @@ static void store_release(store_t *st) {
   free(st);
 }
 
-/* Finish opening db on its store: check the tenant, bind it, load the
-** catalog and finish any rebuild a crash interrupted. */
+static int check_tenant(remdb *db, const char *tenant) {
+  if (tenant != NULL && tenant_valid(tenant)) return REMDB_OK;
+  char shown[81];
+  err_printable(shown, sizeof shown, tenant ? tenant : "(null)");
+  return err_set(&db->err, REMDB_INVALID,
+                 "invalid tenant name \"%s\": use 1-64 characters from "
+                 "A-Z a-z 0-9 _ - (not starting with -)",
+                 shown);
+}
+
+/* Finish opening db on its store: bind the tenant, load the catalog and
+** finish any rebuild a crash interrupted. */
 static int handle_start(remdb *db, const char *tenant) {
-  if (tenant == NULL || !tenant_valid(tenant))
-    return err_set(&db->err, REMDB_INVALID,
-                   "invalid tenant name \"%.80s\": use 1-64 characters from "
-                   "A-Z a-z 0-9 _ - (not starting with -)",
-                   tenant ? tenant : "(null)");
-  int rc = bind_tenant(db);
+  int rc = check_tenant(db, tenant);
+  if (rc) return rc;
+  rc = bind_tenant(db);
   if (rc == REMDB_OK) rc = cat_refresh(db);
   if (rc == REMDB_OK && !kv_read_only(db->st->kv)) {
     for (uint32_t i = 0; i < db->ntables && rc == REMDB_OK; i++) {
@@ -261,6 +268,9 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
       o.max_sql_bytes == 0 ||
       o.cache_bytes == 0 || o.write_buffer_bytes == 0)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
+  /* a bad tenant name must not leave a new database behind */
+  int rc = check_tenant(db, tenant);
+  if (rc) return rc;
   st->path = strdup(path);
   if (st->path == NULL) return err_nomem(&db->err);
   kv_options ko = {.create_if_missing = o.create_if_missing != 0,
@@ -268,7 +278,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
                    .sync = o.sync == REMDB_SYNC_FULL,
                    .cache_bytes = o.cache_bytes,
                    .write_buffer_bytes = o.write_buffer_bytes};
-  int rc = kv_open(path, &ko, &st->kv, &db->err);
+  rc = kv_open(path, &ko, &st->kv, &db->err);
   if (rc == REMDB_OK) rc = check_format(db);
   if (rc == REMDB_OK) rc = handle_start(db, tenant);
   return rc;

@@ -220,6 +220,16 @@ int remdb_find(remdb *db, const char *table, const char *field,
     return err_set(&db->err, REMDB_INVALID,
                    "%s.%s: value is not a JSON scalar: %s", t->s->name, field,
                    je.text);
+  /* the value as a write would have stored it (canonical time stamps) */
+  rc = json_is_object(v) || json_is_array(v)
+           ? err_set(&db->err, REMDB_INVALID,
+                     "%s.%s: index lookups take a scalar, not an object or "
+                     "array", t->s->name, field)
+           : sch_normalize_value(t->s, field, &v, &db->lim, &db->err);
+  if (rc) {
+    json_decref(v);
+    return rc;
+  }
   buf_t pre, out;
   buf_init(&pre);
   buf_init(&out);

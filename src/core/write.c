@@ -4,6 +4,7 @@
 ** writes, batches, validation.  Each public call either commits all its
 ** effects in one write batch or writes nothing.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,11 @@ static int entity_id(remdb *db, const sch_table *t, json_t *obj, uuid16_t *id,
     if (json_is_string(kv)) {
       buf_addc(&h, 's');
       buf_add(&h, json_string_value(kv), json_string_length(kv));
+    } else if (json_is_real(kv) &&
+               json_real_value(kv) == nearbyint(json_real_value(kv)) &&
+               fabs(json_real_value(kv)) < 9.2e18) {
+      /* 1.0 and 1 are the same key: hash integral numbers as integers */
+      buf_addf(&h, "n%lld", (long long)json_real_value(kv));
     } else {
       char *num = json_dumps(kv, JSON_ENCODE_ANY | JSON_COMPACT);
       buf_addc(&h, 'n');
@@ -210,6 +216,34 @@ static int check_patch(remdb *db, const sch_table *t, json_t *patch,
   return REMDB_OK;
 }
 
+/* An entity whose id derives from its key (key_field, or uri and
+** chunk_ordinal) keeps that key: changing it would leave the id naming the
+** old key, and a later insert of the new key would make a second entity. */
+static bool same_value(json_t *a, json_t *b) {
+  if (a == NULL || b == NULL) return a == b;
+  if (json_is_number(a) && json_is_number(b))
+    return json_number_value(a) == json_number_value(b);
+  return json_equal(a, b);
+}
+
+static int check_key_kept(remdb *db, const sch_table *t, json_t *cur,
+                          json_t *merged) {
+  const char *keys[2] = {t->key_field, NULL};
+  if (t->key_field == NULL && t->id_from_uri) {
+    keys[0] = "uri";
+    keys[1] = "chunk_ordinal";
+  }
+  for (int i = 0; i < 2 && keys[i]; i++)
+    if (!same_value(json_object_get(cur, keys[i]),
+                    json_object_get(merged, keys[i])))
+      return err_set(&db->err, REMDB_INVALID,
+                     "%s.%s: cannot be changed by update, the id derives "
+                     "from it (insert the entity under its new key and "
+                     "delete this one)",
+                     t->name, keys[i]);
+  return REMDB_OK;
+}
+
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
   remdb *db = wtx_db(w);
   json_t *cur = NULL, *merged = NULL;
@@ -238,6 +272,7 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
     goto done;
   }
   if ((rc = sch_validate(t, merged, &db->lim, &db->err))) goto done;
+  if ((rc = check_key_kept(db, t, cur, merged))) goto done;
   char created[TS_LEN + 1], now[TS_LEN + 1];
   snprintf(created, sizeof created, "%s",
            json_string_value(json_object_get(cur, "created_at")));
@@ -345,7 +380,7 @@ int remdb_update(remdb *db, const char *id, const char *patch, size_t len) {
   json_t *pj = NULL;
   int rc = prep(db);
   if (rc == REMDB_OK) rc = parse_id(db, id, &u);
-  if (rc == REMDB_OK) rc = core_parse_json(db, "update", patch, len, &pj);
+  if (rc == REMDB_OK) rc = core_parse_json(db, "patch", patch, len, &pj);
   if (rc == REMDB_OK) {
     wtx_t *w;
     rc = wtx_begin(db, &w);

@@ -90,6 +90,13 @@ json_t *sch_fields_json(const sch_table *t);
 int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
                  err_t *e);
 
+/* Normalise one value of top-level property `field` (or of a system time
+** stamp) as a write would (canonical date-time, integral number as
+** integer); *v may be replaced.  A value that breaks the property's rules
+** is left as it is (a lookup of it finds nothing). */
+int sch_normalize_value(const sch_table *t, const char *field, json_t **v,
+                        const sch_limits *lim, err_t *e);
+
 /* The built-in schema documents registered by remdb_init. */
 extern const char *const sch_builtin[];
 extern const int sch_builtin_count;

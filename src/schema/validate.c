@@ -92,7 +92,7 @@ static void preview(const json_t *v, char *out, size_t n) {
   } else if (json_is_integer(v)) {
     snprintf(out, n, " %lld", (long long)json_integer_value(v));
   } else if (json_is_real(v)) {
-    snprintf(out, n, " %g", json_real_value(v));
+    snprintf(out, n, " %.15g", json_real_value(v));
   }
 }
 
@@ -402,4 +402,35 @@ int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
   if (t->root->reject_all)
     return err_set(e, REMDB_SCHEMA, "%s: schema accepts no entity", t->name);
   return check_object(&c, t->root, entity, 1, true);
+}
+
+int sch_normalize_value(const sch_table *t, const char *field, json_t **v,
+                        const sch_limits *lim, err_t *e) {
+  vctx c = {.lim = lim, .e = e, .table = t->name};
+  push_key(&c, field);
+  json_t *r = NULL;
+  int rc = REMDB_OK;
+  if (sch_is_system(field)) {
+    int64_t ts;
+    char canon[TS_LEN + 1];
+    if (json_is_string(*v) &&
+        ts_parse(json_string_value(*v), json_string_length(*v), &ts)) {
+      ts_format(ts, canon);
+      r = json_string(canon);
+      if (r == NULL) return err_nomem(e);
+    }
+  } else {
+    const sch_node *n = NULL;
+    for (uint32_t i = 0; i < t->root->nprops; i++)
+      if (strcmp(t->root->prop_names[i], field) == 0) n = t->root->props[i];
+    if (n) rc = check(&c, n, *v, &r, 1);
+    /* a value no write could store is looked up as it is: it matches
+    ** nothing, which is the right answer for a lookup */
+    if (rc == REMDB_SCHEMA) rc = REMDB_OK, err_clear(e);
+  }
+  if (rc == REMDB_OK && r) {
+    json_decref(*v);
+    *v = r;
+  }
+  return rc;
 }

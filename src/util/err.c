@@ -36,3 +36,25 @@ void err_clear(err_t *e) {
 }
 
 int err_nomem(err_t *e) { return err_set(e, REMDB_NOMEM, "out of memory"); }
+
+void err_printable(char *out, size_t n, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (; *s && o + 5 < n; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c >= 0x20 && c < 0x7f) {
+      out[o++] = (char)c;
+    } else {
+      out[o++] = '\\';
+      out[o++] = 'x';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 15];
+    }
+  }
+  if (*s && n >= 4) {
+    o = o + 4 <= n ? o : n - 4;
+    memcpy(out + o, "...", 3);
+    o += 3;
+  }
+  out[o < n ? o : n - 1] = '\0';
+}

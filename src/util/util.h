@@ -26,6 +26,9 @@ int err_set(err_t *e, int code, const char *fmt, ...)
 int err_prefix(err_t *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void err_clear(err_t *e);
+/* Copy s into out (n bytes) for a message: bytes outside printable ASCII
+** become \xNN, and a long s is cut with "...". */
+void err_printable(char *out, size_t n, const char *s);
 /* Set REMDB_NOMEM with a fixed message. */
 int err_nomem(err_t *e);
 

@@ -80,13 +80,16 @@ expect_eq "$OUT" "$uid" "explicit id equal to the derived one"
 expect_fail 'differs from the id derived from email' remdb insert users "{\"id\":\"$bob\",\"email\":\"ann@example.com\"}"
 expect_count 1 remdb count users
 
-# after an update changes the key, the key still names exactly one entity
+# the key an id derives from cannot be changed by update (else the key
+# would name two entities); the entity is unchanged
 expect_ok remdb insert users '{"email":"carol@example.com","plan":"free"}'
 carol=$OUT
-expect_ok remdb update "$carol" '{"email":"dave@example.com"}'
+expect_fail 'users.email: cannot be changed by update' remdb update "$carol" '{"email":"dave@example.com"}'
 expect_ok remdb insert users '{"email":"dave@example.com","plan":"pro"}'
 expect_ok remdb find users email dave@example.com
-expect_lines 1 "$OUT" "one entity per key after an update changed the key (or the update is refused)"
+expect_lines 1 "$OUT" "one entity per key"
+expect_ok remdb find users email carol@example.com
+expect_lines 1 "$OUT" "the refused update left carol in place"
 
 # numeric keys: equal numbers are the same key
 expect_ok remdb insert counters '{"n":1,"label":"one"}'
