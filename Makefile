@@ -85,7 +85,13 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/asan/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(BUILD)/asan/libremdb.a $(LIBS)
 
-test: test-unit test-cli test-install test-asan
+# fuzz/fuzz.mk (libFuzzer targets) adds its short corpus runs to EXTRA_TESTS
+# and defines `make fuzz`; tests/extra.mk may add further suites.
+EXTRA_TESTS :=
+-include fuzz/fuzz.mk
+-include tests/extra.mk
+
+test: test-unit test-cli test-install test-asan $(EXTRA_TESTS)
 	@echo "make test: all suites passed"
 
 test-install: all
