@@ -59,12 +59,25 @@ extern "C" {
 /* ---- Opening --------------------------------------------------------- */
 typedef struct remdb remdb;
 
-/* Durability of each committed write.  What a power failure can lose:
-**   REMDB_SYNC_FULL: nothing that was acknowledged (WAL fsync per commit).
-**   REMDB_SYNC_NONE: the writes of the last moments before the failure
-**                    (WAL written to the OS, not fsynced).  A process crash
-**                    alone loses nothing in either mode. */
-enum remdb_sync { REMDB_SYNC_FULL = 0, REMDB_SYNC_NONE = 1 };
+/* Durability of each committed write.  A write is acknowledged (its call
+** returns REMDB_OK) only after it committed; what a power failure can lose:
+**   REMDB_SYNC_FULL:  nothing acknowledged.  Each commit fsyncs the RocksDB
+**                     write-ahead log before it returns.  The default.
+**   REMDB_SYNC_GROUP: nothing acknowledged.  Commits are written without
+**                     an fsync and wait for a shared one: a syncer thread
+**                     fsyncs whenever there is new log, so writers that
+**                     commit at the same time (several handles/threads)
+**                     share one fsync instead of paying one each.
+**   REMDB_SYNC_NONE:  the last moments of acknowledged writes (the log is
+**                     left to the OS page cache).  A crash of the process
+**                     alone loses nothing, in any mode.
+** Bulk loads (remdb_batch_commit with sync 0) skip the fsync and should
+** end with a commit with sync 1, as `remdb import` does. */
+enum remdb_sync {
+  REMDB_SYNC_FULL = 0,
+  REMDB_SYNC_NONE = 1,
+  REMDB_SYNC_GROUP = 2,
+};
 
 typedef struct remdb_options {
   int create_if_missing;     /* default 1 */

@@ -264,6 +264,9 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   *out = db;
   if (path == NULL || path[0] == 0)
     return err_set(&db->err, REMDB_MISUSE, "no database path given");
+  if (o.sync != REMDB_SYNC_FULL && o.sync != REMDB_SYNC_NONE &&
+      o.sync != REMDB_SYNC_GROUP)
+    return err_set(&db->err, REMDB_MISUSE, "remdb_options.sync is unknown");
   if (o.max_depth < 1 || o.max_value_bytes == 0 || o.max_entity_bytes == 0 ||
       o.max_sql_bytes == 0 ||
       o.cache_bytes == 0 || o.write_buffer_bytes == 0)
@@ -276,6 +279,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   kv_options ko = {.create_if_missing = o.create_if_missing != 0,
                    .read_only = o.read_only != 0,
                    .sync = o.sync == REMDB_SYNC_FULL,
+                   .group = o.sync == REMDB_SYNC_GROUP,
                    .cache_bytes = o.cache_bytes,
                    .write_buffer_bytes = o.write_buffer_bytes};
   rc = kv_open(path, &ko, &st->kv, &db->err);

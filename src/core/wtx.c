@@ -225,6 +225,7 @@ static void wtx_reset(wtx_t *w) {
 int wtx_commit(wtx_t *w, int sync) {
   remdb *db = w->db;
   int rc = REMDB_OK;
+  uint64_t durable_seq = 0; /* group commit: wait for it after unlocking */
   if (kv_batch_count(w->kb) > 0) {
     /* counters: cached value + this transaction's delta, in the batch */
     for (size_t i = 0; i < w->ndeltas && rc == REMDB_OK; i++) {
@@ -237,7 +238,8 @@ int wtx_commit(wtx_t *w, int sync) {
       cnt_stage(db, w->kb, d->tbl, (uint64_t)((int64_t)s->rows + d->rows),
                 (uint64_t)((int64_t)s->deleted + d->deleted));
     }
-    if (rc == REMDB_OK) rc = kv_write(db->st->kv, w->kb, sync, &db->err);
+    if (rc == REMDB_OK)
+      rc = kv_write_seq(db->st->kv, w->kb, sync, &durable_seq, &db->err);
     for (size_t i = 0; rc == REMDB_OK && i < w->ndeltas; i++) {
       const cnt_delta *d = &w->deltas[i];
       struct cnt_slot *s = cnt_slot(db, d->tbl); /* found: loaded above */
@@ -247,6 +249,10 @@ int wtx_commit(wtx_t *w, int sync) {
     if (rc != REMDB_OK) cnt_forget(db); /* reload from storage next time */
   }
   wtx_reset(w);
+  /* acknowledged only once durable; other writers commit meanwhile and
+  ** share the fsync */
+  if (rc == REMDB_OK && durable_seq)
+    rc = kv_wait_durable(db->st->kv, durable_seq, &db->err);
   return rc;
 }
 

@@ -5,6 +5,7 @@
 ** durability, and iterates with bounds.  Every RocksDB error string is
 ** turned into a remdb code and message here and freed here.
 */
+#include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,15 @@ struct kv {
   rocksdb_readoptions_t *ro;
   bool sync;
   bool read_only;
+  /* group commit: the syncer thread fsyncs the WAL whenever something was
+  ** written since its last fsync, and wakes the writers waiting for it */
+  bool group;
+  pthread_t syncer;
+  pthread_mutex_t gmu;
+  pthread_cond_t gcv;       /* signalled on new writes and on each fsync */
+  uint64_t written, synced; /* sequence numbers */
+  bool stop;
+  char *gerr;               /* a failed fsync, reported to every waiter */
 };
 
 struct kv_batch {
@@ -93,6 +103,31 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   return op;
 }
 
+static void *syncer_main(void *arg) {
+  kv_t *kv = arg;
+  pthread_mutex_lock(&kv->gmu);
+  while (!kv->stop) {
+    if (kv->written <= kv->synced) {
+      pthread_cond_wait(&kv->gcv, &kv->gmu);
+      continue;
+    }
+    uint64_t upto = kv->written;
+    pthread_mutex_unlock(&kv->gmu);
+    char *rerr = NULL;
+    rocksdb_flush_wal(kv->db, 1, &rerr); /* covers everything written */
+    pthread_mutex_lock(&kv->gmu);
+    if (rerr) {
+      rocksdb_free(kv->gerr);
+      kv->gerr = rerr;
+    } else if (upto > kv->synced) {
+      kv->synced = upto;
+    }
+    pthread_cond_broadcast(&kv->gcv);
+  }
+  pthread_mutex_unlock(&kv->gmu);
+  return NULL;
+}
+
 int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   *out = NULL;
   kv_t *kv = calloc(1, sizeof *kv);
@@ -143,12 +178,34 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   rocksdb_writeoptions_set_sync(kv->wo_sync, 1);
   kv->wo_nosync = rocksdb_writeoptions_create();
   kv->ro = rocksdb_readoptions_create();
+  if (o->group && !o->read_only) {
+    pthread_mutex_init(&kv->gmu, NULL);
+    pthread_cond_init(&kv->gcv, NULL);
+    kv->synced = kv->written = rocksdb_get_latest_sequence_number(kv->db);
+    if (pthread_create(&kv->syncer, NULL, syncer_main, kv) != 0) {
+      pthread_mutex_destroy(&kv->gmu);
+      pthread_cond_destroy(&kv->gcv);
+      kv_close(kv);
+      return err_set(e, REMDB_ERROR, "cannot start the group-commit thread");
+    }
+    kv->group = true;
+  }
   *out = kv;
   return REMDB_OK;
 }
 
 void kv_close(kv_t *kv) {
   if (kv == NULL) return;
+  if (kv->group) {
+    pthread_mutex_lock(&kv->gmu);
+    kv->stop = true;
+    pthread_cond_broadcast(&kv->gcv);
+    pthread_mutex_unlock(&kv->gmu);
+    pthread_join(kv->syncer, NULL);
+    pthread_mutex_destroy(&kv->gmu);
+    pthread_cond_destroy(&kv->gcv);
+    rocksdb_free(kv->gerr);
+  }
   if (kv->db) {
     for (int i = 0; i < KV_NCF; i++)
       if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
@@ -279,17 +336,46 @@ size_t kv_batch_bytes(const kv_batch_t *b) {
   return n;
 }
 
-int kv_write(kv_t *kv, kv_batch_t *b, int sync, err_t *e) {
+int kv_write_seq(kv_t *kv, kv_batch_t *b, int sync, uint64_t *seq,
+                 err_t *e) {
   /* RocksDB's per-thread perf counters cost ~5% of a write; we never read
   ** them, and the level is per thread, so turn them off where we write */
   rocksdb_set_perf_level(rocksdb_disable);
+  if (seq) *seq = 0;
   if (kv->read_only)
     return err_set(e, REMDB_MISUSE, "database is open read-only");
-  bool s = sync < 0 ? kv->sync : sync > 0;
+  bool grouped = sync < 0 && kv->group;
+  bool s = sync < 0 ? kv->sync && !grouped : sync > 0;
   char *rerr = NULL;
   rocksdb_write(kv->db, s ? kv->wo_sync : kv->wo_nosync, b->wb, &rerr);
   if (rerr != NULL) return kv_err(e, rerr, "write");
+  if (grouped) {
+    uint64_t n = rocksdb_get_latest_sequence_number(kv->db);
+    pthread_mutex_lock(&kv->gmu);
+    if (n > kv->written) kv->written = n;
+    pthread_cond_broadcast(&kv->gcv);
+    pthread_mutex_unlock(&kv->gmu);
+    if (seq) *seq = n;
+    else return kv_wait_durable(kv, n, e);
+  }
   return REMDB_OK;
+}
+
+int kv_write(kv_t *kv, kv_batch_t *b, int sync, err_t *e) {
+  return kv_write_seq(kv, b, sync, NULL, e);
+}
+
+int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e) {
+  if (seq == 0 || !kv->group) return REMDB_OK;
+  int rc = REMDB_OK;
+  pthread_mutex_lock(&kv->gmu);
+  while (kv->synced < seq && kv->gerr == NULL && !kv->stop)
+    pthread_cond_wait(&kv->gcv, &kv->gmu);
+  if (kv->synced < seq)
+    rc = err_set(e, REMDB_IO, "group commit: WAL fsync failed: %s",
+                 kv->gerr ? kv->gerr : "database closing");
+  pthread_mutex_unlock(&kv->gmu);
+  return rc;
 }
 
 kv_snap_t *kv_snap_new(kv_t *kv) {

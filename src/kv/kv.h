@@ -55,7 +55,8 @@ typedef struct kv_snap kv_snap_t;
 typedef struct kv_options {
   bool create_if_missing;
   bool read_only;
-  bool sync;
+  bool sync;  /* fsync the WAL in every commit */
+  bool group; /* group commit: a syncer thread fsyncs for all writers */
   size_t cache_bytes;
   size_t write_buffer_bytes;
 } kv_options;
@@ -102,8 +103,15 @@ void kv_batch_rollback(kv_batch_t *b);
 void kv_batch_keep(kv_batch_t *b);
 size_t kv_batch_count(const kv_batch_t *b);
 size_t kv_batch_bytes(const kv_batch_t *b);
-/* Commit atomically.  sync < 0 uses the store's default durability. */
+/* Commit atomically.  sync < 0 uses the store's default durability.  In
+** group-commit mode with sync < 0 the batch is written without an fsync
+** and *seq (if not NULL) gets the sequence number to pass to
+** kv_wait_durable() before the write may be acknowledged; else *seq = 0. */
 int kv_write(kv_t *kv, kv_batch_t *b, int sync, err_t *e);
+int kv_write_seq(kv_t *kv, kv_batch_t *b, int sync, uint64_t *seq, err_t *e);
+/* Group commit: wait until everything up to seq is fsynced (one fsync
+** covers every writer that committed meanwhile).  seq 0 returns at once. */
+int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e);
 
 /* Snapshots give reads one consistent view. */
 kv_snap_t *kv_snap_new(kv_t *kv);

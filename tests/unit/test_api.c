@@ -431,6 +431,60 @@ static void test_reopen_and_lock(void) {
   remdb_close(db);
 }
 
+/* Group commit: writers on several threads share fsyncs; every write
+** they were told succeeded is there. */
+#include <pthread.h>
+
+static remdb *group_root;
+
+static void *group_writer(void *arg) {
+  long t = (long)arg;
+  remdb *h = NULL;
+  long ok = 0;
+  if (remdb_open_tenant(group_root, "group", &h) == REMDB_OK) {
+    for (int i = 0; i < 150; i++) {
+      char row[96];
+      int n = snprintf(row, sizeof row, "{\"handle\":\"t%ld-%d\",\"team\":\"g\"}",
+                       t, i);
+      ok += remdb_insert(h, "users", row, (size_t)n, NULL) == REMDB_OK;
+    }
+  }
+  remdb_close(h);
+  return (void *)ok;
+}
+
+static void test_group_commit(void) {
+  char gdir[600];
+  snprintf(gdir, sizeof gdir, "%s-group", dir);
+  rm_tree(gdir);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sync = REMDB_SYNC_GROUP;
+  CHECK_INT(remdb_open(gdir, "group", &o, &group_root), REMDB_OK);
+  CHECK_INT(remdb_schema_put(group_root, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  pthread_t th[4];
+  for (long t = 0; t < 4; t++)
+    pthread_create(&th[t], NULL, group_writer, (void *)t);
+  long acked = 0;
+  for (int t = 0; t < 4; t++) {
+    void *r;
+    pthread_join(th[t], &r);
+    acked += (long)r;
+  }
+  CHECK_INT(acked, 600);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(group_root, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 600);
+  CHECK_INT(verify(group_root), 0);
+  remdb_close(group_root);
+  o.sync = (enum remdb_sync)7;
+  remdb *bad = NULL;
+  CHECK_INT(remdb_open(gdir, "group", &o, &bad), REMDB_MISUSE);
+  remdb_close(bad);
+  rm_tree(gdir);
+}
+
 int main(void) {
   scratch_dir(dir, sizeof dir, "api");
   test_lifecycle();
@@ -438,6 +492,7 @@ int main(void) {
   test_schema_change();
   test_verify_reindex();
   test_reopen_and_lock();
+  test_group_commit();
   rm_tree(dir);
   return test_done("test_api");
 }

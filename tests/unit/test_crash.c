@@ -13,7 +13,7 @@
 #include "testdb.h"
 
 #define KEYS 64
-#define ROUNDS 8
+#define ROUNDS 9 /* three of each durability mode */
 
 static char dir[512];
 
@@ -26,10 +26,10 @@ static const char *schema =
 /* The writer: random upserts, patches, soft deletes and batches, logging
 ** "B key value" before and "A" after each acknowledged write to fd.
 ** value -1 means soft-deleted. */
-static void writer(int fd, unsigned seed, int sync_full) {
+static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   remdb_options o;
   remdb_options_init(&o);
-  o.sync = sync_full ? REMDB_SYNC_FULL : REMDB_SYNC_NONE;
+  o.sync = mode;
   remdb *db;
   if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
   srand(seed);
@@ -145,7 +145,9 @@ int main(void) {
     pid_t pid = fork();
     if (pid == 0) {
       close(pfd[0]);
-      writer(pfd[1], (unsigned)rand(), round % 2);
+      static const enum remdb_sync modes[] = {REMDB_SYNC_FULL, REMDB_SYNC_NONE,
+                                              REMDB_SYNC_GROUP};
+      writer(pfd[1], (unsigned)rand(), modes[round % 3]);
     }
     close(pfd[1]);
     struct timespec ts = {0, (30 + rand() % 200) * 1000000L};
