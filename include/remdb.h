@@ -89,6 +89,8 @@ typedef struct remdb_options {
   size_t max_entity_bytes;   /* largest entity JSON, default 8 MiB */
   int max_depth;             /* deepest JSON nesting, default 64 */
   size_t max_sql_bytes;      /* longest SQL text, default 1 MiB */
+  uint64_t max_result_rows;  /* rows one SQL statement may return,
+                                default 10,000,000 */
 } remdb_options;
 
 /* Fill *opts with the defaults above.  Always call it before setting

@@ -21,6 +21,7 @@ void remdb_options_init(remdb_options *o) {
   o->max_entity_bytes = 8u << 20;
   o->max_depth = 64;
   o->max_sql_bytes = 1u << 20;
+  o->max_result_rows = 10000000;
 }
 
 const char *remdb_errstr(int rc) {
@@ -268,7 +269,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
       o.sync != REMDB_SYNC_GROUP)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options.sync is unknown");
   if (o.max_depth < 1 || o.max_value_bytes == 0 || o.max_entity_bytes == 0 ||
-      o.max_sql_bytes == 0 ||
+      o.max_sql_bytes == 0 || o.max_result_rows == 0 ||
       o.cache_bytes == 0 || o.write_buffer_bytes == 0)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
   /* a bad tenant name must not leave a new database behind */

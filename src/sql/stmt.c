@@ -18,6 +18,7 @@ struct remdb_stmt {
   sqlite3_stmt *st;
   bool explain;
   bool explained; /* the query ran; rows now come from the route log */
+  uint64_t rows;  /* returned since the last reset, for max_result_rows */
   size_t erow;    /* next route row to return, 1-based once started */
   char cell[32];
 };
@@ -153,6 +154,11 @@ int remdb_step(remdb_stmt *st) {
   err_clear(&st->db->err);
   if (!st->explain) {
     int src = sqlite3_step(st->st);
+    if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)
+      return err_set(&st->db->err, REMDB_TOOBIG,
+                     "SQL result has more than %llu rows (the limit set by "
+                     "remdb_options.max_result_rows)",
+                     (unsigned long long)st->db->st->opts.max_result_rows);
     if (src == SQLITE_ROW) return REMDB_ROW;
     if (src == SQLITE_DONE) return REMDB_DONE;
     return step_error(st, src);
@@ -240,6 +246,7 @@ int remdb_reset(remdb_stmt *st) {
   sqlite3_reset(st->st);
   st->explained = false;
   st->erow = 0;
+  st->rows = 0;
   return REMDB_OK;
 }
 

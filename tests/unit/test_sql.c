@@ -272,6 +272,30 @@ static void test_tenants(remdb *db) {
   remdb_close(other);
 }
 
+/* Limits: SQL text length and result rows are bounded by options. */
+static void test_limits(void) {
+  char ldir[600];
+  snprintf(ldir, sizeof ldir, "%s-limits", dir);
+  rm_tree(ldir);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.max_sql_bytes = 64;
+  o.max_result_rows = 5;
+  remdb *db;
+  CHECK_INT(remdb_open(ldir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S(notes_schema)), REMDB_OK);
+  CHECK_INT(exec(db, "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT "
+                     "x+1 FROM s WHERE x < 9) SELECT x FROM s"),
+            REMDB_TOOBIG); /* 85 bytes */
+  CHECK_HAS(remdb_errmsg(db), "over the limit of 64");
+  CHECK_INT(exec(db, "SELECT 1 UNION ALL SELECT 2"), REMDB_OK);
+  CHECK_INT(exec(db, "VALUES (1),(2),(3),(4),(5),(6)"), REMDB_TOOBIG);
+  CHECK_HAS(remdb_errmsg(db), "more than 5 rows");
+  CHECK_INT(exec(db, "VALUES (1),(2),(3),(4),(5)"), REMDB_OK);
+  remdb_close(db);
+  rm_tree(ldir);
+}
+
 int main(void) {
   scratch_dir(dir, sizeof dir, "sql");
   remdb *db;
@@ -280,6 +304,7 @@ int main(void) {
   test_errors(db);
   test_explain(db);
   test_tenants(db);
+  test_limits();
   CHECK_INT(verify(db), 0);
   remdb_close(db);
   rm_tree(dir);
