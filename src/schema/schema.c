@@ -65,7 +65,7 @@ static int number(json_t *v, double *out, const char *path, const char *key,
   return REMDB_OK;
 }
 
-/* Keywords that change validation but are not implemented: refusing them
+/* Keywords that change validation but remdb does not enforce: refusing them
 ** keeps a schema from being enforced less strictly than written. */
 static bool unsupported(const char *k) {
   static const char *const u[] = {
