@@ -30,7 +30,7 @@ SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
-.PHONY: all deps demo test test-unit test-cli test-install test-asan bench fuzz install \
+.PHONY: stress all deps demo test test-unit test-cli test-install test-asan bench fuzz install \
         uninstall clean
 
 all: $(BUILD)/libremdb.a $(BUILD)/libremdb.so $(BUILD)/remdb $(BUILD)/remdb.pc
@@ -113,6 +113,11 @@ test-asan: $(SAN_UNIT_BIN) $(BUILD)/asan/remdb
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	  REMDB_BIN=$(abspath $(BUILD)/asan/remdb) tests/cli/run.sh
+
+# ---- stress: the crash test for many rounds (CRASH_ROUNDS, default 200) ----
+CRASH_ROUNDS ?= 200
+stress: $(BUILD)/tests/test_crash
+	CRASH_ROUNDS=$(CRASH_ROUNDS) $(BUILD)/tests/test_crash
 
 # ---- demo: build, create a database from the bundled sample, query it ----
 demo: all

@@ -13,7 +13,7 @@
 #include "testdb.h"
 
 #define KEYS 64
-#define ROUNDS 9 /* three of each durability mode */
+#define ROUNDS 9 /* three of each durability mode; CRASH_ROUNDS overrides */
 
 static char dir[512];
 
@@ -139,7 +139,10 @@ int main(void) {
   m.npend = 0;
   srand((unsigned)time(NULL));
   long total_lines = 0;
-  for (int round = 0; round < ROUNDS; round++) {
+  int rounds = ROUNDS;
+  const char *env = getenv("CRASH_ROUNDS");
+  if (env && atoi(env) > 0) rounds = atoi(env);
+  for (int round = 0; round < rounds; round++) {
     int pfd[2];
     if (pipe(pfd) != 0) return 1;
     pid_t pid = fork();
@@ -201,7 +204,7 @@ int main(void) {
     remdb_close(db);
   }
   CHECK(total_lines > 0);
-  printf("test_crash: %d rounds, %ld log lines\n", ROUNDS, total_lines);
+  printf("test_crash: %d rounds, %ld log lines\n", rounds, total_lines);
   rm_tree(dir);
   return test_done("test_crash");
 }
