@@ -64,6 +64,9 @@ int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out);
 
 int cmd_sql(cli_t *c);
 int cmd_shell(cli_t *c);
+int cmd_edge(cli_t *c);
+int cmd_traverse(cli_t *c);
+int cmd_path(cli_t *c);
 int cmd_init(cli_t *c);
 int cmd_schema(cli_t *c);
 int cmd_insert(cli_t *c);

@@ -30,6 +30,12 @@ static const char usage_text[] =
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
     "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
+    "  edge add SRC DST TYPE [--props JSON] [--weight W]\n"
+    "  edge list ID [--direction out|in|both] [--type T]\n"
+    "  edge delete SRC DST TYPE\n"
+    "  traverse ID [--depth N] [--direction out|in|both] [--type T]\n"
+    "           [--max-nodes N] [--exact]\n"
+    "  path FROM TO [--depth N] [--direction out|in|both] [--type T]\n"
     "  verify | reindex [TABLE] | stats | backup DEST | compact\n";
 
 int cli_fail(const char *fmt, ...) {
@@ -191,11 +197,12 @@ static const struct {
     {"verify", cmd_verify},   {"reindex", cmd_reindex},
     {"stats", cmd_stats},     {"backup", cmd_backup},
     {"compact", cmd_compact}, {"sql", cmd_sql},
+    {"edge", cmd_edge},       {"traverse", cmd_traverse},
+    {"path", cmd_path},
 };
 
 /* Commands of the CLI contract that later capabilities provide. */
-static const char *const later[] = {"search", "edge", "traverse", "lookup",
-                                    "ingest"};
+static const char *const later[] = {"search", "lookup", "ingest"};
 
 int main(int argc, char **argv) {
   cli_t c = {0};

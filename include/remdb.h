@@ -245,6 +245,50 @@ void remdb_iter_free(remdb_iter *it);
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
 
+/* ---- Graph ----------------------------------------------------------- */
+/* Edges connect two entities of the tenant: (src, dst, type, properties,
+** weight, created_at).  An edge is visible while both its entities are:
+** soft-deleting an entity hides its edges, hard-deleting removes them. */
+#define REMDB_OUT 1
+#define REMDB_IN 2
+#define REMDB_BOTH 3
+
+/* Add or replace (keeping created_at) the edge src -type-> dst.  props is
+** a JSON object of props_len bytes, or NULL.  Both ids must be live
+** entities; type is an identifier of at most 64 characters. */
+int remdb_edge_put(remdb *db, const char *src, const char *dst,
+                   const char *type, const char *props, size_t props_len,
+                   double weight);
+
+/* Remove the edge src -type-> dst.  REMDB_NOTFOUND if there is none. */
+int remdb_edge_delete(remdb *db, const char *src, const char *dst,
+                      const char *type);
+
+/* The visible edges of id in a direction (REMDB_OUT, REMDB_IN, REMDB_BOTH),
+** of one type or all (type NULL), as a JSON array of {src, dst, type,
+** weight, created_at, props}.  Caller frees *json_out with remdb_free(). */
+int remdb_edges(remdb *db, const char *id, int direction, const char *type,
+                char **json_out);
+
+#define REMDB_EXACT_DEPTH 1 /* traverse flag: only nodes at exactly depth */
+
+/* Breadth-first traversal from start, up to depth hops (0-64) along edges
+** in direction, of one type or all.  Each entity is visited once, however
+** many paths lead to it; at most max_nodes (0: 10,000) are visited, and
+** "truncated" says whether the cap cut the search.  *json_out:
+** {"nodes": [{"id", "depth", "entity", "path": [edges from start]}],
+**  "truncated": bool}; caller frees it with remdb_free(). */
+int remdb_traverse(remdb *db, const char *start, int depth, int direction,
+                   const char *type, size_t max_nodes, int flags,
+                   char **json_out);
+
+/* A path with the fewest hops (at most max_depth, 1-64) from `from` to
+** `to`: {"length": n, "path": [edges]}, or {"length": null, "path": null}
+** when there is none.  Caller frees *json_out with remdb_free(). */
+int remdb_shortest_path(remdb *db, const char *from, const char *to,
+                        int max_depth, int direction, const char *type,
+                        char **json_out);
+
 /* ---- SQL ------------------------------------------------------------- */
 /* Every table of the handle's tenant is a SQL table of the same name:
 ** columns id, type, created_at, modified_at, deleted_at, then the schema's

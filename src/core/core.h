@@ -115,6 +115,9 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old);
 
+/* Stage into kb the removal of every edge touching id (both keys of each). */
+int edges_stage_removal(remdb *db, kv_batch_t *kb, const uuid16_t *id);
+
 /* Row counters of a table as stored (rows include soft-deleted ones). */
 int cnt_read(remdb *db, const kv_snap_t *snap, uint32_t tbl, uint64_t *rows,
              uint64_t *deleted);

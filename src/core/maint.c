@@ -206,6 +206,67 @@ static int check_index(vstate *s) {
   return rc;
 }
 
+/* Pass 3: every edge key has its twin (forward and reverse) holding the
+** same record, and both endpoints exist. */
+static bool id_exists(vstate *s, const unsigned char id[16]) {
+  unsigned char dk[KEY_IDDIR_LEN];
+  key_iddir(dk, s->db->tid, id);
+  return key_exists(s, KV_INDEX, dk, sizeof dk);
+}
+
+static int check_edges(vstate *s) {
+  remdb *db = s->db;
+  unsigned char lo[4], hi[4];
+  put_u32be(lo, db->tid);
+  put_u32be(hi, db->tid + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, s->snap, KV_EDGE, lo, 4, hi, 4, &it,
+                       &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    char dir;
+    const unsigned char *a, *b;
+    const char *type;
+    size_t tl;
+    char tname[72], as[REMDB_ID_LEN + 1], bs[REMDB_ID_LEN + 1];
+    erec er;
+    err_t e;
+    if (!key_edge_parse(k, kl, &dir, &a, &type, &tl, &b) ||
+        tl >= sizeof tname) {
+      report(s, "edge key of length %zu is malformed", kl);
+      continue;
+    }
+    memcpy(tname, type, tl);
+    tname[tl] = 0;
+    uuid_format((const uuid16_t *)a, as);
+    uuid_format((const uuid16_t *)b, bs);
+    const char *src = dir == 'F' ? as : bs, *dst = dir == 'F' ? bs : as;
+    if (erec_decode(v, vl, &er, &e) != REMDB_OK)
+      report(s, "edge %s -%s-> %s: record is malformed", src, tname, dst);
+    unsigned char twin[KEY_EDGE_MAX];
+    size_t tn = key_edge(twin, db->tid, dir == 'F' ? 'R' : 'F', b, tname, a);
+    kv_val tv;
+    if (kv_get(db->st->kv, s->snap, KV_EDGE, twin, tn, &tv, &e) != REMDB_OK) {
+      report(s, "edge %s -%s-> %s: no %s key", src, tname, dst,
+             dir == 'F' ? "reverse" : "forward");
+    } else {
+      if (tv.len != vl || memcmp(tv.data, v, vl) != 0)
+        report(s, "edge %s -%s-> %s: forward and reverse records differ",
+               src, tname, dst);
+      kv_val_free(&tv);
+    }
+    if (dir == 'F' && (!id_exists(s, a) || !id_exists(s, b)))
+      report(s, "edge %s -%s-> %s: an endpoint does not exist", src, tname,
+             dst);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
 int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                  uint64_t *problems_out) {
   if (db == NULL) return REMDB_MISUSE;
@@ -224,6 +285,7 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     rc = s.snap && s.rows && s.deleted ? check_entities(&s)
                                        : err_nomem(&db->err);
     if (rc == REMDB_OK) rc = check_index(&s);
+    if (rc == REMDB_OK) rc = check_edges(&s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       rc = cnt_read(db, s.snap, db->tables[i].s->table_id, &r, &d);

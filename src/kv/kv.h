@@ -26,7 +26,8 @@
 **   entity  TID TBL ID              -> entity record
 **   index   TID 0x00000000 ID       -> TBL              (id directory)
 **   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
-**   edge    TID 'F' SRC TYPE 0x00 DST, TID 'R' DST TYPE 0x00 SRC
+**   edge    TID 'F' SRC TYPE 0x00 DST -> edge record (src/record/rec.h)
+**   edge    TID 'R' DST TYPE 0x00 SRC -> the same edge record
 **   vector  TID TBL ID              -> float32 vector
 **
 ** Every key starts with a 4-byte TID.  TID 0 holds the database-wide meta
@@ -190,6 +191,49 @@ static inline void key_counter(unsigned char out[KEY_COUNTER_LEN],
   put_u32be(out, tid);
   out[4] = 'C';
   put_u32be(out + 5, tbl);
+}
+
+/* Edge keys: TID DIR A TYPE 0x00 B, DIR 'F' (A = source, B = target) or
+** 'R' (A = target, B = source).  Types are identifiers, so hold no NUL. */
+#define KEY_EDGE_MAX (4 + 1 + 16 + 64 + 1 + 16)
+static inline size_t key_edge(unsigned char *out, uint32_t tid, char dir,
+                              const unsigned char a[16], const char *type,
+                              const unsigned char b[16]) {
+  size_t n = 0, tl = 0;
+  while (type[tl]) tl++;
+  put_u32be(out, tid);
+  out[4] = (unsigned char)dir;
+  for (int i = 0; i < 16; i++) out[5 + i] = a[i];
+  n = 21;
+  for (size_t i = 0; i < tl; i++) out[n++] = (unsigned char)type[i];
+  out[n++] = 0;
+  for (int i = 0; i < 16; i++) out[n++] = b[i];
+  return n;
+}
+
+/* The prefix TID DIR A: every edge of A in that direction. */
+static inline void key_edge_prefix(unsigned char out[21], uint32_t tid,
+                                   char dir, const unsigned char a[16]) {
+  put_u32be(out, tid);
+  out[4] = (unsigned char)dir;
+  for (int i = 0; i < 16; i++) out[5 + i] = a[i];
+}
+
+/* Split an edge key into its parts.  false if it is malformed. */
+static inline bool key_edge_parse(const unsigned char *k, size_t n,
+                                  char *dir, const unsigned char **a,
+                                  const char **type, size_t *type_len,
+                                  const unsigned char **b) {
+  if (n < 4 + 1 + 16 + 2 + 16 || (k[4] != 'F' && k[4] != 'R')) return false;
+  if (k[n - 17] != 0) return false;
+  *dir = (char)k[4];
+  *a = k + 5;
+  *type = (const char *)k + 21;
+  *type_len = n - 17 - 21;
+  *b = k + n - 16;
+  for (size_t i = 0; i < *type_len; i++)
+    if ((*type)[i] == 0) return false;
+  return *type_len > 0;
 }
 
 /* TID 'S' NAME (schema) and 0 'T' NAME (tenant directory). */

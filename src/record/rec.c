@@ -437,3 +437,27 @@ int rec_to_json(const rec_dict *d, const rec_view *v, const char *id,
   buf_addc(out, '}');
   return out->oom ? err_nomem(e) : REMDB_OK;
 }
+
+/* ---- edge records ------------------------------------------------------- */
+
+void erec_encode(buf_t *out, double weight, const char *created,
+                 const char *props, size_t props_len) {
+  uint64_t u;
+  memcpy(&u, &weight, 8);
+  buf_addc(out, EREC_VERSION);
+  buf_add_u64be(out, u);
+  buf_add(out, created, TS_LEN);
+  if (props) buf_add(out, props, props_len);
+}
+
+int erec_decode(const void *data, size_t len, erec *out, err_t *e) {
+  const unsigned char *d = data;
+  if (len < EREC_HDR || d[0] != EREC_VERSION)
+    return err_set(e, REMDB_CORRUPT, "edge record is malformed");
+  uint64_t u = get_u64be(d + 1);
+  memcpy(&out->weight, &u, 8);
+  out->created = (const char *)d + 9;
+  out->props = len > EREC_HDR ? (const char *)d + EREC_HDR : NULL;
+  out->props_len = len - EREC_HDR;
+  return REMDB_OK;
+}

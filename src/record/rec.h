@@ -148,4 +148,23 @@ int rec_to_json(const rec_dict *d, const rec_view *v, const char *id,
 /* Append the JSON form of one field value. */
 void rec_field_json(const rec_field *f, buf_t *out);
 
+/* ---- Edge records ------------------------------------------------------
+** The value stored under both keys of an edge:
+**   u8 version (1), u64 weight (IEEE-754 bits, big-endian),
+**   27 bytes created_at (canonical time stamp), then the properties as
+**   compact JSON text (an object; empty when the edge has none). */
+#define EREC_VERSION 1
+#define EREC_HDR (1 + 8 + TS_LEN)
+
+typedef struct erec {
+  double weight;
+  const char *created; /* TS_LEN bytes, not NUL-terminated */
+  const char *props;   /* JSON object text, or NULL */
+  size_t props_len;
+} erec;
+
+void erec_encode(buf_t *out, double weight, const char *created,
+                 const char *props, size_t props_len);
+int erec_decode(const void *data, size_t len, erec *out, err_t *e);
+
 #endif /* REMDB_REC_H */

@@ -1,4 +1,5 @@
-/* test_crash.c: SIGKILL a writer at random moments, over several rounds.
+/* test_crash.c: SIGKILL a writer (entities, soft and hard deletes, batches,
+** edges) at random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
 ** index entries and the id directory in agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not). */
@@ -34,8 +35,19 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
   srand(seed);
   char json[256], id[REMDB_ID_LEN + 1];
+  static char known[KEYS][REMDB_ID_LEN + 1]; /* ids seen, for edges */
   for (;;) {
-    int k = rand() % KEYS, v = rand() % 1000, what = rand() % 10;
+    int k = rand() % KEYS, v = rand() % 1000, what = rand() % 11;
+    if (what == 10) { /* an edge between two known entities (may be gone) */
+      int k2 = rand() % KEYS;
+      if (known[k][0] && known[k2][0]) {
+        if (rand() % 4)
+          remdb_edge_put(db, known[k], known[k2], "rel", NULL, 0, 1.0);
+        else
+          remdb_edge_delete(db, known[k], known[k2], "rel");
+      }
+      continue;
+    }
     int n;
     if (what < 6) {
       n = snprintf(json, sizeof json,
@@ -44,6 +56,7 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
       dprintf(fd, "B %d %d\n", k, v);
       if (remdb_insert(db, "items", json, (size_t)n, id) != REMDB_OK) _exit(4);
       dprintf(fd, "A %s\n", id);
+      memcpy(known[k], id, sizeof id);
     } else if (what < 8) {
       /* patch or delete needs the id: insert first gave it, derive again */
       n = snprintf(json, sizeof json, "{\"k\":\"key%d\",\"grp\":0,\"n\":%d}",
@@ -53,9 +66,11 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
       dprintf(fd, "A %s\n", id);
       int v2 = (v + 1) % 1000;
       n = snprintf(json, sizeof json, "{\"n\":%d,\"grp\":%d}", v2, v2 % 7);
-      dprintf(fd, "B %d %d\n", k, what == 6 ? v2 : -1);
+      int hard = what == 7 && rand() % 3 == 0;
+      /* logged state: the new value, -1 soft-deleted, -2 gone */
+      dprintf(fd, "B %d %d\n", k, what == 6 ? v2 : hard ? -2 : -1);
       int rc = what == 6 ? remdb_update(db, id, json, (size_t)n)
-                         : remdb_delete(db, id, 0);
+                         : remdb_delete(db, id, hard ? REMDB_HARD : 0);
       if (rc != REMDB_OK) _exit(6);
       dprintf(fd, "A %s\n", id);
     } else {
@@ -79,7 +94,7 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
 }
 
 typedef struct {
-  int acked[KEYS];          /* -2 unknown, -1 deleted, else n */
+  int acked[KEYS];          /* -2 unknown or gone, -1 deleted, else n */
   int pend_key[KEYS], npend; /* keys of the write in flight */
   int pend_val;
 } model;

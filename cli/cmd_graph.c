@@ -1,0 +1,132 @@
+/*
+** cmd_graph.c: `remdb edge add|list|delete`, `remdb traverse` and
+** `remdb path`.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int parse_dir(const char *s, int *dir) {
+  if (s == NULL || !strcmp(s, "out")) *dir = REMDB_OUT;
+  else if (!strcmp(s, "in")) *dir = REMDB_IN;
+  else if (!strcmp(s, "both")) *dir = REMDB_BOTH;
+  else return cli_usage("--direction must be out, in or both");
+  return 0;
+}
+
+static int parse_int(const char *s, const char *what, long lo, long hi,
+                     long *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*s == 0 || *end != 0 || v < lo || v > hi)
+    return cli_usage("%s must be a number from %ld to %ld", what, lo, hi);
+  *out = v;
+  return 0;
+}
+
+int cmd_edge(cli_t *c) {
+  if (c->argc < 1) return cli_usage("edge needs add, list or delete");
+  const char *sub = c->argv[0];
+  c->argc--;
+  c->argv++;
+  if (!strcmp(sub, "add")) {
+    const char *props = cli_opt(c, "--props");
+    const char *w = cli_opt(c, "--weight");
+    if (!cli_nargs(c, 3)) return EXIT_USAGE;
+    double weight = 1.0;
+    if (w) {
+      char *end;
+      weight = strtod(w, &end);
+      if (*w == 0 || *end != 0) return cli_usage("--weight must be a number");
+    }
+    if (cli_open(c, false, false)) return 1;
+    if (remdb_edge_put(c->db, c->argv[0], c->argv[1], c->argv[2], props,
+                       props ? strlen(props) : 0, weight) != REMDB_OK)
+      return cli_db_fail(c, "edge add");
+    printf("edge %s -%s-> %s\n", c->argv[0], c->argv[2], c->argv[1]);
+    return 0;
+  }
+  if (!strcmp(sub, "delete")) {
+    if (!cli_nargs(c, 3)) return EXIT_USAGE;
+    if (cli_open(c, false, false)) return 1;
+    if (remdb_edge_delete(c->db, c->argv[0], c->argv[1], c->argv[2]) !=
+        REMDB_OK)
+      return cli_db_fail(c, "edge delete");
+    printf("deleted edge %s -%s-> %s\n", c->argv[0], c->argv[2], c->argv[1]);
+    return 0;
+  }
+  if (!strcmp(sub, "list")) {
+    int dir;
+    const char *d = cli_opt(c, "--direction");
+    const char *type = cli_opt(c, "--type");
+    if (parse_dir(d, &dir)) return EXIT_USAGE;
+    if (!cli_nargs(c, 1)) return EXIT_USAGE;
+    if (cli_open(c, false, true)) return 1;
+    char *json;
+    if (remdb_edges(c->db, c->argv[0], dir, type, &json) != REMDB_OK)
+      return cli_db_fail(c, "edge list");
+    /* one edge per line: split the array at its top-level commas */
+    int depth = 0;
+    bool in_str = false;
+    const char *start = NULL;
+    for (const char *p = json; *p; p++) {
+      if (in_str) {
+        if (*p == '\\' && p[1]) p++;
+        else if (*p == '"') in_str = false;
+        continue;
+      }
+      if (*p == '"') in_str = true;
+      else if (*p == '{' && depth++ == 0) start = p;
+      else if (*p == '}' && --depth == 0 && start)
+        printf("%.*s\n", (int)(p - start + 1), start);
+    }
+    remdb_free(json);
+    return 0;
+  }
+  return cli_usage("unknown edge command '%s'", sub);
+}
+
+int cmd_traverse(cli_t *c) {
+  const char *d = cli_opt(c, "--direction");
+  const char *type = cli_opt(c, "--type");
+  const char *depth_s = cli_opt(c, "--depth");
+  const char *max_s = cli_opt(c, "--max-nodes");
+  bool exact = cli_flag(c, "--exact");
+  int dir;
+  long depth = 2, max = 10000;
+  if (parse_dir(d ? d : "out", &dir)) return EXIT_USAGE;
+  if (depth_s && parse_int(depth_s, "--depth", 0, 64, &depth))
+    return EXIT_USAGE;
+  if (max_s && parse_int(max_s, "--max-nodes", 1, 100000000, &max))
+    return EXIT_USAGE;
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  char *json;
+  if (remdb_traverse(c->db, c->argv[0], (int)depth, dir, type, (size_t)max,
+                     exact ? REMDB_EXACT_DEPTH : 0, &json) != REMDB_OK)
+    return cli_db_fail(c, "traverse");
+  printf("%s\n", json);
+  remdb_free(json);
+  return 0;
+}
+
+int cmd_path(cli_t *c) {
+  const char *d = cli_opt(c, "--direction");
+  const char *type = cli_opt(c, "--type");
+  const char *depth_s = cli_opt(c, "--depth");
+  int dir;
+  long depth = 6;
+  if (parse_dir(d ? d : "both", &dir)) return EXIT_USAGE;
+  if (depth_s && parse_int(depth_s, "--depth", 1, 64, &depth))
+    return EXIT_USAGE;
+  if (!cli_nargs(c, 2)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  char *json;
+  if (remdb_shortest_path(c->db, c->argv[0], c->argv[1], (int)depth, dir,
+                          type, &json) != REMDB_OK)
+    return cli_db_fail(c, "path");
+  printf("%s\n", json);
+  remdb_free(json);
+  return 0;
+}

@@ -1,0 +1,229 @@
+/*
+** edges.c: writing, deleting and listing edges (see graph.h).
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+
+static int check_type(remdb *db, const char *type) {
+  if (type == NULL || !ident_valid(type, 64))
+    return err_set(&db->err, REMDB_INVALID,
+                   "edge type \"%.64s\" must match [A-Za-z_][A-Za-z0-9_]* "
+                   "and be at most 64 characters",
+                   type ? type : "(null)");
+  return REMDB_OK;
+}
+
+bool graph_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
+  kv_val v = {0};
+  rec_view rv;
+  err_t saved = db->err;
+  bool live = ent_read(db, snap, NULL, id, NULL, &v, &rv) == REMDB_OK &&
+              !rec_is_deleted(&rv);
+  kv_val_free(&v);
+  db->err = saved; /* a missing endpoint is an answer, not an error */
+  return live;
+}
+
+void graph_edge_json(const gedge *e, buf_t *out) {
+  char s[REMDB_ID_LEN + 1], d[REMDB_ID_LEN + 1];
+  uuid_format(&e->src, s);
+  uuid_format(&e->dst, d);
+  buf_addf(out, "{\"src\":\"%s\",\"dst\":\"%s\",\"type\":", s, d);
+  buf_add_json_str(out, e->type, strlen(e->type));
+  char w[40];
+  snprintf(w, sizeof w, "%.17g", e->rec.weight);
+  buf_addf(out, ",\"weight\":%s,\"created_at\":\"%.*s\",\"props\":", w,
+           TS_LEN, e->rec.created);
+  if (e->rec.props && e->rec.props_len)
+    buf_add(out, e->rec.props, e->rec.props_len);
+  else
+    buf_adds(out, "{}");
+  buf_addc(out, '}');
+}
+
+int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+                    int dir, const char *type, gedge_fn fn, void *ctx) {
+  for (int d = 0; d < 2; d++) {
+    char kdir = d ? 'R' : 'F';
+    if (!(dir & (d ? REMDB_IN : REMDB_OUT))) continue;
+    unsigned char lo[KEY_EDGE_MAX], hi[KEY_EDGE_MAX];
+    key_edge_prefix(lo, db->tid, kdir, id->b);
+    size_t lol = 21;
+    if (type) { /* narrow to TYPE 0 */
+      size_t tl = strlen(type);
+      memcpy(lo + 21, type, tl);
+      lo[21 + tl] = 0;
+      lol = 22 + tl;
+    }
+    size_t hil = kv_prefix_end(lo, lol, hi);
+    kv_iter_t *it;
+    int rc = kv_iter_new(db->st->kv, snap, KV_EDGE, lo, lol, hi, hil, &it,
+                         &db->err);
+    if (rc) return rc;
+    int stop = 0;
+    for (kv_iter_first(it); !stop && kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl, vl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      const char *v = kv_iter_value(it, &vl);
+      char kd;
+      const unsigned char *a, *b;
+      const char *t;
+      size_t tl;
+      gedge e;
+      if (!key_edge_parse(k, kl, &kd, &a, &t, &tl, &b) || tl >= sizeof e.type)
+        continue;
+      if (erec_decode(v, vl, &e.rec, &db->err) != REMDB_OK) continue;
+      memcpy(e.type, t, tl);
+      e.type[tl] = 0;
+      memcpy(e.src.b, kd == 'F' ? a : b, 16);
+      memcpy(e.dst.b, kd == 'F' ? b : a, 16);
+      uuid16_t other;
+      memcpy(other.b, b, 16);
+      if (!graph_live(db, snap, &other)) continue;
+      stop = fn(ctx, &e);
+    }
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    if (rc || stop) return rc;
+  }
+  return REMDB_OK;
+}
+
+int remdb_edge_put(remdb *db, const char *src, const char *dst,
+                   const char *type, const char *props, size_t props_len,
+                   double weight) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  uuid16_t s, d;
+  json_t *pj = NULL;
+  char *ptext = NULL;
+  wtx_t *w = NULL;
+  int rc = cat_refresh(db);
+  if (rc == REMDB_OK) rc = parse_id(db, src, &s);
+  if (rc == REMDB_OK) rc = parse_id(db, dst, &d);
+  if (rc == REMDB_OK) rc = check_type(db, type);
+  if (rc == REMDB_OK && !isfinite(weight))
+    rc = err_set(&db->err, REMDB_INVALID, "edge weight must be a number");
+  if (rc == REMDB_OK && props) {
+    rc = core_parse_json(db, "edge props", props, props_len, &pj);
+    if (rc == REMDB_OK && !json_is_object(pj))
+      rc = err_set(&db->err, REMDB_INVALID,
+                   "edge props: must be a JSON object");
+    if (rc == REMDB_OK && (ptext = json_dumps(pj, JSON_COMPACT)) == NULL)
+      rc = err_nomem(&db->err);
+  }
+  if (rc == REMDB_OK) rc = wtx_begin(db, &w);
+  if (rc == REMDB_OK) rc = wtx_lock(w);
+  /* both endpoints must be live entities of this tenant */
+  if (rc == REMDB_OK && !graph_live(db, NULL, &s))
+    rc = err_set(&db->err, REMDB_NOTFOUND, "edge source %s: no such entity",
+                 src);
+  if (rc == REMDB_OK && !graph_live(db, NULL, &d))
+    rc = err_set(&db->err, REMDB_NOTFOUND, "edge target %s: no such entity",
+                 dst);
+  if (rc == REMDB_OK) {
+    unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
+    size_t fl = key_edge(fk, db->tid, 'F', s.b, type, d.b);
+    size_t rl = key_edge(rk, db->tid, 'R', d.b, type, s.b);
+    /* an upsert keeps the edge's created_at */
+    char created[TS_LEN + 1];
+    ts_format(ts_now(), created);
+    kv_val old = {0};
+    if (kv_get(db->st->kv, NULL, KV_EDGE, fk, fl, &old, &db->err) ==
+        REMDB_OK) {
+      erec er;
+      if (erec_decode(old.data, old.len, &er, &db->err) == REMDB_OK)
+        memcpy(created, er.created, TS_LEN);
+      kv_val_free(&old);
+    }
+    err_clear(&db->err);
+    buf_t v;
+    buf_init(&v);
+    erec_encode(&v, weight, created, ptext, ptext ? strlen(ptext) : 0);
+    if (v.oom) {
+      rc = err_nomem(&db->err);
+    } else {
+      kv_batch_put(wtx_batch(w), KV_EDGE, fk, fl, v.p, v.len);
+      kv_batch_put(wtx_batch(w), KV_EDGE, rk, rl, v.p, v.len);
+      rc = wtx_commit(w, -1);
+    }
+    buf_free(&v);
+  }
+  wtx_free(w);
+  json_decref(pj);
+  free(ptext);
+  return rc;
+}
+
+int remdb_edge_delete(remdb *db, const char *src, const char *dst,
+                      const char *type) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  uuid16_t s, d;
+  wtx_t *w = NULL;
+  int rc = cat_refresh(db);
+  if (rc == REMDB_OK) rc = parse_id(db, src, &s);
+  if (rc == REMDB_OK) rc = parse_id(db, dst, &d);
+  if (rc == REMDB_OK) rc = check_type(db, type);
+  if (rc == REMDB_OK) rc = wtx_begin(db, &w);
+  if (rc == REMDB_OK) rc = wtx_lock(w);
+  if (rc == REMDB_OK) {
+    unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
+    size_t fl = key_edge(fk, db->tid, 'F', s.b, type, d.b);
+    size_t rl = key_edge(rk, db->tid, 'R', d.b, type, s.b);
+    kv_val old = {0};
+    rc = kv_get(db->st->kv, NULL, KV_EDGE, fk, fl, &old, &db->err);
+    if (rc == REMDB_NOTFOUND)
+      rc = err_set(&db->err, REMDB_NOTFOUND, "no %s edge from %s to %s",
+                   type, src, dst);
+    kv_val_free(&old);
+    if (rc == REMDB_OK) {
+      kv_batch_del(wtx_batch(w), KV_EDGE, fk, fl);
+      kv_batch_del(wtx_batch(w), KV_EDGE, rk, rl);
+      rc = wtx_commit(w, -1);
+    }
+  }
+  wtx_free(w);
+  return rc;
+}
+
+static int list_one(void *ctx, const gedge *e) {
+  buf_t *out = ctx;
+  if (out->len > 1) buf_addc(out, ',');
+  graph_edge_json(e, out);
+  return 0;
+}
+
+int remdb_edges(remdb *db, const char *id, int direction, const char *type,
+                char **json_out) {
+  if (db == NULL || json_out == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  uuid16_t u;
+  int rc = cat_refresh(db);
+  if (rc == REMDB_OK) rc = parse_id(db, id, &u);
+  if (rc == REMDB_OK && type) rc = check_type(db, type);
+  if (rc == REMDB_OK && (direction < REMDB_OUT || direction > REMDB_BOTH))
+    rc = err_set(&db->err, REMDB_MISUSE, "edge direction must be out, in or both");
+  if (rc) return rc;
+  kv_snap_t *snap = kv_snap_new(db->st->kv);
+  if (snap == NULL) return err_nomem(&db->err);
+  buf_t out;
+  buf_init(&out);
+  buf_addc(&out, '[');
+  if (!graph_live(db, snap, &u))
+    rc = err_set(&db->err, REMDB_NOTFOUND, "no entity with id %s", id);
+  else
+    rc = graph_each_edge(db, snap, &u, direction, type, list_one, &out);
+  buf_addc(&out, ']');
+  kv_snap_free(db->st->kv, snap);
+  if (rc == REMDB_OK) {
+    *json_out = buf_detach(&out, NULL);
+    if (*json_out == NULL) rc = err_nomem(&db->err);
+  }
+  buf_free(&out);
+  return rc;
+}

@@ -1,0 +1,40 @@
+/*
+** graph.h: edges between entities and traversals over them.
+**
+** An edge (src, dst, type, properties, weight, created_at) is stored under
+** two keys written in one batch (layout in src/kv/kv.h, value format in
+** src/record/rec.h): TID 'F' SRC TYPE 0 DST for outgoing and TID 'R' DST
+** TYPE 0 SRC for incoming edges, so either direction is one prefix scan and
+** no read ever needs a full scan.  An edge is visible only while both its
+** endpoints are (a soft-deleted entity hides its edges); a hard delete
+** removes them with the entity (core/wtx.c).
+**
+**   edges.c     put, delete, list
+**   traverse.c  breadth-first traversal and shortest path
+*/
+#ifndef REMDB_GRAPH_H
+#define REMDB_GRAPH_H
+
+#include "../core/core.h"
+
+/* One visible edge, as read from storage. */
+typedef struct gedge {
+  uuid16_t src, dst;
+  char type[72];
+  erec rec;
+} gedge;
+
+/* Call fn for every visible edge of id in direction dir (REMDB_OUT,
+** REMDB_IN or REMDB_BOTH), of type `type` (NULL: any).  Reads snap.
+** fn returns non-zero to stop.  The edge is borrowed for the call. */
+typedef int (*gedge_fn)(void *ctx, const gedge *e);
+int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+                    int dir, const char *type, gedge_fn fn, void *ctx);
+
+/* Is the entity live (exists, not soft-deleted)? */
+bool graph_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id);
+
+/* Append an edge as a JSON object. */
+void graph_edge_json(const gedge *e, buf_t *out);
+
+#endif
