@@ -7,10 +7,11 @@
 **   ... WHERE embedding.cosine('text' | '[v1, v2, ...]') ...
 **       (also embedding.inner_product and embedding.l2)
 **
-** This file recognises and checks their syntax.  Their execution arrives
-** with the vector and graph capabilities; until then a well-formed REM
-** statement is refused with a message that says so, and a malformed one
-** with the position of the mistake.
+** This file recognises and checks their syntax.  TRAVERSE is rewritten
+** into a query of the traverse() table-valued function.  LOOKUP, SEARCH and
+** embedding.<metric>() arrive with key lookup and vector search; until
+** then a well-formed statement is refused with a message that says so, and
+** a malformed one with the position of the mistake.
 */
 #include <ctype.h>
 #include <string.h>
@@ -169,25 +170,30 @@ static int check_search(remdb *db, lexer *l) {
   return not_yet(db, "SEARCH", "vector search");
 }
 
-static int check_traverse(remdb *db, lexer *l) {
+static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
+  tok start, depth, dir, type = {T_END, NULL, 0};
   tok t = next(l);
   if (!is_kw(t, "FROM")) return syntax(db, l, t, "FROM");
   t = next(l);
   if (t.kind != T_STRING) return syntax(db, l, t, "a quoted entity id");
+  start = t;
   t = next(l);
   if (!is_kw(t, "DEPTH")) return syntax(db, l, t, "DEPTH");
   t = next(l);
   if (t.kind != T_NUMBER) return syntax(db, l, t, "a depth number");
+  depth = t;
   t = next(l);
   if (!is_kw(t, "DIRECTION")) return syntax(db, l, t, "DIRECTION");
   t = next(l);
   if (!is_kw(t, "out") && !is_kw(t, "in") && !is_kw(t, "both"))
     return syntax(db, l, t, "out, in or both");
+  dir = t;
   size_t save = l->pos;
   t = next(l);
   if (is_kw(t, "TYPE")) {
     t = next(l);
     if (t.kind != T_STRING) return syntax(db, l, t, "a quoted edge type");
+    type = t;
   } else {
     l->pos = save;
   }
@@ -196,7 +202,15 @@ static int check_traverse(remdb *db, lexer *l) {
     l->pos = save;
     return syntax(db, l, next(l), "TYPE or the end of the statement");
   }
-  return not_yet(db, "TRAVERSE", "graph traversal");
+  /* the statement is the traverse() table-valued function (vtab.c's
+  ** sibling in traverse_vtab.c); quoted tokens are valid SQL literals */
+  buf_addf(rewrite,
+           "SELECT id, depth, type, entity, path FROM traverse(%.*s, %.*s, "
+           "'%.*s'",
+           (int)start.n, start.p, (int)depth.n, depth.p, (int)dir.n, dir.p);
+  if (type.p) buf_addf(rewrite, ", %.*s", (int)type.n, type.p);
+  buf_adds(rewrite, ")");
+  return rewrite->oom ? err_nomem(&db->err) : 0;
 }
 
 /* embedding.<metric>( anywhere outside strings and comments */
@@ -218,12 +232,12 @@ static int check_embedding(remdb *db, lexer *l) {
   }
 }
 
-int dialect_check(remdb *db, const char *sql, size_t len) {
+int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
   lexer l = {sql, len, 0};
   tok t = next(&l);
   if (is_kw(t, "LOOKUP")) return check_lookup(db, &l);
   if (is_kw(t, "SEARCH")) return check_search(db, &l);
-  if (is_kw(t, "TRAVERSE")) return check_traverse(db, &l);
+  if (is_kw(t, "TRAVERSE")) return check_traverse(db, &l, rewrite);
   l.pos = 0;
   return check_embedding(db, &l);
 }

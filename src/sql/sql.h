@@ -105,8 +105,13 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
                    int argc, sqlite3_value **argv, buf_t *out);
 
 /* dialect.c */
-/* If sql starts with a REM statement, or uses embedding.<metric>(), set
-** the error (syntax, or not available yet) and return non-zero; else 0. */
-int dialect_check(remdb *db, const char *sql, size_t len);
+/* If sql starts with a REM statement, or uses embedding.<metric>(), check
+** it: on a syntax error or a statement not available yet, set the error
+** and return non-zero.  A statement that runs as SQL is appended to
+** rewrite (else rewrite stays empty) and 0 is returned. */
+int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite);
+
+/* traverse_vtab.c: the traverse(start, depth, direction, type) table. */
+int sql_register_traverse(sqlite3 *conn, sql_sess *s);
 
 #endif

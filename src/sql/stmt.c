@@ -94,12 +94,30 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
       start = after;
     }
   }
-  if ((rc = dialect_check(db, sql + start, len - start))) return rc;
+  buf_t rw;
+  buf_init(&rw);
+  if ((rc = dialect_check(db, sql + start, len - start, &rw))) {
+    buf_free(&rw);
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
   const char *tail = NULL;
   s->denied[0] = 0;
-  int src = sqlite3_prepare_v2(s->conn, sql + start, (int)(len - start), &st,
-                               &tail);
+  int src;
+  if (rw.len) { /* a REM statement, run as its SQL form; it is the rest */
+    src = sqlite3_prepare_v2(s->conn, rw.p, (int)rw.len, &st, NULL);
+    if (src != SQLITE_OK) {
+      rc = err_set(&db->err, REMDB_INVALID, "SQL error: %s",
+                   sqlite3_errmsg(s->conn));
+      buf_free(&rw);
+      return rc;
+    }
+    tail = sql + len;
+  } else {
+    src = sqlite3_prepare_v2(s->conn, sql + start, (int)(len - start), &st,
+                             &tail);
+  }
+  buf_free(&rw);
   if (src != SQLITE_OK) return sql_error(db, s, sql, len, start);
   if (used) *used = tail ? (size_t)(tail - sql) : len;
   if (st == NULL) return REMDB_OK;

@@ -128,6 +128,41 @@ int main(void) {
             REMDB_INVALID);
   CHECK(t == NULL);
 
+  /* SQL: the REM statement and the table-valued function, joined */
+  {
+    char q[256];
+    remdb_stmt *st;
+    snprintf(q, sizeof q,
+             "TRAVERSE FROM '%s' DEPTH 2 DIRECTION out TYPE 'knows'", ids[0]);
+    CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+    int rows = 0, maxd = 0;
+    while (remdb_step(st) == REMDB_ROW) {
+      rows++;
+      int d = (int)remdb_column_int64(st, 1);
+      if (d > maxd) maxd = d;
+      CHECK_STR(remdb_column_text(st, 2, NULL), "people");
+    }
+    remdb_finalize(st);
+    CHECK_INT(rows, 3);
+    CHECK_INT(maxd, 2);
+    snprintf(q, sizeof q,
+             "SELECT group_concat(p.name, ',') FROM (SELECT * FROM "
+             "traverse('%s', 1, 'in') ORDER BY id) t JOIN people p ON p.id = "
+             "t.id WHERE t.depth = 1",
+             ids[0]);
+    CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+    CHECK_INT(remdb_step(st), REMDB_ROW);
+    const char *names = remdb_column_text(st, 0, NULL);
+    CHECK(names && strstr(names, "p4") && strstr(names, "p6"));
+    remdb_finalize(st);
+    snprintf(q, sizeof q, "SELECT * FROM traverse('%s', 1, 'sideways')",
+             ids[0]);
+    CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+    CHECK_INT(remdb_step(st), REMDB_ERROR);
+    CHECK_HAS(remdb_errmsg(db), "direction must be out, in or both");
+    remdb_finalize(st);
+  }
+
   /* shortest path */
   j = JSON(remdb_shortest_path(db, ids[0], ids[4], 10, REMDB_OUT, NULL,
                                     &t));

@@ -180,9 +180,10 @@ static void test_errors(remdb *db) {
             REMDB_ERROR);
   CHECK_HAS(remdb_errmsg(db), "SEARCH is not available yet");
   CHECK_INT(exec(db, "SEARCH 'x' resources"), REMDB_INVALID);
+  /* TRAVERSE runs as the traverse() table (test_graph covers results) */
   CHECK_INT(exec(db, "TRAVERSE FROM 'a' DEPTH 2 DIRECTION both TYPE 'authored'"),
             REMDB_ERROR);
-  CHECK_HAS(remdb_errmsg(db), "TRAVERSE is not available yet");
+  CHECK_HAS(remdb_errmsg(db), "traverse(): invalid id \"a\"");
   CHECK_INT(exec(db, "TRAVERSE FROM 'a' DEPTH x"), REMDB_INVALID);
   CHECK_INT(exec(db, "SELECT * FROM notes WHERE embedding.cosine('hi') AND "
                      "n > 1"),
