@@ -25,6 +25,23 @@ static int parse_int(const char *s, const char *what, long lo, long hi,
   return 0;
 }
 
+void cli_print_objects(const char *json) {
+  int depth = 0;
+  bool in_str = false;
+  const char *start = NULL;
+  for (const char *p = json; *p; p++) {
+    if (in_str) {
+      if (*p == '\\' && p[1]) p++;
+      else if (*p == '"') in_str = false;
+      continue;
+    }
+    if (*p == '"') in_str = true;
+    else if (*p == '{' && depth++ == 0) start = p;
+    else if (*p == '}' && --depth == 0 && start)
+      printf("%.*s\n", (int)(p - start + 1), start);
+  }
+}
+
 int cmd_edge(cli_t *c) {
   if (c->argc < 1) return cli_usage("edge needs add, list or delete");
   const char *sub = c->argv[0];
@@ -66,21 +83,7 @@ int cmd_edge(cli_t *c) {
     char *json;
     if (remdb_edges(c->db, c->argv[0], dir, type, &json) != REMDB_OK)
       return cli_db_fail(c, "edge list");
-    /* one edge per line: split the array at its top-level commas */
-    int depth = 0;
-    bool in_str = false;
-    const char *start = NULL;
-    for (const char *p = json; *p; p++) {
-      if (in_str) {
-        if (*p == '\\' && p[1]) p++;
-        else if (*p == '"') in_str = false;
-        continue;
-      }
-      if (*p == '"') in_str = true;
-      else if (*p == '{' && depth++ == 0) start = p;
-      else if (*p == '}' && --depth == 0 && start)
-        printf("%.*s\n", (int)(p - start + 1), start);
-    }
+    cli_print_objects(json); /* one edge per line */
     remdb_free(json);
     return 0;
   }
@@ -127,6 +130,22 @@ int cmd_path(cli_t *c) {
                           type, &json) != REMDB_OK)
     return cli_db_fail(c, "path");
   printf("%s\n", json);
+  remdb_free(json);
+  return 0;
+}
+
+int cmd_lookup(cli_t *c) {
+  bool fuzzy = cli_flag(c, "--fuzzy");
+  for (int i = 0; i < c->argc; i++)
+    if (c->argv[i][0] == '-' && c->argv[i][1] == '-')
+      return cli_usage("unknown option %s", c->argv[i]);
+  if (c->argc < 1) return cli_usage("lookup needs at least one KEY");
+  if (cli_open(c, false, true)) return 1;
+  char *json;
+  if (remdb_lookup(c->db, (const char *const *)c->argv, (size_t)c->argc,
+                   fuzzy ? REMDB_FUZZY : 0, &json) != REMDB_OK)
+    return cli_db_fail(c, "lookup");
+  cli_print_objects(json);
   remdb_free(json);
   return 0;
 }

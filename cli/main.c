@@ -36,6 +36,7 @@ static const char usage_text[] =
     "  traverse ID [--depth N] [--direction out|in|both] [--type T]\n"
     "           [--max-nodes N] [--exact]\n"
     "  path FROM TO [--depth N] [--direction out|in|both] [--type T]\n"
+    "  lookup KEY... [--fuzzy]      entities by id, key_field value or name\n"
     "  verify | reindex [TABLE] | stats | backup DEST | compact\n";
 
 int cli_fail(const char *fmt, ...) {
@@ -198,11 +199,11 @@ static const struct {
     {"stats", cmd_stats},     {"backup", cmd_backup},
     {"compact", cmd_compact}, {"sql", cmd_sql},
     {"edge", cmd_edge},       {"traverse", cmd_traverse},
-    {"path", cmd_path},
+    {"path", cmd_path},       {"lookup", cmd_lookup},
 };
 
 /* Commands of the CLI contract that later capabilities provide. */
-static const char *const later[] = {"search", "lookup", "ingest"};
+static const char *const later[] = {"search", "ingest"};
 
 int main(int argc, char **argv) {
   cli_t c = {0};

@@ -245,6 +245,20 @@ void remdb_iter_free(remdb_iter *it);
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
 
+/* ---- Lookup ---------------------------------------------------------- */
+#define REMDB_FUZZY 1 /* lookup flag: fall back to near misses */
+
+/* Find entities of any table by key: each key is tried as an id, then as
+** a key_field value or name (one seek in the key index kept by the write
+** path), then normalised (case, spaces and punctuation ignored: "tap1234"
+** finds "TAP-1234"), then, with REMDB_FUZZY, within a small edit distance
+** of the normalised key.  *json_out: a JSON array of {key, match ("id",
+** "key", "normalized" or "fuzzy"), distance, entity}, empty when nothing
+** matches; soft-deleted entities are left out.  Caller frees it with
+** remdb_free(). */
+int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
+                 char **json_out);
+
 /* ---- Graph ----------------------------------------------------------- */
 /* Edges connect two entities of the tenant: (src, dst, type, properties,
 ** weight, created_at).  An edge is visible while both its entities are:

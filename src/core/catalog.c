@@ -450,6 +450,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
   }
   rc = kv_iter_status(it, &db->err);
   if (rc) goto done;
+  if ((rc = lookup_drop_table(db, kb, tbl))) goto done;
   kv_batch_del_range(kb, KV_ENTITY, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_VECTOR, lo, sizeof lo, hi, sizeof hi);

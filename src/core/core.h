@@ -128,6 +128,24 @@ void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
 /* Forget the store's cached counters (after a rebuild wrote new ones). */
 void cnt_forget(remdb *db);
 
+/* ---- keys.c: the key index (key_field values and names, across tables) */
+typedef struct lkeys {
+  char buf[2][KEY_LOOKUP_MAX + 32];
+  size_t len[2];
+  int n;
+} lkeys;
+/* The lookup keys of record v of table t (none if v is NULL). */
+void lookup_keys(const sch_table *t, const rec_view *v, lkeys *out);
+/* The normalised form of a key (out holds at least n bytes). */
+size_t lookup_normalize(const char *k, size_t n, char *out);
+/* Stage the key-index changes from version old to nw (either NULL). */
+void lookup_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
+                  const uuid16_t *id, const rec_view *old,
+                  const rec_view *nw);
+
+/* Stage the removal of table tbl's key-index entries (0: every table's). */
+int lookup_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
+
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]);

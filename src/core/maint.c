@@ -91,6 +91,22 @@ static int check_entities(vstate *s) {
                tn, ids);
       kv_val_free(&dv);
     }
+    lkeys lk;
+    lookup_keys(t->s, &rv, &lk);
+    for (int i = 0; i < lk.n; i++) {
+      char norm[KEY_LOOKUP_MAX + 32];
+      size_t nn = lookup_normalize(lk.buf[i], lk.len[i], norm);
+      buf_reset(&s->k);
+      key_lookup(&s->k, db->tid, 'K', lk.buf[i], lk.len[i], id.b);
+      if (!s->k.oom && !key_exists(s, KV_INDEX, s->k.p, s->k.len))
+        report(s, "%s: entity %s: missing key-index entry \"%.*s\"", tn, ids,
+               (int)lk.len[i], lk.buf[i]);
+      buf_reset(&s->k);
+      key_lookup(&s->k, db->tid, 'N', norm, nn, id.b);
+      if (nn && !s->k.oom && !key_exists(s, KV_INDEX, s->k.p, s->k.len))
+        report(s, "%s: entity %s: missing normalised key-index entry", tn,
+               ids);
+    }
     for (uint32_t i = 0; i < t->s->n_indexed; i++) {
       uint16_t f = t->s->indexed[i];
       buf_reset(&s->k);
@@ -156,6 +172,43 @@ static int check_index(vstate *s) {
       key_entity(ek, db->tid, t->s->table_id, id.b);
       if (!key_exists(s, KV_ENTITY, ek, sizeof ek))
         report(s, "%s: id-directory entry %s has no entity", t->s->name, ids);
+      continue;
+    }
+    if (tbl == KEY_KEYIDX_TBL) { /* key index: the entity has that key */
+      cat_table *kt = vl == 4 ? cat_by_id(db, get_u32be((const unsigned char *)v))
+                              : NULL;
+      unsigned char ek[KEY_ENTITY_LEN];
+      kv_val ev;
+      if (kt == NULL || kl < 8 + 1 + 1 + 16) {
+        report(s, "key-index entry for %s is malformed", ids);
+        continue;
+      }
+      key_entity(ek, db->tid, kt->s->table_id, id.b);
+      if (kv_get(db->st->kv, s->snap, KV_ENTITY, ek, sizeof ek, &ev, &e) !=
+          REMDB_OK) {
+        report(s, "%s: key-index entry points to missing entity %s",
+               kt->s->name, ids);
+        continue;
+      }
+      rec_view rv;
+      bool match = false;
+      if (rec_open(&rv, ev.data, ev.len, &e) == REMDB_OK) {
+        lkeys lk;
+        lookup_keys(kt->s, &rv, &lk);
+        const char *key = (const char *)k + 9;
+        size_t klen = kl - 9 - 1 - 16;
+        for (int i = 0; i < lk.n && !match; i++) {
+          char norm[KEY_LOOKUP_MAX + 32];
+          size_t nn = lookup_normalize(lk.buf[i], lk.len[i], norm);
+          match = k[8] == 'K'
+                      ? lk.len[i] == klen && !memcmp(lk.buf[i], key, klen)
+                      : nn == klen && !memcmp(norm, key, klen);
+        }
+      }
+      kv_val_free(&ev);
+      if (!match)
+        report(s, "%s: key-index entry of entity %s does not match its keys",
+               kt->s->name, ids);
       continue;
     }
     cat_table *t = cat_by_id(db, tbl);
@@ -367,7 +420,9 @@ int remdb_reindex(remdb *db, const char *table) {
     key_table(lo, db->tid, t->s->table_id);
     key_table(hi, db->tid, t->s->table_id + 1);
     kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+    if (only) rc = lookup_drop_table(db, kb, t->s->table_id);
   }
+  if (rc == REMDB_OK && only == NULL) rc = lookup_drop_table(db, kb, 0);
   if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
   if (rc == REMDB_OK) {
     cat_bump_epoch(db);

@@ -84,6 +84,7 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
     key_iddir(dk, db->tid, id.b);
     put_u32be(tv, t->table_id);
     kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, 4);
+    lookup_stage(db, kb, t, &id, NULL, &cur); /* the key index too */
     for (uint32_t i = 0; i < nfields; i++) {
       buf_reset(&db->kbuf);
       idx_key(&db->kbuf, db->tid, t->table_id, fields[i], &cur, id.b);

@@ -320,6 +320,7 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
     kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
   }
+  lookup_stage(db, kb, t, id, old, &nv);
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
   if (remember && !pend_put(w, id, t->table_id, nrec, nlen)) {
@@ -390,6 +391,7 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_del(kb, KV_INDEX, k->p, k->len);
   }
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
+  lookup_stage(db, kb, t, id, old, NULL);
   /* a hard delete takes its edges along */
   int rc = edges_stage_removal(db, kb, id);
   if (rc) {

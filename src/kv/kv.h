@@ -25,6 +25,10 @@
 **   meta    TID 'C' TBL             -> u64 rows, u64 soft-deleted rows
 **   entity  TID TBL ID              -> entity record
 **   index   TID 0x00000000 ID       -> TBL              (id directory)
+**   index   TID 0x00000001 'K' KEY 0x00 ID -> TBL       (key index: the
+**           entity's key_field value and its name, as text)
+**   index   TID 0x00000001 'N' NORM 0x00 ID -> TBL      (the same keys
+**           normalised: ASCII lowercased, punctuation and spaces dropped)
 **   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
 **   edge    TID 'F' SRC TYPE 0x00 DST -> edge record (src/record/rec.h)
 **   edge    TID 'R' DST TYPE 0x00 SRC -> the same edge record
@@ -182,6 +186,20 @@ static inline void key_index_field(unsigned char out[10], uint32_t tid,
                                    uint32_t tbl, uint16_t fld) {
   key_table(out, tid, tbl);
   put_u16be(out + 8, fld);
+}
+
+/* Key index: TID 1 KIND KEY 0 ID, KIND 'K' (exact) or 'N' (normalised). */
+#define KEY_KEYIDX_TBL 1u
+#define KEY_LOOKUP_MAX 256 /* longer keys are not indexed */
+static inline void key_lookup(buf_t *out, uint32_t tid, char kind,
+                              const char *key, size_t n,
+                              const unsigned char *id) {
+  buf_add_u32be(out, tid);
+  buf_add_u32be(out, KEY_KEYIDX_TBL);
+  buf_addc(out, kind);
+  buf_add(out, key, n);
+  buf_addc(out, 0);
+  if (id) buf_add(out, id, 16);
 }
 
 /* TID 'C' TBL: a table's row counters. */
