@@ -8,7 +8,7 @@
 set -eu
 
 BUILD="make gcc pkg-config librocksdb-dev libjansson-dev libxxhash-dev libsqlite3-dev libedit-dev"
-TEST="python3"
+TEST="python3 clang libclang-rt-14-dev"
 BENCH="sqlite3"
 
 want="$BUILD $TEST"

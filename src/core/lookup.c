@@ -175,7 +175,7 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
       rc = scan_key(db, snap, 'N', norm, nn, "normalized", &hs);
     if (rc == REMDB_OK && hs.n == 0 && nn && (flags & REMDB_FUZZY))
       rc = scan_fuzzy(db, snap, norm, nn, &hs);
-    qsort(hs.h, hs.n, sizeof *hs.h, hit_cmp);
+    if (hs.n > 1) qsort(hs.h, hs.n, sizeof *hs.h, hit_cmp);
     for (size_t i = 0; rc == REMDB_OK && i < hs.n; i++) {
       cat_table *t = cat_by_id(db, hs.h[i].tbl);
       kv_val v = {0};
