@@ -251,7 +251,7 @@ static const unsigned char *key_at(const rcursor *c, size_t i, size_t *n) {
   return p + 4;
 }
 
-static rcursor *sort_ctx;
+static _Thread_local rcursor *sort_ctx; /* qsort has no context argument */
 static int key_cmp(const void *a, const void *b) {
   size_t na, nb;
   const unsigned char *pa = key_at(sort_ctx, *(const size_t *)a, &na);
@@ -271,7 +271,7 @@ static bool keys_sort(rcursor *c, bool desc) {
     return false;
   }
   for (size_t i = 0; i < c->nkeys; i++) idx[i] = i;
-  sort_ctx = c; /* qsort has no context argument; cursors run one thread */
+  sort_ctx = c;
   qsort(idx, c->nkeys, sizeof *idx, key_cmp);
   size_t n = 0;
   for (size_t i = 0; i < c->nkeys; i++) {
