@@ -7,11 +7,11 @@
 **   ... WHERE embedding.cosine('text' | '[v1, v2, ...]') ...
 **       (also embedding.inner_product and embedding.l2)
 **
-** This file recognises and checks their syntax.  TRAVERSE is rewritten
-** into a query of the traverse() table-valued function.  LOOKUP, SEARCH and
-** embedding.<metric>() arrive with key lookup and vector search; until
-** then a well-formed statement is refused with a message that says so, and
-** a malformed one with the position of the mistake.
+** This file recognises and checks their syntax.  TRAVERSE and LOOKUP are
+** rewritten into queries of the traverse() and lookup() table-valued
+** functions (tvf.c).  SEARCH and embedding.<metric>() arrive with vector
+** search; until then a well-formed statement is refused with a message that
+** says so, and a malformed one with the position of the mistake.
 */
 #include <ctype.h>
 #include <string.h>
@@ -115,9 +115,11 @@ static int not_yet(remdb *db, const char *what, const char *capability) {
                  capability);
 }
 
-static int check_lookup(remdb *db, lexer *l) {
+static int check_lookup(remdb *db, lexer *l, buf_t *rewrite) {
   tok t = next(l);
   if (t.kind != T_STRING) return syntax(db, l, t, "a quoted key");
+  buf_addf(rewrite, "SELECT key, match, distance, id, type, entity FROM "
+                    "lookup(%.*s)", (int)t.n, t.p);
   for (;;) {
     size_t save = l->pos;
     t = next(l);
@@ -127,13 +129,15 @@ static int check_lookup(remdb *db, lexer *l) {
     }
     t = next(l);
     if (t.kind != T_STRING) return syntax(db, l, t, "a quoted key");
+    buf_addf(rewrite, " UNION ALL SELECT key, match, distance, id, type, "
+                      "entity FROM lookup(%.*s)", (int)t.n, t.p);
   }
   size_t save = l->pos;
   if (!at_end(l)) {
     l->pos = save;
     return syntax(db, l, next(l), "',' or the end of the statement");
   }
-  return not_yet(db, "LOOKUP", "the key index (graph capability)");
+  return rewrite->oom ? err_nomem(&db->err) : 0;
 }
 
 static int check_search(remdb *db, lexer *l) {
@@ -235,7 +239,7 @@ static int check_embedding(remdb *db, lexer *l) {
 int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
   lexer l = {sql, len, 0};
   tok t = next(&l);
-  if (is_kw(t, "LOOKUP")) return check_lookup(db, &l);
+  if (is_kw(t, "LOOKUP")) return check_lookup(db, &l, rewrite);
   if (is_kw(t, "SEARCH")) return check_search(db, &l);
   if (is_kw(t, "TRAVERSE")) return check_traverse(db, &l, rewrite);
   l.pos = 0;

@@ -109,7 +109,7 @@ static int declare(sql_sess *s) {
   sqlite3_db_config(s->conn, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
   sqlite3_limit(s->conn, SQLITE_LIMIT_ATTACHED, 0);
   if (sql_register_module(s->conn, s) != SQLITE_OK ||
-      sql_register_traverse(s->conn, s) != SQLITE_OK)
+      sql_register_tvfs(s->conn, s) != SQLITE_OK)
     return err_set(&db->err, REMDB_ERROR, "cannot register the SQL module");
   buf_t q;
   buf_init(&q);

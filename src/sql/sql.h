@@ -14,6 +14,7 @@
 **              of index scans
 **   dialect.c  the REM statements (LOOKUP, SEARCH, TRAVERSE) and
 **              embedding.<metric>() predicates
+**   tvf.c      the table-valued functions traverse() and lookup()
 **   stmt.c     remdb_prepare/step/column/finalize
 */
 #ifndef REMDB_SQL_H
@@ -111,7 +112,7 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
 ** rewrite (else rewrite stays empty) and 0 is returned. */
 int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite);
 
-/* traverse_vtab.c: the traverse(start, depth, direction, type) table. */
-int sql_register_traverse(sqlite3 *conn, sql_sess *s);
+/* tvf.c: the table-valued functions traverse() and lookup(). */
+int sql_register_tvfs(sqlite3 *conn, sql_sess *s);
 
 #endif

@@ -30,7 +30,10 @@ fails "load_extension is not allowed" sql "SELECT load_extension('x')"
 fails "issues.priority: above maximum 5" sql "UPDATE issues SET priority = priority + 3 WHERE key LIKE 'S%'"
 ok sql "SELECT sum(priority) FROM issues WHERE key LIKE 'S%'" --format csv
 out_is "$(printf 'sum(priority)\n6')"
-fails "not available yet" sql "LOOKUP 'S1'"
+fails "not available yet" sql "SEARCH 'login' IN issues LIMIT 3"
+ok sql "LOOKUP 'S1', 's3'" --format csv
+out_has ",key,0,"
+out_has ",normalized,0,"
 fails "REM syntax error" sql "TRAVERSE FROM 'x' DEPTH"
 fails "--format must be" sql "SELECT 1" --format xml
 ok sql "DELETE FROM issues WHERE key = 'S2'"

@@ -81,6 +81,27 @@ int main(void) {
   CHECK_HAS(out, "\"key\":\"#12345\"");
   remdb_free(out);
 
+  /* SQL: the REM statement and the lookup() table joined with a table */
+  {
+    remdb_stmt *st;
+    CHECK_INT(remdb_prepare(db, S("LOOKUP 'DHL', 'tap1234', 'none'"), &st,
+                            NULL),
+              REMDB_OK);
+    int rows = 0;
+    while (remdb_step(st) == REMDB_ROW) rows++;
+    CHECK_INT(rows, 2);
+    remdb_finalize(st);
+    CHECK_INT(remdb_prepare(db, S("SELECT t.key, l.match FROM "
+                                  "lookup('TAP-1243', 1) l JOIN tickets t "
+                                  "ON t.id = l.id"),
+                            &st, NULL),
+              REMDB_OK);
+    CHECK_INT(remdb_step(st), REMDB_ROW);
+    CHECK_STR(remdb_column_text(st, 0, NULL), "TAP-1234");
+    CHECK_STR(remdb_column_text(st, 1, NULL), "fuzzy");
+    remdb_finalize(st);
+  }
+
   /* the index follows updates, deletes and drops */
   CHECK_INT(remdb_update(db, t1, S("{\"name\":\"Login works\"}")), REMDB_OK);
   CHECK_INT(look(db, "Login fails", 0, NULL, 0), 0);
