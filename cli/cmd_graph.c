@@ -149,3 +149,61 @@ int cmd_lookup(cli_t *c) {
   remdb_free(json);
   return 0;
 }
+
+/* `remdb ingest FILE... [--table T] [--chunk-size N] [--overlap N]`:
+** text and markdown files are chunked; .jsonl files give a chunk a line. */
+int cmd_ingest(cli_t *c) {
+  const char *table = cli_opt(c, "--table");
+  const char *size_s = cli_opt(c, "--chunk-size");
+  const char *over_s = cli_opt(c, "--overlap");
+  remdb_ingest_options o;
+  remdb_ingest_options_init(&o);
+  long v;
+  if (size_s) {
+    if (parse_int(size_s, "--chunk-size", 64, 1 << 20, &v)) return EXIT_USAGE;
+    o.chunk_chars = (size_t)v;
+  }
+  if (over_s) {
+    if (parse_int(over_s, "--overlap", 0, 1 << 19, &v)) return EXIT_USAGE;
+    o.overlap_chars = (size_t)v;
+  }
+  for (int i = 0; i < c->argc; i++)
+    if (c->argv[i][0] == '-' && c->argv[i][1] == '-')
+      return cli_usage("unknown option %s", c->argv[i]);
+  if (c->argc < 1) return cli_usage("ingest needs at least one FILE");
+  if (cli_open(c, false, false)) return 1;
+  progress_t pg;
+  progress_start(&pg, "ingesting", c->argc);
+  int rc = 0;
+  for (int i = 0; i < c->argc && rc == 0; i++) {
+    const char *f = c->argv[i];
+    size_t len;
+    char *text = cli_slurp(f, &len);
+    if (text == NULL) {
+      rc = cli_fail("cannot read %s", f);
+      break;
+    }
+    char *abs = realpath(f, NULL);
+    size_t ul = strlen(abs ? abs : f) + 8;
+    char *uri = malloc(ul);
+    const char *base = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+    size_t fl = strlen(f);
+    o.jsonl = fl > 6 && strcmp(f + fl - 6, ".jsonl") == 0;
+    size_t n = 0;
+    if (uri == NULL) {
+      rc = cli_fail("out of memory");
+    } else {
+      snprintf(uri, ul, "file://%s", abs ? abs : f);
+      if (remdb_ingest(c->db, table, uri, base, text, len, &o, &n) !=
+          REMDB_OK)
+        rc = cli_fail("ingest %s: %s", f, remdb_errmsg(c->db));
+    }
+    progress_update(&pg, i + 1, i + 1);
+    if (rc == 0) printf("ingested %s: %zu chunks as %s\n", f, n, uri);
+    free(uri);
+    free(abs);
+    free(text);
+  }
+  progress_end(&pg);
+  return rc;
+}

@@ -37,6 +37,7 @@ static const char usage_text[] =
     "           [--max-nodes N] [--exact]\n"
     "  path FROM TO [--depth N] [--direction out|in|both] [--type T]\n"
     "  lookup KEY... [--fuzzy]      entities by id, key_field value or name\n"
+    "  ingest FILE... [--table T] [--chunk-size N] [--overlap N]\n"
     "  verify | reindex [TABLE] | stats | backup DEST | compact\n";
 
 int cli_fail(const char *fmt, ...) {
@@ -200,10 +201,11 @@ static const struct {
     {"compact", cmd_compact}, {"sql", cmd_sql},
     {"edge", cmd_edge},       {"traverse", cmd_traverse},
     {"path", cmd_path},       {"lookup", cmd_lookup},
+    {"ingest", cmd_ingest},
 };
 
 /* Commands of the CLI contract that later capabilities provide. */
-static const char *const later[] = {"search", "ingest"};
+static const char *const later[] = {"search"};
 
 int main(int argc, char **argv) {
   cli_t c = {0};

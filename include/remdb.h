@@ -259,6 +259,31 @@ int remdb_find(remdb *db, const char *table, const char *field,
 int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
                  char **json_out);
 
+/* ---- Ingestion ------------------------------------------------------- */
+typedef struct remdb_ingest_options {
+  size_t chunk_chars;   /* longest chunk in bytes, default 1000 */
+  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100 */
+  int jsonl;            /* the text is JSON lines: one chunk per line, from
+                           its "content" (or "text"); other fields become
+                           the chunk's metadata */
+} remdb_ingest_options;
+
+/* Fill *opts with the defaults above. */
+void remdb_ingest_options_init(remdb_ingest_options *opts);
+
+/* Ingest a document (text or markdown, len bytes) into `table` (NULL:
+** resources), which must derive ids from uri and chunk_ordinal.  The text
+** is split into chunks that respect headings and paragraphs; each becomes
+** a row (uri, chunk_ordinal 0.., content, name = its heading), the
+** document a row of its own (chunk_ordinal -1, category "document") with a
+** has_chunk edge to every chunk.  Ingesting the same uri again replaces
+** its chunks in place (the ids are the same) and removes those the new
+** version no longer has.  All of it commits at once or not at all.
+** *chunks_out (if not NULL) gets the number of chunks. */
+int remdb_ingest(remdb *db, const char *table, const char *uri,
+                 const char *name, const char *text, size_t len,
+                 const remdb_ingest_options *opts, size_t *chunks_out);
+
 /* ---- Graph ----------------------------------------------------------- */
 /* Edges connect two entities of the tenant: (src, dst, type, properties,
 ** weight, created_at).  An edge is visible while both its entities are:

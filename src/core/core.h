@@ -151,6 +151,10 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]);
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch);
 int ent_delete(wtx_t *w, const uuid16_t *id, int flags);
+/* The id of chunk `ordinal` of uri in a table whose ids derive from uri and
+** chunk_ordinal (the same id ent_insert gives it). */
+int ent_uri_id(remdb *db, const sch_table *t, const char *uri,
+               int64_t ordinal, uuid16_t *id);
 
 /* ---- rebuild.c */
 /* Rebuild the derived data of t: for each entity, re-encode it under the

@@ -10,6 +10,28 @@
 
 #include "core.h"
 
+/* What a uri + chunk_ordinal id is the hash of. */
+static void uri_id_input(remdb *db, const sch_table *t, const char *uri,
+                         size_t n, int64_t ordinal, buf_t *h) {
+  buf_adds(h, db->tenant);
+  buf_addc(h, 0);
+  buf_adds(h, t->name);
+  buf_addc(h, 0);
+  buf_add(h, uri, n);
+  buf_addf(h, "%c%lld", 0, (long long)ordinal);
+}
+
+int ent_uri_id(remdb *db, const sch_table *t, const char *uri,
+               int64_t ordinal, uuid16_t *id) {
+  buf_t h;
+  buf_init(&h);
+  uri_id_input(db, t, uri, strlen(uri), ordinal, &h);
+  int rc = h.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) uuid_from_hash(id, h.p, h.len);
+  buf_free(&h);
+  return rc;
+}
+
 /* The id of a new entity: explicit, derived from key_field (or uri and
 ** chunk_ordinal), else random.  *may_exist tells whether an old version
 ** must be looked for; *derived whether the id came from the key. */
@@ -54,13 +76,8 @@ static int entity_id(remdb *db, const sch_table *t, json_t *obj, uuid16_t *id,
     json_t *uri = json_object_get(obj, "uri");
     json_t *ord = json_object_get(obj, "chunk_ordinal");
     derive = true;
-    buf_adds(&h, db->tenant);
-    buf_addc(&h, 0);
-    buf_adds(&h, t->name);
-    buf_addc(&h, 0);
-    buf_add(&h, json_string_value(uri), json_string_length(uri));
-    buf_addf(&h, "%c%lld", 0,
-             json_is_integer(ord) ? (long long)json_integer_value(ord) : 0LL);
+    uri_id_input(db, t, json_string_value(uri), json_string_length(uri),
+                 json_is_integer(ord) ? json_integer_value(ord) : 0, &h);
   }
   int rc = REMDB_OK;
   if (h.oom) {

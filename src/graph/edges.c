@@ -92,6 +92,35 @@ int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
   return REMDB_OK;
 }
 
+int graph_stage_edge(remdb *db, kv_batch_t *kb, const uuid16_t *s,
+                     const uuid16_t *d, const char *type, const char *props,
+                     size_t props_len, double weight) {
+  unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
+  size_t fl = key_edge(fk, db->tid, 'F', s->b, type, d->b);
+  size_t rl = key_edge(rk, db->tid, 'R', d->b, type, s->b);
+  /* an upsert keeps the edge's created_at */
+  char created[TS_LEN + 1];
+  ts_format(ts_now(), created);
+  kv_val old = {0};
+  err_t e;
+  if (kv_get(db->st->kv, NULL, KV_EDGE, fk, fl, &old, &e) == REMDB_OK) {
+    erec er;
+    if (erec_decode(old.data, old.len, &er, &e) == REMDB_OK)
+      memcpy(created, er.created, TS_LEN);
+    kv_val_free(&old);
+  }
+  buf_t v;
+  buf_init(&v);
+  erec_encode(&v, weight, created, props, props_len);
+  int rc = v.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) {
+    kv_batch_put(kb, KV_EDGE, fk, fl, v.p, v.len);
+    kv_batch_put(kb, KV_EDGE, rk, rl, v.p, v.len);
+  }
+  buf_free(&v);
+  return rc;
+}
+
 int remdb_edge_put(remdb *db, const char *src, const char *dst,
                    const char *type, const char *props, size_t props_len,
                    double weight) {
@@ -125,32 +154,9 @@ int remdb_edge_put(remdb *db, const char *src, const char *dst,
     rc = err_set(&db->err, REMDB_NOTFOUND, "edge target %s: no such entity",
                  dst);
   if (rc == REMDB_OK) {
-    unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
-    size_t fl = key_edge(fk, db->tid, 'F', s.b, type, d.b);
-    size_t rl = key_edge(rk, db->tid, 'R', d.b, type, s.b);
-    /* an upsert keeps the edge's created_at */
-    char created[TS_LEN + 1];
-    ts_format(ts_now(), created);
-    kv_val old = {0};
-    if (kv_get(db->st->kv, NULL, KV_EDGE, fk, fl, &old, &db->err) ==
-        REMDB_OK) {
-      erec er;
-      if (erec_decode(old.data, old.len, &er, &db->err) == REMDB_OK)
-        memcpy(created, er.created, TS_LEN);
-      kv_val_free(&old);
-    }
-    err_clear(&db->err);
-    buf_t v;
-    buf_init(&v);
-    erec_encode(&v, weight, created, ptext, ptext ? strlen(ptext) : 0);
-    if (v.oom) {
-      rc = err_nomem(&db->err);
-    } else {
-      kv_batch_put(wtx_batch(w), KV_EDGE, fk, fl, v.p, v.len);
-      kv_batch_put(wtx_batch(w), KV_EDGE, rk, rl, v.p, v.len);
-      rc = wtx_commit(w, -1);
-    }
-    buf_free(&v);
+    rc = graph_stage_edge(db, wtx_batch(w), &s, &d, type, ptext,
+                          ptext ? strlen(ptext) : 0, weight);
+    if (rc == REMDB_OK) rc = wtx_commit(w, -1);
   }
   wtx_free(w);
   json_decref(pj);

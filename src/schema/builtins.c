@@ -6,7 +6,9 @@
 #include "sch.h"
 
 const char *const sch_builtin[] = {
-    /* resources: chunks of documents; id derived from uri + chunk_ordinal */
+    /* resources: chunks of documents; id derived from uri + chunk_ordinal.
+    ** An ingested file is one row with chunk_ordinal -1 (category
+    ** "document") linked by has_chunk edges to its chunks 0, 1, ... */
     "{\"name\":\"resources\","
     "\"description\":\"Chunked documents: one entity per chunk\","
     "\"category\":\"resource\",\"version\":\"1.0.0\","
@@ -14,7 +16,7 @@ const char *const sch_builtin[] = {
     "\"type\":\"object\","
     "\"properties\":{"
     "\"uri\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":2048},"
-    "\"chunk_ordinal\":{\"type\":\"integer\",\"minimum\":0},"
+    "\"chunk_ordinal\":{\"type\":\"integer\",\"minimum\":-1},"
     "\"name\":{\"type\":[\"string\",\"null\"]},"
     "\"content\":{\"type\":\"string\"},"
     "\"summary\":{\"type\":[\"string\",\"null\"]},"

@@ -1,0 +1,176 @@
+/*
+** ingest.c: remdb_ingest, a document into a table whose ids derive from
+** uri and chunk_ordinal (resources): one row for the document (ordinal -1,
+** category "document"), one per chunk (0, 1, ...), a has_chunk edge from
+** the document to each chunk, and the removal of chunks a shorter new
+** version no longer has.  All of it is one transaction: a re-ingest is an
+** upsert of the same ids, and a failure writes nothing.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "../graph/graph.h"
+#include "ingest.h"
+
+void remdb_ingest_options_init(remdb_ingest_options *o) {
+  memset(o, 0, sizeof *o);
+  o->chunk_chars = 1000;
+  o->overlap_chars = 100;
+}
+
+static bool has_prop(const sch_table *t, const char *name) {
+  return rec_dict_id(&t->dict, name) != 0 &&
+         json_object_get(json_object_get(t->doc, "properties"), name);
+}
+
+/* Insert one row built from obj; its id goes to id. */
+static int put_row(wtx_t *w, const sch_table *t, json_t *obj, uuid16_t *id) {
+  remdb *db = wtx_db(w);
+  char *text = json_dumps(obj, JSON_COMPACT);
+  if (text == NULL) return err_nomem(&db->err);
+  char ids[REMDB_ID_LEN + 1];
+  int rc = ent_insert(w, t->name, text, strlen(text), ids);
+  free(text);
+  if (rc == REMDB_OK) uuid_parse(ids, REMDB_ID_LEN, id);
+  return rc;
+}
+
+static json_t *row(const sch_table *t, const char *uri, long long ordinal,
+                   const char *content, size_t clen, const char *name,
+                   size_t nlen, const char *category) {
+  json_t *o = json_object();
+  if (o == NULL) return NULL;
+  json_object_set_new(o, "uri", json_string(uri));
+  json_object_set_new(o, "chunk_ordinal", json_integer(ordinal));
+  json_object_set_new(o, "content", json_stringn(content, clen));
+  if (name && has_prop(t, "name"))
+    json_object_set_new(o, "name", json_stringn(name, nlen));
+  if (category && has_prop(t, "category"))
+    json_object_set_new(o, "category", json_string(category));
+  return o;
+}
+
+int remdb_ingest(remdb *db, const char *table, const char *uri,
+                 const char *name, const char *text, size_t len,
+                 const remdb_ingest_options *opts, size_t *chunks_out) {
+  if (db == NULL || uri == NULL || text == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  remdb_ingest_options o;
+  if (opts)
+    o = *opts;
+  else
+    remdb_ingest_options_init(&o);
+  if (chunks_out) *chunks_out = 0;
+  cat_table *ct;
+  int rc = cat_find(db, table ? table : "resources", &ct);
+  if (rc) return rc;
+  const sch_table *t = ct->s;
+  if (!t->id_from_uri)
+    return err_set(&db->err, REMDB_INVALID,
+                   "%s: ingest needs a table whose ids derive from uri and "
+                   "chunk_ordinal (like resources)",
+                   t->name);
+  if (!name) name = uri;
+  chunk_list cl = {0};
+  wtx_t *w = NULL;
+  json_t *doc = NULL;
+  uuid16_t doc_id;
+  size_t n = 0;
+  if (!o.jsonl && !chunk_text(text, len, o.chunk_chars, o.overlap_chars, &cl))
+    return err_nomem(&db->err);
+  rc = wtx_begin(db, &w);
+  if (rc == REMDB_OK) rc = wtx_lock(w);
+  /* the document's own row */
+  size_t first = 0;
+  while (first < len && text[first] != '\n' && first < 200) first++;
+  if (rc == REMDB_OK) {
+    doc = row(t, uri, -1, text, first, name, strlen(name), "document");
+    rc = doc ? put_row(w, t, doc, &doc_id) : err_nomem(&db->err);
+  }
+  /* the chunks, each linked from the document */
+  if (!o.jsonl) {
+    for (size_t i = 0; rc == REMDB_OK && i < cl.n; i++) {
+      const chunk *c = &cl.c[i];
+      /* a chunk is named by its heading, without the #s */
+      const char *hn = name;
+      size_t hl = strlen(name);
+      if (c->head_len) {
+        hn = text + c->head_off;
+        hl = c->head_len;
+        while (hl && (*hn == '#' || *hn == ' ')) hn++, hl--;
+      }
+      json_t *r = row(t, uri, (long long)i, text + c->off, c->len, hn, hl,
+                      "chunk");
+      uuid16_t cid;
+      rc = r ? put_row(w, t, r, &cid) : err_nomem(&db->err);
+      json_decref(r);
+      if (rc == REMDB_OK)
+        rc = graph_stage_edge(db, wtx_batch(w), &doc_id, &cid, "has_chunk",
+                              NULL, 0, 1.0);
+      n++;
+    }
+  } else {
+    size_t line = 0;
+    for (size_t i = 0; rc == REMDB_OK && i < len;) {
+      size_t e = i;
+      while (e < len && text[e] != '\n') e++;
+      line++;
+      size_t s = i;
+      i = e + 1;
+      while (s < e && (text[s] == ' ' || text[s] == '\t' || text[s] == '\r'))
+        s++;
+      if (s == e) continue;
+      json_error_t je;
+      json_t *obj = json_loadb(text + s, e - s, JSON_REJECT_DUPLICATES, &je);
+      json_t *content = obj ? json_object_get(obj, "content") : NULL;
+      if (content == NULL && obj) content = json_object_get(obj, "text");
+      if (!json_is_string(content)) {
+        rc = err_set(&db->err, REMDB_INVALID,
+                     "%s line %zu: %s", name, line,
+                     obj ? "needs a string \"content\" or \"text\""
+                         : je.text);
+        json_decref(obj);
+        break;
+      }
+      json_t *r = row(t, uri, (long long)n, json_string_value(content),
+                      json_string_length(content), name, strlen(name),
+                      "chunk");
+      /* the line's other fields travel as metadata */
+      json_t *meta = json_deep_copy(obj);
+      json_object_del(meta, "content");
+      json_object_del(meta, "text");
+      if (r && meta && json_object_size(meta) && has_prop(t, "metadata"))
+        json_object_set(r, "metadata", meta);
+      json_decref(meta);
+      json_decref(obj);
+      uuid16_t cid;
+      rc = r ? put_row(w, t, r, &cid) : err_nomem(&db->err);
+      json_decref(r);
+      if (rc == REMDB_OK)
+        rc = graph_stage_edge(db, wtx_batch(w), &doc_id, &cid, "has_chunk",
+                              NULL, 0, 1.0);
+      n++;
+    }
+  }
+  /* chunks beyond the new last one belonged to an older version */
+  for (int64_t k = (int64_t)n; rc == REMDB_OK; k++) {
+    uuid16_t old;
+    kv_val v = {0};
+    rec_view rv;
+    rc = ent_uri_id(db, t, uri, k, &old);
+    if (rc) break;
+    int r = wtx_read(w, ct, &old, NULL, &v, &rv);
+    kv_val_free(&v);
+    if (r == REMDB_NOTFOUND) {
+      err_clear(&db->err);
+      break;
+    }
+    rc = r ? r : ent_delete(w, &old, REMDB_HARD);
+  }
+  if (rc == REMDB_OK) rc = wtx_commit(w, -1);
+  if (rc == REMDB_OK && chunks_out) *chunks_out = n;
+  wtx_free(w);
+  json_decref(doc);
+  chunk_list_free(&cl);
+  return rc;
+}

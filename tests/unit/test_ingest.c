@@ -1,0 +1,165 @@
+/* test_ingest.c: chunking (size limit, coverage, headings, overlap) and
+** ingestion (document row, chunks, has_chunk edges, re-ingest as upsert,
+** stale chunks removed, JSONL, errors), with verify after each. */
+#include <jansson.h>
+
+#include "ingest/ingest.h"
+#include "remdb.h"
+#include "test.h"
+#include "testdb.h"
+
+static char dir[512];
+#define S(lit) lit, strlen(lit)
+
+static void test_chunker(void) {
+  /* a generated document: headings, short and long paragraphs */
+  buf_t doc;
+  buf_init(&doc);
+  for (int s = 0; s < 6; s++) {
+    buf_addf(&doc, "## Section %d\n\n", s);
+    for (int p = 0; p < 4; p++) {
+      for (int w = 0; w < (p == 3 ? 300 : 20 + 7 * p); w++)
+        buf_addf(&doc, "word%d ", (s * 13 + p * 7 + w) % 97);
+      buf_adds(&doc, "\n\n");
+    }
+  }
+  for (size_t max = 64; max <= 2048; max *= 2) {
+    chunk_list cl;
+    CHECK(chunk_text(doc.p, doc.len, max, max / 8, &cl));
+    CHECK(cl.n > 0);
+    int too_long = 0, bad_head = 0;
+    size_t covered_to = 0;
+    int gaps = 0;
+    for (size_t i = 0; i < cl.n; i++) {
+      const chunk *c = &cl.c[i];
+      too_long += c->len > max;
+      /* chunks are in order; what lies between two is only whitespace */
+      for (size_t k = covered_to; k < c->off; k++)
+        gaps += !(doc.p[k] == ' ' || doc.p[k] == '\n');
+      if (c->off + c->len > covered_to) covered_to = c->off + c->len;
+      /* a chunk that starts with a heading is named by that heading */
+      if (doc.p[c->off] == '#')
+        bad_head += c->head_off != c->off;
+    }
+    for (size_t k = covered_to; k < doc.len; k++)
+      gaps += !(doc.p[k] == ' ' || doc.p[k] == '\n');
+    CHECK_INT(too_long, 0);
+    CHECK_INT(gaps, 0);
+    CHECK_INT(bad_head, 0);
+    chunk_list_free(&cl);
+  }
+  /* consecutive chunks of a section overlap */
+  chunk_list cl;
+  const char *para =
+      "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu "
+      "nu xi omicron pi rho sigma tau upsilon phi chi psi omega";
+  CHECK(chunk_text(para, strlen(para), 40, 12, &cl));
+  CHECK(cl.n >= 3);
+  int overlaps = 0;
+  for (size_t i = 1; i < cl.n; i++)
+    overlaps += cl.c[i].off < cl.c[i - 1].off + cl.c[i - 1].len;
+  CHECK(overlaps > 0);
+  chunk_list_free(&cl);
+  CHECK(chunk_text("", 0, 100, 10, &cl));
+  CHECK_INT(cl.n, 0);
+  chunk_list_free(&cl);
+  buf_free(&doc);
+}
+
+static const char *one(remdb *db, const char *sql) {
+  static char out[256];
+  remdb_stmt *st;
+  snprintf(out, sizeof out, "(error)");
+  if (remdb_prepare(db, sql, strlen(sql), &st, NULL) != REMDB_OK) return out;
+  if (remdb_step(st) == REMDB_ROW) {
+    const char *t = remdb_column_text(st, 0, NULL);
+    snprintf(out, sizeof out, "%s", t ? t : "NULL");
+  }
+  remdb_finalize(st);
+  return out;
+}
+
+static uint64_t verify(remdb *db) {
+  uint64_t p = 99;
+  CHECK_INT(remdb_verify(db, NULL, NULL, &p), REMDB_OK);
+  return p;
+}
+
+int main(void) {
+  test_chunker();
+  scratch_dir(dir, sizeof dir, "ingest");
+  remdb *db;
+  CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_init(db), REMDB_OK);
+  const char *v1 =
+      "# Auth\n\nLogin creates a session after the OAuth exchange.\n\n"
+      "## Refresh\n\nTokens refresh five minutes before they expire.\n\n"
+      "## Storage\n\nRefresh tokens are encrypted at rest.\n";
+  remdb_ingest_options o;
+  remdb_ingest_options_init(&o);
+  o.chunk_chars = 80;
+  size_t n = 0;
+  CHECK_INT(remdb_ingest(db, NULL, "file:///docs/auth.md", "auth.md", S(v1),
+                         &o, &n),
+            REMDB_OK);
+  CHECK_INT(n, 3);
+  CHECK_STR(one(db, "SELECT count(*) FROM resources WHERE uri = "
+                    "'file:///docs/auth.md'"),
+            "4");
+  CHECK_STR(one(db, "SELECT name FROM resources WHERE chunk_ordinal = 1"),
+            "Refresh");
+  CHECK_STR(one(db, "SELECT category FROM resources WHERE chunk_ordinal = -1"),
+            "document");
+  char doc_id[REMDB_ID_LEN + 1];
+  snprintf(doc_id, sizeof doc_id, "%s",
+           one(db, "SELECT id FROM resources WHERE chunk_ordinal = -1"));
+  char *edges;
+  CHECK_INT(remdb_edges(db, doc_id, REMDB_OUT, "has_chunk", &edges),
+            REMDB_OK);
+  json_t *j = json_loads(edges, 0, NULL);
+  CHECK_INT(json_array_size(j), 3);
+  json_decref(j);
+  remdb_free(edges);
+  char chunk0[REMDB_ID_LEN + 1];
+  snprintf(chunk0, sizeof chunk0, "%s",
+           one(db, "SELECT id FROM resources WHERE chunk_ordinal = 0"));
+  CHECK_INT(verify(db), 0);
+
+  /* again, shorter: same ids, stale chunks (and their edges) gone */
+  const char *v2 = "# Auth\n\nLogin creates a session.\n";
+  CHECK_INT(remdb_ingest(db, NULL, "file:///docs/auth.md", "auth.md", S(v2),
+                         &o, &n),
+            REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_STR(one(db, "SELECT count(*) FROM resources_all"), "2");
+  CHECK_STR(one(db, "SELECT id FROM resources WHERE chunk_ordinal = 0"),
+            chunk0);
+  CHECK_INT(verify(db), 0);
+
+  /* JSONL: a chunk per line, other fields as metadata */
+  o.jsonl = 1;
+  const char *lines = "{\"content\":\"first\",\"page\":1}\n\n"
+                      "{\"text\":\"second\",\"page\":2}\n";
+  CHECK_INT(remdb_ingest(db, NULL, "file:///notes.jsonl", "notes.jsonl",
+                         S(lines), &o, &n),
+            REMDB_OK);
+  CHECK_INT(n, 2);
+  CHECK_STR(one(db, "SELECT json_extract(metadata, '$.page') FROM resources "
+                    "WHERE uri = 'file:///notes.jsonl' AND chunk_ordinal = 1"),
+            "2");
+  CHECK_INT(remdb_ingest(db, NULL, "file:///bad.jsonl", "bad.jsonl",
+                         S("{\"content\":\"ok\"}\n{\"page\":3}\n"), &o, &n),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "bad.jsonl line 2");
+  CHECK_STR(one(db, "SELECT count(*) FROM resources_all WHERE uri = "
+                    "'file:///bad.jsonl'"),
+            "0"); /* nothing of the failed file was written */
+  CHECK_INT(remdb_ingest(db, "agents", "file:///x", "x", S("text"), NULL, &n),
+            REMDB_INVALID);
+  CHECK_INT(remdb_ingest(db, "nope", "file:///x", "x", S("text"), NULL, &n),
+            REMDB_NOTFOUND);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  rm_tree(dir);
+  return test_done("test_ingest");
+}
