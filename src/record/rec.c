@@ -274,7 +274,7 @@ int rec_build(rec_builder *b, buf_t *out, err_t *e) {
   if (b->n > REC_MAX_FIELDS)
     return err_set(e, REMDB_TOOBIG, "entity has more than %d fields",
                    REC_MAX_FIELDS);
-  qsort(b->f, b->n, sizeof *b->f, entry_cmp);
+  if (b->n > 1) qsort(b->f, b->n, sizeof *b->f, entry_cmp);
   size_t body = 0;
   for (uint32_t i = 0; i < b->n; i++) {
     if (i > 0 && b->f[i].id == b->f[i - 1].id)

@@ -452,7 +452,9 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
     json_t *v;
     json_object_foreach(fields, k, v) {
       json_int_t id = json_integer_value(v);
-      if (id < REC_F_FIRST || id > 65535 || rec_dict_name(&t->dict, (uint16_t)id)) {
+      /* 65535 is never assigned: the next id would wrap to the system ids */
+      if (id < REC_F_FIRST || id >= 65535 ||
+          rec_dict_name(&t->dict, (uint16_t)id)) {
         rc = err_set(e, REMDB_CORRUPT, "%s: stored field map is corrupt",
                      t->name);
         break;
