@@ -1,0 +1,1 @@
+PRAGMA table_info(t); CREATE TEMP TABLE x(a); ATTACH 'f' AS g

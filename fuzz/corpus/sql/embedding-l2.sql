@@ -1,0 +1,1 @@
+SELECT k, a FROM t WHERE embedding.l2('[1, 2.5, 3]') < 0.5 /* embedding.cosine( */ -- embedding.ip(

@@ -1,0 +1,1 @@
+SELECT t.k, r.uri FROM t JOIN resources r ON r.content = t.b WHERE t.d < '2025' AND t.e = 1 AND t.created_at IS NOT NULL

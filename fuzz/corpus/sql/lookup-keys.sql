@@ -1,0 +1,1 @@
+LOOKUP 'r1', 'R2 ', '6fb5eb77-a907-8acd-85dd-7dc2ee63ae41', 'x'

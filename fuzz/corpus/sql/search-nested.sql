@@ -1,0 +1,1 @@
+SEARCH 'q' IN resources WHERE (uri = 'doc://a' AND (chunk_ordinal > 0)) LIMIT 10;

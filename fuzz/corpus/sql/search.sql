@@ -1,0 +1,1 @@
+SEARCH 'x' IN t WHERE a=1 LIMIT 5

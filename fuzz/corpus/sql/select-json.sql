@@ -1,0 +1,1 @@
+SELECT json_extract(meta, '$.z'), tags, typeof(c), deleted_at FROM t_all WHERE k >= 'r' AND c > -1e308 ORDER BY created_at DESC

@@ -1,0 +1,1 @@
+SELECT a, b, count(*) FROM t WHERE a BETWEEN ? AND 5 AND b IN ('x', 'y') GROUP BY 1, 2 ORDER BY a DESC LIMIT 3; SELECT * FROM t_all WHERE d > ?2

@@ -1,0 +1,1 @@
+TRAVERSE FROM '6fb5eb77-a907-8acd-85dd-7dc2ee63ae41' DEPTH 3 DIRECTION out TYPE 'rel'

@@ -1,0 +1,1 @@
+UPDATE t SET a = 5 WHERE k = 'r1'; DELETE FROM t WHERE a = 1; INSERT INTO t(k, a) VALUES ('zz', 3)
