@@ -69,6 +69,7 @@ int cmd_traverse(cli_t *c);
 int cmd_path(cli_t *c);
 int cmd_lookup(cli_t *c);
 int cmd_ingest(cli_t *c);
+int cmd_search(cli_t *c);
 /* Print each top-level object of a JSON array on its own line. */
 void cli_print_objects(const char *json);
 int cmd_init(cli_t *c);

@@ -207,3 +207,27 @@ int cmd_ingest(cli_t *c) {
   progress_end(&pg);
   return rc;
 }
+
+/* `remdb search TABLE "TEXT" [-k N] [--where "PRED"] [--min-score X]` */
+int cmd_search(cli_t *c) {
+  const char *k_s = cli_opt(c, "-k");
+  const char *where = cli_opt(c, "--where");
+  const char *min_s = cli_opt(c, "--min-score");
+  long k = 10;
+  double min_score = -1e30;
+  if (k_s && parse_int(k_s, "-k", 1, 10000, &k)) return EXIT_USAGE;
+  if (min_s) {
+    char *end;
+    min_score = strtod(min_s, &end);
+    if (*min_s == 0 || *end != 0) return cli_usage("--min-score must be a number");
+  }
+  if (!cli_nargs(c, 2)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  char *json;
+  if (remdb_search(c->db, c->argv[0], c->argv[1], (size_t)k, min_score, where,
+                   &json) != REMDB_OK)
+    return cli_db_fail(c, "search");
+  cli_print_objects(json);
+  remdb_free(json);
+  return 0;
+}

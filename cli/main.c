@@ -36,6 +36,7 @@ static const char usage_text[] =
     "  traverse ID [--depth N] [--direction out|in|both] [--type T]\n"
     "           [--max-nodes N] [--exact]\n"
     "  path FROM TO [--depth N] [--direction out|in|both] [--type T]\n"
+    "  search TABLE TEXT [-k N] [--where PRED] [--min-score X]\n"
     "  lookup KEY... [--fuzzy]      entities by id, key_field value or name\n"
     "  ingest FILE... [--table T] [--chunk-size N] [--overlap N]\n"
     "  verify | reindex [TABLE] | stats | backup DEST | compact\n";
@@ -201,11 +202,8 @@ static const struct {
     {"compact", cmd_compact}, {"sql", cmd_sql},
     {"edge", cmd_edge},       {"traverse", cmd_traverse},
     {"path", cmd_path},       {"lookup", cmd_lookup},
-    {"ingest", cmd_ingest},
+    {"ingest", cmd_ingest},   {"search", cmd_search},
 };
-
-/* Commands of the CLI contract that later capabilities provide. */
-static const char *const later[] = {"search"};
 
 int main(int argc, char **argv) {
   cli_t c = {0};
@@ -244,9 +242,5 @@ int main(int argc, char **argv) {
     remdb_close(c.db);
     return rc;
   }
-  for (size_t k = 0; k < sizeof later / sizeof later[0]; k++)
-    if (!strcmp(cmd, later[k]))
-      return cli_fail("command '%s' is not available in this build yet",
-                      cmd);
   return cli_usage("unknown command '%s'", cmd);
 }

@@ -259,6 +259,16 @@ int remdb_find(remdb *db, const char *table, const char *field,
 int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
                  char **json_out);
 
+/* ---- Similarity search ---------------------------------------------- */
+/* The k entities of `table` most similar to `query` (text, embedded by the
+** table's provider, or a vector literal "[0.1, 0.2, ...]"), best first,
+** with a score of at least min_score (use -1e30 for any), among the live
+** rows that satisfy `where` (an SQL predicate over the table's columns, or
+** NULL).  The search is exact: the top k are the true top k.  *json_out: a
+** JSON array of {id, score, entity}; caller frees it with remdb_free(). */
+int remdb_search(remdb *db, const char *table, const char *query, size_t k,
+                 double min_score, const char *where, char **json_out);
+
 /* ---- Ingestion ------------------------------------------------------- */
 typedef struct remdb_ingest_options {
   size_t chunk_chars;   /* longest chunk in bytes, default 1000 */

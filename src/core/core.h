@@ -146,6 +146,16 @@ void lookup_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
 /* Stage the removal of table tbl's key-index entries (0: every table's). */
 int lookup_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
 
+/* ---- vectors.c: embeddings in the write path */
+/* The vector of entity obj of table t, as the write path stores it: from
+** its explicit "embedding" (removed from obj) or the table's provider.
+** out holds t->embedding.dim floats; *has is false when there is none. */
+int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
+                   bool *has);
+/* Stage the vector of id (vec NULL: remove it). */
+void vec_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
+               const uuid16_t *id, const float *vec);
+
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]);

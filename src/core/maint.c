@@ -320,6 +320,43 @@ static int check_edges(vstate *s) {
   return rc;
 }
 
+/* Pass 4: every vector belongs to an entity of a table with embeddings,
+** and has that table's dimension. */
+static int check_vectors(vstate *s) {
+  remdb *db = s->db;
+  unsigned char lo[4], hi[4];
+  put_u32be(lo, db->tid);
+  put_u32be(hi, db->tid + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, s->snap, KV_VECTOR, lo, 4, hi, 4, &it,
+                       &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    kv_iter_value(it, &vl);
+    char ids[REMDB_ID_LEN + 1];
+    if (kl != KEY_ENTITY_LEN) {
+      report(s, "vector key of length %zu is malformed", kl);
+      continue;
+    }
+    uuid_format((const uuid16_t *)(k + 8), ids);
+    cat_table *t = cat_by_id(db, get_u32be(k + 4));
+    if (t == NULL || t->s->embedding.dim == 0) {
+      report(s, "vector of %s belongs to no table with embeddings", ids);
+      continue;
+    }
+    if (vl != (size_t)t->s->embedding.dim * sizeof(float))
+      report(s, "%s: vector of %s has %zu bytes, not %d floats", t->s->name,
+             ids, vl, t->s->embedding.dim);
+    if (!key_exists(s, KV_ENTITY, k, kl))
+      report(s, "%s: vector of missing entity %s", t->s->name, ids);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
 int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                  uint64_t *problems_out) {
   if (db == NULL) return REMDB_MISUSE;
@@ -339,6 +376,7 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                                        : err_nomem(&db->err);
     if (rc == REMDB_OK) rc = check_index(&s);
     if (rc == REMDB_OK) rc = check_edges(&s);
+    if (rc == REMDB_OK) rc = check_vectors(&s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       rc = cnt_read(db, s.snap, db->tables[i].s->table_id, &r, &d);

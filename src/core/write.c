@@ -135,6 +135,8 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   cat_table *ct;
   json_t *obj = NULL;
   kv_val old_val = {0};
+  float *vec = NULL;
+  bool has_vec = false;
   int rc = wtx_lock(w);
   if (rc == REMDB_OK) rc = cat_find(db, table, &ct);
   if (rc) return rc;
@@ -151,6 +153,14 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
     goto done;
   }
   if ((rc = system_fields(db, t, obj, created))) goto done;
+  if (t->embedding.dim) { /* the vector, before "embedding" leaves obj */
+    vec = malloc((size_t)t->embedding.dim * sizeof *vec);
+    if (vec == NULL) {
+      rc = err_nomem(&db->err);
+      goto done;
+    }
+    if ((rc = vec_for_entity(db, t, obj, vec, &has_vec))) goto done;
+  }
   if ((rc = sch_validate(t, obj, &db->lim, &db->err))) goto done;
   if ((rc = entity_id(db, t, obj, &id, &may_exist, &explicit_id))) goto done;
   rec_view oldv, *old = NULL;
@@ -184,8 +194,13 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   rc = rec_from_json(&t->dict, obj, created, now, NULL, &db->vbuf, &db->err);
   if (rc == REMDB_OK)
     rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len, may_exist);
+  /* the vector rides in the same batch (an upsert without one drops the
+  ** old one: the entity was replaced) */
+  if (rc == REMDB_OK && t->embedding.dim && (has_vec || old))
+    vec_stage(db, wtx_batch(w), t, &id, has_vec ? vec : NULL);
   if (rc == REMDB_OK && id_out) uuid_format(&id, id_out);
 done:
+  free(vec);
   kv_val_free(&old_val);
   json_decref(obj);
   return rc;
@@ -264,6 +279,7 @@ static int check_key_kept(remdb *db, const sch_table *t, json_t *cur,
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
   remdb *db = wtx_db(w);
   json_t *cur = NULL, *merged = NULL;
+  float *vec = NULL;
   kv_val val = {0};
   buf_t js;
   buf_init(&js);
@@ -288,6 +304,15 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
     rc = err_nomem(&db->err);
     goto done;
   }
+  bool has_vec = false;
+  if (t->embedding.dim) { /* re-embed (or take the patch's embedding) */
+    vec = malloc((size_t)t->embedding.dim * sizeof *vec);
+    if (vec == NULL) {
+      rc = err_nomem(&db->err);
+      goto done;
+    }
+    if ((rc = vec_for_entity(db, t, merged, vec, &has_vec))) goto done;
+  }
   if ((rc = sch_validate(t, merged, &db->lim, &db->err))) goto done;
   if ((rc = check_key_kept(db, t, cur, merged))) goto done;
   char created[TS_LEN + 1], now[TS_LEN + 1];
@@ -299,7 +324,13 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
                      &db->err);
   if (rc == REMDB_OK)
     rc = wtx_put(w, t, id, &old, db->vbuf.p, db->vbuf.len, true);
+  /* a provider re-embeds the new text; with none, the vector stays unless
+  ** the patch gave one */
+  if (rc == REMDB_OK && t->embedding.dim &&
+      (has_vec || strcmp(t->embedding.provider, "none") != 0))
+    vec_stage(db, wtx_batch(w), t, id, has_vec ? vec : NULL);
 done:
+  free(vec);
   kv_val_free(&val);
   json_decref(cur);
   json_decref(merged);

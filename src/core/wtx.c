@@ -392,6 +392,7 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   lookup_stage(db, kb, t, id, old, NULL);
+  if (t->embedding.dim) vec_stage(db, kb, t, id, NULL);
   /* a hard delete takes its edges along */
   int rc = edges_stage_removal(db, kb, id);
   if (rc) {

@@ -7,11 +7,12 @@
 **   ... WHERE embedding.cosine('text' | '[v1, v2, ...]') ...
 **       (also embedding.inner_product and embedding.l2)
 **
-** This file recognises and checks their syntax.  TRAVERSE and LOOKUP are
-** rewritten into queries of the traverse() and lookup() table-valued
-** functions (tvf.c).  SEARCH and embedding.<metric>() arrive with vector
-** search; until then a well-formed statement is refused with a message that
-** says so, and a malformed one with the position of the mistake.
+** This file recognises and checks their syntax.  TRAVERSE, LOOKUP and
+** SEARCH are rewritten into queries of the traverse(), lookup() and
+** search() table-valued functions (tvf.c).  embedding.<metric>() inside a
+** WHERE clause arrives with the vector planner; until then it is refused
+** with a message that says so, and any malformed statement with the
+** position of the mistake.
 */
 #include <ctype.h>
 #include <string.h>
@@ -140,17 +141,30 @@ static int check_lookup(remdb *db, lexer *l, buf_t *rewrite) {
   return rewrite->oom ? err_nomem(&db->err) : 0;
 }
 
-static int check_search(remdb *db, lexer *l) {
+/* Append s[0..n) as the body of an SQL string literal (quotes doubled). */
+static void sql_quote(buf_t *b, const char *s, size_t n) {
+  buf_addc(b, '\'');
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\'') buf_addc(b, '\'');
+    buf_addc(b, s[i]);
+  }
+  buf_addc(b, '\'');
+}
+
+static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
+  tok text = next(l), table, lim = {T_END, NULL, 0};
+  const char *wp = NULL;
+  size_t wn = 0;
+  if (text.kind != T_STRING) return syntax(db, l, text, "the quoted search text");
   tok t = next(l);
-  if (t.kind != T_STRING) return syntax(db, l, t, "the quoted search text");
-  t = next(l);
   if (!is_kw(t, "IN")) return syntax(db, l, t, "IN");
-  t = next(l);
-  if (t.kind != T_WORD) return syntax(db, l, t, "a table name");
+  table = next(l);
+  if (table.kind != T_WORD) return syntax(db, l, table, "a table name");
   t = next(l);
   if (is_kw(t, "WHERE")) {
     /* the predicate runs to LIMIT or the end; SQLite checks it later */
     int depth = 0;
+    size_t ws = l->pos;
     for (;;) {
       size_t save = l->pos;
       t = next(l);
@@ -162,16 +176,25 @@ static int check_search(remdb *db, lexer *l) {
       if (is_punct(t, '(')) depth++;
       if (is_punct(t, ')')) depth--;
     }
+    wp = l->s + ws;
+    wn = l->pos - ws;
     t = next(l);
   }
   if (is_kw(t, "LIMIT")) {
-    t = next(l);
-    if (t.kind != T_NUMBER) return syntax(db, l, t, "a number after LIMIT");
+    lim = next(l);
+    if (lim.kind != T_NUMBER) return syntax(db, l, lim, "a number after LIMIT");
     t = next(l);
   }
   if (is_punct(t, ';')) t = next(l);
   if (t.kind != T_END) return syntax(db, l, t, "WHERE, LIMIT or the end");
-  return not_yet(db, "SEARCH", "vector search");
+  buf_adds(rewrite, "SELECT id, _score, type, entity FROM search(");
+  sql_quote(rewrite, table.p, table.n);
+  buf_addf(rewrite, ", %.*s, %.*s, ", (int)text.n, text.p,
+           lim.n ? (int)lim.n : 2, lim.n ? lim.p : "10");
+  if (wp) sql_quote(rewrite, wp, wn);
+  else buf_adds(rewrite, "NULL");
+  buf_addc(rewrite, ')');
+  return rewrite->oom ? err_nomem(&db->err) : 0;
 }
 
 static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
@@ -229,7 +252,9 @@ static int check_embedding(remdb *db, lexer *l) {
         return syntax(db, l, t, "cosine, inner_product or l2");
       tok p = next(l);
       if (!is_punct(p, '(')) return syntax(db, l, p, "(");
-      return not_yet(db, "embedding similarity in SQL", "vector search");
+      return not_yet(db, "embedding.<metric>() in a WHERE clause",
+                     "the vector planner (use SEARCH or the search() "
+                     "table meanwhile)");
     }
     prev2 = prev;
     prev = t;
@@ -240,7 +265,7 @@ int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
   lexer l = {sql, len, 0};
   tok t = next(&l);
   if (is_kw(t, "LOOKUP")) return check_lookup(db, &l, rewrite);
-  if (is_kw(t, "SEARCH")) return check_search(db, &l);
+  if (is_kw(t, "SEARCH")) return check_search(db, &l, rewrite);
   if (is_kw(t, "TRAVERSE")) return check_traverse(db, &l, rewrite);
   l.pos = 0;
   return check_embedding(db, &l);

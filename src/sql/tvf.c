@@ -10,11 +10,13 @@
 **     id, depth, type (the entity's table), entity (JSON), path (JSON)
 **   lookup(key, fuzzy = 0):
 **     key, match, distance, id, type, entity (JSON)
+**   search(table, query, k = 10, filter = NULL, min_score = none):
+**     id, _score, type, entity (JSON)
 **
 ** Both run the C API call (remdb_traverse, remdb_lookup) and serve its
 ** JSON rows; each is one small spec over the same module code.  The REM
-** statements TRAVERSE FROM ... and LOOKUP '...' are rewritten into queries
-** of these tables (dialect.c).
+** statements TRAVERSE, LOOKUP and SEARCH are rewritten into queries of
+** these tables (dialect.c).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,36 @@ static int run_lookup(remdb *db, sqlite3_value **a, json_t **rows,
   return *rows ? SQLITE_OK : SQLITE_NOMEM;
 }
 
+static int run_search(remdb *db, sqlite3_value **a, json_t **rows,
+                      char **err) {
+  const char *table = (const char *)sqlite3_value_text(a[0]);
+  const char *query = a[1] ? (const char *)sqlite3_value_text(a[1]) : NULL;
+  if (table == NULL || query == NULL) return SQLITE_OK;
+  sqlite3_int64 k = a[2] ? sqlite3_value_int64(a[2]) : 10;
+  const char *where = a[3] ? (const char *)sqlite3_value_text(a[3]) : NULL;
+  double min = a[4] ? sqlite3_value_double(a[4]) : -1e30;
+  if (k < 1 || k > 10000) {
+    *err = sqlite3_mprintf("search(): k must be 1 to 10000");
+    return SQLITE_ERROR;
+  }
+  char *json = NULL;
+  int rc = remdb_search(db, table, query, (size_t)k, min, where, &json);
+  if (rc != REMDB_OK) {
+    *err = sqlite3_mprintf("search(): %s", remdb_errmsg(db));
+    return rc == REMDB_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
+  *rows = json_loads(json, 0, NULL);
+  remdb_free(json);
+  return *rows ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static const char *const search_paths[] = {"id", "score", "entity.type",
+                                           "entity"};
+static const tvf_spec search_spec = {
+    "CREATE TABLE x(id TEXT, _score REAL, type TEXT, entity TEXT, tbl HIDDEN, "
+    "query HIDDEN, k HIDDEN, filter HIDDEN, min_score HIDDEN)",
+    4, 5, search_paths, run_search};
+
 static const char *const traverse_paths[] = {"id", "depth", "entity.type",
                                              "entity", "path"};
 static const tvf_spec traverse_spec = {
@@ -108,8 +140,9 @@ static int t_connect(sqlite3 *conn, void *aux, int argc,
                      const char *const *argv, sqlite3_vtab **out, char **err) {
   (void)argc;
   (void)err;
-  const tvf_spec *spec =
-      strcmp(argv[0], "lookup") == 0 ? &lookup_spec : &traverse_spec;
+  const tvf_spec *spec = strcmp(argv[0], "lookup") == 0   ? &lookup_spec
+                         : strcmp(argv[0], "search") == 0 ? &search_spec
+                                                          : &traverse_spec;
   int rc = sqlite3_declare_vtab(conn, spec->decl);
   if (rc != SQLITE_OK) return rc;
   tvtab *t = calloc(1, sizeof *t);
@@ -142,7 +175,9 @@ static int t_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
   if (pos[0] < 0) {
     sqlite3_free(v->zErrMsg);
     v->zErrMsg = sqlite3_mprintf("%s() needs its first argument",
-                                 spec == &lookup_spec ? "lookup" : "traverse");
+                                 spec == &lookup_spec   ? "lookup"
+                                 : spec == &search_spec ? "search"
+                                                        : "traverse");
     return SQLITE_ERROR;
   }
   int argv = 1, mask = 0;
@@ -221,6 +256,8 @@ static int t_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   if (v == NULL || json_is_null(v)) return SQLITE_OK;
   if (json_is_integer(v)) {
     sqlite3_result_int64(ctx, json_integer_value(v));
+  } else if (json_is_real(v)) {
+    sqlite3_result_double(ctx, json_real_value(v));
   } else if (json_is_string(v)) {
     sqlite3_result_text(ctx, json_string_value(v), (int)json_string_length(v),
                         SQLITE_TRANSIENT);
@@ -256,5 +293,7 @@ int sql_register_tvfs(sqlite3 *conn, sql_sess *s) {
   int rc = sqlite3_create_module_v2(conn, "traverse", &tvf_module, s, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_module_v2(conn, "lookup", &tvf_module, s, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(conn, "search", &tvf_module, s, NULL);
   return rc;
 }

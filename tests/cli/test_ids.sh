@@ -122,7 +122,7 @@ expect_eq "$OUT" "$r1" "ordinal 1 upserts"
 expect_count 3 remdb count resources
 expect_ok remdb find resources uri file:///doc.md
 expect_lines 2 "$OUT" "find resources by uri"
-expect_fail 'resources.chunk_ordinal: below minimum 0' remdb insert resources '{"uri":"u","chunk_ordinal":-1,"content":"x"}'
+expect_fail 'resources.chunk_ordinal: below minimum -1' remdb insert resources '{"uri":"u","chunk_ordinal":-2,"content":"x"}'
 expect_fail 'resources.uri: shorter than minLength 1' remdb insert resources '{"uri":"","chunk_ordinal":0,"content":"x"}'
 expect_fail 'resources.content: required field is missing' remdb insert resources '{"uri":"u","chunk_ordinal":0}'
 expect_fail 'differs from the id derived from uri' remdb insert resources "{\"id\":\"$r1\",\"uri\":\"file:///doc.md\",\"chunk_ordinal\":0,\"content\":\"x\"}"

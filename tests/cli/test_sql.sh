@@ -30,7 +30,8 @@ fails "load_extension is not allowed" sql "SELECT load_extension('x')"
 fails "issues.priority: above maximum 5" sql "UPDATE issues SET priority = priority + 3 WHERE key LIKE 'S%'"
 ok sql "SELECT sum(priority) FROM issues WHERE key LIKE 'S%'" --format csv
 out_is "$(printf 'sum(priority)\n6')"
-fails "not available yet" sql "SEARCH 'login' IN issues LIMIT 3"
+fails "issues: no embedding configured" sql "SEARCH 'login' IN issues LIMIT 3"
+fails "not available yet" sql "SELECT * FROM issues WHERE embedding.cosine('login')"
 ok sql "LOOKUP 'S1', 's3'" --format csv
 out_has ",key,0,"
 out_has ",normalized,0,"

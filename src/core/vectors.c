@@ -1,0 +1,77 @@
+/*
+** vectors.c: the embedding of an entity, in the write path.  A table whose
+** schema has an `embedding` block keeps one float32 vector per entity in
+** the vector column family under TID TBL ID (kv.h), written in the same
+** batch as the entity:
+**   - an explicit "embedding": [numbers] in the entity's JSON is used as
+**     it is (exactly dim finite numbers), and is not stored in the record;
+**   - else the `hash` provider embeds the text of the embedding_fields;
+**   - with `none` (or no embedding_fields text), no vector is stored.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../embed/embed.h"
+#include "core.h"
+
+int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
+                   bool *has) {
+  *has = false;
+  int dim = t->embedding.dim;
+  json_t *e = json_object_get(obj, "embedding");
+  if (dim == 0) return REMDB_OK; /* no embeddings: "embedding" is a field */
+  if (e && !json_is_null(e)) {
+    if (!json_is_array(e) || json_array_size(e) != (size_t)dim)
+      return err_set(&db->err, REMDB_INVALID,
+                     "%s.embedding: expected an array of %d numbers", t->name,
+                     dim);
+    for (int i = 0; i < dim; i++) {
+      json_t *x = json_array_get(e, (size_t)i);
+      double v = json_is_number(x) ? json_number_value(x) : NAN;
+      if (!json_is_number(x) || !isfinite(v) || fabs(v) > 3.4e38)
+        return err_set(&db->err, REMDB_INVALID,
+                       "%s.embedding[%d]: not a finite number", t->name, i);
+      out[i] = (float)v;
+    }
+    json_object_del(obj, "embedding");
+    *has = true;
+    return REMDB_OK;
+  }
+  json_object_del(obj, "embedding");
+  if (strcmp(t->embedding.provider, "hash") != 0) return REMDB_OK;
+  json_t *fields = json_object_get(t->doc, "embedding_fields");
+  buf_t text;
+  buf_init(&text);
+  size_t i;
+  json_t *f;
+  json_array_foreach(fields, i, f) {
+    json_t *v = json_object_get(obj, json_string_value(f));
+    if (!json_is_string(v)) continue;
+    if (text.len) buf_addc(&text, '\n');
+    buf_add(&text, json_string_value(v), json_string_length(v));
+  }
+  if (text.oom) {
+    buf_free(&text);
+    return err_nomem(&db->err);
+  }
+  if (text.len) {
+    embed_hash(text.p, text.len, dim, out);
+    *has = true;
+  }
+  buf_free(&text);
+  return REMDB_OK;
+}
+
+void vec_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
+               const uuid16_t *id, const float *vec) {
+  unsigned char k[KEY_ENTITY_LEN];
+  key_entity(k, db->tid, t->table_id, id->b);
+  if (vec == NULL) {
+    kv_batch_del(kb, KV_VECTOR, k, sizeof k);
+    return;
+  }
+  /* little-endian float32, as the platform stores them (x86/ARM: LE) */
+  kv_batch_put(kb, KV_VECTOR, k, sizeof k, vec,
+               (size_t)t->embedding.dim * sizeof *vec);
+}
