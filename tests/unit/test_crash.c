@@ -1,5 +1,6 @@
-/* test_crash.c: SIGKILL a writer (entities, soft and hard deletes, batches,
-** edges) at random moments, over several rounds.
+/* test_crash.c: SIGKILL a writer (entities with their index entries, key
+** index entries and vectors, soft and hard deletes, batches, edges) at
+** random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
 ** index entries and the id directory in agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not). */
@@ -22,7 +23,8 @@ static const char *schema =
     "{\"name\":\"items\",\"properties\":{\"k\":{\"type\":\"string\"},"
     "\"grp\":{\"type\":\"integer\"},\"n\":{\"type\":\"integer\"},"
     "\"pad\":{\"type\":\"string\"}},\"required\":[\"k\"],\"key_field\":\"k\","
-    "\"indexed_fields\":[\"grp\",\"n\"]}";
+    "\"indexed_fields\":[\"grp\",\"n\"],\"embedding_fields\":[\"k\"],"
+    "\"embedding\":{\"dim\":16,\"metric\":\"cosine\",\"provider\":\"hash\"}}";
 
 /* The writer: random upserts, patches, soft deletes and batches, logging
 ** "B key value" before and "A" after each acknowledged write to fd.
