@@ -32,6 +32,15 @@ static void report(vstate *s, const char *fmt, ...) {
   if (s->fn) s->fn(s->ctx, msg);
 }
 
+/* An iterator over every key of the tenant in column family cf. */
+static int tenant_iter(vstate *s, int cf, kv_iter_t **it) {
+  unsigned char lo[4], hi[4];
+  put_u32be(lo, s->db->tid);
+  put_u32be(hi, s->db->tid + 1);
+  return kv_iter_new(s->db->st->kv, s->snap, cf, lo, 4, hi, 4, it,
+                     &s->db->err);
+}
+
 static bool key_exists(vstate *s, int cf, const void *k, size_t kl) {
   kv_val v;
   int rc = kv_get(s->db->st->kv, s->snap, cf, k, kl, &v, &s->db->err);
@@ -43,12 +52,8 @@ static bool key_exists(vstate *s, int cf, const void *k, size_t kl) {
 ** directory entry and each of its index entries. */
 static int check_entities(vstate *s) {
   remdb *db = s->db;
-  unsigned char lo[4], hi[4];
-  put_u32be(lo, db->tid);
-  put_u32be(hi, db->tid + 1);
   kv_iter_t *it;
-  int rc = kv_iter_new(db->st->kv, s->snap, KV_ENTITY, lo, 4, hi, 4, &it,
-                       &db->err);
+  int rc = tenant_iter(s, KV_ENTITY, &it);
   if (rc) return rc;
   for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
     size_t kl, vl;
@@ -140,12 +145,8 @@ static bool is_indexed(const sch_table *t, uint16_t f) {
 ** id-directory entry points to an existing entity. */
 static int check_index(vstate *s) {
   remdb *db = s->db;
-  unsigned char lo[4], hi[4];
-  put_u32be(lo, db->tid);
-  put_u32be(hi, db->tid + 1);
   kv_iter_t *it;
-  int rc = kv_iter_new(db->st->kv, s->snap, KV_INDEX, lo, 4, hi, 4, &it,
-                       &db->err);
+  int rc = tenant_iter(s, KV_INDEX, &it);
   if (rc) return rc;
   for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
     size_t kl, vl;
@@ -269,12 +270,8 @@ static bool id_exists(vstate *s, const unsigned char id[16]) {
 
 static int check_edges(vstate *s) {
   remdb *db = s->db;
-  unsigned char lo[4], hi[4];
-  put_u32be(lo, db->tid);
-  put_u32be(hi, db->tid + 1);
   kv_iter_t *it;
-  int rc = kv_iter_new(db->st->kv, s->snap, KV_EDGE, lo, 4, hi, 4, &it,
-                       &db->err);
+  int rc = tenant_iter(s, KV_EDGE, &it);
   if (rc) return rc;
   for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
     size_t kl, vl;
@@ -324,12 +321,8 @@ static int check_edges(vstate *s) {
 ** and has that table's dimension. */
 static int check_vectors(vstate *s) {
   remdb *db = s->db;
-  unsigned char lo[4], hi[4];
-  put_u32be(lo, db->tid);
-  put_u32be(hi, db->tid + 1);
   kv_iter_t *it;
-  int rc = kv_iter_new(db->st->kv, s->snap, KV_VECTOR, lo, 4, hi, 4, &it,
-                       &db->err);
+  int rc = tenant_iter(s, KV_VECTOR, &it);
   if (rc) return rc;
   for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
     size_t kl, vl;
