@@ -187,6 +187,11 @@ int ent_to_json(remdb *db, const cat_table *t, const uuid16_t *id,
 /* Parse the id text of an API call. */
 int parse_id(remdb *db, const char *id, uuid16_t *u);
 
+/* End of an API call that returns text built in out: on success hand it
+** to *json_out (NUL-terminated, caller frees with remdb_free), else drop
+** it.  Always leaves out empty; returns the call's code. */
+int core_hand_out(remdb *db, int rc, buf_t *out, char **json_out);
+
 /* Parse JSON input of len bytes with remdb's limits; on error the message
 ** says where (line and column) and what. */
 int core_parse_json(remdb *db, const char *what, const char *json, size_t len,

@@ -332,3 +332,12 @@ int core_parse_json(remdb *db, const char *what, const char *json, size_t len,
   *out = j;
   return REMDB_OK;
 }
+
+int core_hand_out(remdb *db, int rc, buf_t *out, char **json_out) {
+  if (rc == REMDB_OK) {
+    *json_out = buf_detach(out, NULL);
+    if (*json_out == NULL) rc = err_nomem(&db->err);
+  }
+  buf_free(out);
+  return rc;
+}

@@ -201,10 +201,6 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
   }
   buf_addc(&out, ']');
   kv_snap_free(db->st->kv, snap);
-  if (rc == REMDB_OK) {
-    *json_out = buf_detach(&out, NULL);
-    if (*json_out == NULL) rc = err_nomem(&db->err);
-  }
-  buf_free(&out);
+  rc = core_hand_out(db, rc, &out, json_out);
   return rc;
 }

@@ -277,10 +277,6 @@ int remdb_find(remdb *db, const char *table, const char *field,
   if (snap) kv_snap_free(db->st->kv, snap);
   free(hi);
   buf_free(&pre);
-  if (rc == REMDB_OK) {
-    *json_out = buf_detach(&out, NULL);
-    if (*json_out == NULL) rc = err_nomem(&db->err);
-  }
-  buf_free(&out);
+  rc = core_hand_out(db, rc, &out, json_out);
   return rc;
 }

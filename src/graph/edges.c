@@ -226,10 +226,6 @@ int remdb_edges(remdb *db, const char *id, int direction, const char *type,
     rc = graph_each_edge(db, snap, &u, direction, type, list_one, &out);
   buf_addc(&out, ']');
   kv_snap_free(db->st->kv, snap);
-  if (rc == REMDB_OK) {
-    *json_out = buf_detach(&out, NULL);
-    if (*json_out == NULL) rc = err_nomem(&db->err);
-  }
-  buf_free(&out);
+  rc = core_hand_out(db, rc, &out, json_out);
   return rc;
 }

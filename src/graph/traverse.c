@@ -196,11 +196,7 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
   buf_addf(&out, "],\"truncated\":%s}", b.truncated ? "true" : "false");
   kv_snap_free(db->st->kv, snap);
   bfs_free(&b);
-  if (rc == REMDB_OK) {
-    *json_out = buf_detach(&out, NULL);
-    if (*json_out == NULL) rc = err_nomem(&db->err);
-  }
-  buf_free(&out);
+  rc = core_hand_out(db, rc, &out, json_out);
   return rc;
 }
 
@@ -233,10 +229,6 @@ int remdb_shortest_path(remdb *db, const char *from, const char *to,
   }
   kv_snap_free(db->st->kv, snap);
   bfs_free(&b);
-  if (rc == REMDB_OK) {
-    *json_out = buf_detach(&out, NULL);
-    if (*json_out == NULL) rc = err_nomem(&db->err);
-  }
-  buf_free(&out);
+  rc = core_hand_out(db, rc, &out, json_out);
   return rc;
 }

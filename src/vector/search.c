@@ -208,11 +208,7 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
     kv_val_free(&v);
   }
   buf_addc(&out, ']');
-  if (rc == REMDB_OK) {
-    *json_out = buf_detach(&out, NULL);
-    if (*json_out == NULL) rc = err_nomem(&db->err);
-  }
-  buf_free(&out);
+  rc = core_hand_out(db, rc, &out, json_out);
 done:
   free(qv);
   free(rv);
