@@ -119,6 +119,19 @@ cat_table *cat_by_id(remdb *db, uint32_t table_id) {
   return NULL;
 }
 
+bool cat_index_ready(const cat_table *t, uint16_t f) {
+  bool indexed = false;
+  for (uint32_t i = 0; i < t->s->n_indexed; i++) indexed |= t->s->indexed[i] == f;
+  if (!indexed) return false;
+  if (t->rebuild == NULL) return true;
+  if (json_is_true(json_object_get(t->rebuild, "reencode"))) return false;
+  size_t i;
+  json_t *x;
+  json_array_foreach(json_object_get(t->rebuild, "fields"), i, x)
+    if (json_integer_value(x) == f) return false;
+  return true;
+}
+
 /* Write the stored form of table s (with a rebuild spec, or NULL). */
 int cat_put_record(remdb *db, kv_batch_t *kb, const sch_table *s,
                       json_t *rebuild) {

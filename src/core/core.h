@@ -69,6 +69,9 @@ void cat_clear(remdb *db);
 /* The table named `name`, else REMDB_NOTFOUND with a message. */
 int cat_find(remdb *db, const char *name, cat_table **out);
 cat_table *cat_by_id(remdb *db, uint32_t table_id);
+/* Is field f of t indexed, with its entries complete (no rebuild of it
+** pending)?  Readers use an index only then. */
+bool cat_index_ready(const cat_table *t, uint16_t f);
 /* Finish any rebuild left pending by a crash (caller holds wlock). */
 int cat_resume(remdb *db);
 /* Stage the stored form of table s, with a rebuild spec or NULL. */
@@ -88,7 +91,9 @@ typedef struct wtx wtx_t;
 int wtx_begin(remdb *db, wtx_t **out);
 /* A transaction for a caller that already holds the write lock. */
 int wtx_begin_held(remdb *db, wtx_t **out);
-/* Take the write lock now (done implicitly by the first change). */
+/* Take the write lock now (done implicitly by the first change), then
+** bring the catalog up to date: cat_table pointers taken before it are
+** stale. */
 int wtx_lock(wtx_t *w);
 /* Commit everything staged (sync < 0: the handle's default), then empty
 ** the transaction and release the lock.  The transaction stays usable. */

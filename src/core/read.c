@@ -208,12 +208,10 @@ int remdb_find(remdb *db, const char *table, const char *field,
   else if (!strcmp(field, "modified_at")) fid = REC_F_MODIFIED;
   else if (!strcmp(field, "deleted_at")) fid = REC_F_DELETED;
   else fid = rec_dict_id(&t->s->dict, field);
-  bool indexed = false;
-  for (uint32_t i = 0; i < t->s->n_indexed; i++)
-    indexed |= t->s->indexed[i] == fid;
-  if (fid == 0 || !indexed)
-    return err_set(&db->err, REMDB_INVALID, "%s.%s: not an indexed field",
-                   t->s->name, field);
+  if (fid == 0 || !cat_index_ready(t, fid))
+    return err_set(&db->err, REMDB_INVALID,
+                   "%s.%s: not an indexed field%s", t->s->name, field,
+                   t->rebuild ? " (or its index is being rebuilt)" : "");
   json_error_t je;
   json_t *v = json_loads(value, JSON_DECODE_ANY, &je);
   if (v == NULL)

@@ -208,6 +208,9 @@ int wtx_lock(wtx_t *w) {
   if (w->locked) return REMDB_OK;
   int rc = core_lock(w->db);
   if (rc == REMDB_OK) w->locked = true;
+  /* a schema change may have committed while we waited: writes must use
+  ** the catalog as it is now (table pointers taken before are stale) */
+  if (rc == REMDB_OK) rc = cat_refresh(w->db);
   return rc;
 }
 

@@ -61,25 +61,28 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   else
     remdb_ingest_options_init(&o);
   if (chunks_out) *chunks_out = 0;
-  cat_table *ct;
-  int rc = cat_find(db, table ? table : "resources", &ct);
-  if (rc) return rc;
-  const sch_table *t = ct->s;
-  if (!t->id_from_uri)
-    return err_set(&db->err, REMDB_INVALID,
-                   "%s: ingest needs a table whose ids derive from uri and "
-                   "chunk_ordinal (like resources)",
-                   t->name);
-  if (!name) name = uri;
+  cat_table *ct = NULL;
+  const sch_table *t = NULL;
   chunk_list cl = {0};
   wtx_t *w = NULL;
   json_t *doc = NULL;
   uuid16_t doc_id;
   size_t n = 0;
-  if (!o.jsonl && !chunk_text(text, len, o.chunk_chars, o.overlap_chars, &cl))
-    return err_nomem(&db->err);
-  rc = wtx_begin(db, &w);
-  if (rc == REMDB_OK) rc = wtx_lock(w);
+  if (!name) name = uri;
+  int rc = wtx_begin(db, &w);
+  if (rc == REMDB_OK) rc = wtx_lock(w); /* then the table, as it is now */
+  if (rc == REMDB_OK) rc = cat_find(db, table ? table : "resources", &ct);
+  if (rc == REMDB_OK) {
+    t = ct->s;
+    if (!t->id_from_uri)
+      rc = err_set(&db->err, REMDB_INVALID,
+                   "%s: ingest needs a table whose ids derive from uri and "
+                   "chunk_ordinal (like resources)",
+                   t->name);
+  }
+  if (rc == REMDB_OK && !o.jsonl &&
+      !chunk_text(text, len, o.chunk_chars, o.overlap_chars, &cl))
+    rc = err_nomem(&db->err);
   /* the document's own row */
   size_t first = 0;
   while (first < len && text[first] != '\n' && first < 200) first++;

@@ -31,10 +31,10 @@
 
 #define EQ_PROBE_CAP 1000
 
+/* Usable for a route: indexed, and no rebuild of its entries pending. */
 static bool is_indexed(const rvtab *vt, uint16_t f) {
-  for (uint32_t i = 0; i < vt->s->n_indexed; i++)
-    if (vt->s->indexed[i] == f) return true;
-  return false;
+  const cat_table *t = cat_by_id(vt->sess->db, vt->s->table_id);
+  return t && cat_index_ready(t, f);
 }
 
 static uint16_t col_field(const rvtab *vt, int col) {

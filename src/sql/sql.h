@@ -67,6 +67,7 @@ struct sql_sess {
   wtx_t *txn;       /* the DML transaction of the running statement */
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
+  bool stale;       /* a cursor found its plan's index changed: re-prepare */
   struct route {
     char table[72];
     char desc[256];   /* with values, while every scan used the same */

@@ -167,11 +167,45 @@ static int step_error(remdb_stmt *st, int src) {
   return err_set(&db->err, code, "SQL error: %s", msg);
 }
 
+/* Compile st's SQL again on the session as it is now (the catalog has
+** changed), moving the bindings over. */
+static int reprepare(remdb_stmt *st) {
+  remdb *db = st->db;
+  char *sql = sqlite3_mprintf("%s", sqlite3_sql(st->st));
+  if (sql == NULL) return err_nomem(&db->err);
+  sqlite3_stmt *old = st->st, *nw = NULL;
+  sqlite3_reset(old);
+  sql_sess *s;
+  int rc = sql_session(db, &s);
+  if (rc == REMDB_OK &&
+      sqlite3_prepare_v2(s->conn, sql, -1, &nw, NULL) != SQLITE_OK)
+    rc = err_set(&db->err, REMDB_ERROR, "SQL error: %s",
+                 sqlite3_errmsg(s->conn));
+  sqlite3_free(sql);
+  if (rc) return rc;
+  sqlite3_transfer_bindings(old, nw);
+  sqlite3_finalize(old);
+  st->st = nw;
+  st->sess = s;
+  return REMDB_OK;
+}
+
 int remdb_step(remdb_stmt *st) {
   if (st == NULL) return REMDB_MISUSE;
   err_clear(&st->db->err);
   if (!st->explain) {
+    st->sess->stale = false;
     int src = sqlite3_step(st->st);
+    /* the schema changed under a statement that returned nothing yet:
+    ** prepare it again on the current tables, keep its bindings, retry */
+    for (int tries = 0; src != SQLITE_ROW && src != SQLITE_DONE &&
+                        st->sess->stale && st->rows == 0 && tries < 3;
+         tries++) {
+      int rc = reprepare(st);
+      if (rc) return rc;
+      st->sess->stale = false;
+      src = sqlite3_step(st->st);
+    }
     if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)
       return err_set(&st->db->err, REMDB_TOOBIG,
                      "SQL result has more than %llu rows (the limit set by "

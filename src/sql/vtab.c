@@ -499,6 +499,17 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   int col = 0;
   for (int i = 0; i < vt->ncol; i++)
     if (vt->kind[i] == COL_FIELD && vt->field[i] == c->field) col = i;
+  if (c->kind == PLAN_INDEX) {
+    /* the plan chose an index when the statement was prepared; another
+    ** handle may have dropped it or started rebuilding it since */
+    const cat_table *ct = NULL;
+    if (cat_refresh(db) == REMDB_OK) ct = cat_by_id(db, vt->s->table_id);
+    if (ct == NULL || !cat_index_ready(ct, c->field)) {
+      vt->sess->stale = true; /* remdb_step prepares it again and retries */
+      return vt_error(vt, "the table's indexes changed since this statement "
+                          "was prepared: prepare it again");
+    }
+  }
   unsigned char tp[KEY_TABLE_PREFIX], tend[KEY_TABLE_PREFIX];
   key_table(tp, db->tid, vt->s->table_id);
   key_table(tend, db->tid, vt->s->table_id + 1);
