@@ -187,6 +187,8 @@ int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
              const uuid16_t *id, cat_table **table_out, kv_val *val,
              rec_view *rv);
 bool rec_is_deleted(const rec_view *rv);
+/* Does entity id exist, not soft-deleted?  Leaves db's error alone. */
+bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id);
 int ent_to_json(remdb *db, const cat_table *t, const uuid16_t *id,
                 const rec_view *rv, buf_t *out);
 /* Parse the id text of an API call. */

@@ -58,6 +58,28 @@ notfound:
   return err_set(&db->err, REMDB_NOTFOUND, "no entity with id %s", ids);
 }
 
+bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
+  err_t e; /* answers, not errors: db's error slot is left alone */
+  unsigned char dk[KEY_IDDIR_LEN];
+  kv_val tv;
+  if (db->tid == 0) return false;
+  key_iddir(dk, db->tid, id->b);
+  if (kv_get(db->st->kv, snap, KV_INDEX, dk, sizeof dk, &tv, &e) != REMDB_OK)
+    return false;
+  uint32_t tbl = tv.len == 4 ? get_u32be((const unsigned char *)tv.data) : 0;
+  kv_val_free(&tv);
+  unsigned char ek[KEY_ENTITY_LEN];
+  key_entity(ek, db->tid, tbl, id->b);
+  kv_val v;
+  if (kv_get(db->st->kv, snap, KV_ENTITY, ek, sizeof ek, &v, &e) != REMDB_OK)
+    return false;
+  rec_view rv;
+  bool live = rec_open(&rv, v.data, v.len, &e) == REMDB_OK &&
+              !rec_is_deleted(&rv);
+  kv_val_free(&v);
+  return live;
+}
+
 int ent_to_json(remdb *db, const cat_table *t, const uuid16_t *id,
                 const rec_view *rv, buf_t *out) {
   char ids[REMDB_ID_LEN + 1];

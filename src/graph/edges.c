@@ -17,14 +17,7 @@ static int check_type(remdb *db, const char *type) {
 }
 
 bool graph_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
-  kv_val v = {0};
-  rec_view rv;
-  err_t saved = db->err;
-  bool live = ent_read(db, snap, NULL, id, NULL, &v, &rv) == REMDB_OK &&
-              !rec_is_deleted(&rv);
-  kv_val_free(&v);
-  db->err = saved; /* a missing endpoint is an answer, not an error */
-  return live;
+  return ent_live(db, snap, id);
 }
 
 void graph_edge_json(const gedge *e, buf_t *out) {
@@ -46,6 +39,12 @@ void graph_edge_json(const gedge *e, buf_t *out) {
 
 int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
                     int dir, const char *type, gedge_fn fn, void *ctx) {
+  return graph_each_edge_seen(db, snap, id, dir, type, NULL, fn, ctx);
+}
+
+int graph_each_edge_seen(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+                         int dir, const char *type, gseen_fn seen,
+                         gedge_fn fn, void *ctx) {
   for (int d = 0; d < 2; d++) {
     char kdir = d ? 'R' : 'F';
     if (!(dir & (d ? REMDB_IN : REMDB_OUT))) continue;
@@ -82,6 +81,7 @@ int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
       memcpy(e.dst.b, kd == 'F' ? b : a, 16);
       uuid16_t other;
       memcpy(other.b, b, 16);
+      if (seen && seen(ctx, &other)) continue; /* no need to check it */
       if (!graph_live(db, snap, &other)) continue;
       stop = fn(ctx, &e);
     }

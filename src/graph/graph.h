@@ -31,6 +31,13 @@ typedef int (*gedge_fn)(void *ctx, const gedge *e);
 int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
                     int dir, const char *type, gedge_fn fn, void *ctx);
 
+/* As graph_each_edge, but first asks seen(ctx, other end): edges to an
+** end it already knows are skipped before the liveness check (a get). */
+typedef bool (*gseen_fn)(void *ctx, const uuid16_t *other);
+int graph_each_edge_seen(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+                         int dir, const char *type, gseen_fn seen,
+                         gedge_fn fn, void *ctx);
+
 /* Is the entity live (exists, not soft-deleted)? */
 bool graph_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id);
 

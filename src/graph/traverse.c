@@ -97,6 +97,11 @@ static int expand_one(void *ctx, const gedge *e) {
   return x->b->found >= 0 || x->b->truncated;
 }
 
+static bool seen_node(void *ctx, const uuid16_t *id) {
+  const bfs *b = ((const expand_ctx *)ctx)->b;
+  return b->nslots && b->slots[slot_of(b, id)];
+}
+
 static int run(bfs *b, const uuid16_t *start, int max_depth, int dir,
                const char *type) {
   remdb *db = b->db;
@@ -107,7 +112,8 @@ static int run(bfs *b, const uuid16_t *start, int max_depth, int dir,
     if (b->n[cur].depth >= max_depth) continue;
     expand_ctx x = {b, cur, b->n[cur].depth, false};
     uuid16_t id = b->n[cur].id; /* n may move while expanding */
-    int rc = graph_each_edge(db, b->snap, &id, dir, type, expand_one, &x);
+    int rc = graph_each_edge_seen(db, b->snap, &id, dir, type, seen_node,
+                                  expand_one, &x);
     if (rc) return rc;
     if (x.oom) return err_nomem(&db->err);
     if (b->found >= 0) break;
