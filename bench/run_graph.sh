@@ -19,7 +19,7 @@ if [ "$rc" -ne 0 ]; then
 fi
 {
   echo "<!-- graph:begin -->"
-  echo "## Graph traversal"
+  echo "## Graph traversal (issue 5)"
   echo
   echo "\`make bench\` (\`bench/bench_graph.c\`): a fixed-seed random graph of"
   echo "E = N edges over V = N/10 entities (default N = 1,000,000;"
