@@ -18,11 +18,14 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
 fi
 out=$(mktemp)
 trap 'rm -f "$out" "$out.md"' EXIT
+# a failed run leaves BENCHMARKS.md as it was
 if [ -d "$DUCK/node_modules/@duckdb/node-api" ]; then
-  NODE_PATH="$DUCK/node_modules" "$BIN" "$HERE/duck_sql.cjs" | tee "$out"
+  NODE_PATH="$DUCK/node_modules" "$BIN" "$HERE/duck_sql.cjs" > "$out" || {
+    cat "$out"; exit 1; }
 else
-  "$BIN" | tee "$out"
+  "$BIN" > "$out" || { cat "$out"; exit 1; }
 fi
+cat "$out"
 {
   echo "<!-- sql:begin -->"
   echo "## SQL (issue 3)"
