@@ -23,6 +23,9 @@ r sql "SELECT u.team, count(i.id) AS open_issues FROM users u JOIN issues i ON i
 r sql "SELECT handle, team, joined_at, rank() OVER (PARTITION BY team ORDER BY joined_at) AS seniority FROM users WHERE team = 'agents'"
 echo "# the route each table took (index lookup, range, point get or full scan):"
 r sql --explain "SELECT u.handle, i.key FROM users u JOIN issues i ON i.assignee = u.handle WHERE u.team = 'agents' AND i.priority <= 2"
+echo "# similarity search over the bundled docs (hash embeddings: lexical) and key lookup:"
+r sql "SELECT round(s._score, 3) AS score, r.name, substr(r.content, 1, 60) AS content FROM search('resources', 'token refresh', 3) s JOIN resources r ON r.id = s.id"
+r sql "SELECT key, match, type FROM lookup('TAP-1203') UNION ALL SELECT key, match, type FROM lookup('tap1204')"
 echo "# the secondary index, from the CLI:"
 r find users team agents
 ID=$("$REMDB" -d "$DB" sql "SELECT id FROM issues WHERE key = 'TAP-1203'" --format csv | tail -n 1)
