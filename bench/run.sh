@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 MD="$ROOT/BENCHMARKS.md"
 out=$(mktemp)
-trap 'rm -f "$out" "$out.rc" "$out.md" "$out.new"' EXIT
+trap 'rm -f "$out" "$out.rc" "$out.md"' EXIT
 
 # the exit status of the benchmark, not of tee
 { "$BIN"; echo $? > "$out.rc"; } | tee "$out"
@@ -52,28 +52,5 @@ fi
   echo "<!-- core:end -->"
 } > "$out.md"
 
-# Replace the core section, or add it: before the first other section of
-# the file, else at the end; a new file gets a title first.
-if [ ! -f "$MD" ]; then
-  printf '# remdb benchmarks\n\nFigures from a shared 2-core machine; ratios are against peers measured in the same run.\n' > "$MD"
-fi
-if grep -q '^<!-- core:begin -->' "$MD"; then
-  awk -v sec="$out.md" '
-    /^<!-- core:begin -->/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-    skip && /^<!-- core:end -->/ { skip = 0; next }
-    !skip { print }
-  ' "$MD" > "$out.new"
-elif grep -q '^<!-- [a-z0-9_-]*:begin -->' "$MD"; then
-  awk -v sec="$out.md" '
-    !done && /^<!-- [a-z0-9_-]*:begin -->/ {
-      while ((getline l < sec) > 0) print l
-      print ""
-      done = 1
-    }
-    { print }
-  ' "$MD" > "$out.new"
-else
-  { cat "$MD"; echo; cat "$out.md"; } > "$out.new"
-fi
-cat "$out.new" > "$MD"
+python3 "$HERE/put_section.py" "$MD" "$out.md" core
 echo "BENCHMARKS.md: core section updated"

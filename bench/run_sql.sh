@@ -41,15 +41,5 @@ cat "$out"
   cat "$out"
   echo "<!-- sql:end -->"
 } > "$out.md"
-python3 - "$ROOT/BENCHMARKS.md" "$out.md" sql <<'PY'
-import sys, re, os
-path, section, name = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
-text = open(path).read() if os.path.exists(path) else "# remdb benchmarks\n\nFigures from a shared 2-core machine; ratios are against peers measured in the same run.\n"
-pat = re.compile(r"<!-- %s:begin -->.*?<!-- %s:end -->\n?" % (name, name), re.S)
-if pat.search(text):
-    text = pat.sub(lambda m: section, text)
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-PY
+python3 "$HERE/put_section.py" "$ROOT/BENCHMARKS.md" "$out.md" sql
 echo "BENCHMARKS.md: SQL section updated"
