@@ -77,11 +77,11 @@ $(BUILD)/asan/remdb: $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a
 	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a $(LIBS) $(CLI_LIBS)
 
 # ---- tests ----
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libremdb.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/asan/libremdb.a
+$(BUILD)/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/asan/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(BUILD)/asan/libremdb.a $(LIBS)
 

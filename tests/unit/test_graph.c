@@ -4,7 +4,7 @@
 ** reverse key, schema drop, and tenant isolation. */
 #include <jansson.h>
 
-#include "kv/kv.h"
+#include "damage.h"
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
@@ -46,6 +46,10 @@ static size_t n_nodes(remdb *db, int start, int depth, int dir_,
   if (truncated) *truncated = json_is_true(json_object_get(j, "truncated"));
   json_decref(j);
   return n;
+}
+
+static bool reverse_edge_key(const char *k, size_t kl) {
+  return kl > 4 && k[4] == 'R';
 }
 
 static uint64_t verify(remdb *db) {
@@ -199,27 +203,7 @@ int main(void) {
   remdb_close(db);
 
   /* damage: drop one reverse key; verify says so */
-  kv_t *kv;
-  err_t e;
-  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
-                   .write_buffer_bytes = 1 << 20};
-  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
-  kv_iter_t *it;
-  CHECK_INT(kv_iter_new(kv, NULL, KV_EDGE, NULL, 0, NULL, 0, &it, &e),
-            REMDB_OK);
-  kv_batch_t *kb = kv_batch_new(kv);
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl;
-    const char *k = kv_iter_key(it, &kl);
-    if (kl > 4 && k[4] == 'R') {
-      kv_batch_del(kb, KV_EDGE, k, kl);
-      break;
-    }
-  }
-  kv_iter_free(it);
-  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
-  kv_batch_free(kb);
-  kv_close(kv);
+  CHECK_INT(damage_delete_first(dir, KV_EDGE, reverse_edge_key), 1);
   CHECK_INT(remdb_open(dir, "g", NULL, &db), REMDB_OK);
   CHECK_INT(verify(db), 1);
   /* dropping the table removes its entities' edges too */

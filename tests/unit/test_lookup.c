@@ -3,7 +3,7 @@
 ** deletes and drops keep it exact; reindex rebuilds it. */
 #include <jansson.h>
 
-#include "kv/kv.h"
+#include "damage.h"
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
@@ -35,6 +35,12 @@ static size_t look(remdb *db, const char *key, int flags, char *how,
   }
   json_decref(j);
   return n;
+}
+
+/* A key-index entry (table id 1) of the exact kind. */
+static bool exact_key_entry(const char *k, size_t kl) {
+  return kl > 9 && get_u32be((const unsigned char *)k + 4) == 1 &&
+         k[8] == 'K';
 }
 
 static uint64_t verify(remdb *db) {
@@ -118,28 +124,7 @@ int main(void) {
   remdb_close(db);
 
   /* damage the key index; verify sees it and reindex repairs it */
-  kv_t *kv;
-  err_t e;
-  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
-                   .write_buffer_bytes = 1 << 20};
-  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
-  kv_iter_t *it;
-  CHECK_INT(kv_iter_new(kv, NULL, KV_INDEX, NULL, 0, NULL, 0, &it, &e),
-            REMDB_OK);
-  kv_batch_t *kb = kv_batch_new(kv);
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl;
-    const char *k = kv_iter_key(it, &kl);
-    if (kl > 9 && get_u32be((const unsigned char *)k + 4) == 1 &&
-        k[8] == 'K') {
-      kv_batch_del(kb, KV_INDEX, k, kl);
-      break;
-    }
-  }
-  kv_iter_free(it);
-  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
-  kv_batch_free(kb);
-  kv_close(kv);
+  CHECK_INT(damage_delete_first(dir, KV_INDEX, exact_key_entry), 1);
   CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
   CHECK_INT(verify(db), 1);
   CHECK_INT(remdb_reindex(db, "carriers"), REMDB_OK);
