@@ -189,6 +189,9 @@ int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
 bool rec_is_deleted(const rec_view *rv);
 /* Does entity id exist, not soft-deleted?  Leaves db's error alone. */
 bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id);
+/* The same for n ids at once (batched reads); live[i] answers ids[i]. */
+void ent_live_many(remdb *db, const kv_snap_t *snap, const uuid16_t *ids,
+                   size_t n, bool *live);
 int ent_to_json(remdb *db, const cat_table *t, const uuid16_t *id,
                 const rec_view *rv, buf_t *out);
 /* Parse the id text of an API call. */

@@ -80,6 +80,56 @@ bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
   return live;
 }
 
+void ent_live_many(remdb *db, const kv_snap_t *snap, const uuid16_t *ids,
+                   size_t n, bool *live) {
+  err_t e;
+  unsigned char keys[64][KEY_ENTITY_LEN];
+  const char *kp[64];
+  size_t kl[64];
+  kv_val vals[64];
+  bool found[64];
+  for (size_t off = 0; off < n; off += 64) {
+    size_t m = n - off < 64 ? n - off : 64;
+    /* the id directory gives each id's table... */
+    for (size_t i = 0; i < m; i++) {
+      key_iddir(keys[i], db->tid, ids[off + i].b);
+      kp[i] = (const char *)keys[i];
+      kl[i] = KEY_IDDIR_LEN;
+      live[off + i] = false;
+    }
+    if (db->tid == 0 ||
+        kv_multi_get(db->st->kv, snap, KV_INDEX, m, kp, kl, vals, found, &e) !=
+            REMDB_OK) {
+      for (size_t i = 0; i < m; i++) kv_val_free(&vals[i]);
+      continue;
+    }
+    /* ...then the entities, to see which are soft-deleted */
+    size_t q = 0, at[64];
+    for (size_t i = 0; i < m; i++) {
+      uint32_t tbl = found[i] && vals[i].len == 4
+                         ? get_u32be((const unsigned char *)vals[i].data)
+                         : 0;
+      kv_val_free(&vals[i]);
+      if (tbl == 0) continue;
+      key_entity(keys[q], db->tid, tbl, ids[off + i].b);
+      kp[q] = (const char *)keys[q];
+      kl[q] = KEY_ENTITY_LEN;
+      at[q++] = off + i;
+    }
+    if (q == 0) continue;
+    if (kv_multi_get(db->st->kv, snap, KV_ENTITY, q, kp, kl, vals, found,
+                     &e) == REMDB_OK)
+      for (size_t i = 0; i < q; i++) {
+        rec_view rv;
+        live[at[i]] = found[i] &&
+                      rec_open(&rv, vals[i].data, vals[i].len, &e) ==
+                          REMDB_OK &&
+                      !rec_is_deleted(&rv);
+      }
+    for (size_t i = 0; i < q; i++) kv_val_free(&vals[i]);
+  }
+}
+
 int ent_to_json(remdb *db, const cat_table *t, const uuid16_t *id,
                 const rec_view *rv, buf_t *out) {
   char ids[REMDB_ID_LEN + 1];

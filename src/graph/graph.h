@@ -17,11 +17,13 @@
 
 #include "../core/core.h"
 
-/* One visible edge, as read from storage. */
+/* One visible edge, as read from storage.  Everything but rec.props is
+** held in the struct; rec.props is borrowed for the callback only. */
 typedef struct gedge {
   uuid16_t src, dst;
   char type[72];
-  erec rec;
+  char created[TS_LEN + 1];
+  erec rec; /* weight; props (borrowed); use created above, not rec's */
 } gedge;
 
 /* Call fn for every visible edge of id in direction dir (REMDB_OUT,

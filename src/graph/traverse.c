@@ -13,7 +13,8 @@ typedef struct node {
   uuid16_t id;
   int depth;
   long parent; /* index of the node it was reached from, -1 for the start */
-  gedge via;   /* the edge from the parent */
+  gedge via;   /* the edge from the parent (props: in the bfs arena) */
+  size_t poff, plen;
 } node;
 
 typedef struct bfs {
@@ -27,6 +28,7 @@ typedef struct bfs {
   bool truncated;
   const uuid16_t *goal; /* shortest path: stop when reached */
   long found;
+  buf_t props; /* the properties of the edges nodes were reached by */
 } bfs;
 
 static size_t slot_of(const bfs *b, const uuid16_t *id) {
@@ -72,7 +74,17 @@ static bool visit(bfs *b, const uuid16_t *id, int depth, long parent,
   n->id = *id;
   n->depth = depth;
   n->parent = parent;
-  if (via) n->via = *via;
+  n->plen = 0;
+  if (via) {
+    n->via = *via;
+    n->via.rec.props = NULL; /* borrowed: keep a copy instead */
+    n->poff = b->props.len;
+    if (via->rec.props && via->rec.props_len) {
+      buf_add(&b->props, via->rec.props, via->rec.props_len);
+      if (b->props.oom) return false;
+      n->plen = via->rec.props_len;
+    }
+  }
   b->slots[slot_of(b, id)] = ++b->len;
   if (b->goal && memcmp(id->b, b->goal->b, 16) == 0) b->found = (long)b->len - 1;
   return true;
@@ -130,7 +142,11 @@ static void path_json(const bfs *b, long i, buf_t *out) {
     chain[n++] = j;
   buf_addc(out, '[');
   for (int k = n - 1; k >= 0; k--) {
-    graph_edge_json(&b->n[chain[k]].via, out);
+    const node *x = &b->n[chain[k]];
+    gedge e = x->via;
+    e.rec.props = x->plen ? b->props.p + x->poff : NULL;
+    e.rec.props_len = x->plen;
+    graph_edge_json(&e, out);
     if (k) buf_addc(out, ',');
   }
   buf_addc(out, ']');
@@ -157,6 +173,7 @@ static int node_json(bfs *b, long i, buf_t *out) {
 static void bfs_free(bfs *b) {
   free(b->n);
   free(b->slots);
+  buf_free(&b->props);
 }
 
 static int prepare(remdb *db, const char *id, int direction, const char *type,
