@@ -494,8 +494,6 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   if (c->limit < -1) c->limit = -1;
   if (c->offset < 0) c->offset = 0;
   (void)argc;
-  c->snap = kv_snap_new(db->st->kv);
-  if (c->snap == NULL) return SQLITE_NOMEM;
   int col = 0;
   for (int i = 0; i < vt->ncol; i++)
     if (vt->kind[i] == COL_FIELD && vt->field[i] == c->field) col = i;
@@ -509,6 +507,15 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
       return vt_error(vt, "the table's indexes changed since this statement "
                           "was prepared: prepare it again");
     }
+  }
+  /* the snapshot comes after the catalog check; if the catalog changed in
+  ** between, the index entries may not match what was checked */
+  c->snap = kv_snap_new(db->st->kv);
+  if (c->snap == NULL) return SQLITE_NOMEM;
+  if (c->kind == PLAN_INDEX && atomic_load(&db->st->epoch) != db->epoch) {
+    vt->sess->stale = true;
+    return vt_error(vt, "the table's indexes changed since this statement "
+                        "was prepared: prepare it again");
   }
   unsigned char tp[KEY_TABLE_PREFIX], tend[KEY_TABLE_PREFIX];
   key_table(tp, db->tid, vt->s->table_id);
