@@ -16,6 +16,8 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -53,14 +55,22 @@ static int load_one(remdb *db, const char *val, size_t len, cat_table *out) {
   return rc;
 }
 
-int cat_refresh(remdb *db) {
-  uint64_t ep = atomic_load(&db->st->epoch);
-  if (db->epoch == ep) return REMDB_OK;
-  cat_clear(db);
-  if (db->tid == 0) {
-    db->epoch = ep;
-    return REMDB_OK;
+/* The catalog epoch is a sequence lock: even while the catalog is stable,
+** odd while a change commits (cat_commit).  A catalog read, or a data
+** snapshot, taken between two loads of the same even value cannot have
+** seen part of a change, or a change the cached catalog does not know. */
+static uint64_t stable_epoch(remdb *db) {
+  for (unsigned spin = 0;; spin++) {
+    uint64_t ep = atomic_load(&db->st->epoch);
+    if ((ep & 1) == 0) return ep;
+    if (spin < 64)
+      sched_yield();
+    else
+      nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
   }
+}
+
+static int load_all(remdb *db) {
   unsigned char lo[5], hi[5];
   put_u32be(lo, db->tid);
   lo[4] = 'S';
@@ -90,18 +100,57 @@ int cat_refresh(remdb *db) {
   }
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
-  if (rc) {
+  return rc;
+}
+
+int cat_refresh(remdb *db) {
+  for (;;) {
+    uint64_t ep = stable_epoch(db);
+    if (db->epoch == ep) return REMDB_OK;
     cat_clear(db);
-    return rc;
+    int rc = db->tid ? load_all(db) : REMDB_OK;
+    if (rc) {
+      cat_clear(db);
+      return rc;
+    }
+    if (atomic_load(&db->st->epoch) == ep) {
+      db->epoch = ep;
+      return REMDB_OK;
+    }
+    /* a change began while the catalog was read: read it again */
   }
-  db->epoch = ep;
-  return REMDB_OK;
+}
+
+int cat_snapshot(remdb *db, kv_snap_t **out) {
+  *out = NULL;
+  for (;;) {
+    int rc = cat_refresh(db);
+    if (rc) return rc;
+    kv_snap_t *snap = kv_snap_new(db->st->kv);
+    if (snap == NULL) return err_nomem(&db->err);
+    if (atomic_load(&db->st->epoch) == db->epoch) {
+      *out = snap;
+      return REMDB_OK;
+    }
+    kv_snap_free(db->st->kv, snap);
+  }
+}
+
+int cat_commit(remdb *db, kv_batch_t *kb) {
+  atomic_fetch_add(&db->st->epoch, 1); /* odd: readers wait or retry */
+  int rc = kv_write(db->st->kv, kb, 1, &db->err);
+  atomic_fetch_add(&db->st->epoch, 1); /* even again, committed or not */
+  return rc;
 }
 
 int cat_find(remdb *db, const char *name, cat_table **out) {
   *out = NULL;
   int rc = cat_refresh(db);
-  if (rc) return rc;
+  return rc ? rc : cat_lookup(db, name, out);
+}
+
+int cat_lookup(remdb *db, const char *name, cat_table **out) {
+  *out = NULL;
   if (name == NULL) return err_set(&db->err, REMDB_MISUSE, "table is NULL");
   for (uint32_t i = 0; i < db->ntables; i++)
     if (strcmp(db->tables[i].s->name, name) == 0) {
@@ -161,8 +210,6 @@ int cat_put_record(remdb *db, kv_batch_t *kb, const sch_table *s,
   buf_free(&k);
   return rc;
 }
-
-void cat_bump_epoch(remdb *db) { atomic_fetch_add(&db->st->epoch, 1); }
 
 static bool has_field(const uint16_t *a, uint32_t n, uint16_t f) {
   for (uint32_t i = 0; i < n; i++)
@@ -262,11 +309,8 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
     key_index_field(hi, db->tid, nw->table_id, (uint16_t)(f + 1));
     kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
   }
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
-  if (rc == REMDB_OK) {
-    cat_bump_epoch(db);
-    rc = cat_refresh(db);
-  }
+  if (rc == REMDB_OK) rc = cat_commit(db, kb);
+  if (rc == REMDB_OK) rc = cat_refresh(db);
   if (rc == REMDB_OK && pending) rc = cat_resume(db);
   kv_batch_free(kb);
   free(build);
@@ -292,12 +336,9 @@ int cat_resume(remdb *db) {
     if (rc) break;
     kv_batch_t *kb = kv_batch_new(db->st->kv);
     rc = kb ? cat_put_record(db, kb, t->s, NULL) : err_nomem(&db->err);
-    if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
+    if (rc == REMDB_OK) rc = cat_commit(db, kb);
     kv_batch_free(kb);
     if (rc) break;
-    json_decref(t->rebuild);
-    t->rebuild = NULL;
-    cat_bump_epoch(db);
     /* the catalog array is rebuilt by the refresh: restart the scan */
     rc = cat_refresh(db);
     i = (uint32_t)-1;
@@ -351,8 +392,7 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
   }
   rc = core_next_id(db, kb, &nw->table_id);
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, NULL);
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
-  if (rc == REMDB_OK) cat_bump_epoch(db);
+  if (rc == REMDB_OK) rc = cat_commit(db, kb);
 done:
   sch_free(nw);
   kv_batch_free(kb);
@@ -476,9 +516,8 @@ int remdb_schema_drop(remdb *db, const char *table) {
   unsigned char ck[KEY_COUNTER_LEN];
   key_counter(ck, db->tid, tbl);
   kv_batch_del(kb, KV_META, ck, sizeof ck);
-  rc = kv_write(db->st->kv, kb, 1, &db->err);
+  rc = cat_commit(db, kb);
   cnt_forget(db);
-  if (rc == REMDB_OK) cat_bump_epoch(db);
 done:
   kv_iter_free(it);
   kv_batch_free(kb);

@@ -30,7 +30,7 @@ typedef struct store {
   pthread_mutex_t wlock; /* error-checking: relock by the owner is misuse */
   pthread_mutex_t reflock;
   int refs;
-  atomic_uint_fast64_t epoch; /* bumped after every catalog change */
+  atomic_uint_fast64_t epoch; /* catalog seqlock: odd while a change commits */
   /* row counters cached for writers (guarded by wlock) */
   struct cnt_slot *cnt;
   size_t ncnt, capcnt;
@@ -63,11 +63,19 @@ void core_unlock(remdb *db);
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out);
 
 /* ---- catalog.c */
-/* Refresh the cached catalog if another handle changed it. */
+/* Refresh the cached catalog if another handle changed it (waits while a
+** change is committing). */
 int cat_refresh(remdb *db);
 void cat_clear(remdb *db);
-/* The table named `name`, else REMDB_NOTFOUND with a message. */
+/* Refresh the catalog and take a data snapshot that agrees with it: no
+** catalog change committed between the two.  Readers that trust the
+** catalog about the data (an index is complete) read through this
+** snapshot.  *out is the caller's, freed with kv_snap_free. */
+int cat_snapshot(remdb *db, kv_snap_t **out);
+/* The table named `name`, else REMDB_NOTFOUND with a message.  cat_find
+** refreshes first; cat_lookup searches the cached catalog as it is. */
 int cat_find(remdb *db, const char *name, cat_table **out);
+int cat_lookup(remdb *db, const char *name, cat_table **out);
 cat_table *cat_by_id(remdb *db, uint32_t table_id);
 /* Is field f of t indexed, with its entries complete (no rebuild of it
 ** pending)?  Readers use an index only then. */
@@ -77,7 +85,9 @@ int cat_resume(remdb *db);
 /* Stage the stored form of table s, with a rebuild spec or NULL. */
 int cat_put_record(remdb *db, kv_batch_t *kb, const sch_table *s,
                    json_t *rebuild);
-void cat_bump_epoch(remdb *db);
+/* Commit a batch that changes the catalog, synced, with the epoch odd
+** while it commits (caller holds wlock). */
+int cat_commit(remdb *db, kv_batch_t *kb);
 
 /* ---- wtx.c: write transactions ----------------------------------------
 ** Every write goes through a wtx: it holds the store's write lock from the

@@ -250,7 +250,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   if (st == NULL) return REMDB_NOMEM;
   st->opts = o;
   st->refs = 1;
-  atomic_init(&st->epoch, 1);
+  atomic_init(&st->epoch, 2); /* even; 0 means "no catalog cached" */
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);

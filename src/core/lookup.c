@@ -142,10 +142,9 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
     return REMDB_MISUSE;
   err_clear(&db->err);
   *json_out = NULL;
-  int rc = cat_refresh(db);
+  kv_snap_t *snap; /* the key index is rebuilt by reindex: agree with it */
+  int rc = cat_snapshot(db, &snap);
   if (rc) return rc;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  if (snap == NULL) return err_nomem(&db->err);
   buf_t out;
   buf_init(&out);
   buf_addc(&out, '[');

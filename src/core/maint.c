@@ -454,11 +454,8 @@ int remdb_reindex(remdb *db, const char *table) {
     if (only) rc = lookup_drop_table(db, kb, t->s->table_id);
   }
   if (rc == REMDB_OK && only == NULL) rc = lookup_drop_table(db, kb, 0);
-  if (rc == REMDB_OK) rc = kv_write(db->st->kv, kb, 1, &db->err);
-  if (rc == REMDB_OK) {
-    cat_bump_epoch(db);
-    rc = cat_resume(db);
-  }
+  if (rc == REMDB_OK) rc = cat_commit(db, kb);
+  if (rc == REMDB_OK) rc = cat_resume(db);
   if (rc == REMDB_OK && table == NULL) rc = sweep_iddir(db);
   kv_batch_free(kb);
   core_unlock(db);

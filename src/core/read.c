@@ -266,14 +266,12 @@ int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out) {
 
 /* ---- index lookup ------------------------------------------------------- */
 
-int remdb_find(remdb *db, const char *table, const char *field,
-               const char *value, int flags, char **json_out) {
-  if (db == NULL || json_out == NULL || field == NULL || value == NULL)
-    return REMDB_MISUSE;
-  err_clear(&db->err);
-  *json_out = NULL;
+/* remdb_find on a snapshot that agrees with the cached catalog */
+static int find_in(remdb *db, kv_snap_t *snap, const char *table,
+                   const char *field, const char *value, int flags,
+                   char **json_out) {
   cat_table *t;
-  int rc = cat_find(db, table, &t);
+  int rc = cat_lookup(db, table, &t);
   if (rc) return rc;
   uint16_t fid = 0;
   if (!strcmp(field, "created_at")) fid = REC_F_CREATED;
@@ -310,9 +308,8 @@ int remdb_find(remdb *db, const char *table, const char *field,
   json_decref(v);
   unsigned char *hi = malloc(pre.len ? pre.len : 1);
   size_t hil = hi ? kv_prefix_end(pre.p, pre.len, hi) : 0;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
   kv_iter_t *it = NULL;
-  if (rc == REMDB_OK && (hi == NULL || snap == NULL || pre.oom))
+  if (rc == REMDB_OK && (hi == NULL || pre.oom))
     rc = err_nomem(&db->err);
   if (rc == REMDB_OK)
     rc = kv_iter_new(db->st->kv, snap, KV_INDEX, pre.p, pre.len, hi, hil, &it,
@@ -344,9 +341,22 @@ int remdb_find(remdb *db, const char *table, const char *field,
   if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
   buf_addc(&out, ']');
   kv_iter_free(it);
-  if (snap) kv_snap_free(db->st->kv, snap);
   free(hi);
   buf_free(&pre);
   rc = core_hand_out(db, rc, &out, json_out);
+  return rc;
+}
+
+int remdb_find(remdb *db, const char *table, const char *field,
+               const char *value, int flags, char **json_out) {
+  if (db == NULL || json_out == NULL || field == NULL || value == NULL)
+    return REMDB_MISUSE;
+  err_clear(&db->err);
+  *json_out = NULL;
+  kv_snap_t *snap;
+  int rc = cat_snapshot(db, &snap);
+  if (rc) return rc;
+  rc = find_in(db, snap, table, field, value, flags, json_out);
+  kv_snap_free(db->st->kv, snap);
   return rc;
 }

@@ -499,23 +499,20 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     if (vt->kind[i] == COL_FIELD && vt->field[i] == c->field) col = i;
   if (c->kind == PLAN_INDEX) {
     /* the plan chose an index when the statement was prepared; another
-    ** handle may have dropped it or started rebuilding it since */
+    ** handle may have dropped it or started rebuilding it since.  The
+    ** snapshot agrees with the catalog the check reads. */
     const cat_table *ct = NULL;
-    if (cat_refresh(db) == REMDB_OK) ct = cat_by_id(db, vt->s->table_id);
+    if (cat_snapshot(db, &c->snap) == REMDB_OK)
+      ct = cat_by_id(db, vt->s->table_id);
+    if (c->snap == NULL) return vt_error(vt, remdb_errmsg(db));
     if (ct == NULL || !cat_index_ready(ct, c->field)) {
       vt->sess->stale = true; /* remdb_step prepares it again and retries */
       return vt_error(vt, "the table's indexes changed since this statement "
                           "was prepared: prepare it again");
     }
-  }
-  /* the snapshot comes after the catalog check; if the catalog changed in
-  ** between, the index entries may not match what was checked */
-  c->snap = kv_snap_new(db->st->kv);
-  if (c->snap == NULL) return SQLITE_NOMEM;
-  if (c->kind == PLAN_INDEX && atomic_load(&db->st->epoch) != db->epoch) {
-    vt->sess->stale = true;
-    return vt_error(vt, "the table's indexes changed since this statement "
-                        "was prepared: prepare it again");
+  } else {
+    c->snap = kv_snap_new(db->st->kv);
+    if (c->snap == NULL) return SQLITE_NOMEM;
   }
   unsigned char tp[KEY_TABLE_PREFIX], tend[KEY_TABLE_PREFIX];
   key_table(tp, db->tid, vt->s->table_id);
