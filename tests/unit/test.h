@@ -2,7 +2,7 @@
 ** test.h: the unit-test harness.  CHECK-style macros that stay on in every
 ** build (they are not assert()), count passes and failures, and print the
 ** location and expression of each failure.  Each test program ends with
-** `return test_done();`, which prints "N passed, N failed".
+** `return test_done("name");`, which prints "N passed, N failed".
 */
 #ifndef REMDB_TEST_H
 #define REMDB_TEST_H
