@@ -84,6 +84,9 @@ typedef struct remdb_options {
   int read_only;             /* default 0 */
   enum remdb_sync sync;      /* default REMDB_SYNC_FULL */
   size_t cache_bytes;        /* RocksDB block cache, default 64 MiB */
+  size_t vector_cache_bytes; /* HNSW graphs held in memory, default 4 GiB;
+                                a table whose graph does not fit is searched
+                                exactly and its graph rebuilt by reindex */
   size_t write_buffer_bytes; /* memtable size per column family, 32 MiB */
   size_t max_value_bytes;    /* longest string value, default 1 MiB */
   size_t max_entity_bytes;   /* largest entity JSON, default 8 MiB */
@@ -260,12 +263,42 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
                  char **json_out);
 
 /* ---- Similarity search ---------------------------------------------- */
+/* How remdb_search_ex finds the nearest rows. */
+enum remdb_search_method {
+  REMDB_SEARCH_AUTO,  /* by estimated cost: exact when the filter is
+                         selective or the table small, else HNSW */
+  REMDB_SEARCH_EXACT, /* score every candidate: the true top k */
+  REMDB_SEARCH_HNSW   /* the table's HNSW index (filter-aware traversal) */
+};
+
+typedef struct remdb_search_options {
+  size_t k;           /* results wanted, 1..10000; default 10 */
+  double min_score;   /* drop results scoring lower; default -1e30 (none) */
+  const char *where;  /* SQL predicate over the table's columns, or NULL */
+  int ef_search;      /* HNSW candidates; 0 (default): the schema's */
+  int method;         /* enum remdb_search_method; default AUTO */
+} remdb_search_options;
+
+/* Fill *opts with the defaults above. */
+void remdb_search_options_init(remdb_search_options *opts);
+
 /* The k entities of `table` most similar to `query` (text, embedded by the
 ** table's provider, or a vector literal "[0.1, 0.2, ...]"), best first,
-** with a score of at least min_score (use -1e30 for any), among the live
-** rows that satisfy `where` (an SQL predicate over the table's columns, or
-** NULL).  The search is exact: the top k are the true top k.  *json_out: a
-** JSON array of {id, score, entity}; caller frees it with remdb_free(). */
+** among the live rows that satisfy opts->where.  The filter is applied
+** inside the search, never after it: with EXACT (or AUTO choosing exact)
+** the result is the true top k of the matching rows; HNSW is approximate
+** (recall depends on ef_search; see BENCHMARKS.md).  opts may be NULL for
+** the defaults.  Scores: cosine similarity, inner product, or minus the
+** euclidean distance, by the table's metric.  *json_out: a JSON array of
+** {id, score, entity}; caller frees it with remdb_free().  plan_out, if not
+** NULL, receives the route taken, e.g. "hnsw ef=64 (1730 distances)" or
+** "exact over 120 filtered rows"; caller frees it with remdb_free(). */
+int remdb_search_ex(remdb *db, const char *table, const char *query,
+                    const remdb_search_options *opts, char **json_out,
+                    char **plan_out);
+
+/* remdb_search_ex with k, min_score (-1e30 for any) and where given, the
+** method AUTO and no plan. */
 int remdb_search(remdb *db, const char *table, const char *query, size_t k,
                  double min_score, const char *where, char **json_out);
 

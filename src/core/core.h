@@ -21,6 +21,7 @@
 #include "../record/rec.h"
 #include "../schema/sch.h"
 #include "../util/util.h"
+#include "../vector/hnsw.h"
 #include "remdb.h"
 
 typedef struct store {
@@ -34,6 +35,12 @@ typedef struct store {
   /* row counters cached for writers (guarded by wlock) */
   struct cnt_slot *cnt;
   size_t ncnt, capcnt;
+  /* vector indexes in memory (vindex.c); the list and byte count are
+  ** guarded by vmu, each graph by its own rwlock */
+  pthread_mutex_t vmu;
+  struct vix *vix;
+  size_t vix_bytes;
+  uint64_t vix_tick;
 } store_t;
 
 /* One table of the handle's catalog cache. */
@@ -113,6 +120,8 @@ void wtx_free(wtx_t *w);
 size_t wtx_count(const wtx_t *w);
 remdb *wtx_db(wtx_t *w);
 kv_batch_t *wtx_batch(wtx_t *w);
+/* The transaction's list of vector indexes it changed (vindex.c). */
+void wtx_vix_list(wtx_t *w, struct vix ****list, size_t **n, size_t **cap);
 
 /* The current version of entity id as this transaction sees it (staged
 ** first, then stored).  table may be NULL (id directory).  On success rv
@@ -167,9 +176,41 @@ int lookup_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
 ** out holds t->embedding.dim floats; *has is false when there is none. */
 int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
                    bool *has);
-/* Stage the vector of id (vec NULL: remove it). */
-void vec_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
-               const uuid16_t *id, const float *vec);
+/* Stage the vector of id (vec NULL: remove it) and its node in the
+** table's vector index (present only while the entity is live). */
+int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const float *vec, bool live);
+
+/* ---- vindex.c: each table's HNSW index, stored with its vectors ---- */
+typedef struct vix vix;
+typedef struct vix_hit {
+  uuid16_t id;
+  float score;
+} vix_hit;
+enum vix_route {
+  VIX_ROUTE_HNSW,  /* the graph answered */
+  VIX_ROUTE_STALE, /* the stored graph is incomplete: scan exactly */
+  VIX_ROUTE_OVER   /* over vector_cache_bytes: scan exactly */
+};
+void vix_params(const sch_table *t, hnsw_params *p);
+/* Writer: make id's node match vec (NULL: no node), in memory now and in
+** the batch at commit. */
+int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const float *vec);
+/* wtx_commit: stage the changed nodes; then settle memory with storage. */
+int vix_before_commit(wtx_t *w);
+void vix_after_commit(wtx_t *w, bool committed);
+/* Reader: the k nearest live-in-the-graph nodes to q passing filter, by
+** HNSW with ef candidates; *route says whether the graph could answer
+** (if not, nothing is returned and the caller scans exactly). */
+int vix_search(remdb *db, const sch_table *t, const float *q, size_t k,
+               int ef, hnsw_filter_fn filter, void *ctx, vix_hit *out,
+               size_t *nout, size_t *visited, enum vix_route *route);
+/* Rebuild t's stored graph from its live vectors (wlock held). */
+int vix_rebuild(remdb *db, const sch_table *t);
+int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
+              const char **state);
+void vix_free_all(store_t *st);
 
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,

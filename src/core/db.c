@@ -16,6 +16,7 @@ void remdb_options_init(remdb_options *o) {
   o->create_if_missing = 1;
   o->sync = REMDB_SYNC_FULL;
   o->cache_bytes = 64u << 20;
+  o->vector_cache_bytes = (size_t)4 << 30;
   o->write_buffer_bytes = 32u << 20;
   o->max_value_bytes = 1u << 20;
   o->max_entity_bytes = 8u << 20;
@@ -200,7 +201,9 @@ static void store_release(store_t *st) {
   int left = --st->refs;
   pthread_mutex_unlock(&st->reflock);
   if (left > 0) return;
+  vix_free_all(st);
   kv_close(st->kv);
+  pthread_mutex_destroy(&st->vmu);
   pthread_mutex_destroy(&st->wlock);
   pthread_mutex_destroy(&st->reflock);
   free(st->path);
@@ -257,6 +260,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   pthread_mutex_init(&st->wlock, &ma);
   pthread_mutexattr_destroy(&ma);
   pthread_mutex_init(&st->reflock, NULL);
+  pthread_mutex_init(&st->vmu, NULL);
   remdb *db = handle_new(st, tenant);
   if (db == NULL) {
     store_release(st);
@@ -270,7 +274,8 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
     return err_set(&db->err, REMDB_MISUSE, "remdb_options.sync is unknown");
   if (o.max_depth < 1 || o.max_value_bytes == 0 || o.max_entity_bytes == 0 ||
       o.max_sql_bytes == 0 || o.max_result_rows == 0 ||
-      o.cache_bytes == 0 || o.write_buffer_bytes == 0)
+      o.cache_bytes == 0 || o.write_buffer_bytes == 0 ||
+      o.vector_cache_bytes == 0)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
   /* a bad tenant name must not leave a new database behind */
   int rc = check_tenant(db, tenant);

@@ -319,31 +319,86 @@ static int check_edges(vstate *s) {
 
 /* Pass 4: every vector belongs to an entity of a table with embeddings,
 ** and has that table's dimension. */
+/* The entity's state in the snapshot: 0 missing, 1 live, 2 soft-deleted. */
+static int entity_state(vstate *s, const cat_table *t, const unsigned char *id) {
+  kv_val v = {0};
+  rec_view rv;
+  uuid16_t u;
+  memcpy(u.b, id, 16);
+  err_t saved = s->db->err;
+  int st = 0;
+  if (ent_read(s->db, s->snap, t, &u, NULL, &v, &rv) == REMDB_OK)
+    st = rec_is_deleted(&rv) ? 2 : 1;
+  s->db->err = saved;
+  kv_val_free(&v);
+  return st;
+}
+
+/* Vectors belong to entities of tables with embeddings and have their
+** size; the vector index holds a node for exactly the live entities'
+** vectors (a node's key sorts right after its vector's). */
 static int check_vectors(vstate *s) {
   remdb *db = s->db;
   kv_iter_t *it;
   int rc = tenant_iter(s, KV_VECTOR, &it);
   if (rc) return rc;
+  unsigned char pend[16]; /* a live entity's vector still owed a node */
+  bool owed = false, stale = false;
+  uint32_t stale_tbl = 0;
+  char ids[REMDB_ID_LEN + 1];
   for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
     size_t kl, vl;
     const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
-    kv_iter_value(it, &vl);
-    char ids[REMDB_ID_LEN + 1];
-    if (kl != KEY_ENTITY_LEN) {
+    const char *val = kv_iter_value(it, &vl);
+    cat_table *t = kl >= 8 ? cat_by_id(db, get_u32be(k + 4)) : NULL;
+    bool node = kl == KEY_ENTITY_LEN + 1 && k[KEY_ENTITY_LEN] == 'G';
+    if (owed && !(node && memcmp(pend, k + 8, 16) == 0)) {
+      uuid_format((const uuid16_t *)pend, ids);
+      report(s, "vector of %s is not in the vector index", ids);
+    }
+    if (!node) owed = false;
+    if (kl == KEY_TABLE_PREFIX) { /* the stale marker */
+      stale = true;
+      stale_tbl = get_u32be(k + 4);
+      report(s, "%s: vector index is incomplete (run reindex)",
+             t ? t->s->name : "?");
+      continue;
+    }
+    if (kl != KEY_ENTITY_LEN && !node) {
       report(s, "vector key of length %zu is malformed", kl);
       continue;
     }
     uuid_format((const uuid16_t *)(k + 8), ids);
-    cat_table *t = cat_by_id(db, get_u32be(k + 4));
     if (t == NULL || t->s->embedding.dim == 0) {
       report(s, "vector of %s belongs to no table with embeddings", ids);
+      continue;
+    }
+    int es = entity_state(s, t, k + 8);
+    if (node) {
+      if (hnsw_record_level(val, vl) < 0)
+        report(s, "%s: vector index node of %s is malformed", t->s->name, ids);
+      unsigned char vk[KEY_ENTITY_LEN];
+      memcpy(vk, k, sizeof vk);
+      if (!key_exists(s, KV_VECTOR, vk, sizeof vk))
+        report(s, "%s: vector index node of %s has no vector", t->s->name,
+               ids);
+      if (es != 1)
+        report(s, "%s: vector index holds %s entity %s", t->s->name,
+               es ? "deleted" : "missing", ids);
+      owed = false;
       continue;
     }
     if (vl != (size_t)t->s->embedding.dim * sizeof(float))
       report(s, "%s: vector of %s has %zu bytes, not %d floats", t->s->name,
              ids, vl, t->s->embedding.dim);
-    if (!key_exists(s, KV_ENTITY, k, kl))
+    if (es == 0)
       report(s, "%s: vector of missing entity %s", t->s->name, ids);
+    owed = es == 1 && !(stale && stale_tbl == t->s->table_id);
+    memcpy(pend, k + 8, 16);
+  }
+  if (owed) {
+    uuid_format((const uuid16_t *)pend, ids);
+    report(s, "vector of %s is not in the vector index", ids);
   }
   rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
@@ -456,6 +511,12 @@ int remdb_reindex(remdb *db, const char *table) {
   if (rc == REMDB_OK && only == NULL) rc = lookup_drop_table(db, kb, 0);
   if (rc == REMDB_OK) rc = cat_commit(db, kb);
   if (rc == REMDB_OK) rc = cat_resume(db);
+  /* vector indexes: rebuilt from the live vectors, in one batch each */
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    const sch_table *st = db->tables[i].s;
+    if (st->embedding.dim && (table == NULL || strcmp(st->name, table) == 0))
+      rc = vix_rebuild(db, st);
+  }
   if (rc == REMDB_OK && table == NULL) rc = sweep_iddir(db);
   kv_batch_free(kb);
   core_unlock(db);
@@ -498,9 +559,27 @@ int remdb_stats(remdb *db, char **json_out) {
     buf_add_json_str(&b, t->name, strlen(t->name));
     buf_addf(&b,
              ":{\"entities\":%llu,\"deleted\":%llu,\"index_entries\":%llu,"
-             "\"indexed_fields\":%u}",
+             "\"indexed_fields\":%u",
              (unsigned long long)(all - del), (unsigned long long)del,
              (unsigned long long)idx, t->n_indexed);
+    if (rc == REMDB_OK && t->embedding.dim) {
+      /* stored vectors and nodes, and the graph in memory if loaded */
+      uint64_t keys = count_range(db, KV_VECTOR, lo, hi, sizeof lo, &rc);
+      uint64_t nodes = 0;
+      size_t bytes = 0;
+      const char *state;
+      vix_stats(db, t, &nodes, &bytes, &state);
+      buf_addf(&b,
+               ",\"vector_index\":{\"dim\":%d,\"metric\":\"%s\",\"M\":%d,"
+               "\"ef_construction\":%d,\"ef_search\":%d,\"stored_keys\":%llu,"
+               "\"memory\":\"%s\",\"nodes_in_memory\":%llu,"
+               "\"memory_bytes\":%zu}",
+               t->embedding.dim, t->embedding.metric, t->embedding.M,
+               t->embedding.ef_construction, t->embedding.ef_search,
+               (unsigned long long)keys, state, (unsigned long long)nodes,
+               bytes);
+    }
+    buf_addc(&b, '}');
   }
   buf_add(&b, "},\"storage\":{", 13);
   static const char *const props[][2] = {

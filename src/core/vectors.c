@@ -63,15 +63,18 @@ int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
   return REMDB_OK;
 }
 
-void vec_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
-               const uuid16_t *id, const float *vec) {
+int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const float *vec, bool live) {
+  remdb *db = wtx_db(w);
+  kv_batch_t *kb = wtx_batch(w);
   unsigned char k[KEY_ENTITY_LEN];
   key_entity(k, db->tid, t->table_id, id->b);
   if (vec == NULL) {
     kv_batch_del(kb, KV_VECTOR, k, sizeof k);
-    return;
+  } else {
+    /* little-endian float32, as the platform stores them (x86/ARM: LE) */
+    kv_batch_put(kb, KV_VECTOR, k, sizeof k, vec,
+                 (size_t)t->embedding.dim * sizeof *vec);
   }
-  /* little-endian float32, as the platform stores them (x86/ARM: LE) */
-  kv_batch_put(kb, KV_VECTOR, k, sizeof k, vec,
-               (size_t)t->embedding.dim * sizeof *vec);
+  return vix_stage(w, t, id, live ? vec : NULL);
 }

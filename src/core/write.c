@@ -197,7 +197,7 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   /* the vector rides in the same batch (an upsert without one drops the
   ** old one: the entity was replaced) */
   if (rc == REMDB_OK && t->embedding.dim && (has_vec || old))
-    vec_stage(db, wtx_batch(w), t, &id, has_vec ? vec : NULL);
+    rc = vec_stage(w, t, &id, has_vec ? vec : NULL, true);
   if (rc == REMDB_OK && id_out) uuid_format(&id, id_out);
 done:
   free(vec);
@@ -328,7 +328,7 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
   ** the patch gave one */
   if (rc == REMDB_OK && t->embedding.dim &&
       (has_vec || strcmp(t->embedding.provider, "none") != 0))
-    vec_stage(db, wtx_batch(w), t, id, has_vec ? vec : NULL);
+    rc = vec_stage(w, t, id, has_vec ? vec : NULL, !rec_is_deleted(&old));
 done:
   free(vec);
   kv_val_free(&val);
@@ -381,6 +381,10 @@ int ent_delete(wtx_t *w, const uuid16_t *id, int flags) {
     rc = mark_deleted(db, &old, now, &db->vbuf);
     if (rc == REMDB_OK)
       rc = wtx_put(w, ct->s, id, &old, db->vbuf.p, db->vbuf.len, true);
+    /* the vector stays (an undelete by upsert brings it back); the node
+    ** leaves the index: deleted rows are never found */
+    if (rc == REMDB_OK && ct->s->embedding.dim)
+      rc = vix_stage(w, ct->s, id, NULL);
   }
   kv_val_free(&val);
   return rc;

@@ -98,7 +98,15 @@ struct wtx {
   size_t n; /* entities staged */
   bool locked;
   bool borrowed; /* the caller holds the lock: never release it */
+  struct vix **vix; /* vector indexes changed in memory (vindex.c) */
+  size_t nvix, capvix;
 };
+
+void wtx_vix_list(wtx_t *w, struct vix ****list, size_t **n, size_t **cap) {
+  *list = &w->vix;
+  *n = &w->nvix;
+  *cap = &w->capvix;
+}
 
 static size_t pend_hash(const uuid16_t *id) { return get_u32be(id->b + 12); }
 
@@ -215,6 +223,7 @@ int wtx_lock(wtx_t *w) {
 }
 
 static void wtx_reset(wtx_t *w) {
+  if (w->nvix) vix_after_commit(w, false); /* not committed: reload */
   kv_batch_clear(w->kb);
   pend_clear(w);
   w->ndeltas = 0;
@@ -241,6 +250,7 @@ int wtx_commit(wtx_t *w, int sync) {
       cnt_stage(db, w->kb, d->tbl, (uint64_t)((int64_t)s->rows + d->rows),
                 (uint64_t)((int64_t)s->deleted + d->deleted));
     }
+    if (rc == REMDB_OK) rc = vix_before_commit(w);
     if (rc == REMDB_OK)
       rc = kv_write_seq(db->st->kv, w->kb, sync, &durable_seq, &db->err);
     for (size_t i = 0; rc == REMDB_OK && i < w->ndeltas; i++) {
@@ -251,6 +261,7 @@ int wtx_commit(wtx_t *w, int sync) {
     }
     if (rc != REMDB_OK) cnt_forget(db); /* reload from storage next time */
   }
+  if (w->nvix) vix_after_commit(w, rc == REMDB_OK);
   wtx_reset(w);
   /* acknowledged only once durable; other writers commit meanwhile and
   ** share the fsync */
@@ -263,6 +274,7 @@ void wtx_free(wtx_t *w) {
   if (w == NULL) return;
   wtx_reset(w);
   kv_batch_free(w->kb);
+  free(w->vix);
   free(w->deltas);
   free(w);
 }
@@ -395,9 +407,9 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   lookup_stage(db, kb, t, id, old, NULL);
-  if (t->embedding.dim) vec_stage(db, kb, t, id, NULL);
   /* a hard delete takes its edges along */
   int rc = edges_stage_removal(db, kb, id);
+  if (rc == REMDB_OK && t->embedding.dim) rc = vec_stage(w, t, id, NULL, false);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;

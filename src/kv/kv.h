@@ -33,6 +33,10 @@
 **   edge    TID 'F' SRC TYPE 0x00 DST -> edge record (src/record/rec.h)
 **   edge    TID 'R' DST TYPE 0x00 SRC -> the same edge record
 **   vector  TID TBL ID              -> float32 vector
+**   vector  TID TBL ID 'G'          -> the entity's HNSW node (its links;
+**           stored form in src/vector/hnsw.h, kept by src/core/vindex.c)
+**   vector  TID TBL                 -> "stale": the HNSW nodes do not cover
+**           the vectors until reindex rebuilds them
 **
 ** Every key starts with a 4-byte TID.  TID 0 holds the database-wide meta
 ** keys; tenant ids start at 0x00000100, so the keys of one tenant form one

@@ -46,10 +46,18 @@ typedef struct sch_limits {
   int max_depth;
 } sch_limits;
 
+/* HNSW defaults (measured: see BENCHMARKS.md, vector search) */
+#define SCH_HNSW_M 16
+#define SCH_HNSW_EF_CONSTRUCTION 200
+#define SCH_HNSW_EF_SEARCH 64
+
 typedef struct sch_embedding {
   int dim;            /* 0: no embedding block */
   char metric[16];    /* cosine | ip | l2 */
   char provider[16];  /* hash | http | none */
+  int M;               /* HNSW links per node (2M on layer 0) */
+  int ef_construction; /* HNSW candidates while linking */
+  int ef_search;       /* HNSW candidates while searching (default) */
 } sch_embedding;
 
 typedef struct sch_table {

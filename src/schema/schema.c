@@ -317,17 +317,24 @@ static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
                    t->name);
   snprintf(t->embedding.metric, sizeof t->embedding.metric, "%s", m);
   snprintf(t->embedding.provider, sizeof t->embedding.provider, "%s", p);
+  t->embedding.M = SCH_HNSW_M;
+  t->embedding.ef_construction = SCH_HNSW_EF_CONSTRUCTION;
+  t->embedding.ef_search = SCH_HNSW_EF_SEARCH;
   const char *k;
   json_t *x;
   json_object_foreach(v, k, x) {
-    if (!strcmp(k, "M") || !strcmp(k, "ef_construction") ||
-        !strcmp(k, "ef_search")) {
-      if (!json_is_integer(x) || json_integer_value(x) < 2 ||
-          json_integer_value(x) > 4096)
-        return err_set(e, REMDB_INVALID,
-                       "%s.embedding.%s: must be an integer from 2 to 4096",
-                       t->name, k);
-    }
+    int *slot = !strcmp(k, "M")                 ? &t->embedding.M
+                : !strcmp(k, "ef_construction") ? &t->embedding.ef_construction
+                : !strcmp(k, "ef_search")       ? &t->embedding.ef_search
+                                                : NULL;
+    if (slot == NULL) continue;
+    int max = slot == &t->embedding.M ? 100 : 4096;
+    if (!json_is_integer(x) || json_integer_value(x) < 2 ||
+        json_integer_value(x) > max)
+      return err_set(e, REMDB_INVALID,
+                     "%s.embedding.%s: must be an integer from 2 to %d",
+                     t->name, k, max);
+    *slot = (int)json_integer_value(x);
   }
   return REMDB_OK;
 }

@@ -1,12 +1,25 @@
 /*
-** search.c: remdb_search, exact top-k similarity search with an optional
-** SQL filter (see vector.h).
+** search.c: remdb_search_ex, top-k similarity search with an optional SQL
+** filter, and the choice between its two routes:
+**
+**   exact  score every candidate: all of the table's vectors (one scan) or,
+**          when a filter leaves few rows, just theirs (point reads).  The
+**          true top k.
+**   hnsw   the table's graph (src/core/vindex.c), traversed with the filter
+**          applied to results, not to paths, so a selective filter still
+**          finds its rows.  Approximate: recall grows with ef_search.
+**
+** AUTO compares estimated costs in distance evaluations: exact costs one
+** per candidate (a point read costs as much as ~20 of them); the graph
+** costs about ef * M evaluations, divided by the filter's selectivity
+** because only that share of what it visits may enter the results.
 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../embed/embed.h"
+#include "dist.h"
 #include "vector.h"
 
 typedef struct cand {
@@ -94,24 +107,198 @@ static int filter_ids(remdb *db, const char *table, const char *where,
   return rc;
 }
 
-static bool live(remdb *db, const cat_table *t, const unsigned char *id) {
+/* The score of stored vector raw (possibly unaligned) against q. */
+static float score_raw(const char *metric, const float *q, const void *raw,
+                       int dim, float *scratch) {
+  memcpy(scratch, raw, (size_t)dim * sizeof *scratch);
+  size_t n = (size_t)dim;
+  if (metric[0] == 'l') return -sqrtf(vd_l2sq(q, scratch, n));
+  float dot = vd_dot(q, scratch, n);
+  if (metric[0] == 'i') return dot;
+  float nq = vd_dot(q, q, n), nv = vd_dot(scratch, scratch, n);
+  return nq > 0 && nv > 0 ? dot / sqrtf(nq * nv) : 0.0f;
+}
+
+/* Is the entity live in snap? */
+static bool live(remdb *db, kv_snap_t *snap, const cat_table *t,
+                 const unsigned char *id) {
   kv_val v = {0};
   rec_view rv;
   uuid16_t u;
   memcpy(u.b, id, 16);
   err_t saved = db->err;
-  bool ok = ent_read(db, NULL, t, &u, NULL, &v, &rv) == REMDB_OK &&
+  bool ok = ent_read(db, snap, t, &u, NULL, &v, &rv) == REMDB_OK &&
             !rec_is_deleted(&rv);
   kv_val_free(&v);
   db->err = saved;
   return ok;
 }
 
-int remdb_search(remdb *db, const char *table, const char *query, size_t k,
-                 double min_score, const char *where, char **json_out) {
+/* A sorted top-k (best score first). */
+typedef struct topk {
+  cand *c;
+  size_t n, k;
+} topk;
+
+static bool topk_would_take(const topk *t, float s) {
+  return t->n < t->k || s > t->c[t->k - 1].score;
+}
+
+static void topk_add(topk *t, const unsigned char *id, float s) {
+  size_t pos = t->n < t->k ? t->n++ : t->k - 1;
+  while (pos > 0 && t->c[pos - 1].score < s) {
+    t->c[pos] = t->c[pos - 1];
+    pos--;
+  }
+  memcpy(t->c[pos].id.b, id, 16);
+  t->c[pos].score = s;
+}
+
+typedef struct vquery {
+  remdb *db;
+  const cat_table *ct;
+  const float *qv;
+  const remdb_search_options *o;
+  idset *allowed; /* NULL: no filter */
+  kv_snap_t *snap;
+  float *scratch; /* dim floats */
+} vquery;
+
+/* Exact: the allowed rows' vectors by point reads. */
+static int exact_points(vquery *q, topk *top, uint64_t *examined) {
+  remdb *db = q->db;
+  const sch_table *t = q->ct->s;
+  int dim = t->embedding.dim;
+  for (size_t i = 0; i < q->allowed->cap; i++) {
+    if (!q->allowed->used[i]) continue;
+    unsigned char k[KEY_ENTITY_LEN];
+    key_entity(k, db->tid, t->table_id, q->allowed->s[i].b);
+    kv_val v;
+    int rc = kv_get(db->st->kv, q->snap, KV_VECTOR, k, sizeof k, &v, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      err_clear(&db->err);
+      continue;
+    }
+    if (rc) return rc;
+    if (v.len == (size_t)dim * sizeof(float)) {
+      float s = score_raw(t->embedding.metric, q->qv, v.data, dim, q->scratch);
+      (*examined)++;
+      if (s >= q->o->min_score && topk_would_take(top, s))
+        topk_add(top, k + 8, s);
+    }
+    kv_val_free(&v);
+  }
+  return REMDB_OK;
+}
+
+/* Exact: one scan over the table's vectors. */
+static int exact_scan(vquery *q, topk *top, uint64_t *examined) {
+  remdb *db = q->db;
+  const sch_table *t = q->ct->s;
+  int dim = t->embedding.dim;
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, q->snap, KV_VECTOR, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *key = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (kl != KEY_ENTITY_LEN || vl != (size_t)dim * sizeof(float)) continue;
+    if (q->allowed && !idset_has(q->allowed, key + 8)) continue;
+    float s = score_raw(t->embedding.metric, q->qv, v, dim, q->scratch);
+    (*examined)++;
+    if (!(s >= q->o->min_score) || !topk_would_take(top, s)) continue;
+    /* soft-deleted rows keep their vectors: only rows that would enter
+    ** the top k are checked (the SQL filter already left them out) */
+    if (q->allowed == NULL && !live(db, q->snap, q->ct, key + 8)) continue;
+    topk_add(top, key + 8, s);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+static bool pass_allowed(void *ctx, const unsigned char *id) {
+  return idset_has(ctx, id);
+}
+
+/* HNSW: the graph's top k, then checked against the snapshot. */
+static int by_graph(vquery *q, int ef, topk *top, uint64_t *examined,
+                    enum vix_route *route) {
+  remdb *db = q->db;
+  vix_hit *hits = malloc(top->k * sizeof *hits);
+  if (hits == NULL) return err_nomem(&db->err);
+  size_t n = 0, visited = 0;
+  int rc = vix_search(db, q->ct->s, q->qv, top->k, ef,
+                      q->allowed ? pass_allowed : NULL, q->allowed, hits, &n,
+                      &visited, route);
+  *examined = visited;
+  for (size_t i = 0; rc == REMDB_OK && i < n; i++)
+    if (hits[i].score >= q->o->min_score &&
+        live(db, q->snap, q->ct, hits[i].id.b))
+      topk_add(top, hits[i].id.b, hits[i].score);
+  free(hits);
+  return rc;
+}
+
+static int embed_query(remdb *db, const sch_table *t, const char *query,
+                       float *qv) {
+  if (query[0] == '[') {
+    json_t *a = json_loads(query, 0, NULL);
+    json_t *o = json_object();
+    if (a && o) json_object_set_new(o, "embedding", a);
+    else json_decref(a);
+    bool has = false;
+    int rc = o ? vec_for_entity(db, t, o, qv, &has) : err_nomem(&db->err);
+    json_decref(o);
+    if (rc == REMDB_OK && !has)
+      rc = err_set(&db->err, REMDB_INVALID, "not a vector literal");
+    if (rc) err_prefix(&db->err, "search query");
+    return rc;
+  }
+  if (strcmp(t->embedding.provider, "hash") == 0) {
+    embed_hash(query, strlen(query), t->embedding.dim, qv);
+    return REMDB_OK;
+  }
+  return err_set(&db->err, REMDB_INVALID,
+                 "%s: provider \"%s\" cannot embed a text query here; pass a "
+                 "vector like [0.1, 0.2, ...]",
+                 t->name, t->embedding.provider);
+}
+
+void remdb_search_options_init(remdb_search_options *o) {
+  memset(o, 0, sizeof *o);
+  o->k = 10;
+  o->min_score = -1e30;
+  o->method = REMDB_SEARCH_AUTO;
+}
+
+/* Which route, by the estimates above. */
+static bool choose_exact(const sch_table *t, uint64_t rows, const idset *f,
+                         int ef) {
+  double n = rows ? (double)rows : 1;
+  double sel = f ? (double)f->n / n : 1.0;
+  if (sel <= 0) return true;
+  double ncand = f ? (double)f->n : n;
+  double exact = ncand * (f && f->n * 8 < rows ? 20.0 : 1.0);
+  double graph = (double)ef * t->embedding.M / sel + 20.0 * (double)ef;
+  return exact <= graph;
+}
+
+int remdb_search_ex(remdb *db, const char *table, const char *query,
+                    const remdb_search_options *opts, char **json_out,
+                    char **plan_out) {
   if (db == NULL || json_out == NULL || query == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
   *json_out = NULL;
+  if (plan_out) *plan_out = NULL;
+  remdb_search_options defaults;
+  remdb_search_options_init(&defaults);
+  const remdb_search_options *o = opts ? opts : &defaults;
   cat_table *ct;
   int rc = cat_find(db, table, &ct);
   if (rc) return rc;
@@ -122,98 +309,112 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
                    "%s: no embedding configured (the schema has no "
                    "\"embedding\" block)",
                    t->name);
-  if (k == 0) k = 10;
+  size_t k = o->k ? o->k : 10;
   if (k > 10000)
     return err_set(&db->err, REMDB_TOOBIG, "search: k is at most 10000");
+  if (o->method < REMDB_SEARCH_AUTO || o->method > REMDB_SEARCH_HNSW)
+    return err_set(&db->err, REMDB_MISUSE, "search: unknown method %d",
+                   o->method);
+  if (o->ef_search < 0 || o->ef_search > 10000)
+    return err_set(&db->err, REMDB_INVALID,
+                   "search: ef_search must be 0 (default) to 10000");
+  int ef = o->ef_search ? o->ef_search : t->embedding.ef_search;
+  if ((size_t)ef < k) ef = (int)k;
   float *qv = malloc((size_t)dim * sizeof *qv);
-  float *rv = malloc((size_t)dim * sizeof *rv);
-  cand *top = calloc(k, sizeof *top);
+  float *scratch = malloc((size_t)dim * sizeof *scratch);
+  topk top = {calloc(k, sizeof(cand)), 0, k};
   idset allowed = {0};
-  if (qv == NULL || rv == NULL || top == NULL) {
+  const char *where = o->where && *o->where ? o->where : NULL;
+  vquery q = {db, NULL, qv, o, where ? &allowed : NULL, NULL, scratch};
+  buf_t plan;
+  buf_init(&plan);
+  if (qv == NULL || scratch == NULL || top.c == NULL) {
     rc = err_nomem(&db->err);
     goto done;
   }
-  /* the query: a vector literal, or text for the table's provider */
-  if (query[0] == '[') {
-    json_t *a = json_loads(query, 0, NULL);
-    json_t *o = json_object();
-    if (a && o) json_object_set_new(o, "embedding", a);
-    else json_decref(a);
-    bool has = false;
-    rc = o ? vec_for_entity(db, t, o, qv, &has) : err_nomem(&db->err);
-    json_decref(o);
-    if (rc) {
-      err_prefix(&db->err, "search query");
-      goto done;
-    }
-  } else if (strcmp(t->embedding.provider, "hash") == 0) {
-    embed_hash(query, strlen(query), dim, qv);
-  } else {
-    rc = err_set(&db->err, REMDB_INVALID,
-                 "%s: provider \"%s\" cannot embed a text query here; pass a "
-                 "vector like [0.1, 0.2, ...]",
-                 t->name, t->embedding.provider);
+  if ((rc = embed_query(db, t, query, qv))) goto done;
+  if (where && (rc = filter_ids(db, t->name, where, &allowed))) goto done;
+  /* the filter ran SQL, which may have refreshed the catalog */
+  if ((rc = cat_find(db, table, &ct))) goto done;
+  q.ct = ct;
+  uint64_t rows = 0, deleted = 0, examined = 0;
+  if ((rc = cnt_read(db, NULL, t->table_id, &rows, &deleted))) goto done;
+  rows -= deleted <= rows ? deleted : rows;
+  q.snap = kv_snap_new(db->st->kv);
+  if (q.snap == NULL) {
+    rc = err_nomem(&db->err);
     goto done;
   }
-  if (where && *where && (rc = filter_ids(db, t->name, where, &allowed)))
-    goto done;
-  /* exact scan: a sorted top-k; only rows that would enter it are checked
-  ** for being live, so deleted rows never take a place */
-  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
-  key_table(lo, db->tid, t->table_id);
-  key_table(hi, db->tid, t->table_id + 1);
-  kv_iter_t *it;
-  rc = kv_iter_new(db->st->kv, NULL, KV_VECTOR, lo, sizeof lo, hi, sizeof hi,
-                   &it, &db->err);
+  bool exact = o->method == REMDB_SEARCH_EXACT ||
+               (o->method == REMDB_SEARCH_AUTO &&
+                choose_exact(ct->s, rows, q.allowed, ef));
+  if (!exact) {
+    enum vix_route route;
+    rc = by_graph(&q, ef, &top, &examined, &route);
+    if (rc == REMDB_OK && route == VIX_ROUTE_HNSW) {
+      buf_addf(&plan, "hnsw ef=%d%s (%llu distances)", ef,
+               where ? " filtered" : "", (unsigned long long)examined);
+    } else if (rc == REMDB_OK) {
+      exact = true;
+      buf_adds(&plan, route == VIX_ROUTE_STALE
+                          ? "vector index incomplete (run reindex): "
+                          : "vector index over vector_cache_bytes: ");
+    }
+  }
+  if (rc == REMDB_OK && exact) {
+    examined = 0;
+    bool points = where && allowed.n * 8 < rows;
+    rc = points ? exact_points(&q, &top, &examined)
+                : exact_scan(&q, &top, &examined);
+    buf_addf(&plan, "exact over %llu %s rows", (unsigned long long)examined,
+             where ? "filtered" : "stored");
+  }
   if (rc) goto done;
-  size_t n = 0;
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl, vl;
-    const unsigned char *key = (const unsigned char *)kv_iter_key(it, &kl);
-    const char *v = kv_iter_value(it, &vl);
-    if (kl != KEY_ENTITY_LEN || vl != (size_t)dim * sizeof(float)) continue;
-    if (where && *where && !idset_has(&allowed, key + 8)) continue;
-    memcpy(rv, v, vl);
-    float s = vec_score(t->embedding.metric, qv, rv, dim);
-    if (!(s >= min_score)) continue;
-    if (n == k && s <= top[k - 1].score) continue;
-    if (!(where && *where) && !live(db, ct, key + 8)) continue;
-    size_t pos = n < k ? n++ : k - 1;
-    while (pos > 0 && top[pos - 1].score < s) {
-      top[pos] = top[pos - 1];
-      pos--;
-    }
-    memcpy(top[pos].id.b, key + 8, 16);
-    top[pos].score = s;
-  }
-  rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
   buf_t out;
   buf_init(&out);
   buf_addc(&out, '[');
-  for (size_t i = 0; rc == REMDB_OK && i < n; i++) {
+  for (size_t i = 0; rc == REMDB_OK && i < top.n; i++) {
     kv_val v = {0};
     rec_view r;
-    if (ent_read(db, NULL, ct, &top[i].id, NULL, &v, &r) != REMDB_OK) {
+    if (ent_read(db, q.snap, ct, &top.c[i].id, NULL, &v, &r) != REMDB_OK) {
       err_clear(&db->err);
       continue;
     }
     char ids[REMDB_ID_LEN + 1];
-    uuid_format(&top[i].id, ids);
+    uuid_format(&top.c[i].id, ids);
     if (out.len > 1) buf_addc(&out, ',');
     buf_addf(&out, "{\"id\":\"%s\",\"score\":%.6f,\"entity\":", ids,
-             (double)top[i].score);
-    rc = ent_to_json(db, ct, &top[i].id, &r, &out);
+             (double)top.c[i].score);
+    rc = ent_to_json(db, ct, &top.c[i].id, &r, &out);
     buf_addc(&out, '}');
     kv_val_free(&v);
   }
   buf_addc(&out, ']');
   rc = core_hand_out(db, rc, &out, json_out);
+  if (rc == REMDB_OK && plan_out) {
+    rc = core_hand_out(db, rc, &plan, plan_out);
+    if (rc) {
+      remdb_free(*json_out);
+      *json_out = NULL;
+    }
+  }
 done:
+  if (q.snap) kv_snap_free(db->st->kv, q.snap);
+  buf_free(&plan);
   free(qv);
-  free(rv);
-  free(top);
+  free(scratch);
+  free(top.c);
   free(allowed.s);
   free(allowed.used);
   return rc;
+}
+
+int remdb_search(remdb *db, const char *table, const char *query, size_t k,
+                 double min_score, const char *where, char **json_out) {
+  remdb_search_options o;
+  remdb_search_options_init(&o);
+  o.k = k;
+  o.min_score = min_score;
+  o.where = where;
+  return remdb_search_ex(db, table, query, &o, json_out, NULL);
 }

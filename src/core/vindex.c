@@ -1,0 +1,562 @@
+/*
+** vindex.c: the HNSW index of each table that has embeddings (the graph
+** itself is src/vector/hnsw.c).  The graph is part of the data, not a
+** cache: every node is stored in the vector column family next to its
+** vector,
+**
+**   vector  TID TBL ID      -> float32 vector          (vectors.c)
+**   vector  TID TBL ID 'G'  -> the node's links        (hnsw.h stored form)
+**   vector  TID TBL         -> "stale" marker: the stored nodes do not cover
+**                              the vectors; searches scan exactly until
+**                              reindex rebuilds the graph
+**
+** and every change to nodes is staged into the same write batch as the
+** entity that caused it, so a crash at any moment leaves graph, vectors and
+** entities agreeing.  Opening a database reads nothing; the first search or
+** write of a table loads its stored nodes into memory (no insertion is
+** redone), bounded by remdb_options.vector_cache_bytes.
+**
+** Only the writer (holding the store's write lock) loads, changes or drops
+** a graph, so the in-memory graph never holds another transaction's
+** uncommitted changes except its own.  A transaction applies its changes in
+** memory as it stages them and writes the changed nodes at commit; if it
+** does not commit, the graph is marked broken and reloaded from storage on
+** next use.  Readers search under the graph's read lock and check what they
+** return against their own snapshot.
+*/
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+enum vix_state {
+  VIX_EMPTY,  /* not loaded yet, or must be reloaded */
+  VIX_READY,  /* g is the stored graph (plus this writer's staged changes) */
+  VIX_STALE,  /* the stored graph is incomplete: exact search, reindex */
+  VIX_OVER    /* does not fit in vector_cache_bytes: exact search */
+};
+
+struct vix {
+  uint32_t tid, tbl;
+  hnsw_params p;
+  enum vix_state state;
+  hnsw *g;
+  size_t bytes;          /* charged against the cache limit */
+  uint64_t tick;         /* last use, for eviction */
+  int pins;              /* readers holding it (store vmu) */
+  bool held;             /* changed by the open transaction: keep it */
+  pthread_rwlock_t lock; /* g: readers search, the writer changes */
+  struct vix *next;
+};
+
+static int metric_of(const char *m) {
+  return m[0] == 'l' ? HNSW_L2 : m[0] == 'i' ? HNSW_IP : HNSW_COSINE;
+}
+
+void vix_params(const sch_table *t, hnsw_params *p) {
+  p->dim = t->embedding.dim;
+  p->metric = (enum hnsw_metric)metric_of(t->embedding.metric);
+  p->M = t->embedding.M;
+  p->ef_construction = t->embedding.ef_construction;
+}
+
+static bool same_params(const hnsw_params *a, const hnsw_params *b) {
+  return a->dim == b->dim && a->metric == b->metric && a->M == b->M &&
+         a->ef_construction == b->ef_construction;
+}
+
+/* Free v's graph (vmu held). */
+static void drop_locked(store_t *st, vix *v) {
+  hnsw_free(v->g);
+  v->g = NULL;
+  st->vix_bytes -= v->bytes;
+  v->bytes = 0;
+}
+
+static void vix_drop_graph(store_t *st, vix *v) {
+  pthread_mutex_lock(&st->vmu);
+  drop_locked(st, v);
+  pthread_mutex_unlock(&st->vmu);
+}
+
+void vix_free_all(store_t *st) {
+  while (st->vix) {
+    vix *v = st->vix;
+    st->vix = v->next;
+    hnsw_free(v->g);
+    pthread_rwlock_destroy(&v->lock);
+    free(v);
+  }
+  st->vix_bytes = 0;
+}
+
+/* The entry of (tenant, table), created empty; NULL when out of memory.
+** With vmu held. */
+static vix *entry_for(store_t *st, uint32_t tid, uint32_t tbl) {
+  for (vix *v = st->vix; v; v = v->next)
+    if (v->tid == tid && v->tbl == tbl) return v;
+  vix *v = calloc(1, sizeof *v);
+  if (v == NULL) return NULL;
+  if (pthread_rwlock_init(&v->lock, NULL) != 0) {
+    free(v);
+    return NULL;
+  }
+  v->tid = tid;
+  v->tbl = tbl;
+  v->next = st->vix;
+  st->vix = v;
+  return v;
+}
+
+static void stale_key(remdb *db, uint32_t tbl, unsigned char k[8]) {
+  key_table(k, db->tid, tbl);
+}
+
+static void node_key(remdb *db, uint32_t tbl, const unsigned char *id,
+                     unsigned char k[KEY_ENTITY_LEN + 1]) {
+  key_entity(k, db->tid, tbl, id);
+  k[KEY_ENTITY_LEN] = 'G';
+}
+
+/* Make room for `need` bytes by dropping graphs no reader holds, least
+** recently used first (writer, vmu held). */
+static void evict_for(store_t *st, vix *keep, size_t need) {
+  while (st->vix_bytes + need > st->opts.vector_cache_bytes) {
+    vix *lru = NULL;
+    for (vix *v = st->vix; v; v = v->next)
+      if (v != keep && v->g && v->pins == 0 && !v->held &&
+          (!lru || v->tick < lru->tick))
+        lru = v;
+    if (lru == NULL) return;
+    drop_locked(st, lru);
+    lru->state = VIX_EMPTY;
+  }
+}
+
+/* Read table t's stored nodes into v (writer; v's write lock held). */
+static int load(remdb *db, const sch_table *t, vix *v) {
+  store_t *st = db->st;
+  vix_params(t, &v->p);
+  vix_drop_graph(st, v);
+  unsigned char sk[8];
+  stale_key(db, t->table_id, sk);
+  kv_val sv;
+  int rc = kv_get(st->kv, NULL, KV_VECTOR, sk, sizeof sk, &sv, &db->err);
+  if (rc == REMDB_OK) {
+    kv_val_free(&sv);
+    v->state = VIX_STALE;
+    return REMDB_OK;
+  }
+  if (rc != REMDB_NOTFOUND) return rc;
+  err_clear(&db->err);
+  uint64_t rows = 0, deleted = 0;
+  if ((rc = cnt_read(db, NULL, t->table_id, &rows, &deleted))) return rc;
+  size_t need = hnsw_estimate(&v->p, rows);
+  pthread_mutex_lock(&st->vmu);
+  evict_for(st, v, need);
+  bool fits = st->vix_bytes + need <= st->opts.vector_cache_bytes;
+  pthread_mutex_unlock(&st->vmu);
+  if (!fits) {
+    v->state = VIX_OVER;
+    return REMDB_OK;
+  }
+  hnsw *g = hnsw_new(&v->p);
+  if (g == NULL) return err_nomem(&db->err);
+  kv_snap_t *snap = kv_snap_new(st->kv);
+  unsigned char lo[8], hi[8];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  size_t vbytes = (size_t)v->p.dim * sizeof(float), unlinked = 0;
+  float *vec = malloc(vbytes);
+  bool have_vec = false;
+  unsigned char vid[16];
+  rc = snap && vec ? REMDB_OK : err_nomem(&db->err);
+  /* pass 1: vector then node record of each id (they sort together) */
+  for (int pass = 1; rc == REMDB_OK && pass <= 2; pass++) {
+    kv_iter_t *it;
+    rc = kv_iter_new(st->kv, snap, KV_VECTOR, lo, 8, hi, 8, &it, &db->err);
+    if (rc) break;
+    for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+         kv_iter_next(it)) {
+      size_t kl, vl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      const char *val = kv_iter_value(it, &vl);
+      if (kl == KEY_ENTITY_LEN && pass == 1) {
+        if (have_vec) unlinked++;
+        have_vec = vl == vbytes;
+        if (have_vec) {
+          memcpy(vec, val, vbytes);
+          memcpy(vid, k + 8, 16);
+        }
+      } else if (kl == KEY_ENTITY_LEN + 1 && k[KEY_ENTITY_LEN] == 'G') {
+        int level = hnsw_record_level(val, vl);
+        if (pass == 1) {
+          if (level < 0 || !have_vec || memcmp(vid, k + 8, 16) != 0) {
+            unlinked += have_vec; /* verify names the bad record */
+            have_vec = false;
+            continue;
+          }
+          have_vec = false;
+          if (hnsw_add_raw(g, vid, vec, level) == HNSW_NONE)
+            rc = err_nomem(&db->err);
+        } else {
+          uint32_t x = hnsw_lookup(g, k + 8);
+          if (x != HNSW_NONE && hnsw_decode_links(g, x, val, vl) != 0)
+            rc = err_set(&db->err, REMDB_CORRUPT,
+                         "%s: vector index node is malformed", t->name);
+        }
+      }
+    }
+    if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    if (pass == 1 && have_vec) unlinked++;
+  }
+  /* vectors of soft-deleted entities are not in the graph by design;
+  ** anything else unlinked (a database from before the index) is stale */
+  if (rc == REMDB_OK && unlinked > deleted) {
+    hnsw_free(g);
+    g = NULL;
+    v->state = VIX_STALE;
+  } else if (rc == REMDB_OK) {
+    hnsw_clear_changes(g);
+    v->g = g;
+    v->bytes = hnsw_bytes(g);
+    v->state = VIX_READY;
+    pthread_mutex_lock(&st->vmu);
+    st->vix_bytes += v->bytes;
+    pthread_mutex_unlock(&st->vmu);
+    g = NULL;
+  }
+  hnsw_free(g);
+  free(vec);
+  if (snap) kv_snap_free(st->kv, snap);
+  return rc;
+}
+
+/* Writer: t's entry, loaded and current (wlock held). */
+static int writer_entry(remdb *db, const sch_table *t, vix **out) {
+  store_t *st = db->st;
+  pthread_mutex_lock(&st->vmu);
+  vix *v = entry_for(st, db->tid, t->table_id);
+  if (v) v->tick = ++st->vix_tick;
+  pthread_mutex_unlock(&st->vmu);
+  if (v == NULL) return err_nomem(&db->err);
+  hnsw_params p;
+  vix_params(t, &p);
+  int rc = REMDB_OK;
+  if (v->state == VIX_EMPTY || !same_params(&p, &v->p) ||
+      v->state == VIX_OVER) {
+    pthread_rwlock_wrlock(&v->lock);
+    rc = load(db, t, v);
+    if (rc) {
+      vix_drop_graph(st, v);
+      v->state = VIX_EMPTY;
+    }
+    pthread_rwlock_unlock(&v->lock);
+  }
+  *out = v;
+  return rc;
+}
+
+static int touch(wtx_t *w, vix *v) {
+  vix ***list;
+  size_t *n, *cap;
+  wtx_vix_list(w, &list, &n, &cap);
+  for (size_t i = 0; i < *n; i++)
+    if ((*list)[i] == v) return REMDB_OK;
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 4;
+    vix **nl = realloc(*list, nc * sizeof *nl);
+    if (nl == NULL) return err_nomem(&wtx_db(w)->err);
+    *list = nl;
+    *cap = nc;
+  }
+  (*list)[(*n)++] = v;
+  pthread_mutex_lock(&wtx_db(w)->st->vmu);
+  v->held = true;
+  pthread_mutex_unlock(&wtx_db(w)->st->vmu);
+  return REMDB_OK;
+}
+
+int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const float *vec) {
+  remdb *db = wtx_db(w);
+  vix *v;
+  int rc = writer_entry(db, t, &v);
+  if (rc == REMDB_OK) rc = touch(w, v);
+  if (rc) return rc;
+  if (v->state != VIX_READY) {
+    /* no graph in memory: the stored one falls behind, say so durably */
+    if (v->state == VIX_OVER) {
+      unsigned char sk[8];
+      stale_key(db, t->table_id, sk);
+      kv_batch_put(wtx_batch(w), KV_VECTOR, sk, sizeof sk, "stale", 5);
+    }
+    return REMDB_OK;
+  }
+  pthread_rwlock_wrlock(&v->lock);
+  uint32_t x = hnsw_lookup(v->g, id->b);
+  int bad = 0;
+  if (!(vec && x != HNSW_NONE && hnsw_same_vector(v->g, x, vec))) {
+    if (x != HNSW_NONE) bad |= hnsw_remove(v->g, x);
+    if (vec && bad == 0) bad |= hnsw_insert(v->g, id->b, vec);
+  }
+  if (bad) {
+    vix_drop_graph(db->st, v);
+    v->state = VIX_EMPTY;
+    rc = err_nomem(&db->err);
+  }
+  pthread_rwlock_unlock(&v->lock);
+  return rc;
+}
+
+int vix_before_commit(wtx_t *w) {
+  remdb *db = wtx_db(w);
+  vix ***list;
+  size_t *n, *cap;
+  wtx_vix_list(w, &list, &n, &cap);
+  kv_batch_t *kb = wtx_batch(w);
+  for (size_t i = 0; i < *n; i++) {
+    vix *v = (*list)[i];
+    if (v->state != VIX_READY) continue;
+    const unsigned char *gone;
+    size_t ng = hnsw_gone(v->g, &gone);
+    unsigned char k[KEY_ENTITY_LEN + 1];
+    for (size_t j = 0; j < ng; j++) {
+      node_key(db, v->tbl, gone + j * 16, k);
+      kv_batch_del(kb, KV_VECTOR, k, sizeof k);
+    }
+    const uint32_t *dirty;
+    size_t nd = hnsw_dirty(v->g, &dirty);
+    for (size_t j = 0; j < nd; j++) {
+      if (hnsw_lookup(v->g, hnsw_node_id(v->g, dirty[j])) != dirty[j])
+        continue; /* removed since: its id is in the gone list */
+      size_t len;
+      unsigned char *rec = hnsw_encode(v->g, dirty[j], &len);
+      if (rec == NULL) return err_nomem(&db->err);
+      node_key(db, v->tbl, hnsw_node_id(v->g, dirty[j]), k);
+      kv_batch_put(kb, KV_VECTOR, k, sizeof k, rec, len);
+      free(rec);
+    }
+  }
+  return REMDB_OK;
+}
+
+void vix_after_commit(wtx_t *w, bool committed) {
+  store_t *st = wtx_db(w)->st;
+  vix ***list;
+  size_t *n, *cap;
+  wtx_vix_list(w, &list, &n, &cap);
+  for (size_t i = 0; i < *n; i++) {
+    vix *v = (*list)[i];
+    pthread_mutex_lock(&st->vmu);
+    v->held = false;
+    pthread_mutex_unlock(&st->vmu);
+    if (v->state != VIX_READY) {
+      if (v->state == VIX_OVER && committed) v->state = VIX_STALE;
+      continue;
+    }
+    pthread_rwlock_wrlock(&v->lock);
+    if (committed) {
+      hnsw_clear_changes(v->g);
+      size_t b = hnsw_bytes(v->g);
+      pthread_mutex_lock(&st->vmu);
+      st->vix_bytes = st->vix_bytes - v->bytes + b;
+      pthread_mutex_unlock(&st->vmu);
+      v->bytes = b;
+    } else { /* memory holds changes storage does not: read it again */
+      vix_drop_graph(st, v);
+      v->state = VIX_EMPTY;
+    }
+    pthread_rwlock_unlock(&v->lock);
+  }
+  *n = 0;
+}
+
+/* ---- readers ---- */
+
+/* Load t's graph for a reader: take the write lock unless this thread
+** already holds it (a search inside its own write transaction). */
+static int reader_load(remdb *db, const sch_table *t) {
+  int r = pthread_mutex_lock(&db->st->wlock);
+  if (r != 0 && r != EDEADLK)
+    return err_set(&db->err, REMDB_ERROR, "lock failed (%d)", r);
+  vix *v;
+  int rc = writer_entry(db, t, &v);
+  if (r == 0) pthread_mutex_unlock(&db->st->wlock);
+  return rc;
+}
+
+int vix_search(remdb *db, const sch_table *t, const float *q, size_t k,
+               int ef, hnsw_filter_fn filter, void *ctx, vix_hit *out,
+               size_t *nout, size_t *visited, enum vix_route *route) {
+  store_t *st = db->st;
+  hnsw_params p;
+  vix_params(t, &p);
+  *nout = 0;
+  *visited = 0;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    pthread_mutex_lock(&st->vmu);
+    vix *v = entry_for(st, db->tid, t->table_id);
+    if (v) {
+      v->pins++;
+      v->tick = ++st->vix_tick;
+    }
+    pthread_mutex_unlock(&st->vmu);
+    if (v == NULL) return err_nomem(&db->err);
+    pthread_rwlock_rdlock(&v->lock);
+    int rc = REMDB_OK;
+    bool retry = false;
+    if (v->state == VIX_READY && same_params(&p, &v->p)) {
+      *route = VIX_ROUTE_HNSW;
+      hnsw_hit *hits = malloc(k * sizeof *hits);
+      size_t got = hits ? hnsw_search(v->g, q, k, ef, filter, ctx, hits,
+                                      visited)
+                        : (size_t)-1;
+      if (got == (size_t)-1) {
+        rc = err_nomem(&db->err);
+      } else {
+        for (size_t i = 0; i < got; i++) {
+          memcpy(out[i].id.b, hnsw_node_id(v->g, hits[i].node), 16);
+          out[i].score = hnsw_score(v->g, hits[i].dist);
+        }
+        *nout = got;
+      }
+      free(hits);
+    } else if (v->state == VIX_STALE) {
+      *route = VIX_ROUTE_STALE;
+    } else if (v->state == VIX_OVER && same_params(&p, &v->p)) {
+      *route = VIX_ROUTE_OVER;
+    } else {
+      retry = true;
+    }
+    pthread_rwlock_unlock(&v->lock);
+    pthread_mutex_lock(&st->vmu);
+    v->pins--;
+    pthread_mutex_unlock(&st->vmu);
+    if (!retry || rc) return rc;
+    if ((rc = reader_load(db, t))) return rc;
+  }
+  *route = VIX_ROUTE_OVER; /* kept being dropped: scan exactly */
+  return REMDB_OK;
+}
+
+/* ---- rebuild (reindex) ---- */
+
+int vix_rebuild(remdb *db, const sch_table *t) {
+  store_t *st = db->st;
+  unsigned char lo[8], hi[8];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  hnsw_params p;
+  vix_params(t, &p);
+  uint64_t rows = 0, deleted = 0;
+  int rc = cnt_read(db, NULL, t->table_id, &rows, &deleted);
+  if (rc) return rc;
+  if (hnsw_estimate(&p, rows) > st->opts.vector_cache_bytes)
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "%s: the vector index of %llu rows needs about %zu MiB, "
+                   "over vector_cache_bytes (%zu MiB); raise it to rebuild",
+                   t->name, (unsigned long long)rows,
+                   hnsw_estimate(&p, rows) >> 20,
+                   st->opts.vector_cache_bytes >> 20);
+  hnsw *g = hnsw_new(&p);
+  kv_batch_t *kb = kv_batch_new(st->kv);
+  float *vec = malloc((size_t)p.dim * sizeof *vec);
+  kv_iter_t *it = NULL;
+  rc = g && kb && vec ? kv_iter_new(st->kv, NULL, KV_VECTOR, lo, 8, hi, 8, &it,
+                                    &db->err)
+                      : err_nomem(&db->err);
+  cat_table *ct = cat_by_id(db, t->table_id);
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *val = kv_iter_value(it, &vl);
+    if (kl != KEY_ENTITY_LEN || vl != (size_t)p.dim * sizeof(float)) continue;
+    uuid16_t id;
+    memcpy(id.b, k + 8, 16);
+    kv_val ev = {0};
+    rec_view rv;
+    err_t saved = db->err;
+    bool live = ct && ent_read(db, NULL, ct, &id, NULL, &ev, &rv) == REMDB_OK &&
+                !rec_is_deleted(&rv);
+    db->err = saved;
+    kv_val_free(&ev);
+    if (!live) continue;
+    memcpy(vec, val, vl);
+    if (hnsw_insert(g, id.b, vec) != 0) rc = err_nomem(&db->err);
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc == REMDB_OK) {
+    /* every old node goes (del_range of the table's vector range would
+    ** take the vectors): delete node keys one by one, then write all */
+    rc = kv_iter_new(st->kv, NULL, KV_VECTOR, lo, 8, hi, 8, &it, &db->err);
+    for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+         kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (kl != KEY_ENTITY_LEN) kv_batch_del(kb, KV_VECTOR, k, kl);
+    }
+    if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+  }
+  const uint32_t *dirty;
+  size_t nd = g ? hnsw_dirty(g, &dirty) : 0;
+  for (size_t j = 0; rc == REMDB_OK && j < nd; j++) {
+    size_t len;
+    unsigned char k[KEY_ENTITY_LEN + 1], *rec = hnsw_encode(g, dirty[j], &len);
+    if (rec == NULL) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    node_key(db, t->table_id, hnsw_node_id(g, dirty[j]), k);
+    kv_batch_put(kb, KV_VECTOR, k, sizeof k, rec, len);
+    free(rec);
+  }
+  if (rc == REMDB_OK) rc = kv_write(st->kv, kb, 1, &db->err);
+  /* the next use loads what was written */
+  pthread_mutex_lock(&st->vmu);
+  vix *v = entry_for(st, db->tid, t->table_id);
+  pthread_mutex_unlock(&st->vmu);
+  if (v) {
+    pthread_rwlock_wrlock(&v->lock);
+    vix_drop_graph(st, v);
+    v->state = VIX_EMPTY;
+    pthread_rwlock_unlock(&v->lock);
+  }
+  hnsw_free(g);
+  kv_batch_free(kb);
+  free(vec);
+  return rc;
+}
+
+int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
+              const char **state) {
+  store_t *st = db->st;
+  *nodes = 0;
+  *bytes = 0;
+  *state = "not loaded";
+  pthread_mutex_lock(&st->vmu);
+  vix *v = NULL;
+  for (vix *x = st->vix; x; x = x->next)
+    if (x->tid == db->tid && x->tbl == t->table_id) v = x;
+  if (v) v->pins++;
+  pthread_mutex_unlock(&st->vmu);
+  if (v == NULL) return REMDB_OK;
+  pthread_rwlock_rdlock(&v->lock);
+  static const char *const names[] = {"not loaded", "in memory", "stale",
+                                      "over the cache limit"};
+  *state = names[v->state];
+  if (v->g) {
+    *nodes = hnsw_count(v->g);
+    *bytes = v->bytes;
+  }
+  pthread_rwlock_unlock(&v->lock);
+  pthread_mutex_lock(&st->vmu);
+  v->pins--;
+  pthread_mutex_unlock(&st->vmu);
+  return REMDB_OK;
+}
