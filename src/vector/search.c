@@ -146,14 +146,12 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
       err_prefix(&db->err, "search query");
       goto done;
     }
-  } else if (strcmp(t->embedding.provider, "hash") == 0) {
-    embed_hash(query, strlen(query), dim, qv);
   } else {
-    rc = err_set(&db->err, REMDB_INVALID,
-                 "%s: provider \"%s\" cannot embed a text query here; pass a "
-                 "vector like [0.1, 0.2, ...]",
-                 t->name, t->embedding.provider);
-    goto done;
+    size_t qlen = strlen(query);
+    if ((rc = vec_embed(db, t, 1, &query, &qlen, qv))) {
+      err_prefix(&db->err, "search query");
+      goto done;
+    }
   }
   if (where && *where && (rc = filter_ids(db, t->name, where, &allowed)))
     goto done;
