@@ -217,7 +217,14 @@ static int take_item(const char *url, json_t *item, size_t i, size_t n,
   float *o = out + (size_t)k * (size_t)dim;
   for (int j = 0; j < dim; j++) {
     json_t *x = json_array_get(v, (size_t)j);
-    double d = json_is_number(x) ? json_number_value(x) : NAN;
+    if (!json_is_number(x))
+      return err_set(e, REMDB_ERROR,
+                     "http embedding provider (%.300s): data[%zu]."
+                     "embedding[%d] is not a number",
+                     url, i, j);
+    /* jansson refuses NaN and Infinity, but 1e39 is a finite double that
+    ** is no float */
+    double d = json_number_value(x);
     if (!isfinite(d) || fabs(d) > FLT_MAX)
       return err_set(e, REMDB_ERROR,
                      "http embedding provider (%.300s): data[%zu]."
