@@ -5,7 +5,8 @@
 ** switches it between writes).  It logs "path model batch-size auth" per
 ** request to a file, so batching and the Authorization header can be
 ** checked.  Covered: schema checks of the provider's settings, the stored
-** vector, text search queries, update, batching, "index" order, every
+** vector, text search queries, update, batching (embed_http and ingest),
+** "index" order, every
 ** error (and that a failed write writes nothing), env overrides, the API
 ** key, connection refused. */
 #include <arpa/inet.h>
@@ -406,6 +407,50 @@ static void batching(void) {
   free(lg);
 }
 
+/* remdb_ingest embeds a document's chunks in windows of `batch` texts. */
+static void ingest(remdb *db) {
+  char js[1024];
+  snprintf(js, sizeof js,
+           "{\"name\":\"chunks\",\"properties\":{\"uri\":{\"type\":"
+           "\"string\"},\"chunk_ordinal\":{\"type\":\"integer\"},"
+           "\"content\":{\"type\":\"string\"},\"name\":{\"type\":"
+           "\"string\"},\"category\":{\"type\":\"string\"}},"
+           "\"embedding_fields\":[\"content\"],\"embedding\":{\"dim\":4,"
+           "\"metric\":\"l2\",\"provider\":\"http\",\"batch\":2,"
+           "\"model\":\"ok\",\"url\":\"http://127.0.0.1:%d\"}}",
+           port);
+  CHECK_INT(remdb_schema_put(db, js, strlen(js)), REMDB_OK);
+  const char *doc = "{\"content\":\"one\"}\n{\"content\":\"banana two\"}\n"
+                    "{\"content\":\"three\"}\n{\"content\":\"four\"}\n"
+                    "{\"content\":\"aardvark five\"}\n";
+  remdb_ingest_options o;
+  remdb_ingest_options_init(&o);
+  o.jsonl = true;
+  size_t n = 0;
+  long at = log_size();
+  CHECK_INT(remdb_ingest(db, "chunks", "file:///a.jsonl", "a", doc,
+                         strlen(doc), &o, &n),
+            REMDB_OK);
+  CHECK_INT(n, 5);
+  char *lg = read_log(at);
+  /* the document's own row, then the chunks two at a time */
+  CHECK_STR(lg, "/v1/embeddings ok 1 -\n/v1/embeddings ok 2 -\n"
+                "/v1/embeddings ok 2 -\n/v1/embeddings ok 1 -\n");
+  free(lg);
+  CHECK_INT(count(db, "chunks"), 6);
+  /* each chunk has its own text's vector: "aardvark five" is 13 bytes,
+  ** 3 a's, 'a' = 97; "banana two" 10 bytes, 3 a's, 'b' */
+  CHECK(fabs(best(db, "chunks", "[13, 3, 97, 1]", NULL)) < 1e-6);
+  CHECK(fabs(best(db, "chunks", "[10, 3, 98, 1]", NULL)) < 1e-6);
+  /* a failure in any window writes nothing */
+  setenv("REMDB_EMBED_MODEL", "wrongdim", 1);
+  CHECK(remdb_ingest(db, "chunks", "file:///b.jsonl", "b", doc, strlen(doc),
+                     &o, &n) != REMDB_OK);
+  CHECK_HAS(remdb_errmsg(db), "wrong dimension: got 3, schema says 4");
+  unsetenv("REMDB_EMBED_MODEL");
+  CHECK_INT(count(db, "chunks"), 6);
+}
+
 int main(void) {
   /* a proxy from the environment must not intercept 127.0.0.1 */
   setenv("no_proxy", "*", 1);
@@ -434,6 +479,7 @@ int main(void) {
   errors(db);
   refused(db);
   overrides_and_key(db);
+  ingest(db);
   batching();
   remdb_close(db);
   stop_server();
