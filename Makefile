@@ -5,7 +5,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   := build
-PKGS    := rocksdb jansson libxxhash sqlite3
+PKGS    := rocksdb jansson libxxhash sqlite3 libcurl
 VERSION := 0.1.0
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -176,6 +176,14 @@ int lookup_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
 ** out holds t->embedding.dim floats; *has is false when there is none. */
 int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
                    bool *has);
+/* The text t's provider embeds for entity obj: its embedding_fields that
+** hold strings, joined by newlines (empty: nothing to embed).  Appended to
+** out, which the caller owns; REMDB_NOMEM if it ran out of memory. */
+int vec_text(remdb *db, const sch_table *t, json_t *obj, buf_t *out);
+/* Embed n texts with t's provider (hash or http) into out[n * dim].  With
+** http this is a network call: every failure is an error naming it. */
+int vec_embed(remdb *db, const sch_table *t, size_t n,
+              const char *const *texts, const size_t *lens, float *out);
 /* Stage the vector of id (vec NULL: remove it) and its node in the
 ** table's vector index (present only while the entity is live). */
 int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,

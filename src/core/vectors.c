@@ -5,7 +5,9 @@
 ** batch as the entity:
 **   - an explicit "embedding": [numbers] in the entity's JSON is used as
 **     it is (exactly dim finite numbers), and is not stored in the record;
-**   - else the `hash` provider embeds the text of the embedding_fields;
+**   - else the `hash` or `http` provider embeds the text of the
+**     embedding_fields (http: one request; a failure fails the write, so
+**     nothing is written without the vector it should have);
 **   - with `none` (or no embedding_fields text), no vector is stored.
 */
 #include <math.h>
@@ -39,28 +41,55 @@ int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
     return REMDB_OK;
   }
   json_object_del(obj, "embedding");
-  if (strcmp(t->embedding.provider, "hash") != 0) return REMDB_OK;
-  json_t *fields = json_object_get(t->doc, "embedding_fields");
+  if (strcmp(t->embedding.provider, "none") == 0) return REMDB_OK;
   buf_t text;
   buf_init(&text);
-  size_t i;
+  int rc = vec_text(db, t, obj, &text);
+  if (rc == REMDB_OK && text.len) {
+    const char *p = text.p;
+    rc = vec_embed(db, t, 1, &p, &text.len, out);
+    *has = rc == REMDB_OK;
+  }
+  buf_free(&text);
+  return rc;
+}
+
+int vec_text(remdb *db, const sch_table *t, json_t *obj, buf_t *out) {
+  json_t *fields = json_object_get(t->doc, "embedding_fields");
+  size_t start = out->len, i;
   json_t *f;
   json_array_foreach(fields, i, f) {
     json_t *v = json_object_get(obj, json_string_value(f));
     if (!json_is_string(v)) continue;
-    if (text.len) buf_addc(&text, '\n');
-    buf_add(&text, json_string_value(v), json_string_length(v));
+    if (out->len > start) buf_addc(out, '\n');
+    buf_add(out, json_string_value(v), json_string_length(v));
   }
-  if (text.oom) {
-    buf_free(&text);
-    return err_nomem(&db->err);
+  return out->oom ? err_nomem(&db->err) : REMDB_OK;
+}
+
+int vec_embed(remdb *db, const sch_table *t, size_t n,
+              const char *const *texts, const size_t *lens, float *out) {
+  const sch_embedding *m = &t->embedding;
+  if (strcmp(m->provider, "hash") == 0) {
+    for (size_t i = 0; i < n; i++)
+      embed_hash(texts[i], lens[i], m->dim, out + i * (size_t)m->dim);
+    return REMDB_OK;
   }
-  if (text.len) {
-    embed_hash(text.p, text.len, dim, out);
-    *has = true;
+  if (strcmp(m->provider, "http") == 0) {
+    embed_http_conf c = {.url = m->url,
+                         .model = m->model,
+                         .api_key_env = m->api_key_env,
+                         .dim = m->dim,
+                         .batch = m->batch,
+                         .timeout_ms = m->timeout_ms};
+    int rc = embed_http(&c, n, texts, lens, out, &db->err);
+    if (rc) err_prefix(&db->err, "%s", t->name);
+    return rc;
   }
-  buf_free(&text);
-  return REMDB_OK;
+  return err_set(&db->err, REMDB_INVALID,
+                 "%s: provider \"%s\" cannot embed text; pass a vector like "
+                 "[0.1, 0.2, ...]",
+                 t->name, m->provider);
 }
 
 int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,

@@ -35,6 +35,99 @@ static int put_row(wtx_t *w, const sch_table *t, json_t *obj, uuid16_t *id) {
   return rc;
 }
 
+/* ---- chunk rows wait in a window before they are written: with the http
+** provider the window's texts are embedded in one request (the rows then
+** carry explicit vectors, which the write path takes as they are) instead
+** of one request per chunk.  Other providers write each row at once. */
+
+static bool is_http(const sch_table *t) {
+  return t->embedding.dim && strcmp(t->embedding.provider, "http") == 0;
+}
+
+static size_t window_size(const sch_table *t) {
+  return is_http(t) && t->embedding.batch > 1 ? (size_t)t->embedding.batch
+                                              : 1;
+}
+
+/* vec[dim] as a JSON array of numbers (a double holds a float exactly, and
+** jansson prints 17 digits, so the vector reaches the write path intact). */
+static json_t *vec_json(const float *vec, int dim) {
+  json_t *a = json_array();
+  for (int j = 0; a && j < dim; j++) {
+    if (json_array_append_new(a, json_real((double)vec[j]))) {
+      json_decref(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
+/* Give each row of rows that has text to embed its "embedding". */
+static int embed_rows(remdb *db, const sch_table *t, json_t *rows) {
+  size_t n = json_array_size(rows), m = 0;
+  int dim = t->embedding.dim;
+  size_t *off = calloc(n, sizeof *off), *lens = calloc(n, sizeof *lens);
+  size_t *which = calloc(n, sizeof *which);
+  const char **texts = calloc(n, sizeof *texts);
+  float *vecs = malloc(n * (size_t)dim * sizeof *vecs);
+  buf_t all;
+  buf_init(&all);
+  int rc = off && lens && which && texts && vecs ? REMDB_OK
+                                                 : err_nomem(&db->err);
+  for (size_t i = 0; rc == REMDB_OK && i < n; i++) {
+    size_t start = all.len;
+    rc = vec_text(db, t, json_array_get(rows, i), &all);
+    if (rc == REMDB_OK && all.len > start) { /* empty text: no vector */
+      off[m] = start;
+      lens[m] = all.len - start;
+      which[m++] = i;
+    }
+  }
+  /* the pointers only now: the buffer moved while it grew */
+  for (size_t k = 0; rc == REMDB_OK && k < m; k++) texts[k] = all.p + off[k];
+  if (rc == REMDB_OK && m) rc = vec_embed(db, t, m, texts, lens, vecs);
+  for (size_t k = 0; rc == REMDB_OK && k < m; k++) {
+    json_t *v = vec_json(vecs + k * (size_t)dim, dim);
+    if (v == NULL ||
+        json_object_set_new(json_array_get(rows, which[k]), "embedding", v))
+      rc = err_nomem(&db->err);
+  }
+  buf_free(&all);
+  free(off);
+  free(lens);
+  free(which);
+  free(texts);
+  free(vecs);
+  return rc;
+}
+
+/* Write the waiting rows, each linked from the document; empties rows. */
+static int flush_rows(wtx_t *w, const sch_table *t, json_t *rows,
+                      const uuid16_t *doc_id) {
+  remdb *db = wtx_db(w);
+  int rc = REMDB_OK;
+  if (json_array_size(rows) && is_http(t)) rc = embed_rows(db, t, rows);
+  for (size_t i = 0; rc == REMDB_OK && i < json_array_size(rows); i++) {
+    uuid16_t cid;
+    rc = put_row(w, t, json_array_get(rows, i), &cid);
+    if (rc == REMDB_OK)
+      rc = graph_stage_edge(db, wtx_batch(w), doc_id, &cid, "has_chunk",
+                            NULL, 0, 1.0);
+  }
+  json_array_clear(rows);
+  return rc;
+}
+
+/* Queue chunk row r (reference taken over; NULL: out of memory) and write
+** the window when it is full. */
+static int queue_row(wtx_t *w, const sch_table *t, json_t *rows, json_t *r,
+                     const uuid16_t *doc_id) {
+  if (r == NULL || json_array_append_new(rows, r))
+    return err_nomem(&wtx_db(w)->err);
+  if (json_array_size(rows) < window_size(t)) return REMDB_OK;
+  return flush_rows(w, t, rows, doc_id);
+}
+
 static json_t *row(const sch_table *t, const char *uri, long long ordinal,
                    const char *content, size_t clen, const char *name,
                    size_t nlen, const char *category) {
@@ -66,10 +159,11 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   chunk_list cl = {0};
   wtx_t *w = NULL;
   json_t *doc = NULL;
+  json_t *rows = json_array(); /* chunk rows not written yet */
   uuid16_t doc_id;
   size_t n = 0;
   if (!name) name = uri;
-  int rc = wtx_begin(db, &w);
+  int rc = rows ? wtx_begin(db, &w) : err_nomem(&db->err);
   if (rc == REMDB_OK) rc = wtx_lock(w); /* then the table, as it is now */
   if (rc == REMDB_OK) rc = cat_find(db, table ? table : "resources", &ct);
   if (rc == REMDB_OK) {
@@ -104,12 +198,7 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
       }
       json_t *r = row(t, uri, (long long)i, text + c->off, c->len, hn, hl,
                       "chunk");
-      uuid16_t cid;
-      rc = r ? put_row(w, t, r, &cid) : err_nomem(&db->err);
-      json_decref(r);
-      if (rc == REMDB_OK)
-        rc = graph_stage_edge(db, wtx_batch(w), &doc_id, &cid, "has_chunk",
-                              NULL, 0, 1.0);
+      rc = queue_row(w, t, rows, r, &doc_id);
       n++;
     }
   } else {
@@ -146,15 +235,11 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
         json_object_set(r, "metadata", meta);
       json_decref(meta);
       json_decref(obj);
-      uuid16_t cid;
-      rc = r ? put_row(w, t, r, &cid) : err_nomem(&db->err);
-      json_decref(r);
-      if (rc == REMDB_OK)
-        rc = graph_stage_edge(db, wtx_batch(w), &doc_id, &cid, "has_chunk",
-                              NULL, 0, 1.0);
+      rc = queue_row(w, t, rows, r, &doc_id);
       n++;
     }
   }
+  if (rc == REMDB_OK) rc = flush_rows(w, t, rows, &doc_id);
   /* chunks beyond the new last one belonged to an older version */
   for (int64_t k = (int64_t)n; rc == REMDB_OK; k++) {
     uuid16_t old;
@@ -173,6 +258,7 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   if (rc == REMDB_OK) rc = wtx_commit(w, -1);
   if (rc == REMDB_OK && chunks_out) *chunks_out = n;
   wtx_free(w);
+  json_decref(rows);
   json_decref(doc);
   chunk_list_free(&cl);
   return rc;

@@ -50,6 +50,10 @@ typedef struct sch_limits {
 #define SCH_HNSW_M 16
 #define SCH_HNSW_EF_CONSTRUCTION 200
 #define SCH_HNSW_EF_SEARCH 64
+/* Limits of the http provider's settings (bytes, without the NUL). */
+#define SCH_EMBED_URL_MAX 1024
+#define SCH_EMBED_MODEL_MAX 256
+#define SCH_EMBED_ENV_MAX 128
 
 typedef struct sch_embedding {
   int dim;            /* 0: no embedding block */
@@ -58,6 +62,14 @@ typedef struct sch_embedding {
   int M;               /* HNSW links per node (2M on layer 0) */
   int ef_construction; /* HNSW candidates while linking */
   int ef_search;       /* HNSW candidates while searching (default) */
+  /* the http provider (empty string: not given; REMDB_EMBED_URL,
+  ** REMDB_EMBED_MODEL and REMDB_EMBED_API_KEY_ENV override these at use
+  ** time, so they are not required here) */
+  char url[SCH_EMBED_URL_MAX + 1];
+  char model[SCH_EMBED_MODEL_MAX + 1];
+  char api_key_env[SCH_EMBED_ENV_MAX + 1]; /* the variable's name, not the key */
+  int batch;          /* texts per request: 1..2048, default 64 */
+  long timeout_ms;    /* whole request: 1..3600000, default 30000 */
 } sch_embedding;
 
 typedef struct sch_table {

@@ -293,6 +293,72 @@ static const sch_node *prop_node(const sch_node *root, const char *name) {
   return NULL;
 }
 
+/* Optional string key k of the embedding block into out (at most max
+** bytes); absent or null leaves out empty. */
+static int emb_string(sch_table *t, json_t *v, const char *k, char *out,
+                      size_t max, err_t *e) {
+  json_t *x = json_object_get(v, k);
+  out[0] = '\0';
+  if (x == NULL || json_is_null(x)) return REMDB_OK;
+  if (!json_is_string(x))
+    return err_set(e, REMDB_INVALID, "%s.embedding.%s: must be a string",
+                   t->name, k);
+  size_t n = json_string_length(x);
+  if (n > max)
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.%s: %zu bytes, at most %zu allowed", t->name,
+                   k, n, max);
+  /* an embedded NUL would silently shorten the value */
+  if (strlen(json_string_value(x)) != n)
+    return err_set(e, REMDB_INVALID, "%s.embedding.%s: contains a NUL byte",
+                   t->name, k);
+  memcpy(out, json_string_value(x), n + 1);
+  return REMDB_OK;
+}
+
+/* Optional integer key k of the embedding block, lo..hi, else dflt. */
+static int emb_int(sch_table *t, json_t *v, const char *k, long lo, long hi,
+                   long dflt, long *out, err_t *e) {
+  json_t *x = json_object_get(v, k);
+  *out = dflt;
+  if (x == NULL || json_is_null(x)) return REMDB_OK;
+  if (!json_is_integer(x) || json_integer_value(x) < lo ||
+      json_integer_value(x) > hi)
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.%s: must be an integer from %ld to %ld",
+                   t->name, k, lo, hi);
+  *out = (long)json_integer_value(x);
+  return REMDB_OK;
+}
+
+/* The http provider's settings.  Only their form is checked here: whether
+** a url is set at all is known at use time, when REMDB_EMBED_URL may
+** supply it. */
+static int compile_http(sch_table *t, json_t *v, err_t *e) {
+  sch_embedding *m = &t->embedding;
+  long batch;
+  int rc = emb_string(t, v, "url", m->url, SCH_EMBED_URL_MAX, e);
+  if (!rc) rc = emb_string(t, v, "model", m->model, SCH_EMBED_MODEL_MAX, e);
+  if (!rc)
+    rc = emb_string(t, v, "api_key_env", m->api_key_env, SCH_EMBED_ENV_MAX, e);
+  if (!rc) rc = emb_int(t, v, "batch", 1, 2048, 64, &batch, e);
+  if (!rc)
+    rc = emb_int(t, v, "timeout_ms", 1, 3600000, 30000, &m->timeout_ms, e);
+  if (rc) return rc;
+  m->batch = (int)batch;
+  if (m->url[0] && strncmp(m->url, "http://", 7) &&
+      strncmp(m->url, "https://", 8))
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.url: must start with http:// or https://",
+                   t->name);
+  if (m->api_key_env[0] && !ident_valid(m->api_key_env, SCH_EMBED_ENV_MAX))
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding.api_key_env: must be the name of an "
+                   "environment variable ([A-Za-z_][A-Za-z0-9_]*)",
+                   t->name);
+  return REMDB_OK;
+}
+
 static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
   if (!json_is_object(v))
     return err_set(e, REMDB_INVALID, "%s.embedding: must be an object",
@@ -336,7 +402,7 @@ static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
                      t->name, k, max);
     *slot = (int)json_integer_value(x);
   }
-  return REMDB_OK;
+  return compile_http(t, v, e);
 }
 
 static int compile_rem_keys(sch_table *t, json_t *doc, err_t *e) {

@@ -260,14 +260,10 @@ static int embed_query(remdb *db, const sch_table *t, const char *query,
     if (rc) err_prefix(&db->err, "search query");
     return rc;
   }
-  if (strcmp(t->embedding.provider, "hash") == 0) {
-    embed_hash(query, strlen(query), t->embedding.dim, qv);
-    return REMDB_OK;
-  }
-  return err_set(&db->err, REMDB_INVALID,
-                 "%s: provider \"%s\" cannot embed a text query here; pass a "
-                 "vector like [0.1, 0.2, ...]",
-                 t->name, t->embedding.provider);
+  size_t qlen = strlen(query);
+  int rc = vec_embed(db, t, 1, &query, &qlen, qv);
+  if (rc) err_prefix(&db->err, "search query");
+  return rc;
 }
 
 void remdb_search_options_init(remdb_search_options *o) {
