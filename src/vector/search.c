@@ -273,16 +273,25 @@ void remdb_search_options_init(remdb_search_options *o) {
   o->method = REMDB_SEARCH_AUTO;
 }
 
-/* Which route, by the estimates above. */
+/* Which route, by the estimates above (in nanoseconds, rough figures
+** measured on x86-64 with AVX2): a distance costs ~0.1 ns per dimension;
+** a point read ~1.5 us; a row of a sequential scan ~150 ns.  The graph's
+** distance evaluations grow with ef and log N, and with the inverse of the
+** filter's selectivity (only that share of what it visits may enter the
+** results), and its k results are point-read to check them.  Exact wins
+** ties up to a factor of 2: its answer is the true top k. */
 static bool choose_exact(const sch_table *t, uint64_t rows, const idset *f,
-                         int ef) {
-  double n = rows ? (double)rows : 1;
+                         int ef, size_t k) {
+  double n = rows > 1 ? (double)rows : 2;
   double sel = f ? (double)f->n / n : 1.0;
   if (sel <= 0) return true;
-  double ncand = f ? (double)f->n : n;
-  double exact = ncand * (f && f->n * 8 < rows ? 20.0 : 1.0);
-  double graph = (double)ef * t->embedding.M / sel + 20.0 * (double)ef;
-  return exact <= graph;
+  if (sel > 1) sel = 1;
+  double dist = 0.1 * t->embedding.dim, read = 1500, scan = 150;
+  bool points = f && f->n * 8 < rows;
+  double exact = points ? (double)f->n * (read + dist) : n * (scan + dist);
+  double evals = (double)ef * log2(n) / 4.0 / pow(sel, 0.75);
+  double graph = evals * dist + (double)k * read;
+  return exact <= 2 * graph;
 }
 
 int remdb_search_ex(remdb *db, const char *table, const char *query,
@@ -343,7 +352,7 @@ int remdb_search_ex(remdb *db, const char *table, const char *query,
   }
   bool exact = o->method == REMDB_SEARCH_EXACT ||
                (o->method == REMDB_SEARCH_AUTO &&
-                choose_exact(ct->s, rows, q.allowed, ef));
+                choose_exact(ct->s, rows, q.allowed, ef, k));
   if (!exact) {
     enum vix_route route;
     rc = by_graph(&q, ef, &top, &examined, &route);
