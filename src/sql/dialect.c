@@ -9,12 +9,12 @@
 **
 ** This file recognises and checks their syntax.  TRAVERSE, LOOKUP and
 ** SEARCH are rewritten into queries of the traverse(), lookup() and
-** search() table-valued functions (tvf.c).  embedding.<metric>() inside a
-** WHERE clause arrives with the vector planner; until then it is refused
-** with a message that says so, and any malformed statement with the
+** search() table-valued functions (tvf.c), and so is a SELECT whose WHERE
+** holds embedding.<metric>() (see below).  A malformed statement gets the
 ** position of the mistake.
 */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql.h"
@@ -108,12 +108,6 @@ static bool at_end(lexer *l) {
   tok t = next(l);
   if (is_punct(t, ';')) t = next(l);
   return t.kind == T_END;
-}
-
-static int not_yet(remdb *db, const char *what, const char *capability) {
-  return err_set(&db->err, REMDB_ERROR,
-                 "%s is not available yet: it arrives with %s", what,
-                 capability);
 }
 
 static int check_lookup(remdb *db, lexer *l, buf_t *rewrite) {
@@ -240,25 +234,249 @@ static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
   return rewrite->oom ? err_nomem(&db->err) : 0;
 }
 
-/* embedding.<metric>( anywhere outside strings and comments */
-static int check_embedding(remdb *db, lexer *l) {
-  tok prev2 = {T_END, NULL, 0}, prev = {T_END, NULL, 0};
-  for (;;) {
+/* ---- embedding.<metric>('q') in a WHERE clause ----------------------
+**
+**   SELECT cols FROM t [AS a] WHERE embedding.cosine('q') AND pred
+**     [ORDER BY ...] [LIMIT n [OFFSET m]]
+**
+** becomes the same query over
+**
+**   (SELECT "t".*, s_._score AS _score FROM search('t', 'q', n + m, 'pred')
+**    AS s_ JOIN "t" ON "t".id = s_.id) AS a
+**
+** so the vector search runs with the other conditions as its filter (the
+** true top n of the matching rows, not the top n filtered afterwards),
+** rows come best first unless the query orders them, and _score is a
+** column.  Without LIMIT, n is 10.  The call must be a condition of its
+** own (joined with AND) in the WHERE of a single-table SELECT; anything
+** else gets an error that says so. */
+
+#define MAX_TOKS 4096
+
+typedef struct toks {
+  tok *t;
+  int *depth;
+  size_t n;
+} toks;
+
+static int lex_all(remdb *db, lexer *l, toks *ts) {
+  ts->t = malloc(MAX_TOKS * sizeof *ts->t);
+  ts->depth = malloc(MAX_TOKS * sizeof *ts->depth);
+  if (ts->t == NULL || ts->depth == NULL) return err_nomem(&db->err);
+  int d = 0;
+  for (ts->n = 0;; ts->n++) {
+    if (ts->n + 1 == MAX_TOKS)
+      return err_set(&db->err, REMDB_TOOBIG,
+                     "a statement with embedding.<metric>() may have at most "
+                     "%d tokens", MAX_TOKS);
     tok t = next(l);
-    if (t.kind == T_END) return 0;
-    if (prev2.kind == T_WORD && is_kw(prev2, "embedding") &&
-        is_punct(prev, '.') && t.kind == T_WORD) {
-      if (!is_kw(t, "cosine") && !is_kw(t, "inner_product") && !is_kw(t, "l2"))
-        return syntax(db, l, t, "cosine, inner_product or l2");
-      tok p = next(l);
-      if (!is_punct(p, '(')) return syntax(db, l, p, "(");
-      return not_yet(db, "embedding.<metric>() in a WHERE clause",
-                     "the vector planner (use SEARCH or the search() "
-                     "table meanwhile)");
+    if (is_punct(t, ')')) d--;
+    ts->t[ts->n] = t;
+    ts->depth[ts->n] = d;
+    if (is_punct(t, '(')) d++;
+    if (t.kind == T_END) { /* kept: ts->n counts it */
+      ts->n++;
+      return 0;
     }
-    prev2 = prev;
-    prev = t;
   }
+}
+
+static const char *tok_end(tok t) { return t.p + t.n; }
+
+/* The name inside a possibly quoted identifier token. */
+static void ident(tok t, char *out, size_t n) {
+  const char *p = t.p;
+  size_t len = t.n;
+  if (len >= 2 && (*p == '"' || *p == '`' || *p == '[')) p++, len -= 2;
+  snprintf(out, n, "%.*s", (int)len, p);
+}
+
+static bool clause_kw(tok t) {
+  static const char *const kws[] = {"WHERE", "JOIN",  "LEFT",   "INNER",
+                                    "CROSS", "NATURAL", "ORDER", "GROUP",
+                                    "LIMIT", "HAVING", "WINDOW", "UNION",
+                                    "EXCEPT", "INTERSECT", "ON", "USING"};
+  for (size_t i = 0; i < sizeof kws / sizeof *kws; i++)
+    if (is_kw(t, kws[i])) return true;
+  return false;
+}
+
+static int vec_error(remdb *db, const char *why) {
+  return err_set(&db->err, REMDB_INVALID, "embedding.<metric>(): %s", why);
+}
+
+static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
+                             buf_t *rw) {
+  tok *t = ts->t;
+  int *dp = ts->depth;
+  tok metric = t[e + 2], arg = t[e + 4];
+  if (arg.kind != T_STRING || !is_punct(t[e + 5], ')'))
+    return syntax(db, l, arg, "one quoted text or vector literal, then )");
+  for (size_t i = e + 6; i < ts->n; i++)
+    if (is_kw(t[i], "embedding") && i + 2 < ts->n && is_punct(t[i + 1], '.'))
+      return vec_error(db, "only one per statement");
+  if (!is_kw(t[0], "SELECT") || dp[e] != 0)
+    return vec_error(db, "it goes in the WHERE clause of a SELECT (not in a "
+                         "subquery); join with search() for anything else");
+  size_t from = 0, where = 0, wend = ts->n - 1;
+  for (size_t i = 1; i < e && !from; i++)
+    if (dp[i] == 0 && is_kw(t[i], "FROM")) from = i;
+  if (!from || t[from + 1].kind != T_WORD)
+    return vec_error(db, "needs SELECT ... FROM table WHERE ...");
+  size_t alias = 0, after = from + 2;
+  if (is_kw(t[after], "AS")) alias = after + 1, after += 2;
+  else if (t[after].kind == T_WORD && !clause_kw(t[after])) alias = after++;
+  if (!is_kw(t[after], "WHERE"))
+    return vec_error(db, "works on one table: SELECT ... FROM table WHERE "
+                         "embedding.cosine(...) AND ...; for joins, join "
+                         "with search(table, query, k, filter)");
+  where = after;
+  for (size_t i = where + 1; i < ts->n; i++)
+    if (dp[i] == 0 &&
+        (t[i].kind == T_END || is_punct(t[i], ';') || is_kw(t[i], "ORDER") ||
+         is_kw(t[i], "GROUP") || is_kw(t[i], "LIMIT") ||
+         is_kw(t[i], "HAVING") || is_kw(t[i], "WINDOW"))) {
+      wend = i;
+      break;
+    }
+  size_t close = e + 5;
+  if (e < where || close >= wend)
+    return vec_error(db, "it goes in the WHERE clause");
+  bool and_before = is_kw(t[e - 1], "AND") && dp[e - 1] == 0;
+  bool and_after = is_kw(t[close + 1], "AND") && dp[close + 1] == 0;
+  if (!(e - 1 == where || and_before) || !(close + 1 == wend || and_after))
+    return vec_error(db, "it must be a condition of its own, joined to the "
+                         "others with AND");
+  /* the table and its metric */
+  char table[72], want[16];
+  ident(t[from + 1], table, sizeof table);
+  cat_table *ct;
+  int rc = cat_find(db, table, &ct);
+  if (rc) return rc;
+  snprintf(want, sizeof want, "%s",
+           is_kw(metric, "inner_product") ? "ip"
+           : is_kw(metric, "l2")          ? "l2"
+                                          : "cosine");
+  if (ct->s->embedding.dim == 0)
+    return err_set(&db->err, REMDB_INVALID,
+                   "embedding.%.*s(): table %s has no embedding", (int)metric.n,
+                   metric.p, table);
+  if (strcmp(ct->s->embedding.metric, want) != 0)
+    return err_set(&db->err, REMDB_INVALID,
+                   "embedding.%.*s(): table %s is indexed for the %s metric; "
+                   "use embedding.%s()", (int)metric.n, metric.p, table,
+                   ct->s->embedding.metric,
+                   ct->s->embedding.metric[0] == 'i' ? "inner_product"
+                                                     : ct->s->embedding.metric);
+  /* LIMIT n [OFFSET m] | LIMIT m, n: how many to fetch */
+  long long k = 10;
+  bool ordered = false;
+  size_t limit = 0;
+  for (size_t i = wend; i < ts->n; i++) {
+    if (dp[i] != 0) continue;
+    if (is_kw(t[i], "ORDER")) ordered = true;
+    if (is_kw(t[i], "LIMIT") && !limit) limit = i;
+  }
+  if (limit) {
+    tok a = t[limit + 1], b = t[limit + 3];
+    if (a.kind != T_NUMBER)
+      return vec_error(db, "LIMIT must be a number here");
+    k = strtoll(a.p, NULL, 10);
+    if (is_kw(t[limit + 2], "OFFSET") || is_punct(t[limit + 2], ',')) {
+      if (b.kind != T_NUMBER)
+        return vec_error(db, "OFFSET must be a number here");
+      k += strtoll(b.p, NULL, 10);
+    }
+  }
+  if (k < 1 || k > 10000)
+    return vec_error(db, "LIMIT (plus OFFSET) must be 1 to 10000");
+  /* the other conditions, without the call, its AND and the alias */
+  buf_t pred;
+  buf_init(&pred);
+  size_t skip_a = and_before ? e - 1 : e, skip_b = and_after ? close + 1 : close;
+  bool prev_kept = false;
+  const char *last = NULL;
+  char an[72] = "";
+  if (alias) ident(t[alias], an, sizeof an);
+  for (size_t i = where + 1; i < wend; i++) {
+    if (i >= skip_a && i <= skip_b) {
+      prev_kept = false;
+      continue;
+    }
+    if (alias && t[i].kind == T_WORD && i + 1 < wend &&
+        is_punct(t[i + 1], '.')) {
+      char w[72];
+      ident(t[i], w, sizeof w);
+      if (strcmp(w, an) == 0) { /* a.col -> col */
+        if (prev_kept) buf_add(&pred, last, (size_t)(t[i].p - last));
+        else if (pred.len) buf_addc(&pred, ' ');
+        i++;
+        prev_kept = false;
+        continue;
+      }
+    }
+    if (prev_kept) {
+      buf_add(&pred, last, (size_t)(tok_end(t[i]) - last));
+    } else {
+      if (pred.len) buf_addc(&pred, ' ');
+      buf_add(&pred, t[i].p, t[i].n);
+    }
+    last = tok_end(t[i]);
+    prev_kept = true;
+  }
+  /* the statement over the search */
+  const char *s0 = l->s;
+  buf_add(rw, s0, (size_t)(tok_end(t[from]) - s0));
+  buf_adds(rw, " (SELECT \"");
+  buf_adds(rw, table);
+  buf_adds(rw, "\".*, s_._score AS _score FROM search(");
+  sql_quote(rw, table, strlen(table));
+  buf_addf(rw, ", %.*s, %lld, ", (int)arg.n, arg.p, k);
+  if (pred.len) sql_quote(rw, pred.p, pred.len);
+  else buf_adds(rw, "NULL");
+  buf_addf(rw, ") AS s_ JOIN \"%s\" ON \"%s\".id = s_.id) AS \"%s\" ", table,
+           table, alias ? an : table);
+  buf_free(&pred);
+  /* the rest of the statement; best first unless it orders the rows */
+  size_t stop = ts->n - 1;
+  for (size_t i = wend; i < ts->n; i++)
+    if (dp[i] == 0 && is_punct(t[i], ';')) {
+      stop = i;
+      break;
+    }
+  if (t[stop].kind != T_END && t[stop + 1].kind != T_END)
+    return vec_error(db, "its statement must be the last of the text");
+  size_t at = ordered ? stop : limit ? limit : stop;
+  buf_add(rw, t[wend].p, (size_t)(t[at].p - t[wend].p));
+  if (!ordered) buf_adds(rw, " ORDER BY _score DESC ");
+  buf_add(rw, t[at].p, (size_t)(t[stop].p - t[at].p));
+  return rw->oom ? err_nomem(&db->err) : 0;
+}
+
+/* embedding.<metric>( anywhere outside strings and comments */
+static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
+  toks ts = {0};
+  int rc = lex_all(db, l, &ts);
+  for (size_t i = 0; rc == 0 && i + 2 < ts.n; i++) {
+    tok *t = ts.t;
+    if (!(is_kw(t[i], "embedding") && is_punct(t[i + 1], '.') &&
+          t[i + 2].kind == T_WORD))
+      continue;
+    if (!is_kw(t[i + 2], "cosine") && !is_kw(t[i + 2], "inner_product") &&
+        !is_kw(t[i + 2], "l2")) {
+      rc = syntax(db, l, t[i + 2], "cosine, inner_product or l2");
+      break;
+    }
+    if (i + 5 >= ts.n || !is_punct(t[i + 3], '(')) {
+      rc = syntax(db, l, t[i + 3], "(");
+      break;
+    }
+    rc = rewrite_embedding(db, l, &ts, i, rewrite);
+    break;
+  }
+  free(ts.t);
+  free(ts.depth);
+  return rc;
 }
 
 int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
@@ -268,5 +486,5 @@ int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
   if (is_kw(t, "SEARCH")) return check_search(db, &l, rewrite);
   if (is_kw(t, "TRAVERSE")) return check_traverse(db, &l, rewrite);
   l.pos = 0;
-  return check_embedding(db, &l);
+  return check_embedding(db, &l, rewrite);
 }

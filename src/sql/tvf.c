@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vector/vector.h"
 #include "sql.h"
 
 typedef struct tvf_spec {
@@ -28,7 +29,7 @@ typedef struct tvf_spec {
   int nvisible, nargs;
   const char *const *paths; /* per visible column: "key" or "obj.key" */
   /* run with the given arguments (args[i] NULL when absent) */
-  int (*run)(remdb *db, sqlite3_value **args, json_t **rows, char **err);
+  int (*run)(sql_sess *s, sqlite3_value **args, json_t **rows, char **err);
 } tvf_spec;
 
 typedef struct tvtab {
@@ -45,8 +46,9 @@ typedef struct tcursor {
 
 /* ---- the two functions ---------------------------------------------- */
 
-static int run_traverse(remdb *db, sqlite3_value **a, json_t **rows,
+static int run_traverse(sql_sess *s, sqlite3_value **a, json_t **rows,
                         char **err) {
+  remdb *db = s->db;
   const char *start = (const char *)sqlite3_value_text(a[0]);
   int depth = a[1] ? sqlite3_value_int(a[1]) : 1, dir = REMDB_OUT;
   const char *d = a[2] ? (const char *)sqlite3_value_text(a[2]) : "out";
@@ -72,8 +74,9 @@ static int run_traverse(remdb *db, sqlite3_value **a, json_t **rows,
   return SQLITE_OK;
 }
 
-static int run_lookup(remdb *db, sqlite3_value **a, json_t **rows,
+static int run_lookup(sql_sess *s, sqlite3_value **a, json_t **rows,
                       char **err) {
+  remdb *db = s->db;
   const char *key = (const char *)sqlite3_value_text(a[0]);
   if (key == NULL) return SQLITE_OK;
   int flags = a[1] && sqlite3_value_int(a[1]) ? REMDB_FUZZY : 0;
@@ -88,8 +91,9 @@ static int run_lookup(remdb *db, sqlite3_value **a, json_t **rows,
   return *rows ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-static int run_search(remdb *db, sqlite3_value **a, json_t **rows,
+static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
                       char **err) {
+  remdb *db = s->db;
   const char *table = (const char *)sqlite3_value_text(a[0]);
   const char *query = a[1] ? (const char *)sqlite3_value_text(a[1]) : NULL;
   if (table == NULL || query == NULL) return SQLITE_OK;
@@ -100,14 +104,29 @@ static int run_search(remdb *db, sqlite3_value **a, json_t **rows,
     *err = sqlite3_mprintf("search(): k must be 1 to 10000");
     return SQLITE_ERROR;
   }
-  char *json = NULL;
-  int rc = remdb_search(db, table, query, (size_t)k, min, where, &json);
+  char *json = NULL, *plan = NULL;
+  remdb_search_options o;
+  remdb_search_options_init(&o);
+  o.k = (size_t)k;
+  o.min_score = min;
+  o.where = where;
+  uint64_t examined = 0;
+  int rc = vec_search(db, table, query, &o, &json, s->explain ? &plan : NULL,
+                      &examined);
   if (rc != REMDB_OK) {
     *err = sqlite3_mprintf("search(): %s", remdb_errmsg(db));
     return rc == REMDB_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   }
   *rows = json_loads(json, 0, NULL);
   remdb_free(json);
+  if (plan && *rows) { /* EXPLAIN: "vector <route>" for the table */
+    char desc[256], shape[64];
+    snprintf(desc, sizeof desc, "vector %s", plan);
+    snprintf(shape, sizeof shape, "vector %.*s", (int)strcspn(plan, " "),
+             plan);
+    sql_route_note(s, table, desc, shape, examined, json_array_size(*rows));
+  }
+  remdb_free(plan);
   return *rows ? SQLITE_OK : SQLITE_NOMEM;
 }
 
@@ -222,7 +241,7 @@ static int t_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   for (int k = 0; k < t->spec->nargs; k++)
     if (idxNum & (1 << k)) args[k] = argv[ai++];
   char *err = NULL;
-  int rc = t->spec->run(t->sess->db, args, &c->rows, &err);
+  int rc = t->spec->run(t->sess, args, &c->rows, &err);
   if (err) {
     sqlite3_free(t->base.zErrMsg);
     t->base.zErrMsg = err;

@@ -294,12 +294,13 @@ static bool choose_exact(const sch_table *t, uint64_t rows, const idset *f,
   return exact <= 2 * graph;
 }
 
-int remdb_search_ex(remdb *db, const char *table, const char *query,
-                    const remdb_search_options *opts, char **json_out,
-                    char **plan_out) {
+int vec_search(remdb *db, const char *table, const char *query,
+               const remdb_search_options *opts, char **json_out,
+               char **plan_out, uint64_t *examined_out) {
   if (db == NULL || json_out == NULL || query == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
   *json_out = NULL;
+  if (examined_out) *examined_out = 0;
   if (plan_out) *plan_out = NULL;
   remdb_search_options defaults;
   remdb_search_options_init(&defaults);
@@ -375,6 +376,7 @@ int remdb_search_ex(remdb *db, const char *table, const char *query,
              where ? "filtered" : "stored");
   }
   if (rc) goto done;
+  if (examined_out) *examined_out = examined;
   buf_t out;
   buf_init(&out);
   buf_addc(&out, '[');
@@ -412,6 +414,12 @@ done:
   free(allowed.s);
   free(allowed.used);
   return rc;
+}
+
+int remdb_search_ex(remdb *db, const char *table, const char *query,
+                    const remdb_search_options *opts, char **json_out,
+                    char **plan_out) {
+  return vec_search(db, table, query, opts, json_out, plan_out, NULL);
 }
 
 int remdb_search(remdb *db, const char *table, const char *query, size_t k,

@@ -1,13 +1,23 @@
 /*
-** vector.h: similarity search over the vectors the write path keeps (see
-** src/core/vectors.c for how they are made and stored).  Search is exact:
-** it scores every vector of the table that passes the filter, so its top-k
-** is the true top-k among the matching, live rows.  (An HNSW index for
-** large tables is the next step of this layer.)
+** vector.h: the vector layer.  Two parts, with data flowing one way:
+**
+**   dist.h, hnsw.h  the distance kernels and the HNSW graph: pure
+**                   algorithms, depending on nothing in remdb; the core's
+**                   write path (src/core/vindex.c) keeps each table's
+**                   graph with them.
+**   search.c        the query side, above the core: remdb_search_ex picks
+**                   exact or graph search by cost and runs it (the SQL
+**                   layer's search() and embedding.<metric>() use it).
 */
 #ifndef REMDB_VECTOR_H
 #define REMDB_VECTOR_H
 
 #include "../core/core.h"
+
+/* remdb_search_ex, also telling how many candidates were scored (exact) or
+** distances computed (graph), for EXPLAIN. */
+int vec_search(remdb *db, const char *table, const char *query,
+               const remdb_search_options *opts, char **json_out,
+               char **plan_out, uint64_t *examined_out);
 
 #endif

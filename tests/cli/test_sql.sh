@@ -31,7 +31,7 @@ fails "issues.priority: above maximum 5" sql "UPDATE issues SET priority = prior
 ok sql "SELECT sum(priority) FROM issues WHERE key LIKE 'S%'" --format csv
 out_is "$(printf 'sum(priority)\n6')"
 fails "issues: no embedding configured" sql "SEARCH 'login' IN issues LIMIT 3"
-fails "not available yet" sql "SELECT * FROM issues WHERE embedding.cosine('login')"
+fails "table issues has no embedding" sql "SELECT * FROM issues WHERE embedding.cosine('login')"
 ok sql "LOOKUP 'S1', 's3'" --format csv
 out_has ",key,0,"
 out_has ",normalized,0,"

@@ -48,6 +48,25 @@ static size_t result_ids(remdb *db, const char *table, const char *q,
   return n;
 }
 
+/* first-column values of an SQL query (n at most 16), -1 on error */
+static int sql_col(remdb *db, const char *sql, char out[][40]) {
+  remdb_stmt *st = NULL;
+  if (remdb_prepare(db, sql, strlen(sql), &st, NULL) != REMDB_OK) return -1;
+  int n = 0, rc;
+  while ((rc = remdb_step(st)) == REMDB_ROW && n < 16) {
+    const char *v = remdb_column_text(st, 0, NULL);
+    snprintf(out[n++], 40, "%s", v ? v : "NULL");
+  }
+  remdb_finalize(st);
+  return rc == REMDB_DONE || rc == REMDB_ROW ? n : -1;
+}
+
+static bool same_ids(char a[][40], char b[][40], int n) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(a[i], b[i]) != 0) return false;
+  return true;
+}
+
 /* The exact answer, by brute force here: indexes of the top k. */
 static const float *bq;
 static int by_score(const void *a, const void *b) {
@@ -207,6 +226,94 @@ int main(void) {
   CHECK_STR(remdb_column_name(st, 1), "_score");
   CHECK(remdb_column_double(st, 1) > 0);
   remdb_finalize(st);
+
+  /* embedding.cosine() in WHERE: the search runs with the other
+  ** conditions as its filter, so the rows are the exact filtered top k */
+  {
+    char q[400], sql[1200], rows[16][40], e[16][40];
+    size_t o = (size_t)snprintf(q, sizeof q, "[");
+    for (int d = 0; d < DIM; d++)
+      o += (size_t)snprintf(q + o, sizeof q - o, "%s%.6f", d ? "," : "",
+                            (double)data[17][d] * (d % 2 ? 1 : -1));
+    snprintf(q + o, sizeof q - o, "]");
+    size_t ne = result_ids(db, "vecs", q, 5, "grp = 2", e);
+    CHECK_INT(ne, 5);
+    snprintf(sql, sizeof sql,
+             "SELECT id, _score FROM vecs WHERE embedding.cosine('%s') AND "
+             "grp = 2 LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(same_ids(rows, e, 5));
+    /* an alias, the call second, qualified columns */
+    snprintf(sql, sizeof sql,
+             "SELECT v.id FROM vecs AS v WHERE v.grp = 2 AND "
+             "embedding.cosine('%s') LIMIT 5;", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(same_ids(rows, e, 5));
+    /* OFFSET: ranks 3 and 4 */
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE embedding.cosine('%s') AND grp = 2 "
+             "LIMIT 2 OFFSET 2", q);
+    CHECK_INT(sql_col(db, sql, rows), 2);
+    CHECK(same_ids(rows, e + 2, 2));
+    /* _score is a column, best first, and other ORDER BYs are honoured */
+    snprintf(sql, sizeof sql,
+             "SELECT _score FROM vecs WHERE grp = 2 AND "
+             "embedding.cosine('%s') LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(atof(rows[0]) <= 1 && atof(rows[0]) >= atof(rows[1]) &&
+          atof(rows[3]) >= atof(rows[4]) && atof(rows[4]) > -1);
+    snprintf(sql, sizeof sql,
+             "SELECT label FROM vecs WHERE embedding.cosine('%s') AND grp = 2 "
+             "ORDER BY label DESC LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(strcmp(rows[0], rows[1]) > 0 && strcmp(rows[3], rows[4]) > 0);
+    /* no other condition; no LIMIT means 10 */
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE embedding.cosine('%s')", q);
+    CHECK_INT(sql_col(db, sql, rows), 10);
+    ne = result_ids(db, "vecs", q, 10, NULL, e);
+    CHECK(same_ids(rows, e, 10));
+    /* EXPLAIN shows the vector route */
+    snprintf(sql, sizeof sql,
+             "EXPLAIN SELECT id FROM vecs WHERE embedding.cosine('%s') AND "
+             "grp = 2 LIMIT 5", q);
+    remdb_stmt *ex;
+    CHECK_INT(remdb_prepare(db, sql, strlen(sql), &ex, NULL), REMDB_OK);
+    bool vector_route = false;
+    while (remdb_step(ex) == REMDB_ROW) {
+      const char *r = remdb_column_text(ex, 1, NULL);
+      /* the filter's own route shows too ("index lookup on grp = 2") */
+      if (r && (strstr(r, "vector exact over 80 filtered rows") ||
+                strstr(r, "vector hnsw ef=64 filtered")))
+        vector_route = true;
+    }
+    remdb_finalize(ex);
+    CHECK(vector_route);
+    /* what it cannot do is said */
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE embedding.l2('%s') LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "indexed for the cosine metric; use "
+                                "embedding.cosine()");
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE embedding.cosine('%s') OR grp = 2", q);
+    CHECK_INT(sql_col(db, sql, rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "a condition of its own");
+    snprintf(sql, sizeof sql,
+             "SELECT v.id FROM vecs v JOIN docs d ON 1 WHERE "
+             "embedding.cosine('%s')", q);
+    CHECK_INT(sql_col(db, sql, rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "works on one table");
+    CHECK_INT(sql_col(db, "SELECT id FROM vecs WHERE embedding.cosine(3)", rows),
+              -1);
+    CHECK_HAS(remdb_errmsg(db), "REM syntax error");
+    CHECK_INT(sql_col(db, "SELECT id FROM vecs WHERE embedding.cosine('[1]')",
+                      rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "expected an array of 8 numbers");
+    CHECK_INT(sql_col(db, "SELECT 1 WHERE 1 IN (SELECT id FROM vecs WHERE "
+                          "embedding.cosine('[1]'))", rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "not in a subquery");
+  }
   uint64_t problems = 9;
   CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
   CHECK_INT(problems, 0);

@@ -188,8 +188,8 @@ static void test_errors(remdb *db) {
   CHECK_INT(exec(db, "TRAVERSE FROM 'a' DEPTH x"), REMDB_INVALID);
   CHECK_INT(exec(db, "SELECT * FROM notes WHERE embedding.cosine('hi') AND "
                      "n > 1"),
-            REMDB_ERROR);
-  CHECK_HAS(remdb_errmsg(db), "not available yet");
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "table notes has no embedding");
   CHECK_INT(exec(db, "SELECT * FROM notes WHERE embedding.dot('hi')"),
             REMDB_INVALID);
   /* 'embedding.cosine(' inside a string is just text */
