@@ -208,25 +208,39 @@ int cmd_ingest(cli_t *c) {
   return rc;
 }
 
-/* `remdb search TABLE "TEXT" [-k N] [--where "PRED"] [--min-score X]` */
+/* `remdb search TABLE "TEXT" [-k N] [--where "PRED"] [--min-score X]
+**  [--ef N] [--exact | --hnsw] [--explain]` */
 int cmd_search(cli_t *c) {
   const char *k_s = cli_opt(c, "-k");
   const char *where = cli_opt(c, "--where");
   const char *min_s = cli_opt(c, "--min-score");
-  long k = 10;
-  double min_score = -1e30;
+  const char *ef_s = cli_opt(c, "--ef");
+  bool exact = cli_flag(c, "--exact"), hnsw = cli_flag(c, "--hnsw");
+  bool explain = cli_flag(c, "--explain");
+  long k = 10, ef = 0;
+  remdb_search_options o;
+  remdb_search_options_init(&o);
   if (k_s && parse_int(k_s, "-k", 1, 10000, &k)) return EXIT_USAGE;
+  if (ef_s && parse_int(ef_s, "--ef", 1, 10000, &ef)) return EXIT_USAGE;
   if (min_s) {
     char *end;
-    min_score = strtod(min_s, &end);
+    o.min_score = strtod(min_s, &end);
     if (*min_s == 0 || *end != 0) return cli_usage("--min-score must be a number");
   }
+  if (exact && hnsw) return cli_usage("--exact and --hnsw exclude each other");
   if (!cli_nargs(c, 2)) return EXIT_USAGE;
   if (cli_open(c, false, true)) return 1;
-  char *json;
-  if (remdb_search(c->db, c->argv[0], c->argv[1], (size_t)k, min_score, where,
-                   &json) != REMDB_OK)
+  o.k = (size_t)k;
+  o.where = where;
+  o.ef_search = (int)ef;
+  o.method = exact ? REMDB_SEARCH_EXACT : hnsw ? REMDB_SEARCH_HNSW
+                                               : REMDB_SEARCH_AUTO;
+  char *json, *plan = NULL;
+  if (remdb_search_ex(c->db, c->argv[0], c->argv[1], &o, &json,
+                      explain ? &plan : NULL) != REMDB_OK)
     return cli_db_fail(c, "search");
+  if (plan) fprintf(stderr, "plan: %s\n", plan);
+  remdb_free(plan);
   cli_print_objects(json);
   remdb_free(json);
   return 0;

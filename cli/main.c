@@ -36,7 +36,8 @@ static const char usage_text[] =
     "  traverse ID [--depth N] [--direction out|in|both] [--type T]\n"
     "           [--max-nodes N] [--exact]\n"
     "  path FROM TO [--depth N] [--direction out|in|both] [--type T]\n"
-    "  search TABLE TEXT [-k N] [--where PRED] [--min-score X]\n"
+    "  search TABLE TEXT [-k N] [--where PRED] [--min-score X] [--ef N]\n"
+    "         [--exact | --hnsw] [--explain]\n"
     "  lookup KEY... [--fuzzy]      entities by id, key_field value or name\n"
     "  ingest FILE... [--table T] [--chunk-size N] [--overlap N]\n"
     "  verify | reindex [TABLE] | stats | backup DEST | compact\n";

@@ -59,6 +59,24 @@ import json, sys
 names = sorted(json.loads(l)['entity']['name'] for l in sys.stdin)
 assert names == ['auth.py', 'login.py', 'oauth.py'], names" || die "top 3 are not the auth files"
 echo "ok the three auth files rank first"
+# the same through the HNSW index, with the plan on stderr
+ok search resources "authentication code" -k 3 --hnsw --explain
+grep -q "^plan: hnsw ef=64" "$ERR" || die "no hnsw plan on stderr"
+python3 -c "
+import json, sys
+names = sorted(json.loads(l)['entity']['name'] for l in open('$OUT'))
+assert names == ['auth.py', 'login.py', 'oauth.py'], names" || die "hnsw top 3"
+echo "ok hnsw finds the same three"
+ok search resources "authentication code" -k 3 --exact --explain
+grep -q "^plan: exact over" "$ERR" || die "no exact plan on stderr"
+fails "--exact and --hnsw" search resources "x" --exact --hnsw
+fails "--ef" search resources "x" --ef 0
+# and as SQL: embedding.cosine() with another condition
+ok sql "SELECT name FROM resources WHERE embedding.cosine('authentication code') AND name LIKE '%.py' LIMIT 3" --format csv
+python3 -c "
+rows = open('$OUT').read().split()[1:]
+assert sorted(rows) == ['auth.py', 'login.py', 'oauth.py'], rows" || die "embedding.cosine top 3"
+echo "ok embedding.cosine() in WHERE ranks the auth files first"
 
 # who authored or modified them: one SQL statement joining search and
 # traversal results with the people table
