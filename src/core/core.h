@@ -58,6 +58,11 @@ struct remdb {
   cat_table *tables;
   uint32_t ntables;
   uint64_t epoch; /* of the cached catalog */
+  /* While set, SQL on this handle reads this snapshot instead of taking
+  ** its own (a search's filter reads what the search reads); pin_epoch is
+  ** the catalog epoch it agrees with.  Not owned. */
+  kv_snap_t *pin;
+  uint64_t pin_epoch;
   buf_t kbuf, vbuf; /* scratch for single-entity writes */
   void *sql;                /* the SQL session (sql/), created on demand */
   void (*sql_free)(void *); /* ...and how to free it: core knows no SQL */

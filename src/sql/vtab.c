@@ -26,6 +26,7 @@ typedef struct rcursor {
   sqlite3_vtab_cursor base;
   rvtab *vt;
   kv_snap_t *snap;
+  bool snap_pinned; /* snap is the handle's pin (remdb.pin): not ours */
   kv_iter_t *it;
   char kind;
   int flags;
@@ -206,8 +207,9 @@ static void cursor_reset(rcursor *c) {
   c->started = false;
   kv_iter_free(c->it);
   c->it = NULL;
-  if (c->snap) kv_snap_free(db->st->kv, c->snap);
+  if (c->snap && !c->snap_pinned) kv_snap_free(db->st->kv, c->snap);
   c->snap = NULL;
+  c->snap_pinned = false;
   free(c->koff);
   c->koff = NULL;
   c->nkeys = c->ki = 0;
@@ -497,7 +499,18 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   int col = 0;
   for (int i = 0; i < vt->ncol; i++)
     if (vt->kind[i] == COL_FIELD && vt->field[i] == c->field) col = i;
-  if (c->kind == PLAN_INDEX) {
+  if (db->pin) {
+    /* the handle's reads are pinned to a snapshot (a search's filter):
+    ** an index plan must agree with the catalog that snapshot saw */
+    const cat_table *ct = cat_by_id(db, vt->s->table_id);
+    if (c->kind == PLAN_INDEX &&
+        (db->epoch != db->pin_epoch || ct == NULL ||
+         !cat_index_ready(ct, c->field)))
+      return vt_error(vt, "the table's schema changed during the search: "
+                          "run it again");
+    c->snap = db->pin;
+    c->snap_pinned = true;
+  } else if (c->kind == PLAN_INDEX) {
     /* the plan chose an index when the statement was prepared; another
     ** handle may have dropped it or started rebuilding it since.  The
     ** snapshot agrees with the catalog the check reads. */

@@ -308,7 +308,7 @@ int vec_search(remdb *db, const char *table, const char *query,
   cat_table *ct;
   int rc = cat_find(db, table, &ct);
   if (rc) return rc;
-  const sch_table *t = ct->s;
+  const sch_table *t = ct->s; /* reloaded below with the snapshot */
   int dim = t->embedding.dim;
   if (dim == 0)
     return err_set(&db->err, REMDB_INVALID,
@@ -339,18 +339,37 @@ int vec_search(remdb *db, const char *table, const char *query,
     goto done;
   }
   if ((rc = embed_query(db, t, query, qv))) goto done;
-  if (where && (rc = filter_ids(db, t->name, where, &allowed))) goto done;
-  /* the filter ran SQL, which may have refreshed the catalog */
-  if ((rc = cat_find(db, table, &ct))) goto done;
-  q.ct = ct;
-  uint64_t rows = 0, deleted = 0, examined = 0;
-  if ((rc = cnt_read(db, NULL, t->table_id, &rows, &deleted))) goto done;
-  rows -= deleted <= rows ? deleted : rows;
-  q.snap = kv_snap_new(db->st->kv);
-  if (q.snap == NULL) {
-    rc = err_nomem(&db->err);
+  /* one snapshot for everything: the filter's rows, the vectors scored and
+  ** the entities returned, so each result passes the filter as returned */
+  if ((rc = cat_snapshot(db, &q.snap))) goto done;
+  uint64_t epoch = db->epoch; /* the catalog that agrees with q.snap */
+  if ((rc = cat_lookup(db, table, &ct))) goto done;
+  t = ct->s;
+  if (t->embedding.dim != dim) {
+    rc = err_set(&db->err, REMDB_ERROR,
+                 "%s: the embedding changed during the search: run it again",
+                 t->name);
     goto done;
   }
+  if (where) {
+    db->pin = q.snap;
+    db->pin_epoch = epoch;
+    rc = filter_ids(db, t->name, where, &allowed);
+    db->pin = NULL;
+    if (rc) goto done;
+    /* the filter's SQL refreshes the catalog: it must still be the one
+    ** the snapshot agrees with (table pointers are reloaded otherwise) */
+    if (db->epoch != epoch) {
+      rc = err_set(&db->err, REMDB_ERROR,
+                   "%s: the schema changed during the search: run it again",
+                   table);
+      goto done;
+    }
+  }
+  q.ct = ct;
+  uint64_t rows = 0, deleted = 0, examined = 0;
+  if ((rc = cnt_read(db, q.snap, t->table_id, &rows, &deleted))) goto done;
+  rows -= deleted <= rows ? deleted : rows;
   bool exact = o->method == REMDB_SEARCH_EXACT ||
                (o->method == REMDB_SEARCH_AUTO &&
                 choose_exact(ct->s, rows, q.allowed, ef, k));

@@ -117,7 +117,10 @@ static const char *items_schema =
     "\"cat\":{\"type\":\"string\",\"maxLength\":4},"
     "\"note\":{\"type\":[\"string\",\"null\"]}},"
     "\"required\":[\"k\",\"a\",\"b\",\"gen\",\"n\",\"cat\"],"
-    "\"key_field\":\"k\",\"indexed_fields\":[\"a\",\"gen\",\"cat\"]}";
+    "\"key_field\":\"k\",\"indexed_fields\":[\"a\",\"gen\",\"cat\"],"
+    "\"embedding_fields\":[\"k\"],\"embedding\":{\"dim\":16,"
+    "\"metric\":\"cosine\",\"provider\":\"hash\",\"M\":8,"
+    "\"ef_construction\":40}}";
 
 /* ---- failures: thread-safe, test.h's counters are not ------------------ */
 
@@ -843,6 +846,8 @@ enum {
   R_COUNT,
   R_FIND_GEN,
   R_FIND_CAT,
+  R_SEARCH,
+  R_SEARCH_GEN,
   R_VERIFY,
   R_NKINDS
 };
@@ -863,6 +868,8 @@ static const char *const rnames[R_NKINDS] = {"remdb_get",
                                              "remdb_count",
                                              "remdb_find gen",
                                              "remdb_find cat",
+                                             "search (hnsw)",
+                                             "search gen = (hnsw)",
                                              "remdb_verify"};
 
 #define N_IN_SIZES 4
@@ -1147,6 +1154,44 @@ static void r_find(reader *r, bool by_gen_field) {
   remdb_free(out);
 }
 
+/* Vector search through the graph while the writer changes it: every row
+** returned is whole, live and, with a filter, passes it. */
+static void r_search(reader *r, bool filtered) {
+  char where[48], q[32], *out = NULL;
+  long long g = rand_gen(r);
+  snprintf(where, sizeof where, "gen = %lld", g);
+  snprintf(q, sizeof q, "k%u", rnd(&r->rs, 5000));
+  remdb_search_options o;
+  remdb_search_options_init(&o);
+  o.k = 1 + rnd(&r->rs, 12);
+  o.method = REMDB_SEARCH_HNSW;
+  o.where = filtered ? where : NULL;
+  int rc = remdb_search_ex(r->db, "items", q, &o, &out, NULL);
+  if (rc) {
+    fail(r->name, "search %s: rc %d: %s", filtered ? where : "", rc,
+         remdb_errmsg(r->db));
+    return;
+  }
+  json_t *a = json_loads(out, 0, NULL);
+  if (!json_is_array(a) || json_array_size(a) > o.k) {
+    fail(r->name, "search: not an array of at most %zu: %.200s", o.k, out);
+  } else {
+    r->rows.n = 0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+      row x;
+      json_t *e = json_object_get(json_array_get(a, i), "entity");
+      if (!row_from_json(r->name, "search", e, &x)) continue;
+      if (!json_is_null(json_object_get(e, "deleted_at")))
+        fail(r->name, "search returned soft-deleted %s", x.id);
+      if (filtered && x.gen != g)
+        fail(r->name, "search with %s returned %s of gen %lld", where, x.id,
+             x.gen);
+    }
+  }
+  json_decref(a);
+  remdb_free(out);
+}
+
 static void verify_report(void *ctx, const char *problem) {
   fail((const char *)ctx, "remdb_verify: %s", problem);
 }
@@ -1230,8 +1275,10 @@ static void *reader_main(void *arg) {
              : x < 82 ? R_SQL_GROUPBY
              : x < 85 ? R_ITER
              : x < 90 ? R_COUNT
-             : x < 97 ? R_FIND_GEN
-                      : R_FIND_CAT;
+             : x < 93 ? R_FIND_GEN
+             : x < 95 ? R_FIND_CAT
+             : x < 98 ? R_SEARCH
+                      : R_SEARCH_GEN;
     }
     switch (kind) {
       case R_GET:
@@ -1284,6 +1331,12 @@ static void *reader_main(void *arg) {
         break;
       case R_FIND_CAT:
         r_find(r, false);
+        break;
+      case R_SEARCH:
+        r_search(r, false);
+        break;
+      case R_SEARCH_GEN:
+        r_search(r, true);
         break;
       default:
         r_verify(r);
