@@ -272,6 +272,15 @@ static bool same_member(json_t *a, json_t *b, const char *k) {
 
 /* Replace existing table old with nw (compiled with old's field ids). */
 static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
+  const sch_embedding *oe = &old->s->embedding, *ne = &nw->embedding;
+  if (oe->dim && (ne->dim != oe->dim || strcmp(ne->metric, oe->metric) != 0))
+    return err_set(&db->err, REMDB_INVALID,
+                   "%s.embedding: dim and metric cannot change (the stored "
+                   "vectors have %d dimensions, %s); create a new table and "
+                   "copy the rows to re-embed them",
+                   nw->name, oe->dim, oe->metric);
+  bool regraph = oe->dim && (ne->M != oe->M ||
+                             ne->ef_construction != oe->ef_construction);
   int rc = check_existing(db, old, nw);
   if (rc) return rc;
   nw->table_id = old->s->table_id;
@@ -312,6 +321,12 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   if (rc == REMDB_OK) rc = cat_commit(db, kb);
   if (rc == REMDB_OK) rc = cat_refresh(db);
   if (rc == REMDB_OK && pending) rc = cat_resume(db);
+  /* new graph parameters: build the graph again now (until then, and
+  ** after a crash before it, the old graph still serves) */
+  if (rc == REMDB_OK && regraph) {
+    cat_table *ct = cat_by_id(db, nw->table_id);
+    if (ct) rc = vix_rebuild(db, ct->s);
+  }
   kv_batch_free(kb);
   free(build);
   json_decref(spec);
@@ -518,6 +533,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
   kv_batch_del(kb, KV_META, ck, sizeof ck);
   rc = cat_commit(db, kb);
   cnt_forget(db);
+  if (rc == REMDB_OK) vix_forget(db, tbl);
 done:
   kv_iter_free(it);
   kv_batch_free(kb);

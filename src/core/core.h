@@ -224,6 +224,8 @@ int vix_rebuild(remdb *db, const sch_table *t);
 int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
               const char **state);
 void vix_free_all(store_t *st);
+/* Drop t's graph from memory (its table was dropped; writer). */
+void vix_forget(remdb *db, uint32_t tbl);
 
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,

@@ -533,6 +533,24 @@ int vix_rebuild(remdb *db, const sch_table *t) {
   return rc;
 }
 
+void vix_forget(remdb *db, uint32_t tbl) {
+  store_t *st = db->st;
+  pthread_mutex_lock(&st->vmu);
+  vix *v = NULL;
+  for (vix *x = st->vix; x; x = x->next)
+    if (x->tid == db->tid && x->tbl == tbl) v = x;
+  if (v) v->pins++;
+  pthread_mutex_unlock(&st->vmu);
+  if (v == NULL) return;
+  pthread_rwlock_wrlock(&v->lock);
+  vix_drop_graph(st, v);
+  v->state = VIX_EMPTY;
+  pthread_rwlock_unlock(&v->lock);
+  pthread_mutex_lock(&st->vmu);
+  v->pins--;
+  pthread_mutex_unlock(&st->vmu);
+}
+
 int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
               const char **state) {
   store_t *st = db->st;

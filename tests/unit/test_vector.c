@@ -290,6 +290,23 @@ int main(void) {
   CHECK_HAS(plan, "hnsw");
   remdb_free(plan);
 
+  /* new graph parameters rebuild the graph; dim and metric cannot change */
+  char sch2[600];
+  snprintf(sch2, sizeof sch2, "%s", schema);
+  char *m12 = strstr(sch2, "\"M\":12");
+  CHECK(m12 != NULL);
+  if (m12) memcpy(m12, "\"M\":10", 6);
+  CHECK_INT(remdb_schema_put(db, sch2, strlen(sch2)), REMDB_OK);
+  stat_of(db, "M", st, sizeof st);
+  CHECK_STR(st, "10");
+  CHECK_INT(problems(db), 0);
+  CHECK(recall(db, NULL, 0, &bad) >= 0.95);
+  char *d24 = strstr(sch2, "\"dim\":24");
+  CHECK(d24 != NULL);
+  if (d24) memcpy(d24, "\"dim\":32", 8);
+  CHECK_INT(remdb_schema_put(db, sch2, strlen(sch2)), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "vecs.embedding: dim and metric cannot change");
+
   /* bad options and schema settings */
   remdb_search_options o;
   remdb_search_options_init(&o);
