@@ -277,6 +277,9 @@ typedef struct remdb_search_options {
   const char *where;  /* SQL predicate over the table's columns, or NULL */
   int ef_search;      /* HNSW candidates; 0 (default): the schema's */
   int method;         /* enum remdb_search_method; default AUTO */
+  const float *vector; /* the query as floats (borrowed), instead of the
+                          query text; NULL (default): use the text */
+  size_t vector_dim;   /* its length: the table's dim */
 } remdb_search_options;
 
 /* Fill *opts with the defaults above. */
@@ -284,7 +287,8 @@ void remdb_search_options_init(remdb_search_options *opts);
 
 /* The k entities of `table` most similar to `query` (text, embedded by the
 ** table's provider, or a vector literal "[0.1, 0.2, ...]"), best first,
-** among the live rows that satisfy opts->where.  The filter is applied
+** among the live rows that satisfy opts->where.  With opts->vector set,
+** query is ignored (and may be NULL) and the floats are the query.  The filter is applied
 ** inside the search, never after it: with EXACT (or AUTO choosing exact)
 ** the result is the true top k of the matching rows; HNSW is approximate
 ** (recall depends on ef_search; see BENCHMARKS.md).  opts may be NULL for

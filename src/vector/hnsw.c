@@ -87,6 +87,13 @@ static inline uint32_t *links(const hnsw *h, uint32_t x, int lc) {
 
 static inline int mmax(const hnsw *h, int lc) { return lc ? h->p.M : h->m0; }
 
+/* Ask for all of node x's vector (a line at a time). */
+static inline void prefetch_vec(const hnsw *h, uint32_t x) {
+  const char *p = (const char *)vec_of(h, x);
+  size_t bytes = (size_t)h->p.dim * sizeof(float);
+  for (size_t o = 64; o < bytes; o += 64) __builtin_prefetch(p + o);
+}
+
 static inline float dist_raw(const hnsw *h, const float *a, const float *b) {
   size_t d = (size_t)h->p.dim;
   switch (h->p.metric) {
@@ -237,7 +244,8 @@ static void visit_end(hnsw *h, vlist *v) {
 /* ---- create / free ---- */
 
 hnsw *hnsw_new(const hnsw_params *p) {
-  if (p->dim < 1 || p->M < 2 || p->ef_construction < 1) return NULL;
+  if (p->dim < 1 || p->M < 2 || p->M > HNSW_MAX_M || p->ef_construction < 1)
+    return NULL;
   hnsw *h = calloc(1, sizeof *h);
   if (h == NULL) return NULL;
   h->p = *p;
@@ -472,12 +480,22 @@ static bool search_layer(hnsw *h, const float *q, uint32_t ep, float dep,
   while (c->n) {
     hnsw_hit cur = heap_pop(c);
     if (cur.dist > lower && (size_t)ef <= r->n) break;
+    /* the unvisited neighbours first, their vectors fetched ahead: a
+    ** vector is far in memory, and the loads overlap only if issued
+    ** before the distances need them */
     const uint32_t *l = links(h, cur.node, lc);
+    uint32_t nb[2 * HNSW_MAX_M], nn = 0;
     for (uint32_t i = 1; i <= l[0]; i++) {
       uint32_t e = l[i];
       if (e >= h->n || v->tag[e] == v->cur) continue;
       v->tag[e] = v->cur;
       if (h->state[e] != ST_LIVE || h->level[e] < lc) continue;
+      nb[nn++] = e;
+      __builtin_prefetch(vec_of(h, e));
+    }
+    for (uint32_t j = 0; j < nn; j++) {
+      uint32_t e = nb[j];
+      if (j + 1 < nn) prefetch_vec(h, nb[j + 1]);
       float d = dist_raw(h, q, vec_of(h, e));
       (*evals)++;
       if (r->n < (size_t)ef || d < lower) {

@@ -45,6 +45,7 @@ typedef bool (*hnsw_filter_fn)(void *ctx, const unsigned char *id);
 
 #define HNSW_NONE UINT32_MAX
 #define HNSW_MAX_LEVEL 15
+#define HNSW_MAX_M 100 /* largest M (layer 0 holds 2M links) */
 
 /* A new empty graph, or NULL when out of memory. */
 hnsw *hnsw_new(const hnsw_params *p);

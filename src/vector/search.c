@@ -237,9 +237,10 @@ static int by_graph(vquery *q, int ef, topk *top, uint64_t *examined,
                       q->allowed ? pass_allowed : NULL, q->allowed, hits, &n,
                       &visited, route);
   *examined = visited;
+  /* whether each is live in the snapshot is checked as it is read for the
+  ** answer (the graph may hold a writer's uncommitted change) */
   for (size_t i = 0; rc == REMDB_OK && i < n; i++)
-    if (hits[i].score >= q->o->min_score &&
-        live(db, q->snap, q->ct, hits[i].id.b))
+    if (hits[i].score >= q->o->min_score)
       topk_add(top, hits[i].id.b, hits[i].score);
   free(hits);
   return rc;
@@ -297,7 +298,9 @@ static bool choose_exact(const sch_table *t, uint64_t rows, const idset *f,
 int vec_search(remdb *db, const char *table, const char *query,
                const remdb_search_options *opts, char **json_out,
                char **plan_out, uint64_t *examined_out) {
-  if (db == NULL || json_out == NULL || query == NULL) return REMDB_MISUSE;
+  if (db == NULL || json_out == NULL) return REMDB_MISUSE;
+  if (query == NULL && (opts == NULL || opts->vector == NULL))
+    return REMDB_MISUSE;
   err_clear(&db->err);
   *json_out = NULL;
   if (examined_out) *examined_out = 0;
@@ -338,7 +341,24 @@ int vec_search(remdb *db, const char *table, const char *query,
     rc = err_nomem(&db->err);
     goto done;
   }
-  if ((rc = embed_query(db, t, query, qv))) goto done;
+  if (o->vector) { /* floats given: checked like an entity's */
+    if (o->vector_dim != (size_t)dim) {
+      rc = err_set(&db->err, REMDB_INVALID,
+                   "search query: %s.embedding: expected %d floats, got %zu",
+                   t->name, dim, o->vector_dim);
+      goto done;
+    }
+    for (int i = 0; i < dim; i++)
+      if (!isfinite(o->vector[i])) {
+        rc = err_set(&db->err, REMDB_INVALID,
+                     "search query: %s.embedding[%d]: not a finite number",
+                     t->name, i);
+        goto done;
+      }
+    memcpy(qv, o->vector, (size_t)dim * sizeof *qv);
+  } else if ((rc = embed_query(db, t, query, qv))) {
+    goto done;
+  }
   /* one snapshot for everything: the filter's rows, the vectors scored and
   ** the entities returned, so each result passes the filter as returned */
   if ((rc = cat_snapshot(db, &q.snap))) goto done;
@@ -402,7 +422,9 @@ int vec_search(remdb *db, const char *table, const char *query,
   for (size_t i = 0; rc == REMDB_OK && i < top.n; i++) {
     kv_val v = {0};
     rec_view r;
-    if (ent_read(db, q.snap, ct, &top.c[i].id, NULL, &v, &r) != REMDB_OK) {
+    if (ent_read(db, q.snap, ct, &top.c[i].id, NULL, &v, &r) != REMDB_OK ||
+        rec_is_deleted(&r)) {
+      kv_val_free(&v);
       err_clear(&db->err);
       continue;
     }
