@@ -57,7 +57,10 @@ fi
   echo "num_threads=1 (a single-threaded build, for a fair comparison),"
   echo "queries as one knn_query call on the whole query matrix with"
   echo "num_threads=1 (no Python loop in the timing).  Both: an untimed"
-  echo "warm-up of 100 queries per ef, then all 1000 timed as one loop."
+  echo "warm-up of 100 queries per ef, then 3 timed passes over all 1000"
+  echo "queries (each pass timed as one loop; the median QPS is shown)."
+  echo "\"remdb distances per query\": the mean distance evaluations of the"
+  echo "warm-up queries, from remdb_search_ex's plan."
   echo "hnswlib's memory and disk: the size of its saved index (it keeps the"
   echo "same arrays in memory)."
   echo
