@@ -136,12 +136,17 @@ $(BUILD)/bench/bench_graph: bench/bench_graph.c $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
+$(BUILD)/bench/bench_vector: bench/bench_vector.c $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+
 bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
-       $(BUILD)/bench/bench_graph
+       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
+	@bench/run_vector.sh $(BUILD)/bench/bench_vector
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
