@@ -13,7 +13,7 @@
 ** runs PEER_SCRIPT on it with /usr/bin/python3 (REMDB_BENCH_PYTHON sets
 ** the interpreter): hnswlib with the same M and ef_construction, on the
 ** same vectors and queries.  Then loads remdb (a fresh database, schema
-** with provider "none", M 16, ef_construction 200, ef_search 64; entities
+** with provider "none", M 16, ef_construction 200, default ef_search; entities
 ** {"n": i, "embedding": [...]} in batches of 1000, their JSON formatted
 ** before the timer) and, for each ef_search in EFS, runs every query
 ** through remdb_search_ex (method HNSW, k 10, one thread; an untimed
@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "remdb.h"
+#include "schema/sch.h"
 #include "vector/dist.h"
 
 #define DIM 384
@@ -52,7 +53,7 @@
 #define BATCH 1000
 #define HNSW_M 16
 #define EF_CONSTRUCTION 200
-#define EF_DEFAULT 64
+#define EF_DEFAULT SCH_HNSW_EF_SEARCH /* the schema leaves it unset */
 #define GOAL_RECALL 0.99
 static const int efs[] = {16, 32, 64, 128, 256};
 #define NEF ((int)(sizeof efs / sizeof efs[0]))
@@ -294,17 +295,20 @@ static size_t fmt_vector(char *out, const float *v) {
 static const char *schema =
     "{\"name\":\"vecs\",\"properties\":{\"n\":{\"type\":\"integer\"}},"
     "\"embedding\":{\"dim\":384,\"metric\":\"cosine\",\"provider\":\"none\","
-    "\"M\":16,\"ef_construction\":200,\"ef_search\":64}}";
+    "\"M\":16,\"ef_construction\":200}}";
 
-static char *search(remdb *db, const char *q, int ef, int method,
-                    char **plan) {
+/* query q of the set, passed as floats (remdb_search_options.vector), the
+** way a C caller holding vectors would */
+static char *search(remdb *db, int q, int ef, int method, char **plan) {
   remdb_search_options o;
   remdb_search_options_init(&o);
+  o.vector = queries + (size_t)q * DIM;
+  o.vector_dim = DIM;
   o.k = K;
   o.ef_search = ef;
   o.method = method;
   char *json;
-  if (remdb_search_ex(db, "vecs", q, &o, &json, plan) != REMDB_OK)
+  if (remdb_search_ex(db, "vecs", NULL, &o, &json, plan) != REMDB_OK)
     die("remdb_search_ex", remdb_errmsg(db));
   return json;
 }
@@ -340,14 +344,14 @@ static int cmp_double(const void *a, const void *b) {
 ** want_plan (and give *dist_avg, the mean distance evaluations per query
 ** for HNSW, when not NULL); the answers of each pass are checked after
 ** it, outside the timing */
-static run measure(remdb *db, char **qtext, int nq, int ef, int method,
+static run measure(remdb *db, int nq, int ef, int method,
                    const char *want_plan, int reps, double *dist_avg) {
   char **ans = xmalloc((size_t)nq * sizeof *ans);
   double dsum = 0;
   int nw = 0;
   for (int q = 0; q < WARMUP && q < nq; q++, nw++) {
     char *plan = NULL;
-    remdb_free(search(db, qtext[q], ef, method, &plan));
+    remdb_free(search(db, q, ef, method, &plan));
     if (strncmp(plan, want_plan, strlen(want_plan)) != 0)
       die("unexpected search plan", plan);
     const char *p = strchr(plan, '(');
@@ -360,7 +364,7 @@ static run measure(remdb *db, char **qtext, int nq, int ef, int method,
   for (int r = 0; r < reps; r++) {
     double t = now();
     for (int q = 0; q < nq; q++)
-      ans[q] = search(db, qtext[q], ef, method, NULL);
+      ans[q] = search(db, q, ef, method, NULL);
     qps[r] = nq / (now() - t);
     long hr = 0;
     for (int q = 0; q < nq; q++) hr += hits(ans[q], q);
@@ -445,11 +449,6 @@ int main(int argc, char **argv) {
     p[len++] = '}';
     off[i + 1] = off[i] + len;
   }
-  char **qtext = xmalloc(NQ * sizeof *qtext);
-  for (int q = 0; q < NQ; q++) {
-    qtext[q] = xmalloc(VEC_TEXT_MAX);
-    fmt_vector(qtext[q], queries + (size_t)q * DIM);
-  }
 
   snprintf(path, sizeof path, "%s/remdb", dir);
   remdb_options o;
@@ -479,7 +478,7 @@ int main(int argc, char **argv) {
 
   /* the first search after the load (is anything left to build?) */
   t0 = now();
-  remdb_free(search(db, qtext[0], 0, REMDB_SEARCH_HNSW, NULL));
+  remdb_free(search(db, 0, 0, REMDB_SEARCH_HNSW, NULL));
   double first_after_load = now() - t0;
 
   double my_load = loadavg();
@@ -488,10 +487,10 @@ int main(int argc, char **argv) {
   char want[64];
   for (int e = 0; e < NEF; e++) {
     snprintf(want, sizeof want, "hnsw ef=%d", efs[e]);
-    mine[e] = measure(db, qtext, NQ, efs[e], REMDB_SEARCH_HNSW, want, REPS,
+    mine[e] = measure(db, NQ, efs[e], REMDB_SEARCH_HNSW, want, REPS,
                       &dists[e]);
   }
-  run exact = measure(db, qtext, NQ_EXACT, 0, REMDB_SEARCH_EXACT, "exact", 1,
+  run exact = measure(db, NQ_EXACT, 0, REMDB_SEARCH_EXACT, "exact", 1,
                       NULL);
   if (exact.recall < 0.999) die("exact search", "disagrees with the ground truth");
 
@@ -518,13 +517,13 @@ int main(int argc, char **argv) {
   double open_s = now() - t0;
   char *plan = NULL;
   t0 = now();
-  char *js = search(db, qtext[1], 0, REMDB_SEARCH_HNSW, &plan);
+  char *js = search(db, 1, 0, REMDB_SEARCH_HNSW, &plan);
   double first_s = now() - t0;
   if (strncmp(plan, "hnsw", 4)) die("search after reopen", plan);
   int first_hits = hits(js, 1);
   remdb_free(plan);
   t0 = now();
-  remdb_free(search(db, qtext[2], 0, REMDB_SEARCH_HNSW, NULL));
+  remdb_free(search(db, 2, 0, REMDB_SEARCH_HNSW, NULL));
   double second_s = now() - t0;
   remdb_close(db);
 
@@ -613,8 +612,6 @@ int main(int argc, char **argv) {
          peer_load, my_load, date);
 
   remove_dir();
-  for (int q = 0; q < NQ; q++) free(qtext[q]);
-  free(qtext);
   free(vecs);
   free(queries);
   free(truth);

@@ -61,7 +61,7 @@ assert names == ['auth.py', 'login.py', 'oauth.py'], names" || die "top 3 are no
 echo "ok the three auth files rank first"
 # the same through the HNSW index, with the plan on stderr
 ok search resources "authentication code" -k 3 --hnsw --explain
-grep -q "^plan: hnsw ef=64" "$ERR" || die "no hnsw plan on stderr"
+grep -q "^plan: hnsw ef=128" "$ERR" || die "no hnsw plan on stderr"
 python3 -c "
 import json, sys
 names = sorted(json.loads(l)['entity']['name'] for l in open('$OUT'))

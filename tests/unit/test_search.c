@@ -284,7 +284,7 @@ int main(void) {
       const char *r = remdb_column_text(ex, 1, NULL);
       /* the filter's own route shows too ("index lookup on grp = 2") */
       if (r && (strstr(r, "vector exact over 80 filtered rows") ||
-                strstr(r, "vector hnsw ef=64 filtered")))
+                strstr(r, "vector hnsw ef=128 filtered")))
         vector_route = true;
     }
     remdb_finalize(ex);
