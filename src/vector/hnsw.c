@@ -480,6 +480,8 @@ static bool search_layer(hnsw *h, const float *q, uint32_t ep, float dep,
   while (c->n) {
     hnsw_hit cur = heap_pop(c);
     if (cur.dist > lower && (size_t)ef <= r->n) break;
+    if (c->n) /* the next candidate's links, while this one is expanded */
+      __builtin_prefetch(links(h, c->a[0].node, lc));
     /* the unvisited neighbours first, their vectors fetched ahead: a
     ** vector is far in memory, and the loads overlap only if issued
     ** before the distances need them */
@@ -489,13 +491,15 @@ static bool search_layer(hnsw *h, const float *q, uint32_t ep, float dep,
       uint32_t e = l[i];
       if (e >= h->n || v->tag[e] == v->cur) continue;
       v->tag[e] = v->cur;
-      if (h->state[e] != ST_LIVE || h->level[e] < lc) continue;
+      if (h->state[e] != ST_LIVE || (lc && h->level[e] < lc)) continue;
       nb[nn++] = e;
       __builtin_prefetch(vec_of(h, e));
+      __builtin_prefetch((const char *)vec_of(h, e) + 64);
     }
     for (uint32_t j = 0; j < nn; j++) {
       uint32_t e = nb[j];
       if (j + 1 < nn) prefetch_vec(h, nb[j + 1]);
+      if (j + 2 < nn) prefetch_vec(h, nb[j + 2]);
       float d = dist_raw(h, q, vec_of(h, e));
       (*evals)++;
       if (r->n < (size_t)ef || d < lower) {
@@ -518,7 +522,9 @@ size_t hnsw_search(hnsw *h, const float *q, size_t k, int ef,
   if (visited) *visited = 0;
   if (h->entry == HNSW_NONE || k == 0) return 0;
   if ((size_t)ef < k) ef = (int)k;
-  float *qn = malloc((size_t)h->p.dim * sizeof *qn);
+  float qbuf[1024]; /* the query as compared: on the stack when small */
+  float *qn = h->p.dim <= 1024 ? qbuf
+                                : malloc((size_t)h->p.dim * sizeof *qn);
   vlist *v = visit_begin(h);
   heap c = {0}, r = {.max = true};
   size_t got = (size_t)-1;
@@ -535,7 +541,7 @@ size_t hnsw_search(hnsw *h, const float *q, size_t k, int ef,
   for (size_t i = got; i > 0; i--) out[i - 1] = heap_pop(&r);
 done:
   if (v) visit_end(h, v);
-  free(qn);
+  if (qn != qbuf) free(qn);
   free(c.a);
   free(r.a);
   if (visited) *visited = evals;

@@ -388,8 +388,10 @@ int vec_search(remdb *db, const char *table, const char *query,
   }
   q.ct = ct;
   uint64_t rows = 0, deleted = 0, examined = 0;
-  if ((rc = cnt_read(db, q.snap, t->table_id, &rows, &deleted))) goto done;
-  rows -= deleted <= rows ? deleted : rows;
+  if (o->method != REMDB_SEARCH_HNSW || where) { /* for the cost model */
+    if ((rc = cnt_read(db, q.snap, t->table_id, &rows, &deleted))) goto done;
+    rows -= deleted <= rows ? deleted : rows;
+  }
   bool exact = o->method == REMDB_SEARCH_EXACT ||
                (o->method == REMDB_SEARCH_AUTO &&
                 choose_exact(ct->s, rows, q.allowed, ef, k));
