@@ -16,7 +16,7 @@
 ** with provider "none", M 16, ef_construction 200, default ef_search; entities
 ** {"n": i, "embedding": [...]} in batches of 1000, their JSON formatted
 ** before the timer) and, for each ef_search in EFS, runs every query
-** through remdb_search_ex (method HNSW, k 10, one thread; an untimed
+** as floats through remdb_search_ex (method HNSW, k 10, one thread; an untimed
 ** warm-up of 100 queries first, then 3 timed passes) for the median QPS
 ** and recall@10.  Also: remdb's
 ** exact search (100 queries), the graph's memory from remdb_stats, disk
