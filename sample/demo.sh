@@ -25,6 +25,8 @@ echo "# the route each table took (index lookup, range, point get or full scan):
 r sql --explain "SELECT u.handle, i.key FROM users u JOIN issues i ON i.assignee = u.handle WHERE u.team = 'agents' AND i.priority <= 2"
 echo "# similarity search over the bundled docs (hash embeddings: lexical) and key lookup:"
 r sql "SELECT round(s._score, 3) AS score, r.name, substr(r.content, 1, 60) AS content FROM search('resources', 'token refresh', 3) s JOIN resources r ON r.id = s.id"
+r sql "SELECT round(_score, 3) AS score, name FROM resources WHERE embedding.cosine('token refresh') AND category = 'docs' LIMIT 3"
+r search resources "token refresh" -k 2 --hnsw --explain
 r sql "SELECT key, match, type FROM lookup('TAP-1203') UNION ALL SELECT key, match, type FROM lookup('tap1204')"
 echo "# the secondary index, from the CLI:"
 r find users team agents
