@@ -134,6 +134,23 @@ static void evict_for(store_t *st, vix *keep, size_t need) {
   }
 }
 
+/* Is the entity with this id live in snap?  (Its vector should have a
+** node then.) */
+static bool live_entity(remdb *db, const sch_table *t, kv_snap_t *snap,
+                        const unsigned char *id) {
+  cat_table *ct = cat_by_id(db, t->table_id);
+  kv_val v = {0};
+  rec_view rv;
+  uuid16_t u;
+  memcpy(u.b, id, 16);
+  err_t saved = db->err;
+  bool live = ct && ent_read(db, snap, ct, &u, NULL, &v, &rv) == REMDB_OK &&
+              !rec_is_deleted(&rv);
+  kv_val_free(&v);
+  db->err = saved;
+  return live;
+}
+
 /* Read table t's stored nodes into v (writer; v's write lock held). */
 static int load(remdb *db, const sch_table *t, vix *v) {
   store_t *st = db->st;
@@ -183,7 +200,7 @@ static int load(remdb *db, const sch_table *t, vix *v) {
       const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
       const char *val = kv_iter_value(it, &vl);
       if (kl == KEY_ENTITY_LEN && pass == 1) {
-        if (have_vec) unlinked++;
+        if (have_vec) unlinked += live_entity(db, t, snap, vid);
         have_vec = vl == vbytes;
         if (have_vec) {
           memcpy(vec, val, vbytes);
@@ -193,7 +210,8 @@ static int load(remdb *db, const sch_table *t, vix *v) {
         int level = hnsw_record_level(val, vl);
         if (pass == 1) {
           if (level < 0 || !have_vec || memcmp(vid, k + 8, 16) != 0) {
-            unlinked += have_vec; /* verify names the bad record */
+            if (have_vec) /* verify names the bad record */
+              unlinked += live_entity(db, t, snap, vid);
             have_vec = false;
             continue;
           }
@@ -210,11 +228,12 @@ static int load(remdb *db, const sch_table *t, vix *v) {
     }
     if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
     kv_iter_free(it);
-    if (pass == 1 && have_vec) unlinked++;
+    if (pass == 1 && have_vec) unlinked += live_entity(db, t, snap, vid);
   }
-  /* vectors of soft-deleted entities are not in the graph by design;
-  ** anything else unlinked (a database from before the index) is stale */
-  if (rc == REMDB_OK && unlinked > deleted) {
+  /* vectors of soft-deleted entities are not in the graph by design; a
+  ** live entity's vector without a node (a database from before the
+  ** index) makes the stored graph stale */
+  if (rc == REMDB_OK && unlinked > 0) {
     hnsw_free(g);
     g = NULL;
     v->state = VIX_STALE;

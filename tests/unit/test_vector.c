@@ -152,6 +152,34 @@ static int id_index(const char *id) {
   return -1;
 }
 
+/* Delete every stored node: the database as an older build (vectors, no
+** index) left it.  The database must be closed. */
+static int drop_all_nodes(void) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  if (kv_open(dir, &ko, &kv, &e) != REMDB_OK) return -1;
+  kv_iter_t *it;
+  int n = 0;
+  kv_batch_t *kb = kv_batch_new(kv);
+  if (kv_iter_new(kv, NULL, KV_VECTOR, NULL, 0, NULL, 0, &it, &e) == REMDB_OK) {
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (kl == 25 && k[24] == 'G') {
+        kv_batch_del(kb, KV_VECTOR, k, kl);
+        n++;
+      }
+    }
+    kv_iter_free(it);
+  }
+  if (kv_write(kv, kb, 1, &e) != REMDB_OK) n = -1;
+  kv_batch_free(kb);
+  kv_close(kv);
+  return n;
+}
+
 static bool pick_node(const char *k, size_t n) {
   return n == 25 && k[24] == 'G';
 }
@@ -287,6 +315,25 @@ int main(void) {
   CHECK_INT(search(db, queries[1], 1, NULL, REMDB_SEARCH_AUTO, 0, out, &plan),
             1);
   CHECK_STR(out[0], newid);
+  CHECK_HAS(plan, "hnsw");
+  remdb_free(plan);
+
+  remdb_close(db);
+
+  /* vectors without an index (as an older build wrote them): searches
+  ** are exact and right, verify names each, reindex builds the graph */
+  CHECK_INT(drop_all_nodes(), ROWS); /* 2999 + the one inserted above */
+  db = open_db(0);
+  CHECK_INT(search(db, queries[1], 1, NULL, REMDB_SEARCH_HNSW, 0, out, &plan),
+            1);
+  CHECK_STR(out[0], newid);
+  CHECK_HAS(plan, "incomplete (run reindex)");
+  remdb_free(plan);
+  CHECK_INT(problems(db), ROWS);
+  CHECK_INT(remdb_reindex(db, "vecs"), REMDB_OK);
+  CHECK_INT(problems(db), 0);
+  CHECK_INT(search(db, queries[1], 1, NULL, REMDB_SEARCH_HNSW, 0, out, &plan),
+            1);
   CHECK_HAS(plan, "hnsw");
   remdb_free(plan);
 
