@@ -124,19 +124,19 @@ demo: all
 	@sample/demo.sh $(BUILD)/remdb
 
 # ---- benchmarks (not part of test: they are timed) ----
-$(BUILD)/bench/bench_core: bench/bench_core.c $(BUILD)/libremdb.a
+$(BUILD)/bench/bench_core: bench/bench_core.c bench/common.h $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lsqlite3
 
-$(BUILD)/bench/bench_sql: bench/bench_sql.c $(BUILD)/libremdb.a
+$(BUILD)/bench/bench_sql: bench/bench_sql.c bench/common.h $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
-$(BUILD)/bench/bench_graph: bench/bench_graph.c $(BUILD)/libremdb.a
+$(BUILD)/bench/bench_graph: bench/bench_graph.c bench/common.h $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
-$(BUILD)/bench/bench_vector: bench/bench_vector.c $(BUILD)/libremdb.a
+$(BUILD)/bench/bench_vector: bench/bench_vector.c bench/common.h $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 

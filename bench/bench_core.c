@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "remdb.h"
 
 #define USERS 10000
@@ -101,12 +102,6 @@ static void *xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
   if (p == NULL) die("out of memory (%zu bytes)", n);
   return p;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -447,25 +442,6 @@ static rss_result rss_child(long n) {
 }
 
 /* ---- main --------------------------------------------------------------- */
-
-static void cpu_model(char *out, size_t cap) {
-  snprintf(out, cap, "unknown CPU");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (f == NULL) return;
-  char line[512];
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "model name", 10) == 0) {
-      char *c = strchr(line, ':');
-      if (c) {
-        c++;
-        while (*c == ' ' || *c == '\t') c++;
-        c[strcspn(c, "\n")] = 0;
-        snprintf(out, cap, "%s", c);
-      }
-      break;
-    }
-  fclose(f);
-}
 
 static void fmt_count(double v, char *out, size_t cap) {
   long x = (long)(v + 0.5);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "remdb.h"
 
 #define NTYPES 3
@@ -46,18 +47,7 @@
 static const char *type_of[NTYPES] = {"links", "cites", "mentions"};
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_rand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+static uint64_t next_rand(void) { return xorshift64(&rng); }
 
 static char dir[] = "/tmp/remdb-bench-graph-XXXXXX";
 static bool made_dir;
@@ -96,35 +86,6 @@ static sqlite3_stmt *sq_prepare(sqlite3 *db, const char *sql) {
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
     die("sqlite prepare", sqlite3_errmsg(db));
   return st;
-}
-
-static void cpu_model(char *out, size_t cap) {
-  snprintf(out, cap, "unknown CPU");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (f == NULL) return;
-  char line[512];
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "model name", 10) == 0) {
-      char *c = strchr(line, ':');
-      if (c) {
-        c++;
-        while (*c == ' ' || *c == '\t') c++;
-        c[strcspn(c, "\n")] = 0;
-        snprintf(out, cap, "%s", c);
-      }
-      break;
-    }
-  fclose(f);
-}
-
-/* A duration in seconds, in readable units. */
-static void fmt_time(double s, char *out, size_t cap) {
-  if (s < 1e-3)
-    snprintf(out, cap, "%.1f µs", s * 1e6);
-  else if (s < 1)
-    snprintf(out, cap, "%.2f ms", s * 1e3);
-  else
-    snprintf(out, cap, "%.2f s", s);
 }
 
 /* ---- the generated graph ---- */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "remdb.h"
 
 #define USERS 10000
@@ -31,18 +32,7 @@
 #define TEAMS 20
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_rand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+static uint64_t next_rand(void) { return xorshift64(&rng); }
 
 static void die(const char *what, const char *msg) {
   fprintf(stderr, "error: %s: %s\n", what, msg);

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "remdb.h"
 #include "schema/sch.h"
 #include "vector/dist.h"
@@ -63,12 +64,7 @@ static const int efs[] = {16, 32, 64, 128, 256};
 #endif
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t next_rand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t next_rand(void) { return xorshift64(&rng); }
 /* uniform in (0, 1) */
 static double uniform(void) {
   return ((double)(next_rand() >> 11) + 0.5) / 9007199254740992.0;
@@ -76,12 +72,6 @@ static double uniform(void) {
 /* standard normal (Box-Muller, one value per pair of draws) */
 static double gauss(void) {
   return sqrt(-2.0 * log(uniform())) * cos(6.283185307179586 * uniform());
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static char dir[] = "/tmp/remdb-bench-vector-XXXXXX";
@@ -105,34 +95,6 @@ static void *xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
   if (p == NULL) die("malloc", "out of memory");
   return p;
-}
-
-static void cpu_model(char *out, size_t cap) {
-  snprintf(out, cap, "unknown CPU");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (f == NULL) return;
-  char line[512];
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "model name", 10) == 0) {
-      char *c = strchr(line, ':');
-      if (c) {
-        c++;
-        while (*c == ' ' || *c == '\t') c++;
-        c[strcspn(c, "\n")] = 0;
-        snprintf(out, cap, "%s", c);
-      }
-      break;
-    }
-  fclose(f);
-}
-
-static void fmt_time(double s, char *out, size_t cap) {
-  if (s < 1e-3)
-    snprintf(out, cap, "%.1f µs", s * 1e6);
-  else if (s < 1)
-    snprintf(out, cap, "%.2f ms", s * 1e3);
-  else
-    snprintf(out, cap, "%.2f s", s);
 }
 
 static void fmt_mib(double bytes, char *out, size_t cap) {
