@@ -241,15 +241,19 @@ static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
 **
 ** becomes the same query over
 **
-**   (SELECT "t".*, s_._score AS _score FROM search('t', 'q', n + m, 'pred')
-**    AS s_ JOIN "t" ON "t".id = s_.id) AS a
+**   (SELECT * FROM (SELECT "t".*, s_._score AS _score
+**                   FROM search('t', 'q', n + m, 'pred') AS s_
+**                   JOIN "t" ON "t".id = s_.id) AS "t"
+**    WHERE (pred)) AS a
 **
 ** so the vector search runs with the other conditions as its filter (the
 ** true top n of the matching rows, not the top n filtered afterwards),
 ** rows come best first unless the query orders them, and _score is a
-** column.  Without LIMIT, n is 10.  The call must be a condition of its
-** own (joined with AND) in the WHERE of a single-table SELECT; anything
-** else gets an error that says so. */
+** column.  The join reads each row again, so pred is checked again on the
+** row returned.  Without LIMIT, n is 10.  The call must be a condition of
+** its own (joined with AND, no OR at the top) in the WHERE of a
+** single-table SELECT, and LIMIT/OFFSET plain numbers; anything else gets
+** an error that says so. */
 
 #define MAX_TOKS 4096
 
@@ -268,7 +272,7 @@ static int lex_all(remdb *db, lexer *l, toks *ts) {
     if (ts->n + 1 == MAX_TOKS)
       return err_set(&db->err, REMDB_TOOBIG,
                      "a statement with embedding.<metric>() may have at most "
-                     "%d tokens", MAX_TOKS);
+                     "%d tokens", MAX_TOKS - 2);
     tok t = next(l);
     if (is_punct(t, ')')) d--;
     ts->t[ts->n] = t;
@@ -344,9 +348,12 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
     return vec_error(db, "it goes in the WHERE clause");
   bool and_before = is_kw(t[e - 1], "AND") && dp[e - 1] == 0;
   bool and_after = is_kw(t[close + 1], "AND") && dp[close + 1] == 0;
-  if (!(e - 1 == where || and_before) || !(close + 1 == wend || and_after))
+  bool or_ = false; /* an OR at the top level mixes it into a disjunction */
+  for (size_t i = where + 1; i < wend; i++) or_ |= dp[i] == 0 && is_kw(t[i], "OR");
+  if (or_ || !(e - 1 == where || and_before) ||
+      !(close + 1 == wend || and_after))
     return vec_error(db, "it must be a condition of its own, joined to the "
-                         "others with AND");
+                         "others with AND (no OR at the top of the WHERE)");
   /* the table and its metric */
   char table[72], want[16];
   ident(t[from + 1], table, sizeof table);
@@ -377,23 +384,30 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
     if (is_kw(t[i], "ORDER")) ordered = true;
     if (is_kw(t[i], "LIMIT") && !limit) limit = i;
   }
-  if (limit) {
-    tok a = t[limit + 1], b = t[limit + 3];
-    if (a.kind != T_NUMBER)
-      return vec_error(db, "LIMIT must be a number here");
+  if (limit) { /* LIMIT int [OFFSET int | , int], then the end */
+    size_t i = limit + 1;
+    tok a = t[i++];
+    if (a.kind != T_NUMBER || a.n > 5)
+      return vec_error(db, "LIMIT must be a whole number up to 10000 here");
     k = strtoll(a.p, NULL, 10);
-    if (is_kw(t[limit + 2], "OFFSET") || is_punct(t[limit + 2], ',')) {
-      if (b.kind != T_NUMBER)
-        return vec_error(db, "OFFSET must be a number here");
+    if (is_kw(t[i], "OFFSET") || is_punct(t[i], ',')) {
+      tok b = t[++i];
+      i++;
+      if (b.kind != T_NUMBER || b.n > 5)
+        return vec_error(db, "OFFSET must be a whole number up to 10000 here");
       k += strtoll(b.p, NULL, 10);
     }
+    if (t[i].kind != T_END && !is_punct(t[i], ';'))
+      return vec_error(db, "LIMIT must be a whole number up to 10000 here");
   }
   if (k < 1 || k > 10000)
     return vec_error(db, "LIMIT (plus OFFSET) must be 1 to 10000");
   /* the other conditions, without the call, its AND and the alias */
   buf_t pred;
   buf_init(&pred);
-  size_t skip_a = and_before ? e - 1 : e, skip_b = and_after ? close + 1 : close;
+  /* one AND goes with the call: the one before it, else the one after */
+  size_t skip_a = and_before ? e - 1 : e;
+  size_t skip_b = and_after && !and_before ? close + 1 : close;
   bool prev_kept = false;
   const char *last = NULL;
   char an[72] = "";
@@ -407,7 +421,7 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
         is_punct(t[i + 1], '.')) {
       char w[72];
       ident(t[i], w, sizeof w);
-      if (strcmp(w, an) == 0) { /* a.col -> col */
+      if (sqlite3_stricmp(w, an) == 0) { /* a.col -> col */
         if (prev_kept) buf_add(&pred, last, (size_t)(t[i].p - last));
         else if (pred.len) buf_addc(&pred, ' ');
         i++;
@@ -427,15 +441,29 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
   /* the statement over the search */
   const char *s0 = l->s;
   buf_add(rw, s0, (size_t)(tok_end(t[from]) - s0));
-  buf_adds(rw, " (SELECT \"");
+  buf_adds(rw, " (SELECT * FROM (SELECT \"");
   buf_adds(rw, table);
   buf_adds(rw, "\".*, s_._score AS _score FROM search(");
   sql_quote(rw, table, strlen(table));
   buf_addf(rw, ", %.*s, %lld, ", (int)arg.n, arg.p, k);
   if (pred.len) sql_quote(rw, pred.p, pred.len);
   else buf_adds(rw, "NULL");
-  buf_addf(rw, ") AS s_ JOIN \"%s\" ON \"%s\".id = s_.id) AS \"%s\" ", table,
-           table, alias ? an : table);
+  /* the rows are read again by the join: their conditions are checked
+  ** again on what is returned (a concurrent update may have changed them) */
+  buf_addf(rw, ") AS s_ JOIN \"%s\" ON \"%s\".id = s_.id) AS \"%s\"", table,
+           table, table);
+  if (pred.len) {
+    buf_adds(rw, " WHERE (");
+    buf_add(rw, pred.p, pred.len);
+    buf_addc(rw, ')');
+  }
+  buf_adds(rw, ") AS \"");
+  const char *shown = alias ? an : table;
+  for (const char *c = shown; *c; c++) { /* an identifier, quotes doubled */
+    if (*c == '"') buf_addc(rw, '"');
+    buf_addc(rw, *c);
+  }
+  buf_adds(rw, "\" ");
   buf_free(&pred);
   /* the rest of the statement; best first unless it orders the rows */
   size_t stop = ts->n - 1;

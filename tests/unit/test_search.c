@@ -289,7 +289,33 @@ int main(void) {
     }
     remdb_finalize(ex);
     CHECK(vector_route);
+    /* conditions on both sides of the call; an alias in another case */
+    CHECK_INT(result_ids(db, "vecs", q, 5, "grp = 2", e), 5);
+    snprintf(sql, sizeof sql,
+             "SELECT V.id FROM vecs v WHERE V.grp = 2 AND "
+             "embedding.cosine('%s') AND v.label LIKE 'r%%' LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(same_ids(rows, e, 5));
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE grp = 2 AND embedding.cosine('%s') AND "
+             "-1 < grp LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(same_ids(rows, e, 5));
     /* what it cannot do is said */
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE grp = 1 OR grp = 2 AND "
+             "embedding.cosine('%s') LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "no OR at the top");
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE embedding.cosine('%s') LIMIT 2+3", q);
+    CHECK_INT(sql_col(db, sql, rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "LIMIT must be a whole number");
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM vecs WHERE embedding.cosine('%s') LIMIT 5 OFFSET "
+             "9223372036854775807", q);
+    CHECK_INT(sql_col(db, sql, rows), -1);
+    CHECK_HAS(remdb_errmsg(db), "OFFSET must be a whole number");
     snprintf(sql, sizeof sql,
              "SELECT id FROM vecs WHERE embedding.l2('%s') LIMIT 5", q);
     CHECK_INT(sql_col(db, sql, rows), -1);
