@@ -125,8 +125,11 @@ void wtx_free(wtx_t *w);
 size_t wtx_count(const wtx_t *w);
 remdb *wtx_db(wtx_t *w);
 kv_batch_t *wtx_batch(wtx_t *w);
-/* The transaction's list of vector indexes it changed (vindex.c). */
-void wtx_vix_list(wtx_t *w, struct vix ****list, size_t **n, size_t **cap);
+/* After a failure that left part of a change in the batch: the commit
+** will refuse, writing nothing. */
+void wtx_poison(wtx_t *w);
+/* The transaction's vector-index changes (vindex.c owns them). */
+struct vix_txn **wtx_vix(wtx_t *w);
 
 /* The current version of entity id as this transaction sees it (staged
 ** first, then stored).  table may be NULL (id directory).  On success rv
@@ -196,6 +199,7 @@ int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
 
 /* ---- vindex.c: each table's HNSW index, stored with its vectors ---- */
 typedef struct vix vix;
+typedef struct vix_txn vix_txn;
 typedef struct vix_hit {
   uuid16_t id;
   float score;
@@ -206,13 +210,16 @@ enum vix_route {
   VIX_ROUTE_OVER   /* over vector_cache_bytes: scan exactly */
 };
 void vix_params(const sch_table *t, hnsw_params *p);
-/* Writer: make id's node match vec (NULL: no node), in memory now and in
-** the batch at commit. */
+/* Writer: id's node must match vec (NULL: no node) once the transaction
+** commits; the graph and the batch change at commit. */
 int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
               const float *vec);
-/* wtx_commit: stage the changed nodes; then settle memory with storage. */
+/* wtx_commit: apply the changes to the graphs and stage the changed
+** nodes; after the write, settle memory with storage (committed or not).
+** vix_txn_free releases what an unfinished transaction recorded. */
 int vix_before_commit(wtx_t *w);
 void vix_after_commit(wtx_t *w, bool committed);
+void vix_txn_free(remdb *db, vix_txn *x);
 /* Reader: the k nearest live-in-the-graph nodes to q passing filter, by
 ** HNSW with ef candidates; *route says whether the graph could answer
 ** (if not, nothing is returned and the caller scans exactly). */

@@ -105,5 +105,7 @@ int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_put(kb, KV_VECTOR, k, sizeof k, vec,
                  (size_t)t->embedding.dim * sizeof *vec);
   }
-  return vix_stage(w, t, id, live ? vec : NULL);
+  int rc = vix_stage(w, t, id, live ? vec : NULL);
+  if (rc) wtx_poison(w); /* the entity and its vector are staged already */
+  return rc;
 }

@@ -119,9 +119,14 @@ static void node_key(remdb *db, uint32_t tbl, const unsigned char *id,
   k[KEY_ENTITY_LEN] = 'G';
 }
 
-/* Make room for `need` bytes by dropping graphs no reader holds, least
-** recently used first (writer, vmu held). */
+/* Make room for `need` bytes by dropping graphs no reader or transaction
+** holds, least recently used first (writer, vmu held); nothing is dropped
+** when even that would not make room. */
 static void evict_for(store_t *st, vix *keep, size_t need) {
+  size_t fixed = 0; /* bytes that cannot be dropped */
+  for (vix *v = st->vix; v; v = v->next)
+    if (v->g && (v == keep || v->pins || v->held)) fixed += v->bytes;
+  if (fixed + need > st->opts.vector_cache_bytes) return;
   while (st->vix_bytes + need > st->opts.vector_cache_bytes) {
     vix *lru = NULL;
     for (vix *v = st->vix; v; v = v->next)
@@ -253,19 +258,22 @@ static int load(remdb *db, const sch_table *t, vix *v) {
   return rc;
 }
 
-/* Writer: t's entry, loaded and current (wlock held). */
+/* Writer: t's entry, loaded and current (wlock held).  An entry this
+** transaction already holds is left as it is: its state must not change
+** between the transaction's operations. */
 static int writer_entry(remdb *db, const sch_table *t, vix **out) {
   store_t *st = db->st;
   pthread_mutex_lock(&st->vmu);
   vix *v = entry_for(st, db->tid, t->table_id);
   if (v) v->tick = ++st->vix_tick;
+  bool held = v && v->held;
   pthread_mutex_unlock(&st->vmu);
   if (v == NULL) return err_nomem(&db->err);
   hnsw_params p;
   vix_params(t, &p);
   int rc = REMDB_OK;
-  if (v->state == VIX_EMPTY || !same_params(&p, &v->p) ||
-      v->state == VIX_OVER) {
+  if (!held && (v->state == VIX_EMPTY || !same_params(&p, &v->p) ||
+                v->state == VIX_OVER)) {
     pthread_rwlock_wrlock(&v->lock);
     rc = load(db, t, v);
     if (rc) {
@@ -278,23 +286,62 @@ static int writer_entry(remdb *db, const sch_table *t, vix **out) {
   return rc;
 }
 
-static int touch(wtx_t *w, vix *v) {
-  vix ***list;
-  size_t *n, *cap;
-  wtx_vix_list(w, &list, &n, &cap);
-  for (size_t i = 0; i < *n; i++)
-    if ((*list)[i] == v) return REMDB_OK;
-  if (*n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 4;
-    vix **nl = realloc(*list, nc * sizeof *nl);
-    if (nl == NULL) return err_nomem(&wtx_db(w)->err);
-    *list = nl;
-    *cap = nc;
+/* ---- a transaction's changes ----
+** Staging only records what each entity's node must become; the graphs
+** change at commit (vix_before_commit), so readers never walk a change
+** that is not being committed, and a transaction that is abandoned (or a
+** remdb_validate dry run) leaves the graphs alone. */
+
+typedef struct vix_op {
+  vix *v;
+  uuid16_t id;
+  float *vec; /* the new vector (owned), or NULL: no node */
+} vix_op;
+
+struct vix_txn {
+  vix **touched; /* graphs this transaction holds (v->held) */
+  size_t ntouched, captouched;
+  vix_op *ops;
+  size_t nops, capops;
+  bool applied; /* some graph changed in memory: storage must follow */
+};
+
+static void txn_release(remdb *db, vix_txn *x) {
+  pthread_mutex_lock(&db->st->vmu);
+  for (size_t i = 0; i < x->ntouched; i++) x->touched[i]->held = false;
+  pthread_mutex_unlock(&db->st->vmu);
+  for (size_t i = 0; i < x->nops; i++) free(x->ops[i].vec);
+  x->ntouched = x->nops = 0;
+  x->applied = false;
+}
+
+void vix_txn_free(remdb *db, vix_txn *x) {
+  if (x == NULL) return;
+  txn_release(db, x);
+  free(x->touched);
+  free(x->ops);
+  free(x);
+}
+
+static int touch(wtx_t *w, vix *v, vix_txn **out) {
+  remdb *db = wtx_db(w);
+  vix_txn **xp = wtx_vix(w), *x = *xp;
+  if (x == NULL && (x = *xp = calloc(1, sizeof *x)) == NULL)
+    return err_nomem(&db->err);
+  *out = x;
+  for (size_t i = 0; i < x->ntouched; i++)
+    if (x->touched[i] == v) return REMDB_OK;
+  if (x->ntouched == x->captouched) {
+    size_t nc = x->captouched ? x->captouched * 2 : 4;
+    vix **nl = realloc(x->touched, nc * sizeof *nl);
+    if (nl == NULL) return err_nomem(&db->err);
+    x->touched = nl;
+    x->captouched = nc;
   }
-  (*list)[(*n)++] = v;
-  pthread_mutex_lock(&wtx_db(w)->st->vmu);
+  x->touched[x->ntouched++] = v;
+  pthread_mutex_lock(&db->st->vmu);
   v->held = true;
-  pthread_mutex_unlock(&wtx_db(w)->st->vmu);
+  pthread_mutex_unlock(&db->st->vmu);
   return REMDB_OK;
 }
 
@@ -302,43 +349,71 @@ int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
               const float *vec) {
   remdb *db = wtx_db(w);
   vix *v;
+  vix_txn *x = NULL;
   int rc = writer_entry(db, t, &v);
-  if (rc == REMDB_OK) rc = touch(w, v);
+  if (rc == REMDB_OK) rc = touch(w, v, &x);
   if (rc) return rc;
-  if (v->state != VIX_READY) {
+  if (v->state == VIX_OVER) {
     /* no graph in memory: the stored one falls behind, say so durably */
-    if (v->state == VIX_OVER) {
-      unsigned char sk[8];
-      stale_key(db, t->table_id, sk);
-      kv_batch_put(wtx_batch(w), KV_VECTOR, sk, sizeof sk, "stale", 5);
-    }
+    unsigned char sk[8];
+    stale_key(db, t->table_id, sk);
+    kv_batch_put(wtx_batch(w), KV_VECTOR, sk, sizeof sk, "stale", 5);
     return REMDB_OK;
   }
-  pthread_rwlock_wrlock(&v->lock);
-  uint32_t x = hnsw_lookup(v->g, id->b);
-  int bad = 0;
-  if (!(vec && x != HNSW_NONE && hnsw_same_vector(v->g, x, vec))) {
-    if (x != HNSW_NONE) bad |= hnsw_remove(v->g, x);
-    if (vec && bad == 0) bad |= hnsw_insert(v->g, id->b, vec);
+  if (x->nops == x->capops) {
+    size_t nc = x->capops ? x->capops * 2 : 16;
+    vix_op *no = realloc(x->ops, nc * sizeof *no);
+    if (no == NULL) return err_nomem(&db->err);
+    x->ops = no;
+    x->capops = nc;
   }
-  if (bad) {
-    vix_drop_graph(db->st, v);
-    v->state = VIX_EMPTY;
-    rc = err_nomem(&db->err);
+  vix_op *op = &x->ops[x->nops];
+  op->v = v;
+  op->id = *id;
+  op->vec = NULL;
+  if (vec) {
+    size_t bytes = (size_t)t->embedding.dim * sizeof *vec;
+    if ((op->vec = malloc(bytes)) == NULL) return err_nomem(&db->err);
+    memcpy(op->vec, vec, bytes);
   }
-  pthread_rwlock_unlock(&v->lock);
-  return rc;
+  x->nops++;
+  return REMDB_OK;
+}
+
+/* Apply one op to its graph (write lock held); 0 or -1 (out of memory). */
+static int apply(vix *v, const vix_op *op) {
+  uint32_t n = hnsw_lookup(v->g, op->id.b);
+  if (op->vec && n != HNSW_NONE && hnsw_same_vector(v->g, n, op->vec))
+    return 0;
+  int bad = n != HNSW_NONE ? hnsw_remove(v->g, n) : 0;
+  if (op->vec && bad == 0) bad = hnsw_insert(v->g, op->id.b, op->vec);
+  return bad;
 }
 
 int vix_before_commit(wtx_t *w) {
   remdb *db = wtx_db(w);
-  vix ***list;
-  size_t *n, *cap;
-  wtx_vix_list(w, &list, &n, &cap);
+  vix_txn *x = *wtx_vix(w);
+  if (x == NULL) return REMDB_OK;
   kv_batch_t *kb = wtx_batch(w);
-  for (size_t i = 0; i < *n; i++) {
-    vix *v = (*list)[i];
+  for (size_t i = 0; i < x->ntouched; i++) {
+    vix *v = x->touched[i];
     if (v->state != VIX_READY) continue;
+    pthread_rwlock_wrlock(&v->lock);
+    int bad = 0;
+    for (size_t j = 0; j < x->nops && bad == 0; j++)
+      if (x->ops[j].v == v) bad = apply(v, &x->ops[j]);
+    x->applied = true;
+    if (bad) {
+      /* out of memory half way: this graph is lost; storage keeps the old
+      ** nodes and learns that they are incomplete */
+      vix_drop_graph(db->st, v);
+      v->state = VIX_EMPTY;
+      pthread_rwlock_unlock(&v->lock);
+      unsigned char sk[8];
+      stale_key(db, v->tbl, sk);
+      kv_batch_put(kb, KV_VECTOR, sk, sizeof sk, "stale", 5);
+      continue;
+    }
     const unsigned char *gone;
     size_t ng = hnsw_gone(v->g, &gone);
     unsigned char k[KEY_ENTITY_LEN + 1];
@@ -348,49 +423,56 @@ int vix_before_commit(wtx_t *w) {
     }
     const uint32_t *dirty;
     size_t nd = hnsw_dirty(v->g, &dirty);
-    for (size_t j = 0; j < nd; j++) {
+    int rc = REMDB_OK;
+    for (size_t j = 0; j < nd && rc == REMDB_OK; j++) {
       if (hnsw_lookup(v->g, hnsw_node_id(v->g, dirty[j])) != dirty[j])
         continue; /* removed since: its id is in the gone list */
       size_t len;
       unsigned char *rec = hnsw_encode(v->g, dirty[j], &len);
-      if (rec == NULL) return err_nomem(&db->err);
+      if (rec == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
       node_key(db, v->tbl, hnsw_node_id(v->g, dirty[j]), k);
       kv_batch_put(kb, KV_VECTOR, k, sizeof k, rec, len);
       free(rec);
     }
+    pthread_rwlock_unlock(&v->lock);
+    if (rc) return rc; /* the commit fails: vix_after_commit reloads */
   }
   return REMDB_OK;
 }
 
 void vix_after_commit(wtx_t *w, bool committed) {
-  store_t *st = wtx_db(w)->st;
-  vix ***list;
-  size_t *n, *cap;
-  wtx_vix_list(w, &list, &n, &cap);
-  for (size_t i = 0; i < *n; i++) {
-    vix *v = (*list)[i];
-    pthread_mutex_lock(&st->vmu);
-    v->held = false;
-    pthread_mutex_unlock(&st->vmu);
-    if (v->state != VIX_READY) {
-      if (v->state == VIX_OVER && committed) v->state = VIX_STALE;
-      continue;
-    }
+  remdb *db = wtx_db(w);
+  store_t *st = db->st;
+  vix_txn *x = *wtx_vix(w);
+  if (x == NULL) return;
+  for (size_t i = 0; i < x->ntouched; i++) {
+    vix *v = x->touched[i];
     pthread_rwlock_wrlock(&v->lock);
-    if (committed) {
+    if (v->state == VIX_OVER && committed) {
+      v->state = VIX_STALE; /* the batch held the marker */
+    } else if (v->state == VIX_READY && committed) {
       hnsw_clear_changes(v->g);
       size_t b = hnsw_bytes(v->g);
       pthread_mutex_lock(&st->vmu);
       st->vix_bytes = st->vix_bytes - v->bytes + b;
-      pthread_mutex_unlock(&st->vmu);
       v->bytes = b;
-    } else { /* memory holds changes storage does not: read it again */
+      bool over = st->vix_bytes > st->opts.vector_cache_bytes;
+      pthread_mutex_unlock(&st->vmu);
+      if (over) { /* grown past the limit: the next use decides again */
+        vix_drop_graph(st, v);
+        v->state = VIX_EMPTY;
+      }
+    } else if (v->state == VIX_READY && x->applied) {
+      /* memory holds changes storage does not: read it again */
       vix_drop_graph(st, v);
       v->state = VIX_EMPTY;
     }
     pthread_rwlock_unlock(&v->lock);
   }
-  *n = 0;
+  txn_release(db, x);
 }
 
 /* ---- readers ---- */

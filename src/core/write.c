@@ -383,8 +383,9 @@ int ent_delete(wtx_t *w, const uuid16_t *id, int flags) {
       rc = wtx_put(w, ct->s, id, &old, db->vbuf.p, db->vbuf.len, true);
     /* the vector stays (an undelete by upsert brings it back); the node
     ** leaves the index: deleted rows are never found */
-    if (rc == REMDB_OK && ct->s->embedding.dim)
-      rc = vix_stage(w, ct->s, id, NULL);
+    if (rc == REMDB_OK && ct->s->embedding.dim &&
+        (rc = vix_stage(w, ct->s, id, NULL)))
+      wtx_poison(w); /* the record is staged already */
   }
   kv_val_free(&val);
   return rc;

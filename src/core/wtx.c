@@ -98,15 +98,13 @@ struct wtx {
   size_t n; /* entities staged */
   bool locked;
   bool borrowed; /* the caller holds the lock: never release it */
-  struct vix **vix; /* vector indexes changed in memory (vindex.c) */
-  size_t nvix, capvix;
+  struct vix_txn *vix; /* vector-index changes, applied at commit */
+  bool poisoned; /* a change was staged only in part: refuse to commit */
 };
 
-void wtx_vix_list(wtx_t *w, struct vix ****list, size_t **n, size_t **cap) {
-  *list = &w->vix;
-  *n = &w->nvix;
-  *cap = &w->capvix;
-}
+void wtx_poison(wtx_t *w) { w->poisoned = true; }
+
+struct vix_txn **wtx_vix(wtx_t *w) { return &w->vix; }
 
 static size_t pend_hash(const uuid16_t *id) { return get_u32be(id->b + 12); }
 
@@ -223,7 +221,7 @@ int wtx_lock(wtx_t *w) {
 }
 
 static void wtx_reset(wtx_t *w) {
-  if (w->nvix) vix_after_commit(w, false); /* not committed: reload */
+  if (w->vix) vix_after_commit(w, false); /* not committed */
   kv_batch_clear(w->kb);
   pend_clear(w);
   w->ndeltas = 0;
@@ -238,6 +236,13 @@ int wtx_commit(wtx_t *w, int sync) {
   remdb *db = w->db;
   int rc = REMDB_OK;
   uint64_t durable_seq = 0; /* group commit: wait for it after unlocking */
+  if (w->poisoned) {
+    w->poisoned = false;
+    wtx_reset(w);
+    return err_set(&db->err, REMDB_ERROR,
+                   "an earlier failure in this transaction left a change "
+                   "half staged: nothing was written");
+  }
   if (kv_batch_count(w->kb) > 0) {
     /* counters: cached value + this transaction's delta, in the batch */
     for (size_t i = 0; i < w->ndeltas && rc == REMDB_OK; i++) {
@@ -261,7 +266,7 @@ int wtx_commit(wtx_t *w, int sync) {
     }
     if (rc != REMDB_OK) cnt_forget(db); /* reload from storage next time */
   }
-  if (w->nvix) vix_after_commit(w, rc == REMDB_OK);
+  if (w->vix) vix_after_commit(w, rc == REMDB_OK);
   wtx_reset(w);
   /* acknowledged only once durable; other writers commit meanwhile and
   ** share the fsync */
@@ -274,7 +279,7 @@ void wtx_free(wtx_t *w) {
   if (w == NULL) return;
   wtx_reset(w);
   kv_batch_free(w->kb);
-  free(w->vix);
+  vix_txn_free(w->db, w->vix);
   free(w->deltas);
   free(w);
 }
@@ -409,7 +414,6 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   lookup_stage(db, kb, t, id, old, NULL);
   /* a hard delete takes its edges along */
   int rc = edges_stage_removal(db, kb, id);
-  if (rc == REMDB_OK && t->embedding.dim) rc = vec_stage(w, t, id, NULL, false);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;
@@ -422,5 +426,6 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   d->rows -= 1;
   d->deleted -= ddel;
   w->n++;
-  return REMDB_OK;
+  /* last: it cannot be rolled back (it poisons the transaction instead) */
+  return t->embedding.dim ? vec_stage(w, t, id, NULL, false) : REMDB_OK;
 }

@@ -193,6 +193,22 @@ int main(void) {
   stat_of(db, "nodes_in_memory", st, sizeof st);
   CHECK_STR(st, "3000");
 
+  /* a dry run (validate) and an abandoned batch leave the graph alone */
+  {
+    char js[1200], v[1024];
+    vec_json(queries[3], v, sizeof v);
+    snprintf(js, sizeof js, "{\"grp\":1,\"n\":1,\"embedding\":%s}", v);
+    CHECK_INT(remdb_validate(db, "vecs", js, strlen(js)), REMDB_OK);
+    remdb_batch *b = NULL;
+    CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+    CHECK_INT(remdb_batch_insert(b, "vecs", js, strlen(js), NULL), REMDB_OK);
+    remdb_batch_free(b);
+    stat_of(db, "memory", st, sizeof st);
+    CHECK_STR(st, "in memory");
+    stat_of(db, "nodes_in_memory", st, sizeof st);
+    CHECK_STR(st, "3000");
+  }
+
   /* recall of the graph against the exact route */
   int bad = 0;
   double r = recall(db, NULL, 0, &bad);
