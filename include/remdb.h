@@ -51,7 +51,8 @@ extern "C" {
 #define REMDB_NOMEM 7    /* out of memory */
 #define REMDB_IO 8       /* storage (RocksDB) error */
 #define REMDB_CORRUPT 9  /* stored data failed a consistency check */
-#define REMDB_BUSY 10    /* the database is locked by another process */
+#define REMDB_BUSY 10    /* locked by another process, or an index is being
+                            rebuilt (lookup during reindex): retry later */
 #define REMDB_MISUSE 11  /* API called wrongly (NULL handle, bad flags) */
 #define REMDB_ROW 100    /* an iterator has produced a row */
 #define REMDB_DONE 101   /* an iterator is exhausted */

@@ -145,6 +145,15 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
   kv_snap_t *snap; /* the key index is rebuilt by reindex: agree with it */
   int rc = cat_snapshot(db, &snap);
   if (rc) return rc;
+  /* while a table's rebuild is pending its key-index entries are being
+  ** written again: an answer now could miss keys that exist */
+  for (uint32_t i = 0; i < db->ntables; i++)
+    if (db->tables[i].rebuild) {
+      kv_snap_free(db->st->kv, snap);
+      return err_set(&db->err, REMDB_BUSY,
+                     "lookup: the indexes of %s are being rebuilt; try "
+                     "again when reindex finishes", db->tables[i].s->name);
+    }
   buf_t out;
   buf_init(&out);
   buf_addc(&out, '[');

@@ -45,6 +45,7 @@ struct hnsw {
   uint32_t **up;    /* per node: level x (1 + M), or NULL */
   uint32_t entry;
   int maxlevel;
+  uint32_t inserting; /* the node being linked: never its own neighbour */
   uint32_t *map;    /* id -> node, open addressing; HNSW_NONE empty */
   size_t mapcap;
   uint32_t *freel;
@@ -253,6 +254,7 @@ hnsw *hnsw_new(const hnsw_params *p) {
   h->ml = 1.0 / log((double)p->M);
   h->entry = HNSW_NONE;
   h->maxlevel = -1;
+  h->inserting = HNSW_NONE;
   h->wr.max = true;
   h->qbuf = malloc((size_t)p->dim * sizeof *h->qbuf);
   if (h->qbuf == NULL || pthread_mutex_init(&h->vmu, NULL) != 0) {
@@ -454,7 +456,9 @@ static void greedy(hnsw *h, const float *q, int lc, uint32_t *ep, float *dep,
     const uint32_t *l = links(h, *ep, lc);
     for (uint32_t i = 1; i <= l[0]; i++) {
       uint32_t e = l[i];
-      if (e >= h->n || h->state[e] != ST_LIVE || h->level[e] < lc) continue;
+      if (e >= h->n || h->state[e] != ST_LIVE || h->level[e] < lc ||
+          e == h->inserting)
+        continue;
       float d = dist_raw(h, q, vec_of(h, e));
       (*evals)++;
       if (d < *dep) {
@@ -491,7 +495,9 @@ static bool search_layer(hnsw *h, const float *q, uint32_t ep, float dep,
       uint32_t e = l[i];
       if (e >= h->n || v->tag[e] == v->cur) continue;
       v->tag[e] = v->cur;
-      if (h->state[e] != ST_LIVE || (lc && h->level[e] < lc)) continue;
+      if (h->state[e] != ST_LIVE || (lc && h->level[e] < lc) ||
+          e == h->inserting) /* a link left to a reused slot */
+        continue;
       nb[nn++] = e;
       __builtin_prefetch(vec_of(h, e));
       __builtin_prefetch((const char *)vec_of(h, e) + 64);
@@ -620,6 +626,7 @@ int hnsw_insert(hnsw *h, const unsigned char *id, const float *v) {
   }
   vlist *vl = visit_begin(h);
   if (vl == NULL) return -1;
+  h->inserting = x;
   const float *q = vec_of(h, x);
   size_t evals = 0;
   uint32_t ep = h->entry;
@@ -652,6 +659,7 @@ int hnsw_insert(hnsw *h, const unsigned char *id, const float *v) {
       if (!connect(h, l[1 + i], x, lc)) rc = -1;
   }
   visit_end(h, vl);
+  h->inserting = HNSW_NONE;
   if (level > h->maxlevel) {
     h->entry = x;
     h->maxlevel = level;
@@ -777,7 +785,7 @@ size_t hnsw_check_links(const hnsw *h) {
     for (int lc = 0; lc <= h->level[x]; lc++) {
       const uint32_t *l = links(h, x, lc);
       for (uint32_t i = 1; i <= l[0]; i++)
-        bad += l[i] >= h->n || h->state[l[i]] != ST_LIVE;
+        bad += l[i] >= h->n || h->state[l[i]] != ST_LIVE || l[i] == x;
     }
   }
   return bad;

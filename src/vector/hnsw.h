@@ -103,7 +103,7 @@ int hnsw_record_level(const void *rec, size_t len);
 uint32_t hnsw_add_raw(hnsw *h, const unsigned char *id, const float *v,
                       int level);
 int hnsw_decode_links(hnsw *h, uint32_t node, const void *rec, size_t len);
-/* Count links to nodes that are gone (for verify). */
+/* Count links to nodes that are gone, and links of a node to itself. */
 size_t hnsw_check_links(const hnsw *h);
 /* The level a node with this id gets: fixed by the id, so a rebuild
 ** reproduces the graph's shape. */
