@@ -275,7 +275,10 @@ enum remdb_search_method {
 typedef struct remdb_search_options {
   size_t k;           /* results wanted, 1..10000; default 10 */
   double min_score;   /* drop results scoring lower; default -1e30 (none) */
-  const char *where;  /* SQL predicate over the table's columns, or NULL */
+  const char *where;  /* SQL predicate over the table's columns, or NULL;
+                         it is SQL, run as this handle's SQL is (the same
+                         authorizer): never pass it text from untrusted
+                         users */
   int ef_search;      /* HNSW candidates; 0 (default): the schema's */
   int method;         /* enum remdb_search_method; default AUTO */
   const float *vector; /* the query as floats (borrowed), instead of the

@@ -326,6 +326,12 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   if (rc == REMDB_OK && regraph) {
     cat_table *ct = cat_by_id(db, nw->table_id);
     if (ct) rc = vix_rebuild(db, ct->s);
+    /* the schema change stands; a graph too big to build in memory is
+    ** marked incomplete instead (reindex once vector_cache_bytes allows) */
+    if (rc == REMDB_TOOBIG) {
+      err_clear(&db->err);
+      rc = vix_mark_stale(db, nw->table_id);
+    }
   }
   kv_batch_free(kb);
   free(build);

@@ -207,7 +207,8 @@ typedef struct vix_hit {
 enum vix_route {
   VIX_ROUTE_HNSW,  /* the graph answered */
   VIX_ROUTE_STALE, /* the stored graph is incomplete: scan exactly */
-  VIX_ROUTE_OVER   /* over vector_cache_bytes: scan exactly */
+  VIX_ROUTE_OVER,  /* over vector_cache_bytes: scan exactly */
+  VIX_ROUTE_BUSY   /* not loaded, and a writer holds the lock: exactly */
 };
 void vix_params(const sch_table *t, hnsw_params *p);
 /* Writer: id's node must match vec (NULL: no node) once the transaction
@@ -233,6 +234,8 @@ int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
 void vix_free_all(store_t *st);
 /* Drop t's graph from memory (its table was dropped; writer). */
 void vix_forget(remdb *db, uint32_t tbl);
+/* Mark t's stored graph incomplete (searches go exact until reindex). */
+int vix_mark_stale(remdb *db, uint32_t tbl);
 
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,

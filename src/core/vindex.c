@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -243,14 +244,22 @@ static int load(remdb *db, const sch_table *t, vix *v) {
     g = NULL;
     v->state = VIX_STALE;
   } else if (rc == REMDB_OK) {
-    hnsw_clear_changes(g);
-    v->g = g;
-    v->bytes = hnsw_bytes(g);
-    v->state = VIX_READY;
+    /* the estimate admitted it; the real size decides */
+    size_t bytes = hnsw_bytes(g);
     pthread_mutex_lock(&st->vmu);
-    st->vix_bytes += v->bytes;
+    evict_for(st, v, bytes);
+    bool fit = st->vix_bytes + bytes <= st->opts.vector_cache_bytes;
+    if (fit) st->vix_bytes += bytes;
     pthread_mutex_unlock(&st->vmu);
-    g = NULL;
+    if (fit) {
+      hnsw_clear_changes(g);
+      v->g = g;
+      v->bytes = bytes;
+      v->state = VIX_READY;
+      g = NULL;
+    } else {
+      v->state = VIX_OVER;
+    }
   }
   hnsw_free(g);
   free(vec);
@@ -479,8 +488,21 @@ void vix_after_commit(wtx_t *w, bool committed) {
 
 /* Load t's graph for a reader: take the write lock unless this thread
 ** already holds it (a search inside its own write transaction). */
-static int reader_load(remdb *db, const sch_table *t) {
-  int r = pthread_mutex_lock(&db->st->wlock);
+/* A reader waits for a writer's transaction at most this long before it
+** searches exactly instead (a batch may hold the lock for long). */
+#define READER_LOAD_WAIT_MS 100
+
+static int reader_load(remdb *db, const sch_table *t, bool *busy) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += READER_LOAD_WAIT_MS * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  int r = pthread_mutex_timedlock(&db->st->wlock, &until);
+  *busy = r == ETIMEDOUT;
+  if (*busy) return REMDB_OK;
   if (r != 0 && r != EDEADLK)
     return err_set(&db->err, REMDB_ERROR, "lock failed (%d)", r);
   vix *v;
@@ -537,7 +559,12 @@ int vix_search(remdb *db, const sch_table *t, const float *q, size_t k,
     v->pins--;
     pthread_mutex_unlock(&st->vmu);
     if (!retry || rc) return rc;
-    if ((rc = reader_load(db, t))) return rc;
+    bool busy = false;
+    if ((rc = reader_load(db, t, &busy))) return rc;
+    if (busy) {
+      *route = VIX_ROUTE_BUSY;
+      return REMDB_OK;
+    }
   }
   *route = VIX_ROUTE_OVER; /* kept being dropped: scan exactly */
   return REMDB_OK;
@@ -631,6 +658,18 @@ int vix_rebuild(remdb *db, const sch_table *t) {
   hnsw_free(g);
   kv_batch_free(kb);
   free(vec);
+  return rc;
+}
+
+int vix_mark_stale(remdb *db, uint32_t tbl) {
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  if (kb == NULL) return err_nomem(&db->err);
+  unsigned char sk[8];
+  stale_key(db, tbl, sk);
+  kv_batch_put(kb, KV_VECTOR, sk, sizeof sk, "stale", 5);
+  int rc = kv_write(db->st->kv, kb, 1, &db->err);
+  kv_batch_free(kb);
+  vix_forget(db, tbl); /* the next use reads the marker */
   return rc;
 }
 

@@ -405,6 +405,9 @@ int vec_search(remdb *db, const char *table, const char *query,
       exact = true;
       buf_adds(&plan, route == VIX_ROUTE_STALE
                           ? "vector index incomplete (run reindex): "
+                      : route == VIX_ROUTE_BUSY
+                          ? "vector index not loaded yet (a write holds the "
+                            "lock): "
                           : "vector index over vector_cache_bytes: ");
     }
   }
