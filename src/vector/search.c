@@ -134,6 +134,8 @@ static bool live(remdb *db, kv_snap_t *snap, const cat_table *t,
   return ok;
 }
 
+#define GRAPH_SPARE 8 /* extra graph hits asked for, see remdb_search_ex */
+
 /* A sorted top-k (best score first). */
 typedef struct topk {
   cand *c;
@@ -331,7 +333,10 @@ int vec_search(remdb *db, const char *table, const char *query,
   if ((size_t)ef < k) ef = (int)k;
   float *qv = malloc((size_t)dim * sizeof *qv);
   float *scratch = malloc((size_t)dim * sizeof *scratch);
-  topk top = {calloc(k, sizeof(cand)), 0, k};
+  /* the graph is asked for a few more than k: a hit whose row is not live
+  ** in this snapshot (a write committing meanwhile) leaves room for the
+  ** next one */
+  topk top = {calloc(k + GRAPH_SPARE, sizeof(cand)), 0, k};
   idset allowed = {0};
   const char *where = o->where && *o->where ? o->where : NULL;
   vquery q = {db, NULL, qv, o, where ? &allowed : NULL, NULL, scratch};
@@ -397,6 +402,7 @@ int vec_search(remdb *db, const char *table, const char *query,
                 choose_exact(ct->s, rows, q.allowed, ef, k));
   if (!exact) {
     enum vix_route route;
+    top.k = k + GRAPH_SPARE;
     rc = by_graph(&q, ef, &top, &examined, &route);
     if (rc == REMDB_OK && route == VIX_ROUTE_HNSW) {
       buf_addf(&plan, "hnsw ef=%d%s (%llu distances)", ef,
@@ -413,6 +419,8 @@ int vec_search(remdb *db, const char *table, const char *query,
   }
   if (rc == REMDB_OK && exact) {
     examined = 0;
+    top.k = k;
+    top.n = 0;
     bool points = where && allowed.n * 8 < rows;
     rc = points ? exact_points(&q, &top, &examined)
                 : exact_scan(&q, &top, &examined);
@@ -424,7 +432,8 @@ int vec_search(remdb *db, const char *table, const char *query,
   buf_t out;
   buf_init(&out);
   buf_addc(&out, '[');
-  for (size_t i = 0; rc == REMDB_OK && i < top.n; i++) {
+  size_t emitted = 0;
+  for (size_t i = 0; rc == REMDB_OK && i < top.n && emitted < k; i++) {
     kv_val v = {0};
     rec_view r;
     if (ent_read(db, q.snap, ct, &top.c[i].id, NULL, &v, &r) != REMDB_OK ||
@@ -435,7 +444,7 @@ int vec_search(remdb *db, const char *table, const char *query,
     }
     char ids[REMDB_ID_LEN + 1];
     uuid_format(&top.c[i].id, ids);
-    if (out.len > 1) buf_addc(&out, ',');
+    if (emitted++) buf_addc(&out, ',');
     buf_addf(&out, "{\"id\":\"%s\",\"score\":%.6f,\"entity\":", ids,
              (double)top.c[i].score);
     rc = ent_to_json(db, ct, &top.c[i].id, &r, &out);
