@@ -104,12 +104,8 @@ static void *xmalloc(size_t n) {
   return p;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n) {
+/* the median of v, which stays as it is */
+static double median_of(const double *v, int n) {
   double *s = xmalloc((size_t)n * sizeof *s);
   memcpy(s, v, (size_t)n * sizeof *s);
   qsort(s, (size_t)n, sizeof *s, cmp_double);
@@ -550,8 +546,8 @@ int main(void) {
     remove(side);
     progress("rep %d: sqlite  %10.0f entities/s", k + 1, t_sq[k]);
   }
-  double ins_remdb = median(t_remdb, reps), ins_raw = median(t_raw, reps),
-         ins_sq = median(t_sq, reps);
+  double ins_remdb = median_of(t_remdb, reps), ins_raw = median_of(t_raw, reps),
+         ins_sq = median_of(t_sq, reps);
 
   uint64_t count = 0;
   if (remdb_count(rdb, "issues", 0, &count) != REMDB_OK)
@@ -620,8 +616,8 @@ int main(void) {
     progress("get pass %d: remdb %.0f ns, rocksdb %.0f ns", p + 1, g_remdb[p],
              g_raw[p]);
   }
-  double get_remdb = median(g_remdb, GET_PASSES),
-         get_raw = median(g_raw, GET_PASSES);
+  double get_remdb = median_of(g_remdb, GET_PASSES),
+         get_raw = median_of(g_raw, GET_PASSES);
   if (sum_remdb == 0 || sum_raw == 0) die("gets returned nothing");
 
   remdb_close(rdb);

@@ -39,16 +39,6 @@ static void die(const char *what, const char *msg) {
   exit(1);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static const char *status_of[4] = {"open", "in_progress", "closed", "blocked"};
 static const char *words[8] = {"login",  "timeout", "index", "cache",
                                "vector", "schema",  "crash", "memory"};

@@ -296,11 +296,6 @@ static int hits(char *json, int q) {
   return h;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* QPS (median of REPS timed passes) and recall@K of nq queries with this
 ** ef and method, after an untimed warm-up whose plans must start with
 ** want_plan (and give *dist_avg, the mean distance evaluations per query

@@ -10,13 +10,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 out=$(mktemp)
 trap 'rm -f "$out" "$out.rc" "$out.md"' EXIT
-# the exit status of the benchmark, not of tee
-{ "$BIN"; echo $? > "$out.rc"; } | tee "$out"
-rc=$(cat "$out.rc" 2>/dev/null || echo 1)
-if [ "$rc" -ne 0 ]; then
-  echo "error: $BIN failed (exit $rc); BENCHMARKS.md not updated" >&2
-  exit 1
-fi
+. "$HERE/lib.sh"
+run_bench "$out" "$BIN"
 {
   echo "<!-- graph:begin -->"
   echo "## Graph traversal (issue 5)"

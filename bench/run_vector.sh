@@ -11,13 +11,8 @@ ROOT=$(cd "$HERE/.." && pwd)
 PY=${REMDB_BENCH_PYTHON:-/usr/bin/python3}
 out=$(mktemp)
 trap 'rm -f "$out" "$out.rc" "$out.md"' EXIT
-# the exit status of the benchmark, not of tee
-{ "$BIN" "$HERE/hnsw_peer.py"; echo $? > "$out.rc"; } | tee "$out"
-rc=$(cat "$out.rc" 2>/dev/null || echo 1)
-if [ "$rc" -ne 0 ]; then
-  echo "error: $BIN failed (exit $rc); BENCHMARKS.md not updated" >&2
-  exit 1
-fi
+. "$HERE/lib.sh"
+run_bench "$out" "$BIN" "$HERE/hnsw_peer.py"
 # hnswlib's kernels are chosen when it is compiled: look for 256-bit (AVX)
 # registers in the module Debian ships
 so=$("$PY" -c 'import hnswlib; print(hnswlib.__file__)')
