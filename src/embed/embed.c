@@ -61,22 +61,3 @@ void embed_hash(const char *text, size_t len, int dim, float *out) {
     for (int i = 0; i < dim; i++) out[i] *= inv;
   }
 }
-
-float vec_score(const char *metric, const float *a, const float *b, int dim) {
-  if (metric[0] == 'l') { /* l2: the negated euclidean distance */
-    double d = 0;
-    for (int i = 0; i < dim; i++) {
-      double x = (double)a[i] - b[i];
-      d += x * x;
-    }
-    return (float)-sqrt(d);
-  }
-  double dot = 0, na = 0, nb = 0;
-  for (int i = 0; i < dim; i++) {
-    dot += (double)a[i] * b[i];
-    na += (double)a[i] * a[i];
-    nb += (double)b[i] * b[i];
-  }
-  if (metric[0] == 'i') return (float)dot;
-  return na > 0 && nb > 0 ? (float)(dot / sqrt(na * nb)) : 0.0f;
-}

@@ -1,7 +1,7 @@
 /*
-** embed.h: turning text into vectors, and comparing vectors.  Below the
-** core: the write path embeds entities with it, the vector layer scores
-** with it.
+** embed.h: turning text into vectors (the hash and http providers).
+** Below the core: the write path embeds entities with it, and search
+** embeds text queries.  Comparing vectors is src/vector/dist.h's job.
 **
 ** The `hash` provider is feature hashing of normalised word unigrams, word
 ** bigrams and character trigrams into dim buckets, signed, then
@@ -48,9 +48,5 @@ typedef struct embed_http_conf {
 ** holds nothing usable.  Thread-safe: each call has its own connection. */
 int embed_http(const embed_http_conf *c, size_t n, const char *const *texts,
                const size_t *lens, float *out, err_t *e);
-
-/* Similarity of a and b under metric ("cosine", "ip", "l2"); larger is
-** closer (l2 is the negated distance). */
-float vec_score(const char *metric, const float *a, const float *b, int dim);
 
 #endif

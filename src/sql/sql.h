@@ -108,12 +108,12 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
 
 /* dialect.c */
 /* If sql starts with a REM statement, or uses embedding.<metric>(), check
-** it: on a syntax error or a statement not available yet, set the error
-** and return non-zero.  A statement that runs as SQL is appended to
+** it: on a syntax error or a form it cannot run, set the error and
+** return non-zero.  A statement that runs as SQL is appended to
 ** rewrite (else rewrite stays empty) and 0 is returned. */
 int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite);
 
-/* tvf.c: the table-valued functions traverse() and lookup(). */
+/* tvf.c: the table-valued functions traverse(), lookup() and search(). */
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);
 
 #endif

@@ -11,6 +11,28 @@
 #include "test.h"
 #include "testdb.h"
 
+/* The reference score, in double precision: cosine, inner product ("ip"),
+** or minus the euclidean distance ("l2"). */
+static float vec_score(const char *metric, const float *a, const float *b,
+                       int dim) {
+  if (metric[0] == 'l') {
+    double d = 0;
+    for (int i = 0; i < dim; i++) {
+      double x = (double)a[i] - b[i];
+      d += x * x;
+    }
+    return (float)-sqrt(d);
+  }
+  double dot = 0, na = 0, nb = 0;
+  for (int i = 0; i < dim; i++) {
+    dot += (double)a[i] * b[i];
+    na += (double)a[i] * a[i];
+    nb += (double)b[i] * b[i];
+  }
+  if (metric[0] == 'i') return (float)dot;
+  return na > 0 && nb > 0 ? (float)(dot / sqrt(na * nb)) : 0.0f;
+}
+
 static char dir[512];
 #define S(lit) lit, strlen(lit)
 #define DIM 8
