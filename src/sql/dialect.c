@@ -305,6 +305,14 @@ static bool clause_kw(tok t) {
   return false;
 }
 
+/* The value of a number token of at most 5 digits (the text is not NUL
+** terminated: it is read by its length). */
+static long long tok_int(tok t) {
+  long long v = 0;
+  for (size_t i = 0; i < t.n; i++) v = v * 10 + (t.p[i] - '0');
+  return v;
+}
+
 static int vec_error(remdb *db, const char *why) {
   return err_set(&db->err, REMDB_INVALID, "embedding.<metric>(): %s", why);
 }
@@ -389,13 +397,13 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
     tok a = t[i++];
     if (a.kind != T_NUMBER || a.n > 5)
       return vec_error(db, "LIMIT must be a whole number up to 10000 here");
-    k = strtoll(a.p, NULL, 10);
+    k = tok_int(a);
     if (is_kw(t[i], "OFFSET") || is_punct(t[i], ',')) {
       tok b = t[++i];
       i++;
       if (b.kind != T_NUMBER || b.n > 5)
         return vec_error(db, "OFFSET must be a whole number up to 10000 here");
-      k += strtoll(b.p, NULL, 10);
+      k += tok_int(b);
     }
     if (t[i].kind != T_END && !is_punct(t[i], ';'))
       return vec_error(db, "LIMIT must be a whole number up to 10000 here");
