@@ -117,6 +117,7 @@ int wtx_begin_held(remdb *db, wtx_t **out);
 ** bring the catalog up to date: cat_table pointers taken before it are
 ** stale. */
 int wtx_lock(wtx_t *w);
+bool wtx_locked(const wtx_t *w);
 /* Commit everything staged (sync < 0: the handle's default), then empty
 ** the transaction and release the lock.  The transaction stays usable. */
 int wtx_commit(wtx_t *w, int sync);

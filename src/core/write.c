@@ -128,6 +128,49 @@ static int system_fields(remdb *db, const sch_table *t, json_t *obj,
   return REMDB_OK;
 }
 
+/* An embedding made before the write lock was taken, and the settings it
+** was made with (the schema may change before the lock is ours). */
+typedef struct pre_embed {
+  float *vec;
+  bool has;
+  json_t *emb, *fields; /* the table's embedding block and fields */
+} pre_embed;
+
+static void pre_free(pre_embed *p) {
+  free(p->vec);
+  json_decref(p->emb);
+  json_decref(p->fields);
+}
+
+/* The http provider is a network call: when the transaction does not hold
+** the write lock yet (a single insert, a batch's first row), make it first,
+** so other writers are not held up by the endpoint.  Only a text embedding
+** is made here; anything else (and every error but the provider's) is left
+** to the locked pass, which reports it as usual. */
+static int embed_unlocked(wtx_t *w, const char *table, const char *json,
+                          size_t len, pre_embed *pre) {
+  remdb *db = wtx_db(w);
+  cat_table *ct;
+  if (wtx_locked(w) || cat_find(db, table, &ct) != REMDB_OK ||
+      strcmp(ct->s->embedding.provider, "http") != 0) {
+    err_clear(&db->err);
+    return REMDB_OK;
+  }
+  const sch_table *t = ct->s;
+  json_t *obj = json_loadb(json, len, 0, NULL);
+  int rc = REMDB_OK;
+  json_t *e = json_object_get(obj, "embedding");
+  if (json_is_object(obj) && (e == NULL || json_is_null(e))) {
+    pre->vec = malloc((size_t)t->embedding.dim * sizeof *pre->vec);
+    rc = pre->vec ? vec_for_entity(db, t, obj, pre->vec, &pre->has)
+                  : err_nomem(&db->err);
+    pre->emb = json_incref(json_object_get(t->doc, "embedding"));
+    pre->fields = json_incref(json_object_get(t->doc, "embedding_fields"));
+  }
+  json_decref(obj);
+  return rc;
+}
+
 /* Validate and stage one entity. */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]) {
@@ -137,12 +180,21 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   kv_val old_val = {0};
   float *vec = NULL;
   bool has_vec = false;
-  int rc = wtx_lock(w);
+  pre_embed pre = {0};
+  int rc = embed_unlocked(w, table, json, len, &pre);
+  if (rc) return rc; /* the provider failed: nothing is staged */
+  rc = wtx_lock(w);
   if (rc == REMDB_OK) rc = cat_find(db, table, &ct);
-  if (rc) return rc;
+  if (rc) {
+    pre_free(&pre);
+    return rc;
+  }
   const sch_table *t = ct->s;
   rc = core_parse_json(db, t->name, json, len, &obj);
-  if (rc) return rc;
+  if (rc) {
+    pre_free(&pre);
+    return rc;
+  }
   char created[TS_LEN + 1] = "", now[TS_LEN + 1];
   ts_format(ts_now(), now);
   uuid16_t id;
@@ -159,7 +211,17 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
       rc = err_nomem(&db->err);
       goto done;
     }
-    if ((rc = vec_for_entity(db, t, obj, vec, &has_vec))) goto done;
+    json_t *e = json_object_get(obj, "embedding");
+    if (pre.vec && (e == NULL || json_is_null(e)) &&
+        json_equal(pre.emb, json_object_get(t->doc, "embedding")) &&
+        json_equal(pre.fields, json_object_get(t->doc, "embedding_fields"))) {
+      /* made before the lock, with the same settings */
+      json_object_del(obj, "embedding");
+      memcpy(vec, pre.vec, (size_t)t->embedding.dim * sizeof *vec);
+      has_vec = pre.has;
+    } else if ((rc = vec_for_entity(db, t, obj, vec, &has_vec))) {
+      goto done;
+    }
   }
   if ((rc = sch_validate(t, obj, &db->lim, &db->err))) goto done;
   if ((rc = entity_id(db, t, obj, &id, &may_exist, &explicit_id))) goto done;
@@ -200,6 +262,7 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
     rc = vec_stage(w, t, &id, has_vec ? vec : NULL, true);
   if (rc == REMDB_OK && id_out) uuid_format(&id, id_out);
 done:
+  pre_free(&pre);
   free(vec);
   kv_val_free(&old_val);
   json_decref(obj);

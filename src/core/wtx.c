@@ -210,6 +210,8 @@ int wtx_begin_held(remdb *db, wtx_t **out) {
   return rc;
 }
 
+bool wtx_locked(const wtx_t *w) { return w->locked; }
+
 int wtx_lock(wtx_t *w) {
   if (w->locked) return REMDB_OK;
   int rc = core_lock(w->db);

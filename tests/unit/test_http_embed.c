@@ -13,7 +13,9 @@
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -451,6 +453,47 @@ static void ingest(remdb *db) {
   CHECK_INT(count(db, "chunks"), 6);
 }
 
+/* The provider is called before the write lock is taken: while one insert
+** waits 1.5 s for a slow endpoint, an insert on another handle commits. */
+typedef struct slow_arg {
+  remdb *db;
+  int rc;
+  atomic_int *order, *mine;
+} slow_arg;
+
+static void *slow_insert(void *p) {
+  slow_arg *a = p;
+  a->rc = remdb_insert(a->db, "slowt", "{\"text\":\"zzz\"}", 14, NULL);
+  *a->mine = atomic_fetch_add(a->order, 1);
+  return NULL;
+}
+
+static void not_under_lock(remdb *db) {
+  char emb[256];
+  snprintf(emb, sizeof emb,
+           ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"slow\","
+           "\"timeout_ms\":5000", port);
+  CHECK_INT(put_schema(db, "slowt", emb), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"plain\",\"properties\":"
+                                   "{\"n\":{\"type\":\"integer\"}}}")),
+            REMDB_OK);
+  remdb *other = NULL;
+  CHECK_INT(remdb_open_tenant(db, "t", &other), REMDB_OK);
+  atomic_int order = 0, slow_at = -1, fast_at = -1;
+  slow_arg a = {other, -1, &order, &slow_at};
+  pthread_t th;
+  CHECK_INT(pthread_create(&th, NULL, slow_insert, &a), 0);
+  usleep(300 * 1000); /* the slow insert is waiting for the server */
+  CHECK_INT(remdb_insert(db, "plain", S("{\"n\":1}"), NULL), REMDB_OK);
+  fast_at = atomic_fetch_add(&order, 1);
+  pthread_join(th, NULL);
+  CHECK_INT(a.rc, REMDB_OK);
+  CHECK_INT(fast_at, 0); /* it did not wait for the slow one's lock */
+  CHECK_INT(slow_at, 1);
+  CHECK_INT(count(db, "slowt"), 1);
+  remdb_close(other);
+}
+
 int main(void) {
   /* a proxy from the environment must not intercept 127.0.0.1 */
   setenv("no_proxy", "*", 1);
@@ -480,6 +523,7 @@ int main(void) {
   refused(db);
   overrides_and_key(db);
   ingest(db);
+  not_under_lock(db);
   batching();
   remdb_close(db);
   stop_server();
