@@ -182,7 +182,10 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   bool has_vec = false;
   pre_embed pre = {0};
   int rc = embed_unlocked(w, table, json, len, &pre);
-  if (rc) return rc; /* the provider failed: nothing is staged */
+  if (rc) { /* the provider failed: nothing is staged */
+    pre_free(&pre);
+    return rc;
+  }
   rc = wtx_lock(w);
   if (rc == REMDB_OK) rc = cat_find(db, table, &ct);
   if (rc) {
