@@ -15,7 +15,8 @@ int main(int argc, char **argv) {
   const char *schema =
       "{\"name\":\"notes\",\"properties\":{\"text\":"
       "{\"type\":\"string\"},\"topic\":{\"type\":\"string\"}},"
-      "\"indexed_fields\":[\"topic\"]}";
+      "\"indexed_fields\":[\"topic\"],\"embedding_fields\":[\"text\"],"
+      "\"embedding\":{\"dim\":64,\"provider\":\"hash\"}}";
   remdb_schema_put(db, schema, strlen(schema));
 
   char id[REMDB_ID_LEN + 1];
@@ -27,6 +28,16 @@ int main(int argc, char **argv) {
   if (remdb_get(db, "notes", id, 0, &json, NULL) == REMDB_OK) {
     puts(json);
     remdb_free(json);
+  }
+  remdb_search_options so; /* similarity search, with a filter */
+  remdb_search_options_init(&so);
+  so.k = 3;
+  so.where = "topic = 'errands'";
+  char *hits, *plan; /* caller frees both */
+  if (remdb_search_ex(db, "notes", "milk", &so, &hits, &plan) == REMDB_OK) {
+    printf("%s\n%s\n", plan, hits);
+    remdb_free(plan);
+    remdb_free(hits);
   }
   remdb_stmt *st; /* SQL with parameters */
   const char *q = "SELECT text FROM notes WHERE topic = ?";

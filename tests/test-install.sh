@@ -13,5 +13,7 @@ cc -std=c11 -Wall -Wextra -Werror examples/notes.c \
 out=$("$tmp/notes" "$tmp/db")
 echo "$out" | grep -q '"text":"remember the milk"' || { echo "install test: bad output: $out"; exit 1; }
 echo "$out" | tail -n 1 | grep -qx 'remember the milk' || { echo "install test: SQL row missing"; exit 1; }
+echo "$out" | grep -q '^exact over 1 filtered rows$' || { echo "install test: no search plan: $out"; exit 1; }
+echo "$out" | grep -q '"score":' || { echo "install test: no search hit: $out"; exit 1; }
 "$tmp/prefix/bin/remdb" -d "$tmp/db" verify >/dev/null
 echo "install test: passed (headers, library, pkg-config, CLI)"
