@@ -266,6 +266,11 @@ int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
 bool rec_is_deleted(const rec_view *rv);
 /* Does entity id exist, not soft-deleted?  Leaves db's error alone. */
 bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id);
+/* The same for an entity of table tbl, as ENT_MISSING (or unreadable),
+** ENT_LIVE or ENT_DELETED (soft). */
+enum { ENT_MISSING, ENT_LIVE, ENT_DELETED };
+int ent_state(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+              const unsigned char *id);
 /* The same for n ids at once (batched reads); live[i] answers ids[i]. */
 void ent_live_many(remdb *db, const kv_snap_t *snap, const uuid16_t *ids,
                    size_t n, bool *live);

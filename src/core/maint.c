@@ -319,21 +319,6 @@ static int check_edges(vstate *s) {
 
 /* Pass 4: every vector belongs to an entity of a table with embeddings,
 ** and has that table's dimension. */
-/* The entity's state in the snapshot: 0 missing, 1 live, 2 soft-deleted. */
-static int entity_state(vstate *s, const cat_table *t, const unsigned char *id) {
-  kv_val v = {0};
-  rec_view rv;
-  uuid16_t u;
-  memcpy(u.b, id, 16);
-  err_t saved = s->db->err;
-  int st = 0;
-  if (ent_read(s->db, s->snap, t, &u, NULL, &v, &rv) == REMDB_OK)
-    st = rec_is_deleted(&rv) ? 2 : 1;
-  s->db->err = saved;
-  kv_val_free(&v);
-  return st;
-}
-
 /* Vectors belong to entities of tables with embeddings and have their
 ** size; the vector index holds a node for exactly the live entities'
 ** vectors (a node's key sorts right after its vector's). */
@@ -373,7 +358,7 @@ static int check_vectors(vstate *s) {
       report(s, "vector of %s belongs to no table with embeddings", ids);
       continue;
     }
-    int es = entity_state(s, t, k + 8);
+    int es = ent_state(db, s->snap, t->s->table_id, k + 8);
     if (node) {
       if (hnsw_record_level(val, vl) < 0)
         report(s, "%s: vector index node of %s is malformed", t->s->name, ids);
@@ -382,18 +367,18 @@ static int check_vectors(vstate *s) {
       if (!key_exists(s, KV_VECTOR, vk, sizeof vk))
         report(s, "%s: vector index node of %s has no vector", t->s->name,
                ids);
-      if (es != 1)
+      if (es != ENT_LIVE)
         report(s, "%s: vector index holds %s entity %s", t->s->name,
-               es ? "deleted" : "missing", ids);
+               es == ENT_DELETED ? "deleted" : "missing", ids);
       owed = false;
       continue;
     }
     if (vl != (size_t)t->s->embedding.dim * sizeof(float))
       report(s, "%s: vector of %s has %zu bytes, not %d floats", t->s->name,
              ids, vl, t->s->embedding.dim);
-    if (es == 0)
+    if (es == ENT_MISSING)
       report(s, "%s: vector of missing entity %s", t->s->name, ids);
-    owed = es == 1 && !(stale && stale_tbl == t->s->table_id);
+    owed = es == ENT_LIVE && !(stale && stale_tbl == t->s->table_id);
     memcpy(pend, k + 8, 16);
   }
   if (owed) {

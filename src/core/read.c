@@ -58,6 +58,22 @@ notfound:
   return err_set(&db->err, REMDB_NOTFOUND, "no entity with id %s", ids);
 }
 
+int ent_state(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+              const unsigned char *id) {
+  err_t e; /* answers, not errors: db's error slot is left alone */
+  unsigned char ek[KEY_ENTITY_LEN];
+  key_entity(ek, db->tid, tbl, id);
+  kv_val v;
+  if (kv_get(db->st->kv, snap, KV_ENTITY, ek, sizeof ek, &v, &e) != REMDB_OK)
+    return ENT_MISSING;
+  rec_view rv;
+  int st = rec_open(&rv, v.data, v.len, &e) != REMDB_OK ? ENT_MISSING
+           : rec_is_deleted(&rv)                       ? ENT_DELETED
+                                                       : ENT_LIVE;
+  kv_val_free(&v);
+  return st;
+}
+
 bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
   err_t e; /* answers, not errors: db's error slot is left alone */
   unsigned char dk[KEY_IDDIR_LEN];
@@ -68,16 +84,7 @@ bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
     return false;
   uint32_t tbl = tv.len == 4 ? get_u32be((const unsigned char *)tv.data) : 0;
   kv_val_free(&tv);
-  unsigned char ek[KEY_ENTITY_LEN];
-  key_entity(ek, db->tid, tbl, id->b);
-  kv_val v;
-  if (kv_get(db->st->kv, snap, KV_ENTITY, ek, sizeof ek, &v, &e) != REMDB_OK)
-    return false;
-  rec_view rv;
-  bool live = rec_open(&rv, v.data, v.len, &e) == REMDB_OK &&
-              !rec_is_deleted(&rv);
-  kv_val_free(&v);
-  return live;
+  return ent_state(db, snap, tbl, id->b) == ENT_LIVE;
 }
 
 void ent_live_many(remdb *db, const kv_snap_t *snap, const uuid16_t *ids,

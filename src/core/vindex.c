@@ -140,23 +140,6 @@ static void evict_for(store_t *st, vix *keep, size_t need) {
   }
 }
 
-/* Is the entity with this id live in snap?  (Its vector should have a
-** node then.) */
-static bool live_entity(remdb *db, const sch_table *t, kv_snap_t *snap,
-                        const unsigned char *id) {
-  cat_table *ct = cat_by_id(db, t->table_id);
-  kv_val v = {0};
-  rec_view rv;
-  uuid16_t u;
-  memcpy(u.b, id, 16);
-  err_t saved = db->err;
-  bool live = ct && ent_read(db, snap, ct, &u, NULL, &v, &rv) == REMDB_OK &&
-              !rec_is_deleted(&rv);
-  kv_val_free(&v);
-  db->err = saved;
-  return live;
-}
-
 /* Read table t's stored nodes into v (writer; v's write lock held). */
 static int load(remdb *db, const sch_table *t, vix *v) {
   store_t *st = db->st;
@@ -206,7 +189,7 @@ static int load(remdb *db, const sch_table *t, vix *v) {
       const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
       const char *val = kv_iter_value(it, &vl);
       if (kl == KEY_ENTITY_LEN && pass == 1) {
-        if (have_vec) unlinked += live_entity(db, t, snap, vid);
+        if (have_vec) unlinked += (ent_state(db, snap, t->table_id, vid) == ENT_LIVE);
         have_vec = vl == vbytes;
         if (have_vec) {
           memcpy(vec, val, vbytes);
@@ -217,7 +200,7 @@ static int load(remdb *db, const sch_table *t, vix *v) {
         if (pass == 1) {
           if (level < 0 || !have_vec || memcmp(vid, k + 8, 16) != 0) {
             if (have_vec) /* verify names the bad record */
-              unlinked += live_entity(db, t, snap, vid);
+              unlinked += (ent_state(db, snap, t->table_id, vid) == ENT_LIVE);
             have_vec = false;
             continue;
           }
@@ -234,7 +217,7 @@ static int load(remdb *db, const sch_table *t, vix *v) {
     }
     if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
     kv_iter_free(it);
-    if (pass == 1 && have_vec) unlinked += live_entity(db, t, snap, vid);
+    if (pass == 1 && have_vec) unlinked += (ent_state(db, snap, t->table_id, vid) == ENT_LIVE);
   }
   /* vectors of soft-deleted entities are not in the graph by design; a
   ** live entity's vector without a node (a database from before the

@@ -119,21 +119,6 @@ static float score_raw(const char *metric, const float *q, const void *raw,
   return nq > 0 && nv > 0 ? dot / sqrtf(nq * nv) : 0.0f;
 }
 
-/* Is the entity live in snap? */
-static bool live(remdb *db, kv_snap_t *snap, const cat_table *t,
-                 const unsigned char *id) {
-  kv_val v = {0};
-  rec_view rv;
-  uuid16_t u;
-  memcpy(u.b, id, 16);
-  err_t saved = db->err;
-  bool ok = ent_read(db, snap, t, &u, NULL, &v, &rv) == REMDB_OK &&
-            !rec_is_deleted(&rv);
-  kv_val_free(&v);
-  db->err = saved;
-  return ok;
-}
-
 #define GRAPH_SPARE 8 /* extra graph hits asked for, see remdb_search_ex */
 
 /* A sorted top-k (best score first). */
@@ -216,7 +201,7 @@ static int exact_scan(vquery *q, topk *top, uint64_t *examined) {
     if (!(s >= q->o->min_score) || !topk_would_take(top, s)) continue;
     /* soft-deleted rows keep their vectors: only rows that would enter
     ** the top k are checked (the SQL filter already left them out) */
-    if (q->allowed == NULL && !live(db, q->snap, q->ct, key + 8)) continue;
+    if (q->allowed == NULL && ent_state(db, q->snap, q->ct->s->table_id, key + 8) != ENT_LIVE) continue;
     topk_add(top, key + 8, s);
   }
   rc = kv_iter_status(it, &db->err);
