@@ -58,7 +58,7 @@ struct hnsw {
   heap wc, wr;
   hnsw_hit *sel;
   size_t capsel;
-  float *qbuf;
+  float *qbuf; /* dim floats: hnsw_same_vector's scratch */
   /* visited lists for concurrent searches */
   pthread_mutex_t vmu;
   vlist *vpool;
@@ -333,13 +333,9 @@ void hnsw_prepare(const hnsw *h, const float *q, float *out) {
   for (size_t i = 0; i < d; i++) out[i] *= inv;
 }
 
-bool hnsw_same_vector(const hnsw *h, uint32_t node, const float *v) {
-  float *t = malloc((size_t)h->p.dim * sizeof *t);
-  if (t == NULL) return false;
-  hnsw_prepare(h, v, t);
-  bool same = memcmp(t, vec_of(h, node), (size_t)h->p.dim * sizeof *t) == 0;
-  free(t);
-  return same;
+bool hnsw_same_vector(hnsw *h, uint32_t node, const float *v) {
+  hnsw_prepare(h, v, h->qbuf); /* the writer's scratch */
+  return memcmp(h->qbuf, vec_of(h, node), (size_t)h->p.dim * sizeof *v) == 0;
 }
 
 float hnsw_distance(hnsw *h, const float *q, uint32_t node) {

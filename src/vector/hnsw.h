@@ -60,8 +60,8 @@ const hnsw_params *hnsw_get_params(const hnsw *h);
 /* The node of id, or HNSW_NONE. */
 uint32_t hnsw_lookup(const hnsw *h, const unsigned char *id);
 const unsigned char *hnsw_node_id(const hnsw *h, uint32_t node);
-/* Does node hold exactly vector v (as it would store it)? */
-bool hnsw_same_vector(const hnsw *h, uint32_t node, const float *v);
+/* Does node hold exactly vector v (as it would store it)?  Writer only. */
+bool hnsw_same_vector(hnsw *h, uint32_t node, const float *v);
 
 /* Link a new node (id must not be present).  0, or -1 when out of memory,
 ** after which the graph must be thrown away. */
