@@ -16,12 +16,17 @@
 ** route only has to return a superset of the matching rows (values are
 ** converted with the column's affinity first, exactly as SQLite compares
 ** them, so it is never a subset).  For the same reason LIMIT and OFFSET
-** are only used when they are the only constraints and any ORDER BY is
-** served by the route.
+** are never consumed by a route, only used to estimate its cost: SQLite
+** 3.40 offers them even when the WHERE clause holds terms it does not show
+** to xBestIndex (a column compared with another column of the same table,
+** `a = b`, `a > b + 0`, get no operator and are left out of aConstraint),
+** so a route that stopped after LIMIT rows could stop before the rows
+** that pass those terms.  SQLite counts LIMIT and OFFSET after its own
+** checks; the cursors read lazily, so it stops reading when SQLite does.
 **
 ** The plan travels to xFilter as idxNum (P_* flags, sql.h) and idxStr
 ** ("<kind><field id>"); xFilter's arguments come in the order
-** equality/IN, lower bound, upper bound, LIMIT, OFFSET.
+** equality/IN, lower bound, upper bound.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -119,7 +124,6 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   ** per row; an index route pays 4 per row (the entry, then a random get:
   ** measured at 4-8x a sequential row) */
   cand best = {PLAN_FULL, 0, 0, -1, -1, -1, N, 10 + N};
-  int limit_i = -1, offset_i = -1, others = 0;
 
   /* a literal LIMIT (+ OFFSET): an ordered route can stop after that many
   ** rows (roughly: other predicates may reject some) */
@@ -149,15 +153,6 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   /* point gets */
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->op == SQLITE_INDEX_CONSTRAINT_LIMIT) {
-      if (c->usable) limit_i = i;
-      continue;
-    }
-    if (c->op == SQLITE_INDEX_CONSTRAINT_OFFSET) {
-      if (c->usable) offset_i = i;
-      continue;
-    }
-    others++;
     if (!c->usable || c->iColumn != 0) continue;
     if (c->op != SQLITE_INDEX_CONSTRAINT_EQ &&
         c->op != SQLITE_INDEX_CONSTRAINT_IS)
@@ -276,17 +271,6 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   }
   if (best.lo >= 0) info->aConstraintUsage[best.lo].argvIndex = argv++;
   if (best.hi >= 0) info->aConstraintUsage[best.hi].argvIndex = argv++;
-  bool order_ok = info->nOrderBy == 0 || (best.flags & P_ORDER);
-  if (others == 0 && order_ok && limit_i >= 0) {
-    info->aConstraintUsage[limit_i].argvIndex = argv++;
-    info->aConstraintUsage[limit_i].omit = 1;
-    best.flags |= P_LIMIT;
-    if (offset_i >= 0) {
-      info->aConstraintUsage[offset_i].argvIndex = argv++;
-      info->aConstraintUsage[offset_i].omit = 1;
-      best.flags |= P_OFFSET;
-    }
-  }
   if (best.flags & P_ORDER) info->orderByConsumed = 1;
   info->idxNum = best.flags;
   info->idxStr = sqlite3_mprintf("%c%u", best.kind, best.field);
@@ -368,7 +352,5 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr, int argc,
   }
   if (idxNum & P_ORDER)
     buf_addf(out, ", ordered%s", (idxNum & P_DESC) ? " descending" : "");
-  if (idxNum & P_LIMIT) buf_adds(out, ", limit pushed down");
-  if (idxNum & P_OFFSET) buf_adds(out, ", offset pushed down");
   if (vt->all) buf_adds(out, ", including deleted rows");
 }

@@ -36,8 +36,6 @@ enum {
   P_NOTNULL = 128, /* field IS NOT NULL: no argv */
   P_ORDER = 256,   /* rows come out ordered by the field (or id) */
   P_DESC = 512,
-  P_LIMIT = 1024,  /* argv: LIMIT */
-  P_OFFSET = 2048, /* argv: OFFSET */
   P_IS = 4096,     /* the equality is IS: a NULL value matches NULL */
 };
 enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I' };

@@ -49,7 +49,6 @@ typedef struct rcursor {
   uuid16_t id;
   rec_view rv;
   bool eof;
-  int64_t limit, offset;
   uint64_t examined, returned;
   char *desc, *shape; /* the route, for EXPLAIN */
 } rcursor;
@@ -399,10 +398,6 @@ static int refill(rcursor *c) {
 static int advance(rcursor *c) {
   remdb *db = c->vt->sess->db;
   for (;;) {
-    if (c->limit >= 0 && (int64_t)c->returned >= c->limit + c->offset) {
-      c->eof = true;
-      return REMDB_OK;
-    }
     if (c->kind == PLAN_FULL) {
       size_t kl, vl;
       if (c->started) {
@@ -448,10 +443,8 @@ static int advance(rcursor *c) {
     }
     if (c->vt->all || !rec_is_deleted(&c->rv)) {
       c->returned++;
-      if ((int64_t)c->returned > c->offset) {
-        c->eof = false;
-        return REMDB_OK;
-      }
+      c->eof = false;
+      return REMDB_OK;
     }
   }
 }
@@ -477,8 +470,6 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   c->kind = idxStr ? idxStr[0] : PLAN_FULL;
   c->flags = idxNum;
   c->field = idxStr ? (uint16_t)atoi(idxStr + 1) : 0;
-  c->limit = -1;
-  c->offset = 0;
   if (vt->sess->explain) {
     buf_t d;
     buf_init(&d);
@@ -491,10 +482,6 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   sqlite3_value *eq = idxNum & P_EQ ? argv[ai++] : NULL;
   sqlite3_value *lo = idxNum & P_LO ? argv[ai++] : NULL;
   sqlite3_value *hi = idxNum & P_HI ? argv[ai++] : NULL;
-  if (idxNum & P_LIMIT) c->limit = sqlite3_value_int64(argv[ai++]);
-  if (idxNum & P_OFFSET) c->offset = sqlite3_value_int64(argv[ai++]);
-  if (c->limit < -1) c->limit = -1;
-  if (c->offset < 0) c->offset = 0;
   (void)argc;
   int col = 0;
   for (int i = 0; i < vt->ncol; i++)
