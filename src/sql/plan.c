@@ -63,6 +63,21 @@ enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
   } else {
     t = sqlite3_value_numeric_type(v); /* well-formed numeric text -> number */
   }
+  if (a == AFF_REAL && (t == SQLITE_INTEGER || t == SQLITE_FLOAT)) {
+    /* SQL reads a REAL column's value as a double, also an integer stored
+    ** beyond 2^53 (its entry keeps the exact integer as a tie after the
+    ** double): every entry of the double matches, whatever its tie */
+    if (t == SQLITE_FLOAT) {
+      okey_real_prefix(out, sqlite3_value_double(v));
+      return ENC_KEY;
+    }
+    sqlite3_int64 i = sqlite3_value_int64(v);
+    double d = (double)i;
+    okey_real_prefix(out, d);
+    /* (double)i is exact unless |i| > 2^53; 2^63 is out of int64 range */
+    return d < 9223372036854775808.0 && (sqlite3_int64)d == i ? ENC_KEY
+                                                             : ENC_NEAR;
+  }
   switch (t) {
     case SQLITE_INTEGER: okey_int(out, sqlite3_value_int64(v)); return ENC_KEY;
     case SQLITE_FLOAT: okey_real(out, sqlite3_value_double(v)); return ENC_KEY;
@@ -84,7 +99,7 @@ static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   key_index_field(fp, db->tid, vt->s->table_id, vt->field[col]);
   buf_add(&k, fp, sizeof fp);
   enum enc_result r = plan_encode(vt, col, v, &k);
-  if (r != ENC_KEY || k.oom) {
+  if ((r != ENC_KEY && r != ENC_NEAR) || k.oom) {
     buf_free(&k);
     return r == ENC_NONE ? 0 : -1; /* -1: the index cannot serve it */
   }

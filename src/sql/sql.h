@@ -94,6 +94,9 @@ enum enc_result {
   ENC_NONE,  /* no stored value can compare equal/ordered (NULL, BLOB) */
   ENC_ANY,   /* unknowable here (a number against a text column): scan
              ** every non-NULL entry and let SQLite decide */
+  ENC_NEAR,  /* out holds the key of the double nearest v (an integer
+             ** beyond 2^53 against a REAL column): as a bound, it must be
+             ** taken inclusively; as an equality, it is a superset */
 };
 /* Encode v, converted with the column's affinity as SQLite would compare
 ** it, as an index key value. */

@@ -573,7 +573,7 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
           r = plan_encode(vt, col, v, &k);
         }
         if (r == ENC_ANY) any = true;
-        if (r == ENC_KEY && !key_push(c, k.p, k.len)) {
+        if ((r == ENC_KEY || r == ENC_NEAR) && !key_push(c, k.p, k.len)) {
           buf_free(&k);
           return SQLITE_NOMEM;
         }
@@ -610,9 +610,9 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
           buf_free(&t);
           return SQLITE_OK;
         }
-        if (r == ENC_KEY) {
+        if (r == ENC_KEY || r == ENC_NEAR) {
           buf_reset(&c->lo);
-          if (idxNum & P_LO_INCL) {
+          if ((idxNum & P_LO_INCL) || r == ENC_NEAR) {
             buf_add(&c->lo, t.p, t.len);
           } else { /* past every key with this value */
             if (!buf_reserve(&c->lo, t.len)) return SQLITE_NOMEM;
@@ -630,9 +630,10 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
           buf_free(&t); /* nothing is below NULL */
           return SQLITE_OK;
         }
-        if (r == ENC_KEY) { /* (a BLOB or an unknowable bound: no limit) */
+        if (r == ENC_KEY || r == ENC_NEAR) { /* (a BLOB or an unknowable
+                                              ** bound: no limit) */
           buf_reset(&c->hi);
-          if (!(idxNum & P_HI_INCL)) {
+          if (!(idxNum & P_HI_INCL) && r != ENC_NEAR) {
             buf_add(&c->hi, t.p, t.len);
           } else {
             if (!buf_reserve(&c->hi, t.len)) return SQLITE_NOMEM;

@@ -359,6 +359,82 @@ static void test_limit_terms(remdb *db) {
   CHECK_INT(verify(db), 0);
 }
 
+/* A `number` column reads as REAL: an integer stored beyond 2^53 is seen
+** as its nearest double, so the index must find it by that double, in
+** equalities, ranges, joins and IN (issue 9 #3). */
+static void test_big_reals(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"big\",\"properties\":{"
+                                   "\"x\":{\"type\":\"number\"},"
+                                   "\"k\":{\"type\":\"integer\"}},"
+                                   "\"indexed_fields\":[\"x\"]}")),
+            REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) { /* enough rows for the index to win */
+    char row[64];
+    int len = snprintf(row, sizeof row, "{\"x\":%d.25,\"k\":%d}", i, 100 + i);
+    CHECK_INT(remdb_batch_insert(b, "big", row, (size_t)len, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(exec(db, "INSERT INTO big(x, k) VALUES (9007199254740993, 1), "
+                     "(9007199254740992, 2), (-9007199254740993, 3), "
+                     "(9223372036854775807, 4)"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT typeof(x), x FROM big WHERE k = 1"),
+            "real,9.00719925474099e+15");
+  CHECK_HAS(rows(db, "EXPLAIN SELECT k FROM big WHERE x = 9007199254740992.0"),
+            "index lookup on x");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x = 9007199254740992.0 ORDER BY k"),
+            "1;2");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x = 9007199254740992 ORDER BY k"),
+            "1;2");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x = 9007199254740993"), "");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x = -9007199254740992.0"), "3");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x = 9223372036854775807.0"), "4");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x IN (9007199254740992.0, 1.25) "
+                     "ORDER BY k"),
+            "1;2;101");
+  /* ranges, with integer bounds that no double equals */
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x <= 9007199254740992.0 AND "
+                     "x > 1000 ORDER BY k"),
+            "1;2");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x < 9007199254740993 AND "
+                     "x > 1000 ORDER BY k"),
+            "1;2");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x > 9007199254740991 AND "
+                     "x < 1e300 ORDER BY k"),
+            "1;2;4");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x >= 9007199254740993 AND "
+                     "x < 1e300 ORDER BY k"),
+            "4");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x >= 9223372036854775807 AND "
+                     "x < 1e300"),
+            "4");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x < -9007199254740992 AND "
+                     "x > -1e300"),
+            "");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x >= -9007199254740992.0 AND "
+                     "x < 0"),
+            "3");
+  CHECK_STR(rows(db, "SELECT k FROM big WHERE x > -9007199254740993 AND "
+                     "x < 0"),
+            "3");
+  /* the row joins with itself and is in a subquery of its own values */
+  CHECK_STR(rows(db, "SELECT count(*) FROM big a JOIN big b ON a.x = b.x"),
+            "306");
+  CHECK_HAS(rows(db, "EXPLAIN SELECT count(*) FROM big a JOIN big b ON "
+                     "a.x = b.x"),
+            "index lookup on x");
+  CHECK_STR(rows(db, "SELECT count(*) FROM big WHERE x IN (SELECT x FROM big "
+                     "WHERE k <= 2)"),
+            "2");
+  CHECK_STR(rows(db, "SELECT count(*) FROM big WHERE x IN (SELECT x FROM big "
+                     "WHERE k = 1)"),
+            "2");
+  CHECK_INT(verify(db), 0);
+}
+
 static void test_tenants(remdb *db) {
   remdb *other;
   CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
@@ -405,6 +481,7 @@ int main(void) {
   test_explain(db);
   test_tenants(db);
   test_limit_terms(db);
+  test_big_reals(db);
   test_limits();
   CHECK_INT(verify(db), 0);
   remdb_close(db);
