@@ -2,7 +2,8 @@
 ** stmt.c: the public statement API (remdb_prepare, remdb_step, ...) over
 ** the SQL session.  It adds what SQLite alone does not do: the REM dialect
 ** check, error messages with the byte offset of the mistake, and EXPLAIN,
-** which runs the query and reports the route each table took.
+** which runs the query and reports the route each table took (so it is
+** refused for a statement that writes: EXPLAIN never changes data).
 */
 #include <ctype.h>
 #include <stdlib.h>
@@ -121,6 +122,16 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   if (src != SQLITE_OK) return sql_error(db, s, sql, len, start);
   if (used) *used = tail ? (size_t)(tail - sql) : len;
   if (st == NULL) return REMDB_OK;
+  if (explain && !sqlite3_stmt_readonly(st)) {
+    /* EXPLAIN runs the statement to count what its routes read */
+    sqlite3_finalize(st);
+    return err_set(&db->err, REMDB_INVALID,
+                   "EXPLAIN runs its statement to report the routes, so it "
+                   "takes only statements that change nothing (SELECT, "
+                   "VALUES, LOOKUP, SEARCH, TRAVERSE); to see the route of "
+                   "an UPDATE or DELETE, EXPLAIN a SELECT with the same "
+                   "WHERE clause");
+  }
   remdb_stmt *r = calloc(1, sizeof *r);
   if (r == NULL) {
     sqlite3_finalize(st);

@@ -280,6 +280,21 @@ static void test_explain(remdb *db) {
   CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE topic IS NULL"), "0");
   CHECK_STR(one(db, "SELECT count(*) FROM notes_all WHERE topic IS NULL"),
             "1");
+  /* EXPLAIN runs its statement, so it refuses one that writes */
+  const char *before = strdup(one(db, "SELECT count(*) || sum(n) FROM notes"));
+  CHECK_INT(exec(db, "EXPLAIN DELETE FROM notes WHERE n <= 3"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "EXPLAIN runs its statement");
+  CHECK_INT(exec(db, "EXPLAIN UPDATE notes SET n = 0"), REMDB_INVALID);
+  CHECK_INT(exec(db, "EXPLAIN INSERT INTO notes(title) VALUES ('x')"),
+            REMDB_INVALID);
+  CHECK_INT(exec(db, "EXPLAIN WITH d AS (SELECT 1) DELETE FROM notes"),
+            REMDB_INVALID);
+  CHECK_STR(one(db, "SELECT count(*) || sum(n) FROM notes"), before);
+  /* SQLite's own EXPLAIN QUERY PLAN does not run it */
+  CHECK_INT(exec(db, "EXPLAIN QUERY PLAN DELETE FROM notes WHERE n <= 3"),
+            REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) || sum(n) FROM notes"), before);
+  free((void *)before);
   CHECK_STR(one(db, "SELECT title FROM notes ORDER BY id LIMIT 1 OFFSET 2"),
             one(db, "SELECT title FROM (SELECT title, id FROM notes ORDER BY "
                     "id) LIMIT 1 OFFSET 2"));
