@@ -174,6 +174,11 @@ static int embed_unlocked(wtx_t *w, const char *table, const char *json,
 /* Validate and stage one entity. */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]) {
+  return ent_insert_ex(w, table, json, len, 0, id_out);
+}
+
+int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
+                  int flags, char id_out[REMDB_ID_LEN + 1]) {
   remdb *db = wtx_db(w);
   cat_table *ct;
   json_t *obj = NULL;
@@ -242,6 +247,18 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
       uuid_format(&id, ids);
       rc = err_set(&db->err, REMDB_EXISTS, "%s.id: %s already belongs to %s",
                    t->name, ids, owner->s->name);
+      goto done;
+    } else if ((flags & ENT_NEW) && !rec_is_deleted(&oldv)) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&id, ids);
+      rc = err_set(&db->err, REMDB_EXISTS,
+                   "%s: entity %s exists already (its id %s%s; plain "
+                   "INSERT or INSERT OR REPLACE replaces it)", t->name,
+                   ids,
+                   explicit_id  ? "was given"
+                   : t->key_field ? "derives from key_field "
+                                  : "derives from uri and chunk_ordinal",
+                   explicit_id || !t->key_field ? "" : t->key_field);
       goto done;
     } else {
       old = &oldv;

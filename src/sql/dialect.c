@@ -524,3 +524,11 @@ int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
   l.pos = 0;
   return check_embedding(db, &l, rewrite);
 }
+
+bool dialect_or_abort(const char *sql, size_t len) {
+  lexer l = {sql, len, 0};
+  tok a = next(&l), b = next(&l), c = next(&l);
+  for (; c.kind != T_END; a = b, b = c, c = next(&l))
+    if (is_kw(a, "INSERT") && is_kw(b, "OR") && is_kw(c, "ABORT")) return true;
+  return false;
+}

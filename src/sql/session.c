@@ -68,6 +68,15 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
         if (a && sqlite3_stricmp(a, readonly_pragmas[i]) == 0) return SQLITE_OK;
       return deny(s, "this PRAGMA is not allowed (read-only ones such as "
                      "table_info are)");
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+      /* the main schema holds the remdb tables (TEMP ones live in temp;
+      ** SQLite itself updates sqlite_master for a table-valued function) */
+      if (dbname && strcmp(dbname, "main") == 0 && a &&
+          sqlite3_strnicmp(a, "sqlite_", 7) != 0)
+        s->writes = true;
+      return SQLITE_OK;
     case SQLITE_FUNCTION:
       if (b && sqlite3_stricmp(b, "load_extension") == 0)
         return deny(s, "load_extension is not allowed");

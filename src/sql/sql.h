@@ -66,6 +66,9 @@ struct sql_sess {
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
   bool stale;       /* a cursor found its plan's index changed: re-prepare */
+  bool or_abort;    /* the running statement says INSERT OR ABORT */
+  bool writes;      /* the statement being prepared writes a remdb table */
+  int write_rc;     /* the remdb code of the last failed write, or 0 */
   struct route {
     char table[72];
     char desc[256];   /* with values, while every scan used the same */
@@ -113,6 +116,9 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
 ** return non-zero.  A statement that runs as SQL is appended to
 ** rewrite (else rewrite stays empty) and 0 is returned. */
 int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite);
+/* Does the statement text say INSERT OR ABORT?  SQLite reports the same
+** conflict mode for a plain INSERT, which upserts (vtab.c). */
+bool dialect_or_abort(const char *sql, size_t len);
 
 /* tvf.c: the table-valued functions traverse(), lookup() and search(). */
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);

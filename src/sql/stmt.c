@@ -18,6 +18,7 @@ struct remdb_stmt {
   sql_sess *sess;
   sqlite3_stmt *st;
   bool explain;
+  bool or_abort;  /* INSERT OR ABORT: a conflict is an error (vtab.c) */
   bool explained; /* the query ran; rows now come from the route log */
   uint64_t rows;  /* returned since the last reset, for max_result_rows */
   size_t erow;    /* next route row to return, 1-based once started */
@@ -104,6 +105,7 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   sqlite3_stmt *st = NULL;
   const char *tail = NULL;
   s->denied[0] = 0;
+  s->writes = false;
   int src;
   if (rw.len) { /* a REM statement, run as its SQL form; it is the rest */
     src = sqlite3_prepare_v2(s->conn, rw.p, (int)rw.len, &st, NULL);
@@ -122,6 +124,16 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   if (src != SQLITE_OK) return sql_error(db, s, sql, len, start);
   if (used) *used = tail ? (size_t)(tail - sql) : len;
   if (st == NULL) return REMDB_OK;
+  if (s->writes && sqlite3_column_count(st) > 0 &&
+      !sqlite3_stmt_isexplain(st)) {
+    /* SQLite computes RETURNING from the values the statement gives, not
+    ** from the row stored (no id or created_at on an INSERT) */
+    sqlite3_finalize(st);
+    return err_set(&db->err, REMDB_INVALID,
+                   "RETURNING is not supported on remdb tables: it would "
+                   "show the values given, not the row stored (an INSERT's "
+                   "id, created_at); read the rows back with SELECT");
+  }
   if (explain && !sqlite3_stmt_readonly(st)) {
     /* EXPLAIN runs the statement to count what its routes read */
     sqlite3_finalize(st);
@@ -141,6 +153,8 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   r->sess = s;
   r->st = st;
   r->explain = explain;
+  size_t end = tail ? (size_t)(tail - sql) : len;
+  r->or_abort = s->writes && dialect_or_abort(sql + start, end - start);
   *out = r;
   return REMDB_OK;
 }
@@ -169,7 +183,9 @@ int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len) {
 static int step_error(remdb_stmt *st, int src) {
   remdb *db = st->db;
   const char *msg = sqlite3_errmsg(st->sess->conn);
-  int code = (src & 0xff) == SQLITE_CONSTRAINT ? REMDB_SCHEMA
+  int code = (src & 0xff) == SQLITE_CONSTRAINT
+                 ? (st->sess->write_rc == REMDB_EXISTS ? REMDB_EXISTS
+                                                       : REMDB_SCHEMA)
              : (src & 0xff) == SQLITE_NOMEM    ? REMDB_NOMEM
              : (src & 0xff) == SQLITE_AUTH     ? REMDB_INVALID
                                                : REMDB_ERROR;
@@ -206,6 +222,8 @@ int remdb_step(remdb_stmt *st) {
   err_clear(&st->db->err);
   if (!st->explain) {
     st->sess->stale = false;
+    st->sess->or_abort = st->or_abort;
+    st->sess->write_rc = 0;
     int src = sqlite3_step(st->st);
     /* the schema changed under a statement that returned nothing yet:
     ** prepare it again on the current tables, keep its bindings, retry */
@@ -215,6 +233,7 @@ int remdb_step(remdb_stmt *st) {
       int rc = reprepare(st);
       if (rc) return rc;
       st->sess->stale = false;
+      st->sess->or_abort = st->or_abort;
       src = sqlite3_step(st->st);
     }
     if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)

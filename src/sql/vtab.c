@@ -161,6 +161,9 @@ static int x_connect(sqlite3 *conn, void *aux, int argc, const char *const *argv
     return rc;
   }
   sqlite3_vtab_config(conn, SQLITE_VTAB_DIRECTONLY);
+  /* xUpdate returns SQLITE_CONSTRAINT only before staging anything, so
+  ** SQLite may apply the statement's ON CONFLICT mode */
+  sqlite3_vtab_config(conn, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   *out = &vt->base;
   return SQLITE_OK;
 oom:
@@ -820,13 +823,27 @@ static int x_update(sqlite3_vtab *v, int argc, sqlite3_value **argv,
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text == NULL) return SQLITE_NOMEM;
-    rc = ent_insert(s->txn, vt->s->name, text, strlen(text), NULL);
+    /* a live row with the same id (given, or derived from the key): plain
+    ** INSERT and INSERT OR REPLACE replace it, as the C API's insert does;
+    ** OR IGNORE keeps it, OR ABORT/FAIL/ROLLBACK make it an error.  (A
+    ** plain INSERT reports ABORT too: stmt.c tells them apart.) */
+    int oc = sqlite3_vtab_on_conflict(s->conn);
+    bool must_be_new = oc == SQLITE_IGNORE || oc == SQLITE_FAIL ||
+                       oc == SQLITE_ROLLBACK ||
+                       (oc == SQLITE_ABORT && s->or_abort);
+    rc = ent_insert_ex(s->txn, vt->s->name, text, strlen(text),
+                       must_be_new ? ENT_NEW : 0, NULL);
     free(text);
   }
   if (rc == REMDB_OK) return SQLITE_OK;
-  vt_error(vt, remdb_errmsg(db));
-  return rc == REMDB_SCHEMA || rc == REMDB_EXISTS ? SQLITE_CONSTRAINT
-                                                  : SQLITE_ERROR;
+  /* validation failures and conflicts stage nothing: SQLite applies the
+  ** ON CONFLICT mode (IGNORE skips the row, FAIL keeps the rows before) */
+  bool constraint = rc == REMDB_SCHEMA || rc == REMDB_EXISTS;
+  s->write_rc = rc;
+  if (!constraint || argc == 1 || sqlite3_vtab_on_conflict(s->conn) !=
+                                      SQLITE_IGNORE)
+    vt_error(vt, remdb_errmsg(db));
+  return constraint ? SQLITE_CONSTRAINT : SQLITE_ERROR;
 }
 
 static int x_begin(sqlite3_vtab *v) {

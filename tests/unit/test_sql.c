@@ -450,6 +450,92 @@ static void test_big_reals(remdb *db) {
   CHECK_INT(verify(db), 0);
 }
 
+/* The conflict clause of INSERT on a row whose id exists (derived from
+** key_field, or given): plain INSERT and OR REPLACE upsert, OR IGNORE
+** keeps the row, OR ABORT/FAIL/ROLLBACK fail; RETURNING is refused
+** (issue 9 #6). */
+static void test_conflicts(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"keyed\",\"key_field\":\"h\","
+                                   "\"properties\":{\"h\":{\"type\":\"string\"},"
+                                   "\"n\":{\"type\":\"integer\",\"minimum\":0},"
+                                   "\"m\":{\"type\":\"string\"}}}")),
+            REMDB_OK);
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n, m) VALUES ('a', 1, 'keep')"),
+            REMDB_OK);
+  char *created = strdup(one(db, "SELECT created_at FROM keyed"));
+  CHECK_INT(exec(db, "INSERT OR IGNORE INTO keyed(h, n) VALUES ('a', 2)"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT h, n, m FROM keyed"), "a,1,keep");
+  /* IGNORE skips the conflicting row and the invalid one, keeps the rest */
+  CHECK_INT(exec(db, "INSERT OR IGNORE INTO keyed(h, n) VALUES ('b', 1), "
+                     "('a', 9), ('c', -1), ('d', 4)"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT h, n, m FROM keyed ORDER BY h"),
+            "a,1,keep;b,1,NULL;d,4,NULL");
+  CHECK_INT(exec(db, "INSERT OR ABORT INTO keyed(h, n) VALUES ('e', 5), "
+                     "('a', 2)"),
+            REMDB_EXISTS);
+  CHECK_HAS(remdb_errmsg(db), "exists already");
+  CHECK_HAS(remdb_errmsg(db), "derives from key_field h");
+  CHECK_INT(exec(db, "INSERT OR ROLLBACK INTO keyed(h, n) VALUES ('e', 5), "
+                     "('a', 2)"),
+            REMDB_EXISTS);
+  CHECK_STR(rows(db, "SELECT count(*) FROM keyed WHERE h = 'e'"), "0");
+  /* FAIL keeps the rows before the failing one */
+  CHECK_INT(exec(db, "INSERT OR FAIL INTO keyed(h, n) VALUES ('e', 5), "
+                     "('a', 2), ('f', 6)"),
+            REMDB_EXISTS);
+  CHECK_STR(rows(db, "SELECT h, n, m FROM keyed ORDER BY h"),
+            "a,1,keep;b,1,NULL;d,4,NULL;e,5,NULL");
+  /* a plain INSERT is an upsert: the entity is replaced, created_at kept */
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('a', 3)"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT h, n, m FROM keyed WHERE h = 'a'"), "a,3,NULL");
+  CHECK_STR(one(db, "SELECT created_at FROM keyed WHERE h = 'a'"), created);
+  CHECK_INT(exec(db, "REPLACE INTO keyed(h, n, m) VALUES ('a', 4, 'x')"),
+            REMDB_OK);
+  CHECK_INT(exec(db, "INSERT OR REPLACE INTO keyed(h, m) VALUES ('b', 'y')"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT h, n, m FROM keyed WHERE h < 'c' ORDER BY h"),
+            "a,4,x;b,NULL,y");
+  /* an id given: the same rules */
+  char sql[256];
+  char *id = strdup(one(db, "SELECT id FROM notes WHERE title = 'a'"));
+  snprintf(sql, sizeof sql,
+           "INSERT OR IGNORE INTO notes(id, title) VALUES ('%s', 'zz')", id);
+  CHECK_INT(exec(db, sql), REMDB_OK);
+  snprintf(sql, sizeof sql, "SELECT title FROM notes WHERE id = '%s'", id);
+  CHECK_STR(one(db, sql), "a");
+  snprintf(sql, sizeof sql,
+           "INSERT OR ABORT INTO notes(id, title) VALUES ('%s', 'zz')", id);
+  CHECK_INT(exec(db, sql), REMDB_EXISTS);
+  CHECK_HAS(remdb_errmsg(db), "its id was given");
+  /* a soft-deleted row is not there for SQL: OR ABORT brings it back */
+  CHECK_INT(exec(db, "DELETE FROM keyed WHERE h = 'd'"), REMDB_OK);
+  CHECK_INT(exec(db, "INSERT OR ABORT INTO keyed(h, n) VALUES ('d', 7)"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT n FROM keyed WHERE h = 'd'"), "7");
+  /* the words in a string or a comment do not make a plain INSERT strict */
+  CHECK_INT(exec(db, "INSERT /* OR ABORT */ INTO keyed(h, m) VALUES ('d', "
+                     "'INSERT OR ABORT')"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'd'"),
+            "NULL,INSERT OR ABORT");
+  /* RETURNING would show the values given (no id): refused */
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('r', 1) RETURNING id"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "RETURNING is not supported");
+  CHECK_INT(exec(db, "UPDATE keyed SET n = 9 RETURNING n"), REMDB_INVALID);
+  CHECK_INT(exec(db, "DELETE FROM keyed RETURNING h"), REMDB_INVALID);
+  CHECK_STR(rows(db, "SELECT count(*), sum(n) FROM keyed"), "4,9");
+  /* ...but not on a TEMP table */
+  CHECK_INT(exec(db, "CREATE TEMP TABLE tr(x)"), REMDB_OK);
+  CHECK_STR(rows(db, "INSERT INTO tr VALUES (1), (2) RETURNING x * 10"),
+            "10;20");
+  CHECK_INT(verify(db), 0);
+  free(created);
+  free(id);
+}
+
 static void test_tenants(remdb *db) {
   remdb *other;
   CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
@@ -497,6 +583,7 @@ int main(void) {
   test_tenants(db);
   test_limit_terms(db);
   test_big_reals(db);
+  test_conflicts(db);
   test_limits();
   CHECK_INT(verify(db), 0);
   remdb_close(db);
