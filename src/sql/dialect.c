@@ -255,24 +255,33 @@ static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
 ** single-table SELECT, and LIMIT/OFFSET plain numbers; anything else gets
 ** an error that says so. */
 
-#define MAX_TOKS 4096
+/* The rewrite holds the tokens of its statement: at most this many (plain
+** SQL is never lexed here, it has only the SQL text limit). */
+#define MAX_TOKS 65536
 
 typedef struct toks {
   tok *t;
   int *depth;
-  size_t n;
+  size_t n, cap;
 } toks;
 
 static int lex_all(remdb *db, lexer *l, toks *ts) {
-  ts->t = malloc(MAX_TOKS * sizeof *ts->t);
-  ts->depth = malloc(MAX_TOKS * sizeof *ts->depth);
-  if (ts->t == NULL || ts->depth == NULL) return err_nomem(&db->err);
   int d = 0;
   for (ts->n = 0;; ts->n++) {
-    if (ts->n + 1 == MAX_TOKS)
-      return err_set(&db->err, REMDB_TOOBIG,
-                     "a statement with embedding.<metric>() may have at most "
-                     "%d tokens", MAX_TOKS - 2);
+    if (ts->n == ts->cap) {
+      if (ts->cap == MAX_TOKS)
+        return err_set(&db->err, REMDB_TOOBIG,
+                       "a statement with embedding.<metric>() may have at "
+                       "most %d tokens (a limit of its rewrite only)",
+                       MAX_TOKS - 1);
+      size_t cap = ts->cap ? ts->cap * 2 : 256;
+      tok *t = realloc(ts->t, cap * sizeof *t);
+      if (t) ts->t = t;
+      int *dp = realloc(ts->depth, cap * sizeof *dp);
+      if (dp) ts->depth = dp;
+      if (t == NULL || dp == NULL) return err_nomem(&db->err);
+      ts->cap = cap;
+    }
     tok t = next(l);
     if (is_punct(t, ')')) d--;
     ts->t[ts->n] = t;
@@ -491,6 +500,16 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
 
 /* embedding.<metric>( anywhere outside strings and comments */
 static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
+  /* a first pass that keeps no tokens: most statements have no call */
+  size_t start = l->pos;
+  tok a = next(l), b = next(l), c = next(l);
+  while (!(is_kw(a, "embedding") && is_punct(b, '.') && c.kind == T_WORD)) {
+    if (c.kind == T_END) return 0;
+    a = b;
+    b = c;
+    c = next(l);
+  }
+  l->pos = start;
   toks ts = {0};
   int rc = lex_all(db, l, &ts);
   for (size_t i = 0; rc == 0 && i + 2 < ts.n; i++) {

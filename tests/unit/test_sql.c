@@ -536,6 +536,44 @@ static void test_conflicts(remdb *db) {
   free(id);
 }
 
+/* Long statements: only the SQL text limit applies to plain SQL, not a
+** token cap of the embedding.<metric>() rewrite (issue 9 #10). */
+static void test_long_sql(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"longt\",\"properties\":{"
+                                   "\"v\":{\"type\":\"integer\"}},"
+                                   "\"indexed_fields\":[\"v\"]}")),
+            REMDB_OK);
+  size_t cap = 200000;
+  char *q = malloc(cap);
+  size_t n = (size_t)snprintf(q, cap, "INSERT INTO longt(v) VALUES (0)");
+  for (int i = 1; i < 3000; i++)
+    n += (size_t)snprintf(q + n, cap - n, ", (%d)", i);
+  CHECK_INT(exec(db, q), REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) FROM longt"), "3000");
+  n = (size_t)snprintf(q, cap, "SELECT count(*) FROM longt WHERE v IN (-1");
+  for (int i = 0; i < 5000; i += 2)
+    n += (size_t)snprintf(q + n, cap - n, ", %d", i);
+  snprintf(q + n, cap - n, ")");
+  CHECK_STR(one(db, q), "1500");
+  /* a script of many statements */
+  n = 0;
+  for (int i = 0; i < 2000; i++)
+    n += (size_t)snprintf(q + n, cap - n, "UPDATE longt SET v = v + 1 WHERE "
+                                          "v = %d;\n", 2999 - i);
+  CHECK_INT(exec(db, q), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT max(v), count(*) FROM longt WHERE v >= 1000"),
+            "3000,2000");
+  /* the rewrite of embedding.<metric>() has a cap, and says so */
+  n = (size_t)snprintf(q, cap, "SELECT * FROM longt WHERE "
+                                "embedding.cosine('x') AND v IN (0");
+  for (int i = 0; i < 40000; i++)
+    n += (size_t)snprintf(q + n, cap - n, ",0");
+  snprintf(q + n, cap - n, ")");
+  CHECK_INT(exec(db, q), REMDB_TOOBIG);
+  CHECK_HAS(remdb_errmsg(db), "a limit of its rewrite only");
+  free(q);
+}
+
 static void test_tenants(remdb *db) {
   remdb *other;
   CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
@@ -584,6 +622,7 @@ int main(void) {
   test_limit_terms(db);
   test_big_reals(db);
   test_conflicts(db);
+  test_long_sql(db);
   test_limits();
   CHECK_INT(verify(db), 0);
   remdb_close(db);
