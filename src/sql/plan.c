@@ -10,7 +10,9 @@
 **
 ** Costs come from the table's row counter (kept in the write path) and,
 ** for an equality whose value is a literal, from counting that value's
-** index entries (up to a cap), so the most selective index wins.
+** index entries (up to a cap), so the most selective index wins.  An IN
+** list is not shown to xBestIndex: it is costed as IN_GUESS values, each
+** as common as the values of a sample of the field's index.
 **
 ** No constraint is ever marked omitted: SQLite re-checks every one, so a
 ** route only has to return a superset of the matching rows (values are
@@ -120,6 +122,53 @@ static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   return n;
 }
 
+/* Index entries per distinct non-NULL value of field f, from the first
+** GROUP_SAMPLE entries of its index (IN lists and sqlite3_vtab_in give no
+** values to probe in xBestIndex).  A sample of one value says only that
+** values are common: a quarter of the table is assumed, as for a probe
+** that reaches its cap.  -1 if the index cannot be read. */
+#define GROUP_SAMPLE 256
+static double probe_group(const rvtab *vt, uint16_t f, double N) {
+  remdb *db = vt->sess->db;
+  unsigned char lo[11], hi[10];
+  key_index_field(lo, db->tid, vt->s->table_id, f);
+  lo[10] = (unsigned char)(OKEY_NULL + 1); /* IN never matches NULL */
+  key_index_field(hi, db->tid, vt->s->table_id, (uint16_t)(f + 1));
+  kv_iter_t *it = NULL;
+  if (kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                  &it, &db->err) != REMDB_OK) {
+    kv_iter_free(it);
+    return -1;
+  }
+  double n = 0, distinct = 0;
+  buf_t prev;
+  buf_init(&prev);
+  for (kv_iter_first(it); kv_iter_valid(it) && n < GROUP_SAMPLE;
+       kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl < 10 + 16) continue;
+    /* the value is the key between the field prefix and the 16-byte id */
+    if (n == 0 || prev.len != kl - 26 || memcmp(prev.p, k + 10, kl - 26)) {
+      distinct++;
+      buf_reset(&prev);
+      buf_add(&prev, k + 10, kl - 26);
+    }
+    n++;
+  }
+  bool ok = kv_iter_status(it, &db->err) == REMDB_OK;
+  kv_iter_free(it);
+  buf_free(&prev);
+  if (!ok) return -1;
+  if (distinct == 0) return 1;
+  if (distinct == 1 && n >= GROUP_SAMPLE) return fmax(n, N / 4);
+  return n / distinct;
+}
+
+/* How many values an IN list is taken to hold: SQLite 3.40 does not show
+** the list to xBestIndex. */
+#define IN_GUESS 10
+
 typedef struct cand {
   char kind;
   int flags;
@@ -208,8 +257,14 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
             ** be a quarter of the table, not just the rows counted */
             if (r >= EQ_PROBE_CAP) r = fmax(r, N / 4);
           }
-          if (r < 0) r = fmax(1, N / 10);
-          eq_rows = in ? r * 5 : r;
+          if (in) {
+            /* each value about as common as the index's values are */
+            double g = probe_group(vt, f, N);
+            r = g < 0 ? fmax(1, N / 10) : fmin(N, g * IN_GUESS);
+          } else if (r < 0) {
+            r = fmax(1, N / 10);
+          }
+          eq_rows = r;
           cd.flags = (cd.flags & ~(P_LO | P_HI | P_LO_INCL | P_HI_INCL |
                                    P_NOTNULL)) |
                      P_EQ | (in ? P_IN : 0) |

@@ -271,6 +271,25 @@ static void test_explain(remdb *db) {
   CHECK_INT(remdb_step(st), REMDB_ROW);
   CHECK_HAS(remdb_column_text(st, 1, NULL), "full scan");
   remdb_finalize(st);
+  /* IN on an indexed field reads the index (issue 9 #17) */
+  CHECK_INT(remdb_prepare(db, S("EXPLAIN SELECT * FROM notes WHERE n IN "
+                                "(1, 2, 3)"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_HAS(remdb_column_text(st, 1, NULL), "index lookup on n IN (list)");
+  CHECK_INT(remdb_column_int64(st, 4), 15);
+  remdb_finalize(st);
+  CHECK_HAS(rows(db, "EXPLAIN SELECT * FROM notes WHERE n IN (SELECT 1 UNION "
+                     "SELECT 2) AND title IS NOT NULL"),
+            "index lookup on n IN (list)");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE n IN (SELECT 1 UNION "
+                    "SELECT 2)"),
+            "10");
+  /* ...unless its values are common: topic holds two */
+  CHECK_HAS(rows(db, "EXPLAIN SELECT * FROM notes WHERE topic IN ('common', "
+                     "'x')"),
+            "full scan");
   CHECK_STR(one(db, "SELECT group_concat(n) FROM (SELECT n FROM notes WHERE "
                     "n BETWEEN 10 AND 11 ORDER BY n DESC LIMIT 3)"),
             "11,11,11");
