@@ -249,6 +249,9 @@ int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
                   int flags, char id_out[REMDB_ID_LEN + 1]);
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch);
 int ent_delete(wtx_t *w, const uuid16_t *id, int flags);
+/* The id an entity of t whose key_field value is kv (not null) gets. */
+int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,
+               uuid16_t *id);
 /* The id of chunk `ordinal` of uri in a table whose ids derive from uri and
 ** chunk_ordinal (the same id ent_insert gives it). */
 int ent_uri_id(remdb *db, const sch_table *t, const char *uri,

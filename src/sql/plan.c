@@ -169,6 +169,18 @@ static double probe_group(const rvtab *vt, uint16_t f, double N) {
 ** the list to xBestIndex. */
 #define IN_GUESS 10
 
+int plan_key_col(const rvtab *vt) {
+  if (vt->s->key_field == NULL) return -1;
+  uint16_t f = rec_dict_id(&vt->s->dict, vt->s->key_field);
+  for (int col = 5; f && col < vt->ncol; col++)
+    if (vt->kind[col] == COL_FIELD && vt->field[col] == f)
+      return vt->aff[col] == AFF_TEXT || vt->aff[col] == AFF_INTEGER ||
+                     vt->aff[col] == AFF_REAL
+                 ? col
+                 : -1;
+  return -1;
+}
+
 typedef struct cand {
   char kind;
   int flags;
@@ -214,10 +226,11 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
     ob_desc = info->aOrderBy[0].desc;
   }
 
-  /* point gets */
+  /* point gets: on id, or on key_field (the id derives from it) */
+  int kcol = plan_key_col(vt);
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (!c->usable || c->iColumn != 0) continue;
+    if (!c->usable || (c->iColumn != 0 && c->iColumn != kcol)) continue;
     if (c->op != SQLITE_INDEX_CONSTRAINT_EQ &&
         c->op != SQLITE_INDEX_CONSTRAINT_IS)
       continue;
@@ -226,13 +239,17 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
     bool in = sqlite3_vtab_in(info, i, -1);
     double rows = in ? 10 : 1;
     if (rows < best.cost) {
-      best = (cand){PLAN_POINT, P_EQ | (in ? P_IN : 0), 0, i, -1, -1, rows,
-                    rows};
+      bool key = c->iColumn != 0;
+      best = (cand){key ? PLAN_KEY : PLAN_POINT,
+                    P_EQ | (in ? P_IN : 0) |
+                        (c->op == SQLITE_INDEX_CONSTRAINT_IS ? P_IS : 0),
+                    key ? vt->field[kcol] : 0, i, -1, -1, rows, rows};
     }
   }
 
   /* index routes: per indexed field, its best equality or range */
-  for (int col = 2; best.kind != PLAN_POINT && col < vt->ncol; col++) {
+  bool point = best.kind == PLAN_POINT || best.kind == PLAN_KEY;
+  for (int col = 2; !point && col < vt->ncol; col++) {
     uint16_t f = col_field(vt, col);
     if (f == 0 || !is_indexed(vt, f)) continue;
     cand cd = {PLAN_INDEX, 0, f, -1, -1, -1, N, 0};
@@ -331,7 +348,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
 
   /* ORDER BY id: the entity keys are in id order */
   if (best.kind == PLAN_FULL && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
-  if (best.kind == PLAN_POINT && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
+  if (point && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
 
   /* wire the arguments */
   int argv = 1;
@@ -348,7 +365,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   info->needToFreeIdxStr = 1;
   info->estimatedRows = (sqlite3_int64)fmax(1, best.rows);
   info->estimatedCost = best.cost;
-  if (best.kind == PLAN_POINT && !(best.flags & P_IN))
+  if (point && !(best.flags & P_IN))
     info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
   return SQLITE_OK;
 }
@@ -383,8 +400,9 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr, int argc,
   (void)argc;
   if (kind == PLAN_FULL) {
     buf_adds(out, "full scan");
-  } else if (kind == PLAN_POINT) {
-    buf_adds(out, "point get on id");
+  } else if (kind == PLAN_POINT || kind == PLAN_KEY) {
+    if (kind == PLAN_POINT) buf_adds(out, "point get on id");
+    else buf_addf(out, "point get on key %s", fname ? fname : "?");
     if (idxNum & P_IN) {
       buf_adds(out, " IN (list)");
     } else {

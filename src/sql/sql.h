@@ -38,7 +38,9 @@ enum {
   P_DESC = 512,
   P_IS = 4096,     /* the equality is IS: a NULL value matches NULL */
 };
-enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I' };
+/* PLAN_KEY: key_field = v or IN (...), point gets of the ids derived from
+** the values as the write path derives them (vtab.c) */
+enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I', PLAN_KEY = 'K' };
 
 /* Column kinds of a table's virtual table. */
 enum col_kind { COL_ID, COL_TYPE, COL_FIELD };
@@ -105,6 +107,9 @@ enum enc_result {
 ** it, as an index key value. */
 enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
                             buf_t *out);
+/* The column of the table's key_field, if a key route can serve it (its
+** values convert to the JSON the id derives from), else -1. */
+int plan_key_col(const rvtab *vt);
 /* A readable rendering of a plan for EXPLAIN. */
 /* argv NULL: the shape, with ? in place of values. */
 void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,

@@ -464,6 +464,70 @@ static int x_next(sqlite3_vtab_cursor *cur) {
   return rc ? db_error(c, rc) : SQLITE_OK;
 }
 
+/* The key_field value, as JSON, that a stored entity whose key equals v
+** (as SQLite compares it with the column's affinity) holds: 1 and *out
+** set; 0 if no stored key can equal v; -1 if that cannot be told here
+** (the key route scans the table instead).  Equal keys hash alike: a JSON
+** number is hashed by value, and below 2^53 a double and an int64 that
+** SQL finds equal are the same number. */
+static int key_value(const rvtab *vt, int col, sqlite3_value *v,
+                     json_t **out) {
+  int t = sqlite3_value_type(v);
+  *out = NULL;
+  if (t == SQLITE_NULL) return 0;
+  if (t == SQLITE_BLOB) return -1;
+  if (vt->aff[col] == AFF_TEXT) {
+    /* a number meets a text column by rules that depend on where it came
+    ** from (plan_encode): only text is looked up by its bytes */
+    if (t != SQLITE_TEXT) return -1;
+    *out = json_stringn((const char *)sqlite3_value_text(v),
+                        (size_t)sqlite3_value_bytes(v));
+    return *out ? 1 : 0; /* not UTF-8: no stored key equals it */
+  }
+  t = sqlite3_value_numeric_type(v);
+  if (t == SQLITE_INTEGER) {
+    sqlite3_int64 i = sqlite3_value_int64(v);
+    if (i <= -9007199254740992LL || i >= 9007199254740992LL) return -1;
+    *out = json_integer(i);
+  } else if (t == SQLITE_FLOAT) {
+    double d = sqlite3_value_double(v);
+    if (!(d > -9007199254740992.0 && d < 9007199254740992.0)) return -1;
+    *out = json_real(d);
+  } else {
+    return 0; /* text that is no number: a number column holds none */
+  }
+  return *out ? 1 : -1;
+}
+
+/* The ids of a key route's values, pushed on the key list; -1 if a value
+** cannot be looked up by its id (the route scans the table), else 0, or
+** an SQLite error code. */
+static int key_ids(rcursor *c, sqlite3_value *eq, int idxNum) {
+  rvtab *vt = c->vt;
+  int col = plan_key_col(vt);
+  if (col < 0) return -1;
+  sqlite3_value *v = NULL;
+  int more = (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
+                             : (v = eq, SQLITE_OK);
+  while (more == SQLITE_OK && v) {
+    json_t *j;
+    int r = key_value(vt, col, v, &j);
+    /* key IS NULL: the rows without a key, whose ids are not derived */
+    if (r < 0 || ((idxNum & P_IS) && sqlite3_value_type(v) == SQLITE_NULL))
+      return -1;
+    uuid16_t u;
+    if (r > 0) {
+      int rc = ent_key_id(vt->sess->db, vt->s, j, &u);
+      json_decref(j);
+      if (rc) return SQLITE_NOMEM;
+      if (!key_push(c, u.b, 16)) return SQLITE_NOMEM;
+    }
+    if (!(idxNum & P_IN)) break;
+    more = sqlite3_vtab_in_next(eq, &v);
+  }
+  return more == SQLITE_OK || more == SQLITE_DONE ? 0 : more;
+}
+
 static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                     int argc, sqlite3_value **argv) {
   rcursor *c = (rcursor *)cur;
@@ -521,7 +585,30 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   key_table(tp, db->tid, vt->s->table_id);
   key_table(tend, db->tid, vt->s->table_id + 1);
   int rc = REMDB_OK;
-  if (c->kind == PLAN_POINT) {
+  bool listed = false; /* the key list is made */
+  if (c->kind == PLAN_KEY) {
+    /* the ids derived from the key values, read as a point route */
+    int r = key_ids(c, eq, idxNum);
+    if (r > 0) return r;
+    if (r < 0) { /* a value no id is known for: every row */
+      c->nkeys = 0;
+      c->kind = PLAN_FULL;
+      c->flags &= ~(P_EQ | P_IN);
+      if (c->desc) {
+        free(c->desc);
+        free(c->shape);
+        c->desc = strdup("full scan (a key value its id cannot derive from)");
+        c->shape = strdup(c->desc);
+      }
+    } else {
+      if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
+      c->kind = PLAN_POINT;
+      listed = true;
+    }
+  }
+  if (listed) {
+    /* a key route: its ids are listed */
+  } else if (c->kind == PLAN_POINT) {
     /* ids: one value or an IN list, as canonical UUID text only */
     sqlite3_value *v = NULL;
     int more = eq == NULL ? SQLITE_DONE

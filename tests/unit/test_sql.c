@@ -593,6 +593,92 @@ static void test_long_sql(remdb *db) {
   free(q);
 }
 
+/* key_field = v and IN (...) are point gets of the ids derived from the
+** values, even when key_field is not indexed (issue 9 #18). */
+static const char *route(remdb *db, const char *sql) {
+  static char out[300];
+  remdb_stmt *st = NULL;
+  snprintf(out, sizeof out, "(error)");
+  char q[512];
+  snprintf(q, sizeof q, "EXPLAIN %s", sql);
+  if (remdb_prepare(db, q, strlen(q), &st, NULL) != REMDB_OK) return out;
+  if (remdb_step(st) == REMDB_ROW)
+    snprintf(out, sizeof out, "%s: %lld examined",
+             remdb_column_text(st, 1, NULL),
+             (long long)remdb_column_int64(st, 3));
+  remdb_finalize(st);
+  return out;
+}
+
+static void test_key_route(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"kt\",\"key_field\":\"h\","
+                                   "\"properties\":{\"h\":{\"type\":\"string\"},"
+                                   "\"v\":{\"type\":\"integer\"}}}")),
+            REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"kn\",\"key_field\":\"n\","
+                                   "\"properties\":{\"n\":{\"type\":\"number\"},"
+                                   "\"ref\":{\"type\":\"string\"}}}")),
+            REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    char row[96];
+    int len = snprintf(row, sizeof row, "{\"h\":\"k%d\",\"v\":%d}", i, i);
+    CHECK_INT(remdb_batch_insert(b, "kt", row, (size_t)len, NULL), REMDB_OK);
+    len = snprintf(row, sizeof row, "{\"n\":%d%s,\"ref\":\"k%d\"}", i,
+                   i % 10 == 1 ? ".5" : "", i * 2);
+    CHECK_INT(remdb_batch_insert(b, "kn", row, (size_t)len, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_insert(b, "kt", S("{\"h\":\"5\",\"v\":-5}"), NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "kn", S("{\"n\":9007199254740993}"), NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_STR(route(db, "SELECT v FROM kt WHERE h = 'k7'"),
+            "point get on key h = 'k7': 1 examined");
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = 'k7'"), "7");
+  CHECK_STR(route(db, "SELECT v FROM kt WHERE h IN ('k1', 'k2', 'nope')"),
+            "point get on key h IN (list): 3 examined");
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h IN ('k2', 'k1', 'nope') "
+                     "ORDER BY v"),
+            "1;2");
+  CHECK_STR(route(db, "SELECT v FROM kt WHERE h IS 'k9'"),
+            "point get on key h = 'k9': 1 examined");
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = 'K7'"), "");
+  /* what the id cannot find: another collation, a number against text */
+  CHECK_HAS(route(db, "SELECT v FROM kt WHERE h = 'K7' COLLATE NOCASE"),
+            "full scan");
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = 'K7' COLLATE NOCASE"), "7");
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = 5"), "-5");
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h IN (5, 'k3') ORDER BY v"),
+            "-5;3");
+  CHECK_STR(rows(db, "SELECT count(*) FROM kt WHERE h IS NULL"), "0");
+  /* a deleted row is gone, except from the _all view */
+  CHECK_INT(exec(db, "DELETE FROM kt WHERE h = 'k3'"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = 'k3'"), "");
+  CHECK_STR(rows(db, "SELECT v FROM kt_all WHERE h = 'k3'"), "3");
+  /* numbers: 5, 5.0 and '5' are one key; 1.5 is found by value */
+  CHECK_STR(route(db, "SELECT ref FROM kn WHERE n = 5"),
+            "point get on key n = 5: 1 examined");
+  CHECK_STR(rows(db, "SELECT ref FROM kn WHERE n = 5.0"), "k10");
+  CHECK_STR(rows(db, "SELECT ref FROM kn WHERE n = '5'"), "k10");
+  CHECK_STR(rows(db, "SELECT ref FROM kn WHERE n = 11.5"), "k22");
+  CHECK_STR(route(db, "SELECT ref FROM kn WHERE n = 11.5"),
+            "point get on key n = 11.5: 1 examined");
+  CHECK_STR(rows(db, "SELECT ref FROM kn WHERE n = 11"), "");
+  CHECK_STR(rows(db, "SELECT ref FROM kn WHERE n = 'x'"), "");
+  /* beyond 2^53 the double SQL reads is no key: the table is scanned */
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE n = 9007199254740992.0"),
+            "1");
+  /* a join reads the key route once per outer row */
+  CHECK_STR(route(db, "SELECT count(*) FROM kn JOIN kt ON kt.h = kn.ref"),
+            "point get on key h = ?: 300 examined");
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn JOIN kt ON kt.h = kn.ref"),
+            "150");
+  CHECK_INT(verify(db), 0);
+}
+
 static void test_tenants(remdb *db) {
   remdb *other;
   CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
@@ -642,6 +728,7 @@ int main(void) {
   test_big_reals(db);
   test_conflicts(db);
   test_long_sql(db);
+  test_key_route(db);
   test_limits();
   CHECK_INT(verify(db), 0);
   remdb_close(db);
