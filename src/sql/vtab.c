@@ -15,6 +15,7 @@
 ** fields as the C API; the statement commits in xCommit, or nothing does.
 ** DELETE is a soft delete.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -787,6 +788,14 @@ static int x_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
 
 /* ---- writes ------------------------------------------------------------- */
 
+static const char *col_name(const rvtab *vt, int i) {
+  static const char *const sys[] = {"id", "type", "created_at", "modified_at",
+                                    "deleted_at"};
+  if (i < 5) return sys[i];
+  const char *n = rec_dict_name(&vt->s->dict, vt->field[i]);
+  return n ? n : "?";
+}
+
 /* The JSON form of an SQL value for column i. */
 static json_t *value_json(rvtab *vt, int i, sqlite3_value *v, char **err) {
   switch (sqlite3_value_type(v)) {
@@ -796,7 +805,15 @@ static json_t *value_json(rvtab *vt, int i, sqlite3_value *v, char **err) {
       if (vt->aff[i] == AFF_BOOL && (x == 0 || x == 1)) return json_boolean(x);
       return json_integer(x);
     }
-    case SQLITE_FLOAT: return json_real(sqlite3_value_double(v));
+    case SQLITE_FLOAT: {
+      double d = sqlite3_value_double(v);
+      if (!isfinite(d)) { /* JSON has no infinities */
+        *err = sqlite3_mprintf("%s.%s: number is not finite", vt->s->name,
+                               col_name(vt, i));
+        return NULL;
+      }
+      return json_real(d);
+    }
     case SQLITE_TEXT: {
       const char *t = (const char *)sqlite3_value_text(v);
       size_t n = (size_t)sqlite3_value_bytes(v);
@@ -805,14 +822,13 @@ static json_t *value_json(rvtab *vt, int i, sqlite3_value *v, char **err) {
         json_t *j = json_loadb(t, n, JSON_DECODE_ANY, &je);
         if (j == NULL)
           *err = sqlite3_mprintf("%s.%s: not valid JSON: %s", vt->s->name,
-                                 rec_dict_name(&vt->s->dict, vt->field[i]),
-                                 je.text);
+                                 col_name(vt, i), je.text);
         return j;
       }
       json_t *s = json_stringn(t, n);
       if (s == NULL)
         *err = sqlite3_mprintf("%s.%s: text is not valid UTF-8", vt->s->name,
-                               rec_dict_name(&vt->s->dict, vt->field[i]));
+                               col_name(vt, i));
       return s;
     }
     default:

@@ -679,6 +679,18 @@ static void test_key_route(remdb *db) {
   CHECK_INT(verify(db), 0);
 }
 
+/* Polish of issue 9: clear messages, denied functions, budgets. */
+static void test_polish(remdb *db) {
+  /* a number JSON cannot hold */
+  CHECK_INT(exec(db, "INSERT INTO notes(title, score) VALUES ('inf', 9e999)"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "notes.score: number is not finite");
+  CHECK_INT(exec(db, "UPDATE notes SET score = -9e999 WHERE title = 'a'"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "notes.score: number is not finite");
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE title = 'inf'"), "0");
+}
+
 static void test_tenants(remdb *db) {
   remdb *other;
   CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
@@ -729,6 +741,7 @@ int main(void) {
   test_conflicts(db);
   test_long_sql(db);
   test_key_route(db);
+  test_polish(db);
   test_limits();
   CHECK_INT(verify(db), 0);
   remdb_close(db);
