@@ -71,6 +71,8 @@ struct sql_sess {
   bool or_abort;    /* the running statement says INSERT OR ABORT */
   bool writes;      /* the statement being prepared writes a remdb table */
   int write_rc;     /* the remdb code of the last failed write, or 0 */
+  uint64_t *steps;  /* VM steps of the running statement (its budget) */
+  bool over_budget; /* the progress handler stopped it */
   struct route {
     char table[72];
     char desc[256];   /* with values, while every scan used the same */

@@ -21,6 +21,7 @@ struct remdb_stmt {
   bool or_abort;  /* INSERT OR ABORT: a conflict is an error (vtab.c) */
   bool explained; /* the query ran; rows now come from the route log */
   uint64_t rows;  /* returned since the last reset, for max_result_rows */
+  uint64_t steps; /* VM steps of this run, for max_sql_steps */
   size_t erow;    /* next route row to return, 1-based once started */
   char cell[32];
 };
@@ -180,14 +181,35 @@ int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len) {
                                        SQLITE_TRANSIENT));
 }
 
+/* sqlite3_step, charging the statement's budget of VM steps (a statement
+** may run inside another's step: search() runs its filter). */
+static int run_step(remdb_stmt *st) {
+  sql_sess *s = st->sess;
+  if (!sqlite3_stmt_busy(st->st)) st->steps = 0; /* a new run */
+  uint64_t *outer = s->steps;
+  s->steps = &st->steps;
+  s->over_budget = false;
+  int src = sqlite3_step(st->st);
+  s->steps = outer;
+  return src;
+}
+
 static int step_error(remdb_stmt *st, int src) {
   remdb *db = st->db;
+  if (st->sess->over_budget && (src & 0xff) == SQLITE_INTERRUPT) {
+    st->sess->over_budget = false;
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "SQL error: statement exceeded its budget of %llu steps "
+                   "(remdb_options.max_sql_steps)",
+                   (unsigned long long)db->st->opts.max_sql_steps);
+  }
   const char *msg = sqlite3_errmsg(st->sess->conn);
   int code = (src & 0xff) == SQLITE_CONSTRAINT
                  ? (st->sess->write_rc == REMDB_EXISTS ? REMDB_EXISTS
                                                        : REMDB_SCHEMA)
              : (src & 0xff) == SQLITE_NOMEM    ? REMDB_NOMEM
              : (src & 0xff) == SQLITE_AUTH     ? REMDB_INVALID
+             : (src & 0xff) == SQLITE_TOOBIG   ? REMDB_TOOBIG
                                                : REMDB_ERROR;
   if (st->sess->denied[0])
     return err_set(&db->err, code, "SQL error: %s", st->sess->denied);
@@ -224,7 +246,7 @@ int remdb_step(remdb_stmt *st) {
     st->sess->stale = false;
     st->sess->or_abort = st->or_abort;
     st->sess->write_rc = 0;
-    int src = sqlite3_step(st->st);
+    int src = run_step(st);
     /* the schema changed under a statement that returned nothing yet:
     ** prepare it again on the current tables, keep its bindings, retry */
     for (int tries = 0; src != SQLITE_ROW && src != SQLITE_DONE &&
@@ -234,7 +256,7 @@ int remdb_step(remdb_stmt *st) {
       if (rc) return rc;
       st->sess->stale = false;
       st->sess->or_abort = st->or_abort;
-      src = sqlite3_step(st->st);
+      src = run_step(st);
     }
     if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)
       return err_set(&st->db->err, REMDB_TOOBIG,
@@ -250,7 +272,7 @@ int remdb_step(remdb_stmt *st) {
     sql_routes_clear(s);
     s->explain = true;
     int src;
-    while ((src = sqlite3_step(st->st)) == SQLITE_ROW) {
+    while ((src = run_step(st)) == SQLITE_ROW) {
     }
     sqlite3_reset(st->st); /* closes the cursors: their routes are noted */
     s->explain = false;

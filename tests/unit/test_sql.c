@@ -184,6 +184,9 @@ static void test_errors(remdb *db) {
   CHECK_HAS(remdb_errmsg(db), "ATTACH and DETACH are not allowed");
   CHECK_INT(exec(db, "SELECT load_extension('/tmp/x')"), REMDB_INVALID);
   CHECK_HAS(remdb_errmsg(db), "load_extension is not allowed");
+  /* fts3_tokenizer() hands out a pointer into libsqlite3 */
+  CHECK_INT(exec(db, "SELECT hex(fts3_tokenizer('simple'))"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "fts3_tokenizer is not allowed");
   CHECK_INT(exec(db, "PRAGMA writable_schema = 1"), REMDB_INVALID);
   CHECK_INT(exec(db, "CREATE TABLE t(x)"), REMDB_INVALID);
   CHECK_INT(exec(db, "CREATE VIRTUAL TABLE t USING remdb(notes)"),
@@ -724,6 +727,26 @@ static void test_limits(void) {
   CHECK_INT(exec(db, "VALUES (1),(2),(3),(4),(5),(6)"), REMDB_TOOBIG);
   CHECK_HAS(remdb_errmsg(db), "more than 5 rows");
   CHECK_INT(exec(db, "VALUES (1),(2),(3),(4),(5)"), REMDB_OK);
+  remdb_close(db);
+  /* a statement's budget of VM steps; a string made in SQL is at most
+  ** twice the entity limit */
+  remdb_options_init(&o);
+  CHECK(o.max_sql_steps >= 100000000000ull);
+  o.max_sql_steps = 200000;
+  o.max_entity_bytes = 1000;
+  CHECK_INT(remdb_open(ldir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(exec(db, "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x+1 "
+                     "FROM s WHERE x < 1000000) SELECT count(*) FROM s"),
+            REMDB_TOOBIG);
+  CHECK_HAS(remdb_errmsg(db),
+            "statement exceeded its budget of 200000 steps");
+  CHECK_STR(one(db, "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x+1 "
+                    "FROM s WHERE x < 1000) SELECT count(*) FROM s"),
+            "1000");
+  CHECK_STR(one(db, "SELECT length(zeroblob(2000))"), "2000");
+  CHECK_INT(exec(db, "SELECT length(zeroblob(2001))"), REMDB_TOOBIG);
+  CHECK_HAS(remdb_errmsg(db), "too big");
+  CHECK_INT(exec(db, "SELECT length(hex(zeroblob(1500)))"), REMDB_TOOBIG);
   remdb_close(db);
   rm_tree(ldir);
 }
