@@ -121,8 +121,11 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
 /* If sql starts with a REM statement, or uses embedding.<metric>(), check
 ** it: on a syntax error or a form it cannot run, set the error and
 ** return non-zero.  A statement that runs as SQL is appended to
-** rewrite (else rewrite stays empty) and 0 is returned. */
-int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite);
+** rewrite (else rewrite stays empty), *used gets the length of the
+** statement (with its ';': a statement after it runs next) and 0 is
+** returned. */
+int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite,
+                  size_t *used);
 /* Does the statement text say INSERT OR ABORT?  SQLite reports the same
 ** conflict mode for a plain INSERT, which upserts (vtab.c). */
 bool dialect_or_abort(const char *sql, size_t len);

@@ -99,7 +99,8 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   }
   buf_t rw;
   buf_init(&rw);
-  if ((rc = dialect_check(db, sql + start, len - start, &rw))) {
+  size_t rem_len = 0;
+  if ((rc = dialect_check(db, sql + start, len - start, &rw, &rem_len))) {
     buf_free(&rw);
     return rc;
   }
@@ -108,7 +109,7 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   s->denied[0] = 0;
   s->writes = false;
   int src;
-  if (rw.len) { /* a REM statement, run as its SQL form; it is the rest */
+  if (rw.len) { /* a REM statement, run as its SQL form */
     src = sqlite3_prepare_v2(s->conn, rw.p, (int)rw.len, &st, NULL);
     if (src != SQLITE_OK) {
       rc = err_set(&db->err, REMDB_INVALID, "SQL error: %s",
@@ -116,7 +117,7 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
       buf_free(&rw);
       return rc;
     }
-    tail = sql + len;
+    tail = sql + start + rem_len;
   } else {
     src = sqlite3_prepare_v2(s->conn, sql + start, (int)(len - start), &st,
                              &tail);

@@ -43,6 +43,10 @@ ok sql "LOOKUP 'S1', 's3'" --format csv
 out_has ",key,0,"
 out_has ",normalized,0,"
 fails "REM syntax error" sql "TRAVERSE FROM 'x' DEPTH"
+# a REM statement ends at its ';', and the next statement runs, as in SQL
+ok sql "LOOKUP 'S1'; SELECT 6 * 7 AS answer" --format csv
+out_has ",key,0,"
+out_has "$(printf 'answer\n42')"
 fails "--format must be" sql "SELECT 1" --format xml
 ok sql "DELETE FROM issues WHERE key = 'S2'"
 count_is issues 302

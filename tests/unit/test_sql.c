@@ -692,6 +692,58 @@ static void test_polish(remdb *db) {
             REMDB_ERROR);
   CHECK_HAS(remdb_errmsg(db), "notes.score: number is not finite");
   CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE title = 'inf'"), "0");
+  /* messages of the dialect */
+  CHECK_INT(exec(db, "SELECT * FROM notes WHERE NOT embedding.cosine('x')"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "NOT is not supported with it");
+  CHECK_INT(exec(db, "SELECT * FROM notes WHERE n > 1 AND NOT "
+                     "embedding.cosine('x')"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "NOT is not supported with it");
+  CHECK_INT(exec(db, "SELECT * FROM notes WHERE n = 1 OR "
+                     "embedding.cosine('x')"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "no OR at the top of the WHERE");
+  /* a REM statement ends at its ';': what follows runs next, as in any
+  ** script */
+  CHECK_INT(exec(db, "LOOKUP 'nothing'; INSERT INTO notes(title) VALUES "
+                     "('after lookup')"),
+            REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE title = 'after lookup'"),
+            "1");
+  char q[300];
+  snprintf(q, sizeof q, "TRAVERSE FROM '%s' DEPTH 1 DIRECTION out; DELETE "
+                        "FROM notes WHERE title = 'after lookup'",
+           one(db, "SELECT id FROM notes WHERE title = 'a'"));
+  CHECK_INT(exec(db, q), REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) FROM notes WHERE title = 'after lookup'"),
+            "0");
+  CHECK_INT(exec(db, "LOOKUP 'a' 'b'"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "expected ',', ';' or the end");
+  /* the ';' inside a string does not end it */
+  CHECK_INT(exec(db, "LOOKUP 'a;b'"), REMDB_OK);
+  /* a statement with embedding.<metric>() after a plain one is its own */
+  CHECK_INT(exec(db, "SELECT 1; SELECT * FROM notes WHERE "
+                     "embedding.cosine('x')"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "table notes has no embedding");
+  /* table functions: NULL and non-integer arguments are errors */
+  CHECK_INT(exec(db, "SELECT * FROM search('notes', NULL, 5)"), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "search(): the query text is NULL");
+  CHECK_INT(exec(db, "SELECT * FROM search(NULL, 'x', 5)"), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "search(): the table name is NULL");
+  CHECK_INT(exec(db, "SELECT * FROM traverse('00000000-0000-7000-8000-"
+                     "000000000000', 'abc')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "traverse(): depth must be an integer, not abc");
+  CHECK_INT(exec(db, "SELECT * FROM traverse('00000000-0000-7000-8000-"
+                     "000000000000', 1.5)"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "depth must be an integer");
+  CHECK_INT(exec(db, "SELECT * FROM traverse('00000000-0000-7000-8000-"
+                     "000000000000', '2')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "no entity");
 }
 
 static void test_tenants(remdb *db) {
