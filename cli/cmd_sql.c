@@ -267,6 +267,22 @@ int cmd_sql(cli_t *c) {
     if (owned == NULL) return cli_fail("out of memory");
     snprintf(owned, n, "EXPLAIN %s", q);
     q = owned;
+    /* EXPLAIN covers one statement: a second one would run for real */
+    remdb_stmt *st = NULL;
+    size_t used = 0, len = strlen(q);
+    bool several = false;
+    if (remdb_prepare(c->db, q, len, &st, &used) == REMDB_OK && used < len) {
+      remdb_stmt *more = NULL;
+      several = remdb_prepare(c->db, q + used, len - used, &more, NULL) !=
+                    REMDB_OK ||
+                more != NULL;
+      remdb_finalize(more);
+    }
+    remdb_finalize(st);
+    if (several) {
+      free(owned);
+      return cli_fail("--explain takes one statement");
+    }
   }
   int rc = cli_run_sql(c->db, q, fmt, stdout);
   free(owned);

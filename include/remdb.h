@@ -95,6 +95,10 @@ typedef struct remdb_options {
   size_t max_sql_bytes;      /* longest SQL text, default 1 MiB */
   uint64_t max_result_rows;  /* rows one SQL statement may return,
                                 default 10,000,000 */
+  uint64_t max_sql_steps;    /* SQLite VM steps one SQL statement may run
+                                (its budget), default 10^11, far above any
+                                ordinary query; 0: no budget.  Over it the
+                                statement stops with REMDB_TOOBIG */
 } remdb_options;
 
 /* Fill *opts with the defaults above.  Always call it before setting

@@ -241,8 +241,17 @@ int vix_mark_stale(remdb *db, uint32_t tbl);
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]);
+/* ent_insert with flags.  ENT_NEW: a live entity with the same id (given,
+** or derived from the key) is a conflict, REMDB_EXISTS with nothing
+** staged, instead of being replaced (SQL's INSERT OR IGNORE/ABORT/FAIL). */
+enum { ENT_NEW = 1 };
+int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
+                  int flags, char id_out[REMDB_ID_LEN + 1]);
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch);
 int ent_delete(wtx_t *w, const uuid16_t *id, int flags);
+/* The id an entity of t whose key_field value is kv (not null) gets. */
+int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,
+               uuid16_t *id);
 /* The id of chunk `ordinal` of uri in a table whose ids derive from uri and
 ** chunk_ordinal (the same id ent_insert gives it). */
 int ent_uri_id(remdb *db, const sch_table *t, const char *uri,

@@ -23,6 +23,7 @@ void remdb_options_init(remdb_options *o) {
   o->max_depth = 64;
   o->max_sql_bytes = 1u << 20;
   o->max_result_rows = 10000000;
+  o->max_sql_steps = 100000000000ull;
 }
 
 const char *remdb_errstr(int rc) {

@@ -32,6 +32,41 @@ int ent_uri_id(remdb *db, const sch_table *t, const char *uri,
   return rc;
 }
 
+/* What a key_field id is the hash of. */
+static void key_id_input(remdb *db, const sch_table *t, const json_t *kv,
+                         buf_t *h) {
+  buf_adds(h, db->tenant);
+  buf_addc(h, 0);
+  buf_adds(h, t->name);
+  buf_addc(h, 0);
+  if (json_is_string(kv)) {
+    buf_addc(h, 's');
+    buf_add(h, json_string_value(kv), json_string_length(kv));
+  } else if (json_is_real(kv) &&
+             json_real_value(kv) == nearbyint(json_real_value(kv)) &&
+             fabs(json_real_value(kv)) < 9.2e18) {
+    /* 1.0 and 1 are the same key: hash integral numbers as integers */
+    buf_addf(h, "n%lld", (long long)json_real_value(kv));
+  } else {
+    char *num = json_dumps(kv, JSON_ENCODE_ANY | JSON_COMPACT);
+    buf_addc(h, 'n');
+    if (num) buf_adds(h, num);
+    else h->oom = true;
+    free(num);
+  }
+}
+
+int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,
+               uuid16_t *id) {
+  buf_t h;
+  buf_init(&h);
+  key_id_input(db, t, kv, &h);
+  int rc = h.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) uuid_from_hash(id, h.p, h.len);
+  buf_free(&h);
+  return rc;
+}
+
 /* The id of a new entity: explicit, derived from key_field (or uri and
 ** chunk_ordinal), else random.  *may_exist tells whether an old version
 ** must be looked for; *derived whether the id came from the key. */
@@ -53,25 +88,7 @@ static int entity_id(remdb *db, const sch_table *t, json_t *obj, uuid16_t *id,
   json_t *kv = t->key_field ? json_object_get(obj, t->key_field) : NULL;
   if (kv && !json_is_null(kv)) {
     derive = true;
-    buf_adds(&h, db->tenant);
-    buf_addc(&h, 0);
-    buf_adds(&h, t->name);
-    buf_addc(&h, 0);
-    if (json_is_string(kv)) {
-      buf_addc(&h, 's');
-      buf_add(&h, json_string_value(kv), json_string_length(kv));
-    } else if (json_is_real(kv) &&
-               json_real_value(kv) == nearbyint(json_real_value(kv)) &&
-               fabs(json_real_value(kv)) < 9.2e18) {
-      /* 1.0 and 1 are the same key: hash integral numbers as integers */
-      buf_addf(&h, "n%lld", (long long)json_real_value(kv));
-    } else {
-      char *num = json_dumps(kv, JSON_ENCODE_ANY | JSON_COMPACT);
-      buf_addc(&h, 'n');
-      if (num) buf_adds(&h, num);
-      else h.oom = true;
-      free(num);
-    }
+    key_id_input(db, t, kv, &h);
   } else if (t->id_from_uri && json_is_string(json_object_get(obj, "uri"))) {
     json_t *uri = json_object_get(obj, "uri");
     json_t *ord = json_object_get(obj, "chunk_ordinal");
@@ -174,6 +191,11 @@ static int embed_unlocked(wtx_t *w, const char *table, const char *json,
 /* Validate and stage one entity. */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]) {
+  return ent_insert_ex(w, table, json, len, 0, id_out);
+}
+
+int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
+                  int flags, char id_out[REMDB_ID_LEN + 1]) {
   remdb *db = wtx_db(w);
   cat_table *ct;
   json_t *obj = NULL;
@@ -242,6 +264,18 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
       uuid_format(&id, ids);
       rc = err_set(&db->err, REMDB_EXISTS, "%s.id: %s already belongs to %s",
                    t->name, ids, owner->s->name);
+      goto done;
+    } else if ((flags & ENT_NEW) && !rec_is_deleted(&oldv)) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&id, ids);
+      rc = err_set(&db->err, REMDB_EXISTS,
+                   "%s: entity %s exists already (its id %s%s; plain "
+                   "INSERT or INSERT OR REPLACE replaces it)", t->name,
+                   ids,
+                   explicit_id  ? "was given"
+                   : t->key_field ? "derives from key_field "
+                                  : "derives from uri and chunk_ordinal",
+                   explicit_id || !t->key_field ? "" : t->key_field);
       goto done;
     } else {
       old = &oldv;

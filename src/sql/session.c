@@ -7,7 +7,9 @@
 ** The authorizer keeps the connection to the tenant's tables: it denies
 ** ATTACH and DETACH, PRAGMAs that write, the creation or removal of
 ** persistent objects (temporary ones are allowed), explicit transactions
-** (every statement is its own atomic transaction) and load_extension.
+** (every statement is its own atomic transaction), load_extension and
+** fts3_tokenizer (which hands out a pointer).  A progress handler keeps
+** each statement to its budget of VM steps.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -68,13 +70,37 @@ static int authorize(void *ctx, int action, const char *a, const char *b,
         if (a && sqlite3_stricmp(a, readonly_pragmas[i]) == 0) return SQLITE_OK;
       return deny(s, "this PRAGMA is not allowed (read-only ones such as "
                      "table_info are)");
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+      /* the main schema holds the remdb tables (TEMP ones live in temp;
+      ** SQLite itself updates sqlite_master for a table-valued function) */
+      if (dbname && strcmp(dbname, "main") == 0 && a &&
+          sqlite3_strnicmp(a, "sqlite_", 7) != 0)
+        s->writes = true;
+      return SQLITE_OK;
     case SQLITE_FUNCTION:
       if (b && sqlite3_stricmp(b, "load_extension") == 0)
         return deny(s, "load_extension is not allowed");
+      if (b && sqlite3_stricmp(b, "fts3_tokenizer") == 0)
+        return deny(s, "fts3_tokenizer is not allowed");
       return SQLITE_OK;
     default:
       return SQLITE_OK;
   }
+}
+
+/* Every PROGRESS_EVERY VM steps: charge the running statement's budget
+** (remdb_options.max_sql_steps), and stop it when it is spent. */
+#define PROGRESS_EVERY 1000
+static int progress(void *ctx) {
+  sql_sess *s = ctx;
+  uint64_t max = s->db->st->opts.max_sql_steps;
+  if (s->steps == NULL || max == 0) return 0;
+  *s->steps += PROGRESS_EVERY;
+  if (*s->steps <= max) return 0;
+  s->over_budget = true;
+  return 1;
 }
 
 static int exec(sql_sess *s, const char *sql) {
@@ -108,6 +134,11 @@ static int declare(sql_sess *s) {
   sqlite3_db_config(s->conn, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
   sqlite3_db_config(s->conn, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
   sqlite3_limit(s->conn, SQLITE_LIMIT_ATTACHED, 0);
+  /* a string, BLOB or row made in SQL: twice the largest entity */
+  size_t lim = db->st->opts.max_entity_bytes;
+  sqlite3_limit(s->conn, SQLITE_LIMIT_LENGTH,
+                lim < (size_t)INT32_MAX / 2 ? (int)(lim * 2) : INT32_MAX);
+  sqlite3_progress_handler(s->conn, PROGRESS_EVERY, progress, s);
   if (sql_register_module(s->conn, s) != SQLITE_OK ||
       sql_register_tvfs(s->conn, s) != SQLITE_OK)
     return err_set(&db->err, REMDB_ERROR, "cannot register the SQL module");
