@@ -300,7 +300,7 @@ static void test_schema_change(void) {
       "{\"name\":\"users\",\"properties\":{"
       "\"handle\":{\"type\":\"string\",\"maxLength\":2},"
       "\"team\":{\"type\":\"string\"}},\"required\":[\"handle\"],"
-      "\"indexed_fields\":[\"team\"]}";
+      "\"key_field\":\"handle\",\"indexed_fields\":[\"team\"]}";
   CHECK_INT(remdb_schema_put(db, v3, strlen(v3)), REMDB_SCHEMA);
   CHECK_HAS(remdb_errmsg(db), "cannot replace schema users");
   CHECK_HAS(remdb_errmsg(db), "longer than maxLength 2");
@@ -320,6 +320,166 @@ static void test_schema_change(void) {
   CHECK_INT(remdb_schema_get(db, "users", &j), REMDB_NOTFOUND);
   CHECK_INT(remdb_schema_drop(db, "users"), REMDB_NOTFOUND);
   CHECK_INT(verify(db), 0);
+  remdb_close(db);
+}
+
+/* Apply schema doc (a C string) and require verify to find nothing after
+** it, whether it was accepted or refused. */
+static char put_err[1024]; /* the schema change's message */
+
+static int put_verified(remdb *db, const char *doc, int line) {
+  int rc = remdb_schema_put(db, doc, strlen(doc));
+  snprintf(put_err, sizeof put_err, "%s", rc ? remdb_errmsg(db) : "");
+  uint64_t problems = 99;
+  int vrc = remdb_verify(db, NULL, NULL, &problems);
+  if (vrc != REMDB_OK || problems != 0) {
+    t_fail++;
+    fprintf(stderr, "test_api.c:%d: verify after schema change: rc %d, %llu "
+            "problems (schema rc %d: %s)\n", line, vrc,
+            (unsigned long long)problems, rc, put_err);
+  } else {
+    t_pass++;
+  }
+  return rc;
+}
+#define PUT_OK(db, doc) CHECK_INT(put_verified(db, doc, __LINE__), REMDB_OK)
+
+static size_t lookup_count(remdb *db, const char *key) {
+  char *out = NULL;
+  const char *keys[1] = {key};
+  if (remdb_lookup(db, keys, 1, 0, &out) != REMDB_OK) return (size_t)-1;
+  json_t *a = json_loads(out, 0, NULL);
+  size_t n = json_array_size(a);
+  json_decref(a);
+  remdb_free(out);
+  return n;
+}
+
+/* A series of schema changes on tables holding rows: verify passes after
+** every one that succeeds, and a change of key_field is refused while the
+** table has rows (the ids derive from it) but allowed on an empty one. */
+static void test_schema_series(void) {
+  remdb *db = open_db("evolve");
+  if (!db) return;
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"integer\"}},\"key_field\":\"a\"}");
+  for (int i = 0; i < 40; i++) {
+    char row[96];
+    snprintf(row, sizeof row, "{\"a\":\"k%d\",\"b\":%d,\"name\":\"N%d\"}", i,
+             i % 5, i);
+    CHECK_INT(insert(db, "evo", row, NULL), REMDB_OK);
+  }
+  CHECK_INT(lookup_count(db, "k7"), 1);
+  /* index a field, then a system field */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"integer\"}},\"key_field\":\"a\","
+             "\"indexed_fields\":[\"b\",\"created_at\"]}");
+  CHECK_INT(find_count(db, "evo", "b", "3"), 8);
+  /* a new property (re-encoding every row: name was undeclared) */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\"}},"
+             "\"key_field\":\"a\",\"indexed_fields\":[\"b\",\"name\"]}");
+  CHECK_INT(find_count(db, "evo", "name", "\"N9\""), 1);
+  CHECK_INT(lookup_count(db, "N9"), 1);
+  /* b widens to number: re-encoded, its index rewritten */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"number\"},\"name\":{\"type\":\"string\"}},"
+             "\"key_field\":\"a\",\"indexed_fields\":[\"b\",\"name\"]}");
+  CHECK_INT(find_count(db, "evo", "b", "3"), 8);
+  /* stop indexing b; name stops being a property */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"number\"}},\"key_field\":\"a\"}");
+  CHECK_INT(lookup_count(db, "N9"), 1);
+  /* a required field every row has */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"number\"}},\"key_field\":\"a\","
+             "\"required\":[\"a\",\"b\"]}");
+  /* a new key_field while rows exist: refused, nothing changes */
+  const char *rekey =
+      "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+      "\"b\":{\"type\":\"number\"}},\"key_field\":\"b\"}";
+  CHECK_INT(put_verified(db, rekey, __LINE__), REMDB_INVALID);
+  CHECK_HAS(put_err, "evo.key_field: ids derive from key_field \"a\"; it "
+                     "cannot change to key_field \"b\"");
+  CHECK_HAS(put_err, "export the table");
+  const char *nokey =
+      "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+      "\"b\":{\"type\":\"number\"}}}";
+  CHECK_INT(put_verified(db, nokey, __LINE__), REMDB_INVALID);
+  CHECK_INT(lookup_count(db, "k7"), 1);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "evo", "{\"a\":\"k7\",\"b\":70}", id), REMDB_OK);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "evo", 0, &n), REMDB_OK);
+  CHECK_INT(n, 40); /* an upsert, not a duplicate */
+  /* soft-deleted rows still hold ids: still refused */
+  PUT_OK(db, "{\"name\":\"gone\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"c\":{\"type\":\"string\"}},\"key_field\":\"a\"}");
+  CHECK_INT(insert(db, "gone", "{\"a\":\"x\",\"c\":\"y\"}", id), REMDB_OK);
+  CHECK_INT(remdb_delete(db, id, 0), REMDB_OK);
+  const char *gone2 =
+      "{\"name\":\"gone\",\"properties\":{\"a\":{\"type\":\"string\"},"
+      "\"c\":{\"type\":\"string\"}},\"key_field\":\"c\"}";
+  CHECK_INT(put_verified(db, gone2, __LINE__), REMDB_INVALID);
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  /* empty again: the new key_field is taken and works */
+  PUT_OK(db, gone2);
+  CHECK_INT(insert(db, "gone", "{\"a\":\"x\",\"c\":\"y\"}", id), REMDB_OK);
+  CHECK_INT(lookup_count(db, "y"), 1);
+  char id2[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "gone", "{\"a\":\"z\",\"c\":\"y\"}", id2), REMDB_OK);
+  CHECK_STR(id2, id);
+  CHECK_INT(put_verified(db, "{\"name\":\"gone\",\"properties\":{\"a\":{"
+                             "\"type\":\"string\"},\"c\":{\"type\":"
+                             "\"string\"}}}", __LINE__),
+            REMDB_INVALID);
+  /* embeddings: a table with vectors, its graph parameters changed, its
+  ** text fields changed, a property added and indexed */
+  PUT_OK(db, "{\"name\":\"docs\",\"properties\":{\"t\":{\"type\":\"string\"},"
+             "\"u\":{\"type\":\"string\"}},\"embedding_fields\":[\"t\"],"
+             "\"embedding\":{\"dim\":8,\"provider\":\"hash\"}}");
+  for (int i = 0; i < 30; i++) {
+    char row[96];
+    snprintf(row, sizeof row, "{\"t\":\"text %d\",\"u\":\"u%d\"}", i, i % 3);
+    CHECK_INT(insert(db, "docs", row, NULL), REMDB_OK);
+  }
+  PUT_OK(db, "{\"name\":\"docs\",\"properties\":{\"t\":{\"type\":\"string\"},"
+             "\"u\":{\"type\":\"string\"}},\"embedding_fields\":[\"t\"],"
+             "\"embedding\":{\"dim\":8,\"provider\":\"hash\",\"M\":8,"
+             "\"ef_construction\":50,\"ef_search\":20}}");
+  PUT_OK(db, "{\"name\":\"docs\",\"properties\":{\"t\":{\"type\":\"string\"},"
+             "\"u\":{\"type\":\"string\"},\"v\":{\"type\":\"integer\"}},"
+             "\"embedding_fields\":[\"t\",\"u\"],\"indexed_fields\":[\"u\"],"
+             "\"embedding\":{\"dim\":8,\"provider\":\"hash\",\"M\":8,"
+             "\"ef_construction\":50}}");
+  CHECK_INT(find_count(db, "docs", "u", "\"u1\""), 10);
+  CHECK_INT(put_verified(db, "{\"name\":\"docs\",\"properties\":{\"t\":{"
+                             "\"type\":\"string\"}},\"embedding\":{\"dim\":"
+                             "16}}", __LINE__),
+            REMDB_INVALID);
+  /* a number field holding 2.0 narrows to integer: the row is re-encoded
+  ** (2.0 becomes 2) and its index entry with it */
+  PUT_OK(db, "{\"name\":\"nums\",\"properties\":{\"x\":{\"type\":\"number\"}},"
+             "\"indexed_fields\":[\"x\"]}");
+  CHECK_INT(insert(db, "nums", "{\"x\":2.0}", NULL), REMDB_OK);
+  PUT_OK(db, "{\"name\":\"nums\",\"properties\":{\"x\":{\"type\":"
+             "\"integer\"}},\"indexed_fields\":[\"x\"]}");
+  CHECK_INT(find_count(db, "nums", "x", "2"), 1);
+  /* a built-in table's id rule (uri and chunk_ordinal) */
+  CHECK_INT(remdb_init(db), REMDB_OK);
+  char *res = NULL;
+  CHECK_INT(remdb_schema_get(db, "resources", &res), REMDB_OK);
+  CHECK_INT(insert(db, "resources", "{\"uri\":\"file:a\",\"chunk_ordinal\":0,"
+                                    "\"content\":\"hello\"}", NULL),
+            REMDB_OK);
+  json_t *rd = json_loads(res, 0, NULL);
+  remdb_free(res);
+  json_object_set_new(rd, "key_field", json_string("content"));
+  char *rtext = json_dumps(rd, JSON_COMPACT);
+  json_decref(rd);
+  CHECK_INT(put_verified(db, rtext, __LINE__), REMDB_INVALID);
+  CHECK_HAS(put_err, "ids derive from uri and chunk_ordinal");
+  free(rtext);
   remdb_close(db);
 }
 
@@ -490,6 +650,7 @@ int main(void) {
   test_lifecycle();
   test_batch();
   test_schema_change();
+  test_schema_series();
   test_verify_reindex();
   test_reopen_and_lock();
   test_group_commit();
