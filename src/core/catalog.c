@@ -16,6 +16,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sched.h>
 #include <time.h>
 
@@ -447,10 +448,25 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
     }
     rc = sch_compile(doc, fields, &nw, &db->err);
     json_decref(fields);
+    if (rc == REMDB_OK) rc = sch_check_new(nw, false, &db->err);
     if (rc == REMDB_OK) rc = replace_table(db, old, nw);
     goto done;
   }
   rc = sch_compile(doc, NULL, &nw, &db->err);
+  if (rc == REMDB_OK) rc = sch_check_new(nw, true, &db->err);
+  /* SQL ignores case: a name another table has, but for case, or that is
+  ** another table's name + _all, could not be declared beside it */
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    const char *other = db->tables[i].s->name;
+    size_t n = strlen(nw->name);
+    if (sch_same_sql_name(other, nw->name) ||
+        (strlen(other) == n + 4 && sch_same_sql_name(other + n, "_all") &&
+         strncasecmp(other, nw->name, n) == 0))
+      rc = err_set(&db->err, REMDB_INVALID,
+                   "schema: name \"%s\" clashes with table \"%s\" (SQL "
+                   "names ignore case, and every table T is also T_all)",
+                   nw->name, other);
+  }
   if (rc) goto done;
   kb = kv_batch_new(db->st->kv);
   if (kb == NULL) {

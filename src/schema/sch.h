@@ -95,6 +95,16 @@ typedef struct sch_table {
 ** ids are kept; new properties get fresh ids.  On error *out is NULL and e
 ** names the offending key. */
 int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e);
+/* The rules a schema must meet to be added, or to replace another, beyond
+** those sch_compile checks: names SQL can declare (no property equal to a
+** system column or to another property when case is ignored, as SQL
+** ignores it; for a new table, no name the SQL layer reserves).  Stored
+** schemas are compiled without these rules, so that a database written
+** before them still opens. */
+int sch_check_new(const sch_table *t, bool new_table, err_t *e);
+/* Whether SQL takes names a and b for the same (ASCII case ignored). */
+bool sch_same_sql_name(const char *a, const char *b);
+
 /* Take another reference (for readers that outlive a catalog refresh). */
 sch_table *sch_retain(sch_table *t);
 /* Release a reference; the last one frees the table.  NULL is a no-op. */

@@ -565,6 +565,73 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
   return REMDB_OK;
 }
 
+static char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool sch_same_sql_name(const char *a, const char *b) {
+  for (; *a && lower(*a) == lower(*b); a++, b++) {
+  }
+  return *a == *b;
+}
+
+/* Whether name starts with prefix, case ignored. */
+static bool has_prefix(const char *name, const char *prefix) {
+  for (; *prefix; name++, prefix++)
+    if (lower(*name) != *prefix) return false;
+  return true;
+}
+
+/* Table names the SQL session cannot declare, or that would hide what it
+** declares: SQLite's internal names and its table-valued functions, the
+** REM table-valued functions (tvf.c), and <table>_all, the twin the
+** session declares for every table. */
+static const char *reserved_table(const char *name) {
+  static const char *const fixed[] = {"search", "lookup", "traverse",
+                                      "json_each", "json_tree"};
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+    if (sch_same_sql_name(name, fixed[i]))
+      return "a table-valued function of the SQL dialect";
+  if (has_prefix(name, "sqlite"))
+    return "SQLite reserves names starting with sqlite";
+  if (has_prefix(name, "pragma_"))
+    return "SQLite reserves names starting with pragma_";
+  size_t n = strlen(name);
+  if (n >= 4 && sch_same_sql_name(name + n - 4, "_all"))
+    return "SQL shows every table T with its soft-deleted rows as T_all";
+  return NULL;
+}
+
+int sch_check_new(const sch_table *t, bool new_table, err_t *e) {
+  const char *why = new_table ? reserved_table(t->name) : NULL;
+  if (why)
+    return err_set(e, REMDB_INVALID, "schema: name \"%s\" is reserved (%s)",
+                   t->name, why);
+  static const char *const sys[] = {"id", "type", "created_at", "modified_at",
+                                    "deleted_at"};
+  const sch_node *r = t->root;
+  for (uint32_t i = 0; i < r->nprops; i++) {
+    const char *p = r->prop_names[i];
+    for (size_t j = 0; j < sizeof sys / sizeof *sys; j++)
+      if (sch_same_sql_name(p, sys[j]))
+        return err_set(e, REMDB_INVALID,
+                       "%s.properties: \"%s\" %s system field %s, which "
+                       "remdb sets on every entity; rename the property",
+                       t->name, p,
+                       strcmp(p, sys[j]) ? "would clash in SQL (names ignore "
+                                           "case) with the"
+                                         : "is the",
+                       sys[j]);
+    for (uint32_t j = 0; j < i; j++)
+      if (sch_same_sql_name(p, r->prop_names[j]))
+        return err_set(e, REMDB_INVALID,
+                       "%s.properties: \"%s\" and \"%s\" would be the same "
+                       "SQL column (names ignore case); rename one",
+                       t->name, r->prop_names[j], p);
+  }
+  return REMDB_OK;
+}
+
 sch_table *sch_retain(sch_table *t) {
   t->refs++;
   return t;

@@ -483,6 +483,157 @@ static void test_schema_series(void) {
   remdb_close(db);
 }
 
+/* The first column of the first row of sql as text (malloc'd), or NULL on
+** an error (the message in put_err). */
+static char *sql_first(remdb *db, const char *sql) {
+  remdb_stmt *st = NULL;
+  char *out = NULL;
+  int rc = remdb_prepare(db, sql, strlen(sql), &st, NULL);
+  if (rc == REMDB_OK) rc = remdb_step(st);
+  if (rc == REMDB_ROW) {
+    const char *t = remdb_column_text(st, 0, NULL);
+    out = strdup(t ? t : "(null)");
+  } else {
+    snprintf(put_err, sizeof put_err, "%s", remdb_errmsg(db));
+  }
+  remdb_finalize(st);
+  return out;
+}
+
+/* Every EXPLAIN route of sql, "table|route" per line (malloc'd). */
+static char *explain_routes(remdb *db, const char *sql) {
+  char q[512], *out = calloc(1, 4096);
+  snprintf(q, sizeof q, "EXPLAIN %s", sql);
+  remdb_stmt *st = NULL;
+  if (out && remdb_prepare(db, q, strlen(q), &st, NULL) == REMDB_OK)
+    while (remdb_step(st) == REMDB_ROW) {
+      size_t used = strlen(out);
+      snprintf(out + used, 4096 - used, "%s|%s\n",
+               remdb_column_text(st, 0, NULL), remdb_column_text(st, 1, NULL));
+    }
+  remdb_finalize(st);
+  return out;
+}
+
+/* Names SQLite takes for the same (case ignored, T and T_all) are refused
+** by schema add; a database that already holds such schemas (written here
+** below the API) still answers SQL, leaving out only what cannot be
+** declared, and EXPLAIN says so. */
+static void test_sql_names(void) {
+  remdb *db = open_db("names");
+  if (!db) return;
+  PUT_OK(db, "{\"name\":\"x\",\"properties\":{\"a\":{\"type\":\"string\"}}}");
+  CHECK_INT(insert(db, "x", "{\"a\":\"one\"}", NULL), REMDB_OK);
+  static const struct {
+    const char *doc, *msg;
+  } bad[] = {
+      {"{\"name\":\"X\",\"properties\":{}}",
+       "schema: name \"X\" clashes with table \"x\" (SQL names ignore case"},
+      {"{\"name\":\"x_all\",\"properties\":{}}",
+       "name \"x_all\" is reserved (SQL shows every table T with its "
+       "soft-deleted rows as T_all)"},
+      {"{\"name\":\"y_ALL\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"Search\",\"properties\":{}}",
+       "\"Search\" is reserved (a table-valued function"},
+      {"{\"name\":\"traverse\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"lookup\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"json_each\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"SQLITE_x\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"pragma_x\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"y\",\"properties\":{\"ID\":{\"type\":\"string\"}}}",
+       "y.properties: \"ID\" would clash in SQL (names ignore case) with "
+       "the system field id"},
+      {"{\"name\":\"y\",\"properties\":{\"Deleted_At\":{}}}",
+       "system field deleted_at"},
+      {"{\"name\":\"y\",\"properties\":{\"A\":{},\"b\":{},\"a\":{}}}",
+       "y.properties: \"A\" and \"a\" would be the same SQL column"},
+      /* replacing x with such properties is refused too */
+      {"{\"name\":\"x\",\"properties\":{\"a\":{\"type\":\"string\"},"
+       "\"TYPE\":{}}}",
+       "x.properties: \"TYPE\" would clash"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CHECK_INT(put_verified(db, bad[i].doc, __LINE__), REMDB_INVALID);
+    CHECK_HAS(put_err, bad[i].msg);
+  }
+  char *list = NULL;
+  CHECK_INT(remdb_schema_list(db, &list), REMDB_OK);
+  CHECK_STR(list, "[\"x\"]");
+  remdb_free(list);
+  char *v = sql_first(db, "SELECT 1");
+  CHECK_STR(v, "1");
+  free(v);
+  remdb_close(db);
+
+  /* write, as an older version could have, "X" beside "x", "x_all", and
+  ** "y" with properties A and a */
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(kv, NULL, KV_META, NULL, 0, NULL, 0, &it, &e),
+            REMDB_OK);
+  uint32_t tid = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *val = kv_iter_value(it, &vl);
+    json_t *rec = json_loadb(val, vl, 0, NULL);
+    /* the record of table x: its key is TID 'S' "x" */
+    if (kl == 6 && k[4] == 'S' && k[5] == 'x' && rec)
+      tid = get_u32be((const unsigned char *)k);
+    json_decref(rec);
+  }
+  kv_iter_free(it);
+  CHECK(tid != 0);
+  static const char *const legacy[][2] = {
+      {"X", "{\"table_id\":901,\"fields\":{},\"schema\":{\"name\":\"X\","
+            "\"properties\":{\"b\":{\"type\":\"string\"}}}}"},
+      {"x_all", "{\"table_id\":902,\"fields\":{},\"schema\":{\"name\":"
+                "\"x_all\",\"properties\":{}}}"},
+      {"y", "{\"table_id\":903,\"fields\":{},\"schema\":{\"name\":\"y\","
+            "\"properties\":{\"A\":{\"type\":\"integer\"},\"a\":{\"type\":"
+            "\"integer\"}}}}"},
+  };
+  kv_batch_t *kb = kv_batch_new(kv);
+  for (size_t i = 0; i < 3; i++) {
+    buf_t k;
+    buf_init(&k);
+    key_named(&k, tid, 'S', legacy[i][0]);
+    kv_batch_put(kb, KV_META, k.p, k.len, legacy[i][1], strlen(legacy[i][1]));
+    buf_free(&k);
+  }
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+
+  db = open_db("names");
+  if (!db) return;
+  v = sql_first(db, "SELECT 1");
+  CHECK_STR(v, "1");
+  free(v);
+  v = sql_first(db, "SELECT count(*) FROM x WHERE a = 'one'");
+  CHECK_STR(v, "1");
+  free(v);
+  char *routes = explain_routes(db, "SELECT 1");
+  CHECK_HAS(routes, "(not in SQL)|");
+  CHECK_HAS(routes, "y: SQL setup: remdb: cannot declare y: duplicate column");
+  CHECK_HAS(routes, "x_all: SQL setup:");
+  free(routes);
+  /* the other tables still answer; adding x's clashing twin stays refused */
+  CHECK_INT(insert(db, "y", "{\"A\":1}", NULL), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"x\",\"properties\":{\"a\":{"
+                                   "\"type\":\"string\"},\"c\":{}}}")),
+            REMDB_OK); /* replacing the existing x is fine */
+  v = sql_first(db, "SELECT count(*) FROM x");
+  CHECK_STR(v, "1");
+  free(v);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+}
+
 /* Damage the index behind remdb's back; verify must see it, reindex fix
 ** it. */
 static void test_verify_reindex(void) {
@@ -651,6 +802,7 @@ int main(void) {
   test_batch();
   test_schema_change();
   test_schema_series();
+  test_sql_names();
   test_verify_reindex();
   test_reopen_and_lock();
   test_group_commit();
