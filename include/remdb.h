@@ -442,8 +442,12 @@ typedef void (*remdb_report_fn)(void *ctx, const char *problem);
 /* Check, for every table of the tenant, that each entity has exactly its
 ** index entries and id-directory entry, and that every index entry points
 ** to an entity whose field has that value.  Every mismatch is reported
-** through fn (which may be NULL) and counted in *problems_out.  Returns
-** REMDB_OK if the check ran (even with problems). */
+** through fn (which may be NULL) and counted in *problems_out.  A table
+** whose index rebuild is pending (a reindex or schema change was
+** interrupted; the next read-write open or remdb_reindex() finishes it) is
+** reported in one line, counted as one problem (it is not verified), and
+** its index entries, key-index entries and counters are not checked.
+** Returns REMDB_OK if the check ran (even with problems). */
 int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                  uint64_t *problems_out);
 
