@@ -313,7 +313,8 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
 /* ---- Ingestion ------------------------------------------------------- */
 typedef struct remdb_ingest_options {
   size_t chunk_chars;   /* longest chunk in bytes, default 1000 */
-  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100 */
+  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100;
+                           less than chunk_chars (else REMDB_INVALID) */
   int jsonl;            /* the text is JSON lines: one chunk per line, from
                            its "content" (or "text"); other fields become
                            the chunk's metadata */
