@@ -6,7 +6,8 @@
 **
 ** Supported validation keywords: type (a name or a list of names),
 ** enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
-** multipleOf, minLength, maxLength, format (date-time, date), properties,
+** multipleOf, minLength, maxLength, format (date-time, date, time, email,
+** uri, uuid, ipv4, ipv6; other names are refused), properties,
 ** required, additionalProperties (boolean), items, minItems, maxItems,
 ** anyOf.  Annotations (title, description, default, examples, ...) are
 ** kept and ignored.  Keywords that would change validation but are not
@@ -37,7 +38,19 @@ enum sch_type_bit {
   SCH_NULL = 64,
 };
 
-enum sch_format { SCH_FMT_NONE, SCH_FMT_DATETIME, SCH_FMT_DATE };
+enum sch_format {
+  SCH_FMT_NONE,
+  SCH_FMT_DATETIME,
+  SCH_FMT_DATE,
+  SCH_FMT_TIME,
+  SCH_FMT_EMAIL,
+  SCH_FMT_URI,
+  SCH_FMT_UUID,
+  SCH_FMT_IPV4,
+  SCH_FMT_IPV6,
+  SCH_FMT_OTHER, /* a name remdb does not check: refused by schema add, an
+                 ** annotation in a schema stored before that rule */
+};
 
 typedef struct sch_node sch_node;
 

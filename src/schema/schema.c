@@ -84,6 +84,20 @@ static bool unsupported(const char *k) {
 static int compile_node(json_t *j, const char *path, int depth, bool top,
                         sch_node **out, err_t *e);
 
+static const struct {
+  const char *name;
+  int fmt;
+} formats[] = {{"date-time", SCH_FMT_DATETIME}, {"date", SCH_FMT_DATE},
+               {"time", SCH_FMT_TIME},          {"email", SCH_FMT_EMAIL},
+               {"uri", SCH_FMT_URI},            {"uuid", SCH_FMT_UUID},
+               {"ipv4", SCH_FMT_IPV4},          {"ipv6", SCH_FMT_IPV6}};
+
+int sch_format_of(const char *name) {
+  for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+    if (strcmp(name, formats[i].name) == 0) return formats[i].fmt;
+  return SCH_FMT_OTHER;
+}
+
 static int compile_props(sch_node *n, json_t *v, const char *path, int depth,
                          err_t *e) {
   if (!json_is_object(v))
@@ -199,11 +213,10 @@ static int compile_node(json_t *j, const char *path, int depth, bool top,
     } else if (strcmp(k, "format") == 0) {
       if (!json_is_string(v)) {
         rc = err_set(e, REMDB_INVALID, "%s.format: must be a string", path);
-      } else if (strcmp(json_string_value(v), "date-time") == 0) {
-        n->format = SCH_FMT_DATETIME;
-      } else if (strcmp(json_string_value(v), "date") == 0) {
-        n->format = SCH_FMT_DATE;
-      } /* other formats are annotations, as the JSON Schema spec allows */
+      } else {
+        n->format_name = json_string_value(v);
+        n->format = sch_format_of(n->format_name);
+      }
     } else if (strcmp(k, "nullable") == 0) {
       nullable = json_is_true(v);
     } else if (strcmp(k, "properties") == 0) {
@@ -602,6 +615,36 @@ static const char *reserved_table(const char *name) {
   return NULL;
 }
 
+/* The rules of sch_check_new for node n (at path) and the nodes under
+** it. */
+static int check_tree(const sch_node *n, const char *path, err_t *e) {
+  if (n->format == SCH_FMT_OTHER)
+    return err_set(e, REMDB_INVALID,
+                   "%s.format: \"%s\" is not a format remdb checks (it "
+                   "checks date-time, date, time, email, uri, uuid, ipv4 and "
+                   "ipv6); remove it, or say it in \"description\"",
+                   path, n->format_name);
+  char sub[512];
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; !rc && i < n->nprops; i++) {
+    snprintf(sub, sizeof sub, "%s.%s", path, n->prop_names[i]);
+    rc = check_tree(n->props[i], sub, e);
+  }
+  if (!rc && n->additional) {
+    snprintf(sub, sizeof sub, "%s.additionalProperties", path);
+    rc = check_tree(n->additional, sub, e);
+  }
+  if (!rc && n->items) {
+    snprintf(sub, sizeof sub, "%s.items", path);
+    rc = check_tree(n->items, sub, e);
+  }
+  for (uint32_t i = 0; !rc && i < n->nany; i++) {
+    snprintf(sub, sizeof sub, "%s.anyOf[%u]", path, i);
+    rc = check_tree(n->any[i], sub, e);
+  }
+  return rc;
+}
+
 int sch_check_new(const sch_table *t, bool new_table, err_t *e) {
   const char *why = new_table ? reserved_table(t->name) : NULL;
   if (why)
@@ -629,7 +672,7 @@ int sch_check_new(const sch_table *t, bool new_table, err_t *e) {
                        "SQL column (names ignore case); rename one",
                        t->name, r->prop_names[j], p);
   }
-  return REMDB_OK;
+  return check_tree(r, t->name, e);
 }
 
 sch_table *sch_retain(sch_table *t) {
