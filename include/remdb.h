@@ -244,7 +244,8 @@ void remdb_iter_free(remdb_iter *it);
 
 /* Entities of `table` whose indexed field `field` equals the JSON scalar
 ** `value` (for example "\"open\"", "3", "null"), served from the secondary
-** index.  *json_out receives a JSON array of entities, caller frees with
+** index.  A value of a type the field never holds is read as the field's
+** type: 3 on a string field is "3", "3" on an integer field is 3.  *json_out receives a JSON array of entities, caller frees with
 ** remdb_free().  REMDB_INVALID if `field` is not indexed. */
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);

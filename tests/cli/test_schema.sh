@@ -230,6 +230,18 @@ expect_count 1 remdb count users
 verify_db
 expect_ok remdb schema drop users
 
+# ---- find reads VALUE in the field's type ----
+cat >codes.json <<'EOF'
+{"name": "codes", "properties": {"h": {"type": "string"}, "n": {"type": "integer"}},
+ "indexed_fields": ["h", "n"]}
+EOF
+expect_ok remdb schema add codes.json
+expect_ok remdb insert codes '{"h":"123","n":123}'
+expect_ok remdb find codes h 123
+expect_lines 1 "$OUT" "find on a string field with a number-like VALUE"
+expect_ok remdb find codes n '"123"'
+expect_lines 1 "$OUT" "find on an integer field with a quoted VALUE"
+
 # dropping a built-in works too
 expect_ok remdb schema drop moments
 expect_fail 'unknown table "moments"' remdb count moments

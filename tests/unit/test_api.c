@@ -801,6 +801,38 @@ static void test_verify_pending(void) {
   remdb_close(db);
 }
 
+/* find reads VALUE in the field's type when its own type is one the field
+** never holds (the CLI passes 123 as JSON, an integer). */
+static void test_find_coerce(void) {
+  remdb *db = open_db("coerce");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(
+                db, S("{\"name\":\"codes\",\"properties\":{\"h\":{\"type\":"
+                      "\"string\"},\"n\":{\"type\":\"integer\"},\"b\":{"
+                      "\"type\":\"boolean\"},\"u\":{\"type\":[\"string\","
+                      "\"integer\"]}},\"indexed_fields\":[\"h\",\"n\",\"b\","
+                      "\"u\"]}")),
+            REMDB_OK);
+  CHECK_INT(insert(db, "codes", "{\"h\":\"123\",\"n\":123,\"b\":true,"
+                                "\"u\":\"5\"}", NULL),
+            REMDB_OK);
+  CHECK_INT(insert(db, "codes", "{\"h\":\"1.50\",\"n\":7,\"b\":false}", NULL),
+            REMDB_OK);
+  CHECK_INT(find_count(db, "codes", "h", "123"), 1);
+  CHECK_INT(find_count(db, "codes", "h", "\"123\""), 1);
+  CHECK_INT(find_count(db, "codes", "h", " 1.50 "), 1); /* as written */
+  CHECK_INT(find_count(db, "codes", "h", "1.5"), 0);
+  CHECK_INT(find_count(db, "codes", "n", "123"), 1);
+  CHECK_INT(find_count(db, "codes", "n", "\"123\""), 1);
+  CHECK_INT(find_count(db, "codes", "n", "\"12x\""), 0);
+  CHECK_INT(find_count(db, "codes", "b", "\"true\""), 1);
+  CHECK_INT(find_count(db, "codes", "b", "false"), 1);
+  /* a field of both types takes the value as typed */
+  CHECK_INT(find_count(db, "codes", "u", "\"5\""), 1);
+  CHECK_INT(find_count(db, "codes", "u", "5"), 0);
+  remdb_close(db);
+}
+
 static void test_reopen_and_lock(void) {
   remdb *db = open_db("acme");
   if (!db) return;
@@ -904,6 +936,7 @@ int main(void) {
   test_sql_names();
   test_verify_reindex();
   test_verify_pending();
+  test_find_coerce();
   test_reopen_and_lock();
   test_group_commit();
   rm_tree(dir);
