@@ -136,6 +136,12 @@ json_t *sch_fields_json(const sch_table *t);
 int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
                  err_t *e);
 
+/* The limits every entity value obeys (nesting depth, bytes of a
+** string), for other stored JSON such as edge properties; `what` starts
+** the path in the message ("edge props.a.b: nested deeper than ..."). */
+int sch_check_limits(const char *what, json_t *v, const sch_limits *lim,
+                     err_t *e);
+
 /* Normalise one value of top-level property `field` (or of a system time
 ** stamp) as a write would (canonical date-time, integral number as
 ** integer); *v may be replaced.  A value that breaks the property's rules

@@ -535,6 +535,12 @@ static int check_limits(vctx *c, json_t *v, int depth) {
   return REMDB_OK;
 }
 
+int sch_check_limits(const char *what, json_t *v, const sch_limits *lim,
+                     err_t *e) {
+  vctx c = {.lim = lim, .e = e, .table = what};
+  return check_limits(&c, v, 1);
+}
+
 int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
                  err_t *e) {
   vctx c = {.lim = lim, .e = e, .table = t->name};
