@@ -111,9 +111,12 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e);
 /* The rules a schema must meet to be added, or to replace another, beyond
 ** those sch_compile checks: names SQL can declare (no property equal to a
 ** system column or to another property when case is ignored, as SQL
-** ignores it; for a new table, no name the SQL layer reserves).  Stored
-** schemas are compiled without these rules, so that a database written
-** before them still opens. */
+** ignores it; for a new table, no name the SQL layer reserves); only the
+** formats remdb checks; and nothing that no value could meet (minimum
+** above maximum and the like, a required name missing from the declared
+** properties, embedding_fields without an embedding or naming a property
+** that cannot hold text).  Stored schemas are compiled without these
+** rules, so that a database written before them still opens. */
 int sch_check_new(const sch_table *t, bool new_table, err_t *e);
 /* Whether SQL takes names a and b for the same (ASCII case ignored). */
 bool sch_same_sql_name(const char *a, const char *b);

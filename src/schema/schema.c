@@ -615,9 +615,41 @@ static const char *reserved_table(const char *name) {
   return NULL;
 }
 
-/* The rules of sch_check_new for node n (at path) and the nodes under
-** it. */
-static int check_tree(const sch_node *n, const char *path, err_t *e) {
+static unsigned node_types(const sch_node *n);
+
+/* The rules of sch_check_new for node n (at path; top: the table's) and
+** the nodes under it: known formats, bounds some value can meet, and
+** required names that are declared. */
+static int check_tree(const sch_node *n, const char *path, bool top,
+                      err_t *e) {
+  if (n->has_min && n->has_max &&
+      (n->min > n->max ||
+       (n->min == n->max && (n->excl_min || n->excl_max))))
+    return err_set(e, REMDB_INVALID,
+                   "%s: %s %g and %s %g leave no number that fits", path,
+                   n->excl_min ? "exclusiveMinimum" : "minimum", n->min,
+                   n->excl_max ? "exclusiveMaximum" : "maximum", n->max);
+  if (n->min_len >= 0 && n->max_len >= 0 && n->min_len > n->max_len)
+    return err_set(e, REMDB_INVALID,
+                   "%s: minLength %lld is above maxLength %lld", path,
+                   (long long)n->min_len, (long long)n->max_len);
+  if (n->min_items >= 0 && n->max_items >= 0 && n->min_items > n->max_items)
+    return err_set(e, REMDB_INVALID,
+                   "%s: minItems %lld is above maxItems %lld", path,
+                   (long long)n->min_items, (long long)n->max_items);
+  /* where properties are declared (or no others allowed), a required name
+  ** must be one of them: anything else is a typo or an object no value
+  ** can be; "name": {} declares a property of any type */
+  for (uint32_t i = 0; i < n->nrequired; i++) {
+    const char *r = n->required[i];
+    if ((n->prop_names == NULL && !n->no_additional) ||
+        (top && sch_is_system(r)) || prop_node(n, r))
+      continue;
+    return err_set(e, REMDB_INVALID,
+                   "%s.required: \"%s\" is not in properties (declare it, "
+                   "e.g. \"%s\": {} for any value)",
+                   path, r, r);
+  }
   if (n->format == SCH_FMT_OTHER)
     return err_set(e, REMDB_INVALID,
                    "%s.format: \"%s\" is not a format remdb checks (it "
@@ -628,19 +660,19 @@ static int check_tree(const sch_node *n, const char *path, err_t *e) {
   int rc = REMDB_OK;
   for (uint32_t i = 0; !rc && i < n->nprops; i++) {
     snprintf(sub, sizeof sub, "%s.%s", path, n->prop_names[i]);
-    rc = check_tree(n->props[i], sub, e);
+    rc = check_tree(n->props[i], sub, false, e);
   }
   if (!rc && n->additional) {
     snprintf(sub, sizeof sub, "%s.additionalProperties", path);
-    rc = check_tree(n->additional, sub, e);
+    rc = check_tree(n->additional, sub, false, e);
   }
   if (!rc && n->items) {
     snprintf(sub, sizeof sub, "%s.items", path);
-    rc = check_tree(n->items, sub, e);
+    rc = check_tree(n->items, sub, false, e);
   }
   for (uint32_t i = 0; !rc && i < n->nany; i++) {
     snprintf(sub, sizeof sub, "%s.anyOf[%u]", path, i);
-    rc = check_tree(n->any[i], sub, e);
+    rc = check_tree(n->any[i], sub, false, e);
   }
   return rc;
 }
@@ -672,7 +704,25 @@ int sch_check_new(const sch_table *t, bool new_table, err_t *e) {
                        "SQL column (names ignore case); rename one",
                        t->name, r->prop_names[j], p);
   }
-  return check_tree(r, t->name, e);
+  /* text to embed needs an embedding, and must be able to hold text */
+  json_t *ef = json_object_get(t->doc, "embedding_fields");
+  if (json_array_size(ef) && t->embedding.dim == 0)
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding_fields: listed, but the schema has no "
+                   "\"embedding\" block (e.g. {\"dim\": 384, \"metric\": "
+                   "\"cosine\", \"provider\": \"hash\"}) to embed them",
+                   t->name);
+  size_t i;
+  json_t *f;
+  json_array_foreach(ef, i, f) {
+    const sch_node *pn = prop_node(r, json_string_value(f));
+    unsigned ty = pn ? node_types(pn) : 0;
+    if (ty && !(ty & SCH_STRING))
+      return err_set(e, REMDB_INVALID,
+                     "%s.embedding_fields: \"%s\" is not a text field",
+                     t->name, json_string_value(f));
+  }
+  return check_tree(r, t->name, true, e);
 }
 
 sch_table *sch_retain(sch_table *t) {

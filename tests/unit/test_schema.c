@@ -356,6 +356,54 @@ static void test_formats(void) {
   sch_free(t);
 }
 
+/* Schemas that could never hold a row (or a value of a property) are
+** refused by schema add. */
+static void test_impossible(void) {
+#define P(props) "{\"name\":\"x\",\"properties\":{" props "}}"
+  bad_new(P("\"id\":{\"type\":\"string\"}"),
+          "x.properties: \"id\" is the system field id, which remdb sets");
+  bad_new(P("\"deleted_at\":{}"), "\"deleted_at\" is the system field");
+  bad_new(P("\"n\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":1}"),
+          "x.n: minimum 5 and maximum 1 leave no number that fits");
+  bad_new(P("\"n\":{\"exclusiveMinimum\":3,\"exclusiveMaximum\":3}"),
+          "x.n: exclusiveMinimum 3 and exclusiveMaximum 3 leave no number");
+  bad_new(P("\"n\":{\"minimum\":3,\"exclusiveMaximum\":3}"),
+          "x.n: minimum 3 and exclusiveMaximum 3");
+  bad_new(P("\"n\":{\"minimum\":3,\"maximum\":3,\"exclusiveMinimum\":true}"),
+          "exclusiveMinimum 3 and maximum 3");
+  bad_new(P("\"t\":{\"type\":\"array\",\"items\":{\"minLength\":5,"
+            "\"maxLength\":2}}"),
+          "x.t.items: minLength 5 is above maxLength 2");
+  bad_new(P("\"t\":{\"minItems\":3,\"maxItems\":1}"),
+          "x.t: minItems 3 is above maxItems 1");
+  bad_new("{\"name\":\"x\",\"properties\":{\"title\":{}},"
+          "\"required\":[\"titel\"]}",
+          "x.required: \"titel\" is not in properties (declare it, e.g. "
+          "\"titel\": {} for any value)");
+  bad_new(P("\"o\":{\"type\":\"object\",\"additionalProperties\":false,"
+            "\"required\":[\"z\"]}"),
+          "x.o.required: \"z\" is not in properties");
+  bad_new("{\"name\":\"x\",\"properties\":{\"t\":{\"type\":\"string\"}},"
+          "\"embedding_fields\":[\"t\"]}",
+          "x.embedding_fields: listed, but the schema has no \"embedding\" "
+          "block");
+  bad_new("{\"name\":\"x\",\"properties\":{\"t\":{\"enum\":[1,2]}},"
+          "\"embedding_fields\":[\"t\"],\"embedding\":{\"dim\":4}}",
+          "x.embedding_fields: \"t\" is not a text field");
+  /* what can hold a row stays allowed */
+  good_new(P("\"n\":{\"minimum\":3,\"maximum\":3}"));
+  good_new(P("\"n\":{\"exclusiveMinimum\":2,\"maximum\":3}"));
+  good_new("{\"name\":\"x\",\"properties\":{\"t\":{}},\"required\":[\"t\","
+           "\"id\"]}");
+  good_new(P("\"o\":{\"type\":\"object\",\"required\":[\"k\"]}"));
+  good_new("{\"name\":\"x\",\"properties\":{\"t\":{}},"
+           "\"embedding_fields\":[]}");
+  good_new("{\"name\":\"x\",\"properties\":{\"t\":{\"type\":[\"string\","
+           "\"null\"]}},\"embedding_fields\":[\"t\"],\"embedding\":{"
+           "\"dim\":4}}");
+#undef P
+}
+
 static void test_builtins(void) {
   for (int i = 0; i < sch_builtin_count; i++) {
     err_t e = {0};
@@ -375,6 +423,7 @@ int main(void) {
   test_compile();
   test_validate();
   test_formats();
+  test_impossible();
   test_builtins();
   return test_done("test_schema");
 }
