@@ -248,7 +248,8 @@ void remdb_iter_free(remdb_iter *it);
 
 /* Entities of `table` whose indexed field `field` equals the JSON scalar
 ** `value` (for example "\"open\"", "3", "null"), served from the secondary
-** index.  *json_out receives a JSON array of entities, caller frees with
+** index.  A value of a type the field never holds is read as the field's
+** type: 3 on a string field is "3", "3" on an integer field is 3.  *json_out receives a JSON array of entities, caller frees with
 ** remdb_free().  REMDB_INVALID if `field` is not indexed. */
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
@@ -317,7 +318,8 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
 /* ---- Ingestion ------------------------------------------------------- */
 typedef struct remdb_ingest_options {
   size_t chunk_chars;   /* longest chunk in bytes, default 1000 */
-  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100 */
+  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100;
+                           less than chunk_chars (else REMDB_INVALID) */
   int jsonl;            /* the text is JSON lines: one chunk per line, from
                            its "content" (or "text"); other fields become
                            the chunk's metadata */
@@ -446,8 +448,12 @@ typedef void (*remdb_report_fn)(void *ctx, const char *problem);
 /* Check, for every table of the tenant, that each entity has exactly its
 ** index entries and id-directory entry, and that every index entry points
 ** to an entity whose field has that value.  Every mismatch is reported
-** through fn (which may be NULL) and counted in *problems_out.  Returns
-** REMDB_OK if the check ran (even with problems). */
+** through fn (which may be NULL) and counted in *problems_out.  A table
+** whose index rebuild is pending (a reindex or schema change was
+** interrupted; the next read-write open or remdb_reindex() finishes it) is
+** reported in one line, counted as one problem (it is not verified), and
+** its index entries, key-index entries and counters are not checked.
+** Returns REMDB_OK if the check ran (even with problems). */
 int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                  uint64_t *problems_out);
 

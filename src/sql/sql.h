@@ -67,6 +67,7 @@ struct sql_sess {
   wtx_t *txn;       /* the DML transaction of the running statement */
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
+  char skipped[256]; /* tables that could not be declared, and why */
   bool stale;       /* a cursor found its plan's index changed: re-prepare */
   bool or_abort;    /* the running statement says INSERT OR ABORT */
   bool writes;      /* the statement being prepared writes a remdb table */
