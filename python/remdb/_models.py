@@ -136,12 +136,32 @@ def _v1_nullable(cls: type, raw: Dict[str, Any]) -> Dict[str, Any]:
     return raw
 
 
+def _v1_models(cls: type, acc: Dict[str, type]) -> None:
+    """The v1 model classes that cls's fields use, by name (as pydantic v1
+    names them under "definitions")."""
+    for f in getattr(cls, "__fields__", {}).values():
+        stack = [f]
+        while stack:
+            g = stack.pop()
+            t = getattr(g, "type_", None)
+            if is_model_class(t) and not hasattr(t, "model_json_schema") and t.__name__ not in acc:
+                acc[t.__name__] = t
+                _v1_models(t, acc)
+            stack.extend(getattr(g, "sub_fields", None) or [])
+
+
 def model_schema(cls: type) -> Dict[str, Any]:
     """The remdb schema (a JSON Schema dict with REM keys) of a model class."""
     if hasattr(cls, "model_json_schema"):
         raw = cls.model_json_schema()
     else:
         raw = _v1_nullable(cls, cls.schema())
+        subs: Dict[str, type] = {}
+        _v1_models(cls, subs)
+        for key, sub in subs.items():
+            d = raw.get("definitions", {}).get(key)
+            if isinstance(d, dict):
+                _v1_nullable(sub, d)
     defs = dict(raw.get("$defs", {}))
     defs.update(raw.get("definitions", {}))
     s = _simplify(_inline_refs(raw, defs, ()))
