@@ -1417,6 +1417,7 @@ fail:
 
 /* the next row, or NULL without an exception at the end */
 static PyObject *cursor_next_row(Cursor *c) {
+  if (c->h->db == NULL) return raise_closed();
   if (c->pending) {
     PyObject *r = c->pending;
     c->pending = NULL;
