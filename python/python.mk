@@ -13,7 +13,7 @@
 PYTHON ?= python3
 PY_SO  := $(BUILD)/python/_remdb.so
 
-.PHONY: python test-python clean-python print-libs
+.PHONY: python test-python clean-python print-libs bench-python
 
 # the flags are asked of $(PYTHON) when the recipe runs, not on every make
 $(PY_SO): python/src/_remdb.c include/remdb.h $(BUILD)/libremdb.a | deps
@@ -42,3 +42,16 @@ clean-python:
 	  python/remdb/__pycache__ python/tests/__pycache__
 
 EXTRA_TESTS += test-python
+
+# Python against C on the same work (not part of test: it is timed).
+# BENCH_PY_N entities (default 100000).
+BENCH_PY_N ?= 100000
+$(BUILD)/python/bench: python/bench/bench.c $(BUILD)/libremdb.a
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+
+bench-python: python $(BUILD)/python/bench
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  echo "C API ($(BENCH_PY_N) entities): phase seconds ops/s" && \
+	  $(BUILD)/python/bench $$tmp/c $(BENCH_PY_N) && \
+	  echo "Python ($(BENCH_PY_N) entities): phase seconds ops/s" && \
+	  PYTHONPATH=$(abspath python) $(PYTHON) python/bench/bench.py $$tmp/py $(BENCH_PY_N)

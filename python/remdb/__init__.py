@@ -265,6 +265,8 @@ class Database(_Handle):
     def insert(self, table: Any, obj: Any = None) -> str:
         """Insert (or, when its id exists, replace) one entity; returns its
         id.  ``insert(model_instance)`` uses the model's table."""
+        if type(table) is str and type(obj) is dict:  # the common case, fast
+            return self._insert(table, _dumps(obj))
         table, obj = _table_for(table, obj)
         return self._insert(_models.resolve(table)[0], _entity_json(obj))
 
@@ -298,6 +300,8 @@ class Database(_Handle):
     def get(self, table: Any, id: Any = None, *, include_deleted: bool = False) -> Any:
         """The entity ``id`` as a dict, or as an instance of the model given
         as ``table``.  ``get(id)`` reads it from any table.  Raises NotFound."""
+        if type(table) is str and type(id) is str:  # the common case, fast
+            return _loads(self._get(id, table, include_deleted))
         if id is None:
             table, id = None, table
         model = None
