@@ -1137,8 +1137,9 @@ static PyObject *Handle_sql(Handle *h, PyObject *args, PyObject *kw) {
   if ((rows = PyList_New(0)) == NULL || st == NULL) goto done;
   if ((names = column_names(st)) == NULL) goto fail;
   int ncol = (int)PyTuple_GET_SIZE(names);
-  for (;;) {
+  for (size_t nrows = 1;; nrows++) {
     int rc;
+    if (nrows % 4096 == 0 && PyErr_CheckSignals() < 0) goto fail; /* ^C */
     NOGIL(rc = remdb_step(st));
     if (rc == REMDB_DONE) break;
     if (rc != REMDB_ROW) {

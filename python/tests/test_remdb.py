@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import tracemalloc
 import unittest
 
@@ -717,6 +718,33 @@ class TestThreads(Base):
             t.join()
         self.assertEqual(errors, [])
         self.assertEqual(self.db.count("issues"), 400)
+
+    def test_gil_released_while_remdb_waits(self):
+        """A writer that waits inside remdb for the write lock (held here by
+        an open batch) must not hold the GIL: if it did, this thread could
+        never commit and the test would hang."""
+        other = self.db.open_tenant(self.db.tenant)
+        started = threading.Event()
+        done = []
+
+        def writer():
+            started.set()
+            done.append(other.insert("issues", {"key": "W-2", "status": "open"}))
+
+        try:
+            with self.db.batch() as b:
+                b.insert("issues", {"key": "W-1", "status": "open"})  # takes the write lock
+                t = threading.Thread(target=writer)
+                t.start()
+                started.wait()
+                time.sleep(0.05)  # lets it reach the lock; the test holds either way
+                for n in range(2, 50):  # Python work while it waits
+                    b.insert("issues", {"key": f"W-1-{n}", "status": "open"})
+            t.join()
+        finally:
+            other.close()
+        self.assertEqual(len(done), 1)
+        self.assertEqual(self.db.count("issues"), 50)
 
     def test_close_while_other_thread_works(self):
         other = self.db.open_tenant(self.db.tenant)
