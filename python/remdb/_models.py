@@ -203,8 +203,33 @@ def dump(obj: Any) -> Dict[str, Any]:
     return d
 
 
+def _forbids_extra(cls: type) -> bool:
+    cfg = getattr(cls, "model_config", None)
+    if isinstance(cfg, dict):  # v2
+        return cfg.get("extra") == "forbid"
+    extra = getattr(getattr(cls, "__config__", None), "extra", None)  # v1
+    return getattr(extra, "value", extra) == "forbid"
+
+
+def _declared(cls: type) -> set:
+    names = set()
+    fields = getattr(cls, "model_fields", None)
+    if not isinstance(fields, dict):
+        fields = getattr(cls, "__fields__", {})
+    for name, f in fields.items():
+        names.add(name)
+        alias = getattr(f, "alias", None)
+        if alias:
+            names.add(alias)
+    return names
+
+
 def load(cls: type, data: Dict[str, Any]) -> Any:
-    """A model instance from an entity dict."""
+    """A model instance from an entity dict.  A model that forbids extra
+    fields does not get the system fields it does not declare."""
+    if _forbids_extra(cls):
+        keep = _declared(cls)
+        data = {k: v for k, v in data.items() if k in keep or k not in SYSTEM_FIELDS}
     if hasattr(cls, "model_validate"):
         return cls.model_validate(data)
     return cls.parse_obj(data)

@@ -2028,6 +2028,24 @@ PyMODINIT_FUNC PyInit__remdb(void) {
                          "The API was used wrongly (REMDB_MISUSE), e.g. a "
                          "closed database.")))
     goto fail;
+  {
+    /* the class's code, the default of an instance's .code */
+    static const struct {
+      PyObject **cls;
+      int rc;
+    } codes[] = {{&Error, REMDB_ERROR},         {&InvalidInput, REMDB_INVALID},
+                 {&ValidationError, REMDB_SCHEMA}, {&NotFound, REMDB_NOTFOUND},
+                 {&Exists, REMDB_EXISTS},       {&TooBig, REMDB_TOOBIG},
+                 {&NoMemory, REMDB_NOMEM},      {&StorageError, REMDB_IO},
+                 {&Corrupt, REMDB_CORRUPT},     {&Busy, REMDB_BUSY},
+                 {&Misuse, REMDB_MISUSE}};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+      PyObject *c = PyLong_FromLong(codes[i].rc);
+      int bad = c == NULL || PyObject_SetAttrString(*codes[i].cls, "code", c) < 0;
+      Py_XDECREF(c);
+      if (bad) goto fail;
+    }
+  }
   Py_INCREF(&HandleType);
   if (PyModule_AddObject(m, "Handle", (PyObject *)&HandleType) < 0) {
     Py_DECREF(&HandleType);

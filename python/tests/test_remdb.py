@@ -124,6 +124,16 @@ class TestOpen(Base):
                 ro.insert("issues", {"key": "T-2", "status": "open"})
         self.db = remdb.open(self.path)
 
+    def test_error_classes(self):
+        self.assertEqual(remdb.NotFound.code, remdb.NOTFOUND)
+        self.assertEqual(remdb.Busy.code, remdb.BUSY)
+        self.assertEqual(remdb.Error.code, remdb.ERROR)
+        self.assertEqual(remdb.NotFound("mine").code, remdb.NOTFOUND)  # raised by a user
+        for cls in (remdb.InvalidInput, remdb.ValidationError, remdb.NotFound, remdb.Exists, remdb.TooBig,
+                    remdb.NoMemory, remdb.StorageError, remdb.Corrupt, remdb.Busy, remdb.Misuse):
+            self.assertTrue(issubclass(cls, remdb.Error))
+        self.assertTrue(issubclass(remdb.NotFound, LookupError))
+
     def test_errstr_and_version(self):
         self.assertTrue(remdb.errstr(remdb.NOTFOUND))
         self.assertEqual(remdb.__version__, remdb.VERSION)
@@ -600,6 +610,13 @@ class TestPydantic(unittest.TestCase):
             ns2["Config"] = type("Config", (), {"schema_extra": named})
         cls.Named = type("Named", (pydantic.BaseModel,), dict(ns2, __module__=__name__))
         cls.Owner, cls.Status = Owner, Status
+        strict_ns = {"__annotations__": {"id": Optional[str], "name": str}, "id": None,
+                     "__module__": __name__}
+        if v2:
+            strict_ns["model_config"] = pydantic.ConfigDict(extra="forbid", json_schema_extra={"key_field": "name"})
+        else:
+            strict_ns["Config"] = type("Config", (), {"extra": "forbid", "schema_extra": {"key_field": "name"}})
+        cls.Strict = type("Strict", (pydantic.BaseModel,), strict_ns)
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -653,6 +670,15 @@ class TestPydantic(unittest.TestCase):
         self.assertIsInstance(next(self.db.scan(R)), R)
         with self.assertRaises(remdb.ValidationError):
             self.db.insert("resources", {"name": "x", "status": "nope"})
+
+    def test_model_forbidding_extra_fields(self):
+        """get() leaves out the system fields such a model does not declare."""
+        self.assertEqual(self.db.register(self.Strict), "stricts")
+        i = self.db.insert(self.Strict(name="a"))
+        got = self.db.get(self.Strict, i)
+        self.assertEqual((got.id, got.name), (i, "a"))
+        self.assertEqual(self.db.insert(got), i)
+        self.assertEqual(self.db.insert("stricts", self.db.get(i)), i)
 
     def test_named_table(self):
         self.assertEqual(self.db.register(self.Named), "code_notes")
