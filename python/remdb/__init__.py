@@ -169,9 +169,10 @@ class Batch:
     """Inserts staged and committed at once (``db.batch()``).
 
     As a context manager it commits on success and discards everything
-    uncommitted on an exception.  A batch holds its database (other threads'
-    calls on the same ``Database`` wait) and, from its first insert, remdb's
-    write lock: keep it short, and use it only in the thread that began it.
+    uncommitted on an exception.  From its first insert to its commit a
+    batch holds remdb's write lock (other writers wait) and its
+    ``Database`` (other threads' calls on it wait): keep that short.  Only
+    the thread that began it may use it.
     """
 
     __slots__ = ("_b",)

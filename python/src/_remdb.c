@@ -16,10 +16,12 @@
 ** only ever waited for with the GIL released; remdb calls run with the GIL
 ** released while the lock is held.
 **
-** A batch holds the handle's lock from begin to commit-or-close, and (from
-** its first insert) the database's write lock, which in remdb belongs to a
-** thread: so a Batch may only be used by the thread that began it, which
-** this module enforces.
+** A batch holds the handle's lock from its first insert to its commit (or
+** close), as it may hold the database's write lock, which in remdb belongs
+** to a thread: so a Batch may only be used by the thread that began it,
+** which this module enforces.  (Without that hold, another thread could
+** take the handle's lock and wait inside remdb for the write lock, while
+** the batch's thread waits for the handle's lock.)
 **
 ** Lifetimes.  remdb.h requires statements, batches and iterators to be
 ** freed before their handle is closed.  Each such object keeps a reference
@@ -1614,7 +1616,8 @@ typedef struct {
   child link;
   remdb_batch *b;
   unsigned long thread; /* the thread that began it */
-  int held;             /* holds h's lock (until closed) */
+  int held; /* holds h's lock: from its first insert to its commit, while
+               it may hold remdb's write lock (a thread's) */
   size_t committed;
 } Batch;
 
@@ -1653,31 +1656,37 @@ static PyObject *Handle_batch(Handle *h, PyObject *unused) {
   b->h = h;
   b->b = x;
   b->thread = PyThread_get_thread_ident();
-  b->held = 1; /* this hold is kept until the batch is closed */
+  b->held = 0;
   b->committed = 0;
   b->link.release = batch_release;
   kid_add(h, &b->link);
+  unhold(h);
   return (PyObject *)b;
 }
 
 static void Batch_dealloc(Batch *b) {
+  if (b->h && b->held && b->thread != PyThread_get_thread_ident()) {
+    /* remdb's write lock belongs to the thread that began the batch:
+    ** freeing the batch here could not release it.  The object stays on
+    ** its handle's list (its memory and its handle reference are kept), so
+    ** that closing the handle in that thread frees it. */
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    if (PyErr_WarnEx(PyExc_ResourceWarning,
+                     "remdb.Batch with uncommitted inserts dropped by "
+                     "another thread than the one that began it: it stays "
+                     "open (and its database locked) until that thread "
+                     "closes the database",
+                     1) < 0)
+      PyErr_WriteUnraisable((PyObject *)b);
+    PyErr_Restore(t, v, tb);
+    return;
+  }
   if (b->h) {
-    if (b->b && b->thread != PyThread_get_thread_ident()) {
-      /* remdb's write lock belongs to the batch's thread: freeing it here
-      ** cannot release it, so the batch (and its hold) is left as is */
-      PyErr_WarnEx(PyExc_ResourceWarning,
-                   "remdb.Batch dropped by another thread than the one that "
-                   "began it: it cannot be freed; its database stays locked",
-                   1);
-      if (PyErr_Occurred()) PyErr_WriteUnraisable((PyObject *)b);
-      kid_remove(&b->link);
-      b->h = NULL; /* its reference is kept: the handle stays held */
-    } else {
-      hold_any(b->h);
-      kid_remove(&b->link);
-      batch_free_held(b);
-      unhold(b->h);
-    }
+    hold_any(b->h);
+    kid_remove(&b->link);
+    batch_free_held(b);
+    unhold(b->h);
   }
   Py_CLEAR(b->h);
   PyObject_Del(b);
@@ -1703,6 +1712,10 @@ static PyObject *Batch_insert(Batch *b, PyObject *args) {
   char id[REMDB_ID_LEN + 1];
   if (!PyArg_ParseTuple(args, "ss#:insert", &table, &json, &len)) return NULL;
   if (batch_check(b) < 0) return NULL;
+  if (!b->held) { /* the first insert may take remdb's write lock */
+    hold_any(b->h);
+    b->held = 1;
+  }
   int rc;
   NOGIL(rc = remdb_batch_insert(b->b, table, json, (size_t)len, id));
   if (rc != REMDB_OK) return fail(b->h, rc);
@@ -1723,14 +1736,18 @@ static PyObject *Batch_commit(Batch *b, PyObject *args, PyObject *kw) {
   size_t n = remdb_batch_count(b->b);
   int rc;
   NOGIL(rc = remdb_batch_commit(b->b, s));
-  if (rc != REMDB_OK) return fail(b->h, rc);
-  b->committed += n;
-  return PyLong_FromSize_t(n);
+  PyObject *r = rc != REMDB_OK ? fail(b->h, rc) : PyLong_FromSize_t(n);
+  if (rc == REMDB_OK) b->committed += n;
+  if (b->held) { /* a commit, whatever its outcome, ends the transaction */
+    b->held = 0;
+    unhold(b->h);
+  }
+  return r;
 }
 
 static PyObject *Batch_close(Batch *b, PyObject *unused) {
   (void)unused;
-  if (b->b && b->thread != PyThread_get_thread_ident())
+  if (b->held && b->thread != PyThread_get_thread_ident())
     return raise_rc(REMDB_MISUSE,
                     "a batch may only be used by the thread that began it");
   hold_any(b->h);

@@ -307,6 +307,63 @@ class TestBatch(Base):
         self.assertIn("thread that began it", errors[0])
         self.assertEqual(self.db.count("issues"), 1)
 
+    def test_committed_batch_frees_the_database(self):
+        """After a commit the batch no longer holds its database: another
+        thread's write on it goes through while the batch is still open
+        (if the batch kept it, joining that thread here would never end)."""
+        with self.db.batch() as b:
+            b.insert("issues", {"key": "B-1", "status": "open"})
+            b.commit()
+            t = threading.Thread(target=self.issue, args=(2,))
+            t.start()
+            t.join()
+            b.insert("issues", {"key": "B-3", "status": "open"})
+        self.assertEqual(self.db.count("issues"), 3)
+
+    def test_batch_outliving_its_thread(self):
+        box = []
+
+        def begin():
+            box.append(self.db.batch())
+            box.append(self.db.batch())
+            box[1].insert("issues", {"key": "B-1", "status": "open"})
+            box[1].commit()
+
+        t = threading.Thread(target=begin)
+        t.start()
+        t.join()
+        box.pop()  # freed here, by another thread: nothing was left staged
+        self.issue(2)
+        self.db.close()  # frees the other one
+        self.assertTrue(box[0].closed)
+        self.db = remdb.open(self.path)
+        self.assertEqual(self.db.count("issues"), 2)
+
+    def test_batch_with_staged_rows_dropped_by_another_thread(self):
+        """It cannot be freed there (remdb's write lock is its thread's): a
+        ResourceWarning, no crash, and its thread's close frees it."""
+        box, ready, go = [], threading.Event(), threading.Event()
+
+        def owner():
+            b = self.db.batch()
+            b.insert("issues", {"key": "B-1", "status": "open"})
+            box.append(b)
+            del b
+            ready.set()
+            go.wait()
+            self.db.close()
+
+        t = threading.Thread(target=owner)
+        t.start()
+        ready.wait()
+        with self.assertWarns(ResourceWarning):
+            box.pop()
+        go.set()
+        t.join()
+        self.db = remdb.open(self.path)
+        self.assertEqual(self.db.count("issues"), 0)
+        self.issue(1)  # the write lock is free
+
     def test_write_beside_open_batch_is_refused(self):
         with self.db.batch() as b:
             b.insert("issues", {"key": "B-1", "status": "open"})
