@@ -11,7 +11,7 @@
 # dynamically, so no installed libremdb.so is needed.
 
 PYTHON ?= python3
-PY_SO  := $(BUILD)/python/_remdb.so
+PY_SO  := $(BUILD)/python/$(subst /,_,$(PYTHON))/_remdb.so
 
 .PHONY: python test-python clean-python print-libs bench-python
 
