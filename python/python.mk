@@ -47,6 +47,7 @@ EXTRA_TESTS += test-python
 # BENCH_PY_N entities (default 100000).
 BENCH_PY_N ?= 100000
 $(BUILD)/python/bench: python/bench/bench.c $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
 bench-python: python $(BUILD)/python/bench
