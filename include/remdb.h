@@ -451,13 +451,29 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
 ** table of the tenant) from the entities. */
 int remdb_reindex(remdb *db, const char *table);
 
-/* Statistics of the tenant and the storage as a JSON object: per table
-** the live and deleted entity counts and index entries, per column family
-** the estimated keys and bytes.  Caller frees *json_out with remdb_free(). */
+#define REMDB_ALL_TENANTS 1 /* backup/stats flag: the whole database */
+
+/* Statistics of the handle's tenant as a JSON object: per table the live
+** and deleted entity counts and index entries (and the vector index);
+** "storage": per column family the approximate bytes of the tenant's key
+** range in table files (RocksDB's estimate; writes still in memory are not
+** counted until flushed).  Nothing is said about other tenants.  With
+** REMDB_ALL_TENANTS, "database" adds the whole storage's figures per
+** column family (estimated keys, live data, table files, memtables).
+** Caller frees *json_out with remdb_free(). */
+int remdb_stats_ex(remdb *db, int flags, char **json_out);
+/* remdb_stats_ex(db, 0, json_out). */
 int remdb_stats(remdb *db, char **json_out);
 
-/* Write a consistent copy of the whole database (all tenants) into the
-** directory `dest`, which must not exist (a RocksDB checkpoint). */
+/* Write a consistent copy of the handle's tenant into the directory
+** `dest`, which must not exist: a database of its own that holds that
+** tenant and nothing of any other, as it was at one moment.  With
+** REMDB_ALL_TENANTS, a copy of the whole database (every tenant).  The
+** copy is written to "dest.tmp" and renamed to dest when complete (a
+** failed backup leaves nothing behind; an interrupted one leaves dest.tmp,
+** which is refused until removed).  Works on a read-only handle. */
+int remdb_backup_ex(remdb *db, const char *dest, int flags);
+/* remdb_backup_ex(db, dest, 0): the handle's tenant. */
 int remdb_backup(remdb *db, const char *dest);
 
 /* Compact all column families. */

@@ -73,6 +73,10 @@ int core_lock(remdb *db);
 void core_unlock(remdb *db);
 /* Allocate a fresh id for a tenant or table (caller holds wlock). */
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out);
+/* Stage into kb (a batch of another store: a backup) the database-wide
+** keys a copy of db's tenant needs: the format version, the id counter
+** and the tenant's directory entry, as snap sees them. */
+int core_copy_globals(remdb *db, const kv_snap_t *snap, kv_batch_t *kb);
 
 /* ---- catalog.c */
 /* Refresh the cached catalog if another handle changed it (waits while a

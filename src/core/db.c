@@ -107,6 +107,40 @@ int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out) {
   return rc;
 }
 
+int core_copy_globals(remdb *db, const kv_snap_t *snap, kv_batch_t *kb) {
+  static const char *const names[] = {"format", "next_id"};
+  buf_t k;
+  buf_init(&k);
+  int rc = REMDB_OK;
+  for (int i = 0; i < 3 && rc == REMDB_OK; i++) {
+    buf_reset(&k);
+    if (i < 2) {
+      buf_add(&k, meta_global, 4);
+      buf_adds(&k, names[i]);
+    } else if (db->tid) {
+      key_named(&k, 0, 'T', db->tenant);
+    } else {
+      break; /* the tenant has no data: no directory entry */
+    }
+    if (k.oom) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    kv_val v;
+    rc = kv_get(db->st->kv, snap, KV_META, k.p, k.len, &v, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+      continue;
+    }
+    if (rc == REMDB_OK) {
+      kv_batch_put(kb, KV_META, k.p, k.len, v.data, v.len);
+      kv_val_free(&v);
+    }
+  }
+  buf_free(&k);
+  return rc;
+}
+
 static bool tenant_valid(const char *t) {
   size_t n = strlen(t);
   if (n == 0 || n > 64 || t[0] == '-') return false;

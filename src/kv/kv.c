@@ -481,6 +481,30 @@ int kv_compact(kv_t *kv, err_t *e) {
   return REMDB_OK;
 }
 
+int kv_flush(kv_t *kv, err_t *e) {
+  if (kv->read_only) return REMDB_OK;
+  rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+  rocksdb_flushoptions_set_wait(fo, 1);
+  char *rerr = NULL;
+  for (int i = 0; i < KV_NCF && rerr == NULL; i++)
+    rocksdb_flush_cf(kv->db, fo, kv->cf[i], &rerr);
+  rocksdb_flushoptions_destroy(fo);
+  return rerr ? kv_err(e, rerr, "flush") : REMDB_OK;
+}
+
+int kv_approx_size(kv_t *kv, int cf, const void *lo, size_t lol,
+                   const void *hi, size_t hil, uint64_t *out, err_t *e) {
+  const char *starts[1] = {lo}, *limits[1] = {hi};
+  size_t sl[1] = {lol}, ll[1] = {hil};
+  uint64_t sizes[1] = {0};
+  char *rerr = NULL;
+  rocksdb_approximate_sizes_cf(kv->db, kv->cf[cf], 1, starts, sl, limits, ll,
+                               sizes, &rerr);
+  if (rerr) return kv_err(e, rerr, "size estimate");
+  *out = sizes[0];
+  return REMDB_OK;
+}
+
 bool kv_property_int(kv_t *kv, int cf, const char *name, uint64_t *out) {
   return rocksdb_property_int_cf(kv->db, kv->cf[cf], name, out) == 0;
 }

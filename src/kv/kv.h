@@ -148,6 +148,13 @@ int kv_iter_status(const kv_iter_t *it, err_t *e);
 /* Maintenance. */
 int kv_checkpoint(kv_t *kv, const char *dest, err_t *e);
 int kv_compact(kv_t *kv, err_t *e);
+/* Write every column family's memtable to table files (so a copy needs no
+** log replay), waiting for it. */
+int kv_flush(kv_t *kv, err_t *e);
+/* RocksDB's estimate of the bytes the keys [lo, hi) of cf take in table
+** files (recent writes still in memtables are not counted). */
+int kv_approx_size(kv_t *kv, int cf, const void *lo, size_t lol,
+                   const void *hi, size_t hil, uint64_t *out, err_t *e);
 /* A RocksDB property of cf as an integer; false if unavailable. */
 bool kv_property_int(kv_t *kv, int cf, const char *name, uint64_t *out);
 const char *kv_cf_name(int cf);

@@ -431,6 +431,91 @@ static void test_reopen_and_lock(void) {
   remdb_close(db);
 }
 
+/* A tenant's backup holds that tenant's keys and the database-wide keys it
+** needs (format, id counter, its own directory entry): no key of another
+** tenant, in any column family.  REMDB_ALL_TENANTS copies them all. */
+static void test_tenant_backup(void) {
+  remdb *db = open_db("acme"), *zed = NULL;
+  if (!db) return;
+  CHECK_INT(remdb_open_tenant(db, "zed", &zed), REMDB_OK);
+  CHECK_INT(remdb_schema_put(zed, S(users_schema)), REMDB_OK);
+  char zid[REMDB_ID_LEN + 1], aid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(zed, "users", "{\"handle\":\"zed-user\"}", zid), REMDB_OK);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"acme-user\"}", aid), REMDB_OK);
+  CHECK_INT(remdb_edge_put(zed, zid, zid, "self", NULL, 0, 1), REMDB_OK);
+  char bdir[600], adir[600];
+  snprintf(bdir, sizeof bdir, "%s-tbackup", dir);
+  snprintf(adir, sizeof adir, "%s-abackup", dir);
+  rm_tree(bdir);
+  rm_tree(adir);
+  CHECK_INT(remdb_backup(db, bdir), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, adir, REMDB_ALL_TENANTS), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, adir, 8), REMDB_MISUSE);
+  remdb_close(zed);
+  remdb_close(db);
+
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(bdir, &ko, &kv, &e), REMDB_OK);
+  if (kv == NULL) return;
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, "\0\0\0\0Tacme", 9, &v, &e), REMDB_OK);
+  uint32_t acme = v.len == 4 ? get_u32be((const unsigned char *)v.data) : 0;
+  kv_val_free(&v);
+  CHECK(acme >= KV_FIRST_ID);
+  int foreign = 0, globals = 0, mine = 0;
+  for (int cf = 0; cf < KV_NCF; cf++) {
+    kv_iter_t *it;
+    CHECK_INT(kv_iter_new(kv, NULL, cf, NULL, 0, NULL, 0, &it, &e), REMDB_OK);
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      uint32_t tid = kl >= 4 ? get_u32be((const unsigned char *)k) : 0;
+      if (tid == acme) {
+        mine++;
+      } else if (tid == 0 && cf == KV_META &&
+                 ((kl == 10 && !memcmp(k + 4, "format", 6)) ||
+                  (kl == 11 && !memcmp(k + 4, "next_id", 7)) ||
+                  (kl == 9 && !memcmp(k + 4, "Tacme", 5)))) {
+        globals++;
+      } else {
+        foreign++;
+        fprintf(stderr, "foreign key in %s: %.*s (%zu bytes)\n",
+                kv_cf_name(cf), (int)kl, k, kl);
+      }
+    }
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+  CHECK_INT(foreign, 0);
+  CHECK_INT(globals, 3);
+  CHECK(mine > 300);
+  /* the copy opens and verifies; zed is not in it, acme is */
+  remdb *copy = NULL;
+  CHECK_INT(remdb_open(bdir, "acme", NULL, &copy), REMDB_OK);
+  CHECK_INT(verify(copy), 0);
+  char *js = NULL;
+  CHECK_INT(remdb_get(copy, "users", aid, 0, &js, NULL), REMDB_OK);
+  remdb_free(js);
+  remdb_close(copy);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(bdir, "zed", &o, &copy), REMDB_OK);
+  CHECK_INT(remdb_get(copy, NULL, zid, 0, &js, NULL), REMDB_NOTFOUND);
+  remdb_close(copy);
+  /* the whole-database copy has zed too */
+  CHECK_INT(remdb_open(adir, "zed", &o, &copy), REMDB_OK);
+  CHECK_INT(remdb_get(copy, NULL, zid, 0, &js, NULL), REMDB_OK);
+  remdb_free(js);
+  CHECK_INT(verify(copy), 0);
+  remdb_close(copy);
+  rm_tree(bdir);
+  rm_tree(adir);
+}
+
 /* Group commit: writers on several threads share fsyncs; every write
 ** they were told succeeded is there. */
 #include <pthread.h>
@@ -492,6 +577,7 @@ int main(void) {
   test_schema_change();
   test_verify_reindex();
   test_reopen_and_lock();
+  test_tenant_backup();
   test_group_commit();
   rm_tree(dir);
   return test_done("test_api");
