@@ -66,21 +66,26 @@ int cli_db_fail(cli_t *c, const char *context) {
   return cli_fail("%s: %s", context, remdb_errmsg(c->db));
 }
 
-int cli_open(cli_t *c, bool create, bool read_only) {
+remdb *cli_open_handle(cli_t *c, bool create, bool read_only) {
   remdb_options o;
   remdb_options_init(&o);
   o.create_if_missing = create;
   o.read_only = read_only;
-  int rc = remdb_open(c->path, c->tenant, &o, &c->db);
-  if (rc == REMDB_OK) return 0;
+  remdb *db = NULL;
+  int rc = remdb_open(c->path, c->tenant, &o, &db);
+  if (rc == REMDB_OK) return db;
   if (rc == REMDB_NOTFOUND && !create)
     cli_fail("no database at %s (run 'remdb -d %s init' first)", c->path,
              c->path);
   else
-    cli_fail("%s", remdb_errmsg(c->db));
-  remdb_close(c->db);
-  c->db = NULL;
-  return 1;
+    cli_fail("%s", remdb_errmsg(db));
+  remdb_close(db);
+  return NULL;
+}
+
+int cli_open(cli_t *c, bool create, bool read_only) {
+  c->db = cli_open_handle(c, create, read_only);
+  return c->db ? 0 : 1;
 }
 
 char *cli_slurp(const char *path, size_t *len) {

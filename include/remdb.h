@@ -110,6 +110,20 @@ void remdb_options_init(remdb_options *opts);
 int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
                remdb **out);
 
+/* Readers.  With opts->read_only the database is opened as a reader: it
+** takes no lock, so any number of readers, in any processes, run beside
+** the one process that has it open for writing, and each sees the
+** database as it was committed when it was opened (whole write batches
+** only: never part of a write).  Nothing is written, not even what a
+** read-write open finishes on its way (a rebuild a crash interrupted is
+** not resumed: reads do not use the indexes it has not finished).
+** remdb_refresh() moves a reader's view to the latest committed state
+** (what other processes committed since); it needs every statement and
+** iterator of the handles sharing the storage finished (REMDB_MISUSE
+** otherwise), and no other call on them meanwhile.  On a read-write
+** handle it does nothing (its view is always the latest). */
+int remdb_refresh(remdb *db);
+
 /* A second handle on the same open database for `tenant` (which may equal
 ** the first's).  It shares storage with `db`; either may be closed first. */
 int remdb_open_tenant(remdb *db, const char *tenant, remdb **out);
@@ -427,6 +441,15 @@ int remdb_column_type(remdb_stmt *st, int i);
 int64_t remdb_column_int64(remdb_stmt *st, int i);
 double remdb_column_double(remdb_stmt *st, int i);
 const char *remdb_column_text(remdb_stmt *st, int i, size_t *len);
+
+/* 1 if the statement only reads (it can run on a read-only handle), 0 if
+** it writes (INSERT, UPDATE, DELETE, or a TEMP table or view).  Decided by
+** SQLite when the statement is prepared, before it runs. */
+int remdb_stmt_readonly(remdb_stmt *st);
+
+/* The rows the last completed INSERT, UPDATE or DELETE statement on db
+** inserted, changed or deleted. */
+int64_t remdb_changes(remdb *db);
 
 /* Rewind a statement to run it again (bindings are kept). */
 int remdb_reset(remdb_stmt *st);

@@ -328,6 +328,55 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   return rc;
 }
 
+/* A fingerprint of every tenant's catalog and of the tenant directory:
+** the meta keys TID 'S' NAME and 0 'T' NAME with their values. */
+static int catalog_print(remdb *db, uuid16_t *out) {
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_META, NULL, 0, NULL, 0, &it,
+                       &db->err);
+  if (rc) return rc;
+  buf_t b;
+  buf_init(&b);
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl < 5 || (k[4] != 'S' && k[4] != 'T')) continue;
+    const char *v = kv_iter_value(it, &vl);
+    buf_add_u32be(&b, (uint32_t)kl);
+    buf_add(&b, k, kl);
+    buf_add_u32be(&b, (uint32_t)vl);
+    buf_add(&b, v, vl);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc == REMDB_OK && b.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) uuid_from_hash(out, b.p ? b.p : "", b.len);
+  buf_free(&b);
+  return rc;
+}
+
+int remdb_refresh(remdb *db) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  store_t *st = db->st;
+  if (!kv_read_only(st->kv)) return REMDB_OK;
+  uuid16_t before, after;
+  int rc = catalog_print(db, &before);
+  bool changed = false;
+  if (rc == REMDB_OK) rc = kv_catch_up(st->kv, &changed, &db->err);
+  if (rc || !changed) return rc;
+  /* vectors may have changed: the graphs are read again when needed */
+  pthread_mutex_lock(&st->vmu);
+  vix_free_all(st);
+  pthread_mutex_unlock(&st->vmu);
+  rc = catalog_print(db, &after);
+  if (rc == REMDB_OK && memcmp(before.b, after.b, 16) != 0)
+    atomic_fetch_add(&st->epoch, 2); /* every handle reloads its tables */
+  if (rc == REMDB_OK && db->tid == 0) rc = bind_tenant(db); /* created? */
+  if (rc == REMDB_OK) rc = cat_refresh(db);
+  return rc;
+}
+
 int remdb_open_tenant(remdb *parent, const char *tenant, remdb **out) {
   *out = NULL;
   if (parent == NULL || parent->st->kv == NULL) return REMDB_MISUSE;

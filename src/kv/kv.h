@@ -70,9 +70,17 @@ typedef struct kv_options {
   size_t write_buffer_bytes;
 } kv_options;
 
+/* read_only opens a RocksDB secondary instance: no lock, beside a writer
+** in another process; its view is the committed state at open, moved on
+** by kv_catch_up (kv.c explains). */
 int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e);
 void kv_close(kv_t *kv);
 bool kv_read_only(const kv_t *kv);
+/* A read-only store: move its view to the latest committed state.
+** *changed tells whether anything was committed meanwhile.  Refused
+** (REMDB_MISUSE) while a snapshot or iterator of the store is open.  A
+** no-op on a writable store. */
+int kv_catch_up(kv_t *kv, bool *changed, err_t *e);
 
 /* A value read by kv_get: data/len are valid until kv_val_free. */
 typedef struct kv_val {

@@ -516,6 +516,83 @@ static void test_tenant_backup(void) {
   rm_tree(adir);
 }
 
+/* A reader (read_only) beside a writer: it takes no lock, sees what was
+** committed when it opened, and remdb_refresh() moves it on: new rows, a
+** new table (its catalog), a new tenant.  Refresh waits for no statement:
+** it refuses while one is open. */
+static void test_reader_refresh(void) {
+  char rdir[600];
+  snprintf(rdir, sizeof rdir, "%s-readers", dir);
+  rm_tree(rdir);
+  remdb *w = NULL, *r = NULL, *r2 = NULL;
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &w), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S(users_schema)), REMDB_OK);
+  CHECK_INT(insert(w, "users", "{\"handle\":\"u1\"}", NULL), REMDB_OK);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(rdir, "acme", &o, &r), REMDB_OK);
+  CHECK_INT(remdb_open(rdir, "newco", &o, &r2), REMDB_OK); /* no such tenant yet */
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(insert(w, "users", "{\"handle\":\"u2\"}", NULL), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S("{\"name\":\"notes\",\"properties\":"
+                                  "{\"t\":{\"type\":\"string\"}}}")),
+            REMDB_OK);
+  CHECK_INT(insert(w, "notes", "{\"t\":\"hello\"}", NULL), REMDB_OK);
+  remdb *wn = NULL;
+  CHECK_INT(remdb_open_tenant(w, "newco", &wn), REMDB_OK);
+  CHECK_INT(remdb_schema_put(wn, S(users_schema)), REMDB_OK);
+  CHECK_INT(insert(wn, "users", "{\"handle\":\"n1\"}", NULL), REMDB_OK);
+  /* the reader's view is as it was */
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(remdb_count(r, "notes", 0, &n), REMDB_NOTFOUND);
+  CHECK_INT(insert(r, "users", "{\"handle\":\"ro\"}", NULL), REMDB_MISUSE);
+  /* refresh: refused while a statement is open, then the new state */
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT handle FROM users"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_refresh(r), REMDB_MISUSE);
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 2);
+  CHECK_INT(remdb_count(r, "notes", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT count(*) FROM notes"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_column_int64(st, 0), 1);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("UPDATE notes SET t = 'x'"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 0);
+  CHECK(remdb_step(st) != REMDB_DONE); /* a reader cannot write */
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(r2), REMDB_OK); /* the tenant now exists */
+  CHECK_INT(remdb_count(r2, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  /* SQL DML reports its changes */
+  st = NULL;
+  CHECK_INT(remdb_prepare(w, S("UPDATE users SET age = 3"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  CHECK_INT(remdb_changes(w), 2);
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(w), REMDB_OK); /* a writer: nothing to do */
+  remdb_close(r);
+  remdb_close(r2);
+  remdb_close(wn);
+  remdb_close(w);
+  rm_tree(rdir);
+}
+
 /* Group commit: writers on several threads share fsyncs; every write
 ** they were told succeeded is there. */
 #include <pthread.h>
@@ -578,6 +655,7 @@ int main(void) {
   test_verify_reindex();
   test_reopen_and_lock();
   test_tenant_backup();
+  test_reader_refresh();
   test_group_commit();
   rm_tree(dir);
   return test_done("test_api");
