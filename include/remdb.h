@@ -235,8 +235,31 @@ size_t remdb_batch_count(const remdb_batch *b);
 ** non-negative (1 = fsync, 0 = no fsync); pass -1 for the default. */
 int remdb_batch_commit(remdb_batch *b, int sync);
 
-/* Discard the batch.  Uncommitted entities are dropped.  NULL is a no-op. */
+/* Discard the batch.  Uncommitted entities are dropped (and a journaled
+** batch's flushed parts rolled back, see below).  NULL is a no-op. */
 void remdb_batch_free(remdb_batch *b);
+
+/* Large batches.  A batch begun with REMDB_BATCH_JOURNAL can commit in
+** parts, to bound the memory it holds, and still be all or nothing:
+** remdb_batch_flush() commits what was added so far together with a
+** journal of it (for each entity, the version it replaced or that it was
+** new), and remdb_batch_commit() commits the rest and deletes the journal
+** in the same write batch.  A batch freed without that last commit is
+** rolled back (every replaced version restored, every new entity
+** removed), and so is one whose process dies: the next read-write open of
+** the database rolls it back before it returns; a read-only open first
+** has it rolled back if no process is writing.  Readers (and other
+** handles) see the flushed parts as they commit.  Each insert costs one
+** more key (and, for an entity that existed, a copy of its old version). */
+#define REMDB_BATCH_JOURNAL 1
+int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out);
+/* Commit the rows added so far as a part of a journaled batch (sync as for
+** remdb_batch_commit).  REMDB_MISUSE on a batch without a journal. */
+int remdb_batch_flush(remdb_batch *b, int sync);
+/* Bytes of memory the batch holds for what it staged since its last
+** commit or flush (records, index entries, vectors, remembered versions):
+** flush or commit when it passes a budget. */
+size_t remdb_batch_bytes(const remdb_batch *b);
 
 /* ---- Iterating a table ----------------------------------------------- */
 typedef struct remdb_iter remdb_iter;

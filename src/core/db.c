@@ -242,6 +242,7 @@ static void store_release(store_t *st) {
   pthread_mutex_destroy(&st->reflock);
   free(st->path);
   free(st->cnt);
+  free(st->jlive);
   free(st);
 }
 
@@ -255,8 +256,9 @@ static int check_tenant(remdb *db, const char *tenant) {
                  shown);
 }
 
-/* Finish opening db on its store: bind the tenant, load the catalog and
-** finish any rebuild a crash interrupted. */
+/* Finish opening db on its store: bind the tenant, load the catalog,
+** finish any rebuild a crash interrupted and roll back any large batch
+** (an import) a crash left unfinished. */
 static int handle_start(remdb *db, const char *tenant) {
   int rc = check_tenant(db, tenant);
   if (rc) return rc;
@@ -271,7 +273,45 @@ static int handle_start(remdb *db, const char *tenant) {
       }
       break;
     }
+    if (rc == REMDB_OK && journal_pending(db) &&
+        (rc = core_lock(db)) == REMDB_OK) {
+      rc = journal_rollback(db, NULL);
+      if (rc) err_prefix(&db->err, "rolling back an unfinished import");
+      core_unlock(db);
+    }
   }
+  return rc;
+}
+
+/* A reader that finds an unfinished large batch: if no process is writing
+** (the batch's process died), open the database read-write once, which
+** rolls it back, and read on from there; if one is, that is the batch's
+** own process (its rows appear as its parts commit). */
+static int settle_journal(remdb *db, const char *path) {
+  if (!journal_pending(db)) return REMDB_OK;
+  remdb_options o = db->st->opts;
+  o.read_only = 0;
+  o.create_if_missing = 0;
+  remdb *w = NULL;
+  int rc = remdb_open(path, db->tenant, &o, &w);
+  if (rc == REMDB_BUSY) {
+    remdb_close(w);
+    return REMDB_OK;
+  }
+  if (rc) {
+    err_set(&db->err, rc,
+            "an interrupted import left rows to roll back, and opening the "
+            "database to do it failed (%s): open it read-write once (any "
+            "writing command does it)",
+            remdb_errmsg(w));
+    remdb_close(w);
+    return rc;
+  }
+  remdb_close(w);
+  bool changed;
+  rc = kv_catch_up(db->st->kv, &changed, &db->err);
+  if (rc == REMDB_OK && changed) atomic_fetch_add(&db->st->epoch, 2);
+  if (rc == REMDB_OK) rc = cat_refresh(db);
   return rc;
 }
 
@@ -325,6 +365,7 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   rc = kv_open(path, &ko, &st->kv, &db->err);
   if (rc == REMDB_OK) rc = check_format(db);
   if (rc == REMDB_OK) rc = handle_start(db, tenant);
+  if (rc == REMDB_OK && o.read_only) rc = settle_journal(db, path);
   return rc;
 }
 

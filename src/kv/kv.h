@@ -23,6 +23,13 @@
 **   meta    0x00000000 'T' NAME     -> TID              (tenant directory)
 **   meta    TID 'S' TABLE           -> schema record (JSON, see catalog.c)
 **   meta    TID 'C' TBL             -> u64 rows, u64 soft-deleted rows
+**   meta    TID 'J' TOKEN ID        -> the journal of an unfinished large
+**           batch (TOKEN: 8 random bytes per batch): for entity ID, the
+**           version it replaced (u32 TBL, u8 1, u32 record length, the
+**           record, the vector's bytes if any) or that it was new (u32
+**           TBL, u8 0).  Written in the same write batch as the entity;
+**           the batch's last commit deletes them all; a batch that never
+**           made it is rolled back from them (src/core/write.c)
 **   entity  TID TBL ID              -> entity record
 **   index   TID 0x00000000 ID       -> TBL              (id directory)
 **   index   TID 0x00000001 'K' KEY 0x00 ID -> TBL       (key index: the
@@ -219,6 +226,24 @@ static inline void key_lookup(buf_t *out, uint32_t tid, char kind,
   buf_add(out, key, n);
   buf_addc(out, 0);
   if (id) buf_add(out, id, 16);
+}
+
+/* TID 'J' TOKEN ID: a journal entry of a large batch (see the layout);
+** TID 'J' TOKEN is the prefix of one batch's entries, TID 'J' of all. */
+#define KEY_JOURNAL_PREFIX 13
+#define KEY_JOURNAL_LEN (KEY_JOURNAL_PREFIX + 16)
+static inline void key_journal_prefix(unsigned char out[KEY_JOURNAL_PREFIX],
+                                      uint32_t tid,
+                                      const unsigned char tok[8]) {
+  put_u32be(out, tid);
+  out[4] = 'J';
+  for (int i = 0; i < 8; i++) out[5 + i] = tok[i];
+}
+static inline void key_journal(unsigned char out[KEY_JOURNAL_LEN],
+                               uint32_t tid, const unsigned char tok[8],
+                               const unsigned char id[16]) {
+  key_journal_prefix(out, tid, tok);
+  for (int i = 0; i < 16; i++) out[KEY_JOURNAL_PREFIX + i] = id[i];
 }
 
 /* TID 'C' TBL: a table's row counters. */

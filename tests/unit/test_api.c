@@ -2,6 +2,8 @@
 ** life cycle, batches, deterministic ids, index lookups, schema
 ** replacement, verify catching damage that reindex repairs, reopen. */
 #include <jansson.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kv/kv.h"
 #include "remdb.h"
@@ -593,6 +595,114 @@ static void test_reader_refresh(void) {
   rm_tree(rdir);
 }
 
+/* Keys of cf in dir whose 5th byte is c (meta 'J': journal entries), or
+** every key of the tenant range [tid, tid+1) when c is 0. */
+static size_t raw_keys(const char *d, int cf, char c) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  if (kv_open(d, &ko, &kv, &e) != REMDB_OK) return (size_t)-1;
+  kv_iter_t *it;
+  size_t n = 0;
+  if (kv_iter_new(kv, NULL, cf, NULL, 0, NULL, 0, &it, &e) == REMDB_OK) {
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (c == 0 ? get_u32be((const unsigned char *)k) != 0
+                 : kl > 4 && k[4] == c)
+        n++;
+    }
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+  return n;
+}
+
+/* A journaled batch commits in parts and stays all or nothing: freed
+** without its last commit, or lost with its process, it is rolled back;
+** committed, its journal is gone. */
+static void test_journal(void) {
+  char jdir[600];
+  snprintf(jdir, sizeof jdir, "%s-journal", dir);
+  rm_tree(jdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(jdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  char uid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"u0\",\"team\":\"a\"}", uid),
+            REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, 8, &b), REMDB_MISUSE);
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_flush(b, 0), REMDB_MISUSE); /* no journal */
+  remdb_batch_free(b);
+  /* freed after two parts: rolled back at once */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  char row[128];
+  for (int i = 0; i < 300; i++) {
+    int n = snprintf(row, sizeof row, "{\"handle\":\"u%d\",\"team\":\"b\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+    if (i % 100 == 99) CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK(remdb_batch_bytes(b) < 64);  /* all flushed: nothing staged */
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300); /* the parts are visible */
+  remdb_batch_free(b);
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(find_count(db, "users", "team", "\"a\""), 1); /* u0 restored */
+  CHECK_INT(find_count(db, "users", "team", "\"b\""), 0);
+  CHECK_INT(verify(db), 0);
+  /* committed: every row, and no journal left */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    int k = snprintf(row, sizeof row, "{\"handle\":\"v%d\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)k, NULL), REMDB_OK);
+    if (i % 100 == 99 && i < 299) CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK(remdb_batch_bytes(b) > 1000);
+  CHECK_INT(remdb_batch_commit(b, 1), REMDB_OK);
+  remdb_batch_free(b); /* nothing to roll back */
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 301);
+  remdb_close(db);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  /* a process that dies after two parts: its rows and journal are in
+  ** storage until the next open rolls them back */
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    remdb *c = NULL;
+    remdb_batch *cb = NULL;
+    if (remdb_open(jdir, "acme", NULL, &c) || 
+        remdb_batch_begin_ex(c, REMDB_BATCH_JOURNAL, &cb))
+      _exit(3);
+    for (int i = 0; i < 250; i++) {
+      int k = snprintf(row, sizeof row,
+                       "{\"handle\":\"%s%d\",\"team\":\"c\"}",
+                       i < 10 ? "v" : "w", i);
+      if (remdb_batch_insert(cb, "users", row, (size_t)k, NULL)) _exit(4);
+      if (i % 100 == 99 && remdb_batch_flush(cb, 0)) _exit(5);
+    }
+    _exit(0); /* no commit, no free: as if killed */
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 200); /* two parts journaled */
+  CHECK_INT(remdb_open(jdir, "acme", NULL, &db), REMDB_OK); /* rolls back */
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), (size_t)-1); /* open: locked */
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 301);
+  CHECK_INT(find_count(db, "users", "team", "\"c\""), 0);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  rm_tree(jdir);
+}
+
 /* Group commit: writers on several threads share fsyncs; every write
 ** they were told succeeded is there. */
 #include <pthread.h>
@@ -656,6 +766,7 @@ int main(void) {
   test_reopen_and_lock();
   test_tenant_backup();
   test_reader_refresh();
+  test_journal();
   test_group_commit();
   rm_tree(dir);
   return test_done("test_api");
