@@ -726,14 +726,14 @@ int remdb_backup_ex(remdb *db, const char *dest, int flags) {
   struct stat sb;
   if (stat(dest, &sb) == 0)
     return err_set(&db->err, REMDB_EXISTS,
-                   "backup destination %s already exists", dest);
+                   "backup: %s already exists", dest);
   size_t n = strlen(dest) + 5;
   char *tmp = malloc(n);
   if (tmp == NULL) return err_nomem(&db->err);
   snprintf(tmp, n, "%s.tmp", dest);
   if (stat(tmp, &sb) == 0) {
     int rc = err_set(&db->err, REMDB_EXISTS,
-                     "%s already exists (left by an interrupted backup?): "
+                     "backup: %s already exists (left by an interrupted backup?): "
                      "remove it, then back up again", tmp);
     free(tmp);
     return rc;
