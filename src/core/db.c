@@ -288,7 +288,7 @@ static int handle_start(remdb *db, const char *tenant) {
 ** rolls it back, and read on from there; if one is, that is the batch's
 ** own process (its rows appear as its parts commit). */
 static int settle_journal(remdb *db, const char *path) {
-  if (!journal_pending(db)) return REMDB_OK;
+  if (!journal_pending(db) || kv_writer_active(path)) return REMDB_OK;
   remdb_options o = db->st->opts;
   o.read_only = 0;
   o.create_if_missing = 0;

@@ -31,6 +31,7 @@
 ** private temporary directory (RocksDB requires one), removed at close.
 */
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdatomic.h>
@@ -372,6 +373,18 @@ int kv_catch_up(kv_t *kv, bool *changed, err_t *e) {
 }
 
 bool kv_read_only(const kv_t *kv) { return kv->read_only; }
+
+bool kv_writer_active(const char *path) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/LOCK", path);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  /* RocksDB holds a write lock on the whole file while it is open */
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  bool held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  close(fd);
+  return held;
+}
 
 int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
            size_t klen, kv_val *out, err_t *e) {

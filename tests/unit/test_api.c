@@ -700,6 +700,52 @@ static void test_journal(void) {
   CHECK_INT(verify(db), 0);
   remdb_close(db);
   CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  /* while the batch's process lives, a reader sees its flushed part and
+  ** leaves its journal alone; the last commit makes it all visible.  The
+  ** child exits without closing (RocksDB's threads are not in a child). */
+  int up[2], down[2];
+  CHECK(pipe(up) == 0 && pipe(down) == 0);
+  fflush(NULL);
+  pid = fork();
+  if (pid == 0) {
+    remdb *c = NULL;
+    remdb_batch *cb = NULL;
+    char go;
+    if (remdb_open(jdir, "acme", NULL, &c) ||
+        remdb_batch_begin_ex(c, REMDB_BATCH_JOURNAL, &cb))
+      _exit(3);
+    for (int i = 0; i < 200; i++) {
+      int k = snprintf(row, sizeof row, "{\"handle\":\"x%d\"}", i);
+      if (remdb_batch_insert(cb, "users", row, (size_t)k, NULL)) _exit(4);
+      if (i == 99 && remdb_batch_flush(cb, 0)) _exit(5);
+    }
+    if (write(up[1], "p", 1) != 1 || read(down[0], &go, 1) != 1) _exit(6);
+    if (remdb_batch_commit(cb, 1)) _exit(7);
+    _exit(write(up[1], "c", 1) == 1 ? 0 : 8);
+  }
+  char ch = 0;
+  CHECK_INT(read(up[0], &ch, 1), 1); /* the first part is committed */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  remdb *r = NULL;
+  CHECK_INT(remdb_open(jdir, "acme", &o, &r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 401); /* 301 and the part: not rolled back */
+  CHECK_INT(write(down[1], "g", 1), 1);
+  CHECK_INT(read(up[0], &ch, 1), 1); /* committed */
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 501);
+  CHECK_INT(verify(r), 0);
+  remdb_close(r);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  for (int i = 0; i < 2; i++) {
+    close(up[i]);
+    close(down[i]);
+  }
   rm_tree(jdir);
 }
 
