@@ -27,8 +27,9 @@
 ** A secondary instance's view changes only in kv_catch_up(), and its
 ** iterators do not take RocksDB snapshots; so a read-only store's
 ** "snapshots" are its current view, and kv_catch_up() refuses while any
-** snapshot or iterator is open.  The instance keeps its info log in a
-** private temporary directory (RocksDB requires one), removed at close.
+** snapshot or iterator is open.  The instance writes its info log in a
+** private temporary directory (RocksDB requires one), which is removed as
+** soon as the open succeeds (the log stays open; nothing else is made).
 */
 #include <dirent.h>
 #include <fcntl.h>
@@ -217,7 +218,13 @@ static rocksdb_t *open_secondary(kv_t *kv, const char *path,
         rocksdb_try_catch_up_with_primary(db, rerr);
         manifest_state(path, after, sizeof after);
       }
-      if (*rerr == NULL) return db;
+      if (*rerr == NULL) {
+        /* the instance keeps its log open and makes no other file there:
+        ** remove the directory now, so that a reader killed by a signal
+        ** leaves nothing behind */
+        remove_secdir(kv);
+        return db;
+      }
       for (int i = 0; i < KV_NCF + 1; i++)
         rocksdb_column_family_handle_destroy(h[i]);
       rocksdb_close(db);

@@ -50,8 +50,11 @@ expect_contains "$OUT" "X'00ff'" "table shows a BLOB as hex"
 
 # table output streams: the first rows come out before the query ends
 big="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) SELECT x, 'row ' || x AS label FROM c"
-first=$("$REMDB_BIN" -d "$DB" sql "$big" | head -n 1203 | tail -n 1)
+mkdir tmpd
+first=$(TMPDIR=$PWD/tmpd "$REMDB_BIN" -d "$DB" sql "$big" | head -n 1203 | tail -n 1)
 expect_eq "$first" "1201  row 1201" "rows after the measured prefix, in its widths"
+# (the reader, killed by SIGPIPE, left no directory of its own behind)
+expect_eq "$(ls tmpd)" "" "no reader's directory left in TMPDIR"
 if [ -n "${ASAN_OPTIONS:-}" ]; then
   echo "(memory of table output not checked under a sanitizer)"
 else
