@@ -114,9 +114,13 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
 ** takes no lock, so any number of readers, in any processes, run beside
 ** the one process that has it open for writing, and each sees the
 ** database as it was committed when it was opened (whole write batches
-** only: never part of a write).  Nothing is written, not even what a
-** read-write open finishes on its way (a rebuild a crash interrupted is
-** not resumed: reads do not use the indexes it has not finished).
+** only: never part of a write).  A reader writes nothing, with one
+** exception: a large batch (an import) that a crash left unfinished is
+** rolled back first, by a read-write open, when no process is writing
+** (see REMDB_BATCH_JOURNAL).  A rebuild a crash interrupted is not resumed:
+** reads do not use the indexes it has not finished, and what needs them
+** (remdb_find on such a field, remdb_lookup) says to open the database
+** read-write once.
 ** remdb_refresh() moves a reader's view to the latest committed state
 ** (what other processes committed since); it needs every statement and
 ** iterator of the handles sharing the storage finished (REMDB_MISUSE

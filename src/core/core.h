@@ -77,6 +77,9 @@ int core_lock(remdb *db);
 void core_unlock(remdb *db);
 /* Allocate a fresh id for a tenant or table (caller holds wlock). */
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out);
+/* A reader that meets a pending index rebuild: "" if a writer may be doing
+** it, else a hint to open the database read-write (which finishes it). */
+const char *core_rebuild_hint(remdb *db);
 /* Stage into kb (a batch of another store: a backup) the database-wide
 ** keys a copy of db's tenant needs: the format version, the id counter
 ** and the tenant's directory entry, as snap sees them. */

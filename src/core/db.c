@@ -141,6 +141,12 @@ int core_copy_globals(remdb *db, const kv_snap_t *snap, kv_batch_t *kb) {
   return rc;
 }
 
+const char *core_rebuild_hint(remdb *db) {
+  if (!kv_read_only(db->st->kv) || kv_writer_active(db->st->path)) return "";
+  return " (no process is rebuilding it: the rebuild was interrupted; open "
+         "the database read-write once, any writing command, to finish it)";
+}
+
 static bool tenant_valid(const char *t) {
   size_t n = strlen(t);
   if (n == 0 || n > 64 || t[0] == '-') return false;
