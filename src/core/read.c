@@ -330,8 +330,9 @@ static int find_in(remdb *db, kv_snap_t *snap, const char *table,
   else fid = rec_dict_id(&t->s->dict, field);
   if (fid == 0 || !cat_index_ready(t, fid))
     return err_set(&db->err, REMDB_INVALID,
-                   "%s.%s: not an indexed field%s", t->s->name, field,
-                   t->rebuild ? " (or its index is being rebuilt)" : "");
+                   "%s.%s: not an indexed field%s%s", t->s->name, field,
+                   t->rebuild ? " (or its index is being rebuilt)" : "",
+                   t->rebuild ? core_rebuild_hint(db) : "");
   json_error_t je;
   json_t *v = json_loads(value, JSON_DECODE_ANY, &je);
   if (v == NULL)

@@ -360,3 +360,13 @@ void remdb_finalize(remdb_stmt *st) {
   sqlite3_finalize(st->st);
   free(st);
 }
+
+int remdb_stmt_readonly(remdb_stmt *st) {
+  return st != NULL && sqlite3_stmt_readonly(st->st) != 0;
+}
+
+int64_t remdb_changes(remdb *db) {
+  if (db == NULL || db->sql == NULL) return 0;
+  sql_sess *s = db->sql;
+  return s->conn ? (int64_t)sqlite3_changes64(s->conn) : 0;
+}

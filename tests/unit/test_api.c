@@ -2,6 +2,8 @@
 ** life cycle, batches, deterministic ids, index lookups, schema
 ** replacement, verify catching damage that reindex repairs, reopen. */
 #include <jansson.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kv/kv.h"
 #include "remdb.h"
@@ -873,6 +875,414 @@ static void test_reopen_and_lock(void) {
   remdb_close(db);
 }
 
+/* A tenant's backup holds that tenant's keys and the database-wide keys it
+** needs (format, id counter, its own directory entry): no key of another
+** tenant, in any column family.  REMDB_ALL_TENANTS copies them all. */
+static void test_tenant_backup(void) {
+  remdb *db = open_db("acme"), *zed = NULL;
+  if (!db) return;
+  CHECK_INT(remdb_open_tenant(db, "zed", &zed), REMDB_OK);
+  CHECK_INT(remdb_schema_put(zed, S(users_schema)), REMDB_OK);
+  char zid[REMDB_ID_LEN + 1], aid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(zed, "users", "{\"handle\":\"zed-user\"}", zid), REMDB_OK);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"acme-user\"}", aid), REMDB_OK);
+  CHECK_INT(remdb_edge_put(zed, zid, zid, "self", NULL, 0, 1), REMDB_OK);
+  char bdir[600], adir[600];
+  snprintf(bdir, sizeof bdir, "%s-tbackup", dir);
+  snprintf(adir, sizeof adir, "%s-abackup", dir);
+  rm_tree(bdir);
+  rm_tree(adir);
+  CHECK_INT(remdb_backup(db, bdir), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, adir, REMDB_ALL_TENANTS), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, adir, 8), REMDB_MISUSE);
+  remdb_close(zed);
+  remdb_close(db);
+
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(bdir, &ko, &kv, &e), REMDB_OK);
+  if (kv == NULL) return;
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, "\0\0\0\0Tacme", 9, &v, &e), REMDB_OK);
+  uint32_t acme = v.len == 4 ? get_u32be((const unsigned char *)v.data) : 0;
+  kv_val_free(&v);
+  CHECK(acme >= KV_FIRST_ID);
+  int foreign = 0, globals = 0, mine = 0;
+  for (int cf = 0; cf < KV_NCF; cf++) {
+    kv_iter_t *it;
+    CHECK_INT(kv_iter_new(kv, NULL, cf, NULL, 0, NULL, 0, &it, &e), REMDB_OK);
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      uint32_t tid = kl >= 4 ? get_u32be((const unsigned char *)k) : 0;
+      if (tid == acme) {
+        mine++;
+      } else if (tid == 0 && cf == KV_META &&
+                 ((kl == 10 && !memcmp(k + 4, "format", 6)) ||
+                  (kl == 11 && !memcmp(k + 4, "next_id", 7)) ||
+                  (kl == 9 && !memcmp(k + 4, "Tacme", 5)))) {
+        globals++;
+      } else {
+        foreign++;
+        fprintf(stderr, "foreign key in %s: %.*s (%zu bytes)\n",
+                kv_cf_name(cf), (int)kl, k, kl);
+      }
+    }
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+  CHECK_INT(foreign, 0);
+  CHECK_INT(globals, 3);
+  CHECK(mine > 300);
+  /* the copy opens and verifies; zed is not in it, acme is */
+  remdb *copy = NULL;
+  CHECK_INT(remdb_open(bdir, "acme", NULL, &copy), REMDB_OK);
+  CHECK_INT(verify(copy), 0);
+  char *js = NULL;
+  CHECK_INT(remdb_get(copy, "users", aid, 0, &js, NULL), REMDB_OK);
+  remdb_free(js);
+  remdb_close(copy);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(bdir, "zed", &o, &copy), REMDB_OK);
+  CHECK_INT(remdb_get(copy, NULL, zid, 0, &js, NULL), REMDB_NOTFOUND);
+  remdb_close(copy);
+  /* the whole-database copy has zed too */
+  CHECK_INT(remdb_open(adir, "zed", &o, &copy), REMDB_OK);
+  CHECK_INT(remdb_get(copy, NULL, zid, 0, &js, NULL), REMDB_OK);
+  remdb_free(js);
+  CHECK_INT(verify(copy), 0);
+  remdb_close(copy);
+  rm_tree(bdir);
+  rm_tree(adir);
+}
+
+/* A reader (read_only) beside a writer: it takes no lock, sees what was
+** committed when it opened, and remdb_refresh() moves it on: new rows, a
+** new table (its catalog), a new tenant.  Refresh waits for no statement:
+** it refuses while one is open. */
+static void test_reader_refresh(void) {
+  char rdir[600];
+  snprintf(rdir, sizeof rdir, "%s-readers", dir);
+  rm_tree(rdir);
+  remdb *w = NULL, *r = NULL, *r2 = NULL;
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &w), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S(users_schema)), REMDB_OK);
+  CHECK_INT(insert(w, "users", "{\"handle\":\"u1\"}", NULL), REMDB_OK);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(rdir, "acme", &o, &r), REMDB_OK);
+  CHECK_INT(remdb_open(rdir, "newco", &o, &r2), REMDB_OK); /* no such tenant yet */
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(insert(w, "users", "{\"handle\":\"u2\"}", NULL), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S("{\"name\":\"notes\",\"properties\":"
+                                  "{\"t\":{\"type\":\"string\"}}}")),
+            REMDB_OK);
+  CHECK_INT(insert(w, "notes", "{\"t\":\"hello\"}", NULL), REMDB_OK);
+  remdb *wn = NULL;
+  CHECK_INT(remdb_open_tenant(w, "newco", &wn), REMDB_OK);
+  CHECK_INT(remdb_schema_put(wn, S(users_schema)), REMDB_OK);
+  CHECK_INT(insert(wn, "users", "{\"handle\":\"n1\"}", NULL), REMDB_OK);
+  /* the reader's view is as it was */
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(remdb_count(r, "notes", 0, &n), REMDB_NOTFOUND);
+  CHECK_INT(insert(r, "users", "{\"handle\":\"ro\"}", NULL), REMDB_MISUSE);
+  /* refresh: refused while a statement is open, then the new state */
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT handle FROM users"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_refresh(r), REMDB_MISUSE);
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 2);
+  CHECK_INT(remdb_count(r, "notes", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT count(*) FROM notes"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_column_int64(st, 0), 1);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("UPDATE notes SET t = 'x'"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 0);
+  CHECK(remdb_step(st) != REMDB_DONE); /* a reader cannot write */
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(r2), REMDB_OK); /* the tenant now exists */
+  CHECK_INT(remdb_count(r2, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  /* SQL DML reports its changes */
+  st = NULL;
+  CHECK_INT(remdb_prepare(w, S("UPDATE users SET age = 3"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  CHECK_INT(remdb_changes(w), 2);
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(w), REMDB_OK); /* a writer: nothing to do */
+  remdb_close(r);
+  remdb_close(r2);
+  remdb_close(wn);
+  remdb_close(w);
+  rm_tree(rdir);
+}
+
+/* A read-only open of a database whose index rebuild was interrupted
+** reads correctly (queries do not use the unfinished index), says what to
+** do where it cannot answer (find on that index, lookup), and writes
+** nothing; the next read-write open finishes the rebuild. */
+static void test_reader_pending_rebuild(void) {
+  char pdir[600];
+  snprintf(pdir, sizeof pdir, "%s-pending", dir);
+  rm_tree(pdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(pdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    char row[128];
+    int n = snprintf(row, sizeof row, "{\"handle\":\"u%d\",\"team\":\"t%d\"}",
+                     i, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  remdb_close(db);
+  /* what a reindex killed after its first batch leaves: the table marked
+  ** for rebuild, its index entries gone */
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(pdir, &ko, &kv, &e), REMDB_OK);
+  if (kv == NULL) return;
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, "\0\0\0\0Tacme", 9, &v, &e), REMDB_OK);
+  uint32_t tid = get_u32be((const unsigned char *)v.data);
+  kv_val_free(&v);
+  unsigned char sk[16];
+  put_u32be(sk, tid);
+  sk[4] = 'S';
+  memcpy(sk + 5, "users", 5);
+  CHECK_INT(kv_get(kv, NULL, KV_META, sk, 10, &v, &e), REMDB_OK);
+  json_t *rec = json_loadb(v.data, v.len, 0, NULL);
+  kv_val_free(&v);
+  uint32_t tbl = (uint32_t)json_integer_value(json_object_get(rec, "table_id"));
+  json_t *fields = json_object_get(rec, "fields");
+  json_object_set_new(rec, "rebuild",
+                      json_pack("{s:b,s:[I,I]}", "reencode", 0, "fields",
+                                json_integer_value(json_object_get(fields, "team")),
+                                json_integer_value(json_object_get(fields, "age"))));
+  char *txt = json_dumps(rec, JSON_COMPACT);
+  json_decref(rec);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, sk, 10, txt, strlen(txt));
+  free(txt);
+  unsigned char lo[8], hi[8];
+  put_u32be(lo, tid);
+  put_u32be(lo + 4, tbl);
+  put_u32be(hi, tid);
+  put_u32be(hi + 4, tbl + 1);
+  kv_batch_del_range(kb, KV_INDEX, lo, 8, hi, 8);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  remdb *r = NULL;
+  CHECK_INT(remdb_open(pdir, "acme", &o, &r), REMDB_OK);
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT count(*) FROM users WHERE team = 't3'"),
+                          &st, NULL), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_column_int64(st, 0), 43); /* a scan, not the empty index */
+  remdb_finalize(st);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300);
+  char *out = NULL;
+  CHECK(remdb_find(r, "users", "team", "\"t3\"", 0, &out) != REMDB_OK);
+  CHECK_HAS(remdb_errmsg(r), "rebuilt");
+  CHECK_HAS(remdb_errmsg(r), "read-write");
+  const char *keys[] = {"u5"};
+  CHECK_INT(remdb_lookup(r, keys, 1, 0, &out), REMDB_BUSY);
+  CHECK_HAS(remdb_errmsg(r), "read-write");
+  remdb_close(r);
+  /* a read-write open finishes it */
+  CHECK_INT(remdb_open(pdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(find_count(db, "users", "team", "\"t3\""), 43);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  rm_tree(pdir);
+}
+
+/* Keys of cf in dir whose 5th byte is c (meta 'J': journal entries), or
+** every key of the tenant range [tid, tid+1) when c is 0. */
+static size_t raw_keys(const char *d, int cf, char c) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  if (kv_open(d, &ko, &kv, &e) != REMDB_OK) return (size_t)-1;
+  kv_iter_t *it;
+  size_t n = 0;
+  if (kv_iter_new(kv, NULL, cf, NULL, 0, NULL, 0, &it, &e) == REMDB_OK) {
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (c == 0 ? get_u32be((const unsigned char *)k) != 0
+                 : kl > 4 && k[4] == c)
+        n++;
+    }
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+  return n;
+}
+
+/* A journaled batch commits in parts and stays all or nothing: freed
+** without its last commit, or lost with its process, it is rolled back;
+** committed, its journal is gone. */
+static void test_journal(void) {
+  char jdir[600];
+  snprintf(jdir, sizeof jdir, "%s-journal", dir);
+  rm_tree(jdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(jdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  char uid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"u0\",\"team\":\"a\"}", uid),
+            REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, 8, &b), REMDB_MISUSE);
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_flush(b, 0), REMDB_MISUSE); /* no journal */
+  remdb_batch_free(b);
+  /* freed after two parts: rolled back at once */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  char row[128];
+  for (int i = 0; i < 300; i++) {
+    int n = snprintf(row, sizeof row, "{\"handle\":\"u%d\",\"team\":\"b\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+    if (i % 100 == 99) CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK(remdb_batch_bytes(b) < 64);  /* all flushed: nothing staged */
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300); /* the parts are visible */
+  remdb_batch_free(b);
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(find_count(db, "users", "team", "\"a\""), 1); /* u0 restored */
+  CHECK_INT(find_count(db, "users", "team", "\"b\""), 0);
+  CHECK_INT(verify(db), 0);
+  /* committed: every row, and no journal left */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    int k = snprintf(row, sizeof row, "{\"handle\":\"v%d\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)k, NULL), REMDB_OK);
+    if (i % 100 == 99 && i < 299) CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK(remdb_batch_bytes(b) > 1000);
+  CHECK_INT(remdb_batch_commit(b, 1), REMDB_OK);
+  remdb_batch_free(b); /* nothing to roll back */
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 301);
+  remdb_close(db);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  /* a process that dies after two parts: its rows and journal are in
+  ** storage until the next open rolls them back */
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    remdb *c = NULL;
+    remdb_batch *cb = NULL;
+    if (remdb_open(jdir, "acme", NULL, &c) || 
+        remdb_batch_begin_ex(c, REMDB_BATCH_JOURNAL, &cb))
+      _exit(3);
+    for (int i = 0; i < 250; i++) {
+      int k = snprintf(row, sizeof row,
+                       "{\"handle\":\"%s%d\",\"team\":\"c\"}",
+                       i < 10 ? "v" : "w", i);
+      if (remdb_batch_insert(cb, "users", row, (size_t)k, NULL)) _exit(4);
+      if (i % 100 == 99 && remdb_batch_flush(cb, 0)) _exit(5);
+    }
+    _exit(0); /* no commit, no free: as if killed */
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 200); /* two parts journaled */
+  CHECK_INT(remdb_open(jdir, "acme", NULL, &db), REMDB_OK); /* rolls back */
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), (size_t)-1); /* open: locked */
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 301);
+  CHECK_INT(find_count(db, "users", "team", "\"c\""), 0);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  /* while the batch's process lives, a reader sees its flushed part and
+  ** leaves its journal alone; the last commit makes it all visible.  The
+  ** child exits without closing (RocksDB's threads are not in a child). */
+  int up[2], down[2];
+  CHECK(pipe(up) == 0 && pipe(down) == 0);
+  fflush(NULL);
+  pid = fork();
+  if (pid == 0) {
+    remdb *c = NULL;
+    remdb_batch *cb = NULL;
+    char go;
+    if (remdb_open(jdir, "acme", NULL, &c) ||
+        remdb_batch_begin_ex(c, REMDB_BATCH_JOURNAL, &cb))
+      _exit(3);
+    for (int i = 0; i < 200; i++) {
+      int k = snprintf(row, sizeof row, "{\"handle\":\"x%d\"}", i);
+      if (remdb_batch_insert(cb, "users", row, (size_t)k, NULL)) _exit(4);
+      if (i == 99 && remdb_batch_flush(cb, 0)) _exit(5);
+    }
+    if (write(up[1], "p", 1) != 1 || read(down[0], &go, 1) != 1) _exit(6);
+    if (remdb_batch_commit(cb, 1)) _exit(7);
+    _exit(write(up[1], "c", 1) == 1 ? 0 : 8);
+  }
+  char ch = 0;
+  CHECK_INT(read(up[0], &ch, 1), 1); /* the first part is committed */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  remdb *r = NULL;
+  CHECK_INT(remdb_open(jdir, "acme", &o, &r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 401); /* 301 and the part: not rolled back */
+  CHECK_INT(write(down[1], "g", 1), 1);
+  CHECK_INT(read(up[0], &ch, 1), 1); /* committed */
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 501);
+  CHECK_INT(verify(r), 0);
+  remdb_close(r);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  for (int i = 0; i < 2; i++) {
+    close(up[i]);
+    close(down[i]);
+  }
+  rm_tree(jdir);
+}
+
 /* Group commit: writers on several threads share fsyncs; every write
 ** they were told succeeded is there. */
 #include <pthread.h>
@@ -938,6 +1348,10 @@ int main(void) {
   test_verify_pending();
   test_find_coerce();
   test_reopen_and_lock();
+  test_tenant_backup();
+  test_reader_refresh();
+  test_journal();
+  test_reader_pending_rebuild();
   test_group_commit();
   rm_tree(dir);
   return test_done("test_api");
