@@ -674,6 +674,39 @@ static void test_key_route(remdb *db) {
   /* beyond 2^53 the double SQL reads is no key: the table is scanned */
   CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE n = 9007199254740992.0"),
             "1");
+  /* UPDATE and DELETE through a key value that scans (a number against
+  ** a text key, a double beyond 2^53) change every matching row: the scan
+  ** is not declared a one-row scan, after which SQLite stopped at the
+  ** first row it read */
+  CHECK_INT(exec(db, "UPDATE kt SET v = v - 1000 WHERE h = 5"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = '5'"), "-1005");
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(db, S("UPDATE kt SET v = v - 1000 WHERE h = ?"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_bind_int64(st, 1, 5), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  remdb_finalize(st);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = '5'"), "-2005");
+  CHECK_INT(exec(db, "UPDATE kt SET v = v + 2000 WHERE h IS '5'"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = '5'"), "-5");
+  CHECK_INT(exec(db, "INSERT INTO kn(n, ref) VALUES (9007199254740992, "
+                     "'big'), (-9007199254740993, 'neg1'), "
+                     "(-9007199254740992, 'neg2')"),
+            REMDB_OK);
+  CHECK_INT(exec(db, "UPDATE kn SET ref = 'both' WHERE n = "
+                     "9007199254740992.0"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE ref = 'both'"), "2");
+  CHECK_INT(remdb_prepare(db, S("DELETE FROM kn WHERE n = ?"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_bind_double(st, 1, -9007199254740992.0), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  remdb_finalize(st);
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE ref LIKE 'neg%'"), "0");
+  CHECK_INT(exec(db, "DELETE FROM kn WHERE n = 9007199254740992.0"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE ref = 'both'"), "0");
   /* a join reads the key route once per outer row */
   CHECK_STR(route(db, "SELECT count(*) FROM kn JOIN kt ON kt.h = kn.ref"),
             "point get on key h = ?: 300 examined");
