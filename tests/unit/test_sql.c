@@ -542,6 +542,24 @@ static void test_conflicts(remdb *db) {
             REMDB_OK);
   CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'd'"),
             "NULL,INSERT OR ABORT");
+  /* a statement run inside the INSERT (search()'s filter) leaves its
+  ** conflict mode alone: OR ABORT still fails */
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"cemb\",\"properties\":{"
+                                   "\"t\":{\"type\":\"string\"}},"
+                                   "\"embedding_fields\":[\"t\"],"
+                                   "\"embedding\":{\"dim\":8,"
+                                   "\"provider\":\"hash\"}}")),
+            REMDB_OK);
+  CHECK_INT(remdb_insert(db, "cemb", S("{\"t\":\"hello\"}"), NULL), REMDB_OK);
+  CHECK_INT(exec(db, "INSERT OR ABORT INTO keyed(h, n) SELECT 'a', 77 FROM "
+                     "search('cemb', 'hello', 5, 't IS NOT NULL')"),
+            REMDB_EXISTS);
+  CHECK_HAS(remdb_errmsg(db), "exists already");
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
+  CHECK_INT(exec(db, "INSERT OR IGNORE INTO keyed(h, n) SELECT 'a', 78 FROM "
+                     "search('cemb', 'hello', 5, 't IS NOT NULL')"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
   /* RETURNING would show the values given (no id): refused */
   CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('r', 1) RETURNING id"),
             REMDB_INVALID);
@@ -832,6 +850,27 @@ static void test_limits(void) {
   CHECK_INT(exec(db, "SELECT length(zeroblob(2001))"), REMDB_TOOBIG);
   CHECK_HAS(remdb_errmsg(db), "too big");
   CHECK_INT(exec(db, "SELECT length(hex(zeroblob(1500)))"), REMDB_TOOBIG);
+  /* a statement run inside another (search()'s filter) spends the outer
+  ** statement's budget, not a fresh one per call */
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"embs\",\"properties\":{"
+                                   "\"t\":{\"type\":\"string\"}},"
+                                   "\"embedding_fields\":[\"t\"],"
+                                   "\"embedding\":{\"dim\":8,"
+                                   "\"provider\":\"hash\"}}")),
+            REMDB_OK);
+  CHECK_INT(remdb_insert(db, "embs", S("{\"t\":\"hello\"}"), NULL), REMDB_OK);
+  const char *heavy =
+      "SELECT count(*) FROM (%s) v, search('embs', 'q' || v.column1, 5, "
+      "'(WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM s WHERE "
+      "x < 3000) SELECT count(*) FROM s) > 0')";
+  char q[600];
+  snprintf(q, sizeof q, heavy, "VALUES (1)");
+  CHECK_STR(one(db, q), "1");
+  snprintf(q, sizeof q, heavy,
+           "WITH RECURSIVE n(column1) AS (SELECT 1 UNION ALL SELECT "
+           "column1 + 1 FROM n WHERE column1 < 40) SELECT column1 FROM n");
+  CHECK(exec(db, q) != REMDB_OK); /* the filter fails, search() with it */
+  CHECK_HAS(remdb_errmsg(db), "exceeded its budget of 200000 steps");
   remdb_close(db);
   rm_tree(ldir);
 }
