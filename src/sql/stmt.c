@@ -60,8 +60,15 @@ static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
   const char *msg = sqlite3_errmsg(conn);
   if (s->denied[0])
     return err_set(&db->err, REMDB_INVALID, "SQL error: %s", s->denied);
+  /* ON CONFLICT ... DO: what remdb tables do instead */
+  const char *hint = strncmp(msg, "UPSERT not implemented", 22) == 0
+                         ? " (remdb tables take no ON CONFLICT clause: a "
+                           "plain INSERT replaces the whole row with the same "
+                           "id or key, INSERT OR IGNORE keeps it, INSERT OR "
+                           "ABORT fails; UPDATE changes some of its fields)"
+                         : "";
   if (off < 0)
-    return err_set(&db->err, REMDB_INVALID, "SQL error: %s", msg);
+    return err_set(&db->err, REMDB_INVALID, "SQL error: %s%s", msg, hint);
   size_t at = base + (size_t)off;
   size_t from = at > 20 ? at - 20 : 0;
   size_t to = at + 20 < len ? at + 20 : len;
@@ -71,9 +78,9 @@ static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
     ctx[k++] = sql[i] == '\n' || sql[i] == '\t' ? ' ' : sql[i];
   ctx[k] = 0;
   return err_set(&db->err, REMDB_INVALID,
-                 "SQL error at offset %zu: %s (here: \"%s\" <-- at \"%.*s\")",
+                 "SQL error at offset %zu: %s (here: \"%s\" <-- at \"%.*s\")%s",
                  at, msg, ctx, (int)(to > at ? (to - at > 10 ? 10 : to - at) : 0),
-                 sql + at);
+                 sql + at, hint);
 }
 
 int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,

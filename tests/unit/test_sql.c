@@ -560,6 +560,16 @@ static void test_conflicts(remdb *db) {
                      "search('cemb', 'hello', 5, 't IS NOT NULL')"),
             REMDB_OK);
   CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
+  /* UPSERT clauses: not on virtual tables; the message says what to do */
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('a', 1) ON CONFLICT DO "
+                     "NOTHING"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "INSERT OR IGNORE keeps it");
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('a', 1) ON CONFLICT(h) "
+                     "DO UPDATE SET n = 2"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "no ON CONFLICT clause");
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
   /* RETURNING would show the values given (no id): refused */
   CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('r', 1) RETURNING id"),
             REMDB_INVALID);
