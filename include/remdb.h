@@ -496,8 +496,9 @@ void remdb_finalize(remdb_stmt *st);
 typedef void (*remdb_report_fn)(void *ctx, const char *problem);
 
 /* Check, for every table of the tenant, that each entity has exactly its
-** index entries and id-directory entry, and that every index entry points
-** to an entity whose field has that value.  Every mismatch is reported
+** index entries and id-directory entry (and, in a table whose ids derive
+** from key_field or uri and chunk_ordinal, the id its key derives), and
+** that every index entry points to an entity whose field has that value.  Every mismatch is reported
 ** through fn (which may be NULL) and counted in *problems_out.  A table
 ** whose index rebuild is pending (a reindex or schema change was
 ** interrupted; the next read-write open or remdb_reindex() finishes it) is

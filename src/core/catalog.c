@@ -249,15 +249,44 @@ static int check_existing(remdb *db, const cat_table *old, sch_table *nw) {
       rc = err_set(&db->err, REMDB_CORRUPT, "entity does not re-parse");
       break;
     }
+    /* the key as stored, before the new schema normalises it */
+    json_t *key = nw->key_field ? json_object_get(obj, nw->key_field) : NULL;
+    key = key && !json_is_null(key) ? json_deep_copy(key) : NULL;
     rc = sch_validate(nw, obj, &db->lim, &db->err);
-    json_decref(obj);
     if (rc) {
       char ids[REMDB_ID_LEN + 1];
       uuid_format(&id, ids);
       err_prefix(&db->err,
                  "cannot replace schema %s: stored entity %s breaks it",
                  nw->name, ids);
+    } else if (key) {
+      /* a key the new schema stores otherwise (a date-time made canonical)
+      ** would no longer give the id it gave: its row could not be found by
+      ** its key, and inserting the key again would make a second one */
+      json_t *now = json_object_get(obj, nw->key_field);
+      uuid16_t was, will;
+      if (!json_equal(key, now) &&
+          (rc = ent_key_id(db, nw, key, &was)) == REMDB_OK &&
+          (rc = ent_key_id(db, nw, now, &will)) == REMDB_OK &&
+          memcmp(was.b, id.b, 16) == 0 && memcmp(will.b, id.b, 16) != 0) {
+        char ids[REMDB_ID_LEN + 1], *a = json_dumps(key, JSON_ENCODE_ANY),
+                                    *b = json_dumps(now, JSON_ENCODE_ANY);
+        uuid_format(&id, ids);
+        rc = err_set(&db->err, REMDB_INVALID,
+                     "cannot replace schema %s: stored entity %s has "
+                     "key_field %s = %s, which the new schema stores as %s; "
+                     "its id derives from the key, so the key cannot "
+                     "change form while the table holds rows (to migrate: "
+                     "export the table, strip the ids (jq -c 'del(.id)'), "
+                     "drop it, add the new schema and import the rows)",
+                     nw->name, ids, nw->key_field, a ? a : "?",
+                     b ? b : "?");
+        free(a);
+        free(b);
+      }
     }
+    json_decref(key);
+    json_decref(obj);
   }
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);

@@ -53,6 +53,43 @@ static bool key_exists(vstate *s, int cf, const void *k, size_t kl) {
   return rc == REMDB_OK;
 }
 
+/* Whether entity id of t (record rv) has the id its key derives (key_field,
+** or uri and chunk_ordinal) as the write path derives it; an entity without
+** a key has a free id.  Else its row cannot be found by its key. */
+static bool id_derives(remdb *db, const cat_table *t, const rec_view *rv,
+                       const uuid16_t *id) {
+  const sch_table *s = t->s;
+  rec_field f;
+  uuid16_t d;
+  if (s->key_field) {
+    uint16_t fid = rec_dict_id(&s->dict, s->key_field);
+    if (!fid || !rec_find(rv, fid, &f) || f.type == REC_NULL) return true;
+    buf_t b;
+    buf_init(&b);
+    rec_field_json(&f, &b);
+    json_t *kv = b.oom ? NULL : json_loadb(b.p, b.len, JSON_DECODE_ANY, NULL);
+    buf_free(&b);
+    bool ok = kv == NULL || ent_key_id(db, s, kv, &d) != REMDB_OK ||
+              memcmp(d.b, id->b, 16) == 0; /* (out of memory: not told) */
+    json_decref(kv);
+    err_clear(&db->err);
+    return ok;
+  }
+  if (!s->id_from_uri) return true;
+  uint16_t uf = rec_dict_id(&s->dict, "uri"),
+           of = rec_dict_id(&s->dict, "chunk_ordinal");
+  if (!uf || !rec_find(rv, uf, &f) || f.type != REC_TEXT) return true;
+  rec_field o;
+  int64_t ord = of && rec_find(rv, of, &o) && o.type == REC_INT ? rec_int(&o)
+                                                                 : 0;
+  char *uri = strndup(f.p, f.n);
+  bool ok = uri == NULL || ent_uri_id(db, s, uri, ord, &d) != REMDB_OK ||
+            memcmp(d.b, id->b, 16) == 0;
+  free(uri);
+  err_clear(&db->err);
+  return ok;
+}
+
 /* Pass 1: every entity is well-formed, of a known table, and has its id
 ** directory entry and each of its index entries. */
 static int check_entities(vstate *s) {
@@ -101,6 +138,12 @@ static int check_entities(vstate *s) {
                tn, ids);
       kv_val_free(&dv);
     }
+    if (!id_derives(db, t, &rv, &id))
+      report(s, "%s: entity %s: its id is not the one its %s derives (it "
+             "cannot be found by its key, and inserting the key again makes "
+             "a second entity)",
+             tn, ids, t->s->key_field ? t->s->key_field
+                                      : "uri and chunk_ordinal");
     /* a pending rebuild is rewriting its key-index and index entries */
     if (t->rebuild) continue;
     lkeys lk;

@@ -2,8 +2,9 @@
 ** chunk.c: splitting text into chunks (see ingest.h).  The text is read as
 ** blocks: a markdown heading line ("# ...") is a block of its own, and
 ** paragraphs are runs of lines between blank lines; a block too long for a
-** chunk is cut at the last whitespace before the limit less the overlap.  The pieces are
-** packed into chunks greedily, and a heading always opens a new chunk.
+** chunk is cut at the last whitespace before the limit less the overlap
+** (else at a character boundary).  The pieces are packed into chunks
+** greedily, and a heading always opens a new chunk.
 ** Each chunk after the first of a section begins with the previous
 ** chunk's last `overlap` bytes (from a word start), so a sentence cut at
 ** a boundary is seen whole by one of the two.  Chunks are spans of the
@@ -42,14 +43,20 @@ void chunk_list_free(chunk_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-/* Where a chunk that must end by `limit` should end: after the last
-** whitespace in (start, limit], or at limit when there is none.  Never
-** inside a UTF-8 sequence. */
-static size_t cut_at(const char *t, size_t start, size_t limit) {
+static bool is_cont(char c) { return ((unsigned char)c & 0xc0) == 0x80; }
+
+/* Where a chunk that must end by `limit` (< end, the block's end) should
+** end: after the last whitespace in (start, limit], or at limit when there
+** is none.  Never inside a UTF-8 sequence: when (start, limit] holds no
+** character start (a part shorter than the character: a large overlap),
+** after the character that covers limit. */
+static size_t cut_at(const char *t, size_t start, size_t limit, size_t end) {
   for (size_t i = limit; i > start + 1; i--)
     if (is_space(t[i - 1])) return i;
-  while (limit > start + 1 && ((unsigned char)t[limit] & 0xc0) == 0x80)
-    limit--;
+  size_t at = limit;
+  while (at > start + 1 && is_cont(t[at])) at--;
+  if (!is_cont(t[at])) return at;
+  while (limit < end && is_cont(t[limit])) limit++;
   return limit;
 }
 
@@ -118,7 +125,7 @@ bool chunk_text(const char *t, size_t len, size_t max, size_t overlap,
     trim(t, &bo, &bl);
     size_t lim = bl > max ? part : max; /* a long block: every part */
     while (ok && bl > lim) { /* cut a long block at whitespace */
-      size_t cut = cut_at(t, bo, bo + part);
+      size_t cut = cut_at(t, bo, bo + part, bo + bl);
       size_t co = bo, cl = cut - bo;
       trim(t, &co, &cl);
       if (cl) ok = add_piece(&p, &np, &cap, co, cl, heading);

@@ -128,6 +128,27 @@ static int queue_row(wtx_t *w, const sch_table *t, json_t *rows, json_t *r,
   return flush_rows(w, t, rows, doc_id);
 }
 
+/* The offset of the first byte of s that does not belong to well-formed
+** UTF-8 (RFC 3629: no overlongs, surrogates or code points above
+** U+10FFFF), or n if all of it is. */
+static size_t utf8_bad_at(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    unsigned c = u[i];
+    size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+             : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (k == 0 || i + k > n) return i;
+    for (size_t j = 1; j < k; j++)
+      if ((u[i + j] & 0xc0) != 0x80) return i;
+    unsigned c1 = u[i + 1];
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) ||
+        (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+      return i;
+    i += k;
+  }
+  return n;
+}
+
 static json_t *row(const sch_table *t, const char *uri, long long ordinal,
                    const char *content, size_t clen, const char *name,
                    size_t nlen, const char *category) {
@@ -154,6 +175,15 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   else
     remdb_ingest_options_init(&o);
   if (chunks_out) *chunks_out = 0;
+  /* text that is no UTF-8 cannot be stored (JSON strings are UTF-8) */
+  size_t bad = o.jsonl ? len : utf8_bad_at(text, len);
+  if (bad < len)
+    return err_set(&db->err, REMDB_INVALID,
+                   "text is not valid UTF-8 at byte %zu", bad);
+  if (utf8_bad_at(uri, strlen(uri)) < strlen(uri) ||
+      (name && utf8_bad_at(name, strlen(name)) < strlen(name)))
+    return err_set(&db->err, REMDB_INVALID,
+                   "the uri or name is not valid UTF-8");
   if (!o.jsonl && o.overlap_chars >= o.chunk_chars)
     return err_set(&db->err, REMDB_INVALID,
                    "the overlap (%zu bytes) must be smaller than the "
@@ -185,6 +215,8 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   /* the document's own row */
   size_t first = 0;
   while (first < len && text[first] != '\n' && first < 200) first++;
+  /* (not inside a character) */
+  while (first > 0 && first < len && (text[first] & 0xc0) == 0x80) first--;
   if (rc == REMDB_OK) {
     doc = row(t, uri, -1, text, first, name, strlen(name), "document");
     rc = doc ? put_row(w, t, doc, &doc_id) : err_nomem(&db->err);

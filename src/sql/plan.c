@@ -181,6 +181,41 @@ int plan_key_col(const rvtab *vt) {
   return -1;
 }
 
+/* The key_field value, as JSON, that a stored entity whose key equals v
+** (as SQLite compares it with the column's affinity) holds: 1 and *out
+** set; 0 if no stored key can equal v; -1 if that cannot be told here
+** (the key route scans the table instead).  Equal keys hash alike: a JSON
+** number is hashed by value, and below 2^53 a double and an int64 that
+** SQL finds equal are the same number. */
+int plan_key_value(const rvtab *vt, int col, sqlite3_value *v,
+                   json_t **out) {
+  int t = sqlite3_value_type(v);
+  *out = NULL;
+  if (t == SQLITE_NULL) return 0;
+  if (t == SQLITE_BLOB) return -1;
+  if (vt->aff[col] == AFF_TEXT) {
+    /* a number meets a text column by rules that depend on where it came
+    ** from (plan_encode): only text is looked up by its bytes */
+    if (t != SQLITE_TEXT) return -1;
+    *out = json_stringn((const char *)sqlite3_value_text(v),
+                        (size_t)sqlite3_value_bytes(v));
+    return *out ? 1 : 0; /* not UTF-8: no stored key equals it */
+  }
+  t = sqlite3_value_numeric_type(v);
+  if (t == SQLITE_INTEGER) {
+    sqlite3_int64 i = sqlite3_value_int64(v);
+    if (i <= -9007199254740992LL || i >= 9007199254740992LL) return -1;
+    *out = json_integer(i);
+  } else if (t == SQLITE_FLOAT) {
+    double d = sqlite3_value_double(v);
+    if (!(d > -9007199254740992.0 && d < 9007199254740992.0)) return -1;
+    *out = json_real(d);
+  } else {
+    return 0; /* text that is no number: a number column holds none */
+  }
+  return *out ? 1 : -1;
+}
+
 typedef struct cand {
   char kind;
   int flags;
@@ -228,6 +263,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
 
   /* point gets: on id, or on key_field (the id derives from it) */
   int kcol = plan_key_col(vt);
+  bool best_once = false; /* the point get reads at most one row */
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (!c->usable || (c->iColumn != 0 && c->iColumn != kcol)) continue;
@@ -238,12 +274,33 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
     if (coll && sqlite3_stricmp(coll, "BINARY") != 0) continue;
     bool in = sqlite3_vtab_in(info, i, -1);
     double rows = in ? 10 : 1;
+    bool key = c->iColumn != 0, once = !in;
+    if (key && !in) {
+      /* the key route reads one row only for a value its id derives
+      ** from; any other value (a number against a text key, beyond 2^53,
+      ** key IS NULL) scans the table, which must then not be declared a
+      ** one-row scan (SQLite's UPDATE and DELETE would stop after the
+      ** first row read).  A literal that scans is no point get at all */
+      sqlite3_value *rhs = NULL, *cp = NULL;
+      once = false;
+      if (sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK && rhs &&
+          (cp = sqlite3_value_dup(rhs)) != NULL) {
+        json_t *j = NULL;
+        int r = plan_key_value(vt, kcol, cp, &j);
+        json_decref(j);
+        bool scans = r < 0 || (c->op == SQLITE_INDEX_CONSTRAINT_IS &&
+                               sqlite3_value_type(cp) == SQLITE_NULL);
+        sqlite3_value_free(cp);
+        if (scans) continue;
+        once = true;
+      }
+    }
     if (rows < best.cost) {
-      bool key = c->iColumn != 0;
       best = (cand){key ? PLAN_KEY : PLAN_POINT,
                     P_EQ | (in ? P_IN : 0) |
                         (c->op == SQLITE_INDEX_CONSTRAINT_IS ? P_IS : 0),
                     key ? vt->field[kcol] : 0, i, -1, -1, rows, rows};
+      best_once = once;
     }
   }
 
@@ -365,8 +422,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   info->needToFreeIdxStr = 1;
   info->estimatedRows = (sqlite3_int64)fmax(1, best.rows);
   info->estimatedCost = best.cost;
-  if (point && !(best.flags & P_IN))
-    info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  if (point && best_once) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
   return SQLITE_OK;
 }
 

@@ -113,6 +113,12 @@ enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
 /* The column of the table's key_field, if a key route can serve it (its
 ** values convert to the JSON the id derives from), else -1. */
 int plan_key_col(const rvtab *vt);
+/* The key_field value, as JSON, that a stored entity whose key (column
+** col) equals v as SQL compares it holds: 1 and *out set (caller frees);
+** 0 if no stored key can equal v; -1 if that cannot be told (the key
+** route then scans the table).  v may be converted to a number. */
+int plan_key_value(const rvtab *vt, int col, sqlite3_value *v,
+                   json_t **out);
 /* A readable rendering of a plan for EXPLAIN. */
 /* argv NULL: the shape, with ? in place of values. */
 void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,

@@ -19,6 +19,7 @@ struct remdb_stmt {
   sqlite3_stmt *st;
   bool explain;
   bool or_abort;  /* INSERT OR ABORT: a conflict is an error (vtab.c) */
+  int write_rc;   /* the remdb code of its last failed write, or 0 */
   bool explained; /* the query ran; rows now come from the route log */
   uint64_t rows;  /* returned since the last reset, for max_result_rows */
   uint64_t steps; /* VM steps of this run, for max_sql_steps */
@@ -59,8 +60,15 @@ static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
   const char *msg = sqlite3_errmsg(conn);
   if (s->denied[0])
     return err_set(&db->err, REMDB_INVALID, "SQL error: %s", s->denied);
+  /* ON CONFLICT ... DO: what remdb tables do instead */
+  const char *hint = strncmp(msg, "UPSERT not implemented", 22) == 0
+                         ? " (remdb tables take no ON CONFLICT clause: a "
+                           "plain INSERT replaces the whole row with the same "
+                           "id or key, INSERT OR IGNORE keeps it, INSERT OR "
+                           "ABORT fails; UPDATE changes some of its fields)"
+                         : "";
   if (off < 0)
-    return err_set(&db->err, REMDB_INVALID, "SQL error: %s", msg);
+    return err_set(&db->err, REMDB_INVALID, "SQL error: %s%s", msg, hint);
   size_t at = base + (size_t)off;
   size_t from = at > 20 ? at - 20 : 0;
   size_t to = at + 20 < len ? at + 20 : len;
@@ -70,9 +78,9 @@ static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
     ctx[k++] = sql[i] == '\n' || sql[i] == '\t' ? ' ' : sql[i];
   ctx[k] = 0;
   return err_set(&db->err, REMDB_INVALID,
-                 "SQL error at offset %zu: %s (here: \"%s\" <-- at \"%.*s\")",
+                 "SQL error at offset %zu: %s (here: \"%s\" <-- at \"%.*s\")%s",
                  at, msg, ctx, (int)(to > at ? (to - at > 10 ? 10 : to - at) : 0),
-                 sql + at);
+                 sql + at, hint);
 }
 
 int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
@@ -182,16 +190,26 @@ int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len) {
                                        SQLITE_TRANSIENT));
 }
 
-/* sqlite3_step, charging the statement's budget of VM steps (a statement
-** may run inside another's step: search() runs its filter). */
+/* sqlite3_step, charging the statement's budget of VM steps.  A
+** statement may run inside another's step (search() runs its filter): its
+** steps are charged to the outer statement's budget, and the session's
+** per-statement state (the conflict mode, the code of a failed write) is
+** the outer statement's again when it returns. */
 static int run_step(remdb_stmt *st) {
   sql_sess *s = st->sess;
   if (!sqlite3_stmt_busy(st->st)) st->steps = 0; /* a new run */
   uint64_t *outer = s->steps;
-  s->steps = &st->steps;
+  bool outer_abort = s->or_abort;
+  int outer_rc = s->write_rc;
+  s->steps = outer ? outer : &st->steps;
+  s->or_abort = st->or_abort;
+  s->write_rc = 0;
   s->over_budget = false;
   int src = sqlite3_step(st->st);
+  st->write_rc = s->write_rc;
   s->steps = outer;
+  s->or_abort = outer_abort;
+  s->write_rc = outer_rc;
   return src;
 }
 
@@ -206,8 +224,8 @@ static int step_error(remdb_stmt *st, int src) {
   }
   const char *msg = sqlite3_errmsg(st->sess->conn);
   int code = (src & 0xff) == SQLITE_CONSTRAINT
-                 ? (st->sess->write_rc == REMDB_EXISTS ? REMDB_EXISTS
-                                                       : REMDB_SCHEMA)
+                 ? (st->write_rc == REMDB_EXISTS ? REMDB_EXISTS
+                                                 : REMDB_SCHEMA)
              : (src & 0xff) == SQLITE_NOMEM    ? REMDB_NOMEM
              : (src & 0xff) == SQLITE_AUTH     ? REMDB_INVALID
              : (src & 0xff) == SQLITE_TOOBIG   ? REMDB_TOOBIG
@@ -245,8 +263,6 @@ int remdb_step(remdb_stmt *st) {
   err_clear(&st->db->err);
   if (!st->explain) {
     st->sess->stale = false;
-    st->sess->or_abort = st->or_abort;
-    st->sess->write_rc = 0;
     int src = run_step(st);
     /* the schema changed under a statement that returned nothing yet:
     ** prepare it again on the current tables, keep its bindings, retry */
@@ -256,7 +272,6 @@ int remdb_step(remdb_stmt *st) {
       int rc = reprepare(st);
       if (rc) return rc;
       st->sess->stale = false;
-      st->sess->or_abort = st->or_abort;
       src = run_step(st);
     }
     if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)

@@ -465,41 +465,6 @@ static int x_next(sqlite3_vtab_cursor *cur) {
   return rc ? db_error(c, rc) : SQLITE_OK;
 }
 
-/* The key_field value, as JSON, that a stored entity whose key equals v
-** (as SQLite compares it with the column's affinity) holds: 1 and *out
-** set; 0 if no stored key can equal v; -1 if that cannot be told here
-** (the key route scans the table instead).  Equal keys hash alike: a JSON
-** number is hashed by value, and below 2^53 a double and an int64 that
-** SQL finds equal are the same number. */
-static int key_value(const rvtab *vt, int col, sqlite3_value *v,
-                     json_t **out) {
-  int t = sqlite3_value_type(v);
-  *out = NULL;
-  if (t == SQLITE_NULL) return 0;
-  if (t == SQLITE_BLOB) return -1;
-  if (vt->aff[col] == AFF_TEXT) {
-    /* a number meets a text column by rules that depend on where it came
-    ** from (plan_encode): only text is looked up by its bytes */
-    if (t != SQLITE_TEXT) return -1;
-    *out = json_stringn((const char *)sqlite3_value_text(v),
-                        (size_t)sqlite3_value_bytes(v));
-    return *out ? 1 : 0; /* not UTF-8: no stored key equals it */
-  }
-  t = sqlite3_value_numeric_type(v);
-  if (t == SQLITE_INTEGER) {
-    sqlite3_int64 i = sqlite3_value_int64(v);
-    if (i <= -9007199254740992LL || i >= 9007199254740992LL) return -1;
-    *out = json_integer(i);
-  } else if (t == SQLITE_FLOAT) {
-    double d = sqlite3_value_double(v);
-    if (!(d > -9007199254740992.0 && d < 9007199254740992.0)) return -1;
-    *out = json_real(d);
-  } else {
-    return 0; /* text that is no number: a number column holds none */
-  }
-  return *out ? 1 : -1;
-}
-
 /* The ids of a key route's values, pushed on the key list; -1 if a value
 ** cannot be looked up by its id (the route scans the table), else 0, or
 ** an SQLite error code. */
@@ -512,7 +477,7 @@ static int key_ids(rcursor *c, sqlite3_value *eq, int idxNum) {
                              : (v = eq, SQLITE_OK);
   while (more == SQLITE_OK && v) {
     json_t *j;
-    int r = key_value(vt, col, v, &j);
+    int r = plan_key_value(vt, col, v, &j);
     /* key IS NULL: the rows without a key, whose ids are not derived */
     if (r < 0 || ((idxNum & P_IS) && sqlite3_value_type(v) == SQLITE_NULL))
       return -1;

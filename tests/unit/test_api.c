@@ -459,6 +459,35 @@ static void test_schema_series(void) {
                              "\"type\":\"string\"}},\"embedding\":{\"dim\":"
                              "16}}", __LINE__),
             REMDB_INVALID);
+  /* a key the new schema would store otherwise (format date-time makes
+  ** it canonical) would no longer give its row's id: refused while rows
+  ** hold such a key; a key already canonical, or an integral number key
+  ** narrowed to integer (2.0 and 2 give one id), is fine */
+  PUT_OK(db, "{\"name\":\"dkey\",\"properties\":{\"d\":{\"type\":"
+             "\"string\"}},\"key_field\":\"d\"}");
+  CHECK_INT(insert(db, "dkey", "{\"d\":\"2023-12-31T23:00:00.000000Z\"}", NULL),
+            REMDB_OK);
+  const char *dfmt =
+      "{\"name\":\"dkey\",\"properties\":{\"d\":{\"type\":\"string\","
+      "\"format\":\"date-time\"}},\"key_field\":\"d\"}";
+  PUT_OK(db, dfmt);
+  PUT_OK(db, "{\"name\":\"dkey\",\"properties\":{\"d\":{\"type\":"
+             "\"string\"}},\"key_field\":\"d\"}");
+  CHECK_INT(insert(db, "dkey", "{\"d\":\"2024-01-01T00:00:00+01:00\"}", id),
+            REMDB_OK);
+  CHECK_INT(put_verified(db, dfmt, __LINE__), REMDB_INVALID);
+  CHECK_HAS(put_err, "has key_field d = \"2024-01-01T00:00:00+01:00\", which "
+                     "the new schema stores as \"2023-12-31T23:00:00.000000Z\"");
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  PUT_OK(db, dfmt);
+  CHECK_INT(lookup_count(db, "2023-12-31T23:00:00.000000Z"), 1);
+  PUT_OK(db, "{\"name\":\"nkey\",\"properties\":{\"k\":{\"type\":"
+             "\"number\"}},\"key_field\":\"k\"}");
+  CHECK_INT(insert(db, "nkey", "{\"k\":2.0}", id), REMDB_OK);
+  PUT_OK(db, "{\"name\":\"nkey\",\"properties\":{\"k\":{\"type\":"
+             "\"integer\"}},\"key_field\":\"k\"}");
+  CHECK_INT(insert(db, "nkey", "{\"k\":2}", id2), REMDB_OK);
+  CHECK_STR(id2, id);
   /* a number field holding 2.0 narrows to integer: the row is re-encoded
   ** (2.0 becomes 2) and its index entry with it */
   PUT_OK(db, "{\"name\":\"nums\",\"properties\":{\"x\":{\"type\":\"number\"}},"

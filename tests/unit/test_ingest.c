@@ -86,6 +86,49 @@ static void test_chunker(void) {
     chunk_list_free(&cl);
   }
   buf_free(&lp);
+  /* generated texts of 1- to 4-byte characters, with and without spaces,
+  ** under every chunk size and overlap (up to size - 1, when a long
+  ** paragraph's parts are shorter than a character): every chunk is
+  ** whole UTF-8 and no longer than the size, and nothing is left out */
+  static const char *const chars[] = {"a", "b", "\xc3\xa9", "\xe6\x97\xa5",
+                                      "\xf0\x9f\x98\x80", " ", "\n\n"};
+  uint64_t rs = 12345;
+  int bad_utf8 = 0, too_long = 0, lost = 0;
+  for (int round = 0; round < 300; round++) {
+    buf_t g;
+    buf_init(&g);
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    int spaces = (int)(rs >> 60) % 3; /* 0: none, 1: few, 2: many */
+    int n = 20 + (int)((rs >> 33) % 400);
+    for (int c = 0; c < n; c++) {
+      rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+      int k = (int)((rs >> 33) % (spaces == 0 ? 5 : spaces == 1 ? 6 : 7));
+      if (spaces == 1 && k == 5 && (rs >> 40) % 8) k = 4;
+      buf_adds(&g, chars[k]);
+    }
+    size_t max = 16 + (size_t)((rs >> 20) % 80);
+    size_t ov = (size_t)((rs >> 7) % max); /* 0 .. max - 1 */
+    CHECK(chunk_text(g.p, g.len, max, ov, &cl));
+    size_t covered = 0;
+    for (size_t i = 0; i < cl.n; i++) {
+      const unsigned char *u = (const unsigned char *)g.p + cl.c[i].off;
+      size_t len = cl.c[i].len;
+      too_long += len > max;
+      /* starts and ends on character boundaries */
+      bad_utf8 += (len && (u[0] & 0xc0) == 0x80) ||
+                  (cl.c[i].off + len < g.len && (u[len] & 0xc0) == 0x80);
+      for (size_t k = covered; k < cl.c[i].off; k++)
+        lost += !(g.p[k] == ' ' || g.p[k] == '\n');
+      if (cl.c[i].off + len > covered) covered = cl.c[i].off + len;
+    }
+    for (size_t k = covered; k < g.len; k++)
+      lost += !(g.p[k] == ' ' || g.p[k] == '\n');
+    chunk_list_free(&cl);
+    buf_free(&g);
+  }
+  CHECK_INT(bad_utf8, 0);
+  CHECK_INT(too_long, 0);
+  CHECK_INT(lost, 0);
   CHECK(chunk_text("", 0, 100, 10, &cl));
   CHECK_INT(cl.n, 0);
   chunk_list_free(&cl);
@@ -161,6 +204,37 @@ int main(void) {
   CHECK_STR(one(db, "SELECT count(*) FROM resources_all"), "2");
   CHECK_STR(one(db, "SELECT id FROM resources WHERE chunk_ordinal = 0"),
             chunk0);
+  CHECK_INT(verify(db), 0);
+
+  /* UTF-8: a first line of 2-byte characters longer than the document
+  ** row's 200 bytes, parts shorter than a character (a large overlap);
+  ** text that is no UTF-8 is refused and says where */
+  buf_t u8;
+  buf_init(&u8);
+  buf_adds(&u8, "a");
+  for (int i = 0; i < 150; i++) buf_adds(&u8, "\xc3\xa9");
+  buf_adds(&u8, "\n\nb");
+  for (int i = 0; i < 100; i++) buf_adds(&u8, "\xf0\x9f\x98\x80");
+  remdb_ingest_options o8;
+  remdb_ingest_options_init(&o8);
+  o8.chunk_chars = 64;
+  o8.overlap_chars = 62;
+  CHECK_INT(remdb_ingest(db, NULL, "file:///u8.md", "u8.md", u8.p, u8.len,
+                         &o8, &n),
+            REMDB_OK);
+  CHECK(n > 5);
+  CHECK_STR(one(db, "SELECT length(content) FROM resources WHERE uri = "
+                    "'file:///u8.md' AND chunk_ordinal = -1"),
+            "100");
+  buf_free(&u8);
+  CHECK_INT(remdb_ingest(db, NULL, "file:///bad.md", "bad.md",
+                         S("abc\xff\xfe def"), &o8, &n),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "text is not valid UTF-8 at byte 3");
+  CHECK_INT(remdb_ingest(db, NULL, "file:///bad\xc3.md", NULL, S("abc"), &o8,
+                         &n),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "uri or name is not valid UTF-8");
   CHECK_INT(verify(db), 0);
 
   /* JSONL: a chunk per line, other fields as metadata */

@@ -373,8 +373,13 @@ static void test_limit_terms(remdb *db) {
   CHECK_STR(rows(db, "SELECT a FROM pairs WHERE a = 50 LIMIT "
                      "9223372036854775807 OFFSET 0"),
             "50");
-  /* EXPLAIN shows the route; no LIMIT is taken over by it */
-  CHECK_HAS(one(db, "EXPLAIN SELECT a FROM pairs ORDER BY a LIMIT 1") , "pairs");
+  /* the route never takes LIMIT over: it reads lazily, as far as SQLite
+  ** asks (one row for LIMIT 1 alone; up to the matching row with a = b) */
+  CHECK_STR(rows(db, "EXPLAIN SELECT a FROM pairs ORDER BY a LIMIT 1"),
+            "pairs,index scan on a, ordered,1,1,1");
+  CHECK_STR(rows(db, "EXPLAIN SELECT a FROM pairs WHERE a = b ORDER BY a "
+                     "LIMIT 1"),
+            "pairs,index scan on a, ordered,1,21,21");
   if (sqlite3_compileoption_used("ENABLE_UPDATE_DELETE_LIMIT")) {
     CHECK_INT(exec(db, "UPDATE pairs SET b = b + 100 WHERE a > b LIMIT 1"),
               REMDB_OK);
@@ -542,6 +547,34 @@ static void test_conflicts(remdb *db) {
             REMDB_OK);
   CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'd'"),
             "NULL,INSERT OR ABORT");
+  /* a statement run inside the INSERT (search()'s filter) leaves its
+  ** conflict mode alone: OR ABORT still fails */
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"cemb\",\"properties\":{"
+                                   "\"t\":{\"type\":\"string\"}},"
+                                   "\"embedding_fields\":[\"t\"],"
+                                   "\"embedding\":{\"dim\":8,"
+                                   "\"provider\":\"hash\"}}")),
+            REMDB_OK);
+  CHECK_INT(remdb_insert(db, "cemb", S("{\"t\":\"hello\"}"), NULL), REMDB_OK);
+  CHECK_INT(exec(db, "INSERT OR ABORT INTO keyed(h, n) SELECT 'a', 77 FROM "
+                     "search('cemb', 'hello', 5, 't IS NOT NULL')"),
+            REMDB_EXISTS);
+  CHECK_HAS(remdb_errmsg(db), "exists already");
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
+  CHECK_INT(exec(db, "INSERT OR IGNORE INTO keyed(h, n) SELECT 'a', 78 FROM "
+                     "search('cemb', 'hello', 5, 't IS NOT NULL')"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
+  /* UPSERT clauses: not on virtual tables; the message says what to do */
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('a', 1) ON CONFLICT DO "
+                     "NOTHING"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "INSERT OR IGNORE keeps it");
+  CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('a', 1) ON CONFLICT(h) "
+                     "DO UPDATE SET n = 2"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "no ON CONFLICT clause");
+  CHECK_STR(rows(db, "SELECT n, m FROM keyed WHERE h = 'a'"), "4,x");
   /* RETURNING would show the values given (no id): refused */
   CHECK_INT(exec(db, "INSERT INTO keyed(h, n) VALUES ('r', 1) RETURNING id"),
             REMDB_INVALID);
@@ -674,6 +707,39 @@ static void test_key_route(remdb *db) {
   /* beyond 2^53 the double SQL reads is no key: the table is scanned */
   CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE n = 9007199254740992.0"),
             "1");
+  /* UPDATE and DELETE through a key value that scans (a number against
+  ** a text key, a double beyond 2^53) change every matching row: the scan
+  ** is not declared a one-row scan, after which SQLite stopped at the
+  ** first row it read */
+  CHECK_INT(exec(db, "UPDATE kt SET v = v - 1000 WHERE h = 5"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = '5'"), "-1005");
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(db, S("UPDATE kt SET v = v - 1000 WHERE h = ?"),
+                          &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_bind_int64(st, 1, 5), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  remdb_finalize(st);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = '5'"), "-2005");
+  CHECK_INT(exec(db, "UPDATE kt SET v = v + 2000 WHERE h IS '5'"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT v FROM kt WHERE h = '5'"), "-5");
+  CHECK_INT(exec(db, "INSERT INTO kn(n, ref) VALUES (9007199254740992, "
+                     "'big'), (-9007199254740993, 'neg1'), "
+                     "(-9007199254740992, 'neg2')"),
+            REMDB_OK);
+  CHECK_INT(exec(db, "UPDATE kn SET ref = 'both' WHERE n = "
+                     "9007199254740992.0"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE ref = 'both'"), "2");
+  CHECK_INT(remdb_prepare(db, S("DELETE FROM kn WHERE n = ?"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_bind_double(st, 1, -9007199254740992.0), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  remdb_finalize(st);
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE ref LIKE 'neg%'"), "0");
+  CHECK_INT(exec(db, "DELETE FROM kn WHERE n = 9007199254740992.0"),
+            REMDB_OK);
+  CHECK_STR(rows(db, "SELECT count(*) FROM kn WHERE ref = 'both'"), "0");
   /* a join reads the key route once per outer row */
   CHECK_STR(route(db, "SELECT count(*) FROM kn JOIN kt ON kt.h = kn.ref"),
             "point get on key h = ?: 300 examined");
@@ -799,6 +865,27 @@ static void test_limits(void) {
   CHECK_INT(exec(db, "SELECT length(zeroblob(2001))"), REMDB_TOOBIG);
   CHECK_HAS(remdb_errmsg(db), "too big");
   CHECK_INT(exec(db, "SELECT length(hex(zeroblob(1500)))"), REMDB_TOOBIG);
+  /* a statement run inside another (search()'s filter) spends the outer
+  ** statement's budget, not a fresh one per call */
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"embs\",\"properties\":{"
+                                   "\"t\":{\"type\":\"string\"}},"
+                                   "\"embedding_fields\":[\"t\"],"
+                                   "\"embedding\":{\"dim\":8,"
+                                   "\"provider\":\"hash\"}}")),
+            REMDB_OK);
+  CHECK_INT(remdb_insert(db, "embs", S("{\"t\":\"hello\"}"), NULL), REMDB_OK);
+  const char *heavy =
+      "SELECT count(*) FROM (%s) v, search('embs', 'q' || v.column1, 5, "
+      "'(WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM s WHERE "
+      "x < 3000) SELECT count(*) FROM s) > 0')";
+  char q[600];
+  snprintf(q, sizeof q, heavy, "VALUES (1)");
+  CHECK_STR(one(db, q), "1");
+  snprintf(q, sizeof q, heavy,
+           "WITH RECURSIVE n(column1) AS (SELECT 1 UNION ALL SELECT "
+           "column1 + 1 FROM n WHERE column1 < 40) SELECT column1 FROM n");
+  CHECK(exec(db, q) != REMDB_OK); /* the filter fails, search() with it */
+  CHECK_HAS(remdb_errmsg(db), "exceeded its budget of 200000 steps");
   remdb_close(db);
   rm_tree(ldir);
 }
