@@ -204,6 +204,7 @@ static const struct {
     {"edge", cmd_edge},       {"traverse", cmd_traverse},
     {"path", cmd_path},       {"lookup", cmd_lookup},
     {"ingest", cmd_ingest},   {"search", cmd_search},
+    {"serve", cmd_serve},     {"mcp", cmd_mcp},
 };
 
 int main(int argc, char **argv) {
