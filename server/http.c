@@ -123,6 +123,7 @@ static int mhd_load(void) {
 
 typedef struct tenant_pool {
   char *name;
+  int line; /* of the keys file that first names it */
   pthread_mutex_t mu;
   remdb **free; /* handles not in use; room for every handle opened */
   size_t nfree, total;
@@ -233,6 +234,7 @@ struct req {
   remdb_stmt *st;
   sbuf out;
   size_t off;
+  uint64_t rows;
   enum { SQL_RUNNING, SQL_DONE, SQL_FAILED } state;
 };
 
@@ -492,6 +494,11 @@ static int sql_fill(req *q, size_t want, srv_res *r) {
     }
     if (rc != REMDB_ROW)
       return srv_db_fail(r, q->db, rc == REMDB_ERROR ? REMDB_INVALID : rc, "");
+    if (++q->rows > cfg->max_rows)
+      return srv_fail(r, 413,
+                      "SQL result has more than %llu rows (the server's limit: "
+                      "remdb serve --max-rows)",
+                      (unsigned long long)cfg->max_rows);
     sb_json_row(&q->out, q->st);
     sb_addc(&q->out, '\n');
     if (q->out.oom) return srv_fail(r, 503, "out of memory");
@@ -770,7 +777,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static int add_tenant(server *s, const char *name) {
+static int add_tenant(server *s, const char *name, int line) {
   for (int i = 0; i < s->ntenants; i++)
     if (strcmp(s->tenants[i].name, name) == 0) return i;
   tenant_pool *nt = realloc(s->tenants, (size_t)(s->ntenants + 1) * sizeof *nt);
@@ -779,6 +786,7 @@ static int add_tenant(server *s, const char *name) {
   tenant_pool *p = &nt[s->ntenants];
   memset(p, 0, sizeof *p);
   p->name = strdup(name);
+  p->line = line;
   if (p->name == NULL) return -1;
   pthread_mutex_init(&p->mu, NULL);
   return s->ntenants++;
@@ -841,7 +849,7 @@ static int load_keys(server *s, const char *file) {
         rc = -1;
       }
     if (rc) break;
-    int t = add_tenant(s, tenant);
+    int t = add_tenant(s, tenant, lineno);
     api_key *nk = realloc(s->keys, (size_t)(s->nkeys + 1) * sizeof *nk);
     if (t < 0 || nk == NULL) {
       if (nk) s->keys = nk;
@@ -1030,15 +1038,15 @@ int srv_http_run(const srv_config *cfg) {
   json_object_seed(0); /* before any thread makes an object */
   if (cfg->keys) {
     if (load_keys(&s, cfg->keys)) goto out;
-  } else if (add_tenant(&s, cfg->tenant) < 0) {
+  } else if (add_tenant(&s, cfg->tenant, 0) < 0) {
     goto out;
   }
   remdb_options o;
   remdb_options_init(&o);
   o.create_if_missing = 0;
   o.sync = REMDB_SYNC_GROUP; /* concurrent writers share one fsync */
-  o.max_result_rows = cfg->max_rows;
-  int orc = remdb_open(cfg->path, s.tenants[0].name, &o, &s.root);
+  o.max_result_rows = cfg->max_rows + 1; /* sql_fill says it first */
+  int orc = remdb_open(cfg->path, cfg->tenant, &o, &s.root);
   if (orc) {
     if (orc == REMDB_NOTFOUND)
       fprintf(stderr, "error: no database at %s (run 'remdb -d %s init' "
@@ -1052,7 +1060,11 @@ int srv_http_run(const srv_config *cfg) {
     srv_res r = {0};
     remdb *db = pool_get(&s, i, &r);
     if (db == NULL) {
-      fprintf(stderr, "error: serve: %s\n", r.err ? r.err : "out of memory");
+      if (cfg->keys)
+        fprintf(stderr, "error: serve: %s line %d: %s\n", cfg->keys,
+                s.tenants[i].line, r.err ? r.err : "out of memory");
+      else
+        fprintf(stderr, "error: serve: %s\n", r.err ? r.err : "out of memory");
       srv_res_free(&r);
       goto out;
     }
@@ -1076,8 +1088,7 @@ int srv_http_run(const srv_config *cfg) {
   }
   unsigned idle = cfg->timeout > 60 ? (unsigned)cfg->timeout + 30 : 90;
   d = mhd.start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-          MHD_USE_TURBO,
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC,
       0, NULL, NULL, on_request, &s,
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
