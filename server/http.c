@@ -996,11 +996,12 @@ static void wait_for_shutdown(server *s, struct MHD_Daemon *d,
   int sig = 0;
   sigwait(sigs, &sig);
   atomic_store(&s->stopping, true);
+  int lfd = mhd.quiesce_daemon(d);
+  if (lfd >= 0) close(lfd);
+  /* said once no new connection can be made */
   fprintf(stderr, "remdb serve: signal %d: shutting down (%d requests in "
           "flight)\n", sig, atomic_load(&s->inflight));
   fflush(stderr);
-  int lfd = mhd.quiesce_daemon(d);
-  if (lfd >= 0) close(lfd);
   double deadline = now_s() + s->cfg->grace;
   pthread_mutex_lock(&s->mu);
   while (atomic_load(&s->inflight) > 0) {

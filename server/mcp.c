@@ -162,16 +162,19 @@ static int tool_sql(mcp *m, json_t *args, srv_res *r) {
     return -1;
   size_t len = strlen(sql);
   char kw[16];
-  if (!m->cfg->allow_writes && srv_sql_kind(sql, len, kw) != SQL_READ)
+  remdb_stmt *st;
+  /* compiling runs nothing: a syntax error is reported as such */
+  if (srv_prepare_one(m->db, sql, len, json_object_get(args, "params"), &st, r))
+    return -1;
+  if (!m->cfg->allow_writes && srv_sql_kind(sql, len, kw) != SQL_READ) {
+    remdb_finalize(st);
     return srv_fail(r, 403,
                     "sql: %s%sthe server is read-only: only SELECT, VALUES, "
                     "WITH ... SELECT, EXPLAIN, LOOKUP, SEARCH and TRAVERSE "
                     "statements run (start remdb mcp with --allow-writes to "
                     "write with SQL)",
                     kw[0] ? kw : "", kw[0] ? " refused: " : "");
-  remdb_stmt *st;
-  if (srv_prepare_one(m->db, sql, len, json_object_get(args, "params"), &st, r))
-    return -1;
+  }
   sbuf b = {0};
   sb_adds(&b, "{\"rows\":[");
   uint64_t rows = 0;

@@ -588,4 +588,6 @@ rc, out, err = subprocess.run([BIN, "-d", "nodb", "serve", "--listen", "127.0.0.
 check(rc != 0, "serve without a database fails")
 
 print("serve_test: %d checks, %d failed" % (CHECKS, FAILS))
+with open("serve_test.checks", "w") as f:
+    f.write("%d\n" % CHECKS)
 sys.exit(1 if FAILS else 0)
