@@ -145,12 +145,19 @@ $(BUILD)/bench/bench_vector: bench/bench_vector.c bench/common.h $(BUILD)/librem
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
 bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
-       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector
+       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
+	@bench/run_serve.sh $(BUILD)/remdb
+
+# the HTTP load test alone (wrk over loopback; see bench/run_serve.sh)
+.PHONY: bench-serve
+bench-serve: $(BUILD)/remdb
+	@scripts/install-deps.sh --bench
+	@bench/run_serve.sh $(BUILD)/remdb
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \

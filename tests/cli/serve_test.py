@@ -564,6 +564,15 @@ st, _, data = srv.req("GET", "/v1/entities/" + b1, key=KB)
 check(st == 404, "no keys: a key does not switch the tenant", data)
 rc, rest = srv.stop()
 check(rc == 0, "no-keys server stops cleanly", rest)
+# --timeout: checked between rows; a microsecond is over by the first row
+srv = Server("--timeout", "0.000001", tenant="a")
+expect(srv, "POST", "/v1/sql", 503, "a statement over --timeout",
+       body={"sql": "SELECT key FROM issues"}, contains="--timeout")
+expect(srv, "POST", "/v1/sql", 200, "a write returns no row: --timeout never cuts it",
+       body={"sql": "UPDATE issues SET title = 'timed' WHERE key = 'A-3'"})
+expect(srv, "GET", "/v1/entities/" + a3, 200, "the write committed", contains='"timed"')
+rc, rest = srv.stop()
+check(rc == 0, "the --timeout server stops cleanly", rest)
 for args, want in ((["--listen", "0.0.0.0:0"], "not a loopback address"),
                    (["--keys", "nokeys.txt"], "cannot open keys file"),
                    (["--listen", "localhost"], "--listen takes HOST:PORT"),
