@@ -94,6 +94,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/asan/l
 EXTRA_TESTS :=
 -include fuzz/fuzz.mk
 -include tests/extra.mk
+-include python/python.mk
 
 test: test-unit test-cli test-install test-asan $(EXTRA_TESTS)
 	@echo "make test: all suites passed"

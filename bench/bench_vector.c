@@ -452,16 +452,18 @@ int main(int argc, char **argv) {
   if (exact.recall < 0.999) die("exact search", "disagrees with the ground truth");
 
   char *stats;
-  if (remdb_stats(db, &stats)) die("remdb_stats", remdb_errmsg(db));
+  if (remdb_stats_ex(db, REMDB_ALL_TENANTS, &stats))
+    die("remdb_stats", remdb_errmsg(db));
   int64_t mem = json_path_int(stats, "tables", "vecs", "vector_index",
                               "memory_bytes");
   remdb_free(stats);
   t0 = now();
   if (remdb_compact(db)) die("compact", remdb_errmsg(db));
   double compact_s = now() - t0;
-  if (remdb_stats(db, &stats)) die("remdb_stats", remdb_errmsg(db));
-  int64_t vec_sst = json_path_int(stats, "storage", "vector", "sst_bytes", NULL);
-  int64_t ent_sst = json_path_int(stats, "storage", "entity", "sst_bytes", NULL);
+  if (remdb_stats_ex(db, REMDB_ALL_TENANTS, &stats))
+    die("remdb_stats", remdb_errmsg(db));
+  int64_t vec_sst = json_path_int(stats, "database", "vector", "sst_bytes", NULL);
+  int64_t ent_sst = json_path_int(stats, "database", "entity", "sst_bytes", NULL);
   remdb_free(stats);
   remdb_close(db);
   dir_total = 0;

@@ -27,8 +27,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_db_fail(cli_t *c, const char *context);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Open the database (creating it for `init`, read-only if asked). */
+/* Open the database (creating it for `init`, read-only if asked) into
+** c->db.  Read-only opens take no lock: they run beside a writer. */
 int cli_open(cli_t *c, bool create, bool read_only);
+/* The same, returning the handle (NULL after printing the error). */
+remdb *cli_open_handle(cli_t *c, bool create, bool read_only);
 
 /* Read a whole file ("-" for stdin) into a NUL-terminated buffer that the
 ** caller frees.  NULL with errno set on failure. */
@@ -59,8 +62,18 @@ void cli_csv_field(FILE *f, const char *s, size_t n);
 ** per line. */
 void cli_print_names(const char *json_list);
 bool cli_parse_format(const char *s, enum out_format *fmt);
+/* Where SQL runs.  A statement that only reads runs on the reader ro
+** (read-only: no lock).  One that writes opens a writer, rw, and runs
+** there; with keep_rw (remdb sql) the writer serves the rest of the text,
+** else (the shell) it is closed after the statement and the reader
+** refreshed, so the write lock is held only while a statement writes. */
+typedef struct sqlrun {
+  cli_t *c;
+  remdb *ro, *rw;
+  bool keep_rw;
+} sqlrun_t;
 /* Run every statement of sql, printing results in fmt.  0 or 1. */
-int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out);
+int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out);
 
 int cmd_sql(cli_t *c);
 int cmd_shell(cli_t *c);

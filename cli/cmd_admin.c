@@ -99,21 +99,29 @@ int cmd_reindex(cli_t *c) {
 }
 
 int cmd_stats(cli_t *c) {
+  bool all = cli_flag(c, "--all-tenants");
   if (!cli_nargs(c, 0)) return EXIT_USAGE;
   if (cli_open(c, false, true)) return 1;
   char *j;
-  if (remdb_stats(c->db, &j) != REMDB_OK) return cli_db_fail(c, "stats");
+  if (remdb_stats_ex(c->db, all ? REMDB_ALL_TENANTS : 0, &j) != REMDB_OK)
+    return cli_db_fail(c, "stats");
   printf("%s\n", j);
   remdb_free(j);
   return 0;
 }
 
+/* A reader: it copies what one consistent view shows, beside a writer. */
 int cmd_backup(cli_t *c) {
+  bool all = cli_flag(c, "--all-tenants");
   if (!cli_nargs(c, 1)) return EXIT_USAGE;
-  if (cli_open(c, false, false)) return 1;
-  if (remdb_backup(c->db, c->argv[0]) != REMDB_OK)
+  if (cli_open(c, false, true)) return 1;
+  if (remdb_backup_ex(c->db, c->argv[0], all ? REMDB_ALL_TENANTS : 0) !=
+      REMDB_OK)
     return cli_db_fail(c, "backup");
-  printf("backup written to %s\n", c->argv[0]);
+  if (all)
+    printf("backup of every tenant written to %s\n", c->argv[0]);
+  else
+    printf("backup of tenant %s written to %s\n", c->tenant, c->argv[0]);
   return 0;
 }
 

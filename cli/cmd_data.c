@@ -3,6 +3,7 @@
 ** get, update, delete, export, count and find.
 */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,10 +12,31 @@
 
 #include "cli.h"
 
-/* The largest file imported in a single atomic write batch; larger files
-** are validated in a first pass and then written in batches. */
-#define IMPORT_ONE_BATCH_BYTES (64ll << 20)
-#define IMPORT_BATCH_ROWS 1000
+/* Import memory.  An import holds at most about min(3 x the file's size,
+** --max-memory) (default 256 MiB, also $REMDB_IMPORT_MAX_MEMORY) beyond
+** what the process needs anyway: a quarter for the rows it stages (it
+** commits a part of the import whenever they pass it), the rest for
+** RocksDB's memtables and block cache, sized from the same figure.  The
+** parts are one journaled batch (remdb.h: REMDB_BATCH_JOURNAL): the import
+** is all or nothing at any size, across a crash too. */
+#define IMPORT_DEFAULT_MEMORY (256ll << 20)
+#define IMPORT_MIN_STAGE (256ll << 10)
+
+/* "256M", "1G", "300000": bytes, or -1 if s is not a size. */
+static long long parse_size(const char *s) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || v < 0 || errno) return -1;
+  long long mul = 1;
+  if (*end == 'k' || *end == 'K') mul = 1ll << 10, end++;
+  else if (*end == 'm' || *end == 'M') mul = 1ll << 20, end++;
+  else if (*end == 'g' || *end == 'G') mul = 1ll << 30, end++;
+  if (*end == 'i' && mul > 1) end++;
+  if ((*end == 'b' || *end == 'B') && mul > 1) end++;
+  if (*end != 0 || v > (1ll << 50) / mul) return -1;
+  return v * mul;
+}
 
 /* The length of line without its trailing newline (and CR). */
 static size_t chomp(const char *line, size_t n) {
@@ -65,34 +87,14 @@ typedef struct import_state {
   cli_t *c;
   const char *table, *file;
   bool skip_bad;
-  long long lines, rows, skipped;
-  unsigned char *bad; /* bitmap of skipped line numbers (two-pass mode) */
-  size_t bad_cap;
+  long long lines, rows, skipped, parts;
+  long long stage_bytes; /* commit a part when the staged rows pass it */
+  long long kill_after;  /* test hook: die after this many parts (0: no) */
 } import_state;
 
-static bool mark_bad(import_state *s, long long line) {
-  size_t byte = (size_t)(line / 8);
-  if (byte >= s->bad_cap) {
-    size_t cap = s->bad_cap ? s->bad_cap * 2 : 1024;
-    while (cap <= byte) cap *= 2;
-    unsigned char *nb = realloc(s->bad, cap);
-    if (nb == NULL) return false;
-    memset(nb + s->bad_cap, 0, cap - s->bad_cap);
-    s->bad = nb;
-    s->bad_cap = cap;
-  }
-  s->bad[byte] |= (unsigned char)(1u << (line % 8));
-  return true;
-}
-
-static bool is_bad(const import_state *s, long long line) {
-  size_t byte = (size_t)(line / 8);
-  return byte < s->bad_cap && (s->bad[byte] & (1u << (line % 8)));
-}
-
-/* One pass over the file.  mode 0: stage every line in one batch;
-** 1: validate only; 2: write in batches, skipping the lines marked bad. */
-static int import_pass(import_state *s, FILE *f, long long size, int mode,
+/* One pass over the file: every line is staged in the journaled batch b,
+** which commits a part whenever what it holds passes the budget. */
+static int import_pass(import_state *s, FILE *f, long long size,
                        remdb_batch *b) {
   char *line = NULL;
   size_t cap = 0;
@@ -100,47 +102,38 @@ static int import_pass(import_state *s, FILE *f, long long size, int mode,
   long long off = 0, lineno = 0;
   int rc = 0;
   progress_t pg;
-  progress_start(&pg, mode == 1 ? "checking" : "importing", size);
+  progress_start(&pg, "importing", size);
   while ((n = getline(&line, &cap, f)) >= 0) {
     lineno++;
     off += n;
     progress_update(&pg, off, s->rows);
     if (blank(line, (size_t)n)) continue;
-    if (mode == 2 && is_bad(s, lineno)) continue;
-    int r = mode == 1 ? remdb_validate(s->c->db, s->table, line, (size_t)n)
-                      : remdb_batch_insert(b, s->table, line, (size_t)n, NULL);
-    if (r == REMDB_OK) {
-      if (mode != 1) s->rows++;
-      if (mode == 2 && remdb_batch_count(b) >= IMPORT_BATCH_ROWS &&
-          remdb_batch_commit(b, 0) != REMDB_OK) {
+    if (remdb_batch_insert(b, s->table, line, (size_t)n, NULL) != REMDB_OK) {
+      if (!s->skip_bad) {
         progress_end(&pg);
-        rc = cli_fail("%s line %lld: %s (%lld rows before it are written)",
-                      s->file, lineno, remdb_errmsg(s->c->db), s->rows);
+        rc = cli_fail("%s line %lld: %s; nothing was imported", s->file,
+                      lineno, remdb_errmsg(s->c->db));
         break;
       }
+      progress_end(&pg);
+      fprintf(stderr, "skipped %s line %lld: %s\n", s->file, lineno,
+              remdb_errmsg(s->c->db));
+      s->skipped++;
       continue;
     }
-    progress_end(&pg);
-    if (mode == 2) {
-      rc = cli_fail("%s line %lld: %s (%lld rows before it are written)",
-                    s->file, lineno, remdb_errmsg(s->c->db), s->rows);
-      break;
-    }
-    if (!s->skip_bad) {
+    s->rows++;
+    if ((long long)remdb_batch_bytes(b) < s->stage_bytes) continue;
+    if (remdb_batch_flush(b, 0) != REMDB_OK) {
+      progress_end(&pg);
       rc = cli_fail("%s line %lld: %s; nothing was imported", s->file, lineno,
                     remdb_errmsg(s->c->db));
       break;
     }
-    fprintf(stderr, "skipped %s line %lld: %s\n", s->file, lineno,
-            remdb_errmsg(s->c->db));
-    s->skipped++;
-    if (mode == 1 && !mark_bad(s, lineno)) {
-      rc = cli_fail("out of memory");
-      break;
-    }
+    if (++s->parts == s->kill_after) raise(SIGKILL); /* tests: a crash */
   }
   progress_end(&pg);
-  if (rc == 0 && ferror(f)) rc = cli_fail("%s: read error", s->file);
+  if (rc == 0 && ferror(f))
+    rc = cli_fail("%s: read error; nothing was imported", s->file);
   s->lines = lineno;
   free(line);
   return rc;
@@ -149,12 +142,20 @@ static int import_pass(import_state *s, FILE *f, long long size, int mode,
 int cmd_import(cli_t *c) {
   import_state s = {.c = c};
   s.skip_bad = cli_flag(c, "--skip-bad");
+  const char *mem_s = cli_opt(c, "--max-memory");
+  if (mem_s == NULL) mem_s = getenv("REMDB_IMPORT_MAX_MEMORY");
+  long long max_mem = IMPORT_DEFAULT_MEMORY;
+  if (mem_s && *mem_s && (max_mem = parse_size(mem_s)) < (1ll << 20))
+    return cli_usage("--max-memory must be a size of at least 1M (like "
+                     "64M or 1G), not '%s'", mem_s);
+  const char *kill = getenv("REMDB_TEST_IMPORT_KILL_AFTER");
+  s.kill_after = kill ? atoll(kill) : 0;
   if (!cli_nargs(c, 2)) return EXIT_USAGE;
   s.table = c->argv[0];
   s.file = c->argv[1];
   FILE *f;
   if (strcmp(s.file, "-") == 0) {
-    /* stdin is read twice for a large import: spool it to a temp file */
+    /* spooled, so that its size is known and sizes the import's memory */
     f = tmpfile();
     if (f == NULL) return cli_fail("cannot create a temporary file");
     char buf[65536];
@@ -171,38 +172,44 @@ int cmd_import(cli_t *c) {
   }
   struct stat st;
   long long size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : 0;
-  int rc = cli_open(c, false, false);
+  long long budget = 3 * size < max_mem ? 3 * size : max_mem;
+  s.stage_bytes = budget / 5 > IMPORT_MIN_STAGE ? budget / 5 : IMPORT_MIN_STAGE;
+  /* RocksDB's share: memtables and block cache within the budget too */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.create_if_missing = 0;
+  long long wb = budget / 16; /* up to 2 per column family written */
+  o.write_buffer_bytes = (size_t)(wb < (2ll << 20) ? (2ll << 20)
+                                  : wb > (32ll << 20) ? (32ll << 20) : wb);
+  long long cache = budget / 16;
+  o.cache_bytes = (size_t)(cache < (4ll << 20) ? (4ll << 20)
+                           : cache > (64ll << 20) ? (64ll << 20) : cache);
+  int rc = 0, orc = remdb_open(c->path, c->tenant, &o, &c->db);
+  if (orc == REMDB_NOTFOUND)
+    rc = cli_fail("no database at %s (run 'remdb -d %s init' first)",
+                  c->path, c->path);
+  else if (orc != REMDB_OK)
+    rc = cli_fail("%s", remdb_errmsg(c->db));
   remdb_batch *b = NULL;
   uint64_t before;
   /* an unknown table is no bad line: it fails the import, --skip-bad or not */
   if (rc == 0 && remdb_count(c->db, s.table, 0, &before) != REMDB_OK)
     rc = cli_db_fail(c, "import");
-  if (rc == 0 && remdb_batch_begin(c->db, &b) != REMDB_OK)
+  if (rc == 0 && remdb_batch_begin_ex(c->db, REMDB_BATCH_JOURNAL, &b) !=
+                     REMDB_OK)
     rc = cli_db_fail(c, "import");
-  if (rc == 0 && size <= IMPORT_ONE_BATCH_BYTES) {
-    /* the whole file is one write batch: atomic even across a crash */
-    rc = import_pass(&s, f, size, 0, b);
-    if (rc == 0 && remdb_batch_commit(b, 1) != REMDB_OK)
-      rc = cli_db_fail(c, "import commit");
-  } else if (rc == 0) {
-    rc = import_pass(&s, f, size, 1, NULL);
-    if (rc == 0) {
-      rewind(f);
-      s.skipped = 0;
-      long long skipped = 0;
-      for (long long l = 1; l <= s.lines; l++) skipped += is_bad(&s, l);
-      rc = import_pass(&s, f, size, 2, b);
-      s.skipped = skipped;
-    }
-    if (rc == 0 && remdb_batch_commit(b, 1) != REMDB_OK)
-      rc = cli_db_fail(c, "import commit");
-  }
+  if (rc == 0) rc = import_pass(&s, f, size, b);
+  /* the last part and the journal's deletion: one synced commit */
+  if (rc == 0 && remdb_batch_commit(b, 1) != REMDB_OK)
+    rc = cli_fail("%s: %s; nothing was imported", s.file,
+                  remdb_errmsg(c->db));
   if (rc == 0)
-    printf("imported %lld entities into %s%s", s.rows, s.table,
-           s.skipped ? "" : "\n");
-  if (rc == 0 && s.skipped) printf(", skipped %lld bad lines\n", s.skipped);
-  remdb_batch_free(b);
-  free(s.bad);
+    printf("imported %lld entit%s into %s%s", s.rows,
+           s.rows == 1 ? "y" : "ies", s.table, s.skipped ? "" : "\n");
+  if (rc == 0 && s.skipped)
+    printf(", skipped %lld bad line%s\n", s.skipped,
+           s.skipped == 1 ? "" : "s");
+  remdb_batch_free(b); /* after a failure: rolls back the parts written */
   fclose(f);
   return rc;
 }

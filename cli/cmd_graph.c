@@ -166,6 +166,8 @@ int cmd_ingest(cli_t *c) {
   if (over_s) {
     if (parse_int(over_s, "--overlap", 0, 1 << 19, &v)) return EXIT_USAGE;
     o.overlap_chars = (size_t)v;
+  } else if (o.overlap_chars > o.chunk_chars / 2) {
+    o.overlap_chars = o.chunk_chars / 2; /* the default fits a small chunk */
   }
   for (int i = 0; i < c->argc; i++)
     if (c->argv[i][0] == '-' && c->argv[i][1] == '-')

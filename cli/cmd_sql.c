@@ -2,18 +2,61 @@
 ** cmd_sql.c: `remdb sql` and the result printers shared with the shell:
 ** table (aligned columns), json (one array of objects), jsonl (one object
 ** per line) and csv (RFC 4180, with a header).
+**
+** json and jsonl are always valid JSON: text that is not valid UTF-8 has
+** each bad byte replaced by U+FFFD, control characters are escaped, BLOBs
+** are base64 strings (RFC 4648, with padding), REAL values always carry a
+** decimal point or an exponent (4.0, not 4, so a typed reader keeps the
+** type), and non-finite reals are null.  csv gives BLOBs as base64 too;
+** table shows them as X'hex'.  Table output measures its columns over the
+** first TABLE_PREFIX_ROWS rows, then prints the rest as they come.
 */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+#define TABLE_PREFIX_ROWS 1000
+#define CELL_MAX_WIDTH 80
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  unsigned int cp;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
+  else return 0;
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3f);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0; /* overlong or beyond Unicode */
+  if (cp >= 0xd800 && cp <= 0xdfff) return 0; /* surrogates */
+  return len;
+}
+
+/* A JSON string: escapes, and U+FFFD for each byte of invalid UTF-8. */
 static void json_str(FILE *f, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
   fputc('"', f);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
+  for (size_t i = 0; i < n;) {
+    unsigned char c = u[i];
+    size_t l = utf8_seq(u + i, n - i);
+    if (l == 0) {
+      fputs("\xef\xbf\xbd", f);
+      i++;
+      continue;
+    }
+    if (l > 1) {
+      fwrite(u + i, 1, l, f);
+    } else if (c == '"' || c == '\\') {
       fputc('\\', f);
       fputc(c, f);
     } else if (c == '\n') {
@@ -22,13 +65,37 @@ static void json_str(FILE *f, const char *s, size_t n) {
       fputs("\\r", f);
     } else if (c == '\t') {
       fputs("\\t", f);
-    } else if (c < 0x20) {
+    } else if (c < 0x20 || c == 0x7f) {
       fprintf(f, "\\u%04x", c);
     } else {
       fputc(c, f);
     }
+    i += l;
   }
   fputc('"', f);
+}
+
+static void base64(FILE *f, const unsigned char *p, size_t n) {
+  static const char t[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16;
+    if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    fputc(t[v >> 18 & 63], f);
+    fputc(t[v >> 12 & 63], f);
+    fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+    fputc(i + 2 < n ? t[v & 63] : '=', f);
+  }
+}
+
+/* The shortest text that reads back as d, always with a '.' or exponent. */
+static void real_text(char *t, size_t n, double d) {
+  for (int p = 15; p <= 17; p++) {
+    snprintf(t, n, "%.*g", p, d);
+    if (strtod(t, NULL) == d) break;
+  }
+  if (strpbrk(t, ".eE") == NULL) strncat(t, ".0", n - strlen(t) - 1);
 }
 
 static void json_value(FILE *f, remdb_stmt *st, int i) {
@@ -44,12 +111,16 @@ static void json_value(FILE *f, remdb_stmt *st, int i) {
         fputs("null", f);
         break;
       }
-      char t[40];
-      for (int p = 15; p <= 17; p++) {
-        snprintf(t, sizeof t, "%.*g", p, d);
-        if (strtod(t, NULL) == d) break;
-      }
+      char t[48];
+      real_text(t, sizeof t, d);
       fputs(t, f);
+      break;
+    }
+    case REMDB_BLOB: {
+      const char *t = remdb_column_text(st, i, &n);
+      fputc('"', f);
+      base64(f, (const unsigned char *)(t ? t : ""), t ? n : 0);
+      fputc('"', f);
       break;
     }
     default: {
@@ -75,104 +146,242 @@ void cli_csv_field(FILE *f, const char *s, size_t n) {
   fputc('"', f);
 }
 
-/* Table mode keeps the cells of a result to size its columns. */
+/* ---- table output ------------------------------------------------------
+** Cells are kept (as their display text) only for the header and the first
+** TABLE_PREFIX_ROWS rows, to size the columns; later rows are printed as
+** they come, in those widths. */
+typedef struct cell {
+  char *s;
+  size_t n;
+} cell;
+
 typedef struct grid {
-  char **cells;
+  cell *cells;
   size_t n, cap;
   int ncol;
+  size_t *w;      /* column widths, once measured */
+  bool streaming; /* the prefix is printed: rows go straight out */
 } grid;
 
-static bool grid_add(grid *g, const char *s, size_t n) {
+/* The display text of a value: NUL bytes shown as U+2400 (so text is never
+** cut at one), BLOBs as X'hex', NULL as NULL. */
+static bool cell_text(remdb_stmt *st, int i, cell *out) {
+  int type = remdb_column_type(st, i);
+  size_t n = 0;
+  const char *t = type == REMDB_NULL ? NULL : remdb_column_text(st, i, &n);
+  if (t == NULL) t = "", n = 0;
+  size_t cap = type == REMDB_NULL ? 5 : type == REMDB_BLOB ? 2 * n + 4 : 3 * n + 1;
+  char *p = malloc(cap);
+  if (p == NULL) return false;
+  size_t k = 0;
+  if (type == REMDB_NULL) {
+    memcpy(p, "NULL", 4);
+    k = 4;
+  } else if (type == REMDB_BLOB) {
+    static const char hx[] = "0123456789abcdef";
+    p[k++] = 'X';
+    p[k++] = '\'';
+    for (size_t j = 0; j < n; j++) {
+      p[k++] = hx[(unsigned char)t[j] >> 4];
+      p[k++] = hx[(unsigned char)t[j] & 15];
+    }
+    p[k++] = '\'';
+  } else {
+    for (size_t j = 0; j < n; j++) {
+      if (t[j] == 0) {
+        memcpy(p + k, "\xe2\x90\x80", 3);
+        k += 3;
+      } else {
+        p[k++] = t[j];
+      }
+    }
+  }
+  p[k] = 0;
+  out->s = p;
+  out->n = k;
+  return true;
+}
+
+static bool grid_add(grid *g, cell c) {
   if (g->n == g->cap) {
     size_t cap = g->cap ? g->cap * 2 : 64;
-    char **c = realloc(g->cells, cap * sizeof *c);
-    if (c == NULL) return false;
-    g->cells = c;
+    cell *nc = realloc(g->cells, cap * sizeof *nc);
+    if (nc == NULL) {
+      free(c.s);
+      return false;
+    }
+    g->cells = nc;
     g->cap = cap;
   }
-  char *copy = malloc(n + 1);
-  if (copy == NULL) return false;
-  memcpy(copy, s, n);
-  copy[n] = 0;
-  g->cells[g->n++] = copy;
+  g->cells[g->n++] = c;
   return true;
 }
 
 /* Display width: count UTF-8 code points. */
-static size_t width(const char *s) {
+static size_t width(const char *s, size_t n) {
   size_t w = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xc0) != 0x80) w++;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)s[i] & 0xc0) != 0x80) w++;
   return w;
 }
 
-static void grid_print(FILE *f, grid *g) {
-  if (g->ncol == 0) return;
-  size_t *w = calloc((size_t)g->ncol, sizeof *w);
-  if (w == NULL) return;
+static void print_cell(FILE *f, const grid *g, int c, const cell *x) {
+  size_t cw = width(x->s, x->n);
+  if (cw > CELL_MAX_WIDTH) { /* cut long cells at a character boundary */
+    size_t k = 0, seen = 0;
+    while (k < x->n && seen < CELL_MAX_WIDTH - 3) {
+      if (((unsigned char)x->s[k] & 0xc0) != 0x80) seen++;
+      k++;
+    }
+    while (k < x->n && ((unsigned char)x->s[k] & 0xc0) == 0x80) k++;
+    fwrite(x->s, 1, k, f);
+    fputs("...", f);
+    cw = CELL_MAX_WIDTH;
+  } else {
+    fwrite(x->s, 1, x->n, f);
+  }
+  if (c + 1 < g->ncol) {
+    for (size_t k = cw; k < g->w[c] + 2; k++) fputc(' ', f);
+  } else {
+    fputc('\n', f);
+  }
+}
+
+/* Measure the kept cells, print them, and switch to streaming. */
+static void grid_flush(FILE *f, grid *g) {
+  if (g->ncol == 0 || g->streaming) return;
+  g->w = calloc((size_t)g->ncol, sizeof *g->w);
+  if (g->w == NULL) return;
   for (size_t i = 0; i < g->n; i++) {
-    size_t cw = width(g->cells[i]);
-    if (cw > 80) cw = 80;
-    if (cw > w[i % (size_t)g->ncol]) w[i % (size_t)g->ncol] = cw;
+    size_t cw = width(g->cells[i].s, g->cells[i].n);
+    if (cw > CELL_MAX_WIDTH) cw = CELL_MAX_WIDTH;
+    if (cw > g->w[i % (size_t)g->ncol]) g->w[i % (size_t)g->ncol] = cw;
   }
   for (size_t i = 0; i < g->n; i++) {
-    int c = (int)(i % (size_t)g->ncol);
-    const char *s = g->cells[i];
-    size_t cw = width(s);
-    if (cw > 80) { /* cut long cells at a character boundary */
-      size_t k = 0, seen = 0;
-      while (s[k] && seen < 77) {
-        if (((unsigned char)s[k] & 0xc0) != 0x80) seen++;
-        k++;
-      }
-      while (s[k] && ((unsigned char)s[k] & 0xc0) == 0x80) k++;
-      fprintf(f, "%.*s...", (int)k, s);
-      cw = 80;
-    } else {
-      fputs(s, f);
-    }
-    if (c + 1 < g->ncol) {
-      for (size_t k = cw; k < w[c] + 2; k++) fputc(' ', f);
-    } else {
-      fputc('\n', f);
-    }
+    print_cell(f, g, (int)(i % (size_t)g->ncol), &g->cells[i]);
     if (i + 1 == (size_t)g->ncol) { /* rule under the header */
       for (int k = 0; k < g->ncol; k++) {
-        for (size_t j = 0; j < w[k]; j++) fputc('-', f);
+        for (size_t j = 0; j < g->w[k]; j++) fputc('-', f);
         fputs(k + 1 < g->ncol ? "  " : "\n", f);
       }
     }
+    free(g->cells[i].s);
   }
-  free(w);
+  g->n = 0;
+  g->streaming = true;
+}
+
+/* One more cell: kept while measuring, else printed at once. */
+static bool grid_put(FILE *f, grid *g, cell c, int col) {
+  if (!g->streaming) return grid_add(g, c);
+  print_cell(f, g, col, &c);
+  free(c.s);
+  return true;
 }
 
 static void grid_free(grid *g) {
-  for (size_t i = 0; i < g->n; i++) free(g->cells[i]);
+  for (size_t i = 0; i < g->n; i++) free(g->cells[i].s);
   free(g->cells);
+  free(g->w);
   memset(g, 0, sizeof *g);
 }
 
-int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out) {
+/* ---- running statements ------------------------------------------------ */
+
+/* The first keyword of a statement (upper case, at most n-1 chars). */
+static void first_word(const char *s, char *out, size_t n) {
+  for (;;) {
+    while (isspace((unsigned char)*s)) s++;
+    if (s[0] == '-' && s[1] == '-') {
+      while (*s && *s != '\n') s++;
+    } else if (s[0] == '/' && s[1] == '*') {
+      const char *e = strstr(s + 2, "*/");
+      s = e ? e + 2 : s + strlen(s);
+    } else {
+      break;
+    }
+  }
+  size_t k = 0;
+  while (k + 1 < n && isalpha((unsigned char)s[k])) {
+    out[k] = (char)toupper((unsigned char)s[k]);
+    k++;
+  }
+  out[k] = 0;
+}
+
+/* After a statement that changed rows: "3 rows updated" on stderr (stdout
+** stays the result alone, whatever the format). */
+static void report_changes(remdb *db, const char *kw) {
+  const char *verb = !strcmp(kw, "INSERT") || !strcmp(kw, "REPLACE")
+                         ? "inserted"
+                     : !strcmp(kw, "UPDATE") ? "updated"
+                     : !strcmp(kw, "DELETE") ? "deleted"
+                     : !strcmp(kw, "WITH")   ? "changed"
+                                             : NULL;
+  if (verb == NULL) return;
+  long long n = (long long)remdb_changes(db);
+  fprintf(stderr, "%lld row%s %s\n", n, n == 1 ? "" : "s", verb);
+}
+
+static int open_writer(sqlrun_t *r) {
+  if (r->rw) return 0;
+  r->rw = cli_open_handle(r->c, false, false);
+  return r->rw ? 0 : 1;
+}
+
+static void close_writer(sqlrun_t *r) {
+  if (r->rw == NULL || r->keep_rw) return;
+  remdb_close(r->rw);
+  r->rw = NULL;
+  /* the reader's view moves on to what the statement wrote */
+  if (remdb_refresh(r->ro) != REMDB_OK)
+    cli_fail("%s", remdb_errmsg(r->ro));
+}
+
+int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
   size_t len = strlen(sql), pos = 0;
   int rc = 0;
   bool json_open = false, any_json = false;
   while (pos < len && rc == 0) {
     remdb_stmt *st = NULL;
     size_t used = 0;
+    remdb *db = r->rw ? r->rw : r->ro;
     if (remdb_prepare(db, sql + pos, len - pos, &st, &used) != REMDB_OK) {
       rc = cli_fail("%s", remdb_errmsg(db));
       break;
     }
-    pos += used;
     if (st == NULL) break;
+    char kw[16];
+    first_word(sql + pos, kw, sizeof kw);
+    bool writes = !remdb_stmt_readonly(st);
+    /* a statement that writes needs the write lock: it runs on a writer,
+    ** opened for it.  CREATE/DROP can only be of TEMP objects (the
+    ** authorizer refuses the rest): they stay with the handle in use */
+    if (writes && db == r->ro && strcmp(kw, "CREATE") && strcmp(kw, "DROP")) {
+      remdb_finalize(st);
+      st = NULL;
+      if (open_writer(r)) {
+        rc = 1;
+        break;
+      }
+      db = r->rw;
+      if (remdb_prepare(db, sql + pos, len - pos, &st, &used) != REMDB_OK) {
+        rc = cli_fail("%s", remdb_errmsg(db));
+        close_writer(r);
+        break;
+      }
+    }
+    pos += used;
     int ncol = remdb_column_count(st);
     grid g = {.ncol = ncol};
     long long rows = 0;
-    int r;
+    int res = REMDB_DONE;
+    bool oom = false;
     if (fmt == FMT_TABLE)
-      for (int i = 0; i < ncol; i++) {
+      for (int i = 0; i < ncol && !oom; i++) {
         const char *n = remdb_column_name(st, i);
-        grid_add(&g, n, strlen(n));
+        cell c = {strdup(n), strlen(n)};
+        oom = c.s == NULL || !grid_add(&g, c);
       }
     if (fmt == FMT_CSV && ncol > 0) {
       for (int i = 0; i < ncol; i++) {
@@ -186,7 +395,7 @@ int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out) {
       fputc('[', out);
       json_open = true;
     }
-    while ((r = remdb_step(st)) == REMDB_ROW) {
+    while (!oom && (res = remdb_step(st)) == REMDB_ROW) {
       rows++;
       if (fmt == FMT_JSON || fmt == FMT_JSONL) {
         if (fmt == FMT_JSON && any_json) fputc(',', out);
@@ -202,31 +411,39 @@ int cli_run_sql(remdb *db, const char *sql, enum out_format fmt, FILE *out) {
         fputs(fmt == FMT_JSONL ? "}\n" : "}", out);
         continue;
       }
-      for (int i = 0; i < ncol; i++) {
-        size_t n = 0;
-        const char *t = remdb_column_type(st, i) == REMDB_NULL
-                            ? NULL
-                            : remdb_column_text(st, i, &n);
-        if (fmt == FMT_CSV) {
+      if (fmt == FMT_CSV) {
+        for (int i = 0; i < ncol; i++) {
+          size_t n = 0;
+          int type = remdb_column_type(st, i);
+          const char *t =
+              type == REMDB_NULL ? NULL : remdb_column_text(st, i, &n);
           if (i) fputc(',', out);
-          if (t) cli_csv_field(out, t, n);
-        } else if (!grid_add(&g, t ? t : "NULL", t ? n : 4)) {
-          r = REMDB_NOMEM;
-          break;
+          if (type == REMDB_BLOB)
+            base64(out, (const unsigned char *)(t ? t : ""), t ? n : 0);
+          else if (t)
+            cli_csv_field(out, t, n);
         }
+        fputc('\n', out);
+        continue;
       }
-      if (fmt == FMT_CSV) fputc('\n', out);
-      if (r == REMDB_NOMEM) break;
+      for (int i = 0; i < ncol && !oom; i++) {
+        cell c;
+        oom = !cell_text(st, i, &c) || !grid_put(out, &g, c, i);
+      }
+      if (rows == TABLE_PREFIX_ROWS) grid_flush(out, &g);
     }
-    if (r != REMDB_DONE)
-      rc = r == REMDB_NOMEM ? cli_fail("out of memory")
-                            : cli_fail("%s", remdb_errmsg(db));
+    if (oom)
+      rc = cli_fail("out of memory");
+    else if (res != REMDB_DONE)
+      rc = cli_fail("%s", remdb_errmsg(db));
     if (rc == 0 && fmt == FMT_TABLE && ncol > 0) {
-      grid_print(out, &g);
+      grid_flush(out, &g);
       fprintf(out, "(%lld row%s)\n", rows, rows == 1 ? "" : "s");
     }
     grid_free(&g);
     remdb_finalize(st);
+    if (rc == 0 && writes) report_changes(db, kw);
+    if (db == r->rw) close_writer(r);
   }
   if (json_open) fputs("]\n", out);
   return rc;
@@ -251,6 +468,8 @@ bool cli_parse_format(const char *s, enum out_format *fmt) {
   return true;
 }
 
+/* `remdb sql`: a reader, unless a statement writes (then that statement
+** and the rest of the text run on a writer). */
 int cmd_sql(cli_t *c) {
   const char *f = cli_opt(c, "--format");
   bool explain = cli_flag(c, "--explain");
@@ -258,7 +477,7 @@ int cmd_sql(cli_t *c) {
   if (!cli_parse_format(f, &fmt))
     return cli_usage("--format must be table, json, jsonl or csv");
   if (!cli_nargs(c, 1)) return EXIT_USAGE;
-  if (cli_open(c, false, false)) return 1;
+  if (cli_open(c, false, true)) return 1;
   const char *q = c->argv[0];
   char *owned = NULL;
   if (explain) {
@@ -267,8 +486,26 @@ int cmd_sql(cli_t *c) {
     if (owned == NULL) return cli_fail("out of memory");
     snprintf(owned, n, "EXPLAIN %s", q);
     q = owned;
+    /* EXPLAIN covers one statement: a second one would run for real */
+    remdb_stmt *st = NULL;
+    size_t used = 0, len = strlen(q);
+    bool several = false;
+    if (remdb_prepare(c->db, q, len, &st, &used) == REMDB_OK && used < len) {
+      remdb_stmt *more = NULL;
+      several = remdb_prepare(c->db, q + used, len - used, &more, NULL) !=
+                    REMDB_OK ||
+                more != NULL;
+      remdb_finalize(more);
+    }
+    remdb_finalize(st);
+    if (several) {
+      free(owned);
+      return cli_fail("--explain takes one statement");
+    }
   }
-  int rc = cli_run_sql(c->db, q, fmt, stdout);
+  sqlrun_t r = {.c = c, .ro = c->db, .keep_rw = true};
+  int rc = cli_run_sql(&r, q, fmt, stdout);
+  remdb_close(r.rw);
   free(owned);
   return rc;
 }

@@ -4,6 +4,12 @@
 ** a script runner.  Statements end with ';'.  Dot commands:
 **   .tables  .schema TABLE  .mode table|json|jsonl|csv  .explain on|off
 **   .help  .quit
+**
+** The shell is a reader: it opens the database read-only (no lock, so it
+** never blocks a writer in another process, however long it stays open)
+** and refreshes its view before each statement, so it sees what others
+** committed.  A statement that writes runs on a writer opened for it and
+** closed right after (the write lock is held for that statement only).
 */
 #include <editline/readline.h>
 #include <stdlib.h>
@@ -23,6 +29,7 @@ static const char help_text[] =
 
 typedef struct shell {
   cli_t *c;
+  sqlrun_t run;
   enum out_format fmt;
   bool explain;
   bool tty;
@@ -43,6 +50,11 @@ static void dot_command(shell_t *sh, char *line) {
   if (*arg) *arg++ = 0; /* split "cmd arg" */
   arg = trim(arg);
   remdb *db = sh->c->db;
+  if (remdb_refresh(db) != REMDB_OK) {
+    cli_fail("%s", remdb_errmsg(db));
+    sh->errors++;
+    return;
+  }
   if (!strcmp(cmd, ".help")) {
     fputs(help_text, stdout);
   } else if (!strcmp(cmd, ".tables")) {
@@ -105,16 +117,23 @@ static bool complete(const char *s) {
 }
 
 static void run(shell_t *sh, const char *sql) {
+  /* what other processes committed since the last statement */
+  if (remdb_refresh(sh->run.ro) != REMDB_OK) {
+    cli_fail("%s", remdb_errmsg(sh->run.ro));
+    sh->errors++;
+    return;
+  }
   if (sh->explain) {
     size_t n = strlen(sql) + 9;
     char *q = malloc(n);
     if (q == NULL) return;
     snprintf(q, n, "EXPLAIN %s", sql);
-    sh->errors += cli_run_sql(sh->c->db, q, sh->fmt, stdout) != 0;
+    sh->errors += cli_run_sql(&sh->run, q, sh->fmt, stdout) != 0;
     free(q);
-    return;
+  } else {
+    sh->errors += cli_run_sql(&sh->run, sql, sh->fmt, stdout) != 0;
   }
-  sh->errors += cli_run_sql(sh->c->db, sql, sh->fmt, stdout) != 0;
+  fflush(stdout); /* a script's reader sees each result as it is done */
 }
 
 static char *read_line(shell_t *sh, bool more) {
@@ -129,8 +148,9 @@ static char *read_line(shell_t *sh, bool more) {
 }
 
 int cmd_shell(cli_t *c) {
-  if (cli_open(c, false, false)) return 1;
+  if (cli_open(c, false, true)) return 1;
   shell_t sh = {.c = c, .fmt = FMT_TABLE, .tty = isatty(STDIN_FILENO)};
+  sh.run = (sqlrun_t){.c = c, .ro = c->db, .keep_rw = false};
   char hist[1024] = "";
   const char *home = getenv("HOME");
   if (sh.tty) {
@@ -156,6 +176,7 @@ int cmd_shell(cli_t *c) {
         break;
       }
       dot_command(&sh, t);
+      fflush(stdout);
       free(line);
       continue;
     }

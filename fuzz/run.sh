@@ -36,7 +36,9 @@ run_one() {
   mkdir -p "$art"
   dict=""
   [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
-  opts="-timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$art/"
+  # -timeout: a guard against a hanging input, not a speed limit (a busy
+  # machine and the sanitizers slow every input down)
+  opts="-timeout=600 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$art/"
   : >"$log"
   if [ "$mode" = test ]; then
     files=$(find "fuzz/corpus/$name" "fuzz/regress/$name" -type f \

@@ -95,6 +95,10 @@ typedef struct remdb_options {
   size_t max_sql_bytes;      /* longest SQL text, default 1 MiB */
   uint64_t max_result_rows;  /* rows one SQL statement may return,
                                 default 10,000,000 */
+  uint64_t max_sql_steps;    /* SQLite VM steps one SQL statement may run
+                                (its budget), default 10^11, far above any
+                                ordinary query; 0: no budget.  Over it the
+                                statement stops with REMDB_TOOBIG */
 } remdb_options;
 
 /* Fill *opts with the defaults above.  Always call it before setting
@@ -109,6 +113,24 @@ void remdb_options_init(remdb_options *opts);
 ** also be closed; it is NULL only when no memory was available. */
 int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
                remdb **out);
+
+/* Readers.  With opts->read_only the database is opened as a reader: it
+** takes no lock, so any number of readers, in any processes, run beside
+** the one process that has it open for writing, and each sees the
+** database as it was committed when it was opened (whole write batches
+** only: never part of a write).  A reader writes nothing, with one
+** exception: a large batch (an import) that a crash left unfinished is
+** rolled back first, by a read-write open, when no process is writing
+** (see REMDB_BATCH_JOURNAL).  A rebuild a crash interrupted is not resumed:
+** reads do not use the indexes it has not finished, and what needs them
+** (remdb_find on such a field, remdb_lookup) says to open the database
+** read-write once.
+** remdb_refresh() moves a reader's view to the latest committed state
+** (what other processes committed since); it needs every statement and
+** iterator of the handles sharing the storage finished (REMDB_MISUSE
+** otherwise), and no other call on them meanwhile.  On a read-write
+** handle it does nothing (its view is always the latest). */
+int remdb_refresh(remdb *db);
 
 /* A second handle on the same open database for `tenant` (which may equal
 ** the first's).  It shares storage with `db`; either may be closed first. */
@@ -221,8 +243,31 @@ size_t remdb_batch_count(const remdb_batch *b);
 ** non-negative (1 = fsync, 0 = no fsync); pass -1 for the default. */
 int remdb_batch_commit(remdb_batch *b, int sync);
 
-/* Discard the batch.  Uncommitted entities are dropped.  NULL is a no-op. */
+/* Discard the batch.  Uncommitted entities are dropped (and a journaled
+** batch's flushed parts rolled back, see below).  NULL is a no-op. */
 void remdb_batch_free(remdb_batch *b);
+
+/* Large batches.  A batch begun with REMDB_BATCH_JOURNAL can commit in
+** parts, to bound the memory it holds, and still be all or nothing:
+** remdb_batch_flush() commits what was added so far together with a
+** journal of it (for each entity, the version it replaced or that it was
+** new), and remdb_batch_commit() commits the rest and deletes the journal
+** in the same write batch.  A batch freed without that last commit is
+** rolled back (every replaced version restored, every new entity
+** removed), and so is one whose process dies: the next read-write open of
+** the database rolls it back before it returns; a read-only open first
+** has it rolled back if no process is writing.  Readers (and other
+** handles) see the flushed parts as they commit.  Each insert costs one
+** more key (and, for an entity that existed, a copy of its old version). */
+#define REMDB_BATCH_JOURNAL 1
+int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out);
+/* Commit the rows added so far as a part of a journaled batch (sync as for
+** remdb_batch_commit).  REMDB_MISUSE on a batch without a journal. */
+int remdb_batch_flush(remdb_batch *b, int sync);
+/* Bytes of memory the batch holds for what it staged since its last
+** commit or flush (records, index entries, vectors, remembered versions):
+** flush or commit when it passes a budget. */
+size_t remdb_batch_bytes(const remdb_batch *b);
 
 /* ---- Iterating a table ----------------------------------------------- */
 typedef struct remdb_iter remdb_iter;
@@ -244,7 +289,8 @@ void remdb_iter_free(remdb_iter *it);
 
 /* Entities of `table` whose indexed field `field` equals the JSON scalar
 ** `value` (for example "\"open\"", "3", "null"), served from the secondary
-** index.  *json_out receives a JSON array of entities, caller frees with
+** index.  A value of a type the field never holds is read as the field's
+** type: 3 on a string field is "3", "3" on an integer field is 3.  *json_out receives a JSON array of entities, caller frees with
 ** remdb_free().  REMDB_INVALID if `field` is not indexed. */
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
@@ -313,7 +359,8 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
 /* ---- Ingestion ------------------------------------------------------- */
 typedef struct remdb_ingest_options {
   size_t chunk_chars;   /* longest chunk in bytes, default 1000 */
-  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100 */
+  size_t overlap_chars; /* bytes of the previous chunk a chunk repeats, 100;
+                           less than chunk_chars (else REMDB_INVALID) */
   int jsonl;            /* the text is JSON lines: one chunk per line, from
                            its "content" (or "text"); other fields become
                            the chunk's metadata */
@@ -428,6 +475,15 @@ int64_t remdb_column_int64(remdb_stmt *st, int i);
 double remdb_column_double(remdb_stmt *st, int i);
 const char *remdb_column_text(remdb_stmt *st, int i, size_t *len);
 
+/* 1 if the statement only reads (it can run on a read-only handle), 0 if
+** it writes (INSERT, UPDATE, DELETE, or a TEMP table or view).  Decided by
+** SQLite when the statement is prepared, before it runs. */
+int remdb_stmt_readonly(remdb_stmt *st);
+
+/* The rows the last completed INSERT, UPDATE or DELETE statement on db
+** inserted, changed or deleted. */
+int64_t remdb_changes(remdb *db);
+
 /* Rewind a statement to run it again (bindings are kept). */
 int remdb_reset(remdb_stmt *st);
 /* Free a statement.  NULL is a no-op. */
@@ -442,8 +498,12 @@ typedef void (*remdb_report_fn)(void *ctx, const char *problem);
 /* Check, for every table of the tenant, that each entity has exactly its
 ** index entries and id-directory entry, and that every index entry points
 ** to an entity whose field has that value.  Every mismatch is reported
-** through fn (which may be NULL) and counted in *problems_out.  Returns
-** REMDB_OK if the check ran (even with problems). */
+** through fn (which may be NULL) and counted in *problems_out.  A table
+** whose index rebuild is pending (a reindex or schema change was
+** interrupted; the next read-write open or remdb_reindex() finishes it) is
+** reported in one line, counted as one problem (it is not verified), and
+** its index entries, key-index entries and counters are not checked.
+** Returns REMDB_OK if the check ran (even with problems). */
 int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                  uint64_t *problems_out);
 
@@ -451,13 +511,29 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
 ** table of the tenant) from the entities. */
 int remdb_reindex(remdb *db, const char *table);
 
-/* Statistics of the tenant and the storage as a JSON object: per table
-** the live and deleted entity counts and index entries, per column family
-** the estimated keys and bytes.  Caller frees *json_out with remdb_free(). */
+#define REMDB_ALL_TENANTS 1 /* backup/stats flag: the whole database */
+
+/* Statistics of the handle's tenant as a JSON object: per table the live
+** and deleted entity counts and index entries (and the vector index);
+** "storage": per column family the approximate bytes of the tenant's key
+** range in table files (RocksDB's estimate; writes still in memory are not
+** counted until flushed).  Nothing is said about other tenants.  With
+** REMDB_ALL_TENANTS, "database" adds the whole storage's figures per
+** column family (estimated keys, live data, table files, memtables).
+** Caller frees *json_out with remdb_free(). */
+int remdb_stats_ex(remdb *db, int flags, char **json_out);
+/* remdb_stats_ex(db, 0, json_out). */
 int remdb_stats(remdb *db, char **json_out);
 
-/* Write a consistent copy of the whole database (all tenants) into the
-** directory `dest`, which must not exist (a RocksDB checkpoint). */
+/* Write a consistent copy of the handle's tenant into the directory
+** `dest`, which must not exist: a database of its own that holds that
+** tenant and nothing of any other, as it was at one moment.  With
+** REMDB_ALL_TENANTS, a copy of the whole database (every tenant).  The
+** copy is written to "dest.tmp" and renamed to dest when complete (a
+** failed backup leaves nothing behind; an interrupted one leaves dest.tmp,
+** which is refused until removed).  Works on a read-only handle. */
+int remdb_backup_ex(remdb *db, const char *dest, int flags);
+/* remdb_backup_ex(db, dest, 0): the handle's tenant. */
 int remdb_backup(remdb *db, const char *dest);
 
 /* Compact all column families. */

@@ -84,7 +84,7 @@ void sb_json_str(sbuf *b, const char *s, size_t n) {
   size_t run = 0; /* start of the pending plain bytes */
   for (size_t i = 0; i < n;) {
     unsigned c = u[i];
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
       i++;
       continue;
     }
@@ -103,14 +103,15 @@ void sb_json_str(sbuf *b, const char *s, size_t n) {
       case '\r': esc[1] = 'r'; break;
       case '\t': esc[1] = 't'; break;
       default:
-        if (c >= 0x80) { /* invalid UTF-8: U+FFFD */
-          memcpy(esc, "\\ufffd", 6);
+        if (c >= 0x80) { /* invalid UTF-8: U+FFFD, as the CLI writes it */
+          memcpy(esc, "\xef\xbf\xbd", 3);
+          el = 3;
         } else {
           memcpy(esc, "\\u00", 4);
           esc[4] = hex[c >> 4];
           esc[5] = hex[c & 15];
+          el = 6;
         }
-        el = 6;
     }
     sb_add(b, esc, el);
     i++;
@@ -130,7 +131,25 @@ static void json_double(sbuf *b, double d) {
     snprintf(t, sizeof t, "%.*g", p, d);
     if (strtod(t, NULL) == d) break;
   }
-  sb_adds(b, t); /* as the CLI's --format jsonl prints it */
+  /* as the CLI's --format jsonl prints it: a REAL keeps a decimal point */
+  if (strpbrk(t, ".eE") == NULL) strcat(t, ".0");
+  sb_adds(b, t);
+}
+
+/* A BLOB as the CLI prints it: a base64 string (RFC 4648, padded). */
+static void json_base64(sbuf *b, const unsigned char *p, size_t n) {
+  static const char t[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  sb_addc(b, '"');
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16;
+    if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    char q[4] = {t[v >> 18 & 63], t[v >> 12 & 63],
+                 i + 1 < n ? t[v >> 6 & 63] : '=', i + 2 < n ? t[v & 63] : '='};
+    sb_add(b, q, 4);
+  }
+  sb_addc(b, '"');
 }
 
 void sb_json_row(sbuf *b, remdb_stmt *st) {
@@ -147,6 +166,12 @@ void sb_json_row(sbuf *b, remdb_stmt *st) {
         sb_addf(b, "%lld", (long long)remdb_column_int64(st, i));
         break;
       case REMDB_FLOAT: json_double(b, remdb_column_double(st, i)); break;
+      case REMDB_BLOB: {
+        size_t n = 0;
+        const char *t = remdb_column_text(st, i, &n);
+        json_base64(b, (const unsigned char *)(t ? t : ""), t ? n : 0);
+        break;
+      }
       default: {
         size_t n = 0;
         const char *t = remdb_column_text(st, i, &n);

@@ -16,6 +16,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sched.h>
 #include <time.h>
 
@@ -270,9 +271,55 @@ static bool same_member(json_t *a, json_t *b, const char *k) {
   return json_equal(x, y);
 }
 
+/* Whether table tbl stores any entity (soft-deleted ones count). */
+static int table_has_rows(remdb *db, uint32_t tbl, bool *out) {
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, tbl);
+  key_table(hi, db->tid, tbl + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_ENTITY, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  kv_iter_first(it);
+  *out = kv_iter_valid(it);
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+/* The rule an id derives by, for messages: key_field, else uri and
+** chunk_ordinal, else none (random ids). */
+static void id_rule(const sch_table *t, char *out, size_t n) {
+  if (t->key_field)
+    snprintf(out, n, "key_field \"%s\"", t->key_field);
+  else
+    snprintf(out, n, "%s", t->id_from_uri ? "uri and chunk_ordinal"
+                                          : "none (random ids)");
+}
+
 /* Replace existing table old with nw (compiled with old's field ids). */
 static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   const sch_embedding *oe = &old->s->embedding, *ne = &nw->embedding;
+  /* ids and key-index entries derive from the key: with rows stored, a
+  ** new rule would leave every id naming the old key (a re-insert would
+  ** make a second entity), so the change is refused until the table is
+  ** empty */
+  char ok[96], nk[96];
+  id_rule(old->s, ok, sizeof ok);
+  id_rule(nw, nk, sizeof nk);
+  if (strcmp(ok, nk) != 0) {
+    bool rows = false;
+    int rc = table_has_rows(db, old->s->table_id, &rows);
+    if (rc) return rc;
+    if (rows)
+      return err_set(&db->err, REMDB_INVALID,
+                     "%s.key_field: ids derive from %s; it cannot change to "
+                     "%s while the table holds rows (their ids and lookup "
+                     "keys derive from it). To migrate: export the table, "
+                     "strip the ids (jq -c 'del(.id)'), drop it, add the new "
+                     "schema and import the rows",
+                     nw->name, ok, nk);
+  }
   if (oe->dim && (ne->dim != oe->dim || strcmp(ne->metric, oe->metric) != 0))
     return err_set(&db->err, REMDB_INVALID,
                    "%s.embedding: dim and metric cannot change (the stored "
@@ -401,10 +448,25 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
     }
     rc = sch_compile(doc, fields, &nw, &db->err);
     json_decref(fields);
+    if (rc == REMDB_OK) rc = sch_check_new(nw, false, &db->err);
     if (rc == REMDB_OK) rc = replace_table(db, old, nw);
     goto done;
   }
   rc = sch_compile(doc, NULL, &nw, &db->err);
+  if (rc == REMDB_OK) rc = sch_check_new(nw, true, &db->err);
+  /* SQL ignores case: a name another table has, but for case, or that is
+  ** another table's name + _all, could not be declared beside it */
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
+    const char *other = db->tables[i].s->name;
+    size_t n = strlen(nw->name);
+    if (sch_same_sql_name(other, nw->name) ||
+        (strlen(other) == n + 4 && sch_same_sql_name(other + n, "_all") &&
+         strncasecmp(other, nw->name, n) == 0))
+      rc = err_set(&db->err, REMDB_INVALID,
+                   "schema: name \"%s\" clashes with table \"%s\" (SQL "
+                   "names ignore case, and every table T is also T_all)",
+                   nw->name, other);
+  }
   if (rc) goto done;
   kb = kv_batch_new(db->st->kv);
   if (kb == NULL) {

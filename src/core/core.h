@@ -32,6 +32,10 @@ typedef struct store {
   pthread_mutex_t reflock;
   int refs;
   atomic_uint_fast64_t epoch; /* catalog seqlock: odd while a change commits */
+  /* tokens of the journaled batches open in this process (guarded by
+  ** reflock): an open's recovery leaves their journals alone */
+  unsigned char (*jlive)[8];
+  size_t njlive;
   /* row counters cached for writers (guarded by wlock) */
   struct cnt_slot *cnt;
   size_t ncnt, capcnt;
@@ -73,6 +77,13 @@ int core_lock(remdb *db);
 void core_unlock(remdb *db);
 /* Allocate a fresh id for a tenant or table (caller holds wlock). */
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out);
+/* A reader that meets a pending index rebuild: "" if a writer may be doing
+** it, else a hint to open the database read-write (which finishes it). */
+const char *core_rebuild_hint(remdb *db);
+/* Stage into kb (a batch of another store: a backup) the database-wide
+** keys a copy of db's tenant needs: the format version, the id counter
+** and the tenant's directory entry, as snap sees them. */
+int core_copy_globals(remdb *db, const kv_snap_t *snap, kv_batch_t *kb);
 
 /* ---- catalog.c */
 /* Refresh the cached catalog if another handle changed it (waits while a
@@ -124,6 +135,15 @@ int wtx_commit(wtx_t *w, int sync);
 /* Drop everything staged and release the lock.  NULL is a no-op. */
 void wtx_free(wtx_t *w);
 size_t wtx_count(const wtx_t *w);
+/* Memory the transaction holds for what it staged: the write batch, the
+** versions it remembers and its vector-index changes. */
+size_t wtx_bytes(const wtx_t *w);
+/* Has entity id been staged by this transaction (since its last commit)? */
+bool wtx_staged(wtx_t *w, const uuid16_t *id);
+/* A journaled transaction (a large batch, write.c): inserts stage a journal
+** entry under token tok (NULL: none). */
+void wtx_set_journal(wtx_t *w, const unsigned char *tok);
+const unsigned char *wtx_journal(const wtx_t *w);
 remdb *wtx_db(wtx_t *w);
 kv_batch_t *wtx_batch(wtx_t *w);
 /* After a failure that left part of a change in the batch: the commit
@@ -222,6 +242,8 @@ int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
 int vix_before_commit(wtx_t *w);
 void vix_after_commit(wtx_t *w, bool committed);
 void vix_txn_free(remdb *db, vix_txn *x);
+/* Memory held by the staged changes. */
+size_t vix_txn_bytes(const vix_txn *x);
 /* Reader: the k nearest live-in-the-graph nodes to q passing filter, by
 ** HNSW with ef candidates; *route says whether the graph could answer
 ** (if not, nothing is returned and the caller scans exactly). */
@@ -241,8 +263,25 @@ int vix_mark_stale(remdb *db, uint32_t tbl);
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]);
+/* ent_insert with flags.  ENT_NEW: a live entity with the same id (given,
+** or derived from the key) is a conflict, REMDB_EXISTS with nothing
+** staged, instead of being replaced (SQL's INSERT OR IGNORE/ABORT/FAIL). */
+enum { ENT_NEW = 1 };
+int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
+                  int flags, char id_out[REMDB_ID_LEN + 1]);
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch);
 int ent_delete(wtx_t *w, const uuid16_t *id, int flags);
+/* The id an entity of t whose key_field value is kv (not null) gets. */
+int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,
+               uuid16_t *id);
+/* Roll back journaled batches of db's tenant (caller holds wlock): the one
+** with token tok, or (tok NULL) every one no batch of this process has
+** open: each entity journaled gets back the version it had (or is removed
+** if it was new), in batches, deleting the journal as it goes. */
+int journal_rollback(remdb *db, const unsigned char *tok);
+/* Does db's tenant hold a journal no batch of this process has open? */
+bool journal_pending(remdb *db);
+
 /* The id of chunk `ordinal` of uri in a table whose ids derive from uri and
 ** chunk_ordinal (the same id ent_insert gives it). */
 int ent_uri_id(remdb *db, const sch_table *t, const char *uri,

@@ -23,6 +23,7 @@ void remdb_options_init(remdb_options *o) {
   o->max_depth = 64;
   o->max_sql_bytes = 1u << 20;
   o->max_result_rows = 10000000;
+  o->max_sql_steps = 100000000000ull;
 }
 
 const char *remdb_errstr(int rc) {
@@ -105,6 +106,46 @@ int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out) {
   }
   buf_free(&k);
   return rc;
+}
+
+int core_copy_globals(remdb *db, const kv_snap_t *snap, kv_batch_t *kb) {
+  static const char *const names[] = {"format", "next_id"};
+  buf_t k;
+  buf_init(&k);
+  int rc = REMDB_OK;
+  for (int i = 0; i < 3 && rc == REMDB_OK; i++) {
+    buf_reset(&k);
+    if (i < 2) {
+      buf_add(&k, meta_global, 4);
+      buf_adds(&k, names[i]);
+    } else if (db->tid) {
+      key_named(&k, 0, 'T', db->tenant);
+    } else {
+      break; /* the tenant has no data: no directory entry */
+    }
+    if (k.oom) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    kv_val v;
+    rc = kv_get(db->st->kv, snap, KV_META, k.p, k.len, &v, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+      continue;
+    }
+    if (rc == REMDB_OK) {
+      kv_batch_put(kb, KV_META, k.p, k.len, v.data, v.len);
+      kv_val_free(&v);
+    }
+  }
+  buf_free(&k);
+  return rc;
+}
+
+const char *core_rebuild_hint(remdb *db) {
+  if (!kv_read_only(db->st->kv) || kv_writer_active(db->st->path)) return "";
+  return " (no process is rebuilding it: the rebuild was interrupted; open "
+         "the database read-write once, any writing command, to finish it)";
 }
 
 static bool tenant_valid(const char *t) {
@@ -208,6 +249,7 @@ static void store_release(store_t *st) {
   pthread_mutex_destroy(&st->reflock);
   free(st->path);
   free(st->cnt);
+  free(st->jlive);
   free(st);
 }
 
@@ -221,8 +263,9 @@ static int check_tenant(remdb *db, const char *tenant) {
                  shown);
 }
 
-/* Finish opening db on its store: bind the tenant, load the catalog and
-** finish any rebuild a crash interrupted. */
+/* Finish opening db on its store: bind the tenant, load the catalog,
+** finish any rebuild a crash interrupted and roll back any large batch
+** (an import) a crash left unfinished. */
 static int handle_start(remdb *db, const char *tenant) {
   int rc = check_tenant(db, tenant);
   if (rc) return rc;
@@ -237,7 +280,45 @@ static int handle_start(remdb *db, const char *tenant) {
       }
       break;
     }
+    if (rc == REMDB_OK && journal_pending(db) &&
+        (rc = core_lock(db)) == REMDB_OK) {
+      rc = journal_rollback(db, NULL);
+      if (rc) err_prefix(&db->err, "rolling back an unfinished import");
+      core_unlock(db);
+    }
   }
+  return rc;
+}
+
+/* A reader that finds an unfinished large batch: if no process is writing
+** (the batch's process died), open the database read-write once, which
+** rolls it back, and read on from there; if one is, that is the batch's
+** own process (its rows appear as its parts commit). */
+static int settle_journal(remdb *db, const char *path) {
+  if (!journal_pending(db) || kv_writer_active(path)) return REMDB_OK;
+  remdb_options o = db->st->opts;
+  o.read_only = 0;
+  o.create_if_missing = 0;
+  remdb *w = NULL;
+  int rc = remdb_open(path, db->tenant, &o, &w);
+  if (rc == REMDB_BUSY) {
+    remdb_close(w);
+    return REMDB_OK;
+  }
+  if (rc) {
+    err_set(&db->err, rc,
+            "an interrupted import left rows to roll back, and opening the "
+            "database to do it failed (%s): open it read-write once (any "
+            "writing command does it)",
+            remdb_errmsg(w));
+    remdb_close(w);
+    return rc;
+  }
+  remdb_close(w);
+  bool changed;
+  rc = kv_catch_up(db->st->kv, &changed, &db->err);
+  if (rc == REMDB_OK && changed) atomic_fetch_add(&db->st->epoch, 2);
+  if (rc == REMDB_OK) rc = cat_refresh(db);
   return rc;
 }
 
@@ -291,6 +372,56 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
   rc = kv_open(path, &ko, &st->kv, &db->err);
   if (rc == REMDB_OK) rc = check_format(db);
   if (rc == REMDB_OK) rc = handle_start(db, tenant);
+  if (rc == REMDB_OK && o.read_only) rc = settle_journal(db, path);
+  return rc;
+}
+
+/* A fingerprint of every tenant's catalog and of the tenant directory:
+** the meta keys TID 'S' NAME and 0 'T' NAME with their values. */
+static int catalog_print(remdb *db, uuid16_t *out) {
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_META, NULL, 0, NULL, 0, &it,
+                       &db->err);
+  if (rc) return rc;
+  buf_t b;
+  buf_init(&b);
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl < 5 || (k[4] != 'S' && k[4] != 'T')) continue;
+    const char *v = kv_iter_value(it, &vl);
+    buf_add_u32be(&b, (uint32_t)kl);
+    buf_add(&b, k, kl);
+    buf_add_u32be(&b, (uint32_t)vl);
+    buf_add(&b, v, vl);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc == REMDB_OK && b.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) uuid_from_hash(out, b.p ? b.p : "", b.len);
+  buf_free(&b);
+  return rc;
+}
+
+int remdb_refresh(remdb *db) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  store_t *st = db->st;
+  if (!kv_read_only(st->kv)) return REMDB_OK;
+  uuid16_t before, after;
+  int rc = catalog_print(db, &before);
+  bool changed = false;
+  if (rc == REMDB_OK) rc = kv_catch_up(st->kv, &changed, &db->err);
+  if (rc || !changed) return rc;
+  /* vectors may have changed: the graphs are read again when needed */
+  pthread_mutex_lock(&st->vmu);
+  vix_free_all(st);
+  pthread_mutex_unlock(&st->vmu);
+  rc = catalog_print(db, &after);
+  if (rc == REMDB_OK && memcmp(before.b, after.b, 16) != 0)
+    atomic_fetch_add(&st->epoch, 2); /* every handle reloads its tables */
+  if (rc == REMDB_OK && db->tid == 0) rc = bind_tenant(db); /* created? */
+  if (rc == REMDB_OK) rc = cat_refresh(db);
   return rc;
 }
 

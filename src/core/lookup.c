@@ -152,7 +152,8 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
       kv_snap_free(db->st->kv, snap);
       return err_set(&db->err, REMDB_BUSY,
                      "lookup: the indexes of %s are being rebuilt; try "
-                     "again when reindex finishes", db->tables[i].s->name);
+                     "again when reindex finishes%s", db->tables[i].s->name,
+                     core_rebuild_hint(db));
     }
   buf_t out;
   buf_init(&out);

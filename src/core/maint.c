@@ -3,9 +3,14 @@
 ** the id directory in both directions; reindex rebuilds derived data;
 ** stats, backup and compact expose the storage.
 */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -96,6 +101,8 @@ static int check_entities(vstate *s) {
                tn, ids);
       kv_val_free(&dv);
     }
+    /* a pending rebuild is rewriting its key-index and index entries */
+    if (t->rebuild) continue;
     lkeys lk;
     lookup_keys(t->s, &rv, &lk);
     for (int i = 0; i < lk.n; i++) {
@@ -184,6 +191,7 @@ static int check_index(vstate *s) {
         report(s, "key-index entry for %s is malformed", ids);
         continue;
       }
+      if (kt->rebuild) continue; /* being rewritten */
       key_entity(ek, db->tid, kt->s->table_id, id.b);
       if (kv_get(db->st->kv, s->snap, KV_ENTITY, ek, sizeof ek, &ev, &e) !=
           REMDB_OK) {
@@ -218,6 +226,7 @@ static int check_index(vstate *s) {
       continue;
     }
     const char *tn = t->s->name;
+    if (t->rebuild) continue; /* being rewritten */
     if (kl < 10 + 16) {
       report(s, "%s: index key of length %zu is malformed", tn, kl);
       continue;
@@ -398,10 +407,15 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
   buf_init(&s.k);
   int rc = cat_refresh(db);
   if (rc == REMDB_OK && db->tid != 0) {
+    /* an interrupted reindex or schema change is not damage: its table's
+    ** derived data (index and key-index entries, row counters) is being
+    ** rewritten, so it is reported once and not checked */
     for (uint32_t i = 0; i < db->ntables; i++)
       if (db->tables[i].rebuild)
-        report(&s, "%s: an index rebuild is pending (run reindex)",
-               db->tables[i].s->name);
+        report(&s, "%s: not verified: an index rebuild is pending (an "
+               "interrupted reindex or schema change, not damage); run "
+               "`remdb reindex` or open the database read-write to finish "
+               "it", db->tables[i].s->name);
     s.snap = kv_snap_new(db->st->kv);
     s.rows = calloc(db->ntables + 1, sizeof *s.rows);
     s.deleted = calloc(db->ntables + 1, sizeof *s.deleted);
@@ -412,6 +426,7 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     if (rc == REMDB_OK) rc = check_vectors(&s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
+      if (db->tables[i].rebuild) continue; /* recounted by the rebuild */
       rc = cnt_read(db, s.snap, db->tables[i].s->table_id, &r, &d);
       if (rc == REMDB_OK && (r != s.rows[i] || d != s.deleted[i]))
         report(&s, "%s: row counter says %llu rows (%llu deleted), the table "
@@ -520,10 +535,22 @@ static uint64_t count_range(remdb *db, int cf, const unsigned char *lo,
   return cnt;
 }
 
-int remdb_stats(remdb *db, char **json_out) {
+/* The tenant's key range [TID, TID+1) (hi_len 0: to the end). */
+static size_t tenant_range(uint32_t tid, unsigned char lo[4],
+                           unsigned char hi[4]) {
+  put_u32be(lo, tid);
+  if (tid == UINT32_MAX) return 0;
+  put_u32be(hi, tid + 1);
+  return 4;
+}
+
+int remdb_stats_ex(remdb *db, int flags, char **json_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
   *json_out = NULL;
+  if (flags & ~REMDB_ALL_TENANTS)
+    return err_set(&db->err, REMDB_MISUSE, "stats: unknown flags 0x%x",
+                   flags);
   int rc = cat_refresh(db);
   if (rc) return rc;
   buf_t b;
@@ -566,23 +593,40 @@ int remdb_stats(remdb *db, char **json_out) {
     }
     buf_addc(&b, '}');
   }
+  /* the tenant's own share of the storage: its key range in each column
+  ** family (another tenant's sizes are none of its business) */
   buf_add(&b, "},\"storage\":{", 13);
-  static const char *const props[][2] = {
-      {"estimated_keys", "rocksdb.estimate-num-keys"},
-      {"live_data_bytes", "rocksdb.estimate-live-data-size"},
-      {"sst_bytes", "rocksdb.total-sst-files-size"},
-      {"memtable_bytes", "rocksdb.cur-size-all-mem-tables"}};
-  for (int cf = 0; cf < KV_NCF; cf++) {
-    buf_addf(&b, "%s\"%s\":{", cf ? "," : "", kv_cf_name(cf));
-    for (int p = 0; p < 4; p++) {
-      uint64_t v = 0;
-      kv_property_int(db->st->kv, cf, props[p][1], &v);
-      buf_addf(&b, "%s\"%s\":%llu", p ? "," : "", props[p][0],
-               (unsigned long long)v);
+  for (int cf = 0; rc == REMDB_OK && cf < KV_NCF; cf++) {
+    unsigned char lo[4], hi[4];
+    size_t hil = tenant_range(db->tid, lo, hi);
+    uint64_t v = 0;
+    if (db->tid)
+      rc = kv_approx_size(db->st->kv, cf, lo, 4, hil ? hi : NULL, hil, &v,
+                          &db->err);
+    buf_addf(&b, "%s\"%s\":{\"approximate_bytes\":%llu}", cf ? "," : "",
+             kv_cf_name(cf), (unsigned long long)v);
+  }
+  buf_addc(&b, '}');
+  if (flags & REMDB_ALL_TENANTS) {
+    static const char *const props[][2] = {
+        {"estimated_keys", "rocksdb.estimate-num-keys"},
+        {"live_data_bytes", "rocksdb.estimate-live-data-size"},
+        {"sst_bytes", "rocksdb.total-sst-files-size"},
+        {"memtable_bytes", "rocksdb.cur-size-all-mem-tables"}};
+    buf_add(&b, ",\"database\":{", 13);
+    for (int cf = 0; cf < KV_NCF; cf++) {
+      buf_addf(&b, "%s\"%s\":{", cf ? "," : "", kv_cf_name(cf));
+      for (int p = 0; p < 4; p++) {
+        uint64_t v = 0;
+        kv_property_int(db->st->kv, cf, props[p][1], &v);
+        buf_addf(&b, "%s\"%s\":%llu", p ? "," : "", props[p][0],
+                 (unsigned long long)v);
+      }
+      buf_addc(&b, '}');
     }
     buf_addc(&b, '}');
   }
-  buf_add(&b, "}}", 2);
+  buf_addc(&b, '}');
   if (rc) {
     buf_free(&b);
     return rc;
@@ -591,10 +635,151 @@ int remdb_stats(remdb *db, char **json_out) {
   return *json_out ? REMDB_OK : err_nomem(&db->err);
 }
 
-int remdb_backup(remdb *db, const char *dest) {
-  if (db == NULL || dest == NULL) return REMDB_MISUSE;
+int remdb_stats(remdb *db, char **json_out) {
+  return remdb_stats_ex(db, 0, json_out);
+}
+
+/* ---- backup -------------------------------------------------------------
+** A backup is written to DEST.tmp and renamed to DEST once complete, so
+** DEST is never a partial copy.  The whole database (REMDB_ALL_TENANTS) is
+** a RocksDB checkpoint when the handle can write (hard links, fast), else
+** a copy of every key.  A tenant's backup is a fresh database holding the
+** database-wide keys it needs and every key of the tenant's range in each
+** column family, read through one snapshot: it opens and verifies on its
+** own and holds nothing of other tenants.  Before the rename the copy is
+** opened once read-write, which finishes what was in flight when it was
+** taken (an import's journal rolled back, a rebuild resumed). */
+
+#define BACKUP_BATCH_BYTES (4u << 20)
+
+static int copy_range(remdb *db, const kv_snap_t *snap, kv_t *dst,
+                      kv_batch_t *kb, int cf, const unsigned char *lo,
+                      size_t lol, const unsigned char *hi, size_t hil) {
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap, cf, lo, lol, hi, hil, &it, &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    kv_batch_put(kb, cf, k, kl, v, vl);
+    if (kv_batch_bytes(kb) >= BACKUP_BATCH_BYTES) {
+      rc = kv_write(dst, kb, 0, &db->err);
+      kv_batch_clear(kb);
+    }
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+static int copy_keys(remdb *db, const char *tmp, bool all) {
+  kv_options ko = {.create_if_missing = true,
+                   .cache_bytes = 8u << 20,
+                   .write_buffer_bytes = db->st->opts.write_buffer_bytes};
+  kv_t *dst = NULL;
+  int rc = kv_open(tmp, &ko, &dst, &db->err);
+  if (rc) return rc;
+  kv_snap_t *snap = kv_snap_new(db->st->kv);
+  kv_batch_t *kb = kv_batch_new(dst);
+  if (snap == NULL || kb == NULL) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK && !all) rc = core_copy_globals(db, snap, kb);
+  unsigned char lo[4], hi[4];
+  size_t hil = tenant_range(db->tid, lo, hi);
+  for (int cf = 0; rc == REMDB_OK && cf < KV_NCF; cf++) {
+    if (all)
+      rc = copy_range(db, snap, dst, kb, cf, NULL, 0, NULL, 0);
+    else if (db->tid)
+      rc = copy_range(db, snap, dst, kb, cf, lo, 4, hil ? hi : NULL, hil);
+  }
+  if (rc == REMDB_OK) rc = kv_write(dst, kb, 1, &db->err);
+  if (rc == REMDB_OK) rc = kv_flush(dst, &db->err);
+  kv_batch_free(kb);
+  kv_snap_free(db->st->kv, snap);
+  kv_close(dst);
+  return rc;
+}
+
+/* Open the finished copy read-write once: whatever was in flight when it
+** was taken is finished there (see above). */
+static int settle_copy(remdb *db, const char *tmp) {
+  remdb_options o = db->st->opts;
+  o.create_if_missing = 0;
+  o.read_only = 0;
+  o.sync = REMDB_SYNC_FULL;
+  remdb *c = NULL;
+  int rc = remdb_open(tmp, db->tenant, &o, &c);
+  if (rc)
+    err_set(&db->err, rc, "the copy does not open: %s", remdb_errmsg(c));
+  remdb_close(c);
+  return rc;
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+                  struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(p) == 0 ? 0 : -1;
+}
+
+int remdb_backup_ex(remdb *db, const char *dest, int flags) {
+  if (db == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
-  return kv_checkpoint(db->st->kv, dest, &db->err);
+  if (dest == NULL || dest[0] == 0)
+    return err_set(&db->err, REMDB_MISUSE, "backup: no destination given");
+  if (flags & ~REMDB_ALL_TENANTS)
+    return err_set(&db->err, REMDB_MISUSE, "backup: unknown flags 0x%x",
+                   flags);
+  bool all = flags & REMDB_ALL_TENANTS;
+  struct stat sb;
+  if (stat(dest, &sb) == 0)
+    return err_set(&db->err, REMDB_EXISTS,
+                   "backup: %s already exists", dest);
+  size_t n = strlen(dest) + 5;
+  char *tmp = malloc(n);
+  if (tmp == NULL) return err_nomem(&db->err);
+  snprintf(tmp, n, "%s.tmp", dest);
+  if (stat(tmp, &sb) == 0) {
+    int rc = err_set(&db->err, REMDB_EXISTS,
+                     "backup: %s already exists (left by an interrupted backup?): "
+                     "remove it, then back up again", tmp);
+    free(tmp);
+    return rc;
+  }
+  int rc = cat_refresh(db);
+  if (rc == REMDB_OK) {
+    if (all && !kv_read_only(db->st->kv))
+      rc = kv_checkpoint(db->st->kv, tmp, &db->err);
+    else
+      rc = copy_keys(db, tmp, all);
+  }
+  if (rc == REMDB_OK) rc = settle_copy(db, tmp);
+  if (rc == REMDB_OK && rename(tmp, dest) != 0)
+    rc = err_set(&db->err, REMDB_IO, "backup: cannot rename %s to %s: %s",
+                 tmp, dest, strerror(errno));
+  if (rc == REMDB_OK) {
+    /* the rename itself must survive a power failure */
+    char *dir = strdup(dest);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    const char *parent = slash == NULL ? "." : slash == dir ? "/" : dir;
+    if (slash && slash != dir) *slash = 0;
+    int fd = dir ? open(parent, O_RDONLY | O_DIRECTORY) : -1;
+    if (fd >= 0) {
+      fsync(fd);
+      close(fd);
+    }
+    free(dir);
+  } else if (stat(tmp, &sb) == 0) {
+    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  free(tmp);
+  return rc;
+}
+
+int remdb_backup(remdb *db, const char *dest) {
+  return remdb_backup_ex(db, dest, 0);
 }
 
 int remdb_compact(remdb *db) {

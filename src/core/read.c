@@ -273,6 +273,49 @@ int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out) {
 
 /* ---- index lookup ------------------------------------------------------- */
 
+/* The value v (parsed from text) in the type field declares, when v's own
+** type is one the field never holds: 123 on a string field is "123",
+** "123" on an integer field is 123, "true" on a boolean field is true.  A
+** field of several types, or none, takes v as it is.  Returns v, or its
+** replacement (v then released); NULL on out of memory. */
+static json_t *coerce_find_value(const sch_table *t, const char *field,
+                                 json_t *v, const char *text) {
+  unsigned types = sch_prop_types(t, field), have;
+  switch (json_typeof(v)) {
+    case JSON_STRING: have = SCH_STRING; break;
+    case JSON_INTEGER: have = SCH_INTEGER | SCH_NUMBER; break;
+    case JSON_REAL: have = SCH_NUMBER; break;
+    case JSON_TRUE:
+    case JSON_FALSE: have = SCH_BOOLEAN; break;
+    default: return v; /* null, or not a scalar: as it is */
+  }
+  if (types == 0 || (types & have)) return v;
+  json_t *r = NULL;
+  if (have != SCH_STRING) {
+    if (!(types & SCH_STRING)) return v;
+    /* the literal as written (1.50 stays "1.50") */
+    size_t n = strlen(text);
+    while (n && strchr(" \t\r\n", text[n - 1])) n--;
+    while (n && strchr(" \t\r\n", *text)) text++, n--;
+    r = json_stringn(text, n);
+  } else {
+    json_t *p = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
+    unsigned pt = p == NULL                         ? 0
+                  : json_is_integer(p)              ? SCH_INTEGER | SCH_NUMBER
+                  : json_is_real(p)                 ? SCH_NUMBER
+                  : json_is_boolean(p)              ? SCH_BOOLEAN
+                                                    : 0;
+    if (!(pt & types)) {
+      json_decref(p);
+      return v;
+    }
+    r = p;
+  }
+  if (r == NULL) return NULL;
+  json_decref(v);
+  return r;
+}
+
 /* remdb_find on a snapshot that agrees with the cached catalog */
 static int find_in(remdb *db, kv_snap_t *snap, const char *table,
                    const char *field, const char *value, int flags,
@@ -287,14 +330,21 @@ static int find_in(remdb *db, kv_snap_t *snap, const char *table,
   else fid = rec_dict_id(&t->s->dict, field);
   if (fid == 0 || !cat_index_ready(t, fid))
     return err_set(&db->err, REMDB_INVALID,
-                   "%s.%s: not an indexed field%s", t->s->name, field,
-                   t->rebuild ? " (or its index is being rebuilt)" : "");
+                   "%s.%s: not an indexed field%s%s", t->s->name, field,
+                   t->rebuild ? " (or its index is being rebuilt)" : "",
+                   t->rebuild ? core_rebuild_hint(db) : "");
   json_error_t je;
   json_t *v = json_loads(value, JSON_DECODE_ANY, &je);
   if (v == NULL)
     return err_set(&db->err, REMDB_INVALID,
                    "%s.%s: value is not a JSON scalar: %s", t->s->name, field,
                    je.text);
+  json_t *cv = coerce_find_value(t->s, field, v, value);
+  if (cv == NULL) {
+    json_decref(v);
+    return err_nomem(&db->err);
+  }
+  v = cv;
   /* the value as a write would have stored it (canonical time stamps) */
   rc = json_is_object(v) || json_is_array(v)
            ? err_set(&db->err, REMDB_INVALID,

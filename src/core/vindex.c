@@ -296,7 +296,12 @@ struct vix_txn {
   vix_op *ops;
   size_t nops, capops;
   bool applied; /* some graph changed in memory: storage must follow */
+  size_t bytes; /* held by ops and their vectors */
 };
+
+size_t vix_txn_bytes(const vix_txn *x) {
+  return x->bytes + x->capops * sizeof(vix_op);
+}
 
 static void txn_release(remdb *db, vix_txn *x) {
   pthread_mutex_lock(&db->st->vmu);
@@ -304,6 +309,7 @@ static void txn_release(remdb *db, vix_txn *x) {
   pthread_mutex_unlock(&db->st->vmu);
   for (size_t i = 0; i < x->nops; i++) free(x->ops[i].vec);
   x->ntouched = x->nops = 0;
+  x->bytes = 0;
   x->applied = false;
 }
 
@@ -367,6 +373,7 @@ int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     size_t bytes = (size_t)t->embedding.dim * sizeof *vec;
     if ((op->vec = malloc(bytes)) == NULL) return err_nomem(&db->err);
     memcpy(op->vec, vec, bytes);
+    x->bytes += bytes;
   }
   x->nops++;
   return REMDB_OK;

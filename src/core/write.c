@@ -32,6 +32,41 @@ int ent_uri_id(remdb *db, const sch_table *t, const char *uri,
   return rc;
 }
 
+/* What a key_field id is the hash of. */
+static void key_id_input(remdb *db, const sch_table *t, const json_t *kv,
+                         buf_t *h) {
+  buf_adds(h, db->tenant);
+  buf_addc(h, 0);
+  buf_adds(h, t->name);
+  buf_addc(h, 0);
+  if (json_is_string(kv)) {
+    buf_addc(h, 's');
+    buf_add(h, json_string_value(kv), json_string_length(kv));
+  } else if (json_is_real(kv) &&
+             json_real_value(kv) == nearbyint(json_real_value(kv)) &&
+             fabs(json_real_value(kv)) < 9.2e18) {
+    /* 1.0 and 1 are the same key: hash integral numbers as integers */
+    buf_addf(h, "n%lld", (long long)json_real_value(kv));
+  } else {
+    char *num = json_dumps(kv, JSON_ENCODE_ANY | JSON_COMPACT);
+    buf_addc(h, 'n');
+    if (num) buf_adds(h, num);
+    else h->oom = true;
+    free(num);
+  }
+}
+
+int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,
+               uuid16_t *id) {
+  buf_t h;
+  buf_init(&h);
+  key_id_input(db, t, kv, &h);
+  int rc = h.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) uuid_from_hash(id, h.p, h.len);
+  buf_free(&h);
+  return rc;
+}
+
 /* The id of a new entity: explicit, derived from key_field (or uri and
 ** chunk_ordinal), else random.  *may_exist tells whether an old version
 ** must be looked for; *derived whether the id came from the key. */
@@ -53,25 +88,7 @@ static int entity_id(remdb *db, const sch_table *t, json_t *obj, uuid16_t *id,
   json_t *kv = t->key_field ? json_object_get(obj, t->key_field) : NULL;
   if (kv && !json_is_null(kv)) {
     derive = true;
-    buf_adds(&h, db->tenant);
-    buf_addc(&h, 0);
-    buf_adds(&h, t->name);
-    buf_addc(&h, 0);
-    if (json_is_string(kv)) {
-      buf_addc(&h, 's');
-      buf_add(&h, json_string_value(kv), json_string_length(kv));
-    } else if (json_is_real(kv) &&
-               json_real_value(kv) == nearbyint(json_real_value(kv)) &&
-               fabs(json_real_value(kv)) < 9.2e18) {
-      /* 1.0 and 1 are the same key: hash integral numbers as integers */
-      buf_addf(&h, "n%lld", (long long)json_real_value(kv));
-    } else {
-      char *num = json_dumps(kv, JSON_ENCODE_ANY | JSON_COMPACT);
-      buf_addc(&h, 'n');
-      if (num) buf_adds(&h, num);
-      else h.oom = true;
-      free(num);
-    }
+    key_id_input(db, t, kv, &h);
   } else if (t->id_from_uri && json_is_string(json_object_get(obj, "uri"))) {
     json_t *uri = json_object_get(obj, "uri");
     json_t *ord = json_object_get(obj, "chunk_ordinal");
@@ -171,9 +188,187 @@ static int embed_unlocked(wtx_t *w, const char *table, const char *json,
   return rc;
 }
 
+/* ---- the journal of a large batch --------------------------------------
+** A batch begun with REMDB_BATCH_JOURNAL may commit in parts
+** (remdb_batch_flush) and still be all or nothing.  Each insert stages, in
+** the same write batch as the entity, a journal entry (kv.h: TID 'J' TOKEN
+** ID) saying what the entity was before the batch: absent, or its record
+** and vector.  Only the first change of an entity in the batch is
+** journaled (later ones would record the batch's own version).  The last
+** commit deletes the batch's journal in its own write batch; a batch that
+** is freed before it, or whose process dies, is rolled back from the
+** journal: by remdb_batch_free, or by the next read-write open. */
+
+static int journal_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+                         const rec_view *old, bool may_exist) {
+  remdb *db = wtx_db(w);
+  const unsigned char *tok = wtx_journal(w);
+  if (wtx_staged(w, id)) return REMDB_OK; /* journaled in this part */
+  unsigned char jk[KEY_JOURNAL_LEN];
+  key_journal(jk, db->tid, tok, id->b);
+  kv_val v;
+  int rc;
+  if (old || may_exist) { /* an earlier part may have journaled it */
+    rc = kv_get(db->st->kv, NULL, KV_META, jk, sizeof jk, &v, &db->err);
+    if (rc == REMDB_OK) {
+      kv_val_free(&v);
+      return REMDB_OK;
+    }
+    if (rc != REMDB_NOTFOUND) return rc;
+  }
+  buf_t b;
+  buf_init(&b);
+  buf_add_u32be(&b, t->table_id);
+  buf_addc(&b, old ? 1 : 0);
+  rc = REMDB_OK;
+  if (old) {
+    buf_add_u32be(&b, (uint32_t)old->len);
+    buf_add(&b, old->data, old->len);
+    if (t->embedding.dim) {
+      unsigned char vk[KEY_ENTITY_LEN];
+      key_entity(vk, db->tid, t->table_id, id->b);
+      rc = kv_get(db->st->kv, NULL, KV_VECTOR, vk, sizeof vk, &v, &db->err);
+      if (rc == REMDB_OK) {
+        buf_add(&b, v.data, v.len);
+        kv_val_free(&v);
+      } else if (rc == REMDB_NOTFOUND) {
+        rc = REMDB_OK;
+      }
+    }
+  }
+  if (rc == REMDB_OK && b.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK)
+    kv_batch_put(wtx_batch(w), KV_META, jk, sizeof jk, b.p, b.len);
+  buf_free(&b);
+  return rc;
+}
+
+/* Undo one journal entry (key jk, value v) in w. */
+static int journal_undo(wtx_t *w, const unsigned char *jk, const char *val,
+                        size_t vl) {
+  remdb *db = wtx_db(w);
+  const unsigned char *u = (const unsigned char *)val;
+  kv_batch_del(wtx_batch(w), KV_META, jk, KEY_JOURNAL_LEN);
+  if (vl < 5 || (u[4] == 1 && vl < 9)) return REMDB_OK; /* malformed: drop */
+  cat_table *ct = cat_by_id(db, get_u32be(u));
+  if (ct == NULL) return REMDB_OK; /* its table is gone */
+  const sch_table *t = ct->s;
+  uuid16_t id;
+  memcpy(id.b, jk + KEY_JOURNAL_PREFIX, 16);
+  kv_val cv = {0};
+  rec_view cur;
+  int rc = wtx_read(w, ct, &id, NULL, &cv, &cur);
+  bool have = rc == REMDB_OK;
+  if (rc == REMDB_NOTFOUND) {
+    rc = REMDB_OK;
+    err_clear(&db->err);
+  }
+  if (rc == REMDB_OK && u[4] == 0) {
+    if (have) rc = wtx_remove(w, t, &id, &cur);
+  } else if (rc == REMDB_OK) {
+    size_t rl = get_u32be(u + 5);
+    if (9 + rl > vl) {
+      kv_val_free(&cv);
+      return REMDB_OK; /* malformed: drop */
+    }
+    rec_view ov;
+    rc = rec_open(&ov, val + 9, rl, &db->err);
+    size_t vb = vl - 9 - rl, want = (size_t)t->embedding.dim * sizeof(float);
+    float *vec = NULL;
+    if (rc == REMDB_OK && want && vb == want) {
+      vec = malloc(want);
+      if (vec == NULL) rc = err_nomem(&db->err);
+      else memcpy(vec, val + 9 + rl, want);
+    }
+    if (rc == REMDB_OK)
+      rc = wtx_put(w, t, &id, have ? &cur : NULL, val + 9, rl, true);
+    if (rc == REMDB_OK && t->embedding.dim)
+      rc = vec_stage(w, t, &id, vec, !rec_is_deleted(&ov));
+    free(vec);
+  }
+  kv_val_free(&cv);
+  return rc;
+}
+
+static bool token_live(store_t *st, const unsigned char *tok) {
+  pthread_mutex_lock(&st->reflock);
+  bool live = false;
+  for (size_t i = 0; i < st->njlive && !live; i++)
+    live = memcmp(st->jlive[i], tok, 8) == 0;
+  pthread_mutex_unlock(&st->reflock);
+  return live;
+}
+
+#define ROLLBACK_PART 512
+
+int journal_rollback(remdb *db, const unsigned char *tok) {
+  unsigned char lo[KEY_JOURNAL_PREFIX], hi[KEY_JOURNAL_PREFIX];
+  size_t n = tok ? KEY_JOURNAL_PREFIX : 5;
+  key_journal_prefix(lo, db->tid,
+                     tok ? tok : (const unsigned char *)"\0\0\0\0\0\0\0");
+  size_t hil = kv_prefix_end(lo, n, hi);
+  int rc = cat_refresh(db);
+  if (rc) return rc;
+  wtx_t *w;
+  rc = wtx_begin_held(db, &w);
+  if (rc) return rc;
+  kv_iter_t *it;
+  rc = kv_iter_new(db->st->kv, NULL, KV_META, lo, n, hi, hil, &it, &db->err);
+  if (rc) {
+    wtx_free(w);
+    return rc;
+  }
+  size_t done = 0;
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (kl != KEY_JOURNAL_LEN) {
+      kv_batch_del(wtx_batch(w), KV_META, k, kl);
+      continue;
+    }
+    if (tok == NULL && token_live(db->st, k + 5)) continue;
+    rc = journal_undo(w, k, v, vl);
+    if (rc == REMDB_OK && ++done % ROLLBACK_PART == 0)
+      rc = wtx_commit(w, 0);
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc == REMDB_OK) rc = wtx_commit(w, 1);
+  wtx_free(w);
+  return rc;
+}
+
+bool journal_pending(remdb *db) {
+  if (db->tid == 0) return false;
+  unsigned char lo[5], hi[5];
+  put_u32be(lo, db->tid);
+  lo[4] = 'J';
+  size_t hil = kv_prefix_end(lo, 5, hi);
+  kv_iter_t *it;
+  err_t e;
+  if (kv_iter_new(db->st->kv, NULL, KV_META, lo, 5, hi, hil, &it, &e))
+    return false;
+  bool found = false;
+  for (kv_iter_first(it); kv_iter_valid(it) && !found; kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    found = kl < KEY_JOURNAL_PREFIX ||
+            !token_live(db->st, (const unsigned char *)k + 5);
+  }
+  kv_iter_free(it);
+  return found;
+}
+
 /* Validate and stage one entity. */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
                char id_out[REMDB_ID_LEN + 1]) {
+  return ent_insert_ex(w, table, json, len, 0, id_out);
+}
+
+int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
+                  int flags, char id_out[REMDB_ID_LEN + 1]) {
   remdb *db = wtx_db(w);
   cat_table *ct;
   json_t *obj = NULL;
@@ -243,6 +438,18 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
       rc = err_set(&db->err, REMDB_EXISTS, "%s.id: %s already belongs to %s",
                    t->name, ids, owner->s->name);
       goto done;
+    } else if ((flags & ENT_NEW) && !rec_is_deleted(&oldv)) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&id, ids);
+      rc = err_set(&db->err, REMDB_EXISTS,
+                   "%s: entity %s exists already (its id %s%s; plain "
+                   "INSERT or INSERT OR REPLACE replaces it)", t->name,
+                   ids,
+                   explicit_id  ? "was given"
+                   : t->key_field ? "derives from key_field "
+                                  : "derives from uri and chunk_ordinal",
+                   explicit_id || !t->key_field ? "" : t->key_field);
+      goto done;
     } else {
       old = &oldv;
     }
@@ -257,6 +464,10 @@ int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
   if (!created[0]) memcpy(created, now, sizeof now);
   buf_reset(&db->vbuf);
   rc = rec_from_json(&t->dict, obj, created, now, NULL, &db->vbuf, &db->err);
+  /* (a journal entry left by a failure below is harmless: it records the
+  ** entity as it is) */
+  if (rc == REMDB_OK && wtx_journal(w))
+    rc = journal_stage(w, t, &id, old, may_exist);
   if (rc == REMDB_OK)
     rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len, may_exist);
   /* the vector rides in the same batch (an upsert without one drops the
@@ -522,13 +733,39 @@ int remdb_delete(remdb *db, const char *id, int flags) {
 struct remdb_batch {
   remdb *db;
   wtx_t *w;
+  bool journaled;         /* begun with REMDB_BATCH_JOURNAL */
+  bool flushed;           /* a part is in storage, the last commit is not */
+  unsigned char tok[8];   /* its journal's token */
 };
 
-int remdb_batch_begin(remdb *db, remdb_batch **out) {
+static void token_register(store_t *st, const unsigned char *tok, bool add) {
+  pthread_mutex_lock(&st->reflock);
+  if (add) {
+    unsigned char(*n)[8] = realloc(st->jlive, (st->njlive + 1) * sizeof *n);
+    if (n) { /* out of memory: an open's recovery could roll it back */
+      st->jlive = n;
+      memcpy(st->jlive[st->njlive++], tok, 8);
+    }
+  } else {
+    for (size_t i = 0; i < st->njlive; i++)
+      if (memcmp(st->jlive[i], tok, 8) == 0) {
+        memmove(st->jlive[i], st->jlive[i + 1],
+                (st->njlive - i - 1) * sizeof *st->jlive);
+        st->njlive--;
+        break;
+      }
+  }
+  pthread_mutex_unlock(&st->reflock);
+}
+
+int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out) {
   if (out == NULL) return REMDB_MISUSE;
   *out = NULL;
   int rc = prep(db);
   if (rc) return rc;
+  if (flags & ~REMDB_BATCH_JOURNAL)
+    return err_set(&db->err, REMDB_MISUSE, "batch: unknown flags 0x%x",
+                   flags);
   remdb_batch *b = calloc(1, sizeof *b);
   if (b == NULL) return err_nomem(&db->err);
   b->db = db;
@@ -537,8 +774,24 @@ int remdb_batch_begin(remdb *db, remdb_batch **out) {
     free(b);
     return rc;
   }
+  if (flags & REMDB_BATCH_JOURNAL) {
+    uuid16_t r;
+    if (!uuid_random(&r)) {
+      wtx_free(b->w);
+      free(b);
+      return err_set(&db->err, REMDB_ERROR, "no randomness for a batch");
+    }
+    memcpy(b->tok, r.b + 8, 8);
+    b->journaled = true;
+    token_register(db->st, b->tok, true);
+    wtx_set_journal(b->w, b->tok);
+  }
   *out = b;
   return REMDB_OK;
+}
+
+int remdb_batch_begin(remdb *db, remdb_batch **out) {
+  return remdb_batch_begin_ex(db, 0, out);
 }
 
 int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
@@ -552,14 +805,56 @@ size_t remdb_batch_count(const remdb_batch *b) {
   return b ? wtx_count(b->w) : 0;
 }
 
-int remdb_batch_commit(remdb_batch *b, int sync) {
+size_t remdb_batch_bytes(const remdb_batch *b) {
+  return b ? wtx_bytes(b->w) : 0;
+}
+
+int remdb_batch_flush(remdb_batch *b, int sync) {
   if (b == NULL) return REMDB_MISUSE;
   err_clear(&b->db->err);
+  if (!b->journaled)
+    return err_set(&b->db->err, REMDB_MISUSE,
+                   "batch: only a batch begun with REMDB_BATCH_JOURNAL can "
+                   "commit in parts");
+  if (wtx_count(b->w) == 0) return REMDB_OK;
+  int rc = wtx_commit(b->w, sync);
+  if (rc == REMDB_OK) b->flushed = true;
+  return rc;
+}
+
+int remdb_batch_commit(remdb_batch *b, int sync) {
+  if (b == NULL) return REMDB_MISUSE;
+  remdb *db = b->db;
+  err_clear(&db->err);
+  if (b->journaled && (b->flushed || wtx_count(b->w) > 0)) {
+    /* the journal goes in the same write batch as the last rows */
+    int rc = wtx_lock(b->w);
+    if (rc) return rc;
+    unsigned char lo[KEY_JOURNAL_PREFIX], hi[KEY_JOURNAL_PREFIX];
+    key_journal_prefix(lo, db->tid, b->tok);
+    size_t hil = kv_prefix_end(lo, sizeof lo, hi);
+    kv_batch_del_range(wtx_batch(b->w), KV_META, lo, sizeof lo, hi, hil);
+    rc = wtx_commit(b->w, sync);
+    if (rc == REMDB_OK) b->flushed = false;
+    return rc;
+  }
   return wtx_commit(b->w, sync);
 }
 
 void remdb_batch_free(remdb_batch *b) {
   if (b == NULL) return;
   wtx_free(b->w);
+  remdb *db = b->db;
+  if (b->flushed) {
+    /* parts are in storage: take them back now (on failure the journal
+    ** stays, and the next read-write open rolls it back) */
+    err_t keep = db->err;
+    if (core_lock(db) == REMDB_OK) {
+      journal_rollback(db, b->tok);
+      core_unlock(db);
+    }
+    db->err = keep;
+  }
+  if (b->journaled) token_register(db->st, b->tok, false);
   free(b);
 }

@@ -100,7 +100,24 @@ struct wtx {
   bool borrowed; /* the caller holds the lock: never release it */
   struct vix_txn *vix; /* vector-index changes, applied at commit */
   bool poisoned; /* a change was staged only in part: refuse to commit */
+  size_t pend_bytes;   /* record copies held by slots */
+  bool journal;        /* inserts stage journal entries under jtok */
+  unsigned char jtok[8];
 };
+
+size_t wtx_bytes(const wtx_t *w) {
+  return kv_batch_bytes(w->kb) + w->pend_bytes + w->cap * sizeof(pend) +
+         w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0);
+}
+
+void wtx_set_journal(wtx_t *w, const unsigned char *tok) {
+  w->journal = tok != NULL;
+  if (tok) memcpy(w->jtok, tok, 8);
+}
+
+const unsigned char *wtx_journal(const wtx_t *w) {
+  return w->journal ? w->jtok : NULL;
+}
 
 void wtx_poison(wtx_t *w) { w->poisoned = true; }
 
@@ -116,6 +133,10 @@ static pend *pend_find(wtx_t *w, const uuid16_t *id) {
     i = (i + 1) & (w->cap - 1);
   }
   return NULL;
+}
+
+bool wtx_staged(wtx_t *w, const uuid16_t *id) {
+  return pend_find(w, id) != NULL;
 }
 
 static bool pend_grow(wtx_t *w) {
@@ -156,8 +177,10 @@ static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
     p->id = *id;
     w->npend++;
   } else {
+    if (p->rec) w->pend_bytes -= p->len;
     free(p->rec);
   }
+  if (copy) w->pend_bytes += len;
   p->tbl = tbl;
   p->rec = copy;
   p->len = len;
@@ -170,6 +193,7 @@ static void pend_clear(wtx_t *w) {
   free(w->slots);
   w->slots = NULL;
   w->cap = w->npend = 0;
+  w->pend_bytes = 0;
 }
 
 static cnt_delta *delta_for(wtx_t *w, uint32_t tbl) {

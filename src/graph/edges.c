@@ -184,6 +184,9 @@ int remdb_edge_put(remdb *db, const char *src, const char *dst,
     if (rc == REMDB_OK && !json_is_object(pj))
       rc = err_set(&db->err, REMDB_INVALID,
                    "edge props: must be a JSON object");
+    /* the nesting and value-size limits of entities */
+    if (rc == REMDB_OK)
+      rc = sch_check_limits("edge props", pj, &db->lim, &db->err);
     if (rc == REMDB_OK && (ptext = json_dumps(pj, JSON_COMPACT)) == NULL)
       rc = err_nomem(&db->err);
   }

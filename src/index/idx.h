@@ -38,6 +38,11 @@ void okey_null(buf_t *out);
 void okey_int(buf_t *out, int64_t i);
 void okey_real(buf_t *out, double d);
 void okey_text(buf_t *out, const char *p, size_t n);
+/* The common prefix of the encodings of every number whose double value is
+** d: an int64 beyond 2^53 differs from its nearest double only in the tie
+** that follows.  A column SQL reads as REAL (a `number` field) sees them
+** all as d, so its lookups scan this prefix (src/sql/plan.c). */
+void okey_real_prefix(buf_t *out, double d);
 /* The encoding of a record field; f NULL means absent (NULL). */
 void okey_field(buf_t *out, const rec_field *f);
 /* The encoding of a JSON scalar (null, boolean, number, string).

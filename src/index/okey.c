@@ -9,7 +9,8 @@
 
 void okey_null(buf_t *out) { buf_addc(out, (char)OKEY_NULL); }
 
-static void num(buf_t *out, double d, int tie) {
+/* n is 11, or 9 for the prefix without the tie */
+static void num(buf_t *out, double d, int tie, size_t n) {
   uint64_t u;
   if (d == 0) d = 0; /* -0.0 sorts with +0.0 */
   memcpy(&u, &d, 8);
@@ -18,7 +19,7 @@ static void num(buf_t *out, double d, int tie) {
   t[0] = OKEY_NUM;
   put_u64be(t + 1, u);
   put_u16be(t + 9, (uint16_t)(tie + 32768));
-  buf_add(out, t, sizeof t);
+  buf_add(out, t, n);
 }
 
 void okey_real(buf_t *out, double d) {
@@ -26,7 +27,15 @@ void okey_real(buf_t *out, double d) {
     okey_null(out); /* SQL treats NaN as NULL */
     return;
   }
-  num(out, d, 0);
+  num(out, d, 0, 11);
+}
+
+void okey_real_prefix(buf_t *out, double d) {
+  if (isnan(d)) {
+    okey_null(out);
+    return;
+  }
+  num(out, d, 0, 9);
 }
 
 void okey_int(buf_t *out, int64_t i) {
@@ -34,7 +43,7 @@ void okey_int(buf_t *out, int64_t i) {
   /* (double)i rounds to nearest; the remainder is tiny (|r| <= 1024) and
   ** computed in 128 bits because d may be 2^63, outside int64. */
   __int128 r = (__int128)i - (__int128)d;
-  num(out, d, (int)r);
+  num(out, d, (int)r, 11);
 }
 
 void okey_text(buf_t *out, const char *p, size_t n) {

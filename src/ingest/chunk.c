@@ -2,7 +2,7 @@
 ** chunk.c: splitting text into chunks (see ingest.h).  The text is read as
 ** blocks: a markdown heading line ("# ...") is a block of its own, and
 ** paragraphs are runs of lines between blank lines; a block too long for a
-** chunk is cut at the last whitespace before the limit.  The pieces are
+** chunk is cut at the last whitespace before the limit less the overlap.  The pieces are
 ** packed into chunks greedily, and a heading always opens a new chunk.
 ** Each chunk after the first of a section begins with the previous
 ** chunk's last `overlap` bytes (from a word start), so a sentence cut at
@@ -87,7 +87,10 @@ bool chunk_text(const char *t, size_t len, size_t max, size_t overlap,
                 chunk_list *out) {
   memset(out, 0, sizeof *out);
   if (max < 16) max = 16;
-  if (overlap > max / 2) overlap = max / 2;
+  if (overlap >= max) overlap = max - 1; /* remdb_ingest refuses it */
+  /* a long block is cut into parts that leave room for the overlap, so
+  ** that consecutive chunks of it share one */
+  size_t part = max - overlap;
   piece *p = NULL;
   size_t np = 0, cap = 0;
   bool ok = true;
@@ -113,8 +116,9 @@ bool chunk_text(const char *t, size_t len, size_t max, size_t overlap,
     i = be + 1;
     size_t bo = bs, bl = be - bs;
     trim(t, &bo, &bl);
-    while (ok && bl > max) { /* cut a long block at whitespace */
-      size_t cut = cut_at(t, bo, bo + max);
+    size_t lim = bl > max ? part : max; /* a long block: every part */
+    while (ok && bl > lim) { /* cut a long block at whitespace */
+      size_t cut = cut_at(t, bo, bo + part);
       size_t co = bo, cl = cut - bo;
       trim(t, &co, &cl);
       if (cl) ok = add_piece(&p, &np, &cap, co, cl, heading);
@@ -145,9 +149,13 @@ bool chunk_text(const char *t, size_t len, size_t max, size_t overlap,
     size_t start = x->off;
     if (open) {
       ok = push(out, cs, ce - cs, ho, hl);
-      /* the new chunk begins with the end of the previous one */
-      size_t os = overlap_start(t, cs, ce, overlap);
-      if (os < ce && x->off + x->len - os <= max) start = os;
+      /* the new chunk begins with the end of the previous one: as much of
+      ** the overlap as fits beside the piece */
+      size_t need = x->off + x->len - ce, ov = overlap;
+      if (need >= max) ov = 0;
+      else if (max - need < ov) ov = max - need;
+      size_t os = overlap_start(t, cs, ce, ov);
+      if (os < ce) start = os;
     }
     cs = start;
     ce = x->off + x->len;

@@ -154,6 +154,11 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   else
     remdb_ingest_options_init(&o);
   if (chunks_out) *chunks_out = 0;
+  if (!o.jsonl && o.overlap_chars >= o.chunk_chars)
+    return err_set(&db->err, REMDB_INVALID,
+                   "the overlap (%zu bytes) must be smaller than the "
+                   "chunk size (%zu bytes)",
+                   o.overlap_chars, o.chunk_chars);
   cat_table *ct = NULL;
   const sch_table *t = NULL;
   chunk_list cl = {0};

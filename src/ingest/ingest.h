@@ -25,7 +25,9 @@ typedef struct chunk_list {
 
 /* Split text into chunks of at most max_chars bytes (a single word longer
 ** than that is cut), each starting with up to overlap bytes of the
-** previous one's end.  false on out of memory. */
+** previous one's end, from a word start (overlap < max_chars; a larger one
+** is taken as max_chars - 1).  Consecutive chunks of one long paragraph
+** share the overlap.  false on out of memory. */
 bool chunk_text(const char *text, size_t len, size_t max_chars,
                 size_t overlap, chunk_list *out);
 void chunk_list_free(chunk_list *l);

@@ -4,12 +4,43 @@
 ** pinned slices (no copy), commits write batches with the configured
 ** durability, and iterates with bounds.  Every RocksDB error string is
 ** turned into a remdb code and message here and freed here.
+**
+** Read-only opens are RocksDB *secondary* instances.  One process at a
+** time opens a database read-write (RocksDB's LOCK file); any number of
+** readers, in any processes, open it beside that writer without a lock.
+** RocksDB's plain read-only instance is not meant to run beside a writer:
+** the writer deletes files (a log once flushed, table files once
+** compacted) that such a reader may still need, which shows as I/O errors
+** or, if a log vanishes between the reader's reading of the MANIFEST and
+** its listing of the logs, as a view that lacks the writes of that log.  A
+** secondary instance is built to follow a live writer: it opens every
+** table file at once (max_open_files -1: a file the writer deletes later
+** stays readable), reads the logs through readers it keeps, and
+** kv_catch_up() (TryCatchUpWithPrimary) moves it to the writer's latest
+** committed state, one whole write batch at a time.  If the writer's
+** MANIFEST changed while the open ran (a flush may have committed between
+** the open's reading of the MANIFEST and of the logs: the window above),
+** the open is followed by a catch-up, which reads the flush's table file
+** from the MANIFEST.  An open or catch-up that meets a file the writer
+** just deleted is tried again.
+**
+** A secondary instance's view changes only in kv_catch_up(), and its
+** iterators do not take RocksDB snapshots; so a read-only store's
+** "snapshots" are its current view, and kv_catch_up() refuses while any
+** snapshot or iterator is open.  The instance writes its info log in a
+** private temporary directory (RocksDB requires one), which is removed as
+** soon as the open succeeds (the log stays open; nothing else is made).
 */
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kv.h"
 
@@ -26,7 +57,9 @@ struct kv {
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   rocksdb_readoptions_t *ro;
   bool sync;
-  bool read_only;
+  bool read_only; /* a secondary instance (see above) */
+  char *secdir;   /* its private directory, removed at close */
+  atomic_int views; /* open snapshots and iterators (read-only stores) */
   /* group commit: the syncer thread fsyncs the WAL whenever something was
   ** written since its last fsync, and wakes the writers waiting for it */
   bool group;
@@ -44,11 +77,12 @@ struct kv_batch {
 };
 
 struct kv_snap {
-  const rocksdb_snapshot_t *s;
+  const rocksdb_snapshot_t *s; /* NULL on a read-only store */
   rocksdb_readoptions_t *ro;
 };
 
 struct kv_iter {
+  kv_t *kv;
   rocksdb_iterator_t *it;
   rocksdb_readoptions_t *ro;
   unsigned char *lo, *hi;
@@ -103,6 +137,104 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   return op;
 }
 
+/* Remove the secondary instance's private directory (flat: its logs). */
+static void remove_secdir(kv_t *kv) {
+  if (kv->secdir == NULL) return;
+  DIR *d = opendir(kv->secdir);
+  if (d) {
+    struct dirent *ent;
+    char p[4200];
+    while ((ent = readdir(d)) != NULL) {
+      if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
+      snprintf(p, sizeof p, "%s/%s", kv->secdir, ent->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(kv->secdir);
+  free(kv->secdir);
+  kv->secdir = NULL;
+}
+
+/* Is rerr a file the writer deleted under us (worth another try)? */
+static bool vanished(const char *rerr) {
+  return strstr(rerr, "No such file") || strstr(rerr, "PathNotFound") ||
+         strstr(rerr, "not found") || strstr(rerr, "NotFound");
+}
+
+#define SECONDARY_TRIES 20
+
+/* The writer's MANIFEST as the file system shows it: its name (from
+** CURRENT) and size.  Any version change (a flush, a compaction, a new
+** MANIFEST) changes one or the other before the writer deletes a file. */
+static void manifest_state(const char *path, char *out, size_t n) {
+  char p[4200], name[256] = "";
+  snprintf(p, sizeof p, "%s/CURRENT", path);
+  FILE *f = fopen(p, "r");
+  if (f) {
+    if (fgets(name, sizeof name, f) == NULL) name[0] = 0;
+    fclose(f);
+  }
+  name[strcspn(name, "\n")] = 0;
+  snprintf(p, sizeof p, "%s/%s", path, name);
+  struct stat st;
+  long long size = stat(p, &st) == 0 ? (long long)st.st_size : -1;
+  snprintf(out, n, "%s %lld", name, size);
+}
+
+/* Open path as a secondary instance and catch it up once (see the top of
+** the file).  A try that meets a file the writer just deleted is made
+** again; the last error is returned in *rerr. */
+static rocksdb_t *open_secondary(kv_t *kv, const char *path,
+                                 const char *const *names,
+                                 const rocksdb_options_t *const *cfo,
+                                 rocksdb_column_family_handle_t **h,
+                                 char **rerr) {
+  const char *tmp = getenv("TMPDIR");
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/remdb-reader-XXXXXX",
+           tmp && tmp[0] ? tmp : "/tmp");
+  if (mkdtemp(dir) == NULL) {
+    char msg[4200];
+    snprintf(msg, sizeof msg, "cannot make a reader's directory %s", dir);
+    *rerr = strdup(msg);
+    return NULL;
+  }
+  kv->secdir = strdup(dir);
+  rocksdb_t *db = NULL;
+  for (int t = 0; t < SECONDARY_TRIES; t++) {
+    if (*rerr) rocksdb_free(*rerr);
+    *rerr = NULL;
+    char before[300], after[300];
+    manifest_state(path, before, sizeof before);
+    db = rocksdb_open_as_secondary_column_families(
+        kv->opts, path, dir, KV_NCF + 1, names, cfo, h, rerr);
+    if (*rerr == NULL) {
+      manifest_state(path, after, sizeof after);
+      for (int c = 0; c < SECONDARY_TRIES && strcmp(before, after) != 0 &&
+                      *rerr == NULL;
+           c++) {
+        memcpy(before, after, sizeof before);
+        rocksdb_try_catch_up_with_primary(db, rerr);
+        manifest_state(path, after, sizeof after);
+      }
+      if (*rerr == NULL) {
+        /* the instance keeps its log open and makes no other file there:
+        ** remove the directory now, so that a reader killed by a signal
+        ** leaves nothing behind */
+        remove_secdir(kv);
+        return db;
+      }
+      for (int i = 0; i < KV_NCF + 1; i++)
+        rocksdb_column_family_handle_destroy(h[i]);
+      rocksdb_close(db);
+      db = NULL;
+    }
+    if (!vanished(*rerr)) break;
+  }
+  return NULL;
+}
+
 static void *syncer_main(void *arg) {
   kv_t *kv = arg;
   pthread_mutex_lock(&kv->gmu);
@@ -136,7 +268,9 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   kv->read_only = o->read_only;
   if (!o->create_if_missing || o->read_only) {
     struct stat st;
-    if (stat(path, &st) != 0) {
+    char cur[4200];
+    snprintf(cur, sizeof cur, "%s/CURRENT", path);
+    if (stat(path, &st) != 0 || (o->read_only && stat(cur, &st) != 0)) {
       free(kv);
       return err_set(e, REMDB_NOTFOUND, "database %s does not exist", path);
     }
@@ -160,12 +294,13 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
     cfo[i + 1] = kv->cf_opts[i];
   }
   char *rerr = NULL;
-  if (o->read_only)
-    kv->db = rocksdb_open_for_read_only_column_families(
-        kv->opts, path, KV_NCF + 1, names, cfo, h, 0, &rerr);
-  else
+  if (o->read_only) {
+    rocksdb_options_set_max_open_files(kv->opts, -1);
+    kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
+  } else {
     kv->db = rocksdb_open_column_families(kv->opts, path, KV_NCF + 1, names,
                                           cfo, h, &rerr);
+  }
   if (rerr != NULL) {
     int rc = kv_err(e, rerr, path);
     kv->db = NULL;
@@ -220,10 +355,43 @@ void kv_close(kv_t *kv) {
   if (kv->wo_sync) rocksdb_writeoptions_destroy(kv->wo_sync);
   if (kv->wo_nosync) rocksdb_writeoptions_destroy(kv->wo_nosync);
   if (kv->ro) rocksdb_readoptions_destroy(kv->ro);
+  remove_secdir(kv);
   free(kv);
 }
 
+int kv_catch_up(kv_t *kv, bool *changed, err_t *e) {
+  *changed = false;
+  if (!kv->read_only) return REMDB_OK;
+  if (atomic_load(&kv->views) > 0)
+    return err_set(e, REMDB_MISUSE,
+                   "refresh: a statement, iterator or read of this database "
+                   "is still open");
+  uint64_t before = rocksdb_get_latest_sequence_number(kv->db);
+  char *rerr = NULL;
+  for (int t = 0; t < SECONDARY_TRIES; t++) {
+    rocksdb_free(rerr);
+    rerr = NULL;
+    rocksdb_try_catch_up_with_primary(kv->db, &rerr);
+    if (rerr == NULL || !vanished(rerr)) break;
+  }
+  if (rerr) return kv_err(e, rerr, "refresh");
+  *changed = rocksdb_get_latest_sequence_number(kv->db) != before;
+  return REMDB_OK;
+}
+
 bool kv_read_only(const kv_t *kv) { return kv->read_only; }
+
+bool kv_writer_active(const char *path) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/LOCK", path);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  /* RocksDB holds a write lock on the whole file while it is open */
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  bool held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  close(fd);
+  return held;
+}
 
 int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
            size_t klen, kv_val *out, err_t *e) {
@@ -381,16 +549,24 @@ int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e) {
 kv_snap_t *kv_snap_new(kv_t *kv) {
   kv_snap_t *s = malloc(sizeof *s);
   if (s == NULL) return NULL;
-  s->s = rocksdb_create_snapshot(kv->db);
   s->ro = rocksdb_readoptions_create();
-  rocksdb_readoptions_set_snapshot(s->ro, s->s);
+  if (kv->read_only) { /* the view itself holds still (see the top) */
+    s->s = NULL;
+    atomic_fetch_add(&kv->views, 1);
+  } else {
+    s->s = rocksdb_create_snapshot(kv->db);
+    rocksdb_readoptions_set_snapshot(s->ro, s->s);
+  }
   return s;
 }
 
 void kv_snap_free(kv_t *kv, kv_snap_t *s) {
   if (s == NULL) return;
   rocksdb_readoptions_destroy(s->ro);
-  rocksdb_release_snapshot(kv->db, s->s);
+  if (s->s)
+    rocksdb_release_snapshot(kv->db, s->s);
+  else
+    atomic_fetch_sub(&kv->views, 1);
   free(s);
 }
 
@@ -401,7 +577,7 @@ int kv_iter_new(kv_t *kv, const kv_snap_t *snap, int cf, const void *lo,
   if (it == NULL) return err_nomem(e);
   rocksdb_set_perf_level(rocksdb_disable); /* see kv_write */
   it->ro = rocksdb_readoptions_create();
-  if (snap) rocksdb_readoptions_set_snapshot(it->ro, snap->s);
+  if (snap && snap->s) rocksdb_readoptions_set_snapshot(it->ro, snap->s);
   /* bounds must outlive the iterator: keep our own copies */
   if (lo && lol) {
     it->lo = malloc(lol);
@@ -416,6 +592,10 @@ int kv_iter_new(kv_t *kv, const kv_snap_t *snap, int cf, const void *lo,
     rocksdb_readoptions_set_iterate_upper_bound(it->ro, (char *)it->hi, hil);
   }
   it->it = rocksdb_create_iterator_cf(kv->db, it->ro, kv->cf[cf]);
+  if (kv->read_only) {
+    it->kv = kv;
+    atomic_fetch_add(&kv->views, 1);
+  }
   *out = it;
   return REMDB_OK;
 oom:
@@ -425,6 +605,7 @@ oom:
 
 void kv_iter_free(kv_iter_t *it) {
   if (it == NULL) return;
+  if (it->kv) atomic_fetch_sub(&it->kv->views, 1);
   if (it->it) rocksdb_iter_destroy(it->it);
   rocksdb_readoptions_destroy(it->ro);
   free(it->lo);
@@ -460,6 +641,8 @@ int kv_iter_status(const kv_iter_t *it, err_t *e) {
 }
 
 int kv_checkpoint(kv_t *kv, const char *dest, err_t *e) {
+  if (kv->read_only)
+    return err_set(e, REMDB_MISUSE, "checkpoint: database is open read-only");
   struct stat st;
   if (stat(dest, &st) == 0)
     return err_set(e, REMDB_EXISTS, "backup destination %s already exists",
@@ -475,9 +658,34 @@ int kv_checkpoint(kv_t *kv, const char *dest, err_t *e) {
 }
 
 int kv_compact(kv_t *kv, err_t *e) {
-  (void)e;
+  if (kv->read_only)
+    return err_set(e, REMDB_MISUSE, "compact: database is open read-only");
   for (int i = 0; i < KV_NCF; i++)
     rocksdb_compact_range_cf(kv->db, kv->cf[i], NULL, 0, NULL, 0);
+  return REMDB_OK;
+}
+
+int kv_flush(kv_t *kv, err_t *e) {
+  if (kv->read_only) return REMDB_OK;
+  rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+  rocksdb_flushoptions_set_wait(fo, 1);
+  char *rerr = NULL;
+  for (int i = 0; i < KV_NCF && rerr == NULL; i++)
+    rocksdb_flush_cf(kv->db, fo, kv->cf[i], &rerr);
+  rocksdb_flushoptions_destroy(fo);
+  return rerr ? kv_err(e, rerr, "flush") : REMDB_OK;
+}
+
+int kv_approx_size(kv_t *kv, int cf, const void *lo, size_t lol,
+                   const void *hi, size_t hil, uint64_t *out, err_t *e) {
+  const char *starts[1] = {lo}, *limits[1] = {hi};
+  size_t sl[1] = {lol}, ll[1] = {hil};
+  uint64_t sizes[1] = {0};
+  char *rerr = NULL;
+  rocksdb_approximate_sizes_cf(kv->db, kv->cf[cf], 1, starts, sl, limits, ll,
+                               sizes, &rerr);
+  if (rerr) return kv_err(e, rerr, "size estimate");
+  *out = sizes[0];
   return REMDB_OK;
 }
 

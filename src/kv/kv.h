@@ -23,6 +23,13 @@
 **   meta    0x00000000 'T' NAME     -> TID              (tenant directory)
 **   meta    TID 'S' TABLE           -> schema record (JSON, see catalog.c)
 **   meta    TID 'C' TBL             -> u64 rows, u64 soft-deleted rows
+**   meta    TID 'J' TOKEN ID        -> the journal of an unfinished large
+**           batch (TOKEN: 8 random bytes per batch): for entity ID, the
+**           version it replaced (u32 TBL, u8 1, u32 record length, the
+**           record, the vector's bytes if any) or that it was new (u32
+**           TBL, u8 0).  Written in the same write batch as the entity;
+**           the batch's last commit deletes them all; a batch that never
+**           made it is rolled back from them (src/core/write.c)
 **   entity  TID TBL ID              -> entity record
 **   index   TID 0x00000000 ID       -> TBL              (id directory)
 **   index   TID 0x00000001 'K' KEY 0x00 ID -> TBL       (key index: the
@@ -70,9 +77,20 @@ typedef struct kv_options {
   size_t write_buffer_bytes;
 } kv_options;
 
+/* read_only opens a RocksDB secondary instance: no lock, beside a writer
+** in another process; its view is the committed state at open, moved on
+** by kv_catch_up (kv.c explains). */
 int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e);
 void kv_close(kv_t *kv);
 bool kv_read_only(const kv_t *kv);
+/* Does another process have the database at path open for writing?  (A
+** failed read-write open would rotate that writer's info log.) */
+bool kv_writer_active(const char *path);
+/* A read-only store: move its view to the latest committed state.
+** *changed tells whether anything was committed meanwhile.  Refused
+** (REMDB_MISUSE) while a snapshot or iterator of the store is open.  A
+** no-op on a writable store. */
+int kv_catch_up(kv_t *kv, bool *changed, err_t *e);
 
 /* A value read by kv_get: data/len are valid until kv_val_free. */
 typedef struct kv_val {
@@ -148,6 +166,13 @@ int kv_iter_status(const kv_iter_t *it, err_t *e);
 /* Maintenance. */
 int kv_checkpoint(kv_t *kv, const char *dest, err_t *e);
 int kv_compact(kv_t *kv, err_t *e);
+/* Write every column family's memtable to table files (so a copy needs no
+** log replay), waiting for it. */
+int kv_flush(kv_t *kv, err_t *e);
+/* RocksDB's estimate of the bytes the keys [lo, hi) of cf take in table
+** files (recent writes still in memtables are not counted). */
+int kv_approx_size(kv_t *kv, int cf, const void *lo, size_t lol,
+                   const void *hi, size_t hil, uint64_t *out, err_t *e);
 /* A RocksDB property of cf as an integer; false if unavailable. */
 bool kv_property_int(kv_t *kv, int cf, const char *name, uint64_t *out);
 const char *kv_cf_name(int cf);
@@ -204,6 +229,24 @@ static inline void key_lookup(buf_t *out, uint32_t tid, char kind,
   buf_add(out, key, n);
   buf_addc(out, 0);
   if (id) buf_add(out, id, 16);
+}
+
+/* TID 'J' TOKEN ID: a journal entry of a large batch (see the layout);
+** TID 'J' TOKEN is the prefix of one batch's entries, TID 'J' of all. */
+#define KEY_JOURNAL_PREFIX 13
+#define KEY_JOURNAL_LEN (KEY_JOURNAL_PREFIX + 16)
+static inline void key_journal_prefix(unsigned char out[KEY_JOURNAL_PREFIX],
+                                      uint32_t tid,
+                                      const unsigned char tok[8]) {
+  put_u32be(out, tid);
+  out[4] = 'J';
+  for (int i = 0; i < 8; i++) out[5 + i] = tok[i];
+}
+static inline void key_journal(unsigned char out[KEY_JOURNAL_LEN],
+                               uint32_t tid, const unsigned char tok[8],
+                               const unsigned char id[16]) {
+  key_journal_prefix(out, tid, tok);
+  for (int i = 0; i < 16; i++) out[KEY_JOURNAL_PREFIX + i] = id[i];
 }
 
 /* TID 'C' TBL: a table's row counters. */

@@ -17,7 +17,8 @@ struct sch_node {
   double multiple_of;   /* 0 = none */
   int64_t min_len, max_len;    /* -1 = none */
   int64_t min_items, max_items;
-  int format;
+  int format;           /* enum sch_format */
+  const char *format_name; /* borrowed from the document */
   /* objects */
   uint32_t nprops;
   char **prop_names;
@@ -32,6 +33,9 @@ struct sch_node {
   uint32_t nany;
   sch_node **any;
 };
+
+/* The sch_format of a format name (SCH_FMT_OTHER if remdb has no check). */
+int sch_format_of(const char *name);
 
 /* True for the five system field names. */
 bool sch_is_system(const char *name);

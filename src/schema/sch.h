@@ -6,7 +6,8 @@
 **
 ** Supported validation keywords: type (a name or a list of names),
 ** enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
-** multipleOf, minLength, maxLength, format (date-time, date), properties,
+** multipleOf, minLength, maxLength, format (date-time, date, time, email,
+** uri, uuid, ipv4, ipv6; other names are refused), properties,
 ** required, additionalProperties (boolean), items, minItems, maxItems,
 ** anyOf.  Annotations (title, description, default, examples, ...) are
 ** kept and ignored.  Keywords that would change validation but are not
@@ -37,7 +38,19 @@ enum sch_type_bit {
   SCH_NULL = 64,
 };
 
-enum sch_format { SCH_FMT_NONE, SCH_FMT_DATETIME, SCH_FMT_DATE };
+enum sch_format {
+  SCH_FMT_NONE,
+  SCH_FMT_DATETIME,
+  SCH_FMT_DATE,
+  SCH_FMT_TIME,
+  SCH_FMT_EMAIL,
+  SCH_FMT_URI,
+  SCH_FMT_UUID,
+  SCH_FMT_IPV4,
+  SCH_FMT_IPV6,
+  SCH_FMT_OTHER, /* a name remdb does not check: refused by schema add, an
+                 ** annotation in a schema stored before that rule */
+};
 
 typedef struct sch_node sch_node;
 
@@ -95,6 +108,19 @@ typedef struct sch_table {
 ** ids are kept; new properties get fresh ids.  On error *out is NULL and e
 ** names the offending key. */
 int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e);
+/* The rules a schema must meet to be added, or to replace another, beyond
+** those sch_compile checks: names SQL can declare (no property equal to a
+** system column or to another property when case is ignored, as SQL
+** ignores it; for a new table, no name the SQL layer reserves); only the
+** formats remdb checks; and nothing that no value could meet (minimum
+** above maximum and the like, a required name missing from the declared
+** properties, embedding_fields without an embedding or naming a property
+** that cannot hold text).  Stored schemas are compiled without these
+** rules, so that a database written before them still opens. */
+int sch_check_new(const sch_table *t, bool new_table, err_t *e);
+/* Whether SQL takes names a and b for the same (ASCII case ignored). */
+bool sch_same_sql_name(const char *a, const char *b);
+
 /* Take another reference (for readers that outlive a catalog refresh). */
 sch_table *sch_retain(sch_table *t);
 /* Release a reference; the last one frees the table.  NULL is a no-op. */
@@ -112,6 +138,12 @@ json_t *sch_fields_json(const sch_table *t);
 ** the rule, e.g. "issues.priority: expected integer, got string". */
 int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,
                  err_t *e);
+
+/* The limits every entity value obeys (nesting depth, bytes of a
+** string), for other stored JSON such as edge properties; `what` starts
+** the path in the message ("edge props.a.b: nested deeper than ..."). */
+int sch_check_limits(const char *what, json_t *v, const sch_limits *lim,
+                     err_t *e);
 
 /* Normalise one value of top-level property `field` (or of a system time
 ** stamp) as a write would (canonical date-time, integral number as

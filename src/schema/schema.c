@@ -84,6 +84,20 @@ static bool unsupported(const char *k) {
 static int compile_node(json_t *j, const char *path, int depth, bool top,
                         sch_node **out, err_t *e);
 
+static const struct {
+  const char *name;
+  int fmt;
+} formats[] = {{"date-time", SCH_FMT_DATETIME}, {"date", SCH_FMT_DATE},
+               {"time", SCH_FMT_TIME},          {"email", SCH_FMT_EMAIL},
+               {"uri", SCH_FMT_URI},            {"uuid", SCH_FMT_UUID},
+               {"ipv4", SCH_FMT_IPV4},          {"ipv6", SCH_FMT_IPV6}};
+
+int sch_format_of(const char *name) {
+  for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+    if (strcmp(name, formats[i].name) == 0) return formats[i].fmt;
+  return SCH_FMT_OTHER;
+}
+
 static int compile_props(sch_node *n, json_t *v, const char *path, int depth,
                          err_t *e) {
   if (!json_is_object(v))
@@ -199,11 +213,10 @@ static int compile_node(json_t *j, const char *path, int depth, bool top,
     } else if (strcmp(k, "format") == 0) {
       if (!json_is_string(v)) {
         rc = err_set(e, REMDB_INVALID, "%s.format: must be a string", path);
-      } else if (strcmp(json_string_value(v), "date-time") == 0) {
-        n->format = SCH_FMT_DATETIME;
-      } else if (strcmp(json_string_value(v), "date") == 0) {
-        n->format = SCH_FMT_DATE;
-      } /* other formats are annotations, as the JSON Schema spec allows */
+      } else {
+        n->format_name = json_string_value(v);
+        n->format = sch_format_of(n->format_name);
+      }
     } else if (strcmp(k, "nullable") == 0) {
       nullable = json_is_true(v);
     } else if (strcmp(k, "properties") == 0) {
@@ -563,6 +576,153 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
   }
   *out = t;
   return REMDB_OK;
+}
+
+static char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool sch_same_sql_name(const char *a, const char *b) {
+  for (; *a && lower(*a) == lower(*b); a++, b++) {
+  }
+  return *a == *b;
+}
+
+/* Whether name starts with prefix, case ignored. */
+static bool has_prefix(const char *name, const char *prefix) {
+  for (; *prefix; name++, prefix++)
+    if (lower(*name) != *prefix) return false;
+  return true;
+}
+
+/* Table names the SQL session cannot declare, or that would hide what it
+** declares: SQLite's internal names and its table-valued functions, the
+** REM table-valued functions (tvf.c), and <table>_all, the twin the
+** session declares for every table. */
+static const char *reserved_table(const char *name) {
+  static const char *const fixed[] = {"search", "lookup", "traverse",
+                                      "json_each", "json_tree"};
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+    if (sch_same_sql_name(name, fixed[i]))
+      return "a table-valued function of the SQL dialect";
+  if (has_prefix(name, "sqlite"))
+    return "SQLite reserves names starting with sqlite";
+  if (has_prefix(name, "pragma_"))
+    return "SQLite reserves names starting with pragma_";
+  size_t n = strlen(name);
+  if (n >= 4 && sch_same_sql_name(name + n - 4, "_all"))
+    return "SQL shows every table T with its soft-deleted rows as T_all";
+  return NULL;
+}
+
+static unsigned node_types(const sch_node *n);
+
+/* The rules of sch_check_new for node n (at path; top: the table's) and
+** the nodes under it: known formats, bounds some value can meet, and
+** required names that are declared. */
+static int check_tree(const sch_node *n, const char *path, bool top,
+                      err_t *e) {
+  if (n->has_min && n->has_max &&
+      (n->min > n->max ||
+       (n->min == n->max && (n->excl_min || n->excl_max))))
+    return err_set(e, REMDB_INVALID,
+                   "%s: %s %g and %s %g leave no number that fits", path,
+                   n->excl_min ? "exclusiveMinimum" : "minimum", n->min,
+                   n->excl_max ? "exclusiveMaximum" : "maximum", n->max);
+  if (n->min_len >= 0 && n->max_len >= 0 && n->min_len > n->max_len)
+    return err_set(e, REMDB_INVALID,
+                   "%s: minLength %lld is above maxLength %lld", path,
+                   (long long)n->min_len, (long long)n->max_len);
+  if (n->min_items >= 0 && n->max_items >= 0 && n->min_items > n->max_items)
+    return err_set(e, REMDB_INVALID,
+                   "%s: minItems %lld is above maxItems %lld", path,
+                   (long long)n->min_items, (long long)n->max_items);
+  /* where properties are declared (or no others allowed), a required name
+  ** must be one of them: anything else is a typo or an object no value
+  ** can be; "name": {} declares a property of any type */
+  for (uint32_t i = 0; i < n->nrequired; i++) {
+    const char *r = n->required[i];
+    if ((n->prop_names == NULL && !n->no_additional) ||
+        (top && sch_is_system(r)) || prop_node(n, r))
+      continue;
+    return err_set(e, REMDB_INVALID,
+                   "%s.required: \"%s\" is not in properties (declare it, "
+                   "e.g. \"%s\": {} for any value)",
+                   path, r, r);
+  }
+  if (n->format == SCH_FMT_OTHER)
+    return err_set(e, REMDB_INVALID,
+                   "%s.format: \"%s\" is not a format remdb checks (it "
+                   "checks date-time, date, time, email, uri, uuid, ipv4 and "
+                   "ipv6); remove it, or say it in \"description\"",
+                   path, n->format_name);
+  char sub[512];
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; !rc && i < n->nprops; i++) {
+    snprintf(sub, sizeof sub, "%s.%s", path, n->prop_names[i]);
+    rc = check_tree(n->props[i], sub, false, e);
+  }
+  if (!rc && n->additional) {
+    snprintf(sub, sizeof sub, "%s.additionalProperties", path);
+    rc = check_tree(n->additional, sub, false, e);
+  }
+  if (!rc && n->items) {
+    snprintf(sub, sizeof sub, "%s.items", path);
+    rc = check_tree(n->items, sub, false, e);
+  }
+  for (uint32_t i = 0; !rc && i < n->nany; i++) {
+    snprintf(sub, sizeof sub, "%s.anyOf[%u]", path, i);
+    rc = check_tree(n->any[i], sub, false, e);
+  }
+  return rc;
+}
+
+int sch_check_new(const sch_table *t, bool new_table, err_t *e) {
+  const char *why = new_table ? reserved_table(t->name) : NULL;
+  if (why)
+    return err_set(e, REMDB_INVALID, "schema: name \"%s\" is reserved (%s)",
+                   t->name, why);
+  static const char *const sys[] = {"id", "type", "created_at", "modified_at",
+                                    "deleted_at"};
+  const sch_node *r = t->root;
+  for (uint32_t i = 0; i < r->nprops; i++) {
+    const char *p = r->prop_names[i];
+    for (size_t j = 0; j < sizeof sys / sizeof *sys; j++)
+      if (sch_same_sql_name(p, sys[j]))
+        return err_set(e, REMDB_INVALID,
+                       "%s.properties: \"%s\" %s system field %s, which "
+                       "remdb sets on every entity; rename the property",
+                       t->name, p,
+                       strcmp(p, sys[j]) ? "would clash in SQL (names ignore "
+                                           "case) with the"
+                                         : "is the",
+                       sys[j]);
+    for (uint32_t j = 0; j < i; j++)
+      if (sch_same_sql_name(p, r->prop_names[j]))
+        return err_set(e, REMDB_INVALID,
+                       "%s.properties: \"%s\" and \"%s\" would be the same "
+                       "SQL column (names ignore case); rename one",
+                       t->name, r->prop_names[j], p);
+  }
+  /* text to embed needs an embedding, and must be able to hold text */
+  json_t *ef = json_object_get(t->doc, "embedding_fields");
+  if (json_array_size(ef) && t->embedding.dim == 0)
+    return err_set(e, REMDB_INVALID,
+                   "%s.embedding_fields: listed, but the schema has no "
+                   "\"embedding\" block (e.g. {\"dim\": 384, \"metric\": "
+                   "\"cosine\", \"provider\": \"hash\"}) to embed them",
+                   t->name);
+  size_t i;
+  json_t *f;
+  json_array_foreach(ef, i, f) {
+    const sch_node *pn = prop_node(r, json_string_value(f));
+    unsigned ty = pn ? node_types(pn) : 0;
+    if (ty && !(ty & SCH_STRING))
+      return err_set(e, REMDB_INVALID,
+                     "%s.embedding_fields: \"%s\" is not a text field",
+                     t->name, json_string_value(f));
+  }
+  return check_tree(r, t->name, true, e);
 }
 
 sch_table *sch_retain(sch_table *t) {

@@ -6,6 +6,7 @@
 **     issues.priority: expected integer, got string "high"
 **     issues.tags[2]: longer than maxLength 20
 */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,6 +211,140 @@ static int check_number(vctx *c, const sch_node *n, json_t *v) {
   return REMDB_OK;
 }
 
+/* ---- formats: the common ones of JSON Schema, checked as RFC 3339
+** (time), RFC 5321 (email, without quoted local parts), RFC 3986 (uri:
+** an absolute URI, ASCII only), RFC 4122 text (uuid) and the address
+** texts of inet_pton (ipv4: four decimal octets without leading zeros;
+** ipv6). */
+
+static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+static bool is_alpha(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static bool is_hex(char ch) {
+  return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+/* Two digits at s[*i] with a value of at most max. */
+static bool two_digits(const char *s, size_t n, size_t *i, int max) {
+  if (*i + 2 > n || !is_digit(s[*i]) || !is_digit(s[*i + 1])) return false;
+  int v = (s[*i] - '0') * 10 + (s[*i + 1] - '0');
+  *i += 2;
+  return v <= max;
+}
+
+/* HH:MM:SS[.frac][Z|+HH:MM|-HH:MM] */
+static bool time_valid(const char *s, size_t n) {
+  size_t i = 0;
+  if (!two_digits(s, n, &i, 23) || i >= n || s[i++] != ':' ||
+      !two_digits(s, n, &i, 59) || i >= n || s[i++] != ':' ||
+      !two_digits(s, n, &i, 59))
+    return false;
+  if (i < n && s[i] == '.') {
+    size_t d = ++i;
+    while (i < n && is_digit(s[i])) i++;
+    if (i == d) return false;
+  }
+  if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+    i++;
+  } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+    i++;
+    if (!two_digits(s, n, &i, 23) || i >= n || s[i++] != ':' ||
+        !two_digits(s, n, &i, 59))
+      return false;
+  }
+  return i == n;
+}
+
+/* A host name: dot-separated labels of letters, digits and '-', 1-63
+** bytes each, not starting or ending with '-'; 253 bytes at most. */
+static bool hostname_valid(const char *s, size_t n) {
+  if (n == 0 || n > 253) return false;
+  size_t label = 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (ch == '.') {
+      if (label == 0 || s[i - 1] == '-') return false;
+      label = 0;
+    } else if (is_alpha(ch) || is_digit(ch) || ch == '-') {
+      if (label == 0 && ch == '-') return false;
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+  }
+  return label > 0 && s[n - 1] != '-';
+}
+
+static bool ip_valid(int af, const char *s, size_t n) {
+  char buf[64];
+  unsigned char addr[16];
+  if (n == 0 || n >= sizeof buf || memchr(s, 0, n)) return false;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  return inet_pton(af, buf, addr) == 1;
+}
+
+/* local@domain; local: the characters of an RFC 5322 dot-atom */
+static bool email_valid(const char *s, size_t n) {
+  const char *at = memchr(s, '@', n);
+  if (at == NULL || n > 254) return false;
+  size_t ln = (size_t)(at - s), dn = n - ln - 1;
+  if (ln == 0 || ln > 64 || s[0] == '.' || s[ln - 1] == '.') return false;
+  for (size_t i = 0; i < ln; i++) {
+    char ch = s[i];
+    if (ch == '.' ? s[i + 1] == '.'
+                  : !(is_alpha(ch) || is_digit(ch) ||
+                      (ch && strchr("!#$%&'*+/=?^_`{|}~-", ch))))
+      return false;
+  }
+  const char *d = at + 1;
+  if (dn >= 2 && d[0] == '[' && d[dn - 1] == ']') { /* an address literal */
+    if (dn > 7 && memcmp(d + 1, "IPv6:", 5) == 0)
+      return ip_valid(AF_INET6, d + 6, dn - 7);
+    return ip_valid(AF_INET, d + 1, dn - 2);
+  }
+  return hostname_valid(d, dn);
+}
+
+/* scheme ":" then only the characters RFC 3986 allows, with every % the
+** start of a %XX escape */
+static bool uri_valid(const char *s, size_t n) {
+  size_t i = 0;
+  if (n == 0 || !is_alpha(s[0])) return false;
+  while (i < n && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '+' ||
+                   s[i] == '-' || s[i] == '.'))
+    i++;
+  if (i >= n || s[i] != ':') return false;
+  for (i++; i < n; i++) {
+    char ch = s[i];
+    if (ch == '%') {
+      if (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
+      i += 2;
+    } else if (!(is_alpha(ch) || is_digit(ch) ||
+                 (ch && strchr("-._~:/?#[]@!$&'()*+,;=", ch)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool format_valid(int fmt, const char *s, size_t n) {
+  uuid16_t u;
+  switch (fmt) {
+    case SCH_FMT_DATE: return date_valid(s, n);
+    case SCH_FMT_TIME: return time_valid(s, n);
+    case SCH_FMT_EMAIL: return email_valid(s, n);
+    case SCH_FMT_URI: return uri_valid(s, n);
+    case SCH_FMT_UUID: return uuid_parse(s, n, &u);
+    case SCH_FMT_IPV4: return ip_valid(AF_INET, s, n);
+    case SCH_FMT_IPV6: return ip_valid(AF_INET6, s, n);
+    default: return true; /* SCH_FMT_OTHER: an annotation (see sch.h) */
+  }
+}
+
 static int check_string(vctx *c, const sch_node *n, json_t *v,
                         json_t **repl) {
   const char *s = json_string_value(v);
@@ -240,10 +375,19 @@ static int check_string(vctx *c, const sch_node *n, json_t *v,
       *repl = json_string(canon);
       if (*repl == NULL) return err_nomem(c->e);
     }
-  } else if (n->format == SCH_FMT_DATE && !date_valid(s, len)) {
+  } else if (n->format != SCH_FMT_NONE && !format_valid(n->format, s, len)) {
+    static const char *const what[] = {
+        [SCH_FMT_DATE] = "not a YYYY-MM-DD date (format date), got",
+        [SCH_FMT_TIME] = "not an RFC 3339 time HH:MM:SS[.frac][Z|+HH:MM] "
+                         "(format time), got",
+        [SCH_FMT_EMAIL] = "not an email address (format email), got",
+        [SCH_FMT_URI] = "not an absolute URI (format uri), got",
+        [SCH_FMT_UUID] = "not a UUID (format uuid), got",
+        [SCH_FMT_IPV4] = "not an IPv4 address (format ipv4), got",
+        [SCH_FMT_IPV6] = "not an IPv6 address (format ipv6), got",
+    };
     preview(v, d, sizeof d);
-    return fail(c, REMDB_SCHEMA, "not a YYYY-MM-DD date (format date), got",
-                d);
+    return fail(c, REMDB_SCHEMA, what[n->format], d);
   }
   return REMDB_OK;
 }
@@ -389,6 +533,12 @@ static int check_limits(vctx *c, json_t *v, int depth) {
     }
   }
   return REMDB_OK;
+}
+
+int sch_check_limits(const char *what, json_t *v, const sch_limits *lim,
+                     err_t *e) {
+  vctx c = {.lim = lim, .e = e, .table = what};
+  return check_limits(&c, v, 1);
 }
 
 int sch_validate(const sch_table *t, json_t *entity, const sch_limits *lim,

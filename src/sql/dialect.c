@@ -104,10 +104,11 @@ static int syntax(remdb *db, const lexer *l, tok t, const char *what) {
                  t.n ? t.p : "(end)");
 }
 
+/* The end of the statement: a ';' (a statement may follow, as in any SQL
+** script) or the end of the text. */
 static bool at_end(lexer *l) {
   tok t = next(l);
-  if (is_punct(t, ';')) t = next(l);
-  return t.kind == T_END;
+  return is_punct(t, ';') || t.kind == T_END;
 }
 
 static int check_lookup(remdb *db, lexer *l, buf_t *rewrite) {
@@ -130,7 +131,7 @@ static int check_lookup(remdb *db, lexer *l, buf_t *rewrite) {
   size_t save = l->pos;
   if (!at_end(l)) {
     l->pos = save;
-    return syntax(db, l, next(l), "',' or the end of the statement");
+    return syntax(db, l, next(l), "',', ';' or the end of the statement");
   }
   return rewrite->oom ? err_nomem(&db->err) : 0;
 }
@@ -179,8 +180,8 @@ static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
     if (lim.kind != T_NUMBER) return syntax(db, l, lim, "a number after LIMIT");
     t = next(l);
   }
-  if (is_punct(t, ';')) t = next(l);
-  if (t.kind != T_END) return syntax(db, l, t, "WHERE, LIMIT or the end");
+  if (!is_punct(t, ';') && t.kind != T_END)
+    return syntax(db, l, t, "WHERE, LIMIT, ';' or the end");
   buf_adds(rewrite, "SELECT id, _score, type, entity FROM search(");
   sql_quote(rewrite, table.p, table.n);
   buf_addf(rewrite, ", %.*s, %.*s, ", (int)text.n, text.p,
@@ -221,7 +222,7 @@ static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
   save = l->pos;
   if (!at_end(l)) {
     l->pos = save;
-    return syntax(db, l, next(l), "TYPE or the end of the statement");
+    return syntax(db, l, next(l), "TYPE, ';' or the end of the statement");
   }
   /* the statement is the traverse() table-valued function (vtab.c's
   ** sibling in traverse_vtab.c); quoted tokens are valid SQL literals */
@@ -255,24 +256,33 @@ static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
 ** single-table SELECT, and LIMIT/OFFSET plain numbers; anything else gets
 ** an error that says so. */
 
-#define MAX_TOKS 4096
+/* The rewrite holds the tokens of its statement: at most this many (plain
+** SQL is never lexed here, it has only the SQL text limit). */
+#define MAX_TOKS 65536
 
 typedef struct toks {
   tok *t;
   int *depth;
-  size_t n;
+  size_t n, cap;
 } toks;
 
 static int lex_all(remdb *db, lexer *l, toks *ts) {
-  ts->t = malloc(MAX_TOKS * sizeof *ts->t);
-  ts->depth = malloc(MAX_TOKS * sizeof *ts->depth);
-  if (ts->t == NULL || ts->depth == NULL) return err_nomem(&db->err);
   int d = 0;
   for (ts->n = 0;; ts->n++) {
-    if (ts->n + 1 == MAX_TOKS)
-      return err_set(&db->err, REMDB_TOOBIG,
-                     "a statement with embedding.<metric>() may have at most "
-                     "%d tokens", MAX_TOKS - 2);
+    if (ts->n == ts->cap) {
+      if (ts->cap == MAX_TOKS)
+        return err_set(&db->err, REMDB_TOOBIG,
+                       "a statement with embedding.<metric>() may have at "
+                       "most %d tokens (a limit of its rewrite only)",
+                       MAX_TOKS - 1);
+      size_t cap = ts->cap ? ts->cap * 2 : 256;
+      tok *t = realloc(ts->t, cap * sizeof *t);
+      if (t) ts->t = t;
+      int *dp = realloc(ts->depth, cap * sizeof *dp);
+      if (dp) ts->depth = dp;
+      if (t == NULL || dp == NULL) return err_nomem(&db->err);
+      ts->cap = cap;
+    }
     tok t = next(l);
     if (is_punct(t, ')')) d--;
     ts->t[ts->n] = t;
@@ -317,14 +327,15 @@ static int vec_error(remdb *db, const char *why) {
   return err_set(&db->err, REMDB_INVALID, "embedding.<metric>(): %s", why);
 }
 
-static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
+static int rewrite_embedding(remdb *db, lexer *l, toks *ts, size_t e,
                              buf_t *rw) {
   tok *t = ts->t;
   int *dp = ts->depth;
   tok metric = t[e + 2], arg = t[e + 4];
   if (arg.kind != T_STRING || !is_punct(t[e + 5], ')'))
     return syntax(db, l, arg, "one quoted text or vector literal, then )");
-  for (size_t i = e + 6; i < ts->n; i++)
+  for (size_t i = e + 6; i < ts->n && !(dp[i] == 0 && is_punct(t[i], ';'));
+       i++)
     if (is_kw(t[i], "embedding") && i + 2 < ts->n && is_punct(t[i + 1], '.'))
       return vec_error(db, "only one per statement");
   if (!is_kw(t[0], "SELECT") || dp[e] != 0)
@@ -358,6 +369,10 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
   bool and_after = is_kw(t[close + 1], "AND") && dp[close + 1] == 0;
   bool or_ = false; /* an OR at the top level mixes it into a disjunction */
   for (size_t i = where + 1; i < wend; i++) or_ |= dp[i] == 0 && is_kw(t[i], "OR");
+  if (is_kw(t[e - 1], "NOT"))
+    return vec_error(db, "NOT is not supported with it (it selects the "
+                         "nearest rows; leave rows out with the other "
+                         "conditions)");
   if (or_ || !(e - 1 == where || and_before) ||
       !(close + 1 == wend || and_after))
     return vec_error(db, "it must be a condition of its own, joined to the "
@@ -480,8 +495,8 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
       stop = i;
       break;
     }
-  if (t[stop].kind != T_END && t[stop + 1].kind != T_END)
-    return vec_error(db, "its statement must be the last of the text");
+  /* a statement after it runs next, as in any SQL script */
+  l->pos = t[stop].kind == T_END ? l->len : (size_t)(tok_end(t[stop]) - l->s);
   size_t at = ordered ? stop : limit ? limit : stop;
   buf_add(rw, t[wend].p, (size_t)(t[at].p - t[wend].p));
   if (!ordered) buf_adds(rw, " ORDER BY _score DESC ");
@@ -491,6 +506,20 @@ static int rewrite_embedding(remdb *db, const lexer *l, toks *ts, size_t e,
 
 /* embedding.<metric>( anywhere outside strings and comments */
 static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
+  /* a first pass over the statement that keeps no tokens: most have no
+  ** call.  (A ';' ends the statement; a later one is checked when its
+  ** turn comes.) */
+  size_t start = l->pos;
+  tok a = next(l), b = next(l), c = next(l);
+  while (!(is_kw(a, "embedding") && is_punct(b, '.') && c.kind == T_WORD)) {
+    if (c.kind == T_END || is_punct(a, ';') || is_punct(b, ';') ||
+        is_punct(c, ';'))
+      return 0;
+    a = b;
+    b = c;
+    c = next(l);
+  }
+  l->pos = start;
   toks ts = {0};
   int rc = lex_all(db, l, &ts);
   for (size_t i = 0; rc == 0 && i + 2 < ts.n; i++) {
@@ -515,12 +544,29 @@ static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
   return rc;
 }
 
-int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite) {
+int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite,
+                  size_t *used) {
   lexer l = {sql, len, 0};
   tok t = next(&l);
-  if (is_kw(t, "LOOKUP")) return check_lookup(db, &l, rewrite);
-  if (is_kw(t, "SEARCH")) return check_search(db, &l, rewrite);
-  if (is_kw(t, "TRAVERSE")) return check_traverse(db, &l, rewrite);
-  l.pos = 0;
-  return check_embedding(db, &l, rewrite);
+  int rc;
+  if (is_kw(t, "LOOKUP")) {
+    rc = check_lookup(db, &l, rewrite);
+  } else if (is_kw(t, "SEARCH")) {
+    rc = check_search(db, &l, rewrite);
+  } else if (is_kw(t, "TRAVERSE")) {
+    rc = check_traverse(db, &l, rewrite);
+  } else {
+    l.pos = 0;
+    rc = check_embedding(db, &l, rewrite);
+  }
+  *used = l.pos;
+  return rc;
+}
+
+bool dialect_or_abort(const char *sql, size_t len) {
+  lexer l = {sql, len, 0};
+  tok a = next(&l), b = next(&l), c = next(&l);
+  for (; c.kind != T_END; a = b, b = c, c = next(&l))
+    if (is_kw(a, "INSERT") && is_kw(b, "OR") && is_kw(c, "ABORT")) return true;
+  return false;
 }

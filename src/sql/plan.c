@@ -10,18 +10,25 @@
 **
 ** Costs come from the table's row counter (kept in the write path) and,
 ** for an equality whose value is a literal, from counting that value's
-** index entries (up to a cap), so the most selective index wins.
+** index entries (up to a cap), so the most selective index wins.  An IN
+** list is not shown to xBestIndex: it is costed as IN_GUESS values, each
+** as common as the values of a sample of the field's index.
 **
 ** No constraint is ever marked omitted: SQLite re-checks every one, so a
 ** route only has to return a superset of the matching rows (values are
 ** converted with the column's affinity first, exactly as SQLite compares
 ** them, so it is never a subset).  For the same reason LIMIT and OFFSET
-** are only used when they are the only constraints and any ORDER BY is
-** served by the route.
+** are never consumed by a route, only used to estimate its cost: SQLite
+** 3.40 offers them even when the WHERE clause holds terms it does not show
+** to xBestIndex (a column compared with another column of the same table,
+** `a = b`, `a > b + 0`, get no operator and are left out of aConstraint),
+** so a route that stopped after LIMIT rows could stop before the rows
+** that pass those terms.  SQLite counts LIMIT and OFFSET after its own
+** checks; the cursors read lazily, so it stops reading when SQLite does.
 **
 ** The plan travels to xFilter as idxNum (P_* flags, sql.h) and idxStr
 ** ("<kind><field id>"); xFilter's arguments come in the order
-** equality/IN, lower bound, upper bound, LIMIT, OFFSET.
+** equality/IN, lower bound, upper bound.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -58,6 +65,21 @@ enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
   } else {
     t = sqlite3_value_numeric_type(v); /* well-formed numeric text -> number */
   }
+  if (a == AFF_REAL && (t == SQLITE_INTEGER || t == SQLITE_FLOAT)) {
+    /* SQL reads a REAL column's value as a double, also an integer stored
+    ** beyond 2^53 (its entry keeps the exact integer as a tie after the
+    ** double): every entry of the double matches, whatever its tie */
+    if (t == SQLITE_FLOAT) {
+      okey_real_prefix(out, sqlite3_value_double(v));
+      return ENC_KEY;
+    }
+    sqlite3_int64 i = sqlite3_value_int64(v);
+    double d = (double)i;
+    okey_real_prefix(out, d);
+    /* (double)i is exact unless |i| > 2^53; 2^63 is out of int64 range */
+    return d < 9223372036854775808.0 && (sqlite3_int64)d == i ? ENC_KEY
+                                                             : ENC_NEAR;
+  }
   switch (t) {
     case SQLITE_INTEGER: okey_int(out, sqlite3_value_int64(v)); return ENC_KEY;
     case SQLITE_FLOAT: okey_real(out, sqlite3_value_double(v)); return ENC_KEY;
@@ -79,7 +101,7 @@ static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   key_index_field(fp, db->tid, vt->s->table_id, vt->field[col]);
   buf_add(&k, fp, sizeof fp);
   enum enc_result r = plan_encode(vt, col, v, &k);
-  if (r != ENC_KEY || k.oom) {
+  if ((r != ENC_KEY && r != ENC_NEAR) || k.oom) {
     buf_free(&k);
     return r == ENC_NONE ? 0 : -1; /* -1: the index cannot serve it */
   }
@@ -98,6 +120,65 @@ static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   free(hi);
   buf_free(&k);
   return n;
+}
+
+/* Index entries per distinct non-NULL value of field f, from the first
+** GROUP_SAMPLE entries of its index (IN lists and sqlite3_vtab_in give no
+** values to probe in xBestIndex).  A sample of one value says only that
+** values are common: a quarter of the table is assumed, as for a probe
+** that reaches its cap.  -1 if the index cannot be read. */
+#define GROUP_SAMPLE 256
+static double probe_group(const rvtab *vt, uint16_t f, double N) {
+  remdb *db = vt->sess->db;
+  unsigned char lo[11], hi[10];
+  key_index_field(lo, db->tid, vt->s->table_id, f);
+  lo[10] = (unsigned char)(OKEY_NULL + 1); /* IN never matches NULL */
+  key_index_field(hi, db->tid, vt->s->table_id, (uint16_t)(f + 1));
+  kv_iter_t *it = NULL;
+  if (kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                  &it, &db->err) != REMDB_OK) {
+    kv_iter_free(it);
+    return -1;
+  }
+  double n = 0, distinct = 0;
+  buf_t prev;
+  buf_init(&prev);
+  for (kv_iter_first(it); kv_iter_valid(it) && n < GROUP_SAMPLE;
+       kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl < 10 + 16) continue;
+    /* the value is the key between the field prefix and the 16-byte id */
+    if (n == 0 || prev.len != kl - 26 || memcmp(prev.p, k + 10, kl - 26)) {
+      distinct++;
+      buf_reset(&prev);
+      buf_add(&prev, k + 10, kl - 26);
+    }
+    n++;
+  }
+  bool ok = kv_iter_status(it, &db->err) == REMDB_OK;
+  kv_iter_free(it);
+  buf_free(&prev);
+  if (!ok) return -1;
+  if (distinct == 0) return 1;
+  if (distinct == 1 && n >= GROUP_SAMPLE) return fmax(n, N / 4);
+  return n / distinct;
+}
+
+/* How many values an IN list is taken to hold: SQLite 3.40 does not show
+** the list to xBestIndex. */
+#define IN_GUESS 10
+
+int plan_key_col(const rvtab *vt) {
+  if (vt->s->key_field == NULL) return -1;
+  uint16_t f = rec_dict_id(&vt->s->dict, vt->s->key_field);
+  for (int col = 5; f && col < vt->ncol; col++)
+    if (vt->kind[col] == COL_FIELD && vt->field[col] == f)
+      return vt->aff[col] == AFF_TEXT || vt->aff[col] == AFF_INTEGER ||
+                     vt->aff[col] == AFF_REAL
+                 ? col
+                 : -1;
+  return -1;
 }
 
 typedef struct cand {
@@ -119,7 +200,6 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   ** per row; an index route pays 4 per row (the entry, then a random get:
   ** measured at 4-8x a sequential row) */
   cand best = {PLAN_FULL, 0, 0, -1, -1, -1, N, 10 + N};
-  int limit_i = -1, offset_i = -1, others = 0;
 
   /* a literal LIMIT (+ OFFSET): an ordered route can stop after that many
   ** rows (roughly: other predicates may reject some) */
@@ -146,19 +226,11 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
     ob_desc = info->aOrderBy[0].desc;
   }
 
-  /* point gets */
+  /* point gets: on id, or on key_field (the id derives from it) */
+  int kcol = plan_key_col(vt);
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->op == SQLITE_INDEX_CONSTRAINT_LIMIT) {
-      if (c->usable) limit_i = i;
-      continue;
-    }
-    if (c->op == SQLITE_INDEX_CONSTRAINT_OFFSET) {
-      if (c->usable) offset_i = i;
-      continue;
-    }
-    others++;
-    if (!c->usable || c->iColumn != 0) continue;
+    if (!c->usable || (c->iColumn != 0 && c->iColumn != kcol)) continue;
     if (c->op != SQLITE_INDEX_CONSTRAINT_EQ &&
         c->op != SQLITE_INDEX_CONSTRAINT_IS)
       continue;
@@ -167,13 +239,17 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
     bool in = sqlite3_vtab_in(info, i, -1);
     double rows = in ? 10 : 1;
     if (rows < best.cost) {
-      best = (cand){PLAN_POINT, P_EQ | (in ? P_IN : 0), 0, i, -1, -1, rows,
-                    rows};
+      bool key = c->iColumn != 0;
+      best = (cand){key ? PLAN_KEY : PLAN_POINT,
+                    P_EQ | (in ? P_IN : 0) |
+                        (c->op == SQLITE_INDEX_CONSTRAINT_IS ? P_IS : 0),
+                    key ? vt->field[kcol] : 0, i, -1, -1, rows, rows};
     }
   }
 
   /* index routes: per indexed field, its best equality or range */
-  for (int col = 2; best.kind != PLAN_POINT && col < vt->ncol; col++) {
+  bool point = best.kind == PLAN_POINT || best.kind == PLAN_KEY;
+  for (int col = 2; !point && col < vt->ncol; col++) {
     uint16_t f = col_field(vt, col);
     if (f == 0 || !is_indexed(vt, f)) continue;
     cand cd = {PLAN_INDEX, 0, f, -1, -1, -1, N, 0};
@@ -198,8 +274,14 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
             ** be a quarter of the table, not just the rows counted */
             if (r >= EQ_PROBE_CAP) r = fmax(r, N / 4);
           }
-          if (r < 0) r = fmax(1, N / 10);
-          eq_rows = in ? r * 5 : r;
+          if (in) {
+            /* each value about as common as the index's values are */
+            double g = probe_group(vt, f, N);
+            r = g < 0 ? fmax(1, N / 10) : fmin(N, g * IN_GUESS);
+          } else if (r < 0) {
+            r = fmax(1, N / 10);
+          }
+          eq_rows = r;
           cd.flags = (cd.flags & ~(P_LO | P_HI | P_LO_INCL | P_HI_INCL |
                                    P_NOTNULL)) |
                      P_EQ | (in ? P_IN : 0) |
@@ -266,7 +348,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
 
   /* ORDER BY id: the entity keys are in id order */
   if (best.kind == PLAN_FULL && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
-  if (best.kind == PLAN_POINT && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
+  if (point && ob_col == 0) best.flags |= P_ORDER | (ob_desc ? P_DESC : 0);
 
   /* wire the arguments */
   int argv = 1;
@@ -276,17 +358,6 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   }
   if (best.lo >= 0) info->aConstraintUsage[best.lo].argvIndex = argv++;
   if (best.hi >= 0) info->aConstraintUsage[best.hi].argvIndex = argv++;
-  bool order_ok = info->nOrderBy == 0 || (best.flags & P_ORDER);
-  if (others == 0 && order_ok && limit_i >= 0) {
-    info->aConstraintUsage[limit_i].argvIndex = argv++;
-    info->aConstraintUsage[limit_i].omit = 1;
-    best.flags |= P_LIMIT;
-    if (offset_i >= 0) {
-      info->aConstraintUsage[offset_i].argvIndex = argv++;
-      info->aConstraintUsage[offset_i].omit = 1;
-      best.flags |= P_OFFSET;
-    }
-  }
   if (best.flags & P_ORDER) info->orderByConsumed = 1;
   info->idxNum = best.flags;
   info->idxStr = sqlite3_mprintf("%c%u", best.kind, best.field);
@@ -294,7 +365,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   info->needToFreeIdxStr = 1;
   info->estimatedRows = (sqlite3_int64)fmax(1, best.rows);
   info->estimatedCost = best.cost;
-  if (best.kind == PLAN_POINT && !(best.flags & P_IN))
+  if (point && !(best.flags & P_IN))
     info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
   return SQLITE_OK;
 }
@@ -329,8 +400,9 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr, int argc,
   (void)argc;
   if (kind == PLAN_FULL) {
     buf_adds(out, "full scan");
-  } else if (kind == PLAN_POINT) {
-    buf_adds(out, "point get on id");
+  } else if (kind == PLAN_POINT || kind == PLAN_KEY) {
+    if (kind == PLAN_POINT) buf_adds(out, "point get on id");
+    else buf_addf(out, "point get on key %s", fname ? fname : "?");
     if (idxNum & P_IN) {
       buf_adds(out, " IN (list)");
     } else {
@@ -368,7 +440,5 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr, int argc,
   }
   if (idxNum & P_ORDER)
     buf_addf(out, ", ordered%s", (idxNum & P_DESC) ? " descending" : "");
-  if (idxNum & P_LIMIT) buf_adds(out, ", limit pushed down");
-  if (idxNum & P_OFFSET) buf_adds(out, ", offset pushed down");
   if (vt->all) buf_adds(out, ", including deleted rows");
 }

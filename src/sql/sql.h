@@ -36,11 +36,11 @@ enum {
   P_NOTNULL = 128, /* field IS NOT NULL: no argv */
   P_ORDER = 256,   /* rows come out ordered by the field (or id) */
   P_DESC = 512,
-  P_LIMIT = 1024,  /* argv: LIMIT */
-  P_OFFSET = 2048, /* argv: OFFSET */
   P_IS = 4096,     /* the equality is IS: a NULL value matches NULL */
 };
-enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I' };
+/* PLAN_KEY: key_field = v or IN (...), point gets of the ids derived from
+** the values as the write path derives them (vtab.c) */
+enum { PLAN_FULL = 'F', PLAN_POINT = 'P', PLAN_INDEX = 'I', PLAN_KEY = 'K' };
 
 /* Column kinds of a table's virtual table. */
 enum col_kind { COL_ID, COL_TYPE, COL_FIELD };
@@ -67,7 +67,13 @@ struct sql_sess {
   wtx_t *txn;       /* the DML transaction of the running statement */
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
+  char skipped[256]; /* tables that could not be declared, and why */
   bool stale;       /* a cursor found its plan's index changed: re-prepare */
+  bool or_abort;    /* the running statement says INSERT OR ABORT */
+  bool writes;      /* the statement being prepared writes a remdb table */
+  int write_rc;     /* the remdb code of the last failed write, or 0 */
+  uint64_t *steps;  /* VM steps of the running statement (its budget) */
+  bool over_budget; /* the progress handler stopped it */
   struct route {
     char table[72];
     char desc[256];   /* with values, while every scan used the same */
@@ -96,11 +102,17 @@ enum enc_result {
   ENC_NONE,  /* no stored value can compare equal/ordered (NULL, BLOB) */
   ENC_ANY,   /* unknowable here (a number against a text column): scan
              ** every non-NULL entry and let SQLite decide */
+  ENC_NEAR,  /* out holds the key of the double nearest v (an integer
+             ** beyond 2^53 against a REAL column): as a bound, it must be
+             ** taken inclusively; as an equality, it is a superset */
 };
 /* Encode v, converted with the column's affinity as SQLite would compare
 ** it, as an index key value. */
 enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
                             buf_t *out);
+/* The column of the table's key_field, if a key route can serve it (its
+** values convert to the JSON the id derives from), else -1. */
+int plan_key_col(const rvtab *vt);
 /* A readable rendering of a plan for EXPLAIN. */
 /* argv NULL: the shape, with ? in place of values. */
 void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
@@ -110,8 +122,14 @@ void plan_describe(const rvtab *vt, int idxNum, const char *idxStr,
 /* If sql starts with a REM statement, or uses embedding.<metric>(), check
 ** it: on a syntax error or a form it cannot run, set the error and
 ** return non-zero.  A statement that runs as SQL is appended to
-** rewrite (else rewrite stays empty) and 0 is returned. */
-int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite);
+** rewrite (else rewrite stays empty), *used gets the length of the
+** statement (with its ';': a statement after it runs next) and 0 is
+** returned. */
+int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite,
+                  size_t *used);
+/* Does the statement text say INSERT OR ABORT?  SQLite reports the same
+** conflict mode for a plain INSERT, which upserts (vtab.c). */
+bool dialect_or_abort(const char *sql, size_t len);
 
 /* tvf.c: the table-valued functions traverse(), lookup() and search(). */
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);

@@ -2,7 +2,8 @@
 ** stmt.c: the public statement API (remdb_prepare, remdb_step, ...) over
 ** the SQL session.  It adds what SQLite alone does not do: the REM dialect
 ** check, error messages with the byte offset of the mistake, and EXPLAIN,
-** which runs the query and reports the route each table took.
+** which runs the query and reports the route each table took (so it is
+** refused for a statement that writes: EXPLAIN never changes data).
 */
 #include <ctype.h>
 #include <stdlib.h>
@@ -17,8 +18,10 @@ struct remdb_stmt {
   sql_sess *sess;
   sqlite3_stmt *st;
   bool explain;
+  bool or_abort;  /* INSERT OR ABORT: a conflict is an error (vtab.c) */
   bool explained; /* the query ran; rows now come from the route log */
   uint64_t rows;  /* returned since the last reset, for max_result_rows */
+  uint64_t steps; /* VM steps of this run, for max_sql_steps */
   size_t erow;    /* next route row to return, 1-based once started */
   char cell[32];
 };
@@ -96,15 +99,17 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   }
   buf_t rw;
   buf_init(&rw);
-  if ((rc = dialect_check(db, sql + start, len - start, &rw))) {
+  size_t rem_len = 0;
+  if ((rc = dialect_check(db, sql + start, len - start, &rw, &rem_len))) {
     buf_free(&rw);
     return rc;
   }
   sqlite3_stmt *st = NULL;
   const char *tail = NULL;
   s->denied[0] = 0;
+  s->writes = false;
   int src;
-  if (rw.len) { /* a REM statement, run as its SQL form; it is the rest */
+  if (rw.len) { /* a REM statement, run as its SQL form */
     src = sqlite3_prepare_v2(s->conn, rw.p, (int)rw.len, &st, NULL);
     if (src != SQLITE_OK) {
       rc = err_set(&db->err, REMDB_INVALID, "SQL error: %s",
@@ -112,7 +117,7 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
       buf_free(&rw);
       return rc;
     }
-    tail = sql + len;
+    tail = sql + start + rem_len;
   } else {
     src = sqlite3_prepare_v2(s->conn, sql + start, (int)(len - start), &st,
                              &tail);
@@ -121,6 +126,26 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   if (src != SQLITE_OK) return sql_error(db, s, sql, len, start);
   if (used) *used = tail ? (size_t)(tail - sql) : len;
   if (st == NULL) return REMDB_OK;
+  if (s->writes && sqlite3_column_count(st) > 0 &&
+      !sqlite3_stmt_isexplain(st)) {
+    /* SQLite computes RETURNING from the values the statement gives, not
+    ** from the row stored (no id or created_at on an INSERT) */
+    sqlite3_finalize(st);
+    return err_set(&db->err, REMDB_INVALID,
+                   "RETURNING is not supported on remdb tables: it would "
+                   "show the values given, not the row stored (an INSERT's "
+                   "id, created_at); read the rows back with SELECT");
+  }
+  if (explain && !sqlite3_stmt_readonly(st)) {
+    /* EXPLAIN runs the statement to count what its routes read */
+    sqlite3_finalize(st);
+    return err_set(&db->err, REMDB_INVALID,
+                   "EXPLAIN runs its statement to report the routes, so it "
+                   "takes only statements that change nothing (SELECT, "
+                   "VALUES, LOOKUP, SEARCH, TRAVERSE); to see the route of "
+                   "an UPDATE or DELETE, EXPLAIN a SELECT with the same "
+                   "WHERE clause");
+  }
   remdb_stmt *r = calloc(1, sizeof *r);
   if (r == NULL) {
     sqlite3_finalize(st);
@@ -130,6 +155,8 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   r->sess = s;
   r->st = st;
   r->explain = explain;
+  size_t end = tail ? (size_t)(tail - sql) : len;
+  r->or_abort = s->writes && dialect_or_abort(sql + start, end - start);
   *out = r;
   return REMDB_OK;
 }
@@ -155,12 +182,35 @@ int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len) {
                                        SQLITE_TRANSIENT));
 }
 
+/* sqlite3_step, charging the statement's budget of VM steps (a statement
+** may run inside another's step: search() runs its filter). */
+static int run_step(remdb_stmt *st) {
+  sql_sess *s = st->sess;
+  if (!sqlite3_stmt_busy(st->st)) st->steps = 0; /* a new run */
+  uint64_t *outer = s->steps;
+  s->steps = &st->steps;
+  s->over_budget = false;
+  int src = sqlite3_step(st->st);
+  s->steps = outer;
+  return src;
+}
+
 static int step_error(remdb_stmt *st, int src) {
   remdb *db = st->db;
+  if (st->sess->over_budget && (src & 0xff) == SQLITE_INTERRUPT) {
+    st->sess->over_budget = false;
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "SQL error: statement exceeded its budget of %llu steps "
+                   "(remdb_options.max_sql_steps)",
+                   (unsigned long long)db->st->opts.max_sql_steps);
+  }
   const char *msg = sqlite3_errmsg(st->sess->conn);
-  int code = (src & 0xff) == SQLITE_CONSTRAINT ? REMDB_SCHEMA
+  int code = (src & 0xff) == SQLITE_CONSTRAINT
+                 ? (st->sess->write_rc == REMDB_EXISTS ? REMDB_EXISTS
+                                                       : REMDB_SCHEMA)
              : (src & 0xff) == SQLITE_NOMEM    ? REMDB_NOMEM
              : (src & 0xff) == SQLITE_AUTH     ? REMDB_INVALID
+             : (src & 0xff) == SQLITE_TOOBIG   ? REMDB_TOOBIG
                                                : REMDB_ERROR;
   if (st->sess->denied[0])
     return err_set(&db->err, code, "SQL error: %s", st->sess->denied);
@@ -195,7 +245,9 @@ int remdb_step(remdb_stmt *st) {
   err_clear(&st->db->err);
   if (!st->explain) {
     st->sess->stale = false;
-    int src = sqlite3_step(st->st);
+    st->sess->or_abort = st->or_abort;
+    st->sess->write_rc = 0;
+    int src = run_step(st);
     /* the schema changed under a statement that returned nothing yet:
     ** prepare it again on the current tables, keep its bindings, retry */
     for (int tries = 0; src != SQLITE_ROW && src != SQLITE_DONE &&
@@ -204,7 +256,8 @@ int remdb_step(remdb_stmt *st) {
       int rc = reprepare(st);
       if (rc) return rc;
       st->sess->stale = false;
-      src = sqlite3_step(st->st);
+      st->sess->or_abort = st->or_abort;
+      src = run_step(st);
     }
     if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)
       return err_set(&st->db->err, REMDB_TOOBIG,
@@ -220,7 +273,7 @@ int remdb_step(remdb_stmt *st) {
     sql_routes_clear(s);
     s->explain = true;
     int src;
-    while ((src = sqlite3_step(st->st)) == SQLITE_ROW) {
+    while ((src = run_step(st)) == SQLITE_ROW) {
     }
     sqlite3_reset(st->st); /* closes the cursors: their routes are noted */
     s->explain = false;
@@ -306,4 +359,14 @@ void remdb_finalize(remdb_stmt *st) {
   if (st == NULL) return;
   sqlite3_finalize(st->st);
   free(st);
+}
+
+int remdb_stmt_readonly(remdb_stmt *st) {
+  return st != NULL && sqlite3_stmt_readonly(st->st) != 0;
+}
+
+int64_t remdb_changes(remdb *db) {
+  if (db == NULL || db->sql == NULL) return 0;
+  sql_sess *s = db->sql;
+  return s->conn ? (int64_t)sqlite3_changes64(s->conn) : 0;
 }

@@ -18,6 +18,7 @@
 ** statements TRAVERSE, LOOKUP and SEARCH are rewritten into queries of
 ** these tables (dialect.c).
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,20 @@ static int run_traverse(sql_sess *s, sqlite3_value **a, json_t **rows,
                         char **err) {
   remdb *db = s->db;
   const char *start = (const char *)sqlite3_value_text(a[0]);
-  int depth = a[1] ? sqlite3_value_int(a[1]) : 1, dir = REMDB_OUT;
+  int depth = 1, dir = REMDB_OUT;
+  if (a[1]) { /* a whole number; text such as 'abc' is not read as 0 */
+    int t = sqlite3_value_numeric_type(a[1]);
+    double d = sqlite3_value_double(a[1]);
+    if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || d != floor(d)) {
+      *err = sqlite3_mprintf("traverse(): depth must be an integer, not %s",
+                             sqlite3_value_type(a[1]) == SQLITE_NULL
+                                 ? "NULL"
+                                 : (const char *)sqlite3_value_text(a[1]));
+      return SQLITE_ERROR;
+    }
+    /* out of range: remdb_traverse says which range */
+    depth = d < -1 ? -1 : d > 1000 ? 1000 : (int)d;
+  }
   const char *d = a[2] ? (const char *)sqlite3_value_text(a[2]) : "out";
   const char *type = a[3] ? (const char *)sqlite3_value_text(a[3]) : NULL;
   if (d && !sqlite3_stricmp(d, "in")) dir = REMDB_IN;
@@ -96,7 +110,12 @@ static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
   remdb *db = s->db;
   const char *table = (const char *)sqlite3_value_text(a[0]);
   const char *query = a[1] ? (const char *)sqlite3_value_text(a[1]) : NULL;
-  if (table == NULL || query == NULL) return SQLITE_OK;
+  if (table == NULL || query == NULL) {
+    *err = sqlite3_mprintf("search(): the %s is NULL (or missing): give "
+                           "search(table, query text, k)",
+                           table == NULL ? "table name" : "query text");
+    return SQLITE_ERROR;
+  }
   sqlite3_int64 k = a[2] ? sqlite3_value_int64(a[2]) : 10;
   const char *where = a[3] ? (const char *)sqlite3_value_text(a[3]) : NULL;
   double min = a[4] ? sqlite3_value_double(a[4]) : -1e30;

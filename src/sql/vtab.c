@@ -15,6 +15,7 @@
 ** fields as the C API; the statement commits in xCommit, or nothing does.
 ** DELETE is a soft delete.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,6 @@ typedef struct rcursor {
   uuid16_t id;
   rec_view rv;
   bool eof;
-  int64_t limit, offset;
   uint64_t examined, returned;
   char *desc, *shape; /* the route, for EXPLAIN */
 } rcursor;
@@ -162,6 +162,9 @@ static int x_connect(sqlite3 *conn, void *aux, int argc, const char *const *argv
     return rc;
   }
   sqlite3_vtab_config(conn, SQLITE_VTAB_DIRECTONLY);
+  /* xUpdate returns SQLITE_CONSTRAINT only before staging anything, so
+  ** SQLite may apply the statement's ON CONFLICT mode */
+  sqlite3_vtab_config(conn, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   *out = &vt->base;
   return SQLITE_OK;
 oom:
@@ -399,10 +402,6 @@ static int refill(rcursor *c) {
 static int advance(rcursor *c) {
   remdb *db = c->vt->sess->db;
   for (;;) {
-    if (c->limit >= 0 && (int64_t)c->returned >= c->limit + c->offset) {
-      c->eof = true;
-      return REMDB_OK;
-    }
     if (c->kind == PLAN_FULL) {
       size_t kl, vl;
       if (c->started) {
@@ -448,10 +447,8 @@ static int advance(rcursor *c) {
     }
     if (c->vt->all || !rec_is_deleted(&c->rv)) {
       c->returned++;
-      if ((int64_t)c->returned > c->offset) {
-        c->eof = false;
-        return REMDB_OK;
-      }
+      c->eof = false;
+      return REMDB_OK;
     }
   }
 }
@@ -468,6 +465,70 @@ static int x_next(sqlite3_vtab_cursor *cur) {
   return rc ? db_error(c, rc) : SQLITE_OK;
 }
 
+/* The key_field value, as JSON, that a stored entity whose key equals v
+** (as SQLite compares it with the column's affinity) holds: 1 and *out
+** set; 0 if no stored key can equal v; -1 if that cannot be told here
+** (the key route scans the table instead).  Equal keys hash alike: a JSON
+** number is hashed by value, and below 2^53 a double and an int64 that
+** SQL finds equal are the same number. */
+static int key_value(const rvtab *vt, int col, sqlite3_value *v,
+                     json_t **out) {
+  int t = sqlite3_value_type(v);
+  *out = NULL;
+  if (t == SQLITE_NULL) return 0;
+  if (t == SQLITE_BLOB) return -1;
+  if (vt->aff[col] == AFF_TEXT) {
+    /* a number meets a text column by rules that depend on where it came
+    ** from (plan_encode): only text is looked up by its bytes */
+    if (t != SQLITE_TEXT) return -1;
+    *out = json_stringn((const char *)sqlite3_value_text(v),
+                        (size_t)sqlite3_value_bytes(v));
+    return *out ? 1 : 0; /* not UTF-8: no stored key equals it */
+  }
+  t = sqlite3_value_numeric_type(v);
+  if (t == SQLITE_INTEGER) {
+    sqlite3_int64 i = sqlite3_value_int64(v);
+    if (i <= -9007199254740992LL || i >= 9007199254740992LL) return -1;
+    *out = json_integer(i);
+  } else if (t == SQLITE_FLOAT) {
+    double d = sqlite3_value_double(v);
+    if (!(d > -9007199254740992.0 && d < 9007199254740992.0)) return -1;
+    *out = json_real(d);
+  } else {
+    return 0; /* text that is no number: a number column holds none */
+  }
+  return *out ? 1 : -1;
+}
+
+/* The ids of a key route's values, pushed on the key list; -1 if a value
+** cannot be looked up by its id (the route scans the table), else 0, or
+** an SQLite error code. */
+static int key_ids(rcursor *c, sqlite3_value *eq, int idxNum) {
+  rvtab *vt = c->vt;
+  int col = plan_key_col(vt);
+  if (col < 0) return -1;
+  sqlite3_value *v = NULL;
+  int more = (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
+                             : (v = eq, SQLITE_OK);
+  while (more == SQLITE_OK && v) {
+    json_t *j;
+    int r = key_value(vt, col, v, &j);
+    /* key IS NULL: the rows without a key, whose ids are not derived */
+    if (r < 0 || ((idxNum & P_IS) && sqlite3_value_type(v) == SQLITE_NULL))
+      return -1;
+    uuid16_t u;
+    if (r > 0) {
+      int rc = ent_key_id(vt->sess->db, vt->s, j, &u);
+      json_decref(j);
+      if (rc) return SQLITE_NOMEM;
+      if (!key_push(c, u.b, 16)) return SQLITE_NOMEM;
+    }
+    if (!(idxNum & P_IN)) break;
+    more = sqlite3_vtab_in_next(eq, &v);
+  }
+  return more == SQLITE_OK || more == SQLITE_DONE ? 0 : more;
+}
+
 static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                     int argc, sqlite3_value **argv) {
   rcursor *c = (rcursor *)cur;
@@ -477,8 +538,6 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   c->kind = idxStr ? idxStr[0] : PLAN_FULL;
   c->flags = idxNum;
   c->field = idxStr ? (uint16_t)atoi(idxStr + 1) : 0;
-  c->limit = -1;
-  c->offset = 0;
   if (vt->sess->explain) {
     buf_t d;
     buf_init(&d);
@@ -491,10 +550,6 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   sqlite3_value *eq = idxNum & P_EQ ? argv[ai++] : NULL;
   sqlite3_value *lo = idxNum & P_LO ? argv[ai++] : NULL;
   sqlite3_value *hi = idxNum & P_HI ? argv[ai++] : NULL;
-  if (idxNum & P_LIMIT) c->limit = sqlite3_value_int64(argv[ai++]);
-  if (idxNum & P_OFFSET) c->offset = sqlite3_value_int64(argv[ai++]);
-  if (c->limit < -1) c->limit = -1;
-  if (c->offset < 0) c->offset = 0;
   (void)argc;
   int col = 0;
   for (int i = 0; i < vt->ncol; i++)
@@ -531,7 +586,30 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   key_table(tp, db->tid, vt->s->table_id);
   key_table(tend, db->tid, vt->s->table_id + 1);
   int rc = REMDB_OK;
-  if (c->kind == PLAN_POINT) {
+  bool listed = false; /* the key list is made */
+  if (c->kind == PLAN_KEY) {
+    /* the ids derived from the key values, read as a point route */
+    int r = key_ids(c, eq, idxNum);
+    if (r > 0) return r;
+    if (r < 0) { /* a value no id is known for: every row */
+      c->nkeys = 0;
+      c->kind = PLAN_FULL;
+      c->flags &= ~(P_EQ | P_IN);
+      if (c->desc) {
+        free(c->desc);
+        free(c->shape);
+        c->desc = strdup("full scan (a key value its id cannot derive from)");
+        c->shape = strdup(c->desc);
+      }
+    } else {
+      if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
+      c->kind = PLAN_POINT;
+      listed = true;
+    }
+  }
+  if (listed) {
+    /* a key route: its ids are listed */
+  } else if (c->kind == PLAN_POINT) {
     /* ids: one value or an IN list, as canonical UUID text only */
     sqlite3_value *v = NULL;
     int more = eq == NULL ? SQLITE_DONE
@@ -586,7 +664,7 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
           r = plan_encode(vt, col, v, &k);
         }
         if (r == ENC_ANY) any = true;
-        if (r == ENC_KEY && !key_push(c, k.p, k.len)) {
+        if ((r == ENC_KEY || r == ENC_NEAR) && !key_push(c, k.p, k.len)) {
           buf_free(&k);
           return SQLITE_NOMEM;
         }
@@ -623,9 +701,9 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
           buf_free(&t);
           return SQLITE_OK;
         }
-        if (r == ENC_KEY) {
+        if (r == ENC_KEY || r == ENC_NEAR) {
           buf_reset(&c->lo);
-          if (idxNum & P_LO_INCL) {
+          if ((idxNum & P_LO_INCL) || r == ENC_NEAR) {
             buf_add(&c->lo, t.p, t.len);
           } else { /* past every key with this value */
             if (!buf_reserve(&c->lo, t.len)) return SQLITE_NOMEM;
@@ -643,9 +721,10 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
           buf_free(&t); /* nothing is below NULL */
           return SQLITE_OK;
         }
-        if (r == ENC_KEY) { /* (a BLOB or an unknowable bound: no limit) */
+        if (r == ENC_KEY || r == ENC_NEAR) { /* (a BLOB or an unknowable
+                                              ** bound: no limit) */
           buf_reset(&c->hi);
-          if (!(idxNum & P_HI_INCL)) {
+          if (!(idxNum & P_HI_INCL) && r != ENC_NEAR) {
             buf_add(&c->hi, t.p, t.len);
           } else {
             if (!buf_reserve(&c->hi, t.len)) return SQLITE_NOMEM;
@@ -709,6 +788,14 @@ static int x_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
 
 /* ---- writes ------------------------------------------------------------- */
 
+static const char *col_name(const rvtab *vt, int i) {
+  static const char *const sys[] = {"id", "type", "created_at", "modified_at",
+                                    "deleted_at"};
+  if (i < 5) return sys[i];
+  const char *n = rec_dict_name(&vt->s->dict, vt->field[i]);
+  return n ? n : "?";
+}
+
 /* The JSON form of an SQL value for column i. */
 static json_t *value_json(rvtab *vt, int i, sqlite3_value *v, char **err) {
   switch (sqlite3_value_type(v)) {
@@ -718,7 +805,15 @@ static json_t *value_json(rvtab *vt, int i, sqlite3_value *v, char **err) {
       if (vt->aff[i] == AFF_BOOL && (x == 0 || x == 1)) return json_boolean(x);
       return json_integer(x);
     }
-    case SQLITE_FLOAT: return json_real(sqlite3_value_double(v));
+    case SQLITE_FLOAT: {
+      double d = sqlite3_value_double(v);
+      if (!isfinite(d)) { /* JSON has no infinities */
+        *err = sqlite3_mprintf("%s.%s: number is not finite", vt->s->name,
+                               col_name(vt, i));
+        return NULL;
+      }
+      return json_real(d);
+    }
     case SQLITE_TEXT: {
       const char *t = (const char *)sqlite3_value_text(v);
       size_t n = (size_t)sqlite3_value_bytes(v);
@@ -727,14 +822,13 @@ static json_t *value_json(rvtab *vt, int i, sqlite3_value *v, char **err) {
         json_t *j = json_loadb(t, n, JSON_DECODE_ANY, &je);
         if (j == NULL)
           *err = sqlite3_mprintf("%s.%s: not valid JSON: %s", vt->s->name,
-                                 rec_dict_name(&vt->s->dict, vt->field[i]),
-                                 je.text);
+                                 col_name(vt, i), je.text);
         return j;
       }
       json_t *s = json_stringn(t, n);
       if (s == NULL)
         *err = sqlite3_mprintf("%s.%s: text is not valid UTF-8", vt->s->name,
-                               rec_dict_name(&vt->s->dict, vt->field[i]));
+                               col_name(vt, i));
       return s;
     }
     default:
@@ -832,13 +926,27 @@ static int x_update(sqlite3_vtab *v, int argc, sqlite3_value **argv,
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text == NULL) return SQLITE_NOMEM;
-    rc = ent_insert(s->txn, vt->s->name, text, strlen(text), NULL);
+    /* a live row with the same id (given, or derived from the key): plain
+    ** INSERT and INSERT OR REPLACE replace it, as the C API's insert does;
+    ** OR IGNORE keeps it, OR ABORT/FAIL/ROLLBACK make it an error.  (A
+    ** plain INSERT reports ABORT too: stmt.c tells them apart.) */
+    int oc = sqlite3_vtab_on_conflict(s->conn);
+    bool must_be_new = oc == SQLITE_IGNORE || oc == SQLITE_FAIL ||
+                       oc == SQLITE_ROLLBACK ||
+                       (oc == SQLITE_ABORT && s->or_abort);
+    rc = ent_insert_ex(s->txn, vt->s->name, text, strlen(text),
+                       must_be_new ? ENT_NEW : 0, NULL);
     free(text);
   }
   if (rc == REMDB_OK) return SQLITE_OK;
-  vt_error(vt, remdb_errmsg(db));
-  return rc == REMDB_SCHEMA || rc == REMDB_EXISTS ? SQLITE_CONSTRAINT
-                                                  : SQLITE_ERROR;
+  /* validation failures and conflicts stage nothing: SQLite applies the
+  ** ON CONFLICT mode (IGNORE skips the row, FAIL keeps the rows before) */
+  bool constraint = rc == REMDB_SCHEMA || rc == REMDB_EXISTS;
+  s->write_rc = rc;
+  if (!constraint || argc == 1 || sqlite3_vtab_on_conflict(s->conn) !=
+                                      SQLITE_IGNORE)
+    vt_error(vt, remdb_errmsg(db));
+  return constraint ? SQLITE_CONSTRAINT : SQLITE_ERROR;
 }
 
 static int x_begin(sqlite3_vtab *v) {

@@ -312,7 +312,9 @@ reject_batch() {
   done
   expect_ok remdb import "$table" "$name.jsonl" --skip-bad || return 1
   expect_contains "$OUT" "imported 0 entities" "$name: nothing imported"
-  expect_contains "$OUT" "skipped $n bad lines" "$name: every line skipped"
+  local plural=s
+  [ "$n" -eq 1 ] && plural=""
+  expect_contains "$OUT" "skipped $n bad line$plural" "$name: every line skipped"
   local -A got=()
   while IFS= read -r line; do
     [[ $line =~ ^skipped\ $name\.jsonl\ line\ ([0-9]+):\ (.*)$ ]] &&

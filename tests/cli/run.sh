@@ -8,8 +8,9 @@
 # afterwards; KEEP=1 keeps those of failed tests), with bash if its first
 # line names bash and with sh otherwise.  One line per file, the failures'
 # details, then "N passed, N failed"; the exit status is non-zero if any
-# test failed.  A test that runs longer than TEST_TIMEOUT seconds (120)
-# fails.  JOBS=N runs N test files at a time (default: CPUs, at most 4).
+# test failed.  A test that runs longer than TEST_TIMEOUT seconds (1800)
+# fails: a guard against a hang only, far above any test's running time on
+# a busy machine under ASan (no test may depend on the machine's speed).  JOBS=N runs N test files at a time (default: CPUs, at most 4).
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +29,7 @@ fi
 export REMDB_BIN
 export SAMPLE="$HERE/../../sample"
 unset REMDB_PATH REMDB_TENANT
-limit=${TEST_TIMEOUT:-120}
+limit=${TEST_TIMEOUT:-1800}
 
 tests=()
 if [ $# -eq 0 ]; then

@@ -363,6 +363,12 @@ st, _, data = expect(srv, "POST", "/v1/sql", 200, "sql parameter types",
                            "params": [None, True, 1.5, "x\"y", {"a": [1]}, -7]}, key=K)
 check(json.loads(data) == {"n": None, "b": 1, "r": 1.5, "s": "x\"y", "o": '{"a":[1]}', "z": -7},
       "parameters bind by type", data)
+TYPES_SQL = ("SELECT 4.0 AS r, 1.5 AS f, x'00ff10' AS b, 'a\"b\\c' || char(10, 127) AS s, "
+             "NULL AS n, 7 AS i, 1e300 * 1e300 AS inf, CAST(x'61ff62' AS TEXT) AS bad")
+st, _, types_body = expect(srv, "POST", "/v1/sql", 200, "sql value types", body={"sql": TYPES_SQL}, key=K)
+check(json.loads(types_body) == {"r": 4.0, "f": 1.5, "b": "AP8Q", "s": "a\"b\\c\n\x7f", "n": None,
+                                 "i": 7, "inf": None, "bad": "a\ufffdb"}, "sql values as JSON", types_body)
+check('"r":4.0' in types_body, "a REAL keeps its decimal point", types_body)
 expect(srv, "POST", "/v1/sql", 400, "too many parameters", body={"sql": "SELECT ?1", "params": [1, 2]},
        key=K, contains="no parameter ?2")
 expect(srv, "POST", "/v1/sql", 400, "params not an array", body={"sql": "SELECT 1", "params": 1}, key=K)
@@ -541,6 +547,8 @@ check(err.strip() == "error: " + http_json_err, "bad JSON error text = CLI's", (
 rc, out, err = cli("update", a3, '{"priority": "high"}', tenant="a")
 check(err.strip() == "error: " + http_patch_err.replace(a2, a3), "update error text = CLI's",
       (http_patch_err, err))
+rc, out, err = cli("sql", TYPES_SQL, "--format", "jsonl", tenant="a")
+check(out == types_body, "sql rows are byte for byte the CLI's jsonl", (out, types_body))
 rc, out, err = cli("sql", "SELEC 1", tenant="a")
 check(err.strip() == "error: " + http_sql_err, "sql error text = CLI's", (http_sql_err, err))
 rc, out, err = cli("sql", "SELECT * FROM secrets", tenant="a")

@@ -1,6 +1,8 @@
 #!/bin/bash
-# backup DEST: a consistent copy of the whole database (every tenant) that
-# opens and verifies; DEST must not exist.
+# backup DEST: a consistent copy of the tenant (or, with --all-tenants, of
+# the whole database) that opens and verifies; DEST must not exist.  A
+# tenant's backup holds nothing of any other tenant, and `stats` under a
+# tenant reports that tenant's sizes only.
 . "${0%/*}/lib.sh"
 
 expect_ok remdb init
@@ -22,9 +24,10 @@ expect_ok remdb delete "$soft"
 expect_ok remdb -t other insert agents '{"name":"other-agent"}'
 other_agent=$OUT
 
-expect_ok remdb backup "$PWD/copy"
+expect_ok remdb backup "$PWD/copy" --all-tenants
 expect_contains "$OUT" "copy" "backup output"
 if [ -d copy ]; then pass_check; else fail_check "backup made no directory"; fi
+if [ -e copy.tmp ]; then fail_check "backup left copy.tmp"; else pass_check; fi
 
 # the copy opens, verifies and holds the same data, for every tenant
 verify_db "$PWD/copy" default other
@@ -52,9 +55,81 @@ expect_ok "$REMDB_BIN" -d copy sql "SELECT count(*) AS n FROM docs WHERE slug = 
 expect_eq "$(jq_py "j[0]['n']" "$OUT")" "0" "the original's new row is not in the copy"
 
 # a backup of a backup
-expect_ok "$REMDB_BIN" -d copy backup "$PWD/copy2"
+expect_ok "$REMDB_BIN" -d copy backup "$PWD/copy2" --all-tenants
 verify_db "$PWD/copy2" default other
 expect_count 201 "$REMDB_BIN" -d copy2 count docs
+
+# without --all-tenants: the tenant only (here "default")
+expect_ok remdb backup "$PWD/mine"
+expect_contains "$OUT" "tenant default" "backup output names the tenant"
+verify_db "$PWD/mine" default
+expect_count 201 "$REMDB_BIN" -d mine count docs
+expect_fail 'no entity' "$REMDB_BIN" -d mine -t other get "$other_agent"
+expect_ok "$REMDB_BIN" -d mine -t other schema list
+expect_eq "$OUT" "" "the other tenant has no tables in the default's backup"
+
+# alice's backup: alice's rows and schemas, none of bob's, at any level
+expect_ok remdb -t alice init
+expect_ok remdb -t bob init
+expect_ok remdb -t bob schema add docs.json
+python3 -c '
+import json
+for i in range(3000): print(json.dumps({"slug": "bob%d" % i, "rev": i % 7}))
+' >bob.jsonl
+expect_ok remdb -t bob import docs bob.jsonl
+expect_ok remdb -t bob insert agents '{"name":"bob-agent"}'
+bob_agent=$OUT
+expect_ok remdb -t alice insert agents '{"name":"alice-agent"}'
+alice_agent=$OUT
+expect_ok remdb -t alice backup "$PWD/alice-copy"
+expect_contains "$OUT" "tenant alice" "backup output names the tenant"
+verify_db "$PWD/alice-copy" alice
+expect_ok "$REMDB_BIN" -d alice-copy -t alice get "$alice_agent"
+expect_count 1 "$REMDB_BIN" -d alice-copy -t alice count agents
+expect_fail 'no entity' "$REMDB_BIN" -d alice-copy -t alice get "$bob_agent"
+expect_fail 'no entity' "$REMDB_BIN" -d alice-copy -t bob get "$bob_agent"
+expect_ok "$REMDB_BIN" -d alice-copy -t bob schema list
+expect_eq "$OUT" "" "bob has no tables in alice's backup"
+expect_ok "$REMDB_BIN" -d alice-copy -t default schema list
+expect_eq "$OUT" "" "default has no tables in alice's backup"
+expect_fail 'unknown table' "$REMDB_BIN" -d alice-copy -t alice count docs
+# every key of the copy: compacted, its whole storage is alice's few rows
+expect_ok "$REMDB_BIN" -d alice-copy -t alice compact
+expect_ok "$REMDB_BIN" -d alice-copy -t alice stats --all-tenants
+expect_eq "$(jq_py "j['database']['entity']['estimated_keys']" "$OUT")" 1 \
+  "the copy's entity keys: alice's one agent"
+expect_eq "$(jq_py "j['database']['edge']['estimated_keys']" "$OUT")" 0 \
+  "the copy holds no edges"
+# the backup is read-write on its own, independent of the original
+expect_ok "$REMDB_BIN" -d alice-copy -t alice insert agents '{"name":"later"}'
+expect_count 2 "$REMDB_BIN" -d alice-copy -t alice count agents
+expect_count 1 remdb -t alice count agents
+
+# stats under a tenant: that tenant's tables and sizes, not the database's
+expect_ok remdb -t alice compact
+expect_ok remdb -t alice stats
+alice_stats=$OUT
+expect_eq "$(jq_py "sorted(j['tables'])" "$alice_stats")" \
+  '["agents", "messages", "moments", "resources", "sessions"]' "alice's tables"
+expect_eq "$(jq_py "'database' in j" "$alice_stats")" "false" \
+  "no whole-database figures without --all-tenants"
+expect_ok remdb -t bob stats
+bob_stats=$OUT
+expect_eq "$(jq_py "j['tables']['docs']['entities']" "$bob_stats")" 3000 "bob's rows"
+a_bytes=$(jq_py "j['storage']['entity']['approximate_bytes']" "$alice_stats")
+b_bytes=$(jq_py "j['storage']['entity']['approximate_bytes']" "$bob_stats")
+expect_ok remdb -t alice stats --all-tenants
+all_bytes=$(jq_py "j['database']['entity']['sst_bytes']" "$OUT")
+if [ "$b_bytes" -gt 20000 ] && [ "$a_bytes" -lt 5000 ] && [ "$all_bytes" -ge "$b_bytes" ]; then
+  pass_check
+else
+  fail_check "entity bytes: alice $a_bytes, bob $b_bytes, database $all_bytes"
+fi
+
+# an interrupted backup's leftover is refused, not overwritten
+mkdir left.tmp
+expect_fail 'interrupted backup' remdb backup "$PWD/left"
+if [ -e left ]; then fail_check "a refused backup wrote left"; else pass_check; fi
 
 # DEST must not exist: a directory, a file, and the database itself
 expect_fail 'already exists' remdb backup "$PWD/copy"
@@ -76,5 +151,5 @@ verify_db "$PWD/rel-copy"
 expect_fail 'no database at' "$REMDB_BIN" -d nothing-here backup "$PWD/x"
 if [ -e x ] || [ -e nothing-here ]; then fail_check "a failed backup created files"; else pass_check; fi
 
-VERIFY_TENANTS="default other"
+VERIFY_TENANTS="default other alice bob"
 finish

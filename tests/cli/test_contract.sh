@@ -58,7 +58,7 @@ fails "nothing was imported" import issues bad.jsonl
 count_is issues 203
 ok import issues bad.jsonl --skip-bad
 out_has "imported 60 entities"
-out_has "skipped 1 bad lines"
+out_has "skipped 1 bad line"
 grep -q "line 51" "$ERR" || die "skipped line not reported"
 count_is issues 263
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # schema add / list / show / drop, invalid schema documents, and schema
 # replace: changed indexed_fields are rebuilt; a replace that stored rows
-# violate is rejected and changes nothing.
+# violate is rejected and changes nothing; key_field cannot change while
+# rows exist (the migration the message describes is run).
 . "${0%/*}/lib.sh"
 
 expect_ok remdb init
@@ -203,6 +204,43 @@ expect_count 1 remdb count users
 expect_ok remdb get "$uid"
 expect_ok remdb find users age 3
 expect_lines 1 "$OUT" "index of a re-created table holds no stale rows"
+
+# ---- key_field cannot change while rows exist (ids derive from it) ----
+cat >users_rekey.json <<'EOF'
+{"name": "users", "type": "object",
+ "properties": {"email": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
+ "required": ["email"], "key_field": "age", "indexed_fields": ["email", "age"]}
+EOF
+expect_fail 'users.key_field: ids derive from key_field "email"; it cannot change to key_field "age" while the table holds rows' \
+  remdb schema add users_rekey.json
+expect_contains "$ERR" "export the table" "the refusal says how to migrate"
+verify_db
+expect_ok remdb lookup a@x
+expect_lines 1 "$OUT" "lookup by the unchanged key"
+# the migration the message describes: export, strip ids, drop, add, import
+expect_ok remdb export users
+jq_py "'\\n'.join(json.dumps({k: v for k, v in json.loads(l).items() if k != 'id'}) for l in t.splitlines())" "$OUT" >users_rows.jsonl
+expect_ok remdb schema drop users
+expect_ok remdb schema add users_rekey.json
+expect_ok remdb import users users_rows.jsonl
+expect_ok remdb lookup 3
+expect_eq "$(jq_py "j['entity']['email']" "$OUT")" "a@x" "lookup by the new key after migrating"
+expect_ok remdb insert users '{"email":"b@x","age":3}'
+expect_count 1 remdb count users
+verify_db
+expect_ok remdb schema drop users
+
+# ---- find reads VALUE in the field's type ----
+cat >codes.json <<'EOF'
+{"name": "codes", "properties": {"h": {"type": "string"}, "n": {"type": "integer"}},
+ "indexed_fields": ["h", "n"]}
+EOF
+expect_ok remdb schema add codes.json
+expect_ok remdb insert codes '{"h":"123","n":123}'
+expect_ok remdb find codes h 123
+expect_lines 1 "$OUT" "find on a string field with a number-like VALUE"
+expect_ok remdb find codes n '"123"'
+expect_lines 1 "$OUT" "find on an integer field with a quoted VALUE"
 
 # dropping a built-in works too
 expect_ok remdb schema drop moments

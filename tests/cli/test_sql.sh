@@ -23,6 +23,13 @@ ok sql --explain "SELECT * FROM issues WHERE priority BETWEEN 2 AND 3"
 out_has "index range on priority [2, 3]"
 ok sql "EXPLAIN SELECT * FROM issues WHERE status = 'open'"
 out_has "index lookup on status = 'open'"
+# EXPLAIN runs its statement: it never takes one that writes
+fails "EXPLAIN runs its statement" sql --explain "DELETE FROM issues WHERE priority <= 3"
+fails "EXPLAIN runs its statement" sql "EXPLAIN UPDATE issues SET title = 'x'"
+fails "--explain takes one statement" sql --explain "SELECT 1; DELETE FROM issues WHERE priority <= 3"
+count_is issues 303
+ok sql "SELECT count(*) FROM issues WHERE title = 'x'" --format csv
+out_is "$(printf 'count(*)\n0')"
 fails "at offset 0" sql "SELEC * FROM issues"
 fails "no such table: nope" sql "SELECT * FROM nope"
 fails "ATTACH and DETACH are not allowed" sql "ATTACH 'x' AS y"
@@ -36,6 +43,10 @@ ok sql "LOOKUP 'S1', 's3'" --format csv
 out_has ",key,0,"
 out_has ",normalized,0,"
 fails "REM syntax error" sql "TRAVERSE FROM 'x' DEPTH"
+# a REM statement ends at its ';', and the next statement runs, as in SQL
+ok sql "LOOKUP 'S1'; SELECT 6 * 7 AS answer" --format csv
+out_has ",key,0,"
+out_has "$(printf 'answer\n42')"
 fails "--format must be" sql "SELECT 1" --format xml
 ok sql "DELETE FROM issues WHERE key = 'S2'"
 count_is issues 302

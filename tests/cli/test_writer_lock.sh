@@ -7,17 +7,17 @@
 # a writer that died must fail the checks, not kill this script by SIGPIPE
 trap '' PIPE
 expect_ok remdb init
-mkfifo feed
-remdb insert agents - <feed >writer.out 2>writer.err &
+mkfifo feed ids
+remdb insert agents - <feed >ids 2>writer.err &
 writer=$!
-exec {feed_fd}>feed # open the FIFO; the writer now waits for lines
+exec {feed_fd}>feed # open the FIFOs; the writer now waits for lines
+exec {ids_fd}<ids
 echo '{"name":"first"}' >&"$feed_fd"
-# wait (up to 20 s) for the writer to commit the first line
-for ((i = 0; i < 400; i++)); do
-  [ -s writer.out ] && break
-  sleep 0.05
-done
-if [ -s writer.out ]; then pass_check; else fail_check "the first writer did not start"; fi
+# the writer prints the id once the line is committed: wait for it (no
+# deadline: a read of the FIFO blocks until then, or ends if it died)
+first_id=""
+read -r first_id <&"$ids_fd"
+expect_uuid "$first_id" "the first writer committed its first line"
 
 # a second writer: a clear error, nothing written
 expect_fail 'locked' remdb insert agents '{"name":"second"}'
@@ -33,10 +33,12 @@ expect_lines 1 "$OUT" "a reader sees the first writer's committed line"
 # the first writer goes on
 echo '{"name":"third"}' >&"$feed_fd"
 exec {feed_fd}>&-
+rest=$(cat <&"$ids_fd")
+exec {ids_fd}<&-
 wait "$writer"
 wrc=$?
 expect_eq "$wrc" 0 "the first writer's exit code"
-expect_eq "$(nlines "$(cat writer.out)")" 2 "the first writer printed two ids"
+expect_eq "$(nlines "$rest")" 1 "the first writer printed its second id"
 expect_eq "$(cat writer.err)" "" "the first writer's stderr"
 expect_count 2 remdb count agents
 expect_ok remdb find agents name second

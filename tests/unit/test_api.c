@@ -2,6 +2,8 @@
 ** life cycle, batches, deterministic ids, index lookups, schema
 ** replacement, verify catching damage that reindex repairs, reopen. */
 #include <jansson.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kv/kv.h"
 #include "remdb.h"
@@ -300,7 +302,7 @@ static void test_schema_change(void) {
       "{\"name\":\"users\",\"properties\":{"
       "\"handle\":{\"type\":\"string\",\"maxLength\":2},"
       "\"team\":{\"type\":\"string\"}},\"required\":[\"handle\"],"
-      "\"indexed_fields\":[\"team\"]}";
+      "\"key_field\":\"handle\",\"indexed_fields\":[\"team\"]}";
   CHECK_INT(remdb_schema_put(db, v3, strlen(v3)), REMDB_SCHEMA);
   CHECK_HAS(remdb_errmsg(db), "cannot replace schema users");
   CHECK_HAS(remdb_errmsg(db), "longer than maxLength 2");
@@ -319,6 +321,319 @@ static void test_schema_change(void) {
   CHECK_INT(remdb_schema_drop(db, "users"), REMDB_OK);
   CHECK_INT(remdb_schema_get(db, "users", &j), REMDB_NOTFOUND);
   CHECK_INT(remdb_schema_drop(db, "users"), REMDB_NOTFOUND);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+}
+
+/* Apply schema doc (a C string) and require verify to find nothing after
+** it, whether it was accepted or refused. */
+static char put_err[1024]; /* the schema change's message */
+
+static int put_verified(remdb *db, const char *doc, int line) {
+  int rc = remdb_schema_put(db, doc, strlen(doc));
+  snprintf(put_err, sizeof put_err, "%s", rc ? remdb_errmsg(db) : "");
+  uint64_t problems = 99;
+  int vrc = remdb_verify(db, NULL, NULL, &problems);
+  if (vrc != REMDB_OK || problems != 0) {
+    t_fail++;
+    fprintf(stderr, "test_api.c:%d: verify after schema change: rc %d, %llu "
+            "problems (schema rc %d: %s)\n", line, vrc,
+            (unsigned long long)problems, rc, put_err);
+  } else {
+    t_pass++;
+  }
+  return rc;
+}
+#define PUT_OK(db, doc) CHECK_INT(put_verified(db, doc, __LINE__), REMDB_OK)
+
+static size_t lookup_count(remdb *db, const char *key) {
+  char *out = NULL;
+  const char *keys[1] = {key};
+  if (remdb_lookup(db, keys, 1, 0, &out) != REMDB_OK) return (size_t)-1;
+  json_t *a = json_loads(out, 0, NULL);
+  size_t n = json_array_size(a);
+  json_decref(a);
+  remdb_free(out);
+  return n;
+}
+
+/* A series of schema changes on tables holding rows: verify passes after
+** every one that succeeds, and a change of key_field is refused while the
+** table has rows (the ids derive from it) but allowed on an empty one. */
+static void test_schema_series(void) {
+  remdb *db = open_db("evolve");
+  if (!db) return;
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"integer\"}},\"key_field\":\"a\"}");
+  for (int i = 0; i < 40; i++) {
+    char row[96];
+    snprintf(row, sizeof row, "{\"a\":\"k%d\",\"b\":%d,\"name\":\"N%d\"}", i,
+             i % 5, i);
+    CHECK_INT(insert(db, "evo", row, NULL), REMDB_OK);
+  }
+  CHECK_INT(lookup_count(db, "k7"), 1);
+  /* index a field, then a system field */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"integer\"}},\"key_field\":\"a\","
+             "\"indexed_fields\":[\"b\",\"created_at\"]}");
+  CHECK_INT(find_count(db, "evo", "b", "3"), 8);
+  /* a new property (re-encoding every row: name was undeclared) */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\"}},"
+             "\"key_field\":\"a\",\"indexed_fields\":[\"b\",\"name\"]}");
+  CHECK_INT(find_count(db, "evo", "name", "\"N9\""), 1);
+  CHECK_INT(lookup_count(db, "N9"), 1);
+  /* b widens to number: re-encoded, its index rewritten */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"number\"},\"name\":{\"type\":\"string\"}},"
+             "\"key_field\":\"a\",\"indexed_fields\":[\"b\",\"name\"]}");
+  CHECK_INT(find_count(db, "evo", "b", "3"), 8);
+  /* stop indexing b; name stops being a property */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"number\"}},\"key_field\":\"a\"}");
+  CHECK_INT(lookup_count(db, "N9"), 1);
+  /* a required field every row has */
+  PUT_OK(db, "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"b\":{\"type\":\"number\"}},\"key_field\":\"a\","
+             "\"required\":[\"a\",\"b\"]}");
+  /* a new key_field while rows exist: refused, nothing changes */
+  const char *rekey =
+      "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+      "\"b\":{\"type\":\"number\"}},\"key_field\":\"b\"}";
+  CHECK_INT(put_verified(db, rekey, __LINE__), REMDB_INVALID);
+  CHECK_HAS(put_err, "evo.key_field: ids derive from key_field \"a\"; it "
+                     "cannot change to key_field \"b\"");
+  CHECK_HAS(put_err, "export the table");
+  const char *nokey =
+      "{\"name\":\"evo\",\"properties\":{\"a\":{\"type\":\"string\"},"
+      "\"b\":{\"type\":\"number\"}}}";
+  CHECK_INT(put_verified(db, nokey, __LINE__), REMDB_INVALID);
+  CHECK_INT(lookup_count(db, "k7"), 1);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "evo", "{\"a\":\"k7\",\"b\":70}", id), REMDB_OK);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "evo", 0, &n), REMDB_OK);
+  CHECK_INT(n, 40); /* an upsert, not a duplicate */
+  /* soft-deleted rows still hold ids: still refused */
+  PUT_OK(db, "{\"name\":\"gone\",\"properties\":{\"a\":{\"type\":\"string\"},"
+             "\"c\":{\"type\":\"string\"}},\"key_field\":\"a\"}");
+  CHECK_INT(insert(db, "gone", "{\"a\":\"x\",\"c\":\"y\"}", id), REMDB_OK);
+  CHECK_INT(remdb_delete(db, id, 0), REMDB_OK);
+  const char *gone2 =
+      "{\"name\":\"gone\",\"properties\":{\"a\":{\"type\":\"string\"},"
+      "\"c\":{\"type\":\"string\"}},\"key_field\":\"c\"}";
+  CHECK_INT(put_verified(db, gone2, __LINE__), REMDB_INVALID);
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  /* empty again: the new key_field is taken and works */
+  PUT_OK(db, gone2);
+  CHECK_INT(insert(db, "gone", "{\"a\":\"x\",\"c\":\"y\"}", id), REMDB_OK);
+  CHECK_INT(lookup_count(db, "y"), 1);
+  char id2[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "gone", "{\"a\":\"z\",\"c\":\"y\"}", id2), REMDB_OK);
+  CHECK_STR(id2, id);
+  CHECK_INT(put_verified(db, "{\"name\":\"gone\",\"properties\":{\"a\":{"
+                             "\"type\":\"string\"},\"c\":{\"type\":"
+                             "\"string\"}}}", __LINE__),
+            REMDB_INVALID);
+  /* embeddings: a table with vectors, its graph parameters changed, its
+  ** text fields changed, a property added and indexed */
+  PUT_OK(db, "{\"name\":\"docs\",\"properties\":{\"t\":{\"type\":\"string\"},"
+             "\"u\":{\"type\":\"string\"}},\"embedding_fields\":[\"t\"],"
+             "\"embedding\":{\"dim\":8,\"provider\":\"hash\"}}");
+  for (int i = 0; i < 30; i++) {
+    char row[96];
+    snprintf(row, sizeof row, "{\"t\":\"text %d\",\"u\":\"u%d\"}", i, i % 3);
+    CHECK_INT(insert(db, "docs", row, NULL), REMDB_OK);
+  }
+  PUT_OK(db, "{\"name\":\"docs\",\"properties\":{\"t\":{\"type\":\"string\"},"
+             "\"u\":{\"type\":\"string\"}},\"embedding_fields\":[\"t\"],"
+             "\"embedding\":{\"dim\":8,\"provider\":\"hash\",\"M\":8,"
+             "\"ef_construction\":50,\"ef_search\":20}}");
+  PUT_OK(db, "{\"name\":\"docs\",\"properties\":{\"t\":{\"type\":\"string\"},"
+             "\"u\":{\"type\":\"string\"},\"v\":{\"type\":\"integer\"}},"
+             "\"embedding_fields\":[\"t\",\"u\"],\"indexed_fields\":[\"u\"],"
+             "\"embedding\":{\"dim\":8,\"provider\":\"hash\",\"M\":8,"
+             "\"ef_construction\":50}}");
+  CHECK_INT(find_count(db, "docs", "u", "\"u1\""), 10);
+  CHECK_INT(put_verified(db, "{\"name\":\"docs\",\"properties\":{\"t\":{"
+                             "\"type\":\"string\"}},\"embedding\":{\"dim\":"
+                             "16}}", __LINE__),
+            REMDB_INVALID);
+  /* a number field holding 2.0 narrows to integer: the row is re-encoded
+  ** (2.0 becomes 2) and its index entry with it */
+  PUT_OK(db, "{\"name\":\"nums\",\"properties\":{\"x\":{\"type\":\"number\"}},"
+             "\"indexed_fields\":[\"x\"]}");
+  CHECK_INT(insert(db, "nums", "{\"x\":2.0}", NULL), REMDB_OK);
+  PUT_OK(db, "{\"name\":\"nums\",\"properties\":{\"x\":{\"type\":"
+             "\"integer\"}},\"indexed_fields\":[\"x\"]}");
+  CHECK_INT(find_count(db, "nums", "x", "2"), 1);
+  /* a built-in table's id rule (uri and chunk_ordinal) */
+  CHECK_INT(remdb_init(db), REMDB_OK);
+  char *res = NULL;
+  CHECK_INT(remdb_schema_get(db, "resources", &res), REMDB_OK);
+  CHECK_INT(insert(db, "resources", "{\"uri\":\"file:a\",\"chunk_ordinal\":0,"
+                                    "\"content\":\"hello\"}", NULL),
+            REMDB_OK);
+  json_t *rd = json_loads(res, 0, NULL);
+  remdb_free(res);
+  json_object_set_new(rd, "key_field", json_string("content"));
+  char *rtext = json_dumps(rd, JSON_COMPACT);
+  json_decref(rd);
+  CHECK_INT(put_verified(db, rtext, __LINE__), REMDB_INVALID);
+  CHECK_HAS(put_err, "ids derive from uri and chunk_ordinal");
+  free(rtext);
+  remdb_close(db);
+}
+
+/* The id of tenant name, read from the tenant directory (0 'T' NAME). */
+static uint32_t tenant_id(kv_t *kv, const char *name) {
+  buf_t k;
+  buf_init(&k);
+  key_named(&k, 0, 'T', name);
+  kv_val v;
+  err_t e;
+  uint32_t tid = 0;
+  if (kv_get(kv, NULL, KV_META, k.p, k.len, &v, &e) == REMDB_OK) {
+    if (v.len == 4) tid = get_u32be((const unsigned char *)v.data);
+    kv_val_free(&v);
+  }
+  buf_free(&k);
+  return tid;
+}
+
+/* The first column of the first row of sql as text (malloc'd), or NULL on
+** an error (the message in put_err). */
+static char *sql_first(remdb *db, const char *sql) {
+  remdb_stmt *st = NULL;
+  char *out = NULL;
+  int rc = remdb_prepare(db, sql, strlen(sql), &st, NULL);
+  if (rc == REMDB_OK) rc = remdb_step(st);
+  if (rc == REMDB_ROW) {
+    const char *t = remdb_column_text(st, 0, NULL);
+    out = strdup(t ? t : "(null)");
+  } else {
+    snprintf(put_err, sizeof put_err, "%s", remdb_errmsg(db));
+  }
+  remdb_finalize(st);
+  return out;
+}
+
+/* Every EXPLAIN route of sql, "table|route" per line (malloc'd). */
+static char *explain_routes(remdb *db, const char *sql) {
+  char q[512], *out = calloc(1, 4096);
+  snprintf(q, sizeof q, "EXPLAIN %s", sql);
+  remdb_stmt *st = NULL;
+  if (out && remdb_prepare(db, q, strlen(q), &st, NULL) == REMDB_OK)
+    while (remdb_step(st) == REMDB_ROW) {
+      size_t used = strlen(out);
+      snprintf(out + used, 4096 - used, "%s|%s\n",
+               remdb_column_text(st, 0, NULL), remdb_column_text(st, 1, NULL));
+    }
+  remdb_finalize(st);
+  return out;
+}
+
+/* Names SQLite takes for the same (case ignored, T and T_all) are refused
+** by schema add; a database that already holds such schemas (written here
+** below the API) still answers SQL, leaving out only what cannot be
+** declared, and EXPLAIN says so. */
+static void test_sql_names(void) {
+  remdb *db = open_db("names");
+  if (!db) return;
+  PUT_OK(db, "{\"name\":\"x\",\"properties\":{\"a\":{\"type\":\"string\"}}}");
+  CHECK_INT(insert(db, "x", "{\"a\":\"one\"}", NULL), REMDB_OK);
+  static const struct {
+    const char *doc, *msg;
+  } bad[] = {
+      {"{\"name\":\"X\",\"properties\":{}}",
+       "schema: name \"X\" clashes with table \"x\" (SQL names ignore case"},
+      {"{\"name\":\"x_all\",\"properties\":{}}",
+       "name \"x_all\" is reserved (SQL shows every table T with its "
+       "soft-deleted rows as T_all)"},
+      {"{\"name\":\"y_ALL\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"Search\",\"properties\":{}}",
+       "\"Search\" is reserved (a table-valued function"},
+      {"{\"name\":\"traverse\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"lookup\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"json_each\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"SQLITE_x\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"pragma_x\",\"properties\":{}}", "is reserved"},
+      {"{\"name\":\"y\",\"properties\":{\"ID\":{\"type\":\"string\"}}}",
+       "y.properties: \"ID\" would clash in SQL (names ignore case) with "
+       "the system field id"},
+      {"{\"name\":\"y\",\"properties\":{\"Deleted_At\":{}}}",
+       "system field deleted_at"},
+      {"{\"name\":\"y\",\"properties\":{\"A\":{},\"b\":{},\"a\":{}}}",
+       "y.properties: \"A\" and \"a\" would be the same SQL column"},
+      /* replacing x with such properties is refused too */
+      {"{\"name\":\"x\",\"properties\":{\"a\":{\"type\":\"string\"},"
+       "\"TYPE\":{}}}",
+       "x.properties: \"TYPE\" would clash"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CHECK_INT(put_verified(db, bad[i].doc, __LINE__), REMDB_INVALID);
+    CHECK_HAS(put_err, bad[i].msg);
+  }
+  char *list = NULL;
+  CHECK_INT(remdb_schema_list(db, &list), REMDB_OK);
+  CHECK_STR(list, "[\"x\"]");
+  remdb_free(list);
+  char *v = sql_first(db, "SELECT 1");
+  CHECK_STR(v, "1");
+  free(v);
+  remdb_close(db);
+
+  /* write, as an older version could have, "X" beside "x", "x_all", and
+  ** "y" with properties A and a */
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  uint32_t tid = tenant_id(kv, "names");
+  CHECK(tid != 0);
+  static const char *const legacy[][2] = {
+      {"X", "{\"table_id\":901,\"fields\":{},\"schema\":{\"name\":\"X\","
+            "\"properties\":{\"b\":{\"type\":\"string\"}}}}"},
+      {"x_all", "{\"table_id\":902,\"fields\":{},\"schema\":{\"name\":"
+                "\"x_all\",\"properties\":{}}}"},
+      {"y", "{\"table_id\":903,\"fields\":{},\"schema\":{\"name\":\"y\","
+            "\"properties\":{\"A\":{\"type\":\"integer\"},\"a\":{\"type\":"
+            "\"integer\"}}}}"},
+  };
+  kv_batch_t *kb = kv_batch_new(kv);
+  for (size_t i = 0; i < 3; i++) {
+    buf_t k;
+    buf_init(&k);
+    key_named(&k, tid, 'S', legacy[i][0]);
+    kv_batch_put(kb, KV_META, k.p, k.len, legacy[i][1], strlen(legacy[i][1]));
+    buf_free(&k);
+  }
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+
+  db = open_db("names");
+  if (!db) return;
+  v = sql_first(db, "SELECT 1");
+  CHECK_STR(v, "1");
+  free(v);
+  v = sql_first(db, "SELECT count(*) FROM x WHERE a = 'one'");
+  CHECK_STR(v, "1");
+  free(v);
+  char *routes = explain_routes(db, "SELECT 1");
+  CHECK_HAS(routes, "(not in SQL)|");
+  CHECK_HAS(routes, "y: SQL setup: remdb: cannot declare y: duplicate column");
+  CHECK_HAS(routes, "x_all: SQL setup:");
+  free(routes);
+  /* the other tables still answer; adding x's clashing twin stays refused */
+  CHECK_INT(insert(db, "y", "{\"A\":1}", NULL), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"x\",\"properties\":{\"a\":{"
+                                   "\"type\":\"string\"},\"c\":{}}}")),
+            REMDB_OK); /* replacing the existing x is fine */
+  v = sql_first(db, "SELECT count(*) FROM x");
+  CHECK_STR(v, "1");
+  free(v);
   CHECK_INT(verify(db), 0);
   remdb_close(db);
 }
@@ -391,6 +706,135 @@ static void test_verify_reindex(void) {
   remdb_close(db);
 }
 
+static void collect(void *ctx, const char *problem) {
+  char *buf = ctx;
+  size_t used = strlen(buf);
+  snprintf(buf + used, 4096 - used, "%s\n", problem);
+}
+
+/* A reindex killed after its first batch (the table marked for rebuild,
+** its index and key-index entries dropped): verify on a read-only handle
+** reports the pending rebuild in one line, not every missing entry; a
+** read-write open finishes the rebuild and verify passes. */
+static void test_verify_pending(void) {
+  remdb *db = open_db("pending");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 200; i++) {
+    char row[128];
+    int n = snprintf(row, sizeof row,
+                     "{\"handle\":\"p%d\",\"age\":%d,\"team\":\"t%d\"}", i,
+                     i % 50, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(kv, NULL, KV_META, NULL, 0, NULL, 0, &it, &e),
+            REMDB_OK);
+  kv_batch_t *kb = kv_batch_new(kv);
+  uint32_t tid = tenant_id(kv, "pending");
+  int marked = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *val = kv_iter_value(it, &vl);
+    if (kl != 10 || get_u32be((const unsigned char *)k) != tid ||
+        k[4] != 'S' || memcmp(k + 5, "users", 5) != 0)
+      continue;
+    json_t *rec = json_loadb(val, vl, 0, NULL);
+    json_t *fields = json_object_get(rec, "fields");
+    uint32_t tbl = (uint32_t)json_integer_value(json_object_get(rec, "table_id"));
+    json_object_set_new(
+        rec, "rebuild",
+        json_pack("{s:b,s:[O,O]}", "reencode", 0, "fields",
+                  json_object_get(fields, "team"),
+                  json_object_get(fields, "age")));
+    char *text = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    kv_batch_put(kb, KV_META, k, kl, text, strlen(text));
+    free(text);
+    unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+    key_table(lo, tid, tbl);
+    key_table(hi, tid, tbl + 1);
+    kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+    key_table(lo, tid, KEY_KEYIDX_TBL);
+    key_table(hi, tid, KEY_KEYIDX_TBL + 1);
+    kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+    marked++;
+  }
+  kv_iter_free(it);
+  CHECK_INT(marked, 1);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  db = NULL;
+  CHECK_INT(remdb_open(dir, "pending", &o, &db), REMDB_OK);
+  char *seen = calloc(1, 4096);
+  uint64_t problems = 0;
+  CHECK_INT(remdb_verify(db, collect, seen, &problems), REMDB_OK);
+  CHECK_INT(problems, 1);
+  CHECK_HAS(seen, "users: not verified: an index rebuild is pending (an "
+                  "interrupted reindex or schema change, not damage); run "
+                  "`remdb reindex` or open the database read-write");
+  free(seen);
+  remdb_close(db);
+  /* a read-write open finishes it */
+  db = open_db("pending");
+  if (!db) return;
+  CHECK_INT(verify(db), 0);
+  CHECK_INT(find_count(db, "users", "team", "\"t3\""), 29);
+  CHECK_INT(lookup_count(db, "p17"), 1);
+  remdb_close(db);
+}
+
+/* find reads VALUE in the field's type when its own type is one the field
+** never holds (the CLI passes 123 as JSON, an integer). */
+static void test_find_coerce(void) {
+  remdb *db = open_db("coerce");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(
+                db, S("{\"name\":\"codes\",\"properties\":{\"h\":{\"type\":"
+                      "\"string\"},\"n\":{\"type\":\"integer\"},\"b\":{"
+                      "\"type\":\"boolean\"},\"u\":{\"type\":[\"string\","
+                      "\"integer\"]}},\"indexed_fields\":[\"h\",\"n\",\"b\","
+                      "\"u\"]}")),
+            REMDB_OK);
+  CHECK_INT(insert(db, "codes", "{\"h\":\"123\",\"n\":123,\"b\":true,"
+                                "\"u\":\"5\"}", NULL),
+            REMDB_OK);
+  CHECK_INT(insert(db, "codes", "{\"h\":\"1.50\",\"n\":7,\"b\":false}", NULL),
+            REMDB_OK);
+  CHECK_INT(find_count(db, "codes", "h", "123"), 1);
+  CHECK_INT(find_count(db, "codes", "h", "\"123\""), 1);
+  CHECK_INT(find_count(db, "codes", "h", " 1.50 "), 1); /* as written */
+  CHECK_INT(find_count(db, "codes", "h", "1.5"), 0);
+  CHECK_INT(find_count(db, "codes", "n", "123"), 1);
+  CHECK_INT(find_count(db, "codes", "n", "\"123\""), 1);
+  CHECK_INT(find_count(db, "codes", "n", "\"12x\""), 0);
+  CHECK_INT(find_count(db, "codes", "b", "\"true\""), 1);
+  CHECK_INT(find_count(db, "codes", "b", "false"), 1);
+  /* a field of both types takes the value as typed */
+  CHECK_INT(find_count(db, "codes", "u", "\"5\""), 1);
+  CHECK_INT(find_count(db, "codes", "u", "5"), 0);
+  remdb_close(db);
+}
+
 static void test_reopen_and_lock(void) {
   remdb *db = open_db("acme");
   if (!db) return;
@@ -429,6 +873,414 @@ static void test_reopen_and_lock(void) {
   snprintf(missing, sizeof missing, "%s-missing", dir);
   CHECK_INT(remdb_open(missing, "acme", &o, &db), REMDB_NOTFOUND);
   remdb_close(db);
+}
+
+/* A tenant's backup holds that tenant's keys and the database-wide keys it
+** needs (format, id counter, its own directory entry): no key of another
+** tenant, in any column family.  REMDB_ALL_TENANTS copies them all. */
+static void test_tenant_backup(void) {
+  remdb *db = open_db("acme"), *zed = NULL;
+  if (!db) return;
+  CHECK_INT(remdb_open_tenant(db, "zed", &zed), REMDB_OK);
+  CHECK_INT(remdb_schema_put(zed, S(users_schema)), REMDB_OK);
+  char zid[REMDB_ID_LEN + 1], aid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(zed, "users", "{\"handle\":\"zed-user\"}", zid), REMDB_OK);
+  CHECK_INT(insert(db, "users", "{\"handle\":\"acme-user\"}", aid), REMDB_OK);
+  CHECK_INT(remdb_edge_put(zed, zid, zid, "self", NULL, 0, 1), REMDB_OK);
+  char bdir[600], adir[600];
+  snprintf(bdir, sizeof bdir, "%s-tbackup", dir);
+  snprintf(adir, sizeof adir, "%s-abackup", dir);
+  rm_tree(bdir);
+  rm_tree(adir);
+  CHECK_INT(remdb_backup(db, bdir), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, adir, REMDB_ALL_TENANTS), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, adir, 8), REMDB_MISUSE);
+  remdb_close(zed);
+  remdb_close(db);
+
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(bdir, &ko, &kv, &e), REMDB_OK);
+  if (kv == NULL) return;
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, "\0\0\0\0Tacme", 9, &v, &e), REMDB_OK);
+  uint32_t acme = v.len == 4 ? get_u32be((const unsigned char *)v.data) : 0;
+  kv_val_free(&v);
+  CHECK(acme >= KV_FIRST_ID);
+  int foreign = 0, globals = 0, mine = 0;
+  for (int cf = 0; cf < KV_NCF; cf++) {
+    kv_iter_t *it;
+    CHECK_INT(kv_iter_new(kv, NULL, cf, NULL, 0, NULL, 0, &it, &e), REMDB_OK);
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      uint32_t tid = kl >= 4 ? get_u32be((const unsigned char *)k) : 0;
+      if (tid == acme) {
+        mine++;
+      } else if (tid == 0 && cf == KV_META &&
+                 ((kl == 10 && !memcmp(k + 4, "format", 6)) ||
+                  (kl == 11 && !memcmp(k + 4, "next_id", 7)) ||
+                  (kl == 9 && !memcmp(k + 4, "Tacme", 5)))) {
+        globals++;
+      } else {
+        foreign++;
+        fprintf(stderr, "foreign key in %s: %.*s (%zu bytes)\n",
+                kv_cf_name(cf), (int)kl, k, kl);
+      }
+    }
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+  CHECK_INT(foreign, 0);
+  CHECK_INT(globals, 3);
+  CHECK(mine > 300);
+  /* the copy opens and verifies; zed is not in it, acme is */
+  remdb *copy = NULL;
+  CHECK_INT(remdb_open(bdir, "acme", NULL, &copy), REMDB_OK);
+  CHECK_INT(verify(copy), 0);
+  char *js = NULL;
+  CHECK_INT(remdb_get(copy, "users", aid, 0, &js, NULL), REMDB_OK);
+  remdb_free(js);
+  remdb_close(copy);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(bdir, "zed", &o, &copy), REMDB_OK);
+  CHECK_INT(remdb_get(copy, NULL, zid, 0, &js, NULL), REMDB_NOTFOUND);
+  remdb_close(copy);
+  /* the whole-database copy has zed too */
+  CHECK_INT(remdb_open(adir, "zed", &o, &copy), REMDB_OK);
+  CHECK_INT(remdb_get(copy, NULL, zid, 0, &js, NULL), REMDB_OK);
+  remdb_free(js);
+  CHECK_INT(verify(copy), 0);
+  remdb_close(copy);
+  rm_tree(bdir);
+  rm_tree(adir);
+}
+
+/* A reader (read_only) beside a writer: it takes no lock, sees what was
+** committed when it opened, and remdb_refresh() moves it on: new rows, a
+** new table (its catalog), a new tenant.  Refresh waits for no statement:
+** it refuses while one is open. */
+static void test_reader_refresh(void) {
+  char rdir[600];
+  snprintf(rdir, sizeof rdir, "%s-readers", dir);
+  rm_tree(rdir);
+  remdb *w = NULL, *r = NULL, *r2 = NULL;
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &w), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S(users_schema)), REMDB_OK);
+  CHECK_INT(insert(w, "users", "{\"handle\":\"u1\"}", NULL), REMDB_OK);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(rdir, "acme", &o, &r), REMDB_OK);
+  CHECK_INT(remdb_open(rdir, "newco", &o, &r2), REMDB_OK); /* no such tenant yet */
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(insert(w, "users", "{\"handle\":\"u2\"}", NULL), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S("{\"name\":\"notes\",\"properties\":"
+                                  "{\"t\":{\"type\":\"string\"}}}")),
+            REMDB_OK);
+  CHECK_INT(insert(w, "notes", "{\"t\":\"hello\"}", NULL), REMDB_OK);
+  remdb *wn = NULL;
+  CHECK_INT(remdb_open_tenant(w, "newco", &wn), REMDB_OK);
+  CHECK_INT(remdb_schema_put(wn, S(users_schema)), REMDB_OK);
+  CHECK_INT(insert(wn, "users", "{\"handle\":\"n1\"}", NULL), REMDB_OK);
+  /* the reader's view is as it was */
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(remdb_count(r, "notes", 0, &n), REMDB_NOTFOUND);
+  CHECK_INT(insert(r, "users", "{\"handle\":\"ro\"}", NULL), REMDB_MISUSE);
+  /* refresh: refused while a statement is open, then the new state */
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT handle FROM users"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_refresh(r), REMDB_MISUSE);
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 2);
+  CHECK_INT(remdb_count(r, "notes", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT count(*) FROM notes"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_column_int64(st, 0), 1);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("UPDATE notes SET t = 'x'"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 0);
+  CHECK(remdb_step(st) != REMDB_DONE); /* a reader cannot write */
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(r2), REMDB_OK); /* the tenant now exists */
+  CHECK_INT(remdb_count(r2, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  /* SQL DML reports its changes */
+  st = NULL;
+  CHECK_INT(remdb_prepare(w, S("UPDATE users SET age = 3"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  CHECK_INT(remdb_changes(w), 2);
+  remdb_finalize(st);
+  CHECK_INT(remdb_refresh(w), REMDB_OK); /* a writer: nothing to do */
+  remdb_close(r);
+  remdb_close(r2);
+  remdb_close(wn);
+  remdb_close(w);
+  rm_tree(rdir);
+}
+
+/* A read-only open of a database whose index rebuild was interrupted
+** reads correctly (queries do not use the unfinished index), says what to
+** do where it cannot answer (find on that index, lookup), and writes
+** nothing; the next read-write open finishes the rebuild. */
+static void test_reader_pending_rebuild(void) {
+  char pdir[600];
+  snprintf(pdir, sizeof pdir, "%s-pending", dir);
+  rm_tree(pdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(pdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    char row[128];
+    int n = snprintf(row, sizeof row, "{\"handle\":\"u%d\",\"team\":\"t%d\"}",
+                     i, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  remdb_close(db);
+  /* what a reindex killed after its first batch leaves: the table marked
+  ** for rebuild, its index entries gone */
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(pdir, &ko, &kv, &e), REMDB_OK);
+  if (kv == NULL) return;
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, "\0\0\0\0Tacme", 9, &v, &e), REMDB_OK);
+  uint32_t tid = get_u32be((const unsigned char *)v.data);
+  kv_val_free(&v);
+  unsigned char sk[16];
+  put_u32be(sk, tid);
+  sk[4] = 'S';
+  memcpy(sk + 5, "users", 5);
+  CHECK_INT(kv_get(kv, NULL, KV_META, sk, 10, &v, &e), REMDB_OK);
+  json_t *rec = json_loadb(v.data, v.len, 0, NULL);
+  kv_val_free(&v);
+  uint32_t tbl = (uint32_t)json_integer_value(json_object_get(rec, "table_id"));
+  json_t *fields = json_object_get(rec, "fields");
+  json_object_set_new(rec, "rebuild",
+                      json_pack("{s:b,s:[I,I]}", "reencode", 0, "fields",
+                                json_integer_value(json_object_get(fields, "team")),
+                                json_integer_value(json_object_get(fields, "age"))));
+  char *txt = json_dumps(rec, JSON_COMPACT);
+  json_decref(rec);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, sk, 10, txt, strlen(txt));
+  free(txt);
+  unsigned char lo[8], hi[8];
+  put_u32be(lo, tid);
+  put_u32be(lo + 4, tbl);
+  put_u32be(hi, tid);
+  put_u32be(hi + 4, tbl + 1);
+  kv_batch_del_range(kb, KV_INDEX, lo, 8, hi, 8);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  remdb *r = NULL;
+  CHECK_INT(remdb_open(pdir, "acme", &o, &r), REMDB_OK);
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT count(*) FROM users WHERE team = 't3'"),
+                          &st, NULL), REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_column_int64(st, 0), 43); /* a scan, not the empty index */
+  remdb_finalize(st);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300);
+  char *out = NULL;
+  CHECK(remdb_find(r, "users", "team", "\"t3\"", 0, &out) != REMDB_OK);
+  CHECK_HAS(remdb_errmsg(r), "rebuilt");
+  CHECK_HAS(remdb_errmsg(r), "read-write");
+  const char *keys[] = {"u5"};
+  CHECK_INT(remdb_lookup(r, keys, 1, 0, &out), REMDB_BUSY);
+  CHECK_HAS(remdb_errmsg(r), "read-write");
+  remdb_close(r);
+  /* a read-write open finishes it */
+  CHECK_INT(remdb_open(pdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(find_count(db, "users", "team", "\"t3\""), 43);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  rm_tree(pdir);
+}
+
+/* Keys of cf in dir whose 5th byte is c (meta 'J': journal entries), or
+** every key of the tenant range [tid, tid+1) when c is 0. */
+static size_t raw_keys(const char *d, int cf, char c) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = false, .sync = true,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  if (kv_open(d, &ko, &kv, &e) != REMDB_OK) return (size_t)-1;
+  kv_iter_t *it;
+  size_t n = 0;
+  if (kv_iter_new(kv, NULL, cf, NULL, 0, NULL, 0, &it, &e) == REMDB_OK) {
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (c == 0 ? get_u32be((const unsigned char *)k) != 0
+                 : kl > 4 && k[4] == c)
+        n++;
+    }
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+  return n;
+}
+
+/* A journaled batch commits in parts and stays all or nothing: freed
+** without its last commit, or lost with its process, it is rolled back;
+** committed, its journal is gone. */
+static void test_journal(void) {
+  char jdir[600];
+  snprintf(jdir, sizeof jdir, "%s-journal", dir);
+  rm_tree(jdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(jdir, "acme", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  char uid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"u0\",\"team\":\"a\"}", uid),
+            REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, 8, &b), REMDB_MISUSE);
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_flush(b, 0), REMDB_MISUSE); /* no journal */
+  remdb_batch_free(b);
+  /* freed after two parts: rolled back at once */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  char row[128];
+  for (int i = 0; i < 300; i++) {
+    int n = snprintf(row, sizeof row, "{\"handle\":\"u%d\",\"team\":\"b\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+    if (i % 100 == 99) CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK(remdb_batch_bytes(b) < 64);  /* all flushed: nothing staged */
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300); /* the parts are visible */
+  remdb_batch_free(b);
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(find_count(db, "users", "team", "\"a\""), 1); /* u0 restored */
+  CHECK_INT(find_count(db, "users", "team", "\"b\""), 0);
+  CHECK_INT(verify(db), 0);
+  /* committed: every row, and no journal left */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    int k = snprintf(row, sizeof row, "{\"handle\":\"v%d\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)k, NULL), REMDB_OK);
+    if (i % 100 == 99 && i < 299) CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK(remdb_batch_bytes(b) > 1000);
+  CHECK_INT(remdb_batch_commit(b, 1), REMDB_OK);
+  remdb_batch_free(b); /* nothing to roll back */
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 301);
+  remdb_close(db);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  /* a process that dies after two parts: its rows and journal are in
+  ** storage until the next open rolls them back */
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    remdb *c = NULL;
+    remdb_batch *cb = NULL;
+    if (remdb_open(jdir, "acme", NULL, &c) || 
+        remdb_batch_begin_ex(c, REMDB_BATCH_JOURNAL, &cb))
+      _exit(3);
+    for (int i = 0; i < 250; i++) {
+      int k = snprintf(row, sizeof row,
+                       "{\"handle\":\"%s%d\",\"team\":\"c\"}",
+                       i < 10 ? "v" : "w", i);
+      if (remdb_batch_insert(cb, "users", row, (size_t)k, NULL)) _exit(4);
+      if (i % 100 == 99 && remdb_batch_flush(cb, 0)) _exit(5);
+    }
+    _exit(0); /* no commit, no free: as if killed */
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 200); /* two parts journaled */
+  CHECK_INT(remdb_open(jdir, "acme", NULL, &db), REMDB_OK); /* rolls back */
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), (size_t)-1); /* open: locked */
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 301);
+  CHECK_INT(find_count(db, "users", "team", "\"c\""), 0);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  /* while the batch's process lives, a reader sees its flushed part and
+  ** leaves its journal alone; the last commit makes it all visible.  The
+  ** child exits without closing (RocksDB's threads are not in a child). */
+  int up[2], down[2];
+  CHECK(pipe(up) == 0 && pipe(down) == 0);
+  fflush(NULL);
+  pid = fork();
+  if (pid == 0) {
+    remdb *c = NULL;
+    remdb_batch *cb = NULL;
+    char go;
+    if (remdb_open(jdir, "acme", NULL, &c) ||
+        remdb_batch_begin_ex(c, REMDB_BATCH_JOURNAL, &cb))
+      _exit(3);
+    for (int i = 0; i < 200; i++) {
+      int k = snprintf(row, sizeof row, "{\"handle\":\"x%d\"}", i);
+      if (remdb_batch_insert(cb, "users", row, (size_t)k, NULL)) _exit(4);
+      if (i == 99 && remdb_batch_flush(cb, 0)) _exit(5);
+    }
+    if (write(up[1], "p", 1) != 1 || read(down[0], &go, 1) != 1) _exit(6);
+    if (remdb_batch_commit(cb, 1)) _exit(7);
+    _exit(write(up[1], "c", 1) == 1 ? 0 : 8);
+  }
+  char ch = 0;
+  CHECK_INT(read(up[0], &ch, 1), 1); /* the first part is committed */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  remdb *r = NULL;
+  CHECK_INT(remdb_open(jdir, "acme", &o, &r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 401); /* 301 and the part: not rolled back */
+  CHECK_INT(write(down[1], "g", 1), 1);
+  CHECK_INT(read(up[0], &ch, 1), 1); /* committed */
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 501);
+  CHECK_INT(verify(r), 0);
+  remdb_close(r);
+  CHECK_INT(raw_keys(jdir, KV_META, 'J'), 0);
+  for (int i = 0; i < 2; i++) {
+    close(up[i]);
+    close(down[i]);
+  }
+  rm_tree(jdir);
 }
 
 /* Group commit: writers on several threads share fsyncs; every write
@@ -490,8 +1342,16 @@ int main(void) {
   test_lifecycle();
   test_batch();
   test_schema_change();
+  test_schema_series();
+  test_sql_names();
   test_verify_reindex();
+  test_verify_pending();
+  test_find_coerce();
   test_reopen_and_lock();
+  test_tenant_backup();
+  test_reader_refresh();
+  test_journal();
+  test_reader_pending_rebuild();
   test_group_commit();
   rm_tree(dir);
   return test_done("test_api");

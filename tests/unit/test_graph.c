@@ -52,6 +52,14 @@ static bool reverse_edge_key(const char *k, size_t kl) {
   return kl > 4 && k[4] == 'R';
 }
 
+/* n objects nested in out: {"a":{"a":...1...}} */
+static void nest(char *out, int n) {
+  out[0] = 0;
+  for (int i = 0; i < n; i++) strcat(out, "{\"a\":");
+  strcat(out, "1");
+  for (int i = 0; i < n; i++) strcat(out, "}");
+}
+
 static uint64_t verify(remdb *db) {
   uint64_t p = 99;
   CHECK_INT(remdb_verify(db, NULL, NULL, &p), REMDB_OK);
@@ -92,6 +100,26 @@ int main(void) {
                 json_object_get(json_array_get(j, 0), "props"), "w")),
             4);
   json_decref(j);
+
+  /* props obey the nesting limit of entities (64 levels by default): 64
+  ** nested objects put the innermost value at level 65 */
+  {
+    char deep[400], shallow[400], ent[420];
+    nest(deep, 64);
+    nest(shallow, 63);
+    CHECK_INT(remdb_edge_put(db, ids[0], ids[1], "deep", S(deep), 1),
+              REMDB_TOOBIG);
+    CHECK_HAS(remdb_errmsg(db), "edge props.a.a.a");
+    CHECK_HAS(remdb_errmsg(db), "nested deeper than 64 levels");
+    /* an entity as deep (itself and 63 nested objects) is refused alike */
+    snprintf(ent, sizeof ent, "{\"name\":\"deep\",\"x\":%s}", shallow);
+    CHECK_INT(remdb_insert(db, "people", S(ent), NULL), REMDB_TOOBIG);
+    CHECK_HAS(remdb_errmsg(db), "nested deeper than 64 levels");
+    /* one level less is stored */
+    CHECK_INT(remdb_edge_put(db, ids[0], ids[1], "deep", S(shallow), 1),
+              REMDB_OK);
+    CHECK_INT(remdb_edge_delete(db, ids[0], ids[1], "deep"), REMDB_OK);
+  }
 
   /* bad input */
   CHECK_INT(remdb_edge_put(db, ids[0], "00000000-0000-7000-8000-000000000001",

@@ -8,7 +8,10 @@
 ** vector, text search queries, update, batching (embed_http and ingest),
 ** "index" order, every
 ** error (and that a failed write writes nothing), env overrides, the API
-** key, connection refused. */
+** key, connection refused.  Nothing here depends on the machine's speed:
+** the server never answers a request that must time out, holds a request
+** that another must overtake until the test releases it, and every other
+** request may take as long as it needs (2-minute timeouts). */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
@@ -35,6 +38,7 @@ static const char *server_py =
     "    while os.getppid() == parent: time.sleep(0.2)\n"
     "    os._exit(0)\n"
     "threading.Thread(target=watch, daemon=True).start()\n"
+    "held = threading.Event()\n"
     "def vec(t):\n"
     "    b = t.encode()\n"
     "    return [float(len(b)), float(t.count('a')),"
@@ -85,7 +89,13 @@ static const char *server_py =
     "        if m == 'noemb': del data[0]['embedding']\n"
     "        if m == 'badindex': data[0]['index'] = 7\n"
     "        if m == 'shuffle': data.reverse()\n"
-    "        if m == 'slow': time.sleep(1.5)\n"
+    "        if m == 'hang':\n"
+    "            self.close_connection = True\n"
+    "            self.rfile.read(1)\n"
+    "            return\n"
+    "        if m == 'hold':\n"
+    "            held.wait(300)\n"
+    "        if m == 'release': held.set()\n"
     "        self.send(200, json.dumps({'object': 'list', 'data': data}))\n"
     "srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
     "srv.daemon_threads = True\n"
@@ -255,7 +265,6 @@ static void errors(remdb *db) {
       {"count", "wrong count: 0 embeddings for 1 texts"},
       {"noemb", "data[0] has no \"embedding\" array"},
       {"badindex", "data[0].index is not one of 0..0"},
-      {"slow", "timed out after 300 ms"},
       {"biglen", "response larger than 64 MiB"},
       {"bigstream", "response larger than 64 MiB"},
   };
@@ -279,6 +288,17 @@ static void errors(remdb *db) {
   CHECK_HAS(remdb_errmsg(db), "HTTP status 500");
   unsetenv("REMDB_EMBED_MODEL");
   CHECK_INT(count(db, "notes"), before);
+  /* a timeout: the server never answers (it waits for the client to hang
+  ** up), so the request times out however fast or slow the machine is */
+  char emb[256];
+  snprintf(emb, sizeof emb,
+           ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"hang\","
+           "\"timeout_ms\":300", port);
+  CHECK_INT(put_schema(db, "hangt", emb), REMDB_OK);
+  CHECK(remdb_insert(db, "hangt", S("{\"text\":\"apple\"}"), NULL) !=
+        REMDB_OK);
+  CHECK_HAS(remdb_errmsg(db), "timed out after 300 ms");
+  CHECK_INT(count(db, "hangt"), 0);
 }
 
 /* Nothing listens on a port we hold bound but never listen on. */
@@ -366,7 +386,7 @@ static void batching(void) {
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   embed_http_conf c = {.url = url, .model = "ok", .api_key_env = "",
-                       .dim = 4, .batch = 4, .timeout_ms = 5000};
+                       .dim = 4, .batch = 4, .timeout_ms = 120000};
   float out[6 * 4];
   err_t e = {0};
   long at = log_size();
@@ -454,7 +474,10 @@ static void ingest(remdb *db) {
 }
 
 /* The provider is called before the write lock is taken: while one insert
-** waits 1.5 s for a slow endpoint, an insert on another handle commits. */
+** waits for an endpoint that holds its request (until the test releases
+** it), an insert on another handle commits.  Were the provider called
+** under the lock, that insert would wait for the held one, which the
+** server releases only after 5 minutes: the order shows it. */
 typedef struct slow_arg {
   remdb *db;
   int rc;
@@ -471,8 +494,8 @@ static void *slow_insert(void *p) {
 static void not_under_lock(remdb *db) {
   char emb[256];
   snprintf(emb, sizeof emb,
-           ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"slow\","
-           "\"timeout_ms\":5000", port);
+           ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"hold\","
+           "\"timeout_ms\":900000", port);
   CHECK_INT(put_schema(db, "slowt", emb), REMDB_OK);
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"plain\",\"properties\":"
                                    "{\"n\":{\"type\":\"integer\"}}}")),
@@ -483,9 +506,26 @@ static void not_under_lock(remdb *db) {
   slow_arg a = {other, -1, &order, &slow_at};
   pthread_t th;
   CHECK_INT(pthread_create(&th, NULL, slow_insert, &a), 0);
-  usleep(300 * 1000); /* the slow insert is waiting for the server */
+  /* wait until the server holds the request (its log line comes first) */
+  for (;;) {
+    char *lg = read_log(0);
+    bool held = strstr(lg, "/v1/embeddings hold 1") != NULL;
+    free(lg);
+    if (held) break;
+    usleep(10 * 1000);
+  }
   CHECK_INT(remdb_insert(db, "plain", S("{\"n\":1}"), NULL), REMDB_OK);
   fast_at = atomic_fetch_add(&order, 1);
+  /* let the held request go */
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+  embed_http_conf rc = {.url = url, .model = "release", .api_key_env = "",
+                        .dim = 4, .batch = 1, .timeout_ms = 120000};
+  const char *txt[] = {"go"};
+  size_t tl[] = {2};
+  float v[4];
+  err_t e = {0};
+  CHECK_INT(embed_http(&rc, 1, txt, tl, v, &e), REMDB_OK);
   pthread_join(th, NULL);
   CHECK_INT(a.rc, REMDB_OK);
   CHECK_INT(fast_at, 0); /* it did not wait for the slow one's lock */
@@ -515,7 +555,7 @@ int main(void) {
   char emb[256];
   snprintf(emb, sizeof emb,
            ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"ok\","
-           "\"timeout_ms\":300,\"batch\":2",
+           "\"timeout_ms\":120000,\"batch\":2",
            port);
   CHECK_INT(put_schema(db, "notes", emb), REMDB_OK);
   stores_vectors(db);

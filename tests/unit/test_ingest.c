@@ -60,6 +60,32 @@ static void test_chunker(void) {
     overlaps += cl.c[i].off < cl.c[i - 1].off + cl.c[i - 1].len;
   CHECK(overlaps > 0);
   chunk_list_free(&cl);
+  /* one long paragraph: every chunk shares the overlap with the next (all
+  ** of it but for the word and the space it is moved to a boundary by) */
+  buf_t lp;
+  buf_init(&lp);
+  for (int w = 0; w < 400; w++) buf_addf(&lp, "w%03d ", w);
+  static const size_t sizes[][2] = {{200, 40}, {100, 20}, {64, 48},
+                                    {1000, 100}, {120, 119}};
+  for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+    size_t max = sizes[z][0], ov = sizes[z][1];
+    CHECK(chunk_text(lp.p, lp.len, max, ov, &cl));
+    CHECK(cl.n >= 2);
+    int short_overlap = 0, too_long = 0, gaps = 0;
+    for (size_t i = 0; i < cl.n; i++) {
+      too_long += cl.c[i].len > max;
+      if (i == 0) continue;
+      size_t prev_end = cl.c[i - 1].off + cl.c[i - 1].len;
+      size_t shared = prev_end > cl.c[i].off ? prev_end - cl.c[i].off : 0;
+      short_overlap += shared + 6 < ov; /* a word is 5 bytes with its space */
+      gaps += cl.c[i].off > prev_end + 1;
+    }
+    CHECK_INT(short_overlap, 0);
+    CHECK_INT(too_long, 0);
+    CHECK_INT(gaps, 0);
+    chunk_list_free(&cl);
+  }
+  buf_free(&lp);
   CHECK(chunk_text("", 0, 100, 10, &cl));
   CHECK_INT(cl.n, 0);
   chunk_list_free(&cl);
@@ -98,6 +124,7 @@ int main(void) {
   remdb_ingest_options o;
   remdb_ingest_options_init(&o);
   o.chunk_chars = 80;
+  o.overlap_chars = 20;
   size_t n = 0;
   CHECK_INT(remdb_ingest(db, NULL, "file:///docs/auth.md", "auth.md", S(v1),
                          &o, &n),
@@ -154,6 +181,18 @@ int main(void) {
   CHECK_STR(one(db, "SELECT count(*) FROM resources_all WHERE uri = "
                     "'file:///bad.jsonl'"),
             "0"); /* nothing of the failed file was written */
+  /* an overlap at or above the chunk size is an error */
+  remdb_ingest_options bad;
+  remdb_ingest_options_init(&bad);
+  bad.chunk_chars = 200;
+  bad.overlap_chars = 200;
+  CHECK_INT(remdb_ingest(db, NULL, "file:///o", "o", S("text"), &bad, &n),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "the overlap (200 bytes) must be "
+                              "smaller than the chunk size (200 bytes)");
+  bad.overlap_chars = 199;
+  CHECK_INT(remdb_ingest(db, NULL, "file:///o", "o", S("text"), &bad, &n),
+            REMDB_OK);
   CHECK_INT(remdb_ingest(db, "agents", "file:///x", "x", S("text"), NULL, &n),
             REMDB_INVALID);
   CHECK_INT(remdb_ingest(db, "nope", "file:///x", "x", S("text"), NULL, &n),

@@ -110,6 +110,21 @@ int main(void) {
   okey_null(&b);
   CHECK(cmp_bytes(&a, &b) == 0);
 
+  /* the prefix of a double: the encodings of every integer whose nearest
+  ** double it is start with it, and nothing else does */
+  buf_reset(&a);
+  okey_real_prefix(&a, 9007199254740992.0);
+  CHECK_INT(a.len, 9);
+  for (int64_t i = 9007199254740990; i <= 9007199254740994; i++) {
+    buf_reset(&b);
+    okey_int(&b, i);
+    CHECK_INT(b.len == 11 && memcmp(a.p, b.p, 9) == 0,
+              (double)i == 9007199254740992.0);
+  }
+  buf_reset(&a);
+  okey_real_prefix(&a, NAN);
+  CHECK_INT(a.len, 1);
+
   /* decoding: every encoding round-trips and reports its length */
   for (size_t i = 0; i < n; i++) {
     buf_reset(&a);

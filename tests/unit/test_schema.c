@@ -215,12 +215,202 @@ static void test_validate(void) {
   sch_free(t);
 }
 
+/* compile text (it must compile) and expect sch_check_new to refuse it */
+static void bad_new(const char *text, const char *msg) {
+  err_t e = {0};
+  sch_table *t = compile(text, &e);
+  CHECK(t != NULL);
+  if (t == NULL) {
+    fprintf(stderr, "does not compile: %s\n", e.msg);
+    return;
+  }
+  CHECK_INT(sch_check_new(t, true, &e), REMDB_INVALID);
+  CHECK_HAS(e.msg, msg);
+  sch_free(t);
+}
+
+static void good_new(const char *text) {
+  err_t e = {0};
+  sch_table *t = compile(text, &e);
+  CHECK(t != NULL);
+  if (t && sch_check_new(t, true, &e) != REMDB_OK) {
+    t_fail++;
+    fprintf(stderr, "refused: %s: %s\n", text, e.msg);
+  }
+  sch_free(t);
+}
+
+/* The common formats are enforced; other names are refused by schema add
+** and, in a schema stored before that, are annotations. */
+static void test_formats(void) {
+  static const char *const ok[][2] = {
+      {"email", "ann@example.com"},   {"email", "a.b+tag@sub.x-y.org"},
+      {"email", "a@x"},               {"email", "root@[127.0.0.1]"},
+      {"email", "o'brien@[IPv6:::1]"}, {"uri", "https://x.org/a?b=1#c"},
+      {"uri", "urn:isbn:0451450523"}, {"uri", "mailto:a@b.c"},
+      {"uri", "file:///tmp/a%20b"},   {"uuid", "0f742941-8466-8b70-817d-f3a404574c67"},
+      {"date", "2024-02-29"},         {"date-time", "2024-01-01T00:00:00Z"},
+      {"time", "23:59:59"},           {"time", "08:30:00.25+02:00"},
+      {"time", "00:00:00Z"},          {"ipv4", "192.168.0.255"},
+      {"ipv4", "0.0.0.0"},            {"ipv6", "::1"},
+      {"ipv6", "2001:db8::8a2e:370:7334"}, {"ipv6", "::ffff:10.0.0.1"},
+  };
+  static const char *const bad[][3] = {
+      {"email", "ann", "not an email address (format email)"},
+      {"email", "@x.org", "format email"},
+      {"email", "a@", "format email"},
+      {"email", "a b@x.org", "format email"},
+      {"email", "a..b@x.org", "format email"},
+      {"email", "a@-x.org", "format email"},
+      {"email", "a@x..org", "format email"},
+      {"email", "a@b@c", "format email"},
+      {"uri", "example.org/x", "not an absolute URI (format uri)"},
+      {"uri", "http://x.org/a b", "format uri"},
+      {"uri", "http://x.org/%zz", "format uri"},
+      {"uri", "1http://x", "format uri"},
+      {"uuid", "0f742941-8466-8b70-817d-f3a404574c6", "not a UUID"},
+      {"uuid", "0f742941x8466-8b70-817d-f3a404574c67", "format uuid"},
+      {"date", "2023-02-29", "format date"},
+      {"date-time", "2024-01-01 00:00", "format date-time"},
+      {"time", "24:00:00", "not an RFC 3339 time"},
+      {"time", "12:00", "format time"},
+      {"time", "12:00:00+2", "format time"},
+      {"ipv4", "256.1.1.1", "not an IPv4 address"},
+      {"ipv4", "01.2.3.4", "format ipv4"},
+      {"ipv4", "1.2.3", "format ipv4"},
+      {"ipv6", "1:2:3", "not an IPv6 address"},
+      {"ipv6", "1::2::3", "format ipv6"},
+      {"ipv6", "127.0.0.1", "format ipv6"},
+  };
+  char doc[256], ent[256];
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"name\":\"f\",\"properties\":{\"v\":{\"type\":\"string\","
+             "\"format\":\"%s\"}}}", ok[i][0]);
+    err_t e = {0};
+    sch_table *t = compile(doc, &e);
+    CHECK(t != NULL);
+    if (t == NULL) continue;
+    CHECK_INT(sch_check_new(t, true, &e), REMDB_OK);
+    snprintf(ent, sizeof ent, "{\"v\":\"%s\"}", ok[i][1]);
+    json_t *v = json_loads(ent, 0, NULL);
+    int rc = sch_validate(t, v, &lim, &e);
+    if (rc != REMDB_OK) {
+      t_fail++;
+      fprintf(stderr, "format %s refused \"%s\": %s\n", ok[i][0], ok[i][1],
+              e.msg);
+    } else {
+      t_pass++;
+    }
+    json_decref(v);
+    sch_free(t);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"name\":\"f\",\"properties\":{\"v\":{\"type\":\"string\","
+             "\"format\":\"%s\"}}}", bad[i][0]);
+    err_t e = {0};
+    sch_table *t = compile(doc, &e);
+    CHECK(t != NULL);
+    if (t == NULL) continue;
+    snprintf(ent, sizeof ent, "{\"v\":\"%s\"}", bad[i][1]);
+    json_t *v = json_loads(ent, 0, NULL);
+    int rc = sch_validate(t, v, &lim, &e);
+    if (rc != REMDB_SCHEMA || !strstr(e.msg, bad[i][2])) {
+      t_fail++;
+      fprintf(stderr, "format %s: \"%s\" gave %d \"%s\"\n", bad[i][0],
+              bad[i][1], rc, rc ? e.msg : "");
+    } else {
+      t_pass++;
+    }
+    json_decref(v);
+    sch_free(t);
+  }
+  /* a format applies to strings only */
+  sch_table *t = compile("{\"name\":\"f\",\"properties\":{\"v\":{\"type\":["
+                         "\"string\",\"integer\"],\"format\":\"email\"}}}",
+                         &(err_t){0});
+  if (t) json_decref(validate(t, "{\"v\":5}", 0, NULL));
+  if (t) validate(t, "{\"v\":\"5\"}", REMDB_SCHEMA, "f.v: not an email");
+  sch_free(t);
+  good_new("{\"name\":\"f\",\"properties\":{\"a\":{\"format\":\"date\"},"
+           "\"b\":{\"format\":\"time\"},\"c\":{\"format\":\"uri\"},\"d\":{"
+           "\"format\":\"uuid\"},\"e\":{\"format\":\"ipv4\"},\"g\":{\"format\":"
+           "\"ipv6\"},\"h\":{\"format\":\"email\"},\"i\":{\"format\":"
+           "\"date-time\"}}}");
+  /* other names: refused for a new schema, wherever they are */
+  bad_new("{\"name\":\"f\",\"properties\":{\"v\":{\"format\":\"hostname\"}}}",
+          "f.v.format: \"hostname\" is not a format remdb checks (it checks "
+          "date-time, date, time, email, uri, uuid, ipv4 and ipv6)");
+  bad_new("{\"name\":\"f\",\"properties\":{\"v\":{\"type\":\"array\",\"items\":"
+          "{\"anyOf\":[{\"type\":\"integer\"},{\"format\":\"Email\"}]}}}}",
+          "f.v.items.anyOf[1].format: \"Email\" is not a format");
+  bad_new("{\"name\":\"f\",\"properties\":{\"o\":{\"type\":\"object\","
+          "\"properties\":{\"w\":{\"format\":\"iri\"}}}}}",
+          "f.o.w.format: \"iri\"");
+  /* ... but a stored schema with one still compiles, the format unchecked */
+  t = compile("{\"name\":\"f\",\"properties\":{\"v\":{\"type\":\"string\","
+              "\"format\":\"hostname\"}}}", &(err_t){0});
+  CHECK(t != NULL);
+  if (t) json_decref(validate(t, "{\"v\":\"not a host!\"}", 0, NULL));
+  sch_free(t);
+}
+
+/* Schemas that could never hold a row (or a value of a property) are
+** refused by schema add. */
+static void test_impossible(void) {
+#define P(props) "{\"name\":\"x\",\"properties\":{" props "}}"
+  bad_new(P("\"id\":{\"type\":\"string\"}"),
+          "x.properties: \"id\" is the system field id, which remdb sets");
+  bad_new(P("\"deleted_at\":{}"), "\"deleted_at\" is the system field");
+  bad_new(P("\"n\":{\"type\":\"integer\",\"minimum\":5,\"maximum\":1}"),
+          "x.n: minimum 5 and maximum 1 leave no number that fits");
+  bad_new(P("\"n\":{\"exclusiveMinimum\":3,\"exclusiveMaximum\":3}"),
+          "x.n: exclusiveMinimum 3 and exclusiveMaximum 3 leave no number");
+  bad_new(P("\"n\":{\"minimum\":3,\"exclusiveMaximum\":3}"),
+          "x.n: minimum 3 and exclusiveMaximum 3");
+  bad_new(P("\"n\":{\"minimum\":3,\"maximum\":3,\"exclusiveMinimum\":true}"),
+          "exclusiveMinimum 3 and maximum 3");
+  bad_new(P("\"t\":{\"type\":\"array\",\"items\":{\"minLength\":5,"
+            "\"maxLength\":2}}"),
+          "x.t.items: minLength 5 is above maxLength 2");
+  bad_new(P("\"t\":{\"minItems\":3,\"maxItems\":1}"),
+          "x.t: minItems 3 is above maxItems 1");
+  bad_new("{\"name\":\"x\",\"properties\":{\"title\":{}},"
+          "\"required\":[\"titel\"]}",
+          "x.required: \"titel\" is not in properties (declare it, e.g. "
+          "\"titel\": {} for any value)");
+  bad_new(P("\"o\":{\"type\":\"object\",\"additionalProperties\":false,"
+            "\"required\":[\"z\"]}"),
+          "x.o.required: \"z\" is not in properties");
+  bad_new("{\"name\":\"x\",\"properties\":{\"t\":{\"type\":\"string\"}},"
+          "\"embedding_fields\":[\"t\"]}",
+          "x.embedding_fields: listed, but the schema has no \"embedding\" "
+          "block");
+  bad_new("{\"name\":\"x\",\"properties\":{\"t\":{\"enum\":[1,2]}},"
+          "\"embedding_fields\":[\"t\"],\"embedding\":{\"dim\":4}}",
+          "x.embedding_fields: \"t\" is not a text field");
+  /* what can hold a row stays allowed */
+  good_new(P("\"n\":{\"minimum\":3,\"maximum\":3}"));
+  good_new(P("\"n\":{\"exclusiveMinimum\":2,\"maximum\":3}"));
+  good_new("{\"name\":\"x\",\"properties\":{\"t\":{}},\"required\":[\"t\","
+           "\"id\"]}");
+  good_new(P("\"o\":{\"type\":\"object\",\"required\":[\"k\"]}"));
+  good_new("{\"name\":\"x\",\"properties\":{\"t\":{}},"
+           "\"embedding_fields\":[]}");
+  good_new("{\"name\":\"x\",\"properties\":{\"t\":{\"type\":[\"string\","
+           "\"null\"]}},\"embedding_fields\":[\"t\"],\"embedding\":{"
+           "\"dim\":4}}");
+#undef P
+}
+
 static void test_builtins(void) {
   for (int i = 0; i < sch_builtin_count; i++) {
     err_t e = {0};
     sch_table *t = compile(sch_builtin[i], &e);
     CHECK(t != NULL);
     if (t == NULL) fprintf(stderr, "builtin %d: %s\n", i, e.msg);
+    if (t) CHECK_INT(sch_check_new(t, true, &e), REMDB_OK);
     sch_free(t);
   }
   err_t e;
@@ -232,6 +422,8 @@ static void test_builtins(void) {
 int main(void) {
   test_compile();
   test_validate();
+  test_formats();
+  test_impossible();
   test_builtins();
   return test_done("test_schema");
 }

@@ -127,6 +127,9 @@ static const char *items_schema =
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int failures;
 static atomic_bool stop;
+/* the kinds of operation that ran (bit k: kind k), so that the run lasts
+** until every kind ran at least once however slow the machine is */
+static atomic_uint w_kinds_ran, r_kinds_ran;
 
 static void fail(const char *who, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -817,6 +820,7 @@ static void *writer_main(void *arg) {
         break;
     }
     w->ops[kind]++;
+    atomic_fetch_or(&w_kinds_ran, 1u << kind);
   }
   for (int k = 2; k <= 4; k++) remdb_finalize(w->ins[k]);
   remdb_finalize(w->upd_group);
@@ -1343,6 +1347,7 @@ static void *reader_main(void *arg) {
         break;
     }
     r->ops[kind]++;
+    atomic_fetch_or(&r_kinds_ran, 1u << kind);
   }
   for (size_t i = 0; i < nall; i++) remdb_finalize(*all[i]);
   free(r->rows.r);
@@ -1412,7 +1417,10 @@ static void *inq_main(void *arg) {
       snprintf(sql + l, 8, ")");
       q->st[g][i] = prep(q->db, q->name, sql);
     }
-  while (!atomic_load(&stop) && now_s() < q->until) inq_run(q, rnd(&q->rs, 2));
+  /* at least one query each, however late the thread starts */
+  if (!atomic_load(&stop)) do
+      inq_run(q, rnd(&q->rs, 2));
+    while (!atomic_load(&stop) && now_s() < q->until);
   for (int g = 0; g < 2; g++)
     for (int i = 0; i < N_Q_SIZES; i++) remdb_finalize(q->st[g][i]);
   remdb_close(q->db);
@@ -1716,7 +1724,13 @@ static void test_stress(void) {
       rt_ok[i] = pthread_create(&rt[i], NULL, reader_main, &rd[i]) == 0;
       CHECK(rt_ok[i]);
     }
-    while (!atomic_load(&stop) && now_s() - t0 < secs) usleep(20000);
+    /* STRESS_SECONDS, and then until every kind of operation ran (a slow
+    ** or busy machine makes fewer operations in the same time) */
+    while (!atomic_load(&stop) &&
+           (now_s() - t0 < secs ||
+            atomic_load(&w_kinds_ran) != (1u << W_NKINDS) - 1 ||
+            atomic_load(&r_kinds_ran) != (1u << R_NKINDS) - 1))
+      usleep(20000);
     atomic_store(&stop, true);
     if (wt_ok) pthread_join(wt, NULL);
     for (int i = 0; i < N_READERS; i++) {
