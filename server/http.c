@@ -228,6 +228,9 @@ struct req {
   int nseg;
   sbuf body;
   bool too_big;
+  int early_status; /* a refusal made from the headers, sent once the */
+  char *early_msg;  /* body (if any) has been read and dropped */
+  uint64_t dropped; /* body bytes dropped */
   double t0;
   char allow[64]; /* a 405's Allow header */
   /* a streamed SQL response */
@@ -590,16 +593,39 @@ static enum MHD_Result sql_start(req *q, json_t *args) {
 
 /* ---- the access handler --------------------------------------------------------- */
 
+/* Body bytes read and dropped to answer a refused request cleanly (a
+** reply sent while the client is still sending makes the kernel reset the
+** connection, and the client may never read it); beyond this the
+** connection is closed instead. */
+#define DROP_LIMIT (64ull << 20)
+
+/* Refuse a request from its headers.  Without a body (or when the client
+** waits for "100 Continue") the answer goes now; otherwise the body is
+** read and dropped first and the answer goes at the end. */
+static enum MHD_Result reject(req *q, int status, const char *msg) {
+  const char *cl = mhd.lookup_value(q->conn, MHD_HEADER_KIND, "Content-Length");
+  const char *te =
+      mhd.lookup_value(q->conn, MHD_HEADER_KIND, "Transfer-Encoding");
+  const char *ex = mhd.lookup_value(q->conn, MHD_HEADER_KIND, "Expect");
+  bool body = (cl && strtoull(cl, NULL, 10) > 0) || te;
+  if (!body || (ex && strcasecmp(ex, "100-continue") == 0) ||
+      (cl && strtoull(cl, NULL, 10) > q->s->cfg->max_body + DROP_LIMIT))
+    return send_error(q, status, msg);
+  q->early_status = status;
+  q->early_msg = strdup(msg);
+  return q->early_msg ? MHD_YES : MHD_NO;
+}
+
 /* The first call for a request: route it, check its key and size. */
 static enum MHD_Result begin(server *s, req *q, const char *url,
                              const char *method) {
   const srv_config *cfg = s->cfg;
   char msg[300];
   if (atomic_load(&s->stopping))
-    return send_error(q, 503, "the server is shutting down");
+    return reject(q, 503, "the server is shutting down");
   if (!split_path(q, url)) {
     snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", method, url);
-    return send_error(q, 404, msg);
+    return reject(q, 404, msg);
   }
   const route *path_match = NULL;
   for (size_t i = 0; i < NROUTES; i++) {
@@ -620,19 +646,19 @@ static enum MHD_Result begin(server *s, req *q, const char *url,
     snprintf(msg, sizeof msg, "%s is not allowed on %.200s (allowed: %s)",
              method, url, allow);
     snprintf(q->allow, sizeof q->allow, "%s", allow);
-    return send_error(q, 405, msg);
+    return reject(q, 405, msg);
   }
   if (q->rt == NULL) {
     snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", method, url);
-    return send_error(q, 404, msg);
+    return reject(q, 404, msg);
   }
   if (!q->rt->public) {
     if (s->nkeys > 0) {
       int t = authenticate(s, q->conn);
       if (t == -1)
-        return send_error(q, 401,
+        return reject(q, 401,
                           "missing API key (send Authorization: Bearer KEY)");
-      if (t < 0) return send_error(q, 401, "invalid API key");
+      if (t < 0) return reject(q, 401, "invalid API key");
       q->tenant = t;
     } else {
       q->tenant = 0;
@@ -644,7 +670,7 @@ static enum MHD_Result begin(server *s, req *q, const char *url,
              "request body of %.30s bytes is larger than the server's limit "
              "of %zu (remdb serve --max-body)",
              cl, cfg->max_body);
-    return send_error(q, 413, msg);
+    return reject(q, 413, msg);
   }
   return MHD_YES;
 }
@@ -654,6 +680,7 @@ static enum MHD_Result finish(server *s, req *q) {
   const route *rt = q->rt;
   srv_res r = {0};
   char msg[200];
+  if (q->early_msg) return send_error(q, q->early_status, q->early_msg);
   if (q->too_big) {
     snprintf(msg, sizeof msg,
              "request body is larger than the server's limit of %zu bytes "
@@ -741,6 +768,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return begin(s, q, url, method);
   }
   if (*upload_size > 0) {
+    if (q->early_msg) { /* refused already: drop the body */
+      q->dropped += *upload_size;
+      *upload_size = 0;
+      return q->dropped > s->cfg->max_body + DROP_LIMIT ? MHD_NO : MHD_YES;
+    }
     if (!q->too_big && q->body.n + *upload_size > s->cfg->max_body) {
       q->too_big = true;
       sb_free(&q->body);
@@ -748,6 +780,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (!q->too_big) {
       sb_add(&q->body, upload, *upload_size);
       if (q->body.oom) return MHD_NO;
+    } else if ((q->dropped += *upload_size) > DROP_LIMIT) {
+      return MHD_NO;
     }
     *upload_size = 0;
     return MHD_YES;
@@ -767,6 +801,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   sb_free(&q->body);
   sb_free(&q->out);
   free(q->path);
+  free(q->early_msg);
   free(q);
   if (atomic_fetch_sub(&s->inflight, 1) == 1 && atomic_load(&s->stopping)) {
     pthread_mutex_lock(&s->mu);
