@@ -523,7 +523,12 @@ s = socket.create_connection(("127.0.0.1", srv.port))
 body = json.dumps({"sql": huge}).encode()
 s.sendall(b"POST /v1/sql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + K.encode() +
           b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-got = s.recv(4096)  # the response has begun
+got = b""
+while b"\r\n\r\n" not in got:  # the response has begun
+    d = s.recv(4096)
+    if not d:
+        break
+    got += d
 check(got.startswith(b"HTTP/1.1 200"), "in-flight request started", got[:100])
 srv.p.send_signal(signal.SIGTERM)
 line = srv.p.stderr.readline()
