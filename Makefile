@@ -20,7 +20,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
 LIB_SRC := $(wildcard src/*/*.c)
-CLI_SRC := $(wildcard cli/*.c)
+CLI_SRC := $(wildcard cli/*.c server/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -57,6 +57,10 @@ $(BUILD)/libremdb.so: $(LIB_OBJ)
 
 CLI_CFLAGS = $(shell pkg-config --cflags libedit 2>/dev/null)
 CLI_LIBS   = $(shell pkg-config --libs libedit 2>/dev/null)
+
+# server/ (remdb serve, remdb mcp) is part of the CLI; it loads
+# libmicrohttpd with dlopen when `serve` starts, so it is not linked
+$(CLI_OBJ) $(SAN_CLI_OBJ): $(wildcard server/*.h)
 
 $(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS) $(CLI_LIBS)
@@ -142,12 +146,19 @@ $(BUILD)/bench/bench_vector: bench/bench_vector.c bench/common.h $(BUILD)/librem
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
 bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
-       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector
+       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
+	@bench/run_serve.sh $(BUILD)/remdb
+
+# the HTTP load test alone (wrk over loopback; see bench/run_serve.sh)
+.PHONY: bench-serve
+bench-serve: $(BUILD)/remdb
+	@scripts/install-deps.sh --bench
+	@bench/run_serve.sh $(BUILD)/remdb
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \

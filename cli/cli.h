@@ -100,5 +100,8 @@ int cmd_reindex(cli_t *c);
 int cmd_stats(cli_t *c);
 int cmd_backup(cli_t *c);
 int cmd_compact(cli_t *c);
+/* cmd_serve.c: the servers of server/ */
+int cmd_serve(cli_t *c);
+int cmd_mcp(cli_t *c);
 
 #endif

@@ -43,6 +43,8 @@ static const char usage_text[] =
     "  ingest FILE... [--table T] [--chunk-size N] [--overlap N]\n"
     "  verify | reindex [TABLE] | stats [--all-tenants] | compact\n"
     "  backup DEST [--all-tenants]\n"
+    "  serve [--listen HOST:PORT] [--keys FILE]   the HTTP JSON API\n"
+    "  mcp [--allow-writes | --read-only]         MCP tools over stdio\n"
     "  help [COMMAND]                this text, or a command's\n"
     "remdb help COMMAND (or remdb COMMAND --help) explains a command.\n";
 
@@ -320,6 +322,21 @@ static const struct command {
     {"compact", cmd_compact,
      "remdb compact\n\n"
      "Compact the storage (RocksDB) of the whole database.\n"},
+    {"serve", cmd_serve,
+     "remdb serve [--listen HOST:PORT] [--keys FILE] [--threads N]\n"
+     "            [--max-body BYTES] [--max-rows N] [--timeout SECONDS]\n"
+     "            [--grace SECONDS] [--max-connections N]\n\n"
+     "An HTTP/1.1 JSON API over the database (default 127.0.0.1:8765; port 0\n"
+     "picks one; the address is printed when ready).  --keys FILE: one\n"
+     "\"KEY TENANT\" a line; requests send \"Authorization: Bearer KEY\" and\n"
+     "reach only the key's tenant.  Without it: the -t tenant, loopback only.\n"
+     "SIGTERM finishes the requests in flight and closes the database.\n"},
+    {"mcp", cmd_mcp,
+     "remdb mcp [--allow-writes | --read-only] [--max-rows N]\n\n"
+     "A Model Context Protocol server on stdin/stdout (JSON-RPC, a message a\n"
+     "line) with the tools lookup, search, traverse, get, schema, sql, insert,\n"
+     "upsert, add_edge and ingest.  The sql tool only reads unless\n"
+     "--allow-writes; --read-only opens the database read-only, no write tools.\n"},
 };
 
 static const struct command *find_command(const char *name) {
