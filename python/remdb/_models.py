@@ -165,6 +165,18 @@ def model_schema(cls: type) -> Dict[str, Any]:
     defs = dict(raw.get("$defs", {}))
     defs.update(raw.get("definitions", {}))
     s = _simplify(_inline_refs(raw, defs, ()))
+    # A model may declare the system fields (id, created_at, ...) so that
+    # get() fills them in; remdb keeps those on every entity itself and
+    # refuses a schema property of the same name, so leave them out.
+    props = s.get("properties")
+    if isinstance(props, dict):
+        for f in SYSTEM_FIELDS:
+            props.pop(f, None)
+    req = s.get("required")
+    if isinstance(req, list):
+        s["required"] = [r for r in req if r not in SYSTEM_FIELDS]
+        if not s["required"]:
+            del s["required"]
     name = s.get("name") or s.pop("table_name", None) or table_name_for(cls.__name__)
     s.pop("table_name", None)
     s["name"] = name
