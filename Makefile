@@ -90,6 +90,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/asan/l
 EXTRA_TESTS :=
 -include fuzz/fuzz.mk
 -include tests/extra.mk
+-include tests/oracle.mk
 
 test: test-unit test-cli test-install test-asan $(EXTRA_TESTS)
 	@echo "make test: all suites passed"
