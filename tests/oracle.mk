@@ -8,13 +8,14 @@
 #                        seed, then one random seed that it prints
 #   make fuzz-sql-diff   the generator for as long as asked: DIFF_SECONDS
 #                        (default 60) or DIFF_QUERIES, from SEED (default:
-#                        random, printed)
+#                        random, printed); it stops at the first mismatches
+#                        (DIFF_FLAGS="--max-mismatches N" for more)
 #
 # The corpus is data kept beside the project (../shared/slt), never copied
 # into the repository; without it the SLT targets say so and pass.
-# SLT_KNOWN lists failures that are known issue-9 bugs being fixed (they are
-# reported, not fatal); SLT_STRICT=1 makes them fatal.  DIFF_KNOWN does the
-# same for the generator (see tests/diff/FINDINGS.md).
+# SLT_KNOWN lists the records known to fail (reported, not fatal);
+# SLT_STRICT=1 makes them fatal.  DIFF_AVOID keeps the generator off the
+# shapes of known bugs (see tests/diff/FINDINGS.md).
 
 SLT_DIR    ?= ../shared/slt
 SLT_BIN    := $(BUILD)/oracle/slt
@@ -28,10 +29,15 @@ SLT_QUICK  := test/select1.test test/select2.test test/select3.test \
               test/random
 DIFF_BIN   := $(BUILD)/oracle/diffgen
 DIFF_FIXED_SEED ?= 20240901
-DIFF_TEST_QUERIES ?= 3000
+DIFF_TEST_QUERIES ?= 4000
 DIFF_SECONDS ?= 60
 DIFF_QUERIES ?= 0
 DIFF_FLAGS ?=
+# Shapes of known bugs the generator leaves out while their fixes land
+# (issue 9 items 1, 2, 3, 6, and the LEFT JOIN one in tests/diff/FINDINGS.md).
+# Empty it (DIFF_AVOID=) to generate them; remove each class here once its
+# fix is merged.
+DIFF_AVOID ?= limit-colcol,limit-huge,real-big,insert-or,leftjoin-isnull
 
 .PHONY: test-slt test-slt-quick test-diff fuzz-sql-diff
 
@@ -73,11 +79,15 @@ test-slt: $(SLT_BIN)
 	fi
 
 test-diff: $(DIFF_BIN)
-	@$(DIFF_BIN) --seed $(DIFF_FIXED_SEED) --queries $(DIFF_TEST_QUERIES) $(DIFF_FLAGS)
-	@$(DIFF_BIN) --seed random --queries $(DIFF_TEST_QUERIES) $(DIFF_FLAGS)
+	@$(DIFF_BIN) --seed $(DIFF_FIXED_SEED) --queries $(DIFF_TEST_QUERIES) \
+	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
+	@$(DIFF_BIN) --seed random --queries $(DIFF_TEST_QUERIES) \
+	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 
+# DIFF_QUERIES=N stops after N statements; else after DIFF_SECONDS.
 fuzz-sql-diff: $(DIFF_BIN)
-	@$(DIFF_BIN) --seed $(or $(SEED),random) --seconds $(DIFF_SECONDS) \
-	  --queries $(DIFF_QUERIES) $(DIFF_FLAGS)
+	@$(DIFF_BIN) --seed $(or $(SEED),random) \
+	  $(if $(filter-out 0,$(DIFF_QUERIES)),--queries $(DIFF_QUERIES),--seconds $(DIFF_SECONDS) --queries 0) \
+	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 
 EXTRA_TESTS += test-slt-quick test-diff

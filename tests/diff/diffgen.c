@@ -55,7 +55,10 @@
 **   limit-huge    LIMIT and OFFSET whose sum overflows a 64-bit integer
 **   real-big      integers above 2^53 in an indexed number column (the
 **                 index holds the exact integer, SQL sees a rounded real)
-**   insert-or     INSERT OR IGNORE/ABORT/FAIL/REPLACE, REPLACE, RETURNING
+**   insert-or     INSERT OR IGNORE/ABORT/FAIL/REPLACE, INSERT ... RETURNING
+**   leftjoin-isnull  "x.c IS NULL" in the ON clause of a LEFT JOIN whose left
+**                 table x has c indexed (x's rows are filtered by it); found
+**                 by this generator, see tests/diff/FINDINGS.md
 **
 ** Exit status: 0 when nothing differed, 1 on a mismatch, 2 on an error of
 ** the harness itself.
@@ -176,7 +179,7 @@ static bool chance(int pct) { return rn(100) < pct; }
 /* ---- options ------------------------------------------------------------- */
 
 static bool avoid_limit_colcol, avoid_limit_huge, avoid_real_big,
-    avoid_insert_or;
+    avoid_insert_or, avoid_leftjoin_isnull;
 static bool opt_verbose, opt_shrink = true;
 static int opt_max_mismatch = 3;
 
@@ -935,6 +938,7 @@ typedef struct gctx {
   params *p;
   bool single_col; /* atoms may reference one column only */
   const tab *no_sub; /* subqueries must not read this table (DML target) */
+  bool left_on;      /* generating the ON clause of a LEFT JOIN */
   int depth;       /* subquery nesting */
 } gctx;
 
@@ -1039,7 +1043,10 @@ static void gen_atom(gctx *g, sbuf *b) {
       sb_addf(b, " %s ", cmp_ops[4 + rn(4)]);
       emit_id_lit(g, b, t);
     } else {
-      sb_add(b, chance(50) ? " IS NOT NULL" : " IS NULL");
+      bool isnull = chance(50);
+      if (avoid_leftjoin_isnull && g->left_on && r.f == &g->from[0])
+        isnull = false;
+      sb_add(b, isnull ? " IS NULL" : " IS NOT NULL");
     }
     return;
   }
@@ -1069,7 +1076,11 @@ static void gen_atom(gctx *g, sbuf *b) {
     emit_col(g, b, r);
     static const char *const nn[] = {" IS NULL", " IS NOT NULL", " ISNULL",
                                      " NOTNULL"};
-    sb_add(b, nn[rn(4)]);
+    int k = rn(4);
+    /* known bug: the left table of a LEFT JOIN serves "IS NULL" from the
+    ** ON clause as a filter of its own rows */
+    if (avoid_leftjoin_isnull && g->left_on && r.f == &g->from[0]) k |= 1;
+    sb_add(b, nn[k]);
   } else if (kind < 60) { /* IN list */
     emit_col(g, b, r);
     sb_add(b, chance(25) ? " NOT IN (" : " IN (");
@@ -1288,7 +1299,9 @@ static void setup_from(gctx *g, sbuf *from, bool join) {
     sb_addf(from, "x.%s %s y.%s", a->name, chance(80) ? "=" : cmp_ops[rn(10)],
             c->name);
   } else {
+    g->left_on = kind == 2;
     gen_pred(g, from, 1);
+    g->left_on = false;
   }
 }
 
@@ -2237,15 +2250,24 @@ static void check_insert(world *w) {
   sb_add(&b, ") VALUES(");
   for (int i = 0; i < p.n; i++) sb_addf(&b, "%s?%d", i ? ", " : "", i + 1);
   sb_add(&b, ")");
+  /* RETURNING must give the values stored (or be refused, saying so) */
+  bool returning = !avoid_insert_or && o == 0 && chance(25);
+  if (returning) {
+    sb_add(&b, " RETURNING id");
+    for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", %s", t->cols[i].name);
+  }
   n_dml++;
   n_queries++;
   if (opt_verbose) printf("%s\n", b.p);
-  result r;
+  result r, ret = {0};
   run_remdb(w, b.p, &p, &r);
   bool rerr = r.error;
   char *rmsg = r.msg ? xstrdup(r.msg) : NULL;
-  result_free(&r);
+  if (returning && !rerr) ret = r;
+  else result_free(&r);
   bool want_err = there && o >= 3;
+  bool refused = returning && rerr && rmsg && strstr(rmsg, "RETURNING");
+  if (refused) want_err = true; /* refused by design: nothing written */
   if (!rerr && !id[0]) { /* a new keyed row: its derived id */
     params q = {.n = 1};
     q.v[0] = vals[t->key];
@@ -2259,6 +2281,26 @@ static void check_insert(world *w) {
   result ra, ro;
   table_rows(w, t, true, &ra);
   table_rows(w, t, false, &ro);
+  bool bad_returning = false;
+  if (returning && !rerr) {
+    result stored;
+    sbuf q = {0};
+    sb_add(&q, "SELECT id");
+    for (int i = 0; i < t->ncol; i++) sb_addf(&q, ", %s", t->cols[i].name);
+    sb_addf(&q, " FROM %s WHERE id = '%s'", t->name, id);
+    run_ora(w, q.p, NULL, &stored);
+    bad_returning = !same_rows(&ret, &stored);
+    if (bad_returning) {
+      printf("\nMISMATCH (INSERT ... RETURNING) round %llu\n  statement: %s\n",
+             (unsigned long long)w->round, b.p);
+      print_result(stdout, "returned", &ret);
+      print_result(stdout, "stored  ", &stored);
+    }
+    result_free(&stored);
+    free(q.p);
+  }
+  result_free(&ret);
+  if (bad_returning) n_mismatch++;
   if (rerr != want_err || !same_rows(&ra, &ro)) {
     n_mismatch++;
     char *lit = inline_params(b.p, &p);
@@ -2357,6 +2399,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 20240901;
   bool random_seed = false;
   uint64_t only_round = 0;
+  bool queries_given = false;
   long max_queries = 3000;
   double max_seconds = 0;
   for (int i = 1; i < argc; i++) {
@@ -2368,6 +2411,7 @@ int main(int argc, char **argv) {
       i++;
     } else if (!strcmp(a, "--queries") && v) {
       max_queries = atol(v);
+      queries_given = true;
       i++;
     } else if (!strcmp(a, "--seconds") && v) {
       max_seconds = atof(v);
@@ -2382,6 +2426,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(tok, "limit-huge")) avoid_limit_huge = true;
         else if (!strcmp(tok, "real-big")) avoid_real_big = true;
         else if (!strcmp(tok, "insert-or")) avoid_insert_or = true;
+        else if (!strcmp(tok, "leftjoin-isnull")) avoid_leftjoin_isnull = true;
         else if (!strcmp(tok, "none") || !*tok) continue;
         else die("--avoid: unknown class \"%s\"", tok);
       }
@@ -2398,7 +2443,7 @@ int main(int argc, char **argv) {
       fprintf(stderr,
               "usage: diffgen [--seed N|random] [--queries N] [--seconds S]\n"
               "               [--avoid limit-colcol,limit-huge,real-big,"
-              "insert-or]\n"
+              "insert-or,leftjoin-isnull]\n"
               "               [--round R] [--max-mismatches N] [--no-shrink] [-v]\n");
       return 2;
     }
@@ -2410,6 +2455,7 @@ int main(int argc, char **argv) {
            ((uint64_t)getpid() << 20);
     seed %= 1000000000000ull;
   }
+  if (max_seconds > 0 && !queries_given) max_queries = 0;
   if (max_queries <= 0 && max_seconds <= 0) max_queries = 3000;
 
   world w = {0};

@@ -55,6 +55,8 @@
 **   --show N      show N values of a failing result (default 8)
 **   --pk=key      a single-column PRIMARY KEY is the key_field (default)
 **   --pk=index    PRIMARY KEY columns are only indexed fields
+**   --pk=keyonly  a single-column PRIMARY KEY is the key_field, not indexed
+**                 (equality on the key must then be served by the key)
 **   --known FILE  known failures: lines "PATH:LINE reason" (PATH matches
 **                 the end of a file's path); a failure listed there is
 **                 reported as known and does not fail the run, unless
@@ -307,7 +309,7 @@ typedef struct view {
   char *sql; /* CREATE TEMP VIEW ... */
 } view;
 
-enum { PK_INDEX, PK_KEY };
+enum { PK_INDEX, PK_KEY, PK_KEYONLY };
 
 typedef struct runner {
   remdb *db;
@@ -395,7 +397,7 @@ static enum jtype type_of(const char *decl) {
 
 static bool col_indexed(runner *r, const table *t, int c) {
   const column *col = &t->cols[c];
-  if (col->pk || col->unique) return true;
+  if ((col->pk && r->pk_mode != PK_KEYONLY) || col->unique) return true;
   for (int i = 0; i < r->nidx; i++) {
     if (strcasecmp(r->idx[i].table, t->name) != 0) continue;
     for (int j = 0; j < r->idx[i].ncol; j++)
@@ -445,7 +447,7 @@ static char *schema_json(runner *r, const table *t) {
   else json_decref(req);
   if (json_array_size(idx)) json_object_set_new(doc, "indexed_fields", idx);
   else json_decref(idx);
-  if (r->pk_mode == PK_KEY && npk(t) == 1)
+  if (r->pk_mode != PK_INDEX && npk(t) == 1)
     for (int i = 0; i < t->ncol; i++)
       if (t->cols[i].pk)
         json_object_set_new(doc, "key_field", json_string(t->cols[i].name));
@@ -1621,11 +1623,12 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--quiet") == 0) opt_quiet = true;
     else if (strcmp(argv[i], "--pk=key") == 0) opt_pk = PK_KEY;
     else if (strcmp(argv[i], "--pk=index") == 0) opt_pk = PK_INDEX;
+    else if (strcmp(argv[i], "--pk=keyonly") == 0) opt_pk = PK_KEYONLY;
     else if (strcmp(argv[i], "--engine=sqlite") == 0) opt_sqlite = true;
     else if (strcmp(argv[i], "--engine=remdb") == 0) opt_sqlite = false;
     else if (strcmp(argv[i], "--known") == 0 && i + 1 < argc) known_file = argv[++i];
     else {
-      fprintf(stderr, "usage: slt [-n N] [-v] [--show N] [--quiet] [--pk=key|index] "
+      fprintf(stderr, "usage: slt [-n N] [-v] [--show N] [--quiet] [--pk=key|index|keyonly] "
                       "[--engine=remdb|sqlite] "
                       "[--known FILE] FILE|DIR...\n");
       return 2;
