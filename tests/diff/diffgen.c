@@ -317,6 +317,15 @@ typedef struct tab {
   int key; /* index of the key_field column, or -1 */
 } tab;
 
+/* The SQL name of a table, or of its _all twin. */
+static const char *tname(const tab *t, bool all) {
+  static char buf[4][16];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(buf[k], sizeof buf[k], "%s%s", t->name, all ? "_all" : "");
+  return buf[k];
+}
+
 typedef struct world {
   remdb *db;
   sqlite3 *ora;
@@ -728,8 +737,9 @@ static void drop_all(world *w) {
   }
   remdb_free(list);
   for (int i = 0; i < 3; i++) {
-    char sql[64];
-    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS t%d", i);
+    char sql[96];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS t%d; DROP TABLE IF EXISTS "
+             "t%d_all", i, i);
     ora_exec(w, sql);
   }
 }
@@ -743,11 +753,24 @@ static void create_tables(world *w) {
       die("schema put %s: %s", js, remdb_errmsg(w->db));
     free(js);
     read_affinities(w, t);
+    /* the oracle: the table, and its _all twin kept by triggers (a row
+    ** deleted from the table stays in the twin, as a soft delete does) */
     sbuf b = {0};
-    sb_addf(&b, "CREATE TABLE %s(id TEXT PRIMARY KEY", t->name);
+    for (int k = 0; k < 2; k++) {
+      sb_addf(&b, "CREATE TABLE %s(id TEXT PRIMARY KEY", tname(t, k));
+      for (int i = 0; i < t->ncol; i++)
+        sb_addf(&b, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
+      sb_add(&b, ");");
+    }
+    sb_addf(&b, "CREATE TRIGGER %s_i AFTER INSERT ON %s BEGIN INSERT OR REPLACE "
+            "INTO %s_all VALUES(NEW.id", t->name, t->name, t->name);
+    for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", NEW.%s", t->cols[i].name);
+    sb_addf(&b, "); END; CREATE TRIGGER %s_u AFTER UPDATE ON %s BEGIN UPDATE "
+            "%s_all SET ", t->name, t->name, t->name);
     for (int i = 0; i < t->ncol; i++)
-      sb_addf(&b, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
-    sb_add(&b, ")");
+      sb_addf(&b, "%s%s = NEW.%s", i ? ", " : "", t->cols[i].name,
+              t->cols[i].name);
+    sb_add(&b, " WHERE id = NEW.id; END;");
     ora_exec(w, b.p);
     free(b.p);
   }
@@ -928,8 +951,10 @@ static bool insert_row(world *w, tab *t, const val *vals, remdb_batch *batch) {
 
 typedef struct from_item {
   const tab *t;
-  char alias[8];
+  bool all; /* <table>_all: soft-deleted rows too */
+  char alias[12];
 } from_item;
+
 
 typedef struct gctx {
   world *w;
@@ -989,9 +1014,9 @@ static void emit_val(gctx *g, sbuf *b, val v) {
 }
 
 /* an id that exists, or a made-up one */
-static void emit_id_lit(gctx *g, sbuf *b, const tab *t) {
+static void emit_id_lit(gctx *g, sbuf *b, const from_item *f) {
   char sql[64];
-  snprintf(sql, sizeof sql, "SELECT id FROM %s ORDER BY id", t->name);
+  snprintf(sql, sizeof sql, "SELECT id FROM %s ORDER BY id", tname(f->t, f->all));
   result r;
   run_ora(g->w, sql, NULL, &r);
   if (r.nrows > 0 && chance(80)) {
@@ -1024,7 +1049,7 @@ static void gen_atom(gctx *g, sbuf *b) {
   const col *c = r.c;
   int kind = rn(100);
   if (c == NULL) { /* the id column: point gets and ranges */
-    const tab *t = r.f->t;
+    const from_item *t = r.f;
     emit_col(g, b, r);
     int k = rn(4);
     if (k == 0) {
@@ -1152,7 +1177,8 @@ static void gen_atom(gctx *g, sbuf *b) {
     const tab *t2 = sub_table(g);
     const col *c2 = &t2->cols[rn(t2->ncol)];
     sb_addf(b, "%sEXISTS (SELECT 1 FROM %s AS s%d WHERE s%d.%s = ",
-            chance(25) ? "NOT " : "", t2->name, g->depth, g->depth, c2->name);
+            chance(25) ? "NOT " : "", tname(t2, chance(15)), g->depth,
+            g->depth, c2->name);
     g->depth++;
     emit_col(g, b, r);
     g->depth--;
@@ -1189,9 +1215,11 @@ static void gen_select_sub(gctx *g, sbuf *b, bool one_col) {
   snprintf(sub.from[0].alias, sizeof sub.from[0].alias, "q%d", g->depth);
   sub.depth = g->depth + 1;
   sub.single_col = false;
+  sub.from[0].all = chance(15);
   const col *c = &t->cols[rn(t->ncol)];
   sb_addf(b, "(SELECT %s%s.%s FROM %s AS %s", chance(20) ? "DISTINCT " : "",
-          sub.from[0].alias, c->name, t->name, sub.from[0].alias);
+          sub.from[0].alias, c->name, tname(t, sub.from[0].all),
+          sub.from[0].alias);
   if (chance(60)) {
     sb_add(b, " WHERE ");
     gen_pred(&sub, b, 1);
@@ -1214,6 +1242,7 @@ typedef struct query {
   params p;
   enum cmpmode mode;
   bool loose; /* DISTINCT, GROUP BY, aggregates: 1 may stand for 1.0 */
+  from_item first; /* the first table of the FROM clause */
   const char *shape;
 } query;
 
@@ -1277,21 +1306,25 @@ static void setup_from(gctx *g, sbuf *from, bool join) {
   world *w = g->w;
   g->nfrom = 1;
   g->from[0].t = &w->tabs[rn(w->ntab)];
-  snprintf(g->from[0].alias, sizeof g->from[0].alias, "%s", g->from[0].t->name);
-  sb_add(from, g->from[0].t->name);
+  g->from[0].all = chance(12);
+  const char *n0 = tname(g->from[0].t, g->from[0].all);
+  snprintf(g->from[0].alias, sizeof g->from[0].alias, "%s", n0);
+  sb_add(from, n0);
   if (!join) return;
   g->nfrom = 2;
   g->from[1].t = &w->tabs[rn(w->ntab)];
+  g->from[1].all = chance(12);
+  const char *n1 = tname(g->from[1].t, g->from[1].all);
   snprintf(g->from[0].alias, sizeof g->from[0].alias, "x");
   snprintf(g->from[1].alias, sizeof g->from[1].alias, "y");
   from->n = 0;
   int kind = rn(3);
   if (kind == 0) {
-    sb_addf(from, "%s AS x, %s AS y", g->from[0].t->name, g->from[1].t->name);
+    sb_addf(from, "%s AS x, %s AS y", n0, n1);
     return;
   }
-  sb_addf(from, "%s AS x %s %s AS y ON ", g->from[0].t->name,
-          kind == 1 ? "JOIN" : "LEFT JOIN", g->from[1].t->name);
+  sb_addf(from, "%s AS x %s %s AS y ON ", n0, kind == 1 ? "JOIN" : "LEFT JOIN",
+          n1);
   /* an equality between the two, or any predicate */
   const col *a = &g->from[0].t->cols[rn(g->from[0].t->ncol)];
   const col *c = &g->from[1].t->cols[rn(g->from[1].t->ncol)];
@@ -1314,6 +1347,7 @@ static void gen_query(world *w, query *q) {
   bool join = shape >= 60 && shape < 80;
   bool agg = shape >= 80;
   setup_from(&g, &from, join);
+  q->first = g.from[0];
   bool has_limit = chance(35);
   /* known bug (issue 9): LIMIT with a same-table column-vs-column term */
   g.single_col = avoid_limit_colcol && has_limit && g.nfrom == 1;
@@ -1329,7 +1363,19 @@ static void gen_query(world *w, query *q) {
     for (int i = 0; i < nproj; i++) {
       proj[i] = pick_col(&g);
       if (i) sb_add(&sel, ", ");
-      emit_col(&g, &sel, proj[i]);
+      const tab *st;
+      if (chance(6) && (st = sub_table(&g)) != NULL) {
+        /* a correlated scalar subquery */
+        const col *sc = &st->cols[rn(st->ncol)];
+        sb_addf(&sel, "(SELECT count(*) FROM %s AS p%d WHERE p%d.%s = ",
+                tname(st, chance(20)), i, i, sc->name);
+        g.depth++;
+        emit_col(&g, &sel, proj[i]);
+        g.depth--;
+        sb_add(&sel, ")");
+      } else {
+        emit_col(&g, &sel, proj[i]);
+      }
     }
   } else {
     /* GROUP BY 0-2 columns, aggregates */
@@ -1438,6 +1484,42 @@ static void gen_query(world *w, query *q) {
   if (has_limit) q->limit = gen_limit();
 }
 
+/* A compound SELECT (UNION [ALL], INTERSECT, EXCEPT) of two simple ones
+** with as many columns, read as a subquery. */
+static void gen_compound(world *w, query *q) {
+  memset(q, 0, sizeof *q);
+  static const char *const ops[] = {"UNION ALL", "UNION", "INTERSECT",
+                                    "EXCEPT"};
+  int op = rn(4);
+  int ncol = 1 + rn(3);
+  sbuf f = {0};
+  sb_add(&f, "(");
+  for (int side = 0; side < 2; side++) {
+    gctx g = {.w = w, .p = &q->p, .nfrom = 1};
+    g.from[0].t = &w->tabs[rn(w->ntab)];
+    g.from[0].all = chance(12);
+    snprintf(g.from[0].alias, sizeof g.from[0].alias, "%s",
+             tname(g.from[0].t, g.from[0].all));
+    if (side) sb_addf(&f, " %s ", ops[op]);
+    sb_add(&f, "SELECT ");
+    for (int i = 0; i < ncol; i++) {
+      if (i) sb_add(&f, ", ");
+      emit_col(&g, &f, pick_col(&g));
+    }
+    sb_addf(&f, " FROM %s", g.from[0].alias);
+    if (chance(70)) {
+      sb_add(&f, " WHERE ");
+      gen_pred(&g, &f, 2);
+    }
+  }
+  sb_add(&f, ")");
+  q->sel = xstrdup("*");
+  q->from = sb_take(&f);
+  q->mode = CMP_MULTISET;
+  q->loose = op != 0; /* which of 1 and 1.0 a set keeps is arbitrary */
+  q->shape = "compound";
+}
+
 /* ---- reporting and shrinking --------------------------------------------- */
 
 typedef struct state {
@@ -1445,6 +1527,7 @@ typedef struct state {
   struct srow {
     char *json;
     char *id;
+    bool deleted; /* soft-deleted: only in <table>_all */
     val *vals; /* for the oracle insert: t->ncol values */
     char **strs; /* string storage of vals */
   } *rows[3];
@@ -1470,12 +1553,14 @@ static void capture(world *w, state *s) {
   for (int ti = 0; ti < w->ntab; ti++) {
     const tab *t = &w->tabs[ti];
     remdb_iter *it;
-    if (remdb_iter_open(w->db, t->name, 0, &it) != REMDB_OK)
+    if (remdb_iter_open(w->db, t->name, REMDB_INCLUDE_DELETED, &it) != REMDB_OK)
       die("iter: %s", remdb_errmsg(w->db));
     const char *js;
     size_t len;
     while (remdb_iter_next(it, &js, &len) == REMDB_ROW) {
       json_t *o = json_loadb(js, len, JSON_DECODE_ANY, NULL);
+      json_t *del = json_object_get(o, "deleted_at");
+      bool deleted = del && !json_is_null(del);
       json_object_del(o, "type");
       json_object_del(o, "created_at");
       json_object_del(o, "modified_at");
@@ -1485,6 +1570,7 @@ static void capture(world *w, state *s) {
       struct srow *r = &s->rows[ti][s->nrows[ti]++];
       r->json = json_dumps(o, JSON_COMPACT);
       r->id = xstrdup(json_string_value(json_object_get(o, "id")));
+      r->deleted = deleted;
       r->vals = xmalloc((size_t)t->ncol * sizeof *r->vals);
       r->strs = xmalloc((size_t)t->ncol * sizeof *r->strs);
       for (int i = 0; i < t->ncol; i++) {
@@ -1521,6 +1607,14 @@ static void restore(world *w, const state *s, bool *const keep[3]) {
       if (remdb_insert(w->db, w->tabs[ti].name, r->json, strlen(r->json), id))
         die("restore insert %s: %s", r->json, remdb_errmsg(w->db));
       ora_insert(w, &w->tabs[ti], r->id, r->vals);
+      if (r->deleted) {
+        if (remdb_delete(w->db, r->id, 0) != REMDB_OK)
+          die("restore delete %s: %s", r->id, remdb_errmsg(w->db));
+        char sql[96];
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = '%s'",
+                 w->tabs[ti].name, r->id);
+        ora_exec(w, sql);
+      }
     }
   }
 }
@@ -1539,22 +1633,30 @@ static void print_state(FILE *o, world *w, const state *s, bool *const keep[3],
       if (keep && keep[ti] && !keep[ti][i]) continue;
       fprintf(o, "    remdb -d $DB insert %s '%s'\n", w->tabs[ti].name,
               s->rows[ti][i].json);
+      if (s->rows[ti][i].deleted)
+        fprintf(o, "    remdb -d $DB delete %s\n", s->rows[ti][i].id);
     }
   }
   fprintf(o, "    remdb -d $DB sql \"%s\"\n", stmt);
   fprintf(o, "  the same in plain SQLite (sqlite3 :memory:):\n");
   for (int ti = 0; ti < w->ntab; ti++) {
     const tab *t = &w->tabs[ti];
-    fprintf(o, "    CREATE TABLE %s(id TEXT PRIMARY KEY", t->name);
-    for (int i = 0; i < t->ncol; i++)
-      fprintf(o, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
-    fprintf(o, ");\n");
-    for (int i = 0; i < s->nrows[ti]; i++) {
-      if (keep && keep[ti] && !keep[ti][i]) continue;
+    for (int k = 0; k < 2; k++) {
+      fprintf(o, "    CREATE TABLE %s(id TEXT PRIMARY KEY", tname(t, k));
+      for (int i = 0; i < t->ncol; i++)
+        fprintf(o, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
+      fprintf(o, ");\n");
+    }
+    for (int i = 0; i < 2 * s->nrows[ti]; i++) {
+      int ri = i % s->nrows[ti];
+      bool to_all = i >= s->nrows[ti];
+      if (keep && keep[ti] && !keep[ti][ri]) continue;
+      if (!to_all && s->rows[ti][ri].deleted) continue;
       sbuf b = {0};
-      sb_addf(&b, "INSERT INTO %s VALUES('%s'", t->name, s->rows[ti][i].id);
+      sb_addf(&b, "INSERT INTO %s VALUES('%s'", tname(t, to_all),
+              s->rows[ti][ri].id);
       for (int c = 0; c < t->ncol; c++) {
-        val p = present(&t->cols[c], s->rows[ti][i].vals[c]);
+        val p = present(&t->cols[c], s->rows[ti][ri].vals[c]);
         sb_add(&b, ", ");
         sql_lit(&b, &p);
       }
@@ -1749,20 +1851,8 @@ static bool check_tlp(world *w) {
   gctx g = {.w = w, .p = &q.p};
   /* partition on a predicate over the first table of q's FROM, named as q
   ** names it */
-  const char *alias = strstr(q.from, " AS x") ? "x" : NULL;
-  const tab *t = NULL;
-  for (int i = 0; i < w->ntab; i++)
-    if (strncmp(q.from, w->tabs[i].name, strlen(w->tabs[i].name)) == 0 &&
-        (q.from[strlen(w->tabs[i].name)] == 0 ||
-         q.from[strlen(w->tabs[i].name)] == ' '))
-      t = &w->tabs[i];
-  if (t == NULL) {
-    query_free(&q);
-    return true;
-  }
   g.nfrom = 1;
-  g.from[0].t = t;
-  snprintf(g.from[0].alias, sizeof g.from[0].alias, "%s", alias ? alias : t->name);
+  g.from[0] = q.first;
   g.depth = 1; /* always qualify */
   sbuf pb = {0};
   gen_pred(&g, &pb, 2);
@@ -1881,16 +1971,37 @@ static bool check_norec(world *w) {
 /* ---- DML ----------------------------------------------------------------- */
 
 /* The live rows of t on one engine: id and every column, sorted. */
-static void table_rows(world *w, const tab *t, bool remdb_side, result *r) {
+static void table_rows_of(world *w, const tab *t, bool all, bool remdb_side,
+                          result *r) {
   sbuf b = {0};
   sb_add(&b, "SELECT id");
   for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", %s", t->cols[i].name);
-  sb_addf(&b, " FROM %s", t->name);
+  sb_addf(&b, " FROM %s", tname(t, all));
   if (remdb_side) run_remdb(w, b.p, NULL, r);
   else run_ora(w, b.p, NULL, r);
-  if (r->error) die("reading %s: %s", t->name, r->msg);
+  if (r->error) die("reading %s: %s", tname(t, all), r->msg);
   sort_rows(r);
   free(b.p);
+}
+
+static void table_rows(world *w, const tab *t, bool remdb_side, result *r) {
+  table_rows_of(w, t, false, remdb_side, r);
+}
+
+/* Do the _all twins (soft-deleted rows too) agree? */
+static bool same_all(world *w, const tab *t) {
+  result a, b;
+  table_rows_of(w, t, true, true, &a);
+  table_rows_of(w, t, true, false, &b);
+  bool same = same_rows(&a, &b);
+  if (!same) {
+    printf("  %s_all differs:\n", t->name);
+    print_result(stdout, "remdb ", &a);
+    print_result(stdout, "sqlite", &b);
+  }
+  result_free(&a);
+  result_free(&b);
+  return same;
 }
 
 typedef struct dml {
@@ -2119,7 +2230,7 @@ static bool dml_differs(world *w, void *ctx, result *ra, result *ro) {
   result_free(&before);
   table_rows(w, t, true, ra);
   table_rows(w, t, false, ro);
-  if (!same_rows(ra, ro)) bad = true;
+  if (!same_rows(ra, ro) || !same_all(w, t)) bad = true;
   return bad;
 }
 
@@ -2301,7 +2412,7 @@ static void check_insert(world *w) {
   }
   result_free(&ret);
   if (bad_returning) n_mismatch++;
-  if (rerr != want_err || !same_rows(&ra, &ro)) {
+  if (rerr != want_err || !same_rows(&ra, &ro) || !same_all(w, t)) {
     n_mismatch++;
     char *lit = inline_params(b.p, &p);
     printf("\nMISMATCH (INSERT, remdb vs sqlite) round %llu\n  statement: %s\n"
@@ -2369,7 +2480,8 @@ static void round_run(world *w, int nstatements) {
     int k = rn(100);
     if (k < 60) {
       query q;
-      gen_query(w, &q);
+      if (k < 5) gen_compound(w, &q);
+      else gen_query(w, &q);
       n_select++;
       check_query(w, &q);
       query_free(&q);
