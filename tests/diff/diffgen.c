@@ -41,6 +41,9 @@
 **     changed must match the WHERE in the oracle's state before, be as
 **     many as the LIMIT allows, and the oracle then changes the same ids.
 **
+** Now and then a round indexes a field, or drops an index, of a table
+** holding rows (a schema replace: remdb rebuilds the index).
+**
 ** Deterministic by seed (xorshift64*): the same seed gives the same
 ** statements, and each round has its own seed derived from it, so that
 ** --seed S --round R replays round R alone.  A mismatch prints the seed, the round, the schemas, the
@@ -1729,7 +1732,7 @@ static void shrink_rows(world *w, const state *s, bool *keep[3], check_fn fn,
 
 /* ---- checks -------------------------------------------------------------- */
 
-static long n_queries, n_select, n_tlp, n_norec, n_dml, n_mismatch;
+static long n_queries, n_select, n_tlp, n_norec, n_dml, n_mismatch, n_schema;
 
 typedef struct qctx {
   query *q;
@@ -2522,10 +2525,22 @@ static void round_run(world *w, int nstatements) {
       check_tlp(w);
     } else if (k < 80) {
       check_norec(w);
-    } else if (k < 94) {
+    } else if (k < 93) {
       check_dml(w);
-    } else {
+    } else if (k < 98) {
       check_insert(w);
+    } else {
+      /* index a field, or drop its index, on a table holding rows (live
+      ** and soft-deleted): remdb rebuilds the index */
+      tab *t = &w->tabs[rn(w->ntab)];
+      col *c = &t->cols[rn(t->ncol)];
+      c->indexed = !c->indexed;
+      char *js = schema_text(t);
+      if (opt_verbose) printf("schema replace %s\n", js);
+      if (remdb_schema_put(w->db, js, strlen(js)) != REMDB_OK)
+        die("schema replace %s: %s", js, remdb_errmsg(w->db));
+      free(js);
+      n_schema++;
     }
     /* after a mismatch the two sides may differ: start a new round */
     if (n_mismatch > before) return;
@@ -2639,9 +2654,10 @@ int main(int argc, char **argv) {
   }
   double secs = now() - t0;
   printf("diffgen: seed %llu: %ld statements (%ld selects, %ld TLP, %ld NoREC, "
-         "%ld DML) in %llu rounds, %ld mismatches [%.1f s]\n",
-         (unsigned long long)seed, n_queries, n_select, n_tlp, n_norec, n_dml,
-         (unsigned long long)w.round, n_mismatch, secs);
+         "%ld DML), %ld index changes, in %llu rounds, %ld mismatches "
+         "[%.1f s]\n", (unsigned long long)seed, n_queries, n_select, n_tlp,
+         n_norec, n_dml, n_schema, (unsigned long long)w.round, n_mismatch,
+         secs);
   remdb_close(w.db);
   sqlite3_close(w.ora);
   nftw(w.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
