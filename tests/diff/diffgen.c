@@ -56,8 +56,8 @@
 **   limit-colcol  a LIMIT/OFFSET on one table whose WHERE compares two of
 **                 its columns (pushed-down LIMIT ignores such terms)
 **   limit-huge    LIMIT and OFFSET whose sum overflows a 64-bit integer
-**   real-big      integers above 2^53 in an indexed number column (the
-**                 index holds the exact integer, SQL sees a rounded real)
+**   real-big      integers above 2^53 in a number column (once indexed,
+**                 the index holds the exact integer, SQL a rounded real)
 **   insert-or     INSERT OR IGNORE/ABORT/FAIL/REPLACE, INSERT ... RETURNING
 **   leftjoin-isnull  "x.c IS NULL" in the ON clause of a LEFT JOIN whose left
 **                 table x has c indexed (x's rows are filtered by it); found
@@ -819,8 +819,9 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
     case J_INT:
       v.k = V_INT;
       v.i = pick_int(c->edge);
-      /* known bug (issue 9): an indexed number column above 2^53 */
-      if (avoid_real_big && c->aff == 'R' && (c->indexed || c->key) &&
+      /* known bug (issue 9): an indexed number column above 2^53 (any
+      ** number column: a round may index it later) */
+      if (avoid_real_big && c->aff == 'R' &&
           (v.i > (1LL << 53) || v.i < -(1LL << 53)))
         v.i = 7;
       /* an integer column given 3.0 stores the integer 3 */
@@ -2139,7 +2140,7 @@ static void gen_dml(world *w, dml *d) {
       const col *c = &t->cols[settable[k]];
       val v = set_val(c);
       /* known bug (issue 9): an indexed number column above 2^53 */
-      if (avoid_real_big && c->aff == 'R' && c->indexed && v.k == V_INT &&
+      if (avoid_real_big && c->aff == 'R' && v.k == V_INT &&
           (v.i > (1LL << 53) || v.i < -(1LL << 53)))
         v.i = 9;
       if (b.p[b.n - 1] != ' ') sb_add(&b, ", ");
@@ -2154,7 +2155,7 @@ static void gen_dml(world *w, dml *d) {
     if (b.p[b.n - 1] == ' ') { /* nothing set yet */
       const col *c = &t->cols[settable[0]];
       val v = set_val(c);
-      if (avoid_real_big && c->aff == 'R' && c->indexed && v.k == V_INT &&
+      if (avoid_real_big && c->aff == 'R' && v.k == V_INT &&
           (v.i > (1LL << 53) || v.i < -(1LL << 53)))
         v.i = 9;
       sb_addf(&b, "%s = ", c->name);
