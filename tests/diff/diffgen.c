@@ -6,15 +6,17 @@
 **
 ** In the spirit of SQLancer.  Each round registers 1-3 random tables in a
 ** remdb database (every JSON type: integer, number, string, boolean,
-** unions such as ["integer","string"], nullable types, untyped; some
-** fields indexed, sometimes a key_field) and creates the same tables in a
-** plain in-memory SQLite database (the oracle), with each column declared
-** as remdb's virtual table declares it (PRAGMA table_info through remdb),
-** so that affinities, and hence comparisons, are the same.  Rows are
-** random (NULLs, absent fields, 2^53+1, 2^63-1, -2^63, -0.0, unicode, '%'
-** and '_', empty strings), inserted into remdb by remdb_insert, a batch or
-** SQL INSERT, and into the oracle as the values remdb's SQL presents
-** (booleans as 0/1, integers in a number column as reals).
+** object, array, unions such as ["integer","string"], nullable types,
+** untyped; some fields indexed, sometimes a key_field) and creates the
+** same tables in a plain in-memory SQLite database (the oracle), with each
+** column declared as remdb's virtual table declares it (PRAGMA table_info
+** through remdb), so that affinities, and hence comparisons, are the
+** same; the oracle's <table>_all twin keeps deleted rows (triggers), as
+** remdb's soft delete does.  Rows are random (NULLs, absent fields,
+** 2^53+1, 2^63-1, -2^63, -0.0, unicode, '%' and '_', empty strings),
+** inserted into remdb by remdb_insert, a batch or SQL INSERT, and into the
+** oracle as the values remdb's SQL presents (booleans as 0/1, integers in
+** a number column as reals, objects and arrays as compact JSON text).
 **
 ** Then random statements run on both and must agree:
 **   - SELECTs: column-vs-literal and column-vs-column terms, IN lists with
@@ -22,7 +24,8 @@
 **     IS/IS NOT, expressions over columns, id terms (point gets), bound
 **     parameters, ORDER BY with NULLS FIRST/LAST, LIMIT/OFFSET (including
 **     9223372036854775807), joins and LEFT joins, DISTINCT, GROUP BY with
-**     aggregates and HAVING, compound selects.  Results are compared as
+**     aggregates and HAVING, compound selects, correlated scalar
+**     subqueries, reads of <table>_all.  Results are compared as
 **     multisets unless ORDER BY fully determines the order (the generator
 **     appends the ids as tiebreakers, or orders by every projected
 **     column); a LIMIT without a total order is checked as "as many rows
@@ -36,7 +39,7 @@
 **     table row by row and such a subquery sees the changed rows, while
 **     on a virtual table it collects the rows first) and
 **     INSERT (upserts of existing ids and keys) on both, then the full
-**     tables (live rows: remdb's DELETE is a soft delete) are compared.
+**     tables are compared: live rows, and <table>_all (soft-deleted too).
 **     Without ORDER BY a LIMIT may pick any matching rows: the rows remdb
 **     changed must match the WHERE in the oracle's state before, be as
 **     many as the LIMIT allows, and the oracle then changes the same ids.
@@ -46,10 +49,12 @@
 **
 ** Deterministic by seed (xorshift64*): the same seed gives the same
 ** statements, and each round has its own seed derived from it, so that
-** --seed S --round R replays round R alone.  A mismatch prints the seed, the round, the schemas, the
-** rows, the statement and both results, then a reproduction shrunk by
-** dropping rows and WHERE terms while the mismatch persists, as a shell
-** script for the remdb CLI and an SQL script for sqlite3.
+** --seed S --round R replays round R alone.  A mismatch prints the seed,
+** the round, the schemas, the statement and both results, then a
+** reproduction shrunk by dropping rows and WHERE terms while the mismatch
+** persists, remdb's EXPLAIN of it, and the rows as a shell script for the
+** remdb CLI and an SQL script for sqlite3.  A round ends at its first
+** mismatch (the two sides may differ from then on).
 **
 ** --avoid LIST (comma separated) stops generating the shapes of known
 ** bugs (issue 9) while their fixes land:
