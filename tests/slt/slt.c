@@ -47,7 +47,10 @@
 ** reals with %.3f through sqlite3_snprintf, NULL as "NULL", "" as
 ** "(empty)", bytes outside ' '..'~' as '@'), sorted (nosort, rowsort,
 ** valuesort) and compared value by value or by MD5 ("N values hashing to
-** H"); results sharing a label must hash alike.
+** H"); results sharing a label must hash alike.  As in the reference
+** runner, a query whose step fails ends its rows there (the corpus expects
+** what came before the error: `SELECT sum(x)` over an overflow is empty);
+** such a pass is noted.
 **
 ** Options:
 **   -n N          show at most N failures per file (default 10)
