@@ -95,6 +95,7 @@ EXTRA_TESTS :=
 -include fuzz/fuzz.mk
 -include tests/extra.mk
 -include python/python.mk
+-include tests/oracle.mk
 
 test: test-unit test-cli test-install test-asan $(EXTRA_TESTS)
 	@echo "make test: all suites passed"
