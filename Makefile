@@ -5,7 +5,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   := build
-PKGS    := rocksdb jansson libxxhash sqlite3 libcurl
+PKGS    := rocksdb jansson libxxhash sqlite3 libcurl libutf8proc
 VERSION := 0.1.0
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -14,7 +14,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude $(PKG_CFLAGS) $(CFLAGS)
-LIBS    = $(PKG_LIBS) -lpthread -lm
+# libstemmer (Snowball) ships no pkg-config file on Debian
+LIBS    = $(PKG_LIBS) -lstemmer -lpthread -lm
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -62,7 +63,7 @@ $(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS) $(CLI_LIBS)
 
 # pkg-config file for a prefix: $(call pcfile,PREFIX)
-pcfile = printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lpthread -lm\n' '$(1)' '$(VERSION)' '$(PKGS)'
+pcfile = printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lstemmer -lpthread -lm\n' '$(1)' '$(VERSION)' '$(PKGS)'
 
 $(BUILD)/remdb.pc: Makefile
 	@mkdir -p $(BUILD)

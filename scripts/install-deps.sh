@@ -7,7 +7,7 @@
 #   scripts/install-deps.sh --bench  also the benchmark peers
 set -eu
 
-BUILD="make gcc pkg-config librocksdb-dev libjansson-dev libxxhash-dev libsqlite3-dev libedit-dev libcurl4-openssl-dev"
+BUILD="make gcc pkg-config librocksdb-dev libjansson-dev libxxhash-dev libsqlite3-dev libedit-dev libcurl4-openssl-dev libutf8proc-dev libstemmer-dev"
 TEST="python3 clang libclang-rt-14-dev"
 BENCH="sqlite3 python3-hnswlib python3-numpy"
 
