@@ -113,7 +113,7 @@ static int dtok_cmp(const void *a, const void *b, void *arg) {
 
 static int doc_sort(fts_doc *d) {
   if (d->sorted) return 0;
-  qsort_r(d->tok, d->ntok, sizeof *d->tok, dtok_cmp, d->arena);
+  if (d->ntok) qsort_r(d->tok, d->ntok, sizeof *d->tok, dtok_cmp, d->arena);
   uint32_t *np = realloc(d->pos, (d->ntok ? d->ntok : 1) * sizeof *np);
   if (!np) return -1;
   d->pos = np;
@@ -361,7 +361,7 @@ int fts_memindex_finish(fts_memindex *m, unsigned block_size) {
   m->order = malloc((m->nterms ? m->nterms : 1) * sizeof *m->order);
   if (!m->order) return -1;
   for (size_t i = 0; i < m->nterms; i++) m->order[i] = i;
-  qsort_r(m->order, m->nterms, sizeof *m->order, order_cmp, m);
+  if (m->nterms) qsort_r(m->order, m->nterms, sizeof *m->order, order_cmp, m);
   buf_t arena;
   buf_init(&arena);
   fts_posting *tmp = malloc(block_size * sizeof *tmp);

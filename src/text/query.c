@@ -1090,7 +1090,8 @@ static int contrib_cmp(const void *a, const void *b) {
 }
 
 static double stack_score(fts_eval *e, size_t from) {
-  qsort(e->stack + from, e->top - from, sizeof *e->stack, contrib_cmp);
+  if (e->top > from + 1)
+    qsort(e->stack + from, e->top - from, sizeof *e->stack, contrib_cmp);
   double s = 0;
   for (size_t i = from; i < e->top; i++) {
     const contrib *c = &e->stack[i];
@@ -1587,7 +1588,7 @@ int fts_eval_topk(fts_eval *e, size_t k, fts_filter_fn filter, void *fctx,
   free(cl);
   free(psum);
   if (run_err(e, err, errlen)) return -1;
-  qsort(h, nh, sizeof *h, hit_order);
+  if (nh > 1) qsort(h, nh, sizeof *h, hit_order);
   *nout = nh;
   return 0;
 }

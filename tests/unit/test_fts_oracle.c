@@ -101,6 +101,7 @@ static tdoc docs[NDOCS + 1];
 static char *make_text(size_t nwords, size_t **idx) {
   size_t cap = nwords * 40 + 16, n = 0;
   char *s = malloc(cap);
+  s[0] = 0;
   if (idx) *idx = malloc(nwords * sizeof **idx);
   static const char *const sep[] = {" ", " ", " ", " ", ", ", ". ", " - ",
                                     "; ", " (", ") ", "'", "\n"};
@@ -366,7 +367,7 @@ static void check_query(const char *text, const double *w) {
   }
   CHECK(ok);
   /* the top 10 against FTS5's ORDER BY bm25() LIMIT 10, up to ties */
-  qsort(ours.h, ours.n, sizeof *ours.h, by_score);
+  if (ours.n) qsort(ours.h, ours.n, sizeof *ours.h, by_score);
   size_t top = ours.n < 10 ? ours.n : 10;
   for (size_t i = 0; ok && i < top; i++) {
     ok = close_rel(ours.h[i].score, theirs.h[i].score);
