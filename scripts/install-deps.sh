@@ -9,7 +9,7 @@ set -eu
 
 BUILD="make gcc pkg-config librocksdb-dev libjansson-dev libxxhash-dev libsqlite3-dev libedit-dev libcurl4-openssl-dev libutf8proc-dev libstemmer-dev"
 TEST="python3 clang libclang-rt-14-dev"
-BENCH="sqlite3 python3-hnswlib python3-numpy"
+BENCH="sqlite3 python3-hnswlib python3-numpy manpages manpages-dev zlib1g-dev"
 
 want="$BUILD $TEST"
 [ "${1:-}" = "--bench" ] && want="$want $BENCH"

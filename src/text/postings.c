@@ -89,6 +89,25 @@ static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
 
 /* ---- blocks ---------------------------------------------------------------- */
 
+/* Positions: within a field, (offset delta << 1); a change of field,
+** ((field delta << 1) | 1) and then the offset.  The walk starts at field
+** 0, offset 0. */
+static void put_positions(buf_t *b, const uint32_t *pos, uint32_t n) {
+  uint32_t f = 0, prev = 0;
+  for (uint32_t j = 0; j < n; j++) {
+    uint32_t pf = pos[j] >> FTS_FIELD_SHIFT;
+    uint32_t po = pos[j] & ((1u << FTS_FIELD_SHIFT) - 1);
+    if (pf == f) {
+      fts_put_varint(b, (uint64_t)(po - prev) << 1);
+    } else {
+      fts_put_varint(b, ((uint64_t)(pf - f) << 1) | 1);
+      fts_put_varint(b, po);
+      f = pf;
+    }
+    prev = po;
+  }
+}
+
 int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (n > UINT32_MAX) return -1;
   bool withpos = n > 0 && p[0].pos != NULL;
@@ -96,9 +115,12 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     if (p[i].tf == 0) return -1;
     if (i > 0 && p[i].doc <= p[i - 1].doc) return -1;
     if ((p[i].pos != NULL) != withpos) return -1;
-    if (withpos)
+    if (withpos) {
+      if (p[i].pos[p[i].tf - 1] >> FTS_FIELD_SHIFT >= FTS_MAX_FIELDS)
+        return -1;
       for (uint32_t j = 1; j < p[i].tf; j++)
         if (p[i].pos[j] <= p[i].pos[j - 1]) return -1;
+    }
   }
   buf_addc(out, FTS_FMT_BLOCK);
   fts_put_varint(out, n);
@@ -119,13 +141,7 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     if (i > 0) fts_put_varint(&docs, p[i].doc - p[i - 1].doc);
     fts_put_varint(&docs, p[i].tf);
     fts_put_varint(&docs, p[i].dl);
-    if (withpos) {
-      uint32_t prev = 0;
-      for (uint32_t j = 0; j < p[i].tf; j++) {
-        fts_put_varint(&pos, j == 0 ? p[i].pos[0] : p[i].pos[j] - prev);
-        prev = p[i].pos[j];
-      }
-    }
+    if (withpos) put_positions(&pos, p[i].pos, p[i].tf);
   }
   fts_put_varint(out, p[0].doc);
   fts_put_varint(out, p[n - 1].doc - p[0].doc);
@@ -246,16 +262,23 @@ int fts_block_decode_pos(const fts_block_info *info, fts_block_dec *d) {
   }
   const uint8_t *p = info->pos, *end = p + info->pos_len;
   size_t k = 0;
+  const uint64_t maxoff = (1u << FTS_FIELD_SHIFT) - 1;
   for (uint32_t i = 0; i < d->n; i++) {
     d->posoff[i] = (uint32_t)k;
-    uint64_t cur = 0;
+    uint64_t f = 0, off = 0;
     for (uint32_t j = 0; j < d->tf[i]; j++) {
       uint64_t v;
       if (!fts_get_varint(&p, end, &v)) return -1;
-      if (j > 0 && v == 0) return -1;
-      cur = j == 0 ? v : cur + v;
-      if (cur > UINT32_MAX) return -1;
-      d->pos[k++] = (uint32_t)cur;
+      if (v & 1) { /* next field */
+        f += v >> 1;
+        if (v >> 1 == 0 || f >= FTS_MAX_FIELDS) return -1;
+        if (!fts_get_varint(&p, end, &off) || off > maxoff) return -1;
+      } else {
+        if (j > 0 && v == 0) return -1; /* positions ascend */
+        off += v >> 1;
+        if (off > maxoff) return -1;
+      }
+      d->pos[k++] = (uint32_t)(f << FTS_FIELD_SHIFT | off);
     }
   }
   d->posoff[d->n] = (uint32_t)k;

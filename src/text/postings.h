@@ -66,8 +66,10 @@
 **   fts_block:   u8 1, n; if n > 0: first doc, last - first, nimp,
 **                nimp x (tf, dl), doc-section bytes, pos-section bytes,
 **                doc section: n x ([doc delta if not first], tf, dl),
-**                pos section: per posting, tf positions: first as is,
-**                then deltas (>= 1).
+**                pos section: per posting, its tf positions walked from
+**                (field 0, offset 0): within a field, offset delta << 1
+**                (>= 1 but for the first); moving to a later field,
+**                (field delta << 1) | 1 and then the offset.
 **   delete op:   u8 2, n, first doc, n-1 deltas (>= 1).
 **   positions:   field << FTS_FIELD_SHIFT | token offset in that field.
 */
@@ -83,7 +85,7 @@
 #define FTS_END UINT64_MAX
 #define FTS_BLOCK_SPAN 128     /* doc numbers per posting block key */
 #define FTS_FIELD_SHIFT 24     /* position = field << 24 | offset */
-#define FTS_MAX_FIELDS 255
+#define FTS_MAX_FIELDS 255 /* fields 0..254 */
 #define FTS_MAX_OFFSET ((1u << FTS_FIELD_SHIFT) - 2) /* last offset kept */
 #define FTS_MAX_IMPACTS 8
 
