@@ -21,8 +21,17 @@ typedef struct stopset {
   size_t cap, n;
 } stopset;
 
+/* A direct-mapped cache of stems: words repeat, the stemmer is slow. */
+#define STEM_CACHE 4096
+#define STEM_MAX 24
+typedef struct stem_slot {
+  uint8_t len, slen; /* len 0: empty */
+  char word[STEM_MAX], stem[STEM_MAX];
+} stem_slot;
+
 struct fts_analyzer {
   fts_analyzer_opts o;
+  stem_slot *cache;
   char *stemmer_name; /* owned copy behind o.stemmer */
   struct sb_stemmer *stem;
   stopset stops;
@@ -340,7 +349,8 @@ fts_analyzer *fts_analyzer_new(const fts_analyzer_opts *opts, char *err,
       goto fail;
     }
     a->stemmer_name = strdup(sn);
-    if (!a->stemmer_name) goto nomem;
+    a->cache = calloc(STEM_CACHE, sizeof *a->cache);
+    if (!a->stemmer_name || !a->cache) goto nomem;
     a->o.stemmer = a->stemmer_name;
   } else {
     a->o.stemmer = NULL;
@@ -377,6 +387,7 @@ fail:
 void fts_analyzer_free(fts_analyzer *a) {
   if (!a) return;
   if (a->stem) sb_stemmer_delete(a->stem);
+  free(a->cache);
   free(a->stemmer_name);
   stopset_free(&a->stops);
   free(a->cp);
@@ -416,29 +427,60 @@ static int32_t read_cp(const char *text, size_t n, size_t i, size_t *k) {
   return cp;
 }
 
+/* Append code point c to the token being built in a->out; once one does
+** not fit in FTS_MAX_TERM bytes, *full is set and nothing more is added. */
+static inline void put_cp(fts_analyzer *a, size_t *len, bool *full,
+                          int32_t c) {
+  if (*full || c == 0) return;
+  utf8proc_uint8_t tmp[4];
+  utf8proc_ssize_t k = c < 128 ? (tmp[0] = (utf8proc_uint8_t)c, 1)
+                               : utf8proc_encode_char(c, tmp);
+  if (k <= 0) return;
+  if (*len + (size_t)k > FTS_MAX_TERM) {
+    *full = true;
+    return;
+  }
+  memcpy(a->out + *len, tmp, (size_t)k);
+  *len += (size_t)k;
+}
+
 static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
                     void *ctx) {
+  const unsigned char *u = (const unsigned char *)text;
   size_t i = 0;
   while (i < n) {
     size_t k;
-    int32_t c = read_cp(text, n, i, &k);
-    bool start = c >= 0 && (c < 128 ? ascii_alnum((unsigned)c) : u61_alnum(c));
-    if (!start) {
-      i += k;
-      continue;
-    }
-    size_t s = i, ncp = 0;
-    while (i < n) {
+    int32_t c;
+    if (u[i] < 0x80) { /* ASCII: the common case */
+      if (!ascii_alnum(u[i])) {
+        i++;
+        continue;
+      }
+    } else {
       c = read_cp(text, n, i, &k);
-      bool tok = c >= 0 && (c < 128 ? ascii_alnum((unsigned)c)
-                                    : (u61_alnum(c) || u61_diacritic(c)));
-      if (!tok) break;
-      if (!grow_cp(a, ncp + 1)) return -1;
-      a->cp[ncp++] = u61_fold(c);
+      if (c < 0 || !u61_alnum(c)) {
+        i += k;
+        continue;
+      }
+    }
+    size_t s = i, len = 0;
+    bool full = false;
+    while (i < n) {
+      unsigned char b = u[i];
+      if (b < 0x80) {
+        if (!ascii_alnum(b)) break;
+        if (len < FTS_MAX_TERM && !full)
+          a->out[len++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+        else
+          full = true;
+        i++;
+        continue;
+      }
+      c = read_cp(text, n, i, &k);
+      if (c < 0 || !(u61_alnum(c) || u61_diacritic(c))) break;
+      put_cp(a, &len, &full, u61_fold(c));
       i += k;
     }
-    size_t len = encode_cps(a, a->cp, ncp);
-    if (len == (size_t)-1) return -1;
     int rc = emit(a, ctx, a->out, len, s, i);
     if (rc) return rc;
   }
@@ -504,6 +546,15 @@ static int emit_token(fts_analyzer *a, void *ctx, const char *term,
   if (a->stops.n && stopset_has(&a->stops, term, len)) return 0;
   fts_token t = {term, len, pos, start, end};
   if (a->stem) {
+    stem_slot *c = NULL;
+    if (len < STEM_MAX) {
+      c = &a->cache[hash_bytes(term, len) & (STEM_CACHE - 1)];
+      if (c->len == len && memcmp(c->word, term, len) == 0) {
+        t.term = c->stem;
+        t.len = c->slen;
+        return x->cb(x->ctx, &t);
+      }
+    }
     const sb_symbol *s =
         sb_stemmer_stem(a->stem, (const sb_symbol *)term, (int)len);
     if (!s) return -1; /* out of memory */
@@ -511,6 +562,12 @@ static int emit_token(fts_analyzer *a, void *ctx, const char *term,
     if (sl > 0) {
       t.term = (const char *)s;
       t.len = (size_t)sl;
+    }
+    if (c && t.len < STEM_MAX) {
+      c->len = (uint8_t)len;
+      memcpy(c->word, term, len);
+      c->slen = (uint8_t)t.len;
+      memcpy(c->stem, t.term, t.len);
     }
   }
   return x->cb(x->ctx, &t);

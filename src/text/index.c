@@ -8,47 +8,85 @@
 
 /* ---- fts_doc ---------------------------------------------------------- */
 
+static uint64_t hash_term(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a, folded */
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ull;
+  }
+  return h ^ (h >> 29);
+}
+
 typedef struct dtok {
-  size_t off; /* term bytes in the arena */
-  uint32_t len, pos;
+  uint32_t term, pos;
 } dtok;
 
 typedef struct dterm {
   size_t off; /* NUL-terminated term in the arena */
-  size_t len;
-  size_t first; /* its positions: pos[first .. first + n) */
-  uint32_t n;
+  uint32_t len;
+  uint32_t n;     /* occurrences */
+  uint32_t first; /* its positions: pos[first .. first + n) */
+  uint32_t slot;  /* its slot in the hash table */
+  uint64_t hash;
 } dterm;
 
 struct fts_doc {
   char *arena;
   size_t alen, acap;
-  dtok *tok;
-  size_t ntok, captok;
-  uint32_t *pos;  /* sorted positions, grouped by term */
   dterm *term;
   size_t nterm, capterm;
+  uint32_t *slot; /* term index + 1, or 0 */
+  size_t nslot;
+  dtok *tok;
+  size_t ntok, captok;
+  uint32_t *pos; /* positions grouped by term (after grouping) */
+  size_t cappos;
   uint32_t next[FTS_MAX_FIELDS]; /* next offset per field */
   uint32_t length;
-  bool sorted;
+  unsigned lastfield;
+  bool grouped, monotone;
 };
 
-fts_doc *fts_doc_new(void) { return calloc(1, sizeof(fts_doc)); }
+fts_doc *fts_doc_new(void) {
+  fts_doc *d = calloc(1, sizeof(fts_doc));
+  if (d) d->monotone = true;
+  return d;
+}
 
 void fts_doc_free(fts_doc *d) {
   if (!d) return;
   free(d->arena);
+  free(d->term);
+  free(d->slot);
   free(d->tok);
   free(d->pos);
-  free(d->term);
   free(d);
 }
 
 void fts_doc_reset(fts_doc *d) {
+  for (size_t i = 0; i < d->nterm; i++) d->slot[d->term[i].slot] = 0;
   d->alen = d->ntok = d->nterm = 0;
   d->length = 0;
-  d->sorted = false;
+  d->lastfield = 0;
+  d->grouped = false;
+  d->monotone = true;
   memset(d->next, 0, sizeof d->next);
+}
+
+static int doc_rehash(fts_doc *d) {
+  size_t ns = d->nslot ? d->nslot * 2 : 256;
+  uint32_t *s = calloc(ns, sizeof *s);
+  if (!s) return -1;
+  for (size_t i = 0; i < d->nterm; i++) {
+    size_t j = (size_t)d->term[i].hash & (ns - 1);
+    while (s[j]) j = (j + 1) & (ns - 1);
+    s[j] = (uint32_t)i + 1;
+    d->term[i].slot = (uint32_t)j;
+  }
+  free(d->slot);
+  d->slot = s;
+  d->nslot = ns;
+  return 0;
 }
 
 typedef struct addctx {
@@ -61,6 +99,45 @@ static int add_token(void *ctx, const fts_token *t) {
   addctx *x = ctx;
   fts_doc *d = x->d;
   if (t->pos > FTS_MAX_OFFSET) return 0; /* beyond what positions hold */
+  if ((d->nterm + 1) * 2 > d->nslot && doc_rehash(d)) goto oom;
+  uint64_t h = hash_term(t->term, t->len);
+  size_t j = (size_t)h & (d->nslot - 1);
+  uint32_t id;
+  for (;;) {
+    uint32_t s = d->slot[j];
+    if (!s) { /* a new term */
+      if (d->nterm == d->capterm) {
+        size_t cap = d->capterm ? d->capterm * 2 : 64;
+        dterm *nt = realloc(d->term, cap * sizeof *nt);
+        if (!nt) goto oom;
+        d->term = nt;
+        d->capterm = cap;
+      }
+      if (d->alen + t->len + 1 > d->acap) {
+        size_t cap = d->acap ? d->acap : 4096;
+        while (cap < d->alen + t->len + 1) cap *= 2;
+        char *na = realloc(d->arena, cap);
+        if (!na) goto oom;
+        d->arena = na;
+        d->acap = cap;
+      }
+      memcpy(d->arena + d->alen, t->term, t->len);
+      d->arena[d->alen + t->len] = 0;
+      id = (uint32_t)d->nterm;
+      d->term[d->nterm++] = (dterm){d->alen, (uint32_t)t->len, 0, 0,
+                                    (uint32_t)j, h};
+      d->alen += t->len + 1;
+      d->slot[j] = id + 1;
+      break;
+    }
+    const dterm *e = &d->term[s - 1];
+    if (e->hash == h && e->len == t->len &&
+        memcmp(d->arena + e->off, t->term, t->len) == 0) {
+      id = s - 1;
+      break;
+    }
+    j = (j + 1) & (d->nslot - 1);
+  }
   if (d->ntok == d->captok) {
     size_t cap = d->captok ? d->captok * 2 : 256;
     dtok *nt = realloc(d->tok, cap * sizeof *nt);
@@ -68,19 +145,8 @@ static int add_token(void *ctx, const fts_token *t) {
     d->tok = nt;
     d->captok = cap;
   }
-  if (d->alen + t->len + 1 > d->acap) {
-    size_t cap = d->acap ? d->acap : 4096;
-    while (cap < d->alen + t->len + 1) cap *= 2;
-    char *na = realloc(d->arena, cap);
-    if (!na) goto oom;
-    d->arena = na;
-    d->acap = cap;
-  }
-  memcpy(d->arena + d->alen, t->term, t->len);
-  d->arena[d->alen + t->len] = 0;
-  d->tok[d->ntok++] = (dtok){d->alen, (uint32_t)t->len,
-                             ((uint32_t)x->field << FTS_FIELD_SHIFT) | t->pos};
-  d->alen += t->len + 1;
+  d->tok[d->ntok++] = (dtok){id, ((uint32_t)x->field << FTS_FIELD_SHIFT) | t->pos};
+  d->term[id].n++;
   d->length++;
   return 0;
 oom:
@@ -91,59 +157,51 @@ oom:
 int fts_doc_add(fts_doc *d, fts_analyzer *a, unsigned field, const char *text,
                 size_t n) {
   if (field >= FTS_MAX_FIELDS) return -2;
+  if (d->ntok && field < d->lastfield) d->monotone = false;
+  d->lastfield = field;
   addctx x = {d, field, false};
   uint32_t next;
   int rc = fts_analyze(a, text, n, d->next[field], add_token, &x, &next);
   d->next[field] = next;
-  d->sorted = false;
+  d->grouped = false;
   return (x.oom || rc < 0) ? -1 : 0;
 }
 
 uint32_t fts_doc_length(const fts_doc *d) { return d->length; }
 
-static int dtok_cmp(const void *a, const void *b, void *arg) {
-  const dtok *x = a, *y = b;
-  const char *sort_arena = arg;
-  size_t n = x->len < y->len ? x->len : y->len;
-  int c = memcmp(sort_arena + x->off, sort_arena + y->off, n);
-  if (c) return c;
-  if (x->len != y->len) return x->len < y->len ? -1 : 1;
-  return x->pos < y->pos ? -1 : x->pos > y->pos;
+static int u32_cmp(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
 }
 
-static int doc_sort(fts_doc *d) {
-  if (d->sorted) return 0;
-  if (d->ntok) qsort_r(d->tok, d->ntok, sizeof *d->tok, dtok_cmp, d->arena);
-  uint32_t *np = realloc(d->pos, (d->ntok ? d->ntok : 1) * sizeof *np);
-  if (!np) return -1;
-  d->pos = np;
-  d->nterm = 0;
-  for (size_t i = 0; i < d->ntok; i++) {
-    const dtok *t = &d->tok[i];
-    d->pos[i] = t->pos;
-    if (d->nterm > 0) {
-      dterm *last = &d->term[d->nterm - 1];
-      if (last->len == t->len &&
-          memcmp(d->arena + last->off, d->arena + t->off, t->len) == 0) {
-        last->n++;
-        continue;
-      }
-    }
-    if (d->nterm == d->capterm) {
-      size_t cap = d->capterm ? d->capterm * 2 : 64;
-      dterm *nt = realloc(d->term, cap * sizeof *nt);
-      if (!nt) return -1;
-      d->term = nt;
-      d->capterm = cap;
-    }
-    d->term[d->nterm++] = (dterm){t->off, t->len, i, 1};
+/* Group the positions by term. */
+static int doc_group(fts_doc *d) {
+  if (d->grouped) return 0;
+  if (d->ntok > d->cappos) {
+    uint32_t *np = realloc(d->pos, d->ntok * sizeof *np);
+    if (!np) return -1;
+    d->pos = np;
+    d->cappos = d->ntok;
   }
-  d->sorted = true;
+  uint32_t at = 0;
+  for (size_t i = 0; i < d->nterm; i++) {
+    d->term[i].first = at;
+    at += d->term[i].n;
+    d->term[i].n = 0;
+  }
+  for (size_t i = 0; i < d->ntok; i++) {
+    dterm *t = &d->term[d->tok[i].term];
+    d->pos[t->first + t->n++] = d->tok[i].pos;
+  }
+  if (!d->monotone) /* fields were added out of order */
+    for (size_t i = 0; i < d->nterm; i++)
+      qsort(d->pos + d->term[i].first, d->term[i].n, sizeof *d->pos, u32_cmp);
+  d->grouped = true;
   return 0;
 }
 
 long fts_doc_nterms(fts_doc *d) {
-  if (doc_sort(d)) return -1;
+  if (doc_group(d)) return -1;
   return (long)d->nterm;
 }
 
@@ -167,12 +225,11 @@ typedef struct mterm {
   char *term;
   size_t len;
   uint64_t hash;
-  /* while building */
-  uint64_t *doc;
-  uint32_t *tf, *dl;
-  size_t n, cap;
-  uint32_t *pos;
-  size_t npos, cappos;
+  /* while building: postings encoded as doc delta, tf, dl, then tf
+  ** position deltas (varints) */
+  uint8_t *pend;
+  size_t plen, pcap;
+  uint64_t lastdoc;
   /* finished */
   fts_term_info info;
   mblock *blk;
@@ -194,15 +251,6 @@ struct fts_memindex {
   uint64_t ndlen;
 };
 
-static uint64_t hash_term(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
-  }
-  return h ^ (h >> 29);
-}
-
 fts_memindex *fts_memindex_new(void) {
   return calloc(1, sizeof(fts_memindex));
 }
@@ -212,10 +260,7 @@ void fts_memindex_free(fts_memindex *m) {
   for (size_t i = 0; i < m->nterms; i++) {
     mterm *t = &m->terms[i];
     free(t->term);
-    free(t->doc);
-    free(t->tf);
-    free(t->dl);
-    free(t->pos);
+    free(t->pend);
     free(t->blk);
   }
   free(m->terms);
@@ -243,8 +288,7 @@ static int rehash(fts_memindex *m) {
 
 /* The index of term (added if new), or -1 when out of memory. */
 static long find_term(fts_memindex *m, const char *term, size_t len,
-                      bool add) {
-  uint64_t h = hash_term(term, len);
+                      uint64_t h, bool add) {
   if (m->nslot) {
     size_t j = (size_t)h & (m->nslot - 1);
     while (m->slot[j]) {
@@ -271,39 +315,61 @@ static long find_term(fts_memindex *m, const char *term, size_t len,
   t->term[len] = 0;
   t->len = len;
   t->hash = h;
+  t->info.min_dl = UINT32_MAX;
   size_t j = (size_t)h & (m->nslot - 1);
   while (m->slot[j]) j = (j + 1) & (m->nslot - 1);
   m->slot[j] = m->nterms + 1;
   return (long)m->nterms++;
 }
 
+static inline size_t put_vi(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+static inline uint64_t get_vi(const uint8_t **pp) {
+  const uint8_t *p = *pp;
+  uint64_t v = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    uint8_t c = *p++;
+    v |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) break;
+  }
+  *pp = p;
+  return v;
+}
+
 static int term_push(mterm *t, uint64_t doc, uint32_t dl, const uint32_t *pos,
                      uint32_t npos) {
-  if (t->n == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 4;
-    uint64_t *nd = realloc(t->doc, cap * sizeof *nd);
-    if (nd) t->doc = nd;
-    uint32_t *nt = realloc(t->tf, cap * sizeof *nt);
-    if (nt) t->tf = nt;
-    uint32_t *nl = realloc(t->dl, cap * sizeof *nl);
-    if (nl) t->dl = nl;
-    if (!nd || !nt || !nl) return -1;
-    t->cap = cap;
-  }
-  if (t->npos + npos > t->cappos) {
-    size_t cap = t->cappos ? t->cappos : 8;
-    while (cap < t->npos + npos) cap *= 2;
-    uint32_t *np = realloc(t->pos, cap * sizeof *np);
+  size_t need = t->plen + 30 + (size_t)npos * 5;
+  if (need > t->pcap) {
+    size_t cap = t->pcap ? t->pcap * 2 : 32;
+    while (cap < need) cap *= 2;
+    uint8_t *np = realloc(t->pend, cap);
     if (!np) return -1;
-    t->pos = np;
-    t->cappos = cap;
+    t->pend = np;
+    t->pcap = cap;
   }
-  memcpy(t->pos + t->npos, pos, npos * sizeof *pos);
-  t->npos += npos;
-  t->doc[t->n] = doc;
-  t->tf[t->n] = npos;
-  t->dl[t->n] = dl;
-  t->n++;
+  uint8_t *p = t->pend + t->plen;
+  p += put_vi(p, t->info.df ? doc - t->lastdoc : doc);
+  p += put_vi(p, npos);
+  p += put_vi(p, dl);
+  uint32_t prev = 0;
+  for (uint32_t j = 0; j < npos; j++) {
+    p += put_vi(p, pos[j] - prev);
+    prev = pos[j];
+  }
+  t->plen = (size_t)(p - t->pend);
+  t->lastdoc = doc;
+  t->info.df++;
+  t->info.cf += npos;
+  if (npos > t->info.max_tf) t->info.max_tf = npos;
+  if (dl < t->info.min_dl) t->info.min_dl = dl;
   return 0;
 }
 
@@ -319,7 +385,7 @@ int fts_memindex_add(fts_memindex *m, uint64_t doc, fts_doc *d) {
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(d, (size_t)i, &term, &len, &pos, &npos);
-    long ti = find_term(m, term, len, true);
+    long ti = find_term(m, term, len, d->term[i].hash, true);
     if (ti < 0 || term_push(&m->terms[ti], doc, dl, pos, npos)) return -1;
   }
   if (doc < (1u << 26)) { /* lengths kept densely for small doc numbers */
@@ -361,42 +427,65 @@ int fts_memindex_finish(fts_memindex *m, unsigned block_size) {
   m->order = malloc((m->nterms ? m->nterms : 1) * sizeof *m->order);
   if (!m->order) return -1;
   for (size_t i = 0; i < m->nterms; i++) m->order[i] = i;
-  if (m->nterms) qsort_r(m->order, m->nterms, sizeof *m->order, order_cmp, m);
+  if (m->nterms)
+    qsort_r(m->order, m->nterms, sizeof *m->order, order_cmp, m);
   buf_t arena;
   buf_init(&arena);
   fts_posting *tmp = malloc(block_size * sizeof *tmp);
-  if (!tmp) return -1;
+  size_t *poff = malloc(block_size * sizeof *poff);
+  uint32_t *pos = NULL;
+  size_t poscap = 0;
+  if (!tmp || !poff) {
+    free(tmp);
+    free(poff);
+    return -1;
+  }
   for (size_t i = 0; i < m->nterms; i++) {
     mterm *t = &m->terms[i];
-    t->info = (fts_term_info){t->n, 0, 0, UINT32_MAX};
-    t->nblk = (t->n + block_size - 1) / block_size;
+    t->nblk = (t->info.df + block_size - 1) / block_size;
     t->blk = malloc(t->nblk * sizeof *t->blk);
     if (!t->blk) goto oom;
-    size_t posat = 0;
+    const uint8_t *p = t->pend;
+    uint64_t doc = 0;
+    uint64_t left = t->info.df;
     for (size_t b = 0; b < t->nblk; b++) {
-      size_t from = b * block_size;
-      size_t n = t->n - from < block_size ? t->n - from : block_size;
+      size_t n = left < block_size ? (size_t)left : block_size;
+      left -= n;
+      size_t np = 0;
       for (size_t j = 0; j < n; j++) {
-        size_t k = from + j;
-        tmp[j] = (fts_posting){t->doc[k], t->tf[k], t->dl[k], t->pos + posat};
-        posat += t->tf[k];
-        t->info.cf += t->tf[k];
-        if (t->tf[k] > t->info.max_tf) t->info.max_tf = t->tf[k];
-        if (t->dl[k] < t->info.min_dl) t->info.min_dl = t->dl[k];
+        uint64_t delta = get_vi(&p);
+        doc = (b == 0 && j == 0) ? delta : doc + delta;
+        uint32_t tf = (uint32_t)get_vi(&p);
+        uint32_t dl = (uint32_t)get_vi(&p);
+        if (np + tf > poscap) {
+          size_t cap = poscap ? poscap : 1024;
+          while (cap < np + tf) cap *= 2;
+          uint32_t *nps = realloc(pos, cap * sizeof *nps);
+          if (!nps) goto oom;
+          pos = nps;
+          poscap = cap;
+        }
+        uint32_t prev = 0;
+        for (uint32_t k = 0; k < tf; k++) {
+          prev += (uint32_t)get_vi(&p);
+          pos[np + k] = prev;
+        }
+        tmp[j] = (fts_posting){doc, tf, dl, NULL};
+        poff[j] = np;
+        np += tf;
       }
+      for (size_t j = 0; j < n; j++) tmp[j].pos = pos + poff[j];
       size_t off = arena.len;
       if (fts_block_encode(tmp, n, &arena) || arena.oom) goto oom;
       t->blk[b] = (mblock){tmp[n - 1].doc, off, arena.len - off};
     }
-    free(t->doc);
-    free(t->tf);
-    free(t->dl);
-    free(t->pos);
-    t->doc = NULL;
-    t->tf = t->dl = t->pos = NULL;
-    t->n = t->cap = t->npos = t->cappos = 0;
+    free(t->pend);
+    t->pend = NULL;
+    t->plen = t->pcap = 0;
   }
   free(tmp);
+  free(poff);
+  free(pos);
   m->alen = arena.len;
   m->arena = (unsigned char *)buf_detach(&arena, NULL);
   if (!m->arena && m->alen) return -1;
@@ -404,6 +493,8 @@ int fts_memindex_finish(fts_memindex *m, unsigned block_size) {
   return 0;
 oom:
   free(tmp);
+  free(poff);
+  free(pos);
   buf_free(&arena);
   return -1;
 }
@@ -453,7 +544,7 @@ static int mi_open(void *ctx, const char *term, size_t len,
                    fts_counters *count) {
   fts_memindex *m = ctx;
   *out = NULL;
-  long ti = find_term(m, term, len, false);
+  long ti = find_term(m, term, len, hash_term(term, len), false);
   if (ti < 0 || m->terms[ti].nblk == 0) return 0;
   mstream *s = calloc(1, sizeof *s);
   if (!s) return -1;

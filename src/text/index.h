@@ -27,8 +27,8 @@ int fts_doc_add(fts_doc *d, fts_analyzer *a, unsigned field, const char *text,
                 size_t n);
 /* Tokens counted in the document's length (stop words are not). */
 uint32_t fts_doc_length(const fts_doc *d);
-/* Distinct terms, in byte order (sorting happens on the first call after
-** an add; -1 for out of memory). */
+/* Distinct terms, in the order of their first occurrence (positions are
+** grouped on the first call after an add; -1 for out of memory). */
 long fts_doc_nterms(fts_doc *d);
 /* Term i: bytes (NUL-terminated), positions ascending (field << 24 |
 ** offset).  Valid until the next add or reset. */

@@ -59,20 +59,25 @@ static int imp_cmp(const void *a, const void *b) {
   return 0;
 }
 
-/* The Pareto frontier of p's (tf, dl) pairs, at most FTS_MAX_IMPACTS of
-** them (neighbours merged into a pair that dominates both). */
+/* The Pareto frontier of p's (tf, dl) pairs (tf descending), at most
+** FTS_MAX_IMPACTS of them (neighbours merged into a pair that dominates
+** both).  tmp has room for n pairs. */
 static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
                         fts_impact *tmp) {
-  for (size_t i = 0; i < n; i++) tmp[i] = (fts_impact){p[i].tf, p[i].dl};
-  qsort(tmp, n, sizeof *tmp, imp_cmp);
   size_t m = 0;
-  uint32_t mindl = UINT32_MAX;
   for (size_t i = 0; i < n; i++) {
-    if (tmp[i].dl < mindl) {
-      tmp[m++] = tmp[i];
-      mindl = tmp[i].dl;
-    }
+    uint32_t tf = p[i].tf, dl = p[i].dl;
+    bool dominated = false;
+    for (size_t j = 0; j < m && !dominated; j++)
+      dominated = tmp[j].tf >= tf && tmp[j].dl <= dl;
+    if (dominated) continue;
+    size_t k = 0; /* drop the pairs the new one dominates */
+    for (size_t j = 0; j < m; j++)
+      if (!(tf >= tmp[j].tf && dl <= tmp[j].dl)) tmp[k++] = tmp[j];
+    m = k;
+    tmp[m++] = (fts_impact){tf, dl};
   }
+  if (m > 1) qsort(tmp, m, sizeof *tmp, imp_cmp);
   while (m > FTS_MAX_IMPACTS) { /* halve: (tf max, dl min) of each pair */
     size_t k = 0;
     for (size_t i = 0; i < m; i += 2) {
@@ -92,20 +97,32 @@ static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
 /* Positions: within a field, (offset delta << 1); a change of field,
 ** ((field delta << 1) | 1) and then the offset.  The walk starts at field
 ** 0, offset 0. */
-static void put_positions(buf_t *b, const uint32_t *pos, uint32_t n) {
+static inline size_t put_vi(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+static size_t put_positions(uint8_t *b, const uint32_t *pos, uint32_t n) {
+  uint8_t *s = b;
   uint32_t f = 0, prev = 0;
   for (uint32_t j = 0; j < n; j++) {
     uint32_t pf = pos[j] >> FTS_FIELD_SHIFT;
     uint32_t po = pos[j] & ((1u << FTS_FIELD_SHIFT) - 1);
     if (pf == f) {
-      fts_put_varint(b, (uint64_t)(po - prev) << 1);
+      b += put_vi(b, (uint64_t)(po - prev) << 1);
     } else {
-      fts_put_varint(b, ((uint64_t)(pf - f) << 1) | 1);
-      fts_put_varint(b, po);
+      b += put_vi(b, ((uint64_t)(pf - f) << 1) | 1);
+      b += put_vi(b, po);
       f = pf;
     }
     prev = po;
   }
+  return (size_t)(b - s);
 }
 
 int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
@@ -134,31 +151,41 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   uint32_t nimp = impacts(p, n, imp, tmp);
   free(tmp);
 
-  buf_t docs, pos;
-  buf_init(&docs);
-  buf_init(&pos);
+  /* sections written in place: worst case 10 bytes per varint */
+  size_t npos = 0;
+  for (size_t i = 0; i < n; i++) npos += withpos ? p[i].tf : 0;
+  size_t dcap = n * 30, pcap = npos * 10 + n * 10;
+  uint8_t *sec = malloc(dcap + pcap);
+  if (!sec) {
+    out->oom = true;
+    return -2;
+  }
+  uint8_t *d = sec, *q = sec + dcap;
   for (size_t i = 0; i < n; i++) {
-    if (i > 0) fts_put_varint(&docs, p[i].doc - p[i - 1].doc);
-    fts_put_varint(&docs, p[i].tf);
-    fts_put_varint(&docs, p[i].dl);
-    if (withpos) put_positions(&pos, p[i].pos, p[i].tf);
+    if (i > 0) d += put_vi(d, p[i].doc - p[i - 1].doc);
+    d += put_vi(d, p[i].tf);
+    d += put_vi(d, p[i].dl);
+    if (withpos) q += put_positions(q, p[i].pos, p[i].tf);
   }
-  fts_put_varint(out, p[0].doc);
-  fts_put_varint(out, p[n - 1].doc - p[0].doc);
-  fts_put_varint(out, nimp);
+  size_t dlen = (size_t)(d - sec), plen = (size_t)(q - (sec + dcap));
+  uint8_t hdr[32 + FTS_MAX_IMPACTS * 10];
+  uint8_t *h = hdr;
+  h += put_vi(h, p[0].doc);
+  h += put_vi(h, p[n - 1].doc - p[0].doc);
+  h += put_vi(h, nimp);
   for (uint32_t i = 0; i < nimp; i++) {
-    fts_put_varint(out, imp[i].tf);
-    fts_put_varint(out, imp[i].dl);
+    h += put_vi(h, imp[i].tf);
+    h += put_vi(h, imp[i].dl);
   }
-  fts_put_varint(out, docs.len);
-  fts_put_varint(out, pos.len);
-  buf_add(out, docs.p, docs.len);
-  buf_add(out, pos.p, pos.len);
-  bool oom = docs.oom || pos.oom;
-  buf_free(&docs);
-  buf_free(&pos);
-  if (oom) out->oom = true;
-  return oom ? -2 : 0;
+  h += put_vi(h, dlen);
+  h += put_vi(h, plen);
+  if (buf_reserve(out, (size_t)(h - hdr) + dlen + plen)) {
+    buf_add(out, hdr, (size_t)(h - hdr));
+    buf_add(out, sec, dlen);
+    buf_add(out, sec + dcap, plen);
+  }
+  free(sec);
+  return out->oom ? -2 : 0;
 }
 
 int fts_block_header(const void *blk, size_t len, fts_block_info *info) {
