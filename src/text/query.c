@@ -724,6 +724,7 @@ typedef struct leafrt {
   const qnode *q;
   fts_cursor **cur; /* TERM: 1, PHRASE: nterm, PREFIX: the expansions */
   size_t ncur;
+  uint32_t *heap;   /* PREFIX: cursor indices, a min-heap on their doc */
   bool dead;        /* cannot match: a term of it has no postings */
   double idf;
   uint32_t gtf, gdl; /* whole-list bound on (tf, dl); gtf 0: unknown */
@@ -806,17 +807,33 @@ static void note_err(fts_eval *e, fts_cursor *c) {
   if (c && c->err && !e->err) e->err = c->err;
 }
 
+/* Restore the heap below position i (its cursor moved forward). */
+static void heap_sift(leafrt *l, size_t i) {
+  size_t n = l->ncur;
+  for (;;) {
+    size_t a = 2 * i + 1, b = a + 1, m = i;
+    if (a < n && l->cur[l->heap[a]]->doc < l->cur[l->heap[m]]->doc) m = a;
+    if (b < n && l->cur[l->heap[b]]->doc < l->cur[l->heap[m]]->doc) m = b;
+    if (m == i) return;
+    uint32_t t = l->heap[i];
+    l->heap[i] = l->heap[m];
+    l->heap[m] = t;
+    i = m;
+  }
+}
+
 static uint64_t leaf_next(fts_eval *e, leafrt *l, uint64_t target) {
   if (l->dead) return l->doc = FTS_END;
   if (l->q->kind == N_PREFIX) {
-    uint64_t m = FTS_END;
-    for (size_t i = 0; i < l->ncur; i++) {
-      fts_cursor *c = l->cur[i];
-      uint64_t d = c->doc < target ? c->ops->advance(c, target) : c->doc;
+    /* the least doc of the union: advance the heap's top until it is on
+    ** target or later */
+    while (l->cur[l->heap[0]]->doc < target) {
+      fts_cursor *c = l->cur[l->heap[0]];
+      c->ops->advance(c, target);
       note_err(e, c);
-      if (d < m) m = d;
+      heap_sift(l, 0);
     }
-    return l->doc = m;
+    return l->doc = l->cur[l->heap[0]]->doc;
   }
   /* a term, or the conjunction of a phrase's terms */
   uint64_t d = target;
@@ -905,14 +922,27 @@ fail:
 static int leaf_f(fts_eval *e, leafrt *l, double *f, uint32_t *dl) {
   *f = 0;
   if (l->q->kind == N_PREFIX) {
+    /* the cursors on doc: the heap's top and the nodes below it that are
+    ** on doc too (a subtree whose root is past doc is past it whole) */
     double s = 0;
-    for (size_t i = 0; i < l->ncur; i++) {
-      fts_cursor *c = l->cur[i];
-      if (c->doc != l->doc) continue;
-      double x;
-      if (cursor_f(e, c, &x)) return -1;
-      s += x;
-      *dl = c->ops->dl(c);
+    size_t i = 0; /* a walk of the subtree on doc, without a stack: */
+    for (;;) {    /* pre-order, by index arithmetic */
+      fts_cursor *c = l->cur[l->heap[i]];
+      bool on = c->doc == l->doc;
+      if (on) {
+        double x;
+        if (cursor_f(e, c, &x)) return -1;
+        s += x;
+        *dl = c->ops->dl(c);
+      }
+      if (on && 2 * i + 1 < l->ncur) { /* down to the left child */
+        i = 2 * i + 1;
+        continue;
+      }
+      /* up until a left child with a right sibling, then to the sibling */
+      while (i > 0 && (i % 2 == 0 || i + 1 >= l->ncur)) i = (i - 1) / 2;
+      if (i == 0) break;
+      i++;
     }
     *f = s;
     return 0;
@@ -929,6 +959,14 @@ static double leaf_bound(fts_eval *e, leafrt *l, uint64_t target,
   if (l->dead) return 0;
   const fts_impact *imp;
   uint32_t nimp;
+  if (l->q->kind == N_PREFIX && l->ncur > 16) {
+    /* too many lists to look at for every candidate: the whole-list bound,
+    ** valid to the end (FTS_END would say "nothing left") */
+    if (l->cur[l->heap[0]]->doc == FTS_END) return 0;
+    *end = FTS_END - 1;
+    return l->gtf == UINT32_MAX ? INFINITY
+                                : bm25(e, l->idf, (double)l->gtf * e->wmax, l->gdl);
+  }
   if (l->q->kind == N_PREFIX) {
     double tf = 0;
     uint32_t dl = UINT32_MAX;
@@ -1149,7 +1187,9 @@ static void leaf_close(leafrt *l) {
   for (size_t i = 0; i < l->ncur; i++)
     if (l->cur[i]) l->cur[i]->ops->close(l->cur[i]);
   free(l->cur);
+  free(l->heap);
   l->cur = NULL;
+  l->heap = NULL;
   l->ncur = 0;
 }
 
@@ -1194,6 +1234,15 @@ static int leaf_open(fts_eval *e, leafrt *l, char **terms, size_t *lens,
   }
   l->ncur = m;
   if (prefix && m == 0) l->dead = true;
+  if (prefix && m > 0) {
+    l->heap = malloc(m * sizeof *l->heap);
+    if (!l->heap) {
+      seterr(err, errlen, "out of memory");
+      return -1;
+    }
+    for (size_t i = 0; i < m; i++) l->heap[i] = (uint32_t)i;
+    for (size_t i = m / 2; i-- > 0;) heap_sift(l, i);
+  }
   l->doc = 0;
   return 0;
 }
