@@ -277,6 +277,12 @@ struct fts_cursor {
            ** of memory: it then reads as ended (doc FTS_END) */
 };
 
+/* The next posting, and the current one (FTS_END past the end). */
+static inline uint64_t fts_cursor_next(fts_cursor *c) {
+  return c->doc == FTS_END ? FTS_END : c->ops->advance(c, c->doc + 1);
+}
+static inline uint64_t fts_cursor_peek(const fts_cursor *c) { return c->doc; }
+
 /* A source of encoded blocks for one term, ascending.  Returned bytes stay
 ** valid until the next call on the stream. */
 typedef struct fts_block_stream_ops {

@@ -1641,3 +1641,145 @@ int fts_eval_topk(fts_eval *e, size_t k, fts_filter_fn filter, void *fctx,
   *nout = nh;
   return 0;
 }
+
+/* ======================================================================
+** Snippets
+** ====================================================================== */
+
+typedef struct stok {
+  size_t off, len; /* the analysed term, in the arena */
+  uint32_t pos;
+  size_t start, end; /* bytes of the source text */
+  uint32_t leaf;     /* matched leaf + 1, or 0 */
+} stok;
+
+typedef struct scoll {
+  stok *t;
+  size_t n, cap;
+  buf_t arena;
+  bool oom;
+} scoll;
+
+static int snip_token(void *ctx, const fts_token *t) {
+  scoll *c = ctx;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    stok *nt = realloc(c->t, cap * sizeof *nt);
+    if (!nt) {
+      c->oom = true;
+      return 1;
+    }
+    c->t = nt;
+    c->cap = cap;
+  }
+  c->t[c->n++] = (stok){c->arena.len, t->len, t->pos, t->start, t->end, 0};
+  buf_add(&c->arena, t->term, t->len);
+  return c->arena.oom ? (c->oom = true, 1) : 0;
+}
+
+static bool tok_is(const scoll *c, size_t i, const char *term, size_t len,
+                   bool prefix) {
+  const stok *t = &c->t[i];
+  if (prefix ? t->len < len : t->len != len) return false;
+  return memcmp(c->arena.p + t->off, term, len) == 0;
+}
+
+/* Mark the tokens the positive leaves under n match. */
+static void snip_mark(scoll *c, const qnode *n) {
+  if (n->neg) return;
+  if (n->kind == N_AND || n->kind == N_OR) {
+    for (size_t i = 0; i < n->nkid; i++) snip_mark(c, n->kid[i]);
+    return;
+  }
+  uint32_t id = (uint32_t)n->leaf + 1;
+  for (size_t i = 0; i < c->n; i++) {
+    if (!tok_is(c, i, n->term[0], n->tlen[0], n->kind == N_PREFIX)) continue;
+    if (n->kind != N_PHRASE) {
+      if (!c->t[i].leaf) c->t[i].leaf = id;
+      continue;
+    }
+    /* the phrase's other terms at their relative positions */
+    size_t at[64];
+    bool ok = n->nterm <= 64;
+    at[0] = i;
+    for (size_t k = 1; ok && k < n->nterm; k++) {
+      uint32_t want = c->t[i].pos + n->rel[k];
+      size_t j = at[k - 1] + 1;
+      while (j < c->n && c->t[j].pos < want) j++;
+      ok = j < c->n && c->t[j].pos == want &&
+           tok_is(c, j, n->term[k], n->tlen[k], false);
+      at[k] = j;
+    }
+    if (ok)
+      for (size_t k = 0; k < n->nterm; k++)
+        if (!c->t[at[k]].leaf) c->t[at[k]].leaf = id;
+  }
+}
+
+char *fts_snippet(const fts_query *q, fts_analyzer *a, const char *text,
+                  size_t n, const fts_snippet_opts *o, size_t *nmatch) {
+  const char *open = o && o->open ? o->open : "[";
+  const char *close = o && o->close ? o->close : "]";
+  const char *ell = o && o->ellipsis ? o->ellipsis : "...";
+  size_t w = o && o->tokens ? o->tokens : 24;
+  scoll c = {0};
+  buf_init(&c.arena);
+  buf_t out;
+  buf_init(&out);
+  uint32_t *cnt = NULL;
+  if (nmatch) *nmatch = 0;
+  if (fts_analyze(a, text, n, 0, snip_token, &c, NULL) < 0 || c.oom) goto fail;
+  if (q->root) snip_mark(&c, q->root);
+  /* the window of w tokens with the most distinct leaves, then matches */
+  if (w > c.n) w = c.n;
+  size_t best = 0;
+  if (w > 0 && q->nleaves) {
+    cnt = calloc(q->nleaves + 1, sizeof *cnt);
+    if (!cnt) goto fail;
+    size_t distinct = 0, matches = 0, bd = 0, bm = 0;
+    for (size_t i = 0; i < c.n; i++) {
+      uint32_t l = c.t[i].leaf;
+      if (l) {
+        matches++;
+        if (cnt[l]++ == 0) distinct++;
+      }
+      if (i >= w) { /* token i - w leaves the window */
+        uint32_t d = c.t[i - w].leaf;
+        if (d) {
+          matches--;
+          if (--cnt[d] == 0) distinct--;
+        }
+      }
+      if (i + 1 >= w && (distinct > bd || (distinct == bd && matches > bm))) {
+        bd = distinct;
+        bm = matches;
+        best = i + 1 - w;
+      }
+    }
+  }
+  size_t from = best == 0 || w == 0 ? 0 : c.t[best].start;
+  size_t to = w == 0 || best + w == c.n ? n : c.t[best + w - 1].end;
+  if (from > 0) buf_adds(&out, ell);
+  size_t at = from;
+  for (size_t i = best; i < best + w; i++) {
+    if (!c.t[i].leaf) continue;
+    buf_add(&out, text + at, c.t[i].start - at);
+    buf_adds(&out, open);
+    buf_add(&out, text + c.t[i].start, c.t[i].end - c.t[i].start);
+    buf_adds(&out, close);
+    at = c.t[i].end;
+    if (nmatch) (*nmatch)++;
+  }
+  buf_add(&out, text + at, to - at);
+  if (to < n) buf_adds(&out, ell);
+  free(cnt);
+  free(c.t);
+  buf_free(&c.arena);
+  return buf_detach(&out, NULL);
+fail:
+  free(cnt);
+  free(c.t);
+  buf_free(&c.arena);
+  buf_free(&out);
+  return NULL;
+}

@@ -49,6 +49,9 @@
 ** broken by the lower document number, so the result is exactly that of
 ** scoring every document (fts_eval_all) and sorting.  The counters show
 ** what was read, scored and skipped (EXPLAIN).
+**
+** fts_snippet marks a query's matches in a field's text (the best
+** fragment), with the same analyzer.
 */
 #ifndef REMDB_TEXT_QUERY_H
 #define REMDB_TEXT_QUERY_H
@@ -152,5 +155,23 @@ int fts_eval_docs(fts_eval *e, const uint64_t *docs, size_t n, fts_hit *out,
 
 /* The idf of leaf i (query order), for EXPLAIN and tests; NaN if none. */
 double fts_eval_idf(const fts_eval *e, size_t i);
+
+/* ---- snippets ------------------------------------------------------------ */
+typedef struct fts_snippet_opts {
+  const char *open;     /* before a matched token; NULL: "[" */
+  const char *close;    /* after it; NULL: "]" */
+  const char *ellipsis; /* where the fragment cuts the text; NULL: "..." */
+  size_t tokens;        /* fragment length in tokens; 0: 24 */
+} fts_snippet_opts;
+
+/* The best fragment of one field's text for q: the run of `tokens` tokens
+** that holds the most distinct query leaves (then the most matched tokens;
+** the earliest wins ties), each matched token wrapped in open/close, and
+** an ellipsis where the text goes on.  A phrase is marked only where it
+** occurs whole; excluded terms are never marked.  a must analyse as the
+** query's analyzer did.  *nmatch (may be NULL) gets the number of marked
+** tokens.  Caller frees; NULL when out of memory. */
+char *fts_snippet(const fts_query *q, fts_analyzer *a, const char *text,
+                  size_t n, const fts_snippet_opts *o, size_t *nmatch);
 
 #endif

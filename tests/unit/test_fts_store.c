@@ -410,7 +410,7 @@ static void check_round(int round) {
     fts_term_info ti2;
     st_open(NULL, store[i].key + 1, store[i].klen - 1, &ti2, &c, NULL);
     uint64_t df = 0, cf = 0;
-    for (; c && c->doc != FTS_END; c->ops->advance(c, c->doc + 1)) {
+    for (; c && fts_cursor_peek(c) != FTS_END; fts_cursor_next(c)) {
       df++;
       cf += c->ops->tf(c);
       terms_ok &= c->ops->tf(c) <= ti.max_tf && c->ops->dl(c) >= ti.min_dl;

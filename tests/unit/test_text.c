@@ -894,6 +894,47 @@ static void test_eval_small(void) {
   fts_analyzer_free(a);
 }
 
+static void snip(fts_analyzer *a, const char *q, const char *text,
+                 size_t tokens, const char *want, size_t wantn) {
+  char err[256];
+  fts_query *x = fts_query_parse(q, strlen(q), a, err, sizeof err);
+  CHECK(x != NULL);
+  if (!x) return;
+  fts_snippet_opts o = {"<b>", "</b>", "...", tokens};
+  size_t nm;
+  char *s = fts_snippet(x, a, text, strlen(text), &o, &nm);
+  CHECK_STR(s, want);
+  CHECK_INT(nm, wantn);
+  free(s);
+  fts_query_free(x);
+}
+
+static void test_snippets(void) {
+  fts_analyzer_opts o = {FTS_REMDB, "english", FTS_STOP_ENGLISH, NULL, 0};
+  fts_analyzer *a = fts_analyzer_new(&o, NULL, 0);
+  const char *t = "The quick brown fox jumps over the lazy dog. Later, the "
+                  "dogs chased quick foxes around the yard!";
+  /* the window (in tokens, stop words aside) with both terms; stemmed
+  ** forms match */
+  snip(a, "fox dog", t, 4, "...<b>fox</b> jumps over the lazy <b>dog</b>...",
+       2);
+  snip(a, "chase* quick", t, 4,
+       "...Later, the dogs <b>chased</b> <b>quick</b>...", 2);
+  /* a phrase is marked where it occurs whole, not its words elsewhere */
+  snip(a, "\"quick foxes\"", t, 5,
+       "...Later, the dogs chased <b>quick</b> <b>foxes</b>...", 2);
+  snip(a, "\"quick foxes\"", t, 50, 
+       "The quick brown fox jumps over the lazy dog. Later, the dogs chased "
+       "<b>quick</b> <b>foxes</b> around the yard!", 2);
+  /* excluded terms are not marked; no match: the text's start */
+  snip(a, "yard -nothing", "nothing matches in this longer sentence", 2,
+       "nothing matches...", 0);
+  snip(a, "lazy", "short lazy text", 10, "short <b>lazy</b> text", 1);
+  snip(a, "cafe", "Un CAFÉ, s'il vous plaît", 3, "Un <b>CAFÉ</b>, s'il...", 1);
+  snip(a, "x", "", 3, "", 0);
+  fts_analyzer_free(a);
+}
+
 int main(void) {
   test_remdb_mode();
   test_stop_and_stem();
@@ -905,5 +946,6 @@ int main(void) {
   test_cursor();
   test_parser();
   test_eval_small();
+  test_snippets();
   return test_done("test_text");
 }
