@@ -894,6 +894,265 @@ static void test_eval_small(void) {
   fts_analyzer_free(a);
 }
 
+/* ---- random queries over two sources --------------------------------------
+** A source whose cursors are plain arrays (not the block cursor), with
+** "blocks" of three postings for block_max: the evaluator must give the
+** same answers through any implementation of the cursor interface. */
+
+enum { RQ_DOCS = 300, RQ_WORDS = 12 };
+static const char *const rq_words[RQ_WORDS] = {
+    "red", "green", "blue", "cyan", "magenta", "yellow",
+    "black", "white", "grey", "orange", "purple", "pink"};
+
+typedef struct apost {
+  uint64_t doc;
+  uint32_t tf, dl;
+  uint32_t pos[64];
+} apost;
+
+typedef struct aterm {
+  char term[32];
+  size_t len;
+  apost *p;
+  size_t n, cap;
+} aterm;
+
+static aterm aterms[64];
+static size_t naterms;
+
+typedef struct acur {
+  fts_cursor c;
+  const aterm *t;
+  size_t i;
+  fts_impact imp;
+} acur;
+
+static uint64_t ac_advance(fts_cursor *c, uint64_t target) {
+  acur *a = (acur *)c;
+  while (a->i < a->t->n && a->t->p[a->i].doc < target) a->i++;
+  return c->doc = a->i < a->t->n ? a->t->p[a->i].doc : FTS_END;
+}
+
+static uint64_t ac_block_max(fts_cursor *c, uint64_t target,
+                             const fts_impact **imp, uint32_t *nimp) {
+  acur *a = (acur *)c;
+  size_t j = a->i;
+  while (j < a->t->n && a->t->p[j].doc < target) j++;
+  if (j == a->t->n) return FTS_END;
+  size_t g = j / 3 * 3, e = g + 3 < a->t->n ? g + 3 : a->t->n;
+  a->imp = (fts_impact){0, UINT32_MAX};
+  for (size_t k = g; k < e; k++) {
+    if (a->t->p[k].tf > a->imp.tf) a->imp.tf = a->t->p[k].tf;
+    if (a->t->p[k].dl < a->imp.dl) a->imp.dl = a->t->p[k].dl;
+  }
+  *imp = &a->imp;
+  *nimp = 1;
+  return a->t->p[e - 1].doc;
+}
+
+static uint32_t ac_tf(fts_cursor *c) {
+  acur *a = (acur *)c;
+  return a->t->p[a->i].tf;
+}
+static uint32_t ac_dl(fts_cursor *c) {
+  acur *a = (acur *)c;
+  return a->t->p[a->i].dl;
+}
+static const uint32_t *ac_pos(fts_cursor *c) {
+  acur *a = (acur *)c;
+  return a->t->p[a->i].pos;
+}
+static void ac_close(fts_cursor *c) { free(c); }
+
+static const fts_cursor_ops ac_ops = {ac_advance, ac_block_max, ac_tf, ac_dl,
+                                      ac_pos, ac_close};
+
+static int as_open(void *ctx, const char *term, size_t len,
+                   fts_term_info *info, fts_cursor **out,
+                   fts_counters *count) {
+  (void)ctx;
+  *out = NULL;
+  for (size_t i = 0; i < naterms; i++) {
+    aterm *t = &aterms[i];
+    if (t->len != len || memcmp(t->term, term, len) != 0) continue;
+    acur *a = calloc(1, sizeof *a);
+    a->c.ops = &ac_ops;
+    a->c.count = count;
+    a->t = t;
+    *info = (fts_term_info){t->n, 0, 0, 0}; /* bounds unknown */
+    ac_advance(&a->c, 0);
+    *out = &a->c;
+    return 0;
+  }
+  return 0;
+}
+
+static int as_prefix(void *ctx, const char *prefix, size_t len,
+                     fts_term_fn cb, void *arg) {
+  (void)ctx;
+  for (size_t i = 0; i < naterms; i++) /* any order will do */
+    if (aterms[i].len >= len && memcmp(aterms[i].term, prefix, len) == 0) {
+      int rc = cb(arg, aterms[i].term, aterms[i].len);
+      if (rc) return rc;
+    }
+  return 0;
+}
+
+static const fts_source_ops as_ops = {as_open, as_prefix};
+
+typedef struct rhits {
+  fts_hit h[RQ_DOCS];
+  size_t n;
+} rhits;
+
+static int rcollect(void *ctx, uint64_t doc, double s) {
+  rhits *x = ctx;
+  x->h[x->n++] = (fts_hit){doc, s};
+  return 0;
+}
+
+static int rby_score(const void *a, const void *b) {
+  const fts_hit *x = a, *y = b;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+static bool odd_doc(void *ctx, uint64_t doc) {
+  (void)ctx;
+  return doc & 1;
+}
+
+static void test_random_queries(void) {
+  fts_analyzer_opts o = {FTS_REMDB, "english", FTS_STOP_ENGLISH, NULL, 0};
+  fts_analyzer *a = fts_analyzer_new(&o, NULL, 0);
+  fts_memindex *m = fts_memindex_new();
+  fts_doc *d = fts_doc_new();
+  for (uint64_t doc = 1; doc <= RQ_DOCS; doc++) {
+    fts_doc_reset(d);
+    for (unsigned f = 0; f < 2; f++) {
+      char text[400];
+      size_t n = 0, k = rndn(f ? 25 : 4);
+      for (size_t i = 0; i < k; i++) {
+        const char *sep = rndn(5) ? " " : " the ";
+        uint32_t skew = 1 + rndn(RQ_WORDS); /* early words are common */
+        const char *w = rq_words[rndn(RQ_WORDS) % skew];
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", sep, w);
+      }
+      CHECK_INT(fts_doc_add(d, a, f, text, n), 0);
+    }
+    CHECK_INT(fts_memindex_add(m, doc, d), 0);
+    long nt = fts_doc_nterms(d);
+    for (long i = 0; i < nt; i++) {
+      const char *term;
+      size_t len;
+      const uint32_t *pos;
+      uint32_t npos;
+      fts_doc_term(d, (size_t)i, &term, &len, &pos, &npos);
+      aterm *t = NULL;
+      for (size_t j = 0; j < naterms && !t; j++)
+        if (aterms[j].len == len && !memcmp(aterms[j].term, term, len)) t = &aterms[j];
+      if (!t) {
+        t = &aterms[naterms++];
+        memcpy(t->term, term, len);
+        t->len = len;
+      }
+      if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->p = realloc(t->p, t->cap * sizeof *t->p);
+      }
+      apost *p = &t->p[t->n++];
+      p->doc = doc;
+      p->tf = npos < 64 ? npos : 64;
+      p->dl = fts_doc_length(d);
+      memcpy(p->pos, pos, p->tf * sizeof *pos);
+      CHECK(npos < 64);
+    }
+  }
+  CHECK_INT(fts_memindex_finish(m, 4), 0);
+  fts_source ms, as;
+  fts_memindex_source(m, &ms);
+  as.ops = &as_ops;
+  as.ctx = NULL;
+  as.stats = ms.stats;
+
+  static const char *const junk[] = {"\"", "(", ")", "-", "*", " ", " AND ",
+                                     " OR ", " NOT ", "the", "é", "\xff",
+                                     "--", "\"\"", "()", "x*y"};
+  int parsed = 0, errors = 0, bad = 0;
+  for (int round = 0; round < 3000; round++) {
+    char q[256];
+    size_t n = 0, parts = 1 + rndn(8);
+    for (size_t i = 0; i < parts && n < 200; i++) {
+      const char *piece = rndn(3) ? rq_words[rndn(RQ_WORDS)] : junk[rndn(16)];
+      int r = rndn(10);
+      n += (size_t)snprintf(q + n, sizeof q - n, "%s%s%s",
+                            r == 0 ? "-" : r == 1 ? "(" : i ? " " : "",
+                            r == 2 ? "gr" : piece, r == 2 ? "*" : r == 1 ? ")" : "");
+    }
+    char err[256] = "";
+    fts_query *x = fts_query_parse(q, n, a, err, sizeof err);
+    if (!x) {
+      errors++;
+      bool ok = strncmp(err, "query: ", 7) == 0 && strstr(err, "position");
+      if (!ok && bad++ < 5) fprintf(stderr, "\"%s\": bad message \"%s\"\n", q, err);
+      CHECK(ok);
+      continue;
+    }
+    parsed++;
+    char *desc = fts_query_describe(x);
+    CHECK(desc != NULL);
+    free(desc);
+    /* brute force over the memory index is the reference */
+    static rhits all, all2;
+    all.n = all2.n = 0;
+    fts_eval *e = fts_eval_open(x, &ms, NULL, NULL, err, sizeof err);
+    CHECK(e != NULL);
+    if (!e) {
+      fts_query_free(x);
+      continue;
+    }
+    CHECK_INT(fts_eval_all(e, rcollect, &all, err, sizeof err), 0);
+    fts_eval_free(e);
+    e = fts_eval_open(x, &as, NULL, NULL, err, sizeof err);
+    CHECK_INT(fts_eval_all(e, rcollect, &all2, err, sizeof err), 0);
+    fts_eval_free(e);
+    bool same = all.n == all2.n;
+    for (size_t i = 0; same && i < all.n; i++)
+      same = all.h[i].doc == all2.h[i].doc && all.h[i].score == all2.h[i].score;
+    CHECK(same);
+    if (all.n > 1) qsort(all.h, all.n, sizeof *all.h, rby_score);
+    for (int src = 0; src < 2; src++) {
+      size_t k = 1 + rndn(12);
+      bool filt = rndn(2);
+      fts_hit got[16];
+      size_t ng;
+      e = fts_eval_open(x, src ? &as : &ms, NULL, NULL, err, sizeof err);
+      CHECK_INT(fts_eval_topk(e, k, filt ? odd_doc : NULL, NULL, got, &ng, err,
+                              sizeof err),
+                0);
+      fts_eval_free(e);
+      size_t want = 0;
+      bool ok = true;
+      for (size_t i = 0; i < all.n && want < k; i++) {
+        if (filt && !(all.h[i].doc & 1)) continue;
+        ok = ok && want < ng && got[want].doc == all.h[i].doc &&
+             got[want].score == all.h[i].score;
+        want++;
+      }
+      ok = ok && ng == want;
+      if (!ok && bad++ < 5) fprintf(stderr, "topk \"%s\" source %d k %zu\n", q, src, k);
+      CHECK(ok);
+    }
+    fts_query_free(x);
+  }
+  printf("random queries: %d parsed, %d refused\n", parsed, errors);
+  CHECK(parsed > 500 && errors > 500);
+  for (size_t i = 0; i < naterms; i++) free(aterms[i].p);
+  fts_doc_free(d);
+  fts_memindex_free(m);
+  fts_analyzer_free(a);
+}
+
 static void snip(fts_analyzer *a, const char *q, const char *text,
                  size_t tokens, const char *want, size_t wantn) {
   char err[256];
@@ -947,5 +1206,6 @@ int main(void) {
   test_parser();
   test_eval_small();
   test_snippets();
+  test_random_queries();
   return test_done("test_text");
 }
