@@ -34,10 +34,16 @@
 ** does).  A document's score is the sum over the leaves that match it
 ** and whose every enclosing AND/OR matches it too (an OR branch that
 ** does not match adds nothing), which is what FTS5 computes.  The score is
-** positive (FTS5's bm25() returns its negation).  Known differences from
-** FTS5: an excluded leaf never scores (FTS5 may score one under an OR
-** when another branch matches a document that holds it); phrases with a
-** trailing '*', NEAR and column filters are not supported.
+** positive (FTS5's bm25() returns its negation).  With the FTS_UNICODE61
+** analyzer, no stemming and no stop words, scores equal FTS5's bm25()
+** (column weights included) to the last bits: tests/unit/test_fts_oracle.c.
+** Known differences from FTS5: an excluded leaf never scores (FTS5 may
+** score one under an OR when another branch matches a document that holds
+** it); phrases with a trailing '*', NEAR, '^' and column filters are not
+** supported; terms are cut at FTS_MAX_TERM bytes and positions past
+** FTS_MAX_OFFSET in a field are not indexed (FTS5 has neither limit); a
+** query's AND/OR/NOT precedence is FTS5's (NOT, then AND, then OR) but
+** '-x' is remdb's.
 **
 ** ---- Evaluation --------------------------------------------------------
 **
