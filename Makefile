@@ -5,7 +5,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   := build
-PKGS    := rocksdb jansson libxxhash sqlite3 libcurl
+PKGS    := rocksdb jansson libxxhash sqlite3 libcurl libutf8proc
 VERSION := 0.1.0
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -14,7 +14,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude $(PKG_CFLAGS) $(CFLAGS)
-LIBS    = $(PKG_LIBS) -lpthread -lm
+# libstemmer (Snowball) ships no pkg-config file on Debian
+LIBS    = $(PKG_LIBS) -lstemmer -lpthread -lm
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -66,7 +67,7 @@ $(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS) $(CLI_LIBS)
 
 # pkg-config file for a prefix: $(call pcfile,PREFIX)
-pcfile = printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lpthread -lm\n' '$(1)' '$(VERSION)' '$(PKGS)'
+pcfile = printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lstemmer -lpthread -lm\n' '$(1)' '$(VERSION)' '$(PKGS)'
 
 $(BUILD)/remdb.pc: Makefile
 	@mkdir -p $(BUILD)
@@ -146,13 +147,19 @@ $(BUILD)/bench/bench_vector: bench/bench_vector.c bench/common.h $(BUILD)/librem
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
+$(BUILD)/bench/bench_fts: bench/bench_fts.c bench/common.h $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lz
+
 bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
-       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector $(BUILD)/remdb
+       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector \
+       $(BUILD)/bench/bench_fts $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
+	@bench/run_fts.sh $(BUILD)/bench/bench_fts
 	@bench/run_serve.sh $(BUILD)/remdb
 
 # the HTTP load test alone (wrk over loopback; see bench/run_serve.sh)
