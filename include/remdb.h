@@ -257,8 +257,12 @@ void remdb_batch_free(remdb_batch *b);
 ** removed), and so is one whose process dies: the next read-write open of
 ** the database rolls it back before it returns; a read-only open first
 ** has it rolled back if no process is writing.  Readers (and other
-** handles) see the flushed parts as they commit.  Each insert costs one
-** more key (and, for an entity that existed, a copy of its old version). */
+** handles) see the flushed parts as they commit.  Like any batch, it holds
+** the write lock from its first row until its last commit or its free,
+** across its parts: other handles' writes wait for it (on the batch's own
+** thread they fail with REMDB_MISUSE), so its rollback never undoes their
+** changes.  Each insert costs one more key (and, for an entity that
+** existed, a copy of its old version). */
 #define REMDB_BATCH_JOURNAL 1
 int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out);
 /* Commit the rows added so far as a part of a journaled batch (sync as for
