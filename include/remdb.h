@@ -479,9 +479,10 @@ int64_t remdb_column_int64(remdb_stmt *st, int i);
 double remdb_column_double(remdb_stmt *st, int i);
 const char *remdb_column_text(remdb_stmt *st, int i, size_t *len);
 
-/* 1 if the statement only reads (it can run on a read-only handle), 0 if
-** it writes (INSERT, UPDATE, DELETE, or a TEMP table or view).  Decided by
-** SQLite when the statement is prepared, before it runs. */
+/* 1 if the statement writes no remdb table, so it can run on a read-only
+** handle (it may still create or write TEMP tables and views: they belong
+** to the handle's own SQL connection), 0 if it writes one (INSERT, UPDATE,
+** DELETE).  Decided when the statement is prepared, before it runs. */
 int remdb_stmt_readonly(remdb_stmt *st);
 
 /* The rows the last completed INSERT, UPDATE or DELETE statement on db

@@ -1049,6 +1049,28 @@ static void test_reader_refresh(void) {
   CHECK_INT(remdb_stmt_readonly(st), 0);
   CHECK(remdb_step(st) != REMDB_DONE); /* a reader cannot write */
   remdb_finalize(st);
+  /* TEMP tables belong to the reader's own SQL connection: it writes them,
+  ** and such statements count as read-only (they need no writer) */
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("CREATE TEMP TABLE tt(x)"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("INSERT INTO tt SELECT length(handle) FROM "
+                               "users"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  CHECK_INT(remdb_changes(r), 2);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("INSERT INTO users(handle) SELECT 'h' || x "
+                               "FROM tt"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 0);
+  remdb_finalize(st);
   CHECK_INT(remdb_refresh(r2), REMDB_OK); /* the tenant now exists */
   CHECK_INT(remdb_count(r2, "users", 0, &n), REMDB_OK);
   CHECK_INT(n, 1);
