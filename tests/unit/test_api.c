@@ -1335,6 +1335,54 @@ static void test_journal(void) {
   rm_tree(jdir);
 }
 
+/* An entity a journaled batch changes several times, in one part and
+** across parts, is rolled back to the version it had before the batch
+** (the journal keeps the first one); one the batch created, to nothing. */
+static void test_journal_repeats(void) {
+  char rdir[600];
+  snprintf(rdir, sizeof rdir, "%s-jrep", dir);
+  rm_tree(rdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &db), REMDB_OK);
+  if (db == NULL) return;
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  char xid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"x\",\"team\":\"v0\",\"age\":1}",
+                   xid), REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int part = 0; part < 3; part++) {
+    char row[96];
+    for (int k = 0; k < 2; k++) {
+      int n = snprintf(row, sizeof row, "{\"handle\":\"x\",\"team\":\"p%d%d\"}",
+                       part, k);
+      CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL),
+                REMDB_OK);
+      n = snprintf(row, sizeof row, "{\"handle\":\"y\",\"team\":\"p%d%d\"}",
+                   part, k);
+      CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL),
+                REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK_INT(find_count(db, "users", "team", "\"p21\""), 2);
+  remdb_batch_free(b);
+  json_t *o = get_json(db, xid, 0);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "v0");
+  CHECK_INT(json_integer_value(json_object_get(o, "age")), 1);
+  json_decref(o);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(find_count(db, "users", "team", "\"v0\""), 1);
+  CHECK_INT(find_count(db, "users", "team", "\"p21\""), 0);
+  CHECK_INT(find_count(db, "users", "age", "1"), 1);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  CHECK_INT(raw_keys(rdir, KV_META, 'J'), 0);
+  rm_tree(rdir);
+}
+
 /* Is the RocksDB LOCK of database d held by some process, as another
 ** process sees it?  (A child asks: POSIX record locks belong to a process,
 ** and F_GETLK does not report the asking process's own.) */
@@ -1526,6 +1574,7 @@ int main(void) {
   test_journal();
   test_reader_beside_own_writer();
   test_journal_holds_lock();
+  test_journal_repeats();
   test_reader_pending_rebuild();
   test_group_commit();
   rm_tree(dir);
