@@ -241,7 +241,10 @@ static void print_cell(FILE *f, const grid *g, int c, const cell *x) {
     fwrite(x->s, 1, x->n, f);
   }
   if (c + 1 < g->ncol) {
-    for (size_t k = cw; k < g->w[c] + 2; k++) fputc(' ', f);
+    /* a cell wider than its column (a row after the measured prefix)
+    ** still keeps two spaces before the next */
+    size_t end = (cw > g->w[c] ? cw : g->w[c]) + 2;
+    for (size_t k = cw; k < end; k++) fputc(' ', f);
   } else {
     fputc('\n', f);
   }
