@@ -62,15 +62,18 @@ void cli_csv_field(FILE *f, const char *s, size_t n);
 ** per line. */
 void cli_print_names(const char *json_list);
 bool cli_parse_format(const char *s, enum out_format *fmt);
-/* Where SQL runs.  A statement that only reads runs on the reader ro
-** (read-only: no lock).  One that writes opens a writer, rw, and runs
-** there; with keep_rw (remdb sql) the writer serves the rest of the text,
-** else (the shell) it is closed after the statement and the reader
-** refreshed, so the write lock is held only while a statement writes. */
+/* Where SQL runs.  A statement that writes no remdb table runs on the
+** reader ro (read-only: no lock; its TEMP tables live there).  One that
+** writes opens a writer, rw, and runs there; with keep_rw (remdb sql) the
+** writer is kept for the rest of the text (the reader refreshed before
+** its next statement), else (the shell) it is closed after the statement
+** and the reader refreshed, so the write lock is held only while a
+** statement writes. */
 typedef struct sqlrun {
   cli_t *c;
   remdb *ro, *rw;
   bool keep_rw;
+  bool ro_stale; /* rw wrote since ro was last refreshed */
 } sqlrun_t;
 /* Run every statement of sql, printing results in fmt.  0 or 1. */
 int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out);

@@ -241,7 +241,10 @@ static void print_cell(FILE *f, const grid *g, int c, const cell *x) {
     fwrite(x->s, 1, x->n, f);
   }
   if (c + 1 < g->ncol) {
-    for (size_t k = cw; k < g->w[c] + 2; k++) fputc(' ', f);
+    /* a cell wider than its column (a row after the measured prefix)
+    ** still keeps two spaces before the next */
+    size_t end = (cw > g->w[c] ? cw : g->w[c]) + 2;
+    for (size_t k = cw; k < end; k++) fputc(' ', f);
   } else {
     fputc('\n', f);
   }
@@ -336,6 +339,8 @@ static void close_writer(sqlrun_t *r) {
   /* the reader's view moves on to what the statement wrote */
   if (remdb_refresh(r->ro) != REMDB_OK)
     cli_fail("%s", remdb_errmsg(r->ro));
+  else
+    r->ro_stale = false;
 }
 
 int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
@@ -345,7 +350,15 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
   while (pos < len && rc == 0) {
     remdb_stmt *st = NULL;
     size_t used = 0;
-    remdb *db = r->rw ? r->rw : r->ro;
+    /* every statement is prepared on the reader, where the TEMP tables
+    ** live; after a write on a kept writer, the reader first moves on to
+    ** what it wrote */
+    remdb *db = r->ro;
+    if (r->ro_stale && remdb_refresh(r->ro) != REMDB_OK) {
+      rc = cli_fail("%s", remdb_errmsg(r->ro));
+      break;
+    }
+    r->ro_stale = false;
     if (remdb_prepare(db, sql + pos, len - pos, &st, &used) != REMDB_OK) {
       rc = cli_fail("%s", remdb_errmsg(db));
       break;
@@ -354,10 +367,9 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
     char kw[16];
     first_word(sql + pos, kw, sizeof kw);
     bool writes = !remdb_stmt_readonly(st);
-    /* a statement that writes needs the write lock: it runs on a writer,
-    ** opened for it.  CREATE/DROP can only be of TEMP objects (the
-    ** authorizer refuses the rest): they stay with the handle in use */
-    if (writes && db == r->ro && strcmp(kw, "CREATE") && strcmp(kw, "DROP")) {
+    /* a statement that writes a remdb table needs the write lock: it runs
+    ** on a writer, opened for it (one on TEMP objects only stays) */
+    if (writes) {
       remdb_finalize(st);
       st = NULL;
       if (open_writer(r)) {
@@ -442,8 +454,12 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
     }
     grid_free(&g);
     remdb_finalize(st);
-    if (rc == 0 && writes) report_changes(db, kw);
-    if (db == r->rw) close_writer(r);
+    /* (DML on a TEMP table runs on the reader: its rows are reported too) */
+    if (rc == 0 && (writes || strcmp(kw, "WITH") != 0)) report_changes(db, kw);
+    if (db == r->rw) {
+      r->ro_stale = true;
+      close_writer(r);
+    }
   }
   if (json_open) fputs("]\n", out);
   return rc;

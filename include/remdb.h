@@ -257,8 +257,12 @@ void remdb_batch_free(remdb_batch *b);
 ** removed), and so is one whose process dies: the next read-write open of
 ** the database rolls it back before it returns; a read-only open first
 ** has it rolled back if no process is writing.  Readers (and other
-** handles) see the flushed parts as they commit.  Each insert costs one
-** more key (and, for an entity that existed, a copy of its old version). */
+** handles) see the flushed parts as they commit.  Like any batch, it holds
+** the write lock from its first row until its last commit or its free,
+** across its parts: other handles' writes wait for it (on the batch's own
+** thread they fail with REMDB_MISUSE), so its rollback never undoes their
+** changes.  Each insert costs one more key (and, for an entity that
+** existed, a copy of its old version). */
 #define REMDB_BATCH_JOURNAL 1
 int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out);
 /* Commit the rows added so far as a part of a journaled batch (sync as for
@@ -475,9 +479,10 @@ int64_t remdb_column_int64(remdb_stmt *st, int i);
 double remdb_column_double(remdb_stmt *st, int i);
 const char *remdb_column_text(remdb_stmt *st, int i, size_t *len);
 
-/* 1 if the statement only reads (it can run on a read-only handle), 0 if
-** it writes (INSERT, UPDATE, DELETE, or a TEMP table or view).  Decided by
-** SQLite when the statement is prepared, before it runs. */
+/* 1 if the statement writes no remdb table, so it can run on a read-only
+** handle (it may still create or write TEMP tables and views: they belong
+** to the handle's own SQL connection), 0 if it writes one (INSERT, UPDATE,
+** DELETE).  Decided when the statement is prepared, before it runs. */
 int remdb_stmt_readonly(remdb_stmt *st);
 
 /* The rows the last completed INSERT, UPDATE or DELETE statement on db

@@ -141,8 +141,13 @@ size_t wtx_bytes(const wtx_t *w);
 /* Has entity id been staged by this transaction (since its last commit)? */
 bool wtx_staged(wtx_t *w, const uuid16_t *id);
 /* A journaled transaction (a large batch, write.c): inserts stage a journal
-** entry under token tok (NULL: none). */
+** entry under token tok (NULL: none), and the write lock, once taken, is
+** kept across commits (the batch's parts) until wtx_release or wtx_free. */
 void wtx_set_journal(wtx_t *w, const unsigned char *tok);
+/* Release the lock a journaled transaction keeps, if nothing is staged. */
+void wtx_release(wtx_t *w);
+/* Drop everything staged (the lock stays as wtx_set_journal says). */
+void wtx_drop(wtx_t *w);
 const unsigned char *wtx_journal(const wtx_t *w);
 remdb *wtx_db(wtx_t *w);
 kv_batch_t *wtx_batch(wtx_t *w);

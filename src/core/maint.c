@@ -780,15 +780,24 @@ int remdb_backup_ex(remdb *db, const char *dest, int flags) {
   if (stat(dest, &sb) == 0)
     return err_set(&db->err, REMDB_EXISTS,
                    "backup: %s already exists", dest);
-  size_t n = strlen(dest) + 5;
-  char *tmp = malloc(n);
-  if (tmp == NULL) return err_nomem(&db->err);
-  snprintf(tmp, n, "%s.tmp", dest);
+  /* "copy/" names the directory copy: its temporary twin is copy.tmp */
+  size_t dl = strlen(dest);
+  while (dl > 1 && dest[dl - 1] == '/') dl--;
+  size_t n = dl + 5;
+  char *tmp = malloc(n), *dst = strndup(dest, dl);
+  if (tmp == NULL || dst == NULL) {
+    free(tmp);
+    free(dst);
+    return err_nomem(&db->err);
+  }
+  snprintf(tmp, n, "%s.tmp", dst);
+  dest = dst;
   if (stat(tmp, &sb) == 0) {
     int rc = err_set(&db->err, REMDB_EXISTS,
                      "backup: %s already exists (left by an interrupted backup?): "
                      "remove it, then back up again", tmp);
     free(tmp);
+    free(dst);
     return rc;
   }
   int rc = cat_refresh(db);
@@ -818,6 +827,7 @@ int remdb_backup_ex(remdb *db, const char *dest, int flags) {
     nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
   }
   free(tmp);
+  free(dst);
   return rc;
 }
 

@@ -836,25 +836,30 @@ int remdb_batch_commit(remdb_batch *b, int sync) {
     kv_batch_del_range(wtx_batch(b->w), KV_META, lo, sizeof lo, hi, hil);
     rc = wtx_commit(b->w, sync);
     if (rc == REMDB_OK) b->flushed = false;
+    if (rc == REMDB_OK) wtx_release(b->w); /* held since the first part */
     return rc;
   }
-  return wtx_commit(b->w, sync);
+  int rc = wtx_commit(b->w, sync);
+  if (rc == REMDB_OK) wtx_release(b->w);
+  return rc;
 }
 
 void remdb_batch_free(remdb_batch *b) {
   if (b == NULL) return;
-  wtx_free(b->w);
   remdb *db = b->db;
   if (b->flushed) {
-    /* parts are in storage: take them back now (on failure the journal
-    ** stays, and the next read-write open rolls it back) */
+    /* parts are in storage: take them back now, still under the lock the
+    ** batch has held since its first part, so that no other writer's
+    ** change is undone (on failure the journal stays, and the next
+    ** read-write open rolls it back) */
     err_t keep = db->err;
-    if (core_lock(db) == REMDB_OK) {
+    if (wtx_lock(b->w) == REMDB_OK) {
+      wtx_drop(b->w);
       journal_rollback(db, b->tok);
-      core_unlock(db);
     }
     db->err = keep;
   }
+  wtx_free(b->w);
   if (b->journaled) token_register(db->st, b->tok, false);
   free(b);
 }

@@ -102,6 +102,7 @@ struct wtx {
   bool poisoned; /* a change was staged only in part: refuse to commit */
   size_t pend_bytes;   /* record copies held by slots */
   bool journal;        /* inserts stage journal entries under jtok */
+  bool hold;           /* keep the lock across commits (a journaled batch) */
   unsigned char jtok[8];
 };
 
@@ -111,7 +112,7 @@ size_t wtx_bytes(const wtx_t *w) {
 }
 
 void wtx_set_journal(wtx_t *w, const unsigned char *tok) {
-  w->journal = tok != NULL;
+  w->journal = w->hold = tok != NULL;
   if (tok) memcpy(w->jtok, tok, 8);
 }
 
@@ -252,11 +253,21 @@ static void wtx_reset(wtx_t *w) {
   pend_clear(w);
   w->ndeltas = 0;
   w->n = 0;
-  if (w->locked && !w->borrowed) {
+  if (w->locked && !w->borrowed && !w->hold) {
     core_unlock(w->db);
     w->locked = false;
   }
 }
+
+void wtx_release(wtx_t *w) {
+  if (w->locked && !w->borrowed && w->n == 0 &&
+      kv_batch_count(w->kb) == 0) {
+    core_unlock(w->db);
+    w->locked = false;
+  }
+}
+
+void wtx_drop(wtx_t *w) { wtx_reset(w); }
 
 int wtx_commit(wtx_t *w, int sync) {
   remdb *db = w->db;
@@ -303,6 +314,7 @@ int wtx_commit(wtx_t *w, int sync) {
 
 void wtx_free(wtx_t *w) {
   if (w == NULL) return;
+  w->hold = false;
   wtx_reset(w);
   kv_batch_free(w->kb);
   vix_txn_free(w->db, w->vix);

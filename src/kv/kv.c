@@ -69,7 +69,23 @@ struct kv {
   uint64_t written, synced; /* sequence numbers */
   bool stop;
   char *gerr;               /* a failed fsync, reported to every waiter */
+  /* a writer, while open: in the list of this process's writers */
+  struct kv *next_writer;
+  bool registered;
+  dev_t dev;
+  ino_t ino;
 };
+
+/* This process's writers.  RocksDB's lock on LOCK is a POSIX record lock:
+** it belongs to the process, so F_GETLK does not report it to the process
+** that holds it, and closing any descriptor of LOCK in that process drops
+** it (another process could then open the database for writing beside
+** this one).  So kv_writer_active answers for this process from this list
+** (by the directory's device and inode), and writers_mu is held while a
+** writer opens or closes and while kv_writer_active has LOCK open: no
+** descriptor of LOCK is closed here while this process holds the lock. */
+static pthread_mutex_t writers_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct kv *writers;
 
 struct kv_batch {
   kv_t *kv;
@@ -298,8 +314,18 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
     rocksdb_options_set_max_open_files(kv->opts, -1);
     kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
   } else {
+    struct stat st;
+    pthread_mutex_lock(&writers_mu);
     kv->db = rocksdb_open_column_families(kv->opts, path, KV_NCF + 1, names,
                                           cfo, h, &rerr);
+    if (rerr == NULL && stat(path, &st) == 0) {
+      kv->dev = st.st_dev;
+      kv->ino = st.st_ino;
+      kv->next_writer = writers;
+      writers = kv;
+      kv->registered = true;
+    }
+    pthread_mutex_unlock(&writers_mu);
   }
   if (rerr != NULL) {
     int rc = kv_err(e, rerr, path);
@@ -341,10 +367,19 @@ void kv_close(kv_t *kv) {
     pthread_cond_destroy(&kv->gcv);
     rocksdb_free(kv->gerr);
   }
+  if (kv->registered) pthread_mutex_lock(&writers_mu);
   if (kv->db) {
     for (int i = 0; i < KV_NCF; i++)
       if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
     rocksdb_close(kv->db);
+  }
+  if (kv->registered) { /* unlisted once its lock is released */
+    for (kv_t **p = &writers; *p; p = &(*p)->next_writer)
+      if (*p == kv) {
+        *p = kv->next_writer;
+        break;
+      }
+    pthread_mutex_unlock(&writers_mu);
   }
   for (int i = 0; i < KV_NCF; i++) {
     if (kv->cf_opts[i]) rocksdb_options_destroy(kv->cf_opts[i]);
@@ -382,14 +417,24 @@ int kv_catch_up(kv_t *kv, bool *changed, err_t *e) {
 bool kv_read_only(const kv_t *kv) { return kv->read_only; }
 
 bool kv_writer_active(const char *path) {
-  char p[4200];
-  snprintf(p, sizeof p, "%s/LOCK", path);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  /* RocksDB holds a write lock on the whole file while it is open */
-  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-  bool held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-  close(fd);
+  struct stat st;
+  if (stat(path, &st) != 0) return false;
+  bool held = false;
+  pthread_mutex_lock(&writers_mu); /* see writers */
+  for (kv_t *w = writers; w && !held; w = w->next_writer)
+    held = w->dev == st.st_dev && w->ino == st.st_ino;
+  if (!held) { /* another process's writer? */
+    char p[4200];
+    snprintf(p, sizeof p, "%s/LOCK", path);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      /* RocksDB holds a write lock on the whole file while it is open */
+      struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+      held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+      close(fd);
+    }
+  }
+  pthread_mutex_unlock(&writers_mu);
   return held;
 }
 

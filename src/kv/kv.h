@@ -83,8 +83,9 @@ typedef struct kv_options {
 int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e);
 void kv_close(kv_t *kv);
 bool kv_read_only(const kv_t *kv);
-/* Does another process have the database at path open for writing?  (A
-** failed read-write open would rotate that writer's info log.) */
+/* Does a process (this one included) have the database at path open for
+** writing?  (A failed read-write open would rotate that writer's info
+** log.)  Never drops this process's own lock (kv.c: writers). */
 bool kv_writer_active(const char *path);
 /* A read-only store: move its view to the latest committed state.
 ** *changed tells whether anything was committed meanwhile.  Refused

@@ -19,6 +19,7 @@ struct remdb_stmt {
   sqlite3_stmt *st;
   bool explain;
   bool or_abort;  /* INSERT OR ABORT: a conflict is an error (vtab.c) */
+  bool writes;    /* it writes a remdb table (not only TEMP objects) */
   int write_rc;   /* the remdb code of its last failed write, or 0 */
   bool explained; /* the query ran; rows now come from the route log */
   uint64_t rows;  /* returned since the last reset, for max_result_rows */
@@ -164,6 +165,7 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   r->st = st;
   r->explain = explain;
   size_t end = tail ? (size_t)(tail - sql) : len;
+  r->writes = s->writes;
   r->or_abort = s->writes && dialect_or_abort(sql + start, end - start);
   *out = r;
   return REMDB_OK;
@@ -377,7 +379,9 @@ void remdb_finalize(remdb_stmt *st) {
 }
 
 int remdb_stmt_readonly(remdb_stmt *st) {
-  return st != NULL && sqlite3_stmt_readonly(st->st) != 0;
+  /* TEMP tables and views belong to the handle's own SQLite connection:
+  ** a reader writes them (SQLite's own readonly flag counts them) */
+  return st != NULL && !st->writes;
 }
 
 int64_t remdb_changes(remdb *db) {

@@ -146,6 +146,11 @@ if [ -e no ]; then fail_check "a failed backup left $PWD/no behind"; else pass_c
 expect_fail 'expected 1 argument' remdb backup
 # relative DEST
 expect_ok remdb backup rel-copy
+# a destination named with a trailing slash: its temporary twin is
+# slash.tmp beside it, not a file inside a directory that does not exist
+expect_ok remdb backup "$PWD/slash/"
+verify_db "$PWD/slash"
+if [ -e slash.tmp ] || [ -e slash/.tmp ]; then fail_check "slash.tmp left"; else pass_check; fi
 verify_db "$PWD/rel-copy"
 # backup needs a database
 expect_fail 'no database at' "$REMDB_BIN" -d nothing-here backup "$PWD/x"

@@ -73,6 +73,10 @@ print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     fail_check "table output of 2M rows: peak RSS $rss KiB (a small query: $base KiB)"
   fi
 fi
+# a row after the measured prefix wider than its column: still separated
+expect_ok remdb sql "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1002)
+  SELECT CASE WHEN x > 1000 THEN 'a much longer cell' ELSE 'ab' END AS a, x AS b FROM c"
+expect_contains "$OUT" "a much longer cell  1002" "a wide late cell keeps its separator"
 expect_ok remdb sql "SELECT name FROM agents ORDER BY name"
 expect_eq "$OUT" $'name\n----\na\nb\n(2 rows)' "a small table"
 

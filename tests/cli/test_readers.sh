@@ -99,6 +99,14 @@ expect_eq "$(ask 'SELECT count(*) AS n FROM agents;')" '{"n":2}' \
 expect_eq "$(ask "INSERT INTO agents(name) VALUES ('from shell');")" "" "no output"
 expect_contains "$(cat shell.err)" "locked" "the shell's write is refused while the writer runs"
 expect_eq "$(ask 'SELECT count(*) AS n FROM agents;')" '{"n":2}' "the shell goes on reading"
+# TEMP tables are the reader's own: written without the lock, kept
+# across the shell's statements (and remdb sql's)
+expect_eq "$(ask 'CREATE TEMP TABLE t(x);')" "" "a TEMP table beside the writer"
+expect_eq "$(ask 'INSERT INTO t VALUES (5), (6);')" "" "filled beside the writer"
+expect_eq "$(ask 'SELECT sum(x) AS s FROM t;')" '{"s":11}' "the shell keeps its TEMP table"
+expect_ok remdb sql "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1), (2); SELECT sum(x) AS s FROM t" --format json
+expect_eq "$(jq_py "j[0]['s']" "$OUT")" 3 "remdb sql writes a TEMP table beside the writer"
+expect_eq "$ERR" "2 rows inserted" "and reports the rows"
 
 # the writer finishes
 exec {feed_fd}>&-
@@ -125,5 +133,11 @@ exec {sout}<&-
 wait "$shell"
 expect_eq "$?" 1 "the shell (a script) exits 1: one statement failed"
 expect_count 4 remdb count agents
+# remdb sql keeps its writer after a write: its TEMP tables stay on the
+# reader, which sees the write before its next statement
+expect_ok remdb sql "CREATE TEMP TABLE t(x); INSERT INTO agents(name) VALUES ('tw');
+  INSERT INTO t SELECT count(*) FROM agents WHERE name = 'tw'; SELECT sum(x) AS s FROM t" --format json
+expect_eq "$(jq_py "j[0]['s']" "$OUT")" 1 "a TEMP table after a write, and the write seen"
+expect_count 5 remdb count agents
 
 finish

@@ -1,6 +1,7 @@
 /* test_api.c: the public C API end to end: tenants, schemas, the entity
 ** life cycle, batches, deterministic ids, index lookups, schema
 ** replacement, verify catching damage that reindex repairs, reopen. */
+#include <fcntl.h>
 #include <jansson.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1048,6 +1049,28 @@ static void test_reader_refresh(void) {
   CHECK_INT(remdb_stmt_readonly(st), 0);
   CHECK(remdb_step(st) != REMDB_DONE); /* a reader cannot write */
   remdb_finalize(st);
+  /* TEMP tables belong to the reader's own SQL connection: it writes them,
+  ** and such statements count as read-only (they need no writer) */
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("CREATE TEMP TABLE tt(x)"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("INSERT INTO tt SELECT length(handle) FROM "
+                               "users"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 1);
+  CHECK_INT(remdb_step(st), REMDB_DONE);
+  CHECK_INT(remdb_changes(r), 2);
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(remdb_prepare(r, S("INSERT INTO users(handle) SELECT 'h' || x "
+                               "FROM tt"), &st, NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_stmt_readonly(st), 0);
+  remdb_finalize(st);
   CHECK_INT(remdb_refresh(r2), REMDB_OK); /* the tenant now exists */
   CHECK_INT(remdb_count(r2, "users", 0, &n), REMDB_OK);
   CHECK_INT(n, 1);
@@ -1312,6 +1335,175 @@ static void test_journal(void) {
   rm_tree(jdir);
 }
 
+/* An entity a journaled batch changes several times, in one part and
+** across parts, is rolled back to the version it had before the batch
+** (the journal keeps the first one); one the batch created, to nothing. */
+static void test_journal_repeats(void) {
+  char rdir[600];
+  snprintf(rdir, sizeof rdir, "%s-jrep", dir);
+  rm_tree(rdir);
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &db), REMDB_OK);
+  if (db == NULL) return;
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  char xid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"x\",\"team\":\"v0\",\"age\":1}",
+                   xid), REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int part = 0; part < 3; part++) {
+    char row[96];
+    for (int k = 0; k < 2; k++) {
+      int n = snprintf(row, sizeof row, "{\"handle\":\"x\",\"team\":\"p%d%d\"}",
+                       part, k);
+      CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL),
+                REMDB_OK);
+      n = snprintf(row, sizeof row, "{\"handle\":\"y\",\"team\":\"p%d%d\"}",
+                   part, k);
+      CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL),
+                REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK_INT(find_count(db, "users", "team", "\"p21\""), 2);
+  remdb_batch_free(b);
+  json_t *o = get_json(db, xid, 0);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "v0");
+  CHECK_INT(json_integer_value(json_object_get(o, "age")), 1);
+  json_decref(o);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(find_count(db, "users", "team", "\"v0\""), 1);
+  CHECK_INT(find_count(db, "users", "team", "\"p21\""), 0);
+  CHECK_INT(find_count(db, "users", "age", "1"), 1);
+  CHECK_INT(verify(db), 0);
+  remdb_close(db);
+  CHECK_INT(raw_keys(rdir, KV_META, 'J'), 0);
+  rm_tree(rdir);
+}
+
+/* Is the RocksDB LOCK of database d held by some process, as another
+** process sees it?  (A child asks: POSIX record locks belong to a process,
+** and F_GETLK does not report the asking process's own.) */
+static int lock_held_seen_from_child(const char *d) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char p[700];
+    snprintf(p, sizeof p, "%s/LOCK", d);
+    int fd = open(p, O_RDWR);
+    if (fd < 0) _exit(2);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_GETLK, &fl) != 0) _exit(3);
+    _exit(fl.l_type != F_UNLCK ? 1 : 0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A reader opened in the process that has the database open for writing,
+** while that process's journaled batch is between parts: the reader sees
+** the parts, leaves the live journal alone, and the process keeps its
+** write lock.  (The reader's "is anyone writing?" check opened and closed
+** RocksDB's LOCK file, and closing any descriptor of a file drops every
+** POSIX lock the process holds on it: another process could then open the
+** database for writing beside the live writer, and roll back its batch.) */
+static void test_reader_beside_own_writer(void) {
+  char odir[600];
+  snprintf(odir, sizeof odir, "%s-own", dir);
+  rm_tree(odir);
+  remdb *db = NULL, *r = NULL, *r2 = NULL;
+  CHECK_INT(remdb_open(odir, "acme", NULL, &db), REMDB_OK);
+  if (db == NULL) return;
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  CHECK_INT(lock_held_seen_from_child(odir), 1);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  char row[96];
+  for (int i = 0; i < 50; i++) {
+    int n = snprintf(row, sizeof row, "{\"handle\":\"own%d\"}", i);
+    CHECK_INT(remdb_batch_insert(b, "users", row, (size_t)n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(odir, "acme", &o, &r), REMDB_OK);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 50); /* the part, not rolled back */
+  CHECK_INT(lock_held_seen_from_child(odir), 1); /* still the writer's */
+  /* a second reader: the same */
+  CHECK_INT(remdb_open(odir, "acme", &o, &r2), REMDB_OK);
+  CHECK_INT(lock_held_seen_from_child(odir), 1);
+  CHECK_INT(remdb_batch_commit(b, 1), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 50);
+  CHECK_INT(verify(db), 0);
+  remdb_close(r2);
+  remdb_close(r);
+  remdb_close(db);
+  CHECK_INT(lock_held_seen_from_child(odir), 0);
+  rm_tree(odir);
+}
+
+/* A journaled batch holds the write lock from its first row to its last
+** commit (or free), across its parts, like any batch: another handle's
+** write waits for it (the same thread's is refused), so a rollback never
+** undoes a change another handle committed between two parts. */
+static void test_journal_holds_lock(void) {
+  char hdir[600];
+  snprintf(hdir, sizeof hdir, "%s-jlock", dir);
+  rm_tree(hdir);
+  remdb *db = NULL, *h2 = NULL;
+  CHECK_INT(remdb_open(hdir, "acme", NULL, &db), REMDB_OK);
+  if (db == NULL) return;
+  CHECK_INT(remdb_schema_put(db, S(users_schema)), REMDB_OK);
+  CHECK_INT(remdb_open_tenant(db, "acme", &h2), REMDB_OK);
+  char uid[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"x\",\"team\":\"v0\"}", uid),
+            REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "users",
+                               S("{\"handle\":\"x\",\"team\":\"v1\"}"), NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  /* between the parts: another handle's change is refused on this thread
+  ** (it would wait on another) */
+  CHECK_INT(remdb_update(h2, uid, S("{\"age\":7}")), REMDB_MISUSE);
+  CHECK_INT(remdb_schema_put(h2, S(users_schema)), REMDB_MISUSE);
+  remdb_batch_free(b); /* rolled back: x is v0 again */
+  json_t *o = get_json(db, uid, 0);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "v0");
+  CHECK(json_object_get(o, "age") == NULL);
+  json_decref(o);
+  /* after the free, h2 writes again */
+  CHECK_INT(remdb_update(h2, uid, S("{\"age\":7}")), REMDB_OK);
+  /* and after a last commit too */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "users",
+                               S("{\"handle\":\"y\",\"team\":\"v1\"}"), NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "users",
+                               S("{\"handle\":\"z\",\"team\":\"v1\"}"), NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, 1), REMDB_OK);
+  CHECK_INT(remdb_update(h2, uid, S("{\"age\":8}")), REMDB_OK);
+  remdb_batch_free(b);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(db, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 3);
+  CHECK_INT(verify(db), 0);
+  remdb_close(h2);
+  remdb_close(db);
+  rm_tree(hdir);
+}
+
 /* Group commit: writers on several threads share fsyncs; every write
 ** they were told succeeded is there. */
 #include <pthread.h>
@@ -1380,6 +1572,9 @@ int main(void) {
   test_tenant_backup();
   test_reader_refresh();
   test_journal();
+  test_reader_beside_own_writer();
+  test_journal_holds_lock();
+  test_journal_repeats();
   test_reader_pending_rebuild();
   test_group_commit();
   rm_tree(dir);
