@@ -5,10 +5,13 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   := build
-PKGS    := rocksdb jansson libxxhash sqlite3 libcurl
+# libcurl's headers only: src/embed/http.c loads the library with dlopen
+# when the http embedding provider is first used (its dependencies cost
+# every process milliseconds at start)
+PKGS    := rocksdb jansson libxxhash sqlite3
 VERSION := 0.1.0
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla

@@ -296,6 +296,15 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   char *rerr = NULL;
   if (o->read_only) {
     rocksdb_options_set_max_open_files(kv->opts, -1);
+    /* a reader's open loads every table file's handle (see the top); with
+    ** the default 16 file-opening threads RocksDB starts 16 threads per
+    ** version edit it replays (about 120 for a freshly imported database),
+    ** more than the whole rest of a CLI read costs.  One thread loads them
+    ** in the caller; statistics for compaction decisions are the
+    ** writer's business. */
+    rocksdb_options_set_max_file_opening_threads(kv->opts, 1);
+    rocksdb_options_set_skip_stats_update_on_db_open(kv->opts, 1);
+    rocksdb_options_set_max_background_jobs(kv->opts, 1);
     kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
   } else {
     kv->db = rocksdb_open_column_families(kv->opts, path, KV_NCF + 1, names,
@@ -329,6 +338,34 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   return REMDB_OK;
 }
 
+/* A writer's close flushes what its memtables hold to table files.
+** RocksDB leaves it in the WAL, and every later open replays the WAL into
+** memtables: a reader (a CLI `get`, `sql`, `search`) each time it starts,
+** which after an import is hundreds of milliseconds; the next writer
+** flushes it at its open anyway, so the flush moves here and readers find
+** table files only.  A failed flush loses nothing (the WAL still holds
+** the writes): it is ignored. */
+static void flush_for_readers(kv_t *kv) {
+  rocksdb_flushoptions_t *fo = NULL;
+  for (int i = 0; i < KV_NCF; i++) {
+    uint64_t act = 0, imm = 0;
+    if (kv->cf[i] == NULL) continue;
+    rocksdb_property_int_cf(kv->db, kv->cf[i],
+                            "rocksdb.num-entries-active-mem-table", &act);
+    rocksdb_property_int_cf(kv->db, kv->cf[i],
+                            "rocksdb.num-entries-imm-mem-tables", &imm);
+    if (act == 0 && imm == 0) continue;
+    if (fo == NULL) {
+      fo = rocksdb_flushoptions_create();
+      rocksdb_flushoptions_set_wait(fo, 1);
+    }
+    char *rerr = NULL;
+    rocksdb_flush_cf(kv->db, fo, kv->cf[i], &rerr);
+    rocksdb_free(rerr);
+  }
+  if (fo) rocksdb_flushoptions_destroy(fo);
+}
+
 void kv_close(kv_t *kv) {
   if (kv == NULL) return;
   if (kv->group) {
@@ -342,6 +379,7 @@ void kv_close(kv_t *kv) {
     rocksdb_free(kv->gerr);
   }
   if (kv->db) {
+    if (!kv->read_only) flush_for_readers(kv);
     for (int i = 0; i < KV_NCF; i++)
       if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
     rocksdb_close(kv->db);
