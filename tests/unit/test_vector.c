@@ -152,8 +152,9 @@ static int id_index(const char *id) {
   return -1;
 }
 
-/* Delete every stored node: the database as an older build (vectors, no
-** index) left it.  The database must be closed. */
+/* Delete every stored node (and the graph's entry record): the database
+** as an older build (vectors, no index) left it.  The database must be
+** closed. */
 static int drop_all_nodes(void) {
   kv_t *kv;
   err_t e;
@@ -170,6 +171,8 @@ static int drop_all_nodes(void) {
       if (kl == 25 && k[24] == 'G') {
         kv_batch_del(kb, KV_VECTOR, k, kl);
         n++;
+      } else if (kl == KEY_VHEAD_LEN && k[8] == 'H') {
+        kv_batch_del(kb, KV_VECTOR, k, kl);
       }
     }
     kv_iter_free(it);
