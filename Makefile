@@ -152,13 +152,19 @@ $(BUILD)/bench/bench_vector: bench/bench_vector.c bench/common.h $(BUILD)/librem
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
+$(BUILD)/bench/bench_cli: bench/bench_cli.c bench/common.h $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+
 bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
-       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector
+       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector \
+       $(BUILD)/bench/bench_cli $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
+	@bench/run_cli.sh $(BUILD)/remdb $(BUILD)/bench/bench_cli
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
