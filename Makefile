@@ -58,8 +58,9 @@ $(BUILD)/libremdb.a: $(LIB_OBJ)
 $(BUILD)/libremdb.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libremdb.so.0 -o $@ $^ $(LIBS)
 
+# libedit is loaded by the interactive shell with dlopen (cli/shell.c)
 CLI_CFLAGS = $(shell pkg-config --cflags libedit 2>/dev/null)
-CLI_LIBS   = $(shell pkg-config --libs libedit 2>/dev/null)
+CLI_LIBS   =
 
 # The CLI links RocksDB statically when librocksdb.a is there (Debian's
 # librocksdb-dev ships it, and depends on the compression libraries it
