@@ -577,9 +577,10 @@ static bool lazy_need(hnsw *h, uint32_t *nb, uint32_t *nn) {
   return true;
 }
 
-/* Make x's links usable (x has been fetched): decode them, making stubs
-** for the nodes they name, and give v (may be NULL) room for those. */
+/* Make x's links usable (x fetched first if need be): decode them, making
+** stubs for the nodes they name, and give v (may be NULL) room for them. */
 static bool lazy_expand(hnsw *h, uint32_t x, vlist *v) {
+  if (!(h->have[x] & HAVE_NODE) && !lazy_fetch(h, &x, 1)) return false;
   if (h->have[x] & HAVE_LINKS) return v == NULL || visit_fit(h, v);
   if (!decode(h, x, h->raw[x], true)) return false;
   h->rawbytes -= h->rawlen[x];
@@ -713,8 +714,8 @@ size_t hnsw_search(hnsw *h, const float *q, size_t k, int ef,
   if (qn == NULL || v == NULL) goto done;
   hnsw_prepare(h, q, qn);
   uint32_t ep = h->entry;
-  h->bad = false;
-  if (h->src.fetch) {
+  if (h->src.fetch) { /* one search at a time: h->bad is its own */
+    h->bad = false;
     if (!(h->have[ep] & HAVE_NODE) && !lazy_fetch(h, &ep, 1)) goto done;
     if (h->state[ep] != ST_LIVE) { /* the recorded entry is not stored */
       h->bad = true;

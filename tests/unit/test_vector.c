@@ -272,7 +272,8 @@ static void *writer_main(void *p) {
              ROWS + i, v);
     a->failed += remdb_insert(a->db, "vecs", js, strlen(js), id) != REMDB_OK;
     if (i % 3 == 0)
-      a->failed += remdb_delete(a->db, ids[i * 7 % ROWS], REMDB_HARD) != REMDB_OK;
+      a->failed +=
+          remdb_delete(a->db, ids[i * 7 % ROWS], REMDB_HARD) != REMDB_OK;
     if (i % 5 == 0) {
       snprintf(js, sizeof js, "{\"embedding\":%s}", v);
       a->failed += remdb_update(a->db, ids[i * 11 % ROWS + 1], js,
