@@ -5,10 +5,13 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   := build
-PKGS    := rocksdb jansson libxxhash sqlite3 libcurl libutf8proc
+# libcurl's headers only: src/embed/http.c loads the library with dlopen
+# when the http embedding provider is first used (its dependencies cost
+# every process milliseconds at start)
+PKGS    := rocksdb jansson libxxhash sqlite3 libutf8proc
 VERSION := 0.1.0
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
@@ -56,15 +59,24 @@ $(BUILD)/libremdb.a: $(LIB_OBJ)
 $(BUILD)/libremdb.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libremdb.so.0 -o $@ $^ $(LIBS)
 
+# libedit is loaded by the interactive shell with dlopen (cli/shell.c)
 CLI_CFLAGS = $(shell pkg-config --cflags libedit 2>/dev/null)
-CLI_LIBS   = $(shell pkg-config --libs libedit 2>/dev/null)
+CLI_LIBS   =
+
+# The CLI links RocksDB statically when librocksdb.a is there (Debian's
+# librocksdb-dev ships it, and depends on the compression libraries it
+# needs): the dynamic loader resolving librocksdb.so's C++ symbols against
+# libstdc++ at every start costs a CLI read about 2 ms, most of its time.
+ROCKSDB_A = $(wildcard $(shell pkg-config --variable=libdir rocksdb 2>/dev/null)/librocksdb.a)
+CLI_LINK = $(if $(ROCKSDB_A),$(ROCKSDB_A) -lstdc++ -lsnappy -lz -lbz2 -llz4 \
+             -lzstd $(filter-out -lrocksdb,$(LIBS)),$(LIBS))
 
 # server/ (remdb serve, remdb mcp) is part of the CLI; it loads
 # libmicrohttpd with dlopen when `serve` starts, so it is not linked
 $(CLI_OBJ) $(SAN_CLI_OBJ): $(wildcard server/*.h)
 
 $(BUILD)/remdb: $(CLI_OBJ) $(BUILD)/libremdb.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(LIBS) $(CLI_LIBS)
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libremdb.a $(CLI_LINK) $(CLI_LIBS)
 
 # pkg-config file for a prefix: $(call pcfile,PREFIX)
 pcfile = printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: remdb\nDescription: embedded database for AI-agent memory (REM) on RocksDB\nVersion: %s\nRequires.private: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lremdb\nLibs.private: -lstemmer -lpthread -lm\n' '$(1)' '$(VERSION)' '$(PKGS)'
@@ -151,15 +163,20 @@ $(BUILD)/bench/bench_fts: bench/bench_fts.c bench/common.h $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lz
 
+$(BUILD)/bench/bench_cli: bench/bench_cli.c bench/common.h $(BUILD)/libremdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+
 bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
        $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector \
-       $(BUILD)/bench/bench_fts $(BUILD)/remdb
+       $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_cli $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
 	@bench/run_fts.sh $(BUILD)/bench/bench_fts
+	@bench/run_cli.sh $(BUILD)/remdb $(BUILD)/bench/bench_cli
 	@bench/run_serve.sh $(BUILD)/remdb
 
 # the HTTP load test alone (wrk over loopback; see bench/run_serve.sh)

@@ -208,6 +208,31 @@ void progress_end(progress_t *p) {
   if (p->on) fputs("\r\033[K", stderr);
 }
 
+/* Leave once the database is closed.  A normal exit runs RocksDB's static
+** destructors, which join its background threads (idle in a reader) and
+** free its option tables: on a busy machine, waiting for each of those
+** threads to be scheduled again is a good part of a short command's time.
+** Nothing is left to clean up but stdio, so flush it and _exit; builds with
+** a sanitizer exit normally, for the leak check. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CLI_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CLI_SANITIZED 1
+#endif
+
+static int cli_exit(int rc) {
+#ifdef CLI_SANITIZED
+  return rc;
+#else
+  fflush(stdout); /* as exit() would: its result is not the command's */
+  fflush(stderr);
+  _exit(rc);
+#endif
+}
+
 /* Each command, and its help: usage lines, a blank line, what it does. */
 static const struct command {
   const char *name;
@@ -419,5 +444,5 @@ int main(int argc, char **argv) {
     }
   int rc = cmd->fn(&c);
   remdb_close(c.db);
-  return rc;
+  return cli_exit(rc);
 }

@@ -10,8 +10,12 @@
 ** and refreshes its view before each statement, so it sees what others
 ** committed.  A statement that writes runs on a writer opened for it and
 ** closed right after (the write lock is held for that statement only).
+**
+** libedit is loaded with dlopen when the shell runs on a terminal, not
+** linked: every other command would pay for loading it and its libraries
+** at start.  Without it the shell reads plain lines.
 */
-#include <editline/readline.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,8 +140,39 @@ static void run(shell_t *sh, const char *sql) {
   fflush(stdout); /* a script's reader sees each result as it is done */
 }
 
+/* libedit's readline interface, when it could be loaded */
+static struct {
+  char *(*readline)(const char *);
+  void (*using_history)(void);
+  int (*read_history)(const char *);
+  int (*write_history)(const char *);
+  int (*add_history)(const char *);
+} ed;
+
+static bool load_libedit(void) {
+  void *lib = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL) return false;
+  void *f[5];
+  static const char *const names[5] = {"readline", "using_history",
+                                       "read_history", "write_history",
+                                       "add_history"};
+  for (int i = 0; i < 5; i++)
+    if ((f[i] = dlsym(lib, names[i])) == NULL) return false;
+  memcpy(&ed.readline, &f[0], sizeof f[0]);
+  memcpy(&ed.using_history, &f[1], sizeof f[1]);
+  memcpy(&ed.read_history, &f[2], sizeof f[2]);
+  memcpy(&ed.write_history, &f[3], sizeof f[3]);
+  memcpy(&ed.add_history, &f[4], sizeof f[4]);
+  return true;
+}
+
 static char *read_line(shell_t *sh, bool more) {
-  if (sh->tty) return readline(more ? "   ...> " : "remdb> ");
+  const char *prompt = more ? "   ...> " : "remdb> ";
+  if (sh->tty && ed.readline) return ed.readline(prompt);
+  if (sh->tty) {
+    fputs(prompt, stdout);
+    fflush(stdout);
+  }
   char *line = NULL;
   size_t cap = 0;
   if (getline(&line, &cap, stdin) < 0) {
@@ -156,10 +191,12 @@ int cmd_shell(cli_t *c) {
   if (sh.tty) {
     printf("remdb %s: %s (tenant %s).  .help for help, .quit to leave.\n",
            REMDB_VERSION, c->path, c->tenant);
-    using_history();
-    if (home) {
-      snprintf(hist, sizeof hist, "%s/.remdb_history", home);
-      read_history(hist);
+    if (load_libedit()) {
+      ed.using_history();
+      if (home) {
+        snprintf(hist, sizeof hist, "%s/.remdb_history", home);
+        ed.read_history(hist);
+      }
     }
   }
   size_t cap = 4096, len = 0;
@@ -170,7 +207,7 @@ int cmd_shell(cli_t *c) {
   while ((line = read_line(&sh, len > 0)) != NULL) {
     char *t = trim(line);
     if (len == 0 && t[0] == '.') {
-      if (sh.tty) add_history(t);
+      if (ed.add_history) ed.add_history(t);
       if (!strcmp(t, ".quit") || !strcmp(t, ".exit")) {
         free(line);
         break;
@@ -196,9 +233,9 @@ int cmd_shell(cli_t *c) {
     buf[len] = 0;
     free(line);
     if (complete(buf)) {
-      if (sh.tty) {
+      if (ed.add_history) {
         buf[len - 1] = 0; /* history without the newline */
-        add_history(buf);
+        ed.add_history(buf);
       }
       run(&sh, buf);
       len = 0;
@@ -209,7 +246,7 @@ int cmd_shell(cli_t *c) {
   free(buf);
   if (sh.tty) {
     putchar('\n');
-    if (hist[0]) write_history(hist);
+    if (hist[0]) ed.write_history(hist);
   }
   return sh.errors && !sh.tty ? 1 : 0;
 }

@@ -12,7 +12,7 @@ TEST="python3 clang libclang-rt-14-dev"
 # the Python package: headers, an offline `pip install` into a venv, and the
 # optional Pydantic and NumPy paths its tests cover
 PYPKGS="python3-dev python3-setuptools python3-wheel python3-venv python3-pydantic python3-numpy"
-BENCH="sqlite3 python3-hnswlib python3-numpy wrk manpages manpages-dev zlib1g-dev"
+BENCH="sqlite3 hyperfine python3-hnswlib python3-numpy wrk manpages manpages-dev zlib1g-dev"
 
 want="$BUILD $TEST $PYPKGS"
 [ "${1:-}" = "--bench" ] && want="$want $BENCH"

@@ -369,11 +369,41 @@ static int check_edges(vstate *s) {
   return rc;
 }
 
-/* Pass 4: every vector belongs to an entity of a table with embeddings,
-** and has that table's dimension. */
+/* A table's graph entry record (TID TBL 'H') names a stored node of the
+** level it says; top: the highest node level of the table (the record
+** must name one of them). */
+static void check_head(vstate *s, cat_table *t, const unsigned char *k,
+                       const char *val, size_t vl, int top) {
+  const char *name = t ? t->s->name : "?";
+  if (vl != 17) {
+    report(s, "%s: vector index entry record is malformed", name);
+    return;
+  }
+  int level = (unsigned char)val[16];
+  unsigned char nk[KEY_ENTITY_LEN + 1];
+  memcpy(nk, k, KEY_TABLE_PREFIX);
+  memcpy(nk + KEY_TABLE_PREFIX, val, 16);
+  nk[KEY_ENTITY_LEN] = 'G';
+  char ids[REMDB_ID_LEN + 1];
+  uuid_format((const uuid16_t *)val, ids);
+  kv_val nv;
+  err_t e = {0};
+  if (kv_get(s->db->st->kv, s->snap, KV_VECTOR, nk, sizeof nk, &nv, &e) !=
+      REMDB_OK) {
+    report(s, "%s: vector index entry %s has no node", name, ids);
+    return;
+  }
+  int nl = hnsw_record_level(nv.data, nv.len);
+  kv_val_free(&nv);
+  if (nl != level || level != top)
+    report(s, "%s: vector index entry %s is not of the top level (%d, node "
+           "%d, top %d)", name, ids, level, nl, top);
+}
+
 /* Vectors belong to entities of tables with embeddings and have their
 ** size; the vector index holds a node for exactly the live entities'
-** vectors (a node's key sorts right after its vector's). */
+** vectors (a node's key sorts right after its vector's), and its entry
+** record names a node of the top level. */
 static int check_vectors(vstate *s) {
   remdb *db = s->db;
   kv_iter_t *it;
@@ -383,12 +413,36 @@ static int check_vectors(vstate *s) {
   bool owed = false, stale = false;
   uint32_t stale_tbl = 0;
   char ids[REMDB_ID_LEN + 1];
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl, vl;
-    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+  /* the entry record of the table being read, checked at its end */
+  unsigned char hk[KEY_VHEAD_LEN], *hval = NULL;
+  size_t hlen = 0;
+  uint32_t cur_tbl = 0;
+  int top = -1;
+  for (kv_iter_first(it);; kv_iter_next(it)) {
+    bool more = kv_iter_valid(it);
+    size_t kl = 0, vl = 0;
+    const unsigned char *k =
+        more ? (const unsigned char *)kv_iter_key(it, &kl) : NULL;
+    uint32_t tbl = kl >= 8 ? get_u32be(k + 4) : 0;
+    if (hval && (!more || tbl != cur_tbl)) {
+      check_head(s, cat_by_id(db, cur_tbl), hk, (const char *)hval, hlen,
+                 top);
+      free(hval);
+      hval = NULL;
+    }
+    if (!more) break;
+    if (tbl != cur_tbl) top = -1;
+    cur_tbl = tbl;
     const char *val = kv_iter_value(it, &vl);
-    cat_table *t = kl >= 8 ? cat_by_id(db, get_u32be(k + 4)) : NULL;
+    cat_table *t = kl >= 8 ? cat_by_id(db, tbl) : NULL;
     bool node = kl == KEY_ENTITY_LEN + 1 && k[KEY_ENTITY_LEN] == 'G';
+    if (kl == KEY_VHEAD_LEN && k[8] == 'H') { /* between nodes: no vector */
+      memcpy(hk, k, sizeof hk);
+      free(hval);
+      if ((hval = malloc(vl ? vl : 1)) != NULL) memcpy(hval, val, vl);
+      hlen = vl;
+      continue;
+    }
     if (owed && !(node && memcmp(pend, k + 8, 16) == 0)) {
       uuid_format((const uuid16_t *)pend, ids);
       report(s, "vector of %s is not in the vector index", ids);
@@ -412,8 +466,10 @@ static int check_vectors(vstate *s) {
     }
     int es = ent_state(db, s->snap, t->s->table_id, k + 8);
     if (node) {
-      if (hnsw_record_level(val, vl) < 0)
+      int nl = hnsw_record_level(val, vl);
+      if (nl < 0)
         report(s, "%s: vector index node of %s is malformed", t->s->name, ids);
+      if (nl > top) top = nl;
       unsigned char vk[KEY_ENTITY_LEN];
       memcpy(vk, k, sizeof vk);
       if (!key_exists(s, KV_VECTOR, vk, sizeof vk))

@@ -9,12 +9,23 @@
 **   vector  TID TBL         -> "stale" marker: the stored nodes do not cover
 **                              the vectors; searches scan exactly until
 **                              reindex rebuilds the graph
+**   vector  TID TBL 'H'     -> the graph's entry node (id, level)
 **
 ** and every change to nodes is staged into the same write batch as the
 ** entity that caused it, so a crash at any moment leaves graph, vectors and
-** entities agreeing.  Opening a database reads nothing; the first search or
-** write of a table loads its stored nodes into memory (no insertion is
-** redone), bounded by remdb_options.vector_cache_bytes.
+** entities agreeing.  Opening a database reads nothing; the first write of
+** a table loads its stored nodes into memory (no insertion is redone),
+** bounded by remdb_options.vector_cache_bytes.
+**
+** A read-only store does not load a graph for its first searches: each
+** search reads, through RocksDB's block cache, only the nodes it visits
+** (a lazy graph, hnsw_new_lazy, starting at the recorded entry node) and
+** keeps them for the next search, so a CLI search costs milliseconds, not
+** a load of every vector.  The answers are those of the loaded graph: the
+** same nodes are visited in the same order.  After VIX_LAZY_SEARCHES
+** searches the store loads the graph whole, where a long-running reader
+** gains from it; a database without an entry record (written before it
+** existed) is loaded whole at once.
 **
 ** Only the writer (holding the store's write lock) loads, changes or drops
 ** a graph, so the in-memory graph never holds another transaction's
@@ -38,11 +49,28 @@ enum vix_state {
   VIX_OVER    /* does not fit in vector_cache_bytes: exact search */
 };
 
+/* Searches a read-only store serves from a lazy graph before it loads the
+** graph whole. */
+#define VIX_LAZY_SEARCHES 100
+
+/* What a lazy graph reads through: the handle searching (set before each
+** search), the table, and the first error met. */
+typedef struct lazy_src {
+  remdb *db;
+  uint32_t tbl;
+  size_t vbytes;
+  int rc;
+} lazy_src;
+
 struct vix {
   uint32_t tid, tbl;
   hnsw_params p;
   enum vix_state state;
   hnsw *g;
+  hnsw *lazy;            /* VIX_EMPTY on a read-only store: read as searched */
+  lazy_src lsrc;         /* its source's context */
+  unsigned lazy_searches;
+  bool lazy_off;         /* no entry record: load the graph whole */
   size_t bytes;          /* charged against the cache limit */
   uint64_t tick;         /* last use, for eviction */
   int pins;              /* readers holding it (store vmu) */
@@ -67,10 +95,12 @@ static bool same_params(const hnsw_params *a, const hnsw_params *b) {
          a->ef_construction == b->ef_construction;
 }
 
-/* Free v's graph (vmu held). */
+/* Free v's graph, whole or lazy (vmu held). */
 static void drop_locked(store_t *st, vix *v) {
   hnsw_free(v->g);
   v->g = NULL;
+  hnsw_free(v->lazy);
+  v->lazy = NULL;
   st->vix_bytes -= v->bytes;
   v->bytes = 0;
 }
@@ -86,6 +116,7 @@ void vix_free_all(store_t *st) {
     vix *v = st->vix;
     st->vix = v->next;
     hnsw_free(v->g);
+    hnsw_free(v->lazy);
     pthread_rwlock_destroy(&v->lock);
     free(v);
   }
@@ -120,18 +151,52 @@ static void node_key(remdb *db, uint32_t tbl, const unsigned char *id,
   k[KEY_ENTITY_LEN] = 'G';
 }
 
+/* Stage g's entry record for table tbl (none when g is empty). */
+static void head_put(remdb *db, kv_batch_t *kb, uint32_t tbl, const hnsw *g) {
+  unsigned char k[KEY_VHEAD_LEN], val[17];
+  key_vhead(k, db->tid, tbl);
+  int level;
+  uint32_t x = hnsw_entry(g, &level);
+  if (x == HNSW_NONE) {
+    kv_batch_del(kb, KV_VECTOR, k, sizeof k);
+    return;
+  }
+  memcpy(val, hnsw_node_id(g, x), 16);
+  val[16] = (unsigned char)level;
+  kv_batch_put(kb, KV_VECTOR, k, sizeof k, val, sizeof val);
+}
+
+/* Table tbl's entry record: REMDB_OK with id and level, REMDB_NOTFOUND
+** when there is none (or it is malformed: verify reports that). */
+static int head_read(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                     unsigned char id[16], int *level) {
+  unsigned char k[KEY_VHEAD_LEN];
+  key_vhead(k, db->tid, tbl);
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_VECTOR, k, sizeof k, &v, &db->err);
+  if (rc) return rc;
+  bool ok = v.len == 17 && (unsigned char)v.data[16] <= HNSW_MAX_LEVEL;
+  if (ok) {
+    memcpy(id, v.data, 16);
+    *level = (unsigned char)v.data[16];
+  }
+  kv_val_free(&v);
+  return ok ? REMDB_OK : REMDB_NOTFOUND;
+}
+
 /* Make room for `need` bytes by dropping graphs no reader or transaction
 ** holds, least recently used first (writer, vmu held); nothing is dropped
 ** when even that would not make room. */
 static void evict_for(store_t *st, vix *keep, size_t need) {
   size_t fixed = 0; /* bytes that cannot be dropped */
   for (vix *v = st->vix; v; v = v->next)
-    if (v->g && (v == keep || v->pins || v->held)) fixed += v->bytes;
+    if ((v->g || v->lazy) && (v == keep || v->pins || v->held))
+      fixed += v->bytes;
   if (fixed + need > st->opts.vector_cache_bytes) return;
   while (st->vix_bytes + need > st->opts.vector_cache_bytes) {
     vix *lru = NULL;
     for (vix *v = st->vix; v; v = v->next)
-      if (v != keep && v->g && v->pins == 0 && !v->held &&
+      if (v != keep && (v->g || v->lazy) && v->pins == 0 && !v->held &&
           (!lru || v->tick < lru->tick))
         lru = v;
     if (lru == NULL) return;
@@ -227,6 +292,15 @@ static int load(remdb *db, const sch_table *t, vix *v) {
     g = NULL;
     v->state = VIX_STALE;
   } else if (rc == REMDB_OK) {
+    /* the entry its writer recorded, as a lazy graph takes it */
+    unsigned char hid[16];
+    int hlevel;
+    int hr = head_read(db, snap, t->table_id, hid, &hlevel);
+    if (hr == REMDB_OK) hnsw_set_entry(g, hnsw_lookup(g, hid));
+    else if (hr == REMDB_NOTFOUND) err_clear(&db->err);
+    else rc = hr;
+  }
+  if (rc == REMDB_OK && g) {
     /* the estimate admitted it; the real size decides */
     size_t bytes = hnsw_bytes(g);
     pthread_mutex_lock(&st->vmu);
@@ -436,6 +510,7 @@ int vix_before_commit(wtx_t *w) {
       kv_batch_put(kb, KV_VECTOR, k, sizeof k, rec, len);
       free(rec);
     }
+    if (rc == REMDB_OK) head_put(db, kb, v->tbl, v->g);
     pthread_rwlock_unlock(&v->lock);
     if (rc) return rc; /* the commit fails: vix_after_commit reloads */
   }
@@ -475,6 +550,140 @@ void vix_after_commit(wtx_t *w, bool committed) {
 }
 
 /* ---- readers ---- */
+
+/* hnsw_source.fetch of a lazy graph: each node's vector and stored form,
+** in one batched read (RocksDB sorts the keys; a vector and its node are
+** neighbours, usually in one block).  A node is found when both are
+** there, as load() takes a node only then. */
+static int fetch_nodes(void *ctx, size_t n, const unsigned char *ids,
+                       float *vecs, unsigned char **recs, size_t *lens,
+                       bool *found) {
+  lazy_src *s = ctx;
+  remdb *db = s->db;
+  size_t m = 2 * n, kw = KEY_ENTITY_LEN + 1;
+  unsigned char *kb = malloc(m * kw);
+  const char **keys = calloc(m, sizeof *keys);
+  size_t *kl = calloc(m, sizeof *kl);
+  kv_val *vals = calloc(m, sizeof *vals);
+  bool *fnd = calloc(m, sizeof *fnd);
+  int rc = kb && keys && kl && vals && fnd ? REMDB_OK : err_nomem(&db->err);
+  for (size_t i = 0; rc == REMDB_OK && i < n; i++) {
+    unsigned char *vk = kb + 2 * i * kw, *nk = vk + kw;
+    key_entity(vk, db->tid, s->tbl, ids + 16 * i);
+    node_key(db, s->tbl, ids + 16 * i, nk);
+    keys[2 * i] = (const char *)vk;
+    kl[2 * i] = KEY_ENTITY_LEN;
+    keys[2 * i + 1] = (const char *)nk;
+    kl[2 * i + 1] = kw;
+  }
+  if (rc == REMDB_OK)
+    rc = kv_multi_get(db->st->kv, NULL, KV_VECTOR, m, keys, kl, vals, fnd,
+                      &db->err);
+  for (size_t i = 0; rc == REMDB_OK && i < n; i++) {
+    const kv_val *vv = &vals[2 * i], *nv = &vals[2 * i + 1];
+    found[i] = fnd[2 * i] && vv->len == s->vbytes && fnd[2 * i + 1];
+    if (!found[i]) continue;
+    memcpy(vecs + i * (s->vbytes / sizeof *vecs), vv->data, s->vbytes);
+    if ((recs[i] = malloc(nv->len ? nv->len : 1)) == NULL) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    memcpy(recs[i], nv->data, nv->len);
+    lens[i] = nv->len;
+  }
+  for (size_t i = 0; vals && i < m; i++) kv_val_free(&vals[i]);
+  free(kb);
+  free(keys);
+  free(kl);
+  free(vals);
+  free(fnd);
+  s->rc = rc;
+  return rc ? -1 : 0;
+}
+
+/* Search t's graph read as searched (a read-only store, graph not loaded;
+** v pinned).  *used is false when it cannot: no entry record, a stale
+** graph (v->state says so), storage contradicting itself, or its searches
+** spent; the caller then loads the graph whole. */
+static int lazy_search(remdb *db, const sch_table *t, vix *v,
+                       const hnsw_params *p, const float *q, size_t k,
+                       int ef, hnsw_filter_fn filter, void *ctx,
+                       vix_hit *out, size_t *nout, size_t *visited,
+                       bool *used) {
+  store_t *st = db->st;
+  *used = false;
+  pthread_rwlock_wrlock(&v->lock); /* a lazy graph changes as it is read */
+  int rc = REMDB_OK;
+  if (v->state != VIX_EMPTY || v->lazy_off ||
+      v->lazy_searches >= VIX_LAZY_SEARCHES)
+    goto out;
+  if (v->lazy && !same_params(p, &v->p)) vix_drop_graph(st, v);
+  if (v->lazy == NULL) {
+    v->p = *p;
+    unsigned char sk[8], id[16];
+    int level;
+    kv_val sv;
+    stale_key(db, t->table_id, sk);
+    rc = kv_get(st->kv, NULL, KV_VECTOR, sk, sizeof sk, &sv, &db->err);
+    if (rc == REMDB_OK) { /* as load() finds it: exact searches */
+      kv_val_free(&sv);
+      v->state = VIX_STALE;
+      goto out;
+    }
+    if (rc != REMDB_NOTFOUND) goto out;
+    rc = head_read(db, NULL, t->table_id, id, &level);
+    if (rc == REMDB_NOTFOUND) { /* an older database: load it whole */
+      err_clear(&db->err);
+      rc = REMDB_OK;
+      v->lazy_off = true;
+      goto out;
+    }
+    if (rc) goto out;
+    hnsw_source src = {fetch_nodes, &v->lsrc};
+    if ((v->lazy = hnsw_new_lazy(p, &src, id, level)) == NULL) {
+      rc = err_nomem(&db->err);
+      goto out;
+    }
+  }
+  v->lsrc = (lazy_src){db, t->table_id, (size_t)p->dim * sizeof(float),
+                       REMDB_OK};
+  hnsw_hit *hits = malloc(k * sizeof *hits);
+  size_t got = hits ? hnsw_search(v->lazy, q, k, ef, filter, ctx, hits,
+                                  visited)
+                    : (size_t)-1;
+  if (got == (size_t)-1) {
+    if (hits && v->lsrc.rc) {
+      rc = v->lsrc.rc; /* db->err says what */
+    } else if (hits && hnsw_lazy_bad(v->lazy)) {
+      v->lazy_off = true; /* verify will tell; a load skips what is bad */
+      vix_drop_graph(st, v);
+    } else {
+      rc = err_nomem(&db->err);
+    }
+  } else {
+    for (size_t i = 0; i < got; i++) {
+      memcpy(out[i].id.b, hnsw_node_id(v->lazy, hits[i].node), 16);
+      out[i].score = hnsw_score(v->lazy, hits[i].dist);
+    }
+    *nout = got;
+    *used = true;
+    v->lazy_searches++;
+    size_t b = hnsw_bytes(v->lazy);
+    pthread_mutex_lock(&st->vmu);
+    st->vix_bytes = st->vix_bytes - v->bytes + b;
+    v->bytes = b;
+    bool over = st->vix_bytes > st->opts.vector_cache_bytes;
+    pthread_mutex_unlock(&st->vmu);
+    if (over) { /* the next search: a load decides what fits */
+      vix_drop_graph(st, v);
+      v->lazy_searches = VIX_LAZY_SEARCHES;
+    }
+  }
+  free(hits);
+out:
+  pthread_rwlock_unlock(&v->lock);
+  return rc;
+}
 
 /* Load t's graph for a reader: take the write lock unless this thread
 ** already holds it (a search inside its own write transaction). */
@@ -545,6 +754,18 @@ int vix_search(remdb *db, const sch_table *t, const float *q, size_t k,
       retry = true;
     }
     pthread_rwlock_unlock(&v->lock);
+    if (retry && rc == REMDB_OK && kv_read_only(st->kv)) {
+      bool used = false;
+      rc = lazy_search(db, t, v, &p, q, k, ef, filter, ctx, out, nout,
+                       visited, &used);
+      if (used) {
+        *route = VIX_ROUTE_HNSW;
+        retry = false;
+      } else if (v->state == VIX_STALE) { /* it found the marker */
+        *route = VIX_ROUTE_STALE;
+        retry = false;
+      } /* else: load the graph whole */
+    }
     pthread_mutex_lock(&st->vmu);
     v->pins--;
     pthread_mutex_unlock(&st->vmu);
@@ -634,6 +855,7 @@ int vix_rebuild(remdb *db, const sch_table *t) {
     kv_batch_put(kb, KV_VECTOR, k, sizeof k, rec, len);
     free(rec);
   }
+  if (rc == REMDB_OK) head_put(db, kb, t->table_id, g);
   if (rc == REMDB_OK) rc = kv_write(st->kv, kb, 1, &db->err);
   /* the next use loads what was written */
   pthread_mutex_lock(&st->vmu);
@@ -700,6 +922,10 @@ int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
   *state = names[v->state];
   if (v->g) {
     *nodes = hnsw_count(v->g);
+    *bytes = v->bytes;
+  } else if (v->lazy) {
+    *state = "read as searched";
+    *nodes = hnsw_count(v->lazy);
     *bytes = v->bytes;
   }
   pthread_rwlock_unlock(&v->lock);

@@ -4,8 +4,17 @@
 ** state, which is initialised once.  Every way the exchange can go wrong
 ** gets its own message naming the URL, because the person reading it is
 ** usually debugging a server configuration, not remdb.
+**
+** libcurl is loaded with dlopen the first time the provider is used, not
+** linked: its dependencies (TLS, LDAP, Kerberos, SSH, IDN, ...) are some
+** twenty shared libraries whose loading and relocation cost every process
+** several milliseconds, several times what a CLI read costs otherwise.
+** $REMDB_LIBCURL names the library to load; by default libcurl.so.4, then
+** Debian's libcurl-gnutls.so.4.  Without it the provider fails with a
+** message saying so; nothing else needs it.
 */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <float.h>
 #include <jansson.h>
 #include <math.h>
@@ -21,12 +30,71 @@
 /* a connection that takes longer than this is not going to work */
 #define CONNECT_MAX_MS 10000L
 
-/* ---- libcurl's global state: curl_global_init is not thread-safe in
-** older libcurl, and remdb handles may be used from several threads */
+/* ---- libcurl, loaded once: curl_global_init is not thread-safe in older
+** libcurl, and remdb handles may be used from several threads */
+static struct {
+  CURLcode (*global_init)(long);
+  CURL *(*easy_init)(void);
+  CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL *);
+  CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+  void (*easy_cleanup)(CURL *);
+  const char *(*easy_strerror)(CURLcode);
+  struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+  void (*slist_free_all)(struct curl_slist *);
+} C;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static CURLcode g_init = CURLE_FAILED_INIT;
+static char g_why[512]; /* why libcurl could not be loaded */
 
-static void global_init(void) { g_init = curl_global_init(CURL_GLOBAL_ALL); }
+/* Resolve sym into *fp; false (and g_why says which) when it is missing. */
+static bool bind_sym(void *lib, const char *name, const char *sym,
+                     void *fp) {
+  void *f = dlsym(lib, sym);
+  if (f == NULL) {
+    snprintf(g_why, sizeof g_why, "%s has no %s", name, sym);
+    return false;
+  }
+  memcpy(fp, &f, sizeof f); /* a data pointer to a function pointer */
+  return true;
+}
+
+static void global_init(void) {
+  const char *env = getenv("REMDB_LIBCURL");
+  const char *names[] = {"libcurl.so.4", "libcurl-gnutls.so.4"};
+  size_t nn = 2;
+  if (env && *env) {
+    names[0] = env;
+    nn = 1;
+  }
+  void *lib = NULL;
+  const char *name = names[0];
+  for (size_t i = 0; i < nn && lib == NULL; i++) {
+    name = names[i];
+    lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL && i == 0) {
+      const char *why = dlerror();
+      snprintf(g_why, sizeof g_why, "%s", why ? why : name);
+    }
+  }
+  if (lib == NULL) return;
+  /* every symbol, or none: a library without them is not libcurl 7/8 */
+  if (!bind_sym(lib, name, "curl_global_init", &C.global_init) ||
+      !bind_sym(lib, name, "curl_easy_init", &C.easy_init) ||
+      !bind_sym(lib, name, "curl_easy_setopt", &C.easy_setopt) ||
+      !bind_sym(lib, name, "curl_easy_perform", &C.easy_perform) ||
+      !bind_sym(lib, name, "curl_easy_getinfo", &C.easy_getinfo) ||
+      !bind_sym(lib, name, "curl_easy_cleanup", &C.easy_cleanup) ||
+      !bind_sym(lib, name, "curl_easy_strerror", &C.easy_strerror) ||
+      !bind_sym(lib, name, "curl_slist_append", &C.slist_append) ||
+      !bind_sym(lib, name, "curl_slist_free_all", &C.slist_free_all)) {
+    C.global_init = NULL;
+    return; /* the library stays loaded: harmless, and it may be in use */
+  }
+  g_init = C.global_init(CURL_GLOBAL_ALL);
+  if (g_init != CURLE_OK)
+    snprintf(g_why, sizeof g_why, "%s", C.easy_strerror(g_init));
+}
 
 /* ---- settings: the schema's, unless the environment overrides them ---- */
 
@@ -104,7 +172,7 @@ static int resolve(const embed_http_conf *c, settings *s, err_t *e) {
 /* ---- the request ---- */
 
 static bool add_header(struct curl_slist **h, const char *line) {
-  struct curl_slist *n = curl_slist_append(*h, line);
+  struct curl_slist *n = C.slist_append(*h, line);
   if (n == NULL) return false;
   *h = n;
   return true;
@@ -127,7 +195,7 @@ static int make_headers(const settings *s, struct curl_slist **out,
     buf_free(&b);
   }
   if (!ok) {
-    curl_slist_free_all(h);
+    C.slist_free_all(h);
     return err_nomem(e);
   }
   *out = h;
@@ -285,31 +353,31 @@ static int curl_failed(const settings *s, CURLcode cc, const resp *r,
                    s->url, timeout_ms);
   return err_set(e, REMDB_ERROR,
                  "http embedding provider: cannot reach %.300s: %s", s->url,
-                 *ebuf ? ebuf : curl_easy_strerror(cc));
+                 *ebuf ? ebuf : C.easy_strerror(cc));
 }
 
 /* The options every request of a call shares (exchange sets the rest). */
 static CURLcode set_options(CURL *h, const settings *s, long timeout_ms,
                             struct curl_slist *hdrs) {
   long connect_ms = timeout_ms < CONNECT_MAX_MS ? timeout_ms : CONNECT_MAX_MS;
-  CURLcode cc = curl_easy_setopt(h, CURLOPT_URL, s->url);
+  CURLcode cc = C.easy_setopt(h, CURLOPT_URL, s->url);
   /* no signals: a timeout must not longjmp out of another thread */
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
   if (!cc)
-    cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+    cc = C.easy_setopt(h, CURLOPT_PROTOCOLS,
                           (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_USERAGENT, "remdb/" REMDB_VERSION);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_USERAGENT, "remdb/" REMDB_VERSION);
   if (!cc)
-    cc = curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+    cc = C.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
                           (curl_off_t)EMBED_HTTP_MAX_RESPONSE);
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   return cc;
 }
 
@@ -323,17 +391,17 @@ static int exchange(CURL *h, const settings *s, const embed_http_conf *c,
   resp r = {.too_big = false};
   buf_init(&r.body);
   char ebuf[CURL_ERROR_SIZE] = "";
-  CURLcode cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+  CURLcode cc = C.easy_setopt(h, CURLOPT_POSTFIELDS, body);
   if (!cc)
-    cc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+    cc = C.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                           (curl_off_t)strlen(body));
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-  if (!cc) cc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-  if (!cc) cc = curl_easy_perform(h);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_WRITEDATA, &r);
+  if (!cc) cc = C.easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+  if (!cc) cc = C.easy_perform(h);
   long status = 0;
   if (cc) {
     rc = curl_failed(s, cc, &r, ebuf, c->timeout_ms, e);
-  } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) ||
+  } else if (C.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) ||
              status != 200) {
     char sn[2 * SNIPPET];
     snippet(&r.body, sn, sizeof sn);
@@ -344,8 +412,8 @@ static int exchange(CURL *h, const settings *s, const embed_http_conf *c,
     rc = parse(s->url, &r.body, n, c->dim, out, e);
   }
   /* the handle must not keep pointers to this call's locals */
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+  C.easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+  C.easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
   buf_free(&r.body);
   free(body);
   return rc;
@@ -357,14 +425,20 @@ int embed_http(const embed_http_conf *c, size_t n, const char *const *texts,
   int rc = resolve(c, &s, e);
   if (rc || n == 0) return rc;
   pthread_once(&g_once, global_init);
+  if (C.global_init == NULL)
+    return err_set(e, REMDB_ERROR,
+                   "http embedding provider: cannot load libcurl (%s): "
+                   "install libcurl4 (Debian), or set $REMDB_LIBCURL to "
+                   "the libcurl shared library",
+                   g_why);
   if (g_init != CURLE_OK)
     return err_set(e, REMDB_ERROR,
                    "http embedding provider: libcurl failed to initialise: "
                    "%s",
-                   curl_easy_strerror(g_init));
+                   g_why);
   struct curl_slist *hdrs = NULL;
   if ((rc = make_headers(&s, &hdrs, e))) return rc;
-  CURL *h = curl_easy_init();
+  CURL *h = C.easy_init();
   if (h == NULL) {
     rc = err_set(e, REMDB_ERROR,
                  "http embedding provider: curl_easy_init failed");
@@ -373,7 +447,7 @@ int embed_http(const embed_http_conf *c, size_t n, const char *const *texts,
     if (cc)
       rc = err_set(e, REMDB_ERROR,
                    "http embedding provider: setting up the request: %s",
-                   curl_easy_strerror(cc));
+                   C.easy_strerror(cc));
   }
   /* one handle for every batch: the connection is reused between them */
   size_t batch = c->batch > 0 ? (size_t)c->batch : 1;
@@ -382,7 +456,7 @@ int embed_http(const embed_http_conf *c, size_t n, const char *const *texts,
     rc = exchange(h, &s, c, m, texts + off, lens + off,
                   out + off * (size_t)c->dim, e);
   }
-  if (h) curl_easy_cleanup(h);
-  curl_slist_free_all(hdrs);
+  if (h) C.easy_cleanup(h);
+  C.slist_free_all(hdrs);
   return rc;
 }

@@ -24,6 +24,18 @@
 ** from the MANIFEST.  An open or catch-up that meets a file the writer
 ** just deleted is tried again.
 **
+** When no process holds the database for writing (its LOCK), a reader
+** opens a plain read-only instance instead: the same view, but no info
+** log, private directory or log tailing, which makes it about twice as
+** cheap to open, and a CLI read is mostly its open.  A writer that starts
+** later deletes nothing such a reader needs: every table file is open
+** (max_open_files -1), the logs were read at open, and a writer changes
+** the MANIFEST (a new one at every open) before it deletes any file; so
+** a MANIFEST that changed while the open ran sends the reader to a
+** secondary instance after all.  kv_catch_up() on a plain instance opens
+** a secondary one in its place (the first refresh of a shell, say), since
+** only a secondary follows a writer.
+**
 ** A secondary instance's view changes only in kv_catch_up(), and its
 ** iterators do not take RocksDB snapshots; so a read-only store's
 ** "snapshots" are its current view, and kv_catch_up() refuses while any
@@ -57,8 +69,10 @@ struct kv {
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   rocksdb_readoptions_t *ro;
   bool sync;
-  bool read_only; /* a secondary instance (see above) */
-  char *secdir;   /* its private directory, removed at close */
+  bool read_only; /* a secondary or plain read-only instance (see above) */
+  bool plain;     /* read_only, and a plain read-only instance */
+  char *path;     /* the database (read-only stores: to reopen it) */
+  char *secdir;   /* a secondary's private directory, removed at close */
   atomic_int views; /* open snapshots and iterators (read-only stores) */
   /* group commit: the syncer thread fsyncs the WAL whenever something was
   ** written since its last fsync, and wakes the writers waiting for it */
@@ -145,6 +159,10 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
     ** keys from it (16 by default: the top cost in a profile of gets) */
     rocksdb_block_based_options_set_block_restart_interval(t, 4);
   }
+  /* a search reads the graph's nodes (a vector and its links, ~2 KiB at
+  ** 384 dimensions) one by one, in no order: a 4 KiB block holds one or
+  ** two, and a lazy search (src/core/vindex.c) reads a third less */
+  if (cf == KV_VECTOR) rocksdb_block_based_options_set_block_size(t, 4 * 1024);
   rocksdb_options_set_block_based_table_factory(op, t);
   rocksdb_options_set_write_buffer_size(op, o->write_buffer_bytes);
   rocksdb_options_set_compression(op, rocksdb_lz4_compression);
@@ -251,6 +269,42 @@ static rocksdb_t *open_secondary(kv_t *kv, const char *path,
   return NULL;
 }
 
+/* Open path as a plain read-only instance if no process holds it for
+** writing and its MANIFEST did not change while the open ran (see the
+** top); NULL otherwise (the caller opens a secondary instance). */
+static rocksdb_t *open_plain(kv_t *kv, const char *path,
+                             const char *const *names,
+                             const rocksdb_options_t *const *cfo,
+                             rocksdb_column_family_handle_t **h) {
+  if (kv_writer_active(path)) return NULL;
+  char before[300], after[300];
+  manifest_state(path, before, sizeof before);
+  char *rerr = NULL;
+  rocksdb_t *db = rocksdb_open_for_read_only_column_families(
+      kv->opts, path, KV_NCF + 1, names, cfo, h, 0, &rerr);
+  if (rerr) { /* a secondary instance tries again, and reports */
+    rocksdb_free(rerr);
+    return NULL;
+  }
+  manifest_state(path, after, sizeof after);
+  if (strcmp(before, after) == 0) return db;
+  for (int i = 0; i < KV_NCF + 1; i++)
+    rocksdb_column_family_handle_destroy(h[i]);
+  rocksdb_close(db);
+  return NULL;
+}
+
+/* The column families' names and options, for an open. */
+static void cf_list(kv_t *kv, const char **names,
+                    const rocksdb_options_t **cfo) {
+  names[0] = "default";
+  cfo[0] = kv->opts;
+  for (int i = 0; i < KV_NCF; i++) {
+    names[i + 1] = cf_names[i];
+    cfo[i + 1] = kv->cf_opts[i];
+  }
+}
+
 static void *syncer_main(void *arg) {
   kv_t *kv = arg;
   pthread_mutex_lock(&kv->gmu);
@@ -302,17 +356,27 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   const char *names[KV_NCF + 1];
   const rocksdb_options_t *cfo[KV_NCF + 1];
   rocksdb_column_family_handle_t *h[KV_NCF + 1];
-  names[0] = "default";
-  cfo[0] = kv->opts;
-  for (int i = 0; i < KV_NCF; i++) {
-    kv->cf_opts[i] = cf_options(kv, i, o);
-    names[i + 1] = cf_names[i];
-    cfo[i + 1] = kv->cf_opts[i];
-  }
+  for (int i = 0; i < KV_NCF; i++) kv->cf_opts[i] = cf_options(kv, i, o);
+  cf_list(kv, names, cfo);
   char *rerr = NULL;
   if (o->read_only) {
     rocksdb_options_set_max_open_files(kv->opts, -1);
-    kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
+    /* a reader's open loads every table file's handle (see the top); with
+    ** the default 16 file-opening threads RocksDB starts 16 threads per
+    ** version edit it replays (about 120 for a freshly imported database),
+    ** more than the whole rest of a CLI read costs.  One thread loads them
+    ** in the caller. */
+    rocksdb_options_set_max_file_opening_threads(kv->opts, 1);
+    rocksdb_options_set_max_background_jobs(kv->opts, 1);
+    kv->path = strdup(path);
+    if (kv->path == NULL) {
+      kv_close(kv);
+      return err_nomem(e);
+    }
+    kv->db = open_plain(kv, path, names, cfo, h);
+    kv->plain = kv->db != NULL;
+    if (kv->db == NULL)
+      kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
   } else {
     struct stat st;
     pthread_mutex_lock(&writers_mu);
@@ -355,6 +419,34 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   return REMDB_OK;
 }
 
+/* A writer's close flushes what its memtables hold to table files.
+** RocksDB leaves it in the WAL, and every later open replays the WAL into
+** memtables: a reader (a CLI `get`, `sql`, `search`) each time it starts,
+** which after an import is hundreds of milliseconds; the next writer
+** flushes it at its open anyway, so the flush moves here and readers find
+** table files only.  A failed flush loses nothing (the WAL still holds
+** the writes): it is ignored. */
+static void flush_for_readers(kv_t *kv) {
+  rocksdb_flushoptions_t *fo = NULL;
+  for (int i = 0; i < KV_NCF; i++) {
+    uint64_t act = 0, imm = 0;
+    if (kv->cf[i] == NULL) continue;
+    rocksdb_property_int_cf(kv->db, kv->cf[i],
+                            "rocksdb.num-entries-active-mem-table", &act);
+    rocksdb_property_int_cf(kv->db, kv->cf[i],
+                            "rocksdb.num-entries-imm-mem-tables", &imm);
+    if (act == 0 && imm == 0) continue;
+    if (fo == NULL) {
+      fo = rocksdb_flushoptions_create();
+      rocksdb_flushoptions_set_wait(fo, 1);
+    }
+    char *rerr = NULL;
+    rocksdb_flush_cf(kv->db, fo, kv->cf[i], &rerr);
+    rocksdb_free(rerr);
+  }
+  if (fo) rocksdb_flushoptions_destroy(fo);
+}
+
 void kv_close(kv_t *kv) {
   if (kv == NULL) return;
   if (kv->group) {
@@ -369,6 +461,7 @@ void kv_close(kv_t *kv) {
   }
   if (kv->registered) pthread_mutex_lock(&writers_mu);
   if (kv->db) {
+    if (!kv->read_only) flush_for_readers(kv);
     for (int i = 0; i < KV_NCF; i++)
       if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
     rocksdb_close(kv->db);
@@ -391,7 +484,31 @@ void kv_close(kv_t *kv) {
   if (kv->wo_nosync) rocksdb_writeoptions_destroy(kv->wo_nosync);
   if (kv->ro) rocksdb_readoptions_destroy(kv->ro);
   remove_secdir(kv);
+  free(kv->path);
   free(kv);
+}
+
+/* Put a secondary instance in the place of a plain read-only one (no view
+** is open).  On failure the plain instance stays. */
+static int become_secondary(kv_t *kv, err_t *e) {
+  const char *names[KV_NCF + 1];
+  const rocksdb_options_t *cfo[KV_NCF + 1];
+  rocksdb_column_family_handle_t *h[KV_NCF + 1];
+  cf_list(kv, names, cfo);
+  char *rerr = NULL;
+  rocksdb_t *db = open_secondary(kv, kv->path, names, cfo, h, &rerr);
+  if (rerr) {
+    remove_secdir(kv);
+    return kv_err(e, rerr, "refresh");
+  }
+  for (int i = 0; i < KV_NCF; i++)
+    rocksdb_column_family_handle_destroy(kv->cf[i]);
+  rocksdb_close(kv->db);
+  rocksdb_column_family_handle_destroy(h[0]);
+  kv->db = db;
+  for (int i = 0; i < KV_NCF; i++) kv->cf[i] = h[i + 1];
+  kv->plain = false;
+  return REMDB_OK;
 }
 
 int kv_catch_up(kv_t *kv, bool *changed, err_t *e) {
@@ -402,6 +519,12 @@ int kv_catch_up(kv_t *kv, bool *changed, err_t *e) {
                    "refresh: a statement, iterator or read of this database "
                    "is still open");
   uint64_t before = rocksdb_get_latest_sequence_number(kv->db);
+  if (kv->plain) {
+    int rc = become_secondary(kv, e);
+    if (rc == REMDB_OK)
+      *changed = rocksdb_get_latest_sequence_number(kv->db) != before;
+    return rc;
+  }
   char *rerr = NULL;
   for (int t = 0; t < SECONDARY_TRIES; t++) {
     rocksdb_free(rerr);

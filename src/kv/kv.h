@@ -44,6 +44,10 @@
 **           stored form in src/vector/hnsw.h, kept by src/core/vindex.c)
 **   vector  TID TBL                 -> "stale": the HNSW nodes do not cover
 **           the vectors until reindex rebuilds them
+**   vector  TID TBL 'H'             -> the HNSW graph's entry node: its 16-byte
+**           id and u8 level, written with the nodes whenever they change
+**           (absent in databases from before it: the graph is then loaded
+**           whole)
 **
 ** Every key starts with a 4-byte TID.  TID 0 holds the database-wide meta
 ** keys; tenant ids start at 0x00000100, so the keys of one tenant form one
@@ -209,6 +213,14 @@ static inline void key_table(unsigned char out[KEY_TABLE_PREFIX],
                              uint32_t tid, uint32_t tbl) {
   put_u32be(out, tid);
   put_u32be(out + 4, tbl);
+}
+
+/* TID TBL 'H': a table's HNSW entry record (vector cf). */
+#define KEY_VHEAD_LEN 9
+static inline void key_vhead(unsigned char out[KEY_VHEAD_LEN], uint32_t tid,
+                             uint32_t tbl) {
+  key_table(out, tid, tbl);
+  out[8] = 'H';
 }
 
 /* TID TBL FLD: prefix of one field's index entries. */

@@ -5,6 +5,13 @@
 ** the paper's heuristic: a candidate is kept only if it is closer to the
 ** base node than to every neighbour kept so far, which keeps links
 ** pointing in diverse directions and the graph navigable.
+**
+** A lazy graph (hnsw_new_lazy) is the same structure filled as it is
+** searched: a node's slot is made (a stub: id and level, no vector) when
+** a decoded link first names it; its vector and stored form are fetched
+** when a search first needs its distance; its links are decoded when a
+** search first expands it.  The level of a stub is the one its id gives
+** (hnsw_level_of), which the fetched record must confirm.
 */
 #include <math.h>
 #include <pthread.h>
@@ -17,6 +24,10 @@
 
 #define ST_FREE 0
 #define ST_LIVE 1
+
+/* what a lazy graph's slot holds (hnsw.have) */
+#define HAVE_NODE 1  /* its vector, and its stored form in raw[] */
+#define HAVE_LINKS 2 /* its links, decoded (raw[] freed) */
 
 /* A reusable visited-set: tag[node] == cur means visited in this search. */
 typedef struct vlist {
@@ -62,6 +73,12 @@ struct hnsw {
   /* visited lists for concurrent searches */
   pthread_mutex_t vmu;
   vlist *vpool;
+  /* a lazy graph: src.fetch is set */
+  hnsw_source src;
+  uint8_t *have;       /* per slot: HAVE_NODE, HAVE_LINKS */
+  unsigned char **raw; /* per slot: its stored form until decoded */
+  size_t *rawlen, rawbytes;
+  bool bad;            /* the last search met storage contradicting itself */
 };
 
 /* ---- small helpers ---- */
@@ -210,23 +227,28 @@ static int hit_cmp(const void *a, const void *b) {
 
 /* ---- visited lists ---- */
 
+/* Room in v for a tag per slot (a lazy graph grows during a search). */
+static bool visit_fit(const hnsw *h, vlist *v) {
+  if (v->cap >= h->n) return true;
+  uint32_t nc = h->n + h->n / 4 + 64;
+  uint32_t *t = realloc(v->tag, (size_t)nc * sizeof *t);
+  if (t == NULL) return false;
+  memset(t + v->cap, 0, (size_t)(nc - v->cap) * sizeof *t);
+  v->tag = t;
+  v->cap = nc;
+  return true;
+}
+
 static vlist *visit_begin(hnsw *h) {
   pthread_mutex_lock(&h->vmu);
   vlist *v = h->vpool;
   if (v) h->vpool = v->next;
   pthread_mutex_unlock(&h->vmu);
   if (v == NULL && (v = calloc(1, sizeof *v)) == NULL) return NULL;
-  if (v->cap < h->n) {
-    uint32_t nc = h->n + h->n / 4 + 64;
-    uint32_t *t = realloc(v->tag, (size_t)nc * sizeof *t);
-    if (t == NULL) {
-      free(v->tag);
-      free(v);
-      return NULL;
-    }
-    memset(t + v->cap, 0, (size_t)(nc - v->cap) * sizeof *t);
-    v->tag = t;
-    v->cap = nc;
+  if (!visit_fit(h, v)) {
+    free(v->tag);
+    free(v);
+    return NULL;
   }
   if (++v->cur == 0) { /* wrapped: start the tags over */
     memset(v->tag, 0, (size_t)v->cap * sizeof *v->tag);
@@ -289,6 +311,11 @@ void hnsw_free(hnsw *h) {
     free(v->tag);
     free(v);
   }
+  if (h->raw)
+    for (uint32_t i = 0; i < h->n; i++) free(h->raw[i]);
+  free(h->raw);
+  free(h->rawlen);
+  free(h->have);
   pthread_mutex_destroy(&h->vmu);
   free(h);
 }
@@ -310,6 +337,9 @@ size_t hnsw_bytes(const hnsw *h) {
                                            (size_t)(1 + h->m0) * 4);
   for (uint32_t i = 0; i < h->n; i++)
     if (h->up[i]) b += (size_t)h->level[i] * (size_t)(1 + h->p.M) * 4;
+  if (h->src.fetch)
+    b += (size_t)h->cap * (1 + sizeof *h->raw + sizeof *h->rawlen) +
+         h->rawbytes;
   return b + h->mapcap * 4 + h->capfree * 4 + h->capdirty * 4 +
          h->capgone * 16;
 }
@@ -413,11 +443,25 @@ static uint32_t slot_new(hnsw *h, const unsigned char *id, const float *v,
       if ((a = realloc(h->l0, nc * (size_t)(1 + h->m0) * 4)) == NULL)
         return HNSW_NONE;
       h->l0 = a;
+      if (h->src.fetch) {
+        if ((a = realloc(h->have, nc)) == NULL) return HNSW_NONE;
+        h->have = a;
+        if ((a = realloc(h->raw, nc * sizeof *h->raw)) == NULL)
+          return HNSW_NONE;
+        h->raw = a;
+        if ((a = realloc(h->rawlen, nc * sizeof *h->rawlen)) == NULL)
+          return HNSW_NONE;
+        h->rawlen = a;
+      }
       h->cap = (uint32_t)nc;
     }
     x = h->n;
     h->up[x] = NULL;
     h->dirtyf[x] = 0;
+    if (h->src.fetch) {
+      h->have[x] = 0;
+      h->raw[x] = NULL;
+    }
   }
   uint32_t *upl = NULL;
   if (level > 0) {
@@ -434,7 +478,11 @@ static uint32_t slot_new(hnsw *h, const unsigned char *id, const float *v,
   else h->n++;
   free(h->up[x]);
   h->up[x] = upl;
-  hnsw_prepare(h, v, h->vecs + (size_t)x * (size_t)h->p.dim);
+  if (v) /* NULL: a lazy graph's stub, its vector fetched later */
+    hnsw_prepare(h, v, h->vecs + (size_t)x * (size_t)h->p.dim);
+  else
+    memset(h->vecs + (size_t)x * (size_t)h->p.dim, 0,
+           (size_t)h->p.dim * sizeof(float));
   h->level[x] = (uint8_t)level;
   h->state[x] = ST_LIVE;
   links(h, x, 0)[0] = 0;
@@ -442,13 +490,143 @@ static uint32_t slot_new(hnsw *h, const unsigned char *id, const float *v,
   return x;
 }
 
+/* ---- lazy graphs ---- */
+
+/* x's links from its stored form rec (well-formed, of x's level), in
+** stored order.  Links to unknown ids are dropped, or, with stubs, name
+** new stubs.  false when out of memory. */
+static bool decode(hnsw *h, uint32_t x, const unsigned char *rec,
+                   bool stubs) {
+  const unsigned char *p = rec + 1;
+  for (int lc = 0; lc <= h->level[x]; lc++) {
+    size_t n = (size_t)p[0] | (size_t)p[1] << 8;
+    p += 2;
+    links(h, x, lc)[0] = 0;
+    for (size_t i = 0; i < n; i++, p += 16) {
+      if (links(h, x, lc)[0] >= (uint32_t)mmax(h, lc)) continue;
+      uint32_t e = map_find(h, p);
+      if (e == HNSW_NONE && stubs) {
+        int lv = hnsw_level_of(p, h->p.M);
+        if (lv < lc) continue; /* it would be dropped: make no stub */
+        if ((e = slot_new(h, p, NULL, lv)) == HNSW_NONE) return false;
+      }
+      uint32_t *l = links(h, x, lc); /* slot_new may have moved it */
+      if (e == HNSW_NONE || e == x || h->level[e] < lc) continue;
+      l[++l[0]] = e;
+    }
+  }
+  return true;
+}
+
+/* Fetch the nodes xs[0..n) (stubs) from the source.  A node the source
+** does not have leaves the graph.  false on failure (h->bad if storage
+** contradicted itself). */
+static bool lazy_fetch(hnsw *h, const uint32_t *xs, size_t n) {
+  if (n == 0) return true;
+  size_t d = (size_t)h->p.dim;
+  unsigned char *ids = calloc(n, 16);
+  float *vecs = malloc(n * d * sizeof *vecs);
+  unsigned char **recs = calloc(n, sizeof *recs);
+  size_t *lens = calloc(n, sizeof *lens);
+  bool *found = calloc(n, sizeof *found);
+  bool ok = ids && vecs && recs && lens && found;
+  for (size_t i = 0; ok && i < n; i++)
+    memcpy(ids + i * 16, h->ids + (size_t)xs[i] * 16, 16);
+  if (ok) ok = h->src.fetch(h->src.ctx, n, ids, vecs, recs, lens, found) == 0;
+  for (size_t i = 0; ok && i < n; i++) {
+    uint32_t x = xs[i];
+    if (!found[i]) { /* not in storage: not in the graph either */
+      h->state[x] = ST_FREE;
+      h->live--;
+      h->have[x] = HAVE_NODE | HAVE_LINKS; /* nothing more to read */
+      continue;
+    }
+    if (hnsw_record_level(recs[i], lens[i]) != h->level[x]) {
+      h->bad = true;
+      ok = false;
+      break;
+    }
+    hnsw_prepare(h, vecs + i * d, h->vecs + (size_t)x * d);
+    h->raw[x] = recs[i];
+    h->rawlen[x] = lens[i];
+    h->rawbytes += lens[i];
+    recs[i] = NULL;
+    h->have[x] |= HAVE_NODE;
+  }
+  for (size_t i = 0; recs && i < n; i++) free(recs[i]);
+  free(ids);
+  free(vecs);
+  free(recs);
+  free(lens);
+  free(found);
+  return ok;
+}
+
+/* Fetch those of nb[0..*nn) a lazy graph has not read, and drop from nb
+** the ones storage does not have. */
+static bool lazy_need(hnsw *h, uint32_t *nb, uint32_t *nn) {
+  uint32_t want[2 * HNSW_MAX_M], nw = 0;
+  for (uint32_t i = 0; i < *nn; i++)
+    if (!(h->have[nb[i]] & HAVE_NODE)) want[nw++] = nb[i];
+  if (!lazy_fetch(h, want, nw)) return false;
+  if (nw == 0) return true;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < *nn; i++)
+    if (h->state[nb[i]] == ST_LIVE) nb[k++] = nb[i];
+  *nn = k;
+  return true;
+}
+
+/* Make x's links usable (x fetched first if need be): decode them, making
+** stubs for the nodes they name, and give v (may be NULL) room for them. */
+static bool lazy_expand(hnsw *h, uint32_t x, vlist *v) {
+  if (!(h->have[x] & HAVE_NODE) && !lazy_fetch(h, &x, 1)) return false;
+  if (h->have[x] & HAVE_LINKS) return v == NULL || visit_fit(h, v);
+  if (!decode(h, x, h->raw[x], true)) return false;
+  h->rawbytes -= h->rawlen[x];
+  free(h->raw[x]);
+  h->raw[x] = NULL;
+  h->have[x] |= HAVE_LINKS;
+  return v == NULL || visit_fit(h, v);
+}
+
+hnsw *hnsw_new_lazy(const hnsw_params *p, const hnsw_source *src,
+                    const unsigned char *entry, int level) {
+  if (src == NULL || src->fetch == NULL || level < 0 ||
+      level > HNSW_MAX_LEVEL)
+    return NULL;
+  hnsw *h = hnsw_new(p);
+  if (h == NULL) return NULL;
+  h->src = *src;
+  uint32_t x = slot_new(h, entry, NULL, level);
+  if (x == HNSW_NONE) {
+    hnsw_free(h);
+    return NULL;
+  }
+  h->entry = x;
+  h->maxlevel = level;
+  return h;
+}
+
+bool hnsw_lazy_bad(const hnsw *h) { return h->bad; }
+
 /* ---- search ---- */
 
-/* Greedy walk on layer lc from *ep toward q. */
-static void greedy(hnsw *h, const float *q, int lc, uint32_t *ep, float *dep,
-                   size_t *evals) {
+/* Greedy walk on layer lc from *ep toward q.  v: a lazy graph's search
+** (its visited list grows with the graph), else NULL.  false when a lazy
+** graph could not be read. */
+static bool greedy(hnsw *h, const float *q, int lc, uint32_t *ep, float *dep,
+                   size_t *evals, vlist *v) {
   for (bool changed = true; changed;) {
     changed = false;
+    if (h->src.fetch) {
+      if (!lazy_expand(h, *ep, v)) return false;
+      const uint32_t *l = links(h, *ep, lc);
+      uint32_t nb[2 * HNSW_MAX_M], nn = 0;
+      for (uint32_t i = 1; i <= l[0]; i++)
+        if (h->state[l[i]] == ST_LIVE && h->level[l[i]] >= lc) nb[nn++] = l[i];
+      if (!lazy_need(h, nb, &nn)) return false;
+    }
     const uint32_t *l = links(h, *ep, lc);
     for (uint32_t i = 1; i <= l[0]; i++) {
       uint32_t e = l[i];
@@ -464,6 +642,7 @@ static void greedy(hnsw *h, const float *q, int lc, uint32_t *ep, float *dep,
       }
     }
   }
+  return true;
 }
 
 /* Best-first search of layer lc from ep keeping ef results (that pass the
@@ -480,6 +659,7 @@ static bool search_layer(hnsw *h, const float *q, uint32_t ep, float dep,
   while (c->n) {
     hnsw_hit cur = heap_pop(c);
     if (cur.dist > lower && (size_t)ef <= r->n) break;
+    if (h->src.fetch && !lazy_expand(h, cur.node, v)) return false;
     if (c->n) /* the next candidate's links, while this one is expanded */
       __builtin_prefetch(links(h, c->a[0].node, lc));
     /* the unvisited neighbours first, their vectors fetched ahead: a
@@ -498,6 +678,7 @@ static bool search_layer(hnsw *h, const float *q, uint32_t ep, float dep,
       __builtin_prefetch(vec_of(h, e));
       __builtin_prefetch((const char *)vec_of(h, e) + 64);
     }
+    if (h->src.fetch && !lazy_need(h, nb, &nn)) return false;
     for (uint32_t j = 0; j < nn; j++) {
       uint32_t e = nb[j];
       if (j + 1 < nn) prefetch_vec(h, nb[j + 1]);
@@ -533,9 +714,19 @@ size_t hnsw_search(hnsw *h, const float *q, size_t k, int ef,
   if (qn == NULL || v == NULL) goto done;
   hnsw_prepare(h, q, qn);
   uint32_t ep = h->entry;
+  if (h->src.fetch) { /* one search at a time: h->bad is its own */
+    h->bad = false;
+    if (!(h->have[ep] & HAVE_NODE) && !lazy_fetch(h, &ep, 1)) goto done;
+    if (h->state[ep] != ST_LIVE) { /* the recorded entry is not stored */
+      h->bad = true;
+      goto done;
+    }
+  }
   float dep = dist_raw(h, qn, vec_of(h, ep));
   evals++;
-  for (int lc = h->maxlevel; lc > 0; lc--) greedy(h, qn, lc, &ep, &dep, &evals);
+  for (int lc = h->maxlevel; lc > 0; lc--)
+    if (!greedy(h, qn, lc, &ep, &dep, &evals, h->src.fetch ? v : NULL))
+      goto done;
   if (!search_layer(h, qn, ep, dep, ef, 0, filter, ctx, &c, &r, v, &evals))
     goto done;
   while (r.n > k) heap_pop(&r);
@@ -627,7 +818,8 @@ int hnsw_insert(hnsw *h, const unsigned char *id, const float *v) {
   size_t evals = 0;
   uint32_t ep = h->entry;
   float dep = dist_raw(h, q, vec_of(h, ep));
-  for (int lc = h->maxlevel; lc > level; lc--) greedy(h, q, lc, &ep, &dep, &evals);
+  for (int lc = h->maxlevel; lc > level; lc--)
+    greedy(h, q, lc, &ep, &dep, &evals, NULL); /* whole graphs only */
   int rc = 0;
   int top = level < h->maxlevel ? level : h->maxlevel;
   for (int lc = top; lc >= 0 && rc == 0; lc--) {
@@ -757,21 +949,21 @@ uint32_t hnsw_add_raw(hnsw *h, const unsigned char *id, const float *v,
 
 int hnsw_decode_links(hnsw *h, uint32_t x, const void *rec, size_t len) {
   if (hnsw_record_level(rec, len) != h->level[x]) return -1;
-  const unsigned char *p = (const unsigned char *)rec + 1;
-  for (int lc = 0; lc <= h->level[x]; lc++) {
-    size_t n = (size_t)p[0] | (size_t)p[1] << 8;
-    p += 2;
-    uint32_t *l = links(h, x, lc);
-    l[0] = 0;
-    for (size_t i = 0; i < n; i++, p += 16) {
-      uint32_t e = map_find(h, p);
-      if (e == HNSW_NONE || e == x || h->level[e] < lc ||
-          l[0] >= (uint32_t)mmax(h, lc))
-        continue;
-      l[++l[0]] = e;
-    }
-  }
+  decode(h, x, rec, false); /* no stubs: nothing to allocate */
   return 0;
+}
+
+uint32_t hnsw_entry(const hnsw *h, int *level) {
+  if (level) *level = h->maxlevel;
+  return h->entry;
+}
+
+bool hnsw_set_entry(hnsw *h, uint32_t node) {
+  if (node >= h->n || h->state[node] != ST_LIVE ||
+      (int)h->level[node] != h->maxlevel)
+    return false;
+  h->entry = node;
+  return true;
 }
 
 size_t hnsw_check_links(const hnsw *h) {

@@ -103,10 +103,47 @@ int hnsw_record_level(const void *rec, size_t len);
 uint32_t hnsw_add_raw(hnsw *h, const unsigned char *id, const float *v,
                       int level);
 int hnsw_decode_links(hnsw *h, uint32_t node, const void *rec, size_t len);
+/* The entry node (HNSW_NONE when empty), and its level in *level.  A node
+** of the top level may be made the entry: a graph loaded from storage
+** takes the entry its writer recorded, and so answers as that writer's
+** graph and as a lazy graph (below) do.  set: false if node is not live
+** or not of the top level. */
+uint32_t hnsw_entry(const hnsw *h, int *level);
+bool hnsw_set_entry(hnsw *h, uint32_t node);
 /* Count links to nodes that are gone, and links of a node to itself. */
 size_t hnsw_check_links(const hnsw *h);
 /* The level a node with this id gets: fixed by the id, so a rebuild
 ** reproduces the graph's shape. */
 int hnsw_level_of(const unsigned char *id, int M);
+
+/* ---- lazy graphs: searched straight from storage ----
+** A lazy graph starts with nothing but its entry node's id and level.  A
+** search asks the source for the nodes it reaches (their vectors and
+** stored forms), as it reaches them, and keeps them, so the next search
+** finds them in memory; its answers are those of the whole graph loaded
+** with hnsw_add_raw/hnsw_decode_links (and the same entry): the same
+** nodes are visited in the same order.  Nodes the source does not have
+** are left out, as a load leaves them out.  A lazy graph changes as it is
+** searched: one search at a time, and no insert or remove. */
+typedef struct hnsw_source {
+  /* For the n ids (16 bytes each, one after another): found[i], and when
+  ** found, the stored vector (dim floats) in vecs[i * dim] and the node's
+  ** stored form in recs[i] (malloc'd: the graph owns it) of lens[i]
+  ** bytes.  A node is found when storage holds both.  0, or -1 when
+  ** reading failed (the source keeps the error). */
+  int (*fetch)(void *ctx, size_t n, const unsigned char *ids, float *vecs,
+               unsigned char **recs, size_t *lens, bool *found);
+  void *ctx;
+} hnsw_source;
+
+/* A lazy graph whose entry is the node id of this level; NULL when out
+** of memory. */
+hnsw *hnsw_new_lazy(const hnsw_params *p, const hnsw_source *src,
+                    const unsigned char *entry, int level);
+/* After a search of a lazy graph returned (size_t)-1: did storage
+** contradict itself (a malformed node, a level that is not the id's, no
+** entry node)?  Then the graph must be thrown away and loaded whole.
+** Otherwise the source failed, or memory ran out. */
+bool hnsw_lazy_bad(const hnsw *h);
 
 #endif

@@ -1089,6 +1089,74 @@ static void test_reader_refresh(void) {
   rm_tree(rdir);
 }
 
+/* A reader opened when no writer runs (a plain read-only RocksDB instance,
+** src/kv/kv.c) keeps its view while a writer opened after it commits,
+** hard-deletes and compacts (deleting every table file the reader had
+** open); remdb_refresh() then moves it to the writer's state. */
+static void test_reader_outlives_compaction(void) {
+  char rdir[600];
+  snprintf(rdir, sizeof rdir, "%s-plain", dir);
+  rm_tree(rdir);
+  remdb *w = NULL, *r = NULL;
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &w), REMDB_OK);
+  CHECK_INT(remdb_schema_put(w, S(users_schema)), REMDB_OK);
+  char first[REMDB_ID_LEN + 1] = "";
+  for (int i = 0; i < 300; i++) {
+    char js[64];
+    snprintf(js, sizeof js, "{\"handle\":\"h%d\",\"age\":%d}", i, i % 50);
+    CHECK_INT(insert(w, "users", js, i == 0 ? first : NULL), REMDB_OK);
+  }
+  remdb_close(w); /* flushes: the reader reads table files only */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(rdir, "acme", &o, &r), REMDB_OK);
+  uint64_t n = 0;
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300);
+  /* a writer comes, changes everything and compacts */
+  CHECK_INT(remdb_open(rdir, "acme", NULL, &w), REMDB_OK);
+  CHECK_INT(remdb_delete(w, first, REMDB_HARD), REMDB_OK);
+  for (int i = 0; i < 100; i++) {
+    char js[64];
+    snprintf(js, sizeof js, "{\"handle\":\"n%d\",\"age\":7}", i);
+    CHECK_INT(insert(w, "users", js, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_compact(w), REMDB_OK);
+  /* the reader reads on, as of its open: every row, index and entity */
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 300);
+  json_t *e = get_json(r, first, 0);
+  CHECK(e != NULL);
+  CHECK_STR(json_string_value(json_object_get(e, "handle")), "h0");
+  json_decref(e);
+  CHECK_INT(find_count(r, "users", "age", "7"), 6);
+  remdb_stmt *st = NULL;
+  CHECK_INT(remdb_prepare(r, S("SELECT count(*), sum(age) FROM users"), &st,
+                          NULL),
+            REMDB_OK);
+  CHECK_INT(remdb_step(st), REMDB_ROW);
+  CHECK_INT(remdb_column_int64(st, 0), 300);
+  CHECK_INT(remdb_column_int64(st, 1), 6 * (49 * 50 / 2));
+  remdb_finalize(st);
+  CHECK_INT(verify(r), 0);
+  /* refresh: the writer's state, the writer still open */
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 399);
+  CHECK(get_json(r, first, 0) == NULL);
+  CHECK_INT(find_count(r, "users", "age", "7"), 106);
+  /* and later commits, through the secondary instance it now is */
+  CHECK_INT(insert(w, "users", "{\"handle\":\"late\"}", NULL), REMDB_OK);
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  CHECK_INT(remdb_count(r, "users", 0, &n), REMDB_OK);
+  CHECK_INT(n, 400);
+  CHECK_INT(verify(r), 0);
+  remdb_close(w);
+  remdb_close(r);
+  rm_tree(rdir);
+}
+
 /* A read-only open of a database whose index rebuild was interrupted
 ** reads correctly (queries do not use the unfinished index), says what to
 ** do where it cannot answer (find on that index, lookup), and writes
@@ -1571,6 +1639,7 @@ int main(void) {
   test_reopen_and_lock();
   test_tenant_backup();
   test_reader_refresh();
+  test_reader_outlives_compaction();
   test_journal();
   test_reader_beside_own_writer();
   test_journal_holds_lock();

@@ -107,6 +107,189 @@ static double recall(hnsw *h, const float *v, size_t n, int dim,
   return want ? (double)hit / (double)want : 1.0;
 }
 
+/* ---- a lazy graph's source: the stored forms of a graph, by index ---- */
+typedef struct store {
+  const float *v;
+  unsigned char **recs;
+  size_t *lens;
+  size_t n;
+  int dim;
+  bool *hidden;    /* nodes the store does not have (NULL: none) */
+  size_t fetched;  /* nodes handed out */
+  size_t calls;
+  bool fail;       /* the next fetch fails */
+} store;
+
+static int store_fetch(void *ctx, size_t n, const unsigned char *ids,
+                       float *vecs, unsigned char **recs, size_t *lens,
+                       bool *found) {
+  store *s = ctx;
+  s->calls++;
+  if (s->fail) return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t x = index_of(ids + 16 * i);
+    found[i] = x < s->n && s->recs[x] && !(s->hidden && s->hidden[x]);
+    if (!found[i]) continue;
+    memcpy(vecs + i * (size_t)s->dim, s->v + x * (size_t)s->dim,
+           (size_t)s->dim * sizeof(float));
+    recs[i] = malloc(s->lens[x]);
+    memcpy(recs[i], s->recs[x], s->lens[x]);
+    lens[i] = s->lens[x];
+    s->fetched++;
+  }
+  return 0;
+}
+
+/* Do a and b answer q alike: the same nodes (by id), distances and order? */
+static bool same_answer(hnsw *a, hnsw *b, const float *q, int ef,
+                        const bool *keep) {
+  hnsw_hit ra[10], rb[10];
+  size_t na = hnsw_search(a, q, 10, ef, keep ? pass_keep : NULL, (void *)keep,
+                          ra, NULL);
+  size_t nb = hnsw_search(b, q, 10, ef, keep ? pass_keep : NULL, (void *)keep,
+                          rb, NULL);
+  if (na != nb || na == (size_t)-1) return false;
+  for (size_t j = 0; j < na; j++)
+    if (memcmp(hnsw_node_id(a, ra[j].node), hnsw_node_id(b, rb[j].node), 16) ||
+        ra[j].dist != rb[j].dist)
+      return false;
+  return true;
+}
+
+/* A graph loaded from the stored forms of the nodes of h (all but those
+** hidden), with the entry of h when that one is there. */
+static hnsw *load_from(const hnsw_params *p, const store *s, hnsw *h) {
+  hnsw *g = hnsw_new(p);
+  unsigned char id[16];
+  for (size_t i = 0; i < s->n; i++) {
+    if (s->recs[i] == NULL || (s->hidden && s->hidden[i])) continue;
+    id_of(i, id);
+    hnsw_add_raw(g, id, s->v + i * (size_t)s->dim,
+                 hnsw_record_level(s->recs[i], s->lens[i]));
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    if (s->recs[i] == NULL || (s->hidden && s->hidden[i])) continue;
+    id_of(i, id);
+    hnsw_decode_links(g, hnsw_lookup(g, id), s->recs[i], s->lens[i]);
+  }
+  int level;
+  uint32_t e = hnsw_entry(h, &level);
+  hnsw_set_entry(g, hnsw_lookup(g, hnsw_node_id(h, e)));
+  return g;
+}
+
+/* Lazy graphs answer exactly as the loaded graph with the same entry,
+** read only part of the graph, leave out what storage does not have, and
+** say when storage contradicts itself. */
+static void test_lazy(void) {
+  const size_t n = 3000, nq = 60;
+  const int dim = 32;
+  float *v = clustered(n, dim, 15), *qs = clustered(nq, dim, 15);
+  hnsw_params p = {.dim = dim, .metric = HNSW_COSINE, .M = 8,
+                   .ef_construction = 100};
+  hnsw *h = hnsw_new(&p);
+  unsigned char id[16];
+  for (size_t i = 0; i < n; i++) {
+    id_of(i, id);
+    hnsw_insert(h, id, v + i * dim);
+  }
+  store s = {.v = v, .n = n, .dim = dim};
+  s.recs = calloc(n, sizeof *s.recs);
+  s.lens = calloc(n, sizeof *s.lens);
+  for (size_t i = 0; i < n; i++) {
+    id_of(i, id);
+    s.recs[i] = hnsw_encode(h, hnsw_lookup(h, id), &s.lens[i]);
+  }
+  bool *keep = calloc(n, sizeof *keep);
+  for (size_t i = 0; i < n; i++) keep[i] = i % 3 == 0;
+  hnsw *g = load_from(&p, &s, h);
+  int level;
+  uint32_t e = hnsw_entry(h, &level);
+  const unsigned char *eid = hnsw_node_id(h, e);
+  CHECK_INT(hnsw_entry(g, NULL) != HNSW_NONE, 1);
+  CHECK(memcmp(hnsw_node_id(g, hnsw_entry(g, NULL)), eid, 16) == 0);
+  /* the loaded graph with the writer's entry answers as the writer's */
+  size_t same = 0;
+  for (size_t qi = 0; qi < nq; qi++)
+    same += same_answer(h, g, qs + qi * dim, 64, NULL);
+  CHECK_INT(same, nq);
+
+  hnsw_source src = {store_fetch, &s};
+  hnsw *lz = hnsw_new_lazy(&p, &src, eid, level);
+  CHECK(lz != NULL);
+  /* one search reads a small part of the graph */
+  CHECK(same_answer(lz, g, qs, 64, NULL));
+  printf("test_hnsw: a lazy search read %zu of %zu nodes in %zu fetches\n",
+         s.fetched, n, s.calls);
+  CHECK(s.fetched > 0 && s.fetched < n / 3);
+  /* every answer is the loaded graph's: plain, filtered, other ef */
+  same = 0;
+  for (size_t qi = 0; qi < nq; qi++) {
+    same += same_answer(lz, g, qs + qi * dim, 64, NULL);
+    same += same_answer(lz, g, qs + qi * dim, 40, keep);
+    same += same_answer(lz, g, qs + qi * dim, 200, NULL);
+  }
+  CHECK_INT(same, 3 * nq);
+  /* the nodes read stay: the same search again reads nothing */
+  size_t before = s.fetched;
+  CHECK(same_answer(lz, g, qs, 64, NULL));
+  CHECK_INT(s.fetched, before);
+  /* a failing source fails the search, and the graph stays usable */
+  hnsw_source src2 = {store_fetch, &s};
+  hnsw *lz2 = hnsw_new_lazy(&p, &src2, eid, level);
+  hnsw_hit res[10];
+  s.fail = true;
+  CHECK(hnsw_search(lz2, qs, 10, 64, NULL, NULL, res, NULL) == (size_t)-1);
+  CHECK(!hnsw_lazy_bad(lz2));
+  s.fail = false;
+  CHECK(same_answer(lz2, g, qs, 64, NULL));
+  hnsw_free(lz2);
+  hnsw_free(lz);
+
+  /* nodes storage does not have (deleted under a writer, or never
+  ** linked) are left out by both, alike */
+  s.hidden = calloc(n, sizeof *s.hidden);
+  for (size_t i = 0; i < n; i += 7)
+    if (memcmp(hnsw_node_id(h, e), (id_of(i, id), id), 16)) s.hidden[i] = 1;
+  hnsw *g2 = load_from(&p, &s, h);
+  lz = hnsw_new_lazy(&p, &src, eid, level);
+  same = 0;
+  int leak = 0;
+  for (size_t qi = 0; qi < nq; qi++) {
+    same += same_answer(lz, g2, qs + qi * dim, 64, NULL);
+    size_t got = hnsw_search(lz, qs + qi * dim, 10, 64, NULL, NULL, res, NULL);
+    for (size_t j = 0; j < got && got != (size_t)-1; j++)
+      leak += s.hidden[index_of(hnsw_node_id(lz, res[j].node))];
+  }
+  CHECK_INT(same, nq);
+  CHECK_INT(leak, 0);
+  hnsw_free(lz);
+  hnsw_free(g2);
+  /* an entry storage does not have, or a node whose stored level is not
+  ** its id's: storage contradicts itself, the caller must load */
+  s.hidden[index_of(eid)] = 1;
+  lz = hnsw_new_lazy(&p, &src, eid, level);
+  CHECK(hnsw_search(lz, qs, 10, 64, NULL, NULL, res, NULL) == (size_t)-1);
+  CHECK(hnsw_lazy_bad(lz));
+  hnsw_free(lz);
+  s.hidden[index_of(eid)] = 0;
+  lz = hnsw_new_lazy(&p, &src, eid, level + 1); /* a wrong level */
+  CHECK(hnsw_search(lz, qs, 10, 64, NULL, NULL, res, NULL) == (size_t)-1);
+  CHECK(hnsw_lazy_bad(lz));
+  hnsw_free(lz);
+  CHECK(hnsw_new_lazy(&p, &src, eid, HNSW_MAX_LEVEL + 1) == NULL);
+
+  for (size_t i = 0; i < n; i++) free(s.recs[i]);
+  free(s.recs);
+  free(s.lens);
+  free(s.hidden);
+  free(keep);
+  hnsw_free(g);
+  hnsw_free(h);
+  free(v);
+  free(qs);
+}
+
 static void test_kernels(void) {
   float (*sd)(const float *, const float *, size_t), (*sl)(const float *, const float *, size_t);
   float (*ad)(const float *, const float *, size_t), (*al)(const float *, const float *, size_t);
@@ -294,5 +477,6 @@ static void test_graph(void) {
 int main(void) {
   test_kernels();
   test_graph();
+  test_lazy();
   return test_done("test_hnsw");
 }

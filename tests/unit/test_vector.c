@@ -7,6 +7,7 @@
 */
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 
 #include "damage.h"
 #include "remdb.h"
@@ -152,8 +153,9 @@ static int id_index(const char *id) {
   return -1;
 }
 
-/* Delete every stored node: the database as an older build (vectors, no
-** index) left it.  The database must be closed. */
+/* Delete every stored node (and the graph's entry record): the database
+** as an older build (vectors, no index) left it.  The database must be
+** closed. */
 static int drop_all_nodes(void) {
   kv_t *kv;
   err_t e;
@@ -170,6 +172,8 @@ static int drop_all_nodes(void) {
       if (kl == 25 && k[24] == 'G') {
         kv_batch_del(kb, KV_VECTOR, k, kl);
         n++;
+      } else if (kl == KEY_VHEAD_LEN && k[8] == 'H') {
+        kv_batch_del(kb, KV_VECTOR, k, kl);
       }
     }
     kv_iter_free(it);
@@ -182,6 +186,179 @@ static int drop_all_nodes(void) {
 
 static bool pick_node(const char *k, size_t n) {
   return n == 25 && k[24] == 'G';
+}
+
+/* ---- a read-only store reads its graph as it searches ---- */
+
+/* The answer (JSON: ids, scores, entities) of a search, or NULL. */
+static char *answer(remdb *db, const float *q, const char *where, int ef) {
+  char qs[1024];
+  vec_json(q, qs, sizeof qs);
+  remdb_search_options o;
+  remdb_search_options_init(&o);
+  o.k = 10;
+  o.where = where;
+  o.method = REMDB_SEARCH_HNSW;
+  o.ef_search = ef;
+  char *json = NULL, *plan = NULL;
+  if (remdb_search_ex(db, "vecs", qs, &o, &json, &plan) != REMDB_OK) {
+    fprintf(stderr, "search: %s\n", remdb_errmsg(db));
+    return NULL;
+  }
+  if (strncmp(plan, "hnsw", 4) != 0) { /* through the graph, lazy or not */
+    fprintf(stderr, "search: plan %s\n", plan);
+    remdb_free(json);
+    json = NULL;
+  }
+  remdb_free(plan);
+  return json;
+}
+
+#define NVAR 3 /* per query: plain, filtered, another ef */
+static const char *var_where[NVAR] = {NULL, "grp >= 2", NULL};
+static const int var_ef[NVAR] = {0, 0, 40};
+
+/* Every query's answers on db; NULL entries where a search failed. */
+static void answers(remdb *db, char *out[NQ][NVAR]) {
+  for (int q = 0; q < NQ; q++)
+    for (int k = 0; k < NVAR; k++)
+      out[q][k] = answer(db, queries[q], var_where[k], var_ef[k]);
+}
+
+/* How many of db's answers are not exactly want's. */
+static int differ(remdb *db, char *want[NQ][NVAR]) {
+  int bad = 0;
+  for (int q = 0; q < NQ; q++)
+    for (int k = 0; k < NVAR; k++) {
+      char *a = answer(db, queries[q], var_where[k], var_ef[k]);
+      bad += a == NULL || want[q][k] == NULL || strcmp(a, want[q][k]) != 0;
+      remdb_free(a);
+    }
+  return bad;
+}
+
+static void free_answers(char *a[NQ][NVAR]) {
+  for (int q = 0; q < NQ; q++)
+    for (int k = 0; k < NVAR; k++) remdb_free(a[q][k]);
+}
+
+/* Search db until its graph is loaded whole (a read-only store reads it
+** lazily for its first searches); the number of searches it took. */
+static int until_loaded(remdb *db) {
+  char st[64];
+  int n = 0;
+  for (; n < 1000; n++) {
+    stat_of(db, "memory", st, sizeof st);
+    if (strcmp(st, "in memory") == 0) break;
+    remdb_free(answer(db, queries[n % NQ], NULL, 0));
+  }
+  return n;
+}
+
+typedef struct writer_arg {
+  remdb *db;
+  int ops, failed;
+} writer_arg;
+
+/* Inserts, re-embeddings and hard deletes, committed one by one. */
+static void *writer_main(void *p) {
+  writer_arg *a = p;
+  for (int i = 0; i < a->ops; i++) {
+    char js[1300], v[1024], id[REMDB_ID_LEN + 1];
+    float x[DIM];
+    for (int d = 0; d < DIM; d++) x[d] = queries[i % NQ][d] + 0.05f * gauss();
+    vec_json(x, v, sizeof v);
+    snprintf(js, sizeof js, "{\"grp\":%d,\"n\":%d,\"embedding\":%s}", i % 10,
+             ROWS + i, v);
+    a->failed += remdb_insert(a->db, "vecs", js, strlen(js), id) != REMDB_OK;
+    if (i % 3 == 0)
+      a->failed +=
+          remdb_delete(a->db, ids[i * 7 % ROWS], REMDB_HARD) != REMDB_OK;
+    if (i % 5 == 0) {
+      snprintf(js, sizeof js, "{\"embedding\":%s}", v);
+      a->failed += remdb_update(a->db, ids[i * 11 % ROWS + 1], js,
+                                strlen(js)) != REMDB_OK;
+    }
+  }
+  return NULL;
+}
+
+/* A read-only store answers every search exactly as the loaded graph
+** does, while it holds only the nodes its searches visited; a writer
+** committing meanwhile (another handle, another thread) changes nothing
+** in its answers (its view holds still); after its first searches it
+** loads the graph whole and answers alike; after a refresh it reads the
+** new graph lazily, and answers as that graph loaded whole. */
+static void lazy_reader(void) {
+  char ldir[600];
+  snprintf(ldir, sizeof ldir, "%s-lazy", dir);
+  rm_tree(ldir);
+  remdb *w = NULL, *r = NULL, *r2 = NULL;
+  CHECK_INT(remdb_open(ldir, "t1", NULL, &w), REMDB_OK);
+  load(w);
+  remdb_close(w);
+  /* the graph loaded whole by a writer's handle */
+  CHECK_INT(remdb_open(ldir, "t1", NULL, &w), REMDB_OK);
+  static char *full[NQ][NVAR], *later[NQ][NVAR];
+  answers(w, full);
+  char st[64];
+  stat_of(w, "memory", st, sizeof st);
+  CHECK_STR(st, "in memory");
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(ldir, "t1", &o, &r), REMDB_OK);
+  stat_of(r, "memory", st, sizeof st);
+  CHECK_STR(st, "not loaded");
+  /* one search: a part of the graph read, the loaded graph's answer */
+  char *a = answer(r, queries[0], NULL, 0);
+  CHECK(a && full[0][0] && strcmp(a, full[0][0]) == 0);
+  remdb_free(a);
+  stat_of(r, "memory", st, sizeof st);
+  CHECK_STR(st, "read as searched");
+  stat_of(r, "nodes_in_memory", st, sizeof st);
+  long part = atol(st);
+  printf("test_vector: one lazy search holds %ld of %d nodes\n", part, ROWS);
+  CHECK(part > 0 && part < ROWS);
+  /* every answer (120 searches: lazy, then loaded whole after the 100th),
+  ** while a writer commits in another thread */
+  writer_arg wa = {w, 120, 0};
+  pthread_t th;
+  CHECK_INT(pthread_create(&th, NULL, writer_main, &wa), 0);
+  CHECK_INT(differ(r, full), 0);
+  pthread_join(th, NULL);
+  CHECK_INT(wa.failed, 0);
+  CHECK_INT(differ(r, full), 0);
+  /* by now (240 searches) the graph is loaded whole: the same answers */
+  int n = until_loaded(r);
+  CHECK(n < 1000);
+  CHECK_INT(differ(r, full), 0);
+  /* refresh: the writer's graph, read lazily again; a second reader
+  ** opened now loads it whole, and both answer alike */
+  CHECK_INT(remdb_refresh(r), REMDB_OK);
+  stat_of(r, "memory", st, sizeof st);
+  CHECK_STR(st, "not loaded");
+  CHECK_INT(remdb_open(ldir, "t1", &o, &r2), REMDB_OK);
+  CHECK(until_loaded(r2) < 1000);
+  answers(r2, later);
+  a = answer(r, queries[1], NULL, 0);
+  CHECK(a && later[1][0] && strcmp(a, later[1][0]) == 0);
+  remdb_free(a);
+  stat_of(r, "memory", st, sizeof st);
+  CHECK_STR(st, "read as searched");
+  CHECK_INT(differ(r, later), 0);
+  int moved = 0; /* the writes did change answers */
+  for (int q = 0; q < NQ; q++)
+    moved += full[q][0] && later[q][0] && strcmp(full[q][0], later[q][0]);
+  CHECK(moved > 0);
+  CHECK_INT(problems(w), 0);
+  CHECK_INT(problems(r), 0);
+  free_answers(full);
+  free_answers(later);
+  remdb_close(r2);
+  remdb_close(r);
+  remdb_close(w);
+  rm_tree(ldir);
 }
 
 int main(void) {
@@ -389,6 +566,7 @@ int main(void) {
                                    "\"ef_search\":\"x\"}}")),
             REMDB_INVALID);
   remdb_close(db);
+  lazy_reader();
   rm_tree(dir);
   return test_done("test_vector");
 }
