@@ -275,6 +275,11 @@ enum { ENT_NEW = 1 };
 int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
                   int flags, char id_out[REMDB_ID_LEN + 1]);
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch);
+/* ent_update with flags.  ENT_SET: each member of the patch replaces the
+** property's value whole, an object too (SQL's UPDATE ... SET); null still
+** removes it.  Without it the patch is an RFC 7386 merge patch. */
+enum { ENT_SET = 2 };
+int ent_update_ex(wtx_t *w, const uuid16_t *id, json_t *patch, int flags);
 int ent_delete(wtx_t *w, const uuid16_t *id, int flags);
 /* The id an entity of t whose key_field value is kv (not null) gets. */
 int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,

@@ -484,8 +484,10 @@ done:
 }
 
 /* RFC 7386: null removes a member, objects merge, anything else replaces.
-** Returns the merged value (a new reference) or NULL on out of memory. */
-static json_t *merge_patch(json_t *target, json_t *patch) {
+** With shallow, only the top level merges: a member's value replaces the
+** target's whole (ENT_SET).  Returns the merged value (a new reference) or
+** NULL on out of memory. */
+static json_t *merge_patch(json_t *target, json_t *patch, bool shallow) {
   if (!json_is_object(patch)) return json_deep_copy(patch);
   json_t *out = json_is_object(target) ? json_deep_copy(target) : json_object();
   if (out == NULL) return NULL;
@@ -496,7 +498,8 @@ static json_t *merge_patch(json_t *target, json_t *patch) {
       json_object_del(out, k);
       continue;
     }
-    json_t *m = merge_patch(json_object_get(out, k), v);
+    json_t *m = shallow ? json_deep_copy(v)
+                        : merge_patch(json_object_get(out, k), v, false);
     if (m == NULL || json_object_set_new(out, k, m) != 0) {
       json_decref(out);
       return NULL;
@@ -554,6 +557,10 @@ static int check_key_kept(remdb *db, const sch_table *t, json_t *cur,
 }
 
 int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
+  return ent_update_ex(w, id, patch, 0);
+}
+
+int ent_update_ex(wtx_t *w, const uuid16_t *id, json_t *patch, int flags) {
   remdb *db = wtx_db(w);
   json_t *cur = NULL, *merged = NULL;
   float *vec = NULL;
@@ -576,7 +583,7 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
   if ((rc = check_patch(db, t, patch, ids))) goto done;
   if ((rc = ent_to_json(db, ct, id, &old, &js))) goto done;
   cur = json_loadb(js.p, js.len, 0, NULL);
-  merged = cur ? merge_patch(cur, patch) : NULL;
+  merged = cur ? merge_patch(cur, patch, flags & ENT_SET) : NULL;
   if (merged == NULL) {
     rc = err_nomem(&db->err);
     goto done;

@@ -17,7 +17,12 @@
 ** No constraint is ever marked omitted: SQLite re-checks every one, so a
 ** route only has to return a superset of the matching rows (values are
 ** converted with the column's affinity first, exactly as SQLite compares
-** them, so it is never a subset).  For the same reason LIMIT and OFFSET
+** them, so it is never a subset).  But every constraint a route filters
+** by is given an argvIndex, IS NULL and IS NOT NULL too (their argument, a
+** NULL, is not read): SQLite's first xBestIndex call marks every term
+** usable, also a LEFT JOIN's ON term on the left table (`l LEFT JOIN r ON
+** l.d IS NULL`), and rejects such a plan only by the terms it was told the
+** plan uses.  For the same reason LIMIT and OFFSET
 ** are never consumed by a route, only used to estimate its cost: SQLite
 ** 3.40 offers them even when the WHERE clause holds terms it does not show
 ** to xBestIndex (a column compared with another column of the same table,
@@ -220,7 +225,7 @@ typedef struct cand {
   char kind;
   int flags;
   uint16_t field;
-  int eq, lo, hi; /* constraint indexes, -1 if none */
+  int eq, lo, hi, nul; /* constraint indexes, -1 if none; nul: IS [NOT] NULL */
   double rows, cost;
 } cand;
 
@@ -234,7 +239,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   /* a full scan reads every row in key order: a fixed cost plus one unit
   ** per row; an index route pays 4 per row (the entry, then a random get:
   ** measured at 4-8x a sequential row) */
-  cand best = {PLAN_FULL, 0, 0, -1, -1, -1, N, 10 + N};
+  cand best = {PLAN_FULL, 0, 0, -1, -1, -1, -1, N, 10 + N};
 
   /* a literal LIMIT (+ OFFSET): an ordered route can stop after that many
   ** rows (roughly: other predicates may reject some) */
@@ -299,7 +304,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
       best = (cand){key ? PLAN_KEY : PLAN_POINT,
                     P_EQ | (in ? P_IN : 0) |
                         (c->op == SQLITE_INDEX_CONSTRAINT_IS ? P_IS : 0),
-                    key ? vt->field[kcol] : 0, i, -1, -1, rows, rows};
+                    key ? vt->field[kcol] : 0, i, -1, -1, -1, rows, rows};
       best_once = once;
     }
   }
@@ -309,7 +314,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   for (int col = 2; !point && col < vt->ncol; col++) {
     uint16_t f = col_field(vt, col);
     if (f == 0 || !is_indexed(vt, f)) continue;
-    cand cd = {PLAN_INDEX, 0, f, -1, -1, -1, N, 0};
+    cand cd = {PLAN_INDEX, 0, f, -1, -1, -1, -1, N, 0};
     double eq_rows = -1;
     for (int i = 0; i < info->nConstraint; i++) {
       const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -344,7 +349,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
                      P_EQ | (in ? P_IN : 0) |
                      (c->op == SQLITE_INDEX_CONSTRAINT_IS ? P_IS : 0);
           cd.eq = i;
-          cd.lo = cd.hi = -1;
+          cd.lo = cd.hi = cd.nul = -1;
           break;
         }
         case SQLITE_INDEX_CONSTRAINT_ISNULL:
@@ -352,6 +357,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
           cd.flags = P_ISNULL;
           eq_rows = fmax(1, N / 10);
           cd.lo = cd.hi = -1;
+          cd.nul = i;
           break;
         case SQLITE_INDEX_CONSTRAINT_GT:
         case SQLITE_INDEX_CONSTRAINT_GE:
@@ -360,6 +366,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
                       (c->op == SQLITE_INDEX_CONSTRAINT_GE ? P_LO_INCL : 0);
           cd.flags &= ~P_NOTNULL;
           cd.lo = i;
+          cd.nul = -1;
           break;
         case SQLITE_INDEX_CONSTRAINT_LT:
         case SQLITE_INDEX_CONSTRAINT_LE:
@@ -368,10 +375,13 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
                       (c->op == SQLITE_INDEX_CONSTRAINT_LE ? P_HI_INCL : 0);
           cd.flags &= ~P_NOTNULL;
           cd.hi = i;
+          cd.nul = -1;
           break;
         case SQLITE_INDEX_CONSTRAINT_ISNOTNULL:
-          if (!(cd.flags & (P_EQ | P_ISNULL | P_LO | P_HI)))
+          if (!(cd.flags & (P_EQ | P_ISNULL | P_LO | P_HI))) {
             cd.flags |= P_NOTNULL;
+            cd.nul = i;
+          }
           break;
         default: break;
       }
@@ -415,6 +425,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   }
   if (best.lo >= 0) info->aConstraintUsage[best.lo].argvIndex = argv++;
   if (best.hi >= 0) info->aConstraintUsage[best.hi].argvIndex = argv++;
+  if (best.nul >= 0) info->aConstraintUsage[best.nul].argvIndex = argv++;
   if (best.flags & P_ORDER) info->orderByConsumed = 1;
   info->idxNum = best.flags;
   info->idxStr = sqlite3_mprintf("%c%u", best.kind, best.field);

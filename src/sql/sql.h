@@ -32,8 +32,8 @@ enum {
   P_LO_INCL = 8,
   P_HI = 16,       /* argv: upper bound */
   P_HI_INCL = 32,
-  P_ISNULL = 64,   /* field IS NULL: no argv */
-  P_NOTNULL = 128, /* field IS NOT NULL: no argv */
+  P_ISNULL = 64,   /* field IS NULL: argv: a NULL, not read */
+  P_NOTNULL = 128, /* field IS NOT NULL: argv: a NULL, not read */
   P_ORDER = 256,   /* rows come out ordered by the field (or id) */
   P_DESC = 512,
   P_IS = 4096,     /* the equality is IS: a NULL value matches NULL */

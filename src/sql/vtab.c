@@ -878,7 +878,8 @@ static int x_update(sqlite3_vtab *v, int argc, sqlite3_value **argv,
         sqlite3_free(err);
         return rc;
       }
-      rc = ent_update(s->txn, &u, p);
+      /* SET replaces a column's value: an object is not merged */
+      rc = ent_update_ex(s->txn, &u, p, ENT_SET);
       json_decref(p);
     }
   } else {

@@ -477,6 +477,77 @@ static void test_big_reals(remdb *db) {
   CHECK_INT(verify(db), 0);
 }
 
+/* A LEFT JOIN's ON term on the left table (`l.d IS NULL`) reaches the left
+** table's first xBestIndex call marked usable: a route that filters by it
+** must give it an argvIndex, or SQLite keeps the plan and the left rows
+** that fail the term vanish instead of joining with NULLs (FINDINGS F5). */
+static void test_outer_join_terms(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"ojl\",\"properties\":{"
+                                   "\"d\":{\"type\":[\"integer\",\"null\"]}},"
+                                   "\"indexed_fields\":[\"d\"]}")),
+            REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"ojr\",\"properties\":{"
+                                   "\"f\":{\"type\":\"integer\"}}}")),
+            REMDB_OK);
+  CHECK_INT(exec(db, "INSERT INTO ojl(d) VALUES (1), (2), (3), (4), (5), (6), "
+                     "(7), (8), (NULL), (NULL); INSERT INTO ojr(f) VALUES (5)"),
+            REMDB_OK);
+  CHECK_STR(one(db, "SELECT count(*) FROM ojl LEFT JOIN ojr ON ojl.d IS NULL"),
+            "10");
+  CHECK_STR(one(db, "SELECT count(*) FROM ojl LEFT JOIN ojr ON ojl.d ISNULL"),
+            "10");
+  CHECK_STR(one(db, "SELECT count(f) FROM ojl LEFT JOIN ojr ON ojl.d IS NULL"),
+            "2");
+  CHECK_STR(one(db, "SELECT count(*) FROM ojl LEFT JOIN ojr ON ojl.d IS NULL "
+                    "AND ojr.f = 5"),
+            "10");
+  CHECK_STR(one(db, "SELECT count(*) FROM ojl LEFT JOIN ojr ON ojl.d NOTNULL"),
+            "10");
+  CHECK_STR(one(db, "SELECT count(f) FROM ojl LEFT JOIN ojr ON "
+                    "ojl.d IS NOT NULL"),
+            "8");
+  CHECK_STR(rows(db, "SELECT ojl.d FROM ojl LEFT JOIN ojr ON ojl.d IS NOT NULL "
+                     "ORDER BY ojl.d LIMIT 3"),
+            "NULL;NULL;1");
+  /* in a WHERE clause the term still drives the index */
+  CHECK_STR(rows(db, "EXPLAIN SELECT count(*) FROM ojl WHERE d IS NULL"),
+            "ojl,index lookup on d IS NULL,1,2,2");
+  CHECK_STR(one(db, "SELECT count(*) FROM ojl LEFT JOIN ojr ON ojl.d IS NULL "
+                    "WHERE ojl.d IS NULL"),
+            "2");
+  CHECK_INT(verify(db), 0);
+}
+
+/* UPDATE ... SET replaces a column's value, an object too: it is not
+** merged into the stored object (FINDINGS F6).  The C API's update stays
+** a merge patch. */
+static void test_update_object(remdb *db) {
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"obj\",\"properties\":{"
+                                   "\"b\":{\"type\":[\"object\",\"null\"]},"
+                                   "\"n\":{\"type\":\"integer\"}}}")),
+            REMDB_OK);
+  CHECK_INT(exec(db, "INSERT INTO obj(b, n) VALUES "
+                     "('{\"a\":1,\"k\":{\"x\":1}}', 1)"),
+            REMDB_OK);
+  CHECK_INT(exec(db, "UPDATE obj SET b = '{}'"), REMDB_OK);
+  CHECK_STR(one(db, "SELECT b FROM obj"), "{}");
+  CHECK_INT(exec(db, "UPDATE obj SET b = '{\"c\":2,\"k\":{\"y\":2}}'"),
+            REMDB_OK);
+  CHECK_STR(one(db, "SELECT b FROM obj"), "{\"c\":2,\"k\":{\"y\":2}}");
+  CHECK_INT(exec(db, "UPDATE obj SET b = '{\"k\":{\"z\":3}}'"), REMDB_OK);
+  CHECK_STR(one(db, "SELECT b FROM obj"), "{\"k\":{\"z\":3}}");
+  /* a column the statement does not set keeps its value */
+  CHECK_INT(exec(db, "UPDATE obj SET n = 2"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT b, n FROM obj"), "{\"k\":{\"z\":3}},2");
+  char id[REMDB_ID_LEN + 1];
+  snprintf(id, sizeof id, "%s", one(db, "SELECT id FROM obj"));
+  CHECK_INT(remdb_update(db, id, S("{\"b\":{\"k\":{\"w\":4}}}")), REMDB_OK);
+  CHECK_STR(one(db, "SELECT b FROM obj"), "{\"k\":{\"z\":3,\"w\":4}}");
+  CHECK_INT(exec(db, "UPDATE obj SET b = NULL"), REMDB_OK);
+  CHECK_STR(rows(db, "SELECT b, n FROM obj"), "NULL,2");
+  CHECK_INT(verify(db), 0);
+}
+
 /* The conflict clause of INSERT on a row whose id exists (derived from
 ** key_field, or given): plain INSERT and OR REPLACE upsert, OR IGNORE
 ** keeps the row, OR ABORT/FAIL/ROLLBACK fail; RETURNING is refused
@@ -900,6 +971,8 @@ int main(void) {
   test_tenants(db);
   test_limit_terms(db);
   test_big_reals(db);
+  test_outer_join_terms(db);
+  test_update_object(db);
   test_conflicts(db);
   test_long_sql(db);
   test_key_route(db);
