@@ -1070,6 +1070,16 @@ int srv_http_run(const srv_config *cfg) {
   pthread_cond_init(&s.cond, NULL);
   int rc = 1, fd = -1;
   struct MHD_Daemon *d = NULL;
+  /* Block the shutdown signals before any thread starts (RocksDB's
+  ** background threads start in remdb_open, the daemon's workers later):
+  ** every thread inherits the mask, so SIGTERM is only ever taken by this
+  ** thread's sigwait, never by a thread whose default action would end the
+  ** process at once. */
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   if (mhd_load()) goto out;
   json_object_seed(0); /* before any thread makes an object */
   if (cfg->keys) {
@@ -1109,13 +1119,6 @@ int srv_http_run(const srv_config *cfg) {
   char url[128];
   fd = open_listener(&s, cfg->listen, url, sizeof url);
   if (fd < 0) goto out;
-  /* the workers inherit a mask without the shutdown signals; this thread
-  ** takes them with sigwait */
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
   unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 0;
   if (threads == 0) {
