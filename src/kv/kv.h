@@ -183,8 +183,6 @@ const char *kv_cf_name(int cf);
 ** (the prefix is all 0xff: scan to the end). */
 size_t kv_prefix_end(const void *prefix, size_t n, unsigned char *out);
 
-#endif /* REMDB_KV_H */
-
 /* ---- Key builders for the layout above -------------------------------- */
 #define KEY_ENTITY_LEN 24 /* TID TBL ID */
 #define KEY_IDDIR_LEN 24  /* TID 0 ID */
@@ -308,3 +306,5 @@ static inline void key_named(buf_t *out, uint32_t tid, char kind,
   buf_addc(out, kind);
   buf_adds(out, name);
 }
+
+#endif /* REMDB_KV_H */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "kv/kv.h"
+#include "kv/kv.h" /* twice: its include guard covers the whole header */
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
