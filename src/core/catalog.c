@@ -20,7 +20,7 @@
 #include <sched.h>
 #include <time.h>
 
-#include "core.h"
+#include "internal.h"
 
 static void table_free(cat_table *t) {
   sch_free(t->s);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 static const unsigned char meta_global[4] = {0, 0, 0, 0};
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "internal.h"
 
 typedef struct vstate {
   remdb *db;
@@ -427,7 +427,7 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       if (db->tables[i].rebuild) continue; /* recounted by the rebuild */
-      rc = cnt_read(db, s.snap, db->tables[i].s->table_id, &r, &d);
+      rc = cnt_read_kv(db, s.snap, db->tables[i].s->table_id, &r, &d);
       if (rc == REMDB_OK && (r != s.rows[i] || d != s.deleted[i]))
         report(&s, "%s: row counter says %llu rows (%llu deleted), the table "
                "holds %llu (%llu deleted)", db->tables[i].s->name,

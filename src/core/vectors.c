@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../embed/embed.h"
-#include "core.h"
+#include "internal.h"
 
 int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
                    bool *has) {

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core.h"
+#include "internal.h"
 
 enum vix_state {
   VIX_EMPTY,  /* not loaded yet, or must be reloaded */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 /* What a uri + chunk_ordinal id is the hash of. */
 static void uri_id_input(remdb *db, const sch_table *t, const char *uri,

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 /* ---- row counters ------------------------------------------------------- */
 
@@ -26,8 +26,13 @@ typedef struct cnt_delta {
   int64_t rows, deleted;
 } cnt_delta;
 
-int cnt_read(remdb *db, const kv_snap_t *snap, uint32_t tbl, uint64_t *rows,
+int cnt_read(remdb *db, const snap_t *snap, uint32_t tbl, uint64_t *rows,
              uint64_t *deleted) {
+  return cnt_read_kv(db, snap ? snap->kv : NULL, tbl, rows, deleted);
+}
+
+int cnt_read_kv(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                uint64_t *rows, uint64_t *deleted) {
   unsigned char k[KEY_COUNTER_LEN];
   key_counter(k, db->tid, tbl);
   kv_val v;
@@ -327,6 +332,17 @@ int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
   }
   if (table_out) *table_out = t;
   return rec_open(rv, p->rec, p->len, &db->err);
+}
+
+int wtx_get(wtx_t *w, const cat_table *table, const uuid16_t *id,
+            ent_row *out) {
+  kv_val v = {0};
+  memset(out, 0, sizeof *out);
+  int rc = wtx_read(w, table, id, &out->table, &v, &out->rv);
+  out->val.data = v.data;
+  out->val.len = v.len;
+  out->val.pin = v.pin;
+  return rc;
 }
 
 int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,

@@ -16,7 +16,7 @@ static int check_type(remdb *db, const char *type) {
   return REMDB_OK;
 }
 
-bool graph_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
+bool graph_live(remdb *db, const snap_t *snap, const uuid16_t *id) {
   return ent_live(db, snap, id);
 }
 
@@ -37,7 +37,7 @@ void graph_edge_json(const gedge *e, buf_t *out) {
   buf_addc(out, '}');
 }
 
-int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+int graph_each_edge(remdb *db, const snap_t *snap, const uuid16_t *id,
                     int dir, const char *type, gedge_fn fn, void *ctx) {
   return graph_each_edge_seen(db, snap, id, dir, type, NULL, fn, ctx);
 }
@@ -55,7 +55,7 @@ typedef struct egroup {
 } egroup;
 
 /* Call fn for the live edges of the group; returns fn's stop value. */
-static int flush_group(remdb *db, const kv_snap_t *snap, egroup *g,
+static int flush_group(remdb *db, const snap_t *snap, egroup *g,
                        gedge_fn fn, void *ctx) {
   bool live[EDGE_GROUP];
   int stop = 0;
@@ -74,7 +74,7 @@ static int flush_group(remdb *db, const kv_snap_t *snap, egroup *g,
   return stop;
 }
 
-int graph_each_edge_seen(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+int graph_each_edge_seen(remdb *db, const snap_t *snap, const uuid16_t *id,
                          int dir, const char *type, gseen_fn seen,
                          gedge_fn fn, void *ctx) {
   egroup *g = calloc(1, sizeof *g);
@@ -94,8 +94,8 @@ int graph_each_edge_seen(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
     }
     size_t hil = kv_prefix_end(lo, lol, hi);
     kv_iter_t *it;
-    rc = kv_iter_new(db->st->kv, snap, KV_EDGE, lo, lol, hi, hil, &it,
-                     &db->err);
+    rc = kv_iter_new(db->st->kv, snap ? snap->kv : NULL, KV_EDGE, lo, lol, hi,
+                     hil, &it, &db->err);
     if (rc) break;
     for (kv_iter_first(it); !stop && kv_iter_valid(it); kv_iter_next(it)) {
       size_t kl, vl;
@@ -261,8 +261,8 @@ int remdb_edges(remdb *db, const char *id, int direction, const char *type,
   if (rc == REMDB_OK && (direction < REMDB_OUT || direction > REMDB_BOTH))
     rc = err_set(&db->err, REMDB_MISUSE, "edge direction must be out, in or both");
   if (rc) return rc;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  if (snap == NULL) return err_nomem(&db->err);
+  snap_t *snap;
+  if ((rc = snap_take(db, &snap))) return rc;
   buf_t out;
   buf_init(&out);
   buf_addc(&out, '[');
@@ -271,7 +271,7 @@ int remdb_edges(remdb *db, const char *id, int direction, const char *type,
   else
     rc = graph_each_edge(db, snap, &u, direction, type, list_one, &out);
   buf_addc(&out, ']');
-  kv_snap_free(db->st->kv, snap);
+  snap_release(snap);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;
 }

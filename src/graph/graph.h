@@ -16,6 +16,7 @@
 #define REMDB_GRAPH_H
 
 #include "../core/core.h"
+#include "../kv/kv.h" /* the edge keys are this layer's */
 
 /* One visible edge, as read from storage.  Everything but rec.props is
 ** held in the struct; rec.props is borrowed for the callback only. */
@@ -30,18 +31,18 @@ typedef struct gedge {
 ** REMDB_IN or REMDB_BOTH), of type `type` (NULL: any).  Reads snap.
 ** fn returns non-zero to stop.  The edge is borrowed for the call. */
 typedef int (*gedge_fn)(void *ctx, const gedge *e);
-int graph_each_edge(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+int graph_each_edge(remdb *db, const snap_t *snap, const uuid16_t *id,
                     int dir, const char *type, gedge_fn fn, void *ctx);
 
 /* As graph_each_edge, but first asks seen(ctx, other end): edges to an
 ** end it already knows are skipped before the liveness check (a get). */
 typedef bool (*gseen_fn)(void *ctx, const uuid16_t *other);
-int graph_each_edge_seen(remdb *db, const kv_snap_t *snap, const uuid16_t *id,
+int graph_each_edge_seen(remdb *db, const snap_t *snap, const uuid16_t *id,
                          int dir, const char *type, gseen_fn seen,
                          gedge_fn fn, void *ctx);
 
 /* Is the entity live (exists, not soft-deleted)? */
-bool graph_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id);
+bool graph_live(remdb *db, const snap_t *snap, const uuid16_t *id);
 
 /* Stage the edge s -type-> d (both keys) into kb, keeping the created_at
 ** of an edge it replaces.  props: JSON object text or NULL.  The caller

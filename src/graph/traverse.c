@@ -19,7 +19,7 @@ typedef struct node {
 
 typedef struct bfs {
   remdb *db;
-  const kv_snap_t *snap;
+  const snap_t *snap;
   node *n;
   size_t len, cap, max;
   size_t *slots; /* open addressing: node index + 1, 0 = empty */
@@ -157,12 +157,10 @@ static int node_json(bfs *b, long i, buf_t *out) {
   char ids[REMDB_ID_LEN + 1];
   uuid_format(&b->n[i].id, ids);
   buf_addf(out, "{\"id\":\"%s\",\"depth\":%d,\"entity\":", ids, b->n[i].depth);
-  kv_val v = {0};
-  rec_view rv;
-  cat_table *t = NULL;
-  int rc = ent_read(db, b->snap, NULL, &b->n[i].id, &t, &v, &rv);
-  if (rc == REMDB_OK) rc = ent_to_json(db, t, &b->n[i].id, &rv, out);
-  kv_val_free(&v);
+  ent_row r;
+  int rc = ent_get(db, b->snap, NULL, &b->n[i].id, &r);
+  if (rc == REMDB_OK) rc = ent_to_json(db, r.table, &b->n[i].id, &r.rv, out);
+  ent_row_free(&r);
   if (rc) return rc;
   buf_adds(out, ",\"path\":");
   path_json(b, i, out);
@@ -200,8 +198,8 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
   if (rc == REMDB_OK && (depth < 0 || depth > 64))
     rc = err_set(&db->err, REMDB_INVALID, "traversal depth must be 0 to 64");
   if (rc) return rc;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  if (snap == NULL) return err_nomem(&db->err);
+  snap_t *snap;
+  if ((rc = snap_take(db, &snap))) return rc;
   bfs b = {.db = db, .snap = snap, .max = max_nodes ? max_nodes : 10000,
            .found = -1};
   if (!graph_live(db, snap, &u))
@@ -217,7 +215,7 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
     rc = node_json(&b, (long)i, &out);
   }
   buf_addf(&out, "],\"truncated\":%s}", b.truncated ? "true" : "false");
-  kv_snap_free(db->st->kv, snap);
+  snap_release(snap);
   bfs_free(&b);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;
@@ -235,8 +233,8 @@ int remdb_shortest_path(remdb *db, const char *from, const char *to,
   if (rc == REMDB_OK && (max_depth < 1 || max_depth > 64))
     rc = err_set(&db->err, REMDB_INVALID, "path depth must be 1 to 64");
   if (rc) return rc;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  if (snap == NULL) return err_nomem(&db->err);
+  snap_t *snap;
+  if ((rc = snap_take(db, &snap))) return rc;
   bfs b = {.db = db, .snap = snap, .max = 1000000, .goal = &z, .found = -1};
   if (!graph_live(db, snap, &a) || !graph_live(db, snap, &z))
     rc = err_set(&db->err, REMDB_NOTFOUND, "both ends must be entities");
@@ -250,7 +248,7 @@ int remdb_shortest_path(remdb *db, const char *from, const char *to,
   } else {
     buf_adds(&out, "{\"length\":null,\"path\":null}");
   }
-  kv_snap_free(db->st->kv, snap);
+  snap_release(snap);
   bfs_free(&b);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;

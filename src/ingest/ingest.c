@@ -248,12 +248,11 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   /* chunks beyond the new last one belonged to an older version */
   for (int64_t k = (int64_t)n; rc == REMDB_OK; k++) {
     uuid16_t old;
-    kv_val v = {0};
-    rec_view rv;
+    ent_row er;
     rc = ent_uri_id(db, t, uri, k, &old);
     if (rc) break;
-    int r = wtx_read(w, ct, &old, NULL, &v, &rv);
-    kv_val_free(&v);
+    int r = wtx_get(w, ct, &old, &er);
+    ent_row_free(&er);
     if (r == REMDB_NOTFOUND) {
       err_clear(&db->err);
       break;

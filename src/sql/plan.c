@@ -92,34 +92,24 @@ enum enc_result plan_encode(const rvtab *vt, int col, sqlite3_value *v,
 }
 
 /* Count index entries of field f equal to v, up to EQ_PROBE_CAP; -1 if
-** the index cannot serve the comparison. */
+** the index cannot serve the comparison.  (Planning reads the latest
+** state: no statement snapshot exists yet.) */
 static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
   remdb *db = vt->sess->db;
   buf_t k;
   buf_init(&k);
-  unsigned char fp[10];
-  key_index_field(fp, db->tid, vt->s->table_id, vt->field[col]);
-  buf_add(&k, fp, sizeof fp);
   enum enc_result r = plan_encode(vt, col, v, &k);
   if ((r != ENC_KEY && r != ENC_NEAR) || k.oom) {
     buf_free(&k);
     return r == ENC_NONE ? 0 : -1; /* -1: the index cannot serve it */
   }
-  unsigned char *hi = malloc(k.len);
-  size_t hil = hi ? kv_prefix_end(k.p, k.len, hi) : 0;
-  kv_iter_t *it = NULL;
-  double n = -1;
-  if (hi && kv_iter_new(db->st->kv, NULL, KV_INDEX, k.p, k.len, hi, hil, &it,
-                        &db->err) == REMDB_OK) {
-    n = 0;
-    for (kv_iter_first(it); kv_iter_valid(it) && n < EQ_PROBE_CAP;
-         kv_iter_next(it))
-      n++;
-  }
-  kv_iter_free(it);
-  free(hi);
+  scan_key val = {k.p, k.len};
+  scan_spec sp = {.kind = SCAN_INDEX, .field = vt->field[col], .in = true,
+                  .vals = &val, .nvals = 1};
+  uint64_t n, distinct;
+  int rc = scan_count(db, NULL, vt->s, &sp, EQ_PROBE_CAP, &n, &distinct);
   buf_free(&k);
-  return n;
+  return rc ? -1 : (double)n;
 }
 
 /* Index entries per distinct non-NULL value of field f, from the first
@@ -130,36 +120,12 @@ static double probe_eq(const rvtab *vt, int col, sqlite3_value *v) {
 #define GROUP_SAMPLE 256
 static double probe_group(const rvtab *vt, uint16_t f, double N) {
   remdb *db = vt->sess->db;
-  unsigned char lo[11], hi[10];
-  key_index_field(lo, db->tid, vt->s->table_id, f);
-  lo[10] = (unsigned char)(OKEY_NULL + 1); /* IN never matches NULL */
-  key_index_field(hi, db->tid, vt->s->table_id, (uint16_t)(f + 1));
-  kv_iter_t *it = NULL;
-  if (kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
-                  &it, &db->err) != REMDB_OK) {
-    kv_iter_free(it);
+  /* IN never matches NULL: the values above it */
+  scan_spec sp = {.kind = SCAN_INDEX, .field = f, .nonnull = true};
+  uint64_t n64, d64;
+  if (scan_count(db, NULL, vt->s, &sp, GROUP_SAMPLE, &n64, &d64) != REMDB_OK)
     return -1;
-  }
-  double n = 0, distinct = 0;
-  buf_t prev;
-  buf_init(&prev);
-  for (kv_iter_first(it); kv_iter_valid(it) && n < GROUP_SAMPLE;
-       kv_iter_next(it)) {
-    size_t kl;
-    const char *k = kv_iter_key(it, &kl);
-    if (kl < 10 + 16) continue;
-    /* the value is the key between the field prefix and the 16-byte id */
-    if (n == 0 || prev.len != kl - 26 || memcmp(prev.p, k + 10, kl - 26)) {
-      distinct++;
-      buf_reset(&prev);
-      buf_add(&prev, k + 10, kl - 26);
-    }
-    n++;
-  }
-  bool ok = kv_iter_status(it, &db->err) == REMDB_OK;
-  kv_iter_free(it);
-  buf_free(&prev);
-  if (!ok) return -1;
+  double n = (double)n64, distinct = (double)d64;
   if (distinct == 0) return 1;
   if (distinct == 1 && n >= GROUP_SAMPLE) return fmax(n, N / 4);
   return n / distinct;

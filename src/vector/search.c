@@ -147,66 +147,51 @@ typedef struct vquery {
   const float *qv;
   const remdb_search_options *o;
   idset *allowed; /* NULL: no filter */
-  kv_snap_t *snap;
+  snap_t *snap;
   float *scratch; /* dim floats */
 } vquery;
+
+typedef struct score_ctx {
+  vquery *q;
+  topk *top;
+  uint64_t *examined;
+} score_ctx;
+
+/* Score one vector into the top k.  Soft-deleted rows keep their vectors:
+** without a filter (which already left them out), only rows that would
+** enter the top k are checked. */
+static int score_one(void *ctx, const unsigned char *id, const void *vec) {
+  score_ctx *x = ctx;
+  vquery *q = x->q;
+  const sch_table *t = q->ct->s;
+  if (q->allowed && !idset_has(q->allowed, id)) return 0;
+  float s = score_raw(t->embedding.metric, q->qv, vec, t->embedding.dim,
+                      q->scratch);
+  (*x->examined)++;
+  if (!(s >= q->o->min_score) || !topk_would_take(x->top, s)) return 0;
+  if (q->allowed == NULL && !scan_live(q->db, q->snap, t, id)) return 0;
+  topk_add(x->top, id, s);
+  return 0;
+}
 
 /* Exact: the allowed rows' vectors by point reads. */
 static int exact_points(vquery *q, topk *top, uint64_t *examined) {
   remdb *db = q->db;
-  const sch_table *t = q->ct->s;
-  int dim = t->embedding.dim;
-  for (size_t i = 0; i < q->allowed->cap; i++) {
-    if (!q->allowed->used[i]) continue;
-    unsigned char k[KEY_ENTITY_LEN];
-    key_entity(k, db->tid, t->table_id, q->allowed->s[i].b);
-    kv_val v;
-    int rc = kv_get(db->st->kv, q->snap, KV_VECTOR, k, sizeof k, &v, &db->err);
-    if (rc == REMDB_NOTFOUND) {
-      err_clear(&db->err);
-      continue;
-    }
-    if (rc) return rc;
-    if (v.len == (size_t)dim * sizeof(float)) {
-      float s = score_raw(t->embedding.metric, q->qv, v.data, dim, q->scratch);
-      (*examined)++;
-      if (s >= q->o->min_score && topk_would_take(top, s))
-        topk_add(top, k + 8, s);
-    }
-    kv_val_free(&v);
-  }
-  return REMDB_OK;
+  uuid16_t *ids = malloc((q->allowed->n + 1) * sizeof *ids);
+  if (ids == NULL) return err_nomem(&db->err);
+  size_t n = 0;
+  for (size_t i = 0; i < q->allowed->cap; i++)
+    if (q->allowed->used[i]) ids[n++] = q->allowed->s[i];
+  score_ctx x = {q, top, examined};
+  int rc = scan_vectors(db, q->snap, q->ct->s, ids, n, score_one, &x);
+  free(ids);
+  return rc;
 }
 
 /* Exact: one scan over the table's vectors. */
 static int exact_scan(vquery *q, topk *top, uint64_t *examined) {
-  remdb *db = q->db;
-  const sch_table *t = q->ct->s;
-  int dim = t->embedding.dim;
-  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
-  key_table(lo, db->tid, t->table_id);
-  key_table(hi, db->tid, t->table_id + 1);
-  kv_iter_t *it;
-  int rc = kv_iter_new(db->st->kv, q->snap, KV_VECTOR, lo, sizeof lo, hi,
-                       sizeof hi, &it, &db->err);
-  if (rc) return rc;
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl, vl;
-    const unsigned char *key = (const unsigned char *)kv_iter_key(it, &kl);
-    const char *v = kv_iter_value(it, &vl);
-    if (kl != KEY_ENTITY_LEN || vl != (size_t)dim * sizeof(float)) continue;
-    if (q->allowed && !idset_has(q->allowed, key + 8)) continue;
-    float s = score_raw(t->embedding.metric, q->qv, v, dim, q->scratch);
-    (*examined)++;
-    if (!(s >= q->o->min_score) || !topk_would_take(top, s)) continue;
-    /* soft-deleted rows keep their vectors: only rows that would enter
-    ** the top k are checked (the SQL filter already left them out) */
-    if (q->allowed == NULL && ent_state(db, q->snap, q->ct->s->table_id, key + 8) != ENT_LIVE) continue;
-    topk_add(top, key + 8, s);
-  }
-  rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
-  return rc;
+  score_ctx x = {q, top, examined};
+  return scan_vectors(q->db, q->snap, q->ct->s, NULL, 0, score_one, &x);
 }
 
 static bool pass_allowed(void *ctx, const unsigned char *id) {
@@ -351,7 +336,7 @@ int vec_search(remdb *db, const char *table, const char *query,
   }
   /* one snapshot for everything: the filter's rows, the vectors scored and
   ** the entities returned, so each result passes the filter as returned */
-  if ((rc = cat_snapshot(db, &q.snap))) goto done;
+  if ((rc = snap_take(db, &q.snap))) goto done;
   uint64_t epoch = db->epoch; /* the catalog that agrees with q.snap */
   if ((rc = cat_lookup(db, table, &ct))) goto done;
   t = ct->s;
@@ -363,7 +348,6 @@ int vec_search(remdb *db, const char *table, const char *query,
   }
   if (where) {
     db->pin = q.snap;
-    db->pin_epoch = epoch;
     rc = filter_ids(db, t->name, where, &allowed);
     db->pin = NULL;
     if (rc) goto done;
@@ -419,11 +403,10 @@ int vec_search(remdb *db, const char *table, const char *query,
   buf_addc(&out, '[');
   size_t emitted = 0;
   for (size_t i = 0; rc == REMDB_OK && i < top.n && emitted < k; i++) {
-    kv_val v = {0};
-    rec_view r;
-    if (ent_read(db, q.snap, ct, &top.c[i].id, NULL, &v, &r) != REMDB_OK ||
-        rec_is_deleted(&r)) {
-      kv_val_free(&v);
+    ent_row r;
+    if (ent_get(db, q.snap, ct, &top.c[i].id, &r) != REMDB_OK ||
+        rec_is_deleted(&r.rv)) {
+      ent_row_free(&r);
       err_clear(&db->err);
       continue;
     }
@@ -432,9 +415,9 @@ int vec_search(remdb *db, const char *table, const char *query,
     if (emitted++) buf_addc(&out, ',');
     buf_addf(&out, "{\"id\":\"%s\",\"score\":%.6f,\"entity\":", ids,
              (double)top.c[i].score);
-    rc = ent_to_json(db, ct, &top.c[i].id, &r, &out);
+    rc = ent_to_json(db, ct, &top.c[i].id, &r.rv, &out);
     buf_addc(&out, '}');
-    kv_val_free(&v);
+    ent_row_free(&r);
   }
   buf_addc(&out, ']');
   rc = core_hand_out(db, rc, &out, json_out);
@@ -446,7 +429,7 @@ int vec_search(remdb *db, const char *table, const char *query,
     }
   }
 done:
-  if (q.snap) kv_snap_free(db->st->kv, q.snap);
+  snap_release(q.snap);
   buf_free(&plan);
   free(qv);
   free(scratch);
