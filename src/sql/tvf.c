@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vector/vector.h"
+#include "../search/search.h"
 #include "sql.h"
 
 typedef struct tvf_spec {

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "../embed/embed.h"
-#include "dist.h"
-#include "vector.h"
+#include "../vector/dist.h"
+#include "search.h"
 
 typedef struct cand {
   uuid16_t id;

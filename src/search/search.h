@@ -9,8 +9,8 @@
 **                   exact or graph search by cost and runs it (the SQL
 **                   layer's search() and embedding.<metric>() use it).
 */
-#ifndef REMDB_VECTOR_H
-#define REMDB_VECTOR_H
+#ifndef REMDB_SEARCH_H
+#define REMDB_SEARCH_H
 
 #include "../core/core.h"
 
