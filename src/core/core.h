@@ -80,9 +80,6 @@ struct remdb {
   cat_table *tables;
   uint32_t ntables;
   uint64_t epoch; /* of the cached catalog */
-  /* While set, SQL on this handle reads this snapshot instead of taking
-  ** its own (a search's filter reads what the search reads).  Not owned. */
-  struct snap *pin;
   buf_t kbuf, vbuf; /* scratch for single-entity writes */
   void *sql;                /* the SQL session (sql/), created on demand */
   void (*sql_free)(void *); /* ...and how to free it: core knows no SQL */
@@ -125,6 +122,9 @@ typedef struct snap {
 int snap_take(remdb *db, snap_t **out);
 snap_t *snap_retain(snap_t *s);
 void snap_release(snap_t *s); /* NULL is a no-op */
+/* Tests only: when set, called at the end of every snap_take (a test
+** commits a write there, after a read took its snapshot). */
+extern void (*snap_test_hook)(remdb *db);
 /* Does db's cached catalog still describe s's data? */
 static inline bool snap_current(const remdb *db, const snap_t *s) {
   return s != NULL && db->epoch == s->epoch;

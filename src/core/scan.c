@@ -26,6 +26,8 @@
 
 /* ---- snapshots ---------------------------------------------------------- */
 
+void (*snap_test_hook)(remdb *db);
+
 int snap_take(remdb *db, snap_t **out) {
   *out = NULL;
   snap_t *s = calloc(1, sizeof *s);
@@ -39,6 +41,7 @@ int snap_take(remdb *db, snap_t **out) {
   s->epoch = db->epoch;
   s->refs = 1;
   *out = s;
+  if (snap_test_hook) snap_test_hook(db);
   return REMDB_OK;
 }
 

@@ -51,6 +51,11 @@ int graph_stage_edge(remdb *db, kv_batch_t *kb, const uuid16_t *s,
                      const uuid16_t *d, const char *type, const char *props,
                      size_t props_len, double weight);
 
+/* remdb_traverse under snap (which agrees with db's catalog). */
+int graph_traverse(remdb *db, const snap_t *snap, const char *start,
+                   int depth, int direction, const char *type,
+                   size_t max_nodes, int flags, char **json_out);
+
 /* Append an edge as a JSON object. */
 void graph_edge_json(const gedge *e, buf_t *out);
 

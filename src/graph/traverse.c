@@ -176,8 +176,7 @@ static void bfs_free(bfs *b) {
 
 static int prepare(remdb *db, const char *id, int direction, const char *type,
                    uuid16_t *u) {
-  int rc = cat_refresh(db);
-  if (rc == REMDB_OK) rc = parse_id(db, id, u);
+  int rc = parse_id(db, id, u);
   if (rc == REMDB_OK && type && !ident_valid(type, 64))
     rc = err_set(&db->err, REMDB_INVALID, "edge type \"%.64s\" is not valid",
                  type);
@@ -187,19 +186,40 @@ static int prepare(remdb *db, const char *id, int direction, const char *type,
   return rc;
 }
 
+/* A snapshot that agrees with the catalog (entities are shown with their
+** tables' fields). */
+static int check_snap(remdb *db, const snap_t *snap) {
+  return snap_current(db, snap)
+             ? REMDB_OK
+             : err_set(&db->err, REMDB_ERROR,
+                       "traverse: the schema changed during the statement: "
+                       "run it again");
+}
+
 int remdb_traverse(remdb *db, const char *start, int depth, int direction,
                    const char *type, size_t max_nodes, int flags,
                    char **json_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  snap_t *snap;
+  int rc = snap_take(db, &snap);
+  if (rc) return rc;
+  rc = graph_traverse(db, snap, start, depth, direction, type, max_nodes,
+                      flags, json_out);
+  snap_release(snap);
+  return rc;
+}
+
+int graph_traverse(remdb *db, const snap_t *snap, const char *start,
+                   int depth, int direction, const char *type,
+                   size_t max_nodes, int flags, char **json_out) {
   *json_out = NULL;
   uuid16_t u;
-  int rc = prepare(db, start, direction, type, &u);
+  int rc = check_snap(db, snap);
+  if (rc == REMDB_OK) rc = prepare(db, start, direction, type, &u);
   if (rc == REMDB_OK && (depth < 0 || depth > 64))
     rc = err_set(&db->err, REMDB_INVALID, "traversal depth must be 0 to 64");
   if (rc) return rc;
-  snap_t *snap;
-  if ((rc = snap_take(db, &snap))) return rc;
   bfs b = {.db = db, .snap = snap, .max = max_nodes ? max_nodes : 10000,
            .found = -1};
   if (!graph_live(db, snap, &u))
@@ -215,7 +235,6 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
     rc = node_json(&b, (long)i, &out);
   }
   buf_addf(&out, "],\"truncated\":%s}", b.truncated ? "true" : "false");
-  snap_release(snap);
   bfs_free(&b);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;
@@ -228,13 +247,16 @@ int remdb_shortest_path(remdb *db, const char *from, const char *to,
   err_clear(&db->err);
   *json_out = NULL;
   uuid16_t a, z;
-  int rc = prepare(db, from, direction, type, &a);
+  snap_t *snap = NULL;
+  int rc = snap_take(db, &snap);
+  if (rc == REMDB_OK) rc = prepare(db, from, direction, type, &a);
   if (rc == REMDB_OK) rc = parse_id(db, to, &z);
   if (rc == REMDB_OK && (max_depth < 1 || max_depth > 64))
     rc = err_set(&db->err, REMDB_INVALID, "path depth must be 1 to 64");
-  if (rc) return rc;
-  snap_t *snap;
-  if ((rc = snap_take(db, &snap))) return rc;
+  if (rc) {
+    snap_release(snap);
+    return rc;
+  }
   bfs b = {.db = db, .snap = snap, .max = 1000000, .goal = &z, .found = -1};
   if (!graph_live(db, snap, &a) || !graph_live(db, snap, &z))
     rc = err_set(&db->err, REMDB_NOTFOUND, "both ends must be entities");

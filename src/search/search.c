@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../embed/embed.h"
+#include "../sql/sql.h"
 #include "../vector/dist.h"
 #include "search.h"
 
@@ -78,16 +79,17 @@ static bool idset_has(const idset *x, const unsigned char *id) {
   return false;
 }
 
-/* The ids of the table's rows that satisfy the SQL predicate. */
-static int filter_ids(remdb *db, const char *table, const char *where,
-                      idset *out) {
+/* The ids of the table's rows that satisfy the SQL predicate, read under
+** snap (nested statements and searches in the predicate read it too). */
+static int filter_ids(remdb *db, snap_t *snap, const char *table,
+                      const char *where, idset *out) {
   buf_t q;
   buf_init(&q);
   buf_addf(&q, "SELECT id FROM \"%s\" WHERE (%s)", table, where);
   if (q.oom) return err_nomem(&db->err);
   remdb_stmt *st = NULL;
   size_t used = 0;
-  int rc = remdb_prepare(db, q.p, q.len, &st, &used);
+  int rc = sql_prepare_in(db, snap, q.p, q.len, &st, &used);
   if (rc == REMDB_OK && (st == NULL || used != q.len)) {
     rc = err_set(&db->err, REMDB_INVALID,
                  "search filter: must be one SQL predicate");
@@ -143,55 +145,53 @@ static void topk_add(topk *t, const unsigned char *id, float s) {
 
 typedef struct vquery {
   remdb *db;
+  snap_t *snap; /* a reference */
   const cat_table *ct;
-  const float *qv;
   const remdb_search_options *o;
-  idset *allowed; /* NULL: no filter */
-  snap_t *snap;
+  size_t k;
+  int ef;
+  const char *where; /* NULL: no filter */
+  float *qv;
   float *scratch; /* dim floats */
+  idset *allowed; /* NULL: no filter */
+  idset set;
+  topk top;
+  uint64_t examined;
+  buf_t plan;
 } vquery;
-
-typedef struct score_ctx {
-  vquery *q;
-  topk *top;
-  uint64_t *examined;
-} score_ctx;
 
 /* Score one vector into the top k.  Soft-deleted rows keep their vectors:
 ** without a filter (which already left them out), only rows that would
 ** enter the top k are checked. */
 static int score_one(void *ctx, const unsigned char *id, const void *vec) {
-  score_ctx *x = ctx;
-  vquery *q = x->q;
+  vquery *q = ctx;
   const sch_table *t = q->ct->s;
   if (q->allowed && !idset_has(q->allowed, id)) return 0;
   float s = score_raw(t->embedding.metric, q->qv, vec, t->embedding.dim,
                       q->scratch);
-  (*x->examined)++;
-  if (!(s >= q->o->min_score) || !topk_would_take(x->top, s)) return 0;
+  q->examined++;
+  if (!(s >= q->o->min_score) || !topk_would_take(&q->top, s)) return 0;
   if (q->allowed == NULL && !scan_live(q->db, q->snap, t, id)) return 0;
-  topk_add(x->top, id, s);
+  topk_add(&q->top, id, s);
   return 0;
 }
 
 /* Exact: the allowed rows' vectors by point reads. */
-static int exact_points(vquery *q, topk *top, uint64_t *examined) {
+static int exact_points(vquery *q) {
   remdb *db = q->db;
   uuid16_t *ids = malloc((q->allowed->n + 1) * sizeof *ids);
   if (ids == NULL) return err_nomem(&db->err);
   size_t n = 0;
   for (size_t i = 0; i < q->allowed->cap; i++)
     if (q->allowed->used[i]) ids[n++] = q->allowed->s[i];
-  score_ctx x = {q, top, examined};
-  int rc = scan_vectors(db, q->snap, q->ct->s, ids, n, score_one, &x);
+  int rc = scan_vectors(db, q->snap, q->ct->s, ids, n, score_one, q);
   free(ids);
   return rc;
 }
 
 /* Exact: one scan over the table's vectors. */
-static int exact_scan(vquery *q, topk *top, uint64_t *examined) {
-  score_ctx x = {q, top, examined};
-  return scan_vectors(q->db, q->snap, q->ct->s, NULL, 0, score_one, &x);
+static int exact_scan(vquery *q) {
+  return scan_vectors(q->db, q->snap, q->ct->s, NULL, 0, score_one, q);
 }
 
 static bool pass_allowed(void *ctx, const unsigned char *id) {
@@ -199,16 +199,16 @@ static bool pass_allowed(void *ctx, const unsigned char *id) {
 }
 
 /* HNSW: the graph's top k, then checked against the snapshot. */
-static int by_graph(vquery *q, int ef, topk *top, uint64_t *examined,
-                    enum vix_route *route) {
+static int by_graph(vquery *q, enum vix_route *route) {
   remdb *db = q->db;
+  topk *top = &q->top;
   vix_hit *hits = malloc(top->k * sizeof *hits);
   if (hits == NULL) return err_nomem(&db->err);
   size_t n = 0, visited = 0;
-  int rc = vix_search(db, q->ct->s, q->qv, top->k, ef,
+  int rc = vix_search(db, q->ct->s, q->qv, top->k, q->ef,
                       q->allowed ? pass_allowed : NULL, q->allowed, hits, &n,
                       &visited, route);
-  *examined = visited;
+  q->examined = visited;
   /* whether each is live in the snapshot is checked as it is read for the
   ** answer (the graph may hold a writer's uncommitted change) */
   for (size_t i = 0; rc == REMDB_OK && i < n; i++)
@@ -267,7 +267,164 @@ static bool choose_exact(const sch_table *t, uint64_t rows, const idset *f,
   return exact <= 2 * graph;
 }
 
-int vec_search(remdb *db, const char *table, const char *query,
+/* The options, checked; *k gets the number of results wanted. */
+static int check_options(remdb *db, const remdb_search_options *o,
+                         size_t *k) {
+  *k = o->k ? o->k : 10;
+  if (*k > 10000)
+    return err_set(&db->err, REMDB_TOOBIG, "search: k is at most 10000");
+  if (o->method < REMDB_SEARCH_AUTO || o->method > REMDB_SEARCH_HNSW)
+    return err_set(&db->err, REMDB_MISUSE, "search: unknown method %d",
+                   o->method);
+  if (o->ef_search < 0 || o->ef_search > 10000)
+    return err_set(&db->err, REMDB_INVALID,
+                   "search: ef_search must be 0 (default) to 10000");
+  return REMDB_OK;
+}
+
+/* The query as a vector of t's dimension: the floats given (checked like
+** an entity's), a vector literal, or text the table's provider embeds. */
+static int query_vector(vquery *q, const sch_table *t, const char *query) {
+  remdb *db = q->db;
+  const remdb_search_options *o = q->o;
+  int dim = t->embedding.dim;
+  if (o->vector == NULL) return embed_query(db, t, query, q->qv);
+  if (o->vector_dim != (size_t)dim)
+    return err_set(&db->err, REMDB_INVALID,
+                   "search query: %s.embedding: expected %d floats, got %zu",
+                   t->name, dim, o->vector_dim);
+  for (int i = 0; i < dim; i++)
+    if (!isfinite(o->vector[i]))
+      return err_set(&db->err, REMDB_INVALID,
+                     "search query: %s.embedding[%d]: not a finite number",
+                     t->name, i);
+  memcpy(q->qv, o->vector, (size_t)dim * sizeof *q->qv);
+  return REMDB_OK;
+}
+
+static int schema_changed(remdb *db, const char *table) {
+  return err_set(&db->err, REMDB_ERROR,
+                 "%s: the schema changed during the search: run it again",
+                 table);
+}
+
+/* Find the table, embed the query and settle the snapshot: the caller's
+** (a search nested in a statement or a filter reads what that reads), or
+** one taken after the query is embedded (which may be a network call). */
+static int open_search(vquery *q, snap_t *snap, const char *table,
+                       const char *query) {
+  remdb *db = q->db;
+  cat_table *ct;
+  int rc;
+  if (snap && !snap_current(db, snap)) return schema_changed(db, table);
+  rc = snap ? cat_lookup(db, table, &ct) : cat_find(db, table, &ct);
+  if (rc) return rc;
+  const sch_table *t = ct->s;
+  int dim = t->embedding.dim;
+  if (dim == 0)
+    return err_set(&db->err, REMDB_INVALID,
+                   "%s: no embedding configured (the schema has no "
+                   "\"embedding\" block)",
+                   t->name);
+  if ((rc = check_options(db, q->o, &q->k))) return rc;
+  q->ef = q->o->ef_search ? q->o->ef_search : t->embedding.ef_search;
+  if ((size_t)q->ef < q->k) q->ef = (int)q->k;
+  q->qv = malloc((size_t)dim * sizeof *q->qv);
+  q->scratch = malloc((size_t)dim * sizeof *q->scratch);
+  /* the graph is asked for a few more than k: a hit whose row is not live
+  ** in this snapshot (a write committing meanwhile) leaves room for the
+  ** next one */
+  q->top = (topk){calloc(q->k + GRAPH_SPARE, sizeof(cand)), 0, q->k};
+  if (q->qv == NULL || q->scratch == NULL || q->top.c == NULL)
+    return err_nomem(&db->err);
+  if ((rc = query_vector(q, t, query))) return rc;
+  if (snap) {
+    q->snap = snap_retain(snap);
+  } else {
+    /* one snapshot for everything: the filter's rows, the vectors scored
+    ** and the entities returned, so each result passes the filter as
+    ** returned */
+    if ((rc = snap_take(db, &q->snap))) return rc;
+    if ((rc = cat_lookup(db, table, &ct))) return rc;
+    if (ct->s->embedding.dim != dim)
+      return err_set(&db->err, REMDB_ERROR,
+                     "%s: the embedding changed during the search: run it "
+                     "again",
+                     ct->s->name);
+  }
+  q->ct = ct;
+  return REMDB_OK;
+}
+
+/* Exact or graph, by the cost model (or as asked), and run it. */
+static int run_route(vquery *q) {
+  remdb *db = q->db;
+  const remdb_search_options *o = q->o;
+  const sch_table *t = q->ct->s;
+  uint64_t rows = 0, deleted = 0;
+  int rc;
+  if (o->method != REMDB_SEARCH_HNSW || q->where) { /* for the cost model */
+    if ((rc = cnt_read(db, q->snap, t->table_id, &rows, &deleted))) return rc;
+    rows -= deleted <= rows ? deleted : rows;
+  }
+  bool exact = o->method == REMDB_SEARCH_EXACT ||
+               (o->method == REMDB_SEARCH_AUTO &&
+                choose_exact(t, rows, q->allowed, q->ef, q->k));
+  if (!exact) {
+    enum vix_route route;
+    q->top.k = q->k + GRAPH_SPARE;
+    if ((rc = by_graph(q, &route))) return rc;
+    if (route == VIX_ROUTE_HNSW) {
+      buf_addf(&q->plan, "hnsw ef=%d%s (%llu distances)", q->ef,
+               q->where ? " filtered" : "", (unsigned long long)q->examined);
+      return REMDB_OK;
+    }
+    buf_adds(&q->plan, route == VIX_ROUTE_STALE
+                           ? "vector index incomplete (run reindex): "
+                       : route == VIX_ROUTE_BUSY
+                           ? "vector index not loaded yet (a write holds the "
+                             "lock): "
+                           : "vector index over vector_cache_bytes: ");
+  }
+  q->examined = 0;
+  q->top.k = q->k;
+  q->top.n = 0;
+  bool points = q->where && q->set.n * 8 < rows;
+  rc = points ? exact_points(q) : exact_scan(q);
+  buf_addf(&q->plan, "exact over %llu %s rows",
+           (unsigned long long)q->examined, q->where ? "filtered" : "stored");
+  return rc;
+}
+
+/* The answer: the top k rows that are live in the snapshot. */
+static int emit(vquery *q, buf_t *out) {
+  remdb *db = q->db;
+  int rc = REMDB_OK;
+  buf_addc(out, '[');
+  size_t emitted = 0;
+  for (size_t i = 0; rc == REMDB_OK && i < q->top.n && emitted < q->k; i++) {
+    const cand *c = &q->top.c[i];
+    ent_row r;
+    if (ent_get(db, q->snap, q->ct, &c->id, &r) != REMDB_OK ||
+        rec_is_deleted(&r.rv)) {
+      ent_row_free(&r);
+      err_clear(&db->err);
+      continue;
+    }
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(&c->id, ids);
+    if (emitted++) buf_addc(out, ',');
+    buf_addf(out, "{\"id\":\"%s\",\"score\":%.6f,\"entity\":", ids,
+             (double)c->score);
+    rc = ent_to_json(db, q->ct, &c->id, &r.rv, out);
+    buf_addc(out, '}');
+    ent_row_free(&r);
+  }
+  buf_addc(out, ']');
+  return rc;
+}
+
+int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
                const remdb_search_options *opts, char **json_out,
                char **plan_out, uint64_t *examined_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
@@ -279,170 +436,48 @@ int vec_search(remdb *db, const char *table, const char *query,
   if (plan_out) *plan_out = NULL;
   remdb_search_options defaults;
   remdb_search_options_init(&defaults);
-  const remdb_search_options *o = opts ? opts : &defaults;
-  cat_table *ct;
-  int rc = cat_find(db, table, &ct);
-  if (rc) return rc;
-  const sch_table *t = ct->s; /* reloaded below with the snapshot */
-  int dim = t->embedding.dim;
-  if (dim == 0)
-    return err_set(&db->err, REMDB_INVALID,
-                   "%s: no embedding configured (the schema has no "
-                   "\"embedding\" block)",
-                   t->name);
-  size_t k = o->k ? o->k : 10;
-  if (k > 10000)
-    return err_set(&db->err, REMDB_TOOBIG, "search: k is at most 10000");
-  if (o->method < REMDB_SEARCH_AUTO || o->method > REMDB_SEARCH_HNSW)
-    return err_set(&db->err, REMDB_MISUSE, "search: unknown method %d",
-                   o->method);
-  if (o->ef_search < 0 || o->ef_search > 10000)
-    return err_set(&db->err, REMDB_INVALID,
-                   "search: ef_search must be 0 (default) to 10000");
-  int ef = o->ef_search ? o->ef_search : t->embedding.ef_search;
-  if ((size_t)ef < k) ef = (int)k;
-  float *qv = malloc((size_t)dim * sizeof *qv);
-  float *scratch = malloc((size_t)dim * sizeof *scratch);
-  /* the graph is asked for a few more than k: a hit whose row is not live
-  ** in this snapshot (a write committing meanwhile) leaves room for the
-  ** next one */
-  topk top = {calloc(k + GRAPH_SPARE, sizeof(cand)), 0, k};
-  idset allowed = {0};
-  const char *where = o->where && *o->where ? o->where : NULL;
-  vquery q = {db, NULL, qv, o, where ? &allowed : NULL, NULL, scratch};
-  buf_t plan;
-  buf_init(&plan);
-  if (qv == NULL || scratch == NULL || top.c == NULL) {
-    rc = err_nomem(&db->err);
-    goto done;
-  }
-  if (o->vector) { /* floats given: checked like an entity's */
-    if (o->vector_dim != (size_t)dim) {
-      rc = err_set(&db->err, REMDB_INVALID,
-                   "search query: %s.embedding: expected %d floats, got %zu",
-                   t->name, dim, o->vector_dim);
-      goto done;
-    }
-    for (int i = 0; i < dim; i++)
-      if (!isfinite(o->vector[i])) {
-        rc = err_set(&db->err, REMDB_INVALID,
-                     "search query: %s.embedding[%d]: not a finite number",
-                     t->name, i);
-        goto done;
-      }
-    memcpy(qv, o->vector, (size_t)dim * sizeof *qv);
-  } else if ((rc = embed_query(db, t, query, qv))) {
-    goto done;
-  }
-  /* one snapshot for everything: the filter's rows, the vectors scored and
-  ** the entities returned, so each result passes the filter as returned */
-  if ((rc = snap_take(db, &q.snap))) goto done;
-  uint64_t epoch = db->epoch; /* the catalog that agrees with q.snap */
-  if ((rc = cat_lookup(db, table, &ct))) goto done;
-  t = ct->s;
-  if (t->embedding.dim != dim) {
-    rc = err_set(&db->err, REMDB_ERROR,
-                 "%s: the embedding changed during the search: run it again",
-                 t->name);
-    goto done;
-  }
-  if (where) {
-    db->pin = q.snap;
-    rc = filter_ids(db, t->name, where, &allowed);
-    db->pin = NULL;
-    if (rc) goto done;
-    /* the filter's SQL refreshes the catalog: it must still be the one
-    ** the snapshot agrees with (table pointers are reloaded otherwise) */
-    if (db->epoch != epoch) {
-      rc = err_set(&db->err, REMDB_ERROR,
-                   "%s: the schema changed during the search: run it again",
-                   table);
-      goto done;
-    }
-  }
-  q.ct = ct;
-  uint64_t rows = 0, deleted = 0, examined = 0;
-  if (o->method != REMDB_SEARCH_HNSW || where) { /* for the cost model */
-    if ((rc = cnt_read(db, q.snap, t->table_id, &rows, &deleted))) goto done;
-    rows -= deleted <= rows ? deleted : rows;
-  }
-  bool exact = o->method == REMDB_SEARCH_EXACT ||
-               (o->method == REMDB_SEARCH_AUTO &&
-                choose_exact(ct->s, rows, q.allowed, ef, k));
-  if (!exact) {
-    enum vix_route route;
-    top.k = k + GRAPH_SPARE;
-    rc = by_graph(&q, ef, &top, &examined, &route);
-    if (rc == REMDB_OK && route == VIX_ROUTE_HNSW) {
-      buf_addf(&plan, "hnsw ef=%d%s (%llu distances)", ef,
-               where ? " filtered" : "", (unsigned long long)examined);
-    } else if (rc == REMDB_OK) {
-      exact = true;
-      buf_adds(&plan, route == VIX_ROUTE_STALE
-                          ? "vector index incomplete (run reindex): "
-                      : route == VIX_ROUTE_BUSY
-                          ? "vector index not loaded yet (a write holds the "
-                            "lock): "
-                          : "vector index over vector_cache_bytes: ");
-    }
-  }
-  if (rc == REMDB_OK && exact) {
-    examined = 0;
-    top.k = k;
-    top.n = 0;
-    bool points = where && allowed.n * 8 < rows;
-    rc = points ? exact_points(&q, &top, &examined)
-                : exact_scan(&q, &top, &examined);
-    buf_addf(&plan, "exact over %llu %s rows", (unsigned long long)examined,
-             where ? "filtered" : "stored");
-  }
-  if (rc) goto done;
-  if (examined_out) *examined_out = examined;
+  vquery q = {.db = db, .o = opts ? opts : &defaults};
+  q.where = q.o->where && *q.o->where ? q.o->where : NULL;
+  buf_init(&q.plan);
   buf_t out;
   buf_init(&out);
-  buf_addc(&out, '[');
-  size_t emitted = 0;
-  for (size_t i = 0; rc == REMDB_OK && i < top.n && emitted < k; i++) {
-    ent_row r;
-    if (ent_get(db, q.snap, ct, &top.c[i].id, &r) != REMDB_OK ||
-        rec_is_deleted(&r.rv)) {
-      ent_row_free(&r);
-      err_clear(&db->err);
-      continue;
-    }
-    char ids[REMDB_ID_LEN + 1];
-    uuid_format(&top.c[i].id, ids);
-    if (emitted++) buf_addc(&out, ',');
-    buf_addf(&out, "{\"id\":\"%s\",\"score\":%.6f,\"entity\":", ids,
-             (double)top.c[i].score);
-    rc = ent_to_json(db, ct, &top.c[i].id, &r.rv, &out);
-    buf_addc(&out, '}');
-    ent_row_free(&r);
+  int rc = open_search(&q, snap, table, query);
+  if (rc == REMDB_OK && q.where) {
+    q.allowed = &q.set;
+    rc = filter_ids(db, q.snap, q.ct->s->name, q.where, &q.set);
+    /* the filter's SQL may have refreshed the catalog: it must still be
+    ** the one the snapshot agrees with (table pointers are stale else) */
+    if (rc == REMDB_OK && !snap_current(db, q.snap))
+      rc = schema_changed(db, table);
   }
-  buf_addc(&out, ']');
-  rc = core_hand_out(db, rc, &out, json_out);
+  if (rc == REMDB_OK) rc = run_route(&q);
+  if (rc == REMDB_OK) {
+    if (examined_out) *examined_out = q.examined;
+    rc = emit(&q, &out);
+    rc = core_hand_out(db, rc, &out, json_out);
+  }
   if (rc == REMDB_OK && plan_out) {
-    rc = core_hand_out(db, rc, &plan, plan_out);
+    rc = core_hand_out(db, rc, &q.plan, plan_out);
     if (rc) {
       remdb_free(*json_out);
       *json_out = NULL;
     }
   }
-done:
+  buf_free(&out);
   snap_release(q.snap);
-  buf_free(&plan);
-  free(qv);
-  free(scratch);
-  free(top.c);
-  free(allowed.s);
-  free(allowed.used);
+  buf_free(&q.plan);
+  free(q.qv);
+  free(q.scratch);
+  free(q.top.c);
+  free(q.set.s);
+  free(q.set.used);
   return rc;
 }
 
 int remdb_search_ex(remdb *db, const char *table, const char *query,
                     const remdb_search_options *opts, char **json_out,
                     char **plan_out) {
-  return vec_search(db, table, query, opts, json_out, plan_out, NULL);
+  return search_run(db, NULL, table, query, opts, json_out, plan_out, NULL);
 }
 
 int remdb_search(remdb *db, const char *table, const char *query, size_t k,

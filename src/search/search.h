@@ -1,22 +1,24 @@
 /*
-** vector.h: the vector layer.  Two parts, with data flowing one way:
+** search.h: similarity search, above the SQL layer.  remdb_search_ex
+** finds the k nearest rows of a table, exactly or through the table's
+** HNSW index (core/vindex.c over src/vector/), with an optional SQL
+** filter that runs on the handle's SQL session (sql/) under the search's
+** snapshot.  The SQL layer's search() table function (and so SEARCH and
+** embedding.<metric>()) reach it through the hook search registers with
+** sql/, so sql/ never calls up.
 **
-**   dist.h, hnsw.h  the distance kernels and the HNSW graph: pure
-**                   algorithms, depending on nothing in remdb; the core's
-**                   write path (src/core/vindex.c) keeps each table's
-**                   graph with them.
-**   search.c        the query side, above the core: remdb_search_ex picks
-**                   exact or graph search by cost and runs it (the SQL
-**                   layer's search() and embedding.<metric>() use it).
+**   search.c   the routes (exact, graph), the filter, the cost model
 */
 #ifndef REMDB_SEARCH_H
 #define REMDB_SEARCH_H
 
 #include "../core/core.h"
 
-/* remdb_search_ex, also telling how many candidates were scored (exact) or
-** distances computed (graph), for EXPLAIN. */
-int vec_search(remdb *db, const char *table, const char *query,
+/* remdb_search_ex under snap (NULL: the search takes its own), also
+** telling how many candidates were scored (exact) or distances computed
+** (graph), for EXPLAIN.  A given snapshot must agree with db's catalog
+** (snap_current); the filter and everything nested in it read it too. */
+int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
                const remdb_search_options *opts, char **json_out,
                char **plan_out, uint64_t *examined_out);
 

@@ -64,6 +64,12 @@ struct sql_sess {
   remdb *db;
   sqlite3 *conn;
   uint64_t epoch;   /* catalog epoch the virtual tables were declared at */
+  /* The snapshot of the statement being stepped: its cursors read it (set
+  ** around each sqlite3_step and restored after, so a statement nested in
+  ** another's step, a search's filter, reads its own).  Not owned. */
+  snap_t *snap;
+  int depth;        /* statements inside sqlite3_step: the connection is
+                    ** in use and must not be declared again */
   wtx_t *txn;       /* the DML transaction of the running statement */
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
@@ -84,8 +90,12 @@ struct sql_sess {
 };
 
 /* session.c */
-/* The handle's SQL session, created or brought in step with the catalog. */
-int sql_session(remdb *db, sql_sess **out);
+/* The handle's SQL session, created or brought in step with the catalog.
+** With snap, the catalog is not refreshed: it must be the one snap agrees
+** with.  While a statement runs on the session (depth > 0) its connection
+** is not declared again: a catalog that moved on is an error, and the
+** outermost statement is marked stale (it is prepared again). */
+int sql_session(remdb *db, const snap_t *snap, sql_sess **out);
 void sql_session_free(void *p);
 void sql_route_note(sql_sess *s, const char *table, const char *desc,
                     const char *shape, uint64_t examined, uint64_t returned);
@@ -130,6 +140,13 @@ int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite,
 /* Does the statement text say INSERT OR ABORT?  SQLite reports the same
 ** conflict mode for a plain INSERT, which upserts (vtab.c). */
 bool dialect_or_abort(const char *sql, size_t len);
+
+/* stmt.c */
+/* remdb_prepare for a statement nested in a read (a search's filter): it
+** runs under snap (retained) instead of taking its own snapshot, on the
+** session as it is (never declared again while a statement runs). */
+int sql_prepare_in(remdb *db, snap_t *snap, const char *sql, size_t len,
+                   remdb_stmt **out, size_t *used);
 
 /* tvf.c: the table-valued functions traverse(), lookup() and search(). */
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../graph/graph.h"
 #include "../search/search.h"
 #include "sql.h"
 
@@ -75,7 +76,7 @@ static int run_traverse(sql_sess *s, sqlite3_value **a, json_t **rows,
   }
   if (start == NULL) return SQLITE_OK; /* NULL start: no rows */
   char *json = NULL;
-  int rc = remdb_traverse(db, start, depth, dir, type, 0, 0, &json);
+  int rc = graph_traverse(db, s->snap, start, depth, dir, type, 0, 0, &json);
   if (rc != REMDB_OK) {
     *err = sqlite3_mprintf("traverse(): %s", remdb_errmsg(db));
     return rc == REMDB_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
@@ -95,7 +96,7 @@ static int run_lookup(sql_sess *s, sqlite3_value **a, json_t **rows,
   if (key == NULL) return SQLITE_OK;
   int flags = a[1] && sqlite3_value_int(a[1]) ? REMDB_FUZZY : 0;
   char *json = NULL;
-  int rc = remdb_lookup(db, &key, 1, flags, &json);
+  int rc = lookup_run(db, s->snap, &key, 1, flags, &json);
   if (rc != REMDB_OK) {
     *err = sqlite3_mprintf("lookup(): %s", remdb_errmsg(db));
     return rc == REMDB_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
@@ -130,8 +131,8 @@ static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
   o.min_score = min;
   o.where = where;
   uint64_t examined = 0;
-  int rc = vec_search(db, table, query, &o, &json, s->explain ? &plan : NULL,
-                      &examined);
+  int rc = search_run(db, s->snap, table, query, &o, &json,
+                      s->explain ? &plan : NULL, &examined);
   if (rc != REMDB_OK) {
     *err = sqlite3_mprintf("search(): %s", remdb_errmsg(db));
     return rc == REMDB_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
@@ -260,6 +261,15 @@ static int t_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   for (int k = 0; k < t->spec->nargs; k++)
     if (idxNum & (1 << k)) args[k] = argv[ai++];
   char *err = NULL;
+  /* the function reads the statement's snapshot, whose catalog the
+  ** handle must still have (else the statement is prepared again) */
+  if (!snap_current(t->sess->db, t->sess->snap)) {
+    t->sess->stale = true;
+    sqlite3_free(t->base.zErrMsg);
+    t->base.zErrMsg = sqlite3_mprintf(
+        "the schema changed during the statement: run it again");
+    return SQLITE_ERROR;
+  }
   int rc = t->spec->run(t->sess, args, &c->rows, &err);
   if (err) {
     sqlite3_free(t->base.zErrMsg);

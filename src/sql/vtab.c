@@ -7,8 +7,9 @@
 **
 ** Reads: a cursor runs one of three routes chosen by plan.c: a full scan
 ** of the table's entity keys, point gets by id, or a scan of one secondary
-** index (equality, IN list, range, or ordered), fetching each entity by id.
-** Every cursor reads one RocksDB snapshot.
+** index (equality, IN list, range, or ordered), fetching each entity by id:
+** each a scan of the read path (core/scan.c).  Every cursor of a statement
+** reads the statement's snapshot (stmt.c takes it when a run starts).
 **
 ** Writes: INSERT, UPDATE and DELETE are staged into the session's write
 ** transaction (core/wtx.c) with the same validation, indexes and system
@@ -470,28 +471,27 @@ static int index_spec(rcursor *c, int col, sqlite3_value *eq,
   return b->lo.oom || b->hi.oom ? SQLITE_NOMEM : 0;
 }
 
-/* The snapshot the cursor reads.  A search's filter pins the handle's
-** reads to the search's snapshot; else the cursor takes its own.  An
-** index plan must agree with the catalog that snapshot saw: the plan
-** chose the index when the statement was prepared, and another handle
-** may have dropped it or started rebuilding it since. */
+/* The snapshot the cursor reads: its statement's (stmt.c).  An index plan
+** must agree with the catalog that snapshot saw: the plan chose the index
+** when the statement was prepared, and another handle may have dropped it
+** or started rebuilding it since (the statement is then prepared again:
+** remdb_step retries it). */
 static int cursor_snap(rcursor *c, char kind, uint16_t field) {
   rvtab *vt = c->vt;
-  remdb *db = vt->sess->db;
-  if (db->pin) {
-    const cat_table *ct = cat_by_id(db, vt->s->table_id);
-    if (kind == PLAN_INDEX &&
-        (!snap_current(db, db->pin) || ct == NULL ||
-         !cat_index_ready(ct, field)))
-      return vt_error(vt, "the table's schema changed during the search: "
-                          "run it again");
-    c->snap = snap_retain(db->pin);
-    return SQLITE_OK;
-  }
-  if (snap_take(db, &c->snap) != REMDB_OK) return db_error(c, db->err.code);
+  sql_sess *s = vt->sess;
+  remdb *db = s->db;
+  if (s->snap == NULL) /* not inside a statement's step: cannot happen */
+    return vt_error(vt, "remdb: a cursor opened outside its statement");
+  c->snap = snap_retain(s->snap);
+  if (kind != PLAN_INDEX) return SQLITE_OK;
   const cat_table *ct = cat_by_id(db, vt->s->table_id);
-  if (kind == PLAN_INDEX && (ct == NULL || !cat_index_ready(ct, field))) {
-    vt->sess->stale = true; /* remdb_step prepares it again and retries */
+  if (!snap_current(db, c->snap)) {
+    s->stale = true;
+    return vt_error(vt, "the table's schema changed during the statement: "
+                        "run it again");
+  }
+  if (ct == NULL || !cat_index_ready(ct, field)) {
+    s->stale = true;
     return vt_error(vt, "the table's indexes changed since this statement "
                         "was prepared: prepare it again");
   }
