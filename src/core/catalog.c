@@ -582,7 +582,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
     kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
     uuid16_t id;
     memcpy(id.b, key + 8, 16);
-    if ((rc = edges_stage_removal(db, kb, &id))) goto done;
+    if ((rc = hook_edges_remove(db, kb, &id))) goto done;
   }
   rc = kv_iter_status(it, &db->err);
   if (rc) goto done;

@@ -21,7 +21,8 @@
 **   keys.c     the key index (lookup)                    batches, journal
 **   lookup.c   remdb_lookup                   vectors.c  embeddings on write
 **   vindex.c   each table's HNSW index        rebuild.c  reindex, schema change
-**   maint.c    verify, stats, backup
+**   maint.c    verify, stats, backup          hooks.c    what core reaches
+**                                                        through layers above
 */
 #ifndef REMDB_CORE_H
 #define REMDB_CORE_H
@@ -320,7 +321,30 @@ int vix_search(remdb *db, const sch_table *t, const float *q, size_t k,
                int ef, hnsw_filter_fn filter, void *ctx, vix_hit *out,
                size_t *nout, size_t *visited, enum vix_route *route);
 
+/* ---- hooks.c: what core reaches through the layers above it -----------
+** Edges belong to the graph layer, which registers these when the library
+** is wired (src/api/api.c), before the first handle opens. */
+typedef void (*core_report_fn)(void *ctx, const char *problem);
+typedef struct core_hooks {
+  /* Stage into kb the removal of every edge touching id, both keys of
+  ** each (a hard delete, a dropped table's rows; the writer holds the
+  ** lock). */
+  int (*edges_remove)(remdb *db, kv_batch_t *kb, const uuid16_t *id);
+  /* remdb_verify's pass over the tenant's edges under snap: each problem
+  ** goes to report. */
+  int (*edges_verify)(remdb *db, const snap_t *snap, core_report_fn report,
+                      void *ctx);
+} core_hooks;
+void core_set_hooks(const core_hooks *h);
+/* Is id in the id directory under snap (an entity of some table)? */
+bool ent_known(remdb *db, const snap_t *snap, const uuid16_t *id);
+
 /* ---- db.c */
+/* Open a handle (remdb_open and remdb_open_tenant, once the library is
+** wired: src/api/api.c). */
+int core_open(const char *path, const char *tenant, const remdb_options *opts,
+              remdb **out);
+int core_open_tenant(remdb *parent, const char *tenant, remdb **out);
 /* End of an API call that returns text built in out: on success hand it
 ** to *json_out (NUL-terminated, caller frees with remdb_free), else drop
 ** it.  Always leaves out empty; returns the call's code. */

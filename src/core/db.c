@@ -300,7 +300,7 @@ static int settle_journal(remdb *db, const char *path) {
   o.read_only = 0;
   o.create_if_missing = 0;
   remdb *w = NULL;
-  int rc = remdb_open(path, db->tenant, &o, &w);
+  int rc = core_open(path, db->tenant, &o, &w);
   if (rc == REMDB_BUSY) {
     remdb_close(w);
     return REMDB_OK;
@@ -322,8 +322,8 @@ static int settle_journal(remdb *db, const char *path) {
   return rc;
 }
 
-int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
-               remdb **out) {
+int core_open(const char *path, const char *tenant, const remdb_options *opts,
+              remdb **out) {
   remdb_options o;
   if (opts)
     o = *opts;
@@ -425,7 +425,7 @@ int remdb_refresh(remdb *db) {
   return rc;
 }
 
-int remdb_open_tenant(remdb *parent, const char *tenant, remdb **out) {
+int core_open_tenant(remdb *parent, const char *tenant, remdb **out) {
   *out = NULL;
   if (parent == NULL || parent->st->kv == NULL) return REMDB_MISUSE;
   store_t *st = parent->st;

@@ -68,8 +68,10 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old);
 
-/* Stage into kb the removal of every edge touching id (both keys of each). */
-int edges_stage_removal(remdb *db, kv_batch_t *kb, const uuid16_t *id);
+/* ---- hooks.c: through the registered hooks (core.h) */
+int hook_edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id);
+int hook_edges_verify(remdb *db, const snap_t *snap, core_report_fn report,
+                      void *ctx);
 
 /* Stage counters (rows, deleted) for table tbl, replacing the stored ones
 ** (reindex recomputes them).  Caller holds wlock. */

@@ -93,6 +93,19 @@ void ent_row_free(ent_row *r) {
   memset(r, 0, sizeof *r);
 }
 
+bool ent_known(remdb *db, const snap_t *snap, const uuid16_t *id) {
+  err_t e; /* answers, not errors: db's error slot is left alone */
+  unsigned char dk[KEY_IDDIR_LEN];
+  kv_val v;
+  if (db->tid == 0) return false;
+  key_iddir(dk, db->tid, id->b);
+  if (kv_get(db->st->kv, snap ? snap->kv : NULL, KV_INDEX, dk, sizeof dk, &v,
+             &e) != REMDB_OK)
+    return false;
+  kv_val_free(&v);
+  return true;
+}
+
 bool ent_live(remdb *db, const snap_t *snap, const uuid16_t *id) {
   err_t e; /* answers, not errors: db's error slot is left alone */
   unsigned char dk[KEY_IDDIR_LEN];

@@ -396,40 +396,6 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   return REMDB_OK;
 }
 
-int edges_stage_removal(remdb *db, kv_batch_t *kb, const uuid16_t *id) {
-  for (int d = 0; d < 2; d++) {
-    char dir = d ? 'R' : 'F';
-    unsigned char lo[21], hi[21];
-    key_edge_prefix(lo, db->tid, dir, id->b);
-    size_t hil = kv_prefix_end(lo, sizeof lo, hi);
-    kv_iter_t *it;
-    int rc = kv_iter_new(db->st->kv, NULL, KV_EDGE, lo, sizeof lo, hi, hil,
-                         &it, &db->err);
-    if (rc) return rc;
-    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-      size_t kl;
-      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
-      char kd;
-      const unsigned char *a, *b;
-      const char *type;
-      size_t tl;
-      kv_batch_del(kb, KV_EDGE, k, kl);
-      if (!key_edge_parse(k, kl, &kd, &a, &type, &tl, &b)) continue;
-      char tname[72];
-      if (tl >= sizeof tname) continue;
-      memcpy(tname, type, tl);
-      tname[tl] = 0;
-      unsigned char twin[KEY_EDGE_MAX];
-      size_t tn = key_edge(twin, db->tid, kd == 'F' ? 'R' : 'F', b, tname, a);
-      kv_batch_del(kb, KV_EDGE, twin, tn);
-    }
-    rc = kv_iter_status(it, &db->err);
-    kv_iter_free(it);
-    if (rc) return rc;
-  }
-  return REMDB_OK;
-}
-
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old) {
   remdb *db = w->db;
@@ -454,8 +420,8 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   lookup_stage(db, kb, t, id, old, NULL);
-  /* a hard delete takes its edges along */
-  int rc = edges_stage_removal(db, kb, id);
+  /* a hard delete takes its edges along (the graph layer's keys) */
+  int rc = hook_edges_remove(db, kb, id);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;

@@ -2,9 +2,12 @@
 ** edges.c: writing, deleting and listing edges (see graph.h).
 */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sql/sql.h"
 #include "graph.h"
 
 static int check_type(remdb *db, const char *type) {
@@ -274,4 +277,110 @@ int remdb_edges(remdb *db, const char *id, int direction, const char *type,
   snap_release(snap);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;
+}
+
+/* ---- what core reaches through its hooks (core/hooks.c) ---------------- */
+
+/* Every edge touching id, both keys of each, removed in kb: a hard delete
+** or a dropped table's rows (the writer holds the lock: the latest state
+** is read). */
+static int edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id) {
+  for (int d = 0; d < 2; d++) {
+    unsigned char lo[21], hi[21];
+    key_edge_prefix(lo, db->tid, d ? 'R' : 'F', id->b);
+    size_t hil = kv_prefix_end(lo, sizeof lo, hi);
+    kv_iter_t *it;
+    int rc = kv_iter_new(db->st->kv, NULL, KV_EDGE, lo, sizeof lo, hi, hil,
+                         &it, &db->err);
+    if (rc) return rc;
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      unsigned char twin[KEY_EDGE_MAX];
+      size_t tn = key_edge_twin(k, kl, twin);
+      kv_batch_del(kb, KV_EDGE, k, kl);
+      if (tn) kv_batch_del(kb, KV_EDGE, twin, tn);
+    }
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    if (rc) return rc;
+  }
+  return REMDB_OK;
+}
+
+static void problem(core_report_fn report, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(core_report_fn report, void *ctx, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  report(ctx, msg);
+}
+
+/* remdb_verify's pass over the edges: every edge key has its twin
+** (forward and reverse) holding the same record, and both endpoints
+** exist. */
+static int edges_verify(remdb *db, const snap_t *snap, core_report_fn report,
+                        void *ctx) {
+  unsigned char lo[4], hi[4];
+  put_u32be(lo, db->tid);
+  put_u32be(hi, db->tid + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap->kv, KV_EDGE, lo, 4, hi, 4, &it,
+                       &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    char dir;
+    const unsigned char *a, *b;
+    const char *type;
+    size_t tl;
+    char as[REMDB_ID_LEN + 1], bs[REMDB_ID_LEN + 1];
+    erec er;
+    err_t e;
+    unsigned char twin[KEY_EDGE_MAX];
+    size_t tn = key_edge_twin(k, kl, twin);
+    if (tn == 0 || !key_edge_parse(k, kl, &dir, &a, &type, &tl, &b)) {
+      problem(report, ctx, "edge key of length %zu is malformed", kl);
+      continue;
+    }
+    uuid16_t ua, ub;
+    memcpy(ua.b, a, 16);
+    memcpy(ub.b, b, 16);
+    uuid_format(&ua, as);
+    uuid_format(&ub, bs);
+    const char *src = dir == 'F' ? as : bs, *dst = dir == 'F' ? bs : as;
+    if (erec_decode(v, vl, &er, &e) != REMDB_OK)
+      problem(report, ctx, "edge %s -%.*s-> %s: record is malformed", src,
+              (int)tl, type, dst);
+    kv_val tv;
+    if (kv_get(db->st->kv, snap->kv, KV_EDGE, twin, tn, &tv, &e) !=
+        REMDB_OK) {
+      problem(report, ctx, "edge %s -%.*s-> %s: no %s key", src, (int)tl,
+              type, dst, dir == 'F' ? "reverse" : "forward");
+    } else {
+      if (tv.len != vl || memcmp(tv.data, v, vl) != 0)
+        problem(report, ctx,
+                "edge %s -%.*s-> %s: forward and reverse records differ", src,
+                (int)tl, type, dst);
+      kv_val_free(&tv);
+    }
+    if (dir == 'F' && (!ent_known(db, snap, &ua) || !ent_known(db, snap, &ub)))
+      problem(report, ctx, "edge %s -%.*s-> %s: an endpoint does not exist",
+              src, (int)tl, type, dst);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+void graph_wire(void) {
+  static const core_hooks hooks = {edges_remove, edges_verify};
+  core_set_hooks(&hooks);
+  sql_fn_register(&graph_traverse_fn);
 }

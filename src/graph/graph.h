@@ -56,6 +56,13 @@ int graph_traverse(remdb *db, const snap_t *snap, const char *start,
                    int depth, int direction, const char *type,
                    size_t max_nodes, int flags, char **json_out);
 
+/* Register what core and sql reach through hooks: edge removal on a hard
+** delete, verify's pass over the edges, the traverse() table function.
+** Called once, when the library is wired (src/api/api.c). */
+void graph_wire(void);
+/* The traverse() table function (sqlfn.c; an sql_fn of sql/sql.h). */
+extern const struct sql_fn graph_traverse_fn;
+
 /* Append an edge as a JSON object. */
 void graph_edge_json(const gedge *e, buf_t *out);
 

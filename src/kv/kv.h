@@ -299,6 +299,27 @@ static inline bool key_edge_parse(const unsigned char *k, size_t n,
   return *type_len > 0;
 }
 
+/* The twin of edge key k (its reverse key for a forward one, and the other
+** way round) in out (KEY_EDGE_MAX bytes); its length, 0 if k is
+** malformed. */
+static inline size_t key_edge_twin(const unsigned char *k, size_t n,
+                                   unsigned char *out) {
+  char dir;
+  const unsigned char *a, *b;
+  const char *type;
+  size_t tl;
+  if (!key_edge_parse(k, n, &dir, &a, &type, &tl, &b) || n > KEY_EDGE_MAX)
+    return 0;
+  /* TID DIR' B TYPE 0 A: the same length */
+  for (int i = 0; i < 4; i++) out[i] = k[i];
+  out[4] = (unsigned char)(dir == 'F' ? 'R' : 'F');
+  for (int i = 0; i < 16; i++) out[5 + i] = b[i];
+  for (size_t i = 0; i < tl; i++) out[21 + i] = (unsigned char)type[i];
+  out[21 + tl] = 0;
+  for (int i = 0; i < 16; i++) out[22 + tl + i] = a[i];
+  return n;
+}
+
 /* TID 'S' NAME (schema) and 0 'T' NAME (tenant directory). */
 static inline void key_named(buf_t *out, uint32_t tid, char kind,
                              const char *name) {

@@ -489,3 +489,62 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
   o.where = where;
   return remdb_search_ex(db, table, query, &o, json_out, NULL);
 }
+
+/* ---- search(), the table function (registered with sql/) ---------------
+**   search(table, query, k = 10, filter = NULL, min_score = none):
+**     id, _score, type, entity (JSON)
+** It reads the snapshot of the statement it runs in. */
+
+static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
+                      char **err) {
+  remdb *db = s->db;
+  const char *table = (const char *)sqlite3_value_text(a[0]);
+  const char *query = a[1] ? (const char *)sqlite3_value_text(a[1]) : NULL;
+  if (table == NULL || query == NULL) {
+    *err = sqlite3_mprintf("search(): the %s is NULL (or missing): give "
+                           "search(table, query text, k)",
+                           table == NULL ? "table name" : "query text");
+    return SQLITE_ERROR;
+  }
+  sqlite3_int64 k = a[2] ? sqlite3_value_int64(a[2]) : 10;
+  const char *where = a[3] ? (const char *)sqlite3_value_text(a[3]) : NULL;
+  double min = a[4] ? sqlite3_value_double(a[4]) : -1e30;
+  if (k < 1 || k > 10000) {
+    *err = sqlite3_mprintf("search(): k must be 1 to 10000");
+    return SQLITE_ERROR;
+  }
+  char *json = NULL, *plan = NULL;
+  remdb_search_options o;
+  remdb_search_options_init(&o);
+  o.k = (size_t)k;
+  o.min_score = min;
+  o.where = where;
+  uint64_t examined = 0;
+  int rc = search_run(db, s->snap, table, query, &o, &json,
+                      s->explain ? &plan : NULL, &examined);
+  if (rc != REMDB_OK) {
+    *err = sqlite3_mprintf("search(): %s", remdb_errmsg(db));
+    return rc == REMDB_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
+  *rows = json_loads(json, 0, NULL);
+  remdb_free(json);
+  if (plan && *rows) { /* EXPLAIN: "vector <route>" for the table */
+    char desc[256], shape[64];
+    snprintf(desc, sizeof desc, "vector %s", plan);
+    snprintf(shape, sizeof shape, "vector %.*s", (int)strcspn(plan, " "),
+             plan);
+    sql_route_note(s, table, desc, shape, examined, json_array_size(*rows));
+  }
+  remdb_free(plan);
+  return *rows ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static const char *const search_paths[] = {"id", "score", "entity.type",
+                                           "entity"};
+static const sql_fn search_fn = {
+    "search",
+    "CREATE TABLE x(id TEXT, _score REAL, type TEXT, entity TEXT, tbl HIDDEN, "
+    "query HIDDEN, k HIDDEN, filter HIDDEN, min_score HIDDEN)",
+    4, 5, search_paths, run_search};
+
+void search_wire(void) { sql_fn_register(&search_fn); }

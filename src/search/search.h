@@ -22,4 +22,8 @@ int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
                const remdb_search_options *opts, char **json_out,
                char **plan_out, uint64_t *examined_out);
 
+/* Register the search() table function with the SQL layer.  Called once,
+** when the library is wired (src/api/api.c). */
+void search_wire(void);
+
 #endif

@@ -148,7 +148,23 @@ bool dialect_or_abort(const char *sql, size_t len);
 int sql_prepare_in(remdb *db, snap_t *snap, const char *sql, size_t len,
                    remdb_stmt **out, size_t *used);
 
-/* tvf.c: the table-valued functions traverse(), lookup() and search(). */
+/* tvf.c: table-valued functions, which serve the JSON rows of a call.
+** lookup() (over core) is built in; the layers above sql register theirs
+** (traverse() from graph/, search() from search/) when the library is
+** wired, before any session exists, so sql/ never calls up.  Each session
+** declares every registered function. */
+typedef struct sql_fn {
+  const char *name;
+  const char *decl;         /* visible columns, then the hidden arguments */
+  int nvisible, nargs;
+  const char *const *paths; /* per visible column: "key" or "obj.key" */
+  /* run with the given arguments (args[i] NULL when absent), reading the
+  ** running statement's snapshot (s->snap); *rows gets a JSON array */
+  int (*run)(sql_sess *s, sqlite3_value **args, json_t **rows, char **err);
+} sql_fn;
+/* Register f (static storage), replacing one of the same name.  Not
+** thread-safe: called while the library is wired. */
+int sql_fn_register(const sql_fn *f);
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);
 
 #endif
