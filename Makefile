@@ -13,7 +13,10 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+# libremdb.so exports only the remdb_* functions of remdb.h (REMDB_API);
+# everything else is hidden (the unit tests link the static library)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+             -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LIBS    = $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \

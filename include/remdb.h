@@ -38,6 +38,14 @@
 extern "C" {
 #endif
 
+/* Every function below is exported from libremdb.so; nothing else is (the
+** library is built with -fvisibility=hidden). */
+#if defined(__GNUC__) || defined(__clang__)
+#define REMDB_API __attribute__((visibility("default")))
+#else
+#define REMDB_API
+#endif
+
 #define REMDB_VERSION "0.1.0"
 
 /* ---- Result codes ---------------------------------------------------- */
@@ -103,6 +111,7 @@ typedef struct remdb_options {
 
 /* Fill *opts with the defaults above.  Always call it before setting
 ** fields, so that fields added later get their defaults. */
+REMDB_API
 void remdb_options_init(remdb_options *opts);
 
 /* Open (creating if allowed) the database directory `path` for `tenant`.
@@ -111,6 +120,7 @@ void remdb_options_init(remdb_options *opts);
 ** On success *out is a new handle, closed with remdb_close().  On failure
 ** *out is still set when possible (so remdb_errmsg(*out) explains), and must
 ** also be closed; it is NULL only when no memory was available. */
+REMDB_API
 int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
                remdb **out);
 
@@ -130,26 +140,33 @@ int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
 ** iterator of the handles sharing the storage finished (REMDB_MISUSE
 ** otherwise), and no other call on them meanwhile.  On a read-write
 ** handle it does nothing (its view is always the latest). */
+REMDB_API
 int remdb_refresh(remdb *db);
 
 /* A second handle on the same open database for `tenant` (which may equal
 ** the first's).  It shares storage with `db`; either may be closed first. */
+REMDB_API
 int remdb_open_tenant(remdb *db, const char *tenant, remdb **out);
 
 /* Close a handle.  NULL is a no-op.  Storage closes with its last handle. */
+REMDB_API
 void remdb_close(remdb *db);
 
 /* The message of the last failed call on db, or "not an error".  Borrowed:
 ** valid until the next call on db.  remdb_errmsg(NULL) explains a NULL. */
+REMDB_API
 const char *remdb_errmsg(const remdb *db);
 
 /* A fixed description of a result code.  Static storage. */
+REMDB_API
 const char *remdb_errstr(int rc);
 
 /* Release memory returned by remdb.  NULL is a no-op. */
+REMDB_API
 void remdb_free(void *p);
 
 /* The tenant name of the handle.  Borrowed, valid until remdb_close(). */
+REMDB_API
 const char *remdb_tenant(const remdb *db);
 
 /* ---- Schemas (tables) ------------------------------------------------ */
@@ -157,6 +174,7 @@ const char *remdb_tenant(const remdb *db);
 /* Register the built-in schemas (resources, moments, agents, sessions,
 ** messages) for the handle's tenant.  Idempotent: an existing table of the
 ** same name is left as it is. */
+REMDB_API
 int remdb_init(remdb *db);
 
 /* Register or replace a table from a JSON Schema document (len bytes; the
@@ -166,17 +184,21 @@ int remdb_init(remdb *db);
 ** embedding.  Replacing re-validates every stored entity of the table
 ** against the new schema (failing with REMDB_SCHEMA, and changing nothing,
 ** if one breaks it) and rebuilds the indexes that changed. */
+REMDB_API
 int remdb_schema_put(remdb *db, const char *json, size_t len);
 
 /* The stored schema of `table` as JSON.  *json_out is the caller's, freed
 ** with remdb_free(). */
+REMDB_API
 int remdb_schema_get(remdb *db, const char *table, char **json_out);
 
 /* The names of the tenant's tables, as a JSON array of strings, sorted.
 ** *json_out is the caller's, freed with remdb_free(). */
+REMDB_API
 int remdb_schema_list(remdb *db, char **json_out);
 
 /* Drop `table` with all its entities and index entries, atomically. */
+REMDB_API
 int remdb_schema_drop(remdb *db, const char *table);
 
 /* ---- Entities -------------------------------------------------------- */
@@ -190,17 +212,20 @@ int remdb_schema_drop(remdb *db, const char *table);
 ** time-ordered (version 7) UUID.
 ** An insert whose id exists replaces that entity (an upsert) and keeps its
 ** created_at.  id_out, if not NULL, receives the id and a NUL (37 bytes). */
+REMDB_API
 int remdb_insert(remdb *db, const char *table, const char *json, size_t len,
                  char id_out[REMDB_ID_LEN + 1]);
 
 /* Check that remdb_insert(db, table, json, len, ...) would succeed now,
 ** without writing anything: the JSON, the schema rules and the id. */
+REMDB_API
 int remdb_validate(remdb *db, const char *table, const char *json,
                    size_t len);
 
 /* Merge-patch (RFC 7386) the entity `id` with the JSON object `patch`, then
 ** re-validate the result.  System fields other than deleted_at: null are
 ** refused.  A soft-deleted entity is REMDB_NOTFOUND. */
+REMDB_API
 int remdb_update(remdb *db, const char *id, const char *patch, size_t len);
 
 #define REMDB_INCLUDE_DELETED 1 /* read flag: also see soft-deleted rows */
@@ -210,16 +235,19 @@ int remdb_update(remdb *db, const char *id, const char *patch, size_t len);
 ** modified_at are set, and the row vanishes from reads that do not pass
 ** REMDB_INCLUDE_DELETED.  With REMDB_HARD the entity and its index entries
 ** are removed. */
+REMDB_API
 int remdb_delete(remdb *db, const char *id, int flags);
 
 /* Read the entity `id` as a JSON object in *json_out (caller frees with
 ** remdb_free(); *len_out, if not NULL, gets its length).  `table` may be
 ** NULL; naming it saves one lookup.  A soft-deleted entity is
 ** REMDB_NOTFOUND unless flags has REMDB_INCLUDE_DELETED. */
+REMDB_API
 int remdb_get(remdb *db, const char *table, const char *id, int flags,
               char **json_out, size_t *len_out);
 
 /* Count the entities of `table` (flags: REMDB_INCLUDE_DELETED). */
+REMDB_API
 int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out);
 
 /* ---- Batches: many writes, one atomic commit ------------------------- */
@@ -227,24 +255,29 @@ typedef struct remdb_batch remdb_batch;
 
 /* Start a batch on db.  Nothing is visible or durable until commit.  The
 ** batch belongs to db and must be freed before db is closed. */
+REMDB_API
 int remdb_batch_begin(remdb *db, remdb_batch **out);
 
 /* Validate one entity and add it to the batch (same rules as
 ** remdb_insert; a later insert of the same id in the batch replaces the
 ** earlier one).  On failure the batch is unchanged and still usable. */
+REMDB_API
 int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
                        size_t len, char id_out[REMDB_ID_LEN + 1]);
 
 /* Number of entities added since the last commit. */
+REMDB_API
 size_t remdb_batch_count(const remdb_batch *b);
 
 /* Commit everything added, atomically, then empty the batch for reuse.
 ** `sync` overrides the handle's durability for this commit when
 ** non-negative (1 = fsync, 0 = no fsync); pass -1 for the default. */
+REMDB_API
 int remdb_batch_commit(remdb_batch *b, int sync);
 
 /* Discard the batch.  Uncommitted entities are dropped (and a journaled
 ** batch's flushed parts rolled back, see below).  NULL is a no-op. */
+REMDB_API
 void remdb_batch_free(remdb_batch *b);
 
 /* Large batches.  A batch begun with REMDB_BATCH_JOURNAL can commit in
@@ -260,13 +293,16 @@ void remdb_batch_free(remdb_batch *b);
 ** handles) see the flushed parts as they commit.  Each insert costs one
 ** more key (and, for an entity that existed, a copy of its old version). */
 #define REMDB_BATCH_JOURNAL 1
+REMDB_API
 int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out);
 /* Commit the rows added so far as a part of a journaled batch (sync as for
 ** remdb_batch_commit).  REMDB_MISUSE on a batch without a journal. */
+REMDB_API
 int remdb_batch_flush(remdb_batch *b, int sync);
 /* Bytes of memory the batch holds for what it staged since its last
 ** commit or flush (records, index entries, vectors, remembered versions):
 ** flush or commit when it passes a budget. */
+REMDB_API
 size_t remdb_batch_bytes(const remdb_batch *b);
 
 /* ---- Iterating a table ----------------------------------------------- */
@@ -275,6 +311,7 @@ typedef struct remdb_iter remdb_iter;
 /* Iterate the entities of `table` in id order (flags:
 ** REMDB_INCLUDE_DELETED).  The iterator reads one consistent snapshot
 ** and must be freed before db is closed. */
+REMDB_API
 int remdb_iter_open(remdb *db, const char *table, int flags,
                     remdb_iter **out);
 
@@ -282,9 +319,11 @@ int remdb_iter_open(remdb *db, const char *table, int flags,
 ** JSON object (NUL-terminated; *len excludes the NUL), REMDB_DONE at the
 ** end, or an error code.  The JSON is borrowed: valid until the next call
 ** on the iterator. */
+REMDB_API
 int remdb_iter_next(remdb_iter *it, const char **json, size_t *len);
 
 /* Free the iterator.  NULL is a no-op. */
+REMDB_API
 void remdb_iter_free(remdb_iter *it);
 
 /* Entities of `table` whose indexed field `field` equals the JSON scalar
@@ -292,6 +331,7 @@ void remdb_iter_free(remdb_iter *it);
 ** index.  A value of a type the field never holds is read as the field's
 ** type: 3 on a string field is "3", "3" on an integer field is 3.  *json_out receives a JSON array of entities, caller frees with
 ** remdb_free().  REMDB_INVALID if `field` is not indexed. */
+REMDB_API
 int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
 
@@ -306,6 +346,7 @@ int remdb_find(remdb *db, const char *table, const char *field,
 ** "key", "normalized" or "fuzzy"), distance, entity}, empty when nothing
 ** matches; soft-deleted entities are left out.  Caller frees it with
 ** remdb_free(). */
+REMDB_API
 int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
                  char **json_out);
 
@@ -333,6 +374,7 @@ typedef struct remdb_search_options {
 } remdb_search_options;
 
 /* Fill *opts with the defaults above. */
+REMDB_API
 void remdb_search_options_init(remdb_search_options *opts);
 
 /* The k entities of `table` most similar to `query` (text, embedded by the
@@ -347,12 +389,14 @@ void remdb_search_options_init(remdb_search_options *opts);
 ** {id, score, entity}; caller frees it with remdb_free().  plan_out, if not
 ** NULL, receives the route taken, e.g. "hnsw ef=64 (1730 distances)" or
 ** "exact over 120 filtered rows"; caller frees it with remdb_free(). */
+REMDB_API
 int remdb_search_ex(remdb *db, const char *table, const char *query,
                     const remdb_search_options *opts, char **json_out,
                     char **plan_out);
 
 /* remdb_search_ex with k, min_score (-1e30 for any) and where given, the
 ** method AUTO and no plan. */
+REMDB_API
 int remdb_search(remdb *db, const char *table, const char *query, size_t k,
                  double min_score, const char *where, char **json_out);
 
@@ -367,6 +411,7 @@ typedef struct remdb_ingest_options {
 } remdb_ingest_options;
 
 /* Fill *opts with the defaults above. */
+REMDB_API
 void remdb_ingest_options_init(remdb_ingest_options *opts);
 
 /* Ingest a document (text or markdown, len bytes) into `table` (NULL:
@@ -378,6 +423,7 @@ void remdb_ingest_options_init(remdb_ingest_options *opts);
 ** its chunks in place (the ids are the same) and removes those the new
 ** version no longer has.  All of it commits at once or not at all.
 ** *chunks_out (if not NULL) gets the number of chunks. */
+REMDB_API
 int remdb_ingest(remdb *db, const char *table, const char *uri,
                  const char *name, const char *text, size_t len,
                  const remdb_ingest_options *opts, size_t *chunks_out);
@@ -393,17 +439,20 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
 /* Add or replace (keeping created_at) the edge src -type-> dst.  props is
 ** a JSON object of props_len bytes, or NULL.  Both ids must be live
 ** entities; type is an identifier of at most 64 characters. */
+REMDB_API
 int remdb_edge_put(remdb *db, const char *src, const char *dst,
                    const char *type, const char *props, size_t props_len,
                    double weight);
 
 /* Remove the edge src -type-> dst.  REMDB_NOTFOUND if there is none. */
+REMDB_API
 int remdb_edge_delete(remdb *db, const char *src, const char *dst,
                       const char *type);
 
 /* The visible edges of id in a direction (REMDB_OUT, REMDB_IN, REMDB_BOTH),
 ** of one type or all (type NULL), as a JSON array of {src, dst, type,
 ** weight, created_at, props}.  Caller frees *json_out with remdb_free(). */
+REMDB_API
 int remdb_edges(remdb *db, const char *id, int direction, const char *type,
                 char **json_out);
 
@@ -415,6 +464,7 @@ int remdb_edges(remdb *db, const char *id, int direction, const char *type,
 ** "truncated" says whether the cap cut the search.  *json_out:
 ** {"nodes": [{"id", "depth", "entity", "path": [edges from start]}],
 **  "truncated": bool}; caller frees it with remdb_free(). */
+REMDB_API
 int remdb_traverse(remdb *db, const char *start, int depth, int direction,
                    const char *type, size_t max_nodes, int flags,
                    char **json_out);
@@ -422,6 +472,7 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
 /* A path with the fewest hops (at most max_depth, 1-64) from `from` to
 ** `to`: {"length": n, "path": [edges]}, or {"length": null, "path": null}
 ** when there is none.  Caller frees *json_out with remdb_free(). */
+REMDB_API
 int remdb_shortest_path(remdb *db, const char *from, const char *to,
                         int max_depth, int direction, const char *type,
                         char **json_out);
@@ -450,43 +501,59 @@ typedef struct remdb_stmt remdb_stmt;
 ** gets the number of bytes consumed, so a caller can run a script
 ** statement by statement.  Free *out with remdb_finalize(), before closing
 ** db.  A syntax error's message gives SQLite's text and the byte offset. */
+REMDB_API
 int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
                   size_t *used);
 
 /* Bind parameter i (1-based) of a statement before its first step or after
 ** remdb_reset().  Text is copied. */
+REMDB_API
 int remdb_bind_null(remdb_stmt *st, int i);
+REMDB_API
 int remdb_bind_int64(remdb_stmt *st, int i, int64_t v);
+REMDB_API
 int remdb_bind_double(remdb_stmt *st, int i, double v);
+REMDB_API
 int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len);
 
 /* Run to the next row: REMDB_ROW, REMDB_DONE, or an error code with the
 ** message on the handle.  A write statement commits when it returns
 ** REMDB_DONE, or writes nothing. */
+REMDB_API
 int remdb_step(remdb_stmt *st);
 
 /* The current row.  Column indexes are 0-based.  Names and text are
 ** borrowed: valid until the next step, reset or finalize.  Text is
 ** NUL-terminated; *len (if not NULL) gets its length in bytes. */
+REMDB_API
 int remdb_column_count(remdb_stmt *st);
+REMDB_API
 const char *remdb_column_name(remdb_stmt *st, int i);
+REMDB_API
 int remdb_column_type(remdb_stmt *st, int i);
+REMDB_API
 int64_t remdb_column_int64(remdb_stmt *st, int i);
+REMDB_API
 double remdb_column_double(remdb_stmt *st, int i);
+REMDB_API
 const char *remdb_column_text(remdb_stmt *st, int i, size_t *len);
 
 /* 1 if the statement only reads (it can run on a read-only handle), 0 if
 ** it writes (INSERT, UPDATE, DELETE, or a TEMP table or view).  Decided by
 ** SQLite when the statement is prepared, before it runs. */
+REMDB_API
 int remdb_stmt_readonly(remdb_stmt *st);
 
 /* The rows the last completed INSERT, UPDATE or DELETE statement on db
 ** inserted, changed or deleted. */
+REMDB_API
 int64_t remdb_changes(remdb *db);
 
 /* Rewind a statement to run it again (bindings are kept). */
+REMDB_API
 int remdb_reset(remdb_stmt *st);
 /* Free a statement.  NULL is a no-op. */
+REMDB_API
 void remdb_finalize(remdb_stmt *st);
 
 /* ---- Maintenance ----------------------------------------------------- */
@@ -504,11 +571,13 @@ typedef void (*remdb_report_fn)(void *ctx, const char *problem);
 ** reported in one line, counted as one problem (it is not verified), and
 ** its index entries, key-index entries and counters are not checked.
 ** Returns REMDB_OK if the check ran (even with problems). */
+REMDB_API
 int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                  uint64_t *problems_out);
 
 /* Rebuild the secondary indexes and id directory of `table` (NULL: every
 ** table of the tenant) from the entities. */
+REMDB_API
 int remdb_reindex(remdb *db, const char *table);
 
 #define REMDB_ALL_TENANTS 1 /* backup/stats flag: the whole database */
@@ -521,8 +590,10 @@ int remdb_reindex(remdb *db, const char *table);
 ** REMDB_ALL_TENANTS, "database" adds the whole storage's figures per
 ** column family (estimated keys, live data, table files, memtables).
 ** Caller frees *json_out with remdb_free(). */
+REMDB_API
 int remdb_stats_ex(remdb *db, int flags, char **json_out);
 /* remdb_stats_ex(db, 0, json_out). */
+REMDB_API
 int remdb_stats(remdb *db, char **json_out);
 
 /* Write a consistent copy of the handle's tenant into the directory
@@ -532,11 +603,14 @@ int remdb_stats(remdb *db, char **json_out);
 ** copy is written to "dest.tmp" and renamed to dest when complete (a
 ** failed backup leaves nothing behind; an interrupted one leaves dest.tmp,
 ** which is refused until removed).  Works on a read-only handle. */
+REMDB_API
 int remdb_backup_ex(remdb *db, const char *dest, int flags);
 /* remdb_backup_ex(db, dest, 0): the handle's tenant. */
+REMDB_API
 int remdb_backup(remdb *db, const char *dest);
 
 /* Compact all column families. */
+REMDB_API
 int remdb_compact(remdb *db);
 
 #ifdef __cplusplus
