@@ -228,8 +228,10 @@ int remdb_validate(remdb *db, const char *table, const char *json,
 REMDB_API
 int remdb_update(remdb *db, const char *id, const char *patch, size_t len);
 
-#define REMDB_INCLUDE_DELETED 1 /* read flag: also see soft-deleted rows */
-#define REMDB_HARD 2            /* delete flag: remove instead of marking */
+/* Flags.  Each flag has a value of its own, across every call, and each
+** call refuses (REMDB_MISUSE) the bits it does not take. */
+#define REMDB_INCLUDE_DELETED 0x01 /* read flag: also see soft-deleted rows */
+#define REMDB_HARD 0x02            /* delete flag: remove instead of marking */
 
 /* Delete the entity `id`.  By default a soft delete: deleted_at and
 ** modified_at are set, and the row vanishes from reads that do not pass
@@ -292,7 +294,7 @@ void remdb_batch_free(remdb_batch *b);
 ** has it rolled back if no process is writing.  Readers (and other
 ** handles) see the flushed parts as they commit.  Each insert costs one
 ** more key (and, for an entity that existed, a copy of its old version). */
-#define REMDB_BATCH_JOURNAL 1
+#define REMDB_BATCH_JOURNAL 0x04
 REMDB_API
 int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out);
 /* Commit the rows added so far as a part of a journaled batch (sync as for
@@ -336,7 +338,7 @@ int remdb_find(remdb *db, const char *table, const char *field,
                const char *value, int flags, char **json_out);
 
 /* ---- Lookup ---------------------------------------------------------- */
-#define REMDB_FUZZY 1 /* lookup flag: fall back to near misses */
+#define REMDB_FUZZY 0x08 /* lookup flag: fall back to near misses */
 
 /* Find entities of any table by key: each key is tried as an id, then as
 ** a key_field value or name (one seek in the key index kept by the write
@@ -367,7 +369,7 @@ typedef struct remdb_search_options {
                          authorizer): never pass it text from untrusted
                          users */
   int ef_search;      /* HNSW candidates; 0 (default): the schema's */
-  int method;         /* enum remdb_search_method; default AUTO */
+  enum remdb_search_method method; /* default AUTO */
   const float *vector; /* the query as floats (borrowed), instead of the
                           query text; NULL (default): use the text */
   size_t vector_dim;   /* its length: the table's dim */
@@ -456,7 +458,7 @@ REMDB_API
 int remdb_edges(remdb *db, const char *id, int direction, const char *type,
                 char **json_out);
 
-#define REMDB_EXACT_DEPTH 1 /* traverse flag: only nodes at exactly depth */
+#define REMDB_EXACT_DEPTH 0x10 /* traverse flag: only nodes at exactly depth */
 
 /* Breadth-first traversal from start, up to depth hops (0-64) along edges
 ** in direction, of one type or all.  Each entity is visited once, however
@@ -580,7 +582,7 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
 REMDB_API
 int remdb_reindex(remdb *db, const char *table);
 
-#define REMDB_ALL_TENANTS 1 /* backup/stats flag: the whole database */
+#define REMDB_ALL_TENANTS 0x20 /* backup/stats flag: the whole database */
 
 /* Statistics of the handle's tenant as a JSON object: per table the live
 ** and deleted entity counts and index entries (and the vector index);

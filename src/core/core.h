@@ -345,6 +345,9 @@ bool ent_known(remdb *db, const snap_t *snap, const uuid16_t *id);
 int core_open(const char *path, const char *tenant, const remdb_options *opts,
               remdb **out);
 int core_open_tenant(remdb *parent, const char *tenant, remdb **out);
+/* The flags of an API call: REMDB_MISUSE naming the call and the unknown
+** bits unless every bit set is one of `allowed`. */
+int core_flags(remdb *db, const char *call, int flags, int allowed);
 /* End of an API call that returns text built in out: on success hand it
 ** to *json_out (NUL-terminated, caller frees with remdb_free), else drop
 ** it.  Always leaves out empty; returns the call's code. */

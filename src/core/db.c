@@ -469,6 +469,12 @@ int core_parse_json(remdb *db, const char *what, const char *json, size_t len,
   return REMDB_OK;
 }
 
+int core_flags(remdb *db, const char *call, int flags, int allowed) {
+  if ((flags & ~allowed) == 0) return REMDB_OK;
+  return err_set(&db->err, REMDB_MISUSE, "%s: unknown flags 0x%x", call,
+                 (unsigned)(flags & ~allowed));
+}
+
 int core_hand_out(remdb *db, int rc, buf_t *out, char **json_out) {
   if (rc == REMDB_OK) {
     *json_out = buf_detach(out, NULL);

@@ -141,6 +141,7 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
   if (db == NULL || json_out == NULL || (nkeys && keys == NULL))
     return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "lookup", flags, REMDB_FUZZY)) return db->err.code;
   *json_out = NULL;
   snap_t *snap; /* the key index is rebuilt by reindex: agree with it */
   int rc = snap_take(db, &snap);

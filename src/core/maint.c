@@ -496,6 +496,7 @@ static size_t tenant_range(uint32_t tid, unsigned char lo[4],
 int remdb_stats_ex(remdb *db, int flags, char **json_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "stats", flags, REMDB_ALL_TENANTS)) return db->err.code;
   *json_out = NULL;
   if (flags & ~REMDB_ALL_TENANTS)
     return err_set(&db->err, REMDB_MISUSE, "stats: unknown flags 0x%x",
@@ -676,6 +677,7 @@ static int rm_one(const char *p, const struct stat *sb, int flag,
 int remdb_backup_ex(remdb *db, const char *dest, int flags) {
   if (db == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "backup", flags, REMDB_ALL_TENANTS)) return db->err.code;
   if (dest == NULL || dest[0] == 0)
     return err_set(&db->err, REMDB_MISUSE, "backup: no destination given");
   if (flags & ~REMDB_ALL_TENANTS)

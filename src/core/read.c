@@ -182,6 +182,7 @@ int remdb_get(remdb *db, const char *table, const char *id, int flags,
               char **json_out, size_t *len_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "get", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *json_out = NULL;
   uuid16_t u;
   cat_table *t = NULL;
@@ -222,6 +223,7 @@ int remdb_iter_open(remdb *db, const char *table, int flags,
                     remdb_iter **out) {
   if (db == NULL || out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "iter", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *out = NULL;
   snap_t *snap;
   int rc = snap_take(db, &snap);
@@ -280,6 +282,7 @@ void remdb_iter_free(remdb_iter *r) {
 int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out) {
   if (db == NULL || count_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "count", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *count_out = 0;
   cat_table *t;
   uint64_t rows, deleted;
@@ -405,6 +408,7 @@ int remdb_find(remdb *db, const char *table, const char *field,
   if (db == NULL || json_out == NULL || field == NULL || value == NULL)
     return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "find", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *json_out = NULL;
   snap_t *snap;
   int rc = snap_take(db, &snap);

@@ -725,6 +725,7 @@ int remdb_update(remdb *db, const char *id, const char *patch, size_t len) {
 int remdb_delete(remdb *db, const char *id, int flags) {
   uuid16_t u;
   int rc = prep(db);
+  if (rc == REMDB_OK) rc = core_flags(db, "delete", flags, REMDB_HARD);
   if (rc == REMDB_OK) rc = parse_id(db, id, &u);
   if (rc) return rc;
   ONE_SHOT(db, ent_delete(w_, &u, flags));
@@ -763,9 +764,7 @@ int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out) {
   *out = NULL;
   int rc = prep(db);
   if (rc) return rc;
-  if (flags & ~REMDB_BATCH_JOURNAL)
-    return err_set(&db->err, REMDB_MISUSE, "batch: unknown flags 0x%x",
-                   flags);
+  if ((rc = core_flags(db, "batch", flags, REMDB_BATCH_JOURNAL))) return rc;
   remdb_batch *b = calloc(1, sizeof *b);
   if (b == NULL) return err_nomem(&db->err);
   b->db = db;

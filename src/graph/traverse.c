@@ -201,6 +201,7 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
                    char **json_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "traverse", flags, REMDB_EXACT_DEPTH)) return db->err.code;
   snap_t *snap;
   int rc = snap_take(db, &snap);
   if (rc) return rc;

@@ -273,9 +273,10 @@ static int check_options(remdb *db, const remdb_search_options *o,
   *k = o->k ? o->k : 10;
   if (*k > 10000)
     return err_set(&db->err, REMDB_TOOBIG, "search: k is at most 10000");
-  if (o->method < REMDB_SEARCH_AUTO || o->method > REMDB_SEARCH_HNSW)
+  int method = (int)o->method; /* the field may hold any int */
+  if (method < REMDB_SEARCH_AUTO || method > REMDB_SEARCH_HNSW)
     return err_set(&db->err, REMDB_MISUSE, "search: unknown method %d",
-                   o->method);
+                   method);
   if (o->ef_search < 0 || o->ef_search > 10000)
     return err_set(&db->err, REMDB_INVALID,
                    "search: ef_search must be 0 (default) to 10000");

@@ -1338,6 +1338,57 @@ static void test_group_commit(void) {
   rm_tree(gdir);
 }
 
+/* Flags: each has a value of its own, and each call refuses the ones it
+** does not take (nothing happens). */
+static void test_flags(void) {
+  static const int all[] = {REMDB_INCLUDE_DELETED, REMDB_HARD,
+                            REMDB_BATCH_JOURNAL,   REMDB_FUZZY,
+                            REMDB_EXACT_DEPTH,     REMDB_ALL_TENANTS};
+  int seen = 0;
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    CHECK_INT(all[i] & seen, 0);
+    seen |= all[i];
+  }
+  remdb *db = open_db("flags");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"fa\",\"team\":\"red\"}", id),
+            REMDB_OK);
+  char *out = NULL;
+  uint64_t n = 0;
+  /* INCLUDE_DELETED once meant HARD's neighbour: a delete refuses it */
+  CHECK_INT(remdb_delete(db, id, REMDB_INCLUDE_DELETED), REMDB_MISUSE);
+  CHECK_HAS(remdb_errmsg(db), "delete: unknown flags 0x1");
+  CHECK_INT(remdb_get(db, NULL, id, REMDB_HARD, &out, NULL), REMDB_MISUSE);
+  CHECK_HAS(remdb_errmsg(db), "get: unknown flags 0x2");
+  CHECK_INT(remdb_count(db, "users", REMDB_FUZZY, &n), REMDB_MISUSE);
+  CHECK_INT(remdb_find(db, "users", "team", "\"red\"", REMDB_EXACT_DEPTH,
+                       &out),
+            REMDB_MISUSE);
+  remdb_iter *it = NULL;
+  CHECK_INT(remdb_iter_open(db, "users", REMDB_HARD, &it), REMDB_MISUSE);
+  CHECK(it == NULL);
+  const char *key = "fa";
+  CHECK_INT(remdb_lookup(db, &key, 1, REMDB_INCLUDE_DELETED, &out),
+            REMDB_MISUSE);
+  CHECK_INT(remdb_traverse(db, id, 1, REMDB_OUT, NULL, 0, REMDB_FUZZY, &out),
+            REMDB_MISUSE);
+  CHECK_INT(remdb_stats_ex(db, REMDB_INCLUDE_DELETED, &out), REMDB_MISUSE);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_ALL_TENANTS, &b), REMDB_MISUSE);
+  CHECK(b == NULL);
+  /* the entity is untouched, and each call works with its own flags */
+  CHECK_INT(remdb_get(db, NULL, id, REMDB_INCLUDE_DELETED, &out, NULL),
+            REMDB_OK);
+  remdb_free(out);
+  CHECK_INT(remdb_count(db, "users", REMDB_INCLUDE_DELETED, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  remdb_close(db);
+}
+
 int main(void) {
   scratch_dir(dir, sizeof dir, "api");
   test_lifecycle();
@@ -1354,6 +1405,7 @@ int main(void) {
   test_journal();
   test_reader_pending_rebuild();
   test_group_commit();
+  test_flags();
   rm_tree(dir);
   return test_done("test_api");
 }
