@@ -83,12 +83,11 @@ static struct cnt_slot *cnt_slot(remdb *db, uint32_t tbl) {
 
 /* ---- staged versions ---------------------------------------------------- */
 
-/* Open addressing on the id.  rec == NULL with gone set marks a staged
-** removal. */
+/* A staged version: the ids are an idset, recs[i] the version of
+** ids[i].  rec == NULL with gone set marks a staged removal. */
 typedef struct pend {
-  uuid16_t id;
   uint32_t tbl;
-  bool used, gone;
+  bool gone;
   char *rec;
   size_t len;
 } pend;
@@ -96,8 +95,9 @@ typedef struct pend {
 struct wtx {
   remdb *db;
   kv_batch_t *kb;
-  pend *slots;
-  size_t cap, npend;
+  idset pids; /* ids of the staged versions */
+  pend *recs; /* recs[i]: the version of pids.ids[i] */
+  size_t caprecs;
   cnt_delta *deltas;
   size_t ndeltas, capdeltas;
   size_t n; /* entities staged */
@@ -105,13 +105,15 @@ struct wtx {
   bool borrowed; /* the caller holds the lock: never release it */
   struct vix_txn *vix; /* vector-index changes, applied at commit */
   bool poisoned; /* a change was staged only in part: refuse to commit */
-  size_t pend_bytes;   /* record copies held by slots */
+  size_t pend_bytes;   /* record copies held by recs */
   bool journal;        /* inserts stage journal entries under jtok */
   unsigned char jtok[8];
 };
 
 size_t wtx_bytes(const wtx_t *w) {
-  return kv_batch_bytes(w->kb) + w->pend_bytes + w->cap * sizeof(pend) +
+  return kv_batch_bytes(w->kb) + w->pend_bytes +
+         w->caprecs * (sizeof(pend) + sizeof(uuid16_t)) +
+         w->pids.map.cap * sizeof(uint32_t) +
          w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0);
 }
 
@@ -128,36 +130,13 @@ void wtx_poison(wtx_t *w) { w->poisoned = true; }
 
 struct vix_txn **wtx_vix(wtx_t *w) { return &w->vix; }
 
-static size_t pend_hash(const uuid16_t *id) { return get_u32be(id->b + 12); }
-
 static pend *pend_find(wtx_t *w, const uuid16_t *id) {
-  if (w->cap == 0) return NULL;
-  size_t i = pend_hash(id) & (w->cap - 1);
-  while (w->slots[i].used) {
-    if (memcmp(w->slots[i].id.b, id->b, 16) == 0) return &w->slots[i];
-    i = (i + 1) & (w->cap - 1);
-  }
-  return NULL;
+  size_t i = idset_find(&w->pids, id->b);
+  return i == IDSET_NONE ? NULL : &w->recs[i];
 }
 
 bool wtx_staged(wtx_t *w, const uuid16_t *id) {
   return pend_find(w, id) != NULL;
-}
-
-static bool pend_grow(wtx_t *w) {
-  size_t cap = w->cap ? w->cap * 2 : 64;
-  pend *s = calloc(cap, sizeof *s);
-  if (s == NULL) return false;
-  for (size_t i = 0; i < w->cap; i++) {
-    if (!w->slots[i].used) continue;
-    size_t j = pend_hash(&w->slots[i].id) & (cap - 1);
-    while (s[j].used) j = (j + 1) & (cap - 1);
-    s[j] = w->slots[i];
-  }
-  free(w->slots);
-  w->slots = s;
-  w->cap = cap;
-  return true;
 }
 
 /* Remember the staged version of id (rec NULL: removed). */
@@ -169,18 +148,24 @@ static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
     if (copy == NULL) return false;
     memcpy(copy, rec, len);
   }
-  pend *p = pend_find(w, id);
-  if (p == NULL) {
-    if ((w->npend + 1) * 2 > w->cap && !pend_grow(w)) {
+  if (w->pids.n == w->caprecs) { /* room for a new id's version */
+    size_t cap = w->caprecs ? w->caprecs * 2 : 64;
+    pend *r = realloc(w->recs, cap * sizeof *r);
+    if (r == NULL) {
       free(copy);
       return false;
     }
-    size_t i = pend_hash(id) & (w->cap - 1);
-    while (w->slots[i].used) i = (i + 1) & (w->cap - 1);
-    p = &w->slots[i];
-    p->used = true;
-    p->id = *id;
-    w->npend++;
+    w->recs = r;
+    w->caprecs = cap;
+  }
+  size_t n = w->pids.n, i;
+  if (!idset_add(&w->pids, id->b, &i)) {
+    free(copy);
+    return false;
+  }
+  pend *p = &w->recs[i];
+  if (i == n) { /* new */
+    p->rec = NULL;
   } else {
     if (p->rec) w->pend_bytes -= p->len;
     free(p->rec);
@@ -194,10 +179,11 @@ static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
 }
 
 static void pend_clear(wtx_t *w) {
-  for (size_t i = 0; i < w->cap; i++) free(w->slots[i].rec);
-  free(w->slots);
-  w->slots = NULL;
-  w->cap = w->npend = 0;
+  for (size_t i = 0; i < w->pids.n; i++) free(w->recs[i].rec);
+  idset_free(&w->pids);
+  free(w->recs);
+  w->recs = NULL;
+  w->caprecs = 0;
   w->pend_bytes = 0;
 }
 

@@ -28,57 +28,6 @@ typedef struct cand {
   float score;
 } cand;
 
-/* A set of ids (open addressing). */
-typedef struct idset {
-  uuid16_t *s;
-  bool *used;
-  size_t cap, n;
-} idset;
-
-static bool idset_add(idset *x, const uuid16_t *id) {
-  if ((x->n + 1) * 2 > x->cap) {
-    size_t cap = x->cap ? x->cap * 2 : 1024;
-    uuid16_t *s = calloc(cap, sizeof *s);
-    bool *u = calloc(cap, sizeof *u);
-    if (s == NULL || u == NULL) {
-      free(s);
-      free(u);
-      return false;
-    }
-    for (size_t i = 0; i < x->cap; i++) {
-      if (!x->used[i]) continue;
-      size_t j = get_u32be(x->s[i].b + 12) & (cap - 1);
-      while (u[j]) j = (j + 1) & (cap - 1);
-      s[j] = x->s[i];
-      u[j] = true;
-    }
-    free(x->s);
-    free(x->used);
-    x->s = s;
-    x->used = u;
-    x->cap = cap;
-  }
-  size_t j = get_u32be(id->b + 12) & (x->cap - 1);
-  while (x->used[j]) {
-    if (memcmp(x->s[j].b, id->b, 16) == 0) return true;
-    j = (j + 1) & (x->cap - 1);
-  }
-  x->s[j] = *id;
-  x->used[j] = true;
-  x->n++;
-  return true;
-}
-
-static bool idset_has(const idset *x, const unsigned char *id) {
-  if (x->cap == 0) return false;
-  size_t j = get_u32be(id + 12) & (x->cap - 1);
-  while (x->used[j]) {
-    if (memcmp(x->s[j].b, id, 16) == 0) return true;
-    j = (j + 1) & (x->cap - 1);
-  }
-  return false;
-}
-
 /* The ids of the table's rows that satisfy the SQL predicate, read under
 ** snap (nested statements and searches in the predicate read it too). */
 static int filter_ids(remdb *db, snap_t *snap, const char *table,
@@ -98,7 +47,7 @@ static int filter_ids(remdb *db, snap_t *snap, const char *table,
     uuid16_t u;
     size_t n;
     const char *t = remdb_column_text(st, 0, &n);
-    if (t && uuid_parse(t, n, &u) && !idset_add(out, &u))
+    if (t && uuid_parse(t, n, &u) && !idset_add(out, u.b, NULL))
       rc = err_nomem(&db->err);
     if (rc == REMDB_ROW) rc = REMDB_OK;
   }
@@ -178,15 +127,8 @@ static int score_one(void *ctx, const unsigned char *id, const void *vec) {
 
 /* Exact: the allowed rows' vectors by point reads. */
 static int exact_points(vquery *q) {
-  remdb *db = q->db;
-  uuid16_t *ids = malloc((q->allowed->n + 1) * sizeof *ids);
-  if (ids == NULL) return err_nomem(&db->err);
-  size_t n = 0;
-  for (size_t i = 0; i < q->allowed->cap; i++)
-    if (q->allowed->used[i]) ids[n++] = q->allowed->s[i];
-  int rc = scan_vectors(db, q->snap, q->ct->s, ids, n, score_one, q);
-  free(ids);
-  return rc;
+  return scan_vectors(q->db, q->snap, q->ct->s, q->allowed->ids,
+                      q->allowed->n, score_one, q);
 }
 
 /* Exact: one scan over the table's vectors. */
@@ -470,8 +412,7 @@ int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
   free(q.qv);
   free(q.scratch);
   free(q.top.c);
-  free(q.set.s);
-  free(q.set.used);
+  idset_free(&q.set);
   return rc;
 }
 
