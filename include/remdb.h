@@ -267,6 +267,32 @@ REMDB_API
 int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
                        size_t len, char id_out[REMDB_ID_LEN + 1]);
 
+/* Add to the batch an update (as remdb_update), a delete (as
+** remdb_delete: flags 0 or REMDB_HARD), an edge (as remdb_edge_put) or an
+** edge's removal (as remdb_edge_delete), so that an entity, its changes
+** and its edges commit together.  Each sees what the batch staged before
+** it: an edge may join entities inserted earlier in the batch, and the
+** removal of an edge the batch added is staged in order.  A hard delete of
+** an entity the batch added an edge to is refused (REMDB_MISUSE: commit
+** first).  A journaled batch (REMDB_BATCH_JOURNAL) takes inserts only
+** (REMDB_MISUSE).  On failure the batch is unchanged and still usable.
+** Returns REMDB_OK, REMDB_MISUSE, REMDB_INVALID (a malformed id, patch,
+** type or property), REMDB_SCHEMA (the update breaks the schema),
+** REMDB_NOTFOUND (no such entity or edge; an update of a soft-deleted
+** entity), REMDB_TOOBIG, REMDB_NOMEM, REMDB_IO. */
+REMDB_API
+int remdb_batch_update(remdb_batch *b, const char *id, const char *patch,
+                       size_t len);
+REMDB_API
+int remdb_batch_delete(remdb_batch *b, const char *id, int flags);
+REMDB_API
+int remdb_batch_edge_put(remdb_batch *b, const char *src, const char *dst,
+                         const char *type, const char *props,
+                         size_t props_len, double weight);
+REMDB_API
+int remdb_batch_edge_delete(remdb_batch *b, const char *src, const char *dst,
+                            const char *type);
+
 /* Number of entities added since the last commit. */
 REMDB_API
 size_t remdb_batch_count(const remdb_batch *b);

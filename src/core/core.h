@@ -268,6 +268,14 @@ kv_batch_t *wtx_batch(wtx_t *w);
 ** first, then stored), as ent_get. */
 int wtx_get(wtx_t *w, const cat_table *table, const uuid16_t *id,
             ent_row *out);
+/* Is entity id live (exists, not soft-deleted) as the transaction sees
+** it?  Leaves db's error alone. */
+bool wtx_live(wtx_t *w, const uuid16_t *id);
+/* The transaction stages an edge between a and b (the graph layer says
+** so): a hard delete of either in it is refused, as it would leave the
+** staged edge behind.  wtx_edge_end: is id such an end? */
+int wtx_note_edge(wtx_t *w, const uuid16_t *a, const uuid16_t *b);
+bool wtx_edge_end(wtx_t *w, const uuid16_t *id);
 
 /* ---- write.c: entity operations over a wtx */
 int ent_insert(wtx_t *w, const char *table, const char *json, size_t len,
@@ -287,6 +295,10 @@ int ent_key_id(remdb *db, const sch_table *t, const json_t *kv,
 ** chunk_ordinal (the same id ent_insert gives it). */
 int ent_uri_id(remdb *db, const sch_table *t, const char *uri,
                int64_t ordinal, uuid16_t *id);
+/* A public batch's transaction, for an operation `op` other than an
+** insert (the graph layer's edges): REMDB_MISUSE for a NULL or journaled
+** batch (its journal undoes inserts only).  Clears the handle's error. */
+int batch_op(remdb_batch *b, const char *op, wtx_t **w);
 
 /* ---- vectors.c: embeddings */
 /* The vector of entity obj of table t, as the write path stores it: from

@@ -800,6 +800,44 @@ int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
   return ent_insert(b->w, table, json, len, id_out);
 }
 
+int batch_op(remdb_batch *b, const char *op, wtx_t **w) {
+  *w = NULL;
+  if (b == NULL) return REMDB_MISUSE;
+  err_clear(&b->db->err);
+  if (b->journaled)
+    return err_set(&b->db->err, REMDB_MISUSE,
+                   "batch %s: a journaled batch (REMDB_BATCH_JOURNAL) takes "
+                   "inserts only: its journal undoes inserts",
+                   op);
+  *w = b->w;
+  return REMDB_OK;
+}
+
+int remdb_batch_update(remdb_batch *b, const char *id, const char *patch,
+                       size_t len) {
+  wtx_t *w;
+  int rc = batch_op(b, "update", &w);
+  if (rc) return rc;
+  remdb *db = b->db;
+  uuid16_t u;
+  json_t *pj = NULL;
+  rc = parse_id(db, id, &u);
+  if (rc == REMDB_OK) rc = core_parse_json(db, "patch", patch, len, &pj);
+  if (rc == REMDB_OK) rc = ent_update(w, &u, pj);
+  json_decref(pj);
+  return rc;
+}
+
+int remdb_batch_delete(remdb_batch *b, const char *id, int flags) {
+  wtx_t *w;
+  int rc = batch_op(b, "delete", &w);
+  if (rc) return rc;
+  uuid16_t u;
+  rc = core_flags(b->db, "delete", flags, REMDB_HARD);
+  if (rc == REMDB_OK) rc = parse_id(b->db, id, &u);
+  return rc ? rc : ent_delete(w, &u, flags);
+}
+
 size_t remdb_batch_count(const remdb_batch *b) {
   return b ? wtx_count(b->w) : 0;
 }

@@ -96,6 +96,7 @@ struct wtx {
   remdb *db;
   kv_batch_t *kb;
   idset pids; /* ids of the staged versions */
+  idset edge_ends; /* entities an edge staged here touches */
   pend *recs; /* recs[i]: the version of pids.ids[i] */
   size_t caprecs;
   cnt_delta *deltas;
@@ -178,6 +179,26 @@ static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
   return true;
 }
 
+int wtx_note_edge(wtx_t *w, const uuid16_t *a, const uuid16_t *b) {
+  if (!idset_add(&w->edge_ends, a->b, NULL) ||
+      !idset_add(&w->edge_ends, b->b, NULL))
+    return err_nomem(&w->db->err);
+  return REMDB_OK;
+}
+
+bool wtx_edge_end(wtx_t *w, const uuid16_t *id) {
+  return idset_has(&w->edge_ends, id->b);
+}
+
+bool wtx_live(wtx_t *w, const uuid16_t *id) {
+  pend *p = pend_find(w, id);
+  if (p == NULL) return ent_live(w->db, NULL, id);
+  rec_view rv;
+  err_t e;
+  return !p->gone && p->rec && rec_open(&rv, p->rec, p->len, &e) == REMDB_OK &&
+         !rec_is_deleted(&rv);
+}
+
 static void pend_clear(wtx_t *w) {
   for (size_t i = 0; i < w->pids.n; i++) free(w->recs[i].rec);
   idset_free(&w->pids);
@@ -241,6 +262,7 @@ static void wtx_reset(wtx_t *w) {
   if (w->vix) vix_after_commit(w, false); /* not committed */
   kv_batch_clear(w->kb);
   pend_clear(w);
+  idset_clear(&w->edge_ends);
   w->ndeltas = 0;
   w->n = 0;
   if (w->locked && !w->borrowed) {
@@ -296,6 +318,7 @@ void wtx_free(wtx_t *w) {
   if (w == NULL) return;
   wtx_reset(w);
   kv_batch_free(w->kb);
+  idset_free(&w->edge_ends);
   vix_txn_free(w->db, w->vix);
   free(w->deltas);
   free(w);
@@ -385,6 +408,14 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old) {
   remdb *db = w->db;
+  if (wtx_edge_end(w, id)) { /* its removal would miss the staged edge */
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(id, ids);
+    return err_set(&db->err, REMDB_MISUSE,
+                   "delete: this batch adds an edge of %s; commit it before "
+                   "removing the entity",
+                   ids);
+  }
   kv_batch_t *kb = w->kb;
   cnt_delta *d = delta_for(w, t->table_id);
   if (d == NULL) return err_nomem(&db->err);

@@ -138,9 +138,10 @@ int graph_each_edge_seen(remdb *db, const snap_t *snap, const uuid16_t *id,
   return rc;
 }
 
-int graph_stage_edge(remdb *db, kv_batch_t *kb, const uuid16_t *s,
-                     const uuid16_t *d, const char *type, const char *props,
-                     size_t props_len, double weight) {
+int graph_stage_edge(wtx_t *w, const uuid16_t *s, const uuid16_t *d,
+                     const char *type, const char *props, size_t props_len,
+                     double weight) {
+  remdb *db = wtx_db(w);
   unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
   size_t fl = key_edge(fk, db->tid, 'F', s->b, type, d->b);
   size_t rl = key_edge(rk, db->tid, 'R', d->b, type, s->b);
@@ -158,29 +159,31 @@ int graph_stage_edge(remdb *db, kv_batch_t *kb, const uuid16_t *s,
   buf_t v;
   buf_init(&v);
   erec_encode(&v, weight, created, props, props_len);
-  int rc = v.oom ? err_nomem(&db->err) : REMDB_OK;
+  int rc = v.oom ? err_nomem(&db->err) : wtx_note_edge(w, s, d);
   if (rc == REMDB_OK) {
-    kv_batch_put(kb, KV_EDGE, fk, fl, v.p, v.len);
-    kv_batch_put(kb, KV_EDGE, rk, rl, v.p, v.len);
+    kv_batch_put(wtx_batch(w), KV_EDGE, fk, fl, v.p, v.len);
+    kv_batch_put(wtx_batch(w), KV_EDGE, rk, rl, v.p, v.len);
   }
   buf_free(&v);
   return rc;
 }
 
-int remdb_edge_put(remdb *db, const char *src, const char *dst,
-                   const char *type, const char *props, size_t props_len,
-                   double weight) {
-  if (db == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
+/* An edge as given to remdb_edge_put, checked: its ends, and its
+** properties as compact JSON text (NULL: none). */
+typedef struct edge_in {
+  const char *src, *dst, *type;
   uuid16_t s, d;
+  char *props;
+  double weight;
+} edge_in;
+
+static int edge_check(remdb *db, edge_in *e, const char *props,
+                      size_t props_len) {
   json_t *pj = NULL;
-  char *ptext = NULL;
-  wtx_t *w = NULL;
-  int rc = cat_refresh(db);
-  if (rc == REMDB_OK) rc = parse_id(db, src, &s);
-  if (rc == REMDB_OK) rc = parse_id(db, dst, &d);
-  if (rc == REMDB_OK) rc = check_type(db, type);
-  if (rc == REMDB_OK && !isfinite(weight))
+  int rc = parse_id(db, e->src, &e->s);
+  if (rc == REMDB_OK) rc = parse_id(db, e->dst, &e->d);
+  if (rc == REMDB_OK) rc = check_type(db, e->type);
+  if (rc == REMDB_OK && !isfinite(e->weight))
     rc = err_set(&db->err, REMDB_INVALID, "edge weight must be a number");
   if (rc == REMDB_OK && props) {
     rc = core_parse_json(db, "edge props", props, props_len, &pj);
@@ -190,26 +193,69 @@ int remdb_edge_put(remdb *db, const char *src, const char *dst,
     /* the nesting and value-size limits of entities */
     if (rc == REMDB_OK)
       rc = sch_check_limits("edge props", pj, &db->lim, &db->err);
-    if (rc == REMDB_OK && (ptext = json_dumps(pj, JSON_COMPACT)) == NULL)
+    if (rc == REMDB_OK && (e->props = json_dumps(pj, JSON_COMPACT)) == NULL)
       rc = err_nomem(&db->err);
   }
-  if (rc == REMDB_OK) rc = wtx_begin(db, &w);
-  if (rc == REMDB_OK) rc = wtx_lock(w);
-  /* both endpoints must be live entities of this tenant */
-  if (rc == REMDB_OK && !graph_live(db, NULL, &s))
-    rc = err_set(&db->err, REMDB_NOTFOUND, "edge source %s: no such entity",
-                 src);
-  if (rc == REMDB_OK && !graph_live(db, NULL, &d))
-    rc = err_set(&db->err, REMDB_NOTFOUND, "edge target %s: no such entity",
-                 dst);
-  if (rc == REMDB_OK) {
-    rc = graph_stage_edge(db, wtx_batch(w), &s, &d, type, ptext,
-                          ptext ? strlen(ptext) : 0, weight);
-    if (rc == REMDB_OK) rc = wtx_commit(w, -1);
-  }
-  wtx_free(w);
   json_decref(pj);
-  free(ptext);
+  return rc;
+}
+
+/* Stage a checked edge into w, whose view of the entities (its staged
+** versions first) must find both ends live. */
+static int edge_put_in(wtx_t *w, const edge_in *e) {
+  remdb *db = wtx_db(w);
+  int rc = wtx_lock(w);
+  /* both endpoints must be live entities of this tenant */
+  if (rc == REMDB_OK && !wtx_live(w, &e->s))
+    rc = err_set(&db->err, REMDB_NOTFOUND, "edge source %s: no such entity",
+                 e->src);
+  if (rc == REMDB_OK && !wtx_live(w, &e->d))
+    rc = err_set(&db->err, REMDB_NOTFOUND, "edge target %s: no such entity",
+                 e->dst);
+  if (rc == REMDB_OK)
+    rc = graph_stage_edge(w, &e->s, &e->d, e->type, e->props,
+                          e->props ? strlen(e->props) : 0, e->weight);
+  return rc;
+}
+
+/* The removal of a checked edge (both keys) staged into w.  An edge this
+** transaction staged is not in storage yet: when both ends have staged
+** edges the removal is staged without asking (it applies in order). */
+static int edge_delete_in(wtx_t *w, const edge_in *e) {
+  remdb *db = wtx_db(w);
+  int rc = wtx_lock(w);
+  if (rc) return rc;
+  unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
+  size_t fl = key_edge(fk, db->tid, 'F', e->s.b, e->type, e->d.b);
+  size_t rl = key_edge(rk, db->tid, 'R', e->d.b, e->type, e->s.b);
+  kv_val old = {0};
+  rc = kv_get(db->st->kv, NULL, KV_EDGE, fk, fl, &old, &db->err);
+  kv_val_free(&old);
+  if (rc == REMDB_NOTFOUND && wtx_edge_end(w, &e->s) && wtx_edge_end(w, &e->d))
+    rc = REMDB_OK;
+  if (rc == REMDB_NOTFOUND)
+    return err_set(&db->err, REMDB_NOTFOUND, "no %s edge from %s to %s",
+                   e->type, e->src, e->dst);
+  if (rc) return rc;
+  kv_batch_del(wtx_batch(w), KV_EDGE, fk, fl);
+  kv_batch_del(wtx_batch(w), KV_EDGE, rk, rl);
+  return REMDB_OK;
+}
+
+int remdb_edge_put(remdb *db, const char *src, const char *dst,
+                   const char *type, const char *props, size_t props_len,
+                   double weight) {
+  if (db == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  edge_in e = {src, dst, type, {{0}}, {{0}}, NULL, weight};
+  wtx_t *w = NULL;
+  int rc = cat_refresh(db);
+  if (rc == REMDB_OK) rc = edge_check(db, &e, props, props_len);
+  if (rc == REMDB_OK) rc = wtx_begin(db, &w);
+  if (rc == REMDB_OK) rc = edge_put_in(w, &e);
+  if (rc == REMDB_OK) rc = wtx_commit(w, -1);
+  wtx_free(w);
+  free(e.props);
   return rc;
 }
 
@@ -217,32 +263,38 @@ int remdb_edge_delete(remdb *db, const char *src, const char *dst,
                       const char *type) {
   if (db == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
-  uuid16_t s, d;
+  edge_in e = {src, dst, type, {{0}}, {{0}}, NULL, 0};
   wtx_t *w = NULL;
   int rc = cat_refresh(db);
-  if (rc == REMDB_OK) rc = parse_id(db, src, &s);
-  if (rc == REMDB_OK) rc = parse_id(db, dst, &d);
-  if (rc == REMDB_OK) rc = check_type(db, type);
+  if (rc == REMDB_OK) rc = edge_check(db, &e, NULL, 0);
   if (rc == REMDB_OK) rc = wtx_begin(db, &w);
-  if (rc == REMDB_OK) rc = wtx_lock(w);
-  if (rc == REMDB_OK) {
-    unsigned char fk[KEY_EDGE_MAX], rk[KEY_EDGE_MAX];
-    size_t fl = key_edge(fk, db->tid, 'F', s.b, type, d.b);
-    size_t rl = key_edge(rk, db->tid, 'R', d.b, type, s.b);
-    kv_val old = {0};
-    rc = kv_get(db->st->kv, NULL, KV_EDGE, fk, fl, &old, &db->err);
-    if (rc == REMDB_NOTFOUND)
-      rc = err_set(&db->err, REMDB_NOTFOUND, "no %s edge from %s to %s",
-                   type, src, dst);
-    kv_val_free(&old);
-    if (rc == REMDB_OK) {
-      kv_batch_del(wtx_batch(w), KV_EDGE, fk, fl);
-      kv_batch_del(wtx_batch(w), KV_EDGE, rk, rl);
-      rc = wtx_commit(w, -1);
-    }
-  }
+  if (rc == REMDB_OK) rc = edge_delete_in(w, &e);
+  if (rc == REMDB_OK) rc = wtx_commit(w, -1);
   wtx_free(w);
   return rc;
+}
+
+int remdb_batch_edge_put(remdb_batch *b, const char *src, const char *dst,
+                         const char *type, const char *props,
+                         size_t props_len, double weight) {
+  wtx_t *w;
+  int rc = batch_op(b, "edge put", &w);
+  if (rc) return rc;
+  edge_in e = {src, dst, type, {{0}}, {{0}}, NULL, weight};
+  rc = edge_check(wtx_db(w), &e, props, props_len);
+  if (rc == REMDB_OK) rc = edge_put_in(w, &e);
+  free(e.props);
+  return rc;
+}
+
+int remdb_batch_edge_delete(remdb_batch *b, const char *src, const char *dst,
+                            const char *type) {
+  wtx_t *w;
+  int rc = batch_op(b, "edge delete", &w);
+  if (rc) return rc;
+  edge_in e = {src, dst, type, {{0}}, {{0}}, NULL, 0};
+  rc = edge_check(wtx_db(w), &e, NULL, 0);
+  return rc ? rc : edge_delete_in(w, &e);
 }
 
 static int list_one(void *ctx, const gedge *e) {

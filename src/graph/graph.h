@@ -44,12 +44,12 @@ int graph_each_edge_seen(remdb *db, const snap_t *snap, const uuid16_t *id,
 /* Is the entity live (exists, not soft-deleted)? */
 bool graph_live(remdb *db, const snap_t *snap, const uuid16_t *id);
 
-/* Stage the edge s -type-> d (both keys) into kb, keeping the created_at
+/* Stage the edge s -type-> d (both keys) into w, keeping the created_at
 ** of an edge it replaces.  props: JSON object text or NULL.  The caller
 ** holds the write lock and has checked the endpoints and the type. */
-int graph_stage_edge(remdb *db, kv_batch_t *kb, const uuid16_t *s,
-                     const uuid16_t *d, const char *type, const char *props,
-                     size_t props_len, double weight);
+int graph_stage_edge(wtx_t *w, const uuid16_t *s, const uuid16_t *d,
+                     const char *type, const char *props, size_t props_len,
+                     double weight);
 
 /* remdb_traverse under snap (which agrees with db's catalog). */
 int graph_traverse(remdb *db, const snap_t *snap, const char *start,

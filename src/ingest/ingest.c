@@ -111,7 +111,7 @@ static int flush_rows(wtx_t *w, const sch_table *t, json_t *rows,
     uuid16_t cid;
     rc = put_row(w, t, json_array_get(rows, i), &cid);
     if (rc == REMDB_OK)
-      rc = graph_stage_edge(db, wtx_batch(w), doc_id, &cid, "has_chunk",
+      rc = graph_stage_edge(w, doc_id, &cid, "has_chunk",
                             NULL, 0, 1.0);
   }
   json_array_clear(rows);

@@ -1389,6 +1389,94 @@ static void test_flags(void) {
   remdb_close(db);
 }
 
+static size_t edge_count(remdb *db, const char *id) {
+  char *out = NULL;
+  if (remdb_edges(db, id, REMDB_BOTH, NULL, &out) != REMDB_OK) return 99;
+  json_t *a = json_loads(out, 0, NULL);
+  size_t n = json_array_size(a);
+  json_decref(a);
+  remdb_free(out);
+  return n;
+}
+
+/* A batch updates, deletes and puts edges, so an entity and its edges
+** commit together. */
+static void test_batch_ops(void) {
+  remdb *db = open_db("bops");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  remdb *other = NULL;
+  CHECK_INT(remdb_open_tenant(db, "bops", &other), REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  char a[REMDB_ID_LEN + 1], c[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"ba\"}"), a),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"bc\"}"), c),
+            REMDB_OK);
+  /* an edge between two entities the batch inserts */
+  CHECK_INT(remdb_batch_edge_put(b, a, c, "knows", S("{\"since\":2020}"), 1),
+            REMDB_OK);
+  /* failures leave the batch as it was */
+  CHECK_INT(remdb_batch_edge_put(b, a, "00000000-0000-7000-8000-000000000001",
+                                 "knows", NULL, 0, 1),
+            REMDB_NOTFOUND);
+  CHECK_INT(remdb_batch_edge_put(b, a, c, "no spaces", NULL, 0, 1),
+            REMDB_INVALID);
+  CHECK_INT(remdb_batch_update(b, "not-an-id", S("{}")), REMDB_INVALID);
+  CHECK_INT(remdb_batch_update(b, a, S("{\"age\":-1}")), REMDB_SCHEMA);
+  CHECK_INT(remdb_batch_update(b, a, S("{\"team\":\"blue\"}")), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, a, REMDB_FUZZY), REMDB_MISUSE);
+  /* removing an entity the batch gave an edge would leave the edge */
+  CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_MISUSE);
+  CHECK_HAS(remdb_errmsg(db), "commit it before removing the entity");
+  /* nothing is visible before the commit, all of it after */
+  CHECK(get_json(other, a, 0) == NULL);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  json_t *o = get_json(other, a, 0);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "blue");
+  json_decref(o);
+  CHECK_INT(edge_count(other, a), 1);
+  CHECK_INT(edge_count(other, c), 1);
+  CHECK_INT(verify(db), 0);
+  /* then: the edge removed, one entity soft-deleted, in one commit */
+  CHECK_INT(remdb_batch_edge_delete(b, a, c, "knows"), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, c, 0), REMDB_OK);
+  CHECK_INT(remdb_batch_edge_delete(b, a, c, "likes"), REMDB_NOTFOUND);
+  CHECK_INT(edge_count(other, a), 1);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  CHECK_INT(edge_count(other, a), 0);
+  CHECK(get_json(other, c, 0) == NULL);
+  CHECK_INT(verify(db), 0);
+  /* an edge put and removed in the same batch is gone after it */
+  CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_OK);
+  char d[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"bd\"}"), d),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_edge_put(b, a, d, "knows", NULL, 0, 1), REMDB_OK);
+  CHECK_INT(remdb_batch_edge_delete(b, a, d, "knows"), REMDB_OK);
+  CHECK_INT(remdb_batch_edge_put(b, d, a, "likes", NULL, 0, 1), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  CHECK_INT(edge_count(other, d), 1);
+  CHECK(get_json(other, c, REMDB_INCLUDE_DELETED) == NULL);
+  CHECK_INT(verify(db), 0);
+  /* dropped uncommitted: nothing happens */
+  CHECK_INT(remdb_batch_edge_delete(b, d, a, "likes"), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, d, S("{\"team\":\"x\"}")), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(edge_count(other, d), 1);
+  /* a journaled batch takes inserts only */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, d, S("{}")), REMDB_MISUSE);
+  CHECK_INT(remdb_batch_edge_put(b, a, d, "knows", NULL, 0, 1),
+            REMDB_MISUSE);
+  remdb_batch_free(b);
+  CHECK_INT(remdb_batch_update(NULL, d, S("{}")), REMDB_MISUSE);
+  remdb_close(other);
+  remdb_close(db);
+}
+
 int main(void) {
   scratch_dir(dir, sizeof dir, "api");
   test_lifecycle();
@@ -1406,6 +1494,7 @@ int main(void) {
   test_reader_pending_rebuild();
   test_group_commit();
   test_flags();
+  test_batch_ops();
   rm_tree(dir);
   return test_done("test_api");
 }
