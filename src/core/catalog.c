@@ -320,12 +320,12 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
                      "schema and import the rows",
                      nw->name, ok, nk);
   }
-  if (oe->dim && (ne->dim != oe->dim || strcmp(ne->metric, oe->metric) != 0))
+  if (oe->dim && (ne->dim != oe->dim || ne->metric != oe->metric))
     return err_set(&db->err, REMDB_INVALID,
                    "%s.embedding: dim and metric cannot change (the stored "
                    "vectors have %d dimensions, %s); create a new table and "
                    "copy the rows to re-embed them",
-                   nw->name, oe->dim, oe->metric);
+                   nw->name, oe->dim, sch_metric_name(oe->metric));
   bool regraph = oe->dim && (ne->M != oe->M ||
                              ne->ef_construction != oe->ef_construction);
   int rc = check_existing(db, old, nw);

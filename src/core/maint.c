@@ -536,7 +536,7 @@ int remdb_stats_ex(remdb *db, int flags, char **json_out) {
                "\"ef_construction\":%d,\"ef_search\":%d,\"stored_keys\":%llu,"
                "\"memory\":\"%s\",\"nodes_in_memory\":%llu,"
                "\"memory_bytes\":%zu}",
-               t->embedding.dim, t->embedding.metric, t->embedding.M,
+               t->embedding.dim, sch_metric_name(t->embedding.metric), t->embedding.M,
                t->embedding.ef_construction, t->embedding.ef_search,
                (unsigned long long)keys, state, (unsigned long long)nodes,
                bytes);

@@ -169,7 +169,7 @@ static int embed_unlocked(wtx_t *w, const char *table, const char *json,
   remdb *db = wtx_db(w);
   cat_table *ct;
   if (wtx_locked(w) || cat_find(db, table, &ct) != REMDB_OK ||
-      strcmp(ct->s->embedding.provider, "http") != 0) {
+      ct->s->embedding.provider != SCH_PROVIDER_HTTP) {
     err_clear(&db->err);
     return REMDB_OK;
   }
@@ -604,7 +604,7 @@ int ent_update(wtx_t *w, const uuid16_t *id, json_t *patch) {
   /* a provider re-embeds the new text; with none, the vector stays unless
   ** the patch gave one */
   if (rc == REMDB_OK && t->embedding.dim &&
-      (has_vec || strcmp(t->embedding.provider, "none") != 0))
+      (has_vec || t->embedding.provider != SCH_PROVIDER_NONE))
     rc = vec_stage(w, t, id, has_vec ? vec : NULL, !rec_is_deleted(&old));
 done:
   free(vec);

@@ -41,7 +41,7 @@ static int put_row(wtx_t *w, const sch_table *t, json_t *obj, uuid16_t *id) {
 ** of one request per chunk.  Other providers write each row at once. */
 
 static bool is_http(const sch_table *t) {
-  return t->embedding.dim && strcmp(t->embedding.provider, "http") == 0;
+  return t->embedding.dim && t->embedding.provider == SCH_PROVIDER_HTTP;
 }
 
 static size_t window_size(const sch_table *t) {

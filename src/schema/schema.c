@@ -372,6 +372,24 @@ static int compile_http(sch_table *t, json_t *v, err_t *e) {
   return REMDB_OK;
 }
 
+static const char *const metric_names[] = {"cosine", "ip", "l2"};
+static const char *const provider_names[] = {"hash", "http", "none"};
+
+const char *sch_metric_name(enum sch_metric m) {
+  return (unsigned)m < 3 ? metric_names[m] : "?";
+}
+
+const char *sch_provider_name(enum sch_provider p) {
+  return (unsigned)p < 3 ? provider_names[p] : "?";
+}
+
+/* The index of name in names[0..n), or -1. */
+static int name_index(const char *name, const char *const *names, int n) {
+  for (int i = 0; name && i < n; i++)
+    if (strcmp(name, names[i]) == 0) return i;
+  return -1;
+}
+
 static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
   if (!json_is_object(v))
     return err_set(e, REMDB_INVALID, "%s.embedding: must be an object",
@@ -385,17 +403,19 @@ static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
                    "%s.embedding.dim: must be an integer from 1 to 4096",
                    t->name);
   t->embedding.dim = (int)json_integer_value(dim);
-  const char *m = metric ? json_string_value(metric) : "cosine";
-  if (m == NULL || (strcmp(m, "cosine") && strcmp(m, "ip") && strcmp(m, "l2")))
+  int m = name_index(metric ? json_string_value(metric) : "cosine",
+                     metric_names, 3);
+  if (m < 0)
     return err_set(e, REMDB_INVALID,
                    "%s.embedding.metric: must be cosine, ip or l2", t->name);
-  const char *p = prov ? json_string_value(prov) : "hash";
-  if (p == NULL || (strcmp(p, "hash") && strcmp(p, "http") && strcmp(p, "none")))
+  int p = name_index(prov ? json_string_value(prov) : "hash", provider_names,
+                     3);
+  if (p < 0)
     return err_set(e, REMDB_INVALID,
                    "%s.embedding.provider: must be hash, http or none",
                    t->name);
-  snprintf(t->embedding.metric, sizeof t->embedding.metric, "%s", m);
-  snprintf(t->embedding.provider, sizeof t->embedding.provider, "%s", p);
+  t->embedding.metric = (enum sch_metric)m;
+  t->embedding.provider = (enum sch_provider)p;
   t->embedding.M = SCH_HNSW_M;
   t->embedding.ef_construction = SCH_HNSW_EF_CONSTRUCTION;
   t->embedding.ef_search = SCH_HNSW_EF_SEARCH;

@@ -59,13 +59,13 @@ static int filter_ids(remdb *db, snap_t *snap, const char *table,
 }
 
 /* The score of stored vector raw (possibly unaligned) against q. */
-static float score_raw(const char *metric, const float *q, const void *raw,
+static float score_raw(enum sch_metric metric, const float *q, const void *raw,
                        int dim, float *scratch) {
   memcpy(scratch, raw, (size_t)dim * sizeof *scratch);
   size_t n = (size_t)dim;
-  if (metric[0] == 'l') return -sqrtf(vd_l2sq(q, scratch, n));
+  if (metric == SCH_L2) return -sqrtf(vd_l2sq(q, scratch, n));
   float dot = vd_dot(q, scratch, n);
-  if (metric[0] == 'i') return dot;
+  if (metric == SCH_IP) return dot;
   float nq = vd_dot(q, q, n), nv = vd_dot(scratch, scratch, n);
   return nq > 0 && nv > 0 ? dot / sqrtf(nq * nv) : 0.0f;
 }

@@ -378,26 +378,25 @@ static int rewrite_embedding(remdb *db, lexer *l, toks *ts, size_t e,
     return vec_error(db, "it must be a condition of its own, joined to the "
                          "others with AND (no OR at the top of the WHERE)");
   /* the table and its metric */
-  char table[72], want[16];
+  char table[72];
   ident(t[from + 1], table, sizeof table);
   cat_table *ct;
   int rc = cat_find(db, table, &ct);
   if (rc) return rc;
-  snprintf(want, sizeof want, "%s",
-           is_kw(metric, "inner_product") ? "ip"
-           : is_kw(metric, "l2")          ? "l2"
-                                          : "cosine");
+  enum sch_metric want = is_kw(metric, "inner_product") ? SCH_IP
+                         : is_kw(metric, "l2")          ? SCH_L2
+                                                        : SCH_COSINE;
+  enum sch_metric has = ct->s->embedding.metric;
   if (ct->s->embedding.dim == 0)
     return err_set(&db->err, REMDB_INVALID,
                    "embedding.%.*s(): table %s has no embedding", (int)metric.n,
                    metric.p, table);
-  if (strcmp(ct->s->embedding.metric, want) != 0)
+  if (has != want)
     return err_set(&db->err, REMDB_INVALID,
                    "embedding.%.*s(): table %s is indexed for the %s metric; "
                    "use embedding.%s()", (int)metric.n, metric.p, table,
-                   ct->s->embedding.metric,
-                   ct->s->embedding.metric[0] == 'i' ? "inner_product"
-                                                     : ct->s->embedding.metric);
+                   sch_metric_name(has),
+                   has == SCH_IP ? "inner_product" : sch_metric_name(has));
   /* LIMIT n [OFFSET m] | LIMIT m, n: how many to fetch */
   long long k = 10;
   bool ordered = false;

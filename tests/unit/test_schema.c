@@ -76,7 +76,7 @@ static void test_compile(void) {
   CHECK_INT(t->indexed[2], 1); /* created_at */
   CHECK_STR(t->key_field, "title");
   CHECK_INT(t->embedding.dim, 8);
-  CHECK_STR(t->embedding.metric, "l2");
+  CHECK_INT(t->embedding.metric, SCH_L2);
   CHECK_INT(rec_dict_id(&t->dict, "title"), 16);
 
   /* field ids survive a recompile with the stored map, new ones follow */
