@@ -1477,24 +1477,25 @@ static void test_batch_ops(void) {
   remdb_close(db);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "api");
-  test_lifecycle();
-  test_batch();
-  test_schema_change();
-  test_schema_series();
-  test_sql_names();
-  test_verify_reindex();
-  test_verify_pending();
-  test_find_coerce();
-  test_reopen_and_lock();
-  test_tenant_backup();
-  test_reader_refresh();
-  test_journal();
-  test_reader_pending_rebuild();
-  test_group_commit();
-  test_flags();
-  test_batch_ops();
+  TEST_CASE(test_lifecycle);
+  TEST_CASE_AFTER(test_batch, test_lifecycle);
+  TEST_CASE_AFTER(test_schema_change, test_batch);
+  TEST_CASE(test_schema_series);
+  TEST_CASE(test_sql_names);
+  TEST_CASE(test_verify_reindex);
+  TEST_CASE(test_verify_pending);
+  TEST_CASE(test_find_coerce);
+  TEST_CASE_AFTER(test_reopen_and_lock, test_verify_reindex);
+  TEST_CASE_AFTER(test_tenant_backup, test_reopen_and_lock);
+  TEST_CASE(test_reader_refresh);
+  TEST_CASE(test_journal);
+  TEST_CASE(test_reader_pending_rebuild);
+  TEST_CASE(test_group_commit);
+  TEST_CASE(test_flags);
+  TEST_CASE(test_batch_ops);
+  int rc_ = test_main(argc, argv, "test_api");
   rm_tree(dir);
-  return test_done("test_api");
+  return rc_;
 }

@@ -291,8 +291,9 @@ static void test_graph(void) {
   free(keep);
 }
 
-int main(void) {
-  test_kernels();
-  test_graph();
-  return test_done("test_hnsw");
+int main(int argc, char **argv) {
+  TEST_CASE(test_kernels);
+  TEST_CASE(test_graph);
+  int rc_ = test_main(argc, argv, "test_hnsw");
+  return rc_;
 }

@@ -419,11 +419,12 @@ static void test_builtins(void) {
   sch_free(r);
 }
 
-int main(void) {
-  test_compile();
-  test_validate();
-  test_formats();
-  test_impossible();
-  test_builtins();
-  return test_done("test_schema");
+int main(int argc, char **argv) {
+  TEST_CASE(test_compile);
+  TEST_CASE(test_validate);
+  TEST_CASE(test_formats);
+  TEST_CASE(test_impossible);
+  TEST_CASE(test_builtins);
+  int rc_ = test_main(argc, argv, "test_schema");
+  return rc_;
 }

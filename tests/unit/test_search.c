@@ -128,7 +128,11 @@ static void write_after_snapshot(remdb *db) {
             REMDB_OK);
 }
 
-static void one_snapshot(remdb *db) {
+static void test_one_snapshot(void) {
+  char sdir[512];
+  scratch_dir(sdir, sizeof sdir, "search-snap");
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(sdir, "t", NULL, &db), REMDB_OK);
   static const char *snapt =
       "{\"name\":\"snapt\",\"properties\":{\"label\":{\"type\":\"string\"},"
       "\"grp\":{\"type\":\"integer\"}},\"indexed_fields\":[\"grp\"],"
@@ -238,10 +242,14 @@ static void one_snapshot(remdb *db) {
   remdb_finalize(st);
   remdb_close(writer);
   writer = NULL;
+  uint64_t problems = 9;
+  CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(db);
+  rm_tree(sdir);
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "search");
+static void test_search_all(void) {
   remdb *db;
   CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
   CHECK_INT(remdb_schema_put(db, S(vecs)), REMDB_OK);
@@ -493,11 +501,17 @@ int main(void) {
                           "embedding.cosine('[1]'))", rows), -1);
     CHECK_HAS(remdb_errmsg(db), "not in a subquery");
   }
-  one_snapshot(db);
   uint64_t problems = 9;
   CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
   CHECK_INT(problems, 0);
   remdb_close(db);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "search");
+  TEST_CASE(test_search_all);
+  TEST_CASE(test_one_snapshot);
+  int rc_ = test_main(argc, argv, "test_search");
   rm_tree(dir);
-  return test_done("test_search");
+  return rc_;
 }

@@ -154,10 +154,11 @@ static void test_idset(void) {
   idmap_free(&m);
 }
 
-int main(void) {
-  test_time();
-  test_uuid();
-  test_buf();
-  test_idset();
-  return test_done("test_util");
+int main(int argc, char **argv) {
+  TEST_CASE(test_time);
+  TEST_CASE(test_uuid);
+  TEST_CASE(test_buf);
+  TEST_CASE(test_idset);
+  int rc_ = test_main(argc, argv, "test_util");
+  return rc_;
 }

@@ -184,8 +184,7 @@ static bool pick_node(const char *k, size_t n) {
   return n == 25 && k[24] == 'G';
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "vector");
+static void test_vector_all(void) {
   make_data();
   remdb *db = open_db(0);
   load(db);
@@ -389,6 +388,12 @@ int main(void) {
                                    "\"ef_search\":\"x\"}}")),
             REMDB_INVALID);
   remdb_close(db);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "vector");
+  TEST_CASE(test_vector_all);
+  int rc_ = test_main(argc, argv, "test_vector");
   rm_tree(dir);
-  return test_done("test_vector");
+  return rc_;
 }
