@@ -404,6 +404,15 @@ static void test_search_all(void) {
              "grp = 2 LIMIT 5", q);
     CHECK_INT(sql_col(db, sql, rows), 5);
     CHECK(same_ids(rows, e, 5));
+    /* the rewrite is rebuilt from whole tokens: comments go, and numbers
+    ** with an exponent or in hex, two-character operators and a string
+    ** with a quote in it stay as written */
+    snprintf(sql, sizeof sql,
+             "SELECT id /* the id */ FROM vecs WHERE grp <> 0x3 -- not three\n"
+             "AND embedding.cosine('%s') AND grp == 2e0 AND label != 'it''s' "
+             "LIMIT 5", q);
+    CHECK_INT(sql_col(db, sql, rows), 5);
+    CHECK(same_ids(rows, e, 5));
     /* an alias, the call second, qualified columns */
     snprintf(sql, sizeof sql,
              "SELECT v.id FROM vecs AS v WHERE v.grp = 2 AND "
