@@ -138,6 +138,7 @@ int cat_snapshot(remdb *db, kv_snap_t **out) {
 }
 
 int cat_commit(remdb *db, kv_batch_t *kb) {
+  assert(core_locked(db));
   atomic_fetch_add(&db->st->epoch, 1); /* odd: readers wait or retry */
   int rc = kv_write(db->st->kv, kb, 1, &db->err);
   atomic_fetch_add(&db->st->epoch, 1); /* even again, committed or not */
@@ -388,6 +389,7 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
 }
 
 int cat_resume(remdb *db) {
+  assert(core_locked(db));
   int rc = cat_refresh(db);
   for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
     cat_table *t = &db->tables[i];

@@ -3,6 +3,7 @@
 ** sharing one store between handles, error reporting and the few
 ** database-wide keys (format version, id counter, tenant directory).
 */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,11 @@ void remdb_free(void *p) { free(p); }
 
 const char *remdb_tenant(const remdb *db) { return db ? db->tenant : NULL; }
 
+/* The stores whose write lock this thread holds (for core_locked: a
+** precondition check, so thread-local and without a race). */
+#define HELD_MAX 8
+static _Thread_local const store_t *held[HELD_MAX];
+
 int core_lock(remdb *db) {
   int r = pthread_mutex_lock(&db->st->wlock);
   if (r == EDEADLK)
@@ -63,10 +69,29 @@ int core_lock(remdb *db) {
                    "this thread holds an uncommitted batch; commit or free "
                    "it before writing another way");
   if (r != 0) return err_set(&db->err, REMDB_ERROR, "lock failed (%d)", r);
+  for (int i = 0; i < HELD_MAX; i++)
+    if (held[i] == NULL) {
+      held[i] = db->st;
+      break;
+    }
   return REMDB_OK;
 }
 
-void core_unlock(remdb *db) { pthread_mutex_unlock(&db->st->wlock); }
+void core_unlock(remdb *db) {
+  assert(core_locked(db));
+  for (int i = 0; i < HELD_MAX; i++)
+    if (held[i] == db->st) {
+      held[i] = NULL;
+      break;
+    }
+  pthread_mutex_unlock(&db->st->wlock);
+}
+
+bool core_locked(const remdb *db) {
+  for (int i = 0; i < HELD_MAX; i++)
+    if (held[i] == db->st) return true;
+  return false;
+}
 
 static int read_u32(remdb *db, const void *key, size_t klen, uint32_t *out) {
   kv_val v;
@@ -86,6 +111,7 @@ static int read_u32(remdb *db, const void *key, size_t klen, uint32_t *out) {
 ** two ids handed out before a commit must come from one call site that
 ** keeps its own count; every caller allocates at most one id per batch. */
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out) {
+  assert(core_locked(db));
   buf_t k;
   buf_init(&k);
   buf_add(&k, meta_global, 4);

@@ -6,12 +6,17 @@
 #ifndef REMDB_CORE_INTERNAL_H
 #define REMDB_CORE_INTERNAL_H
 
+#include <assert.h>
+
 #include "../kv/kv.h"
 #include "core.h"
 
 /* ---- db.c */
 int core_lock(remdb *db);
 void core_unlock(remdb *db);
+/* Does this thread hold db's store's write lock?  For asserts of the
+** "caller holds the write lock" preconditions below. */
+bool core_locked(const remdb *db);
 /* Allocate a fresh id for a tenant or table (caller holds wlock). */
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out);
 /* Stage into kb (a batch of another store: a backup) the database-wide

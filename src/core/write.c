@@ -302,6 +302,7 @@ static bool token_live(store_t *st, const unsigned char *tok) {
 #define ROLLBACK_PART 512
 
 int journal_rollback(remdb *db, const unsigned char *tok) {
+  assert(core_locked(db));
   unsigned char lo[KEY_JOURNAL_PREFIX], hi[KEY_JOURNAL_PREFIX];
   size_t n = tok ? KEY_JOURNAL_PREFIX : 5;
   key_journal_prefix(lo, db->tid,

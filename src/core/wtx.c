@@ -52,6 +52,7 @@ int cnt_read_kv(remdb *db, const kv_snap_t *snap, uint32_t tbl,
 
 void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
                uint64_t deleted) {
+  assert(core_locked(db));
   unsigned char k[KEY_COUNTER_LEN], v[16];
   key_counter(k, db->tid, tbl);
   put_u64be(v, rows);
@@ -63,6 +64,7 @@ void cnt_forget(remdb *db) { db->st->ncnt = 0; }
 
 /* The cached counters of (tid, tbl), loaded on first use.  wlock held. */
 static struct cnt_slot *cnt_slot(remdb *db, uint32_t tbl) {
+  assert(core_locked(db)); /* the cache is the writer's */
   store_t *st = db->st;
   for (size_t i = 0; i < st->ncnt; i++)
     if (st->cnt[i].tid == db->tid && st->cnt[i].tbl == tbl) return &st->cnt[i];
@@ -241,6 +243,7 @@ int wtx_begin(remdb *db, wtx_t **out) {
 }
 
 int wtx_begin_held(remdb *db, wtx_t **out) {
+  assert(core_locked(db));
   int rc = wtx_begin(db, out);
   if (rc == REMDB_OK) (*out)->locked = (*out)->borrowed = true;
   return rc;
@@ -358,6 +361,7 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
             const rec_view *old, const char *nrec, size_t nlen,
             bool remember) {
   remdb *db = w->db;
+  assert(w->locked && core_locked(db));
   kv_batch_t *kb = w->kb;
   rec_view nv;
   int rc = rec_open(&nv, nrec, nlen, &db->err);
@@ -408,6 +412,7 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old) {
   remdb *db = w->db;
+  assert(w->locked && core_locked(db));
   if (wtx_edge_end(w, id)) { /* its removal would miss the staged edge */
     char ids[REMDB_ID_LEN + 1];
     uuid_format(id, ids);

@@ -16,6 +16,7 @@
 ** fields as the C API; the statement commits in xCommit, or nothing does.
 ** DELETE is a soft delete.
 */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +561,7 @@ static int x_eof(sqlite3_vtab_cursor *cur) {
 static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   rcursor *c = (rcursor *)cur;
   rvtab *vt = c->vt;
+  assert(i >= 0 && i < vt->ncol && c->row != NULL);
   if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK; /* UPDATE: unchanged */
   if (vt->kind[i] == COL_ID) {
     char ids[REMDB_ID_LEN + 1];

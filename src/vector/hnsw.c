@@ -6,6 +6,7 @@
 ** base node than to every neighbour kept so far, which keeps links
 ** pointing in diverse directions and the graph navigable.
 */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -78,10 +79,12 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
 }
 
 static inline const float *vec_of(const hnsw *h, uint32_t x) {
+  assert(x < h->cap); /* a node's slot */
   return h->vecs + (size_t)x * (size_t)h->p.dim;
 }
 
 static inline uint32_t *links(const hnsw *h, uint32_t x, int lc) {
+  assert(x < h->cap && lc >= 0 && lc <= h->level[x]);
   if (lc == 0) return h->l0 + (size_t)x * (size_t)(1 + h->m0);
   return h->up[x] + (size_t)(lc - 1) * (size_t)(1 + h->p.M);
 }
@@ -276,6 +279,7 @@ uint32_t hnsw_lookup(const hnsw *h, const unsigned char *id) {
 }
 
 const unsigned char *hnsw_node_id(const hnsw *h, uint32_t node) {
+  assert(node < h->n);
   return h->ids + (size_t)node * 16;
 }
 
@@ -621,6 +625,7 @@ int hnsw_insert(hnsw *h, const unsigned char *id, const float *v) {
 }
 
 int hnsw_remove(hnsw *h, uint32_t x) {
+  assert(x < h->n);
   if (x >= h->n || h->state[x] != ST_LIVE) return 0;
   int rc = 0;
   h->state[x] = ST_FREE; /* first: relinking must not pick x again */
@@ -661,6 +666,7 @@ int hnsw_remove(hnsw *h, uint32_t x) {
 /* ---- stored form ---- */
 
 unsigned char *hnsw_encode(const hnsw *h, uint32_t x, size_t *len) {
+  assert(x < h->n);
   size_t cap = 1;
   for (int lc = 0; lc <= h->level[x]; lc++)
     cap += 2 + (size_t)links(h, x, lc)[0] * 16;
