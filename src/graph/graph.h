@@ -1,6 +1,12 @@
 /*
 ** graph.h: edges between entities and traversals over them.
 **
+** Layer: above core and sql.  The edge keys are this layer's (kv.h builds
+** them); core reaches edges only through the hooks graph_wire registers
+** (a hard delete or a table drop removes an entity's edges, verify checks
+** them), and sql/ serves traverse() through the table function registered
+** here, so neither calls up.  Traversals read the snapshot they are given.
+**
 ** An edge (src, dst, type, properties, weight, created_at) is stored under
 ** two keys written in one batch (layout in src/kv/kv.h, value format in
 ** src/record/rec.h): TID 'F' SRC TYPE 0 DST for outgoing and TID 'R' DST

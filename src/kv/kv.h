@@ -4,6 +4,10 @@
 ** this layer sees RocksDB.  It also defines, in one place, the layout of
 ** every key remdb writes.
 **
+** Layer: above util only.  Its users are core (src/core/internal.h) and
+** the graph layer, which owns the edge keys; sql/, search/ and the layers
+** above them read through core's scans and never include this header.
+**
 ** ---- Column families ---------------------------------------------------
 **   meta     format version, tenant directory, id counters, schemas
 **   entity   entity records (record format: src/record/rec.h)

@@ -4,6 +4,8 @@
 ** of sch_node (so that validating an entity never re-reads the document),
 ** assigns field ids, and validates and normalises entities.
 **
+** Layer: above util and record; core compiles each stored table with it.
+**
 ** Supported validation keywords: type (a name or a list of names),
 ** enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
 ** multipleOf, minLength, maxLength, format (date-time, date, time, email,

@@ -2,20 +2,23 @@
 ** sql.h: SQL over remdb.  remdb's SQL is SQLite's, run on a private
 ** in-memory SQLite connection per handle in which every table of the
 ** tenant is a virtual table of the module in vtab.c; rows are read
-** straight from RocksDB, and writes go through the validated write path.
+** through core's scans, and writes go through the validated write path.
 **
-** Layer position: above core/ (it uses the catalog, the write transaction
-** and the readers), below the public statement API (stmt.c).
+** Layer: above core only (the catalog, the scans, the write transaction);
+** it never sees storage (no kv.h here).  graph/ and search/ sit above it
+** and register their table functions (traverse(), search()) with its
+** registry, so it never calls up.  A statement reads one snapshot: stmt.c
+** takes it when a run starts, and every cursor and table function of the
+** run reads it.
 **
 **   session.c  the connection: vtab declarations kept in step with the
 **              catalog, the authorizer, the EXPLAIN route log
-**   vtab.c     the virtual-table module: cursors, columns, DML
-**   plan.c     xBestIndex: constraint pushdown and cost, and the bounds
-**              of index scans
+**   vtab.c     the virtual-table module: cursors (scans), columns, DML
+**   plan.c     xBestIndex: constraint pushdown and cost
 **   dialect.c  the REM statements (LOOKUP, SEARCH, TRAVERSE) and
-**              embedding.<metric>() predicates
-**   tvf.c      the table-valued functions traverse() and lookup()
-**   stmt.c     remdb_prepare/step/column/finalize
+**              embedding.<metric>() predicates, rebuilt from tokens
+**   tvf.c      table functions: the module, the registry, lookup()
+**   stmt.c     remdb_prepare/step/column/finalize; statement snapshots
 */
 #ifndef REMDB_SQL_H
 #define REMDB_SQL_H

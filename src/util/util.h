@@ -1,7 +1,9 @@
 /*
 ** util.h: small shared pieces used by every layer: the error slot, the
-** growable byte buffer, time stamps, UUIDs and UTF-8 checks.  Nothing here
-** knows about RocksDB, schemas or records.
+** growable byte buffer, time stamps, UUIDs, the id hash set and UTF-8
+** checks.  Nothing here knows about RocksDB, schemas or records.
+**
+** Layer: the bottom; every other layer may use it (see README "Layout").
 */
 #ifndef REMDB_UTIL_H
 #define REMDB_UTIL_H
