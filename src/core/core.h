@@ -177,6 +177,11 @@ typedef struct scan_row {
 
 int scan_open(remdb *db, const snap_t *snap, const sch_table *t,
               const scan_spec *spec, scan_t **out);
+/* Start scan s again, on another snapshot, table or spec, reusing its
+** memory (a cursor that runs once per row of an outer loop).  On failure
+** s may only be closed. */
+int scan_restart(scan_t *s, const snap_t *snap, const sch_table *t,
+                 const scan_spec *spec);
 /* REMDB_ROW with *row set, REMDB_DONE at the end, or an error (an index
 ** entry without its entity is REMDB_CORRUPT). */
 int scan_step(scan_t *s, const scan_row **row);

@@ -19,6 +19,7 @@
 ** table's vectors (all of them, or by ids), and snapshots.
 */
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,16 +79,17 @@ struct scan {
   bool list; /* SCAN_INDEX: walking the key list, one range per key */
   /* the index range being scanned: [lo, hi) */
   buf_t lo, hi;
-  /* point and index routes: a window of rows read by one multi-get */
+  size_t nwin, wpos, wsize;
+  bool eof;
+  scan_row row;
+  uint64_t examined, returned;
+  /* point and index routes: a window of rows read by one multi-get (last:
+  ** not cleared when the scan opens, only win[0..nwin) is used) */
   struct win_row {
     uuid16_t id;
     kv_val val;
     bool found;
   } win[WIN_MAX];
-  size_t nwin, wpos, wsize;
-  bool eof;
-  scan_row row;
-  uint64_t examined, returned;
 };
 
 /* Append one key (length-prefixed) to the scan's key list. */
@@ -350,11 +352,9 @@ static int open_index(scan_t *s, const scan_spec *sp) {
   return rc;
 }
 
-int scan_open(remdb *db, const snap_t *snap, const sch_table *t,
-              const scan_spec *sp, scan_t **out) {
-  *out = NULL;
-  scan_t *s = calloc(1, sizeof *s);
-  if (s == NULL) return err_nomem(&db->err);
+/* Start s (its state cleared, its buffers kept) on spec. */
+static int scan_start(scan_t *s, remdb *db, const snap_t *snap,
+                      const sch_table *t, const scan_spec *sp) {
   s->db = db;
   s->ks = snap ? snap->kv : NULL;
   s->tbl = t->table_id;
@@ -362,9 +362,6 @@ int scan_open(remdb *db, const snap_t *snap, const sch_table *t,
   s->kind = sp->kind;
   s->desc = sp->desc;
   s->deleted = sp->deleted;
-  buf_init(&s->keys);
-  buf_init(&s->lo);
-  buf_init(&s->hi);
   uint64_t first = sp->limit ? sp->limit : 4;
   s->wsize = first < 4 ? 4 : first > WIN_MAX ? WIN_MAX : (size_t)first;
   int rc = REMDB_OK;
@@ -380,12 +377,44 @@ int scan_open(remdb *db, const snap_t *snap, const sch_table *t,
     assert(sp->kind == SCAN_INDEX && sp->field > 0);
     rc = open_index(s, sp);
   }
+  return rc;
+}
+
+/* Drop what a scan holds between runs: its window and iterator. */
+static void scan_clear(scan_t *s) {
+  win_clear(s);
+  kv_iter_free(s->it);
+  s->it = NULL;
+  s->nkeys = s->ki = 0;
+  buf_reset(&s->keys);
+  buf_reset(&s->lo);
+  buf_reset(&s->hi);
+  s->list = s->started = s->eof = false;
+  s->examined = s->returned = 0;
+}
+
+int scan_open(remdb *db, const snap_t *snap, const sch_table *t,
+              const scan_spec *sp, scan_t **out) {
+  *out = NULL;
+  scan_t *s = malloc(sizeof *s);
+  if (s == NULL) return err_nomem(&db->err);
+  memset(s, 0, offsetof(scan_t, win));
+  buf_init(&s->keys);
+  buf_init(&s->lo);
+  buf_init(&s->hi);
+  int rc = scan_start(s, db, snap, t, sp);
   if (rc) {
     scan_close(s);
     return rc;
   }
   *out = s;
   return REMDB_OK;
+}
+
+int scan_restart(scan_t *s, const snap_t *snap, const sch_table *t,
+                 const scan_spec *sp) {
+  scan_clear(s);
+  return scan_start(s, s->db, snap, t, sp);
 }
 
 int scan_step(scan_t *s, const scan_row **row) {

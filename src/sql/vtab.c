@@ -182,16 +182,14 @@ static void cursor_reset(rcursor *c) {
   free(c->desc);
   free(c->shape);
   c->desc = c->shape = NULL;
-  scan_close(c->scan);
-  c->scan = NULL;
-  snap_release(c->snap);
-  c->snap = NULL;
   c->row = NULL;
 }
 
 static int x_close(sqlite3_vtab_cursor *cur) {
   rcursor *c = (rcursor *)cur;
   cursor_reset(c);
+  scan_close(c->scan); /* before the snapshot it reads */
+  snap_release(c->snap);
   free(c);
   return SQLITE_OK;
 }
@@ -472,7 +470,8 @@ static int index_spec(rcursor *c, int col, sqlite3_value *eq,
   return b->lo.oom || b->hi.oom ? SQLITE_NOMEM : 0;
 }
 
-/* The snapshot the cursor reads: its statement's (stmt.c).  An index plan
+/* The snapshot the cursor reads: its statement's (stmt.c), the same for
+** every run of the cursor within one run of the statement.  An index plan
 ** must agree with the catalog that snapshot saw: the plan chose the index
 ** when the statement was prepared, and another handle may have dropped it
 ** or started rebuilding it since (the statement is then prepared again:
@@ -483,7 +482,12 @@ static int cursor_snap(rcursor *c, char kind, uint16_t field) {
   remdb *db = s->db;
   if (s->snap == NULL) /* not inside a statement's step: cannot happen */
     return vt_error(vt, "remdb: a cursor opened outside its statement");
-  c->snap = snap_retain(s->snap);
+  if (c->snap != s->snap) { /* its scan read the other one: closed first */
+    scan_close(c->scan);
+    c->scan = NULL;
+    snap_release(c->snap);
+    c->snap = snap_retain(s->snap);
+  }
   if (kind != PLAN_INDEX) return SQLITE_OK;
   const cat_table *ct = cat_by_id(db, vt->s->table_id);
   if (!snap_current(db, c->snap)) {
@@ -548,7 +552,9 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     sp.kind = SCAN_IDS;
     sp.nids = 0;
   }
-  if (rc == SQLITE_OK && scan_open(db, c->snap, vt->s, &sp, &c->scan))
+  if (rc == SQLITE_OK &&
+      (c->scan ? scan_restart(c->scan, c->snap, vt->s, &sp)
+               : scan_open(db, c->snap, vt->s, &sp, &c->scan)))
     rc = db_error(c, db->err.code);
   specbuf_free(&b);
   return rc ? rc : advance(c);
