@@ -44,13 +44,23 @@ all: $(BUILD)/libremdb.a $(BUILD)/libremdb.so $(BUILD)/remdb $(BUILD)/remdb.pc
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+# Header dependencies: every compile writes a .d file beside its output
+# (-MMD) naming the headers it read, included at the end, so a header
+# change rebuilds exactly what includes it.
+DEPFLAGS := -MMD -MP
 
-$(BUILD)/asan/obj/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h) | deps
+# libremdb.so exports only the remdb_* functions of remdb.h (REMDB_API):
+# the library's objects hide everything else (programs keep the default,
+# so the sanitizer runtimes still find the hooks a test defines)
+$(LIB_OBJ) $(SAN_LIB_OBJ): VIS := -fvisibility=hidden
+
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(VIS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(VIS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libremdb.a: $(LIB_OBJ)
 	@rm -f $@
@@ -94,13 +104,14 @@ $(BUILD)/asan/remdb: $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a
 	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CLI_OBJ) $(BUILD)/asan/libremdb.a $(LIBS) $(CLI_LIBS)
 
 # ---- tests ----
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libremdb.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
 
-$(BUILD)/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/asan/libremdb.a
+$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libremdb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(BUILD)/asan/libremdb.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Isrc -o $@ $< \
+	  $(BUILD)/asan/libremdb.a $(LIBS)
 
 # fuzz/fuzz.mk (libFuzzer targets) adds its short corpus runs to EXTRA_TESTS
 # and defines `make fuzz`; tests/extra.mk may add further suites.
@@ -143,33 +154,18 @@ demo: all
 	@sample/demo.sh $(BUILD)/remdb
 
 # ---- benchmarks (not part of test: they are timed) ----
-$(BUILD)/bench/bench_core: bench/bench_core.c bench/common.h $(BUILD)/libremdb.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lsqlite3
+BENCH_NAMES := core sql graph vector fts cli
+BENCH_BIN := $(BENCH_NAMES:%=$(BUILD)/bench/bench_%)
 
-$(BUILD)/bench/bench_sql: bench/bench_sql.c bench/common.h $(BUILD)/libremdb.a
+$(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libremdb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a \
+	  $(LIBS)
 
-$(BUILD)/bench/bench_graph: bench/bench_graph.c bench/common.h $(BUILD)/libremdb.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
+# bench_fts reads the gzipped manual pages
+$(BUILD)/bench/bench_fts: LIBS += -lz
 
-$(BUILD)/bench/bench_vector: bench/bench_vector.c bench/common.h $(BUILD)/libremdb.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
-
-$(BUILD)/bench/bench_fts: bench/bench_fts.c bench/common.h $(BUILD)/libremdb.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS) -lz
-
-$(BUILD)/bench/bench_cli: bench/bench_cli.c bench/common.h $(BUILD)/libremdb.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a $(LIBS)
-
-bench: $(BUILD)/bench/bench_core $(BUILD)/bench/bench_sql \
-       $(BUILD)/bench/bench_graph $(BUILD)/bench/bench_vector \
-       $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_cli $(BUILD)/remdb
+bench: $(BENCH_BIN) $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
@@ -203,3 +199,6 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# the .d files of the builds that have run (none before the first)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -203,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *sql = (const char *)data;
   int rc;
   sql_sess *s = NULL;
-  if (sql_session(db, &s) != REMDB_OK) abort();
+  if (sql_session(db, NULL, &s) != REMDB_OK) abort();
   int nprog = 0;
   sqlite3_progress_handler(s->conn, 100, progress, &nprog);
   sqlite3_limit(s->conn, SQLITE_LIMIT_LENGTH, 1 << 20);

@@ -16,4 +16,7 @@ echo "$out" | tail -n 1 | grep -qx 'remember the milk' || { echo "install test: 
 echo "$out" | grep -q '^exact over 1 filtered rows$' || { echo "install test: no search plan: $out"; exit 1; }
 echo "$out" | grep -q '"score":' || { echo "install test: no search hit: $out"; exit 1; }
 "$tmp/prefix/bin/remdb" -d "$tmp/db" verify >/dev/null
-echo "install test: passed (headers, library, pkg-config, CLI)"
+# the shared library exports the API and nothing else
+leaked=$(nm -D --defined-only "$tmp/prefix/lib/libremdb.so.0" | grep -v ' remdb_' || true)
+[ -z "$leaked" ] || { echo "install test: libremdb.so exports more than remdb_*:"; echo "$leaked" | head; exit 1; }
+echo "install test: passed (headers, library, exports, pkg-config, CLI)"

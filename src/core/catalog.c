@@ -20,7 +20,7 @@
 #include <sched.h>
 #include <time.h>
 
-#include "core.h"
+#include "internal.h"
 
 static void table_free(cat_table *t) {
   sch_free(t->s);
@@ -138,6 +138,7 @@ int cat_snapshot(remdb *db, kv_snap_t **out) {
 }
 
 int cat_commit(remdb *db, kv_batch_t *kb) {
+  assert(core_locked(db));
   atomic_fetch_add(&db->st->epoch, 1); /* odd: readers wait or retry */
   int rc = kv_write(db->st->kv, kb, 1, &db->err);
   atomic_fetch_add(&db->st->epoch, 1); /* even again, committed or not */
@@ -349,12 +350,12 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
                      "schema and import the rows",
                      nw->name, ok, nk);
   }
-  if (oe->dim && (ne->dim != oe->dim || strcmp(ne->metric, oe->metric) != 0))
+  if (oe->dim && (ne->dim != oe->dim || ne->metric != oe->metric))
     return err_set(&db->err, REMDB_INVALID,
                    "%s.embedding: dim and metric cannot change (the stored "
                    "vectors have %d dimensions, %s); create a new table and "
                    "copy the rows to re-embed them",
-                   nw->name, oe->dim, oe->metric);
+                   nw->name, oe->dim, sch_metric_name(oe->metric));
   bool regraph = oe->dim && (ne->M != oe->M ||
                              ne->ef_construction != oe->ef_construction);
   int rc = check_existing(db, old, nw);
@@ -417,6 +418,7 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
 }
 
 int cat_resume(remdb *db) {
+  assert(core_locked(db));
   int rc = cat_refresh(db);
   for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
     cat_table *t = &db->tables[i];
@@ -611,7 +613,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
     kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
     uuid16_t id;
     memcpy(id.b, key + 8, 16);
-    if ((rc = edges_stage_removal(db, kb, &id))) goto done;
+    if ((rc = hook_edges_remove(db, kb, &id))) goto done;
   }
   rc = kv_iter_status(it, &db->err);
   if (rc) goto done;

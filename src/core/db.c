@@ -3,11 +3,12 @@
 ** sharing one store between handles, error reporting and the few
 ** database-wide keys (format version, id counter, tenant directory).
 */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 static const unsigned char meta_global[4] = {0, 0, 0, 0};
 
@@ -56,6 +57,11 @@ void remdb_free(void *p) { free(p); }
 
 const char *remdb_tenant(const remdb *db) { return db ? db->tenant : NULL; }
 
+/* The stores whose write lock this thread holds (for core_locked: a
+** precondition check, so thread-local and without a race). */
+#define HELD_MAX 8
+static _Thread_local const store_t *held[HELD_MAX];
+
 int core_lock(remdb *db) {
   int r = pthread_mutex_lock(&db->st->wlock);
   if (r == EDEADLK)
@@ -63,10 +69,29 @@ int core_lock(remdb *db) {
                    "this thread holds an uncommitted batch; commit or free "
                    "it before writing another way");
   if (r != 0) return err_set(&db->err, REMDB_ERROR, "lock failed (%d)", r);
+  for (int i = 0; i < HELD_MAX; i++)
+    if (held[i] == NULL) {
+      held[i] = db->st;
+      break;
+    }
   return REMDB_OK;
 }
 
-void core_unlock(remdb *db) { pthread_mutex_unlock(&db->st->wlock); }
+void core_unlock(remdb *db) {
+  assert(core_locked(db));
+  for (int i = 0; i < HELD_MAX; i++)
+    if (held[i] == db->st) {
+      held[i] = NULL;
+      break;
+    }
+  pthread_mutex_unlock(&db->st->wlock);
+}
+
+bool core_locked(const remdb *db) {
+  for (int i = 0; i < HELD_MAX; i++)
+    if (held[i] == db->st) return true;
+  return false;
+}
 
 static int read_u32(remdb *db, const void *key, size_t klen, uint32_t *out) {
   kv_val v;
@@ -86,6 +111,7 @@ static int read_u32(remdb *db, const void *key, size_t klen, uint32_t *out) {
 ** two ids handed out before a commit must come from one call site that
 ** keeps its own count; every caller allocates at most one id per batch. */
 int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out) {
+  assert(core_locked(db));
   buf_t k;
   buf_init(&k);
   buf_add(&k, meta_global, 4);
@@ -300,7 +326,7 @@ static int settle_journal(remdb *db, const char *path) {
   o.read_only = 0;
   o.create_if_missing = 0;
   remdb *w = NULL;
-  int rc = remdb_open(path, db->tenant, &o, &w);
+  int rc = core_open(path, db->tenant, &o, &w);
   if (rc == REMDB_BUSY) {
     remdb_close(w);
     return REMDB_OK;
@@ -322,8 +348,8 @@ static int settle_journal(remdb *db, const char *path) {
   return rc;
 }
 
-int remdb_open(const char *path, const char *tenant, const remdb_options *opts,
-               remdb **out) {
+int core_open(const char *path, const char *tenant, const remdb_options *opts,
+              remdb **out) {
   remdb_options o;
   if (opts)
     o = *opts;
@@ -425,7 +451,7 @@ int remdb_refresh(remdb *db) {
   return rc;
 }
 
-int remdb_open_tenant(remdb *parent, const char *tenant, remdb **out) {
+int core_open_tenant(remdb *parent, const char *tenant, remdb **out) {
   *out = NULL;
   if (parent == NULL || parent->st->kv == NULL) return REMDB_MISUSE;
   store_t *st = parent->st;
@@ -467,6 +493,12 @@ int core_parse_json(remdb *db, const char *what, const char *json, size_t len,
                    je.column, je.text);
   *out = j;
   return REMDB_OK;
+}
+
+int core_flags(remdb *db, const char *call, int flags, int allowed) {
+  if ((flags & ~allowed) == 0) return REMDB_OK;
+  return err_set(&db->err, REMDB_MISUSE, "%s: unknown flags 0x%x", call,
+                 (unsigned)(flags & ~allowed));
 }
 
 int core_hand_out(remdb *db, int rc, buf_t *out, char **json_out) {

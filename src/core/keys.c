@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 static void field_text(const rec_view *v, uint16_t f, lkeys *out) {
   rec_field x;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 #define FUZZY_SCAN_MAX 200000
 
@@ -66,7 +66,7 @@ static bool add_hit(hits *hs, const unsigned char id[16], uint32_t tbl,
 
 /* Every entry of the key index with prefix kind+key (exact match of the
 ** key: the entry continues with 0 and the id). */
-static int scan_key(remdb *db, const kv_snap_t *snap, char kind,
+static int key_hits(remdb *db, const kv_snap_t *snap, char kind,
                     const char *key, size_t n, const char *how, hits *hs) {
   buf_t lo;
   buf_init(&lo);
@@ -141,15 +141,29 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
   if (db == NULL || json_out == NULL || (nkeys && keys == NULL))
     return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "lookup", flags, REMDB_FUZZY)) return db->err.code;
   *json_out = NULL;
-  kv_snap_t *snap; /* the key index is rebuilt by reindex: agree with it */
-  int rc = cat_snapshot(db, &snap);
+  snap_t *snap; /* the key index is rebuilt by reindex: agree with it */
+  int rc = snap_take(db, &snap);
   if (rc) return rc;
+  rc = lookup_run(db, snap, keys, nkeys, flags, json_out);
+  snap_release(snap);
+  return rc;
+}
+
+int lookup_run(remdb *db, const snap_t *sn, const char *const *keys,
+               size_t nkeys, int flags, char **json_out) {
+  *json_out = NULL;
+  if (!snap_current(db, sn))
+    return err_set(&db->err, REMDB_ERROR,
+                   "lookup: the schema changed during the statement: run it "
+                   "again");
+  const kv_snap_t *snap = sn->kv;
+  int rc = REMDB_OK;
   /* while a table's rebuild is pending its key-index entries are being
   ** written again: an answer now could miss keys that exist */
   for (uint32_t i = 0; i < db->ntables; i++)
     if (db->tables[i].rebuild) {
-      kv_snap_free(db->st->kv, snap);
       return err_set(&db->err, REMDB_BUSY,
                      "lookup: the indexes of %s are being rebuilt; try "
                      "again when reindex finishes%s", db->tables[i].s->name,
@@ -177,11 +191,11 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
       kv_val_free(&v);
     }
     if (rc == REMDB_OK && hs.n == 0 && n && n <= KEY_LOOKUP_MAX)
-      rc = scan_key(db, snap, 'K', key, n, "key", &hs);
+      rc = key_hits(db, snap, 'K', key, n, "key", &hs);
     char norm[KEY_LOOKUP_MAX + 32];
     size_t nn = n <= KEY_LOOKUP_MAX ? lookup_normalize(key, n, norm) : 0;
     if (rc == REMDB_OK && hs.n == 0 && nn)
-      rc = scan_key(db, snap, 'N', norm, nn, "normalized", &hs);
+      rc = key_hits(db, snap, 'N', norm, nn, "normalized", &hs);
     if (rc == REMDB_OK && hs.n == 0 && nn && (flags & REMDB_FUZZY))
       rc = scan_fuzzy(db, snap, norm, nn, &hs);
     if (hs.n > 1) qsort(hs.h, hs.n, sizeof *hs.h, hit_cmp);
@@ -209,7 +223,5 @@ int remdb_lookup(remdb *db, const char *const *keys, size_t nkeys, int flags,
     free(hs.h);
   }
   buf_addc(&out, ']');
-  kv_snap_free(db->st->kv, snap);
-  rc = core_hand_out(db, rc, &out, json_out);
-  return rc;
+  return core_hand_out(db, rc, &out, json_out);
 }

@@ -12,12 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "internal.h"
 
 typedef struct vstate {
   remdb *db;
   uint64_t *rows, *deleted; /* per catalog table, counted by the scan */
-  kv_snap_t *snap;
+  snap_t *sn;
+  const kv_snap_t *snap; /* sn's */
   remdb_report_fn fn;
   void *ctx;
   uint64_t problems;
@@ -312,61 +313,9 @@ static int check_index(vstate *s) {
   return rc;
 }
 
-/* Pass 3: every edge key has its twin (forward and reverse) holding the
-** same record, and both endpoints exist. */
-static bool id_exists(vstate *s, const unsigned char id[16]) {
-  unsigned char dk[KEY_IDDIR_LEN];
-  key_iddir(dk, s->db->tid, id);
-  return key_exists(s, KV_INDEX, dk, sizeof dk);
-}
-
-static int check_edges(vstate *s) {
-  remdb *db = s->db;
-  kv_iter_t *it;
-  int rc = tenant_iter(s, KV_EDGE, &it);
-  if (rc) return rc;
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl, vl;
-    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
-    const char *v = kv_iter_value(it, &vl);
-    char dir;
-    const unsigned char *a, *b;
-    const char *type;
-    size_t tl;
-    char tname[72], as[REMDB_ID_LEN + 1], bs[REMDB_ID_LEN + 1];
-    erec er;
-    err_t e;
-    if (!key_edge_parse(k, kl, &dir, &a, &type, &tl, &b) ||
-        tl >= sizeof tname) {
-      report(s, "edge key of length %zu is malformed", kl);
-      continue;
-    }
-    memcpy(tname, type, tl);
-    tname[tl] = 0;
-    uuid_format((const uuid16_t *)a, as);
-    uuid_format((const uuid16_t *)b, bs);
-    const char *src = dir == 'F' ? as : bs, *dst = dir == 'F' ? bs : as;
-    if (erec_decode(v, vl, &er, &e) != REMDB_OK)
-      report(s, "edge %s -%s-> %s: record is malformed", src, tname, dst);
-    unsigned char twin[KEY_EDGE_MAX];
-    size_t tn = key_edge(twin, db->tid, dir == 'F' ? 'R' : 'F', b, tname, a);
-    kv_val tv;
-    if (kv_get(db->st->kv, s->snap, KV_EDGE, twin, tn, &tv, &e) != REMDB_OK) {
-      report(s, "edge %s -%s-> %s: no %s key", src, tname, dst,
-             dir == 'F' ? "reverse" : "forward");
-    } else {
-      if (tv.len != vl || memcmp(tv.data, v, vl) != 0)
-        report(s, "edge %s -%s-> %s: forward and reverse records differ",
-               src, tname, dst);
-      kv_val_free(&tv);
-    }
-    if (dir == 'F' && (!id_exists(s, a) || !id_exists(s, b)))
-      report(s, "edge %s -%s-> %s: an endpoint does not exist", src, tname,
-             dst);
-  }
-  rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
-  return rc;
+/* Pass 3: the edges (the graph layer's keys, checked through its hook). */
+static void report_edge(void *ctx, const char *problem) {
+  report(ctx, "%s", problem);
 }
 
 /* A table's graph entry record (TID TBL 'H') names a stored node of the
@@ -504,7 +453,9 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
   err_clear(&db->err);
   vstate s = {.db = db, .fn = fn, .ctx = ctx};
   buf_init(&s.k);
-  int rc = cat_refresh(db);
+  /* one snapshot, and the catalog it agrees with */
+  int rc = snap_take(db, &s.sn);
+  if (rc == REMDB_OK) s.snap = s.sn->kv;
   if (rc == REMDB_OK && db->tid != 0) {
     /* an interrupted reindex or schema change is not damage: its table's
     ** derived data (index and key-index entries, row counters) is being
@@ -515,28 +466,26 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
                "interrupted reindex or schema change, not damage); run "
                "`remdb reindex` or open the database read-write to finish "
                "it", db->tables[i].s->name);
-    s.snap = kv_snap_new(db->st->kv);
     s.rows = calloc(db->ntables + 1, sizeof *s.rows);
     s.deleted = calloc(db->ntables + 1, sizeof *s.deleted);
-    rc = s.snap && s.rows && s.deleted ? check_entities(&s)
-                                       : err_nomem(&db->err);
+    rc = s.rows && s.deleted ? check_entities(&s) : err_nomem(&db->err);
     if (rc == REMDB_OK) rc = check_index(&s);
-    if (rc == REMDB_OK) rc = check_edges(&s);
+    if (rc == REMDB_OK) rc = hook_edges_verify(db, s.sn, report_edge, &s);
     if (rc == REMDB_OK) rc = check_vectors(&s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       if (db->tables[i].rebuild) continue; /* recounted by the rebuild */
-      rc = cnt_read(db, s.snap, db->tables[i].s->table_id, &r, &d);
+      rc = cnt_read_kv(db, s.snap, db->tables[i].s->table_id, &r, &d);
       if (rc == REMDB_OK && (r != s.rows[i] || d != s.deleted[i]))
         report(&s, "%s: row counter says %llu rows (%llu deleted), the table "
                "holds %llu (%llu deleted)", db->tables[i].s->name,
                (unsigned long long)r, (unsigned long long)d,
                (unsigned long long)s.rows[i], (unsigned long long)s.deleted[i]);
     }
-    kv_snap_free(db->st->kv, s.snap);
     free(s.rows);
     free(s.deleted);
   }
+  snap_release(s.sn);
   buf_free(&s.k);
   if (problems_out) *problems_out = s.problems;
   return rc;
@@ -646,6 +595,7 @@ static size_t tenant_range(uint32_t tid, unsigned char lo[4],
 int remdb_stats_ex(remdb *db, int flags, char **json_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "stats", flags, REMDB_ALL_TENANTS)) return db->err.code;
   *json_out = NULL;
   if (flags & ~REMDB_ALL_TENANTS)
     return err_set(&db->err, REMDB_MISUSE, "stats: unknown flags 0x%x",
@@ -685,7 +635,7 @@ int remdb_stats_ex(remdb *db, int flags, char **json_out) {
                "\"ef_construction\":%d,\"ef_search\":%d,\"stored_keys\":%llu,"
                "\"memory\":\"%s\",\"nodes_in_memory\":%llu,"
                "\"memory_bytes\":%zu}",
-               t->embedding.dim, t->embedding.metric, t->embedding.M,
+               t->embedding.dim, sch_metric_name(t->embedding.metric), t->embedding.M,
                t->embedding.ef_construction, t->embedding.ef_search,
                (unsigned long long)keys, state, (unsigned long long)nodes,
                bytes);
@@ -808,7 +758,7 @@ static int settle_copy(remdb *db, const char *tmp) {
   o.read_only = 0;
   o.sync = REMDB_SYNC_FULL;
   remdb *c = NULL;
-  int rc = remdb_open(tmp, db->tenant, &o, &c);
+  int rc = core_open(tmp, db->tenant, &o, &c);
   if (rc)
     err_set(&db->err, rc, "the copy does not open: %s", remdb_errmsg(c));
   remdb_close(c);
@@ -826,6 +776,7 @@ static int rm_one(const char *p, const struct stat *sb, int flag,
 int remdb_backup_ex(remdb *db, const char *dest, int flags) {
   if (db == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "backup", flags, REMDB_ALL_TENANTS)) return db->err.code;
   if (dest == NULL || dest[0] == 0)
     return err_set(&db->err, REMDB_MISUSE, "backup: no destination given");
   if (flags & ~REMDB_ALL_TENANTS)

@@ -1,12 +1,13 @@
 /*
 ** read.c: reading entities: point gets by id (through the id directory
-** when the table is not named), table iteration on a snapshot, counts, and
-** equality lookups served by a secondary index.
+** when the table is not named), and the public readers over the read path
+** (scan.c): table iteration (remdb_iter), counts, and equality lookups
+** served by a secondary index (remdb_find).
 */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 int parse_id(remdb *db, const char *id, uuid16_t *u) {
   if (id == NULL) return err_set(&db->err, REMDB_MISUSE, "id is NULL");
@@ -74,21 +75,54 @@ int ent_state(remdb *db, const kv_snap_t *snap, uint32_t tbl,
   return st;
 }
 
-bool ent_live(remdb *db, const kv_snap_t *snap, const uuid16_t *id) {
+int ent_get(remdb *db, const snap_t *snap, const cat_table *table,
+            const uuid16_t *id, ent_row *out) {
+  kv_val v = {0};
+  memset(out, 0, sizeof *out);
+  int rc = ent_read(db, snap ? snap->kv : NULL, table, id, &out->table, &v,
+                    &out->rv);
+  out->val.data = v.data;
+  out->val.len = v.len;
+  out->val.pin = v.pin;
+  return rc;
+}
+
+void ent_row_free(ent_row *r) {
+  kv_val v = {r->val.data, r->val.len, r->val.pin};
+  kv_val_free(&v);
+  memset(r, 0, sizeof *r);
+}
+
+bool ent_known(remdb *db, const snap_t *snap, const uuid16_t *id) {
+  err_t e; /* answers, not errors: db's error slot is left alone */
+  unsigned char dk[KEY_IDDIR_LEN];
+  kv_val v;
+  if (db->tid == 0) return false;
+  key_iddir(dk, db->tid, id->b);
+  if (kv_get(db->st->kv, snap ? snap->kv : NULL, KV_INDEX, dk, sizeof dk, &v,
+             &e) != REMDB_OK)
+    return false;
+  kv_val_free(&v);
+  return true;
+}
+
+bool ent_live(remdb *db, const snap_t *snap, const uuid16_t *id) {
   err_t e; /* answers, not errors: db's error slot is left alone */
   unsigned char dk[KEY_IDDIR_LEN];
   kv_val tv;
+  const kv_snap_t *ks = snap ? snap->kv : NULL;
   if (db->tid == 0) return false;
   key_iddir(dk, db->tid, id->b);
-  if (kv_get(db->st->kv, snap, KV_INDEX, dk, sizeof dk, &tv, &e) != REMDB_OK)
+  if (kv_get(db->st->kv, ks, KV_INDEX, dk, sizeof dk, &tv, &e) != REMDB_OK)
     return false;
   uint32_t tbl = tv.len == 4 ? get_u32be((const unsigned char *)tv.data) : 0;
   kv_val_free(&tv);
-  return ent_state(db, snap, tbl, id->b) == ENT_LIVE;
+  return ent_state(db, ks, tbl, id->b) == ENT_LIVE;
 }
 
-void ent_live_many(remdb *db, const kv_snap_t *snap, const uuid16_t *ids,
+void ent_live_many(remdb *db, const snap_t *sn, const uuid16_t *ids,
                    size_t n, bool *live) {
+  const kv_snap_t *snap = sn ? sn->kv : NULL;
   err_t e;
   unsigned char keys[64][KEY_ENTITY_LEN];
   const char *kp[64];
@@ -148,6 +182,7 @@ int remdb_get(remdb *db, const char *table, const char *id, int flags,
               char **json_out, size_t *len_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "get", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *json_out = NULL;
   uuid16_t u;
   cat_table *t = NULL;
@@ -179,10 +214,8 @@ int remdb_get(remdb *db, const char *table, const char *id, int flags,
 struct remdb_iter {
   remdb *db;
   sch_table *s; /* own reference: valid across catalog refreshes */
-  kv_snap_t *snap;
-  kv_iter_t *it;
-  int flags;
-  bool started;
+  snap_t *snap;
+  scan_t *scan;
   buf_t out;
 };
 
@@ -190,23 +223,28 @@ int remdb_iter_open(remdb *db, const char *table, int flags,
                     remdb_iter **out) {
   if (db == NULL || out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "iter", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *out = NULL;
-  cat_table *t;
-  int rc = cat_find(db, table, &t);
+  snap_t *snap;
+  int rc = snap_take(db, &snap);
   if (rc) return rc;
+  cat_table *t;
+  if ((rc = cat_lookup(db, table, &t))) {
+    snap_release(snap);
+    return rc;
+  }
   remdb_iter *r = calloc(1, sizeof *r);
-  if (r == NULL) return err_nomem(&db->err);
+  if (r == NULL) {
+    snap_release(snap);
+    return err_nomem(&db->err);
+  }
   r->db = db;
-  r->flags = flags;
+  r->snap = snap;
   r->s = sch_retain(t->s);
   buf_init(&r->out);
-  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
-  key_table(lo, db->tid, t->s->table_id);
-  key_table(hi, db->tid, t->s->table_id + 1);
-  r->snap = kv_snap_new(db->st->kv);
-  rc = r->snap ? kv_iter_new(db->st->kv, r->snap, KV_ENTITY, lo, sizeof lo,
-                             hi, sizeof hi, &r->it, &db->err)
-               : err_nomem(&db->err);
+  scan_spec sp = {.kind = SCAN_ALL,
+                  .deleted = (flags & REMDB_INCLUDE_DELETED) != 0};
+  rc = scan_open(db, snap, t->s, &sp, &r->scan);
   if (rc) {
     remdb_iter_free(r);
     return rc;
@@ -218,41 +256,24 @@ int remdb_iter_open(remdb *db, const char *table, int flags,
 int remdb_iter_next(remdb_iter *r, const char **json, size_t *len) {
   if (r == NULL || json == NULL) return REMDB_MISUSE;
   remdb *db = r->db;
-  if (!r->started) {
-    kv_iter_first(r->it);
-    r->started = true;
-  } else {
-    kv_iter_next(r->it);
-  }
-  for (; kv_iter_valid(r->it); kv_iter_next(r->it)) {
-    size_t kl, vl;
-    const char *k = kv_iter_key(r->it, &kl);
-    const char *v = kv_iter_value(r->it, &vl);
-    rec_view rv;
-    if (kl != KEY_ENTITY_LEN) continue;
-    int rc = rec_open(&rv, v, vl, &db->err);
-    if (rc) return rc;
-    if (!(r->flags & REMDB_INCLUDE_DELETED) && rec_is_deleted(&rv)) continue;
-    uuid16_t id;
-    char ids[REMDB_ID_LEN + 1];
-    memcpy(id.b, k + 8, 16);
-    uuid_format(&id, ids);
-    buf_reset(&r->out);
-    rc = rec_to_json(&r->s->dict, &rv, ids, r->s->name, &r->out, &db->err);
-    if (rc) return rc;
-    r->out.p[r->out.len] = '\0'; /* buf keeps room for it */
-    *json = r->out.p;
-    if (len) *len = r->out.len;
-    return REMDB_ROW;
-  }
-  int rc = kv_iter_status(r->it, &db->err);
-  return rc ? rc : REMDB_DONE;
+  const scan_row *row;
+  int rc = scan_step(r->scan, &row);
+  if (rc != REMDB_ROW) return rc;
+  char ids[REMDB_ID_LEN + 1];
+  uuid_format(&row->id, ids);
+  buf_reset(&r->out);
+  rc = rec_to_json(&r->s->dict, &row->rv, ids, r->s->name, &r->out, &db->err);
+  if (rc) return rc;
+  r->out.p[r->out.len] = '\0'; /* buf keeps room for it */
+  *json = r->out.p;
+  if (len) *len = r->out.len;
+  return REMDB_ROW;
 }
 
 void remdb_iter_free(remdb_iter *r) {
   if (r == NULL) return;
-  kv_iter_free(r->it);
-  if (r->snap) kv_snap_free(r->db->st->kv, r->snap);
+  scan_close(r->scan);
+  snap_release(r->snap);
   sch_free(r->s);
   buf_free(&r->out);
   free(r);
@@ -261,6 +282,7 @@ void remdb_iter_free(remdb_iter *r) {
 int remdb_count(remdb *db, const char *table, int flags, uint64_t *count_out) {
   if (db == NULL || count_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "count", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *count_out = 0;
   cat_table *t;
   uint64_t rows, deleted;
@@ -316,8 +338,8 @@ static json_t *coerce_find_value(const sch_table *t, const char *field,
   return r;
 }
 
-/* remdb_find on a snapshot that agrees with the cached catalog */
-static int find_in(remdb *db, kv_snap_t *snap, const char *table,
+/* remdb_find under a snapshot that agrees with the cached catalog */
+static int find_in(remdb *db, const snap_t *snap, const char *table,
                    const char *field, const char *value, int flags,
                    char **json_out) {
   cat_table *t;
@@ -355,53 +377,30 @@ static int find_in(remdb *db, kv_snap_t *snap, const char *table,
     json_decref(v);
     return rc;
   }
-  buf_t pre, out;
-  buf_init(&pre);
+  buf_t val, out;
+  buf_init(&val);
   buf_init(&out);
-  unsigned char fp[10];
-  key_index_field(fp, db->tid, t->s->table_id, fid);
-  buf_add(&pre, fp, sizeof fp);
-  rc = okey_json(&pre, v, &db->err);
+  rc = okey_json(&val, v, &db->err);
   json_decref(v);
-  unsigned char *hi = malloc(pre.len ? pre.len : 1);
-  size_t hil = hi ? kv_prefix_end(pre.p, pre.len, hi) : 0;
-  kv_iter_t *it = NULL;
-  if (rc == REMDB_OK && (hi == NULL || pre.oom))
-    rc = err_nomem(&db->err);
-  if (rc == REMDB_OK)
-    rc = kv_iter_new(db->st->kv, snap, KV_INDEX, pre.p, pre.len, hi, hil, &it,
-                     &db->err);
+  if (rc == REMDB_OK && val.oom) rc = err_nomem(&db->err);
+  scan_t *sc = NULL;
+  scan_key key = {val.p, val.len};
+  scan_spec sp = {.kind = SCAN_INDEX, .field = fid, .in = true,
+                  .vals = &key, .nvals = 1,
+                  .deleted = (flags & REMDB_INCLUDE_DELETED) != 0};
+  if (rc == REMDB_OK) rc = scan_open(db, snap, t->s, &sp, &sc);
   buf_addc(&out, '[');
   size_t rows = 0;
-  if (rc == REMDB_OK) kv_iter_first(it);
-  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl;
-    const char *k = kv_iter_key(it, &kl);
-    if (kl < pre.len + 16) continue;
-    uuid16_t id;
-    memcpy(id.b, k + kl - 16, 16);
-    kv_val val = {0};
-    rec_view rv;
-    rc = ent_read(db, snap, t, &id, NULL, &val, &rv);
-    if (rc == REMDB_NOTFOUND) {
-      rc = REMDB_CORRUPT;
-      err_prefix(&db->err, "index entry without entity (run verify)");
-      break;
-    }
-    if (rc) break;
-    if ((flags & REMDB_INCLUDE_DELETED) || !rec_is_deleted(&rv)) {
-      if (rows++) buf_addc(&out, ',');
-      rc = ent_to_json(db, t, &id, &rv, &out);
-    }
-    kv_val_free(&val);
+  const scan_row *row;
+  while (rc == REMDB_OK && (rc = scan_step(sc, &row)) == REMDB_ROW) {
+    if (rows++) buf_addc(&out, ',');
+    rc = ent_to_json(db, t, &row->id, &row->rv, &out);
   }
-  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  if (rc == REMDB_DONE) rc = REMDB_OK;
   buf_addc(&out, ']');
-  kv_iter_free(it);
-  free(hi);
-  buf_free(&pre);
-  rc = core_hand_out(db, rc, &out, json_out);
-  return rc;
+  scan_close(sc);
+  buf_free(&val);
+  return core_hand_out(db, rc, &out, json_out);
 }
 
 int remdb_find(remdb *db, const char *table, const char *field,
@@ -409,11 +408,12 @@ int remdb_find(remdb *db, const char *table, const char *field,
   if (db == NULL || json_out == NULL || field == NULL || value == NULL)
     return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "find", flags, REMDB_INCLUDE_DELETED)) return db->err.code;
   *json_out = NULL;
-  kv_snap_t *snap;
-  int rc = cat_snapshot(db, &snap);
+  snap_t *snap;
+  int rc = snap_take(db, &snap);
   if (rc) return rc;
   rc = find_in(db, snap, table, field, value, flags, json_out);
-  kv_snap_free(db->st->kv, snap);
+  snap_release(snap);
   return rc;
 }

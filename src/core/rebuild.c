@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 #define REBUILD_BATCH 1000
 
@@ -37,6 +37,7 @@ static int reencode(remdb *db, const cat_table *t, const uuid16_t *id,
 
 int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
                 const uint16_t *fields, uint32_t nfields) {
+  assert(core_locked(db));
   const sch_table *t = ct->s;
   unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
   key_table(lo, db->tid, t->table_id);

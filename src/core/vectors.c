@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../embed/embed.h"
-#include "core.h"
+#include "internal.h"
 
 int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
                    bool *has) {
@@ -41,7 +41,7 @@ int vec_for_entity(remdb *db, const sch_table *t, json_t *obj, float *out,
     return REMDB_OK;
   }
   json_object_del(obj, "embedding");
-  if (strcmp(t->embedding.provider, "none") == 0) return REMDB_OK;
+  if (t->embedding.provider == SCH_PROVIDER_NONE) return REMDB_OK;
   buf_t text;
   buf_init(&text);
   int rc = vec_text(db, t, obj, &text);
@@ -70,12 +70,12 @@ int vec_text(remdb *db, const sch_table *t, json_t *obj, buf_t *out) {
 int vec_embed(remdb *db, const sch_table *t, size_t n,
               const char *const *texts, const size_t *lens, float *out) {
   const sch_embedding *m = &t->embedding;
-  if (strcmp(m->provider, "hash") == 0) {
+  if (m->provider == SCH_PROVIDER_HASH) {
     for (size_t i = 0; i < n; i++)
       embed_hash(texts[i], lens[i], m->dim, out + i * (size_t)m->dim);
     return REMDB_OK;
   }
-  if (strcmp(m->provider, "http") == 0) {
+  if (m->provider == SCH_PROVIDER_HTTP) {
     embed_http_conf c = {.url = m->url,
                          .model = m->model,
                          .api_key_env = m->api_key_env,
@@ -89,7 +89,7 @@ int vec_embed(remdb *db, const sch_table *t, size_t n,
   return err_set(&db->err, REMDB_INVALID,
                  "%s: provider \"%s\" cannot embed text; pass a vector like "
                  "[0.1, 0.2, ...]",
-                 t->name, m->provider);
+                 t->name, sch_provider_name(m->provider));
 }
 
 int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,

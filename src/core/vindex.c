@@ -40,7 +40,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core.h"
+#include "internal.h"
 
 enum vix_state {
   VIX_EMPTY,  /* not loaded yet, or must be reloaded */
@@ -79,8 +79,8 @@ struct vix {
   struct vix *next;
 };
 
-static int metric_of(const char *m) {
-  return m[0] == 'l' ? HNSW_L2 : m[0] == 'i' ? HNSW_IP : HNSW_COSINE;
+static int metric_of(enum sch_metric m) {
+  return m == SCH_L2 ? HNSW_L2 : m == SCH_IP ? HNSW_IP : HNSW_COSINE;
 }
 
 void vix_params(const sch_table *t, hnsw_params *p) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 /* What a uri + chunk_ordinal id is the hash of. */
 static void uri_id_input(remdb *db, const sch_table *t, const char *uri,
@@ -169,7 +169,7 @@ static int embed_unlocked(wtx_t *w, const char *table, const char *json,
   remdb *db = wtx_db(w);
   cat_table *ct;
   if (wtx_locked(w) || cat_find(db, table, &ct) != REMDB_OK ||
-      strcmp(ct->s->embedding.provider, "http") != 0) {
+      ct->s->embedding.provider != SCH_PROVIDER_HTTP) {
     err_clear(&db->err);
     return REMDB_OK;
   }
@@ -302,6 +302,7 @@ static bool token_live(store_t *st, const unsigned char *tok) {
 #define ROLLBACK_PART 512
 
 int journal_rollback(remdb *db, const unsigned char *tok) {
+  assert(core_locked(db));
   unsigned char lo[KEY_JOURNAL_PREFIX], hi[KEY_JOURNAL_PREFIX];
   size_t n = tok ? KEY_JOURNAL_PREFIX : 5;
   key_journal_prefix(lo, db->tid,
@@ -611,7 +612,7 @@ int ent_update_ex(wtx_t *w, const uuid16_t *id, json_t *patch, int flags) {
   /* a provider re-embeds the new text; with none, the vector stays unless
   ** the patch gave one */
   if (rc == REMDB_OK && t->embedding.dim &&
-      (has_vec || strcmp(t->embedding.provider, "none") != 0))
+      (has_vec || t->embedding.provider != SCH_PROVIDER_NONE))
     rc = vec_stage(w, t, id, has_vec ? vec : NULL, !rec_is_deleted(&old));
 done:
   free(vec);
@@ -732,6 +733,7 @@ int remdb_update(remdb *db, const char *id, const char *patch, size_t len) {
 int remdb_delete(remdb *db, const char *id, int flags) {
   uuid16_t u;
   int rc = prep(db);
+  if (rc == REMDB_OK) rc = core_flags(db, "delete", flags, REMDB_HARD);
   if (rc == REMDB_OK) rc = parse_id(db, id, &u);
   if (rc) return rc;
   ONE_SHOT(db, ent_delete(w_, &u, flags));
@@ -770,9 +772,7 @@ int remdb_batch_begin_ex(remdb *db, int flags, remdb_batch **out) {
   *out = NULL;
   int rc = prep(db);
   if (rc) return rc;
-  if (flags & ~REMDB_BATCH_JOURNAL)
-    return err_set(&db->err, REMDB_MISUSE, "batch: unknown flags 0x%x",
-                   flags);
+  if ((rc = core_flags(db, "batch", flags, REMDB_BATCH_JOURNAL))) return rc;
   remdb_batch *b = calloc(1, sizeof *b);
   if (b == NULL) return err_nomem(&db->err);
   b->db = db;
@@ -806,6 +806,44 @@ int remdb_batch_insert(remdb_batch *b, const char *table, const char *json,
   if (b == NULL) return REMDB_MISUSE;
   err_clear(&b->db->err);
   return ent_insert(b->w, table, json, len, id_out);
+}
+
+int batch_op(remdb_batch *b, const char *op, wtx_t **w) {
+  *w = NULL;
+  if (b == NULL) return REMDB_MISUSE;
+  err_clear(&b->db->err);
+  if (b->journaled)
+    return err_set(&b->db->err, REMDB_MISUSE,
+                   "batch %s: a journaled batch (REMDB_BATCH_JOURNAL) takes "
+                   "inserts only: its journal undoes inserts",
+                   op);
+  *w = b->w;
+  return REMDB_OK;
+}
+
+int remdb_batch_update(remdb_batch *b, const char *id, const char *patch,
+                       size_t len) {
+  wtx_t *w;
+  int rc = batch_op(b, "update", &w);
+  if (rc) return rc;
+  remdb *db = b->db;
+  uuid16_t u;
+  json_t *pj = NULL;
+  rc = parse_id(db, id, &u);
+  if (rc == REMDB_OK) rc = core_parse_json(db, "patch", patch, len, &pj);
+  if (rc == REMDB_OK) rc = ent_update(w, &u, pj);
+  json_decref(pj);
+  return rc;
+}
+
+int remdb_batch_delete(remdb_batch *b, const char *id, int flags) {
+  wtx_t *w;
+  int rc = batch_op(b, "delete", &w);
+  if (rc) return rc;
+  uuid16_t u;
+  rc = core_flags(b->db, "delete", flags, REMDB_HARD);
+  if (rc == REMDB_OK) rc = parse_id(b->db, id, &u);
+  return rc ? rc : ent_delete(w, &u, flags);
 }
 
 size_t remdb_batch_count(const remdb_batch *b) {

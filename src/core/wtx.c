@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "internal.h"
 
 /* ---- row counters ------------------------------------------------------- */
 
@@ -26,8 +26,13 @@ typedef struct cnt_delta {
   int64_t rows, deleted;
 } cnt_delta;
 
-int cnt_read(remdb *db, const kv_snap_t *snap, uint32_t tbl, uint64_t *rows,
+int cnt_read(remdb *db, const snap_t *snap, uint32_t tbl, uint64_t *rows,
              uint64_t *deleted) {
+  return cnt_read_kv(db, snap ? snap->kv : NULL, tbl, rows, deleted);
+}
+
+int cnt_read_kv(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                uint64_t *rows, uint64_t *deleted) {
   unsigned char k[KEY_COUNTER_LEN];
   key_counter(k, db->tid, tbl);
   kv_val v;
@@ -47,6 +52,7 @@ int cnt_read(remdb *db, const kv_snap_t *snap, uint32_t tbl, uint64_t *rows,
 
 void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
                uint64_t deleted) {
+  assert(core_locked(db));
   unsigned char k[KEY_COUNTER_LEN], v[16];
   key_counter(k, db->tid, tbl);
   put_u64be(v, rows);
@@ -58,6 +64,7 @@ void cnt_forget(remdb *db) { db->st->ncnt = 0; }
 
 /* The cached counters of (tid, tbl), loaded on first use.  wlock held. */
 static struct cnt_slot *cnt_slot(remdb *db, uint32_t tbl) {
+  assert(core_locked(db)); /* the cache is the writer's */
   store_t *st = db->st;
   for (size_t i = 0; i < st->ncnt; i++)
     if (st->cnt[i].tid == db->tid && st->cnt[i].tbl == tbl) return &st->cnt[i];
@@ -78,12 +85,11 @@ static struct cnt_slot *cnt_slot(remdb *db, uint32_t tbl) {
 
 /* ---- staged versions ---------------------------------------------------- */
 
-/* Open addressing on the id.  rec == NULL with gone set marks a staged
-** removal. */
+/* A staged version: the ids are an idset, recs[i] the version of
+** ids[i].  rec == NULL with gone set marks a staged removal. */
 typedef struct pend {
-  uuid16_t id;
   uint32_t tbl;
-  bool used, gone;
+  bool gone;
   char *rec;
   size_t len;
 } pend;
@@ -91,8 +97,10 @@ typedef struct pend {
 struct wtx {
   remdb *db;
   kv_batch_t *kb;
-  pend *slots;
-  size_t cap, npend;
+  idset pids; /* ids of the staged versions */
+  idset edge_ends; /* entities an edge staged here touches */
+  pend *recs; /* recs[i]: the version of pids.ids[i] */
+  size_t caprecs;
   cnt_delta *deltas;
   size_t ndeltas, capdeltas;
   size_t n; /* entities staged */
@@ -100,14 +108,16 @@ struct wtx {
   bool borrowed; /* the caller holds the lock: never release it */
   struct vix_txn *vix; /* vector-index changes, applied at commit */
   bool poisoned; /* a change was staged only in part: refuse to commit */
-  size_t pend_bytes;   /* record copies held by slots */
+  size_t pend_bytes;   /* record copies held by recs */
   bool journal;        /* inserts stage journal entries under jtok */
   bool hold;           /* keep the lock across commits (a journaled batch) */
   unsigned char jtok[8];
 };
 
 size_t wtx_bytes(const wtx_t *w) {
-  return kv_batch_bytes(w->kb) + w->pend_bytes + w->cap * sizeof(pend) +
+  return kv_batch_bytes(w->kb) + w->pend_bytes +
+         w->caprecs * (sizeof(pend) + sizeof(uuid16_t)) +
+         w->pids.map.cap * sizeof(uint32_t) +
          w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0);
 }
 
@@ -124,36 +134,13 @@ void wtx_poison(wtx_t *w) { w->poisoned = true; }
 
 struct vix_txn **wtx_vix(wtx_t *w) { return &w->vix; }
 
-static size_t pend_hash(const uuid16_t *id) { return get_u32be(id->b + 12); }
-
 static pend *pend_find(wtx_t *w, const uuid16_t *id) {
-  if (w->cap == 0) return NULL;
-  size_t i = pend_hash(id) & (w->cap - 1);
-  while (w->slots[i].used) {
-    if (memcmp(w->slots[i].id.b, id->b, 16) == 0) return &w->slots[i];
-    i = (i + 1) & (w->cap - 1);
-  }
-  return NULL;
+  size_t i = idset_find(&w->pids, id->b);
+  return i == IDSET_NONE ? NULL : &w->recs[i];
 }
 
 bool wtx_staged(wtx_t *w, const uuid16_t *id) {
   return pend_find(w, id) != NULL;
-}
-
-static bool pend_grow(wtx_t *w) {
-  size_t cap = w->cap ? w->cap * 2 : 64;
-  pend *s = calloc(cap, sizeof *s);
-  if (s == NULL) return false;
-  for (size_t i = 0; i < w->cap; i++) {
-    if (!w->slots[i].used) continue;
-    size_t j = pend_hash(&w->slots[i].id) & (cap - 1);
-    while (s[j].used) j = (j + 1) & (cap - 1);
-    s[j] = w->slots[i];
-  }
-  free(w->slots);
-  w->slots = s;
-  w->cap = cap;
-  return true;
 }
 
 /* Remember the staged version of id (rec NULL: removed). */
@@ -165,18 +152,24 @@ static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
     if (copy == NULL) return false;
     memcpy(copy, rec, len);
   }
-  pend *p = pend_find(w, id);
-  if (p == NULL) {
-    if ((w->npend + 1) * 2 > w->cap && !pend_grow(w)) {
+  if (w->pids.n == w->caprecs) { /* room for a new id's version */
+    size_t cap = w->caprecs ? w->caprecs * 2 : 64;
+    pend *r = realloc(w->recs, cap * sizeof *r);
+    if (r == NULL) {
       free(copy);
       return false;
     }
-    size_t i = pend_hash(id) & (w->cap - 1);
-    while (w->slots[i].used) i = (i + 1) & (w->cap - 1);
-    p = &w->slots[i];
-    p->used = true;
-    p->id = *id;
-    w->npend++;
+    w->recs = r;
+    w->caprecs = cap;
+  }
+  size_t n = w->pids.n, i;
+  if (!idset_add(&w->pids, id->b, &i)) {
+    free(copy);
+    return false;
+  }
+  pend *p = &w->recs[i];
+  if (i == n) { /* new */
+    p->rec = NULL;
   } else {
     if (p->rec) w->pend_bytes -= p->len;
     free(p->rec);
@@ -189,11 +182,32 @@ static bool pend_put(wtx_t *w, const uuid16_t *id, uint32_t tbl,
   return true;
 }
 
+int wtx_note_edge(wtx_t *w, const uuid16_t *a, const uuid16_t *b) {
+  if (!idset_add(&w->edge_ends, a->b, NULL) ||
+      !idset_add(&w->edge_ends, b->b, NULL))
+    return err_nomem(&w->db->err);
+  return REMDB_OK;
+}
+
+bool wtx_edge_end(wtx_t *w, const uuid16_t *id) {
+  return idset_has(&w->edge_ends, id->b);
+}
+
+bool wtx_live(wtx_t *w, const uuid16_t *id) {
+  pend *p = pend_find(w, id);
+  if (p == NULL) return ent_live(w->db, NULL, id);
+  rec_view rv;
+  err_t e;
+  return !p->gone && p->rec && rec_open(&rv, p->rec, p->len, &e) == REMDB_OK &&
+         !rec_is_deleted(&rv);
+}
+
 static void pend_clear(wtx_t *w) {
-  for (size_t i = 0; i < w->cap; i++) free(w->slots[i].rec);
-  free(w->slots);
-  w->slots = NULL;
-  w->cap = w->npend = 0;
+  for (size_t i = 0; i < w->pids.n; i++) free(w->recs[i].rec);
+  idset_free(&w->pids);
+  free(w->recs);
+  w->recs = NULL;
+  w->caprecs = 0;
   w->pend_bytes = 0;
 }
 
@@ -230,6 +244,7 @@ int wtx_begin(remdb *db, wtx_t **out) {
 }
 
 int wtx_begin_held(remdb *db, wtx_t **out) {
+  assert(core_locked(db));
   int rc = wtx_begin(db, out);
   if (rc == REMDB_OK) (*out)->locked = (*out)->borrowed = true;
   return rc;
@@ -251,6 +266,7 @@ static void wtx_reset(wtx_t *w) {
   if (w->vix) vix_after_commit(w, false); /* not committed */
   kv_batch_clear(w->kb);
   pend_clear(w);
+  idset_clear(&w->edge_ends);
   w->ndeltas = 0;
   w->n = 0;
   if (w->locked && !w->borrowed && !w->hold) {
@@ -317,6 +333,7 @@ void wtx_free(wtx_t *w) {
   w->hold = false;
   wtx_reset(w);
   kv_batch_free(w->kb);
+  idset_free(&w->edge_ends);
   vix_txn_free(w->db, w->vix);
   free(w->deltas);
   free(w);
@@ -341,10 +358,22 @@ int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
   return rec_open(rv, p->rec, p->len, &db->err);
 }
 
+int wtx_get(wtx_t *w, const cat_table *table, const uuid16_t *id,
+            ent_row *out) {
+  kv_val v = {0};
+  memset(out, 0, sizeof *out);
+  int rc = wtx_read(w, table, id, &out->table, &v, &out->rv);
+  out->val.data = v.data;
+  out->val.len = v.len;
+  out->val.pin = v.pin;
+  return rc;
+}
+
 int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
             const rec_view *old, const char *nrec, size_t nlen,
             bool remember) {
   remdb *db = w->db;
+  assert(w->locked && core_locked(db));
   kv_batch_t *kb = w->kb;
   rec_view nv;
   int rc = rec_open(&nv, nrec, nlen, &db->err);
@@ -392,43 +421,18 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   return REMDB_OK;
 }
 
-int edges_stage_removal(remdb *db, kv_batch_t *kb, const uuid16_t *id) {
-  for (int d = 0; d < 2; d++) {
-    char dir = d ? 'R' : 'F';
-    unsigned char lo[21], hi[21];
-    key_edge_prefix(lo, db->tid, dir, id->b);
-    size_t hil = kv_prefix_end(lo, sizeof lo, hi);
-    kv_iter_t *it;
-    int rc = kv_iter_new(db->st->kv, NULL, KV_EDGE, lo, sizeof lo, hi, hil,
-                         &it, &db->err);
-    if (rc) return rc;
-    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-      size_t kl;
-      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
-      char kd;
-      const unsigned char *a, *b;
-      const char *type;
-      size_t tl;
-      kv_batch_del(kb, KV_EDGE, k, kl);
-      if (!key_edge_parse(k, kl, &kd, &a, &type, &tl, &b)) continue;
-      char tname[72];
-      if (tl >= sizeof tname) continue;
-      memcpy(tname, type, tl);
-      tname[tl] = 0;
-      unsigned char twin[KEY_EDGE_MAX];
-      size_t tn = key_edge(twin, db->tid, kd == 'F' ? 'R' : 'F', b, tname, a);
-      kv_batch_del(kb, KV_EDGE, twin, tn);
-    }
-    rc = kv_iter_status(it, &db->err);
-    kv_iter_free(it);
-    if (rc) return rc;
-  }
-  return REMDB_OK;
-}
-
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old) {
   remdb *db = w->db;
+  assert(w->locked && core_locked(db));
+  if (wtx_edge_end(w, id)) { /* its removal would miss the staged edge */
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(id, ids);
+    return err_set(&db->err, REMDB_MISUSE,
+                   "delete: this batch adds an edge of %s; commit it before "
+                   "removing the entity",
+                   ids);
+  }
   kv_batch_t *kb = w->kb;
   cnt_delta *d = delta_for(w, t->table_id);
   if (d == NULL) return err_nomem(&db->err);
@@ -450,8 +454,8 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   lookup_stage(db, kb, t, id, old, NULL);
-  /* a hard delete takes its edges along */
-  int rc = edges_stage_removal(db, kb, id);
+  /* a hard delete takes its edges along (the graph layer's keys) */
+  int rc = hook_edges_remove(db, kb, id);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;

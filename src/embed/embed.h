@@ -1,7 +1,8 @@
 /*
 ** embed.h: turning text into vectors (the hash and http providers).
-** Below the core: the write path embeds entities with it, and search
-** embeds text queries.  Comparing vectors is src/vector/dist.h's job.
+** Layer: below core, above util: the write path embeds entities with it,
+** and search (through core) embeds text queries.  Comparing vectors is
+** src/vector/dist.h's job.
 **
 ** The `hash` provider is feature hashing of normalised word unigrams, word
 ** bigrams and character trigrams into dim buckets, signed, then

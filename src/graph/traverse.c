@@ -19,7 +19,7 @@ typedef struct node {
 
 typedef struct bfs {
   remdb *db;
-  const kv_snap_t *snap;
+  const snap_t *snap;
   node *n;
   size_t len, cap, max;
   size_t *slots; /* open addressing: node index + 1, 0 = empty */
@@ -157,12 +157,10 @@ static int node_json(bfs *b, long i, buf_t *out) {
   char ids[REMDB_ID_LEN + 1];
   uuid_format(&b->n[i].id, ids);
   buf_addf(out, "{\"id\":\"%s\",\"depth\":%d,\"entity\":", ids, b->n[i].depth);
-  kv_val v = {0};
-  rec_view rv;
-  cat_table *t = NULL;
-  int rc = ent_read(db, b->snap, NULL, &b->n[i].id, &t, &v, &rv);
-  if (rc == REMDB_OK) rc = ent_to_json(db, t, &b->n[i].id, &rv, out);
-  kv_val_free(&v);
+  ent_row r;
+  int rc = ent_get(db, b->snap, NULL, &b->n[i].id, &r);
+  if (rc == REMDB_OK) rc = ent_to_json(db, r.table, &b->n[i].id, &r.rv, out);
+  ent_row_free(&r);
   if (rc) return rc;
   buf_adds(out, ",\"path\":");
   path_json(b, i, out);
@@ -178,8 +176,7 @@ static void bfs_free(bfs *b) {
 
 static int prepare(remdb *db, const char *id, int direction, const char *type,
                    uuid16_t *u) {
-  int rc = cat_refresh(db);
-  if (rc == REMDB_OK) rc = parse_id(db, id, u);
+  int rc = parse_id(db, id, u);
   if (rc == REMDB_OK && type && !ident_valid(type, 64))
     rc = err_set(&db->err, REMDB_INVALID, "edge type \"%.64s\" is not valid",
                  type);
@@ -189,19 +186,41 @@ static int prepare(remdb *db, const char *id, int direction, const char *type,
   return rc;
 }
 
+/* A snapshot that agrees with the catalog (entities are shown with their
+** tables' fields). */
+static int check_snap(remdb *db, const snap_t *snap) {
+  return snap_current(db, snap)
+             ? REMDB_OK
+             : err_set(&db->err, REMDB_ERROR,
+                       "traverse: the schema changed during the statement: "
+                       "run it again");
+}
+
 int remdb_traverse(remdb *db, const char *start, int depth, int direction,
                    const char *type, size_t max_nodes, int flags,
                    char **json_out) {
   if (db == NULL || json_out == NULL) return REMDB_MISUSE;
   err_clear(&db->err);
+  if (core_flags(db, "traverse", flags, REMDB_EXACT_DEPTH)) return db->err.code;
+  snap_t *snap;
+  int rc = snap_take(db, &snap);
+  if (rc) return rc;
+  rc = graph_traverse(db, snap, start, depth, direction, type, max_nodes,
+                      flags, json_out);
+  snap_release(snap);
+  return rc;
+}
+
+int graph_traverse(remdb *db, const snap_t *snap, const char *start,
+                   int depth, int direction, const char *type,
+                   size_t max_nodes, int flags, char **json_out) {
   *json_out = NULL;
   uuid16_t u;
-  int rc = prepare(db, start, direction, type, &u);
+  int rc = check_snap(db, snap);
+  if (rc == REMDB_OK) rc = prepare(db, start, direction, type, &u);
   if (rc == REMDB_OK && (depth < 0 || depth > 64))
     rc = err_set(&db->err, REMDB_INVALID, "traversal depth must be 0 to 64");
   if (rc) return rc;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  if (snap == NULL) return err_nomem(&db->err);
   bfs b = {.db = db, .snap = snap, .max = max_nodes ? max_nodes : 10000,
            .found = -1};
   if (!graph_live(db, snap, &u))
@@ -217,7 +236,6 @@ int remdb_traverse(remdb *db, const char *start, int depth, int direction,
     rc = node_json(&b, (long)i, &out);
   }
   buf_addf(&out, "],\"truncated\":%s}", b.truncated ? "true" : "false");
-  kv_snap_free(db->st->kv, snap);
   bfs_free(&b);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;
@@ -230,13 +248,16 @@ int remdb_shortest_path(remdb *db, const char *from, const char *to,
   err_clear(&db->err);
   *json_out = NULL;
   uuid16_t a, z;
-  int rc = prepare(db, from, direction, type, &a);
+  snap_t *snap = NULL;
+  int rc = snap_take(db, &snap);
+  if (rc == REMDB_OK) rc = prepare(db, from, direction, type, &a);
   if (rc == REMDB_OK) rc = parse_id(db, to, &z);
   if (rc == REMDB_OK && (max_depth < 1 || max_depth > 64))
     rc = err_set(&db->err, REMDB_INVALID, "path depth must be 1 to 64");
-  if (rc) return rc;
-  kv_snap_t *snap = kv_snap_new(db->st->kv);
-  if (snap == NULL) return err_nomem(&db->err);
+  if (rc) {
+    snap_release(snap);
+    return rc;
+  }
   bfs b = {.db = db, .snap = snap, .max = 1000000, .goal = &z, .found = -1};
   if (!graph_live(db, snap, &a) || !graph_live(db, snap, &z))
     rc = err_set(&db->err, REMDB_NOTFOUND, "both ends must be entities");
@@ -250,7 +271,7 @@ int remdb_shortest_path(remdb *db, const char *from, const char *to,
   } else {
     buf_adds(&out, "{\"length\":null,\"path\":null}");
   }
-  kv_snap_free(db->st->kv, snap);
+  snap_release(snap);
   bfs_free(&b);
   rc = core_hand_out(db, rc, &out, json_out);
   return rc;

@@ -1,5 +1,7 @@
 /*
-** idx.h: secondary indexes.  An index entry is the key
+** idx.h: secondary indexes.  Layer: above util, record and kv; core writes
+** the entries, and sql/ encodes values with the OKEY functions for the
+** bounds of its scans (it never builds a key).  An index entry is the key
 **
 **     TID TBL FLD OKEY ID      (value empty; layout in src/kv/kv.h)
 **

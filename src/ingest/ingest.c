@@ -41,7 +41,7 @@ static int put_row(wtx_t *w, const sch_table *t, json_t *obj, uuid16_t *id) {
 ** of one request per chunk.  Other providers write each row at once. */
 
 static bool is_http(const sch_table *t) {
-  return t->embedding.dim && strcmp(t->embedding.provider, "http") == 0;
+  return t->embedding.dim && t->embedding.provider == SCH_PROVIDER_HTTP;
 }
 
 static size_t window_size(const sch_table *t) {
@@ -111,7 +111,7 @@ static int flush_rows(wtx_t *w, const sch_table *t, json_t *rows,
     uuid16_t cid;
     rc = put_row(w, t, json_array_get(rows, i), &cid);
     if (rc == REMDB_OK)
-      rc = graph_stage_edge(db, wtx_batch(w), doc_id, &cid, "has_chunk",
+      rc = graph_stage_edge(w, doc_id, &cid, "has_chunk",
                             NULL, 0, 1.0);
   }
   json_array_clear(rows);
@@ -280,12 +280,11 @@ int remdb_ingest(remdb *db, const char *table, const char *uri,
   /* chunks beyond the new last one belonged to an older version */
   for (int64_t k = (int64_t)n; rc == REMDB_OK; k++) {
     uuid16_t old;
-    kv_val v = {0};
-    rec_view rv;
+    ent_row er;
     rc = ent_uri_id(db, t, uri, k, &old);
     if (rc) break;
-    int r = wtx_read(w, ct, &old, NULL, &v, &rv);
-    kv_val_free(&v);
+    int r = wtx_get(w, ct, &old, &er);
+    ent_row_free(&er);
     if (r == REMDB_NOTFOUND) {
       err_clear(&db->err);
       break;

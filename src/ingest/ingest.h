@@ -5,6 +5,8 @@
 ** word boundaries) with a configurable size and overlap; a JSONL document
 ** gives one chunk per line.  ingest.c writes them, with the document's own
 ** row and its has_chunk edges, in one transaction.
+**
+** Layer: above core and graph (it stages edges), below the API.
 */
 #ifndef REMDB_INGEST_H
 #define REMDB_INGEST_H

@@ -4,6 +4,10 @@
 ** this layer sees RocksDB.  It also defines, in one place, the layout of
 ** every key remdb writes.
 **
+** Layer: above util only.  Its users are core (src/core/internal.h) and
+** the graph layer, which owns the edge keys; sql/, search/ and the layers
+** above them read through core's scans and never include this header.
+**
 ** ---- Column families ---------------------------------------------------
 **   meta     format version, tenant directory, id counters, schemas
 **   entity   entity records (record format: src/record/rec.h)
@@ -188,8 +192,6 @@ const char *kv_cf_name(int cf);
 ** (the prefix is all 0xff: scan to the end). */
 size_t kv_prefix_end(const void *prefix, size_t n, unsigned char *out);
 
-#endif /* REMDB_KV_H */
-
 /* ---- Key builders for the layout above -------------------------------- */
 #define KEY_ENTITY_LEN 24 /* TID TBL ID */
 #define KEY_IDDIR_LEN 24  /* TID 0 ID */
@@ -314,6 +316,27 @@ static inline bool key_edge_parse(const unsigned char *k, size_t n,
   return *type_len > 0;
 }
 
+/* The twin of edge key k (its reverse key for a forward one, and the other
+** way round) in out (KEY_EDGE_MAX bytes); its length, 0 if k is
+** malformed. */
+static inline size_t key_edge_twin(const unsigned char *k, size_t n,
+                                   unsigned char *out) {
+  char dir;
+  const unsigned char *a, *b;
+  const char *type;
+  size_t tl;
+  if (!key_edge_parse(k, n, &dir, &a, &type, &tl, &b) || n > KEY_EDGE_MAX)
+    return 0;
+  /* TID DIR' B TYPE 0 A: the same length */
+  for (int i = 0; i < 4; i++) out[i] = k[i];
+  out[4] = (unsigned char)(dir == 'F' ? 'R' : 'F');
+  for (int i = 0; i < 16; i++) out[5 + i] = b[i];
+  for (size_t i = 0; i < tl; i++) out[21 + i] = (unsigned char)type[i];
+  out[21 + tl] = 0;
+  for (int i = 0; i < 16; i++) out[22 + tl + i] = a[i];
+  return n;
+}
+
 /* TID 'S' NAME (schema) and 0 'T' NAME (tenant directory). */
 static inline void key_named(buf_t *out, uint32_t tid, char kind,
                              const char *name) {
@@ -321,3 +344,5 @@ static inline void key_named(buf_t *out, uint32_t tid, char kind,
   buf_addc(out, kind);
   buf_adds(out, name);
 }
+
+#endif /* REMDB_KV_H */

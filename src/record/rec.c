@@ -1,6 +1,7 @@
 /*
 ** rec.c: reading and writing the record format described in rec.h.
 */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,7 @@ int rec_open(rec_view *v, const void *data, size_t len, err_t *e) {
 }
 
 void rec_at(const rec_view *v, uint32_t i, rec_field *f) {
+  assert(i < v->n);
   const unsigned char *s = v->data + REC_HDR + (size_t)i * REC_SLOT;
   uint32_t off = ld32(s + 4);
   size_t end = i + 1 < v->n ? ld32(s + REC_SLOT + 4) : v->body_len;

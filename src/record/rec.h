@@ -4,6 +4,9 @@
 ** decoding the others: a fixed header, a sorted directory of fixed-width
 ** slots, then the values back to back.
 **
+** Layer: above util; used by schema/, index/, core/ and everything that
+** reads rows (a scan's row is a rec_view).
+**
 **   offset 0   u8   format version (REC_VERSION)
 **          1   u8   flags (0; reserved)
 **          2   u16  n, number of fields (little-endian)

@@ -4,6 +4,8 @@
 ** of sch_node (so that validating an entity never re-reads the document),
 ** assigns field ids, and validates and normalises entities.
 **
+** Layer: above util and record; core compiles each stored table with it.
+**
 ** Supported validation keywords: type (a name or a list of names),
 ** enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
 ** multipleOf, minLength, maxLength, format (date-time, date, time, email,
@@ -71,10 +73,17 @@ typedef struct sch_limits {
 #define SCH_EMBED_MODEL_MAX 256
 #define SCH_EMBED_ENV_MAX 128
 
+/* The embedding block's metric and provider, compiled from their names
+** once (sch_metric_name, sch_provider_name give them back). */
+enum sch_metric { SCH_COSINE, SCH_IP, SCH_L2 };
+enum sch_provider { SCH_PROVIDER_HASH, SCH_PROVIDER_HTTP, SCH_PROVIDER_NONE };
+const char *sch_metric_name(enum sch_metric m);
+const char *sch_provider_name(enum sch_provider p);
+
 typedef struct sch_embedding {
   int dim;            /* 0: no embedding block */
-  char metric[16];    /* cosine | ip | l2 */
-  char provider[16];  /* hash | http | none */
+  enum sch_metric metric;
+  enum sch_provider provider;
   int M;               /* HNSW links per node (2M on layer 0) */
   int ef_construction; /* HNSW candidates while linking */
   int ef_search;       /* HNSW candidates while searching (default) */

@@ -122,6 +122,178 @@ static int compile_props(sch_node *n, json_t *v, const char *path, int depth,
   return REMDB_OK;
 }
 
+/* "type": a name or a list of names. */
+static int compile_type(sch_node *n, json_t *v, const char *path, err_t *e) {
+  if (json_is_string(v)) {
+    n->types = (unsigned)type_bit(json_string_value(v));
+    if (!n->types)
+      return err_set(e, REMDB_INVALID, "%s.type: unknown type \"%s\"", path,
+                     json_string_value(v));
+    return REMDB_OK;
+  }
+  if (!json_is_array(v) || json_array_size(v) == 0)
+    return err_set(e, REMDB_INVALID,
+                   "%s.type: must be a type name or a list of them", path);
+  size_t i;
+  json_t *t;
+  json_array_foreach(v, i, t) {
+    int b = json_is_string(t) ? type_bit(json_string_value(t)) : 0;
+    if (!b)
+      return err_set(e, REMDB_INVALID, "%s.type[%zu]: not a type name", path,
+                     i);
+    n->types |= (unsigned)b;
+  }
+  return REMDB_OK;
+}
+
+/* The numeric bounds: minimum, maximum, exclusiveMinimum/Maximum (a number,
+** or draft 4's boolean) and multipleOf.  *handled tells whether k is one. */
+static int compile_bound(sch_node *n, const char *k, json_t *v,
+                         const char *path, bool *handled, err_t *e) {
+  *handled = true;
+  if (strcmp(k, "minimum") == 0) {
+    n->has_min = true;
+    return number(v, &n->min, path, k, e);
+  }
+  if (strcmp(k, "maximum") == 0) {
+    n->has_max = true;
+    return number(v, &n->max, path, k, e);
+  }
+  if (strcmp(k, "exclusiveMinimum") == 0) {
+    if (json_is_boolean(v)) { /* draft 4 form */
+      n->excl_min = json_is_true(v);
+      return REMDB_OK;
+    }
+    n->has_min = n->excl_min = true;
+    return number(v, &n->min, path, k, e);
+  }
+  if (strcmp(k, "exclusiveMaximum") == 0) {
+    if (json_is_boolean(v)) {
+      n->excl_max = json_is_true(v);
+      return REMDB_OK;
+    }
+    n->has_max = n->excl_max = true;
+    return number(v, &n->max, path, k, e);
+  }
+  if (strcmp(k, "multipleOf") == 0) {
+    int rc = number(v, &n->multiple_of, path, k, e);
+    if (!rc && !(n->multiple_of > 0))
+      rc = err_set(e, REMDB_INVALID, "%s.multipleOf: must be > 0", path);
+    return rc;
+  }
+  *handled = false;
+  return REMDB_OK;
+}
+
+/* The lengths: minLength, maxLength, minItems, maxItems. */
+static int compile_length(sch_node *n, const char *k, json_t *v,
+                          const char *path, bool *handled, err_t *e) {
+  int64_t *dst = strcmp(k, "minLength") == 0   ? &n->min_len
+             : strcmp(k, "maxLength") == 0 ? &n->max_len
+             : strcmp(k, "minItems") == 0  ? &n->min_items
+             : strcmp(k, "maxItems") == 0  ? &n->max_items
+                                           : NULL;
+  *handled = dst != NULL;
+  return dst ? nonneg_int(v, dst, path, k, e) : REMDB_OK;
+}
+
+static int compile_required(sch_node *n, json_t *v, const char *path,
+                            err_t *e) {
+  if (!json_is_array(v))
+    return err_set(e, REMDB_INVALID, "%s.required: must be an array", path);
+  n->required = calloc(json_array_size(v) + 1, sizeof *n->required);
+  if (n->required == NULL) return err_nomem(e);
+  size_t i;
+  json_t *r;
+  json_array_foreach(v, i, r) {
+    if (!json_is_string(r))
+      return err_set(e, REMDB_INVALID, "%s.required[%zu]: not a string", path,
+                     i);
+    n->required[n->nrequired] = strdup(json_string_value(r));
+    if (n->required[n->nrequired++] == NULL) return err_nomem(e);
+  }
+  return REMDB_OK;
+}
+
+static int compile_any_of(sch_node *n, json_t *v, const char *path,
+                          int depth, err_t *e) {
+  if (!json_is_array(v) || json_array_size(v) == 0)
+    return err_set(e, REMDB_INVALID, "%s.anyOf: must be a non-empty array",
+                   path);
+  n->any = calloc(json_array_size(v), sizeof *n->any);
+  if (n->any == NULL) return err_nomem(e);
+  size_t i;
+  json_t *a;
+  json_array_foreach(v, i, a) {
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s.anyOf[%zu]", path, i);
+    int rc = compile_node(a, sub, depth + 1, false, &n->any[i], e);
+    if (rc) return rc;
+    n->nany++;
+  }
+  return REMDB_OK;
+}
+
+/* The subschemas: additionalProperties (or its boolean form) and items. */
+static int compile_sub(sch_node *n, const char *k, json_t *v,
+                       const char *path, int depth, err_t *e) {
+  char sub[512];
+  snprintf(sub, sizeof sub, "%s.%s", path, k);
+  if (strcmp(k, "additionalProperties") == 0) {
+    if (json_is_boolean(v)) {
+      n->no_additional = json_is_false(v);
+      return REMDB_OK;
+    }
+    return compile_node(v, sub, depth + 1, false, &n->additional, e);
+  }
+  if (json_is_array(v))
+    return err_set(e, REMDB_INVALID,
+                   "%s: tuple validation (an array) is not supported", sub);
+  return compile_node(v, sub, depth + 1, false, &n->items, e);
+}
+
+/* One keyword of a schema object.  Everything not listed is an annotation
+** (title, description, default, examples, $schema, $id, $comment,
+** readOnly, x-..., and at the top level the REM keys, read by
+** sch_compile). */
+static int compile_keyword(sch_node *n, const char *k, json_t *v,
+                           const char *path, int depth, bool *nullable,
+                           err_t *e) {
+  bool handled;
+  int rc;
+  if (unsupported(k))
+    return err_set(e, REMDB_INVALID, "%s: keyword \"%s\" is not supported",
+                   path, k);
+  if ((rc = compile_bound(n, k, v, path, &handled, e)) || handled) return rc;
+  if ((rc = compile_length(n, k, v, path, &handled, e)) || handled) return rc;
+  if (strcmp(k, "type") == 0) return compile_type(n, v, path, e);
+  if (strcmp(k, "enum") == 0) {
+    n->enum_vals = v;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+      return err_set(e, REMDB_INVALID, "%s.enum: must be a non-empty array",
+                     path);
+  } else if (strcmp(k, "const") == 0) {
+    n->const_val = v;
+  } else if (strcmp(k, "format") == 0) {
+    if (!json_is_string(v))
+      return err_set(e, REMDB_INVALID, "%s.format: must be a string", path);
+    n->format_name = json_string_value(v);
+    n->format = sch_format_of(n->format_name);
+  } else if (strcmp(k, "nullable") == 0) {
+    *nullable = json_is_true(v);
+  } else if (strcmp(k, "properties") == 0) {
+    return compile_props(n, v, path, depth, e);
+  } else if (strcmp(k, "required") == 0) {
+    return compile_required(n, v, path, e);
+  } else if (strcmp(k, "additionalProperties") == 0 ||
+             strcmp(k, "items") == 0) {
+    return compile_sub(n, k, v, path, depth, e);
+  } else if (strcmp(k, "anyOf") == 0) {
+    return compile_any_of(n, v, path, depth, e);
+  }
+  return REMDB_OK;
+}
+
 static int compile_node(json_t *j, const char *path, int depth, bool top,
                         sch_node **out, err_t *e) {
   *out = NULL;
@@ -144,148 +316,7 @@ static int compile_node(json_t *j, const char *path, int depth, bool top,
   const char *k;
   json_t *v;
   json_object_foreach(j, k, v) {
-    if (unsupported(k)) {
-      rc = err_set(e, REMDB_INVALID, "%s: keyword \"%s\" is not supported",
-                   path, k);
-      break;
-    }
-    if (strcmp(k, "type") == 0) {
-      if (json_is_string(v)) {
-        n->types = (unsigned)type_bit(json_string_value(v));
-        if (!n->types)
-          rc = err_set(e, REMDB_INVALID, "%s.type: unknown type \"%s\"",
-                       path, json_string_value(v));
-      } else if (json_is_array(v) && json_array_size(v) > 0) {
-        size_t i;
-        json_t *t;
-        json_array_foreach(v, i, t) {
-          int b = json_is_string(t) ? type_bit(json_string_value(t)) : 0;
-          if (!b) {
-            rc = err_set(e, REMDB_INVALID,
-                         "%s.type[%zu]: not a type name", path, i);
-            break;
-          }
-          n->types |= (unsigned)b;
-        }
-      } else {
-        rc = err_set(e, REMDB_INVALID,
-                     "%s.type: must be a type name or a list of them", path);
-      }
-    } else if (strcmp(k, "enum") == 0) {
-      if (!json_is_array(v) || json_array_size(v) == 0)
-        rc = err_set(e, REMDB_INVALID, "%s.enum: must be a non-empty array",
-                     path);
-      n->enum_vals = v;
-    } else if (strcmp(k, "const") == 0) {
-      n->const_val = v;
-    } else if (strcmp(k, "minimum") == 0) {
-      n->has_min = true;
-      rc = number(v, &n->min, path, k, e);
-    } else if (strcmp(k, "maximum") == 0) {
-      n->has_max = true;
-      rc = number(v, &n->max, path, k, e);
-    } else if (strcmp(k, "exclusiveMinimum") == 0) {
-      if (json_is_boolean(v)) { /* draft 4 form */
-        n->excl_min = json_is_true(v);
-      } else {
-        n->has_min = n->excl_min = true;
-        rc = number(v, &n->min, path, k, e);
-      }
-    } else if (strcmp(k, "exclusiveMaximum") == 0) {
-      if (json_is_boolean(v)) {
-        n->excl_max = json_is_true(v);
-      } else {
-        n->has_max = n->excl_max = true;
-        rc = number(v, &n->max, path, k, e);
-      }
-    } else if (strcmp(k, "multipleOf") == 0) {
-      rc = number(v, &n->multiple_of, path, k, e);
-      if (!rc && !(n->multiple_of > 0))
-        rc = err_set(e, REMDB_INVALID, "%s.multipleOf: must be > 0", path);
-    } else if (strcmp(k, "minLength") == 0) {
-      rc = nonneg_int(v, &n->min_len, path, k, e);
-    } else if (strcmp(k, "maxLength") == 0) {
-      rc = nonneg_int(v, &n->max_len, path, k, e);
-    } else if (strcmp(k, "minItems") == 0) {
-      rc = nonneg_int(v, &n->min_items, path, k, e);
-    } else if (strcmp(k, "maxItems") == 0) {
-      rc = nonneg_int(v, &n->max_items, path, k, e);
-    } else if (strcmp(k, "format") == 0) {
-      if (!json_is_string(v)) {
-        rc = err_set(e, REMDB_INVALID, "%s.format: must be a string", path);
-      } else {
-        n->format_name = json_string_value(v);
-        n->format = sch_format_of(n->format_name);
-      }
-    } else if (strcmp(k, "nullable") == 0) {
-      nullable = json_is_true(v);
-    } else if (strcmp(k, "properties") == 0) {
-      rc = compile_props(n, v, path, depth, e);
-    } else if (strcmp(k, "required") == 0) {
-      if (!json_is_array(v)) {
-        rc = err_set(e, REMDB_INVALID, "%s.required: must be an array",
-                     path);
-        break;
-      }
-      n->required = calloc(json_array_size(v) + 1, sizeof *n->required);
-      if (n->required == NULL) {
-        rc = err_nomem(e);
-        break;
-      }
-      size_t i;
-      json_t *r;
-      json_array_foreach(v, i, r) {
-        if (!json_is_string(r)) {
-          rc = err_set(e, REMDB_INVALID, "%s.required[%zu]: not a string",
-                       path, i);
-          break;
-        }
-        n->required[n->nrequired] = strdup(json_string_value(r));
-        if (n->required[n->nrequired++] == NULL) {
-          rc = err_nomem(e);
-          break;
-        }
-      }
-    } else if (strcmp(k, "additionalProperties") == 0) {
-      if (json_is_boolean(v)) {
-        n->no_additional = json_is_false(v);
-      } else {
-        char sub[512];
-        snprintf(sub, sizeof sub, "%s.additionalProperties", path);
-        rc = compile_node(v, sub, depth + 1, false, &n->additional, e);
-      }
-    } else if (strcmp(k, "items") == 0) {
-      char sub[512];
-      snprintf(sub, sizeof sub, "%s.items", path);
-      if (json_is_array(v))
-        rc = err_set(e, REMDB_INVALID,
-                     "%s: tuple validation (an array) is not supported", sub);
-      else
-        rc = compile_node(v, sub, depth + 1, false, &n->items, e);
-    } else if (strcmp(k, "anyOf") == 0) {
-      if (!json_is_array(v) || json_array_size(v) == 0) {
-        rc = err_set(e, REMDB_INVALID, "%s.anyOf: must be a non-empty array",
-                     path);
-        break;
-      }
-      n->any = calloc(json_array_size(v), sizeof *n->any);
-      if (n->any == NULL) {
-        rc = err_nomem(e);
-        break;
-      }
-      size_t i;
-      json_t *a;
-      json_array_foreach(v, i, a) {
-        char sub[512];
-        snprintf(sub, sizeof sub, "%s.anyOf[%zu]", path, i);
-        rc = compile_node(a, sub, depth + 1, false, &n->any[i], e);
-        if (rc) break;
-        n->nany++;
-      }
-    }
-    /* everything else is an annotation (title, description, default,
-    ** examples, $schema, $id, $comment, readOnly, x-..., and at the top
-    ** level the REM keys, read by sch_compile) */
+    rc = compile_keyword(n, k, v, path, depth, &nullable, e);
     if (rc) break;
   }
   if (!rc && nullable && n->types) n->types |= SCH_NULL;
@@ -372,6 +403,24 @@ static int compile_http(sch_table *t, json_t *v, err_t *e) {
   return REMDB_OK;
 }
 
+static const char *const metric_names[] = {"cosine", "ip", "l2"};
+static const char *const provider_names[] = {"hash", "http", "none"};
+
+const char *sch_metric_name(enum sch_metric m) {
+  return (unsigned)m < 3 ? metric_names[m] : "?";
+}
+
+const char *sch_provider_name(enum sch_provider p) {
+  return (unsigned)p < 3 ? provider_names[p] : "?";
+}
+
+/* The index of name in names[0..n), or -1. */
+static int name_index(const char *name, const char *const *names, int n) {
+  for (int i = 0; name && i < n; i++)
+    if (strcmp(name, names[i]) == 0) return i;
+  return -1;
+}
+
 static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
   if (!json_is_object(v))
     return err_set(e, REMDB_INVALID, "%s.embedding: must be an object",
@@ -385,17 +434,19 @@ static int compile_embedding(sch_table *t, json_t *v, err_t *e) {
                    "%s.embedding.dim: must be an integer from 1 to 4096",
                    t->name);
   t->embedding.dim = (int)json_integer_value(dim);
-  const char *m = metric ? json_string_value(metric) : "cosine";
-  if (m == NULL || (strcmp(m, "cosine") && strcmp(m, "ip") && strcmp(m, "l2")))
+  int m = name_index(metric ? json_string_value(metric) : "cosine",
+                     metric_names, 3);
+  if (m < 0)
     return err_set(e, REMDB_INVALID,
                    "%s.embedding.metric: must be cosine, ip or l2", t->name);
-  const char *p = prov ? json_string_value(prov) : "hash";
-  if (p == NULL || (strcmp(p, "hash") && strcmp(p, "http") && strcmp(p, "none")))
+  int p = name_index(prov ? json_string_value(prov) : "hash", provider_names,
+                     3);
+  if (p < 0)
     return err_set(e, REMDB_INVALID,
                    "%s.embedding.provider: must be hash, http or none",
                    t->name);
-  snprintf(t->embedding.metric, sizeof t->embedding.metric, "%s", m);
-  snprintf(t->embedding.provider, sizeof t->embedding.provider, "%s", p);
+  t->embedding.metric = (enum sch_metric)m;
+  t->embedding.provider = (enum sch_provider)p;
   t->embedding.M = SCH_HNSW_M;
   t->embedding.ef_construction = SCH_HNSW_EF_CONSTRUCTION;
   t->embedding.ef_search = SCH_HNSW_EF_SEARCH;

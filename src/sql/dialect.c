@@ -19,8 +19,12 @@
 
 #include "sql.h"
 
+/* SQL's tokens, as far as this file needs them: a rewrite is rebuilt from
+** them, so each is a whole SQL token (a number with its fraction and
+** exponent, a blob literal, a parameter, a two-character operator). */
 typedef struct tok {
-  enum { T_END, T_WORD, T_STRING, T_NUMBER, T_PUNCT } kind;
+  enum { T_END, T_WORD, T_STRING, T_NUMBER, T_PUNCT, T_BLOB, T_PARAM, T_OP }
+      kind;
   const char *p;
   size_t n;
 } tok;
@@ -51,6 +55,59 @@ static void skip_space(lexer *l) {
   }
 }
 
+static bool at(const lexer *l, size_t i, const char *chars) {
+  return i < l->len && l->s[i] && strchr(chars, l->s[i]) != NULL;
+}
+
+static bool digit_at(const lexer *l, size_t i) {
+  return i < l->len && isdigit((unsigned char)l->s[i]);
+}
+
+static bool word_char_at(const lexer *l, size_t i) {
+  return i < l->len && (isalnum((unsigned char)l->s[i]) || l->s[i] == '_');
+}
+
+/* A quoted string or identifier from l->pos (its opening quote): through
+** its closing quote, doubled quotes inside. */
+static void lex_quoted(lexer *l) {
+  char c = l->s[l->pos], close = c == '[' ? ']' : c;
+  l->pos++;
+  while (l->pos < l->len) {
+    if (l->s[l->pos] == close) {
+      if (close != ']' && l->pos + 1 < l->len && l->s[l->pos + 1] == close) {
+        l->pos += 2;
+        continue;
+      }
+      break;
+    }
+    l->pos++;
+  }
+  if (l->pos < l->len) l->pos++;
+}
+
+/* A number: 0x hex digits, or digits with a fraction and an exponent. */
+static void lex_number(lexer *l) {
+  if (l->s[l->pos] == '0' && at(l, l->pos + 1, "xX")) {
+    l->pos += 2;
+    while (l->pos < l->len && isxdigit((unsigned char)l->s[l->pos])) l->pos++;
+    return;
+  }
+  while (digit_at(l, l->pos)) l->pos++;
+  if (at(l, l->pos, ".")) {
+    l->pos++;
+    while (digit_at(l, l->pos)) l->pos++;
+  }
+  size_t e = l->pos;
+  if (at(l, e, "eE")) {
+    e++;
+    if (at(l, e, "+-")) e++;
+    if (digit_at(l, e)) {
+      while (digit_at(l, e)) e++;
+      l->pos = e;
+    }
+  }
+}
+
 /* Next token; quoted strings and identifiers include their quotes. */
 static tok next(lexer *l) {
   skip_space(l);
@@ -58,36 +115,48 @@ static tok next(lexer *l) {
   if (l->pos >= l->len) return t;
   char c = l->s[l->pos];
   size_t start = l->pos;
+  static const char *const ops[] = {"->>", "<=", ">=", "<>", "!=", "==",
+                                    "||",  "<<", ">>", "->"};
+  t.kind = T_PUNCT;
   if (c == '\'' || c == '"' || c == '`' || c == '[') {
-    char close = c == '[' ? ']' : c;
-    l->pos++;
-    while (l->pos < l->len) {
-      if (l->s[l->pos] == close) {
-        if (close != ']' && l->pos + 1 < l->len && l->s[l->pos + 1] == close) {
-          l->pos += 2;
-          continue;
-        }
-        break;
-      }
-      l->pos++;
-    }
-    if (l->pos < l->len) l->pos++;
+    lex_quoted(l);
     t.kind = c == '\'' ? T_STRING : T_WORD;
+  } else if ((c == 'x' || c == 'X') && at(l, l->pos + 1, "'")) {
+    l->pos++;
+    lex_quoted(l);
+    t.kind = T_BLOB;
   } else if (isalpha((unsigned char)c) || c == '_') {
-    while (l->pos < l->len &&
-           (isalnum((unsigned char)l->s[l->pos]) || l->s[l->pos] == '_'))
-      l->pos++;
+    while (word_char_at(l, l->pos) || at(l, l->pos, "$")) l->pos++;
     t.kind = T_WORD;
-  } else if (isdigit((unsigned char)c)) {
-    while (l->pos < l->len && isdigit((unsigned char)l->s[l->pos])) l->pos++;
+  } else if (isdigit((unsigned char)c) || (c == '.' && digit_at(l, l->pos + 1))) {
+    lex_number(l);
     t.kind = T_NUMBER;
+  } else if (c == '?' || (strchr(":@$", c) && word_char_at(l, l->pos + 1))) {
+    l->pos++;
+    while (word_char_at(l, l->pos)) l->pos++;
+    t.kind = T_PARAM;
   } else {
     l->pos++;
-    t.kind = T_PUNCT;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+      size_t n = strlen(ops[i]);
+      if (start + n <= l->len && memcmp(l->s + start, ops[i], n) == 0) {
+        l->pos = start + n;
+        t.kind = T_OP;
+        break;
+      }
+    }
   }
   t.p = l->s + start;
   t.n = l->pos - start;
   return t;
+}
+
+/* A whole number written with digits only (no sign, fraction or exponent). */
+static bool is_int(tok t) {
+  if (t.kind != T_NUMBER) return false;
+  for (size_t i = 0; i < t.n; i++)
+    if (!isdigit((unsigned char)t.p[i])) return false;
+  return true;
 }
 
 static bool is_kw(tok t, const char *kw) {
@@ -177,7 +246,7 @@ static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
   }
   if (is_kw(t, "LIMIT")) {
     lim = next(l);
-    if (lim.kind != T_NUMBER) return syntax(db, l, lim, "a number after LIMIT");
+    if (!is_int(lim)) return syntax(db, l, lim, "a number after LIMIT");
     t = next(l);
   }
   if (!is_punct(t, ';') && t.kind != T_END)
@@ -202,7 +271,7 @@ static int check_traverse(remdb *db, lexer *l, buf_t *rewrite) {
   t = next(l);
   if (!is_kw(t, "DEPTH")) return syntax(db, l, t, "DEPTH");
   t = next(l);
-  if (t.kind != T_NUMBER) return syntax(db, l, t, "a depth number");
+  if (!is_int(t)) return syntax(db, l, t, "a depth number");
   depth = t;
   t = next(l);
   if (!is_kw(t, "DIRECTION")) return syntax(db, l, t, "DIRECTION");
@@ -327,181 +396,250 @@ static int vec_error(remdb *db, const char *why) {
   return err_set(&db->err, REMDB_INVALID, "embedding.<metric>(): %s", why);
 }
 
-static int rewrite_embedding(remdb *db, lexer *l, toks *ts, size_t e,
-                             buf_t *rw) {
-  tok *t = ts->t;
-  int *dp = ts->depth;
-  tok metric = t[e + 2], arg = t[e + 4];
-  if (arg.kind != T_STRING || !is_punct(t[e + 5], ')'))
-    return syntax(db, l, arg, "one quoted text or vector literal, then )");
-  for (size_t i = e + 6; i < ts->n && !(dp[i] == 0 && is_punct(t[i], ';'));
+/* ---- SQL text rebuilt from tokens --------------------------------------
+** The rewrite is assembled from whole tokens, one space apart (none after
+** '.' and '(' or before '.', ',', ')' and ';'), never from slices of the
+** text between them: what is not a token (spaces, comments) is dropped. */
+typedef struct emitter {
+  buf_t *out;
+  bool space; /* what was written last wants a space after it */
+} emitter;
+
+static void emit_tok(emitter *em, const tok *t) {
+  if (em->space && !is_punct(*t, '.') && !is_punct(*t, ',') &&
+      !is_punct(*t, ')') && !is_punct(*t, ';'))
+    buf_addc(em->out, ' ');
+  buf_add(em->out, t->p, t->n);
+  em->space = !is_punct(*t, '.') && !is_punct(*t, '(');
+}
+
+/* Tokens t[a..b). */
+static void emit_range(emitter *em, const tok *t, size_t a, size_t b) {
+  for (size_t i = a; i < b; i++) emit_tok(em, &t[i]);
+}
+
+/* Text of the rewrite's own (a space before it, unless at the start). */
+static void emit_text(emitter *em, const char *text) {
+  if (em->space) buf_addc(em->out, ' ');
+  buf_adds(em->out, text);
+  em->space = true;
+}
+
+/* The parts of a SELECT whose WHERE holds embedding.<metric>('q'). */
+typedef struct emb {
+  const tok *t;
+  const int *dp;     /* parenthesis depth of each token */
+  size_t n;          /* tokens, T_END included */
+  size_t e, close;   /* the call: `embedding` ... `)` */
+  tok metric, arg;
+  size_t from, alias, where, wend; /* alias 0: none; wend: the clause end */
+  bool and_before, and_after;      /* the call's AND, before or after it */
+  char table[72], alias_name[72];
+  long long k;       /* LIMIT (+ OFFSET): how many to fetch */
+  bool ordered;      /* the statement orders its rows */
+  size_t limit;      /* the LIMIT token, 0: none */
+} emb;
+
+/* The statement's shape: one call per statement, in the top-level WHERE of
+** a single-table SELECT, a condition of its own joined with AND. */
+static int emb_shape(remdb *db, lexer *l, emb *m) {
+  const tok *t = m->t;
+  const int *dp = m->dp;
+  size_t e = m->e;
+  m->metric = t[e + 2];
+  m->arg = t[e + 4];
+  if (m->arg.kind != T_STRING || !is_punct(t[e + 5], ')'))
+    return syntax(db, l, m->arg, "one quoted text or vector literal, then )");
+  for (size_t i = e + 6; i < m->n && !(dp[i] == 0 && is_punct(t[i], ';'));
        i++)
-    if (is_kw(t[i], "embedding") && i + 2 < ts->n && is_punct(t[i + 1], '.'))
+    if (is_kw(t[i], "embedding") && i + 2 < m->n && is_punct(t[i + 1], '.'))
       return vec_error(db, "only one per statement");
   if (!is_kw(t[0], "SELECT") || dp[e] != 0)
     return vec_error(db, "it goes in the WHERE clause of a SELECT (not in a "
                          "subquery); join with search() for anything else");
-  size_t from = 0, where = 0, wend = ts->n - 1;
-  for (size_t i = 1; i < e && !from; i++)
-    if (dp[i] == 0 && is_kw(t[i], "FROM")) from = i;
-  if (!from || t[from + 1].kind != T_WORD)
+  for (size_t i = 1; i < e && !m->from; i++)
+    if (dp[i] == 0 && is_kw(t[i], "FROM")) m->from = i;
+  if (!m->from || t[m->from + 1].kind != T_WORD)
     return vec_error(db, "needs SELECT ... FROM table WHERE ...");
-  size_t alias = 0, after = from + 2;
-  if (is_kw(t[after], "AS")) alias = after + 1, after += 2;
-  else if (t[after].kind == T_WORD && !clause_kw(t[after])) alias = after++;
+  size_t after = m->from + 2;
+  if (is_kw(t[after], "AS")) m->alias = after + 1, after += 2;
+  else if (t[after].kind == T_WORD && !clause_kw(t[after])) m->alias = after++;
   if (!is_kw(t[after], "WHERE"))
     return vec_error(db, "works on one table: SELECT ... FROM table WHERE "
                          "embedding.cosine(...) AND ...; for joins, join "
                          "with search(table, query, k, filter)");
-  where = after;
-  for (size_t i = where + 1; i < ts->n; i++)
+  m->where = after;
+  m->wend = m->n - 1;
+  for (size_t i = m->where + 1; i < m->n; i++)
     if (dp[i] == 0 &&
         (t[i].kind == T_END || is_punct(t[i], ';') || is_kw(t[i], "ORDER") ||
          is_kw(t[i], "GROUP") || is_kw(t[i], "LIMIT") ||
          is_kw(t[i], "HAVING") || is_kw(t[i], "WINDOW"))) {
-      wend = i;
+      m->wend = i;
       break;
     }
-  size_t close = e + 5;
-  if (e < where || close >= wend)
+  m->close = e + 5;
+  if (e < m->where || m->close >= m->wend)
     return vec_error(db, "it goes in the WHERE clause");
-  bool and_before = is_kw(t[e - 1], "AND") && dp[e - 1] == 0;
-  bool and_after = is_kw(t[close + 1], "AND") && dp[close + 1] == 0;
+  m->and_before = is_kw(t[e - 1], "AND") && dp[e - 1] == 0;
+  m->and_after = is_kw(t[m->close + 1], "AND") && dp[m->close + 1] == 0;
   bool or_ = false; /* an OR at the top level mixes it into a disjunction */
-  for (size_t i = where + 1; i < wend; i++) or_ |= dp[i] == 0 && is_kw(t[i], "OR");
+  for (size_t i = m->where + 1; i < m->wend; i++)
+    or_ |= dp[i] == 0 && is_kw(t[i], "OR");
   if (is_kw(t[e - 1], "NOT"))
     return vec_error(db, "NOT is not supported with it (it selects the "
                          "nearest rows; leave rows out with the other "
                          "conditions)");
-  if (or_ || !(e - 1 == where || and_before) ||
-      !(close + 1 == wend || and_after))
+  if (or_ || !(e - 1 == m->where || m->and_before) ||
+      !(m->close + 1 == m->wend || m->and_after))
     return vec_error(db, "it must be a condition of its own, joined to the "
                          "others with AND (no OR at the top of the WHERE)");
-  /* the table and its metric */
-  char table[72], want[16];
-  ident(t[from + 1], table, sizeof table);
+  ident(t[m->from + 1], m->table, sizeof m->table);
+  if (m->alias) ident(t[m->alias], m->alias_name, sizeof m->alias_name);
+  return 0;
+}
+
+/* The table has an embedding of the metric the call names. */
+static int emb_table(remdb *db, const emb *m) {
   cat_table *ct;
-  int rc = cat_find(db, table, &ct);
+  int rc = cat_find(db, m->table, &ct);
   if (rc) return rc;
-  snprintf(want, sizeof want, "%s",
-           is_kw(metric, "inner_product") ? "ip"
-           : is_kw(metric, "l2")          ? "l2"
-                                          : "cosine");
+  tok metric = m->metric;
+  enum sch_metric want = is_kw(metric, "inner_product") ? SCH_IP
+                         : is_kw(metric, "l2")          ? SCH_L2
+                                                        : SCH_COSINE;
+  enum sch_metric has = ct->s->embedding.metric;
   if (ct->s->embedding.dim == 0)
     return err_set(&db->err, REMDB_INVALID,
                    "embedding.%.*s(): table %s has no embedding", (int)metric.n,
-                   metric.p, table);
-  if (strcmp(ct->s->embedding.metric, want) != 0)
+                   metric.p, m->table);
+  if (has != want)
     return err_set(&db->err, REMDB_INVALID,
                    "embedding.%.*s(): table %s is indexed for the %s metric; "
-                   "use embedding.%s()", (int)metric.n, metric.p, table,
-                   ct->s->embedding.metric,
-                   ct->s->embedding.metric[0] == 'i' ? "inner_product"
-                                                     : ct->s->embedding.metric);
-  /* LIMIT n [OFFSET m] | LIMIT m, n: how many to fetch */
-  long long k = 10;
-  bool ordered = false;
-  size_t limit = 0;
-  for (size_t i = wend; i < ts->n; i++) {
-    if (dp[i] != 0) continue;
-    if (is_kw(t[i], "ORDER")) ordered = true;
-    if (is_kw(t[i], "LIMIT") && !limit) limit = i;
+                   "use embedding.%s()", (int)metric.n, metric.p, m->table,
+                   sch_metric_name(has),
+                   has == SCH_IP ? "inner_product" : sch_metric_name(has));
+  return 0;
+}
+
+/* LIMIT n [OFFSET m] | LIMIT m, n: how many rows to fetch (10 without). */
+static int emb_limit(remdb *db, emb *m) {
+  const tok *t = m->t;
+  m->k = 10;
+  for (size_t i = m->wend; i < m->n; i++) {
+    if (m->dp[i] != 0) continue;
+    if (is_kw(t[i], "ORDER")) m->ordered = true;
+    if (is_kw(t[i], "LIMIT") && !m->limit) m->limit = i;
   }
-  if (limit) { /* LIMIT int [OFFSET int | , int], then the end */
-    size_t i = limit + 1;
+  if (m->limit) { /* LIMIT int [OFFSET int | , int], then the end */
+    size_t i = m->limit + 1;
     tok a = t[i++];
-    if (a.kind != T_NUMBER || a.n > 5)
+    if (!is_int(a) || a.n > 5)
       return vec_error(db, "LIMIT must be a whole number up to 10000 here");
-    k = tok_int(a);
+    m->k = tok_int(a);
     if (is_kw(t[i], "OFFSET") || is_punct(t[i], ',')) {
       tok b = t[++i];
       i++;
-      if (b.kind != T_NUMBER || b.n > 5)
+      if (!is_int(b) || b.n > 5)
         return vec_error(db, "OFFSET must be a whole number up to 10000 here");
-      k += tok_int(b);
+      m->k += tok_int(b);
     }
     if (t[i].kind != T_END && !is_punct(t[i], ';'))
       return vec_error(db, "LIMIT must be a whole number up to 10000 here");
   }
-  if (k < 1 || k > 10000)
+  if (m->k < 1 || m->k > 10000)
     return vec_error(db, "LIMIT (plus OFFSET) must be 1 to 10000");
-  /* the other conditions, without the call, its AND and the alias */
-  buf_t pred;
-  buf_init(&pred);
+  return 0;
+}
+
+/* The other conditions of the WHERE: without the call and its AND, and
+** with columns the alias qualifies unqualified (a.col -> col). */
+static void emb_pred(const emb *m, buf_t *pred) {
+  const tok *t = m->t;
+  emitter em = {pred, false};
   /* one AND goes with the call: the one before it, else the one after */
-  size_t skip_a = and_before ? e - 1 : e;
-  size_t skip_b = and_after && !and_before ? close + 1 : close;
-  bool prev_kept = false;
-  const char *last = NULL;
-  char an[72] = "";
-  if (alias) ident(t[alias], an, sizeof an);
-  for (size_t i = where + 1; i < wend; i++) {
-    if (i >= skip_a && i <= skip_b) {
-      prev_kept = false;
-      continue;
-    }
-    if (alias && t[i].kind == T_WORD && i + 1 < wend &&
+  size_t skip_a = m->and_before ? m->e - 1 : m->e;
+  size_t skip_b = m->and_after && !m->and_before ? m->close + 1 : m->close;
+  for (size_t i = m->where + 1; i < m->wend; i++) {
+    if (i >= skip_a && i <= skip_b) continue;
+    if (m->alias && t[i].kind == T_WORD && i + 1 < m->wend &&
         is_punct(t[i + 1], '.')) {
       char w[72];
       ident(t[i], w, sizeof w);
-      if (sqlite3_stricmp(w, an) == 0) { /* a.col -> col */
-        if (prev_kept) buf_add(&pred, last, (size_t)(t[i].p - last));
-        else if (pred.len) buf_addc(&pred, ' ');
-        i++;
-        prev_kept = false;
+      if (sqlite3_stricmp(w, m->alias_name) == 0) {
+        i++; /* the alias and its dot */
         continue;
       }
     }
-    if (prev_kept) {
-      buf_add(&pred, last, (size_t)(tok_end(t[i]) - last));
-    } else {
-      if (pred.len) buf_addc(&pred, ' ');
-      buf_add(&pred, t[i].p, t[i].n);
-    }
-    last = tok_end(t[i]);
-    prev_kept = true;
+    emit_tok(&em, &t[i]);
   }
-  /* the statement over the search */
-  const char *s0 = l->s;
-  buf_add(rw, s0, (size_t)(tok_end(t[from]) - s0));
-  buf_adds(rw, " (SELECT * FROM (SELECT \"");
-  buf_adds(rw, table);
+}
+
+/* The statement over the search:
+**   SELECT cols FROM (SELECT * FROM (SELECT "t".*, s_._score AS _score
+**   FROM search('t', 'q', k, 'pred') AS s_ JOIN "t" ON "t".id = s_.id)
+**   AS "t" WHERE (pred)) AS "alias" <the rest> */
+static void emb_emit(lexer *l, const emb *m, const buf_t *pred, buf_t *rw) {
+  const tok *t = m->t;
+  emitter em = {rw, false};
+  emit_range(&em, t, 0, m->from + 1);
+  emit_text(&em, "(SELECT * FROM (SELECT \"");
+  em.space = false; /* the table name and the rest follow as written */
+  buf_adds(rw, m->table);
   buf_adds(rw, "\".*, s_._score AS _score FROM search(");
-  sql_quote(rw, table, strlen(table));
-  buf_addf(rw, ", %.*s, %lld, ", (int)arg.n, arg.p, k);
-  if (pred.len) sql_quote(rw, pred.p, pred.len);
+  sql_quote(rw, m->table, strlen(m->table));
+  buf_addf(rw, ", %.*s, %lld, ", (int)m->arg.n, m->arg.p, m->k);
+  if (pred->len) sql_quote(rw, pred->p, pred->len);
   else buf_adds(rw, "NULL");
   /* the rows are read again by the join: their conditions are checked
   ** again on what is returned (a concurrent update may have changed them) */
-  buf_addf(rw, ") AS s_ JOIN \"%s\" ON \"%s\".id = s_.id) AS \"%s\"", table,
-           table, table);
-  if (pred.len) {
+  buf_addf(rw, ") AS s_ JOIN \"%s\" ON \"%s\".id = s_.id) AS \"%s\"",
+           m->table, m->table, m->table);
+  if (pred->len) {
     buf_adds(rw, " WHERE (");
-    buf_add(rw, pred.p, pred.len);
+    buf_add(rw, pred->p, pred->len);
     buf_addc(rw, ')');
   }
   buf_adds(rw, ") AS \"");
-  const char *shown = alias ? an : table;
+  const char *shown = m->alias ? m->alias_name : m->table;
   for (const char *c = shown; *c; c++) { /* an identifier, quotes doubled */
     if (*c == '"') buf_addc(rw, '"');
     buf_addc(rw, *c);
   }
-  buf_adds(rw, "\" ");
-  buf_free(&pred);
+  buf_addc(rw, '"');
+  em.space = true;
   /* the rest of the statement; best first unless it orders the rows */
-  size_t stop = ts->n - 1;
-  for (size_t i = wend; i < ts->n; i++)
-    if (dp[i] == 0 && is_punct(t[i], ';')) {
+  size_t stop = m->n - 1;
+  for (size_t i = m->wend; i < m->n; i++)
+    if (m->dp[i] == 0 && is_punct(t[i], ';')) {
       stop = i;
       break;
     }
   /* a statement after it runs next, as in any SQL script */
   l->pos = t[stop].kind == T_END ? l->len : (size_t)(tok_end(t[stop]) - l->s);
-  size_t at = ordered ? stop : limit ? limit : stop;
-  buf_add(rw, t[wend].p, (size_t)(t[at].p - t[wend].p));
-  if (!ordered) buf_adds(rw, " ORDER BY _score DESC ");
-  buf_add(rw, t[at].p, (size_t)(t[stop].p - t[at].p));
-  return rw->oom ? err_nomem(&db->err) : 0;
+  size_t at = m->ordered ? stop : m->limit ? m->limit : stop;
+  emit_range(&em, t, m->wend, at);
+  if (!m->ordered) emit_text(&em, "ORDER BY _score DESC");
+  emit_range(&em, t, at, stop);
+}
+
+/* ---- embedding.<metric>('q') in a WHERE clause ----------------------
+** See the comment above MAX_TOKS: the call becomes a search() the
+** statement selects from. */
+static int rewrite_embedding(remdb *db, lexer *l, toks *ts, size_t e,
+                             buf_t *rw) {
+  emb m = {.t = ts->t, .dp = ts->depth, .n = ts->n, .e = e};
+  int rc = emb_shape(db, l, &m);
+  if (rc == 0) rc = emb_table(db, &m);
+  if (rc == 0) rc = emb_limit(db, &m);
+  if (rc) return rc;
+  buf_t pred;
+  buf_init(&pred);
+  emb_pred(&m, &pred);
+  emb_emit(l, &m, &pred, rw);
+  rc = pred.oom || rw->oom ? err_nomem(&db->err) : 0;
+  buf_free(&pred);
+  return rc;
 }
 
 /* embedding.<metric>( anywhere outside strings and comments */

@@ -186,9 +186,16 @@ static int declare(sql_sess *s) {
   return rc;
 }
 
-int sql_session(remdb *db, sql_sess **out) {
+static int changed_during(sql_sess *s) {
+  s->stale = true; /* the outermost statement is prepared again */
+  return err_set(&s->db->err, REMDB_ERROR,
+                 "the schema changed during the statement: run it again");
+}
+
+int sql_session(remdb *db, const snap_t *snap, sql_sess **out) {
   sql_sess *s = db->sql;
-  int rc = cat_refresh(db);
+  *out = NULL;
+  int rc = snap ? REMDB_OK : cat_refresh(db);
   if (rc) return rc;
   if (s == NULL) {
     s = calloc(1, sizeof *s);
@@ -197,9 +204,14 @@ int sql_session(remdb *db, sql_sess **out) {
     db->sql = s;
     db->sql_free = sql_session_free;
   }
+  if (snap && !snap_current(db, snap)) return changed_during(s);
   if (s->conn == NULL || s->epoch != db->epoch) {
+    /* a running statement's connection stays as it is */
+    if (s->depth > 0) return changed_during(s);
     rc = declare(s);
     if (rc) return rc;
+    /* declaring reads the catalog again: it may have moved past snap */
+    if (snap && !snap_current(db, snap)) return changed_during(s);
   }
   *out = s;
   return REMDB_OK;

@@ -2,20 +2,23 @@
 ** sql.h: SQL over remdb.  remdb's SQL is SQLite's, run on a private
 ** in-memory SQLite connection per handle in which every table of the
 ** tenant is a virtual table of the module in vtab.c; rows are read
-** straight from RocksDB, and writes go through the validated write path.
+** through core's scans, and writes go through the validated write path.
 **
-** Layer position: above core/ (it uses the catalog, the write transaction
-** and the readers), below the public statement API (stmt.c).
+** Layer: above core only (the catalog, the scans, the write transaction);
+** it never sees storage (no kv.h here).  graph/ and search/ sit above it
+** and register their table functions (traverse(), search()) with its
+** registry, so it never calls up.  A statement reads one snapshot: stmt.c
+** takes it when a run starts, and every cursor and table function of the
+** run reads it.
 **
 **   session.c  the connection: vtab declarations kept in step with the
 **              catalog, the authorizer, the EXPLAIN route log
-**   vtab.c     the virtual-table module: cursors, columns, DML
-**   plan.c     xBestIndex: constraint pushdown and cost, and the bounds
-**              of index scans
+**   vtab.c     the virtual-table module: cursors (scans), columns, DML
+**   plan.c     xBestIndex: constraint pushdown and cost
 **   dialect.c  the REM statements (LOOKUP, SEARCH, TRAVERSE) and
-**              embedding.<metric>() predicates
-**   tvf.c      the table-valued functions traverse() and lookup()
-**   stmt.c     remdb_prepare/step/column/finalize
+**              embedding.<metric>() predicates, rebuilt from tokens
+**   tvf.c      table functions: the module, the registry, lookup()
+**   stmt.c     remdb_prepare/step/column/finalize; statement snapshots
 */
 #ifndef REMDB_SQL_H
 #define REMDB_SQL_H
@@ -64,6 +67,12 @@ struct sql_sess {
   remdb *db;
   sqlite3 *conn;
   uint64_t epoch;   /* catalog epoch the virtual tables were declared at */
+  /* The snapshot of the statement being stepped: its cursors read it (set
+  ** around each sqlite3_step and restored after, so a statement nested in
+  ** another's step, a search's filter, reads its own).  Not owned. */
+  snap_t *snap;
+  int depth;        /* statements inside sqlite3_step: the connection is
+                    ** in use and must not be declared again */
   wtx_t *txn;       /* the DML transaction of the running statement */
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
@@ -84,8 +93,12 @@ struct sql_sess {
 };
 
 /* session.c */
-/* The handle's SQL session, created or brought in step with the catalog. */
-int sql_session(remdb *db, sql_sess **out);
+/* The handle's SQL session, created or brought in step with the catalog.
+** With snap, the catalog is not refreshed: it must be the one snap agrees
+** with.  While a statement runs on the session (depth > 0) its connection
+** is not declared again: a catalog that moved on is an error, and the
+** outermost statement is marked stale (it is prepared again). */
+int sql_session(remdb *db, const snap_t *snap, sql_sess **out);
 void sql_session_free(void *p);
 void sql_route_note(sql_sess *s, const char *table, const char *desc,
                     const char *shape, uint64_t examined, uint64_t returned);
@@ -137,7 +150,30 @@ int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite,
 ** conflict mode for a plain INSERT, which upserts (vtab.c). */
 bool dialect_or_abort(const char *sql, size_t len);
 
-/* tvf.c: the table-valued functions traverse(), lookup() and search(). */
+/* stmt.c */
+/* remdb_prepare for a statement nested in a read (a search's filter): it
+** runs under snap (retained) instead of taking its own snapshot, on the
+** session as it is (never declared again while a statement runs). */
+int sql_prepare_in(remdb *db, snap_t *snap, const char *sql, size_t len,
+                   remdb_stmt **out, size_t *used);
+
+/* tvf.c: table-valued functions, which serve the JSON rows of a call.
+** lookup() (over core) is built in; the layers above sql register theirs
+** (traverse() from graph/, search() from search/) when the library is
+** wired, before any session exists, so sql/ never calls up.  Each session
+** declares every registered function. */
+typedef struct sql_fn {
+  const char *name;
+  const char *decl;         /* visible columns, then the hidden arguments */
+  int nvisible, nargs;
+  const char *const *paths; /* per visible column: "key" or "obj.key" */
+  /* run with the given arguments (args[i] NULL when absent), reading the
+  ** running statement's snapshot (s->snap); *rows gets a JSON array */
+  int (*run)(sql_sess *s, sqlite3_value **args, json_t **rows, char **err);
+} sql_fn;
+/* Register f (static storage), replacing one of the same name.  Not
+** thread-safe: called while the library is wired. */
+int sql_fn_register(const sql_fn *f);
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);
 
 #endif

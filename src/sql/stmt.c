@@ -17,6 +17,10 @@ struct remdb_stmt {
   remdb *db;
   sql_sess *sess;
   sqlite3_stmt *st;
+  /* the snapshot the statement reads: taken when a run starts and dropped
+  ** when it ends, or (fixed) the one a nested statement was given */
+  snap_t *snap;
+  bool fixed;
   bool explain;
   bool or_abort;  /* INSERT OR ABORT: a conflict is an error (vtab.c) */
   bool writes;    /* it writes a remdb table (not only TEMP objects) */
@@ -84,10 +88,8 @@ static int sql_error(remdb *db, sql_sess *s, const char *sql, size_t len,
                  sql + at, hint);
 }
 
-int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
-                  size_t *used) {
-  if (db == NULL || out == NULL || sql == NULL) return REMDB_MISUSE;
-  err_clear(&db->err);
+static int prepare(remdb *db, snap_t *snap, const char *sql, size_t len,
+                   remdb_stmt **out, size_t *used) {
   *out = NULL;
   if (used) *used = len;
   if (len > (size_t)INT32_MAX || len > db->st->opts.max_sql_bytes)
@@ -95,7 +97,7 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
                    "SQL text is %zu bytes, over the limit of %zu", len,
                    db->st->opts.max_sql_bytes);
   sql_sess *s;
-  int rc = sql_session(db, &s);
+  int rc = sql_session(db, snap, &s);
   if (rc) return rc;
   size_t start = skip_ws(sql, len, 0);
   bool explain = false;
@@ -164,11 +166,25 @@ int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
   r->sess = s;
   r->st = st;
   r->explain = explain;
+  r->snap = snap_retain(snap);
+  r->fixed = snap != NULL;
   size_t end = tail ? (size_t)(tail - sql) : len;
   r->writes = s->writes;
   r->or_abort = s->writes && dialect_or_abort(sql + start, end - start);
   *out = r;
   return REMDB_OK;
+}
+
+int remdb_prepare(remdb *db, const char *sql, size_t len, remdb_stmt **out,
+                  size_t *used) {
+  if (db == NULL || out == NULL || sql == NULL) return REMDB_MISUSE;
+  err_clear(&db->err);
+  return prepare(db, NULL, sql, len, out, used);
+}
+
+int sql_prepare_in(remdb *db, snap_t *snap, const char *sql, size_t len,
+                   remdb_stmt **out, size_t *used) {
+  return prepare(db, snap, sql, len, out, used);
 }
 
 static int bind_rc(remdb_stmt *st, int rc) {
@@ -192,26 +208,48 @@ int remdb_bind_text(remdb_stmt *st, int i, const char *s, size_t len) {
                                        SQLITE_TRANSIENT));
 }
 
-/* sqlite3_step, charging the statement's budget of VM steps.  A
-** statement may run inside another's step (search() runs its filter): its
-** steps are charged to the outer statement's budget, and the session's
-** per-statement state (the conflict mode, the code of a failed write) is
-** the outer statement's again when it returns. */
+/* A run of the statement starts (it is not in the middle of one): it reads
+** one snapshot, taken now, from its first row to its last. */
+static int begin_run(remdb_stmt *st) {
+  if (sqlite3_stmt_busy(st->st) || st->fixed) return REMDB_OK;
+  snap_release(st->snap);
+  st->snap = NULL;
+  return snap_take(st->db, &st->snap);
+}
+
+/* The run ended (done, failed or reset): its snapshot goes. */
+static void end_run(remdb_stmt *st) {
+  if (st->fixed) return;
+  snap_release(st->snap);
+  st->snap = NULL;
+}
+
+/* sqlite3_step, charging the statement's budget of VM steps, with the
+** statement's snapshot as the one its cursors read.  A statement may run
+** inside another's step (search() runs its filter): it reads its own
+** snapshot, its steps are charged to the outer statement's budget, and the
+** session's per-statement state (the snapshot, the conflict mode, the code
+** of a failed write) is the outer statement's again when it returns. */
 static int run_step(remdb_stmt *st) {
   sql_sess *s = st->sess;
   if (!sqlite3_stmt_busy(st->st)) st->steps = 0; /* a new run */
   uint64_t *outer = s->steps;
   bool outer_abort = s->or_abort;
   int outer_rc = s->write_rc;
+  snap_t *outer_snap = s->snap;
   s->steps = outer ? outer : &st->steps;
   s->or_abort = st->or_abort;
   s->write_rc = 0;
+  s->snap = st->snap;
   s->over_budget = false;
+  s->depth++;
   int src = sqlite3_step(st->st);
+  s->depth--;
   st->write_rc = s->write_rc;
   s->steps = outer;
   s->or_abort = outer_abort;
   s->write_rc = outer_rc;
+  s->snap = outer_snap;
   return src;
 }
 
@@ -241,12 +279,15 @@ static int step_error(remdb_stmt *st, int src) {
 ** changed), moving the bindings over. */
 static int reprepare(remdb_stmt *st) {
   remdb *db = st->db;
+  if (st->sess->depth > 0) /* nested: the outermost statement retries */
+    return err_set(&db->err, REMDB_ERROR,
+                   "the schema changed during the statement: run it again");
   char *sql = sqlite3_mprintf("%s", sqlite3_sql(st->st));
   if (sql == NULL) return err_nomem(&db->err);
   sqlite3_stmt *old = st->st, *nw = NULL;
   sqlite3_reset(old);
   sql_sess *s;
-  int rc = sql_session(db, &s);
+  int rc = sql_session(db, st->fixed ? st->snap : NULL, &s);
   if (rc == REMDB_OK &&
       sqlite3_prepare_v2(s->conn, sql, -1, &nw, NULL) != SQLITE_OK)
     rc = err_set(&db->err, REMDB_ERROR, "SQL error: %s",
@@ -265,17 +306,21 @@ int remdb_step(remdb_stmt *st) {
   err_clear(&st->db->err);
   if (!st->explain) {
     st->sess->stale = false;
+    int rc = begin_run(st);
+    if (rc) return rc;
     int src = run_step(st);
     /* the schema changed under a statement that returned nothing yet:
-    ** prepare it again on the current tables, keep its bindings, retry */
+    ** prepare it again on the current tables, keep its bindings, retry
+    ** (on a new snapshot) */
     for (int tries = 0; src != SQLITE_ROW && src != SQLITE_DONE &&
                         st->sess->stale && st->rows == 0 && tries < 3;
          tries++) {
-      int rc = reprepare(st);
-      if (rc) return rc;
+      end_run(st);
+      if ((rc = reprepare(st)) || (rc = begin_run(st))) return rc;
       st->sess->stale = false;
       src = run_step(st);
     }
+    if (src != SQLITE_ROW) end_run(st);
     if (src == SQLITE_ROW && ++st->rows > st->db->st->opts.max_result_rows)
       return err_set(&st->db->err, REMDB_TOOBIG,
                      "SQL result has more than %llu rows (the limit set by "
@@ -288,12 +333,15 @@ int remdb_step(remdb_stmt *st) {
   if (!st->explained) {
     sql_sess *s = st->sess;
     sql_routes_clear(s);
+    int rc = begin_run(st);
+    if (rc) return rc;
     s->explain = true;
     int src;
     while ((src = run_step(st)) == SQLITE_ROW) {
     }
     sqlite3_reset(st->st); /* closes the cursors: their routes are noted */
     s->explain = false;
+    end_run(st);
     if (src != SQLITE_DONE) return step_error(st, src);
     st->explained = true;
     st->erow = 0;
@@ -366,6 +414,7 @@ const char *remdb_column_text(remdb_stmt *st, int i, size_t *len) {
 int remdb_reset(remdb_stmt *st) {
   if (st == NULL) return REMDB_MISUSE;
   sqlite3_reset(st->st);
+  end_run(st);
   st->explained = false;
   st->erow = 0;
   st->rows = 0;
@@ -375,6 +424,7 @@ int remdb_reset(remdb_stmt *st) {
 void remdb_finalize(remdb_stmt *st) {
   if (st == NULL) return;
   sqlite3_finalize(st->st);
+  snap_release(st->snap);
   free(st);
 }
 

@@ -7,51 +7,29 @@
 **
 ** Reads: a cursor runs one of three routes chosen by plan.c: a full scan
 ** of the table's entity keys, point gets by id, or a scan of one secondary
-** index (equality, IN list, range, or ordered), fetching each entity by id.
-** Every cursor reads one RocksDB snapshot.
+** index (equality, IN list, range, or ordered), fetching each entity by id:
+** each a scan of the read path (core/scan.c).  Every cursor of a statement
+** reads the statement's snapshot (stmt.c takes it when a run starts).
 **
 ** Writes: INSERT, UPDATE and DELETE are staged into the session's write
 ** transaction (core/wtx.c) with the same validation, indexes and system
 ** fields as the C API; the statement commits in xCommit, or nothing does.
 ** DELETE is a soft delete.
 */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sql.h"
 
-#define WIN_MAX 64
-
 typedef struct rcursor {
   sqlite3_vtab_cursor base;
   rvtab *vt;
-  kv_snap_t *snap;
-  bool snap_pinned; /* snap is the handle's pin (remdb.pin): not ours */
-  kv_iter_t *it;
-  char kind;
-  int flags;
-  uint16_t field;
-  /* point gets and IN lists: the keys to visit, in order */
-  buf_t keys;        /* concatenated: u32 length, bytes */
-  size_t *koff;      /* offsets into keys of each entry */
-  size_t nkeys, ki;
-  /* the index range being scanned: [lo, hi) */
-  buf_t lo, hi;
-  /* point and index routes: a window of rows read by one multi-get */
-  struct win_row {
-    uuid16_t id;
-    kv_val val;
-    bool found;
-  } win[WIN_MAX];
-  size_t nwin, wpos, wsize;
-  bool started; /* full scan: the iterator is on the current row */
-  /* the current row */
-  uuid16_t id;
-  rec_view rv;
-  bool eof;
-  uint64_t examined, returned;
-  char *desc, *shape; /* the route, for EXPLAIN */
+  snap_t *snap; /* a reference to the snapshot the scan reads */
+  scan_t *scan;
+  const scan_row *row; /* the current row, NULL at eof */
+  char *desc, *shape;  /* the route, for EXPLAIN */
 } rcursor;
 
 /* ---- connect ------------------------------------------------------------ */
@@ -184,51 +162,34 @@ static int x_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
 
 /* ---- cursors ------------------------------------------------------------ */
 
+/* ---- cursors ------------------------------------------------------------ */
+
 static int x_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out) {
   rcursor *c = calloc(1, sizeof *c);
   if (c == NULL) return SQLITE_NOMEM;
   c->vt = (rvtab *)v;
-  buf_init(&c->keys);
-  buf_init(&c->lo);
-  buf_init(&c->hi);
-  c->eof = true;
   *out = &c->base;
   return SQLITE_OK;
 }
 
 static void cursor_reset(rcursor *c) {
-  remdb *db = c->vt->sess->db;
-  if (c->desc && c->shape && c->vt->sess->explain)
-    sql_route_note(c->vt->sess, c->vt->s->name, c->desc, c->shape,
-                   c->examined, c->returned);
+  if (c->desc && c->shape && c->vt->sess->explain) {
+    uint64_t examined, returned;
+    scan_counts(c->scan, &examined, &returned);
+    sql_route_note(c->vt->sess, c->vt->s->name, c->desc, c->shape, examined,
+                   returned);
+  }
   free(c->desc);
   free(c->shape);
   c->desc = c->shape = NULL;
-  for (size_t i = 0; i < c->nwin; i++) kv_val_free(&c->win[i].val);
-  c->nwin = c->wpos = 0;
-  c->wsize = 4;
-  c->started = false;
-  kv_iter_free(c->it);
-  c->it = NULL;
-  if (c->snap && !c->snap_pinned) kv_snap_free(db->st->kv, c->snap);
-  c->snap = NULL;
-  c->snap_pinned = false;
-  free(c->koff);
-  c->koff = NULL;
-  c->nkeys = c->ki = 0;
-  buf_reset(&c->keys);
-  buf_reset(&c->lo);
-  buf_reset(&c->hi);
-  c->examined = c->returned = 0;
-  c->eof = true;
+  c->row = NULL;
 }
 
 static int x_close(sqlite3_vtab_cursor *cur) {
   rcursor *c = (rcursor *)cur;
   cursor_reset(c);
-  buf_free(&c->keys);
-  buf_free(&c->lo);
-  buf_free(&c->hi);
+  scan_close(c->scan); /* before the snapshot it reads */
+  snap_release(c->snap);
   free(c);
   return SQLITE_OK;
 }
@@ -239,259 +200,272 @@ static int vt_error(rvtab *vt, const char *msg) {
   return SQLITE_ERROR;
 }
 
-/* Append one key (length-prefixed) to the cursor's key list. */
-static bool key_push(rcursor *c, const void *k, size_t n) {
-  size_t *ko = realloc(c->koff, (c->nkeys + 1) * sizeof *ko);
-  if (ko == NULL) return false;
-  c->koff = ko;
-  ko[c->nkeys++] = c->keys.len;
-  buf_add_u32be(&c->keys, (uint32_t)n);
-  buf_add(&c->keys, k, n);
-  return !c->keys.oom;
-}
-
-static const unsigned char *key_at(const rcursor *c, size_t i, size_t *n) {
-  const unsigned char *p = (const unsigned char *)c->keys.p + c->koff[i];
-  *n = get_u32be(p);
-  return p + 4;
-}
-
-static _Thread_local rcursor *sort_ctx; /* qsort has no context argument */
-static int key_cmp(const void *a, const void *b) {
-  size_t na, nb;
-  const unsigned char *pa = key_at(sort_ctx, *(const size_t *)a, &na);
-  const unsigned char *pb = key_at(sort_ctx, *(const size_t *)b, &nb);
-  int r = memcmp(pa, pb, na < nb ? na : nb);
-  return r ? r : (na > nb) - (na < nb);
-}
-
-/* Sort the key list (ascending, or descending with desc) and drop
-** duplicates, so IN lists visit each value once and in order. */
-static bool keys_sort(rcursor *c, bool desc) {
-  size_t *idx = malloc((c->nkeys + 1) * sizeof *idx);
-  size_t *offs = malloc((c->nkeys + 1) * sizeof *offs);
-  if (idx == NULL || offs == NULL) {
-    free(idx);
-    free(offs);
-    return false;
-  }
-  for (size_t i = 0; i < c->nkeys; i++) idx[i] = i;
-  sort_ctx = c;
-  qsort(idx, c->nkeys, sizeof *idx, key_cmp);
-  size_t n = 0;
-  for (size_t i = 0; i < c->nkeys; i++) {
-    if (n > 0 && key_cmp(&idx[i], &idx[i - 1]) == 0) continue;
-    offs[n++] = c->koff[idx[i]];
-  }
-  if (desc)
-    for (size_t i = 0; i < n / 2; i++) {
-      size_t t = offs[i];
-      offs[i] = offs[n - 1 - i];
-      offs[n - 1 - i] = t;
-    }
-  free(c->koff);
-  free(idx);
-  c->koff = offs;
-  c->nkeys = n;
-  return true;
-}
-
-/* Position the index iterator on range c->ki of the key list (IN lists)
-** or on the single range [lo, hi). */
-static int seek_range(rcursor *c) {
-  bool desc = c->flags & P_DESC;
-  if (c->kind == PLAN_INDEX && c->nkeys > 0) {
-    size_t n;
-    const unsigned char *k = key_at(c, c->ki, &n);
-    buf_reset(&c->lo);
-    buf_add(&c->lo, k, n);
-    buf_reset(&c->hi);
-    if (!buf_reserve(&c->hi, n)) return REMDB_NOMEM;
-    c->hi.len = kv_prefix_end(k, n, (unsigned char *)c->hi.p);
-  }
-  if (desc) {
-    if (c->hi.len) {
-      kv_iter_seek_for_prev(c->it, c->hi.p, c->hi.len);
-      /* seek_for_prev lands on a key <= hi; hi itself is excluded */
-      if (kv_iter_valid(c->it)) {
-        size_t kl;
-        const char *k = kv_iter_key(c->it, &kl);
-        if (kl == c->hi.len && memcmp(k, c->hi.p, kl) == 0)
-          kv_iter_prev(c->it);
-      }
-    } else {
-      kv_iter_last(c->it);
-    }
-  } else {
-    kv_iter_seek(c->it, c->lo.p, c->lo.len);
-  }
-  return REMDB_OK;
-}
-
-static bool in_range(const rcursor *c, const char *k, size_t kl) {
-  if (c->lo.len) {
-    size_t n = kl < c->lo.len ? kl : c->lo.len;
-    int r = memcmp(k, c->lo.p, n);
-    if (r < 0 || (r == 0 && kl < c->lo.len)) return false;
-  }
-  if (c->hi.len) {
-    size_t n = kl < c->hi.len ? kl : c->hi.len;
-    int r = memcmp(k, c->hi.p, n);
-    if (r > 0 || (r == 0 && kl >= c->hi.len)) return false;
-  }
-  return true;
-}
-
-/* Fill the window with the next ids of the route (from the key list of a
-** point route, or from the index), then read their entities with one
-** batched multi-get.  The window grows from 4 to WIN_MAX ids per refill,
-** so a LIMIT 1 query reads few rows and a long scan amortises the call. */
-static int refill(rcursor *c) {
-  remdb *db = c->vt->sess->db;
-  bool desc = c->flags & P_DESC;
-  for (size_t i = 0; i < c->nwin; i++) kv_val_free(&c->win[i].val);
-  c->nwin = c->wpos = 0;
-  size_t want = c->wsize;
-  c->wsize = c->wsize * 2 > WIN_MAX ? WIN_MAX : c->wsize * 2;
-  while (c->nwin < want) {
-    if (c->kind == PLAN_POINT) {
-      if (c->ki >= c->nkeys) break;
-      size_t n;
-      const unsigned char *k = key_at(c, c->ki++, &n);
-      memcpy(c->win[c->nwin++].id.b, k, 16);
-      continue;
-    }
-    size_t kl = 0;
-    const char *k = kv_iter_valid(c->it) ? kv_iter_key(c->it, &kl) : NULL;
-    if (k == NULL || !in_range(c, k, kl)) {
-      int rc = kv_iter_status(c->it, &db->err);
-      if (rc) return rc;
-      /* this range is done: the next value of an IN list, or the end */
-      if (c->ki + 1 >= c->nkeys) break;
-      c->ki++;
-      if ((rc = seek_range(c))) return rc;
-      continue;
-    }
-    if (kl >= 16) memcpy(c->win[c->nwin++].id.b, k + kl - 16, 16);
-    if (desc)
-      kv_iter_prev(c->it);
-    else
-      kv_iter_next(c->it);
-  }
-  if (c->nwin == 0) return REMDB_OK;
-  unsigned char ek[WIN_MAX][KEY_ENTITY_LEN];
-  const char *keys[WIN_MAX];
-  size_t lens[WIN_MAX];
-  kv_val vals[WIN_MAX];
-  bool found[WIN_MAX];
-  for (size_t i = 0; i < c->nwin; i++) {
-    key_entity(ek[i], db->tid, c->vt->s->table_id, c->win[i].id.b);
-    keys[i] = (const char *)ek[i];
-    lens[i] = KEY_ENTITY_LEN;
-  }
-  int rc = kv_multi_get(db->st->kv, c->snap, KV_ENTITY, c->nwin, keys, lens,
-                        vals, found, &db->err);
-  for (size_t i = 0; i < c->nwin; i++) {
-    c->win[i].val = vals[i];
-    c->win[i].found = found[i];
-  }
-  return rc;
-}
-
-/* Advance to the next visible row (or eof). */
-static int advance(rcursor *c) {
-  remdb *db = c->vt->sess->db;
-  for (;;) {
-    if (c->kind == PLAN_FULL) {
-      size_t kl, vl;
-      if (c->started) {
-        if (c->flags & P_DESC)
-          kv_iter_prev(c->it);
-        else
-          kv_iter_next(c->it);
-      }
-      c->started = true;
-      if (!kv_iter_valid(c->it)) {
-        c->eof = true;
-        return kv_iter_status(c->it, &db->err);
-      }
-      const char *k = kv_iter_key(c->it, &kl);
-      const char *v = kv_iter_value(c->it, &vl);
-      c->examined++;
-      if (kl != KEY_ENTITY_LEN) continue;
-      memcpy(c->id.b, k + 8, 16);
-      int rc = rec_open(&c->rv, v, vl, &db->err);
-      if (rc) return rc;
-    } else {
-      if (c->wpos >= c->nwin) {
-        int rc = refill(c);
-        if (rc) return rc;
-        if (c->nwin == 0) {
-          c->eof = true;
-          return REMDB_OK;
-        }
-      }
-      struct win_row *w = &c->win[c->wpos++];
-      c->examined++;
-      c->id = w->id;
-      if (!w->found) {
-        if (c->kind == PLAN_POINT) continue; /* no such id */
-        char ids[REMDB_ID_LEN + 1];
-        uuid_format(&c->id, ids);
-        return err_set(&db->err, REMDB_CORRUPT,
-                       "%s: index entry for missing entity %s (run verify)",
-                       c->vt->s->name, ids);
-      }
-      int rc = rec_open(&c->rv, w->val.data, w->val.len, &db->err);
-      if (rc) return rc;
-    }
-    if (c->vt->all || !rec_is_deleted(&c->rv)) {
-      c->returned++;
-      c->eof = false;
-      return REMDB_OK;
-    }
-  }
-}
-
 static int db_error(rcursor *c, int rc) {
   remdb *db = c->vt->sess->db;
   if (rc == REMDB_NOMEM) return SQLITE_NOMEM;
   return vt_error(c->vt, remdb_errmsg(db));
 }
 
-static int x_next(sqlite3_vtab_cursor *cur) {
-  rcursor *c = (rcursor *)cur;
-  int rc = advance(c);
-  return rc ? db_error(c, rc) : SQLITE_OK;
+/* Advance to the next visible row (or eof). */
+static int advance(rcursor *c) {
+  int rc = scan_step(c->scan, &c->row);
+  if (rc == REMDB_ROW || rc == REMDB_DONE) return SQLITE_OK;
+  return db_error(c, rc);
 }
 
-/* The ids of a key route's values, pushed on the key list; -1 if a value
-** cannot be looked up by its id (the route scans the table), else 0, or
-** an SQLite error code. */
-static int key_ids(rcursor *c, sqlite3_value *eq, int idxNum) {
-  rvtab *vt = c->vt;
-  int col = plan_key_col(vt);
-  if (col < 0) return -1;
+static int x_next(sqlite3_vtab_cursor *cur) { return advance((rcursor *)cur); }
+
+/* ---- routes as scans ----------------------------------------------------
+** xFilter turns the plan (idxNum, idxStr) and its argument values into a
+** scan spec (core/scan.c); what the spec points into lives in a specbuf
+** until the scan is open. */
+
+typedef struct specbuf {
+  uuid16_t *ids;
+  size_t nids, capids;
+  buf_t vals;      /* the values of an IN list, back to back */
+  size_t *voff;    /* where each starts */
+  size_t nvals;
+  scan_key *keys;  /* ...as the spec's list */
+  buf_t lo, hi;    /* range bounds */
+} specbuf;
+
+static void specbuf_free(specbuf *b) {
+  free(b->ids);
+  buf_free(&b->vals);
+  free(b->voff);
+  free(b->keys);
+  buf_free(&b->lo);
+  buf_free(&b->hi);
+}
+
+static bool push_id(specbuf *b, const uuid16_t *u) {
+  if (b->nids == b->capids) {
+    size_t cap = b->capids ? b->capids * 2 : 8;
+    uuid16_t *n = realloc(b->ids, cap * sizeof *n);
+    if (n == NULL) return false;
+    b->ids = n;
+    b->capids = cap;
+  }
+  b->ids[b->nids++] = *u;
+  return true;
+}
+
+/* Start a new IN-list value; its bytes are then appended to b->vals. */
+static bool push_val(specbuf *b) {
+  size_t *n = realloc(b->voff, (b->nvals + 1) * sizeof *n);
+  if (n == NULL) return false;
+  b->voff = n;
+  b->voff[b->nvals++] = b->vals.len;
+  return true;
+}
+
+/* Point the spec at the IN-list values. */
+static bool list_vals(specbuf *b, scan_spec *sp) {
+  b->keys = calloc(b->nvals + 1, sizeof *b->keys);
+  if (b->keys == NULL || b->vals.oom) return false;
+  for (size_t i = 0; i < b->nvals; i++) {
+    size_t end = i + 1 < b->nvals ? b->voff[i + 1] : b->vals.len;
+    b->keys[i] = (scan_key){b->vals.p + b->voff[i], end - b->voff[i]};
+  }
+  sp->in = true;
+  sp->vals = b->keys;
+  sp->nvals = b->nvals;
+  return true;
+}
+
+/* Each value of an equality (one value, or an IN list), in turn: fn gets
+** it; a non-zero return stops.  An SQLite error code, or 0. */
+static int each_value(sqlite3_value *eq, int idxNum,
+                      int (*fn)(void *ctx, sqlite3_value *v), void *ctx) {
   sqlite3_value *v = NULL;
-  int more = (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
-                             : (v = eq, SQLITE_OK);
+  int more = eq == NULL          ? SQLITE_DONE
+             : (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
+                               : (v = eq, SQLITE_OK);
   while (more == SQLITE_OK && v) {
-    json_t *j;
-    int r = plan_key_value(vt, col, v, &j);
-    /* key IS NULL: the rows without a key, whose ids are not derived */
-    if (r < 0 || ((idxNum & P_IS) && sqlite3_value_type(v) == SQLITE_NULL))
-      return -1;
-    uuid16_t u;
-    if (r > 0) {
-      int rc = ent_key_id(vt->sess->db, vt->s, j, &u);
-      json_decref(j);
-      if (rc) return SQLITE_NOMEM;
-      if (!key_push(c, u.b, 16)) return SQLITE_NOMEM;
-    }
+    int r = fn(ctx, v);
+    if (r) return r < 0 ? 0 : r;
     if (!(idxNum & P_IN)) break;
     more = sqlite3_vtab_in_next(eq, &v);
   }
   return more == SQLITE_OK || more == SQLITE_DONE ? 0 : more;
+}
+
+typedef struct key_ctx {
+  rvtab *vt;
+  int col, idxNum;
+  specbuf *b;
+  bool scan_all; /* a value no id is known for */
+} key_ctx;
+
+static int key_one(void *ctx, sqlite3_value *v) {
+  key_ctx *k = ctx;
+  json_t *j;
+  int r = plan_key_value(k->vt, k->col, v, &j);
+  /* key IS NULL: the rows without a key, whose ids are not derived */
+  if (r < 0 ||
+      ((k->idxNum & P_IS) && sqlite3_value_type(v) == SQLITE_NULL)) {
+    k->scan_all = true;
+    return -1;
+  }
+  if (r == 0) return 0;
+  uuid16_t u;
+  int rc = ent_key_id(k->vt->sess->db, k->vt->s, j, &u);
+  json_decref(j);
+  if (rc || !push_id(k->b, &u)) return SQLITE_NOMEM;
+  return 0;
+}
+
+/* A key route: the ids derived from the key values, read as points; a
+** value whose id cannot be derived here makes it a full scan.  An SQLite
+** error code, or 0. */
+static int key_spec(rcursor *c, sqlite3_value *eq, int idxNum, specbuf *b,
+                    scan_spec *sp) {
+  key_ctx k = {c->vt, plan_key_col(c->vt), idxNum, b, false};
+  k.scan_all = k.col < 0;
+  int rc = k.scan_all ? 0 : each_value(eq, idxNum, key_one, &k);
+  if (rc) return rc;
+  if (!k.scan_all) {
+    sp->kind = SCAN_IDS;
+    sp->ids = b->ids;
+    sp->nids = b->nids;
+    return 0;
+  }
+  sp->kind = SCAN_ALL;
+  if (c->desc) {
+    free(c->desc);
+    free(c->shape);
+    c->desc = strdup("full scan (a key value its id cannot derive from)");
+    c->shape = strdup(c->desc);
+  }
+  return 0;
+}
+
+/* ids: one value or an IN list, as canonical UUID text only */
+static int point_one(void *ctx, sqlite3_value *v) {
+  uuid16_t u;
+  char canon[REMDB_ID_LEN + 1];
+  const char *t = (const char *)sqlite3_value_text(v);
+  int tn = sqlite3_value_bytes(v);
+  if (sqlite3_value_type(v) == SQLITE_TEXT && t &&
+      uuid_parse(t, (size_t)tn, &u)) {
+    uuid_format(&u, canon);
+    if (memcmp(canon, t, REMDB_ID_LEN) == 0 && !push_id(ctx, &u))
+      return SQLITE_NOMEM;
+  }
+  return 0;
+}
+
+typedef struct eq_ctx {
+  const rvtab *vt;
+  int col, idxNum;
+  specbuf *b;
+  bool any; /* a value no key can express: scan all non-NULL */
+} eq_ctx;
+
+static int eq_one(void *ctx, sqlite3_value *v) {
+  eq_ctx *q = ctx;
+  size_t at = q->b->vals.len;
+  enum enc_result r = ENC_NONE;
+  if (sqlite3_value_type(v) == SQLITE_NULL) {
+    if (q->idxNum & P_IS) { /* x IS NULL */
+      okey_null(&q->b->vals);
+      r = ENC_KEY;
+    }
+  } else {
+    r = plan_encode(q->vt, q->col, v, &q->b->vals);
+  }
+  if (r == ENC_ANY) {
+    q->any = true;
+    return -1;
+  }
+  if (r != ENC_KEY && r != ENC_NEAR) {
+    q->b->vals.len = at; /* no stored value matches it */
+    return 0;
+  }
+  size_t end = q->b->vals.len;
+  q->b->vals.len = at;
+  if (!push_val(q->b)) return SQLITE_NOMEM;
+  q->b->vals.len = end;
+  return 0;
+}
+
+/* A range bound: *empty if no stored value can satisfy it (a NULL or
+** BLOB lower bound, a NULL upper bound).  An unknowable or BLOB upper
+** bound leaves the range open on that side. */
+static void range_bound(const rvtab *vt, int col, sqlite3_value *v,
+                        bool upper, bool incl, buf_t *out, scan_key *key,
+                        bool *key_incl, bool *empty) {
+  enum enc_result r = plan_encode(vt, col, v, out);
+  if (r == ENC_NONE && (!upper || sqlite3_value_type(v) == SQLITE_NULL)) {
+    *empty = true; /* nothing is above NULL or a BLOB, or below NULL */
+    return;
+  }
+  if (r == ENC_KEY || r == ENC_NEAR) {
+    *key = (scan_key){out->p, out->len};
+    /* the double nearest an integer: its every entry matches */
+    *key_incl = incl || r == ENC_NEAR;
+  }
+}
+
+/* An index route: an equality or IN list, IS NULL, or a range.  *empty
+** when no row can match.  An SQLite error code, or 0. */
+static int index_spec(rcursor *c, int col, sqlite3_value *eq,
+                      sqlite3_value *lo, sqlite3_value *hi, int idxNum,
+                      specbuf *b, scan_spec *sp, bool *empty) {
+  eq_ctx q = {c->vt, col, idxNum, b, false};
+  if (idxNum & P_EQ) {
+    int rc = each_value(eq, idxNum, eq_one, &q);
+    if (rc) return rc;
+    if (!q.any) return list_vals(b, sp) ? 0 : SQLITE_NOMEM;
+  } else if (idxNum & P_ISNULL) {
+    if (!push_val(b)) return SQLITE_NOMEM;
+    okey_null(&b->vals);
+    return list_vals(b, sp) ? 0 : SQLITE_NOMEM;
+  }
+  /* a range: values above NULL (comparisons are never true for NULL), or
+  ** the whole field for an ordered scan without constraints */
+  sp->nonnull = (idxNum & (P_LO | P_HI | P_NOTNULL | P_EQ)) != 0;
+  if (lo && !q.any)
+    range_bound(c->vt, col, lo, false, idxNum & P_LO_INCL, &b->lo, &sp->lo,
+                &sp->lo_incl, empty);
+  if (hi && !q.any && !*empty)
+    range_bound(c->vt, col, hi, true, idxNum & P_HI_INCL, &b->hi, &sp->hi,
+                &sp->hi_incl, empty);
+  return b->lo.oom || b->hi.oom ? SQLITE_NOMEM : 0;
+}
+
+/* The snapshot the cursor reads: its statement's (stmt.c), the same for
+** every run of the cursor within one run of the statement.  An index plan
+** must agree with the catalog that snapshot saw: the plan chose the index
+** when the statement was prepared, and another handle may have dropped it
+** or started rebuilding it since (the statement is then prepared again:
+** remdb_step retries it). */
+static int cursor_snap(rcursor *c, char kind, uint16_t field) {
+  rvtab *vt = c->vt;
+  sql_sess *s = vt->sess;
+  remdb *db = s->db;
+  if (s->snap == NULL) /* not inside a statement's step: cannot happen */
+    return vt_error(vt, "remdb: a cursor opened outside its statement");
+  if (c->snap != s->snap) { /* its scan read the other one: closed first */
+    scan_close(c->scan);
+    c->scan = NULL;
+    snap_release(c->snap);
+    c->snap = snap_retain(s->snap);
+  }
+  if (kind != PLAN_INDEX) return SQLITE_OK;
+  const cat_table *ct = cat_by_id(db, vt->s->table_id);
+  if (!snap_current(db, c->snap)) {
+    s->stale = true;
+    return vt_error(vt, "the table's schema changed during the statement: "
+                        "run it again");
+  }
+  if (ct == NULL || !cat_index_ready(ct, field)) {
+    s->stale = true;
+    return vt_error(vt, "the table's indexes changed since this statement "
+                        "was prepared: prepare it again");
+  }
+  return SQLITE_OK;
 }
 
 static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
@@ -500,9 +474,8 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   rvtab *vt = c->vt;
   remdb *db = vt->sess->db;
   cursor_reset(c);
-  c->kind = idxStr ? idxStr[0] : PLAN_FULL;
-  c->flags = idxNum;
-  c->field = idxStr ? (uint16_t)atoi(idxStr + 1) : 0;
+  char kind = idxStr ? idxStr[0] : PLAN_FULL;
+  uint16_t field = idxStr ? (uint16_t)atoi(idxStr + 1) : 0;
   if (vt->sess->explain) {
     buf_t d;
     buf_init(&d);
@@ -515,209 +488,55 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   sqlite3_value *eq = idxNum & P_EQ ? argv[ai++] : NULL;
   sqlite3_value *lo = idxNum & P_LO ? argv[ai++] : NULL;
   sqlite3_value *hi = idxNum & P_HI ? argv[ai++] : NULL;
-  (void)argc;
   int col = 0;
   for (int i = 0; i < vt->ncol; i++)
-    if (vt->kind[i] == COL_FIELD && vt->field[i] == c->field) col = i;
-  if (db->pin) {
-    /* the handle's reads are pinned to a snapshot (a search's filter):
-    ** an index plan must agree with the catalog that snapshot saw */
-    const cat_table *ct = cat_by_id(db, vt->s->table_id);
-    if (c->kind == PLAN_INDEX &&
-        (db->epoch != db->pin_epoch || ct == NULL ||
-         !cat_index_ready(ct, c->field)))
-      return vt_error(vt, "the table's schema changed during the search: "
-                          "run it again");
-    c->snap = db->pin;
-    c->snap_pinned = true;
-  } else if (c->kind == PLAN_INDEX) {
-    /* the plan chose an index when the statement was prepared; another
-    ** handle may have dropped it or started rebuilding it since.  The
-    ** snapshot agrees with the catalog the check reads. */
-    const cat_table *ct = NULL;
-    if (cat_snapshot(db, &c->snap) == REMDB_OK)
-      ct = cat_by_id(db, vt->s->table_id);
-    if (c->snap == NULL) return vt_error(vt, remdb_errmsg(db));
-    if (ct == NULL || !cat_index_ready(ct, c->field)) {
-      vt->sess->stale = true; /* remdb_step prepares it again and retries */
-      return vt_error(vt, "the table's indexes changed since this statement "
-                          "was prepared: prepare it again");
-    }
-  } else {
-    c->snap = kv_snap_new(db->st->kv);
-    if (c->snap == NULL) return SQLITE_NOMEM;
+    if (vt->kind[i] == COL_FIELD && vt->field[i] == field) col = i;
+  int rc = cursor_snap(c, kind, field);
+  if (rc) return rc;
+  specbuf b = {0};
+  buf_init(&b.vals);
+  buf_init(&b.lo);
+  buf_init(&b.hi);
+  scan_spec sp = {.kind = SCAN_ALL,
+                  .desc = (idxNum & P_DESC) != 0,
+                  .deleted = vt->all};
+  bool empty = false;
+  if (kind == PLAN_KEY) {
+    rc = key_spec(c, eq, idxNum, &b, &sp);
+  } else if (kind == PLAN_POINT) {
+    rc = each_value(eq, idxNum, point_one, &b);
+    sp.kind = SCAN_IDS;
+    sp.ids = b.ids;
+    sp.nids = b.nids;
+  } else if (kind == PLAN_INDEX) {
+    sp.kind = SCAN_INDEX;
+    sp.field = field;
+    rc = index_spec(c, col, eq, lo, hi, idxNum, &b, &sp, &empty);
   }
-  unsigned char tp[KEY_TABLE_PREFIX], tend[KEY_TABLE_PREFIX];
-  key_table(tp, db->tid, vt->s->table_id);
-  key_table(tend, db->tid, vt->s->table_id + 1);
-  int rc = REMDB_OK;
-  bool listed = false; /* the key list is made */
-  if (c->kind == PLAN_KEY) {
-    /* the ids derived from the key values, read as a point route */
-    int r = key_ids(c, eq, idxNum);
-    if (r > 0) return r;
-    if (r < 0) { /* a value no id is known for: every row */
-      c->nkeys = 0;
-      c->kind = PLAN_FULL;
-      c->flags &= ~(P_EQ | P_IN);
-      if (c->desc) {
-        free(c->desc);
-        free(c->shape);
-        c->desc = strdup("full scan (a key value its id cannot derive from)");
-        c->shape = strdup(c->desc);
-      }
-    } else {
-      if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
-      c->kind = PLAN_POINT;
-      listed = true;
-    }
+  if (rc == SQLITE_OK && empty) { /* no row can match: an empty list */
+    sp.kind = SCAN_IDS;
+    sp.nids = 0;
   }
-  if (listed) {
-    /* a key route: its ids are listed */
-  } else if (c->kind == PLAN_POINT) {
-    /* ids: one value or an IN list, as canonical UUID text only */
-    sqlite3_value *v = NULL;
-    int more = eq == NULL ? SQLITE_DONE
-               : (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
-                                 : (v = eq, SQLITE_OK);
-    while (more == SQLITE_OK && v) {
-      uuid16_t u;
-      char canon[REMDB_ID_LEN + 1];
-      const char *t = (const char *)sqlite3_value_text(v);
-      int tn = sqlite3_value_bytes(v);
-      if (sqlite3_value_type(v) == SQLITE_TEXT && t &&
-          uuid_parse(t, (size_t)tn, &u)) {
-        uuid_format(&u, canon);
-        if (memcmp(canon, t, REMDB_ID_LEN) == 0 && !key_push(c, u.b, 16))
-          return SQLITE_NOMEM;
-      }
-      if (!(idxNum & P_IN)) break;
-      more = sqlite3_vtab_in_next(eq, &v);
-    }
-    if (more != SQLITE_OK && more != SQLITE_DONE) return more;
-    if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
-  } else if (c->kind == PLAN_FULL) {
-    rc = kv_iter_new(db->st->kv, c->snap, KV_ENTITY, tp, sizeof tp, tend,
-                     sizeof tend, &c->it, &db->err);
-    if (rc == REMDB_OK) {
-      if (idxNum & P_DESC)
-        kv_iter_last(c->it);
-      else
-        kv_iter_first(c->it);
-    }
-  } else {
-    unsigned char fp[10], fend[10];
-    key_index_field(fp, db->tid, vt->s->table_id, c->field);
-    key_index_field(fend, db->tid, vt->s->table_id, (uint16_t)(c->field + 1));
-    bool any = false; /* a bound no key can express: scan all non-NULL */
-    if (idxNum & P_EQ) {
-      sqlite3_value *v = NULL;
-      int more = (idxNum & P_IN) ? sqlite3_vtab_in_first(eq, &v)
-                                 : (v = eq, SQLITE_OK);
-      buf_t k;
-      buf_init(&k);
-      while (more == SQLITE_OK && v && !any) {
-        buf_reset(&k);
-        buf_add(&k, fp, sizeof fp);
-        enum enc_result r = ENC_NONE;
-        if (sqlite3_value_type(v) == SQLITE_NULL) {
-          if (idxNum & P_IS) { /* x IS NULL */
-            okey_null(&k);
-            r = ENC_KEY;
-          }
-        } else {
-          r = plan_encode(vt, col, v, &k);
-        }
-        if (r == ENC_ANY) any = true;
-        if ((r == ENC_KEY || r == ENC_NEAR) && !key_push(c, k.p, k.len)) {
-          buf_free(&k);
-          return SQLITE_NOMEM;
-        }
-        if (!(idxNum & P_IN)) break;
-        more = sqlite3_vtab_in_next(eq, &v);
-      }
-      buf_free(&k);
-      if (more != SQLITE_OK && more != SQLITE_DONE) return more;
-      if (!any) {
-        if (!keys_sort(c, idxNum & P_DESC)) return SQLITE_NOMEM;
-        if (c->nkeys == 0) return SQLITE_OK; /* eof */
-      } else {
-        c->nkeys = 0;
-      }
-    } else if (idxNum & P_ISNULL) {
-      unsigned char k[11];
-      memcpy(k, fp, 10);
-      k[10] = OKEY_NULL;
-      if (!key_push(c, k, sizeof k)) return SQLITE_NOMEM;
-    }
-    if (!(idxNum & (P_EQ | P_ISNULL)) || any) {
-      /* a range: values above NULL (comparisons are never true for NULL),
-      ** or the whole field for an ordered scan without constraints */
-      buf_add(&c->lo, fp, sizeof fp);
-      if (idxNum & (P_LO | P_HI | P_NOTNULL | P_EQ))
-        buf_addc(&c->lo, (char)(OKEY_NULL + 1));
-      buf_add(&c->hi, fend, sizeof fend);
-      if (lo && !any) {
-        buf_t t;
-        buf_init(&t);
-        buf_add(&t, fp, sizeof fp);
-        enum enc_result r = plan_encode(vt, col, lo, &t);
-        if (r == ENC_NONE) { /* nothing is above NULL or a BLOB */
-          buf_free(&t);
-          return SQLITE_OK;
-        }
-        if (r == ENC_KEY || r == ENC_NEAR) {
-          buf_reset(&c->lo);
-          if ((idxNum & P_LO_INCL) || r == ENC_NEAR) {
-            buf_add(&c->lo, t.p, t.len);
-          } else { /* past every key with this value */
-            if (!buf_reserve(&c->lo, t.len)) return SQLITE_NOMEM;
-            c->lo.len = kv_prefix_end(t.p, t.len, (unsigned char *)c->lo.p);
-          }
-        }
-        buf_free(&t);
-      }
-      if (hi && !any) {
-        buf_t t;
-        buf_init(&t);
-        buf_add(&t, fp, sizeof fp);
-        enum enc_result r = plan_encode(vt, col, hi, &t);
-        if (r == ENC_NONE && sqlite3_value_type(hi) == SQLITE_NULL) {
-          buf_free(&t); /* nothing is below NULL */
-          return SQLITE_OK;
-        }
-        if (r == ENC_KEY || r == ENC_NEAR) { /* (a BLOB or an unknowable
-                                              ** bound: no limit) */
-          buf_reset(&c->hi);
-          if (!(idxNum & P_HI_INCL) && r != ENC_NEAR) {
-            buf_add(&c->hi, t.p, t.len);
-          } else {
-            if (!buf_reserve(&c->hi, t.len)) return SQLITE_NOMEM;
-            c->hi.len = kv_prefix_end(t.p, t.len, (unsigned char *)c->hi.p);
-          }
-        }
-        buf_free(&t);
-      }
-      if (c->lo.oom || c->hi.oom) return SQLITE_NOMEM;
-    }
-    /* the iterator spans the whole field; each range is bounded by hand */
-    rc = kv_iter_new(db->st->kv, c->snap, KV_INDEX, fp, sizeof fp, fend,
-                     sizeof fend, &c->it, &db->err);
-    if (rc == REMDB_OK) rc = seek_range(c);
-  }
-  if (rc == REMDB_OK) rc = advance(c);
-  return rc ? db_error(c, rc) : SQLITE_OK;
+  if (rc == SQLITE_OK &&
+      (c->scan ? scan_restart(c->scan, c->snap, vt->s, &sp)
+               : scan_open(db, c->snap, vt->s, &sp, &c->scan)))
+    rc = db_error(c, db->err.code);
+  specbuf_free(&b);
+  return rc ? rc : advance(c);
 }
 
-static int x_eof(sqlite3_vtab_cursor *cur) { return ((rcursor *)cur)->eof; }
+static int x_eof(sqlite3_vtab_cursor *cur) {
+  return ((rcursor *)cur)->row == NULL;
+}
 
 static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   rcursor *c = (rcursor *)cur;
   rvtab *vt = c->vt;
+  assert(i >= 0 && i < vt->ncol && c->row != NULL);
   if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK; /* UPDATE: unchanged */
   if (vt->kind[i] == COL_ID) {
     char ids[REMDB_ID_LEN + 1];
-    uuid_format(&c->id, ids);
+    uuid_format(&c->row->id, ids);
     sqlite3_result_text(ctx, ids, REMDB_ID_LEN, SQLITE_TRANSIENT);
     return SQLITE_OK;
   }
@@ -726,7 +545,8 @@ static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
     return SQLITE_OK;
   }
   rec_field f;
-  if (!rec_find(&c->rv, vt->field[i], &f)) return SQLITE_OK; /* NULL */
+  if (!rec_find(&c->row->rv, vt->field[i], &f)) return SQLITE_OK; /* NULL */
+
   switch (f.type) {
     case REC_NULL: break;
     case REC_FALSE: sqlite3_result_int(ctx, 0); break;
@@ -747,7 +567,7 @@ static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 
 static int x_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
   rcursor *c = (rcursor *)cur;
-  *rowid = (sqlite3_int64)(get_u64be(c->id.b) >> 1);
+  *rowid = (sqlite3_int64)(get_u64be(c->row->id.b) >> 1);
   return SQLITE_OK;
 }
 

@@ -1,7 +1,9 @@
 /*
 ** util.h: small shared pieces used by every layer: the error slot, the
-** growable byte buffer, time stamps, UUIDs and UTF-8 checks.  Nothing here
-** knows about RocksDB, schemas or records.
+** growable byte buffer, time stamps, UUIDs, the id hash set and UTF-8
+** checks.  Nothing here knows about RocksDB, schemas or records.
+**
+** Layer: the bottom; every other layer may use it (see README "Layout").
 */
 #ifndef REMDB_UTIL_H
 #define REMDB_UTIL_H
@@ -113,6 +115,47 @@ void uuid_from_hash(uuid16_t *u, const void *data, size_t n);
 /* Parse canonical 8-4-4-4-12 hex text (either case).  false if invalid. */
 bool uuid_parse(const char *s, size_t n, uuid16_t *u);
 void uuid_format(const uuid16_t *u, char out[REMDB_ID_LEN + 1]);
+
+/* ---- idmap and idset: the one hash set of 16-byte ids ------------------
+** An idmap indexes uint32 values (positions in the caller's arrays) by the
+** id each stands for, which the caller keeps: key(ctx, v) returns it.
+** Open addressing with linear probing on the XXH3 hash of the id,
+** backward-shift deletion (no tombstones); it grows at half full.  An
+** idset keeps its ids itself, in insertion order (ids[0..n)), over an
+** idmap of their positions.  Users: the HNSW graph's nodes, a write
+** transaction's staged versions, a search filter's rows. */
+#define IDMAP_NONE UINT32_MAX
+typedef const unsigned char *(*idmap_key_fn)(const void *ctx, uint32_t v);
+typedef struct idmap {
+  uint32_t *slots; /* values, IDMAP_NONE where empty */
+  size_t cap, n;
+} idmap;
+/* The value whose id is id, or IDMAP_NONE. */
+uint32_t idmap_find(const idmap *m, const unsigned char id[16],
+                    idmap_key_fn key, const void *ctx);
+/* Add v (its id not in the map yet).  false if out of memory (unchanged). */
+bool idmap_add(idmap *m, uint32_t v, idmap_key_fn key, const void *ctx);
+/* Remove v (in the map). */
+void idmap_del(idmap *m, uint32_t v, idmap_key_fn key, const void *ctx);
+void idmap_free(idmap *m);
+
+typedef struct idset {
+  uuid16_t *ids; /* the members, in insertion order */
+  size_t n, cap;
+  idmap map;
+} idset;
+#define IDSET_NONE ((size_t)-1)
+/* Add id (nothing if present); *pos (if not NULL) gets its position in
+** ids.  false if out of memory (the set is unchanged). */
+bool idset_add(idset *s, const unsigned char id[16], size_t *pos);
+/* The position of id, or IDSET_NONE. */
+size_t idset_find(const idset *s, const unsigned char id[16]);
+static inline bool idset_has(const idset *s, const unsigned char id[16]) {
+  return idset_find(s, id) != IDSET_NONE;
+}
+/* Empty the set, keeping its memory. */
+void idset_clear(idset *s);
+void idset_free(idset *s);
 
 /* ---- UTF-8 ------------------------------------------------------------ */
 /* Number of code points in s (which the JSON parser has already checked to

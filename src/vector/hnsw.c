@@ -13,12 +13,14 @@
 ** search first expands it.  The level of a stub is the one its id gives
 ** (hnsw_level_of), which the fetched record must confirm.
 */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
+#include "../util/util.h"
 #include "dist.h"
 #include "hnsw.h"
 
@@ -57,8 +59,7 @@ struct hnsw {
   uint32_t entry;
   int maxlevel;
   uint32_t inserting; /* the node being linked: never its own neighbour */
-  uint32_t *map;    /* id -> node, open addressing; HNSW_NONE empty */
-  size_t mapcap;
+  idmap map;        /* id -> node */
   uint32_t *freel;
   size_t nfree, capfree;
   uint32_t *dirty;
@@ -95,10 +96,12 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
 }
 
 static inline const float *vec_of(const hnsw *h, uint32_t x) {
+  assert(x < h->cap); /* a node's slot */
   return h->vecs + (size_t)x * (size_t)h->p.dim;
 }
 
 static inline uint32_t *links(const hnsw *h, uint32_t x, int lc) {
+  assert(x < h->cap && lc >= 0 && lc <= h->level[x]);
   if (lc == 0) return h->l0 + (size_t)x * (size_t)(1 + h->m0);
   return h->up[x] + (size_t)(lc - 1) * (size_t)(1 + h->p.M);
 }
@@ -125,64 +128,21 @@ static inline float dist_nodes(const hnsw *h, uint32_t a, uint32_t b) {
   return dist_raw(h, vec_of(h, a), vec_of(h, b));
 }
 
-static size_t id_hash(const unsigned char *id) { return XXH3_64bits(id, 16); }
+/* ---- id map: node by id (util's idmap over the nodes' ids) ---- */
 
-/* ---- id map ---- */
-
-static uint32_t map_find(const hnsw *h, const unsigned char *id) {
-  if (h->mapcap == 0) return HNSW_NONE;
-  size_t m = h->mapcap - 1, j = id_hash(id) & m;
-  for (;; j = (j + 1) & m) {
-    uint32_t x = h->map[j];
-    if (x == HNSW_NONE) return HNSW_NONE;
-    if (memcmp(h->ids + (size_t)x * 16, id, 16) == 0) return x;
-  }
+static const unsigned char *node_id(const void *ctx, uint32_t x) {
+  return ((const hnsw *)ctx)->ids + (size_t)x * 16;
 }
 
-static void map_put_slot(uint32_t *map, size_t cap, const hnsw *h,
-                         uint32_t x) {
-  size_t m = cap - 1, j = id_hash(h->ids + (size_t)x * 16) & m;
-  while (map[j] != HNSW_NONE) j = (j + 1) & m;
-  map[j] = x;
+static uint32_t map_find(const hnsw *h, const unsigned char *id) {
+  return idmap_find(&h->map, id, node_id, h); /* IDMAP_NONE == HNSW_NONE */
 }
 
 static bool map_add(hnsw *h, uint32_t x) {
-  if ((h->live + 1) * 2 > h->mapcap) {
-    size_t nc = h->mapcap ? h->mapcap * 2 : 1024;
-    uint32_t *nm = malloc(nc * sizeof *nm);
-    if (nm == NULL) return false;
-    memset(nm, 0xff, nc * sizeof *nm);
-    for (size_t i = 0; i < h->mapcap; i++)
-      if (h->map[i] != HNSW_NONE) map_put_slot(nm, nc, h, h->map[i]);
-    free(h->map);
-    h->map = nm;
-    h->mapcap = nc;
-  }
-  map_put_slot(h->map, h->mapcap, h, x);
-  return true;
+  return idmap_add(&h->map, x, node_id, h);
 }
 
-/* Linear probing with backward-shift deletion: no tombstones. */
-static void map_del(hnsw *h, uint32_t x) {
-  size_t m = h->mapcap - 1, j = id_hash(h->ids + (size_t)x * 16) & m;
-  while (h->map[j] != x) j = (j + 1) & m;
-  for (size_t i = j;;) {
-    h->map[i] = HNSW_NONE;
-    for (;;) {
-      j = (j + 1) & m;
-      uint32_t y = h->map[j];
-      if (y == HNSW_NONE) return;
-      size_t home = id_hash(h->ids + (size_t)y * 16) & m;
-      /* y may move to i unless its home lies cyclically in (i, j] */
-      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (!stays) {
-        h->map[i] = y;
-        i = j;
-        break;
-      }
-    }
-  }
-}
+static void map_del(hnsw *h, uint32_t x) { idmap_del(&h->map, x, node_id, h); }
 
 /* ---- heaps ---- */
 
@@ -297,7 +257,7 @@ void hnsw_free(hnsw *h) {
   free(h->state);
   free(h->dirtyf);
   free(h->l0);
-  free(h->map);
+  idmap_free(&h->map);
   free(h->freel);
   free(h->dirty);
   free(h->gone);
@@ -340,7 +300,7 @@ size_t hnsw_bytes(const hnsw *h) {
   if (h->src.fetch)
     b += (size_t)h->cap * (1 + sizeof *h->raw + sizeof *h->rawlen) +
          h->rawbytes;
-  return b + h->mapcap * 4 + h->capfree * 4 + h->capdirty * 4 +
+  return b + h->map.cap * 4 + h->capfree * 4 + h->capdirty * 4 +
          h->capgone * 16;
 }
 
@@ -349,6 +309,7 @@ uint32_t hnsw_lookup(const hnsw *h, const unsigned char *id) {
 }
 
 const unsigned char *hnsw_node_id(const hnsw *h, uint32_t node) {
+  assert(node < h->n);
   return h->ids + (size_t)node * 16;
 }
 
@@ -856,6 +817,7 @@ int hnsw_insert(hnsw *h, const unsigned char *id, const float *v) {
 }
 
 int hnsw_remove(hnsw *h, uint32_t x) {
+  assert(x < h->n);
   if (x >= h->n || h->state[x] != ST_LIVE) return 0;
   int rc = 0;
   h->state[x] = ST_FREE; /* first: relinking must not pick x again */
@@ -896,6 +858,7 @@ int hnsw_remove(hnsw *h, uint32_t x) {
 /* ---- stored form ---- */
 
 unsigned char *hnsw_encode(const hnsw *h, uint32_t x, size_t *len) {
+  assert(x < h->n);
   size_t cap = 1;
   for (int lc = 0; lc <= h->level[x]; lc++)
     cap += 2 + (size_t)links(h, x, lc)[0] * 16;

@@ -3,7 +3,12 @@
 ** 2016) over float32 vectors named by 16-byte ids.  This file is the
 ** algorithm and the in-memory graph only; src/core/vindex.c keeps one per
 ** table, persists its nodes in the vector column family and feeds it from
-** the write path.  Depends on nothing in remdb but dist.h.
+** the write path.  Depends on nothing in remdb but dist.h (and util's id
+** hash set).
+**
+** Layer: src/vector/ is a library below core: the distance kernels
+** (dist.h) and this graph.  Searching a table (its snapshot, its filter,
+** exact or graph) is src/search/'s.
 **
 ** Nodes are dense slot numbers; a removed node's slot is reused.  Distances
 ** are "smaller is closer": 1 - dot for cosine (vectors are normalised on

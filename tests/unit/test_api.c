@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kv/kv.h"
+#include "kv/kv.h" /* twice: its include guard covers the whole header */
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
@@ -1626,26 +1627,168 @@ static void test_group_commit(void) {
   rm_tree(gdir);
 }
 
-int main(void) {
+/* Flags: each has a value of its own, and each call refuses the ones it
+** does not take (nothing happens). */
+static void test_flags(void) {
+  static const int all[] = {REMDB_INCLUDE_DELETED, REMDB_HARD,
+                            REMDB_BATCH_JOURNAL,   REMDB_FUZZY,
+                            REMDB_EXACT_DEPTH,     REMDB_ALL_TENANTS};
+  int seen = 0;
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    CHECK_INT(all[i] & seen, 0);
+    seen |= all[i];
+  }
+  remdb *db = open_db("flags");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(insert(db, "users", "{\"handle\":\"fa\",\"team\":\"red\"}", id),
+            REMDB_OK);
+  char *out = NULL;
+  uint64_t n = 0;
+  /* INCLUDE_DELETED once meant HARD's neighbour: a delete refuses it */
+  CHECK_INT(remdb_delete(db, id, REMDB_INCLUDE_DELETED), REMDB_MISUSE);
+  CHECK_HAS(remdb_errmsg(db), "delete: unknown flags 0x1");
+  CHECK_INT(remdb_get(db, NULL, id, REMDB_HARD, &out, NULL), REMDB_MISUSE);
+  CHECK_HAS(remdb_errmsg(db), "get: unknown flags 0x2");
+  CHECK_INT(remdb_count(db, "users", REMDB_FUZZY, &n), REMDB_MISUSE);
+  CHECK_INT(remdb_find(db, "users", "team", "\"red\"", REMDB_EXACT_DEPTH,
+                       &out),
+            REMDB_MISUSE);
+  remdb_iter *it = NULL;
+  CHECK_INT(remdb_iter_open(db, "users", REMDB_HARD, &it), REMDB_MISUSE);
+  CHECK(it == NULL);
+  const char *key = "fa";
+  CHECK_INT(remdb_lookup(db, &key, 1, REMDB_INCLUDE_DELETED, &out),
+            REMDB_MISUSE);
+  CHECK_INT(remdb_traverse(db, id, 1, REMDB_OUT, NULL, 0, REMDB_FUZZY, &out),
+            REMDB_MISUSE);
+  CHECK_INT(remdb_stats_ex(db, REMDB_INCLUDE_DELETED, &out), REMDB_MISUSE);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_ALL_TENANTS, &b), REMDB_MISUSE);
+  CHECK(b == NULL);
+  /* the entity is untouched, and each call works with its own flags */
+  CHECK_INT(remdb_get(db, NULL, id, REMDB_INCLUDE_DELETED, &out, NULL),
+            REMDB_OK);
+  remdb_free(out);
+  CHECK_INT(remdb_count(db, "users", REMDB_INCLUDE_DELETED, &n), REMDB_OK);
+  CHECK_INT(n, 1);
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  remdb_close(db);
+}
+
+static size_t edge_count(remdb *db, const char *id) {
+  char *out = NULL;
+  if (remdb_edges(db, id, REMDB_BOTH, NULL, &out) != REMDB_OK) return 99;
+  json_t *a = json_loads(out, 0, NULL);
+  size_t n = json_array_size(a);
+  json_decref(a);
+  remdb_free(out);
+  return n;
+}
+
+/* A batch updates, deletes and puts edges, so an entity and its edges
+** commit together. */
+static void test_batch_ops(void) {
+  remdb *db = open_db("bops");
+  if (!db) return;
+  CHECK_INT(remdb_schema_put(db, users_schema, strlen(users_schema)),
+            REMDB_OK);
+  remdb *other = NULL;
+  CHECK_INT(remdb_open_tenant(db, "bops", &other), REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  char a[REMDB_ID_LEN + 1], c[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"ba\"}"), a),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"bc\"}"), c),
+            REMDB_OK);
+  /* an edge between two entities the batch inserts */
+  CHECK_INT(remdb_batch_edge_put(b, a, c, "knows", S("{\"since\":2020}"), 1),
+            REMDB_OK);
+  /* failures leave the batch as it was */
+  CHECK_INT(remdb_batch_edge_put(b, a, "00000000-0000-7000-8000-000000000001",
+                                 "knows", NULL, 0, 1),
+            REMDB_NOTFOUND);
+  CHECK_INT(remdb_batch_edge_put(b, a, c, "no spaces", NULL, 0, 1),
+            REMDB_INVALID);
+  CHECK_INT(remdb_batch_update(b, "not-an-id", S("{}")), REMDB_INVALID);
+  CHECK_INT(remdb_batch_update(b, a, S("{\"age\":-1}")), REMDB_SCHEMA);
+  CHECK_INT(remdb_batch_update(b, a, S("{\"team\":\"blue\"}")), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, a, REMDB_FUZZY), REMDB_MISUSE);
+  /* removing an entity the batch gave an edge would leave the edge */
+  CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_MISUSE);
+  CHECK_HAS(remdb_errmsg(db), "commit it before removing the entity");
+  /* nothing is visible before the commit, all of it after */
+  CHECK(get_json(other, a, 0) == NULL);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  json_t *o = get_json(other, a, 0);
+  CHECK_STR(json_string_value(json_object_get(o, "team")), "blue");
+  json_decref(o);
+  CHECK_INT(edge_count(other, a), 1);
+  CHECK_INT(edge_count(other, c), 1);
+  CHECK_INT(verify(db), 0);
+  /* then: the edge removed, one entity soft-deleted, in one commit */
+  CHECK_INT(remdb_batch_edge_delete(b, a, c, "knows"), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, c, 0), REMDB_OK);
+  CHECK_INT(remdb_batch_edge_delete(b, a, c, "likes"), REMDB_NOTFOUND);
+  CHECK_INT(edge_count(other, a), 1);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  CHECK_INT(edge_count(other, a), 0);
+  CHECK(get_json(other, c, 0) == NULL);
+  CHECK_INT(verify(db), 0);
+  /* an edge put and removed in the same batch is gone after it */
+  CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_OK);
+  char d[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_batch_insert(b, "users", S("{\"handle\":\"bd\"}"), d),
+            REMDB_OK);
+  CHECK_INT(remdb_batch_edge_put(b, a, d, "knows", NULL, 0, 1), REMDB_OK);
+  CHECK_INT(remdb_batch_edge_delete(b, a, d, "knows"), REMDB_OK);
+  CHECK_INT(remdb_batch_edge_put(b, d, a, "likes", NULL, 0, 1), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  CHECK_INT(edge_count(other, d), 1);
+  CHECK(get_json(other, c, REMDB_INCLUDE_DELETED) == NULL);
+  CHECK_INT(verify(db), 0);
+  /* dropped uncommitted: nothing happens */
+  CHECK_INT(remdb_batch_edge_delete(b, d, a, "likes"), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, d, S("{\"team\":\"x\"}")), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(edge_count(other, d), 1);
+  /* a journaled batch takes inserts only */
+  CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, d, S("{}")), REMDB_MISUSE);
+  CHECK_INT(remdb_batch_edge_put(b, a, d, "knows", NULL, 0, 1),
+            REMDB_MISUSE);
+  remdb_batch_free(b);
+  CHECK_INT(remdb_batch_update(NULL, d, S("{}")), REMDB_MISUSE);
+  remdb_close(other);
+  remdb_close(db);
+}
+
+int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "api");
-  test_lifecycle();
-  test_batch();
-  test_schema_change();
-  test_schema_series();
-  test_sql_names();
-  test_verify_reindex();
-  test_verify_pending();
-  test_find_coerce();
-  test_reopen_and_lock();
-  test_tenant_backup();
-  test_reader_refresh();
-  test_reader_outlives_compaction();
-  test_journal();
-  test_reader_beside_own_writer();
-  test_journal_holds_lock();
-  test_journal_repeats();
-  test_reader_pending_rebuild();
-  test_group_commit();
+  TEST_CASE(test_lifecycle);
+  TEST_CASE_AFTER(test_batch, test_lifecycle);
+  TEST_CASE_AFTER(test_schema_change, test_batch);
+  TEST_CASE(test_schema_series);
+  TEST_CASE(test_sql_names);
+  TEST_CASE(test_verify_reindex);
+  TEST_CASE(test_verify_pending);
+  TEST_CASE(test_find_coerce);
+  TEST_CASE_AFTER(test_reopen_and_lock, test_verify_reindex);
+  TEST_CASE_AFTER(test_tenant_backup, test_reopen_and_lock);
+  TEST_CASE(test_reader_refresh);
+  TEST_CASE(test_reader_outlives_compaction);
+  TEST_CASE(test_journal);
+  TEST_CASE(test_reader_beside_own_writer);
+  TEST_CASE(test_journal_holds_lock);
+  TEST_CASE(test_journal_repeats);
+  TEST_CASE(test_reader_pending_rebuild);
+  TEST_CASE(test_group_commit);
+  TEST_CASE(test_flags);
+  TEST_CASE(test_batch_ops);
+  int rc_ = test_main(argc, argv, "test_api");
   rm_tree(dir);
-  return test_done("test_api");
+  return rc_;
 }

@@ -145,8 +145,7 @@ static int state_of(remdb *db, int k, bool *ok) {
   return state;
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "crash");
+static void test_crash_all(void) {
   remdb *db;
   CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
   CHECK_INT(remdb_schema_put(db, schema, strlen(schema)), REMDB_OK);
@@ -161,7 +160,10 @@ int main(void) {
   if (env && atoi(env) > 0) rounds = atoi(env);
   for (int round = 0; round < rounds; round++) {
     int pfd[2];
-    if (pipe(pfd) != 0) return 1;
+    if (pipe(pfd) != 0) {
+      CHECK(!"pipe");
+      return;
+    }
     pid_t pid = fork();
     if (pid == 0) {
       close(pfd[0]);
@@ -222,6 +224,12 @@ int main(void) {
   }
   CHECK(total_lines > 0);
   printf("test_crash: %d rounds, %ld log lines\n", rounds, total_lines);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "crash");
+  TEST_CASE(test_crash_all);
+  int rc_ = test_main(argc, argv, "test_crash");
   rm_tree(dir);
-  return test_done("test_crash");
+  return rc_;
 }

@@ -66,8 +66,7 @@ static uint64_t verify(remdb *db) {
   return p;
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "graph");
+static void test_graph_all(void) {
   remdb *db;
   CHECK_INT(remdb_open(dir, "g", NULL, &db), REMDB_OK);
   CHECK_INT(remdb_schema_put(db, S(people)), REMDB_OK);
@@ -238,6 +237,12 @@ int main(void) {
   CHECK_INT(remdb_schema_drop(db, "people"), REMDB_OK);
   CHECK_INT(verify(db), 0);
   remdb_close(db);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "graph");
+  TEST_CASE(test_graph_all);
+  int rc_ = test_main(argc, argv, "test_graph");
   rm_tree(dir);
-  return test_done("test_graph");
+  return rc_;
 }

@@ -474,9 +474,10 @@ static void test_graph(void) {
   free(keep);
 }
 
-int main(void) {
-  test_kernels();
-  test_graph();
-  test_lazy();
-  return test_done("test_hnsw");
+int main(int argc, char **argv) {
+  TEST_CASE(test_kernels);
+  TEST_CASE(test_graph);
+  TEST_CASE(test_lazy);
+  int rc_ = test_main(argc, argv, "test_hnsw");
+  return rc_;
 }

@@ -171,7 +171,10 @@ static int put_schema(remdb *db, const char *name, const char *emb) {
   return remdb_schema_put(db, js, strlen(js));
 }
 
-static void schema_checks(remdb *db) {
+static remdb *http_db; /* the database the cases share */
+
+static void schema_checks(void) {
+  remdb *db = http_db;
   static const struct {
     const char *emb, *msg;
   } bad[] = {
@@ -222,7 +225,8 @@ static double best(remdb *db, const char *table, const char *q, char *id) {
   return s;
 }
 
-static void stores_vectors(remdb *db) {
+static void stores_vectors(void) {
+  remdb *db = http_db;
   char id[REMDB_ID_LEN + 1], got[40];
   long at = log_size();
   CHECK_INT(remdb_insert(db, "notes", S("{\"text\":\"banana\"}"), id), REMDB_OK);
@@ -251,7 +255,8 @@ static void stores_vectors(remdb *db) {
 }
 
 /* Every way the server can fail: an error naming the reason, and no row. */
-static void errors(remdb *db) {
+static void errors(void) {
+  remdb *db = http_db;
   static const struct {
     const char *model, *msg;
   } bad[] = {
@@ -302,7 +307,8 @@ static void errors(remdb *db) {
 }
 
 /* Nothing listens on a port we hold bound but never listen on. */
-static void refused(remdb *db) {
+static void refused(void) {
+  remdb *db = http_db;
   int s = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -321,7 +327,8 @@ static void refused(remdb *db) {
   close(s);
 }
 
-static void overrides_and_key(remdb *db) {
+static void overrides_and_key(void) {
+  remdb *db = http_db;
   /* no url in the schema and none in the environment */
   CHECK(remdb_insert(db, "nourl", S("{\"text\":\"apple\"}"), NULL) != REMDB_OK);
   CHECK_HAS(remdb_errmsg(db),
@@ -430,7 +437,8 @@ static void batching(void) {
 }
 
 /* remdb_ingest embeds a document's chunks in windows of `batch` texts. */
-static void ingest(remdb *db) {
+static void ingest(void) {
+  remdb *db = http_db;
   char js[1024];
   snprintf(js, sizeof js,
            "{\"name\":\"chunks\",\"properties\":{\"uri\":{\"type\":"
@@ -491,7 +499,8 @@ static void *slow_insert(void *p) {
   return NULL;
 }
 
-static void not_under_lock(remdb *db) {
+static void not_under_lock(void) {
+  remdb *db = http_db;
   char emb[256];
   snprintf(emb, sizeof emb,
            ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"hold\","
@@ -534,7 +543,17 @@ static void not_under_lock(remdb *db) {
   remdb_close(other);
 }
 
-int main(void) {
+/* the notes table, embedded by the local server */
+static void put_notes(void) {
+  char emb[256];
+  snprintf(emb, sizeof emb,
+           ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"ok\","
+           "\"timeout_ms\":120000,\"batch\":2",
+           port);
+  CHECK_INT(put_schema(http_db, "notes", emb), REMDB_OK);
+}
+
+int main(int argc, char **argv) {
   /* a proxy from the environment must not intercept 127.0.0.1 */
   setenv("no_proxy", "*", 1);
   setenv("NO_PROXY", "*", 1);
@@ -549,25 +568,20 @@ int main(void) {
     stop_server();
     return 1;
   }
-  remdb *db;
-  CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
-  schema_checks(db);
-  char emb[256];
-  snprintf(emb, sizeof emb,
-           ",\"url\":\"http://127.0.0.1:%d\",\"model\":\"ok\","
-           "\"timeout_ms\":120000,\"batch\":2",
-           port);
-  CHECK_INT(put_schema(db, "notes", emb), REMDB_OK);
-  stores_vectors(db);
-  errors(db);
-  refused(db);
-  overrides_and_key(db);
-  ingest(db);
-  not_under_lock(db);
-  batching();
-  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "t", NULL, &http_db), REMDB_OK);
+  TEST_CASE(schema_checks);
+  TEST_CASE(put_notes);
+  TEST_CASE_AFTER(stores_vectors, put_notes);
+  TEST_CASE_AFTER(errors, stores_vectors);
+  TEST_CASE_AFTER(refused, errors);
+  TEST_CASE_AFTER(overrides_and_key, refused);
+  TEST_CASE_AFTER(ingest, overrides_and_key);
+  TEST_CASE_AFTER(not_under_lock, ingest);
+  TEST_CASE(batching);
+  int rc_ = test_main(argc, argv, "test_http_embed");
+  remdb_close(http_db);
   stop_server();
   rm_tree(dir);
   remove(logpath);
-  return test_done("test_http_embed");
+  return rc_;
 }

@@ -154,9 +154,7 @@ static uint64_t verify(remdb *db) {
   return p;
 }
 
-int main(void) {
-  test_chunker();
-  scratch_dir(dir, sizeof dir, "ingest");
+static void test_ingest_all(void) {
   remdb *db;
   CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
   CHECK_INT(remdb_init(db), REMDB_OK);
@@ -273,6 +271,13 @@ int main(void) {
             REMDB_NOTFOUND);
   CHECK_INT(verify(db), 0);
   remdb_close(db);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "ingest");
+  TEST_CASE(test_chunker);
+  TEST_CASE(test_ingest_all);
+  int rc_ = test_main(argc, argv, "test_ingest");
   rm_tree(dir);
-  return test_done("test_ingest");
+  return rc_;
 }

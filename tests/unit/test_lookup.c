@@ -88,8 +88,7 @@ static uint64_t verify(remdb *db) {
   return p;
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "lookup");
+static void test_lookup_all(void) {
   remdb *db;
   CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
   CHECK_INT(remdb_schema_put(db, S(tickets)), REMDB_OK);
@@ -185,6 +184,12 @@ int main(void) {
   CHECK_INT(underived, 1);
   CHECK(problems > 1);
   remdb_close(db);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "lookup");
+  TEST_CASE(test_lookup_all);
+  int rc_ = test_main(argc, argv, "test_lookup");
   rm_tree(dir);
-  return test_done("test_lookup");
+  return rc_;
 }

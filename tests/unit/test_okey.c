@@ -30,7 +30,7 @@ static int cmp_bytes(const buf_t *a, const buf_t *b) {
   return (a->len > b->len) - (a->len < b->len);
 }
 
-int main(void) {
+static void test_okey_all(void) {
   /* strictly increasing in SQL order; pairs marked equal below */
   val vs[] = {
       {0, 0, 0, NULL, 0},
@@ -161,5 +161,10 @@ int main(void) {
   buf_free(&a);
   buf_free(&b);
   buf_free(&t);
-  return test_done("test_okey");
+}
+
+int main(int argc, char **argv) {
+  TEST_CASE(test_okey_all);
+  int rc_ = test_main(argc, argv, "test_okey");
+  return rc_;
 }

@@ -137,9 +137,10 @@ static void test_dict_growth(void) {
   rec_dict_free(&d);
 }
 
-int main(void) {
-  test_roundtrip();
-  test_real_format();
-  test_dict_growth();
-  return test_done("test_record");
+int main(int argc, char **argv) {
+  TEST_CASE(test_roundtrip);
+  TEST_CASE(test_real_format);
+  TEST_CASE(test_dict_growth);
+  int rc_ = test_main(argc, argv, "test_record");
+  return rc_;
 }

@@ -76,7 +76,7 @@ static void test_compile(void) {
   CHECK_INT(t->indexed[2], 1); /* created_at */
   CHECK_STR(t->key_field, "title");
   CHECK_INT(t->embedding.dim, 8);
-  CHECK_STR(t->embedding.metric, "l2");
+  CHECK_INT(t->embedding.metric, SCH_L2);
   CHECK_INT(rec_dict_id(&t->dict, "title"), 16);
 
   /* field ids survive a recompile with the stored map, new ones follow */
@@ -419,11 +419,12 @@ static void test_builtins(void) {
   sch_free(r);
 }
 
-int main(void) {
-  test_compile();
-  test_validate();
-  test_formats();
-  test_impossible();
-  test_builtins();
-  return test_done("test_schema");
+int main(int argc, char **argv) {
+  TEST_CASE(test_compile);
+  TEST_CASE(test_validate);
+  TEST_CASE(test_formats);
+  TEST_CASE(test_impossible);
+  TEST_CASE(test_builtins);
+  int rc_ = test_main(argc, argv, "test_schema");
+  return rc_;
 }

@@ -86,7 +86,10 @@ static uint64_t verify(remdb *db) {
   return p;
 }
 
-static void test_basics(remdb *db) {
+static remdb *the_db; /* the database the cases share */
+
+static void test_basics(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S(notes_schema)), REMDB_OK);
   CHECK_INT(exec(db, "INSERT INTO notes(title, n, score, done, tags, topic) "
                      "VALUES ('a', 1, 2, 1, '[\"x\",\"y\"]', 'red'),"
@@ -173,7 +176,8 @@ static void test_basics(remdb *db) {
   free(id);
 }
 
-static void test_errors(remdb *db) {
+static void test_errors(void) {
+  remdb *db = the_db;
   CHECK_INT(exec(db, "SELEC 1"), REMDB_INVALID);
   CHECK_HAS(remdb_errmsg(db), "at offset 0");
   CHECK_INT(exec(db, "SELECT * FROM notes WHERE nosuch = 1"), REMDB_INVALID);
@@ -223,7 +227,8 @@ static void test_errors(remdb *db) {
   CHECK_STR(one(db, "SELECT 'embedding.cosine(x)'"), "embedding.cosine(x)");
 }
 
-static void test_explain(remdb *db) {
+static void test_explain(void) {
+  remdb *db = the_db;
   remdb_batch *b;
   CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
   for (int i = 0; i < 500; i++) {
@@ -330,7 +335,8 @@ static const char *pairs_schema =
     "{\"name\":\"pairs\",\"properties\":{\"a\":{\"type\":\"integer\"},"
     "\"b\":{\"type\":[\"integer\",\"null\"]}},\"indexed_fields\":[\"a\"]}";
 
-static void test_limit_terms(remdb *db) {
+static void test_limit_terms(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S(pairs_schema)), REMDB_OK);
   char sql[128];
   for (int i = 1; i <= 20; i++) {
@@ -404,7 +410,8 @@ static void test_limit_terms(remdb *db) {
 /* A `number` column reads as REAL: an integer stored beyond 2^53 is seen
 ** as its nearest double, so the index must find it by that double, in
 ** equalities, ranges, joins and IN (issue 9 #3). */
-static void test_big_reals(remdb *db) {
+static void test_big_reals(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"big\",\"properties\":{"
                                    "\"x\":{\"type\":\"number\"},"
                                    "\"k\":{\"type\":\"integer\"}},"
@@ -481,7 +488,8 @@ static void test_big_reals(remdb *db) {
 ** table's first xBestIndex call marked usable: a route that filters by it
 ** must give it an argvIndex, or SQLite keeps the plan and the left rows
 ** that fail the term vanish instead of joining with NULLs (FINDINGS F5). */
-static void test_outer_join_terms(remdb *db) {
+static void test_outer_join_terms(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"ojl\",\"properties\":{"
                                    "\"d\":{\"type\":[\"integer\",\"null\"]}},"
                                    "\"indexed_fields\":[\"d\"]}")),
@@ -521,7 +529,8 @@ static void test_outer_join_terms(remdb *db) {
 /* UPDATE ... SET replaces a column's value, an object too: it is not
 ** merged into the stored object (FINDINGS F6).  The C API's update stays
 ** a merge patch. */
-static void test_update_object(remdb *db) {
+static void test_update_object(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"obj\",\"properties\":{"
                                    "\"b\":{\"type\":[\"object\",\"null\"]},"
                                    "\"n\":{\"type\":\"integer\"}}}")),
@@ -552,7 +561,8 @@ static void test_update_object(remdb *db) {
 ** key_field, or given): plain INSERT and OR REPLACE upsert, OR IGNORE
 ** keeps the row, OR ABORT/FAIL/ROLLBACK fail; RETURNING is refused
 ** (issue 9 #6). */
-static void test_conflicts(remdb *db) {
+static void test_conflicts(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"keyed\",\"key_field\":\"h\","
                                    "\"properties\":{\"h\":{\"type\":\"string\"},"
                                    "\"n\":{\"type\":\"integer\",\"minimum\":0},"
@@ -664,7 +674,8 @@ static void test_conflicts(remdb *db) {
 
 /* Long statements: only the SQL text limit applies to plain SQL, not a
 ** token cap of the embedding.<metric>() rewrite (issue 9 #10). */
-static void test_long_sql(remdb *db) {
+static void test_long_sql(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"longt\",\"properties\":{"
                                    "\"v\":{\"type\":\"integer\"}},"
                                    "\"indexed_fields\":[\"v\"]}")),
@@ -717,7 +728,8 @@ static const char *route(remdb *db, const char *sql) {
   return out;
 }
 
-static void test_key_route(remdb *db) {
+static void test_key_route(void) {
+  remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"kt\",\"key_field\":\"h\","
                                    "\"properties\":{\"h\":{\"type\":\"string\"},"
                                    "\"v\":{\"type\":\"integer\"}}}")),
@@ -820,7 +832,8 @@ static void test_key_route(remdb *db) {
 }
 
 /* Polish of issue 9: clear messages, denied functions, budgets. */
-static void test_polish(remdb *db) {
+static void test_polish(void) {
+  remdb *db = the_db;
   /* a number JSON cannot hold */
   CHECK_INT(exec(db, "INSERT INTO notes(title, score) VALUES ('inf', 9e999)"),
             REMDB_ERROR);
@@ -883,7 +896,8 @@ static void test_polish(remdb *db) {
   CHECK_HAS(remdb_errmsg(db), "no entity");
 }
 
-static void test_tenants(remdb *db) {
+static void test_tenants(void) {
+  remdb *db = the_db;
   remdb *other;
   CHECK_INT(remdb_open_tenant(db, "tenant_b", &other), REMDB_OK);
   CHECK_INT(exec(other, "SELECT * FROM notes"), REMDB_INVALID);
@@ -961,25 +975,31 @@ static void test_limits(void) {
   rm_tree(ldir);
 }
 
-int main(void) {
+/* every case leaves the database as verify finds it: consistent */
+static void test_verify_all(void) {
+  remdb *db = the_db; CHECK_INT(verify(db), 0); }
+
+int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "sql");
   remdb *db;
   CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
-  test_basics(db);
-  test_errors(db);
-  test_explain(db);
-  test_tenants(db);
-  test_limit_terms(db);
-  test_big_reals(db);
-  test_outer_join_terms(db);
-  test_update_object(db);
-  test_conflicts(db);
-  test_long_sql(db);
-  test_key_route(db);
-  test_polish(db);
-  test_limits();
-  CHECK_INT(verify(db), 0);
+  the_db = db;
+  TEST_CASE(test_basics);
+  TEST_CASE_AFTER(test_errors, test_basics);
+  TEST_CASE_AFTER(test_explain, test_basics);
+  TEST_CASE_AFTER(test_tenants, test_basics);
+  TEST_CASE(test_limit_terms);
+  TEST_CASE(test_big_reals);
+  TEST_CASE(test_outer_join_terms);
+  TEST_CASE(test_update_object);
+  TEST_CASE_AFTER(test_conflicts, test_basics);
+  TEST_CASE(test_long_sql);
+  TEST_CASE(test_key_route);
+  TEST_CASE_AFTER(test_polish, test_basics);
+  TEST_CASE(test_limits);
+  TEST_CASE(test_verify_all);
+  int rc_ = test_main(argc, argv, "test_sql");
   remdb_close(db);
   rm_tree(dir);
-  return test_done("test_sql");
+  return rc_;
 }

@@ -1996,8 +1996,7 @@ static void test_key_diff(remdb *db, sqlite3 *pl) {
   CHECK(routed > 30);
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "sqlcorpus");
+static void test_corpus_all(void) {
   remdb_options opts;
   remdb_options_init(&opts);
   opts.sync = REMDB_SYNC_NONE;
@@ -2173,6 +2172,12 @@ int main(void) {
 out:
   sqlite3_close(pl);
   remdb_close(db);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "sqlcorpus");
+  TEST_CASE(test_corpus_all);
+  int rc_ = test_main(argc, argv, "test_sql_corpus");
   rm_tree(dir);
-  return test_done("test_sql_corpus");
+  return rc_;
 }

@@ -1923,7 +1923,7 @@ static void test_lock_other_process(void) {
   remdb_close(db);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0); /* a crash must not lose the log */
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   signal(SIGSEGV, on_crash);
@@ -1933,11 +1933,13 @@ int main(void) {
   phase_name = "the lock test";
   scratch_dir(lockdir, sizeof lockdir, "stress-lock");
   scratch_dir(dir, sizeof dir, "stress");
-  test_lock_other_process(); /* first: it forks, so before any thread */
-  test_stress();
+  /* the lock test first: it forks, so before any thread */
+  TEST_CASE(test_lock_other_process);
+  TEST_CASE(test_stress);
+  int rc_ = test_main(argc, argv, "test_stress");
   phase_name = "the end";
   rm_tree(lockdir);
   rm_tree(dir);
   free(pub);
-  return test_done("test_stress");
+  return rc_;
 }

@@ -111,9 +111,54 @@ static void test_buf(void) {
   CHECK(!ident_valid("abcd", 3));
 }
 
-int main(void) {
-  test_time();
-  test_uuid();
-  test_buf();
-  return test_done("test_util");
+/* the id hash set: growth, lookups, and deletion by backward shift */
+static uuid16_t ids_[3000];
+static const unsigned char *key_of(const void *ctx, uint32_t v) {
+  (void)ctx;
+  return ids_[v].b;
+}
+
+static void test_idset(void) {
+  idset s = {0};
+  for (int i = 0; i < 3000; i++) {
+    uuid16_t u;
+    uuid_from_hash(&u, &i, sizeof i);
+    ids_[i] = u;
+    size_t pos = 0;
+    CHECK(idset_add(&s, u.b, &pos));
+    CHECK_INT(pos, i);
+  }
+  size_t again = 0;
+  CHECK(idset_add(&s, ids_[17].b, &again)); /* present: same position */
+  CHECK_INT(again, 17);
+  CHECK_INT(s.n, 3000);
+  int found = 0;
+  for (int i = 0; i < 3000; i++) found += idset_find(&s, ids_[i].b) == (size_t)i;
+  CHECK_INT(found, 3000);
+  uuid16_t none;
+  memset(none.b, 0xab, 16);
+  CHECK(!idset_has(&s, none.b));
+  idset_clear(&s);
+  CHECK(!idset_has(&s, ids_[5].b));
+  idset_free(&s);
+  /* an idmap over keys kept elsewhere: delete every other one */
+  idmap m = {0};
+  for (uint32_t v = 0; v < 3000; v++) CHECK(idmap_add(&m, v, key_of, NULL));
+  for (uint32_t v = 0; v < 3000; v += 2) idmap_del(&m, v, key_of, NULL);
+  int ok = 0;
+  for (uint32_t v = 0; v < 3000; v++)
+    ok += idmap_find(&m, ids_[v].b, key_of, NULL) ==
+          (v % 2 ? v : IDMAP_NONE);
+  CHECK_INT(ok, 3000);
+  CHECK_INT(m.n, 1500);
+  idmap_free(&m);
+}
+
+int main(int argc, char **argv) {
+  TEST_CASE(test_time);
+  TEST_CASE(test_uuid);
+  TEST_CASE(test_buf);
+  TEST_CASE(test_idset);
+  int rc_ = test_main(argc, argv, "test_util");
+  return rc_;
 }

@@ -361,8 +361,7 @@ static void lazy_reader(void) {
   rm_tree(ldir);
 }
 
-int main(void) {
-  scratch_dir(dir, sizeof dir, "vector");
+static void test_vector_all(void) {
   make_data();
   remdb *db = open_db(0);
   load(db);
@@ -567,6 +566,12 @@ int main(void) {
             REMDB_INVALID);
   remdb_close(db);
   lazy_reader();
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "vector");
+  TEST_CASE(test_vector_all);
+  int rc_ = test_main(argc, argv, "test_vector");
   rm_tree(dir);
-  return test_done("test_vector");
+  return rc_;
 }

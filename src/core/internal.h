@@ -1,0 +1,169 @@
+/*
+** internal.h: core's own interface between its files.  It adds to core.h
+** what touches storage (src/kv/kv.h: keys, batches, raw snapshots) and the
+** machinery of the write path; nothing outside src/core includes it.
+*/
+#ifndef REMDB_CORE_INTERNAL_H
+#define REMDB_CORE_INTERNAL_H
+
+#include <assert.h>
+
+#include "../kv/kv.h"
+#include "core.h"
+
+/* ---- db.c */
+int core_lock(remdb *db);
+void core_unlock(remdb *db);
+/* Does this thread hold db's store's write lock?  For asserts of the
+** "caller holds the write lock" preconditions below. */
+bool core_locked(const remdb *db);
+/* Allocate a fresh id for a tenant or table (caller holds wlock). */
+int core_next_id(remdb *db, kv_batch_t *kb, uint32_t *out);
+/* Stage into kb (a batch of another store: a backup) the database-wide
+** keys a copy of db's tenant needs: the format version, the id counter
+** and the tenant's directory entry, as snap sees them. */
+int core_copy_globals(remdb *db, const kv_snap_t *snap, kv_batch_t *kb);
+
+/* ---- catalog.c */
+void cat_clear(remdb *db);
+/* Refresh the catalog and take a data snapshot that agrees with it: no
+** catalog change committed between the two (snap_take wraps it).  *out
+** is the caller's, freed with kv_snap_free. */
+int cat_snapshot(remdb *db, kv_snap_t **out);
+/* Finish any rebuild left pending by a crash (caller holds wlock). */
+int cat_resume(remdb *db);
+/* Stage the stored form of table s, with a rebuild spec or NULL. */
+int cat_put_record(remdb *db, kv_batch_t *kb, const sch_table *s,
+                   json_t *rebuild);
+/* Commit a batch that changes the catalog, synced, with the epoch odd
+** while it commits (caller holds wlock). */
+int cat_commit(remdb *db, kv_batch_t *kb);
+
+/* ---- wtx.c */
+/* A transaction for a caller that already holds the write lock. */
+int wtx_begin_held(remdb *db, wtx_t **out);
+/* Memory the transaction holds for what it staged: the write batch, the
+** versions it remembers and its vector-index changes. */
+size_t wtx_bytes(const wtx_t *w);
+/* Has entity id been staged by this transaction (since its last commit)? */
+bool wtx_staged(wtx_t *w, const uuid16_t *id);
+/* A journaled transaction (a large batch, write.c): inserts stage a journal
+** entry under token tok (NULL: none). */
+void wtx_set_journal(wtx_t *w, const unsigned char *tok);
+const unsigned char *wtx_journal(const wtx_t *w);
+/* After a failure that left part of a change in the batch: the commit
+** will refuse, writing nothing. */
+void wtx_poison(wtx_t *w);
+/* The transaction's vector-index changes (vindex.c owns them). */
+struct vix_txn **wtx_vix(wtx_t *w);
+
+/* The current version of entity id as this transaction sees it (staged
+** first, then stored).  table may be NULL (id directory).  On success rv
+** views bytes owned by val or by the transaction. */
+int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
+             cat_table **table_out, kv_val *val, rec_view *rv);
+/* Stage entity id of t with the record nrec (old: its previous version or
+** NULL).  Index entries, id directory and counters follow.  remember: keep
+** a copy so later changes in this transaction see it (not needed for a
+** freshly generated id, which nothing else can name yet). */
+int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
+            const rec_view *old, const char *nrec, size_t nlen,
+            bool remember);
+/* Stage the removal of entity id (old: its current version). */
+int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
+               const rec_view *old);
+
+/* ---- hooks.c: through the registered hooks (core.h) */
+int hook_edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id);
+int hook_edges_verify(remdb *db, const snap_t *snap, core_report_fn report,
+                      void *ctx);
+
+/* Stage counters (rows, deleted) for table tbl, replacing the stored ones
+** (reindex recomputes them).  Caller holds wlock. */
+void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
+               uint64_t deleted);
+/* Forget the store's cached counters (after a rebuild wrote new ones). */
+void cnt_forget(remdb *db);
+/* cnt_read on a raw snapshot. */
+int cnt_read_kv(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                uint64_t *rows, uint64_t *deleted);
+
+/* ---- keys.c: the key index (key_field values and names, across tables) */
+typedef struct lkeys {
+  char buf[2][KEY_LOOKUP_MAX + 32];
+  size_t len[2];
+  int n;
+} lkeys;
+/* The lookup keys of record v of table t (none if v is NULL). */
+void lookup_keys(const sch_table *t, const rec_view *v, lkeys *out);
+/* The normalised form of a key (out holds at least n bytes). */
+size_t lookup_normalize(const char *k, size_t n, char *out);
+/* Stage the key-index changes from version old to nw (either NULL). */
+void lookup_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
+                  const uuid16_t *id, const rec_view *old,
+                  const rec_view *nw);
+/* Stage the removal of table tbl's key-index entries (0: every table's). */
+int lookup_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
+
+/* ---- vectors.c */
+/* Stage the vector of id (vec NULL: remove it) and its node in the
+** table's vector index (present only while the entity is live). */
+int vec_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const float *vec, bool live);
+
+/* ---- vindex.c: each table's HNSW index, stored with its vectors ---- */
+typedef struct vix vix;
+typedef struct vix_txn vix_txn;
+void vix_params(const sch_table *t, hnsw_params *p);
+/* Writer: id's node must match vec (NULL: no node) once the transaction
+** commits; the graph and the batch change at commit. */
+int vix_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const float *vec);
+/* wtx_commit: apply the changes to the graphs and stage the changed
+** nodes; after the write, settle memory with storage (committed or not).
+** vix_txn_free releases what an unfinished transaction recorded. */
+int vix_before_commit(wtx_t *w);
+void vix_after_commit(wtx_t *w, bool committed);
+void vix_txn_free(remdb *db, vix_txn *x);
+/* Memory held by the staged changes. */
+size_t vix_txn_bytes(const vix_txn *x);
+/* Rebuild t's stored graph from its live vectors (wlock held). */
+int vix_rebuild(remdb *db, const sch_table *t);
+int vix_stats(remdb *db, const sch_table *t, uint64_t *nodes, size_t *bytes,
+              const char **state);
+void vix_free_all(store_t *st);
+/* Drop t's graph from memory (its table was dropped; writer). */
+void vix_forget(remdb *db, uint32_t tbl);
+/* Mark t's stored graph incomplete (searches go exact until reindex). */
+int vix_mark_stale(remdb *db, uint32_t tbl);
+
+/* ---- write.c */
+/* Roll back journaled batches of db's tenant (caller holds wlock): the one
+** with token tok, or (tok NULL) every one no batch of this process has
+** open: each entity journaled gets back the version it had (or is removed
+** if it was new), in batches, deleting the journal as it goes. */
+int journal_rollback(remdb *db, const unsigned char *tok);
+/* Does db's tenant hold a journal no batch of this process has open? */
+bool journal_pending(remdb *db);
+
+/* ---- rebuild.c */
+/* Rebuild the derived data of t: for each entity, re-encode it under the
+** current schema if `reencode`, and (re)write the index entries of the
+** listed fields (all indexed fields if fields is NULL) and its id-directory
+** entry.  Commits in batches.  Caller holds wlock. */
+int ent_rebuild(remdb *db, const cat_table *t, bool reencode,
+                const uint16_t *fields, uint32_t nfields);
+
+/* ---- read.c */
+/* Read the record of id on a raw snapshot (ent_get's machinery):
+** *table_out (may be NULL) gets its table; val holds the pinned value. */
+int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
+             const uuid16_t *id, cat_table **table_out, kv_val *val,
+             rec_view *rv);
+/* Entity id of table tbl: ENT_MISSING (or unreadable), ENT_LIVE or
+** ENT_DELETED (soft). */
+enum { ENT_MISSING, ENT_LIVE, ENT_DELETED };
+int ent_state(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+              const unsigned char *id);
+
+#endif /* REMDB_CORE_INTERNAL_H */
