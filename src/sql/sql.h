@@ -5,7 +5,7 @@
 ** through core's scans, and writes go through the validated write path.
 **
 ** Layer: above core only (the catalog, the scans, the write transaction);
-** it never sees storage (no kv.h here).  graph/ and search/ sit above it
+** it never sees storage (no storage header here).  graph/ and search/ sit above it
 ** and register their table functions (traverse(), search()) with its
 ** registry, so it never calls up.  A statement reads one snapshot: stmt.c
 ** takes it when a run starts, and every cursor and table function of the
