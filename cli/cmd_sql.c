@@ -12,123 +12,14 @@
 ** first TABLE_PREFIX_ROWS rows, then prints the rest as they come.
 */
 #include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 
 #define TABLE_PREFIX_ROWS 1000
 #define CELL_MAX_WIDTH 80
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len;
-  unsigned int cp;
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
-  else return 0;
-  if (len > n) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    cp = cp << 6 | (s[i] & 0x3f);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0; /* overlong or beyond Unicode */
-  if (cp >= 0xd800 && cp <= 0xdfff) return 0; /* surrogates */
-  return len;
-}
-
-/* A JSON string: escapes, and U+FFFD for each byte of invalid UTF-8. */
-static void json_str(FILE *f, const char *s, size_t n) {
-  const unsigned char *u = (const unsigned char *)s;
-  fputc('"', f);
-  for (size_t i = 0; i < n;) {
-    unsigned char c = u[i];
-    size_t l = utf8_seq(u + i, n - i);
-    if (l == 0) {
-      fputs("\xef\xbf\xbd", f);
-      i++;
-      continue;
-    }
-    if (l > 1) {
-      fwrite(u + i, 1, l, f);
-    } else if (c == '"' || c == '\\') {
-      fputc('\\', f);
-      fputc(c, f);
-    } else if (c == '\n') {
-      fputs("\\n", f);
-    } else if (c == '\r') {
-      fputs("\\r", f);
-    } else if (c == '\t') {
-      fputs("\\t", f);
-    } else if (c < 0x20 || c == 0x7f) {
-      fprintf(f, "\\u%04x", c);
-    } else {
-      fputc(c, f);
-    }
-    i += l;
-  }
-  fputc('"', f);
-}
-
-static void base64(FILE *f, const unsigned char *p, size_t n) {
-  static const char t[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned)p[i] << 16;
-    if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
-    if (i + 2 < n) v |= p[i + 2];
-    fputc(t[v >> 18 & 63], f);
-    fputc(t[v >> 12 & 63], f);
-    fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
-    fputc(i + 2 < n ? t[v & 63] : '=', f);
-  }
-}
-
-/* The shortest text that reads back as d, always with a '.' or exponent. */
-static void real_text(char *t, size_t n, double d) {
-  for (int p = 15; p <= 17; p++) {
-    snprintf(t, n, "%.*g", p, d);
-    if (strtod(t, NULL) == d) break;
-  }
-  if (strpbrk(t, ".eE") == NULL) strncat(t, ".0", n - strlen(t) - 1);
-}
-
-static void json_value(FILE *f, remdb_stmt *st, int i) {
-  size_t n;
-  switch (remdb_column_type(st, i)) {
-    case REMDB_NULL: fputs("null", f); break;
-    case REMDB_INTEGER:
-      fprintf(f, "%lld", (long long)remdb_column_int64(st, i));
-      break;
-    case REMDB_FLOAT: {
-      double d = remdb_column_double(st, i);
-      if (!isfinite(d)) {
-        fputs("null", f);
-        break;
-      }
-      char t[48];
-      real_text(t, sizeof t, d);
-      fputs(t, f);
-      break;
-    }
-    case REMDB_BLOB: {
-      const char *t = remdb_column_text(st, i, &n);
-      fputc('"', f);
-      base64(f, (const unsigned char *)(t ? t : ""), t ? n : 0);
-      fputc('"', f);
-      break;
-    }
-    default: {
-      const char *t = remdb_column_text(st, i, &n);
-      json_str(f, t ? t : "", t ? n : 0);
-    }
-  }
-}
 
 void cli_csv_field(FILE *f, const char *s, size_t n) {
   bool q = false;
@@ -389,6 +280,7 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
     long long rows = 0;
     int res = REMDB_DONE;
     bool oom = false;
+    sbuf rowbuf = {0}; /* a json row or a csv blob, reused */
     if (fmt == FMT_TABLE)
       for (int i = 0; i < ncol && !oom; i++) {
         const char *n = remdb_column_name(st, i);
@@ -412,15 +304,14 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
       if (fmt == FMT_JSON || fmt == FMT_JSONL) {
         if (fmt == FMT_JSON && any_json) fputc(',', out);
         any_json = true;
-        fputc('{', out);
-        for (int i = 0; i < ncol; i++) {
-          const char *n = remdb_column_name(st, i);
-          if (i) fputc(',', out);
-          json_str(out, n, strlen(n));
-          fputc(':', out);
-          json_value(out, st, i);
+        rowbuf.n = 0;
+        sb_json_row(&rowbuf, st);
+        if (rowbuf.oom) {
+          oom = true;
+          break;
         }
-        fputs(fmt == FMT_JSONL ? "}\n" : "}", out);
+        fwrite(rowbuf.p, 1, rowbuf.n, out);
+        if (fmt == FMT_JSONL) fputc('\n', out);
         continue;
       }
       if (fmt == FMT_CSV) {
@@ -430,9 +321,11 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
           const char *t =
               type == REMDB_NULL ? NULL : remdb_column_text(st, i, &n);
           if (i) fputc(',', out);
-          if (type == REMDB_BLOB)
-            base64(out, (const unsigned char *)(t ? t : ""), t ? n : 0);
-          else if (t)
+          if (type == REMDB_BLOB) {
+            rowbuf.n = 0;
+            sb_base64(&rowbuf, (const unsigned char *)(t ? t : ""), t ? n : 0);
+            if (rowbuf.n) fwrite(rowbuf.p, 1, rowbuf.n, out);
+          } else if (t)
             cli_csv_field(out, t, n);
         }
         fputc('\n', out);
@@ -453,6 +346,7 @@ int cli_run_sql(sqlrun_t *r, const char *sql, enum out_format fmt, FILE *out) {
       fprintf(out, "(%lld row%s)\n", rows, rows == 1 ? "" : "s");
     }
     grid_free(&g);
+    sb_free(&rowbuf);
     remdb_finalize(st);
     /* (DML on a TEMP table runs on the reader: its rows are reported too) */
     if (rc == 0 && (writes || strcmp(kw, "WITH") != 0)) report_changes(db, kw);

@@ -27,28 +27,7 @@
 
 #include "remdb.h"
 
-/* ---- output buffer ---------------------------------------------------- */
-
-/* A growable byte buffer, always NUL-terminated once anything was added.
-** After an allocation failure `oom` is set and further adds do nothing. */
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-  bool oom;
-} sbuf;
-
-void sb_add(sbuf *b, const char *s, size_t n);
-void sb_adds(sbuf *b, const char *s);
-void sb_addc(sbuf *b, char c);
-void sb_addf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A JSON string literal of s (n bytes); invalid UTF-8 becomes U+FFFD. */
-void sb_json_str(sbuf *b, const char *s, size_t n);
-/* The current row of st as a JSON object keyed by column name, as the
-** CLI's `--format jsonl` prints it. */
-void sb_json_row(sbuf *b, remdb_stmt *st);
-/* Take the buffer (malloc'd, caller frees); b is empty afterwards. */
-char *sb_take(sbuf *b, size_t *len);
-void sb_free(sbuf *b);
+#include "../cli/json.h" /* sbuf: the output buffer and JSON rows */
 
 /* ---- results of operations -------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /*
-** json.c: the server's output buffer and the JSON text of SQL rows.
+** json.c: the output buffer and the JSON text of SQL rows (json.h), for
+** the CLI and the server.
 */
 #include <math.h>
 #include <stdarg.h>
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server.h"
+#include "json.h"
 
 static bool sb_grow(sbuf *b, size_t more) {
   if (b->oom) return false;
@@ -131,16 +132,14 @@ static void json_double(sbuf *b, double d) {
     snprintf(t, sizeof t, "%.*g", p, d);
     if (strtod(t, NULL) == d) break;
   }
-  /* as the CLI's --format jsonl prints it: a REAL keeps a decimal point */
+  /* a REAL keeps a decimal point, so typed clients keep the type */
   if (strpbrk(t, ".eE") == NULL) strcat(t, ".0");
   sb_adds(b, t);
 }
 
-/* A BLOB as the CLI prints it: a base64 string (RFC 4648, padded). */
-static void json_base64(sbuf *b, const unsigned char *p, size_t n) {
+void sb_base64(sbuf *b, const unsigned char *p, size_t n) {
   static const char t[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  sb_addc(b, '"');
   for (size_t i = 0; i < n; i += 3) {
     unsigned v = (unsigned)p[i] << 16;
     if (i + 1 < n) v |= (unsigned)p[i + 1] << 8;
@@ -149,7 +148,6 @@ static void json_base64(sbuf *b, const unsigned char *p, size_t n) {
                  i + 1 < n ? t[v >> 6 & 63] : '=', i + 2 < n ? t[v & 63] : '='};
     sb_add(b, q, 4);
   }
-  sb_addc(b, '"');
 }
 
 void sb_json_row(sbuf *b, remdb_stmt *st) {
@@ -169,7 +167,9 @@ void sb_json_row(sbuf *b, remdb_stmt *st) {
       case REMDB_BLOB: {
         size_t n = 0;
         const char *t = remdb_column_text(st, i, &n);
-        json_base64(b, (const unsigned char *)(t ? t : ""), t ? n : 0);
+        sb_addc(b, '"');
+        sb_base64(b, (const unsigned char *)(t ? t : ""), t ? n : 0);
+        sb_addc(b, '"');
         break;
       }
       default: {
