@@ -1,0 +1,49 @@
+/*
+** ftsread.h: a table's full-text index, as the search layer reads it.
+** Core keeps, for every table whose schema declares "fulltext" (and the
+** built-in resources and moments), an inverted index in the same write
+** batch as the entity (core/fts.c; stored forms in text/postings.h).  A
+** reader opened at a snapshot sees exactly the documents that snapshot
+** holds live: postings, lengths and table statistics agree with it.
+**
+** The search layer parses the query with the reader's analyzer, evaluates
+** it over the reader's source (text/query.h: fts_eval_topk and friends)
+** and maps the document numbers of the hits back to entity ids.
+**
+** Thread model: a reader belongs to one thread.
+*/
+#ifndef REMDB_CORE_FTSREAD_H
+#define REMDB_CORE_FTSREAD_H
+
+#include <stdint.h>
+
+#include "../text/analyze.h"
+#include "../text/query.h"
+#include "core.h"
+
+typedef struct fts_reader fts_reader;
+
+/* Open t's full-text index at snap (snap must outlive the reader).
+** REMDB_NOTFOUND with a message naming the table when t has no full-text
+** index.  Other codes for storage errors or no memory (db's error set). */
+int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
+              fts_reader **out);
+void ftsr_close(fts_reader *r); /* NULL is a no-op */
+
+/* The index as a query source (postings, term entries, table statistics
+** at the snapshot); valid while r is open. */
+const fts_source *ftsr_source(fts_reader *r);
+/* The analyzer the table's documents were indexed with (language,
+** stemming, stop words): a query must be parsed with it.  Owned by r. */
+fts_analyzer *ftsr_analyzer(fts_reader *r);
+/* The indexed fields, in field-number order (field i of a posting's
+** positions is names[i]); owned by r. */
+const char *const *ftsr_fields(fts_reader *r, size_t *n);
+
+/* Document number -> entity id (REMDB_NOTFOUND if the snapshot holds no
+** live document with that number), and entity id -> document number (for
+** a filter that selects few rows: score just those, fts_eval_docs). */
+int ftsr_id(fts_reader *r, uint64_t docno, uuid16_t *id);
+int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
+
+#endif
