@@ -1120,3 +1120,482 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno) {
   kv_val_free(&v);
   return rc;
 }
+
+/* ---- verify ------------------------------------------------------------------ */
+
+/* What the rows say one term's postings must be. */
+typedef struct vterm {
+  uint64_t df, cf, fp; /* fp: sum of the postings' fingerprints */
+  uint32_t max_tf, min_dl;
+  uint64_t got_n, got_fp; /* what the blocks hold */
+  bool entry;             /* its term entry was seen */
+} vterm;
+
+typedef struct vdoc {
+  uint64_t docno;
+  uuid16_t id;
+  uint32_t dl;
+  bool live, seen_d, seen_l;
+} vdoc;
+
+typedef struct vctx {
+  remdb *db;
+  const sch_table *t;
+  core_report_fn report;
+  void *rctx;
+  char msg[600];
+} vctx;
+
+static void vreport(vctx *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vreport(vctx *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(v->msg, sizeof v->msg, "%s: full-text index: ", v->t->name);
+  vsnprintf(v->msg + n, sizeof v->msg - (size_t)n, fmt, ap);
+  va_end(ap);
+  v->report(v->rctx, v->msg);
+}
+
+static uint64_t fingerprint(const char *term, size_t len, uint64_t doc,
+                            uint32_t tf, uint32_t dl, const uint32_t *pos) {
+  uint64_t h = hash_bytes(term, len, 0xcbf29ce484222325ull);
+  h = hash_bytes(&doc, sizeof doc, h);
+  h = hash_bytes(&tf, sizeof tf, h);
+  h = hash_bytes(&dl, sizeof dl, h);
+  if (pos) h = hash_bytes(pos, tf * sizeof *pos, h);
+  h ^= h >> 31;
+  return h * 0x9e3779b97f4a7c15ull;
+}
+
+static int vdoc_cmp(const void *a, const void *b) {
+  uint64_t x = ((const vdoc *)a)->docno, y = ((const vdoc *)b)->docno;
+  return x < y ? -1 : x > y;
+}
+
+static vdoc *vdoc_find(vdoc *d, size_t n, uint64_t docno) {
+  vdoc key = {.docno = docno};
+  return bsearch(&key, d, n, sizeof *d, vdoc_cmp);
+}
+
+/* Iterate t's keys of one kind at snap. */
+static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
+                     kv_iter_t **it) {
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, db->tid, tbl, kind);
+  key_fts(hi, db->tid, tbl, (char)(kind + 1));
+  int rc = kv_iter_new(db->st->kv, snap, KV_INDEX, lo, sizeof lo, hi,
+                       sizeof hi, it, &db->err);
+  if (rc == REMDB_OK) kv_iter_first(*it);
+  return rc;
+}
+
+typedef struct vstate_fts {
+  smap terms;
+  char **names;
+  vterm *vt;
+  size_t cap;
+  vdoc *docs;
+  size_t ndocs, capdocs;
+} vstate_fts;
+
+static size_t vterm_get(vstate_fts *s, const char *tm, size_t len, bool add) {
+  size_t i = smap_find(&s->terms, tm, len, false, NULL);
+  if (i != SIZE_MAX || !add) return i;
+  if (s->terms.n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    char **nm = realloc(s->names, cap * sizeof *nm);
+    if (!nm) return SIZE_MAX;
+    s->names = nm;
+    vterm *v = realloc(s->vt, cap * sizeof *v);
+    if (!v) return SIZE_MAX;
+    s->vt = v;
+    s->cap = cap;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy) return SIZE_MAX;
+  memcpy(copy, tm, len);
+  copy[len] = 0;
+  i = smap_find(&s->terms, copy, len, true, NULL);
+  if (i == SIZE_MAX) {
+    free(copy);
+    return i;
+  }
+  s->names[i] = copy;
+  s->vt[i] = (vterm){0, 0, 0, 0, UINT32_MAX, 0, 0, false};
+  return i;
+}
+
+static void vstate_free(vstate_fts *s) {
+  for (size_t i = 0; i < s->terms.n; i++) free(s->names[i]);
+  smap_free(&s->terms);
+  free(s->names);
+  free(s->vt);
+  free(s->docs);
+}
+
+/* Pass 1: the rows, their numbers and what their postings must be. */
+static int verify_rows(vctx *v, const kv_snap_t *snap, fts_analyzer *a,
+                       vstate_fts *s, uint64_t *live, uint64_t *tokens) {
+  remdb *db = v->db;
+  const sch_table *t = v->t;
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap, KV_ENTITY, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  fts_doc *d = fts_doc_new();
+  if (!d) rc = err_nomem(&db->err);
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *val = kv_iter_value(it, &vl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    uuid16_t id;
+    memcpy(id.b, k + 8, 16);
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(&id, ids);
+    rec_view rv;
+    err_t e;
+    if (rec_open(&rv, val, vl, &e)) continue; /* verify reports it */
+    unsigned char ik[KEY_FTS_ID_LEN];
+    key_fts_id(ik, db->tid, t->table_id, id.b);
+    kv_val iv;
+    rc = kv_get(db->st->kv, snap, KV_INDEX, ik, sizeof ik, &iv, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+      vreport(v, "entity %s has no document number", ids);
+      continue;
+    }
+    if (rc) break;
+    bool okv = iv.len == 8;
+    uint64_t docno = okv ? get_u64be((const unsigned char *)iv.data) : 0;
+    kv_val_free(&iv);
+    if (!okv) {
+      vreport(v, "the document number of entity %s is malformed", ids);
+      continue;
+    }
+    if (s->ndocs == s->capdocs) {
+      size_t cap = s->capdocs ? s->capdocs * 2 : 256;
+      vdoc *nd = realloc(s->docs, cap * sizeof *nd);
+      if (!nd) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      s->docs = nd;
+      s->capdocs = cap;
+    }
+    vdoc *vd = &s->docs[s->ndocs++];
+    *vd = (vdoc){docno, id, 0, !rec_is_deleted(&rv), false, false};
+    if (!vd->live) continue;
+    if ((rc = analyse(db, a, &t->fulltext, &rv, d))) break;
+    vd->dl = fts_doc_length(d);
+    (*live)++;
+    *tokens += vd->dl;
+    long nt = fts_doc_nterms(d);
+    for (long j = 0; j < nt && rc == REMDB_OK; j++) {
+      const char *tm;
+      size_t len;
+      const uint32_t *pos;
+      uint32_t npos;
+      fts_doc_term(d, (size_t)j, &tm, &len, &pos, &npos);
+      size_t i = vterm_get(s, tm, len, true);
+      if (i == SIZE_MAX) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      vterm *x = &s->vt[i];
+      x->df++;
+      x->cf += npos;
+      if (npos > x->max_tf) x->max_tf = npos;
+      if (vd->dl < x->min_dl) x->min_dl = vd->dl;
+      x->fp += fingerprint(tm, len, docno, npos, vd->dl, pos);
+    }
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  fts_doc_free(d);
+  if (rc == REMDB_OK) {
+    qsort(s->docs, s->ndocs, sizeof *s->docs, vdoc_cmp);
+    for (size_t i = 1; i < s->ndocs; i++)
+      if (s->docs[i].docno == s->docs[i - 1].docno) {
+        char a1[REMDB_ID_LEN + 1], a2[REMDB_ID_LEN + 1];
+        uuid_format(&s->docs[i].id, a1);
+        uuid_format(&s->docs[i - 1].id, a2);
+        vreport(v, "entities %s and %s have the same document number %llu",
+                a2, a1, (unsigned long long)s->docs[i].docno);
+      }
+  }
+  return rc;
+}
+
+/* Passes over the stored keys: numbers, lengths, blocks, term entries. */
+static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
+                       uint64_t live, uint64_t tokens) {
+  remdb *db = v->db;
+  uint32_t tbl = v->t->table_id;
+  kv_iter_t *it = NULL;
+  size_t kl, vl;
+  const char *k, *val;
+  /* 'D': number -> id */
+  int rc = kind_iter(db, snap, tbl, 'D', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    uint64_t docno = kl == KEY_FTS_DOC_LEN
+                         ? get_u64be((const unsigned char *)k + KEY_FTS_PREFIX)
+                         : 0;
+    vdoc *vd = kl == KEY_FTS_DOC_LEN ? vdoc_find(s->docs, s->ndocs, docno) : NULL;
+    if (vd == NULL || vl != 16 || memcmp(val, vd->id.b, 16) != 0)
+      vreport(v, "document number %llu names no entity of the table that "
+              "has it", (unsigned long long)docno);
+    else
+      vd->seen_d = true;
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
+    if (!s->docs[i].seen_d)
+      vreport(v, "document number %llu has no key back to its entity",
+              (unsigned long long)s->docs[i].docno);
+  /* 'I': every one belongs to an entity (those were looked up) */
+  uint64_t nids = 0;
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'I', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) nids++;
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  if (rc == REMDB_OK && nids != s->ndocs)
+    vreport(v, "%llu id keys, but %zu entities are numbered",
+            (unsigned long long)nids, s->ndocs);
+  /* 'L': the lengths of exactly the live documents */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'L', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_lengths l;
+    if (kl != KEY_FTS_LEN_LEN || fts_lengths_decode(val, vl, &l)) {
+      vreport(v, "a length block is malformed");
+      continue;
+    }
+    uint64_t base =
+        (uint64_t)get_u32be((const unsigned char *)k + KEY_FTS_PREFIX) *
+        FTS_BLOCK_SPAN;
+    for (unsigned slot = 0; slot < FTS_BLOCK_SPAN; slot++) {
+      if (!fts_lengths_has(&l, slot)) continue;
+      vdoc *vd = vdoc_find(s->docs, s->ndocs, base + slot);
+      if (vd == NULL || !vd->live)
+        vreport(v, "document %llu has a length but is not live",
+                (unsigned long long)(base + slot));
+      else if (l.len[slot] != vd->dl)
+        vreport(v, "document %llu has length %u, its entity %u tokens",
+                (unsigned long long)(base + slot), l.len[slot], vd->dl);
+      if (vd) vd->seen_l = true;
+    }
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
+    if (s->docs[i].live && !s->docs[i].seen_l) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&s->docs[i].id, ids);
+      vreport(v, "live entity %s (document %llu) has no length", ids,
+              (unsigned long long)s->docs[i].docno);
+    }
+  /* 'B': every posting is one a live row makes, and none is missing */
+  fts_block_dec dec;
+  memset(&dec, 0, sizeof dec);
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'B', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_block_info info;
+    if (kl < KEY_FTS_PREFIX + 5 || k[kl - 5] != 0 ||
+        fts_block_header(val, vl, &info) ||
+        fts_block_decode(&info, &dec, true)) {
+      vreport(v, "a posting block is malformed");
+      continue;
+    }
+    const char *tm = k + KEY_FTS_PREFIX;
+    size_t len = kl - KEY_FTS_PREFIX - 5;
+    uint64_t range = get_u32be((const unsigned char *)k + kl - 4);
+    if (dec.n == 0) continue; /* emptied by deletes: allowed */
+    size_t i = vterm_get(s, tm, len, false);
+    if (i == SIZE_MAX) {
+      vreport(v, "term \"%.*s\" has %u postings, but no live entity holds "
+              "it", (int)len, tm, dec.n);
+      continue;
+    }
+    for (uint32_t j = 0; j < dec.n; j++) {
+      if (dec.doc[j] / FTS_BLOCK_SPAN != range)
+        vreport(v, "term \"%.*s\": document %llu is in the block of another "
+                "range", (int)len, tm, (unsigned long long)dec.doc[j]);
+      s->vt[i].got_n++;
+      s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j], dec.dl[j],
+                                     dec.pos + dec.posoff[j]);
+    }
+  }
+  fts_block_dec_free(&dec);
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    if (x->got_n != x->df || x->got_fp != x->fp)
+      vreport(v, "term \"%s\": the postings (%llu) do not match the entities "
+              "(%llu documents hold it)",
+              s->names[i], (unsigned long long)x->got_n,
+              (unsigned long long)x->df);
+  }
+  /* 'T': document and occurrence counts, and valid bounds */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'T', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_PREFIX;
+    int len = (int)(kl - KEY_FTS_PREFIX);
+    if (fts_term_decode(val, vl, &ti)) {
+      vreport(v, "the entry of term \"%.*s\" is malformed", len, tm);
+      continue;
+    }
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (i == SIZE_MAX) {
+      if (ti.df != 0 || ti.cf != 0)
+        vreport(v, "term \"%.*s\" has an entry (%llu documents) but no live "
+                "entity holds it", len, tm, (unsigned long long)ti.df);
+      continue;
+    }
+    vterm *x = &s->vt[i];
+    x->entry = true;
+    if (ti.df != x->df || ti.cf != x->cf)
+      vreport(v, "term \"%.*s\": its entry counts %llu documents and %llu "
+              "occurrences, the entities %llu and %llu", len, tm,
+              (unsigned long long)ti.df, (unsigned long long)ti.cf,
+              (unsigned long long)x->df, (unsigned long long)x->cf);
+    else if (ti.max_tf < x->max_tf || ti.min_dl > x->min_dl)
+      vreport(v, "term \"%.*s\": its entry's bounds do not hold", len, tm);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++)
+    if (!s->vt[i].entry)
+      vreport(v, "term \"%s\" has no entry", s->names[i]);
+  /* 'S' and 'N' */
+  if (rc == REMDB_OK) {
+    unsigned char sk[KEY_FTS_PREFIX];
+    key_fts(sk, db->tid, tbl, 'S');
+    kv_val sv;
+    fts_table_stats st = {0, 0};
+    int g = kv_get(db->st->kv, snap, KV_INDEX, sk, sizeof sk, &sv, &db->err);
+    if (g == REMDB_OK) {
+      if (fts_stats_decode(sv.data, sv.len, &st))
+        vreport(v, "the statistics are malformed");
+      kv_val_free(&sv);
+    } else if (g != REMDB_NOTFOUND) {
+      rc = g;
+    }
+    if (rc == REMDB_OK && (st.docs != live || st.tokens != tokens))
+      vreport(v, "the statistics count %llu documents and %llu tokens, the "
+              "entities %llu and %llu", (unsigned long long)st.docs,
+              (unsigned long long)st.tokens, (unsigned long long)live,
+              (unsigned long long)tokens);
+    key_fts(sk, db->tid, tbl, 'N');
+    g = kv_get(db->st->kv, snap, KV_INDEX, sk, sizeof sk, &sv, &db->err);
+    uint64_t next = 0;
+    if (g == REMDB_OK) {
+      if (sv.len == 8) next = get_u64be((const unsigned char *)sv.data);
+      kv_val_free(&sv);
+    } else if (g != REMDB_NOTFOUND && rc == REMDB_OK) {
+      rc = g;
+    }
+    if (rc == REMDB_OK && s->ndocs && s->docs[s->ndocs - 1].docno >= next)
+      vreport(v, "document number %llu is not below the counter (%llu)",
+              (unsigned long long)s->docs[s->ndocs - 1].docno,
+              (unsigned long long)next);
+  }
+  return rc;
+}
+
+int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
+               core_report_fn report, void *rctx) {
+  const sch_table *t = ct->s;
+  const kv_snap_t *ks = snap->kv;
+  vctx v = {.db = db, .t = t, .report = report, .rctx = rctx};
+  if (ct->rebuild) return REMDB_OK; /* reported: a rebuild is pending */
+  if (t->fulltext.nfields == 0) { /* nothing may be left of an index */
+    kv_iter_t *it;
+    unsigned char lo[12], hi[12];
+    put_u32be(lo, db->tid);
+    put_u32be(lo + 4, KEY_FTS_TBL);
+    put_u32be(lo + 8, t->table_id);
+    memcpy(hi, lo, 8);
+    put_u32be(hi + 8, t->table_id + 1);
+    int rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, sizeof lo, hi,
+                         sizeof hi, &it, &db->err);
+    if (rc) return rc;
+    kv_iter_first(it);
+    if (kv_iter_valid(it))
+      vreport(&v, "keys of an index remain, but the schema declares none");
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    return rc;
+  }
+  bool built;
+  int rc = read_built(db, ks, t, &built);
+  if (rc) return rc;
+  if (!built) {
+    vreport(&v, "not built (the database predates it, or its rebuild did "
+            "not finish): run `remdb reindex %s`", t->name);
+    return REMDB_OK;
+  }
+  char err[256];
+  fts_analyzer *a = make_analyzer(&t->fulltext, err, sizeof err);
+  if (a == NULL) return err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+  vstate_fts s;
+  memset(&s, 0, sizeof s);
+  uint64_t live = 0, tokens = 0;
+  rc = verify_rows(&v, ks, a, &s, &live, &tokens);
+  if (rc == REMDB_OK) rc = verify_keys(&v, ks, &s, live, tokens);
+  vstate_free(&s);
+  fts_analyzer_free(a);
+  return rc;
+}
+
+/* Keys and approximate bytes of t's index (stats). */
+int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
+              uint64_t *bytes, bool *built) {
+  *docs = *terms = *bytes = 0;
+  int rc = read_built(db, NULL, t, built);
+  if (rc) return rc;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, db->tid, t->table_id, 'S');
+  kv_val v;
+  rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_OK) {
+    fts_table_stats st;
+    if (fts_stats_decode(v.data, v.len, &st) == 0) *docs = st.docs;
+    kv_val_free(&v);
+  } else if (rc != REMDB_NOTFOUND) {
+    return rc;
+  }
+  kv_iter_t *it = NULL;
+  rc = kind_iter(db, NULL, t->table_id, 'T', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) (*terms)++;
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  unsigned char lo[12], hi[12];
+  put_u32be(lo, db->tid);
+  put_u32be(lo + 4, KEY_FTS_TBL);
+  put_u32be(lo + 8, t->table_id);
+  memcpy(hi, lo, 8);
+  put_u32be(hi + 8, t->table_id + 1);
+  return kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                        bytes, &db->err);
+}

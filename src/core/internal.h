@@ -155,6 +155,13 @@ void fts_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
 /* Rebuild t's index from its entities (none if t has no "fulltext"), in
 ** batches, the 'built' mark last.  Caller holds wlock. */
 int fts_rebuild(remdb *db, const sch_table *t);
+/* verify's pass over t's index at snap: postings, term entries, lengths,
+** statistics and document numbers against the entities, both ways. */
+int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
+               core_report_fn report, void *ctx);
+/* For stats: documents, terms, approximate bytes on disk, built or not. */
+int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
+              uint64_t *bytes, bool *built);
 
 /* ---- write.c */
 /* Roll back journaled batches of db's tenant (caller holds wlock): the one
