@@ -300,24 +300,242 @@ static int next_docno(remdb *db, fts_slot *s, kv_batch_t *kb, uint64_t *out) {
 
 /* ---- a transaction's document numbers ------------------------------------- */
 
-/* The numbers of the entities this transaction staged (their 'I' keys are
-** in its batch, not in storage). */
+/* A transaction's pending changes: the numbers of the entities it staged
+** (their 'I' keys are in its batch, not in storage), and the merge
+** operands of its posting blocks, term entries and statistics, combined
+** per key and staged at commit (fts_before_commit): a batch of documents
+** with consecutive numbers writes one operand per (term, range) and per
+** term, not one per (term, document). */
+typedef struct ppost {
+  uint64_t doc;
+  uint32_t tf, dl;
+  size_t pos; /* offset in the transaction's positions */
+} ppost;
+
+typedef struct pkey {
+  char *key;
+  size_t kl;
+  fts_term_delta td;        /* 'T' */
+  int64_t sdocs, stokens;   /* 'S' */
+  ppost *up;                /* 'B': upserts, at most one per doc */
+  uint64_t *del;            /* 'B': deletes (applied before the upserts) */
+  uint32_t nup, capup, ndel, capdel;
+} pkey;
+
 struct fts_txn {
   idset ids;
   uint64_t *docno;
   size_t cap;
+  smap keys;
+  pkey *pk;
+  size_t cappk;
+  uint32_t *pos;
+  size_t npos, poscap;
+  size_t bytes;
 };
+
+static void pend_clear(struct fts_txn *x) {
+  for (size_t i = 0; i < x->keys.n; i++) {
+    free(x->pk[i].key);
+    free(x->pk[i].up);
+    free(x->pk[i].del);
+  }
+  smap_clear(&x->keys);
+  x->npos = 0;
+}
 
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
+  pend_clear(x);
+  smap_free(&x->keys);
+  free(x->pk);
+  free(x->pos);
   idset_free(&x->ids);
   free(x->docno);
   free(x);
 }
 
+size_t fts_txn_bytes(const struct fts_txn *x) { return x ? x->bytes : 0; }
+
+static struct fts_txn *txn_of(wtx_t *w) {
+  struct fts_txn **px = wtx_fts(w);
+  if (*px == NULL) *px = calloc(1, sizeof **px);
+  return *px;
+}
+
+/* The pending entry of key k (added if new).  NULL when out of memory. */
+static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
+  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
+  if (i != SIZE_MAX) return &x->pk[i];
+  if (x->keys.n == x->cappk) {
+    size_t cap = x->cappk ? x->cappk * 2 : 256;
+    pkey *n = realloc(x->pk, cap * sizeof *n);
+    if (!n) return NULL;
+    x->pk = n;
+    x->cappk = cap;
+  }
+  char *copy = malloc(kl);
+  if (!copy) return NULL;
+  memcpy(copy, k, kl);
+  i = smap_find(&x->keys, copy, kl, true, NULL);
+  if (i == SIZE_MAX) {
+    free(copy);
+    return NULL;
+  }
+  pkey *p = &x->pk[i];
+  memset(p, 0, sizeof *p);
+  p->key = copy;
+  p->kl = kl;
+  p->td.min_dl = UINT32_MAX;
+  x->bytes += kl + sizeof *p + 16;
+  return p;
+}
+
+static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
+                        uint32_t dl, const uint32_t *pos) {
+  if (x->npos + tf > x->poscap) {
+    size_t cap = x->poscap ? x->poscap * 2 : 1024;
+    while (cap < x->npos + tf) cap *= 2;
+    uint32_t *n = realloc(x->pos, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - x->poscap) * sizeof *n;
+    x->pos = n;
+    x->poscap = cap;
+  }
+  ppost e = {doc, tf, dl, x->npos};
+  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+  x->npos += tf;
+  for (uint32_t i = 0; i < p->nup; i++)
+    if (p->up[i].doc == doc) {
+      p->up[i] = e;
+      return true;
+    }
+  if (p->nup == p->capup) {
+    uint32_t cap = p->capup ? p->capup * 2 : 4;
+    ppost *n = realloc(p->up, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - p->capup) * sizeof *n;
+    p->up = n;
+    p->capup = cap;
+  }
+  p->up[p->nup++] = e;
+  return true;
+}
+
+static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
+  for (uint32_t i = 0; i < p->nup; i++)
+    if (p->up[i].doc == doc) {
+      p->up[i] = p->up[--p->nup];
+      break;
+    }
+  for (uint32_t i = 0; i < p->ndel; i++)
+    if (p->del[i] == doc) return true;
+  if (p->ndel == p->capdel) {
+    uint32_t cap = p->capdel ? p->capdel * 2 : 4;
+    uint64_t *n = realloc(p->del, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - p->capdel) * sizeof *n;
+    p->del = n;
+    p->capdel = cap;
+  }
+  p->del[p->ndel++] = doc;
+  return true;
+}
+
+static void pend_term(pkey *p, const fts_term_delta *d) {
+  p->td.df += d->df;
+  p->td.cf += d->cf;
+  if (d->max_tf > p->td.max_tf) p->td.max_tf = d->max_tf;
+  if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
+}
+
+static int ppost_cmp(const void *a, const void *b) {
+  uint64_t x = ((const ppost *)a)->doc, y = ((const ppost *)b)->doc;
+  return x < y ? -1 : x > y;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int pkey_cmp(const void *a, const void *b) {
+  const pkey *x = *(const pkey *const *)a, *y = *(const pkey *const *)b;
+  int c = memcmp(x->key, y->key, x->kl < y->kl ? x->kl : y->kl);
+  return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
+}
+
+/* wtx_commit: stage the pending operands into the batch, in key order
+** (RocksDB's memtable inserts a run of ascending keys much faster). */
+int fts_before_commit(wtx_t *w) {
+  struct fts_txn *x = *wtx_fts(w);
+  if (x == NULL || x->keys.n == 0) return REMDB_OK;
+  remdb *db = wtx_db(w);
+  kv_batch_t *kb = wtx_batch(w);
+  buf_t op;
+  buf_init(&op);
+  fts_posting *ps = NULL;
+  size_t capps = 0;
+  pkey **order = malloc(x->keys.n * sizeof *order);
+  if (order == NULL) {
+    buf_free(&op);
+    return err_nomem(&db->err);
+  }
+  for (size_t i = 0; i < x->keys.n; i++) order[i] = &x->pk[i];
+  qsort(order, x->keys.n, sizeof *order, pkey_cmp);
+  int rc = REMDB_OK;
+  for (size_t i = 0; i < x->keys.n && rc == REMDB_OK; i++) {
+    pkey *p = order[i];
+    char kind = p->key[12];
+    if (kind == 'T') {
+      if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
+      buf_reset(&op);
+      fts_term_delta_encode(&p->td, &op);
+      kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'S') {
+      if (p->sdocs == 0 && p->stokens == 0) continue;
+      buf_reset(&op);
+      fts_stats_delta_encode(p->sdocs, p->stokens, &op);
+      kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else {
+      if (p->ndel) {
+        qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
+        buf_reset(&op);
+        if (fts_op_delete(p->del, p->ndel, &op)) rc = err_nomem(&db->err);
+        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      }
+      if (p->nup && rc == REMDB_OK) {
+        if (p->nup > capps) {
+          fts_posting *n = realloc(ps, p->nup * sizeof *n);
+          if (!n) {
+            rc = err_nomem(&db->err);
+            break;
+          }
+          ps = n;
+          capps = p->nup;
+        }
+        qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
+        for (uint32_t j = 0; j < p->nup; j++)
+          ps[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
+                                x->pos + p->up[j].pos};
+        buf_reset(&op);
+        if (fts_op_upsert(ps, p->nup, &op)) rc = err_nomem(&db->err);
+        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      }
+    }
+    if (op.oom) rc = err_nomem(&db->err);
+  }
+  free(ps);
+  free(order);
+  buf_free(&op);
+  pend_clear(x);
+  x->bytes = 0;
+  return rc;
+}
+
 static bool txn_set(wtx_t *w, const uuid16_t *id, uint64_t docno) {
-  struct fts_txn **px = wtx_fts(w), *x = *px;
-  if (x == NULL && (x = *px = calloc(1, sizeof *x)) == NULL) return false;
+  struct fts_txn *x = txn_of(w);
+  if (x == NULL) return false;
   if (x->ids.n == x->cap) {
     size_t cap = x->cap ? x->cap * 2 : 64;
     uint64_t *d = realloc(x->docno, cap * sizeof *d);
@@ -353,14 +571,6 @@ static bool same_text(const sch_fulltext *f, const rec_view *a,
     if (hx && (x.n != y.n || memcmp(x.p, y.p, x.n) != 0)) return false;
   }
   return true;
-}
-
-static void stage_block_op(remdb *db, kv_batch_t *kb, uint32_t tbl,
-                           const char *term, size_t len, uint64_t docno,
-                           const buf_t *op) {
-  unsigned char k[KEY_FTS_MAX];
-  size_t kl = key_fts_block(k, db->tid, tbl, term, len, docno);
-  kv_batch_merge(kb, KV_INDEX, k, kl, op->p, op->len);
 }
 
 static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
@@ -419,6 +629,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_put(kb, KV_INDEX, dk, sizeof dk, id->b, 16);
   }
   if (!txn_set(w, id, nw ? docno : UINT64_MAX)) return err_nomem(&db->err);
+  struct fts_txn *x = txn_of(w);
   fts_analyzer *a = (had || has) ? cache_analyzer(db, c, f) : NULL;
   if ((had || has) && a == NULL) return db->err.code;
   int rc = REMDB_OK;
@@ -464,16 +675,20 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
           memcmp(p2, pos, npos * sizeof *pos) == 0)
         continue; /* the same posting */
     }
-    buf_reset(op);
-    fts_posting p = {docno, npos, newlen, pos};
-    if (fts_op_upsert(&p, 1, op) || op->oom) {
+    unsigned char k[KEY_FTS_MAX];
+    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
       rc = err_nomem(&db->err);
       break;
     }
-    stage_block_op(db, kb, tbl, tm, len, docno, op);
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    if (!pt) {
+      rc = err_nomem(&db->err);
+      break;
+    }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    stage_term_delta(db, kb, tbl, tm, len, &td, op);
+    pend_term(pt, &td);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -483,14 +698,19 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
-    buf_reset(op);
-    if (fts_op_delete(&docno, 1, op) || op->oom) {
+    unsigned char k[KEY_FTS_MAX];
+    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    if (!pb || !pend_delete(x, pb, docno)) {
       rc = err_nomem(&db->err);
       break;
     }
-    stage_block_op(db, kb, tbl, tm, len, docno, op);
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    if (!pt) {
+      rc = err_nomem(&db->err);
+      break;
+    }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    stage_term_delta(db, kb, tbl, tm, len, &td, op);
+    pend_term(pt, &td);
   }
   free(kept);
   if (rc) return rc;
@@ -502,10 +722,10 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     fts_lengths_op((unsigned)(docno % FTS_BLOCK_SPAN), has, newlen, op);
     kv_batch_merge(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
     key_fts(sk, db->tid, tbl, 'S');
-    buf_reset(op);
-    fts_stats_delta_encode((int64_t)has - (int64_t)had,
-                           (int64_t)newlen - (int64_t)oldlen, op);
-    kv_batch_merge(kb, KV_INDEX, sk, sizeof sk, op->p, op->len);
+    pkey *ps = pend_key(x, sk, sizeof sk);
+    if (!ps) return err_nomem(&db->err);
+    ps->sdocs += (int64_t)has - (int64_t)had;
+    ps->stokens += (int64_t)newlen - (int64_t)oldlen;
   }
   if (nw == NULL) { /* a hard delete frees the number */
     unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN];
@@ -573,14 +793,43 @@ static int merge_full(const char *k, size_t kl, const char *base, size_t bl,
   return out->oom ? -1 : 0;
 }
 
-/* Operands combine into one only when none refers to a base: upserts of
-** postings (a block of them is an upsert too). */
+/* Operands combine into one when none refers to a base: upserts of
+** postings (a block of them is an upsert too), and deltas of term entries
+** and statistics (they add up).  Flushes and compactions so keep a hot
+** key's run of operands short. */
 static int merge_partial(const char *k, size_t kl, const char *const *ops,
                          const size_t *lens, size_t n, buf_t *out) {
-  if (kl < KEY_FTS_PREFIX || k[12] != 'B') return -1;
-  for (size_t i = 0; i < n; i++)
-    if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
-  return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
+  if (kl < KEY_FTS_PREFIX || get_u32be((const unsigned char *)k + 4) !=
+                                 KEY_FTS_TBL)
+    return -1;
+  if (k[12] == 'B') {
+    for (size_t i = 0; i < n; i++)
+      if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
+    return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
+  }
+  if (k[12] == 'T') {
+    fts_term_delta sum = {0, 0, 0, UINT32_MAX}, d;
+    for (size_t i = 0; i < n; i++) {
+      if (fts_term_delta_decode(ops[i], lens[i], &d)) return -1;
+      sum.df += d.df;
+      sum.cf += d.cf;
+      if (d.max_tf > sum.max_tf) sum.max_tf = d.max_tf;
+      if (d.min_dl < sum.min_dl) sum.min_dl = d.min_dl;
+    }
+    fts_term_delta_encode(&sum, out);
+    return 0;
+  }
+  if (k[12] == 'S') {
+    int64_t docs = 0, tokens = 0, d, t;
+    for (size_t i = 0; i < n; i++) {
+      if (fts_stats_delta_decode(ops[i], lens[i], &d, &t)) return -1;
+      docs += d;
+      tokens += t;
+    }
+    fts_stats_delta_encode(docs, tokens, out);
+    return 0;
+  }
+  return -1;
 }
 
 static const kv_merge_ops merge_ops = {merge_full, merge_partial};

@@ -145,6 +145,9 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
 /* The transaction's document numbers (wtx.c holds them, fts.c owns them). */
 struct fts_txn **wtx_fts(wtx_t *w);
 void fts_txn_free(struct fts_txn *x);
+size_t fts_txn_bytes(const struct fts_txn *x);
+/* wtx_commit, before the write: stage the operands combined per key. */
+int fts_before_commit(wtx_t *w);
 /* Register the index column family's merge operator (before kv_open). */
 void fts_register(void);
 void fts_cache_free(store_t *st);

@@ -400,9 +400,13 @@ static void brute_or(fts_analyzer *an, const char *const *fields, size_t nf,
   }
 }
 
+static void sort_hits(hits *a, int (*cmp)(const void *, const void *)) {
+  if (a->n) qsort(a->h, a->n, sizeof *a->h, cmp);
+}
+
 static bool same_hits(hits *a, hits *b) {
-  qsort(a->h, a->n, sizeof *a->h, hit_by_id);
-  qsort(b->h, b->n, sizeof *b->h, hit_by_id);
+  sort_hits(a, hit_by_id);
+  sort_hits(b, hit_by_id);
   if (a->n != b->n) return false;
   for (size_t i = 0; i < a->n; i++)
     if (strcmp(a->h[i].id, b->h[i].id) || !close_to(a->h[i].s, b->h[i].s))
@@ -500,14 +504,15 @@ static void check_index(int nq) {
       fprintf(stderr, "query [%s]: store %zu hits, reference %zu\n", q,
               got.n, want.n);
     /* the top k: the reference's best scores, each hit with its score */
-    qsort(want.h, want.n, sizeof *want.h, by_score);
+    sort_hits(&want, by_score);
     CHECK_INT(top.n, want.n < 10 ? want.n : 10);
     for (size_t i = 0; i < top.n && i < want.n; i++) {
       CHECK(close_to(top.h[i].s, want.h[i].s));
       hit key;
       snprintf(key.id, sizeof key.id, "%s", top.h[i].id);
-      qsort(got.h, got.n, sizeof *got.h, hit_by_id);
-      hit *g = bsearch(&key, got.h, got.n, sizeof *got.h, hit_by_id);
+      sort_hits(&got, hit_by_id);
+      hit *g = got.n ? bsearch(&key, got.h, got.n, sizeof *got.h, hit_by_id)
+                     : NULL;
       CHECK(g && close_to(g->s, top.h[i].s));
     }
     /* bag-of-words queries: brute force from the rows */
@@ -556,7 +561,12 @@ static void check_verify(void) {
   CHECK_INT(problems, 0);
 }
 
+/* a small memtable: flushes (which combine operands) happen often */
+static remdb_options small;
+
 static void run_sequence(uint64_t seed, int steps) {
+  remdb_options_init(&small);
+  small.write_buffer_bytes = 64 << 10;
   rng = seed ? seed : 1;
   printf("test_fts_core: seed %llu\n", (unsigned long long)seed);
   rm_tree(dir);
@@ -566,7 +576,7 @@ static void run_sequence(uint64_t seed, int steps) {
   }
   nrows = 0;
   cfg = extra = 0;
-  CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_open(dir, "t", &small, &db), REMDB_OK);
   put_schema();
   buf_t js;
   buf_init(&js);
@@ -587,9 +597,11 @@ static void run_sequence(uint64_t seed, int steps) {
       put_schema();
     } else if (k < 95) { /* reopen: the writer's caches start again */
       remdb_close(db);
-      CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
+      CHECK_INT(remdb_open(dir, "t", &small, &db), REMDB_OK);
     } else if (k < 96) {
       CHECK_INT(remdb_reindex(db, rndn(2) ? "notes" : NULL), REMDB_OK);
+    } else if (k < 97) { /* merges of operands in a compaction */
+      CHECK_INT(remdb_compact(db), REMDB_OK);
     }
     if (getenv("FTS_DEBUG")) {
       remdb_stmt *st = NULL;
