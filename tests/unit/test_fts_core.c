@@ -757,6 +757,26 @@ static void test_fts_builtins(void) {
   uint64_t problems = 9;
   CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
   CHECK_INT(problems, 0);
+  /* resources as a build without full-text search stored it: removing
+  ** the block drops the index; init (the explicit upgrade) adds it back
+  ** and builds it */
+  char *js = NULL;
+  CHECK_INT(remdb_schema_get(d, "resources", &js), REMDB_OK);
+  json_t *doc = json_loads(js, 0, NULL);
+  remdb_free(js);
+  json_object_del(doc, "fulltext");
+  js = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  CHECK_INT(remdb_schema_put(d, js, strlen(js)), REMDB_OK);
+  free(js);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "has no full-text index");
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0); /* and no key of it is left */
+  CHECK_INT(remdb_init(d), REMDB_OK);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), 1);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
   remdb_close(d);
 }
 
@@ -875,6 +895,39 @@ static void test_fts_upgrade(void) {
   kv_close(kv);
 }
 
+/* A journaled batch (import) committed in parts and then abandoned is
+** rolled back through the write path: the index is as before it. */
+static void test_fts_journal(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 40);
+  char msg[256] = "", id[REMDB_ID_LEN + 1];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin_ex(d, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int part = 0; part < 3; part++) {
+    for (int i = 0; i < 30; i++) {
+      char js[128];
+      snprintf(js, sizeof js, "{\"title\":\"gamma %d\",\"body\":\"zeta\"}",
+               i);
+      CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), id), REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 64); /* seen */
+  remdb_batch_free(b); /* abandoned: rolled back */
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  uint64_t problems = 9;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+}
+
 static uint64_t seed_env(void) {
   const char *s = getenv("REMDB_TEST_SEED");
   return s && *s ? strtoull(s, NULL, 10) : 0;
@@ -898,6 +951,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_builtins);
   TEST_CASE(test_fts_damage);
   TEST_CASE(test_fts_upgrade);
+  TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   int rc_ = test_main(argc, argv, "test_fts_core");
