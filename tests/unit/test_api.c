@@ -657,6 +657,23 @@ static void test_sql_names(void) {
   CHECK_HAS(routes, "y: SQL setup: remdb: cannot declare y: duplicate column");
   CHECK_HAS(routes, "x_all: SQL setup:");
   free(routes);
+  /* tables are declared when a statement names them: the one SQL cannot
+  ** declare fails the statements that name it, saying why, and only them;
+  ** EXPLAIN after them still lists it once */
+  v = sql_first(db, "SELECT count(*) FROM y");
+  CHECK(v == NULL);
+  free(v);
+  CHECK_HAS(put_err, "cannot declare y: duplicate column");
+  v = sql_first(db, "SELECT count(*) FROM x_all");
+  CHECK_STR(v, "1");
+  free(v);
+  routes = explain_routes(db, "SELECT count(*) FROM x");
+  CHECK_HAS(routes, "(not in SQL)|");
+  CHECK_HAS(routes, "y: SQL setup: remdb: cannot declare y: duplicate column");
+  CHECK(strstr(strstr(routes, "cannot declare y") + 1, "cannot declare y") ==
+        NULL);
+  CHECK_HAS(routes, "x|");
+  free(routes);
   /* the other tables still answer; adding x's clashing twin stays refused */
   CHECK_INT(insert(db, "y", "{\"A\":1}", NULL), REMDB_OK);
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"x\",\"properties\":{\"a\":{"
