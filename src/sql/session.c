@@ -1,8 +1,10 @@
 /*
 ** session.c: the SQL session of a handle: a private in-memory SQLite
-** connection whose main schema holds one virtual table per table of the
-** tenant (and its <table>_all twin).  When the catalog changes, the
-** declarations are rebuilt before the next statement is prepared.
+** connection with one virtual table per table of the tenant (and its
+** <table>_all twin), each an eponymous virtual table that SQLite connects
+** when a statement first names it (so they are not listed in
+** sqlite_schema).  When the catalog changes, the declarations are rebuilt
+** before the next statement is prepared.
 **
 ** The authorizer keeps the connection to the tenant's tables: it denies
 ** ATTACH and DETACH, PRAGMAs that write, the creation or removal of
