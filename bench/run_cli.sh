@@ -139,7 +139,7 @@ EOF
   echo "perf, \`remdb get\` on the same kind of database, ~6.5 M instructions):"
   echo "process start ~1.4 M (RocksDB's static initialisers 1.0 M, the"
   echo "loader's relocations 0.35 M), RocksDB's read-only open ~3.2 M (for each"
-  echo "of the 10 table files its footer, properties, and for level-0 files"
+  echo "of its 10 table files its footer, properties, and for level-0 files"
   echo "index and filter: 1.3 M; the MANIFEST and 6 column families: 0.8 M),"
   echo "the catalog (6 tables' JSON) 1.2 M, the get itself 0.5 M; the kernel"
   echo "(exec, ~520 page faults, ~330 system calls) takes about as much CPU"
