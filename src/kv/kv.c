@@ -83,6 +83,10 @@ struct kv {
   uint64_t written, synced; /* sequence numbers */
   bool stop;
   char *gerr;               /* a failed fsync, reported to every waiter */
+  /* ranges to compact when the writer closes (kv_compact_deleted) */
+  pthread_mutex_t cmu;
+  unsigned char *clo[KV_NCF], *chi[KV_NCF];
+  size_t clol[KV_NCF], chil[KV_NCF];
   /* a writer, while open: in the list of this process's writers */
   struct kv *next_writer;
   bool registered;
@@ -401,6 +405,7 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   if (kv == NULL) return err_nomem(e);
   kv->sync = o->sync;
   kv->read_only = o->read_only;
+  pthread_mutex_init(&kv->cmu, NULL);
   if (!o->create_if_missing || o->read_only) {
     struct stat st;
     char cur[4200];
@@ -512,6 +517,52 @@ static void flush_for_readers(kv_t *kv) {
   if (fo) rocksdb_flushoptions_destroy(fo);
 }
 
+/* Compact the ranges kv_compact_deleted recorded (a writer's close, after
+** the flush: what the range deletions cover leaves the table files). */
+static void compact_deleted(kv_t *kv) {
+  for (int i = 0; i < KV_NCF; i++) {
+    if (kv->clo[i] && kv->cf[i])
+      rocksdb_compact_range_cf(kv->db, kv->cf[i], (const char *)kv->clo[i],
+                               kv->clol[i], (const char *)kv->chi[i],
+                               kv->chil[i]);
+    free(kv->clo[i]);
+    free(kv->chi[i]);
+    kv->clo[i] = kv->chi[i] = NULL;
+  }
+}
+
+static int key_cmp(const unsigned char *a, size_t al, const unsigned char *b,
+                   size_t bl) {
+  int c = memcmp(a, b, al < bl ? al : bl);
+  return c ? c : (al > bl) - (al < bl);
+}
+
+/* *dst (length *dl) = a copy of src if it is NULL or if want says src
+** goes before it (want -1: the lower bound, +1: the upper). */
+static void widen(unsigned char **dst, size_t *dl, const void *src, size_t sl,
+                  int want) {
+  if (*dst && key_cmp(src, sl, *dst, *dl) * want <= 0) return;
+  unsigned char *c = malloc(sl ? sl : 1);
+  if (c == NULL) return; /* keeps the narrower range: only a cost */
+  memcpy(c, src, sl);
+  free(*dst);
+  *dst = c;
+  *dl = sl;
+}
+
+void kv_compact_deleted(kv_t *kv, int cf, const void *lo, size_t lol,
+                        const void *hi, size_t hil) {
+  if (kv->read_only) return;
+  pthread_mutex_lock(&kv->cmu);
+  widen(&kv->clo[cf], &kv->clol[cf], lo, lol, -1);
+  widen(&kv->chi[cf], &kv->chil[cf], hi, hil, 1);
+  pthread_mutex_unlock(&kv->cmu);
+  char *rerr = NULL; /* only a hint to the background compactions */
+  rocksdb_suggest_compact_range_cf(kv->db, kv->cf[cf], lo, lol, hi, hil,
+                                   &rerr);
+  rocksdb_free(rerr);
+}
+
 void kv_close(kv_t *kv) {
   if (kv == NULL) return;
   if (kv->group) {
@@ -526,7 +577,10 @@ void kv_close(kv_t *kv) {
   }
   if (kv->registered) pthread_mutex_lock(&writers_mu);
   if (kv->db) {
-    if (!kv->read_only) flush_for_readers(kv);
+    if (!kv->read_only) {
+      flush_for_readers(kv);
+      compact_deleted(kv);
+    }
     for (int i = 0; i < KV_NCF; i++)
       if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
     rocksdb_close(kv->db);
@@ -543,6 +597,11 @@ void kv_close(kv_t *kv) {
     if (kv->cf_opts[i]) rocksdb_options_destroy(kv->cf_opts[i]);
     if (kv->bbt[i]) rocksdb_block_based_options_destroy(kv->bbt[i]);
   }
+  for (int i = 0; i < KV_NCF; i++) {
+    free(kv->clo[i]);
+    free(kv->chi[i]);
+  }
+  pthread_mutex_destroy(&kv->cmu);
   if (kv->opts) rocksdb_options_destroy(kv->opts);
   if (kv->cache) rocksdb_cache_destroy(kv->cache);
   if (kv->wo_sync) rocksdb_writeoptions_destroy(kv->wo_sync);

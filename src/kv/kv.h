@@ -214,6 +214,13 @@ int kv_iter_status(const kv_iter_t *it, err_t *e);
 /* Maintenance. */
 int kv_checkpoint(kv_t *kv, const char *dest, err_t *e);
 int kv_compact(kv_t *kv, err_t *e);
+/* Keys [lo, hi) of column family cf were deleted by a range deletion that
+** readers would otherwise meet in the table files for long (loading their
+** filters and skipping them at every open): have RocksDB compact them in
+** the background, and compact them when the writer closes (the union of
+** the ranges asked; a no-op on a read-only store). */
+void kv_compact_deleted(kv_t *kv, int cf, const void *lo, size_t lol,
+                        const void *hi, size_t hil);
 /* Write every column family's memtable to table files (so a copy needs no
 ** log replay), waiting for it. */
 int kv_flush(kv_t *kv, err_t *e);
