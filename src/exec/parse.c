@@ -221,6 +221,7 @@ static int fail(pstate *s, const char *fmt, ...) {
   return -1;
 }
 
+/* As the vtab declares the column (vtab.c affinity_of). */
 static enum xcol_type type_of(unsigned types, bool *ok) {
   unsigned t = types & ~(unsigned)SCH_NULL;
   *ok = true;
@@ -229,8 +230,9 @@ static enum xcol_type type_of(unsigned types, bool *ok) {
   if (t != 0 && (t & ~(unsigned)(SCH_INTEGER | SCH_NUMBER)) == 0)
     return XT_REAL;
   if (t == SCH_BOOLEAN) return XT_BOOL;
-  *ok = false;
-  return XT_TEXT;
+  if (t != 0 && (t & ~(unsigned)(SCH_OBJECT | SCH_ARRAY)) == 0)
+    return XT_TEXT; /* JSON text, declared TEXT */
+  return XT_ANY;
 }
 
 /* The plan column of SQL column `name`, added if new; -1 when the table
@@ -858,7 +860,15 @@ static int parse(pstate *s, xparse *out) {
   cat_table *ct;
   if (cat_lookup(s->db, s->tname, &ct) != REMDB_OK) {
     err_clear(&s->db->err);
-    return fail(s, "%s is not a remdb table", s->tname);
+    size_t tl = strlen(s->tname);
+    char base[72];
+    snprintf(base, sizeof base, "%.*s", (int)(tl > 4 ? tl - 4 : 0), s->tname);
+    if (tl <= 4 || sqlite3_stricmp(s->tname + tl - 4, "_all") != 0 ||
+        cat_lookup(s->db, base, &ct) != REMDB_OK) {
+      err_clear(&s->db->err);
+      return fail(s, "%s is not a remdb table", s->tname);
+    }
+    s->p->all = true;
   }
   s->t = ct->s;
   s->p->t = sch_retain(ct->s);

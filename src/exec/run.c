@@ -32,6 +32,7 @@
 
 #define XB_ROWS 1024 /* rows per batch of the row source */
 #define NW(n) (((n) + 63) / 64)
+#define TAGS(b, col) ((b)->tag ? (b)->tag[col] : NULL)
 
 /* ---- a set of byte strings (groups, DISTINCT) --------------------------- */
 
@@ -154,6 +155,8 @@ typedef struct xbatch {
   uint32_t n;
   const uint64_t *vis; /* NULL: every row */
   col_vec *v;          /* per plan column; type COLV_TEXT for ID too */
+  const uint8_t *const *tag; /* COLV_ANY: per column, per row the value's
+                             ** SQLITE_INTEGER/FLOAT/TEXT */
 } xbatch;
 
 typedef struct xsrc {
@@ -182,6 +185,7 @@ typedef struct rowcol {
   uint32_t *dl;
   uint32_t capd;
   uint32_t *codes; /* the column source's ID/TIME codes, owned */
+  uint8_t tag[XB_ROWS]; /* XT_ANY */
 } rowcol;
 
 typedef struct rowsrc {
@@ -190,6 +194,7 @@ typedef struct rowsrc {
   scan_t *scan;
   rowcol *c; /* per plan column */
   col_vec *v;
+  const uint8_t **tags;
   bool done;
 } rowsrc;
 
@@ -209,6 +214,21 @@ static int row_value(rowsrc *r, int ci, uint32_t row, const scan_row *sr) {
     return 0;
   } else {
     switch (col->type) {
+      case XT_ANY: /* as vtab.c x_column gives it, without affinity */
+        if (f.type == REC_INT || f.type == REC_TRUE || f.type == REC_FALSE) {
+          c->tag[row] = SQLITE_INTEGER;
+          c->i64[row] = f.type == REC_INT ? rec_int(&f) : f.type == REC_TRUE;
+          return 0;
+        }
+        if (f.type == REC_REAL) {
+          c->tag[row] = SQLITE_FLOAT;
+          c->f64[row] = rec_real(&f);
+          return 0;
+        }
+        c->tag[row] = SQLITE_TEXT;
+        tp = f.p;
+        tn = (uint32_t)f.n;
+        break;
       case XT_INT:
         if (f.type != REC_INT) return -1;
         c->i64[row] = rec_int(&f);
@@ -223,7 +243,7 @@ static int row_value(rowsrc *r, int ci, uint32_t row, const scan_row *sr) {
         else return -1;
         return 0;
       default:
-        if (f.type != REC_TEXT) return -1;
+        if (f.type != REC_TEXT && f.type != REC_JSON) return -1;
         tp = f.p;
         tn = (uint32_t)f.n;
     }
@@ -288,7 +308,10 @@ static int row_next(xsrc *s, xbatch *b) {
       case XT_BOOL: v->type = COLV_BOOL; v->i64 = c->i64; break;
       case XT_REAL: v->type = COLV_REAL; v->f64 = c->f64; break;
       default: {
-        v->type = COLV_TEXT;
+        v->type = p->cols[ci].type == XT_ANY ? COLV_ANY : COLV_TEXT;
+        v->i64 = c->i64;
+        v->f64 = c->f64;
+        r->tags[ci] = c->tag;
         v->code = c->code;
         kset *d = &c->dict;
         if (d->n > c->capd) {
@@ -312,6 +335,7 @@ static int row_next(xsrc *s, xbatch *b) {
   b->n = n;
   b->vis = NULL;
   b->v = r->v;
+  b->tag = r->tags;
   s->rows += n;
   s->batches++;
   return 1;
@@ -328,6 +352,7 @@ static void row_close(xsrc *s) {
     }
   free(r->c);
   free(r->v);
+  free(r->tags);
   free(r);
 }
 
@@ -342,11 +367,12 @@ static int row_open(remdb *db, const snap_t *snap, const xplan *p,
   r->base.need = need;
   r->c = calloc((size_t)p->ncols + 1, sizeof *r->c);
   r->v = calloc((size_t)p->ncols + 1, sizeof *r->v);
-  if (r->c == NULL || r->v == NULL) {
+  r->tags = calloc((size_t)p->ncols + 1, sizeof *r->tags);
+  if (r->c == NULL || r->v == NULL || r->tags == NULL) {
     row_close(&r->base);
     return REMDB_NOMEM;
   }
-  scan_spec sp = {.kind = SCAN_ALL};
+  scan_spec sp = {.kind = SCAN_ALL, .deleted = p->all};
   int rc = scan_open(db, snap, p->t, &sp, &r->scan);
   if (rc) {
     row_close(&r->base);
@@ -448,6 +474,7 @@ static int col_next(xsrc *s, xbatch *b) {
     b->n = n;
     b->vis = vis;
     b->v = c->v;
+    b->tag = NULL;
     s->rows += n;
     s->batches++;
     c->seg++;
@@ -559,7 +586,9 @@ static int make_const(const xcol *col, sqlite3_value *arg, xconst *out) {
   bool numeric = col->type == XT_INT || col->type == XT_BOOL ||
                  col->type == XT_REAL;
   if (numeric && t == SQLITE_TEXT) t = sqlite3_value_numeric_type(d);
-  if (!numeric && (t == SQLITE_INTEGER || t == SQLITE_FLOAT)) {
+  /* a column without affinity compares with the constant as it is */
+  if (!numeric && col->type != XT_ANY &&
+      (t == SQLITE_INTEGER || t == SQLITE_FLOAT)) {
     sqlite3_value_text(d); /* stringify as SQLite does */
     t = SQLITE_TEXT;
   }
@@ -703,9 +732,20 @@ static bool vec_null(const col_vec *v, uint32_t r) {
   return v->nulls && (v->nulls[r / 64] >> (r % 64) & 1);
 }
 
-static void vec_val(const col_vec *v, uint32_t r, xval *out) {
+static void vec_val(const col_vec *v, const uint8_t *tag, uint32_t r,
+                    xval *out) {
   if (vec_null(v, r)) {
     out->type = SQLITE_NULL;
+    return;
+  }
+  if (v->type == COLV_ANY) {
+    out->type = tag[r];
+    if (tag[r] == SQLITE_INTEGER) out->i = v->i64[r];
+    else if (tag[r] == SQLITE_FLOAT) out->f = v->f64[r];
+    else {
+      out->s = v->dict[v->code[r]];
+      out->n = v->dict_len[v->code[r]];
+    }
     return;
   }
   switch (v->type) {
@@ -855,7 +895,7 @@ static void eval(xrun *x, const xbatch *b, int pi, int d, uint64_t **T,
       else if (per_entry) o = res[v->code[r]];
       else {
         xval e;
-        vec_val(v, r, &e);
+        vec_val(v, NULL, r, &e);
         o = leaf_value(x, pr, &e);
       }
       if (o > 0) t[r / 64] |= 1ull << (r % 64);
@@ -894,7 +934,7 @@ static void eval(xrun *x, const xbatch *b, int pi, int d, uint64_t **T,
     if (vec_null(v, r)) o = rnull;
     else {
       xval e;
-      vec_val(v, r, &e);
+      vec_val(v, TAGS(b, pr->col), r, &e);
       o = leaf_value(x, pr, &e);
     }
     if (o > 0) t[r / 64] |= 1ull << (r % 64);
@@ -951,19 +991,26 @@ static int bucket(xrun *x, const xkey *k, const char *s, uint32_t n,
 static int key_val(xrun *x, const xbatch *b, const xkey *k, uint32_t r,
                    xval *out) {
   const col_vec *v = &b->v[k->col];
-  vec_val(v, r, out);
+  vec_val(v, TAGS(b, k->col), r, out);
   if (k->kind == XK_COL || out->type == SQLITE_NULL) return 0;
   return bucket(x, k, out->s, out->n, out);
 }
 
 static void key_bytes(buf_t *kb, const xval *v) {
+  /* values SQL finds equal get the same bytes: an integral real within
+  ** the integers is keyed as that integer (1 = 1.0, -0.0 = 0) */
+  if (v->type == SQLITE_FLOAT && v->f == floor(v->f) &&
+      v->f >= -9223372036854775808.0 && v->f < 9223372036854775808.0) {
+    int64_t i = (int64_t)v->f;
+    buf_addc(kb, (char)SQLITE_INTEGER);
+    buf_add(kb, &i, 8);
+    return;
+  }
   unsigned char tag = (unsigned char)v->type;
   buf_addc(kb, (char)tag);
   if (v->type == SQLITE_INTEGER) buf_add(kb, &v->i, 8);
-  else if (v->type == SQLITE_FLOAT) {
-    double f = v->f == 0 ? 0.0 : v->f; /* -0.0 groups with 0.0 */
-    buf_add(kb, &f, 8);
-  } else if (v->type == SQLITE_TEXT) {
+  else if (v->type == SQLITE_FLOAT) buf_add(kb, &v->f, 8);
+  else if (v->type == SQLITE_TEXT) {
     buf_add(kb, &v->n, 4);
     buf_add(kb, v->s, v->n);
   }
@@ -1022,7 +1069,7 @@ static int agg_update(xrun *x, aggst *a, const xagg *g, const xbatch *b,
     case XG_COUNT: a->cnt++; return 0;
     case XG_COUNT_DISTINCT: {
       xval e;
-      vec_val(v, r, &e);
+      vec_val(v, TAGS(b, g->col), r, &e);
       if (a->ds == NULL && (a->ds = calloc(1, sizeof *a->ds)) == NULL)
         return REMDB_NOMEM;
       buf_reset(&x->kb);
@@ -1050,7 +1097,7 @@ static int agg_update(xrun *x, aggst *a, const xagg *g, const xbatch *b,
       return 0;
     default: { /* MIN, MAX: the first of equal values stays */
       xval e;
-      vec_val(v, r, &e);
+      vec_val(v, TAGS(b, g->col), r, &e);
       if (a->has) {
         int c = xval_cmp(&a->best, &e);
         if (g->kind == XG_MIN ? c <= 0 : c >= 0) return 0;

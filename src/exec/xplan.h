@@ -14,7 +14,11 @@ enum xcol_type {
   XT_REAL, /* "number" (integer or number): REAL */
   XT_TEXT, /* "string", the time stamps: TEXT */
   XT_ID,   /* id: TEXT, 36 chars */
+  XT_ANY,  /* no single type (unions, untyped): INTEGER, REAL or TEXT per
+           ** row, with no affinity (row source only) */
 };
+/* The vector type of an XT_ANY column: tags per row (xbatch.tag) */
+#define COLV_ANY ((enum colv_type)100)
 
 typedef struct xcol {
   char name[72];   /* as SQL names it (the schema's spelling) */
@@ -74,6 +78,7 @@ typedef struct xpred {
 
 struct xplan {
   sch_table *t; /* own reference */
+  bool all;     /* the <table>_all view: soft-deleted rows too */
   xcol cols[X_MAX_SLOTS * 2];
   int ncols;
   xkey keys[X_MAX_SLOTS];

@@ -19,6 +19,7 @@
 ** whenever served; REMDB_ROUTE_SQLITE: never; REMDB_ROUTE_ROWS: as
 ** COLUMNAR, through the row source even where columns exist).
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
