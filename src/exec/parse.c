@@ -659,6 +659,9 @@ static int parse_agg(pstate *s, int i, int *end) {
   int j = i + 2;
   xagg g = {0, -1};
   bool distinct = false;
+  if (strcmp(name, "count") && strcmp(name, "sum") && strcmp(name, "total") &&
+      strcmp(name, "avg") && strcmp(name, "min") && strcmp(name, "max"))
+    return fail(s, "aggregate %s() is not served", name);
   if (strcmp(name, "count") == 0 && (op(&t[j], "*") || op(&t[j], ")"))) {
     g.kind = XG_COUNT_STAR;
     if (op(&t[j], "*")) j++;
@@ -1054,7 +1057,7 @@ static bool indexable(const xplan *p, const cat_table *ct, int pi) {
   if (pr->op == XP_AND)
     return indexable(p, ct, pr->a) || indexable(p, ct, pr->b);
   if ((pr->op == XP_CMP && pr->cmp != XC_NE) || pr->op == XP_IN ||
-      pr->op == XP_BETWEEN || (pr->op == XP_IS && !pr->neg)) {
+      pr->op == XP_BETWEEN || pr->op == XP_IS || pr->op == XP_ISNULL) {
     if (pr->neg) return false;
     const xcol *c = &p->cols[pr->col];
     if (c->type == XT_ID) return pr->op == XP_CMP && pr->cmp == XC_EQ;
