@@ -39,8 +39,10 @@ typedef struct xplan xplan;
 
 /* The parse of a SELECT: the plan, and the rewrite in pieces.  The rewrite
 ** is, with <id> the plan's registration:
-**   SELECT <items[0]> AS "<name 0>", ... FROM remdb_colx(<id><args>)
-**          <tail>
+**   SELECT <items[0]> AS "<name 0>", ... FROM <from_pre>
+**          remdb_colx(<id><args>)<from_post> <tail>
+** (from_pre and from_post are empty but for a join: the other table and
+** the ON clause).
 ** items[i] are the select list's expressions with every aggregate and
 ** group key replaced by a slot column; args is ", c1, c2, ..." (the
 ** WHERE's constants as written, so parameters keep their numbers); tail
@@ -52,6 +54,7 @@ typedef struct xparse {
   bool distinct; /* SELECT DISTINCT */
   char *args;
   char *tail;
+  char *from_pre, *from_post;
   const char *table; /* the plan's table name */
 } xparse;
 
@@ -96,6 +99,9 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
 uint64_t exec_result_rows(const xresult *r);
 /* Slot `slot` of row `row`: text points into the result. */
 void exec_result_get(const xresult *r, uint64_t row, int slot, xval *out);
+/* The row whose first key equals v as SQL compares it with the key's
+** column (a join's lookup): its number, -1 if none, -2 out of memory. */
+int64_t exec_result_lookup(xresult *r, sqlite3_value *v);
 void exec_result_free(xresult *r);
 
 #endif

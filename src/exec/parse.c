@@ -206,7 +206,28 @@ typedef struct pstate {
   /* GROUP BY terms: token ranges */
   int key_a[X_MAX_SLOTS], key_b[X_MAX_SLOTS];
   bool has_agg;
+  int *pnum; /* per token: the number of an anonymous parameter */
+  bool named; /* the statement has named parameters */
+  /* a join (eager aggregation): the plan reads table A (tname, alias);
+  ** the other table S stays with SQLite */
+  bool join, left;
+  char sname[72], salias[72];
+  const sch_table *st;
+  char aref[72]; /* how the rewrite names remdb_colx() (A's alias) */
+  int acount_star, akeyslot;
+  int attempt;
 } pstate;
+
+/* Token i as the rewrite writes it: an anonymous parameter gets its
+** number, so that parameters keep their numbers wherever they move. */
+static void emit(pstate *s, buf_t *out, int i) {
+  const xtok *t = &s->tk.v[i];
+  buf_addc(out, ' ');
+  if (t->kind == K_PARAM && t->n == 1 && t->p[0] == '?' && s->pnum)
+    buf_addf(out, "?%d", s->pnum[i]);
+  else
+    buf_add(out, t->p, t->n);
+}
 
 static int fail(pstate *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -284,6 +305,18 @@ static int col_index(pstate *s, const char *name) {
 /* A column reference at token i: [qual .] name.  Returns the plan
 ** column (and *end after it), -1 if the tokens are not one, -2 after a
 ** failure was recorded. */
+static bool s_has_col(const sch_table *t, const char *name) {
+  static const char *const sys[] = {"id", "type", "created_at",
+                                    "modified_at", "deleted_at"};
+  for (int i = 0; i < 5; i++)
+    if (sqlite3_stricmp(name, sys[i]) == 0) return true;
+  json_t *props = json_object_get(t->doc, "properties");
+  const char *k;
+  json_t *v;
+  json_object_foreach(props, k, v) if (sqlite3_stricmp(k, name) == 0) return true;
+  return false;
+}
+
 static int colref(pstate *s, int i, int *end) {
   xtok *t = s->tk.v;
   char name[72];
@@ -291,6 +324,10 @@ static int colref(pstate *s, int i, int *end) {
   if (is_ident(&t[i]) && op(&t[i + 1], ".") && is_ident(&t[i + 2])) {
     char q[72];
     ident_text(&t[i], q, sizeof q);
+    if (s->join && (sqlite3_stricmp(q, s->salias[0] ? s->salias : s->sname) == 0)) {
+      *end = i + 3; /* a column of the other table */
+      return -3;
+    }
     if (sqlite3_stricmp(q, s->tname) != 0 &&
         (s->alias[0] == 0 || sqlite3_stricmp(q, s->alias) != 0))
       return fail(s, "%s is not the table of the query", q), -2;
@@ -302,6 +339,10 @@ static int colref(pstate *s, int i, int *end) {
   int c = col_index(s, name);
   if (c == -1) {
     if (at != i) return fail(s, "no column %s in %s", name, s->tname), -2;
+    if (s->join && s->st && s_has_col(s->st, name)) {
+      *end = at + 1;
+      return -3;
+    }
     return -1; /* perhaps an alias */
   }
   if (c == -2)
@@ -338,8 +379,8 @@ static int constant(pstate *s, int i, int *end) {
              kw(&t[j], "FALSE");
   if (!lit) return -1;
   if (s->p->nargs == X_MAX_ARGS) return fail(s, "too many constants");
-  buf_adds(&s->args, ", ");
-  for (int k = i; k <= j; k++) buf_add(&s->args, t[k].p, t[k].n);
+  buf_adds(&s->args, ",");
+  for (int k = i; k <= j; k++) emit(s, &s->args, k);
   *end = j + 1;
   return s->p->nargs++;
 }
@@ -700,6 +741,8 @@ static int parse_agg(pstate *s, int i, int *end) {
 
 /* Rewrite tokens [a, b) into out: aggregates and group keys become slot
 ** columns; a column that is neither is a failure. */
+static int join_agg(pstate *s, int i, int *end, buf_t *out);
+
 static int rewrite_expr(pstate *s, int a, int b, buf_t *out) {
   xtok *t = s->tk.v;
   int i = a;
@@ -707,12 +750,39 @@ static int rewrite_expr(pstate *s, int a, int b, buf_t *out) {
     int e;
     if (kw(&t[i], "SELECT")) return fail(s, "a subquery");
     if (kw(&t[i], "OVER") || kw(&t[i], "FILTER")) return fail(s, "a window");
-    if (kw(&t[i], "COLLATE")) return fail(s, "COLLATE in the result");
+    if (kw(&t[i], "COLLATE") && !s->join)
+      return fail(s, "COLLATE in the result");
     if (t[i].kind == K_WORD && op(&t[i + 1], "(") && is_agg_name(&t[i])) {
+      if (s->join) {
+        if (join_agg(s, i, &e, out) < 0) return -1;
+        i = e;
+        continue;
+      }
       int slot = parse_agg(s, i, &e);
       if (slot < 0) return -1;
       slot_ref(s, out, slot);
       i = e;
+      continue;
+    }
+    if (s->join) {
+      int c = colref(s, i, &e);
+      if (c == -2) return -1;
+      if (c == -3) { /* the other table's: SQLite's */
+        for (; i < e; i++) emit(s, out, i);
+        continue;
+      }
+      if (c >= 0) {
+        if (c != s->p->keys[0].col)
+          return fail(s, "column %s of %s outside an aggregate",
+                      s->p->cols[c].name, s->tname);
+        buf_addf(out, " %s.", s->aref);
+        slot_ref(s, out, 0);
+        i = e;
+        continue;
+      }
+      emit(s, out, i);
+      if (kw(&t[i], "AS") && i + 1 < b) emit(s, out, ++i);
+      i++;
       continue;
     }
     bool matched = false;
@@ -729,16 +799,8 @@ static int rewrite_expr(pstate *s, int a, int b, buf_t *out) {
     if (c >= 0)
       return fail(s, "column %s is neither grouped nor aggregated",
                   s->p->cols[c].name);
-    if (kw(&t[i], "AS") && i > a && kw(&t[i - 2], "CAST") == false) {
-      /* CAST(x AS type): the type name is not a column */
-    }
-    buf_addc(out, ' ');
-    buf_add(out, t[i].p, t[i].n);
-    if (kw(&t[i], "AS") && i + 1 < b) { /* CAST(... AS type) */
-      buf_addc(out, ' ');
-      buf_add(out, t[i + 1].p, t[i + 1].n);
-      i++;
-    }
+    emit(s, out, i);
+    if (kw(&t[i], "AS") && i + 1 < b) emit(s, out, ++i); /* CAST(x AS t) */
     i++;
   }
   return 0;
@@ -785,17 +847,299 @@ void exec_plan_free(xplan *p) {
   free(p);
 }
 
+static void xparse_clear(xparse *out);
+
 void exec_parse_free(xparse *x) {
   if (x == NULL) return;
   exec_plan_free(x->plan);
-  for (int i = 0; i < x->nitems; i++) free(x->items[i]);
-  free(x->items);
-  free(x->args);
-  free(x->tail);
-  memset(x, 0, sizeof *x);
+  xparse_clear(x);
 }
 
 const char *exec_plan_table(const xplan *p) { return p->t->name; }
+
+/* ---- joins: eager aggregation -------------------------------------------
+** S [LEFT] JOIN A ON S.x = A.k (or A JOIN S), with every aggregate over A's
+** columns: the executor aggregates A by k (and A's own WHERE terms), and
+** SQLite joins S with that small result and aggregates again:
+**   count(*)  sum(c)  (LEFT: sum(coalesce(c, 1)), the NULL-extended row)
+**   count(x)  coalesce(sum(c), 0)     sum(x)  sum(s)     total(x) total(s)
+**   avg(x)    total(s) / sum(c)       min/max(x)  min/max(m)
+** COUNT(DISTINCT) does not decompose: such a query stays with SQLite. */
+static int join_agg(pstate *s, int i, int *end, buf_t *out) {
+  xtok *t = s->tk.v;
+  char name[16];
+  ident_text(&t[i], name, sizeof name);
+  for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
+  if (strcmp(name, "count") && strcmp(name, "sum") && strcmp(name, "total") &&
+      strcmp(name, "avg") && strcmp(name, "min") && strcmp(name, "max"))
+    return fail(s, "aggregate %s() is not served", name);
+  int j = i + 2, e;
+  if (strcmp(name, "count") == 0 && (op(&t[j], "*") || op(&t[j], ")"))) {
+    if (op(&t[j], "*")) j++;
+    if (!op(&t[j], ")")) return fail(s, "count(* ...)");
+    int sl = add_agg(s, (xagg){XG_COUNT_STAR, -1});
+    if (sl < 0) return -1;
+    buf_addf(out, s->left ? " sum(coalesce(%s.__cn%d, 1))" : " sum(%s.__cn%d)",
+             s->aref, sl);
+    *end = j + 1;
+  } else {
+    if (kw(&t[j], "DISTINCT")) return fail(s, "%s(DISTINCT) over a join", name);
+    int c = colref(s, j, &e);
+    if (c == -3) return fail(s, "%s() of %s's column", name, s->sname);
+    if (c < 0) return s->failed ? -1 : fail(s, "%s() of an expression", name);
+    if (!op(&t[e], ")")) return fail(s, "%s() with more than one argument", name);
+    const xcol *col = &s->p->cols[c];
+    bool num = col->type == XT_INT || col->type == XT_REAL ||
+               col->type == XT_BOOL;
+    int sl, sc;
+    if (strcmp(name, "count") == 0) {
+      if ((sl = add_agg(s, (xagg){XG_COUNT, c})) < 0) return -1;
+      buf_addf(out, " coalesce(sum(%s.__cn%d), 0)", s->aref, sl);
+    } else if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0) {
+      if ((sl = add_agg(s, (xagg){name[1] == 'i' ? XG_MIN : XG_MAX, c})) < 0)
+        return -1;
+      buf_addf(out, " %s(%s.__cn%d)", name, s->aref, sl);
+    } else if (!num) {
+      return fail(s, "%s() of a column that is not numeric", name);
+    } else if (strcmp(name, "avg") == 0) {
+      if ((sl = add_agg(s, (xagg){XG_SUM, c})) < 0 ||
+          (sc = add_agg(s, (xagg){XG_COUNT, c})) < 0)
+        return -1;
+      buf_addf(out, " (total(%s.__cn%d) / sum(%s.__cn%d))", s->aref, sl,
+               s->aref, sc);
+    } else {
+      if ((sl = add_agg(s, (xagg){XG_SUM, c})) < 0) return -1;
+      buf_addf(out, " %s(%s.__cn%d)", name, s->aref, sl);
+    }
+    *end = e + 1;
+  }
+  if (kw(&t[*end], "FILTER") || kw(&t[*end], "OVER"))
+    return fail(s, "%s() with FILTER or OVER", name);
+  return 0;
+}
+
+/* A table reference at i: name [[AS] alias]; *i after it. */
+static bool table_ref(pstate *s, int *i, char *name, char *alias) {
+  xtok *t = s->tk.v;
+  if (!is_ident(&t[*i]) || op(&t[*i + 1], ".") || op(&t[*i + 1], "("))
+    return false;
+  ident_text(&t[*i], name, 72);
+  (*i)++;
+  alias[0] = 0;
+  if (kw(&t[*i], "AS")) (*i)++;
+  if (is_ident(&t[*i]) && !is_reserved(&t[*i])) {
+    ident_text(&t[*i], alias, 72);
+    (*i)++;
+  }
+  return true;
+}
+
+static int resolve(pstate *s, const char *name, cat_table **ct, bool *all) {
+  *all = false;
+  if (cat_lookup(s->db, name, ct) == REMDB_OK) return 0;
+  err_clear(&s->db->err);
+  size_t tl = strlen(name);
+  char base[72];
+  snprintf(base, sizeof base, "%.*s", (int)(tl > 4 ? tl - 4 : 0), name);
+  if (tl > 4 && sqlite3_stricmp(name + tl - 4, "_all") == 0 &&
+      cat_lookup(s->db, base, ct) == REMDB_OK) {
+    *all = true;
+    return 0;
+  }
+  err_clear(&s->db->err);
+  return fail(s, "%s is not a remdb table", name);
+}
+
+/* The join form, from the token after FROM (at).  attempt 0 aggregates the
+** right table, attempt 1 (inner joins) the left one. */
+static int parse_join(pstate *s, xparse *out, int at, int attempt) {
+  xtok *t = s->tk.v;
+  int i = at;
+  char n1[72], a1[72], n2[72], a2[72];
+  if (!table_ref(s, &i, n1, a1)) return fail(s, "FROM not understood");
+  int t1_a = at, t1_b = i;
+  bool left = false;
+  if (kw(&t[i], "LEFT")) {
+    left = true;
+    i++;
+    if (kw(&t[i], "OUTER")) i++;
+  } else if (kw(&t[i], "INNER")) {
+    i++;
+  }
+  if (!kw(&t[i], "JOIN")) return fail(s, "a join other than [LEFT] JOIN ... ON");
+  i++;
+  int t2_a = i;
+  if (!table_ref(s, &i, n2, a2)) return fail(s, "a join of a subquery or function");
+  int t2_b = i;
+  if (!kw(&t[i], "ON")) return fail(s, "a join without ON");
+  int on_a = ++i;
+  while (!clause_start(&t[i]) && !kw(&t[i], "JOIN") && !kw(&t[i], "LEFT") &&
+         !kw(&t[i], "INNER") && !op(&t[i], ","))
+    i++;
+  int on_b = i;
+  if (!clause_start(&t[i])) return fail(s, "a join of more than two tables");
+  if (s->named) return fail(s, "named parameters in a join");
+  if (left && attempt == 1) return fail(s, "an aggregate over the left table of a LEFT JOIN");
+  s->join = true;
+  s->left = left;
+  bool a_is_2 = attempt == 0;
+  snprintf(s->tname, sizeof s->tname, "%s", a_is_2 ? n2 : n1);
+  snprintf(s->alias, sizeof s->alias, "%s", a_is_2 ? a2 : a1);
+  snprintf(s->sname, sizeof s->sname, "%s", a_is_2 ? n1 : n2);
+  snprintf(s->salias, sizeof s->salias, "%s", a_is_2 ? a1 : a2);
+  snprintf(s->aref, sizeof s->aref, "%s", s->alias[0] ? s->alias : s->tname);
+  if (sqlite3_stricmp(s->aref, s->salias[0] ? s->salias : s->sname) == 0)
+    return fail(s, "a join whose tables share a name");
+  cat_table *ca, *cs;
+  bool all, sall;
+  if (resolve(s, s->tname, &ca, &all) < 0 || resolve(s, s->sname, &cs, &sall) < 0)
+    return -1;
+  s->t = ca->s;
+  s->st = cs->s;
+  s->p->t = sch_retain(ca->s);
+  s->p->all = all;
+  /* ON: A.k = S.x */
+  int e1, e2, k = -1;
+  int c1 = colref(s, on_a, &e1);
+  if (c1 == -2) return -1;
+  if ((op(&t[e1], "=") || op(&t[e1], "==")) && c1 != -1) {
+    int c2 = colref(s, e1 + 1, &e2);
+    if (c2 == -2) return -1;
+    if (e2 == on_b && ((c1 >= 0 && c2 == -3) || (c1 == -3 && c2 >= 0)))
+      k = c1 >= 0 ? c1 : c2;
+  }
+  if (k < 0) return fail(s, "a join condition other than one column equality");
+  if (s->p->cols[k].type == XT_ANY) return fail(s, "a join key without a single type");
+  s->p->keys[0] = (xkey){XK_COL, k, 0};
+  s->p->nkeys = 1;
+  s->akeyslot = 0;
+  /* WHERE: A's terms to the plan, the rest stays */
+  buf_t w;
+  buf_init(&w);
+  s->p->root = -1;
+  if (kw(&t[i], "WHERE")) {
+    i++;
+    while (!clause_start(&t[i])) {
+      int a = i, depth = 0, between = 0;
+      for (; !clause_start(&t[i]) || depth > 0; i++) {
+        if (op(&t[i], "(")) depth++;
+        else if (op(&t[i], ")")) depth--;
+        else if (depth == 0 && kw(&t[i], "BETWEEN")) between++;
+        else if (depth == 0 && kw(&t[i], "AND")) {
+          if (between) between--;
+          else break;
+        }
+        if (t[i].kind == K_END) break;
+      }
+      int b = i;
+      bool has_a = false, has_s = false;
+      for (int q = a; q < b;) {
+        int e;
+        if (kw(&t[q], "SELECT")) return buf_free(&w), fail(s, "a subquery");
+        int c = colref(s, q, &e);
+        if (c == -2) return buf_free(&w), -1;
+        if (c >= 0) has_a = true;
+        if (c == -3) has_s = true;
+        q = c >= 0 || c == -3 ? e : q + 1;
+      }
+      if (has_a && has_s)
+        return buf_free(&w), fail(s, "a WHERE term over both tables");
+      if (has_a) {
+        if (left)
+          return buf_free(&w), fail(s, "a WHERE term on the right table of a "
+                                       "LEFT JOIN");
+        int q = a;
+        int r = p_or(s, &q);
+        if (r < 0) return buf_free(&w), -1;
+        if (q != b) return buf_free(&w), fail(s, "WHERE term not understood");
+        s->p->root = s->p->root < 0 ? r
+                                    : new_pred(s, (xpred){.op = XP_AND,
+                                                          .a = s->p->root,
+                                                          .b = r});
+      } else {
+        buf_adds(&w, w.len ? " AND (" : " WHERE (");
+        for (int q = a; q < b; q++) emit(s, &w, q);
+        buf_adds(&w, " )");
+      }
+      if (kw(&t[i], "AND")) i++;
+    }
+  }
+  /* the select list */
+  out->items = calloc((size_t)s->nitems, sizeof *out->items);
+  buf_t b;
+  buf_init(&b);
+  if (out->items == NULL) return buf_free(&w), fail(s, "out of memory");
+  for (int n = 0; n < s->nitems; n++) {
+    buf_reset(&b);
+    if (s->item_b[n] - s->item_a[n] == 1 && op(&t[s->item_a[n]], "*"))
+      return buf_free(&w), buf_free(&b), fail(s, "SELECT *");
+    if (rewrite_expr(s, s->item_a[n], s->item_b[n], &b) < 0)
+      return buf_free(&w), buf_free(&b), -1;
+    buf_addc(&b, 0);
+    out->items[n] = b.oom ? NULL : strdup(b.p);
+    out->nitems = n + 1;
+    if (out->items[n] == NULL) return buf_free(&w), buf_free(&b), fail(s, "out of memory");
+  }
+  /* FROM: A's reference becomes remdb_colx(); ON reads its key slot */
+  buf_reset(&b);
+  int sa = a_is_2 ? t1_a : t2_a, sb = a_is_2 ? t1_b : t2_b;
+  if (a_is_2) {
+    for (int q = sa; q < sb; q++) emit(s, &b, q);
+    buf_adds(&b, left ? " LEFT JOIN" : " JOIN");
+  }
+  buf_addc(&b, 0);
+  out->from_pre = strdup(b.p ? b.p : "");
+  buf_reset(&b);
+  buf_addf(&b, " AS %s", s->aref);
+  if (!a_is_2) {
+    buf_adds(&b, " JOIN");
+    for (int q = sa; q < sb; q++) emit(s, &b, q);
+  }
+  buf_adds(&b, " ON");
+  if (rewrite_expr(s, on_a, on_b, &b) < 0) return buf_free(&w), buf_free(&b), -1;
+  buf_addc(&b, 0);
+  out->from_post = b.oom ? NULL : strdup(b.p);
+  /* the tail: WHERE (the rest), GROUP BY, HAVING, ORDER BY, LIMIT */
+  buf_reset(&b);
+  if (w.len) buf_add(&b, w.p, w.len);
+  buf_free(&w);
+  if (kw(&t[i], "GROUP")) {
+    i += 2;
+    int e = i;
+    while (!clause_start(&t[e]) || kw(&t[e], "GROUP")) e++;
+    buf_adds(&b, " GROUP BY");
+    if (rewrite_expr(s, i, e, &b) < 0) return buf_free(&b), -1;
+    i = e;
+  }
+  if (kw(&t[i], "HAVING")) {
+    i++;
+    int e = i;
+    while (!clause_start(&t[e]) || kw(&t[e], "HAVING")) e++;
+    buf_adds(&b, " HAVING");
+    if (rewrite_expr(s, i, e, &b) < 0) return buf_free(&b), -1;
+    i = e;
+  }
+  if (kw(&t[i], "ORDER")) {
+    i += 2;
+    int e = i;
+    while (!clause_start(&t[e]) || kw(&t[e], "ORDER")) e++;
+    buf_adds(&b, " ORDER BY");
+    if (rewrite_expr(s, i, e, &b) < 0) return buf_free(&b), -1;
+    i = e;
+  }
+  if (kw(&t[i], "LIMIT"))
+    for (; t[i].kind != K_END; i++) emit(s, &b, i);
+  if (t[i].kind != K_END)
+    return buf_free(&b), fail(s, "clause \"%.*s\" not understood",
+                              (int)t[i].n, t[i].p);
+  buf_addc(&b, 0);
+  buf_addc(&s->args, 0);
+  if (b.oom || s->args.oom || !out->from_pre || !out->from_post)
+    return buf_free(&b), fail(s, "out of memory");
+  out->tail = buf_detach(&b, NULL);
+  out->args = buf_detach(&s->args, NULL);
+  return 1;
+}
 
 static int parse(pstate *s, xparse *out) {
   xtok *t = s->tk.v;
@@ -845,6 +1189,15 @@ static int parse(pstate *s, xparse *out) {
     if (kw(&t[k], "GROUP") && kw(&t[k + 1], "BY")) group = true;
   if (!group && !any_agg(s, 0, s->tk.n - 1)) return 0;
   if (op(&t[i + 1], ".")) return fail(s, "a schema-qualified table");
+  for (int k = 0; k < s->tk.n; k++)
+    if (kw(&t[k], "SELECT") && k != 0) return fail(s, "a subquery");
+  {
+    int q = i;
+    char nm[72], al[72];
+    if (table_ref(s, &q, nm, al) &&
+        (kw(&t[q], "JOIN") || kw(&t[q], "LEFT") || kw(&t[q], "INNER")))
+      return parse_join(s, out, i, s->attempt);
+  }
   ident_text(&t[i], s->tname, sizeof s->tname);
   i++;
   if (kw(&t[i], "AS")) i++;
@@ -980,15 +1333,11 @@ static int parse(pstate *s, xparse *out) {
             alias = true;
       }
       if (alias || (x == i + 1 && t[i].kind == K_NUM)) {
-        buf_addc(&b, ' ');
-        buf_add(&b, t[i].p, t[i].n);
+        emit(s, &b, i);
       } else if (rewrite_expr(s, i, x, &b) < 0) {
         return buf_free(&b), -1;
       }
-      for (int q = x; q < e; q++) {
-        buf_addc(&b, ' ');
-        buf_add(&b, t[q].p, t[q].n);
-      }
+      for (int q = x; q < e; q++) emit(s, &b, q);
       i = e;
       if (op(&t[i], ",")) {
         buf_adds(&b, ",");
@@ -1004,8 +1353,7 @@ static int parse(pstate *s, xparse *out) {
       int e;
       if (colref(s, i, &e) >= 0 || s->failed)
         return buf_free(&b), s->failed ? -1 : fail(s, "a column in LIMIT");
-      buf_addc(&b, ' ');
-      buf_add(&b, t[i].p, t[i].n);
+      emit(s, &b, i);
     }
   }
   if (t[i].kind != K_END)
@@ -1020,35 +1368,72 @@ static int parse(pstate *s, xparse *out) {
   return 1;
 }
 
+static void xparse_clear(xparse *out) {
+  for (int i = 0; i < out->nitems; i++) free(out->items[i]);
+  free(out->items);
+  free(out->tail);
+  free(out->args);
+  free(out->from_pre);
+  free(out->from_post);
+  memset(out, 0, sizeof *out);
+}
+
+/* The numbers SQLite gives the anonymous parameters ("?"), per token. */
+static bool number_params(pstate *s) {
+  s->pnum = calloc((size_t)s->tk.n + 1, sizeof *s->pnum);
+  if (s->pnum == NULL) return false;
+  int max = 0;
+  for (int i = 0; i < s->tk.n; i++) {
+    const xtok *t = &s->tk.v[i];
+    if (t->kind != K_PARAM) continue;
+    if (t->p[0] == '?' && t->n == 1) s->pnum[i] = ++max;
+    else if (t->p[0] == '?') {
+      int n = atoi(t->p + 1);
+      if (n > max) max = n;
+    } else {
+      s->named = true;
+      max++; /* a first use takes the next number (a repeat does not:
+             ** the rewrite keeps such statements in order) */
+    }
+  }
+  return true;
+}
+
 int exec_parse(remdb *db, const char *sql, size_t len, xparse *out,
                char *why, size_t whylen) {
   memset(out, 0, sizeof *out);
   if (whylen) why[0] = 0;
-  pstate *s = calloc(1, sizeof *s);
-  if (s == NULL) return 0;
-  s->db = db;
-  s->why = why;
-  s->whylen = whylen;
-  buf_init(&s->args);
-  s->p = calloc(1, sizeof *s->p);
   int r = 0;
-  if (s->p && lex(sql, len, &s->tk)) r = parse(s, out);
-  if (r == 1 && !s->failed) {
-    out->plan = s->p;
-    out->table = s->p->t->name;
-  } else {
-    if (r == 0 && !s->failed && whylen) why[0] = 0;
-    exec_plan_free(s->p);
-    for (int i = 0; i < out->nitems; i++) free(out->items[i]);
-    free(out->items);
-    free(out->tail);
-    free(out->args);
-    memset(out, 0, sizeof *out);
+  char why0[256] = "";
+  for (int attempt = 0; attempt < 2; attempt++) {
+    pstate *s = calloc(1, sizeof *s);
+    if (s == NULL) return 0;
+    s->db = db;
+    s->why = attempt ? why0 : why;
+    s->whylen = attempt ? sizeof why0 : whylen;
+    s->attempt = attempt;
+    buf_init(&s->args);
+    s->p = calloc(1, sizeof *s->p);
     r = 0;
+    if (s->p && lex(sql, len, &s->tk) && number_params(s)) r = parse(s, out);
+    bool retry = false;
+    if (r == 1 && !s->failed) {
+      out->plan = s->p;
+      out->table = s->p->t->name;
+    } else {
+      if (r == 0 && !s->failed && whylen && attempt == 0) why[0] = 0;
+      /* an inner join: perhaps the aggregates are over the left table */
+      retry = s->join && !s->left && attempt == 0;
+      exec_plan_free(s->p);
+      xparse_clear(out);
+      r = 0;
+    }
+    buf_free(&s->args);
+    free(s->pnum);
+    free(s->tk.v);
+    free(s);
+    if (!retry) break;
   }
-  buf_free(&s->args);
-  free(s->tk.v);
-  free(s);
   return r;
 }
 

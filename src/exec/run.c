@@ -695,6 +695,8 @@ typedef struct aggst {
 } aggst;
 
 struct xresult {
+  kset *index;    /* key bytes of slot 0 -> row (exec_result_lookup) */
+  uint8_t keytype; /* xcol_type of a plain first key, else XT_ANY */
   uint64_t ngroups;
   int nslots;
   xval *vals;     /* ngroups * nslots */
@@ -1228,6 +1230,9 @@ static int finish(xrun *x, xresult **out) {
   if (res == NULL) return REMDB_NOMEM;
   res->ngroups = ng;
   res->nslots = p->nkeys + p->naggs;
+  res->keytype = p->nkeys && p->keys[0].kind == XK_COL
+                     ? p->cols[p->keys[0].col].type
+                     : XT_ANY;
   res->vals = calloc(ng * (uint64_t)res->nslots + 1, sizeof *res->vals);
   buf_init(&res->arena);
   buf_addc(&res->arena, 0);
@@ -1339,8 +1344,63 @@ void exec_result_get(const xresult *r, uint64_t row, int slot, xval *out) {
   *out = r->vals[row * (uint64_t)r->nslots + (uint64_t)slot];
 }
 
+/* The row whose first key equals v as SQL compares them (the key column's
+** affinity applied to v): its number, or -1. */
+int64_t exec_result_lookup(xresult *r, sqlite3_value *v) {
+  if (r->ngroups == 0) return -1;
+  if (r->index == NULL) {
+    r->index = calloc(1, sizeof *r->index);
+    if (r->index == NULL) return -2;
+    buf_t kb;
+    buf_init(&kb);
+    for (uint64_t g = 0; g < r->ngroups; g++) {
+      buf_reset(&kb);
+      key_bytes(&kb, &r->vals[g * (uint64_t)r->nslots]);
+      bool added;
+      if (kb.oom || kset_put(r->index, kb.p, (uint32_t)kb.len, &added) < 0 ||
+          !added) {
+        buf_free(&kb);
+        kset_free(r->index);
+        free(r->index);
+        r->index = NULL;
+        return -2;
+      }
+    }
+    buf_free(&kb);
+  }
+  xcol c = {.type = r->keytype};
+  xconst k;
+  if (make_const(&c, v, &k) != 0) return -2;
+  if (k.v.type == SQLITE_NULL || k.v.type == SQLITE_BLOB) {
+    free(k.own);
+    return -1;
+  }
+  buf_t kb;
+  buf_init(&kb);
+  key_bytes(&kb, &k.v);
+  free(k.own);
+  if (kb.oom) return -2;
+  int64_t row = -1;
+  kset *x = r->index;
+  uint64_t hv = XXH3_64bits(kb.p, kb.len);
+  uint32_t h = (uint32_t)hv & (x->cap - 1);
+  while (x->slot[h]) {
+    uint32_t i = x->slot[h] - 1;
+    if (x->hash[i] == hv && x->len[i] == kb.len &&
+        memcmp(x->arena.p + x->off[i], kb.p, kb.len) == 0) {
+      row = i;
+      break;
+    }
+    h = (h + 1) & (x->cap - 1);
+  }
+  buf_free(&kb);
+  return row;
+}
+
 void exec_result_free(xresult *r) {
   if (r == NULL) return;
+  kset_free(r->index);
+  free(r->index);
   free(r->vals);
   buf_free(&r->arena);
   if (r->owned) free(r->owned[0]);

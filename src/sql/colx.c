@@ -71,8 +71,43 @@ typedef struct xvtab {
 typedef struct xcursor {
   sqlite3_vtab_cursor base;
   xresult *res;
-  uint64_t row;
+  uint64_t row, end; /* rows [row, end) are the cursor's */
+  /* the run the result is of: the plan, the snapshot and the arguments
+  ** (a join's inner loop filters again per outer row: the executor runs
+  ** once per statement run) */
+  uint64_t plan;
+  const snap_t *snap;
+  sqlite3_value **args;
+  int nargs;
 } xcursor;
+
+static void drop_args(xcursor *c) {
+  for (int i = 0; i < c->nargs; i++) sqlite3_value_free(c->args[i]);
+  free(c->args);
+  c->args = NULL;
+  c->nargs = 0;
+}
+
+static bool same_value(sqlite3_value *a, sqlite3_value *b) {
+  int t = sqlite3_value_type(a);
+  if (t != sqlite3_value_type(b)) return false;
+  switch (t) {
+    case SQLITE_NULL: return true;
+    case SQLITE_INTEGER: return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT: {
+      double x = sqlite3_value_double(a), y = sqlite3_value_double(b);
+      return memcmp(&x, &y, sizeof x) == 0;
+    }
+    default: {
+      const void *p = t == SQLITE_TEXT ? (const void *)sqlite3_value_text(a)
+                                       : sqlite3_value_blob(a);
+      const void *q = t == SQLITE_TEXT ? (const void *)sqlite3_value_text(b)
+                                       : sqlite3_value_blob(b);
+      int n = sqlite3_value_bytes(a);
+      return n == sqlite3_value_bytes(b) && (n == 0 || memcmp(p, q, (size_t)n) == 0);
+    }
+  }
+}
 
 static int x_connect(sqlite3 *conn, void *aux, int argc,
                      const char *const *argv, sqlite3_vtab **out,
@@ -136,8 +171,21 @@ static int x_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
     n++;
   }
   info->idxNum = n;
-  info->estimatedCost = 1;
-  info->estimatedRows = 100;
+  info->estimatedCost = 1000;
+  info->estimatedRows = 1000;
+  /* the first key equal to a value (a join's ON): a lookup in the
+  ** result; SQLite checks the equality again (omit 0) */
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn >= 0 &&
+        c->iColumn < 4) {
+      info->aConstraintUsage[i].argvIndex = argv++;
+      info->idxNum = n | 0x10000;
+      info->estimatedCost = 10;
+      info->estimatedRows = 1;
+      break;
+    }
+  }
   return SQLITE_OK;
 }
 
@@ -152,7 +200,22 @@ static int x_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out) {
 static int x_close(sqlite3_vtab_cursor *cur) {
   xcursor *c = (xcursor *)cur;
   exec_result_free(c->res);
+  drop_args(c);
   free(c);
+  return SQLITE_OK;
+}
+
+/* The cursor's rows: all, or those whose first key equals key. */
+static int position(xcursor *c, sqlite3_value *key) {
+  if (key == NULL) {
+    c->row = 0;
+    c->end = exec_result_rows(c->res);
+    return SQLITE_OK;
+  }
+  int64_t r = exec_result_lookup(c->res, key);
+  if (r == -2) return SQLITE_NOMEM;
+  c->row = r < 0 ? 0 : (uint64_t)r;
+  c->end = r < 0 ? 0 : (uint64_t)r + 1;
   return SQLITE_OK;
 }
 
@@ -162,10 +225,19 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   xvtab *t = (xvtab *)cur->pVtab;
   sql_sess *s = t->sess;
   (void)idxStr;
-  (void)idxNum;
+  sqlite3_value *key = NULL;
+  if (idxNum & 0x10000) key = argv[--argc];
+  /* the same run again (a join's inner loop): the same result */
+  bool same = c->res && argc > 0 && c->snap == s->snap &&
+              c->plan == (uint64_t)sqlite3_value_int64(argv[0]) &&
+              c->nargs == argc - 1;
+  for (int i = 0; same && i < c->nargs; i++)
+    same = same_value(c->args[i], argv[i + 1]);
+  if (same) return position(c, key);
   exec_result_free(c->res);
   c->res = NULL;
-  c->row = 0;
+  c->row = c->end = 0;
+  drop_args(c);
   struct colx_reg *r =
       argc > 0 ? find_reg(s, (uint64_t)sqlite3_value_int64(argv[0])) : NULL;
   sqlite3_free(t->base.zErrMsg);
@@ -201,7 +273,18 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   if (s->explain)
     sql_route_note(s, exec_plan_table(r->plan), desc, desc, examined,
                    exec_result_rows(c->res));
-  return SQLITE_OK;
+  c->plan = r->id;
+  c->snap = s->snap;
+  c->args = calloc((size_t)argc + 1, sizeof *c->args);
+  if (c->args == NULL) return SQLITE_NOMEM;
+  for (int i = 1; i < argc; i++) {
+    if ((c->args[i - 1] = sqlite3_value_dup(argv[i])) == NULL) {
+      c->nargs = i - 1;
+      return SQLITE_NOMEM;
+    }
+    c->nargs = i;
+  }
+  return position(c, key);
 }
 
 static int x_next(sqlite3_vtab_cursor *cur) {
@@ -211,7 +294,7 @@ static int x_next(sqlite3_vtab_cursor *cur) {
 
 static int x_eof(sqlite3_vtab_cursor *cur) {
   xcursor *c = (xcursor *)cur;
-  return c->row >= exec_result_rows(c->res);
+  return c->row >= c->end;
 }
 
 static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
@@ -291,7 +374,8 @@ int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
     }
     buf_addc(&q, '"');
   }
-  buf_addf(&q, " FROM remdb_colx(%llu%s)%s", (unsigned long long)nid, x.args,
+  buf_addf(&q, " FROM%s remdb_colx(%llu%s)%s%s", x.from_pre ? x.from_pre : "",
+           (unsigned long long)nid, x.args, x.from_post ? x.from_post : "",
            x.tail);
   buf_addc(&q, 0);
   sqlite3_stmt *nst = NULL;
@@ -311,7 +395,11 @@ int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
   for (int i = 1; i <= sqlite3_bind_parameter_count(nst); i++) {
     const char *a = sqlite3_bind_parameter_name(nst, i),
                *b = sqlite3_bind_parameter_name(*st, i);
-    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) {
+    /* an anonymous "?" may be written "?N" in the rewrite */
+    bool same = (a == NULL || a[0] == '?') && (b == NULL || b[0] == '?')
+                    ? true
+                    : a && b && strcmp(a, b) == 0;
+    if (!same) {
       snprintf(why, whylen, "the rewrite's parameters differ");
       sqlite3_finalize(nst);
       buf_free(&q);
