@@ -69,6 +69,8 @@ void exec_plan_free(xplan *p);
 /* Does the plan's WHERE say anything an index could serve? (auto route) */
 bool exec_plan_indexable(const xplan *p, remdb *db);
 const char *exec_plan_table(const xplan *p);
+/* May remdb_colx() serve an equality on the first key by lookup? */
+bool exec_plan_lookup(const xplan *p);
 
 /* ---- running a plan ----------------------------------------------------- */
 

@@ -856,14 +856,16 @@ void exec_parse_free(xparse *x) {
 }
 
 const char *exec_plan_table(const xplan *p) { return p->t->name; }
+bool exec_plan_lookup(const xplan *p) { return p->lookup; }
 
 /* ---- joins: eager aggregation -------------------------------------------
 ** S [LEFT] JOIN A ON S.x = A.k (or A JOIN S), with every aggregate over A's
 ** columns: the executor aggregates A by k (and A's own WHERE terms), and
 ** SQLite joins S with that small result and aggregates again:
-**   count(*)  sum(c)  (LEFT: sum(coalesce(c, 1)), the NULL-extended row)
-**   count(x)  coalesce(sum(c), 0)     sum(x)  sum(s)     total(x) total(s)
-**   avg(x)    total(s) / sum(c)       min/max(x)  min/max(m)
+**   count(*)  coalesce(sum(c), 0)  (LEFT: c is 1 for a NULL-extended row)
+**   count(x)  coalesce(sum(c), 0)     sum(x)  sum(s)     total(x) total(t)
+**   avg(x)    total(t) / sum(c)       min/max(x)  min/max(m)
+** (s the partial SUMs, t the partial TOTALs: REAL, never an overflow)
 ** COUNT(DISTINCT) does not decompose: such a query stays with SQLite. */
 static int join_agg(pstate *s, int i, int *end, buf_t *out) {
   xtok *t = s->tk.v;
@@ -879,7 +881,8 @@ static int join_agg(pstate *s, int i, int *end, buf_t *out) {
     if (!op(&t[j], ")")) return fail(s, "count(* ...)");
     int sl = add_agg(s, (xagg){XG_COUNT_STAR, -1});
     if (sl < 0) return -1;
-    buf_addf(out, s->left ? " sum(coalesce(%s.__cn%d, 1))" : " sum(%s.__cn%d)",
+    buf_addf(out, s->left ? " coalesce(sum(coalesce(%s.__cn%d, 1)), 0)"
+                          : " coalesce(sum(%s.__cn%d), 0)",
              s->aref, sl);
     *end = j + 1;
   } else {
@@ -902,13 +905,15 @@ static int join_agg(pstate *s, int i, int *end, buf_t *out) {
     } else if (!num) {
       return fail(s, "%s() of a column that is not numeric", name);
     } else if (strcmp(name, "avg") == 0) {
-      if ((sl = add_agg(s, (xagg){XG_SUM, c})) < 0 ||
+      /* the partial totals (REAL: they never overflow) */
+      if ((sl = add_agg(s, (xagg){XG_TOTAL, c})) < 0 ||
           (sc = add_agg(s, (xagg){XG_COUNT, c})) < 0)
         return -1;
       buf_addf(out, " (total(%s.__cn%d) / sum(%s.__cn%d))", s->aref, sl,
                s->aref, sc);
     } else {
-      if ((sl = add_agg(s, (xagg){XG_SUM, c})) < 0) return -1;
+      bool tot = strcmp(name, "total") == 0;
+      if ((sl = add_agg(s, (xagg){tot ? XG_TOTAL : XG_SUM, c})) < 0) return -1;
       buf_addf(out, " %s(%s.__cn%d)", name, s->aref, sl);
     }
     *end = e + 1;
@@ -1009,6 +1014,31 @@ static int parse_join(pstate *s, xparse *out, int at, int attempt) {
       k = c1 >= 0 ? c1 : c2;
   }
   if (k < 0) return fail(s, "a join condition other than one column equality");
+  {
+    /* the other side's type: the lookup serves ON only when both compare
+    ** alike (text with text, numbers with numbers) */
+    int so = c1 >= 0 ? e1 + 1 : on_a;
+    int sn = op(&t[so + 1], ".") ? so + 2 : so;
+    char nm[72];
+    ident_text(&t[sn], nm, sizeof nm);
+    enum xcol_type sty = XT_ANY;
+    static const char *const sys[] = {"id", "type", "created_at",
+                                      "modified_at", "deleted_at"};
+    for (int q = 0; q < 5; q++)
+      if (sqlite3_stricmp(nm, sys[q]) == 0) sty = XT_TEXT;
+    json_t *props = json_object_get(s->st->doc, "properties");
+    const char *pk;
+    json_t *pv;
+    json_object_foreach(props, pk, pv) if (sqlite3_stricmp(pk, nm) == 0) {
+      bool ok;
+      sty = type_of(sch_prop_types(s->st, pk), &ok);
+    }
+    enum xcol_type kty = s->p->cols[k].type;
+    bool ktext = kty == XT_TEXT || kty == XT_ID, stext = sty == XT_TEXT;
+    bool knum = kty == XT_INT || kty == XT_BOOL || kty == XT_REAL;
+    bool snum = sty == XT_INT || sty == XT_BOOL || sty == XT_REAL;
+    s->p->lookup = (ktext && stext) || (knum && snum);
+  }
   if (s->p->cols[k].type == XT_ANY) return fail(s, "a join key without a single type");
   s->p->keys[0] = (xkey){XK_COL, k, 0};
   s->p->nkeys = 1;
@@ -1049,7 +1079,10 @@ static int parse_join(pstate *s, xparse *out, int at, int attempt) {
           return buf_free(&w), fail(s, "a WHERE term on the right table of a "
                                        "LEFT JOIN");
         int q = a;
+        int kind = t[b].kind; /* the term ends at b */
+        t[b].kind = K_END;
         int r = p_or(s, &q);
+        t[b].kind = kind;
         if (r < 0) return buf_free(&w), -1;
         if (q != b) return buf_free(&w), fail(s, "WHERE term not understood");
         s->p->root = s->p->root < 0 ? r
@@ -1417,7 +1450,7 @@ int exec_parse(remdb *db, const char *sql, size_t len, xparse *out,
     r = 0;
     if (s->p && lex(sql, len, &s->tk) && number_params(s)) r = parse(s, out);
     bool retry = false;
-    if (r == 1 && !s->failed) {
+      if (r == 1 && !s->failed) {
       out->plan = s->p;
       out->table = s->p->t->name;
     } else {
@@ -1432,6 +1465,7 @@ int exec_parse(remdb *db, const char *sql, size_t len, xparse *out,
     free(s->pnum);
     free(s->tk.v);
     free(s);
+    if (attempt == 1 && r == 0 && whylen) snprintf(why, whylen, "%s", why0);
     if (!retry) break;
   }
   return r;

@@ -724,6 +724,8 @@ struct xrun {
   /* SQLite for the rare bucket values the fast path does not take */
   sqlite3 *aux;
   sqlite3_stmt *auxst[3];
+  char *bk[X_MAX_SLOTS]; /* per key: a bucket SQLite computed, kept */
+  uint32_t bkcap[X_MAX_SLOTS];
   char *msg;
   size_t msglen;
 };
@@ -948,7 +950,7 @@ static void eval(xrun *x, const xbatch *b, int pi, int d, uint64_t **T,
 
 /* The bucket of text value v for key k, as SQLite computes it: *out set
 ** (text pointing into v or the aux statement) or NULL. */
-static int bucket(xrun *x, const xkey *k, const char *s, uint32_t n,
+static int bucket(xrun *x, const xkey *k, int ki, const char *s, uint32_t n,
                   xval *out) {
   if (k->kind == XK_SUBSTR) {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -983,19 +985,29 @@ static int bucket(xrun *x, const xkey *k, const char *s, uint32_t n,
     out->type = SQLITE_NULL;
     return 0;
   }
+  /* kept per key: the statement's text goes with its next step */
+  uint32_t rn_ = (uint32_t)sqlite3_column_bytes(st, 0);
+  if (rn_ + 1 > x->bkcap[ki]) {
+    char *nb = realloc(x->bk[ki], rn_ + 1);
+    if (nb == NULL) return REMDB_NOMEM;
+    x->bk[ki] = nb;
+    x->bkcap[ki] = rn_ + 1;
+  }
+  memcpy(x->bk[ki], sqlite3_column_text(st, 0), rn_);
   out->type = SQLITE_TEXT;
-  out->s = (const char *)sqlite3_column_text(st, 0);
-  out->n = (uint32_t)sqlite3_column_bytes(st, 0);
+  out->s = x->bk[ki];
+  out->n = rn_;
   return 0;
 }
 
 /* The value of key k for row r. */
-static int key_val(xrun *x, const xbatch *b, const xkey *k, uint32_t r,
+static int key_val(xrun *x, const xbatch *b, int ki, uint32_t r,
                    xval *out) {
+  const xkey *k = &x->p->keys[ki];
   const col_vec *v = &b->v[k->col];
   vec_val(v, TAGS(b, k->col), r, out);
   if (k->kind == XK_COL || out->type == SQLITE_NULL) return 0;
-  return bucket(x, k, out->s, out->n, out);
+  return bucket(x, k, ki, out->s, out->n, out);
 }
 
 static void key_bytes(buf_t *kb, const xval *v) {
@@ -1025,7 +1037,7 @@ static int64_t group_of(xrun *x, const xbatch *b, uint32_t r) {
   buf_reset(&x->kb);
   xval kv[X_MAX_SLOTS];
   for (int k = 0; k < p->nkeys; k++) {
-    int rc = key_val(x, b, &p->keys[k], r, &kv[k]);
+    int rc = key_val(x, b, k, r, &kv[k]);
     if (rc) return -1;
     key_bytes(&x->kb, &kv[k]);
   }
@@ -1604,6 +1616,7 @@ done:
   buf_free(&x.kb);
   kset_free(&x.groups);
   for (int i = 0; i < 3; i++) sqlite3_finalize(x.auxst[i]);
+  for (int i = 0; i < X_MAX_SLOTS; i++) free(x.bk[i]);
   if (x.aux) sqlite3_close(x.aux);
   if (rc == REMDB_NOMEM && msglen && !msg[0]) snprintf(msg, msglen, "out of memory");
   return rc;

@@ -175,7 +175,12 @@ static int x_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
   info->estimatedRows = 1000;
   /* the first key equal to a value (a join's ON): a lookup in the
   ** result; SQLite checks the equality again (omit 0) */
-  for (int i = 0; i < info->nConstraint; i++) {
+  sqlite3_value *pv = NULL;
+  struct colx_reg *reg = NULL;
+  if (sqlite3_vtab_rhs_value(info, pos[0], &pv) == SQLITE_OK && pv)
+    reg = find_reg(((xvtab *)v)->sess, (uint64_t)sqlite3_value_int64(pv));
+  for (int i = 0; reg && exec_plan_lookup(reg->plan) && i < info->nConstraint;
+       i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn >= 0 &&
         c->iColumn < 4) {

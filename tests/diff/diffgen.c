@@ -1531,11 +1531,86 @@ static void gen_colagg(world *w, query *q) {
   n_colagg++;
 }
 
+/* A join whose aggregates come from one table (the executor's eager
+** aggregation): x [LEFT] JOIN y ON y.k = x.c GROUP BY x's columns, the
+** aggregates over y's, WHERE terms on y (inner joins) and on x. */
+static void gen_coljoin(world *w, query *q) {
+  gctx g = {.w = w, .p = &q->p};
+  sbuf sel = {0}, gb = {0};
+  g.nfrom = 2;
+  g.from[0].t = &w->tabs[rn(w->ntab)];
+  g.from[1].t = &w->tabs[rn(w->ntab)];
+  g.from[1].all = chance(10);
+  snprintf(g.from[0].alias, sizeof g.from[0].alias, "x");
+  snprintf(g.from[1].alias, sizeof g.from[1].alias, "y");
+  bool left = chance(50);
+  const col *jx = &g.from[0].t->cols[rn(g.from[0].t->ncol)];
+  const col *jy = &g.from[1].t->cols[rn(g.from[1].t->ncol)];
+  sbuf from = {0};
+  sb_addf(&from, "%s AS x %s %s AS y ON y.%s = x.%s", tname(g.from[0].t, false),
+          left ? "LEFT JOIN" : "JOIN", tname(g.from[1].t, g.from[1].all),
+          jy->name, jx->name);
+  q->from = sb_take(&from);
+  q->first = g.from[0];
+  q->loose = true;
+  int ngroup = rn(3);
+  for (int i = 0; i < ngroup; i++) {
+    const col *c = &g.from[0].t->cols[rn(g.from[0].t->ncol)];
+    if (i) {
+      sb_add(&sel, ", ");
+      sb_add(&gb, ", ");
+    }
+    sb_addf(&sel, "x.%s", c->name);
+    sb_addf(&gb, "x.%s", c->name);
+  }
+  int nagg = 1 + rn(3);
+  for (int i = 0; i < nagg; i++) {
+    const col *c = &g.from[1].t->cols[rn(g.from[1].t->ncol)];
+    if (ngroup || i) sb_add(&sel, ", ");
+    bool exact = !c->edge;
+    static const char *const aggs[] = {"count(*)", "count(y.%s)", "min(y.%s)",
+                                       "max(y.%s)", "sum(y.%s)", "total(y.%s)",
+                                       "avg(y.%s)"};
+    int k = rn(exact ? 7 : 4);
+    sb_addf(&sel, aggs[k], c->name);
+  }
+  q->sel = sb_take(&sel);
+  int nw = rn(3);
+  for (int i = 0; i < nw; i++) {
+    sbuf wb = {0};
+    /* a term on y (the executor's), or on x (SQLite's) */
+    g.nfrom = 1;
+    from_item keep = g.from[0];
+    bool on_y = !left && chance(60);
+    if (on_y) g.from[0] = g.from[1];
+    gen_col_pred(&g, &wb, 1);
+    g.from[0] = keep;
+    g.nfrom = 2;
+    q->where[q->nwhere++] = sb_take(&wb);
+  }
+  if (ngroup) {
+    sbuf t = {0};
+    sb_addf(&t, "GROUP BY %s", gb.p);
+    if (chance(30)) sb_addf(&t, " HAVING count(*) %s %d", cmp_ops[4 + rn(4)], rn(4));
+    q->tail = sb_take(&t);
+    if (chance(50)) {
+      sbuf o = {0};
+      sb_addf(&o, "ORDER BY %s", gb.p);
+      q->order = sb_take(&o);
+      q->mode = CMP_ORDERED;
+    }
+  }
+  free(gb.p);
+  q->shape = "colagg";
+  n_colagg++;
+}
+
 /* A SELECT of the plain kind (columns), a join, or an aggregate. */
 static void gen_query(world *w, query *q) {
   memset(q, 0, sizeof *q);
   if (chance(20)) {
-    gen_colagg(w, q);
+    if (chance(30)) gen_coljoin(w, q);
+    else gen_colagg(w, q);
     return;
   }
   gctx g = {.w = w, .p = &q->p};
