@@ -1042,6 +1042,7 @@ static int parse_join(pstate *s, xparse *out, int at, int attempt) {
   if (s->p->cols[k].type == XT_ANY) return fail(s, "a join key without a single type");
   s->p->keys[0] = (xkey){XK_COL, k, 0};
   s->p->nkeys = 1;
+  s->p->join = true;
   s->akeyslot = 0;
   /* WHERE: A's terms to the plan, the rest stays */
   buf_t w;
@@ -1486,6 +1487,11 @@ static bool indexable(const xplan *p, const cat_table *ct, int pi) {
 }
 
 bool exec_plan_indexable(const xplan *p, remdb *db) {
+  /* a join on the other table's key_field: one group per row, nothing
+  ** for eager aggregation to save; SQLite's key lookups serve it */
+  if (p->join && p->t->key_field &&
+      sqlite3_stricmp(p->cols[p->keys[0].col].name, p->t->key_field) == 0)
+    return true;
   if (p->root < 0) return false;
   cat_table *ct;
   if (cat_lookup(db, p->t->name, &ct) != REMDB_OK) {

@@ -79,6 +79,7 @@ typedef struct xpred {
 struct xplan {
   sch_table *t; /* own reference */
   bool all;     /* the <table>_all view: soft-deleted rows too */
+  bool join;    /* the plan aggregates one table of a join by its key */
   bool lookup;  /* a join's ON may look the key up (same affinity class on
                 ** both sides, so the lookup finds every row SQL would) */
   xcol cols[X_MAX_SLOTS * 2];

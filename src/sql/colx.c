@@ -356,7 +356,7 @@ int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
     return 0;
   }
   if (mode == REMDB_ROUTE_AUTO && exec_plan_indexable(x.plan, s->db)) {
-    snprintf(why, whylen, "an index serves the WHERE clause");
+    snprintf(why, whylen, "an index serves the WHERE clause or the join");
     exec_parse_free(&x);
     return 0;
   }
