@@ -1573,3 +1573,195 @@ int col_disk_bytes(remdb *db, uint32_t tbl, uint64_t *out) {
   return kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
                         out, &db->err);
 }
+
+/* Does row i of v hold the value v of a row image says? */
+static bool value_is(const col_vec *v, uint32_t i, const rval *x) {
+  bool nul = v->nulls && col_bit(v->nulls, i);
+  switch (x->tag) {
+    case TAG_NULL: return nul;
+    case TAG_INEXACT: return true; /* colr_find refuses the column */
+    case TAG_ID: return !nul && memcmp(v->id[i], x->p, 16) == 0;
+    case TAG_I64:
+      return !nul && v->i64 && v->i64[i] == (int64_t)get_le(x->p, 8);
+    case TAG_F64: {
+      uint64_t a = get_le(x->p, 8), b;
+      if (nul || v->f64 == NULL) return false;
+      memcpy(&b, &v->f64[i], 8);
+      return a == b;
+    }
+    case TAG_TEXT:
+      return !nul && v->code && v->code[i] < v->ndict &&
+             v->dict_len[v->code[i]] == x->n &&
+             memcmp(v->dict[v->code[i]], x->p, x->n) == 0;
+    default: return false;
+  }
+}
+
+typedef struct vpos {
+  uint64_t pos;
+  uuid16_t id;
+} vpos;
+static int cmp_vpos(const void *a, const void *b) {
+  uint64_t x = ((const vpos *)a)->pos, y = ((const vpos *)b)->pos;
+  return x < y ? -1 : x > y;
+}
+
+int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
+               core_report_fn report, void *ctx) {
+  char msg[256], ids[REMDB_ID_LEN + 1];
+  if (db->st->format < 2) return REMDB_OK;
+  /* every entity's position, from the id directory */
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap->kv, KV_ENTITY, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  vpos *ps = NULL;
+  size_t np = 0, cap = 0;
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, (const unsigned char *)k + 8);
+    kv_val v;
+    uint64_t pos;
+    uuid16_t id;
+    memcpy(id.b, k + 8, 16);
+    if (kv_get(db->st->kv, snap->kv, KV_INDEX, dk, sizeof dk, &v, &db->err))
+      continue; /* reported by the id-directory check */
+    bool has = iddir_pos(v.data, v.len, &pos);
+    kv_val_free(&v);
+    if (!has) {
+      uuid_format(&id, ids);
+      snprintf(msg, sizeof msg, "%s: entity %s has no row position",
+               t->name, ids);
+      report(ctx, msg);
+      continue;
+    }
+    if (np == cap) {
+      cap = cap ? cap * 2 : 1024;
+      vpos *n = realloc(ps, cap * sizeof *n);
+      if (n == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      ps = n;
+    }
+    ps[np++] = (vpos){pos, id};
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) {
+    free(ps);
+    return rc;
+  }
+  qsort(ps, np, sizeof *ps, cmp_vpos);
+  for (size_t j = 1; j < np; j++)
+    if (ps[j].pos == ps[j - 1].pos) {
+      uuid_format(&ps[j].id, ids);
+      snprintf(msg, sizeof msg, "%s: entity %s shares row position %llu",
+               t->name, ids, (unsigned long long)ps[j].pos);
+      report(ctx, msg);
+    }
+  if (!t->columnar) {
+    free(ps);
+    return REMDB_OK;
+  }
+  col_reader *r;
+  rc = colr_open(db, snap, t, &r);
+  if (rc) {
+    free(ps);
+    return rc;
+  }
+  buf_t img;
+  buf_init(&img);
+  size_t j = 0;
+  for (uint32_t seg = 0; rc == REMDB_OK && seg < r->nsegs; seg++) {
+    const uint64_t *vis;
+    uint32_t n;
+    col_vec *vs = calloc(t->ncols ? t->ncols : 1, sizeof *vs);
+    if (vs == NULL) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    rc = colr_visible(r, seg, &vis, &n);
+    for (uint32_t c = 0; rc == REMDB_OK && c < t->ncols; c++)
+      rc = colr_read(r, seg, (int)c, &vs[c]);
+    uint64_t base = (uint64_t)seg << SEG_SHIFT;
+    uint32_t next_i = 0; /* positions before it are checked */
+    for (; rc == REMDB_OK && j < np && ps[j].pos < base + n; j++) {
+      uint32_t i = (uint32_t)(ps[j].pos - base);
+      for (; next_i < i; next_i++)
+        if (col_bit(vis, next_i)) {
+          snprintf(msg, sizeof msg,
+                   "%s: row position %llu is visible in the columns but no "
+                   "entity has it",
+                   t->name, (unsigned long long)(base + next_i));
+          report(ctx, msg);
+        }
+      next_i = i + 1;
+      cat_table *ct = cat_by_id(db, t->table_id);
+      ent_row er;
+      uuid_format(&ps[j].id, ids);
+      if (ct == NULL || ent_get(db, snap, ct, &ps[j].id, &er) != REMDB_OK) {
+        err_clear(&db->err);
+        continue;
+      }
+      buf_reset(&img);
+      row_image(t, &ps[j].id, &er.rv, &img);
+      if (img.oom) rc = err_nomem(&db->err);
+      const unsigned char *p = (const unsigned char *)img.p + 1,
+                          *end = (const unsigned char *)img.p + img.len;
+      if (rc == REMDB_OK && col_bit(vis, i) != (img.p[0] == ROW_LIVE)) {
+        snprintf(msg, sizeof msg,
+                 "%s: entity %s is %s but its row position %llu is %s",
+                 t->name, ids, img.p[0] == ROW_LIVE ? "live" : "deleted",
+                 (unsigned long long)ps[j].pos,
+                 col_bit(vis, i) ? "visible" : "invisible");
+        report(ctx, msg);
+      }
+      rval x;
+      for (uint32_t c = 0; rc == REMDB_OK && c < t->ncols && p < end; c++) {
+        if (!rimg_next(&p, end, &x)) break;
+        if (x.field != t->cols[c].field || value_is(&vs[c], i, &x)) continue;
+        const char *cn = x.field == 0 ? "id"
+                         : x.field < REC_F_FIRST
+                             ? (x.field == REC_F_CREATED    ? "created_at"
+                                : x.field == REC_F_MODIFIED ? "modified_at"
+                                                            : "deleted_at")
+                             : rec_dict_name(&t->dict, x.field);
+        snprintf(msg, sizeof msg,
+                 "%s: entity %s: column %s at row position %llu differs from "
+                 "the entity",
+                 t->name, ids, cn ? cn : "?", (unsigned long long)ps[j].pos);
+        report(ctx, msg);
+      }
+      ent_row_free(&er);
+    }
+    for (; rc == REMDB_OK && next_i < n; next_i++)
+      if (col_bit(vis, next_i)) {
+        snprintf(msg, sizeof msg,
+                 "%s: row position %llu is visible in the columns but no "
+                 "entity has it",
+                 t->name, (unsigned long long)(base + next_i));
+        report(ctx, msg);
+      }
+    free(vs);
+  }
+  for (; rc == REMDB_OK && j < np; j++) {
+    uuid_format(&ps[j].id, ids);
+    snprintf(msg, sizeof msg,
+             "%s: entity %s has row position %llu, past the table's %llu",
+             t->name, ids, (unsigned long long)ps[j].pos,
+             (unsigned long long)r->npos);
+    report(ctx, msg);
+  }
+  buf_free(&img);
+  colr_close(r);
+  free(ps);
+  return rc;
+}

@@ -471,6 +471,9 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     if (rc == REMDB_OK) rc = check_index(&s);
     if (rc == REMDB_OK) rc = hook_edges_verify(db, s.sn, report_edge, &s);
     if (rc == REMDB_OK) rc = check_vectors(&s);
+    for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
+      if (!db->tables[i].rebuild)
+        rc = col_verify(db, s.sn, db->tables[i].s, report_edge, &s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       if (db->tables[i].rebuild) continue; /* recounted by the rebuild */
