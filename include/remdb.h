@@ -111,6 +111,8 @@ typedef struct remdb_options {
                                 (its budget), default 10^11, far above any
                                 ordinary query; 0: no budget.  Over it the
                                 statement stops with REMDB_TOOBIG */
+  size_t column_cache_bytes; /* decoded column segments held in memory,
+                                default 1 GiB (least recently used go) */
   int sql_route;             /* analytics route of SQL SELECTs (enum
                                 remdb_route), default REMDB_ROUTE_AUTO */
 } remdb_options;

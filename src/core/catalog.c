@@ -384,7 +384,8 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   }
   kv_batch_t *kb = kv_batch_new(db->st->kv);
   if (rc == REMDB_OK && kb == NULL) rc = err_nomem(&db->err);
-  bool pending = reencode || nbuild > 0;
+  /* new columns are built by the rebuild too */
+  bool pending = reencode || nbuild > 0 || !sch_same_columns(old->s, nw);
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, pending ? spec : NULL);
   /* entries of fields no longer indexed go, in the same batch */
   for (uint32_t i = 0; rc == REMDB_OK && i < old->s->n_indexed; i++) {
@@ -621,6 +622,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
   kv_batch_del_range(kb, KV_ENTITY, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_VECTOR, lo, sizeof lo, hi, sizeof hi);
+  col_drop_stage(db, kb, tbl);
   key_named(&k, db->tid, 'S', t->s->name);
   if (k.oom) {
     rc = err_nomem(&db->err);

@@ -35,12 +35,28 @@
 **           the batch's last commit deletes them all; a batch that never
 **           made it is rolled back from them (src/core/write.c)
 **   entity  TID TBL ID              -> entity record
-**   index   TID 0x00000000 ID       -> TBL              (id directory)
+**   index   TID 0x00000000 ID       -> TBL POS          (id directory:
+**           POS, u64, is the entity's row position in its table's
+**           columns; a database of format 1 holds TBL alone until its
+**           upgrade, and so does an entry written while its table's
+**           columns are being rebuilt, which then gives it one)
 **   index   TID 0x00000001 'K' KEY 0x00 ID -> TBL       (key index: the
 **           entity's key_field value and its name, as text)
 **   index   TID 0x00000001 'N' NORM 0x00 ID -> TBL      (the same keys
 **           normalised: ASCII lowercased, punctuation and spaces dropped)
 **   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
+**   index   TID 0x00000002 TBL 'N'  -> u64 the table's next row position
+**           (positions are dense, handed out at insert, kept by updates
+**           and deletes, never reused; reindex numbers them afresh)
+**   index   TID 0x00000002 TBL 'M' SEG -> segment SEG's header (u32 SEG:
+**           positions [SEG * 65536, (SEG + 1) * 65536)): its columns,
+**           zone maps and visibility bitmap (src/core/columns.c)
+**   index   TID 0x00000002 TBL 'C' SEG COL -> column COL (u16 field id,
+**           0 the entity id) of segment SEG, encoded (src/column/col.h)
+**   index   TID 0x00000002 TBL 'D' POS -> the row delta of position POS:
+**           its column values as last written, not yet merged into its
+**           segment (src/core/columns.c); a merge writes the segment and
+**           deletes the deltas it folded in one batch
 **   edge    TID 'F' SRC TYPE 0x00 DST -> edge record (src/record/rec.h)
 **   edge    TID 'R' DST TYPE 0x00 SRC -> the same edge record
 **   vector  TID TBL ID              -> float32 vector
@@ -68,7 +84,9 @@
 
 enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
 
-#define KV_FORMAT_VERSION 1u
+/* 2: row positions in the id directory and the columnar copy (a database
+** of version 1 is upgraded by its first writable open: core/columns.c) */
+#define KV_FORMAT_VERSION 2u
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
 
 typedef struct kv kv_t;
@@ -207,6 +225,54 @@ static inline void key_entity(unsigned char out[KEY_ENTITY_LEN], uint32_t tid,
 static inline void key_iddir(unsigned char out[KEY_IDDIR_LEN], uint32_t tid,
                              const unsigned char id[16]) {
   key_entity(out, tid, 0, id);
+}
+
+/* The id directory's value: TBL, and POS unless npos (format 1). */
+#define IDDIR_VAL_LEN 12
+static inline void iddir_value(unsigned char out[IDDIR_VAL_LEN], uint32_t tbl,
+                               uint64_t pos) {
+  put_u32be(out, tbl);
+  put_u64be(out + 4, pos);
+}
+/* The table an id-directory value names (0 if malformed), and its
+** position (*has false when it holds none). */
+static inline uint32_t iddir_table(const void *v, size_t n) {
+  return n == 4 || n == IDDIR_VAL_LEN ? get_u32be((const unsigned char *)v)
+                                      : 0;
+}
+static inline bool iddir_pos(const void *v, size_t n, uint64_t *pos) {
+  if (n != IDDIR_VAL_LEN) return false;
+  *pos = get_u64be((const unsigned char *)v + 4);
+  return true;
+}
+
+/* Column keys (index cf): TID 2 TBL KIND [SEG [COL] | POS]. */
+#define KEY_COLUMN_TBL 2u
+#define KEY_COL_PREFIX 12 /* TID 2 TBL */
+#define KEY_COL_KIND 13   /* TID 2 TBL KIND */
+#define KEY_COL_MAX 21
+static inline void key_col_table(unsigned char out[KEY_COL_PREFIX],
+                                 uint32_t tid, uint32_t tbl) {
+  put_u32be(out, tid);
+  put_u32be(out + 4, KEY_COLUMN_TBL);
+  put_u32be(out + 8, tbl);
+}
+/* TID 2 TBL KIND, then for 'M' SEG, for 'C' SEG COL, for 'D' POS: the
+** key's length. */
+static inline size_t key_col(unsigned char out[KEY_COL_MAX], uint32_t tid,
+                             uint32_t tbl, char kind, uint64_t seg_or_pos,
+                             uint16_t col) {
+  key_col_table(out, tid, tbl);
+  out[12] = (unsigned char)kind;
+  if (kind == 'N') return KEY_COL_KIND;
+  if (kind == 'D') {
+    put_u64be(out + 13, seg_or_pos);
+    return 21;
+  }
+  put_u32be(out + 13, (uint32_t)seg_or_pos);
+  if (kind == 'M') return 17;
+  put_u16be(out + 17, col);
+  return 19;
 }
 
 /* TID TBL: the prefix of a table's entities (entity cf) or of all its
