@@ -1516,6 +1516,9 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
     rc = make_const(&p->cols[argcol[i]], args[i], &x.consts[i]);
   if (rc) goto done;
   bool columns = false;
+  /* the columns' visibility hides soft-deleted rows: an _all view reads
+  ** rows */
+  if (p->all) provider = XSRC_ROWS;
   if (provider != XSRC_ROWS) {
     rc = col_open(db, snap, p, need, &src, msg, msglen);
     if (rc == 0) {

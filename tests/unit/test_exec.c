@@ -223,8 +223,12 @@ static void test_routes(void) {
   remdb *db = open_route(REMDB_ROUTE_AUTO);
   /* served: the route line */
   CHECK_HAS(explain(db, "SELECT status, count(*) FROM iss GROUP BY status"),
-            "columnar: scan iss (rows, no columnar copy read), hash "
-            "aggregate on status (6 groups)");
+            "columnar: scan iss (0 of 1 segments skipped by zone maps), "
+            "hash aggregate on status (6 groups)");
+  CHECK_HAS(explain(db, "SELECT count(*) FROM iss_all"),
+            "columnar: scan iss (rows, no columnar copy read)");
+  CHECK_HAS(explain(db, "SELECT count(*) FROM iss WHERE prio > 100"),
+            "columnar: scan iss (1 of 1 segments skipped by zone maps)");
   /* an index serves the WHERE: SQLite, and why */
   CHECK_HAS(explain(db, "SELECT count(*) FROM iss WHERE done = 1"),
             "sqlite: an index serves the WHERE clause or the join");
