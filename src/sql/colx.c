@@ -171,8 +171,10 @@ static int x_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
     n++;
   }
   info->idxNum = n;
-  info->estimatedCost = 1000;
-  info->estimatedRows = 1000;
+  /* as a join's inner loop, the lookup is far cheaper than a scan of
+  ** the other table by its key per group */
+  info->estimatedCost = 100000;
+  info->estimatedRows = 100000;
   /* the first key equal to a value (a join's ON): a lookup in the
   ** result; SQLite checks the equality again (omit 0) */
   sqlite3_value *pv = NULL;
@@ -186,7 +188,7 @@ static int x_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
         c->iColumn < 4) {
       info->aConstraintUsage[i].argvIndex = argv++;
       info->idxNum = n | 0x10000;
-      info->estimatedCost = 10;
+      info->estimatedCost = 1;
       info->estimatedRows = 1;
       break;
     }
@@ -383,41 +385,17 @@ int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
            (unsigned long long)nid, x.args, x.from_post ? x.from_post : "",
            x.tail);
   buf_addc(&q, 0);
-  sqlite3_stmt *nst = NULL;
-  int rc = q.oom ? SQLITE_NOMEM
-                 : sqlite3_prepare_v2(s->conn, q.p, (int)q.len - 1, &nst,
-                                      NULL);
-  if (rc != SQLITE_OK || nst == NULL ||
-      sqlite3_bind_parameter_count(nst) != sqlite3_bind_parameter_count(*st)) {
-    snprintf(why, whylen, "the rewrite did not prepare: %s",
-             rc == SQLITE_OK ? "parameters differ" : sqlite3_errmsg(s->conn));
-    sqlite3_finalize(nst);
+  if (q.oom) {
     buf_free(&q);
     exec_parse_free(&x);
     return 0;
   }
-  /* same parameter names in the same places */
-  for (int i = 1; i <= sqlite3_bind_parameter_count(nst); i++) {
-    const char *a = sqlite3_bind_parameter_name(nst, i),
-               *b = sqlite3_bind_parameter_name(*st, i);
-    /* an anonymous "?" may be written "?N" in the rewrite */
-    bool same = (a == NULL || a[0] == '?') && (b == NULL || b[0] == '?')
-                    ? true
-                    : a && b && strcmp(a, b) == 0;
-    if (!same) {
-      snprintf(why, whylen, "the rewrite's parameters differ");
-      sqlite3_finalize(nst);
-      buf_free(&q);
-      exec_parse_free(&x);
-      return 0;
-    }
-  }
-  buf_free(&q);
+  /* registered first: xBestIndex reads the plan (may it look keys up?) */
   if (s->ncolx == s->capcolx) {
     size_t cap = s->capcolx ? s->capcolx * 2 : 8;
     struct colx_reg *n = realloc(s->colx, cap * sizeof *n);
     if (n == NULL) {
-      sqlite3_finalize(nst);
+      buf_free(&q);
       exec_parse_free(&x);
       return 0;
     }
@@ -428,6 +406,30 @@ int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
   r[s->ncolx++] = (struct colx_reg){nid, x.plan};
   x.plan = NULL;
   exec_parse_free(&x);
+  sqlite3_stmt *nst = NULL;
+  int rc = sqlite3_prepare_v2(s->conn, q.p, (int)q.len - 1, &nst, NULL);
+  buf_free(&q);
+  bool ok = rc == SQLITE_OK && nst != NULL &&
+            sqlite3_bind_parameter_count(nst) ==
+                sqlite3_bind_parameter_count(*st);
+  if (!ok)
+    snprintf(why, whylen, "the rewrite did not prepare: %s",
+             rc == SQLITE_OK ? "parameters differ" : sqlite3_errmsg(s->conn));
+  /* the same parameter names in the same places */
+  for (int i = 1; ok && i <= sqlite3_bind_parameter_count(nst); i++) {
+    const char *a = sqlite3_bind_parameter_name(nst, i),
+               *b = sqlite3_bind_parameter_name(*st, i);
+    /* an anonymous "?" may be written "?N" in the rewrite */
+    ok = (a == NULL || a[0] == '?') && (b == NULL || b[0] == '?')
+             ? true
+             : a && b && strcmp(a, b) == 0;
+    if (!ok) snprintf(why, whylen, "the rewrite's parameters differ");
+  }
+  if (!ok) {
+    sqlite3_finalize(nst);
+    colx_release(s, nid);
+    return 0;
+  }
   sqlite3_finalize(*st);
   *st = nst;
   *id = nid;

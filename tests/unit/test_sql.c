@@ -472,7 +472,8 @@ static void test_big_reals(void) {
   /* the row joins with itself and is in a subquery of its own values */
   CHECK_STR(rows(db, "SELECT count(*) FROM big a JOIN big b ON a.x = b.x"),
             "306");
-  CHECK_HAS(rows(db, "EXPLAIN SELECT count(*) FROM big a JOIN big b ON "
+  /* (not an aggregate: the columnar route serves the count above) */
+  CHECK_HAS(rows(db, "EXPLAIN SELECT a.k FROM big a JOIN big b ON "
                      "a.x = b.x"),
             "index lookup on x");
   CHECK_STR(rows(db, "SELECT count(*) FROM big WHERE x IN (SELECT x FROM big "
