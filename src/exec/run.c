@@ -1563,24 +1563,61 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
       eval(&x, &b, p->root, 0, &T, &N);
       for (uint32_t w = 0; w < nw; w++) sel[w] &= T[w];
     }
-    /* a single key of text: its group per dictionary entry */
-    int64_t *gcode = NULL;
-    const col_vec *kv = p->nkeys == 1 ? &b.v[p->keys[0].col] : NULL;
-    if (kv && kv->type == COLV_TEXT && kv->ndict <= b.n) {
-      gcode = malloc(((size_t)kv->ndict + 1) * sizeof *gcode);
-      if (gcode)
-        for (uint32_t k = 0; k < kv->ndict; k++) gcode[k] = -1;
+    /* dense keys: each key's value in the batch as a small number (a
+    ** dictionary code, an integer's offset from the batch minimum, or the
+    ** NULL slot), their mixed-radix number indexing the group directly */
+    int64_t *gmap = NULL;
+    uint64_t dim[X_MAX_SLOTS];
+    int64_t base[X_MAX_SLOTS];
+    bool dense = p->nkeys > 0;
+    uint64_t prod = 1;
+    for (int k = 0; dense && k < p->nkeys; k++) {
+      const col_vec *v = &b.v[p->keys[k].col];
+      if (v->type == COLV_TEXT) {
+        dim[k] = (uint64_t)v->ndict + 1;
+      } else if ((v->type == COLV_INT || v->type == COLV_BOOL) &&
+                 p->keys[k].kind == XK_COL) {
+        int64_t mn = INT64_MAX, mx = INT64_MIN;
+        for (uint32_t r = 0; r < b.n; r++)
+          if (!vec_null(v, r)) {
+            if (v->i64[r] < mn) mn = v->i64[r];
+            if (v->i64[r] > mx) mx = v->i64[r];
+          }
+        if (mn > mx) mn = mx = 0;
+        if ((uint64_t)mx - (uint64_t)mn >= 65536) {
+          dense = false;
+          break;
+        }
+        base[k] = mn;
+        dim[k] = (uint64_t)(mx - mn) + 2;
+      } else {
+        dense = false;
+        break;
+      }
+      prod *= dim[k];
+      if (prod > 65536 || prod > 4 * (uint64_t)b.n + 64) dense = false;
     }
+    if (dense && (gmap = malloc(prod * sizeof *gmap)) != NULL)
+      memset(gmap, 0xff, prod * sizeof *gmap); /* -1 */
     for (uint32_t w = 0; w < nw && rc == 0; w++) {
       uint64_t m = sel[w];
       while (m && rc == 0) {
         uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(m);
         m &= m - 1;
         int64_t g;
-        if (p->nkeys == 0) g = 0;
-        else if (gcode && !vec_null(kv, r)) {
-          g = gcode[kv->code[r]];
-          if (g < 0) g = gcode[kv->code[r]] = group_of(&x, &b, r);
+        if (p->nkeys == 0) {
+          g = 0;
+        } else if (gmap) {
+          uint64_t ix = 0;
+          for (int k = 0; k < p->nkeys; k++) {
+            const col_vec *v = &b.v[p->keys[k].col];
+            uint64_t l = vec_null(v, r)            ? dim[k] - 1
+                         : v->type == COLV_TEXT ? v->code[r]
+                                                : (uint64_t)(v->i64[r] - base[k]);
+            ix = ix * dim[k] + l;
+          }
+          g = gmap[ix];
+          if (g < 0) g = gmap[ix] = group_of(&x, &b, r);
         } else {
           g = group_of(&x, &b, r);
         }
@@ -1593,7 +1630,7 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
           rc = agg_update(&x, &st[a], &p->aggs[a], &b, r);
       }
     }
-    free(gcode);
+    free(gmap);
   }
   free(sel);
   if (rc == 0) rc = finish(&x, out);
