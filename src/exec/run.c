@@ -926,8 +926,8 @@ static void eval(xrun *x, const xbatch *b, int pi, int d, uint64_t **T,
       }
       t[r / 64] |= (uint64_t)o << (r % 64);
     }
-    if (v->nulls)
-      for (uint32_t w = 0; w < nw; w++) {
+    if (v->nulls) /* the vector's bitmap has the batch's words only */
+      for (uint32_t w = 0; w < NW(b->n); w++) {
         t[w] &= ~v->nulls[w];
         nl[w] = v->nulls[w];
       }
