@@ -33,7 +33,11 @@ enum { XROUTE_AUTO = 0, XROUTE_COLUMNAR = 1, XROUTE_SQLITE = 2 };
 enum xslot_aff { XA_NONE, XA_TEXT, XA_INTEGER, XA_REAL };
 
 #define X_MAX_SLOTS 32 /* keys + aggregates */
-#define X_MAX_ARGS 64  /* constants of the WHERE clause */
+/* constants of the WHERE clause: remdb_colx() takes them as arguments,
+** and SQLite omits its own check of at most 16 of a virtual table's
+** constraints (the plan id and 15 constants); a statement with more stays
+** with SQLite */
+#define X_MAX_ARGS 15
 
 typedef struct xplan xplan;
 

@@ -378,7 +378,8 @@ static int constant(pstate *s, int i, int *end) {
              t[j].kind == K_PARAM || kw(&t[j], "NULL") || kw(&t[j], "TRUE") ||
              kw(&t[j], "FALSE");
   if (!lit) return -1;
-  if (s->p->nargs == X_MAX_ARGS) return fail(s, "too many constants");
+  if (s->p->nargs == X_MAX_ARGS)
+    return fail(s, "more than %d constants in WHERE", X_MAX_ARGS);
   buf_adds(&s->args, ",");
   for (int k = i; k <= j; k++) emit(s, &s->args, k);
   *end = j + 1;
@@ -1480,7 +1481,11 @@ static bool indexable(const xplan *p, const cat_table *ct, int pi) {
       pr->op == XP_BETWEEN || pr->op == XP_IS || pr->op == XP_ISNULL) {
     if (pr->neg) return false;
     const xcol *c = &p->cols[pr->col];
-    if (c->type == XT_ID) return pr->op == XP_CMP && pr->cmp == XC_EQ;
+    bool eq = (pr->op == XP_CMP && pr->cmp == XC_EQ) || pr->op == XP_IN;
+    /* point gets: id, or the key_field the ids derive from */
+    if (c->type == XT_ID ||
+        (p->t->key_field && sqlite3_stricmp(c->name, p->t->key_field) == 0))
+      return eq;
     return c->field >= REC_F_FIRST && cat_index_ready(ct, c->field);
   }
   return false;
