@@ -306,7 +306,12 @@ static int x_eof(sqlite3_vtab_cursor *cur) {
 
 static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   xcursor *c = (xcursor *)cur;
-  if (i >= NSLOT * 4) return SQLITE_OK;
+  if (i >= NSLOT * 4) { /* the arguments, should SQLite check them again */
+    int k = i - NSLOT * 4;
+    if (k == 0) sqlite3_result_int64(ctx, (sqlite3_int64)c->plan);
+    else if (k - 1 < c->nargs) sqlite3_result_value(ctx, c->args[k - 1]);
+    return SQLITE_OK;
+  }
   xval v;
   exec_result_get(c->res, c->row, i / 4, &v);
   switch (v.type) {
