@@ -309,23 +309,23 @@ int main(int argc, char **argv) {
   query qs[] = {
       {"indexed equality, 0.1% selectivity",
        "SELECT count(*), avg(score) FROM issues WHERE project = ?",
-       "<= 1x SQLite", 1.0, 21, true, 0, 0, 0, false, 0, ""},
+       "<= 1x SQLite", 1.0, 21, true, 0, 0, 0, false, 0, 0, ""},
       {"full-scan GROUP BY + HAVING",
        "SELECT status, priority, count(*) AS n, avg(score) FROM issues "
        "GROUP BY status, priority HAVING n > 10",
-       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, ""},
+       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, 0, ""},
       {"join 10k users x issues + GROUP BY",
        "SELECT u.team, count(*) AS n, avg(i.score) FROM users u JOIN issues i "
        "ON i.assignee = u.handle GROUP BY u.team",
-       "<= 1x DuckDB", 1.0, 3, false, 0, 0, 0, true, 0, ""},
+       "<= 1x DuckDB", 1.0, 3, false, 0, 0, 0, true, 0, 0, ""},
       {"count(*) WHERE opened BETWEEN (4 months)",
        "SELECT count(*) FROM issues WHERE opened BETWEEN '2025-03-01' AND "
        "'2025-07-01'",
-       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, ""},
+       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, 0, ""},
       {"date-bucketed GROUP BY (month)",
        "SELECT strftime('%Y-%m', opened) AS m, count(*), avg(score) FROM "
        "issues GROUP BY m",
-       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, ""},
+       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, 0, ""},
   };
   size_t nq = sizeof qs / sizeof qs[0];
   for (size_t q = 0; q < nq; q++) {
