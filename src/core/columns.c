@@ -1566,12 +1566,26 @@ int col_upgrade(remdb *db, kv_batch_t *kb) {
   return rc;
 }
 
-int col_disk_bytes(remdb *db, uint32_t tbl, uint64_t *out) {
+int col_stats(remdb *db, const sch_table *t, buf_t *out) {
+  if (!t->columnar) {
+    buf_adds(out, ",\"columns\":false");
+    return REMDB_OK;
+  }
   unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
-  key_col_table(lo, db->tid, tbl);
-  key_col_table(hi, db->tid, tbl + 1);
-  return kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
-                        out, &db->err);
+  key_col_table(lo, db->tid, t->table_id);
+  key_col_table(hi, db->tid, t->table_id + 1);
+  uint64_t bytes = 0, next = 0;
+  int rc = kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                          &bytes, &db->err);
+  if (rc == REMDB_OK && db->tid) rc = read_next(db, NULL, t->table_id, &next);
+  buf_addf(out,
+           ",\"columns\":{\"count\":%u,\"row_positions\":%llu,"
+           "\"segments\":%llu,\"approximate_bytes\":%llu,"
+           "\"cache_bytes\":%zu}",
+           t->ncols, (unsigned long long)next,
+           (unsigned long long)((next + COL_SEG_ROWS - 1) / COL_SEG_ROWS),
+           (unsigned long long)bytes, col_cache_bytes(db->st));
+  return rc;
 }
 
 /* Does row i of v hold the value v of a row image says? */

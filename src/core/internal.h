@@ -120,8 +120,8 @@ int col_upgrade(remdb *db, kv_batch_t *kb);
 /* Verify t's columns against its entities at snap, in both directions. */
 int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                core_report_fn report, void *ctx);
-/* Bytes t's columns take in table files (an estimate). */
-int col_disk_bytes(remdb *db, uint32_t tbl, uint64_t *out);
+/* Append t's columns to a stats object: ,"columns":{...}. */
+int col_stats(remdb *db, const sch_table *t, buf_t *out);
 
 /* ---- hooks.c: through the registered hooks (core.h) */
 int hook_edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id);
