@@ -164,6 +164,7 @@ static void test_encodings(void) {
 
 static remdb *db;
 static char dir[256];
+static uint32_t merge_default; /* col_merge_rows as built */
 
 /* Compare every column of table `name` with its entities at one snapshot:
 ** values, NULLs, visibility, zone maps; returns the number of rows seen.
@@ -664,7 +665,7 @@ static void test_generated(void) {
   uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
   if (getenv("REMDB_TEST_SEED")) seed = strtoull(getenv("REMDB_TEST_SEED"), 0, 10);
   generate(seed, 700);
-  col_merge_rows = 2048;
+  col_merge_rows = merge_default;
   /* a close and open: the columns are what storage holds */
   remdb_close(db);
   CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
@@ -680,10 +681,10 @@ static void plant_delta(const char *name, uint64_t pos, const void *img,
                         size_t len) {
   cat_table *ct;
   CHECK_INT(cat_find(db, name, &ct), REMDB_OK);
-  unsigned char k[KEY_COL_MAX];
-  size_t kl = key_col(k, db->tid, ct->s->table_id, 'D', pos, 0);
+  unsigned char k[KEY_COL_DELTA_LEN]; /* epoch 0: no merge since reindex */
+  key_col_delta(k, db->tid, ct->s->table_id, (uint32_t)(pos >> 16), 0, pos);
   kv_batch_t *kb = kv_batch_new(db->st->kv);
-  kv_batch_put(kb, KV_INDEX, k, kl, img, len);
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, img, len);
   err_t e;
   CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
@@ -782,7 +783,7 @@ static void test_snapshot(void) {
   colr_close(r);
   snap_release(sn);
   sch_free(t);
-  col_merge_rows = 2048;
+  col_merge_rows = merge_default;
   check_table("g", true);
   check_verify();
   remdb_close(db);
@@ -801,7 +802,7 @@ static void test_segments(void) {
   col_merge_rows = 50;
   run_sql("UPDATE g SET s = 'x' || i WHERE i % 997 = 0");
   run_sql("DELETE FROM g WHERE i % 1499 = 0");
-  col_merge_rows = 2048;
+  col_merge_rows = merge_default;
   cat_table *ct;
   CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
   snap_t *sn;
@@ -883,6 +884,7 @@ static void test_upgrade(void) {
 }
 
 int main(int argc, char **argv) {
+  merge_default = col_merge_rows;
   TEST_CASE(test_pack);
   TEST_CASE(test_encodings);
   TEST_CASE(test_schema_keys);
