@@ -149,13 +149,50 @@ static void test_encodings(void) {
       col_free(&c);
     }
   }
+  /* doubles that are decimals pack as integers; the others stay plain */
+  for (int k = 0; k < 3; k++) {
+    col_data c;
+    CHECK(col_init(&c, COLT_REAL, 1000));
+    for (uint32_t i = 0; i < 1000; i++) {
+      if (i % 17 == 0) continue; /* NULL */
+      double v = k == 0   ? (double)i * 0.25 - 7
+                 : k == 1 ? (double)i / 100.0 + 1e6
+                          : (i == 500 ? 0.1 + 0.2 : (double)i);
+      col_set_f64(&c, i, v);
+    }
+    CHECK(col_finish(&c));
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    if (k < 2)
+      CHECK(b.len < 1000 * 4); /* packed */
+    else
+      CHECK(b.len > 1000 * 8); /* 0.1 + 0.2 is no decimal of 4 places */
+    buf_free(&b);
+    roundtrip(&c);
+    col_free(&c);
+  }
+  /* whole hours of a date-time pack by their common step */
+  {
+    col_data c;
+    CHECK(col_init(&c, COLT_TIME, 1000));
+    for (uint32_t i = 0; i < 1000; i++)
+      if (i % 5) col_set_i64(&c, i, 1700000000000000LL + (int64_t)(rnd() % 8760) * 3600000000LL);
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    CHECK(b.len < 8 + 128 + 17 + 1000 * 14 / 8 + 16);
+    buf_free(&b);
+    roundtrip(&c);
+    col_free(&c);
+  }
   /* a bad header, a code past the dictionary */
   err_t e;
   col_data d;
   CHECK(col_decode("\x02\x00\x00\x00\x01\x00\x00\x00", 8, &d, &e) ==
         REMDB_CORRUPT);
   const unsigned char bad[] = {1, COLT_TEXT, 0, 0, 1, 0, 0, 0, /* n 1 */
-                               1, 0, 0, 0, 1, 0, 0, 0, 'x',   /* dict */
+                               1, 0, 0, 0, 0, 1, 'x',         /* dict */
                                2, 2, 0, 0, 0, 0, 0, 0, 0};    /* code 2 */
   CHECK(col_decode(bad, sizeof bad, &d, &e) == REMDB_CORRUPT);
 }
