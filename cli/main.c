@@ -348,7 +348,8 @@ static const struct command {
     {"verify", cmd_verify,
      "remdb verify\n\n"
      "Check that entities, index entries, id directory, key index, counters,\n"
-     "edges and vectors agree; print each problem, exit 1 if there is one.\n"},
+     "edges, vectors and columns agree; print each problem, exit 1 if there\n"
+     "is one.\n"},
     {"reindex", cmd_reindex,
      "remdb reindex [TABLE]\n\n"
      "Rebuild the indexes (and vector index) of TABLE, or of every table.\n"},

@@ -3,9 +3,12 @@
 */
 #include "col.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+
+static const double p10[] = {1, 10, 100, 1000, 10000};
 
 static void put_le32(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -27,6 +30,29 @@ static void add_le32(buf_t *b, uint32_t v) {
   unsigned char x[4];
   put_le32(x, v);
   buf_add(b, x, 4);
+}
+static void add_varint(buf_t *b, uint32_t v) {
+  while (v >= 0x80) {
+    buf_addc(b, (char)(v | 0x80));
+    v >>= 7;
+  }
+  buf_addc(b, (char)v);
+}
+/* false if malformed or past end */
+static bool get_varint(const unsigned char **pp, const unsigned char *end,
+                       uint32_t *v) {
+  uint32_t x = 0;
+  for (int s = 0; s < 35; s += 7) {
+    if (*pp >= end) return false;
+    unsigned char c = *(*pp)++;
+    if (s == 28 && c > 0x0f) return false;
+    x |= (uint32_t)(c & 0x7f) << s;
+    if (!(c & 0x80)) {
+      *v = x;
+      return true;
+    }
+  }
+  return false;
 }
 static void add_le64(buf_t *b, uint64_t v) {
   unsigned char x[8];
@@ -376,15 +402,63 @@ static void encode_for(const int64_t *v, const uint64_t *nulls, uint32_t n,
     out->oom = true;
     return;
   }
+  uint64_t g = 0;
   for (uint32_t i = 0; i < n; i++) {
     d[i] = nulls && col_bit(nulls, i) ? 0 : (uint64_t)v[i] - (uint64_t)mn;
     if (d[i] > maxd) maxd = d[i];
+    for (uint64_t a = d[i]; a;) { /* g = gcd(g, d[i]) */
+      uint64_t t = g % a;
+      g = a;
+      a = t;
+    }
   }
-  uint8_t w = col_for_width(maxd);
+  if (g == 0) g = 1;
+  for (uint32_t i = 0; g > 1 && i < n; i++) d[i] /= g;
+  uint8_t w = col_for_width(maxd / g);
   add_le64(out, (uint64_t)mn);
+  add_le64(out, g);
   buf_addc(out, (char)w);
   col_pack(d, n, w, out);
   free(d);
+}
+
+/* Decode a frame of reference (encode_for) of n values at *pp into out
+** (NULL rows 0).  false if malformed. */
+static bool decode_for(const unsigned char **pp, const unsigned char *end,
+                       uint32_t n, const uint64_t *nulls, int64_t *out) {
+  const unsigned char *p = *pp;
+  if (end - p < 17) return false;
+  uint64_t mn = get_le64(p), g = get_le64(p + 8);
+  uint8_t w = p[16];
+  p += 17;
+  if (g == 0 || w > 64 ||
+      !col_unpack(p, (size_t)(end - p), n, w, (uint64_t *)out))
+    return false;
+  p += ((size_t)n * w + 63) / 64 * 8;
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = col_bit(nulls, i) ? 0 : (int64_t)((uint64_t)out[i] * g + mn);
+  *pp = p;
+  return true;
+}
+
+/* The least k (0..4) such that every value of REAL column c is an
+** integer over 10^k, exactly; -1 if none. */
+static int real_decimals(const col_data *c) {
+  for (int k = 0; k < 5; k++) {
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < c->n; i++) {
+      if (col_bit(c->nulls, i)) continue;
+      double v = c->f64[i], x = v * p10[k];
+      if (!(fabs(x) < 4503599627370496.0)) { /* 2^52; NaN too */
+        ok = false;
+        break;
+      }
+      double back = (double)llround(x) / p10[k];
+      ok = memcmp(&back, &v, 8) == 0; /* -0.0 does not come back */
+    }
+    if (ok) return k;
+  }
+  return -1;
 }
 
 void col_encode(const col_data *c, buf_t *out) {
@@ -408,18 +482,41 @@ void col_encode(const col_data *c, buf_t *out) {
         add_le64(out, x);
       }
       break;
-    case COLT_REAL:
-      for (uint32_t i = 0; i < c->n; i++) {
-        uint64_t x;
-        memcpy(&x, &c->f64[i], 8);
-        add_le64(out, x);
+    case COLT_REAL: {
+      int k = real_decimals(c);
+      buf_addc(out, (char)(k < 0 ? 0 : 1));
+      if (k < 0) {
+        for (uint32_t i = 0; i < c->n; i++) {
+          uint64_t x;
+          memcpy(&x, &c->f64[i], 8);
+          add_le64(out, x);
+        }
+        break;
       }
+      buf_addc(out, (char)k);
+      int64_t *iv = malloc((c->n ? c->n : 1) * 8);
+      if (iv == NULL) {
+        out->oom = true;
+        break;
+      }
+      for (uint32_t i = 0; i < c->n; i++)
+        iv[i] = col_bit(c->nulls, i) ? 0 : llround(c->f64[i] * p10[k]);
+      encode_for(iv, c->nulls, c->n, out);
+      free(iv);
       break;
+    }
     case COLT_TEXT: {
       add_le32(out, c->ndict);
       for (uint32_t k = 0; k < c->ndict; k++) {
-        add_le32(out, c->dlen[k]);
-        buf_add(out, dict_str(c, k), c->dlen[k]);
+        uint32_t sh = 0, l = c->dlen[k];
+        if (k > 0) {
+          const char *a = dict_str(c, k - 1), *b = dict_str(c, k);
+          uint32_t m = c->dlen[k - 1] < l ? c->dlen[k - 1] : l;
+          while (sh < m && a[sh] == b[sh]) sh++;
+        }
+        add_varint(out, sh);
+        add_varint(out, l - sh);
+        buf_add(out, dict_str(c, k) + sh, l - sh);
       }
       uint64_t *d = malloc((c->n ? c->n : 1) * 8);
       if (d == NULL) {
@@ -467,33 +564,41 @@ int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
   }
   switch (type) {
     case COLT_INT:
-    case COLT_TIME: {
-      NEED(9);
-      uint64_t mn = get_le64(p);
-      uint8_t w = p[8];
-      p += 9;
-      if (w > 64 || !col_unpack(p, (size_t)(end - p), n, w,
-                                (uint64_t *)c->i64))
-        goto corrupt;
-      p += ((size_t)n * w + 63) / 64 * 8;
-      for (uint32_t i = 0; i < n; i++)
-        c->i64[i] = col_bit(c->nulls, i) ? 0 : (int64_t)((uint64_t)c->i64[i] + mn);
+    case COLT_TIME:
+      if (!decode_for(&p, end, n, c->nulls, c->i64)) goto corrupt;
       break;
-    }
     case COLT_BOOL:
       NEED(words * 8);
       for (uint32_t i = 0; i < n; i++)
         c->i64[i] = (get_le64(p + 8 * (i / 64)) >> (i % 64)) & 1;
       p += words * 8;
       break;
-    case COLT_REAL:
-      NEED((size_t)n * 8);
-      for (uint32_t i = 0; i < n; i++) {
-        uint64_t x = get_le64(p + 8 * (size_t)i);
-        memcpy(&c->f64[i], &x, 8);
+    case COLT_REAL: {
+      NEED(1);
+      uint8_t mode = *p++;
+      if (mode == 0) {
+        NEED((size_t)n * 8);
+        for (uint32_t i = 0; i < n; i++) {
+          uint64_t x = get_le64(p + 8 * (size_t)i);
+          memcpy(&c->f64[i], &x, 8);
+        }
+        p += (size_t)n * 8;
+        break;
       }
-      p += (size_t)n * 8;
+      NEED(1);
+      uint8_t k = *p++;
+      if (mode != 1 || k > 4) goto corrupt;
+      int64_t *d = malloc((n ? n : 1) * 8);
+      if (d == NULL) goto nomem;
+      if (!decode_for(&p, end, n, c->nulls, d)) {
+        free(d);
+        goto corrupt;
+      }
+      for (uint32_t i = 0; i < n; i++)
+        c->f64[i] = col_bit(c->nulls, i) ? 0 : (double)d[i] / p10[k];
+      free(d);
       break;
+    }
     case COLT_TEXT: {
       NEED(4);
       uint32_t nd = get_le32(p);
@@ -504,15 +609,24 @@ int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
       if (!c->dlen || !c->doff) goto nomem;
       c->capdict = nd;
       for (uint32_t k = 0; k < nd; k++) {
-        NEED(4);
-        uint32_t l = get_le32(p);
-        p += 4;
-        NEED(l);
-        c->doff[k] = (uint32_t)c->arena.len;
+        uint32_t sh, rest;
+        if (!get_varint(&p, end, &sh) || !get_varint(&p, end, &rest))
+          goto corrupt;
+        if ((k == 0 ? sh != 0 : sh > c->dlen[k - 1]) ||
+            (uint64_t)sh + rest > UINT32_MAX - 1 ||
+            c->arena.len + (uint64_t)sh + rest + 1 > UINT32_MAX)
+          goto corrupt;
+        uint32_t l = sh + rest;
+        NEED(rest);
+        if (!buf_reserve(&c->arena, (size_t)l + 1)) goto nomem;
+        size_t at = c->arena.len;
+        if (sh) memcpy(c->arena.p + at, c->arena.p + c->doff[k - 1], sh);
+        memcpy(c->arena.p + at + sh, p, rest);
+        c->arena.p[at + l] = 0;
+        c->arena.len = at + l + 1;
+        c->doff[k] = (uint32_t)at;
         c->dlen[k] = l;
-        buf_add(&c->arena, p, l);
-        buf_addc(&c->arena, 0);
-        p += l;
+        p += rest;
         c->ndict = k + 1;
         if (k > 0) { /* ascending and unique */
           uint32_t a = c->dlen[k - 1];

@@ -16,15 +16,22 @@
 **   u8 version (1), u8 type, u8 flags (1: some NULL, 2: inexact), u8 0,
 **   u32 n (positions),
 **   if flags & 1: the NULL bitmap, ceil(n / 64) u64 words (bit set: NULL)
-**   INT, TIME: frame of reference: i64 min, u8 width (0..64), then the
-**              values minus min packed in `width` bits each, in u64 words
-**              (ceil(n * width / 64) of them); NULL rows hold min
+**   INT, TIME: frame of reference: i64 min, u64 step (the greatest
+**              common divisor of the values minus min, 1 if none), u8
+**              width (0..64), then each (value - min) / step packed in
+**              `width` bits, in u64 words (ceil(n * width / 64) of them);
+**              NULL rows hold min (whole seconds or hours of a date-time
+**              column pack in 20 or 32 fewer bits)
 **   BOOL:      a bitmap of the true rows, ceil(n / 64) u64 words
-**   REAL:      n plain doubles
-**   TEXT:      u32 ndict, ndict x (u32 length, bytes), the dictionary
-**              unique and ascending in memcmp order (so code order is
-**              SQL's BINARY order); then the codes packed as above with
-**              min 0 (u8 width, words)
+**   REAL:      u8 0, then n plain doubles; or u8 1, u8 k (0..4): every
+**              value is an integer i over 10^k exactly ((double)i / 10^k
+**              gives back its bits), the integers packed as INT
+**   TEXT:      u32 ndict, then the dictionary, unique and ascending in
+**              memcmp order (so code order is SQL's BINARY order), front
+**              coded: per entry varint bytes shared with the previous
+**              entry, varint length of the rest, the rest (varints:
+**              LEB128); then the codes packed as above with min 0 (u8
+**              width, words)
 **   ID:        n x 16 bytes
 ** col_decode checks every length before it reads, so a corrupt value
 ** gives REMDB_CORRUPT, never a wild read.

@@ -2,9 +2,11 @@
 ** columns.c: each table's columnar copy (issue 11), kept in the write path
 ** and read through colread.h.
 **
-** Row positions.  Every entity has a dense position in its table, handed
-** out at insert from the table's counter (index TID 2 TBL 'N') and kept
-** in the id directory beside its table id (kv.h).  Updates, soft deletes
+** Row positions.  Every entity of a table with columns has a dense
+** position in its table, handed out at insert (the next position is one
+** past the highest its segments and deltas hold) and kept in the id
+** directory beside its table id (kv.h); a table with "columnar": false
+** keeps none.  Updates, soft deletes
 ** and undeletes keep it.  A hard delete frees it for good: the position
 ** stays in its segment, invisible, and is never handed out again; reindex
 ** numbers the live rows afresh, densely, in id order.  So position ->
@@ -15,12 +17,14 @@
 ** COL_SEG_ROWS) form segment s: a header (visibility bitmap, and per
 ** column its type, flags and zone map) and one encoded value per column
 ** (col.h).  A write never rewrites a segment: it stages, in the entity's
-** batch, the row's delta (TID 2 TBL 'D' POS -> its column values as now
-** written, a "row image").  When a segment's deltas pass COL_MERGE_ROWS,
-** the transaction's commit folds them in: in the same batch it writes the
-** new segment (a fresh generation) and deletes the deltas it folded, so a
-** reader at any snapshot sees either the old segment and its deltas or
-** the new one, never half of a merge.
+** batch, the row's delta (TID 2 TBL 'D' SEG EPOCH POS -> its column
+** values as now written, a "row image").  When a segment's deltas pass
+** col_merge_rows, the transaction's commit folds them in: in the same
+** batch it writes the new segment (a fresh generation, the next epoch)
+** and deletes the deltas it folded, so a reader at any snapshot sees
+** either the old segment and its deltas or the new one, never half of a
+** merge.  The epoch keeps a segment's live deltas apart from the
+** tombstones of those folded before (which a scan would otherwise walk).
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
 ** that snapshot, and apply the deltas of a segment to its decoded columns
@@ -51,7 +55,7 @@ _Static_assert(SCH_COL_INT == (int)COLT_INT && SCH_COL_TIME == (int)COLT_TIME &&
 
 /* Deltas of one segment that make its next commit merge them. */
 #ifndef COL_MERGE_ROWS
-#define COL_MERGE_ROWS 2048u
+#define COL_MERGE_ROWS 8192u
 #endif
 uint32_t col_merge_rows = COL_MERGE_ROWS;
 #define SEG_SHIFT 16
@@ -78,6 +82,7 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint32_t tid, tbl;
   uint64_t next;  /* next position */
   uint32_t *nd;   /* deltas stored per segment (an upper bound) */
+  uint32_t *ep;   /* each segment's epoch */
   uint32_t capseg;
 } col_tab;
 
@@ -105,7 +110,10 @@ void col_store_free(store_t *st) {
     col_free(&e->c);
     free(e);
   }
-  for (size_t i = 0; i < c->ntabs; i++) free(c->tabs[i].nd);
+  for (size_t i = 0; i < c->ntabs; i++) {
+    free(c->tabs[i].nd);
+    free(c->tabs[i].ep);
+  }
   free(c->tabs);
   free(c);
   st->col = NULL;
@@ -392,8 +400,8 @@ static bool image_inexact(const unsigned char *img, size_t len,
 }
 
 /* ---- segment headers ----------------------------------------------------
-** u8 version (1), u8 0, u16 ncols, u32 n, u64 generation, the visibility
-** bitmap (COL_WORDS(n) u64), then per column: u16 field, u8 type, u8
+** u8 version (1), u8 0, u16 ncols, u32 n, u64 generation, u32 epoch of
+** the deltas not yet folded in, the visibility bitmap (COL_WORDS(n) u64), then per column: u16 field, u8 type, u8
 ** flags (2: inexact), u32 nulls, u8 has; when has: min and max (8 bytes
 ** each; TEXT: u32 length and bytes each).  Little-endian. */
 typedef struct hcol {
@@ -405,6 +413,7 @@ typedef struct shdr {
   bool present;
   uint32_t n, ncols;
   uint64_t gen;
+  uint32_t epoch;
   const uint64_t *vis; /* COL_WORDS(n), aligned copy */
   uint64_t *visbuf;
   hcol *cols;
@@ -424,12 +433,13 @@ static int shdr_parse(remdb *db, const void *data, size_t len, shdr *h) {
   if (h->raw == NULL) return err_nomem(&db->err);
   memcpy(h->raw, data, len);
   const unsigned char *p = (const unsigned char *)h->raw, *end = p + len;
-  if (len < 16 || p[0] != 1) goto corrupt;
+  if (len < 20 || p[0] != 1) goto corrupt;
   h->ncols = (uint32_t)get_le(p + 2, 2);
   h->n = (uint32_t)get_le(p + 4, 4);
   h->gen = get_le(p + 8, 8);
+  h->epoch = (uint32_t)get_le(p + 16, 4);
   if (h->n > COL_SEG_ROWS) goto corrupt;
-  p += 16;
+  p += 20;
   size_t w = COL_WORDS(h->n);
   if ((size_t)(end - p) < w * 8) goto corrupt;
   h->visbuf = calloc(w ? w : 1, 8);
@@ -521,28 +531,22 @@ static bool mseg_init(mseg *m, const sch_table *t, uint32_t n) {
 /* Grow column c to n positions (new rows NULL).  false on OOM. */
 static bool col_grow(col_data *c, uint32_t n) {
   if (n <= c->n) return true;
-  col_data g;
-  if (!col_init(&g, c->type, n)) {
-    col_free(&g);
-    return false;
-  }
-  for (uint32_t i = 0; i < c->n; i++) {
-    if (col_bit(c->nulls, i)) continue;
-    switch (c->type) {
-      case COLT_REAL: col_set_f64(&g, i, c->f64[i]); break;
-      case COLT_ID: col_set_id(&g, i, c->id[i]); break;
-      case COLT_TEXT:
-        if (!col_set_text(&g, i, c->dict[c->code[i]], c->dlen[c->code[i]])) {
-          col_free(&g);
-          return false;
-        }
-        break;
-      default: col_set_i64(&g, i, c->i64[i]);
-    }
-  }
-  g.inexact = c->inexact;
-  col_free(c);
-  *c = g;
+  size_t ow = COL_WORDS(c->n), nw = COL_WORDS(n);
+  uint64_t *nulls = realloc(c->nulls, (nw ? nw : 1) * 8);
+  if (nulls == NULL) return false;
+  c->nulls = nulls;
+  if (c->n & 63) nulls[ow - 1] |= ~(uint64_t)0 << (c->n & 63);
+  for (size_t w = ow; w < nw; w++) nulls[w] = ~(uint64_t)0;
+  size_t esz = c->type == COLT_TEXT ? 4 : c->type == COLT_ID ? 16 : 8;
+  void **arr = c->type == COLT_TEXT  ? (void **)&c->code
+               : c->type == COLT_ID  ? (void **)&c->id
+               : c->type == COLT_REAL ? (void **)&c->f64
+                                      : (void **)&c->i64;
+  char *a = realloc(*arr, (size_t)n * esz);
+  if (a == NULL) return false;
+  memset(a + (size_t)c->n * esz, 0, (size_t)(n - c->n) * esz);
+  *arr = a;
+  c->n = n;
   return true;
 }
 
@@ -558,7 +562,7 @@ static bool mseg_apply(mseg *m, const sch_table *t, uint32_t i,
 /* Stage segment m (finished) as segment seg of t, with a fresh
 ** generation; the generation in *gen. */
 static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
-                      uint32_t seg, mseg *m, uint64_t *gen_out) {
+                      uint32_t seg, uint32_t epoch, mseg *m) {
   buf_t h, v;
   buf_init(&h);
   buf_init(&v);
@@ -571,6 +575,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
   add_le(&h, m->ncols, 2);
   add_le(&h, m->n, 4);
   add_le(&h, gen, 8);
+  add_le(&h, epoch, 4);
   for (size_t w = 0; w < COL_WORDS(m->n); w++) add_le(&h, m->vis[w], 8);
   int rc = REMDB_OK;
   for (uint32_t c = 0; c < m->ncols && rc == REMDB_OK; c++) {
@@ -612,13 +617,17 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
     kv_batch_put(kb, KV_INDEX, k, kl, v.p, v.len);
+    /* the next merge (or read) finds it decoded; a generation that is
+    ** never committed is never asked for */
+    cc_release(db->st, cc_insert(db->st, db->tid, t->table_id, seg,
+                                 t->cols[c].field, gen, cd));
+    memset(cd, 0, sizeof *cd);
   }
   if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
     kv_batch_put(kb, KV_INDEX, k, kl, h.p, h.len);
-    if (gen_out) *gen_out = gen;
   }
   buf_free(&h);
   buf_free(&v);
@@ -679,26 +688,80 @@ static bool seg_room(col_tab *ct, uint32_t seg) {
   while (cap <= seg) cap *= 2;
   uint32_t *nd = realloc(ct->nd, cap * sizeof *nd);
   if (nd == NULL) return false;
-  memset(nd + ct->capseg, 0, (cap - ct->capseg) * sizeof *nd);
   ct->nd = nd;
+  uint32_t *ep = realloc(ct->ep, cap * sizeof *ep);
+  if (ep == NULL) return false;
+  ct->ep = ep;
+  memset(nd + ct->capseg, 0, (cap - ct->capseg) * sizeof *nd);
+  memset(ep + ct->capseg, 0, (cap - ct->capseg) * sizeof *ep);
   ct->capseg = cap;
   return true;
 }
 
+/* The table's next row position at ks: one past the highest position
+** its last segment header or any delta holds (positions are dense, and
+** a segment never merged holds a delta for each of its positions; a
+** position handed out by a transaction that never committed is handed
+** out again). */
 static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
                      uint64_t *next) {
-  unsigned char k[KEY_COL_MAX];
-  size_t kl = key_col(k, db->tid, tbl, 'N', 0, 0);
-  kv_val v;
+  unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
+  size_t ll = key_col(lo, db->tid, tbl, 'M', 0, 0);
+  size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
+  kv_iter_t *it;
   *next = 0;
-  int rc = kv_get(db->st->kv, ks, KV_INDEX, k, kl, &v, &db->err);
-  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  int rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, ll, hi, hl, &it,
+                       &db->err);
   if (rc) return rc;
-  if (v.len == 8)
-    *next = get_u64be((const unsigned char *)v.data);
-  else
-    rc = err_set(&db->err, REMDB_CORRUPT, "row position counter is malformed");
-  kv_val_free(&v);
+  uint32_t last = 0, epoch = 0;
+  bool has = false;
+  kv_iter_last(it);
+  if (kv_iter_valid(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+    if (kl != 17 || vl < 20) {
+      kv_iter_free(it);
+      return err_set(&db->err, REMDB_CORRUPT,
+                     "column segment header is malformed");
+    }
+    last = get_u32be(k + 13);
+    epoch = (uint32_t)get_le(v + 16, 4);
+    *next = ((uint64_t)last << SEG_SHIFT) + get_le(v + 4, 4);
+    has = true;
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, KEY_COL_KIND, hi,
+                   KEY_COL_KIND, &it, &db->err);
+  if (rc) return rc;
+  for (uint32_t seg = has ? last : 0;; seg++) {
+    unsigned char pk[KEY_COL_DELTA_LEN], pe[KEY_COL_DELTA_LEN];
+    uint32_t ep = has && seg == last ? epoch : 0;
+    key_col_delta(pk, db->tid, tbl, seg, ep, 0);
+    key_col_delta(pe, db->tid, tbl, seg, ep + 1, 0);
+    bool any = false;
+    /* the last key of the prefix is its highest position */
+    kv_iter_seek_for_prev(it, pe, KEY_COL_DELTA_PREFIX);
+    if (kv_iter_valid(it)) {
+      size_t kl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      if (kl == KEY_COL_DELTA_LEN &&
+          memcmp(k, pk, KEY_COL_DELTA_PREFIX) == 0) {
+        uint64_t p = get_u64be(k + 21) + 1;
+        if (p > *next) *next = p;
+        any = true;
+      }
+    }
+    if ((rc = kv_iter_status(it, &db->err))) break;
+    if (!any && (!has || seg > last)) break;
+  }
+  kv_iter_free(it);
   return rc;
 }
 
@@ -716,28 +779,56 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     c->tabs = n;
     c->captabs = cap;
   }
-  col_tab ct = {db->tid, tbl, 0, NULL, 0};
+  col_tab ct = {db->tid, tbl, 0, NULL, NULL, 0};
   if (read_next(db, NULL, tbl, &ct.next)) return NULL;
-  /* count the stored deltas per segment */
+  uint32_t nsegs = (uint32_t)((ct.next + COL_SEG_ROWS - 1) >> SEG_SHIFT);
+  bool ok = seg_room(&ct, nsegs);
+  /* each segment's epoch (its header's), and its deltas of that epoch */
   unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
-  size_t ll = key_col(lo, db->tid, tbl, 'D', 0, 0);
-  size_t hl = key_col(hi, db->tid, tbl, 'D', UINT64_MAX, 0);
-  kv_iter_t *it;
-  if (kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it, &db->err))
-    return NULL;
-  bool ok = true;
-  for (kv_iter_first(it); ok && kv_iter_valid(it); kv_iter_next(it)) {
-    size_t kl;
-    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
-    if (kl != 21) continue;
-    uint32_t seg = (uint32_t)(get_u64be(k + 13) >> SEG_SHIFT);
-    ok = seg_room(&ct, seg);
-    if (ok) ct.nd[seg]++;
+  size_t ll = key_col(lo, db->tid, tbl, 'M', 0, 0);
+  size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
+  kv_iter_t *it = NULL;
+  if (ok && kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                        &db->err))
+    ok = false;
+  if (ok) {
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl, vl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+      if (kl != 17 || vl < 20) continue;
+      uint32_t seg = get_u32be(k + 13);
+      if (seg < nsegs) ct.ep[seg] = (uint32_t)get_le(v + 16, 4);
+    }
+    if (kv_iter_status(it, &db->err)) ok = false;
+    kv_iter_free(it);
+    it = NULL;
   }
-  if (kv_iter_status(it, &db->err)) ok = false;
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  if (ok && kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, KEY_COL_KIND, hi,
+                        KEY_COL_KIND, &it, &db->err))
+    ok = false;
+  for (uint32_t seg = 0; ok && seg < nsegs; seg++) {
+    unsigned char pk[KEY_COL_DELTA_LEN];
+    key_col_delta(pk, db->tid, tbl, seg, ct.ep[seg], 0);
+    for (kv_iter_seek(it, pk, KEY_COL_DELTA_PREFIX); kv_iter_valid(it);
+         kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (kl != KEY_COL_DELTA_LEN ||
+          memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
+        break;
+      ct.nd[seg]++;
+    }
+    if (kv_iter_status(it, &db->err)) ok = false;
+  }
   kv_iter_free(it);
   if (!ok) {
     free(ct.nd);
+    free(ct.ep);
     return NULL;
   }
   c->tabs[c->ntabs] = ct;
@@ -751,6 +842,7 @@ static void tab_forget(remdb *db, uint32_t tbl) {
   for (size_t i = 0; i < c->ntabs;) {
     if (c->tabs[i].tid == db->tid && (tbl == 0 || c->tabs[i].tbl == tbl)) {
       free(c->tabs[i].nd);
+      free(c->tabs[i].ep);
       c->tabs[i] = c->tabs[--c->ntabs];
     } else {
       i++;
@@ -863,6 +955,10 @@ static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
 static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
                        uint64_t pos, const uuid16_t *id, const rec_view *rv) {
   remdb *db = wtx_db(w);
+  col_tab *ct = tab_state(db, t->table_id);
+  uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
+  if (ct == NULL || !seg_room(ct, seg))
+    return db->err.code ? db->err.code : err_nomem(&db->err);
   if (x->nd == x->capd) {
     size_t cap = x->capd ? x->capd * 2 : 64;
     cdelta *d = realloc(x->d, cap * sizeof *d);
@@ -874,9 +970,9 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
   row_image(t, id, rv, &x->imgs);
   if (x->imgs.oom) return err_nomem(&db->err);
   x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
-  unsigned char k[KEY_COL_MAX];
-  size_t kl = key_col(k, db->tid, t->table_id, 'D', pos, 0);
-  kv_batch_put(wtx_batch(w), KV_INDEX, k, kl, x->imgs.p + off,
+  unsigned char k[KEY_COL_DELTA_LEN];
+  key_col_delta(k, db->tid, t->table_id, seg, ct->ep[seg], pos);
+  kv_batch_put(wtx_batch(w), KV_INDEX, k, sizeof k, x->imgs.p + off,
                x->imgs.len - off);
   return REMDB_OK;
 }
@@ -887,7 +983,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   remdb *db = wtx_db(w);
   put_u32be(dirval, t->table_id);
   *dirlen = 4;
-  if (rebuilding(db, t->table_id)) return REMDB_OK;
+  if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
   struct col_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
   x->mark = x->nd;
@@ -907,13 +1003,12 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     if (rc == REMDB_NOTFOUND) return REMDB_OK; /* no position: no columns */
     if (rc) return rc;
   }
-  if (!t->columnar) return REMDB_OK;
   return stage_delta(w, x, t, pos, id, nw);
 }
 
 int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
   remdb *db = wtx_db(w);
-  if (rebuilding(db, t->table_id)) return REMDB_OK;
+  if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
   struct col_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
   x->mark = x->nd;
@@ -922,7 +1017,7 @@ int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
   if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
   if (!txn_set_pos(x, id, UINT64_MAX)) return err_nomem(&db->err);
-  return t->columnar ? stage_delta(w, x, t, pos, id, NULL) : REMDB_OK;
+  return stage_delta(w, x, t, pos, id, NULL);
 }
 
 void col_stage_undo(wtx_t *w) {
@@ -950,11 +1045,14 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     mseg_free(&m);
     return rc;
   }
-  unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
-  size_t ll = key_col(lo, db->tid, t->table_id, 'D', base, 0);
-  size_t hl = key_col(hi, db->tid, t->table_id, 'D', base + COL_SEG_ROWS, 0);
+  /* the deltas of the segment's epoch: folded, and deleted */
+  uint32_t ep = ct->ep[seg];
+  unsigned char lo[KEY_COL_DELTA_LEN], hi[KEY_COL_DELTA_LEN];
+  key_col_delta(lo, db->tid, t->table_id, seg, ep, 0);
+  key_col_delta(hi, db->tid, t->table_id, seg, ep + 1, 0);
   kv_iter_t *it;
-  rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it, &db->err);
+  rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, KEY_COL_DELTA_PREFIX, hi,
+                   KEY_COL_DELTA_PREFIX, &it, &db->err);
   if (rc) {
     mseg_free(&m);
     return rc;
@@ -964,8 +1062,8 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     size_t kl, vl;
     const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
     const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
-    if (kl != 21) continue;
-    uint64_t i = get_u64be(k + 13) - base;
+    if (kl != KEY_COL_DELTA_LEN) continue;
+    uint64_t i = get_u64be(k + 21) - base;
     if (i >= m.n) continue;
     if (!mseg_apply(&m, t, (uint32_t)i, v, vl)) rc = err_nomem(&db->err);
     kv_batch_del(kb, KV_INDEX, k, kl);
@@ -979,11 +1077,11 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     if (!mseg_apply(&m, t, (uint32_t)(d->pos - base),
                     (const unsigned char *)x->imgs.p + d->off, d->len))
       rc = err_nomem(&db->err);
-    unsigned char k[KEY_COL_MAX];
-    size_t kl = key_col(k, db->tid, t->table_id, 'D', d->pos, 0);
-    kv_batch_del(kb, KV_INDEX, k, kl);
+    unsigned char k[KEY_COL_DELTA_LEN];
+    key_col_delta(k, db->tid, t->table_id, seg, ep, d->pos);
+    kv_batch_del(kb, KV_INDEX, k, sizeof k);
   }
-  if (rc == REMDB_OK) rc = mseg_stage(db, kb, t, seg, &m, NULL);
+  if (rc == REMDB_OK) rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
   mseg_free(&m);
   return rc;
 }
@@ -992,16 +1090,6 @@ int col_before_commit(wtx_t *w) {
   struct col_txn *x = *wtx_col(w);
   remdb *db = wtx_db(w);
   if (x == NULL || (x->nd == 0 && x->nntbl == 0)) return REMDB_OK;
-  kv_batch_t *kb = wtx_batch(w);
-  /* the position counters */
-  for (size_t i = 0; i < x->nntbl; i++) {
-    col_tab *ct = tab_state(db, x->ntbl[i]);
-    if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
-    unsigned char k[KEY_COL_MAX], v[8];
-    size_t kl = key_col(k, db->tid, x->ntbl[i], 'N', 0, 0);
-    put_u64be(v, ct->next);
-    kv_batch_put(kb, KV_INDEX, k, kl, v, 8);
-  }
   /* count the deltas per segment; merge the segments over the bound */
   x->touched = true;
   for (size_t j = 0; j < x->nd; j++) {
@@ -1032,7 +1120,10 @@ void col_after_commit(wtx_t *w, bool committed) {
       struct col_store *c = db->st->col;
       for (size_t i = 0; c && i < c->ntabs; i++)
         for (uint32_t s = 0; s < c->tabs[i].capseg; s++)
-          if (c->tabs[i].nd[s] == UINT32_MAX) c->tabs[i].nd[s] = 0;
+          if (c->tabs[i].nd[s] == UINT32_MAX) { /* merged */
+            c->tabs[i].nd[s] = 0;
+            c->tabs[i].ep[s]++;
+          }
     }
   }
   idset_clear(&x->ids);
@@ -1074,17 +1165,21 @@ static int build_flush(remdb *db, col_build *b, kv_batch_t *kb) {
   /* shrink to the positions used */
   b->m.n = n;
   for (uint32_t c = 0; c < b->m.ncols; c++) b->m.cols[c].n = n;
-  int rc = mseg_stage(db, kb, b->t, seg, &b->m, NULL);
+  int rc = mseg_stage(db, kb, b->t, seg, 0, &b->m);
   mseg_free(&b->m);
   b->open = false;
   return rc;
 }
 
 int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
-                  const rec_view *rv, unsigned char dirval[IDDIR_VAL_LEN]) {
+                  const rec_view *rv, unsigned char dirval[IDDIR_VAL_LEN],
+                  size_t *dirlen) {
+  put_u32be(dirval, b->t->table_id);
+  *dirlen = 4;
+  if (!b->t->columnar) return REMDB_OK;
   uint64_t pos = b->next++;
   iddir_value(dirval, b->t->table_id, pos);
-  if (!b->t->columnar) return REMDB_OK;
+  *dirlen = IDDIR_VAL_LEN;
   if (!b->open) {
     if (!mseg_init(&b->m, b->t, COL_SEG_ROWS)) {
       mseg_free(&b->m);
@@ -1104,12 +1199,6 @@ int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
 
 int col_build_end(remdb *db, col_build *b, kv_batch_t *kb) {
   int rc = build_flush(db, b, kb);
-  if (rc == REMDB_OK) {
-    unsigned char k[KEY_COL_MAX], v[8];
-    size_t kl = key_col(k, db->tid, b->t->table_id, 'N', 0, 0);
-    put_u64be(v, b->next);
-    kv_batch_put(kb, KV_INDEX, k, kl, v, 8);
-  }
   tab_forget(db, b->t->table_id);
   return rc;
 }
@@ -1263,22 +1352,28 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     kv_iter_free(it);
     it = NULL;
   }
-  /* the deltas */
+  /* the deltas of each segment's epoch */
   if (rc == REMDB_OK) {
-    size_t ll = key_col(lo, db->tid, t->table_id, 'D', 0, 0);
-    size_t hl = key_col(hi, db->tid, t->table_id, 'D', UINT64_MAX, 0);
-    rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, ll, hi, hl, &it, &db->err);
+    key_col_table(lo, db->tid, t->table_id);
+    lo[12] = 'D';
+    key_col_table(hi, db->tid, t->table_id);
+    hi[12] = 'D' + 1;
+    rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, KEY_COL_KIND, hi,
+                     KEY_COL_KIND, &it, &db->err);
   }
   size_t capd = 0;
-  if (rc == REMDB_OK) {
-    for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
-         kv_iter_next(it)) {
+  for (uint32_t sg = 0; rc == REMDB_OK && sg < r->nsegs; sg++) {
+    unsigned char pk[KEY_COL_DELTA_LEN];
+    key_col_delta(pk, db->tid, t->table_id, sg, r->hdr[sg].epoch, 0);
+    for (kv_iter_seek(it, pk, KEY_COL_DELTA_PREFIX);
+         rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
       size_t kl, vl;
       const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
       const char *v = kv_iter_value(it, &vl);
-      if (kl != 21) continue;
-      uint64_t pos = get_u64be(k + 13);
-      if (pos >= r->npos) continue;
+      if (kl != KEY_COL_DELTA_LEN || memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
+        break;
+      uint64_t pos = get_u64be(k + 21);
+      if (pos >= r->npos || (pos >> SEG_SHIFT) != sg) continue;
       if (r->nd == capd) {
         capd = capd ? capd * 2 : 256;
         rdelta *d = realloc(r->d, capd * sizeof *d);
@@ -1297,10 +1392,10 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
         if (image_inexact((const unsigned char *)v, vl, t->cols[c].field))
           r->inexact[c] = true;
     }
-    if (rc == REMDB_OK && r->imgs.oom) rc = err_nomem(&db->err);
     if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
-    kv_iter_free(it);
   }
+  if (rc == REMDB_OK && r->imgs.oom) rc = err_nomem(&db->err);
+  kv_iter_free(it);
   if (rc) {
     colr_close(r);
     return rc;
@@ -1566,12 +1661,26 @@ int col_upgrade(remdb *db, kv_batch_t *kb) {
   return rc;
 }
 
-int col_disk_bytes(remdb *db, uint32_t tbl, uint64_t *out) {
+int col_stats(remdb *db, const sch_table *t, buf_t *out) {
+  if (!t->columnar) {
+    buf_adds(out, ",\"columns\":false");
+    return REMDB_OK;
+  }
   unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
-  key_col_table(lo, db->tid, tbl);
-  key_col_table(hi, db->tid, tbl + 1);
-  return kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
-                        out, &db->err);
+  key_col_table(lo, db->tid, t->table_id);
+  key_col_table(hi, db->tid, t->table_id + 1);
+  uint64_t bytes = 0, next = 0;
+  int rc = kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                          &bytes, &db->err);
+  if (rc == REMDB_OK && db->tid) rc = read_next(db, NULL, t->table_id, &next);
+  buf_addf(out,
+           ",\"columns\":{\"count\":%u,\"row_positions\":%llu,"
+           "\"segments\":%llu,\"approximate_bytes\":%llu,"
+           "\"cache_bytes\":%zu}",
+           t->ncols, (unsigned long long)next,
+           (unsigned long long)((next + COL_SEG_ROWS - 1) / COL_SEG_ROWS),
+           (unsigned long long)bytes, col_cache_bytes(db->st));
+  return rc;
 }
 
 /* Does row i of v hold the value v of a row image says? */
@@ -1609,7 +1718,7 @@ static int cmp_vpos(const void *a, const void *b) {
 int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                core_report_fn report, void *ctx) {
   char msg[256], ids[REMDB_ID_LEN + 1];
-  if (db->st->format < 2) return REMDB_OK;
+  if (db->st->format < 2 || !t->columnar) return REMDB_OK;
   /* every entity's position, from the id directory */
   unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
   key_table(lo, db->tid, t->table_id);
@@ -1667,10 +1776,6 @@ int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                t->name, ids, (unsigned long long)ps[j].pos);
       report(ctx, msg);
     }
-  if (!t->columnar) {
-    free(ps);
-    return REMDB_OK;
-  }
   col_reader *r;
   rc = colr_open(db, snap, t, &r);
   if (rc) {

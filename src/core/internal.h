@@ -95,13 +95,14 @@ void col_txn_free(struct col_txn *x);
 size_t col_txn_bytes(const struct col_txn *x);
 /* Rebuild a table's columns and positions from its entities in id order
 ** (ent_rebuild drives it): begin stages the removal of the old ones, row
-** gives each entity its position (dirval: its id-directory value), end
-** stages the last segment and the counter. */
+** gives each entity its position (dirval/dirlen: its id-directory
+** value), end stages the last segment. */
 typedef struct col_build col_build;
 int col_build_begin(remdb *db, const sch_table *t, kv_batch_t *kb,
                     col_build **out);
 int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
-                  const rec_view *rv, unsigned char dirval[IDDIR_VAL_LEN]);
+                  const rec_view *rv, unsigned char dirval[IDDIR_VAL_LEN],
+                  size_t *dirlen);
 int col_build_end(remdb *db, col_build *b, kv_batch_t *kb);
 void col_build_free(col_build *b);
 /* Stage the removal of table tbl's columns (drop). */
@@ -120,8 +121,8 @@ int col_upgrade(remdb *db, kv_batch_t *kb);
 /* Verify t's columns against its entities at snap, in both directions. */
 int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                core_report_fn report, void *ctx);
-/* Bytes t's columns take in table files (an estimate). */
-int col_disk_bytes(remdb *db, uint32_t tbl, uint64_t *out);
+/* Append t's columns to a stats object: ,"columns":{...}. */
+int col_stats(remdb *db, const sch_table *t, buf_t *out);
 
 /* ---- hooks.c: through the registered hooks (core.h) */
 int hook_edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id);

@@ -642,6 +642,7 @@ int remdb_stats_ex(remdb *db, int flags, char **json_out) {
                (unsigned long long)keys, state, (unsigned long long)nodes,
                bytes);
     }
+    if (rc == REMDB_OK) rc = col_stats(db, t, &b);
     buf_addc(&b, '}');
   }
   /* the tenant's own share of the storage: its key range in each column

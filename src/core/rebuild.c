@@ -86,8 +86,9 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
     kv_batch_t *kb = wtx_batch(w);
     unsigned char dk[KEY_IDDIR_LEN], tv[IDDIR_VAL_LEN];
     key_iddir(dk, db->tid, id.b);
-    if ((rc = col_build_row(db, cb, kb, &id, &cur, tv))) break;
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, sizeof tv);
+    size_t tvl;
+    if ((rc = col_build_row(db, cb, kb, &id, &cur, tv, &tvl))) break;
+    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, tvl);
     lookup_stage(db, kb, t, &id, NULL, &cur); /* the key index too */
     for (uint32_t i = 0; i < nfields; i++) {
       buf_reset(&db->kbuf);

@@ -40,23 +40,27 @@
 **           columns; a database of format 1 holds TBL alone until its
 **           upgrade, and so does an entry written while its table's
 **           columns are being rebuilt, which then gives it one)
+**           Positions are dense, handed out at insert (one past the
+**           highest the table's segments and deltas below hold), kept by
+**           updates and deletes, never reused once committed; reindex
+**           numbers them afresh.  A table without columns ("columnar":
+**           false) keeps TBL alone.
 **   index   TID 0x00000001 'K' KEY 0x00 ID -> TBL       (key index: the
 **           entity's key_field value and its name, as text)
 **   index   TID 0x00000001 'N' NORM 0x00 ID -> TBL      (the same keys
 **           normalised: ASCII lowercased, punctuation and spaces dropped)
 **   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
-**   index   TID 0x00000002 TBL 'N'  -> u64 the table's next row position
-**           (positions are dense, handed out at insert, kept by updates
-**           and deletes, never reused; reindex numbers them afresh)
 **   index   TID 0x00000002 TBL 'M' SEG -> segment SEG's header (u32 SEG:
 **           positions [SEG * 65536, (SEG + 1) * 65536)): its columns,
 **           zone maps and visibility bitmap (src/core/columns.c)
 **   index   TID 0x00000002 TBL 'C' SEG COL -> column COL (u16 field id,
 **           0 the entity id) of segment SEG, encoded (src/column/col.h)
-**   index   TID 0x00000002 TBL 'D' POS -> the row delta of position POS:
-**           its column values as last written, not yet merged into its
-**           segment (src/core/columns.c); a merge writes the segment and
-**           deletes the deltas it folded in one batch
+**   index   TID 0x00000002 TBL 'D' SEG EPOCH POS -> the row delta of
+**           position POS (u64) of segment SEG: its column values as last
+**           written, not yet merged into the segment (src/core/columns.c).
+**           EPOCH (u32) is the segment header's: a merge writes the new
+**           segment with EPOCH + 1 and deletes the deltas it folded, in
+**           one batch, so later deltas never sit among their tombstones
 **   edge    TID 'F' SRC TYPE 0x00 DST -> edge record (src/record/rec.h)
 **   edge    TID 'R' DST TYPE 0x00 SRC -> the same edge record
 **   vector  TID TBL ID              -> float32 vector
@@ -250,29 +254,39 @@ static inline bool iddir_pos(const void *v, size_t n, uint64_t *pos) {
 #define KEY_COLUMN_TBL 2u
 #define KEY_COL_PREFIX 12 /* TID 2 TBL */
 #define KEY_COL_KIND 13   /* TID 2 TBL KIND */
-#define KEY_COL_MAX 21
+#define KEY_COL_MAX 29
 static inline void key_col_table(unsigned char out[KEY_COL_PREFIX],
                                  uint32_t tid, uint32_t tbl) {
   put_u32be(out, tid);
   put_u32be(out + 4, KEY_COLUMN_TBL);
   put_u32be(out + 8, tbl);
 }
-/* TID 2 TBL KIND, then for 'M' SEG, for 'C' SEG COL, for 'D' POS: the
-** key's length. */
+/* TID 2 TBL KIND, then for 'M' SEG, for 'C' SEG COL: the key's length
+** (deltas: key_col_delta). */
 static inline size_t key_col(unsigned char out[KEY_COL_MAX], uint32_t tid,
                              uint32_t tbl, char kind, uint64_t seg_or_pos,
                              uint16_t col) {
   key_col_table(out, tid, tbl);
   out[12] = (unsigned char)kind;
   if (kind == 'N') return KEY_COL_KIND;
-  if (kind == 'D') {
-    put_u64be(out + 13, seg_or_pos);
-    return 21;
-  }
   put_u32be(out + 13, (uint32_t)seg_or_pos);
   if (kind == 'M') return 17;
   put_u16be(out + 17, col);
   return 19;
+}
+
+/* TID 2 TBL 'D' SEG EPOCH POS (29 bytes); the first 21 bytes are the
+** prefix of the segment's deltas of that epoch. */
+#define KEY_COL_DELTA_LEN 29
+#define KEY_COL_DELTA_PREFIX 21
+static inline void key_col_delta(unsigned char out[KEY_COL_DELTA_LEN],
+                                 uint32_t tid, uint32_t tbl, uint32_t seg,
+                                 uint32_t epoch, uint64_t pos) {
+  key_col_table(out, tid, tbl);
+  out[12] = 'D';
+  put_u32be(out + 13, seg);
+  put_u32be(out + 17, epoch);
+  put_u64be(out + 21, pos);
 }
 
 /* TID TBL: the prefix of a table's entities (entity cf) or of all its

@@ -149,13 +149,50 @@ static void test_encodings(void) {
       col_free(&c);
     }
   }
+  /* doubles that are decimals pack as integers; the others stay plain */
+  for (int k = 0; k < 3; k++) {
+    col_data c;
+    CHECK(col_init(&c, COLT_REAL, 1000));
+    for (uint32_t i = 0; i < 1000; i++) {
+      if (i % 17 == 0) continue; /* NULL */
+      double v = k == 0   ? (double)i * 0.25 - 7
+                 : k == 1 ? (double)i / 100.0 + 1e6
+                          : (i == 500 ? 0.1 + 0.2 : (double)i);
+      col_set_f64(&c, i, v);
+    }
+    CHECK(col_finish(&c));
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    if (k < 2)
+      CHECK(b.len < 1000 * 4); /* packed */
+    else
+      CHECK(b.len > 1000 * 8); /* 0.1 + 0.2 is no decimal of 4 places */
+    buf_free(&b);
+    roundtrip(&c);
+    col_free(&c);
+  }
+  /* whole hours of a date-time pack by their common step */
+  {
+    col_data c;
+    CHECK(col_init(&c, COLT_TIME, 1000));
+    for (uint32_t i = 0; i < 1000; i++)
+      if (i % 5) col_set_i64(&c, i, 1700000000000000LL + (int64_t)(rnd() % 8760) * 3600000000LL);
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    CHECK(b.len < 8 + 128 + 17 + 1000 * 14 / 8 + 16);
+    buf_free(&b);
+    roundtrip(&c);
+    col_free(&c);
+  }
   /* a bad header, a code past the dictionary */
   err_t e;
   col_data d;
   CHECK(col_decode("\x02\x00\x00\x00\x01\x00\x00\x00", 8, &d, &e) ==
         REMDB_CORRUPT);
   const unsigned char bad[] = {1, COLT_TEXT, 0, 0, 1, 0, 0, 0, /* n 1 */
-                               1, 0, 0, 0, 1, 0, 0, 0, 'x',   /* dict */
+                               1, 0, 0, 0, 0, 1, 'x',         /* dict */
                                2, 2, 0, 0, 0, 0, 0, 0, 0};    /* code 2 */
   CHECK(col_decode(bad, sizeof bad, &d, &e) == REMDB_CORRUPT);
 }
@@ -164,6 +201,7 @@ static void test_encodings(void) {
 
 static remdb *db;
 static char dir[256];
+static uint32_t merge_default; /* col_merge_rows as built */
 
 /* Compare every column of table `name` with its entities at one snapshot:
 ** values, NULLs, visibility, zone maps; returns the number of rows seen.
@@ -664,7 +702,7 @@ static void test_generated(void) {
   uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
   if (getenv("REMDB_TEST_SEED")) seed = strtoull(getenv("REMDB_TEST_SEED"), 0, 10);
   generate(seed, 700);
-  col_merge_rows = 2048;
+  col_merge_rows = merge_default;
   /* a close and open: the columns are what storage holds */
   remdb_close(db);
   CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
@@ -674,10 +712,223 @@ static void test_generated(void) {
   rm_tree(dir);
 }
 
+
+/* Stage raw bytes under a column key of table `name` (damage, for verify). */
+static void plant_delta(const char *name, uint64_t pos, const void *img,
+                        size_t len) {
+  cat_table *ct;
+  CHECK_INT(cat_find(db, name, &ct), REMDB_OK);
+  unsigned char k[KEY_COL_DELTA_LEN]; /* epoch 0: no merge since reindex */
+  key_col_delta(k, db->tid, ct->s->table_id, (uint32_t)(pos >> 16), 0, pos);
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, img, len);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+}
+
+static uint64_t verify_problems(void) {
+  uint64_t problems = 0;
+  CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
+  return problems;
+}
+
+static void insert_n(int n, int from) {
+  remdb_batch *bt;
+  char id[REMDB_ID_LEN + 1], js[160];
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  for (int i = from; i < from + n; i++) {
+    snprintf(js, sizeof js,
+             "{\"k\": \"k%d\", \"i\": %d, \"s\": \"v%d\", \"n\": %d.5, "
+             "\"t\": \"2024-01-01T00:00:%02dZ\"}",
+             i, i, i % 37, i % 11, i % 60);
+    CHECK_INT(remdb_batch_insert(bt, "g", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+}
+
+/* Damage to the columns is found by verify and repaired by reindex; a
+** value a column cannot hold makes colr_find refuse that column. */
+static void test_damage(void) {
+  open_db();
+  insert_n(50, 0);
+  check_verify();
+  const unsigned char gone[] = {2};
+  plant_delta("g", 3, gone, 1);
+  CHECK(verify_problems() > 0);
+  CHECK_INT(remdb_reindex(db, "g"), REMDB_OK);
+  check_verify();
+  check_table("g", true);
+  /* an inexact value of field i (the image names only it) */
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint16_t fi = rec_dict_id(&ct->s->dict, "i");
+  unsigned char img[4] = {0, (unsigned char)fi, (unsigned char)(fi >> 8), 4};
+  plant_delta("g", 7, img, sizeof img);
+  snap_t *sn;
+  col_reader *r;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
+  CHECK_INT(colr_find(r, "i"), -1);
+  CHECK(colr_find(r, "s") >= 0);
+  CHECK(colr_find(r, "ID") == 0);
+  CHECK_INT(colr_find(r, "o"), -1); /* not a scalar */
+  CHECK_INT(colr_find(r, "nope"), -1);
+  colr_close(r);
+  snap_release(sn);
+  CHECK(verify_problems() > 0);
+  CHECK_INT(remdb_reindex(db, "g"), REMDB_OK);
+  check_verify();
+  check_table("g", true);
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* A reader keeps its snapshot's view across later writes and merges. */
+static void test_snapshot(void) {
+  open_db();
+  insert_n(40, 0);
+  col_merge_rows = 3;
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  sch_table *t = sch_retain(ct->s);
+  snap_t *sn;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  col_reader *r;
+  CHECK_INT(colr_open(db, sn, t, &r), REMDB_OK);
+  int ci = colr_find(r, "i");
+  col_vec v;
+  CHECK_INT(colr_read(r, 0, ci, &v), REMDB_OK);
+  int64_t before[40];
+  for (int i = 0; i < 40; i++) before[i] = v.i64[i];
+  colr_close(r);
+  /* updates, hard deletes and inserts, merged */
+  run_sql("UPDATE g SET i = i * 100 WHERE i % 2 = 0");
+  run_sql("DELETE FROM g WHERE i % 3 = 1");
+  insert_n(10, 100);
+  CHECK_INT(colr_open(db, sn, t, &r), REMDB_OK);
+  const uint64_t *vis;
+  uint32_t n;
+  CHECK_INT(colr_visible(r, 0, &vis, &n), REMDB_OK);
+  CHECK_INT(n, 40);
+  CHECK_INT(colr_read(r, 0, ci, &v), REMDB_OK);
+  for (int i = 0; i < 40; i++) {
+    CHECK(v.i64[i] == before[i]);
+    CHECK(col_bit(vis, i));
+  }
+  colr_close(r);
+  snap_release(sn);
+  sch_free(t);
+  col_merge_rows = merge_default;
+  check_table("g", true);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* More than one segment; a small cache bound. */
+static void test_segments(void) {
+  scratch_dir(dir, sizeof dir, "cols");
+  remdb_options o;
+  remdb_options_init(&o);
+  o.column_cache_bytes = 1; /* nothing stays once released */
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, schema_g, strlen(schema_g)), REMDB_OK);
+  insert_n(COL_SEG_ROWS + 500, 0);
+  col_merge_rows = 50;
+  run_sql("UPDATE g SET s = 'x' || i WHERE i % 997 = 0");
+  run_sql("DELETE FROM g WHERE i % 1499 = 0");
+  col_merge_rows = merge_default;
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  snap_t *sn;
+  col_reader *r;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
+  CHECK_INT(colr_nsegs(r), 2);
+  colr_close(r);
+  snap_release(sn);
+  CHECK(check_table("g", true) == COL_SEG_ROWS + 500);
+  CHECK_INT(col_cache_bytes(db->st), 0);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* A database of format 1 (no positions, no columns) is upgraded by its
+** first writable open; a reader before that finds no columns. */
+static void test_upgrade(void) {
+  open_db();
+  insert_n(300, 0);
+  run_sql("DELETE FROM g WHERE i % 5 = 0");
+  /* make it format 1: TBL-only id directory, no column keys */
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char one[4] = {0, 0, 0, 1};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, one, 4);
+  unsigned char lo[8], hi[8];
+  key_table(lo, db->tid, 0);
+  key_table(hi, db->tid, 1);
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, 8, hi, 8, &it, &e),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    kv_batch_put(kb, KV_INDEX, k, kl, v, 4);
+    n++;
+  }
+  kv_iter_free(it);
+  CHECK(n >= 240);
+  unsigned char clo[8], chi[8];
+  key_table(clo, db->tid, KEY_COLUMN_TBL);
+  key_table(chi, db->tid, KEY_COLUMN_TBL + 1);
+  kv_batch_del_range(kb, KV_INDEX, clo, 8, chi, 8);
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(db);
+  /* a reader: no columns yet, the rest reads */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  snap_t *sn;
+  col_reader *r = NULL;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_NOTFOUND);
+  CHECK_HAS(remdb_errmsg(db), "not upgraded");
+  snap_release(sn);
+  uint64_t cnt = 0;
+  CHECK_INT(remdb_count(db, "g", 0, &cnt), REMDB_OK);
+  CHECK_INT(cnt, 240);
+  remdb_close(db);
+  /* the writer upgrades */
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, 2);
+  CHECK_INT(check_table("g", true), 300); /* soft-deleted too */
+  check_verify();
+  /* and writes go on */
+  insert_n(5, 1000);
+  CHECK_INT(check_table("g", true), 305);
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 int main(int argc, char **argv) {
+  merge_default = col_merge_rows;
   TEST_CASE(test_pack);
   TEST_CASE(test_encodings);
   TEST_CASE(test_schema_keys);
   TEST_CASE(test_generated);
+  TEST_CASE(test_damage);
+  TEST_CASE(test_snapshot);
+  TEST_CASE(test_segments);
+  TEST_CASE(test_upgrade);
   return test_main(argc, argv, "test_columns");
 }

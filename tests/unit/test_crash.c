@@ -2,7 +2,9 @@
 ** index entries and vectors, soft and hard deletes, batches, edges) at
 ** random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
-** index entries and the id directory in agreement, and every write the
+** index entries, the id directory and the columns (row deltas merged
+** into segments every few writes, so kills land in merges too) in
+** agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not). */
 #include <jansson.h>
 #include <signal.h>
@@ -10,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "core/internal.h" /* col_merge_rows */
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
@@ -36,6 +39,7 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   remdb *db;
   if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
   srand(seed);
+  col_merge_rows = 2 + seed % 13; /* merge the columns' deltas often */
   char json[256], id[REMDB_ID_LEN + 1];
   static char known[KEYS][REMDB_ID_LEN + 1]; /* ids seen, for edges */
   for (;;) {
