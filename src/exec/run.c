@@ -1519,12 +1519,6 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
   /* the columns' visibility hides soft-deleted rows: an _all view reads
   ** rows */
   if (p->all) provider = XSRC_ROWS;
-  /* A long-lived read-only handle (the shell, a server) reads stale
-  ** columns after its process wrote and another process wrote since
-  ** (tests/cli/test_readers.sh:125 with the columns: a column-store
-  ** finding, /work/wt/notes/t14-colexec.findings); a fresh process reads
-  ** them right.  Until it is fixed, read-only handles read rows. */
-  if (db->st->opts.read_only) provider = XSRC_ROWS;
   if (provider != XSRC_ROWS) {
     rc = col_open(db, snap, p, need, &src, msg, msglen);
     if (rc == 0) {
