@@ -165,6 +165,15 @@ static void ident_text(const xtok *t, char *out, size_t cap) {
   out[k] = 0;
 }
 
+/* The decimal number of the digits in t->p[from, n) (the text is not
+** NUL-terminated), capped far above any use. */
+static int tok_int(const xtok *t, size_t from) {
+  long v = 0;
+  for (size_t i = from; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++)
+    if ((v = v * 10 + (t->p[i] - '0')) > 1000000) return 1000000;
+  return (int)v;
+}
+
 static bool is_ident(const xtok *t) {
   return t->kind == K_WORD || t->kind == K_QID;
 }
@@ -1284,7 +1293,10 @@ static int parse(pstate *s, xparse *out) {
       int a = i, b = e;
       /* GROUP BY N: the N-th result column; an alias: its expression */
       if (b == a + 1 && t[a].kind == K_NUM) {
-        int nn = atoi(t[a].p);
+        for (size_t q = 0; q < t[a].n; q++)
+          if (t[a].p[q] < '0' || t[a].p[q] > '9')
+            return fail(s, "GROUP BY a constant");
+        int nn = tok_int(&t[a], 0);
         if (nn < 1 || nn > s->nitems) return fail(s, "GROUP BY %d", nn);
         a = s->item_a[nn - 1];
         b = s->item_b[nn - 1];
@@ -1423,7 +1435,7 @@ static bool number_params(pstate *s) {
     if (t->kind != K_PARAM) continue;
     if (t->p[0] == '?' && t->n == 1) s->pnum[i] = ++max;
     else if (t->p[0] == '?') {
-      int n = atoi(t->p + 1);
+      int n = tok_int(t, 1);
       if (n > max) max = n;
     } else {
       s->named = true;
