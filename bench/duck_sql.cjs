@@ -15,6 +15,9 @@ const queries = [
   ['SELECT count(*), avg(score) FROM issues WHERE project = $1', 21, true],
   ['SELECT status, priority, count(*) AS n, avg(score) FROM issues GROUP BY status, priority HAVING n > 10', 5, false],
   ['SELECT u.team, count(*) AS n, avg(i.score) FROM users u JOIN issues i ON i.assignee = u.handle GROUP BY u.team', 3, false],
+  // opened is read as a TIMESTAMP: the same rows as the text comparison
+  ["SELECT count(*) FROM issues WHERE opened BETWEEN TIMESTAMP '2025-03-01' AND TIMESTAMP '2025-07-01'", 5, false],
+  ["SELECT strftime(opened, '%Y-%m') AS m, count(*), avg(score) FROM issues GROUP BY m", 5, false],
 ];
 const median = (v) => { v.sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
 for (let q = 0; q < queries.length; q++) {

@@ -28,14 +28,20 @@ fi
 cat "$out"
 {
   echo "<!-- sql:begin -->"
-  echo "## SQL (issue 3)"
+  echo "## SQL (issues 3 and 11)"
   echo
   echo "\`make bench\` (\`bench/bench_sql.c\`): N issues (default 1,000,000;"
   echo "\`REMDB_BENCH_N\` sets it) and 10,000 users, loaded into remdb, into a"
   echo "native SQLite file database with the same indexes, and into DuckDB"
   echo "(\`@duckdb/node-api\`, one thread) from CSV.  Medians of repeated runs"
   echo "in one process per engine, caches warm; every result is checked to"
-  echo "agree between remdb and SQLite before it is timed."
+  echo "agree between remdb and SQLite before it is timed.  remdb runs each"
+  echo "query on its default route (aggregations on the columnar executor,"
+  echo "reading the columnar copy: EXPLAIN's route is listed below) and on"
+  echo "the SQLite route (\`sql_route\` = sqlite: SQLite over the virtual"
+  echo "tables, as before issue 11), single-threaded; \"executor on rows\" is"
+  echo "the executor reading row scans instead of the columns (\`sql_route\` ="
+  echo "rows, the route of tables without a columnar copy)."
   echo "Run on $(date -u +%Y-%m-%d), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
   echo
   cat "$out"

@@ -83,8 +83,8 @@ int cmd_verify(cli_t *c) {
             (unsigned long long)problems, problems == 1 ? "" : "s");
     return 1;
   }
-  printf("ok: entities, indexes, id directory, key index, counters, edges "
-         "and vectors agree\n");
+  printf("ok: entities, indexes, id directory, key index, counters, edges, "
+         "vectors and columns agree\n");
   return 0;
 }
 

@@ -383,6 +383,8 @@ bool cli_parse_format(const char *s, enum out_format *fmt) {
 int cmd_sql(cli_t *c) {
   const char *f = cli_opt(c, "--format");
   bool explain = cli_flag(c, "--explain");
+  const char *route = cli_opt(c, "--route");
+  if (route) setenv("REMDB_SQL_ROUTE", route, 1); /* cli_open reads it */
   enum out_format fmt;
   if (!cli_parse_format(f, &fmt))
     return cli_usage("--format must be table, json, jsonl or csv");

@@ -31,6 +31,7 @@ static const char usage_text[] =
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
     "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
+    "      [--route auto|columnar|sqlite|rows]\n"
     "  edge add SRC DST TYPE [--props JSON] [--weight W]\n"
     "  edge list ID [--direction out|in|both] [--type T]\n"
     "  edge delete SRC DST TYPE\n"
@@ -82,6 +83,20 @@ remdb *cli_open_handle(cli_t *c, bool create, bool read_only) {
   remdb_options_init(&o);
   o.create_if_missing = create;
   o.read_only = read_only;
+  /* the analytics route of SQL (remdb sql --route sets it) */
+  const char *route = getenv("REMDB_SQL_ROUTE");
+  if (route && *route) {
+    static const char *const names[] = {"auto", "columnar", "sqlite", "rows"};
+    int m = -1;
+    for (int i = 0; i < 4; i++)
+      if (strcmp(route, names[i]) == 0) m = i;
+    if (m < 0) {
+      cli_usage("REMDB_SQL_ROUTE (or --route) must be auto, columnar, "
+                "sqlite or rows, not '%s'", route);
+      return NULL;
+    }
+    o.sql_route = m;
+  }
   remdb *db = NULL;
   int rc = remdb_open(c->path, c->tenant, &o, &db);
   if (rc == REMDB_OK) return db;
@@ -308,7 +323,10 @@ static const struct command {
      "Run SQL (several statements may be given) and print the results.  json\n"
      "and jsonl are always valid JSON (BLOBs as base64, invalid UTF-8 as\n"
      "U+FFFD, REAL values with a decimal point, non-finite ones as null).\n"
-     "--explain shows each table's route instead of the rows.  Reads take no\n"
+     "--explain shows each table's route instead of the rows.  --route picks\n"
+     "where an aggregation runs (also REMDB_SQL_ROUTE): auto (the columnar\n"
+     "executor unless an index serves the WHERE), columnar, sqlite, or rows\n"
+     "(the executor over row scans).  Reads take no\n"
      "lock; a statement that writes takes the write lock and reports the rows\n"
      "it changed on stderr (\"3 rows updated\").\n"},
     {"edge", cmd_edge,
@@ -347,7 +365,8 @@ static const struct command {
     {"verify", cmd_verify,
      "remdb verify\n\n"
      "Check that entities, index entries, id directory, key index, counters,\n"
-     "edges and vectors agree; print each problem, exit 1 if there is one.\n"},
+     "edges, vectors and columns agree; print each problem, exit 1 if there\n"
+     "is one.\n"},
     {"reindex", cmd_reindex,
      "remdb reindex [TABLE]\n\n"
      "Rebuild the indexes (and vector index) of TABLE, or of every table.\n"},

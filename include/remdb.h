@@ -111,7 +111,26 @@ typedef struct remdb_options {
                                 (its budget), default 10^11, far above any
                                 ordinary query; 0: no budget.  Over it the
                                 statement stops with REMDB_TOOBIG */
+  size_t column_cache_bytes; /* decoded column segments held in memory,
+                                default 1 GiB (least recently used go) */
+  int sql_route;             /* analytics route of SQL SELECTs (enum
+                                remdb_route), default REMDB_ROUTE_AUTO */
 } remdb_options;
+
+/* Where SQL runs an aggregation it can serve on the columnar executor
+** (a single-table GROUP BY / aggregate; EXPLAIN names the route taken):
+**   REMDB_ROUTE_AUTO      the executor, unless an index serves the WHERE
+**   REMDB_ROUTE_COLUMNAR  the executor whenever it serves the statement
+**   REMDB_ROUTE_SQLITE    never: SQLite over the row scans, as before
+**   REMDB_ROUTE_ROWS      the executor, reading rows (not the columnar
+**                         copy) even where the table keeps one
+** A statement the executor cannot serve exactly always runs on SQLite. */
+enum remdb_route {
+  REMDB_ROUTE_AUTO = 0,
+  REMDB_ROUTE_COLUMNAR = 1,
+  REMDB_ROUTE_SQLITE = 2,
+  REMDB_ROUTE_ROWS = 3,
+};
 
 /* Fill *opts with the defaults above.  Always call it before setting
 ** fields, so that fields added later get their defaults. */

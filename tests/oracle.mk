@@ -5,7 +5,9 @@
 #   make test-slt-quick  (part of make test) the subset $(SLT_QUICK)
 #   make test-diff       (part of make test) the differential generator
 #                        (tests/diff/diffgen.c) against plain SQLite: a fixed
-#                        seed, then one random seed that it prints
+#                        seed with the columnar route forced (issue 11), then
+#                        one random seed that it prints on the default (auto)
+#                        route, then one on the executor's row source
 #   make test-diff-asan  (part of make test) a random seed under ASan
 #   make fuzz-sql-diff   the generator for as long as asked: DIFF_SECONDS
 #                        (default 60) or DIFF_QUERIES, from SEED (default:
@@ -87,13 +89,15 @@ test-diff-asan: $(BUILD)/asan/oracle/diffgen
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	  $(BUILD)/asan/oracle/diffgen --seed random --queries $(DIFF_ASAN_QUERIES) \
-	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
+	  --route columnar --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 
 test-diff: $(DIFF_BIN)
 	@$(DIFF_BIN) --seed $(DIFF_FIXED_SEED) --queries $(DIFF_TEST_QUERIES) \
-	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
+	  --route columnar --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 	@$(DIFF_BIN) --seed random --queries $(DIFF_TEST_QUERIES) \
 	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
+	@$(DIFF_BIN) --seed random --queries $(DIFF_ASAN_QUERIES) \
+	  --route rows --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 
 # DIFF_QUERIES=N stops after N statements; else after DIFF_SECONDS.
 fuzz-sql-diff: $(DIFF_BIN)

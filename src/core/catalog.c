@@ -391,7 +391,8 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   if (rc == REMDB_OK && refts &&
       json_object_set_new(spec, "fulltext", json_true()))
     rc = err_nomem(&db->err);
-  bool pending = reencode || nbuild > 0 || refts;
+  bool pending = reencode || nbuild > 0 || refts ||
+                 !sch_same_columns(old->s, nw);
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, pending ? spec : NULL);
   /* entries of fields no longer indexed go, in the same batch */
   for (uint32_t i = 0; rc == REMDB_OK && i < old->s->n_indexed; i++) {
@@ -653,6 +654,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
   kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_VECTOR, lo, sizeof lo, hi, sizeof hi);
   fts_drop_table(db, kb, tbl);
+  col_drop_stage(db, kb, tbl);
   key_named(&k, db->tid, 'S', t->s->name);
   if (k.oom) {
     rc = err_nomem(&db->err);

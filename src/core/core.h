@@ -65,6 +65,11 @@ typedef struct store {
   size_t vix_bytes;
   uint64_t vix_tick;
   struct fts_cache *fts; /* full-text writer state (fts.c; wlock) */
+  /* the columnar copy (columns.c): the writer's table state (wlock) and
+  ** the decoded-column cache (cmu) */
+  pthread_mutex_t cmu;
+  struct col_store *col;
+  uint32_t format; /* the database's format version (kv.h) */
 } store_t;
 
 /* One table of the handle's catalog cache. */

@@ -18,6 +18,7 @@ void remdb_options_init(remdb_options *o) {
   o->sync = REMDB_SYNC_FULL;
   o->cache_bytes = 64u << 20;
   o->vector_cache_bytes = (size_t)4 << 30;
+  o->column_cache_bytes = (size_t)1 << 30;
   o->write_buffer_bytes = 32u << 20;
   o->max_value_bytes = 1u << 20;
   o->max_entity_bytes = 8u << 20;
@@ -206,23 +207,22 @@ static int check_format(remdb *db) {
     }
   } else if (rc == REMDB_NOTFOUND) {
     rc = REMDB_OK;
-  } else if (rc == REMDB_OK && ver >= KV_FORMAT_OLDEST &&
-             ver < KV_FORMAT_VERSION) {
-    /* an older database: readable as it is; a writer marks it current,
-    ** so that an older build, which would not keep the newer derived
-    ** data (full-text indexes) in step, refuses it from now on */
-    if (!kv_read_only(db->st->kv)) {
-      kv_batch_t *kb = kv_batch_new(db->st->kv);
-      unsigned char v[4];
-      put_u32be(v, KV_FORMAT_VERSION);
-      if (kb == NULL) {
-        rc = err_nomem(&db->err);
-      } else {
-        kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
-        rc = kv_write(db->st->kv, kb, 1, &db->err);
-        kv_batch_free(kb);
-      }
+  } else if (rc == REMDB_OK && ver == 1 && !kv_read_only(db->st->kv)) {
+    /* format 1 (no columns): upgraded once, explicitly (columns.c) */
+    kv_batch_t *kb = kv_batch_new(db->st->kv);
+    unsigned char v[4];
+    put_u32be(v, KV_FORMAT_VERSION);
+    rc = kb ? col_upgrade(db, kb) : err_nomem(&db->err);
+    if (rc == REMDB_OK) {
+      kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
+      rc = kv_write(db->st->kv, kb, 1, &db->err);
     }
+    kv_batch_free(kb);
+    if (rc) err_prefix(&db->err, "upgrading the database to format %u",
+                       KV_FORMAT_VERSION);
+  } else if (rc == REMDB_OK && ver == 1) {
+    db->st->format = 1; /* read-only: no columns until a writer upgrades */
+    rc = REMDB_OK;
   } else if (rc == REMDB_OK && ver != KV_FORMAT_VERSION) {
     rc = err_set(&db->err, REMDB_CORRUPT,
                  "database format version %u is not supported by this build "
@@ -287,8 +287,10 @@ static void store_release(store_t *st) {
   if (left > 0) return;
   vix_free_all(st);
   fts_cache_free(st);
+  col_store_free(st);
   kv_close(st->kv);
   pthread_mutex_destroy(&st->vmu);
+  pthread_mutex_destroy(&st->cmu);
   pthread_mutex_destroy(&st->wlock);
   pthread_mutex_destroy(&st->reflock);
   free(st->path);
@@ -386,6 +388,7 @@ int core_open(const char *path, const char *tenant, const remdb_options *opts,
   pthread_mutexattr_destroy(&ma);
   pthread_mutex_init(&st->reflock, NULL);
   pthread_mutex_init(&st->vmu, NULL);
+  pthread_mutex_init(&st->cmu, NULL);
   remdb *db = handle_new(st, tenant);
   if (db == NULL) {
     store_release(st);
@@ -400,7 +403,7 @@ int core_open(const char *path, const char *tenant, const remdb_options *opts,
   if (o.max_depth < 1 || o.max_value_bytes == 0 || o.max_entity_bytes == 0 ||
       o.max_sql_bytes == 0 || o.max_result_rows == 0 ||
       o.cache_bytes == 0 || o.write_buffer_bytes == 0 ||
-      o.vector_cache_bytes == 0)
+      o.vector_cache_bytes == 0 || o.column_cache_bytes == 0)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
   /* a bad tenant name must not leave a new database behind */
   int rc = check_tenant(db, tenant);
@@ -415,6 +418,7 @@ int core_open(const char *path, const char *tenant, const remdb_options *opts,
                    .write_buffer_bytes = o.write_buffer_bytes};
   fts_register();
   rc = kv_open(path, &ko, &st->kv, &db->err);
+  st->format = KV_FORMAT_VERSION;
   if (rc == REMDB_OK) rc = check_format(db);
   if (rc == REMDB_OK) rc = handle_start(db, tenant);
   if (rc == REMDB_OK && o.read_only) rc = settle_journal(db, path);

@@ -73,6 +73,57 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
                const rec_view *old);
 
+/* ---- columns.c: the columnar copy (colread.h is its reader) */
+struct col_txn;
+/* The transaction's column changes (columns.c owns them). */
+struct col_txn **wtx_col(wtx_t *w);
+/* Stage the column change of entity id of t, from old (NULL: an insert,
+** which takes the next row position) to nw.  dirval/dirlen get the
+** id-directory value an insert writes (its table and position). */
+int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
+                  const rec_view *old, const rec_view *nw,
+                  unsigned char dirval[IDDIR_VAL_LEN], size_t *dirlen);
+/* Stage the hard delete of entity id of t: its position goes invisible. */
+int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id);
+/* Take back the latest col_stage_* (the caller rolled its batch back). */
+void col_stage_undo(wtx_t *w);
+/* wtx_commit: stage the position counters and merge segments with many
+** deltas; after the write, settle the writer's state. */
+int col_before_commit(wtx_t *w);
+void col_after_commit(wtx_t *w, bool committed);
+void col_txn_free(struct col_txn *x);
+size_t col_txn_bytes(const struct col_txn *x);
+/* Rebuild a table's columns and positions from its entities in id order
+** (ent_rebuild drives it): begin stages the removal of the old ones, row
+** gives each entity its position (dirval/dirlen: its id-directory
+** value), end stages the last segment. */
+typedef struct col_build col_build;
+int col_build_begin(remdb *db, const sch_table *t, kv_batch_t *kb,
+                    col_build **out);
+int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
+                  const rec_view *rv, unsigned char dirval[IDDIR_VAL_LEN],
+                  size_t *dirlen);
+int col_build_end(remdb *db, col_build *b, kv_batch_t *kb);
+void col_build_free(col_build *b);
+/* Stage the removal of table tbl's columns (drop). */
+void col_drop_stage(remdb *db, kv_batch_t *kb, uint32_t tbl);
+/* Deltas of one segment that make a commit merge them into it (a
+** variable so that tests can merge often). */
+extern uint32_t col_merge_rows;
+/* The store's decoded-column cache: free it; bytes it holds. */
+void col_store_free(store_t *st);
+size_t col_cache_bytes(store_t *st);
+/* Upgrade a database of format 1: stage into kb the marking of every
+** table of every tenant for a rebuild (which gives rows positions and
+** builds the columns; done by each tenant's next writable open, resumed
+** after a crash); the caller records format 2 in the same batch. */
+int col_upgrade(remdb *db, kv_batch_t *kb);
+/* Verify t's columns against its entities at snap, in both directions. */
+int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
+               core_report_fn report, void *ctx);
+/* Append t's columns to a stats object: ,"columns":{...}. */
+int col_stats(remdb *db, const sch_table *t, buf_t *out);
+
 /* ---- hooks.c: through the registered hooks (core.h) */
 int hook_edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id);
 int hook_edges_verify(remdb *db, const snap_t *snap, core_report_fn report,

@@ -133,8 +133,7 @@ static int check_entities(vstate *s) {
         REMDB_OK) {
       report(s, "%s: entity %s: no id-directory entry", tn, ids);
     } else {
-      if (dv.len != 4 ||
-          get_u32be((const unsigned char *)dv.data) != t->s->table_id)
+      if (iddir_table(dv.data, dv.len) != t->s->table_id)
         report(s, "%s: entity %s: id-directory entry names another table",
                tn, ids);
       kv_val_free(&dv);
@@ -206,6 +205,7 @@ static int check_index(vstate *s) {
     char ids[REMDB_ID_LEN + 1];
     uuid16_t id;
     err_t e;
+    if (kl >= 8 && get_u32be(k + 4) == KEY_COLUMN_TBL) continue; /* columns */
     if (kl >= 8 && get_u32be(k + 4) == KEY_FTS_TBL) { /* fts_verify's */
       unsigned char past[8];
       put_u32be(past, db->tid);
@@ -223,8 +223,7 @@ static int check_index(vstate *s) {
     uuid_format(&id, ids);
     uint32_t tbl = get_u32be(k + 4);
     if (tbl == 0) { /* id directory */
-      cat_table *t = vl == 4 ? cat_by_id(db, get_u32be((const unsigned char *)v))
-                             : NULL;
+      cat_table *t = cat_by_id(db, iddir_table(v, vl));
       unsigned char ek[KEY_ENTITY_LEN];
       if (t == NULL) {
         report(s, "id-directory entry %s names an unknown table", ids);
@@ -483,6 +482,9 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     if (rc == REMDB_OK) rc = check_vectors(&s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
       rc = fts_verify(db, s.sn, &db->tables[i], report_edge, &s);
+    for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
+      if (!db->tables[i].rebuild)
+        rc = col_verify(db, s.sn, db->tables[i].s, report_edge, &s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       if (db->tables[i].rebuild) continue; /* recounted by the rebuild */
@@ -520,7 +522,7 @@ static int sweep_iddir(remdb *db) {
     const char *k = kv_iter_key(it, &kl);
     const char *v = kv_iter_value(it, &vl);
     cat_table *t =
-        vl == 4 ? cat_by_id(db, get_u32be((const unsigned char *)v)) : NULL;
+        cat_by_id(db, iddir_table(v, vl));
     bool ok = false;
     if (t && kl == KEY_IDDIR_LEN) {
       unsigned char ek[KEY_ENTITY_LEN];
@@ -662,6 +664,7 @@ int remdb_stats_ex(remdb *db, int flags, char **json_out) {
                built ? "true" : "false", (unsigned long long)docs,
                (unsigned long long)terms, (unsigned long long)bytes);
     }
+    if (rc == REMDB_OK) rc = col_stats(db, t, &b);
     buf_addc(&b, '}');
   }
   /* the tenant's own share of the storage: its key range in each column

@@ -37,7 +37,7 @@ int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
     rc = kv_get(db->st->kv, snap, KV_INDEX, dk, sizeof dk, &tv, &db->err);
     if (rc == REMDB_NOTFOUND) goto notfound;
     if (rc) return rc;
-    uint32_t tbl = tv.len == 4 ? get_u32be((const unsigned char *)tv.data) : 0;
+    uint32_t tbl = iddir_table(tv.data, tv.len);
     kv_val_free(&tv);
     table = cat_by_id(db, tbl);
     if (table == NULL) goto notfound; /* entry of a dropped table */
@@ -115,7 +115,7 @@ bool ent_live(remdb *db, const snap_t *snap, const uuid16_t *id) {
   key_iddir(dk, db->tid, id->b);
   if (kv_get(db->st->kv, ks, KV_INDEX, dk, sizeof dk, &tv, &e) != REMDB_OK)
     return false;
-  uint32_t tbl = tv.len == 4 ? get_u32be((const unsigned char *)tv.data) : 0;
+  uint32_t tbl = iddir_table(tv.data, tv.len);
   kv_val_free(&tv);
   return ent_state(db, ks, tbl, id->b) == ENT_LIVE;
 }
@@ -147,9 +147,7 @@ void ent_live_many(remdb *db, const snap_t *sn, const uuid16_t *ids,
     /* ...then the entities, to see which are soft-deleted */
     size_t q = 0, at[64];
     for (size_t i = 0; i < m; i++) {
-      uint32_t tbl = found[i] && vals[i].len == 4
-                         ? get_u32be((const unsigned char *)vals[i].data)
-                         : 0;
+      uint32_t tbl = found[i] ? iddir_table(vals[i].data, vals[i].len) : 0;
       kv_val_free(&vals[i]);
       if (tbl == 0) continue;
       key_entity(keys[q], db->tid, tbl, ids[off + i].b);

@@ -49,7 +49,10 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
   buf_init(&js);
   buf_init(&nrec);
   uint64_t rows = 0, deleted = 0;
+  col_build *cb = NULL;
   int rc = snap ? wtx_begin_held(db, &w) : err_nomem(&db->err);
+  /* positions and columns are built afresh, in id order */
+  if (rc == REMDB_OK) rc = col_build_begin(db, t, wtx_batch(w), &cb);
   if (rc == REMDB_OK)
     rc = kv_iter_new(db->st->kv, snap, KV_ENTITY, lo, sizeof lo, hi, sizeof hi,
                      &it, &db->err);
@@ -81,10 +84,11 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
     }
     /* (re)write the listed index entries and the id-directory entry */
     kv_batch_t *kb = wtx_batch(w);
-    unsigned char dk[KEY_IDDIR_LEN], tv[4];
+    unsigned char dk[KEY_IDDIR_LEN], tv[IDDIR_VAL_LEN];
     key_iddir(dk, db->tid, id.b);
-    put_u32be(tv, t->table_id);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, 4);
+    size_t tvl;
+    if ((rc = col_build_row(db, cb, kb, &id, &cur, tv, &tvl))) break;
+    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, tvl);
     lookup_stage(db, kb, t, &id, NULL, &cur); /* the key index too */
     for (uint32_t i = 0; i < nfields; i++) {
       buf_reset(&db->kbuf);
@@ -99,6 +103,7 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
       rc = wtx_commit(w, 0);
   }
   if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  if (rc == REMDB_OK) rc = col_build_end(db, cb, wtx_batch(w));
   if (rc == REMDB_OK) rc = wtx_commit(w, 1);
   /* the counters, recounted from what was scanned */
   if (rc == REMDB_OK) {
@@ -109,6 +114,7 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
     cnt_forget(db);
   }
   kv_iter_free(it);
+  col_build_free(cb);
   wtx_free(w);
   if (snap) kv_snap_free(db->st->kv, snap);
   buf_free(&js);

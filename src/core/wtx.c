@@ -108,6 +108,7 @@ struct wtx {
   bool borrowed; /* the caller holds the lock: never release it */
   struct vix_txn *vix; /* vector-index changes, applied at commit */
   struct fts_txn *fts; /* full-text document numbers staged (fts.c) */
+  struct col_txn *col; /* column changes (columns.c) */
   bool poisoned; /* a change was staged only in part: refuse to commit */
   size_t pend_bytes;   /* record copies held by recs */
   bool journal;        /* inserts stage journal entries under jtok */
@@ -120,7 +121,8 @@ size_t wtx_bytes(const wtx_t *w) {
          w->caprecs * (sizeof(pend) + sizeof(uuid16_t)) +
          w->pids.map.cap * sizeof(uint32_t) +
          w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0) +
-         fts_txn_bytes(w->fts);
+         fts_txn_bytes(w->fts) +
+         col_txn_bytes(w->col);
 }
 
 void wtx_set_journal(wtx_t *w, const unsigned char *tok) {
@@ -136,6 +138,7 @@ void wtx_poison(wtx_t *w) { w->poisoned = true; }
 
 struct vix_txn **wtx_vix(wtx_t *w) { return &w->vix; }
 struct fts_txn **wtx_fts(wtx_t *w) { return &w->fts; }
+struct col_txn **wtx_col(wtx_t *w) { return &w->col; }
 
 static pend *pend_find(wtx_t *w, const uuid16_t *id) {
   size_t i = idset_find(&w->pids, id->b);
@@ -269,6 +272,7 @@ static void wtx_reset(wtx_t *w) {
   if (w->vix) vix_after_commit(w, false); /* not committed */
   fts_txn_free(w->fts);
   w->fts = NULL;
+  col_after_commit(w, false);
   kv_batch_clear(w->kb);
   pend_clear(w);
   idset_clear(&w->edge_ends);
@@ -314,6 +318,7 @@ int wtx_commit(wtx_t *w, int sync) {
                 (uint64_t)((int64_t)s->deleted + d->deleted));
     }
     if (rc == REMDB_OK) rc = fts_before_commit(w);
+    if (rc == REMDB_OK) rc = col_before_commit(w);
     if (rc == REMDB_OK) rc = vix_before_commit(w);
     if (rc == REMDB_OK)
       rc = kv_write_seq(db->st->kv, w->kb, sync, &durable_seq, &db->err);
@@ -326,6 +331,7 @@ int wtx_commit(wtx_t *w, int sync) {
     if (rc != REMDB_OK) cnt_forget(db); /* reload from storage next time */
   }
   if (w->vix) vix_after_commit(w, rc == REMDB_OK);
+  col_after_commit(w, rc == REMDB_OK);
   wtx_reset(w);
   /* acknowledged only once durable; other writers commit meanwhile and
   ** share the fsync */
@@ -341,6 +347,7 @@ void wtx_free(wtx_t *w) {
   kv_batch_free(w->kb);
   idset_free(&w->edge_ends);
   vix_txn_free(w->db, w->vix);
+  col_txn_free(w->col);
   free(w->deltas);
   free(w);
 }
@@ -391,12 +398,6 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   key_entity(ek, db->tid, t->table_id, id->b);
   kv_batch_savepoint(kb);
   kv_batch_put(kb, KV_ENTITY, ek, sizeof ek, nrec, nlen);
-  if (old == NULL) {
-    unsigned char dk[KEY_IDDIR_LEN], tv[4];
-    key_iddir(dk, db->tid, id->b);
-    put_u32be(tv, t->table_id);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, tv, 4);
-  }
   for (uint32_t i = 0; i < t->n_indexed; i++) {
     uint16_t f = t->indexed[i];
     buf_reset(k);
@@ -420,9 +421,23 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
+  /* the columns, and for an insert the id directory with its position */
+  unsigned char dv[IDDIR_VAL_LEN];
+  size_t dvl;
+  if ((rc = col_stage_put(w, t, id, old, &nv, dv, &dvl))) {
+    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
+    kv_batch_rollback(kb);
+    return rc;
+  }
+  if (old == NULL) {
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, id->b);
+    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, dv, dvl);
+  }
   if (remember && !pend_put(w, id, t->table_id, nrec, nlen)) {
     if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
+    col_stage_undo(w);
     return err_nomem(&db->err);
   }
   kv_batch_keep(kb);
@@ -468,6 +483,9 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   /* a hard delete takes its edges along (the graph layer's keys) */
   int rc = hook_edges_remove(db, kb, id);
   if (rc == REMDB_OK) rc = fts_stage(w, t, id, old, NULL);
+  if (rc == REMDB_OK && (rc = col_stage_remove(w, t, id)) != REMDB_OK &&
+      t->fulltext.nfields)
+    w->poisoned = true; /* fts_stage's is kept */
   if (rc) {
     kv_batch_rollback(kb);
     return rc;
@@ -475,6 +493,7 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   if (!pend_put(w, id, t->table_id, NULL, 0)) {
     if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
+    col_stage_undo(w);
     return err_nomem(&db->err);
   }
   kv_batch_keep(kb);

@@ -35,12 +35,32 @@
 **           the batch's last commit deletes them all; a batch that never
 **           made it is rolled back from them (src/core/write.c)
 **   entity  TID TBL ID              -> entity record
-**   index   TID 0x00000000 ID       -> TBL              (id directory)
+**   index   TID 0x00000000 ID       -> TBL POS          (id directory:
+**           POS, u64, is the entity's row position in its table's
+**           columns; a database of format 1 holds TBL alone until its
+**           upgrade, and so does an entry written while its table's
+**           columns are being rebuilt, which then gives it one)
+**           Positions are dense, handed out at insert (one past the
+**           highest the table's segments and deltas below hold), kept by
+**           updates and deletes, never reused once committed; reindex
+**           numbers them afresh.  A table without columns ("columnar":
+**           false) keeps TBL alone.
 **   index   TID 0x00000001 'K' KEY 0x00 ID -> TBL       (key index: the
 **           entity's key_field value and its name, as text)
 **   index   TID 0x00000001 'N' NORM 0x00 ID -> TBL      (the same keys
 **           normalised: ASCII lowercased, punctuation and spaces dropped)
 **   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
+**   index   TID 0x00000002 TBL 'M' SEG -> segment SEG's header (u32 SEG:
+**           positions [SEG * 65536, (SEG + 1) * 65536)): its columns,
+**           zone maps and visibility bitmap (src/core/columns.c)
+**   index   TID 0x00000002 TBL 'C' SEG COL -> column COL (u16 field id,
+**           0 the entity id) of segment SEG, encoded (src/column/col.h)
+**   index   TID 0x00000002 TBL 'D' SEG EPOCH POS -> the row delta of
+**           position POS (u64) of segment SEG: its column values as last
+**           written, not yet merged into the segment (src/core/columns.c).
+**           EPOCH (u32) is the segment header's: a merge writes the new
+**           segment with EPOCH + 1 and deletes the deltas it folded, in
+**           one batch, so later deltas never sit among their tombstones
 **   edge    TID 'F' SRC TYPE 0x00 DST -> edge record (src/record/rec.h)
 **   edge    TID 'R' DST TYPE 0x00 SRC -> the same edge record
 **   vector  TID TBL ID              -> float32 vector
@@ -84,10 +104,11 @@
 
 enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
 
-/* 2: the full-text index (merge operands in the index column family, which
-** a build of version 1 cannot read).  A version-1 database opens; a
-** writable open marks it 2 (its tables' full-text indexes are then built
-** by reindex: core/fts.c). */
+/* 2: row positions in the id directory and the columnar copy, and the
+** full-text index (merge operands in the index column family, which a
+** build of version 1 cannot read).  A database of version 1 is upgraded by
+** its first writable open (core/columns.c builds its columns); its tables'
+** full-text indexes are built by reindex (core/fts.c). */
 #define KV_FORMAT_VERSION 2u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
@@ -253,6 +274,64 @@ static inline void key_entity(unsigned char out[KEY_ENTITY_LEN], uint32_t tid,
 static inline void key_iddir(unsigned char out[KEY_IDDIR_LEN], uint32_t tid,
                              const unsigned char id[16]) {
   key_entity(out, tid, 0, id);
+}
+
+/* The id directory's value: TBL, and POS unless npos (format 1). */
+#define IDDIR_VAL_LEN 12
+static inline void iddir_value(unsigned char out[IDDIR_VAL_LEN], uint32_t tbl,
+                               uint64_t pos) {
+  put_u32be(out, tbl);
+  put_u64be(out + 4, pos);
+}
+/* The table an id-directory value names (0 if malformed), and its
+** position (*has false when it holds none). */
+static inline uint32_t iddir_table(const void *v, size_t n) {
+  return n == 4 || n == IDDIR_VAL_LEN ? get_u32be((const unsigned char *)v)
+                                      : 0;
+}
+static inline bool iddir_pos(const void *v, size_t n, uint64_t *pos) {
+  if (n != IDDIR_VAL_LEN) return false;
+  *pos = get_u64be((const unsigned char *)v + 4);
+  return true;
+}
+
+/* Column keys (index cf): TID 2 TBL KIND [SEG [COL] | POS]. */
+#define KEY_COLUMN_TBL 2u
+#define KEY_COL_PREFIX 12 /* TID 2 TBL */
+#define KEY_COL_KIND 13   /* TID 2 TBL KIND */
+#define KEY_COL_MAX 29
+static inline void key_col_table(unsigned char out[KEY_COL_PREFIX],
+                                 uint32_t tid, uint32_t tbl) {
+  put_u32be(out, tid);
+  put_u32be(out + 4, KEY_COLUMN_TBL);
+  put_u32be(out + 8, tbl);
+}
+/* TID 2 TBL KIND, then for 'M' SEG, for 'C' SEG COL: the key's length
+** (deltas: key_col_delta). */
+static inline size_t key_col(unsigned char out[KEY_COL_MAX], uint32_t tid,
+                             uint32_t tbl, char kind, uint64_t seg_or_pos,
+                             uint16_t col) {
+  key_col_table(out, tid, tbl);
+  out[12] = (unsigned char)kind;
+  if (kind == 'N') return KEY_COL_KIND;
+  put_u32be(out + 13, (uint32_t)seg_or_pos);
+  if (kind == 'M') return 17;
+  put_u16be(out + 17, col);
+  return 19;
+}
+
+/* TID 2 TBL 'D' SEG EPOCH POS (29 bytes); the first 21 bytes are the
+** prefix of the segment's deltas of that epoch. */
+#define KEY_COL_DELTA_LEN 29
+#define KEY_COL_DELTA_PREFIX 21
+static inline void key_col_delta(unsigned char out[KEY_COL_DELTA_LEN],
+                                 uint32_t tid, uint32_t tbl, uint32_t seg,
+                                 uint32_t epoch, uint64_t pos) {
+  key_col_table(out, tid, tbl);
+  out[12] = 'D';
+  put_u32be(out + 13, seg);
+  put_u32be(out + 17, epoch);
+  put_u64be(out + 21, pos);
 }
 
 /* TID TBL: the prefix of a table's entities (entity cf) or of all its

@@ -136,7 +136,30 @@ typedef struct sch_table {
   bool id_from_uri;   /* resources: id from uri + chunk_ordinal */
   sch_embedding embedding;
   sch_fulltext fulltext;
+  /* the columnar copy (core/columns.c): on unless "columnar": false;
+  ** cols lists its columns (system fields, then the scalar properties of
+  ** one JSON type in field-id order, narrowed by "columnar_fields") */
+  bool columnar;
+  struct sch_col *cols;
+  uint32_t ncols;
 } sch_table;
+
+/* A column of the columnar copy: field id (0: the entity id, REC_F_* the
+** system time stamps) and kind, numbered as core/colread.h's colv_type. */
+enum sch_col_kind {
+  SCH_COL_INT,
+  SCH_COL_REAL,
+  SCH_COL_BOOL,
+  SCH_COL_TEXT,
+  SCH_COL_TIME,
+  SCH_COL_ID,
+};
+typedef struct sch_col {
+  uint16_t field;
+  uint8_t kind;
+} sch_col;
+/* Do a and b keep the same columns? */
+bool sch_same_columns(const sch_table *a, const sch_table *b);
 
 /* Compile `doc` (borrowed; a reference is taken).  `fields`, if not NULL,
 ** is the stored name->id object of an earlier version of the table, whose

@@ -554,6 +554,8 @@ static int compile_rem_keys(sch_table *t, json_t *doc, err_t *e) {
   return REMDB_OK;
 }
 
+static int compile_columns(sch_table *t, json_t *doc, err_t *e);
+
 int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
   *out = NULL;
   if (!json_is_object(doc))
@@ -622,6 +624,7 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
   }
   if (!rc) rc = compile_rem_keys(t, doc, e);
   if (!rc) rc = sch_compile_fulltext(t, doc, e);
+  if (!rc) rc = compile_columns(t, doc, e);
   if (rc) {
     sch_free(t);
     return rc;
@@ -791,6 +794,7 @@ void sch_free(sch_table *t) {
   free(t->indexed);
   free(t->key_field);
   sch_fulltext_free(&t->fulltext);
+  free(t->cols);
   free(t);
 }
 
@@ -842,4 +846,97 @@ json_t *sch_fields_json(const sch_table *t) {
     }
   }
   return o;
+}
+
+/* ---- the columnar copy's columns ---------------------------------------- */
+
+/* The column kind of property pn, or -1 when it is not a scalar of one
+** JSON type (plus null). */
+static int col_kind(const sch_node *pn) {
+  unsigned ty = node_types(pn) & ~(unsigned)SCH_NULL;
+  if (ty == SCH_STRING)
+    return pn->format == SCH_FMT_DATETIME ? SCH_COL_TIME : SCH_COL_TEXT;
+  if (ty == SCH_INTEGER) return SCH_COL_INT;
+  if (ty == SCH_NUMBER || ty == (SCH_INTEGER | SCH_NUMBER)) return SCH_COL_REAL;
+  if (ty == SCH_BOOLEAN) return SCH_COL_BOOL;
+  return -1;
+}
+
+static int compile_columns(sch_table *t, json_t *doc, err_t *e) {
+  json_t *on = json_object_get(doc, "columnar");
+  json_t *only = json_object_get(doc, "columnar_fields");
+  if (on && !json_is_boolean(on))
+    return err_set(e, REMDB_INVALID, "%s.columnar: must be true or false",
+                   t->name);
+  t->columnar = on == NULL || json_is_true(on);
+  if (only && !json_is_null(only)) {
+    if (!json_is_array(only))
+      return err_set(e, REMDB_INVALID,
+                     "%s.columnar_fields: must be an array of property names",
+                     t->name);
+    if (!t->columnar)
+      return err_set(e, REMDB_INVALID,
+                     "%s.columnar_fields: given while \"columnar\" is false",
+                     t->name);
+    size_t i, j;
+    json_t *f, *g;
+    json_array_foreach(only, i, f) {
+      const char *name = json_string_value(f);
+      if (name == NULL)
+        return err_set(e, REMDB_INVALID,
+                       "%s.columnar_fields[%zu]: not a string", t->name, i);
+      json_array_foreach(only, j, g) {
+        if (j >= i) break;
+        if (json_equal(f, g))
+          return err_set(e, REMDB_INVALID,
+                         "%s.columnar_fields: \"%s\" listed twice", t->name,
+                         name);
+      }
+      if (!strcmp(name, "id") || !strcmp(name, "created_at") ||
+          !strcmp(name, "modified_at") || !strcmp(name, "deleted_at"))
+        continue; /* the system columns are always kept */
+      const sch_node *pn = prop_node(t->root, name);
+      if (pn == NULL || sch_is_system(name))
+        return err_set(e, REMDB_INVALID,
+                       "%s.columnar_fields: \"%s\" is not a property",
+                       t->name, name);
+      if (col_kind(pn) < 0)
+        return err_set(e, REMDB_INVALID,
+                       "%s.columnar_fields: \"%s\" is not a scalar of one "
+                       "type (string, integer, number, boolean or date-time, "
+                       "each optionally with null)",
+                       t->name, name);
+    }
+  }
+  if (!t->columnar) return REMDB_OK;
+  t->cols = calloc((size_t)t->dict.cap + 4, sizeof *t->cols);
+  if (t->cols == NULL) return err_nomem(e);
+  t->cols[t->ncols++] = (sch_col){0, SCH_COL_ID};
+  for (uint16_t f = REC_F_CREATED; f <= REC_F_DELETED; f++)
+    t->cols[t->ncols++] = (sch_col){f, SCH_COL_TIME};
+  for (uint32_t f = REC_F_FIRST; f < t->dict.cap; f++) {
+    const char *name = rec_dict_name(&t->dict, (uint16_t)f);
+    const sch_node *pn = name ? prop_node(t->root, name) : NULL;
+    if (pn == NULL || sch_is_system(name)) continue;
+    int k = col_kind(pn);
+    if (k < 0) continue;
+    if (only && json_is_array(only)) {
+      bool listed = false;
+      size_t i;
+      json_t *x;
+      json_array_foreach(only, i, x) listed |= !strcmp(json_string_value(x), name);
+      if (!listed) continue;
+    }
+    t->cols[t->ncols++] = (sch_col){(uint16_t)f, (uint8_t)k};
+  }
+  return REMDB_OK;
+}
+
+bool sch_same_columns(const sch_table *a, const sch_table *b) {
+  if (a->columnar != b->columnar || a->ncols != b->ncols) return false;
+  for (uint32_t i = 0; i < a->ncols; i++)
+    if (a->cols[i].field != b->cols[i].field ||
+        a->cols[i].kind != b->cols[i].kind)
+      return false;
+  return true;
 }

@@ -198,7 +198,8 @@ static int declare(sql_sess *s) {
                 lim < (size_t)INT32_MAX / 2 ? (int)(lim * 2) : INT32_MAX);
   sqlite3_progress_handler(s->conn, PROGRESS_EVERY, progress, s);
   if (sql_register_module(s->conn, s) != SQLITE_OK ||
-      sql_register_tvfs(s->conn, s) != SQLITE_OK)
+      sql_register_tvfs(s->conn, s) != SQLITE_OK ||
+      colx_register(s->conn, s) != SQLITE_OK)
     return err_set(&db->err, REMDB_ERROR, "cannot register the SQL module");
   rc = REMDB_OK;
   s->skipped[0] = 0;
@@ -262,6 +263,7 @@ void sql_session_free(void *p) {
   wtx_free(s->txn);
   sqlite3_close_v2(s->conn);
   declared_free(s);
+  colx_free_all(s);
   free(s->routes);
   free(s);
 }

@@ -93,6 +93,12 @@ struct sql_sess {
     uint64_t scans, examined, returned;
   } *routes;
   size_t nroutes, caproutes;
+  /* the columnar route (colx.c): plans of prepared statements by id */
+  void *colx;
+  size_t ncolx, capcolx;
+  uint64_t colx_next;
+  bool colx_fallback; /* a run found it cannot serve its rows exactly */
+  char colx_why[256];
 };
 
 /* session.c */
@@ -155,6 +161,17 @@ int dialect_check(remdb *db, const char *sql, size_t len, buf_t *rewrite,
 /* Does the statement text say INSERT OR ABORT?  SQLite reports the same
 ** conflict mode for a plain INSERT, which upserts (vtab.c). */
 bool dialect_or_abort(const char *sql, size_t len);
+
+/* colx.c: the columnar route (exec/).  colx_route: if the SELECT
+** sql[0..len), prepared as *st, is served by the executor, replace *st by
+** its rewrite (1, *id its plan's registration); else 0 with why set when
+** the statement was an aggregation the executor could not serve. */
+int colx_register(sqlite3 *conn, sql_sess *s);
+int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
+               uint64_t *id, char *why, size_t whylen);
+void colx_release(sql_sess *s, uint64_t id);
+void colx_free_all(sql_sess *s);
+int colx_mode(sql_sess *s);
 
 /* stmt.c */
 /* remdb_prepare for a statement nested in a read (a search's filter): it

@@ -30,6 +30,12 @@ struct remdb_stmt {
   uint64_t steps; /* VM steps of this run, for max_sql_steps */
   size_t erow;    /* next route row to return, 1-based once started */
   char cell[32];
+  /* the columnar route (colx.c): the plan's registration, the original
+  ** text (run by SQLite if the plan cannot serve the rows), and why an
+  ** aggregation was left to SQLite (for EXPLAIN) */
+  uint64_t colx;
+  char *orig;
+  char why[256];
 };
 
 static const char *const explain_names[EXPLAIN_COLS] = {
@@ -120,6 +126,7 @@ static int prepare(remdb *db, snap_t *snap, const char *sql, size_t len,
   s->denied[0] = 0;
   s->writes = false;
   int src;
+  bool rewritten = rw.len != 0;
   if (rw.len) { /* a REM statement, run as its SQL form */
     src = sqlite3_prepare_v2(s->conn, rw.p, (int)rw.len, &st, NULL);
     if (src != SQLITE_OK) {
@@ -137,6 +144,12 @@ static int prepare(remdb *db, snap_t *snap, const char *sql, size_t len,
   if (src != SQLITE_OK) return sql_error(db, s, sql, len, start);
   if (used) *used = tail ? (size_t)(tail - sql) : len;
   if (st == NULL) return REMDB_OK;
+  uint64_t colx = 0;
+  char why[256] = "";
+  size_t olen = (tail ? (size_t)(tail - sql) : len) - start;
+  if (!rewritten && !s->writes && sqlite3_column_count(st) > 0 &&
+      sqlite3_stmt_readonly(st) && !sqlite3_stmt_isexplain(st))
+    colx_route(s, sql + start, olen, &st, &colx, why, sizeof why);
   if (s->writes && sqlite3_column_count(st) > 0 &&
       !sqlite3_stmt_isexplain(st)) {
     /* SQLite computes RETURNING from the values the statement gives, not
@@ -171,6 +184,14 @@ static int prepare(remdb *db, snap_t *snap, const char *sql, size_t len,
   size_t end = tail ? (size_t)(tail - sql) : len;
   r->writes = s->writes;
   r->or_abort = s->writes && dialect_or_abort(sql + start, end - start);
+  r->colx = colx;
+  snprintf(r->why, sizeof r->why, "%s", why);
+  if (colx && (r->orig = strndup(sql + start, olen)) == NULL) {
+    colx_release(s, colx);
+    sqlite3_finalize(st);
+    free(r);
+    return err_nomem(&db->err);
+  }
   *out = r;
   return REMDB_OK;
 }
@@ -282,7 +303,9 @@ static int reprepare(remdb_stmt *st) {
   if (st->sess->depth > 0) /* nested: the outermost statement retries */
     return err_set(&db->err, REMDB_ERROR,
                    "the schema changed during the statement: run it again");
-  char *sql = sqlite3_mprintf("%s", sqlite3_sql(st->st));
+  /* a routed statement is prepared again as written, for SQLite: its
+  ** plan was made for the tables as they were */
+  char *sql = sqlite3_mprintf("%s", st->colx ? st->orig : sqlite3_sql(st->st));
   if (sql == NULL) return err_nomem(&db->err);
   sqlite3_stmt *old = st->st, *nw = NULL;
   sqlite3_reset(old);
@@ -297,8 +320,33 @@ static int reprepare(remdb_stmt *st) {
   sqlite3_transfer_bindings(old, nw);
   sqlite3_finalize(old);
   st->st = nw;
+  if (st->colx) colx_release(st->sess, st->colx);
+  st->colx = 0;
   st->sess = s;
   return REMDB_OK;
+}
+
+/* The columnar route found rows it cannot serve exactly (run.c says
+** which): the statement runs as written, through SQLite. */
+static bool colx_fell_back(remdb_stmt *st, int src) {
+  sql_sess *s = st->sess;
+  if (src == SQLITE_ROW || src == SQLITE_DONE || !s->colx_fallback ||
+      st->colx == 0 || st->rows != 0)
+    return false;
+  s->colx_fallback = false;
+  snprintf(st->why, sizeof st->why, "%s", s->colx_why);
+  sqlite3_stmt *nw = NULL;
+  sqlite3_reset(st->st);
+  if (sqlite3_prepare_v2(s->conn, st->orig, -1, &nw, NULL) != SQLITE_OK) {
+    sqlite3_finalize(nw);
+    return false;
+  }
+  sqlite3_transfer_bindings(st->st, nw);
+  sqlite3_finalize(st->st);
+  st->st = nw;
+  colx_release(s, st->colx);
+  st->colx = 0;
+  return true;
 }
 
 int remdb_step(remdb_stmt *st) {
@@ -308,7 +356,9 @@ int remdb_step(remdb_stmt *st) {
     st->sess->stale = false;
     int rc = begin_run(st);
     if (rc) return rc;
+    st->sess->colx_fallback = false;
     int src = run_step(st);
+    if (colx_fell_back(st, src)) src = run_step(st);
     /* the schema changed under a statement that returned nothing yet:
     ** prepare it again on the current tables, keep its bindings, retry
     ** (on a new snapshot) */
@@ -336,8 +386,20 @@ int remdb_step(remdb_stmt *st) {
     int rc = begin_run(st);
     if (rc) return rc;
     s->explain = true;
+    s->colx_fallback = false;
     int src;
     while ((src = run_step(st)) == SQLITE_ROW) {
+    }
+    if (colx_fell_back(st, src)) {
+      sql_routes_clear(s);
+      while ((src = run_step(st)) == SQLITE_ROW) {
+      }
+    }
+    if (st->why[0] && st->colx == 0) {
+      /* the aggregation SQLite ran, and why the executor did not */
+      char line[sizeof st->why + 16];
+      snprintf(line, sizeof line, "sqlite: %s", st->why);
+      sql_route_note(s, "(aggregate)", line, line, 0, 0);
     }
     sqlite3_reset(st->st); /* closes the cursors: their routes are noted */
     s->explain = false;
@@ -424,6 +486,8 @@ int remdb_reset(remdb_stmt *st) {
 void remdb_finalize(remdb_stmt *st) {
   if (st == NULL) return;
   sqlite3_finalize(st->st);
+  if (st->colx) colx_release(st->sess, st->colx);
+  free(st->orig);
   snap_release(st->snap);
   free(st);
 }

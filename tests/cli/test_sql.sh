@@ -30,6 +30,19 @@ fails "--explain takes one statement" sql --explain "SELECT 1; DELETE FROM issue
 count_is issues 303
 ok sql "SELECT count(*) FROM issues WHERE title = 'x'" --format csv
 out_is "$(printf 'count(*)\n0')"
+# the analytics route (issue 11): EXPLAIN names it, --route forces it
+ok sql --explain "SELECT status, count(*), avg(priority) FROM issues GROUP BY status" --format csv
+out_has "columnar: scan issues"
+out_has "hash aggregate on status (2 groups)"
+ok sql --route sqlite --explain "SELECT status, count(*) FROM issues GROUP BY status" --format csv
+out_has "sqlite: the route is set to sqlite"
+ok sql --explain "SELECT status, count(*) FROM issues WHERE priority + 1 > 2 GROUP BY status" --format csv
+out_has "sqlite: WHERE"
+for r in auto columnar sqlite rows; do
+  ok sql --route $r "SELECT status, count(*) AS n, sum(priority) FROM issues GROUP BY status HAVING n > 1 ORDER BY 1" --format csv
+  out_is "$(printf 'status,n,sum(priority)\nclosed,301,902\nopen,2,4')"
+done
+fails "must be auto, columnar, sqlite or rows" sql --route fast "SELECT 1"
 fails "at offset 0" sql "SELEC * FROM issues"
 fails "no such table: nope" sql "SELECT * FROM nope"
 fails "ATTACH and DETACH are not allowed" sql "ATTACH 'x' AS y"

@@ -3,6 +3,7 @@
 **
 **   diffgen [--seed N|random] [--queries N] [--seconds S] [--avoid LIST]
 **           [--round R] [--max-mismatches N] [--no-shrink] [-v]
+**           [--route auto|columnar|sqlite|rows]
 **
 ** In the spirit of SQLancer.  Each round registers 1-3 random tables in a
 ** remdb database (every JSON type: integer, number, string, boolean,
@@ -43,6 +44,15 @@
 **     Without ORDER BY a LIMIT may pick any matching rows: the rows remdb
 **     changed must match the WHERE in the oracle's state before, be as
 **     many as the LIMIT allows, and the oracle then changes the same ids.
+**
+** Aggregates shaped for the columnar executor (issue 11; gen_colagg):
+** one table (or its _all twin), WHERE terms of a column against
+** constants (=, <, IN, BETWEEN, IS [NOT] NULL, LIKE under AND/OR/NOT),
+** GROUP BY columns, date(), strftime('%Y-%m'), substr(col, 1, N), by
+** expression or result number, the aggregates it serves, HAVING, ORDER BY,
+** LIMIT; and near misses that must fall back to SQLite.  --route sets
+** remdb_options.sql_route (make test-diff forces the columnar route for
+** its fixed seed, and the executor's row source for one random seed).
 **
 ** Now and then a round indexes a field, or drops an index, of a table
 ** holding rows (a schema replace: remdb rebuilds the index).
@@ -193,6 +203,8 @@ static bool chance(int pct) { return rn(100) < pct; }
 static bool avoid_limit_colcol, avoid_limit_huge, avoid_real_big,
     avoid_insert_or, avoid_leftjoin_isnull, avoid_update_object;
 static bool opt_verbose, opt_shrink = true;
+static int opt_route = -1; /* remdb_options.sql_route, -1: the default */
+static long n_colagg;      /* aggregates shaped for the columnar executor */
 static int opt_max_mismatch = 3;
 
 /* ---- values -------------------------------------------------------------- */
@@ -251,7 +263,12 @@ static const char *const str_pool[] = {
     "",    "a",    "A",     "abc", "ABC",  "a%b", "a_b", "%",    "_",   "ab",
     "b",   "B",    "é",     "É",   "日本", "😀",  "10",  "2",    "-1",  "1e3",
     " a",  "a ",   "NULL",  "x'y", "\\",   "a\\%", "zz", "0.5",  "Ab",  "aB",
-    "ß",   "SS",   "a\tb",  "%%",  "__",   "ba",  "bA",  "~",    "ab ", "00"};
+    "ß",   "SS",   "a\tb",  "%%",  "__",   "ba",  "bA",  "~",    "ab ", "00",
+    /* date-times, for date buckets (canonical, odd and invalid ones) */
+    "2024-01-31T23:59:59.999999Z", "2024-02-01T00:00:00.000000Z",
+    "2024-02-30T10:00:00.000000Z", "2024-12-00T00:00:00.000000Z",
+    "2023-07-04", "9999-12-31T23:59:59.999999Z", "2024-01-15 08:30:00",
+    "2024-01-31T23:59:59.999999Z"};
 
 static int64_t pick_int(bool edge) {
   return edge && chance(60) ? int_edge[rn(sizeof int_edge / sizeof *int_edge)]
@@ -1371,9 +1388,231 @@ static void setup_from(gctx *g, sbuf *from, bool join) {
   }
 }
 
+/* An aggregate shaped for the columnar executor (issue 11): one table,
+** a WHERE of column-vs-constant terms, IN, BETWEEN, IS [NOT] NULL and
+** LIKE under AND/OR/NOT, GROUP BY columns and date buckets (sometimes by
+** result number or alias), the aggregates it serves, HAVING, ORDER BY
+** and LIMIT; and now and then a near miss (an expression, COLLATE, a
+** constant term) that must go to SQLite. */
+static void gen_col_pred(gctx *g, sbuf *b, int depth) {
+  int r = rn(100);
+  if (depth > 0 && r < 20) {
+    sb_add(b, "(");
+    gen_col_pred(g, b, depth - 1);
+    sb_add(b, r < 10 ? " AND " : " OR ");
+    gen_col_pred(g, b, depth - 1);
+    sb_add(b, ")");
+    return;
+  }
+  if (depth > 0 && r < 27) {
+    sb_add(b, "NOT ");
+    gen_col_pred(g, b, depth - 1);
+    return;
+  }
+  colref c = pick_col(g);
+  if (c.c == NULL || chance(6)) { /* a near miss, or the id */
+    gen_atom(g, b);
+    return;
+  }
+  int k = rn(100);
+  if (k < 35) {
+    emit_col(g, b, c);
+    sb_addf(b, " %s ", cmp_ops[rn(10)]);
+    emit_val(g, b, lit_for(g, c.c));
+  } else if (k < 45) {
+    emit_val(g, b, lit_for(g, c.c));
+    sb_addf(b, " %s ", cmp_ops[rn(8)]);
+    emit_col(g, b, c);
+  } else if (k < 60) {
+    emit_col(g, b, c);
+    sb_add(b, chance(25) ? " NOT IN (" : " IN (");
+    int n = rn(5);
+    for (int i = 0; i < n; i++) {
+      if (i) sb_add(b, ", ");
+      if (chance(10)) sb_add(b, "NULL");
+      else emit_val(g, b, lit_for(g, c.c));
+    }
+    sb_add(b, ")");
+  } else if (k < 72) {
+    emit_col(g, b, c);
+    sb_add(b, chance(25) ? " NOT BETWEEN " : " BETWEEN ");
+    emit_val(g, b, lit_for(g, c.c));
+    sb_add(b, " AND ");
+    emit_val(g, b, lit_for(g, c.c));
+  } else if (k < 82) {
+    emit_col(g, b, c);
+    static const char *const nn[] = {" IS NULL", " IS NOT NULL", " ISNULL",
+                                     " NOTNULL", " NOT NULL"};
+    sb_add(b, nn[rn(5)]);
+  } else {
+    static const char *const pats[] = {"a%", "A%", "ab%", "2024-01%", "%",
+                                       "é%", "", "ab", "_%", "2024%", "1%"};
+    emit_col(g, b, c);
+    sb_add(b, chance(20) ? " NOT LIKE " : " LIKE ");
+    val pv = {.k = V_STR, .s = pats[rn(sizeof pats / sizeof *pats)]};
+    emit_val(g, b, pv);
+  }
+}
+
+static void gen_colagg(world *w, query *q) {
+  gctx g = {.w = w, .p = &q->p};
+  sbuf from = {0}, sel = {0}, gb = {0};
+  setup_from(&g, &from, false);
+  q->first = g.from[0];
+  q->from = sb_take(&from);
+  q->loose = true;
+  int ngroup = rn(3);
+  char keys[2][96];
+  for (int i = 0; i < ngroup; i++) {
+    colref c = pick_col(&g);
+    sbuf cb = {0};
+    emit_col(&g, &cb, c);
+    int f = rn(10);
+    if (f < 5 || c.c == NULL) snprintf(keys[i], sizeof keys[i], "%s", cb.p);
+    else if (f < 7) snprintf(keys[i], sizeof keys[i], "date(%s)", cb.p);
+    else if (f < 9) snprintf(keys[i], sizeof keys[i], "strftime('%%Y-%%m', %s)", cb.p);
+    else snprintf(keys[i], sizeof keys[i], "substr(%s, 1, %d)", cb.p, rn(4));
+    free(cb.p);
+    if (i) sb_add(&sel, ", ");
+    sb_add(&sel, keys[i]);
+    if (chance(20)) sb_addf(&sel, " AS k%d", i);
+    if (i) sb_add(&gb, ", ");
+    int how = rn(10);
+    if (how < 2) sb_addf(&gb, "%d", i + 1);
+    else sb_add(&gb, keys[i]);
+  }
+  int nagg = 1 + rn(3);
+  for (int i = 0; i < nagg; i++) {
+    colref a = pick_col(&g);
+    if (ngroup || i) sb_add(&sel, ", ");
+    sbuf cb = {0};
+    emit_col(&g, &cb, a);
+    bool exact = a.c && !a.c->edge;
+    static const char *const aggs[] = {
+        "count(*)", "count(%s)", "min(%s)", "max(%s)", "count(DISTINCT %s)",
+        "sum(%s)", "total(%s)", "avg(%s)", "count()", "sum(%s) + 1"};
+    int k = rn(exact ? 10 : 5);
+    if (k == 9 && !exact) k = 0;
+    sb_addf(&sel, aggs[k], cb.p);
+    if (chance(15)) sb_addf(&sel, " AS a%d", i);
+    free(cb.p);
+  }
+  q->sel = sb_take(&sel);
+  int nw = rn(3);
+  for (int i = 0; i < nw; i++) {
+    sbuf wb = {0};
+    gen_col_pred(&g, &wb, 2);
+    q->where[q->nwhere++] = sb_take(&wb);
+  }
+  sbuf t = {0};
+  if (ngroup) {
+    sb_addf(&t, "GROUP BY %s", gb.p);
+    if (chance(35)) {
+      sb_addf(&t, " HAVING count(*) %s ", cmp_ops[4 + rn(4)]);
+      emit_val(&g, &t, (val){.k = V_INT, .i = rn(4)});
+    }
+    q->tail = sb_take(&t);
+    if (chance(60)) {
+      /* every key: a total order of the groups */
+      sbuf o = {0};
+      sb_add(&o, "ORDER BY ");
+      for (int i = 0; i < ngroup; i++)
+        sb_addf(&o, "%s%d%s", i ? ", " : "", i + 1, chance(30) ? " DESC" : "");
+      q->order = sb_take(&o);
+      q->mode = CMP_ORDERED;
+    }
+    if (chance(30)) q->limit = gen_limit();
+    if (q->limit && q->mode != CMP_ORDERED) q->mode = CMP_SUBSET;
+  } else {
+    free(t.p);
+  }
+  free(gb.p);
+  q->shape = "colagg";
+  n_colagg++;
+}
+
+/* A join whose aggregates come from one table (the executor's eager
+** aggregation): x [LEFT] JOIN y ON y.k = x.c GROUP BY x's columns, the
+** aggregates over y's, WHERE terms on y (inner joins) and on x. */
+static void gen_coljoin(world *w, query *q) {
+  gctx g = {.w = w, .p = &q->p};
+  sbuf sel = {0}, gb = {0};
+  g.nfrom = 2;
+  g.from[0].t = &w->tabs[rn(w->ntab)];
+  g.from[1].t = &w->tabs[rn(w->ntab)];
+  g.from[1].all = chance(10);
+  snprintf(g.from[0].alias, sizeof g.from[0].alias, "x");
+  snprintf(g.from[1].alias, sizeof g.from[1].alias, "y");
+  bool left = chance(50);
+  const col *jx = &g.from[0].t->cols[rn(g.from[0].t->ncol)];
+  const col *jy = &g.from[1].t->cols[rn(g.from[1].t->ncol)];
+  sbuf from = {0};
+  sb_addf(&from, "%s AS x %s %s AS y ON y.%s = x.%s", tname(g.from[0].t, false),
+          left ? "LEFT JOIN" : "JOIN", tname(g.from[1].t, g.from[1].all),
+          jy->name, jx->name);
+  q->from = sb_take(&from);
+  q->first = g.from[0];
+  q->loose = true;
+  int ngroup = rn(3);
+  for (int i = 0; i < ngroup; i++) {
+    const col *c = &g.from[0].t->cols[rn(g.from[0].t->ncol)];
+    if (i) {
+      sb_add(&sel, ", ");
+      sb_add(&gb, ", ");
+    }
+    sb_addf(&sel, "x.%s", c->name);
+    sb_addf(&gb, "x.%s", c->name);
+  }
+  int nagg = 1 + rn(3);
+  for (int i = 0; i < nagg; i++) {
+    const col *c = &g.from[1].t->cols[rn(g.from[1].t->ncol)];
+    if (ngroup || i) sb_add(&sel, ", ");
+    bool exact = !c->edge;
+    static const char *const aggs[] = {"count(*)", "count(y.%s)", "min(y.%s)",
+                                       "max(y.%s)", "sum(y.%s)", "total(y.%s)",
+                                       "avg(y.%s)"};
+    int k = rn(exact ? 7 : 4);
+    sb_addf(&sel, aggs[k], c->name);
+  }
+  q->sel = sb_take(&sel);
+  int nw = rn(3);
+  for (int i = 0; i < nw; i++) {
+    sbuf wb = {0};
+    /* a term on y (the executor's), or on x (SQLite's) */
+    g.nfrom = 1;
+    from_item keep = g.from[0];
+    bool on_y = !left && chance(60);
+    if (on_y) g.from[0] = g.from[1];
+    gen_col_pred(&g, &wb, 1);
+    g.from[0] = keep;
+    g.nfrom = 2;
+    q->where[q->nwhere++] = sb_take(&wb);
+  }
+  if (ngroup) {
+    sbuf t = {0};
+    sb_addf(&t, "GROUP BY %s", gb.p);
+    if (chance(30)) sb_addf(&t, " HAVING count(*) %s %d", cmp_ops[4 + rn(4)], rn(4));
+    q->tail = sb_take(&t);
+    if (chance(50)) {
+      sbuf o = {0};
+      sb_addf(&o, "ORDER BY %s", gb.p);
+      q->order = sb_take(&o);
+      q->mode = CMP_ORDERED;
+    }
+  }
+  free(gb.p);
+  q->shape = "colagg";
+  n_colagg++;
+}
+
 /* A SELECT of the plain kind (columns), a join, or an aggregate. */
 static void gen_query(world *w, query *q) {
   memset(q, 0, sizeof *q);
+  if (chance(20)) {
+    if (chance(30)) gen_coljoin(w, q);
+    else gen_colagg(w, q);
+    return;
+  }
   gctx g = {.w = w, .p = &q->p};
   sbuf from = {0}, sel = {0};
   int shape = rn(100);
@@ -1880,7 +2119,7 @@ static bool check_tlp(world *w) {
   loose_cmp = false;
   query q;
   gen_query(w, &q);
-  if (q.tail || q.limit || q.shape[0] == 'a' || strncmp(q.sel, "DISTINCT", 8) == 0) {
+  if (q.tail || q.limit || q.shape[0] == 'a' || q.shape[0] == 'c' || strncmp(q.sel, "DISTINCT", 8) == 0) {
     query_free(&q);
     return true;
   }
@@ -2603,6 +2842,12 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--round") && v) {
       only_round = strtoull(v, NULL, 0);
       i++;
+    } else if (!strcmp(a, "--route") && v) {
+      static const char *const rn_[] = {"auto", "columnar", "sqlite", "rows"};
+      for (int k = 0; k < 4; k++)
+        if (!strcmp(v, rn_[k])) opt_route = k;
+      if (opt_route < 0) die("--route: auto, columnar, sqlite or rows");
+      i++;
     } else if (!strcmp(a, "--no-shrink")) {
       opt_shrink = false;
     } else if (!strcmp(a, "-v")) {
@@ -2613,7 +2858,8 @@ int main(int argc, char **argv) {
               "               [--avoid limit-colcol,limit-huge,real-big,"
               "insert-or,leftjoin-isnull,\n"
               "                update-object]\n"
-              "               [--round R] [--max-mismatches N] [--no-shrink] [-v]\n");
+              "               [--round R] [--max-mismatches N] [--no-shrink] [-v]\n"
+              "               [--route auto|columnar|sqlite|rows]\n");
       return 2;
     }
   }
@@ -2636,6 +2882,7 @@ int main(int argc, char **argv) {
   o.sync = REMDB_SYNC_NONE;
   o.cache_bytes = 8u << 20;
   o.write_buffer_bytes = 8u << 20;
+  if (opt_route >= 0) o.sql_route = opt_route;
   if (remdb_open(w.dir, "diff", &o, &w.db) != REMDB_OK)
     die("open %s: %s", w.dir, remdb_errmsg(w.db));
   if (sqlite3_open(":memory:", &w.ora) != SQLITE_OK) die("sqlite open");
@@ -2661,10 +2908,10 @@ int main(int argc, char **argv) {
   }
   double secs = now() - t0;
   printf("diffgen: seed %llu: %ld statements (%ld selects, %ld TLP, %ld NoREC, "
-         "%ld DML), %ld index changes, in %llu rounds, %ld mismatches "
-         "[%.1f s]\n", (unsigned long long)seed, n_queries, n_select, n_tlp,
-         n_norec, n_dml, n_schema, (unsigned long long)w.round, n_mismatch,
-         secs);
+         "%ld DML, %ld columnar-shaped aggregates), %ld index changes, in "
+         "%llu rounds, %ld mismatches [%.1f s]\n", (unsigned long long)seed,
+         n_queries, n_select, n_tlp, n_norec, n_dml, n_colagg, n_schema,
+         (unsigned long long)w.round, n_mismatch, secs);
   remdb_close(w.db);
   sqlite3_close(w.ora);
   nftw(w.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);

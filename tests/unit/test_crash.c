@@ -3,7 +3,9 @@
 ** batches, edges, schema changes that rebuild the full-text index) at
 ** random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
-** index entries and the id directory in agreement, and every write the
+** index entries, the id directory and the columns (row deltas merged
+** into segments every few writes, so kills land in merges too) in
+** agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not). */
 #include <jansson.h>
 #include <signal.h>
@@ -11,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "core/internal.h" /* col_merge_rows */
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
@@ -45,6 +48,7 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   remdb *db;
   if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
   srand(seed);
+  col_merge_rows = 2 + seed % 13; /* merge the columns' deltas often */
   char json[256], id[REMDB_ID_LEN + 1];
   static char known[KEYS][REMDB_ID_LEN + 1]; /* ids seen, for edges */
   for (;;) {

@@ -1,0 +1,721 @@
+/*
+** col.c: column encodings (col.h).
+*/
+#include "col.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static const double p10[] = {1, 10, 100, 1000, 10000};
+
+static void put_le32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_le64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint32_t get_le32(const unsigned char *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static uint64_t get_le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static void add_le32(buf_t *b, uint32_t v) {
+  unsigned char x[4];
+  put_le32(x, v);
+  buf_add(b, x, 4);
+}
+static void add_varint(buf_t *b, uint32_t v) {
+  while (v >= 0x80) {
+    buf_addc(b, (char)(v | 0x80));
+    v >>= 7;
+  }
+  buf_addc(b, (char)v);
+}
+/* false if malformed or past end */
+static bool get_varint(const unsigned char **pp, const unsigned char *end,
+                       uint32_t *v) {
+  uint32_t x = 0;
+  for (int s = 0; s < 35; s += 7) {
+    if (*pp >= end) return false;
+    unsigned char c = *(*pp)++;
+    if (s == 28 && c > 0x0f) return false;
+    x |= (uint32_t)(c & 0x7f) << s;
+    if (!(c & 0x80)) {
+      *v = x;
+      return true;
+    }
+  }
+  return false;
+}
+static void add_le64(buf_t *b, uint64_t v) {
+  unsigned char x[8];
+  put_le64(x, v);
+  buf_add(b, x, 8);
+}
+
+bool col_init(col_data *c, uint8_t type, uint32_t n) {
+  memset(c, 0, sizeof *c);
+  c->type = type;
+  c->n = n;
+  c->sorted = true;
+  buf_init(&c->arena);
+  size_t w = COL_WORDS(n) ? COL_WORDS(n) : 1;
+  c->nulls = malloc(w * 8);
+  if (c->nulls == NULL) return false;
+  memset(c->nulls, 0xff, w * 8);
+  size_t m = n ? n : 1;
+  switch (type) {
+    case COLT_INT:
+    case COLT_BOOL:
+    case COLT_TIME: c->i64 = calloc(m, 8); return c->i64 != NULL;
+    case COLT_REAL: c->f64 = calloc(m, 8); return c->f64 != NULL;
+    case COLT_TEXT: c->code = calloc(m, 4); return c->code != NULL;
+    case COLT_ID: c->id = calloc(m, 16); return c->id != NULL;
+    default: return false;
+  }
+}
+
+void col_free(col_data *c) {
+  if (c == NULL) return;
+  free(c->nulls);
+  free(c->i64);
+  free(c->f64);
+  free(c->code);
+  free(c->id);
+  free(c->dict);
+  free(c->dlen);
+  free(c->doff);
+  free(c->hash);
+  buf_free(&c->arena);
+  memset(c, 0, sizeof *c);
+}
+
+size_t col_bytes(const col_data *c) {
+  size_t b = sizeof *c + COL_WORDS(c->n) * 8;
+  switch (c->type) {
+    case COLT_TEXT: b += (size_t)c->n * 4; break;
+    case COLT_ID: b += (size_t)c->n * 16; break;
+    default: b += (size_t)c->n * 8;
+  }
+  b += (size_t)c->capdict * (sizeof(char *) + 8) + c->arena.cap +
+       (size_t)c->nhash * 4;
+  return b;
+}
+
+void col_set_null(col_data *c, uint32_t i) {
+  col_bit_set(c->nulls, i, true);
+  switch (c->type) {
+    case COLT_REAL: c->f64[i] = 0; break;
+    case COLT_TEXT: c->code[i] = 0; break;
+    case COLT_ID: memset(c->id[i], 0, 16); break;
+    default: c->i64[i] = 0;
+  }
+}
+
+void col_set_i64(col_data *c, uint32_t i, int64_t v) {
+  col_bit_set(c->nulls, i, false);
+  c->i64[i] = v;
+}
+
+void col_set_f64(col_data *c, uint32_t i, double v) {
+  col_bit_set(c->nulls, i, false);
+  c->f64[i] = v;
+}
+
+void col_set_id(col_data *c, uint32_t i, const unsigned char id[16]) {
+  col_bit_set(c->nulls, i, false);
+  memcpy(c->id[i], id, 16);
+}
+
+/* ---- the dictionary ----------------------------------------------------- */
+
+static const char *dict_str(const col_data *c, uint32_t k) {
+  return c->arena.p + c->doff[k];
+}
+
+static bool dict_grow(col_data *c) {
+  uint32_t cap = c->capdict ? c->capdict * 2 : 64;
+  uint32_t *dl = realloc(c->dlen, cap * sizeof *dl);
+  if (dl == NULL) return false;
+  c->dlen = dl;
+  uint32_t *doff = realloc(c->doff, cap * sizeof *doff);
+  if (doff == NULL) return false;
+  c->doff = doff;
+  c->capdict = cap;
+  return true;
+}
+
+static bool hash_rebuild(col_data *c, uint32_t nh) {
+  uint32_t *h = calloc(nh, sizeof *h);
+  if (h == NULL) return false;
+  for (uint32_t k = 0; k < c->ndict; k++) {
+    uint64_t x = XXH3_64bits(dict_str(c, k), c->dlen[k]);
+    uint32_t s = (uint32_t)x & (nh - 1);
+    while (h[s]) s = (s + 1) & (nh - 1);
+    h[s] = k + 1;
+  }
+  free(c->hash);
+  c->hash = h;
+  c->nhash = nh;
+  return true;
+}
+
+bool col_set_text(col_data *c, uint32_t i, const char *p, size_t n) {
+  if (n > UINT32_MAX || c->arena.len + n > UINT32_MAX) {
+    col_set_null(c, i);
+    return false;
+  }
+  uint32_t nh = c->nhash ? c->nhash : 256;
+  while ((uint64_t)(c->ndict + 1) * 2 > nh) nh *= 2;
+  if (nh != c->nhash && !hash_rebuild(c, nh)) {
+    col_set_null(c, i);
+    return false;
+  }
+  uint64_t x = XXH3_64bits(p, n);
+  uint32_t s = (uint32_t)x & (c->nhash - 1);
+  for (; c->hash[s]; s = (s + 1) & (c->nhash - 1)) {
+    uint32_t k = c->hash[s] - 1;
+    if (c->dlen[k] == n && memcmp(dict_str(c, k), p, n) == 0) {
+      col_bit_set(c->nulls, i, false);
+      c->code[i] = k;
+      return true;
+    }
+  }
+  if (c->ndict == c->capdict && !dict_grow(c)) {
+    col_set_null(c, i);
+    return false;
+  }
+  size_t off = c->arena.len;
+  buf_add(&c->arena, p, n);
+  buf_addc(&c->arena, 0); /* so a view of it may be NUL-terminated */
+  if (c->arena.oom) {
+    col_set_null(c, i);
+    return false;
+  }
+  uint32_t k = c->ndict++;
+  c->doff[k] = (uint32_t)off;
+  c->dlen[k] = (uint32_t)n;
+  c->hash[s] = k + 1;
+  c->sorted = false;
+  col_bit_set(c->nulls, i, false);
+  c->code[i] = k;
+  return true;
+}
+
+static const col_data *sort_c; /* qsort has no context argument */
+static int cmp_code(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  uint32_t lx = sort_c->dlen[x], ly = sort_c->dlen[y];
+  int r = memcmp(dict_str(sort_c, x), dict_str(sort_c, y), lx < ly ? lx : ly);
+  if (r) return r;
+  return lx < ly ? -1 : lx > ly;
+}
+
+static bool dict_pointers(col_data *c) {
+  free(c->dict);
+  c->dict = malloc((c->ndict ? c->ndict : 1) * sizeof *c->dict);
+  if (c->dict == NULL) return false;
+  for (uint32_t k = 0; k < c->ndict; k++) c->dict[k] = dict_str(c, k);
+  return true;
+}
+
+bool col_finish(col_data *c) {
+  if (c->type != COLT_TEXT) return true;
+  /* used entries, sorted */
+  uint8_t *used = calloc(c->ndict ? c->ndict : 1, 1);
+  uint32_t *order = malloc((c->ndict ? c->ndict : 1) * sizeof *order);
+  uint32_t *remap = malloc((c->ndict ? c->ndict : 1) * sizeof *remap);
+  if (used == NULL || order == NULL || remap == NULL) {
+    free(used);
+    free(order);
+    free(remap);
+    return false;
+  }
+  for (uint32_t i = 0; i < c->n; i++)
+    if (!col_bit(c->nulls, i)) used[c->code[i]] = 1;
+  uint32_t m = 0;
+  for (uint32_t k = 0; k < c->ndict; k++)
+    if (used[k]) order[m++] = k;
+  sort_c = c;
+  qsort(order, m, sizeof *order, cmp_code);
+  buf_t na;
+  buf_init(&na);
+  uint32_t *nlen = malloc((m ? m : 1) * sizeof *nlen);
+  uint32_t *noff = malloc((m ? m : 1) * sizeof *noff);
+  bool ok = nlen && noff;
+  for (uint32_t j = 0; ok && j < m; j++) {
+    uint32_t k = order[j];
+    remap[k] = j;
+    noff[j] = (uint32_t)na.len;
+    nlen[j] = c->dlen[k];
+    buf_add(&na, dict_str(c, k), c->dlen[k]);
+    buf_addc(&na, 0);
+  }
+  ok = ok && !na.oom;
+  if (ok) {
+    for (uint32_t i = 0; i < c->n; i++)
+      c->code[i] = col_bit(c->nulls, i) ? 0 : remap[c->code[i]];
+    buf_free(&c->arena);
+    c->arena = na;
+    free(c->dlen);
+    free(c->doff);
+    c->dlen = nlen;
+    c->doff = noff;
+    c->ndict = c->capdict = m;
+    free(c->hash);
+    c->hash = NULL;
+    c->nhash = 0;
+    c->sorted = true;
+    ok = dict_pointers(c);
+  } else {
+    buf_free(&na);
+    free(nlen);
+    free(noff);
+  }
+  free(used);
+  free(order);
+  free(remap);
+  return ok;
+}
+
+bool col_copy(col_data *dst, const col_data *src) {
+  if (!col_init(dst, src->type, src->n)) {
+    col_free(dst);
+    return false;
+  }
+  dst->inexact = src->inexact;
+  memcpy(dst->nulls, src->nulls, COL_WORDS(src->n) * 8);
+  size_t n = src->n;
+  switch (src->type) {
+    case COLT_REAL: memcpy(dst->f64, src->f64, n * 8); break;
+    case COLT_ID: memcpy(dst->id, src->id, n * 16); break;
+    case COLT_TEXT: break;
+    default: memcpy(dst->i64, src->i64, n * 8);
+  }
+  if (src->type == COLT_TEXT) {
+    /* the same dictionary, codes unchanged; the hash is rebuilt lazily */
+    memcpy(dst->code, src->code, n * 4);
+    buf_add(&dst->arena, src->arena.p, src->arena.len);
+    dst->capdict = dst->ndict = src->ndict;
+    dst->dlen = malloc((src->ndict ? src->ndict : 1) * 4);
+    dst->doff = malloc((src->ndict ? src->ndict : 1) * 4);
+    if (dst->arena.oom || !dst->dlen || !dst->doff) {
+      col_free(dst);
+      return false;
+    }
+    memcpy(dst->dlen, src->dlen, (size_t)src->ndict * 4);
+    memcpy(dst->doff, src->doff, (size_t)src->ndict * 4);
+    dst->sorted = src->sorted;
+    if (!dict_pointers(dst)) {
+      col_free(dst);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* ---- bit packing -------------------------------------------------------- */
+
+uint8_t col_for_width(uint64_t maxdelta) {
+  uint8_t w = 0;
+  while (w < 64 && (maxdelta >> w) != 0) w++;
+  return w;
+}
+
+void col_pack(const uint64_t *d, uint32_t n, uint8_t width, buf_t *out) {
+  size_t words = ((size_t)n * width + 63) / 64;
+  if (!buf_reserve(out, words * 8)) {
+    out->oom = true;
+    return;
+  }
+  uint64_t acc = 0;
+  unsigned used = 0;
+  size_t put = 0;
+  if (width == 0) return;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t v = width == 64 ? d[i] : d[i] & (((uint64_t)1 << width) - 1);
+    acc |= v << used;
+    if (used + width >= 64) {
+      add_le64(out, acc);
+      put++;
+      acc = used ? v >> (64 - used) : 0;
+      used = used + width - 64;
+    } else {
+      used += width;
+    }
+  }
+  if (put < words) add_le64(out, acc);
+}
+
+bool col_unpack(const unsigned char *p, size_t len, uint32_t n, uint8_t width,
+                uint64_t *out) {
+  if (width > 64) return false;
+  size_t words = ((size_t)n * width + 63) / 64;
+  if (len < words * 8) return false;
+  if (width == 0) {
+    memset(out, 0, (size_t)n * 8);
+    return true;
+  }
+  uint64_t mask = width == 64 ? ~(uint64_t)0 : (((uint64_t)1 << width) - 1);
+  for (uint32_t i = 0; i < n; i++) {
+    size_t bit = (size_t)i * width;
+    size_t w = bit / 64;
+    unsigned off = (unsigned)(bit % 64);
+    uint64_t v = get_le64(p + w * 8) >> off;
+    if (off + width > 64) v |= get_le64(p + (w + 1) * 8) << (64 - off);
+    out[i] = v & mask;
+  }
+  return true;
+}
+
+/* ---- stored form -------------------------------------------------------- */
+
+static bool any_null(const col_data *c) {
+  for (size_t w = 0; w < COL_WORDS(c->n); w++) {
+    uint64_t x = c->nulls[w];
+    if (w == COL_WORDS(c->n) - 1 && (c->n & 63))
+      x &= ((uint64_t)1 << (c->n & 63)) - 1;
+    if (x) return true;
+  }
+  return false;
+}
+
+static void encode_for(const int64_t *v, const uint64_t *nulls, uint32_t n,
+                       buf_t *out) {
+  int64_t mn = 0;
+  bool first = true;
+  for (uint32_t i = 0; i < n; i++) {
+    if (nulls && col_bit(nulls, i)) continue;
+    if (first || v[i] < mn) mn = v[i];
+    first = false;
+  }
+  uint64_t maxd = 0;
+  uint64_t *d = malloc((n ? n : 1) * 8);
+  if (d == NULL) {
+    out->oom = true;
+    return;
+  }
+  uint64_t g = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    d[i] = nulls && col_bit(nulls, i) ? 0 : (uint64_t)v[i] - (uint64_t)mn;
+    if (d[i] > maxd) maxd = d[i];
+    for (uint64_t a = d[i]; a;) { /* g = gcd(g, d[i]) */
+      uint64_t t = g % a;
+      g = a;
+      a = t;
+    }
+  }
+  if (g == 0) g = 1;
+  for (uint32_t i = 0; g > 1 && i < n; i++) d[i] /= g;
+  uint8_t w = col_for_width(maxd / g);
+  add_le64(out, (uint64_t)mn);
+  add_le64(out, g);
+  buf_addc(out, (char)w);
+  col_pack(d, n, w, out);
+  free(d);
+}
+
+/* Decode a frame of reference (encode_for) of n values at *pp into out
+** (NULL rows 0).  false if malformed. */
+static bool decode_for(const unsigned char **pp, const unsigned char *end,
+                       uint32_t n, const uint64_t *nulls, int64_t *out) {
+  const unsigned char *p = *pp;
+  if (end - p < 17) return false;
+  uint64_t mn = get_le64(p), g = get_le64(p + 8);
+  uint8_t w = p[16];
+  p += 17;
+  if (g == 0 || w > 64 ||
+      !col_unpack(p, (size_t)(end - p), n, w, (uint64_t *)out))
+    return false;
+  p += ((size_t)n * w + 63) / 64 * 8;
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = col_bit(nulls, i) ? 0 : (int64_t)((uint64_t)out[i] * g + mn);
+  *pp = p;
+  return true;
+}
+
+/* The least k (0..4) such that every value of REAL column c is an
+** integer over 10^k, exactly; -1 if none. */
+static int real_decimals(const col_data *c) {
+  for (int k = 0; k < 5; k++) {
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < c->n; i++) {
+      if (col_bit(c->nulls, i)) continue;
+      double v = c->f64[i], x = v * p10[k];
+      if (!(fabs(x) < 4503599627370496.0)) { /* 2^52; NaN too */
+        ok = false;
+        break;
+      }
+      double back = (double)llround(x) / p10[k];
+      ok = memcmp(&back, &v, 8) == 0; /* -0.0 does not come back */
+    }
+    if (ok) return k;
+  }
+  return -1;
+}
+
+void col_encode(const col_data *c, buf_t *out) {
+  bool nul = any_null(c);
+  buf_addc(out, COL_VERSION);
+  buf_addc(out, (char)c->type);
+  buf_addc(out, (char)((nul ? 1 : 0) | (c->inexact ? 2 : 0)));
+  buf_addc(out, 0);
+  add_le32(out, c->n);
+  size_t words = COL_WORDS(c->n);
+  if (nul)
+    for (size_t w = 0; w < words; w++) add_le64(out, c->nulls[w]);
+  switch (c->type) {
+    case COLT_INT:
+    case COLT_TIME: encode_for(c->i64, c->nulls, c->n, out); break;
+    case COLT_BOOL:
+      for (size_t w = 0; w < words; w++) {
+        uint64_t x = 0;
+        for (uint32_t b = 0; b < 64 && w * 64 + b < c->n; b++)
+          if (c->i64[w * 64 + b]) x |= (uint64_t)1 << b;
+        add_le64(out, x);
+      }
+      break;
+    case COLT_REAL: {
+      int k = real_decimals(c);
+      buf_addc(out, (char)(k < 0 ? 0 : 1));
+      if (k < 0) {
+        for (uint32_t i = 0; i < c->n; i++) {
+          uint64_t x;
+          memcpy(&x, &c->f64[i], 8);
+          add_le64(out, x);
+        }
+        break;
+      }
+      buf_addc(out, (char)k);
+      int64_t *iv = malloc((c->n ? c->n : 1) * 8);
+      if (iv == NULL) {
+        out->oom = true;
+        break;
+      }
+      for (uint32_t i = 0; i < c->n; i++)
+        iv[i] = col_bit(c->nulls, i) ? 0 : llround(c->f64[i] * p10[k]);
+      encode_for(iv, c->nulls, c->n, out);
+      free(iv);
+      break;
+    }
+    case COLT_TEXT: {
+      add_le32(out, c->ndict);
+      for (uint32_t k = 0; k < c->ndict; k++) {
+        uint32_t sh = 0, l = c->dlen[k];
+        if (k > 0) {
+          const char *a = dict_str(c, k - 1), *b = dict_str(c, k);
+          uint32_t m = c->dlen[k - 1] < l ? c->dlen[k - 1] : l;
+          while (sh < m && a[sh] == b[sh]) sh++;
+        }
+        add_varint(out, sh);
+        add_varint(out, l - sh);
+        buf_add(out, dict_str(c, k) + sh, l - sh);
+      }
+      uint64_t *d = malloc((c->n ? c->n : 1) * 8);
+      if (d == NULL) {
+        out->oom = true;
+        break;
+      }
+      for (uint32_t i = 0; i < c->n; i++) d[i] = c->code[i];
+      uint8_t w = col_for_width(c->ndict ? c->ndict - 1 : 0);
+      buf_addc(out, (char)w);
+      col_pack(d, c->n, w, out);
+      free(d);
+      break;
+    }
+    case COLT_ID: buf_add(out, c->id, (size_t)c->n * 16); break;
+  }
+}
+
+#define NEED(k)                                                            \
+  do {                                                                     \
+    if ((size_t)(end - p) < (size_t)(k)) goto corrupt;                     \
+  } while (0)
+
+int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
+  const unsigned char *p = data, *end = p + len;
+  memset(c, 0, sizeof *c);
+  if (len < 8 || p[0] != COL_VERSION || p[1] > COLT_ID || (p[2] & ~3))
+    return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+  uint8_t type = p[1], flags = p[2];
+  uint32_t n = get_le32(p + 4);
+  if (n > (1u << 24))
+    return err_set(e, REMDB_CORRUPT, "column segment: %u rows", n);
+  p += 8;
+  if (!col_init(c, type, n)) {
+    col_free(c);
+    return err_nomem(e);
+  }
+  c->inexact = flags & 2;
+  size_t words = COL_WORDS(n);
+  if (flags & 1) {
+    NEED(words * 8);
+    for (size_t w = 0; w < words; w++) c->nulls[w] = get_le64(p + 8 * w);
+    p += words * 8;
+  } else {
+    memset(c->nulls, 0, (words ? words : 1) * 8);
+  }
+  switch (type) {
+    case COLT_INT:
+    case COLT_TIME:
+      if (!decode_for(&p, end, n, c->nulls, c->i64)) goto corrupt;
+      break;
+    case COLT_BOOL:
+      NEED(words * 8);
+      for (uint32_t i = 0; i < n; i++)
+        c->i64[i] = (get_le64(p + 8 * (i / 64)) >> (i % 64)) & 1;
+      p += words * 8;
+      break;
+    case COLT_REAL: {
+      NEED(1);
+      uint8_t mode = *p++;
+      if (mode == 0) {
+        NEED((size_t)n * 8);
+        for (uint32_t i = 0; i < n; i++) {
+          uint64_t x = get_le64(p + 8 * (size_t)i);
+          memcpy(&c->f64[i], &x, 8);
+        }
+        p += (size_t)n * 8;
+        break;
+      }
+      NEED(1);
+      uint8_t k = *p++;
+      if (mode != 1 || k > 4) goto corrupt;
+      int64_t *d = malloc((n ? n : 1) * 8);
+      if (d == NULL) goto nomem;
+      if (!decode_for(&p, end, n, c->nulls, d)) {
+        free(d);
+        goto corrupt;
+      }
+      for (uint32_t i = 0; i < n; i++)
+        c->f64[i] = col_bit(c->nulls, i) ? 0 : (double)d[i] / p10[k];
+      free(d);
+      break;
+    }
+    case COLT_TEXT: {
+      NEED(4);
+      uint32_t nd = get_le32(p);
+      p += 4;
+      if (nd > n) goto corrupt;
+      c->dlen = malloc((nd ? nd : 1) * 4);
+      c->doff = malloc((nd ? nd : 1) * 4);
+      if (!c->dlen || !c->doff) goto nomem;
+      c->capdict = nd;
+      for (uint32_t k = 0; k < nd; k++) {
+        uint32_t sh, rest;
+        if (!get_varint(&p, end, &sh) || !get_varint(&p, end, &rest))
+          goto corrupt;
+        if ((k == 0 ? sh != 0 : sh > c->dlen[k - 1]) ||
+            (uint64_t)sh + rest > UINT32_MAX - 1 ||
+            c->arena.len + (uint64_t)sh + rest + 1 > UINT32_MAX)
+          goto corrupt;
+        uint32_t l = sh + rest;
+        NEED(rest);
+        if (!buf_reserve(&c->arena, (size_t)l + 1)) goto nomem;
+        size_t at = c->arena.len;
+        if (sh) memcpy(c->arena.p + at, c->arena.p + c->doff[k - 1], sh);
+        memcpy(c->arena.p + at + sh, p, rest);
+        c->arena.p[at + l] = 0;
+        c->arena.len = at + l + 1;
+        c->doff[k] = (uint32_t)at;
+        c->dlen[k] = l;
+        p += rest;
+        c->ndict = k + 1;
+        if (k > 0) { /* ascending and unique */
+          uint32_t a = c->dlen[k - 1];
+          int r = memcmp(dict_str(c, k - 1), dict_str(c, k), a < l ? a : l);
+          if (r > 0 || (r == 0 && a >= l)) goto corrupt;
+        }
+      }
+      if (c->arena.oom) goto nomem;
+      NEED(1);
+      uint8_t w = *p++;
+      uint64_t *d = malloc((n ? n : 1) * 8);
+      if (d == NULL) goto nomem;
+      if (w > 32 || !col_unpack(p, (size_t)(end - p), n, w, d)) {
+        free(d);
+        goto corrupt;
+      }
+      p += ((size_t)n * w + 63) / 64 * 8;
+      for (uint32_t i = 0; i < n; i++) {
+        if (col_bit(c->nulls, i)) {
+          c->code[i] = 0;
+          continue;
+        }
+        if (d[i] >= nd) {
+          free(d);
+          goto corrupt;
+        }
+        c->code[i] = (uint32_t)d[i];
+      }
+      free(d);
+      if (!dict_pointers(c)) goto nomem;
+      break;
+    }
+    case COLT_ID:
+      NEED((size_t)n * 16);
+      memcpy(c->id, p, (size_t)n * 16);
+      p += (size_t)n * 16;
+      break;
+  }
+  if (p != end) goto corrupt;
+  c->sorted = true;
+  return REMDB_OK;
+corrupt:
+  col_free(c);
+  return err_set(e, REMDB_CORRUPT, "column segment: truncated or malformed");
+nomem:
+  col_free(c);
+  return err_nomem(e);
+}
+
+/* ---- zone maps ---------------------------------------------------------- */
+
+static int text_cmp(const col_data *c, uint32_t a, uint32_t b) {
+  uint32_t la = c->dlen[a], lb = c->dlen[b];
+  int r = memcmp(dict_str(c, a), dict_str(c, b), la < lb ? la : lb);
+  return r ? r : (la < lb ? -1 : la > lb);
+}
+
+void col_zone_calc(const col_data *c, const uint64_t *vis, col_zonev *z) {
+  memset(z, 0, sizeof *z);
+  for (uint32_t i = 0; i < c->n; i++) {
+    if (vis && !col_bit(vis, i)) continue;
+    if (col_bit(c->nulls, i)) {
+      z->nulls++;
+      continue;
+    }
+    switch (c->type) {
+      case COLT_REAL: {
+        double v = c->f64[i];
+        if (!z->has || v < z->min.f) z->min.f = v;
+        if (!z->has || v > z->max.f) z->max.f = v;
+        break;
+      }
+      case COLT_TEXT: {
+        uint32_t k = c->code[i];
+        /* a sorted dictionary orders by code */
+        if (!z->has || (c->sorted ? k < z->cmin : text_cmp(c, k, z->cmin) < 0))
+          z->cmin = k;
+        if (!z->has || (c->sorted ? k > z->cmax : text_cmp(c, k, z->cmax) > 0))
+          z->cmax = k;
+        break;
+      }
+      case COLT_ID: break;
+      default: {
+        int64_t v = c->i64[i];
+        if (!z->has || v < z->min.i) z->min.i = v;
+        if (!z->has || v > z->max.i) z->max.i = v;
+      }
+    }
+    z->has = true;
+  }
+  if (c->type == COLT_ID) z->has = false;
+}

@@ -1,0 +1,1872 @@
+/*
+** columns.c: each table's columnar copy (issue 11), kept in the write path
+** and read through colread.h.
+**
+** Row positions.  Every entity of a table with columns has a dense
+** position in its table, handed out at insert (the next position is one
+** past the highest its segments and deltas hold) and kept in the id
+** directory beside its table id (kv.h); a table with "columnar": false
+** keeps none.  Updates, soft deletes
+** and undeletes keep it.  A hard delete frees it for good: the position
+** stays in its segment, invisible, and is never handed out again; reindex
+** numbers the live rows afresh, densely, in id order.  So position ->
+** entity is the segment's id column (COLV_ID), entity -> position the id
+** directory.
+**
+** Segments and deltas.  Positions [s * COL_SEG_ROWS, (s + 1) *
+** COL_SEG_ROWS) form segment s: a header (visibility bitmap, and per
+** column its type, flags and zone map) and one encoded value per column
+** (col.h).  A write never rewrites a segment: it stages, in the entity's
+** batch, the row's delta (TID 2 TBL 'D' SEG EPOCH POS -> its column
+** values as now written, a "row image").  When a segment's deltas pass
+** col_merge_rows, the transaction's commit folds them in: in the same
+** batch it writes the new segment (a fresh generation, the next epoch)
+** and deletes the deltas it folded, so a reader at any snapshot sees
+** either the old segment and its deltas or the new one, never half of a
+** merge.  The epoch keeps a segment's live deltas apart from the
+** tombstones of those folded before (which a scan would otherwise walk).
+**
+** Readers open at a snapshot, read the segment headers and the deltas of
+** that snapshot, and apply the deltas of a segment to its decoded columns
+** when asked.  Decoded columns are cached per store under
+** remdb_options.column_cache_bytes, keyed by (tenant, table, segment,
+** column, generation), so a cached column never describes other data.
+**
+** Exactness.  A column holds what SQL reads for it.  A stored value its
+** type cannot represent exactly (a schema replace changed the type; a
+** date-time not in canonical form) marks the column inexact, and
+** colr_find then refuses the column: the executor leaves such queries to
+** SQLite.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "../column/col.h"
+#include "colread.h"
+#include "internal.h"
+
+_Static_assert(COLV_INT == (int)COLT_INT && COLV_REAL == (int)COLT_REAL &&
+                   COLV_BOOL == (int)COLT_BOOL && COLV_TEXT == (int)COLT_TEXT &&
+                   COLV_TIME == (int)COLT_TIME && COLV_ID == (int)COLT_ID,
+               "colv_type and col_type agree");
+_Static_assert(SCH_COL_INT == (int)COLT_INT && SCH_COL_TIME == (int)COLT_TIME &&
+                   SCH_COL_ID == (int)COLT_ID && SCH_COL_TEXT == (int)COLT_TEXT,
+               "sch_col_kind and col_type agree");
+
+/* Deltas of one segment that make its next commit merge them. */
+#ifndef COL_MERGE_ROWS
+#define COL_MERGE_ROWS 8192u
+#endif
+uint32_t col_merge_rows = COL_MERGE_ROWS;
+#define SEG_SHIFT 16
+_Static_assert(COL_SEG_ROWS == 1u << SEG_SHIFT, "segment size");
+
+/* row image: u8 state, then per column u16 field (LE), u8 tag, payload */
+enum { ROW_LIVE = 0, ROW_DELETED = 1, ROW_GONE = 2 };
+enum { TAG_NULL, TAG_I64, TAG_F64, TAG_TEXT, TAG_INEXACT, TAG_ID };
+
+/* ---- store state: writer tables and the decoded-column cache ---------- */
+
+typedef struct cc_ent {
+  uint32_t tid, tbl, seg;
+  uint16_t field;
+  uint64_t gen;
+  col_data c;
+  size_t bytes;
+  unsigned refs;
+  uint64_t tick;
+  struct cc_ent *next;
+} cc_ent;
+
+typedef struct col_tab { /* a table as the writer sees it (wlock) */
+  uint32_t tid, tbl;
+  uint64_t next;  /* next position */
+  uint32_t *nd;   /* deltas stored per segment (an upper bound) */
+  uint32_t *ep;   /* each segment's epoch */
+  uint32_t capseg;
+} col_tab;
+
+struct col_store {
+  cc_ent *head;
+  size_t bytes;
+  uint64_t tick;
+  col_tab *tabs;
+  size_t ntabs, captabs;
+};
+
+static struct col_store *cs_get(store_t *st) {
+  pthread_mutex_lock(&st->cmu);
+  if (st->col == NULL) st->col = calloc(1, sizeof *st->col);
+  struct col_store *c = st->col;
+  pthread_mutex_unlock(&st->cmu);
+  return c;
+}
+
+void col_store_free(store_t *st) {
+  struct col_store *c = st->col;
+  if (c == NULL) return;
+  for (cc_ent *e = c->head, *nx; e; e = nx) {
+    nx = e->next;
+    col_free(&e->c);
+    free(e);
+  }
+  for (size_t i = 0; i < c->ntabs; i++) {
+    free(c->tabs[i].nd);
+    free(c->tabs[i].ep);
+  }
+  free(c->tabs);
+  free(c);
+  st->col = NULL;
+}
+
+size_t col_cache_bytes(store_t *st) {
+  pthread_mutex_lock(&st->cmu);
+  size_t b = st->col ? st->col->bytes : 0;
+  pthread_mutex_unlock(&st->cmu);
+  return b;
+}
+
+/* Evict unpinned entries, least recently used first, until under the
+** bound (cmu held). */
+static void cc_evict(store_t *st, struct col_store *c) {
+  while (c->bytes > st->opts.column_cache_bytes) {
+    cc_ent **victim = NULL;
+    for (cc_ent **p = &c->head; *p; p = &(*p)->next)
+      if ((*p)->refs == 0 && (!victim || (*p)->tick < (*victim)->tick))
+        victim = p;
+    if (victim == NULL) return;
+    cc_ent *e = *victim;
+    *victim = e->next;
+    c->bytes -= e->bytes;
+    col_free(&e->c);
+    free(e);
+  }
+}
+
+static void cc_release(store_t *st, cc_ent *e) {
+  if (e == NULL) return;
+  pthread_mutex_lock(&st->cmu);
+  e->refs--;
+  cc_evict(st, st->col);
+  pthread_mutex_unlock(&st->cmu);
+}
+
+static cc_ent *cc_find(struct col_store *c, uint32_t tid, uint32_t tbl,
+                       uint32_t seg, uint16_t field, uint64_t gen) {
+  for (cc_ent *e = c->head; e; e = e->next)
+    if (e->tid == tid && e->tbl == tbl && e->seg == seg && e->field == field &&
+        e->gen == gen)
+      return e;
+  return NULL;
+}
+
+/* Put a decoded column into the cache (taking it over) and pin it. */
+static cc_ent *cc_insert(store_t *st, uint32_t tid, uint32_t tbl, uint32_t seg,
+                         uint16_t field, uint64_t gen, col_data *cd) {
+  struct col_store *c = cs_get(st);
+  cc_ent *e = calloc(1, sizeof *e);
+  if (c == NULL || e == NULL) {
+    free(e);
+    col_free(cd);
+    return NULL;
+  }
+  pthread_mutex_lock(&st->cmu);
+  cc_ent *old = cc_find(c, tid, tbl, seg, field, gen);
+  if (old) { /* another reader decoded it meanwhile */
+    old->refs++;
+    old->tick = ++c->tick;
+    pthread_mutex_unlock(&st->cmu);
+    col_free(cd);
+    free(e);
+    return old;
+  }
+  *e = (cc_ent){tid, tbl, seg, field, gen, *cd, col_bytes(cd), 1, ++c->tick,
+                c->head};
+  c->head = e;
+  c->bytes += e->bytes;
+  cc_evict(st, c);
+  pthread_mutex_unlock(&st->cmu);
+  return e;
+}
+
+/* The decoded column (seg, field, gen) of the table, pinned: from the
+** cache or read at ks and decoded. */
+static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
+                  uint16_t field, uint64_t gen, cc_ent **out) {
+  store_t *st = db->st;
+  struct col_store *c = cs_get(st);
+  if (c == NULL) return err_nomem(&db->err);
+  pthread_mutex_lock(&st->cmu);
+  cc_ent *e = cc_find(c, db->tid, tbl, seg, field, gen);
+  if (e) {
+    e->refs++;
+    e->tick = ++c->tick;
+  }
+  pthread_mutex_unlock(&st->cmu);
+  if (e) {
+    *out = e;
+    return REMDB_OK;
+  }
+  unsigned char k[KEY_COL_MAX];
+  size_t kl = key_col(k, db->tid, tbl, 'C', seg, field);
+  kv_val v;
+  int rc = kv_get(st->kv, ks, KV_INDEX, k, kl, &v, &db->err);
+  if (rc == REMDB_NOTFOUND)
+    return err_set(&db->err, REMDB_CORRUPT,
+                   "column %u of segment %u of table %u is missing", field,
+                   seg, tbl);
+  if (rc) return rc;
+  col_data cd;
+  rc = col_decode(v.data, v.len, &cd, &db->err);
+  kv_val_free(&v);
+  if (rc) return rc;
+  *out = cc_insert(st, db->tid, tbl, seg, field, gen, &cd);
+  return *out ? REMDB_OK : err_nomem(&db->err);
+}
+
+/* ---- row images ---------------------------------------------------------- */
+
+static void add_le(buf_t *b, uint64_t v, int n) {
+  unsigned char x[8];
+  for (int i = 0; i < n; i++) x[i] = (unsigned char)(v >> (8 * i));
+  buf_add(b, x, (size_t)n);
+}
+static uint64_t get_le(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+/* Is text (n bytes) a date-time in the canonical form?  Its time in *t. */
+static bool canonical_time(const char *p, size_t n, int64_t *t) {
+  char back[TS_LEN + 1];
+  if (n != TS_LEN || !ts_parse(p, n, t)) return false;
+  ts_format(*t, back);
+  return memcmp(back, p, TS_LEN) == 0;
+}
+
+/* The row image of entity id (record rv, NULL: hard-deleted) of t. */
+static void row_image(const sch_table *t, const uuid16_t *id,
+                      const rec_view *rv, buf_t *out) {
+  if (rv == NULL) {
+    buf_addc(out, ROW_GONE);
+    return;
+  }
+  buf_addc(out, (char)(rec_is_deleted(rv) ? ROW_DELETED : ROW_LIVE));
+  for (uint32_t i = 0; i < t->ncols; i++) {
+    const sch_col *c = &t->cols[i];
+    add_le(out, c->field, 2);
+    if (c->kind == SCH_COL_ID) {
+      buf_addc(out, TAG_ID);
+      buf_add(out, id->b, 16);
+      continue;
+    }
+    rec_field f;
+    if (!rec_find(rv, c->field, &f) || f.type == REC_NULL) {
+      buf_addc(out, TAG_NULL);
+      continue;
+    }
+    int64_t tm;
+    switch (c->kind) {
+      case SCH_COL_INT:
+        if (f.type != REC_INT) goto inexact;
+        buf_addc(out, TAG_I64);
+        add_le(out, (uint64_t)rec_int(&f), 8);
+        break;
+      case SCH_COL_REAL: {
+        double d;
+        if (f.type == REC_INT)
+          d = (double)rec_int(&f);
+        else if (f.type == REC_REAL)
+          d = rec_real(&f);
+        else
+          goto inexact;
+        uint64_t x;
+        memcpy(&x, &d, 8);
+        buf_addc(out, TAG_F64);
+        add_le(out, x, 8);
+        break;
+      }
+      case SCH_COL_BOOL:
+        if (f.type != REC_TRUE && f.type != REC_FALSE) goto inexact;
+        buf_addc(out, TAG_I64);
+        add_le(out, f.type == REC_TRUE, 8);
+        break;
+      case SCH_COL_TEXT:
+        if (f.type != REC_TEXT) goto inexact;
+        buf_addc(out, TAG_TEXT);
+        add_le(out, f.n, 4);
+        buf_add(out, f.p, f.n);
+        break;
+      case SCH_COL_TIME:
+        if (f.type != REC_TEXT || !canonical_time(f.p, f.n, &tm)) goto inexact;
+        buf_addc(out, TAG_I64);
+        add_le(out, (uint64_t)tm, 8);
+        break;
+      default:
+      inexact:
+        buf_addc(out, TAG_INEXACT);
+    }
+  }
+}
+
+/* One value of a row image: the cursor moves past it.  false if the
+** image is malformed. */
+typedef struct rval {
+  uint16_t field;
+  uint8_t tag;
+  const unsigned char *p;
+  uint32_t n;
+} rval;
+static bool rimg_next(const unsigned char **pp, const unsigned char *end,
+                      rval *v) {
+  const unsigned char *p = *pp;
+  if (end - p < 3) return false;
+  v->field = (uint16_t)get_le(p, 2);
+  v->tag = p[2];
+  p += 3;
+  size_t need = 0;
+  switch (v->tag) {
+    case TAG_NULL:
+    case TAG_INEXACT: need = 0; break;
+    case TAG_I64:
+    case TAG_F64: need = 8; break;
+    case TAG_ID: need = 16; break;
+    case TAG_TEXT:
+      if (end - p < 4) return false;
+      v->n = (uint32_t)get_le(p, 4);
+      p += 4;
+      need = v->n;
+      break;
+    default: return false;
+  }
+  if ((size_t)(end - p) < need) return false;
+  v->p = p;
+  *pp = p + need;
+  return true;
+}
+
+/* Set row i of column cd (field) from row image img; a gone or
+** malformed row (or one without the field) is NULL. */
+static bool apply_value(col_data *cd, uint16_t field, uint32_t i,
+                        const unsigned char *img, size_t len) {
+  const unsigned char *p = img + 1, *end = img + len;
+  rval v;
+  if (len == 0 || img[0] == ROW_GONE) {
+    col_set_null(cd, i);
+    return true;
+  }
+  while (p < end && rimg_next(&p, end, &v)) {
+    if (v.field != field) continue;
+    switch (v.tag) {
+      case TAG_I64:
+        if (cd->type == COLT_REAL) break;
+        col_set_i64(cd, i, (int64_t)get_le(v.p, 8));
+        return true;
+      case TAG_F64: {
+        if (cd->type != COLT_REAL) break;
+        uint64_t x = get_le(v.p, 8);
+        double d;
+        memcpy(&d, &x, 8);
+        col_set_f64(cd, i, d);
+        return true;
+      }
+      case TAG_TEXT:
+        if (cd->type != COLT_TEXT) break;
+        return col_set_text(cd, i, (const char *)v.p, v.n);
+      case TAG_ID:
+        if (cd->type != COLT_ID) break;
+        col_set_id(cd, i, v.p);
+        return true;
+      case TAG_INEXACT: cd->inexact = true; break;
+      default: break;
+    }
+    col_set_null(cd, i);
+    if (v.tag != TAG_NULL && v.tag != TAG_INEXACT) cd->inexact = true;
+    return true;
+  }
+  col_set_null(cd, i);
+  return true;
+}
+
+static bool image_inexact(const unsigned char *img, size_t len,
+                          uint16_t field) {
+  const unsigned char *p = img + 1, *end = img + len;
+  rval v;
+  if (len == 0 || img[0] == ROW_GONE) return false;
+  while (p < end && rimg_next(&p, end, &v))
+    if (v.field == field) return v.tag == TAG_INEXACT;
+  return false;
+}
+
+/* ---- segment headers ----------------------------------------------------
+** u8 version (1), u8 0, u16 ncols, u32 n, u64 generation, u32 epoch of
+** the deltas not yet folded in, the visibility bitmap (COL_WORDS(n) u64), then per column: u16 field, u8 type, u8
+** flags (2: inexact), u32 nulls, u8 has; when has: min and max (8 bytes
+** each; TEXT: u32 length and bytes each).  Little-endian. */
+typedef struct hcol {
+  uint16_t field;
+  uint8_t type, flags;
+  col_zone z;
+} hcol;
+typedef struct shdr {
+  bool present;
+  uint32_t n, ncols;
+  uint64_t gen;
+  uint32_t epoch;
+  const uint64_t *vis; /* COL_WORDS(n), aligned copy */
+  uint64_t *visbuf;
+  hcol *cols;
+  char *raw; /* owns the TEXT zone bytes */
+} shdr;
+
+static void shdr_free(shdr *h) {
+  free(h->visbuf);
+  free(h->cols);
+  free(h->raw);
+  memset(h, 0, sizeof *h);
+}
+
+static int shdr_parse(remdb *db, const void *data, size_t len, shdr *h) {
+  memset(h, 0, sizeof *h);
+  h->raw = malloc(len ? len : 1);
+  if (h->raw == NULL) return err_nomem(&db->err);
+  memcpy(h->raw, data, len);
+  const unsigned char *p = (const unsigned char *)h->raw, *end = p + len;
+  if (len < 20 || p[0] != 1) goto corrupt;
+  h->ncols = (uint32_t)get_le(p + 2, 2);
+  h->n = (uint32_t)get_le(p + 4, 4);
+  h->gen = get_le(p + 8, 8);
+  h->epoch = (uint32_t)get_le(p + 16, 4);
+  if (h->n > COL_SEG_ROWS) goto corrupt;
+  p += 20;
+  size_t w = COL_WORDS(h->n);
+  if ((size_t)(end - p) < w * 8) goto corrupt;
+  h->visbuf = calloc(w ? w : 1, 8);
+  h->cols = calloc(h->ncols ? h->ncols : 1, sizeof *h->cols);
+  if (h->visbuf == NULL || h->cols == NULL) {
+    shdr_free(h);
+    return err_nomem(&db->err);
+  }
+  for (size_t i = 0; i < w; i++) h->visbuf[i] = get_le(p + 8 * i, 8);
+  h->vis = h->visbuf;
+  p += w * 8;
+  for (uint32_t i = 0; i < h->ncols; i++) {
+    hcol *c = &h->cols[i];
+    if (end - p < 9) goto corrupt;
+    c->field = (uint16_t)get_le(p, 2);
+    c->type = p[2];
+    c->flags = p[3];
+    c->z.rows = h->n;
+    c->z.nulls = (uint32_t)get_le(p + 4, 4);
+    c->z.has = p[8];
+    p += 9;
+    if (c->type > COLT_ID) goto corrupt;
+    if (!c->z.has) continue;
+    if (c->type == COLT_TEXT) {
+      for (int j = 0; j < 2; j++) {
+        if (end - p < 4) goto corrupt;
+        uint32_t l = (uint32_t)get_le(p, 4);
+        p += 4;
+        if ((size_t)(end - p) < l) goto corrupt;
+        if (j == 0) {
+          c->z.smin = (const char *)p;
+          c->z.nsmin = l;
+        } else {
+          c->z.smax = (const char *)p;
+          c->z.nsmax = l;
+        }
+        p += l;
+      }
+    } else {
+      if (end - p < 16) goto corrupt;
+      uint64_t a = get_le(p, 8), b = get_le(p + 8, 8);
+      if (c->type == COLT_REAL) {
+        memcpy(&c->z.min.f, &a, 8);
+        memcpy(&c->z.max.f, &b, 8);
+      } else {
+        c->z.min.i = (int64_t)a;
+        c->z.max.i = (int64_t)b;
+      }
+      p += 16;
+    }
+  }
+  if (p != end) goto corrupt;
+  h->present = true;
+  return REMDB_OK;
+corrupt:
+  shdr_free(h);
+  return err_set(&db->err, REMDB_CORRUPT, "column segment header is malformed");
+}
+
+/* A segment being built or read: its columns (layout order) and
+** visibility, n positions. */
+typedef struct mseg {
+  uint32_t n;
+  uint64_t *vis;
+  uint32_t ncols;
+  col_data *cols;
+} mseg;
+
+static void mseg_free(mseg *m) {
+  if (m->cols)
+    for (uint32_t i = 0; i < m->ncols; i++) col_free(&m->cols[i]);
+  free(m->cols);
+  free(m->vis);
+  memset(m, 0, sizeof *m);
+}
+
+static bool mseg_init(mseg *m, const sch_table *t, uint32_t n) {
+  memset(m, 0, sizeof *m);
+  m->n = n;
+  m->ncols = t->ncols;
+  m->vis = calloc(COL_WORDS(n) ? COL_WORDS(n) : 1, 8);
+  m->cols = calloc(t->ncols ? t->ncols : 1, sizeof *m->cols);
+  if (m->vis == NULL || m->cols == NULL) return false;
+  for (uint32_t i = 0; i < t->ncols; i++)
+    if (!col_init(&m->cols[i], t->cols[i].kind, n)) return false;
+  return true;
+}
+
+/* Grow column c to n positions (new rows NULL).  false on OOM. */
+static bool col_grow(col_data *c, uint32_t n) {
+  if (n <= c->n) return true;
+  size_t ow = COL_WORDS(c->n), nw = COL_WORDS(n);
+  uint64_t *nulls = realloc(c->nulls, (nw ? nw : 1) * 8);
+  if (nulls == NULL) return false;
+  c->nulls = nulls;
+  if (c->n & 63) nulls[ow - 1] |= ~(uint64_t)0 << (c->n & 63);
+  for (size_t w = ow; w < nw; w++) nulls[w] = ~(uint64_t)0;
+  size_t esz = c->type == COLT_TEXT ? 4 : c->type == COLT_ID ? 16 : 8;
+  void **arr = c->type == COLT_TEXT  ? (void **)&c->code
+               : c->type == COLT_ID  ? (void **)&c->id
+               : c->type == COLT_REAL ? (void **)&c->f64
+                                      : (void **)&c->i64;
+  char *a = realloc(*arr, (size_t)n * esz);
+  if (a == NULL) return false;
+  memset(a + (size_t)c->n * esz, 0, (size_t)(n - c->n) * esz);
+  *arr = a;
+  c->n = n;
+  return true;
+}
+
+/* Apply row image img at in-segment index i to every column of m. */
+static bool mseg_apply(mseg *m, const sch_table *t, uint32_t i,
+                       const unsigned char *img, size_t len) {
+  col_bit_set(m->vis, i, len > 0 && img[0] == ROW_LIVE);
+  for (uint32_t c = 0; c < m->ncols; c++)
+    if (!apply_value(&m->cols[c], t->cols[c].field, i, img, len)) return false;
+  return true;
+}
+
+/* Stage segment m (finished) as segment seg of t, with a fresh
+** generation; the generation in *gen. */
+static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
+                      uint32_t seg, uint32_t epoch, mseg *m) {
+  buf_t h, v;
+  buf_init(&h);
+  buf_init(&v);
+  uuid16_t r;
+  uuid_random(&r);
+  uint64_t gen;
+  memcpy(&gen, r.b, 8);
+  buf_addc(&h, 1);
+  buf_addc(&h, 0);
+  add_le(&h, m->ncols, 2);
+  add_le(&h, m->n, 4);
+  add_le(&h, gen, 8);
+  add_le(&h, epoch, 4);
+  for (size_t w = 0; w < COL_WORDS(m->n); w++) add_le(&h, m->vis[w], 8);
+  int rc = REMDB_OK;
+  for (uint32_t c = 0; c < m->ncols && rc == REMDB_OK; c++) {
+    col_data *cd = &m->cols[c];
+    if (!col_finish(cd)) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    col_zonev z;
+    col_zone_calc(cd, m->vis, &z);
+    add_le(&h, t->cols[c].field, 2);
+    buf_addc(&h, (char)cd->type);
+    buf_addc(&h, (char)(cd->inexact ? 2 : 0));
+    add_le(&h, z.nulls, 4);
+    buf_addc(&h, (char)z.has);
+    if (z.has) {
+      if (cd->type == COLT_TEXT) {
+        add_le(&h, cd->dlen[z.cmin], 4);
+        buf_add(&h, cd->dict[z.cmin], cd->dlen[z.cmin]);
+        add_le(&h, cd->dlen[z.cmax], 4);
+        buf_add(&h, cd->dict[z.cmax], cd->dlen[z.cmax]);
+      } else if (cd->type == COLT_REAL) {
+        uint64_t a, b;
+        memcpy(&a, &z.min.f, 8);
+        memcpy(&b, &z.max.f, 8);
+        add_le(&h, a, 8);
+        add_le(&h, b, 8);
+      } else {
+        add_le(&h, (uint64_t)z.min.i, 8);
+        add_le(&h, (uint64_t)z.max.i, 8);
+      }
+    }
+    buf_reset(&v);
+    col_encode(cd, &v);
+    if (v.oom) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    unsigned char k[KEY_COL_MAX];
+    size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
+    kv_batch_put(kb, KV_INDEX, k, kl, v.p, v.len);
+    /* the next merge (or read) finds it decoded; a generation that is
+    ** never committed is never asked for */
+    cc_release(db->st, cc_insert(db->st, db->tid, t->table_id, seg,
+                                 t->cols[c].field, gen, cd));
+    memset(cd, 0, sizeof *cd);
+  }
+  if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) {
+    unsigned char k[KEY_COL_MAX];
+    size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
+    kv_batch_put(kb, KV_INDEX, k, kl, h.p, h.len);
+  }
+  buf_free(&h);
+  buf_free(&v);
+  return rc;
+}
+
+/* Load segment seg of t as stored at ks (header and columns; a missing
+** segment is empty) into m, grown to n positions. */
+static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
+                     uint32_t seg, uint32_t n, mseg *m) {
+  unsigned char k[KEY_COL_MAX];
+  size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
+  kv_val v;
+  shdr h;
+  memset(&h, 0, sizeof h);
+  int rc = kv_get(db->st->kv, ks, KV_INDEX, k, kl, &v, &db->err);
+  if (rc == REMDB_OK) {
+    rc = shdr_parse(db, v.data, v.len, &h);
+    kv_val_free(&v);
+  } else if (rc == REMDB_NOTFOUND) {
+    rc = REMDB_OK;
+  }
+  if (rc) return rc;
+  if (h.present && h.n > n) n = h.n;
+  if (!mseg_init(m, t, n)) {
+    shdr_free(&h);
+    return err_nomem(&db->err);
+  }
+  if (h.present) {
+    memcpy(m->vis, h.vis, COL_WORDS(h.n) * 8);
+    for (uint32_t c = 0; c < t->ncols && rc == REMDB_OK; c++) {
+      const hcol *hc = NULL;
+      for (uint32_t j = 0; j < h.ncols; j++)
+        if (h.cols[j].field == t->cols[c].field) hc = &h.cols[j];
+      if (hc == NULL || hc->type != t->cols[c].kind) {
+        /* a layout the schema no longer has: rebuilt by reindex */
+        m->cols[c].inexact = true;
+        continue;
+      }
+      cc_ent *e;
+      rc = cc_get(db, ks, t->table_id, seg, hc->field, h.gen, &e);
+      if (rc) break;
+      col_free(&m->cols[c]);
+      if (!col_copy(&m->cols[c], &e->c) || !col_grow(&m->cols[c], n))
+        rc = err_nomem(&db->err);
+      cc_release(db->st, e);
+    }
+  }
+  shdr_free(&h);
+  return rc;
+}
+
+/* ---- the writer's state of a table ------------------------------------- */
+
+static bool seg_room(col_tab *ct, uint32_t seg) {
+  if (seg < ct->capseg) return true;
+  uint32_t cap = ct->capseg ? ct->capseg : 4;
+  while (cap <= seg) cap *= 2;
+  uint32_t *nd = realloc(ct->nd, cap * sizeof *nd);
+  if (nd == NULL) return false;
+  ct->nd = nd;
+  uint32_t *ep = realloc(ct->ep, cap * sizeof *ep);
+  if (ep == NULL) return false;
+  ct->ep = ep;
+  memset(nd + ct->capseg, 0, (cap - ct->capseg) * sizeof *nd);
+  memset(ep + ct->capseg, 0, (cap - ct->capseg) * sizeof *ep);
+  ct->capseg = cap;
+  return true;
+}
+
+/* The table's next row position at ks: one past the highest position
+** its last segment header or any delta holds (positions are dense, and
+** a segment never merged holds a delta for each of its positions; a
+** position handed out by a transaction that never committed is handed
+** out again). */
+static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
+                     uint64_t *next) {
+  unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
+  size_t ll = key_col(lo, db->tid, tbl, 'M', 0, 0);
+  size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
+  kv_iter_t *it;
+  *next = 0;
+  int rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, ll, hi, hl, &it,
+                       &db->err);
+  if (rc) return rc;
+  uint32_t last = 0, epoch = 0;
+  bool has = false;
+  kv_iter_last(it);
+  if (kv_iter_valid(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+    if (kl != 17 || vl < 20) {
+      kv_iter_free(it);
+      return err_set(&db->err, REMDB_CORRUPT,
+                     "column segment header is malformed");
+    }
+    last = get_u32be(k + 13);
+    epoch = (uint32_t)get_le(v + 16, 4);
+    *next = ((uint64_t)last << SEG_SHIFT) + get_le(v + 4, 4);
+    has = true;
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, KEY_COL_KIND, hi,
+                   KEY_COL_KIND, &it, &db->err);
+  if (rc) return rc;
+  for (uint32_t seg = has ? last : 0;; seg++) {
+    unsigned char pk[KEY_COL_DELTA_LEN], pe[KEY_COL_DELTA_LEN];
+    uint32_t ep = has && seg == last ? epoch : 0;
+    key_col_delta(pk, db->tid, tbl, seg, ep, 0);
+    key_col_delta(pe, db->tid, tbl, seg, ep + 1, 0);
+    bool any = false;
+    /* the last key of the prefix is its highest position */
+    kv_iter_seek_for_prev(it, pe, KEY_COL_DELTA_PREFIX);
+    if (kv_iter_valid(it)) {
+      size_t kl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      if (kl == KEY_COL_DELTA_LEN &&
+          memcmp(k, pk, KEY_COL_DELTA_PREFIX) == 0) {
+        uint64_t p = get_u64be(k + 21) + 1;
+        if (p > *next) *next = p;
+        any = true;
+      }
+    }
+    if ((rc = kv_iter_status(it, &db->err))) break;
+    if (!any && (!has || seg > last)) break;
+  }
+  kv_iter_free(it);
+  return rc;
+}
+
+/* The writer's state of table tbl, loaded on first use (wlock held). */
+static col_tab *tab_state(remdb *db, uint32_t tbl) {
+  assert(core_locked(db));
+  struct col_store *c = cs_get(db->st);
+  if (c == NULL) return NULL;
+  for (size_t i = 0; i < c->ntabs; i++)
+    if (c->tabs[i].tid == db->tid && c->tabs[i].tbl == tbl) return &c->tabs[i];
+  if (c->ntabs == c->captabs) {
+    size_t cap = c->captabs ? c->captabs * 2 : 8;
+    col_tab *n = realloc(c->tabs, cap * sizeof *n);
+    if (n == NULL) return NULL;
+    c->tabs = n;
+    c->captabs = cap;
+  }
+  col_tab ct = {db->tid, tbl, 0, NULL, NULL, 0};
+  if (read_next(db, NULL, tbl, &ct.next)) return NULL;
+  uint32_t nsegs = (uint32_t)((ct.next + COL_SEG_ROWS - 1) >> SEG_SHIFT);
+  bool ok = seg_room(&ct, nsegs);
+  /* each segment's epoch (its header's), and its deltas of that epoch */
+  unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
+  size_t ll = key_col(lo, db->tid, tbl, 'M', 0, 0);
+  size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
+  kv_iter_t *it = NULL;
+  if (ok && kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                        &db->err))
+    ok = false;
+  if (ok) {
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl, vl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+      if (kl != 17 || vl < 20) continue;
+      uint32_t seg = get_u32be(k + 13);
+      if (seg < nsegs) ct.ep[seg] = (uint32_t)get_le(v + 16, 4);
+    }
+    if (kv_iter_status(it, &db->err)) ok = false;
+    kv_iter_free(it);
+    it = NULL;
+  }
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  if (ok && kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, KEY_COL_KIND, hi,
+                        KEY_COL_KIND, &it, &db->err))
+    ok = false;
+  for (uint32_t seg = 0; ok && seg < nsegs; seg++) {
+    unsigned char pk[KEY_COL_DELTA_LEN];
+    key_col_delta(pk, db->tid, tbl, seg, ct.ep[seg], 0);
+    for (kv_iter_seek(it, pk, KEY_COL_DELTA_PREFIX); kv_iter_valid(it);
+         kv_iter_next(it)) {
+      size_t kl;
+      const char *k = kv_iter_key(it, &kl);
+      if (kl != KEY_COL_DELTA_LEN ||
+          memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
+        break;
+      ct.nd[seg]++;
+    }
+    if (kv_iter_status(it, &db->err)) ok = false;
+  }
+  kv_iter_free(it);
+  if (!ok) {
+    free(ct.nd);
+    free(ct.ep);
+    return NULL;
+  }
+  c->tabs[c->ntabs] = ct;
+  return &c->tabs[c->ntabs++];
+}
+
+/* Forget the writer's state of table tbl (0: of every table). */
+static void tab_forget(remdb *db, uint32_t tbl) {
+  struct col_store *c = cs_get(db->st);
+  if (c == NULL) return;
+  for (size_t i = 0; i < c->ntabs;) {
+    if (c->tabs[i].tid == db->tid && (tbl == 0 || c->tabs[i].tbl == tbl)) {
+      free(c->tabs[i].nd);
+      free(c->tabs[i].ep);
+      c->tabs[i] = c->tabs[--c->ntabs];
+    } else {
+      i++;
+    }
+  }
+}
+
+/* ---- the transaction's part ---------------------------------------------- */
+
+typedef struct cdelta {
+  uint32_t tbl;
+  uint64_t pos;
+  size_t off, len; /* image in imgs */
+} cdelta;
+
+struct col_txn {
+  idset ids;       /* entities whose position the transaction knows */
+  uint64_t *pos;   /* pos[i]: of ids.ids[i]; UINT64_MAX: removed */
+  size_t cappos;
+  cdelta *d;       /* staged deltas, in order */
+  size_t nd, capd;
+  buf_t imgs;
+  uint32_t *ntbl;  /* tables whose counter moved */
+  size_t nntbl, capntbl;
+  bool touched;    /* the writer's state moved: forget it unless committed */
+  size_t mark;     /* nd before the latest col_stage_* (col_stage_undo) */
+};
+
+void col_txn_free(struct col_txn *x) {
+  if (x == NULL) return;
+  idset_free(&x->ids);
+  free(x->pos);
+  free(x->d);
+  free(x->ntbl);
+  buf_free(&x->imgs);
+  free(x);
+}
+
+size_t col_txn_bytes(const struct col_txn *x) {
+  return x ? x->imgs.len + x->nd * sizeof(cdelta) +
+                 x->ids.n * (8 + sizeof(uuid16_t))
+           : 0;
+}
+
+static struct col_txn *txn_of(wtx_t *w) {
+  struct col_txn **p = wtx_col(w);
+  if (*p == NULL) {
+    *p = calloc(1, sizeof **p);
+    if (*p) buf_init(&(*p)->imgs);
+  }
+  return *p;
+}
+
+static bool txn_set_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
+  if (x->ids.n == x->cappos) {
+    size_t cap = x->cappos ? x->cappos * 2 : 64;
+    uint64_t *p = realloc(x->pos, cap * sizeof *p);
+    if (p == NULL) return false;
+    x->pos = p;
+    x->cappos = cap;
+  }
+  size_t i;
+  if (!idset_add(&x->ids, id->b, &i)) return false;
+  x->pos[i] = pos;
+  return true;
+}
+
+static bool txn_note_tbl(struct col_txn *x, uint32_t tbl) {
+  for (size_t i = 0; i < x->nntbl; i++)
+    if (x->ntbl[i] == tbl) return true;
+  if (x->nntbl == x->capntbl) {
+    size_t cap = x->capntbl ? x->capntbl * 2 : 4;
+    uint32_t *n = realloc(x->ntbl, cap * sizeof *n);
+    if (n == NULL) return false;
+    x->ntbl = n;
+    x->capntbl = cap;
+  }
+  x->ntbl[x->nntbl++] = tbl;
+  return true;
+}
+
+/* Is t's columnar state being rebuilt (positions and columns are then
+** the rebuild's)? */
+static bool rebuilding(remdb *db, uint32_t tbl) {
+  cat_table *ct = cat_by_id(db, tbl);
+  return ct == NULL || ct->rebuild != NULL;
+}
+
+/* The position of entity id of t as the transaction sees it: 0 and *pos,
+** REMDB_NOTFOUND when it has none (format 1 entry, or none at all). */
+static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
+                   uint64_t *pos) {
+  remdb *db = wtx_db(w);
+  size_t i = idset_find(&x->ids, id->b);
+  if (i != IDSET_NONE) {
+    *pos = x->pos[i];
+    return *pos == UINT64_MAX ? REMDB_NOTFOUND : REMDB_OK;
+  }
+  unsigned char dk[KEY_IDDIR_LEN];
+  key_iddir(dk, db->tid, id->b);
+  kv_val v;
+  int rc = kv_get(db->st->kv, NULL, KV_INDEX, dk, sizeof dk, &v, &db->err);
+  if (rc) return rc;
+  bool has = iddir_pos(v.data, v.len, pos);
+  kv_val_free(&v);
+  if (!has) return REMDB_NOTFOUND;
+  return txn_set_pos(x, id, *pos) ? REMDB_OK : err_nomem(&db->err);
+}
+
+static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
+                       uint64_t pos, const uuid16_t *id, const rec_view *rv) {
+  remdb *db = wtx_db(w);
+  col_tab *ct = tab_state(db, t->table_id);
+  uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
+  if (ct == NULL || !seg_room(ct, seg))
+    return db->err.code ? db->err.code : err_nomem(&db->err);
+  if (x->nd == x->capd) {
+    size_t cap = x->capd ? x->capd * 2 : 64;
+    cdelta *d = realloc(x->d, cap * sizeof *d);
+    if (d == NULL) return err_nomem(&db->err);
+    x->d = d;
+    x->capd = cap;
+  }
+  size_t off = x->imgs.len;
+  row_image(t, id, rv, &x->imgs);
+  if (x->imgs.oom) return err_nomem(&db->err);
+  x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
+  unsigned char k[KEY_COL_DELTA_LEN];
+  key_col_delta(k, db->tid, t->table_id, seg, ct->ep[seg], pos);
+  kv_batch_put(wtx_batch(w), KV_INDEX, k, sizeof k, x->imgs.p + off,
+               x->imgs.len - off);
+  return REMDB_OK;
+}
+
+int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
+                  const rec_view *old, const rec_view *nw,
+                  unsigned char dirval[IDDIR_VAL_LEN], size_t *dirlen) {
+  remdb *db = wtx_db(w);
+  put_u32be(dirval, t->table_id);
+  *dirlen = 4;
+  if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
+  struct col_txn *x = txn_of(w);
+  if (x == NULL) return err_nomem(&db->err);
+  x->mark = x->nd;
+  uint64_t pos;
+  int rc;
+  if (old == NULL) {
+    col_tab *ct = tab_state(db, t->table_id);
+    if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+    if (!txn_note_tbl(x, t->table_id)) return err_nomem(&db->err);
+    pos = ct->next++;
+    x->touched = true;
+    if (!txn_set_pos(x, id, pos)) return err_nomem(&db->err);
+    iddir_value(dirval, t->table_id, pos);
+    *dirlen = IDDIR_VAL_LEN;
+  } else {
+    rc = txn_pos(w, x, id, &pos);
+    if (rc == REMDB_NOTFOUND) return REMDB_OK; /* no position: no columns */
+    if (rc) return rc;
+  }
+  return stage_delta(w, x, t, pos, id, nw);
+}
+
+int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
+  remdb *db = wtx_db(w);
+  if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
+  struct col_txn *x = txn_of(w);
+  if (x == NULL) return err_nomem(&db->err);
+  x->mark = x->nd;
+  uint64_t pos;
+  int rc = txn_pos(w, x, id, &pos);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  if (!txn_set_pos(x, id, UINT64_MAX)) return err_nomem(&db->err);
+  return stage_delta(w, x, t, pos, id, NULL);
+}
+
+void col_stage_undo(wtx_t *w) {
+  struct col_txn *x = *wtx_col(w);
+  if (x == NULL || x->mark >= x->nd) return;
+  x->imgs.len = x->d[x->mark].off;
+  x->nd = x->mark;
+  /* its key is gone with the batch's rollback; a position it took stays
+  ** free (invisible) */
+}
+
+/* Merge segment seg of t: its stored segment, its stored deltas and the
+** transaction's, into a new segment staged in kb with the deltas'
+** deletion. */
+static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
+                     col_tab *ct, uint32_t seg) {
+  remdb *db = wtx_db(w);
+  kv_batch_t *kb = wtx_batch(w);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  uint64_t end = ct->next - base;
+  uint32_t n = end > COL_SEG_ROWS ? COL_SEG_ROWS : (uint32_t)end;
+  mseg m;
+  int rc = mseg_load(db, NULL, t, seg, n, &m);
+  if (rc) {
+    mseg_free(&m);
+    return rc;
+  }
+  /* the deltas of the segment's epoch: folded, and deleted */
+  uint32_t ep = ct->ep[seg];
+  unsigned char lo[KEY_COL_DELTA_LEN], hi[KEY_COL_DELTA_LEN];
+  key_col_delta(lo, db->tid, t->table_id, seg, ep, 0);
+  key_col_delta(hi, db->tid, t->table_id, seg, ep + 1, 0);
+  kv_iter_t *it;
+  rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, KEY_COL_DELTA_PREFIX, hi,
+                   KEY_COL_DELTA_PREFIX, &it, &db->err);
+  if (rc) {
+    mseg_free(&m);
+    return rc;
+  }
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+    if (kl != KEY_COL_DELTA_LEN) continue;
+    uint64_t i = get_u64be(k + 21) - base;
+    if (i >= m.n) continue;
+    if (!mseg_apply(&m, t, (uint32_t)i, v, vl)) rc = err_nomem(&db->err);
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  for (size_t j = 0; rc == REMDB_OK && j < x->nd; j++) {
+    const cdelta *d = &x->d[j];
+    if (d->tbl != t->table_id || (d->pos >> SEG_SHIFT) != seg) continue;
+    if (d->pos - base >= m.n) continue;
+    if (!mseg_apply(&m, t, (uint32_t)(d->pos - base),
+                    (const unsigned char *)x->imgs.p + d->off, d->len))
+      rc = err_nomem(&db->err);
+    unsigned char k[KEY_COL_DELTA_LEN];
+    key_col_delta(k, db->tid, t->table_id, seg, ep, d->pos);
+    kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  }
+  if (rc == REMDB_OK) rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
+  mseg_free(&m);
+  return rc;
+}
+
+int col_before_commit(wtx_t *w) {
+  struct col_txn *x = *wtx_col(w);
+  remdb *db = wtx_db(w);
+  if (x == NULL || (x->nd == 0 && x->nntbl == 0)) return REMDB_OK;
+  /* count the deltas per segment; merge the segments over the bound */
+  x->touched = true;
+  for (size_t j = 0; j < x->nd; j++) {
+    const cdelta *d = &x->d[j];
+    col_tab *ct = tab_state(db, d->tbl);
+    uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
+    if (ct == NULL || !seg_room(ct, seg))
+      return db->err.code ? db->err.code : err_nomem(&db->err);
+    if (ct->nd[seg] == UINT32_MAX) continue; /* merged */
+    if (++ct->nd[seg] < col_merge_rows) continue;
+    cat_table *cat = cat_by_id(db, d->tbl);
+    if (cat == NULL) continue;
+    int rc = merge_seg(w, x, cat->s, ct, seg);
+    if (rc) return rc;
+    ct->nd[seg] = UINT32_MAX; /* merged: 0 once committed */
+  }
+  return REMDB_OK;
+}
+
+void col_after_commit(wtx_t *w, bool committed) {
+  struct col_txn *x = *wtx_col(w);
+  if (x == NULL) return;
+  remdb *db = wtx_db(w);
+  if (x->touched) {
+    if (!committed) {
+      tab_forget(db, 0); /* reload from storage */
+    } else {
+      struct col_store *c = db->st->col;
+      for (size_t i = 0; c && i < c->ntabs; i++)
+        for (uint32_t s = 0; s < c->tabs[i].capseg; s++)
+          if (c->tabs[i].nd[s] == UINT32_MAX) { /* merged */
+            c->tabs[i].nd[s] = 0;
+            c->tabs[i].ep[s]++;
+          }
+    }
+  }
+  idset_clear(&x->ids);
+  x->nd = x->nntbl = 0;
+  buf_reset(&x->imgs);
+  x->touched = false;
+}
+
+/* ---- rebuilding a table's columns (reindex, schema change, upgrade) ---- */
+
+struct col_build {
+  const sch_table *t;
+  uint64_t next;
+  mseg m;
+  bool open;
+  buf_t img;
+};
+
+int col_build_begin(remdb *db, const sch_table *t, kv_batch_t *kb,
+                    col_build **out) {
+  assert(core_locked(db));
+  col_build *b = calloc(1, sizeof *b);
+  if (b == NULL) return err_nomem(&db->err);
+  b->t = t;
+  buf_init(&b->img);
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, t->table_id);
+  key_col_table(hi, db->tid, t->table_id + 1);
+  kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  tab_forget(db, t->table_id);
+  *out = b;
+  return REMDB_OK;
+}
+
+static int build_flush(remdb *db, col_build *b, kv_batch_t *kb) {
+  if (!b->open) return REMDB_OK;
+  uint32_t seg = (uint32_t)((b->next - 1) >> SEG_SHIFT);
+  uint32_t n = (uint32_t)(b->next - ((uint64_t)seg << SEG_SHIFT));
+  /* shrink to the positions used */
+  b->m.n = n;
+  for (uint32_t c = 0; c < b->m.ncols; c++) b->m.cols[c].n = n;
+  int rc = mseg_stage(db, kb, b->t, seg, 0, &b->m);
+  mseg_free(&b->m);
+  b->open = false;
+  return rc;
+}
+
+int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
+                  const rec_view *rv, unsigned char dirval[IDDIR_VAL_LEN],
+                  size_t *dirlen) {
+  put_u32be(dirval, b->t->table_id);
+  *dirlen = 4;
+  if (!b->t->columnar) return REMDB_OK;
+  uint64_t pos = b->next++;
+  iddir_value(dirval, b->t->table_id, pos);
+  *dirlen = IDDIR_VAL_LEN;
+  if (!b->open) {
+    if (!mseg_init(&b->m, b->t, COL_SEG_ROWS)) {
+      mseg_free(&b->m);
+      return err_nomem(&db->err);
+    }
+    b->open = true;
+  }
+  buf_reset(&b->img);
+  row_image(b->t, id, rv, &b->img);
+  if (b->img.oom ||
+      !mseg_apply(&b->m, b->t, (uint32_t)(pos & (COL_SEG_ROWS - 1)),
+                  (const unsigned char *)b->img.p, b->img.len))
+    return err_nomem(&db->err);
+  if ((b->next & (COL_SEG_ROWS - 1)) == 0) return build_flush(db, b, kb);
+  return REMDB_OK;
+}
+
+int col_build_end(remdb *db, col_build *b, kv_batch_t *kb) {
+  int rc = build_flush(db, b, kb);
+  tab_forget(db, b->t->table_id);
+  return rc;
+}
+
+void col_build_free(col_build *b) {
+  if (b == NULL) return;
+  mseg_free(&b->m);
+  buf_free(&b->img);
+  free(b);
+}
+
+void col_drop_stage(remdb *db, kv_batch_t *kb, uint32_t tbl) {
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, tbl);
+  key_col_table(hi, db->tid, tbl + 1);
+  kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  tab_forget(db, tbl);
+}
+
+/* ---- the reader ---------------------------------------------------------- */
+
+typedef struct rdelta {
+  uint64_t pos;
+  size_t off, len;
+} rdelta;
+
+struct col_reader {
+  remdb *db;
+  const snap_t *snap;
+  const sch_table *t;
+  uint64_t npos;
+  uint32_t nsegs;
+  shdr *hdr;        /* per segment */
+  size_t *d0, *dn;  /* per segment: its deltas d[d0 .. d0 + dn) */
+  rdelta *d;
+  size_t nd;
+  buf_t imgs;
+  bool *inexact;    /* per column */
+  /* the current segment */
+  int64_t cur;
+  uint32_t curn;
+  uint64_t *vis;     /* owned when the segment has deltas */
+  const uint64_t *visp;
+  col_data *own;     /* per column, owned copies (deltas applied) */
+  bool *have;
+  cc_ent **pin;      /* per column, the cached base in use */
+};
+
+static uint32_t seg_positions(const col_reader *r, uint32_t seg) {
+  uint64_t left = r->npos - ((uint64_t)seg << SEG_SHIFT);
+  return left > COL_SEG_ROWS ? COL_SEG_ROWS : (uint32_t)left;
+}
+
+static void drop_current(col_reader *r) {
+  for (uint32_t c = 0; c < r->t->ncols; c++) {
+    if (r->have[c]) col_free(&r->own[c]);
+    r->have[c] = false;
+    cc_release(r->db->st, r->pin[c]);
+    r->pin[c] = NULL;
+  }
+  free(r->vis);
+  r->vis = NULL;
+  r->visp = NULL;
+  r->cur = -1;
+}
+
+void colr_close(col_reader *r) {
+  if (r == NULL) return;
+  if (r->have) drop_current(r);
+  for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
+  free(r->hdr);
+  free(r->d0);
+  free(r->dn);
+  free(r->d);
+  buf_free(&r->imgs);
+  free(r->inexact);
+  free(r->own);
+  free(r->have);
+  free(r->pin);
+  free(r);
+}
+
+int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
+              col_reader **out) {
+  *out = NULL;
+  if (!t->columnar)
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "%s keeps no columns (its schema says \"columnar\": false)",
+                   t->name);
+  if (db->st->format < 2)
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "%s: the database is not upgraded to columns yet (open "
+                   "it read-write once)",
+                   t->name);
+  cat_table *ct = cat_by_id(db, t->table_id);
+  if (ct == NULL || ct->rebuild != NULL || !snap_current(db, snap))
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "%s: its columns are being rebuilt", t->name);
+  col_reader *r = calloc(1, sizeof *r);
+  if (r == NULL) return err_nomem(&db->err);
+  r->db = db;
+  r->snap = snap;
+  r->t = t;
+  r->cur = -1;
+  buf_init(&r->imgs);
+  const kv_snap_t *ks = snap->kv;
+  uint32_t nc = t->ncols ? t->ncols : 1;
+  r->inexact = calloc(nc, sizeof *r->inexact);
+  r->own = calloc(nc, sizeof *r->own);
+  r->have = calloc(nc, sizeof *r->have);
+  r->pin = calloc(nc, sizeof *r->pin);
+  int rc = r->inexact && r->own && r->have && r->pin ? REMDB_OK
+                                                      : err_nomem(&db->err);
+  if (rc == REMDB_OK) rc = read_next(db, ks, t->table_id, &r->npos);
+  if (rc == REMDB_OK) {
+    r->nsegs = (uint32_t)((r->npos + COL_SEG_ROWS - 1) >> SEG_SHIFT);
+    uint32_t ns = r->nsegs ? r->nsegs : 1;
+    r->hdr = calloc(ns, sizeof *r->hdr);
+    r->d0 = calloc(ns, sizeof *r->d0);
+    r->dn = calloc(ns, sizeof *r->dn);
+    if (!r->hdr || !r->d0 || !r->dn) rc = err_nomem(&db->err);
+  }
+  /* the segment headers */
+  kv_iter_t *it = NULL;
+  unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
+  if (rc == REMDB_OK) {
+    size_t ll = key_col(lo, db->tid, t->table_id, 'M', 0, 0);
+    size_t hl = key_col(hi, db->tid, t->table_id, 'M', UINT32_MAX, 0);
+    rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, ll, hi, hl, &it, &db->err);
+  }
+  if (rc == REMDB_OK) {
+    for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+         kv_iter_next(it)) {
+      size_t kl, vl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      const char *v = kv_iter_value(it, &vl);
+      if (kl != 17) continue;
+      uint32_t seg = get_u32be(k + 13);
+      if (seg >= r->nsegs) continue;
+      rc = shdr_parse(db, v, vl, &r->hdr[seg]);
+      for (uint32_t c = 0; rc == REMDB_OK && c < t->ncols; c++) {
+        const hcol *hc = NULL;
+        for (uint32_t j = 0; j < r->hdr[seg].ncols; j++)
+          if (r->hdr[seg].cols[j].field == t->cols[c].field)
+            hc = &r->hdr[seg].cols[j];
+        if (hc == NULL || hc->type != t->cols[c].kind || (hc->flags & 2))
+          r->inexact[c] = true;
+      }
+    }
+    if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    it = NULL;
+  }
+  /* the deltas of each segment's epoch */
+  if (rc == REMDB_OK) {
+    key_col_table(lo, db->tid, t->table_id);
+    lo[12] = 'D';
+    key_col_table(hi, db->tid, t->table_id);
+    hi[12] = 'D' + 1;
+    rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, KEY_COL_KIND, hi,
+                     KEY_COL_KIND, &it, &db->err);
+  }
+  size_t capd = 0;
+  for (uint32_t sg = 0; rc == REMDB_OK && sg < r->nsegs; sg++) {
+    unsigned char pk[KEY_COL_DELTA_LEN];
+    key_col_delta(pk, db->tid, t->table_id, sg, r->hdr[sg].epoch, 0);
+    for (kv_iter_seek(it, pk, KEY_COL_DELTA_PREFIX);
+         rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl, vl;
+      const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+      const char *v = kv_iter_value(it, &vl);
+      if (kl != KEY_COL_DELTA_LEN || memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
+        break;
+      uint64_t pos = get_u64be(k + 21);
+      if (pos >= r->npos || (pos >> SEG_SHIFT) != sg) continue;
+      if (r->nd == capd) {
+        capd = capd ? capd * 2 : 256;
+        rdelta *d = realloc(r->d, capd * sizeof *d);
+        if (d == NULL) {
+          rc = err_nomem(&db->err);
+          break;
+        }
+        r->d = d;
+      }
+      uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
+      if (r->dn[seg] == 0) r->d0[seg] = r->nd;
+      r->dn[seg]++;
+      r->d[r->nd++] = (rdelta){pos, r->imgs.len, vl};
+      buf_add(&r->imgs, v, vl);
+      for (uint32_t c = 0; c < t->ncols; c++)
+        if (image_inexact((const unsigned char *)v, vl, t->cols[c].field))
+          r->inexact[c] = true;
+    }
+    if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  }
+  if (rc == REMDB_OK && r->imgs.oom) rc = err_nomem(&db->err);
+  kv_iter_free(it);
+  if (rc) {
+    colr_close(r);
+    return rc;
+  }
+  *out = r;
+  return REMDB_OK;
+}
+
+static bool name_is(const char *a, const char *b) {
+  return sch_same_sql_name(a, b);
+}
+
+int colr_find(col_reader *r, const char *name) {
+  const sch_table *t = r->t;
+  uint16_t field = UINT16_MAX;
+  if (name_is(name, "id"))
+    field = 0;
+  else if (name_is(name, "created_at"))
+    field = REC_F_CREATED;
+  else if (name_is(name, "modified_at"))
+    field = REC_F_MODIFIED;
+  else if (name_is(name, "deleted_at"))
+    field = REC_F_DELETED;
+  else
+    for (uint32_t c = 0; c < t->ncols; c++) {
+      const char *pn = rec_dict_name(&t->dict, t->cols[c].field);
+      if (t->cols[c].field >= REC_F_FIRST && pn && name_is(name, pn))
+        field = t->cols[c].field;
+    }
+  for (uint32_t c = 0; c < t->ncols; c++)
+    if (t->cols[c].field == field) return r->inexact[c] ? -1 : (int)c;
+  return -1;
+}
+
+enum colv_type colr_type(col_reader *r, int col) {
+  return (enum colv_type)r->t->cols[col].kind;
+}
+
+uint32_t colr_nsegs(col_reader *r) { return r->nsegs; }
+
+/* Does segment seg need deltas applied (or was it never merged)? */
+static bool seg_plain(const col_reader *r, uint32_t seg) {
+  return r->dn[seg] == 0 && r->hdr[seg].present &&
+         r->hdr[seg].n == seg_positions(r, seg);
+}
+
+static int move_to(col_reader *r, uint32_t seg) {
+  if (seg >= r->nsegs)
+    return err_set(&r->db->err, REMDB_MISUSE, "segment %u of %u", seg,
+                   r->nsegs);
+  if (r->cur == (int64_t)seg) return REMDB_OK;
+  drop_current(r);
+  r->cur = seg;
+  r->curn = seg_positions(r, seg);
+  if (seg_plain(r, seg)) {
+    r->visp = r->hdr[seg].vis;
+    return REMDB_OK;
+  }
+  r->vis = calloc(COL_WORDS(r->curn) ? COL_WORDS(r->curn) : 1, 8);
+  if (r->vis == NULL) return err_nomem(&r->db->err);
+  const shdr *h = &r->hdr[seg];
+  if (h->present)
+    memcpy(r->vis, h->vis,
+           COL_WORDS(h->n < r->curn ? h->n : r->curn) * 8);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  for (size_t j = r->d0[seg]; j < r->d0[seg] + r->dn[seg]; j++) {
+    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[j].off;
+    col_bit_set(r->vis, (uint32_t)(r->d[j].pos - base),
+                r->d[j].len > 0 && img[0] == ROW_LIVE);
+  }
+  r->visp = r->vis;
+  return REMDB_OK;
+}
+
+int colr_visible(col_reader *r, uint32_t seg, const uint64_t **bits,
+                 uint32_t *n) {
+  int rc = move_to(r, seg);
+  if (rc) return rc;
+  *bits = r->visp;
+  *n = r->curn;
+  return REMDB_OK;
+}
+
+/* The column c of the current segment, deltas applied: *cd. */
+static int load_col(col_reader *r, int c, const col_data **cd) {
+  remdb *db = r->db;
+  uint32_t seg = (uint32_t)r->cur;
+  const shdr *h = &r->hdr[seg];
+  uint16_t field = r->t->cols[c].field;
+  if (r->have[c]) {
+    *cd = &r->own[c];
+    return REMDB_OK;
+  }
+  if (r->pin[c]) {
+    *cd = &r->pin[c]->c;
+    return REMDB_OK;
+  }
+  cc_ent *e = NULL;
+  int rc;
+  if (h->present) {
+    rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    if (rc) return rc;
+  }
+  if (seg_plain(r, seg)) {
+    r->pin[c] = e;
+    *cd = &e->c;
+    return REMDB_OK;
+  }
+  col_data *o = &r->own[c];
+  bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, r->curn);
+  cc_release(db->st, e);
+  if (ok) ok = col_grow(o, r->curn);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  for (size_t j = r->d0[seg]; ok && j < r->d0[seg] + r->dn[seg]; j++)
+    ok = apply_value(o, field, (uint32_t)(r->d[j].pos - base),
+                     (const unsigned char *)r->imgs.p + r->d[j].off,
+                     r->d[j].len);
+  if (ok) ok = col_finish(o);
+  if (!ok) {
+    col_free(o);
+    return err_nomem(&db->err);
+  }
+  o->n = r->curn;
+  r->have[c] = true;
+  *cd = o;
+  return REMDB_OK;
+}
+
+int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out) {
+  if (col < 0 || (uint32_t)col >= r->t->ncols)
+    return err_set(&r->db->err, REMDB_MISUSE, "column %d", col);
+  int rc = move_to(r, seg);
+  const col_data *cd = NULL;
+  if (rc == REMDB_OK) rc = load_col(r, col, &cd);
+  if (rc) return rc;
+  memset(out, 0, sizeof *out);
+  out->type = (enum colv_type)cd->type;
+  out->n = r->curn;
+  out->nulls = cd->nulls;
+  out->i64 = cd->i64;
+  out->f64 = cd->f64;
+  out->code = cd->code;
+  out->id = (const uint8_t(*)[16])cd->id;
+  out->dict = (const char *const *)cd->dict;
+  out->dict_len = cd->dlen;
+  out->ndict = cd->ndict;
+  return REMDB_OK;
+}
+
+int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
+  if (col < 0 || (uint32_t)col >= r->t->ncols || seg >= r->nsegs)
+    return err_set(&r->db->err, REMDB_MISUSE, "zone of column %d, segment %u",
+                   col, seg);
+  memset(out, 0, sizeof *out);
+  if (seg_plain(r, seg)) {
+    const shdr *h = &r->hdr[seg];
+    for (uint32_t j = 0; j < h->ncols; j++)
+      if (h->cols[j].field == r->t->cols[col].field) {
+        *out = h->cols[j].z;
+        return REMDB_OK;
+      }
+  }
+  /* deltas: compute it from the decoded column */
+  const uint64_t *vis;
+  uint32_t n;
+  col_vec v;
+  int rc = colr_visible(r, seg, &vis, &n);
+  if (rc == REMDB_OK) rc = colr_read(r, seg, col, &v);
+  if (rc) return rc;
+  const col_data *cd = r->have[col] ? &r->own[col] : &r->pin[col]->c;
+  col_zonev z;
+  col_zone_calc(cd, vis, &z);
+  out->rows = n;
+  out->nulls = z.nulls;
+  out->has = z.has;
+  if (z.has && cd->type == COLT_TEXT) {
+    out->smin = cd->dict[z.cmin];
+    out->nsmin = cd->dlen[z.cmin];
+    out->smax = cd->dict[z.cmax];
+    out->nsmax = cd->dlen[z.cmax];
+  } else if (z.has && cd->type == COLT_REAL) {
+    out->min.f = z.min.f;
+    out->max.f = z.max.f;
+  } else {
+    out->min.i = z.min.i;
+    out->max.i = z.max.i;
+  }
+  return REMDB_OK;
+}
+
+int colr_pos(col_reader *r, const uuid16_t *id, uint64_t *pos) {
+  remdb *db = r->db;
+  unsigned char dk[KEY_IDDIR_LEN];
+  key_iddir(dk, db->tid, id->b);
+  kv_val v;
+  int rc = kv_get(db->st->kv, r->snap->kv, KV_INDEX, dk, sizeof dk, &v,
+                  &db->err);
+  if (rc) return rc;
+  bool ok = iddir_table(v.data, v.len) == r->t->table_id &&
+            iddir_pos(v.data, v.len, pos) && *pos < r->npos;
+  kv_val_free(&v);
+  if (!ok) return REMDB_NOTFOUND;
+  uint32_t seg = (uint32_t)(*pos >> SEG_SHIFT);
+  uint64_t i = *pos - ((uint64_t)seg << SEG_SHIFT);
+  /* the latest delta of the position, else the segment's bitmap */
+  size_t lo = r->d0[seg], hi = lo + r->dn[seg];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->d[mid].pos < *pos)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < r->d0[seg] + r->dn[seg] && r->d[lo].pos == *pos) {
+    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[lo].off;
+    return r->d[lo].len > 0 && img[0] == ROW_LIVE ? REMDB_OK : REMDB_NOTFOUND;
+  }
+  const shdr *h = &r->hdr[seg];
+  return h->present && i < h->n && col_bit(h->vis, (uint32_t)i)
+             ? REMDB_OK
+             : REMDB_NOTFOUND;
+}
+
+/* ---- upgrade, verify, stats ---------------------------------------------- */
+
+int col_upgrade(remdb *db, kv_batch_t *kb) {
+  kv_iter_t *it;
+  unsigned char lo[4] = {0, 0, 0, 1};
+  int rc = kv_iter_new(db->st->kv, NULL, KV_META, lo, 4, NULL, 0, &it,
+                       &db->err);
+  if (rc) return rc;
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (kl < 6 || k[4] != 'S') continue; /* TID 'S' NAME: a schema */
+    json_t *j = json_loadb(v, vl, 0, NULL);
+    if (!json_is_object(j)) {
+      json_decref(j);
+      rc = err_set(&db->err, REMDB_CORRUPT, "stored schema record is corrupt");
+      break;
+    }
+    if (json_object_get(j, "rebuild") == NULL) {
+      json_t *spec = json_pack("{s:b,s:[]}", "reencode", 0, "fields");
+      if (spec == NULL || json_object_set_new(j, "rebuild", spec)) {
+        json_decref(j);
+        rc = err_nomem(&db->err);
+        break;
+      }
+    }
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (s == NULL) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    kv_batch_put(kb, KV_META, k, kl, s, strlen(s));
+    free(s);
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+int col_stats(remdb *db, const sch_table *t, buf_t *out) {
+  if (!t->columnar) {
+    buf_adds(out, ",\"columns\":false");
+    return REMDB_OK;
+  }
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, t->table_id);
+  key_col_table(hi, db->tid, t->table_id + 1);
+  uint64_t bytes = 0, next = 0;
+  int rc = kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                          &bytes, &db->err);
+  if (rc == REMDB_OK && db->tid) rc = read_next(db, NULL, t->table_id, &next);
+  buf_addf(out,
+           ",\"columns\":{\"count\":%u,\"row_positions\":%llu,"
+           "\"segments\":%llu,\"approximate_bytes\":%llu,"
+           "\"cache_bytes\":%zu}",
+           t->ncols, (unsigned long long)next,
+           (unsigned long long)((next + COL_SEG_ROWS - 1) / COL_SEG_ROWS),
+           (unsigned long long)bytes, col_cache_bytes(db->st));
+  return rc;
+}
+
+/* Does row i of v hold the value v of a row image says? */
+static bool value_is(const col_vec *v, uint32_t i, const rval *x) {
+  bool nul = v->nulls && col_bit(v->nulls, i);
+  switch (x->tag) {
+    case TAG_NULL: return nul;
+    case TAG_INEXACT: return true; /* colr_find refuses the column */
+    case TAG_ID: return !nul && memcmp(v->id[i], x->p, 16) == 0;
+    case TAG_I64:
+      return !nul && v->i64 && v->i64[i] == (int64_t)get_le(x->p, 8);
+    case TAG_F64: {
+      uint64_t a = get_le(x->p, 8), b;
+      if (nul || v->f64 == NULL) return false;
+      memcpy(&b, &v->f64[i], 8);
+      return a == b;
+    }
+    case TAG_TEXT:
+      return !nul && v->code && v->code[i] < v->ndict &&
+             v->dict_len[v->code[i]] == x->n &&
+             memcmp(v->dict[v->code[i]], x->p, x->n) == 0;
+    default: return false;
+  }
+}
+
+typedef struct vpos {
+  uint64_t pos;
+  uuid16_t id;
+} vpos;
+static int cmp_vpos(const void *a, const void *b) {
+  uint64_t x = ((const vpos *)a)->pos, y = ((const vpos *)b)->pos;
+  return x < y ? -1 : x > y;
+}
+
+int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
+               core_report_fn report, void *ctx) {
+  char msg[256], ids[REMDB_ID_LEN + 1];
+  if (db->st->format < 2 || !t->columnar) return REMDB_OK;
+  /* every entity's position, from the id directory */
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap->kv, KV_ENTITY, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  vpos *ps = NULL;
+  size_t np = 0, cap = 0;
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, (const unsigned char *)k + 8);
+    kv_val v;
+    uint64_t pos;
+    uuid16_t id;
+    memcpy(id.b, k + 8, 16);
+    if (kv_get(db->st->kv, snap->kv, KV_INDEX, dk, sizeof dk, &v, &db->err))
+      continue; /* reported by the id-directory check */
+    bool has = iddir_pos(v.data, v.len, &pos);
+    kv_val_free(&v);
+    if (!has) {
+      uuid_format(&id, ids);
+      snprintf(msg, sizeof msg, "%s: entity %s has no row position",
+               t->name, ids);
+      report(ctx, msg);
+      continue;
+    }
+    if (np == cap) {
+      cap = cap ? cap * 2 : 1024;
+      vpos *n = realloc(ps, cap * sizeof *n);
+      if (n == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      ps = n;
+    }
+    ps[np++] = (vpos){pos, id};
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) {
+    free(ps);
+    return rc;
+  }
+  qsort(ps, np, sizeof *ps, cmp_vpos);
+  for (size_t j = 1; j < np; j++)
+    if (ps[j].pos == ps[j - 1].pos) {
+      uuid_format(&ps[j].id, ids);
+      snprintf(msg, sizeof msg, "%s: entity %s shares row position %llu",
+               t->name, ids, (unsigned long long)ps[j].pos);
+      report(ctx, msg);
+    }
+  col_reader *r;
+  rc = colr_open(db, snap, t, &r);
+  if (rc) {
+    free(ps);
+    return rc;
+  }
+  buf_t img;
+  buf_init(&img);
+  size_t j = 0;
+  for (uint32_t seg = 0; rc == REMDB_OK && seg < r->nsegs; seg++) {
+    const uint64_t *vis;
+    uint32_t n;
+    col_vec *vs = calloc(t->ncols ? t->ncols : 1, sizeof *vs);
+    if (vs == NULL) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    rc = colr_visible(r, seg, &vis, &n);
+    for (uint32_t c = 0; rc == REMDB_OK && c < t->ncols; c++)
+      rc = colr_read(r, seg, (int)c, &vs[c]);
+    uint64_t base = (uint64_t)seg << SEG_SHIFT;
+    uint32_t next_i = 0; /* positions before it are checked */
+    for (; rc == REMDB_OK && j < np && ps[j].pos < base + n; j++) {
+      uint32_t i = (uint32_t)(ps[j].pos - base);
+      for (; next_i < i; next_i++)
+        if (col_bit(vis, next_i)) {
+          snprintf(msg, sizeof msg,
+                   "%s: row position %llu is visible in the columns but no "
+                   "entity has it",
+                   t->name, (unsigned long long)(base + next_i));
+          report(ctx, msg);
+        }
+      next_i = i + 1;
+      cat_table *ct = cat_by_id(db, t->table_id);
+      ent_row er;
+      uuid_format(&ps[j].id, ids);
+      if (ct == NULL || ent_get(db, snap, ct, &ps[j].id, &er) != REMDB_OK) {
+        err_clear(&db->err);
+        continue;
+      }
+      buf_reset(&img);
+      row_image(t, &ps[j].id, &er.rv, &img);
+      if (img.oom) rc = err_nomem(&db->err);
+      const unsigned char *p = (const unsigned char *)img.p + 1,
+                          *end = (const unsigned char *)img.p + img.len;
+      if (rc == REMDB_OK && col_bit(vis, i) != (img.p[0] == ROW_LIVE)) {
+        snprintf(msg, sizeof msg,
+                 "%s: entity %s is %s but its row position %llu is %s",
+                 t->name, ids, img.p[0] == ROW_LIVE ? "live" : "deleted",
+                 (unsigned long long)ps[j].pos,
+                 col_bit(vis, i) ? "visible" : "invisible");
+        report(ctx, msg);
+      }
+      rval x;
+      for (uint32_t c = 0; rc == REMDB_OK && c < t->ncols && p < end; c++) {
+        if (!rimg_next(&p, end, &x)) break;
+        if (x.field != t->cols[c].field || value_is(&vs[c], i, &x)) continue;
+        const char *cn = x.field == 0 ? "id"
+                         : x.field < REC_F_FIRST
+                             ? (x.field == REC_F_CREATED    ? "created_at"
+                                : x.field == REC_F_MODIFIED ? "modified_at"
+                                                            : "deleted_at")
+                             : rec_dict_name(&t->dict, x.field);
+        snprintf(msg, sizeof msg,
+                 "%s: entity %s: column %s at row position %llu differs from "
+                 "the entity",
+                 t->name, ids, cn ? cn : "?", (unsigned long long)ps[j].pos);
+        report(ctx, msg);
+      }
+      ent_row_free(&er);
+    }
+    for (; rc == REMDB_OK && next_i < n; next_i++)
+      if (col_bit(vis, next_i)) {
+        snprintf(msg, sizeof msg,
+                 "%s: row position %llu is visible in the columns but no "
+                 "entity has it",
+                 t->name, (unsigned long long)(base + next_i));
+        report(ctx, msg);
+      }
+    free(vs);
+  }
+  for (; rc == REMDB_OK && j < np; j++) {
+    uuid_format(&ps[j].id, ids);
+    snprintf(msg, sizeof msg,
+             "%s: entity %s has row position %llu, past the table's %llu",
+             t->name, ids, (unsigned long long)ps[j].pos,
+             (unsigned long long)r->npos);
+    report(ctx, msg);
+  }
+  buf_free(&img);
+  colr_close(r);
+  free(ps);
+  return rc;
+}

@@ -1,0 +1,934 @@
+/*
+** test_columns.c: the columnar copy (issue 11, storage): the encodings of
+** src/column/, and the columns core keeps in the write path, read through
+** core/colread.h and compared with the row path (core/scan.c, which SQL
+** reads) at the same snapshot after generated write sequences.
+*/
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "column/col.h"
+#include "core/colread.h"
+#include "core/internal.h"
+#include "remdb.h"
+#include "test.h"
+#include "testdb.h"
+
+/* ---- deterministic random numbers --------------------------------------- */
+static uint64_t rng = 1;
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+static uint32_t rn(uint32_t n) { return (uint32_t)(rnd() % n); }
+
+/* ---- encodings ----------------------------------------------------------- */
+
+static void test_pack(void) {
+  uint64_t d[300], back[300];
+  for (int w = 0; w <= 64; w++) {
+    for (int i = 0; i < 300; i++)
+      d[i] = w == 64 ? rnd() : w == 0 ? 0 : rnd() & ((1ull << w) - 1);
+    buf_t b;
+    buf_init(&b);
+    col_pack(d, 300, (uint8_t)w, &b);
+    CHECK_INT(b.len, (300 * (size_t)w + 63) / 64 * 8);
+    CHECK(col_unpack((unsigned char *)b.p, b.len, 300, (uint8_t)w, back));
+    CHECK(memcmp(d, back, sizeof d) == 0);
+    if (b.len)
+      CHECK(!col_unpack((unsigned char *)b.p, b.len - 1, 300, (uint8_t)w,
+                        back));
+    buf_free(&b);
+  }
+  CHECK_INT(col_for_width(0), 0);
+  CHECK_INT(col_for_width(1), 1);
+  CHECK_INT(col_for_width(255), 8);
+  CHECK_INT(col_for_width(UINT64_MAX), 64);
+}
+
+/* Encode c, decode it, and check the copy equals c; every truncation of
+** the stored form is refused. */
+static void roundtrip(col_data *c) {
+  CHECK(col_finish(c));
+  buf_t b;
+  buf_init(&b);
+  col_encode(c, &b);
+  CHECK(!b.oom);
+  col_data d;
+  err_t e;
+  CHECK_INT(col_decode(b.p, b.len, &d, &e), REMDB_OK);
+  CHECK_INT(d.type, c->type);
+  CHECK_INT(d.n, c->n);
+  CHECK_INT(d.inexact, c->inexact);
+  for (uint32_t i = 0; i < c->n; i++) {
+    bool nul = col_bit(c->nulls, i);
+    CHECK_INT(col_bit(d.nulls, i), nul);
+    if (nul) continue;
+    switch (c->type) {
+      case COLT_REAL: CHECK(memcmp(&c->f64[i], &d.f64[i], 8) == 0); break;
+      case COLT_ID: CHECK(memcmp(c->id[i], d.id[i], 16) == 0); break;
+      case COLT_TEXT:
+        CHECK_INT(d.dlen[d.code[i]], c->dlen[c->code[i]]);
+        CHECK(memcmp(d.dict[d.code[i]], c->dict[c->code[i]],
+                     c->dlen[c->code[i]]) == 0);
+        break;
+      default: CHECK(c->i64[i] == d.i64[i]);
+    }
+  }
+  if (c->type == COLT_TEXT) /* unique and ascending, memcmp order */
+    for (uint32_t k = 1; k < d.ndict; k++) {
+      uint32_t a = d.dlen[k - 1], l = d.dlen[k];
+      int r = memcmp(d.dict[k - 1], d.dict[k], a < l ? a : l);
+      CHECK(r < 0 || (r == 0 && a < l));
+    }
+  col_free(&d);
+  for (size_t cut = 0; cut < b.len; cut += 1 + b.len / 50) {
+    CHECK(col_decode(b.p, cut, &d, &e) == REMDB_CORRUPT);
+  }
+  buf_free(&b);
+}
+
+static void test_encodings(void) {
+  static const int64_t ints[] = {0, -1, 1, INT64_MIN, INT64_MAX,
+                                 9007199254740993LL};
+  for (int round = 0; round < 20; round++) {
+    uint32_t n = 1 + rn(200);
+    for (uint8_t ty = COLT_INT; ty <= COLT_ID; ty++) {
+      col_data c;
+      CHECK(col_init(&c, ty, n));
+      for (uint32_t i = 0; i < n; i++) {
+        if (rn(5) == 0) {
+          col_set_null(&c, i);
+          continue;
+        }
+        switch (ty) {
+          case COLT_INT:
+          case COLT_TIME:
+            col_set_i64(&c, i,
+                        round % 2 ? ints[rn(6)] : (int64_t)rn(1000) - 500);
+            break;
+          case COLT_BOOL: col_set_i64(&c, i, rn(2)); break;
+          case COLT_REAL: {
+            double v[] = {-0.0, 0.0, 1.5, -1e300, 3.0, NAN};
+            col_set_f64(&c, i, v[rn(5)]);
+            break;
+          }
+          case COLT_TEXT: {
+            static const char *const s[] = {"", "a", "b", "ab", "\xc3\xa9",
+                                            "zz", "a\0b", "A"};
+            uint32_t k = rn(8);
+            col_set_text(&c, i, s[k], k == 6 ? 3 : strlen(s[k]));
+            break;
+          }
+          case COLT_ID: {
+            unsigned char id[16];
+            for (int j = 0; j < 16; j++) id[j] = (unsigned char)rnd();
+            col_set_id(&c, i, id);
+            break;
+          }
+        }
+      }
+      c.inexact = rn(2);
+      roundtrip(&c);
+      /* the zone map over every row */
+      col_zonev z;
+      col_zone_calc(&c, NULL, &z);
+      uint32_t nulls = 0;
+      for (uint32_t i = 0; i < n; i++) nulls += col_bit(c.nulls, i);
+      CHECK_INT(z.nulls, nulls);
+      if (ty == COLT_INT && z.has)
+        for (uint32_t i = 0; i < n; i++)
+          if (!col_bit(c.nulls, i))
+            CHECK(c.i64[i] >= z.min.i && c.i64[i] <= z.max.i);
+      col_free(&c);
+    }
+  }
+  /* doubles that are decimals pack as integers; the others stay plain */
+  for (int k = 0; k < 3; k++) {
+    col_data c;
+    CHECK(col_init(&c, COLT_REAL, 1000));
+    for (uint32_t i = 0; i < 1000; i++) {
+      if (i % 17 == 0) continue; /* NULL */
+      double v = k == 0   ? (double)i * 0.25 - 7
+                 : k == 1 ? (double)i / 100.0 + 1e6
+                          : (i == 500 ? 0.1 + 0.2 : (double)i);
+      col_set_f64(&c, i, v);
+    }
+    CHECK(col_finish(&c));
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    if (k < 2)
+      CHECK(b.len < 1000 * 4); /* packed */
+    else
+      CHECK(b.len > 1000 * 8); /* 0.1 + 0.2 is no decimal of 4 places */
+    buf_free(&b);
+    roundtrip(&c);
+    col_free(&c);
+  }
+  /* whole hours of a date-time pack by their common step */
+  {
+    col_data c;
+    CHECK(col_init(&c, COLT_TIME, 1000));
+    for (uint32_t i = 0; i < 1000; i++)
+      if (i % 5) col_set_i64(&c, i, 1700000000000000LL + (int64_t)(rnd() % 8760) * 3600000000LL);
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    CHECK(b.len < 8 + 128 + 17 + 1000 * 14 / 8 + 16);
+    buf_free(&b);
+    roundtrip(&c);
+    col_free(&c);
+  }
+  /* a bad header, a code past the dictionary */
+  err_t e;
+  col_data d;
+  CHECK(col_decode("\x02\x00\x00\x00\x01\x00\x00\x00", 8, &d, &e) ==
+        REMDB_CORRUPT);
+  const unsigned char bad[] = {1, COLT_TEXT, 0, 0, 1, 0, 0, 0, /* n 1 */
+                               1, 0, 0, 0, 0, 1, 'x',         /* dict */
+                               2, 2, 0, 0, 0, 0, 0, 0, 0};    /* code 2 */
+  CHECK(col_decode(bad, sizeof bad, &d, &e) == REMDB_CORRUPT);
+}
+
+/* ---- the columns against the row path ------------------------------------ */
+
+static remdb *db;
+static char dir[256];
+static uint32_t merge_default; /* col_merge_rows as built */
+
+/* Compare every column of table `name` with its entities at one snapshot:
+** values, NULLs, visibility, zone maps; returns the number of rows seen.
+** `exact`: every column must be exact (colr_find finds it). */
+static uint64_t check_table(const char *name, bool exact) {
+  cat_table *ct;
+  snap_t *sn = NULL;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  if (cat_find(db, name, &ct) != REMDB_OK) {
+    CHECK(!"table");
+    snap_release(sn);
+    return 0;
+  }
+  const sch_table *t = ct->s;
+  col_reader *r = NULL;
+  int rc = colr_open(db, sn, t, &r);
+  CHECK_INT(rc, REMDB_OK);
+  if (rc) {
+    fprintf(stderr, "colr_open: %s\n", remdb_errmsg(db));
+    snap_release(sn);
+    return 0;
+  }
+  /* the rows through the row path, with their positions */
+  typedef struct row {
+    uuid16_t id;
+    uint64_t pos;
+    char *rec;
+    size_t len;
+  } row;
+  row *rows = NULL;
+  size_t nrows = 0, cap = 0;
+  scan_t *s;
+  scan_spec spec = {.kind = SCAN_ALL, .deleted = true};
+  CHECK_INT(scan_open(db, sn, t, &spec, &s), REMDB_OK);
+  const scan_row *sr;
+  while (scan_step(s, &sr) == REMDB_ROW) {
+    if (nrows == cap) {
+      cap = cap ? cap * 2 : 256;
+      rows = realloc(rows, cap * sizeof *rows);
+    }
+    row *w = &rows[nrows++];
+    w->id = sr->id;
+    w->len = sr->rv.len;
+    w->rec = malloc(w->len);
+    memcpy(w->rec, sr->rv.data, w->len);
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, sr->id.b);
+    kv_val v;
+    err_t e;
+    CHECK_INT(kv_get(db->st->kv, sn->kv, KV_INDEX, dk, sizeof dk, &v, &e),
+              REMDB_OK);
+    CHECK(iddir_pos(v.data, v.len, &w->pos));
+    kv_val_free(&v);
+    uint64_t p2;
+    rec_view rv;
+    CHECK_INT(rec_open(&rv, w->rec, w->len, &e), REMDB_OK);
+    CHECK_INT(colr_pos(r, &w->id, &p2), rec_is_deleted(&rv) ? REMDB_NOTFOUND
+                                                            : REMDB_OK);
+    if (!rec_is_deleted(&rv)) CHECK(p2 == w->pos);
+  }
+  scan_close(s);
+  uint32_t nsegs = colr_nsegs(r);
+  uint64_t visible = 0, live = 0;
+  for (uint32_t seg = 0; seg < nsegs; seg++) {
+    const uint64_t *vis;
+    uint32_t n;
+    CHECK_INT(colr_visible(r, seg, &vis, &n), REMDB_OK);
+    for (uint32_t i = 0; i < n; i++) visible += col_bit(vis, i);
+    uint8_t *seen = calloc(n, 1);
+    for (uint32_t c = 0; c < t->ncols; c++) {
+      const char *cname = t->cols[c].field == 0 ? "id"
+                          : t->cols[c].field == REC_F_CREATED ? "created_at"
+                          : t->cols[c].field == REC_F_MODIFIED ? "modified_at"
+                          : t->cols[c].field == REC_F_DELETED
+                              ? "DELETED_AT"
+                              : rec_dict_name(&t->dict, t->cols[c].field);
+      int col = colr_find(r, cname);
+      if (exact) CHECK_INT(col, (int)c);
+      if (col < 0) continue;
+      CHECK_INT(colr_type(r, col), t->cols[c].kind);
+      col_vec v;
+      CHECK_INT(colr_read(r, seg, col, &v), REMDB_OK);
+      CHECK_INT(v.n, n);
+      for (uint32_t k = 1; v.type == COLV_TEXT && k < v.ndict; k++) {
+        uint32_t a = v.dict_len[k - 1], l = v.dict_len[k];
+        int cmp = memcmp(v.dict[k - 1], v.dict[k], a < l ? a : l);
+        CHECK(cmp < 0 || (cmp == 0 && a < l));
+      }
+      /* the zone map: over the visible rows */
+      col_zone z;
+      CHECK_INT(colr_zone(r, seg, col, &z), REMDB_OK);
+      uint32_t nulls = 0;
+      bool has = false;
+      for (uint32_t i = 0; i < n; i++) {
+        if (!col_bit(vis, i)) continue;
+        bool nul = v.nulls && col_bit(v.nulls, i);
+        nulls += nul;
+        if (nul || v.type == COLV_ID) continue;
+        has = true;
+        if (!z.has) continue;
+        if (v.type == COLV_REAL) {
+          CHECK(v.f64[i] >= z.min.f && v.f64[i] <= z.max.f);
+        } else if (v.type == COLV_TEXT) {
+          const char *p = v.dict[v.code[i]];
+          uint32_t l = v.dict_len[v.code[i]];
+          int a = memcmp(p, z.smin, l < z.nsmin ? l : z.nsmin);
+          int b = memcmp(p, z.smax, l < z.nsmax ? l : z.nsmax);
+          CHECK(a > 0 || (a == 0 && l >= z.nsmin));
+          CHECK(b < 0 || (b == 0 && l <= z.nsmax));
+        } else {
+          CHECK(v.i64[i] >= z.min.i && v.i64[i] <= z.max.i);
+        }
+      }
+      CHECK_INT(z.nulls, nulls);
+      CHECK_INT(z.has, has);
+      CHECK_INT(z.rows, n);
+      /* every row of this segment */
+      for (size_t j = 0; j < nrows; j++) {
+        row *w = &rows[j];
+        if ((w->pos >> 16) != seg) continue;
+        uint32_t i = (uint32_t)(w->pos & 0xffff);
+        CHECK(i < n);
+        if (i >= n) continue;
+        rec_view rv;
+        err_t e;
+        rec_open(&rv, w->rec, w->len, &e);
+        if (c == 0) {
+          seen[i]++;
+          CHECK_INT(col_bit(vis, i), !rec_is_deleted(&rv));
+          live += !rec_is_deleted(&rv);
+        }
+        bool nul = v.nulls && col_bit(v.nulls, i);
+        if (v.type == COLV_ID) {
+          CHECK(!nul && memcmp(v.id[i], w->id.b, 16) == 0);
+          continue;
+        }
+        rec_field f;
+        if (!rec_find(&rv, t->cols[c].field, &f) || f.type == REC_NULL) {
+          CHECK(nul);
+          continue;
+        }
+        CHECK(!nul);
+        if (nul) continue;
+        switch (v.type) {
+          case COLV_INT: CHECK(f.type == REC_INT && rec_int(&f) == v.i64[i]); break;
+          case COLV_BOOL:
+            CHECK(v.i64[i] == (f.type == REC_TRUE ? 1 : 0));
+            break;
+          case COLV_REAL: {
+            double d = f.type == REC_INT ? (double)rec_int(&f) : rec_real(&f);
+            CHECK(memcmp(&d, &v.f64[i], 8) == 0);
+            break;
+          }
+          case COLV_TEXT:
+            CHECK(v.code[i] < v.ndict && v.dict_len[v.code[i]] == f.n &&
+                  memcmp(v.dict[v.code[i]], f.p, f.n) == 0);
+            break;
+          case COLV_TIME: {
+            char ts[TS_LEN + 1];
+            ts_format(v.i64[i], ts);
+            CHECK(f.n == TS_LEN && memcmp(ts, f.p, TS_LEN) == 0);
+            break;
+          }
+          default: CHECK(!"type");
+        }
+      }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+      CHECK(seen[i] <= 1);
+      if (!seen[i]) CHECK(!col_bit(vis, i)); /* free positions: invisible */
+    }
+    free(seen);
+  }
+  CHECK_INT(visible, live);
+  for (size_t j = 0; j < nrows; j++) {
+    CHECK(rows[j].pos < (uint64_t)nsegs << 16);
+    free(rows[j].rec);
+  }
+  free(rows);
+  colr_close(r);
+  snap_release(sn);
+  return nrows;
+}
+
+static void report(void *ctx, const char *p) {
+  (void)ctx;
+  fprintf(stderr, "verify: %s\n", p);
+}
+static void check_verify(void) {
+  uint64_t problems = 1;
+  CHECK_INT(remdb_verify(db, report, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+}
+
+static const char *schema_g =
+    "{\"name\": \"g\", \"key_field\": \"k\", \"indexed_fields\": [\"i\"],"
+    " \"properties\": {\"k\": {\"type\": \"string\"},"
+    " \"s\": {\"type\": [\"string\", \"null\"]},"
+    " \"i\": {\"type\": \"integer\"}, \"n\": {\"type\": \"number\"},"
+    " \"b\": {\"type\": [\"boolean\", \"null\"]},"
+    " \"t\": {\"type\": \"string\", \"format\": \"date-time\"},"
+    " \"o\": {\"type\": \"object\"}, \"u\": {}}}";
+
+static void open_db(void) {
+  scratch_dir(dir, sizeof dir, "cols");
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, schema_g, strlen(schema_g)), REMDB_OK);
+}
+
+static void test_schema_keys(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  /* id, 3 time stamps, k s i n b t (o and u are not scalars of one type) */
+  CHECK_INT(ct->s->ncols, 10);
+  CHECK(ct->s->columnar);
+  static const char *const bad[][2] = {
+      {"{\"name\":\"x\",\"columnar\":1,\"properties\":{}}",
+       "x.columnar: must be true or false"},
+      {"{\"name\":\"x\",\"columnar_fields\":\"a\",\"properties\":{}}",
+       "must be an array"},
+      {"{\"name\":\"x\",\"columnar_fields\":[\"a\"],\"properties\":{}}",
+       "\"a\" is not a property"},
+      {"{\"name\":\"x\",\"columnar_fields\":[\"a\",\"a\"],"
+       "\"properties\":{\"a\":{\"type\":\"string\"}}}",
+       "listed twice"},
+      {"{\"name\":\"x\",\"columnar_fields\":[\"a\"],"
+       "\"properties\":{\"a\":{\"type\":[\"string\",\"integer\"]}}}",
+       "\"a\" is not a scalar of one type"},
+      {"{\"name\":\"x\",\"columnar\":false,\"columnar_fields\":[],"
+       "\"properties\":{}}",
+       "given while \"columnar\" is false"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CHECK_INT(remdb_schema_put(db, bad[i][0], strlen(bad[i][0])),
+              REMDB_INVALID);
+    CHECK_HAS(remdb_errmsg(db), bad[i][1]);
+  }
+  const char *narrow =
+      "{\"name\":\"x\",\"columnar_fields\":[\"a\",\"id\"],"
+      "\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":\"integer\"}}}";
+  CHECK_INT(remdb_schema_put(db, narrow, strlen(narrow)), REMDB_OK);
+  CHECK_INT(cat_find(db, "x", &ct), REMDB_OK);
+  CHECK_INT(ct->s->ncols, 5);
+  const char *off = "{\"name\":\"y\",\"columnar\":false,"
+                    "\"properties\":{\"a\":{\"type\":\"integer\"}}}";
+  CHECK_INT(remdb_schema_put(db, off, strlen(off)), REMDB_OK);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_insert(db, "y", "{\"a\":1}", 7, id), REMDB_OK);
+  CHECK_INT(cat_find(db, "y", &ct), REMDB_OK);
+  snap_t *sn;
+  col_reader *r = NULL;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_NOTFOUND);
+  CHECK_HAS(remdb_errmsg(db), "\"columnar\": false");
+  snap_release(sn);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* ---- generated writes ------------------------------------------------- */
+
+static void rand_value(buf_t *b, char field) {
+  static const char *const strs[] = {"\"\"", "\"a\"", "\"b\"", "\"ab\"",
+                                     "\"\\u00e9t\\u00e9\"", "\"A\"",
+                                     "\"a\\u0001b\"", "\"zz top\""};
+  static const char *const ints[] = {"0", "-1", "1", "9007199254740993",
+                                     "-9223372036854775808",
+                                     "9223372036854775807", "42", "7"};
+  static const char *const nums[] = {"-0.0", "0", "1.5", "-1e300", "3",
+                                     "9007199254740993", "2.5e-7", "100"};
+  static const char *const times[] = {
+      "\"2024-01-02T03:04:05Z\"", "\"2024-01-02T03:04:05.123456+02:00\"",
+      "\"1969-12-31T23:59:59.999999Z\"", "\"2099-06-30T12:00:00-07:30\"",
+      "\"2024-02-29t00:00:00.5z\""};
+  switch (field) {
+    case 's':
+      if (rn(6) == 0) {
+        buf_adds(b, "null");
+      } else if (rn(3) == 0) {
+        buf_addf(b, "\"v%u\"", rn(40));
+      } else {
+        buf_adds(b, strs[rn(8)]);
+      }
+      break;
+    case 'i':
+      if (rn(2))
+        buf_addf(b, "%d", (int)rn(2000) - 1000);
+      else
+        buf_adds(b, ints[rn(8)]);
+      break;
+    case 'n':
+      if (rn(2))
+        buf_addf(b, "%d.25", (int)rn(200) - 100);
+      else
+        buf_adds(b, nums[rn(8)]);
+      break;
+    case 'b': buf_adds(b, rn(5) == 0 ? "null" : rn(2) ? "true" : "false"); break;
+    case 't': buf_adds(b, times[rn(5)]); break;
+    case 'o': buf_adds(b, "{\"x\": [1, 2]}"); break;
+    case 'u': buf_adds(b, rn(2) ? "\"free\"" : "12"); break;
+  }
+}
+
+/* A random entity (insert) or patch (update: a field may become null,
+** which a merge patch removes). */
+static void rand_entity(buf_t *b, bool patch) {
+  static const char fields[] = "sinbtou";
+  buf_reset(b);
+  buf_addc(b, '{');
+  bool first = true;
+  if (!patch) {
+    buf_addf(b, "\"k\": \"k%u\"", rn(300));
+    first = false;
+  }
+  for (int f = 0; fields[f]; f++) {
+    if (rn(3) == 0) continue; /* absent */
+    if (!first) buf_adds(b, ", ");
+    first = false;
+    buf_addf(b, "\"%c\": ", fields[f]);
+    if (patch && rn(6) == 0)
+      buf_adds(b, "null");
+    else
+      rand_value(b, fields[f]);
+  }
+  buf_addc(b, '}');
+  buf_addc(b, 0);
+  b->len--;
+}
+
+/* Ids of the table's rows (soft-deleted too), for updates and deletes. */
+static size_t some_ids(char ids[][REMDB_ID_LEN + 1], size_t max) {
+  remdb_stmt *st;
+  const char *q = "SELECT id FROM g_all ORDER BY random() LIMIT 8";
+  size_t n = 0;
+  if (remdb_prepare(db, q, strlen(q), &st, NULL) != REMDB_OK) return 0;
+  while (n < max && remdb_step(st) == REMDB_ROW) {
+    snprintf(ids[n], REMDB_ID_LEN + 1, "%s", remdb_column_text(st, 0, NULL));
+    n++;
+  }
+  remdb_finalize(st);
+  return n;
+}
+
+static void run_sql(const char *q) {
+  remdb_stmt *st;
+  int rc = remdb_prepare(db, q, strlen(q), &st, NULL);
+  if (rc != REMDB_OK) {
+    fprintf(stderr, "%s: %s\n", q, remdb_errmsg(db));
+    CHECK(!"prepare");
+    return;
+  }
+  while ((rc = remdb_step(st)) == REMDB_ROW) {
+  }
+  /* a generated statement may break the schema: that is an answer */
+  CHECK(rc == REMDB_DONE || rc == REMDB_SCHEMA || rc == REMDB_INVALID ||
+        rc == REMDB_EXISTS || rc == REMDB_ERROR);
+  remdb_finalize(st);
+}
+
+static const char *op_names[] = {"insert", "update", "soft delete",
+                                 "undelete", "hard delete", "batch",
+                                 "rolled-back batch", "SQL DML", "import",
+                                 "schema replace", "reindex"};
+enum { NOPS = 11 };
+
+static void generate(uint64_t seed, int steps) {
+  rng = seed ? seed : 1;
+  buf_t b;
+  buf_init(&b);
+  int done[NOPS] = {0};
+  char ids[8][REMDB_ID_LEN + 1];
+  char id[REMDB_ID_LEN + 1];
+  for (int step = 0; step < steps; step++) {
+    uint32_t w = rn(100);
+    int op = w < 30 ? 0 : w < 50 ? 1 : w < 57 ? 2 : w < 62 ? 3 : w < 68 ? 4
+           : w < 76 ? 5 : w < 79 ? 6 : w < 89 ? 7 : w < 94 ? 8 : w < 97 ? 9
+           : 10;
+    size_t n;
+    switch (op) {
+      case 0:
+        rand_entity(&b, false);
+        if (remdb_insert(db, "g", b.p, b.len, id) != REMDB_OK) {
+          fprintf(stderr, "insert %s: %s\n", b.p, remdb_errmsg(db));
+          CHECK(!"insert");
+        }
+        break;
+      case 1:
+        if ((n = some_ids(ids, 1)) == 0) continue;
+        rand_entity(&b, true);
+        { /* a soft-deleted row is NOTFOUND; a patch may break a rule */
+          int rc = remdb_update(db, ids[0], b.p, b.len);
+          if (!(rc == REMDB_OK || rc == REMDB_NOTFOUND || rc == REMDB_SCHEMA)) {
+            fprintf(stderr, "update %s: %s\n", b.p, remdb_errmsg(db));
+            CHECK(!"update");
+          }
+        }
+        break;
+      case 2:
+        if ((n = some_ids(ids, 1)) == 0) continue;
+        remdb_delete(db, ids[0], 0);
+        break;
+      case 3:
+        run_sql("UPDATE g_all SET deleted_at = NULL WHERE id IN "
+                "(SELECT id FROM g_all WHERE deleted_at IS NOT NULL "
+                "ORDER BY random() LIMIT 2)");
+        break;
+      case 4:
+        if ((n = some_ids(ids, 1)) == 0) continue;
+        CHECK_INT(remdb_delete(db, ids[0], REMDB_HARD), REMDB_OK);
+        break;
+      case 5:
+      case 6: {
+        remdb_batch *bt;
+        n = some_ids(ids, 8);
+        CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+        for (int j = 0; j < 6; j++) {
+          uint32_t k = rn(4);
+          if (k < 2 || n == 0) {
+            rand_entity(&b, false);
+            CHECK_INT(remdb_batch_insert(bt, "g", b.p, b.len, id), REMDB_OK);
+          } else if (k == 2) {
+            rand_entity(&b, true);
+            remdb_batch_update(bt, ids[rn((uint32_t)n)], b.p, b.len);
+          } else {
+            remdb_batch_delete(bt, ids[rn((uint32_t)n)],
+                               rn(2) ? REMDB_HARD : 0);
+          }
+        }
+        if (op == 5)
+          CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+        remdb_batch_free(bt);
+        break;
+      }
+      case 7: {
+        static const char *const dml[] = {
+            "INSERT INTO g(k, s, i, n, b, t) VALUES ('k%u', 'sql', %u, 0.5, 1, "
+            "'2020-05-05T05:05:05Z')",
+            "UPDATE g SET i = i + 1, s = NULL WHERE i %% 7 = %u",
+            "UPDATE g SET n = -n, b = NOT b WHERE k > 'k%u'",
+            "DELETE FROM g WHERE i %% 13 = %u",
+            "UPDATE g SET t = '2021-01-01T00:00:00+01:00' WHERE k < 'k%u'",
+            "INSERT OR REPLACE INTO g(k, i) VALUES ('k%u', 5)",
+        };
+        char q[300];
+        uint32_t k = rn(6);
+        snprintf(q, sizeof q, dml[k], rn(k == 1 ? 7 : k == 3 ? 13 : 300),
+                 rn(300));
+        run_sql(q);
+        break;
+      }
+      case 8: { /* a journaled batch in parts, as import commits */
+        remdb_batch *bt;
+        CHECK_INT(remdb_batch_begin_ex(db, REMDB_BATCH_JOURNAL, &bt),
+                  REMDB_OK);
+        for (int j = 0; j < 10; j++) {
+          rand_entity(&b, false);
+          CHECK_INT(remdb_batch_insert(bt, "g", b.p, b.len, id), REMDB_OK);
+          if (j == 4) CHECK_INT(remdb_batch_flush(bt, 0), REMDB_OK);
+        }
+        CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+        remdb_batch_free(bt);
+        break;
+      }
+      case 9: { /* narrow, widen, add a property */
+        static const char *const variants[] = {
+            "\"columnar_fields\": [\"s\", \"i\"], ",
+            "",
+            "\"columnar_fields\": [\"n\", \"t\", \"b\", \"k\"], ",
+        };
+        buf_reset(&b);
+        buf_adds(&b, "{\"name\": \"g\", ");
+        buf_adds(&b, variants[rn(3)]);
+        buf_adds(&b, schema_g + strlen("{\"name\": \"g\", "));
+        buf_addc(&b, 0);
+        CHECK_INT(remdb_schema_put(db, b.p, strlen(b.p)), REMDB_OK);
+        break;
+      }
+      case 10: CHECK_INT(remdb_reindex(db, "g"), REMDB_OK); break;
+    }
+    done[op]++;
+    if (step % 97 == 0) check_table("g", true);
+  }
+  printf("  seed %llu, %d steps:", (unsigned long long)seed, steps);
+  for (int i = 0; i < NOPS; i++) printf(" %s %d,", op_names[i], done[i]);
+  printf("\n");
+  buf_free(&b);
+  uint64_t rows = check_table("g", true);
+  CHECK(rows > 0);
+  check_verify();
+}
+
+static void test_generated(void) {
+  open_db();
+  col_merge_rows = 5; /* merge often */
+  generate(20261129, 700);
+  uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+  if (getenv("REMDB_TEST_SEED")) seed = strtoull(getenv("REMDB_TEST_SEED"), 0, 10);
+  generate(seed, 700);
+  col_merge_rows = merge_default;
+  /* a close and open: the columns are what storage holds */
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  check_table("g", true);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+
+/* Stage raw bytes under a column key of table `name` (damage, for verify). */
+static void plant_delta(const char *name, uint64_t pos, const void *img,
+                        size_t len) {
+  cat_table *ct;
+  CHECK_INT(cat_find(db, name, &ct), REMDB_OK);
+  unsigned char k[KEY_COL_DELTA_LEN]; /* epoch 0: no merge since reindex */
+  key_col_delta(k, db->tid, ct->s->table_id, (uint32_t)(pos >> 16), 0, pos);
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, img, len);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+}
+
+static uint64_t verify_problems(void) {
+  uint64_t problems = 0;
+  CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
+  return problems;
+}
+
+static void insert_n(int n, int from) {
+  remdb_batch *bt;
+  char id[REMDB_ID_LEN + 1], js[160];
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  for (int i = from; i < from + n; i++) {
+    snprintf(js, sizeof js,
+             "{\"k\": \"k%d\", \"i\": %d, \"s\": \"v%d\", \"n\": %d.5, "
+             "\"t\": \"2024-01-01T00:00:%02dZ\"}",
+             i, i, i % 37, i % 11, i % 60);
+    CHECK_INT(remdb_batch_insert(bt, "g", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+}
+
+/* Damage to the columns is found by verify and repaired by reindex; a
+** value a column cannot hold makes colr_find refuse that column. */
+static void test_damage(void) {
+  open_db();
+  insert_n(50, 0);
+  check_verify();
+  const unsigned char gone[] = {2};
+  plant_delta("g", 3, gone, 1);
+  CHECK(verify_problems() > 0);
+  CHECK_INT(remdb_reindex(db, "g"), REMDB_OK);
+  check_verify();
+  check_table("g", true);
+  /* an inexact value of field i (the image names only it) */
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint16_t fi = rec_dict_id(&ct->s->dict, "i");
+  unsigned char img[4] = {0, (unsigned char)fi, (unsigned char)(fi >> 8), 4};
+  plant_delta("g", 7, img, sizeof img);
+  snap_t *sn;
+  col_reader *r;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
+  CHECK_INT(colr_find(r, "i"), -1);
+  CHECK(colr_find(r, "s") >= 0);
+  CHECK(colr_find(r, "ID") == 0);
+  CHECK_INT(colr_find(r, "o"), -1); /* not a scalar */
+  CHECK_INT(colr_find(r, "nope"), -1);
+  colr_close(r);
+  snap_release(sn);
+  CHECK(verify_problems() > 0);
+  CHECK_INT(remdb_reindex(db, "g"), REMDB_OK);
+  check_verify();
+  check_table("g", true);
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* A reader keeps its snapshot's view across later writes and merges. */
+static void test_snapshot(void) {
+  open_db();
+  insert_n(40, 0);
+  col_merge_rows = 3;
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  sch_table *t = sch_retain(ct->s);
+  snap_t *sn;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  col_reader *r;
+  CHECK_INT(colr_open(db, sn, t, &r), REMDB_OK);
+  int ci = colr_find(r, "i");
+  col_vec v;
+  CHECK_INT(colr_read(r, 0, ci, &v), REMDB_OK);
+  int64_t before[40];
+  for (int i = 0; i < 40; i++) before[i] = v.i64[i];
+  colr_close(r);
+  /* updates, hard deletes and inserts, merged */
+  run_sql("UPDATE g SET i = i * 100 WHERE i % 2 = 0");
+  run_sql("DELETE FROM g WHERE i % 3 = 1");
+  insert_n(10, 100);
+  CHECK_INT(colr_open(db, sn, t, &r), REMDB_OK);
+  const uint64_t *vis;
+  uint32_t n;
+  CHECK_INT(colr_visible(r, 0, &vis, &n), REMDB_OK);
+  CHECK_INT(n, 40);
+  CHECK_INT(colr_read(r, 0, ci, &v), REMDB_OK);
+  for (int i = 0; i < 40; i++) {
+    CHECK(v.i64[i] == before[i]);
+    CHECK(col_bit(vis, i));
+  }
+  colr_close(r);
+  snap_release(sn);
+  sch_free(t);
+  col_merge_rows = merge_default;
+  check_table("g", true);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* More than one segment; a small cache bound. */
+static void test_segments(void) {
+  scratch_dir(dir, sizeof dir, "cols");
+  remdb_options o;
+  remdb_options_init(&o);
+  o.column_cache_bytes = 1; /* nothing stays once released */
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, schema_g, strlen(schema_g)), REMDB_OK);
+  insert_n(COL_SEG_ROWS + 500, 0);
+  col_merge_rows = 50;
+  run_sql("UPDATE g SET s = 'x' || i WHERE i % 997 = 0");
+  run_sql("DELETE FROM g WHERE i % 1499 = 0");
+  col_merge_rows = merge_default;
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  snap_t *sn;
+  col_reader *r;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
+  CHECK_INT(colr_nsegs(r), 2);
+  colr_close(r);
+  snap_release(sn);
+  CHECK(check_table("g", true) == COL_SEG_ROWS + 500);
+  CHECK_INT(col_cache_bytes(db->st), 0);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* A database of format 1 (no positions, no columns) is upgraded by its
+** first writable open; a reader before that finds no columns. */
+static void test_upgrade(void) {
+  open_db();
+  insert_n(300, 0);
+  run_sql("DELETE FROM g WHERE i % 5 = 0");
+  /* make it format 1: TBL-only id directory, no column keys */
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char one[4] = {0, 0, 0, 1};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, one, 4);
+  unsigned char lo[8], hi[8];
+  key_table(lo, db->tid, 0);
+  key_table(hi, db->tid, 1);
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, 8, hi, 8, &it, &e),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    kv_batch_put(kb, KV_INDEX, k, kl, v, 4);
+    n++;
+  }
+  kv_iter_free(it);
+  CHECK(n >= 240);
+  unsigned char clo[8], chi[8];
+  key_table(clo, db->tid, KEY_COLUMN_TBL);
+  key_table(chi, db->tid, KEY_COLUMN_TBL + 1);
+  kv_batch_del_range(kb, KV_INDEX, clo, 8, chi, 8);
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(db);
+  /* a reader: no columns yet, the rest reads */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  snap_t *sn;
+  col_reader *r = NULL;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_NOTFOUND);
+  CHECK_HAS(remdb_errmsg(db), "not upgraded");
+  snap_release(sn);
+  uint64_t cnt = 0;
+  CHECK_INT(remdb_count(db, "g", 0, &cnt), REMDB_OK);
+  CHECK_INT(cnt, 240);
+  remdb_close(db);
+  /* the writer upgrades */
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, 2);
+  CHECK_INT(check_table("g", true), 300); /* soft-deleted too */
+  check_verify();
+  /* and writes go on */
+  insert_n(5, 1000);
+  CHECK_INT(check_table("g", true), 305);
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+int main(int argc, char **argv) {
+  merge_default = col_merge_rows;
+  TEST_CASE(test_pack);
+  TEST_CASE(test_encodings);
+  TEST_CASE(test_schema_keys);
+  TEST_CASE(test_generated);
+  TEST_CASE(test_damage);
+  TEST_CASE(test_snapshot);
+  TEST_CASE(test_segments);
+  TEST_CASE(test_upgrade);
+  return test_main(argc, argv, "test_columns");
+}
