@@ -949,19 +949,29 @@ static bool table_ref(pstate *s, int *i, char *name, char *alias) {
   return true;
 }
 
+/* The table SQL reads for name: as the SQL session declares them (see
+** sql/session.c declare_table), each table claims its name and its _all
+** twin, oldest table first, ASCII case ignored, so of two tables whose
+** names clash the older one is the one a statement reads. */
 static int resolve(pstate *s, const char *name, cat_table **ct, bool *all) {
   *all = false;
-  if (cat_lookup(s->db, name, ct) == REMDB_OK) return 0;
-  err_clear(&s->db->err);
-  size_t tl = strlen(name);
-  char base[72];
-  snprintf(base, sizeof base, "%.*s", (int)(tl > 4 ? tl - 4 : 0), name);
-  if (tl > 4 && sqlite3_stricmp(name + tl - 4, "_all") == 0 &&
-      cat_lookup(s->db, base, ct) == REMDB_OK) {
-    *all = true;
-    return 0;
+  *ct = NULL;
+  size_t nl = strlen(name);
+  for (uint32_t i = 0; i < s->db->ntables; i++) {
+    cat_table *c = &s->db->tables[i];
+    const char *tn = c->s->name;
+    size_t tl = strlen(tn);
+    bool self = sqlite3_stricmp(tn, name) == 0;
+    bool twin = !self && nl == tl + 4 &&
+                sqlite3_strnicmp(tn, name, (int)tl) == 0 &&
+                sqlite3_stricmp(name + tl, "_all") == 0;
+    if ((self || twin) &&
+        (*ct == NULL || c->s->table_id < (*ct)->s->table_id)) {
+      *ct = c;
+      *all = twin;
+    }
   }
-  err_clear(&s->db->err);
+  if (*ct) return 0;
   return fail(s, "%s is not a remdb table", name);
 }
 
@@ -1258,18 +1268,9 @@ static int parse(pstate *s, xparse *out) {
   for (int k = 0; k < s->tk.n; k++)
     if (kw(&t[k], "SELECT") && k != 0) return fail(s, "a subquery");
   cat_table *ct;
-  if (cat_lookup(s->db, s->tname, &ct) != REMDB_OK) {
-    err_clear(&s->db->err);
-    size_t tl = strlen(s->tname);
-    char base[72];
-    snprintf(base, sizeof base, "%.*s", (int)(tl > 4 ? tl - 4 : 0), s->tname);
-    if (tl <= 4 || sqlite3_stricmp(s->tname + tl - 4, "_all") != 0 ||
-        cat_lookup(s->db, base, &ct) != REMDB_OK) {
-      err_clear(&s->db->err);
-      return fail(s, "%s is not a remdb table", s->tname);
-    }
-    s->p->all = true;
-  }
+  bool all;
+  if (resolve(s, s->tname, &ct, &all) < 0) return -1;
+  s->p->all = all;
   s->t = ct->s;
   s->p->t = sch_retain(ct->s);
   (void)from;
