@@ -541,7 +541,7 @@ class TestSearch(Base):
         for mode in ("keyword", "hybrid"):
             with self.assertRaises(remdb.InvalidInput) as cm:
                 self.db.search("issues", "token", mode=mode)
-            self.assertIn("not available yet", str(cm.exception))
+            self.assertIn("no full-text index", str(cm.exception))
         with self.assertRaises(remdb.InvalidInput):
             self.db.search("issues", "token", mode="fuzzy")
 
