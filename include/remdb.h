@@ -462,8 +462,10 @@ typedef struct remdb_search_options {
   int snippets;       /* non-zero (keyword, hybrid): each result gets
                          "snippets", {field: best fragment with the matched
                          terms in [brackets]} for the fields that match */
-  double bm25_k1;     /* BM25 term saturation; default 1.2, > 0 */
-  double bm25_b;      /* BM25 length normalisation; default 0.75, 0..1 */
+  double bm25_k1;     /* BM25 term saturation, > 0; default 0: the
+                         schema's fulltext "k1" (1.2 if not given) */
+  double bm25_b;      /* BM25 length normalisation, 0..1; default -1: the
+                         schema's fulltext "b" (0.75 if not given) */
 } remdb_search_options;
 
 /* Fill *opts with the defaults above. */

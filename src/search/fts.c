@@ -136,10 +136,12 @@ static int no_fulltext(remdb *db, const sch_table *t) {
 static int check_fts_options(remdb *db, const remdb_search_options *o) {
   if (!(o->bm25_k1 >= 0) || !isfinite(o->bm25_k1))
     return err_set(&db->err, REMDB_INVALID,
-                   "search: bm25_k1 must be a number > 0 (default 1.2)");
-  if (!(o->bm25_b >= 0 && o->bm25_b <= 1))
+                   "search: bm25_k1 must be a number > 0 (0: the "
+                   "schema's, default 1.2)");
+  if (!(o->bm25_b <= 1) || (o->bm25_b < 0 && o->bm25_b != -1))
     return err_set(&db->err, REMDB_INVALID,
-                   "search: bm25_b must be 0 to 1 (default 0.75)");
+                   "search: bm25_b must be 0 to 1 (-1: the schema's, "
+                   "default 0.75)");
   if (!(o->rrf_k >= 0) || !isfinite(o->rrf_k))
     return err_set(&db->err, REMDB_INVALID,
                    "search: rrf_k must be a number > 0 (default 60)");

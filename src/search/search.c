@@ -189,8 +189,8 @@ void remdb_search_options_init(remdb_search_options *o) {
   o->method = REMDB_SEARCH_AUTO;
   o->mode = REMDB_MODE_DEFAULT;
   o->rrf_k = 60;
-  o->bm25_k1 = 1.2;
-  o->bm25_b = 0.75;
+  o->bm25_k1 = 0;  /* the schema's */
+  o->bm25_b = -1;
 }
 
 /* Which route, by the estimates above (in nanoseconds, rough figures

@@ -131,7 +131,7 @@ static void test_errors(void) {
   remdb_search_options o;
   remdb_search_options_init(&o);
   CHECK_INT(o.mode, REMDB_MODE_DEFAULT);
-  CHECK(o.rrf_k == 60 && o.bm25_k1 == 1.2 && o.bm25_b == 0.75);
+  CHECK(o.rrf_k == 60 && o.bm25_k1 == 0 && o.bm25_b == -1);
   char *json = NULL;
 
   /* a bad mode */
@@ -161,12 +161,15 @@ static void test_errors(void) {
   CHECK_INT(remdb_search_ex(db, "vonly", "alpha", &o, &json, NULL),
             REMDB_INVALID);
   CHECK_HAS(remdb_errmsg(db), "bm25_b must be 0 to 1");
-  o.bm25_b = 0.75;
+  o.bm25_b = -0.5;
+  CHECK_INT(remdb_search_ex(db, "vonly", "alpha", &o, &json, NULL),
+            REMDB_INVALID);
+  o.bm25_b = -1;
   o.bm25_k1 = -1;
   CHECK_INT(remdb_search_ex(db, "vonly", "alpha", &o, &json, NULL),
             REMDB_INVALID);
   CHECK_HAS(remdb_errmsg(db), "bm25_k1");
-  o.bm25_k1 = 1.2;
+  o.bm25_k1 = 0;
   o.rrf_k = NAN;
   CHECK_INT(remdb_search_ex(db, "vonly", "alpha", &o, &json, NULL),
             REMDB_INVALID);
