@@ -432,8 +432,10 @@ enum remdb_search_method {
 
 /* What remdb_search_ex ranks by. */
 enum remdb_search_mode {
-  REMDB_MODE_DEFAULT, /* hybrid when the table has both a full-text and an
-                         embedding index, else the one it has */
+  REMDB_MODE_DEFAULT, /* hybrid when the table has both a full-text index
+                         and an embedding whose provider embeds text, else
+                         the one it has; vector for a query given as a
+                         vector (opts->vector, "[0.1, ...]") */
   REMDB_MODE_KEYWORD, /* BM25 over the table's full-text index */
   REMDB_MODE_VECTOR,  /* similarity over its embedding (method applies) */
   REMDB_MODE_HYBRID   /* reciprocal rank fusion of the two lists */

@@ -103,7 +103,10 @@ enum remdb_search_mode search_mode(remdb *db, const sch_table *t,
   if (o->mode != REMDB_MODE_DEFAULT) return o->mode;
   /* a query given as a vector is a vector search */
   if (o->vector || (query && query[0] == '[')) return REMDB_MODE_VECTOR;
-  bool fts = has_fulltext(db, t), vec = t->embedding.dim > 0;
+  /* text is a vector query only when the table's provider embeds text */
+  bool fts = has_fulltext(db, t),
+       vec = t->embedding.dim > 0 &&
+             (t->embedding.provider != SCH_PROVIDER_NONE || !fts);
   return fts && vec ? REMDB_MODE_HYBRID
          : fts      ? REMDB_MODE_KEYWORD
                     : REMDB_MODE_VECTOR;

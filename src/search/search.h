@@ -50,9 +50,10 @@ int fts_search_run(remdb *db, snap_t *snap, const char *table,
                    enum remdb_search_mode mode, char **json_out,
                    char **plan_out, uint64_t *examined_out);
 
-/* The mode a search of t runs in: o's, or for REMDB_MODE_DEFAULT hybrid
-** when t has both a full-text index and an embedding, else the one it
-** has (vector when it has neither: its error names the embedding). */
+/* The mode a search of t runs in: o's, or for REMDB_MODE_DEFAULT: vector
+** for a query given as a vector; else hybrid when t has a full-text index
+** and an embedding whose provider embeds text, else the one it has
+** (vector when it has neither: its error names the embedding). */
 enum remdb_search_mode search_mode(remdb *db, const sch_table *t,
                                    const remdb_search_options *o,
                                    const char *query);
