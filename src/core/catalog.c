@@ -384,7 +384,14 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   }
   kv_batch_t *kb = kv_batch_new(db->st->kv);
   if (rc == REMDB_OK && kb == NULL) rc = err_nomem(&db->err);
-  bool pending = reencode || nbuild > 0;
+  /* a new full-text configuration: the index is rebuilt */
+  const char *osig = old->s->fulltext.signature,
+             *nsig = nw->fulltext.signature;
+  bool refts = (osig || nsig) && (!osig || !nsig || strcmp(osig, nsig) != 0);
+  if (rc == REMDB_OK && refts &&
+      json_object_set_new(spec, "fulltext", json_true()))
+    rc = err_nomem(&db->err);
+  bool pending = reencode || nbuild > 0 || refts;
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, pending ? spec : NULL);
   /* entries of fields no longer indexed go, in the same batch */
   for (uint32_t i = 0; rc == REMDB_OK && i < old->s->n_indexed; i++) {
@@ -432,6 +439,8 @@ int cat_resume(remdb *db) {
       fields[j] = (uint16_t)json_integer_value(json_array_get(fl, j));
     rc = ent_rebuild(db, t, reencode, fields, (uint32_t)n);
     free(fields);
+    if (rc == REMDB_OK && json_is_true(json_object_get(t->rebuild, "fulltext")))
+      rc = fts_rebuild(db, t->s);
     if (rc) break;
     kv_batch_t *kb = kv_batch_new(db->st->kv);
     rc = kb ? cat_put_record(db, kb, t->s, NULL) : err_nomem(&db->err);
@@ -506,6 +515,7 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
   }
   rc = core_next_id(db, kb, &nw->table_id);
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, NULL);
+  if (rc == REMDB_OK) fts_stage_created(db, kb, nw); /* empty: built */
   if (rc == REMDB_OK) rc = cat_commit(db, kb);
 done:
   sch_free(nw);
@@ -621,6 +631,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
   kv_batch_del_range(kb, KV_ENTITY, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_VECTOR, lo, sizeof lo, hi, sizeof hi);
+  fts_drop_table(db, kb, tbl);
   key_named(&k, db->tid, 'S', t->s->name);
   if (k.oom) {
     rc = err_nomem(&db->err);

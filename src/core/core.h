@@ -64,6 +64,7 @@ typedef struct store {
   struct vix *vix;
   size_t vix_bytes;
   uint64_t vix_tick;
+  struct fts_cache *fts; /* full-text writer state (fts.c; wlock) */
 } store_t;
 
 /* One table of the handle's catalog cache. */

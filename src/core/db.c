@@ -206,6 +206,23 @@ static int check_format(remdb *db) {
     }
   } else if (rc == REMDB_NOTFOUND) {
     rc = REMDB_OK;
+  } else if (rc == REMDB_OK && ver >= KV_FORMAT_OLDEST &&
+             ver < KV_FORMAT_VERSION) {
+    /* an older database: readable as it is; a writer marks it current,
+    ** so that an older build, which would not keep the newer derived
+    ** data (full-text indexes) in step, refuses it from now on */
+    if (!kv_read_only(db->st->kv)) {
+      kv_batch_t *kb = kv_batch_new(db->st->kv);
+      unsigned char v[4];
+      put_u32be(v, KV_FORMAT_VERSION);
+      if (kb == NULL) {
+        rc = err_nomem(&db->err);
+      } else {
+        kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
+        rc = kv_write(db->st->kv, kb, 1, &db->err);
+        kv_batch_free(kb);
+      }
+    }
   } else if (rc == REMDB_OK && ver != KV_FORMAT_VERSION) {
     rc = err_set(&db->err, REMDB_CORRUPT,
                  "database format version %u is not supported by this build "
@@ -269,6 +286,7 @@ static void store_release(store_t *st) {
   pthread_mutex_unlock(&st->reflock);
   if (left > 0) return;
   vix_free_all(st);
+  fts_cache_free(st);
   kv_close(st->kv);
   pthread_mutex_destroy(&st->vmu);
   pthread_mutex_destroy(&st->wlock);
@@ -395,6 +413,7 @@ int core_open(const char *path, const char *tenant, const remdb_options *opts,
                    .group = o.sync == REMDB_SYNC_GROUP,
                    .cache_bytes = o.cache_bytes,
                    .write_buffer_bytes = o.write_buffer_bytes};
+  fts_register();
   rc = kv_open(path, &ko, &st->kv, &db->err);
   if (rc == REMDB_OK) rc = check_format(db);
   if (rc == REMDB_OK) rc = handle_start(db, tenant);

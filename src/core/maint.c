@@ -206,6 +206,15 @@ static int check_index(vstate *s) {
     char ids[REMDB_ID_LEN + 1];
     uuid16_t id;
     err_t e;
+    if (kl >= 8 && get_u32be(k + 4) == KEY_FTS_TBL) { /* fts_verify's */
+      unsigned char past[8];
+      put_u32be(past, db->tid);
+      put_u32be(past + 4, KEY_FTS_TBL + 1);
+      kv_iter_seek(it, past, sizeof past);
+      if (!kv_iter_valid(it)) break;
+      k = (const unsigned char *)kv_iter_key(it, &kl);
+      v = kv_iter_value(it, &vl);
+    }
     if (kl < 8 + 16) {
       report(s, "index key of length %zu is malformed", kl);
       continue;
@@ -544,7 +553,8 @@ int remdb_reindex(remdb *db, const char *table) {
   for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
     cat_table *t = &db->tables[i];
     if (only && t != only) continue;
-    json_t *spec = json_pack("{s:b,s:[]}", "reencode", 0, "fields");
+    json_t *spec = json_pack("{s:b,s:[],s:b}", "reencode", 0, "fields",
+                             "fulltext", 1);
     json_t *fl = spec ? json_object_get(spec, "fields") : NULL;
     for (uint32_t j = 0; fl && j < t->s->n_indexed; j++)
       json_array_append_new(fl, json_integer(t->s->indexed[j]));

@@ -107,6 +107,7 @@ struct wtx {
   bool locked;
   bool borrowed; /* the caller holds the lock: never release it */
   struct vix_txn *vix; /* vector-index changes, applied at commit */
+  struct fts_txn *fts; /* full-text document numbers staged (fts.c) */
   bool poisoned; /* a change was staged only in part: refuse to commit */
   size_t pend_bytes;   /* record copies held by recs */
   bool journal;        /* inserts stage journal entries under jtok */
@@ -133,6 +134,7 @@ const unsigned char *wtx_journal(const wtx_t *w) {
 void wtx_poison(wtx_t *w) { w->poisoned = true; }
 
 struct vix_txn **wtx_vix(wtx_t *w) { return &w->vix; }
+struct fts_txn **wtx_fts(wtx_t *w) { return &w->fts; }
 
 static pend *pend_find(wtx_t *w, const uuid16_t *id) {
   size_t i = idset_find(&w->pids, id->b);
@@ -264,6 +266,8 @@ int wtx_lock(wtx_t *w) {
 
 static void wtx_reset(wtx_t *w) {
   if (w->vix) vix_after_commit(w, false); /* not committed */
+  fts_txn_free(w->fts);
+  w->fts = NULL;
   kv_batch_clear(w->kb);
   pend_clear(w);
   idset_clear(&w->edge_ends);
@@ -408,6 +412,10 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
   }
   lookup_stage(db, kb, t, id, old, &nv);
+  if ((rc = fts_stage(w, t, id, old, &nv))) {
+    kv_batch_rollback(kb);
+    return rc;
+  }
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
   if (remember && !pend_put(w, id, t->table_id, nrec, nlen)) {
@@ -455,7 +463,8 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   lookup_stage(db, kb, t, id, old, NULL);
   /* a hard delete takes its edges along (the graph layer's keys) */
-  int rc = hook_edges_remove(db, kb, id);
+  int rc = fts_stage(w, t, id, old, NULL);
+  if (rc == REMDB_OK) rc = hook_edges_remove(db, kb, id);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;

@@ -101,6 +101,62 @@ struct kv {
 static pthread_mutex_t writers_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct kv *writers;
 
+/* The merge operator of the index column family (kv_set_merge). */
+static const kv_merge_ops *merge_ops;
+
+void kv_set_merge(const kv_merge_ops *ops) { merge_ops = ops; }
+
+static char *mo_full(void *st, const char *k, size_t kl, const char *base,
+                     size_t bl, const char *const *ops, const size_t *lens,
+                     int n, unsigned char *ok, size_t *outlen) {
+  (void)st;
+  buf_t out;
+  buf_init(&out);
+  *ok = merge_ops && merge_ops->full(k, kl, base, bl, ops, lens, (size_t)n,
+                                     &out) == 0 &&
+        !out.oom;
+  if (!*ok) {
+    buf_free(&out);
+    *outlen = 0;
+    return NULL;
+  }
+  char *v = buf_detach(&out, outlen);
+  *ok = v != NULL;
+  return v;
+}
+
+static char *mo_partial(void *st, const char *k, size_t kl,
+                        const char *const *ops, const size_t *lens, int n,
+                        unsigned char *ok, size_t *outlen) {
+  (void)st;
+  buf_t out;
+  buf_init(&out);
+  *ok = merge_ops && merge_ops->partial &&
+        merge_ops->partial(k, kl, ops, lens, (size_t)n, &out) == 0 &&
+        !out.oom;
+  if (!*ok) {
+    buf_free(&out);
+    *outlen = 0;
+    return NULL;
+  }
+  char *v = buf_detach(&out, outlen);
+  *ok = v != NULL;
+  return v;
+}
+
+static void mo_delete(void *st, const char *v, size_t n) {
+  (void)st;
+  (void)n;
+  free((void *)v);
+}
+
+static void mo_destroy(void *st) { (void)st; }
+
+static const char *mo_name(void *st) {
+  (void)st;
+  return "remdb.index";
+}
+
 struct kv_batch {
   kv_t *kv;
   rocksdb_writebatch_t *wb;
@@ -167,6 +223,15 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   rocksdb_options_set_write_buffer_size(op, o->write_buffer_bytes);
   rocksdb_options_set_compression(op, rocksdb_lz4_compression);
   rocksdb_options_set_level_compaction_dynamic_level_bytes(op, 1);
+  if (cf == KV_INDEX) {
+    /* the full-text index's values are merged (kv_set_merge); a long run
+    ** of operands in the memtable (a table's statistics take one per
+    ** write) is folded into a value once it passes this length */
+    rocksdb_options_set_merge_operator(
+        op, rocksdb_mergeoperator_create(NULL, mo_destroy, mo_full, mo_partial,
+                                         mo_delete, mo_name));
+    rocksdb_options_set_max_successive_merges(op, 32);
+  }
   kv->bbt[cf] = t;
   return op;
 }
@@ -635,6 +700,11 @@ void kv_batch_clear(kv_batch_t *b) { rocksdb_writebatch_clear(b->wb); }
 void kv_batch_put(kv_batch_t *b, int cf, const void *k, size_t kl,
                   const void *v, size_t vl) {
   rocksdb_writebatch_put_cf(b->wb, b->kv->cf[cf], k, kl, v, vl);
+}
+
+void kv_batch_merge(kv_batch_t *b, int cf, const void *k, size_t kl,
+                    const void *v, size_t vl) {
+  rocksdb_writebatch_merge_cf(b->wb, b->kv->cf[cf], k, kl, v, vl);
 }
 
 void kv_batch_del(kv_batch_t *b, int cf, const void *k, size_t kl) {

@@ -621,6 +621,7 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
     if (!rec_dict_set(&t->dict, t->next_field++, p)) rc = err_nomem(e);
   }
   if (!rc) rc = compile_rem_keys(t, doc, e);
+  if (!rc) rc = sch_compile_fulltext(t, doc, e);
   if (rc) {
     sch_free(t);
     return rc;
@@ -789,6 +790,7 @@ void sch_free(sch_table *t) {
   rec_dict_free(&t->dict);
   free(t->indexed);
   free(t->key_field);
+  sch_fulltext_free(&t->fulltext);
   free(t);
 }
 
