@@ -84,27 +84,20 @@ bool search_rrf(const search_hit *a, size_t na, const search_hit *b,
 
 /* ---- the mode ---------------------------------------------------------- */
 
-/* Does t have a full-text index?  (Opening a reader at the current state
-** tells; a table without one gets REMDB_NOTFOUND.) */
-static bool has_fulltext(remdb *db, const sch_table *t) {
-  snap_t *snap = NULL;
-  fts_reader *r = NULL;
-  bool has = snap_take(db, &snap) == REMDB_OK &&
-             ftsr_open(db, snap, t, &r) == REMDB_OK;
-  ftsr_close(r);
-  snap_release(snap);
-  err_clear(&db->err);
-  return has;
+/* Does t have a full-text index?  (Its schema declares one.) */
+static bool has_fulltext(const sch_table *t) {
+  return t->fulltext.nfields > 0;
 }
 
 enum remdb_search_mode search_mode(remdb *db, const sch_table *t,
                                    const remdb_search_options *o,
                                    const char *query) {
+  (void)db;
   if (o->mode != REMDB_MODE_DEFAULT) return o->mode;
   /* a query given as a vector is a vector search */
   if (o->vector || (query && query[0] == '[')) return REMDB_MODE_VECTOR;
   /* text is a vector query only when the table's provider embeds text */
-  bool fts = has_fulltext(db, t),
+  bool fts = has_fulltext(t),
        vec = t->embedding.dim > 0 &&
              (t->embedding.provider != SCH_PROVIDER_NONE || !fts);
   return fts && vec ? REMDB_MODE_HYBRID
@@ -163,22 +156,24 @@ static int kw_open(kwq *kw, const char *query, const remdb_search_options *o) {
   char err[300];
   kw->q = fts_query_parse(query, strlen(query), ftsr_analyzer(kw->r), err,
                           sizeof err);
+  /* the parser's messages start "query: " */
+  const char *msg = strncmp(err, "query: ", 7) == 0 ? err + 7 : err;
   if (kw->q == NULL)
     return strcmp(err, "out of memory") == 0
                ? err_nomem(&db->err)
-               : err_set(&db->err, REMDB_INVALID, "search query: %s", err);
+               : err_set(&db->err, REMDB_INVALID, "search query: %s", msg);
   fts_params p = FTS_PARAMS_DEFAULT;
-  p.k1 = o->bm25_k1;
-  p.b = o->bm25_b;
+  /* the options', else the schema's */
+  p.k1 = o->bm25_k1 > 0 ? o->bm25_k1 : t->fulltext.k1;
+  p.b = o->bm25_b >= 0 ? o->bm25_b : t->fulltext.b;
   kw->e = fts_eval_open(kw->q, ftsr_source(kw->r), &p, &kw->cnt, err,
                         sizeof err);
   if (kw->e == NULL) {
     if (strcmp(err, "out of memory") == 0) return err_nomem(&db->err);
     /* a prefix matching too many terms is the query's fault */
-    return err_set(&db->err,
-                   strncmp(err, "query:", 6) == 0 ? REMDB_INVALID
-                                                   : REMDB_ERROR,
-                   "search query: %s", err);
+    msg = strncmp(err, "query: ", 7) == 0 ? err + 7 : err;
+    return err_set(&db->err, msg != err ? REMDB_INVALID : REMDB_ERROR,
+                   "search query: %s", msg);
   }
   return REMDB_OK;
 }
@@ -407,12 +402,23 @@ static int add_snippets(kwq *kw, const char *entity, size_t len, buf_t *out) {
   return rc;
 }
 
+/* A score as a JSON real: every bit kept, and always with a fraction or
+** an exponent (1.0, not 1, which reads back as an integer). */
+static void add_real(buf_t *out, double v) {
+  char t[40];
+  snprintf(t, sizeof t, "%.17g", v);
+  buf_adds(out, t);
+  if (!strpbrk(t, ".eEn")) buf_adds(out, ".0");
+}
+
 static void add_rank(buf_t *out, const char *name, uint32_t rank,
                      const char *sname, double score) {
-  if (rank)
-    buf_addf(out, ",\"%s\":%u,\"%s\":%.17g", name, rank, sname, score);
-  else
+  if (rank) {
+    buf_addf(out, ",\"%s\":%u,\"%s\":", name, rank, sname);
+    add_real(out, score);
+  } else {
     buf_addf(out, ",\"%s\":null,\"%s\":null", name, sname);
+  }
 }
 
 static int emit_hits(kwq *kw, const search_hit *h, size_t n, size_t k,
@@ -436,7 +442,8 @@ static int emit_hits(kwq *kw, const search_hit *h, size_t n, size_t k,
     char ids[REMDB_ID_LEN + 1];
     uuid_format(&h[i].id, ids);
     if (emitted++) buf_addc(out, ',');
-    buf_addf(out, "{\"id\":\"%s\",\"score\":%.17g", ids, h[i].score);
+    buf_addf(out, "{\"id\":\"%s\",\"score\":", ids);
+    add_real(out, h[i].score);
     if (hybrid) {
       add_rank(out, "keyword_rank", h[i].krank, "keyword_score", h[i].kscore);
       add_rank(out, "vector_rank", h[i].vrank, "vector_score", h[i].vscore);

@@ -16,9 +16,6 @@ ok schema add notes.json
 ok schema add plain.json
 ok sql "INSERT INTO notes(title, body, grp) VALUES ('Token refresh', 'the refresh token expires after an hour', 1), ('Login page', 'the login page is slow to load', 2), ('Dark mode', 'a dark theme for the login page', 1), ('Tokens', 'api tokens and refresh tokens are rotated', 2)"
 ok sql "INSERT INTO plain(title) VALUES ('alpha')"
-# TEMPORARY (until t14-ftsstore is merged): no store, nothing to test
-run search notes x --mode keyword
-if grep -qF "notes: no full-text index" "$ERR"; then echo "skip: no full-text store"; exit 0; fi
 
 # keyword: BM25, best first, stemmed (tokens -> token)
 ok search notes "refresh token" --mode keyword
