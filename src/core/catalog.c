@@ -479,16 +479,37 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
     if (rc == REMDB_NOTFOUND) rc = REMDB_OK, err_clear(&db->err);
     if (rc) goto done;
   }
-  if (old && keep_existing) goto done;
-  if (old) {
-    json_t *fields = sch_fields_json(old->s);
-    if (fields == NULL) {
+  json_t *upgraded = NULL;
+  if (old && keep_existing) {
+    /* a built-in table stored by a build without full-text search: init
+    ** adds its "fulltext" block (and builds the index), nothing else */
+    json_t *ft = json_object_get(doc, "fulltext");
+    if (ft == NULL || json_object_get(old->s->doc, "fulltext") != NULL)
+      goto done;
+    upgraded = json_deep_copy(old->s->doc);
+    if (upgraded == NULL || json_object_set(upgraded, "fulltext", ft)) {
+      json_decref(upgraded);
       rc = err_nomem(&db->err);
       goto done;
     }
-    rc = sch_compile(doc, fields, &nw, &db->err);
+  }
+  if (old) {
+    json_t *fields = sch_fields_json(old->s);
+    if (fields == NULL) {
+      json_decref(upgraded);
+      rc = err_nomem(&db->err);
+      goto done;
+    }
+    rc = sch_compile(upgraded ? upgraded : doc, fields, &nw, &db->err);
     json_decref(fields);
     if (rc == REMDB_OK) rc = sch_check_new(nw, false, &db->err);
+    if (rc && upgraded) { /* the user's own version: left as it is */
+      json_decref(upgraded);
+      err_clear(&db->err);
+      rc = REMDB_OK;
+      goto done;
+    }
+    json_decref(upgraded);
     if (rc == REMDB_OK) rc = replace_table(db, old, nw);
     goto done;
   }

@@ -300,24 +300,242 @@ static int next_docno(remdb *db, fts_slot *s, kv_batch_t *kb, uint64_t *out) {
 
 /* ---- a transaction's document numbers ------------------------------------- */
 
-/* The numbers of the entities this transaction staged (their 'I' keys are
-** in its batch, not in storage). */
+/* A transaction's pending changes: the numbers of the entities it staged
+** (their 'I' keys are in its batch, not in storage), and the merge
+** operands of its posting blocks, term entries and statistics, combined
+** per key and staged at commit (fts_before_commit): a batch of documents
+** with consecutive numbers writes one operand per (term, range) and per
+** term, not one per (term, document). */
+typedef struct ppost {
+  uint64_t doc;
+  uint32_t tf, dl;
+  size_t pos; /* offset in the transaction's positions */
+} ppost;
+
+typedef struct pkey {
+  char *key;
+  size_t kl;
+  fts_term_delta td;        /* 'T' */
+  int64_t sdocs, stokens;   /* 'S' */
+  ppost *up;                /* 'B': upserts, at most one per doc */
+  uint64_t *del;            /* 'B': deletes (applied before the upserts) */
+  uint32_t nup, capup, ndel, capdel;
+} pkey;
+
 struct fts_txn {
   idset ids;
   uint64_t *docno;
   size_t cap;
+  smap keys;
+  pkey *pk;
+  size_t cappk;
+  uint32_t *pos;
+  size_t npos, poscap;
+  size_t bytes;
 };
+
+static void pend_clear(struct fts_txn *x) {
+  for (size_t i = 0; i < x->keys.n; i++) {
+    free(x->pk[i].key);
+    free(x->pk[i].up);
+    free(x->pk[i].del);
+  }
+  smap_clear(&x->keys);
+  x->npos = 0;
+}
 
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
+  pend_clear(x);
+  smap_free(&x->keys);
+  free(x->pk);
+  free(x->pos);
   idset_free(&x->ids);
   free(x->docno);
   free(x);
 }
 
+size_t fts_txn_bytes(const struct fts_txn *x) { return x ? x->bytes : 0; }
+
+static struct fts_txn *txn_of(wtx_t *w) {
+  struct fts_txn **px = wtx_fts(w);
+  if (*px == NULL) *px = calloc(1, sizeof **px);
+  return *px;
+}
+
+/* The pending entry of key k (added if new).  NULL when out of memory. */
+static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
+  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
+  if (i != SIZE_MAX) return &x->pk[i];
+  if (x->keys.n == x->cappk) {
+    size_t cap = x->cappk ? x->cappk * 2 : 256;
+    pkey *n = realloc(x->pk, cap * sizeof *n);
+    if (!n) return NULL;
+    x->pk = n;
+    x->cappk = cap;
+  }
+  char *copy = malloc(kl);
+  if (!copy) return NULL;
+  memcpy(copy, k, kl);
+  i = smap_find(&x->keys, copy, kl, true, NULL);
+  if (i == SIZE_MAX) {
+    free(copy);
+    return NULL;
+  }
+  pkey *p = &x->pk[i];
+  memset(p, 0, sizeof *p);
+  p->key = copy;
+  p->kl = kl;
+  p->td.min_dl = UINT32_MAX;
+  x->bytes += kl + sizeof *p + 16;
+  return p;
+}
+
+static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
+                        uint32_t dl, const uint32_t *pos) {
+  if (x->npos + tf > x->poscap) {
+    size_t cap = x->poscap ? x->poscap * 2 : 1024;
+    while (cap < x->npos + tf) cap *= 2;
+    uint32_t *n = realloc(x->pos, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - x->poscap) * sizeof *n;
+    x->pos = n;
+    x->poscap = cap;
+  }
+  ppost e = {doc, tf, dl, x->npos};
+  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+  x->npos += tf;
+  for (uint32_t i = 0; i < p->nup; i++)
+    if (p->up[i].doc == doc) {
+      p->up[i] = e;
+      return true;
+    }
+  if (p->nup == p->capup) {
+    uint32_t cap = p->capup ? p->capup * 2 : 4;
+    ppost *n = realloc(p->up, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - p->capup) * sizeof *n;
+    p->up = n;
+    p->capup = cap;
+  }
+  p->up[p->nup++] = e;
+  return true;
+}
+
+static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
+  for (uint32_t i = 0; i < p->nup; i++)
+    if (p->up[i].doc == doc) {
+      p->up[i] = p->up[--p->nup];
+      break;
+    }
+  for (uint32_t i = 0; i < p->ndel; i++)
+    if (p->del[i] == doc) return true;
+  if (p->ndel == p->capdel) {
+    uint32_t cap = p->capdel ? p->capdel * 2 : 4;
+    uint64_t *n = realloc(p->del, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - p->capdel) * sizeof *n;
+    p->del = n;
+    p->capdel = cap;
+  }
+  p->del[p->ndel++] = doc;
+  return true;
+}
+
+static void pend_term(pkey *p, const fts_term_delta *d) {
+  p->td.df += d->df;
+  p->td.cf += d->cf;
+  if (d->max_tf > p->td.max_tf) p->td.max_tf = d->max_tf;
+  if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
+}
+
+static int ppost_cmp(const void *a, const void *b) {
+  uint64_t x = ((const ppost *)a)->doc, y = ((const ppost *)b)->doc;
+  return x < y ? -1 : x > y;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int pkey_cmp(const void *a, const void *b) {
+  const pkey *x = *(const pkey *const *)a, *y = *(const pkey *const *)b;
+  int c = memcmp(x->key, y->key, x->kl < y->kl ? x->kl : y->kl);
+  return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
+}
+
+/* wtx_commit: stage the pending operands into the batch, in key order
+** (RocksDB's memtable inserts a run of ascending keys much faster). */
+int fts_before_commit(wtx_t *w) {
+  struct fts_txn *x = *wtx_fts(w);
+  if (x == NULL || x->keys.n == 0) return REMDB_OK;
+  remdb *db = wtx_db(w);
+  kv_batch_t *kb = wtx_batch(w);
+  buf_t op;
+  buf_init(&op);
+  fts_posting *ps = NULL;
+  size_t capps = 0;
+  pkey **order = malloc(x->keys.n * sizeof *order);
+  if (order == NULL) {
+    buf_free(&op);
+    return err_nomem(&db->err);
+  }
+  for (size_t i = 0; i < x->keys.n; i++) order[i] = &x->pk[i];
+  qsort(order, x->keys.n, sizeof *order, pkey_cmp);
+  int rc = REMDB_OK;
+  for (size_t i = 0; i < x->keys.n && rc == REMDB_OK; i++) {
+    pkey *p = order[i];
+    char kind = p->key[12];
+    if (kind == 'T') {
+      if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
+      buf_reset(&op);
+      fts_term_delta_encode(&p->td, &op);
+      kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'S') {
+      if (p->sdocs == 0 && p->stokens == 0) continue;
+      buf_reset(&op);
+      fts_stats_delta_encode(p->sdocs, p->stokens, &op);
+      kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else {
+      if (p->ndel) {
+        qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
+        buf_reset(&op);
+        if (fts_op_delete(p->del, p->ndel, &op)) rc = err_nomem(&db->err);
+        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      }
+      if (p->nup && rc == REMDB_OK) {
+        if (p->nup > capps) {
+          fts_posting *n = realloc(ps, p->nup * sizeof *n);
+          if (!n) {
+            rc = err_nomem(&db->err);
+            break;
+          }
+          ps = n;
+          capps = p->nup;
+        }
+        qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
+        for (uint32_t j = 0; j < p->nup; j++)
+          ps[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
+                                x->pos + p->up[j].pos};
+        buf_reset(&op);
+        if (fts_op_upsert(ps, p->nup, &op)) rc = err_nomem(&db->err);
+        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      }
+    }
+    if (op.oom) rc = err_nomem(&db->err);
+  }
+  free(ps);
+  free(order);
+  buf_free(&op);
+  pend_clear(x);
+  x->bytes = 0;
+  return rc;
+}
+
 static bool txn_set(wtx_t *w, const uuid16_t *id, uint64_t docno) {
-  struct fts_txn **px = wtx_fts(w), *x = *px;
-  if (x == NULL && (x = *px = calloc(1, sizeof *x)) == NULL) return false;
+  struct fts_txn *x = txn_of(w);
+  if (x == NULL) return false;
   if (x->ids.n == x->cap) {
     size_t cap = x->cap ? x->cap * 2 : 64;
     uint64_t *d = realloc(x->docno, cap * sizeof *d);
@@ -353,14 +571,6 @@ static bool same_text(const sch_fulltext *f, const rec_view *a,
     if (hx && (x.n != y.n || memcmp(x.p, y.p, x.n) != 0)) return false;
   }
   return true;
-}
-
-static void stage_block_op(remdb *db, kv_batch_t *kb, uint32_t tbl,
-                           const char *term, size_t len, uint64_t docno,
-                           const buf_t *op) {
-  unsigned char k[KEY_FTS_MAX];
-  size_t kl = key_fts_block(k, db->tid, tbl, term, len, docno);
-  kv_batch_merge(kb, KV_INDEX, k, kl, op->p, op->len);
 }
 
 static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
@@ -419,6 +629,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_put(kb, KV_INDEX, dk, sizeof dk, id->b, 16);
   }
   if (!txn_set(w, id, nw ? docno : UINT64_MAX)) return err_nomem(&db->err);
+  struct fts_txn *x = txn_of(w);
   fts_analyzer *a = (had || has) ? cache_analyzer(db, c, f) : NULL;
   if ((had || has) && a == NULL) return db->err.code;
   int rc = REMDB_OK;
@@ -464,16 +675,20 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
           memcmp(p2, pos, npos * sizeof *pos) == 0)
         continue; /* the same posting */
     }
-    buf_reset(op);
-    fts_posting p = {docno, npos, newlen, pos};
-    if (fts_op_upsert(&p, 1, op) || op->oom) {
+    unsigned char k[KEY_FTS_MAX];
+    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
       rc = err_nomem(&db->err);
       break;
     }
-    stage_block_op(db, kb, tbl, tm, len, docno, op);
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    if (!pt) {
+      rc = err_nomem(&db->err);
+      break;
+    }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    stage_term_delta(db, kb, tbl, tm, len, &td, op);
+    pend_term(pt, &td);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -483,14 +698,19 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
-    buf_reset(op);
-    if (fts_op_delete(&docno, 1, op) || op->oom) {
+    unsigned char k[KEY_FTS_MAX];
+    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    if (!pb || !pend_delete(x, pb, docno)) {
       rc = err_nomem(&db->err);
       break;
     }
-    stage_block_op(db, kb, tbl, tm, len, docno, op);
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    if (!pt) {
+      rc = err_nomem(&db->err);
+      break;
+    }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    stage_term_delta(db, kb, tbl, tm, len, &td, op);
+    pend_term(pt, &td);
   }
   free(kept);
   if (rc) return rc;
@@ -502,10 +722,10 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     fts_lengths_op((unsigned)(docno % FTS_BLOCK_SPAN), has, newlen, op);
     kv_batch_merge(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
     key_fts(sk, db->tid, tbl, 'S');
-    buf_reset(op);
-    fts_stats_delta_encode((int64_t)has - (int64_t)had,
-                           (int64_t)newlen - (int64_t)oldlen, op);
-    kv_batch_merge(kb, KV_INDEX, sk, sizeof sk, op->p, op->len);
+    pkey *ps = pend_key(x, sk, sizeof sk);
+    if (!ps) return err_nomem(&db->err);
+    ps->sdocs += (int64_t)has - (int64_t)had;
+    ps->stokens += (int64_t)newlen - (int64_t)oldlen;
   }
   if (nw == NULL) { /* a hard delete frees the number */
     unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN];
@@ -573,14 +793,43 @@ static int merge_full(const char *k, size_t kl, const char *base, size_t bl,
   return out->oom ? -1 : 0;
 }
 
-/* Operands combine into one only when none refers to a base: upserts of
-** postings (a block of them is an upsert too). */
+/* Operands combine into one when none refers to a base: upserts of
+** postings (a block of them is an upsert too), and deltas of term entries
+** and statistics (they add up).  Flushes and compactions so keep a hot
+** key's run of operands short. */
 static int merge_partial(const char *k, size_t kl, const char *const *ops,
                          const size_t *lens, size_t n, buf_t *out) {
-  if (kl < KEY_FTS_PREFIX || k[12] != 'B') return -1;
-  for (size_t i = 0; i < n; i++)
-    if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
-  return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
+  if (kl < KEY_FTS_PREFIX || get_u32be((const unsigned char *)k + 4) !=
+                                 KEY_FTS_TBL)
+    return -1;
+  if (k[12] == 'B') {
+    for (size_t i = 0; i < n; i++)
+      if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
+    return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
+  }
+  if (k[12] == 'T') {
+    fts_term_delta sum = {0, 0, 0, UINT32_MAX}, d;
+    for (size_t i = 0; i < n; i++) {
+      if (fts_term_delta_decode(ops[i], lens[i], &d)) return -1;
+      sum.df += d.df;
+      sum.cf += d.cf;
+      if (d.max_tf > sum.max_tf) sum.max_tf = d.max_tf;
+      if (d.min_dl < sum.min_dl) sum.min_dl = d.min_dl;
+    }
+    fts_term_delta_encode(&sum, out);
+    return 0;
+  }
+  if (k[12] == 'S') {
+    int64_t docs = 0, tokens = 0, d, t;
+    for (size_t i = 0; i < n; i++) {
+      if (fts_stats_delta_decode(ops[i], lens[i], &d, &t)) return -1;
+      docs += d;
+      tokens += t;
+    }
+    fts_stats_delta_encode(docs, tokens, out);
+    return 0;
+  }
+  return -1;
 }
 
 static const kv_merge_ops merge_ops = {merge_full, merge_partial};
@@ -1119,4 +1368,483 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno) {
   else rc = err_set(&db->err, REMDB_CORRUPT, "full-text id key is malformed");
   kv_val_free(&v);
   return rc;
+}
+
+/* ---- verify ------------------------------------------------------------------ */
+
+/* What the rows say one term's postings must be. */
+typedef struct vterm {
+  uint64_t df, cf, fp; /* fp: sum of the postings' fingerprints */
+  uint32_t max_tf, min_dl;
+  uint64_t got_n, got_fp; /* what the blocks hold */
+  bool entry;             /* its term entry was seen */
+} vterm;
+
+typedef struct vdoc {
+  uint64_t docno;
+  uuid16_t id;
+  uint32_t dl;
+  bool live, seen_d, seen_l;
+} vdoc;
+
+typedef struct vctx {
+  remdb *db;
+  const sch_table *t;
+  core_report_fn report;
+  void *rctx;
+  char msg[600];
+} vctx;
+
+static void vreport(vctx *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vreport(vctx *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(v->msg, sizeof v->msg, "%s: full-text index: ", v->t->name);
+  vsnprintf(v->msg + n, sizeof v->msg - (size_t)n, fmt, ap);
+  va_end(ap);
+  v->report(v->rctx, v->msg);
+}
+
+static uint64_t fingerprint(const char *term, size_t len, uint64_t doc,
+                            uint32_t tf, uint32_t dl, const uint32_t *pos) {
+  uint64_t h = hash_bytes(term, len, 0xcbf29ce484222325ull);
+  h = hash_bytes(&doc, sizeof doc, h);
+  h = hash_bytes(&tf, sizeof tf, h);
+  h = hash_bytes(&dl, sizeof dl, h);
+  if (pos) h = hash_bytes(pos, tf * sizeof *pos, h);
+  h ^= h >> 31;
+  return h * 0x9e3779b97f4a7c15ull;
+}
+
+static int vdoc_cmp(const void *a, const void *b) {
+  uint64_t x = ((const vdoc *)a)->docno, y = ((const vdoc *)b)->docno;
+  return x < y ? -1 : x > y;
+}
+
+static vdoc *vdoc_find(vdoc *d, size_t n, uint64_t docno) {
+  vdoc key = {.docno = docno};
+  return bsearch(&key, d, n, sizeof *d, vdoc_cmp);
+}
+
+/* Iterate t's keys of one kind at snap. */
+static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
+                     kv_iter_t **it) {
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, db->tid, tbl, kind);
+  key_fts(hi, db->tid, tbl, (char)(kind + 1));
+  int rc = kv_iter_new(db->st->kv, snap, KV_INDEX, lo, sizeof lo, hi,
+                       sizeof hi, it, &db->err);
+  if (rc == REMDB_OK) kv_iter_first(*it);
+  return rc;
+}
+
+typedef struct vstate_fts {
+  smap terms;
+  char **names;
+  vterm *vt;
+  size_t cap;
+  vdoc *docs;
+  size_t ndocs, capdocs;
+} vstate_fts;
+
+static size_t vterm_get(vstate_fts *s, const char *tm, size_t len, bool add) {
+  size_t i = smap_find(&s->terms, tm, len, false, NULL);
+  if (i != SIZE_MAX || !add) return i;
+  if (s->terms.n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    char **nm = realloc(s->names, cap * sizeof *nm);
+    if (!nm) return SIZE_MAX;
+    s->names = nm;
+    vterm *v = realloc(s->vt, cap * sizeof *v);
+    if (!v) return SIZE_MAX;
+    s->vt = v;
+    s->cap = cap;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy) return SIZE_MAX;
+  memcpy(copy, tm, len);
+  copy[len] = 0;
+  i = smap_find(&s->terms, copy, len, true, NULL);
+  if (i == SIZE_MAX) {
+    free(copy);
+    return i;
+  }
+  s->names[i] = copy;
+  s->vt[i] = (vterm){0, 0, 0, 0, UINT32_MAX, 0, 0, false};
+  return i;
+}
+
+static void vstate_free(vstate_fts *s) {
+  for (size_t i = 0; i < s->terms.n; i++) free(s->names[i]);
+  smap_free(&s->terms);
+  free(s->names);
+  free(s->vt);
+  free(s->docs);
+}
+
+/* Pass 1: the rows, their numbers and what their postings must be. */
+static int verify_rows(vctx *v, const kv_snap_t *snap, fts_analyzer *a,
+                       vstate_fts *s, uint64_t *live, uint64_t *tokens) {
+  remdb *db = v->db;
+  const sch_table *t = v->t;
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap, KV_ENTITY, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  fts_doc *d = fts_doc_new();
+  if (!d) rc = err_nomem(&db->err);
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *val = kv_iter_value(it, &vl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    uuid16_t id;
+    memcpy(id.b, k + 8, 16);
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(&id, ids);
+    rec_view rv;
+    err_t e;
+    if (rec_open(&rv, val, vl, &e)) continue; /* verify reports it */
+    unsigned char ik[KEY_FTS_ID_LEN];
+    key_fts_id(ik, db->tid, t->table_id, id.b);
+    kv_val iv;
+    rc = kv_get(db->st->kv, snap, KV_INDEX, ik, sizeof ik, &iv, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+      vreport(v, "entity %s has no document number", ids);
+      continue;
+    }
+    if (rc) break;
+    bool okv = iv.len == 8;
+    uint64_t docno = okv ? get_u64be((const unsigned char *)iv.data) : 0;
+    kv_val_free(&iv);
+    if (!okv) {
+      vreport(v, "the document number of entity %s is malformed", ids);
+      continue;
+    }
+    if (s->ndocs == s->capdocs) {
+      size_t cap = s->capdocs ? s->capdocs * 2 : 256;
+      vdoc *nd = realloc(s->docs, cap * sizeof *nd);
+      if (!nd) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      s->docs = nd;
+      s->capdocs = cap;
+    }
+    vdoc *vd = &s->docs[s->ndocs++];
+    *vd = (vdoc){docno, id, 0, !rec_is_deleted(&rv), false, false};
+    if (!vd->live) continue;
+    if ((rc = analyse(db, a, &t->fulltext, &rv, d))) break;
+    vd->dl = fts_doc_length(d);
+    (*live)++;
+    *tokens += vd->dl;
+    long nt = fts_doc_nterms(d);
+    for (long j = 0; j < nt && rc == REMDB_OK; j++) {
+      const char *tm;
+      size_t len;
+      const uint32_t *pos;
+      uint32_t npos;
+      fts_doc_term(d, (size_t)j, &tm, &len, &pos, &npos);
+      size_t i = vterm_get(s, tm, len, true);
+      if (i == SIZE_MAX) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      vterm *x = &s->vt[i];
+      x->df++;
+      x->cf += npos;
+      if (npos > x->max_tf) x->max_tf = npos;
+      if (vd->dl < x->min_dl) x->min_dl = vd->dl;
+      x->fp += fingerprint(tm, len, docno, npos, vd->dl, pos);
+    }
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  fts_doc_free(d);
+  if (rc == REMDB_OK) {
+    qsort(s->docs, s->ndocs, sizeof *s->docs, vdoc_cmp);
+    for (size_t i = 1; i < s->ndocs; i++)
+      if (s->docs[i].docno == s->docs[i - 1].docno) {
+        char a1[REMDB_ID_LEN + 1], a2[REMDB_ID_LEN + 1];
+        uuid_format(&s->docs[i].id, a1);
+        uuid_format(&s->docs[i - 1].id, a2);
+        vreport(v, "entities %s and %s have the same document number %llu",
+                a2, a1, (unsigned long long)s->docs[i].docno);
+      }
+  }
+  return rc;
+}
+
+/* Passes over the stored keys: numbers, lengths, blocks, term entries. */
+static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
+                       uint64_t live, uint64_t tokens) {
+  remdb *db = v->db;
+  uint32_t tbl = v->t->table_id;
+  kv_iter_t *it = NULL;
+  size_t kl, vl;
+  const char *k, *val;
+  /* 'D': number -> id */
+  int rc = kind_iter(db, snap, tbl, 'D', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    uint64_t docno = kl == KEY_FTS_DOC_LEN
+                         ? get_u64be((const unsigned char *)k + KEY_FTS_PREFIX)
+                         : 0;
+    vdoc *vd = kl == KEY_FTS_DOC_LEN ? vdoc_find(s->docs, s->ndocs, docno) : NULL;
+    if (vd == NULL || vl != 16 || memcmp(val, vd->id.b, 16) != 0)
+      vreport(v, "document number %llu names no entity of the table that "
+              "has it", (unsigned long long)docno);
+    else
+      vd->seen_d = true;
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
+    if (!s->docs[i].seen_d)
+      vreport(v, "document number %llu has no key back to its entity",
+              (unsigned long long)s->docs[i].docno);
+  /* 'I': every one belongs to an entity (those were looked up) */
+  uint64_t nids = 0;
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'I', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) nids++;
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  if (rc == REMDB_OK && nids != s->ndocs)
+    vreport(v, "%llu id keys, but %zu entities are numbered",
+            (unsigned long long)nids, s->ndocs);
+  /* 'L': the lengths of exactly the live documents */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'L', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_lengths l;
+    if (kl != KEY_FTS_LEN_LEN || fts_lengths_decode(val, vl, &l)) {
+      vreport(v, "a length block is malformed");
+      continue;
+    }
+    uint64_t base =
+        (uint64_t)get_u32be((const unsigned char *)k + KEY_FTS_PREFIX) *
+        FTS_BLOCK_SPAN;
+    for (unsigned slot = 0; slot < FTS_BLOCK_SPAN; slot++) {
+      if (!fts_lengths_has(&l, slot)) continue;
+      vdoc *vd = vdoc_find(s->docs, s->ndocs, base + slot);
+      if (vd == NULL || !vd->live)
+        vreport(v, "document %llu has a length but is not live",
+                (unsigned long long)(base + slot));
+      else if (l.len[slot] != vd->dl)
+        vreport(v, "document %llu has length %u, its entity %u tokens",
+                (unsigned long long)(base + slot), l.len[slot], vd->dl);
+      if (vd) vd->seen_l = true;
+    }
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
+    if (s->docs[i].live && !s->docs[i].seen_l) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&s->docs[i].id, ids);
+      vreport(v, "live entity %s (document %llu) has no length", ids,
+              (unsigned long long)s->docs[i].docno);
+    }
+  /* 'B': every posting is one a live row makes, and none is missing */
+  fts_block_dec dec;
+  memset(&dec, 0, sizeof dec);
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'B', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_block_info info;
+    if (kl < KEY_FTS_PREFIX + 5 || k[kl - 5] != 0 ||
+        fts_block_header(val, vl, &info) ||
+        fts_block_decode(&info, &dec, true)) {
+      vreport(v, "a posting block is malformed");
+      continue;
+    }
+    const char *tm = k + KEY_FTS_PREFIX;
+    size_t len = kl - KEY_FTS_PREFIX - 5;
+    uint64_t range = get_u32be((const unsigned char *)k + kl - 4);
+    if (dec.n == 0) continue; /* emptied by deletes: allowed */
+    size_t i = vterm_get(s, tm, len, false);
+    if (i == SIZE_MAX) {
+      vreport(v, "term \"%.*s\" has %u postings, but no live entity holds "
+              "it", (int)len, tm, dec.n);
+      continue;
+    }
+    for (uint32_t j = 0; j < dec.n; j++) {
+      if (dec.doc[j] / FTS_BLOCK_SPAN != range)
+        vreport(v, "term \"%.*s\": document %llu is in the block of another "
+                "range", (int)len, tm, (unsigned long long)dec.doc[j]);
+      s->vt[i].got_n++;
+      s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j], dec.dl[j],
+                                     dec.pos + dec.posoff[j]);
+    }
+  }
+  fts_block_dec_free(&dec);
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    if (x->got_n != x->df || x->got_fp != x->fp)
+      vreport(v, "term \"%s\": the postings (%llu) do not match the entities "
+              "(%llu documents hold it)",
+              s->names[i], (unsigned long long)x->got_n,
+              (unsigned long long)x->df);
+  }
+  /* 'T': document and occurrence counts, and valid bounds */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'T', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_PREFIX;
+    int len = (int)(kl - KEY_FTS_PREFIX);
+    if (fts_term_decode(val, vl, &ti)) {
+      vreport(v, "the entry of term \"%.*s\" is malformed", len, tm);
+      continue;
+    }
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (i == SIZE_MAX) {
+      if (ti.df != 0 || ti.cf != 0)
+        vreport(v, "term \"%.*s\" has an entry (%llu documents) but no live "
+                "entity holds it", len, tm, (unsigned long long)ti.df);
+      continue;
+    }
+    vterm *x = &s->vt[i];
+    x->entry = true;
+    if (ti.df != x->df || ti.cf != x->cf)
+      vreport(v, "term \"%.*s\": its entry counts %llu documents and %llu "
+              "occurrences, the entities %llu and %llu", len, tm,
+              (unsigned long long)ti.df, (unsigned long long)ti.cf,
+              (unsigned long long)x->df, (unsigned long long)x->cf);
+    else if (ti.max_tf < x->max_tf || ti.min_dl > x->min_dl)
+      vreport(v, "term \"%.*s\": its entry's bounds do not hold", len, tm);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++)
+    if (!s->vt[i].entry)
+      vreport(v, "term \"%s\" has no entry", s->names[i]);
+  /* 'S' and 'N' */
+  if (rc == REMDB_OK) {
+    unsigned char sk[KEY_FTS_PREFIX];
+    key_fts(sk, db->tid, tbl, 'S');
+    kv_val sv;
+    fts_table_stats st = {0, 0};
+    int g = kv_get(db->st->kv, snap, KV_INDEX, sk, sizeof sk, &sv, &db->err);
+    if (g == REMDB_OK) {
+      if (fts_stats_decode(sv.data, sv.len, &st))
+        vreport(v, "the statistics are malformed");
+      kv_val_free(&sv);
+    } else if (g != REMDB_NOTFOUND) {
+      rc = g;
+    }
+    if (rc == REMDB_OK && (st.docs != live || st.tokens != tokens))
+      vreport(v, "the statistics count %llu documents and %llu tokens, the "
+              "entities %llu and %llu", (unsigned long long)st.docs,
+              (unsigned long long)st.tokens, (unsigned long long)live,
+              (unsigned long long)tokens);
+    key_fts(sk, db->tid, tbl, 'N');
+    g = kv_get(db->st->kv, snap, KV_INDEX, sk, sizeof sk, &sv, &db->err);
+    uint64_t next = 0;
+    if (g == REMDB_OK) {
+      if (sv.len == 8) next = get_u64be((const unsigned char *)sv.data);
+      kv_val_free(&sv);
+    } else if (g != REMDB_NOTFOUND && rc == REMDB_OK) {
+      rc = g;
+    }
+    if (rc == REMDB_OK && s->ndocs && s->docs[s->ndocs - 1].docno >= next)
+      vreport(v, "document number %llu is not below the counter (%llu)",
+              (unsigned long long)s->docs[s->ndocs - 1].docno,
+              (unsigned long long)next);
+  }
+  return rc;
+}
+
+int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
+               core_report_fn report, void *rctx) {
+  const sch_table *t = ct->s;
+  const kv_snap_t *ks = snap->kv;
+  vctx v = {.db = db, .t = t, .report = report, .rctx = rctx};
+  if (ct->rebuild) return REMDB_OK; /* reported: a rebuild is pending */
+  if (t->fulltext.nfields == 0) { /* nothing may be left of an index */
+    kv_iter_t *it;
+    unsigned char lo[12], hi[12];
+    put_u32be(lo, db->tid);
+    put_u32be(lo + 4, KEY_FTS_TBL);
+    put_u32be(lo + 8, t->table_id);
+    memcpy(hi, lo, 8);
+    put_u32be(hi + 8, t->table_id + 1);
+    int rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, sizeof lo, hi,
+                         sizeof hi, &it, &db->err);
+    if (rc) return rc;
+    kv_iter_first(it);
+    if (kv_iter_valid(it))
+      vreport(&v, "keys of an index remain, but the schema declares none");
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    return rc;
+  }
+  bool built;
+  int rc = read_built(db, ks, t, &built);
+  if (rc) return rc;
+  if (!built) {
+    vreport(&v, "not built (the database predates it, or its rebuild did "
+            "not finish): run `remdb reindex %s`", t->name);
+    return REMDB_OK;
+  }
+  char err[256];
+  fts_analyzer *a = make_analyzer(&t->fulltext, err, sizeof err);
+  if (a == NULL) return err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+  vstate_fts s;
+  memset(&s, 0, sizeof s);
+  uint64_t live = 0, tokens = 0;
+  rc = verify_rows(&v, ks, a, &s, &live, &tokens);
+  if (rc == REMDB_OK) rc = verify_keys(&v, ks, &s, live, tokens);
+  vstate_free(&s);
+  fts_analyzer_free(a);
+  return rc;
+}
+
+/* Keys and approximate bytes of t's index (stats). */
+int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
+              uint64_t *bytes, bool *built) {
+  *docs = *terms = *bytes = 0;
+  int rc = read_built(db, NULL, t, built);
+  if (rc) return rc;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, db->tid, t->table_id, 'S');
+  kv_val v;
+  rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_OK) {
+    fts_table_stats st;
+    if (fts_stats_decode(v.data, v.len, &st) == 0) *docs = st.docs;
+    kv_val_free(&v);
+  } else if (rc != REMDB_NOTFOUND) {
+    return rc;
+  }
+  kv_iter_t *it = NULL;
+  rc = kind_iter(db, NULL, t->table_id, 'T', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) (*terms)++;
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  unsigned char lo[12], hi[12];
+  put_u32be(lo, db->tid);
+  put_u32be(lo + 4, KEY_FTS_TBL);
+  put_u32be(lo + 8, t->table_id);
+  memcpy(hi, lo, 8);
+  put_u32be(hi + 8, t->table_id + 1);
+  return kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                        bytes, &db->err);
 }

@@ -481,6 +481,8 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     if (rc == REMDB_OK) rc = check_index(&s);
     if (rc == REMDB_OK) rc = hook_edges_verify(db, s.sn, report_edge, &s);
     if (rc == REMDB_OK) rc = check_vectors(&s);
+    for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
+      rc = fts_verify(db, s.sn, &db->tables[i], report_edge, &s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
       uint64_t r, d;
       if (db->tables[i].rebuild) continue; /* recounted by the rebuild */
@@ -649,6 +651,16 @@ int remdb_stats_ex(remdb *db, int flags, char **json_out) {
                t->embedding.ef_construction, t->embedding.ef_search,
                (unsigned long long)keys, state, (unsigned long long)nodes,
                bytes);
+    }
+    if (rc == REMDB_OK && t->fulltext.nfields) {
+      uint64_t docs, terms, bytes;
+      bool built;
+      rc = fts_stats(db, t, &docs, &terms, &bytes, &built);
+      buf_addf(&b,
+               ",\"fulltext_index\":{\"built\":%s,\"documents\":%llu,"
+               "\"terms\":%llu,\"approximate_bytes\":%llu}",
+               built ? "true" : "false", (unsigned long long)docs,
+               (unsigned long long)terms, (unsigned long long)bytes);
     }
     buf_addc(&b, '}');
   }

@@ -119,7 +119,8 @@ size_t wtx_bytes(const wtx_t *w) {
   return kv_batch_bytes(w->kb) + w->pend_bytes +
          w->caprecs * (sizeof(pend) + sizeof(uuid16_t)) +
          w->pids.map.cap * sizeof(uint32_t) +
-         w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0);
+         w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0) +
+         fts_txn_bytes(w->fts);
 }
 
 void wtx_set_journal(wtx_t *w, const unsigned char *tok) {
@@ -312,6 +313,7 @@ int wtx_commit(wtx_t *w, int sync) {
       cnt_stage(db, w->kb, d->tbl, (uint64_t)((int64_t)s->rows + d->rows),
                 (uint64_t)((int64_t)s->deleted + d->deleted));
     }
+    if (rc == REMDB_OK) rc = fts_before_commit(w);
     if (rc == REMDB_OK) rc = vix_before_commit(w);
     if (rc == REMDB_OK)
       rc = kv_write_seq(db->st->kv, w->kb, sync, &durable_seq, &db->err);
@@ -419,6 +421,7 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
   if (remember && !pend_put(w, id, t->table_id, nrec, nlen)) {
+    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
     return err_nomem(&db->err);
   }
@@ -463,13 +466,14 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   int64_t ddel = rec_is_deleted(old); /* before pend_put frees it */
   lookup_stage(db, kb, t, id, old, NULL);
   /* a hard delete takes its edges along (the graph layer's keys) */
-  int rc = fts_stage(w, t, id, old, NULL);
-  if (rc == REMDB_OK) rc = hook_edges_remove(db, kb, id);
+  int rc = hook_edges_remove(db, kb, id);
+  if (rc == REMDB_OK) rc = fts_stage(w, t, id, old, NULL);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;
   }
   if (!pend_put(w, id, t->table_id, NULL, 0)) {
+    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
     return err_nomem(&db->err);
   }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/ftsread.h"
+#include "damage.h"
 #include "remdb.h"
 #include "test.h"
 #include "testdb.h"
@@ -399,9 +400,13 @@ static void brute_or(fts_analyzer *an, const char *const *fields, size_t nf,
   }
 }
 
+static void sort_hits(hits *a, int (*cmp)(const void *, const void *)) {
+  if (a->n) qsort(a->h, a->n, sizeof *a->h, cmp);
+}
+
 static bool same_hits(hits *a, hits *b) {
-  qsort(a->h, a->n, sizeof *a->h, hit_by_id);
-  qsort(b->h, b->n, sizeof *b->h, hit_by_id);
+  sort_hits(a, hit_by_id);
+  sort_hits(b, hit_by_id);
   if (a->n != b->n) return false;
   for (size_t i = 0; i < a->n; i++)
     if (strcmp(a->h[i].id, b->h[i].id) || !close_to(a->h[i].s, b->h[i].s))
@@ -499,14 +504,15 @@ static void check_index(int nq) {
       fprintf(stderr, "query [%s]: store %zu hits, reference %zu\n", q,
               got.n, want.n);
     /* the top k: the reference's best scores, each hit with its score */
-    qsort(want.h, want.n, sizeof *want.h, by_score);
+    sort_hits(&want, by_score);
     CHECK_INT(top.n, want.n < 10 ? want.n : 10);
     for (size_t i = 0; i < top.n && i < want.n; i++) {
       CHECK(close_to(top.h[i].s, want.h[i].s));
       hit key;
       snprintf(key.id, sizeof key.id, "%s", top.h[i].id);
-      qsort(got.h, got.n, sizeof *got.h, hit_by_id);
-      hit *g = bsearch(&key, got.h, got.n, sizeof *got.h, hit_by_id);
+      sort_hits(&got, hit_by_id);
+      hit *g = got.n ? bsearch(&key, got.h, got.n, sizeof *got.h, hit_by_id)
+                     : NULL;
       CHECK(g && close_to(g->s, top.h[i].s));
     }
     /* bag-of-words queries: brute force from the rows */
@@ -555,7 +561,12 @@ static void check_verify(void) {
   CHECK_INT(problems, 0);
 }
 
+/* a small memtable: flushes (which combine operands) happen often */
+static remdb_options small;
+
 static void run_sequence(uint64_t seed, int steps) {
+  remdb_options_init(&small);
+  small.write_buffer_bytes = 64 << 10;
   rng = seed ? seed : 1;
   printf("test_fts_core: seed %llu\n", (unsigned long long)seed);
   rm_tree(dir);
@@ -565,7 +576,7 @@ static void run_sequence(uint64_t seed, int steps) {
   }
   nrows = 0;
   cfg = extra = 0;
-  CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_open(dir, "t", &small, &db), REMDB_OK);
   put_schema();
   buf_t js;
   buf_init(&js);
@@ -586,9 +597,11 @@ static void run_sequence(uint64_t seed, int steps) {
       put_schema();
     } else if (k < 95) { /* reopen: the writer's caches start again */
       remdb_close(db);
-      CHECK_INT(remdb_open(dir, "t", NULL, &db), REMDB_OK);
+      CHECK_INT(remdb_open(dir, "t", &small, &db), REMDB_OK);
     } else if (k < 96) {
       CHECK_INT(remdb_reindex(db, rndn(2) ? "notes" : NULL), REMDB_OK);
+    } else if (k < 97) { /* merges of operands in a compaction */
+      CHECK_INT(remdb_compact(db), REMDB_OK);
     }
     if (getenv("FTS_DEBUG")) {
       remdb_stmt *st = NULL;
@@ -616,6 +629,305 @@ static void run_sequence(uint64_t seed, int steps) {
   db = NULL;
 }
 
+
+/* ---- cases ------------------------------------------------------------------- */
+
+static int add_schema(remdb *d, const char *fulltext, const char *props) {
+  char s[1024];
+  snprintf(s, sizeof s,
+           "{\"name\":\"docs\",\"properties\":{\"title\":{\"type\":"
+           "\"string\"},\"body\":{\"type\":[\"string\",\"null\"]},\"n\":{"
+           "\"type\":\"integer\"}%s}%s%s}",
+           props ? props : "", fulltext ? ",\"fulltext\":" : "",
+           fulltext ? fulltext : "");
+  return remdb_schema_put(d, s, strlen(s));
+}
+
+/* The number of documents matching q in table name (-1: the reader could
+** not open; its message in msg). */
+static long search_count(remdb *d, const char *name, const char *q,
+                         char *msg, size_t msglen) {
+  snap_t *sn;
+  cat_table *ct;
+  fts_reader *r;
+  if (snap_take(d, &sn)) return -2;
+  if (cat_find(d, name, &ct) || ftsr_open(d, sn, ct->s, &r)) {
+    snprintf(msg, msglen, "%s", remdb_errmsg(d));
+    snap_release(sn);
+    return -1;
+  }
+  char err[256];
+  fts_query *x = fts_query_parse(q, strlen(q), ftsr_analyzer(r), err,
+                                 sizeof err);
+  long n = -3;
+  fts_eval *e = x ? fts_eval_open(x, ftsr_source(r), NULL, NULL, err,
+                                  sizeof err)
+                  : NULL;
+  fts_hit h[64];
+  size_t nh = 0;
+  if (e && fts_eval_topk(e, 64, NULL, NULL, h, &nh, err, sizeof err) == 0)
+    n = (long)nh;
+  fts_eval_free(e);
+  fts_query_free(x);
+  ftsr_close(r);
+  snap_release(sn);
+  return n;
+}
+
+static void test_fts_schema(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"nope\"]}", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.fields: \"nope\" is not a property");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"n\"]}", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "\"n\" is not a text field");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"language\":\"klingon\"}",
+                       NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.language: \"klingon\"");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"stemming\":true}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "unknown key \"stemming\"");
+  CHECK_INT(add_schema(d, "{}", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "no embedding_fields to default to");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"k1\":-1}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.k1");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"title\"]}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "listed twice");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"stopwords\":[1]}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.stopwords[0]: not a string");
+  /* no "fulltext": no index, and the reader says so */
+  CHECK_INT(add_schema(d, NULL, NULL), REMDB_OK);
+  char msg[512] = "";
+  CHECK_INT(search_count(d, "docs", "x", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "table docs has no full-text index");
+  /* defaults: the embedding_fields, english with stemming and stop words */
+  const char *emb =
+      "{\"name\":\"emb\",\"properties\":{\"a\":{\"type\":\"string\"},\"b\":{"
+      "\"type\":\"string\"}},\"embedding_fields\":[\"b\"],\"embedding\":{"
+      "\"dim\":8,\"metric\":\"cosine\",\"provider\":\"hash\"},"
+      "\"fulltext\":{\"k1\":1.5,\"b\":0.5}}";
+  CHECK_INT(remdb_schema_put(d, emb, strlen(emb)), REMDB_OK);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_insert(d, "emb", S("{\"a\":\"walking\",\"b\":\"the runners "
+                                     "were running\"}"), id),
+            REMDB_OK);
+  CHECK_INT(search_count(d, "emb", "run", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "emb", "the", msg, sizeof msg), 0); /* stop word */
+  CHECK_INT(search_count(d, "emb", "walking", msg, sizeof msg), 0); /* a */
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "emb", &ct), REMDB_OK);
+  CHECK(ct->s->fulltext.k1 == 1.5 && ct->s->fulltext.b == 0.5);
+  CHECK_INT(ct->s->fulltext.nfields, 1);
+  /* stats report the index */
+  char *js = NULL;
+  CHECK_INT(remdb_stats(d, &js), REMDB_OK);
+  CHECK_HAS(js, "\"fulltext_index\":{\"built\":true,\"documents\":1,");
+  remdb_free(js);
+  remdb_close(d);
+}
+
+static void test_fts_builtins(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(remdb_init(d), REMDB_OK);
+  char id[REMDB_ID_LEN + 1], msg[512] = "";
+  CHECK_INT(remdb_insert(d, "resources",
+                         S("{\"uri\":\"a.txt\",\"chunk_ordinal\":0,"
+                           "\"name\":\"Notes\",\"content\":\"Databases "
+                           "index text\"}"),
+                         id),
+            REMDB_OK);
+  CHECK_INT(remdb_insert(d, "moments",
+                         S("{\"name\":\"Standup\",\"starts_at\":"
+                           "\"2026-01-01T10:00:00Z\",\"summary\":\"we "
+                           "indexed everything\"}"),
+                         id),
+            REMDB_OK);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "resources", "notes", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "moments", "index", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "moments", "standup", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "sessions", "x", msg, sizeof msg), -1);
+  uint64_t problems = 9;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  /* resources as a build without full-text search stored it: removing
+  ** the block drops the index; init (the explicit upgrade) adds it back
+  ** and builds it */
+  char *js = NULL;
+  CHECK_INT(remdb_schema_get(d, "resources", &js), REMDB_OK);
+  json_t *doc = json_loads(js, 0, NULL);
+  remdb_free(js);
+  json_object_del(doc, "fulltext");
+  js = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  CHECK_INT(remdb_schema_put(d, js, strlen(js)), REMDB_OK);
+  free(js);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "has no full-text index");
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0); /* and no key of it is left */
+  CHECK_INT(remdb_init(d), REMDB_OK);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), 1);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+}
+
+static bool pick_block(const char *k, size_t n) {
+  return n > 13 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'B';
+}
+static bool pick_length(const char *k, size_t n) {
+  return n == 17 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'L';
+}
+static bool pick_built(const char *k, size_t n) {
+  return n == 13 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'M';
+}
+
+static void count_problems(void *cnt, const char *problem) {
+  (void)problem;
+  ++*(int *)cnt;
+}
+
+static void fill_docs(remdb *d, int n) {
+  for (int i = 0; i < n; i++) {
+    char js[256], id[REMDB_ID_LEN + 1];
+    snprintf(js, sizeof js,
+             "{\"title\":\"doc %d\",\"body\":\"alpha beta w%d\",\"n\":%d}", i,
+             i % 5, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+  }
+}
+
+/* Damage behind remdb's back: verify finds it, reindex repairs it. */
+static void test_fts_damage(void) {
+  bool (*const picks[])(const char *, size_t) = {pick_block, pick_length};
+  for (size_t p = 0; p < 2; p++) {
+    rm_tree(dir);
+    remdb *d;
+    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+              REMDB_OK);
+    fill_docs(d, 300);
+    remdb_close(d);
+    CHECK_INT(damage_delete_first(dir, KV_INDEX, picks[p]), 1);
+    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    int seen = 0;
+    uint64_t problems = 0;
+    CHECK_INT(remdb_verify(d, count_problems, &seen, &problems), REMDB_OK);
+    CHECK(problems > 0);
+    CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+    CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+    CHECK_INT(problems, 0);
+    char msg[256];
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 64);
+    CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 60);
+    remdb_close(d);
+  }
+}
+
+/* A database written before the index existed: its format is 1 and its
+** tables have no built index.  Readers say so; a writable open marks the
+** format current; writes leave the unbuilt index alone; reindex builds it. */
+static void test_fts_upgrade(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 50);
+  remdb_close(d);
+  /* as the previous build left it: no index mark, format 1 */
+  CHECK_INT(damage_delete_first(dir, KV_INDEX, pick_built), 1);
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'}, one[4];
+  put_u32be(one, 1);
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, fk, sizeof fk, one, 4);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+  /* a reader: opens, and says the index is not built */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  char msg[512] = "";
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "full-text index is not built");
+  CHECK_HAS(msg, "remdb reindex docs");
+  remdb_close(d);
+  /* a writer: the format becomes 2; writes go on without the index */
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  fill_docs(d, 10);
+  uint64_t problems = 0;
+  int seen = 0;
+  CHECK_INT(remdb_verify(d, count_problems, &seen, &problems), REMDB_OK);
+  CHECK_INT(problems, 1); /* "not built" */
+  CHECK_INT(remdb_reindex(d, NULL), REMDB_OK);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 60);
+  /* and stays exact afterwards */
+  fill_docs(d, 4);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 64);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, fk, sizeof fk, &v, &e), REMDB_OK);
+  CHECK(v.len == 4 && get_u32be((const unsigned char *)v.data) == 2);
+  kv_val_free(&v);
+  kv_close(kv);
+}
+
+/* A journaled batch (import) committed in parts and then abandoned is
+** rolled back through the write path: the index is as before it. */
+static void test_fts_journal(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 40);
+  char msg[256] = "", id[REMDB_ID_LEN + 1];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin_ex(d, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int part = 0; part < 3; part++) {
+    for (int i = 0; i < 30; i++) {
+      char js[128];
+      snprintf(js, sizeof js, "{\"title\":\"gamma %d\",\"body\":\"zeta\"}",
+               i);
+      CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), id), REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 64); /* seen */
+  remdb_batch_free(b); /* abandoned: rolled back */
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  uint64_t problems = 9;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+}
+
 static uint64_t seed_env(void) {
   const char *s = getenv("REMDB_TEST_SEED");
   return s && *s ? strtoull(s, NULL, 10) : 0;
@@ -635,6 +947,11 @@ static void test_fts_sequence_random(void) {
 
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
+  TEST_CASE(test_fts_schema);
+  TEST_CASE(test_fts_builtins);
+  TEST_CASE(test_fts_damage);
+  TEST_CASE(test_fts_upgrade);
+  TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   int rc_ = test_main(argc, argv, "test_fts_core");
