@@ -1424,7 +1424,7 @@ static int vdoc_cmp(const void *a, const void *b) {
 
 static vdoc *vdoc_find(vdoc *d, size_t n, uint64_t docno) {
   vdoc key = {.docno = docno};
-  return bsearch(&key, d, n, sizeof *d, vdoc_cmp);
+  return n ? bsearch(&key, d, n, sizeof *d, vdoc_cmp) : NULL;
 }
 
 /* Iterate t's keys of one kind at snap. */
@@ -1568,7 +1568,7 @@ static int verify_rows(vctx *v, const kv_snap_t *snap, fts_analyzer *a,
   kv_iter_free(it);
   fts_doc_free(d);
   if (rc == REMDB_OK) {
-    qsort(s->docs, s->ndocs, sizeof *s->docs, vdoc_cmp);
+    if (s->ndocs) qsort(s->docs, s->ndocs, sizeof *s->docs, vdoc_cmp);
     for (size_t i = 1; i < s->ndocs; i++)
       if (s->docs[i].docno == s->docs[i - 1].docno) {
         char a1[REMDB_ID_LEN + 1], a2[REMDB_ID_LEN + 1];

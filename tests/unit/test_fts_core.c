@@ -712,6 +712,9 @@ static void test_fts_schema(void) {
       "\"dim\":8,\"metric\":\"cosine\",\"provider\":\"hash\"},"
       "\"fulltext\":{\"k1\":1.5,\"b\":0.5}}";
   CHECK_INT(remdb_schema_put(d, emb, strlen(emb)), REMDB_OK);
+  uint64_t problems = 9; /* an empty index verifies */
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
   char id[REMDB_ID_LEN + 1];
   CHECK_INT(remdb_insert(d, "emb", S("{\"a\":\"walking\",\"b\":\"the runners "
                                      "were running\"}"), id),
