@@ -16,7 +16,9 @@
 ** checked one by one.  Either way the result is the true filtered top k.
 **
 ** Hybrid: each side returns its top `depth` (default max(2k, 50)) under
-** the filter, and search_rrf fuses them.
+** the filter, and search_rrf fuses them.  The vector side reads all the
+** filter's rows (search.c); the keyword side then scores them if they are
+** few, else checks its candidates against that set (no SQL per candidate).
 */
 #include <math.h>
 #include <stdlib.h>
@@ -118,6 +120,7 @@ typedef struct kwq {
   remdb_stmt *fst; /* the filter, one row: its SQL with id = ?1 */
   int frc;         /* the filter's first error */
   uint64_t filtered; /* rows the filter selected (docs route) */
+  const idset *allowed; /* hybrid: the filter's rows (set_pass) */
   const char *route;
 } kwq;
 
@@ -266,9 +269,25 @@ static int kw_docs(kwq *kw, const idset *rows, size_t k, fts_hit **out,
   return REMDB_OK;
 }
 
-/* The keyword list: the top k documents passing where, as ids. */
-static int kw_run(kwq *kw, size_t k, const char *where, search_hit **out,
-                  size_t *nout) {
+/* Is document doc one of the filter's rows?  (Hybrid: the vector side
+** read them all.) */
+static bool set_pass(void *ctx, uint64_t doc) {
+  kwq *kw = ctx;
+  if (kw->frc) return false;
+  uuid16_t id;
+  int rc = ftsr_id(kw->r, doc, &id);
+  if (rc) {
+    if (rc == REMDB_NOTFOUND) err_clear(&kw->db->err);
+    else kw->frc = rc;
+    return false;
+  }
+  return idset_has(kw->allowed, id.b);
+}
+
+/* The keyword list: the top k documents passing where, as ids.  allowed
+** (hybrid; NULL: none) holds every row where selects, already read. */
+static int kw_run(kwq *kw, size_t k, const char *where, const idset *allowed,
+                  search_hit **out, size_t *nout) {
   remdb *db = kw->db;
   const sch_table *t = kw->ct->s;
   fts_hit *hits = NULL;
@@ -283,11 +302,19 @@ static int kw_run(kwq *kw, size_t k, const char *where, search_hit **out,
     kw->route = "empty query";
     return REMDB_OK;
   }
-  if (where) {
-    /* the cost model (see the top of the file) */
-    uint64_t cap = kw->cnt.postings_total / 64;
-    if (cap < 32) cap = 32;
-    if (cap > 100000) cap = 100000;
+  /* the cost model (see the top of the file) */
+  uint64_t cap = kw->cnt.postings_total / 64;
+  if (cap < 32) cap = 32;
+  if (cap > 100000) cap = 100000;
+  if (where && allowed) {
+    kw->allowed = allowed;
+    if (allowed->n <= cap) {
+      walk = false;
+      kw->route = "filtered rows scored";
+      kw->filtered = allowed->n;
+      rc = kw_docs(kw, allowed, k, &hits, &nh);
+    }
+  } else if (where) {
     rc = search_filter_ids(db, kw->snap, t->name, where, (size_t)cap + 1,
                            &rows);
     if (rc == REMDB_OK && !snap_current(db, kw->snap))
@@ -318,8 +345,11 @@ static int kw_run(kwq *kw, size_t k, const char *where, search_hit **out,
     kw->route = where ? "postings, filtered" : "postings";
     hits = malloc((k + 1) * sizeof *hits);
     if (hits == NULL) rc = err_nomem(&db->err);
-    else if (fts_eval_topk(kw->e, k, where ? sql_pass : NULL, kw, hits, &nh,
-                           err, sizeof err))
+    else if (fts_eval_topk(kw->e, k,
+                           !where     ? NULL
+                           : allowed ? set_pass
+                                     : sql_pass,
+                           kw, hits, &nh, err, sizeof err))
       rc = err_set(&db->err, REMDB_ERROR, "keyword search: %s", err);
     if (rc == REMDB_OK && kw->frc) {
       rc = kw->frc;
@@ -516,24 +546,32 @@ int fts_search_run(remdb *db, snap_t *snap, const char *table,
   buf_init(&plan);
   buf_init(&out);
   uint64_t examined = 0;
-  if (rc == REMDB_OK) rc = kw_run(&kw, depth, where, &kh, &nk);
-  if (rc == REMDB_OK) {
-    if (mode == REMDB_MODE_HYBRID) buf_adds(&plan, "hybrid rrf: ");
-    kw_plan(&kw, &plan);
-    examined = kw.cnt.docs_scored;
-  }
-  if (rc == REMDB_OK && mode == REMDB_MODE_HYBRID) {
-    buf_adds(&plan, " + vector ");
+  buf_t vplan;
+  buf_init(&vplan);
+  idset rows = {0}; /* hybrid: the filter's rows, read once for both */
+  bool hybrid = mode == REMDB_MODE_HYBRID;
+  if (rc == REMDB_OK && hybrid)
     rc = search_vector_list(db, kw.snap, table, query, o, depth, where, &vh,
-                            &nv, &plan, &examined);
+                            &nv, &vplan, &examined, where ? &rows : NULL);
+  if (rc == REMDB_OK)
+    rc = kw_run(&kw, depth, where, hybrid && where ? &rows : NULL, &kh, &nk);
+  if (rc == REMDB_OK) {
+    if (hybrid) buf_adds(&plan, "hybrid rrf: ");
+    kw_plan(&kw, &plan);
+    examined += kw.cnt.docs_scored;
+  }
+  if (rc == REMDB_OK && hybrid) {
+    buf_adds(&plan, " + vector ");
+    buf_add(&plan, vplan.p, vplan.len);
     if (rc == REMDB_OK &&
         (fused = malloc((nk + nv + 1) * sizeof *fused)) == NULL)
       rc = err_nomem(&db->err);
     if (rc == REMDB_OK && !search_rrf(kh, nk, vh, nv, rrf_k, fused, &nf))
       rc = err_nomem(&db->err);
   }
+  buf_free(&vplan);
+  idset_free(&rows);
   if (rc == REMDB_OK) {
-    bool hybrid = mode == REMDB_MODE_HYBRID;
     rc = emit_hits(&kw, hybrid ? fused : kh, hybrid ? nf : nk, k,
                    o->min_score, hybrid, o->snippets != 0, &out);
     rc = core_hand_out(db, rc, &out, json_out);

@@ -403,7 +403,8 @@ static void vq_free(vquery *q) {
 int search_vector_list(remdb *db, snap_t *snap, const char *table,
                        const char *query, const remdb_search_options *o,
                        size_t depth, const char *where, search_hit **out,
-                       size_t *nout, buf_t *plan, uint64_t *examined) {
+                       size_t *nout, buf_t *plan, uint64_t *examined,
+                       idset *filter_out) {
   remdb_search_options vo = *o;
   vo.k = depth;
   vo.where = where;
@@ -429,6 +430,11 @@ int search_vector_list(remdb *db, snap_t *snap, const char *table,
     if (examined) *examined += q.examined;
     *out = h;
     *nout = n;
+    if (filter_out && q.where) { /* hand the filter's rows over */
+      idset t = *filter_out;
+      *filter_out = q.set;
+      q.set = t;
+    }
   } else {
     free(h);
   }

@@ -68,12 +68,14 @@ int search_filter_ids(remdb *db, snap_t *snap, const char *table,
                       const char *where, size_t limit, idset *out);
 
 /* For hybrid search (fts.c): the vector side's top depth ids under snap,
-** among allowed (NULL: every row), into *out (caller frees) with their
-** scores; the route goes to plan. */
+** among the rows where selects (NULL: every row), into *out (caller
+** frees) with their scores; the route goes to plan.  filter_out (may be
+** NULL; empty, freed by the caller) gets the ids where selects. */
 int search_vector_list(remdb *db, snap_t *snap, const char *table,
                        const char *query, const remdb_search_options *o,
                        size_t depth, const char *where, search_hit **out,
-                       size_t *nout, buf_t *plan, uint64_t *examined);
+                       size_t *nout, buf_t *plan, uint64_t *examined,
+                       idset *filter_out);
 
 /* Register the search() table function with the SQL layer.  Called once,
 ** when the library is wired (src/api/api.c). */

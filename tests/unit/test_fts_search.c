@@ -583,12 +583,16 @@ static size_t list_of(const char *q, enum remdb_search_mode mode, size_t k,
 static void test_hybrid(void) {
   static char kid[60][REMDB_ID_LEN + 1], vid[60][REMDB_ID_LEN + 1];
   double ks[60], vs[60];
+  bool saw_rows = false, saw_walk = false;
   for (int qi = 0; qi < 40; qi++) {
     const char *q = voc[zpick()];
     char qq[200];
     snprintf(qq, sizeof qq, "%s %s", q, voc[zpick()]);
     if (qi % 2) snprintf(qq, sizeof qq, "%s OR %s", q, voc[zpick()]);
-    const char *where = qi % 3 == 0 ? "grp < 5" : NULL;
+    /* a broad filter (the keyword side checks candidates against the
+    ** rows the vector side read), a selective one (it scores them) */
+    const char *where = qi % 3 == 0 ? "grp < 5" : qi % 3 == 1 ? "n < 20"
+                                                              : NULL;
     double rk = qi % 4 == 0 ? 1.0 : 60.0;
     size_t nk = list_of(qq, REMDB_MODE_KEYWORD, 50, where, kid, ks);
     size_t nv = list_of(qq, REMDB_MODE_VECTOR, 50, where, vid, vs);
@@ -599,10 +603,15 @@ static void test_hybrid(void) {
     o.where = where;
     o.method = REMDB_SEARCH_EXACT;
     o.rrf_k = rk;
-    char *json = NULL;
-    CHECK_INT(remdb_search_ex(odb, "odocs", qq, &o, &json, NULL), REMDB_OK);
+    char *json = NULL, *plan = NULL;
+    CHECK_INT(remdb_search_ex(odb, "odocs", qq, &o, &json, &plan), REMDB_OK);
     json_t *a = json_loads(json, 0, NULL);
     remdb_free(json);
+    if (plan) {
+      saw_rows |= strstr(plan, "keyword filtered rows scored") != NULL;
+      saw_walk |= strstr(plan, "keyword postings, filtered") != NULL;
+    }
+    remdb_free(plan);
     /* every result: its ranks are its places in the two lists, its score
     ** the sum of 1 / (k + rank); scores descend; and no id left out scores
     ** more than the last one taken */
@@ -658,6 +667,8 @@ static void test_hybrid(void) {
     CHECK_INT(n, expect < 10 ? expect : 10);
     json_decref(a);
   }
+  CHECK(saw_rows); /* both keyword routes under a hybrid filter */
+  CHECK(saw_walk);
 }
 
 /* Snippets, EXPLAIN, and the query errors with their position. */
