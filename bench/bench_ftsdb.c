@@ -190,8 +190,17 @@ int main(void) {
   for (size_t i = 0; i < ndocs; i++) bytes += docs[i].len + strlen(docs[i].title);
   char cpu[256];
   cpu_model(cpu, sizeof cpu);
-  printf("Corpus: %zu manual pages, %zu chunks, %.1f MB of text; %s.\n\n",
-         npages, ndocs, (double)bytes / 1e6, cpu);
+  char load[64] = "?";
+  FILE *lf = fopen("/proc/loadavg", "r");
+  if (lf) {
+    if (!fgets(load, sizeof load, lf)) snprintf(load, sizeof load, "?");
+    load[strcspn(load, " ")] = 0;
+    fclose(lf);
+  }
+  printf("Corpus: %zu manual pages, %zu chunks, %.1f MB of text; %s; load "
+         "average %s at the start (the box is shared: absolute times vary "
+         "from run to run, the ratios less).\n\n",
+         npages, ndocs, (double)bytes / 1e6, cpu, load);
 
   const char *tmp = getenv("TMPDIR");
   char base[512], d1[600], d2[600], d3[600], f5[600];
