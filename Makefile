@@ -166,7 +166,7 @@ demo: all
 	@sample/demo.sh $(BUILD)/remdb
 
 # ---- benchmarks (not part of test: they are timed) ----
-BENCH_NAMES := core sql graph vector fts cli
+BENCH_NAMES := core sql graph vector fts ftsdb cli
 BENCH_BIN := $(BENCH_NAMES:%=$(BUILD)/bench/bench_%)
 
 $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libremdb.a
@@ -175,7 +175,7 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libremdb.a
 	  $(LIBS)
 
 # bench_fts reads the gzipped manual pages
-$(BUILD)/bench/bench_fts: LIBS += -lz
+$(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb: LIBS += -lz
 
 bench: $(BENCH_BIN) $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
@@ -183,7 +183,7 @@ bench: $(BENCH_BIN) $(BUILD)/remdb
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
-	@bench/run_fts.sh $(BUILD)/bench/bench_fts
+	@bench/run_fts.sh $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb
 	@bench/run_cli.sh $(BUILD)/remdb $(BUILD)/bench/bench_cli
 	@bench/run_serve.sh $(BUILD)/remdb
 

@@ -1,10 +1,13 @@
 #!/bin/sh
-# run_fts.sh BENCH_FTS_BIN: run the full-text benchmark (bench_fts.c) and
-# write its tables into BENCHMARKS.md between the markers
-# <!-- fts:begin --> and <!-- fts:end -->, keeping every other section.
-# BENCHMARKS.md is left untouched if the benchmark fails.
+# run_fts.sh BENCH_FTS_BIN [BENCH_FTSDB_BIN]: run the full-text benchmarks
+# (bench_fts.c: the library in memory; bench_ftsdb.c: remdb end to end)
+# and write their tables into BENCHMARKS.md between the markers
+# <!-- fts:begin --> and <!-- fts:end --> (and ftsdb:begin/end), keeping
+# every other section.  BENCHMARKS.md is left untouched for a benchmark
+# that fails.
 set -eu
 BIN=$1
+DBBIN=${2:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 out=$(mktemp)
@@ -41,3 +44,30 @@ ver=$(dpkg-query -W -f='${Version}' libsqlite3-0 2>/dev/null || echo "?")
 } > "$out.md"
 python3 "$HERE/put_section.py" "$ROOT/BENCHMARKS.md" "$out.md" fts
 echo "BENCHMARKS.md: fts section updated"
+
+[ -n "$DBBIN" ] || exit 0
+run_bench "$out" "$DBBIN"
+{
+  echo "<!-- ftsdb:begin -->"
+  echo "## Full-text search end to end: remdb vs SQLite FTS5 (issue 12)"
+  echo
+  echo "\`make bench\` (\`bench/bench_ftsdb.c\`): the same manual-page chunks as"
+  echo "above, through the real storage: a remdb table whose schema declares"
+  echo "\`\"fulltext\": {\"fields\": [\"title\", \"content\"], \"language\": \"none\","
+  echo "\"stemmer\": false, \"tokenizer\": \"unicode61\"}\` (the index written in each"
+  echo "entity's RocksDB batch), loaded in batches of 1000 without fsync, and"
+  echo "queried with \`remdb_search_ex\` in keyword mode (top 10, entities"
+  echo "returned as JSON); against an on-disk FTS5 table (libsqlite3 $ver,"
+  echo "synchronous=OFF, a transaction per 1000 rows) queried with"
+  echo "\`SELECT rowid, rank, title, content ... ORDER BY rank LIMIT 10\`.  One"
+  echo "thread; the same process alternates between the two."
+  echo
+  cat "$out"
+  echo
+  echo "Reproduce: \`make build/bench/bench_ftsdb && bench/run_fts.sh"
+  echo "build/bench/bench_fts build/bench/bench_ftsdb\`;"
+  echo "\`REMDB_BENCH_HYBRID_ROWS=n\` for another hybrid table size."
+  echo "<!-- ftsdb:end -->"
+} > "$out.md"
+python3 "$HERE/put_section.py" "$ROOT/BENCHMARKS.md" "$out.md" ftsdb
+echo "BENCHMARKS.md: ftsdb section updated"

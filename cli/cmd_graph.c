@@ -211,8 +211,12 @@ int cmd_ingest(cli_t *c) {
 }
 
 /* `remdb search TABLE "TEXT" [-k N] [--where "PRED"] [--min-score X]
-**  [--ef N] [--exact | --hnsw] [--explain]` */
+**  [--ef N] [--exact | --hnsw] [--mode keyword|vector|hybrid]
+**  [--rrf-k X] [--snippets] [--explain]` */
 int cmd_search(cli_t *c) {
+  const char *mode_s = cli_opt(c, "--mode");
+  const char *rrf_s = cli_opt(c, "--rrf-k");
+  bool snippets = cli_flag(c, "--snippets");
   const char *k_s = cli_opt(c, "-k");
   const char *where = cli_opt(c, "--where");
   const char *min_s = cli_opt(c, "--min-score");
@@ -230,6 +234,21 @@ int cmd_search(cli_t *c) {
     if (*min_s == 0 || *end != 0) return cli_usage("--min-score must be a number");
   }
   if (exact && hnsw) return cli_usage("--exact and --hnsw exclude each other");
+  if (mode_s) {
+    if (!strcmp(mode_s, "keyword")) o.mode = REMDB_MODE_KEYWORD;
+    else if (!strcmp(mode_s, "vector")) o.mode = REMDB_MODE_VECTOR;
+    else if (!strcmp(mode_s, "hybrid")) o.mode = REMDB_MODE_HYBRID;
+    else
+      return cli_usage("--mode must be keyword, vector or hybrid, not '%s'",
+                       mode_s);
+  }
+  if (rrf_s) {
+    char *end;
+    o.rrf_k = strtod(rrf_s, &end);
+    if (*rrf_s == 0 || *end != 0 || !(o.rrf_k > 0))
+      return cli_usage("--rrf-k must be a number > 0");
+  }
+  o.snippets = snippets;
   if (!cli_nargs(c, 2)) return EXIT_USAGE;
   if (cli_open(c, false, true)) return 1;
   o.k = (size_t)k;

@@ -38,8 +38,9 @@ static const char usage_text[] =
     "  traverse ID [--depth N] [--direction out|in|both] [--type T]\n"
     "           [--max-nodes N] [--exact]\n"
     "  path FROM TO [--depth N] [--direction out|in|both] [--type T]\n"
-    "  search TABLE TEXT [-k N] [--where PRED] [--min-score X] [--ef N]\n"
-    "         [--exact | --hnsw] [--explain]\n"
+    "  search TABLE TEXT [-k N] [--where PRED] [--mode keyword|vector|hybrid]\n"
+    "         [--min-score X] [--ef N] [--exact | --hnsw] [--snippets]\n"
+    "         [--rrf-k X] [--explain]\n"
     "  lookup KEY... [--fuzzy]      entities by id, key_field value or name\n"
     "  ingest FILE... [--table T] [--chunk-size N] [--overlap N]\n"
     "  verify | reindex [TABLE] | stats [--all-tenants] | compact\n"
@@ -347,11 +348,17 @@ static const struct command {
      "from FROM to TO, as JSON: {length, path}.\n"},
     {"search", cmd_search,
      "remdb search TABLE TEXT [-k N] [--where PRED] [--min-score X] [--ef N]\n"
-     "                        [--exact | --hnsw] [--explain]\n\n"
-     "The k (default 10) entities of TABLE most similar to TEXT (or a vector\n"
-     "literal \"[0.1, ...]\"), among the rows that satisfy the SQL predicate\n"
-     "PRED, one {id, score, entity} a line.  --explain prints the route taken\n"
-     "on stderr.\n"},
+     "                        [--exact | --hnsw] [--mode keyword|vector|hybrid]\n"
+     "                        [--rrf-k X] [--snippets] [--explain]\n\n"
+     "The k (default 10) entities of TABLE that best match TEXT, among the rows\n"
+     "that satisfy the SQL predicate PRED, one {id, score, entity} a line.\n"
+     "--mode vector: most similar to TEXT (or a vector literal \"[0.1, ...]\");\n"
+     "keyword: BM25 over the full-text index (terms, \"phrases\", prefix*,\n"
+     "-excluded, AND/OR); hybrid: both lists fused by reciprocal rank (--rrf-k,\n"
+     "default 60), each result with keyword_rank and vector_rank.  Default:\n"
+     "hybrid when TABLE has both indexes, else the one it has.  --snippets:\n"
+     "the best matching fragment of each text field, matches in [brackets].\n"
+     "--explain prints the route taken on stderr.\n"},
     {"lookup", cmd_lookup,
      "remdb lookup KEY... [--fuzzy]\n\n"
      "Find entities of any table by id, key_field value or name (case,\n"

@@ -449,6 +449,17 @@ enum remdb_search_method {
   REMDB_SEARCH_HNSW   /* the table's HNSW index (filter-aware traversal) */
 };
 
+/* What remdb_search_ex ranks by. */
+enum remdb_search_mode {
+  REMDB_MODE_DEFAULT, /* hybrid when the table has both a full-text index
+                         and an embedding whose provider embeds text, else
+                         the one it has; vector for a query given as a
+                         vector (opts->vector, "[0.1, ...]") */
+  REMDB_MODE_KEYWORD, /* BM25 over the table's full-text index */
+  REMDB_MODE_VECTOR,  /* similarity over its embedding (method applies) */
+  REMDB_MODE_HYBRID   /* reciprocal rank fusion of the two lists */
+};
+
 typedef struct remdb_search_options {
   size_t k;           /* results wanted, 1..10000; default 10 */
   double min_score;   /* drop results scoring lower; default -1e30 (none) */
@@ -461,6 +472,21 @@ typedef struct remdb_search_options {
   const float *vector; /* the query as floats (borrowed), instead of the
                           query text; NULL (default): use the text */
   size_t vector_dim;   /* its length: the table's dim */
+  /* ---- added with full-text search: new fields go after these, so a
+  ** caller built against an older remdb.h (which sets only the fields
+  ** above, after remdb_search_options_init) keeps working ---- */
+  enum remdb_search_mode mode; /* default REMDB_MODE_DEFAULT */
+  double rrf_k;       /* hybrid: a result scores the sum over the lists of
+                         1 / (rrf_k + rank); default 60, > 0 */
+  size_t hybrid_depth; /* hybrid: results taken from each list; default 0:
+                          max(2 k, 50) (capped at 10000) */
+  int snippets;       /* non-zero (keyword, hybrid): each result gets
+                         "snippets", {field: best fragment with the matched
+                         terms in [brackets]} for the fields that match */
+  double bm25_k1;     /* BM25 term saturation, > 0; default 0: the
+                         schema's fulltext "k1" (1.2 if not given) */
+  double bm25_b;      /* BM25 length normalisation, 0..1; default -1: the
+                         schema's fulltext "b" (0.75 if not given) */
 } remdb_search_options;
 
 /* Fill *opts with the defaults above. */
@@ -479,10 +505,23 @@ void remdb_search_options_init(remdb_search_options *opts);
 ** {id, score, entity}; caller frees it with remdb_free().  plan_out, if not
 ** NULL, receives the route taken, e.g. "hnsw ef=64 (1730 distances)" or
 ** "exact over 120 filtered rows"; caller frees it with remdb_free().
-** Returns REMDB_OK, REMDB_NOTFOUND (table), REMDB_INVALID (no embedding, the
-** query, ef_search, the filter's SQL), REMDB_TOOBIG (k), REMDB_MISUSE
-** (method), REMDB_ERROR (the embedding provider; the schema changed during
-** the search: run it again). */
+**
+** opts->mode REMDB_MODE_KEYWORD ranks by BM25 over the table's full-text
+** index: query is a full-text query (terms, "phrases", prefix*, -excluded,
+** AND/OR, parentheses); score is the BM25 score (higher is better; SQLite
+** FTS5's bm25() negated), the filter applies inside the search (the true
+** filtered top k).  REMDB_MODE_HYBRID runs both with the same filter and
+** fuses their ranks (reciprocal rank fusion, rrf_k): score is the fused
+** score and each result also has "keyword_rank" and "vector_rank" (1-based,
+** null when that list does not hold it), "keyword_score" and
+** "vector_score".  With snippets set, keyword and hybrid results have
+** "snippets".
+** Returns REMDB_OK, REMDB_NOTFOUND (table), REMDB_INVALID (no embedding or
+** no full-text index for the mode, the query (with the position of a
+** full-text syntax error), ef_search, rrf_k, bm25_k1/b, the filter's SQL),
+** REMDB_TOOBIG (k), REMDB_MISUSE (method, mode), REMDB_ERROR (the
+** embedding provider; the schema changed during the search: run it
+** again). */
 REMDB_API
 int remdb_search_ex(remdb *db, const char *table, const char *query,
                     const remdb_search_options *opts, char **json_out,

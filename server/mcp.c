@@ -57,9 +57,12 @@ static const tool tools[] = {
      "\"fuzzy\":{\"type\":\"boolean\",\"description\":\"also near misses\"}},"
      "\"required\":[\"keys\"],\"additionalProperties\":false}"},
     {"search", false,
-     "Semantic (vector) search: the k entities of a table most similar to a "
-     "text, best first, optionally among the rows matching a SQL predicate. "
-     "Returns [{id, score, entity}].",
+     "Search a table: the k entities that best match a text, best first, "
+     "optionally among the rows matching a SQL predicate. mode: vector "
+     "(semantic similarity), keyword (BM25 full-text: terms, \"phrases\", "
+     "prefix*, -excluded, OR) or hybrid (both, fused by rank); default hybrid "
+     "when the table has both indexes. Returns [{id, score, entity}] (hybrid "
+     "adds keyword_rank and vector_rank).",
      "{\"type\":\"object\",\"properties\":{"
      "\"table\":{\"type\":\"string\"},"
      "\"query\":{\"type\":\"string\",\"description\":\"text to search for\"},"
@@ -68,7 +71,10 @@ static const tool tools[] = {
      "\"where\":{\"type\":\"string\",\"description\":\"SQL predicate over the "
      "table's columns, e.g. status = 'open'\"},"
      "\"min_score\":{\"type\":\"number\"},"
-     "\"method\":{\"enum\":[\"auto\",\"exact\",\"hnsw\"]}},"
+     "\"method\":{\"enum\":[\"auto\",\"exact\",\"hnsw\"]},"
+     "\"mode\":{\"enum\":[\"keyword\",\"vector\",\"hybrid\"]},"
+     "\"snippets\":{\"type\":\"boolean\",\"description\":\"keyword/hybrid: "
+     "the best matching fragment of each text field\"}},"
      "\"required\":[\"table\",\"query\"],\"additionalProperties\":false}"},
     {"traverse", false,
      "Walk the graph breadth-first from an entity along its edges. Returns "

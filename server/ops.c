@@ -367,10 +367,11 @@ int op_lookup(remdb *db, json_t *args, srv_res *r) {
 
 int op_search(remdb *db, json_t *args, srv_res *r) {
   KNOWN("table", "query", "vector", "k", "where", "min_score", "ef", "method",
-        "explain");
+        "explain", "mode", "rrf_k", "snippets");
   const char *table = NULL, *query = NULL, *where = NULL, *method = NULL;
+  const char *mode = NULL;
   long k = 10, ef = 0;
-  bool explain = false;
+  bool explain = false, snippets = false;
   remdb_search_options o;
   remdb_search_options_init(&o);
   if (srv_arg_str(args, "table", true, &table, r) ||
@@ -380,8 +381,17 @@ int op_search(remdb *db, json_t *args, srv_res *r) {
       srv_arg_int(args, "k", 1, 10000, &k, r) ||
       srv_arg_int(args, "ef", 1, 10000, &ef, r) ||
       srv_arg_num(args, "min_score", &o.min_score, r) ||
-      srv_arg_bool(args, "explain", &explain, r))
+      srv_arg_bool(args, "explain", &explain, r) ||
+      srv_arg_str(args, "mode", false, &mode, r) ||
+      srv_arg_bool(args, "snippets", &snippets, r) ||
+      srv_arg_num(args, "rrf_k", &o.rrf_k, r))
     return -1;
+  if (mode == NULL) o.mode = REMDB_MODE_DEFAULT;
+  else if (!strcmp(mode, "keyword")) o.mode = REMDB_MODE_KEYWORD;
+  else if (!strcmp(mode, "vector")) o.mode = REMDB_MODE_VECTOR;
+  else if (!strcmp(mode, "hybrid")) o.mode = REMDB_MODE_HYBRID;
+  else return srv_fail(r, 400, "mode must be keyword, vector or hybrid");
+  o.snippets = snippets;
   if (method == NULL || !strcmp(method, "auto")) o.method = REMDB_SEARCH_AUTO;
   else if (!strcmp(method, "exact")) o.method = REMDB_SEARCH_EXACT;
   else if (!strcmp(method, "hnsw")) o.method = REMDB_SEARCH_HNSW;

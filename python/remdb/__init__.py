@@ -86,7 +86,7 @@ paramstyle = "qmark"
 # remdb's result codes (remdb.h)
 OK, ERROR, INVALID, SCHEMA, NOTFOUND, EXISTS, TOOBIG, NOMEM, IO, CORRUPT, BUSY, MISUSE = range(12)
 
-SEARCH_MODES = (None, "vector")  # "keyword" and "hybrid" come with full-text search
+SEARCH_MODES = {None: 0, "keyword": 1, "vector": 2, "hybrid": 3}  # remdb_search_mode
 
 table_name_for = _models.table_name_for
 model_schema = _models.model_schema
@@ -376,29 +376,28 @@ class Database(_Handle):
         min_score: Optional[float] = None,
         method: str = "auto",
         ef_search: Optional[int] = None,
+        snippets: bool = False,
+        rrf_k: float = 60.0,
     ) -> SearchResults:
         """The k entities most similar to ``query``: text (embedded by the
         table's provider) or a vector (a list of numbers, or a float32
         buffer such as a NumPy array, used without a copy; float64 is
         converted).  ``where`` is a SQL predicate applied inside the search
         (never pass it untrusted text).  ``method``: "auto", "exact" or
-        "hnsw".  ``mode``: None or "vector"; "keyword" and "hybrid" need
-        full-text search, which this remdb version does not have yet, and
-        raise InvalidInput."""
+        "hnsw".  ``mode``: None (hybrid when the table has both a full-text
+        index and an embedding, else the one it has), "vector", "keyword"
+        (BM25 over the full-text index: terms, "phrases", prefix*,
+        -excluded, AND/OR) or "hybrid" (both lists fused by reciprocal
+        rank, ``rrf_k``; each hit also has keyword_rank and vector_rank).
+        ``snippets``: keyword and hybrid hits get the best matching
+        fragment of each text field, matches in [brackets]."""
         if mode not in SEARCH_MODES:
-            if mode in ("keyword", "hybrid"):
-                raise _error(
-                    InvalidInput,
-                    INVALID,
-                    f"search mode {mode!r} is not available yet: this remdb version has no "
-                    "full-text index; use mode=None or 'vector'",
-                )
             raise _error(InvalidInput, INVALID, f"search mode must be None, 'vector', 'keyword' or 'hybrid', not {mode!r}")
         methods = {"auto": 0, "exact": 1, "hnsw": 2}
         if method not in methods:
             raise ValueError(f"method must be 'auto', 'exact' or 'hnsw', not {method!r}")
         name, model = _models.resolve(table)
-        hits, plan = self._search(name, query, k, min_score, where, ef_search or 0, methods[method])
+        hits, plan = self._search(name, query, k, min_score, where, ef_search or 0, methods[method], SEARCH_MODES[mode], bool(snippets), float(rrf_k))
         res = SearchResults(_loads(hits))
         if model is not None:
             for h in res:

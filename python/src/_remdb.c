@@ -709,14 +709,17 @@ static int vec_from(PyObject *o, vecarg *va) {
 
 static PyObject *Handle_search(Handle *h, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"table",     "query",  "k",     "min_score",
-                           "where",     "ef_search", "method", NULL};
+                           "where",     "ef_search", "method", "mode",
+                           "snippets", "rrf_k", NULL};
   const char *table, *where = NULL;
   PyObject *query, *min_score = Py_None;
   Py_ssize_t k = 10;
-  int ef = 0, method = REMDB_SEARCH_AUTO;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|nOzii:search", kwlist,
+  int ef = 0, method = REMDB_SEARCH_AUTO, mode = REMDB_MODE_DEFAULT;
+  int snippets = 0;
+  double rrf_k = 60;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|nOziiipd:search", kwlist,
                                    &table, &query, &k, &min_score, &where, &ef,
-                                   &method))
+                                   &method, &mode, &snippets, &rrf_k))
     return NULL;
   remdb_search_options so;
   remdb_search_options_init(&so);
@@ -732,6 +735,9 @@ static PyObject *Handle_search(Handle *h, PyObject *args, PyObject *kw) {
   so.where = where;
   so.ef_search = ef;
   so.method = method;
+  so.mode = mode; /* checked by remdb_search_ex */
+  so.snippets = snippets;
+  so.rrf_k = rrf_k;
   if (min_score != Py_None) {
     so.min_score = PyFloat_AsDouble(min_score);
     if (so.min_score == -1.0 && PyErr_Occurred()) return NULL;

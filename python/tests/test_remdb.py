@@ -541,9 +541,29 @@ class TestSearch(Base):
         for mode in ("keyword", "hybrid"):
             with self.assertRaises(remdb.InvalidInput) as cm:
                 self.db.search("issues", "token", mode=mode)
-            self.assertIn("not available yet", str(cm.exception))
+            self.assertIn("no full-text index", str(cm.exception))
         with self.assertRaises(remdb.InvalidInput):
             self.db.search("issues", "token", mode="fuzzy")
+
+    def test_keyword_hybrid(self):
+        notes = dict(ISSUES, name="notes", key_field=None, fulltext={"fields": ["title"]})
+        del notes["key_field"]
+        self.db.register(notes)
+        for n, t in enumerate(["token refresh fails", "login page slow", "refresh token expiry", "dark mode"]):
+            self.db.insert("notes", {"key": f"N-{n}", "title": t, "status": "closed" if n == 2 else "open"})
+        hits = self.db.search("notes", "refresh", mode="keyword", snippets=True)
+        self.assertEqual({h["entity"]["title"] for h in hits}, {"token refresh fails", "refresh token expiry"})
+        self.assertIn("[refresh]", hits[0]["snippets"]["title"])
+        self.assertIn("keyword", hits.plan)
+        hits = self.db.search("notes", "refresh", mode="keyword", where="status = 'open'")
+        self.assertEqual([h["entity"]["title"] for h in hits], ["token refresh fails"])
+        hits = self.db.search("notes", "login page", rrf_k=10)  # hybrid: the default with both indexes
+        self.assertEqual(hits[0]["keyword_rank"], 1)
+        self.assertIn("vector_rank", hits[0])
+        self.assertAlmostEqual(hits[0]["score"], 1 / (10 + hits[0]["keyword_rank"]) + (1 / (10 + hits[0]["vector_rank"]) if hits[0]["vector_rank"] else 0))
+        with self.assertRaises(remdb.InvalidInput) as cm:
+            self.db.search("notes", '"open phrase', mode="keyword")
+        self.assertIn("at position 1", str(cm.exception))
 
 
 class TestGraphLookupIngest(Base):

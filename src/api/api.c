@@ -22,6 +22,7 @@ static pthread_once_t wired = PTHREAD_ONCE_INIT;
 static void wire(void) {
   graph_wire();
   search_wire();
+  fts_wire();
 }
 
 int remdb_open(const char *path, const char *tenant, const remdb_options *opts,

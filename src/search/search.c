@@ -30,11 +30,12 @@ typedef struct cand {
 
 /* The ids of the table's rows that satisfy the SQL predicate, read under
 ** snap (nested statements and searches in the predicate read it too). */
-static int filter_ids(remdb *db, snap_t *snap, const char *table,
-                      const char *where, idset *out) {
+int search_filter_ids(remdb *db, snap_t *snap, const char *table,
+                      const char *where, size_t limit, idset *out) {
   buf_t q;
   buf_init(&q);
   buf_addf(&q, "SELECT id FROM \"%s\" WHERE (%s)", table, where);
+  if (limit) buf_addf(&q, " LIMIT %zu", limit);
   if (q.oom) return err_nomem(&db->err);
   remdb_stmt *st = NULL;
   size_t used = 0;
@@ -186,6 +187,10 @@ void remdb_search_options_init(remdb_search_options *o) {
   o->k = 10;
   o->min_score = -1e30;
   o->method = REMDB_SEARCH_AUTO;
+  o->mode = REMDB_MODE_DEFAULT;
+  o->rrf_k = 60;
+  o->bm25_k1 = 0;  /* the schema's */
+  o->bm25_b = -1;
 }
 
 /* Which route, by the estimates above (in nanoseconds, rough figures
@@ -367,6 +372,76 @@ static int emit(vquery *q, buf_t *out) {
   return rc;
 }
 
+/* Open, filter and run a vector search into q->top. */
+static int vq_run(vquery *q, snap_t *snap, const char *table,
+                  const char *query) {
+  remdb *db = q->db;
+  q->where = q->o->where && *q->o->where ? q->o->where : NULL;
+  int rc = open_search(q, snap, table, query);
+  if (rc == REMDB_OK && q->where) {
+    q->allowed = &q->set;
+    rc = search_filter_ids(db, q->snap, q->ct->s->name, q->where, 0,
+                           &q->set);
+    /* the filter's SQL may have refreshed the catalog: it must still be
+    ** the one the snapshot agrees with (table pointers are stale else) */
+    if (rc == REMDB_OK && !snap_current(db, q->snap))
+      rc = schema_changed(db, table);
+  }
+  if (rc == REMDB_OK) rc = run_route(q);
+  return rc;
+}
+
+static void vq_free(vquery *q) {
+  snap_release(q->snap);
+  buf_free(&q->plan);
+  free(q->qv);
+  free(q->scratch);
+  free(q->top.c);
+  idset_free(&q->set);
+}
+
+int search_vector_list(remdb *db, snap_t *snap, const char *table,
+                       const char *query, const remdb_search_options *o,
+                       size_t depth, const char *where, search_hit **out,
+                       size_t *nout, buf_t *plan, uint64_t *examined,
+                       idset *filter_out) {
+  remdb_search_options vo = *o;
+  vo.k = depth;
+  vo.where = where;
+  vo.min_score = -1e30;
+  vquery q = {.db = db, .o = &vo};
+  buf_init(&q.plan);
+  *out = NULL;
+  *nout = 0;
+  int rc = vq_run(&q, snap, table, query);
+  search_hit *h = NULL;
+  if (rc == REMDB_OK && (h = calloc(q.top.n + 1, sizeof *h)) == NULL)
+    rc = err_nomem(&db->err);
+  size_t n = 0;
+  for (size_t i = 0; rc == REMDB_OK && i < q.top.n && n < q.k; i++) {
+    /* the graph may hold a writer's uncommitted change: live rows only */
+    if (!ent_live(db, q.snap, &q.top.c[i].id)) continue;
+    h[n].id = q.top.c[i].id;
+    h[n].score = h[n].vscore = q.top.c[i].score;
+    n++;
+  }
+  if (rc == REMDB_OK) {
+    buf_add(plan, q.plan.p, q.plan.len);
+    if (examined) *examined += q.examined;
+    *out = h;
+    *nout = n;
+    if (filter_out && q.where) { /* hand the filter's rows over */
+      idset t = *filter_out;
+      *filter_out = q.set;
+      q.set = t;
+    }
+  } else {
+    free(h);
+  }
+  vq_free(&q);
+  return rc;
+}
+
 int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
                const remdb_search_options *opts, char **json_out,
                char **plan_out, uint64_t *examined_out) {
@@ -380,20 +455,24 @@ int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
   remdb_search_options defaults;
   remdb_search_options_init(&defaults);
   vquery q = {.db = db, .o = opts ? opts : &defaults};
-  q.where = q.o->where && *q.o->where ? q.o->where : NULL;
+  int mode = (int)q.o->mode; /* the field may hold any int */
+  if (mode < REMDB_MODE_DEFAULT || mode > REMDB_MODE_HYBRID)
+    return err_set(&db->err, REMDB_MISUSE,
+                   "search: unknown mode %d (keyword, vector or hybrid)",
+                   mode);
+  if (mode != REMDB_MODE_VECTOR) {
+    cat_table *ct;
+    int rc = snap ? cat_lookup(db, table, &ct) : cat_find(db, table, &ct);
+    if (rc) return rc;
+    mode = search_mode(db, ct->s, q.o, query);
+    if (mode != REMDB_MODE_VECTOR)
+      return fts_search_run(db, snap, table, query, q.o, mode, json_out,
+                            plan_out, examined_out);
+  }
   buf_init(&q.plan);
   buf_t out;
   buf_init(&out);
-  int rc = open_search(&q, snap, table, query);
-  if (rc == REMDB_OK && q.where) {
-    q.allowed = &q.set;
-    rc = filter_ids(db, q.snap, q.ct->s->name, q.where, &q.set);
-    /* the filter's SQL may have refreshed the catalog: it must still be
-    ** the one the snapshot agrees with (table pointers are stale else) */
-    if (rc == REMDB_OK && !snap_current(db, q.snap))
-      rc = schema_changed(db, table);
-  }
-  if (rc == REMDB_OK) rc = run_route(&q);
+  int rc = vq_run(&q, snap, table, query);
   if (rc == REMDB_OK) {
     if (examined_out) *examined_out = q.examined;
     rc = emit(&q, &out);
@@ -407,12 +486,7 @@ int search_run(remdb *db, snap_t *snap, const char *table, const char *query,
     }
   }
   buf_free(&out);
-  snap_release(q.snap);
-  buf_free(&q.plan);
-  free(q.qv);
-  free(q.scratch);
-  free(q.top.c);
-  idset_free(&q.set);
+  vq_free(&q);
   return rc;
 }
 
@@ -433,9 +507,24 @@ int remdb_search(remdb *db, const char *table, const char *query, size_t k,
 }
 
 /* ---- search(), the table function (registered with sql/) ---------------
-**   search(table, query, k = 10, filter = NULL, min_score = none):
-**     id, _score, type, entity (JSON)
+**   search(table, query, k = 10, filter = NULL, min_score = none,
+**          mode = NULL):
+**     id, _score, type, entity (JSON), keyword_rank, vector_rank
+** mode: 'keyword', 'vector' or 'hybrid' (NULL: the table's default).
 ** It reads the snapshot of the statement it runs in. */
+
+/* A mode's name, as SQL, the CLI and the servers spell it: 0 and the
+** mode, or -1. */
+int search_mode_parse(const char *name, enum remdb_search_mode *out) {
+  static const char *const names[] = {"default", "keyword", "vector",
+                                      "hybrid"};
+  for (int i = 0; name && i < 4; i++)
+    if (sqlite3_stricmp(name, names[i]) == 0) {
+      *out = (enum remdb_search_mode)i;
+      return 0;
+    }
+  return -1;
+}
 
 static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
                       char **err) {
@@ -450,7 +539,9 @@ static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
   }
   sqlite3_int64 k = a[2] ? sqlite3_value_int64(a[2]) : 10;
   const char *where = a[3] ? (const char *)sqlite3_value_text(a[3]) : NULL;
-  double min = a[4] ? sqlite3_value_double(a[4]) : -1e30;
+  double min = a[4] && sqlite3_value_type(a[4]) != SQLITE_NULL
+                   ? sqlite3_value_double(a[4])
+                   : -1e30;
   if (k < 1 || k > 10000) {
     *err = sqlite3_mprintf("search(): k must be 1 to 10000");
     return SQLITE_ERROR;
@@ -458,6 +549,12 @@ static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
   char *json = NULL, *plan = NULL;
   remdb_search_options o;
   remdb_search_options_init(&o);
+  const char *mode = a[5] ? (const char *)sqlite3_value_text(a[5]) : NULL;
+  if (mode && search_mode_parse(mode, &o.mode)) {
+    *err = sqlite3_mprintf("search(): unknown mode '%s' (keyword, vector "
+                           "or hybrid)", mode);
+    return SQLITE_ERROR;
+  }
   o.k = (size_t)k;
   o.min_score = min;
   o.where = where;
@@ -472,21 +569,27 @@ static int run_search(sql_sess *s, sqlite3_value **a, json_t **rows,
   remdb_free(json);
   if (plan && *rows) { /* EXPLAIN: "vector <route>" for the table */
     char desc[256], shape[64];
-    snprintf(desc, sizeof desc, "vector %s", plan);
-    snprintf(shape, sizeof shape, "vector %.*s", (int)strcspn(plan, " "),
-             plan);
+    bool fts = strncmp(plan, "keyword", 7) == 0 ||
+               strncmp(plan, "hybrid", 6) == 0;
+    snprintf(desc, sizeof desc, "%s%s", fts ? "" : "vector ", plan);
+    if (fts)
+      snprintf(shape, sizeof shape, "%.*s", (int)strcspn(plan, "("), plan);
+    else
+      snprintf(shape, sizeof shape, "vector %.*s", (int)strcspn(plan, " "),
+               plan);
     sql_route_note(s, table, desc, shape, examined, json_array_size(*rows));
   }
   remdb_free(plan);
   return *rows ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-static const char *const search_paths[] = {"id", "score", "entity.type",
-                                           "entity"};
+static const char *const search_paths[] = {
+    "id", "score", "entity.type", "entity", "keyword_rank", "vector_rank"};
 static const sql_fn search_fn = {
     "search",
-    "CREATE TABLE x(id TEXT, _score REAL, type TEXT, entity TEXT, tbl HIDDEN, "
-    "query HIDDEN, k HIDDEN, filter HIDDEN, min_score HIDDEN)",
-    4, 5, search_paths, run_search};
+    "CREATE TABLE x(id TEXT, _score REAL, type TEXT, entity TEXT, "
+    "keyword_rank INTEGER, vector_rank INTEGER, tbl HIDDEN, query HIDDEN, "
+    "k HIDDEN, filter HIDDEN, min_score HIDDEN, mode HIDDEN)",
+    6, 6, search_paths, run_search};
 
 void search_wire(void) { sql_fn_register(&search_fn); }

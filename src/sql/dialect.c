@@ -2,15 +2,17 @@
 ** dialect.c: the REM extensions to SQL.
 **
 **   LOOKUP 'k1', 'k2', ...
-**   SEARCH 'text' IN table [WHERE predicate] [LIMIT n]
+**   SEARCH 'text' IN table [MODE keyword|vector|hybrid] [WHERE predicate]
+**          [LIMIT n]
 **   TRAVERSE FROM 'id' DEPTH n DIRECTION out|in|both [TYPE 'rel']
 **   ... WHERE embedding.cosine('text' | '[v1, v2, ...]') ...
 **       (also embedding.inner_product and embedding.l2)
+**   ... WHERE fulltext.match('full-text query') ...
 **
 ** This file recognises and checks their syntax.  TRAVERSE, LOOKUP and
 ** SEARCH are rewritten into queries of the traverse(), lookup() and
 ** search() table-valued functions (tvf.c), and so is a SELECT whose WHERE
-** holds embedding.<metric>() (see below).  A malformed statement gets the
+** holds embedding.<metric>() or fulltext.match() (over fts(); see below).  A malformed statement gets the
 ** position of the mistake.
 */
 #include <ctype.h>
@@ -225,6 +227,14 @@ static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
   table = next(l);
   if (table.kind != T_WORD) return syntax(db, l, table, "a table name");
   t = next(l);
+  tok mode = {T_END, NULL, 0};
+  if (is_kw(t, "MODE")) {
+    mode = next(l);
+    if (!is_kw(mode, "keyword") && !is_kw(mode, "vector") &&
+        !is_kw(mode, "hybrid"))
+      return syntax(db, l, mode, "keyword, vector or hybrid after MODE");
+    t = next(l);
+  }
   if (is_kw(t, "WHERE")) {
     /* the predicate runs to LIMIT or the end; SQLite checks it later */
     int depth = 0;
@@ -250,13 +260,20 @@ static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
     t = next(l);
   }
   if (!is_punct(t, ';') && t.kind != T_END)
-    return syntax(db, l, t, "WHERE, LIMIT, ';' or the end");
-  buf_adds(rewrite, "SELECT id, _score, type, entity FROM search(");
+    return syntax(db, l, t, mode.n ? "WHERE, LIMIT, ';' or the end"
+                                   : "MODE, WHERE, LIMIT, ';' or the end");
+  /* with MODE, the ranks of hybrid search are columns too */
+  buf_addf(rewrite, "SELECT id, _score, type, entity%s FROM search(",
+           mode.n ? ", keyword_rank, vector_rank" : "");
   sql_quote(rewrite, table.p, table.n);
   buf_addf(rewrite, ", %.*s, %.*s, ", (int)text.n, text.p,
            lim.n ? (int)lim.n : 2, lim.n ? lim.p : "10");
   if (wp) sql_quote(rewrite, wp, wn);
   else buf_adds(rewrite, "NULL");
+  if (mode.n) {
+    buf_adds(rewrite, ", NULL, ");
+    sql_quote(rewrite, mode.p, mode.n);
+  }
   buf_addc(rewrite, ')');
   return rewrite->oom ? err_nomem(&db->err) : 0;
 }
@@ -392,8 +409,26 @@ static long long tok_int(tok t) {
   return v;
 }
 
-static int vec_error(remdb *db, const char *why) {
-  return err_set(&db->err, REMDB_INVALID, "embedding.<metric>(): %s", why);
+/* The parts of a SELECT whose WHERE holds embedding.<metric>('q') or
+** fulltext.match('q'). */
+typedef struct emb {
+  const tok *t;
+  const int *dp;     /* parenthesis depth of each token */
+  size_t n;          /* tokens, T_END included */
+  size_t e, close;   /* the call: `embedding` ... `)` */
+  tok metric, arg;
+  bool fulltext;     /* fulltext.match(): over fts(), not search() */
+  size_t from, alias, where, wend; /* alias 0: none; wend: the clause end */
+  bool and_before, and_after;      /* the call's AND, before or after it */
+  char table[72], alias_name[72];
+  long long k;       /* LIMIT (+ OFFSET): how many to fetch */
+  bool ordered;      /* the statement orders its rows */
+  size_t limit;      /* the LIMIT token, 0: none */
+} emb;
+
+static int vec_error(remdb *db, const emb *m, const char *why) {
+  return err_set(&db->err, REMDB_INVALID, "%s(): %s",
+                 m->fulltext ? "fulltext.match" : "embedding.<metric>", why);
 }
 
 /* ---- SQL text rebuilt from tokens --------------------------------------
@@ -425,20 +460,6 @@ static void emit_text(emitter *em, const char *text) {
   em->space = true;
 }
 
-/* The parts of a SELECT whose WHERE holds embedding.<metric>('q'). */
-typedef struct emb {
-  const tok *t;
-  const int *dp;     /* parenthesis depth of each token */
-  size_t n;          /* tokens, T_END included */
-  size_t e, close;   /* the call: `embedding` ... `)` */
-  tok metric, arg;
-  size_t from, alias, where, wend; /* alias 0: none; wend: the clause end */
-  bool and_before, and_after;      /* the call's AND, before or after it */
-  char table[72], alias_name[72];
-  long long k;       /* LIMIT (+ OFFSET): how many to fetch */
-  bool ordered;      /* the statement orders its rows */
-  size_t limit;      /* the LIMIT token, 0: none */
-} emb;
 
 /* The statement's shape: one call per statement, in the top-level WHERE of
 ** a single-table SELECT, a condition of its own joined with AND. */
@@ -449,25 +470,29 @@ static int emb_shape(remdb *db, lexer *l, emb *m) {
   m->metric = t[e + 2];
   m->arg = t[e + 4];
   if (m->arg.kind != T_STRING || !is_punct(t[e + 5], ')'))
-    return syntax(db, l, m->arg, "one quoted text or vector literal, then )");
+    return syntax(db, l, m->arg,
+                  m->fulltext ? "one quoted full-text query, then )"
+                              : "one quoted text or vector literal, then )");
   for (size_t i = e + 6; i < m->n && !(dp[i] == 0 && is_punct(t[i], ';'));
        i++)
-    if (is_kw(t[i], "embedding") && i + 2 < m->n && is_punct(t[i + 1], '.'))
-      return vec_error(db, "only one per statement");
+    if ((is_kw(t[i], "embedding") || is_kw(t[i], "fulltext")) &&
+        i + 2 < m->n && is_punct(t[i + 1], '.'))
+      return vec_error(db, m, "only one per statement");
   if (!is_kw(t[0], "SELECT") || dp[e] != 0)
-    return vec_error(db, "it goes in the WHERE clause of a SELECT (not in a "
-                         "subquery); join with search() for anything else");
+    return vec_error(db, m, "it goes in the WHERE clause of a SELECT (not in a "
+                         "subquery); join with search() or fts() for anything "
+                            "else");
   for (size_t i = 1; i < e && !m->from; i++)
     if (dp[i] == 0 && is_kw(t[i], "FROM")) m->from = i;
   if (!m->from || t[m->from + 1].kind != T_WORD)
-    return vec_error(db, "needs SELECT ... FROM table WHERE ...");
+    return vec_error(db, m, "needs SELECT ... FROM table WHERE ...");
   size_t after = m->from + 2;
   if (is_kw(t[after], "AS")) m->alias = after + 1, after += 2;
   else if (t[after].kind == T_WORD && !clause_kw(t[after])) m->alias = after++;
   if (!is_kw(t[after], "WHERE"))
-    return vec_error(db, "works on one table: SELECT ... FROM table WHERE "
-                         "embedding.cosine(...) AND ...; for joins, join "
-                         "with search(table, query, k, filter)");
+    return vec_error(db, m, "works on one table: SELECT ... FROM table WHERE "
+                            "embedding.cosine(...) AND ...; for joins, join "
+                            "with search() or fts(table, query, k, filter)");
   m->where = after;
   m->wend = m->n - 1;
   for (size_t i = m->where + 1; i < m->n; i++)
@@ -480,19 +505,19 @@ static int emb_shape(remdb *db, lexer *l, emb *m) {
     }
   m->close = e + 5;
   if (e < m->where || m->close >= m->wend)
-    return vec_error(db, "it goes in the WHERE clause");
+    return vec_error(db, m, "it goes in the WHERE clause");
   m->and_before = is_kw(t[e - 1], "AND") && dp[e - 1] == 0;
   m->and_after = is_kw(t[m->close + 1], "AND") && dp[m->close + 1] == 0;
   bool or_ = false; /* an OR at the top level mixes it into a disjunction */
   for (size_t i = m->where + 1; i < m->wend; i++)
     or_ |= dp[i] == 0 && is_kw(t[i], "OR");
   if (is_kw(t[e - 1], "NOT"))
-    return vec_error(db, "NOT is not supported with it (it selects the "
+    return vec_error(db, m, "NOT is not supported with it (it selects the "
                          "nearest rows; leave rows out with the other "
                          "conditions)");
   if (or_ || !(e - 1 == m->where || m->and_before) ||
       !(m->close + 1 == m->wend || m->and_after))
-    return vec_error(db, "it must be a condition of its own, joined to the "
+    return vec_error(db, m, "it must be a condition of its own, joined to the "
                          "others with AND (no OR at the top of the WHERE)");
   ident(t[m->from + 1], m->table, sizeof m->table);
   if (m->alias) ident(t[m->alias], m->alias_name, sizeof m->alias_name);
@@ -503,7 +528,7 @@ static int emb_shape(remdb *db, lexer *l, emb *m) {
 static int emb_table(remdb *db, const emb *m) {
   cat_table *ct;
   int rc = cat_find(db, m->table, &ct);
-  if (rc) return rc;
+  if (rc || m->fulltext) return rc; /* fts() checks the full-text index */
   tok metric = m->metric;
   enum sch_metric want = is_kw(metric, "inner_product") ? SCH_IP
                          : is_kw(metric, "l2")          ? SCH_L2
@@ -535,20 +560,20 @@ static int emb_limit(remdb *db, emb *m) {
     size_t i = m->limit + 1;
     tok a = t[i++];
     if (!is_int(a) || a.n > 5)
-      return vec_error(db, "LIMIT must be a whole number up to 10000 here");
+      return vec_error(db, m, "LIMIT must be a whole number up to 10000 here");
     m->k = tok_int(a);
     if (is_kw(t[i], "OFFSET") || is_punct(t[i], ',')) {
       tok b = t[++i];
       i++;
       if (!is_int(b) || b.n > 5)
-        return vec_error(db, "OFFSET must be a whole number up to 10000 here");
+        return vec_error(db, m, "OFFSET must be a whole number up to 10000 here");
       m->k += tok_int(b);
     }
     if (t[i].kind != T_END && !is_punct(t[i], ';'))
-      return vec_error(db, "LIMIT must be a whole number up to 10000 here");
+      return vec_error(db, m, "LIMIT must be a whole number up to 10000 here");
   }
   if (m->k < 1 || m->k > 10000)
-    return vec_error(db, "LIMIT (plus OFFSET) must be 1 to 10000");
+    return vec_error(db, m, "LIMIT (plus OFFSET) must be 1 to 10000");
   return 0;
 }
 
@@ -586,7 +611,8 @@ static void emb_emit(lexer *l, const emb *m, const buf_t *pred, buf_t *rw) {
   emit_text(&em, "(SELECT * FROM (SELECT \"");
   em.space = false; /* the table name and the rest follow as written */
   buf_adds(rw, m->table);
-  buf_adds(rw, "\".*, s_._score AS _score FROM search(");
+  buf_adds(rw, m->fulltext ? "\".*, s_._score AS _score FROM fts("
+                           : "\".*, s_._score AS _score FROM search(");
   sql_quote(rw, m->table, strlen(m->table));
   buf_addf(rw, ", %.*s, %lld, ", (int)m->arg.n, m->arg.p, m->k);
   if (pred->len) sql_quote(rw, pred->p, pred->len);
@@ -627,8 +653,9 @@ static void emb_emit(lexer *l, const emb *m, const buf_t *pred, buf_t *rw) {
 ** See the comment above MAX_TOKS: the call becomes a search() the
 ** statement selects from. */
 static int rewrite_embedding(remdb *db, lexer *l, toks *ts, size_t e,
-                             buf_t *rw) {
-  emb m = {.t = ts->t, .dp = ts->depth, .n = ts->n, .e = e};
+                             bool fulltext, buf_t *rw) {
+  emb m = {.t = ts->t, .dp = ts->depth, .n = ts->n, .e = e,
+           .fulltext = fulltext};
   int rc = emb_shape(db, l, &m);
   if (rc == 0) rc = emb_table(db, &m);
   if (rc == 0) rc = emb_limit(db, &m);
@@ -649,7 +676,8 @@ static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
   ** turn comes.) */
   size_t start = l->pos;
   tok a = next(l), b = next(l), c = next(l);
-  while (!(is_kw(a, "embedding") && is_punct(b, '.') && c.kind == T_WORD)) {
+  while (!((is_kw(a, "embedding") || is_kw(a, "fulltext")) &&
+           is_punct(b, '.') && c.kind == T_WORD)) {
     if (c.kind == T_END || is_punct(a, ';') || is_punct(b, ';') ||
         is_punct(c, ';'))
       return 0;
@@ -662,11 +690,16 @@ static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
   int rc = lex_all(db, l, &ts);
   for (size_t i = 0; rc == 0 && i + 2 < ts.n; i++) {
     tok *t = ts.t;
-    if (!(is_kw(t[i], "embedding") && is_punct(t[i + 1], '.') &&
+    bool ft = is_kw(t[i], "fulltext");
+    if (!((ft || is_kw(t[i], "embedding")) && is_punct(t[i + 1], '.') &&
           t[i + 2].kind == T_WORD))
       continue;
-    if (!is_kw(t[i + 2], "cosine") && !is_kw(t[i + 2], "inner_product") &&
-        !is_kw(t[i + 2], "l2")) {
+    if (ft && !is_kw(t[i + 2], "match")) {
+      rc = syntax(db, l, t[i + 2], "match");
+      break;
+    }
+    if (!ft && !is_kw(t[i + 2], "cosine") &&
+        !is_kw(t[i + 2], "inner_product") && !is_kw(t[i + 2], "l2")) {
       rc = syntax(db, l, t[i + 2], "cosine, inner_product or l2");
       break;
     }
@@ -674,7 +707,7 @@ static int check_embedding(remdb *db, lexer *l, buf_t *rewrite) {
       rc = syntax(db, l, t[i + 3], "(");
       break;
     }
-    rc = rewrite_embedding(db, l, &ts, i, rewrite);
+    rc = rewrite_embedding(db, l, &ts, i, ft, rewrite);
     break;
   }
   free(ts.t);

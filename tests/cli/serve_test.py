@@ -349,6 +349,21 @@ res = json.loads(data)
 check(len(res) >= 1 and "bark" in res[0]["entity"]["content"], "search finds the dog chunk", data)
 check("x-remdb-plan" in hd, "explain gives the plan header", hd)
 expect(srv, "POST", "/v1/search", 400, "search without a query", body={"table": "resources"}, key=K)
+# full-text and hybrid modes (resources has both indexes)
+st, hd, data = expect(srv, "POST", "/v1/search", 200, "keyword search",
+                      body={"table": "resources", "query": "bark", "mode": "keyword",
+                            "snippets": True, "explain": True}, key=K)
+res = json.loads(data)
+check(len(res) >= 1 and "[bark]" in res[0]["snippets"]["content"], "keyword search marks the match", data)
+check("keyword" in hd.get("x-remdb-plan", ""), "keyword plan header", hd)
+st, hd, data = expect(srv, "POST", "/v1/search", 200, "hybrid search",
+                      body={"table": "resources", "query": "dogs bark", "mode": "hybrid", "rrf_k": 5}, key=K)
+res = json.loads(data)
+check(len(res) >= 1 and res[0]["keyword_rank"] == 1 and "vector_rank" in res[0], "hybrid ranks", data)
+expect(srv, "POST", "/v1/search", 400, "search with a bad mode",
+       body={"table": "resources", "query": "x", "mode": "fuzzy"}, key=K)
+expect(srv, "POST", "/v1/search", 400, "keyword search with a malformed query",
+       body={"table": "resources", "query": "\"open", "mode": "keyword"}, key=K)
 expect(srv, "POST", "/v1/search", 400, "search k out of range",
        body={"table": "resources", "query": "x", "k": 0}, key=K)
 expect(srv, "POST", "/v1/ingest", 400, "ingest without text", body={"uri": "mem://x"}, key=K)

@@ -60,14 +60,14 @@ names = sorted(json.loads(l)['entity']['name'] for l in sys.stdin)
 assert names == ['auth.py', 'login.py', 'oauth.py'], names" || die "top 3 are not the auth files"
 echo "ok the three auth files rank first"
 # the same through the HNSW index, with the plan on stderr
-ok search resources "authentication code" -k 3 --hnsw --explain
+ok search resources "authentication code" -k 3 --mode vector --hnsw --explain
 grep -q "^plan: hnsw ef=128" "$ERR" || die "no hnsw plan on stderr"
 python3 -c "
 import json, sys
 names = sorted(json.loads(l)['entity']['name'] for l in open('$OUT'))
 assert names == ['auth.py', 'login.py', 'oauth.py'], names" || die "hnsw top 3"
 echo "ok hnsw finds the same three"
-ok search resources "authentication code" -k 3 --exact --explain
+ok search resources "authentication code" -k 3 --mode vector --exact --explain
 grep -q "^plan: exact over" "$ERR" || die "no exact plan on stderr"
 fails "--exact and --hnsw" search resources "x" --exact --hnsw
 fails "--ef" search resources "x" --ef 0
