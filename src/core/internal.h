@@ -64,8 +64,9 @@ int wtx_read(wtx_t *w, const cat_table *table, const uuid16_t *id,
              cat_table **table_out, kv_val *val, rec_view *rv);
 /* Stage entity id of t with the record nrec (old: its previous version or
 ** NULL).  Index entries, id directory and counters follow.  remember: keep
-** a copy so later changes in this transaction see it (not needed for a
-** freshly generated id, which nothing else can name yet). */
+** a copy so later changes in this transaction see it (every entity write:
+** a caller may name even a freshly generated id again; a rebuild, which
+** re-encodes rows in place, need not). */
 int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
             const rec_view *old, const char *nrec, size_t nlen,
             bool remember);

@@ -470,7 +470,9 @@ int ent_insert_ex(wtx_t *w, const char *table, const char *json, size_t len,
   if (rc == REMDB_OK && wtx_journal(w))
     rc = journal_stage(w, t, &id, old, may_exist);
   if (rc == REMDB_OK)
-    rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len, may_exist);
+    /* remembered even under a fresh id: the caller gets the id back and
+    ** may name it again in this transaction (an upsert, an update) */
+    rc = wtx_put(w, t, &id, old, db->vbuf.p, db->vbuf.len, true);
   /* the vector rides in the same batch (an upsert without one drops the
   ** old one: the entity was replaced) */
   if (rc == REMDB_OK && t->embedding.dim && (has_vec || old))
