@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "../text/analyze.h"
 #include "../text/index.h"
 #include "../text/postings.h"
@@ -47,9 +49,7 @@ typedef struct smap {
 } smap;
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
-  const unsigned char *s = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
-  return h;
+  return XXH3_64bits_withSeed(p, n, h);
 }
 
 static void smap_clear(smap *m) {
@@ -272,55 +272,53 @@ static fts_slot *cache_slot(remdb *db, struct fts_cache *c,
   return s;
 }
 
-static int next_docno(remdb *db, fts_slot *s, kv_batch_t *kb, uint64_t *out) {
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, s->tid, s->tbl, 'N');
-  if (!s->have_next) {
-    kv_val v;
-    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
-    s->next = 0;
-    if (rc == REMDB_OK) {
-      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
-      kv_val_free(&v);
-    } else if (rc != REMDB_NOTFOUND) {
-      return rc;
-    }
-    s->have_next = true;
-  }
-  if (s->next >= (1ull << 39))
-    return err_set(&db->err, REMDB_TOOBIG,
-                   "full-text index: document numbers are used up (reindex "
-                   "renumbers them)");
-  *out = s->next++;
-  unsigned char v[8];
-  put_u64be(v, s->next);
-  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
-  return REMDB_OK;
-}
-
 /* ---- a transaction's document numbers ------------------------------------- */
 
 /* A transaction's pending changes: the numbers of the entities it staged
-** (their 'I' keys are in its batch, not in storage), and the merge
-** operands of its posting blocks, term entries and statistics, combined
-** per key and staged at commit (fts_before_commit): a batch of documents
-** with consecutive numbers writes one operand per (term, range) and per
-** term, not one per (term, document). */
+** (their 'I' keys are in its batch, not in storage), and the index
+** changes, combined per key and staged at commit (fts_before_commit): a
+** batch of documents with consecutive numbers writes one value per
+** (term, range), per term, per length range and per table, not one per
+** document.
+**
+** Fresh ranges.  Numbers only grow (next_docno), and the writer holds the
+** write lock from a transaction's first write to its commit, so when a
+** transaction first numbers a document of a table, every number stored
+** for that table is below the counter then ('fresh').  A posting block or
+** length range that starts at or above it has no stored value: it is
+** staged as a full value (a put) rather than a merge operand, which
+** spares flushes and compactions the merge (the import case). */
 typedef struct ppost {
   uint64_t doc;
   uint32_t tf, dl;
   size_t pos; /* offset in the transaction's positions */
 } ppost;
 
+typedef struct plen { /* a length range's pending slots */
+  fts_lengths v;
+  uint8_t touched[FTS_BLOCK_SPAN / 8];
+} plen;
+
 typedef struct pkey {
-  char *key;
+  const char *key; /* in the transaction's key arena */
   size_t kl;
-  fts_term_delta td;        /* 'T' */
-  int64_t sdocs, stokens;   /* 'S' */
-  ppost *up;                /* 'B': upserts, at most one per doc */
-  uint64_t *del;            /* 'B': deletes (applied before the upserts) */
+  fts_term_delta td;      /* 'T' */
+  uint32_t last;          /* 'T': its latest 'B' key (index + 1, 0 none) */
+  uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
+  int64_t sdocs, stokens; /* 'S' */
+  plen *len;              /* 'L' */
+  ppost *up;              /* 'B': upserts, at most one per doc */
+  uint64_t *del;          /* 'B': deletes (applied before the upserts) */
   uint32_t nup, capup, ndel, capdel;
 } pkey;
+
+typedef struct ptab { /* a table the transaction numbered documents of */
+  uint32_t tid, tbl;
+  uint64_t fresh; /* the counter before the transaction's first number */
+  uint64_t next;  /* the counter now: staged ('N') at commit */
+} ptab;
+
+#define ARENA_CHUNK 65536
 
 struct fts_txn {
   idset ids;
@@ -332,16 +330,24 @@ struct fts_txn {
   uint32_t *pos;
   size_t npos, poscap;
   size_t bytes;
+  char **arena; /* chunks of ARENA_CHUNK bytes holding the keys */
+  size_t narena, caparena, used;
+  ptab *tab;
+  size_t ntab, captab;
 };
 
 static void pend_clear(struct fts_txn *x) {
   for (size_t i = 0; i < x->keys.n; i++) {
-    free(x->pk[i].key);
     free(x->pk[i].up);
     free(x->pk[i].del);
+    free(x->pk[i].len);
   }
   smap_clear(&x->keys);
   x->npos = 0;
+  for (size_t i = 1; i < x->narena; i++) free(x->arena[i]);
+  if (x->narena > 1) x->narena = 1;
+  x->used = 0;
+  x->ntab = 0;
 }
 
 void fts_txn_free(struct fts_txn *x) {
@@ -350,6 +356,9 @@ void fts_txn_free(struct fts_txn *x) {
   smap_free(&x->keys);
   free(x->pk);
   free(x->pos);
+  for (size_t i = 0; i < x->narena; i++) free(x->arena[i]);
+  free(x->arena);
+  free(x->tab);
   idset_free(&x->ids);
   free(x->docno);
   free(x);
@@ -363,6 +372,32 @@ static struct fts_txn *txn_of(wtx_t *w) {
   return *px;
 }
 
+/* A copy of k in the arena (kept until pend_clear).  NULL: out of memory. */
+static const char *arena_copy(struct fts_txn *x, const unsigned char *k,
+                              size_t kl) {
+  if (x->narena == 0 || x->used + kl > ARENA_CHUNK) {
+    if (x->narena == x->caparena) {
+      size_t cap = x->caparena ? x->caparena * 2 : 8;
+      char **n = realloc(x->arena, cap * sizeof *n);
+      if (!n) return NULL;
+      x->arena = n;
+      x->caparena = cap;
+    }
+    /* a chunk kept from before a pend_clear is reused */
+    if (x->narena == 0 || x->used != 0) {
+      char *c = malloc(ARENA_CHUNK);
+      if (!c) return NULL;
+      x->arena[x->narena++] = c;
+      x->bytes += ARENA_CHUNK;
+    }
+    x->used = 0;
+  }
+  char *p = x->arena[x->narena - 1] + x->used;
+  memcpy(p, k, kl);
+  x->used += kl;
+  return p;
+}
+
 /* The pending entry of key k (added if new).  NULL when out of memory. */
 static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
@@ -374,21 +409,53 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
     x->pk = n;
     x->cappk = cap;
   }
-  char *copy = malloc(kl);
+  const char *copy = arena_copy(x, k, kl);
   if (!copy) return NULL;
-  memcpy(copy, k, kl);
   i = smap_find(&x->keys, copy, kl, true, NULL);
-  if (i == SIZE_MAX) {
-    free(copy);
-    return NULL;
-  }
+  if (i == SIZE_MAX) return NULL;
   pkey *p = &x->pk[i];
   memset(p, 0, sizeof *p);
   p->key = copy;
   p->kl = kl;
   p->td.min_dl = UINT32_MAX;
-  x->bytes += kl + sizeof *p + 16;
+  x->bytes += sizeof *p + 16;
   return p;
+}
+
+/* The pending block (term, docno's range) of the term whose entry is *pt
+** (k holds room for a key).  Usually the term's latest block: no lookup. */
+static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
+                        size_t ti, const char *tm, size_t len,
+                        uint64_t docno) {
+  uint64_t range = docno / FTS_BLOCK_SPAN;
+  uint32_t last = x->pk[ti].last;
+  if (last && x->pk[last - 1].range == range) return &x->pk[last - 1];
+  unsigned char k[KEY_FTS_MAX];
+  pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+  if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
+  pb->range = range;
+  x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
+  return pb;
+}
+
+/* The transaction's record of table (tid, tbl), added when add. */
+static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
+                      bool add) {
+  for (size_t i = 0; i < x->ntab; i++)
+    if (x->tab[i].tid == tid && x->tab[i].tbl == tbl) return &x->tab[i];
+  if (!add) return NULL;
+  if (x->ntab == x->captab) {
+    size_t cap = x->captab ? x->captab * 2 : 4;
+    ptab *n = realloc(x->tab, cap * sizeof *n);
+    if (!n) return NULL;
+    x->tab = n;
+    x->captab = cap;
+  }
+  ptab *t = &x->tab[x->ntab++];
+  memset(t, 0, sizeof *t);
+  t->tid = tid;
+  t->tbl = tbl;
+  return t;
 }
 
 static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
@@ -405,7 +472,7 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
   ppost e = {doc, tf, dl, x->npos};
   memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
   x->npos += tf;
-  for (uint32_t i = 0; i < p->nup; i++)
+  for (uint32_t i = p->nup; i-- > 0;)
     if (p->up[i].doc == doc) {
       p->up[i] = e;
       return true;
@@ -442,6 +509,25 @@ static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
   return true;
 }
 
+/* Set (has) or clear docno's length slot in its pending range. */
+static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
+                        uint64_t docno, bool has, uint32_t len) {
+  unsigned char lk[KEY_FTS_LEN_LEN];
+  key_fts_lengths(lk, db->tid, tbl, docno);
+  pkey *p = pend_key(x, lk, sizeof lk);
+  if (p == NULL) return false;
+  if (p->len == NULL) {
+    p->len = calloc(1, sizeof *p->len);
+    if (p->len == NULL) return false;
+    x->bytes += sizeof *p->len;
+  }
+  unsigned slot = (unsigned)(docno % FTS_BLOCK_SPAN);
+  p->len->touched[slot >> 3] |= (uint8_t)(1u << (slot & 7));
+  if (has) fts_lengths_set(&p->len->v, slot, len);
+  else fts_lengths_unset(&p->len->v, slot);
+  return true;
+}
+
 static void pend_term(pkey *p, const fts_term_delta *d) {
   p->td.df += d->df;
   p->td.cf += d->cf;
@@ -465,18 +551,64 @@ static int pkey_cmp(const void *a, const void *b) {
   return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
 }
 
-/* wtx_commit: stage the pending operands into the batch, in key order
+/* Does the range starting at docno `first` of key p's table have no
+** stored value (see "Fresh ranges")? */
+static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
+  const unsigned char *k = (const unsigned char *)p->key;
+  ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
+  return t && first >= t->fresh;
+}
+
+/* Stage block key p: a put of the whole block when its range is fresh,
+** else a delete operand and an upsert operand. */
+static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
+                       fts_posting **ps, size_t *capps, buf_t *op) {
+  if (p->nup > *capps) {
+    fts_posting *n = realloc(*ps, p->nup * sizeof *n);
+    if (!n) return -1;
+    *ps = n;
+    *capps = p->nup;
+  }
+  bool sorted = true;
+  for (uint32_t j = 1; j < p->nup && sorted; j++)
+    sorted = p->up[j - 1].doc < p->up[j].doc;
+  if (!sorted) qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
+  for (uint32_t j = 0; j < p->nup; j++)
+    (*ps)[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
+                             x->pos + p->up[j].pos};
+  if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
+    if (p->nup == 0) return 0; /* nothing stored, nothing left */
+    buf_reset(op);
+    if (fts_block_encode(*ps, p->nup, op)) return -1;
+    kv_batch_put(kb, KV_INDEX, p->key, p->kl, op->p, op->len);
+    return 0;
+  }
+  if (p->ndel) {
+    qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
+    buf_reset(op);
+    if (fts_op_delete(p->del, p->ndel, op)) return -1;
+    kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op->p, op->len);
+  }
+  if (p->nup) {
+    buf_reset(op);
+    if (fts_op_upsert(*ps, p->nup, op)) return -1;
+    kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op->p, op->len);
+  }
+  return 0;
+}
+
+/* wtx_commit: stage the pending values into the batch, in key order
 ** (RocksDB's memtable inserts a run of ascending keys much faster). */
 int fts_before_commit(wtx_t *w) {
   struct fts_txn *x = *wtx_fts(w);
-  if (x == NULL || x->keys.n == 0) return REMDB_OK;
+  if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
   buf_t op;
   buf_init(&op);
   fts_posting *ps = NULL;
   size_t capps = 0;
-  pkey **order = malloc(x->keys.n * sizeof *order);
+  pkey **order = malloc((x->keys.n + 1) * sizeof *order);
   if (order == NULL) {
     buf_free(&op);
     return err_nomem(&db->err);
@@ -484,6 +616,12 @@ int fts_before_commit(wtx_t *w) {
   for (size_t i = 0; i < x->keys.n; i++) order[i] = &x->pk[i];
   qsort(order, x->keys.n, sizeof *order, pkey_cmp);
   int rc = REMDB_OK;
+  for (size_t i = 0; i < x->ntab; i++) { /* the counters */
+    unsigned char k[KEY_FTS_PREFIX], v[8];
+    key_fts(k, x->tab[i].tid, x->tab[i].tbl, 'N');
+    put_u64be(v, x->tab[i].next);
+    kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
+  }
   for (size_t i = 0; i < x->keys.n && rc == REMDB_OK; i++) {
     pkey *p = order[i];
     char kind = p->key[12];
@@ -497,31 +635,20 @@ int fts_before_commit(wtx_t *w) {
       buf_reset(&op);
       fts_stats_delta_encode(p->sdocs, p->stokens, &op);
       kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
-    } else {
-      if (p->ndel) {
-        qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
-        buf_reset(&op);
-        if (fts_op_delete(p->del, p->ndel, &op)) rc = err_nomem(&db->err);
-        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'L') {
+      uint64_t first =
+          (uint64_t)get_u32be((const unsigned char *)p->key + KEY_FTS_PREFIX) *
+          FTS_BLOCK_SPAN;
+      buf_reset(&op);
+      if (pend_fresh(x, p, first)) {
+        fts_lengths_encode(&p->len->v, &op);
+        kv_batch_put(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      } else {
+        fts_lengths_op_slots(&p->len->v, p->len->touched, &op);
+        kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
       }
-      if (p->nup && rc == REMDB_OK) {
-        if (p->nup > capps) {
-          fts_posting *n = realloc(ps, p->nup * sizeof *n);
-          if (!n) {
-            rc = err_nomem(&db->err);
-            break;
-          }
-          ps = n;
-          capps = p->nup;
-        }
-        qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
-        for (uint32_t j = 0; j < p->nup; j++)
-          ps[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
-                                x->pos + p->up[j].pos};
-        buf_reset(&op);
-        if (fts_op_upsert(ps, p->nup, &op)) rc = err_nomem(&db->err);
-        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
-      }
+    } else if (stage_block(x, kb, p, &ps, &capps, &op)) {
+      rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
   }
@@ -531,6 +658,39 @@ int fts_before_commit(wtx_t *w) {
   pend_clear(x);
   x->bytes = 0;
   return rc;
+}
+
+/* The next document number of s's table, for transaction x (whose record
+** of the table notes the counter: see "Fresh ranges"). */
+static int next_docno(remdb *db, fts_slot *s, struct fts_txn *x,
+                      uint64_t *out) {
+  if (!s->have_next) {
+    unsigned char k[KEY_FTS_PREFIX];
+    key_fts(k, s->tid, s->tbl, 'N');
+    kv_val v;
+    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+    s->next = 0;
+    if (rc == REMDB_OK) {
+      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
+      kv_val_free(&v);
+    } else if (rc != REMDB_NOTFOUND) {
+      return rc;
+    }
+    s->have_next = true;
+  }
+  if (s->next >= (1ull << 39))
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "full-text index: document numbers are used up (reindex "
+                   "renumbers them)");
+  ptab *t = pend_tab(x, s->tid, s->tbl, false);
+  if (t == NULL) {
+    t = pend_tab(x, s->tid, s->tbl, true);
+    if (t == NULL) return err_nomem(&db->err);
+    t->fresh = s->next;
+  }
+  *out = s->next++;
+  t->next = s->next;
+  return REMDB_OK;
 }
 
 static bool txn_set(wtx_t *w, const uuid16_t *id, uint64_t docno) {
@@ -619,7 +779,9 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
   if (!known && nw == NULL) return REMDB_OK; /* never numbered */
   if (!known) {
     had = false; /* numbered now: nothing of it is indexed */
-    int rc = next_docno(db, s, kb, &docno);
+    struct fts_txn *x0 = txn_of(w);
+    if (x0 == NULL) return err_nomem(&db->err);
+    int rc = next_docno(db, s, x0, &docno);
     if (rc) return rc;
     unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], v[8];
     key_fts_id(ik, db->tid, tbl, id->b);
@@ -676,19 +838,16 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
         continue; /* the same posting */
     }
     unsigned char k[KEY_FTS_MAX];
-    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
-    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
-      rc = err_nomem(&db->err);
-      break;
-    }
     pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
-    if (!pt) {
+    size_t ti = pt ? (size_t)(pt - x->pk) : 0;
+    pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
+    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
       rc = err_nomem(&db->err);
       break;
     }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    pend_term(pt, &td);
+    pend_term(&x->pk[ti], &td);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -699,28 +858,23 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     uint32_t npos;
     fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
     unsigned char k[KEY_FTS_MAX];
-    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    size_t ti = pt ? (size_t)(pt - x->pk) : 0;
+    pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
     if (!pb || !pend_delete(x, pb, docno)) {
       rc = err_nomem(&db->err);
       break;
     }
-    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
-    if (!pt) {
-      rc = err_nomem(&db->err);
-      break;
-    }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    pend_term(pt, &td);
+    pend_term(&x->pk[ti], &td);
   }
   free(kept);
   if (rc) return rc;
   /* the length slot and the statistics */
   if (had != has || oldlen != newlen) {
-    unsigned char lk[KEY_FTS_LEN_LEN], sk[KEY_FTS_PREFIX];
-    key_fts_lengths(lk, db->tid, tbl, docno);
-    buf_reset(op);
-    fts_lengths_op((unsigned)(docno % FTS_BLOCK_SPAN), has, newlen, op);
-    kv_batch_merge(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
+    unsigned char sk[KEY_FTS_PREFIX];
+    if (!pend_length(x, db, tbl, docno, has, newlen))
+      return err_nomem(&db->err);
     key_fts(sk, db->tid, tbl, 'S');
     pkey *ps = pend_key(x, sk, sizeof sk);
     if (!ps) return err_nomem(&db->err);

@@ -677,6 +677,18 @@ void fts_lengths_op(unsigned slot, bool set, uint32_t len, buf_t *out) {
   fts_put_varint(out, set ? len : 0);
 }
 
+void fts_lengths_op_slots(const fts_lengths *l, const uint8_t *touched,
+                          buf_t *out) {
+  buf_addc(out, FTS_FMT_LENGTHS_OP);
+  for (unsigned i = 0; i < FTS_BLOCK_SPAN; i++) {
+    if (!((touched[i >> 3] >> (i & 7)) & 1)) continue;
+    bool set = fts_lengths_has(l, i);
+    fts_put_varint(out, i);
+    buf_addc(out, set ? 1 : 0);
+    fts_put_varint(out, set ? l->len[i] : 0);
+  }
+}
+
 int fts_lengths_merge(const void *base, size_t baselen,
                       const void *const *ops, const size_t *oplens,
                       size_t nops, buf_t *out) {
@@ -691,18 +703,19 @@ int fts_lengths_merge(const void *base, size_t baselen,
       continue;
     }
     if (*p++ != FTS_FMT_LENGTHS_OP) return -1;
-    uint64_t slot, v;
-    if (!fts_get_varint(&p, end, &slot) || slot >= FTS_BLOCK_SPAN ||
-        p >= end)
-      return -1;
-    uint8_t set = *p++;
-    if (set > 1 || !fts_get_varint(&p, end, &v) || v > UINT32_MAX ||
-        p != end)
-      return -1;
-    if (set)
-      fts_lengths_set(&l, (unsigned)slot, (uint32_t)v);
-    else
-      fts_lengths_unset(&l, (unsigned)slot);
+    do { /* (slot, set, len) triples, at least one */
+      uint64_t slot, v;
+      if (!fts_get_varint(&p, end, &slot) || slot >= FTS_BLOCK_SPAN ||
+          p >= end)
+        return -1;
+      uint8_t set = *p++;
+      if (set > 1 || !fts_get_varint(&p, end, &v) || v > UINT32_MAX)
+        return -1;
+      if (set)
+        fts_lengths_set(&l, (unsigned)slot, (uint32_t)v);
+      else
+        fts_lengths_unset(&l, (unsigned)slot);
+    } while (p < end);
   }
   fts_lengths_encode(&l, out);
   return out->oom ? -2 : 0;

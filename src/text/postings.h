@@ -228,6 +228,11 @@ static inline void fts_lengths_unset(fts_lengths *l, unsigned slot) {
 }
 /* Operands for a merge operator: set one slot (len) or clear it. */
 void fts_lengths_op(unsigned slot, bool set, uint32_t len, buf_t *out);
+/* One operand for the slots flagged in touched (a bit per slot, as set):
+** each set to l's length or cleared, as l has it.  At least one slot must
+** be flagged. */
+void fts_lengths_op_slots(const fts_lengths *l, const uint8_t *touched,
+                          buf_t *out);
 int fts_lengths_merge(const void *base, size_t baselen,
                       const void *const *ops, const size_t *oplens,
                       size_t nops, buf_t *out);
