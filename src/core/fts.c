@@ -303,7 +303,8 @@ typedef struct pkey {
   const char *key; /* in the transaction's key arena */
   size_t kl;
   fts_term_delta td;      /* 'T' */
-  uint32_t last;          /* 'T': its latest 'B' key (index + 1, 0 none) */
+  uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
+  uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
   uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
@@ -431,9 +432,13 @@ static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
   uint32_t last = x->pk[ti].last;
   if (last && x->pk[last - 1].range == range) return &x->pk[last - 1];
   unsigned char k[KEY_FTS_MAX];
-  pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+  size_t kl = key_fts_block(k, db->tid, tbl, tm, len, docno);
+  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
+  if (i != SIZE_MAX) return &x->pk[i]; /* an earlier range of the term */
+  pkey *pb = pend_key(x, k, kl);
   if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
   pb->range = range;
+  pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
   x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
   return pb;
 }
@@ -551,6 +556,52 @@ static int pkey_cmp(const void *a, const void *b) {
   return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
 }
 
+static int pkey_range_cmp(const void *a, const void *b) {
+  uint64_t x = (*(const pkey *const *)a)->range,
+           y = (*(const pkey *const *)b)->range;
+  return x < y ? -1 : x > y;
+}
+
+/* The pending keys in the order to stage them: sorted but for the order of
+** tables (only the term keys are sorted; a term's blocks follow its list).
+** Blocks first ('B' < 'L' < 'S' < 'T'), then the others, then the terms.
+** Returns the count, or SIZE_MAX when out of memory (*out NULL). */
+static size_t pend_order(struct fts_txn *x, pkey ***out) {
+  size_t n = x->keys.n;
+  pkey **o = malloc((2 * n + 1) * sizeof *o);
+  *out = o;
+  if (o == NULL) return SIZE_MAX;
+  pkey **terms = o + n; /* the second half */
+  size_t nt = 0;
+  for (size_t i = 0; i < n; i++)
+    if (x->pk[i].key[12] == 'T') terms[nt++] = &x->pk[i];
+  qsort(terms, nt, sizeof *terms, pkey_cmp);
+  size_t k = 0;
+  for (size_t t = 0; t < nt; t++) { /* the blocks, term by term */
+    size_t first = k;
+    for (uint32_t b = terms[t]->last; b; b = x->pk[b - 1].prev)
+      o[k++] = &x->pk[b - 1];
+    /* newest first: reversed, ascending when the ranges came in order */
+    for (size_t i = first, j = k; i + 1 < j; i++, j--) {
+      pkey *tmp = o[i];
+      o[i] = o[j - 1];
+      o[j - 1] = tmp;
+    }
+    bool sorted = true;
+    for (size_t i = first + 1; i < k && sorted; i++)
+      sorted = o[i - 1]->range < o[i]->range;
+    if (!sorted) qsort(o + first, k - first, sizeof *o, pkey_range_cmp);
+  }
+  size_t firsto = k;
+  for (size_t i = 0; i < n; i++) {
+    char kind = x->pk[i].key[12];
+    if (kind != 'T' && kind != 'B') o[k++] = &x->pk[i];
+  }
+  qsort(o + firsto, k - firsto, sizeof *o, pkey_cmp);
+  memmove(o + k, terms, nt * sizeof *o);
+  return k + nt;
+}
+
 /* Does the range starting at docno `first` of key p's table have no
 ** stored value (see "Fresh ranges")? */
 static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
@@ -608,13 +659,12 @@ int fts_before_commit(wtx_t *w) {
   buf_init(&op);
   fts_posting *ps = NULL;
   size_t capps = 0;
-  pkey **order = malloc((x->keys.n + 1) * sizeof *order);
+  pkey **order;
+  size_t nkeys = pend_order(x, &order);
   if (order == NULL) {
     buf_free(&op);
     return err_nomem(&db->err);
   }
-  for (size_t i = 0; i < x->keys.n; i++) order[i] = &x->pk[i];
-  qsort(order, x->keys.n, sizeof *order, pkey_cmp);
   int rc = REMDB_OK;
   for (size_t i = 0; i < x->ntab; i++) { /* the counters */
     unsigned char k[KEY_FTS_PREFIX], v[8];
@@ -622,7 +672,7 @@ int fts_before_commit(wtx_t *w) {
     put_u64be(v, x->tab[i].next);
     kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
   }
-  for (size_t i = 0; i < x->keys.n && rc == REMDB_OK; i++) {
+  for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
     char kind = p->key[12];
     if (kind == 'T') {

@@ -142,20 +142,23 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   buf_addc(out, FTS_FMT_BLOCK);
   fts_put_varint(out, n);
   if (n == 0) return 0;
-  fts_impact *tmp = malloc(n * sizeof *tmp);
+  /* scratch on the stack for a block of one range (the write path's) */
+  fts_impact tmpbuf[FTS_BLOCK_SPAN];
+  fts_impact *tmp = n <= FTS_BLOCK_SPAN ? tmpbuf : malloc(n * sizeof *tmp);
   if (!tmp) {
     out->oom = true;
     return -2;
   }
   fts_impact imp[FTS_MAX_IMPACTS];
   uint32_t nimp = impacts(p, n, imp, tmp);
-  free(tmp);
+  if (tmp != tmpbuf) free(tmp);
 
   /* sections written in place: worst case 10 bytes per varint */
   size_t npos = 0;
   for (size_t i = 0; i < n; i++) npos += withpos ? p[i].tf : 0;
   size_t dcap = n * 30, pcap = npos * 10 + n * 10;
-  uint8_t *sec = malloc(dcap + pcap);
+  uint8_t secbuf[8192];
+  uint8_t *sec = dcap + pcap <= sizeof secbuf ? secbuf : malloc(dcap + pcap);
   if (!sec) {
     out->oom = true;
     return -2;
@@ -184,7 +187,7 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     buf_add(out, sec, dlen);
     buf_add(out, sec + dcap, plen);
   }
-  free(sec);
+  if (sec != secbuf) free(sec);
   return out->oom ? -2 : 0;
 }
 
