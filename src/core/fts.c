@@ -306,6 +306,7 @@ typedef struct pkey {
   uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
   uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
   uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
+  uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
   ppost *up;              /* 'B': upserts, at most one per doc */
@@ -477,11 +478,12 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
   ppost e = {doc, tf, dl, x->npos};
   memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
   x->npos += tf;
-  for (uint32_t i = p->nup; i-- > 0;)
-    if (p->up[i].doc == doc) {
-      p->up[i] = e;
-      return true;
-    }
+  if (doc < p->maxup) /* else a doc above all: the usual import */
+    for (uint32_t i = p->nup; i-- > 0;)
+      if (p->up[i].doc == doc) {
+        p->up[i] = e;
+        return true;
+      }
   if (p->nup == p->capup) {
     uint32_t cap = p->capup ? p->capup * 2 : 4;
     ppost *n = realloc(p->up, cap * sizeof *n);
@@ -491,6 +493,7 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     p->capup = cap;
   }
   p->up[p->nup++] = e;
+  if (doc >= p->maxup) p->maxup = doc + 1;
   return true;
 }
 
