@@ -41,10 +41,11 @@
 /* ---- a small string -> index hash map ------------------------------------ */
 
 typedef struct smap {
-  uint32_t *slot; /* index + 1, 0 empty */
+  uint64_t *slot; /* (hash >> 32) << 32 | (index + 1), 0 empty */
   size_t cap, n;
   const char **key;
   size_t *klen;
+  uint64_t *hash; /* per key */
   size_t kcap;
 } smap;
 
@@ -61,18 +62,19 @@ static void smap_free(smap *m) {
   free(m->slot);
   free(m->key);
   free(m->klen);
+  free(m->hash);
   memset(m, 0, sizeof *m);
 }
 
 static bool smap_grow(smap *m) {
   size_t cap = m->cap ? m->cap * 2 : 256;
-  uint32_t *s = calloc(cap, sizeof *s);
+  uint64_t *s = calloc(cap, sizeof *s);
   if (!s) return false;
   for (size_t i = 0; i < m->n; i++) {
-    size_t h = (size_t)hash_bytes(m->key[i], m->klen[i], 0xcbf29ce484222325ull);
-    size_t j = h & (cap - 1);
+    uint64_t h = m->hash[i];
+    size_t j = (size_t)h & (cap - 1);
     while (s[j]) j = (j + 1) & (cap - 1);
-    s[j] = (uint32_t)i + 1;
+    s[j] = (h & 0xffffffff00000000ull) | ((uint64_t)i + 1);
   }
   free(m->slot);
   m->slot = s;
@@ -90,10 +92,15 @@ static size_t smap_find(smap *m, const char *k, size_t n, bool add,
     if (!add && m->cap == 0) return SIZE_MAX;
     if (!smap_grow(m)) return SIZE_MAX;
   }
-  size_t j = (size_t)hash_bytes(k, n, 0xcbf29ce484222325ull) & (m->cap - 1);
+  uint64_t h = hash_bytes(k, n, 0xcbf29ce484222325ull);
+  uint64_t tag = h & 0xffffffff00000000ull;
+  size_t j = (size_t)h & (m->cap - 1);
   while (m->slot[j]) {
-    size_t i = m->slot[j] - 1;
-    if (m->klen[i] == n && memcmp(m->key[i], k, n) == 0) return i;
+    uint64_t sl = m->slot[j];
+    if ((sl & 0xffffffff00000000ull) == tag) {
+      size_t i = (size_t)(uint32_t)sl - 1;
+      if (m->klen[i] == n && memcmp(m->key[i], k, n) == 0) return i;
+    }
     j = (j + 1) & (m->cap - 1);
   }
   if (!add) return SIZE_MAX;
@@ -105,11 +112,15 @@ static size_t smap_find(smap *m, const char *k, size_t n, bool add,
     size_t *nl = realloc(m->klen, c * sizeof *nl);
     if (!nl) return SIZE_MAX;
     m->klen = nl;
+    uint64_t *nh = realloc(m->hash, c * sizeof *nh);
+    if (!nh) return SIZE_MAX;
+    m->hash = nh;
     m->kcap = c;
   }
   m->key[m->n] = k;
   m->klen[m->n] = n;
-  m->slot[j] = (uint32_t)m->n + 1;
+  m->hash[m->n] = h;
+  m->slot[j] = tag | ((uint64_t)m->n + 1);
   if (added) *added = true;
   return m->n++;
 }
