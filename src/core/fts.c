@@ -299,10 +299,11 @@ static fts_slot *cache_slot(remdb *db, struct fts_cache *c,
 ** length range that starts at or above it has no stored value: it is
 ** staged as a full value (a put) rather than a merge operand, which
 ** spares flushes and compactions the merge (the import case). */
-typedef struct ppost {
+typedef struct ppost { /* in the transaction's pool */
   uint64_t doc;
   uint32_t tf, dl;
-  size_t pos; /* offset in the transaction's positions */
+  size_t pos;    /* offset in the transaction's positions */
+  uint32_t next; /* the key's next upsert (index + 1, 0 none) */
 } ppost;
 
 typedef struct plen { /* a length range's pending slots */
@@ -320,9 +321,9 @@ typedef struct pkey {
   uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
-  ppost *up;              /* 'B': upserts, at most one per doc */
+  uint32_t uhead, utail;  /* 'B': upserts (pool list), at most one per doc */
   uint64_t *del;          /* 'B': deletes (applied before the upserts) */
-  uint32_t nup, capup, ndel, capdel;
+  uint32_t nup, ndel, capdel;
 } pkey;
 
 typedef struct ptab { /* a table the transaction numbered documents of */
@@ -342,6 +343,8 @@ struct fts_txn {
   size_t cappk;
   uint32_t *pos;
   size_t npos, poscap;
+  ppost *post; /* the pool of the keys' upserts */
+  size_t npost, cappost;
   size_t bytes;
   char **arena; /* chunks of ARENA_CHUNK bytes holding the keys */
   size_t narena, caparena, used;
@@ -351,12 +354,12 @@ struct fts_txn {
 
 static void pend_clear(struct fts_txn *x) {
   for (size_t i = 0; i < x->keys.n; i++) {
-    free(x->pk[i].up);
     free(x->pk[i].del);
     free(x->pk[i].len);
   }
   smap_clear(&x->keys);
   x->npos = 0;
+  x->npost = 0;
   for (size_t i = 1; i < x->narena; i++) free(x->arena[i]);
   if (x->narena > 1) x->narena = 1;
   x->used = 0;
@@ -369,6 +372,7 @@ void fts_txn_free(struct fts_txn *x) {
   smap_free(&x->keys);
   free(x->pk);
   free(x->pos);
+  free(x->post);
   for (size_t i = 0; i < x->narena; i++) free(x->arena[i]);
   free(x->arena);
   free(x->tab);
@@ -486,32 +490,46 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     x->pos = n;
     x->poscap = cap;
   }
-  ppost e = {doc, tf, dl, x->npos};
-  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
-  x->npos += tf;
   if (doc < p->maxup) /* else a doc above all: the usual import */
-    for (uint32_t i = p->nup; i-- > 0;)
-      if (p->up[i].doc == doc) {
-        p->up[i] = e;
+    for (uint32_t i = p->uhead; i; i = x->post[i - 1].next)
+      if (x->post[i - 1].doc == doc) {
+        ppost *e = &x->post[i - 1];
+        e->tf = tf;
+        e->dl = dl;
+        e->pos = x->npos;
+        memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+        x->npos += tf;
         return true;
       }
-  if (p->nup == p->capup) {
-    uint32_t cap = p->capup ? p->capup * 2 : 4;
-    ppost *n = realloc(p->up, cap * sizeof *n);
+  if (x->npost == x->cappost) {
+    size_t cap = x->cappost ? x->cappost * 2 : 1024;
+    if (cap > UINT32_MAX) return false;
+    ppost *n = realloc(x->post, cap * sizeof *n);
     if (!n) return false;
-    x->bytes += (cap - p->capup) * sizeof *n;
-    p->up = n;
-    p->capup = cap;
+    x->bytes += (cap - x->cappost) * sizeof *n;
+    x->post = n;
+    x->cappost = cap;
   }
-  p->up[p->nup++] = e;
+  x->post[x->npost] = (ppost){doc, tf, dl, x->npos, 0};
+  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+  x->npos += tf;
+  uint32_t at = (uint32_t)++x->npost;
+  if (p->utail) x->post[p->utail - 1].next = at;
+  else p->uhead = at;
+  p->utail = at;
+  p->nup++;
   if (doc >= p->maxup) p->maxup = doc + 1;
   return true;
 }
 
 static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
-  for (uint32_t i = 0; i < p->nup; i++)
-    if (p->up[i].doc == doc) {
-      p->up[i] = p->up[--p->nup];
+  for (uint32_t i = p->uhead, prev = 0; i; prev = i, i = x->post[i - 1].next)
+    if (x->post[i - 1].doc == doc) { /* unlinked (its pool slot unused) */
+      uint32_t nx = x->post[i - 1].next;
+      if (prev) x->post[prev - 1].next = nx;
+      else p->uhead = nx;
+      if (p->utail == i) p->utail = prev;
+      p->nup--;
       break;
     }
   for (uint32_t i = 0; i < p->ndel; i++)
@@ -554,8 +572,8 @@ static void pend_term(pkey *p, const fts_term_delta *d) {
   if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
 }
 
-static int ppost_cmp(const void *a, const void *b) {
-  uint64_t x = ((const ppost *)a)->doc, y = ((const ppost *)b)->doc;
+static int posting_cmp(const void *a, const void *b) {
+  uint64_t x = ((const fts_posting *)a)->doc, y = ((const fts_posting *)b)->doc;
   return x < y ? -1 : x > y;
 }
 
@@ -635,12 +653,13 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
     *capps = p->nup;
   }
   bool sorted = true;
-  for (uint32_t j = 1; j < p->nup && sorted; j++)
-    sorted = p->up[j - 1].doc < p->up[j].doc;
-  if (!sorted) qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
-  for (uint32_t j = 0; j < p->nup; j++)
-    (*ps)[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
-                             x->pos + p->up[j].pos};
+  uint32_t j = 0;
+  for (uint32_t i = p->uhead; i; i = x->post[i - 1].next, j++) {
+    const ppost *e = &x->post[i - 1];
+    (*ps)[j] = (fts_posting){e->doc, e->tf, e->dl, x->pos + e->pos};
+    if (j > 0 && (*ps)[j - 1].doc >= e->doc) sorted = false;
+  }
+  if (!sorted) qsort(*ps, p->nup, sizeof **ps, posting_cmp);
   if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
     if (p->nup == 0) return 0; /* nothing stored, nothing left */
     buf_reset(op);
