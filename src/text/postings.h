@@ -46,6 +46,11 @@
 **     one, upsert the new (an upsert replaces a doc's posting); the term
 **     and stats deltas are the difference.  Soft delete = delete,
 **     undelete = insert, hard delete of a soft-deleted row = nothing.
+**   A transaction combines its operands per key (one block operand per
+**   (term, range), one delta per term, one lengths operand per range: a
+**   lengths operand may list several slots), and a range above every
+**   number stored before it ("fresh": the import case) is written as a
+**   whole value (fts_block_encode, fts_lengths_encode), not an operand.
 **   The operands are designed for a RocksDB merge operator whose full
 **   merge is fts_block_merge (and fts_term_merge / fts_stats_merge /
 **   fts_lengths_merge for the others); without one, the writer (single,
