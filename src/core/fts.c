@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "../text/analyze.h"
 #include "../text/index.h"
 #include "../text/postings.h"
@@ -39,17 +41,16 @@
 /* ---- a small string -> index hash map ------------------------------------ */
 
 typedef struct smap {
-  uint32_t *slot; /* index + 1, 0 empty */
+  uint64_t *slot; /* (hash >> 32) << 32 | (index + 1), 0 empty */
   size_t cap, n;
   const char **key;
   size_t *klen;
+  uint64_t *hash; /* per key */
   size_t kcap;
 } smap;
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
-  const unsigned char *s = p;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
-  return h;
+  return XXH3_64bits_withSeed(p, n, h);
 }
 
 static void smap_clear(smap *m) {
@@ -61,18 +62,19 @@ static void smap_free(smap *m) {
   free(m->slot);
   free(m->key);
   free(m->klen);
+  free(m->hash);
   memset(m, 0, sizeof *m);
 }
 
 static bool smap_grow(smap *m) {
   size_t cap = m->cap ? m->cap * 2 : 256;
-  uint32_t *s = calloc(cap, sizeof *s);
+  uint64_t *s = calloc(cap, sizeof *s);
   if (!s) return false;
   for (size_t i = 0; i < m->n; i++) {
-    size_t h = (size_t)hash_bytes(m->key[i], m->klen[i], 0xcbf29ce484222325ull);
-    size_t j = h & (cap - 1);
+    uint64_t h = m->hash[i];
+    size_t j = (size_t)h & (cap - 1);
     while (s[j]) j = (j + 1) & (cap - 1);
-    s[j] = (uint32_t)i + 1;
+    s[j] = (h & 0xffffffff00000000ull) | ((uint64_t)i + 1);
   }
   free(m->slot);
   m->slot = s;
@@ -90,10 +92,15 @@ static size_t smap_find(smap *m, const char *k, size_t n, bool add,
     if (!add && m->cap == 0) return SIZE_MAX;
     if (!smap_grow(m)) return SIZE_MAX;
   }
-  size_t j = (size_t)hash_bytes(k, n, 0xcbf29ce484222325ull) & (m->cap - 1);
+  uint64_t h = hash_bytes(k, n, 0xcbf29ce484222325ull);
+  uint64_t tag = h & 0xffffffff00000000ull;
+  size_t j = (size_t)h & (m->cap - 1);
   while (m->slot[j]) {
-    size_t i = m->slot[j] - 1;
-    if (m->klen[i] == n && memcmp(m->key[i], k, n) == 0) return i;
+    uint64_t sl = m->slot[j];
+    if ((sl & 0xffffffff00000000ull) == tag) {
+      size_t i = (size_t)(uint32_t)sl - 1;
+      if (m->klen[i] == n && memcmp(m->key[i], k, n) == 0) return i;
+    }
     j = (j + 1) & (m->cap - 1);
   }
   if (!add) return SIZE_MAX;
@@ -105,11 +112,15 @@ static size_t smap_find(smap *m, const char *k, size_t n, bool add,
     size_t *nl = realloc(m->klen, c * sizeof *nl);
     if (!nl) return SIZE_MAX;
     m->klen = nl;
+    uint64_t *nh = realloc(m->hash, c * sizeof *nh);
+    if (!nh) return SIZE_MAX;
+    m->hash = nh;
     m->kcap = c;
   }
   m->key[m->n] = k;
   m->klen[m->n] = n;
-  m->slot[j] = (uint32_t)m->n + 1;
+  m->hash[m->n] = h;
+  m->slot[j] = tag | ((uint64_t)m->n + 1);
   if (added) *added = true;
   return m->n++;
 }
@@ -272,55 +283,56 @@ static fts_slot *cache_slot(remdb *db, struct fts_cache *c,
   return s;
 }
 
-static int next_docno(remdb *db, fts_slot *s, kv_batch_t *kb, uint64_t *out) {
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, s->tid, s->tbl, 'N');
-  if (!s->have_next) {
-    kv_val v;
-    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
-    s->next = 0;
-    if (rc == REMDB_OK) {
-      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
-      kv_val_free(&v);
-    } else if (rc != REMDB_NOTFOUND) {
-      return rc;
-    }
-    s->have_next = true;
-  }
-  if (s->next >= (1ull << 39))
-    return err_set(&db->err, REMDB_TOOBIG,
-                   "full-text index: document numbers are used up (reindex "
-                   "renumbers them)");
-  *out = s->next++;
-  unsigned char v[8];
-  put_u64be(v, s->next);
-  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
-  return REMDB_OK;
-}
-
 /* ---- a transaction's document numbers ------------------------------------- */
 
 /* A transaction's pending changes: the numbers of the entities it staged
-** (their 'I' keys are in its batch, not in storage), and the merge
-** operands of its posting blocks, term entries and statistics, combined
-** per key and staged at commit (fts_before_commit): a batch of documents
-** with consecutive numbers writes one operand per (term, range) and per
-** term, not one per (term, document). */
-typedef struct ppost {
+** (their 'I' keys are in its batch, not in storage), and the index
+** changes, combined per key and staged at commit (fts_before_commit): a
+** batch of documents with consecutive numbers writes one value per
+** (term, range), per term, per length range and per table, not one per
+** document.
+**
+** Fresh ranges.  Numbers only grow (next_docno), and the writer holds the
+** write lock from a transaction's first write to its commit, so when a
+** transaction first numbers a document of a table, every number stored
+** for that table is below the counter then ('fresh').  A posting block or
+** length range that starts at or above it has no stored value: it is
+** staged as a full value (a put) rather than a merge operand, which
+** spares flushes and compactions the merge (the import case). */
+typedef struct ppost { /* in the transaction's pool */
   uint64_t doc;
   uint32_t tf, dl;
-  size_t pos; /* offset in the transaction's positions */
+  size_t pos;    /* offset in the transaction's positions */
+  uint32_t next; /* the key's next upsert (index + 1, 0 none) */
 } ppost;
 
+typedef struct plen { /* a length range's pending slots */
+  fts_lengths v;
+  uint8_t touched[FTS_BLOCK_SPAN / 8];
+} plen;
+
 typedef struct pkey {
-  char *key;
+  const char *key; /* in the transaction's key arena */
   size_t kl;
-  fts_term_delta td;        /* 'T' */
-  int64_t sdocs, stokens;   /* 'S' */
-  ppost *up;                /* 'B': upserts, at most one per doc */
-  uint64_t *del;            /* 'B': deletes (applied before the upserts) */
-  uint32_t nup, capup, ndel, capdel;
+  fts_term_delta td;      /* 'T' */
+  uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
+  uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
+  uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
+  uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
+  int64_t sdocs, stokens; /* 'S' */
+  plen *len;              /* 'L' */
+  uint32_t uhead, utail;  /* 'B': upserts (pool list), at most one per doc */
+  uint64_t *del;          /* 'B': deletes (applied before the upserts) */
+  uint32_t nup, ndel, capdel;
 } pkey;
+
+typedef struct ptab { /* a table the transaction numbered documents of */
+  uint32_t tid, tbl;
+  uint64_t fresh; /* the counter before the transaction's first number */
+  uint64_t next;  /* the counter now: staged ('N') at commit */
+} ptab;
+
+#define ARENA_CHUNK 65536
 
 struct fts_txn {
   idset ids;
@@ -331,17 +343,27 @@ struct fts_txn {
   size_t cappk;
   uint32_t *pos;
   size_t npos, poscap;
+  ppost *post; /* the pool of the keys' upserts */
+  size_t npost, cappost;
   size_t bytes;
+  char **arena; /* chunks of ARENA_CHUNK bytes holding the keys */
+  size_t narena, caparena, used;
+  ptab *tab;
+  size_t ntab, captab;
 };
 
 static void pend_clear(struct fts_txn *x) {
   for (size_t i = 0; i < x->keys.n; i++) {
-    free(x->pk[i].key);
-    free(x->pk[i].up);
     free(x->pk[i].del);
+    free(x->pk[i].len);
   }
   smap_clear(&x->keys);
   x->npos = 0;
+  x->npost = 0;
+  for (size_t i = 1; i < x->narena; i++) free(x->arena[i]);
+  if (x->narena > 1) x->narena = 1;
+  x->used = 0;
+  x->ntab = 0;
 }
 
 void fts_txn_free(struct fts_txn *x) {
@@ -350,6 +372,10 @@ void fts_txn_free(struct fts_txn *x) {
   smap_free(&x->keys);
   free(x->pk);
   free(x->pos);
+  free(x->post);
+  for (size_t i = 0; i < x->narena; i++) free(x->arena[i]);
+  free(x->arena);
+  free(x->tab);
   idset_free(&x->ids);
   free(x->docno);
   free(x);
@@ -363,6 +389,32 @@ static struct fts_txn *txn_of(wtx_t *w) {
   return *px;
 }
 
+/* A copy of k in the arena (kept until pend_clear).  NULL: out of memory. */
+static const char *arena_copy(struct fts_txn *x, const unsigned char *k,
+                              size_t kl) {
+  if (x->narena == 0 || x->used + kl > ARENA_CHUNK) {
+    if (x->narena == x->caparena) {
+      size_t cap = x->caparena ? x->caparena * 2 : 8;
+      char **n = realloc(x->arena, cap * sizeof *n);
+      if (!n) return NULL;
+      x->arena = n;
+      x->caparena = cap;
+    }
+    /* a chunk kept from before a pend_clear is reused */
+    if (x->narena == 0 || x->used != 0) {
+      char *c = malloc(ARENA_CHUNK);
+      if (!c) return NULL;
+      x->arena[x->narena++] = c;
+      x->bytes += ARENA_CHUNK;
+    }
+    x->used = 0;
+  }
+  char *p = x->arena[x->narena - 1] + x->used;
+  memcpy(p, k, kl);
+  x->used += kl;
+  return p;
+}
+
 /* The pending entry of key k (added if new).  NULL when out of memory. */
 static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
@@ -374,21 +426,57 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
     x->pk = n;
     x->cappk = cap;
   }
-  char *copy = malloc(kl);
+  const char *copy = arena_copy(x, k, kl);
   if (!copy) return NULL;
-  memcpy(copy, k, kl);
   i = smap_find(&x->keys, copy, kl, true, NULL);
-  if (i == SIZE_MAX) {
-    free(copy);
-    return NULL;
-  }
+  if (i == SIZE_MAX) return NULL;
   pkey *p = &x->pk[i];
   memset(p, 0, sizeof *p);
   p->key = copy;
   p->kl = kl;
   p->td.min_dl = UINT32_MAX;
-  x->bytes += kl + sizeof *p + 16;
+  x->bytes += sizeof *p + 16;
   return p;
+}
+
+/* The pending block (term, docno's range) of the term whose entry is *pt
+** (k holds room for a key).  Usually the term's latest block: no lookup. */
+static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
+                        size_t ti, const char *tm, size_t len,
+                        uint64_t docno) {
+  uint64_t range = docno / FTS_BLOCK_SPAN;
+  uint32_t last = x->pk[ti].last;
+  if (last && x->pk[last - 1].range == range) return &x->pk[last - 1];
+  unsigned char k[KEY_FTS_MAX];
+  size_t kl = key_fts_block(k, db->tid, tbl, tm, len, docno);
+  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
+  if (i != SIZE_MAX) return &x->pk[i]; /* an earlier range of the term */
+  pkey *pb = pend_key(x, k, kl);
+  if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
+  pb->range = range;
+  pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
+  x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
+  return pb;
+}
+
+/* The transaction's record of table (tid, tbl), added when add. */
+static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
+                      bool add) {
+  for (size_t i = 0; i < x->ntab; i++)
+    if (x->tab[i].tid == tid && x->tab[i].tbl == tbl) return &x->tab[i];
+  if (!add) return NULL;
+  if (x->ntab == x->captab) {
+    size_t cap = x->captab ? x->captab * 2 : 4;
+    ptab *n = realloc(x->tab, cap * sizeof *n);
+    if (!n) return NULL;
+    x->tab = n;
+    x->captab = cap;
+  }
+  ptab *t = &x->tab[x->ntab++];
+  memset(t, 0, sizeof *t);
+  t->tid = tid;
+  t->tbl = tbl;
+  return t;
 }
 
 static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
@@ -402,30 +490,46 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     x->pos = n;
     x->poscap = cap;
   }
-  ppost e = {doc, tf, dl, x->npos};
+  if (doc < p->maxup) /* else a doc above all: the usual import */
+    for (uint32_t i = p->uhead; i; i = x->post[i - 1].next)
+      if (x->post[i - 1].doc == doc) {
+        ppost *e = &x->post[i - 1];
+        e->tf = tf;
+        e->dl = dl;
+        e->pos = x->npos;
+        memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+        x->npos += tf;
+        return true;
+      }
+  if (x->npost == x->cappost) {
+    size_t cap = x->cappost ? x->cappost * 2 : 1024;
+    if (cap > UINT32_MAX) return false;
+    ppost *n = realloc(x->post, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - x->cappost) * sizeof *n;
+    x->post = n;
+    x->cappost = cap;
+  }
+  x->post[x->npost] = (ppost){doc, tf, dl, x->npos, 0};
   memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
   x->npos += tf;
-  for (uint32_t i = 0; i < p->nup; i++)
-    if (p->up[i].doc == doc) {
-      p->up[i] = e;
-      return true;
-    }
-  if (p->nup == p->capup) {
-    uint32_t cap = p->capup ? p->capup * 2 : 4;
-    ppost *n = realloc(p->up, cap * sizeof *n);
-    if (!n) return false;
-    x->bytes += (cap - p->capup) * sizeof *n;
-    p->up = n;
-    p->capup = cap;
-  }
-  p->up[p->nup++] = e;
+  uint32_t at = (uint32_t)++x->npost;
+  if (p->utail) x->post[p->utail - 1].next = at;
+  else p->uhead = at;
+  p->utail = at;
+  p->nup++;
+  if (doc >= p->maxup) p->maxup = doc + 1;
   return true;
 }
 
 static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
-  for (uint32_t i = 0; i < p->nup; i++)
-    if (p->up[i].doc == doc) {
-      p->up[i] = p->up[--p->nup];
+  for (uint32_t i = p->uhead, prev = 0; i; prev = i, i = x->post[i - 1].next)
+    if (x->post[i - 1].doc == doc) { /* unlinked (its pool slot unused) */
+      uint32_t nx = x->post[i - 1].next;
+      if (prev) x->post[prev - 1].next = nx;
+      else p->uhead = nx;
+      if (p->utail == i) p->utail = prev;
+      p->nup--;
       break;
     }
   for (uint32_t i = 0; i < p->ndel; i++)
@@ -442,6 +546,25 @@ static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
   return true;
 }
 
+/* Set (has) or clear docno's length slot in its pending range. */
+static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
+                        uint64_t docno, bool has, uint32_t len) {
+  unsigned char lk[KEY_FTS_LEN_LEN];
+  key_fts_lengths(lk, db->tid, tbl, docno);
+  pkey *p = pend_key(x, lk, sizeof lk);
+  if (p == NULL) return false;
+  if (p->len == NULL) {
+    p->len = calloc(1, sizeof *p->len);
+    if (p->len == NULL) return false;
+    x->bytes += sizeof *p->len;
+  }
+  unsigned slot = (unsigned)(docno % FTS_BLOCK_SPAN);
+  p->len->touched[slot >> 3] |= (uint8_t)(1u << (slot & 7));
+  if (has) fts_lengths_set(&p->len->v, slot, len);
+  else fts_lengths_unset(&p->len->v, slot);
+  return true;
+}
+
 static void pend_term(pkey *p, const fts_term_delta *d) {
   p->td.df += d->df;
   p->td.cf += d->cf;
@@ -449,8 +572,8 @@ static void pend_term(pkey *p, const fts_term_delta *d) {
   if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
 }
 
-static int ppost_cmp(const void *a, const void *b) {
-  uint64_t x = ((const ppost *)a)->doc, y = ((const ppost *)b)->doc;
+static int posting_cmp(const void *a, const void *b) {
+  uint64_t x = ((const fts_posting *)a)->doc, y = ((const fts_posting *)b)->doc;
   return x < y ? -1 : x > y;
 }
 
@@ -465,26 +588,124 @@ static int pkey_cmp(const void *a, const void *b) {
   return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
 }
 
-/* wtx_commit: stage the pending operands into the batch, in key order
+static int pkey_range_cmp(const void *a, const void *b) {
+  uint64_t x = (*(const pkey *const *)a)->range,
+           y = (*(const pkey *const *)b)->range;
+  return x < y ? -1 : x > y;
+}
+
+/* The pending keys in the order to stage them: sorted but for the order of
+** tables (only the term keys are sorted; a term's blocks follow its list).
+** Blocks first ('B' < 'L' < 'S' < 'T'), then the others, then the terms.
+** Returns the count, or SIZE_MAX when out of memory (*out NULL). */
+static size_t pend_order(struct fts_txn *x, pkey ***out) {
+  size_t n = x->keys.n;
+  pkey **o = malloc((2 * n + 1) * sizeof *o);
+  *out = o;
+  if (o == NULL) return SIZE_MAX;
+  pkey **terms = o + n; /* the second half */
+  size_t nt = 0;
+  for (size_t i = 0; i < n; i++)
+    if (x->pk[i].key[12] == 'T') terms[nt++] = &x->pk[i];
+  qsort(terms, nt, sizeof *terms, pkey_cmp);
+  size_t k = 0;
+  for (size_t t = 0; t < nt; t++) { /* the blocks, term by term */
+    size_t first = k;
+    for (uint32_t b = terms[t]->last; b; b = x->pk[b - 1].prev)
+      o[k++] = &x->pk[b - 1];
+    /* newest first: reversed, ascending when the ranges came in order */
+    for (size_t i = first, j = k; i + 1 < j; i++, j--) {
+      pkey *tmp = o[i];
+      o[i] = o[j - 1];
+      o[j - 1] = tmp;
+    }
+    bool sorted = true;
+    for (size_t i = first + 1; i < k && sorted; i++)
+      sorted = o[i - 1]->range < o[i]->range;
+    if (!sorted) qsort(o + first, k - first, sizeof *o, pkey_range_cmp);
+  }
+  size_t firsto = k;
+  for (size_t i = 0; i < n; i++) {
+    char kind = x->pk[i].key[12];
+    if (kind != 'T' && kind != 'B') o[k++] = &x->pk[i];
+  }
+  qsort(o + firsto, k - firsto, sizeof *o, pkey_cmp);
+  memmove(o + k, terms, nt * sizeof *o);
+  return k + nt;
+}
+
+/* Does the range starting at docno `first` of key p's table have no
+** stored value (see "Fresh ranges")? */
+static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
+  const unsigned char *k = (const unsigned char *)p->key;
+  ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
+  return t && first >= t->fresh;
+}
+
+/* Stage block key p: a put of the whole block when its range is fresh,
+** else a delete operand and an upsert operand. */
+static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
+                       fts_posting **ps, size_t *capps, buf_t *op) {
+  if (p->nup > *capps) {
+    fts_posting *n = realloc(*ps, p->nup * sizeof *n);
+    if (!n) return -1;
+    *ps = n;
+    *capps = p->nup;
+  }
+  bool sorted = true;
+  uint32_t j = 0;
+  for (uint32_t i = p->uhead; i; i = x->post[i - 1].next, j++) {
+    const ppost *e = &x->post[i - 1];
+    (*ps)[j] = (fts_posting){e->doc, e->tf, e->dl, x->pos + e->pos};
+    if (j > 0 && (*ps)[j - 1].doc >= e->doc) sorted = false;
+  }
+  if (!sorted) qsort(*ps, p->nup, sizeof **ps, posting_cmp);
+  if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
+    if (p->nup == 0) return 0; /* nothing stored, nothing left */
+    buf_reset(op);
+    if (fts_block_encode(*ps, p->nup, op)) return -1;
+    kv_batch_put(kb, KV_INDEX, p->key, p->kl, op->p, op->len);
+    return 0;
+  }
+  if (p->ndel) {
+    qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
+    buf_reset(op);
+    if (fts_op_delete(p->del, p->ndel, op)) return -1;
+    kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op->p, op->len);
+  }
+  if (p->nup) {
+    buf_reset(op);
+    if (fts_op_upsert(*ps, p->nup, op)) return -1;
+    kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op->p, op->len);
+  }
+  return 0;
+}
+
+/* wtx_commit: stage the pending values into the batch, in key order
 ** (RocksDB's memtable inserts a run of ascending keys much faster). */
 int fts_before_commit(wtx_t *w) {
   struct fts_txn *x = *wtx_fts(w);
-  if (x == NULL || x->keys.n == 0) return REMDB_OK;
+  if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
   buf_t op;
   buf_init(&op);
   fts_posting *ps = NULL;
   size_t capps = 0;
-  pkey **order = malloc(x->keys.n * sizeof *order);
+  pkey **order;
+  size_t nkeys = pend_order(x, &order);
   if (order == NULL) {
     buf_free(&op);
     return err_nomem(&db->err);
   }
-  for (size_t i = 0; i < x->keys.n; i++) order[i] = &x->pk[i];
-  qsort(order, x->keys.n, sizeof *order, pkey_cmp);
   int rc = REMDB_OK;
-  for (size_t i = 0; i < x->keys.n && rc == REMDB_OK; i++) {
+  for (size_t i = 0; i < x->ntab; i++) { /* the counters */
+    unsigned char k[KEY_FTS_PREFIX], v[8];
+    key_fts(k, x->tab[i].tid, x->tab[i].tbl, 'N');
+    put_u64be(v, x->tab[i].next);
+    kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
+  }
+  for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
     char kind = p->key[12];
     if (kind == 'T') {
@@ -497,31 +718,20 @@ int fts_before_commit(wtx_t *w) {
       buf_reset(&op);
       fts_stats_delta_encode(p->sdocs, p->stokens, &op);
       kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
-    } else {
-      if (p->ndel) {
-        qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
-        buf_reset(&op);
-        if (fts_op_delete(p->del, p->ndel, &op)) rc = err_nomem(&db->err);
-        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'L') {
+      uint64_t first =
+          (uint64_t)get_u32be((const unsigned char *)p->key + KEY_FTS_PREFIX) *
+          FTS_BLOCK_SPAN;
+      buf_reset(&op);
+      if (pend_fresh(x, p, first)) {
+        fts_lengths_encode(&p->len->v, &op);
+        kv_batch_put(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      } else {
+        fts_lengths_op_slots(&p->len->v, p->len->touched, &op);
+        kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
       }
-      if (p->nup && rc == REMDB_OK) {
-        if (p->nup > capps) {
-          fts_posting *n = realloc(ps, p->nup * sizeof *n);
-          if (!n) {
-            rc = err_nomem(&db->err);
-            break;
-          }
-          ps = n;
-          capps = p->nup;
-        }
-        qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
-        for (uint32_t j = 0; j < p->nup; j++)
-          ps[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
-                                x->pos + p->up[j].pos};
-        buf_reset(&op);
-        if (fts_op_upsert(ps, p->nup, &op)) rc = err_nomem(&db->err);
-        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
-      }
+    } else if (stage_block(x, kb, p, &ps, &capps, &op)) {
+      rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
   }
@@ -531,6 +741,39 @@ int fts_before_commit(wtx_t *w) {
   pend_clear(x);
   x->bytes = 0;
   return rc;
+}
+
+/* The next document number of s's table, for transaction x (whose record
+** of the table notes the counter: see "Fresh ranges"). */
+static int next_docno(remdb *db, fts_slot *s, struct fts_txn *x,
+                      uint64_t *out) {
+  if (!s->have_next) {
+    unsigned char k[KEY_FTS_PREFIX];
+    key_fts(k, s->tid, s->tbl, 'N');
+    kv_val v;
+    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+    s->next = 0;
+    if (rc == REMDB_OK) {
+      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
+      kv_val_free(&v);
+    } else if (rc != REMDB_NOTFOUND) {
+      return rc;
+    }
+    s->have_next = true;
+  }
+  if (s->next >= (1ull << 39))
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "full-text index: document numbers are used up (reindex "
+                   "renumbers them)");
+  ptab *t = pend_tab(x, s->tid, s->tbl, false);
+  if (t == NULL) {
+    t = pend_tab(x, s->tid, s->tbl, true);
+    if (t == NULL) return err_nomem(&db->err);
+    t->fresh = s->next;
+  }
+  *out = s->next++;
+  t->next = s->next;
+  return REMDB_OK;
 }
 
 static bool txn_set(wtx_t *w, const uuid16_t *id, uint64_t docno) {
@@ -619,7 +862,9 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
   if (!known && nw == NULL) return REMDB_OK; /* never numbered */
   if (!known) {
     had = false; /* numbered now: nothing of it is indexed */
-    int rc = next_docno(db, s, kb, &docno);
+    struct fts_txn *x0 = txn_of(w);
+    if (x0 == NULL) return err_nomem(&db->err);
+    int rc = next_docno(db, s, x0, &docno);
     if (rc) return rc;
     unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], v[8];
     key_fts_id(ik, db->tid, tbl, id->b);
@@ -676,19 +921,16 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
         continue; /* the same posting */
     }
     unsigned char k[KEY_FTS_MAX];
-    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
-    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
-      rc = err_nomem(&db->err);
-      break;
-    }
     pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
-    if (!pt) {
+    size_t ti = pt ? (size_t)(pt - x->pk) : 0;
+    pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
+    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
       rc = err_nomem(&db->err);
       break;
     }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    pend_term(pt, &td);
+    pend_term(&x->pk[ti], &td);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -699,28 +941,23 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     uint32_t npos;
     fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
     unsigned char k[KEY_FTS_MAX];
-    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    size_t ti = pt ? (size_t)(pt - x->pk) : 0;
+    pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
     if (!pb || !pend_delete(x, pb, docno)) {
       rc = err_nomem(&db->err);
       break;
     }
-    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
-    if (!pt) {
-      rc = err_nomem(&db->err);
-      break;
-    }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    pend_term(pt, &td);
+    pend_term(&x->pk[ti], &td);
   }
   free(kept);
   if (rc) return rc;
   /* the length slot and the statistics */
   if (had != has || oldlen != newlen) {
-    unsigned char lk[KEY_FTS_LEN_LEN], sk[KEY_FTS_PREFIX];
-    key_fts_lengths(lk, db->tid, tbl, docno);
-    buf_reset(op);
-    fts_lengths_op((unsigned)(docno % FTS_BLOCK_SPAN), has, newlen, op);
-    kv_batch_merge(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
+    unsigned char sk[KEY_FTS_PREFIX];
+    if (!pend_length(x, db, tbl, docno, has, newlen))
+      return err_nomem(&db->err);
     key_fts(sk, db->tid, tbl, 'S');
     pkey *ps = pend_key(x, sk, sizeof sk);
     if (!ps) return err_nomem(&db->err);

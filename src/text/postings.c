@@ -142,20 +142,23 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   buf_addc(out, FTS_FMT_BLOCK);
   fts_put_varint(out, n);
   if (n == 0) return 0;
-  fts_impact *tmp = malloc(n * sizeof *tmp);
+  /* scratch on the stack for a block of one range (the write path's) */
+  fts_impact tmpbuf[FTS_BLOCK_SPAN];
+  fts_impact *tmp = n <= FTS_BLOCK_SPAN ? tmpbuf : malloc(n * sizeof *tmp);
   if (!tmp) {
     out->oom = true;
     return -2;
   }
   fts_impact imp[FTS_MAX_IMPACTS];
   uint32_t nimp = impacts(p, n, imp, tmp);
-  free(tmp);
+  if (tmp != tmpbuf) free(tmp);
 
   /* sections written in place: worst case 10 bytes per varint */
   size_t npos = 0;
   for (size_t i = 0; i < n; i++) npos += withpos ? p[i].tf : 0;
   size_t dcap = n * 30, pcap = npos * 10 + n * 10;
-  uint8_t *sec = malloc(dcap + pcap);
+  uint8_t secbuf[8192];
+  uint8_t *sec = dcap + pcap <= sizeof secbuf ? secbuf : malloc(dcap + pcap);
   if (!sec) {
     out->oom = true;
     return -2;
@@ -184,7 +187,7 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     buf_add(out, sec, dlen);
     buf_add(out, sec + dcap, plen);
   }
-  free(sec);
+  if (sec != secbuf) free(sec);
   return out->oom ? -2 : 0;
 }
 
@@ -677,6 +680,18 @@ void fts_lengths_op(unsigned slot, bool set, uint32_t len, buf_t *out) {
   fts_put_varint(out, set ? len : 0);
 }
 
+void fts_lengths_op_slots(const fts_lengths *l, const uint8_t *touched,
+                          buf_t *out) {
+  buf_addc(out, FTS_FMT_LENGTHS_OP);
+  for (unsigned i = 0; i < FTS_BLOCK_SPAN; i++) {
+    if (!((touched[i >> 3] >> (i & 7)) & 1)) continue;
+    bool set = fts_lengths_has(l, i);
+    fts_put_varint(out, i);
+    buf_addc(out, set ? 1 : 0);
+    fts_put_varint(out, set ? l->len[i] : 0);
+  }
+}
+
 int fts_lengths_merge(const void *base, size_t baselen,
                       const void *const *ops, const size_t *oplens,
                       size_t nops, buf_t *out) {
@@ -691,18 +706,19 @@ int fts_lengths_merge(const void *base, size_t baselen,
       continue;
     }
     if (*p++ != FTS_FMT_LENGTHS_OP) return -1;
-    uint64_t slot, v;
-    if (!fts_get_varint(&p, end, &slot) || slot >= FTS_BLOCK_SPAN ||
-        p >= end)
-      return -1;
-    uint8_t set = *p++;
-    if (set > 1 || !fts_get_varint(&p, end, &v) || v > UINT32_MAX ||
-        p != end)
-      return -1;
-    if (set)
-      fts_lengths_set(&l, (unsigned)slot, (uint32_t)v);
-    else
-      fts_lengths_unset(&l, (unsigned)slot);
+    do { /* (slot, set, len) triples, at least one */
+      uint64_t slot, v;
+      if (!fts_get_varint(&p, end, &slot) || slot >= FTS_BLOCK_SPAN ||
+          p >= end)
+        return -1;
+      uint8_t set = *p++;
+      if (set > 1 || !fts_get_varint(&p, end, &v) || v > UINT32_MAX)
+        return -1;
+      if (set)
+        fts_lengths_set(&l, (unsigned)slot, (uint32_t)v);
+      else
+        fts_lengths_unset(&l, (unsigned)slot);
+    } while (p < end);
   }
   fts_lengths_encode(&l, out);
   return out->oom ? -2 : 0;

@@ -46,6 +46,11 @@
 **     one, upsert the new (an upsert replaces a doc's posting); the term
 **     and stats deltas are the difference.  Soft delete = delete,
 **     undelete = insert, hard delete of a soft-deleted row = nothing.
+**   A transaction combines its operands per key (one block operand per
+**   (term, range), one delta per term, one lengths operand per range: a
+**   lengths operand may list several slots), and a range above every
+**   number stored before it ("fresh": the import case) is written as a
+**   whole value (fts_block_encode, fts_lengths_encode), not an operand.
 **   The operands are designed for a RocksDB merge operator whose full
 **   merge is fts_block_merge (and fts_term_merge / fts_stats_merge /
 **   fts_lengths_merge for the others); without one, the writer (single,
@@ -228,6 +233,11 @@ static inline void fts_lengths_unset(fts_lengths *l, unsigned slot) {
 }
 /* Operands for a merge operator: set one slot (len) or clear it. */
 void fts_lengths_op(unsigned slot, bool set, uint32_t len, buf_t *out);
+/* One operand for the slots flagged in touched (a bit per slot, as set):
+** each set to l's length or cleared, as l has it.  At least one slot must
+** be flagged. */
+void fts_lengths_op_slots(const fts_lengths *l, const uint8_t *touched,
+                          buf_t *out);
 int fts_lengths_merge(const void *base, size_t baselen,
                       const void *const *ops, const size_t *oplens,
                       size_t nops, buf_t *out);

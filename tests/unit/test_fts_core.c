@@ -46,7 +46,7 @@ static const char *const words[] = {
 
 /* ---- the model -------------------------------------------------------- */
 
-enum { NMAX = 400 };
+enum { NMAX = 2000 };
 typedef struct row {
   char id[REMDB_ID_LEN + 1];
   char *title, *body; /* body may be NULL */
@@ -250,6 +250,35 @@ static void op_batch(buf_t *js) {
     else if (k < 8) op_delete(b, false);
     else if (k < 9) op_undelete(b, js);
     else op_delete(b, true);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  for (size_t i = 0; i < nrows; i++) rows[i].fresh = false;
+}
+
+/* A batch of a few hundred changes, mostly inserts: their numbers span
+** whole ranges no stored value has (staged as full values, not merge
+** operands), and older rows change in the same ranges' transaction; or (a
+** journaled batch: inserts and upserts only) across a flush, after which
+** those ranges are no longer fresh. */
+static void op_big_batch(buf_t *js) {
+  remdb_batch *b;
+  int n = 130 + (int)rndn(170), flush_at = rndn(2) ? (int)rndn((uint32_t)n) : -1;
+  CHECK_INT(remdb_batch_begin_ex(db, flush_at >= 0 ? REMDB_BATCH_JOURNAL : 0,
+                                 &b),
+            REMDB_OK);
+  for (int i = 0; i < n; i++) {
+    uint32_t k = rndn(flush_at >= 0 ? 18 : 20); /* a journal: upserts */
+    if (flush_at >= 0 && k >= 14) k = 17;
+    if (k < 14) op_insert(b, js);
+    else if (k < 16) op_update(b, js);
+    else if (k < 17) op_delete(b, false);
+    else if (k < 18) op_undelete(b, js);
+    else op_delete(b, true);
+    if (i == flush_at) {
+      CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+      for (size_t j = 0; j < nrows; j++) rows[j].fresh = false;
+    }
   }
   CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
   remdb_batch_free(b);
@@ -602,6 +631,8 @@ static void run_sequence(uint64_t seed, int steps) {
       CHECK_INT(remdb_reindex(db, rndn(2) ? "notes" : NULL), REMDB_OK);
     } else if (k < 97) { /* merges of operands in a compaction */
       CHECK_INT(remdb_compact(db), REMDB_OK);
+    } else if (k < 98) {
+      op_big_batch(&js);
     }
     if (getenv("FTS_DEBUG")) {
       remdb_stmt *st = NULL;
