@@ -58,6 +58,7 @@ _Static_assert(SCH_COL_INT == (int)COLT_INT && SCH_COL_TIME == (int)COLT_TIME &&
 #define COL_MERGE_ROWS 8192u
 #endif
 uint32_t col_merge_rows = COL_MERGE_ROWS;
+#define TAIL_MERGE_MAX 32768u
 #define SEG_SHIFT 16
 _Static_assert(COL_SEG_ROWS == 1u << SEG_SHIFT, "segment size");
 
@@ -83,6 +84,7 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint64_t next;  /* next position */
   uint32_t *nd;   /* deltas stored per segment (an upper bound) */
   uint32_t *ep;   /* each segment's epoch */
+  uint32_t *hn;   /* each segment's merged positions (its header's n) */
   uint32_t capseg;
 } col_tab;
 
@@ -113,6 +115,7 @@ void col_store_free(store_t *st) {
   for (size_t i = 0; i < c->ntabs; i++) {
     free(c->tabs[i].nd);
     free(c->tabs[i].ep);
+    free(c->tabs[i].hn);
   }
   free(c->tabs);
   free(c);
@@ -692,8 +695,12 @@ static bool seg_room(col_tab *ct, uint32_t seg) {
   uint32_t *ep = realloc(ct->ep, cap * sizeof *ep);
   if (ep == NULL) return false;
   ct->ep = ep;
+  uint32_t *hn = realloc(ct->hn, cap * sizeof *hn);
+  if (hn == NULL) return false;
+  ct->hn = hn;
   memset(nd + ct->capseg, 0, (cap - ct->capseg) * sizeof *nd);
   memset(ep + ct->capseg, 0, (cap - ct->capseg) * sizeof *ep);
+  memset(hn + ct->capseg, 0, (cap - ct->capseg) * sizeof *hn);
   ct->capseg = cap;
   return true;
 }
@@ -779,7 +786,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     c->tabs = n;
     c->captabs = cap;
   }
-  col_tab ct = {db->tid, tbl, 0, NULL, NULL, 0};
+  col_tab ct = {db->tid, tbl, 0, NULL, NULL, NULL, 0};
   if (read_next(db, NULL, tbl, &ct.next)) return NULL;
   uint32_t nsegs = (uint32_t)((ct.next + COL_SEG_ROWS - 1) >> SEG_SHIFT);
   bool ok = seg_room(&ct, nsegs);
@@ -798,7 +805,10 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
       const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
       if (kl != 17 || vl < 20) continue;
       uint32_t seg = get_u32be(k + 13);
-      if (seg < nsegs) ct.ep[seg] = (uint32_t)get_le(v + 16, 4);
+      if (seg < nsegs) {
+        ct.ep[seg] = (uint32_t)get_le(v + 16, 4);
+        ct.hn[seg] = (uint32_t)get_le(v + 4, 4);
+      }
     }
     if (kv_iter_status(it, &db->err)) ok = false;
     kv_iter_free(it);
@@ -829,6 +839,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
   if (!ok) {
     free(ct.nd);
     free(ct.ep);
+    free(ct.hn);
     return NULL;
   }
   c->tabs[c->ntabs] = ct;
@@ -843,6 +854,7 @@ static void tab_forget(remdb *db, uint32_t tbl) {
     if (c->tabs[i].tid == db->tid && (tbl == 0 || c->tabs[i].tbl == tbl)) {
       free(c->tabs[i].nd);
       free(c->tabs[i].ep);
+      free(c->tabs[i].hn);
       c->tabs[i] = c->tabs[--c->ntabs];
     } else {
       i++;
@@ -1081,7 +1093,10 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     key_col_delta(k, db->tid, t->table_id, seg, ep, d->pos);
     kv_batch_del(kb, KV_INDEX, k, sizeof k);
   }
-  if (rc == REMDB_OK) rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
+  if (rc == REMDB_OK) {
+    ct->hn[seg] = m.n; /* (forgotten unless the commit succeeds) */
+    rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
+  }
   mseg_free(&m);
   return rc;
 }
@@ -1099,7 +1114,13 @@ int col_before_commit(wtx_t *w) {
     if (ct == NULL || !seg_room(ct, seg))
       return db->err.code ? db->err.code : err_nomem(&db->err);
     if (ct->nd[seg] == UINT32_MAX) continue; /* merged */
-    if (++ct->nd[seg] < col_merge_rows) continue;
+    /* the last segment grows by appends: it merges when its deltas pass
+    ** what it holds merged (up to TAIL_MERGE_MAX), so appending a
+    ** segment rewrites it a few times, not once per bound */
+    uint32_t bound = col_merge_rows;
+    if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) && ct->hn[seg] > bound)
+      bound = ct->hn[seg] < TAIL_MERGE_MAX ? ct->hn[seg] : TAIL_MERGE_MAX;
+    if (++ct->nd[seg] < bound) continue;
     cat_table *cat = cat_by_id(db, d->tbl);
     if (cat == NULL) continue;
     int rc = merge_seg(w, x, cat->s, ct, seg);
