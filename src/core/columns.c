@@ -1266,6 +1266,8 @@ struct col_reader {
   col_data *own;     /* per column, owned copies (deltas applied) */
   bool *have;
   cc_ent **pin;      /* per column, the cached base in use */
+  char **zkeep;      /* TEXT zone bounds handed out (freed at close) */
+  size_t nzkeep;
 };
 
 static uint32_t seg_positions(const col_reader *r, uint32_t seg) {
@@ -1296,6 +1298,8 @@ void colr_close(col_reader *r) {
   free(r->d);
   buf_free(&r->imgs);
   free(r->inexact);
+  for (size_t i = 0; i < r->nzkeep; i++) free(r->zkeep[i]);
+  free(r->zkeep);
   free(r->own);
   free(r->have);
   free(r->pin);
@@ -1463,6 +1467,51 @@ static bool seg_plain(const col_reader *r, uint32_t seg) {
          r->hdr[seg].n == seg_positions(r, seg);
 }
 
+/* Segment seg's visibility, deltas applied (the caller's; NULL: OOM). */
+static uint64_t *seg_vis(col_reader *r, uint32_t seg) {
+  uint32_t n = seg_positions(r, seg);
+  uint64_t *vis = calloc(COL_WORDS(n) ? COL_WORDS(n) : 1, 8);
+  if (vis == NULL) return NULL;
+  const shdr *h = &r->hdr[seg];
+  if (h->present) memcpy(vis, h->vis, COL_WORDS(h->n < n ? h->n : n) * 8);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  for (size_t j = r->d0[seg]; j < r->d0[seg] + r->dn[seg]; j++) {
+    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[j].off;
+    col_bit_set(vis, (uint32_t)(r->d[j].pos - base),
+                r->d[j].len > 0 && img[0] == ROW_LIVE);
+  }
+  return vis;
+}
+
+/* Column c of segment seg with its deltas applied, into o (the caller's,
+** finished). */
+static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
+  remdb *db = r->db;
+  const shdr *h = &r->hdr[seg];
+  uint16_t field = r->t->cols[c].field;
+  uint32_t n = seg_positions(r, seg);
+  cc_ent *e = NULL;
+  if (h->present) {
+    int rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    if (rc) return rc;
+  }
+  bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, n);
+  cc_release(db->st, e);
+  if (ok) ok = col_grow(o, n);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  for (size_t j = r->d0[seg]; ok && j < r->d0[seg] + r->dn[seg]; j++)
+    ok = apply_value(o, field, (uint32_t)(r->d[j].pos - base),
+                     (const unsigned char *)r->imgs.p + r->d[j].off,
+                     r->d[j].len);
+  if (ok) ok = col_finish(o);
+  if (!ok) {
+    col_free(o);
+    return err_nomem(&db->err);
+  }
+  o->n = n;
+  return REMDB_OK;
+}
+
 static int move_to(col_reader *r, uint32_t seg) {
   if (seg >= r->nsegs)
     return err_set(&r->db->err, REMDB_MISUSE, "segment %u of %u", seg,
@@ -1475,18 +1524,8 @@ static int move_to(col_reader *r, uint32_t seg) {
     r->visp = r->hdr[seg].vis;
     return REMDB_OK;
   }
-  r->vis = calloc(COL_WORDS(r->curn) ? COL_WORDS(r->curn) : 1, 8);
+  r->vis = seg_vis(r, seg);
   if (r->vis == NULL) return err_nomem(&r->db->err);
-  const shdr *h = &r->hdr[seg];
-  if (h->present)
-    memcpy(r->vis, h->vis,
-           COL_WORDS(h->n < r->curn ? h->n : r->curn) * 8);
-  uint64_t base = (uint64_t)seg << SEG_SHIFT;
-  for (size_t j = r->d0[seg]; j < r->d0[seg] + r->dn[seg]; j++) {
-    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[j].off;
-    col_bit_set(r->vis, (uint32_t)(r->d[j].pos - base),
-                r->d[j].len > 0 && img[0] == ROW_LIVE);
-  }
   r->visp = r->vis;
   return REMDB_OK;
 }
@@ -1525,21 +1564,10 @@ static int load_col(col_reader *r, int c, const col_data **cd) {
     *cd = &e->c;
     return REMDB_OK;
   }
-  col_data *o = &r->own[c];
-  bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, r->curn);
   cc_release(db->st, e);
-  if (ok) ok = col_grow(o, r->curn);
-  uint64_t base = (uint64_t)seg << SEG_SHIFT;
-  for (size_t j = r->d0[seg]; ok && j < r->d0[seg] + r->dn[seg]; j++)
-    ok = apply_value(o, field, (uint32_t)(r->d[j].pos - base),
-                     (const unsigned char *)r->imgs.p + r->d[j].off,
-                     r->d[j].len);
-  if (ok) ok = col_finish(o);
-  if (!ok) {
-    col_free(o);
-    return err_nomem(&db->err);
-  }
-  o->n = r->curn;
+  col_data *o = &r->own[c];
+  rc = seg_col(r, seg, c, o);
+  if (rc) return rc;
   r->have[c] = true;
   *cd = o;
   return REMDB_OK;
@@ -1579,24 +1607,40 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
         return REMDB_OK;
       }
   }
-  /* deltas: compute it from the decoded column */
-  const uint64_t *vis;
-  uint32_t n;
-  col_vec v;
-  int rc = colr_visible(r, seg, &vis, &n);
-  if (rc == REMDB_OK) rc = colr_read(r, seg, col, &v);
-  if (rc) return rc;
-  const col_data *cd = r->have[col] ? &r->own[col] : &r->pin[col]->c;
+  /* deltas: computed from the decoded column, without moving the
+  ** reader's current segment (its vectors stay valid); TEXT bounds are
+  ** kept for the reader's life */
+  uint64_t *vis = seg_vis(r, seg);
+  col_data cdv;
+  int rc = vis ? seg_col(r, seg, col, &cdv) : err_nomem(&r->db->err);
+  if (rc) {
+    free(vis);
+    return rc;
+  }
+  const col_data *cd = &cdv;
   col_zonev z;
   col_zone_calc(cd, vis, &z);
-  out->rows = n;
+  free(vis);
+  out->rows = seg_positions(r, seg);
   out->nulls = z.nulls;
   out->has = z.has;
   if (z.has && cd->type == COLT_TEXT) {
-    out->smin = cd->dict[z.cmin];
-    out->nsmin = cd->dlen[z.cmin];
-    out->smax = cd->dict[z.cmax];
-    out->nsmax = cd->dlen[z.cmax];
+    size_t a = cd->dlen[z.cmin], b = cd->dlen[z.cmax];
+    char *kept = malloc(a + b + 1);
+    char **nk = realloc(r->zkeep, (r->nzkeep + 1) * sizeof *nk);
+    if (nk) r->zkeep = nk;
+    if (kept == NULL || nk == NULL) {
+      free(kept);
+      col_free(&cdv);
+      return err_nomem(&r->db->err);
+    }
+    r->zkeep[r->nzkeep++] = kept;
+    memcpy(kept, cd->dict[z.cmin], a);
+    memcpy(kept + a, cd->dict[z.cmax], b);
+    out->smin = kept;
+    out->nsmin = (uint32_t)a;
+    out->smax = kept + a;
+    out->nsmax = (uint32_t)b;
   } else if (z.has && cd->type == COLT_REAL) {
     out->min.f = z.min.f;
     out->max.f = z.max.f;
@@ -1604,6 +1648,7 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
     out->min.i = z.min.i;
     out->max.i = z.max.i;
   }
+  col_free(&cdv);
   return REMDB_OK;
 }
 

@@ -847,6 +847,16 @@ static void test_segments(void) {
   CHECK_INT(snap_take(db, &sn), REMDB_OK);
   CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
   CHECK_INT(colr_nsegs(r), 2);
+  /* a zone map of another segment leaves the current vectors valid */
+  col_vec v0;
+  int cs = colr_find(r, "s");
+  CHECK_INT(colr_read(r, 0, cs, &v0), REMDB_OK);
+  uint32_t c10 = v0.code[10];
+  const char *s10 = v0.dict[c10];
+  col_zone z1;
+  CHECK_INT(colr_zone(r, 1, cs, &z1), REMDB_OK);
+  CHECK(z1.has && z1.nsmin > 0);
+  CHECK(v0.code[10] == c10 && v0.dict[c10] == s10 && s10[0] == 'v');
   colr_close(r);
   snap_release(sn);
   CHECK(check_table("g", true) == COL_SEG_ROWS + 500);
