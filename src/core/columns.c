@@ -622,9 +622,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     kv_batch_put(kb, KV_INDEX, k, kl, v.p, v.len);
     /* the next merge (or read) finds it decoded; a generation that is
     ** never committed is never asked for */
-    cc_release(db->st, cc_insert(db->st, db->tid, t->table_id, seg,
-                                 t->cols[c].field, gen, cd));
-    memset(cd, 0, sizeof *cd);
+    col_free(cd);
   }
   if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {
@@ -670,13 +668,25 @@ static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
         m->cols[c].inexact = true;
         continue;
       }
-      cc_ent *e;
-      rc = cc_get(db, ks, t->table_id, seg, hc->field, h.gen, &e);
+      /* decoded here, not through the cache: a writer's merges (an
+      ** import's) keep one segment in memory, not every one they touch */
+      unsigned char ck[KEY_COL_MAX];
+      size_t ckl = key_col(ck, db->tid, t->table_id, 'C', seg, hc->field);
+      kv_val cv;
+      rc = kv_get(db->st->kv, ks, KV_INDEX, ck, ckl, &cv, &db->err);
+      if (rc == REMDB_NOTFOUND)
+        rc = err_set(&db->err, REMDB_CORRUPT,
+                     "column %u of segment %u of %s is missing", hc->field,
+                     seg, t->name);
       if (rc) break;
       col_free(&m->cols[c]);
-      if (!col_copy(&m->cols[c], &e->c) || !col_grow(&m->cols[c], n))
-        rc = err_nomem(&db->err);
-      cc_release(db->st, e);
+      rc = col_decode(cv.data, cv.len, &m->cols[c], &db->err);
+      kv_val_free(&cv);
+      if (rc == REMDB_OK && !col_grow(&m->cols[c], n)) rc = err_nomem(&db->err);
+      if (rc) {
+        col_init(&m->cols[c], t->cols[c].kind, 0); /* freeable */
+        break;
+      }
     }
   }
   shdr_free(&h);
