@@ -17,6 +17,7 @@ typedef struct cli {
   const char *path;
   const char *tenant;
   remdb *db;
+  bool db_read_only; /* db was opened read-only (see cli_open) */
   int argc;
   char **argv; /* the command's own arguments (after the command name) */
 } cli_t;

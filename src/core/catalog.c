@@ -384,8 +384,16 @@ static int replace_table(remdb *db, cat_table *old, sch_table *nw) {
   }
   kv_batch_t *kb = kv_batch_new(db->st->kv);
   if (rc == REMDB_OK && kb == NULL) rc = err_nomem(&db->err);
+  /* a new full-text configuration: the index is rebuilt */
+  const char *osig = old->s->fulltext.signature,
+             *nsig = nw->fulltext.signature;
+  bool refts = (osig || nsig) && (!osig || !nsig || strcmp(osig, nsig) != 0);
+  if (rc == REMDB_OK && refts &&
+      json_object_set_new(spec, "fulltext", json_true()))
+    rc = err_nomem(&db->err);
   /* new columns are built by the rebuild too */
-  bool pending = reencode || nbuild > 0 || !sch_same_columns(old->s, nw);
+  bool pending =
+      reencode || nbuild > 0 || refts || !sch_same_columns(old->s, nw);
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, pending ? spec : NULL);
   /* entries of fields no longer indexed go, in the same batch */
   for (uint32_t i = 0; rc == REMDB_OK && i < old->s->n_indexed; i++) {
@@ -433,6 +441,8 @@ int cat_resume(remdb *db) {
       fields[j] = (uint16_t)json_integer_value(json_array_get(fl, j));
     rc = ent_rebuild(db, t, reencode, fields, (uint32_t)n);
     free(fields);
+    if (rc == REMDB_OK && json_is_true(json_object_get(t->rebuild, "fulltext")))
+      rc = fts_rebuild(db, t->s);
     if (rc) break;
     kv_batch_t *kb = kv_batch_new(db->st->kv);
     rc = kb ? cat_put_record(db, kb, t->s, NULL) : err_nomem(&db->err);
@@ -471,16 +481,37 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
     if (rc == REMDB_NOTFOUND) rc = REMDB_OK, err_clear(&db->err);
     if (rc) goto done;
   }
-  if (old && keep_existing) goto done;
-  if (old) {
-    json_t *fields = sch_fields_json(old->s);
-    if (fields == NULL) {
+  json_t *upgraded = NULL;
+  if (old && keep_existing) {
+    /* a built-in table stored by a build without full-text search: init
+    ** adds its "fulltext" block (and builds the index), nothing else */
+    json_t *ft = json_object_get(doc, "fulltext");
+    if (ft == NULL || json_object_get(old->s->doc, "fulltext") != NULL)
+      goto done;
+    upgraded = json_deep_copy(old->s->doc);
+    if (upgraded == NULL || json_object_set(upgraded, "fulltext", ft)) {
+      json_decref(upgraded);
       rc = err_nomem(&db->err);
       goto done;
     }
-    rc = sch_compile(doc, fields, &nw, &db->err);
+  }
+  if (old) {
+    json_t *fields = sch_fields_json(old->s);
+    if (fields == NULL) {
+      json_decref(upgraded);
+      rc = err_nomem(&db->err);
+      goto done;
+    }
+    rc = sch_compile(upgraded ? upgraded : doc, fields, &nw, &db->err);
     json_decref(fields);
     if (rc == REMDB_OK) rc = sch_check_new(nw, false, &db->err);
+    if (rc && upgraded) { /* the user's own version: left as it is */
+      json_decref(upgraded);
+      err_clear(&db->err);
+      rc = REMDB_OK;
+      goto done;
+    }
+    json_decref(upgraded);
     if (rc == REMDB_OK) rc = replace_table(db, old, nw);
     goto done;
   }
@@ -507,6 +538,7 @@ static int schema_put_doc(remdb *db, json_t *doc, bool keep_existing) {
   }
   rc = core_next_id(db, kb, &nw->table_id);
   if (rc == REMDB_OK) rc = cat_put_record(db, kb, nw, NULL);
+  if (rc == REMDB_OK) fts_stage_created(db, kb, nw); /* empty: built */
   if (rc == REMDB_OK) rc = cat_commit(db, kb);
 done:
   sch_free(nw);
@@ -623,6 +655,7 @@ int remdb_schema_drop(remdb *db, const char *table) {
   kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
   kv_batch_del_range(kb, KV_VECTOR, lo, sizeof lo, hi, sizeof hi);
   col_drop_stage(db, kb, tbl);
+  fts_drop_table(db, kb, tbl);
   key_named(&k, db->tid, 'S', t->s->name);
   if (k.oom) {
     rc = err_nomem(&db->err);

@@ -1005,6 +1005,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   remdb *db = wtx_db(w);
   put_u32be(dirval, t->table_id);
   *dirlen = 4;
+  if (*wtx_col(w)) (*wtx_col(w))->mark = (*wtx_col(w))->nd; /* undo: none */
   if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
   struct col_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
@@ -1030,6 +1031,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 
 int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
   remdb *db = wtx_db(w);
+  if (*wtx_col(w)) (*wtx_col(w))->mark = (*wtx_col(w))->nd; /* undo: none */
   if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
   struct col_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
@@ -1323,7 +1325,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     return err_set(&db->err, REMDB_NOTFOUND,
                    "%s keeps no columns (its schema says \"columnar\": false)",
                    t->name);
-  if (db->st->format < 2)
+  if (db->st->format < COL_FORMAT)
     return err_set(&db->err, REMDB_NOTFOUND,
                    "%s: the database is not upgraded to columns yet (open "
                    "it read-write once)",
@@ -1794,7 +1796,7 @@ static int cmp_vpos(const void *a, const void *b) {
 int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                core_report_fn report, void *ctx) {
   char msg[256], ids[REMDB_ID_LEN + 1];
-  if (db->st->format < 2 || !t->columnar) return REMDB_OK;
+  if (db->st->format < COL_FORMAT || !t->columnar) return REMDB_OK;
   /* every entity's position, from the id directory */
   unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
   key_table(lo, db->tid, t->table_id);

@@ -69,6 +69,7 @@ typedef struct store {
   pthread_mutex_t cmu;
   struct col_store *col;
   uint32_t format; /* the database's format version (kv.h) */
+  struct fts_cache *fts; /* full-text writer state (fts.c; wlock) */
 } store_t;
 
 /* One table of the handle's catalog cache. */

@@ -188,6 +188,35 @@ void vix_forget(remdb *db, uint32_t tbl);
 /* Mark t's stored graph incomplete (searches go exact until reindex). */
 int vix_mark_stale(remdb *db, uint32_t tbl);
 
+/* ---- fts.c: each table's full-text index (ftsread.h reads it) */
+/* Stage the index changes of entity id of t from version old to nw (either
+** NULL); wtx_put and wtx_remove call it. */
+int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const rec_view *old, const rec_view *nw);
+/* The transaction's document numbers (wtx.c holds them, fts.c owns them). */
+struct fts_txn **wtx_fts(wtx_t *w);
+void fts_txn_free(struct fts_txn *x);
+size_t fts_txn_bytes(const struct fts_txn *x);
+/* wtx_commit, before the write: stage the operands combined per key. */
+int fts_before_commit(wtx_t *w);
+/* Register the index column family's merge operator (before kv_open). */
+void fts_register(void);
+void fts_cache_free(store_t *st);
+/* Stage the 'built' mark of a new table's (empty) index. */
+void fts_stage_created(remdb *db, kv_batch_t *kb, const sch_table *t);
+/* Stage the removal of table tbl's whole index. */
+void fts_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl);
+/* Rebuild t's index from its entities (none if t has no "fulltext"), in
+** batches, the 'built' mark last.  Caller holds wlock. */
+int fts_rebuild(remdb *db, const sch_table *t);
+/* verify's pass over t's index at snap: postings, term entries, lengths,
+** statistics and document numbers against the entities, both ways. */
+int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
+               core_report_fn report, void *ctx);
+/* For stats: documents, terms, approximate bytes on disk, built or not. */
+int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
+              uint64_t *bytes, bool *built);
+
 /* ---- write.c */
 /* Roll back journaled batches of db's tenant (caller holds wlock): the one
 ** with token tok, or (tok NULL) every one no batch of this process has

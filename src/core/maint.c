@@ -206,6 +206,15 @@ static int check_index(vstate *s) {
     uuid16_t id;
     err_t e;
     if (kl >= 8 && get_u32be(k + 4) == KEY_COLUMN_TBL) continue; /* columns */
+    if (kl >= 8 && get_u32be(k + 4) == KEY_FTS_TBL) { /* fts_verify's */
+      unsigned char past[8];
+      put_u32be(past, db->tid);
+      put_u32be(past + 4, KEY_FTS_TBL + 1);
+      kv_iter_seek(it, past, sizeof past);
+      if (!kv_iter_valid(it)) break;
+      k = (const unsigned char *)kv_iter_key(it, &kl);
+      v = kv_iter_value(it, &vl);
+    }
     if (kl < 8 + 16) {
       report(s, "index key of length %zu is malformed", kl);
       continue;
@@ -472,6 +481,8 @@ int remdb_verify(remdb *db, remdb_report_fn fn, void *ctx,
     if (rc == REMDB_OK) rc = hook_edges_verify(db, s.sn, report_edge, &s);
     if (rc == REMDB_OK) rc = check_vectors(&s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
+      rc = fts_verify(db, s.sn, &db->tables[i], report_edge, &s);
+    for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
       if (!db->tables[i].rebuild)
         rc = col_verify(db, s.sn, db->tables[i].s, report_edge, &s);
     for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
@@ -546,7 +557,8 @@ int remdb_reindex(remdb *db, const char *table) {
   for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
     cat_table *t = &db->tables[i];
     if (only && t != only) continue;
-    json_t *spec = json_pack("{s:b,s:[]}", "reencode", 0, "fields");
+    json_t *spec = json_pack("{s:b,s:[],s:b}", "reencode", 0, "fields",
+                             "fulltext", 1);
     json_t *fl = spec ? json_object_get(spec, "fields") : NULL;
     for (uint32_t j = 0; fl && j < t->s->n_indexed; j++)
       json_array_append_new(fl, json_integer(t->s->indexed[j]));
@@ -643,6 +655,16 @@ int remdb_stats_ex(remdb *db, int flags, char **json_out) {
                bytes);
     }
     if (rc == REMDB_OK) rc = col_stats(db, t, &b);
+    if (rc == REMDB_OK && t->fulltext.nfields) {
+      uint64_t docs, terms, bytes;
+      bool built;
+      rc = fts_stats(db, t, &docs, &terms, &bytes, &built);
+      buf_addf(&b,
+               ",\"fulltext_index\":{\"built\":%s,\"documents\":%llu,"
+               "\"terms\":%llu,\"approximate_bytes\":%llu}",
+               built ? "true" : "false", (unsigned long long)docs,
+               (unsigned long long)terms, (unsigned long long)bytes);
+    }
     buf_addc(&b, '}');
   }
   /* the tenant's own share of the storage: its key range in each column

@@ -882,6 +882,11 @@ int remdb_batch_commit(remdb_batch *b, int sync) {
     rc = wtx_commit(b->w, sync);
     if (rc == REMDB_OK) b->flushed = false;
     if (rc == REMDB_OK) wtx_release(b->w); /* held since the first part */
+    /* the journal (an entry per row) would stay in the table files under
+    ** its range deletion, loaded by every reader's open: compact it away
+    ** (bounded by the batch's own size) */
+    if (rc == REMDB_OK)
+      kv_compact_deleted(db->st->kv, KV_META, lo, sizeof lo, hi, hil);
     return rc;
   }
   int rc = wtx_commit(b->w, sync);

@@ -108,6 +108,7 @@ struct wtx {
   bool borrowed; /* the caller holds the lock: never release it */
   struct vix_txn *vix; /* vector-index changes, applied at commit */
   struct col_txn *col; /* column changes (columns.c) */
+  struct fts_txn *fts; /* full-text document numbers staged (fts.c) */
   bool poisoned; /* a change was staged only in part: refuse to commit */
   size_t pend_bytes;   /* record copies held by recs */
   bool journal;        /* inserts stage journal entries under jtok */
@@ -121,6 +122,7 @@ size_t wtx_bytes(const wtx_t *w) {
          w->pids.map.cap * sizeof(uint32_t) +
          w->ndeltas * sizeof(cnt_delta) + (w->vix ? vix_txn_bytes(w->vix) : 0) +
          col_txn_bytes(w->col);
+         fts_txn_bytes(w->fts);
 }
 
 void wtx_set_journal(wtx_t *w, const unsigned char *tok) {
@@ -136,6 +138,7 @@ void wtx_poison(wtx_t *w) { w->poisoned = true; }
 
 struct vix_txn **wtx_vix(wtx_t *w) { return &w->vix; }
 struct col_txn **wtx_col(wtx_t *w) { return &w->col; }
+struct fts_txn **wtx_fts(wtx_t *w) { return &w->fts; }
 
 static pend *pend_find(wtx_t *w, const uuid16_t *id) {
   size_t i = idset_find(&w->pids, id->b);
@@ -268,6 +271,8 @@ int wtx_lock(wtx_t *w) {
 static void wtx_reset(wtx_t *w) {
   if (w->vix) vix_after_commit(w, false); /* not committed */
   col_after_commit(w, false);
+  fts_txn_free(w->fts);
+  w->fts = NULL;
   kv_batch_clear(w->kb);
   pend_clear(w);
   idset_clear(&w->edge_ends);
@@ -313,6 +318,7 @@ int wtx_commit(wtx_t *w, int sync) {
                 (uint64_t)((int64_t)s->deleted + d->deleted));
     }
     if (rc == REMDB_OK) rc = col_before_commit(w);
+    if (rc == REMDB_OK) rc = fts_before_commit(w);
     if (rc == REMDB_OK) rc = vix_before_commit(w);
     if (rc == REMDB_OK)
       rc = kv_write_seq(db->st->kv, w->kb, sync, &durable_seq, &db->err);
@@ -409,12 +415,17 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
   }
   lookup_stage(db, kb, t, id, old, &nv);
+  if ((rc = fts_stage(w, t, id, old, &nv))) {
+    kv_batch_rollback(kb);
+    return rc;
+  }
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
   /* the columns, and for an insert the id directory with its position */
   unsigned char dv[IDDIR_VAL_LEN];
   size_t dvl;
   if ((rc = col_stage_put(w, t, id, old, &nv, dv, &dvl))) {
+    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
     return rc;
   }
@@ -424,6 +435,7 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     kv_batch_put(kb, KV_INDEX, dk, sizeof dk, dv, dvl);
   }
   if (remember && !pend_put(w, id, t->table_id, nrec, nlen)) {
+    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
     col_stage_undo(w);
     return err_nomem(&db->err);
@@ -471,11 +483,14 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   /* a hard delete takes its edges along (the graph layer's keys) */
   int rc = hook_edges_remove(db, kb, id);
   if (rc == REMDB_OK) rc = col_stage_remove(w, t, id);
+  if (rc == REMDB_OK && (rc = fts_stage(w, t, id, old, NULL)))
+    col_stage_undo(w);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;
   }
   if (!pend_put(w, id, t->table_id, NULL, 0)) {
+    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
     kv_batch_rollback(kb);
     col_stage_undo(w);
     return err_nomem(&db->err);

@@ -83,6 +83,10 @@ struct kv {
   uint64_t written, synced; /* sequence numbers */
   bool stop;
   char *gerr;               /* a failed fsync, reported to every waiter */
+  /* ranges to compact when the writer closes (kv_compact_deleted) */
+  pthread_mutex_t cmu;
+  unsigned char *clo[KV_NCF], *chi[KV_NCF];
+  size_t clol[KV_NCF], chil[KV_NCF];
   /* a writer, while open: in the list of this process's writers */
   struct kv *next_writer;
   bool registered;
@@ -100,6 +104,62 @@ struct kv {
 ** descriptor of LOCK is closed here while this process holds the lock. */
 static pthread_mutex_t writers_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct kv *writers;
+
+/* The merge operator of the index column family (kv_set_merge). */
+static const kv_merge_ops *merge_ops;
+
+void kv_set_merge(const kv_merge_ops *ops) { merge_ops = ops; }
+
+static char *mo_full(void *st, const char *k, size_t kl, const char *base,
+                     size_t bl, const char *const *ops, const size_t *lens,
+                     int n, unsigned char *ok, size_t *outlen) {
+  (void)st;
+  buf_t out;
+  buf_init(&out);
+  *ok = merge_ops && merge_ops->full(k, kl, base, bl, ops, lens, (size_t)n,
+                                     &out) == 0 &&
+        !out.oom;
+  if (!*ok) {
+    buf_free(&out);
+    *outlen = 0;
+    return NULL;
+  }
+  char *v = buf_detach(&out, outlen);
+  *ok = v != NULL;
+  return v;
+}
+
+static char *mo_partial(void *st, const char *k, size_t kl,
+                        const char *const *ops, const size_t *lens, int n,
+                        unsigned char *ok, size_t *outlen) {
+  (void)st;
+  buf_t out;
+  buf_init(&out);
+  *ok = merge_ops && merge_ops->partial &&
+        merge_ops->partial(k, kl, ops, lens, (size_t)n, &out) == 0 &&
+        !out.oom;
+  if (!*ok) {
+    buf_free(&out);
+    *outlen = 0;
+    return NULL;
+  }
+  char *v = buf_detach(&out, outlen);
+  *ok = v != NULL;
+  return v;
+}
+
+static void mo_delete(void *st, const char *v, size_t n) {
+  (void)st;
+  (void)n;
+  free((void *)v);
+}
+
+static void mo_destroy(void *st) { (void)st; }
+
+static const char *mo_name(void *st) {
+  (void)st;
+  return "remdb.index";
+}
 
 struct kv_batch {
   kv_t *kv;
@@ -174,6 +234,15 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   rocksdb_options_set_write_buffer_size(op, o->write_buffer_bytes);
   rocksdb_options_set_compression(op, rocksdb_lz4_compression);
   rocksdb_options_set_level_compaction_dynamic_level_bytes(op, 1);
+  if (cf == KV_INDEX) {
+    /* the full-text index's values are merged (kv_set_merge); runs of
+    ** operands are combined by flushes and compactions (partial merges).
+    ** (max_successive_merges, which folds them at write time, costs a
+    ** memtable search per write: 40% of the insert rate, measured) */
+    rocksdb_options_set_merge_operator(
+        op, rocksdb_mergeoperator_create(NULL, mo_destroy, mo_full, mo_partial,
+                                         mo_delete, mo_name));
+  }
   kv->bbt[cf] = t;
   return op;
 }
@@ -343,6 +412,7 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
   if (kv == NULL) return err_nomem(e);
   kv->sync = o->sync;
   kv->read_only = o->read_only;
+  pthread_mutex_init(&kv->cmu, NULL);
   if (!o->create_if_missing || o->read_only) {
     struct stat st;
     char cur[4200];
@@ -454,6 +524,52 @@ static void flush_for_readers(kv_t *kv) {
   if (fo) rocksdb_flushoptions_destroy(fo);
 }
 
+/* Compact the ranges kv_compact_deleted recorded (a writer's close, after
+** the flush: what the range deletions cover leaves the table files). */
+static void compact_deleted(kv_t *kv) {
+  for (int i = 0; i < KV_NCF; i++) {
+    if (kv->clo[i] && kv->cf[i])
+      rocksdb_compact_range_cf(kv->db, kv->cf[i], (const char *)kv->clo[i],
+                               kv->clol[i], (const char *)kv->chi[i],
+                               kv->chil[i]);
+    free(kv->clo[i]);
+    free(kv->chi[i]);
+    kv->clo[i] = kv->chi[i] = NULL;
+  }
+}
+
+static int key_cmp(const unsigned char *a, size_t al, const unsigned char *b,
+                   size_t bl) {
+  int c = memcmp(a, b, al < bl ? al : bl);
+  return c ? c : (al > bl) - (al < bl);
+}
+
+/* *dst (length *dl) = a copy of src if it is NULL or if want says src
+** goes before it (want -1: the lower bound, +1: the upper). */
+static void widen(unsigned char **dst, size_t *dl, const void *src, size_t sl,
+                  int want) {
+  if (*dst && key_cmp(src, sl, *dst, *dl) * want <= 0) return;
+  unsigned char *c = malloc(sl ? sl : 1);
+  if (c == NULL) return; /* keeps the narrower range: only a cost */
+  memcpy(c, src, sl);
+  free(*dst);
+  *dst = c;
+  *dl = sl;
+}
+
+void kv_compact_deleted(kv_t *kv, int cf, const void *lo, size_t lol,
+                        const void *hi, size_t hil) {
+  if (kv->read_only) return;
+  pthread_mutex_lock(&kv->cmu);
+  widen(&kv->clo[cf], &kv->clol[cf], lo, lol, -1);
+  widen(&kv->chi[cf], &kv->chil[cf], hi, hil, 1);
+  pthread_mutex_unlock(&kv->cmu);
+  char *rerr = NULL; /* only a hint to the background compactions */
+  rocksdb_suggest_compact_range_cf(kv->db, kv->cf[cf], lo, lol, hi, hil,
+                                   &rerr);
+  rocksdb_free(rerr);
+}
+
 void kv_close(kv_t *kv) {
   if (kv == NULL) return;
   if (kv->group) {
@@ -468,7 +584,10 @@ void kv_close(kv_t *kv) {
   }
   if (kv->registered) pthread_mutex_lock(&writers_mu);
   if (kv->db) {
-    if (!kv->read_only) flush_for_readers(kv);
+    if (!kv->read_only) {
+      flush_for_readers(kv);
+      compact_deleted(kv);
+    }
     for (int i = 0; i < KV_NCF; i++)
       if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
     rocksdb_close(kv->db);
@@ -485,6 +604,11 @@ void kv_close(kv_t *kv) {
     if (kv->cf_opts[i]) rocksdb_options_destroy(kv->cf_opts[i]);
     if (kv->bbt[i]) rocksdb_block_based_options_destroy(kv->bbt[i]);
   }
+  for (int i = 0; i < KV_NCF; i++) {
+    free(kv->clo[i]);
+    free(kv->chi[i]);
+  }
+  pthread_mutex_destroy(&kv->cmu);
   if (kv->opts) rocksdb_options_destroy(kv->opts);
   if (kv->cache) rocksdb_cache_destroy(kv->cache);
   if (kv->wo_sync) rocksdb_writeoptions_destroy(kv->wo_sync);
@@ -642,6 +766,11 @@ void kv_batch_clear(kv_batch_t *b) { rocksdb_writebatch_clear(b->wb); }
 void kv_batch_put(kv_batch_t *b, int cf, const void *k, size_t kl,
                   const void *v, size_t vl) {
   rocksdb_writebatch_put_cf(b->wb, b->kv->cf[cf], k, kl, v, vl);
+}
+
+void kv_batch_merge(kv_batch_t *b, int cf, const void *k, size_t kl,
+                    const void *v, size_t vl) {
+  rocksdb_writebatch_merge_cf(b->wb, b->kv->cf[cf], k, kl, v, vl);
 }
 
 void kv_batch_del(kv_batch_t *b, int cf, const void *k, size_t kl) {

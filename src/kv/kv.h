@@ -72,6 +72,22 @@
 **           id and u8 level, written with the nodes whenever they change
 **           (absent in databases from before it: the graph is then loaded
 **           whole)
+**   index   TID 0x00000046 TBL KIND ...  the full-text index of table TBL
+**           (src/core/fts.c; value formats in src/text/postings.h).  KIND:
+**     'B' TERM 0x00 be32(DOCNO / 128) -> posting block    (merged)
+**     'T' TERM                        -> term entry       (merged)
+**     'L' be32(DOCNO / 128)           -> document lengths (merged)
+**     'S'                             -> table statistics (merged)
+**     'N'                             -> u64 next document number
+**     'D' be64(DOCNO)                 -> ID     (document number -> entity)
+**     'I' ID                          -> be64(DOCNO)  (entity -> number)
+**     'M'                             -> the "fulltext" configuration the
+**           index was built with (JSON); absent or different from the
+**           schema's: the index is not built (reindex builds it)
+**   TERM is an analysed term (UTF-8, no 0x00 byte, at most 255 bytes);
+**   DOCNO a per-table document number (< 2^39), kept by an entity for life.
+**   "merged" values are changed by merge operands (kv_batch_merge), never
+**   read back by the writer.
 **
 ** Every key starts with a 4-byte TID.  TID 0 holds the database-wide meta
 ** keys; tenant ids start at 0x00000100, so the keys of one tenant form one
@@ -88,9 +104,15 @@
 
 enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
 
-/* 2: row positions in the id directory and the columnar copy (a database
-** of version 1 is upgraded by its first writable open: core/columns.c) */
-#define KV_FORMAT_VERSION 2u
+/* 2: the full-text index (merge operands in the index column family, which
+** a build of version 1 cannot read).  3: row positions in the id directory
+** and the columnar copy.  An older database opens; its first writable
+** open marks it 3 and has every table's columns built (core/columns.c);
+** the full-text indexes of a version-1 database are built by reindex
+** (core/fts.c). */
+#define KV_FORMAT_VERSION 3u
+#define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
+#define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
 
 typedef struct kv kv_t;
@@ -143,6 +165,21 @@ int kv_multi_get(kv_t *kv, const kv_snap_t *snap, int cf, size_t n,
                  const char *const *keys, const size_t *lens, kv_val *vals,
                  bool *found, err_t *e);
 
+/* The merge operator of the index column family (the full-text index's
+** values), set once before the first kv_open: full merges base (NULL: no
+** value) with ops in order, partial (may be NULL) combines operands into
+** one (non-zero: it cannot).  Each appends the result to out and returns
+** 0; a full merge must not fail on data it wrote (RocksDB would report
+** the key corrupt). */
+typedef struct kv_merge_ops {
+  int (*full)(const char *key, size_t kl, const char *base, size_t bl,
+              const char *const *ops, const size_t *lens, size_t n,
+              buf_t *out);
+  int (*partial)(const char *key, size_t kl, const char *const *ops,
+                 const size_t *lens, size_t n, buf_t *out);
+} kv_merge_ops;
+void kv_set_merge(const kv_merge_ops *ops);
+
 /* Write batches: nothing is visible until kv_write commits them. */
 kv_batch_t *kv_batch_new(kv_t *kv);
 void kv_batch_free(kv_batch_t *b);
@@ -150,6 +187,9 @@ void kv_batch_clear(kv_batch_t *b);
 void kv_batch_put(kv_batch_t *b, int cf, const void *k, size_t kl,
                   const void *v, size_t vl);
 void kv_batch_del(kv_batch_t *b, int cf, const void *k, size_t kl);
+/* A merge operand for key k (index cf: kv_set_merge's operator). */
+void kv_batch_merge(kv_batch_t *b, int cf, const void *k, size_t kl,
+                    const void *v, size_t vl);
 /* Delete every key in [lo, hi). */
 void kv_batch_del_range(kv_batch_t *b, int cf, const void *lo, size_t lol,
                         const void *hi, size_t hil);
@@ -197,6 +237,13 @@ int kv_iter_status(const kv_iter_t *it, err_t *e);
 /* Maintenance. */
 int kv_checkpoint(kv_t *kv, const char *dest, err_t *e);
 int kv_compact(kv_t *kv, err_t *e);
+/* Keys [lo, hi) of column family cf were deleted by a range deletion that
+** readers would otherwise meet in the table files for long (loading their
+** filters and skipping them at every open): have RocksDB compact them in
+** the background, and compact them when the writer closes (the union of
+** the ranges asked; a no-op on a read-only store). */
+void kv_compact_deleted(kv_t *kv, int cf, const void *lo, size_t lol,
+                        const void *hi, size_t hil);
 /* Write every column family's memtable to table files (so a copy needs no
 ** log replay), waiting for it. */
 int kv_flush(kv_t *kv, err_t *e);
@@ -415,6 +462,58 @@ static inline size_t key_edge_twin(const unsigned char *k, size_t n,
   out[21 + tl] = 0;
   for (int i = 0; i < 16; i++) out[22 + tl + i] = a[i];
   return n;
+}
+
+/* Full-text index keys (see the layout): TID 0x00000046 TBL KIND, then
+** the kind's suffix. */
+#define KEY_FTS_TBL 0x46u
+#define KEY_FTS_PREFIX 13 /* TID F TBL KIND */
+#define KEY_FTS_MAX (KEY_FTS_PREFIX + 255 + 1 + 4)
+static inline void key_fts(unsigned char out[KEY_FTS_PREFIX], uint32_t tid,
+                           uint32_t tbl, char kind) {
+  put_u32be(out, tid);
+  put_u32be(out + 4, KEY_FTS_TBL);
+  put_u32be(out + 8, tbl);
+  out[12] = (unsigned char)kind;
+}
+/* 'B' TERM 0 be32(DOCNO / 128); returns the length (term <= 255 bytes). */
+static inline size_t key_fts_block(unsigned char *out, uint32_t tid,
+                                   uint32_t tbl, const char *term, size_t n,
+                                   uint64_t docno) {
+  key_fts(out, tid, tbl, 'B');
+  for (size_t i = 0; i < n; i++) out[KEY_FTS_PREFIX + i] = (unsigned char)term[i];
+  out[KEY_FTS_PREFIX + n] = 0;
+  put_u32be(out + KEY_FTS_PREFIX + n + 1, (uint32_t)(docno / 128));
+  return KEY_FTS_PREFIX + n + 5;
+}
+/* 'T' TERM */
+static inline size_t key_fts_term(unsigned char *out, uint32_t tid,
+                                  uint32_t tbl, const char *term, size_t n) {
+  key_fts(out, tid, tbl, 'T');
+  for (size_t i = 0; i < n; i++) out[KEY_FTS_PREFIX + i] = (unsigned char)term[i];
+  return KEY_FTS_PREFIX + n;
+}
+/* 'L' be32(DOCNO / 128) */
+#define KEY_FTS_LEN_LEN (KEY_FTS_PREFIX + 4)
+static inline void key_fts_lengths(unsigned char out[KEY_FTS_LEN_LEN],
+                                   uint32_t tid, uint32_t tbl,
+                                   uint64_t docno) {
+  key_fts(out, tid, tbl, 'L');
+  put_u32be(out + KEY_FTS_PREFIX, (uint32_t)(docno / 128));
+}
+/* 'D' be64(DOCNO) */
+#define KEY_FTS_DOC_LEN (KEY_FTS_PREFIX + 8)
+static inline void key_fts_doc(unsigned char out[KEY_FTS_DOC_LEN], uint32_t tid,
+                               uint32_t tbl, uint64_t docno) {
+  key_fts(out, tid, tbl, 'D');
+  put_u64be(out + KEY_FTS_PREFIX, docno);
+}
+/* 'I' ID */
+#define KEY_FTS_ID_LEN (KEY_FTS_PREFIX + 16)
+static inline void key_fts_id(unsigned char out[KEY_FTS_ID_LEN], uint32_t tid,
+                              uint32_t tbl, const unsigned char id[16]) {
+  key_fts(out, tid, tbl, 'I');
+  for (int i = 0; i < 16; i++) out[KEY_FTS_PREFIX + i] = id[i];
 }
 
 /* TID 'S' NAME (schema) and 0 'T' NAME (tenant directory). */

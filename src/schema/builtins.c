@@ -27,6 +27,7 @@ const char *const sch_builtin[] = {
     "\"required\":[\"uri\",\"content\"],"
     "\"indexed_fields\":[\"uri\",\"category\",\"created_at\"],"
     "\"embedding_fields\":[\"content\"],"
+    "\"fulltext\":{\"fields\":[\"name\",\"summary\",\"content\"]},"
     "\"embedding\":{\"dim\":384,\"metric\":\"cosine\",\"provider\":\"hash\"}}",
 
     /* moments: events with a time span, participants and topics */
@@ -48,6 +49,7 @@ const char *const sch_builtin[] = {
     "\"required\":[\"name\",\"starts_at\"],"
     "\"indexed_fields\":[\"kind\",\"starts_at\",\"ends_at\"],"
     "\"embedding_fields\":[\"summary\"],"
+    "\"fulltext\":{\"fields\":[\"name\",\"summary\",\"content\"]},"
     "\"embedding\":{\"dim\":384,\"metric\":\"cosine\",\"provider\":\"hash\"}}",
 
     /* agents: named agent definitions; the name is the key */

@@ -97,6 +97,31 @@ typedef struct sch_embedding {
   long timeout_ms;    /* whole request: 1..3600000, default 30000 */
 } sch_embedding;
 
+/* The "fulltext" block: which fields a BM25 index covers and how their
+** text is analysed (src/text/analyze.h; the index: src/core/fts.c):
+**   "fulltext": {"fields": [...], "language": "english" | "none" | another
+**     Snowball language, "stemmer": true | false, "stopwords": [...] |
+**     "default" | "none", "tokenizer": "remdb" | "unicode61",
+**     "k1": 1.2, "b": 0.75}
+** Defaults: fields = embedding_fields; language english; stemming on
+** (when the language has a stemmer); stop words: the English list for
+** english, none otherwise; tokenizer remdb; k1 1.2; b 0.75. */
+enum sch_stop { SCH_STOP_NONE, SCH_STOP_ENGLISH, SCH_STOP_CUSTOM };
+typedef struct sch_fulltext {
+  uint32_t nfields;      /* 0: no full-text index */
+  uint16_t *fields;      /* field ids, in field-number order */
+  char **names;          /* their names */
+  char *stemmer;         /* Snowball algorithm, NULL: none */
+  enum sch_stop stop;
+  char **stopwords;      /* SCH_STOP_CUSTOM */
+  size_t nstopwords;
+  bool unicode61;        /* FTS5's unicode61 tokenizer */
+  double k1, b;
+  /* what the stored index depends on (fields, analysis), as canonical
+  ** JSON: an index built under another signature must be rebuilt */
+  char *signature;
+} sch_fulltext;
+
 typedef struct sch_table {
   int refs;           /* sch_free releases one reference */
   char *name;
@@ -116,6 +141,7 @@ typedef struct sch_table {
   bool columnar;
   struct sch_col *cols;
   uint32_t ncols;
+  sch_fulltext fulltext;
 } sch_table;
 
 /* A column of the columnar copy: field id (0: the entity id, REC_F_* the
@@ -152,6 +178,11 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e);
 int sch_check_new(const sch_table *t, bool new_table, err_t *e);
 /* Whether SQL takes names a and b for the same (ASCII case ignored). */
 bool sch_same_sql_name(const char *a, const char *b);
+
+/* Compile doc's "fulltext" block into t->fulltext (fulltext.c); errors
+** name the key.  sch_fulltext_free releases it. */
+int sch_compile_fulltext(sch_table *t, json_t *doc, err_t *e);
+void sch_fulltext_free(sch_fulltext *f);
 
 /* Take another reference (for readers that outlive a catalog refresh). */
 sch_table *sch_retain(sch_table *t);

@@ -624,6 +624,7 @@ int sch_compile(json_t *doc, json_t *fields, sch_table **out, err_t *e) {
   }
   if (!rc) rc = compile_rem_keys(t, doc, e);
   if (!rc) rc = compile_columns(t, doc, e);
+  if (!rc) rc = sch_compile_fulltext(t, doc, e);
   if (rc) {
     sch_free(t);
     return rc;
@@ -793,6 +794,7 @@ void sch_free(sch_table *t) {
   free(t->indexed);
   free(t->key_field);
   free(t->cols);
+  sch_fulltext_free(&t->fulltext);
   free(t);
 }
 

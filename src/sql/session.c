@@ -1,8 +1,10 @@
 /*
 ** session.c: the SQL session of a handle: a private in-memory SQLite
-** connection whose main schema holds one virtual table per table of the
-** tenant (and its <table>_all twin).  When the catalog changes, the
-** declarations are rebuilt before the next statement is prepared.
+** connection with one virtual table per table of the tenant (and its
+** <table>_all twin), each an eponymous virtual table that SQLite connects
+** when a statement first names it (so they are not listed in
+** sqlite_schema).  When the catalog changes, the declarations are rebuilt
+** before the next statement is prepared.
 **
 ** The authorizer keeps the connection to the tenant's tables: it denies
 ** ATTACH and DETACH, PRAGMAs that write, the creation or removal of
@@ -103,14 +105,69 @@ static int progress(void *ctx) {
   return 1;
 }
 
-static int exec(sql_sess *s, const char *sql) {
-  char *msg = NULL;
-  int rc = sqlite3_exec(s->conn, sql, NULL, NULL, &msg);
-  if (rc != SQLITE_OK)
-    err_set(&s->db->err, REMDB_ERROR, "SQL setup: %s",
-            msg ? msg : sqlite3_errstr(rc));
-  sqlite3_free(msg);
-  return rc == SQLITE_OK ? REMDB_OK : REMDB_ERROR;
+/* Is name taken by a table declared before, or its twin?  SQLite
+** compares names without case. */
+static bool name_taken(sql_sess *s, const char *name) {
+  for (uint32_t i = 0; i < s->ndeclared; i++) {
+    const char *d = s->declared[i];
+    size_t dl = strlen(d);
+    if (sqlite3_stricmp(d, name) == 0 ||
+        (sqlite3_strnicmp(d, name, (int)dl) == 0 &&
+         sqlite3_stricmp(name + dl, "_all") == 0))
+      return true;
+  }
+  return false;
+}
+
+static void note_skipped(sql_sess *s, const char *table, const char *why) {
+  size_t used = strlen(s->skipped);
+  snprintf(s->skipped + used, sizeof s->skipped - used, "%s%s: SQL setup: %s",
+           used ? "; " : "", table, why);
+}
+
+/* Declare table n and its twin n_all.  Each is an eponymous virtual
+** table (a module of its own name): SQLite connects it, which declares its
+** columns, when a statement first names it, so a statement pays for the
+** tables it reads, not for every table of the tenant.  A name SQL cannot
+** take (it clashes, but for case, with a table declared before, or SQLite
+** reserves it) is left out, and EXPLAIN names it (sql_routes_clear). */
+static int declare_table(sql_sess *s, const char *n) {
+  char why[160];
+  char twin[80];
+  snprintf(twin, sizeof twin, "%s_all", n);
+  if (sqlite3_strnicmp(n, "sqlite_", 7) == 0) {
+    snprintf(why, sizeof why, "object name reserved for internal use: %s", n);
+    note_skipped(s, n, why);
+    return REMDB_OK;
+  }
+  int rc = REMDB_OK;
+  for (int k = 0; k < 2 && rc == REMDB_OK; k++) {
+    const char *name = k ? twin : n;
+    if (name_taken(s, name)) {
+      snprintf(why, sizeof why, "table \"%s\" already exists", name);
+      note_skipped(s, n, why);
+      break;
+    }
+    int src = sql_register_table(s->conn, s, n, k == 1);
+    if (src != SQLITE_OK)
+      rc = err_set(&s->db->err,
+                   src == SQLITE_NOMEM ? REMDB_NOMEM : REMDB_ERROR,
+                   "SQL setup: cannot register %s: %s", name,
+                   sqlite3_errstr(src));
+  }
+  if (rc == REMDB_OK && !name_taken(s, n)) { /* n itself was registered */
+    s->declared[s->ndeclared] = strdup(n);
+    if (s->declared[s->ndeclared] == NULL) return err_nomem(&s->db->err);
+    s->ndeclared++;
+  }
+  return rc;
+}
+
+static void declared_free(sql_sess *s) {
+  for (uint32_t i = 0; i < s->ndeclared; i++) free(s->declared[i]);
+  free(s->declared);
+  s->declared = NULL;
+  s->ndeclared = 0;
 }
 
 /* (Re)open the connection and declare every table. */
@@ -120,6 +177,7 @@ static int declare(sql_sess *s) {
     sqlite3_close_v2(s->conn);
     s->conn = NULL;
   }
+  declared_free(s);
   int rc = cat_refresh(db);
   if (rc) return rc;
   if (sqlite3_open_v2(":memory:", &s->conn,
@@ -142,14 +200,14 @@ static int declare(sql_sess *s) {
   if (sql_register_module(s->conn, s) != SQLITE_OK ||
       sql_register_tvfs(s->conn, s) != SQLITE_OK)
     return err_set(&db->err, REMDB_ERROR, "cannot register the SQL module");
-  buf_t q;
-  buf_init(&q);
   rc = REMDB_OK;
   s->skipped[0] = 0;
+  s->probed = false;
   /* oldest first: of two names that clash, the table SQL already knew
   ** keeps its name */
   uint32_t *order = calloc(db->ntables + 1, sizeof *order);
-  if (order == NULL) rc = err_nomem(&db->err);
+  s->declared = calloc(db->ntables + 1, sizeof *s->declared);
+  if (order == NULL || s->declared == NULL) rc = err_nomem(&db->err);
   for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
     uint32_t j = i;
     for (; j > 0 && db->tables[order[j - 1]].s->table_id >
@@ -157,27 +215,8 @@ static int declare(sql_sess *s) {
       order[j] = order[j - 1];
     order[j] = i;
   }
-  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++) {
-    const char *n = db->tables[order[i]].s->name;
-    buf_reset(&q);
-    buf_addf(&q,
-             "CREATE VIRTUAL TABLE main.\"%s\" USING remdb(\"%s\");"
-             "CREATE VIRTUAL TABLE main.\"%s_all\" USING remdb(\"%s\", all);",
-             n, n, n, n);
-    buf_addc(&q, 0);
-    rc = q.oom ? err_nomem(&db->err) : exec(s, q.p);
-    /* a table SQL cannot declare (names that clash but for case, stored
-    ** before schema add refused them) is left out, not every statement:
-    ** EXPLAIN names it (sql_routes_clear) */
-    if (rc == REMDB_ERROR) {
-      size_t used = strlen(s->skipped);
-      snprintf(s->skipped + used, sizeof s->skipped - used, "%s%s: %s",
-               used ? "; " : "", n, remdb_errmsg(db));
-      err_clear(&db->err);
-      rc = REMDB_OK;
-    }
-  }
-  buf_free(&q);
+  for (uint32_t i = 0; rc == REMDB_OK && i < db->ntables; i++)
+    rc = declare_table(s, db->tables[order[i]].s->name);
   free(order);
   if (rc == REMDB_OK) {
     sqlite3_set_authorizer(s->conn, authorize, s);
@@ -222,12 +261,29 @@ void sql_session_free(void *p) {
   if (s == NULL) return;
   wtx_free(s->txn);
   sqlite3_close_v2(s->conn);
+  declared_free(s);
   free(s->routes);
   free(s);
 }
 
+/* The tables that fail to connect (columns SQL cannot declare, such as
+** two that differ only in case, stored before schema add refused them):
+** found by naming each once, for EXPLAIN only. */
+static void probe_declared(sql_sess *s) {
+  s->probed = true;
+  for (uint32_t i = 0; i < s->ndeclared; i++) {
+    char *q = sqlite3_mprintf("SELECT 0 FROM main.\"%w\"", s->declared[i]);
+    sqlite3_stmt *st = NULL;
+    if (q && sqlite3_prepare_v2(s->conn, q, -1, &st, NULL) != SQLITE_OK)
+      note_skipped(s, s->declared[i], sqlite3_errmsg(s->conn));
+    sqlite3_finalize(st);
+    sqlite3_free(q);
+  }
+}
+
 void sql_routes_clear(sql_sess *s) {
   s->nroutes = 0;
+  if (!s->probed) probe_declared(s);
   if (s->skipped[0])
     sql_route_note(s, "(not in SQL)", s->skipped, s->skipped, 0, 0);
 }

@@ -77,6 +77,9 @@ struct sql_sess {
   bool explain;     /* collect routes for EXPLAIN */
   char denied[160]; /* why the authorizer refused the last statement */
   char skipped[256]; /* tables that could not be declared, and why */
+  char **declared;  /* the tables registered (eponymous: see session.c) */
+  uint32_t ndeclared;
+  bool probed;      /* skipped includes those that fail to connect */
   bool stale;       /* a cursor found its plan's index changed: re-prepare */
   bool or_abort;    /* the running statement says INSERT OR ABORT */
   bool writes;      /* the statement being prepared writes a remdb table */
@@ -106,6 +109,9 @@ void sql_routes_clear(sql_sess *s);
 
 /* vtab.c */
 int sql_register_module(sqlite3 *conn, sql_sess *s);
+/* Register table name (all: as its <name>_all twin) as an eponymous
+** virtual table: declared when a statement first names it. */
+int sql_register_table(sqlite3 *conn, sql_sess *s, const char *name, bool all);
 
 /* plan.c */
 int plan_best_index(rvtab *vt, sqlite3_index_info *info);

@@ -66,24 +66,15 @@ static void vtab_free(rvtab *vt) {
   free(vt);
 }
 
-/* argv[3]: the table name; argv[4], if present, "all". */
-static int x_connect(sqlite3 *conn, void *aux, int argc, const char *const *argv,
-                     sqlite3_vtab **out, char **err) {
-  sql_sess *ss = aux;
+/* Connect table name (all: its _all twin).  refresh: bring the catalog
+** up to date first (else the session's catalog is the one to use). */
+static int connect_table(sqlite3 *conn, sql_sess *ss, const char *name,
+                         bool all, bool refresh, sqlite3_vtab **out,
+                         char **err) {
   remdb *db = ss->db;
-  if (argc < 4) {
-    *err = sqlite3_mprintf("remdb: table name missing");
-    return SQLITE_ERROR;
-  }
-  /* module arguments arrive as written: drop the quotes */
-  char name[72];
-  size_t nl = strlen(argv[3]);
-  if (nl >= 2 && argv[3][0] == '"' && argv[3][nl - 1] == '"')
-    snprintf(name, sizeof name, "%.*s", (int)(nl - 2), argv[3] + 1);
-  else
-    snprintf(name, sizeof name, "%s", argv[3]);
   cat_table *ct;
-  if (cat_find(db, name, &ct) != REMDB_OK) {
+  if ((refresh ? cat_find(db, name, &ct) : cat_lookup(db, name, &ct)) !=
+      REMDB_OK) {
     *err = sqlite3_mprintf("%s", remdb_errmsg(db));
     return SQLITE_ERROR;
   }
@@ -92,7 +83,7 @@ static int x_connect(sqlite3 *conn, void *aux, int argc, const char *const *argv
   if (vt == NULL) return SQLITE_NOMEM;
   vt->sess = ss;
   vt->s = sch_retain(ct->s);
-  vt->all = argc > 4 && strcmp(argv[4], "all") == 0;
+  vt->all = all;
   uint32_t nprops = 0;
   for (uint32_t i = REC_F_FIRST; i < t->dict.cap; i++) nprops++;
   size_t cap = 5 + nprops;
@@ -149,6 +140,25 @@ oom:
   buf_free(&d);
   vtab_free(vt);
   return SQLITE_NOMEM;
+}
+
+/* CREATE VIRTUAL TABLE x USING remdb(NAME [, all]): argv[3] is the table
+** name, argv[4], if present, "all". */
+static int x_connect(sqlite3 *conn, void *aux, int argc, const char *const *argv,
+                     sqlite3_vtab **out, char **err) {
+  if (argc < 4) {
+    *err = sqlite3_mprintf("remdb: table name missing");
+    return SQLITE_ERROR;
+  }
+  /* module arguments arrive as written: drop the quotes */
+  char name[72];
+  size_t nl = strlen(argv[3]);
+  if (nl >= 2 && argv[3][0] == '"' && argv[3][nl - 1] == '"')
+    snprintf(name, sizeof name, "%.*s", (int)(nl - 2), argv[3] + 1);
+  else
+    snprintf(name, sizeof name, "%s", argv[3]);
+  return connect_table(conn, aux, name, argc > 4 && strcmp(argv[4], "all") == 0,
+                       true, out, err);
 }
 
 static int x_disconnect(sqlite3_vtab *v) {
@@ -786,4 +796,55 @@ static const sqlite3_module remdb_module = {
 
 int sql_register_module(sqlite3 *conn, sql_sess *s) {
   return sqlite3_create_module_v2(conn, "remdb", &remdb_module, s, NULL);
+}
+
+/* A table as an eponymous virtual table: a module of its own name that
+** SQLite connects when a statement first names the table (session.c). */
+typedef struct table_aux {
+  sql_sess *s;
+  bool all;
+  char name[72];
+} table_aux;
+
+static int x_connect_named(sqlite3 *conn, void *aux, int argc,
+                           const char *const *argv, sqlite3_vtab **out,
+                           char **err) {
+  (void)argc;
+  (void)argv;
+  table_aux *ta = aux;
+  /* the session brought the catalog up to date (or in step with the
+  ** statement's snapshot) before the statement was prepared */
+  return connect_table(conn, ta->s, ta->name, ta->all, false, out, err);
+}
+
+int sql_register_table(sqlite3 *conn, sql_sess *s, const char *name,
+                       bool all) {
+  /* remdb_module, but eponymous only (no xCreate) */
+  static const sqlite3_module named = {
+      .iVersion = 2,
+      .xConnect = x_connect_named,
+      .xBestIndex = x_best_index,
+      .xDisconnect = x_disconnect,
+      .xOpen = x_open,
+      .xClose = x_close,
+      .xFilter = x_filter,
+      .xNext = x_next,
+      .xEof = x_eof,
+      .xColumn = x_column,
+      .xRowid = x_rowid,
+      .xUpdate = x_update,
+      .xBegin = x_begin,
+      .xSync = x_begin,
+      .xCommit = x_commit,
+      .xRollback = x_rollback,
+      .xRename = x_rename,
+  };
+  table_aux *ta = malloc(sizeof *ta);
+  if (ta == NULL) return SQLITE_NOMEM;
+  ta->s = s;
+  ta->all = all;
+  snprintf(ta->name, sizeof ta->name, "%s", name);
+  char mod[80];
+  snprintf(mod, sizeof mod, "%s%s", name, all ? "_all" : "");
+  return sqlite3_create_module_v2(conn, mod, &named, ta, free);
 }

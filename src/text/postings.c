@@ -538,6 +538,18 @@ void fts_term_delta_encode(const fts_term_delta *d, buf_t *out) {
   fts_put_varint(out, d->min_dl);
 }
 
+int fts_term_delta_decode(const void *v, size_t len, fts_term_delta *d) {
+  const uint8_t *p = v, *end = p + len;
+  uint64_t df, cf;
+  if (len < 1 || *p++ != FTS_FMT_TERM_DELTA) return -1;
+  if (!fts_get_varint(&p, end, &df) || !fts_get_varint(&p, end, &cf) ||
+      !get32(&p, end, &d->max_tf) || !get32(&p, end, &d->min_dl) || p != end)
+    return -1;
+  d->df = unzigzag(df);
+  d->cf = unzigzag(cf);
+  return 0;
+}
+
 static int add_signed(uint64_t *x, int64_t d) {
   if (d < 0 && (uint64_t)(-(d + 1)) + 1 > *x) return -1;
   *x += (uint64_t)d;
@@ -595,6 +607,18 @@ void fts_stats_delta_encode(int64_t docs, int64_t tokens, buf_t *out) {
   buf_addc(out, FTS_FMT_STATS_DELTA);
   fts_put_varint(out, zigzag(docs));
   fts_put_varint(out, zigzag(tokens));
+}
+
+int fts_stats_delta_decode(const void *v, size_t len, int64_t *docs,
+                           int64_t *tokens) {
+  const uint8_t *p = v, *end = p + len;
+  uint64_t d, t;
+  if (len < 1 || *p++ != FTS_FMT_STATS_DELTA) return -1;
+  if (!fts_get_varint(&p, end, &d) || !fts_get_varint(&p, end, &t) || p != end)
+    return -1;
+  *docs = unzigzag(d);
+  *tokens = unzigzag(t);
+  return 0;
 }
 
 int fts_stats_merge(const void *base, size_t baselen,

@@ -180,6 +180,8 @@ typedef struct fts_term_delta {
 void fts_term_encode(const fts_term_info *t, buf_t *out);
 int fts_term_decode(const void *v, size_t len, fts_term_info *t);
 void fts_term_delta_encode(const fts_term_delta *d, buf_t *out);
+/* Read a delta operand (not an entry).  0, or -1 if v is not one. */
+int fts_term_delta_decode(const void *v, size_t len, fts_term_delta *d);
 /* base (NULL: an empty entry) plus the deltas, appended to out as an entry.
 ** 0, or -1 if something is malformed or a count would go negative. */
 int fts_term_merge(const void *base, size_t baselen,
@@ -196,6 +198,8 @@ void fts_stats_encode(const fts_table_stats *s, buf_t *out);
 int fts_stats_decode(const void *v, size_t len, fts_table_stats *s);
 /* A delta: zig-zag (docs, tokens); merge adds deltas to base. */
 void fts_stats_delta_encode(int64_t docs, int64_t tokens, buf_t *out);
+int fts_stats_delta_decode(const void *v, size_t len, int64_t *docs,
+                           int64_t *tokens); /* 0, or -1: not a delta */
 int fts_stats_merge(const void *base, size_t baselen,
                     const void *const *ops, const size_t *oplens, size_t nops,
                     buf_t *out);

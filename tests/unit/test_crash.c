@@ -1,5 +1,6 @@
 /* test_crash.c: SIGKILL a writer (entities with their index entries, key
-** index entries and vectors, soft and hard deletes, batches, edges) at
+** index entries, vectors and full-text postings, soft and hard deletes,
+** batches, edges, schema changes that rebuild the full-text index) at
 ** random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
 ** index entries, the id directory and the columns (row deltas merged
@@ -22,12 +23,20 @@
 
 static char dir[512];
 
-static const char *schema =
-    "{\"name\":\"items\",\"properties\":{\"k\":{\"type\":\"string\"},"
-    "\"grp\":{\"type\":\"integer\"},\"n\":{\"type\":\"integer\"},"
-    "\"pad\":{\"type\":\"string\"}},\"required\":[\"k\"],\"key_field\":\"k\","
-    "\"indexed_fields\":[\"grp\",\"n\"],\"embedding_fields\":[\"k\"],"
-    "\"embedding\":{\"dim\":16,\"metric\":\"cosine\",\"provider\":\"hash\"}}";
+#define SCHEMA(stem)                                                          \
+  "{\"name\":\"items\",\"properties\":{\"k\":{\"type\":\"string\"},"          \
+  "\"grp\":{\"type\":\"integer\"},\"n\":{\"type\":\"integer\"},"              \
+  "\"pad\":{\"type\":\"string\"},\"txt\":{\"type\":\"string\"}},"              \
+  "\"required\":[\"k\"],\"key_field\":\"k\","                                \
+  "\"indexed_fields\":[\"grp\",\"n\"],\"embedding_fields\":[\"k\"],"           \
+  "\"fulltext\":{\"fields\":[\"k\",\"txt\"],\"stemmer\":" stem "},"            \
+  "\"embedding\":{\"dim\":16,\"metric\":\"cosine\",\"provider\":\"hash\"}}"
+static const char *schema = SCHEMA("true");
+/* the same with another full-text configuration: replacing one by the
+** other rebuilds the index (a crash in the middle is finished on open) */
+static const char *schema2 = SCHEMA("false");
+static const char *const words[] = {"running", "runs", "alpha", "beta",
+                                    "gamma", "the", "delta", "walked"};
 
 /* The writer: random upserts, patches, soft deletes and batches, logging
 ** "B key value" before and "A" after each acknowledged write to fd.
@@ -44,6 +53,11 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   static char known[KEYS][REMDB_ID_LEN + 1]; /* ids seen, for edges */
   for (;;) {
     int k = rand() % KEYS, v = rand() % 1000, what = rand() % 11;
+    if (what == 10 && rand() % 40 == 0) { /* rebuild the full-text index */
+      const char *s = rand() % 2 ? schema : schema2;
+      if (remdb_schema_put(db, s, strlen(s)) != REMDB_OK) _exit(10);
+      continue;
+    }
     if (what == 10) { /* an edge between two known entities (may be gone) */
       int k2 = rand() % KEYS;
       if (known[k][0] && known[k2][0]) {
@@ -57,8 +71,10 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
     int n;
     if (what < 6) {
       n = snprintf(json, sizeof json,
-                   "{\"k\":\"key%d\",\"grp\":%d,\"n\":%d,\"pad\":\"%0*d\"}", k,
-                   v % 7, v, 1 + rand() % 100, 0);
+                   "{\"k\":\"key%d\",\"grp\":%d,\"n\":%d,\"pad\":\"%0*d\","
+                   "\"txt\":\"%s %s %s\"}",
+                   k, v % 7, v, 1 + rand() % 100, 0, words[v % 8],
+                   words[rand() % 8], words[rand() % 8]);
       dprintf(fd, "B %d %d\n", k, v);
       if (remdb_insert(db, "items", json, (size_t)n, id) != REMDB_OK) _exit(4);
       dprintf(fd, "A %s\n", id);
@@ -71,7 +87,8 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
       if (remdb_insert(db, "items", json, (size_t)n, id) != REMDB_OK) _exit(5);
       dprintf(fd, "A %s\n", id);
       int v2 = (v + 1) % 1000;
-      n = snprintf(json, sizeof json, "{\"n\":%d,\"grp\":%d}", v2, v2 % 7);
+      n = snprintf(json, sizeof json, "{\"n\":%d,\"grp\":%d,\"txt\":\"%s\"}",
+                   v2, v2 % 7, words[rand() % 8]);
       int hard = what == 7 && rand() % 3 == 0;
       /* logged state: the new value, -1 soft-deleted, -2 gone */
       dprintf(fd, "B %d %d\n", k, what == 6 ? v2 : hard ? -2 : -1);
@@ -85,8 +102,9 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
       int base = rand() % KEYS;
       for (int i = 0; i < 20; i++) {
         int kk = (base + i) % KEYS;
-        n = snprintf(json, sizeof json, "{\"k\":\"key%d\",\"grp\":1,\"n\":%d}",
-                     kk, v);
+        n = snprintf(json, sizeof json,
+                     "{\"k\":\"key%d\",\"grp\":1,\"n\":%d,\"txt\":\"%s\"}", kk,
+                     v, words[(v + i) % 8]);
         if (remdb_batch_insert(b, "items", json, (size_t)n, id) != REMDB_OK)
           _exit(8);
       }
@@ -149,6 +167,11 @@ static int state_of(remdb *db, int k, bool *ok) {
   return state;
 }
 
+static void note(void *ctx, const char *problem) {
+  (void)ctx;
+  fprintf(stderr, "verify: %s\n", problem);
+}
+
 static void test_crash_all(void) {
   remdb *db;
   CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
@@ -204,7 +227,7 @@ static void test_crash_all(void) {
 
     CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
     uint64_t problems = 1;
-    CHECK_INT(remdb_verify(db, NULL, NULL, &problems), REMDB_OK);
+    CHECK_INT(remdb_verify(db, note, NULL, &problems), REMDB_OK);
     CHECK_INT(problems, 0);
     int lost = 0;
     for (int k = 0; k < KEYS; k++) {

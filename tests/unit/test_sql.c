@@ -728,6 +728,35 @@ static const char *route(remdb *db, const char *sql) {
   return out;
 }
 
+/* An equality on a value too common for the probe's first count (1000
+** index entries) but under a quarter of the table takes the index (a
+** filtered search's 10% of a table was read in full); under a LIMIT the
+** count stops early and a full scan that stops early is kept. */
+static void test_common_value_route(void) {
+  remdb *db = the_db;
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"cv\",\"properties\":{"
+                                   "\"cat\":{\"type\":\"string\"}},"
+                                   "\"indexed_fields\":[\"cat\"]}")),
+            REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 6000; i++) { /* c0: 1200 rows, a fifth */
+    char row[64];
+    int len = snprintf(row, sizeof row, "{\"cat\":\"c%d\"}", i % 5);
+    CHECK_INT(remdb_batch_insert(b, "cv", row, (size_t)len, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, -1), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_STR(route(db, "SELECT id FROM cv WHERE cat = 'c0'"),
+            "index lookup on cat = 'c0': 1200 examined");
+  CHECK_STR(rows(db, "SELECT count(*) FROM cv WHERE cat = 'c0'"), "1200");
+  CHECK_HAS(route(db, "SELECT id FROM cv WHERE cat = 'c0' LIMIT 3"),
+            "full scan");
+  CHECK_STR(rows(db, "SELECT count(*) FROM (SELECT id FROM cv WHERE cat = "
+                     "'c0' LIMIT 3)"),
+            "3");
+}
+
 static void test_key_route(void) {
   remdb *db = the_db;
   CHECK_INT(remdb_schema_put(db, S("{\"name\":\"kt\",\"key_field\":\"h\","
@@ -995,6 +1024,7 @@ int main(int argc, char **argv) {
   TEST_CASE_AFTER(test_conflicts, test_basics);
   TEST_CASE(test_long_sql);
   TEST_CASE(test_key_route);
+  TEST_CASE(test_common_value_route);
   TEST_CASE_AFTER(test_polish, test_basics);
   TEST_CASE(test_limits);
   TEST_CASE(test_verify_all);

@@ -1,0 +1,1850 @@
+/*
+** fts.c: each table's full-text index in RocksDB (keys: src/kv/kv.h, the
+** index column family, TID 0x46 TBL KIND ...; values: src/text/postings.h).
+**
+** Writes.  wtx_put and wtx_remove call fts_stage with the entity's old and
+** new versions; in the same write batch it stages, for the terms that
+** changed, merge operands (kv_batch_merge) into posting blocks and term
+** entries, the document's length slot and the table statistics: the
+** writer never reads a posting.  A document number (docno) is given to
+** an entity when it is first written and kept for life (soft delete and
+** undelete keep it; a hard delete frees it); 'I' and 'D' keys map ids and
+** numbers both ways.  The numbers come from a counter ('N') the writer
+** caches (fts_cache, guarded by the write lock): numbers of a transaction
+** that did not commit are simply never used.
+**
+** Built or not.  The 'M' key holds the signature of the configuration the
+** index was built with (sch_fulltext.signature).  The index is maintained
+** and readable only while it equals the schema's: a table created with
+** "fulltext" is built (empty) at once; a schema replace that changes the
+** configuration and reindex rebuild it (fts_rebuild, resumed after a crash
+** by cat_resume); a table of a database from a build without full-text
+** search is "not built" until reindex, and its readers say so.
+**
+** Reads.  ftsr_* (ftsread.h) read a snapshot: postings through an
+** iterator per term, term entries, lengths and statistics by point reads.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../text/analyze.h"
+#include "../text/index.h"
+#include "../text/postings.h"
+#include "../text/query.h"
+#include "ftsread.h"
+#include "internal.h"
+
+/* ---- a small string -> index hash map ------------------------------------ */
+
+typedef struct smap {
+  uint32_t *slot; /* index + 1, 0 empty */
+  size_t cap, n;
+  const char **key;
+  size_t *klen;
+  size_t kcap;
+} smap;
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static void smap_clear(smap *m) {
+  if (m->slot) memset(m->slot, 0, m->cap * sizeof *m->slot);
+  m->n = 0;
+}
+
+static void smap_free(smap *m) {
+  free(m->slot);
+  free(m->key);
+  free(m->klen);
+  memset(m, 0, sizeof *m);
+}
+
+static bool smap_grow(smap *m) {
+  size_t cap = m->cap ? m->cap * 2 : 256;
+  uint32_t *s = calloc(cap, sizeof *s);
+  if (!s) return false;
+  for (size_t i = 0; i < m->n; i++) {
+    size_t h = (size_t)hash_bytes(m->key[i], m->klen[i], 0xcbf29ce484222325ull);
+    size_t j = h & (cap - 1);
+    while (s[j]) j = (j + 1) & (cap - 1);
+    s[j] = (uint32_t)i + 1;
+  }
+  free(m->slot);
+  m->slot = s;
+  m->cap = cap;
+  return true;
+}
+
+/* The index of key (k, n), or (add) a new one: *added tells.  The key
+** bytes are borrowed: they must stay put while the map holds them.
+** SIZE_MAX when not found (or out of memory). */
+static size_t smap_find(smap *m, const char *k, size_t n, bool add,
+                        bool *added) {
+  if (added) *added = false;
+  if (m->cap == 0 || (add && (m->n + 1) * 2 > m->cap)) {
+    if (!add && m->cap == 0) return SIZE_MAX;
+    if (!smap_grow(m)) return SIZE_MAX;
+  }
+  size_t j = (size_t)hash_bytes(k, n, 0xcbf29ce484222325ull) & (m->cap - 1);
+  while (m->slot[j]) {
+    size_t i = m->slot[j] - 1;
+    if (m->klen[i] == n && memcmp(m->key[i], k, n) == 0) return i;
+    j = (j + 1) & (m->cap - 1);
+  }
+  if (!add) return SIZE_MAX;
+  if (m->n == m->kcap) {
+    size_t c = m->kcap ? m->kcap * 2 : 128;
+    const char **nk = realloc(m->key, c * sizeof *nk);
+    if (!nk) return SIZE_MAX;
+    m->key = nk;
+    size_t *nl = realloc(m->klen, c * sizeof *nl);
+    if (!nl) return SIZE_MAX;
+    m->klen = nl;
+    m->kcap = c;
+  }
+  m->key[m->n] = k;
+  m->klen[m->n] = n;
+  m->slot[j] = (uint32_t)m->n + 1;
+  if (added) *added = true;
+  return m->n++;
+}
+
+/* ---- analysers ------------------------------------------------------------ */
+
+static fts_analyzer *make_analyzer(const sch_fulltext *f, char *err,
+                                   size_t errlen) {
+  fts_analyzer_opts o = {0};
+  o.mode = f->unicode61 ? FTS_UNICODE61 : FTS_REMDB;
+  o.stemmer = f->stemmer;
+  o.stop = f->stop == SCH_STOP_ENGLISH  ? FTS_STOP_ENGLISH
+           : f->stop == SCH_STOP_CUSTOM ? FTS_STOP_CUSTOM
+                                        : FTS_STOP_NONE;
+  o.stopwords = (const char *const *)f->stopwords;
+  o.nstopwords = f->nstopwords;
+  return fts_analyzer_new(&o, err, errlen);
+}
+
+/* Analyse the indexed fields of record rv into d.  0, or a remdb code. */
+static int analyse(remdb *db, fts_analyzer *a, const sch_fulltext *f,
+                   const rec_view *rv, fts_doc *d) {
+  fts_doc_reset(d);
+  for (uint32_t i = 0; i < f->nfields; i++) {
+    rec_field fl;
+    if (!rec_find(rv, f->fields[i], &fl) || fl.type != REC_TEXT) continue;
+    int rc = fts_doc_add(d, a, i, fl.p, fl.n);
+    if (rc) return err_nomem(&db->err);
+  }
+  if (fts_doc_nterms(d) < 0) return err_nomem(&db->err);
+  return REMDB_OK;
+}
+
+/* ---- the writer's cache (store_t.fts, guarded by the write lock) ----------- */
+
+typedef struct fts_slot {
+  uint32_t tid, tbl;
+  uint64_t epoch;  /* catalog epoch `built` was read at */
+  bool built;
+  bool have_next;
+  uint64_t next; /* next document number */
+} fts_slot;
+
+typedef struct fts_an {
+  char *sig;
+  fts_analyzer *a;
+} fts_an;
+
+struct fts_cache {
+  fts_slot *slot;
+  size_t nslot, capslot;
+  fts_an an[8];
+  size_t nan;
+  fts_doc *old, *nw;
+  smap terms; /* the old version's terms, in a diff */
+  buf_t op;
+};
+
+void fts_cache_free(store_t *st) {
+  struct fts_cache *c = st->fts;
+  if (c == NULL) return;
+  for (size_t i = 0; i < c->nan; i++) {
+    free(c->an[i].sig);
+    fts_analyzer_free(c->an[i].a);
+  }
+  fts_doc_free(c->old);
+  fts_doc_free(c->nw);
+  smap_free(&c->terms);
+  buf_free(&c->op);
+  free(c->slot);
+  free(c);
+  st->fts = NULL;
+}
+
+static struct fts_cache *cache_get(remdb *db) {
+  store_t *st = db->st;
+  if (st->fts) return st->fts;
+  struct fts_cache *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->old = fts_doc_new();
+  c->nw = fts_doc_new();
+  buf_init(&c->op);
+  st->fts = c;
+  if (!c->old || !c->nw) {
+    fts_cache_free(st);
+    return NULL;
+  }
+  return c;
+}
+
+/* The writer's analyzer for configuration f. */
+static fts_analyzer *cache_analyzer(remdb *db, struct fts_cache *c,
+                                    const sch_fulltext *f) {
+  for (size_t i = 0; i < c->nan; i++)
+    if (strcmp(c->an[i].sig, f->signature) == 0) return c->an[i].a;
+  char err[256];
+  fts_analyzer *a = make_analyzer(f, err, sizeof err);
+  if (!a) {
+    err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+    return NULL;
+  }
+  if (c->nan == sizeof c->an / sizeof *c->an) { /* evict the oldest */
+    free(c->an[0].sig);
+    fts_analyzer_free(c->an[0].a);
+    memmove(c->an, c->an + 1, (c->nan - 1) * sizeof *c->an);
+    c->nan--;
+  }
+  char *sig = strdup(f->signature);
+  if (!sig) {
+    fts_analyzer_free(a);
+    err_nomem(&db->err);
+    return NULL;
+  }
+  c->an[c->nan++] = (fts_an){sig, a};
+  return a;
+}
+
+/* Read t's 'M' key at snap (NULL: latest): is the index built with t's
+** configuration? */
+static int read_built(remdb *db, const kv_snap_t *snap, const sch_table *t,
+                      bool *built) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, db->tid, t->table_id, 'M');
+  kv_val v;
+  *built = false;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  const char *sig = t->fulltext.signature;
+  *built = sig && v.len == strlen(sig) && memcmp(v.data, sig, v.len) == 0;
+  kv_val_free(&v);
+  return REMDB_OK;
+}
+
+static fts_slot *cache_slot(remdb *db, struct fts_cache *c,
+                            const sch_table *t) {
+  uint64_t epoch = atomic_load(&db->st->epoch);
+  fts_slot *s = NULL;
+  for (size_t i = 0; i < c->nslot && !s; i++)
+    if (c->slot[i].tid == db->tid && c->slot[i].tbl == t->table_id)
+      s = &c->slot[i];
+  if (s == NULL) {
+    if (c->nslot == c->capslot) {
+      size_t cap = c->capslot ? c->capslot * 2 : 8;
+      fts_slot *n = realloc(c->slot, cap * sizeof *n);
+      if (!n) {
+        err_nomem(&db->err);
+        return NULL;
+      }
+      c->slot = n;
+      c->capslot = cap;
+    }
+    s = &c->slot[c->nslot++];
+    *s = (fts_slot){db->tid, t->table_id, epoch + 1, false, false, 0};
+  }
+  if (s->epoch != epoch) {
+    if (read_built(db, NULL, t, &s->built)) return NULL;
+    s->epoch = epoch;
+  }
+  return s;
+}
+
+static int next_docno(remdb *db, fts_slot *s, kv_batch_t *kb, uint64_t *out) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, s->tid, s->tbl, 'N');
+  if (!s->have_next) {
+    kv_val v;
+    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+    s->next = 0;
+    if (rc == REMDB_OK) {
+      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
+      kv_val_free(&v);
+    } else if (rc != REMDB_NOTFOUND) {
+      return rc;
+    }
+    s->have_next = true;
+  }
+  if (s->next >= (1ull << 39))
+    return err_set(&db->err, REMDB_TOOBIG,
+                   "full-text index: document numbers are used up (reindex "
+                   "renumbers them)");
+  *out = s->next++;
+  unsigned char v[8];
+  put_u64be(v, s->next);
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
+  return REMDB_OK;
+}
+
+/* ---- a transaction's document numbers ------------------------------------- */
+
+/* A transaction's pending changes: the numbers of the entities it staged
+** (their 'I' keys are in its batch, not in storage), and the merge
+** operands of its posting blocks, term entries and statistics, combined
+** per key and staged at commit (fts_before_commit): a batch of documents
+** with consecutive numbers writes one operand per (term, range) and per
+** term, not one per (term, document). */
+typedef struct ppost {
+  uint64_t doc;
+  uint32_t tf, dl;
+  size_t pos; /* offset in the transaction's positions */
+} ppost;
+
+typedef struct pkey {
+  char *key;
+  size_t kl;
+  fts_term_delta td;        /* 'T' */
+  int64_t sdocs, stokens;   /* 'S' */
+  ppost *up;                /* 'B': upserts, at most one per doc */
+  uint64_t *del;            /* 'B': deletes (applied before the upserts) */
+  uint32_t nup, capup, ndel, capdel;
+} pkey;
+
+struct fts_txn {
+  idset ids;
+  uint64_t *docno;
+  size_t cap;
+  smap keys;
+  pkey *pk;
+  size_t cappk;
+  uint32_t *pos;
+  size_t npos, poscap;
+  size_t bytes;
+};
+
+static void pend_clear(struct fts_txn *x) {
+  for (size_t i = 0; i < x->keys.n; i++) {
+    free(x->pk[i].key);
+    free(x->pk[i].up);
+    free(x->pk[i].del);
+  }
+  smap_clear(&x->keys);
+  x->npos = 0;
+}
+
+void fts_txn_free(struct fts_txn *x) {
+  if (x == NULL) return;
+  pend_clear(x);
+  smap_free(&x->keys);
+  free(x->pk);
+  free(x->pos);
+  idset_free(&x->ids);
+  free(x->docno);
+  free(x);
+}
+
+size_t fts_txn_bytes(const struct fts_txn *x) { return x ? x->bytes : 0; }
+
+static struct fts_txn *txn_of(wtx_t *w) {
+  struct fts_txn **px = wtx_fts(w);
+  if (*px == NULL) *px = calloc(1, sizeof **px);
+  return *px;
+}
+
+/* The pending entry of key k (added if new).  NULL when out of memory. */
+static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
+  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
+  if (i != SIZE_MAX) return &x->pk[i];
+  if (x->keys.n == x->cappk) {
+    size_t cap = x->cappk ? x->cappk * 2 : 256;
+    pkey *n = realloc(x->pk, cap * sizeof *n);
+    if (!n) return NULL;
+    x->pk = n;
+    x->cappk = cap;
+  }
+  char *copy = malloc(kl);
+  if (!copy) return NULL;
+  memcpy(copy, k, kl);
+  i = smap_find(&x->keys, copy, kl, true, NULL);
+  if (i == SIZE_MAX) {
+    free(copy);
+    return NULL;
+  }
+  pkey *p = &x->pk[i];
+  memset(p, 0, sizeof *p);
+  p->key = copy;
+  p->kl = kl;
+  p->td.min_dl = UINT32_MAX;
+  x->bytes += kl + sizeof *p + 16;
+  return p;
+}
+
+static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
+                        uint32_t dl, const uint32_t *pos) {
+  if (x->npos + tf > x->poscap) {
+    size_t cap = x->poscap ? x->poscap * 2 : 1024;
+    while (cap < x->npos + tf) cap *= 2;
+    uint32_t *n = realloc(x->pos, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - x->poscap) * sizeof *n;
+    x->pos = n;
+    x->poscap = cap;
+  }
+  ppost e = {doc, tf, dl, x->npos};
+  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+  x->npos += tf;
+  for (uint32_t i = 0; i < p->nup; i++)
+    if (p->up[i].doc == doc) {
+      p->up[i] = e;
+      return true;
+    }
+  if (p->nup == p->capup) {
+    uint32_t cap = p->capup ? p->capup * 2 : 4;
+    ppost *n = realloc(p->up, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - p->capup) * sizeof *n;
+    p->up = n;
+    p->capup = cap;
+  }
+  p->up[p->nup++] = e;
+  return true;
+}
+
+static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
+  for (uint32_t i = 0; i < p->nup; i++)
+    if (p->up[i].doc == doc) {
+      p->up[i] = p->up[--p->nup];
+      break;
+    }
+  for (uint32_t i = 0; i < p->ndel; i++)
+    if (p->del[i] == doc) return true;
+  if (p->ndel == p->capdel) {
+    uint32_t cap = p->capdel ? p->capdel * 2 : 4;
+    uint64_t *n = realloc(p->del, cap * sizeof *n);
+    if (!n) return false;
+    x->bytes += (cap - p->capdel) * sizeof *n;
+    p->del = n;
+    p->capdel = cap;
+  }
+  p->del[p->ndel++] = doc;
+  return true;
+}
+
+static void pend_term(pkey *p, const fts_term_delta *d) {
+  p->td.df += d->df;
+  p->td.cf += d->cf;
+  if (d->max_tf > p->td.max_tf) p->td.max_tf = d->max_tf;
+  if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
+}
+
+static int ppost_cmp(const void *a, const void *b) {
+  uint64_t x = ((const ppost *)a)->doc, y = ((const ppost *)b)->doc;
+  return x < y ? -1 : x > y;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int pkey_cmp(const void *a, const void *b) {
+  const pkey *x = *(const pkey *const *)a, *y = *(const pkey *const *)b;
+  int c = memcmp(x->key, y->key, x->kl < y->kl ? x->kl : y->kl);
+  return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
+}
+
+/* wtx_commit: stage the pending operands into the batch, in key order
+** (RocksDB's memtable inserts a run of ascending keys much faster). */
+int fts_before_commit(wtx_t *w) {
+  struct fts_txn *x = *wtx_fts(w);
+  if (x == NULL || x->keys.n == 0) return REMDB_OK;
+  remdb *db = wtx_db(w);
+  kv_batch_t *kb = wtx_batch(w);
+  buf_t op;
+  buf_init(&op);
+  fts_posting *ps = NULL;
+  size_t capps = 0;
+  pkey **order = malloc(x->keys.n * sizeof *order);
+  if (order == NULL) {
+    buf_free(&op);
+    return err_nomem(&db->err);
+  }
+  for (size_t i = 0; i < x->keys.n; i++) order[i] = &x->pk[i];
+  qsort(order, x->keys.n, sizeof *order, pkey_cmp);
+  int rc = REMDB_OK;
+  for (size_t i = 0; i < x->keys.n && rc == REMDB_OK; i++) {
+    pkey *p = order[i];
+    char kind = p->key[12];
+    if (kind == 'T') {
+      if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
+      buf_reset(&op);
+      fts_term_delta_encode(&p->td, &op);
+      kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'S') {
+      if (p->sdocs == 0 && p->stokens == 0) continue;
+      buf_reset(&op);
+      fts_stats_delta_encode(p->sdocs, p->stokens, &op);
+      kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else {
+      if (p->ndel) {
+        qsort(p->del, p->ndel, sizeof *p->del, u64_cmp);
+        buf_reset(&op);
+        if (fts_op_delete(p->del, p->ndel, &op)) rc = err_nomem(&db->err);
+        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      }
+      if (p->nup && rc == REMDB_OK) {
+        if (p->nup > capps) {
+          fts_posting *n = realloc(ps, p->nup * sizeof *n);
+          if (!n) {
+            rc = err_nomem(&db->err);
+            break;
+          }
+          ps = n;
+          capps = p->nup;
+        }
+        qsort(p->up, p->nup, sizeof *p->up, ppost_cmp);
+        for (uint32_t j = 0; j < p->nup; j++)
+          ps[j] = (fts_posting){p->up[j].doc, p->up[j].tf, p->up[j].dl,
+                                x->pos + p->up[j].pos};
+        buf_reset(&op);
+        if (fts_op_upsert(ps, p->nup, &op)) rc = err_nomem(&db->err);
+        else kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      }
+    }
+    if (op.oom) rc = err_nomem(&db->err);
+  }
+  free(ps);
+  free(order);
+  buf_free(&op);
+  pend_clear(x);
+  x->bytes = 0;
+  return rc;
+}
+
+static bool txn_set(wtx_t *w, const uuid16_t *id, uint64_t docno) {
+  struct fts_txn *x = txn_of(w);
+  if (x == NULL) return false;
+  if (x->ids.n == x->cap) {
+    size_t cap = x->cap ? x->cap * 2 : 64;
+    uint64_t *d = realloc(x->docno, cap * sizeof *d);
+    if (!d) return false;
+    x->docno = d;
+    x->cap = cap;
+  }
+  size_t i;
+  if (!idset_add(&x->ids, id->b, &i)) return false;
+  x->docno[i] = docno;
+  return true;
+}
+
+static bool txn_get(wtx_t *w, const uuid16_t *id, uint64_t *docno) {
+  struct fts_txn *x = *wtx_fts(w);
+  if (x == NULL) return false;
+  size_t i = idset_find(&x->ids, id->b);
+  if (i == IDSET_NONE || x->docno[i] == UINT64_MAX) return false;
+  *docno = x->docno[i]; /* UINT64_MAX: freed by a hard delete here */
+  return true;
+}
+
+/* ---- the write path ---------------------------------------------------------- */
+
+/* Do the indexed fields of a and b hold the same text? */
+static bool same_text(const sch_fulltext *f, const rec_view *a,
+                      const rec_view *b) {
+  for (uint32_t i = 0; i < f->nfields; i++) {
+    rec_field x, y;
+    bool hx = rec_find(a, f->fields[i], &x) && x.type == REC_TEXT;
+    bool hy = rec_find(b, f->fields[i], &y) && y.type == REC_TEXT;
+    if (hx != hy) return false;
+    if (hx && (x.n != y.n || memcmp(x.p, y.p, x.n) != 0)) return false;
+  }
+  return true;
+}
+
+static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
+                             const char *term, size_t len,
+                             const fts_term_delta *d, buf_t *op) {
+  unsigned char k[KEY_FTS_MAX];
+  size_t kl = key_fts_term(k, db->tid, tbl, term, len);
+  buf_reset(op);
+  fts_term_delta_encode(d, op);
+  kv_batch_merge(kb, KV_INDEX, k, kl, op->p, op->len);
+}
+
+/* Stage the index changes of entity id of t from version old to nw (either
+** NULL: none).  Called by wtx_put and wtx_remove inside their savepoint. */
+int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const rec_view *old, const rec_view *nw) {
+  const sch_fulltext *f = &t->fulltext;
+  if (f->nfields == 0) return REMDB_OK;
+  remdb *db = wtx_db(w);
+  bool had = old && !rec_is_deleted(old), has = nw && !rec_is_deleted(nw);
+  if (had && has && same_text(f, old, nw)) return REMDB_OK;
+  if (!had && !has && nw) return REMDB_OK; /* a soft-deleted row stays so */
+  struct fts_cache *c = cache_get(db);
+  if (c == NULL) return err_nomem(&db->err);
+  fts_slot *s = cache_slot(db, c, t);
+  if (s == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+  if (!s->built) return REMDB_OK;
+  kv_batch_t *kb = wtx_batch(w);
+  uint32_t tbl = t->table_id;
+  /* the document number */
+  uint64_t docno = 0;
+  bool known = txn_get(w, id, &docno);
+  if (!known && old) {
+    unsigned char k[KEY_FTS_ID_LEN];
+    key_fts_id(k, db->tid, tbl, id->b);
+    kv_val v;
+    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+    if (rc == REMDB_OK) {
+      known = v.len == 8;
+      if (known) docno = get_u64be((const unsigned char *)v.data);
+      kv_val_free(&v);
+    } else if (rc != REMDB_NOTFOUND) {
+      return rc;
+    }
+  }
+  if (!known && nw == NULL) return REMDB_OK; /* never numbered */
+  if (!known) {
+    had = false; /* numbered now: nothing of it is indexed */
+    int rc = next_docno(db, s, kb, &docno);
+    if (rc) return rc;
+    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], v[8];
+    key_fts_id(ik, db->tid, tbl, id->b);
+    key_fts_doc(dk, db->tid, tbl, docno);
+    put_u64be(v, docno);
+    kv_batch_put(kb, KV_INDEX, ik, sizeof ik, v, 8);
+    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, id->b, 16);
+  }
+  if (!txn_set(w, id, nw ? docno : UINT64_MAX)) return err_nomem(&db->err);
+  struct fts_txn *x = txn_of(w);
+  fts_analyzer *a = (had || has) ? cache_analyzer(db, c, f) : NULL;
+  if ((had || has) && a == NULL) return db->err.code;
+  int rc = REMDB_OK;
+  fts_doc_reset(c->old);
+  fts_doc_reset(c->nw);
+  if (had) rc = analyse(db, a, f, old, c->old);
+  if (rc == REMDB_OK && has) rc = analyse(db, a, f, nw, c->nw);
+  if (rc) return rc;
+  long nold = had ? fts_doc_nterms(c->old) : 0;
+  long nnew = has ? fts_doc_nterms(c->nw) : 0;
+  uint32_t oldlen = had ? fts_doc_length(c->old) : 0;
+  uint32_t newlen = has ? fts_doc_length(c->nw) : 0;
+  buf_t *op = &c->op;
+  /* the old version's terms, by name */
+  smap_clear(&c->terms);
+  for (long i = 0; i < nold; i++) {
+    const char *tm;
+    size_t len;
+    const uint32_t *pos;
+    uint32_t npos;
+    fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
+    if (smap_find(&c->terms, tm, len, true, NULL) == SIZE_MAX)
+      return err_nomem(&db->err);
+  }
+  /* terms of the new version: upserted unless the posting is unchanged */
+  bool *kept = nold ? calloc((size_t)nold, sizeof *kept) : NULL;
+  if (nold && !kept) return err_nomem(&db->err);
+  for (long j = 0; j < nnew; j++) {
+    const char *tm;
+    size_t len;
+    const uint32_t *pos;
+    uint32_t npos;
+    fts_doc_term(c->nw, (size_t)j, &tm, &len, &pos, &npos);
+    size_t i = nold ? smap_find(&c->terms, tm, len, false, NULL) : SIZE_MAX;
+    uint32_t oldtf = 0;
+    if (i != SIZE_MAX) {
+      const char *t2;
+      size_t l2;
+      const uint32_t *p2;
+      fts_doc_term(c->old, i, &t2, &l2, &p2, &oldtf);
+      kept[i] = true;
+      if (oldtf == npos && oldlen == newlen &&
+          memcmp(p2, pos, npos * sizeof *pos) == 0)
+        continue; /* the same posting */
+    }
+    unsigned char k[KEY_FTS_MAX];
+    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    if (!pt) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
+                         newlen};
+    pend_term(pt, &td);
+  }
+  /* terms of the old version the new one lacks */
+  for (long i = 0; rc == REMDB_OK && i < nold; i++) {
+    if (kept[i]) continue;
+    const char *tm;
+    size_t len;
+    const uint32_t *pos;
+    uint32_t npos;
+    fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
+    unsigned char k[KEY_FTS_MAX];
+    pkey *pb = pend_key(x, k, key_fts_block(k, db->tid, tbl, tm, len, docno));
+    if (!pb || !pend_delete(x, pb, docno)) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    if (!pt) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
+    pend_term(pt, &td);
+  }
+  free(kept);
+  if (rc) return rc;
+  /* the length slot and the statistics */
+  if (had != has || oldlen != newlen) {
+    unsigned char lk[KEY_FTS_LEN_LEN], sk[KEY_FTS_PREFIX];
+    key_fts_lengths(lk, db->tid, tbl, docno);
+    buf_reset(op);
+    fts_lengths_op((unsigned)(docno % FTS_BLOCK_SPAN), has, newlen, op);
+    kv_batch_merge(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
+    key_fts(sk, db->tid, tbl, 'S');
+    pkey *ps = pend_key(x, sk, sizeof sk);
+    if (!ps) return err_nomem(&db->err);
+    ps->sdocs += (int64_t)has - (int64_t)had;
+    ps->stokens += (int64_t)newlen - (int64_t)oldlen;
+  }
+  if (nw == NULL) { /* a hard delete frees the number */
+    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN];
+    key_fts_id(ik, db->tid, tbl, id->b);
+    key_fts_doc(dk, db->tid, tbl, docno);
+    kv_batch_del(kb, KV_INDEX, ik, sizeof ik);
+    kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+  }
+  return op->oom ? err_nomem(&db->err) : REMDB_OK;
+}
+
+/* ---- the merge operator ---------------------------------------------------- */
+
+typedef int (*merge_fn)(const void *, size_t, const void *const *,
+                        const size_t *, size_t, buf_t *);
+
+static merge_fn merge_for(const char *k, size_t kl) {
+  if (kl < KEY_FTS_PREFIX || get_u32be((const unsigned char *)k + 4) !=
+                                 KEY_FTS_TBL)
+    return NULL;
+  switch (k[12]) {
+    case 'B': return fts_block_merge;
+    case 'T': return fts_term_merge;
+    case 'L': return fts_lengths_merge;
+    case 'S': return fts_stats_merge;
+    default: return NULL;
+  }
+}
+
+/* Never fails on what the writer wrote: a merge the library refuses (a
+** count that would go negative, after damage) is retried operand by
+** operand, skipping those that cannot apply, so the key stays readable
+** and verify reports the damage. */
+static int merge_full(const char *k, size_t kl, const char *base, size_t bl,
+                      const char *const *ops, const size_t *lens, size_t n,
+                      buf_t *out) {
+  merge_fn fn = merge_for(k, kl);
+  if (fn == NULL) return -1;
+  size_t start = out->len;
+  int rc = fn(base, bl, (const void *const *)ops, lens, n, out);
+  if (rc == 0) return 0;
+  out->len = start;
+  buf_t cur, nxt;
+  buf_init(&cur);
+  buf_init(&nxt);
+  if (base == NULL || fn(base, bl, NULL, NULL, 0, &cur) != 0) {
+    buf_reset(&cur);
+    if (fn(NULL, 0, NULL, NULL, 0, &cur) != 0) {
+      buf_free(&cur);
+      return -1;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    const void *o = ops[i];
+    buf_reset(&nxt);
+    if (fn(cur.p, cur.len, &o, &lens[i], 1, &nxt) == 0) {
+      buf_t t = cur;
+      cur = nxt;
+      nxt = t;
+    }
+  }
+  buf_add(out, cur.p, cur.len);
+  buf_free(&cur);
+  buf_free(&nxt);
+  return out->oom ? -1 : 0;
+}
+
+/* Operands combine into one when none refers to a base: upserts of
+** postings (a block of them is an upsert too), and deltas of term entries
+** and statistics (they add up).  Flushes and compactions so keep a hot
+** key's run of operands short. */
+static int merge_partial(const char *k, size_t kl, const char *const *ops,
+                         const size_t *lens, size_t n, buf_t *out) {
+  if (kl < KEY_FTS_PREFIX || get_u32be((const unsigned char *)k + 4) !=
+                                 KEY_FTS_TBL)
+    return -1;
+  if (k[12] == 'B') {
+    for (size_t i = 0; i < n; i++)
+      if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
+    return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
+  }
+  if (k[12] == 'T') {
+    fts_term_delta sum = {0, 0, 0, UINT32_MAX}, d;
+    for (size_t i = 0; i < n; i++) {
+      if (fts_term_delta_decode(ops[i], lens[i], &d)) return -1;
+      sum.df += d.df;
+      sum.cf += d.cf;
+      if (d.max_tf > sum.max_tf) sum.max_tf = d.max_tf;
+      if (d.min_dl < sum.min_dl) sum.min_dl = d.min_dl;
+    }
+    fts_term_delta_encode(&sum, out);
+    return 0;
+  }
+  if (k[12] == 'S') {
+    int64_t docs = 0, tokens = 0, d, t;
+    for (size_t i = 0; i < n; i++) {
+      if (fts_stats_delta_decode(ops[i], lens[i], &d, &t)) return -1;
+      docs += d;
+      tokens += t;
+    }
+    fts_stats_delta_encode(docs, tokens, out);
+    return 0;
+  }
+  return -1;
+}
+
+static const kv_merge_ops merge_ops = {merge_full, merge_partial};
+
+void fts_register(void) { kv_set_merge(&merge_ops); }
+
+/* ---- building, dropping ---------------------------------------------------- */
+
+void fts_drop_table(remdb *db, kv_batch_t *kb, uint32_t tbl) {
+  unsigned char lo[12], hi[12];
+  put_u32be(lo, db->tid);
+  put_u32be(lo + 4, KEY_FTS_TBL);
+  put_u32be(lo + 8, tbl);
+  memcpy(hi, lo, 8);
+  put_u32be(hi + 8, tbl + 1);
+  kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+}
+
+void fts_stage_created(remdb *db, kv_batch_t *kb, const sch_table *t) {
+  if (t->fulltext.nfields == 0) return;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, db->tid, t->table_id, 'M');
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, t->fulltext.signature,
+               strlen(t->fulltext.signature));
+}
+
+/* One range of FTS_BLOCK_SPAN document numbers being built: each term's
+** postings in it. */
+typedef struct chunk {
+  smap terms;
+  char **name;        /* per term: its bytes (the map's keys) */
+  uint32_t **plist;   /* per term: postings as (doc, tf, dl, pos off) */
+  size_t *pn, *pcap;
+  size_t cap;
+  uint32_t *pos;      /* all positions of the chunk */
+  size_t npos, poscap;
+  fts_lengths len;
+  uint64_t base;      /* first docno of the range */
+} chunk;
+
+static void chunk_free(chunk *c) {
+  for (size_t i = 0; i < c->terms.n; i++) {
+    free(c->plist[i]);
+    free(c->name[i]);
+  }
+  smap_free(&c->terms);
+  free(c->name);
+  free(c->plist);
+  free(c->pn);
+  free(c->pcap);
+  free(c->pos);
+}
+
+static void chunk_reset(chunk *c, uint64_t base) {
+  for (size_t i = 0; i < c->terms.n; i++) c->pn[i] = 0;
+  /* the terms stay as keys (their lists empty): a term of one range is
+  ** likely in the next */
+  c->npos = 0;
+  fts_lengths_clear(&c->len);
+  c->base = base;
+}
+
+/* Add docno's analysed document d to the chunk. */
+static bool chunk_add(chunk *c, uint64_t docno, fts_doc *d) {
+  long nt = fts_doc_nterms(d);
+  uint32_t dl = fts_doc_length(d);
+  fts_lengths_set(&c->len, (unsigned)(docno - c->base), dl);
+  for (long j = 0; j < nt; j++) {
+    const char *tm;
+    size_t len;
+    const uint32_t *pos;
+    uint32_t npos;
+    fts_doc_term(d, (size_t)j, &tm, &len, &pos, &npos);
+    size_t i = smap_find(&c->terms, tm, len, false, NULL);
+    if (i == SIZE_MAX) {
+      if (c->terms.n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        char **nm = realloc(c->name, cap * sizeof *nm);
+        if (!nm) return false;
+        c->name = nm;
+        uint32_t **pl = realloc(c->plist, cap * sizeof *pl);
+        if (!pl) return false;
+        c->plist = pl;
+        size_t *pn = realloc(c->pn, cap * sizeof *pn);
+        if (!pn) return false;
+        c->pn = pn;
+        size_t *pc = realloc(c->pcap, cap * sizeof *pc);
+        if (!pc) return false;
+        c->pcap = pc;
+        c->cap = cap;
+      }
+      char *copy = malloc(len + 1); /* the map borrows it */
+      if (!copy) return false;
+      memcpy(copy, tm, len);
+      copy[len] = 0;
+      i = smap_find(&c->terms, copy, len, true, NULL);
+      if (i == SIZE_MAX) {
+        free(copy);
+        return false;
+      }
+      c->name[i] = copy;
+      c->plist[i] = NULL;
+      c->pn[i] = c->pcap[i] = 0;
+    }
+    if (c->pn[i] + 4 > c->pcap[i]) {
+      size_t cap = c->pcap[i] ? c->pcap[i] * 2 : 16;
+      uint32_t *p = realloc(c->plist[i], cap * sizeof *p);
+      if (!p) return false;
+      c->plist[i] = p;
+      c->pcap[i] = cap;
+    }
+    if (c->npos + npos > c->poscap) {
+      size_t cap = c->poscap ? c->poscap * 2 : 4096;
+      while (cap < c->npos + npos) cap *= 2;
+      uint32_t *p = realloc(c->pos, cap * sizeof *p);
+      if (!p) return false;
+      c->pos = p;
+      c->poscap = cap;
+    }
+    uint32_t *e = c->plist[i] + c->pn[i];
+    e[0] = (uint32_t)(docno - c->base);
+    e[1] = npos;
+    e[2] = dl;
+    e[3] = (uint32_t)c->npos;
+    memcpy(c->pos + c->npos, pos, npos * sizeof *pos);
+    c->npos += npos;
+    c->pn[i] += 4;
+  }
+  return true;
+}
+
+/* Stage the chunk's blocks, term deltas and lengths. */
+static int chunk_flush(remdb *db, uint32_t tbl, chunk *c, kv_batch_t *kb,
+                       buf_t *op) {
+  fts_posting p[FTS_BLOCK_SPAN];
+  bool any = false;
+  for (size_t i = 0; i < c->terms.n; i++) {
+    size_t n = c->pn[i] / 4;
+    if (n == 0) continue;
+    any = true;
+    fts_term_delta td = {(int64_t)n, 0, 0, UINT32_MAX};
+    for (size_t j = 0; j < n; j++) {
+      const uint32_t *e = c->plist[i] + 4 * j;
+      p[j] = (fts_posting){c->base + e[0], e[1], e[2], c->pos + e[3]};
+      td.cf += e[1];
+      if (e[1] > td.max_tf) td.max_tf = e[1];
+      if (e[2] < td.min_dl) td.min_dl = e[2];
+    }
+    buf_reset(op);
+    if (fts_block_encode(p, n, op) || op->oom) return err_nomem(&db->err);
+    const char *tm = c->name[i];
+    size_t len = c->terms.klen[i];
+    unsigned char k[KEY_FTS_MAX];
+    size_t kl = key_fts_block(k, db->tid, tbl, tm, len, c->base);
+    kv_batch_put(kb, KV_INDEX, k, kl, op->p, op->len);
+    stage_term_delta(db, kb, tbl, tm, len, &td, op);
+  }
+  /* terms unused for a while go, so the map stays small */
+  if (c->terms.n > 65536) {
+    for (size_t i = 0; i < c->terms.n; i++) {
+      free(c->plist[i]);
+      free(c->name[i]);
+    }
+    smap_clear(&c->terms);
+  }
+  bool lens = any;
+  for (unsigned i = 0; i < FTS_BLOCK_SPAN / 8 && !lens; i++)
+    lens = c->len.set[i] != 0;
+  if (lens) {
+    unsigned char lk[KEY_FTS_LEN_LEN];
+    key_fts_lengths(lk, db->tid, tbl, c->base);
+    buf_reset(op);
+    fts_lengths_encode(&c->len, op);
+    kv_batch_put(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
+  }
+  return op->oom ? err_nomem(&db->err) : REMDB_OK;
+}
+
+static int rebuild_commit(remdb *db, kv_batch_t *kb) {
+  int rc = kv_write(db->st->kv, kb, 0, &db->err);
+  kv_batch_clear(kb);
+  return rc;
+}
+
+int fts_rebuild(remdb *db, const sch_table *t) {
+  assert(core_locked(db));
+  uint32_t tbl = t->table_id;
+  const sch_fulltext *f = &t->fulltext;
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  if (kb == NULL) return err_nomem(&db->err);
+  /* the writer's cache of this table is stale from here on */
+  struct fts_cache *cc = cache_get(db);
+  if (cc == NULL) {
+    kv_batch_free(kb);
+    return err_nomem(&db->err);
+  }
+  for (size_t i = 0; i < cc->nslot; i++)
+    if (cc->slot[i].tid == db->tid && cc->slot[i].tbl == tbl) {
+      cc->slot[i] = cc->slot[--cc->nslot];
+      break;
+    }
+  fts_drop_table(db, kb, tbl);
+  int rc = rebuild_commit(db, kb);
+  if (rc || f->nfields == 0) {
+    kv_batch_free(kb);
+    return rc;
+  }
+  char err[256];
+  fts_analyzer *a = make_analyzer(f, err, sizeof err);
+  fts_doc *d = fts_doc_new();
+  kv_snap_t *snap = kv_snap_new(db->st->kv);
+  kv_iter_t *it = NULL;
+  chunk c;
+  memset(&c, 0, sizeof c);
+  buf_t op;
+  buf_init(&op);
+  if (a == NULL) rc = err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+  else if (d == NULL || snap == NULL) rc = err_nomem(&db->err);
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, tbl);
+  key_table(hi, db->tid, tbl + 1);
+  if (rc == REMDB_OK)
+    rc = kv_iter_new(db->st->kv, snap, KV_ENTITY, lo, sizeof lo, hi,
+                     sizeof hi, &it, &db->err);
+  uint64_t docno = 0, docs = 0, tokens = 0;
+  chunk_reset(&c, 0);
+  if (rc == REMDB_OK) kv_iter_first(it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    rec_view rv;
+    if ((rc = rec_open(&rv, v, vl, &db->err))) break;
+    if (docno - c.base >= FTS_BLOCK_SPAN) {
+      rc = chunk_flush(db, tbl, &c, kb, &op);
+      if (rc == REMDB_OK && kv_batch_bytes(kb) > (4u << 20))
+        rc = rebuild_commit(db, kb);
+      if (rc) break;
+      chunk_reset(&c, docno);
+    }
+    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], nv[8];
+    key_fts_id(ik, db->tid, tbl, (const unsigned char *)k + 8);
+    key_fts_doc(dk, db->tid, tbl, docno);
+    put_u64be(nv, docno);
+    kv_batch_put(kb, KV_INDEX, ik, sizeof ik, nv, 8);
+    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, k + 8, 16);
+    if (!rec_is_deleted(&rv)) {
+      rc = analyse(db, a, f, &rv, d);
+      if (rc == REMDB_OK && !chunk_add(&c, docno, d)) rc = err_nomem(&db->err);
+      docs++;
+      tokens += fts_doc_length(d);
+    }
+    docno++;
+  }
+  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  if (rc == REMDB_OK) rc = chunk_flush(db, tbl, &c, kb, &op);
+  if (rc == REMDB_OK) {
+    unsigned char k[KEY_FTS_PREFIX], nv[8];
+    key_fts(k, db->tid, tbl, 'N');
+    put_u64be(nv, docno);
+    kv_batch_put(kb, KV_INDEX, k, sizeof k, nv, 8);
+    key_fts(k, db->tid, tbl, 'S');
+    buf_reset(&op);
+    fts_stats_encode(&(fts_table_stats){docs, tokens}, &op);
+    kv_batch_put(kb, KV_INDEX, k, sizeof k, op.p, op.len);
+    fts_stage_created(db, kb, t); /* built: the 'M' key, last */
+    rc = op.oom ? err_nomem(&db->err) : kv_write(db->st->kv, kb, 1, &db->err);
+  }
+  kv_iter_free(it);
+  if (snap) kv_snap_free(db->st->kv, snap);
+  chunk_free(&c);
+  buf_free(&op);
+  fts_doc_free(d);
+  fts_analyzer_free(a);
+  kv_batch_free(kb);
+  return rc;
+}
+
+/* ---- the reader ------------------------------------------------------------- */
+
+struct fts_reader {
+  remdb *db;
+  const kv_snap_t *snap;
+  uint32_t tid, tbl;
+  fts_analyzer *an;
+  char **names;
+  size_t nnames;
+  fts_source src;
+  int64_t lblock;   /* the lengths block cached, -1 none */
+  fts_lengths lens;
+};
+
+typedef struct bstream {
+  fts_reader *r;
+  kv_iter_t *it;
+  unsigned char key[KEY_FTS_MAX];
+  size_t plen; /* prefix: 'B' TERM 0x00 */
+  bool at;     /* on a block */
+  uint32_t cur; /* its range number */
+} bstream;
+
+static const void *bs_here(bstream *s, size_t *len) {
+  s->at = kv_iter_valid(s->it);
+  if (!s->at) return NULL;
+  size_t kl;
+  const unsigned char *k = (const unsigned char *)kv_iter_key(s->it, &kl);
+  if (kl != s->plen + 4) { /* cannot be: the bounds hold the term's keys */
+    s->at = false;
+    return NULL;
+  }
+  s->cur = get_u32be(k + s->plen);
+  return kv_iter_value(s->it, len);
+}
+
+static const void *bs_seek(void *ctx, uint64_t target, size_t *len) {
+  bstream *s = ctx;
+  uint32_t tb = (uint32_t)(target / FTS_BLOCK_SPAN);
+  if (s->at && s->cur >= tb) return kv_iter_value(s->it, len);
+  put_u32be(s->key + s->plen, tb);
+  kv_iter_seek(s->it, s->key, s->plen + 4);
+  return bs_here(s, len);
+}
+
+static const void *bs_next(void *ctx, size_t *len) {
+  bstream *s = ctx;
+  if (!s->at) return NULL;
+  kv_iter_next(s->it);
+  return bs_here(s, len);
+}
+
+static void bs_close(void *ctx) {
+  bstream *s = ctx;
+  kv_iter_free(s->it);
+  free(s);
+}
+
+static const fts_block_stream_ops bs_ops = {bs_seek, bs_next, bs_close};
+
+static int src_open(void *ctx, const char *term, size_t len,
+                    fts_term_info *info, fts_cursor **out,
+                    fts_counters *count) {
+  fts_reader *r = ctx;
+  remdb *db = r->db;
+  *out = NULL;
+  if (len > FTS_MAX_TERM) return 0;
+  unsigned char k[KEY_FTS_MAX];
+  size_t kl = key_fts_term(k, r->tid, r->tbl, term, len);
+  kv_val v;
+  int rc = kv_get(db->st->kv, r->snap, KV_INDEX, k, kl, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return 0;
+  if (rc) return -1;
+  rc = fts_term_decode(v.data, v.len, info);
+  kv_val_free(&v);
+  if (rc) {
+    err_set(&db->err, REMDB_CORRUPT, "full-text term entry is malformed");
+    return -1;
+  }
+  if (info->df == 0) return 0;
+  bstream *s = calloc(1, sizeof *s);
+  if (s == NULL) return -1;
+  s->r = r;
+  s->plen = key_fts_block(s->key, r->tid, r->tbl, term, len, 0) - 4;
+  unsigned char hi[KEY_FTS_MAX];
+  memcpy(hi, s->key, s->plen);
+  hi[s->plen - 1] = 1; /* past 'B' TERM 0x00 ... */
+  if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, s->key, s->plen, hi, s->plen,
+                  &s->it, &db->err)) {
+    free(s);
+    return -1;
+  }
+  *out = fts_block_cursor(&bs_ops, s, count);
+  return *out ? 0 : -1;
+}
+
+static int src_prefix(void *ctx, const char *prefix, size_t len,
+                      fts_term_fn cb, void *arg) {
+  fts_reader *r = ctx;
+  remdb *db = r->db;
+  if (len > FTS_MAX_TERM) return 0;
+  unsigned char lo[KEY_FTS_MAX], hi[KEY_FTS_MAX + 1];
+  size_t kl = key_fts_term(lo, r->tid, r->tbl, prefix, len);
+  size_t hl = kv_prefix_end(lo, kl, hi);
+  kv_iter_t *it;
+  if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, kl, hl ? hi : NULL, hl,
+                  &it, &db->err))
+    return -1;
+  int rc = 0;
+  for (kv_iter_first(it); kv_iter_valid(it) && rc == 0; kv_iter_next(it)) {
+    size_t n, vl;
+    const char *k = kv_iter_key(it, &n);
+    const char *v = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    if (fts_term_decode(v, vl, &ti) == 0 && ti.df == 0) continue;
+    rc = cb(arg, k + KEY_FTS_PREFIX, n - KEY_FTS_PREFIX);
+  }
+  if (rc == 0 && kv_iter_status(it, &db->err)) rc = -1;
+  kv_iter_free(it);
+  return rc;
+}
+
+static const fts_source_ops src_ops = {src_open, src_prefix};
+
+void ftsr_close(fts_reader *r) {
+  if (r == NULL) return;
+  fts_analyzer_free(r->an);
+  for (size_t i = 0; i < r->nnames; i++) free(r->names[i]);
+  free(r->names);
+  free(r);
+}
+
+int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
+              fts_reader **out) {
+  *out = NULL;
+  const sch_fulltext *f = &t->fulltext;
+  if (f->nfields == 0)
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "table %s has no full-text index (declare \"fulltext\" "
+                   "in its schema)",
+                   t->name);
+  const kv_snap_t *ks = snap ? snap->kv : NULL;
+  bool built = false;
+  int rc = read_built(db, ks, t, &built);
+  if (rc) return rc;
+  if (!built) {
+    const char *hint = core_rebuild_hint(db);
+    return err_set(&db->err, REMDB_ERROR,
+                   "table %s: its full-text index is not built (the "
+                   "database predates it, or a rebuild has not finished): "
+                   "run `remdb reindex %s`%s%s",
+                   t->name, t->name, *hint ? "; " : "", hint);
+  }
+  fts_reader *r = calloc(1, sizeof *r);
+  if (r == NULL) return err_nomem(&db->err);
+  r->db = db;
+  r->snap = ks;
+  r->tid = db->tid;
+  r->tbl = t->table_id;
+  r->lblock = -1;
+  char err[256];
+  r->an = make_analyzer(f, err, sizeof err);
+  r->names = calloc(f->nfields, sizeof *r->names);
+  if (r->an == NULL) {
+    ftsr_close(r);
+    return err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+  }
+  if (r->names == NULL) {
+    ftsr_close(r);
+    return err_nomem(&db->err);
+  }
+  for (; r->nnames < f->nfields; r->nnames++)
+    if ((r->names[r->nnames] = strdup(f->names[r->nnames])) == NULL) {
+      ftsr_close(r);
+      return err_nomem(&db->err);
+    }
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, r->tid, r->tbl, 'S');
+  kv_val v;
+  rc = kv_get(db->st->kv, ks, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_OK) {
+    if (fts_stats_decode(v.data, v.len, &r->src.stats))
+      rc = err_set(&db->err, REMDB_CORRUPT,
+                   "table %s: full-text statistics are malformed", t->name);
+    kv_val_free(&v);
+  } else if (rc == REMDB_NOTFOUND) {
+    rc = REMDB_OK;
+  }
+  if (rc) {
+    ftsr_close(r);
+    return rc;
+  }
+  r->src.ops = &src_ops;
+  r->src.ctx = r;
+  *out = r;
+  return REMDB_OK;
+}
+
+const fts_source *ftsr_source(fts_reader *r) { return &r->src; }
+fts_analyzer *ftsr_analyzer(fts_reader *r) { return r->an; }
+const char *const *ftsr_fields(fts_reader *r, size_t *n) {
+  *n = r->nnames;
+  return (const char *const *)r->names;
+}
+
+int ftsr_id(fts_reader *r, uint64_t docno, uuid16_t *id) {
+  remdb *db = r->db;
+  /* live at the snapshot: its length slot is set */
+  int64_t blk = (int64_t)(docno / FTS_BLOCK_SPAN);
+  if (blk != r->lblock) {
+    unsigned char lk[KEY_FTS_LEN_LEN];
+    key_fts_lengths(lk, r->tid, r->tbl, docno);
+    kv_val v;
+    fts_lengths_clear(&r->lens);
+    int rc = kv_get(db->st->kv, r->snap, KV_INDEX, lk, sizeof lk, &v, &db->err);
+    if (rc == REMDB_OK) {
+      rc = fts_lengths_decode(v.data, v.len, &r->lens)
+               ? err_set(&db->err, REMDB_CORRUPT,
+                         "full-text lengths are malformed")
+               : REMDB_OK;
+      kv_val_free(&v);
+    }
+    if (rc && rc != REMDB_NOTFOUND) return rc;
+    r->lblock = blk;
+  }
+  if (!fts_lengths_has(&r->lens, (unsigned)(docno % FTS_BLOCK_SPAN)))
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "no live document numbered %llu", (unsigned long long)docno);
+  unsigned char dk[KEY_FTS_DOC_LEN];
+  key_fts_doc(dk, r->tid, r->tbl, docno);
+  kv_val v;
+  int rc = kv_get(db->st->kv, r->snap, KV_INDEX, dk, sizeof dk, &v, &db->err);
+  if (rc == REMDB_NOTFOUND)
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "no live document numbered %llu", (unsigned long long)docno);
+  if (rc) return rc;
+  if (v.len == 16) memcpy(id->b, v.data, 16);
+  else rc = err_set(&db->err, REMDB_CORRUPT, "full-text document key is malformed");
+  kv_val_free(&v);
+  return rc;
+}
+
+int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno) {
+  remdb *db = r->db;
+  unsigned char ik[KEY_FTS_ID_LEN];
+  key_fts_id(ik, r->tid, r->tbl, id->b);
+  kv_val v;
+  int rc = kv_get(db->st->kv, r->snap, KV_INDEX, ik, sizeof ik, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) {
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(id, ids);
+    return err_set(&db->err, REMDB_NOTFOUND,
+                   "entity %s has no full-text document", ids);
+  }
+  if (rc) return rc;
+  if (v.len == 8) *docno = get_u64be((const unsigned char *)v.data);
+  else rc = err_set(&db->err, REMDB_CORRUPT, "full-text id key is malformed");
+  kv_val_free(&v);
+  return rc;
+}
+
+/* ---- verify ------------------------------------------------------------------ */
+
+/* What the rows say one term's postings must be. */
+typedef struct vterm {
+  uint64_t df, cf, fp; /* fp: sum of the postings' fingerprints */
+  uint32_t max_tf, min_dl;
+  uint64_t got_n, got_fp; /* what the blocks hold */
+  bool entry;             /* its term entry was seen */
+} vterm;
+
+typedef struct vdoc {
+  uint64_t docno;
+  uuid16_t id;
+  uint32_t dl;
+  bool live, seen_d, seen_l;
+} vdoc;
+
+typedef struct vctx {
+  remdb *db;
+  const sch_table *t;
+  core_report_fn report;
+  void *rctx;
+  char msg[600];
+} vctx;
+
+static void vreport(vctx *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vreport(vctx *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(v->msg, sizeof v->msg, "%s: full-text index: ", v->t->name);
+  vsnprintf(v->msg + n, sizeof v->msg - (size_t)n, fmt, ap);
+  va_end(ap);
+  v->report(v->rctx, v->msg);
+}
+
+static uint64_t fingerprint(const char *term, size_t len, uint64_t doc,
+                            uint32_t tf, uint32_t dl, const uint32_t *pos) {
+  uint64_t h = hash_bytes(term, len, 0xcbf29ce484222325ull);
+  h = hash_bytes(&doc, sizeof doc, h);
+  h = hash_bytes(&tf, sizeof tf, h);
+  h = hash_bytes(&dl, sizeof dl, h);
+  if (pos) h = hash_bytes(pos, tf * sizeof *pos, h);
+  h ^= h >> 31;
+  return h * 0x9e3779b97f4a7c15ull;
+}
+
+static int vdoc_cmp(const void *a, const void *b) {
+  uint64_t x = ((const vdoc *)a)->docno, y = ((const vdoc *)b)->docno;
+  return x < y ? -1 : x > y;
+}
+
+static vdoc *vdoc_find(vdoc *d, size_t n, uint64_t docno) {
+  vdoc key = {.docno = docno};
+  return n ? bsearch(&key, d, n, sizeof *d, vdoc_cmp) : NULL;
+}
+
+/* Iterate t's keys of one kind at snap. */
+static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
+                     kv_iter_t **it) {
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, db->tid, tbl, kind);
+  key_fts(hi, db->tid, tbl, (char)(kind + 1));
+  int rc = kv_iter_new(db->st->kv, snap, KV_INDEX, lo, sizeof lo, hi,
+                       sizeof hi, it, &db->err);
+  if (rc == REMDB_OK) kv_iter_first(*it);
+  return rc;
+}
+
+typedef struct vstate_fts {
+  smap terms;
+  char **names;
+  vterm *vt;
+  size_t cap;
+  vdoc *docs;
+  size_t ndocs, capdocs;
+} vstate_fts;
+
+static size_t vterm_get(vstate_fts *s, const char *tm, size_t len, bool add) {
+  size_t i = smap_find(&s->terms, tm, len, false, NULL);
+  if (i != SIZE_MAX || !add) return i;
+  if (s->terms.n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    char **nm = realloc(s->names, cap * sizeof *nm);
+    if (!nm) return SIZE_MAX;
+    s->names = nm;
+    vterm *v = realloc(s->vt, cap * sizeof *v);
+    if (!v) return SIZE_MAX;
+    s->vt = v;
+    s->cap = cap;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy) return SIZE_MAX;
+  memcpy(copy, tm, len);
+  copy[len] = 0;
+  i = smap_find(&s->terms, copy, len, true, NULL);
+  if (i == SIZE_MAX) {
+    free(copy);
+    return i;
+  }
+  s->names[i] = copy;
+  s->vt[i] = (vterm){0, 0, 0, 0, UINT32_MAX, 0, 0, false};
+  return i;
+}
+
+static void vstate_free(vstate_fts *s) {
+  for (size_t i = 0; i < s->terms.n; i++) free(s->names[i]);
+  smap_free(&s->terms);
+  free(s->names);
+  free(s->vt);
+  free(s->docs);
+}
+
+/* Pass 1: the rows, their numbers and what their postings must be. */
+static int verify_rows(vctx *v, const kv_snap_t *snap, fts_analyzer *a,
+                       vstate_fts *s, uint64_t *live, uint64_t *tokens) {
+  remdb *db = v->db;
+  const sch_table *t = v->t;
+  unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
+  key_table(lo, db->tid, t->table_id);
+  key_table(hi, db->tid, t->table_id + 1);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, snap, KV_ENTITY, lo, sizeof lo, hi,
+                       sizeof hi, &it, &db->err);
+  if (rc) return rc;
+  fts_doc *d = fts_doc_new();
+  if (!d) rc = err_nomem(&db->err);
+  for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
+       kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *val = kv_iter_value(it, &vl);
+    if (kl != KEY_ENTITY_LEN) continue;
+    uuid16_t id;
+    memcpy(id.b, k + 8, 16);
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(&id, ids);
+    rec_view rv;
+    err_t e;
+    if (rec_open(&rv, val, vl, &e)) continue; /* verify reports it */
+    unsigned char ik[KEY_FTS_ID_LEN];
+    key_fts_id(ik, db->tid, t->table_id, id.b);
+    kv_val iv;
+    rc = kv_get(db->st->kv, snap, KV_INDEX, ik, sizeof ik, &iv, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+      vreport(v, "entity %s has no document number", ids);
+      continue;
+    }
+    if (rc) break;
+    bool okv = iv.len == 8;
+    uint64_t docno = okv ? get_u64be((const unsigned char *)iv.data) : 0;
+    kv_val_free(&iv);
+    if (!okv) {
+      vreport(v, "the document number of entity %s is malformed", ids);
+      continue;
+    }
+    if (s->ndocs == s->capdocs) {
+      size_t cap = s->capdocs ? s->capdocs * 2 : 256;
+      vdoc *nd = realloc(s->docs, cap * sizeof *nd);
+      if (!nd) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      s->docs = nd;
+      s->capdocs = cap;
+    }
+    vdoc *vd = &s->docs[s->ndocs++];
+    *vd = (vdoc){docno, id, 0, !rec_is_deleted(&rv), false, false};
+    if (!vd->live) continue;
+    if ((rc = analyse(db, a, &t->fulltext, &rv, d))) break;
+    vd->dl = fts_doc_length(d);
+    (*live)++;
+    *tokens += vd->dl;
+    long nt = fts_doc_nterms(d);
+    for (long j = 0; j < nt && rc == REMDB_OK; j++) {
+      const char *tm;
+      size_t len;
+      const uint32_t *pos;
+      uint32_t npos;
+      fts_doc_term(d, (size_t)j, &tm, &len, &pos, &npos);
+      size_t i = vterm_get(s, tm, len, true);
+      if (i == SIZE_MAX) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      vterm *x = &s->vt[i];
+      x->df++;
+      x->cf += npos;
+      if (npos > x->max_tf) x->max_tf = npos;
+      if (vd->dl < x->min_dl) x->min_dl = vd->dl;
+      x->fp += fingerprint(tm, len, docno, npos, vd->dl, pos);
+    }
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  fts_doc_free(d);
+  if (rc == REMDB_OK) {
+    if (s->ndocs) qsort(s->docs, s->ndocs, sizeof *s->docs, vdoc_cmp);
+    for (size_t i = 1; i < s->ndocs; i++)
+      if (s->docs[i].docno == s->docs[i - 1].docno) {
+        char a1[REMDB_ID_LEN + 1], a2[REMDB_ID_LEN + 1];
+        uuid_format(&s->docs[i].id, a1);
+        uuid_format(&s->docs[i - 1].id, a2);
+        vreport(v, "entities %s and %s have the same document number %llu",
+                a2, a1, (unsigned long long)s->docs[i].docno);
+      }
+  }
+  return rc;
+}
+
+/* Passes over the stored keys: numbers, lengths, blocks, term entries. */
+static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
+                       uint64_t live, uint64_t tokens) {
+  remdb *db = v->db;
+  uint32_t tbl = v->t->table_id;
+  kv_iter_t *it = NULL;
+  size_t kl, vl;
+  const char *k, *val;
+  /* 'D': number -> id */
+  int rc = kind_iter(db, snap, tbl, 'D', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    uint64_t docno = kl == KEY_FTS_DOC_LEN
+                         ? get_u64be((const unsigned char *)k + KEY_FTS_PREFIX)
+                         : 0;
+    vdoc *vd = kl == KEY_FTS_DOC_LEN ? vdoc_find(s->docs, s->ndocs, docno) : NULL;
+    if (vd == NULL || vl != 16 || memcmp(val, vd->id.b, 16) != 0)
+      vreport(v, "document number %llu names no entity of the table that "
+              "has it", (unsigned long long)docno);
+    else
+      vd->seen_d = true;
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
+    if (!s->docs[i].seen_d)
+      vreport(v, "document number %llu has no key back to its entity",
+              (unsigned long long)s->docs[i].docno);
+  /* 'I': every one belongs to an entity (those were looked up) */
+  uint64_t nids = 0;
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'I', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) nids++;
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  if (rc == REMDB_OK && nids != s->ndocs)
+    vreport(v, "%llu id keys, but %zu entities are numbered",
+            (unsigned long long)nids, s->ndocs);
+  /* 'L': the lengths of exactly the live documents */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'L', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_lengths l;
+    if (kl != KEY_FTS_LEN_LEN || fts_lengths_decode(val, vl, &l)) {
+      vreport(v, "a length block is malformed");
+      continue;
+    }
+    uint64_t base =
+        (uint64_t)get_u32be((const unsigned char *)k + KEY_FTS_PREFIX) *
+        FTS_BLOCK_SPAN;
+    for (unsigned slot = 0; slot < FTS_BLOCK_SPAN; slot++) {
+      if (!fts_lengths_has(&l, slot)) continue;
+      vdoc *vd = vdoc_find(s->docs, s->ndocs, base + slot);
+      if (vd == NULL || !vd->live)
+        vreport(v, "document %llu has a length but is not live",
+                (unsigned long long)(base + slot));
+      else if (l.len[slot] != vd->dl)
+        vreport(v, "document %llu has length %u, its entity %u tokens",
+                (unsigned long long)(base + slot), l.len[slot], vd->dl);
+      if (vd) vd->seen_l = true;
+    }
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
+    if (s->docs[i].live && !s->docs[i].seen_l) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&s->docs[i].id, ids);
+      vreport(v, "live entity %s (document %llu) has no length", ids,
+              (unsigned long long)s->docs[i].docno);
+    }
+  /* 'B': every posting is one a live row makes, and none is missing */
+  fts_block_dec dec;
+  memset(&dec, 0, sizeof dec);
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'B', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_block_info info;
+    if (kl < KEY_FTS_PREFIX + 5 || k[kl - 5] != 0 ||
+        fts_block_header(val, vl, &info) ||
+        fts_block_decode(&info, &dec, true)) {
+      vreport(v, "a posting block is malformed");
+      continue;
+    }
+    const char *tm = k + KEY_FTS_PREFIX;
+    size_t len = kl - KEY_FTS_PREFIX - 5;
+    uint64_t range = get_u32be((const unsigned char *)k + kl - 4);
+    if (dec.n == 0) continue; /* emptied by deletes: allowed */
+    size_t i = vterm_get(s, tm, len, false);
+    if (i == SIZE_MAX) {
+      vreport(v, "term \"%.*s\" has %u postings, but no live entity holds "
+              "it", (int)len, tm, dec.n);
+      continue;
+    }
+    for (uint32_t j = 0; j < dec.n; j++) {
+      if (dec.doc[j] / FTS_BLOCK_SPAN != range)
+        vreport(v, "term \"%.*s\": document %llu is in the block of another "
+                "range", (int)len, tm, (unsigned long long)dec.doc[j]);
+      s->vt[i].got_n++;
+      s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j], dec.dl[j],
+                                     dec.pos + dec.posoff[j]);
+    }
+  }
+  fts_block_dec_free(&dec);
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    if (x->got_n != x->df || x->got_fp != x->fp)
+      vreport(v, "term \"%s\": the postings (%llu) do not match the entities "
+              "(%llu documents hold it)",
+              s->names[i], (unsigned long long)x->got_n,
+              (unsigned long long)x->df);
+  }
+  /* 'T': document and occurrence counts, and valid bounds */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'T', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_PREFIX;
+    int len = (int)(kl - KEY_FTS_PREFIX);
+    if (fts_term_decode(val, vl, &ti)) {
+      vreport(v, "the entry of term \"%.*s\" is malformed", len, tm);
+      continue;
+    }
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (i == SIZE_MAX) {
+      if (ti.df != 0 || ti.cf != 0)
+        vreport(v, "term \"%.*s\" has an entry (%llu documents) but no live "
+                "entity holds it", len, tm, (unsigned long long)ti.df);
+      continue;
+    }
+    vterm *x = &s->vt[i];
+    x->entry = true;
+    if (ti.df != x->df || ti.cf != x->cf)
+      vreport(v, "term \"%.*s\": its entry counts %llu documents and %llu "
+              "occurrences, the entities %llu and %llu", len, tm,
+              (unsigned long long)ti.df, (unsigned long long)ti.cf,
+              (unsigned long long)x->df, (unsigned long long)x->cf);
+    else if (ti.max_tf < x->max_tf || ti.min_dl > x->min_dl)
+      vreport(v, "term \"%.*s\": its entry's bounds do not hold", len, tm);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++)
+    if (!s->vt[i].entry)
+      vreport(v, "term \"%s\" has no entry", s->names[i]);
+  /* 'S' and 'N' */
+  if (rc == REMDB_OK) {
+    unsigned char sk[KEY_FTS_PREFIX];
+    key_fts(sk, db->tid, tbl, 'S');
+    kv_val sv;
+    fts_table_stats st = {0, 0};
+    int g = kv_get(db->st->kv, snap, KV_INDEX, sk, sizeof sk, &sv, &db->err);
+    if (g == REMDB_OK) {
+      if (fts_stats_decode(sv.data, sv.len, &st))
+        vreport(v, "the statistics are malformed");
+      kv_val_free(&sv);
+    } else if (g != REMDB_NOTFOUND) {
+      rc = g;
+    }
+    if (rc == REMDB_OK && (st.docs != live || st.tokens != tokens))
+      vreport(v, "the statistics count %llu documents and %llu tokens, the "
+              "entities %llu and %llu", (unsigned long long)st.docs,
+              (unsigned long long)st.tokens, (unsigned long long)live,
+              (unsigned long long)tokens);
+    key_fts(sk, db->tid, tbl, 'N');
+    g = kv_get(db->st->kv, snap, KV_INDEX, sk, sizeof sk, &sv, &db->err);
+    uint64_t next = 0;
+    if (g == REMDB_OK) {
+      if (sv.len == 8) next = get_u64be((const unsigned char *)sv.data);
+      kv_val_free(&sv);
+    } else if (g != REMDB_NOTFOUND && rc == REMDB_OK) {
+      rc = g;
+    }
+    if (rc == REMDB_OK && s->ndocs && s->docs[s->ndocs - 1].docno >= next)
+      vreport(v, "document number %llu is not below the counter (%llu)",
+              (unsigned long long)s->docs[s->ndocs - 1].docno,
+              (unsigned long long)next);
+  }
+  return rc;
+}
+
+int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
+               core_report_fn report, void *rctx) {
+  const sch_table *t = ct->s;
+  const kv_snap_t *ks = snap->kv;
+  vctx v = {.db = db, .t = t, .report = report, .rctx = rctx};
+  if (ct->rebuild) return REMDB_OK; /* reported: a rebuild is pending */
+  if (t->fulltext.nfields == 0) { /* nothing may be left of an index */
+    kv_iter_t *it;
+    unsigned char lo[12], hi[12];
+    put_u32be(lo, db->tid);
+    put_u32be(lo + 4, KEY_FTS_TBL);
+    put_u32be(lo + 8, t->table_id);
+    memcpy(hi, lo, 8);
+    put_u32be(hi + 8, t->table_id + 1);
+    int rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, sizeof lo, hi,
+                         sizeof hi, &it, &db->err);
+    if (rc) return rc;
+    kv_iter_first(it);
+    if (kv_iter_valid(it))
+      vreport(&v, "keys of an index remain, but the schema declares none");
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    return rc;
+  }
+  bool built;
+  int rc = read_built(db, ks, t, &built);
+  if (rc) return rc;
+  if (!built) {
+    vreport(&v, "not built (the database predates it, or its rebuild did "
+            "not finish): run `remdb reindex %s`", t->name);
+    return REMDB_OK;
+  }
+  char err[256];
+  fts_analyzer *a = make_analyzer(&t->fulltext, err, sizeof err);
+  if (a == NULL) return err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+  vstate_fts s;
+  memset(&s, 0, sizeof s);
+  uint64_t live = 0, tokens = 0;
+  rc = verify_rows(&v, ks, a, &s, &live, &tokens);
+  if (rc == REMDB_OK) rc = verify_keys(&v, ks, &s, live, tokens);
+  vstate_free(&s);
+  fts_analyzer_free(a);
+  return rc;
+}
+
+/* Keys and approximate bytes of t's index (stats). */
+int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
+              uint64_t *bytes, bool *built) {
+  *docs = *terms = *bytes = 0;
+  int rc = read_built(db, NULL, t, built);
+  if (rc) return rc;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, db->tid, t->table_id, 'S');
+  kv_val v;
+  rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_OK) {
+    fts_table_stats st;
+    if (fts_stats_decode(v.data, v.len, &st) == 0) *docs = st.docs;
+    kv_val_free(&v);
+  } else if (rc != REMDB_NOTFOUND) {
+    return rc;
+  }
+  kv_iter_t *it = NULL;
+  rc = kind_iter(db, NULL, t->table_id, 'T', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) (*terms)++;
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  unsigned char lo[12], hi[12];
+  put_u32be(lo, db->tid);
+  put_u32be(lo + 4, KEY_FTS_TBL);
+  put_u32be(lo + 8, t->table_id);
+  memcpy(hi, lo, 8);
+  put_u32be(hi + 8, t->table_id + 1);
+  return kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                        bytes, &db->err);
+}

@@ -1,0 +1,967 @@
+/*
+** test_fts_core.c: the full-text index in storage (core/fts.c) against the
+** rows it indexes.  A generated sequence of inserts, updates (full-text
+** fields or not), soft deletes, undeletes (an upsert of a soft-deleted
+** id), hard deletes, batches, SQL DML, reopenings and schema replaces
+** (some change the full-text configuration, which rebuilds the index) is
+** applied through the public API while a model keeps the live rows.  At
+** checkpoints, for generated queries, the index read through ftsr_source
+** gives what an index built afresh from the model's live rows gives
+** (fts_eval_all: the same documents, the same scores), a brute-force BM25
+** computed from the rows for bag-of-words queries, the same top k up to
+** ties (fts_eval_topk), and verify is clean.  Seed: REMDB_TEST_SEED, else
+** a fixed one and a random one (printed).
+*/
+#include <jansson.h>
+#include <math.h>
+#include <time.h>
+
+#include "core/ftsread.h"
+#include "damage.h"
+#include "remdb.h"
+#include "test.h"
+#include "testdb.h"
+#include "text/index.h"
+
+static char dir[512];
+#define S(lit) lit, strlen(lit)
+
+static uint64_t rng;
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+static uint32_t rndn(uint32_t n) { return (uint32_t)(rnd() % n); }
+
+static const char *const words[] = {
+    "alpha",  "beta",    "gamma",   "delta",   "epsilon", "zeta",   "the",
+    "and",    "running", "runs",    "run",     "runner",  "Café",   "cafe",
+    "naïve",  "ÉLAN",    "alphabet", "alpine", "betamax", "gamut",  "theta",
+    "iota",   "kappa",   "lambda",  "mu",      "nu",      "xi",     "omicron",
+    "pi",     "rho",     "sigma",   "tau",     "upsilon", "phi",    "chi",
+    "psi",    "omega",   "e-mail",  "don't",   "x1"};
+#define NWORDS (sizeof words / sizeof *words)
+
+/* ---- the model -------------------------------------------------------- */
+
+enum { NMAX = 400 };
+typedef struct row {
+  char id[REMDB_ID_LEN + 1];
+  char *title, *body; /* body may be NULL */
+  int n;
+  int state; /* 0 absent, 1 live, 2 soft-deleted */
+  bool fresh; /* inserted by the open batch under a generated id: the
+              ** batch cannot name it (core stages no copy of it) */
+} row;
+static row rows[NMAX];
+static size_t nrows;
+static remdb *db;
+
+static char *gen_text(int maxw) {
+  size_t n = rndn(8) == 0 ? 0 : 1 + rndn((uint32_t)maxw);
+  char *s = malloc(n * 12 + 1);
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t w = rndn(3) ? rndn(10) : rndn(NWORDS);
+    o += (size_t)sprintf(s + o, "%s%s", i ? (rndn(5) ? " " : ", ") : "",
+                         words[w]);
+  }
+  s[o] = 0;
+  return s;
+}
+
+static void set_text(char **slot, char *v) {
+  free(*slot);
+  *slot = v;
+}
+
+static void json_row(const row *r, bool with_id, buf_t *b) {
+  json_t *o = json_object();
+  if (with_id) json_object_set_new(o, "id", json_string(r->id));
+  json_object_set_new(o, "title", json_string(r->title));
+  json_object_set_new(o, "body", r->body ? json_string(r->body) : json_null());
+  json_object_set_new(o, "n", json_integer(r->n));
+  char *s = json_dumps(o, JSON_COMPACT);
+  buf_reset(b);
+  buf_adds(b, s);
+  free(s);
+  json_decref(o);
+}
+
+/* ---- the schema ---------------------------------------------------------- */
+
+static int cfg; /* which full-text configuration */
+static int extra; /* schema variants that change no full-text setting */
+
+static const char *const cfgs[] = {
+    "{\"fields\":[\"title\",\"body\"]}",
+    "{\"fields\":[\"title\",\"body\"],\"stemmer\":false,\"stopwords\":[]}",
+    "{\"fields\":[\"body\"],\"language\":\"none\"}",
+    "{\"fields\":[\"body\",\"title\"],\"tokenizer\":\"unicode61\","
+    "\"language\":\"none\"}",
+};
+#define NCFG (sizeof cfgs / sizeof *cfgs)
+
+static void put_schema(void) {
+  char s[1024];
+  snprintf(s, sizeof s,
+           "{\"name\":\"notes\",\"properties\":{\"title\":{\"type\":"
+           "\"string\"},\"body\":{\"type\":[\"string\",\"null\"]},\"n\":{"
+           "\"type\":\"integer\"}%s},\"indexed_fields\":[\"n\"],"
+           "\"fulltext\":%s}",
+           extra ? ",\"extra\":{\"type\":\"string\"}" : "", cfgs[cfg]);
+  int rc = remdb_schema_put(db, s, strlen(s));
+  CHECK_INT(rc, REMDB_OK);
+  if (rc) fprintf(stderr, "schema: %s\n", remdb_errmsg(db));
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+static row *pick(int state) {
+  size_t c = 0;
+  for (size_t i = 0; i < nrows; i++)
+    c += rows[i].state == state && !rows[i].fresh;
+  if (c == 0) return NULL;
+  size_t k = rndn((uint32_t)c);
+  for (size_t i = 0; i < nrows; i++)
+    if (rows[i].state == state && !rows[i].fresh && k-- == 0)
+      return &rows[i];
+  return NULL;
+}
+
+static void op_insert(remdb_batch *b, buf_t *js) {
+  if (nrows == NMAX) return;
+  row *r = &rows[nrows];
+  memset(r, 0, sizeof *r);
+  r->title = gen_text(6);
+  r->body = rndn(6) ? gen_text(30) : NULL;
+  r->n = (int)rndn(20);
+  json_row(r, false, js);
+  int rc = b ? remdb_batch_insert(b, "notes", js->p, js->len, r->id)
+             : remdb_insert(db, "notes", js->p, js->len, r->id);
+  CHECK_INT(rc, REMDB_OK);
+  if (rc) {
+    free(r->title);
+    free(r->body);
+    return;
+  }
+  r->state = 1;
+  r->fresh = b != NULL;
+  nrows++;
+}
+
+static void op_update(remdb_batch *b, buf_t *js) {
+  row *r = pick(1);
+  if (!r) return;
+  json_t *p = json_object();
+  int what = (int)rndn(4);
+  if (what == 0) {
+    set_text(&r->title, gen_text(6));
+    json_object_set_new(p, "title", json_string(r->title));
+  } else if (what == 1) {
+    set_text(&r->body, rndn(5) ? gen_text(30) : NULL);
+    json_object_set_new(p, "body", r->body ? json_string(r->body) : json_null());
+  } else if (what == 2 && r->body) { /* a small change: one word more */
+    char *s = malloc(strlen(r->body) + 16);
+    sprintf(s, "%s %s", r->body, words[rndn(NWORDS)]);
+    set_text(&r->body, s);
+    json_object_set_new(p, "body", json_string(r->body));
+  } else { /* no full-text field changes */
+    r->n = (int)rndn(20);
+    json_object_set_new(p, "n", json_integer(r->n));
+  }
+  char *s = json_dumps(p, JSON_COMPACT);
+  json_decref(p);
+  int rc = b ? remdb_batch_update(b, r->id, s, strlen(s))
+             : remdb_update(db, r->id, s, strlen(s));
+  CHECK_INT(rc, REMDB_OK);
+  free(s);
+  (void)js;
+}
+
+static void op_delete(remdb_batch *b, bool hard) {
+  row *r = pick(rndn(3) == 0 && hard ? 2 : 1);
+  if (!r) return;
+  int rc = b ? remdb_batch_delete(b, r->id, hard ? REMDB_HARD : 0)
+             : remdb_delete(db, r->id, hard ? REMDB_HARD : 0);
+  CHECK_INT(rc, REMDB_OK);
+  r->state = hard ? 0 : 2;
+}
+
+/* An upsert of a soft-deleted id brings it back (maybe with new text). */
+static void op_undelete(remdb_batch *b, buf_t *js) {
+  row *r = pick(2);
+  if (!r) return;
+  if (rndn(2)) set_text(&r->body, gen_text(20));
+  json_row(r, true, js);
+  char id[REMDB_ID_LEN + 1];
+  int rc = b ? remdb_batch_insert(b, "notes", js->p, js->len, id)
+             : remdb_insert(db, "notes", js->p, js->len, id);
+  CHECK_INT(rc, REMDB_OK);
+  r->state = 1;
+}
+
+static void exec_sql(const char *sql) {
+  remdb_stmt *st = NULL;
+  int rc = remdb_prepare(db, sql, strlen(sql), &st, NULL);
+  CHECK_INT(rc, REMDB_OK);
+  if (rc) {
+    fprintf(stderr, "%s: %s\n", sql, remdb_errmsg(db));
+    return;
+  }
+  while ((rc = remdb_step(st)) == REMDB_ROW) {
+  }
+  CHECK_INT(rc, REMDB_DONE);
+  remdb_finalize(st);
+}
+
+/* SQL DML: an UPDATE of the body of every live row with n = v, a DELETE of
+** those with n = w. */
+static void op_sql(void) {
+  int v = (int)rndn(20);
+  char *body = gen_text(10);
+  for (char *p = body; *p; p++)
+    if (*p == '\'') *p = ' '; /* SQL quoting aside */
+  char sql[512];
+  snprintf(sql, sizeof sql, "UPDATE notes SET body = '%s' WHERE n = %d",
+           body, v);
+  exec_sql(sql);
+  for (size_t i = 0; i < nrows; i++)
+    if (rows[i].state == 1 && rows[i].n == v)
+      set_text(&rows[i].body, strdup(body));
+  free(body);
+  int w = (int)rndn(20);
+  snprintf(sql, sizeof sql, "DELETE FROM notes WHERE n = %d", w);
+  exec_sql(sql);
+  for (size_t i = 0; i < nrows; i++)
+    if (rows[i].state == 1 && rows[i].n == w) rows[i].state = 2;
+}
+
+static void op_batch(buf_t *js) {
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  int n = 2 + (int)rndn(20);
+  for (int i = 0; i < n; i++) {
+    uint32_t k = rndn(10);
+    if (k < 4) op_insert(b, js);
+    else if (k < 7) op_update(b, js);
+    else if (k < 8) op_delete(b, false);
+    else if (k < 9) op_undelete(b, js);
+    else op_delete(b, true);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  for (size_t i = 0; i < nrows; i++) rows[i].fresh = false;
+}
+
+/* ---- checking ---------------------------------------------------------------- */
+
+typedef struct hit {
+  char id[REMDB_ID_LEN + 1];
+  double s;
+} hit;
+
+typedef struct hits {
+  hit *h;
+  size_t n, cap;
+} hits;
+
+static void hits_add(hits *x, const char *id, double s) {
+  if (x->n == x->cap) {
+    x->cap = x->cap ? x->cap * 2 : 64;
+    x->h = realloc(x->h, x->cap * sizeof *x->h);
+  }
+  snprintf(x->h[x->n].id, sizeof x->h[x->n].id, "%s", id);
+  x->h[x->n++].s = s;
+}
+
+static int hit_by_id(const void *a, const void *b) {
+  return strcmp(((const hit *)a)->id, ((const hit *)b)->id);
+}
+
+static bool close_to(double a, double b) {
+  return fabs(a - b) <= 1e-9 * (fabs(a) > 1 ? fabs(a) : 1);
+}
+
+typedef struct ctx {
+  fts_reader *r;
+  hits *out;
+  const uint64_t *map; /* reference doc -> row index */
+  bool store;
+} ctx;
+
+static int collect(void *c_, uint64_t doc, double s) {
+  ctx *c = c_;
+  if (c->store) {
+    uuid16_t u;
+    char ids[REMDB_ID_LEN + 1];
+    int rc = ftsr_id(c->r, doc, &u);
+    CHECK_INT(rc, REMDB_OK);
+    if (rc) return 0;
+    uuid_format(&u, ids);
+    hits_add(c->out, ids, s);
+  } else {
+    hits_add(c->out, rows[c->map[doc]].id, s);
+  }
+  return 0;
+}
+
+static char *gen_query(void) {
+  char *q = malloc(256);
+  const char *a = words[rndn(3) ? rndn(12) : rndn(NWORDS)];
+  const char *b = words[rndn(3) ? rndn(12) : rndn(NWORDS)];
+  const char *c = words[rndn(NWORDS)];
+  switch (rndn(8)) {
+    case 0: snprintf(q, 256, "%s", a); break;
+    case 1: snprintf(q, 256, "%s %s", a, b); break;
+    case 2: snprintf(q, 256, "%s OR %s OR %s", a, b, c); break;
+    case 3: snprintf(q, 256, "\"%s %s\"", a, b); break;
+    case 4: snprintf(q, 256, "%.3s*", words[rndn(12)]); break;
+    case 5: snprintf(q, 256, "%s -%s", a, b); break;
+    case 6: snprintf(q, 256, "(%s OR %s) %s", a, b, c); break;
+    default: snprintf(q, 256, "%s OR %s", a, b); break;
+  }
+  return q;
+}
+
+/* The field of row r named name. */
+static const char *field_of(const row *r, const char *name) {
+  return strcmp(name, "title") == 0 ? r->title : r->body;
+}
+
+/* BM25 of a bag of words (OR), straight from the rows. */
+static void brute_or(fts_analyzer *an, const char *const *fields, size_t nf,
+                     const char *const *qw, size_t nq, hits *out) {
+  /* the query's terms */
+  char terms[8][FTS_MAX_TERM + 1];
+  size_t nt = 0;
+  for (size_t i = 0; i < nq; i++) {
+    fts_doc *d = fts_doc_new();
+    fts_doc_add(d, an, 0, qw[i], strlen(qw[i]));
+    if (fts_doc_nterms(d) == 1) {
+      const char *t;
+      size_t len;
+      const uint32_t *p;
+      uint32_t np;
+      fts_doc_term(d, 0, &t, &len, &p, &np);
+      snprintf(terms[nt++], sizeof terms[0], "%.*s", (int)len, t);
+    } else {
+      nt = 99; /* stop words, several tokens: skip this query */
+    }
+    fts_doc_free(d);
+    if (nt == 99) return;
+  }
+  size_t live = 0, tok = 0, df[8] = {0};
+  static uint32_t tf[NMAX][8], dl[NMAX];
+  fts_doc *d = fts_doc_new();
+  for (size_t i = 0; i < nrows; i++) {
+    if (rows[i].state != 1) continue;
+    fts_doc_reset(d);
+    for (size_t f = 0; f < nf; f++) {
+      const char *s = field_of(&rows[i], fields[f]);
+      if (s) fts_doc_add(d, an, (unsigned)f, s, strlen(s));
+    }
+    long n = fts_doc_nterms(d);
+    dl[i] = fts_doc_length(d);
+    live++;
+    tok += dl[i];
+    for (size_t k = 0; k < nt; k++) {
+      tf[i][k] = 0;
+      for (long j = 0; j < n; j++) {
+        const char *t;
+        size_t len;
+        const uint32_t *p;
+        uint32_t np;
+        fts_doc_term(d, (size_t)j, &t, &len, &p, &np);
+        if (len == strlen(terms[k]) && memcmp(t, terms[k], len) == 0)
+          tf[i][k] = np;
+      }
+      df[k] += tf[i][k] > 0;
+    }
+  }
+  fts_doc_free(d);
+  double avgdl = live ? (double)tok / (double)live : 0;
+  for (size_t i = 0; i < nrows; i++) {
+    if (rows[i].state != 1) continue;
+    double s = 0;
+    bool any = false;
+    for (size_t k = 0; k < nt; k++) {
+      if (!tf[i][k]) continue;
+      any = true;
+      double idf = log(((double)live - (double)df[k] + 0.5) /
+                       ((double)df[k] + 0.5));
+      if (idf <= 0) idf = 1e-6;
+      double f = tf[i][k];
+      s += idf * (f * 2.2) / (f + 1.2 * (1 - 0.75 + 0.75 * dl[i] / avgdl));
+    }
+    if (any) hits_add(out, rows[i].id, s);
+  }
+}
+
+static void sort_hits(hits *a, int (*cmp)(const void *, const void *)) {
+  if (a->n) qsort(a->h, a->n, sizeof *a->h, cmp);
+}
+
+static bool same_hits(hits *a, hits *b) {
+  sort_hits(a, hit_by_id);
+  sort_hits(b, hit_by_id);
+  if (a->n != b->n) return false;
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->h[i].id, b->h[i].id) || !close_to(a->h[i].s, b->h[i].s))
+      return false;
+  return true;
+}
+
+static int by_score(const void *a, const void *b) {
+  double x = ((const hit *)a)->s, y = ((const hit *)b)->s;
+  return x > y ? -1 : x < y;
+}
+
+static int nqueries, nbrute;
+
+static void check_index(int nq) {
+  snap_t *sn;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "notes", &ct), REMDB_OK);
+  fts_reader *r = NULL;
+  int rc = ftsr_open(db, sn, ct->s, &r);
+  CHECK_INT(rc, REMDB_OK);
+  if (rc) {
+    fprintf(stderr, "ftsr_open: %s\n", remdb_errmsg(db));
+    snap_release(sn);
+    return;
+  }
+  const fts_source *src = ftsr_source(r);
+  fts_analyzer *an = ftsr_analyzer(r);
+  size_t nf;
+  const char *const *fields = ftsr_fields(r, &nf);
+  /* the reference: an index built afresh from the live rows */
+  fts_memindex *mi = fts_memindex_new();
+  fts_doc *d = fts_doc_new();
+  uint64_t map[NMAX], ndoc = 0, live = 0, tokens = 0;
+  for (size_t i = 0; i < nrows; i++) {
+    if (rows[i].state != 1) continue;
+    fts_doc_reset(d);
+    for (size_t f = 0; f < nf; f++) {
+      const char *s = field_of(&rows[i], fields[f]);
+      if (s) CHECK_INT(fts_doc_add(d, an, (unsigned)f, s, strlen(s)), 0);
+    }
+    CHECK_INT(fts_memindex_add(mi, ndoc, d), 0);
+    live++;
+    tokens += fts_doc_length(d);
+    map[ndoc++] = i;
+  }
+  CHECK_INT(fts_memindex_finish(mi, 0), 0);
+  fts_source ref;
+  fts_memindex_source(mi, &ref);
+  CHECK_INT(src->stats.docs, live);
+  CHECK_INT(src->stats.tokens, tokens);
+  /* every live row has a number that maps back to it */
+  for (size_t i = 0; i < nrows; i++) {
+    if (rows[i].state != 1) continue;
+    uuid16_t u, back;
+    uint64_t dn;
+    uuid_parse(rows[i].id, strlen(rows[i].id), &u);
+    CHECK_INT(ftsr_docno(r, &u, &dn), REMDB_OK);
+    CHECK_INT(ftsr_id(r, dn, &back), REMDB_OK);
+    CHECK(memcmp(u.b, back.b, 16) == 0);
+  }
+  char err[256];
+  for (int qi = 0; qi < nq; qi++) {
+    char *q = gen_query();
+    fts_query *x = fts_query_parse(q, strlen(q), an, err, sizeof err);
+    CHECK(x != NULL);
+    if (!x) {
+      fprintf(stderr, "query [%s]: %s\n", q, err);
+      free(q);
+      continue;
+    }
+    hits got = {0}, want = {0}, brute = {0}, top = {0};
+    fts_eval *e = fts_eval_open(x, src, NULL, NULL, err, sizeof err);
+    CHECK(e != NULL);
+    ctx c1 = {r, &got, NULL, true}, c2 = {r, &want, map, false};
+    if (e) CHECK_INT(fts_eval_all(e, collect, &c1, err, sizeof err), 0);
+    fts_eval_free(e);
+    e = fts_eval_open(x, &ref, NULL, NULL, err, sizeof err);
+    if (e) CHECK_INT(fts_eval_all(e, collect, &c2, err, sizeof err), 0);
+    fts_eval_free(e);
+    /* top 10 from the store, with skipping */
+    fts_hit th[10];
+    size_t nth = 0;
+    e = fts_eval_open(x, src, NULL, NULL, err, sizeof err);
+    if (e)
+      CHECK_INT(fts_eval_topk(e, 10, NULL, NULL, th, &nth, err, sizeof err),
+                0);
+    fts_eval_free(e);
+    ctx c3 = {r, &top, NULL, true};
+    for (size_t i = 0; i < nth; i++) collect(&c3, th[i].doc, th[i].score);
+    bool ok = same_hits(&got, &want);
+    CHECK(ok);
+    if (!ok)
+      fprintf(stderr, "query [%s]: store %zu hits, reference %zu\n", q,
+              got.n, want.n);
+    /* the top k: the reference's best scores, each hit with its score */
+    sort_hits(&want, by_score);
+    CHECK_INT(top.n, want.n < 10 ? want.n : 10);
+    for (size_t i = 0; i < top.n && i < want.n; i++) {
+      CHECK(close_to(top.h[i].s, want.h[i].s));
+      hit key;
+      snprintf(key.id, sizeof key.id, "%s", top.h[i].id);
+      sort_hits(&got, hit_by_id);
+      hit *g = got.n ? bsearch(&key, got.h, got.n, sizeof *got.h, hit_by_id)
+                     : NULL;
+      CHECK(g && close_to(g->s, top.h[i].s));
+    }
+    /* bag-of-words queries: brute force from the rows */
+    if (strchr(q, '"') == NULL && strchr(q, '*') == NULL &&
+        strchr(q, '-') == NULL && strchr(q, '(') == NULL &&
+        (strstr(q, " OR ") || strchr(q, ' ') == NULL)) {
+      const char *qw[3];
+      size_t nqw = 0;
+      char *copy = strdup(q), *save = NULL;
+      for (char *t = strtok_r(copy, " ", &save); t && nqw < 3;
+           t = strtok_r(NULL, " ", &save))
+        if (strcmp(t, "OR") != 0) qw[nqw++] = t;
+      brute_or(an, fields, nf, qw, nqw, &brute);
+      if (brute.n) {
+        nbrute++;
+        bool bok = same_hits(&got, &brute);
+        CHECK(bok);
+        if (!bok)
+          fprintf(stderr, "query [%s]: store %zu hits, brute force %zu\n", q,
+                  got.n, brute.n);
+      }
+      free(copy);
+    }
+    nqueries++;
+    free(got.h);
+    free(want.h);
+    free(brute.h);
+    free(top.h);
+    fts_query_free(x);
+    free(q);
+  }
+  fts_doc_free(d);
+  fts_memindex_free(mi);
+  ftsr_close(r);
+  snap_release(sn);
+}
+
+static void note(void *c, const char *problem) {
+  (void)c;
+  fprintf(stderr, "verify: %s\n", problem);
+}
+
+static void check_verify(void) {
+  uint64_t problems = 99;
+  CHECK_INT(remdb_verify(db, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+}
+
+/* a small memtable: flushes (which combine operands) happen often */
+static remdb_options small;
+
+static void run_sequence(uint64_t seed, int steps) {
+  remdb_options_init(&small);
+  small.write_buffer_bytes = 64 << 10;
+  rng = seed ? seed : 1;
+  printf("test_fts_core: seed %llu\n", (unsigned long long)seed);
+  rm_tree(dir);
+  for (size_t i = 0; i < nrows; i++) {
+    free(rows[i].title);
+    free(rows[i].body);
+  }
+  nrows = 0;
+  cfg = extra = 0;
+  CHECK_INT(remdb_open(dir, "t", &small, &db), REMDB_OK);
+  put_schema();
+  buf_t js;
+  buf_init(&js);
+  for (int step = 1; step <= steps; step++) {
+    uint32_t k = rndn(100);
+    if (k < 35) op_insert(NULL, &js);
+    else if (k < 55) op_update(NULL, &js);
+    else if (k < 63) op_delete(NULL, false);
+    else if (k < 70) op_undelete(NULL, &js);
+    else if (k < 76) op_delete(NULL, true);
+    else if (k < 86) op_batch(&js);
+    else if (k < 90) op_sql();
+    else if (k < 92) { /* a schema change that keeps the index */
+      extra = !extra;
+      put_schema();
+    } else if (k < 94) { /* one that rebuilds it */
+      cfg = (cfg + 1 + (int)rndn(NCFG - 1)) % (int)NCFG;
+      put_schema();
+    } else if (k < 95) { /* reopen: the writer's caches start again */
+      remdb_close(db);
+      CHECK_INT(remdb_open(dir, "t", &small, &db), REMDB_OK);
+    } else if (k < 96) {
+      CHECK_INT(remdb_reindex(db, rndn(2) ? "notes" : NULL), REMDB_OK);
+    } else if (k < 97) { /* merges of operands in a compaction */
+      CHECK_INT(remdb_compact(db), REMDB_OK);
+    }
+    if (getenv("FTS_DEBUG")) {
+      remdb_stmt *st = NULL;
+      remdb_prepare(db, S("SELECT count(*) FROM notes"), &st, NULL);
+      remdb_step(st);
+      int64_t c = remdb_column_int64(st, 0);
+      remdb_finalize(st);
+      int64_t m = 0;
+      for (size_t i = 0; i < nrows; i++) m += rows[i].state == 1;
+      if (c != m) {
+        fprintf(stderr, "step %d kind %u: db %lld model %lld\n", step, k,
+                (long long)c, (long long)m);
+        exit(1);
+      }
+    }
+    if (step % 100 == 0) {
+      check_index(60);
+      check_verify();
+    }
+  }
+  check_index(120);
+  check_verify();
+  buf_free(&js);
+  remdb_close(db);
+  db = NULL;
+}
+
+
+/* ---- cases ------------------------------------------------------------------- */
+
+static int add_schema(remdb *d, const char *fulltext, const char *props) {
+  char s[1024];
+  snprintf(s, sizeof s,
+           "{\"name\":\"docs\",\"properties\":{\"title\":{\"type\":"
+           "\"string\"},\"body\":{\"type\":[\"string\",\"null\"]},\"n\":{"
+           "\"type\":\"integer\"}%s}%s%s}",
+           props ? props : "", fulltext ? ",\"fulltext\":" : "",
+           fulltext ? fulltext : "");
+  return remdb_schema_put(d, s, strlen(s));
+}
+
+/* The number of documents matching q in table name (-1: the reader could
+** not open; its message in msg). */
+static long search_count(remdb *d, const char *name, const char *q,
+                         char *msg, size_t msglen) {
+  snap_t *sn;
+  cat_table *ct;
+  fts_reader *r;
+  if (snap_take(d, &sn)) return -2;
+  if (cat_find(d, name, &ct) || ftsr_open(d, sn, ct->s, &r)) {
+    snprintf(msg, msglen, "%s", remdb_errmsg(d));
+    snap_release(sn);
+    return -1;
+  }
+  char err[256];
+  fts_query *x = fts_query_parse(q, strlen(q), ftsr_analyzer(r), err,
+                                 sizeof err);
+  long n = -3;
+  fts_eval *e = x ? fts_eval_open(x, ftsr_source(r), NULL, NULL, err,
+                                  sizeof err)
+                  : NULL;
+  fts_hit h[64];
+  size_t nh = 0;
+  if (e && fts_eval_topk(e, 64, NULL, NULL, h, &nh, err, sizeof err) == 0)
+    n = (long)nh;
+  fts_eval_free(e);
+  fts_query_free(x);
+  ftsr_close(r);
+  snap_release(sn);
+  return n;
+}
+
+static void test_fts_schema(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"nope\"]}", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.fields: \"nope\" is not a property");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"n\"]}", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "\"n\" is not a text field");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"language\":\"klingon\"}",
+                       NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.language: \"klingon\"");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"stemming\":true}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "unknown key \"stemming\"");
+  CHECK_INT(add_schema(d, "{}", NULL), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "no embedding_fields to default to");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"k1\":-1}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.k1");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"title\"]}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "listed twice");
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\"],\"stopwords\":[1]}", NULL),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(d), "docs.fulltext.stopwords[0]: not a string");
+  /* no "fulltext": no index, and the reader says so */
+  CHECK_INT(add_schema(d, NULL, NULL), REMDB_OK);
+  char msg[512] = "";
+  CHECK_INT(search_count(d, "docs", "x", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "table docs has no full-text index");
+  /* defaults: the embedding_fields, english with stemming and stop words */
+  const char *emb =
+      "{\"name\":\"emb\",\"properties\":{\"a\":{\"type\":\"string\"},\"b\":{"
+      "\"type\":\"string\"}},\"embedding_fields\":[\"b\"],\"embedding\":{"
+      "\"dim\":8,\"metric\":\"cosine\",\"provider\":\"hash\"},"
+      "\"fulltext\":{\"k1\":1.5,\"b\":0.5}}";
+  CHECK_INT(remdb_schema_put(d, emb, strlen(emb)), REMDB_OK);
+  uint64_t problems = 9; /* an empty index verifies */
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  char id[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_insert(d, "emb", S("{\"a\":\"walking\",\"b\":\"the runners "
+                                     "were running\"}"), id),
+            REMDB_OK);
+  CHECK_INT(search_count(d, "emb", "run", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "emb", "the", msg, sizeof msg), 0); /* stop word */
+  CHECK_INT(search_count(d, "emb", "walking", msg, sizeof msg), 0); /* a */
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "emb", &ct), REMDB_OK);
+  CHECK(ct->s->fulltext.k1 == 1.5 && ct->s->fulltext.b == 0.5);
+  CHECK_INT(ct->s->fulltext.nfields, 1);
+  /* stats report the index */
+  char *js = NULL;
+  CHECK_INT(remdb_stats(d, &js), REMDB_OK);
+  CHECK_HAS(js, "\"fulltext_index\":{\"built\":true,\"documents\":1,");
+  remdb_free(js);
+  remdb_close(d);
+}
+
+static void test_fts_builtins(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(remdb_init(d), REMDB_OK);
+  char id[REMDB_ID_LEN + 1], msg[512] = "";
+  CHECK_INT(remdb_insert(d, "resources",
+                         S("{\"uri\":\"a.txt\",\"chunk_ordinal\":0,"
+                           "\"name\":\"Notes\",\"content\":\"Databases "
+                           "index text\"}"),
+                         id),
+            REMDB_OK);
+  CHECK_INT(remdb_insert(d, "moments",
+                         S("{\"name\":\"Standup\",\"starts_at\":"
+                           "\"2026-01-01T10:00:00Z\",\"summary\":\"we "
+                           "indexed everything\"}"),
+                         id),
+            REMDB_OK);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "resources", "notes", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "moments", "index", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "moments", "standup", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "sessions", "x", msg, sizeof msg), -1);
+  uint64_t problems = 9;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  /* resources as a build without full-text search stored it: removing
+  ** the block drops the index; init (the explicit upgrade) adds it back
+  ** and builds it */
+  char *js = NULL;
+  CHECK_INT(remdb_schema_get(d, "resources", &js), REMDB_OK);
+  json_t *doc = json_loads(js, 0, NULL);
+  remdb_free(js);
+  json_object_del(doc, "fulltext");
+  js = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  CHECK_INT(remdb_schema_put(d, js, strlen(js)), REMDB_OK);
+  free(js);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "has no full-text index");
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0); /* and no key of it is left */
+  CHECK_INT(remdb_init(d), REMDB_OK);
+  CHECK_INT(search_count(d, "resources", "database", msg, sizeof msg), 1);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+}
+
+static bool pick_block(const char *k, size_t n) {
+  return n > 13 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'B';
+}
+static bool pick_length(const char *k, size_t n) {
+  return n == 17 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'L';
+}
+static bool pick_built(const char *k, size_t n) {
+  return n == 13 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'M';
+}
+
+static void count_problems(void *cnt, const char *problem) {
+  (void)problem;
+  ++*(int *)cnt;
+}
+
+static void fill_docs(remdb *d, int n) {
+  for (int i = 0; i < n; i++) {
+    char js[256], id[REMDB_ID_LEN + 1];
+    snprintf(js, sizeof js,
+             "{\"title\":\"doc %d\",\"body\":\"alpha beta w%d\",\"n\":%d}", i,
+             i % 5, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+  }
+}
+
+/* Damage behind remdb's back: verify finds it, reindex repairs it. */
+static void test_fts_damage(void) {
+  bool (*const picks[])(const char *, size_t) = {pick_block, pick_length};
+  for (size_t p = 0; p < 2; p++) {
+    rm_tree(dir);
+    remdb *d;
+    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+              REMDB_OK);
+    fill_docs(d, 300);
+    remdb_close(d);
+    CHECK_INT(damage_delete_first(dir, KV_INDEX, picks[p]), 1);
+    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    int seen = 0;
+    uint64_t problems = 0;
+    CHECK_INT(remdb_verify(d, count_problems, &seen, &problems), REMDB_OK);
+    CHECK(problems > 0);
+    CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+    CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+    CHECK_INT(problems, 0);
+    char msg[256];
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 64);
+    CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 60);
+    remdb_close(d);
+  }
+}
+
+/* A database written before the index existed: its format is 1 and its
+** tables have no built index.  Readers say so; a writable open marks the
+** format current; writes leave the unbuilt index alone; reindex builds it. */
+static void test_fts_upgrade(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 50);
+  remdb_close(d);
+  /* as the previous build left it: no index mark, format 1 */
+  CHECK_INT(damage_delete_first(dir, KV_INDEX, pick_built), 1);
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'}, one[4];
+  put_u32be(one, 1);
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, fk, sizeof fk, one, 4);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+  /* a reader: opens, and says the index is not built */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  char msg[512] = "";
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), -1);
+  CHECK_HAS(msg, "full-text index is not built");
+  CHECK_HAS(msg, "remdb reindex docs");
+  remdb_close(d);
+  /* a writer: the format becomes 2; writes go on without the index */
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  fill_docs(d, 10);
+  uint64_t problems = 0;
+  int seen = 0;
+  CHECK_INT(remdb_verify(d, count_problems, &seen, &problems), REMDB_OK);
+  CHECK_INT(problems, 1); /* "not built" */
+  CHECK_INT(remdb_reindex(d, NULL), REMDB_OK);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 60);
+  /* and stays exact afterwards */
+  fill_docs(d, 4);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 64);
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, fk, sizeof fk, &v, &e), REMDB_OK);
+  CHECK(v.len == 4 && get_u32be((const unsigned char *)v.data) == KV_FORMAT_VERSION);
+  kv_val_free(&v);
+  kv_close(kv);
+}
+
+/* A journaled batch (import) committed in parts and then abandoned is
+** rolled back through the write path: the index is as before it. */
+static void test_fts_journal(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 40);
+  char msg[256] = "", id[REMDB_ID_LEN + 1];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin_ex(d, REMDB_BATCH_JOURNAL, &b), REMDB_OK);
+  for (int part = 0; part < 3; part++) {
+    for (int i = 0; i < 30; i++) {
+      char js[128];
+      snprintf(js, sizeof js, "{\"title\":\"gamma %d\",\"body\":\"zeta\"}",
+               i);
+      CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), id), REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_flush(b, 0), REMDB_OK);
+  }
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 64); /* seen */
+  remdb_batch_free(b); /* abandoned: rolled back */
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  uint64_t problems = 9;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+  remdb_close(d);
+}
+
+static uint64_t seed_env(void) {
+  const char *s = getenv("REMDB_TEST_SEED");
+  return s && *s ? strtoull(s, NULL, 10) : 0;
+}
+
+static void test_fts_sequence_fixed(void) {
+  uint64_t s = seed_env();
+  run_sequence(s ? s : 20261129, 700);
+}
+
+static void test_fts_sequence_random(void) {
+  if (seed_env()) return;
+  run_sequence((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), 400);
+  printf("test_fts_core: %d queries checked, %d against brute force\n",
+         nqueries, nbrute);
+}
+
+int main(int argc, char **argv) {
+  scratch_dir(dir, sizeof dir, "ftscore");
+  TEST_CASE(test_fts_schema);
+  TEST_CASE(test_fts_builtins);
+  TEST_CASE(test_fts_damage);
+  TEST_CASE(test_fts_upgrade);
+  TEST_CASE(test_fts_journal);
+  TEST_CASE(test_fts_sequence_fixed);
+  TEST_CASE(test_fts_sequence_random);
+  int rc_ = test_main(argc, argv, "test_fts_core");
+  for (size_t i = 0; i < nrows; i++) {
+    free(rows[i].title);
+    free(rows[i].body);
+  }
+  rm_tree(dir);
+  return rc_;
+}
