@@ -302,7 +302,7 @@ bool col_copy(col_data *dst, const col_data *src) {
   if (src->type == COLT_TEXT) {
     /* the same dictionary, codes unchanged; the hash is rebuilt lazily */
     memcpy(dst->code, src->code, n * 4);
-    buf_add(&dst->arena, src->arena.p, src->arena.len);
+    if (src->arena.len) buf_add(&dst->arena, src->arena.p, src->arena.len);
     dst->capdict = dst->ndict = src->ndict;
     dst->dlen = malloc((src->ndict ? src->ndict : 1) * 4);
     dst->doff = malloc((src->ndict ? src->ndict : 1) * 4);
@@ -310,8 +310,10 @@ bool col_copy(col_data *dst, const col_data *src) {
       col_free(dst);
       return false;
     }
-    memcpy(dst->dlen, src->dlen, (size_t)src->ndict * 4);
-    memcpy(dst->doff, src->doff, (size_t)src->ndict * 4);
+    if (src->ndict) {
+      memcpy(dst->dlen, src->dlen, (size_t)src->ndict * 4);
+      memcpy(dst->doff, src->doff, (size_t)src->ndict * 4);
+    }
     dst->sorted = src->sorted;
     if (!dict_pointers(dst)) {
       col_free(dst);

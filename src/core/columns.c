@@ -58,6 +58,7 @@ _Static_assert(SCH_COL_INT == (int)COLT_INT && SCH_COL_TIME == (int)COLT_TIME &&
 #define COL_MERGE_ROWS 8192u
 #endif
 uint32_t col_merge_rows = COL_MERGE_ROWS;
+#define TAIL_MERGE_MAX 32768u
 #define SEG_SHIFT 16
 _Static_assert(COL_SEG_ROWS == 1u << SEG_SHIFT, "segment size");
 
@@ -83,6 +84,7 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint64_t next;  /* next position */
   uint32_t *nd;   /* deltas stored per segment (an upper bound) */
   uint32_t *ep;   /* each segment's epoch */
+  uint32_t *hn;   /* each segment's merged positions (its header's n) */
   uint32_t capseg;
 } col_tab;
 
@@ -113,6 +115,7 @@ void col_store_free(store_t *st) {
   for (size_t i = 0; i < c->ntabs; i++) {
     free(c->tabs[i].nd);
     free(c->tabs[i].ep);
+    free(c->tabs[i].hn);
   }
   free(c->tabs);
   free(c);
@@ -619,9 +622,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     kv_batch_put(kb, KV_INDEX, k, kl, v.p, v.len);
     /* the next merge (or read) finds it decoded; a generation that is
     ** never committed is never asked for */
-    cc_release(db->st, cc_insert(db->st, db->tid, t->table_id, seg,
-                                 t->cols[c].field, gen, cd));
-    memset(cd, 0, sizeof *cd);
+    col_free(cd);
   }
   if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {
@@ -667,13 +668,25 @@ static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
         m->cols[c].inexact = true;
         continue;
       }
-      cc_ent *e;
-      rc = cc_get(db, ks, t->table_id, seg, hc->field, h.gen, &e);
+      /* decoded here, not through the cache: a writer's merges (an
+      ** import's) keep one segment in memory, not every one they touch */
+      unsigned char ck[KEY_COL_MAX];
+      size_t ckl = key_col(ck, db->tid, t->table_id, 'C', seg, hc->field);
+      kv_val cv;
+      rc = kv_get(db->st->kv, ks, KV_INDEX, ck, ckl, &cv, &db->err);
+      if (rc == REMDB_NOTFOUND)
+        rc = err_set(&db->err, REMDB_CORRUPT,
+                     "column %u of segment %u of %s is missing", hc->field,
+                     seg, t->name);
       if (rc) break;
       col_free(&m->cols[c]);
-      if (!col_copy(&m->cols[c], &e->c) || !col_grow(&m->cols[c], n))
-        rc = err_nomem(&db->err);
-      cc_release(db->st, e);
+      rc = col_decode(cv.data, cv.len, &m->cols[c], &db->err);
+      kv_val_free(&cv);
+      if (rc == REMDB_OK && !col_grow(&m->cols[c], n)) rc = err_nomem(&db->err);
+      if (rc) {
+        col_init(&m->cols[c], t->cols[c].kind, 0); /* freeable */
+        break;
+      }
     }
   }
   shdr_free(&h);
@@ -692,8 +705,12 @@ static bool seg_room(col_tab *ct, uint32_t seg) {
   uint32_t *ep = realloc(ct->ep, cap * sizeof *ep);
   if (ep == NULL) return false;
   ct->ep = ep;
+  uint32_t *hn = realloc(ct->hn, cap * sizeof *hn);
+  if (hn == NULL) return false;
+  ct->hn = hn;
   memset(nd + ct->capseg, 0, (cap - ct->capseg) * sizeof *nd);
   memset(ep + ct->capseg, 0, (cap - ct->capseg) * sizeof *ep);
+  memset(hn + ct->capseg, 0, (cap - ct->capseg) * sizeof *hn);
   ct->capseg = cap;
   return true;
 }
@@ -779,7 +796,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     c->tabs = n;
     c->captabs = cap;
   }
-  col_tab ct = {db->tid, tbl, 0, NULL, NULL, 0};
+  col_tab ct = {db->tid, tbl, 0, NULL, NULL, NULL, 0};
   if (read_next(db, NULL, tbl, &ct.next)) return NULL;
   uint32_t nsegs = (uint32_t)((ct.next + COL_SEG_ROWS - 1) >> SEG_SHIFT);
   bool ok = seg_room(&ct, nsegs);
@@ -798,7 +815,10 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
       const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
       if (kl != 17 || vl < 20) continue;
       uint32_t seg = get_u32be(k + 13);
-      if (seg < nsegs) ct.ep[seg] = (uint32_t)get_le(v + 16, 4);
+      if (seg < nsegs) {
+        ct.ep[seg] = (uint32_t)get_le(v + 16, 4);
+        ct.hn[seg] = (uint32_t)get_le(v + 4, 4);
+      }
     }
     if (kv_iter_status(it, &db->err)) ok = false;
     kv_iter_free(it);
@@ -829,6 +849,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
   if (!ok) {
     free(ct.nd);
     free(ct.ep);
+    free(ct.hn);
     return NULL;
   }
   c->tabs[c->ntabs] = ct;
@@ -843,6 +864,7 @@ static void tab_forget(remdb *db, uint32_t tbl) {
     if (c->tabs[i].tid == db->tid && (tbl == 0 || c->tabs[i].tbl == tbl)) {
       free(c->tabs[i].nd);
       free(c->tabs[i].ep);
+      free(c->tabs[i].hn);
       c->tabs[i] = c->tabs[--c->ntabs];
     } else {
       i++;
@@ -983,6 +1005,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   remdb *db = wtx_db(w);
   put_u32be(dirval, t->table_id);
   *dirlen = 4;
+  if (*wtx_col(w)) (*wtx_col(w))->mark = (*wtx_col(w))->nd; /* undo: none */
   if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
   struct col_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
@@ -1008,6 +1031,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
 
 int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
   remdb *db = wtx_db(w);
+  if (*wtx_col(w)) (*wtx_col(w))->mark = (*wtx_col(w))->nd; /* undo: none */
   if (!t->columnar || rebuilding(db, t->table_id)) return REMDB_OK;
   struct col_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
@@ -1081,7 +1105,10 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     key_col_delta(k, db->tid, t->table_id, seg, ep, d->pos);
     kv_batch_del(kb, KV_INDEX, k, sizeof k);
   }
-  if (rc == REMDB_OK) rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
+  if (rc == REMDB_OK) {
+    ct->hn[seg] = m.n; /* (forgotten unless the commit succeeds) */
+    rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
+  }
   mseg_free(&m);
   return rc;
 }
@@ -1099,7 +1126,13 @@ int col_before_commit(wtx_t *w) {
     if (ct == NULL || !seg_room(ct, seg))
       return db->err.code ? db->err.code : err_nomem(&db->err);
     if (ct->nd[seg] == UINT32_MAX) continue; /* merged */
-    if (++ct->nd[seg] < col_merge_rows) continue;
+    /* the last segment grows by appends: it merges when its deltas pass
+    ** what it holds merged (up to TAIL_MERGE_MAX), so appending a
+    ** segment rewrites it a few times, not once per bound */
+    uint32_t bound = col_merge_rows;
+    if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) && ct->hn[seg] > bound)
+      bound = ct->hn[seg] < TAIL_MERGE_MAX ? ct->hn[seg] : TAIL_MERGE_MAX;
+    if (++ct->nd[seg] < bound) continue;
     cat_table *cat = cat_by_id(db, d->tbl);
     if (cat == NULL) continue;
     int rc = merge_seg(w, x, cat->s, ct, seg);
@@ -1245,6 +1278,8 @@ struct col_reader {
   col_data *own;     /* per column, owned copies (deltas applied) */
   bool *have;
   cc_ent **pin;      /* per column, the cached base in use */
+  char **zkeep;      /* TEXT zone bounds handed out (freed at close) */
+  size_t nzkeep;
 };
 
 static uint32_t seg_positions(const col_reader *r, uint32_t seg) {
@@ -1275,6 +1310,8 @@ void colr_close(col_reader *r) {
   free(r->d);
   buf_free(&r->imgs);
   free(r->inexact);
+  for (size_t i = 0; i < r->nzkeep; i++) free(r->zkeep[i]);
+  free(r->zkeep);
   free(r->own);
   free(r->have);
   free(r->pin);
@@ -1288,7 +1325,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     return err_set(&db->err, REMDB_NOTFOUND,
                    "%s keeps no columns (its schema says \"columnar\": false)",
                    t->name);
-  if (db->st->format < 2)
+  if (db->st->format < COL_FORMAT)
     return err_set(&db->err, REMDB_NOTFOUND,
                    "%s: the database is not upgraded to columns yet (open "
                    "it read-write once)",
@@ -1442,6 +1479,51 @@ static bool seg_plain(const col_reader *r, uint32_t seg) {
          r->hdr[seg].n == seg_positions(r, seg);
 }
 
+/* Segment seg's visibility, deltas applied (the caller's; NULL: OOM). */
+static uint64_t *seg_vis(col_reader *r, uint32_t seg) {
+  uint32_t n = seg_positions(r, seg);
+  uint64_t *vis = calloc(COL_WORDS(n) ? COL_WORDS(n) : 1, 8);
+  if (vis == NULL) return NULL;
+  const shdr *h = &r->hdr[seg];
+  if (h->present) memcpy(vis, h->vis, COL_WORDS(h->n < n ? h->n : n) * 8);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  for (size_t j = r->d0[seg]; j < r->d0[seg] + r->dn[seg]; j++) {
+    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[j].off;
+    col_bit_set(vis, (uint32_t)(r->d[j].pos - base),
+                r->d[j].len > 0 && img[0] == ROW_LIVE);
+  }
+  return vis;
+}
+
+/* Column c of segment seg with its deltas applied, into o (the caller's,
+** finished). */
+static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
+  remdb *db = r->db;
+  const shdr *h = &r->hdr[seg];
+  uint16_t field = r->t->cols[c].field;
+  uint32_t n = seg_positions(r, seg);
+  cc_ent *e = NULL;
+  if (h->present) {
+    int rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    if (rc) return rc;
+  }
+  bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, n);
+  cc_release(db->st, e);
+  if (ok) ok = col_grow(o, n);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  for (size_t j = r->d0[seg]; ok && j < r->d0[seg] + r->dn[seg]; j++)
+    ok = apply_value(o, field, (uint32_t)(r->d[j].pos - base),
+                     (const unsigned char *)r->imgs.p + r->d[j].off,
+                     r->d[j].len);
+  if (ok) ok = col_finish(o);
+  if (!ok) {
+    col_free(o);
+    return err_nomem(&db->err);
+  }
+  o->n = n;
+  return REMDB_OK;
+}
+
 static int move_to(col_reader *r, uint32_t seg) {
   if (seg >= r->nsegs)
     return err_set(&r->db->err, REMDB_MISUSE, "segment %u of %u", seg,
@@ -1454,18 +1536,8 @@ static int move_to(col_reader *r, uint32_t seg) {
     r->visp = r->hdr[seg].vis;
     return REMDB_OK;
   }
-  r->vis = calloc(COL_WORDS(r->curn) ? COL_WORDS(r->curn) : 1, 8);
+  r->vis = seg_vis(r, seg);
   if (r->vis == NULL) return err_nomem(&r->db->err);
-  const shdr *h = &r->hdr[seg];
-  if (h->present)
-    memcpy(r->vis, h->vis,
-           COL_WORDS(h->n < r->curn ? h->n : r->curn) * 8);
-  uint64_t base = (uint64_t)seg << SEG_SHIFT;
-  for (size_t j = r->d0[seg]; j < r->d0[seg] + r->dn[seg]; j++) {
-    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[j].off;
-    col_bit_set(r->vis, (uint32_t)(r->d[j].pos - base),
-                r->d[j].len > 0 && img[0] == ROW_LIVE);
-  }
   r->visp = r->vis;
   return REMDB_OK;
 }
@@ -1504,21 +1576,10 @@ static int load_col(col_reader *r, int c, const col_data **cd) {
     *cd = &e->c;
     return REMDB_OK;
   }
-  col_data *o = &r->own[c];
-  bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, r->curn);
   cc_release(db->st, e);
-  if (ok) ok = col_grow(o, r->curn);
-  uint64_t base = (uint64_t)seg << SEG_SHIFT;
-  for (size_t j = r->d0[seg]; ok && j < r->d0[seg] + r->dn[seg]; j++)
-    ok = apply_value(o, field, (uint32_t)(r->d[j].pos - base),
-                     (const unsigned char *)r->imgs.p + r->d[j].off,
-                     r->d[j].len);
-  if (ok) ok = col_finish(o);
-  if (!ok) {
-    col_free(o);
-    return err_nomem(&db->err);
-  }
-  o->n = r->curn;
+  col_data *o = &r->own[c];
+  rc = seg_col(r, seg, c, o);
+  if (rc) return rc;
   r->have[c] = true;
   *cd = o;
   return REMDB_OK;
@@ -1558,24 +1619,40 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
         return REMDB_OK;
       }
   }
-  /* deltas: compute it from the decoded column */
-  const uint64_t *vis;
-  uint32_t n;
-  col_vec v;
-  int rc = colr_visible(r, seg, &vis, &n);
-  if (rc == REMDB_OK) rc = colr_read(r, seg, col, &v);
-  if (rc) return rc;
-  const col_data *cd = r->have[col] ? &r->own[col] : &r->pin[col]->c;
+  /* deltas: computed from the decoded column, without moving the
+  ** reader's current segment (its vectors stay valid); TEXT bounds are
+  ** kept for the reader's life */
+  uint64_t *vis = seg_vis(r, seg);
+  col_data cdv;
+  int rc = vis ? seg_col(r, seg, col, &cdv) : err_nomem(&r->db->err);
+  if (rc) {
+    free(vis);
+    return rc;
+  }
+  const col_data *cd = &cdv;
   col_zonev z;
   col_zone_calc(cd, vis, &z);
-  out->rows = n;
+  free(vis);
+  out->rows = seg_positions(r, seg);
   out->nulls = z.nulls;
   out->has = z.has;
   if (z.has && cd->type == COLT_TEXT) {
-    out->smin = cd->dict[z.cmin];
-    out->nsmin = cd->dlen[z.cmin];
-    out->smax = cd->dict[z.cmax];
-    out->nsmax = cd->dlen[z.cmax];
+    size_t a = cd->dlen[z.cmin], b = cd->dlen[z.cmax];
+    char *kept = malloc(a + b + 1);
+    char **nk = realloc(r->zkeep, (r->nzkeep + 1) * sizeof *nk);
+    if (nk) r->zkeep = nk;
+    if (kept == NULL || nk == NULL) {
+      free(kept);
+      col_free(&cdv);
+      return err_nomem(&r->db->err);
+    }
+    r->zkeep[r->nzkeep++] = kept;
+    memcpy(kept, cd->dict[z.cmin], a);
+    memcpy(kept + a, cd->dict[z.cmax], b);
+    out->smin = kept;
+    out->nsmin = (uint32_t)a;
+    out->smax = kept + a;
+    out->nsmax = (uint32_t)b;
   } else if (z.has && cd->type == COLT_REAL) {
     out->min.f = z.min.f;
     out->max.f = z.max.f;
@@ -1583,6 +1660,7 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
     out->min.i = z.min.i;
     out->max.i = z.max.i;
   }
+  col_free(&cdv);
   return REMDB_OK;
 }
 
@@ -1718,7 +1796,7 @@ static int cmp_vpos(const void *a, const void *b) {
 int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                core_report_fn report, void *ctx) {
   char msg[256], ids[REMDB_ID_LEN + 1];
-  if (db->st->format < 2 || !t->columnar) return REMDB_OK;
+  if (db->st->format < COL_FORMAT || !t->columnar) return REMDB_OK;
   /* every entity's position, from the id directory */
   unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
   key_table(lo, db->tid, t->table_id);
@@ -1768,7 +1846,7 @@ int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
     free(ps);
     return rc;
   }
-  qsort(ps, np, sizeof *ps, cmp_vpos);
+  if (np > 1) qsort(ps, np, sizeof *ps, cmp_vpos);
   for (size_t j = 1; j < np; j++)
     if (ps[j].pos == ps[j - 1].pos) {
       uuid_format(&ps[j].id, ids);

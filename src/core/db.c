@@ -207,12 +207,20 @@ static int check_format(remdb *db) {
     }
   } else if (rc == REMDB_NOTFOUND) {
     rc = REMDB_OK;
-  } else if (rc == REMDB_OK && ver == 1 && !kv_read_only(db->st->kv)) {
-    /* format 1 (no columns): upgraded once, explicitly (columns.c) */
+  } else if (rc == REMDB_OK && ver >= KV_FORMAT_OLDEST &&
+             ver < KV_FORMAT_VERSION && !kv_read_only(db->st->kv)) {
+    /* an older database: a writer marks it current, so that an older
+    ** build, which would not keep the newer derived data in step,
+    ** refuses it from now on; before format 3 it has no columns: every
+    ** table is marked, in the same batch, for a rebuild that builds them
+    ** (columns.c), done once (and resumed after a crash) by each
+    ** tenant's writable open.  (Full-text indexes of a format-1 database
+    ** are built by reindex: core/fts.c.) */
     kv_batch_t *kb = kv_batch_new(db->st->kv);
     unsigned char v[4];
     put_u32be(v, KV_FORMAT_VERSION);
-    rc = kb ? col_upgrade(db, kb) : err_nomem(&db->err);
+    rc = kb ? REMDB_OK : err_nomem(&db->err);
+    if (rc == REMDB_OK && ver < COL_FORMAT) rc = col_upgrade(db, kb);
     if (rc == REMDB_OK) {
       kv_batch_put(kb, KV_META, k.p, k.len, v, 4);
       rc = kv_write(db->st->kv, kb, 1, &db->err);
@@ -220,9 +228,9 @@ static int check_format(remdb *db) {
     kv_batch_free(kb);
     if (rc) err_prefix(&db->err, "upgrading the database to format %u",
                        KV_FORMAT_VERSION);
-  } else if (rc == REMDB_OK && ver == 1) {
-    db->st->format = 1; /* read-only: no columns until a writer upgrades */
-    rc = REMDB_OK;
+  } else if (rc == REMDB_OK && ver >= KV_FORMAT_OLDEST &&
+             ver < KV_FORMAT_VERSION) {
+    db->st->format = ver; /* read as it is (no columns before format 3) */
   } else if (rc == REMDB_OK && ver != KV_FORMAT_VERSION) {
     rc = err_set(&db->err, REMDB_CORRUPT,
                  "database format version %u is not supported by this build "

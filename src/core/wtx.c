@@ -482,10 +482,9 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   lookup_stage(db, kb, t, id, old, NULL);
   /* a hard delete takes its edges along (the graph layer's keys) */
   int rc = hook_edges_remove(db, kb, id);
-  if (rc == REMDB_OK) rc = fts_stage(w, t, id, old, NULL);
-  if (rc == REMDB_OK && (rc = col_stage_remove(w, t, id)) != REMDB_OK &&
-      t->fulltext.nfields)
-    w->poisoned = true; /* fts_stage's is kept */
+  if (rc == REMDB_OK) rc = col_stage_remove(w, t, id);
+  if (rc == REMDB_OK && (rc = fts_stage(w, t, id, old, NULL)))
+    col_stage_undo(w);
   if (rc) {
     kv_batch_rollback(kb);
     return rc;

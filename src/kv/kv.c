@@ -204,6 +204,13 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
   rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t,
                                                                          1);
+  if (cf == KV_INDEX) {
+    /* point reads of the id directory (an update finds its row position
+    ** there): without a filter each probes every level-0 file, reading a
+    ** block that may hold a large column segment (core/columns.c) */
+    rocksdb_block_based_options_set_filter_policy(
+        t, rocksdb_filterpolicy_create_bloom_full(10));
+  }
   if (cf == KV_ENTITY || cf == KV_META || cf == KV_VECTOR) {
     /* point reads by full key: a bloom filter saves the disk probes, and
     ** a hash index inside each data block replaces the binary search and

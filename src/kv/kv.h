@@ -104,13 +104,15 @@
 
 enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
 
-/* 2: row positions in the id directory and the columnar copy, and the
-** full-text index (merge operands in the index column family, which a
-** build of version 1 cannot read).  A database of version 1 is upgraded by
-** its first writable open (core/columns.c builds its columns); its tables'
-** full-text indexes are built by reindex (core/fts.c). */
-#define KV_FORMAT_VERSION 2u
+/* 2: the full-text index (merge operands in the index column family, which
+** a build of version 1 cannot read).  3: row positions in the id directory
+** and the columnar copy.  An older database opens; its first writable
+** open marks it 3 and has every table's columns built (core/columns.c);
+** the full-text indexes of a version-1 database are built by reindex
+** (core/fts.c). */
+#define KV_FORMAT_VERSION 3u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
+#define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
 
 typedef struct kv kv_t;

@@ -924,7 +924,7 @@ static void test_fts_upgrade(void) {
   CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
   kv_val v;
   CHECK_INT(kv_get(kv, NULL, KV_META, fk, sizeof fk, &v, &e), REMDB_OK);
-  CHECK(v.len == 4 && get_u32be((const unsigned char *)v.data) == 2);
+  CHECK(v.len == 4 && get_u32be((const unsigned char *)v.data) == KV_FORMAT_VERSION);
   kv_val_free(&v);
   kv_close(kv);
 }
