@@ -1768,7 +1768,7 @@ int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
     free(ps);
     return rc;
   }
-  qsort(ps, np, sizeof *ps, cmp_vpos);
+  if (np > 1) qsort(ps, np, sizeof *ps, cmp_vpos); /* ps is NULL if empty */
   for (size_t j = 1; j < np; j++)
     if (ps[j].pos == ps[j - 1].pos) {
       uuid_format(&ps[j].id, ids);
