@@ -700,6 +700,21 @@ static void test_surface(void) {
   CHECK_HAS(remdb_errmsg(odb), "at position");
   CHECK_INT(exec(odb, "SELECT * FROM fts('odocs', 'AND ka')"), REMDB_ERROR);
   CHECK_HAS(remdb_errmsg(odb), "at position 1");
+  /* a NUL byte in an argument is refused, not read as the end of it (the
+  ** query 'ka\0zz' searched for ka, a filter 'x\0 AND 0' read x) */
+  CHECK_INT(exec(odb, "SELECT * FROM fts('odocs', 'ka' || char(0) || 'zz')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "fts(): argument 2 contains a NUL byte");
+  CHECK_INT(exec(odb, "SELECT * FROM fts('odocs', 'ka', 5, 'grp < 3' || "
+                      "char(0) || ' AND 0')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "fts(): argument 4 contains a NUL byte");
+  CHECK_INT(exec(odb, "SELECT * FROM fts('odocs' || char(0) || 'x', 'ka')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "fts(): argument 1 contains a NUL byte");
+  CHECK_INT(exec(odb, "SELECT * FROM search('odocs', 'ka' || char(0), 5)"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "search(): argument 2 contains a NUL byte");
   /* EXPLAIN shows the route */
   remdb_stmt *st = NULL;
   const char *ex = "EXPLAIN SELECT n FROM odocs WHERE fulltext.match('ka') "
