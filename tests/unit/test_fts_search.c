@@ -190,6 +190,19 @@ static void test_errors(void) {
   CHECK_HAS(remdb_errmsg(db), "vonly: no full-text index");
   CHECK_INT(exec(db, "SEARCH 'alpha' IN vonly WHERE 1 MODE keyword"),
             REMDB_ERROR);
+  /* an empty WHERE is an error, not "no filter"; a quoted table name is
+  ** the name it spells (it was searched for with its quotes) */
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN vonly WHERE"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "expected a condition after WHERE, found "
+                              "\"(end)\"");
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN vonly WHERE  LIMIT 1"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "a condition after WHERE, found \"LIMIT\"");
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN \"vonly\" MODE vector LIMIT 1"),
+            REMDB_OK);
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN [vonly] WHERE 1"), REMDB_OK);
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN \"von\"\"ly\""), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "unknown table \"von\"ly\"");
   /* search() and fts() */
   CHECK_INT(exec(db, "SELECT * FROM search('vonly', 'alpha', 3, NULL, NULL, "
                      "'nearest')"),
