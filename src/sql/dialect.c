@@ -510,9 +510,15 @@ static int emb_shape(remdb *db, lexer *l, emb *m) {
   if (is_kw(t[after], "AS")) m->alias = after + 1, after += 2;
   else if (t[after].kind == T_WORD && !clause_kw(t[after])) m->alias = after++;
   if (!is_kw(t[after], "WHERE"))
-    return vec_error(db, m, "works on one table: SELECT ... FROM table WHERE "
-                            "embedding.cosine(...) AND ...; for joins, join "
-                            "with search() or fts(table, query, k, filter)");
+    return vec_error(db, m, m->fulltext
+                                ? "works on one table: SELECT ... FROM table "
+                                  "WHERE fulltext.match(...) AND ...; for "
+                                  "joins, join with fts(table, query, k, "
+                                  "filter)"
+                                : "works on one table: SELECT ... FROM table "
+                                  "WHERE embedding.cosine(...) AND ...; for "
+                                  "joins, join with search(table, query, k, "
+                                  "filter)");
   m->where = after;
   m->wend = m->n - 1;
   for (size_t i = m->where + 1; i < m->n; i++)
@@ -627,7 +633,11 @@ static void emb_pred(const emb *m, buf_t *pred) {
 static void emb_emit(lexer *l, const emb *m, const buf_t *pred, buf_t *rw) {
   const tok *t = m->t;
   emitter em = {rw, false};
-  emit_range(&em, t, 0, m->from + 1);
+  /* SELECT ... FROM as written: SQLite names a result column by its text
+  ** ("count(*)", not the "count (*)" tokens one space apart would give);
+  ** a comment in it ends before FROM */
+  buf_add(rw, t[0].p, (size_t)(tok_end(t[m->from]) - t[0].p));
+  em.space = true;
   emit_text(&em, "(SELECT * FROM (SELECT \"");
   em.space = false; /* the table name and the rest follow as written */
   buf_adds(rw, m->table);

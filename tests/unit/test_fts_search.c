@@ -742,6 +742,22 @@ static void test_surface(void) {
   }
   remdb_finalize(st);
   CHECK(seen);
+  /* result columns keep SQLite's names (the rewrite spaced the tokens:
+  ** "count (*)"); the join error names fulltext.match and fts() */
+  const char *cn = "SELECT grp, count(*), sum( grp ) FROM odocs WHERE "
+                   "fulltext.match('ka') GROUP BY grp";
+  CHECK_INT(remdb_prepare(odb, cn, strlen(cn), &st, NULL), REMDB_OK);
+  if (st) {
+    CHECK_STR(remdb_column_name(st, 1), "count(*)");
+    CHECK_STR(remdb_column_name(st, 2), "sum( grp )");
+  }
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(exec(odb, "SELECT a.n FROM odocs a JOIN odocs b ON a.id = b.id "
+                      "WHERE fulltext.match('ka')"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(odb), "WHERE fulltext.match(...) AND ...; for "
+                               "joins, join with fts(");
   /* fts() joins */
   CHECK_INT(exec(odb, "SELECT d.n FROM fts('odocs', 'ka OR lo', 5, 'grp < 3') "
                       "f JOIN odocs d ON d.id = f.id"),
