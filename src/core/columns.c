@@ -192,6 +192,31 @@ static cc_ent *cc_insert(store_t *st, uint32_t tid, uint32_t tbl, uint32_t seg,
   return e;
 }
 
+/* Drop the unpinned entries of column (seg, field) of other generations
+** than gen: a merge supersedes them (a reader at an older snapshot decodes
+** its generation again).  Without this every merge of a growing segment
+** left its predecessor's copy in the cache: an import's memory grew with
+** the table (120k rows: 147 MB for an 8 MB import budget). */
+static void cc_drop_others(store_t *st, uint32_t tid, uint32_t tbl,
+                           uint32_t seg, uint16_t field, uint64_t gen) {
+  struct col_store *c = cs_get(st);
+  if (c == NULL) return;
+  pthread_mutex_lock(&st->cmu);
+  for (cc_ent **p = &c->head; *p;) {
+    cc_ent *e = *p;
+    if (e->refs == 0 && e->tid == tid && e->tbl == tbl && e->seg == seg &&
+        e->field == field && e->gen != gen) {
+      *p = e->next;
+      c->bytes -= e->bytes;
+      col_free(&e->c);
+      free(e);
+    } else {
+      p = &e->next;
+    }
+  }
+  pthread_mutex_unlock(&st->cmu);
+}
+
 /* The decoded column (seg, field, gen) of the table, pinned: from the
 ** cache or read at ks and decoded. */
 static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
@@ -620,9 +645,11 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
     kv_batch_put(kb, KV_INDEX, k, kl, v.p, v.len);
-    /* the next merge (or read) finds it decoded; a generation that is
-    ** never committed is never asked for */
+    /* the merge decoded it for itself (not through the cache); the
+    ** cached copies of older generations are superseded (a reader at an
+    ** older snapshot decodes its generation again) */
     col_free(cd);
+    cc_drop_others(db->st, db->tid, t->table_id, seg, t->cols[c].field, gen);
   }
   if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {

@@ -60,6 +60,7 @@ typedef struct xparse {
   char *tail;
   char *from_pre, *from_post;
   const char *table; /* the plan's table name */
+  const char *stable; /* a join's other table name, else NULL */
 } xparse;
 
 /* Parse sql (one statement, len bytes, without a trailing ';' or with

@@ -1468,6 +1468,7 @@ int exec_parse(remdb *db, const char *sql, size_t len, xparse *out,
       if (r == 1 && !s->failed) {
       out->plan = s->p;
       out->table = s->p->t->name;
+      out->stable = s->join && s->st ? s->st->name : NULL;
     } else {
       if (r == 0 && !s->failed && whylen && attempt == 0) why[0] = 0;
       /* an inner join: perhaps the aggregates are over the left table */

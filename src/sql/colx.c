@@ -350,6 +350,26 @@ int colx_register(sqlite3 *conn, sql_sess *s) {
 
 /* ---- routing ------------------------------------------------------------ */
 
+/* Does a TEMP table or view of the connection take name (or its _all
+** twin) in SQL?  SQLite resolves a name to the temp schema first, so the
+** statement reads that object, not the remdb table the rewrite would. */
+static bool temp_shadows(sql_sess *s, const char *name) {
+  if (name == NULL) return false;
+  sqlite3_stmt *q = NULL;
+  bool found = true; /* unsure: leave the statement to SQLite */
+  if (sqlite3_prepare_v2(s->conn,
+                         "SELECT 1 FROM temp.sqlite_master WHERE type IN "
+                         "('table', 'view') AND (lower(name) = lower(?1) "
+                         "OR lower(name) = lower(?1) || '_all')",
+                         -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC) == SQLITE_OK) {
+    int rc = sqlite3_step(q);
+    found = rc != SQLITE_DONE;
+  }
+  sqlite3_finalize(q);
+  return found;
+}
+
 int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
                uint64_t *id, char *why, size_t whylen) {
   *id = 0;
@@ -357,6 +377,11 @@ int colx_route(sql_sess *s, const char *sql, size_t len, sqlite3_stmt **st,
   int mode = colx_mode(s);
   xparse x;
   if (!exec_parse(s->db, sql, len, &x, why, whylen)) return 0;
+  if (temp_shadows(s, x.table) || temp_shadows(s, x.stable)) {
+    snprintf(why, whylen, "a TEMP table or view takes the table's name");
+    exec_parse_free(&x);
+    return 0;
+  }
   if (mode == REMDB_ROUTE_SQLITE) {
     snprintf(why, whylen, "the route is set to sqlite (sql_route)");
     exec_parse_free(&x);

@@ -217,6 +217,23 @@ static void sql_quote(buf_t *b, const char *s, size_t n) {
   buf_addc(b, '\'');
 }
 
+/* Append identifier token t (a word, or "quoted", `quoted` or [quoted])
+** as an SQL string literal of the name it spells. */
+static void ident_quote(buf_t *b, tok t) {
+  char q = t.n >= 2 ? t.p[0] : 0;
+  if (q != '"' && q != '`' && q != '[') {
+    sql_quote(b, t.p, t.n);
+    return;
+  }
+  buf_addc(b, '\'');
+  for (size_t i = 1; i + 1 < t.n; i++) {
+    if (t.p[i] == '\'') buf_addc(b, '\'');
+    buf_addc(b, t.p[i]);
+    if (q != '[' && t.p[i] == q) i++; /* a doubled quote stands for one */
+  }
+  buf_addc(b, '\'');
+}
+
 static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
   tok text = next(l), table, lim = {T_END, NULL, 0};
   const char *wp = NULL;
@@ -253,6 +270,9 @@ static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
     wp = l->s + ws;
     wn = l->pos - ws;
     t = next(l);
+    size_t k = 0;
+    while (k < wn && isspace((unsigned char)wp[k])) k++;
+    if (k == wn) return syntax(db, l, t, "a condition after WHERE");
   }
   if (is_kw(t, "LIMIT")) {
     lim = next(l);
@@ -265,7 +285,7 @@ static int check_search(remdb *db, lexer *l, buf_t *rewrite) {
   /* with MODE, the ranks of hybrid search are columns too */
   buf_addf(rewrite, "SELECT id, _score, type, entity%s FROM search(",
            mode.n ? ", keyword_rank, vector_rank" : "");
-  sql_quote(rewrite, table.p, table.n);
+  ident_quote(rewrite, table);
   buf_addf(rewrite, ", %.*s, %.*s, ", (int)text.n, text.p,
            lim.n ? (int)lim.n : 2, lim.n ? lim.p : "10");
   if (wp) sql_quote(rewrite, wp, wn);
@@ -490,9 +510,15 @@ static int emb_shape(remdb *db, lexer *l, emb *m) {
   if (is_kw(t[after], "AS")) m->alias = after + 1, after += 2;
   else if (t[after].kind == T_WORD && !clause_kw(t[after])) m->alias = after++;
   if (!is_kw(t[after], "WHERE"))
-    return vec_error(db, m, "works on one table: SELECT ... FROM table WHERE "
-                            "embedding.cosine(...) AND ...; for joins, join "
-                            "with search() or fts(table, query, k, filter)");
+    return vec_error(db, m, m->fulltext
+                                ? "works on one table: SELECT ... FROM table "
+                                  "WHERE fulltext.match(...) AND ...; for "
+                                  "joins, join with fts(table, query, k, "
+                                  "filter)"
+                                : "works on one table: SELECT ... FROM table "
+                                  "WHERE embedding.cosine(...) AND ...; for "
+                                  "joins, join with search(table, query, k, "
+                                  "filter)");
   m->where = after;
   m->wend = m->n - 1;
   for (size_t i = m->where + 1; i < m->n; i++)
@@ -607,7 +633,11 @@ static void emb_pred(const emb *m, buf_t *pred) {
 static void emb_emit(lexer *l, const emb *m, const buf_t *pred, buf_t *rw) {
   const tok *t = m->t;
   emitter em = {rw, false};
-  emit_range(&em, t, 0, m->from + 1);
+  /* SELECT ... FROM as written: SQLite names a result column by its text
+  ** ("count(*)", not the "count (*)" tokens one space apart would give);
+  ** a comment in it ends before FROM */
+  buf_add(rw, t[0].p, (size_t)(tok_end(t[m->from]) - t[0].p));
+  em.space = true;
   emit_text(&em, "(SELECT * FROM (SELECT \"");
   em.space = false; /* the table name and the rest follow as written */
   buf_adds(rw, m->table);

@@ -165,6 +165,20 @@ static int t_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   int ai = 0;
   for (int k = 0; k < t->spec->nargs; k++)
     if (idxNum & (1 << k)) args[k] = argv[ai++];
+  /* the functions read their text arguments as C strings: a NUL byte
+  ** would cut one short (a query, filter or name read in part) */
+  for (int k = 0; k < t->spec->nargs; k++) {
+    int ty = args[k] ? sqlite3_value_type(args[k]) : SQLITE_NULL;
+    if (ty != SQLITE_TEXT && ty != SQLITE_BLOB) continue;
+    const unsigned char *p = sqlite3_value_text(args[k]);
+    int n = sqlite3_value_bytes(args[k]);
+    if (p && n > 0 && memchr(p, 0, (size_t)n)) {
+      sqlite3_free(t->base.zErrMsg);
+      t->base.zErrMsg = sqlite3_mprintf(
+          "%s(): argument %d contains a NUL byte", t->spec->name, k + 1);
+      return SQLITE_ERROR;
+    }
+  }
   char *err = NULL;
   /* the function reads the statement's snapshot, whose catalog the
   ** handle must still have (else the statement is prepared again) */

@@ -151,6 +151,15 @@ static void perr(parser *p, size_t off, const char *fmt, ...) {
            charpos(p, off));
 }
 
+/* The byte offset of 1-based character position c (charpos inverted). */
+static size_t byteoff(const parser *p, size_t c) {
+  size_t i = 0;
+  for (size_t k = 1; i < p->n; i++) {
+    if (((unsigned char)p->s[i] & 0xC0) != 0x80 && k++ == c) break;
+  }
+  return i;
+}
+
 static void poom(parser *p) {
   if (p->fail) return;
   p->fail = 2;
@@ -441,10 +450,9 @@ static qnode *parse_and(parser *p) {
   }
   if (!grp) {
     if (only && only->neg) {
-      perr(p, 0, "nothing to exclude from: '%s' at position %zu needs a "
-                 "term to match beside it",
-           only->kind == N_EMPTY || !only->nterm ? "-" : only->term[0],
-           only->at);
+      perr(p, byteoff(p, only->at),
+           "nothing to exclude from: '%s' needs a term to match beside it",
+           only->kind == N_EMPTY || !only->nterm ? "-" : only->term[0]);
       qnode_free(only);
       return NULL;
     }
@@ -453,9 +461,8 @@ static qnode *parse_and(parser *p) {
   bool pos = false;
   for (size_t i = 0; i < grp->nkid; i++) pos |= !grp->kid[i]->neg;
   if (!pos) {
-    perr(p, 0, "nothing to exclude from: the group at position %zu has only "
-               "excluded terms",
-         grp->at);
+    perr(p, byteoff(p, grp->at),
+         "nothing to exclude from: the group has only excluded terms");
     qnode_free(grp);
     return NULL;
   }

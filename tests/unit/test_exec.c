@@ -270,6 +270,29 @@ static void test_routes(void) {
   remdb_close(db);
 }
 
+/* A TEMP table or view named like a remdb table shadows it in SQL (SQLite
+** looks in temp first): the statement reads the temp object on every
+** route (the rewrite read the remdb table: count(*) of a one-row temp
+** table gave the entity count). */
+static void test_temp_shadow(void) {
+  int routes[] = {REMDB_ROUTE_SQLITE, REMDB_ROUTE_COLUMNAR, REMDB_ROUTE_AUTO};
+  for (int i = 0; i < 3; i++) {
+    remdb *db = open_route(routes[i]);
+    CHECK_STR(run(db, "CREATE TEMP TABLE iss(x)"), "");
+    CHECK_STR(run(db, "INSERT INTO iss VALUES (1)"), "");
+    CHECK_STR(run(db, "SELECT count(*) FROM iss"), "count(*);i:1");
+    CHECK_STR(run(db, "SELECT count(*) FROM tm"), "count(*);i:4");
+    CHECK_STR(run(db, "CREATE TEMP VIEW tm AS SELECT 'open' AS s"), "");
+    CHECK_STR(run(db, "SELECT tm.s, count(*) FROM tm JOIN iss_all i ON "
+                      "i.status = tm.s GROUP BY tm.s"),
+              "s,count(*);t:open,i:2");
+    if (routes[i] != REMDB_ROUTE_SQLITE)
+      CHECK_HAS(explain(db, "SELECT count(*) FROM iss"),
+                "sqlite: a TEMP table or view takes the table's name");
+    remdb_close(db);
+  }
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "exec");
   TEST_CASE(test_setup);
@@ -277,6 +300,7 @@ int main(int argc, char **argv) {
   TEST_CASE_AFTER(test_params, test_setup);
   TEST_CASE_AFTER(test_joins, test_setup);
   TEST_CASE_AFTER(test_routes, test_setup);
+  TEST_CASE_AFTER(test_temp_shadow, test_setup);
   int rc_ = test_main(argc, argv, "test_exec");
   rm_tree(dir);
   return rc_;

@@ -190,6 +190,19 @@ static void test_errors(void) {
   CHECK_HAS(remdb_errmsg(db), "vonly: no full-text index");
   CHECK_INT(exec(db, "SEARCH 'alpha' IN vonly WHERE 1 MODE keyword"),
             REMDB_ERROR);
+  /* an empty WHERE is an error, not "no filter"; a quoted table name is
+  ** the name it spells (it was searched for with its quotes) */
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN vonly WHERE"), REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "expected a condition after WHERE, found "
+                              "\"(end)\"");
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN vonly WHERE  LIMIT 1"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(db), "a condition after WHERE, found \"LIMIT\"");
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN \"vonly\" MODE vector LIMIT 1"),
+            REMDB_OK);
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN [vonly] WHERE 1"), REMDB_OK);
+  CHECK_INT(exec(db, "SEARCH 'alpha' IN \"von\"\"ly\""), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(db), "unknown table \"von\"ly\"");
   /* search() and fts() */
   CHECK_INT(exec(db, "SELECT * FROM search('vonly', 'alpha', 3, NULL, NULL, "
                      "'nearest')"),
@@ -700,6 +713,21 @@ static void test_surface(void) {
   CHECK_HAS(remdb_errmsg(odb), "at position");
   CHECK_INT(exec(odb, "SELECT * FROM fts('odocs', 'AND ka')"), REMDB_ERROR);
   CHECK_HAS(remdb_errmsg(odb), "at position 1");
+  /* a NUL byte in an argument is refused, not read as the end of it (the
+  ** query 'ka\0zz' searched for ka, a filter 'x\0 AND 0' read x) */
+  CHECK_INT(exec(odb, "SELECT * FROM fts('odocs', 'ka' || char(0) || 'zz')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "fts(): argument 2 contains a NUL byte");
+  CHECK_INT(exec(odb, "SELECT * FROM fts('odocs', 'ka', 5, 'grp < 3' || "
+                      "char(0) || ' AND 0')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "fts(): argument 4 contains a NUL byte");
+  CHECK_INT(exec(odb, "SELECT * FROM fts('odocs' || char(0) || 'x', 'ka')"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "fts(): argument 1 contains a NUL byte");
+  CHECK_INT(exec(odb, "SELECT * FROM search('odocs', 'ka' || char(0), 5)"),
+            REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(odb), "search(): argument 2 contains a NUL byte");
   /* EXPLAIN shows the route */
   remdb_stmt *st = NULL;
   const char *ex = "EXPLAIN SELECT n FROM odocs WHERE fulltext.match('ka') "
@@ -714,6 +742,22 @@ static void test_surface(void) {
   }
   remdb_finalize(st);
   CHECK(seen);
+  /* result columns keep SQLite's names (the rewrite spaced the tokens:
+  ** "count (*)"); the join error names fulltext.match and fts() */
+  const char *cn = "SELECT grp, count(*), sum( grp ) FROM odocs WHERE "
+                   "fulltext.match('ka') GROUP BY grp";
+  CHECK_INT(remdb_prepare(odb, cn, strlen(cn), &st, NULL), REMDB_OK);
+  if (st) {
+    CHECK_STR(remdb_column_name(st, 1), "count(*)");
+    CHECK_STR(remdb_column_name(st, 2), "sum( grp )");
+  }
+  remdb_finalize(st);
+  st = NULL;
+  CHECK_INT(exec(odb, "SELECT a.n FROM odocs a JOIN odocs b ON a.id = b.id "
+                      "WHERE fulltext.match('ka')"),
+            REMDB_INVALID);
+  CHECK_HAS(remdb_errmsg(odb), "WHERE fulltext.match(...) AND ...; for "
+                               "joins, join with fts(");
   /* fts() joins */
   CHECK_INT(exec(odb, "SELECT d.n FROM fts('odocs', 'ka OR lo', 5, 'grp < 3') "
                       "f JOIN odocs d ON d.id = f.id"),

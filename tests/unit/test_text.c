@@ -719,11 +719,15 @@ static void test_parser(void) {
   parse_err(a, "(cat dog", "query: missing ')' for this '(' at position 1");
   parse_err(a, "cat )", "query: ')' without a matching '(' at position 5");
   parse_err(a, "()", "query: empty parentheses at position 1");
-  parse_err(a, "-cat", "query: nothing to exclude from: 'cat' at position 1 "
-                       "needs a term to match beside it at position 1");
+  /* one position, the excluded term's (the message said "'fish' at
+  ** position 13 ... at position 1") */
+  parse_err(a, "-cat", "query: nothing to exclude from: 'cat' needs a term "
+                       "to match beside it at position 1");
   parse_err(a, "dog (cat OR -fish)",
-            "query: nothing to exclude from: 'fish' at position 13 needs a "
-            "term to match beside it at position 1");
+            "query: nothing to exclude from: 'fish' needs a term to match "
+            "beside it at position 13");
+  parse_err(a, "é (-x -y)", "query: nothing to exclude from: the group has "
+                            "only excluded terms at position 4");
   parse_err(a, "cat - dog",
             "query: '-' must be followed directly by a term to exclude at "
             "position 5");
