@@ -102,7 +102,9 @@
 
 #include "../util/util.h"
 
-enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
+/* KV_COLUMN holds the columnar copy (KEY_COLUMN_TBL keys, core/columns.c);
+** it is last: a database older than format 3 may lack it (kv_open) */
+enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF };
 
 /* 2: the full-text index (merge operands in the index column family, which
 ** a build of version 1 cannot read).  3: row positions in the id directory
@@ -297,7 +299,7 @@ static inline bool iddir_pos(const void *v, size_t n, uint64_t *pos) {
   return true;
 }
 
-/* Column keys (index cf): TID 2 TBL KIND [SEG [COL] | POS]. */
+/* Column keys (column cf): TID 2 TBL KIND [SEG [COL] | POS]. */
 #define KEY_COLUMN_TBL 2u
 #define KEY_COL_PREFIX 12 /* TID 2 TBL */
 #define KEY_COL_KIND 13   /* TID 2 TBL KIND */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <rocksdb/c.h>
+
 #include "column/col.h"
 #include "core/colread.h"
 #include "core/internal.h"
@@ -721,7 +723,7 @@ static void plant_delta(const char *name, uint64_t pos, const void *img,
   unsigned char k[KEY_COL_DELTA_LEN]; /* epoch 0: no merge since reindex */
   key_col_delta(k, db->tid, ct->s->table_id, (uint32_t)(pos >> 16), 0, pos);
   kv_batch_t *kb = kv_batch_new(db->st->kv);
-  kv_batch_put(kb, KV_INDEX, k, sizeof k, img, len);
+  kv_batch_put(kb, KV_COLUMN, k, sizeof k, img, len);
   err_t e;
   CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
@@ -866,6 +868,37 @@ static void test_segments(void) {
   rm_tree(dir);
 }
 
+/* Older databases have no column cf: drop it behind remdb's back. */
+static void drop_column_cf(const char *path) {
+  rocksdb_options_t *o = rocksdb_options_create();
+  char *rerr = NULL;
+  size_t n = 0;
+  char **names = rocksdb_list_column_families(o, path, &n, &rerr);
+  CHECK(rerr == NULL && n == KV_NCF + 1);
+  if (rerr || n != KV_NCF + 1) return;
+  const rocksdb_options_t *cfo[KV_NCF + 1];
+  rocksdb_column_family_handle_t *h[KV_NCF + 1];
+  for (size_t i = 0; i < n; i++) cfo[i] = o;
+  rocksdb_t *rdb = rocksdb_open_column_families(
+      o, path, (int)n, (const char *const *)names, cfo, h, &rerr);
+  CHECK(rerr == NULL);
+  if (rerr == NULL) {
+    int dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (strcmp(names[i], kv_cf_name(KV_COLUMN)) == 0 && rerr == NULL) {
+        rocksdb_drop_column_family(rdb, h[i], &rerr);
+        dropped++;
+      }
+      rocksdb_column_family_handle_destroy(h[i]);
+    }
+    CHECK(rerr == NULL && dropped == 1);
+    rocksdb_close(rdb);
+  }
+  rocksdb_free(rerr);
+  rocksdb_list_column_families_destroy(names, n);
+  rocksdb_options_destroy(o);
+}
+
 /* A database of format 1 or 2 (no positions, no columns: 2 is the build
 ** before columns, with full-text indexes) is upgraded by its first
 ** writable open; a reader before that finds no columns. */
@@ -898,10 +931,11 @@ static void upgrade_from(unsigned char ver) {
   unsigned char clo[8], chi[8];
   key_table(clo, db->tid, KEY_COLUMN_TBL);
   key_table(chi, db->tid, KEY_COLUMN_TBL + 1);
-  kv_batch_del_range(kb, KV_INDEX, clo, 8, chi, 8);
+  kv_batch_del_range(kb, KV_COLUMN, clo, 8, chi, 8);
   CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
   remdb_close(db);
+  drop_column_cf(dir);
   /* a reader: no columns yet, the rest reads */
   remdb_options o;
   remdb_options_init(&o);
@@ -918,8 +952,18 @@ static void upgrade_from(unsigned char ver) {
   uint64_t cnt = 0;
   CHECK_INT(remdb_count(db, "g", 0, &cnt), REMDB_OK);
   CHECK_INT(cnt, 240);
+  CHECK(db->st->kv != NULL);
+  uint64_t sz = 1;
+  CHECK_INT(kv_approx_size(db->st->kv, KV_COLUMN, clo, 8, chi, 8, &sz, &e),
+            REMDB_OK);
+  CHECK_INT(sz, 0);
+  check_verify();
+  char *js = NULL;
+  CHECK_INT(remdb_stats_ex(db, REMDB_ALL_TENANTS, &js), REMDB_OK);
+  CHECK_HAS(js ? js : "", "\"columns\"");
+  remdb_free(js);
   remdb_close(db);
-  /* the writer upgrades */
+  /* the writer upgrades (and makes the column cf) */
   CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
   CHECK_INT(db->st->format, KV_FORMAT_VERSION);
   CHECK_INT(check_table("g", true), 300); /* soft-deleted too */
