@@ -975,6 +975,65 @@ static void upgrade_from(unsigned char ver) {
   rm_tree(dir);
 }
 
+/* Column keys in the column cf of this tenant's table tbl. */
+static int count_column_keys(uint32_t tbl) {
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, tbl);
+  key_col_table(hi, db->tid, tbl + 1);
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) n++;
+  kv_iter_free(it);
+  return n;
+}
+
+/* The columnar copy lives in its own column family: a backup (of the
+** tenant, and of the whole database) copies it, a table's drop removes
+** it, and the index cf holds no column key. */
+static void test_column_cf(void) {
+  open_db();
+  insert_n(300, 0);
+  run_sql("DELETE FROM g WHERE i % 7 = 0");
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  CHECK(count_column_keys(tbl) > 0);
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, tbl);
+  key_col_table(hi, db->tid, tbl + 1);
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  kv_iter_first(it);
+  CHECK(!kv_iter_valid(it));
+  kv_iter_free(it);
+  char bk[300], bk_all[300];
+  snprintf(bk, sizeof bk, "%s-bk", dir);
+  snprintf(bk_all, sizeof bk_all, "%s-bkall", dir);
+  CHECK_INT(remdb_backup(db, bk), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, bk_all, REMDB_ALL_TENANTS), REMDB_OK);
+  CHECK_INT(remdb_schema_drop(db, "g"), REMDB_OK);
+  CHECK_INT(count_column_keys(tbl), 0);
+  remdb_close(db);
+  const char *copies[] = {bk, bk_all};
+  for (int c = 0; c < 2; c++) {
+    CHECK_INT(remdb_open(copies[c], "default", NULL, &db), REMDB_OK);
+    if (db == NULL) continue;
+    CHECK(count_column_keys(tbl) > 0);
+    CHECK_INT(check_table("g", true), 300);
+    check_verify();
+    remdb_close(db);
+    rm_tree(copies[c]);
+  }
+  rm_tree(dir);
+}
+
 static void test_upgrade(void) {
   upgrade_from(2);
   upgrade_from(1);
@@ -989,6 +1048,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_damage);
   TEST_CASE(test_snapshot);
   TEST_CASE(test_segments);
+  TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   return test_main(argc, argv, "test_columns");
 }
