@@ -108,7 +108,9 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 
 /* 2: the full-text index (merge operands in the index column family, which
 ** a build of version 1 cannot read).  3: row positions in the id directory
-** and the columnar copy.  An older database opens; its first writable
+** and the columnar copy (in the column cf, which an older database lacks:
+** a writable open makes it, a read-only one goes on without it, kv_open).
+** An older database opens; its first writable
 ** open marks it 3 and has every table's columns built (core/columns.c);
 ** the full-text indexes of a version-1 database are built by reindex
 ** (core/fts.c). */
