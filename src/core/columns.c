@@ -238,7 +238,7 @@ static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
   unsigned char k[KEY_COL_MAX];
   size_t kl = key_col(k, db->tid, tbl, 'C', seg, field);
   kv_val v;
-  int rc = kv_get(st->kv, ks, KV_INDEX, k, kl, &v, &db->err);
+  int rc = kv_get(st->kv, ks, KV_COLUMN, k, kl, &v, &db->err);
   if (rc == REMDB_NOTFOUND)
     return err_set(&db->err, REMDB_CORRUPT,
                    "column %u of segment %u of table %u is missing", field,
@@ -644,7 +644,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     }
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
-    kv_batch_put(kb, KV_INDEX, k, kl, v.p, v.len);
+    kv_batch_put(kb, KV_COLUMN, k, kl, v.p, v.len);
     /* the merge decoded it for itself (not through the cache); the
     ** cached copies of older generations are superseded (a reader at an
     ** older snapshot decodes its generation again) */
@@ -655,7 +655,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
   if (rc == REMDB_OK) {
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
-    kv_batch_put(kb, KV_INDEX, k, kl, h.p, h.len);
+    kv_batch_put(kb, KV_COLUMN, k, kl, h.p, h.len);
   }
   buf_free(&h);
   buf_free(&v);
@@ -671,7 +671,7 @@ static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
   kv_val v;
   shdr h;
   memset(&h, 0, sizeof h);
-  int rc = kv_get(db->st->kv, ks, KV_INDEX, k, kl, &v, &db->err);
+  int rc = kv_get(db->st->kv, ks, KV_COLUMN, k, kl, &v, &db->err);
   if (rc == REMDB_OK) {
     rc = shdr_parse(db, v.data, v.len, &h);
     kv_val_free(&v);
@@ -700,7 +700,7 @@ static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
       unsigned char ck[KEY_COL_MAX];
       size_t ckl = key_col(ck, db->tid, t->table_id, 'C', seg, hc->field);
       kv_val cv;
-      rc = kv_get(db->st->kv, ks, KV_INDEX, ck, ckl, &cv, &db->err);
+      rc = kv_get(db->st->kv, ks, KV_COLUMN, ck, ckl, &cv, &db->err);
       if (rc == REMDB_NOTFOUND)
         rc = err_set(&db->err, REMDB_CORRUPT,
                      "column %u of segment %u of %s is missing", hc->field,
@@ -754,7 +754,7 @@ static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
   size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
   kv_iter_t *it;
   *next = 0;
-  int rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, ll, hi, hl, &it,
+  int rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, ll, hi, hl, &it,
                        &db->err);
   if (rc) return rc;
   uint32_t last = 0, epoch = 0;
@@ -781,7 +781,7 @@ static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
   lo[12] = 'D';
   key_col_table(hi, db->tid, tbl);
   hi[12] = 'D' + 1;
-  rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, KEY_COL_KIND, hi,
+  rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, KEY_COL_KIND, hi,
                    KEY_COL_KIND, &it, &db->err);
   if (rc) return rc;
   for (uint32_t seg = has ? last : 0;; seg++) {
@@ -832,7 +832,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
   size_t ll = key_col(lo, db->tid, tbl, 'M', 0, 0);
   size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
   kv_iter_t *it = NULL;
-  if (ok && kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+  if (ok && kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, ll, hi, hl, &it,
                         &db->err))
     ok = false;
   if (ok) {
@@ -855,7 +855,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
   lo[12] = 'D';
   key_col_table(hi, db->tid, tbl);
   hi[12] = 'D' + 1;
-  if (ok && kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, KEY_COL_KIND, hi,
+  if (ok && kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, KEY_COL_KIND, hi,
                         KEY_COL_KIND, &it, &db->err))
     ok = false;
   for (uint32_t seg = 0; ok && seg < nsegs; seg++) {
@@ -1021,7 +1021,7 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
   x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
   unsigned char k[KEY_COL_DELTA_LEN];
   key_col_delta(k, db->tid, t->table_id, seg, ct->ep[seg], pos);
-  kv_batch_put(wtx_batch(w), KV_INDEX, k, sizeof k, x->imgs.p + off,
+  kv_batch_put(wtx_batch(w), KV_COLUMN, k, sizeof k, x->imgs.p + off,
                x->imgs.len - off);
   return REMDB_OK;
 }
@@ -1102,7 +1102,7 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   key_col_delta(lo, db->tid, t->table_id, seg, ep, 0);
   key_col_delta(hi, db->tid, t->table_id, seg, ep + 1, 0);
   kv_iter_t *it;
-  rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, KEY_COL_DELTA_PREFIX, hi,
+  rc = kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, KEY_COL_DELTA_PREFIX, hi,
                    KEY_COL_DELTA_PREFIX, &it, &db->err);
   if (rc) {
     mseg_free(&m);
@@ -1117,7 +1117,7 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     uint64_t i = get_u64be(k + 21) - base;
     if (i >= m.n) continue;
     if (!mseg_apply(&m, t, (uint32_t)i, v, vl)) rc = err_nomem(&db->err);
-    kv_batch_del(kb, KV_INDEX, k, kl);
+    kv_batch_del(kb, KV_COLUMN, k, kl);
   }
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
@@ -1130,7 +1130,7 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
       rc = err_nomem(&db->err);
     unsigned char k[KEY_COL_DELTA_LEN];
     key_col_delta(k, db->tid, t->table_id, seg, ep, d->pos);
-    kv_batch_del(kb, KV_INDEX, k, sizeof k);
+    kv_batch_del(kb, KV_COLUMN, k, sizeof k);
   }
   if (rc == REMDB_OK) {
     ct->hn[seg] = m.n; /* (forgotten unless the commit succeeds) */
@@ -1212,7 +1212,7 @@ int col_build_begin(remdb *db, const sch_table *t, kv_batch_t *kb,
   unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
   key_col_table(lo, db->tid, t->table_id);
   key_col_table(hi, db->tid, t->table_id + 1);
-  kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  kv_batch_del_range(kb, KV_COLUMN, lo, sizeof lo, hi, sizeof hi);
   tab_forget(db, t->table_id);
   *out = b;
   return REMDB_OK;
@@ -1274,7 +1274,7 @@ void col_drop_stage(remdb *db, kv_batch_t *kb, uint32_t tbl) {
   unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
   key_col_table(lo, db->tid, tbl);
   key_col_table(hi, db->tid, tbl + 1);
-  kv_batch_del_range(kb, KV_INDEX, lo, sizeof lo, hi, sizeof hi);
+  kv_batch_del_range(kb, KV_COLUMN, lo, sizeof lo, hi, sizeof hi);
   tab_forget(db, tbl);
 }
 
@@ -1391,7 +1391,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   if (rc == REMDB_OK) {
     size_t ll = key_col(lo, db->tid, t->table_id, 'M', 0, 0);
     size_t hl = key_col(hi, db->tid, t->table_id, 'M', UINT32_MAX, 0);
-    rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, ll, hi, hl, &it, &db->err);
+    rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, ll, hi, hl, &it, &db->err);
   }
   if (rc == REMDB_OK) {
     for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
@@ -1422,7 +1422,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     lo[12] = 'D';
     key_col_table(hi, db->tid, t->table_id);
     hi[12] = 'D' + 1;
-    rc = kv_iter_new(db->st->kv, ks, KV_INDEX, lo, KEY_COL_KIND, hi,
+    rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, KEY_COL_KIND, hi,
                      KEY_COL_KIND, &it, &db->err);
   }
   size_t capd = 0;
@@ -1775,7 +1775,7 @@ int col_stats(remdb *db, const sch_table *t, buf_t *out) {
   key_col_table(lo, db->tid, t->table_id);
   key_col_table(hi, db->tid, t->table_id + 1);
   uint64_t bytes = 0, next = 0;
-  int rc = kv_approx_size(db->st->kv, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+  int rc = kv_approx_size(db->st->kv, KV_COLUMN, lo, sizeof lo, hi, sizeof hi,
                           &bytes, &db->err);
   if (rc == REMDB_OK && db->tid) rc = read_next(db, NULL, t->table_id, &next);
   buf_addf(out,

@@ -205,7 +205,6 @@ static int check_index(vstate *s) {
     char ids[REMDB_ID_LEN + 1];
     uuid16_t id;
     err_t e;
-    if (kl >= 8 && get_u32be(k + 4) == KEY_COLUMN_TBL) continue; /* columns */
     if (kl >= 8 && get_u32be(k + 4) == KEY_FTS_TBL) { /* fts_verify's */
       unsigned char past[8];
       put_u32be(past, db->tid);

@@ -57,7 +57,7 @@
 #include "kv.h"
 
 static const char *const cf_names[KV_NCF] = {"meta", "entity", "index",
-                                             "edge", "vector"};
+                                             "edge", "vector", "columns"};
 
 struct kv {
   rocksdb_t *db;
@@ -66,6 +66,10 @@ struct kv {
   rocksdb_block_based_table_options_t *bbt[KV_NCF];
   rocksdb_cache_t *cache;
   rocksdb_column_family_handle_t *cf[KV_NCF];
+  /* a read-only open of a database older than format 3, which has no
+  ** column cf (and no column keys): cf[KV_COLUMN] is NULL and reads of
+  ** it find nothing */
+  bool nocol;
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   rocksdb_readoptions_t *ro;
   bool sync;
@@ -204,13 +208,9 @@ static rocksdb_options_t *cf_options(kv_t *kv, int cf, const kv_options *o) {
   rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
   rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t,
                                                                          1);
-  if (cf == KV_INDEX) {
-    /* point reads of the id directory (an update finds its row position
-    ** there): without a filter each probes every level-0 file, reading a
-    ** block that may hold a large column segment (core/columns.c) */
-    rocksdb_block_based_options_set_filter_policy(
-        t, rocksdb_filterpolicy_create_bloom_full(10));
-  }
+  /* column segments are large values read whole, by full key: big blocks,
+  ** and no filter (a reader's first get would load it) */
+  if (cf == KV_COLUMN) rocksdb_block_based_options_set_block_size(t, 64 * 1024);
   if (cf == KV_ENTITY || cf == KV_META || cf == KV_VECTOR) {
     /* point reads by full key: a bloom filter saves the disk probes, and
     ** a hash index inside each data block replaces the binary search and
@@ -318,7 +318,7 @@ static rocksdb_t *open_secondary(kv_t *kv, const char *path,
     char before[300], after[300];
     manifest_state(path, before, sizeof before);
     db = rocksdb_open_as_secondary_column_families(
-        kv->opts, path, dir, KV_NCF + 1, names, cfo, h, rerr);
+        kv->opts, path, dir, KV_NCF + 1 - kv->nocol, names, cfo, h, rerr);
     if (*rerr == NULL) {
       manifest_state(path, after, sizeof after);
       for (int c = 0; c < SECONDARY_TRIES && strcmp(before, after) != 0 &&
@@ -335,7 +335,7 @@ static rocksdb_t *open_secondary(kv_t *kv, const char *path,
         remove_secdir(kv);
         return db;
       }
-      for (int i = 0; i < KV_NCF + 1; i++)
+      for (int i = 0; i < KV_NCF + 1 - kv->nocol; i++)
         rocksdb_column_family_handle_destroy(h[i]);
       rocksdb_close(db);
       db = NULL;
@@ -357,17 +357,40 @@ static rocksdb_t *open_plain(kv_t *kv, const char *path,
   manifest_state(path, before, sizeof before);
   char *rerr = NULL;
   rocksdb_t *db = rocksdb_open_for_read_only_column_families(
-      kv->opts, path, KV_NCF + 1, names, cfo, h, 0, &rerr);
+      kv->opts, path, KV_NCF + 1 - kv->nocol, names, cfo, h, 0, &rerr);
   if (rerr) { /* a secondary instance tries again, and reports */
     rocksdb_free(rerr);
     return NULL;
   }
   manifest_state(path, after, sizeof after);
   if (strcmp(before, after) == 0) return db;
-  for (int i = 0; i < KV_NCF + 1; i++)
+  for (int i = 0; i < KV_NCF + 1 - kv->nocol; i++)
     rocksdb_column_family_handle_destroy(h[i]);
   rocksdb_close(db);
   return NULL;
+}
+
+/* Does the database at path lack the column cf (older than format 3)? */
+static bool lacks_column_cf(kv_t *kv, const char *path) {
+  size_t n = 0;
+  char *rerr = NULL;
+  char **l = rocksdb_list_column_families(kv->opts, path, &n, &rerr);
+  if (rerr) {
+    rocksdb_free(rerr);
+    return false;
+  }
+  bool found = false;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(l[i], cf_names[KV_COLUMN]) == 0) found = true;
+  rocksdb_list_column_families_destroy(l, n);
+  return n > 0 && !found;
+}
+
+/* Set the handles from an open's h (h[0] is the default cf). */
+static void cf_take(kv_t *kv, rocksdb_column_family_handle_t **h) {
+  rocksdb_column_family_handle_destroy(h[0]);
+  for (int i = 0; i < KV_NCF; i++)
+    kv->cf[i] = kv->nocol && i == KV_COLUMN ? NULL : h[i + 1];
 }
 
 /* The column families' names and options, for an open. */
@@ -454,6 +477,19 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
     kv->plain = kv->db != NULL;
     if (kv->db == NULL)
       kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
+    /* RocksDB's read-only opens fail on a cf the database lacks: an older
+    ** database is opened without the column cf (listed only on failure,
+    ** so a reader's open costs nothing more) */
+    if (kv->db == NULL && lacks_column_cf(kv, path)) {
+      kv->nocol = true;
+      remove_secdir(kv);
+      rocksdb_free(rerr);
+      rerr = NULL;
+      kv->db = open_plain(kv, path, names, cfo, h);
+      kv->plain = kv->db != NULL;
+      if (kv->db == NULL)
+        kv->db = open_secondary(kv, path, names, cfo, h, &rerr);
+    }
   } else {
     struct stat st;
     pthread_mutex_lock(&writers_mu);
@@ -474,8 +510,7 @@ int kv_open(const char *path, const kv_options *o, kv_t **out, err_t *e) {
     kv_close(kv);
     return rc;
   }
-  rocksdb_column_family_handle_destroy(h[0]);
-  for (int i = 0; i < KV_NCF; i++) kv->cf[i] = h[i + 1];
+  cf_take(kv, h);
   kv->wo_sync = rocksdb_writeoptions_create();
   rocksdb_writeoptions_set_sync(kv->wo_sync, 1);
   kv->wo_nosync = rocksdb_writeoptions_create();
@@ -633,11 +668,10 @@ static int become_secondary(kv_t *kv, err_t *e) {
     return kv_err(e, rerr, "refresh");
   }
   for (int i = 0; i < KV_NCF; i++)
-    rocksdb_column_family_handle_destroy(kv->cf[i]);
+    if (kv->cf[i]) rocksdb_column_family_handle_destroy(kv->cf[i]);
   rocksdb_close(kv->db);
-  rocksdb_column_family_handle_destroy(h[0]);
   kv->db = db;
-  for (int i = 0; i < KV_NCF; i++) kv->cf[i] = h[i + 1];
+  cf_take(kv, h);
   kv->plain = false;
   return REMDB_OK;
 }
@@ -695,6 +729,7 @@ bool kv_writer_active(const char *path) {
 int kv_get(kv_t *kv, const kv_snap_t *snap, int cf, const void *key,
            size_t klen, kv_val *out, err_t *e) {
   char *rerr = NULL;
+  if (kv->cf[cf] == NULL) return REMDB_NOTFOUND; /* see kv->nocol */
   rocksdb_set_perf_level(rocksdb_disable); /* see kv_write */
   rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
       kv->db, snap ? snap->ro : kv->ro, kv->cf[cf], key, klen, &rerr);
@@ -717,6 +752,15 @@ int kv_multi_get(kv_t *kv, const kv_snap_t *snap, int cf, size_t n,
   rocksdb_pinnableslice_t *ps[64];
   char *errs[64];
   int rc = REMDB_OK;
+  if (kv->cf[cf] == NULL) { /* see kv->nocol */
+    for (size_t i = 0; i < n; i++) {
+      found[i] = false;
+      vals[i].pin = NULL;
+      vals[i].data = NULL;
+      vals[i].len = 0;
+    }
+    return REMDB_OK;
+  }
   for (size_t off = 0; off < n; off += 64) {
     size_t m = n - off < 64 ? n - off : 64;
     rocksdb_batched_multi_get_cf(kv->db, snap ? snap->ro : kv->ro, kv->cf[cf],
@@ -895,6 +939,17 @@ int kv_iter_new(kv_t *kv, const kv_snap_t *snap, int cf, const void *lo,
     memcpy(it->hi, hi, hil);
     rocksdb_readoptions_set_iterate_upper_bound(it->ro, (char *)it->hi, hil);
   }
+  if (kv->cf[cf] == NULL) { /* see kv->nocol: an empty range of another */
+    free(it->lo);
+    free(it->hi);
+    it->lo = malloc(1);
+    it->hi = malloc(1);
+    if (it->lo == NULL || it->hi == NULL) goto oom;
+    it->lo[0] = it->hi[0] = 0;
+    rocksdb_readoptions_set_iterate_lower_bound(it->ro, (char *)it->lo, 1);
+    rocksdb_readoptions_set_iterate_upper_bound(it->ro, (char *)it->hi, 1);
+    cf = KV_META;
+  }
   it->it = rocksdb_create_iterator_cf(kv->db, it->ro, kv->cf[cf]);
   if (kv->read_only) {
     it->kv = kv;
@@ -986,6 +1041,10 @@ int kv_approx_size(kv_t *kv, int cf, const void *lo, size_t lol,
   size_t sl[1] = {lol}, ll[1] = {hil};
   uint64_t sizes[1] = {0};
   char *rerr = NULL;
+  if (kv->cf[cf] == NULL) { /* see kv->nocol */
+    *out = 0;
+    return REMDB_OK;
+  }
   rocksdb_approximate_sizes_cf(kv->db, kv->cf[cf], 1, starts, sl, limits, ll,
                                sizes, &rerr);
   if (rerr) return kv_err(e, rerr, "size estimate");
@@ -994,6 +1053,7 @@ int kv_approx_size(kv_t *kv, int cf, const void *lo, size_t lol,
 }
 
 bool kv_property_int(kv_t *kv, int cf, const char *name, uint64_t *out) {
+  if (kv->cf[cf] == NULL) return false; /* see kv->nocol */
   return rocksdb_property_int_cf(kv->db, kv->cf[cf], name, out) == 0;
 }
 

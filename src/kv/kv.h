@@ -102,11 +102,15 @@
 
 #include "../util/util.h"
 
-enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_NCF };
+/* KV_COLUMN holds the columnar copy (KEY_COLUMN_TBL keys, core/columns.c);
+** it is last: a database older than format 3 may lack it (kv_open) */
+enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF };
 
 /* 2: the full-text index (merge operands in the index column family, which
 ** a build of version 1 cannot read).  3: row positions in the id directory
-** and the columnar copy.  An older database opens; its first writable
+** and the columnar copy (in the column cf, which an older database lacks:
+** a writable open makes it, a read-only one goes on without it, kv_open).
+** An older database opens; its first writable
 ** open marks it 3 and has every table's columns built (core/columns.c);
 ** the full-text indexes of a version-1 database are built by reindex
 ** (core/fts.c). */
@@ -297,7 +301,7 @@ static inline bool iddir_pos(const void *v, size_t n, uint64_t *pos) {
   return true;
 }
 
-/* Column keys (index cf): TID 2 TBL KIND [SEG [COL] | POS]. */
+/* Column keys (column cf): TID 2 TBL KIND [SEG [COL] | POS]. */
 #define KEY_COLUMN_TBL 2u
 #define KEY_COL_PREFIX 12 /* TID 2 TBL */
 #define KEY_COL_KIND 13   /* TID 2 TBL KIND */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <rocksdb/c.h>
+
 #include "column/col.h"
 #include "core/colread.h"
 #include "core/internal.h"
@@ -723,7 +725,7 @@ static void plant_delta(const char *name, uint64_t pos, const void *img,
   unsigned char k[KEY_COL_DELTA_LEN]; /* epoch 0: no merge since reindex */
   key_col_delta(k, db->tid, ct->s->table_id, (uint32_t)(pos >> 16), 0, pos);
   kv_batch_t *kb = kv_batch_new(db->st->kv);
-  kv_batch_put(kb, KV_INDEX, k, sizeof k, img, len);
+  kv_batch_put(kb, KV_COLUMN, k, sizeof k, img, len);
   err_t e;
   CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
@@ -892,6 +894,37 @@ static void test_merge_cache(void) {
   rm_tree(dir);
 }
 
+/* Older databases have no column cf: drop it behind remdb's back. */
+static void drop_column_cf(const char *path) {
+  rocksdb_options_t *o = rocksdb_options_create();
+  char *rerr = NULL;
+  size_t n = 0;
+  char **names = rocksdb_list_column_families(o, path, &n, &rerr);
+  CHECK(rerr == NULL && n == KV_NCF + 1);
+  if (rerr || n != KV_NCF + 1) return;
+  const rocksdb_options_t *cfo[KV_NCF + 1];
+  rocksdb_column_family_handle_t *h[KV_NCF + 1];
+  for (size_t i = 0; i < n; i++) cfo[i] = o;
+  rocksdb_t *rdb = rocksdb_open_column_families(
+      o, path, (int)n, (const char *const *)names, cfo, h, &rerr);
+  CHECK(rerr == NULL);
+  if (rerr == NULL) {
+    int dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (strcmp(names[i], kv_cf_name(KV_COLUMN)) == 0 && rerr == NULL) {
+        rocksdb_drop_column_family(rdb, h[i], &rerr);
+        dropped++;
+      }
+      rocksdb_column_family_handle_destroy(h[i]);
+    }
+    CHECK(rerr == NULL && dropped == 1);
+    rocksdb_close(rdb);
+  }
+  rocksdb_free(rerr);
+  rocksdb_list_column_families_destroy(names, n);
+  rocksdb_options_destroy(o);
+}
+
 /* A database of format 1 or 2 (no positions, no columns: 2 is the build
 ** before columns, with full-text indexes) is upgraded by its first
 ** writable open; a reader before that finds no columns. */
@@ -924,10 +957,11 @@ static void upgrade_from(unsigned char ver) {
   unsigned char clo[8], chi[8];
   key_table(clo, db->tid, KEY_COLUMN_TBL);
   key_table(chi, db->tid, KEY_COLUMN_TBL + 1);
-  kv_batch_del_range(kb, KV_INDEX, clo, 8, chi, 8);
+  kv_batch_del_range(kb, KV_COLUMN, clo, 8, chi, 8);
   CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
   remdb_close(db);
+  drop_column_cf(dir);
   /* a reader: no columns yet, the rest reads */
   remdb_options o;
   remdb_options_init(&o);
@@ -944,8 +978,18 @@ static void upgrade_from(unsigned char ver) {
   uint64_t cnt = 0;
   CHECK_INT(remdb_count(db, "g", 0, &cnt), REMDB_OK);
   CHECK_INT(cnt, 240);
+  CHECK(db->st->kv != NULL);
+  uint64_t sz = 1;
+  CHECK_INT(kv_approx_size(db->st->kv, KV_COLUMN, clo, 8, chi, 8, &sz, &e),
+            REMDB_OK);
+  CHECK_INT(sz, 0);
+  check_verify();
+  char *js = NULL;
+  CHECK_INT(remdb_stats_ex(db, REMDB_ALL_TENANTS, &js), REMDB_OK);
+  CHECK_HAS(js ? js : "", "\"columns\"");
+  remdb_free(js);
   remdb_close(db);
-  /* the writer upgrades */
+  /* the writer upgrades (and makes the column cf) */
   CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
   CHECK_INT(db->st->format, KV_FORMAT_VERSION);
   CHECK_INT(check_table("g", true), 300); /* soft-deleted too */
@@ -954,6 +998,65 @@ static void upgrade_from(unsigned char ver) {
   insert_n(5, 1000);
   CHECK_INT(check_table("g", true), 305);
   remdb_close(db);
+  rm_tree(dir);
+}
+
+/* Column keys in the column cf of this tenant's table tbl. */
+static int count_column_keys(uint32_t tbl) {
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, tbl);
+  key_col_table(hi, db->tid, tbl + 1);
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) n++;
+  kv_iter_free(it);
+  return n;
+}
+
+/* The columnar copy lives in its own column family: a backup (of the
+** tenant, and of the whole database) copies it, a table's drop removes
+** it, and the index cf holds no column key. */
+static void test_column_cf(void) {
+  open_db();
+  insert_n(300, 0);
+  run_sql("DELETE FROM g WHERE i % 7 = 0");
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  CHECK(count_column_keys(tbl) > 0);
+  unsigned char lo[KEY_COL_PREFIX], hi[KEY_COL_PREFIX];
+  key_col_table(lo, db->tid, tbl);
+  key_col_table(hi, db->tid, tbl + 1);
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  kv_iter_first(it);
+  CHECK(!kv_iter_valid(it));
+  kv_iter_free(it);
+  char bk[300], bk_all[300];
+  snprintf(bk, sizeof bk, "%s-bk", dir);
+  snprintf(bk_all, sizeof bk_all, "%s-bkall", dir);
+  CHECK_INT(remdb_backup(db, bk), REMDB_OK);
+  CHECK_INT(remdb_backup_ex(db, bk_all, REMDB_ALL_TENANTS), REMDB_OK);
+  CHECK_INT(remdb_schema_drop(db, "g"), REMDB_OK);
+  CHECK_INT(count_column_keys(tbl), 0);
+  remdb_close(db);
+  const char *copies[] = {bk, bk_all};
+  for (int c = 0; c < 2; c++) {
+    CHECK_INT(remdb_open(copies[c], "default", NULL, &db), REMDB_OK);
+    if (db == NULL) continue;
+    CHECK(count_column_keys(tbl) > 0);
+    CHECK_INT(check_table("g", true), 300);
+    check_verify();
+    remdb_close(db);
+    rm_tree(copies[c]);
+  }
   rm_tree(dir);
 }
 
@@ -972,6 +1075,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_snapshot);
   TEST_CASE(test_segments);
   TEST_CASE(test_merge_cache);
+  TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   return test_main(argc, argv, "test_columns");
 }
