@@ -166,7 +166,7 @@ demo: all
 	@sample/demo.sh $(BUILD)/remdb
 
 # ---- benchmarks (not part of test: they are timed) ----
-BENCH_NAMES := core sql graph vector fts ftsdb cli
+BENCH_NAMES := core sql graph vector fts ftsdb cli colwrite
 BENCH_BIN := $(BENCH_NAMES:%=$(BUILD)/bench/bench_%)
 
 $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libremdb.a
@@ -181,6 +181,7 @@ bench: $(BENCH_BIN) $(BUILD)/remdb
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(BUILD)/bench/bench_core
 	@bench/run_sql.sh $(BUILD)/bench/bench_sql
+	@bench/run_colwrite.sh $(BUILD)/bench/bench_colwrite
 	@bench/run_graph.sh $(BUILD)/bench/bench_graph
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
 	@bench/run_fts.sh $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb
