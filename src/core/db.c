@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../util/jsonfast.h"
 
 static const unsigned char meta_global[4] = {0, 0, 0, 0};
 
@@ -516,8 +517,13 @@ int core_parse_json(remdb *db, const char *what, const char *json, size_t len,
     return err_set(&db->err, REMDB_TOOBIG,
                    "%s: %zu bytes of JSON, over the limit of %zu", what, len,
                    db->st->opts.max_entity_bytes);
+  json_t *j = json_fast_load(json, len); /* NULL: jansson decides */
+  if (j != NULL) {
+    *out = j;
+    return REMDB_OK;
+  }
   json_error_t je;
-  json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+  j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
   if (j == NULL)
     return err_set(&db->err, REMDB_INVALID,
                    "%s: invalid JSON at line %d column %d: %s", what, je.line,

@@ -1,5 +1,7 @@
-/* test_util.c: time stamps, UUIDs, JSON string escaping, identifiers. */
+/* test_util.c: time stamps, UUIDs, JSON string escaping, identifiers, the
+** fast JSON parser against jansson's. */
 #include "test.h"
+#include "util/jsonfast.h"
 #include "util/util.h"
 
 static void check_ts(const char *in, const char *canon) {
@@ -154,7 +156,139 @@ static void test_idset(void) {
   idmap_free(&m);
 }
 
+/* The fast parser's value of text (NULL: declined) must be jansson's: the
+** same dump, key order and real bits included.  want: 1 must accept, 0
+** must decline, -1 either. */
+static void check_jf(const char *text, size_t len, int want) {
+  json_t *f = json_fast_load(text, len);
+  json_error_t je;
+  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  if (want == 1 && f == NULL) T_FAILED("fast path declined: %.*s", (int)len, text);
+  if (want == 0 && f != NULL) T_FAILED("fast path accepted: %.*s", (int)len, text);
+  if (f) {
+    if (j == NULL) {
+      T_FAILED("fast path accepted what jansson refuses (%s): %.*s", je.text,
+               (int)len, text);
+    } else {
+      char *a = json_dumps(f, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+      char *b = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+      if (a && b && strcmp(a, b) == 0 && json_equal(f, j)) t_pass++;
+      else T_FAILED("values differ: %s vs %s", a ? a : "?", b ? b : "?");
+      free(a);
+      free(b);
+    }
+  } else {
+    t_pass++;
+  }
+  json_decref(f);
+  json_decref(j);
+}
+
+static uint64_t jf_rng(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static json_t *jf_gen(uint64_t *s, int depth) {
+  static const char *const pieces[] = {"a", "Z", " ", "\\", "\"", "/", "\n", "\t", "\x01",
+                                       "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+                                       "\xf0\x9f\x98\x80", "key", "0"};
+  int kind = (int)(jf_rng(s) % (depth > 3 ? 6 : 8));
+  switch (kind) {
+    case 0: return json_integer((json_int_t)(jf_rng(s) % 2000001) - 1000000);
+    case 1: return json_real((double)(int64_t)(jf_rng(s) % 200001 - 100000) / 64.0 *
+                             ((jf_rng(s) % 3) ? 1.0 : 1e-300));
+    case 2: return jf_rng(s) % 2 ? json_true() : json_null();
+    case 3: return json_integer((json_int_t)(jf_rng(s) >> 1) * (jf_rng(s) % 2 ? 1 : -1));
+    case 4:
+    case 5: {
+      char b[256] = "";
+      size_t n = jf_rng(s) % 12;
+      for (size_t i = 0; i < n; i++)
+        strcat(b, pieces[jf_rng(s) % (sizeof pieces / sizeof *pieces)]);
+      return json_string(b);
+    }
+    case 6: {
+      json_t *a = json_array();
+      size_t n = jf_rng(s) % 5;
+      for (size_t i = 0; i < n; i++) json_array_append_new(a, jf_gen(s, depth + 1));
+      return a;
+    }
+    default: {
+      json_t *o = json_object();
+      size_t n = jf_rng(s) % 5;
+      for (size_t i = 0; i < n; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "%s%u", pieces[jf_rng(s) % (sizeof pieces / sizeof *pieces)],
+                 (unsigned)(jf_rng(s) % 7));
+        json_object_set_new(o, k, jf_gen(s, depth + 1));
+      }
+      return o;
+    }
+  }
+}
+
+static void test_jsonfast(void) {
+  /* what it must take (an entity, escapes, numbers, nesting) */
+  static const char *const ok[] = {
+      "{}", "[]", " {\"a\" : 1 } \n", "{\"n\":1,\"section\":2,\"title\":\"open.2\","
+      "\"content\":\"text\"}",
+      "[1,-1,0,-0,123456789012345678,-123456789012345678,1.5,-0.0,1e3,1E-3,2.5e+10]",
+      "[9223372036854775807,-9223372036854775808,1e308,-2.2250738585072014e-308]",
+      "{\"s\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\u20ac\\ud83d\\ude00\\u0041\"}",
+      "{\"\\u00e9t\\u00e9\":\"\xc3\xa9\",\"k\\n\":[true,false,null,{\"x\":[[]]}]}",
+      "[\"\x7f\",\"\xf4\x8f\xbf\xbf\", 1e-400]",
+      "{\"a\":{\"a\":{\"a\":1}},\"b\":\"\"}",
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) check_jf(ok[i], strlen(ok[i]), 1);
+  /* what it must leave to jansson (its errors, and what it declines) */
+  static const char *const no[] = {
+      "", " ", "1", "\"s\"", "null", "{", "[", "{\"a\":1,}", "[1,]", "{\"a\" 1}",
+      "{\"a\":1}x", "{}{}", "[01]", "[1.]", "[.5]", "[-]", "[1e]", "[+1]", "[tru]",
+      "[nul]", "{\"a\":1,\"a\":2}", "[\"\\u0000\"]", "{\"a\\u0000\":1}",
+      "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "[\"\\x\"]",
+      "[\"\\u12g4\"]", "[\"a\nb\"]", "[\"a\tb\"]", "[\"\xc3\"]", "[\"\xc3\\n\"]",
+      "[\"\xed\xa0\x80\"]", "[\"\xc0\xaf\"]", "[\"\xf4\x90\x80\x80\"]",
+      "{\"\xff\":1}", "[1234567890123456789012]", "[1e400]", "[-1e400]",
+      "[9223372036854775808]", "[\"abc", "{\"abc\"", "[1 2]", "[\"a\" \"b\"]",
+  };
+  for (size_t i = 0; i < sizeof no / sizeof *no; i++) check_jf(no[i], strlen(no[i]), 0);
+  check_jf("[1]\0", 4, 0); /* a NUL byte after the value */
+  check_jf("[\"a\0b\"]", 7, 0);
+  /* deep nesting: declined past its limit, jansson's limit and error */
+  char deep[1200];
+  for (int d = 0; d < 600; d++) deep[d] = '[';
+  for (int d = 0; d < 600; d++) deep[600 + d] = ']';
+  check_jf(deep, 1200, 0);
+  check_jf(deep + 500, 200, 1);
+  /* generated documents, then damaged ones: whatever the fast path
+  ** accepts is jansson's value */
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 3000; i++) {
+    json_t *v = json_object();
+    json_object_set_new(v, "v", jf_gen(&seed, 0));
+    char *txt = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17) |
+                                  (i % 2 ? JSON_ENSURE_ASCII : 0));
+    json_decref(v);
+    size_t n = strlen(txt);
+    check_jf(txt, n, 1);
+    for (int m = 0; m < 4 && n > 0; m++) {
+      char *bad = malloc(n + 1);
+      memcpy(bad, txt, n + 1);
+      size_t at = jf_rng(&seed) % n;
+      static const char sub[] = "\"\\,:[]{}0e-.u \x80\xc3\x01";
+      bad[at] = sub[jf_rng(&seed) % (sizeof sub - 1)];
+      check_jf(bad, m == 3 ? at : n, -1);
+      free(bad);
+    }
+    free(txt);
+  }
+}
+
 int main(int argc, char **argv) {
+  TEST_CASE(test_jsonfast);
   TEST_CASE(test_time);
   TEST_CASE(test_uuid);
   TEST_CASE(test_buf);
