@@ -417,14 +417,21 @@ static bool apply_value(col_data *cd, uint16_t field, uint32_t i,
   return true;
 }
 
-static bool image_inexact(const unsigned char *img, size_t len,
-                          uint16_t field) {
+/* Mark in inexact[] (per column of t) the columns whose value in row image
+** img is inexact: one walk of the image (a reader opens over thousands of deltas). */
+static void image_mark_inexact(const sch_table *t, const unsigned char *img,
+                               size_t len, bool *inexact) {
   const unsigned char *p = img + 1, *end = img + len;
   rval v;
-  if (len == 0 || img[0] == ROW_GONE) return false;
-  while (p < end && rimg_next(&p, end, &v))
-    if (v.field == field) return v.tag == TAG_INEXACT;
-  return false;
+  if (len == 0 || img[0] == ROW_GONE) return;
+  while (p < end && rimg_next(&p, end, &v)) {
+    if (v.tag != TAG_INEXACT) continue;
+    for (uint32_t c = 0; c < t->ncols; c++)
+      if (t->cols[c].field == v.field) {
+        inexact[c] = true;
+        break;
+      }
+  }
 }
 
 /* ---- segment headers ----------------------------------------------------
@@ -1452,9 +1459,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
       r->dn[seg]++;
       r->d[r->nd++] = (rdelta){pos, r->imgs.len, vl};
       buf_add(&r->imgs, v, vl);
-      for (uint32_t c = 0; c < t->ncols; c++)
-        if (image_inexact((const unsigned char *)v, vl, t->cols[c].field))
-          r->inexact[c] = true;
+      image_mark_inexact(t, (const unsigned char *)v, vl, r->inexact);
     }
     if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   }
@@ -1691,6 +1696,42 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
   return REMDB_OK;
 }
 
+/* The delta of position pos under this reader, or NULL. */
+static const rdelta *pos_delta(const col_reader *r, uint64_t pos) {
+  uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
+  size_t lo = r->d0[seg], end = lo + r->dn[seg], hi = end;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->d[mid].pos < pos)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < end && r->d[lo].pos == pos ? &r->d[lo] : NULL;
+}
+
+/* Is position pos (< npos) a live row under this reader? */
+static bool pos_live(const col_reader *r, uint64_t pos) {
+  uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
+  uint64_t i = pos - ((uint64_t)seg << SEG_SHIFT);
+  /* the latest delta of the position, else the segment's bitmap */
+  const rdelta *d = pos_delta(r, pos);
+  if (d) {
+    const unsigned char *img = (const unsigned char *)r->imgs.p + d->off;
+    return d->len > 0 && img[0] == ROW_LIVE;
+  }
+  const shdr *h = &r->hdr[seg];
+  return h->present && i < h->n && col_bit(h->vis, (uint32_t)i);
+}
+
+/* The position an id-directory value v gives for this reader's table:
+** true and *pos when it names a live row. */
+static bool dir_live(const col_reader *r, const kv_val *v, uint64_t *pos) {
+  return iddir_table(v->data, v->len) == r->t->table_id &&
+         iddir_pos(v->data, v->len, pos) && *pos < r->npos &&
+         pos_live(r, *pos);
+}
+
 int colr_pos(col_reader *r, const uuid16_t *id, uint64_t *pos) {
   remdb *db = r->db;
   unsigned char dk[KEY_IDDIR_LEN];
@@ -1699,29 +1740,146 @@ int colr_pos(col_reader *r, const uuid16_t *id, uint64_t *pos) {
   int rc = kv_get(db->st->kv, r->snap->kv, KV_INDEX, dk, sizeof dk, &v,
                   &db->err);
   if (rc) return rc;
-  bool ok = iddir_table(v.data, v.len) == r->t->table_id &&
-            iddir_pos(v.data, v.len, pos) && *pos < r->npos;
+  bool ok = dir_live(r, &v, pos);
   kv_val_free(&v);
-  if (!ok) return REMDB_NOTFOUND;
-  uint32_t seg = (uint32_t)(*pos >> SEG_SHIFT);
-  uint64_t i = *pos - ((uint64_t)seg << SEG_SHIFT);
-  /* the latest delta of the position, else the segment's bitmap */
-  size_t lo = r->d0[seg], hi = lo + r->dn[seg];
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (r->d[mid].pos < *pos)
-      lo = mid + 1;
-    else
-      hi = mid;
+  return ok ? REMDB_OK : REMDB_NOTFOUND;
+}
+
+#define POS_BATCH 64
+
+int colr_pos_many(col_reader *r, const uuid16_t *ids, size_t n,
+                  uint64_t *pos, bool *live) {
+  remdb *db = r->db;
+  unsigned char dk[POS_BATCH][KEY_IDDIR_LEN];
+  const char *kp[POS_BATCH];
+  size_t kl[POS_BATCH];
+  kv_val vals[POS_BATCH];
+  bool found[POS_BATCH];
+  for (size_t off = 0; off < n; off += POS_BATCH) {
+    size_t m = n - off < POS_BATCH ? n - off : POS_BATCH;
+    for (size_t i = 0; i < m; i++) {
+      key_iddir(dk[i], db->tid, ids[off + i].b);
+      kp[i] = (const char *)dk[i];
+      kl[i] = KEY_IDDIR_LEN;
+    }
+    int rc = kv_multi_get(db->st->kv, r->snap->kv, KV_INDEX, m, kp, kl, vals,
+                          found, &db->err);
+    for (size_t i = 0; i < m; i++) {
+      live[off + i] = rc == REMDB_OK && found[i] &&
+                      dir_live(r, &vals[i], &pos[off + i]);
+      if (found[i]) kv_val_free(&vals[i]);
+    }
+    if (rc) return rc;
   }
-  if (lo < r->d0[seg] + r->dn[seg] && r->d[lo].pos == *pos) {
-    const unsigned char *img = (const unsigned char *)r->imgs.p + r->d[lo].off;
-    return r->d[lo].len > 0 && img[0] == ROW_LIVE ? REMDB_OK : REMDB_NOTFOUND;
-  }
+  return REMDB_OK;
+}
+
+bool colr_cached(col_reader *r, uint32_t seg, int col) {
+  if (col < 0 || (uint32_t)col >= r->t->ncols || seg >= r->nsegs) return false;
   const shdr *h = &r->hdr[seg];
-  return h->present && i < h->n && col_bit(h->vis, (uint32_t)i)
-             ? REMDB_OK
-             : REMDB_NOTFOUND;
+  if (!h->present) return true; /* nothing to decode: deltas only */
+  struct col_store *c = cs_get(r->db->st);
+  if (c == NULL) return false;
+  pthread_mutex_lock(&r->db->st->cmu);
+  bool in = cc_find(c, r->db->tid, r->t->table_id, seg, r->t->cols[col].field,
+                    h->gen) != NULL;
+  pthread_mutex_unlock(&r->db->st->cmu);
+  return in;
+}
+
+/* One value of row image img for field: *out set (text bytes appended to
+** text); false when the image holds a value of another type than the
+** column's (an inexact column: the caller reads rows instead). */
+static bool image_val(const unsigned char *img, size_t len, uint16_t field,
+                      uint8_t type, col_val *out, buf_t *text) {
+  const unsigned char *p = img + 1, *end = img + len;
+  rval v;
+  out->null = true;
+  if (len == 0 || img[0] == ROW_GONE) return true;
+  while (p < end && rimg_next(&p, end, &v)) {
+    if (v.field != field) continue;
+    switch (v.tag) {
+      case TAG_NULL: return true;
+      case TAG_I64:
+        if (type == COLT_REAL || type == COLT_TEXT || type == COLT_ID)
+          return false;
+        out->i = (int64_t)get_le(v.p, 8);
+        break;
+      case TAG_F64: {
+        if (type != COLT_REAL) return false;
+        uint64_t x = get_le(v.p, 8);
+        memcpy(&out->f, &x, 8);
+        break;
+      }
+      case TAG_TEXT:
+      case TAG_ID:
+        if (type != (v.tag == TAG_TEXT ? COLT_TEXT : COLT_ID)) return false;
+        out->off = text->len;
+        out->n = v.tag == TAG_TEXT ? v.n : 16;
+        buf_add(text, v.p, out->n);
+        break;
+      default: return false;
+    }
+    out->null = false;
+    return true;
+  }
+  return true;
+}
+
+int colr_gather(col_reader *r, int col, const uint64_t *pos, size_t n,
+                col_val *out, buf_t *text) {
+  remdb *db = r->db;
+  if (col < 0 || (uint32_t)col >= r->t->ncols)
+    return err_set(&db->err, REMDB_MISUSE, "column %d", col);
+  const sch_col *sc = &r->t->cols[col];
+  uint8_t type = (uint8_t)sc->kind;
+  cc_ent **pins = calloc(r->nsegs ? r->nsegs : 1, sizeof *pins);
+  if (pins == NULL) return err_nomem(&db->err);
+  int rc = REMDB_OK;
+  for (size_t k = 0; rc == REMDB_OK && k < n; k++) {
+    col_val *o = &out[k];
+    memset(o, 0, sizeof *o);
+    o->null = true;
+    if (pos[k] >= r->npos) continue;
+    const rdelta *d = pos_delta(r, pos[k]);
+    if (d) {
+      if (!image_val((const unsigned char *)r->imgs.p + d->off, d->len,
+                     sc->field, type, o, text))
+        rc = err_set(&db->err, REMDB_NOTFOUND, "column %d is inexact", col);
+      continue;
+    }
+    uint32_t seg = (uint32_t)(pos[k] >> SEG_SHIFT);
+    uint32_t i = (uint32_t)(pos[k] - ((uint64_t)seg << SEG_SHIFT));
+    const shdr *h = &r->hdr[seg];
+    if (!h->present || i >= h->n) continue;
+    if (pins[seg] == NULL &&
+        (rc = cc_get(db, r->snap->kv, r->t->table_id, seg, sc->field, h->gen,
+                     &pins[seg])))
+      break;
+    const col_data *cd = &pins[seg]->c;
+    if (i >= cd->n || (cd->nulls && col_bit(cd->nulls, i))) continue;
+    o->null = false;
+    switch (cd->type) {
+      case COLT_REAL: o->f = cd->f64[i]; break;
+      case COLT_TEXT: {
+        uint32_t code = cd->code[i];
+        o->off = text->len;
+        o->n = cd->dlen[code];
+        buf_add(text, cd->dict[code], o->n);
+        break;
+      }
+      case COLT_ID:
+        o->off = text->len;
+        o->n = 16;
+        buf_add(text, cd->id[i], 16);
+        break;
+      default: o->i = cd->i64[i]; break;
+    }
+  }
+  for (uint32_t s = 0; s < r->nsegs; s++) cc_release(db->st, pins[s]);
+  free(pins);
+  if (rc == REMDB_OK && text->oom) rc = err_nomem(&db->err);
+  return rc;
 }
 
 /* ---- upgrade, verify, stats ---------------------------------------------- */

@@ -175,6 +175,9 @@ typedef struct scan_spec {
   size_t nvals;
   scan_key lo, hi;
   bool lo_incl, hi_incl, nonnull;
+  /* SCAN_INDEX: the ids of the entries only (rows' rv is empty), without
+  ** reading the entities: soft-deleted rows' entries too */
+  bool ids_only;
 } scan_spec;
 typedef struct scan_row {
   uuid16_t id;

@@ -420,7 +420,12 @@ static int wire(sqlite3_index_info *info, const cand *best, bool point) {
   if (best->nul >= 0) info->aConstraintUsage[best->nul].argvIndex = argv++;
   if (best->flags & P_ORDER) info->orderByConsumed = 1;
   info->idxNum = best->flags;
-  info->idxStr = sqlite3_mprintf("%c%u", best->kind, best->field);
+  /* an index route also passes the columns used and its rows (ipos.c) */
+  info->idxStr =
+      best->kind == PLAN_INDEX
+          ? sqlite3_mprintf("%c%u:%llx:%.0f", best->kind, best->field,
+                            (unsigned long long)info->colUsed, best->rows)
+          : sqlite3_mprintf("%c%u", best->kind, best->field);
   if (info->idxStr == NULL) return SQLITE_NOMEM;
   info->needToFreeIdxStr = 1;
   info->estimatedRows = (sqlite3_int64)fmax(1, best->rows);
