@@ -104,10 +104,13 @@ int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out);
 ** REMDB_NOTFOUND when the snapshot holds no such live row. */
 int colr_pos(col_reader *r, const uuid16_t *id, uint64_t *pos);
 
-/* colr_pos for n ids at once (batched reads of the id directory): live[i]
-** and pos[i] answer ids[i].  0, or a storage error. */
-int colr_pos_many(col_reader *r, const uuid16_t *ids, size_t n,
-                  uint64_t *pos, bool *live);
+/* colr_pos for n ids at once: live[i] and pos[i] answer ids[i].  hint
+** (NULL: none) proposes positions (an index entry keeps its row's
+** position as its value, scan_row.pos_hint; UINT64_MAX: none): a hint is
+** taken when the snapshot's id column holds ids[i] live at it, else the
+** id directory is read (batched).  0, or a storage error. */
+int colr_pos_many(col_reader *r, const uuid16_t *ids, const uint64_t *hint,
+                  size_t n, uint64_t *pos, bool *live);
 
 /* Is column col of segment seg decoded in the column cache (reading it
 ** costs no decode)?  A hint for choosing a route: it may change at once. */

@@ -1059,6 +1059,8 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     rc = txn_pos(w, x, id, &pos);
     if (rc == REMDB_NOTFOUND) return REMDB_OK; /* no position: no columns */
     if (rc) return rc;
+    iddir_value(dirval, t->table_id, pos); /* the position it keeps */
+    *dirlen = IDDIR_VAL_LEN;
   }
   return stage_delta(w, x, t, pos, id, nw);
 }
@@ -1747,31 +1749,99 @@ int colr_pos(col_reader *r, const uuid16_t *id, uint64_t *pos) {
 
 #define POS_BATCH 64
 
-int colr_pos_many(col_reader *r, const uuid16_t *ids, size_t n,
-                  uint64_t *pos, bool *live) {
+/* Does live position p hold entity id under this reader?  Its id column
+** (pins: the segments' decoded id columns, pinned, per segment) or its
+** delta says. */
+static int pos_holds(col_reader *r, int idc, cc_ent **pins, uint64_t p,
+                     const uuid16_t *id, bool *yes) {
+  *yes = false;
+  if (p >= r->npos || !pos_live(r, p)) return REMDB_OK;
+  const rdelta *d = pos_delta(r, p);
+  uint16_t field = r->t->cols[idc].field;
+  if (d) {
+    const unsigned char *img = (const unsigned char *)r->imgs.p + d->off;
+    const unsigned char *q = img + 1, *end = img + d->len;
+    rval v;
+    while (d->len > 0 && q < end && rimg_next(&q, end, &v))
+      if (v.field == field) {
+        *yes = v.tag == TAG_ID && memcmp(v.p, id->b, 16) == 0;
+        break;
+      }
+    return REMDB_OK;
+  }
+  uint32_t seg = (uint32_t)(p >> SEG_SHIFT);
+  uint32_t i = (uint32_t)(p - ((uint64_t)seg << SEG_SHIFT));
+  const shdr *h = &r->hdr[seg];
+  if (!h->present || i >= h->n) return REMDB_OK;
+  if (pins[seg] == NULL) {
+    int rc = cc_get(r->db, r->snap->kv, r->t->table_id, seg, field, h->gen,
+                    &pins[seg]);
+    if (rc) return rc;
+  }
+  const col_data *cd = &pins[seg]->c;
+  *yes = cd->type == COLT_ID && i < cd->n &&
+         memcmp(cd->id[i], id->b, 16) == 0;
+  return REMDB_OK;
+}
+
+/* The positions hint[] proposes, checked: done[k] when ids[k]'s is
+** settled (live[k], pos[k]); the rest go to the id directory. */
+static int check_hints(col_reader *r, const uuid16_t *ids,
+                       const uint64_t *hint, size_t n, uint64_t *pos,
+                       bool *live, bool *done) {
+  int idc = -1;
+  for (uint32_t c = 0; c < r->t->ncols; c++)
+    if (r->t->cols[c].kind == SCH_COL_ID) idc = (int)c;
+  if (idc < 0) return REMDB_OK;
+  cc_ent **pins = calloc(r->nsegs ? r->nsegs : 1, sizeof *pins);
+  if (pins == NULL) return err_nomem(&r->db->err);
+  int rc = REMDB_OK;
+  for (size_t k = 0; rc == REMDB_OK && k < n; k++) {
+    bool yes = false;
+    if (hint[k] != UINT64_MAX)
+      rc = pos_holds(r, idc, pins, hint[k], &ids[k], &yes);
+    if (yes) {
+      pos[k] = hint[k];
+      live[k] = done[k] = true;
+    }
+  }
+  for (uint32_t s = 0; s < r->nsegs; s++) cc_release(r->db->st, pins[s]);
+  free(pins);
+  return rc;
+}
+
+int colr_pos_many(col_reader *r, const uuid16_t *ids, const uint64_t *hint,
+                  size_t n, uint64_t *pos, bool *live) {
   remdb *db = r->db;
   unsigned char dk[POS_BATCH][KEY_IDDIR_LEN];
   const char *kp[POS_BATCH];
-  size_t kl[POS_BATCH];
+  size_t kl[POS_BATCH], at[POS_BATCH];
   kv_val vals[POS_BATCH];
   bool found[POS_BATCH];
-  for (size_t off = 0; off < n; off += POS_BATCH) {
-    size_t m = n - off < POS_BATCH ? n - off : POS_BATCH;
-    for (size_t i = 0; i < m; i++) {
-      key_iddir(dk[i], db->tid, ids[off + i].b);
-      kp[i] = (const char *)dk[i];
-      kl[i] = KEY_IDDIR_LEN;
+  bool *done = calloc(n ? n : 1, sizeof *done);
+  if (done == NULL) return err_nomem(&db->err);
+  int rc = hint ? check_hints(r, ids, hint, n, pos, live, done) : REMDB_OK;
+  /* the others: the id directory, in batches */
+  for (size_t k = 0; rc == REMDB_OK && k < n;) {
+    size_t m = 0;
+    for (; k < n && m < POS_BATCH; k++) {
+      if (done[k]) continue;
+      key_iddir(dk[m], db->tid, ids[k].b);
+      kp[m] = (const char *)dk[m];
+      kl[m] = KEY_IDDIR_LEN;
+      at[m++] = k;
     }
-    int rc = kv_multi_get(db->st->kv, r->snap->kv, KV_INDEX, m, kp, kl, vals,
-                          found, &db->err);
+    if (m == 0) break;
+    rc = kv_multi_get(db->st->kv, r->snap->kv, KV_INDEX, m, kp, kl, vals,
+                      found, &db->err);
     for (size_t i = 0; i < m; i++) {
-      live[off + i] = rc == REMDB_OK && found[i] &&
-                      dir_live(r, &vals[i], &pos[off + i]);
+      live[at[i]] = rc == REMDB_OK && found[i] &&
+                    dir_live(r, &vals[i], &pos[at[i]]);
       if (found[i]) kv_val_free(&vals[i]);
     }
-    if (rc) return rc;
   }
-  return REMDB_OK;
+  free(done);
+  return rc;
 }
 
 bool colr_cached(col_reader *r, uint32_t seg, int col) {

@@ -182,6 +182,8 @@ typedef struct scan_spec {
 typedef struct scan_row {
   uuid16_t id;
   rec_view rv;
+  uint64_t pos_hint; /* ids_only: the row position the index entry keeps
+                     ** (a hint: colr_pos_many checks it), else UINT64_MAX */
 } scan_row;
 
 int scan_open(remdb *db, const snap_t *snap, const sch_table *t,

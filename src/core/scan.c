@@ -89,6 +89,7 @@ struct scan {
     uuid16_t id;
     kv_val val;
     bool found;
+    uint64_t hint; /* ids_only: the entry's position, else UINT64_MAX */
   } win[WIN_MAX];
 };
 
@@ -248,7 +249,14 @@ static int refill(scan_t *s) {
     const char *k = index_next(s, &kl, &rc);
     if (rc) return rc;
     if (k == NULL) break;
-    if (kl >= 16) memcpy(s->win[s->nwin++].id.b, k + kl - 16, 16);
+    if (kl >= 16) {
+      struct win_row *w = &s->win[s->nwin++];
+      memcpy(w->id.b, k + kl - 16, 16);
+      size_t vl = 0;
+      const char *v = s->ids_only ? kv_iter_value(s->it, &vl) : NULL;
+      w->hint = v && vl == 8 ? get_u64be((const unsigned char *)v)
+                             : UINT64_MAX;
+    }
     index_advance(s);
   }
   if (s->ids_only) /* no values: win_clear frees none */
@@ -366,6 +374,7 @@ static int scan_start(scan_t *s, remdb *db, const snap_t *snap,
   s->desc = sp->desc;
   s->deleted = sp->deleted;
   s->ids_only = sp->ids_only && sp->kind == SCAN_INDEX;
+  s->row.pos_hint = UINT64_MAX;
   uint64_t first = sp->limit ? sp->limit : 4;
   s->wsize = first < 4 ? 4 : first > WIN_MAX ? WIN_MAX : (size_t)first;
   int rc = REMDB_OK;
@@ -461,6 +470,7 @@ int scan_step(scan_t *s, const scan_row **row) {
       s->row.id = w->id;
       if (s->ids_only) {
         memset(&s->row.rv, 0, sizeof s->row.rv);
+        s->row.pos_hint = w->hint;
         s->returned++;
         *row = &s->row;
         return REMDB_ROW;

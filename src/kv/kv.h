@@ -49,7 +49,10 @@
 **           entity's key_field value and its name, as text)
 **   index   TID 0x00000001 'N' NORM 0x00 ID -> TBL      (the same keys
 **           normalised: ASCII lowercased, punctuation and spaces dropped)
-**   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
+**   index   TID TBL FLD OKEY ID     -> be64 POS or empty (secondary index;
+**           POS: the row's position when written, a hint the index route
+**           checks against the id column, sql/ipos.c; empty without
+**           columns, or written before it was kept)
 **   index   TID 0x00000002 TBL 'M' SEG -> segment SEG's header (u32 SEG:
 **           positions [SEG * 65536, (SEG + 1) * 65536)): its columns,
 **           zone maps and visibility bitmap (src/core/columns.c)

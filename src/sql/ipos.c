@@ -14,9 +14,10 @@
 **     a reader calls live), nor when sql_route is REMDB_ROUTE_SQLITE or
 **     REMDB_ROUTE_ROWS (the old route, for tests and users);
 **   - only when every used column has an exact column (colr_find);
-**   - by cost: decoding a segment's column that is not in the cache costs
-**     about as much as DECODE_ROWS point reads, so a lookup expected to
-**     touch few rows per uncached segment reads rows instead.
+**   - by cost (REMDB_ROUTE_AUTO; REMDB_ROUTE_COLUMNAR takes it whenever
+**     it serves): decoding a segment's column that is not in the cache
+**     costs about as much as DECODE_ROWS point reads, so a lookup expected
+**     to touch few rows per uncached segment reads rows instead.
 ** A value that turns out inexact while gathering (a delta written after a
 ** schema change) is an error the statement retries on the row route:
 ** ipos_refill reports it as REMDB_NOTFOUND and vtab.c falls back.
@@ -35,6 +36,8 @@
 ** (64k values) that is not in the column cache. */
 #define DECODE_ROWS 48.0
 
+bool ipos_always; /* tests only: take the route whatever the cost */
+
 struct ipos {
   col_reader *cr;
   int ncol;      /* the virtual table's columns */
@@ -43,6 +46,7 @@ struct ipos {
   int *used;     /* the vtab columns read */
   /* the window */
   uuid16_t *ids;
+  uint64_t *hint; /* the positions the index entries keep */
   uint64_t *pos;
   bool *live;
   col_val *vals; /* nused x cap */
@@ -58,6 +62,7 @@ void ipos_close(ipos *p) {
   free(p->ccol);
   free(p->used);
   free(p->ids);
+  free(p->hint);
   free(p->pos);
   free(p->live);
   free(p->vals);
@@ -121,7 +126,8 @@ int ipos_open(rvtab *vt, const snap_t *snap, uint64_t used, double est_rows,
     for (int u = 0; u < p->nused; u++)
       if (!colr_cached(p->cr, g, p->ccol[p->used[u]])) uncached++;
   double touched = nsegs ? (est_rows < nsegs ? est_rows / nsegs : 1) : 0;
-  if (uncached * touched * DECODE_ROWS > est_rows) {
+  if (mode == REMDB_ROUTE_AUTO && !ipos_always &&
+      uncached * touched * DECODE_ROWS > est_rows) {
     ipos_close(p);
     return 0;
   }
@@ -136,12 +142,14 @@ static bool grow(ipos *p, size_t cap) {
   if (ids) p->ids = ids;
   uint64_t *pos = realloc(p->pos, cap * sizeof *pos);
   if (pos) p->pos = pos;
+  uint64_t *hint = realloc(p->hint, cap * sizeof *hint);
+  if (hint) p->hint = hint;
   bool *live = realloc(p->live, cap * sizeof *live);
   if (live) p->live = live;
   size_t nv = cap * (size_t)(p->nused ? p->nused : 1);
   col_val *vals = realloc(p->vals, nv * sizeof *vals);
   if (vals) p->vals = vals;
-  if (!ids || !pos || !live || !vals) return false;
+  if (!ids || !pos || !hint || !live || !vals) return false;
   p->cap = cap;
   return true;
 }
@@ -164,10 +172,11 @@ int ipos_refill(ipos *p, scan_t *scan, remdb *db) {
         break;
       }
       if (rc != REMDB_ROW) return rc;
+      p->hint[m] = row->pos_hint;
       p->ids[m++] = row->id;
     }
     if (m == 0) return REMDB_OK;
-    int rc = colr_pos_many(p->cr, p->ids, m, p->pos, p->live);
+    int rc = colr_pos_many(p->cr, p->ids, p->hint, m, p->pos, p->live);
     if (rc) return rc;
     for (size_t k = 0; k < m; k++) /* soft-deleted rows are not live */
       if (p->live[k]) {
@@ -203,7 +212,7 @@ void ipos_column(ipos *p, const rvtab *vt, sqlite3_context *ctx, int i) {
   if (u == p->nused) return; /* not a used column: SQLite reads none */
   const col_val *v = &p->vals[(size_t)u * p->cap + p->at];
   if (v->null) return;
-  const char *t = p->text.p + v->off;
+  const char *t = p->text.p ? p->text.p + v->off : "";
   switch (colr_type(p->cr, p->ccol[i])) {
     case COLV_INT:
     case COLV_BOOL: sqlite3_result_int64(ctx, v->i); break;

@@ -209,6 +209,8 @@ typedef struct ipos ipos;
 int ipos_open(rvtab *vt, const snap_t *snap, uint64_t used, double est_rows,
               ipos **out);
 void ipos_close(ipos *p); /* NULL is a no-op */
+/* Tests only: take the route whenever it serves, whatever the cost. */
+extern bool ipos_always;
 /* The next window of rows from scan (ids only).  0, REMDB_NOTFOUND when
 ** a value is inexact (run the row route instead), or an error. */
 int ipos_refill(ipos *p, scan_t *scan, remdb *db);
