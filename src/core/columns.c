@@ -88,10 +88,14 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint32_t capseg;
 } col_tab;
 
+struct rshare;
+static void shares_free(struct rshare *sh);
+
 struct col_store {
   cc_ent *head;
   size_t bytes;
   uint64_t tick;
+  struct rshare *shares; /* readers' opened states, one per table */
   col_tab *tabs;
   size_t ntabs, captabs;
 };
@@ -118,6 +122,7 @@ void col_store_free(store_t *st) {
     free(c->tabs[i].hn);
   }
   free(c->tabs);
+  shares_free(c->shares);
   free(c);
   st->col = NULL;
 }
@@ -1316,7 +1321,129 @@ struct col_reader {
   cc_ent **pin;      /* per column, the cached base in use */
   char **zkeep;      /* TEXT zone bounds handed out (freed at close) */
   size_t nzkeep;
+  struct rshare *share; /* the opened state above is this shared one's */
 };
+
+/* ---- opened states shared between readers --------------------------------
+** Opening a reader reads every segment header and pending delta of the
+** table (thousands of deltas: most of an indexed lookup's time).  Two
+** snapshots with the same kv_snap_seq hold the same data, so the state a
+** reader opened (npos, headers, deltas, inexact) is kept per table, with
+** the column layout it was read for, and a reader of the same state and
+** layout shares it (reference counted, immutable once built; under cmu).
+** The latest state per table is kept; a replaced one goes with its last
+** reader. */
+typedef struct rshare {
+  uint32_t tid, tbl;
+  uint64_t seq;
+  uint32_t ncols;
+  sch_col *cols; /* the layout (field, kind) the state was read for */
+  unsigned refs;
+  bool cached; /* still in the store's list */
+  uint64_t npos;
+  uint32_t nsegs;
+  shdr *hdr;
+  size_t *d0, *dn;
+  rdelta *d;
+  size_t nd;
+  buf_t imgs;
+  bool *inexact;
+  struct rshare *next;
+} rshare;
+
+static void share_free(rshare *sh) {
+  for (uint32_t g = 0; sh->hdr && g < sh->nsegs; g++) shdr_free(&sh->hdr[g]);
+  free(sh->hdr);
+  free(sh->d0);
+  free(sh->dn);
+  free(sh->d);
+  buf_free(&sh->imgs);
+  free(sh->inexact);
+  free(sh->cols);
+  free(sh);
+}
+
+static void shares_free(rshare *sh) {
+  for (rshare *nx; sh; sh = nx) {
+    nx = sh->next;
+    share_free(sh);
+  }
+}
+
+static bool same_layout(const rshare *sh, const sch_table *t) {
+  if (sh->ncols != t->ncols) return false;
+  for (uint32_t c = 0; c < t->ncols; c++)
+    if (sh->cols[c].field != t->cols[c].field ||
+        sh->cols[c].kind != t->cols[c].kind)
+      return false;
+  return true;
+}
+
+/* Give r the shared state of (its table, seq), if kept: true. */
+static bool share_take(col_reader *r, uint64_t seq) {
+  store_t *st = r->db->st;
+  struct col_store *c = cs_get(st);
+  if (c == NULL) return false;
+  pthread_mutex_lock(&st->cmu);
+  rshare *sh = c->shares;
+  while (sh && !(sh->tid == r->db->tid && sh->tbl == r->t->table_id &&
+                 sh->seq == seq && same_layout(sh, r->t)))
+    sh = sh->next;
+  if (sh) sh->refs++;
+  pthread_mutex_unlock(&st->cmu);
+  if (sh == NULL) return false;
+  r->share = sh;
+  r->npos = sh->npos;
+  r->nsegs = sh->nsegs;
+  r->hdr = sh->hdr;
+  r->d0 = sh->d0;
+  r->dn = sh->dn;
+  r->d = sh->d;
+  r->nd = sh->nd;
+  r->imgs = sh->imgs;
+  r->inexact = sh->inexact;
+  return true;
+}
+
+/* Make r's freshly opened state the shared one of (its table, seq),
+** replacing the table's previous one.  On OOM r keeps its own. */
+static void share_put(col_reader *r, uint64_t seq) {
+  store_t *st = r->db->st;
+  struct col_store *c = cs_get(st);
+  rshare *sh = calloc(1, sizeof *sh);
+  sch_col *cols = malloc((r->t->ncols ? r->t->ncols : 1) * sizeof *cols);
+  if (c == NULL || sh == NULL || cols == NULL) {
+    free(sh);
+    free(cols);
+    return;
+  }
+  if (r->t->ncols) memcpy(cols, r->t->cols, r->t->ncols * sizeof *cols);
+  *sh = (rshare){r->db->tid, r->t->table_id, seq, r->t->ncols, cols, 1, true,
+                 r->npos, r->nsegs, r->hdr, r->d0, r->dn, r->d, r->nd,
+                 r->imgs, r->inexact, NULL};
+  r->share = sh;
+  pthread_mutex_lock(&st->cmu);
+  for (rshare **p = &c->shares; *p;) {
+    rshare *o = *p;
+    if (o->tid == sh->tid && o->tbl == sh->tbl) {
+      *p = o->next;
+      o->cached = false;
+      if (o->refs == 0) share_free(o);
+    } else {
+      p = &o->next;
+    }
+  }
+  sh->next = c->shares;
+  c->shares = sh;
+  pthread_mutex_unlock(&st->cmu);
+}
+
+static void share_release(store_t *st, rshare *sh) {
+  pthread_mutex_lock(&st->cmu);
+  bool gone = --sh->refs == 0 && !sh->cached;
+  pthread_mutex_unlock(&st->cmu);
+  if (gone) share_free(sh);
+}
 
 static uint32_t seg_positions(const col_reader *r, uint32_t seg) {
   uint64_t left = r->npos - ((uint64_t)seg << SEG_SHIFT);
@@ -1339,13 +1466,17 @@ static void drop_current(col_reader *r) {
 void colr_close(col_reader *r) {
   if (r == NULL) return;
   if (r->have) drop_current(r);
-  for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
-  free(r->hdr);
-  free(r->d0);
-  free(r->dn);
-  free(r->d);
-  buf_free(&r->imgs);
-  free(r->inexact);
+  if (r->share) {
+    share_release(r->db->st, r->share);
+  } else {
+    for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
+    free(r->hdr);
+    free(r->d0);
+    free(r->dn);
+    free(r->d);
+    buf_free(&r->imgs);
+    free(r->inexact);
+  }
   for (size_t i = 0; i < r->nzkeep; i++) free(r->zkeep[i]);
   free(r->zkeep);
   free(r->own);
@@ -1379,12 +1510,18 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   buf_init(&r->imgs);
   const kv_snap_t *ks = snap->kv;
   uint32_t nc = t->ncols ? t->ncols : 1;
-  r->inexact = calloc(nc, sizeof *r->inexact);
   r->own = calloc(nc, sizeof *r->own);
   r->have = calloc(nc, sizeof *r->have);
   r->pin = calloc(nc, sizeof *r->pin);
-  int rc = r->inexact && r->own && r->have && r->pin ? REMDB_OK
-                                                      : err_nomem(&db->err);
+  int rc = r->own && r->have && r->pin ? REMDB_OK : err_nomem(&db->err);
+  /* the state another reader of the same data opened */
+  uint64_t seq = kv_snap_seq(ks);
+  if (rc == REMDB_OK && seq && share_take(r, seq)) {
+    *out = r;
+    return REMDB_OK;
+  }
+  if (rc == REMDB_OK && (r->inexact = calloc(nc, sizeof *r->inexact)) == NULL)
+    rc = err_nomem(&db->err);
   if (rc == REMDB_OK) rc = read_next(db, ks, t->table_id, &r->npos);
   if (rc == REMDB_OK) {
     r->nsegs = (uint32_t)((r->npos + COL_SEG_ROWS - 1) >> SEG_SHIFT);
@@ -1471,6 +1608,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     colr_close(r);
     return rc;
   }
+  if (seq) share_put(r, seq);
   *out = r;
   return REMDB_OK;
 }

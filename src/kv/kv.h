@@ -221,6 +221,10 @@ int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e);
 /* Snapshots give reads one consistent view. */
 kv_snap_t *kv_snap_new(kv_t *kv);
 void kv_snap_free(kv_t *kv, kv_snap_t *s);
+/* A number that two snapshots of one store share exactly when they hold
+** the same data (the store's sequence number, plus one); 0 when it is not
+** known (a read-only store; a write published while it was taken). */
+uint64_t kv_snap_seq(const kv_snap_t *s);
 
 /* Iterate cf over [lo, hi).  hi may be NULL for "to the end". The bounds
 ** are copied.  After kv_iter_seek/next, kv_iter_valid tells whether a key
