@@ -256,10 +256,8 @@ static void run_sqlite(const char *sql, res *x) {
 }
 
 static bool same(res *a, res *b, bool ordered) {
-  if (!ordered) {
-    qsort(a->r, (size_t)a->n, sizeof *a->r, cmp_str);
-    qsort(b->r, (size_t)b->n, sizeof *b->r, cmp_str);
-  }
+  if (!ordered && a->n > 1) qsort(a->r, (size_t)a->n, sizeof *a->r, cmp_str);
+  if (!ordered && b->n > 1) qsort(b->r, (size_t)b->n, sizeof *b->r, cmp_str);
   if (a->n != b->n) return false;
   for (int i = 0; i < a->n; i++)
     if (strcmp(a->r[i], b->r[i]) != 0) return false;
