@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/colread.h"
 #include "core/internal.h"
 #include "remdb.h"
 #include "test.h"
@@ -454,7 +455,69 @@ static void test_generated(void) {
   generate(seed, 900, 1 + (uint32_t)(seed % 40));
 }
 
+/* colr_pos_many takes a proposed position only where the id column holds
+** the id, live: wrong, stale (after a reindex renumbers), out-of-range and
+** missing hints all give what the id directory says. */
+static void test_hints(void) {
+  char dir[256];
+  scratch_dir(dir, sizeof dir, "ipos-hints");
+  CHECK_INT(remdb_open(dir, "t1", NULL, &db), REMDB_OK);
+  const char *schema = "{\"name\":\"h\",\"properties\":{\"a\":{\"type\":"
+                       "\"integer\"}},\"indexed_fields\":[\"a\"]}";
+  CHECK_INT(remdb_schema_put(db, schema, strlen(schema)), REMDB_OK);
+  enum { N = 50 };
+  char ids[N][REMDB_ID_LEN + 1];
+  for (int i = 0; i < N; i++) {
+    char js[40];
+    snprintf(js, sizeof js, "{\"a\":%d}", i % 7);
+    CHECK_INT(remdb_insert(db, "h", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(remdb_delete(db, ids[3], 0), REMDB_OK);          /* soft */
+  CHECK_INT(remdb_delete(db, ids[4], REMDB_HARD), REMDB_OK); /* gone */
+  CHECK_INT(remdb_delete(db, ids[0], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_reindex(db, "h"), REMDB_OK); /* positions renumbered */
+  CHECK_INT(remdb_insert(db, "h", "{\"a\":1}", 7, ids[0]), REMDB_OK);
+  snap_t *sn = NULL;
+  cat_table *ct = NULL;
+  col_reader *r = NULL;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(cat_find(db, "h", &ct), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
+  uuid16_t u[N];
+  uint64_t want[N], hint[N], pos[N];
+  bool wlive[N], live[N];
+  for (int i = 0; i < N; i++) {
+    CHECK(uuid_parse(ids[i], REMDB_ID_LEN, &u[i]));
+    wlive[i] = colr_pos(r, &u[i], &want[i]) == REMDB_OK;
+  }
+  for (int round = 0; round < 5; round++) {
+    for (int i = 0; i < N; i++) {
+      switch (round) {
+        case 0: hint[i] = wlive[i] ? want[i] : (uint64_t)i; break;
+        case 1: hint[i] = (uint64_t)((i * 7 + 3) % N); break; /* wrong */
+        case 2: hint[i] = UINT64_MAX; break;                  /* none */
+        case 3: hint[i] = (uint64_t)1 << 40; break;           /* beyond */
+        default: hint[i] = (uint64_t)i; break; /* before the reindex */
+      }
+      pos[i] = 12345;
+      live[i] = !wlive[i];
+    }
+    CHECK_INT(colr_pos_many(r, u, round == 2 ? NULL : hint, N, pos, live),
+              REMDB_OK);
+    for (int i = 0; i < N; i++) {
+      CHECK(live[i] == wlive[i]);
+      if (wlive[i]) CHECK(pos[i] == want[i]);
+    }
+  }
+  CHECK(!wlive[3] && !wlive[4] && wlive[0] && wlive[1]);
+  colr_close(r);
+  snap_release(sn);
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 int main(int argc, char **argv) {
+  TEST_CASE(test_hints);
   TEST_CASE(test_generated);
   return test_main(argc, argv, "test_ipos");
 }
