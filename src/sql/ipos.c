@@ -3,8 +3,9 @@
 ** 11).  When every column a statement reads of the table is in the
 ** table's columnar copy, exact (colread.h), an index route need not read
 ** each entity: the cursor walks the index entries for their ids only,
-** resolves the ids to row positions (the id directory, one batched read
-** per window of ids) and gathers the columns' values at those positions
+** resolves the ids to row positions (the position an index entry keeps as
+** its value, taken when the snapshot's id column agrees; else the id
+** directory, one batched read per window of ids) and gathers the columns' values at those positions
 ** from the decoded segments (the column cache) and the pending deltas of
 ** the statement's snapshot.  The rows come out in index order, as the
 ** row route's do.
