@@ -423,17 +423,25 @@ static bool apply_value(col_data *cd, uint16_t field, uint32_t i,
 }
 
 /* Mark in inexact[] (per column of t) the columns whose value in row image
-** img is inexact: one walk of the image (a reader opens over thousands of deltas). */
+** img is inexact or not of the column's type: one walk of the image (a
+** reader opens over thousands of deltas). */
 static void image_mark_inexact(const sch_table *t, const unsigned char *img,
                                size_t len, bool *inexact) {
   const unsigned char *p = img + 1, *end = img + len;
   rval v;
   if (len == 0 || img[0] == ROW_GONE) return;
   while (p < end && rimg_next(&p, end, &v)) {
-    if (v.tag != TAG_INEXACT) continue;
+    if (v.tag == TAG_NULL) continue;
     for (uint32_t c = 0; c < t->ncols; c++)
       if (t->cols[c].field == v.field) {
-        inexact[c] = true;
+        /* TAG_INEXACT, or a value of another type than the column's (a
+        ** delta of another layout: apply_value cannot set it either) */
+        uint8_t k = t->cols[c].kind;
+        uint8_t fits = k == SCH_COL_REAL   ? TAG_F64
+                       : k == SCH_COL_TEXT ? TAG_TEXT
+                       : k == SCH_COL_ID   ? TAG_ID
+                                           : TAG_I64;
+        if (v.tag != fits) inexact[c] = true;
         break;
       }
   }
