@@ -17,8 +17,9 @@
 **   - only when every used column has an exact column (colr_find);
 **   - by cost (REMDB_ROUTE_AUTO; REMDB_ROUTE_COLUMNAR takes it whenever
 **     it serves): decoding a segment's column that is not in the cache
-**     costs about as much as DECODE_ROWS point reads, so a lookup expected
-**     to touch few rows per uncached segment reads rows instead.
+**     (the id column too: it checks the positions) costs about as much
+**     as DECODE_ROWS point reads, so a lookup expected to touch few rows
+**     per uncached segment reads rows instead.
 ** A value that turns out inexact while gathering (a delta written after a
 ** schema change) is an error the statement retries on the row route:
 ** ipos_refill reports it as REMDB_NOTFOUND and vtab.c falls back.
@@ -34,8 +35,11 @@
 #define WIN_FIRST 4
 #define WIN_MAX 4096
 /* Point reads that cost about as much as decoding one segment's column
-** (64k values) that is not in the column cache. */
-#define DECODE_ROWS 48.0
+** (64k values) that is not in the column cache: measured at about 100 on
+** 1M rows (reading and decoding the column, 2026-11, a loaded 2-core
+** box), counted at a third because the decoded column stays in the
+** cache for the lookups after (column_cache_bytes). */
+#define DECODE_ROWS 32.0
 
 bool ipos_always; /* tests only: take the route whatever the cost */
 
@@ -123,9 +127,12 @@ int ipos_open(rvtab *vt, const snap_t *snap, uint64_t used, double est_rows,
   ** reads of the row route (rows spread over the segments) */
   uint32_t nsegs = colr_nsegs(p->cr);
   double uncached = 0;
-  for (uint32_t g = 0; g < nsegs; g++)
+  int idc = colr_find(p->cr, "id"); /* read to check the positions */
+  for (uint32_t g = 0; g < nsegs; g++) {
     for (int u = 0; u < p->nused; u++)
       if (!colr_cached(p->cr, g, p->ccol[p->used[u]])) uncached++;
+    if (idc >= 0 && !colr_cached(p->cr, g, idc)) uncached++;
+  }
   double touched = nsegs ? (est_rows < nsegs ? est_rows / nsegs : 1) : 0;
   if (mode == REMDB_ROUTE_AUTO && !ipos_always &&
       uncached * touched * DECODE_ROWS > est_rows) {

@@ -516,8 +516,66 @@ static void test_hints(void) {
   rm_tree(dir);
 }
 
+/* The route's EXPLAIN line for sql (its first). */
+static void route_of(const char *sql, char *out, size_t n) {
+  char q[400];
+  snprintf(q, sizeof q, "EXPLAIN %s", sql);
+  remdb_stmt *st;
+  out[0] = 0;
+  CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+  if (remdb_step(st) == REMDB_ROW)
+    snprintf(out, n, "%s", remdb_column_text(st, 1, NULL));
+  remdb_finalize(st);
+}
+
+/* sql_route auto weighs the segments' columns to decode against the
+** point reads: a two-row lookup over cold columns reads rows; once the
+** columns are decoded (cached) it reads them by position.  The old route
+** is forced by REMDB_ROUTE_SQLITE (and REMDB_ROUTE_ROWS). */
+static void test_cost(void) {
+  char dir[256], r[300];
+  scratch_dir(dir, sizeof dir, "ipos-cost");
+  CHECK_INT(remdb_open(dir, "t1", NULL, &db), REMDB_OK);
+  const char *schema = "{\"name\":\"k\",\"properties\":{\"a\":{\"type\":"
+                       "\"integer\"},\"s\":{\"type\":\"string\"}},"
+                       "\"indexed_fields\":[\"a\"]}";
+  CHECK_INT(remdb_schema_put(db, schema, strlen(schema)), REMDB_OK);
+  remdb_batch *b;
+  uint32_t merge_default = col_merge_rows;
+  col_merge_rows = 50; /* a merged segment: columns to decode */
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < 400; i++) {
+    char js[60];
+    snprintf(js, sizeof js, "{\"a\":%d,\"s\":\"v%d\"}", i / 2, i);
+    CHECK_INT(remdb_batch_insert(b, "k", js, strlen(js), NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 1), REMDB_OK);
+  remdb_batch_free(b);
+  col_merge_rows = merge_default;
+  remdb_close(db); /* the column cache starts empty */
+  CHECK_INT(remdb_open(dir, "t1", NULL, &db), REMDB_OK);
+  const char *q = "SELECT s FROM k WHERE a = 17";
+  route_of(q, r, sizeof r);
+  CHECK_STR(r, "index lookup on a = 17");
+  db->st->opts.sql_route = REMDB_ROUTE_COLUMNAR; /* whenever it serves */
+  route_of(q, r, sizeof r);
+  CHECK_STR(r, "index lookup on a = 17, columns by position (2 rows)");
+  db->st->opts.sql_route = REMDB_ROUTE_AUTO; /* now decoded: cheap */
+  route_of(q, r, sizeof r);
+  CHECK_STR(r, "index lookup on a = 17, columns by position (2 rows)");
+  db->st->opts.sql_route = REMDB_ROUTE_SQLITE;
+  route_of(q, r, sizeof r);
+  CHECK_STR(r, "index lookup on a = 17");
+  db->st->opts.sql_route = REMDB_ROUTE_ROWS;
+  route_of(q, r, sizeof r);
+  CHECK_STR(r, "index lookup on a = 17");
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 int main(int argc, char **argv) {
   TEST_CASE(test_hints);
+  TEST_CASE(test_cost);
   TEST_CASE(test_generated);
   return test_main(argc, argv, "test_ipos");
 }
