@@ -80,7 +80,9 @@ struct col_txn;
 struct col_txn **wtx_col(wtx_t *w);
 /* Stage the column change of entity id of t, from old (NULL: an insert,
 ** which takes the next row position) to nw.  dirval/dirlen get the
-** id-directory value an insert writes (its table and position). */
+** id-directory value an insert writes (its table and position; for an
+** update the same, with the position it keeps; the table alone when it
+** has none).  Index entries keep that position as their value. */
 int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
                   const rec_view *old, const rec_view *nw,
                   unsigned char dirval[IDDIR_VAL_LEN], size_t *dirlen);

@@ -173,6 +173,7 @@ struct kv_batch {
 struct kv_snap {
   const rocksdb_snapshot_t *s; /* NULL on a read-only store */
   rocksdb_readoptions_t *ro;
+  uint64_t seq; /* the state's sequence number, 0 if unknown */
 };
 
 struct kv_iter {
@@ -922,15 +923,23 @@ kv_snap_t *kv_snap_new(kv_t *kv) {
   kv_snap_t *s = malloc(sizeof *s);
   if (s == NULL) return NULL;
   s->ro = rocksdb_readoptions_create();
+  s->seq = 0;
   if (kv->read_only) { /* the view itself holds still (see the top) */
     s->s = NULL;
     atomic_fetch_add(&kv->views, 1);
   } else {
+    /* the snapshot's sequence number: the latest one, if no write was
+    ** published while it was taken */
+    uint64_t before = rocksdb_get_latest_sequence_number(kv->db);
     s->s = rocksdb_create_snapshot(kv->db);
     rocksdb_readoptions_set_snapshot(s->ro, s->s);
+    if (rocksdb_get_latest_sequence_number(kv->db) == before)
+      s->seq = before + 1; /* never 0 */
   }
   return s;
 }
+
+uint64_t kv_snap_seq(const kv_snap_t *s) { return s ? s->seq : 0; }
 
 void kv_snap_free(kv_t *kv, kv_snap_t *s) {
   if (s == NULL) return;
