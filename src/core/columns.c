@@ -417,14 +417,17 @@ static bool apply_value(col_data *cd, uint16_t field, uint32_t i,
   return true;
 }
 
-static bool image_inexact(const unsigned char *img, size_t len,
-                          uint16_t field) {
+/* Mark inexact[c] for every column c of t whose value in the row image
+** is inexact: one pass over the image (not one per column). */
+static void image_inexact(const unsigned char *img, size_t len,
+                          const sch_table *t, bool *inexact) {
   const unsigned char *p = img + 1, *end = img + len;
   rval v;
-  if (len == 0 || img[0] == ROW_GONE) return false;
+  if (len == 0 || img[0] == ROW_GONE) return;
   while (p < end && rimg_next(&p, end, &v))
-    if (v.field == field) return v.tag == TAG_INEXACT;
-  return false;
+    if (v.tag == TAG_INEXACT)
+      for (uint32_t c = 0; c < t->ncols; c++)
+        if (t->cols[c].field == v.field) inexact[c] = true;
 }
 
 /* ---- segment headers ----------------------------------------------------
@@ -1452,9 +1455,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
       r->dn[seg]++;
       r->d[r->nd++] = (rdelta){pos, r->imgs.len, vl};
       buf_add(&r->imgs, v, vl);
-      for (uint32_t c = 0; c < t->ncols; c++)
-        if (image_inexact((const unsigned char *)v, vl, t->cols[c].field))
-          r->inexact[c] = true;
+      image_inexact((const unsigned char *)v, vl, t, r->inexact);
     }
     if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   }
