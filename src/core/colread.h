@@ -74,6 +74,11 @@ typedef struct col_reader col_reader;
 int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
               col_reader **out);
 void colr_close(col_reader *r); /* NULL is a no-op */
+/* A second reader of r's table at r's snapshot that shares r's segment
+** headers and deltas (read only), so another thread reads other segments
+** without reading them again (the executor's parallel scan).  Close it
+** before r. */
+int colr_clone(col_reader *r, col_reader **out);
 
 /* Column number of SQL column `name` (ASCII case ignored: "id",
 ** "created_at", "modified_at", "deleted_at", or a property), or -1 when

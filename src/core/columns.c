@@ -1310,6 +1310,7 @@ struct col_reader {
   cc_ent **pin;      /* per column, the cached base in use */
   char **zkeep;      /* TEXT zone bounds handed out (freed at close) */
   size_t nzkeep;
+  bool clone;        /* hdr, d0, dn, d, imgs, inexact are its origin's */
 };
 
 static uint32_t seg_positions(const col_reader *r, uint32_t seg) {
@@ -1333,13 +1334,15 @@ static void drop_current(col_reader *r) {
 void colr_close(col_reader *r) {
   if (r == NULL) return;
   if (r->have) drop_current(r);
-  for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
-  free(r->hdr);
-  free(r->d0);
-  free(r->dn);
-  free(r->d);
-  buf_free(&r->imgs);
-  free(r->inexact);
+  if (!r->clone) {
+    for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
+    free(r->hdr);
+    free(r->d0);
+    free(r->dn);
+    free(r->d);
+    buf_free(&r->imgs);
+    free(r->inexact);
+  }
   for (size_t i = 0; i < r->nzkeep; i++) free(r->zkeep[i]);
   free(r->zkeep);
   free(r->own);
@@ -1466,6 +1469,32 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     return rc;
   }
   *out = r;
+  return REMDB_OK;
+}
+
+int colr_clone(col_reader *r, col_reader **out) {
+  *out = NULL;
+  col_reader *c = calloc(1, sizeof *c);
+  if (c == NULL) return err_nomem(&r->db->err);
+  *c = *r; /* the shared, read-only part */
+  c->clone = true;
+  c->cur = -1;
+  c->vis = NULL;
+  c->visp = NULL;
+  c->zkeep = NULL;
+  c->nzkeep = 0;
+  uint32_t nc = r->t->ncols ? r->t->ncols : 1;
+  c->own = calloc(nc, sizeof *c->own);
+  c->have = calloc(nc, sizeof *c->have);
+  c->pin = calloc(nc, sizeof *c->pin);
+  if (!c->own || !c->have || !c->pin) {
+    free(c->own);
+    free(c->have);
+    free(c->pin);
+    free(c);
+    return err_nomem(&r->db->err);
+  }
+  *out = c;
   return REMDB_OK;
 }
 
