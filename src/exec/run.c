@@ -32,6 +32,9 @@
 
 #include "xplan.h"
 
+/* qsort's comparators read a global: one sort at a time */
+static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
 #define XB_ROWS 1024 /* rows per batch of the row source */
 #define NW(n) (((n) + 63) / 64)
 #define TAGS(b, col) ((b)->tag ? (b)->tag[col] : NULL)
@@ -82,7 +85,7 @@ static int64_t kset_put(kset *k, const void *p, uint32_t n, bool *added) {
   while (k->slot[h]) {
     uint32_t i = k->slot[h] - 1;
     if (k->hash[i] == hv && k->len[i] == n &&
-        memcmp(k->arena.p + k->off[i], p, n) == 0) {
+        (n == 0 || memcmp(k->arena.p + k->off[i], p, n) == 0)) {
       *added = false;
       return i;
     }
@@ -742,6 +745,10 @@ struct xrun {
   uint32_t *gid;  /* their groups */
   int64_t *gmap;  /* dense keys: local key number -> group, -1 unknown */
   size_t capgmap;
+  /* a single text key: the groups of text keys in key order, which a
+  ** segment's dictionary (in the same order) is merged with */
+  uint32_t *sorted;
+  uint32_t nsorted, capsorted, sortedn; /* sortedn: groups.n covered */
   /* groups */
   kset groups;
   aggh *h;        /* ngroups * naggs */
@@ -1349,8 +1356,6 @@ static int group_order(const void *a, const void *b) {
   return ga < gb ? -1 : ga > gb;
 }
 
-static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
-
 static int finish(xrun *x, xresult **out) {
   const xplan *p = x->p;
   uint64_t ng = x->groups.n;
@@ -1498,8 +1503,22 @@ int64_t exec_result_lookup(xresult *r, sqlite3_value *v) {
     buf_free(&kb);
   }
   xcol c = {.type = r->keytype};
-  xconst k;
-  if (make_const(&c, v, &k) != 0) return -2;
+  xconst k = {{0}, NULL};
+  int vt = sqlite3_value_type(v);
+  bool textkey = r->keytype == XT_TEXT || r->keytype == XT_ID;
+  bool numkey = r->keytype == XT_INT || r->keytype == XT_BOOL ||
+                r->keytype == XT_REAL;
+  if (vt == SQLITE_TEXT && textkey) { /* no affinity to apply: no copy */
+    k.v.type = SQLITE_TEXT;
+    k.v.s = (const char *)sqlite3_value_text(v);
+    k.v.n = (uint32_t)sqlite3_value_bytes(v);
+    if (k.v.s == NULL) return -2;
+  } else if (vt == SQLITE_INTEGER && numkey) {
+    k.v.type = SQLITE_INTEGER;
+    k.v.i = sqlite3_value_int64(v);
+  } else if (make_const(&c, v, &k) != 0) {
+    return -2;
+  }
   if (k.v.type == SQLITE_NULL || k.v.type == SQLITE_BLOB) {
     free(k.own);
     return -1;
@@ -1604,6 +1623,88 @@ static void describe(const xrun *x, bool columns, int workers, char *desc,
 
 /* ---- a batch: filter, groups, aggregates ---------------------------------- */
 
+/* The text of group g's first key. */
+static void gkey_text(const xrun *x, uint32_t g, const char **s, uint32_t *n) {
+  const xval *k = &x->keys[(size_t)g * (size_t)x->p->nkeys];
+  *s = x->keyarena.p + x->keyoff[(size_t)g * (size_t)x->p->nkeys];
+  *n = k->n;
+}
+
+static int bytes_cmp(const char *a, uint32_t an, const char *b, uint32_t bn) {
+  uint32_t n = an < bn ? an : bn;
+  int c = n ? memcmp(a, b, n) : 0;
+  if (c) return c;
+  return an < bn ? -1 : an > bn;
+}
+
+static const xrun *sort_run;
+static int sorted_order(const void *a, const void *b) {
+  const char *sa, *sb;
+  uint32_t na, nb;
+  gkey_text(sort_run, *(const uint32_t *)a, &sa, &na);
+  gkey_text(sort_run, *(const uint32_t *)b, &sb, &nb);
+  return bytes_cmp(sa, na, sb, nb);
+}
+
+/* A dictionary's codes -> the groups already known for them (merge of the
+** two sorted lists; the others stay -1). */
+static void dict_known(xrun *x, const col_vec *v, int64_t *gmap) {
+  uint32_t j = 0;
+  for (uint32_t k = 0; k < v->ndict && j < x->nsorted; k++) {
+    int c = 1;
+    while (j < x->nsorted) {
+      const char *gs;
+      uint32_t gn;
+      gkey_text(x, x->sorted[j], &gs, &gn);
+      c = bytes_cmp(gs, gn, v->dict[k], v->dict_len[k]);
+      if (c >= 0) break;
+      j++;
+    }
+    if (c == 0) gmap[k] = x->sorted[j++];
+  }
+}
+
+/* Add the text-keyed groups made since the last call to x->sorted. */
+static int sorted_add(xrun *x) {
+  uint32_t n0 = x->nsorted, add = 0;
+  uint32_t ng = x->groups.n;
+  if (ng <= x->sortedn) return 0;
+  if (ng > x->capsorted) {
+    uint32_t cap = ng * 2;
+    uint32_t *ns = realloc(x->sorted, (size_t)cap * 2 * sizeof *ns);
+    if (ns == NULL) return REMDB_NOMEM;
+    x->sorted = ns;
+    x->capsorted = cap;
+  }
+  uint32_t *nw = x->sorted + x->capsorted; /* the second half: scratch */
+  for (uint32_t g = x->sortedn; g < ng; g++)
+    if (x->keys[(size_t)g * (size_t)x->p->nkeys].type == SQLITE_TEXT)
+      nw[add++] = g;
+  x->sortedn = ng;
+  if (add == 0) return 0;
+  pthread_mutex_lock(&sort_mu);
+  sort_run = x;
+  qsort(nw, add, sizeof *nw, sorted_order);
+  pthread_mutex_unlock(&sort_mu);
+  /* merge from the back */
+  int64_t i = (int64_t)n0 - 1, j = (int64_t)add - 1, o = (int64_t)(n0 + add) - 1;
+  while (j >= 0) {
+    if (i >= 0) {
+      const char *a, *b;
+      uint32_t an, bn;
+      gkey_text(x, x->sorted[i], &a, &an);
+      gkey_text(x, nw[j], &b, &bn);
+      if (bytes_cmp(a, an, b, bn) > 0) {
+        x->sorted[o--] = x->sorted[i--];
+        continue;
+      }
+    }
+    x->sorted[o--] = nw[j--];
+  }
+  x->nsorted = n0 + add;
+  return 0;
+}
+
 /* The group of every selected row (x->idx[0..ns)) into x->gid. */
 static int assign_groups(xrun *x, const xbatch *b, uint32_t ns) {
   const xplan *p = x->p;
@@ -1663,6 +1764,9 @@ static int assign_groups(xrun *x, const xbatch *b, uint32_t ns) {
   }
   int64_t *gmap = x->gmap;
   memset(gmap, 0xff, prod * sizeof *gmap); /* -1 */
+  bool text1 = p->nkeys == 1 && p->keys[0].kind == XK_COL &&
+               b->v[p->keys[0].col].type == COLV_TEXT;
+  if (text1) dict_known(x, &b->v[p->keys[0].col], gmap);
   /* the local key number of every selected row, key by key */
   for (uint32_t i = 0; i < ns; i++) gid[i] = 0;
   for (int k = 0; k < p->nkeys; k++) {
@@ -1702,7 +1806,7 @@ static int assign_groups(xrun *x, const xbatch *b, uint32_t ns) {
     }
     gid[i] = (uint32_t)g;
   }
-  return 0;
+  return text1 ? sorted_add(x) : 0;
 }
 
 static bool slog_add(slog *l, uint32_t g, bool real, int64_t i, double f) {
@@ -1744,6 +1848,11 @@ static int agg_batch(xrun *x, const xbatch *b, int a, uint32_t ns) {
   }
   const col_vec *v = &b->v[ag->col];
   const uint64_t *nul = v->nulls;
+  if (nul) { /* a bitmap without a NULL in the batch is none */
+    uint64_t any = 0;
+    for (uint32_t w = 0; w < NW(b->n); w++) any |= nul[w];
+    if (any == 0) nul = NULL;
+  }
 #define ISNULL(r) (nul && (nul[(r) / 64] >> ((r) % 64) & 1))
   switch (ag->kind) {
     case XG_COUNT:
@@ -1819,10 +1928,16 @@ static int run_batch(xrun *x, const xbatch *b) {
     x->h[0].cnt += ns; /* count(*): the selection's popcount */
     return 0;
   }
+  uint32_t *idx = x->idx;
   for (uint32_t w = 0; w < nw; w++) {
     uint64_t m = sel[w];
+    if (m == ~0ull) { /* a full word: no bit scan */
+      for (uint32_t j = 0; j < 64; j++) idx[ns + j] = w * 64 + j;
+      ns += 64;
+      continue;
+    }
     while (m) {
-      x->idx[ns++] = w * 64 + (uint32_t)__builtin_ctzll(m);
+      idx[ns++] = w * 64 + (uint32_t)__builtin_ctzll(m);
       m &= m - 1;
     }
   }
@@ -1872,6 +1987,7 @@ static void xrun_free(xrun *x) {
   free(x->idx);
   free(x->gid);
   free(x->gmap);
+  free(x->sorted);
   if (x->logs)
     for (int a = 0; a < p->naggs; a++) free(x->logs[a].e);
   free(x->logs);
@@ -1951,8 +2067,9 @@ static int merge_run(xrun *dst, xrun *src, uint32_t *map) {
                   src->keyoff[(size_t)g * (size_t)p->nkeys + (size_t)k];
     }
     buf_reset(&dst->kb);
-    buf_add(&dst->kb, src->groups.arena.p + src->groups.off[g],
-            src->groups.len[g]);
+    if (src->groups.len[g])
+      buf_add(&dst->kb, src->groups.arena.p + src->groups.off[g],
+              src->groups.len[g]);
     int64_t d = group_put(dst, kv);
     if (d < 0) return REMDB_NOMEM;
     map[g] = (uint32_t)d;
