@@ -91,6 +91,11 @@ enum colv_type colr_type(col_reader *r, int col);
 ** [s * COL_SEG_ROWS, (s + 1) * COL_SEG_ROWS). */
 uint32_t colr_nsegs(col_reader *r);
 
+/* Does segment seg read without deltas to apply?  (Its zone maps are then
+** stored; with deltas colr_zone decodes the column to compute them, as
+** dear as reading it.) */
+bool colr_plain(col_reader *r, uint32_t seg);
+
 /* Zone map of column col in segment seg, deltas included. */
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out);
 

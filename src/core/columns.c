@@ -1663,6 +1663,10 @@ int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out) {
   return REMDB_OK;
 }
 
+bool colr_plain(col_reader *r, uint32_t seg) {
+  return seg < r->nsegs && seg_plain(r, seg);
+}
+
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
   if (col < 0 || (uint32_t)col >= r->t->ncols || seg >= r->nsegs)
     return err_set(&r->db->err, REMDB_MISUSE, "zone of column %d, segment %u",

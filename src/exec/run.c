@@ -398,13 +398,66 @@ typedef struct colsrc {
   uint32_t seg, nsegs;
   /* ID and TIME vectors as text */
   rowcol *tx;
+  /* a segment with deltas: zone maps of the vectors read (vz per plan
+  ** column), which the skip check then uses (vzone) */
+  col_zone *vz;
+  bool vzone;
 } colsrc;
+
+/* The zone map of vector v over the visible rows vis (as colr_zone gives
+** it; ID vectors have none). */
+static void vec_zone(const col_vec *v, const uint64_t *vis, col_zone *z) {
+  memset(z, 0, sizeof *z);
+  z->rows = v->n;
+  int64_t imin = INT64_MAX, imax = INT64_MIN;
+  double fmin = INFINITY, fmax = -INFINITY;
+  uint32_t cmin = UINT32_MAX, cmax = 0;
+  for (uint32_t r = 0; r < v->n; r++) {
+    if (!(vis[r / 64] >> (r % 64) & 1)) continue;
+    if (v->nulls && (v->nulls[r / 64] >> (r % 64) & 1)) {
+      z->nulls++;
+      continue;
+    }
+    z->has = true;
+    switch (v->type) {
+      case COLV_REAL:
+        fmin = v->f64[r] < fmin ? v->f64[r] : fmin;
+        fmax = v->f64[r] > fmax ? v->f64[r] : fmax;
+        break;
+      case COLV_TEXT:
+        cmin = v->code[r] < cmin ? v->code[r] : cmin;
+        cmax = v->code[r] > cmax ? v->code[r] : cmax;
+        break;
+      case COLV_ID: break;
+      default:
+        imin = v->i64[r] < imin ? v->i64[r] : imin;
+        imax = v->i64[r] > imax ? v->i64[r] : imax;
+    }
+  }
+  if (!z->has) return;
+  if (v->type == COLV_REAL) {
+    z->min.f = fmin;
+    z->max.f = fmax;
+  } else if (v->type == COLV_TEXT) { /* dictionaries are in BINARY order */
+    z->smin = v->dict[cmin];
+    z->nsmin = v->dict_len[cmin];
+    z->smax = v->dict[cmax];
+    z->nsmax = v->dict_len[cmax];
+  } else {
+    z->min.i = imin;
+    z->max.i = imax;
+  }
+}
 
 static int col_next(xsrc *s, xbatch *b) {
   colsrc *c = (colsrc *)s;
   const xplan *p = s->p;
   for (; c->seg < c->nsegs; c->seg++) {
-    if (s->skip && s->skip(s->skip_ctx, s, c->seg)) {
+    /* a segment without deltas: its stored zone maps; with deltas (whose
+    ** zone maps colr_zone would decode the column for), those of the
+    ** vectors once read */
+    bool plain = colr_plain(c->rd, c->seg);
+    if (s->skip && plain && s->skip(s->skip_ctx, s, c->seg)) {
       s->skipped++;
       continue;
     }
@@ -417,12 +470,29 @@ static int col_next(xsrc *s, xbatch *b) {
     }
     for (int ci = 0; ci < p->ncols; ci++) {
       if (!s->need[ci]) continue;
-      col_vec *v = &c->v[ci];
-      rc = colr_read(c->rd, c->seg, c->cno[ci], v);
+      rc = colr_read(c->rd, c->seg, c->cno[ci], &c->v[ci]);
       if (rc) {
         snprintf(s->msg, s->msglen, "%s", remdb_errmsg(c->db));
         return rc;
       }
+    }
+    if (s->skip && !plain) {
+      if (c->vz == NULL &&
+          (c->vz = calloc((size_t)p->ncols + 1, sizeof *c->vz)) == NULL)
+        return REMDB_NOMEM;
+      for (int ci = 0; ci < p->ncols; ci++)
+        if (s->need[ci]) vec_zone(&c->v[ci], vis, &c->vz[ci]);
+      c->vzone = true;
+      bool skip = s->skip(s->skip_ctx, s, c->seg);
+      c->vzone = false;
+      if (skip) {
+        s->skipped++;
+        continue;
+      }
+    }
+    for (int ci = 0; ci < p->ncols; ci++) {
+      if (!s->need[ci]) continue;
+      col_vec *v = &c->v[ci];
       if (v->type == COLV_TIME || v->type == COLV_ID) {
         /* as the text SQL reads: a dictionary of the segment's values */
         rowcol *t = &c->tx[ci];
@@ -512,6 +582,7 @@ static void col_close(xsrc *s) {
       free(c->tx[ci].dl);
     }
   free(c->tx);
+  free(c->vz);
   free(c->cno);
   free(c->v);
   free(c);
@@ -1276,7 +1347,9 @@ static bool zone_may(zctx *z, uint32_t seg, int pi) {
   const xcol *col = &z->x->p->cols[pr->col];
   if (col->type == XT_ID) return true;
   col_zone zn;
-  if (colr_zone(z->c->rd, seg, z->c->cno[pr->col], &zn) != REMDB_OK) {
+  if (z->c->vzone) {
+    zn = z->c->vz[pr->col];
+  } else if (colr_zone(z->c->rd, seg, z->c->cno[pr->col], &zn) != REMDB_OK) {
     err_clear(&z->x->db->err);
     return true;
   }
