@@ -88,10 +88,14 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint32_t capseg;
 } col_tab;
 
+struct rshare;
+static void shares_free(struct rshare *sh);
+
 struct col_store {
   cc_ent *head;
   size_t bytes;
   uint64_t tick;
+  struct rshare *shares; /* readers' snapshot parts, the last per table */
   col_tab *tabs;
   size_t ntabs, captabs;
 };
@@ -112,6 +116,7 @@ void col_store_free(store_t *st) {
     col_free(&e->c);
     free(e);
   }
+  shares_free(c->shares);
   for (size_t i = 0; i < c->ntabs; i++) {
     free(c->tabs[i].nd);
     free(c->tabs[i].ep);
@@ -1288,6 +1293,51 @@ typedef struct rdelta {
   size_t off, len;
 } rdelta;
 
+/* What a reader reads at its snapshot before any segment (the segment
+** headers and the deltas), shared by the readers of a table at one
+** snapshot sequence: a repeated query does not read the deltas again
+** while no write commits.  Kept per store, the last per table. */
+typedef struct rshare {
+  unsigned refs; /* st->cmu */
+  uint32_t tid, tbl, ncols;
+  uint64_t seq, epoch;
+  uint64_t npos;
+  uint32_t nsegs;
+  shdr *hdr;
+  size_t *d0, *dn;
+  rdelta *d;
+  size_t nd;
+  buf_t imgs;
+  bool *inexact;
+  struct rshare *next;
+} rshare;
+
+static void rshare_free(rshare *sh) {
+  for (uint32_t s = 0; sh->hdr && s < sh->nsegs; s++) shdr_free(&sh->hdr[s]);
+  free(sh->hdr);
+  free(sh->d0);
+  free(sh->dn);
+  free(sh->d);
+  buf_free(&sh->imgs);
+  free(sh->inexact);
+  free(sh);
+}
+
+static void shares_free(rshare *sh) {
+  while (sh) {
+    rshare *nx = sh->next;
+    if (--sh->refs == 0) rshare_free(sh);
+    sh = nx;
+  }
+}
+
+static void rshare_unref(store_t *st, rshare *sh) {
+  pthread_mutex_lock(&st->cmu);
+  bool last = --sh->refs == 0;
+  pthread_mutex_unlock(&st->cmu);
+  if (last) rshare_free(sh);
+}
+
 struct col_reader {
   remdb *db;
   const snap_t *snap;
@@ -1311,7 +1361,60 @@ struct col_reader {
   char **zkeep;      /* TEXT zone bounds handed out (freed at close) */
   size_t nzkeep;
   bool clone;        /* hdr, d0, dn, d, imgs, inexact are its origin's */
+  rshare *share;     /* else they are share's (a reference) */
 };
+
+/* r's snapshot part from share sh (a reference taken). */
+static void reader_from_share(col_reader *r, rshare *sh) {
+  r->share = sh;
+  r->npos = sh->npos;
+  r->nsegs = sh->nsegs;
+  r->hdr = sh->hdr;
+  r->d0 = sh->d0;
+  r->dn = sh->dn;
+  r->d = sh->d;
+  r->nd = sh->nd;
+  r->imgs = sh->imgs;
+  r->inexact = sh->inexact;
+}
+
+/* Share r's snapshot part (read at sequence seq) with the next readers. */
+static void reader_share(col_reader *r, uint64_t seq) {
+  store_t *st = r->db->st;
+  struct col_store *c = cs_get(st);
+  rshare *sh = calloc(1, sizeof *sh);
+  if (c == NULL || sh == NULL) {
+    free(sh);
+    return; /* not shared: no harm */
+  }
+  *sh = (rshare){2, r->db->tid, r->t->table_id, r->t->ncols, seq,
+                 r->snap->epoch, r->npos, r->nsegs, r->hdr, r->d0, r->dn,
+                 r->d, r->nd, r->imgs, r->inexact, NULL};
+  r->share = sh;
+  pthread_mutex_lock(&st->cmu);
+  /* the table's older one goes (when its last reader closes) */
+  rshare *drop = NULL;
+  for (rshare **p = &c->shares; *p;) {
+    rshare *o = *p;
+    if (o->tid == sh->tid && o->tbl == sh->tbl) {
+      *p = o->next;
+      if (--o->refs == 0) {
+        o->next = drop;
+        drop = o;
+      }
+    } else {
+      p = &o->next;
+    }
+  }
+  sh->next = c->shares;
+  c->shares = sh;
+  pthread_mutex_unlock(&st->cmu);
+  while (drop) {
+    rshare *nx = drop->next;
+    rshare_free(drop);
+    drop = nx;
+  }
+}
 
 static uint32_t seg_positions(const col_reader *r, uint32_t seg) {
   uint64_t left = r->npos - ((uint64_t)seg << SEG_SHIFT);
@@ -1334,7 +1437,9 @@ static void drop_current(col_reader *r) {
 void colr_close(col_reader *r) {
   if (r == NULL) return;
   if (r->have) drop_current(r);
-  if (!r->clone) {
+  if (r->share) {
+    rshare_unref(r->db->st, r->share);
+  } else if (!r->clone) {
     for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
     free(r->hdr);
     free(r->d0);
@@ -1382,6 +1487,27 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   r->pin = calloc(nc, sizeof *r->pin);
   int rc = r->inexact && r->own && r->have && r->pin ? REMDB_OK
                                                       : err_nomem(&db->err);
+  /* the snapshot part of the last reader at the same sequence */
+  uint64_t seq = kv_snap_seq(ks);
+  struct col_store *cst = rc == REMDB_OK && seq ? cs_get(db->st) : NULL;
+  if (cst) {
+    rshare *sh = NULL;
+    pthread_mutex_lock(&db->st->cmu);
+    for (rshare *o = cst->shares; o; o = o->next)
+      if (o->tid == db->tid && o->tbl == t->table_id && o->seq == seq &&
+          o->epoch == snap->epoch && o->ncols == t->ncols) {
+        sh = o;
+        sh->refs++;
+        break;
+      }
+    pthread_mutex_unlock(&db->st->cmu);
+    if (sh) {
+      free(r->inexact);
+      reader_from_share(r, sh);
+      *out = r;
+      return REMDB_OK;
+    }
+  }
   if (rc == REMDB_OK) rc = read_next(db, ks, t->table_id, &r->npos);
   if (rc == REMDB_OK) {
     r->nsegs = (uint32_t)((r->npos + COL_SEG_ROWS - 1) >> SEG_SHIFT);
@@ -1468,6 +1594,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     colr_close(r);
     return rc;
   }
+  if (seq) reader_share(r, seq);
   *out = r;
   return REMDB_OK;
 }
@@ -1478,6 +1605,11 @@ int colr_clone(col_reader *r, col_reader **out) {
   if (c == NULL) return err_nomem(&r->db->err);
   *c = *r; /* the shared, read-only part */
   c->clone = true;
+  if (r->share) {
+    pthread_mutex_lock(&r->db->st->cmu);
+    r->share->refs++;
+    pthread_mutex_unlock(&r->db->st->cmu);
+  }
   c->cur = -1;
   c->vis = NULL;
   c->visp = NULL;

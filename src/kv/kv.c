@@ -173,6 +173,7 @@ struct kv_batch {
 struct kv_snap {
   const rocksdb_snapshot_t *s; /* NULL on a read-only store */
   rocksdb_readoptions_t *ro;
+  uint64_t seq; /* the sequence number it reads at; 0 unknown */
 };
 
 struct kv_iter {
@@ -900,13 +901,21 @@ kv_snap_t *kv_snap_new(kv_t *kv) {
   s->ro = rocksdb_readoptions_create();
   if (kv->read_only) { /* the view itself holds still (see the top) */
     s->s = NULL;
+    s->seq = 0;
     atomic_fetch_add(&kv->views, 1);
   } else {
+    /* the C API gives no snapshot's sequence: the latest one, when no
+    ** write committed while the snapshot was taken */
+    uint64_t a = rocksdb_get_latest_sequence_number(kv->db);
     s->s = rocksdb_create_snapshot(kv->db);
+    uint64_t b = rocksdb_get_latest_sequence_number(kv->db);
+    s->seq = a == b ? a + 1 : 0; /* + 1: never 0 */
     rocksdb_readoptions_set_snapshot(s->ro, s->s);
   }
   return s;
 }
+
+uint64_t kv_snap_seq(const kv_snap_t *s) { return s ? s->seq : 0; }
 
 void kv_snap_free(kv_t *kv, kv_snap_t *s) {
   if (s == NULL) return;

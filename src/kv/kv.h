@@ -218,6 +218,9 @@ int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e);
 /* Snapshots give reads one consistent view. */
 kv_snap_t *kv_snap_new(kv_t *kv);
 void kv_snap_free(kv_t *kv, kv_snap_t *s);
+/* An identity of the data snapshot s reads: two snapshots with the same
+** non-zero value read the same data.  0: unknown (a read-only store). */
+uint64_t kv_snap_seq(const kv_snap_t *s);
 
 /* Iterate cf over [lo, hi).  hi may be NULL for "to the end". The bounds
 ** are copied.  After kv_iter_seek/next, kv_iter_valid tells whether a key
