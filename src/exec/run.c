@@ -789,18 +789,11 @@ struct xresult {
 
 /* A value a SUM, TOTAL or AVG adds, in row order (a parallel run: the
 ** sums are added up after the scan, in row order, as SQLite adds them). */
-typedef struct slog_ent {
-  uint32_t g;
-  uint8_t real;
-  union {
-    int64_t i;
-    double f;
-  } v;
-} slog_ent;
-
 typedef struct slog {
-  slog_ent *e;
+  uint32_t *g;  /* the group */
+  uint64_t *v;  /* the value: int64_t, or a double's bits when real */
   size_t n, cap;
+  bool real;    /* the column's type, one per run */
 } slog;
 
 struct xrun {
@@ -1882,19 +1875,17 @@ static int assign_groups(xrun *x, const xbatch *b, uint32_t ns) {
   return text1 ? sorted_add(x) : 0;
 }
 
-static bool slog_add(slog *l, uint32_t g, bool real, int64_t i, double f) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 4096;
-    slog_ent *e = realloc(l->e, cap * sizeof *e);
-    if (e == NULL) return false;
-    l->e = e;
-    l->cap = cap;
-  }
-  slog_ent *e = &l->e[l->n++];
-  e->g = g;
-  e->real = real;
-  if (real) e->v.f = f;
-  else e->v.i = i;
+/* Room for k more values in l. */
+static bool slog_room(slog *l, size_t k) {
+  if (l->n + k <= l->cap) return true;
+  size_t cap = l->cap ? l->cap * 2 : 65536;
+  while (cap < l->n + k) cap *= 2;
+  uint32_t *g = realloc(l->g, cap * sizeof *g);
+  if (g) l->g = g;
+  uint64_t *v = realloc(l->v, cap * sizeof *v);
+  if (v) l->v = v;
+  if (!g || !v) return false;
+  l->cap = cap;
   return true;
 }
 
@@ -1938,14 +1929,21 @@ static int agg_batch(xrun *x, const xbatch *b, int a, uint32_t ns) {
       bool real = v->type == COLV_REAL;
       if (x->logsum) {
         slog *l = &x->logs[a];
+        if (!slog_room(l, ns)) return REMDB_NOMEM;
+        l->real = real;
+        uint32_t *lg = l->g + l->n;
+        uint64_t *lv = l->v + l->n;
+        const uint64_t *src = real ? (const uint64_t *)(const void *)v->f64
+                                   : (const uint64_t *)(const void *)v->i64;
+        size_t k = 0;
         for (uint32_t i = 0; i < ns; i++) {
           uint32_t r = idx[i];
           if (ISNULL(r)) continue;
           h[gid[i] * na].cnt++;
-          if (!slog_add(l, gid[i], real, real ? 0 : v->i64[r],
-                        real ? v->f64[r] : 0))
-            return REMDB_NOMEM;
+          lg[k] = gid[i];
+          lv[k++] = src[r];
         }
+        l->n += k;
         return 0;
       }
       if (real) {
@@ -2062,7 +2060,10 @@ static void xrun_free(xrun *x) {
   free(x->gmap);
   free(x->sorted);
   if (x->logs)
-    for (int a = 0; a < p->naggs; a++) free(x->logs[a].e);
+    for (int a = 0; a < p->naggs; a++) {
+      free(x->logs[a].g);
+      free(x->logs[a].v);
+    }
   free(x->logs);
   if (x->st)
     for (uint64_t g = 0; g < x->groups.n; g++)
@@ -2188,16 +2189,17 @@ static void merge_sums(xrun *dst, xrun *src, const uint32_t *map) {
   for (size_t a = 0; a < na; a++) {
     const slog *l = &src->logs[a];
     aggh *h = dst->h + a;
-    for (size_t i = 0; i < l->n; i++) {
-      const slog_ent *e = &l->e[i];
-      aggh *hh = &h[(size_t)map[e->g] * na];
-      if (e->real) {
-        hh->rsum += e->v.f;
+    if (l->real)
+      for (size_t i = 0; i < l->n; i++) {
+        aggh *hh = &h[(size_t)map[l->g[i]] * na];
+        double f;
+        memcpy(&f, &l->v[i], sizeof f);
+        hh->rsum += f;
         hh->approx = 1;
-      } else {
-        sum_int(hh, e->v.i);
       }
-    }
+    else
+      for (size_t i = 0; i < l->n; i++)
+        sum_int(&h[(size_t)map[l->g[i]] * na], (int64_t)l->v[i]);
   }
 }
 
