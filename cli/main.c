@@ -31,7 +31,7 @@ static const char usage_text[] =
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
     "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
-    "      [--route auto|columnar|sqlite|rows]\n"
+    "      [--route auto|columnar|sqlite|rows] [--threads N]\n"
     "  edge add SRC DST TYPE [--props JSON] [--weight W]\n"
     "  edge list ID [--direction out|in|both] [--type T]\n"
     "  edge delete SRC DST TYPE\n"
@@ -97,6 +97,18 @@ remdb *cli_open_handle(cli_t *c, bool create, bool read_only) {
       return NULL;
     }
     o.sql_route = m;
+  }
+  /* the executor's threads (remdb sql --threads sets it) */
+  const char *th = getenv("REMDB_EXEC_THREADS");
+  if (th && *th) {
+    char *end;
+    long n = strtol(th, &end, 10);
+    if (*end || n < 0 || n > 1024) {
+      cli_usage("REMDB_EXEC_THREADS (or --threads) must be 0..1024 (0: the "
+                "number of cores), not '%s'", th);
+      return NULL;
+    }
+    o.exec_threads = (int)n;
   }
   remdb *db = NULL;
   int rc = remdb_open(c->path, c->tenant, &o, &db);
@@ -327,7 +339,8 @@ static const struct command {
      "--explain shows each table's route instead of the rows.  --route picks\n"
      "where an aggregation runs (also REMDB_SQL_ROUTE): auto (the columnar\n"
      "executor unless an index serves the WHERE), columnar, sqlite, or rows\n"
-     "(the executor over row scans).  Reads take no\n"
+     "(the executor over row scans).  --threads N (also REMDB_EXEC_THREADS)\n"
+     "sets the executor's threads (default 0: the number of cores).  Reads take no\n"
      "lock; a statement that writes takes the write lock and reports the rows\n"
      "it changed on stderr (\"3 rows updated\").\n"},
     {"edge", cmd_edge,

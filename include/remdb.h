@@ -115,6 +115,9 @@ typedef struct remdb_options {
                                 default 1 GiB (least recently used go) */
   int sql_route;             /* analytics route of SQL SELECTs (enum
                                 remdb_route), default REMDB_ROUTE_AUTO */
+  int exec_threads;          /* threads the columnar executor may scan
+                                segments on: 0 (the default) the number of
+                                online cores, 1 a single thread */
 } remdb_options;
 
 /* Where SQL runs an aggregation it can serve on the columnar executor

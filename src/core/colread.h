@@ -74,6 +74,11 @@ typedef struct col_reader col_reader;
 int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
               col_reader **out);
 void colr_close(col_reader *r); /* NULL is a no-op */
+/* A second reader of r's table at r's snapshot that shares r's segment
+** headers and deltas (read only), so another thread reads other segments
+** without reading them again (the executor's parallel scan).  Close it
+** before r. */
+int colr_clone(col_reader *r, col_reader **out);
 
 /* Column number of SQL column `name` (ASCII case ignored: "id",
 ** "created_at", "modified_at", "deleted_at", or a property), or -1 when
@@ -85,6 +90,11 @@ enum colv_type colr_type(col_reader *r, int col);
 /* Segments: 0 .. colr_nsegs()-1; segment s holds positions
 ** [s * COL_SEG_ROWS, (s + 1) * COL_SEG_ROWS). */
 uint32_t colr_nsegs(col_reader *r);
+
+/* Does segment seg read without deltas to apply?  (Its zone maps are then
+** stored; with deltas colr_zone decodes the column to compute them, as
+** dear as reading it.) */
+bool colr_plain(col_reader *r, uint32_t seg);
 
 /* Zone map of column col in segment seg, deltas included. */
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out);

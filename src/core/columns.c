@@ -1330,6 +1330,7 @@ struct col_reader {
   char **zkeep;      /* TEXT zone bounds handed out (freed at close) */
   size_t nzkeep;
   struct rshare *share; /* the opened state above is this shared one's */
+  bool clone; /* a colr_clone: the opened state is its origin's */
 };
 
 /* ---- opened states shared between readers --------------------------------
@@ -1476,7 +1477,7 @@ void colr_close(col_reader *r) {
   if (r->have) drop_current(r);
   if (r->share) {
     share_release(r->db->st, r->share);
-  } else {
+  } else if (!r->clone) {
     for (uint32_t s = 0; r->hdr && s < r->nsegs; s++) shdr_free(&r->hdr[s]);
     free(r->hdr);
     free(r->d0);
@@ -1618,6 +1619,37 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   }
   if (seq) share_put(r, seq);
   *out = r;
+  return REMDB_OK;
+}
+
+int colr_clone(col_reader *r, col_reader **out) {
+  *out = NULL;
+  col_reader *c = calloc(1, sizeof *c);
+  if (c == NULL) return err_nomem(&r->db->err);
+  *c = *r; /* the shared, read-only part */
+  c->clone = true;
+  if (r->share) {
+    pthread_mutex_lock(&r->db->st->cmu);
+    r->share->refs++;
+    pthread_mutex_unlock(&r->db->st->cmu);
+  }
+  c->cur = -1;
+  c->vis = NULL;
+  c->visp = NULL;
+  c->zkeep = NULL;
+  c->nzkeep = 0;
+  uint32_t nc = r->t->ncols ? r->t->ncols : 1;
+  c->own = calloc(nc, sizeof *c->own);
+  c->have = calloc(nc, sizeof *c->have);
+  c->pin = calloc(nc, sizeof *c->pin);
+  if (!c->own || !c->have || !c->pin) {
+    free(c->own);
+    free(c->have);
+    free(c->pin);
+    free(c);
+    return err_nomem(&r->db->err);
+  }
+  *out = c;
   return REMDB_OK;
 }
 
@@ -1784,6 +1816,10 @@ int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out) {
   out->dict_len = cd->dlen;
   out->ndict = cd->ndict;
   return REMDB_OK;
+}
+
+bool colr_plain(col_reader *r, uint32_t seg) {
+  return seg < r->nsegs && seg_plain(r, seg);
 }
 
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
