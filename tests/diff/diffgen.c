@@ -340,7 +340,40 @@ static json_t *val_json(const val *v) {
 /* ---- schema -------------------------------------------------------------- */
 
 enum { J_INT = 1, J_NUM = 2, J_STR = 4, J_BOOL = 8, J_NULL = 16, J_OBJ = 32,
-       J_ARR = 64 };
+       J_ARR = 64, J_TIME = 128 /* a string of format date-time */ };
+
+/* date-time values as written, and as remdb stores them (canonical: the
+** columns hold them as microseconds); the first ones are canonical */
+static const char *const time_pool[][2] = {
+    {"2024-01-31T23:59:59.999999Z", NULL},
+    {"2024-02-01T00:00:00.000000Z", NULL},
+    {"2024-02-29T12:00:00.000000Z", NULL},
+    {"2024-01-15T08:30:00.000000Z", NULL},
+    {"2023-12-31T23:59:59.000000Z", NULL},
+    {"1970-01-01T00:00:00.000000Z", NULL},
+    {"1969-12-31T23:59:59.999999Z", NULL},
+    {"2024-03-01T00:00:00.000001Z", NULL},
+    {"2024-01-15T08:30:00Z", "2024-01-15T08:30:00.000000Z"},
+    {"2024-01-15T10:30:00+02:00", "2024-01-15T08:30:00.000000Z"},
+    {"2024-02-01t00:00:00.5z", "2024-02-01T00:00:00.500000Z"},
+    {"2024-01-01T00:30:00-01:30", "2024-01-01T02:00:00.000000Z"},
+    {"2024-02-29T23:59:59.9999999Z", "2024-02-29T23:59:59.999999Z"},
+    {"1900-03-01T00:00:00Z", "1900-03-01T00:00:00.000000Z"},
+    {"9999-12-31T23:59:59.999999Z", NULL},
+    {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000000Z"}};
+#define N_TIME_CANON 8
+#define N_TIME ((int)(sizeof time_pool / sizeof *time_pool))
+
+static const char *pick_time(bool edge) {
+  return time_pool[edge ? rn(N_TIME) : rn(N_TIME_CANON)][0];
+}
+
+/* The canonical form of a date-time of the pool (others as they are). */
+static const char *time_canon(const char *s) {
+  for (int i = 0; i < N_TIME; i++)
+    if (!strcmp(s, time_pool[i][0]) && time_pool[i][1]) return time_pool[i][1];
+  return s;
+}
 
 typedef struct col {
   char name[8];
@@ -383,13 +416,15 @@ static const unsigned type_choices[] = {
     J_BOOL,         J_BOOL | J_NULL,        J_INT | J_STR,
     J_INT | J_STR | J_NULL, J_INT | J_NUM,  J_NUM | J_STR | J_NULL,
     0,              J_INT | J_NUM | J_NULL, J_BOOL | J_INT,
-    J_OBJ | J_NULL, J_ARR,                  J_OBJ | J_ARR | J_STR};
+    J_OBJ | J_NULL, J_ARR,                  J_OBJ | J_ARR | J_STR,
+    J_TIME,         J_TIME | J_NULL,        J_TIME | J_NULL};
 
 static json_t *types_json(unsigned t) {
   static const struct {
     unsigned bit;
     const char *name;
   } names[] = {{J_INT, "integer"}, {J_NUM, "number"}, {J_STR, "string"},
+               {J_TIME, "string"},
                {J_BOOL, "boolean"}, {J_OBJ, "object"}, {J_ARR, "array"},
                {J_NULL, "null"}};
   json_t *a = json_array();
@@ -411,6 +446,8 @@ static char *schema_text(const tab *t) {
     const col *c = &t->cols[i];
     json_t *p = json_object();
     if (c->types) json_object_set_new(p, "type", types_json(c->types));
+    if (c->types & J_TIME)
+      json_object_set_new(p, "format", json_string("date-time"));
     json_object_set_new(props, c->name, p);
     if (c->indexed) json_array_append_new(idx, json_string(c->name));
     if (c->required) json_array_append_new(req, json_string(c->name));
@@ -439,6 +476,12 @@ static void gen_schema(world *w) {
       col *c = &t->cols[i];
       snprintf(c->name, sizeof c->name, "%c", 'a' + i);
       c->types = type_choices[rn(sizeof type_choices / sizeof *type_choices)];
+      /* the big table: mostly types the columnar copy holds exactly (a
+      ** union or an object column is read from the rows) */
+      static const unsigned col_types[] = {J_INT, J_INT | J_NULL, J_NUM | J_NULL,
+                                           J_STR, J_STR | J_NULL, J_BOOL | J_NULL,
+                                           J_TIME, J_TIME | J_NULL};
+      if (big_round && ti == 0 && chance(85)) c->types = col_types[rn(8)];
       c->indexed = chance(45);
       c->edge = chance(50);
     }
@@ -838,7 +881,8 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
     opts[n++] = J_STR;
     opts[n++] = J_BOOL;
   } else {
-    static const unsigned bits[] = {J_INT, J_NUM, J_STR, J_BOOL, J_OBJ, J_ARR};
+    static const unsigned bits[] = {J_INT, J_NUM, J_STR, J_BOOL, J_OBJ, J_ARR,
+                                    J_TIME};
     for (size_t i = 0; i < sizeof bits / sizeof *bits; i++)
       if (ty & bits[i]) opts[n++] = bits[i];
   }
@@ -870,6 +914,10 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
       v.k = V_STR;
       v.s = pick_str();
       break;
+    case J_TIME:
+      v.k = V_STR;
+      v.s = pick_time(c->edge);
+      break;
     case J_OBJ:
     case J_ARR: {
       /* written compact, as remdb's SQL shows an object or array */
@@ -894,6 +942,7 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
 static val present(const col *c, val v) {
   if (v.k == V_ABSENT) v.k = V_NULL;
   if (v.k == V_JSON) v.k = V_STR; /* shown as its compact text */
+  if (v.k == V_STR && (c->types & J_TIME)) v.s = time_canon(v.s);
   if (v.k == V_BOOL) v.k = V_INT;
   if (v.k == V_INT && c->aff == 'R') {
     v.k = V_REAL;
@@ -2119,7 +2168,7 @@ static void check_query(world *w, query *q) {
     /* the tables are changed by shrinking: the round ends after */
     report_query(w, q, &ra, &ro, "remdb vs sqlite");
   } else if ((!strcmp(q->shape, "colagg") || !strcmp(q->shape, "digest")) &&
-             chance(big_round ? 5 : 25)) {
+             (chance(big_round ? 5 : 25) || opt_verbose)) {
     /* which route served it (EXPLAIN), for the summary */
     char *sql = render(q, true);
     char *ex = xmalloc(strlen(sql) + 16);
@@ -2134,6 +2183,9 @@ static void check_query(world *w, query *q) {
       break;
     }
     n_route[route]++;
+    if (opt_verbose && !e.error && e.nrows && e.ncol > 1 &&
+        e.cells[1].t == SQLITE_TEXT)
+      printf("-- route: %s\n", e.cells[1].s);
     result_free(&e);
     free(ex);
     free(sql);
@@ -2338,6 +2390,7 @@ static val set_val(const col *c) {
   ** store (3.0 in an integer column is stored as the integer 3, by JSON
   ** Schema's rule), which is what SQLite will then store too */
   if (v.k == V_REAL && c->types && present(c, v).k == V_INT) v = present(c, v);
+  if (v.k == V_STR && (c->types & J_TIME)) v = present(c, v); /* canonical */
   return v;
 }
 
@@ -3022,8 +3075,11 @@ static void check_digest(world *w, const tab *t) {
   } else {
     sb_addf(&s, "count(*), count(%s), min(%s), max(%s), count(DISTINCT %s)",
             c->name, c->name, c->name, c->name);
-    if (!c->edge) sb_addf(&s, ", sum(%s), total(%s), avg(%s)", c->name,
-                          c->name, c->name);
+    /* sums of numbers only (else the executor leaves it to SQLite), and
+    ** exact ones (the order of the additions must not matter) */
+    bool numeric = c->types && !(c->types & ~(J_INT | J_NUM | J_BOOL | J_NULL));
+    if (!c->edge && numeric)
+      sb_addf(&s, ", sum(%s), total(%s), avg(%s)", c->name, c->name, c->name);
   }
   q.sel = sb_take(&s);
   q.mode = CMP_MULTISET;
@@ -3139,12 +3195,13 @@ static void round_run(world *w, int nstatements) {
   static const uint32_t merge_choices[] = {1, 2, 3, 5, 8, 13, 32, 8192};
   col_merge_rows = opt_merge > 0 ? (uint32_t)opt_merge
                                  : merge_choices[rn(8)];
-  gen_schema(w);
   big_round = opt_big > 0;
+  gen_schema(w);
   if (opt_verbose)
     printf("-- round %llu: col_merge_rows %u\n", (unsigned long long)w->round,
            col_merge_rows);
   create_tables(w);
+  double t_fill = now();
   /* rows */
   for (int ti = 0; ti < w->ntab; ti++) {
     tab *t = &w->tabs[ti];
@@ -3189,14 +3246,17 @@ static void round_run(world *w, int nstatements) {
     }
     if (journal) ora_exec(w, "COMMIT");
   }
+  if (opt_verbose && big_round)
+    printf("-- filled in %.1f s\n", now() - t_fill);
   /* statements */
   long before = n_mismatch;
   for (int s = 0; s < nstatements; s++) {
+    double t_st = now();
     int k = rn(100);
     if (big_round) {
       /* the big table: single-table aggregates, digests and writes (no
       ** joins, TLP or NoREC over it: SQLite's side would be slow) */
-      if (k < 40) {
+      if (k < 30) {
         query q;
         memset(&q, 0, sizeof q);
         gen_colagg(w, &q);
@@ -3204,19 +3264,19 @@ static void round_run(world *w, int nstatements) {
         check_query(w, &q);
         query_free(&q);
         k = -1;
-      } else if (k < 50) {
+      } else if (k < 40) {
         check_digest(w, &w->tabs[0]);
         k = -1;
-      } else if (k < 85) {
+      } else if (k < 90) {
         k = 85; /* a write */
-      } else if (k < 88) {
+      } else if (k < 94) {
         k = 96; /* reopen */
-      } else if (k < 93) {
-        k = 70; /* SQL DML */
       } else if (k < 97) {
+        k = 70; /* SQL DML (it may change most of the table) */
+      } else if (k < 99) {
         k = 78; /* SQL INSERT */
       } else {
-        k = 99; /* an index change */
+        k = 99; /* an index change (a rebuild) */
       }
     }
     if (k < 0) {
@@ -3254,6 +3314,7 @@ static void round_run(world *w, int nstatements) {
       free(js);
       n_schema++;
     }
+    if (opt_verbose && big_round) printf("-- %.3f s\n", now() - t_st);
     /* after a mismatch the two sides may differ: start a new round */
     if (n_mismatch > before) return;
   }
@@ -3366,9 +3427,20 @@ int main(int argc, char **argv) {
   db_open(&w);
   if (sqlite3_open(":memory:", &w.ora) != SQLITE_OK) die("sqlite open");
 
-  printf("diffgen: seed %llu%s (rerun: diffgen --seed %llu)\n",
-         (unsigned long long)seed, random_seed ? " (random)" : "",
-         (unsigned long long)seed);
+  char rerun[160] = "";
+  if (opt_route >= 0) {
+    static const char *const rn_[] = {"auto", "columnar", "sqlite", "rows"};
+    snprintf(rerun, sizeof rerun, " --route %s", rn_[opt_route]);
+  }
+  if (opt_big > 0)
+    snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun),
+             " --big-rows %ld", opt_big);
+  if (opt_merge > 0)
+    snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun),
+             " --merge-rows %ld", opt_merge);
+  printf("diffgen: seed %llu%s (rerun: diffgen --seed %llu%s; --round R "
+         "replays round R)\n", (unsigned long long)seed,
+         random_seed ? " (random)" : "", (unsigned long long)seed, rerun);
   fflush(stdout);
   double t0 = now();
   while ((max_queries <= 0 || n_queries < max_queries) &&
