@@ -388,7 +388,17 @@ typedef struct tab {
   col cols[8];
   int ncol;
   int key; /* index of the key_field column, or -1 */
+  int colmode;      /* 0: columnar (the default), 1: "columnar": false,
+                    ** 2: "columnar_fields": the columns of colmask */
+  unsigned colmask;
 } tab;
+
+/* Can a column be listed in columnar_fields (a scalar of one type)? */
+static bool col_scalar(const col *c) {
+  unsigned t = c->types & ~(unsigned)J_NULL;
+  return t == J_INT || t == J_NUM || t == J_STR || t == J_BOOL ||
+         t == J_TIME || t == (J_INT | J_NUM);
+}
 
 /* The SQL name of a table, or of its _all twin. */
 static const char *tname(const tab *t, bool all) {
@@ -408,6 +418,8 @@ typedef struct world {
   uint64_t round;
   int uuid_counter;
   remdb_options opts; /* for reopening */
+  remdb *db2;         /* a second handle on the same storage */
+  unsigned long nrun;
 } world;
 
 static const unsigned type_choices[] = {
@@ -459,6 +471,14 @@ static char *schema_text(const tab *t) {
   else json_decref(req);
   if (t->key >= 0)
     json_object_set_new(doc, "key_field", json_string(t->cols[t->key].name));
+  if (t->colmode == 1) json_object_set_new(doc, "columnar", json_false());
+  if (t->colmode == 2) {
+    json_t *cf = json_array();
+    for (int i = 0; i < t->ncol; i++)
+      if ((t->colmask >> i & 1) && col_scalar(&t->cols[i]))
+        json_array_append_new(cf, json_string(t->cols[i].name));
+    json_object_set_new(doc, "columnar_fields", cf);
+  }
   char *s = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
   return s;
@@ -494,6 +514,10 @@ static void gen_schema(world *w) {
       c->key = true;
       t->key = k;
     }
+    /* no columnar copy, or one of some columns (issue 11) */
+    int cm = rn(100);
+    t->colmode = cm < 8 ? 1 : cm < 20 ? 2 : 0;
+    t->colmask = (unsigned)rn(256);
   }
 }
 
@@ -581,9 +605,12 @@ static void grow_row(result *r, size_t *cap) {
 static void run_remdb(world *w, const char *sql, const params *p, result *r) {
   memset(r, 0, sizeof *r);
   remdb_stmt *st = NULL;
-  if (remdb_prepare(w->db, sql, strlen(sql), &st, NULL) != REMDB_OK) {
+  /* now and then through the second handle on the same storage (its
+  ** catalog and column cache must follow the first's writes) */
+  remdb *db = w->db2 && (++w->nrun % 3) == 0 ? w->db2 : w->db;
+  if (remdb_prepare(db, sql, strlen(sql), &st, NULL) != REMDB_OK) {
     r->error = true;
-    r->msg = xstrdup(remdb_errmsg(w->db));
+    r->msg = xstrdup(remdb_errmsg(db));
     return;
   }
   if (st == NULL) return;
@@ -609,7 +636,7 @@ static void run_remdb(world *w, const char *sql, const params *p, result *r) {
   }
   if (rc != REMDB_DONE) {
     r->error = true;
-    r->msg = xstrdup(remdb_errmsg(w->db));
+    r->msg = xstrdup(remdb_errmsg(db));
   }
   remdb_finalize(st);
 }
@@ -2815,8 +2842,14 @@ static void check_insert(world *w) {
 
 
 static void db_open(world *w) {
+  /* a column cache from a few KiB (segments evicted all the time) to
+  ** the default */
+  static const size_t cache[] = {4096, 65536, 1u << 20, 1u << 30};
+  w->opts.column_cache_bytes = cache[rn(4)];
   if (remdb_open(w->dir, "diff", &w->opts, &w->db) != REMDB_OK)
     die("open %s: %s", w->dir, remdb_errmsg(w->db));
+  if (remdb_open_tenant(w->db, "diff", &w->db2) != REMDB_OK)
+    die("second handle: %s", remdb_errmsg(w->db));
 }
 
 static void verify_report(void *ctx, const char *problem) {
@@ -2842,8 +2875,9 @@ static bool check_verify(world *w, const char *when) {
 }
 
 static void db_reopen(world *w) {
+  remdb_close(w->db2);
   remdb_close(w->db);
-  w->db = NULL;
+  w->db = w->db2 = NULL;
   db_open(w);
   n_reopen++;
   if (opt_verbose) printf("-- reopen\n");
@@ -3303,10 +3337,25 @@ static void round_run(world *w, int nstatements) {
       check_verify(w, "after reopening");
     } else {
       /* index a field, or drop its index, on a table holding rows (live
-      ** and soft-deleted): remdb rebuilds the index */
+      ** and soft-deleted): remdb rebuilds the index; or change which
+      ** columns have a columnar copy (it is rebuilt); or reindex the
+      ** table (its rows get new dense positions) */
       tab *t = &w->tabs[rn(w->ntab)];
       col *c = &t->cols[rn(t->ncol)];
-      c->indexed = !c->indexed;
+      int what = rn(100);
+      if (what < 25) {
+        if (opt_verbose) printf("-- reindex %s\n", t->name);
+        if (remdb_reindex(w->db, t->name) != REMDB_OK)
+          die("reindex %s: %s", t->name, remdb_errmsg(w->db));
+        n_schema++;
+        continue;
+      }
+      if (what < 50) {
+        t->colmode = rn(3);
+        t->colmask = (unsigned)rn(256);
+      } else {
+        c->indexed = !c->indexed;
+      }
       char *js = schema_text(t);
       if (opt_verbose) printf("schema replace %s\n", js);
       if (remdb_schema_put(w->db, js, strlen(js)) != REMDB_OK)
@@ -3424,6 +3473,7 @@ int main(int argc, char **argv) {
   w.opts.cache_bytes = 8u << 20;
   w.opts.write_buffer_bytes = 8u << 20;
   if (opt_route >= 0) w.opts.sql_route = opt_route;
+  rng_state = seed | 1;
   db_open(&w);
   if (sqlite3_open(":memory:", &w.ora) != SQLITE_OK) die("sqlite open");
 
@@ -3454,6 +3504,7 @@ int main(int argc, char **argv) {
     /* each round from its own seed: --seed S --round R replays it */
     rng_state = (seed + 1) * 0x9E3779B97F4A7C15ull ^ (w.round * 0xD1B54A32D192ED03ull);
     if (rng_state == 0) rng_state = 1;
+    w.nrun = 0;
     for (int i = 0; i < 4; i++) rnd64();
     round_run(&w, 20 + rn(60));
   }
@@ -3469,6 +3520,7 @@ int main(int argc, char **argv) {
          "columnar copy, %ld on the executor's row source, %ld on SQLite\n",
          n_route[0] + n_route[1] + n_route[2], n_route[0], n_route[1],
          n_route[2]);
+  remdb_close(w.db2);
   remdb_close(w.db);
   sqlite3_close(w.ora);
   nftw(w.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
