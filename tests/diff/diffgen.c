@@ -838,6 +838,10 @@ static void print_result(FILE *o, const char *who, const result *r) {
 
 /* ---- tables: create, fill, read back ------------------------------------- */
 
+/* deleted_at of a soft-deleted row in the oracle's _all twin (remdb's is
+** the time of the delete: queries only test it for NULL) */
+#define ORA_DELETED_AT "2000-01-01T00:00:00.000000Z"
+
 static void drop_all(world *w) {
   char *list = NULL;
   if (remdb_schema_list(w->db, &list) == REMDB_OK) {
@@ -875,12 +879,17 @@ static void create_tables(world *w) {
       sb_addf(&b, "CREATE TABLE %s(id TEXT PRIMARY KEY", tname(t, k));
       for (int i = 0; i < t->ncol; i++)
         sb_addf(&b, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
-      sb_add(&b, ");");
+      sb_add(&b, k ? ", deleted_at TEXT);" : ");");
     }
+    /* deleted_at of the twin: NULL while live, a time once soft-deleted
+    ** (remdb's holds the time: only its NULLness is compared) */
+    sb_addf(&b, "CREATE TRIGGER %s_d AFTER DELETE ON %s BEGIN UPDATE %s_all "
+            "SET deleted_at = '%s' WHERE id = OLD.id; END;", t->name, t->name,
+            t->name, ORA_DELETED_AT);
     sb_addf(&b, "CREATE TRIGGER %s_i AFTER INSERT ON %s BEGIN INSERT OR REPLACE "
             "INTO %s_all VALUES(NEW.id", t->name, t->name, t->name);
     for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", NEW.%s", t->cols[i].name);
-    sb_addf(&b, "); END; CREATE TRIGGER %s_u AFTER UPDATE ON %s BEGIN UPDATE "
+    sb_addf(&b, ", NULL); END; CREATE TRIGGER %s_u AFTER UPDATE ON %s BEGIN UPDATE "
             "%s_all SET ", t->name, t->name, t->name);
     for (int i = 0; i < t->ncol; i++)
       sb_addf(&b, "%s%s = NEW.%s", i ? ", " : "", t->cols[i].name,
@@ -1589,6 +1598,10 @@ static void gen_colagg(world *w, query *q) {
     gen_col_pred(&g, &wb, 2);
     q->where[q->nwhere++] = sb_take(&wb);
   }
+  /* the _all twin: its live or its soft-deleted rows */
+  if (g.from[0].all && chance(40))
+    q->where[q->nwhere++] = xstrdup(chance(50) ? "deleted_at IS NULL"
+                                               : "deleted_at IS NOT NULL");
   sbuf t = {0};
   if (ngroup) {
     sb_addf(&t, "GROUP BY %s", gb.p);
@@ -2008,7 +2021,7 @@ static void print_state(FILE *o, world *w, const state *s, bool *const keep[3],
       fprintf(o, "    CREATE TABLE %s(id TEXT PRIMARY KEY", tname(t, k));
       for (int i = 0; i < t->ncol; i++)
         fprintf(o, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
-      fprintf(o, ");\n");
+      fprintf(o, "%s);\n", k ? ", deleted_at TEXT" : "");
     }
     for (int i = 0; i < 2 * s->nrows[ti]; i++) {
       int ri = i % s->nrows[ti];
@@ -2023,6 +2036,8 @@ static void print_state(FILE *o, world *w, const state *s, bool *const keep[3],
         sb_add(&b, ", ");
         sql_lit(&b, &p);
       }
+      if (to_all)
+        sb_add(&b, s->rows[ti][ri].deleted ? ", '" ORA_DELETED_AT "'" : ", NULL");
       sb_add(&b, ");");
       fprintf(o, "    %s\n", b.p);
       free(b.p);
@@ -2362,6 +2377,7 @@ static void table_rows_of(world *w, const tab *t, bool all, bool remdb_side,
   sbuf b = {0};
   sb_add(&b, "SELECT id");
   for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", %s", t->cols[i].name);
+  if (all) sb_add(&b, ", deleted_at IS NULL");
   sb_addf(&b, " FROM %s", tname(t, all));
   if (remdb_side) run_remdb(w, b.p, NULL, r);
   else run_ora(w, b.p, NULL, r);
@@ -3116,6 +3132,11 @@ static void check_digest(world *w, const tab *t) {
       sb_addf(&s, ", sum(%s), total(%s), avg(%s)", c->name, c->name, c->name);
   }
   q.sel = sb_take(&s);
+  if (all && chance(50)) {
+    static const char *const dt[] = {"deleted_at IS NULL", "deleted_at IS NOT NULL",
+                                     "deleted_at NOTNULL", "deleted_at < 'a'"};
+    q.where[q.nwhere++] = xstrdup(dt[rn(4)]);
+  }
   q.mode = CMP_MULTISET;
   q.loose = true;
   q.first.t = t;
