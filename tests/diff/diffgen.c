@@ -3,7 +3,8 @@
 **
 **   diffgen [--seed N|random] [--queries N] [--seconds S] [--avoid LIST]
 **           [--round R] [--max-mismatches N] [--no-shrink] [-v]
-**           [--route auto|columnar|sqlite|rows]
+**           [--route auto|columnar|sqlite|rows] [--merge-rows N]
+**           [--big-rows N]
 **
 ** In the spirit of SQLancer.  Each round registers 1-3 random tables in a
 ** remdb database (every JSON type: integer, number, string, boolean,
@@ -55,7 +56,34 @@
 ** its fixed seed, and the executor's row source for one random seed).
 **
 ** Now and then a round indexes a field, or drops an index, of a table
-** holding rows (a schema replace: remdb rebuilds the index).
+** holding rows (a schema replace: remdb rebuilds the index), changes which
+** of its columns have a columnar copy ("columnar": false,
+** "columnar_fields"), or reindexes it (new dense row positions).
+**
+** Writes between the queries (issue 11; check_write): through the C API,
+** inserts, merge-patch updates (a union column mostly changes the kind of
+** its value), soft deletes, undeletes (an insert of a soft-deleted row's
+** id or key), hard deletes of live or soft-deleted rows, batches of
+** several (each seeing the ones before), and journaled batches flushed and
+** then freed (rolled back: nothing changes); each applied to the oracle as
+** remdb documents it, then the whole table (and its _all twin, deleted_at
+** IS NULL included) is compared and a digest of one column (its values
+** and counts, or its aggregates) is run on the executor's route.  Each
+** round sets the columns' merge threshold (col_merge_rows, a test-only
+** hook of src/core/columns.c) to 1..32 or the default (--merge-rows N
+** fixes it), so commits fold deltas into segments all the time; the
+** store is closed and reopened now and then with a column cache from
+** 4 KiB up, a third of the statements go through a second handle on the
+** same storage (remdb_open_tenant), and remdb_verify (columns against
+** records both ways) runs after each reopening and at each round's end.
+** --big-rows N gives table t0 of every round N..N*17/16 rows (loaded by
+** a journaled batch flushed every 16384 rows), mostly of types the
+** columnar copy holds, so that its rows span two 65536-row segments; such
+** rounds run single-table aggregates, digests and writes (a quarter of
+** those aimed at rows near the segment boundary), few SQL DML statements
+** and no joins, TLP or NoREC over it.  The summary gives, for a sample of
+** the columnar-shaped queries, the route EXPLAIN names: the columnar
+** copy, the executor over rows (a union or object column), or SQLite.
 **
 ** Deterministic by seed (xorshift64*): the same seed gives the same
 ** statements, and each round has its own seed derived from it, so that
@@ -380,6 +408,9 @@ typedef struct col {
   unsigned types; /* J_* bits; 0: untyped (any JSON value) */
   bool indexed, key, required;
   bool edge;      /* draws from the edge pools (else: small, exact sums) */
+  bool wide;      /* (big tables) mostly wide values: integers up to 2^32,
+                  ** reals in quarters up to 2^30, 100000 distinct strings:
+                  ** wide bit packing and large dictionaries */
   char aff;       /* remdb's declared type: 'I', 'R', 'T' or 0 (none) */
 } col;
 
@@ -502,6 +533,7 @@ static void gen_schema(world *w) {
                                            J_STR, J_STR | J_NULL, J_BOOL | J_NULL,
                                            J_TIME, J_TIME | J_NULL};
       if (big_round && ti == 0 && chance(85)) c->types = col_types[rn(8)];
+      c->wide = big_round && ti == 0 && chance(50);
       c->indexed = chance(45);
       c->edge = chance(50);
     }
@@ -927,6 +959,28 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
     return v;
   }
   unsigned pick = opts[rn(n)];
+  if (c->wide && chance(70)) {
+    static char (*wide)[8];
+    if (wide == NULL) {
+      wide = xmalloc(100000 * sizeof *wide);
+      for (int i = 0; i < 100000; i++) snprintf(wide[i], 8, "w%05d", i);
+    }
+    if (pick == J_INT) {
+      v.k = V_INT;
+      v.i = (int64_t)(rnd64() >> (32 + rn(32))) * (chance(20) ? -1 : 1);
+      return v;
+    }
+    if (pick == J_NUM) {
+      v.k = V_REAL;
+      v.d = (double)(rnd64() >> (34 + rn(30))) / 4.0;
+      return v;
+    }
+    if (pick == J_STR) {
+      v.k = V_STR;
+      v.s = wide[rn(100000)];
+      return v;
+    }
+  }
   switch (pick) {
     case J_INT:
       v.k = V_INT;
@@ -3527,7 +3581,8 @@ int main(int argc, char **argv) {
     if (rng_state == 0) rng_state = 1;
     w.nrun = 0;
     for (int i = 0; i < 4; i++) rnd64();
-    round_run(&w, 20 + rn(60));
+    /* (a big round: at least 60, so that make test's 60 are one round) */
+    round_run(&w, opt_big > 0 ? 60 + rn(40) : 20 + rn(60));
   }
   double secs = now() - t0;
   printf("diffgen: seed %llu: %ld statements (%ld selects, %ld TLP, %ld NoREC, "
