@@ -960,10 +960,10 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
   }
   unsigned pick = opts[rn(n)];
   if (c->wide && chance(70)) {
-    static char (*wide)[8];
+    static char (*wide)[16];
     if (wide == NULL) {
       wide = xmalloc(100000 * sizeof *wide);
-      for (int i = 0; i < 100000; i++) snprintf(wide[i], 8, "w%05d", i);
+      for (int i = 0; i < 100000; i++) snprintf(wide[i], 16, "w%05d", i);
     }
     if (pick == J_INT) {
       v.k = V_INT;
