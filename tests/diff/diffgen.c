@@ -3273,7 +3273,7 @@ static void check_write(world *w) {
     remdb_batch *b;
     if (remdb_batch_begin(w->db, &b) != REMDB_OK)
       die("batch: %s", remdb_errmsg(w->db));
-    int n = 2 + rn(7);
+    int n = chance(20) ? 10 + rn(31) : 2 + rn(7);
     wlog(&log, "batch of %d:", n);
     bool ok = true;
     for (int i = 0; ok && i < n; i++) ok = write_op(w, t, b, &log);
