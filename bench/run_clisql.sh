@@ -135,6 +135,8 @@ if not a or len(a) != len(b) or not all(
 EOF
   "$BIN" -d db sql "EXPLAIN $sql" --format csv | sed -n 2p |
     python3 -c 'import csv,sys; r = next(csv.reader(sys.stdin)); print(r[1])' >route.$i
+  sqlite3 sq.db "EXPLAIN QUERY PLAN $sql" | sed -n 's/^[|`]--//p' |
+    paste -sd ';' - | sed 's/;/; /g' >plan.$i
 done <queries.txt
 
 # ---- timing: sqlite3 then remdb, per query, in the same run ----
@@ -149,19 +151,20 @@ done <queries.txt
 python3 - "$N" <<'EOF' >tables.md
 import json, sys
 qs = [l.rstrip("\n").split("|", 2) for l in open("queries.txt")]
-print("| query (whole process, %s issues, 10k users) | sqlite3 median | remdb sql median | ratio | CPU ratio | remdb route | target | met? |" % format(int(sys.argv[1]), ","))
-print("|---|---|---|---|---|---|---|---|")
+print("| query (whole process, %s issues, 10k users) | sqlite3 median | remdb sql median | ratio | CPU ratio | remdb route | sqlite3 plan | target | met? |" % format(int(sys.argv[1]), ","))
+print("|---|---|---|---|---|---|---|---|---|")
 for i, (name, target, sql) in enumerate(qs, 1):
     sq, rd = json.load(open("t.%d.json" % i))["results"]
     ratio = rd["median"] / sq["median"]
     cpu = (rd["user"] + rd["system"]) / (sq["user"] + sq["system"])
     route = open("route.%d" % i).read().strip()
+    plan = open("plan.%d" % i).read().strip()
     met = ""
     if target:
         met = "yes" if ratio <= 0.5 else "**no**"
-    print("| %s | %.1f ms | %.1f ms | %.2fx | %.2fx | %s | %s | %s |" % (
+    print("| %s | %.1f ms | %.1f ms | %.2fx | %.2fx | %s | %s | %s | %s |" % (
         name, sq["median"] * 1e3, rd["median"] * 1e3, ratio, cpu,
-        route.replace("|", "/"), target or "-", met))
+        route.replace("|", "/"), plan.replace("|", "/"), target or "-", met))
 EOF
 
 {
@@ -180,7 +183,8 @@ EOF
   echo "(status, priority, assignee, project; team, handle), ANALYZE and"
   echo "VACUUM ($(du -k sq.db | cut -f1) KiB; remdb's directory $(du -sk db | cut -f1) KiB).  The answers"
   echo "of both are checked to agree before timing.  remdb runs on its"
-  echo "default route (the route column is its EXPLAIN's)."
+  echo "default route (the route column is its EXPLAIN's; sqlite3's plan is"
+  echo "its EXPLAIN QUERY PLAN)."
   echo "Run on $(date -u +%Y-%m-%d), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
   echo
