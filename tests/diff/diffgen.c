@@ -76,7 +76,7 @@
 ** 4 KiB up, a third of the statements go through a second handle on the
 ** same storage (remdb_open_tenant), and remdb_verify (columns against
 ** records both ways) runs after each reopening and at each round's end.
-** --big-rows N gives table t0 of every round N..N*17/16 rows (loaded by
+** --big-rows N gives table t0 of every round N..N*65/64 rows (loaded by
 ** a journaled batch flushed every 16384 rows), mostly of types the
 ** columnar copy holds, so that its rows span two 65536-row segments; such
 ** rounds run single-table aggregates, digests and writes (a quarter of
@@ -3315,7 +3315,7 @@ static void round_run(world *w, int nstatements) {
   for (int ti = 0; ti < w->ntab; ti++) {
     tab *t = &w->tabs[ti];
     int n = rn(100) < 10 ? 0 : rn(100) < 80 ? 1 + rn(30) : 30 + rn(120);
-    if (big_round && ti == 0) n = (int)(opt_big + rn((int)(opt_big / 16 + 1)));
+    if (big_round && ti == 0) n = (int)(opt_big + rn((int)(opt_big / 64 + 1)));
     remdb_batch *batch = NULL;
     /* the big table: a journaled batch, flushed every 16384 rows */
     bool journal = big_round && ti == 0;
@@ -3581,8 +3581,8 @@ int main(int argc, char **argv) {
     if (rng_state == 0) rng_state = 1;
     w.nrun = 0;
     for (int i = 0; i < 4; i++) rnd64();
-    /* (a big round: at least 60, so that make test's 60 are one round) */
-    round_run(&w, opt_big > 0 ? 60 + rn(40) : 20 + rn(60));
+    /* (a big round: at least 40, so that make test's 40 are one round) */
+    round_run(&w, opt_big > 0 ? 40 + rn(30) : 20 + rn(60));
   }
   double secs = now() - t0;
   printf("diffgen: seed %llu: %ld statements (%ld selects, %ld TLP, %ld NoREC, "
