@@ -62,6 +62,7 @@ _Static_assert(SCH_COL_INT == (int)COLT_INT && SCH_COL_TIME == (int)COLT_TIME &&
 #endif
 uint32_t col_merge_rows = COL_MERGE_ROWS;
 #define TAIL_MERGE_MAX 32768u
+uint32_t col_tail_merge_max = TAIL_MERGE_MAX;
 #define SEG_SHIFT 16
 _Static_assert(COL_SEG_ROWS == 1u << SEG_SHIFT, "segment size");
 
@@ -1240,7 +1241,8 @@ int col_before_commit(wtx_t *w) {
     ** segment rewrites it a few times, not once per bound */
     uint32_t bound = col_merge_rows;
     if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) && ct->hn[seg] > bound)
-      bound = ct->hn[seg] < TAIL_MERGE_MAX ? ct->hn[seg] : TAIL_MERGE_MAX;
+      bound = ct->hn[seg] < col_tail_merge_max ? ct->hn[seg]
+                                                : col_tail_merge_max;
     if (++ct->nd[seg] < bound) continue;
     cat_table *cat = cat_by_id(db, d->tbl);
     if (cat == NULL) continue;

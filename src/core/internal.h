@@ -116,6 +116,8 @@ void col_drop_stage(remdb *db, kv_batch_t *kb, uint32_t tbl);
 /* Deltas of one segment that make a commit merge them into it (a
 ** variable so that tests can merge often). */
 extern uint32_t col_merge_rows;
+/* ... and at most this many for the last (growing) segment. */
+extern uint32_t col_tail_merge_max;
 /* The store's decoded-column cache: free it; bytes it holds. */
 void col_store_free(store_t *st);
 size_t col_cache_bytes(store_t *st);
