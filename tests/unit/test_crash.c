@@ -357,15 +357,22 @@ static void test_crash_merge(void) {
       merge_writer(pfd[1], (unsigned)rand(), modes[round % 3]);
     }
     close(pfd[1]);
-    struct timespec ts = {0, (100 + rand() % 600) * 1000000L};
+    /* wait (however long it takes) for the first acknowledged write, so
+    ** the kill lands among writes on a slow machine too */
+    char chunk[4096], last = 0;
+    ssize_t r;
+    long writes = 0;
+    while (writes == 0 && (r = read(pfd[0], chunk, 1)) > 0)
+      if (chunk[0] == 'A' || chunk[0] == 'B') {
+        last = chunk[0];
+        writes += chunk[0] == 'A';
+      }
+    struct timespec ts = {0, (rand() % 300) * 1000000L};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    char chunk[4096], last = 0;
-    ssize_t r;
-    long writes = 0;
     while ((r = read(pfd[0], chunk, sizeof chunk)) > 0)
       for (ssize_t i = 0; i < r; i++)
         if (chunk[i] == 'A' || chunk[i] == 'B') {
