@@ -217,6 +217,8 @@ int kv_write_seq(kv_t *kv, kv_batch_t *b, int sync, uint64_t *seq, err_t *e);
 /* Group commit: wait until everything up to seq is fsynced (one fsync
 ** covers every writer that committed meanwhile).  seq 0 returns at once. */
 int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e);
+/* The sequence number of the latest write (it moves with every write). */
+uint64_t kv_latest_seq(kv_t *kv);
 
 /* Snapshots give reads one consistent view. */
 kv_snap_t *kv_snap_new(kv_t *kv);
