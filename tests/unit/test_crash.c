@@ -270,17 +270,22 @@ static void test_crash_all(void) {
       writer(pfd[1], (unsigned)rand(), modes[round % 3]);
     }
     close(pfd[1]);
-    struct timespec ts = {0, (30 + rand() % 200) * 1000000L};
+    /* wait (however long it takes: a busy machine under ASan may need
+    ** seconds to open the store) for the writer's first log line, then
+    ** kill it at a random moment among its writes */
+    char chunk[4096];
+    ssize_t r;
+    size_t len = 0, cap = 4096;
+    char *all = malloc(cap);
+    while (all && len + 1 < cap && (r = read(pfd[0], all + len, 1)) > 0)
+      if (all[len++] == '\n') break;
+    struct timespec ts = {0, (rand() % 200) * 1000000L};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    /* read the whole log the writer produced */
-    char chunk[4096];
-    ssize_t r;
-    size_t len = 0, cap = 0;
-    char *all = NULL;
+    /* read the rest of the log the writer produced */
     while ((r = read(pfd[0], chunk, sizeof chunk)) > 0) {
       if (len + (size_t)r + 1 > cap) {
         cap = (len + (size_t)r + 1) * 2;
