@@ -295,11 +295,11 @@ int cmd_export(cli_t *c) {
   const char *fmt = cli_opt(c, "--format");
   bool deleted = cli_flag(c, "--deleted");
   if (fmt && strcmp(fmt, "parquet") == 0) return export_parquet(c, deleted);
-  if (!cli_nargs(c, 1)) return EXIT_USAGE;
   if (fmt == NULL) fmt = "jsonl";
   bool csv = strcmp(fmt, "csv") == 0;
   if (!csv && strcmp(fmt, "jsonl") != 0)
     return cli_usage("--format must be jsonl, csv or parquet");
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
   if (cli_open(c, false, true)) return 1;
   json_t *cols = NULL;
   if (csv) { /* columns: system fields, then the schema's properties */

@@ -63,9 +63,40 @@ static int put(xport *x, const void *p, size_t n) {
   return REMDB_OK;
 }
 
+/* Does cond keep its parentheses balanced (outside quotes and comments),
+** so that "WHERE (cond)" cannot close the parenthesis around it? */
+static bool balanced(const char *s) {
+  int depth = 0;
+  for (; *s; s++) {
+    char c = *s;
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      char end = c == '[' ? ']' : c;
+      while (s[1] && s[1] != end) s++;
+      if (!s[1]) return false;
+      s++;
+    } else if (c == '-' && s[1] == '-') {
+      return false; /* a comment would hide the closing parenthesis */
+    } else if (c == '/' && s[1] == '*') {
+      const char *e = strstr(s + 2, "*/");
+      if (e == NULL) return false;
+      s = e + 1;
+    } else if (c == '(') {
+      depth++;
+    } else if (c == ')' && --depth < 0) {
+      return false;
+    }
+  }
+  return depth == 0;
+}
+
 /* The ids of t's rows that satisfy `where`, under snap, into out. */
 static int filter_ids(remdb *db, snap_t *snap, const char *table,
                       const char *where, idset *out) {
+  if (!balanced(where))
+    return err_set(&db->err, REMDB_INVALID,
+                   "export: --where \"%s\": unbalanced parentheses or quotes, "
+                   "or a comment: give one SQL condition",
+                   where);
   buf_t q;
   buf_init(&q);
   buf_addf(&q, "SELECT id FROM \"%s\" WHERE (%s)", table, where);
