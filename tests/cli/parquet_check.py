@@ -179,7 +179,7 @@ def hybrid(data, pos, n):
             out.extend([t.byte()] * (h >> 1))
     return out[:n]
 
-def read_file(path):
+def read_file(path, decode=True):
     with open(path, "rb") as f:
         d = f.read()
     assert d[:4] == b"PAR1" and d[-4:] == b"PAR1", "not a Parquet file"
@@ -202,6 +202,8 @@ def read_file(path):
             meta = cc[3]
             codecs.add({0: "UNCOMPRESSED", 1: "SNAPPY", 6: "ZSTD"}[meta[4]])
             pos, end, vals = meta[9], meta[9] + meta[7], []
+            if not decode:
+                continue
             while pos < end:
                 th = Thrift(d, pos)
                 ph = th.struct()
@@ -232,7 +234,7 @@ def read_file(path):
                         p += 4 + n
             assert len(vals) == nrows, "column %s: %d values, %d rows" % (name, len(vals), nrows)
             colvals.append(vals)
-        for i in range(nrows):
+        for i in range(nrows if decode else 0):
             rows.append({c[0]: colvals[k][i] for k, c in enumerate(cols)})
     assert sum(int(x) for x in group_rows) == md[3], "num_rows"
     return cols, rows, {"groups": len(group_rows), "group_rows": group_rows,
@@ -245,7 +247,7 @@ def main():
     elif cmd == "compare":
         compare(*sys.argv[2:5])
     else:
-        cols, rows, meta = read_file(sys.argv[2])
+        cols, rows, meta = read_file(sys.argv[2], cmd != "meta")
         if cmd in ("read", "rows"):
             for r in rows:
                 print(json.dumps(r, ensure_ascii=False))
