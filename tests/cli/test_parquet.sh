@@ -123,11 +123,10 @@ for f in all_zstd.parquet all_none.parquet; do
   expect_eq "$(jq_py "j['rows']" "$OUT")" "$live" "$f: rows"
 done
 if [ $have_duck = 1 ]; then
-  expect_ok duck stats all_zstd.parquet id created_at modified_at n i s b
-  expect_eq "$OUT" ok "row group statistics (null count, min, max) match the data"
-  expect_ok duck stats all_snappy.parquet x t
-  expect_eq "$(grep -v ' lo:\| hi:' <<<"$OUT" | grep -vx ok)" "" \
-    "null counts of the double and timestamp columns match the data"
+  for f in all_zstd.parquet all_snappy.parquet; do
+    expect_ok duck stats "$f" id created_at modified_at n i x b s t
+    expect_eq "$OUT" ok "$f: row group statistics (null count, min, max) match the data"
+  done
 fi
 # the independent reader agrees with DuckDB on the uncompressed file
 if [ $have_duck = 1 ]; then
