@@ -790,9 +790,11 @@ int remdb_compact(remdb *db);
 ** untrusted users.  The file is written to "path.tmp" and renamed to path
 ** when complete; on error nothing is left behind.  rows_out, if not NULL,
 ** gets the number of rows written.
-** Returns REMDB_OK, REMDB_NOTFOUND (table), REMDB_INVALID (compression,
-** where, a table whose schema says "columnar": false, or a column holding
-** values its type cannot represent exactly), REMDB_IO (path). */
+** Returns REMDB_OK, REMDB_NOTFOUND (table; its columns being rebuilt),
+** REMDB_INVALID (compression, a where that is not one SQL condition, a
+** table whose schema says "columnar": false, or a column holding values
+** its type cannot represent exactly), REMDB_IO (path), or what the where
+** condition's statement returned when it failed (its message says so). */
 REMDB_API
 int remdb_export_parquet(remdb *db, const char *table, const char *path,
                          const char *where, int compression,

@@ -115,11 +115,7 @@ static int filter_ids(remdb *db, snap_t *snap, const char *table,
       rc = err_nomem(&db->err);
   }
   if (rc == REMDB_DONE) rc = REMDB_OK;
-  if (rc) {
-    if (rc != REMDB_NOMEM) rc = REMDB_INVALID;
-    db->err.code = rc;
-    err_prefix(&db->err, "export: --where \"%s\"", where);
-  }
+  if (rc) err_prefix(&db->err, "export: --where \"%s\"", where);
   remdb_finalize(st);
   buf_free(&q);
   return rc;
