@@ -29,6 +29,8 @@ void pq_chunk_init(pq_chunk *c, enum pq_type type, enum pq_codec codec) {
 }
 
 void pq_chunk_free(pq_chunk *c) {
+  free(c->codes);
+  c->codes = NULL;
   buf_free(&c->out);
   buf_free(&c->vals);
   buf_free(&c->page);
@@ -46,7 +48,9 @@ void pq_chunk_reset(pq_chunk *c) {
   buf_reset(&c->vals);
   buf_reset(&c->smin);
   buf_reset(&c->smax);
-  c->nrows = c->nbits = 0;
+  c->nrows = c->nbits = c->ncodes = 0;
+  c->dict = false;
+  c->dict_size = 0;
   c->values = c->nulls = 0;
   c->raw_size = 0;
   c->has = false;
@@ -66,38 +70,43 @@ static void varint(buf_t *b, uint64_t v) {
   buf_addc(b, (char)v);
 }
 
-/* Length of the run of equal levels starting at i. */
-static size_t run_at(const uint8_t *lv, size_t n, size_t i) {
+/* Length of the run of equal values starting at i. */
+static size_t run_at(const uint32_t *v, size_t n, size_t i) {
   size_t j = i;
-  while (j < n && lv[j] == lv[i]) j++;
+  while (j < n && v[j] == v[i]) j++;
   return j - i;
 }
 
-/* The RLE/bit-packed hybrid at bit width 1: runs of 8 or more equal
-** levels as RLE runs, the rest in bit-packed groups of 8 (the last group
-** padded with zeros: the page's value count says where it ends). */
-static void hybrid(buf_t *b, const uint8_t *lv, size_t n) {
+/* The RLE/bit-packed hybrid at bit width w (1..32): runs of 8 or more
+** equal values as RLE runs (the value in (w + 7) / 8 bytes, little
+** endian), the rest in bit-packed groups of 8 values (w bytes, LSB
+** first; the last group padded with zeros: the page's value count says
+** where it ends). */
+static void hybrid(buf_t *b, const uint32_t *v, size_t n, unsigned w) {
   size_t i = 0;
   while (i < n) {
-    size_t run = run_at(lv, n, i);
+    size_t run = run_at(v, n, i);
     if (run >= 8) {
       varint(b, (uint64_t)run << 1);
-      buf_addc(b, (char)lv[i]);
+      put_le(b, v[i], (int)((w + 7) / 8));
       i += run;
       continue;
     }
     size_t k = i;
     do k += 8;
-    while (k < n && run_at(lv, n, k) < 8);
+    while (k < n && run_at(v, n, k) < 8);
     size_t groups = (k - i) / 8;
     varint(b, (uint64_t)groups << 1 | 1);
-    for (size_t g = 0; g < groups; g++) {
-      unsigned char byte = 0;
-      for (size_t q = 0; q < 8; q++) {
-        size_t x = i + g * 8 + q;
-        if (x < n && lv[x]) byte |= (unsigned char)(1u << q);
+    uint64_t acc = 0;
+    unsigned bits = 0;
+    for (size_t x = i; x < k; x++) {
+      acc |= (uint64_t)(x < n ? v[x] : 0) << bits;
+      bits += w;
+      while (bits >= 8) {
+        buf_addc(b, (char)(acc & 0xFF));
+        acc >>= 8;
+        bits -= 8;
       }
-      buf_addc(b, (char)byte);
     }
     i = k;
   }
@@ -125,48 +134,64 @@ static bool compress(pq_chunk *c, const buf_t *src) {
   return true;
 }
 
+/* Compress body (when the codec says so) and append the page: its
+** header, which fill() completes, then the body. */
+static bool add_page(pq_chunk *c, const buf_t *pg, int type,
+                     void (*fill)(pq_chunk *, th_w *)) {
+  const buf_t *body = pg;
+  if (pg->oom) return false;
+  if (c->codec != PQ_UNCOMPRESSED) {
+    if (!compress(c, pg)) return false;
+    body = &c->comp;
+  }
+  if (pg->len > INT32_MAX || body->len > INT32_MAX) return false;
+  size_t start = c->out.len;
+  th_w w;
+  th_init(&w, &c->out);
+  th_begin(&w, 0);
+  th_i32(&w, 1, type);
+  th_i32(&w, 2, (int32_t)pg->len);
+  th_i32(&w, 3, (int32_t)body->len);
+  fill(c, &w);
+  th_end(&w);
+  c->raw_size += (c->out.len - start) + pg->len;
+  buf_add(&c->out, body->p, body->len);
+  return !c->out.oom;
+}
+
+static void data_header(pq_chunk *c, th_w *w) {
+  th_begin(w, 5); /* DataPageHeader */
+  th_i32(w, 1, (int32_t)c->nrows);
+  th_i32(w, 2, c->dict ? 8 : 0); /* RLE_DICTIONARY or PLAIN */
+  th_i32(w, 3, 3); /* definition levels: RLE (the hybrid) */
+  th_i32(w, 4, 3); /* repetition levels: RLE (none written) */
+  th_end(w);
+}
+
 bool pq_chunk_finish(pq_chunk *c) {
   if (c->fail) return false;
   if (c->nrows == 0) return true;
   buf_t *pg = &c->page;
   buf_reset(pg);
   put_le(pg, 0, 4); /* the levels' length, set below */
-  hybrid(pg, c->defs, c->nrows);
+  hybrid(pg, c->defs, c->nrows, 1);
   size_t lvlen = pg->len - 4;
   if (!pg->oom)
     for (int i = 0; i < 4; i++) pg->p[i] = (char)(lvlen >> (8 * i));
-  buf_add(pg, c->vals.p, c->vals.len);
-  if (pg->oom || c->vals.oom) goto fail;
-  const buf_t *body = pg;
-  if (c->codec != PQ_UNCOMPRESSED) {
-    if (!compress(c, pg)) goto fail;
-    body = &c->comp;
+  if (c->dict) {
+    buf_addc(pg, (char)c->width);
+    hybrid(pg, c->codes, c->ncodes, c->width);
+  } else {
+    buf_add(pg, c->vals.p, c->vals.len);
   }
-  if (pg->len > INT32_MAX || body->len > INT32_MAX) goto fail;
-  size_t start = c->out.len;
-  th_w w;
-  th_init(&w, &c->out);
-  th_begin(&w, 0);
-  th_i32(&w, 1, 0); /* DATA_PAGE */
-  th_i32(&w, 2, (int32_t)pg->len);
-  th_i32(&w, 3, (int32_t)body->len);
-  th_begin(&w, 5); /* DataPageHeader */
-  th_i32(&w, 1, (int32_t)c->nrows);
-  th_i32(&w, 2, 0); /* PLAIN */
-  th_i32(&w, 3, 3); /* definition levels: RLE (the hybrid) */
-  th_i32(&w, 4, 3); /* repetition levels: RLE (none written) */
-  th_end(&w);
-  th_end(&w);
-  c->raw_size += (c->out.len - start) + pg->len;
-  buf_add(&c->out, body->p, body->len);
-  if (c->out.oom) goto fail;
+  if (c->vals.oom || !add_page(c, pg, 0 /* DATA_PAGE */, data_header)) {
+    c->fail = true;
+    return false;
+  }
   c->values += (int64_t)c->nrows;
-  c->nrows = c->nbits = 0;
+  c->nrows = c->nbits = c->ncodes = 0;
   buf_reset(&c->vals);
   return true;
-fail:
-  c->fail = true;
-  return false;
 }
 
 /* Room for one more row's level; closes a full page first. */
@@ -176,12 +201,14 @@ static bool next_row(pq_chunk *c, uint8_t def) {
     if (!pq_chunk_finish(c)) return false;
   if (c->nrows == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 1024;
-    uint8_t *d = realloc(c->defs, cap);
-    if (d == NULL) {
+    uint32_t *d = realloc(c->defs, cap * sizeof *d);
+    uint32_t *k = d && c->dict ? realloc(c->codes, cap * sizeof *k) : NULL;
+    if (k) c->codes = k;
+    if (d) c->defs = d;
+    if (d == NULL || (c->dict && k == NULL)) {
       c->fail = true;
       return false;
     }
-    c->defs = d;
     c->cap = cap;
   }
   c->defs[c->nrows++] = def;
@@ -302,4 +329,49 @@ bool pq_chunk_minmax(const pq_chunk *c, unsigned char *ibuf_min,
   *min = ibuf_min;
   *max = ibuf_max;
   return true;
+}
+
+static void dict_header(pq_chunk *c, th_w *w) {
+  th_begin(w, 7); /* DictionaryPageHeader */
+  th_i32(w, 1, (int32_t)c->ndict);
+  th_i32(w, 2, 0); /* PLAIN */
+  th_bool(w, 3, true); /* sorted */
+  th_end(w);
+}
+
+void pq_chunk_dict(pq_chunk *c, const char *const *vals, const uint32_t *lens,
+                   uint32_t n) {
+  if (c->fail) return;
+  buf_t *pg = &c->page;
+  buf_reset(pg);
+  for (uint32_t i = 0; i < n; i++) {
+    put_le(pg, lens[i], 4);
+    buf_add(pg, vals[i], lens[i]);
+  }
+  c->ndict = n;
+  if (n == 0 || !add_page(c, pg, 2 /* DICTIONARY_PAGE */, dict_header)) {
+    c->fail = true;
+    return;
+  }
+  c->dict = true;
+  c->dict_size = c->out.len;
+  c->width = 1;
+  while (c->width < 32 && (n - 1) >> c->width) c->width++;
+  /* codes grow with defs: give them defs' capacity */
+  if (c->cap) {
+    uint32_t *k = realloc(c->codes, c->cap * sizeof *k);
+    if (k == NULL) {
+      c->fail = true;
+      return;
+    }
+    c->codes = k;
+  }
+  set_bytes(&c->smin, vals[0], lens[0]);
+  set_bytes(&c->smax, vals[n - 1], lens[n - 1]);
+  c->has = true;
+  if (c->smin.oom || c->smax.oom) c->fail = true;
+}
+
+void pq_put_code(pq_chunk *c, uint32_t code) {
+  if (next_row(c, 1)) c->codes[c->ncodes++] = code;
 }

@@ -157,6 +157,44 @@ static int pick_columns(xport *x) {
   return REMDB_OK;
 }
 
+/* A TEXT column in dictionary encoding: the segment's dictionary, cut to
+** the entries the selected rows use (kept in order, so still ascending),
+** then the rows' codes into it.  false: out of memory. */
+static bool fill_text(pq_chunk *ch, const col_vec *v,
+                      const uint32_t *sel, uint32_t nsel) {
+  uint32_t nd = v->ndict ? v->ndict : 1;
+  uint32_t *map = malloc(nd * sizeof *map);
+  const char **vals = malloc(nd * sizeof *vals);
+  uint32_t *lens = malloc(nd * sizeof *lens);
+  bool ok = map && vals && lens;
+  if (ok) {
+    memset(map, 0xFF, nd * sizeof *map);
+    for (uint32_t k = 0; k < nsel; k++) {
+      uint32_t i = sel[k];
+      if (!(v->nulls && (v->nulls[i / 64] >> (i % 64) & 1))) map[v->code[i]] = 0;
+    }
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < v->ndict; d++)
+      if (map[d] == 0) {
+        vals[n] = v->dict[d];
+        lens[n] = v->dict_len[d];
+        map[d] = n++;
+      }
+    if (n) pq_chunk_dict(ch, vals, lens, n);
+    for (uint32_t k = 0; k < nsel; k++) {
+      uint32_t i = sel[k];
+      if (v->nulls && (v->nulls[i / 64] >> (i % 64) & 1))
+        pq_put_null(ch);
+      else
+        pq_put_code(ch, map[v->code[i]]);
+    }
+  }
+  free(map);
+  free(vals);
+  free(lens);
+  return ok;
+}
+
 /* Column xc's values at the selected positions into ch. */
 static void fill_chunk(pq_chunk *ch, const xcol *xc, const col_vec *v,
                        const uint32_t *sel, uint32_t nsel) {
@@ -202,16 +240,18 @@ static int write_chunk(xport *x, th_w *w, const xcol *xc, pq_chunk *ch) {
   th_i64(w, 2, (int64_t)start);
   th_begin(w, 3); /* ColumnMetaData */
   th_i32(w, 1, xc->pt);
-  th_list(w, 2, TH_I32, 2);
+  th_list(w, 2, TH_I32, ch->dict ? 3 : 2);
   th_list_i32(w, 0); /* PLAIN */
   th_list_i32(w, 3); /* RLE */
+  if (ch->dict) th_list_i32(w, 8); /* RLE_DICTIONARY */
   th_list(w, 3, TH_BINARY, 1);
   th_list_bin(w, xc->name, strlen(xc->name));
   th_i32(w, 4, ch->codec);
   th_i64(w, 5, ch->values);
   th_i64(w, 6, (int64_t)ch->raw_size);
   th_i64(w, 7, (int64_t)ch->out.len);
-  th_i64(w, 9, (int64_t)start);
+  th_i64(w, 9, (int64_t)(start + ch->dict_size));
+  if (ch->dict) th_i64(w, 11, (int64_t)start);
   th_begin(w, 12); /* Statistics */
   th_i64(w, 3, ch->nulls);
   unsigned char a[8], b[8];
@@ -257,7 +297,12 @@ static int write_groups(xport *x, const idset *only) {
       if ((rc = colr_read(x->r, s, x->cols[c].col, &v))) break;
       pq_chunk_reset(&ch);
       ch.type = x->cols[c].pt;
-      fill_chunk(&ch, &x->cols[c], &v, sel, nsel);
+      if (x->cols[c].vt == COLV_TEXT) {
+        if (!fill_text(&ch, &v, sel, nsel)) rc = err_nomem(&x->db->err);
+      } else {
+        fill_chunk(&ch, &x->cols[c], &v, sel, nsel);
+      }
+      if (rc) break;
       rc = write_chunk(x, &w, &x->cols[c], &ch);
       raw += ch.raw_size;
     }

@@ -4,8 +4,9 @@
 **
 **   thrift.c   the Thrift compact protocol (footer and page headers)
 **   page.c     a column chunk: values into data pages v1 (definition
-**              levels in the RLE/bit-packed hybrid, values PLAIN),
-**              compressed, with the chunk's statistics
+**              levels in the RLE/bit-packed hybrid, values PLAIN, or
+**              dictionary codes after a dictionary page), compressed,
+**              with the chunk's statistics
 **   parquet.c  the file: row groups from the columnar copy, the footer,
 **              the atomic rename; remdb_export_parquet
 **
@@ -37,8 +38,15 @@ typedef struct pq_chunk {
   buf_t out;  /* finished pages */
   /* the open page */
   buf_t vals;       /* PLAIN values (booleans: packed bits) */
-  uint8_t *defs;    /* definition level per row, 0 NULL / 1 value */
+  uint32_t *defs;   /* definition level per row, 0 NULL / 1 value */
   size_t nrows, cap;
+  /* dictionary mode (pq_chunk_dict): the non-NULL values' codes */
+  bool dict;
+  unsigned width;   /* bits per code */
+  uint32_t ndict;   /* entries of the dictionary page */
+  size_t dict_size; /* its bytes in out (the first data page follows) */
+  uint32_t *codes;
+  size_t ncodes;
   size_t nbits;     /* booleans in vals */
   buf_t page, comp; /* scratch: the page body, compressed */
   /* the chunk so far */
@@ -62,6 +70,15 @@ void pq_put_null(pq_chunk *c);
 void pq_put_i64(pq_chunk *c, int64_t v);  /* INT64 and BOOLEAN (0/1) */
 void pq_put_f64(pq_chunk *c, double v);
 void pq_put_bytes(pq_chunk *c, const void *p, size_t n);
+
+/* BYTE_ARRAY in dictionary encoding: the chunk (still empty) gets a
+** dictionary page holding vals[0..n) (n > 0, distinct, ascending in
+** memcmp order: they give the statistics), and its rows are then added
+** with pq_put_code (an index into vals) or pq_put_null; its data pages
+** are RLE_DICTIONARY. */
+void pq_chunk_dict(pq_chunk *c, const char *const *vals, const uint32_t *lens,
+                   uint32_t n);
+void pq_put_code(pq_chunk *c, uint32_t code);
 
 /* Close the open page (if it has rows).  false: out of memory or a
 ** compressor failed (c->fail is set; every later call is a no-op). */

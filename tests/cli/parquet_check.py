@@ -9,8 +9,8 @@
                         the first differences, exit 1
   rows FILE             an independent Parquet reader (Thrift compact
                         footer, data pages v1, definition levels in the
-                        RLE/bit-packed hybrid, PLAIN values, compression
-                        none): prints the rows as parquet_duck.cjs does
+                        RLE/bit-packed hybrid, PLAIN values or dictionary
+                        codes, compression none): prints the rows as parquet_duck.cjs does
   describe FILE, meta FILE   as parquet_duck.cjs, from this reader
 """
 import datetime
@@ -43,6 +43,11 @@ def gen(n):
             v = pool[rnd.randrange(len(pool))]
             if rand and rnd.random() < 0.5:
                 v = rand()
+            # runs of equal values (RLE runs of codes and of levels)
+            if name == "s" and 1000 <= k < 1100:
+                v = "run %d" % (k // 20)
+            if name == "s" and 1200 <= k < 1300:
+                v = "absent"
             if v != "absent":
                 row[name] = v
         out.append(json.dumps(row, ensure_ascii=False))
@@ -165,18 +170,23 @@ class Thrift:
             out[fid] = self.value(t)
             last = fid
 
-def hybrid(data, pos, n):
-    """n levels at bit width 1."""
+def hybrid(data, pos, n, width=1):
+    """n values of the RLE/bit-packed hybrid at bit width width."""
     t = Thrift(data, pos)
     out = []
     while len(out) < n:
         h = t.varint()
         if h & 1:
-            for _ in range(h >> 1):
-                b = t.byte()
-                out.extend((b >> q) & 1 for q in range(8))
+            nbytes = (h >> 1) * width
+            acc = int.from_bytes(data[t.p:t.p + nbytes], "little")
+            t.p += nbytes
+            for q in range((h >> 1) * 8):
+                out.append((acc >> (q * width)) & ((1 << width) - 1))
         else:
-            out.extend([t.byte()] * (h >> 1))
+            nb = (width + 7) // 8
+            v = int.from_bytes(data[t.p:t.p + nb], "little")
+            t.p += nb
+            out.extend([v] * (h >> 1))
     return out[:n]
 
 def read_file(path, decode=True):
@@ -201,7 +211,8 @@ def read_file(path, decode=True):
         for cc, (name, typ, ptype) in zip(rg[1], cols):
             meta = cc[3]
             codecs.add({0: "UNCOMPRESSED", 1: "SNAPPY", 6: "ZSTD"}[meta[4]])
-            pos, end, vals = meta[9], meta[9] + meta[7], []
+            start = meta.get(11, meta[9])
+            pos, end, vals = start, start + meta[7], []
             if not decode:
                 continue
             while pos < end:
@@ -211,11 +222,22 @@ def read_file(path, decode=True):
                 pos = th.p + ph[3]
                 if meta[4] != 0:
                     raise SystemExit("the fallback reader reads compression none only")
+                if ph[1] == 2:  # dictionary page: PLAIN BYTE_ARRAY
+                    dic, p = [], 0
+                    for _ in range(ph[7][1]):
+                        n = struct.unpack_from("<I", body, p)[0]
+                        dic.append(body[p + 4:p + 4 + n].decode("utf-8"))
+                        p += 4 + n
+                    continue
                 nv = ph[5][1]
                 ll = struct.unpack_from("<I", body, 0)[0]
                 levels = hybrid(body, 4, nv)
                 p = 4 + ll
                 nbool = 0
+                if ph[5][2] in (2, 8):  # dictionary codes
+                    codes = iter(hybrid(body, p + 1, sum(levels), body[p]))
+                    vals.extend(dic[next(codes)] if lv else None for lv in levels)
+                    continue
                 for lv in levels:
                     if not lv:
                         vals.append(None)
