@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  update ID JSON                merge-patch an entity\n"
     "  delete ID [--hard]            soft delete (or remove with --hard)\n"
     "  export TABLE [--format jsonl|csv] [--deleted]\n"
+    "  export TABLE --format parquet FILE [--where COND]\n"
+    "         [--compression zstd|snappy|none]   typed Parquet file\n"
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
     "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
