@@ -294,6 +294,7 @@ bool pq_chunk_minmax(const pq_chunk *c, unsigned char *ibuf_min,
   if (!c->has) return false;
   switch (c->type) {
     case PQ_BYTE_ARRAY:
+      if (c->smin.len > PQ_STAT_MAX || c->smax.len > PQ_STAT_MAX) return false;
       *min = c->smin.p;
       *nmin = c->smin.len;
       *max = c->smax.p;

@@ -84,8 +84,12 @@ void pq_put_code(pq_chunk *c, uint32_t code);
 ** compressor failed (c->fail is set; every later call is a no-op). */
 bool pq_chunk_finish(pq_chunk *c);
 
+/* Strings longer than this give no min/max statistics (they would go
+** into the footer, twice per row group). */
+#define PQ_STAT_MAX 4096u
+
 /* The chunk's statistics as PLAIN bytes (min_value and max_value); false
-** when there is no non-NULL value. */
+** when there is no non-NULL value, or the string bounds are too long. */
 bool pq_chunk_minmax(const pq_chunk *c, unsigned char *ibuf_min,
                      unsigned char *ibuf_max, const void **min, size_t *nmin,
                      const void **max, size_t *nmax);
