@@ -8,7 +8,7 @@ BUILD   := build
 # libcurl's headers only: src/embed/http.c loads the library with dlopen
 # when the http embedding provider is first used (its dependencies cost
 # every process milliseconds at start)
-PKGS    := rocksdb jansson libxxhash sqlite3 libutf8proc
+PKGS    := rocksdb jansson libxxhash sqlite3 libutf8proc libzstd snappy
 VERSION := 0.1.0
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  update ID JSON                merge-patch an entity\n"
     "  delete ID [--hard]            soft delete (or remove with --hard)\n"
     "  export TABLE [--format jsonl|csv] [--deleted]\n"
+    "  export TABLE --format parquet FILE [--where COND]\n"
+    "         [--compression zstd|snappy|none]   typed Parquet file\n"
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
     "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
@@ -321,9 +323,21 @@ static const struct command {
      "Soft-delete the entity ID (it keeps its data, with deleted_at set), or\n"
      "with --hard remove it with its index entries, vector and edges.\n"},
     {"export", cmd_export,
-     "remdb export TABLE [--format jsonl|csv] [--deleted]\n\n"
+     "remdb export TABLE [--format jsonl|csv] [--deleted]\n"
+     "remdb export TABLE --format parquet FILE [--where COND]\n"
+     "             [--compression zstd|snappy|none]\n\n"
      "Print every entity of TABLE: one JSON object a line (default) or CSV\n"
-     "with a header (system fields, then the schema's properties).\n"},
+     "with a header (system fields, then the schema's properties).\n\n"
+     "--format parquet writes the live rows to FILE (through FILE.tmp, renamed\n"
+     "when complete) as typed Parquet, streamed from the table's columns: id\n"
+     "(string), created_at and modified_at (timestamp, microseconds, UTC), then\n"
+     "the scalar properties (integer INT64, number DOUBLE, boolean BOOLEAN,\n"
+     "string UTF8, date-time timestamp); NULL or absent values are NULLs; a row\n"
+     "group per column segment (65536 rows), with min/max/null statistics.\n"
+     "Arrays and objects are not written.  --where takes an SQL condition on\n"
+     "the table's columns (as in SELECT ... WHERE COND).  Compression: zstd\n"
+     "(default), snappy or none.  A table whose schema says \"columnar\": false\n"
+     "has no columns to stream from: export it as jsonl or csv.\n"},
     {"count", cmd_count,
      "remdb count TABLE [--deleted]\n\n"
      "Print the number of entities of TABLE (--deleted: soft-deleted too).\n"},
