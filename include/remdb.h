@@ -115,9 +115,13 @@ typedef struct remdb_options {
                                 default 1 GiB (least recently used go) */
   int sql_route;             /* analytics route of SQL SELECTs (enum
                                 remdb_route), default REMDB_ROUTE_AUTO */
-  int exec_threads;          /* threads the columnar executor may scan
-                                segments on: 0 (the default) the number of
-                                online cores, 1 a single thread */
+  int exec_threads;          /* threads the columnar executor scans
+                                segments on: N > 0 exactly N (1: a single
+                                thread); 0 (the default) the number of
+                                online cores where that pays: one thread
+                                for SUM/TOTAL/AVG (their exact row-order
+                                sums make the merge sequential) and at
+                                most one thread per 4 segments (256k rows) */
 } remdb_options;
 
 /* Where SQL runs an aggregation it can serve on the columnar executor
