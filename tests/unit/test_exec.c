@@ -427,6 +427,22 @@ static void test_threads_deltas(void) {
                "x BETWEEN 2 AND 3.5 GROUP BY k ORDER BY k");
   same_threads("SELECT count(*), min(g), max(g) FROM big WHERE g >= 'q'");
   same_threads("SELECT count(*) FROM big WHERE i IS NULL");
+  /* a read-only handle's snapshots share no opened state: the workers'
+  ** readers are clones of an unshared one */
+  const char *q = "SELECT g, count(*), sum(x), max(g) FROM big GROUP BY g";
+  remdb *a = open_threads(REMDB_ROUTE_COLUMNAR, 1);
+  char want[8192];
+  snprintf(want, sizeof want, "%s", run(a, q));
+  remdb_close(a);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sql_route = REMDB_ROUTE_COLUMNAR;
+  o.exec_threads = 4;
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &a), REMDB_OK);
+  CHECK_STR(run(a, q), want);
+  CHECK_HAS(explain(a, q), "2 threads");
+  remdb_close(a);
 }
 
 int main(int argc, char **argv) {
