@@ -209,7 +209,9 @@ bool col_set_text(col_data *c, uint32_t i, const char *p, size_t n) {
   return true;
 }
 
-static const col_data *sort_c; /* qsort has no context argument */
+/* qsort has no context argument: per thread (the parallel executor's
+** workers, readers of other handles and merges finish columns at once) */
+static _Thread_local const col_data *sort_c;
 static int cmp_code(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   uint32_t lx = sort_c->dlen[x], ly = sort_c->dlen[y];

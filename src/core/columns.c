@@ -1727,6 +1727,7 @@ int colr_clone(col_reader *r, col_reader **out) {
   c->have = calloc(nc, sizeof *c->have);
   c->pin = calloc(nc, sizeof *c->pin);
   if (!c->own || !c->have || !c->pin) {
+    if (c->share) share_release(r->db->st, c->share); /* taken above */
     free(c->own);
     free(c->have);
     free(c->pin);

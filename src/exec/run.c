@@ -2249,7 +2249,9 @@ static int run_parallel(xrun *x, col_reader *rd, const bool *need,
     for (int i = nw - 1; i >= 0; i--) colr_close(rds[i]);
     nw = 0;
   }
-  for (int i = 0; i < nw; i++) {
+  /* the clones first: col_open closes the reader it fails on, and a
+  ** clone of an unshared origin reads the origin's state */
+  for (int i = nw - 1; i >= 0; i--) {
     uint32_t s0 = (uint32_t)((uint64_t)ns * (uint64_t)i / (uint64_t)nw);
     uint32_t s1 = (uint32_t)((uint64_t)ns * (uint64_t)(i + 1) / (uint64_t)nw);
     int e = col_open(x->db, rds[i], p, need, s0, s1, &w[i].src, w[i].msg,

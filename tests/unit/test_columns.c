@@ -5,6 +5,7 @@
 ** reads) at the same snapshot after generated write sequences.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1098,6 +1099,57 @@ static void test_dir_seen(void) {
   rm_tree(dir);
 }
 
+/* col_finish sorts a TEXT dictionary with qsort, whose comparator found
+** the column in a file-level variable: two threads finishing columns at
+** once (the parallel executor's workers applying deltas, two handles'
+** readers, a merge beside a reader) sorted with each other's dictionary.
+** Two threads finish columns of different strings at the same time, many
+** times; each dictionary must come out ascending and every code must
+** still name its row's string. */
+#define FT_ROWS 20000
+#define FT_ROUNDS 12
+static pthread_barrier_t ft_bar;
+static void *finish_thread(void *arg) {
+  int t = (int)(intptr_t)arg;
+  long bad = 0;
+  for (int round = 0; round < FT_ROUNDS; round++) {
+    col_data c;
+    if (!col_init(&c, COLT_TEXT, FT_ROWS)) return (void *)1;
+    char s[32];
+    /* descending, so the whole dictionary is sorted by qsort; the other
+    ** thread's strings differ in their first byte and length */
+    for (uint32_t i = 0; i < FT_ROWS; i++) {
+      int n = snprintf(s, sizeof s, t ? "%c%08u" : "%c%05u-x", 'a' + t,
+                       FT_ROWS - i);
+      col_set_text(&c, i, s, (size_t)n);
+    }
+    pthread_barrier_wait(&ft_bar);
+    if (!col_finish(&c)) bad++;
+    for (uint32_t k = 1; k < c.ndict; k++)
+      if (strcmp(c.dict[k - 1], c.dict[k]) >= 0) bad++;
+    for (uint32_t i = 0; i < FT_ROWS; i++) {
+      snprintf(s, sizeof s, t ? "%c%08u" : "%c%05u-x", 'a' + t, FT_ROWS - i);
+      if (c.code[i] >= c.ndict || strcmp(c.dict[c.code[i]], s) != 0) bad++;
+    }
+    col_free(&c);
+  }
+  return (void *)(intptr_t)bad;
+}
+
+static void test_finish_threads(void) {
+  pthread_barrier_init(&ft_bar, NULL, 2);
+  pthread_t th[2];
+  for (int t = 0; t < 2; t++)
+    CHECK_INT(pthread_create(&th[t], NULL, finish_thread, (void *)(intptr_t)t),
+              0);
+  for (int t = 0; t < 2; t++) {
+    void *bad = NULL;
+    pthread_join(th[t], &bad);
+    CHECK_INT((int)(intptr_t)bad, 0);
+  }
+  pthread_barrier_destroy(&ft_bar);
+}
+
 int main(int argc, char **argv) {
   merge_default = col_merge_rows;
   TEST_CASE(test_pack);
@@ -1111,5 +1163,6 @@ int main(int argc, char **argv) {
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);
+  TEST_CASE(test_finish_threads);
   return test_main(argc, argv, "test_columns");
 }

@@ -404,6 +404,47 @@ static void test_threads(void) {
   remdb_close(db);
 }
 
+/* The same over segments with pending deltas (updates, deletes): each
+** worker applies its segments' deltas, re-sorting TEXT dictionaries
+** (col_finish) at the same time as the others. */
+static void test_threads_deltas(void) {
+  remdb *db = open_threads(REMDB_ROUTE_AUTO, 1);
+  const char *w[] = {
+    "UPDATE big SET x = 7.5, g = 'q' WHERE k = 3",
+    "UPDATE big SET i = NULL WHERE k = 4",
+    "DELETE FROM big WHERE k = 5",
+    "UPDATE big SET g = 'zz' WHERE k = 6 AND i > 0",
+  };
+  for (size_t j = 0; j < sizeof w / sizeof *w; j++) {
+    const char *r = run(db, w[j]);
+    CHECK(strncmp(r, "error", 5) != 0);
+  }
+  remdb_close(db);
+  same_threads("SELECT g, count(*), count(x), sum(x), avg(x), total(x), "
+               "min(x), max(x), count(DISTINCT k), sum(i), min(g), max(g) FROM big "
+               "WHERE g IS NOT 'o' GROUP BY g ORDER BY 1");
+  same_threads("SELECT k, sum(x), min(i), max(g) FROM big WHERE k < 8 OR "
+               "x BETWEEN 2 AND 3.5 GROUP BY k ORDER BY k");
+  same_threads("SELECT count(*), min(g), max(g) FROM big WHERE g >= 'q'");
+  same_threads("SELECT count(*) FROM big WHERE i IS NULL");
+  /* a read-only handle's snapshots share no opened state: the workers'
+  ** readers are clones of an unshared one */
+  const char *q = "SELECT g, count(*), sum(x), max(g) FROM big GROUP BY g";
+  remdb *a = open_threads(REMDB_ROUTE_COLUMNAR, 1);
+  char want[8192];
+  snprintf(want, sizeof want, "%s", run(a, q));
+  remdb_close(a);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sql_route = REMDB_ROUTE_COLUMNAR;
+  o.exec_threads = 4;
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &a), REMDB_OK);
+  CHECK_STR(run(a, q), want);
+  CHECK_HAS(explain(a, q), "2 threads");
+  remdb_close(a);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "exec");
   TEST_CASE(test_setup);
@@ -414,6 +455,7 @@ int main(int argc, char **argv) {
   TEST_CASE_AFTER(test_temp_shadow, test_setup);
   TEST_CASE(test_threads_setup);
   TEST_CASE_AFTER(test_threads, test_threads_setup);
+  TEST_CASE_AFTER(test_threads_deltas, test_threads_setup);
   int rc_ = test_main(argc, argv, "test_exec");
   rm_tree(dir);
   return rc_;
