@@ -48,9 +48,11 @@ DIFF_FLAGS ?=
 # Shapes of known bugs the generator leaves out while their fixes land
 # (classes of tests/diff/FINDINGS.md, diffgen --avoid).  Every class found so
 # far is fixed (F1-F4: issue 9 items 1, 2, 3, 6; F5 leftjoin-isnull, F6
-# update-object), so it is empty: add a class here when a new finding's fix
-# is pending, and remove it once the fix is merged.
-DIFF_AVOID ?=
+# update-object), so it holds only collate-join (F7): a bug of SQLite 3.40.1's
+# own with virtual tables in a join, which remdb cannot fix (json_each and
+# fts5 lose the same rows).  Add a class here when a new finding's fix is
+# pending, and remove it once the fix is merged.
+DIFF_AVOID ?= collate-join
 
 .PHONY: test-slt test-slt-quick test-diff test-diff-asan fuzz-sql-diff
 
