@@ -187,6 +187,7 @@ bench: $(BENCH_BIN) $(BUILD)/remdb
 	@bench/run_fts.sh $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb
 	@bench/run_cli.sh $(BUILD)/remdb $(BUILD)/bench/bench_cli
 	@bench/run_clisql.sh $(BUILD)/remdb
+	@bench/run_parquet.sh $(BUILD)/remdb
 	@bench/run_serve.sh $(BUILD)/remdb
 
 # the HTTP load test alone (wrk over loopback; see bench/run_serve.sh)
