@@ -346,16 +346,21 @@ static int row_next(xsrc *s, xbatch *b) {
   return 1;
 }
 
+/* Free n per-column text states (rows' and deltas' dictionaries) and the
+** array itself; NULL is a no-op. */
+static void rowcols_free(rowcol *c, int n) {
+  for (int ci = 0; c && ci < n; ci++) {
+    kset_free(&c[ci].dict);
+    free(c[ci].dp);
+    free(c[ci].dl);
+  }
+  free(c);
+}
+
 static void row_close(xsrc *s) {
   rowsrc *r = (rowsrc *)s;
   scan_close(r->scan);
-  if (r->c)
-    for (int ci = 0; ci < s->p->ncols; ci++) {
-      kset_free(&r->c[ci].dict);
-      free(r->c[ci].dp);
-      free(r->c[ci].dl);
-    }
-  free(r->c);
+  rowcols_free(r->c, s->p->ncols);
   free(r->v);
   free(r->tags);
   free(r);
@@ -575,13 +580,7 @@ static void col_close(xsrc *s) {
   colsrc *c = (colsrc *)s;
   col_release_codes(c);
   colr_close(c->rd);
-  if (c->tx)
-    for (int ci = 0; ci < s->p->ncols; ci++) {
-      kset_free(&c->tx[ci].dict);
-      free(c->tx[ci].dp);
-      free(c->tx[ci].dl);
-    }
-  free(c->tx);
+  rowcols_free(c->tx, s->p->ncols);
   free(c->vz);
   free(c->cno);
   free(c->v);
