@@ -236,12 +236,12 @@ static void cc_drop_others(store_t *st, uint32_t tid, uint32_t tbl,
 }
 
 /* The decoded column (seg, field, gen) of the table, pinned: from the
-** cache or read at ks and decoded. */
-static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
-                  uint16_t field, uint64_t gen, cc_ent **out) {
+** cache or read at ks and decoded.  Errors go to err (a reader's slot). */
+static int cc_get(remdb *db, err_t *err, const kv_snap_t *ks, uint32_t tbl,
+                  uint32_t seg, uint16_t field, uint64_t gen, cc_ent **out) {
   store_t *st = db->st;
   struct col_store *c = cs_get(st);
-  if (c == NULL) return err_nomem(&db->err);
+  if (c == NULL) return err_nomem(err);
   pthread_mutex_lock(&st->cmu);
   cc_ent *e = cc_find(c, db->tid, tbl, seg, field, gen);
   if (e) {
@@ -256,18 +256,18 @@ static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
   unsigned char k[KEY_COL_MAX];
   size_t kl = key_col(k, db->tid, tbl, 'C', seg, field);
   kv_val v;
-  int rc = kv_get(st->kv, ks, KV_COLUMN, k, kl, &v, &db->err);
+  int rc = kv_get(st->kv, ks, KV_COLUMN, k, kl, &v, err);
   if (rc == REMDB_NOTFOUND)
-    return err_set(&db->err, REMDB_CORRUPT,
+    return err_set(err, REMDB_CORRUPT,
                    "column %u of segment %u of table %u is missing", field,
                    seg, tbl);
   if (rc) return rc;
   col_data cd;
-  rc = col_decode(v.data, v.len, &cd, &db->err);
+  rc = col_decode(v.data, v.len, &cd, err);
   kv_val_free(&v);
   if (rc) return rc;
   *out = cc_insert(st, db->tid, tbl, seg, field, gen, &cd);
-  return *out ? REMDB_OK : err_nomem(&db->err);
+  return *out ? REMDB_OK : err_nomem(err);
 }
 
 /* ---- row images ---------------------------------------------------------- */
@@ -1393,6 +1393,10 @@ typedef struct rdelta {
 
 struct col_reader {
   remdb *db;
+  /* where its errors go: the handle's slot, or a clone's own (eown), so
+  ** that readers on other threads never write the handle's */
+  err_t *err;
+  err_t eown;
   const snap_t *snap;
   const sch_table *t;
   uint64_t npos;
@@ -1597,6 +1601,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   col_reader *r = calloc(1, sizeof *r);
   if (r == NULL) return err_nomem(&db->err);
   r->db = db;
+  r->err = &db->err;
   r->snap = snap;
   r->t = t;
   r->cur = -1;
@@ -1712,6 +1717,8 @@ int colr_clone(col_reader *r, col_reader **out) {
   if (c == NULL) return err_nomem(&r->db->err);
   *c = *r; /* the shared, read-only part */
   c->clone = true;
+  c->eown = (err_t){0};
+  c->err = &c->eown;
   if (r->share) {
     pthread_mutex_lock(&r->db->st->cmu);
     r->share->refs++;
@@ -1801,7 +1808,8 @@ static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
   uint32_t n = seg_positions(r, seg);
   cc_ent *e = NULL;
   if (h->present) {
-    int rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    int rc = cc_get(db, r->err, r->snap->kv, r->t->table_id, seg, field,
+                    h->gen, &e);
     if (rc) return rc;
   }
   bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, n);
@@ -1815,7 +1823,7 @@ static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
   if (ok) ok = col_finish(o);
   if (!ok) {
     col_free(o);
-    return err_nomem(&db->err);
+    return err_nomem(r->err);
   }
   o->n = n;
   return REMDB_OK;
@@ -1823,8 +1831,11 @@ static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
 
 static int move_to(col_reader *r, uint32_t seg) {
   if (seg >= r->nsegs)
-    return err_set(&r->db->err, REMDB_MISUSE, "segment %u of %u", seg,
+    return err_set(r->err, REMDB_MISUSE, "segment %u of %u", seg,
                    r->nsegs);
+  int inj = colr_test_fail ? colr_test_fail(seg) : 0;
+  if (inj)
+    return err_set(r->err, inj, "injected failure reading segment %u", seg);
   if (r->cur == (int64_t)seg) return REMDB_OK;
   drop_current(r);
   r->cur = seg;
@@ -1834,10 +1845,16 @@ static int move_to(col_reader *r, uint32_t seg) {
     return REMDB_OK;
   }
   r->vis = seg_vis(r, seg);
-  if (r->vis == NULL) return err_nomem(&r->db->err);
+  if (r->vis == NULL) return err_nomem(r->err);
   r->visp = r->vis;
   return REMDB_OK;
 }
+
+int (*colr_test_fail)(uint32_t seg);
+
+const char *colr_errmsg(const col_reader *r) { return r->err->msg; }
+
+void colr_errclear(col_reader *r) { err_clear(r->err); }
 
 int colr_visible(col_reader *r, uint32_t seg, const uint64_t **bits,
                  uint32_t *n) {
@@ -1865,7 +1882,8 @@ static int load_col(col_reader *r, int c, const col_data **cd) {
   cc_ent *e = NULL;
   int rc;
   if (h->present) {
-    rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    rc = cc_get(db, r->err, r->snap->kv, r->t->table_id, seg, field, h->gen,
+                &e);
     if (rc) return rc;
   }
   if (seg_plain(r, seg)) {
@@ -1884,7 +1902,7 @@ static int load_col(col_reader *r, int c, const col_data **cd) {
 
 int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out) {
   if (col < 0 || (uint32_t)col >= r->t->ncols)
-    return err_set(&r->db->err, REMDB_MISUSE, "column %d", col);
+    return err_set(r->err, REMDB_MISUSE, "column %d", col);
   int rc = move_to(r, seg);
   const col_data *cd = NULL;
   if (rc == REMDB_OK) rc = load_col(r, col, &cd);
@@ -1909,7 +1927,7 @@ bool colr_plain(col_reader *r, uint32_t seg) {
 
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
   if (col < 0 || (uint32_t)col >= r->t->ncols || seg >= r->nsegs)
-    return err_set(&r->db->err, REMDB_MISUSE, "zone of column %d, segment %u",
+    return err_set(r->err, REMDB_MISUSE, "zone of column %d, segment %u",
                    col, seg);
   memset(out, 0, sizeof *out);
   if (seg_plain(r, seg)) {
@@ -1925,7 +1943,7 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
   ** kept for the reader's life */
   uint64_t *vis = seg_vis(r, seg);
   col_data cdv;
-  int rc = vis ? seg_col(r, seg, col, &cdv) : err_nomem(&r->db->err);
+  int rc = vis ? seg_col(r, seg, col, &cdv) : err_nomem(r->err);
   if (rc) {
     free(vis);
     return rc;
@@ -1945,7 +1963,7 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
     if (kept == NULL || nk == NULL) {
       free(kept);
       col_free(&cdv);
-      return err_nomem(&r->db->err);
+      return err_nomem(r->err);
     }
     r->zkeep[r->nzkeep++] = kept;
     memcpy(kept, cd->dict[z.cmin], a);
@@ -2041,8 +2059,8 @@ static int pos_holds(col_reader *r, int idc, cc_ent **pins, uint64_t p,
   const shdr *h = &r->hdr[seg];
   if (!h->present || i >= h->n) return REMDB_OK;
   if (pins[seg] == NULL) {
-    int rc = cc_get(r->db, r->snap->kv, r->t->table_id, seg, field, h->gen,
-                    &pins[seg]);
+    int rc = cc_get(r->db, r->err, r->snap->kv, r->t->table_id, seg, field,
+                    h->gen, &pins[seg]);
     if (rc) return rc;
   }
   const col_data *cd = &pins[seg]->c;
@@ -2190,8 +2208,8 @@ int colr_gather(col_reader *r, int col, const uint64_t *pos, size_t n,
     const shdr *h = &r->hdr[seg];
     if (!h->present || i >= h->n) continue;
     if (pins[seg] == NULL &&
-        (rc = cc_get(db, r->snap->kv, r->t->table_id, seg, sc->field, h->gen,
-                     &pins[seg])))
+        (rc = cc_get(db, r->err, r->snap->kv, r->t->table_id, seg, sc->field,
+                     h->gen, &pins[seg])))
       break;
     const col_data *cd = &pins[seg]->c;
     if (i >= cd->n || (cd->nulls && col_bit(cd->nulls, i))) continue;
