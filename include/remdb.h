@@ -115,7 +115,9 @@ typedef struct remdb_options {
                                 it reads (SQLite's scan spends two or
                                 more) */
   size_t column_cache_bytes; /* decoded column segments held in memory,
-                                default 1 GiB (least recently used go) */
+                                and readers' opened segment headers and
+                                pending deltas (kept per table), default
+                                1 GiB (least recently used go) */
   int sql_route;             /* analytics route of SQL SELECTs (enum
                                 remdb_route), default REMDB_ROUTE_AUTO */
   int exec_threads;          /* threads the columnar executor scans

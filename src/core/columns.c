@@ -30,7 +30,8 @@
 ** that snapshot, and apply the deltas of a segment to its decoded columns
 ** when asked.  Decoded columns are cached per store under
 ** remdb_options.column_cache_bytes, keyed by (tenant, table, segment,
-** column, generation), so a cached column never describes other data.
+** column, generation), so a cached column never describes other data;
+** the opened states readers share (rshare below) count in the same bound.
 **
 ** Exactness.  A column holds what SQL reads for it.  A stored value its
 ** type cannot represent exactly (a schema replace changed the type; a
@@ -147,14 +148,18 @@ size_t col_cache_bytes(store_t *st) {
   return b;
 }
 
-/* Evict unpinned entries, least recently used first, until under the
-** bound (cmu held). */
+static bool share_evict(struct col_store *c, uint64_t older_than);
+
+/* Evict unpinned entries and readers' opened states no reader holds
+** (share_evict), least recently used first, until under the bound (cmu
+** held). */
 static void cc_evict(store_t *st, struct col_store *c) {
   while (c->bytes > st->opts.column_cache_bytes) {
     cc_ent **victim = NULL;
     for (cc_ent **p = &c->head; *p; p = &(*p)->next)
       if ((*p)->refs == 0 && (!victim || (*p)->tick < (*victim)->tick))
         victim = p;
+    if (share_evict(c, victim ? (*victim)->tick : UINT64_MAX)) continue;
     if (victim == NULL) return;
     cc_ent *e = *victim;
     *victim = e->next;
@@ -489,6 +494,7 @@ typedef struct shdr {
   uint64_t *visbuf;
   hcol *cols;
   char *raw; /* owns the TEXT zone bytes */
+  size_t rawlen;
 } shdr;
 
 static void shdr_free(shdr *h) {
@@ -503,6 +509,7 @@ static int shdr_parse(remdb *db, const void *data, size_t len, shdr *h) {
   h->raw = malloc(len ? len : 1);
   if (h->raw == NULL) return err_nomem(&db->err);
   memcpy(h->raw, data, len);
+  h->rawlen = len;
   const unsigned char *p = (const unsigned char *)h->raw, *end = p + len;
   if (len < 20 || p[0] != 1) goto corrupt;
   h->ncols = (uint32_t)get_le(p + 2, 2);
@@ -1429,7 +1436,10 @@ struct col_reader {
 ** the column layout it was read for, and a reader of the same state and
 ** layout shares it (reference counted, immutable once built; under cmu).
 ** The latest state per table is kept; a replaced one goes with its last
-** reader. */
+** reader.  Its bytes count in the column cache's (column_cache_bytes)
+** from when it is kept until it is freed, and one no reader holds is
+** evicted with the decoded columns, least recently used first, so many
+** tables (or snapshots) keep the memory under the same bound. */
 typedef struct rshare {
   uint32_t tid, tbl;
   uint64_t seq;
@@ -1437,6 +1447,8 @@ typedef struct rshare {
   sch_col *cols; /* the layout (field, kind) the state was read for */
   unsigned refs;
   bool cached; /* still in the store's list */
+  size_t bytes; /* counted in the store's */
+  uint64_t tick;
   uint64_t npos;
   uint32_t nsegs;
   shdr *hdr;
@@ -1467,6 +1479,34 @@ static void shares_free(rshare *sh) {
   }
 }
 
+/* The memory of r's opened state (as a share would hold it). */
+static size_t share_bytes(const col_reader *r) {
+  size_t b = sizeof(rshare) + r->t->ncols * (sizeof(sch_col) + 1) +
+             (size_t)r->nsegs * (sizeof(shdr) + 2 * sizeof(size_t)) +
+             r->nd * sizeof(rdelta) + r->imgs.cap;
+  for (uint32_t g = 0; g < r->nsegs; g++)
+    if (r->hdr[g].present)
+      b += r->hdr[g].rawlen + COL_WORDS(r->hdr[g].n) * 8 +
+           r->hdr[g].ncols * sizeof(hcol);
+  return b;
+}
+
+/* Evict the least recently used kept state no reader holds, if it was
+** used before tick older_than (cmu held): true if one went. */
+static bool share_evict(struct col_store *c, uint64_t older_than) {
+  rshare **victim = NULL;
+  for (rshare **p = &c->shares; *p; p = &(*p)->next)
+    if ((*p)->refs == 0 && (*p)->tick < older_than &&
+        (!victim || (*p)->tick < (*victim)->tick))
+      victim = p;
+  if (victim == NULL) return false;
+  rshare *o = *victim;
+  *victim = o->next;
+  c->bytes -= o->bytes;
+  share_free(o);
+  return true;
+}
+
 static bool same_layout(const rshare *sh, const sch_table *t) {
   if (sh->ncols != t->ncols) return false;
   for (uint32_t c = 0; c < t->ncols; c++)
@@ -1486,7 +1526,10 @@ static bool share_take(col_reader *r, uint64_t seq) {
   while (sh && !(sh->tid == r->db->tid && sh->tbl == r->t->table_id &&
                  sh->seq == seq && same_layout(sh, r->t)))
     sh = sh->next;
-  if (sh) sh->refs++;
+  if (sh) {
+    sh->refs++;
+    sh->tick = ++c->tick;
+  }
   pthread_mutex_unlock(&st->cmu);
   if (sh == NULL) return false;
   r->share = sh;
@@ -1516,8 +1559,8 @@ static void share_put(col_reader *r, uint64_t seq) {
   }
   if (r->t->ncols) memcpy(cols, r->t->cols, r->t->ncols * sizeof *cols);
   *sh = (rshare){r->db->tid, r->t->table_id, seq, r->t->ncols, cols, 1, true,
-                 r->npos, r->nsegs, r->hdr, r->d0, r->dn, r->d, r->nd,
-                 r->imgs, r->inexact, NULL};
+                 share_bytes(r), 0, r->npos, r->nsegs, r->hdr, r->d0, r->dn,
+                 r->d, r->nd, r->imgs, r->inexact, NULL};
   r->share = sh;
   pthread_mutex_lock(&st->cmu);
   for (rshare **p = &c->shares; *p;) {
@@ -1525,19 +1568,27 @@ static void share_put(col_reader *r, uint64_t seq) {
     if (o->tid == sh->tid && o->tbl == sh->tbl) {
       *p = o->next;
       o->cached = false;
-      if (o->refs == 0) share_free(o);
+      if (o->refs == 0) {
+        c->bytes -= o->bytes;
+        share_free(o);
+      }
     } else {
       p = &o->next;
     }
   }
   sh->next = c->shares;
   c->shares = sh;
+  sh->tick = ++c->tick;
+  c->bytes += sh->bytes;
+  cc_evict(st, c);
   pthread_mutex_unlock(&st->cmu);
 }
 
 static void share_release(store_t *st, rshare *sh) {
   pthread_mutex_lock(&st->cmu);
   bool gone = --sh->refs == 0 && !sh->cached;
+  if (gone) st->col->bytes -= sh->bytes;
+  else if (sh->refs == 0) cc_evict(st, st->col); /* over the bound? */
   pthread_mutex_unlock(&st->cmu);
   if (gone) share_free(sh);
 }
