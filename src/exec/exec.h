@@ -122,6 +122,10 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
              sqlite3_value **args, int nargs, xresult **out, char *msg,
              size_t msglen, char *desc, size_t desclen, uint64_t *examined,
              xbudget *budget);
+/* Tests only: when > 0, the thread count of every run, whatever
+** remdb_options.exec_threads says (diffgen --threads compares N threads
+** with one on the same handle). */
+extern int exec_threads_force;
 uint64_t exec_result_rows(const xresult *r);
 /* Slot `slot` of row `row`: text points into the result. */
 void exec_result_get(const xresult *r, uint64_t row, int slot, xval *out);

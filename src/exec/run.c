@@ -2154,7 +2154,10 @@ static void *work_main(void *arg) {
 ** and on two cores the logged run measured 1.2-2.3x slower than one
 ** thread), and not for fewer than 4 segments per thread (starting and
 ** merging the workers costs more than the scan saves). */
+int exec_threads_force;
+
 static int exec_threads(remdb *db, const xplan *p, uint32_t nsegs) {
+  if (exec_threads_force > 0) return exec_threads_force;
   int n = db->st->opts.exec_threads;
   if (n > 0) return n;
   long c = sysconf(_SC_NPROCESSORS_ONLN);
