@@ -21,6 +21,12 @@
 ** integer sum until a real or an overflow, "integer overflow" raised),
 ** AVG and TOTAL are REAL, and the groups come out in key order, as
 ** SQLite's sorter gives them.
+**
+** Every batch read is charged to the statement's budget of steps
+** (xbudget, exec.h: a step a row), so a huge scan stops with
+** REMDB_TOOBIG as SQLite's own VM does.  Errors come back in the run's
+** message only: the parallel scan's workers never write the handle's
+** error slot (see run_parallel).
 */
 #include <math.h>
 #include <pthread.h>
@@ -2147,15 +2153,16 @@ static void *work_main(void *arg) {
   return NULL;
 }
 
+int exec_threads_force;
+
 /* Threads for plan p over nsegs segments.  A count set in the options is
 ** taken as asked.  The default (0) is the number of cores where that
 ** pays: not when an aggregate adds values up (SUM, TOTAL, AVG: their logs
 ** are added in one sequential pass, as dear as the single thread's adds,
 ** and on two cores the logged run measured 1.2-2.3x slower than one
 ** thread), and not for fewer than 4 segments per thread (starting and
-** merging the workers costs more than the scan saves). */
-int exec_threads_force;
-
+** merging the workers costs more than the scan saves).  exec_threads_force
+** (tests only, exec.h) overrides both. */
 static int exec_threads(remdb *db, const xplan *p, uint32_t nsegs) {
   if (exec_threads_force > 0) return exec_threads_force;
   int n = db->st->opts.exec_threads;
