@@ -110,9 +110,14 @@ typedef struct remdb_options {
   uint64_t max_sql_steps;    /* SQLite VM steps one SQL statement may run
                                 (its budget), default 10^11, far above any
                                 ordinary query; 0: no budget.  Over it the
-                                statement stops with REMDB_TOOBIG */
+                                statement stops with REMDB_TOOBIG.  The
+                                columnar route charges one step per row
+                                it reads (SQLite's scan spends two or
+                                more) */
   size_t column_cache_bytes; /* decoded column segments held in memory,
-                                default 1 GiB (least recently used go) */
+                                and readers' opened segment headers and
+                                pending deltas (kept per table), default
+                                1 GiB (least recently used go) */
   int sql_route;             /* analytics route of SQL SELECTs (enum
                                 remdb_route), default REMDB_ROUTE_AUTO */
   int exec_threads;          /* threads the columnar executor scans

@@ -10,7 +10,10 @@
 #                        route, then one on the executor's row source, then
 #                        one random seed (printed) whose rounds hold a table
 #                        of DIFF_BIG_ROWS rows (past the first 65536-row
-#                        column segment).  Writes through the C API, SQL DML,
+#                        column segment), then one more such seed with the
+#                        executor's parallel scan on 2 threads (--threads 2:
+#                        each columnar-shaped query also compared, exactly,
+#                        with one thread's result).  Writes through the C API, SQL DML,
 #                        merges of the columns' deltas (a tiny merge
 #                        threshold per round), reopenings and remdb_verify
 #                        run between the queries
@@ -111,6 +114,9 @@ test-diff: $(DIFF_BIN)
 	@$(DIFF_BIN) --seed random --queries $(DIFF_BIG_QUERIES) \
 	  --big-rows $(DIFF_BIG_ROWS) --route columnar --avoid "$(DIFF_AVOID)" \
 	  $(DIFF_FLAGS)
+	@$(DIFF_BIN) --seed random --queries $(DIFF_BIG_QUERIES) \
+	  --big-rows $(DIFF_BIG_ROWS) --route columnar --threads 2 \
+	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 
 # DIFF_QUERIES=N stops after N statements; else after DIFF_SECONDS.
 fuzz-sql-diff: $(DIFF_BIN)

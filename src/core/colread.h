@@ -108,6 +108,16 @@ int colr_visible(col_reader *r, uint32_t seg, const uint64_t **bits,
 /* Decoded vector of column col in segment seg (deltas applied).  Same
 ** lifetime as colr_visible's bitmap. */
 int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out);
+/* The message of the last error of r's calls.  A reader's errors go to
+** its handle's error slot; a clone's to its own, so readers on other
+** threads never write the handle's (the caller reports them after
+** joining). */
+const char *colr_errmsg(const col_reader *r);
+void colr_errclear(col_reader *r);
+/* Tests only: when set, called as a reader moves to segment seg; a
+** nonzero code fails the read with that code (an injected storage
+** error). */
+extern int (*colr_test_fail)(uint32_t seg);
 
 /* The row position of entity id in this reader's table, for an index
 ** lookup that reads its columns by position: 0 and *pos, or

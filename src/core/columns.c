@@ -30,7 +30,8 @@
 ** that snapshot, and apply the deltas of a segment to its decoded columns
 ** when asked.  Decoded columns are cached per store under
 ** remdb_options.column_cache_bytes, keyed by (tenant, table, segment,
-** column, generation), so a cached column never describes other data.
+** column, generation), so a cached column never describes other data;
+** the opened states readers share (rshare below) count in the same bound.
 **
 ** Exactness.  A column holds what SQL reads for it.  A stored value its
 ** type cannot represent exactly (a schema replace changed the type; a
@@ -147,14 +148,18 @@ size_t col_cache_bytes(store_t *st) {
   return b;
 }
 
-/* Evict unpinned entries, least recently used first, until under the
-** bound (cmu held). */
+static bool share_evict(struct col_store *c, uint64_t older_than);
+
+/* Evict unpinned entries and readers' opened states no reader holds
+** (share_evict), least recently used first, until under the bound (cmu
+** held). */
 static void cc_evict(store_t *st, struct col_store *c) {
   while (c->bytes > st->opts.column_cache_bytes) {
     cc_ent **victim = NULL;
     for (cc_ent **p = &c->head; *p; p = &(*p)->next)
       if ((*p)->refs == 0 && (!victim || (*p)->tick < (*victim)->tick))
         victim = p;
+    if (share_evict(c, victim ? (*victim)->tick : UINT64_MAX)) continue;
     if (victim == NULL) return;
     cc_ent *e = *victim;
     *victim = e->next;
@@ -236,12 +241,12 @@ static void cc_drop_others(store_t *st, uint32_t tid, uint32_t tbl,
 }
 
 /* The decoded column (seg, field, gen) of the table, pinned: from the
-** cache or read at ks and decoded. */
-static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
-                  uint16_t field, uint64_t gen, cc_ent **out) {
+** cache or read at ks and decoded.  Errors go to err (a reader's slot). */
+static int cc_get(remdb *db, err_t *err, const kv_snap_t *ks, uint32_t tbl,
+                  uint32_t seg, uint16_t field, uint64_t gen, cc_ent **out) {
   store_t *st = db->st;
   struct col_store *c = cs_get(st);
-  if (c == NULL) return err_nomem(&db->err);
+  if (c == NULL) return err_nomem(err);
   pthread_mutex_lock(&st->cmu);
   cc_ent *e = cc_find(c, db->tid, tbl, seg, field, gen);
   if (e) {
@@ -256,18 +261,18 @@ static int cc_get(remdb *db, const kv_snap_t *ks, uint32_t tbl, uint32_t seg,
   unsigned char k[KEY_COL_MAX];
   size_t kl = key_col(k, db->tid, tbl, 'C', seg, field);
   kv_val v;
-  int rc = kv_get(st->kv, ks, KV_COLUMN, k, kl, &v, &db->err);
+  int rc = kv_get(st->kv, ks, KV_COLUMN, k, kl, &v, err);
   if (rc == REMDB_NOTFOUND)
-    return err_set(&db->err, REMDB_CORRUPT,
+    return err_set(err, REMDB_CORRUPT,
                    "column %u of segment %u of table %u is missing", field,
                    seg, tbl);
   if (rc) return rc;
   col_data cd;
-  rc = col_decode(v.data, v.len, &cd, &db->err);
+  rc = col_decode(v.data, v.len, &cd, err);
   kv_val_free(&v);
   if (rc) return rc;
   *out = cc_insert(st, db->tid, tbl, seg, field, gen, &cd);
-  return *out ? REMDB_OK : err_nomem(&db->err);
+  return *out ? REMDB_OK : err_nomem(err);
 }
 
 /* ---- row images ---------------------------------------------------------- */
@@ -489,6 +494,7 @@ typedef struct shdr {
   uint64_t *visbuf;
   hcol *cols;
   char *raw; /* owns the TEXT zone bytes */
+  size_t rawlen;
 } shdr;
 
 static void shdr_free(shdr *h) {
@@ -503,6 +509,7 @@ static int shdr_parse(remdb *db, const void *data, size_t len, shdr *h) {
   h->raw = malloc(len ? len : 1);
   if (h->raw == NULL) return err_nomem(&db->err);
   memcpy(h->raw, data, len);
+  h->rawlen = len;
   const unsigned char *p = (const unsigned char *)h->raw, *end = p + len;
   if (len < 20 || p[0] != 1) goto corrupt;
   h->ncols = (uint32_t)get_le(p + 2, 2);
@@ -1393,6 +1400,10 @@ typedef struct rdelta {
 
 struct col_reader {
   remdb *db;
+  /* where its errors go: the handle's slot, or a clone's own (eown), so
+  ** that readers on other threads never write the handle's */
+  err_t *err;
+  err_t eown;
   const snap_t *snap;
   const sch_table *t;
   uint64_t npos;
@@ -1425,7 +1436,10 @@ struct col_reader {
 ** the column layout it was read for, and a reader of the same state and
 ** layout shares it (reference counted, immutable once built; under cmu).
 ** The latest state per table is kept; a replaced one goes with its last
-** reader. */
+** reader.  Its bytes count in the column cache's (column_cache_bytes)
+** from when it is kept until it is freed, and one no reader holds is
+** evicted with the decoded columns, least recently used first, so many
+** tables (or snapshots) keep the memory under the same bound. */
 typedef struct rshare {
   uint32_t tid, tbl;
   uint64_t seq;
@@ -1433,6 +1447,8 @@ typedef struct rshare {
   sch_col *cols; /* the layout (field, kind) the state was read for */
   unsigned refs;
   bool cached; /* still in the store's list */
+  size_t bytes; /* counted in the store's */
+  uint64_t tick;
   uint64_t npos;
   uint32_t nsegs;
   shdr *hdr;
@@ -1463,6 +1479,34 @@ static void shares_free(rshare *sh) {
   }
 }
 
+/* The memory of r's opened state (as a share would hold it). */
+static size_t share_bytes(const col_reader *r) {
+  size_t b = sizeof(rshare) + r->t->ncols * (sizeof(sch_col) + 1) +
+             (size_t)r->nsegs * (sizeof(shdr) + 2 * sizeof(size_t)) +
+             r->nd * sizeof(rdelta) + r->imgs.cap;
+  for (uint32_t g = 0; g < r->nsegs; g++)
+    if (r->hdr[g].present)
+      b += r->hdr[g].rawlen + COL_WORDS(r->hdr[g].n) * 8 +
+           r->hdr[g].ncols * sizeof(hcol);
+  return b;
+}
+
+/* Evict the least recently used kept state no reader holds, if it was
+** used before tick older_than (cmu held): true if one went. */
+static bool share_evict(struct col_store *c, uint64_t older_than) {
+  rshare **victim = NULL;
+  for (rshare **p = &c->shares; *p; p = &(*p)->next)
+    if ((*p)->refs == 0 && (*p)->tick < older_than &&
+        (!victim || (*p)->tick < (*victim)->tick))
+      victim = p;
+  if (victim == NULL) return false;
+  rshare *o = *victim;
+  *victim = o->next;
+  c->bytes -= o->bytes;
+  share_free(o);
+  return true;
+}
+
 static bool same_layout(const rshare *sh, const sch_table *t) {
   if (sh->ncols != t->ncols) return false;
   for (uint32_t c = 0; c < t->ncols; c++)
@@ -1482,7 +1526,10 @@ static bool share_take(col_reader *r, uint64_t seq) {
   while (sh && !(sh->tid == r->db->tid && sh->tbl == r->t->table_id &&
                  sh->seq == seq && same_layout(sh, r->t)))
     sh = sh->next;
-  if (sh) sh->refs++;
+  if (sh) {
+    sh->refs++;
+    sh->tick = ++c->tick;
+  }
   pthread_mutex_unlock(&st->cmu);
   if (sh == NULL) return false;
   r->share = sh;
@@ -1512,8 +1559,8 @@ static void share_put(col_reader *r, uint64_t seq) {
   }
   if (r->t->ncols) memcpy(cols, r->t->cols, r->t->ncols * sizeof *cols);
   *sh = (rshare){r->db->tid, r->t->table_id, seq, r->t->ncols, cols, 1, true,
-                 r->npos, r->nsegs, r->hdr, r->d0, r->dn, r->d, r->nd,
-                 r->imgs, r->inexact, NULL};
+                 share_bytes(r), 0, r->npos, r->nsegs, r->hdr, r->d0, r->dn,
+                 r->d, r->nd, r->imgs, r->inexact, NULL};
   r->share = sh;
   pthread_mutex_lock(&st->cmu);
   for (rshare **p = &c->shares; *p;) {
@@ -1521,19 +1568,27 @@ static void share_put(col_reader *r, uint64_t seq) {
     if (o->tid == sh->tid && o->tbl == sh->tbl) {
       *p = o->next;
       o->cached = false;
-      if (o->refs == 0) share_free(o);
+      if (o->refs == 0) {
+        c->bytes -= o->bytes;
+        share_free(o);
+      }
     } else {
       p = &o->next;
     }
   }
   sh->next = c->shares;
   c->shares = sh;
+  sh->tick = ++c->tick;
+  c->bytes += sh->bytes;
+  cc_evict(st, c);
   pthread_mutex_unlock(&st->cmu);
 }
 
 static void share_release(store_t *st, rshare *sh) {
   pthread_mutex_lock(&st->cmu);
   bool gone = --sh->refs == 0 && !sh->cached;
+  if (gone) st->col->bytes -= sh->bytes;
+  else if (sh->refs == 0) cc_evict(st, st->col); /* over the bound? */
   pthread_mutex_unlock(&st->cmu);
   if (gone) share_free(sh);
 }
@@ -1597,6 +1652,7 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   col_reader *r = calloc(1, sizeof *r);
   if (r == NULL) return err_nomem(&db->err);
   r->db = db;
+  r->err = &db->err;
   r->snap = snap;
   r->t = t;
   r->cur = -1;
@@ -1712,6 +1768,8 @@ int colr_clone(col_reader *r, col_reader **out) {
   if (c == NULL) return err_nomem(&r->db->err);
   *c = *r; /* the shared, read-only part */
   c->clone = true;
+  c->eown = (err_t){0};
+  c->err = &c->eown;
   if (r->share) {
     pthread_mutex_lock(&r->db->st->cmu);
     r->share->refs++;
@@ -1801,7 +1859,8 @@ static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
   uint32_t n = seg_positions(r, seg);
   cc_ent *e = NULL;
   if (h->present) {
-    int rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    int rc = cc_get(db, r->err, r->snap->kv, r->t->table_id, seg, field,
+                    h->gen, &e);
     if (rc) return rc;
   }
   bool ok = e ? col_copy(o, &e->c) : col_init(o, r->t->cols[c].kind, n);
@@ -1815,7 +1874,7 @@ static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
   if (ok) ok = col_finish(o);
   if (!ok) {
     col_free(o);
-    return err_nomem(&db->err);
+    return err_nomem(r->err);
   }
   o->n = n;
   return REMDB_OK;
@@ -1823,8 +1882,11 @@ static int seg_col(col_reader *r, uint32_t seg, int c, col_data *o) {
 
 static int move_to(col_reader *r, uint32_t seg) {
   if (seg >= r->nsegs)
-    return err_set(&r->db->err, REMDB_MISUSE, "segment %u of %u", seg,
+    return err_set(r->err, REMDB_MISUSE, "segment %u of %u", seg,
                    r->nsegs);
+  int inj = colr_test_fail ? colr_test_fail(seg) : 0;
+  if (inj)
+    return err_set(r->err, inj, "injected failure reading segment %u", seg);
   if (r->cur == (int64_t)seg) return REMDB_OK;
   drop_current(r);
   r->cur = seg;
@@ -1834,10 +1896,16 @@ static int move_to(col_reader *r, uint32_t seg) {
     return REMDB_OK;
   }
   r->vis = seg_vis(r, seg);
-  if (r->vis == NULL) return err_nomem(&r->db->err);
+  if (r->vis == NULL) return err_nomem(r->err);
   r->visp = r->vis;
   return REMDB_OK;
 }
+
+int (*colr_test_fail)(uint32_t seg);
+
+const char *colr_errmsg(const col_reader *r) { return r->err->msg; }
+
+void colr_errclear(col_reader *r) { err_clear(r->err); }
 
 int colr_visible(col_reader *r, uint32_t seg, const uint64_t **bits,
                  uint32_t *n) {
@@ -1865,7 +1933,8 @@ static int load_col(col_reader *r, int c, const col_data **cd) {
   cc_ent *e = NULL;
   int rc;
   if (h->present) {
-    rc = cc_get(db, r->snap->kv, r->t->table_id, seg, field, h->gen, &e);
+    rc = cc_get(db, r->err, r->snap->kv, r->t->table_id, seg, field, h->gen,
+                &e);
     if (rc) return rc;
   }
   if (seg_plain(r, seg)) {
@@ -1884,7 +1953,7 @@ static int load_col(col_reader *r, int c, const col_data **cd) {
 
 int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out) {
   if (col < 0 || (uint32_t)col >= r->t->ncols)
-    return err_set(&r->db->err, REMDB_MISUSE, "column %d", col);
+    return err_set(r->err, REMDB_MISUSE, "column %d", col);
   int rc = move_to(r, seg);
   const col_data *cd = NULL;
   if (rc == REMDB_OK) rc = load_col(r, col, &cd);
@@ -1909,7 +1978,7 @@ bool colr_plain(col_reader *r, uint32_t seg) {
 
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
   if (col < 0 || (uint32_t)col >= r->t->ncols || seg >= r->nsegs)
-    return err_set(&r->db->err, REMDB_MISUSE, "zone of column %d, segment %u",
+    return err_set(r->err, REMDB_MISUSE, "zone of column %d, segment %u",
                    col, seg);
   memset(out, 0, sizeof *out);
   if (seg_plain(r, seg)) {
@@ -1925,7 +1994,7 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
   ** kept for the reader's life */
   uint64_t *vis = seg_vis(r, seg);
   col_data cdv;
-  int rc = vis ? seg_col(r, seg, col, &cdv) : err_nomem(&r->db->err);
+  int rc = vis ? seg_col(r, seg, col, &cdv) : err_nomem(r->err);
   if (rc) {
     free(vis);
     return rc;
@@ -1945,7 +2014,7 @@ int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out) {
     if (kept == NULL || nk == NULL) {
       free(kept);
       col_free(&cdv);
-      return err_nomem(&r->db->err);
+      return err_nomem(r->err);
     }
     r->zkeep[r->nzkeep++] = kept;
     memcpy(kept, cd->dict[z.cmin], a);
@@ -2041,8 +2110,8 @@ static int pos_holds(col_reader *r, int idc, cc_ent **pins, uint64_t p,
   const shdr *h = &r->hdr[seg];
   if (!h->present || i >= h->n) return REMDB_OK;
   if (pins[seg] == NULL) {
-    int rc = cc_get(r->db, r->snap->kv, r->t->table_id, seg, field, h->gen,
-                    &pins[seg]);
+    int rc = cc_get(r->db, r->err, r->snap->kv, r->t->table_id, seg, field,
+                    h->gen, &pins[seg]);
     if (rc) return rc;
   }
   const col_data *cd = &pins[seg]->c;
@@ -2190,8 +2259,8 @@ int colr_gather(col_reader *r, int col, const uint64_t *pos, size_t n,
     const shdr *h = &r->hdr[seg];
     if (!h->present || i >= h->n) continue;
     if (pins[seg] == NULL &&
-        (rc = cc_get(db, r->snap->kv, r->t->table_id, seg, sc->field, h->gen,
-                     &pins[seg])))
+        (rc = cc_get(db, r->err, r->snap->kv, r->t->table_id, seg, sc->field,
+                     h->gen, &pins[seg])))
       break;
     const col_data *cd = &pins[seg]->c;
     if (i >= cd->n || (cd->nulls && col_bit(cd->nulls, i))) continue;

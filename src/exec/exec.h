@@ -93,16 +93,39 @@ typedef struct xresult xresult;
 /* Which provider a run uses. */
 enum { XSRC_AUTO = 0, XSRC_COLUMNS = 1, XSRC_ROWS = 2 };
 
+/* A statement's budget of steps (remdb_options.max_sql_steps), the one
+** SQLite's VM spends on the same statement.  A run charges
+** X_STEPS_PER_ROW steps for every row position it reads (a segment that
+** zone maps skip costs nothing), a batch at a time (every worker into the
+** same count), and stops with REMDB_TOOBIG once used passes max.  The
+** rate: a scan through SQLite costs its VM at least two steps a row
+** (OP_VNext, an OP_Column per column read, the aggregate's step), so one
+** a row keeps the columnar route's bound no tighter than SQLite's: a
+** statement that fits the budget on SQLite's route fits it here. */
+#define X_STEPS_PER_ROW 1
+typedef struct xbudget {
+  uint64_t max;  /* 0: no budget */
+  uint64_t used; /* steps spent so far by the statement; the run adds its
+                    own */
+} xbudget;
+
 /* Run plan p under snap with the WHERE constants args[0..nargs) (already
 ** bound by SQLite).  0: *out holds the groups.  Else an error: REMDB_ERROR
 ** with msg set ("integer overflow", as SQLite says it), or
 ** REMDB_NOTFOUND when the plan cannot serve these rows exactly (a value
 ** its column's type does not hold, a table without columns when columns
-** were asked for): the caller runs the statement through SQLite.  desc
-** gets the route for EXPLAIN. */
+** were asked for): the caller runs the statement through SQLite;
+** REMDB_TOOBIG when the run spent budget (NULL: none).  Errors are
+** reported in msg only (the handle's error slot is not written from the
+** parallel scan's threads).  desc gets the route for EXPLAIN. */
 int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
              sqlite3_value **args, int nargs, xresult **out, char *msg,
-             size_t msglen, char *desc, size_t desclen, uint64_t *examined);
+             size_t msglen, char *desc, size_t desclen, uint64_t *examined,
+             xbudget *budget);
+/* Tests only: when > 0, the thread count of every run, whatever
+** remdb_options.exec_threads says (diffgen --threads compares N threads
+** with one on the same handle). */
+extern int exec_threads_force;
 uint64_t exec_result_rows(const xresult *r);
 /* Slot `slot` of row `row`: text points into the result. */
 void exec_result_get(const xresult *r, uint64_t row, int slot, xval *out);

@@ -21,6 +21,12 @@
 ** integer sum until a real or an overflow, "integer overflow" raised),
 ** AVG and TOTAL are REAL, and the groups come out in key order, as
 ** SQLite's sorter gives them.
+**
+** Every batch read is charged to the statement's budget of steps
+** (xbudget, exec.h: a step a row), so a huge scan stops with
+** REMDB_TOOBIG as SQLite's own VM does.  Errors come back in the run's
+** message only: the parallel scan's workers never write the handle's
+** error slot (see run_parallel).
 */
 #include <math.h>
 #include <pthread.h>
@@ -470,14 +476,14 @@ static int col_next(xsrc *s, xbatch *b) {
     uint32_t n;
     int rc = colr_visible(c->rd, c->seg, &vis, &n);
     if (rc) {
-      snprintf(s->msg, s->msglen, "%s", remdb_errmsg(c->db));
+      snprintf(s->msg, s->msglen, "%s", colr_errmsg(c->rd));
       return rc;
     }
     for (int ci = 0; ci < p->ncols; ci++) {
       if (!s->need[ci]) continue;
       rc = colr_read(c->rd, c->seg, c->cno[ci], &c->v[ci]);
       if (rc) {
-        snprintf(s->msg, s->msglen, "%s", remdb_errmsg(c->db));
+        snprintf(s->msg, s->msglen, "%s", colr_errmsg(c->rd));
         return rc;
       }
     }
@@ -831,7 +837,12 @@ struct xrun {
   char *msg;
   size_t msglen;
   uint64_t skipped, batches, rows; /* of its source */
+  xbudget *budget; /* the statement's, shared by the workers; NULL: none */
+  int *stop;       /* parallel workers: set when one of them failed */
 };
+
+/* A worker that stopped because another failed (never reported). */
+#define X_STOPPED (-1)
 
 /* -- predicates -- */
 
@@ -1342,7 +1353,7 @@ static bool zone_may(zctx *z, uint32_t seg, int pi) {
   if (z->c->vzone) {
     zn = z->c->vz[pr->col];
   } else if (colr_zone(z->c->rd, seg, z->c->cno[pr->col], &zn) != REMDB_OK) {
-    err_clear(&z->x->db->err);
+    colr_errclear(z->c->rd);
     return true;
   }
   if (zn.rows == 0) return false;
@@ -2036,12 +2047,31 @@ static int xrun_scratch(xrun *x, uint32_t rows) {
   return 0;
 }
 
+/* Charge rows read to the statement's budget (xbudget in exec.h). */
+static int charge(xrun *x, uint32_t rows) {
+  xbudget *bg = x->budget;
+  if (bg == NULL) return 0;
+  uint64_t used = __atomic_add_fetch(
+      &bg->used, (uint64_t)rows * X_STEPS_PER_ROW, __ATOMIC_RELAXED);
+  if (bg->max == 0 || used <= bg->max) return 0;
+  snprintf(x->msg, x->msglen,
+           "statement exceeded its budget of %llu steps "
+           "(remdb_options.max_sql_steps)",
+           (unsigned long long)bg->max);
+  return REMDB_TOOBIG;
+}
+
 /* Every batch of src into x's groups. */
 static int run_src(xrun *x, xsrc *src) {
   int rc;
   xbatch b;
   while ((rc = src->next(src, &b)) == 1) {
-    rc = run_batch(x, &b);
+    if (x->stop && __atomic_load_n(x->stop, __ATOMIC_RELAXED)) {
+      rc = X_STOPPED;
+      break;
+    }
+    rc = charge(x, b.n);
+    if (rc == 0) rc = run_batch(x, &b);
     if (rc) break;
   }
   x->rows += src->rows;
@@ -2100,7 +2130,11 @@ static void xrun_free(xrun *x) {
 **   order, with SQLite's sumStep.  That last pass is sequential but one
 **   add per row, against the filter, grouping and decoding done in
 **   parallel.
-** The row source (tables without columns) stays single-threaded. */
+** The row source (tables without columns) stays single-threaded.
+** Errors: a worker's error (a storage read, out of memory, the budget)
+** is its own (rc, msg; its reader's own error slot, colr_errmsg); it
+** stops the other workers at their next batch, and the coordinator
+** reports the first failed worker's after joining them all. */
 
 typedef struct xwork {
   xrun x;
@@ -2114,8 +2148,12 @@ typedef struct xwork {
 static void *work_main(void *arg) {
   xwork *w = arg;
   w->rc = run_src(&w->x, w->src);
+  if (w->rc && w->rc != X_STOPPED)
+    __atomic_store_n(w->x.stop, 1, __ATOMIC_RELAXED);
   return NULL;
 }
+
+int exec_threads_force;
 
 /* Threads for plan p over nsegs segments.  A count set in the options is
 ** taken as asked.  The default (0) is the number of cores where that
@@ -2123,8 +2161,10 @@ static void *work_main(void *arg) {
 ** are added in one sequential pass, as dear as the single thread's adds,
 ** and on two cores the logged run measured 1.2-2.3x slower than one
 ** thread), and not for fewer than 4 segments per thread (starting and
-** merging the workers costs more than the scan saves). */
+** merging the workers costs more than the scan saves).  exec_threads_force
+** (tests only, exec.h) overrides both. */
 static int exec_threads(remdb *db, const xplan *p, uint32_t nsegs) {
+  if (exec_threads_force > 0) return exec_threads_force;
   int n = db->st->opts.exec_threads;
   if (n > 0) return n;
   long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -2227,11 +2267,13 @@ static int run_parallel(xrun *x, col_reader *rd, const bool *need,
     colr_close(rd);
     return REMDB_NOMEM;
   }
-  int rc = 0, started = 0;
+  int rc = 0, started = 0, stop = 0;
   for (int i = 0; i < nw; i++) {
     xrun *wx = &w[i].x;
     wx->p = p;
     wx->db = x->db;
+    wx->budget = x->budget;
+    wx->stop = &stop;
     wx->consts = x->consts;
     wx->nconsts = x->nconsts;
     wx->msg = w[i].msg;
@@ -2279,7 +2321,7 @@ static int run_parallel(xrun *x, col_reader *rd, const bool *need,
   }
   for (int i = 1; i <= started; i++) pthread_join(w[i].th, NULL);
   for (int i = 0; i < nw && rc == 0; i++)
-    if (w[i].rc) {
+    if (w[i].rc && w[i].rc != X_STOPPED) {
       rc = w[i].rc;
       snprintf(x->msg, x->msglen, "%s", w[i].msg);
     }
@@ -2310,7 +2352,8 @@ static int run_parallel(xrun *x, col_reader *rd, const bool *need,
 
 int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
              sqlite3_value **args, int nargs, xresult **out, char *msg,
-             size_t msglen, char *desc, size_t desclen, uint64_t *examined) {
+             size_t msglen, char *desc, size_t desclen, uint64_t *examined,
+             xbudget *budget) {
   *out = NULL;
   if (msglen) msg[0] = 0;
   if (nargs != p->nargs) {
@@ -2318,7 +2361,7 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
              p->nargs);
     return REMDB_ERROR;
   }
-  xrun x = {.p = p, .db = db, .msg = msg, .msglen = msglen};
+  xrun x = {.p = p, .db = db, .msg = msg, .msglen = msglen, .budget = budget};
   buf_init(&x.kb);
   buf_init(&x.keyarena);
   bool need[X_MAX_SLOTS * 2 + 1] = {0};

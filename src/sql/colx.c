@@ -262,10 +262,18 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   char msg[256], desc[256];
   uint64_t examined = 0;
   int mode = colx_mode(s);
+  /* the statement's budget of steps: the run spends it as the VM does */
+  xbudget bg = {s->db->st->opts.max_sql_steps, s->steps ? *s->steps : 0};
   int rc = exec_run(r->plan, s->db, s->snap,
                     mode == REMDB_ROUTE_ROWS ? XSRC_ROWS : XSRC_AUTO,
                     argv + 1, argc - 1, &c->res, msg, sizeof msg, desc,
-                    sizeof desc, &examined);
+                    sizeof desc, &examined, &bg);
+  if (s->steps) *s->steps = bg.used;
+  if (rc == REMDB_TOOBIG) { /* reported as the VM's own (stmt.c) */
+    s->over_budget = true;
+    t->base.zErrMsg = sqlite3_mprintf("%s", msg);
+    return SQLITE_INTERRUPT;
+  }
   if (rc == REMDB_NOTFOUND) { /* not exactly: SQLite runs the original */
     s->colx_fallback = true;
     snprintf(s->colx_why, sizeof s->colx_why, "%s", msg);

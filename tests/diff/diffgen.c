@@ -4,7 +4,7 @@
 **   diffgen [--seed N|random] [--queries N] [--seconds S] [--avoid LIST]
 **           [--round R] [--max-mismatches N] [--no-shrink] [-v]
 **           [--route auto|columnar|sqlite|rows] [--merge-rows N]
-**           [--big-rows N]
+**           [--big-rows N] [--threads N]
 **
 ** In the spirit of SQLancer.  Each round registers 1-3 random tables in a
 ** remdb database (every JSON type: integer, number, string, boolean,
@@ -84,6 +84,18 @@
 ** and no joins, TLP or NoREC over it.  The summary gives, for a sample of
 ** the columnar-shaped queries, the route EXPLAIN names: the columnar
 ** copy, the executor over rows (a union or object column), or SQLite.
+** --threads N sets remdb_options.exec_threads (the executor's parallel
+** scan: N workers over contiguous ranges of segments, merged in segment
+** order, which promises the single thread's result bit for bit).  Each
+** columnar-shaped query is then checked against plain SQLite and also run
+** on one thread (exec_threads_force, a test-only hook of src/exec/run.c)
+** and compared with the N threads' result exactly.  The big table gets a
+** wide number column holding tenths, whose sums depend on the order of
+** their adds (a merge out of order shows); as the oracle adds in its own
+** row order (rowids, which upserts reorder), reals compare with it within
+** 1e-12 in such runs.  A parallel scan needs two segments or more, so this
+** is for --big-rows rounds (make test-diff runs one with --threads 2); the
+** summary says how many sampled queries ran on several threads.
 **
 ** Deterministic by seed (xorshift64*): the same seed gives the same
 ** statements, and each round has its own seed derived from it, so that
@@ -242,10 +254,13 @@ static long n_colagg;      /* aggregates shaped for the columnar executor */
 static int opt_max_mismatch = 3;
 
 extern uint32_t col_merge_rows; /* src/core/columns.c (test-only hook) */
+extern int exec_threads_force;  /* src/exec/run.c (test-only hook) */
 
 static long n_writes, n_reopen, n_verify, n_rollback;
 static long opt_merge = -1; /* --merge-rows N; -1: random per round */
 static long opt_big;        /* --big-rows N: table t0 of each round */
+static int opt_threads = -1; /* --threads N: remdb_options.exec_threads */
+static long n_threaded;      /* sampled columnar queries run on threads */
 static bool big_round;      /* this round has a table of opt_big rows */
 static int64_t fresh_key;   /* keys of rows inserted by writes */
 
@@ -552,6 +567,21 @@ static void gen_schema(world *w) {
       c->key = true;
       t->key = k;
     }
+    /* --threads: the big table gets a wide number column (sums of tenths
+    ** depend on the order of their adds, which the parallel scan's merge
+    ** must keep) */
+    if (big_round && ti == 0 && opt_threads > 1) {
+      bool num = false;
+      for (int i = 0; i < t->ncol; i++)
+        num |= (t->cols[i].types & J_NUM) && t->cols[i].wide &&
+               !t->cols[i].edge;
+      int k = rn(t->ncol);
+      if (!num && k != t->key) {
+        t->cols[k].types = J_NUM | J_NULL;
+        t->cols[k].wide = true;
+        t->cols[k].edge = false;
+      }
+    }
     /* no columnar copy, or one of some columns (issue 11) */
     int cm = rn(100);
     t->colmode = cm < 8 ? 1 : cm < 20 ? 2 : 0;
@@ -792,10 +822,22 @@ static void sort_rows(result *r) {
 
 enum cmpmode { CMP_MULTISET, CMP_ORDERED, CMP_SUBSET };
 
+/* --threads: sums of tenths, added in remdb's row order (positions) and
+** the oracle's (rowids, which upserts reorder), may differ in their last
+** bits; against the oracle such reals compare within 1e-12 (relative),
+** while the threads are compared with one thread exactly (check_query). */
+static bool real_tol;
+static bool cell_same(const sqlv *a, const sqlv *b) {
+  if (cell_cmp(a, b) == 0) return true;
+  if (!real_tol || a->t != SQLITE_FLOAT || b->t != SQLITE_FLOAT) return false;
+  double m = fabs(a->d) > fabs(b->d) ? fabs(a->d) : fabs(b->d);
+  return fabs(a->d - b->d) <= m * 1e-12;
+}
+
 static bool same_rows(const result *a, const result *b) {
   if (a->ncol != b->ncol || a->nrows != b->nrows) return false;
   for (size_t i = 0; i < a->nrows * (size_t)a->ncol; i++)
-    if (cell_cmp(&a->cells[i], &b->cells[i]) != 0) return false;
+    if (!cell_same(&a->cells[i], &b->cells[i])) return false;
   return true;
 }
 
@@ -824,7 +866,7 @@ static bool same_ordered(result *a, result *b) {
       qsort(&b->cells[i * nc], j - i, nc * sizeof *b->cells, row_cmp);
     }
     for (size_t k = i * nc; k < j * nc; k++)
-      if (cell_cmp(&a->cells[k], &b->cells[k]) != 0) return false;
+      if (!cell_same(&a->cells[k], &b->cells[k])) return false;
     i = j;
   }
   return true;
@@ -977,8 +1019,12 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
       return v;
     }
     if (pick == J_NUM) {
+      /* quarters sum exactly in any order; with --threads, tenths too,
+      ** which do not, so that a sum the parallel scan adds in another
+      ** order than one thread's shows */
       v.k = V_REAL;
-      v.d = (double)(rnd64() >> (34 + rn(30))) / 4.0;
+      v.d = (double)(rnd64() >> (34 + rn(30))) /
+            (opt_threads > 1 && chance(50) ? 10.0 : 4.0);
       return v;
     }
     if (pick == J_STR) {
@@ -2160,10 +2206,17 @@ static bool query_differs(world *w, void *ctx, result *ra, result *ro) {
   free(sql);
   if (ra->error || ro->error) return ra->error != ro->error;
   loose_cmp = q->loose;
-  if (q->mode == CMP_ORDERED) return !same_ordered(ra, ro);
-  sort_rows(ra);
-  sort_rows(ro);
-  if (q->mode == CMP_MULTISET) return !same_rows(ra, ro);
+  real_tol = opt_threads > 1;
+  bool differs = false;
+  if (q->mode == CMP_ORDERED) {
+    differs = !same_ordered(ra, ro);
+  } else {
+    sort_rows(ra);
+    sort_rows(ro);
+    if (q->mode == CMP_MULTISET) differs = !same_rows(ra, ro);
+  }
+  real_tol = false;
+  if (q->mode != CMP_SUBSET) return differs;
   /* CMP_SUBSET: as many rows, each one in the unlimited result */
   if (ra->nrows != ro->nrows || ra->ncol != ro->ncol) return true;
   result full;
@@ -2262,6 +2315,48 @@ static void report_query(world *w, query *q, result *ra, result *ro,
   fflush(stdout);
 }
 
+/* --threads N: a columnar-shaped query gives on N threads (ra, sorted as
+** query_differs left it) exactly what it gives on one (exec_threads_force,
+** a test-only hook of src/exec/run.c): the parallel scan's merge promises
+** the single thread's result, bit for bit.  A mismatch is reported (not
+** shrunk: the oracle agrees with both within its tolerance). */
+static bool threads_differ(world *w, query *q, result *ra) {
+  if (strcmp(q->shape, "colagg") && strcmp(q->shape, "digest")) return false;
+  char *sql = render(q, true);
+  result r1;
+  exec_threads_force = 1;
+  run_remdb(w, sql, &q->p, &r1);
+  exec_threads_force = 0;
+  loose_cmp = false;
+  bool bad;
+  if (ra->error || r1.error) {
+    bad = ra->error != r1.error;
+  } else if (q->mode == CMP_ORDERED) {
+    bad = !same_ordered(ra, &r1);
+  } else {
+    sort_rows(ra);
+    sort_rows(&r1);
+    bad = !same_rows(ra, &r1);
+  }
+  if (bad) {
+    n_mismatch++;
+    printf("\nMISMATCH (%d threads vs one, %s) round %llu, col_merge_rows "
+           "%u\n  query: %s\n", opt_threads, q->shape,
+           (unsigned long long)w->round, col_merge_rows, sql);
+    for (int ti = 0; ti < w->ntab; ti++) {
+      char *js = schema_text(&w->tabs[ti]);
+      printf("  schema: %s\n", js);
+      free(js);
+    }
+    print_result(stdout, "threads", ra);
+    print_result(stdout, "one    ", &r1);
+    fflush(stdout);
+  }
+  result_free(&r1);
+  free(sql);
+  return bad;
+}
+
 /* Run q, compare; a mismatch is reported (and shrunk). */
 static void check_query(world *w, query *q) {
   n_queries++;
@@ -2275,6 +2370,8 @@ static void check_query(world *w, query *q) {
   if (query_differs(w, &c, &ra, &ro)) {
     /* the tables are changed by shrinking: the round ends after */
     report_query(w, q, &ra, &ro, "remdb vs sqlite");
+  } else if (opt_threads > 1 && threads_differ(w, q, &ra)) {
+    /* reported there */
   } else if ((!strcmp(q->shape, "colagg") || !strcmp(q->shape, "digest")) &&
              (chance(big_round ? 5 : 25) || opt_verbose)) {
     /* which route served it (EXPLAIN), for the summary */
@@ -2288,6 +2385,7 @@ static void check_query(world *w, query *q) {
       const sqlv *rt = &e.cells[i * (size_t)e.ncol + 1];
       if (rt->t != SQLITE_TEXT || strncmp(rt->s, "columnar:", 9)) continue;
       route = strstr(rt->s, "(rows") ? 1 : 0;
+      if (strstr(rt->s, " threads")) n_threaded++;
       break;
     }
     n_route[route]++;
@@ -3526,6 +3624,11 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--big-rows") && v) {
       opt_big = atol(v);
       i++;
+    } else if (!strcmp(a, "--threads") && v) {
+      opt_threads = atoi(v);
+      if (opt_threads <= 0 || opt_threads > 64)
+        die("--threads: a count of 1 to 64");
+      i++;
     } else if (!strcmp(a, "--no-shrink")) {
       opt_shrink = false;
     } else if (!strcmp(a, "-v")) {
@@ -3538,7 +3641,7 @@ int main(int argc, char **argv) {
               "                update-object]\n"
               "               [--round R] [--max-mismatches N] [--no-shrink] [-v]\n"
               "               [--route auto|columnar|sqlite|rows]\n"
-              "               [--merge-rows N] [--big-rows N]\n");
+              "               [--merge-rows N] [--big-rows N] [--threads N]\n");
       return 2;
     }
   }
@@ -3561,6 +3664,7 @@ int main(int argc, char **argv) {
   w.opts.cache_bytes = 8u << 20;
   w.opts.write_buffer_bytes = 8u << 20;
   if (opt_route >= 0) w.opts.sql_route = opt_route;
+  if (opt_threads > 0) w.opts.exec_threads = opt_threads;
   rng_state = seed | 1;
   db_open(&w);
   if (sqlite3_open(":memory:", &w.ora) != SQLITE_OK) die("sqlite open");
@@ -3576,6 +3680,9 @@ int main(int argc, char **argv) {
   if (opt_merge > 0)
     snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun),
              " --merge-rows %ld", opt_merge);
+  if (opt_threads > 0)
+    snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun),
+             " --threads %d", opt_threads);
   printf("diffgen: seed %llu%s (rerun: diffgen --seed %llu%s; --round R "
          "replays round R)\n", (unsigned long long)seed,
          random_seed ? " (random)" : "", (unsigned long long)seed, rerun);
@@ -3609,6 +3716,9 @@ int main(int argc, char **argv) {
          "columnar copy, %ld on the executor's row source, %ld on SQLite\n",
          n_route[0] + n_route[1] + n_route[2], n_route[0], n_route[1],
          n_route[2]);
+  if (opt_threads > 1)
+    printf("diffgen: %ld of the sampled columnar queries ran on several "
+           "threads\n", n_threaded);
   remdb_close(w.db2);
   remdb_close(w.db);
   sqlite3_close(w.ora);

@@ -895,6 +895,126 @@ static void test_merge_cache(void) {
   rm_tree(dir);
 }
 
+/* Readers' opened states (a table's segment headers and pending deltas,
+** shared by the readers of one committed state) count in
+** column_cache_bytes and are evicted under it: many tables queried
+** through SQL with a small cache keep the counted bytes under the bound
+** (they held the whole of every table's deltas, uncounted), the answers
+** stay right, and readers of several snapshots of one table leave the
+** count as it was once closed. */
+#define SB_TABLES 24
+#define SB_ROWS 300
+static void sb_fill(void) {
+  char js[256];
+  for (int k = 0; k < SB_TABLES; k++) {
+    snprintf(js, sizeof js,
+             "{\"name\":\"sb%d\",\"properties\":{\"v\":{\"type\":\"integer\"},"
+             "\"s\":{\"type\":\"string\"}}}", k);
+    CHECK_INT(remdb_schema_put(db, js, strlen(js)), REMDB_OK);
+    char tn[16];
+    snprintf(tn, sizeof tn, "sb%d", k);
+    remdb_batch *bt;
+    CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+    for (int i = 0; i < SB_ROWS; i++) {
+      snprintf(js, sizeof js, "{\"v\":%d,\"s\":\"row %d of a table\"}",
+               i * k, i);
+      CHECK_INT(remdb_batch_insert(bt, tn, js, strlen(js), NULL), REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+    remdb_batch_free(bt);
+  }
+}
+
+static size_t sb_open_bytes(const char *name) {
+  cat_table *ct;
+  snap_t *sn;
+  col_reader *r;
+  CHECK_INT(cat_find(db, name, &ct), REMDB_OK);
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_OK);
+  size_t b = col_cache_bytes(db->st);
+  colr_close(r);
+  snap_release(sn);
+  return b;
+}
+
+static void test_share_bound(void) {
+  scratch_dir(dir, sizeof dir, "cols");
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  sb_fill();
+  remdb_close(db);
+  /* one table's opened state: the 300 rows are pending deltas (no merged
+  ** segment, so no decoded column is cached), and they are counted */
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  size_t one = sb_open_bytes("sb1");
+  CHECK(one > SB_ROWS * 10);
+  remdb_close(db);
+  size_t bound = 3 * one + one / 2 + 1;
+  remdb_options o;
+  remdb_options_init(&o);
+  o.column_cache_bytes = bound;
+  o.sql_route = REMDB_ROUTE_COLUMNAR;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  size_t most = 0;
+  for (int round = 0; round < 2; round++)
+    for (int k = 0; k < SB_TABLES; k++) {
+      char q[128], want[64];
+      snprintf(q, sizeof q, "SELECT count(*), sum(v), max(s) FROM sb%d", k);
+      snprintf(want, sizeof want, "%d|%lld|row 99 of a table", SB_ROWS,
+               (long long)k * SB_ROWS * (SB_ROWS - 1) / 2);
+      remdb_stmt *st;
+      CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+      CHECK_INT(remdb_step(st), REMDB_ROW);
+      char got[64];
+      snprintf(got, sizeof got, "%s|%s|%s", remdb_column_text(st, 0, NULL),
+               remdb_column_text(st, 1, NULL), remdb_column_text(st, 2, NULL));
+      CHECK_STR(got, want);
+      CHECK_INT(remdb_step(st), REMDB_DONE);
+      remdb_finalize(st);
+      size_t b = col_cache_bytes(db->st);
+      most = b > most ? b : most;
+    }
+  if (most > bound || most < one)
+    T_FAILED("counted %zu bytes at most, bound %zu, one table %zu", most,
+             bound, one);
+  else
+    t_pass++;
+  /* readers of three snapshots of one table: each replaces the kept
+  ** state, the replaced ones go with their readers, counted until then */
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "sb2", &ct), REMDB_OK);
+  snap_t *sn[3];
+  col_reader *r[3];
+  for (int i = 0; i < 3; i++) {
+    const char *row = "{\"v\":1,\"s\":\"x\"}";
+    if (i) CHECK_INT(remdb_insert(db, "sb2", row, strlen(row), NULL), REMDB_OK);
+    CHECK_INT(cat_find(db, "sb2", &ct), REMDB_OK);
+    CHECK_INT(snap_take(db, &sn[i]), REMDB_OK);
+    CHECK_INT(colr_open(db, sn[i], ct->s, &r[i]), REMDB_OK);
+  }
+  CHECK(col_cache_bytes(db->st) >= 3 * one);
+  for (int i = 0; i < 3; i++) {
+    const uint64_t *vis;
+    uint32_t n;
+    CHECK_INT(colr_visible(r[i], 0, &vis, &n), REMDB_OK);
+    CHECK_INT(n, SB_ROWS + (uint32_t)i);
+  }
+  for (int i = 0; i < 3; i++) {
+    colr_close(r[i]);
+    snap_release(sn[i]);
+  }
+  CHECK(col_cache_bytes(db->st) <= bound);
+  remdb_close(db);
+  /* a bound of one byte: nothing stays once released */
+  o.column_cache_bytes = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK(sb_open_bytes("sb3") >= one);
+  CHECK_INT(col_cache_bytes(db->st), 0);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* Older databases have no column cf: drop it behind remdb's back. */
 static void drop_column_cf(const char *path) {
   rocksdb_options_t *o = rocksdb_options_create();
@@ -1160,6 +1280,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_snapshot);
   TEST_CASE(test_segments);
   TEST_CASE(test_merge_cache);
+  TEST_CASE(test_share_bound);
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);

@@ -445,6 +445,121 @@ static void test_threads_deltas(void) {
   remdb_close(a);
 }
 
+/* ---- errors of the parallel scan: a worker's error is its own (its
+** reader's error slot), reported by the coordinator after joining, once:
+** an injected storage error or out of memory in one segment or in both at
+** once (two workers failing together: under ThreadSanitizer, the old code
+** raced on the handle's error slot) gives one clean error, and the handle
+** answers rightly after. */
+
+extern int (*colr_test_fail)(uint32_t seg); /* core/columns.c, tests only */
+static unsigned fail_mask; /* bit s: segment s fails */
+static int fail_code;
+static int fail_hook(uint32_t seg) {
+  return seg < 32 && (fail_mask >> seg & 1) ? fail_code : 0;
+}
+
+/* The code a run of sql ends with (REMDB_DONE when it ran through). */
+static int run_code(remdb *db, const char *sql) {
+  remdb_stmt *st = NULL;
+  int rc = remdb_prepare(db, sql, strlen(sql), &st, NULL);
+  if (rc == REMDB_OK)
+    while ((rc = remdb_step(st)) == REMDB_ROW) {
+    }
+  remdb_finalize(st);
+  return rc;
+}
+
+static void test_threads_errors(void) {
+  const char *q = "SELECT g, count(*), min(x), max(i) FROM big GROUP BY g";
+  for (int t = 1; t <= 4; t += 3) {
+    remdb *db = open_threads(REMDB_ROUTE_COLUMNAR, t);
+    char want[8192];
+    snprintf(want, sizeof want, "%s", run(db, q));
+    CHECK(strncmp(want, "error", 5) != 0);
+    if (t > 1) CHECK_HAS(explain(db, q), "2 threads");
+    colr_test_fail = fail_hook;
+    /* segment 1 (the second worker's) */
+    fail_mask = 2;
+    fail_code = REMDB_IO;
+    CHECK_INT(run_code(db, q), REMDB_ERROR);
+    CHECK_STR(remdb_errmsg(db),
+              "SQL error: injected failure reading segment 1");
+    /* both segments: both workers fail, one error is reported */
+    fail_mask = 3;
+    CHECK_INT(run_code(db, q), REMDB_ERROR);
+    const char *m = remdb_errmsg(db);
+    if (strcmp(m, "SQL error: injected failure reading segment 0") != 0)
+      CHECK_STR(m, "SQL error: injected failure reading segment 1");
+    else
+      t_pass++;
+    /* out of memory in the first worker */
+    fail_mask = 1;
+    fail_code = REMDB_NOMEM;
+    CHECK_INT(run_code(db, q), REMDB_NOMEM);
+    colr_test_fail = NULL;
+    CHECK_STR(run(db, q), want);
+    remdb_close(db);
+  }
+}
+
+/* ---- the statement's budget (remdb_options.max_sql_steps): the columnar
+** route charges a step per row it reads (X_STEPS_PER_ROW), on every
+** source and thread count, and stops with SQLite's route's error; the rate
+** is no tighter than SQLite's own. */
+static remdb *open_budget(int route, int threads, uint64_t steps) {
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sql_route = route;
+  o.exec_threads = threads;
+  o.max_sql_steps = steps;
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  return db;
+}
+
+static void test_threads_budget(void) {
+  const char *q = "SELECT g, count(*), max(x) FROM big GROUP BY g";
+  const char *qc = "SELECT count(*) FROM big";
+  remdb *a = open_threads(REMDB_ROUTE_SQLITE, 1);
+  char want[8192], wantc[256];
+  snprintf(want, sizeof want, "%s", run(a, q));
+  snprintf(wantc, sizeof wantc, "%s", run(a, qc));
+  remdb_close(a);
+  /* below the rows of the table: every route stops */
+  int routes[] = {REMDB_ROUTE_SQLITE, REMDB_ROUTE_COLUMNAR, REMDB_ROUTE_ROWS};
+  for (int ri = 0; ri < 3; ri++)
+    for (int t = 1; t <= 4; t += 3) {
+      remdb *db = open_budget(routes[ri], t, 50000);
+      CHECK_INT(run_code(db, q), REMDB_TOOBIG);
+      CHECK_STR(remdb_errmsg(db),
+                "SQL error: statement exceeded its budget of 50000 steps "
+                "(remdb_options.max_sql_steps)");
+      CHECK_INT(run_code(db, qc), REMDB_TOOBIG);
+      if (routes[ri] == REMDB_ROUTE_COLUMNAR) {
+        /* segments that zone maps skip are not read: no steps */
+        CHECK_STR(run(db, "SELECT count(*) FROM big WHERE k > 100"),
+                  "count(*);i:0");
+        /* a WHERE zone maps cannot skip reads every row */
+        CHECK_INT(run_code(db, "SELECT count(*) FROM big WHERE k < 30"),
+                  REMDB_TOOBIG);
+      }
+      remdb_close(db);
+    }
+  /* one and a half steps a row: not enough for SQLite's scan (two a row
+  ** at least), enough for the columnar route's (one a row) */
+  uint64_t b15 = (uint64_t)BIG_ROWS * 3 / 2;
+  remdb *db = open_budget(REMDB_ROUTE_SQLITE, 1, b15);
+  CHECK_INT(run_code(db, qc), REMDB_TOOBIG);
+  remdb_close(db);
+  for (int t = 1; t <= 4; t += 3) {
+    db = open_budget(REMDB_ROUTE_COLUMNAR, t, b15);
+    CHECK_STR(run(db, q), want);
+    CHECK_STR(run(db, qc), wantc);
+    remdb_close(db);
+  }
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "exec");
   TEST_CASE(test_setup);
@@ -456,6 +571,8 @@ int main(int argc, char **argv) {
   TEST_CASE(test_threads_setup);
   TEST_CASE_AFTER(test_threads, test_threads_setup);
   TEST_CASE_AFTER(test_threads_deltas, test_threads_setup);
+  TEST_CASE_AFTER(test_threads_errors, test_threads_setup);
+  TEST_CASE_AFTER(test_threads_budget, test_threads_setup);
   int rc_ = test_main(argc, argv, "test_exec");
   rm_tree(dir);
   return rc_;
