@@ -10,6 +10,9 @@
 **     plain    remdb table without it (records only)
 **     fts5     SQLite FTS5, on disk, synchronous=OFF
 **     analyze  fts_doc over each chunk's two fields, nothing stored
+**     digest   a checksum of every token (term, position, byte range) of
+**              the corpus under unicode61 and under remdb+english stemming
+**              (to check that a change to the analyzer changes no token)
 **
 ** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN.
 */
@@ -62,7 +65,7 @@ static const char *man_schema(bool fulltext) {
 }
 
 /* bench_ftsdb's load_rows, as is. */
-static void load_rows(remdb *db) {
+__attribute__((noinline)) static void load_rows(remdb *db) {
   remdb_batch *b;
   if (remdb_batch_begin(db, &b)) die(db, "batch");
   buf_t row;
@@ -84,7 +87,7 @@ static void load_rows(remdb *db) {
   buf_free(&row);
 }
 
-static void load_fts5(const char *path) {
+__attribute__((noinline)) static void load_fts5(const char *path) {
   sqlite3 *s;
   unlink(path);
   if (sqlite3_open(path, &s) != SQLITE_OK) exit(1);
@@ -110,7 +113,7 @@ static void load_fts5(const char *path) {
   sqlite3_close(s);
 }
 
-static size_t analyze_all(void) {
+__attribute__((noinline)) static size_t analyze_all(void) {
   fts_analyzer_opts o = {FTS_UNICODE61, NULL, FTS_STOP_NONE, NULL, 0};
   fts_analyzer *a = fts_analyzer_new(&o, NULL, 0);
   fts_doc *d = fts_doc_new();
@@ -126,12 +129,67 @@ static size_t analyze_all(void) {
   return terms;
 }
 
+static uint64_t dig;
+static int dig_token(void *ctx, const fts_token *t) {
+  (void)ctx;
+  uint64_t v[3] = {t->pos, t->start, t->end};
+  for (size_t i = 0; i < t->len; i++)
+    dig = (dig ^ (unsigned char)t->term[i]) * 1099511628211ull;
+  for (int i = 0; i < 3; i++) dig = (dig ^ v[i]) * 1099511628211ull;
+  return 0;
+}
+
+static void digest(void) {
+  fts_analyzer_opts o[2] = {{FTS_UNICODE61, NULL, FTS_STOP_NONE, NULL, 0},
+                            {FTS_REMDB, "english", FTS_STOP_ENGLISH, NULL, 0}};
+  for (int m = 0; m < 2; m++) {
+    fts_analyzer *a = fts_analyzer_new(&o[m], NULL, 0);
+    dig = 1469598103934665603ull;
+    for (size_t i = 0; i < ndocs; i++) {
+      uint32_t next;
+      fts_analyze(a, docs[i].title, strlen(docs[i].title), 0, dig_token, NULL,
+                  &next);
+      fts_analyze(a, docs[i].text, docs[i].len, next, dig_token, NULL, &next);
+    }
+    /* and random text over a nasty alphabet: long runs (the 255-byte
+    ** cut), marks, ideographs, invalid bytes */
+    static const char *const alpha[] = {
+        "a", "Z", "7", " ", ".", "-", "_", "\xc3\xa9", "\xc3\x89", "\xc3\x9f",
+        "\xcc\x81", "\xe4\xb8\xad", "\xff", "\xc3", "\xe2\x80\x94",
+        "\xf0\x90\x90\x80", "\xd0\x96", "\xe1\xba\x9e", "\xef\xbc\xa1", "\n"};
+    uint64_t seed = 42;
+    char txt[4096];
+    for (int r = 0; r < 20000; r++) {
+      size_t len = 0;
+      size_t want = xorshift64(&seed) % 3000;
+      bool longrun = xorshift64(&seed) % 4 == 0;
+      while (len + 8 < want) {
+        uint64_t x = xorshift64(&seed);
+        const char *c = longrun && x % 3 ? alpha[x % 3 == 1 ? 0 : 7]
+                                         : alpha[x % (sizeof alpha / sizeof *alpha)];
+        size_t cl = strlen(c);
+        memcpy(txt + len, c, cl);
+        len += cl;
+      }
+      fts_analyze(a, txt, len, 0, dig_token, NULL, NULL);
+    }
+    printf("digest %s: %016llx\n", m ? "remdb" : "unicode61",
+           (unsigned long long)dig);
+    fts_analyzer_free(a);
+  }
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "fts";
   int rounds = argc > 2 ? atoi(argv[2]) : 1;
   const char *dirs = getenv("REMDB_BENCH_MAN");
   const char *mp = getenv("REMDB_BENCH_FTS_PAGES");
   load(dirs ? dirs : FTS_DEFAULT_MAN, mp ? (size_t)atol(mp) : 1500);
+  if (strcmp(mode, "digest") == 0) {
+    digest();
+    corpus_free();
+    return 0;
+  }
   const char *tmp = getenv("TMPDIR");
   char dir[600];
   snprintf(dir, sizeof dir, "%s/remdb-bench-ftsload-%d",

@@ -444,6 +444,46 @@ static inline void put_cp(fts_analyzer *a, size_t *len, bool *full,
   *len += (size_t)k;
 }
 
+/* ASCII bytes for the scanners: a letter or digit maps to itself lower-
+** cased, any other ASCII byte to 0 (a separator); bytes >= 0x80 (not
+** ASCII) map to 0x80.  ascii_run(b) is true for a token byte. */
+static const unsigned char ascii_fold[256] = {
+#define X16(a) a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a
+    X16(0), X16(0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+    'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+    'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+    X16(0x80), X16(0x80), X16(0x80), X16(0x80), X16(0x80), X16(0x80),
+    X16(0x80), X16(0x80)
+#undef X16
+};
+#define ascii_run(f) ((unsigned char)((f) - 1) < 0x7f)
+
+/* Append the ASCII token bytes at u[*i..n) to the token in a->out, folded,
+** as put_cp would one by one: once the token is full (*full, or
+** FTS_MAX_TERM bytes) the rest are dropped and *full is set.  Stops at the
+** first byte that is not an ASCII letter or digit. */
+static inline void ascii_token_run(fts_analyzer *a, const unsigned char *u,
+                                   size_t n, size_t *i, size_t *len,
+                                   bool *full) {
+  size_t j = *i, l = *len;
+  /* out has FTS_MAX_TERM + 8 bytes: a dropped byte is stored at out[lim]
+  ** (lim <= FTS_MAX_TERM) and never counted */
+  size_t lim = *full ? l : FTS_MAX_TERM;
+  char *out = a->out;
+  unsigned char f;
+  while (j < n && ascii_run(f = ascii_fold[u[j]])) {
+    out[l] = (char)f;
+    l += l < lim;
+    j++;
+  }
+  if (j - *i > l - *len) *full = true;
+  *i = j;
+  *len = l;
+}
+
 static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
                     void *ctx) {
   const unsigned char *u = (const unsigned char *)text;
@@ -451,12 +491,12 @@ static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
   while (i < n) {
     size_t k;
     int32_t c;
-    if (u[i] < 0x80) { /* ASCII: the common case */
-      if (!ascii_alnum(u[i])) {
-        i++;
-        continue;
-      }
-    } else {
+    unsigned char f = ascii_fold[u[i]];
+    if (f == 0) { /* an ASCII separator: the common case */
+      i++;
+      continue;
+    }
+    if (f == 0x80) {
       c = read_cp(text, n, i, &k);
       if (c < 0 || !u61_alnum(c)) {
         i += k;
@@ -466,15 +506,9 @@ static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
     size_t s = i, len = 0;
     bool full = false;
     while (i < n) {
-      unsigned char b = u[i];
-      if (b < 0x80) {
-        if (!ascii_alnum(b)) break;
-        if (len < FTS_MAX_TERM && !full)
-          a->out[len++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-        else
-          full = true;
-        i++;
-        continue;
+      if (u[i] < 0x80) {
+        ascii_token_run(a, u, n, &i, &len, &full);
+        if (i >= n || u[i] < 0x80) break;
       }
       c = read_cp(text, n, i, &k);
       if (c < 0 || !(u61_alnum(c) || u61_diacritic(c))) break;

@@ -8,13 +8,60 @@
 
 /* ---- fts_doc ---------------------------------------------------------- */
 
-static uint64_t hash_term(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a, folded */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
+/* The bytes of a short string s[0..n), 0 < n <= 8, as one word (n and the
+** word together tell the bytes): loads that may overlap but never read
+** outside s. */
+static inline uint64_t short_word(const char *s, size_t n) {
+  if (n == 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
   }
-  return h ^ (h >> 29);
+  if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    return lo | (uint64_t)hi << 32;
+  }
+  return (uint64_t)(unsigned char)s[0] |
+         (uint64_t)(unsigned char)s[n / 2] << 8 |
+         (uint64_t)(unsigned char)s[n - 1] << 16;
+}
+
+static inline uint64_t mix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+/* A term's hash: a word at a time (terms are short). */
+static uint64_t hash_term(const char *s, size_t n) {
+  uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
+  while (n > 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+    s += 8;
+    n -= 8;
+  }
+  if (n) h = (h ^ short_word(s, n)) * 0x94d049bb133111ebull;
+  return mix64(h);
+}
+
+/* s[0..n) == t[0..n), inline (terms are short). */
+static inline bool same_bytes(const char *s, const char *t, size_t n) {
+  while (n > 8) {
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, t, 8);
+    if (a != b) return false;
+    s += 8;
+    t += 8;
+    n -= 8;
+  }
+  return n == 0 || short_word(s, n) == short_word(t, n);
 }
 
 typedef struct dtok {
@@ -132,7 +179,7 @@ static int add_token(void *ctx, const fts_token *t) {
     }
     const dterm *e = &d->term[s - 1];
     if (e->hash == h && e->len == t->len &&
-        memcmp(d->arena + e->off, t->term, t->len) == 0) {
+        same_bytes(d->arena + e->off, t->term, t->len)) {
       id = s - 1;
       break;
     }
