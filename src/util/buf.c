@@ -87,13 +87,15 @@ void buf_add_u64be(buf_t *b, uint64_t v) {
 void buf_add_json_str(buf_t *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   if (!buf_reserve(b, n + 2)) return;
-  buf_addc(b, '"');
-  size_t run = 0; /* start of the pending stretch that needs no escape */
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    buf_add(b, s + run, i - run);
-    run = i + 1;
+  b->p[b->len++] = '"';
+  const unsigned char *p = (const unsigned char *)s, *end = p + n;
+  for (;;) {
+    uint64_t bits = 0;
+    const unsigned char *q = json_plain_end(p, end, &bits);
+    buf_add(b, p, (size_t)(q - p));
+    if (q == end) break;
+    unsigned char c = *q;
+    p = q + 1;
     switch (c) {
       case '"': buf_add(b, "\\\"", 2); break;
       case '\\': buf_add(b, "\\\\", 2); break;
@@ -108,7 +110,6 @@ void buf_add_json_str(buf_t *b, const char *s, size_t n) {
       }
     }
   }
-  buf_add(b, s + run, n - run);
   buf_addc(b, '"');
 }
 
