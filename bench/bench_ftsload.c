@@ -14,7 +14,8 @@
 **              the corpus under unicode61 and under remdb+english stemming
 **              (to check that a change to the analyzer changes no token)
 **
-** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN.
+** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN,
+** REMDB_BENCH_WRITE_BUFFER_MB (remdb_options.write_buffer_bytes).
 */
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -203,6 +204,8 @@ int main(int argc, char **argv) {
       remdb_options o;
       remdb_options_init(&o);
       o.sync = REMDB_SYNC_NONE;
+      const char *wb = getenv("REMDB_BENCH_WRITE_BUFFER_MB");
+      if (wb) o.write_buffer_bytes = (size_t)atol(wb) << 20;
       if (remdb_open(dir, "bench", &o, &db) != REMDB_OK) die(db, "open");
       const char *s = man_schema(strcmp(mode, "fts") == 0);
       if (remdb_schema_put(db, s, strlen(s))) die(db, "schema");

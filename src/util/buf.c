@@ -55,14 +55,27 @@ void buf_addc(buf_t *b, char c) {
 void buf_adds(buf_t *b, const char *s) { buf_add(b, s, strlen(s)); }
 
 void buf_addf(buf_t *b, const char *fmt, ...) {
+  /* format once into the room there is (most texts are short); only a
+  ** text that does not fit is formatted again, after growing */
+  if (!buf_reserve(b, 64)) return;
+  size_t room = b->cap - b->len; /* with its NUL */
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vsnprintf(b->p + b->len, room, fmt, ap);
   va_end(ap);
-  if (n < 0 || !buf_reserve(b, (size_t)n)) return;
-  va_start(ap, fmt);
-  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
+  if (n < 0) {
+    b->p[b->len] = '\0';
+    return;
+  }
+  if ((size_t)n >= room) {
+    if (!buf_reserve(b, (size_t)n)) {
+      b->p[b->len] = '\0';
+      return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
   b->len += (size_t)n;
 }
 

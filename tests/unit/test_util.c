@@ -105,6 +105,24 @@ static void test_buf(void) {
   CHECK(!b.oom);
   CHECK(b.len > 40000);
   buf_free(&b);
+  /* texts that fit the room left, fill it exactly, or do not fit */
+  for (size_t pre = 0; pre < 140; pre += 7)
+    for (size_t n = 0; n < 300; n++) {
+      char want[512], s2[301];
+      memset(s2, 'x', n);
+      s2[n] = 0;
+      buf_init(&b);
+      for (size_t i = 0; i < pre; i++) buf_addc(&b, 'p');
+      buf_addf(&b, "<%s|%d>", s2, (int)n);
+      int wl = snprintf(want, sizeof want, "%.*s<%s|%d>", (int)pre,
+                        "ppppppppppppppppppppppppppppppppppppppppppppppppppp"
+                        "ppppppppppppppppppppppppppppppppppppppppppppppppppp"
+                        "pppppppppppppppppppppppppppppppppppppppppppppppppp",
+                        s2, (int)n);
+      CHECK(b.len == (size_t)wl && memcmp(b.p, want, b.len) == 0 &&
+            b.p[b.len] == 0);
+      buf_free(&b);
+    }
   CHECK_INT(utf8_len("h\xc3\xa9llo \xe2\x9c\x93", 10), 7);
   CHECK(ident_valid("issues_2", 63));
   CHECK(!ident_valid("2issues", 63));
