@@ -403,10 +403,23 @@ bool fts_is_stopword(const fts_analyzer *a, const char *term, size_t len) {
   return stopset_has(&a->stops, term, len);
 }
 
-/* The scanner.  Calls emit(a, ctx, term, len, start, end) for each token
-** in normalised form (before stop words and stemming). */
-typedef int (*emit_fn)(fts_analyzer *a, void *ctx, const char *term,
-                       size_t len, size_t start, size_t end);
+/* The scanner's sink: each token (in normalised form) takes the next
+** position; with filter, stop words are dropped and stems taken
+** (emit_filtered), else it goes to cb as it is. */
+typedef struct actx {
+  fts_token_fn cb;
+  void *ctx;
+  uint32_t pos;
+  bool filter;
+} actx;
+
+static int emit_filtered(fts_analyzer *a, actx *x, fts_token *t);
+
+static inline int emit(fts_analyzer *a, actx *x, const char *term, size_t len,
+                       size_t start, size_t end) {
+  fts_token t = {term, len, x->pos++, start, end};
+  return x->filter ? emit_filtered(a, x, &t) : x->cb(x->ctx, &t);
+}
 
 /* Read the code point at text[i]; *k gets its length (1 for an invalid
 ** byte, which reads as -1). */
@@ -484,8 +497,7 @@ static inline void ascii_token_run(fts_analyzer *a, const unsigned char *u,
   *len = l;
 }
 
-static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
-                    void *ctx) {
+static int scan_u61(fts_analyzer *a, const char *text, size_t n, actx *x) {
   const unsigned char *u = (const unsigned char *)text;
   size_t i = 0;
   while (i < n) {
@@ -515,14 +527,14 @@ static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
       put_cp(a, &len, &full, u61_fold(c));
       i += k;
     }
-    int rc = emit(a, ctx, a->out, len, s, i);
+    int rc = emit(a, x, a->out, len, s, i);
     if (rc) return rc;
   }
   return 0;
 }
 
 static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
-                      emit_fn emit, void *ctx) {
+                      actx *x) {
   size_t i = 0;
   while (i < n) {
     size_t k;
@@ -555,30 +567,23 @@ static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
     size_t len = remdb_normalize(a, text + s, i - s);
     if (len == (size_t)-1) return -1;
     if (len == 0) continue;
-    int rc = emit(a, ctx, a->out, len, s, i);
+    int rc = emit(a, x, a->out, len, s, i);
     if (rc) return rc;
   }
   return 0;
 }
 
-static int scan(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
-                void *ctx) {
-  return a->o.mode == FTS_UNICODE61 ? scan_u61(a, text, n, emit, ctx)
-                                    : scan_remdb(a, text, n, emit, ctx);
+static int scan(fts_analyzer *a, const char *text, size_t n, actx *x) {
+  return a->o.mode == FTS_UNICODE61 ? scan_u61(a, text, n, x)
+                                    : scan_remdb(a, text, n, x);
 }
 
-typedef struct actx {
-  fts_token_fn cb;
-  void *ctx;
-  uint32_t pos;
-} actx;
-
-static int emit_token(fts_analyzer *a, void *ctx, const char *term,
-                      size_t len, size_t start, size_t end) {
-  actx *x = ctx;
-  uint32_t pos = x->pos++;
+/* Stop words, then the stemmer. */
+static int emit_filtered(fts_analyzer *a, actx *x, fts_token *tk) {
+  const char *term = tk->term;
+  size_t len = tk->len;
   if (a->stops.n && stopset_has(&a->stops, term, len)) return 0;
-  fts_token t = {term, len, pos, start, end};
+  fts_token t = *tk;
   if (a->stem) {
     stem_slot *c = NULL;
     if (len < STEM_MAX) {
@@ -609,8 +614,8 @@ static int emit_token(fts_analyzer *a, void *ctx, const char *term,
 
 int fts_analyze(fts_analyzer *a, const char *text, size_t n, uint32_t pos0,
                 fts_token_fn cb, void *ctx, uint32_t *next_pos) {
-  actx x = {cb, ctx, pos0};
-  int rc = scan(a, text, n, emit_token, &x);
+  actx x = {cb, ctx, pos0, a->stops.n > 0 || a->stem != NULL};
+  int rc = scan(a, text, n, &x);
   if (next_pos) *next_pos = x.pos;
   return rc;
 }
@@ -621,21 +626,20 @@ typedef struct pctx {
   int count;
 } pctx;
 
-static int emit_prefix(fts_analyzer *a, void *ctx, const char *term,
-                       size_t len, size_t start, size_t end) {
-  (void)a, (void)start, (void)end;
+static int prefix_token(void *ctx, const fts_token *t) {
   pctx *p = ctx;
   if (++p->count > 1) return 1;
-  if (len > p->cap) return 1;
-  memcpy(p->out, term, len);
-  p->len = len;
+  if (t->len > p->cap) return 1;
+  memcpy(p->out, t->term, t->len);
+  p->len = t->len;
   return 0;
 }
 
 size_t fts_analyze_prefix(fts_analyzer *a, const char *text, size_t n,
                           char *out, size_t outcap) {
   pctx p = {out, outcap, 0, 0};
-  int rc = scan(a, text, n, emit_prefix, &p);
+  actx x = {prefix_token, &p, 0, false}; /* no stop words, no stemming */
+  int rc = scan(a, text, n, &x);
   if (rc) return (size_t)-1;
   return p.count ? p.len : 0;
 }

@@ -36,7 +36,7 @@ static inline uint64_t mix64(uint64_t h) {
 }
 
 /* A term's hash: a word at a time (terms are short). */
-static uint64_t hash_term(const char *s, size_t n) {
+static inline uint64_t hash_term(const char *s, size_t n) {
   uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
   while (n > 8) {
     uint64_t w;
