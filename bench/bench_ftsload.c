@@ -176,6 +176,30 @@ static void digest(void) {
     }
     printf("digest %s: %016llx\n", m ? "remdb" : "unicode61",
            (unsigned long long)dig);
+    /* and fts_doc's terms and positions of each chunk */
+    fts_doc *d = fts_doc_new();
+    dig = 1469598103934665603ull;
+    for (size_t i = 0; i < ndocs; i++) {
+      fts_doc_reset(d);
+      fts_doc_add(d, a, 0, docs[i].title, strlen(docs[i].title));
+      fts_doc_add(d, a, 1, docs[i].text, docs[i].len);
+      long nt = fts_doc_nterms(d);
+      for (long k = 0; k < nt; k++) {
+        const char *term;
+        size_t len;
+        const uint32_t *pos;
+        uint32_t npos;
+        fts_doc_term(d, (size_t)k, &term, &len, &pos, &npos);
+        fts_token t = {term, len, npos, 0, 0};
+        dig_token(NULL, &t);
+        for (uint32_t j = 0; j < npos; j++)
+          dig = (dig ^ pos[j]) * 1099511628211ull;
+      }
+      dig = (dig ^ fts_doc_length(d)) * 1099511628211ull;
+    }
+    fts_doc_free(d);
+    printf("digest %s fts_doc: %016llx\n", m ? "remdb" : "unicode61",
+           (unsigned long long)dig);
     fts_analyzer_free(a);
   }
 }

@@ -50,6 +50,21 @@ static inline uint64_t hash_term(const char *s, size_t n) {
   return mix64(h);
 }
 
+/* dst[0..n) = src[0..n), inline for short terms (the same overlapping
+** pieces as short_word). */
+static inline void copy_term(char *dst, const char *src, size_t n) {
+  if (n > 8) {
+    memcpy(dst, src, n);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4);
+    memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 /* s[0..n) == t[0..n), inline (terms are short). */
 static inline bool same_bytes(const char *s, const char *t, size_t n) {
   while (n > 8) {
@@ -168,7 +183,7 @@ static int add_token(void *ctx, const fts_token *t) {
         d->arena = na;
         d->acap = cap;
       }
-      memcpy(d->arena + d->alen, t->term, t->len);
+      copy_term(d->arena + d->alen, t->term, t->len);
       d->arena[d->alen + t->len] = 0;
       id = (uint32_t)d->nterm;
       d->term[d->nterm++] = (dterm){d->alen, (uint32_t)t->len, 0, 0,
