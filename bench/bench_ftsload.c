@@ -10,6 +10,8 @@
 **     plain    remdb table without it (records only)
 **     fts5     SQLite FTS5, on disk, synchronous=OFF
 **     analyze  fts_doc over each chunk's two fields, nothing stored
+**     analyze-remdb  the same with remdb's analysis and English stemming
+**              (the schema default, as bench_ftsdb's hybrid part)
 **     digest   a checksum of every token (term, position, byte range) of
 **              the corpus under unicode61 and under remdb+english stemming
 **              (to check that a change to the analyzer changes no token)
@@ -114,8 +116,9 @@ __attribute__((noinline)) static void load_fts5(const char *path) {
   sqlite3_close(s);
 }
 
-__attribute__((noinline)) static size_t analyze_all(void) {
+__attribute__((noinline)) static size_t analyze_all(bool remdb_mode) {
   fts_analyzer_opts o = {FTS_UNICODE61, NULL, FTS_STOP_NONE, NULL, 0};
+  if (remdb_mode) o = (fts_analyzer_opts){FTS_REMDB, "english", FTS_STOP_NONE, NULL, 0};
   fts_analyzer *a = fts_analyzer_new(&o, NULL, 0);
   fts_doc *d = fts_doc_new();
   size_t terms = 0;
@@ -242,8 +245,9 @@ int main(int argc, char **argv) {
       char f[700];
       snprintf(f, sizeof f, "%s/fts5.db", dir);
       load_fts5(f);
-    } else if (strcmp(mode, "analyze") == 0) {
-      analyze_all();
+    } else if (strcmp(mode, "analyze") == 0 ||
+               strcmp(mode, "analyze-remdb") == 0) {
+      analyze_all(strcmp(mode, "analyze-remdb") == 0);
     } else {
       die(NULL, "mode: fts, plain, fts5 or analyze");
     }

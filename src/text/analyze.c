@@ -545,6 +545,19 @@ static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
       continue;
     }
     size_t s = i;
+    if (c < 128) {
+      /* its ASCII letters and digits, folded as remdb_normalize folds a
+      ** pure-ASCII token: when the token ends there, that is it */
+      size_t len = 0;
+      bool full = false;
+      ascii_token_run(a, (const unsigned char *)text, n, &i, &len, &full);
+      if (i >= n || (unsigned char)text[i] < 0x80) {
+        int rc = emit(a, x, a->out, len, s, i);
+        if (rc) return rc;
+        continue;
+      }
+      /* else more of the token follows: the whole of it is normalised */
+    }
     if (c >= 128 && is_ideograph(c)) {
       i += k;
       /* marks (e.g. dakuten) stay with their character */

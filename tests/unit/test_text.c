@@ -78,6 +78,20 @@ static void test_remdb_mode(void) {
   CHECK_STR(toks(a, "हिन्दी"), "हिन्दी@0"); /* script marks are kept */
   CHECK_STR(toks(a, "a\xff" "b \xc3"), "a@0 b@1"); /* invalid bytes separate */
   CHECK_STR(toks(a, ""), "");
+  /* an ASCII start, then more of the token that is not ASCII: the whole
+  ** token is normalised */
+  CHECK_STR(toks(a, "ABC\xc3\xa9" "DEF x\xcc\x81" "y Q"), "abcedef@0 xy@1 q@2");
+  {
+    char asc[400];
+    memset(asc, 'K', 300);
+    memcpy(asc + 300, " Tail", 6);
+    acc x = {.n = 0};
+    fts_analyze(a, asc, strlen(asc), 0, range_tok, &x, NULL);
+    char want[400];
+    memset(want, 'k', 255);
+    snprintf(want + 255, sizeof want - 255, "@0[0,300) tail@1[301,305) ");
+    CHECK_STR(x.s, want);
+  }
   /* a long token is cut at FTS_MAX_TERM bytes, on a character boundary */
   char lng[600];
   for (int i = 0; i < 299; i++) memcpy(lng + 2 * i, "\xc3\xa9", 2); /* é */
