@@ -43,18 +43,9 @@ struct fts_analyzer {
 
 /* ---- stop-word set ---------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 static bool stopset_has(const stopset *s, const char *w, size_t n) {
   if (!s->cap) return false;
-  size_t i = (size_t)hash_bytes(w, n) & (s->cap - 1);
+  size_t i = (size_t)fts_term_hash(w, n) & (s->cap - 1);
   while (s->slot[i]) {
     if (strlen(s->slot[i]) == n && memcmp(s->slot[i], w, n) == 0) return true;
     i = (i + 1) & (s->cap - 1);
@@ -70,7 +61,7 @@ static int stopset_add(stopset *s, const char *w, size_t n) {
     if (!ns) return -1;
     for (size_t i = 0; i < s->cap; i++) {
       if (!s->slot[i]) continue;
-      size_t j = (size_t)hash_bytes(s->slot[i], strlen(s->slot[i])) & (ncap - 1);
+      size_t j = (size_t)fts_term_hash(s->slot[i], strlen(s->slot[i])) & (ncap - 1);
       while (ns[j]) j = (j + 1) & (ncap - 1);
       ns[j] = s->slot[i];
     }
@@ -82,7 +73,7 @@ static int stopset_add(stopset *s, const char *w, size_t n) {
   if (!c) return -1;
   memcpy(c, w, n);
   c[n] = 0;
-  size_t i = (size_t)hash_bytes(w, n) & (s->cap - 1);
+  size_t i = (size_t)fts_term_hash(w, n) & (s->cap - 1);
   while (s->slot[i]) i = (i + 1) & (s->cap - 1);
   s->slot[i] = c;
   s->n++;
@@ -537,6 +528,10 @@ static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
                       actx *x) {
   size_t i = 0;
   while (i < n) {
+    if (ascii_fold[(unsigned char)text[i]] == 0) { /* an ASCII separator */
+      i++;
+      continue;
+    }
     size_t k;
     int32_t c = read_cp(text, n, i, &k);
     bool start = c >= 0 && (c < 128 ? ascii_alnum((unsigned)c) : cat_alnum(c));
@@ -600,8 +595,8 @@ static int emit_filtered(fts_analyzer *a, actx *x, fts_token *tk) {
   if (a->stem) {
     stem_slot *c = NULL;
     if (len < STEM_MAX) {
-      c = &a->cache[hash_bytes(term, len) & (STEM_CACHE - 1)];
-      if (c->len == len && memcmp(c->word, term, len) == 0) {
+      c = &a->cache[fts_term_hash(term, len) & (STEM_CACHE - 1)];
+      if (c->len == len && fts_same_bytes(c->word, term, len)) {
         t.term = c->stem;
         t.len = c->slen;
         return x->cb(x->ctx, &t);

@@ -8,48 +8,6 @@
 
 /* ---- fts_doc ---------------------------------------------------------- */
 
-/* The bytes of a short string s[0..n), 0 < n <= 8, as one word (n and the
-** word together tell the bytes): loads that may overlap but never read
-** outside s. */
-static inline uint64_t short_word(const char *s, size_t n) {
-  if (n == 8) {
-    uint64_t w;
-    memcpy(&w, s, 8);
-    return w;
-  }
-  if (n >= 4) {
-    uint32_t lo, hi;
-    memcpy(&lo, s, 4);
-    memcpy(&hi, s + n - 4, 4);
-    return lo | (uint64_t)hi << 32;
-  }
-  return (uint64_t)(unsigned char)s[0] |
-         (uint64_t)(unsigned char)s[n / 2] << 8 |
-         (uint64_t)(unsigned char)s[n - 1] << 16;
-}
-
-static inline uint64_t mix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
-
-/* A term's hash: a word at a time (terms are short). */
-static inline uint64_t hash_term(const char *s, size_t n) {
-  uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
-  while (n > 8) {
-    uint64_t w;
-    memcpy(&w, s, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-    s += 8;
-    n -= 8;
-  }
-  if (n) h = (h ^ short_word(s, n)) * 0x94d049bb133111ebull;
-  return mix64(h);
-}
-
 /* dst[0..n) = src[0..n), inline for short terms (the same overlapping
 ** pieces as short_word). */
 static inline void copy_term(char *dst, const char *src, size_t n) {
@@ -63,20 +21,6 @@ static inline void copy_term(char *dst, const char *src, size_t n) {
     dst[n / 2] = src[n / 2];
     dst[n - 1] = src[n - 1];
   }
-}
-
-/* s[0..n) == t[0..n), inline (terms are short). */
-static inline bool same_bytes(const char *s, const char *t, size_t n) {
-  while (n > 8) {
-    uint64_t a, b;
-    memcpy(&a, s, 8);
-    memcpy(&b, t, 8);
-    if (a != b) return false;
-    s += 8;
-    t += 8;
-    n -= 8;
-  }
-  return n == 0 || short_word(s, n) == short_word(t, n);
 }
 
 typedef struct dtok {
@@ -162,7 +106,7 @@ static int add_token(void *ctx, const fts_token *t) {
   fts_doc *d = x->d;
   if (t->pos > FTS_MAX_OFFSET) return 0; /* beyond what positions hold */
   if ((d->nterm + 1) * 2 > d->nslot && doc_rehash(d)) goto oom;
-  uint64_t h = hash_term(t->term, t->len);
+  uint64_t h = fts_term_hash(t->term, t->len);
   size_t j = (size_t)h & (d->nslot - 1);
   uint32_t id;
   for (;;) {
@@ -194,7 +138,7 @@ static int add_token(void *ctx, const fts_token *t) {
     }
     const dterm *e = &d->term[s - 1];
     if (e->hash == h && e->len == t->len &&
-        same_bytes(d->arena + e->off, t->term, t->len)) {
+        fts_same_bytes(d->arena + e->off, t->term, t->len)) {
       id = s - 1;
       break;
     }
@@ -606,7 +550,7 @@ static int mi_open(void *ctx, const char *term, size_t len,
                    fts_counters *count) {
   fts_memindex *m = ctx;
   *out = NULL;
-  long ti = find_term(m, term, len, hash_term(term, len), false);
+  long ti = find_term(m, term, len, fts_term_hash(term, len), false);
   if (ti < 0 || m->terms[ti].nblk == 0) return 0;
   mstream *s = calloc(1, sizeof *s);
   if (!s) return -1;
