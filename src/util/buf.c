@@ -41,14 +41,20 @@ bool buf_reserve(buf_t *b, size_t extra) {
   return true;
 }
 
+/* Room for n more bytes and a NUL without growing (and no earlier
+** failure): the common case of an append, checked before buf_reserve. */
+static inline bool has_room(const buf_t *b, size_t n) {
+  return !b->oom && n < b->cap - b->len;
+}
+
 void buf_add(buf_t *b, const void *p, size_t n) {
-  if (n == 0 || !buf_reserve(b, n)) return;
+  if (n == 0 || (!has_room(b, n) && !buf_reserve(b, n))) return;
   memcpy(b->p + b->len, p, n);
   b->len += n;
 }
 
 void buf_addc(buf_t *b, char c) {
-  if (!buf_reserve(b, 1)) return;
+  if (!has_room(b, 1) && !buf_reserve(b, 1)) return;
   b->p[b->len++] = c;
 }
 
