@@ -175,7 +175,7 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libremdb.a
 	  $(LIBS)
 
 # bench_fts reads the gzipped manual pages
-$(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb: LIBS += -lz
+$(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb $(BUILD)/bench/bench_ftsload: LIBS += -lz
 
 bench: $(BENCH_BIN) $(BUILD)/remdb
 	@scripts/install-deps.sh --bench

@@ -43,18 +43,9 @@ struct fts_analyzer {
 
 /* ---- stop-word set ---------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 static bool stopset_has(const stopset *s, const char *w, size_t n) {
   if (!s->cap) return false;
-  size_t i = (size_t)hash_bytes(w, n) & (s->cap - 1);
+  size_t i = (size_t)fts_term_hash(w, n) & (s->cap - 1);
   while (s->slot[i]) {
     if (strlen(s->slot[i]) == n && memcmp(s->slot[i], w, n) == 0) return true;
     i = (i + 1) & (s->cap - 1);
@@ -70,7 +61,7 @@ static int stopset_add(stopset *s, const char *w, size_t n) {
     if (!ns) return -1;
     for (size_t i = 0; i < s->cap; i++) {
       if (!s->slot[i]) continue;
-      size_t j = (size_t)hash_bytes(s->slot[i], strlen(s->slot[i])) & (ncap - 1);
+      size_t j = (size_t)fts_term_hash(s->slot[i], strlen(s->slot[i])) & (ncap - 1);
       while (ns[j]) j = (j + 1) & (ncap - 1);
       ns[j] = s->slot[i];
     }
@@ -82,7 +73,7 @@ static int stopset_add(stopset *s, const char *w, size_t n) {
   if (!c) return -1;
   memcpy(c, w, n);
   c[n] = 0;
-  size_t i = (size_t)hash_bytes(w, n) & (s->cap - 1);
+  size_t i = (size_t)fts_term_hash(w, n) & (s->cap - 1);
   while (s->slot[i]) i = (i + 1) & (s->cap - 1);
   s->slot[i] = c;
   s->n++;
@@ -403,10 +394,23 @@ bool fts_is_stopword(const fts_analyzer *a, const char *term, size_t len) {
   return stopset_has(&a->stops, term, len);
 }
 
-/* The scanner.  Calls emit(a, ctx, term, len, start, end) for each token
-** in normalised form (before stop words and stemming). */
-typedef int (*emit_fn)(fts_analyzer *a, void *ctx, const char *term,
-                       size_t len, size_t start, size_t end);
+/* The scanner's sink: each token (in normalised form) takes the next
+** position; with filter, stop words are dropped and stems taken
+** (emit_filtered), else it goes to cb as it is. */
+typedef struct actx {
+  fts_token_fn cb;
+  void *ctx;
+  uint32_t pos;
+  bool filter;
+} actx;
+
+static int emit_filtered(fts_analyzer *a, actx *x, fts_token *t);
+
+static inline int emit(fts_analyzer *a, actx *x, const char *term, size_t len,
+                       size_t start, size_t end) {
+  fts_token t = {term, len, x->pos++, start, end};
+  return x->filter ? emit_filtered(a, x, &t) : x->cb(x->ctx, &t);
+}
 
 /* Read the code point at text[i]; *k gets its length (1 for an invalid
 ** byte, which reads as -1). */
@@ -444,19 +448,58 @@ static inline void put_cp(fts_analyzer *a, size_t *len, bool *full,
   *len += (size_t)k;
 }
 
-static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
-                    void *ctx) {
+/* ASCII bytes for the scanners: a letter or digit maps to itself lower-
+** cased, any other ASCII byte to 0 (a separator); bytes >= 0x80 (not
+** ASCII) map to 0x80.  ascii_run(b) is true for a token byte. */
+static const unsigned char ascii_fold[256] = {
+#define X16(a) a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a
+    X16(0), X16(0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+    'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+    'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+    X16(0x80), X16(0x80), X16(0x80), X16(0x80), X16(0x80), X16(0x80),
+    X16(0x80), X16(0x80)
+#undef X16
+};
+#define ascii_run(f) ((unsigned char)((f) - 1) < 0x7f)
+
+/* Append the ASCII token bytes at u[*i..n) to the token in a->out, folded,
+** as put_cp would one by one: once the token is full (*full, or
+** FTS_MAX_TERM bytes) the rest are dropped and *full is set.  Stops at the
+** first byte that is not an ASCII letter or digit. */
+static inline void ascii_token_run(fts_analyzer *a, const unsigned char *u,
+                                   size_t n, size_t *i, size_t *len,
+                                   bool *full) {
+  size_t j = *i, l = *len;
+  /* out has FTS_MAX_TERM + 8 bytes: a dropped byte is stored at out[lim]
+  ** (lim <= FTS_MAX_TERM) and never counted */
+  size_t lim = *full ? l : FTS_MAX_TERM;
+  char *out = a->out;
+  unsigned char f;
+  while (j < n && ascii_run(f = ascii_fold[u[j]])) {
+    out[l] = (char)f;
+    l += l < lim;
+    j++;
+  }
+  if (j - *i > l - *len) *full = true;
+  *i = j;
+  *len = l;
+}
+
+static int scan_u61(fts_analyzer *a, const char *text, size_t n, actx *x) {
   const unsigned char *u = (const unsigned char *)text;
   size_t i = 0;
   while (i < n) {
     size_t k;
     int32_t c;
-    if (u[i] < 0x80) { /* ASCII: the common case */
-      if (!ascii_alnum(u[i])) {
-        i++;
-        continue;
-      }
-    } else {
+    unsigned char f = ascii_fold[u[i]];
+    if (f == 0) { /* an ASCII separator: the common case */
+      i++;
+      continue;
+    }
+    if (f == 0x80) {
       c = read_cp(text, n, i, &k);
       if (c < 0 || !u61_alnum(c)) {
         i += k;
@@ -466,31 +509,29 @@ static int scan_u61(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
     size_t s = i, len = 0;
     bool full = false;
     while (i < n) {
-      unsigned char b = u[i];
-      if (b < 0x80) {
-        if (!ascii_alnum(b)) break;
-        if (len < FTS_MAX_TERM && !full)
-          a->out[len++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-        else
-          full = true;
-        i++;
-        continue;
+      if (u[i] < 0x80) {
+        ascii_token_run(a, u, n, &i, &len, &full);
+        if (i >= n || u[i] < 0x80) break;
       }
       c = read_cp(text, n, i, &k);
       if (c < 0 || !(u61_alnum(c) || u61_diacritic(c))) break;
       put_cp(a, &len, &full, u61_fold(c));
       i += k;
     }
-    int rc = emit(a, ctx, a->out, len, s, i);
+    int rc = emit(a, x, a->out, len, s, i);
     if (rc) return rc;
   }
   return 0;
 }
 
 static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
-                      emit_fn emit, void *ctx) {
+                      actx *x) {
   size_t i = 0;
   while (i < n) {
+    if (ascii_fold[(unsigned char)text[i]] == 0) { /* an ASCII separator */
+      i++;
+      continue;
+    }
     size_t k;
     int32_t c = read_cp(text, n, i, &k);
     bool start = c >= 0 && (c < 128 ? ascii_alnum((unsigned)c) : cat_alnum(c));
@@ -499,6 +540,19 @@ static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
       continue;
     }
     size_t s = i;
+    if (c < 128) {
+      /* its ASCII letters and digits, folded as remdb_normalize folds a
+      ** pure-ASCII token: when the token ends there, that is it */
+      size_t len = 0;
+      bool full = false;
+      ascii_token_run(a, (const unsigned char *)text, n, &i, &len, &full);
+      if (i >= n || (unsigned char)text[i] < 0x80) {
+        int rc = emit(a, x, a->out, len, s, i);
+        if (rc) return rc;
+        continue;
+      }
+      /* else more of the token follows: the whole of it is normalised */
+    }
     if (c >= 128 && is_ideograph(c)) {
       i += k;
       /* marks (e.g. dakuten) stay with their character */
@@ -521,35 +575,28 @@ static int scan_remdb(fts_analyzer *a, const char *text, size_t n,
     size_t len = remdb_normalize(a, text + s, i - s);
     if (len == (size_t)-1) return -1;
     if (len == 0) continue;
-    int rc = emit(a, ctx, a->out, len, s, i);
+    int rc = emit(a, x, a->out, len, s, i);
     if (rc) return rc;
   }
   return 0;
 }
 
-static int scan(fts_analyzer *a, const char *text, size_t n, emit_fn emit,
-                void *ctx) {
-  return a->o.mode == FTS_UNICODE61 ? scan_u61(a, text, n, emit, ctx)
-                                    : scan_remdb(a, text, n, emit, ctx);
+static int scan(fts_analyzer *a, const char *text, size_t n, actx *x) {
+  return a->o.mode == FTS_UNICODE61 ? scan_u61(a, text, n, x)
+                                    : scan_remdb(a, text, n, x);
 }
 
-typedef struct actx {
-  fts_token_fn cb;
-  void *ctx;
-  uint32_t pos;
-} actx;
-
-static int emit_token(fts_analyzer *a, void *ctx, const char *term,
-                      size_t len, size_t start, size_t end) {
-  actx *x = ctx;
-  uint32_t pos = x->pos++;
+/* Stop words, then the stemmer. */
+static int emit_filtered(fts_analyzer *a, actx *x, fts_token *tk) {
+  const char *term = tk->term;
+  size_t len = tk->len;
   if (a->stops.n && stopset_has(&a->stops, term, len)) return 0;
-  fts_token t = {term, len, pos, start, end};
+  fts_token t = *tk;
   if (a->stem) {
     stem_slot *c = NULL;
     if (len < STEM_MAX) {
-      c = &a->cache[hash_bytes(term, len) & (STEM_CACHE - 1)];
-      if (c->len == len && memcmp(c->word, term, len) == 0) {
+      c = &a->cache[fts_term_hash(term, len) & (STEM_CACHE - 1)];
+      if (c->len == len && fts_same_bytes(c->word, term, len)) {
         t.term = c->stem;
         t.len = c->slen;
         return x->cb(x->ctx, &t);
@@ -575,8 +622,8 @@ static int emit_token(fts_analyzer *a, void *ctx, const char *term,
 
 int fts_analyze(fts_analyzer *a, const char *text, size_t n, uint32_t pos0,
                 fts_token_fn cb, void *ctx, uint32_t *next_pos) {
-  actx x = {cb, ctx, pos0};
-  int rc = scan(a, text, n, emit_token, &x);
+  actx x = {cb, ctx, pos0, a->stops.n > 0 || a->stem != NULL};
+  int rc = scan(a, text, n, &x);
   if (next_pos) *next_pos = x.pos;
   return rc;
 }
@@ -587,21 +634,20 @@ typedef struct pctx {
   int count;
 } pctx;
 
-static int emit_prefix(fts_analyzer *a, void *ctx, const char *term,
-                       size_t len, size_t start, size_t end) {
-  (void)a, (void)start, (void)end;
+static int prefix_token(void *ctx, const fts_token *t) {
   pctx *p = ctx;
   if (++p->count > 1) return 1;
-  if (len > p->cap) return 1;
-  memcpy(p->out, term, len);
-  p->len = len;
+  if (t->len > p->cap) return 1;
+  memcpy(p->out, t->term, t->len);
+  p->len = t->len;
   return 0;
 }
 
 size_t fts_analyze_prefix(fts_analyzer *a, const char *text, size_t n,
                           char *out, size_t outcap) {
   pctx p = {out, outcap, 0, 0};
-  int rc = scan(a, text, n, emit_prefix, &p);
+  actx x = {prefix_token, &p, 0, false}; /* no stop words, no stemming */
+  int rc = scan(a, text, n, &x);
   if (rc) return (size_t)-1;
   return p.count ? p.len : 0;
 }

@@ -44,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FTS_MAX_TERM 255
 
@@ -112,5 +113,63 @@ extern const char *const fts_stopwords_english[];
 
 /* The Snowball algorithms libstemmer offers (NULL-terminated, static). */
 const char **fts_stemmer_list(void);
+
+/* ---- short strings (terms), hashed and compared inline ---------------- */
+
+/* The bytes of a short string s[0..n), 0 < n <= 8, as one word (n and the
+** word together tell the bytes): loads that may overlap but never read
+** outside s. */
+static inline uint64_t fts_short_word(const char *s, size_t n) {
+  if (n == 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+  }
+  if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    return lo | (uint64_t)hi << 32;
+  }
+  return (uint64_t)(unsigned char)s[0] |
+         (uint64_t)(unsigned char)s[n / 2] << 8 |
+         (uint64_t)(unsigned char)s[n - 1] << 16;
+}
+
+static inline uint64_t fts_mix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+/* A term's hash: a word at a time (terms are short). */
+static inline uint64_t fts_term_hash(const char *s, size_t n) {
+  uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
+  while (n > 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+    s += 8;
+    n -= 8;
+  }
+  if (n) h = (h ^ fts_short_word(s, n)) * 0x94d049bb133111ebull;
+  return fts_mix64(h);
+}
+
+/* s[0..n) == t[0..n), inline (terms are short). */
+static inline bool fts_same_bytes(const char *s, const char *t, size_t n) {
+  while (n > 8) {
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, t, 8);
+    if (a != b) return false;
+    s += 8;
+    t += 8;
+    n -= 8;
+  }
+  return n == 0 || fts_short_word(s, n) == fts_short_word(t, n);
+}
 
 #endif

@@ -8,13 +8,19 @@
 
 /* ---- fts_doc ---------------------------------------------------------- */
 
-static uint64_t hash_term(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a, folded */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ull;
+/* dst[0..n) = src[0..n), inline for short terms (the same overlapping
+** pieces as short_word). */
+static inline void copy_term(char *dst, const char *src, size_t n) {
+  if (n > 8) {
+    memcpy(dst, src, n);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4);
+    memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
   }
-  return h ^ (h >> 29);
 }
 
 typedef struct dtok {
@@ -100,7 +106,7 @@ static int add_token(void *ctx, const fts_token *t) {
   fts_doc *d = x->d;
   if (t->pos > FTS_MAX_OFFSET) return 0; /* beyond what positions hold */
   if ((d->nterm + 1) * 2 > d->nslot && doc_rehash(d)) goto oom;
-  uint64_t h = hash_term(t->term, t->len);
+  uint64_t h = fts_term_hash(t->term, t->len);
   size_t j = (size_t)h & (d->nslot - 1);
   uint32_t id;
   for (;;) {
@@ -121,7 +127,7 @@ static int add_token(void *ctx, const fts_token *t) {
         d->arena = na;
         d->acap = cap;
       }
-      memcpy(d->arena + d->alen, t->term, t->len);
+      copy_term(d->arena + d->alen, t->term, t->len);
       d->arena[d->alen + t->len] = 0;
       id = (uint32_t)d->nterm;
       d->term[d->nterm++] = (dterm){d->alen, (uint32_t)t->len, 0, 0,
@@ -132,7 +138,7 @@ static int add_token(void *ctx, const fts_token *t) {
     }
     const dterm *e = &d->term[s - 1];
     if (e->hash == h && e->len == t->len &&
-        memcmp(d->arena + e->off, t->term, t->len) == 0) {
+        fts_same_bytes(d->arena + e->off, t->term, t->len)) {
       id = s - 1;
       break;
     }
@@ -544,7 +550,7 @@ static int mi_open(void *ctx, const char *term, size_t len,
                    fts_counters *count) {
   fts_memindex *m = ctx;
   *out = NULL;
-  long ti = find_term(m, term, len, hash_term(term, len), false);
+  long ti = find_term(m, term, len, fts_term_hash(term, len), false);
   if (ti < 0 || m->terms[ti].nblk == 0) return 0;
   mstream *s = calloc(1, sizeof *s);
   if (!s) return -1;

@@ -41,28 +41,47 @@ bool buf_reserve(buf_t *b, size_t extra) {
   return true;
 }
 
+/* Room for n more bytes and a NUL without growing (and no earlier
+** failure): the common case of an append, checked before buf_reserve. */
+static inline bool has_room(const buf_t *b, size_t n) {
+  return !b->oom && n < b->cap - b->len;
+}
+
 void buf_add(buf_t *b, const void *p, size_t n) {
-  if (n == 0 || !buf_reserve(b, n)) return;
+  if (n == 0 || (!has_room(b, n) && !buf_reserve(b, n))) return;
   memcpy(b->p + b->len, p, n);
   b->len += n;
 }
 
 void buf_addc(buf_t *b, char c) {
-  if (!buf_reserve(b, 1)) return;
+  if (!has_room(b, 1) && !buf_reserve(b, 1)) return;
   b->p[b->len++] = c;
 }
 
 void buf_adds(buf_t *b, const char *s) { buf_add(b, s, strlen(s)); }
 
 void buf_addf(buf_t *b, const char *fmt, ...) {
+  /* format once into the room there is (most texts are short); only a
+  ** text that does not fit is formatted again, after growing */
+  if (!buf_reserve(b, 64)) return;
+  size_t room = b->cap - b->len; /* with its NUL */
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vsnprintf(b->p + b->len, room, fmt, ap);
   va_end(ap);
-  if (n < 0 || !buf_reserve(b, (size_t)n)) return;
-  va_start(ap, fmt);
-  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
+  if (n < 0) {
+    b->p[b->len] = '\0';
+    return;
+  }
+  if ((size_t)n >= room) {
+    if (!buf_reserve(b, (size_t)n)) {
+      b->p[b->len] = '\0';
+      return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
   b->len += (size_t)n;
 }
 
@@ -87,13 +106,15 @@ void buf_add_u64be(buf_t *b, uint64_t v) {
 void buf_add_json_str(buf_t *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   if (!buf_reserve(b, n + 2)) return;
-  buf_addc(b, '"');
-  size_t run = 0; /* start of the pending stretch that needs no escape */
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    buf_add(b, s + run, i - run);
-    run = i + 1;
+  b->p[b->len++] = '"';
+  const unsigned char *p = (const unsigned char *)s, *end = p + n;
+  for (;;) {
+    uint64_t bits = 0;
+    const unsigned char *q = json_plain_end(p, end, &bits);
+    buf_add(b, p, (size_t)(q - p));
+    if (q == end) break;
+    unsigned char c = *q;
+    p = q + 1;
     switch (c) {
       case '"': buf_add(b, "\\\"", 2); break;
       case '\\': buf_add(b, "\\\\", 2); break;
@@ -108,7 +129,6 @@ void buf_add_json_str(buf_t *b, const char *s, size_t n) {
       }
     }
   }
-  buf_add(b, s + run, n - run);
   buf_addc(b, '"');
 }
 

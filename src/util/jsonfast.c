@@ -3,6 +3,7 @@
 ** doubt returns NULL: the caller then asks jansson.
 */
 #include "jsonfast.h"
+#include "util.h"
 
 #include <locale.h>
 #include <stdbool.h>
@@ -54,14 +55,14 @@ static bool reserve(jf *s, size_t n) {
 ** *ascii tells whether all are below 0x80.  -1: declined. */
 static int scan_string(jf *s, const char **out, size_t *n, bool *ascii) {
   const unsigned char *p = s->p, *end = s->end;
-  unsigned char hi = 0;
+  uint64_t hi = 0;
   const unsigned char *start = p;
-  while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) hi |= *p++;
+  p = json_plain_end(p, end, &hi);
   if (p >= end || *p < 0x20) return -1;
   if (*p == '"') {
     *out = (const char *)start;
     *n = (size_t)(p - start);
-    *ascii = hi < 0x80;
+    *ascii = !(hi & JSON_HIGH_BITS);
     s->p = p + 1;
     return 0;
   }
@@ -73,10 +74,11 @@ static int scan_string(jf *s, const char **out, size_t *n, bool *ascii) {
   while (p < end && *p != '"') {
     unsigned char c = *p;
     if (c < 0x20) return -1;
-    if (c != '\\') {
-      hi |= c;
-      o[w++] = c;
-      p++;
+    if (c != '\\') { /* a run that needs no escape */
+      const unsigned char *q = json_plain_end(p, end, &hi);
+      memcpy(o + w, p, (size_t)(q - p));
+      w += (size_t)(q - p);
+      p = q;
       continue;
     }
     if (p + 1 >= end) return -1;
@@ -133,7 +135,7 @@ static int scan_string(jf *s, const char **out, size_t *n, bool *ascii) {
   s->p = p + 1;
   *out = s->scratch;
   *n = w;
-  *ascii = hi < 0x80;
+  *ascii = !(hi & JSON_HIGH_BITS);
   return 0;
 }
 

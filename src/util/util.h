@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "remdb.h"
 
@@ -57,6 +58,47 @@ void buf_add_u32be(buf_t *b, uint32_t v);
 void buf_add_u64be(buf_t *b, uint64_t v);
 /* Append s as the body of a JSON string (quotes included), escaped. */
 void buf_add_json_str(buf_t *b, const char *s, size_t n);
+/* The end of the run of JSON string bytes at p[0..end - p) that need no
+** escape: the first '"', '\\' or byte below 0x20, or end.  Every byte of
+** the run is OR-ed into some byte of *bits (a byte >= 0x80 in the run:
+** *bits & JSON_HIGH_BITS).
+** Eight bytes at a time (JSON text is mostly plain runs). */
+#define JSON_HIGH_BITS 0x8080808080808080ull
+static inline const unsigned char *json_plain_end(const unsigned char *p,
+                                                  const unsigned char *end,
+                                                  uint64_t *bits) {
+  const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+  uint64_t acc = 0;
+  while (end - p >= 8) {
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    /* a byte of q or b is 0, or one of w is below 0x20: exact as a whole,
+    ** and the lowest flagged byte is a true one (borrows only go up) */
+    uint64_t t =
+        (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) &
+        high;
+    if (t) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      unsigned k = (unsigned)__builtin_ctzll(t) >> 3; /* bytes before it */
+      acc |= w & ((1ull << (k * 8)) - 1);
+      p += k;
+      goto done;
+#else
+      break;
+#endif
+    }
+    acc |= w;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) acc |= *p++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+done:
+#endif
+  *bits |= acc;
+  return p;
+}
 /* Make the content NUL-terminated (not counted in len) and hand it over;
 ** the buffer is left empty.  NULL if the buffer ran out of memory. */
 char *buf_detach(buf_t *b, size_t *len_out);

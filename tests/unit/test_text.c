@@ -78,6 +78,20 @@ static void test_remdb_mode(void) {
   CHECK_STR(toks(a, "हिन्दी"), "हिन्दी@0"); /* script marks are kept */
   CHECK_STR(toks(a, "a\xff" "b \xc3"), "a@0 b@1"); /* invalid bytes separate */
   CHECK_STR(toks(a, ""), "");
+  /* an ASCII start, then more of the token that is not ASCII: the whole
+  ** token is normalised */
+  CHECK_STR(toks(a, "ABC\xc3\xa9" "DEF x\xcc\x81" "y Q"), "abcedef@0 xy@1 q@2");
+  {
+    char asc[400];
+    memset(asc, 'K', 300);
+    memcpy(asc + 300, " Tail", 6);
+    acc x = {.n = 0};
+    fts_analyze(a, asc, strlen(asc), 0, range_tok, &x, NULL);
+    char want[400];
+    memset(want, 'k', 255);
+    snprintf(want + 255, sizeof want - 255, "@0[0,300) tail@1[301,305) ");
+    CHECK_STR(x.s, want);
+  }
   /* a long token is cut at FTS_MAX_TERM bytes, on a character boundary */
   char lng[600];
   for (int i = 0; i < 299; i++) memcpy(lng + 2 * i, "\xc3\xa9", 2); /* é */
@@ -220,6 +234,58 @@ static int compare_u61(fts_analyzer *a, char **texts, size_t n,
   free(tc);
   fts5tok_close(&f);
   return bad;
+}
+
+/* unicode61's cut of a long token at FTS_MAX_TERM bytes: ASCII runs (the
+** scanner's fast path) and other characters mixed; once one does not fit,
+** nothing more of the token is kept; the next token is whole. */
+static void test_unicode61_long(void) {
+  fts_analyzer_opts o = {FTS_UNICODE61, NULL, FTS_STOP_NONE, NULL, 0};
+  fts_analyzer *a = fts_analyzer_new(&o, NULL, 0);
+  CHECK(a != NULL);
+  static const struct {
+    int before;        /* 'A's first */
+    const char *mid;   /* then this */
+    int after;         /* then 'b's */
+    int kept_a, kept_b; /* of the token: 'a's, then mid, then 'b's */
+    bool mid_kept;
+  } cases[] = {
+      {300, "", 0, 255, 0, true},
+      {255, "", 3, 255, 0, true},
+      {254, "", 5, 254, 1, true},
+      {254, "\xce\xbb", 3, 254, 0, false}, /* λ does not fit: the rest goes */
+      {253, "\xce\xbb", 3, 253, 0, true},  /* λ fills it exactly */
+      {252, "\xce\xbb", 3, 252, 1, true},
+      {10, "\xc3\x89", 2, 10, 2, true},    /* É -> e */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char in[700], want[300];
+    size_t n = 0, w = 0;
+    for (int i = 0; i < cases[c].before; i++) in[n++] = 'A';
+    memcpy(in + n, cases[c].mid, strlen(cases[c].mid));
+    n += strlen(cases[c].mid);
+    for (int i = 0; i < cases[c].after; i++) in[n++] = 'b';
+    memcpy(in + n, " Next", 5);
+    n += 5;
+    for (int i = 0; i < cases[c].kept_a; i++) want[w++] = 'a';
+    if (cases[c].mid_kept && cases[c].mid[0]) {
+      if (strcmp(cases[c].mid, "\xc3\x89") == 0) {
+        want[w++] = 'e';
+      } else {
+        memcpy(want + w, cases[c].mid, strlen(cases[c].mid));
+        w += strlen(cases[c].mid);
+      }
+    }
+    for (int i = 0; i < cases[c].kept_b; i++) want[w++] = 'b';
+    want[w] = 0;
+    acc x = {.n = 0};
+    fts_analyze(a, in, n, 0, range_tok, &x, NULL);
+    char exp[700];
+    snprintf(exp, sizeof exp, "%s@0[0,%zu) next@1[%zu,%zu) ", want, n - 5,
+             n - 4, n);
+    CHECK_STR(x.s, exp);
+  }
+  fts_analyzer_free(a);
 }
 
 static void test_unicode61_exhaustive(void) {
@@ -1202,6 +1268,7 @@ int main(void) {
   test_remdb_mode();
   test_stop_and_stem();
   test_unicode61_exhaustive();
+  test_unicode61_long();
   test_varint();
   test_blocks();
   test_merge();

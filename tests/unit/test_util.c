@@ -105,6 +105,24 @@ static void test_buf(void) {
   CHECK(!b.oom);
   CHECK(b.len > 40000);
   buf_free(&b);
+  /* texts that fit the room left, fill it exactly, or do not fit */
+  for (size_t pre = 0; pre < 140; pre += 7)
+    for (size_t n = 0; n < 300; n++) {
+      char want[512], s2[301];
+      memset(s2, 'x', n);
+      s2[n] = 0;
+      buf_init(&b);
+      for (size_t i = 0; i < pre; i++) buf_addc(&b, 'p');
+      buf_addf(&b, "<%s|%d>", s2, (int)n);
+      int wl = snprintf(want, sizeof want, "%.*s<%s|%d>", (int)pre,
+                        "ppppppppppppppppppppppppppppppppppppppppppppppppppp"
+                        "ppppppppppppppppppppppppppppppppppppppppppppppppppp"
+                        "pppppppppppppppppppppppppppppppppppppppppppppppppp",
+                        s2, (int)n);
+      CHECK(b.len == (size_t)wl && memcmp(b.p, want, b.len) == 0 &&
+            b.p[b.len] == 0);
+      buf_free(&b);
+    }
   CHECK_INT(utf8_len("h\xc3\xa9llo \xe2\x9c\x93", 10), 7);
   CHECK(ident_valid("issues_2", 63));
   CHECK(!ident_valid("2issues", 63));
@@ -287,8 +305,56 @@ static void test_jsonfast(void) {
   }
 }
 
+/* Strings scanned eight bytes at a time (json_plain_end): one byte that
+** needs care at every position of strings of every length up to 40, both
+** ways: buf_add_json_str's text parses back (jansson) to the same bytes,
+** and the fast parser's value of that text, and of the text with the byte
+** raw (an error for a control byte), is jansson's. */
+static void test_json_runs(void) {
+  static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+                                    "\xc3\xa9", "\xff", " ", "\x80"};
+  for (size_t o = 0; o < sizeof odd / sizeof *odd; o++)
+    for (size_t len = 1; len <= 40; len++)
+      for (size_t at = 0; at < len; at++) {
+        char str[64];
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+          if (i == at) {
+            memcpy(str + n, odd[o], strlen(odd[o]));
+            n += strlen(odd[o]);
+          } else {
+            str[n++] = (char)('a' + i % 26);
+          }
+        }
+        buf_t b;
+        buf_init(&b);
+        buf_adds(&b, "[");
+        buf_add_json_str(&b, str, n);
+        buf_adds(&b, "]");
+        json_t *j = json_loadb(b.p, b.len, 0, NULL);
+        bool utf8 = strcmp(odd[o], "\xff") && strcmp(odd[o], "\x80");
+        if (utf8) {
+          const char *back = json_string_value(json_array_get(j, 0));
+          CHECK(back && json_string_length(json_array_get(j, 0)) == n &&
+                memcmp(back, str, n) == 0);
+        } else {
+          CHECK(j == NULL); /* invalid UTF-8: jansson refuses */
+        }
+        json_decref(j);
+        check_jf(b.p, b.len, utf8 ? 1 : 0);
+        /* the same bytes unescaped in the JSON text */
+        b.len = 0;
+        buf_adds(&b, "{\"k\":\"");
+        buf_add(&b, str, n);
+        buf_adds(&b, "\"}");
+        check_jf(b.p, b.len, -1);
+        buf_free(&b);
+      }
+}
+
 int main(int argc, char **argv) {
   TEST_CASE(test_jsonfast);
+  TEST_CASE(test_json_runs);
   TEST_CASE(test_time);
   TEST_CASE(test_uuid);
   TEST_CASE(test_buf);
