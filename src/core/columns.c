@@ -283,46 +283,62 @@ static uint64_t get_le(const unsigned char *p, int n) {
   return v;
 }
 
-/* Is text (n bytes) a date-time in the canonical form?  Its time in *t. */
-static bool canonical_time(const char *p, size_t n, int64_t *t) {
-  /* the canonical shape, then ts_parse's checks of the ranges: the same
-  ** answer as formatting the parsed time back and comparing, at half the
-  ** cost (three date-times in every row image) */
-  static const char shape[TS_LEN + 1] = "0000-00-00T00:00:00.000000Z";
-  if (n != TS_LEN) return false;
-  for (size_t i = 0; i < TS_LEN; i++)
-    if (shape[i] == '0' ? (unsigned)(p[i] - '0') > 9 : p[i] != shape[i])
-      return false;
-  return ts_parse(p, n, t);
+static unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+  return p + n;
 }
 
-/* The row image of entity id (record rv, NULL: hard-deleted) of t. */
+/* The row image of entity id (record rv, NULL: hard-deleted) of t.
+** Written straight into out, room reserved once (at most 19 bytes a
+** column plus the record's text), the record's fields walked once beside
+** the columns (both in field order): a write's image was a third of what
+** the columnar copy cost it, in buf_add calls and searches. */
 static void row_image(const sch_table *t, const uuid16_t *id,
                       const rec_view *rv, buf_t *out) {
   if (rv == NULL) {
     buf_addc(out, ROW_GONE);
     return;
   }
-  buf_addc(out, (char)(rec_is_deleted(rv) ? ROW_DELETED : ROW_LIVE));
+  if (!buf_reserve(out, 1 + (size_t)t->ncols * 19 + rv->body_len)) return;
+  unsigned char *p = (unsigned char *)out->p + out->len;
+  *p++ = (unsigned char)(rec_is_deleted(rv) ? ROW_DELETED : ROW_LIVE);
+  uint32_t j = 0; /* the record's next field */
+  uint16_t prev = 0;
   for (uint32_t i = 0; i < t->ncols; i++) {
     const sch_col *c = &t->cols[i];
-    add_le(out, c->field, 2);
+    p = put_le(p, c->field, 2);
     if (c->kind == SCH_COL_ID) {
-      buf_addc(out, TAG_ID);
-      buf_add(out, id->b, 16);
+      *p++ = TAG_ID;
+      memcpy(p, id->b, 16);
+      p += 16;
       continue;
     }
     rec_field f;
-    if (!rec_find(rv, c->field, &f) || f.type == REC_NULL) {
-      buf_addc(out, TAG_NULL);
+    bool has;
+    if (c->field < prev) { /* not in field order: search */
+      has = rec_find(rv, c->field, &f);
+    } else {
+      has = false;
+      while (j < rv->n) {
+        rec_at(rv, j, &f);
+        if (f.id >= c->field) {
+          has = f.id == c->field;
+          break;
+        }
+        j++;
+      }
+    }
+    prev = c->field;
+    if (!has || f.type == REC_NULL) {
+      *p++ = TAG_NULL;
       continue;
     }
     int64_t tm;
     switch (c->kind) {
       case SCH_COL_INT:
         if (f.type != REC_INT) goto inexact;
-        buf_addc(out, TAG_I64);
-        add_le(out, (uint64_t)rec_int(&f), 8);
+        *p++ = TAG_I64;
+        p = put_le(p, (uint64_t)rec_int(&f), 8);
         break;
       case SCH_COL_REAL: {
         double d;
@@ -334,31 +350,35 @@ static void row_image(const sch_table *t, const uuid16_t *id,
           goto inexact;
         uint64_t x;
         memcpy(&x, &d, 8);
-        buf_addc(out, TAG_F64);
-        add_le(out, x, 8);
+        *p++ = TAG_F64;
+        p = put_le(p, x, 8);
         break;
       }
       case SCH_COL_BOOL:
         if (f.type != REC_TRUE && f.type != REC_FALSE) goto inexact;
-        buf_addc(out, TAG_I64);
-        add_le(out, f.type == REC_TRUE, 8);
+        *p++ = TAG_I64;
+        p = put_le(p, f.type == REC_TRUE, 8);
         break;
       case SCH_COL_TEXT:
         if (f.type != REC_TEXT) goto inexact;
-        buf_addc(out, TAG_TEXT);
-        add_le(out, f.n, 4);
-        buf_add(out, f.p, f.n);
+        *p++ = TAG_TEXT;
+        p = put_le(p, f.n, 4);
+        memcpy(p, f.p, f.n);
+        p += f.n;
         break;
       case SCH_COL_TIME:
-        if (f.type != REC_TEXT || !canonical_time(f.p, f.n, &tm)) goto inexact;
-        buf_addc(out, TAG_I64);
-        add_le(out, (uint64_t)tm, 8);
+        /* a date-time not in the canonical form is inexact */
+        if (f.type != REC_TEXT || !ts_parse_canonical(f.p, f.n, &tm))
+          goto inexact;
+        *p++ = TAG_I64;
+        p = put_le(p, (uint64_t)tm, 8);
         break;
       default:
       inexact:
-        buf_addc(out, TAG_INEXACT);
+        *p++ = TAG_INEXACT;
     }
   }
+  out->len = (size_t)(p - (unsigned char *)out->p);
 }
 
 /* One value of a row image: the cursor moves past it.  false if the

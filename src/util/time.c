@@ -101,6 +101,32 @@ static bool parse_date(const char *s, size_t n, size_t *i, int *y,
   return true;
 }
 
+/* ts_parse for the canonical form only ("YYYY-MM-DDTHH:MM:SS.ffffffZ",
+** what remdb itself writes): the same answer as ts_parse on such text,
+** false on any other, at a fraction of its cost (the columnar copy
+** converts three or more date-times per row written). */
+bool ts_parse_canonical(const char *s, size_t n, int64_t *t_out) {
+  static const char shape[TS_LEN + 1] = "0000-00-00T00:00:00.000000Z";
+  if (n != TS_LEN) return false;
+  unsigned v[TS_LEN];
+  for (size_t i = 0; i < TS_LEN; i++) {
+    v[i] = (unsigned)(unsigned char)s[i] - '0';
+    if (shape[i] == '0' ? v[i] > 9 : s[i] != shape[i]) return false;
+  }
+  unsigned y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+  unsigned m = v[5] * 10 + v[6], d = v[8] * 10 + v[9];
+  unsigned hh = v[11] * 10 + v[12], mi = v[14] * 10 + v[15];
+  unsigned ss = v[17] * 10 + v[18];
+  unsigned us = v[20] * 100000 + v[21] * 10000 + v[22] * 1000 + v[23] * 100 +
+                v[24] * 10 + v[25];
+  if (m < 1 || m > 12 || d < 1 || d > days_in_month((int)y, m) || hh > 23 ||
+      mi > 59 || ss > 59)
+    return false;
+  int64_t secs = days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss;
+  *t_out = secs * 1000000 + us;
+  return true;
+}
+
 bool date_valid(const char *s, size_t n) {
   size_t i = 0;
   int y;
