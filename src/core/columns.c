@@ -94,6 +94,7 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
 
 struct rshare;
 static void shares_free(struct rshare *sh);
+static void txn_release(struct col_txn *x);
 
 struct col_store {
   cc_ent *head;
@@ -102,6 +103,7 @@ struct col_store {
   struct rshare *shares; /* readers' opened states, one per table */
   col_tab *tabs;
   size_t ntabs, captabs;
+  struct col_txn *spare; /* a finished transaction's part, for the next */
   /* the id-directory entry ent_read saw last (cmu): valid while the
   ** store's latest sequence number is still seq (nothing written since) */
   struct {
@@ -136,6 +138,7 @@ void col_store_free(store_t *st) {
   }
   free(c->tabs);
   shares_free(c->shares);
+  if (c->spare) txn_release(c->spare);
   free(c);
   st->col = NULL;
 }
@@ -993,16 +996,41 @@ struct col_txn {
   size_t nntbl, capntbl;
   bool touched;    /* the writer's state moved: forget it unless committed */
   size_t mark;     /* nd before the latest col_stage_* (col_stage_undo) */
+  store_t *st;     /* whose spare it becomes when freed */
 };
 
-void col_txn_free(struct col_txn *x) {
-  if (x == NULL) return;
+static void txn_release(struct col_txn *x) {
   idset_free(&x->ids);
   free(x->pos);
   free(x->d);
   free(x->ntbl);
   buf_free(&x->imgs);
   free(x);
+}
+
+void col_txn_free(struct col_txn *x) {
+  if (x == NULL) return;
+  /* a single-row write makes and frees its transaction's part each time
+  ** (its allocations were a tenth of what the columns cost it): a small
+  ** one is kept for the store's next transaction */
+  store_t *st = x->st;
+  struct col_store *c = st ? st->col : NULL;
+  if (c && x->ids.cap <= 1024 && x->cappos <= 1024 && x->capd <= 1024 &&
+      x->imgs.cap <= 65536 && x->capntbl <= 16) {
+    idset_clear(&x->ids);
+    x->nd = x->nntbl = 0;
+    buf_reset(&x->imgs);
+    x->imgs.oom = false;
+    x->touched = false;
+    x->mark = 0;
+    pthread_mutex_lock(&st->cmu);
+    struct col_txn *old = c->spare;
+    c->spare = x;
+    pthread_mutex_unlock(&st->cmu);
+    if (old == NULL) return;
+    x = old; /* the one it replaces: freed */
+  }
+  txn_release(x);
 }
 
 size_t col_txn_bytes(const struct col_txn *x) {
@@ -1014,8 +1042,18 @@ size_t col_txn_bytes(const struct col_txn *x) {
 static struct col_txn *txn_of(wtx_t *w) {
   struct col_txn **p = wtx_col(w);
   if (*p == NULL) {
-    *p = calloc(1, sizeof **p);
-    if (*p) buf_init(&(*p)->imgs);
+    store_t *st = wtx_db(w)->st;
+    struct col_store *c = cs_get(st);
+    if (c) {
+      pthread_mutex_lock(&st->cmu);
+      *p = c->spare;
+      c->spare = NULL;
+      pthread_mutex_unlock(&st->cmu);
+    }
+    if (*p == NULL && (*p = calloc(1, sizeof **p)) != NULL) {
+      buf_init(&(*p)->imgs);
+      (*p)->st = st;
+    }
   }
   return *p;
 }
