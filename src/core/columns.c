@@ -420,6 +420,43 @@ static bool rimg_next(const unsigned char **pp, const unsigned char *end,
   return true;
 }
 
+/* ---- delta packs ----------------------------------------------------------
+** A transaction's new rows of one segment are one key (key_col_pack, the
+** delta key of the highest of them, then 'P'), not a key each: u8 version
+** (1), u32 count, then per row, positions ascending: u16 index in the
+** segment, u32 image length, the row image.  Its positions were handed
+** out by its transaction, so any single delta of one of them is newer,
+** and sorts before the pack (its position is at most the pack's
+** highest): a reader or merge walking the epoch's keys in order applies a
+** pack's row only where no single delta came first (a bitmap of them). */
+typedef struct pack_cur {
+  const unsigned char *p, *end;
+  uint32_t left;
+} pack_cur;
+
+static bool pack_open(pack_cur *c, const void *v, size_t vl) {
+  const unsigned char *p = (const unsigned char *)v;
+  if (vl < 5 || p[0] != 1) return false;
+  c->left = (uint32_t)get_le(p + 1, 4);
+  c->p = p + 5;
+  c->end = p + vl;
+  return true;
+}
+
+/* The pack's next row: 1, 0 at its end, -1 if malformed. */
+static int pack_next(pack_cur *c, uint32_t *idx, const unsigned char **img,
+                     size_t *len) {
+  if (c->left == 0) return c->p == c->end ? 0 : -1;
+  if (c->end - c->p < 6) return -1;
+  *idx = (uint32_t)get_le(c->p, 2);
+  *len = (size_t)get_le(c->p + 2, 4);
+  if ((size_t)(c->end - c->p - 6) < *len) return -1;
+  *img = c->p + 6;
+  c->p += 6 + *len;
+  c->left--;
+  return 1;
+}
+
 /* Set row i of column cd from value v of a row image (v.field is cd's):
 ** a value of another type than the column's is NULL and makes the column
 ** inexact.  false on OOM. */
@@ -873,7 +910,8 @@ static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
     if (kv_iter_valid(it)) {
       size_t kl;
       const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
-      if (kl == KEY_COL_DELTA_LEN &&
+      /* (a pack's key holds its highest position) */
+      if ((kl == KEY_COL_DELTA_LEN || kl == KEY_COL_PACK_LEN) &&
           memcmp(k, pk, KEY_COL_DELTA_PREFIX) == 0) {
         uint64_t p = get_u64be(k + 21) + 1;
         if (p > *next) *next = p;
@@ -941,12 +979,17 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     key_col_delta(pk, db->tid, tbl, seg, ct.ep[seg], 0);
     for (kv_iter_seek(it, pk, KEY_COL_DELTA_PREFIX); kv_iter_valid(it);
          kv_iter_next(it)) {
-      size_t kl;
+      size_t kl, vl;
       const char *k = kv_iter_key(it, &kl);
-      if (kl != KEY_COL_DELTA_LEN ||
+      if ((kl != KEY_COL_DELTA_LEN && kl != KEY_COL_PACK_LEN) ||
           memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
         break;
-      ct.nd[seg]++;
+      pack_cur pc;
+      if (kl == KEY_COL_PACK_LEN &&
+          pack_open(&pc, kv_iter_value(it, &vl), vl))
+        ct.nd[seg] += pc.left;
+      else
+        ct.nd[seg]++;
     }
     if (kv_iter_status(it, &db->err)) ok = false;
   }
@@ -993,6 +1036,7 @@ struct col_txn {
   size_t nd, capd;
   buf_t imgs;
   uint32_t *ntbl;  /* tables whose counter moved */
+  uint64_t *first; /* per such table, the first position handed out */
   size_t nntbl, capntbl;
   bool touched;    /* the writer's state moved: forget it unless committed */
   size_t mark;     /* nd before the latest col_stage_* (col_stage_undo) */
@@ -1004,6 +1048,7 @@ static void txn_release(struct col_txn *x) {
   free(x->pos);
   free(x->d);
   free(x->ntbl);
+  free(x->first);
   buf_free(&x->imgs);
   free(x);
 }
@@ -1072,7 +1117,9 @@ static bool txn_set_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
   return true;
 }
 
-static bool txn_note_tbl(struct col_txn *x, uint32_t tbl) {
+/* Note that the transaction hands out positions of table tbl, from
+** next (the table's next position before it). */
+static bool txn_note_tbl(struct col_txn *x, uint32_t tbl, uint64_t next) {
   for (size_t i = 0; i < x->nntbl; i++)
     if (x->ntbl[i] == tbl) return true;
   if (x->nntbl == x->capntbl) {
@@ -1080,10 +1127,22 @@ static bool txn_note_tbl(struct col_txn *x, uint32_t tbl) {
     uint32_t *n = realloc(x->ntbl, cap * sizeof *n);
     if (n == NULL) return false;
     x->ntbl = n;
+    uint64_t *f = realloc(x->first, cap * sizeof *f);
+    if (f == NULL) return false;
+    x->first = f;
     x->capntbl = cap;
   }
+  x->first[x->nntbl] = next;
   x->ntbl[x->nntbl++] = tbl;
   return true;
+}
+
+/* Is position pos of table tbl one this transaction handed out (a new
+** row's: its deltas go in the commit's pack, pack_stage)? */
+static bool txn_fresh(const struct col_txn *x, uint32_t tbl, uint64_t pos) {
+  for (size_t i = 0; i < x->nntbl; i++)
+    if (x->ntbl[i] == tbl) return pos >= x->first[i];
+  return false;
 }
 
 /* Is t's columnar state being rebuilt (positions and columns are then
@@ -1167,6 +1226,8 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
   row_image(t, id, rv, &x->imgs);
   if (x->imgs.oom) return err_nomem(&db->err);
   x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
+  /* a new row's delta waits for the commit (pack_stage) */
+  if (txn_fresh(x, t->table_id, pos)) return REMDB_OK;
   unsigned char k[KEY_COL_DELTA_LEN];
   key_col_delta(k, db->tid, t->table_id, seg, ct->ep[seg], pos);
   kv_batch_put(wtx_batch(w), KV_COLUMN, k, sizeof k, x->imgs.p + off,
@@ -1190,7 +1251,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   if (old == NULL) {
     col_tab *ct = tab_state(db, t->table_id);
     if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
-    if (!txn_note_tbl(x, t->table_id)) return err_nomem(&db->err);
+    if (!txn_note_tbl(x, t->table_id, ct->next)) return err_nomem(&db->err);
     pos = ct->next++;
     x->touched = true;
     if (!txn_set_pos(x, id, pos)) return err_nomem(&db->err);
@@ -1258,16 +1319,38 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     mseg_free(&m);
     return rc;
   }
+  /* the positions of single deltas seen (a pack's row yields to them) */
+  uint64_t *single = calloc(COL_WORDS(COL_SEG_ROWS), 8);
+  if (single == NULL) rc = err_nomem(&db->err);
   for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
        kv_iter_next(it)) {
     size_t kl, vl;
     const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
     const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+    if (kl == KEY_COL_PACK_LEN) {
+      pack_cur pc;
+      uint32_t i;
+      const unsigned char *img;
+      size_t il;
+      int more = pack_open(&pc, v, vl) ? 1 : -1;
+      while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1)
+        if (i < m.n && !col_bit(single, i) && !mseg_apply(&m, t, i, img, il)) {
+          rc = err_nomem(&db->err);
+          break;
+        }
+      if (more < 0 && rc == REMDB_OK)
+        rc = err_set(&db->err, REMDB_CORRUPT,
+                     "a column delta pack of segment %u of %s is malformed",
+                     seg, t->name);
+      continue;
+    }
     if (kl != KEY_COL_DELTA_LEN) continue;
     uint64_t i = get_u64be(k + 21) - base;
     if (i >= m.n) continue;
+    col_bit_set(single, (uint32_t)i, true);
     if (!mseg_apply(&m, t, (uint32_t)i, v, vl)) rc = err_nomem(&db->err);
   }
+  free(single);
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   for (size_t j = 0; rc == REMDB_OK && j < x->nd; j++) {
@@ -1303,6 +1386,95 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   return rc;
 }
 
+typedef struct fresh_ref {
+  uint32_t tbl;
+  uint64_t pos;
+  size_t j; /* in x->d */
+} fresh_ref;
+
+static int fresh_cmp(const void *a, const void *b) {
+  const fresh_ref *x = a, *y = b;
+  if (x->tbl != y->tbl) return x->tbl < y->tbl ? -1 : 1;
+  if (x->pos != y->pos) return x->pos < y->pos ? -1 : 1;
+  return x->j < y->j ? -1 : x->j > y->j;
+}
+
+/* Stage the transaction's new rows' deltas (stage_delta left them out of
+** the batch), the latest of each position, per segment not merged by this
+** commit: one delta key for a lone row, else one pack.  A bulk insert's
+** key, memtable insert and WAL record per row were a fifth of what the
+** columns cost it. */
+static int pack_stage(wtx_t *w, struct col_txn *x) {
+  remdb *db = wtx_db(w);
+  size_t nf = 0;
+  for (size_t j = 0; j < x->nd; j++)
+    nf += txn_fresh(x, x->d[j].tbl, x->d[j].pos);
+  if (nf == 0) return REMDB_OK;
+  fresh_ref *f = malloc(nf * sizeof *f);
+  if (f == NULL) return err_nomem(&db->err);
+  nf = 0;
+  bool sorted = true;
+  for (size_t j = 0; j < x->nd; j++) {
+    const cdelta *d = &x->d[j];
+    if (!txn_fresh(x, d->tbl, d->pos)) continue;
+    f[nf] = (fresh_ref){d->tbl, d->pos, j};
+    if (nf && fresh_cmp(&f[nf - 1], &f[nf]) > 0) sorted = false;
+    nf++;
+  }
+  if (!sorted) qsort(f, nf, sizeof *f, fresh_cmp);
+  buf_t v;
+  buf_init(&v);
+  int rc = REMDB_OK;
+  for (size_t a = 0, b; rc == REMDB_OK && a < nf; a = b) {
+    uint32_t seg = (uint32_t)(f[a].pos >> SEG_SHIFT);
+    for (b = a + 1; b < nf && f[b].tbl == f[a].tbl &&
+                    (uint32_t)(f[b].pos >> SEG_SHIFT) == seg;
+         b++) {
+    }
+    col_tab *ct = tab_state(db, f[a].tbl);
+    if (ct == NULL) {
+      rc = db->err.code ? db->err.code : err_nomem(&db->err);
+      break;
+    }
+    if (ct->nd[seg] == UINT32_MAX) continue; /* merged: folded in */
+    /* the latest delta of each position: the last of its run */
+    size_t rows = 0, last = a;
+    for (size_t i = a; i < b; i++)
+      if (i + 1 == b || f[i + 1].pos != f[i].pos) {
+        rows++;
+        last = i;
+      }
+    const cdelta *ld = &x->d[f[last].j];
+    if (rows == 1) {
+      unsigned char k[KEY_COL_DELTA_LEN];
+      key_col_delta(k, db->tid, ld->tbl, seg, ct->ep[seg], ld->pos);
+      kv_batch_put(wtx_batch(w), KV_COLUMN, k, sizeof k, x->imgs.p + ld->off,
+                   ld->len);
+      continue;
+    }
+    buf_reset(&v);
+    buf_addc(&v, 1);
+    add_le(&v, rows, 4);
+    for (size_t i = a; i < b; i++) {
+      if (i + 1 < b && f[i + 1].pos == f[i].pos) continue;
+      const cdelta *d = &x->d[f[i].j];
+      add_le(&v, d->pos & (COL_SEG_ROWS - 1), 2);
+      add_le(&v, d->len, 4);
+      buf_add(&v, x->imgs.p + d->off, d->len);
+    }
+    if (v.oom) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    unsigned char k[KEY_COL_PACK_LEN];
+    key_col_pack(k, db->tid, ld->tbl, seg, ct->ep[seg], ld->pos);
+    kv_batch_put(wtx_batch(w), KV_COLUMN, k, sizeof k, v.p, v.len);
+  }
+  buf_free(&v);
+  free(f);
+  return rc;
+}
+
 int col_before_commit(wtx_t *w) {
   struct col_txn *x = *wtx_col(w);
   remdb *db = wtx_db(w);
@@ -1330,7 +1502,7 @@ int col_before_commit(wtx_t *w) {
     if (rc) return rc;
     ct->nd[seg] = UINT32_MAX; /* merged: 0 once committed */
   }
-  return REMDB_OK;
+  return pack_stage(w, x);
 }
 
 void col_after_commit(wtx_t *w, bool committed) {
@@ -1636,6 +1808,27 @@ void colr_close(col_reader *r) {
   free(r);
 }
 
+/* Add the delta of position pos (image img) to r's list. */
+static int reader_delta(col_reader *r, uint64_t pos, const unsigned char *img,
+                        size_t len, size_t *capd) {
+  if (r->nd == *capd) {
+    size_t cap = *capd ? *capd * 2 : 256;
+    rdelta *d = realloc(r->d, cap * sizeof *d);
+    if (d == NULL) return err_nomem(&r->db->err);
+    r->d = d;
+    *capd = cap;
+  }
+  r->d[r->nd++] = (rdelta){pos, r->imgs.len, len};
+  buf_add(&r->imgs, img, len);
+  image_mark_inexact(r->t, img, len, r->inexact);
+  return REMDB_OK;
+}
+
+static int rdelta_cmp(const void *a, const void *b) {
+  const rdelta *x = a, *y = b;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
 int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
               col_reader **out) {
   *out = NULL;
@@ -1723,36 +1916,60 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
                      KEY_COL_KIND, &it, &db->err);
   }
   size_t capd = 0;
+  uint64_t *single = NULL; /* a segment's single deltas, once it has packs */
   for (uint32_t sg = 0; rc == REMDB_OK && sg < r->nsegs; sg++) {
     unsigned char pk[KEY_COL_DELTA_LEN];
     key_col_delta(pk, db->tid, t->table_id, sg, r->hdr[sg].epoch, 0);
+    uint64_t base = (uint64_t)sg << SEG_SHIFT;
+    bool packs = false;
+    r->d0[sg] = r->nd;
     for (kv_iter_seek(it, pk, KEY_COL_DELTA_PREFIX);
          rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
       size_t kl, vl;
       const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
       const char *v = kv_iter_value(it, &vl);
-      if (kl != KEY_COL_DELTA_LEN || memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
+      if ((kl != KEY_COL_DELTA_LEN && kl != KEY_COL_PACK_LEN) ||
+          memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
         break;
+      if (kl == KEY_COL_PACK_LEN) {
+        if (!packs) { /* the singles so far: all of the segment's deltas */
+          if (single == NULL &&
+              (single = malloc(COL_WORDS(COL_SEG_ROWS) * 8)) == NULL) {
+            rc = err_nomem(&db->err);
+            break;
+          }
+          memset(single, 0, COL_WORDS(COL_SEG_ROWS) * 8);
+          for (size_t j = r->d0[sg]; j < r->nd; j++)
+            col_bit_set(single, (uint32_t)(r->d[j].pos - base), true);
+          packs = true;
+        }
+        pack_cur pc;
+        uint32_t i;
+        const unsigned char *img;
+        size_t il;
+        int more = pack_open(&pc, v, vl) ? 1 : -1;
+        while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1)
+          if (base + i < r->npos && !col_bit(single, i) &&
+              (rc = reader_delta(r, base + i, img, il, &capd)))
+            break;
+        if (more < 0 && rc == REMDB_OK)
+          rc = err_set(&db->err, REMDB_CORRUPT,
+                       "a column delta pack of segment %u of %s is malformed",
+                       sg, t->name);
+        continue;
+      }
       uint64_t pos = get_u64be(k + 21);
       if (pos >= r->npos || (pos >> SEG_SHIFT) != sg) continue;
-      if (r->nd == capd) {
-        capd = capd ? capd * 2 : 256;
-        rdelta *d = realloc(r->d, capd * sizeof *d);
-        if (d == NULL) {
-          rc = err_nomem(&db->err);
-          break;
-        }
-        r->d = d;
-      }
-      uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
-      if (r->dn[seg] == 0) r->d0[seg] = r->nd;
-      r->dn[seg]++;
-      r->d[r->nd++] = (rdelta){pos, r->imgs.len, vl};
-      buf_add(&r->imgs, v, vl);
-      image_mark_inexact(t, (const unsigned char *)v, vl, r->inexact);
+      if (packs) col_bit_set(single, (uint32_t)(pos - base), true);
+      rc = reader_delta(r, pos, (const unsigned char *)v, vl, &capd);
     }
     if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+    r->dn[sg] = r->nd - r->d0[sg];
+    /* a pack's rows come after the singles before it: by position */
+    if (rc == REMDB_OK && packs)
+      qsort(r->d + r->d0[sg], r->dn[sg], sizeof *r->d, rdelta_cmp);
   }
+  free(single);
   if (rc == REMDB_OK && r->imgs.oom) rc = err_nomem(&db->err);
   kv_iter_free(it);
   if (rc) {

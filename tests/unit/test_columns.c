@@ -1018,6 +1018,90 @@ static int count_column_keys(uint32_t tbl) {
   return n;
 }
 
+/* Delta keys of table tbl by length: singles (29 bytes) and packs (30). */
+static void count_deltas(uint32_t tbl, int *singles, int *packs) {
+  unsigned char lo[KEY_COL_KIND], hi[KEY_COL_KIND];
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  *singles = *packs = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    kv_iter_key(it, &kl);
+    *singles += kl == KEY_COL_DELTA_LEN;
+    *packs += kl == KEY_COL_PACK_LEN;
+  }
+  kv_iter_free(it);
+}
+
+/* A transaction's new rows of a segment are one delta pack; a later
+** single delta of one of them (sorting before the pack, even at its
+** highest position) wins over it for readers, merges and a reopened
+** writer's counts. */
+static void test_delta_packs(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  insert_n(50, 0);
+  int singles, packs;
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(singles, 0);
+  CHECK_INT(packs, 1);
+  CHECK_INT(check_table("g", true), 50);
+  /* singles of the pack's first, a middle and its highest position */
+  run_sql("UPDATE g SET s = 'u' || i WHERE i IN (0, 17, 49)");
+  run_sql("DELETE FROM g WHERE i = 20"); /* soft: the row stays */
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(singles, 4);
+  CHECK_INT(packs, 1);
+  CHECK_INT(check_table("g", true), 50);
+  check_verify();
+  /* a batch that inserts, updates one of its own new rows and an older
+  ** one, and hard-deletes another of its new rows: one pack, the latest
+  ** image of each of its positions */
+  remdb_batch *bt;
+  char id[REMDB_ID_LEN + 1], gone[REMDB_ID_LEN + 1], js[160];
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  for (int i = 50; i < 60; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"k%d\", \"i\": %d, \"s\": \"v%d\"}",
+             i, i, i);
+    CHECK_INT(remdb_batch_insert(bt, "g", js, strlen(js), id), REMDB_OK);
+    if (i == 52) memcpy(gone, id, sizeof gone);
+  }
+  const char *late = "{\"s\": \"late\"}";
+  CHECK_INT(remdb_batch_update(bt, id, late, strlen(late)), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(bt, gone, REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(packs, 2);
+  CHECK_INT(check_table("g", true), 59);
+  check_verify();
+  /* a reopened writer counts a pack's rows, and positions go on after
+  ** the highest a pack holds */
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  insert_n(3, 60);
+  CHECK_INT(check_table("g", true), 62);
+  /* a merge folds packs and singles alike */
+  col_merge_rows = 2;
+  run_sql("UPDATE g SET s = 'm' || i WHERE i IN (5, 49, 55)");
+  col_merge_rows = merge_default;
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(singles + packs, 0);
+  CHECK_INT(check_table("g", true), 62);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* The columnar copy lives in its own column family: a backup (of the
 ** tenant, and of the whole database) copies it, a table's drop removes
 ** it, and the index cf holds no column key. */
@@ -1160,6 +1244,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_snapshot);
   TEST_CASE(test_segments);
   TEST_CASE(test_merge_cache);
+  TEST_CASE(test_delta_packs);
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);
