@@ -637,6 +637,11 @@ typedef struct mseg {
   uint64_t *vis;
   uint32_t ncols;
   col_data *cols;
+  /* per column: changed since loaded (else its stored form is still
+  ** right: a merge rewrites only the columns its deltas change; an
+  ** update's merge re-encoded every column of 64k rows for the two its
+  ** rows changed) */
+  bool *dirty;
 } mseg;
 
 static void mseg_free(mseg *m) {
@@ -644,6 +649,7 @@ static void mseg_free(mseg *m) {
     for (uint32_t i = 0; i < m->ncols; i++) col_free(&m->cols[i]);
   free(m->cols);
   free(m->vis);
+  free(m->dirty);
   memset(m, 0, sizeof *m);
 }
 
@@ -653,7 +659,9 @@ static bool mseg_init(mseg *m, const sch_table *t, uint32_t n) {
   m->ncols = t->ncols;
   m->vis = calloc(COL_WORDS(n) ? COL_WORDS(n) : 1, 8);
   m->cols = calloc(t->ncols ? t->ncols : 1, sizeof *m->cols);
-  if (m->vis == NULL || m->cols == NULL) return false;
+  m->dirty = malloc(t->ncols ? t->ncols : 1);
+  if (m->vis == NULL || m->cols == NULL || m->dirty == NULL) return false;
+  memset(m->dirty, 1, t->ncols);
   for (uint32_t i = 0; i < t->ncols; i++)
     if (!col_init(&m->cols[i], t->cols[i].kind, n)) return false;
   return true;
@@ -681,6 +689,33 @@ static bool col_grow(col_data *c, uint32_t n) {
   return true;
 }
 
+/* Does row i of cd (as decoded, unchanged since) hold value v? */
+static bool same_value(const col_data *cd, uint32_t i, const rval *v) {
+  if (i >= cd->n) return false;
+  bool null = col_bit(cd->nulls, i);
+  switch (v->tag) {
+    case TAG_NULL: return null;
+    case TAG_I64:
+      return !null && cd->type != COLT_REAL && cd->type != COLT_TEXT &&
+             cd->type != COLT_ID && cd->i64[i] == (int64_t)get_le(v->p, 8);
+    case TAG_F64: {
+      if (null || cd->type != COLT_REAL) return false;
+      uint64_t x = get_le(v->p, 8), y;
+      memcpy(&y, &cd->f64[i], 8);
+      return x == y;
+    }
+    case TAG_TEXT: {
+      if (null || cd->type != COLT_TEXT) return false;
+      uint32_t c = cd->code[i];
+      return c < cd->ndict && cd->dlen[c] == v->n &&
+             memcmp(cd->dict[c], v->p, v->n) == 0;
+    }
+    case TAG_ID:
+      return !null && cd->type == COLT_ID && memcmp(cd->id[i], v->p, 16) == 0;
+    default: return false;
+  }
+}
+
 /* Apply row image img at in-segment index i to every column of m. */
 static bool mseg_apply(mseg *m, const sch_table *t, uint32_t i,
                        const unsigned char *img, size_t len) {
@@ -693,10 +728,17 @@ static bool mseg_apply(mseg *m, const sch_table *t, uint32_t i,
     rval v;
     for (; c < m->ncols && p < end; c++) {
       if (!rimg_next(&p, end, &v) || v.field != t->cols[c].field) break;
+      /* a column still as loaded is compared first (it stays clean
+      ** while every value it is given is the one it holds) */
+      if (!m->dirty[c]) {
+        if (same_value(&m->cols[c], i, &v)) continue;
+        m->dirty[c] = true;
+      }
       if (!set_value(&m->cols[c], i, &v)) return false;
     }
     if (c == m->ncols && p == end) return true;
   }
+  memset(m->dirty, 1, m->ncols);
   for (uint32_t c = 0; c < m->ncols; c++)
     if (!apply_value(&m->cols[c], t->cols[c].field, i, img, len)) return false;
   return true;
@@ -723,7 +765,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
   int rc = REMDB_OK;
   for (uint32_t c = 0; c < m->ncols && rc == REMDB_OK; c++) {
     col_data *cd = &m->cols[c];
-    if (!col_finish(cd)) {
+    if (m->dirty[c] && !col_finish(cd)) {
       rc = err_nomem(&db->err);
       break;
     }
@@ -751,15 +793,17 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
         add_le(&h, (uint64_t)z.max.i, 8);
       }
     }
-    buf_reset(&v);
-    col_encode(cd, &v);
-    if (v.oom) {
-      rc = err_nomem(&db->err);
-      break;
+    if (m->dirty[c]) { /* else its stored form stays */
+      buf_reset(&v);
+      col_encode(cd, &v);
+      if (v.oom) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      unsigned char k[KEY_COL_MAX];
+      size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
+      kv_batch_put(kb, KV_COLUMN, k, kl, v.p, v.len);
     }
-    unsigned char k[KEY_COL_MAX];
-    size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
-    kv_batch_put(kb, KV_COLUMN, k, kl, v.p, v.len);
     /* the merge decoded it for itself (not through the cache); the
     ** cached copies of older generations are superseded (a reader at an
     ** older snapshot decodes its generation again) */
@@ -824,6 +868,10 @@ static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
       col_free(&m->cols[c]);
       rc = col_decode(cv.data, cv.len, &m->cols[c], &db->err);
       kv_val_free(&cv);
+      /* as stored, unless it grows (new positions) */
+      if (rc == REMDB_OK)
+        m->dirty[c] = m->cols[c].n != n || m->cols[c].n != h.n ||
+                      m->cols[c].inexact != ((hc->flags & 2) != 0);
       if (rc == REMDB_OK && !col_grow(&m->cols[c], n)) rc = err_nomem(&db->err);
       if (rc) {
         col_init(&m->cols[c], t->cols[c].kind, 0); /* freeable */
@@ -1489,12 +1537,16 @@ int col_before_commit(wtx_t *w) {
       return db->err.code ? db->err.code : err_nomem(&db->err);
     if (ct->nd[seg] == UINT32_MAX) continue; /* merged */
     /* the last segment grows by appends: it merges when its deltas pass
-    ** what it holds merged (up to TAIL_MERGE_MAX), so appending a
-    ** segment rewrites it a few times, not once per bound */
+    ** twice what it holds merged (up to TAIL_MERGE_MAX), so appending a
+    ** segment rewrites it three times (8k, 24k, 56k rows; 1.4 rows
+    ** encoded per row appended), not once per bound (what it holds
+    ** was 8k, 16k, 32k, 64k: 1.9) */
     uint32_t bound = col_merge_rows;
-    if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) && ct->hn[seg] > bound)
-      bound = ct->hn[seg] < col_tail_merge_max ? ct->hn[seg]
-                                                : col_tail_merge_max;
+    if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) &&
+        2 * (uint64_t)ct->hn[seg] > bound)
+      bound = 2 * (uint64_t)ct->hn[seg] < col_tail_merge_max
+                  ? 2 * ct->hn[seg]
+                  : col_tail_merge_max;
     if (++ct->nd[seg] < bound) continue;
     cat_table *cat = cat_by_id(db, d->tbl);
     if (cat == NULL) continue;
