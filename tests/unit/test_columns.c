@@ -1185,9 +1185,46 @@ static void test_column_cf(void) {
   rm_tree(dir);
 }
 
+/* A format-3 database (single delta keys only, as a build of version 3
+** writes them) reads as it is, and its writable open marks it 4; packs
+** then join its single deltas. */
+static void upgrade_from_3(void) {
+  open_db();
+  char id[REMDB_ID_LEN + 1], js[96];
+  for (int i = 0; i < 20; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"k%d\", \"i\": %d, \"s\": \"v%d\"}", i,
+             i, i);
+    CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
+  }
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char three[4] = {0, 0, 0, 3};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, three, 4);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(db);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(db->st->format, 3);
+  CHECK_INT(check_table("g", true), 20);
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
+  CHECK_INT(check_table("g", true), 20);
+  insert_n(30, 100);
+  CHECK_INT(check_table("g", true), 50);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 static void test_upgrade(void) {
   upgrade_from(2);
   upgrade_from(1);
+  upgrade_from_3();
 }
 
 /* An update takes its row position from the id-directory entry that
