@@ -1458,6 +1458,20 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
   for (size_t j = 0; j < x->nd; j++)
     nf += txn_fresh(x, x->d[j].tbl, x->d[j].pos);
   if (nf == 0) return REMDB_OK;
+  if (nf == 1) { /* a single-row insert: its delta key, nothing to sort */
+    size_t j = 0;
+    while (!txn_fresh(x, x->d[j].tbl, x->d[j].pos)) j++;
+    const cdelta *d = &x->d[j];
+    col_tab *ct = tab_state(db, d->tbl);
+    uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
+    if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+    if (ct->nd[seg] == UINT32_MAX) return REMDB_OK; /* merged: folded in */
+    unsigned char k[KEY_COL_DELTA_LEN];
+    key_col_delta(k, db->tid, d->tbl, seg, ct->ep[seg], d->pos);
+    kv_batch_put(wtx_batch(w), KV_COLUMN, k, sizeof k, x->imgs.p + d->off,
+                 d->len);
+    return REMDB_OK;
+  }
   fresh_ref *f = malloc(nf * sizeof *f);
   if (f == NULL) return err_nomem(&db->err);
   nf = 0;
