@@ -1033,8 +1033,8 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
           memcmp(k, pk, KEY_COL_DELTA_PREFIX) != 0)
         break;
       pack_cur pc;
-      if (kl == KEY_COL_PACK_LEN &&
-          pack_open(&pc, kv_iter_value(it, &vl), vl))
+      const char *v = kl == KEY_COL_PACK_LEN ? kv_iter_value(it, &vl) : NULL;
+      if (v && pack_open(&pc, v, vl))
         ct.nd[seg] += pc.left;
       else
         ct.nd[seg]++;
