@@ -18,12 +18,14 @@
 ** column its type, flags and zone map) and one encoded value per column
 ** (col.h).  A write never rewrites a segment: it stages, in the entity's
 ** batch, the row's delta (TID 2 TBL 'D' SEG EPOCH POS -> its column
-** values as now written, a "row image").  When a segment's deltas pass
-** col_merge_rows, the transaction's commit folds them in: in the same
-** batch it writes the new segment (a fresh generation, the next epoch)
-** and deletes the deltas it folded, so a reader at any snapshot sees
-** either the old segment and its deltas or the new one, never half of a
-** merge.  The epoch keeps a segment's live deltas apart from the
+** values as now written, a "row image"); a transaction's new rows of a
+** segment go in one key instead, a pack (see "delta packs").  When a
+** segment's deltas pass col_merge_rows (the last segment: twice what it
+** holds merged), the transaction's commit folds them in: in the same
+** batch it writes the new segment (a fresh generation, the next epoch;
+** of its columns only those the deltas change) and deletes the deltas it
+** folded, so a reader at any snapshot sees either the old segment and its
+** deltas or the new one, never half of a merge.  The epoch keeps a segment's live deltas apart from the
 ** tombstones of those folded before (which a scan would otherwise walk).
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
