@@ -116,8 +116,11 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** An older database opens; its first writable
 ** open marks it 3 and has every table's columns built (core/columns.c);
 ** the full-text indexes of a version-1 database are built by reindex
-** (core/fts.c). */
-#define KV_FORMAT_VERSION 3u
+** (core/fts.c).  4: column delta packs (key_col_pack: a transaction's new
+** rows of a segment in one key, which a build of version 3 would not
+** see); a version-3 database has none, and opens as it is (its writable
+** open marks it 4). */
+#define KV_FORMAT_VERSION 4u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
@@ -347,6 +350,15 @@ static inline void key_col_delta(unsigned char out[KEY_COL_DELTA_LEN],
   put_u32be(out + 13, seg);
   put_u32be(out + 17, epoch);
   put_u64be(out + 21, pos);
+}
+/* A pack of deltas: the delta key of its highest position, then 'P' (so
+** it sorts after every single delta of its positions). */
+#define KEY_COL_PACK_LEN 30
+static inline void key_col_pack(unsigned char out[KEY_COL_PACK_LEN],
+                                uint32_t tid, uint32_t tbl, uint32_t seg,
+                                uint32_t epoch, uint64_t last) {
+  key_col_delta(out, tid, tbl, seg, epoch, last);
+  out[KEY_COL_DELTA_LEN] = 'P';
 }
 
 /* TID TBL: the prefix of a table's entities (entity cf) or of all its

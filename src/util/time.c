@@ -101,6 +101,36 @@ static bool parse_date(const char *s, size_t n, size_t *i, int *y,
   return true;
 }
 
+/* ts_parse for the canonical form only ("YYYY-MM-DDTHH:MM:SS.ffffffZ",
+** what remdb itself writes): the same answer as ts_parse on such text,
+** false on any other, at a fraction of its cost (the columnar copy
+** converts three or more date-times per row written). */
+bool ts_parse_canonical(const char *s, size_t n, int64_t *t_out) {
+  if (n != TS_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+      s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z')
+    return false;
+  const unsigned char *u = (const unsigned char *)s;
+#define D(i) ((unsigned)u[i] - '0')
+  if (D(0) > 9 || D(1) > 9 || D(2) > 9 || D(3) > 9 || D(5) > 9 || D(6) > 9 ||
+      D(8) > 9 || D(9) > 9 || D(11) > 9 || D(12) > 9 || D(14) > 9 ||
+      D(15) > 9 || D(17) > 9 || D(18) > 9 || D(20) > 9 || D(21) > 9 ||
+      D(22) > 9 || D(23) > 9 || D(24) > 9 || D(25) > 9)
+    return false;
+  unsigned y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3);
+  unsigned m = D(5) * 10 + D(6), d = D(8) * 10 + D(9);
+  unsigned hh = D(11) * 10 + D(12), mi = D(14) * 10 + D(15);
+  unsigned ss = D(17) * 10 + D(18);
+  unsigned us = D(20) * 100000 + D(21) * 10000 + D(22) * 1000 + D(23) * 100 +
+                D(24) * 10 + D(25);
+#undef D
+  if (m < 1 || m > 12 || d < 1 || d > days_in_month((int)y, m) || hh > 23 ||
+      mi > 59 || ss > 59)
+    return false;
+  int64_t secs = days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss;
+  *t_out = secs * 1000000 + us;
+  return true;
+}
+
 bool date_valid(const char *s, size_t n) {
   size_t i = 0;
   int y;

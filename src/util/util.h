@@ -140,6 +140,9 @@ void ts_format(int64_t t, char out[TS_LEN + 1]);
 /* Parse an RFC 3339 date-time (with 'T' or 't', a fraction of up to 9
 ** digits, and 'Z' or an offset).  Returns false if s is not one. */
 bool ts_parse(const char *s, size_t n, int64_t *t_out);
+/* ts_parse of the canonical form only (TS_LEN chars, 'Z'): false on any
+** other text, faster. */
+bool ts_parse_canonical(const char *s, size_t n, int64_t *t_out);
 /* True if s is an RFC 3339 full-date (YYYY-MM-DD) that exists. */
 bool date_valid(const char *s, size_t n);
 

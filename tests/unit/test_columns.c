@@ -1138,6 +1138,130 @@ static int count_column_keys(uint32_t tbl) {
   return n;
 }
 
+/* Delta keys of table tbl by length: singles (29 bytes) and packs (30). */
+static void count_deltas(uint32_t tbl, int *singles, int *packs) {
+  unsigned char lo[KEY_COL_KIND], hi[KEY_COL_KIND];
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  *singles = *packs = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    kv_iter_key(it, &kl);
+    *singles += kl == KEY_COL_DELTA_LEN;
+    *packs += kl == KEY_COL_PACK_LEN;
+  }
+  kv_iter_free(it);
+}
+
+/* A transaction's new rows of a segment are one delta pack; a later
+** single delta of one of them (sorting before the pack, even at its
+** highest position) wins over it for readers, merges and a reopened
+** writer's counts. */
+static void test_delta_packs(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  insert_n(50, 0);
+  int singles, packs;
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(singles, 0);
+  CHECK_INT(packs, 1);
+  CHECK_INT(check_table("g", true), 50);
+  /* singles of the pack's first, a middle and its highest position */
+  run_sql("UPDATE g SET s = 'u' || i WHERE i IN (0, 17, 49)");
+  run_sql("DELETE FROM g WHERE i = 20"); /* soft: the row stays */
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(singles, 4);
+  CHECK_INT(packs, 1);
+  CHECK_INT(check_table("g", true), 50);
+  check_verify();
+  /* a batch that inserts, updates one of its own new rows and an older
+  ** one, and hard-deletes another of its new rows: one pack, the latest
+  ** image of each of its positions */
+  remdb_batch *bt;
+  char id[REMDB_ID_LEN + 1], gone[REMDB_ID_LEN + 1], js[160];
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  for (int i = 50; i < 60; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"k%d\", \"i\": %d, \"s\": \"v%d\"}",
+             i, i, i);
+    CHECK_INT(remdb_batch_insert(bt, "g", js, strlen(js), id), REMDB_OK);
+    if (i == 52) memcpy(gone, id, sizeof gone);
+  }
+  const char *late = "{\"s\": \"late\"}";
+  CHECK_INT(remdb_batch_update(bt, id, late, strlen(late)), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(bt, gone, REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(packs, 2);
+  CHECK_INT(check_table("g", true), 59);
+  check_verify();
+  /* a reopened writer counts a pack's rows, and positions go on after
+  ** the highest a pack holds */
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  insert_n(3, 60);
+  CHECK_INT(check_table("g", true), 62);
+  /* a merge folds packs and singles alike */
+  col_merge_rows = 2;
+  run_sql("UPDATE g SET s = 'm' || i WHERE i IN (5, 49, 55)");
+  col_merge_rows = merge_default;
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(singles + packs, 0);
+  CHECK_INT(check_table("g", true), 62);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* A merge rewrites only the columns its deltas change (the header, with
+** the visibility and zone maps, always): an update of s merges into the
+** header, s and modified_at, not the segment's other columns; the
+** columns stay right. */
+static void test_merge_dirty(void) {
+  open_db();
+  insert_n(100, 0);
+  uint32_t tail = col_tail_merge_max;
+  col_merge_rows = col_tail_merge_max = 1; /* every commit merges */
+  run_sql("UPDATE g SET s = 'first' WHERE i = 1"); /* the first merge */
+  CHECK_INT(check_table("g", true), 100);
+  uint64_t before = 0, after = 0;
+  CHECK(kv_property_int(db->st->kv, KV_COLUMN,
+                        "rocksdb.num-entries-active-mem-table", &before));
+  run_sql("UPDATE g SET s = 'second' WHERE i = 2");
+  CHECK(kv_property_int(db->st->kv, KV_COLUMN,
+                        "rocksdb.num-entries-active-mem-table", &after));
+  /* its delta, its range deletion, the header, s and modified_at (all
+  ** ten columns: 13) */
+  CHECK(after - before <= 5);
+  if (after - before > 5)
+    fprintf(stderr, "  a merge of one changed column wrote %llu keys\n",
+            (unsigned long long)(after - before));
+  CHECK_INT(check_table("g", true), 100);
+  /* to NULL, to the value it holds, a soft delete, a hard delete */
+  run_sql("UPDATE g SET s = NULL WHERE i = 3");
+  run_sql("UPDATE g SET s = s WHERE i = 4");
+  run_sql("DELETE FROM g WHERE i = 5");
+  CHECK_INT(check_table("g", true), 100);
+  col_merge_rows = merge_default;
+  col_tail_merge_max = tail;
+  check_verify();
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(check_table("g", true), 100);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* The columnar copy lives in its own column family: a backup (of the
 ** tenant, and of the whole database) copies it, a table's drop removes
 ** it, and the index cf holds no column key. */
@@ -1181,9 +1305,46 @@ static void test_column_cf(void) {
   rm_tree(dir);
 }
 
+/* A format-3 database (single delta keys only, as a build of version 3
+** writes them) reads as it is, and its writable open marks it 4; packs
+** then join its single deltas. */
+static void upgrade_from_3(void) {
+  open_db();
+  char id[REMDB_ID_LEN + 1], js[96];
+  for (int i = 0; i < 20; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"k%d\", \"i\": %d, \"s\": \"v%d\"}", i,
+             i, i);
+    CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
+  }
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char three[4] = {0, 0, 0, 3};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, three, 4);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(db);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(db->st->format, 3);
+  CHECK_INT(check_table("g", true), 20);
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
+  CHECK_INT(check_table("g", true), 20);
+  insert_n(30, 100);
+  CHECK_INT(check_table("g", true), 50);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 static void test_upgrade(void) {
   upgrade_from(2);
   upgrade_from(1);
+  upgrade_from_3();
 }
 
 /* An update takes its row position from the id-directory entry that
@@ -1281,6 +1442,8 @@ int main(int argc, char **argv) {
   TEST_CASE(test_segments);
   TEST_CASE(test_merge_cache);
   TEST_CASE(test_share_bound);
+  TEST_CASE(test_delta_packs);
+  TEST_CASE(test_merge_dirty);
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);

@@ -58,6 +58,32 @@ static void test_time(void) {
   CHECK(strcmp(a, b) < 0);
   int64_t now = ts_now();
   CHECK(now > 1700000000000000LL);
+  /* ts_parse_canonical: ts_parse's answer on the canonical form, false on
+  ** any other text (random times, and the malformed ones above) */
+  uint64_t r = 7;
+  for (int i = 0; i < 20000; i++) {
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    int64_t t = (int64_t)(r % 315537897600000000ULL) - 62135596800000000LL,
+            u = 0, w = 0;
+    char s[TS_LEN + 1];
+    ts_format(t, s);
+    if (i & 1) s[r % TS_LEN] = "0123456789-T:.Zx"[(r >> 40) % 16];
+    bool ok = ts_parse_canonical(s, TS_LEN, &u);
+    bool canon = ts_parse(s, TS_LEN, &w);
+    if (canon) {
+      char back[TS_LEN + 1];
+      ts_format(w, back);
+      canon = memcmp(back, s, TS_LEN) == 0;
+    }
+    CHECK(ok == canon);
+    if (ok && canon) CHECK(u == w);
+  }
+  int64_t t0;
+  CHECK(!ts_parse_canonical("2023-02-29T00:00:00.000000Z", TS_LEN, &t0));
+  CHECK(!ts_parse_canonical("2024-01-01T24:00:00.000000Z", TS_LEN, &t0));
+  CHECK(!ts_parse_canonical("2024-01-01T00:00:00Z", 20, &t0));
+  CHECK(!ts_parse_canonical("2024-01-01T00:00:00.000000z", TS_LEN, &t0));
+  CHECK(ts_parse_canonical("0000-01-01T00:00:00.000000Z", TS_LEN, &t0));
 }
 
 static void test_uuid(void) {
