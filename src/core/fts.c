@@ -328,10 +328,15 @@ typedef struct pkey {
   uint32_t nup, ndel, capdel;
 } pkey;
 
-typedef struct ptab { /* a table the transaction numbered documents of */
+typedef struct ptab { /* a table the transaction touched */
   uint32_t tid, tbl;
   uint64_t fresh; /* the counter before the transaction's first number */
   uint64_t next;  /* the counter now: staged ('N') at commit */
+  /* its segments ('W', see "Segments"): documents >= m have their
+  ** postings in segments seg0 .. seg1 - 1 (when seg0 < seg1) */
+  uint64_t m, seg0, seg1;
+  bool folded; /* this transaction folds them into blocks: no new segment */
+  bool wrote;  /* a new segment (number seg1) was staged */
 } ptab;
 
 #define ARENA_CHUNK 65536
@@ -644,7 +649,9 @@ static size_t pend_order(struct fts_txn *x, pkey ***out) {
 static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
-  return t && first >= t->fresh;
+  /* blocks hold no document >= m (segments do): a folding transaction
+  ** writes the ranges from m on whole */
+  return t && first >= (p->kind == 'B' && t->folded ? t->m : t->fresh);
 }
 
 /* The upserts of every block key, gathered key by key into one array in
@@ -679,15 +686,309 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
   return all;
 }
 
+/* ---- segments ---------------------------------------------------------------
+** A transaction's new documents (numbered at or above its table's `fresh`)
+** do not go to posting blocks: at commit their postings are written as ONE
+** new segment of the table, a sorted run of (term, blocks) in parts of
+** about FTS_SEG_PART bytes, each part keyed by its last term
+** ('G' SEGNO TERM, kv.h), so a reader finds a term's blocks in a segment
+** with one seek.  The blocks in a segment are ordinary fts_block values
+** (one per FTS_BLOCK_SPAN range), so a reader's cursor reads the blocks of
+** storage and then those of the segments, in document order.
+**
+** The table's 'W' key (m, seg0, seg1) says which segments are unmerged:
+** seg0 .. seg1 - 1 hold the postings of every document numbered >= m, the
+** blocks those of every document below m.  Segments are folded into the
+** blocks (their postings re-staged as pending upserts, the 'G' keys
+** deleted, 'W' reset, all in the transaction's batch: a reader sees the
+** segments or the blocks, never both) when a table has FTS_SEG_MAX of
+** them at a commit, and before a transaction changes a document >= m (an
+** update, a delete: the writer never edits a segment).  Term entries,
+** lengths and statistics are written as before, so term statistics stay
+** exact and deletes need no tombstone. */
+
+#define FTS_SEG_MAX 8        /* unmerged segments a table may hold */
+#define FTS_SEG_PART 65536   /* bytes of a segment part (about) */
+#define FTS_W_LEN 24
+
+static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
+                     kv_iter_t **it);
+
+/* One term's entry of a segment part: varint TL, TERM, varint NBLK, then
+** NBLK times (varint LEN, block).  seg_entry reads the entry at *p:
+** 1, 0 at the end, -1 when malformed; *blk .. *bend are the blocks. */
+static int seg_entry(const uint8_t **p, const uint8_t *end, const char **term,
+                     size_t *tl, uint64_t *nblk, const uint8_t **blk,
+                     const uint8_t **bend) {
+  if (*p == end) return 0;
+  uint64_t n;
+  if (!fts_get_varint(p, end, &n) || n > FTS_MAX_TERM ||
+      n > (uint64_t)(end - *p))
+    return -1;
+  *term = (const char *)*p;
+  *tl = (size_t)n;
+  *p += n;
+  if (!fts_get_varint(p, end, nblk)) return -1;
+  *blk = *p;
+  for (uint64_t i = 0; i < *nblk; i++) {
+    if (!fts_get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return -1;
+    *p += n;
+  }
+  *bend = *p;
+  return 1;
+}
+
+/* The next block of an entry's blocks: 1, 0 at the end, -1 malformed. */
+static int seg_block(const uint8_t **p, const uint8_t *end, const uint8_t **b,
+                     size_t *bl) {
+  if (*p == end) return 0;
+  uint64_t n;
+  if (!fts_get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return -1;
+  *b = *p;
+  *bl = (size_t)n;
+  *p += n;
+  return 1;
+}
+
+static int read_w(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                  uint32_t tbl, uint64_t *m, uint64_t *seg0, uint64_t *seg1) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'W');
+  *m = *seg0 = *seg1 = 0;
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  if (v.len == FTS_W_LEN) {
+    const unsigned char *d = (const unsigned char *)v.data;
+    *m = get_u64be(d);
+    *seg0 = get_u64be(d + 8);
+    *seg1 = get_u64be(d + 16);
+  }
+  bool ok = v.len == FTS_W_LEN && *seg0 <= *seg1;
+  kv_val_free(&v);
+  return ok ? REMDB_OK
+            : err_set(&db->err, REMDB_CORRUPT,
+                      "full-text segment state is malformed");
+}
+
+static int load_counter(remdb *db, fts_slot *s) {
+  if (s->have_next) return REMDB_OK;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, s->tid, s->tbl, 'N');
+  kv_val v;
+  int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+  s->next = 0;
+  if (rc == REMDB_OK) {
+    if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
+    kv_val_free(&v);
+  } else if (rc != REMDB_NOTFOUND) {
+    return rc;
+  }
+  s->have_next = true;
+  return REMDB_OK;
+}
+
+/* The transaction's record of s's table, made at its first touch: the
+** counter and the segment state then (the writer holds the write lock:
+** neither moves under it but by this transaction). */
+static int tab_touch(remdb *db, fts_slot *s, struct fts_txn *x, ptab **out) {
+  ptab *t = pend_tab(x, s->tid, s->tbl, false);
+  if (t) {
+    *out = t;
+    return REMDB_OK;
+  }
+  int rc = load_counter(db, s);
+  if (rc) return rc;
+  uint64_t m, s0, s1;
+  if ((rc = read_w(db, NULL, s->tid, s->tbl, &m, &s0, &s1))) return rc;
+  t = pend_tab(x, s->tid, s->tbl, true);
+  if (t == NULL) return err_nomem(&db->err);
+  t->fresh = t->next = s->next;
+  t->m = m;
+  t->seg0 = s0;
+  t->seg1 = s1;
+  *out = t;
+  return REMDB_OK;
+}
+
+/* Fold t's segments into the pending blocks (see "Segments"). */
+static int seg_fold(remdb *db, struct fts_txn *x, ptab *t, kv_batch_t *kb) {
+  if (t->folded || t->seg0 == t->seg1) return REMDB_OK;
+  kv_iter_t *it = NULL;
+  int rc = kind_iter(db, NULL, t->tbl, 'G', &it);
+  fts_block_dec dec;
+  memset(&dec, 0, sizeof dec);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t vl, gl;
+    const char *gk = kv_iter_key(it, &gl);
+    /* deleted key by key: a range delete of keys of 13 bytes or more would
+    ** share the index memtable's insert hints (kv.c) with the range
+    ** deletions' table, which RocksDB 7.8 gets wrong (a skiplist
+    ** assertion, seen in test_fts_core) */
+    kv_batch_del(kb, KV_INDEX, gk, gl);
+    const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl), *end = p + vl;
+    const char *tm;
+    size_t tl;
+    uint64_t nblk;
+    const uint8_t *b, *bend;
+    int e;
+    while (rc == REMDB_OK &&
+           (e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) != 0) {
+      if (e < 0) {
+        rc = err_set(&db->err, REMDB_CORRUPT,
+                     "full-text segment is malformed");
+        break;
+      }
+      unsigned char k[KEY_FTS_MAX];
+      pkey *pt = pend_key(x, k, key_fts_term(k, t->tid, t->tbl, tm, tl));
+      if (pt == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      size_t ti = (size_t)(pt - x->pk);
+      const uint8_t *blk;
+      size_t bl;
+      while (rc == REMDB_OK && (e = seg_block(&b, bend, &blk, &bl)) != 0) {
+        fts_block_info info;
+        if (e < 0 || fts_block_header(blk, bl, &info) ||
+            fts_block_decode(&info, &dec, true)) {
+          rc = err_set(&db->err, REMDB_CORRUPT,
+                       "full-text segment block is malformed");
+          break;
+        }
+        for (uint32_t j = 0; j < dec.n; j++) {
+          pkey *pb = pend_block(x, db, t->tbl, ti, tm, tl, dec.doc[j]);
+          if (!pb || !pend_upsert(x, pb, dec.doc[j], dec.tf[j], dec.dl[j],
+                                  dec.pos + dec.posoff[j])) {
+            rc = err_nomem(&db->err);
+            break;
+          }
+        }
+      }
+    }
+  }
+  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  fts_block_dec_free(&dec);
+  if (rc) return rc;
+  t->folded = true;
+  return REMDB_OK;
+}
+
+/* Writing one new segment per table at commit. */
+typedef struct segb {
+  remdb *db;
+  kv_batch_t *kb;
+  ptab *t;           /* the table being written; NULL none */
+  buf_t part, ent, blk;
+  uint32_t nblk;
+  const char *term;  /* the current term (in the key arena) */
+  size_t tl;
+  const char *last;  /* the part's last term */
+  size_t lastl;
+} segb;
+
+static void segb_part_flush(segb *b) {
+  if (b->part.len == 0) return;
+  unsigned char k[KEY_FTS_SEG_MAX];
+  size_t kl = key_fts_seg(k, b->t->tid, b->t->tbl, b->t->seg1, b->last,
+                          b->lastl);
+  kv_batch_put(b->kb, KV_INDEX, k, kl, b->part.p, b->part.len);
+  b->t->wrote = true;
+  buf_reset(&b->part);
+}
+
+static void segb_term_end(segb *b) {
+  if (b->nblk) {
+    fts_put_varint(&b->part, b->tl);
+    buf_add(&b->part, b->term, b->tl);
+    fts_put_varint(&b->part, b->nblk);
+    buf_add(&b->part, b->ent.p, b->ent.len);
+    b->last = b->term;
+    b->lastl = b->tl;
+    if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
+  }
+  buf_reset(&b->ent);
+  b->nblk = 0;
+  b->term = NULL;
+}
+
+static void segb_end(segb *b) {
+  if (b->t == NULL) return;
+  segb_term_end(b);
+  segb_part_flush(b);
+  b->t = NULL;
+}
+
+/* Add block key p's postings ps[0..n) (docs new in this transaction) to
+** t's new segment.  -1 when out of memory. */
+static int segb_add(segb *b, ptab *t, const pkey *p, const fts_posting *ps,
+                    size_t n) {
+  const char *tm = p->key + KEY_FTS_PREFIX;
+  size_t tl = p->kl - KEY_FTS_PREFIX - 5;
+  if (b->t != t) {
+    segb_end(b);
+    b->t = t;
+  }
+  if (b->term == NULL || b->tl != tl || memcmp(b->term, tm, tl) != 0) {
+    segb_term_end(b);
+    b->term = tm;
+    b->tl = tl;
+  }
+  buf_reset(&b->blk);
+  if (fts_block_encode(ps, n, &b->blk)) return -1;
+  fts_put_varint(&b->ent, b->blk.len);
+  buf_add(&b->ent, b->blk.p, b->blk.len);
+  b->nblk++;
+  return b->blk.oom || b->ent.oom || b->part.oom ? -1 : 0;
+}
+
+/* Stage each touched table's 'W' after its commit's segment or fold. */
+static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
+  for (size_t i = 0; i < x->ntab; i++) {
+    ptab *t = &x->tab[i];
+    uint64_t m = t->m, s0 = t->seg0, s1 = t->seg1;
+    if (t->folded) {
+      m = t->next;
+      s0 = s1;
+    } else if (t->wrote) {
+      if (s0 == s1) m = t->fresh;
+      s1++;
+    } else {
+      continue;
+    }
+    unsigned char k[KEY_FTS_PREFIX], v[FTS_W_LEN];
+    key_fts(k, t->tid, t->tbl, 'W');
+    put_u64be(v, m);
+    put_u64be(v + 8, s0);
+    put_u64be(v + 16, s1);
+    kv_batch_put(kb, KV_INDEX, k, sizeof k, v, sizeof v);
+  }
+}
+
 /* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts): a
 ** put of the whole block when its range is fresh, else a delete operand
 ** and an upsert operand. */
 static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
-                       fts_posting *ps, buf_t *op) {
+                       fts_posting *ps, buf_t *op, segb *sb) {
   bool sorted = true;
   for (uint32_t j = 1; j < p->nup && sorted; j++)
     if (ps[j - 1].doc >= ps[j].doc) sorted = false;
   if (!sorted) qsort(ps, p->nup, sizeof *ps, posting_cmp);
+  const unsigned char *k = (const unsigned char *)p->key;
+  ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
+  if (t && !t->folded) { /* the new documents go to the new segment */
+    uint32_t cut = p->nup;
+    while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
+    if (cut < p->nup && segb_add(sb, t, p, ps + cut, p->nup - cut)) return -1;
+    p->nup = cut;
+    uint32_t nd = 0; /* deletes of new documents: nothing stored */
+    for (uint32_t j = 0; j < p->ndel; j++)
+      if (p->del[j] < t->fresh) p->del[nd++] = p->del[j];
+    p->ndel = nd;
+    if (p->nup == 0 && p->ndel == 0) return 0;
+  }
   if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
     if (p->nup == 0) return 0; /* nothing stored, nothing left */
     buf_reset(op);
@@ -716,8 +1017,24 @@ int fts_before_commit(wtx_t *w) {
   if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
+  for (size_t i = 0; i < x->ntab; i++) /* too many segments: fold them */
+    if (x->tab[i].seg1 - x->tab[i].seg0 >= FTS_SEG_MAX) {
+      int frc = seg_fold(db, x, &x->tab[i], kb);
+      if (frc) {
+        pend_clear(x);
+        x->bytes = 0;
+        return frc;
+      }
+    }
   buf_t op;
   buf_init(&op);
+  segb sb;
+  memset(&sb, 0, sizeof sb);
+  sb.db = db;
+  sb.kb = kb;
+  buf_init(&sb.part);
+  buf_init(&sb.ent);
+  buf_init(&sb.blk);
   pkey **order;
   size_t nkeys = pend_order(x, &order);
   if (order == NULL) {
@@ -764,11 +1081,19 @@ int fts_before_commit(wtx_t *w) {
         fts_lengths_op_slots(&p->len->v, p->len->touched, &op);
         kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
       }
-    } else if (stage_block(x, kb, p, ps + start[p - x->pk], &op)) {
+    } else if (stage_block(x, kb, p, ps + start[p - x->pk], &op, &sb)) {
       rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
   }
+  if (rc == REMDB_OK) {
+    segb_end(&sb);
+    if (sb.part.oom || sb.ent.oom) rc = err_nomem(&db->err);
+    else seg_stage_w(x, kb);
+  }
+  buf_free(&sb.part);
+  buf_free(&sb.ent);
+  buf_free(&sb.blk);
   free(ps);
   free(start);
   free(order);
@@ -782,30 +1107,13 @@ int fts_before_commit(wtx_t *w) {
 ** of the table notes the counter: see "Fresh ranges"). */
 static int next_docno(remdb *db, fts_slot *s, struct fts_txn *x,
                       uint64_t *out) {
-  if (!s->have_next) {
-    unsigned char k[KEY_FTS_PREFIX];
-    key_fts(k, s->tid, s->tbl, 'N');
-    kv_val v;
-    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
-    s->next = 0;
-    if (rc == REMDB_OK) {
-      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
-      kv_val_free(&v);
-    } else if (rc != REMDB_NOTFOUND) {
-      return rc;
-    }
-    s->have_next = true;
-  }
+  ptab *t;
+  int rc = tab_touch(db, s, x, &t);
+  if (rc) return rc;
   if (s->next >= (1ull << 39))
     return err_set(&db->err, REMDB_TOOBIG,
                    "full-text index: document numbers are used up (reindex "
                    "renumbers them)");
-  ptab *t = pend_tab(x, s->tid, s->tbl, false);
-  if (t == NULL) {
-    t = pend_tab(x, s->tid, s->tbl, true);
-    if (t == NULL) return err_nomem(&db->err);
-    t->fresh = s->next;
-  }
   *out = s->next++;
   t->next = s->next;
   return REMDB_OK;
@@ -895,6 +1203,17 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
   }
   if (!known && nw == NULL) return REMDB_OK; /* never numbered */
+  {
+    struct fts_txn *xt = txn_of(w);
+    ptab *pt;
+    if (xt == NULL) return err_nomem(&db->err);
+    int trc = tab_touch(db, s, xt, &pt);
+    /* a document of an unmerged segment changes: fold them first */
+    if (trc == REMDB_OK && known && pt->seg0 < pt->seg1 && docno >= pt->m &&
+        docno < pt->fresh)
+      trc = seg_fold(db, xt, pt, kb);
+    if (trc) return trc;
+  }
   if (!known) {
     had = false; /* numbered now: nothing of it is indexed */
     struct fts_txn *x0 = txn_of(w);
@@ -1393,6 +1712,7 @@ struct fts_reader {
   fts_source src;
   int64_t lblock;   /* the lengths block cached, -1 none */
   fts_lengths lens;
+  uint64_t seg0, seg1; /* the unmerged segments at the snapshot */
 };
 
 typedef struct bstream {
@@ -1402,6 +1722,12 @@ typedef struct bstream {
   size_t plen; /* prefix: 'B' TERM 0x00 */
   bool at;     /* on a block */
   uint32_t cur; /* its range number */
+  /* then the term's blocks in the unmerged segments (documents above all
+  ** of the blocks'), copied at open: segphase once the keys are done */
+  bool segphase;
+  buf_t sbuf;
+  size_t *soff; /* nsb + 1 offsets into sbuf */
+  size_t nsb, si;
 } bstream;
 
 static const void *bs_here(bstream *s, size_t *len) {
@@ -1417,26 +1743,107 @@ static const void *bs_here(bstream *s, size_t *len) {
   return kv_iter_value(s->it, len);
 }
 
+/* The segment block si (entering the segment phase), NULL past them. */
+static const void *bs_seg(bstream *s, size_t *len) {
+  s->segphase = true;
+  if (s->si >= s->nsb) return NULL;
+  *len = s->soff[s->si + 1] - s->soff[s->si];
+  return s->sbuf.p + s->soff[s->si];
+}
+
 static const void *bs_seek(void *ctx, uint64_t target, size_t *len) {
   bstream *s = ctx;
+  /* in the segments: the current block is "at or before" the one wanted */
+  if (s->segphase) return bs_seg(s, len);
   uint32_t tb = (uint32_t)(target / FTS_BLOCK_SPAN);
   if (s->at && s->cur >= tb) return kv_iter_value(s->it, len);
   put_u32be(s->key + s->plen, tb);
   kv_iter_seek(s->it, s->key, s->plen + 4);
-  return bs_here(s, len);
+  const void *b = bs_here(s, len);
+  return b ? b : bs_seg(s, len);
 }
 
 static const void *bs_next(void *ctx, size_t *len) {
   bstream *s = ctx;
-  if (!s->at) return NULL;
+  if (s->segphase) {
+    if (s->si < s->nsb) s->si++;
+    return bs_seg(s, len);
+  }
+  if (!s->at) return bs_seg(s, len);
   kv_iter_next(s->it);
-  return bs_here(s, len);
+  const void *b = bs_here(s, len);
+  return b ? b : bs_seg(s, len);
 }
 
 static void bs_close(void *ctx) {
   bstream *s = ctx;
   kv_iter_free(s->it);
+  buf_free(&s->sbuf);
+  free(s->soff);
   free(s);
+}
+
+/* Copy term's blocks in r's unmerged segments into s.  0, or -1 (the
+** error in db). */
+static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
+                            size_t len) {
+  remdb *db = r->db;
+  kv_iter_t *it = NULL;
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, r->tid, r->tbl, 'G');
+  key_fts(hi, r->tid, r->tbl, 'G' + 1);
+  if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                  &it, &db->err))
+    return -1;
+  size_t cap = 0;
+  int rc = 0;
+  for (uint64_t seg = r->seg0; seg < r->seg1 && rc == 0; seg++) {
+    unsigned char k[KEY_FTS_SEG_MAX];
+    size_t kl = key_fts_seg(k, r->tid, r->tbl, seg, term, len);
+    kv_iter_seek(it, k, kl);
+    if (!kv_iter_valid(it)) break;
+    size_t fl, vl;
+    const unsigned char *fk = (const unsigned char *)kv_iter_key(it, &fl);
+    if (fl < KEY_FTS_PREFIX + 8 || get_u64be(fk + KEY_FTS_PREFIX) != seg)
+      continue; /* no part of seg holds a term >= term */
+    const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl), *end = p + vl;
+    const char *tm;
+    size_t tl;
+    uint64_t nblk;
+    const uint8_t *b, *bend, *blk;
+    size_t bl;
+    int e;
+    while ((e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) > 0)
+      if (tl == len && memcmp(tm, term, len) == 0) break;
+    if (e < 0) rc = -1;
+    if (e <= 0) continue;
+    while (rc == 0 && (e = seg_block(&b, bend, &blk, &bl)) != 0) {
+      if (e < 0) {
+        rc = -1;
+        break;
+      }
+      if (s->nsb + 2 > cap) {
+        cap = cap ? cap * 2 : 16;
+        size_t *n = realloc(s->soff, cap * sizeof *n);
+        if (n == NULL) {
+          rc = -2;
+          break;
+        }
+        s->soff = n;
+      }
+      if (s->nsb == 0) s->soff[0] = 0;
+      buf_add(&s->sbuf, blk, bl);
+      s->soff[++s->nsb] = s->sbuf.len;
+    }
+  }
+  if (rc == 0 && kv_iter_status(it, &db->err)) rc = -3;
+  kv_iter_free(it);
+  if (rc == 0 && s->sbuf.oom) rc = -2;
+  if (rc == -1)
+    err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
+  else if (rc == -2)
+    err_nomem(&db->err);
+  return rc ? -1 : 0;
 }
 
 static const fts_block_stream_ops bs_ops = {bs_seek, bs_next, bs_close};
@@ -1463,6 +1870,13 @@ static int src_open(void *ctx, const char *term, size_t len,
   if (info->df == 0) return 0;
   bstream *s = calloc(1, sizeof *s);
   if (s == NULL) return -1;
+  buf_init(&s->sbuf);
+  if (r->seg0 < r->seg1 && bs_load_segments(r, s, term, len)) {
+    buf_free(&s->sbuf);
+    free(s->soff);
+    free(s);
+    return -1;
+  }
   s->r = r;
   s->plen = key_fts_block(s->key, r->tid, r->tbl, term, len, 0) - 4;
   unsigned char hi[KEY_FTS_MAX];
@@ -1470,6 +1884,8 @@ static int src_open(void *ctx, const char *term, size_t len,
   hi[s->plen - 1] = 1; /* past 'B' TERM 0x00 ... */
   if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, s->key, s->plen, hi, s->plen,
                   &s->it, &db->err)) {
+    buf_free(&s->sbuf);
+    free(s->soff);
     free(s);
     return -1;
   }
@@ -1557,6 +1973,11 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
       ftsr_close(r);
       return err_nomem(&db->err);
     }
+  uint64_t m;
+  if ((rc = read_w(db, ks, r->tid, r->tbl, &m, &r->seg0, &r->seg1))) {
+    ftsr_close(r);
+    return rc;
+  }
   unsigned char k[KEY_FTS_PREFIX];
   key_fts(k, r->tid, r->tbl, 'S');
   kv_val v;
@@ -1960,6 +2381,66 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j], dec.dl[j],
                                      dec.pos + dec.posoff[j]);
     }
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  /* 'G': the unmerged segments' postings count as the blocks' do */
+  uint64_t wm = 0, ws0 = 0, ws1 = 0;
+  if (rc == REMDB_OK) {
+    rc = read_w(db, snap, db->tid, tbl, &wm, &ws0, &ws1);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its segment state is malformed");
+      rc = REMDB_OK;
+    }
+  }
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'G', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    uint64_t seg = kl >= KEY_FTS_PREFIX + 8
+                       ? get_u64be((const unsigned char *)k + KEY_FTS_PREFIX)
+                       : UINT64_MAX;
+    if (seg < ws0 || seg >= ws1) {
+      vreport(v, "segment %llu is not one of the unmerged ones (%llu..%llu)",
+              (unsigned long long)seg, (unsigned long long)ws0,
+              (unsigned long long)ws1);
+      continue;
+    }
+    const uint8_t *p = (const uint8_t *)val, *end = p + vl, *b, *bend, *blk;
+    const char *tm;
+    size_t len, bl;
+    uint64_t nblk;
+    int e;
+    while ((e = seg_entry(&p, end, &tm, &len, &nblk, &b, &bend)) > 0) {
+      size_t i = vterm_get(s, tm, len, false);
+      while ((e = seg_block(&b, bend, &blk, &bl)) > 0) {
+        fts_block_info info;
+        if (fts_block_header(blk, bl, &info) ||
+            fts_block_decode(&info, &dec, true)) {
+          e = -1;
+          break;
+        }
+        if (i == SIZE_MAX) {
+          vreport(v, "term \"%.*s\" has %u postings in segment %llu, but no "
+                  "live entity holds it", (int)len, tm, dec.n,
+                  (unsigned long long)seg);
+          continue;
+        }
+        for (uint32_t j = 0; j < dec.n; j++) {
+          if (dec.doc[j] < wm)
+            vreport(v, "term \"%.*s\": document %llu is in segment %llu, "
+                    "below its first document %llu", (int)len, tm,
+                    (unsigned long long)dec.doc[j], (unsigned long long)seg,
+                    (unsigned long long)wm);
+          s->vt[i].got_n++;
+          s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j],
+                                         dec.dl[j], dec.pos + dec.posoff[j]);
+        }
+      }
+      if (e < 0) break;
+    }
+    if (e < 0) vreport(v, "segment %llu is malformed", (unsigned long long)seg);
   }
   fts_block_dec_free(&dec);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);

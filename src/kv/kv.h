@@ -497,6 +497,19 @@ static inline size_t key_fts_term(unsigned char *out, uint32_t tid,
   for (size_t i = 0; i < n; i++) out[KEY_FTS_PREFIX + i] = (unsigned char)term[i];
   return KEY_FTS_PREFIX + n;
 }
+/* 'G' be64(SEGNO) TERM: a part of an unmerged segment, named by the last
+** term it holds (a seek to (SEGNO, term) lands on the part that would hold
+** term); 'W' (no suffix): the table's segment state (core/fts.c). */
+#define KEY_FTS_SEG_MAX (KEY_FTS_PREFIX + 8 + 255)
+static inline size_t key_fts_seg(unsigned char *out, uint32_t tid,
+                                 uint32_t tbl, uint64_t segno,
+                                 const char *term, size_t n) {
+  key_fts(out, tid, tbl, 'G');
+  put_u64be(out + KEY_FTS_PREFIX, segno);
+  for (size_t i = 0; i < n; i++)
+    out[KEY_FTS_PREFIX + 8 + i] = (unsigned char)term[i];
+  return KEY_FTS_PREFIX + 8 + n;
+}
 /* 'L' be32(DOCNO / 128) */
 #define KEY_FTS_LEN_LEN (KEY_FTS_PREFIX + 4)
 static inline void key_fts_lengths(unsigned char out[KEY_FTS_LEN_LEN],
