@@ -822,6 +822,10 @@ static bool pick_length(const char *k, size_t n) {
   return n == 17 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
          k[12] == 'L';
 }
+static bool pick_segment(const char *k, size_t n) {
+  return n > 21 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'G';
+}
 static bool pick_built(const char *k, size_t n) {
   return n == 13 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
          k[12] == 'M';
@@ -844,8 +848,9 @@ static void fill_docs(remdb *d, int n) {
 
 /* Damage behind remdb's back: verify finds it, reindex repairs it. */
 static void test_fts_damage(void) {
-  bool (*const picks[])(const char *, size_t) = {pick_block, pick_length};
-  for (size_t p = 0; p < 2; p++) {
+  bool (*const picks[])(const char *, size_t) = {pick_block, pick_length,
+                                                  pick_segment};
+  for (size_t p = 0; p < 3; p++) {
     rm_tree(dir);
     remdb *d;
     CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
@@ -867,6 +872,102 @@ static void test_fts_damage(void) {
     CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 60);
     remdb_close(d);
   }
+}
+
+/* The table's unmerged segments (core/fts.c, "Segments"). */
+static uint64_t seg_count(remdb *d) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, 'W');
+  kv_val v;
+  int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
+  if (rc == REMDB_NOTFOUND) return 0;
+  CHECK_INT(rc, REMDB_OK);
+  CHECK_INT(v.len, 24);
+  uint64_t n = v.len == 24 ? get_u64be((const unsigned char *)v.data + 16) -
+                                 get_u64be((const unsigned char *)v.data + 8)
+                           : 0;
+  kv_val_free(&v);
+  return n;
+}
+
+static void check_clean(remdb *d) {
+  uint64_t problems = 99;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+}
+
+/* Each commit's new documents make one segment; a change of a document
+** in a segment, or the eighth segment, folds them into the blocks; a
+** reader sees the same documents either way. */
+static void test_fts_segments(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char ids[40][REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < 5; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(seg_count(d), 5);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 5);
+  CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "\"alpha w2\"", msg, sizeof msg), 1);
+  check_clean(d);
+  /* an update of a document in a segment folds them */
+  const char *patch = "{\"body\":\"gamma w3\"}";
+  CHECK_INT(remdb_update(d, ids[3], patch, strlen(patch)), REMDB_OK);
+  CHECK_INT(seg_count(d), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 1);
+  check_clean(d);
+  /* new segments above the blocks; a delete of one of their documents */
+  for (int i = 5; i < 8; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(seg_count(d), 3);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 7);
+  check_clean(d);
+  CHECK_INT(remdb_delete(d, ids[6], 0), REMDB_OK);
+  CHECK_INT(seg_count(d), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 6);
+  CHECK_INT(search_count(d, "docs", "w6", msg, sizeof msg), 0);
+  check_clean(d);
+  /* the eighth segment: the next commit folds */
+  for (int i = 8; i < 16; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(seg_count(d), 8);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 14);
+  check_clean(d);
+  const char *js = "{\"title\":\"doc 16\",\"body\":\"alpha w16\"}";
+  CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[16]), REMDB_OK);
+  CHECK_INT(seg_count(d), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 15);
+  CHECK_INT(search_count(d, "docs", "w12", msg, sizeof msg), 1);
+  check_clean(d);
+  /* reopened, and rebuilt */
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  fill_docs(d, 3);
+  CHECK_INT(seg_count(d), 3);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 18);
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  CHECK_INT(seg_count(d), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 18);
+  check_clean(d);
+  remdb_close(d);
 }
 
 /* A database written before the index existed: its format is 1 and its
@@ -984,6 +1085,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_schema);
   TEST_CASE(test_fts_builtins);
   TEST_CASE(test_fts_damage);
+  TEST_CASE(test_fts_segments);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_sequence_fixed);
