@@ -335,7 +335,8 @@ typedef struct ptab { /* a table the transaction touched */
   /* its segments ('W', see "Segments"): documents >= m have their
   ** postings in segments seg0 .. seg1 - 1 (when seg0 < seg1) */
   uint64_t m, seg0, seg1;
-  bool folded; /* this transaction folds them into blocks: no new segment */
+  bool fold;   /* to be folded at commit (a document of theirs changes) */
+  bool folded; /* folded into the blocks by this transaction's commit */
   bool wrote;  /* a new segment (number seg1) was staged */
 } ptab;
 
@@ -649,9 +650,7 @@ static size_t pend_order(struct fts_txn *x, pkey ***out) {
 static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
-  /* blocks hold no document >= m (segments do): a folding transaction
-  ** writes the ranges from m on whole */
-  return t && first >= (p->kind == 'B' && t->folded ? t->m : t->fresh);
+  return t && first >= t->fresh;
 }
 
 /* The upserts of every block key, gathered key by key into one array in
@@ -699,15 +698,19 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** The table's 'W' key (m, seg0, seg1) says which segments are unmerged:
 ** seg0 .. seg1 - 1 hold the postings of every document numbered >= m, the
 ** blocks those of every document below m.  Segments are folded into the
-** blocks (their postings re-staged as pending upserts, the 'G' keys
-** deleted, 'W' reset, all in the transaction's batch: a reader sees the
-** segments or the blocks, never both) when a table has FTS_SEG_MAX of
-** them at a commit, and before a transaction changes a document >= m (an
-** update, a delete: the writer never edits a segment).  Term entries,
+** blocks (seg_fold: their blocks staged as they are, the 'G' keys deleted,
+** 'W' reset, first in the committing transaction's batch: a reader sees
+** the segments or the blocks, never both) when a table has FTS_SEG_MAX of
+** them at a commit, and when a transaction changes a document >= m (an
+** update, a delete: the writer never edits a segment; the change is
+** staged on the blocks, after the fold).  The transaction's own new
+** documents still make a new segment.  Term entries,
 ** lengths and statistics are written as before, so term statistics stay
 ** exact and deletes need no tombstone. */
 
+#ifndef FTS_SEG_MAX /* (a build may try another) */
 #define FTS_SEG_MAX 8        /* unmerged segments a table may hold */
+#endif
 #define FTS_SEG_PART 65536   /* bytes of a segment part (about) */
 #define FTS_W_LEN 24
 
@@ -812,13 +815,20 @@ static int tab_touch(remdb *db, fts_slot *s, struct fts_txn *x, ptab **out) {
   return REMDB_OK;
 }
 
-/* Fold t's segments into the pending blocks (see "Segments"). */
-static int seg_fold(remdb *db, struct fts_txn *x, ptab *t, kv_batch_t *kb) {
+/* A part's header: the first document number of its segment. */
+static bool seg_part_begin(const uint8_t **p, const uint8_t *end,
+                           uint64_t *first) {
+  return fts_get_varint(p, end, first);
+}
+
+/* Fold t's segments into the blocks (see "Segments"): each segment block
+** is staged as it is, a put of its block key when its range starts in its
+** segment (no block of it can be stored, nor in an earlier segment), else
+** an upsert operand (a block is one).  Nothing is decoded. */
+static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
   if (t->folded || t->seg0 == t->seg1) return REMDB_OK;
   kv_iter_t *it = NULL;
   int rc = kind_iter(db, NULL, t->tbl, 'G', &it);
-  fts_block_dec dec;
-  memset(&dec, 0, sizeof dec);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     size_t vl, gl;
     const char *gk = kv_iter_key(it, &gl);
@@ -830,47 +840,36 @@ static int seg_fold(remdb *db, struct fts_txn *x, ptab *t, kv_batch_t *kb) {
     const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl), *end = p + vl;
     const char *tm;
     size_t tl;
-    uint64_t nblk;
+    uint64_t nblk, first;
     const uint8_t *b, *bend;
-    int e;
-    while (rc == REMDB_OK &&
-           (e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) != 0) {
-      if (e < 0) {
-        rc = err_set(&db->err, REMDB_CORRUPT,
-                     "full-text segment is malformed");
-        break;
-      }
-      unsigned char k[KEY_FTS_MAX];
-      pkey *pt = pend_key(x, k, key_fts_term(k, t->tid, t->tbl, tm, tl));
-      if (pt == NULL) {
-        rc = err_nomem(&db->err);
-        break;
-      }
-      size_t ti = (size_t)(pt - x->pk);
+    int e = seg_part_begin(&p, end, &first) ? 1 : -1;
+    while (e > 0 && (e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) > 0) {
       const uint8_t *blk;
       size_t bl;
-      while (rc == REMDB_OK && (e = seg_block(&b, bend, &blk, &bl)) != 0) {
+      int eb;
+      while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
         fts_block_info info;
-        if (e < 0 || fts_block_header(blk, bl, &info) ||
-            fts_block_decode(&info, &dec, true)) {
-          rc = err_set(&db->err, REMDB_CORRUPT,
-                       "full-text segment block is malformed");
+        if (fts_block_header(blk, bl, &info) || info.n == 0) {
+          eb = -1;
           break;
         }
-        for (uint32_t j = 0; j < dec.n; j++) {
-          pkey *pb = pend_block(x, db, t->tbl, ti, tm, tl, dec.doc[j]);
-          if (!pb || !pend_upsert(x, pb, dec.doc[j], dec.tf[j], dec.dl[j],
-                                  dec.pos + dec.posoff[j])) {
-            rc = err_nomem(&db->err);
-            break;
-          }
-        }
+        unsigned char k[KEY_FTS_MAX];
+        size_t kl = key_fts_block(k, t->tid, t->tbl, tm, tl, info.first);
+        if (info.first / FTS_BLOCK_SPAN * FTS_BLOCK_SPAN >= first)
+          kv_batch_put(kb, KV_INDEX, k, kl, blk, bl);
+        else
+          kv_batch_merge(kb, KV_INDEX, k, kl, blk, bl);
+      }
+      if (eb < 0) {
+        e = -1;
+        break;
       }
     }
+    if (e < 0)
+      rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
   }
   if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
-  fts_block_dec_free(&dec);
   if (rc) return rc;
   t->folded = true;
   return REMDB_OK;
@@ -901,6 +900,7 @@ static void segb_part_flush(segb *b) {
 
 static void segb_term_end(segb *b) {
   if (b->nblk) {
+    if (b->part.len == 0) fts_put_varint(&b->part, b->t->fresh);
     fts_put_varint(&b->part, b->tl);
     buf_add(&b->part, b->term, b->tl);
     fts_put_varint(&b->part, b->nblk);
@@ -949,14 +949,14 @@ static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
   for (size_t i = 0; i < x->ntab; i++) {
     ptab *t = &x->tab[i];
     uint64_t m = t->m, s0 = t->seg0, s1 = t->seg1;
-    if (t->folded) {
-      m = t->next;
+    if (!t->folded && !t->wrote) continue;
+    if (t->folded) { /* none left */
+      m = t->fresh;
       s0 = s1;
-    } else if (t->wrote) {
+    }
+    if (t->wrote) {
       if (s0 == s1) m = t->fresh;
       s1++;
-    } else {
-      continue;
     }
     unsigned char k[KEY_FTS_PREFIX], v[FTS_W_LEN];
     key_fts(k, t->tid, t->tbl, 'W');
@@ -978,7 +978,7 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
   if (!sorted) qsort(ps, p->nup, sizeof *ps, posting_cmp);
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
-  if (t && !t->folded) { /* the new documents go to the new segment */
+  if (t) { /* the new documents go to the new segment */
     uint32_t cut = p->nup;
     while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
     if (cut < p->nup && segb_add(sb, t, p, ps + cut, p->nup - cut)) return -1;
@@ -1018,8 +1018,8 @@ int fts_before_commit(wtx_t *w) {
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
   for (size_t i = 0; i < x->ntab; i++) /* too many segments: fold them */
-    if (x->tab[i].seg1 - x->tab[i].seg0 >= FTS_SEG_MAX) {
-      int frc = seg_fold(db, x, &x->tab[i], kb);
+    if (x->tab[i].fold || x->tab[i].seg1 - x->tab[i].seg0 >= FTS_SEG_MAX) {
+      int frc = seg_fold(db, &x->tab[i], kb);
       if (frc) {
         pend_clear(x);
         x->bytes = 0;
@@ -1208,10 +1208,12 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     ptab *pt;
     if (xt == NULL) return err_nomem(&db->err);
     int trc = tab_touch(db, s, xt, &pt);
-    /* a document of an unmerged segment changes: fold them first */
+    /* a document of an unmerged segment changes: they are folded at
+    ** commit, first (its changes are staged on the blocks after them;
+    ** only a flag here, so a rolled back change leaves nothing behind) */
     if (trc == REMDB_OK && known && pt->seg0 < pt->seg1 && docno >= pt->m &&
         docno < pt->fresh)
-      trc = seg_fold(db, xt, pt, kb);
+      pt->fold = true;
     if (trc) return trc;
   }
   if (!known) {
@@ -1809,11 +1811,11 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
     const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl), *end = p + vl;
     const char *tm;
     size_t tl;
-    uint64_t nblk;
+    uint64_t nblk, first;
     const uint8_t *b, *bend, *blk;
     size_t bl;
-    int e;
-    while ((e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) > 0)
+    int e = seg_part_begin(&p, end, &first) ? 1 : -1;
+    while (e > 0 && (e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) > 0)
       if (tl == len && memcmp(tm, term, len) == 0) break;
     if (e < 0) rc = -1;
     if (e <= 0) continue;
@@ -2410,15 +2412,20 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     const uint8_t *p = (const uint8_t *)val, *end = p + vl, *b, *bend, *blk;
     const char *tm;
     size_t len, bl;
-    uint64_t nblk;
-    int e;
-    while ((e = seg_entry(&p, end, &tm, &len, &nblk, &b, &bend)) > 0) {
+    uint64_t nblk, first;
+    int e = seg_part_begin(&p, end, &first) ? 1 : -1;
+    if (e > 0 && first < wm)
+      vreport(v, "segment %llu starts at document %llu, below %llu",
+              (unsigned long long)seg, (unsigned long long)first,
+              (unsigned long long)wm);
+    while (e > 0 && (e = seg_entry(&p, end, &tm, &len, &nblk, &b, &bend)) > 0) {
       size_t i = vterm_get(s, tm, len, false);
-      while ((e = seg_block(&b, bend, &blk, &bl)) > 0) {
+      int eb;
+      while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
         fts_block_info info;
         if (fts_block_header(blk, bl, &info) ||
             fts_block_decode(&info, &dec, true)) {
-          e = -1;
+          eb = -1;
           break;
         }
         if (i == SIZE_MAX) {
@@ -2438,7 +2445,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                                          dec.dl[j], dec.pos + dec.posoff[j]);
         }
       }
-      if (e < 0) break;
+      if (eb < 0) {
+        e = -1;
+        break;
+      }
     }
     if (e < 0) vreport(v, "segment %llu is malformed", (unsigned long long)seg);
   }

@@ -113,8 +113,10 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** An older database opens; its first writable
 ** open marks it 3 and has every table's columns built (core/columns.c);
 ** the full-text indexes of a version-1 database are built by reindex
-** (core/fts.c). */
-#define KV_FORMAT_VERSION 3u
+** (core/fts.c).  4: full-text segments ('G', 'W' keys: postings a build
+** of version 3 would not see); a version-3 database has none, and opens
+** as it is (its writable open marks it 4). */
+#define KV_FORMAT_VERSION 4u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
