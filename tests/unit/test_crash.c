@@ -4,8 +4,10 @@
 ** random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
 ** index entries, the id directory and the columns (row deltas merged
-** into segments every few writes, so kills land in merges too) in
-** agreement, and every write the
+** into segments every few writes, so kills land in merges too; the
+** full-text index's per-commit segments are folded into its blocks every
+** eighth commit and whenever a write changes one of their documents, which
+** these writes do often) in agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not). */
 #include <jansson.h>
 #include <signal.h>
