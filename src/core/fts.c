@@ -1715,6 +1715,7 @@ struct fts_reader {
   int64_t lblock;   /* the lengths block cached, -1 none */
   fts_lengths lens;
   uint64_t seg0, seg1; /* the unmerged segments at the snapshot */
+  kv_iter_t *git;      /* over their parts, made at the first term */
 };
 
 typedef struct bstream {
@@ -1790,13 +1791,15 @@ static void bs_close(void *ctx) {
 static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
                             size_t len) {
   remdb *db = r->db;
-  kv_iter_t *it = NULL;
-  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
-  key_fts(lo, r->tid, r->tbl, 'G');
-  key_fts(hi, r->tid, r->tbl, 'G' + 1);
-  if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
-                  &it, &db->err))
-    return -1;
+  if (r->git == NULL) {
+    unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+    key_fts(lo, r->tid, r->tbl, 'G');
+    key_fts(hi, r->tid, r->tbl, 'G' + 1);
+    if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, sizeof lo, hi,
+                    sizeof hi, &r->git, &db->err))
+      return -1;
+  }
+  kv_iter_t *it = r->git;
   size_t cap = 0;
   int rc = 0;
   for (uint64_t seg = r->seg0; seg < r->seg1 && rc == 0; seg++) {
@@ -1839,7 +1842,6 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
     }
   }
   if (rc == 0 && kv_iter_status(it, &db->err)) rc = -3;
-  kv_iter_free(it);
   if (rc == 0 && s->sbuf.oom) rc = -2;
   if (rc == -1)
     err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
@@ -1925,6 +1927,7 @@ static const fts_source_ops src_ops = {src_open, src_prefix};
 
 void ftsr_close(fts_reader *r) {
   if (r == NULL) return;
+  kv_iter_free(r->git);
   fts_analyzer_free(r->an);
   for (size_t i = 0; i < r->nnames; i++) free(r->names[i]);
   free(r->names);
