@@ -2,6 +2,12 @@
 ** fts.c: each table's full-text index in RocksDB (keys: src/kv/kv.h, the
 ** index column family, TID 0x46 TBL KIND ...; values: src/text/postings.h).
 **
+** STATUS (t15-ftsseg, session 5): per-commit segments work and are tested
+** (see "Segments" below), but do not yet make the build faster: folding
+** writes the same per-term block keys later.  Measurements and the next
+** steps (segments as the durable layout, renumber on update, term entries
+** per segment) are in the session notes, s5/ftsg.status.
+**
 ** Writes.  wtx_put and wtx_remove call fts_stage with the entity's old and
 ** new versions; in the same write batch it stages, for the terms that
 ** changed, merge operands (kv_batch_merge) into posting blocks and term
@@ -11,7 +17,9 @@
 ** undelete keep it; a hard delete frees it); 'I' and 'D' keys map ids and
 ** numbers both ways.  The numbers come from a counter ('N') the writer
 ** caches (fts_cache, guarded by the write lock): numbers of a transaction
-** that did not commit are simply never used.
+** that did not commit are simply never used.  The postings of a
+** transaction's new documents go to one segment of the table rather than
+** to the posting blocks (see "Segments"), folded into them later.
 **
 ** Built or not.  The 'M' key holds the signature of the configuration the
 ** index was built with (sch_fulltext.signature).  The index is maintained

@@ -971,6 +971,47 @@ static void test_fts_segments(void) {
   remdb_close(d);
 }
 
+/* A database of format 3 (blocks only, no segments) opens as it is: read
+** only, then writable (marked 4); its index reads, verifies, and takes new
+** segments. */
+static void test_fts_format3(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 20);
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK); /* all in blocks */
+  CHECK_INT(seg_count(d), 0);
+  remdb_close(d);
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'}, v3[4];
+  put_u32be(v3, 3);
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, fk, sizeof fk, v3, 4);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+  char msg[256];
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 20);
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(d->st->format, KV_FORMAT_VERSION);
+  fill_docs(d, 2);
+  CHECK_INT(seg_count(d), 2);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 22);
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* A database written before the index existed: its format is 1 and its
 ** tables have no built index.  Readers say so; a writable open marks the
 ** format current; writes leave the unbuilt index alone; reindex builds it. */
@@ -1087,6 +1128,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_builtins);
   TEST_CASE(test_fts_damage);
   TEST_CASE(test_fts_segments);
+  TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_sequence_fixed);
