@@ -8,7 +8,7 @@ BUILD   := build
 # libcurl's headers only: src/embed/http.c loads the library with dlopen
 # when the http embedding provider is first used (its dependencies cost
 # every process milliseconds at start)
-PKGS    := rocksdb jansson libxxhash sqlite3 libutf8proc
+PKGS    := rocksdb jansson libxxhash sqlite3 libutf8proc libzstd snappy
 VERSION := 0.1.0
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
@@ -186,6 +186,8 @@ bench: $(BENCH_BIN) $(BUILD)/remdb
 	@bench/run_vector.sh $(BUILD)/bench/bench_vector
 	@bench/run_fts.sh $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb
 	@bench/run_cli.sh $(BUILD)/remdb $(BUILD)/bench/bench_cli
+	@bench/run_clisql.sh $(BUILD)/remdb
+	@bench/run_parquet.sh $(BUILD)/remdb
 	@bench/run_serve.sh $(BUILD)/remdb
 
 # the HTTP load test alone (wrk over loopback; see bench/run_serve.sh)

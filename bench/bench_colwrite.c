@@ -10,6 +10,7 @@
 ** Median of REMDB_BENCH_REPS (default 3) runs; N = REMDB_BENCH_N (default
 ** 100,000).  REMDB_BENCH_CPU=1 rates by the process's CPU time (all
 ** threads) instead of the wall clock, steadier on a busy machine.
+** REMDB_BENCH_ONLY=on or off runs one side only (for callgrind).
 ** Prints a markdown table.
 */
 #include <stdbool.h>
@@ -124,9 +125,12 @@ int main(void) {
   int reps = getenv("REMDB_BENCH_REPS") ? atoi(getenv("REMDB_BENCH_REPS")) : 3;
   if (n < 1 || reps < 1 || reps > 99) die("REMDB_BENCH_N/REPS", NULL);
   use_cpu = getenv("REMDB_BENCH_CPU") != NULL;
-  double res[2][3][99];
+  /* REMDB_BENCH_ONLY=on|off: one side only (for a profiler's run) */
+  const char *only = getenv("REMDB_BENCH_ONLY");
+  double res[2][3][99] = {{{0}}};
   for (int k = 0; k < reps; k++)
     for (int c = 1; c >= 0; c--) { /* interleaved */
+      if (only && strcmp(only, c ? "on" : "off") != 0) continue;
       double o[3];
       run(n, c, o);
       for (int j = 0; j < 3; j++) res[c][j][k] = o[j];

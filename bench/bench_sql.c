@@ -10,10 +10,14 @@
 **   join 10k users x N issues + GROUP BY target <= 1x DuckDB (issue 11)
 **   count(*) WHERE opened BETWEEN, a date-bucketed GROUP BY (issue 11)
 **
-** remdb runs each query twice: on the SQLite route (remdb_options.sql_route
-** REMDB_ROUTE_SQLITE: SQLite over the virtual tables) and on the default
+** remdb runs each query on the SQLite route (remdb_options.sql_route
+** REMDB_ROUTE_SQLITE: SQLite over the virtual tables), on the default
 ** route, which sends the aggregations it serves to the columnar executor
-** (EXPLAIN's first line names the route taken; printed per query).
+** (EXPLAIN's first line names the route taken; printed per query), with
+** one thread and with the default thread setting (remdb_options.exec_threads
+** 0: all cores where they pay), and on the
+** executor over row scans.  DuckDB runs with one thread and with all
+** cores (SET threads); the ratios compare the same thread counts.
 **
 ** Usage: bench_sql [DUCKDB_SCRIPT]   (DuckDB is skipped if node or the
 ** script is unavailable).  Every result is checked to agree across the
@@ -119,9 +123,11 @@ typedef struct query {
   int reps;
   bool param; /* bound to a project id varying per repetition */
   double remdb_ms, sqlite_ms, duck_ms;
+  double remdbn_ms, duckn_ms; /* all cores */
   bool vs_duck; /* the target is DuckDB's time, else SQLite's */
   double sqlroute_ms, rows_ms;
   char route[160];
+  char routen[160]; /* the same with the default exec_threads */
 } query;
 
 /* The route EXPLAIN names first for sql. */
@@ -140,12 +146,13 @@ static void route_of(remdb *db, const char *sql, bool param, char *out,
   remdb_finalize(st);
 }
 
-static remdb *reopen(remdb *db, const char *path, int route) {
+static remdb *reopen(remdb *db, const char *path, int route, int threads) {
   remdb_close(db);
   remdb_options o;
   remdb_options_init(&o);
   o.cache_bytes = 256u << 20;
   o.sql_route = route;
+  o.exec_threads = threads;
   if (remdb_open(path, "bench", &o, &db) != REMDB_OK)
     die("remdb open", remdb_errmsg(db));
   return db;
@@ -309,23 +316,23 @@ int main(int argc, char **argv) {
   query qs[] = {
       {"indexed equality, 0.1% selectivity",
        "SELECT count(*), avg(score) FROM issues WHERE project = ?",
-       "<= 1x SQLite", 1.0, 21, true, 0, 0, 0, false, 0, 0, ""},
+       "<= 1x SQLite", 1.0, 21, true, 0, 0, 0, 0, 0, false, 0, 0, "", ""},
       {"full-scan GROUP BY + HAVING",
        "SELECT status, priority, count(*) AS n, avg(score) FROM issues "
        "GROUP BY status, priority HAVING n > 10",
-       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, 0, ""},
+       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, 0, 0, true, 0, 0, "", ""},
       {"join 10k users x issues + GROUP BY",
        "SELECT u.team, count(*) AS n, avg(i.score) FROM users u JOIN issues i "
        "ON i.assignee = u.handle GROUP BY u.team",
-       "<= 1x DuckDB", 1.0, 3, false, 0, 0, 0, true, 0, 0, ""},
+       "<= 1x DuckDB", 1.0, 3, false, 0, 0, 0, 0, 0, true, 0, 0, "", ""},
       {"count(*) WHERE opened BETWEEN (4 months)",
        "SELECT count(*) FROM issues WHERE opened BETWEEN '2025-03-01' AND "
        "'2025-07-01'",
-       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, 0, ""},
+       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, 0, 0, true, 0, 0, "", ""},
       {"date-bucketed GROUP BY (month)",
        "SELECT strftime('%Y-%m', opened) AS m, count(*), avg(score) FROM "
        "issues GROUP BY m",
-       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, true, 0, 0, ""},
+       "<= 1x DuckDB", 1.0, 5, false, 0, 0, 0, 0, 0, true, 0, 0, "", ""},
   };
   size_t nq = sizeof qs / sizeof qs[0];
   for (size_t q = 0; q < nq; q++) {
@@ -339,14 +346,22 @@ int main(int argc, char **argv) {
     }
     qs[q].sqlite_ms = median(ts, qs[q].reps);
     qs[q].duck_ms = -1;
+    qs[q].duckn_ms = -1;
   }
-  /* remdb: the SQLite route, the default (columnar) route, and the
-  ** executor over row scans (its other source) */
+  /* remdb: the SQLite route, the default (columnar) route on one thread
+  ** and on all cores, and the executor over row scans (its other source) */
   snprintf(path, sizeof path, "%s/remdb", dir);
-  for (int pass = 0; pass < 3; pass++) {
-    db = reopen(db, path, pass == 1   ? REMDB_ROUTE_AUTO
-                          : pass == 2 ? REMDB_ROUTE_ROWS
-                                      : REMDB_ROUTE_SQLITE);
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu < 1) ncpu = 1;
+  double load0[3] = {0, 0, 0}, load1[3] = {0, 0, 0};
+  getloadavg(load0, 3);
+  for (int pass = 0; pass < 4; pass++) {
+    db = reopen(db, path,
+                pass == 1 || pass == 3 ? REMDB_ROUTE_AUTO
+                : pass == 2            ? REMDB_ROUTE_ROWS
+                                       : REMDB_ROUTE_SQLITE,
+                pass == 3 ? 0 : 1); /* 0: the default, all cores where
+                                       ** they pay (remdb.h) */
     for (size_t q = 0; q < nq; q++) {
       double tr[64];
       /* warm the caches once, and check that the engines agree */
@@ -361,6 +376,10 @@ int main(int argc, char **argv) {
       if (pass == 1) {
         qs[q].remdb_ms = median(tr, qs[q].reps);
         route_of(db, qs[q].sql, qs[q].param, qs[q].route, sizeof qs[q].route);
+      } else if (pass == 3) {
+        qs[q].remdbn_ms = median(tr, qs[q].reps);
+        route_of(db, qs[q].sql, qs[q].param, qs[q].routen,
+                 sizeof qs[q].routen);
       } else if (pass == 2) {
         qs[q].rows_ms = median(tr, qs[q].reps);
       } else {
@@ -374,7 +393,7 @@ int main(int argc, char **argv) {
   /* DuckDB, from the CSV files, in a separate process */
   if (argc > 1) {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "node %s %s", argv[1], dir);
+    snprintf(cmd, sizeof cmd, "node %s %s %ld", argv[1], dir, ncpu);
     FILE *p = popen(cmd, "r");
     char line[256];
     while (p && fgets(line, sizeof line, p)) {
@@ -382,34 +401,60 @@ int main(int argc, char **argv) {
       double ms;
       if (sscanf(line, "duck %u %lf", &qi, &ms) == 2 && qi < nq)
         qs[qi].duck_ms = ms;
+      else if (sscanf(line, "duckN %u %lf", &qi, &ms) == 2 && qi < nq)
+        qs[qi].duckn_ms = ms;
     }
     if (p && pclose(p) != 0)
       fprintf(stderr, "warning: the DuckDB peer failed; its column is empty\n");
   }
 
-  printf("| query (N = %ld issues, %d users) | remdb ms | remdb ms, "
-         "executor on rows | remdb ms, SQLite route | SQLite ms | "
-         "remdb/SQLite | DuckDB ms (1 thread) | remdb/DuckDB | target | "
-         "met? |\n", n, USERS);
-  printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  getloadavg(load1, 3);
+  printf("| query (N = %ld issues, %d users) | remdb ms, 1 thread | DuckDB ms, "
+         "1 thread | remdb/DuckDB, 1 thread | remdb ms, default threads (up to %ld) | DuckDB "
+         "ms, %ld threads | remdb/DuckDB, %ld threads | remdb ms, executor on "
+         "rows | remdb ms, SQLite route | SQLite ms | remdb/SQLite | target | "
+         "met? (1 thread / %ld) |\n", n, USERS, ncpu, ncpu, ncpu, ncpu);
+  printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (size_t q = 0; q < nq; q++) {
     double ratio = qs[q].remdb_ms / qs[q].sqlite_ms;
-    char duck[32] = "-", dr[32] = "-";
-    const char *met = "-";
+    char duck[32] = "-", dr[32] = "-", duckn[32] = "-", drn[32] = "-";
+    char met[32] = "-";
     if (qs[q].duck_ms > 0) {
       snprintf(duck, sizeof duck, "%.2f", qs[q].duck_ms);
       snprintf(dr, sizeof dr, "%.2fx", qs[q].remdb_ms / qs[q].duck_ms);
     }
-    double peer = qs[q].vs_duck ? qs[q].duck_ms : qs[q].sqlite_ms;
-    if (peer > 0)
-      met = qs[q].remdb_ms / peer <= qs[q].max_ratio ? "yes" : "**no**";
-    printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2fx | %s | %s | %s | %s |\n",
-           qs[q].name, qs[q].remdb_ms, qs[q].rows_ms, qs[q].sqlroute_ms,
-           qs[q].sqlite_ms, ratio, duck, dr, qs[q].target, met);
+    if (qs[q].duckn_ms > 0) {
+      snprintf(duckn, sizeof duckn, "%.2f", qs[q].duckn_ms);
+      snprintf(drn, sizeof drn, "%.2fx", qs[q].remdbn_ms / qs[q].duckn_ms);
+    }
+    if (qs[q].vs_duck) {
+      if (qs[q].duck_ms > 0 && qs[q].duckn_ms > 0)
+        snprintf(met, sizeof met, "%s / %s",
+                 qs[q].remdb_ms / qs[q].duck_ms <= qs[q].max_ratio ? "yes"
+                                                                  : "**no**",
+                 qs[q].remdbn_ms / qs[q].duckn_ms <= qs[q].max_ratio
+                     ? "yes"
+                     : "**no**");
+    } else {
+      snprintf(met, sizeof met, "%s",
+               ratio <= qs[q].max_ratio ? "yes" : "**no**");
+    }
+    printf("| %s | %.2f | %s | %s | %.2f | %s | %s | %.2f | %.2f | %.2f | "
+           "%.2fx | %s | %s |\n",
+           qs[q].name, qs[q].remdb_ms, duck, dr, qs[q].remdbn_ms, duckn, drn,
+           qs[q].rows_ms, qs[q].sqlroute_ms, qs[q].sqlite_ms, ratio,
+           qs[q].target, met);
   }
+  printf("\nLoad average (1/5/15 min) while remdb ran: %.2f %.2f %.2f at the "
+         "start, %.2f %.2f %.2f at the end (%ld cores).\n",
+         load0[0], load0[1], load0[2], load1[0], load1[1], load1[2], ncpu);
   printf("\nRoutes taken by remdb (EXPLAIN, first line):\n\n");
   for (size_t q = 0; q < nq; q++)
     printf("- %s: `%s`\n", qs[q].name, qs[q].route);
+  printf("\nWith the default thread setting (exec_threads 0: the cores, where "
+         "they pay):\n\n");
+  for (size_t q = 0; q < nq; q++)
+    printf("- %s: `%s`\n", qs[q].name, qs[q].routen);
   printf("\nLoad (not a target): remdb %.1f s (validated, 4 indexes, batches "
          "of 1000; then compacted), SQLite %.1f s (indexes built after the "
          "load).\n",

@@ -265,14 +265,41 @@ static void csv_value(json_t *v) {
   }
 }
 
+/* remdb export TABLE --format parquet FILE [--where C] [--compression Z] */
+static int export_parquet(cli_t *c, bool deleted) {
+  const char *where = cli_opt(c, "--where");
+  const char *z = cli_opt(c, "--compression");
+  int comp = REMDB_PARQUET_ZSTD;
+  if (z == NULL || strcmp(z, "zstd") == 0)
+    comp = REMDB_PARQUET_ZSTD;
+  else if (strcmp(z, "snappy") == 0)
+    comp = REMDB_PARQUET_SNAPPY;
+  else if (strcmp(z, "none") == 0)
+    comp = REMDB_PARQUET_NONE;
+  else
+    return cli_usage("--compression must be zstd, snappy or none, not %s", z);
+  if (deleted)
+    return cli_usage("--deleted: a Parquet export holds the live rows only");
+  if (!cli_nargs(c, 2)) return EXIT_USAGE;
+  if (cli_open(c, false, true)) return 1;
+  uint64_t rows;
+  if (remdb_export_parquet(c->db, c->argv[0], c->argv[1], where, comp,
+                           &rows) != REMDB_OK)
+    return cli_db_fail(c, "export");
+  fprintf(stderr, "exported %llu rows of %s to %s\n", (unsigned long long)rows,
+          c->argv[0], c->argv[1]);
+  return 0;
+}
+
 int cmd_export(cli_t *c) {
   const char *fmt = cli_opt(c, "--format");
   bool deleted = cli_flag(c, "--deleted");
-  if (!cli_nargs(c, 1)) return EXIT_USAGE;
+  if (fmt && strcmp(fmt, "parquet") == 0) return export_parquet(c, deleted);
   if (fmt == NULL) fmt = "jsonl";
   bool csv = strcmp(fmt, "csv") == 0;
   if (!csv && strcmp(fmt, "jsonl") != 0)
-    return cli_usage("--format must be jsonl or csv");
+    return cli_usage("--format must be jsonl, csv or parquet");
+  if (!cli_nargs(c, 1)) return EXIT_USAGE;
   if (cli_open(c, false, true)) return 1;
   json_t *cols = NULL;
   if (csv) { /* columns: system fields, then the schema's properties */

@@ -385,6 +385,8 @@ int cmd_sql(cli_t *c) {
   bool explain = cli_flag(c, "--explain");
   const char *route = cli_opt(c, "--route");
   if (route) setenv("REMDB_SQL_ROUTE", route, 1); /* cli_open reads it */
+  const char *threads = cli_opt(c, "--threads");
+  if (threads) setenv("REMDB_EXEC_THREADS", threads, 1);
   enum out_format fmt;
   if (!cli_parse_format(f, &fmt))
     return cli_usage("--format must be table, json, jsonl or csv");

@@ -28,10 +28,12 @@ static const char usage_text[] =
     "  update ID JSON                merge-patch an entity\n"
     "  delete ID [--hard]            soft delete (or remove with --hard)\n"
     "  export TABLE [--format jsonl|csv] [--deleted]\n"
+    "  export TABLE --format parquet FILE [--where COND]\n"
+    "         [--compression zstd|snappy|none]   typed Parquet file\n"
     "  count TABLE [--deleted]       number of entities\n"
     "  find TABLE FIELD VALUE        entities whose indexed FIELD = VALUE\n"
     "  sql \"QUERY\" [--format table|json|jsonl|csv] [--explain]\n"
-    "      [--route auto|columnar|sqlite|rows]\n"
+    "      [--route auto|columnar|sqlite|rows] [--threads N]\n"
     "  edge add SRC DST TYPE [--props JSON] [--weight W]\n"
     "  edge list ID [--direction out|in|both] [--type T]\n"
     "  edge delete SRC DST TYPE\n"
@@ -97,6 +99,18 @@ remdb *cli_open_handle(cli_t *c, bool create, bool read_only) {
       return NULL;
     }
     o.sql_route = m;
+  }
+  /* the executor's threads (remdb sql --threads sets it) */
+  const char *th = getenv("REMDB_EXEC_THREADS");
+  if (th && *th) {
+    char *end;
+    long n = strtol(th, &end, 10);
+    if (*end || n < 0 || n > 1024) {
+      cli_usage("REMDB_EXEC_THREADS (or --threads) must be 0..1024 (0: the "
+                "number of cores), not '%s'", th);
+      return NULL;
+    }
+    o.exec_threads = (int)n;
   }
   remdb *db = NULL;
   int rc = remdb_open(c->path, c->tenant, &o, &db);
@@ -309,9 +323,21 @@ static const struct command {
      "Soft-delete the entity ID (it keeps its data, with deleted_at set), or\n"
      "with --hard remove it with its index entries, vector and edges.\n"},
     {"export", cmd_export,
-     "remdb export TABLE [--format jsonl|csv] [--deleted]\n\n"
+     "remdb export TABLE [--format jsonl|csv] [--deleted]\n"
+     "remdb export TABLE --format parquet FILE [--where COND]\n"
+     "             [--compression zstd|snappy|none]\n\n"
      "Print every entity of TABLE: one JSON object a line (default) or CSV\n"
-     "with a header (system fields, then the schema's properties).\n"},
+     "with a header (system fields, then the schema's properties).\n\n"
+     "--format parquet writes the live rows to FILE (through FILE.tmp, renamed\n"
+     "when complete) as typed Parquet, streamed from the table's columns: id\n"
+     "(string), created_at and modified_at (timestamp, microseconds, UTC), then\n"
+     "the scalar properties (integer INT64, number DOUBLE, boolean BOOLEAN,\n"
+     "string UTF8, date-time timestamp); NULL or absent values are NULLs; a row\n"
+     "group per column segment (65536 rows), with min/max/null statistics.\n"
+     "Arrays and objects are not written.  --where takes an SQL condition on\n"
+     "the table's columns (as in SELECT ... WHERE COND).  Compression: zstd\n"
+     "(default), snappy or none.  A table whose schema says \"columnar\": false\n"
+     "has no columns to stream from: export it as jsonl or csv.\n"},
     {"count", cmd_count,
      "remdb count TABLE [--deleted]\n\n"
      "Print the number of entities of TABLE (--deleted: soft-deleted too).\n"},
@@ -327,7 +353,8 @@ static const struct command {
      "--explain shows each table's route instead of the rows.  --route picks\n"
      "where an aggregation runs (also REMDB_SQL_ROUTE): auto (the columnar\n"
      "executor unless an index serves the WHERE), columnar, sqlite, or rows\n"
-     "(the executor over row scans).  Reads take no\n"
+     "(the executor over row scans).  --threads N (also REMDB_EXEC_THREADS)\n"
+     "sets the executor's threads (default 0: the number of cores).  Reads take no\n"
      "lock; a statement that writes takes the write lock and reports the rows\n"
      "it changed on stderr (\"3 rows updated\").\n"},
     {"edge", cmd_edge,

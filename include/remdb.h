@@ -115,6 +115,13 @@ typedef struct remdb_options {
                                 default 1 GiB (least recently used go) */
   int sql_route;             /* analytics route of SQL SELECTs (enum
                                 remdb_route), default REMDB_ROUTE_AUTO */
+  int exec_threads;          /* threads the columnar executor scans
+                                segments on: N > 0 exactly N (1: a single
+                                thread); 0 (the default) the number of
+                                online cores where that pays: one thread
+                                for SUM/TOTAL/AVG (their exact row-order
+                                sums make the merge sequential) and at
+                                most one thread per 4 segments (256k rows) */
 } remdb_options;
 
 /* Where SQL runs an aggregation it can serve on the columnar executor
@@ -770,6 +777,35 @@ int remdb_backup(remdb *db, const char *dest);
 ** Returns REMDB_OK (only the common codes). */
 REMDB_API
 int remdb_compact(remdb *db);
+
+/* ---- Parquet export ------------------------------------------------- */
+#define REMDB_PARQUET_ZSTD 0   /* compression: zstd (the default) */
+#define REMDB_PARQUET_SNAPPY 1 /* compression: snappy */
+#define REMDB_PARQUET_NONE 2   /* compression: none */
+
+/* Write the live rows of `table` (those the SQL predicate `where` selects;
+** NULL: all) to the Parquet file `path`, streamed from the table's
+** columnar copy under one snapshot: a row group per column segment, every
+** column OPTIONAL with its chunk's statistics (min, max, null count).
+** Columns: id (BYTE_ARRAY UTF8, the 36-char text), created_at and
+** modified_at (INT64 TIMESTAMP(MICROS, UTC)), then the scalar properties
+** the columns keep: integer as INT64, number as DOUBLE, boolean as
+** BOOLEAN, string as BYTE_ARRAY UTF8, date-time as INT64
+** TIMESTAMP(MICROS, UTC); NULL and absent values are NULLs.  Arrays,
+** objects and properties left out by "columnar_fields" are not written.
+** `where` is SQL, run as this handle's SQL is: never pass it text from
+** untrusted users.  The file is written to "path.tmp" and renamed to path
+** when complete; on error nothing is left behind.  rows_out, if not NULL,
+** gets the number of rows written.
+** Returns REMDB_OK, REMDB_NOTFOUND (table; its columns being rebuilt),
+** REMDB_INVALID (compression, a where that is not one SQL condition, a
+** table whose schema says "columnar": false, or a column holding values
+** its type cannot represent exactly), REMDB_IO (path), or what the where
+** condition's statement returned when it failed (its message says so). */
+REMDB_API
+int remdb_export_parquet(remdb *db, const char *table, const char *path,
+                         const char *where, int compression,
+                         uint64_t *rows_out);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 #   scripts/install-deps.sh --bench  also the benchmark peers
 set -eu
 
-BUILD="make gcc pkg-config librocksdb-dev libjansson-dev libxxhash-dev libsqlite3-dev libedit-dev libcurl4-openssl-dev libmicrohttpd-dev libutf8proc-dev libstemmer-dev"
+BUILD="make gcc pkg-config librocksdb-dev libjansson-dev libxxhash-dev libsqlite3-dev libedit-dev libcurl4-openssl-dev libmicrohttpd-dev libutf8proc-dev libstemmer-dev libzstd-dev libsnappy-dev"
 TEST="python3 clang libclang-rt-14-dev"
 # the Python package: headers, an offline `pip install` into a venv, and the
 # optional Pydantic and NumPy paths its tests cover

@@ -7,7 +7,13 @@
 #                        (tests/diff/diffgen.c) against plain SQLite: a fixed
 #                        seed with the columnar route forced (issue 11), then
 #                        one random seed that it prints on the default (auto)
-#                        route, then one on the executor's row source
+#                        route, then one on the executor's row source, then
+#                        one random seed (printed) whose rounds hold a table
+#                        of DIFF_BIG_ROWS rows (past the first 65536-row
+#                        column segment).  Writes through the C API, SQL DML,
+#                        merges of the columns' deltas (a tiny merge
+#                        threshold per round), reopenings and remdb_verify
+#                        run between the queries
 #   make test-diff-asan  (part of make test) a random seed under ASan
 #   make fuzz-sql-diff   the generator for as long as asked: DIFF_SECONDS
 #                        (default 60) or DIFF_QUERIES, from SEED (default:
@@ -32,17 +38,21 @@ SLT_QUICK  := test/select1.test test/select2.test test/select3.test \
               test/random
 DIFF_BIN   := $(BUILD)/oracle/diffgen
 DIFF_FIXED_SEED ?= 20240901
-DIFF_TEST_QUERIES ?= 4000
-DIFF_ASAN_QUERIES ?= 2000
+DIFF_TEST_QUERIES ?= 2500
+DIFF_ASAN_QUERIES ?= 1200
+DIFF_BIG_ROWS ?= 65700
+DIFF_BIG_QUERIES ?= 40
 DIFF_SECONDS ?= 60
 DIFF_QUERIES ?= 0
 DIFF_FLAGS ?=
 # Shapes of known bugs the generator leaves out while their fixes land
 # (classes of tests/diff/FINDINGS.md, diffgen --avoid).  Every class found so
 # far is fixed (F1-F4: issue 9 items 1, 2, 3, 6; F5 leftjoin-isnull, F6
-# update-object), so it is empty: add a class here when a new finding's fix
-# is pending, and remove it once the fix is merged.
-DIFF_AVOID ?=
+# update-object), so it holds only collate-join (F7): a bug of SQLite 3.40.1's
+# own with virtual tables in a join, which remdb cannot fix (json_each and
+# fts5 lose the same rows).  Add a class here when a new finding's fix is
+# pending, and remove it once the fix is merged.
+DIFF_AVOID ?= collate-join
 
 .PHONY: test-slt test-slt-quick test-diff test-diff-asan fuzz-sql-diff
 
@@ -98,6 +108,9 @@ test-diff: $(DIFF_BIN)
 	  --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
 	@$(DIFF_BIN) --seed random --queries $(DIFF_ASAN_QUERIES) \
 	  --route rows --avoid "$(DIFF_AVOID)" $(DIFF_FLAGS)
+	@$(DIFF_BIN) --seed random --queries $(DIFF_BIG_QUERIES) \
+	  --big-rows $(DIFF_BIG_ROWS) --route columnar --avoid "$(DIFF_AVOID)" \
+	  $(DIFF_FLAGS)
 
 # DIFF_QUERIES=N stops after N statements; else after DIFF_SECONDS.
 fuzz-sql-diff: $(DIFF_BIN)

@@ -977,6 +977,40 @@ static PyObject *Handle_backup(Handle *h, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+static PyObject *Handle_export_parquet(Handle *h, PyObject *args,
+                                       PyObject *kw) {
+  static char *kwlist[] = {"table", "path", "where", "compression", NULL};
+  const char *table, *where = NULL, *z = "zstd";
+  PyObject *path;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "sO&|z$s:export_parquet", kwlist,
+                                   &table, PyUnicode_FSConverter, &path,
+                                   &where, &z))
+    return NULL;
+  int comp = !strcmp(z, "zstd")     ? REMDB_PARQUET_ZSTD
+             : !strcmp(z, "snappy") ? REMDB_PARQUET_SNAPPY
+             : !strcmp(z, "none")   ? REMDB_PARQUET_NONE
+                                    : -1;
+  if (comp < 0) {
+    Py_DECREF(path);
+    PyErr_Format(PyExc_ValueError,
+                 "compression must be 'zstd', 'snappy' or 'none', not '%s'", z);
+    return NULL;
+  }
+  const char *p = PyBytes_AS_STRING(path);
+  if (hold(h) < 0) {
+    Py_DECREF(path);
+    return NULL;
+  }
+  int rc;
+  uint64_t rows = 0;
+  NOGIL(rc = remdb_export_parquet(h->db, table, p, where, comp, &rows));
+  if (rc != REMDB_OK) fail(h, rc);
+  unhold(h);
+  Py_DECREF(path);
+  if (rc != REMDB_OK) return NULL;
+  return PyLong_FromUnsignedLongLong(rows);
+}
+
 static PyObject *Handle_compact(Handle *h, PyObject *unused) {
   (void)unused;
   SIMPLE_CALL(h, remdb_compact(h->db));
@@ -1938,6 +1972,10 @@ static PyMethodDef Handle_methods[] = {
     {"reindex", (PyCFunction)Handle_reindex, METH_VARARGS,
      "reindex(table=None): rebuild indexes from the entities"},
     {"_stats", (PyCFunction)Handle_stats, METH_NOARGS, NULL},
+    {"export_parquet", KW(Handle_export_parquet),
+     "export_parquet(table, path, where=None, *, compression='zstd') -> rows:\n"
+     "the live rows of table (those the SQL condition where selects) as a\n"
+     "typed Parquet file, written atomically"},
     {"backup", (PyCFunction)Handle_backup, METH_VARARGS,
      "backup(dest): a consistent copy of the whole database in dest"},
     {"compact", (PyCFunction)Handle_compact, METH_NOARGS,

@@ -255,6 +255,22 @@ class TestEntities(Base):
         with remdb.open(dest) as copy:
             self.assertEqual(copy.count("issues"), 5)
 
+    def test_export_parquet(self):
+        for n in range(5):
+            self.issue(n)
+        path = os.path.join(self.dir, "issues.parquet")
+        self.assertEqual(self.db.export_parquet("issues", path), 5)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertEqual((data[:4], data[-4:]), (b"PAR1", b"PAR1"))
+        self.assertEqual(self.db.export_parquet("issues", path, "key = 'T-1'",
+                                                compression="none"), 1)
+        with self.assertRaises(remdb.Error) as cm:
+            self.db.export_parquet("nosuch", path)
+        self.assertIn("nosuch", str(cm.exception))
+        with self.assertRaises(ValueError):
+            self.db.export_parquet("issues", path, compression="lz4")
+
 
 class TestBatch(Base):
     def test_commit_on_success(self):

@@ -209,7 +209,9 @@ bool col_set_text(col_data *c, uint32_t i, const char *p, size_t n) {
   return true;
 }
 
-static const col_data *sort_c; /* qsort has no context argument */
+/* qsort has no context argument: per thread (the parallel executor's
+** workers, readers of other handles and merges finish columns at once) */
+static _Thread_local const col_data *sort_c;
 static int cmp_code(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   uint32_t lx = sort_c->dlen[x], ly = sort_c->dlen[y];
@@ -244,7 +246,20 @@ bool col_finish(col_data *c) {
   for (uint32_t k = 0; k < c->ndict; k++)
     if (used[k]) order[m++] = k;
   sort_c = c;
-  qsort(order, m, sizeof *order, cmp_code);
+  /* a merge's dictionary is a decoded (sorted) one plus the values its
+  ** deltas added: sort only what follows the sorted run, then merge the
+  ** two (a full sort of a 64k-entry dictionary was most of a merge) */
+  uint32_t ma = m ? 1 : 0;
+  while (ma < m && cmp_code(&order[ma - 1], &order[ma]) < 0) ma++;
+  if (ma < m) {
+    qsort(order + ma, m - ma, sizeof *order, cmp_code);
+    uint32_t i = 0, j = ma, o = 0; /* remap: scratch until filled below */
+    while (i < ma && j < m)
+      remap[o++] = cmp_code(&order[i], &order[j]) < 0 ? order[i++] : order[j++];
+    while (i < ma) remap[o++] = order[i++];
+    while (j < m) remap[o++] = order[j++];
+    memcpy(order, remap, (size_t)m * sizeof *order);
+  }
   buf_t na;
   buf_init(&na);
   uint32_t *nlen = malloc((m ? m : 1) * sizeof *nlen);

@@ -74,6 +74,11 @@ typedef struct col_reader col_reader;
 int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
               col_reader **out);
 void colr_close(col_reader *r); /* NULL is a no-op */
+/* A second reader of r's table at r's snapshot that shares r's segment
+** headers and deltas (read only), so another thread reads other segments
+** without reading them again (the executor's parallel scan).  Close it
+** before r. */
+int colr_clone(col_reader *r, col_reader **out);
 
 /* Column number of SQL column `name` (ASCII case ignored: "id",
 ** "created_at", "modified_at", "deleted_at", or a property), or -1 when
@@ -85,6 +90,11 @@ enum colv_type colr_type(col_reader *r, int col);
 /* Segments: 0 .. colr_nsegs()-1; segment s holds positions
 ** [s * COL_SEG_ROWS, (s + 1) * COL_SEG_ROWS). */
 uint32_t colr_nsegs(col_reader *r);
+
+/* Does segment seg read without deltas to apply?  (Its zone maps are then
+** stored; with deltas colr_zone decodes the column to compute them, as
+** dear as reading it.) */
+bool colr_plain(col_reader *r, uint32_t seg);
 
 /* Zone map of column col in segment seg, deltas included. */
 int colr_zone(col_reader *r, uint32_t seg, int col, col_zone *out);
@@ -103,6 +113,37 @@ int colr_read(col_reader *r, uint32_t seg, int col, col_vec *out);
 ** lookup that reads its columns by position: 0 and *pos, or
 ** REMDB_NOTFOUND when the snapshot holds no such live row. */
 int colr_pos(col_reader *r, const uuid16_t *id, uint64_t *pos);
+
+/* colr_pos for n ids at once: live[i] and pos[i] answer ids[i].  hint
+** (NULL: none) proposes positions (an index entry keeps its row's
+** position as its value, scan_row.pos_hint; UINT64_MAX: none): a hint is
+** taken when the snapshot's id column holds ids[i] live at it, else the
+** id directory is read (batched).  0, or a storage error. */
+int colr_pos_many(col_reader *r, const uuid16_t *ids, const uint64_t *hint,
+                  size_t n, uint64_t *pos, bool *live);
+
+/* Is column col of segment seg decoded in the column cache (reading it
+** costs no decode)?  A hint for choosing a route: it may change at once. */
+bool colr_cached(col_reader *r, uint32_t seg, int col);
+
+/* One value of a column, as colr_gather gives it. */
+typedef struct col_val {
+  bool null;
+  int64_t i;   /* INT, BOOL, TIME */
+  double f;    /* REAL */
+  size_t off;  /* TEXT, ID: its bytes are text->p[off .. off + n) */
+  uint32_t n;
+} col_val;
+
+/* The values of column col at row positions pos[0..n) (live positions of
+** this reader, as colr_pos gives them; any order, repeats allowed), deltas
+** applied: out[k] for pos[k]; TEXT and ID bytes are appended to *text.
+** Reads only the segments the positions fall in (their decoded columns
+** from the cache) and does not move the reader's current segment.  0;
+** REMDB_NOTFOUND when a value is not of the column's type (the column is
+** inexact); or a storage error. */
+int colr_gather(col_reader *r, int col, const uint64_t *pos, size_t n,
+                col_val *out, buf_t *text);
 
 /* A COLV_TIME value reads in SQL as ts_format's canonical text (the form
 ** every write normalises a date-time to). */

@@ -175,10 +175,15 @@ typedef struct scan_spec {
   size_t nvals;
   scan_key lo, hi;
   bool lo_incl, hi_incl, nonnull;
+  /* SCAN_INDEX: the ids of the entries only (rows' rv is empty), without
+  ** reading the entities: soft-deleted rows' entries too */
+  bool ids_only;
 } scan_spec;
 typedef struct scan_row {
   uuid16_t id;
   rec_view rv;
+  uint64_t pos_hint; /* ids_only: the row position the index entry keeps
+                     ** (a hint: colr_pos_many checks it), else UINT64_MAX */
 } scan_row;
 
 int scan_open(remdb *db, const snap_t *snap, const sch_table *t,

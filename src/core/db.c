@@ -414,6 +414,10 @@ int core_open(const char *path, const char *tenant, const remdb_options *opts,
       o.cache_bytes == 0 || o.write_buffer_bytes == 0 ||
       o.vector_cache_bytes == 0 || o.column_cache_bytes == 0)
     return err_set(&db->err, REMDB_MISUSE, "remdb_options has a zero limit");
+  if (o.exec_threads < 0 || o.exec_threads > 1024)
+    return err_set(&db->err, REMDB_MISUSE,
+                   "remdb_options.exec_threads must be 0..1024, not %d",
+                   o.exec_threads);
   /* a bad tenant name must not leave a new database behind */
   int rc = check_tenant(db, tenant);
   if (rc) return rc;

@@ -80,7 +80,9 @@ struct col_txn;
 struct col_txn **wtx_col(wtx_t *w);
 /* Stage the column change of entity id of t, from old (NULL: an insert,
 ** which takes the next row position) to nw.  dirval/dirlen get the
-** id-directory value an insert writes (its table and position). */
+** id-directory value an insert writes (its table and position; for an
+** update the same, with the position it keeps; the table alone when it
+** has none).  Index entries keep that position as their value. */
 int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
                   const rec_view *old, const rec_view *nw,
                   unsigned char dirval[IDDIR_VAL_LEN], size_t *dirlen);
@@ -90,6 +92,11 @@ int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id);
 void col_stage_undo(wtx_t *w);
 /* wtx_commit: stage the position counters and merge segments with many
 ** deltas; after the write, settle the writer's state. */
+/* ent_read saw entity id's id-directory value v (read at the latest
+** state, after kv_latest_seq gave seq): an update's col_stage_put then
+** takes its row position from it instead of reading it again. */
+void col_dir_seen(remdb *db, uint64_t seq, const uuid16_t *id, const void *v,
+                  size_t n);
 int col_before_commit(wtx_t *w);
 void col_after_commit(wtx_t *w, bool committed);
 void col_txn_free(struct col_txn *x);
@@ -111,6 +118,8 @@ void col_drop_stage(remdb *db, kv_batch_t *kb, uint32_t tbl);
 /* Deltas of one segment that make a commit merge them into it (a
 ** variable so that tests can merge often). */
 extern uint32_t col_merge_rows;
+/* ... and at most this many for the last (growing) segment. */
+extern uint32_t col_tail_merge_max;
 /* The store's decoded-column cache: free it; bytes it holds. */
 void col_store_free(store_t *st);
 size_t col_cache_bytes(store_t *st);

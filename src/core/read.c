@@ -34,9 +34,11 @@ int ent_read(remdb *db, const kv_snap_t *snap, const cat_table *table,
     unsigned char dk[KEY_IDDIR_LEN];
     kv_val tv;
     key_iddir(dk, db->tid, id->b);
+    uint64_t seq = snap ? 0 : kv_latest_seq(db->st->kv);
     rc = kv_get(db->st->kv, snap, KV_INDEX, dk, sizeof dk, &tv, &db->err);
     if (rc == REMDB_NOTFOUND) goto notfound;
     if (rc) return rc;
+    if (snap == NULL) col_dir_seen(db, seq, id, tv.data, tv.len);
     uint32_t tbl = iddir_table(tv.data, tv.len);
     kv_val_free(&tv);
     table = cat_by_id(db, tbl);

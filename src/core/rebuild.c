@@ -97,7 +97,9 @@ int ent_rebuild(remdb *db, const cat_table *ct, bool reenc,
         rc = err_nomem(&db->err);
         break;
       }
-      kv_batch_put(kb, KV_INDEX, db->kbuf.p, db->kbuf.len, "", 0);
+      /* the row position as the value (wtx_put's), if it has one */
+      kv_batch_put(kb, KV_INDEX, db->kbuf.p, db->kbuf.len, tv + 4,
+                   tvl == IDDIR_VAL_LEN ? 8 : 0);
     }
     if (rc == REMDB_OK && kv_batch_count(kb) >= REBUILD_BATCH)
       rc = wtx_commit(w, 0);

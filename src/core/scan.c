@@ -69,7 +69,7 @@ struct scan {
   uint32_t tbl;
   char name[72];
   enum scan_kind kind;
-  bool desc, deleted;
+  bool desc, deleted, ids_only;
   kv_iter_t *it;
   bool started; /* full scan: the iterator is on the current row */
   /* ids (SCAN_IDS) or index keys of values (an IN list): sorted, unique */
@@ -89,6 +89,7 @@ struct scan {
     uuid16_t id;
     kv_val val;
     bool found;
+    uint64_t hint; /* ids_only: the entry's position, else UINT64_MAX */
   } win[WIN_MAX];
 };
 
@@ -248,10 +249,20 @@ static int refill(scan_t *s) {
     const char *k = index_next(s, &kl, &rc);
     if (rc) return rc;
     if (k == NULL) break;
-    if (kl >= 16) memcpy(s->win[s->nwin++].id.b, k + kl - 16, 16);
+    if (kl >= 16) {
+      struct win_row *w = &s->win[s->nwin++];
+      memcpy(w->id.b, k + kl - 16, 16);
+      size_t vl = 0;
+      const char *v = s->ids_only ? kv_iter_value(s->it, &vl) : NULL;
+      w->hint = v && vl == 8 ? get_u64be((const unsigned char *)v)
+                             : UINT64_MAX;
+    }
     index_advance(s);
   }
-  if (s->nwin == 0) return REMDB_OK;
+  if (s->ids_only) /* no values: win_clear frees none */
+    for (size_t i = 0; i < s->nwin; i++)
+      s->win[i].val = (kv_val){0}, s->win[i].found = false;
+  if (s->nwin == 0 || s->ids_only) return REMDB_OK;
   unsigned char ek[WIN_MAX][KEY_ENTITY_LEN];
   const char *keys[WIN_MAX];
   size_t lens[WIN_MAX];
@@ -362,6 +373,8 @@ static int scan_start(scan_t *s, remdb *db, const snap_t *snap,
   s->kind = sp->kind;
   s->desc = sp->desc;
   s->deleted = sp->deleted;
+  s->ids_only = sp->ids_only && sp->kind == SCAN_INDEX;
+  s->row.pos_hint = UINT64_MAX;
   uint64_t first = sp->limit ? sp->limit : 4;
   s->wsize = first < 4 ? 4 : first > WIN_MAX ? WIN_MAX : (size_t)first;
   int rc = REMDB_OK;
@@ -455,6 +468,13 @@ int scan_step(scan_t *s, const scan_row **row) {
       struct win_row *w = &s->win[s->wpos++];
       s->examined++;
       s->row.id = w->id;
+      if (s->ids_only) {
+        memset(&s->row.rv, 0, sizeof s->row.rv);
+        s->row.pos_hint = w->hint;
+        s->returned++;
+        *row = &s->row;
+        return REMDB_ROW;
+      }
       if (!w->found) {
         if (s->kind == SCAN_IDS) continue; /* no such id */
         char ids[REMDB_ID_LEN + 1];

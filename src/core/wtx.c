@@ -398,6 +398,16 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   key_entity(ek, db->tid, t->table_id, id->b);
   kv_batch_savepoint(kb);
   kv_batch_put(kb, KV_ENTITY, ek, sizeof ek, nrec, nlen);
+  /* the columns, and for an insert the id directory with its position;
+  ** first, as an index entry's value is the row position (a hint the
+  ** index route checks: sql/ipos.c), or empty without columns */
+  unsigned char dv[IDDIR_VAL_LEN];
+  size_t dvl;
+  if ((rc = col_stage_put(w, t, id, old, &nv, dv, &dvl))) {
+    kv_batch_rollback(kb);
+    return rc;
+  }
+  size_t ivl = dvl == IDDIR_VAL_LEN ? 8 : 0;
   for (uint32_t i = 0; i < t->n_indexed; i++) {
     uint16_t f = t->indexed[i];
     buf_reset(k);
@@ -410,25 +420,19 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
     if (k->oom) {
       kv_batch_rollback(kb);
+      col_stage_undo(w);
       return err_nomem(&db->err);
     }
-    kv_batch_put(kb, KV_INDEX, k->p, nk, "", 0);
+    kv_batch_put(kb, KV_INDEX, k->p, nk, dv + 4, ivl);
   }
   lookup_stage(db, kb, t, id, old, &nv);
   if ((rc = fts_stage(w, t, id, old, &nv))) {
     kv_batch_rollback(kb);
+    col_stage_undo(w);
     return rc;
   }
   /* old may live in the staged version pend_put replaces: read it first */
   int64_t ddel = (int64_t)rec_is_deleted(&nv) - (old && rec_is_deleted(old));
-  /* the columns, and for an insert the id directory with its position */
-  unsigned char dv[IDDIR_VAL_LEN];
-  size_t dvl;
-  if ((rc = col_stage_put(w, t, id, old, &nv, dv, &dvl))) {
-    if (t->fulltext.nfields) w->poisoned = true; /* fts_stage's is kept */
-    kv_batch_rollback(kb);
-    return rc;
-  }
   if (old == NULL) {
     unsigned char dk[KEY_IDDIR_LEN];
     key_iddir(dk, db->tid, id->b);

@@ -23,12 +23,17 @@
 ** SQLite's sorter gives them.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "xplan.h"
+
+/* qsort's comparators read a global: one sort at a time */
+static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 #define XB_ROWS 1024 /* rows per batch of the row source */
 #define NW(n) (((n) + 63) / 64)
@@ -80,7 +85,7 @@ static int64_t kset_put(kset *k, const void *p, uint32_t n, bool *added) {
   while (k->slot[h]) {
     uint32_t i = k->slot[h] - 1;
     if (k->hash[i] == hv && k->len[i] == n &&
-        memcmp(k->arena.p + k->off[i], p, n) == 0) {
+        (n == 0 || memcmp(k->arena.p + k->off[i], p, n) == 0)) {
       *added = false;
       return i;
     }
@@ -341,16 +346,21 @@ static int row_next(xsrc *s, xbatch *b) {
   return 1;
 }
 
+/* Free n per-column text states (rows' and deltas' dictionaries) and the
+** array itself; NULL is a no-op. */
+static void rowcols_free(rowcol *c, int n) {
+  for (int ci = 0; c && ci < n; ci++) {
+    kset_free(&c[ci].dict);
+    free(c[ci].dp);
+    free(c[ci].dl);
+  }
+  free(c);
+}
+
 static void row_close(xsrc *s) {
   rowsrc *r = (rowsrc *)s;
   scan_close(r->scan);
-  if (r->c)
-    for (int ci = 0; ci < s->p->ncols; ci++) {
-      kset_free(&r->c[ci].dict);
-      free(r->c[ci].dp);
-      free(r->c[ci].dl);
-    }
-  free(r->c);
+  rowcols_free(r->c, s->p->ncols);
   free(r->v);
   free(r->tags);
   free(r);
@@ -393,13 +403,66 @@ typedef struct colsrc {
   uint32_t seg, nsegs;
   /* ID and TIME vectors as text */
   rowcol *tx;
+  /* a segment with deltas: zone maps of the vectors read (vz per plan
+  ** column), which the skip check then uses (vzone) */
+  col_zone *vz;
+  bool vzone;
 } colsrc;
+
+/* The zone map of vector v over the visible rows vis (as colr_zone gives
+** it; ID vectors have none). */
+static void vec_zone(const col_vec *v, const uint64_t *vis, col_zone *z) {
+  memset(z, 0, sizeof *z);
+  z->rows = v->n;
+  int64_t imin = INT64_MAX, imax = INT64_MIN;
+  double fmin = INFINITY, fmax = -INFINITY;
+  uint32_t cmin = UINT32_MAX, cmax = 0;
+  for (uint32_t r = 0; r < v->n; r++) {
+    if (!(vis[r / 64] >> (r % 64) & 1)) continue;
+    if (v->nulls && (v->nulls[r / 64] >> (r % 64) & 1)) {
+      z->nulls++;
+      continue;
+    }
+    z->has = true;
+    switch (v->type) {
+      case COLV_REAL:
+        fmin = v->f64[r] < fmin ? v->f64[r] : fmin;
+        fmax = v->f64[r] > fmax ? v->f64[r] : fmax;
+        break;
+      case COLV_TEXT:
+        cmin = v->code[r] < cmin ? v->code[r] : cmin;
+        cmax = v->code[r] > cmax ? v->code[r] : cmax;
+        break;
+      case COLV_ID: break;
+      default:
+        imin = v->i64[r] < imin ? v->i64[r] : imin;
+        imax = v->i64[r] > imax ? v->i64[r] : imax;
+    }
+  }
+  if (!z->has) return;
+  if (v->type == COLV_REAL) {
+    z->min.f = fmin;
+    z->max.f = fmax;
+  } else if (v->type == COLV_TEXT) { /* dictionaries are in BINARY order */
+    z->smin = v->dict[cmin];
+    z->nsmin = v->dict_len[cmin];
+    z->smax = v->dict[cmax];
+    z->nsmax = v->dict_len[cmax];
+  } else {
+    z->min.i = imin;
+    z->max.i = imax;
+  }
+}
 
 static int col_next(xsrc *s, xbatch *b) {
   colsrc *c = (colsrc *)s;
   const xplan *p = s->p;
   for (; c->seg < c->nsegs; c->seg++) {
-    if (s->skip && s->skip(s->skip_ctx, s, c->seg)) {
+    /* a segment without deltas: its stored zone maps; with deltas (whose
+    ** zone maps colr_zone would decode the column for), those of the
+    ** vectors once read */
+    bool plain = colr_plain(c->rd, c->seg);
+    if (s->skip && plain && s->skip(s->skip_ctx, s, c->seg)) {
       s->skipped++;
       continue;
     }
@@ -412,12 +475,29 @@ static int col_next(xsrc *s, xbatch *b) {
     }
     for (int ci = 0; ci < p->ncols; ci++) {
       if (!s->need[ci]) continue;
-      col_vec *v = &c->v[ci];
-      rc = colr_read(c->rd, c->seg, c->cno[ci], v);
+      rc = colr_read(c->rd, c->seg, c->cno[ci], &c->v[ci]);
       if (rc) {
         snprintf(s->msg, s->msglen, "%s", remdb_errmsg(c->db));
         return rc;
       }
+    }
+    if (s->skip && !plain) {
+      if (c->vz == NULL &&
+          (c->vz = calloc((size_t)p->ncols + 1, sizeof *c->vz)) == NULL)
+        return REMDB_NOMEM;
+      for (int ci = 0; ci < p->ncols; ci++)
+        if (s->need[ci]) vec_zone(&c->v[ci], vis, &c->vz[ci]);
+      c->vzone = true;
+      bool skip = s->skip(s->skip_ctx, s, c->seg);
+      c->vzone = false;
+      if (skip) {
+        s->skipped++;
+        continue;
+      }
+    }
+    for (int ci = 0; ci < p->ncols; ci++) {
+      if (!s->need[ci]) continue;
+      col_vec *v = &c->v[ci];
       if (v->type == COLV_TIME || v->type == COLV_ID) {
         /* as the text SQL reads: a dictionary of the segment's values */
         rowcol *t = &c->tx[ci];
@@ -500,23 +580,24 @@ static void col_close(xsrc *s) {
   colsrc *c = (colsrc *)s;
   col_release_codes(c);
   colr_close(c->rd);
-  if (c->tx)
-    for (int ci = 0; ci < s->p->ncols; ci++) {
-      kset_free(&c->tx[ci].dict);
-      free(c->tx[ci].dp);
-      free(c->tx[ci].dl);
-    }
-  free(c->tx);
+  rowcols_free(c->tx, s->p->ncols);
+  free(c->vz);
   free(c->cno);
   free(c->v);
   free(c);
 }
 
-static int col_open(remdb *db, const snap_t *snap, const xplan *p,
-                    const bool *need, xsrc **out, char *msg, size_t msglen) {
+/* A column source over segments [s0, s1) of reader rd (taken over). */
+static int col_open(remdb *db, col_reader *rd, const xplan *p,
+                    const bool *need, uint32_t s0, uint32_t s1, xsrc **out,
+                    char *msg, size_t msglen) {
   colsrc *c = calloc(1, sizeof *c);
-  if (c == NULL) return REMDB_NOMEM;
+  if (c == NULL) {
+    colr_close(rd);
+    return REMDB_NOMEM;
+  }
   c->db = db;
+  c->rd = rd;
   c->base.next = col_next_wrap;
   c->base.close = col_close;
   c->base.p = p;
@@ -527,13 +608,6 @@ static int col_open(remdb *db, const snap_t *snap, const xplan *p,
   if (!c->cno || !c->v || !c->tx) {
     col_close(&c->base);
     return REMDB_NOMEM;
-  }
-  int rc = colr_open(db, snap, p->t, &c->rd);
-  if (rc) {
-    snprintf(msg, msglen, "%s", remdb_errmsg(db));
-    err_clear(&db->err);
-    col_close(&c->base);
-    return rc == REMDB_NOMEM ? rc : REMDB_NOTFOUND;
   }
   for (int ci = 0; ci < p->ncols; ci++) {
     if (!need[ci]) continue;
@@ -561,7 +635,8 @@ static int col_open(remdb *db, const snap_t *snap, const xplan *p,
     }
     c->cno[ci] = k;
   }
-  c->nsegs = colr_nsegs(c->rd);
+  c->seg = s0;
+  c->nsegs = s1;
   *out = &c->base;
   return 0;
 }
@@ -684,10 +759,17 @@ static bool date_fast(const char *s, uint32_t n) {
 
 /* ---- the run -------------------------------------------------------------- */
 
-typedef struct aggst {
+/* The state of aggregate a of group g: the hot part (counts and sums,
+** updated per row: compact, so a group's states share a cache line) and
+** the rest (MIN/MAX, COUNT(DISTINCT)), at [g * naggs + a]. */
+typedef struct aggh {
   int64_t cnt, isum;
   double rsum;
-  uint8_t approx, overflow, has;
+  uint8_t approx, overflow;
+} aggh;
+
+typedef struct aggst {
+  uint8_t has;
   xval best; /* MIN/MAX; text in own */
   char *own;
   uint32_t owncap;
@@ -704,6 +786,15 @@ struct xresult {
   char **owned;   /* text pointers held by aggst (freed with result) */
 };
 
+/* A value a SUM, TOTAL or AVG adds, in row order (a parallel run: the
+** sums are added up after the scan, in row order, as SQLite adds them). */
+typedef struct slog {
+  uint32_t *g;  /* the group */
+  uint64_t *v;  /* the value: int64_t, or a double's bits when real */
+  size_t n, cap;
+  bool real;    /* the column's type, one per run */
+} slog;
+
 struct xrun {
   const xplan *p;
   remdb *db;
@@ -712,15 +803,26 @@ struct xrun {
   /* per batch scratch */
   uint64_t *bits; /* stack of bitmaps: 2 per predicate */
   uint32_t nw;
+  uint64_t *sel;  /* the batch's selected rows */
+  uint32_t *idx;  /* their numbers */
+  uint32_t *gid;  /* their groups */
+  int64_t *gmap;  /* dense keys: local key number -> group, -1 unknown */
+  size_t capgmap;
+  /* a single text key: the groups of text keys in key order, which a
+  ** segment's dictionary (in the same order) is merged with */
+  uint32_t *sorted;
+  uint32_t nsorted, capsorted, sortedn; /* sortedn: groups.n covered */
   /* groups */
   kset groups;
+  aggh *h;        /* ngroups * naggs */
   aggst *st;      /* ngroups * naggs */
-  size_t capst;
   xval *keys;     /* ngroups * nkeys (text into keyarena) */
   buf_t keyarena; /* not used for pointers: offsets are fixed up at the end */
   size_t *keyoff;
   size_t capkeys;
   buf_t kb;       /* the key bytes of the row */
+  bool logsum;    /* SUM/TOTAL/AVG values go to logs (per aggregate) */
+  slog *logs;
   /* SQLite for the rare bucket values the fast path does not take */
   sqlite3 *aux;
   sqlite3_stmt *auxst[3];
@@ -728,6 +830,7 @@ struct xrun {
   uint32_t bkcap[X_MAX_SLOTS];
   char *msg;
   size_t msglen;
+  uint64_t skipped, batches, rows; /* of its source */
 };
 
 /* -- predicates -- */
@@ -882,21 +985,44 @@ static void eval(xrun *x, const xbatch *b, int pi, int d, uint64_t **T,
   memset(nl, 0, nw * 8);
   const col_vec *v = &b->v[pr->col];
   int rnull = leaf_null(x, pr);
+  uint32_t n = b->n, bw = NW(n);
   if (v->type == COLV_TEXT) {
-    /* once per dictionary entry */
-    int8_t small[256];
-    int8_t *res = v->ndict <= 256 ? small : malloc(v->ndict);
-    if (res == NULL) res = small; /* fall back to per row */
-    bool per_entry = res != small || v->ndict <= 256;
-    if (per_entry)
+    /* once per dictionary entry, then a code lookup per row */
+    int8_t small[257];
+    int8_t *res = v->ndict < 256 ? small : malloc((size_t)v->ndict + 1);
+    if (res != NULL) {
       for (uint32_t k = 0; k < v->ndict; k++) {
         xval e = {SQLITE_TEXT, 0, 0, v->dict[k], v->dict_len[k]};
         res[k] = (int8_t)leaf_value(x, pr, &e);
       }
-    for (uint32_t r = 0; r < b->n; r++) {
+      res[v->ndict] = 0; /* the code of a NULL row may be any */
+      const uint32_t *code = v->code;
+      uint32_t nd = v->ndict;
+      for (uint32_t w = 0; w < bw; w++) {
+        uint32_t r0 = w * 64, r1 = r0 + 64 < n ? r0 + 64 : n;
+        uint64_t tw = 0, fw = 0;
+        for (uint32_t r = r0; r < r1; r++) {
+          uint32_t k = code[r] < nd ? code[r] : nd;
+          int o = res[k];
+          tw |= (uint64_t)(o > 0) << (r - r0);
+          fw |= (uint64_t)(o < 0) << (r - r0);
+        }
+        if (v->nulls) {
+          uint64_t nm = v->nulls[w];
+          tw &= ~nm;
+          fw &= ~nm;
+          if (rnull > 0) tw |= nm;
+          else if (rnull < 0) fw |= nm;
+        }
+        t[w] = tw;
+        nl[w] = fw;
+      }
+      if (res != small) free(res);
+      return;
+    }
+    for (uint32_t r = 0; r < n; r++) { /* no memory for the table */
       int o;
       if (vec_null(v, r)) o = rnull;
-      else if (per_entry) o = res[v->code[r]];
       else {
         xval e;
         vec_val(v, NULL, r, &e);
@@ -905,35 +1031,98 @@ static void eval(xrun *x, const xbatch *b, int pi, int d, uint64_t **T,
       if (o > 0) t[r / 64] |= 1ull << (r % 64);
       else if (o < 0) nl[r / 64] |= 1ull << (r % 64);
     }
-    if (res != small) free(res);
     return;
   }
-  /* numbers: a tight loop for the plain comparison with a number */
+  /* numbers: a range of an integer column, or of a real one, with plain
+  ** integer or real constants: a tight loop without branches */
   const xconst *c = &x->consts[pr->arg];
-  if (pr->op == XP_CMP && c->v.type == SQLITE_INTEGER &&
-      (v->type == COLV_INT || v->type == COLV_BOOL)) {
-    int64_t k = c->v.i;
-    const int64_t *a = v->i64;
-    for (uint32_t r = 0; r < b->n; r++) {
-      bool o;
+  const xconst *c2 = pr->op == XP_BETWEEN ? &x->consts[pr->arg + 1] : NULL;
+  bool num = (pr->op == XP_CMP || pr->op == XP_BETWEEN) &&
+             (c->v.type == SQLITE_INTEGER || c->v.type == SQLITE_FLOAT) &&
+             (c2 == NULL || c2->v.type == SQLITE_INTEGER ||
+              c2->v.type == SQLITE_FLOAT);
+  bool neg = pr->op == XP_BETWEEN ? pr->neg : pr->cmp == XC_NE;
+  if (num && (v->type == COLV_INT || v->type == COLV_BOOL) &&
+      c->v.type == SQLITE_INTEGER &&
+      (c2 == NULL || c2->v.type == SQLITE_INTEGER)) {
+    /* the rows in [lo, hi] (or out of it: neg) */
+    int64_t k = c->v.i, lo = INT64_MIN, hi = INT64_MAX;
+    bool empty = false;
+    if (c2) {
+      lo = k;
+      hi = c2->v.i;
+      empty = lo > hi;
+    } else {
       switch (pr->cmp) {
-        case XC_EQ: o = a[r] == k; break;
-        case XC_NE: o = a[r] != k; break;
-        case XC_LT: o = a[r] < k; break;
-        case XC_LE: o = a[r] <= k; break;
-        case XC_GT: o = a[r] > k; break;
-        default: o = a[r] >= k; break;
+        case XC_EQ: case XC_NE: lo = hi = k; break;
+        case XC_LT: empty = k == INT64_MIN; hi = k - !empty; break;
+        case XC_LE: hi = k; break;
+        case XC_GT: empty = k == INT64_MAX; lo = k + !empty; break;
+        default: lo = k; break;
       }
-      t[r / 64] |= (uint64_t)o << (r % 64);
     }
-    if (v->nulls) /* the vector's bitmap has the batch's words only */
-      for (uint32_t w = 0; w < NW(b->n); w++) {
-        t[w] &= ~v->nulls[w];
+    const int64_t *a = v->i64;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    for (uint32_t w = 0; w < bw; w++) {
+      uint32_t r0 = w * 64, r1 = r0 + 64 < n ? r0 + 64 : n;
+      uint64_t tw = 0;
+      if (!empty)
+        for (uint32_t r = r0; r < r1; r++)
+          tw |= (uint64_t)((uint64_t)a[r] - (uint64_t)lo <= span) << (r - r0);
+      if (neg) tw = ~tw;
+      if (v->nulls) {
+        tw &= ~v->nulls[w];
         nl[w] = v->nulls[w];
       }
+      t[w] = tw;
+    }
     return;
   }
-  for (uint32_t r = 0; r < b->n; r++) {
+  if (num && v->type == COLV_REAL) {
+    /* the constants as doubles, when exactly so (an integer beyond 2^53
+    ** compares exactly only through SQLite's own comparison) */
+    double d1 = c->v.type == SQLITE_FLOAT ? c->v.f : (double)c->v.i;
+    double d2 = !c2 ? 0 : c2->v.type == SQLITE_FLOAT ? c2->v.f : (double)c2->v.i;
+    bool exact = (c->v.type == SQLITE_FLOAT ||
+                  (c->v.i >= -(1ll << 53) && c->v.i <= (1ll << 53))) &&
+                 (!c2 || c2->v.type == SQLITE_FLOAT ||
+                  (c2->v.i >= -(1ll << 53) && c2->v.i <= (1ll << 53))) &&
+                 !isnan(d1) && !isnan(d2);
+    if (exact) {
+      double lo = -INFINITY, hi = INFINITY;
+      bool los = false, his = false; /* strict bounds */
+      if (c2) {
+        lo = d1;
+        hi = d2;
+      } else {
+        switch (pr->cmp) {
+          case XC_EQ: case XC_NE: lo = hi = d1; break;
+          case XC_LT: hi = d1; his = true; break;
+          case XC_LE: hi = d1; break;
+          case XC_GT: lo = d1; los = true; break;
+          default: lo = d1; break;
+        }
+      }
+      const double *a = v->f64;
+      for (uint32_t w = 0; w < bw; w++) {
+        uint32_t r0 = w * 64, r1 = r0 + 64 < n ? r0 + 64 : n;
+        uint64_t tw = 0;
+        for (uint32_t r = r0; r < r1; r++) {
+          double f = a[r];
+          bool o = (los ? f > lo : f >= lo) & (his ? f < hi : f <= hi);
+          tw |= (uint64_t)o << (r - r0);
+        }
+        if (neg) tw = ~tw;
+        if (v->nulls) {
+          tw &= ~v->nulls[w];
+          nl[w] = v->nulls[w];
+        }
+        t[w] = tw;
+      }
+      return;
+    }
+  }
+  for (uint32_t r = 0; r < n; r++) {
     int o;
     if (vec_null(v, r)) o = rnull;
     else {
@@ -1032,31 +1221,51 @@ static void key_bytes(buf_t *kb, const xval *v) {
 
 /* -- groups and aggregates -- */
 
-static int64_t group_of(xrun *x, const xbatch *b, uint32_t r) {
-  const xplan *p = x->p;
-  buf_reset(&x->kb);
-  xval kv[X_MAX_SLOTS];
-  for (int k = 0; k < p->nkeys; k++) {
-    int rc = key_val(x, b, k, r, &kv[k]);
-    if (rc) return -1;
-    key_bytes(&x->kb, &kv[k]);
+/* Take e as the MIN/MAX of a (its text copied). */
+static int agg_best(aggst *a, const xval *e) {
+  a->best = *e;
+  a->has = 1;
+  if (e->type == SQLITE_TEXT) {
+    if (e->n + 1 > a->owncap) {
+      char *o = realloc(a->own, e->n + 1);
+      if (o == NULL) return REMDB_NOMEM;
+      a->own = o;
+      a->owncap = e->n + 1;
+    }
+    if (e->n) memcpy(a->own, e->s, e->n);
+    a->best.s = a->own;
   }
+  return 0;
+}
+
+
+/* Make room for group g (its keys and states). */
+static bool group_room(xrun *x, uint64_t g) {
+  const xplan *p = x->p;
+  if (g + 1 <= x->capkeys) return true;
+  size_t cap = x->capkeys ? x->capkeys * 2 : 64;
+  xval *nk = realloc(x->keys, cap * (size_t)(p->nkeys + 1) * sizeof *nk);
+  if (nk) x->keys = nk;
+  size_t *no = realloc(x->keyoff, cap * (size_t)(p->nkeys + 1) * sizeof *no);
+  if (no) x->keyoff = no;
+  aggst *ns = realloc(x->st, cap * (size_t)(p->naggs + 1) * sizeof *ns);
+  if (ns) x->st = ns;
+  aggh *nh = realloc(x->h, cap * (size_t)(p->naggs + 1) * sizeof *nh);
+  if (nh) x->h = nh;
+  if (!nk || !no || !ns || !nh) return false;
+  x->capkeys = cap;
+  return true;
+}
+
+/* The group of key values kv[] and their key bytes x->kb: its number,
+** added (keys copied, states zeroed) when new; -1 out of memory. */
+static int64_t group_put(xrun *x, const xval *kv) {
+  const xplan *p = x->p;
   if (x->kb.oom) return -1;
   bool added;
   int64_t g = kset_put(&x->groups, x->kb.p, (uint32_t)x->kb.len, &added);
   if (g < 0 || !added) return g;
-  /* a new group: its key values and zeroed states */
-  if ((size_t)g + 1 > x->capkeys) {
-    size_t cap = x->capkeys ? x->capkeys * 2 : 64;
-    xval *nk = realloc(x->keys, cap * (size_t)(p->nkeys + 1) * sizeof *nk);
-    if (nk) x->keys = nk;
-    size_t *no = realloc(x->keyoff, cap * (size_t)(p->nkeys + 1) * sizeof *no);
-    if (no) x->keyoff = no;
-    aggst *ns = realloc(x->st, cap * (size_t)(p->naggs + 1) * sizeof *ns);
-    if (ns) x->st = ns;
-    if (!nk || !no || !ns) return -1;
-    x->capkeys = cap;
-  }
+  if (!group_room(x, (uint64_t)g)) return -1;
   for (int k = 0; k < p->nkeys; k++) {
     xval *d = &x->keys[(size_t)g * (size_t)p->nkeys + (size_t)k];
     *d = kv[k];
@@ -1068,69 +1277,46 @@ static int64_t group_of(xrun *x, const xbatch *b, uint32_t r) {
   }
   memset(&x->st[(size_t)g * (size_t)p->naggs], 0,
          (size_t)p->naggs * sizeof *x->st);
+  memset(&x->h[(size_t)g * (size_t)p->naggs], 0,
+         (size_t)p->naggs * sizeof *x->h);
   return x->keyarena.oom ? -1 : g;
 }
 
-static int agg_update(xrun *x, aggst *a, const xagg *g, const xbatch *b,
-                      uint32_t r) {
-  if (g->kind == XG_COUNT_STAR) {
-    a->cnt++;
-    return 0;
+static int64_t group_of(xrun *x, const xbatch *b, uint32_t r) {
+  const xplan *p = x->p;
+  buf_reset(&x->kb);
+  xval kv[X_MAX_SLOTS];
+  for (int k = 0; k < p->nkeys; k++) {
+    int rc = key_val(x, b, k, r, &kv[k]);
+    if (rc) return -1;
+    key_bytes(&x->kb, &kv[k]);
   }
+  return group_put(x, kv);
+}
+
+/* MIN, MAX (the first of equal values stays) and COUNT(DISTINCT), per row */
+static int agg_update(xrun *x, aggh *h, aggst *a, const xagg *g,
+                      const xbatch *b, uint32_t r) {
   const col_vec *v = &b->v[g->col];
   if (vec_null(v, r)) return 0;
-  switch (g->kind) {
-    case XG_COUNT: a->cnt++; return 0;
-    case XG_COUNT_DISTINCT: {
-      xval e;
-      vec_val(v, TAGS(b, g->col), r, &e);
-      if (a->ds == NULL && (a->ds = calloc(1, sizeof *a->ds)) == NULL)
-        return REMDB_NOMEM;
-      buf_reset(&x->kb);
-      key_bytes(&x->kb, &e);
-      bool added;
-      if (x->kb.oom || kset_put(a->ds, x->kb.p, (uint32_t)x->kb.len, &added) < 0)
-        return REMDB_NOMEM;
-      if (added) a->cnt++;
-      return 0;
-    }
-    case XG_SUM:
-    case XG_TOTAL:
-    case XG_AVG:
-      a->cnt++;
-      if (v->type == COLV_REAL) {
-        a->rsum += v->f64[r];
-        a->approx = 1;
-      } else {
-        int64_t i = v->i64[r];
-        a->rsum += (double)i;
-        if ((a->approx | a->overflow) == 0 &&
-            __builtin_add_overflow(a->isum, i, &a->isum))
-          a->approx = a->overflow = 1;
-      }
-      return 0;
-    default: { /* MIN, MAX: the first of equal values stays */
-      xval e;
-      vec_val(v, TAGS(b, g->col), r, &e);
-      if (a->has) {
-        int c = xval_cmp(&a->best, &e);
-        if (g->kind == XG_MIN ? c <= 0 : c >= 0) return 0;
-      }
-      a->best = e;
-      a->has = 1;
-      if (e.type == SQLITE_TEXT) {
-        if (e.n + 1 > a->owncap) {
-          char *o = realloc(a->own, e.n + 1);
-          if (o == NULL) return REMDB_NOMEM;
-          a->own = o;
-          a->owncap = e.n + 1;
-        }
-        if (e.n) memcpy(a->own, e.s, e.n);
-        a->best.s = a->own;
-      }
-      return 0;
-    }
+  xval e;
+  vec_val(v, TAGS(b, g->col), r, &e);
+  if (g->kind == XG_COUNT_DISTINCT) {
+    if (a->ds == NULL && (a->ds = calloc(1, sizeof *a->ds)) == NULL)
+      return REMDB_NOMEM;
+    buf_reset(&x->kb);
+    key_bytes(&x->kb, &e);
+    bool added;
+    if (x->kb.oom || kset_put(a->ds, x->kb.p, (uint32_t)x->kb.len, &added) < 0)
+      return REMDB_NOMEM;
+    if (added) h->cnt++;
+    return 0;
   }
+  if (a->has) {
+    int c = xval_cmp(&a->best, &e);
+    if (g->kind == XG_MIN ? c <= 0 : c >= 0) return 0;
+  }
+  return agg_best(a, &e);
 }
 
 /* -- zone maps -- */
@@ -1153,7 +1339,9 @@ static bool zone_may(zctx *z, uint32_t seg, int pi) {
   const xcol *col = &z->x->p->cols[pr->col];
   if (col->type == XT_ID) return true;
   col_zone zn;
-  if (colr_zone(z->c->rd, seg, z->c->cno[pr->col], &zn) != REMDB_OK) {
+  if (z->c->vzone) {
+    zn = z->c->vz[pr->col];
+  } else if (colr_zone(z->c->rd, seg, z->c->cno[pr->col], &zn) != REMDB_OK) {
     err_clear(&z->x->db->err);
     return true;
   }
@@ -1233,8 +1421,6 @@ static int group_order(const void *a, const void *b) {
   return ga < gb ? -1 : ga > gb;
 }
 
-static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
-
 static int finish(xrun *x, xresult **out) {
   const xplan *p = x->p;
   uint64_t ng = x->groups.n;
@@ -1290,6 +1476,7 @@ static int finish(xrun *x, xresult **out) {
       row[k] = x->keys[(uint64_t)g * (uint64_t)p->nkeys + (uint64_t)k];
     for (int a = 0; a < p->naggs; a++) {
       aggst *s = &x->st[(uint64_t)g * (uint64_t)p->naggs + (uint64_t)a];
+      const aggh *hs = &x->h[(uint64_t)g * (uint64_t)p->naggs + (uint64_t)a];
       xval *v = &row[p->nkeys + a];
       v->type = SQLITE_NULL;
       switch (p->aggs[a].kind) {
@@ -1297,32 +1484,32 @@ static int finish(xrun *x, xresult **out) {
         case XG_COUNT:
         case XG_COUNT_DISTINCT:
           v->type = SQLITE_INTEGER;
-          v->i = s->cnt;
+          v->i = hs->cnt;
           break;
         case XG_SUM:
-          if (s->cnt == 0) break;
-          if (s->overflow) {
+          if (hs->cnt == 0) break;
+          if (hs->overflow) {
             snprintf(x->msg, x->msglen, "integer overflow");
             free(order);
             exec_result_free(res);
             return REMDB_ERROR;
           }
-          if (s->approx) {
+          if (hs->approx) {
             v->type = SQLITE_FLOAT;
-            v->f = s->rsum;
+            v->f = hs->rsum;
           } else {
             v->type = SQLITE_INTEGER;
-            v->i = s->isum;
+            v->i = hs->isum;
           }
           break;
         case XG_TOTAL:
           v->type = SQLITE_FLOAT;
-          v->f = s->rsum;
+          v->f = hs->rsum;
           break;
         case XG_AVG:
-          if (s->cnt == 0) break;
+          if (hs->cnt == 0) break;
           v->type = SQLITE_FLOAT;
-          v->f = s->rsum / (double)s->cnt;
+          v->f = hs->rsum / (double)hs->cnt;
           break;
         default:
           if (!s->has) break;
@@ -1381,8 +1568,22 @@ int64_t exec_result_lookup(xresult *r, sqlite3_value *v) {
     buf_free(&kb);
   }
   xcol c = {.type = r->keytype};
-  xconst k;
-  if (make_const(&c, v, &k) != 0) return -2;
+  xconst k = {{0}, NULL};
+  int vt = sqlite3_value_type(v);
+  bool textkey = r->keytype == XT_TEXT || r->keytype == XT_ID;
+  bool numkey = r->keytype == XT_INT || r->keytype == XT_BOOL ||
+                r->keytype == XT_REAL;
+  if (vt == SQLITE_TEXT && textkey) { /* no affinity to apply: no copy */
+    k.v.type = SQLITE_TEXT;
+    k.v.s = (const char *)sqlite3_value_text(v);
+    k.v.n = (uint32_t)sqlite3_value_bytes(v);
+    if (k.v.s == NULL) return -2;
+  } else if (vt == SQLITE_INTEGER && numkey) {
+    k.v.type = SQLITE_INTEGER;
+    k.v.i = sqlite3_value_int64(v);
+  } else if (make_const(&c, v, &k) != 0) {
+    return -2;
+  }
   if (k.v.type == SQLITE_NULL || k.v.type == SQLITE_BLOB) {
     free(k.own);
     return -1;
@@ -1455,7 +1656,7 @@ static void arg_cols(const xplan *p, int pi, int *col) {
   }
 }
 
-static void describe(const xrun *x, const xsrc *s, bool columns, char *desc,
+static void describe(const xrun *x, bool columns, int workers, char *desc,
                      size_t desclen) {
   const xplan *p = x->p;
   char keys[160] = "";
@@ -1472,8 +1673,9 @@ static void describe(const xrun *x, const xsrc *s, bool columns, char *desc,
   char scan[160];
   if (columns)
     snprintf(scan, sizeof scan, "scan %s (%llu of %llu segments skipped by "
-             "zone maps)", p->t->name, (unsigned long long)s->skipped,
-             (unsigned long long)(s->skipped + s->batches));
+             "zone maps%s)", p->t->name, (unsigned long long)x->skipped,
+             (unsigned long long)(x->skipped + x->batches),
+             workers > 1 ? (workers == 2 ? ", 2 threads" : ", threads") : "");
   else
     snprintf(scan, sizeof scan, "scan %s (rows, no columnar copy read)",
              p->t->name);
@@ -1482,6 +1684,628 @@ static void describe(const xrun *x, const xsrc *s, bool columns, char *desc,
              scan, keys, (unsigned long long)x->groups.n);
   else
     snprintf(desc, desclen, "columnar: %s, aggregate (1 group)", scan);
+}
+
+/* ---- a batch: filter, groups, aggregates ---------------------------------- */
+
+/* The text of group g's first key. */
+static void gkey_text(const xrun *x, uint32_t g, const char **s, uint32_t *n) {
+  const xval *k = &x->keys[(size_t)g * (size_t)x->p->nkeys];
+  *s = x->keyarena.p + x->keyoff[(size_t)g * (size_t)x->p->nkeys];
+  *n = k->n;
+}
+
+static int bytes_cmp(const char *a, uint32_t an, const char *b, uint32_t bn) {
+  uint32_t n = an < bn ? an : bn;
+  int c = n ? memcmp(a, b, n) : 0;
+  if (c) return c;
+  return an < bn ? -1 : an > bn;
+}
+
+static const xrun *sort_run;
+static int sorted_order(const void *a, const void *b) {
+  const char *sa, *sb;
+  uint32_t na, nb;
+  gkey_text(sort_run, *(const uint32_t *)a, &sa, &na);
+  gkey_text(sort_run, *(const uint32_t *)b, &sb, &nb);
+  return bytes_cmp(sa, na, sb, nb);
+}
+
+/* A dictionary's codes -> the groups already known for them (merge of the
+** two sorted lists; the others stay -1). */
+static void dict_known(xrun *x, const col_vec *v, int64_t *gmap) {
+  uint32_t j = 0;
+  for (uint32_t k = 0; k < v->ndict && j < x->nsorted; k++) {
+    int c = 1;
+    while (j < x->nsorted) {
+      const char *gs;
+      uint32_t gn;
+      gkey_text(x, x->sorted[j], &gs, &gn);
+      c = bytes_cmp(gs, gn, v->dict[k], v->dict_len[k]);
+      if (c >= 0) break;
+      j++;
+    }
+    if (c == 0) gmap[k] = x->sorted[j++];
+  }
+}
+
+/* Add the text-keyed groups made since the last call to x->sorted. */
+static int sorted_add(xrun *x) {
+  uint32_t n0 = x->nsorted, add = 0;
+  uint32_t ng = x->groups.n;
+  if (ng <= x->sortedn) return 0;
+  if (ng > x->capsorted) {
+    uint32_t cap = ng * 2;
+    uint32_t *ns = realloc(x->sorted, (size_t)cap * 2 * sizeof *ns);
+    if (ns == NULL) return REMDB_NOMEM;
+    x->sorted = ns;
+    x->capsorted = cap;
+  }
+  uint32_t *nw = x->sorted + x->capsorted; /* the second half: scratch */
+  for (uint32_t g = x->sortedn; g < ng; g++)
+    if (x->keys[(size_t)g * (size_t)x->p->nkeys].type == SQLITE_TEXT)
+      nw[add++] = g;
+  x->sortedn = ng;
+  if (add == 0) return 0;
+  pthread_mutex_lock(&sort_mu);
+  sort_run = x;
+  qsort(nw, add, sizeof *nw, sorted_order);
+  pthread_mutex_unlock(&sort_mu);
+  /* merge from the back */
+  int64_t i = (int64_t)n0 - 1, j = (int64_t)add - 1, o = (int64_t)(n0 + add) - 1;
+  while (j >= 0) {
+    if (i >= 0) {
+      const char *a, *b;
+      uint32_t an, bn;
+      gkey_text(x, x->sorted[i], &a, &an);
+      gkey_text(x, nw[j], &b, &bn);
+      if (bytes_cmp(a, an, b, bn) > 0) {
+        x->sorted[o--] = x->sorted[i--];
+        continue;
+      }
+    }
+    x->sorted[o--] = nw[j--];
+  }
+  x->nsorted = n0 + add;
+  return 0;
+}
+
+/* The group of every selected row (x->idx[0..ns)) into x->gid. */
+static int assign_groups(xrun *x, const xbatch *b, uint32_t ns) {
+  const xplan *p = x->p;
+  const uint32_t *idx = x->idx;
+  uint32_t *gid = x->gid;
+  if (p->nkeys == 0) {
+    memset(gid, 0, (size_t)ns * sizeof *gid);
+    return 0;
+  }
+  /* dense keys: each key's value in the batch as a small number (a
+  ** dictionary code, an integer's offset from the batch minimum, or the
+  ** NULL slot), their mixed-radix number indexing the group directly */
+  uint64_t dim[X_MAX_SLOTS];
+  int64_t base[X_MAX_SLOTS];
+  bool dense = true;
+  uint64_t prod = 1;
+  for (int k = 0; dense && k < p->nkeys; k++) {
+    const col_vec *v = &b->v[p->keys[k].col];
+    if (v->type == COLV_TEXT) {
+      dim[k] = (uint64_t)v->ndict + 1;
+      base[k] = 0;
+    } else if ((v->type == COLV_INT || v->type == COLV_BOOL) &&
+               p->keys[k].kind == XK_COL) {
+      int64_t mn = INT64_MAX, mx = INT64_MIN;
+      for (uint32_t i = 0; i < ns; i++) {
+        if (vec_null(v, idx[i])) continue;
+        int64_t a = v->i64[idx[i]];
+        mn = a < mn ? a : mn;
+        mx = a > mx ? a : mx;
+      }
+      if (mn > mx) mn = mx = 0;
+      if ((uint64_t)mx - (uint64_t)mn >= 65536) {
+        dense = false;
+        break;
+      }
+      base[k] = mn;
+      dim[k] = (uint64_t)(mx - mn) + 2;
+    } else {
+      dense = false;
+      break;
+    }
+    prod *= dim[k];
+    if (prod > 65536 || prod > 4 * (uint64_t)ns + 64) dense = false;
+  }
+  if (dense && prod > x->capgmap) {
+    free(x->gmap);
+    x->gmap = malloc(prod * sizeof *x->gmap);
+    x->capgmap = x->gmap ? prod : 0;
+  }
+  if (!dense || x->gmap == NULL) {
+    for (uint32_t i = 0; i < ns; i++) {
+      int64_t g = group_of(x, b, idx[i]);
+      if (g < 0) return REMDB_NOMEM;
+      gid[i] = (uint32_t)g;
+    }
+    return 0;
+  }
+  int64_t *gmap = x->gmap;
+  memset(gmap, 0xff, prod * sizeof *gmap); /* -1 */
+  bool text1 = p->nkeys == 1 && p->keys[0].kind == XK_COL &&
+               b->v[p->keys[0].col].type == COLV_TEXT;
+  if (text1) dict_known(x, &b->v[p->keys[0].col], gmap);
+  /* the local key number of every selected row, key by key */
+  for (uint32_t i = 0; i < ns; i++) gid[i] = 0;
+  for (int k = 0; k < p->nkeys; k++) {
+    const col_vec *v = &b->v[p->keys[k].col];
+    uint32_t d = (uint32_t)dim[k], nullslot = d - 1;
+    if (v->type == COLV_TEXT) {
+      const uint32_t *code = v->code;
+      if (v->nulls)
+        for (uint32_t i = 0; i < ns; i++) {
+          uint32_t c = vec_null(v, idx[i]) ? nullslot : code[idx[i]];
+          gid[i] = gid[i] * d + (c < nullslot ? c : nullslot);
+        }
+      else
+        for (uint32_t i = 0; i < ns; i++) {
+          uint32_t c = code[idx[i]];
+          gid[i] = gid[i] * d + (c < nullslot ? c : nullslot);
+        }
+    } else {
+      const int64_t *a = v->i64;
+      int64_t bs = base[k];
+      if (v->nulls)
+        for (uint32_t i = 0; i < ns; i++)
+          gid[i] = gid[i] * d + (vec_null(v, idx[i])
+                                     ? nullslot
+                                     : (uint32_t)(a[idx[i]] - bs));
+      else
+        for (uint32_t i = 0; i < ns; i++)
+          gid[i] = gid[i] * d + (uint32_t)(a[idx[i]] - bs);
+    }
+  }
+  for (uint32_t i = 0; i < ns; i++) {
+    int64_t g = gmap[gid[i]];
+    if (g < 0) {
+      g = group_of(x, b, idx[i]);
+      if (g < 0) return REMDB_NOMEM;
+      gmap[gid[i]] = g;
+    }
+    gid[i] = (uint32_t)g;
+  }
+  return text1 ? sorted_add(x) : 0;
+}
+
+/* Room for k more values in l. */
+static bool slog_room(slog *l, size_t k) {
+  if (l->n + k <= l->cap) return true;
+  size_t cap = l->cap ? l->cap * 2 : 65536;
+  while (cap < l->n + k) cap *= 2;
+  uint32_t *g = realloc(l->g, cap * sizeof *g);
+  if (g) l->g = g;
+  uint64_t *v = realloc(l->v, cap * sizeof *v);
+  if (v) l->v = v;
+  if (!g || !v) return false;
+  l->cap = cap;
+  return true;
+}
+
+/* sqlite's sumStep for one value */
+static inline void sum_int(aggh *h, int64_t i) {
+  h->rsum += (double)i;
+  if ((h->approx | h->overflow) == 0 &&
+      __builtin_add_overflow(h->isum, i, &h->isum))
+    h->approx = h->overflow = 1;
+}
+
+/* Aggregate a over the selected rows: typed loops. */
+static int agg_batch(xrun *x, const xbatch *b, int a, uint32_t ns) {
+  const xplan *p = x->p;
+  const xagg *ag = &p->aggs[a];
+  size_t na = (size_t)p->naggs;
+  aggh *h = x->h + a;
+  const uint32_t *idx = x->idx, *gid = x->gid;
+  if (ag->kind == XG_COUNT_STAR) {
+    if (p->nkeys == 0) h->cnt += ns;
+    else
+      for (uint32_t i = 0; i < ns; i++) h[gid[i] * na].cnt++;
+    return 0;
+  }
+  const col_vec *v = &b->v[ag->col];
+  const uint64_t *nul = v->nulls;
+  if (nul) { /* a bitmap without a NULL in the batch is none */
+    uint64_t any = 0;
+    for (uint32_t w = 0; w < NW(b->n); w++) any |= nul[w];
+    if (any == 0) nul = NULL;
+  }
+#define ISNULL(r) (nul && (nul[(r) / 64] >> ((r) % 64) & 1))
+  switch (ag->kind) {
+    case XG_COUNT:
+      for (uint32_t i = 0; i < ns; i++)
+        if (!ISNULL(idx[i])) h[gid[i] * na].cnt++;
+      return 0;
+    case XG_SUM:
+    case XG_TOTAL:
+    case XG_AVG: {
+      bool real = v->type == COLV_REAL;
+      if (x->logsum) {
+        slog *l = &x->logs[a];
+        if (!slog_room(l, ns)) return REMDB_NOMEM;
+        l->real = real;
+        uint32_t *lg = l->g + l->n;
+        uint64_t *lv = l->v + l->n;
+        const uint64_t *src = real ? (const uint64_t *)(const void *)v->f64
+                                   : (const uint64_t *)(const void *)v->i64;
+        size_t k = 0;
+        for (uint32_t i = 0; i < ns; i++) {
+          uint32_t r = idx[i];
+          if (ISNULL(r)) continue;
+          h[gid[i] * na].cnt++;
+          lg[k] = gid[i];
+          lv[k++] = src[r];
+        }
+        l->n += k;
+        return 0;
+      }
+      if (real) {
+        const double *f = v->f64;
+        for (uint32_t i = 0; i < ns; i++) {
+          uint32_t r = idx[i];
+          if (ISNULL(r)) continue;
+          aggh *hh = &h[gid[i] * na];
+          hh->cnt++;
+          hh->rsum += f[r];
+          hh->approx = 1;
+        }
+      } else {
+        const int64_t *iv = v->i64;
+        for (uint32_t i = 0; i < ns; i++) {
+          uint32_t r = idx[i];
+          if (ISNULL(r)) continue;
+          aggh *hh = &h[gid[i] * na];
+          hh->cnt++;
+          sum_int(hh, iv[r]);
+        }
+      }
+      return 0;
+    }
+    default:
+      for (uint32_t i = 0; i < ns; i++) {
+        size_t o = (size_t)gid[i] * na + (size_t)a;
+        int rc = agg_update(x, &x->h[o], &x->st[o], ag, b, idx[i]);
+        if (rc) return rc;
+      }
+      return 0;
+  }
+#undef ISNULL
+}
+
+static int run_batch(xrun *x, const xbatch *b) {
+  const xplan *p = x->p;
+  uint32_t nw = NW(b->n);
+  uint64_t *sel = x->sel;
+  for (uint32_t w = 0; w < nw; w++) {
+    uint64_t m = w + 1 < nw || b->n % 64 == 0 ? ~0ull
+                                              : (1ull << (b->n % 64)) - 1;
+    sel[w] = (b->vis ? b->vis[w] : ~0ull) & m;
+  }
+  if (p->root >= 0) {
+    uint64_t *T, *N;
+    eval(x, b, p->root, 0, &T, &N);
+    for (uint32_t w = 0; w < nw; w++) sel[w] &= T[w];
+  }
+  uint32_t ns = 0;
+  if (p->nkeys == 0 && p->naggs == 1 && p->aggs[0].kind == XG_COUNT_STAR) {
+    for (uint32_t w = 0; w < nw; w++) ns += (uint32_t)__builtin_popcountll(sel[w]);
+    x->h[0].cnt += ns; /* count(*): the selection's popcount */
+    return 0;
+  }
+  uint32_t *idx = x->idx;
+  for (uint32_t w = 0; w < nw; w++) {
+    uint64_t m = sel[w];
+    if (m == ~0ull) { /* a full word: no bit scan */
+      for (uint32_t j = 0; j < 64; j++) idx[ns + j] = w * 64 + j;
+      ns += 64;
+      continue;
+    }
+    while (m) {
+      idx[ns++] = w * 64 + (uint32_t)__builtin_ctzll(m);
+      m &= m - 1;
+    }
+  }
+  if (ns == 0) return 0;
+  int rc = assign_groups(x, b, ns);
+  for (int a = 0; a < p->naggs && rc == 0; a++) rc = agg_batch(x, b, a, ns);
+  return rc;
+}
+
+/* Scratch for batches of up to rows rows. */
+static int xrun_scratch(xrun *x, uint32_t rows) {
+  const xplan *p = x->p;
+  uint32_t depth = p->root >= 0 ? (uint32_t)pred_depth(p, p->root) + 1 : 1;
+  x->nw = NW(rows);
+  x->bits = malloc((size_t)depth * 2 * x->nw * 8 + 8);
+  x->sel = malloc((size_t)x->nw * 8 + 8);
+  x->idx = malloc((size_t)rows * sizeof *x->idx + 4);
+  x->gid = malloc((size_t)rows * sizeof *x->gid + 4);
+  if (x->logsum) x->logs = calloc((size_t)p->naggs + 1, sizeof *x->logs);
+  if (!x->bits || !x->sel || !x->idx || !x->gid || (x->logsum && !x->logs))
+    return REMDB_NOMEM;
+  if (p->nkeys == 0) { /* one group, rows or none */
+    buf_reset(&x->kb);
+    if (group_put(x, NULL) < 0) return REMDB_NOMEM;
+  }
+  return 0;
+}
+
+/* Every batch of src into x's groups. */
+static int run_src(xrun *x, xsrc *src) {
+  int rc;
+  xbatch b;
+  while ((rc = src->next(src, &b)) == 1) {
+    rc = run_batch(x, &b);
+    if (rc) break;
+  }
+  x->rows += src->rows;
+  x->batches += src->batches;
+  x->skipped += src->skipped;
+  return rc;
+}
+
+static void xrun_free(xrun *x) {
+  const xplan *p = x->p;
+  free(x->bits);
+  free(x->sel);
+  free(x->idx);
+  free(x->gid);
+  free(x->gmap);
+  free(x->sorted);
+  if (x->logs)
+    for (int a = 0; a < p->naggs; a++) {
+      free(x->logs[a].g);
+      free(x->logs[a].v);
+    }
+  free(x->logs);
+  if (x->st)
+    for (uint64_t g = 0; g < x->groups.n; g++)
+      for (int a = 0; a < p->naggs; a++) {
+        aggst *s = &x->st[g * (uint64_t)p->naggs + (uint64_t)a];
+        free(s->own);
+        kset_free(s->ds);
+        free(s->ds);
+      }
+  free(x->st);
+  free(x->h);
+  free(x->keys);
+  free(x->keyoff);
+  buf_free(&x->keyarena);
+  buf_free(&x->kb);
+  kset_free(&x->groups);
+  for (int i = 0; i < 3; i++) sqlite3_finalize(x->auxst[i]);
+  for (int i = 0; i < X_MAX_SLOTS; i++) free(x->bk[i]);
+  if (x->aux) sqlite3_close(x->aux);
+}
+
+/* ---- parallel scans ----------------------------------------------------------
+** With exec_threads > 1 (0: the number of cores) and at least two segments
+** to read, the segments are split into contiguous ranges, one per worker,
+** each scanned by its own reader (colr_clone: the segment headers and the
+** deltas are read once) into its own groups.  The partial results are then
+** merged in segment order, so the result is the single thread's exactly:
+**   counts add up; MIN/MAX take a later worker's value only when strictly
+**   smaller/larger (the first of equal values stays, as in row order);
+**   COUNT(DISTINCT) unites the sets;
+**   SUM, TOTAL and AVG are order-dependent in floating point (SQLite adds
+**   its REAL sum in row order, and an integer sum's overflow depends on
+**   the order too): the workers log each value they would add with its
+**   group, and the merge adds the logs up in worker order, which is row
+**   order, with SQLite's sumStep.  That last pass is sequential but one
+**   add per row, against the filter, grouping and decoding done in
+**   parallel.
+** The row source (tables without columns) stays single-threaded. */
+
+typedef struct xwork {
+  xrun x;
+  xsrc *src;
+  zctx z;
+  int rc;
+  char msg[256];
+  pthread_t th;
+} xwork;
+
+static void *work_main(void *arg) {
+  xwork *w = arg;
+  w->rc = run_src(&w->x, w->src);
+  return NULL;
+}
+
+/* Threads for plan p over nsegs segments.  A count set in the options is
+** taken as asked.  The default (0) is the number of cores where that
+** pays: not when an aggregate adds values up (SUM, TOTAL, AVG: their logs
+** are added in one sequential pass, as dear as the single thread's adds,
+** and on two cores the logged run measured 1.2-2.3x slower than one
+** thread), and not for fewer than 4 segments per thread (starting and
+** merging the workers costs more than the scan saves). */
+static int exec_threads(remdb *db, const xplan *p, uint32_t nsegs) {
+  int n = db->st->opts.exec_threads;
+  if (n > 0) return n;
+  long c = sysconf(_SC_NPROCESSORS_ONLN);
+  n = c > 0 ? (int)(c > 64 ? 64 : c) : 1;
+  for (int a = 0; a < p->naggs; a++)
+    if (p->aggs[a].kind == XG_SUM || p->aggs[a].kind == XG_TOTAL ||
+        p->aggs[a].kind == XG_AVG)
+      return 1;
+  while (n > 1 && nsegs < 4u * (uint32_t)n) n--;
+  return n;
+}
+
+/* Merge worker src's groups into dst; map[g] gets src group g's number in
+** dst. */
+static int merge_run(xrun *dst, xrun *src, uint32_t *map) {
+  const xplan *p = dst->p;
+  size_t na = (size_t)p->naggs;
+  xval kv[X_MAX_SLOTS];
+  for (uint32_t g = 0; g < src->groups.n; g++) {
+    for (int k = 0; k < p->nkeys; k++) {
+      kv[k] = src->keys[(size_t)g * (size_t)p->nkeys + (size_t)k];
+      if (kv[k].type == SQLITE_TEXT)
+        kv[k].s = src->keyarena.p +
+                  src->keyoff[(size_t)g * (size_t)p->nkeys + (size_t)k];
+    }
+    buf_reset(&dst->kb);
+    if (src->groups.len[g])
+      buf_add(&dst->kb, src->groups.arena.p + src->groups.off[g],
+              src->groups.len[g]);
+    int64_t d = group_put(dst, kv);
+    if (d < 0) return REMDB_NOMEM;
+    map[g] = (uint32_t)d;
+    for (size_t a = 0; a < na; a++) {
+      aggh *hd = &dst->h[(size_t)d * na + a];
+      const aggh *hs = &src->h[(size_t)g * na + a];
+      aggst *sd = &dst->st[(size_t)d * na + a];
+      aggst *ss = &src->st[(size_t)g * na + a];
+      switch (p->aggs[a].kind) {
+        case XG_COUNT_DISTINCT:
+          if (ss->ds == NULL) break;
+          if (sd->ds == NULL && (sd->ds = calloc(1, sizeof *sd->ds)) == NULL)
+            return REMDB_NOMEM;
+          for (uint32_t e = 0; e < ss->ds->n; e++) {
+            bool added;
+            if (kset_put(sd->ds, ss->ds->arena.p + ss->ds->off[e],
+                         ss->ds->len[e], &added) < 0)
+              return REMDB_NOMEM;
+            if (added) hd->cnt++;
+          }
+          break;
+        case XG_MIN:
+        case XG_MAX:
+          if (!ss->has) break;
+          if (sd->has) {
+            int c = xval_cmp(&sd->best, &ss->best);
+            if (p->aggs[a].kind == XG_MIN ? c <= 0 : c >= 0) break;
+          }
+          if (agg_best(sd, &ss->best)) return REMDB_NOMEM;
+          break;
+        default:
+          hd->cnt += hs->cnt; /* sums: from the logs */
+      }
+    }
+  }
+  return 0;
+}
+
+/* The logged sums of src, in its row order. */
+static void merge_sums(xrun *dst, xrun *src, const uint32_t *map) {
+  const xplan *p = dst->p;
+  size_t na = (size_t)p->naggs;
+  for (size_t a = 0; a < na; a++) {
+    const slog *l = &src->logs[a];
+    aggh *h = dst->h + a;
+    if (l->real)
+      for (size_t i = 0; i < l->n; i++) {
+        aggh *hh = &h[(size_t)map[l->g[i]] * na];
+        double f;
+        memcpy(&f, &l->v[i], sizeof f);
+        hh->rsum += f;
+        hh->approx = 1;
+      }
+    else
+      for (size_t i = 0; i < l->n; i++)
+        sum_int(&h[(size_t)map[l->g[i]] * na], (int64_t)l->v[i]);
+  }
+}
+
+/* Run p over the columns of rd with up to nw workers into x (whose
+** consts it shares); rd is taken over.  *workers gets how many ran. */
+static int run_parallel(xrun *x, col_reader *rd, const bool *need,
+                        int nw, int *workers) {
+  const xplan *p = x->p;
+  uint32_t ns = colr_nsegs(rd);
+  if ((uint32_t)nw > ns) nw = (int)ns;
+  if (nw > 64) nw = 64;
+  *workers = nw;
+  xwork *w = calloc((size_t)nw, sizeof *w);
+  if (w == NULL) {
+    colr_close(rd);
+    return REMDB_NOMEM;
+  }
+  int rc = 0, started = 0;
+  for (int i = 0; i < nw; i++) {
+    xrun *wx = &w[i].x;
+    wx->p = p;
+    wx->db = x->db;
+    wx->consts = x->consts;
+    wx->nconsts = x->nconsts;
+    wx->msg = w[i].msg;
+    wx->msglen = sizeof w[i].msg;
+    wx->logsum = true;
+    buf_init(&wx->kb);
+    buf_init(&wx->keyarena);
+  }
+  col_reader *rds[64] = {0};
+  rds[0] = rd;
+  for (int i = 1; i < nw && rc == 0; i++) rc = colr_clone(rd, &rds[i]);
+  if (rc) {
+    snprintf(x->msg, x->msglen, "%s", remdb_errmsg(x->db));
+    for (int i = nw - 1; i >= 0; i--) colr_close(rds[i]);
+    nw = 0;
+  }
+  /* the clones first: col_open closes the reader it fails on, and a
+  ** clone of an unshared origin reads the origin's state */
+  for (int i = nw - 1; i >= 0; i--) {
+    uint32_t s0 = (uint32_t)((uint64_t)ns * (uint64_t)i / (uint64_t)nw);
+    uint32_t s1 = (uint32_t)((uint64_t)ns * (uint64_t)(i + 1) / (uint64_t)nw);
+    int e = col_open(x->db, rds[i], p, need, s0, s1, &w[i].src, w[i].msg,
+                     sizeof w[i].msg);
+    if (e == 0) {
+      w[i].src->msg = w[i].msg;
+      w[i].src->msglen = sizeof w[i].msg;
+      w[i].z = (zctx){&w[i].x, (colsrc *)w[i].src};
+      w[i].src->skip = zone_skip;
+      w[i].src->skip_ctx = &w[i].z;
+      e = xrun_scratch(&w[i].x, COL_SEG_ROWS);
+    }
+    if (e && rc == 0) {
+      rc = e;
+      snprintf(x->msg, x->msglen, "%s", w[i].msg);
+    }
+  }
+  /* worker 0 runs on this thread */
+  for (int i = 1; i < nw && rc == 0; i++) {
+    if (pthread_create(&w[i].th, NULL, work_main, &w[i]) != 0) break;
+    started = i;
+  }
+  if (rc == 0) {
+    work_main(&w[0]);
+    for (int i = started + 1; i < nw; i++) work_main(&w[i]); /* not started */
+  }
+  for (int i = 1; i <= started; i++) pthread_join(w[i].th, NULL);
+  for (int i = 0; i < nw && rc == 0; i++)
+    if (w[i].rc) {
+      rc = w[i].rc;
+      snprintf(x->msg, x->msglen, "%s", w[i].msg);
+    }
+  /* merge in segment order */
+  uint32_t *map = NULL;
+  for (int i = 0; i < nw && rc == 0; i++) {
+    free(map);
+    map = malloc(((size_t)w[i].x.groups.n + 1) * sizeof *map);
+    if (map == NULL) {
+      rc = REMDB_NOMEM;
+      break;
+    }
+    rc = merge_run(x, &w[i].x, map);
+    if (rc == 0) merge_sums(x, &w[i].x, map);
+    x->rows += w[i].x.rows;
+    x->batches += w[i].x.batches;
+    x->skipped += w[i].x.skipped;
+  }
+  free(map);
+  for (int i = *workers - 1; i >= 0; i--) { /* clones before their origin */
+    if (w[i].src) w[i].src->close(w[i].src);
+    w[i].x.consts = NULL;
+    xrun_free(&w[i].x);
+  }
+  free(w);
+  return rc;
 }
 
 int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
@@ -1499,7 +2323,7 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
   buf_init(&x.keyarena);
   bool need[X_MAX_SLOTS * 2 + 1] = {0};
   int argcol[X_MAX_ARGS + 1];
-  int rc = 0;
+  int rc = 0, workers = 1;
   xsrc *src = NULL;
   zctx z = {&x, NULL};
   if (p->root >= 0) {
@@ -1520,7 +2344,34 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
   ** rows */
   if (p->all) provider = XSRC_ROWS;
   if (provider != XSRC_ROWS) {
-    rc = col_open(db, snap, p, need, &src, msg, msglen);
+    col_reader *rd = NULL;
+    rc = colr_open(db, snap, p->t, &rd);
+    if (rc) {
+      snprintf(msg, msglen, "%s", remdb_errmsg(db));
+      err_clear(&db->err);
+      rc = rc == REMDB_NOMEM ? rc : REMDB_NOTFOUND;
+    } else {
+      int nt = exec_threads(db, p, colr_nsegs(rd));
+      if (nt > 1 && colr_nsegs(rd) >= 2) {
+        /* the columns must serve the plan before threads start */
+        xsrc *probe = NULL;
+        col_reader *rd2 = NULL;
+        rc = colr_clone(rd, &rd2);
+        if (rc == 0) rc = col_open(db, rd2, p, need, 0, 0, &probe, msg, msglen);
+        if (probe) probe->close(probe);
+        if (rc == 0) {
+          rc = run_parallel(&x, rd, need, nt, &workers);
+          if (rc == 0) rc = finish(&x, out);
+          columns = true;
+          if (examined) *examined = x.rows;
+          describe(&x, true, workers, desc, desclen);
+          goto done;
+        }
+        colr_close(rd);
+      } else {
+        rc = col_open(db, rd, p, need, 0, colr_nsegs(rd), &src, msg, msglen);
+      }
+    }
     if (rc == 0) {
       columns = true;
       z.c = (colsrc *)src;
@@ -1536,128 +2387,16 @@ int exec_run(xplan *p, remdb *db, const snap_t *snap, int provider,
   if (src == NULL && (rc = row_open(db, snap, p, need, &src))) goto done;
   src->msg = msg;
   src->msglen = msglen;
-  uint32_t depth = p->root >= 0 ? (uint32_t)pred_depth(p, p->root) + 1 : 1;
-  x.nw = NW(columns ? COL_SEG_ROWS : XB_ROWS);
-  x.bits = malloc((size_t)depth * 2 * x.nw * 8 + 8);
-  uint64_t *sel = malloc((size_t)x.nw * 8 + 8);
-  if (x.bits == NULL || sel == NULL) {
-    free(sel);
-    rc = REMDB_NOMEM;
-    goto done;
-  }
-  if (p->nkeys == 0) { /* one group, rows or none */
-    buf_reset(&x.kb);
-    if (group_of(&x, NULL, 0) < 0) rc = REMDB_NOMEM;
-  }
-  xbatch b;
-  while (rc == 0 && (rc = src->next(src, &b)) == 1) {
-    rc = 0;
-    uint32_t nw = NW(b.n);
-    for (uint32_t w = 0; w < nw; w++) {
-      uint64_t m = w + 1 < nw || b.n % 64 == 0 ? ~0ull
-                                               : (1ull << (b.n % 64)) - 1;
-      sel[w] = (b.vis ? b.vis[w] : ~0ull) & m;
-    }
-    if (p->root >= 0) {
-      uint64_t *T, *N;
-      eval(&x, &b, p->root, 0, &T, &N);
-      for (uint32_t w = 0; w < nw; w++) sel[w] &= T[w];
-    }
-    /* dense keys: each key's value in the batch as a small number (a
-    ** dictionary code, an integer's offset from the batch minimum, or the
-    ** NULL slot), their mixed-radix number indexing the group directly */
-    int64_t *gmap = NULL;
-    uint64_t dim[X_MAX_SLOTS];
-    int64_t base[X_MAX_SLOTS];
-    bool dense = p->nkeys > 0;
-    uint64_t prod = 1;
-    for (int k = 0; dense && k < p->nkeys; k++) {
-      const col_vec *v = &b.v[p->keys[k].col];
-      if (v->type == COLV_TEXT) {
-        dim[k] = (uint64_t)v->ndict + 1;
-      } else if ((v->type == COLV_INT || v->type == COLV_BOOL) &&
-                 p->keys[k].kind == XK_COL) {
-        int64_t mn = INT64_MAX, mx = INT64_MIN;
-        for (uint32_t r = 0; r < b.n; r++)
-          if (!vec_null(v, r)) {
-            if (v->i64[r] < mn) mn = v->i64[r];
-            if (v->i64[r] > mx) mx = v->i64[r];
-          }
-        if (mn > mx) mn = mx = 0;
-        if ((uint64_t)mx - (uint64_t)mn >= 65536) {
-          dense = false;
-          break;
-        }
-        base[k] = mn;
-        dim[k] = (uint64_t)(mx - mn) + 2;
-      } else {
-        dense = false;
-        break;
-      }
-      prod *= dim[k];
-      if (prod > 65536 || prod > 4 * (uint64_t)b.n + 64) dense = false;
-    }
-    if (dense && (gmap = malloc(prod * sizeof *gmap)) != NULL)
-      memset(gmap, 0xff, prod * sizeof *gmap); /* -1 */
-    for (uint32_t w = 0; w < nw && rc == 0; w++) {
-      uint64_t m = sel[w];
-      while (m && rc == 0) {
-        uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(m);
-        m &= m - 1;
-        int64_t g;
-        if (p->nkeys == 0) {
-          g = 0;
-        } else if (gmap) {
-          uint64_t ix = 0;
-          for (int k = 0; k < p->nkeys; k++) {
-            const col_vec *v = &b.v[p->keys[k].col];
-            uint64_t l = vec_null(v, r)            ? dim[k] - 1
-                         : v->type == COLV_TEXT ? v->code[r]
-                                                : (uint64_t)(v->i64[r] - base[k]);
-            ix = ix * dim[k] + l;
-          }
-          g = gmap[ix];
-          if (g < 0) g = gmap[ix] = group_of(&x, &b, r);
-        } else {
-          g = group_of(&x, &b, r);
-        }
-        if (g < 0) {
-          rc = REMDB_NOMEM;
-          break;
-        }
-        aggst *st = &x.st[(size_t)g * (size_t)p->naggs];
-        for (int a = 0; a < p->naggs && rc == 0; a++)
-          rc = agg_update(&x, &st[a], &p->aggs[a], &b, r);
-      }
-    }
-    free(gmap);
-  }
-  free(sel);
+  rc = xrun_scratch(&x, columns ? COL_SEG_ROWS : XB_ROWS);
+  if (rc == 0) rc = run_src(&x, src);
   if (rc == 0) rc = finish(&x, out);
-  if (examined) *examined = src->rows;
-  describe(&x, src, columns, desc, desclen);
+  if (examined) *examined = x.rows;
+  describe(&x, columns, 1, desc, desclen);
 done:
   if (src) src->close(src);
   for (int i = 0; i < x.nconsts; i++) free(x.consts[i].own);
   free(x.consts);
-  free(x.bits);
-  if (x.st)
-    for (uint64_t g = 0; g < x.groups.n; g++)
-      for (int a = 0; a < p->naggs; a++) {
-        aggst *s = &x.st[g * (uint64_t)p->naggs + (uint64_t)a];
-        free(s->own);
-        kset_free(s->ds);
-        free(s->ds);
-      }
-  free(x.st);
-  free(x.keys);
-  free(x.keyoff);
-  buf_free(&x.keyarena);
-  buf_free(&x.kb);
-  kset_free(&x.groups);
-  for (int i = 0; i < 3; i++) sqlite3_finalize(x.auxst[i]);
-  for (int i = 0; i < X_MAX_SLOTS; i++) free(x.bk[i]);
-  if (x.aux) sqlite3_close(x.aux);
+  xrun_free(&x);
   if (rc == REMDB_NOMEM && msglen && !msg[0]) snprintf(msg, msglen, "out of memory");
   return rc;
 }

@@ -49,7 +49,10 @@
 **           entity's key_field value and its name, as text)
 **   index   TID 0x00000001 'N' NORM 0x00 ID -> TBL      (the same keys
 **           normalised: ASCII lowercased, punctuation and spaces dropped)
-**   index   TID TBL FLD OKEY ID     -> empty            (secondary index)
+**   index   TID TBL FLD OKEY ID     -> be64 POS or empty (secondary index;
+**           POS: the row's position when written, a hint the index route
+**           checks against the id column, sql/ipos.c; empty without
+**           columns, or written before it was kept)
 **   index   TID 0x00000002 TBL 'M' SEG -> segment SEG's header (u32 SEG:
 **           positions [SEG * 65536, (SEG + 1) * 65536)): its columns,
 **           zone maps and visibility bitmap (src/core/columns.c)
@@ -216,10 +219,16 @@ int kv_write_seq(kv_t *kv, kv_batch_t *b, int sync, uint64_t *seq, err_t *e);
 /* Group commit: wait until everything up to seq is fsynced (one fsync
 ** covers every writer that committed meanwhile).  seq 0 returns at once. */
 int kv_wait_durable(kv_t *kv, uint64_t seq, err_t *e);
+/* The sequence number of the latest write (it moves with every write). */
+uint64_t kv_latest_seq(kv_t *kv);
 
 /* Snapshots give reads one consistent view. */
 kv_snap_t *kv_snap_new(kv_t *kv);
 void kv_snap_free(kv_t *kv, kv_snap_t *s);
+/* A number that two snapshots of one store share exactly when they hold
+** the same data (the store's sequence number, plus one); 0 when it is not
+** known (a read-only store; a write published while it was taken). */
+uint64_t kv_snap_seq(const kv_snap_t *s);
 
 /* Iterate cf over [lo, hi).  hi may be NULL for "to the end". The bounds
 ** are copied.  After kv_iter_seek/next, kv_iter_valid tells whether a key

@@ -205,6 +205,7 @@ typedef struct ask {
   double limit_rows; /* a literal LIMIT (+ OFFSET), else -1 */
   int ob_col;        /* ORDER BY a single column (-2: none) */
   bool ob_desc;
+  double best_rows;  /* rows of the best index route so far (-1: none) */
 } ask;
 
 /* A literal LIMIT (+ OFFSET): an ordered route can stop after that many
@@ -292,6 +293,11 @@ static double eq_rows_of(const ask *a, int i, int col, uint16_t f,
     ** at EQ_PROBE_CAP */
     double cap = a->limit_rows >= 0 ? EQ_PROBE_CAP
                                     : fmax(EQ_PROBE_CAP, a->N / 4 + 1);
+    /* past the rows of an index route already found, this one loses:
+    ** counting further only costs (status = 'open' beside assignee = ?
+    ** counted a quarter of the table) */
+    if (a->best_rows >= 0 && a->best_rows + 1 < cap)
+      cap = fmax(EQ_PROBE_CAP, a->best_rows + 1);
     r = probe_eq(a->vt, col, rhs, (uint64_t)cap);
     if (r < 0) return -1; /* a value no index key expresses */
     /* the probe stops at its cap: a value that common is taken to be a
@@ -420,7 +426,12 @@ static int wire(sqlite3_index_info *info, const cand *best, bool point) {
   if (best->nul >= 0) info->aConstraintUsage[best->nul].argvIndex = argv++;
   if (best->flags & P_ORDER) info->orderByConsumed = 1;
   info->idxNum = best->flags;
-  info->idxStr = sqlite3_mprintf("%c%u", best->kind, best->field);
+  /* an index route also passes the columns used and its rows (ipos.c) */
+  info->idxStr =
+      best->kind == PLAN_INDEX
+          ? sqlite3_mprintf("%c%u:%llx:%.0f", best->kind, best->field,
+                            (unsigned long long)info->colUsed, best->rows)
+          : sqlite3_mprintf("%c%u", best->kind, best->field);
   if (info->idxStr == NULL) return SQLITE_NOMEM;
   info->needToFreeIdxStr = 1;
   info->estimatedRows = (sqlite3_int64)fmax(1, best->rows);
@@ -435,7 +446,7 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   if (db->tid) cnt_read(db, NULL, vt->s->table_id, &nrows, &ndel);
   double N = nrows > 0 ? (double)nrows : 1;
   if (!vt->all) N = fmax(1, N - (double)ndel);
-  ask a = {vt, info, N, limit_of(info), -2, false};
+  ask a = {vt, info, N, limit_of(info), -2, false, -1};
   /* ORDER BY a single column, ascending or descending */
   if (info->nOrderBy == 1) {
     a.ob_col = info->aOrderBy[0].iColumn;
@@ -449,6 +460,17 @@ int plan_best_index(rvtab *vt, sqlite3_index_info *info) {
   point_route(&a, &best);
   /* index routes: per indexed field, its best equality or range */
   bool point = best.kind == PLAN_POINT || best.kind == PLAN_KEY;
+  if (!point) {
+    /* a first pass counting each equality to EQ_PROBE_CAP: a selective
+    ** one found bounds the counting of the others in the second */
+    ask a0 = a;
+    a0.limit_rows = 0;
+    cand b0 = best;
+    for (int col = 2; col < vt->ncol; col++) index_route(&a0, col, &b0);
+    if (b0.kind == PLAN_INDEX && (b0.flags & P_EQ) && !(b0.flags & P_IN) &&
+        b0.rows < EQ_PROBE_CAP)
+      a.best_rows = b0.rows;
+  }
   for (int col = 2; !point && col < vt->ncol; col++) index_route(&a, col, &best);
 
   /* ORDER BY id: the entity keys are in id order */

@@ -199,4 +199,26 @@ typedef struct sql_fn {
 int sql_fn_register(const sql_fn *f);
 int sql_register_tvfs(sqlite3 *conn, sql_sess *s);
 
+/* ---- ipos.c: an index route reading columns by row position ---------- */
+typedef struct ipos ipos;
+/* For a run of an index route of vt under snap reading the columns in
+** mask used (SQLite's colUsed) and expecting est_rows rows: *out set when
+** the columns are read by position (the caller's scan then walks the
+** index for ids only, scan_spec.ids_only), NULL for the row route.  0 or
+** REMDB_NOMEM. */
+int ipos_open(rvtab *vt, const snap_t *snap, uint64_t used, double est_rows,
+              ipos **out);
+void ipos_close(ipos *p); /* NULL is a no-op */
+/* Tests only: take the route whenever it serves, whatever the cost. */
+extern bool ipos_always;
+/* The next window of rows from scan (ids only).  0, REMDB_NOTFOUND when
+** a value is inexact (run the row route instead), or an error. */
+int ipos_refill(ipos *p, scan_t *scan, remdb *db);
+bool ipos_need(const ipos *p);     /* the window is done, more may come */
+bool ipos_row(ipos *p, uuid16_t *id); /* the current row: false at the end */
+void ipos_next(ipos *p);
+uint64_t ipos_rows(const ipos *p); /* rows returned so far */
+/* Column i of the current row (a field column the statement reads). */
+void ipos_column(ipos *p, const rvtab *vt, sqlite3_context *ctx, int i);
+
 #endif

@@ -18,6 +18,7 @@
 */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,8 @@ typedef struct rcursor {
   scan_t *scan;
   const scan_row *row; /* the current row, NULL at eof */
   char *desc, *shape;  /* the route, for EXPLAIN */
+  ipos *ip;            /* columns by position (ipos.c), else NULL */
+  scan_row prow;       /* ip's current row: its id (rv empty) */
 } rcursor;
 
 /* ---- connect ------------------------------------------------------------ */
@@ -186,9 +189,22 @@ static void cursor_reset(rcursor *c) {
   if (c->desc && c->shape && c->vt->sess->explain) {
     uint64_t examined, returned;
     scan_counts(c->scan, &examined, &returned);
-    sql_route_note(c->vt->sess, c->vt->s->name, c->desc, c->shape, examined,
-                   returned);
+    char *d = c->desc, *sh = c->shape;
+    if (c->ip) { /* the route read columns by position */
+      returned = ipos_rows(c->ip);
+      d = sqlite3_mprintf("%s, columns by position (%llu rows)", c->desc,
+                          (unsigned long long)returned);
+      sh = sqlite3_mprintf("%s, columns by position", c->shape);
+    }
+    if (d && sh)
+      sql_route_note(c->vt->sess, c->vt->s->name, d, sh, examined, returned);
+    if (c->ip) {
+      sqlite3_free(d);
+      sqlite3_free(sh);
+    }
   }
+  ipos_close(c->ip);
+  c->ip = NULL;
   free(c->desc);
   free(c->shape);
   c->desc = c->shape = NULL;
@@ -218,6 +234,16 @@ static int db_error(rcursor *c, int rc) {
 
 /* Advance to the next visible row (or eof). */
 static int advance(rcursor *c) {
+  if (c->ip) {
+    remdb *db = c->vt->sess->db;
+    if (c->row) ipos_next(c->ip);
+    if (ipos_need(c->ip)) {
+      int rc = ipos_refill(c->ip, c->scan, db);
+      if (rc) return db_error(c, rc);
+    }
+    c->row = ipos_row(c->ip, &c->prow.id) ? &c->prow : NULL;
+    return SQLITE_OK;
+  }
   int rc = scan_step(c->scan, &c->row);
   if (rc == REMDB_ROW || rc == REMDB_DONE) return SQLITE_OK;
   return db_error(c, rc);
@@ -527,10 +553,32 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     sp.kind = SCAN_IDS;
     sp.nids = 0;
   }
+  /* the columns by row position, when they serve the statement (ipos.c) */
+  unsigned long long used = 0;
+  double est = 0;
+  if (rc == SQLITE_OK && sp.kind == SCAN_INDEX && idxStr &&
+      sscanf(idxStr + 1, "%*u:%llx:%lf", &used, &est) == 2 &&
+      ipos_open(vt, c->snap, used, est, &c->ip))
+    rc = SQLITE_NOMEM;
+  sp.ids_only = c->ip != NULL;
   if (rc == SQLITE_OK &&
       (c->scan ? scan_restart(c->scan, c->snap, vt->s, &sp)
                : scan_open(db, c->snap, vt->s, &sp, &c->scan)))
     rc = db_error(c, db->err.code);
+  if (rc == SQLITE_OK && c->ip) {
+    /* the first window; a value not of its column's type (columns not
+    ** rebuilt since a schema change) leaves the run to the row route */
+    int r = ipos_refill(c->ip, c->scan, db);
+    if (r == REMDB_NOTFOUND) {
+      ipos_close(c->ip);
+      c->ip = NULL;
+      sp.ids_only = false;
+      if (scan_restart(c->scan, c->snap, vt->s, &sp))
+        rc = db_error(c, db->err.code);
+    } else if (r) {
+      rc = db_error(c, r);
+    }
+  }
   specbuf_free(&b);
   return rc ? rc : advance(c);
 }
@@ -552,6 +600,10 @@ static int x_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   }
   if (vt->kind[i] == COL_TYPE) {
     sqlite3_result_text(ctx, vt->s->name, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
+  if (c->ip) {
+    ipos_column(c->ip, vt, ctx, i);
     return SQLITE_OK;
   }
   rec_field f;

@@ -81,7 +81,7 @@ expect_ok remdb export notes --format csv --deleted
 expect_contains "$OUT" "$gone" "csv --deleted"
 
 # ---- errors ----
-expect_fail "--format must be jsonl or csv" remdb export notes --format xml
+expect_fail "--format must be jsonl, csv or parquet" remdb export notes --format xml
 expect_eq "$RC" 2 "a bad --format is a usage error"
 expect_fail 'unknown table "nosuch"' remdb export nosuch
 expect_fail 'unknown table "nosuch"' remdb export nosuch --format csv

@@ -43,6 +43,13 @@ for r in auto columnar sqlite rows; do
   out_is "$(printf 'status,n,sum(priority)\nclosed,301,902\nopen,2,4')"
 done
 fails "must be auto, columnar, sqlite or rows" sql --route fast "SELECT 1"
+# the executor's threads (--threads, REMDB_EXEC_THREADS): same result
+for t in 1 4 0; do
+  ok sql --threads $t "SELECT status, count(*) AS n, sum(priority) FROM issues GROUP BY status ORDER BY 1" --format csv
+  out_is "$(printf 'status,n,sum(priority)\nclosed,301,902\nopen,2,4')"
+done
+fails "REMDB_EXEC_THREADS (or --threads) must be 0..1024" sql --threads -2 "SELECT 1"
+fails "REMDB_EXEC_THREADS (or --threads) must be 0..1024" sql --threads lots "SELECT 1"
 fails "at offset 0" sql "SELEC * FROM issues"
 fails "no such table: nope" sql "SELECT * FROM nope"
 fails "ATTACH and DETACH are not allowed" sql "ATTACH 'x' AS y"

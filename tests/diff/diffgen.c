@@ -3,7 +3,8 @@
 **
 **   diffgen [--seed N|random] [--queries N] [--seconds S] [--avoid LIST]
 **           [--round R] [--max-mismatches N] [--no-shrink] [-v]
-**           [--route auto|columnar|sqlite|rows]
+**           [--route auto|columnar|sqlite|rows] [--merge-rows N]
+**           [--big-rows N]
 **
 ** In the spirit of SQLancer.  Each round registers 1-3 random tables in a
 ** remdb database (every JSON type: integer, number, string, boolean,
@@ -55,7 +56,34 @@
 ** its fixed seed, and the executor's row source for one random seed).
 **
 ** Now and then a round indexes a field, or drops an index, of a table
-** holding rows (a schema replace: remdb rebuilds the index).
+** holding rows (a schema replace: remdb rebuilds the index), changes which
+** of its columns have a columnar copy ("columnar": false,
+** "columnar_fields"), or reindexes it (new dense row positions).
+**
+** Writes between the queries (issue 11; check_write): through the C API,
+** inserts, merge-patch updates (a union column mostly changes the kind of
+** its value), soft deletes, undeletes (an insert of a soft-deleted row's
+** id or key), hard deletes of live or soft-deleted rows, batches of
+** several (each seeing the ones before), and journaled batches flushed and
+** then freed (rolled back: nothing changes); each applied to the oracle as
+** remdb documents it, then the whole table (and its _all twin, deleted_at
+** IS NULL included) is compared and a digest of one column (its values
+** and counts, or its aggregates) is run on the executor's route.  Each
+** round sets the columns' merge threshold (col_merge_rows, a test-only
+** hook of src/core/columns.c) to 1..32 or the default (--merge-rows N
+** fixes it), so commits fold deltas into segments all the time; the
+** store is closed and reopened now and then with a column cache from
+** 4 KiB up, a third of the statements go through a second handle on the
+** same storage (remdb_open_tenant), and remdb_verify (columns against
+** records both ways) runs after each reopening and at each round's end.
+** --big-rows N gives table t0 of every round N..N*65/64 rows (loaded by
+** a journaled batch flushed every 16384 rows), mostly of types the
+** columnar copy holds, so that its rows span two 65536-row segments; such
+** rounds run single-table aggregates, digests and writes (a quarter of
+** those aimed at rows near the segment boundary), few SQL DML statements
+** and no joins, TLP or NoREC over it.  The summary gives, for a sample of
+** the columnar-shaped queries, the route EXPLAIN names: the columnar
+** copy, the executor over rows (a union or object column), or SQLite.
 **
 ** Deterministic by seed (xorshift64*): the same seed gives the same
 ** statements, and each round has its own seed derived from it, so that
@@ -78,6 +106,11 @@
 **   leftjoin-isnull  "x.c IS NULL" in the ON clause of a LEFT JOIN whose left
 **                 table x has c indexed (x's rows are filtered by it); found
 **                 by this generator, see tests/diff/FINDINGS.md
+**   collate-join  WHERE comparisons with COLLATE in a query over several
+**                 tables: SQLite 3.40.1 itself loses rows there when the
+**                 tables are virtual (json_each and fts5 too), so remdb
+**                 cannot match a native table; on by default in make test
+**                 (tests/diff/FINDINGS.md F7)
 **   update-object UPDATE ... SET c = '{...}' of an object column (the new
 **                 object is merged into the old one); found by this
 **                 generator, see tests/diff/FINDINGS.md
@@ -201,11 +234,20 @@ static bool chance(int pct) { return rn(100) < pct; }
 /* ---- options ------------------------------------------------------------- */
 
 static bool avoid_limit_colcol, avoid_limit_huge, avoid_real_big,
-    avoid_insert_or, avoid_leftjoin_isnull, avoid_update_object;
+    avoid_insert_or, avoid_leftjoin_isnull, avoid_update_object,
+    avoid_collate_join;
 static bool opt_verbose, opt_shrink = true;
 static int opt_route = -1; /* remdb_options.sql_route, -1: the default */
 static long n_colagg;      /* aggregates shaped for the columnar executor */
 static int opt_max_mismatch = 3;
+
+extern uint32_t col_merge_rows; /* src/core/columns.c (test-only hook) */
+
+static long n_writes, n_reopen, n_verify, n_rollback;
+static long opt_merge = -1; /* --merge-rows N; -1: random per round */
+static long opt_big;        /* --big-rows N: table t0 of each round */
+static bool big_round;      /* this round has a table of opt_big rows */
+static int64_t fresh_key;   /* keys of rows inserted by writes */
 
 /* ---- values -------------------------------------------------------------- */
 
@@ -332,13 +374,49 @@ static json_t *val_json(const val *v) {
 /* ---- schema -------------------------------------------------------------- */
 
 enum { J_INT = 1, J_NUM = 2, J_STR = 4, J_BOOL = 8, J_NULL = 16, J_OBJ = 32,
-       J_ARR = 64 };
+       J_ARR = 64, J_TIME = 128 /* a string of format date-time */ };
+
+/* date-time values as written, and as remdb stores them (canonical: the
+** columns hold them as microseconds); the first ones are canonical */
+static const char *const time_pool[][2] = {
+    {"2024-01-31T23:59:59.999999Z", NULL},
+    {"2024-02-01T00:00:00.000000Z", NULL},
+    {"2024-02-29T12:00:00.000000Z", NULL},
+    {"2024-01-15T08:30:00.000000Z", NULL},
+    {"2023-12-31T23:59:59.000000Z", NULL},
+    {"1970-01-01T00:00:00.000000Z", NULL},
+    {"1969-12-31T23:59:59.999999Z", NULL},
+    {"2024-03-01T00:00:00.000001Z", NULL},
+    {"2024-01-15T08:30:00Z", "2024-01-15T08:30:00.000000Z"},
+    {"2024-01-15T10:30:00+02:00", "2024-01-15T08:30:00.000000Z"},
+    {"2024-02-01t00:00:00.5z", "2024-02-01T00:00:00.500000Z"},
+    {"2024-01-01T00:30:00-01:30", "2024-01-01T02:00:00.000000Z"},
+    {"2024-02-29T23:59:59.9999999Z", "2024-02-29T23:59:59.999999Z"},
+    {"1900-03-01T00:00:00Z", "1900-03-01T00:00:00.000000Z"},
+    {"9999-12-31T23:59:59.999999Z", NULL},
+    {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000000Z"}};
+#define N_TIME_CANON 8
+#define N_TIME ((int)(sizeof time_pool / sizeof *time_pool))
+
+static const char *pick_time(bool edge) {
+  return time_pool[edge ? rn(N_TIME) : rn(N_TIME_CANON)][0];
+}
+
+/* The canonical form of a date-time of the pool (others as they are). */
+static const char *time_canon(const char *s) {
+  for (int i = 0; i < N_TIME; i++)
+    if (!strcmp(s, time_pool[i][0]) && time_pool[i][1]) return time_pool[i][1];
+  return s;
+}
 
 typedef struct col {
   char name[8];
   unsigned types; /* J_* bits; 0: untyped (any JSON value) */
   bool indexed, key, required;
   bool edge;      /* draws from the edge pools (else: small, exact sums) */
+  bool wide;      /* (big tables) mostly wide values: integers up to 2^32,
+                  ** reals in quarters up to 2^30, 100000 distinct strings:
+                  ** wide bit packing and large dictionaries */
   char aff;       /* remdb's declared type: 'I', 'R', 'T' or 0 (none) */
 } col;
 
@@ -347,7 +425,17 @@ typedef struct tab {
   col cols[8];
   int ncol;
   int key; /* index of the key_field column, or -1 */
+  int colmode;      /* 0: columnar (the default), 1: "columnar": false,
+                    ** 2: "columnar_fields": the columns of colmask */
+  unsigned colmask;
 } tab;
+
+/* Can a column be listed in columnar_fields (a scalar of one type)? */
+static bool col_scalar(const col *c) {
+  unsigned t = c->types & ~(unsigned)J_NULL;
+  return t == J_INT || t == J_NUM || t == J_STR || t == J_BOOL ||
+         t == J_TIME || t == (J_INT | J_NUM);
+}
 
 /* The SQL name of a table, or of its _all twin. */
 static const char *tname(const tab *t, bool all) {
@@ -366,6 +454,9 @@ typedef struct world {
   int ntab;
   uint64_t round;
   int uuid_counter;
+  remdb_options opts; /* for reopening */
+  remdb *db2;         /* a second handle on the same storage */
+  unsigned long nrun;
 } world;
 
 static const unsigned type_choices[] = {
@@ -374,13 +465,15 @@ static const unsigned type_choices[] = {
     J_BOOL,         J_BOOL | J_NULL,        J_INT | J_STR,
     J_INT | J_STR | J_NULL, J_INT | J_NUM,  J_NUM | J_STR | J_NULL,
     0,              J_INT | J_NUM | J_NULL, J_BOOL | J_INT,
-    J_OBJ | J_NULL, J_ARR,                  J_OBJ | J_ARR | J_STR};
+    J_OBJ | J_NULL, J_ARR,                  J_OBJ | J_ARR | J_STR,
+    J_TIME,         J_TIME | J_NULL,        J_TIME | J_NULL};
 
 static json_t *types_json(unsigned t) {
   static const struct {
     unsigned bit;
     const char *name;
   } names[] = {{J_INT, "integer"}, {J_NUM, "number"}, {J_STR, "string"},
+               {J_TIME, "string"},
                {J_BOOL, "boolean"}, {J_OBJ, "object"}, {J_ARR, "array"},
                {J_NULL, "null"}};
   json_t *a = json_array();
@@ -402,6 +495,8 @@ static char *schema_text(const tab *t) {
     const col *c = &t->cols[i];
     json_t *p = json_object();
     if (c->types) json_object_set_new(p, "type", types_json(c->types));
+    if (c->types & J_TIME)
+      json_object_set_new(p, "format", json_string("date-time"));
     json_object_set_new(props, c->name, p);
     if (c->indexed) json_array_append_new(idx, json_string(c->name));
     if (c->required) json_array_append_new(req, json_string(c->name));
@@ -413,6 +508,14 @@ static char *schema_text(const tab *t) {
   else json_decref(req);
   if (t->key >= 0)
     json_object_set_new(doc, "key_field", json_string(t->cols[t->key].name));
+  if (t->colmode == 1) json_object_set_new(doc, "columnar", json_false());
+  if (t->colmode == 2) {
+    json_t *cf = json_array();
+    for (int i = 0; i < t->ncol; i++)
+      if ((t->colmask >> i & 1) && col_scalar(&t->cols[i]))
+        json_array_append_new(cf, json_string(t->cols[i].name));
+    json_object_set_new(doc, "columnar_fields", cf);
+  }
   char *s = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
   return s;
@@ -430,6 +533,13 @@ static void gen_schema(world *w) {
       col *c = &t->cols[i];
       snprintf(c->name, sizeof c->name, "%c", 'a' + i);
       c->types = type_choices[rn(sizeof type_choices / sizeof *type_choices)];
+      /* the big table: mostly types the columnar copy holds exactly (a
+      ** union or an object column is read from the rows) */
+      static const unsigned col_types[] = {J_INT, J_INT | J_NULL, J_NUM | J_NULL,
+                                           J_STR, J_STR | J_NULL, J_BOOL | J_NULL,
+                                           J_TIME, J_TIME | J_NULL};
+      if (big_round && ti == 0 && chance(85)) c->types = col_types[rn(8)];
+      c->wide = big_round && ti == 0 && chance(50);
       c->indexed = chance(45);
       c->edge = chance(50);
     }
@@ -442,6 +552,10 @@ static void gen_schema(world *w) {
       c->key = true;
       t->key = k;
     }
+    /* no columnar copy, or one of some columns (issue 11) */
+    int cm = rn(100);
+    t->colmode = cm < 8 ? 1 : cm < 20 ? 2 : 0;
+    t->colmask = (unsigned)rn(256);
   }
 }
 
@@ -529,9 +643,12 @@ static void grow_row(result *r, size_t *cap) {
 static void run_remdb(world *w, const char *sql, const params *p, result *r) {
   memset(r, 0, sizeof *r);
   remdb_stmt *st = NULL;
-  if (remdb_prepare(w->db, sql, strlen(sql), &st, NULL) != REMDB_OK) {
+  /* now and then through the second handle on the same storage (its
+  ** catalog and column cache must follow the first's writes) */
+  remdb *db = w->db2 && (++w->nrun % 3) == 0 ? w->db2 : w->db;
+  if (remdb_prepare(db, sql, strlen(sql), &st, NULL) != REMDB_OK) {
     r->error = true;
-    r->msg = xstrdup(remdb_errmsg(w->db));
+    r->msg = xstrdup(remdb_errmsg(db));
     return;
   }
   if (st == NULL) return;
@@ -557,7 +674,7 @@ static void run_remdb(world *w, const char *sql, const params *p, result *r) {
   }
   if (rc != REMDB_DONE) {
     r->error = true;
-    r->msg = xstrdup(remdb_errmsg(w->db));
+    r->msg = xstrdup(remdb_errmsg(db));
   }
   remdb_finalize(st);
 }
@@ -759,6 +876,10 @@ static void print_result(FILE *o, const char *who, const result *r) {
 
 /* ---- tables: create, fill, read back ------------------------------------- */
 
+/* deleted_at of a soft-deleted row in the oracle's _all twin (remdb's is
+** the time of the delete: queries only test it for NULL) */
+#define ORA_DELETED_AT "2000-01-01T00:00:00.000000Z"
+
 static void drop_all(world *w) {
   char *list = NULL;
   if (remdb_schema_list(w->db, &list) == REMDB_OK) {
@@ -796,12 +917,17 @@ static void create_tables(world *w) {
       sb_addf(&b, "CREATE TABLE %s(id TEXT PRIMARY KEY", tname(t, k));
       for (int i = 0; i < t->ncol; i++)
         sb_addf(&b, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
-      sb_add(&b, ");");
+      sb_add(&b, k ? ", deleted_at TEXT);" : ");");
     }
+    /* deleted_at of the twin: NULL while live, a time once soft-deleted
+    ** (remdb's holds the time: only its NULLness is compared) */
+    sb_addf(&b, "CREATE TRIGGER %s_d AFTER DELETE ON %s BEGIN UPDATE %s_all "
+            "SET deleted_at = '%s' WHERE id = OLD.id; END;", t->name, t->name,
+            t->name, ORA_DELETED_AT);
     sb_addf(&b, "CREATE TRIGGER %s_i AFTER INSERT ON %s BEGIN INSERT OR REPLACE "
             "INTO %s_all VALUES(NEW.id", t->name, t->name, t->name);
     for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", NEW.%s", t->cols[i].name);
-    sb_addf(&b, "); END; CREATE TRIGGER %s_u AFTER UPDATE ON %s BEGIN UPDATE "
+    sb_addf(&b, ", NULL); END; CREATE TRIGGER %s_u AFTER UPDATE ON %s BEGIN UPDATE "
             "%s_all SET ", t->name, t->name, t->name);
     for (int i = 0; i < t->ncol; i++)
       sb_addf(&b, "%s%s = NEW.%s", i ? ", " : "", t->cols[i].name,
@@ -829,7 +955,8 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
     opts[n++] = J_STR;
     opts[n++] = J_BOOL;
   } else {
-    static const unsigned bits[] = {J_INT, J_NUM, J_STR, J_BOOL, J_OBJ, J_ARR};
+    static const unsigned bits[] = {J_INT, J_NUM, J_STR, J_BOOL, J_OBJ, J_ARR,
+                                    J_TIME};
     for (size_t i = 0; i < sizeof bits / sizeof *bits; i++)
       if (ty & bits[i]) opts[n++] = bits[i];
   }
@@ -838,6 +965,28 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
     return v;
   }
   unsigned pick = opts[rn(n)];
+  if (c->wide && chance(70)) {
+    static char (*wide)[16];
+    if (wide == NULL) {
+      wide = xmalloc(100000 * sizeof *wide);
+      for (int i = 0; i < 100000; i++) snprintf(wide[i], 16, "w%05d", i);
+    }
+    if (pick == J_INT) {
+      v.k = V_INT;
+      v.i = (int64_t)(rnd64() >> (32 + rn(32))) * (chance(20) ? -1 : 1);
+      return v;
+    }
+    if (pick == J_NUM) {
+      v.k = V_REAL;
+      v.d = (double)(rnd64() >> (34 + rn(30))) / 4.0;
+      return v;
+    }
+    if (pick == J_STR) {
+      v.k = V_STR;
+      v.s = wide[rn(100000)];
+      return v;
+    }
+  }
   switch (pick) {
     case J_INT:
       v.k = V_INT;
@@ -860,6 +1009,10 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
     case J_STR:
       v.k = V_STR;
       v.s = pick_str();
+      break;
+    case J_TIME:
+      v.k = V_STR;
+      v.s = pick_time(c->edge);
       break;
     case J_OBJ:
     case J_ARR: {
@@ -885,6 +1038,7 @@ static val gen_val(const tab *t, const col *c, bool for_row) {
 static val present(const col *c, val v) {
   if (v.k == V_ABSENT) v.k = V_NULL;
   if (v.k == V_JSON) v.k = V_STR; /* shown as its compact text */
+  if (v.k == V_STR && (c->types & J_TIME)) v.s = time_canon(v.s);
   if (v.k == V_BOOL) v.k = V_INT;
   if (v.k == V_INT && c->aff == 'R') {
     v.k = V_REAL;
@@ -1193,6 +1347,12 @@ static void gen_atom(gctx *g, sbuf *b) {
       sb_add(b, " GLOB ");
       emit_val(g, b, pv);
     }
+  } else if (kind < 86 && avoid_collate_join && g->nfrom > 1) {
+    /* SQLite 3.40's bug with virtual tables in a join (FINDINGS.md F7):
+    ** a plain comparison instead */
+    emit_col(g, b, r);
+    sb_addf(b, " %s ", cmp_ops[rn(8)]);
+    emit_val(g, b, lit_for(g, c));
   } else if (kind < 86) { /* collations */
     val v = lit_for(g, c);
     if (chance(50)) {
@@ -1504,6 +1664,10 @@ static void gen_colagg(world *w, query *q) {
     gen_col_pred(&g, &wb, 2);
     q->where[q->nwhere++] = sb_take(&wb);
   }
+  /* the _all twin: its live or its soft-deleted rows */
+  if (g.from[0].all && chance(40))
+    q->where[q->nwhere++] = xstrdup(chance(50) ? "deleted_at IS NULL"
+                                               : "deleted_at IS NOT NULL");
   sbuf t = {0};
   if (ngroup) {
     sb_addf(&t, "GROUP BY %s", gb.p);
@@ -1923,7 +2087,7 @@ static void print_state(FILE *o, world *w, const state *s, bool *const keep[3],
       fprintf(o, "    CREATE TABLE %s(id TEXT PRIMARY KEY", tname(t, k));
       for (int i = 0; i < t->ncol; i++)
         fprintf(o, ", %s%s", t->cols[i].name, aff_decl(t->cols[i].aff));
-      fprintf(o, ");\n");
+      fprintf(o, "%s);\n", k ? ", deleted_at TEXT" : "");
     }
     for (int i = 0; i < 2 * s->nrows[ti]; i++) {
       int ri = i % s->nrows[ti];
@@ -1938,6 +2102,8 @@ static void print_state(FILE *o, world *w, const state *s, bool *const keep[3],
         sb_add(&b, ", ");
         sql_lit(&b, &p);
       }
+      if (to_all)
+        sb_add(&b, s->rows[ti][ri].deleted ? ", '" ORA_DELETED_AT "'" : ", NULL");
       sb_add(&b, ");");
       fprintf(o, "    %s\n", b.p);
       free(b.p);
@@ -1979,6 +2145,7 @@ static void shrink_rows(world *w, const state *s, bool *keep[3], check_fn fn,
 /* ---- checks -------------------------------------------------------------- */
 
 static long n_queries, n_select, n_tlp, n_norec, n_dml, n_mismatch, n_schema;
+static long n_route[3]; /* sampled: columnar copy, executor on rows, SQLite */
 
 typedef struct qctx {
   query *q;
@@ -2014,8 +2181,8 @@ static void report_query(world *w, query *q, result *ra, result *ro,
   n_mismatch++;
   char *sql = render(q, true);
   char *lit = inline_params(sql, &q->p);
-  printf("\nMISMATCH (%s, %s) round %llu\n  query: %s\n", why, q->shape,
-         (unsigned long long)w->round, sql);
+  printf("\nMISMATCH (%s, %s) round %llu, col_merge_rows %u\n  query: %s\n",
+         why, q->shape, (unsigned long long)w->round, col_merge_rows, sql);
   if (q->p.n) printf("  inlined: %s\n", lit);
   for (int ti = 0; ti < w->ntab; ti++) {
     char *js = schema_text(&w->tabs[ti]);
@@ -2108,6 +2275,28 @@ static void check_query(world *w, query *q) {
   if (query_differs(w, &c, &ra, &ro)) {
     /* the tables are changed by shrinking: the round ends after */
     report_query(w, q, &ra, &ro, "remdb vs sqlite");
+  } else if ((!strcmp(q->shape, "colagg") || !strcmp(q->shape, "digest")) &&
+             (chance(big_round ? 5 : 25) || opt_verbose)) {
+    /* which route served it (EXPLAIN), for the summary */
+    char *sql = render(q, true);
+    char *ex = xmalloc(strlen(sql) + 16);
+    sprintf(ex, "EXPLAIN %s", sql);
+    result e;
+    run_remdb(w, ex, &q->p, &e);
+    int route = 2;
+    for (size_t i = 0; !e.error && e.ncol > 1 && i < e.nrows; i++) {
+      const sqlv *rt = &e.cells[i * (size_t)e.ncol + 1];
+      if (rt->t != SQLITE_TEXT || strncmp(rt->s, "columnar:", 9)) continue;
+      route = strstr(rt->s, "(rows") ? 1 : 0;
+      break;
+    }
+    n_route[route]++;
+    if (opt_verbose && !e.error && e.nrows && e.ncol > 1 &&
+        e.cells[1].t == SQLITE_TEXT)
+      printf("-- route: %s\n", e.cells[1].s);
+    result_free(&e);
+    free(ex);
+    free(sql);
   }
   result_free(&ra);
   result_free(&ro);
@@ -2254,6 +2443,7 @@ static void table_rows_of(world *w, const tab *t, bool all, bool remdb_side,
   sbuf b = {0};
   sb_add(&b, "SELECT id");
   for (int i = 0; i < t->ncol; i++) sb_addf(&b, ", %s", t->cols[i].name);
+  if (all) sb_add(&b, ", deleted_at IS NULL");
   sb_addf(&b, " FROM %s", tname(t, all));
   if (remdb_side) run_remdb(w, b.p, NULL, r);
   else run_ora(w, b.p, NULL, r);
@@ -2309,6 +2499,7 @@ static val set_val(const col *c) {
   ** store (3.0 in an integer column is stored as the integer 3, by JSON
   ** Schema's rule), which is what SQLite will then store too */
   if (v.k == V_REAL && c->types && present(c, v).k == V_INT) v = present(c, v);
+  if (v.k == V_STR && (c->types & J_TIME)) v = present(c, v); /* canonical */
   return v;
 }
 
@@ -2717,17 +2908,434 @@ static void check_insert(world *w) {
   free(b.p);
 }
 
+/* ---- writes through the C API, merges, reopenings (issue 11) ------------- */
+
+/* Interleaved with the statements: inserts, updates (a union column often
+** changes the type of its value), soft deletes, undeletes (an insert of a
+** soft-deleted row's id or key), hard deletes, batches of several, and
+** journaled batches that are flushed and then rolled back; each applied to
+** the oracle as remdb documents it, then the table is compared (rows, and
+** a column digest on the executor's route).  The columns' merge threshold
+** (col_merge_rows, a test-only hook of src/core/columns.c) is set small per
+** round, so the commits fold deltas into segments all the time; the store
+** is closed and reopened now and then, and remdb_verify (which checks the
+** columns against the records both ways) runs after each reopening and at
+** the end of a round. */
+
+
+static void db_open(world *w) {
+  /* a column cache from a few KiB (segments evicted all the time) to
+  ** the default */
+  static const size_t cache[] = {4096, 65536, 1u << 20, 1u << 30};
+  w->opts.column_cache_bytes = cache[rn(4)];
+  if (remdb_open(w->dir, "diff", &w->opts, &w->db) != REMDB_OK)
+    die("open %s: %s", w->dir, remdb_errmsg(w->db));
+  if (remdb_open_tenant(w->db, "diff", &w->db2) != REMDB_OK)
+    die("second handle: %s", remdb_errmsg(w->db));
+}
+
+static void verify_report(void *ctx, const char *problem) {
+  long *n = ctx;
+  if ((*n)++ < 12) printf("    %s\n", problem);
+}
+
+/* remdb_verify: entities, indexes and columns agree; true if they do. */
+static bool check_verify(world *w, const char *when) {
+  uint64_t problems = 0;
+  long printed = 0;
+  n_verify++;
+  if (remdb_verify(w->db, NULL, NULL, &problems) != REMDB_OK)
+    die("verify: %s", remdb_errmsg(w->db));
+  if (problems == 0) return true;
+  n_mismatch++;
+  printf("\nMISMATCH (verify %s) round %llu: %llu problems (col_merge_rows "
+         "%u)\n", when, (unsigned long long)w->round,
+         (unsigned long long)problems, col_merge_rows);
+  remdb_verify(w->db, verify_report, &printed, &problems);
+  fflush(stdout);
+  return false;
+}
+
+static void db_reopen(world *w) {
+  remdb_close(w->db2);
+  remdb_close(w->db);
+  w->db = w->db2 = NULL;
+  db_open(w);
+  n_reopen++;
+  if (opt_verbose) printf("-- reopen\n");
+}
+
+/* A row id of t from the oracle: live (which 0), soft-deleted only (1), or
+** any (2, t_all); near the segment boundary now and then (the oracle's
+** t_all rowids follow remdb's positions while nothing was replaced). */
+static bool ora_pick_id(world *w, const tab *t, int which, char out[37]) {
+  static const char *const from[] = {
+      "%s", "%s_all WHERE id NOT IN (SELECT id FROM %s)", "%s_all"};
+  char cnt[256], sel[320];
+  const char *n = t->name;
+  snprintf(cnt, sizeof cnt, from[which], n, n);
+  bool near = big_round && chance(25);
+  if (near && which != 0)
+    snprintf(cnt + strlen(cnt), sizeof cnt - strlen(cnt), "%s rowid BETWEEN "
+             "65500 AND 65600", which == 1 ? " AND" : " WHERE");
+  else if (near)
+    snprintf(cnt, sizeof cnt, "%s_all WHERE rowid BETWEEN 65500 AND 65600 "
+             "AND id IN (SELECT id FROM %s)", n, n);
+  snprintf(sel, sizeof sel, "SELECT count(*) FROM %s", cnt);
+  result r;
+  run_ora(w, sel, NULL, &r);
+  if (r.error) die("oracle: %s: %s", sel, r.msg);
+  int64_t total = r.cells[0].i;
+  result_free(&r);
+  if (total == 0) return false;
+  snprintf(sel, sizeof sel, "SELECT id FROM %s ORDER BY id LIMIT 1 OFFSET %d",
+           cnt, rn((int)(total > 1000000000 ? 1000000000 : total)));
+  run_ora(w, sel, NULL, &r);
+  if (r.error || r.nrows != 1) die("oracle: %s", sel);
+  snprintf(out, 37, "%s", r.cells[0].s);
+  result_free(&r);
+  return true;
+}
+
+/* The oracle's value of column c of row id (as a val pointing into buf). */
+static val ora_value(world *w, const tab *t, const col *c, const char *id,
+                     char *buf, size_t bufn) {
+  char sql[160];
+  snprintf(sql, sizeof sql, "SELECT %s FROM %s_all WHERE id = '%s'", c->name,
+           t->name, id);
+  result r;
+  run_ora(w, sql, NULL, &r);
+  val v = {.k = V_NULL};
+  if (!r.error && r.nrows == 1) {
+    const sqlv *x = &r.cells[0];
+    if (x->t == SQLITE_INTEGER) v = (val){.k = V_INT, .i = x->i};
+    else if (x->t == SQLITE_FLOAT) v = (val){.k = V_REAL, .d = x->d};
+    else if (x->t == SQLITE_TEXT) {
+      snprintf(buf, bufn, "%s", x->s);
+      v = (val){.k = V_STR, .s = buf};
+    }
+  }
+  result_free(&r);
+  return v;
+}
+
+/* Which kind of value SQL shows: 0 NULL, 1 number, 2 text (an object's
+** text starts with '{'). */
+static int shown_kind(const col *c, val v) {
+  v = present(c, v);
+  return v.k == V_NULL ? 0 : v.k == V_STR ? 2 : 1;
+}
+
+static void wlog(sbuf *log, const char *fmt, ...) {
+  if (log == NULL) return;
+  va_list ap;
+  va_start(ap, fmt);
+  char tmp[1024];
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  sb_addf(log, "    %s\n", tmp);
+}
+
+/* One write on t, through batch if given; applied to the oracle too.  A
+** failure that remdb should not have had is a mismatch (reported here). */
+static bool write_op(world *w, tab *t, remdb_batch *batch, sbuf *log) {
+  int k = rn(100);
+  char id[37];
+  char oldbuf[256];
+  if (k < 28) { /* insert a new row */
+    val vals[8];
+    static char kb[64][24];
+    for (int i = 0; i < t->ncol; i++) vals[i] = gen_val(t, &t->cols[i], true);
+    if (t->key >= 0) {
+      char *s = kb[fresh_key % 64];
+      fresh_key++;
+      if (t->cols[t->key].types & J_STR) {
+        snprintf(s, sizeof kb[0], "w%lld", (long long)fresh_key);
+        vals[t->key] = (val){.k = V_STR, .s = s};
+      } else {
+        vals[t->key] = (val){.k = V_INT, .i = 1000000 + fresh_key};
+      }
+    }
+    char *js = row_json_text(t, NULL, vals);
+    wlog(log, "insert %s %s", t->name, js);
+    free(js);
+    insert_row(w, t, vals, batch);
+    return true;
+  }
+  if (k < 56) { /* update: a merge patch of 1-3 columns */
+    if (!ora_pick_id(w, t, 0, id)) return true;
+    json_t *patch = json_object();
+    sbuf set = {0};
+    params p = {0};
+    int n = 1 + rn(3);
+    for (int j = 0; j < n; j++) {
+      const col *c = &t->cols[rn(t->ncol)];
+      if (c->key || json_object_get(patch, c->name)) continue;
+      val old = ora_value(w, t, c, id, oldbuf, sizeof oldbuf);
+      val v = gen_val(t, c, true);
+      /* a union column: mostly another kind of value than it holds */
+      for (int tries = 0; tries < 6 && chance(70) &&
+                          shown_kind(c, v) == shown_kind(c, old); tries++)
+        v = gen_val(t, c, true);
+      /* an object into an object merges (RFC 7386): not that */
+      if (v.k == V_JSON && v.s[0] == '{' && old.k == V_STR && old.s[0] == '{')
+        v.k = V_NULL;
+      if (v.k == V_JSON && v.s[0] == '{' && !(c->types & J_NULL) &&
+          old.k == V_STR && old.s[0] == '{')
+        continue;
+      json_t *jv = v.k == V_ABSENT ? json_null() : val_json(&v);
+      json_object_set_new(patch, c->name, jv);
+      sb_addf(&set, "%s%s = ?%d", set.n ? ", " : "", c->name, p.n + 1);
+      p.v[p.n++] = present(c, v);
+    }
+    if (p.n == 0) {
+      json_decref(patch);
+      free(set.p);
+      return true;
+    }
+    char *ps = json_dumps(patch, JSON_COMPACT);
+    json_decref(patch);
+    wlog(log, "update %s '%s'", id, ps);
+    int rc = batch ? remdb_batch_update(batch, id, ps, strlen(ps))
+                   : remdb_update(w->db, id, ps, strlen(ps));
+    if (rc != REMDB_OK) {
+      n_mismatch++;
+      printf("\nMISMATCH (update refused) round %llu\n  update %s %s: %s\n",
+             (unsigned long long)w->round, id, ps, remdb_errmsg(w->db));
+      free(ps);
+      free(set.p);
+      return false;
+    }
+    free(ps);
+    sbuf u = {0};
+    sb_addf(&u, "UPDATE %s SET %s WHERE id = '%s'", t->name, set.p, id);
+    result r;
+    run_ora(w, u.p, &p, &r);
+    if (r.error) die("oracle: %s: %s", u.p, r.msg);
+    result_free(&r);
+    free(u.p);
+    free(set.p);
+    return true;
+  }
+  if (k < 72) { /* soft delete */
+    if (!ora_pick_id(w, t, 0, id)) return true;
+    wlog(log, "delete %s", id);
+    int rc = batch ? remdb_batch_delete(batch, id, 0) : remdb_delete(w->db, id, 0);
+    if (rc != REMDB_OK) {
+      n_mismatch++;
+      printf("\nMISMATCH (soft delete refused) round %llu\n  delete %s: %s\n",
+             (unsigned long long)w->round, id, remdb_errmsg(w->db));
+      return false;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = '%s'", t->name, id);
+    ora_exec(w, sql);
+    return true;
+  }
+  if (k < 86) { /* undelete: insert a soft-deleted row's id (or key) again */
+    if (!ora_pick_id(w, t, 1, id)) return true;
+    val vals[8];
+    char keybuf[256];
+    for (int i = 0; i < t->ncol; i++) vals[i] = gen_val(t, &t->cols[i], true);
+    if (t->key >= 0)
+      vals[t->key] = ora_value(w, t, &t->cols[t->key], id, keybuf, sizeof keybuf);
+    char *js = row_json_text(t, t->key >= 0 ? NULL : id, vals);
+    wlog(log, "undelete (insert) %s %s", t->name, js);
+    char got[REMDB_ID_LEN + 1] = "";
+    int rc = batch ? remdb_batch_insert(batch, t->name, js, strlen(js), got)
+                   : remdb_insert(w->db, t->name, js, strlen(js), got);
+    if (rc != REMDB_OK || strcmp(got, id) != 0) {
+      n_mismatch++;
+      printf("\nMISMATCH (undelete) round %llu\n  insert %s %s: %s (id %s)\n",
+             (unsigned long long)w->round, t->name, js,
+             rc ? remdb_errmsg(w->db) : "ok", got);
+      free(js);
+      return false;
+    }
+    free(js);
+    ora_insert(w, t, id, vals);
+    return true;
+  }
+  /* hard delete of a live or soft-deleted row */
+  if (!ora_pick_id(w, t, 2, id)) return true;
+  wlog(log, "delete --hard %s", id);
+  int rc = batch ? remdb_batch_delete(batch, id, REMDB_HARD)
+                 : remdb_delete(w->db, id, REMDB_HARD);
+  if (rc != REMDB_OK) {
+    n_mismatch++;
+    printf("\nMISMATCH (hard delete refused) round %llu\n  delete %s: %s\n",
+           (unsigned long long)w->round, id, remdb_errmsg(w->db));
+    return false;
+  }
+  char sql[256];
+  snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = '%s'; DELETE FROM "
+           "%s_all WHERE id = '%s'", t->name, id, t->name, id);
+  ora_exec(w, sql);
+  return true;
+}
+
+/* A digest of one column of t (or t_all) on the executor's route: its
+** values and their counts, or its aggregates. */
+static void check_digest(world *w, const tab *t) {
+  query q;
+  memset(&q, 0, sizeof q);
+  const col *c = &t->cols[rn(t->ncol)];
+  bool all = chance(30);
+  q.from = xstrdup(tname(t, all));
+  sbuf s = {0};
+  if (chance(50)) {
+    sb_addf(&s, "%s, count(*)", c->name);
+    sbuf g = {0};
+    sb_addf(&g, "GROUP BY %s", c->name);
+    q.tail = sb_take(&g);
+  } else {
+    sb_addf(&s, "count(*), count(%s), min(%s), max(%s), count(DISTINCT %s)",
+            c->name, c->name, c->name, c->name);
+    /* sums of numbers only (else the executor leaves it to SQLite), and
+    ** exact ones (the order of the additions must not matter) */
+    bool numeric = c->types && !(c->types & ~(J_INT | J_NUM | J_BOOL | J_NULL));
+    if (!c->edge && numeric)
+      sb_addf(&s, ", sum(%s), total(%s), avg(%s)", c->name, c->name, c->name);
+  }
+  q.sel = sb_take(&s);
+  if (all && chance(50)) {
+    static const char *const dt[] = {"deleted_at IS NULL", "deleted_at IS NOT NULL",
+                                     "deleted_at NOTNULL", "deleted_at < 'a'"};
+    q.where[q.nwhere++] = xstrdup(dt[rn(4)]);
+  }
+  q.mode = CMP_MULTISET;
+  q.loose = true;
+  q.first.t = t;
+  q.first.all = all;
+  snprintf(q.first.alias, sizeof q.first.alias, "%s", tname(t, all));
+  q.shape = "digest";
+  n_select++;
+  n_colagg++;
+  check_query(w, &q);
+  query_free(&q);
+}
+
+/* Do the live rows and the _all twin of t agree? (a mismatch reported) */
+static bool check_table(world *w, const tab *t, const char *after,
+                        const char *log) {
+  loose_cmp = false;
+  result a, b;
+  table_rows(w, t, true, &a);
+  table_rows(w, t, false, &b);
+  bool same = same_rows(&a, &b);
+  if (!same || !same_all(w, t)) {
+    n_mismatch++;
+    printf("\nMISMATCH (%s, remdb vs sqlite) round %llu, col_merge_rows %u\n"
+           "%s", after, (unsigned long long)w->round, col_merge_rows,
+           log ? log : "");
+    if (!same) {
+      print_result(stdout, "remdb ", &a);
+      print_result(stdout, "sqlite", &b);
+    }
+    fflush(stdout);
+    same = false;
+  }
+  result_free(&a);
+  result_free(&b);
+  return same;
+}
+
+/* One write, or a batch of several, or a journaled batch rolled back. */
+static void check_write(world *w) {
+  /* in a big round mostly the big table */
+  tab *t = big_round && chance(80) ? &w->tabs[0] : &w->tabs[rn(w->ntab)];
+  n_writes++;
+  n_queries++;
+  sbuf log = {0};
+  int kind = rn(100);
+  long before = n_mismatch;
+  if (kind < 6) {
+    /* a journaled batch: flushed (committed, with its journal), then
+    ** freed: rolled back, so nothing changes */
+    remdb_batch *b;
+    if (remdb_batch_begin_ex(w->db, REMDB_BATCH_JOURNAL, &b) != REMDB_OK)
+      die("batch: %s", remdb_errmsg(w->db));
+    int n = 1 + rn(6);
+    wlog(&log, "journaled batch of %d, flushed, then rolled back:", n);
+    /* (the oracle is left alone) */
+    for (int i = 0; i < n; i++) {
+      val vals[8];
+      char id[37], keybuf[256];
+      for (int c = 0; c < t->ncol; c++) vals[c] = gen_val(t, &t->cols[c], true);
+      bool replace = chance(50) && ora_pick_id(w, t, 2, id);
+      if (replace && t->key >= 0)
+        vals[t->key] = ora_value(w, t, &t->cols[t->key], id, keybuf, sizeof keybuf);
+      else if (t->key >= 0)
+        vals[t->key] = t->cols[t->key].types & J_STR
+                           ? (val){.k = V_STR, .s = "rolled back"}
+                           : (val){.k = V_INT, .i = -424242 - i};
+      char *js = row_json_text(t, replace && t->key < 0 ? id : NULL, vals);
+      wlog(&log, "  insert %s %s", t->name, js);
+      char got[REMDB_ID_LEN + 1];
+      int rc = remdb_batch_insert(b, t->name, js, strlen(js), got);
+      free(js);
+      if (rc == REMDB_OK && i == n / 2) rc = remdb_batch_flush(b, 0);
+      if (rc != REMDB_OK) die("journaled batch: %s", remdb_errmsg(w->db));
+    }
+    if (remdb_batch_flush(b, 0) != REMDB_OK)
+      die("journaled batch flush: %s", remdb_errmsg(w->db));
+    remdb_batch_free(b);
+    n_rollback++;
+  } else if (kind < 26) {
+    remdb_batch *b;
+    if (remdb_batch_begin(w->db, &b) != REMDB_OK)
+      die("batch: %s", remdb_errmsg(w->db));
+    int n = chance(20) ? 10 + rn(31) : 2 + rn(7);
+    wlog(&log, "batch of %d:", n);
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++) ok = write_op(w, t, b, &log);
+    if (ok && remdb_batch_commit(b, 0) != REMDB_OK) {
+      n_mismatch++;
+      printf("\nMISMATCH (batch commit) round %llu: %s\n%s",
+             (unsigned long long)w->round, remdb_errmsg(w->db), log.p);
+    }
+    remdb_batch_free(b);
+  } else {
+    write_op(w, t, NULL, &log);
+  }
+  if (opt_verbose) printf("%s", log.p ? log.p : "");
+  if (n_mismatch == before) {
+    /* the whole table (a big one now and then), then a column digest */
+    if (!big_round || t != &w->tabs[0] || chance(4))
+      check_table(w, t, "after writes", log.p);
+    if (n_mismatch == before && chance(60)) check_digest(w, t);
+  } else if (log.p) {
+    printf("%s", log.p);
+  }
+  free(log.p);
+}
+
 /* ---- rounds -------------------------------------------------------------- */
 
 static void round_run(world *w, int nstatements) {
+  static const uint32_t merge_choices[] = {1, 2, 3, 5, 8, 13, 32, 8192};
+  col_merge_rows = opt_merge > 0 ? (uint32_t)opt_merge
+                                 : merge_choices[rn(8)];
+  big_round = opt_big > 0;
   gen_schema(w);
+  if (opt_verbose)
+    printf("-- round %llu: col_merge_rows %u\n", (unsigned long long)w->round,
+           col_merge_rows);
   create_tables(w);
+  double t_fill = now();
   /* rows */
   for (int ti = 0; ti < w->ntab; ti++) {
     tab *t = &w->tabs[ti];
     int n = rn(100) < 10 ? 0 : rn(100) < 80 ? 1 + rn(30) : 30 + rn(120);
+    if (big_round && ti == 0) n = (int)(opt_big + rn((int)(opt_big / 64 + 1)));
     remdb_batch *batch = NULL;
-    if (chance(30) && remdb_batch_begin(w->db, &batch) != REMDB_OK)
+    /* the big table: a journaled batch, flushed every 16384 rows */
+    bool journal = big_round && ti == 0;
+    if (journal) {
+      if (remdb_batch_begin_ex(w->db, REMDB_BATCH_JOURNAL, &batch) != REMDB_OK)
+        die("batch: %s", remdb_errmsg(w->db));
+      ora_exec(w, "BEGIN");
+    } else if (chance(30) && remdb_batch_begin(w->db, &batch) != REMDB_OK)
       die("batch: %s", remdb_errmsg(w->db));
     /* keys must be unique in a batch's view too: track used keys */
     for (int r = 0; r < n; r++) {
@@ -2749,38 +3357,92 @@ static void round_run(world *w, int nstatements) {
       } else {
         insert_row(w, t, vals, NULL);
       }
+      if (journal && r % 16384 == 16383 && remdb_batch_flush(batch, 0))
+        die("batch flush: %s", remdb_errmsg(w->db));
     }
     if (batch) {
       if (remdb_batch_commit(batch, 0) != REMDB_OK)
         die("batch commit: %s", remdb_errmsg(w->db));
       remdb_batch_free(batch);
     }
+    if (journal) ora_exec(w, "COMMIT");
   }
+  if (opt_verbose && big_round)
+    printf("-- filled in %.1f s\n", now() - t_fill);
   /* statements */
   long before = n_mismatch;
   for (int s = 0; s < nstatements; s++) {
+    double t_st = now();
     int k = rn(100);
-    if (k < 60) {
+    if (big_round) {
+      /* the big table: single-table aggregates, digests and writes (no
+      ** joins, TLP or NoREC over it: SQLite's side would be slow) */
+      if (k < 30) {
+        query q;
+        memset(&q, 0, sizeof q);
+        gen_colagg(w, &q);
+        n_select++;
+        check_query(w, &q);
+        query_free(&q);
+        k = -1;
+      } else if (k < 40) {
+        check_digest(w, &w->tabs[0]);
+        k = -1;
+      } else if (k < 90) {
+        k = 85; /* a write */
+      } else if (k < 94) {
+        k = 96; /* reopen */
+      } else if (k < 97) {
+        k = 70; /* SQL DML (it may change most of the table) */
+      } else if (k < 99) {
+        k = 78; /* SQL INSERT */
+      } else {
+        k = 99; /* an index change (a rebuild) */
+      }
+    }
+    if (k < 0) {
+      /* done */
+    } else if (k < 50) {
       query q;
-      if (k < 5) gen_compound(w, &q);
+      if (k < 4) gen_compound(w, &q);
       else gen_query(w, &q);
       n_select++;
       check_query(w, &q);
       query_free(&q);
-    } else if (k < 72) {
+    } else if (k < 60) {
       check_tlp(w);
-    } else if (k < 80) {
+    } else if (k < 67) {
       check_norec(w);
-    } else if (k < 93) {
+    } else if (k < 77) {
       check_dml(w);
-    } else if (k < 98) {
+    } else if (k < 81) {
       check_insert(w);
+    } else if (k < 96) {
+      check_write(w);
+    } else if (k < 97) {
+      db_reopen(w);
+      check_verify(w, "after reopening");
     } else {
       /* index a field, or drop its index, on a table holding rows (live
-      ** and soft-deleted): remdb rebuilds the index */
+      ** and soft-deleted): remdb rebuilds the index; or change which
+      ** columns have a columnar copy (it is rebuilt); or reindex the
+      ** table (its rows get new dense positions) */
       tab *t = &w->tabs[rn(w->ntab)];
       col *c = &t->cols[rn(t->ncol)];
-      c->indexed = !c->indexed;
+      int what = rn(100);
+      if (what < 25) {
+        if (opt_verbose) printf("-- reindex %s\n", t->name);
+        if (remdb_reindex(w->db, t->name) != REMDB_OK)
+          die("reindex %s: %s", t->name, remdb_errmsg(w->db));
+        n_schema++;
+        continue;
+      }
+      if (what < 50) {
+        t->colmode = rn(3);
+        t->colmask = (unsigned)rn(256);
+      } else {
+        c->indexed = !c->indexed;
+      }
       char *js = schema_text(t);
       if (opt_verbose) printf("schema replace %s\n", js);
       if (remdb_schema_put(w->db, js, strlen(js)) != REMDB_OK)
@@ -2788,9 +3450,17 @@ static void round_run(world *w, int nstatements) {
       free(js);
       n_schema++;
     }
+    if (opt_verbose && big_round) printf("-- %.3f s\n", now() - t_st);
     /* after a mismatch the two sides may differ: start a new round */
     if (n_mismatch > before) return;
   }
+  /* the round's end: the columns agree with the records, and after a
+  ** reopening too (now and then) */
+  if (chance(25)) db_reopen(w);
+  check_verify(w, "at the end of the round");
+  if (big_round)
+    for (int ti = 0; ti < w->ntab && n_mismatch == before; ti++)
+      check_table(w, &w->tabs[ti], "at the end of the round", NULL);
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag,
@@ -2834,6 +3504,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(tok, "insert-or")) avoid_insert_or = true;
         else if (!strcmp(tok, "leftjoin-isnull")) avoid_leftjoin_isnull = true;
         else if (!strcmp(tok, "update-object")) avoid_update_object = true;
+        else if (!strcmp(tok, "collate-join")) avoid_collate_join = true;
         else if (!strcmp(tok, "none") || !*tok) continue;
         else die("--avoid: unknown class \"%s\"", tok);
       }
@@ -2848,6 +3519,13 @@ int main(int argc, char **argv) {
         if (!strcmp(v, rn_[k])) opt_route = k;
       if (opt_route < 0) die("--route: auto, columnar, sqlite or rows");
       i++;
+    } else if (!strcmp(a, "--merge-rows") && v) {
+      opt_merge = atol(v);
+      if (opt_merge <= 0) die("--merge-rows: a positive count");
+      i++;
+    } else if (!strcmp(a, "--big-rows") && v) {
+      opt_big = atol(v);
+      i++;
     } else if (!strcmp(a, "--no-shrink")) {
       opt_shrink = false;
     } else if (!strcmp(a, "-v")) {
@@ -2859,7 +3537,8 @@ int main(int argc, char **argv) {
               "insert-or,leftjoin-isnull,\n"
               "                update-object]\n"
               "               [--round R] [--max-mismatches N] [--no-shrink] [-v]\n"
-              "               [--route auto|columnar|sqlite|rows]\n");
+              "               [--route auto|columnar|sqlite|rows]\n"
+              "               [--merge-rows N] [--big-rows N]\n");
       return 2;
     }
   }
@@ -2877,19 +3556,29 @@ int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(w.dir, sizeof w.dir, "%s/remdb-diff-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (mkdtemp(w.dir) == NULL) die("mkdtemp: %s", strerror(errno));
-  remdb_options o;
-  remdb_options_init(&o);
-  o.sync = REMDB_SYNC_NONE;
-  o.cache_bytes = 8u << 20;
-  o.write_buffer_bytes = 8u << 20;
-  if (opt_route >= 0) o.sql_route = opt_route;
-  if (remdb_open(w.dir, "diff", &o, &w.db) != REMDB_OK)
-    die("open %s: %s", w.dir, remdb_errmsg(w.db));
+  remdb_options_init(&w.opts);
+  w.opts.sync = REMDB_SYNC_NONE;
+  w.opts.cache_bytes = 8u << 20;
+  w.opts.write_buffer_bytes = 8u << 20;
+  if (opt_route >= 0) w.opts.sql_route = opt_route;
+  rng_state = seed | 1;
+  db_open(&w);
   if (sqlite3_open(":memory:", &w.ora) != SQLITE_OK) die("sqlite open");
 
-  printf("diffgen: seed %llu%s (rerun: diffgen --seed %llu)\n",
-         (unsigned long long)seed, random_seed ? " (random)" : "",
-         (unsigned long long)seed);
+  char rerun[160] = "";
+  if (opt_route >= 0) {
+    static const char *const rn_[] = {"auto", "columnar", "sqlite", "rows"};
+    snprintf(rerun, sizeof rerun, " --route %s", rn_[opt_route]);
+  }
+  if (opt_big > 0)
+    snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun),
+             " --big-rows %ld", opt_big);
+  if (opt_merge > 0)
+    snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun),
+             " --merge-rows %ld", opt_merge);
+  printf("diffgen: seed %llu%s (rerun: diffgen --seed %llu%s; --round R "
+         "replays round R)\n", (unsigned long long)seed,
+         random_seed ? " (random)" : "", (unsigned long long)seed, rerun);
   fflush(stdout);
   double t0 = now();
   while ((max_queries <= 0 || n_queries < max_queries) &&
@@ -2903,15 +3592,24 @@ int main(int argc, char **argv) {
     /* each round from its own seed: --seed S --round R replays it */
     rng_state = (seed + 1) * 0x9E3779B97F4A7C15ull ^ (w.round * 0xD1B54A32D192ED03ull);
     if (rng_state == 0) rng_state = 1;
+    w.nrun = 0;
     for (int i = 0; i < 4; i++) rnd64();
-    round_run(&w, 20 + rn(60));
+    /* (a big round: at least 40, so that make test's 40 are one round) */
+    round_run(&w, opt_big > 0 ? 40 + rn(30) : 20 + rn(60));
   }
   double secs = now() - t0;
   printf("diffgen: seed %llu: %ld statements (%ld selects, %ld TLP, %ld NoREC, "
-         "%ld DML, %ld columnar-shaped aggregates), %ld index changes, in "
-         "%llu rounds, %ld mismatches [%.1f s]\n", (unsigned long long)seed,
-         n_queries, n_select, n_tlp, n_norec, n_dml, n_colagg, n_schema,
+         "%ld DML, %ld columnar-shaped aggregates, %ld C API writes), %ld "
+         "index changes, %ld reopenings, %ld verify, %ld rolled-back "
+         "batches, in %llu rounds, %ld mismatches [%.1f s]\n",
+         (unsigned long long)seed, n_queries, n_select, n_tlp, n_norec, n_dml,
+         n_colagg, n_writes, n_schema, n_reopen, n_verify, n_rollback,
          (unsigned long long)w.round, n_mismatch, secs);
+  printf("diffgen: routes of %ld sampled columnar-shaped queries: %ld on the "
+         "columnar copy, %ld on the executor's row source, %ld on SQLite\n",
+         n_route[0] + n_route[1] + n_route[2], n_route[0], n_route[1],
+         n_route[2]);
+  remdb_close(w.db2);
   remdb_close(w.db);
   sqlite3_close(w.ora);
   nftw(w.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -5,6 +5,7 @@
 ** reads) at the same snapshot after generated write sequences.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1065,6 +1066,90 @@ static void test_upgrade(void) {
   upgrade_from(1);
 }
 
+/* An update takes its row position from the id-directory entry that
+** ent_read saw just before, and only while nothing was written since: a
+** hard delete and a reinsert under the same id (key_field) between a read
+** and an update give the entity a new position, which the update must
+** use. */
+static void test_dir_seen(void) {
+  open_db();
+  char id[REMDB_ID_LEN + 1], id2[REMDB_ID_LEN + 1], *js;
+  const char *a = "{\"k\": \"a\", \"i\": 1, \"s\": \"one\"}";
+  const char *b = "{\"k\": \"b\", \"i\": 2}";
+  const char *p = "{\"i\": 5, \"s\": \"five\"}";
+  CHECK_INT(remdb_insert(db, "g", a, strlen(a), id), REMDB_OK);
+  CHECK_INT(remdb_insert(db, "g", b, strlen(b), id2), REMDB_OK);
+  for (int round = 0; round < 3; round++) {
+    CHECK_INT(remdb_get(db, NULL, id, 0, &js, NULL), REMDB_OK); /* seen */
+    remdb_free(js);
+    CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+    char again[REMDB_ID_LEN + 1];
+    CHECK_INT(remdb_insert(db, "g", a, strlen(a), again), REMDB_OK);
+    CHECK(strcmp(again, id) == 0); /* the same id, a new position */
+    /* an upsert reads the entity by its table (no id-directory read):
+    ** the entry the delete saw is stale */
+    CHECK_INT(remdb_insert(db, "g", a, strlen(a), again), REMDB_OK);
+    if (round == 1) run_sql("UPDATE g SET s = 'sql' WHERE k = 'a'");
+    CHECK_INT(remdb_update(db, id, p, strlen(p)), REMDB_OK);
+    CHECK_INT(remdb_update(db, id2, p, strlen(p)), REMDB_OK);
+    CHECK(check_table("g", true) == 2);
+    check_verify();
+  }
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+/* col_finish sorts a TEXT dictionary with qsort, whose comparator found
+** the column in a file-level variable: two threads finishing columns at
+** once (the parallel executor's workers applying deltas, two handles'
+** readers, a merge beside a reader) sorted with each other's dictionary.
+** Two threads finish columns of different strings at the same time, many
+** times; each dictionary must come out ascending and every code must
+** still name its row's string. */
+#define FT_ROWS 20000
+#define FT_ROUNDS 12
+static pthread_barrier_t ft_bar;
+static void *finish_thread(void *arg) {
+  int t = (int)(intptr_t)arg;
+  long bad = 0;
+  for (int round = 0; round < FT_ROUNDS; round++) {
+    col_data c;
+    if (!col_init(&c, COLT_TEXT, FT_ROWS)) return (void *)1;
+    char s[32];
+    /* descending, so the whole dictionary is sorted by qsort; the other
+    ** thread's strings differ in their first byte and length */
+    for (uint32_t i = 0; i < FT_ROWS; i++) {
+      int n = snprintf(s, sizeof s, t ? "%c%08u" : "%c%05u-x", 'a' + t,
+                       FT_ROWS - i);
+      col_set_text(&c, i, s, (size_t)n);
+    }
+    pthread_barrier_wait(&ft_bar);
+    if (!col_finish(&c)) bad++;
+    for (uint32_t k = 1; k < c.ndict; k++)
+      if (strcmp(c.dict[k - 1], c.dict[k]) >= 0) bad++;
+    for (uint32_t i = 0; i < FT_ROWS; i++) {
+      snprintf(s, sizeof s, t ? "%c%08u" : "%c%05u-x", 'a' + t, FT_ROWS - i);
+      if (c.code[i] >= c.ndict || strcmp(c.dict[c.code[i]], s) != 0) bad++;
+    }
+    col_free(&c);
+  }
+  return (void *)(intptr_t)bad;
+}
+
+static void test_finish_threads(void) {
+  pthread_barrier_init(&ft_bar, NULL, 2);
+  pthread_t th[2];
+  for (int t = 0; t < 2; t++)
+    CHECK_INT(pthread_create(&th[t], NULL, finish_thread, (void *)(intptr_t)t),
+              0);
+  for (int t = 0; t < 2; t++) {
+    void *bad = NULL;
+    pthread_join(th[t], &bad);
+    CHECK_INT((int)(intptr_t)bad, 0);
+  }
+  pthread_barrier_destroy(&ft_bar);
+}
+
 int main(int argc, char **argv) {
   merge_default = col_merge_rows;
   TEST_CASE(test_pack);
@@ -1077,5 +1162,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_merge_cache);
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
+  TEST_CASE(test_dir_seen);
+  TEST_CASE(test_finish_threads);
   return test_main(argc, argv, "test_columns");
 }

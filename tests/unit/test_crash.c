@@ -8,7 +8,9 @@
 ** full-text index's per-commit segments are folded into its blocks every
 ** eighth commit and whenever a write changes one of their documents, which
 ** these writes do often) in agreement, and every write the
-** writer acknowledged must be there (the one in flight may or may not). */
+** writer acknowledged must be there (the one in flight may or may not).
+** Merge rounds kill a writer whose every commit merges a segment of
+** thousands of rows (test_crash_merge). */
 #include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -119,6 +121,75 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   }
 }
 
+/* Rounds that kill a writer in the middle of big merges: every commit
+** merges a segment of a few thousand rows (col_merge_rows and the tail
+** bound at 1), so a kill at a random moment lands inside a merge commit
+** (staging the new segment, or writing it) far more often than not. */
+#define BULK_ROWS 3000
+static const char *bulk_schema =
+    "{\"name\":\"bulk\",\"indexed_fields\":[\"g\"],\"properties\":{"
+    "\"g\":{\"type\":\"integer\"},\"s\":{\"type\":\"string\"},"
+    "\"x\":{\"type\":\"number\"},\"at\":{\"type\":\"string\","
+    "\"format\":\"date-time\"}}}";
+
+static int bulk_row(char *json, size_t cap, int v) {
+  return snprintf(json, cap,
+                  "{\"g\":%d,\"s\":\"s%d\",\"x\":%d.5,"
+                  "\"at\":\"2024-%02d-%02dT10:00:00Z\"}",
+                  v % 97, v % 1013, v, 1 + v % 12, 1 + v % 28);
+}
+
+/* The merge writer: updates, soft and hard deletes and inserts
+** on "bulk", one merge per commit; "B" before and "A" after each write. */
+static void merge_writer(int fd, unsigned seed, enum remdb_sync mode) {
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sync = mode;
+  remdb *db;
+  if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
+  srand(seed);
+  col_merge_rows = 1;
+  col_tail_merge_max = 1;
+  static char ids[BULK_ROWS * 2][REMDB_ID_LEN + 1];
+  int n = 0;
+  remdb_iter *it;
+  if (remdb_iter_open(db, "bulk", REMDB_INCLUDE_DELETED, &it) != REMDB_OK)
+    _exit(11);
+  const char *row;
+  size_t len;
+  while (n < BULK_ROWS * 2 && remdb_iter_next(it, &row, &len) == REMDB_ROW) {
+    json_t *j = json_loadb(row, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(j, "id"));
+    if (id) snprintf(ids[n++], REMDB_ID_LEN + 1, "%s", id);
+    json_decref(j);
+  }
+  remdb_iter_free(it);
+  char json[256];
+  for (;;) {
+    int what = rand() % 9, v = rand() % 100000;
+    int k = n ? rand() % n : 0;
+    dprintf(fd, "B\n");
+    int rc = REMDB_OK;
+    if (what < 5 && n) {
+      int l = snprintf(json, sizeof json, "{\"g\":%d,\"x\":%d.25}", v % 97,
+                       v);
+      rc = remdb_update(db, ids[k], json, (size_t)l);
+    } else if (what < 6 && n) {
+      rc = remdb_delete(db, ids[k], 0);
+    } else if (what < 7 && n) {
+      rc = remdb_delete(db, ids[k], REMDB_HARD);
+    } else {
+      int l = bulk_row(json, sizeof json, v);
+      char id[REMDB_ID_LEN + 1];
+      rc = remdb_insert(db, "bulk", json, (size_t)l, id);
+      if (rc == REMDB_OK && n < BULK_ROWS * 2) memcpy(ids[n++], id, sizeof id);
+    }
+    /* a row deleted or gone may refuse the write: that is no failure */
+    if (rc != REMDB_OK && rc != REMDB_NOTFOUND) _exit(12);
+    dprintf(fd, "A\n");
+  }
+}
+
 typedef struct {
   int acked[KEYS];          /* -2 unknown or gone, -1 deleted, else n */
   int pend_key[KEYS], npend; /* keys of the write in flight */
@@ -201,17 +272,22 @@ static void test_crash_all(void) {
       writer(pfd[1], (unsigned)rand(), modes[round % 3]);
     }
     close(pfd[1]);
-    struct timespec ts = {0, (30 + rand() % 200) * 1000000L};
+    /* wait (however long it takes: a busy machine under ASan may need
+    ** seconds to open the store) for the writer's first log line, then
+    ** kill it at a random moment among its writes */
+    char chunk[4096];
+    ssize_t r;
+    size_t len = 0, cap = 4096;
+    char *all = malloc(cap);
+    while (all && len + 1 < cap && (r = read(pfd[0], all + len, 1)) > 0)
+      if (all[len++] == '\n') break;
+    struct timespec ts = {0, (rand() % 200) * 1000000L};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    /* read the whole log the writer produced */
-    char chunk[4096];
-    ssize_t r;
-    size_t len = 0, cap = 0;
-    char *all = NULL;
+    /* read the rest of the log the writer produced */
     while ((r = read(pfd[0], chunk, sizeof chunk)) > 0) {
       if (len + (size_t)r + 1 > cap) {
         cap = (len + (size_t)r + 1) * 2;
@@ -255,9 +331,79 @@ static void test_crash_all(void) {
   printf("test_crash: %d rounds, %ld log lines\n", rounds, total_lines);
 }
 
+/* Kill a writer whose every commit merges a big segment, then reopen:
+** verify must find the columns and the entities in agreement. */
+static void test_crash_merge(void) {
+  remdb *db;
+  CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
+  CHECK_INT(remdb_schema_put(db, bulk_schema, strlen(bulk_schema)), REMDB_OK);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  char json[256];
+  for (int i = 0; i < BULK_ROWS; i++) {
+    int l = bulk_row(json, sizeof json, i);
+    CHECK_INT(remdb_batch_insert(b, "bulk", json, (size_t)l, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  remdb_close(db);
+  int rounds = 3, in_write = 0;
+  const char *env = getenv("CRASH_ROUNDS");
+  if (env && atoi(env) > 0) rounds = atoi(env);
+  for (int round = 0; round < rounds; round++) {
+    int pfd[2];
+    if (pipe(pfd) != 0) {
+      CHECK(!"pipe");
+      return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(pfd[0]);
+      static const enum remdb_sync modes[] = {REMDB_SYNC_NONE, REMDB_SYNC_FULL,
+                                              REMDB_SYNC_GROUP};
+      merge_writer(pfd[1], (unsigned)rand(), modes[round % 3]);
+    }
+    close(pfd[1]);
+    /* wait (however long it takes) for the first acknowledged write, so
+    ** the kill lands among writes on a slow machine too */
+    char chunk[4096], last = 0;
+    ssize_t r;
+    long writes = 0;
+    while (writes == 0 && (r = read(pfd[0], chunk, 1)) > 0)
+      if (chunk[0] == 'A' || chunk[0] == 'B') {
+        last = chunk[0];
+        writes += chunk[0] == 'A';
+      }
+    struct timespec ts = {0, (rand() % 300) * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    while ((r = read(pfd[0], chunk, sizeof chunk)) > 0)
+      for (ssize_t i = 0; i < r; i++)
+        if (chunk[i] == 'A' || chunk[i] == 'B') {
+          last = chunk[i];
+          writes += chunk[i] == 'A';
+        }
+    close(pfd[0]);
+    in_write += last == 'B'; /* killed inside a write, which merges */
+    CHECK_INT(remdb_open(dir, "crash", NULL, &db), REMDB_OK);
+    uint64_t problems = 1;
+    CHECK_INT(remdb_verify(db, note, NULL, &problems), REMDB_OK);
+    CHECK_INT(problems, 0);
+    remdb_close(db);
+    printf("test_crash: merge round %d: %ld writes, killed %s\n", round,
+           writes, last == 'B' ? "inside a merging write" : "between writes");
+  }
+  printf("test_crash: %d of %d merge rounds killed inside a merge commit\n",
+         in_write, rounds);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "crash");
   TEST_CASE(test_crash_all);
+  TEST_CASE(test_crash_merge);
   int rc_ = test_main(argc, argv, "test_crash");
   rm_tree(dir);
   return rc_;

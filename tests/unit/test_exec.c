@@ -293,6 +293,158 @@ static void test_temp_shadow(void) {
   }
 }
 
+/* ---- parallel execution (exec_threads): the same result as one thread,
+** exactly, over a table of two segments (COL_SEG_ROWS = 65536 positions
+** each), with values whose SUM depends on the order they are added in (a
+** REAL sum with 1e16 and small values, an integer sum that overflows only
+** in row order), MIN/MAX ties of 0.0 and -0.0 across the segments,
+** COUNT(DISTINCT) across the segments, NULL keys and values. */
+
+#define BIG_ROWS (65536 + 700)
+
+static remdb *open_threads(int route, int threads) {
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sql_route = route;
+  o.exec_threads = threads;
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  return db;
+}
+
+static void test_threads_setup(void) {
+  remdb *db = open_threads(REMDB_ROUTE_AUTO, 1);
+  CHECK_INT(remdb_schema_put(db, S("{\"name\":\"big\",\"properties\":{"
+                                   "\"g\":{\"type\":[\"string\",\"null\"]},"
+                                   "\"x\":{\"type\":[\"number\",\"null\"]},"
+                                   "\"i\":{\"type\":[\"integer\",\"null\"]},"
+                                   "\"k\":{\"type\":\"integer\"}}}")),
+            REMDB_OK);
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  static const char *const gs[] = {"\"a\"", "\"b\"", "\"c\"", "null"};
+  char json[256];
+  for (int r = 0; r < BIG_ROWS; r++) {
+    const char *g = gs[r % 4];
+    char x[64], i[64];
+    /* order-sensitive sums: 1e16 early in group a, small values after */
+    if (r == 5) snprintf(x, sizeof x, "1e16");
+    else if (r == 66000) snprintf(x, sizeof x, "-1e16");
+    else if (r % 7 == 0) snprintf(x, sizeof x, "null");
+    else snprintf(x, sizeof x, "%d.%d", r % 10, r % 3);
+    /* MIN/MAX ties: -0.0 in segment 0, 0.0 in segment 1, group "z" */
+    if (r == 100 || r == 65600) {
+      g = "\"z\"";
+      snprintf(x, sizeof x, r == 100 ? "-0.0" : "0.0");
+    }
+    /* group "o": an integer sum that overflows in row order only */
+    if (r == 10 || r == 65540 || r == 65541) {
+      g = "\"o\"";
+      snprintf(i, sizeof i, "%s",
+               r == 10 ? "9223372036854775807" : r == 65540 ? "1" : "-10");
+    } else if (r % 11 == 0) {
+      snprintf(i, sizeof i, "null");
+    } else {
+      snprintf(i, sizeof i, "%d", (r * 7919) % 1000 - 500);
+    }
+    int n = snprintf(json, sizeof json, "{\"g\":%s,\"x\":%s,\"i\":%s,\"k\":%d}",
+                     g, x, i, r % 50);
+    CHECK_INT(remdb_batch_insert(b, "big", json, (size_t)n, NULL), REMDB_OK);
+    if (remdb_batch_count(b) >= 2000)
+      CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  remdb_close(db);
+}
+
+/* sql gives the same on SQLite's route, on one thread and on four */
+static void same_threads(const char *sql) {
+  remdb *a = open_threads(REMDB_ROUTE_SQLITE, 1);
+  char want[8192];
+  snprintf(want, sizeof want, "%s", run(a, sql));
+  remdb_close(a);
+  for (int t = 1; t <= 4; t += 3) {
+    remdb *b = open_threads(REMDB_ROUTE_COLUMNAR, t);
+    const char *got = run(b, sql);
+    if (strcmp(got, want) != 0)
+      T_FAILED("%s\n  sqlite:       %s\n  %d thread(s): %s", sql, want, t,
+               got);
+    else
+      t_pass++;
+    if (strncmp(want, "error", 5) != 0) {
+      const char *e = explain(b, sql);
+      CHECK_HAS(e, "columnar: scan big (0 of 2 segments");
+      if (t > 1) CHECK_HAS(e, "2 threads");
+      else CHECK(strstr(e, "threads") == NULL);
+    }
+    remdb_close(b);
+  }
+}
+
+static void test_threads(void) {
+  same_threads("SELECT g, count(*), count(x), sum(x), avg(x), total(x), "
+               "min(x), max(x), count(DISTINCT k), sum(i) FROM big "
+               "WHERE g IS NOT 'o' GROUP BY g ORDER BY 1");
+  /* the 1e16 rows of both segments: 1e16 + small values - 1e16 in row
+  ** order differs from the sum of per-segment partial sums */
+  same_threads("SELECT sum(x), avg(x), total(x), count(*) FROM big");
+  same_threads("SELECT k, sum(x), min(i), max(g) FROM big WHERE k < 5 OR "
+               "x BETWEEN 2 AND 3.5 GROUP BY k ORDER BY k");
+  same_threads("SELECT min(x), max(x), sum(x) FROM big WHERE g = 'z'");
+  same_threads("SELECT sum(i) FROM big WHERE g = 'o'"); /* overflow */
+  same_threads("SELECT count(*) FROM big WHERE i BETWEEN -100 AND 100");
+  same_threads("SELECT g, count(*) FROM big WHERE x > 5 GROUP BY g");
+  /* the setting: negative is refused */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = -1;
+  remdb *db = NULL;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_MISUSE);
+  remdb_close(db);
+}
+
+/* The same over segments with pending deltas (updates, deletes): each
+** worker applies its segments' deltas, re-sorting TEXT dictionaries
+** (col_finish) at the same time as the others. */
+static void test_threads_deltas(void) {
+  remdb *db = open_threads(REMDB_ROUTE_AUTO, 1);
+  const char *w[] = {
+    "UPDATE big SET x = 7.5, g = 'q' WHERE k = 3",
+    "UPDATE big SET i = NULL WHERE k = 4",
+    "DELETE FROM big WHERE k = 5",
+    "UPDATE big SET g = 'zz' WHERE k = 6 AND i > 0",
+  };
+  for (size_t j = 0; j < sizeof w / sizeof *w; j++) {
+    const char *r = run(db, w[j]);
+    CHECK(strncmp(r, "error", 5) != 0);
+  }
+  remdb_close(db);
+  same_threads("SELECT g, count(*), count(x), sum(x), avg(x), total(x), "
+               "min(x), max(x), count(DISTINCT k), sum(i), min(g), max(g) FROM big "
+               "WHERE g IS NOT 'o' GROUP BY g ORDER BY 1");
+  same_threads("SELECT k, sum(x), min(i), max(g) FROM big WHERE k < 8 OR "
+               "x BETWEEN 2 AND 3.5 GROUP BY k ORDER BY k");
+  same_threads("SELECT count(*), min(g), max(g) FROM big WHERE g >= 'q'");
+  same_threads("SELECT count(*) FROM big WHERE i IS NULL");
+  /* a read-only handle's snapshots share no opened state: the workers'
+  ** readers are clones of an unshared one */
+  const char *q = "SELECT g, count(*), sum(x), max(g) FROM big GROUP BY g";
+  remdb *a = open_threads(REMDB_ROUTE_COLUMNAR, 1);
+  char want[8192];
+  snprintf(want, sizeof want, "%s", run(a, q));
+  remdb_close(a);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.sql_route = REMDB_ROUTE_COLUMNAR;
+  o.exec_threads = 4;
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &a), REMDB_OK);
+  CHECK_STR(run(a, q), want);
+  CHECK_HAS(explain(a, q), "2 threads");
+  remdb_close(a);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "exec");
   TEST_CASE(test_setup);
@@ -301,6 +453,9 @@ int main(int argc, char **argv) {
   TEST_CASE_AFTER(test_joins, test_setup);
   TEST_CASE_AFTER(test_routes, test_setup);
   TEST_CASE_AFTER(test_temp_shadow, test_setup);
+  TEST_CASE(test_threads_setup);
+  TEST_CASE_AFTER(test_threads, test_threads_setup);
+  TEST_CASE_AFTER(test_threads_deltas, test_threads_setup);
   int rc_ = test_main(argc, argv, "test_exec");
   rm_tree(dir);
   return rc_;
