@@ -336,16 +336,27 @@ typedef struct pkey {
   uint32_t nup, ndel, capdel;
 } pkey;
 
+/* A table's segments ('W', see "Segments"): documents >= m have their
+** postings in segments no[0 .. n), oldest (lowest documents) first, each
+** with its level (0: one commit's; L + 1: a merge of FTS_SEG_MAX of level
+** L); next: the number the next segment gets. */
+#define FTS_SEG_LIST 160
+typedef struct segset {
+  uint64_t m, next;
+  uint32_t n;
+  uint64_t no[FTS_SEG_LIST];
+  uint8_t lvl[FTS_SEG_LIST];
+} segset;
+
 typedef struct ptab { /* a table the transaction touched */
   uint32_t tid, tbl;
   uint64_t fresh; /* the counter before the transaction's first number */
   uint64_t next;  /* the counter now: staged ('N') at commit */
-  /* its segments ('W', see "Segments"): documents >= m have their
-  ** postings in segments seg0 .. seg1 - 1 (when seg0 < seg1) */
-  uint64_t m, seg0, seg1;
+  segset s;    /* its segments ('W', see "Segments") at the first touch */
   bool fold;   /* to be folded at commit (a document of theirs changes) */
   bool folded; /* folded into the blocks by this transaction's commit */
-  bool wrote;  /* a new segment (number seg1) was staged */
+  bool merged; /* a run of its segments was merged by this commit */
+  bool wrote;  /* a new segment (number s.next) was staged */
 } ptab;
 
 #define ARENA_CHUNK 65536
@@ -701,30 +712,38 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** number), each part keyed by its last term
 ** ('G' SEGNO TERM, kv.h), so a reader finds a term's blocks in a segment
 ** with one seek.  The blocks in a segment are ordinary fts_block values
-** (one per FTS_BLOCK_SPAN range), so a reader's cursor reads the blocks of
-** storage and then those of the segments, in document order.
+** (at most FTS_BLOCK_SPAN documents of one range each; a term's blocks
+** ascend, and two of them may share a range), so a reader's cursor reads
+** the blocks of storage and then those of the segments, in document order.
 **
-** The table's 'W' key (m, seg0, seg1) says which segments are unmerged:
-** seg0 .. seg1 - 1 hold the postings of every document numbered >= m, the
-** blocks those of every document below m.  Segments are folded into the
-** blocks (seg_fold: their blocks staged as they are, the 'G' keys deleted,
-** 'W' reset, first in the committing transaction's batch: a reader sees
-** the segments or the blocks, never both) when a table has FTS_SEG_MAX of
-** them at a commit, and when a transaction changes a document >= m (an
-** update, a delete: the writer never edits a segment; the change is
-** staged on the blocks, after the fold).  The transaction's own new
-** documents still make a new segment.  Term entries,
-** lengths and statistics are written as before, so term statistics stay
-** exact and deletes need no tombstone. */
+** Segments are the lasting layout of an import: the table's 'W' key (a
+** segset: m, the next segment number, the list of segments with their
+** levels) says which segments a reader reads, oldest first: they hold the
+** postings of every document numbered >= m, the blocks those of every
+** document below m.  Tiered merges (seg_merge) keep the list short: a
+** commit that finds FTS_SEG_MAX segments of one level merges them into one
+** of the next level, by concatenating each term's blocks (their documents
+** are disjoint and ascending: nothing is decoded), in the batch that
+** deletes the merged ones and rewrites 'W' (a reader sees the old
+** segments or the new one, never both).  A posting is so copied once per
+** level, and a table of N commits has O(FTS_SEG_MAX log N) segments.
+**
+** A transaction that changes a document >= m (an update, a delete: the
+** writer never edits a segment) folds every segment into the blocks
+** (seg_fold: their blocks staged as they are, the 'G' keys deleted, 'W'
+** reset, first in its batch; its change is then staged on the blocks).
+** The transaction's own new documents still make a new segment.  Term
+** entries, lengths and statistics are written as before, so term
+** statistics stay exact and deletes need no tombstone. */
 
 #ifndef FTS_SEG_MAX /* (a build may try another) */
-#define FTS_SEG_MAX 8        /* unmerged segments a table may hold */
+#define FTS_SEG_MAX 8 /* segments of one level merged into one */
 #endif
 /* bytes of a segment part (about): a reader reads one per term and
 ** segment (64 KiB parts made single-term queries ~25% slower than 8 KiB,
 ** bench_ftsdb; the build the same) */
 #define FTS_SEG_PART 8192
-#define FTS_W_LEN 24
+#define FTS_W_HEAD 16
 
 static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
                      kv_iter_t **it);
@@ -765,26 +784,51 @@ static int seg_block(const uint8_t **p, const uint8_t *end, const uint8_t **b,
   return 1;
 }
 
-static int read_w(remdb *db, const kv_snap_t *snap, uint32_t tid,
-                  uint32_t tbl, uint64_t *m, uint64_t *seg0, uint64_t *seg1) {
+/* The table's segments at snap (none when it has no 'W').  REMDB_CORRUPT
+** when 'W' is malformed. */
+static int read_segs(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                     uint32_t tbl, segset *out) {
   unsigned char k[KEY_FTS_PREFIX];
   key_fts(k, tid, tbl, 'W');
-  *m = *seg0 = *seg1 = 0;
+  out->m = out->next = 0;
+  out->n = 0;
   kv_val v;
   int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
   if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
-  if (v.len == FTS_W_LEN) {
-    const unsigned char *d = (const unsigned char *)v.data;
-    *m = get_u64be(d);
-    *seg0 = get_u64be(d + 8);
-    *seg1 = get_u64be(d + 16);
+  const unsigned char *d = (const unsigned char *)v.data;
+  bool ok = v.len >= FTS_W_HEAD && (v.len - FTS_W_HEAD) % 9 == 0 &&
+            (v.len - FTS_W_HEAD) / 9 <= FTS_SEG_LIST;
+  if (ok) {
+    out->m = get_u64be(d);
+    out->next = get_u64be(d + 8);
+    out->n = (uint32_t)((v.len - FTS_W_HEAD) / 9);
+    for (uint32_t i = 0; i < out->n && ok; i++) {
+      out->no[i] = get_u64be(d + FTS_W_HEAD + 9 * i);
+      out->lvl[i] = d[FTS_W_HEAD + 9 * i + 8];
+      ok = out->no[i] < out->next &&
+           (i == 0 || (out->no[i] != out->no[i - 1] &&
+                       out->lvl[i] <= out->lvl[i - 1]));
+    }
   }
-  bool ok = v.len == FTS_W_LEN && *seg0 <= *seg1;
   kv_val_free(&v);
+  if (!ok) out->n = 0;
   return ok ? REMDB_OK
             : err_set(&db->err, REMDB_CORRUPT,
                       "full-text segment state is malformed");
+}
+
+static void stage_segs(kv_batch_t *kb, uint32_t tid, uint32_t tbl,
+                       const segset *s) {
+  unsigned char k[KEY_FTS_PREFIX], v[FTS_W_HEAD + 9 * FTS_SEG_LIST];
+  key_fts(k, tid, tbl, 'W');
+  put_u64be(v, s->m);
+  put_u64be(v + 8, s->next);
+  for (uint32_t i = 0; i < s->n; i++) {
+    put_u64be(v + FTS_W_HEAD + 9 * i, s->no[i]);
+    v[FTS_W_HEAD + 9 * i + 8] = s->lvl[i];
+  }
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, FTS_W_HEAD + 9 * (size_t)s->n);
 }
 
 static int load_counter(remdb *db, fts_slot *s) {
@@ -815,14 +859,13 @@ static int tab_touch(remdb *db, fts_slot *s, struct fts_txn *x, ptab **out) {
   }
   int rc = load_counter(db, s);
   if (rc) return rc;
-  uint64_t m, s0, s1;
-  if ((rc = read_w(db, NULL, s->tid, s->tbl, &m, &s0, &s1))) return rc;
   t = pend_tab(x, s->tid, s->tbl, true);
   if (t == NULL) return err_nomem(&db->err);
+  if ((rc = read_segs(db, NULL, s->tid, s->tbl, &t->s))) {
+    x->ntab--;
+    return rc;
+  }
   t->fresh = t->next = s->next;
-  t->m = m;
-  t->seg0 = s0;
-  t->seg1 = s1;
   *out = t;
   return REMDB_OK;
 }
@@ -835,10 +878,11 @@ static bool seg_part_begin(const uint8_t **p, const uint8_t *end,
 
 /* Fold t's segments into the blocks (see "Segments"): each segment block
 ** is staged as it is, a put of its block key when its range starts in its
-** segment (no block of it can be stored, nor in an earlier segment), else
-** an upsert operand (a block is one).  Nothing is decoded. */
+** segment (no block of it can be stored, nor in an earlier segment) and
+** not in the term's block before it, else an upsert operand (a block is
+** one).  Nothing is decoded. */
 static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
-  if (t->folded || t->seg0 == t->seg1) return REMDB_OK;
+  if (t->folded || t->s.n == 0) return REMDB_OK;
   kv_iter_t *it = NULL;
   int rc = kind_iter(db, NULL, t->tbl, 'G', &it);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
@@ -859,6 +903,7 @@ static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
       const uint8_t *blk;
       size_t bl;
       int eb;
+      uint64_t prev = UINT64_MAX; /* the range of the entry's last block */
       while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
         fts_block_info info;
         if (fts_block_header(blk, bl, &info) || info.n == 0) {
@@ -867,10 +912,12 @@ static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
         }
         unsigned char k[KEY_FTS_MAX];
         size_t kl = key_fts_block(k, t->tid, t->tbl, tm, tl, info.first);
-        if (info.first / FTS_BLOCK_SPAN * FTS_BLOCK_SPAN >= first)
+        uint64_t range = info.first / FTS_BLOCK_SPAN;
+        if (range * FTS_BLOCK_SPAN >= first && range != prev)
           kv_batch_put(kb, KV_INDEX, k, kl, blk, bl);
         else
           kv_batch_merge(kb, KV_INDEX, k, kl, blk, bl);
+        prev = range;
       }
       if (eb < 0) {
         e = -1;
@@ -887,40 +934,46 @@ static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
   return REMDB_OK;
 }
 
-/* Writing one new segment per table at commit. */
+/* Writing one segment: the commit's new one (segb_add), or a merge's
+** (segb_raw). */
 typedef struct segb {
-  remdb *db;
   kv_batch_t *kb;
-  ptab *t;           /* the table being written; NULL none */
+  ptab *t;          /* the table being written; NULL none */
+  uint64_t segno;   /* its number */
+  uint64_t first;   /* its first document number (each part's header) */
   buf_t part, ent, blk;
   uint32_t nblk;
-  const char *term;  /* the current term (in the key arena) */
+  const char *term; /* the current term (segb_add: in the key arena) */
   size_t tl;
-  const char *last;  /* the part's last term */
+  char last[FTS_MAX_TERM + 1]; /* the part's last term */
   size_t lastl;
 } segb;
 
 static void segb_part_flush(segb *b) {
   if (b->part.len == 0) return;
   unsigned char k[KEY_FTS_SEG_MAX];
-  size_t kl = key_fts_seg(k, b->t->tid, b->t->tbl, b->t->seg1, b->last,
+  size_t kl = key_fts_seg(k, b->t->tid, b->t->tbl, b->segno, b->last,
                           b->lastl);
   kv_batch_put(b->kb, KV_INDEX, k, kl, b->part.p, b->part.len);
-  b->t->wrote = true;
   buf_reset(&b->part);
 }
 
+/* Append an entry: term, nblk blocks whose encoded form (varint LEN,
+** block; ...) is blocks[0..len). */
+static void segb_entry(segb *b, const char *term, size_t tl, uint64_t nblk,
+                       const void *blocks, size_t len) {
+  if (b->part.len == 0) fts_put_varint(&b->part, b->first);
+  fts_put_varint(&b->part, tl);
+  buf_add(&b->part, term, tl);
+  fts_put_varint(&b->part, nblk);
+  buf_add(&b->part, blocks, len);
+  memcpy(b->last, term, tl);
+  b->lastl = tl;
+  if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
+}
+
 static void segb_term_end(segb *b) {
-  if (b->nblk) {
-    if (b->part.len == 0) fts_put_varint(&b->part, b->t->fresh);
-    fts_put_varint(&b->part, b->tl);
-    buf_add(&b->part, b->term, b->tl);
-    fts_put_varint(&b->part, b->nblk);
-    buf_add(&b->part, b->ent.p, b->ent.len);
-    b->last = b->term;
-    b->lastl = b->tl;
-    if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
-  }
+  if (b->nblk) segb_entry(b, b->term, b->tl, b->nblk, b->ent.p, b->ent.len);
   buf_reset(&b->ent);
   b->nblk = 0;
   b->term = NULL;
@@ -942,6 +995,9 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_posting *ps,
   if (b->t != t) {
     segb_end(b);
     b->t = t;
+    b->segno = t->s.next;
+    b->first = t->fresh;
+    t->wrote = true;
   }
   if (b->term == NULL || b->tl != tl || memcmp(b->term, tm, tl) != 0) {
     segb_term_end(b);
@@ -956,26 +1012,168 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_posting *ps,
   return b->blk.oom || b->ent.oom || b->part.oom ? -1 : 0;
 }
 
-/* Stage each touched table's 'W' after its commit's segment or fold. */
+/* One segment being read by a merge: its parts in order, entry by entry. */
+typedef struct segrd {
+  kv_iter_t *it;
+  const uint8_t *p, *end; /* the rest of the current part */
+  const char *tm;         /* the current entry (tm NULL: at the end) */
+  size_t tl;
+  uint64_t nblk;
+  const uint8_t *b, *bend;
+  uint64_t first;
+} segrd;
+
+/* Move r to its next entry: 0, or -1 when malformed. */
+static int segrd_next(segrd *r) {
+  for (;;) {
+    int e = r->p ? seg_entry(&r->p, r->end, &r->tm, &r->tl, &r->nblk, &r->b,
+                             &r->bend)
+                 : 0;
+    if (e > 0) return 0;
+    if (e < 0) return -1;
+    if (r->p) kv_iter_next(r->it);
+    r->tm = NULL;
+    r->p = NULL;
+    if (!kv_iter_valid(r->it)) return 0;
+    size_t vl;
+    r->p = (const uint8_t *)kv_iter_value(r->it, &vl);
+    r->end = r->p + vl;
+    uint64_t first;
+    if (!seg_part_begin(&r->p, r->end, &first)) return -1;
+    if (r->first == UINT64_MAX) r->first = first;
+  }
+}
+
+/* Merge t's segments s.no[a .. a + n) into one new segment (number
+** s.next, level lvl[a] + 1) in kb, and delete their parts (key by key: see
+** seg_fold).  t->s is updated. */
+static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
+                         kv_batch_t *kb) {
+  segrd *r = calloc(n, sizeof *r);
+  if (r == NULL) return err_nomem(&db->err);
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) {
+    unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+    size_t ll = key_fts_seg(lo, t->tid, t->tbl, t->s.no[a + i], "", 0);
+    size_t hl = key_fts_seg(hi, t->tid, t->tbl, t->s.no[a + i] + 1, "", 0);
+    r[i].first = UINT64_MAX;
+    rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &r[i].it,
+                     &db->err);
+    if (rc == REMDB_OK) {
+      kv_iter_first(r[i].it);
+      for (; kv_iter_valid(r[i].it); kv_iter_next(r[i].it)) {
+        size_t gl;
+        const char *gk = kv_iter_key(r[i].it, &gl);
+        kv_batch_del(kb, KV_INDEX, gk, gl);
+      }
+      if ((rc = kv_iter_status(r[i].it, &db->err)) == REMDB_OK) {
+        kv_iter_first(r[i].it);
+        if (segrd_next(&r[i]))
+          rc = err_set(&db->err, REMDB_CORRUPT,
+                       "full-text segment is malformed");
+      }
+    }
+  }
+  segb b;
+  memset(&b, 0, sizeof b);
+  b.kb = kb;
+  b.t = t;
+  b.segno = t->s.next;
+  b.first = UINT64_MAX;
+  for (uint32_t i = 0; i < n && rc == REMDB_OK; i++)
+    if (r[i].first != UINT64_MAX) {
+      b.first = r[i].first; /* the oldest: the lowest documents */
+      break;
+    }
+  buf_init(&b.part);
+  buf_init(&b.ent);
+  buf_init(&b.blk);
+  while (rc == REMDB_OK) {
+    const segrd *lo = NULL; /* the least term of the segments' entries */
+    for (uint32_t i = 0; i < n; i++) {
+      if (r[i].tm == NULL) continue;
+      if (lo == NULL) {
+        lo = &r[i];
+        continue;
+      }
+      int c = memcmp(r[i].tm, lo->tm, r[i].tl < lo->tl ? r[i].tl : lo->tl);
+      if (c < 0 || (c == 0 && r[i].tl < lo->tl)) lo = &r[i];
+    }
+    if (lo == NULL) break;
+    char term[FTS_MAX_TERM + 1];
+    size_t tl = lo->tl;
+    memcpy(term, lo->tm, tl);
+    buf_reset(&b.ent);
+    uint64_t nblk = 0;
+    for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) /* oldest first */
+      if (r[i].tm && r[i].tl == tl && memcmp(r[i].tm, term, tl) == 0) {
+        buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
+        nblk += r[i].nblk;
+        if (segrd_next(&r[i]))
+          rc = err_set(&db->err, REMDB_CORRUPT,
+                       "full-text segment is malformed");
+      }
+    if (rc == REMDB_OK && nblk) segb_entry(&b, term, tl, nblk, b.ent.p, b.ent.len);
+    if (b.part.oom || b.ent.oom) rc = err_nomem(&db->err);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    if (rc == REMDB_OK && r[i].it) rc = kv_iter_status(r[i].it, &db->err);
+    kv_iter_free(r[i].it);
+  }
+  free(r);
+  if (rc == REMDB_OK) {
+    segb_part_flush(&b);
+    if (b.part.oom) rc = err_nomem(&db->err);
+  }
+  buf_free(&b.part);
+  buf_free(&b.ent);
+  buf_free(&b.blk);
+  if (rc) return rc;
+  t->s.no[a] = t->s.next++;
+  t->s.lvl[a]++;
+  memmove(t->s.no + a + 1, t->s.no + a + n,
+          (t->s.n - a - n) * sizeof *t->s.no);
+  memmove(t->s.lvl + a + 1, t->s.lvl + a + n, t->s.n - a - n);
+  t->s.n -= n - 1;
+  t->merged = true;
+  return REMDB_OK;
+}
+
+/* A commit's merge (see "Segments"): the first run of FTS_SEG_MAX or more
+** segments of one level, lowest level first, is merged into one.  One
+** merge per commit (the merged segment is in the batch, not readable). */
+static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
+  uint32_t best = UINT32_MAX, bestn = 0;
+  for (uint32_t i = 0; i < t->s.n;) {
+    uint32_t j = i;
+    while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
+    if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 &&
+        (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
+      best = i;
+      bestn = j - i;
+    }
+    i = j;
+  }
+  if (best == UINT32_MAX) return REMDB_OK;
+  return seg_merge_run(db, t, best, bestn, kb);
+}
+
+/* Stage each touched table's 'W' after its commit's merge, fold or new
+** segment. */
 static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
   for (size_t i = 0; i < x->ntab; i++) {
     ptab *t = &x->tab[i];
-    uint64_t m = t->m, s0 = t->seg0, s1 = t->seg1;
-    if (!t->folded && !t->wrote) continue;
+    if (!t->folded && !t->wrote && !t->merged) continue;
     if (t->folded) { /* none left */
-      m = t->fresh;
-      s0 = s1;
+      t->s.m = t->fresh;
+      t->s.n = 0;
     }
     if (t->wrote) {
-      if (s0 == s1) m = t->fresh;
-      s1++;
+      if (t->s.n == 0) t->s.m = t->fresh;
+      t->s.no[t->s.n] = t->s.next++;
+      t->s.lvl[t->s.n++] = 0;
     }
-    unsigned char k[KEY_FTS_PREFIX], v[FTS_W_LEN];
-    key_fts(k, t->tid, t->tbl, 'W');
-    put_u64be(v, m);
-    put_u64be(v + 8, s0);
-    put_u64be(v + 16, s1);
-    kv_batch_put(kb, KV_INDEX, k, sizeof k, v, sizeof v);
+    stage_segs(kb, t->tid, t->tbl, &t->s);
   }
 }
 
@@ -1029,20 +1227,20 @@ int fts_before_commit(wtx_t *w) {
   if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
-  for (size_t i = 0; i < x->ntab; i++) /* too many segments: fold them */
-    if (x->tab[i].fold || x->tab[i].seg1 - x->tab[i].seg0 >= FTS_SEG_MAX) {
-      int frc = seg_fold(db, &x->tab[i], kb);
-      if (frc) {
-        pend_clear(x);
-        x->bytes = 0;
-        return frc;
-      }
+  for (size_t i = 0; i < x->ntab; i++) { /* fold or merge segments */
+    ptab *t = &x->tab[i];
+    int frc = t->fold || t->s.n + 2 >= FTS_SEG_LIST ? seg_fold(db, t, kb)
+                                                    : seg_merge(db, t, kb);
+    if (frc) {
+      pend_clear(x);
+      x->bytes = 0;
+      return frc;
     }
+  }
   buf_t op;
   buf_init(&op);
   segb sb;
   memset(&sb, 0, sizeof sb);
-  sb.db = db;
   sb.kb = kb;
   buf_init(&sb.part);
   buf_init(&sb.ent);
@@ -1223,7 +1421,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     /* a document of an unmerged segment changes: they are folded at
     ** commit, first (its changes are staged on the blocks after them;
     ** only a flag here, so a rolled back change leaves nothing behind) */
-    if (trc == REMDB_OK && known && pt->seg0 < pt->seg1 && docno >= pt->m &&
+    if (trc == REMDB_OK && known && pt->s.n && docno >= pt->s.m &&
         docno < pt->fresh)
       pt->fold = true;
     if (trc) return trc;
@@ -1726,8 +1924,8 @@ struct fts_reader {
   fts_source src;
   int64_t lblock;   /* the lengths block cached, -1 none */
   fts_lengths lens;
-  uint64_t seg0, seg1; /* the unmerged segments at the snapshot */
-  kv_iter_t *git;      /* over their parts, made at the first term */
+  segset segs;    /* the segments at the snapshot */
+  kv_iter_t *git; /* over their parts, made at the first term */
 };
 
 typedef struct bstream {
@@ -1814,7 +2012,8 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
   kv_iter_t *it = r->git;
   size_t cap = 0;
   int rc = 0;
-  for (uint64_t seg = r->seg0; seg < r->seg1 && rc == 0; seg++) {
+  for (uint32_t si = 0; si < r->segs.n && rc == 0; si++) {
+    uint64_t seg = r->segs.no[si];
     unsigned char k[KEY_FTS_SEG_MAX];
     size_t kl = key_fts_seg(k, r->tid, r->tbl, seg, term, len);
     kv_iter_seek(it, k, kl);
@@ -1887,7 +2086,7 @@ static int src_open(void *ctx, const char *term, size_t len,
   bstream *s = calloc(1, sizeof *s);
   if (s == NULL) return -1;
   buf_init(&s->sbuf);
-  if (r->seg0 < r->seg1 && bs_load_segments(r, s, term, len)) {
+  if (r->segs.n && bs_load_segments(r, s, term, len)) {
     buf_free(&s->sbuf);
     free(s->soff);
     free(s);
@@ -1990,8 +2189,7 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
       ftsr_close(r);
       return err_nomem(&db->err);
     }
-  uint64_t m;
-  if ((rc = read_w(db, ks, r->tid, r->tbl, &m, &r->seg0, &r->seg1))) {
+  if ((rc = read_segs(db, ks, r->tid, r->tbl, &r->segs))) {
     ftsr_close(r);
     return rc;
   }
@@ -2403,9 +2601,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   kv_iter_free(it);
   it = NULL;
   /* 'G': the unmerged segments' postings count as the blocks' do */
-  uint64_t wm = 0, ws0 = 0, ws1 = 0;
+  segset *ws = calloc(1, sizeof *ws);
+  if (ws == NULL) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {
-    rc = read_w(db, snap, db->tid, tbl, &wm, &ws0, &ws1);
+    rc = read_segs(db, snap, db->tid, tbl, ws);
     if (rc == REMDB_CORRUPT) {
       vreport(v, "its segment state is malformed");
       rc = REMDB_OK;
@@ -2418,10 +2617,11 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     uint64_t seg = kl >= KEY_FTS_PREFIX + 8
                        ? get_u64be((const unsigned char *)k + KEY_FTS_PREFIX)
                        : UINT64_MAX;
-    if (seg < ws0 || seg >= ws1) {
-      vreport(v, "segment %llu is not one of the unmerged ones (%llu..%llu)",
-              (unsigned long long)seg, (unsigned long long)ws0,
-              (unsigned long long)ws1);
+    uint32_t wi = 0;
+    while (wi < ws->n && ws->no[wi] != seg) wi++;
+    if (wi == ws->n) {
+      vreport(v, "segment %llu is not one of the table's segments",
+              (unsigned long long)seg);
       continue;
     }
     const uint8_t *p = (const uint8_t *)val, *end = p + vl, *b, *bend, *blk;
@@ -2429,10 +2629,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     size_t len, bl;
     uint64_t nblk, first;
     int e = seg_part_begin(&p, end, &first) ? 1 : -1;
-    if (e > 0 && first < wm)
+    if (e > 0 && first < ws->m)
       vreport(v, "segment %llu starts at document %llu, below %llu",
               (unsigned long long)seg, (unsigned long long)first,
-              (unsigned long long)wm);
+              (unsigned long long)ws->m);
     while (e > 0 && (e = seg_entry(&p, end, &tm, &len, &nblk, &b, &bend)) > 0) {
       size_t i = vterm_get(s, tm, len, false);
       int eb;
@@ -2450,11 +2650,11 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
           continue;
         }
         for (uint32_t j = 0; j < dec.n; j++) {
-          if (dec.doc[j] < wm)
+          if (dec.doc[j] < first)
             vreport(v, "term \"%.*s\": document %llu is in segment %llu, "
                     "below its first document %llu", (int)len, tm,
                     (unsigned long long)dec.doc[j], (unsigned long long)seg,
-                    (unsigned long long)wm);
+                    (unsigned long long)first);
           s->vt[i].got_n++;
           s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j],
                                          dec.dl[j], dec.pos + dec.posoff[j]);
@@ -2468,6 +2668,7 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     if (e < 0) vreport(v, "segment %llu is malformed", (unsigned long long)seg);
   }
   fts_block_dec_free(&dec);
+  free(ws);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;

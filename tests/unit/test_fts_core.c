@@ -857,6 +857,8 @@ static void test_fts_damage(void) {
     CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
               REMDB_OK);
     fill_docs(d, 300);
+    /* an import makes segments only: blocks come from a rebuild */
+    if (picks[p] == pick_block) CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
     remdb_close(d);
     CHECK_INT(damage_delete_first(dir, KV_INDEX, picks[p]), 1);
     CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
@@ -874,8 +876,9 @@ static void test_fts_damage(void) {
   }
 }
 
-/* The table's unmerged segments (core/fts.c, "Segments"). */
-static uint64_t seg_count(remdb *d) {
+/* The table's segments (core/fts.c, "Segments"; 'W': m, next, then
+** (be64 number, level) each), and the level of segment i into *lvl. */
+static uint64_t seg_level(remdb *d, uint64_t i, int *lvl) {
   cat_table *ct;
   CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
   unsigned char k[KEY_FTS_PREFIX];
@@ -884,13 +887,14 @@ static uint64_t seg_count(remdb *d) {
   int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
   if (rc == REMDB_NOTFOUND) return 0;
   CHECK_INT(rc, REMDB_OK);
-  CHECK_INT(v.len, 24);
-  uint64_t n = v.len == 24 ? get_u64be((const unsigned char *)v.data + 16) -
-                                 get_u64be((const unsigned char *)v.data + 8)
-                           : 0;
+  CHECK(v.len >= 16 && (v.len - 16) % 9 == 0);
+  uint64_t n = v.len >= 16 ? (v.len - 16) / 9 : 0;
+  if (lvl && i < n) *lvl = ((const unsigned char *)v.data)[16 + 9 * i + 8];
   kv_val_free(&v);
   return n;
 }
+
+static uint64_t seg_count(remdb *d) { return seg_level(d, 0, NULL); }
 
 static void check_clean(remdb *d) {
   uint64_t problems = 99;
@@ -899,9 +903,10 @@ static void check_clean(remdb *d) {
 }
 
 /* Each commit's new documents make one segment; a change of a document
-** in a segment, or the eighth segment, folds them into the blocks (the
-** folding commit's own new documents still make a segment); a reader sees
-** the same documents either way. */
+** in a segment folds them into the blocks (the folding commit's own new
+** documents still make a segment); eight segments of one level are merged
+** into one of the next level by the next commit; a reader sees the same
+** documents either way. */
 static void test_fts_segments(void) {
   rm_tree(dir);
   remdb *d;
@@ -942,7 +947,7 @@ static void test_fts_segments(void) {
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 6);
   CHECK_INT(search_count(d, "docs", "w6", msg, sizeof msg), 0);
   check_clean(d);
-  /* the eighth segment: the next commit folds */
+  /* the eighth segment: the next commit merges them */
   for (int i = 8; i < 16; i++) {
     char js[128];
     snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
@@ -954,15 +959,20 @@ static void test_fts_segments(void) {
   check_clean(d);
   const char *js = "{\"title\":\"doc 16\",\"body\":\"alpha w16\"}";
   CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[16]), REMDB_OK);
-  CHECK_INT(seg_count(d), 1); /* its own document makes a new one */
+  int lvl = -1;
+  CHECK_INT(seg_level(d, 0, &lvl), 2); /* and its own document: a new one */
+  CHECK_INT(lvl, 1);
+  CHECK_INT(seg_level(d, 1, &lvl), 2);
+  CHECK_INT(lvl, 0);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 15);
   CHECK_INT(search_count(d, "docs", "w12", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "\"alpha w9\"", msg, sizeof msg), 1);
   check_clean(d);
   /* reopened, and rebuilt */
   remdb_close(d);
   CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
   fill_docs(d, 3);
-  CHECK_INT(seg_count(d), 4);
+  CHECK_INT(seg_count(d), 5);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 18);
   CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
   CHECK_INT(seg_count(d), 0);
