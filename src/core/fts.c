@@ -324,7 +324,10 @@ typedef struct pkey {
   const char *key; /* in the transaction's key arena */
   size_t kl;
   char kind;              /* key[12]: 'B', 'T', 'L', 'S' */
-  fts_term_delta td;      /* 'T' */
+  fts_term_delta td;      /* 'T': the change of the stored documents */
+  fts_term_delta tdn;     /* 'T': the transaction's new documents (its
+                          ** segment's entry of the term) */
+  uint32_t term;          /* 'B': its term's key (index + 1) */
   uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
   uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
   uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
@@ -463,6 +466,7 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   p->kl = kl;
   p->kind = (char)k[12];
   p->td.min_dl = UINT32_MAX;
+  p->tdn.min_dl = UINT32_MAX;
   x->bytes += sizeof *p + 16;
   return p;
 }
@@ -482,6 +486,7 @@ static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
   pkey *pb = pend_key(x, k, kl);
   if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
   pb->range = range;
+  pb->term = (uint32_t)ti + 1;
   pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
   x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
   return pb;
@@ -595,11 +600,15 @@ static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
   return true;
 }
 
-static void pend_term(pkey *p, const fts_term_delta *d) {
-  p->td.df += d->df;
-  p->td.cf += d->cf;
-  if (d->max_tf > p->td.max_tf) p->td.max_tf = d->max_tf;
-  if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
+/* Add d to term entry p's change: of the new documents' segment entry
+** (isnew: the document is numbered in this transaction), else of its
+** stored entry. */
+static void pend_term(pkey *p, const fts_term_delta *d, bool isnew) {
+  fts_term_delta *t = isnew ? &p->tdn : &p->td;
+  t->df += d->df;
+  t->cf += d->cf;
+  if (d->max_tf > t->max_tf) t->max_tf = d->max_tf;
+  if (d->min_dl < t->min_dl) t->min_dl = d->min_dl;
 }
 
 static int posting_cmp(const void *a, const void *b) {
@@ -748,20 +757,29 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
                      kv_iter_t **it);
 
-/* One term's entry of a segment part: varint TL, TERM, varint NBLK, then
-** NBLK times (varint LEN, block).  seg_entry reads the entry at *p:
-** 1, 0 at the end, -1 when malformed; *blk .. *bend are the blocks. */
+/* One term's entry of a segment part: varint TL, TERM, the term's
+** statistics in the segment (varints DF, CF, MAX_TF, MIN_DL: a reader sums
+** them over the segments, with the term's 'T' entry, which holds those of
+** the blocks), varint NBLK, then NBLK times (varint LEN, block).
+** seg_entry reads the entry at *p: 1, 0 at the end, -1 when malformed;
+** *blk .. *bend are the blocks. */
 static int seg_entry(const uint8_t **p, const uint8_t *end, const char **term,
-                     size_t *tl, uint64_t *nblk, const uint8_t **blk,
-                     const uint8_t **bend) {
+                     size_t *tl, fts_term_info *ti, uint64_t *nblk,
+                     const uint8_t **blk, const uint8_t **bend) {
   if (*p == end) return 0;
-  uint64_t n;
+  uint64_t n, mt, md;
   if (!fts_get_varint(p, end, &n) || n > FTS_MAX_TERM ||
       n > (uint64_t)(end - *p))
     return -1;
   *term = (const char *)*p;
   *tl = (size_t)n;
   *p += n;
+  if (!fts_get_varint(p, end, &ti->df) || !fts_get_varint(p, end, &ti->cf) ||
+      !fts_get_varint(p, end, &mt) || !fts_get_varint(p, end, &md) ||
+      mt > UINT32_MAX || md > UINT32_MAX || ti->df == 0)
+    return -1;
+  ti->max_tf = (uint32_t)mt;
+  ti->min_dl = (uint32_t)md;
   if (!fts_get_varint(p, end, nblk)) return -1;
   *blk = *p;
   for (uint64_t i = 0; i < *nblk; i++) {
@@ -881,7 +899,7 @@ static bool seg_part_begin(const uint8_t **p, const uint8_t *end,
 ** segment (no block of it can be stored, nor in an earlier segment) and
 ** not in the term's block before it, else an upsert operand (a block is
 ** one).  Nothing is decoded. */
-static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
+static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb, buf_t *op) {
   if (t->folded || t->s.n == 0) return REMDB_OK;
   kv_iter_t *it = NULL;
   int rc = kind_iter(db, NULL, t->tbl, 'G', &it);
@@ -898,11 +916,21 @@ static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
     size_t tl;
     uint64_t nblk, first;
     const uint8_t *b, *bend;
+    fts_term_info ti;
     int e = seg_part_begin(&p, end, &first) ? 1 : -1;
-    while (e > 0 && (e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) > 0) {
+    while (e > 0 &&
+           (e = seg_entry(&p, end, &tm, &tl, &ti, &nblk, &b, &bend)) > 0) {
       const uint8_t *blk;
       size_t bl;
       int eb;
+      /* the segment's statistics of the term go to its entry */
+      unsigned char tk[KEY_FTS_MAX];
+      size_t tkl = key_fts_term(tk, t->tid, t->tbl, tm, tl);
+      fts_term_delta td = {(int64_t)ti.df, (int64_t)ti.cf, ti.max_tf,
+                           ti.min_dl};
+      buf_reset(op);
+      fts_term_delta_encode(&td, op);
+      kv_batch_merge(kb, KV_INDEX, tk, tkl, op->p, op->len);
       uint64_t prev = UINT64_MAX; /* the range of the entry's last block */
       while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
         fts_block_info info;
@@ -928,6 +956,7 @@ static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb) {
       rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
   }
   if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  if (rc == REMDB_OK && op->oom) rc = err_nomem(&db->err);
   kv_iter_free(it);
   if (rc) return rc;
   t->folded = true;
@@ -945,6 +974,7 @@ typedef struct segb {
   uint32_t nblk;
   const char *term; /* the current term (segb_add: in the key arena) */
   size_t tl;
+  fts_term_info ti; /* its statistics */
   char last[FTS_MAX_TERM + 1]; /* the part's last term */
   size_t lastl;
 } segb;
@@ -960,11 +990,16 @@ static void segb_part_flush(segb *b) {
 
 /* Append an entry: term, nblk blocks whose encoded form (varint LEN,
 ** block; ...) is blocks[0..len). */
-static void segb_entry(segb *b, const char *term, size_t tl, uint64_t nblk,
+static void segb_entry(segb *b, const char *term, size_t tl,
+                       const fts_term_info *ti, uint64_t nblk,
                        const void *blocks, size_t len) {
   if (b->part.len == 0) fts_put_varint(&b->part, b->first);
   fts_put_varint(&b->part, tl);
   buf_add(&b->part, term, tl);
+  fts_put_varint(&b->part, ti->df);
+  fts_put_varint(&b->part, ti->cf);
+  fts_put_varint(&b->part, ti->max_tf);
+  fts_put_varint(&b->part, ti->min_dl);
   fts_put_varint(&b->part, nblk);
   buf_add(&b->part, blocks, len);
   memcpy(b->last, term, tl);
@@ -973,7 +1008,8 @@ static void segb_entry(segb *b, const char *term, size_t tl, uint64_t nblk,
 }
 
 static void segb_term_end(segb *b) {
-  if (b->nblk) segb_entry(b, b->term, b->tl, b->nblk, b->ent.p, b->ent.len);
+  if (b->nblk)
+    segb_entry(b, b->term, b->tl, &b->ti, b->nblk, b->ent.p, b->ent.len);
   buf_reset(&b->ent);
   b->nblk = 0;
   b->term = NULL;
@@ -988,8 +1024,8 @@ static void segb_end(segb *b) {
 
 /* Add block key p's postings ps[0..n) (docs new in this transaction) to
 ** t's new segment.  -1 when out of memory. */
-static int segb_add(segb *b, ptab *t, const pkey *p, const fts_posting *ps,
-                    size_t n) {
+static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
+                    const fts_posting *ps, size_t n) {
   const char *tm = p->key + KEY_FTS_PREFIX;
   size_t tl = p->kl - KEY_FTS_PREFIX - 5;
   if (b->t != t) {
@@ -1003,6 +1039,8 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_posting *ps,
     segb_term_end(b);
     b->term = tm;
     b->tl = tl;
+    b->ti = (fts_term_info){(uint64_t)tn->df, (uint64_t)tn->cf, tn->max_tf,
+                            tn->min_dl};
   }
   buf_reset(&b->blk);
   if (fts_block_encode(ps, n, &b->blk)) return -1;
@@ -1018,6 +1056,7 @@ typedef struct segrd {
   const uint8_t *p, *end; /* the rest of the current part */
   const char *tm;         /* the current entry (tm NULL: at the end) */
   size_t tl;
+  fts_term_info ti;
   uint64_t nblk;
   const uint8_t *b, *bend;
   uint64_t first;
@@ -1026,8 +1065,8 @@ typedef struct segrd {
 /* Move r to its next entry: 0, or -1 when malformed. */
 static int segrd_next(segrd *r) {
   for (;;) {
-    int e = r->p ? seg_entry(&r->p, r->end, &r->tm, &r->tl, &r->nblk, &r->b,
-                             &r->bend)
+    int e = r->p ? seg_entry(&r->p, r->end, &r->tm, &r->tl, &r->ti, &r->nblk,
+                             &r->b, &r->bend)
                  : 0;
     if (e > 0) return 0;
     if (e < 0) return -1;
@@ -1105,15 +1144,21 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
     memcpy(term, lo->tm, tl);
     buf_reset(&b.ent);
     uint64_t nblk = 0;
+    fts_term_info ti = {0, 0, 0, UINT32_MAX};
     for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) /* oldest first */
       if (r[i].tm && r[i].tl == tl && memcmp(r[i].tm, term, tl) == 0) {
         buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
         nblk += r[i].nblk;
+        ti.df += r[i].ti.df;
+        ti.cf += r[i].ti.cf;
+        if (r[i].ti.max_tf > ti.max_tf) ti.max_tf = r[i].ti.max_tf;
+        if (r[i].ti.min_dl < ti.min_dl) ti.min_dl = r[i].ti.min_dl;
         if (segrd_next(&r[i]))
           rc = err_set(&db->err, REMDB_CORRUPT,
                        "full-text segment is malformed");
       }
-    if (rc == REMDB_OK && nblk) segb_entry(&b, term, tl, nblk, b.ent.p, b.ent.len);
+    if (rc == REMDB_OK && nblk)
+      segb_entry(&b, term, tl, &ti, nblk, b.ent.p, b.ent.len);
     if (b.part.oom || b.ent.oom) rc = err_nomem(&db->err);
   }
   for (uint32_t i = 0; i < n; i++) {
@@ -1191,7 +1236,9 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
   if (t) { /* the new documents go to the new segment */
     uint32_t cut = p->nup;
     while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
-    if (cut < p->nup && segb_add(sb, t, p, ps + cut, p->nup - cut)) return -1;
+    if (cut < p->nup &&
+        segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut))
+      return -1;
     p->nup = cut;
     uint32_t nd = 0; /* deletes of new documents: nothing stored */
     for (uint32_t j = 0; j < p->ndel; j++)
@@ -1229,8 +1276,11 @@ int fts_before_commit(wtx_t *w) {
   kv_batch_t *kb = wtx_batch(w);
   for (size_t i = 0; i < x->ntab; i++) { /* fold or merge segments */
     ptab *t = &x->tab[i];
-    int frc = t->fold || t->s.n + 2 >= FTS_SEG_LIST ? seg_fold(db, t, kb)
+    buf_t fop;
+    buf_init(&fop);
+    int frc = t->fold || t->s.n + 2 >= FTS_SEG_LIST ? seg_fold(db, t, kb, &fop)
                                                     : seg_merge(db, t, kb);
+    buf_free(&fop);
     if (frc) {
       pend_clear(x);
       x->bytes = 0;
@@ -1413,11 +1463,13 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
   }
   if (!known && nw == NULL) return REMDB_OK; /* never numbered */
+  uint64_t fresh; /* numbered at or above it: new in this transaction */
   {
     struct fts_txn *xt = txn_of(w);
     ptab *pt;
     if (xt == NULL) return err_nomem(&db->err);
     int trc = tab_touch(db, s, xt, &pt);
+    fresh = trc == REMDB_OK ? pt->fresh : 0;
     /* a document of an unmerged segment changes: they are folded at
     ** commit, first (its changes are staged on the blocks after them;
     ** only a flag here, so a rolled back change leaves nothing behind) */
@@ -1496,7 +1548,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    pend_term(&x->pk[ti], &td);
+    pend_term(&x->pk[ti], &td, docno >= fresh);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -1515,7 +1567,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
       break;
     }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    pend_term(&x->pk[ti], &td);
+    pend_term(&x->pk[ti], &td, docno >= fresh);
   }
   free(kept);
   if (rc) return rc;
@@ -1996,10 +2048,10 @@ static void bs_close(void *ctx) {
   free(s);
 }
 
-/* Copy term's blocks in r's unmerged segments into s.  0, or -1 (the
-** error in db). */
+/* Copy term's blocks in r's segments into s, and add its statistics in
+** them to *info.  0, or -1 (the error in db). */
 static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
-                            size_t len) {
+                            size_t len, fts_term_info *info) {
   remdb *db = r->db;
   if (r->git == NULL) {
     unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
@@ -2028,11 +2080,17 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
     uint64_t nblk, first;
     const uint8_t *b, *bend, *blk;
     size_t bl;
+    fts_term_info ti;
     int e = seg_part_begin(&p, end, &first) ? 1 : -1;
-    while (e > 0 && (e = seg_entry(&p, end, &tm, &tl, &nblk, &b, &bend)) > 0)
+    while (e > 0 &&
+           (e = seg_entry(&p, end, &tm, &tl, &ti, &nblk, &b, &bend)) > 0)
       if (tl == len && memcmp(tm, term, len) == 0) break;
     if (e < 0) rc = -1;
     if (e <= 0) continue;
+    info->df += ti.df;
+    info->cf += ti.cf;
+    if (ti.max_tf > info->max_tf) info->max_tf = ti.max_tf;
+    if (ti.min_dl < info->min_dl) info->min_dl = ti.min_dl;
     while (rc == 0 && (e = seg_block(&b, bend, &blk, &bl)) != 0) {
       if (e < 0) {
         rc = -1;
@@ -2070,27 +2128,32 @@ static int src_open(void *ctx, const char *term, size_t len,
   remdb *db = r->db;
   *out = NULL;
   if (len > FTS_MAX_TERM) return 0;
+  /* the term's statistics: its entry's (the blocks') and the segments' */
   unsigned char k[KEY_FTS_MAX];
   size_t kl = key_fts_term(k, r->tid, r->tbl, term, len);
   kv_val v;
+  *info = (fts_term_info){0, 0, 0, UINT32_MAX};
   int rc = kv_get(db->st->kv, r->snap, KV_INDEX, k, kl, &v, &db->err);
-  if (rc == REMDB_NOTFOUND) return 0;
-  if (rc) return -1;
-  rc = fts_term_decode(v.data, v.len, info);
-  kv_val_free(&v);
-  if (rc) {
-    err_set(&db->err, REMDB_CORRUPT, "full-text term entry is malformed");
+  if (rc == REMDB_OK) {
+    rc = fts_term_decode(v.data, v.len, info);
+    kv_val_free(&v);
+    if (rc) {
+      err_set(&db->err, REMDB_CORRUPT, "full-text term entry is malformed");
+      return -1;
+    }
+  } else if (rc != REMDB_NOTFOUND) {
     return -1;
   }
-  if (info->df == 0) return 0;
+  if (info->df == 0 && r->segs.n == 0) return 0;
   bstream *s = calloc(1, sizeof *s);
   if (s == NULL) return -1;
   buf_init(&s->sbuf);
-  if (r->segs.n && bs_load_segments(r, s, term, len)) {
+  int lrc = r->segs.n ? bs_load_segments(r, s, term, len, info) : 0;
+  if (lrc || info->df == 0) {
     buf_free(&s->sbuf);
     free(s->soff);
     free(s);
-    return -1;
+    return lrc ? -1 : 0;
   }
   s->r = r;
   s->plen = key_fts_block(s->key, r->tid, r->tbl, term, len, 0) - 4;
@@ -2108,30 +2171,97 @@ static int src_open(void *ctx, const char *term, size_t len,
   return *out ? 0 : -1;
 }
 
-static int src_prefix(void *ctx, const char *prefix, size_t len,
-                      fts_term_fn cb, void *arg) {
-  fts_reader *r = ctx;
-  remdb *db = r->db;
-  if (len > FTS_MAX_TERM) return 0;
+static int term_cmp(const char *a, size_t al, const char *b, size_t bl) {
+  int c = memcmp(a, b, al < bl ? al : bl);
+  return c ? c : (al > bl) - (al < bl);
+}
+
+/* Each term of table tbl at snap that starts with prefix, ascending and
+** once, to cb: the terms of the blocks (their 'T' entry counts a
+** document) and of the segments segs.  0, cb's non-zero, or -1 (the error
+** in db). */
+static int walk_terms(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                      uint32_t tbl, const segset *segs, const char *prefix,
+                      size_t len, fts_term_fn cb, void *arg) {
   unsigned char lo[KEY_FTS_MAX], hi[KEY_FTS_MAX + 1];
-  size_t kl = key_fts_term(lo, r->tid, r->tbl, prefix, len);
+  size_t kl = key_fts_term(lo, tid, tbl, prefix, len);
   size_t hl = kv_prefix_end(lo, kl, hi);
   kv_iter_t *it;
-  if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, kl, hl ? hi : NULL, hl,
-                  &it, &db->err))
+  if (kv_iter_new(db->st->kv, snap, KV_INDEX, lo, kl, hl ? hi : NULL, hl, &it,
+                  &db->err))
     return -1;
-  int rc = 0;
-  for (kv_iter_first(it); kv_iter_valid(it) && rc == 0; kv_iter_next(it)) {
-    size_t n, vl;
-    const char *k = kv_iter_key(it, &n);
-    const char *v = kv_iter_value(it, &vl);
-    fts_term_info ti;
-    if (fts_term_decode(v, vl, &ti) == 0 && ti.df == 0) continue;
-    rc = cb(arg, k + KEY_FTS_PREFIX, n - KEY_FTS_PREFIX);
+  kv_iter_first(it);
+  segrd *r = segs->n ? calloc(segs->n, sizeof *r) : NULL;
+  int rc = segs->n && r == NULL ? (err_nomem(&db->err), -1) : 0;
+  for (uint32_t i = 0; i < segs->n && rc == 0; i++) {
+    unsigned char sk[KEY_FTS_SEG_MAX], sh[KEY_FTS_SEG_MAX];
+    size_t sl = key_fts_seg(sk, tid, tbl, segs->no[i], prefix, len);
+    size_t shl = key_fts_seg(sh, tid, tbl, segs->no[i] + 1, "", 0);
+    r[i].first = UINT64_MAX;
+    if (kv_iter_new(db->st->kv, snap, KV_INDEX, sk, sl, sh, shl, &r[i].it,
+                    &db->err)) {
+      rc = -1;
+      break;
+    }
+    kv_iter_first(r[i].it); /* the part whose last term is >= prefix */
+    int e = segrd_next(&r[i]);
+    while (e == 0 && r[i].tm && term_cmp(r[i].tm, r[i].tl, prefix, len) < 0)
+      e = segrd_next(&r[i]);
+    if (e) rc = (err_set(&db->err, REMDB_CORRUPT,
+                         "full-text segment is malformed"), -1);
+  }
+  while (rc == 0) {
+    const char *tm = NULL; /* the least term of the heads */
+    size_t tl = 0;
+    if (kv_iter_valid(it)) {
+      size_t n;
+      tm = kv_iter_key(it, &n) + KEY_FTS_PREFIX;
+      tl = n - KEY_FTS_PREFIX;
+    }
+    for (uint32_t i = 0; i < segs->n; i++)
+      if (r[i].tm && (tm == NULL || term_cmp(r[i].tm, r[i].tl, tm, tl) < 0)) {
+        tm = r[i].tm;
+        tl = r[i].tl;
+      }
+    if (tm == NULL || tl < len || memcmp(tm, prefix, len) != 0) break;
+    char term[FTS_MAX_TERM + 1];
+    memcpy(term, tm, tl);
+    bool live = false;
+    if (kv_iter_valid(it)) {
+      size_t n, vl;
+      const char *k = kv_iter_key(it, &n);
+      if (term_cmp(k + KEY_FTS_PREFIX, n - KEY_FTS_PREFIX, term, tl) == 0) {
+        fts_term_info ti;
+        const char *v = kv_iter_value(it, &vl);
+        live = fts_term_decode(v, vl, &ti) != 0 || ti.df != 0;
+        kv_iter_next(it);
+      }
+    }
+    for (uint32_t i = 0; i < segs->n && rc == 0; i++)
+      if (r[i].tm && term_cmp(r[i].tm, r[i].tl, term, tl) == 0) {
+        live = true;
+        if (segrd_next(&r[i]))
+          rc = (err_set(&db->err, REMDB_CORRUPT,
+                        "full-text segment is malformed"), -1);
+      }
+    if (rc == 0 && live) rc = cb(arg, term, tl);
   }
   if (rc == 0 && kv_iter_status(it, &db->err)) rc = -1;
   kv_iter_free(it);
+  for (uint32_t i = 0; r && i < segs->n; i++) {
+    if (rc == 0 && r[i].it && kv_iter_status(r[i].it, &db->err)) rc = -1;
+    kv_iter_free(r[i].it);
+  }
+  free(r);
   return rc;
+}
+
+static int src_prefix(void *ctx, const char *prefix, size_t len,
+                      fts_term_fn cb, void *arg) {
+  fts_reader *r = ctx;
+  if (len > FTS_MAX_TERM) return 0;
+  return walk_terms(r->db, r->snap, r->tid, r->tbl, &r->segs, prefix, len, cb,
+                    arg);
 }
 
 static const fts_source_ops src_ops = {src_open, src_prefix};
@@ -2284,8 +2414,11 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno) {
 typedef struct vterm {
   uint64_t df, cf, fp; /* fp: sum of the postings' fingerprints */
   uint32_t max_tf, min_dl;
-  uint64_t got_n, got_fp; /* what the blocks hold */
+  uint64_t got_n, got_fp; /* what the blocks and segments hold */
   bool entry;             /* its term entry was seen */
+  fts_term_info t;        /* the entry ('T': the blocks') */
+  uint64_t seg_df, seg_cf; /* the segments' entries, summed */
+  uint32_t seg_max_tf, seg_min_dl;
 } vterm;
 
 typedef struct vdoc {
@@ -2379,7 +2512,8 @@ static size_t vterm_get(vstate_fts *s, const char *tm, size_t len, bool add) {
     return i;
   }
   s->names[i] = copy;
-  s->vt[i] = (vterm){0, 0, 0, 0, UINT32_MAX, 0, 0, false};
+  s->vt[i] = (vterm){.min_dl = UINT32_MAX, .seg_min_dl = UINT32_MAX,
+                     .t = {0, 0, 0, UINT32_MAX}};
   return i;
 }
 
@@ -2628,14 +2762,24 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     const char *tm;
     size_t len, bl;
     uint64_t nblk, first;
+    fts_term_info ti;
     int e = seg_part_begin(&p, end, &first) ? 1 : -1;
     if (e > 0 && first < ws->m)
       vreport(v, "segment %llu starts at document %llu, below %llu",
               (unsigned long long)seg, (unsigned long long)first,
               (unsigned long long)ws->m);
-    while (e > 0 && (e = seg_entry(&p, end, &tm, &len, &nblk, &b, &bend)) > 0) {
+    while (e > 0 &&
+           (e = seg_entry(&p, end, &tm, &len, &ti, &nblk, &b, &bend)) > 0) {
       size_t i = vterm_get(s, tm, len, false);
       int eb;
+      fts_term_info got = {0, 0, 0, UINT32_MAX}; /* what its blocks hold */
+      if (i != SIZE_MAX) { /* its statistics count as its entry's do */
+        vterm *x = &s->vt[i];
+        x->seg_df += ti.df;
+        x->seg_cf += ti.cf;
+        if (ti.max_tf > x->seg_max_tf) x->seg_max_tf = ti.max_tf;
+        if (ti.min_dl < x->seg_min_dl) x->seg_min_dl = ti.min_dl;
+      }
       while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
         fts_block_info info;
         if (fts_block_header(blk, bl, &info) ||
@@ -2650,6 +2794,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
           continue;
         }
         for (uint32_t j = 0; j < dec.n; j++) {
+          got.df++;
+          got.cf += dec.tf[j];
+          if (dec.tf[j] > got.max_tf) got.max_tf = dec.tf[j];
+          if (dec.dl[j] < got.min_dl) got.min_dl = dec.dl[j];
           if (dec.doc[j] < first)
             vreport(v, "term \"%.*s\": document %llu is in segment %llu, "
                     "below its first document %llu", (int)len, tm,
@@ -2664,6 +2812,15 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
         e = -1;
         break;
       }
+      if (i != SIZE_MAX &&
+          (got.df != ti.df || got.cf != ti.cf || got.max_tf > ti.max_tf ||
+           got.min_dl < ti.min_dl))
+        vreport(v, "term \"%.*s\": its entry in segment %llu counts %llu "
+                "documents and %llu occurrences, its postings %llu and %llu "
+                "(or the bounds do not hold)", (int)len, tm,
+                (unsigned long long)seg, (unsigned long long)ti.df,
+                (unsigned long long)ti.cf, (unsigned long long)got.df,
+                (unsigned long long)got.cf);
     }
     if (e < 0) vreport(v, "segment %llu is malformed", (unsigned long long)seg);
   }
@@ -2699,21 +2856,28 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                 "entity holds it", len, tm, (unsigned long long)ti.df);
       continue;
     }
-    vterm *x = &s->vt[i];
-    x->entry = true;
-    if (ti.df != x->df || ti.cf != x->cf)
-      vreport(v, "term \"%.*s\": its entry counts %llu documents and %llu "
-              "occurrences, the entities %llu and %llu", len, tm,
-              (unsigned long long)ti.df, (unsigned long long)ti.cf,
-              (unsigned long long)x->df, (unsigned long long)x->cf);
-    else if (ti.max_tf < x->max_tf || ti.min_dl > x->min_dl)
-      vreport(v, "term \"%.*s\": its entry's bounds do not hold", len, tm);
+    s->vt[i].entry = true;
+    s->vt[i].t = ti;
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
-  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++)
-    if (!s->vt[i].entry)
+  /* the term's statistics: its entry's (the blocks') and the segments' */
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    uint64_t df = x->t.df + x->seg_df, cf = x->t.cf + x->seg_cf;
+    uint32_t mt = x->t.max_tf > x->seg_max_tf ? x->t.max_tf : x->seg_max_tf;
+    uint32_t md = x->t.min_dl < x->seg_min_dl ? x->t.min_dl : x->seg_min_dl;
+    if (!x->entry && x->seg_df == 0)
       vreport(v, "term \"%s\" has no entry", s->names[i]);
+    else if (df != x->df || cf != x->cf)
+      vreport(v, "term \"%s\": its entries count %llu documents and %llu "
+              "occurrences, the entities %llu and %llu", s->names[i],
+              (unsigned long long)df, (unsigned long long)cf,
+              (unsigned long long)x->df, (unsigned long long)x->cf);
+    else if (mt < x->max_tf || md > x->min_dl)
+      vreport(v, "term \"%s\": its entries' bounds do not hold",
+              s->names[i]);
+  }
   /* 'S' and 'N' */
   if (rc == REMDB_OK) {
     unsigned char sk[KEY_FTS_PREFIX];
@@ -2796,6 +2960,13 @@ int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
 }
 
 /* Keys and approximate bytes of t's index (stats). */
+static int count_term(void *arg, const char *term, size_t len) {
+  (void)term;
+  (void)len;
+  ++*(uint64_t *)arg;
+  return 0;
+}
+
 int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
               uint64_t *bytes, bool *built) {
   *docs = *terms = *bytes = 0;
@@ -2812,11 +2983,15 @@ int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
   } else if (rc != REMDB_NOTFOUND) {
     return rc;
   }
-  kv_iter_t *it = NULL;
-  rc = kind_iter(db, NULL, t->table_id, 'T', &it);
-  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) (*terms)++;
-  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
+  /* the distinct terms of the blocks and the segments */
+  segset *segs = calloc(1, sizeof *segs);
+  if (segs == NULL) return err_nomem(&db->err);
+  rc = read_segs(db, NULL, db->tid, t->table_id, segs);
+  if (rc == REMDB_OK &&
+      walk_terms(db, NULL, db->tid, t->table_id, segs, "", 0, count_term,
+                 terms))
+    rc = db->err.code ? db->err.code : REMDB_ERROR;
+  free(segs);
   if (rc) return rc;
   unsigned char lo[12], hi[12];
   put_u32be(lo, db->tid);
