@@ -320,6 +320,11 @@ typedef struct plen { /* a length range's pending slots */
   uint8_t touched[FTS_BLOCK_SPAN / 8];
 } plen;
 
+typedef struct pids { /* an id range's pending slots */
+  uint8_t id[FTS_BLOCK_SPAN][16];
+  uint8_t touched[FTS_BLOCK_SPAN / 8];
+} pids;
+
 typedef struct pkey {
   const char *key; /* in the transaction's key arena */
   size_t kl;
@@ -334,6 +339,7 @@ typedef struct pkey {
   uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
+  pids *ids;              /* 'E' */
   uint32_t uhead, utail;  /* 'B': upserts (pool list), at most one per doc */
   uint64_t *del;          /* 'B': deletes (applied before the upserts) */
   uint32_t nup, ndel, capdel;
@@ -386,6 +392,7 @@ static void pend_clear(struct fts_txn *x) {
   for (size_t i = 0; i < x->keys.n; i++) {
     free(x->pk[i].del);
     free(x->pk[i].len);
+    free(x->pk[i].ids);
   }
   smap_clear(&x->keys);
   x->npos = 0;
@@ -603,6 +610,24 @@ static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
 /* Add d to term entry p's change: of the new documents' segment entry
 ** (isnew: the document is numbered in this transaction), else of its
 ** stored entry. */
+/* Set docno's id slot in its pending range (a zero id: none). */
+static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
+                     uint64_t docno, const uint8_t id[16]) {
+  unsigned char ek[KEY_FTS_LEN_LEN];
+  key_fts_ids(ek, db->tid, tbl, docno);
+  pkey *p = pend_key(x, ek, sizeof ek);
+  if (p == NULL) return false;
+  if (p->ids == NULL) {
+    p->ids = calloc(1, sizeof *p->ids);
+    if (p->ids == NULL) return false;
+    x->bytes += sizeof *p->ids;
+  }
+  unsigned slot = (unsigned)(docno % FTS_BLOCK_SPAN);
+  p->ids->touched[slot >> 3] |= (uint8_t)(1u << (slot & 7));
+  memcpy(p->ids->id[slot], id, 16);
+  return true;
+}
+
 static void pend_term(pkey *p, const fts_term_delta *d, bool isnew) {
   fts_term_delta *t = isnew ? &p->tdn : &p->td;
   t->df += d->df;
@@ -1329,6 +1354,20 @@ int fts_before_commit(wtx_t *w) {
       buf_reset(&op);
       fts_stats_delta_encode(p->sdocs, p->stokens, &op);
       kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'E') { /* (slot, id) records: a put, or appended */
+      uint64_t first =
+          (uint64_t)get_u32be((const unsigned char *)p->key + KEY_FTS_PREFIX) *
+          FTS_BLOCK_SPAN;
+      buf_reset(&op);
+      for (unsigned sl = 0; sl < FTS_BLOCK_SPAN; sl++)
+        if (p->ids->touched[sl >> 3] & (1u << (sl & 7))) {
+          buf_addc(&op, (char)sl);
+          buf_add(&op, p->ids->id[sl], 16);
+        }
+      if (pend_fresh(x, p, first))
+        kv_batch_put(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      else
+        kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
     } else if (kind == 'L') {
       uint64_t first =
           (uint64_t)get_u32be((const unsigned char *)p->key + KEY_FTS_PREFIX) *
@@ -1484,12 +1523,11 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     if (x0 == NULL) return err_nomem(&db->err);
     int rc = next_docno(db, s, x0, &docno);
     if (rc) return rc;
-    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], v[8];
+    unsigned char ik[KEY_FTS_ID_LEN], v[8];
     key_fts_id(ik, db->tid, tbl, id->b);
-    key_fts_doc(dk, db->tid, tbl, docno);
     put_u64be(v, docno);
     kv_batch_put(kb, KV_INDEX, ik, sizeof ik, v, 8);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, id->b, 16);
+    if (!pend_ids(x0, db, tbl, docno, id->b)) return err_nomem(&db->err);
   }
   if (!txn_set(w, id, nw ? docno : UINT64_MAX)) return err_nomem(&db->err);
   struct fts_txn *x = txn_of(w);
@@ -1583,11 +1621,16 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     ps->stokens += (int64_t)newlen - (int64_t)oldlen;
   }
   if (nw == NULL) { /* a hard delete frees the number */
-    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN];
+    static const uint8_t none[16];
+    unsigned char ik[KEY_FTS_ID_LEN];
     key_fts_id(ik, db->tid, tbl, id->b);
-    key_fts_doc(dk, db->tid, tbl, docno);
     kv_batch_del(kb, KV_INDEX, ik, sizeof ik);
-    kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+    if (!pend_ids(x, db, tbl, docno, none)) return err_nomem(&db->err);
+    if (docno < fresh) { /* (a version-3 database's key) */
+      unsigned char dk[KEY_FTS_DOC_LEN];
+      key_fts_doc(dk, db->tid, tbl, docno);
+      kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+    }
   }
   return op->oom ? err_nomem(&db->err) : REMDB_OK;
 }
@@ -1596,6 +1639,19 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
 
 typedef int (*merge_fn)(const void *, size_t, const void *const *,
                         const size_t *, size_t, buf_t *);
+
+/* 'E': the records of the base and the operands, in order (the last of a
+** slot wins). */
+static int ids_merge(const void *base, size_t baselen,
+                     const void *const *ops, const size_t *lens, size_t n,
+                     buf_t *out) {
+  if (baselen % 17) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (lens[i] % 17) return -1;
+  if (base) buf_add(out, base, baselen);
+  for (size_t i = 0; i < n; i++) buf_add(out, ops[i], lens[i]);
+  return out->oom ? -2 : 0;
+}
 
 static merge_fn merge_for(const char *k, size_t kl) {
   if (kl < KEY_FTS_PREFIX || get_u32be((const unsigned char *)k + 4) !=
@@ -1606,6 +1662,7 @@ static merge_fn merge_for(const char *k, size_t kl) {
     case 'T': return fts_term_merge;
     case 'L': return fts_lengths_merge;
     case 'S': return fts_stats_merge;
+    case 'E': return ids_merge;
     default: return NULL;
   }
 }
@@ -1674,6 +1731,8 @@ static int merge_partial(const char *k, size_t kl, const char *const *ops,
     fts_term_delta_encode(&sum, out);
     return 0;
   }
+  if (k[12] == 'E') return ids_merge(NULL, 0, (const void *const *)ops, lens,
+                                     n, out);
   if (k[12] == 'S') {
     int64_t docs = 0, tokens = 0, d, t;
     for (size_t i = 0; i < n; i++) {
@@ -1722,6 +1781,7 @@ typedef struct chunk {
   uint32_t *pos;      /* all positions of the chunk */
   size_t npos, poscap;
   fts_lengths len;
+  buf_t ids;          /* its 'E' records */
   uint64_t base;      /* first docno of the range */
 } chunk;
 
@@ -1736,6 +1796,7 @@ static void chunk_free(chunk *c) {
   free(c->pn);
   free(c->pcap);
   free(c->pos);
+  buf_free(&c->ids);
 }
 
 static void chunk_reset(chunk *c, uint64_t base) {
@@ -1744,6 +1805,7 @@ static void chunk_reset(chunk *c, uint64_t base) {
   ** likely in the next */
   c->npos = 0;
   fts_lengths_clear(&c->len);
+  buf_reset(&c->ids);
   c->base = base;
 }
 
@@ -1860,7 +1922,12 @@ static int chunk_flush(remdb *db, uint32_t tbl, chunk *c, kv_batch_t *kb,
     fts_lengths_encode(&c->len, op);
     kv_batch_put(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
   }
-  return op->oom ? err_nomem(&db->err) : REMDB_OK;
+  if (c->ids.len) {
+    unsigned char ek[KEY_FTS_LEN_LEN];
+    key_fts_ids(ek, db->tid, tbl, c->base);
+    kv_batch_put(kb, KV_INDEX, ek, sizeof ek, c->ids.p, c->ids.len);
+  }
+  return op->oom || c->ids.oom ? err_nomem(&db->err) : REMDB_OK;
 }
 
 static int rebuild_commit(remdb *db, kv_batch_t *kb) {
@@ -1926,12 +1993,12 @@ int fts_rebuild(remdb *db, const sch_table *t) {
       if (rc) break;
       chunk_reset(&c, docno);
     }
-    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], nv[8];
+    unsigned char ik[KEY_FTS_ID_LEN], nv[8];
     key_fts_id(ik, db->tid, tbl, (const unsigned char *)k + 8);
-    key_fts_doc(dk, db->tid, tbl, docno);
     put_u64be(nv, docno);
     kv_batch_put(kb, KV_INDEX, ik, sizeof ik, nv, 8);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, k + 8, 16);
+    buf_addc(&c.ids, (char)(docno % FTS_BLOCK_SPAN));
+    buf_add(&c.ids, k + 8, 16);
     if (!rec_is_deleted(&rv)) {
       rc = analyse(db, a, f, &rv, d);
       if (rc == REMDB_OK && !chunk_add(&c, docno, d)) rc = err_nomem(&db->err);
@@ -1976,6 +2043,8 @@ struct fts_reader {
   fts_source src;
   int64_t lblock;   /* the lengths block cached, -1 none */
   fts_lengths lens;
+  int64_t eblock;   /* the id range cached ('E'), -1 none */
+  uint8_t eid[FTS_BLOCK_SPAN][16]; /* its ids (zero: none) */
   segset segs;    /* the segments at the snapshot */
   kv_iter_t *git; /* over their parts, made at the first term */
 };
@@ -2303,6 +2372,7 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
   r->tid = db->tid;
   r->tbl = t->table_id;
   r->lblock = -1;
+  r->eblock = -1;
   char err[256];
   r->an = make_analyzer(f, err, sizeof err);
   r->names = calloc(f->nfields, sizeof *r->names);
@@ -2375,6 +2445,30 @@ int ftsr_id(fts_reader *r, uint64_t docno, uuid16_t *id) {
   if (!fts_lengths_has(&r->lens, (unsigned)(docno % FTS_BLOCK_SPAN)))
     return err_set(&db->err, REMDB_NOTFOUND,
                    "no live document numbered %llu", (unsigned long long)docno);
+  if ((int64_t)(docno / FTS_BLOCK_SPAN) != r->eblock) { /* its id range */
+    unsigned char ek[KEY_FTS_LEN_LEN];
+    key_fts_ids(ek, r->tid, r->tbl, docno);
+    kv_val v;
+    memset(r->eid, 0, sizeof r->eid);
+    int rc = kv_get(db->st->kv, r->snap, KV_INDEX, ek, sizeof ek, &v, &db->err);
+    if (rc == REMDB_OK) {
+      const uint8_t *p = (const uint8_t *)v.data;
+      if (v.len % 17)
+        rc = err_set(&db->err, REMDB_CORRUPT, "full-text ids are malformed");
+      for (size_t i = 0; rc == REMDB_OK && i < v.len; i += 17)
+        if (p[i] < FTS_BLOCK_SPAN) memcpy(r->eid[p[i]], p + i + 1, 16);
+      kv_val_free(&v);
+    }
+    if (rc && rc != REMDB_NOTFOUND) return rc;
+    r->eblock = (int64_t)(docno / FTS_BLOCK_SPAN);
+  }
+  static const uint8_t none[16];
+  const uint8_t *e = r->eid[docno % FTS_BLOCK_SPAN];
+  if (memcmp(e, none, 16) != 0) {
+    memcpy(id->b, e, 16);
+    return REMDB_OK;
+  }
+  /* a version-3 database's key */
   unsigned char dk[KEY_FTS_DOC_LEN];
   key_fts_doc(dk, r->tid, r->tbl, docno);
   kv_val v;
@@ -2645,6 +2739,38 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
               "has it", (unsigned long long)docno);
     else
       vd->seen_d = true;
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  /* 'E': numbers -> ids by range, the last record of a slot wins */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'E', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    if (kl != KEY_FTS_LEN_LEN || vl % 17) {
+      vreport(v, "an id range is malformed");
+      continue;
+    }
+    uint64_t base =
+        (uint64_t)get_u32be((const unsigned char *)k + KEY_FTS_PREFIX) *
+        FTS_BLOCK_SPAN;
+    static const uint8_t none[16];
+    const uint8_t *last[FTS_BLOCK_SPAN] = {0};
+    for (size_t i = 0; i < vl; i += 17) {
+      uint8_t sl = (uint8_t)val[i];
+      if (sl >= FTS_BLOCK_SPAN) vreport(v, "an id range is malformed");
+      else last[sl] = (const uint8_t *)val + i + 1;
+    }
+    for (unsigned sl = 0; sl < FTS_BLOCK_SPAN; sl++) {
+      if (last[sl] == NULL || memcmp(last[sl], none, 16) == 0) continue;
+      vdoc *vd = vdoc_find(s->docs, s->ndocs, base + sl);
+      if (vd == NULL || memcmp(last[sl], vd->id.b, 16) != 0 || vd->seen_d)
+        vreport(v, "document number %llu names no entity of the table that "
+                "has it", (unsigned long long)(base + sl));
+      else
+        vd->seen_d = true;
+    }
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);

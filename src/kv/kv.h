@@ -82,7 +82,10 @@
 **     'L' be32(DOCNO / 128)           -> document lengths (merged)
 **     'S'                             -> table statistics (merged)
 **     'N'                             -> u64 next document number
-**     'D' be64(DOCNO)                 -> ID     (document number -> entity)
+**     'D' be64(DOCNO)                 -> ID     (document number -> entity;
+**           version 3: version 4 writes 'E')
+**     'E' be32(DOCNO / 128)           -> (u8 DOCNO % 128, ID) records, the
+**           last of a slot wins (merged: appended; a zero ID: none)
 **     'I' ID                          -> be64(DOCNO)  (entity -> number)
 **     'M'                             -> the "fulltext" configuration the
 **           index was built with (JSON); absent or different from the
@@ -117,8 +120,9 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** open marks it 3 and has every table's columns built (core/columns.c);
 ** the full-text indexes of a version-1 database are built by reindex
 ** (core/fts.c).  4: full-text segments ('G', 'W' keys: postings a build
-** of version 3 would not see); a version-3 database has none, and opens
-** as it is (its writable open marks it 4). */
+** of version 3 would not see) and ids per range of numbers ('E'); a
+** version-3 database has none, and opens as it is (its writable open
+** marks it 4; its 'D' keys are still read). */
 #define KV_FORMAT_VERSION 4u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
@@ -535,6 +539,12 @@ static inline void key_fts_doc(unsigned char out[KEY_FTS_DOC_LEN], uint32_t tid,
                                uint32_t tbl, uint64_t docno) {
   key_fts(out, tid, tbl, 'D');
   put_u64be(out + KEY_FTS_PREFIX, docno);
+}
+/* 'E' be32(DOCNO / 128) */
+static inline void key_fts_ids(unsigned char out[KEY_FTS_LEN_LEN],
+                               uint32_t tid, uint32_t tbl, uint64_t docno) {
+  key_fts(out, tid, tbl, 'E');
+  put_u32be(out + KEY_FTS_PREFIX, (uint32_t)(docno / 128));
 }
 /* 'I' ID */
 #define KEY_FTS_ID_LEN (KEY_FTS_PREFIX + 16)
