@@ -362,8 +362,6 @@ typedef struct ptab { /* a table the transaction touched */
   uint64_t fresh; /* the counter before the transaction's first number */
   uint64_t next;  /* the counter now: staged ('N') at commit */
   segset s;    /* its segments ('W', see "Segments") at the first touch */
-  bool fold;   /* to be folded at commit (a document of theirs changes) */
-  bool folded; /* folded into the blocks by this transaction's commit */
   bool merged; /* a run of its segments was merged by this commit */
   bool wrote;  /* a new segment (number s.next) was staged */
 } ptab;
@@ -763,12 +761,10 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** level, and a table of N commits has O(FTS_SEG_MAX log N) segments.
 **
 ** A transaction that changes a document >= m (an update, a delete: the
-** writer never edits a segment) folds every segment into the blocks
-** (seg_fold: their blocks staged as they are, the 'G' keys deleted, 'W'
-** reset, first in its batch; its change is then staged on the blocks).
-** The transaction's own new documents still make a new segment.  Term
-** entries, lengths and statistics are written as before, so term
-** statistics stay exact and deletes need no tombstone. */
+** writer never edits a segment) kills it there (see "Tombstones"); one
+** that changes a document below m changes the blocks (merge operands, as
+** a format-3 database's index and a rebuilt one are blocks only).
+** Lengths, table statistics and ids are written as before. */
 
 #ifndef FTS_SEG_MAX /* (a build may try another) */
 #define FTS_SEG_MAX 8 /* segments of one level merged into one */
@@ -917,75 +913,6 @@ static int tab_touch(remdb *db, fts_slot *s, struct fts_txn *x, ptab **out) {
 static bool seg_part_begin(const uint8_t **p, const uint8_t *end,
                            uint64_t *first) {
   return fts_get_varint(p, end, first);
-}
-
-/* Fold t's segments into the blocks (see "Segments"): each segment block
-** is staged as it is, a put of its block key when its range starts in its
-** segment (no block of it can be stored, nor in an earlier segment) and
-** not in the term's block before it, else an upsert operand (a block is
-** one).  Nothing is decoded. */
-static int seg_fold(remdb *db, ptab *t, kv_batch_t *kb, buf_t *op) {
-  if (t->folded || t->s.n == 0) return REMDB_OK;
-  kv_iter_t *it = NULL;
-  int rc = kind_iter(db, NULL, t->tbl, 'G', &it);
-  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
-    size_t vl, gl;
-    const char *gk = kv_iter_key(it, &gl);
-    /* deleted key by key: a range delete of keys of 13 bytes or more would
-    ** share the index memtable's insert hints (kv.c) with the range
-    ** deletions' table, which RocksDB 7.8 gets wrong (a skiplist
-    ** assertion, seen in test_fts_core) */
-    kv_batch_del(kb, KV_INDEX, gk, gl);
-    const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl), *end = p + vl;
-    const char *tm;
-    size_t tl;
-    uint64_t nblk, first;
-    const uint8_t *b, *bend;
-    fts_term_info ti;
-    int e = seg_part_begin(&p, end, &first) ? 1 : -1;
-    while (e > 0 &&
-           (e = seg_entry(&p, end, &tm, &tl, &ti, &nblk, &b, &bend)) > 0) {
-      const uint8_t *blk;
-      size_t bl;
-      int eb;
-      /* the segment's statistics of the term go to its entry */
-      unsigned char tk[KEY_FTS_MAX];
-      size_t tkl = key_fts_term(tk, t->tid, t->tbl, tm, tl);
-      fts_term_delta td = {(int64_t)ti.df, (int64_t)ti.cf, ti.max_tf,
-                           ti.min_dl};
-      buf_reset(op);
-      fts_term_delta_encode(&td, op);
-      kv_batch_merge(kb, KV_INDEX, tk, tkl, op->p, op->len);
-      uint64_t prev = UINT64_MAX; /* the range of the entry's last block */
-      while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
-        fts_block_info info;
-        if (fts_block_header(blk, bl, &info) || info.n == 0) {
-          eb = -1;
-          break;
-        }
-        unsigned char k[KEY_FTS_MAX];
-        size_t kl = key_fts_block(k, t->tid, t->tbl, tm, tl, info.first);
-        uint64_t range = info.first / FTS_BLOCK_SPAN;
-        if (range * FTS_BLOCK_SPAN >= first && range != prev)
-          kv_batch_put(kb, KV_INDEX, k, kl, blk, bl);
-        else
-          kv_batch_merge(kb, KV_INDEX, k, kl, blk, bl);
-        prev = range;
-      }
-      if (eb < 0) {
-        e = -1;
-        break;
-      }
-    }
-    if (e < 0)
-      rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
-  }
-  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
-  if (rc == REMDB_OK && op->oom) rc = err_nomem(&db->err);
-  kv_iter_free(it);
-  if (rc) return rc;
-  t->folded = true;
-  return REMDB_OK;
 }
 
 /* Writing one segment: the commit's new one (segb_add), or a merge's
@@ -1224,6 +1151,10 @@ static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
     }
     i = j;
   }
+  if (best == UINT32_MAX && t->s.n + 2 >= FTS_SEG_LIST) { /* (cannot be) */
+    best = 0;
+    bestn = t->s.n;
+  }
   if (best == UINT32_MAX) return REMDB_OK;
   return seg_merge_run(db, t, best, bestn, kb);
 }
@@ -1233,11 +1164,7 @@ static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
 static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
   for (size_t i = 0; i < x->ntab; i++) {
     ptab *t = &x->tab[i];
-    if (!t->folded && !t->wrote && !t->merged) continue;
-    if (t->folded) { /* none left */
-      t->s.m = t->fresh;
-      t->s.n = 0;
-    }
+    if (!t->wrote && !t->merged) continue;
     if (t->wrote) {
       if (t->s.n == 0) t->s.m = t->fresh;
       t->s.no[t->s.n] = t->s.next++;
@@ -1299,13 +1226,9 @@ int fts_before_commit(wtx_t *w) {
   if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
-  for (size_t i = 0; i < x->ntab; i++) { /* fold or merge segments */
+  for (size_t i = 0; i < x->ntab; i++) { /* merge segments */
     ptab *t = &x->tab[i];
-    buf_t fop;
-    buf_init(&fop);
-    int frc = t->fold || t->s.n + 2 >= FTS_SEG_LIST ? seg_fold(db, t, kb, &fop)
-                                                    : seg_merge(db, t, kb);
-    buf_free(&fop);
+    int frc = seg_merge(db, t, kb);
     if (frc) {
       pend_clear(x);
       x->bytes = 0;
@@ -1344,7 +1267,7 @@ int fts_before_commit(wtx_t *w) {
   for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
     char kind = p->kind;
-    if (kind == 'T') {
+    if (kind == 'T' || kind == 'X') {
       if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
       buf_reset(&op);
       fts_term_delta_encode(&p->td, &op);
@@ -1468,6 +1391,70 @@ static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
   kv_batch_merge(kb, KV_INDEX, k, kl, op->p, op->len);
 }
 
+/* ---- tombstones ---------------------------------------------------------------
+** A stored document of a segment (numbered >= m and below the transaction's
+** `fresh`) is never edited there: when it changes it dies.  Its postings
+** stay in its segment; a 'K' key (its number) marks it dead, its length
+** slot is unset, the table statistics drop it, and its postings' share of
+** each term's statistics goes to the term's 'X' entry, which readers
+** subtract (a term's df = 'T' + the segments' entries - 'X').  A reader's
+** cursors skip the dead numbers.  A new version (an update of its text, an
+** undelete) gets a new number, its postings in the transaction's new
+** segment; a soft delete keeps the dead number (its id slot too), a hard
+** delete frees it. */
+
+/* Kill document docno of t (entity id) in its segment: old is its live
+** version (NULL: already dead), has/nw the new one. */
+static int seg_kill(wtx_t *w, struct fts_cache *c, const sch_fulltext *f,
+                    const sch_table *t, uint64_t docno, const uuid16_t *id,
+                    const rec_view *old, bool has, const rec_view *nw) {
+  remdb *db = wtx_db(w);
+  struct fts_txn *x = txn_of(w);
+  if (x == NULL) return err_nomem(&db->err);
+  kv_batch_t *kb = wtx_batch(w);
+  uint32_t tbl = t->table_id;
+  static const uint8_t none[16];
+  if (old) { /* its postings die */
+    fts_analyzer *a = cache_analyzer(db, c, f);
+    if (a == NULL) return db->err.code;
+    int rc = analyse(db, a, f, old, c->old);
+    if (rc) return rc;
+    long n = fts_doc_nterms(c->old);
+    uint32_t len = fts_doc_length(c->old);
+    for (long i = 0; i < n; i++) {
+      const char *tm;
+      size_t tl;
+      const uint32_t *pos;
+      uint32_t npos;
+      fts_doc_term(c->old, (size_t)i, &tm, &tl, &pos, &npos);
+      unsigned char k[KEY_FTS_MAX];
+      pkey *px = pend_key(x, k, key_fts_xterm(k, db->tid, tbl, tm, tl));
+      if (px == NULL) return err_nomem(&db->err);
+      fts_term_delta td = {1, npos, npos, len};
+      pend_term(px, &td, false);
+    }
+    unsigned char kk[KEY_FTS_DOC_LEN], sk[KEY_FTS_PREFIX];
+    key_fts_dead(kk, db->tid, tbl, docno);
+    kv_batch_put(kb, KV_INDEX, kk, sizeof kk, "", 0);
+    if (!pend_length(x, db, tbl, docno, false, 0)) return err_nomem(&db->err);
+    key_fts(sk, db->tid, tbl, 'S');
+    pkey *ps = pend_key(x, sk, sizeof sk);
+    if (ps == NULL) return err_nomem(&db->err);
+    ps->sdocs -= 1;
+    ps->stokens -= (int64_t)len;
+  }
+  if ((has || nw == NULL) && !pend_ids(x, db, tbl, docno, none))
+    return err_nomem(&db->err); /* the number goes */
+  if (nw == NULL) { /* a hard delete: the entity's id key too */
+    unsigned char ik[KEY_FTS_ID_LEN];
+    key_fts_id(ik, db->tid, tbl, id->b);
+    kv_batch_del(kb, KV_INDEX, ik, sizeof ik);
+  }
+  if (!has && !txn_set(w, id, nw ? docno : UINT64_MAX))
+    return err_nomem(&db->err);
+  return REMDB_OK;
+}
+
 /* Stage the index changes of entity id of t from version old to nw (either
 ** NULL: none).  Called by wtx_put and wtx_remove inside their savepoint. */
 int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
@@ -1508,14 +1495,15 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     ptab *pt;
     if (xt == NULL) return err_nomem(&db->err);
     int trc = tab_touch(db, s, xt, &pt);
-    fresh = trc == REMDB_OK ? pt->fresh : 0;
-    /* a document of an unmerged segment changes: they are folded at
-    ** commit, first (its changes are staged on the blocks after them;
-    ** only a flag here, so a rolled back change leaves nothing behind) */
-    if (trc == REMDB_OK && known && pt->s.n && docno >= pt->s.m &&
-        docno < pt->fresh)
-      pt->fold = true;
     if (trc) return trc;
+    fresh = pt->fresh;
+    /* a stored document of a segment changes: it dies there (see
+    ** "Tombstones"), and a new version gets a new number */
+    if (known && pt->s.n && docno >= pt->s.m && docno < fresh) {
+      int rc = seg_kill(w, c, f, t, docno, id, had ? old : NULL, has, nw);
+      if (rc || !has) return rc;
+      known = false; /* numbered anew below */
+    }
   }
   if (!known) {
     had = false; /* numbered now: nothing of it is indexed */
@@ -1660,6 +1648,7 @@ static merge_fn merge_for(const char *k, size_t kl) {
   switch (k[12]) {
     case 'B': return fts_block_merge;
     case 'T': return fts_term_merge;
+    case 'X': return fts_term_merge;
     case 'L': return fts_lengths_merge;
     case 'S': return fts_stats_merge;
     case 'E': return ids_merge;
@@ -1719,7 +1708,7 @@ static int merge_partial(const char *k, size_t kl, const char *const *ops,
       if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
     return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
   }
-  if (k[12] == 'T') {
+  if (k[12] == 'T' || k[12] == 'X') {
     fts_term_delta sum = {0, 0, 0, UINT32_MAX}, d;
     for (size_t i = 0; i < n; i++) {
       if (fts_term_delta_decode(ops[i], lens[i], &d)) return -1;
@@ -2046,6 +2035,8 @@ struct fts_reader {
   int64_t eblock;   /* the id range cached ('E'), -1 none */
   uint8_t eid[FTS_BLOCK_SPAN][16]; /* its ids (zero: none) */
   segset segs;    /* the segments at the snapshot */
+  uint64_t *dead; /* their dead documents ('K'), ascending */
+  size_t ndead;
   kv_iter_t *git; /* over their parts, made at the first term */
 };
 
@@ -2190,6 +2181,77 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
 
 static const fts_block_stream_ops bs_ops = {bs_seek, bs_next, bs_close};
 
+/* A cursor that skips the reader's dead documents (see "Tombstones"). */
+typedef struct dcur {
+  fts_cursor c;
+  fts_cursor *in;
+  const uint64_t *dead; /* ascending */
+  size_t nd, di;
+} dcur;
+
+static bool dcur_dead(dcur *d, uint64_t doc) {
+  while (d->di < d->nd && d->dead[d->di] < doc) d->di++;
+  return d->di < d->nd && d->dead[d->di] == doc;
+}
+
+static uint64_t dcur_advance(fts_cursor *c, uint64_t target) {
+  dcur *d = (dcur *)c;
+  uint64_t doc = d->in->ops->advance(d->in, target);
+  while (doc != FTS_END && dcur_dead(d, doc))
+    doc = d->in->ops->advance(d->in, doc + 1);
+  c->doc = doc;
+  c->err = d->in->err;
+  return doc;
+}
+
+static uint64_t dcur_block_max(fts_cursor *c, uint64_t target,
+                               const fts_impact **imp, uint32_t *nimp) {
+  dcur *d = (dcur *)c;
+  uint64_t r = d->in->ops->block_max(d->in, target, imp, nimp);
+  c->err = d->in->err;
+  return r;
+}
+
+static uint32_t dcur_tf(fts_cursor *c) {
+  fts_cursor *in = ((dcur *)c)->in;
+  return in->ops->tf(in);
+}
+static uint32_t dcur_dl(fts_cursor *c) {
+  fts_cursor *in = ((dcur *)c)->in;
+  return in->ops->dl(in);
+}
+static const uint32_t *dcur_positions(fts_cursor *c) {
+  fts_cursor *in = ((dcur *)c)->in;
+  return in->ops->positions(in);
+}
+static void dcur_close(fts_cursor *c) {
+  dcur *d = (dcur *)c;
+  d->in->ops->close(d->in);
+  free(d);
+}
+
+static const fts_cursor_ops dcur_ops = {dcur_advance, dcur_block_max, dcur_tf,
+                                        dcur_dl, dcur_positions, dcur_close};
+
+/* in, skipping dead[0..nd); NULL when out of memory (in closed). */
+static fts_cursor *dcur_new(fts_cursor *in, const uint64_t *dead, size_t nd) {
+  dcur *d = calloc(1, sizeof *d);
+  if (d == NULL) {
+    in->ops->close(in);
+    return NULL;
+  }
+  d->c.ops = &dcur_ops;
+  d->c.count = in->count;
+  d->in = in;
+  d->dead = dead;
+  d->nd = nd;
+  d->c.doc = in->doc;
+  d->c.err = in->err;
+  if (in->doc != FTS_END && dcur_dead(d, in->doc))
+    dcur_advance(&d->c, in->doc + 1);
+  return &d->c;
+}
+
 static int src_open(void *ctx, const char *term, size_t len,
                     fts_term_info *info, fts_cursor **out,
                     fts_counters *count) {
@@ -2218,6 +2280,26 @@ static int src_open(void *ctx, const char *term, size_t len,
   if (s == NULL) return -1;
   buf_init(&s->sbuf);
   int lrc = r->segs.n ? bs_load_segments(r, s, term, len, info) : 0;
+  if (lrc == 0 && r->ndead) { /* less the dead documents' postings */
+    unsigned char xk[KEY_FTS_MAX];
+    size_t xl = key_fts_xterm(xk, r->tid, r->tbl, term, len);
+    fts_term_info xi;
+    lrc = kv_get(db->st->kv, r->snap, KV_INDEX, xk, xl, &v, &db->err);
+    if (lrc == REMDB_OK) {
+      lrc = fts_term_decode(v.data, v.len, &xi) || xi.df > info->df ||
+                    xi.cf > info->cf
+                ? (err_set(&db->err, REMDB_CORRUPT,
+                           "full-text term entry is malformed"), -1)
+                : 0;
+      kv_val_free(&v);
+      if (lrc == 0) {
+        info->df -= xi.df;
+        info->cf -= xi.cf;
+      }
+    } else {
+      lrc = lrc == REMDB_NOTFOUND ? 0 : -1;
+    }
+  }
   if (lrc || info->df == 0) {
     buf_free(&s->sbuf);
     free(s->soff);
@@ -2237,6 +2319,7 @@ static int src_open(void *ctx, const char *term, size_t len,
     return -1;
   }
   *out = fts_block_cursor(&bs_ops, s, count);
+  if (*out && r->ndead) *out = dcur_new(*out, r->dead, r->ndead);
   return *out ? 0 : -1;
 }
 
@@ -2335,9 +2418,39 @@ static int src_prefix(void *ctx, const char *prefix, size_t len,
 
 static const fts_source_ops src_ops = {src_open, src_prefix};
 
+/* The table's dead documents ('K') at snap, ascending, into *out (NULL
+** when none). */
+static int load_dead(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                     uint64_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  kv_iter_t *it = NULL;
+  int rc = kind_iter(db, snap, tbl, 'K', &it);
+  size_t cap = 0;
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl != KEY_FTS_DOC_LEN) continue; /* (verify reports it) */
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      uint64_t *d = realloc(*out, cap * sizeof *d);
+      if (d == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      *out = d;
+    }
+    (*out)[(*n)++] = get_u64be((const unsigned char *)k + KEY_FTS_PREFIX);
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
 void ftsr_close(fts_reader *r) {
   if (r == NULL) return;
   kv_iter_free(r->git);
+  free(r->dead);
   fts_analyzer_free(r->an);
   for (size_t i = 0; i < r->nnames; i++) free(r->names[i]);
   free(r->names);
@@ -2389,7 +2502,8 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
       ftsr_close(r);
       return err_nomem(&db->err);
     }
-  if ((rc = read_segs(db, ks, r->tid, r->tbl, &r->segs))) {
+  if ((rc = read_segs(db, ks, r->tid, r->tbl, &r->segs)) ||
+      (r->segs.n && (rc = load_dead(db, ks, r->tbl, &r->dead, &r->ndead)))) {
     ftsr_close(r);
     return rc;
   }
@@ -2513,6 +2627,8 @@ typedef struct vterm {
   fts_term_info t;        /* the entry ('T': the blocks') */
   uint64_t seg_df, seg_cf; /* the segments' entries, summed */
   uint32_t seg_max_tf, seg_min_dl;
+  uint64_t dead_df, dead_cf; /* the dead documents' postings in them */
+  fts_term_info xt;          /* its 'X' entry */
 } vterm;
 
 typedef struct vdoc {
@@ -2870,6 +2986,16 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       rc = REMDB_OK;
     }
   }
+  /* 'K': dead documents, each in a segment, its entity not live */
+  uint64_t *dead = NULL;
+  size_t nd = 0;
+  if (rc == REMDB_OK) rc = load_dead(db, snap, tbl, &dead, &nd);
+  for (size_t i = 0; rc == REMDB_OK && i < nd; i++) {
+    vdoc *vd = vdoc_find(s->docs, s->ndocs, dead[i]);
+    if ((vd && vd->live) || dead[i] < ws->m || ws->n == 0)
+      vreport(v, "document %llu is marked dead, but is live or in no "
+              "segment", (unsigned long long)dead[i]);
+  }
   if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'G', &it);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     k = kv_iter_key(it, &kl);
@@ -2896,7 +3022,8 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
               (unsigned long long)ws->m);
     while (e > 0 &&
            (e = seg_entry(&p, end, &tm, &len, &ti, &nblk, &b, &bend)) > 0) {
-      size_t i = vterm_get(s, tm, len, false);
+      /* (added: a dead document's term may be held by no live entity) */
+      size_t i = vterm_get(s, tm, len, true);
       int eb;
       fts_term_info got = {0, 0, 0, UINT32_MAX}; /* what its blocks hold */
       if (i != SIZE_MAX) { /* its statistics count as its entry's do */
@@ -2929,6 +3056,11 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                     "below its first document %llu", (int)len, tm,
                     (unsigned long long)dec.doc[j], (unsigned long long)seg,
                     (unsigned long long)first);
+          if (bsearch(&dec.doc[j], dead, nd, sizeof *dead, u64_cmp)) {
+            s->vt[i].dead_df++;
+            s->vt[i].dead_cf += dec.tf[j];
+            continue;
+          }
           s->vt[i].got_n++;
           s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j],
                                          dec.dl[j], dec.pos + dec.posoff[j]);
@@ -2952,6 +3084,7 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   }
   fts_block_dec_free(&dec);
   free(ws);
+  free(dead);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;
@@ -2987,10 +3120,37 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
+  it = NULL;
+  /* 'X': the dead documents' share of the segments' entries */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'X', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_PREFIX;
+    int len = (int)(kl - KEY_FTS_PREFIX);
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (fts_term_decode(val, vl, &ti))
+      vreport(v, "the dead entry of term \"%.*s\" is malformed", len, tm);
+    else if (i != SIZE_MAX)
+      s->vt[i].xt = ti;
+    else if (ti.df || ti.cf)
+      vreport(v, "term \"%.*s\" has a dead entry (%llu documents) but no "
+              "posting in a segment", len, tm, (unsigned long long)ti.df);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
   /* the term's statistics: its entry's (the blocks') and the segments' */
   for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
     vterm *x = &s->vt[i];
-    uint64_t df = x->t.df + x->seg_df, cf = x->t.cf + x->seg_cf;
+    uint64_t df = x->t.df + x->seg_df - x->xt.df,
+             cf = x->t.cf + x->seg_cf - x->xt.cf;
+    if (x->xt.df != x->dead_df || x->xt.cf != x->dead_cf)
+      vreport(v, "term \"%s\": its dead entry counts %llu documents and "
+              "%llu occurrences, the dead postings %llu and %llu",
+              s->names[i], (unsigned long long)x->xt.df,
+              (unsigned long long)x->xt.cf, (unsigned long long)x->dead_df,
+              (unsigned long long)x->dead_cf);
     uint32_t mt = x->t.max_tf > x->seg_max_tf ? x->t.max_tf : x->seg_max_tf;
     uint32_t md = x->t.min_dl < x->seg_min_dl ? x->t.min_dl : x->seg_min_dl;
     if (!x->entry && x->seg_df == 0)

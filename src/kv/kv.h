@@ -86,6 +86,10 @@
 **           version 3: version 4 writes 'E')
 **     'E' be32(DOCNO / 128)           -> (u8 DOCNO % 128, ID) records, the
 **           last of a slot wins (merged: appended; a zero ID: none)
+**     'K' be64(DOCNO)                 -> (empty) a dead document whose
+**           postings are still in a segment (a tombstone)
+**     'X' TERM                        -> term entry of the dead documents'
+**           postings still in segments (merged)
 **     'I' ID                          -> be64(DOCNO)  (entity -> number)
 **     'M'                             -> the "fulltext" configuration the
 **           index was built with (JSON); absent or different from the
@@ -539,6 +543,19 @@ static inline void key_fts_doc(unsigned char out[KEY_FTS_DOC_LEN], uint32_t tid,
                                uint32_t tbl, uint64_t docno) {
   key_fts(out, tid, tbl, 'D');
   put_u64be(out + KEY_FTS_PREFIX, docno);
+}
+/* 'K' be64(DOCNO) */
+static inline void key_fts_dead(unsigned char out[KEY_FTS_DOC_LEN],
+                                uint32_t tid, uint32_t tbl, uint64_t docno) {
+  key_fts(out, tid, tbl, 'K');
+  put_u64be(out + KEY_FTS_PREFIX, docno);
+}
+/* 'X' TERM */
+static inline size_t key_fts_xterm(unsigned char *out, uint32_t tid,
+                                   uint32_t tbl, const char *term, size_t n) {
+  size_t kl = key_fts_term(out, tid, tbl, term, n);
+  out[12] = 'X';
+  return kl;
 }
 /* 'E' be32(DOCNO / 128) */
 static inline void key_fts_ids(unsigned char out[KEY_FTS_LEN_LEN],
