@@ -1035,6 +1035,32 @@ static int segrd_next(segrd *r) {
   }
 }
 
+static int load_dead(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                     uint64_t **out, size_t *n);
+
+/* The first document number of t's segment segno (its first part's
+** header) into *first. */
+static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
+  unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+  size_t ll = key_fts_seg(lo, t->tid, t->tbl, segno, "", 0);
+  size_t hl = key_fts_seg(hi, t->tid, t->tbl, segno + 1, "", 0);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                       &db->err);
+  if (rc) return rc;
+  kv_iter_first(it);
+  if (kv_iter_valid(it)) {
+    size_t vl;
+    const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl);
+    if (!seg_part_begin(&p, p + vl, first))
+      rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
+  } else {
+    rc = kv_iter_status(it, &db->err);
+  }
+  kv_iter_free(it);
+  return rc;
+}
+
 /* Merge t's segments s.no[a .. a + n) into one new segment (number
 ** s.next, level lvl[a] + 1) in kb, and delete their parts (key by key: see
 ** seg_fold).  t->s is updated. */
@@ -1079,6 +1105,28 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
   buf_init(&b.part);
   buf_init(&b.ent);
   buf_init(&b.blk);
+  /* the dead documents of the merged segments: their postings are dropped
+  ** (blocks that hold one are decoded and made again), their share of the
+  ** 'X' entries too, and their tombstones go */
+  uint64_t *dead = NULL, hi = UINT64_MAX;
+  size_t nd = 0;
+  if (rc == REMDB_OK && a + n < t->s.n)
+    rc = seg_first(db, t, t->s.no[a + n], &hi);
+  if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
+  size_t d0 = 0, d1 = 0;
+  while (d0 < nd && dead[d0] < b.first) d0++;
+  for (d1 = d0; d1 < nd && dead[d1] < hi; d1++) {
+    unsigned char kk[KEY_FTS_DOC_LEN];
+    key_fts_dead(kk, t->tid, t->tbl, dead[d1]);
+    kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
+  }
+  fts_block_dec dec;
+  memset(&dec, 0, sizeof dec);
+  fts_posting *keep = NULL;
+  if (d1 > d0 && (keep = malloc(FTS_BLOCK_SPAN * sizeof *keep)) == NULL)
+    rc = err_nomem(&db->err);
+  buf_t xop;
+  buf_init(&xop);
   while (rc == REMDB_OK) {
     const segrd *lo = NULL; /* the least term of the segments' entries */
     for (uint32_t i = 0; i < n; i++) {
@@ -1097,22 +1145,87 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
     buf_reset(&b.ent);
     uint64_t nblk = 0;
     fts_term_info ti = {0, 0, 0, UINT32_MAX};
+    fts_term_delta gone = {0, 0, 0, UINT32_MAX}; /* dropped postings */
     for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) /* oldest first */
       if (r[i].tm && r[i].tl == tl && memcmp(r[i].tm, term, tl) == 0) {
-        buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
-        nblk += r[i].nblk;
         ti.df += r[i].ti.df;
         ti.cf += r[i].ti.cf;
         if (r[i].ti.max_tf > ti.max_tf) ti.max_tf = r[i].ti.max_tf;
         if (r[i].ti.min_dl < ti.min_dl) ti.min_dl = r[i].ti.min_dl;
-        if (segrd_next(&r[i]))
+        if (d1 == d0) { /* nothing dead: the blocks as they are */
+          buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
+          nblk += r[i].nblk;
+        }
+        const uint8_t *bp = r[i].b, *blk;
+        size_t bl;
+        int eb = d1 > d0 ? 1 : 0;
+        while (eb > 0 && (eb = seg_block(&bp, r[i].bend, &blk, &bl)) > 0) {
+          fts_block_info info;
+          if (fts_block_header(blk, bl, &info)) {
+            eb = -1;
+            break;
+          }
+          size_t j = d0, hi2 = d1; /* the first dead one >= its first */
+          while (j < hi2) {
+            size_t mid = j + (hi2 - j) / 2;
+            if (dead[mid] < info.first) j = mid + 1;
+            else hi2 = mid;
+          }
+          if (j == d1 || dead[j] > info.last) { /* none in it */
+            fts_put_varint(&b.ent, bl);
+            buf_add(&b.ent, blk, bl);
+            nblk++;
+            continue;
+          }
+          int drc = fts_block_decode(&info, &dec, true);
+          if (drc) {
+            eb = drc == -2 ? -2 : -1;
+            break;
+          }
+          size_t nk = 0;
+          for (uint32_t q = 0; q < dec.n; q++) {
+            if (bsearch(&dec.doc[q], dead + d0, d1 - d0, sizeof *dead,
+                        u64_cmp)) {
+              gone.df--;
+              gone.cf -= dec.tf[q];
+              continue;
+            }
+            keep[nk++] = (fts_posting){dec.doc[q], dec.tf[q], dec.dl[q],
+                                       dec.pos + dec.posoff[q]};
+          }
+          if (nk == 0) continue;
+          buf_reset(&b.blk);
+          if (fts_block_encode(keep, nk, &b.blk) || b.blk.oom) {
+            eb = -2;
+            break;
+          }
+          fts_put_varint(&b.ent, b.blk.len);
+          buf_add(&b.ent, b.blk.p, b.blk.len);
+          nblk++;
+        }
+        if (eb == -2) rc = err_nomem(&db->err);
+        else if (eb < 0 || segrd_next(&r[i]))
           rc = err_set(&db->err, REMDB_CORRUPT,
                        "full-text segment is malformed");
       }
+    if (rc == REMDB_OK && gone.df) { /* their share of 'X' goes */
+      ti.df += (uint64_t)gone.df; /* (negative: wraps down) */
+      ti.cf += (uint64_t)gone.cf;
+      unsigned char xk[KEY_FTS_MAX];
+      size_t xl = key_fts_xterm(xk, t->tid, t->tbl, term, tl);
+      buf_reset(&xop);
+      gone.max_tf = 0;
+      fts_term_delta_encode(&gone, &xop);
+      kv_batch_merge(kb, KV_INDEX, xk, xl, xop.p, xop.len);
+    }
     if (rc == REMDB_OK && nblk)
       segb_entry(&b, term, tl, &ti, nblk, b.ent.p, b.ent.len);
-    if (b.part.oom || b.ent.oom) rc = err_nomem(&db->err);
+    if (b.part.oom || b.ent.oom || xop.oom) rc = err_nomem(&db->err);
   }
+  fts_block_dec_free(&dec);
+  free(keep);
+  free(dead);
+  buf_free(&xop);
   for (uint32_t i = 0; i < n; i++) {
     if (rc == REMDB_OK && r[i].it) rc = kv_iter_status(r[i].it, &db->err);
     kv_iter_free(r[i].it);
@@ -3056,7 +3169,7 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                     "below its first document %llu", (int)len, tm,
                     (unsigned long long)dec.doc[j], (unsigned long long)seg,
                     (unsigned long long)first);
-          if (bsearch(&dec.doc[j], dead, nd, sizeof *dead, u64_cmp)) {
+          if (nd && bsearch(&dec.doc[j], dead, nd, sizeof *dead, u64_cmp)) {
             s->vt[i].dead_df++;
             s->vt[i].dead_cf += dec.tf[j];
             continue;

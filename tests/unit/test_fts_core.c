@@ -896,6 +896,23 @@ static uint64_t seg_level(remdb *d, uint64_t i, int *lvl) {
 
 static uint64_t seg_count(remdb *d) { return seg_level(d, 0, NULL); }
 
+/* The table's tombstones ('K' keys: dead documents in segments). */
+static uint64_t dead_count(remdb *d) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, d->tid, ct->s->table_id, 'K');
+  key_fts(hi, d->tid, ct->s->table_id, 'K' + 1);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(d->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi,
+                        sizeof hi, &it, &d->err),
+            REMDB_OK);
+  uint64_t n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) n++;
+  kv_iter_free(it);
+  return n;
+}
+
 static void check_clean(remdb *d) {
   uint64_t problems = 99;
   CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
@@ -943,6 +960,7 @@ static void test_fts_segments(void) {
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 2);
   CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
   CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 0);
+  CHECK_INT(dead_count(d), 3);
   check_clean(d);
   /* new segments; a delete of one of their documents */
   for (int i = 5; i < 8; i++) {
@@ -952,12 +970,15 @@ static void test_fts_segments(void) {
     CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
   }
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 5);
+  CHECK_INT(dead_count(d), 0); /* a merge (below) dropped them */
+  check_clean(d);
   CHECK_INT(remdb_delete(d, ids[6], 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 1);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
   CHECK_INT(search_count(d, "docs", "w6", msg, sizeof msg), 0);
   check_clean(d);
   /* (the eighth commit merged eight segments of level 0 into one of level
-  ** 1, the dead documents' postings along, still dead); eight of level 0
+  ** 1, the dead documents' postings dropped); eight of level 0
   ** again: the next commit merges them */
   CHECK_INT(seg_count(d), 2);
   for (int i = 8; i < 15; i++) {
