@@ -2,24 +2,21 @@
 ** fts.c: each table's full-text index in RocksDB (keys: src/kv/kv.h, the
 ** index column family, TID 0x46 TBL KIND ...; values: src/text/postings.h).
 **
-** STATUS (t15-ftsseg, session 5): per-commit segments work and are tested
-** (see "Segments" below), but do not yet make the build faster: folding
-** writes the same per-term block keys later.  Measurements and the next
-** steps (segments as the durable layout, renumber on update, term entries
-** per segment) are in the session notes, s5/ftsg.status.
-**
 ** Writes.  wtx_put and wtx_remove call fts_stage with the entity's old and
-** new versions; in the same write batch it stages, for the terms that
-** changed, merge operands (kv_batch_merge) into posting blocks and term
-** entries, the document's length slot and the table statistics: the
-** writer never reads a posting.  A document number (docno) is given to
-** an entity when it is first written and kept for life (soft delete and
-** undelete keep it; a hard delete frees it); 'I' and 'D' keys map ids and
-** numbers both ways.  The numbers come from a counter ('N') the writer
-** caches (fts_cache, guarded by the write lock): numbers of a transaction
-** that did not commit are simply never used.  The postings of a
-** transaction's new documents go to one segment of the table rather than
-** to the posting blocks (see "Segments"), folded into them later.
+** new versions; the writer never reads a posting.  A document number
+** (docno) is given to an entity when it is first written; 'I' keys map ids
+** to numbers, 'E' keys (one per 128 numbers) numbers to ids.  The numbers
+** come from a counter ('N') the writer caches (fts_cache, guarded by the
+** write lock): numbers of a transaction that did not commit are simply
+** never used.  The postings of a transaction's new documents, with their
+** terms' statistics, go to one new segment of the table (see "Segments":
+** the lasting layout, merged by tiers).  A stored document of a segment
+** that changes dies there and a new version gets a new number (see
+** "Tombstones").  A table rebuilt by reindex, or of a format-3 database,
+** also has posting blocks ('B', one key per term and 128 numbers) with
+** term entries ('T'): a change of one of their documents keeps its number
+** and stages merge operands into them, in the same batch.  Lengths ('L')
+** and table statistics ('S') are merge operands too.
 **
 ** Built or not.  The 'M' key holds the signature of the configuration the
 ** index was built with (sch_fulltext.signature).  The index is maintained
@@ -755,10 +752,13 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** document below m.  Tiered merges (seg_merge) keep the list short: a
 ** commit that finds FTS_SEG_MAX segments of one level merges them into one
 ** of the next level, by concatenating each term's blocks (their documents
-** are disjoint and ascending: nothing is decoded), in the batch that
-** deletes the merged ones and rewrites 'W' (a reader sees the old
-** segments or the new one, never both).  A posting is so copied once per
-** level, and a table of N commits has O(FTS_SEG_MAX log N) segments.
+** are disjoint and ascending: only a block that holds a dead document is
+** decoded, to drop it), in the batch that deletes the merged ones and
+** rewrites 'W' (a reader sees the old segments or the new one, never
+** both).  A posting is so copied once per level, and a table of N commits
+** has O(FTS_SEG_MAX log N) segments.  One merge per commit; its work is
+** that of the run it merges (not bounded: a merge of the top level copies
+** most of the table's postings once).
 **
 ** A transaction that changes a document >= m (an update, a delete: the
 ** writer never edits a segment) kills it there (see "Tombstones"); one
@@ -1062,8 +1062,11 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 }
 
 /* Merge t's segments s.no[a .. a + n) into one new segment (number
-** s.next, level lvl[a] + 1) in kb, and delete their parts (key by key: see
-** seg_fold).  t->s is updated. */
+** s.next, level lvl[a] + 1) in kb, and delete their parts, key by key: a
+** range delete of keys of 13 bytes or more would share the index
+** memtable's insert hints (kv.c) with the range deletions' table, which
+** RocksDB 7.8 gets wrong (a skiplist assertion, seen in test_fts_core).
+** t->s is updated. */
 static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
                          kv_batch_t *kb) {
   segrd *r = calloc(n, sizeof *r);
