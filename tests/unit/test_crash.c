@@ -5,9 +5,9 @@
 ** After each round the database must reopen, verify must find entities,
 ** index entries, the id directory and the columns (row deltas merged
 ** into segments every few writes, so kills land in merges too; the
-** full-text index's per-commit segments are folded into its blocks every
-** eighth commit and whenever a write changes one of their documents, which
-** these writes do often) in agreement, and every write the
+** full-text index's per-commit segments are merged every eighth commit,
+** dropping the documents these writes' updates and deletes killed) in
+** agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not).
 ** Merge rounds kill a writer whose every commit merges a segment of
 ** thousands of rows (test_crash_merge). */
