@@ -1052,6 +1052,31 @@ static void test_fts_format3(void) {
   CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
   kv_batch_t *kb = kv_batch_new(kv);
   kv_batch_put(kb, KV_META, fk, sizeof fk, v3, 4);
+  /* format 3 maps numbers to ids with a 'D' key per document, not 'E' */
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(kv, NULL, KV_INDEX, NULL, 0, NULL, 0, &it, &e),
+            REMDB_OK);
+  int nd = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (kl != KEY_FTS_LEN_LEN || get_u32be((const unsigned char *)k + 4) !=
+                                     KEY_FTS_TBL || k[12] != 'E')
+      continue;
+    uint64_t base = (uint64_t)get_u32be((const unsigned char *)k + 13) * 128;
+    for (size_t i = 0; i + 17 <= vl; i += 17) {
+      unsigned char dk[KEY_FTS_DOC_LEN];
+      key_fts_doc(dk, get_u32be((const unsigned char *)k),
+                  get_u32be((const unsigned char *)k + 8),
+                  base + (unsigned char)v[i]);
+      kv_batch_put(kb, KV_INDEX, dk, sizeof dk, v + i + 1, 16);
+      nd++;
+    }
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  kv_iter_free(it);
+  CHECK_INT(nd, 20);
   CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
   kv_close(kv);
@@ -1064,9 +1089,27 @@ static void test_fts_format3(void) {
   remdb_close(d);
   CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
   CHECK_INT(d->st->format, KV_FORMAT_VERSION);
+  check_clean(d);
   fill_docs(d, 2);
   CHECK_INT(seg_count(d), 2);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 22);
+  check_clean(d);
+  /* its documents (in the blocks) change there: an update, a hard delete */
+  char ids[2][REMDB_ID_LEN + 1];
+  remdb_stmt *st = NULL;
+  const char *q = "SELECT id FROM docs WHERE n < 2 ORDER BY n";
+  CHECK_INT(remdb_prepare(d, q, strlen(q), &st, NULL), REMDB_OK);
+  for (int i = 0; i < 2; i++) {
+    CHECK_INT(remdb_step(st), REMDB_ROW);
+    snprintf(ids[i], sizeof ids[i], "%s", remdb_column_text(st, 0, NULL));
+  }
+  remdb_finalize(st);
+  const char *patch = "{\"body\":\"gamma\"}";
+  CHECK_INT(remdb_update(d, ids[0], patch, strlen(patch)), REMDB_OK);
+  CHECK_INT(remdb_delete(d, ids[1], REMDB_HARD), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 20);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "\"doc 0\"", msg, sizeof msg), 1);
   check_clean(d);
   remdb_close(d);
 }
