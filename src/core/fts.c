@@ -345,10 +345,11 @@ typedef struct pkey {
 /* A table's segments ('W', see "Segments"): documents >= m have their
 ** postings in segments no[0 .. n), oldest (lowest documents) first, each
 ** with its level (0: one commit's; L + 1: a merge of FTS_SEG_MAX of level
-** L); next: the number the next segment gets. */
+** L); next: the number the next segment gets; dead: the tombstones ('K')
+** of its documents. */
 #define FTS_SEG_LIST 160
 typedef struct segset {
-  uint64_t m, next;
+  uint64_t m, next, dead;
   uint32_t n;
   uint64_t no[FTS_SEG_LIST];
   uint8_t lvl[FTS_SEG_LIST];
@@ -360,6 +361,7 @@ typedef struct ptab { /* a table the transaction touched */
   uint64_t next;  /* the counter now: staged ('N') at commit */
   segset s;    /* its segments ('W', see "Segments") at the first touch */
   bool merged; /* a run of its segments was merged by this commit */
+  bool killed; /* a document of its segments was killed (s.dead grew) */
   bool wrote;  /* a new segment (number s.next) was staged */
 } ptab;
 
@@ -746,8 +748,9 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** the blocks of storage and then those of the segments, in document order.
 **
 ** Segments are the lasting layout of an import: the table's 'W' key (a
-** segset: m, the next segment number, the list of segments with their
-** levels) says which segments a reader reads, oldest first: they hold the
+** segset: m, the next segment number, the count of tombstones, the list
+** of segments with their levels) says which segments a reader reads,
+** oldest first: they hold the
 ** postings of every document numbered >= m, the blocks those of every
 ** document below m.  Tiered merges (seg_merge) keep the list short: a
 ** commit that finds FTS_SEG_MAX segments of one level merges them into one
@@ -773,7 +776,7 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** segment (64 KiB parts made single-term queries ~25% slower than 8 KiB,
 ** bench_ftsdb; the build the same) */
 #define FTS_SEG_PART 8192
-#define FTS_W_HEAD 16
+#define FTS_W_HEAD 24
 
 static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
                      kv_iter_t **it);
@@ -829,7 +832,7 @@ static int read_segs(remdb *db, const kv_snap_t *snap, uint32_t tid,
                      uint32_t tbl, segset *out) {
   unsigned char k[KEY_FTS_PREFIX];
   key_fts(k, tid, tbl, 'W');
-  out->m = out->next = 0;
+  out->m = out->next = out->dead = 0;
   out->n = 0;
   kv_val v;
   int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
@@ -841,6 +844,7 @@ static int read_segs(remdb *db, const kv_snap_t *snap, uint32_t tid,
   if (ok) {
     out->m = get_u64be(d);
     out->next = get_u64be(d + 8);
+    out->dead = get_u64be(d + 16);
     out->n = (uint32_t)((v.len - FTS_W_HEAD) / 9);
     for (uint32_t i = 0; i < out->n && ok; i++) {
       out->no[i] = get_u64be(d + FTS_W_HEAD + 9 * i);
@@ -863,6 +867,7 @@ static void stage_segs(kv_batch_t *kb, uint32_t tid, uint32_t tbl,
   key_fts(k, tid, tbl, 'W');
   put_u64be(v, s->m);
   put_u64be(v + 8, s->next);
+  put_u64be(v + 16, s->dead);
   for (uint32_t i = 0; i < s->n; i++) {
     put_u64be(v + FTS_W_HEAD + 9 * i, s->no[i]);
     v[FTS_W_HEAD + 9 * i + 8] = s->lvl[i];
@@ -1248,6 +1253,7 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
           (t->s.n - a - n) * sizeof *t->s.no);
   memmove(t->s.lvl + a + 1, t->s.lvl + a + n, t->s.n - a - n);
   t->s.n -= n - 1;
+  t->s.dead -= d1 - d0;
   t->merged = true;
   return REMDB_OK;
 }
@@ -1267,7 +1273,12 @@ static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
     }
     i = j;
   }
-  if (best == UINT32_MAX && t->s.n + 2 >= FTS_SEG_LIST) { /* (cannot be) */
+  /* too many tombstones (a reader loads them all): merge every segment,
+  ** which drops them (an eighth of the segments' numbers, or 8192) */
+  uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
+  if (best == UINT32_MAX && t->s.n &&
+      ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
+       t->s.n + 2 >= FTS_SEG_LIST)) {
     best = 0;
     bestn = t->s.n;
   }
@@ -1280,7 +1291,7 @@ static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
 static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
   for (size_t i = 0; i < x->ntab; i++) {
     ptab *t = &x->tab[i];
-    if (!t->wrote && !t->merged) continue;
+    if (!t->wrote && !t->merged && !t->killed) continue;
     if (t->wrote) {
       if (t->s.n == 0) t->s.m = t->fresh;
       t->s.no[t->s.n] = t->s.next++;
@@ -1517,7 +1528,10 @@ static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
 ** cursors skip the dead numbers.  A new version (an update of its text, an
 ** undelete) gets a new number, its postings in the transaction's new
 ** segment; a soft delete keeps the dead number (its id slot too), a hard
-** delete frees it. */
+** delete frees it.  A merge drops the dead documents of the segments it
+** merges, and their tombstones.  A reader loads every tombstone (when 'W'
+** counts any): when they are an eighth of the segments' numbers (and 256
+** or more), or 8192, a commit merges every segment (seg_merge). */
 
 /* Kill document docno of t (entity id) in its segment: old is its live
 ** version (NULL: already dead), has/nw the new one. */
@@ -1552,6 +1566,11 @@ static int seg_kill(wtx_t *w, struct fts_cache *c, const sch_fulltext *f,
     unsigned char kk[KEY_FTS_DOC_LEN], sk[KEY_FTS_PREFIX];
     key_fts_dead(kk, db->tid, tbl, docno);
     kv_batch_put(kb, KV_INDEX, kk, sizeof kk, "", 0);
+    ptab *pt = pend_tab(x, db->tid, tbl, false);
+    if (pt) { /* (touched by fts_stage first) */
+      pt->s.dead++;
+      pt->killed = true;
+    }
     if (!pend_length(x, db, tbl, docno, false, 0)) return err_nomem(&db->err);
     key_fts(sk, db->tid, tbl, 'S');
     pkey *ps = pend_key(x, sk, sizeof sk);
@@ -2619,7 +2638,8 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
       return err_nomem(&db->err);
     }
   if ((rc = read_segs(db, ks, r->tid, r->tbl, &r->segs)) ||
-      (r->segs.n && (rc = load_dead(db, ks, r->tbl, &r->dead, &r->ndead)))) {
+      (r->segs.dead &&
+       (rc = load_dead(db, ks, r->tbl, &r->dead, &r->ndead)))) {
     ftsr_close(r);
     return rc;
   }
@@ -3106,6 +3126,9 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   uint64_t *dead = NULL;
   size_t nd = 0;
   if (rc == REMDB_OK) rc = load_dead(db, snap, tbl, &dead, &nd);
+  if (rc == REMDB_OK && nd != ws->dead)
+    vreport(v, "%zu tombstones, but the segment state counts %llu", nd,
+            (unsigned long long)ws->dead);
   for (size_t i = 0; rc == REMDB_OK && i < nd; i++) {
     vdoc *vd = vdoc_find(s->docs, s->ndocs, dead[i]);
     if ((vd && vd->live) || dead[i] < ws->m || ws->n == 0)

@@ -876,7 +876,7 @@ static void test_fts_damage(void) {
   }
 }
 
-/* The table's segments (core/fts.c, "Segments"; 'W': m, next, then
+/* The table's segments (core/fts.c, "Segments"; 'W': m, next, dead, then
 ** (be64 number, level) each), and the level of segment i into *lvl. */
 static uint64_t seg_level(remdb *d, uint64_t i, int *lvl) {
   cat_table *ct;
@@ -887,9 +887,9 @@ static uint64_t seg_level(remdb *d, uint64_t i, int *lvl) {
   int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
   if (rc == REMDB_NOTFOUND) return 0;
   CHECK_INT(rc, REMDB_OK);
-  CHECK(v.len >= 16 && (v.len - 16) % 9 == 0);
-  uint64_t n = v.len >= 16 ? (v.len - 16) / 9 : 0;
-  if (lvl && i < n) *lvl = ((const unsigned char *)v.data)[16 + 9 * i + 8];
+  CHECK(v.len >= 24 && (v.len - 24) % 9 == 0);
+  uint64_t n = v.len >= 24 ? (v.len - 24) / 9 : 0;
+  if (lvl && i < n) *lvl = ((const unsigned char *)v.data)[24 + 9 * i + 8];
   kv_val_free(&v);
   return n;
 }
@@ -1026,6 +1026,43 @@ static void test_fts_segments(void) {
   CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
   CHECK_INT(seg_count(d), 0);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), alpha + 3);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* Tombstones pile up in a segment no tier merge takes: when they are an
+** eighth of the segments' numbers (and 256 or more), a commit merges every
+** segment, which drops them. */
+static void test_fts_purge(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  static char ids[300][REMDB_ID_LEN + 1];
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(seg_count(d), 1);
+  for (int i = 0; i < 255; i++)
+    CHECK_INT(remdb_delete(d, ids[i], i % 2 ? REMDB_HARD : 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 255);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 45);
+  check_clean(d);
+  /* the 256th: its commit merges (drops the 255 stored ones) */
+  CHECK_INT(remdb_delete(d, ids[255], 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 1); /* its own */
+  CHECK_INT(seg_count(d), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
+  CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 6);
   check_clean(d);
   remdb_close(d);
 }
@@ -1230,6 +1267,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_builtins);
   TEST_CASE(test_fts_damage);
   TEST_CASE(test_fts_segments);
+  TEST_CASE(test_fts_purge);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
