@@ -174,7 +174,8 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(BUILD)/libremdb.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -O2 -Isrc -o $@ $< $(BUILD)/libremdb.a \
 	  $(LIBS)
 
-# bench_fts reads the gzipped manual pages
+# bench_fts (and bench_ftsload, a measuring tool not run by bench) read
+# the gzipped manual pages
 $(BUILD)/bench/bench_fts $(BUILD)/bench/bench_ftsdb $(BUILD)/bench/bench_ftsload: LIBS += -lz
 
 bench: $(BENCH_BIN) $(BUILD)/remdb

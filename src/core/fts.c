@@ -3,15 +3,20 @@
 ** index column family, TID 0x46 TBL KIND ...; values: src/text/postings.h).
 **
 ** Writes.  wtx_put and wtx_remove call fts_stage with the entity's old and
-** new versions; in the same write batch it stages, for the terms that
-** changed, merge operands (kv_batch_merge) into posting blocks and term
-** entries, the document's length slot and the table statistics: the
-** writer never reads a posting.  A document number (docno) is given to
-** an entity when it is first written and kept for life (soft delete and
-** undelete keep it; a hard delete frees it); 'I' and 'D' keys map ids and
-** numbers both ways.  The numbers come from a counter ('N') the writer
-** caches (fts_cache, guarded by the write lock): numbers of a transaction
-** that did not commit are simply never used.
+** new versions; the writer never reads a posting.  A document number
+** (docno) is given to an entity when it is first written; 'I' keys map ids
+** to numbers, 'E' keys (one per 128 numbers) numbers to ids.  The numbers
+** come from a counter ('N') the writer caches (fts_cache, guarded by the
+** write lock): numbers of a transaction that did not commit are simply
+** never used.  The postings of a transaction's new documents, with their
+** terms' statistics, go to one new segment of the table (see "Segments":
+** the lasting layout, merged by tiers).  A stored document of a segment
+** that changes dies there and a new version gets a new number (see
+** "Tombstones").  A table rebuilt by reindex, or of a format-3 database,
+** also has posting blocks ('B', one key per term and 128 numbers) with
+** term entries ('T'): a change of one of their documents keeps its number
+** and stages merge operands into them, in the same batch.  Lengths ('L')
+** and table statistics ('S') are merge operands too.
 **
 ** Built or not.  The 'M' key holds the signature of the configuration the
 ** index was built with (sch_fulltext.signature).  The index is maintained
@@ -312,26 +317,52 @@ typedef struct plen { /* a length range's pending slots */
   uint8_t touched[FTS_BLOCK_SPAN / 8];
 } plen;
 
+typedef struct pids { /* an id range's pending slots */
+  uint8_t id[FTS_BLOCK_SPAN][16];
+  uint8_t touched[FTS_BLOCK_SPAN / 8];
+} pids;
+
 typedef struct pkey {
   const char *key; /* in the transaction's key arena */
   size_t kl;
   char kind;              /* key[12]: 'B', 'T', 'L', 'S' */
-  fts_term_delta td;      /* 'T' */
+  fts_term_delta td;      /* 'T': the change of the stored documents */
+  fts_term_delta tdn;     /* 'T': the transaction's new documents (its
+                          ** segment's entry of the term) */
+  uint32_t term;          /* 'B': its term's key (index + 1) */
   uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
   uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
   uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
   uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
+  pids *ids;              /* 'E' */
   uint32_t uhead, utail;  /* 'B': upserts (pool list), at most one per doc */
   uint64_t *del;          /* 'B': deletes (applied before the upserts) */
   uint32_t nup, ndel, capdel;
 } pkey;
 
-typedef struct ptab { /* a table the transaction numbered documents of */
+/* A table's segments ('W', see "Segments"): documents >= m have their
+** postings in segments no[0 .. n), oldest (lowest documents) first, each
+** with its level (0: one commit's; L + 1: a merge of FTS_SEG_MAX of level
+** L); next: the number the next segment gets; dead: the tombstones ('K')
+** of its documents. */
+#define FTS_SEG_LIST 160
+typedef struct segset {
+  uint64_t m, next, dead;
+  uint32_t n;
+  uint64_t no[FTS_SEG_LIST];
+  uint8_t lvl[FTS_SEG_LIST];
+} segset;
+
+typedef struct ptab { /* a table the transaction touched */
   uint32_t tid, tbl;
   uint64_t fresh; /* the counter before the transaction's first number */
   uint64_t next;  /* the counter now: staged ('N') at commit */
+  segset s;    /* its segments ('W', see "Segments") at the first touch */
+  bool merged; /* a run of its segments was merged by this commit */
+  bool killed; /* a document of its segments was killed (s.dead grew) */
+  bool wrote;  /* a new segment (number s.next) was staged */
 } ptab;
 
 #define ARENA_CHUNK 65536
@@ -358,6 +389,7 @@ static void pend_clear(struct fts_txn *x) {
   for (size_t i = 0; i < x->keys.n; i++) {
     free(x->pk[i].del);
     free(x->pk[i].len);
+    free(x->pk[i].ids);
   }
   smap_clear(&x->keys);
   x->npos = 0;
@@ -438,6 +470,7 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   p->kl = kl;
   p->kind = (char)k[12];
   p->td.min_dl = UINT32_MAX;
+  p->tdn.min_dl = UINT32_MAX;
   x->bytes += sizeof *p + 16;
   return p;
 }
@@ -457,6 +490,7 @@ static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
   pkey *pb = pend_key(x, k, kl);
   if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
   pb->range = range;
+  pb->term = (uint32_t)ti + 1;
   pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
   x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
   return pb;
@@ -570,11 +604,33 @@ static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
   return true;
 }
 
-static void pend_term(pkey *p, const fts_term_delta *d) {
-  p->td.df += d->df;
-  p->td.cf += d->cf;
-  if (d->max_tf > p->td.max_tf) p->td.max_tf = d->max_tf;
-  if (d->min_dl < p->td.min_dl) p->td.min_dl = d->min_dl;
+/* Add d to term entry p's change: of the new documents' segment entry
+** (isnew: the document is numbered in this transaction), else of its
+** stored entry. */
+/* Set docno's id slot in its pending range (a zero id: none). */
+static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
+                     uint64_t docno, const uint8_t id[16]) {
+  unsigned char ek[KEY_FTS_LEN_LEN];
+  key_fts_ids(ek, db->tid, tbl, docno);
+  pkey *p = pend_key(x, ek, sizeof ek);
+  if (p == NULL) return false;
+  if (p->ids == NULL) {
+    p->ids = calloc(1, sizeof *p->ids);
+    if (p->ids == NULL) return false;
+    x->bytes += sizeof *p->ids;
+  }
+  unsigned slot = (unsigned)(docno % FTS_BLOCK_SPAN);
+  p->ids->touched[slot >> 3] |= (uint8_t)(1u << (slot & 7));
+  memcpy(p->ids->id[slot], id, 16);
+  return true;
+}
+
+static void pend_term(pkey *p, const fts_term_delta *d, bool isnew) {
+  fts_term_delta *t = isnew ? &p->tdn : &p->td;
+  t->df += d->df;
+  t->cf += d->cf;
+  if (d->max_tf > t->max_tf) t->max_tf = d->max_tf;
+  if (d->min_dl < t->min_dl) t->min_dl = d->min_dl;
 }
 
 static int posting_cmp(const void *a, const void *b) {
@@ -679,15 +735,596 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
   return all;
 }
 
+/* ---- segments ---------------------------------------------------------------
+** A transaction's new documents (numbered at or above its table's `fresh`)
+** do not go to posting blocks: at commit their postings are written as ONE
+** new segment of the table, a sorted run of (term, blocks) in parts of
+** about FTS_SEG_PART bytes (a header: the segment's first document
+** number), each part keyed by its last term
+** ('G' SEGNO TERM, kv.h), so a reader finds a term's blocks in a segment
+** with one seek.  The blocks in a segment are ordinary fts_block values
+** (at most FTS_BLOCK_SPAN documents of one range each; a term's blocks
+** ascend, and two of them may share a range), so a reader's cursor reads
+** the blocks of storage and then those of the segments, in document order.
+**
+** Segments are the lasting layout of an import: the table's 'W' key (a
+** segset: m, the next segment number, the count of tombstones, the list
+** of segments with their levels) says which segments a reader reads,
+** oldest first: they hold the
+** postings of every document numbered >= m, the blocks those of every
+** document below m.  Tiered merges (seg_merge) keep the list short: a
+** commit that finds FTS_SEG_MAX segments of one level merges them into one
+** of the next level, by concatenating each term's blocks (their documents
+** are disjoint and ascending: only a block that holds a dead document is
+** decoded, to drop it), in the batch that deletes the merged ones and
+** rewrites 'W' (a reader sees the old segments or the new one, never
+** both).  A posting is so copied once per level, and a table of N commits
+** has O(FTS_SEG_MAX log N) segments.  One merge per commit; its work is
+** that of the run it merges (not bounded: a merge of the top level copies
+** most of the table's postings once).
+**
+** A transaction that changes a document >= m (an update, a delete: the
+** writer never edits a segment) kills it there (see "Tombstones"); one
+** that changes a document below m changes the blocks (merge operands, as
+** a format-3 database's index and a rebuilt one are blocks only).
+** Lengths, table statistics and ids are written as before. */
+
+#ifndef FTS_SEG_MAX /* (a build may try another) */
+#define FTS_SEG_MAX 8 /* segments of one level merged into one */
+#endif
+/* bytes of a segment part (about): a reader reads one per term and
+** segment (64 KiB parts made single-term queries ~25% slower than 8 KiB,
+** bench_ftsdb; the build the same) */
+#define FTS_SEG_PART 8192
+#define FTS_W_HEAD 24
+
+static int kind_iter(remdb *db, const kv_snap_t *snap, uint32_t tbl, char kind,
+                     kv_iter_t **it);
+
+/* One term's entry of a segment part: varint TL, TERM, the term's
+** statistics in the segment (varints DF, CF, MAX_TF, MIN_DL: a reader sums
+** them over the segments, with the term's 'T' entry, which holds those of
+** the blocks), varint NBLK, then NBLK times (varint LEN, block).
+** seg_entry reads the entry at *p: 1, 0 at the end, -1 when malformed;
+** *blk .. *bend are the blocks. */
+static int seg_entry(const uint8_t **p, const uint8_t *end, const char **term,
+                     size_t *tl, fts_term_info *ti, uint64_t *nblk,
+                     const uint8_t **blk, const uint8_t **bend) {
+  if (*p == end) return 0;
+  uint64_t n, mt, md;
+  if (!fts_get_varint(p, end, &n) || n > FTS_MAX_TERM ||
+      n > (uint64_t)(end - *p))
+    return -1;
+  *term = (const char *)*p;
+  *tl = (size_t)n;
+  *p += n;
+  if (!fts_get_varint(p, end, &ti->df) || !fts_get_varint(p, end, &ti->cf) ||
+      !fts_get_varint(p, end, &mt) || !fts_get_varint(p, end, &md) ||
+      mt > UINT32_MAX || md > UINT32_MAX || ti->df == 0)
+    return -1;
+  ti->max_tf = (uint32_t)mt;
+  ti->min_dl = (uint32_t)md;
+  if (!fts_get_varint(p, end, nblk)) return -1;
+  *blk = *p;
+  for (uint64_t i = 0; i < *nblk; i++) {
+    if (!fts_get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return -1;
+    *p += n;
+  }
+  *bend = *p;
+  return 1;
+}
+
+/* The next block of an entry's blocks: 1, 0 at the end, -1 malformed. */
+static int seg_block(const uint8_t **p, const uint8_t *end, const uint8_t **b,
+                     size_t *bl) {
+  if (*p == end) return 0;
+  uint64_t n;
+  if (!fts_get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return -1;
+  *b = *p;
+  *bl = (size_t)n;
+  *p += n;
+  return 1;
+}
+
+/* The table's segments at snap (none when it has no 'W').  REMDB_CORRUPT
+** when 'W' is malformed. */
+static int read_segs(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                     uint32_t tbl, segset *out) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'W');
+  out->m = out->next = out->dead = 0;
+  out->n = 0;
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  const unsigned char *d = (const unsigned char *)v.data;
+  bool ok = v.len >= FTS_W_HEAD && (v.len - FTS_W_HEAD) % 9 == 0 &&
+            (v.len - FTS_W_HEAD) / 9 <= FTS_SEG_LIST;
+  if (ok) {
+    out->m = get_u64be(d);
+    out->next = get_u64be(d + 8);
+    out->dead = get_u64be(d + 16);
+    out->n = (uint32_t)((v.len - FTS_W_HEAD) / 9);
+    for (uint32_t i = 0; i < out->n && ok; i++) {
+      out->no[i] = get_u64be(d + FTS_W_HEAD + 9 * i);
+      out->lvl[i] = d[FTS_W_HEAD + 9 * i + 8];
+      ok = out->no[i] < out->next &&
+           (i == 0 || (out->no[i] != out->no[i - 1] &&
+                       out->lvl[i] <= out->lvl[i - 1]));
+    }
+  }
+  kv_val_free(&v);
+  if (!ok) out->n = 0;
+  return ok ? REMDB_OK
+            : err_set(&db->err, REMDB_CORRUPT,
+                      "full-text segment state is malformed");
+}
+
+static void stage_segs(kv_batch_t *kb, uint32_t tid, uint32_t tbl,
+                       const segset *s) {
+  unsigned char k[KEY_FTS_PREFIX], v[FTS_W_HEAD + 9 * FTS_SEG_LIST];
+  key_fts(k, tid, tbl, 'W');
+  put_u64be(v, s->m);
+  put_u64be(v + 8, s->next);
+  put_u64be(v + 16, s->dead);
+  for (uint32_t i = 0; i < s->n; i++) {
+    put_u64be(v + FTS_W_HEAD + 9 * i, s->no[i]);
+    v[FTS_W_HEAD + 9 * i + 8] = s->lvl[i];
+  }
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, FTS_W_HEAD + 9 * (size_t)s->n);
+}
+
+static int load_counter(remdb *db, fts_slot *s) {
+  if (s->have_next) return REMDB_OK;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, s->tid, s->tbl, 'N');
+  kv_val v;
+  int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+  s->next = 0;
+  if (rc == REMDB_OK) {
+    if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
+    kv_val_free(&v);
+  } else if (rc != REMDB_NOTFOUND) {
+    return rc;
+  }
+  s->have_next = true;
+  return REMDB_OK;
+}
+
+/* The transaction's record of s's table, made at its first touch: the
+** counter and the segment state then (the writer holds the write lock:
+** neither moves under it but by this transaction). */
+static int tab_touch(remdb *db, fts_slot *s, struct fts_txn *x, ptab **out) {
+  ptab *t = pend_tab(x, s->tid, s->tbl, false);
+  if (t) {
+    *out = t;
+    return REMDB_OK;
+  }
+  int rc = load_counter(db, s);
+  if (rc) return rc;
+  t = pend_tab(x, s->tid, s->tbl, true);
+  if (t == NULL) return err_nomem(&db->err);
+  if ((rc = read_segs(db, NULL, s->tid, s->tbl, &t->s))) {
+    x->ntab--;
+    return rc;
+  }
+  t->fresh = t->next = s->next;
+  *out = t;
+  return REMDB_OK;
+}
+
+/* A part's header: the first document number of its segment. */
+static bool seg_part_begin(const uint8_t **p, const uint8_t *end,
+                           uint64_t *first) {
+  return fts_get_varint(p, end, first);
+}
+
+/* Writing one segment: the commit's new one (segb_add), or a merge's
+** (segb_raw). */
+typedef struct segb {
+  kv_batch_t *kb;
+  ptab *t;          /* the table being written; NULL none */
+  uint64_t segno;   /* its number */
+  uint64_t first;   /* its first document number (each part's header) */
+  buf_t part, ent, blk;
+  uint32_t nblk;
+  const char *term; /* the current term (segb_add: in the key arena) */
+  size_t tl;
+  fts_term_info ti; /* its statistics */
+  char last[FTS_MAX_TERM + 1]; /* the part's last term */
+  size_t lastl;
+} segb;
+
+static void segb_part_flush(segb *b) {
+  if (b->part.len == 0) return;
+  unsigned char k[KEY_FTS_SEG_MAX];
+  size_t kl = key_fts_seg(k, b->t->tid, b->t->tbl, b->segno, b->last,
+                          b->lastl);
+  kv_batch_put(b->kb, KV_INDEX, k, kl, b->part.p, b->part.len);
+  buf_reset(&b->part);
+}
+
+/* Append an entry: term, nblk blocks whose encoded form (varint LEN,
+** block; ...) is blocks[0..len). */
+static void segb_entry(segb *b, const char *term, size_t tl,
+                       const fts_term_info *ti, uint64_t nblk,
+                       const void *blocks, size_t len) {
+  if (b->part.len == 0) fts_put_varint(&b->part, b->first);
+  fts_put_varint(&b->part, tl);
+  buf_add(&b->part, term, tl);
+  fts_put_varint(&b->part, ti->df);
+  fts_put_varint(&b->part, ti->cf);
+  fts_put_varint(&b->part, ti->max_tf);
+  fts_put_varint(&b->part, ti->min_dl);
+  fts_put_varint(&b->part, nblk);
+  buf_add(&b->part, blocks, len);
+  memcpy(b->last, term, tl);
+  b->lastl = tl;
+  if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
+}
+
+static void segb_term_end(segb *b) {
+  if (b->nblk)
+    segb_entry(b, b->term, b->tl, &b->ti, b->nblk, b->ent.p, b->ent.len);
+  buf_reset(&b->ent);
+  b->nblk = 0;
+  b->term = NULL;
+}
+
+static void segb_end(segb *b) {
+  if (b->t == NULL) return;
+  segb_term_end(b);
+  segb_part_flush(b);
+  b->t = NULL;
+}
+
+/* Add block key p's postings ps[0..n) (docs new in this transaction) to
+** t's new segment.  -1 when out of memory. */
+static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
+                    const fts_posting *ps, size_t n) {
+  const char *tm = p->key + KEY_FTS_PREFIX;
+  size_t tl = p->kl - KEY_FTS_PREFIX - 5;
+  if (b->t != t) {
+    segb_end(b);
+    b->t = t;
+    b->segno = t->s.next;
+    b->first = t->fresh;
+    t->wrote = true;
+  }
+  if (b->term == NULL || b->tl != tl || memcmp(b->term, tm, tl) != 0) {
+    segb_term_end(b);
+    b->term = tm;
+    b->tl = tl;
+    b->ti = (fts_term_info){(uint64_t)tn->df, (uint64_t)tn->cf, tn->max_tf,
+                            tn->min_dl};
+  }
+  buf_reset(&b->blk);
+  if (fts_block_encode(ps, n, &b->blk)) return -1;
+  fts_put_varint(&b->ent, b->blk.len);
+  buf_add(&b->ent, b->blk.p, b->blk.len);
+  b->nblk++;
+  return b->blk.oom || b->ent.oom || b->part.oom ? -1 : 0;
+}
+
+/* One segment being read by a merge: its parts in order, entry by entry. */
+typedef struct segrd {
+  kv_iter_t *it;
+  const uint8_t *p, *end; /* the rest of the current part */
+  const char *tm;         /* the current entry (tm NULL: at the end) */
+  size_t tl;
+  fts_term_info ti;
+  uint64_t nblk;
+  const uint8_t *b, *bend;
+  uint64_t first;
+} segrd;
+
+/* Move r to its next entry: 0, or -1 when malformed. */
+static int segrd_next(segrd *r) {
+  for (;;) {
+    int e = r->p ? seg_entry(&r->p, r->end, &r->tm, &r->tl, &r->ti, &r->nblk,
+                             &r->b, &r->bend)
+                 : 0;
+    if (e > 0) return 0;
+    if (e < 0) return -1;
+    if (r->p) kv_iter_next(r->it);
+    r->tm = NULL;
+    r->p = NULL;
+    if (!kv_iter_valid(r->it)) return 0;
+    size_t vl;
+    r->p = (const uint8_t *)kv_iter_value(r->it, &vl);
+    r->end = r->p + vl;
+    uint64_t first;
+    if (!seg_part_begin(&r->p, r->end, &first)) return -1;
+    if (r->first == UINT64_MAX) r->first = first;
+  }
+}
+
+static int load_dead(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                     uint64_t **out, size_t *n);
+
+/* The first document number of t's segment segno (its first part's
+** header) into *first. */
+static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
+  unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+  size_t ll = key_fts_seg(lo, t->tid, t->tbl, segno, "", 0);
+  size_t hl = key_fts_seg(hi, t->tid, t->tbl, segno + 1, "", 0);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                       &db->err);
+  if (rc) return rc;
+  kv_iter_first(it);
+  if (kv_iter_valid(it)) {
+    size_t vl;
+    const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl);
+    if (!seg_part_begin(&p, p + vl, first))
+      rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
+  } else {
+    rc = kv_iter_status(it, &db->err);
+  }
+  kv_iter_free(it);
+  return rc;
+}
+
+/* Merge t's segments s.no[a .. a + n) into one new segment (number
+** s.next, level lvl[a] + 1) in kb, and delete their parts, key by key: a
+** range delete of keys of 13 bytes or more would share the index
+** memtable's insert hints (kv.c) with the range deletions' table, which
+** RocksDB 7.8 gets wrong (a skiplist assertion, seen in test_fts_core).
+** t->s is updated. */
+static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
+                         kv_batch_t *kb) {
+  segrd *r = calloc(n, sizeof *r);
+  if (r == NULL) return err_nomem(&db->err);
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) {
+    unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+    size_t ll = key_fts_seg(lo, t->tid, t->tbl, t->s.no[a + i], "", 0);
+    size_t hl = key_fts_seg(hi, t->tid, t->tbl, t->s.no[a + i] + 1, "", 0);
+    r[i].first = UINT64_MAX;
+    rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &r[i].it,
+                     &db->err);
+    if (rc == REMDB_OK) {
+      kv_iter_first(r[i].it);
+      for (; kv_iter_valid(r[i].it); kv_iter_next(r[i].it)) {
+        size_t gl;
+        const char *gk = kv_iter_key(r[i].it, &gl);
+        kv_batch_del(kb, KV_INDEX, gk, gl);
+      }
+      if ((rc = kv_iter_status(r[i].it, &db->err)) == REMDB_OK) {
+        kv_iter_first(r[i].it);
+        if (segrd_next(&r[i]))
+          rc = err_set(&db->err, REMDB_CORRUPT,
+                       "full-text segment is malformed");
+      }
+    }
+  }
+  segb b;
+  memset(&b, 0, sizeof b);
+  b.kb = kb;
+  b.t = t;
+  b.segno = t->s.next;
+  b.first = UINT64_MAX;
+  for (uint32_t i = 0; i < n && rc == REMDB_OK; i++)
+    if (r[i].first != UINT64_MAX) {
+      b.first = r[i].first; /* the oldest: the lowest documents */
+      break;
+    }
+  buf_init(&b.part);
+  buf_init(&b.ent);
+  buf_init(&b.blk);
+  /* the dead documents of the merged segments: their postings are dropped
+  ** (blocks that hold one are decoded and made again), their share of the
+  ** 'X' entries too, and their tombstones go */
+  uint64_t *dead = NULL, hi = UINT64_MAX;
+  size_t nd = 0;
+  if (rc == REMDB_OK && a + n < t->s.n)
+    rc = seg_first(db, t, t->s.no[a + n], &hi);
+  if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
+  size_t d0 = 0, d1 = 0;
+  while (d0 < nd && dead[d0] < b.first) d0++;
+  for (d1 = d0; d1 < nd && dead[d1] < hi; d1++) {
+    unsigned char kk[KEY_FTS_DOC_LEN];
+    key_fts_dead(kk, t->tid, t->tbl, dead[d1]);
+    kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
+  }
+  fts_block_dec dec;
+  memset(&dec, 0, sizeof dec);
+  fts_posting *keep = NULL;
+  if (d1 > d0 && (keep = malloc(FTS_BLOCK_SPAN * sizeof *keep)) == NULL)
+    rc = err_nomem(&db->err);
+  buf_t xop;
+  buf_init(&xop);
+  while (rc == REMDB_OK) {
+    const segrd *lo = NULL; /* the least term of the segments' entries */
+    for (uint32_t i = 0; i < n; i++) {
+      if (r[i].tm == NULL) continue;
+      if (lo == NULL) {
+        lo = &r[i];
+        continue;
+      }
+      int c = memcmp(r[i].tm, lo->tm, r[i].tl < lo->tl ? r[i].tl : lo->tl);
+      if (c < 0 || (c == 0 && r[i].tl < lo->tl)) lo = &r[i];
+    }
+    if (lo == NULL) break;
+    char term[FTS_MAX_TERM + 1];
+    size_t tl = lo->tl;
+    memcpy(term, lo->tm, tl);
+    buf_reset(&b.ent);
+    uint64_t nblk = 0;
+    fts_term_info ti = {0, 0, 0, UINT32_MAX};
+    fts_term_delta gone = {0, 0, 0, UINT32_MAX}; /* dropped postings */
+    for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) /* oldest first */
+      if (r[i].tm && r[i].tl == tl && memcmp(r[i].tm, term, tl) == 0) {
+        ti.df += r[i].ti.df;
+        ti.cf += r[i].ti.cf;
+        if (r[i].ti.max_tf > ti.max_tf) ti.max_tf = r[i].ti.max_tf;
+        if (r[i].ti.min_dl < ti.min_dl) ti.min_dl = r[i].ti.min_dl;
+        if (d1 == d0) { /* nothing dead: the blocks as they are */
+          buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
+          nblk += r[i].nblk;
+        }
+        const uint8_t *bp = r[i].b, *blk;
+        size_t bl;
+        int eb = d1 > d0 ? 1 : 0;
+        while (eb > 0 && (eb = seg_block(&bp, r[i].bend, &blk, &bl)) > 0) {
+          fts_block_info info;
+          if (fts_block_header(blk, bl, &info)) {
+            eb = -1;
+            break;
+          }
+          size_t j = d0, hi2 = d1; /* the first dead one >= its first */
+          while (j < hi2) {
+            size_t mid = j + (hi2 - j) / 2;
+            if (dead[mid] < info.first) j = mid + 1;
+            else hi2 = mid;
+          }
+          if (j == d1 || dead[j] > info.last) { /* none in it */
+            fts_put_varint(&b.ent, bl);
+            buf_add(&b.ent, blk, bl);
+            nblk++;
+            continue;
+          }
+          int drc = fts_block_decode(&info, &dec, true);
+          if (drc) {
+            eb = drc == -2 ? -2 : -1;
+            break;
+          }
+          size_t nk = 0;
+          for (uint32_t q = 0; q < dec.n; q++) {
+            if (bsearch(&dec.doc[q], dead + d0, d1 - d0, sizeof *dead,
+                        u64_cmp)) {
+              gone.df--;
+              gone.cf -= dec.tf[q];
+              continue;
+            }
+            keep[nk++] = (fts_posting){dec.doc[q], dec.tf[q], dec.dl[q],
+                                       dec.pos + dec.posoff[q]};
+          }
+          if (nk == 0) continue;
+          buf_reset(&b.blk);
+          if (fts_block_encode(keep, nk, &b.blk) || b.blk.oom) {
+            eb = -2;
+            break;
+          }
+          fts_put_varint(&b.ent, b.blk.len);
+          buf_add(&b.ent, b.blk.p, b.blk.len);
+          nblk++;
+        }
+        if (eb == -2) rc = err_nomem(&db->err);
+        else if (eb < 0 || segrd_next(&r[i]))
+          rc = err_set(&db->err, REMDB_CORRUPT,
+                       "full-text segment is malformed");
+      }
+    if (rc == REMDB_OK && gone.df) { /* their share of 'X' goes */
+      ti.df += (uint64_t)gone.df; /* (negative: wraps down) */
+      ti.cf += (uint64_t)gone.cf;
+      unsigned char xk[KEY_FTS_MAX];
+      size_t xl = key_fts_xterm(xk, t->tid, t->tbl, term, tl);
+      buf_reset(&xop);
+      gone.max_tf = 0;
+      fts_term_delta_encode(&gone, &xop);
+      kv_batch_merge(kb, KV_INDEX, xk, xl, xop.p, xop.len);
+    }
+    if (rc == REMDB_OK && nblk)
+      segb_entry(&b, term, tl, &ti, nblk, b.ent.p, b.ent.len);
+    if (b.part.oom || b.ent.oom || xop.oom) rc = err_nomem(&db->err);
+  }
+  fts_block_dec_free(&dec);
+  free(keep);
+  free(dead);
+  buf_free(&xop);
+  for (uint32_t i = 0; i < n; i++) {
+    if (rc == REMDB_OK && r[i].it) rc = kv_iter_status(r[i].it, &db->err);
+    kv_iter_free(r[i].it);
+  }
+  free(r);
+  if (rc == REMDB_OK) {
+    segb_part_flush(&b);
+    if (b.part.oom) rc = err_nomem(&db->err);
+  }
+  buf_free(&b.part);
+  buf_free(&b.ent);
+  buf_free(&b.blk);
+  if (rc) return rc;
+  t->s.no[a] = t->s.next++;
+  t->s.lvl[a]++;
+  memmove(t->s.no + a + 1, t->s.no + a + n,
+          (t->s.n - a - n) * sizeof *t->s.no);
+  memmove(t->s.lvl + a + 1, t->s.lvl + a + n, t->s.n - a - n);
+  t->s.n -= n - 1;
+  t->s.dead -= d1 - d0;
+  t->merged = true;
+  return REMDB_OK;
+}
+
+/* A commit's merge (see "Segments"): the first run of FTS_SEG_MAX or more
+** segments of one level, lowest level first, is merged into one.  One
+** merge per commit (the merged segment is in the batch, not readable). */
+static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
+  uint32_t best = UINT32_MAX, bestn = 0;
+  for (uint32_t i = 0; i < t->s.n;) {
+    uint32_t j = i;
+    while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
+    if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 &&
+        (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
+      best = i;
+      bestn = j - i;
+    }
+    i = j;
+  }
+  /* too many tombstones (a reader loads them all): merge every segment,
+  ** which drops them (an eighth of the segments' numbers, or 8192) */
+  uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
+  if (best == UINT32_MAX && t->s.n &&
+      ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
+       t->s.n + 2 >= FTS_SEG_LIST)) {
+    best = 0;
+    bestn = t->s.n;
+  }
+  if (best == UINT32_MAX) return REMDB_OK;
+  return seg_merge_run(db, t, best, bestn, kb);
+}
+
+/* Stage each touched table's 'W' after its commit's merge, fold or new
+** segment. */
+static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
+  for (size_t i = 0; i < x->ntab; i++) {
+    ptab *t = &x->tab[i];
+    if (!t->wrote && !t->merged && !t->killed) continue;
+    if (t->wrote) {
+      if (t->s.n == 0) t->s.m = t->fresh;
+      t->s.no[t->s.n] = t->s.next++;
+      t->s.lvl[t->s.n++] = 0;
+    }
+    stage_segs(kb, t->tid, t->tbl, &t->s);
+  }
+}
+
 /* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts): a
 ** put of the whole block when its range is fresh, else a delete operand
 ** and an upsert operand. */
 static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
-                       fts_posting *ps, buf_t *op) {
+                       fts_posting *ps, buf_t *op, segb *sb) {
   bool sorted = true;
   for (uint32_t j = 1; j < p->nup && sorted; j++)
     if (ps[j - 1].doc >= ps[j].doc) sorted = false;
   if (!sorted) qsort(ps, p->nup, sizeof *ps, posting_cmp);
+  const unsigned char *k = (const unsigned char *)p->key;
+  ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
+  if (t) { /* the new documents go to the new segment */
+    uint32_t cut = p->nup;
+    while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
+    if (cut < p->nup &&
+        segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut))
+      return -1;
+    p->nup = cut;
+    uint32_t nd = 0; /* deletes of new documents: nothing stored */
+    for (uint32_t j = 0; j < p->ndel; j++)
+      if (p->del[j] < t->fresh) p->del[nd++] = p->del[j];
+    p->ndel = nd;
+    if (p->nup == 0 && p->ndel == 0) return 0;
+  }
   if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
     if (p->nup == 0) return 0; /* nothing stored, nothing left */
     buf_reset(op);
@@ -716,8 +1353,23 @@ int fts_before_commit(wtx_t *w) {
   if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
+  for (size_t i = 0; i < x->ntab; i++) { /* merge segments */
+    ptab *t = &x->tab[i];
+    int frc = seg_merge(db, t, kb);
+    if (frc) {
+      pend_clear(x);
+      x->bytes = 0;
+      return frc;
+    }
+  }
   buf_t op;
   buf_init(&op);
+  segb sb;
+  memset(&sb, 0, sizeof sb);
+  sb.kb = kb;
+  buf_init(&sb.part);
+  buf_init(&sb.ent);
+  buf_init(&sb.blk);
   pkey **order;
   size_t nkeys = pend_order(x, &order);
   if (order == NULL) {
@@ -742,7 +1394,7 @@ int fts_before_commit(wtx_t *w) {
   for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
     char kind = p->kind;
-    if (kind == 'T') {
+    if (kind == 'T' || kind == 'X') {
       if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
       buf_reset(&op);
       fts_term_delta_encode(&p->td, &op);
@@ -752,6 +1404,20 @@ int fts_before_commit(wtx_t *w) {
       buf_reset(&op);
       fts_stats_delta_encode(p->sdocs, p->stokens, &op);
       kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+    } else if (kind == 'E') { /* (slot, id) records: a put, or appended */
+      uint64_t first =
+          (uint64_t)get_u32be((const unsigned char *)p->key + KEY_FTS_PREFIX) *
+          FTS_BLOCK_SPAN;
+      buf_reset(&op);
+      for (unsigned sl = 0; sl < FTS_BLOCK_SPAN; sl++)
+        if (p->ids->touched[sl >> 3] & (1u << (sl & 7))) {
+          buf_addc(&op, (char)sl);
+          buf_add(&op, p->ids->id[sl], 16);
+        }
+      if (pend_fresh(x, p, first))
+        kv_batch_put(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
+      else
+        kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
     } else if (kind == 'L') {
       uint64_t first =
           (uint64_t)get_u32be((const unsigned char *)p->key + KEY_FTS_PREFIX) *
@@ -764,11 +1430,19 @@ int fts_before_commit(wtx_t *w) {
         fts_lengths_op_slots(&p->len->v, p->len->touched, &op);
         kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
       }
-    } else if (stage_block(x, kb, p, ps + start[p - x->pk], &op)) {
+    } else if (stage_block(x, kb, p, ps + start[p - x->pk], &op, &sb)) {
       rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
   }
+  if (rc == REMDB_OK) {
+    segb_end(&sb);
+    if (sb.part.oom || sb.ent.oom) rc = err_nomem(&db->err);
+    else seg_stage_w(x, kb);
+  }
+  buf_free(&sb.part);
+  buf_free(&sb.ent);
+  buf_free(&sb.blk);
   free(ps);
   free(start);
   free(order);
@@ -782,30 +1456,13 @@ int fts_before_commit(wtx_t *w) {
 ** of the table notes the counter: see "Fresh ranges"). */
 static int next_docno(remdb *db, fts_slot *s, struct fts_txn *x,
                       uint64_t *out) {
-  if (!s->have_next) {
-    unsigned char k[KEY_FTS_PREFIX];
-    key_fts(k, s->tid, s->tbl, 'N');
-    kv_val v;
-    int rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
-    s->next = 0;
-    if (rc == REMDB_OK) {
-      if (v.len == 8) s->next = get_u64be((const unsigned char *)v.data);
-      kv_val_free(&v);
-    } else if (rc != REMDB_NOTFOUND) {
-      return rc;
-    }
-    s->have_next = true;
-  }
+  ptab *t;
+  int rc = tab_touch(db, s, x, &t);
+  if (rc) return rc;
   if (s->next >= (1ull << 39))
     return err_set(&db->err, REMDB_TOOBIG,
                    "full-text index: document numbers are used up (reindex "
                    "renumbers them)");
-  ptab *t = pend_tab(x, s->tid, s->tbl, false);
-  if (t == NULL) {
-    t = pend_tab(x, s->tid, s->tbl, true);
-    if (t == NULL) return err_nomem(&db->err);
-    t->fresh = s->next;
-  }
   *out = s->next++;
   t->next = s->next;
   return REMDB_OK;
@@ -861,6 +1518,78 @@ static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
   kv_batch_merge(kb, KV_INDEX, k, kl, op->p, op->len);
 }
 
+/* ---- tombstones ---------------------------------------------------------------
+** A stored document of a segment (numbered >= m and below the transaction's
+** `fresh`) is never edited there: when it changes it dies.  Its postings
+** stay in its segment; a 'K' key (its number) marks it dead, its length
+** slot is unset, the table statistics drop it, and its postings' share of
+** each term's statistics goes to the term's 'X' entry, which readers
+** subtract (a term's df = 'T' + the segments' entries - 'X').  A reader's
+** cursors skip the dead numbers.  A new version (an update of its text, an
+** undelete) gets a new number, its postings in the transaction's new
+** segment; a soft delete keeps the dead number (its id slot too), a hard
+** delete frees it.  A merge drops the dead documents of the segments it
+** merges, and their tombstones.  A reader loads every tombstone (when 'W'
+** counts any): when they are an eighth of the segments' numbers (and 256
+** or more), or 8192, a commit merges every segment (seg_merge). */
+
+/* Kill document docno of t (entity id) in its segment: old is its live
+** version (NULL: already dead), has/nw the new one. */
+static int seg_kill(wtx_t *w, struct fts_cache *c, const sch_fulltext *f,
+                    const sch_table *t, uint64_t docno, const uuid16_t *id,
+                    const rec_view *old, bool has, const rec_view *nw) {
+  remdb *db = wtx_db(w);
+  struct fts_txn *x = txn_of(w);
+  if (x == NULL) return err_nomem(&db->err);
+  kv_batch_t *kb = wtx_batch(w);
+  uint32_t tbl = t->table_id;
+  static const uint8_t none[16];
+  if (old) { /* its postings die */
+    fts_analyzer *a = cache_analyzer(db, c, f);
+    if (a == NULL) return db->err.code;
+    int rc = analyse(db, a, f, old, c->old);
+    if (rc) return rc;
+    long n = fts_doc_nterms(c->old);
+    uint32_t len = fts_doc_length(c->old);
+    for (long i = 0; i < n; i++) {
+      const char *tm;
+      size_t tl;
+      const uint32_t *pos;
+      uint32_t npos;
+      fts_doc_term(c->old, (size_t)i, &tm, &tl, &pos, &npos);
+      unsigned char k[KEY_FTS_MAX];
+      pkey *px = pend_key(x, k, key_fts_xterm(k, db->tid, tbl, tm, tl));
+      if (px == NULL) return err_nomem(&db->err);
+      fts_term_delta td = {1, npos, npos, len};
+      pend_term(px, &td, false);
+    }
+    unsigned char kk[KEY_FTS_DOC_LEN], sk[KEY_FTS_PREFIX];
+    key_fts_dead(kk, db->tid, tbl, docno);
+    kv_batch_put(kb, KV_INDEX, kk, sizeof kk, "", 0);
+    ptab *pt = pend_tab(x, db->tid, tbl, false);
+    if (pt) { /* (touched by fts_stage first) */
+      pt->s.dead++;
+      pt->killed = true;
+    }
+    if (!pend_length(x, db, tbl, docno, false, 0)) return err_nomem(&db->err);
+    key_fts(sk, db->tid, tbl, 'S');
+    pkey *ps = pend_key(x, sk, sizeof sk);
+    if (ps == NULL) return err_nomem(&db->err);
+    ps->sdocs -= 1;
+    ps->stokens -= (int64_t)len;
+  }
+  if ((has || nw == NULL) && !pend_ids(x, db, tbl, docno, none))
+    return err_nomem(&db->err); /* the number goes */
+  if (nw == NULL) { /* a hard delete: the entity's id key too */
+    unsigned char ik[KEY_FTS_ID_LEN];
+    key_fts_id(ik, db->tid, tbl, id->b);
+    kv_batch_del(kb, KV_INDEX, ik, sizeof ik);
+  }
+  if (!has && !txn_set(w, id, nw ? docno : UINT64_MAX))
+    return err_nomem(&db->err);
+  return REMDB_OK;
+}
+
 /* Stage the index changes of entity id of t from version old to nw (either
 ** NULL: none).  Called by wtx_put and wtx_remove inside their savepoint. */
 int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
@@ -895,18 +1624,33 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
   }
   if (!known && nw == NULL) return REMDB_OK; /* never numbered */
+  uint64_t fresh; /* numbered at or above it: new in this transaction */
+  {
+    struct fts_txn *xt = txn_of(w);
+    ptab *pt;
+    if (xt == NULL) return err_nomem(&db->err);
+    int trc = tab_touch(db, s, xt, &pt);
+    if (trc) return trc;
+    fresh = pt->fresh;
+    /* a stored document of a segment changes: it dies there (see
+    ** "Tombstones"), and a new version gets a new number */
+    if (known && pt->s.n && docno >= pt->s.m && docno < fresh) {
+      int rc = seg_kill(w, c, f, t, docno, id, had ? old : NULL, has, nw);
+      if (rc || !has) return rc;
+      known = false; /* numbered anew below */
+    }
+  }
   if (!known) {
     had = false; /* numbered now: nothing of it is indexed */
     struct fts_txn *x0 = txn_of(w);
     if (x0 == NULL) return err_nomem(&db->err);
     int rc = next_docno(db, s, x0, &docno);
     if (rc) return rc;
-    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], v[8];
+    unsigned char ik[KEY_FTS_ID_LEN], v[8];
     key_fts_id(ik, db->tid, tbl, id->b);
-    key_fts_doc(dk, db->tid, tbl, docno);
     put_u64be(v, docno);
     kv_batch_put(kb, KV_INDEX, ik, sizeof ik, v, 8);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, id->b, 16);
+    if (!pend_ids(x0, db, tbl, docno, id->b)) return err_nomem(&db->err);
   }
   if (!txn_set(w, id, nw ? docno : UINT64_MAX)) return err_nomem(&db->err);
   struct fts_txn *x = txn_of(w);
@@ -965,7 +1709,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    pend_term(&x->pk[ti], &td);
+    pend_term(&x->pk[ti], &td, docno >= fresh);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -984,7 +1728,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
       break;
     }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    pend_term(&x->pk[ti], &td);
+    pend_term(&x->pk[ti], &td, docno >= fresh);
   }
   free(kept);
   if (rc) return rc;
@@ -1000,11 +1744,16 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     ps->stokens += (int64_t)newlen - (int64_t)oldlen;
   }
   if (nw == NULL) { /* a hard delete frees the number */
-    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN];
+    static const uint8_t none[16];
+    unsigned char ik[KEY_FTS_ID_LEN];
     key_fts_id(ik, db->tid, tbl, id->b);
-    key_fts_doc(dk, db->tid, tbl, docno);
     kv_batch_del(kb, KV_INDEX, ik, sizeof ik);
-    kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+    if (!pend_ids(x, db, tbl, docno, none)) return err_nomem(&db->err);
+    if (docno < fresh) { /* (a version-3 database's key) */
+      unsigned char dk[KEY_FTS_DOC_LEN];
+      key_fts_doc(dk, db->tid, tbl, docno);
+      kv_batch_del(kb, KV_INDEX, dk, sizeof dk);
+    }
   }
   return op->oom ? err_nomem(&db->err) : REMDB_OK;
 }
@@ -1014,6 +1763,19 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
 typedef int (*merge_fn)(const void *, size_t, const void *const *,
                         const size_t *, size_t, buf_t *);
 
+/* 'E': the records of the base and the operands, in order (the last of a
+** slot wins). */
+static int ids_merge(const void *base, size_t baselen,
+                     const void *const *ops, const size_t *lens, size_t n,
+                     buf_t *out) {
+  if (baselen % 17) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (lens[i] % 17) return -1;
+  if (base) buf_add(out, base, baselen);
+  for (size_t i = 0; i < n; i++) buf_add(out, ops[i], lens[i]);
+  return out->oom ? -2 : 0;
+}
+
 static merge_fn merge_for(const char *k, size_t kl) {
   if (kl < KEY_FTS_PREFIX || get_u32be((const unsigned char *)k + 4) !=
                                  KEY_FTS_TBL)
@@ -1021,8 +1783,10 @@ static merge_fn merge_for(const char *k, size_t kl) {
   switch (k[12]) {
     case 'B': return fts_block_merge;
     case 'T': return fts_term_merge;
+    case 'X': return fts_term_merge;
     case 'L': return fts_lengths_merge;
     case 'S': return fts_stats_merge;
+    case 'E': return ids_merge;
     default: return NULL;
   }
 }
@@ -1079,7 +1843,7 @@ static int merge_partial(const char *k, size_t kl, const char *const *ops,
       if (lens[i] < 1 || ops[i][0] != FTS_FMT_BLOCK) return -1;
     return fts_block_merge(NULL, 0, (const void *const *)ops, lens, n, out);
   }
-  if (k[12] == 'T') {
+  if (k[12] == 'T' || k[12] == 'X') {
     fts_term_delta sum = {0, 0, 0, UINT32_MAX}, d;
     for (size_t i = 0; i < n; i++) {
       if (fts_term_delta_decode(ops[i], lens[i], &d)) return -1;
@@ -1091,6 +1855,8 @@ static int merge_partial(const char *k, size_t kl, const char *const *ops,
     fts_term_delta_encode(&sum, out);
     return 0;
   }
+  if (k[12] == 'E') return ids_merge(NULL, 0, (const void *const *)ops, lens,
+                                     n, out);
   if (k[12] == 'S') {
     int64_t docs = 0, tokens = 0, d, t;
     for (size_t i = 0; i < n; i++) {
@@ -1139,6 +1905,7 @@ typedef struct chunk {
   uint32_t *pos;      /* all positions of the chunk */
   size_t npos, poscap;
   fts_lengths len;
+  buf_t ids;          /* its 'E' records */
   uint64_t base;      /* first docno of the range */
 } chunk;
 
@@ -1153,6 +1920,7 @@ static void chunk_free(chunk *c) {
   free(c->pn);
   free(c->pcap);
   free(c->pos);
+  buf_free(&c->ids);
 }
 
 static void chunk_reset(chunk *c, uint64_t base) {
@@ -1161,6 +1929,7 @@ static void chunk_reset(chunk *c, uint64_t base) {
   ** likely in the next */
   c->npos = 0;
   fts_lengths_clear(&c->len);
+  buf_reset(&c->ids);
   c->base = base;
 }
 
@@ -1277,7 +2046,12 @@ static int chunk_flush(remdb *db, uint32_t tbl, chunk *c, kv_batch_t *kb,
     fts_lengths_encode(&c->len, op);
     kv_batch_put(kb, KV_INDEX, lk, sizeof lk, op->p, op->len);
   }
-  return op->oom ? err_nomem(&db->err) : REMDB_OK;
+  if (c->ids.len) {
+    unsigned char ek[KEY_FTS_LEN_LEN];
+    key_fts_ids(ek, db->tid, tbl, c->base);
+    kv_batch_put(kb, KV_INDEX, ek, sizeof ek, c->ids.p, c->ids.len);
+  }
+  return op->oom || c->ids.oom ? err_nomem(&db->err) : REMDB_OK;
 }
 
 static int rebuild_commit(remdb *db, kv_batch_t *kb) {
@@ -1343,12 +2117,12 @@ int fts_rebuild(remdb *db, const sch_table *t) {
       if (rc) break;
       chunk_reset(&c, docno);
     }
-    unsigned char ik[KEY_FTS_ID_LEN], dk[KEY_FTS_DOC_LEN], nv[8];
+    unsigned char ik[KEY_FTS_ID_LEN], nv[8];
     key_fts_id(ik, db->tid, tbl, (const unsigned char *)k + 8);
-    key_fts_doc(dk, db->tid, tbl, docno);
     put_u64be(nv, docno);
     kv_batch_put(kb, KV_INDEX, ik, sizeof ik, nv, 8);
-    kv_batch_put(kb, KV_INDEX, dk, sizeof dk, k + 8, 16);
+    buf_addc(&c.ids, (char)(docno % FTS_BLOCK_SPAN));
+    buf_add(&c.ids, k + 8, 16);
     if (!rec_is_deleted(&rv)) {
       rc = analyse(db, a, f, &rv, d);
       if (rc == REMDB_OK && !chunk_add(&c, docno, d)) rc = err_nomem(&db->err);
@@ -1393,6 +2167,12 @@ struct fts_reader {
   fts_source src;
   int64_t lblock;   /* the lengths block cached, -1 none */
   fts_lengths lens;
+  int64_t eblock;   /* the id range cached ('E'), -1 none */
+  uint8_t eid[FTS_BLOCK_SPAN][16]; /* its ids (zero: none) */
+  segset segs;    /* the segments at the snapshot */
+  uint64_t *dead; /* their dead documents ('K'), ascending */
+  size_t ndead;
+  kv_iter_t *git; /* over their parts, made at the first term */
 };
 
 typedef struct bstream {
@@ -1402,6 +2182,12 @@ typedef struct bstream {
   size_t plen; /* prefix: 'B' TERM 0x00 */
   bool at;     /* on a block */
   uint32_t cur; /* its range number */
+  /* then the term's blocks in the unmerged segments (documents above all
+  ** of the blocks'), copied at open: segphase once the keys are done */
+  bool segphase;
+  buf_t sbuf;
+  size_t *soff; /* nsb + 1 offsets into sbuf */
+  size_t nsb, si;
 } bstream;
 
 static const void *bs_here(bstream *s, size_t *len) {
@@ -1417,29 +2203,189 @@ static const void *bs_here(bstream *s, size_t *len) {
   return kv_iter_value(s->it, len);
 }
 
+/* The segment block si (entering the segment phase), NULL past them. */
+static const void *bs_seg(bstream *s, size_t *len) {
+  s->segphase = true;
+  if (s->si >= s->nsb) return NULL;
+  *len = s->soff[s->si + 1] - s->soff[s->si];
+  return s->sbuf.p + s->soff[s->si];
+}
+
 static const void *bs_seek(void *ctx, uint64_t target, size_t *len) {
   bstream *s = ctx;
+  /* in the segments: the current block is "at or before" the one wanted */
+  if (s->segphase) return bs_seg(s, len);
   uint32_t tb = (uint32_t)(target / FTS_BLOCK_SPAN);
   if (s->at && s->cur >= tb) return kv_iter_value(s->it, len);
   put_u32be(s->key + s->plen, tb);
   kv_iter_seek(s->it, s->key, s->plen + 4);
-  return bs_here(s, len);
+  const void *b = bs_here(s, len);
+  return b ? b : bs_seg(s, len);
 }
 
 static const void *bs_next(void *ctx, size_t *len) {
   bstream *s = ctx;
-  if (!s->at) return NULL;
+  if (s->segphase) {
+    if (s->si < s->nsb) s->si++;
+    return bs_seg(s, len);
+  }
+  if (!s->at) return bs_seg(s, len);
   kv_iter_next(s->it);
-  return bs_here(s, len);
+  const void *b = bs_here(s, len);
+  return b ? b : bs_seg(s, len);
 }
 
 static void bs_close(void *ctx) {
   bstream *s = ctx;
   kv_iter_free(s->it);
+  buf_free(&s->sbuf);
+  free(s->soff);
   free(s);
 }
 
+/* Copy term's blocks in r's segments into s, and add its statistics in
+** them to *info.  0, or -1 (the error in db). */
+static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
+                            size_t len, fts_term_info *info) {
+  remdb *db = r->db;
+  if (r->git == NULL) {
+    unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+    key_fts(lo, r->tid, r->tbl, 'G');
+    key_fts(hi, r->tid, r->tbl, 'G' + 1);
+    if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, sizeof lo, hi,
+                    sizeof hi, &r->git, &db->err))
+      return -1;
+  }
+  kv_iter_t *it = r->git;
+  size_t cap = 0;
+  int rc = 0;
+  for (uint32_t si = 0; si < r->segs.n && rc == 0; si++) {
+    uint64_t seg = r->segs.no[si];
+    unsigned char k[KEY_FTS_SEG_MAX];
+    size_t kl = key_fts_seg(k, r->tid, r->tbl, seg, term, len);
+    kv_iter_seek(it, k, kl);
+    if (!kv_iter_valid(it)) break;
+    size_t fl, vl;
+    const unsigned char *fk = (const unsigned char *)kv_iter_key(it, &fl);
+    if (fl < KEY_FTS_PREFIX + 8 || get_u64be(fk + KEY_FTS_PREFIX) != seg)
+      continue; /* no part of seg holds a term >= term */
+    const uint8_t *p = (const uint8_t *)kv_iter_value(it, &vl), *end = p + vl;
+    const char *tm;
+    size_t tl;
+    uint64_t nblk, first;
+    const uint8_t *b, *bend, *blk;
+    size_t bl;
+    fts_term_info ti;
+    int e = seg_part_begin(&p, end, &first) ? 1 : -1;
+    while (e > 0 &&
+           (e = seg_entry(&p, end, &tm, &tl, &ti, &nblk, &b, &bend)) > 0)
+      if (tl == len && memcmp(tm, term, len) == 0) break;
+    if (e < 0) rc = -1;
+    if (e <= 0) continue;
+    info->df += ti.df;
+    info->cf += ti.cf;
+    if (ti.max_tf > info->max_tf) info->max_tf = ti.max_tf;
+    if (ti.min_dl < info->min_dl) info->min_dl = ti.min_dl;
+    while (rc == 0 && (e = seg_block(&b, bend, &blk, &bl)) != 0) {
+      if (e < 0) {
+        rc = -1;
+        break;
+      }
+      if (s->nsb + 2 > cap) {
+        cap = cap ? cap * 2 : 16;
+        size_t *n = realloc(s->soff, cap * sizeof *n);
+        if (n == NULL) {
+          rc = -2;
+          break;
+        }
+        s->soff = n;
+      }
+      if (s->nsb == 0) s->soff[0] = 0;
+      buf_add(&s->sbuf, blk, bl);
+      s->soff[++s->nsb] = s->sbuf.len;
+    }
+  }
+  if (rc == 0 && kv_iter_status(it, &db->err)) rc = -3;
+  if (rc == 0 && s->sbuf.oom) rc = -2;
+  if (rc == -1)
+    err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
+  else if (rc == -2)
+    err_nomem(&db->err);
+  return rc ? -1 : 0;
+}
+
 static const fts_block_stream_ops bs_ops = {bs_seek, bs_next, bs_close};
+
+/* A cursor that skips the reader's dead documents (see "Tombstones"). */
+typedef struct dcur {
+  fts_cursor c;
+  fts_cursor *in;
+  const uint64_t *dead; /* ascending */
+  size_t nd, di;
+} dcur;
+
+static bool dcur_dead(dcur *d, uint64_t doc) {
+  while (d->di < d->nd && d->dead[d->di] < doc) d->di++;
+  return d->di < d->nd && d->dead[d->di] == doc;
+}
+
+static uint64_t dcur_advance(fts_cursor *c, uint64_t target) {
+  dcur *d = (dcur *)c;
+  uint64_t doc = d->in->ops->advance(d->in, target);
+  while (doc != FTS_END && dcur_dead(d, doc))
+    doc = d->in->ops->advance(d->in, doc + 1);
+  c->doc = doc;
+  c->err = d->in->err;
+  return doc;
+}
+
+static uint64_t dcur_block_max(fts_cursor *c, uint64_t target,
+                               const fts_impact **imp, uint32_t *nimp) {
+  dcur *d = (dcur *)c;
+  uint64_t r = d->in->ops->block_max(d->in, target, imp, nimp);
+  c->err = d->in->err;
+  return r;
+}
+
+static uint32_t dcur_tf(fts_cursor *c) {
+  fts_cursor *in = ((dcur *)c)->in;
+  return in->ops->tf(in);
+}
+static uint32_t dcur_dl(fts_cursor *c) {
+  fts_cursor *in = ((dcur *)c)->in;
+  return in->ops->dl(in);
+}
+static const uint32_t *dcur_positions(fts_cursor *c) {
+  fts_cursor *in = ((dcur *)c)->in;
+  return in->ops->positions(in);
+}
+static void dcur_close(fts_cursor *c) {
+  dcur *d = (dcur *)c;
+  d->in->ops->close(d->in);
+  free(d);
+}
+
+static const fts_cursor_ops dcur_ops = {dcur_advance, dcur_block_max, dcur_tf,
+                                        dcur_dl, dcur_positions, dcur_close};
+
+/* in, skipping dead[0..nd); NULL when out of memory (in closed). */
+static fts_cursor *dcur_new(fts_cursor *in, const uint64_t *dead, size_t nd) {
+  dcur *d = calloc(1, sizeof *d);
+  if (d == NULL) {
+    in->ops->close(in);
+    return NULL;
+  }
+  d->c.ops = &dcur_ops;
+  d->c.count = in->count;
+  d->in = in;
+  d->dead = dead;
+  d->nd = nd;
+  d->c.doc = in->doc;
+  d->c.err = in->err;
+  if (in->doc != FTS_END && dcur_dead(d, in->doc))
+    dcur_advance(&d->c, in->doc + 1);
+  return &d->c;
+}
 
 static int src_open(void *ctx, const char *term, size_t len,
                     fts_term_info *info, fts_cursor **out,
@@ -1448,21 +2394,53 @@ static int src_open(void *ctx, const char *term, size_t len,
   remdb *db = r->db;
   *out = NULL;
   if (len > FTS_MAX_TERM) return 0;
+  /* the term's statistics: its entry's (the blocks') and the segments' */
   unsigned char k[KEY_FTS_MAX];
   size_t kl = key_fts_term(k, r->tid, r->tbl, term, len);
   kv_val v;
+  *info = (fts_term_info){0, 0, 0, UINT32_MAX};
   int rc = kv_get(db->st->kv, r->snap, KV_INDEX, k, kl, &v, &db->err);
-  if (rc == REMDB_NOTFOUND) return 0;
-  if (rc) return -1;
-  rc = fts_term_decode(v.data, v.len, info);
-  kv_val_free(&v);
-  if (rc) {
-    err_set(&db->err, REMDB_CORRUPT, "full-text term entry is malformed");
+  if (rc == REMDB_OK) {
+    rc = fts_term_decode(v.data, v.len, info);
+    kv_val_free(&v);
+    if (rc) {
+      err_set(&db->err, REMDB_CORRUPT, "full-text term entry is malformed");
+      return -1;
+    }
+  } else if (rc != REMDB_NOTFOUND) {
     return -1;
   }
-  if (info->df == 0) return 0;
+  if (info->df == 0 && r->segs.n == 0) return 0;
   bstream *s = calloc(1, sizeof *s);
   if (s == NULL) return -1;
+  buf_init(&s->sbuf);
+  int lrc = r->segs.n ? bs_load_segments(r, s, term, len, info) : 0;
+  if (lrc == 0 && r->ndead) { /* less the dead documents' postings */
+    unsigned char xk[KEY_FTS_MAX];
+    size_t xl = key_fts_xterm(xk, r->tid, r->tbl, term, len);
+    fts_term_info xi;
+    lrc = kv_get(db->st->kv, r->snap, KV_INDEX, xk, xl, &v, &db->err);
+    if (lrc == REMDB_OK) {
+      lrc = fts_term_decode(v.data, v.len, &xi) || xi.df > info->df ||
+                    xi.cf > info->cf
+                ? (err_set(&db->err, REMDB_CORRUPT,
+                           "full-text term entry is malformed"), -1)
+                : 0;
+      kv_val_free(&v);
+      if (lrc == 0) {
+        info->df -= xi.df;
+        info->cf -= xi.cf;
+      }
+    } else {
+      lrc = lrc == REMDB_NOTFOUND ? 0 : -1;
+    }
+  }
+  if (lrc || info->df == 0) {
+    buf_free(&s->sbuf);
+    free(s->soff);
+    free(s);
+    return lrc ? -1 : 0;
+  }
   s->r = r;
   s->plen = key_fts_block(s->key, r->tid, r->tbl, term, len, 0) - 4;
   unsigned char hi[KEY_FTS_MAX];
@@ -1470,43 +2448,144 @@ static int src_open(void *ctx, const char *term, size_t len,
   hi[s->plen - 1] = 1; /* past 'B' TERM 0x00 ... */
   if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, s->key, s->plen, hi, s->plen,
                   &s->it, &db->err)) {
+    buf_free(&s->sbuf);
+    free(s->soff);
     free(s);
     return -1;
   }
   *out = fts_block_cursor(&bs_ops, s, count);
+  if (*out && r->ndead) *out = dcur_new(*out, r->dead, r->ndead);
   return *out ? 0 : -1;
+}
+
+static int term_cmp(const char *a, size_t al, const char *b, size_t bl) {
+  int c = memcmp(a, b, al < bl ? al : bl);
+  return c ? c : (al > bl) - (al < bl);
+}
+
+/* Each term of table tbl at snap that starts with prefix, ascending and
+** once, to cb: the terms of the blocks (their 'T' entry counts a
+** document) and of the segments segs.  0, cb's non-zero, or -1 (the error
+** in db). */
+static int walk_terms(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                      uint32_t tbl, const segset *segs, const char *prefix,
+                      size_t len, fts_term_fn cb, void *arg) {
+  unsigned char lo[KEY_FTS_MAX], hi[KEY_FTS_MAX + 1];
+  size_t kl = key_fts_term(lo, tid, tbl, prefix, len);
+  size_t hl = kv_prefix_end(lo, kl, hi);
+  kv_iter_t *it;
+  if (kv_iter_new(db->st->kv, snap, KV_INDEX, lo, kl, hl ? hi : NULL, hl, &it,
+                  &db->err))
+    return -1;
+  kv_iter_first(it);
+  segrd *r = segs->n ? calloc(segs->n, sizeof *r) : NULL;
+  int rc = segs->n && r == NULL ? (err_nomem(&db->err), -1) : 0;
+  for (uint32_t i = 0; i < segs->n && rc == 0; i++) {
+    unsigned char sk[KEY_FTS_SEG_MAX], sh[KEY_FTS_SEG_MAX];
+    size_t sl = key_fts_seg(sk, tid, tbl, segs->no[i], prefix, len);
+    size_t shl = key_fts_seg(sh, tid, tbl, segs->no[i] + 1, "", 0);
+    r[i].first = UINT64_MAX;
+    if (kv_iter_new(db->st->kv, snap, KV_INDEX, sk, sl, sh, shl, &r[i].it,
+                    &db->err)) {
+      rc = -1;
+      break;
+    }
+    kv_iter_first(r[i].it); /* the part whose last term is >= prefix */
+    int e = segrd_next(&r[i]);
+    while (e == 0 && r[i].tm && term_cmp(r[i].tm, r[i].tl, prefix, len) < 0)
+      e = segrd_next(&r[i]);
+    if (e) rc = (err_set(&db->err, REMDB_CORRUPT,
+                         "full-text segment is malformed"), -1);
+  }
+  while (rc == 0) {
+    const char *tm = NULL; /* the least term of the heads */
+    size_t tl = 0;
+    if (kv_iter_valid(it)) {
+      size_t n;
+      tm = kv_iter_key(it, &n) + KEY_FTS_PREFIX;
+      tl = n - KEY_FTS_PREFIX;
+    }
+    for (uint32_t i = 0; i < segs->n; i++)
+      if (r[i].tm && (tm == NULL || term_cmp(r[i].tm, r[i].tl, tm, tl) < 0)) {
+        tm = r[i].tm;
+        tl = r[i].tl;
+      }
+    if (tm == NULL || tl < len || memcmp(tm, prefix, len) != 0) break;
+    char term[FTS_MAX_TERM + 1];
+    memcpy(term, tm, tl);
+    bool live = false;
+    if (kv_iter_valid(it)) {
+      size_t n, vl;
+      const char *k = kv_iter_key(it, &n);
+      if (term_cmp(k + KEY_FTS_PREFIX, n - KEY_FTS_PREFIX, term, tl) == 0) {
+        fts_term_info ti;
+        const char *v = kv_iter_value(it, &vl);
+        live = fts_term_decode(v, vl, &ti) != 0 || ti.df != 0;
+        kv_iter_next(it);
+      }
+    }
+    for (uint32_t i = 0; i < segs->n && rc == 0; i++)
+      if (r[i].tm && term_cmp(r[i].tm, r[i].tl, term, tl) == 0) {
+        live = true;
+        if (segrd_next(&r[i]))
+          rc = (err_set(&db->err, REMDB_CORRUPT,
+                        "full-text segment is malformed"), -1);
+      }
+    if (rc == 0 && live) rc = cb(arg, term, tl);
+  }
+  if (rc == 0 && kv_iter_status(it, &db->err)) rc = -1;
+  kv_iter_free(it);
+  for (uint32_t i = 0; r && i < segs->n; i++) {
+    if (rc == 0 && r[i].it && kv_iter_status(r[i].it, &db->err)) rc = -1;
+    kv_iter_free(r[i].it);
+  }
+  free(r);
+  return rc;
 }
 
 static int src_prefix(void *ctx, const char *prefix, size_t len,
                       fts_term_fn cb, void *arg) {
   fts_reader *r = ctx;
-  remdb *db = r->db;
   if (len > FTS_MAX_TERM) return 0;
-  unsigned char lo[KEY_FTS_MAX], hi[KEY_FTS_MAX + 1];
-  size_t kl = key_fts_term(lo, r->tid, r->tbl, prefix, len);
-  size_t hl = kv_prefix_end(lo, kl, hi);
-  kv_iter_t *it;
-  if (kv_iter_new(db->st->kv, r->snap, KV_INDEX, lo, kl, hl ? hi : NULL, hl,
-                  &it, &db->err))
-    return -1;
-  int rc = 0;
-  for (kv_iter_first(it); kv_iter_valid(it) && rc == 0; kv_iter_next(it)) {
-    size_t n, vl;
-    const char *k = kv_iter_key(it, &n);
-    const char *v = kv_iter_value(it, &vl);
-    fts_term_info ti;
-    if (fts_term_decode(v, vl, &ti) == 0 && ti.df == 0) continue;
-    rc = cb(arg, k + KEY_FTS_PREFIX, n - KEY_FTS_PREFIX);
-  }
-  if (rc == 0 && kv_iter_status(it, &db->err)) rc = -1;
-  kv_iter_free(it);
-  return rc;
+  return walk_terms(r->db, r->snap, r->tid, r->tbl, &r->segs, prefix, len, cb,
+                    arg);
 }
 
 static const fts_source_ops src_ops = {src_open, src_prefix};
 
+/* The table's dead documents ('K') at snap, ascending, into *out (NULL
+** when none). */
+static int load_dead(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                     uint64_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  kv_iter_t *it = NULL;
+  int rc = kind_iter(db, snap, tbl, 'K', &it);
+  size_t cap = 0;
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl != KEY_FTS_DOC_LEN) continue; /* (verify reports it) */
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      uint64_t *d = realloc(*out, cap * sizeof *d);
+      if (d == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      *out = d;
+    }
+    (*out)[(*n)++] = get_u64be((const unsigned char *)k + KEY_FTS_PREFIX);
+  }
+  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
 void ftsr_close(fts_reader *r) {
   if (r == NULL) return;
+  kv_iter_free(r->git);
+  free(r->dead);
   fts_analyzer_free(r->an);
   for (size_t i = 0; i < r->nnames; i++) free(r->names[i]);
   free(r->names);
@@ -1541,6 +2620,7 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
   r->tid = db->tid;
   r->tbl = t->table_id;
   r->lblock = -1;
+  r->eblock = -1;
   char err[256];
   r->an = make_analyzer(f, err, sizeof err);
   r->names = calloc(f->nfields, sizeof *r->names);
@@ -1557,6 +2637,12 @@ int ftsr_open(remdb *db, const snap_t *snap, const sch_table *t,
       ftsr_close(r);
       return err_nomem(&db->err);
     }
+  if ((rc = read_segs(db, ks, r->tid, r->tbl, &r->segs)) ||
+      (r->segs.dead &&
+       (rc = load_dead(db, ks, r->tbl, &r->dead, &r->ndead)))) {
+    ftsr_close(r);
+    return rc;
+  }
   unsigned char k[KEY_FTS_PREFIX];
   key_fts(k, r->tid, r->tbl, 'S');
   kv_val v;
@@ -1609,6 +2695,30 @@ int ftsr_id(fts_reader *r, uint64_t docno, uuid16_t *id) {
   if (!fts_lengths_has(&r->lens, (unsigned)(docno % FTS_BLOCK_SPAN)))
     return err_set(&db->err, REMDB_NOTFOUND,
                    "no live document numbered %llu", (unsigned long long)docno);
+  if ((int64_t)(docno / FTS_BLOCK_SPAN) != r->eblock) { /* its id range */
+    unsigned char ek[KEY_FTS_LEN_LEN];
+    key_fts_ids(ek, r->tid, r->tbl, docno);
+    kv_val v;
+    memset(r->eid, 0, sizeof r->eid);
+    int rc = kv_get(db->st->kv, r->snap, KV_INDEX, ek, sizeof ek, &v, &db->err);
+    if (rc == REMDB_OK) {
+      const uint8_t *p = (const uint8_t *)v.data;
+      if (v.len % 17)
+        rc = err_set(&db->err, REMDB_CORRUPT, "full-text ids are malformed");
+      for (size_t i = 0; rc == REMDB_OK && i < v.len; i += 17)
+        if (p[i] < FTS_BLOCK_SPAN) memcpy(r->eid[p[i]], p + i + 1, 16);
+      kv_val_free(&v);
+    }
+    if (rc && rc != REMDB_NOTFOUND) return rc;
+    r->eblock = (int64_t)(docno / FTS_BLOCK_SPAN);
+  }
+  static const uint8_t none[16];
+  const uint8_t *e = r->eid[docno % FTS_BLOCK_SPAN];
+  if (memcmp(e, none, 16) != 0) {
+    memcpy(id->b, e, 16);
+    return REMDB_OK;
+  }
+  /* a version-3 database's key */
   unsigned char dk[KEY_FTS_DOC_LEN];
   key_fts_doc(dk, r->tid, r->tbl, docno);
   kv_val v;
@@ -1648,8 +2758,13 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno) {
 typedef struct vterm {
   uint64_t df, cf, fp; /* fp: sum of the postings' fingerprints */
   uint32_t max_tf, min_dl;
-  uint64_t got_n, got_fp; /* what the blocks hold */
+  uint64_t got_n, got_fp; /* what the blocks and segments hold */
   bool entry;             /* its term entry was seen */
+  fts_term_info t;        /* the entry ('T': the blocks') */
+  uint64_t seg_df, seg_cf; /* the segments' entries, summed */
+  uint32_t seg_max_tf, seg_min_dl;
+  uint64_t dead_df, dead_cf; /* the dead documents' postings in them */
+  fts_term_info xt;          /* its 'X' entry */
 } vterm;
 
 typedef struct vdoc {
@@ -1743,7 +2858,8 @@ static size_t vterm_get(vstate_fts *s, const char *tm, size_t len, bool add) {
     return i;
   }
   s->names[i] = copy;
-  s->vt[i] = (vterm){0, 0, 0, 0, UINT32_MAX, 0, 0, false};
+  s->vt[i] = (vterm){.min_dl = UINT32_MAX, .seg_min_dl = UINT32_MAX,
+                     .t = {0, 0, 0, UINT32_MAX}};
   return i;
 }
 
@@ -1879,6 +2995,38 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;
+  /* 'E': numbers -> ids by range, the last record of a slot wins */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'E', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    if (kl != KEY_FTS_LEN_LEN || vl % 17) {
+      vreport(v, "an id range is malformed");
+      continue;
+    }
+    uint64_t base =
+        (uint64_t)get_u32be((const unsigned char *)k + KEY_FTS_PREFIX) *
+        FTS_BLOCK_SPAN;
+    static const uint8_t none[16];
+    const uint8_t *last[FTS_BLOCK_SPAN] = {0};
+    for (size_t i = 0; i < vl; i += 17) {
+      uint8_t sl = (uint8_t)val[i];
+      if (sl >= FTS_BLOCK_SPAN) vreport(v, "an id range is malformed");
+      else last[sl] = (const uint8_t *)val + i + 1;
+    }
+    for (unsigned sl = 0; sl < FTS_BLOCK_SPAN; sl++) {
+      if (last[sl] == NULL || memcmp(last[sl], none, 16) == 0) continue;
+      vdoc *vd = vdoc_find(s->docs, s->ndocs, base + sl);
+      if (vd == NULL || memcmp(last[sl], vd->id.b, 16) != 0 || vd->seen_d)
+        vreport(v, "document number %llu names no entity of the table that "
+                "has it", (unsigned long long)(base + sl));
+      else
+        vd->seen_d = true;
+    }
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
   for (size_t i = 0; rc == REMDB_OK && i < s->ndocs; i++)
     if (!s->docs[i].seen_d)
       vreport(v, "document number %llu has no key back to its entity",
@@ -1961,7 +3109,121 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                                      dec.pos + dec.posoff[j]);
     }
   }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  /* 'G': the unmerged segments' postings count as the blocks' do */
+  segset *ws = calloc(1, sizeof *ws);
+  if (ws == NULL) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) {
+    rc = read_segs(db, snap, db->tid, tbl, ws);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its segment state is malformed");
+      rc = REMDB_OK;
+    }
+  }
+  /* 'K': dead documents, each in a segment, its entity not live */
+  uint64_t *dead = NULL;
+  size_t nd = 0;
+  if (rc == REMDB_OK) rc = load_dead(db, snap, tbl, &dead, &nd);
+  if (rc == REMDB_OK && nd != ws->dead)
+    vreport(v, "%zu tombstones, but the segment state counts %llu", nd,
+            (unsigned long long)ws->dead);
+  for (size_t i = 0; rc == REMDB_OK && i < nd; i++) {
+    vdoc *vd = vdoc_find(s->docs, s->ndocs, dead[i]);
+    if ((vd && vd->live) || dead[i] < ws->m || ws->n == 0)
+      vreport(v, "document %llu is marked dead, but is live or in no "
+              "segment", (unsigned long long)dead[i]);
+  }
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'G', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    uint64_t seg = kl >= KEY_FTS_PREFIX + 8
+                       ? get_u64be((const unsigned char *)k + KEY_FTS_PREFIX)
+                       : UINT64_MAX;
+    uint32_t wi = 0;
+    while (wi < ws->n && ws->no[wi] != seg) wi++;
+    if (wi == ws->n) {
+      vreport(v, "segment %llu is not one of the table's segments",
+              (unsigned long long)seg);
+      continue;
+    }
+    const uint8_t *p = (const uint8_t *)val, *end = p + vl, *b, *bend, *blk;
+    const char *tm;
+    size_t len, bl;
+    uint64_t nblk, first;
+    fts_term_info ti;
+    int e = seg_part_begin(&p, end, &first) ? 1 : -1;
+    if (e > 0 && first < ws->m)
+      vreport(v, "segment %llu starts at document %llu, below %llu",
+              (unsigned long long)seg, (unsigned long long)first,
+              (unsigned long long)ws->m);
+    while (e > 0 &&
+           (e = seg_entry(&p, end, &tm, &len, &ti, &nblk, &b, &bend)) > 0) {
+      /* (added: a dead document's term may be held by no live entity) */
+      size_t i = vterm_get(s, tm, len, true);
+      int eb;
+      fts_term_info got = {0, 0, 0, UINT32_MAX}; /* what its blocks hold */
+      if (i != SIZE_MAX) { /* its statistics count as its entry's do */
+        vterm *x = &s->vt[i];
+        x->seg_df += ti.df;
+        x->seg_cf += ti.cf;
+        if (ti.max_tf > x->seg_max_tf) x->seg_max_tf = ti.max_tf;
+        if (ti.min_dl < x->seg_min_dl) x->seg_min_dl = ti.min_dl;
+      }
+      while ((eb = seg_block(&b, bend, &blk, &bl)) > 0) {
+        fts_block_info info;
+        if (fts_block_header(blk, bl, &info) ||
+            fts_block_decode(&info, &dec, true)) {
+          eb = -1;
+          break;
+        }
+        if (i == SIZE_MAX) {
+          vreport(v, "term \"%.*s\" has %u postings in segment %llu, but no "
+                  "live entity holds it", (int)len, tm, dec.n,
+                  (unsigned long long)seg);
+          continue;
+        }
+        for (uint32_t j = 0; j < dec.n; j++) {
+          got.df++;
+          got.cf += dec.tf[j];
+          if (dec.tf[j] > got.max_tf) got.max_tf = dec.tf[j];
+          if (dec.dl[j] < got.min_dl) got.min_dl = dec.dl[j];
+          if (dec.doc[j] < first)
+            vreport(v, "term \"%.*s\": document %llu is in segment %llu, "
+                    "below its first document %llu", (int)len, tm,
+                    (unsigned long long)dec.doc[j], (unsigned long long)seg,
+                    (unsigned long long)first);
+          if (nd && bsearch(&dec.doc[j], dead, nd, sizeof *dead, u64_cmp)) {
+            s->vt[i].dead_df++;
+            s->vt[i].dead_cf += dec.tf[j];
+            continue;
+          }
+          s->vt[i].got_n++;
+          s->vt[i].got_fp += fingerprint(tm, len, dec.doc[j], dec.tf[j],
+                                         dec.dl[j], dec.pos + dec.posoff[j]);
+        }
+      }
+      if (eb < 0) {
+        e = -1;
+        break;
+      }
+      if (i != SIZE_MAX &&
+          (got.df != ti.df || got.cf != ti.cf || got.max_tf > ti.max_tf ||
+           got.min_dl < ti.min_dl))
+        vreport(v, "term \"%.*s\": its entry in segment %llu counts %llu "
+                "documents and %llu occurrences, its postings %llu and %llu "
+                "(or the bounds do not hold)", (int)len, tm,
+                (unsigned long long)seg, (unsigned long long)ti.df,
+                (unsigned long long)ti.cf, (unsigned long long)got.df,
+                (unsigned long long)got.cf);
+    }
+    if (e < 0) vreport(v, "segment %llu is malformed", (unsigned long long)seg);
+  }
   fts_block_dec_free(&dec);
+  free(ws);
+  free(dead);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;
@@ -1992,21 +3254,55 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                 "entity holds it", len, tm, (unsigned long long)ti.df);
       continue;
     }
-    vterm *x = &s->vt[i];
-    x->entry = true;
-    if (ti.df != x->df || ti.cf != x->cf)
-      vreport(v, "term \"%.*s\": its entry counts %llu documents and %llu "
-              "occurrences, the entities %llu and %llu", len, tm,
-              (unsigned long long)ti.df, (unsigned long long)ti.cf,
-              (unsigned long long)x->df, (unsigned long long)x->cf);
-    else if (ti.max_tf < x->max_tf || ti.min_dl > x->min_dl)
-      vreport(v, "term \"%.*s\": its entry's bounds do not hold", len, tm);
+    s->vt[i].entry = true;
+    s->vt[i].t = ti;
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
-  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++)
-    if (!s->vt[i].entry)
+  it = NULL;
+  /* 'X': the dead documents' share of the segments' entries */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'X', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_PREFIX;
+    int len = (int)(kl - KEY_FTS_PREFIX);
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (fts_term_decode(val, vl, &ti))
+      vreport(v, "the dead entry of term \"%.*s\" is malformed", len, tm);
+    else if (i != SIZE_MAX)
+      s->vt[i].xt = ti;
+    else if (ti.df || ti.cf)
+      vreport(v, "term \"%.*s\" has a dead entry (%llu documents) but no "
+              "posting in a segment", len, tm, (unsigned long long)ti.df);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  /* the term's statistics: its entry's (the blocks') and the segments' */
+  for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    uint64_t df = x->t.df + x->seg_df - x->xt.df,
+             cf = x->t.cf + x->seg_cf - x->xt.cf;
+    if (x->xt.df != x->dead_df || x->xt.cf != x->dead_cf)
+      vreport(v, "term \"%s\": its dead entry counts %llu documents and "
+              "%llu occurrences, the dead postings %llu and %llu",
+              s->names[i], (unsigned long long)x->xt.df,
+              (unsigned long long)x->xt.cf, (unsigned long long)x->dead_df,
+              (unsigned long long)x->dead_cf);
+    uint32_t mt = x->t.max_tf > x->seg_max_tf ? x->t.max_tf : x->seg_max_tf;
+    uint32_t md = x->t.min_dl < x->seg_min_dl ? x->t.min_dl : x->seg_min_dl;
+    if (!x->entry && x->seg_df == 0)
       vreport(v, "term \"%s\" has no entry", s->names[i]);
+    else if (df != x->df || cf != x->cf)
+      vreport(v, "term \"%s\": its entries count %llu documents and %llu "
+              "occurrences, the entities %llu and %llu", s->names[i],
+              (unsigned long long)df, (unsigned long long)cf,
+              (unsigned long long)x->df, (unsigned long long)x->cf);
+    else if (mt < x->max_tf || md > x->min_dl)
+      vreport(v, "term \"%s\": its entries' bounds do not hold",
+              s->names[i]);
+  }
   /* 'S' and 'N' */
   if (rc == REMDB_OK) {
     unsigned char sk[KEY_FTS_PREFIX];
@@ -2089,6 +3385,13 @@ int fts_verify(remdb *db, const snap_t *snap, const cat_table *ct,
 }
 
 /* Keys and approximate bytes of t's index (stats). */
+static int count_term(void *arg, const char *term, size_t len) {
+  (void)term;
+  (void)len;
+  ++*(uint64_t *)arg;
+  return 0;
+}
+
 int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
               uint64_t *bytes, bool *built) {
   *docs = *terms = *bytes = 0;
@@ -2105,11 +3408,15 @@ int fts_stats(remdb *db, const sch_table *t, uint64_t *docs, uint64_t *terms,
   } else if (rc != REMDB_NOTFOUND) {
     return rc;
   }
-  kv_iter_t *it = NULL;
-  rc = kind_iter(db, NULL, t->table_id, 'T', &it);
-  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) (*terms)++;
-  if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
+  /* the distinct terms of the blocks and the segments */
+  segset *segs = calloc(1, sizeof *segs);
+  if (segs == NULL) return err_nomem(&db->err);
+  rc = read_segs(db, NULL, db->tid, t->table_id, segs);
+  if (rc == REMDB_OK &&
+      walk_terms(db, NULL, db->tid, t->table_id, segs, "", 0, count_term,
+                 terms))
+    rc = db->err.code ? db->err.code : REMDB_ERROR;
+  free(segs);
   if (rc) return rc;
   unsigned char lo[12], hi[12];
   put_u32be(lo, db->tid);

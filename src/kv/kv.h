@@ -82,7 +82,14 @@
 **     'L' be32(DOCNO / 128)           -> document lengths (merged)
 **     'S'                             -> table statistics (merged)
 **     'N'                             -> u64 next document number
-**     'D' be64(DOCNO)                 -> ID     (document number -> entity)
+**     'D' be64(DOCNO)                 -> ID     (document number -> entity;
+**           version 3: version 4 writes 'E')
+**     'E' be32(DOCNO / 128)           -> (u8 DOCNO % 128, ID) records, the
+**           last of a slot wins (merged: appended; a zero ID: none)
+**     'K' be64(DOCNO)                 -> (empty) a dead document whose
+**           postings are still in a segment (a tombstone)
+**     'X' TERM                        -> term entry of the dead documents'
+**           postings still in segments (merged)
 **     'I' ID                          -> be64(DOCNO)  (entity -> number)
 **     'M'                             -> the "fulltext" configuration the
 **           index was built with (JSON); absent or different from the
@@ -117,9 +124,11 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** open marks it 3 and has every table's columns built (core/columns.c);
 ** the full-text indexes of a version-1 database are built by reindex
 ** (core/fts.c).  4: column delta packs (key_col_pack: a transaction's new
-** rows of a segment in one key, which a build of version 3 would not
-** see); a version-3 database has none, and opens as it is (its writable
-** open marks it 4). */
+** rows of a segment in one key) and full-text segments ('G', 'W' keys:
+** postings) with ids per range of numbers ('E'), none of which a build of
+** version 3 would see; a version-3 database has none, and opens as it is
+** (its writable open marks it 4; its full-text 'D' keys are still
+** read). */
 #define KV_FORMAT_VERSION 4u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
@@ -518,6 +527,19 @@ static inline size_t key_fts_term(unsigned char *out, uint32_t tid,
   for (size_t i = 0; i < n; i++) out[KEY_FTS_PREFIX + i] = (unsigned char)term[i];
   return KEY_FTS_PREFIX + n;
 }
+/* 'G' be64(SEGNO) TERM: a part of an unmerged segment, named by the last
+** term it holds (a seek to (SEGNO, term) lands on the part that would hold
+** term); 'W' (no suffix): the table's segment state (core/fts.c). */
+#define KEY_FTS_SEG_MAX (KEY_FTS_PREFIX + 8 + 255)
+static inline size_t key_fts_seg(unsigned char *out, uint32_t tid,
+                                 uint32_t tbl, uint64_t segno,
+                                 const char *term, size_t n) {
+  key_fts(out, tid, tbl, 'G');
+  put_u64be(out + KEY_FTS_PREFIX, segno);
+  for (size_t i = 0; i < n; i++)
+    out[KEY_FTS_PREFIX + 8 + i] = (unsigned char)term[i];
+  return KEY_FTS_PREFIX + 8 + n;
+}
 /* 'L' be32(DOCNO / 128) */
 #define KEY_FTS_LEN_LEN (KEY_FTS_PREFIX + 4)
 static inline void key_fts_lengths(unsigned char out[KEY_FTS_LEN_LEN],
@@ -532,6 +554,25 @@ static inline void key_fts_doc(unsigned char out[KEY_FTS_DOC_LEN], uint32_t tid,
                                uint32_t tbl, uint64_t docno) {
   key_fts(out, tid, tbl, 'D');
   put_u64be(out + KEY_FTS_PREFIX, docno);
+}
+/* 'K' be64(DOCNO) */
+static inline void key_fts_dead(unsigned char out[KEY_FTS_DOC_LEN],
+                                uint32_t tid, uint32_t tbl, uint64_t docno) {
+  key_fts(out, tid, tbl, 'K');
+  put_u64be(out + KEY_FTS_PREFIX, docno);
+}
+/* 'X' TERM */
+static inline size_t key_fts_xterm(unsigned char *out, uint32_t tid,
+                                   uint32_t tbl, const char *term, size_t n) {
+  size_t kl = key_fts_term(out, tid, tbl, term, n);
+  out[12] = 'X';
+  return kl;
+}
+/* 'E' be32(DOCNO / 128) */
+static inline void key_fts_ids(unsigned char out[KEY_FTS_LEN_LEN],
+                               uint32_t tid, uint32_t tbl, uint64_t docno) {
+  key_fts(out, tid, tbl, 'E');
+  put_u32be(out + KEY_FTS_PREFIX, (uint32_t)(docno / 128));
 }
 /* 'I' ID */
 #define KEY_FTS_ID_LEN (KEY_FTS_PREFIX + 16)

@@ -4,7 +4,9 @@
 ** random moments, over several rounds.
 ** After each round the database must reopen, verify must find entities,
 ** index entries, the id directory and the columns (row deltas merged
-** into segments every few writes, so kills land in merges too) in
+** into segments every few writes, so kills land in merges too; the
+** full-text index's per-commit segments are merged every eighth commit,
+** dropping the documents these writes' updates and deletes killed) in
 ** agreement, and every write the
 ** writer acknowledged must be there (the one in flight may or may not).
 ** Merge rounds kill a writer whose every commit merges a segment of

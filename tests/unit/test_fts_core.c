@@ -822,6 +822,10 @@ static bool pick_length(const char *k, size_t n) {
   return n == 17 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
          k[12] == 'L';
 }
+static bool pick_segment(const char *k, size_t n) {
+  return n > 21 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
+         k[12] == 'G';
+}
 static bool pick_built(const char *k, size_t n) {
   return n == 13 && get_u32be((const unsigned char *)k + 4) == 0x46 &&
          k[12] == 'M';
@@ -844,14 +848,17 @@ static void fill_docs(remdb *d, int n) {
 
 /* Damage behind remdb's back: verify finds it, reindex repairs it. */
 static void test_fts_damage(void) {
-  bool (*const picks[])(const char *, size_t) = {pick_block, pick_length};
-  for (size_t p = 0; p < 2; p++) {
+  bool (*const picks[])(const char *, size_t) = {pick_block, pick_length,
+                                                  pick_segment};
+  for (size_t p = 0; p < 3; p++) {
     rm_tree(dir);
     remdb *d;
     CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
     CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
               REMDB_OK);
     fill_docs(d, 300);
+    /* an import makes segments only: blocks come from a rebuild */
+    if (picks[p] == pick_block) CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
     remdb_close(d);
     CHECK_INT(damage_delete_first(dir, KV_INDEX, picks[p]), 1);
     CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
@@ -867,6 +874,281 @@ static void test_fts_damage(void) {
     CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 60);
     remdb_close(d);
   }
+}
+
+/* The table's segments (core/fts.c, "Segments"; 'W': m, next, dead, then
+** (be64 number, level) each), and the level of segment i into *lvl. */
+static uint64_t seg_level(remdb *d, uint64_t i, int *lvl) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, 'W');
+  kv_val v;
+  int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
+  if (rc == REMDB_NOTFOUND) return 0;
+  CHECK_INT(rc, REMDB_OK);
+  CHECK(v.len >= 24 && (v.len - 24) % 9 == 0);
+  uint64_t n = v.len >= 24 ? (v.len - 24) / 9 : 0;
+  if (lvl && i < n) *lvl = ((const unsigned char *)v.data)[24 + 9 * i + 8];
+  kv_val_free(&v);
+  return n;
+}
+
+static uint64_t seg_count(remdb *d) { return seg_level(d, 0, NULL); }
+
+/* The table's tombstones ('K' keys: dead documents in segments). */
+static uint64_t dead_count(remdb *d) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, d->tid, ct->s->table_id, 'K');
+  key_fts(hi, d->tid, ct->s->table_id, 'K' + 1);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(d->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi,
+                        sizeof hi, &it, &d->err),
+            REMDB_OK);
+  uint64_t n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) n++;
+  kv_iter_free(it);
+  return n;
+}
+
+static void check_clean(remdb *d) {
+  uint64_t problems = 99;
+  CHECK_INT(remdb_verify(d, note, NULL, &problems), REMDB_OK);
+  CHECK_INT(problems, 0);
+}
+
+/* Each commit's new documents make one segment; a change of a document
+** in a segment folds them into the blocks (the folding commit's own new
+** documents still make a segment); eight segments of one level are merged
+** into one of the next level by the next commit; a reader sees the same
+** documents either way. */
+static void test_fts_segments(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char ids[40][REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < 5; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(seg_count(d), 5);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 5);
+  CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "\"alpha w2\"", msg, sizeof msg), 1);
+  check_clean(d);
+  /* an update of a document in a segment: it dies there (a tombstone),
+  ** its new version goes to the commit's segment; nothing is folded */
+  const char *patch = "{\"body\":\"gamma w3\"}";
+  CHECK_INT(remdb_update(d, ids[3], patch, strlen(patch)), REMDB_OK);
+  CHECK_INT(seg_count(d), 6);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "\"doc 3\"", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alph*", msg, sizeof msg), 4);
+  check_clean(d);
+  /* a soft and a hard delete of documents in segments */
+  CHECK_INT(remdb_delete(d, ids[1], 0), REMDB_OK);
+  CHECK_INT(remdb_delete(d, ids[2], REMDB_HARD), REMDB_OK);
+  CHECK_INT(seg_count(d), 6);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 2);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 0);
+  CHECK_INT(dead_count(d), 3);
+  check_clean(d);
+  /* new segments; a delete of one of their documents */
+  for (int i = 5; i < 8; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 5);
+  CHECK_INT(dead_count(d), 0); /* a merge (below) dropped them */
+  check_clean(d);
+  CHECK_INT(remdb_delete(d, ids[6], 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  CHECK_INT(search_count(d, "docs", "w6", msg, sizeof msg), 0);
+  check_clean(d);
+  /* (the eighth commit merged eight segments of level 0 into one of level
+  ** 1, the dead documents' postings dropped); eight of level 0
+  ** again: the next commit merges them */
+  CHECK_INT(seg_count(d), 2);
+  for (int i = 8; i < 15; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(seg_count(d), 9);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 11);
+  check_clean(d);
+  const char *js = "{\"title\":\"doc 16\",\"body\":\"alpha w16\"}";
+  CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[16]), REMDB_OK);
+  int lvl = -1;
+  CHECK_INT(seg_level(d, 0, &lvl), 3); /* and its own document: a new one */
+  CHECK_INT(lvl, 1);
+  CHECK_INT(seg_level(d, 1, &lvl), 3);
+  CHECK_INT(lvl, 1);
+  CHECK_INT(seg_level(d, 2, &lvl), 3);
+  CHECK_INT(lvl, 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 12);
+  CHECK_INT(search_count(d, "docs", "w9", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "\"alpha w9\"", msg, sizeof msg), 1);
+  check_clean(d);
+  /* an undelete (an upsert of the soft-deleted id) of a dead document: a
+  ** new number */
+  char undel[160], same[REMDB_ID_LEN + 1];
+  snprintf(undel, sizeof undel,
+           "{\"id\":\"%s\",\"title\":\"doc 1\",\"body\":\"alpha w1\"}",
+           ids[1]);
+  CHECK_INT(remdb_insert(d, "docs", undel, strlen(undel), same), REMDB_OK);
+  CHECK_STR(same, ids[1]);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 13);
+  check_clean(d);
+  /* reopened, and rebuilt */
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  uint64_t before = seg_count(d);
+  int alpha = search_count(d, "docs", "alpha", msg, sizeof msg);
+  fill_docs(d, 3);
+  CHECK_INT(seg_count(d), before + 3);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), alpha + 3);
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  CHECK_INT(seg_count(d), 0);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), alpha + 3);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* Tombstones pile up in a segment no tier merge takes: when they are an
+** eighth of the segments' numbers (and 256 or more), a commit merges every
+** segment, which drops them. */
+static void test_fts_purge(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  static char ids[300][REMDB_ID_LEN + 1];
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 300; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             i, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(seg_count(d), 1);
+  for (int i = 0; i < 255; i++)
+    CHECK_INT(remdb_delete(d, ids[i], i % 2 ? REMDB_HARD : 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 255);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 45);
+  check_clean(d);
+  /* the 256th: its commit merges (drops the 255 stored ones) */
+  CHECK_INT(remdb_delete(d, ids[255], 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 1); /* its own */
+  CHECK_INT(seg_count(d), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
+  CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 6);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* A database of format 3 (blocks only, no segments) opens as it is: read
+** only, then writable (marked 4); its index reads, verifies, and takes new
+** segments. */
+static void test_fts_format3(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 20);
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK); /* all in blocks */
+  CHECK_INT(seg_count(d), 0);
+  remdb_close(d);
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'}, v3[4];
+  put_u32be(v3, 3);
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, fk, sizeof fk, v3, 4);
+  /* format 3 maps numbers to ids with a 'D' key per document, not 'E' */
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(kv, NULL, KV_INDEX, NULL, 0, NULL, 0, &it, &e),
+            REMDB_OK);
+  int nd = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (kl != KEY_FTS_LEN_LEN || get_u32be((const unsigned char *)k + 4) !=
+                                     KEY_FTS_TBL || k[12] != 'E')
+      continue;
+    uint64_t base = (uint64_t)get_u32be((const unsigned char *)k + 13) * 128;
+    for (size_t i = 0; i + 17 <= vl; i += 17) {
+      unsigned char dk[KEY_FTS_DOC_LEN];
+      key_fts_doc(dk, get_u32be((const unsigned char *)k),
+                  get_u32be((const unsigned char *)k + 8),
+                  base + (unsigned char)v[i]);
+      kv_batch_put(kb, KV_INDEX, dk, sizeof dk, v + i + 1, 16);
+      nd++;
+    }
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  kv_iter_free(it);
+  CHECK_INT(nd, 20);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+  char msg[256];
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 20);
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(d->st->format, KV_FORMAT_VERSION);
+  check_clean(d);
+  fill_docs(d, 2);
+  CHECK_INT(seg_count(d), 2);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 22);
+  check_clean(d);
+  /* its documents (in the blocks) change there: an update, a hard delete */
+  char ids[2][REMDB_ID_LEN + 1];
+  remdb_stmt *st = NULL;
+  const char *q = "SELECT id FROM docs WHERE n < 2 ORDER BY n";
+  CHECK_INT(remdb_prepare(d, q, strlen(q), &st, NULL), REMDB_OK);
+  for (int i = 0; i < 2; i++) {
+    CHECK_INT(remdb_step(st), REMDB_ROW);
+    snprintf(ids[i], sizeof ids[i], "%s", remdb_column_text(st, 0, NULL));
+  }
+  remdb_finalize(st);
+  const char *patch = "{\"body\":\"gamma\"}";
+  CHECK_INT(remdb_update(d, ids[0], patch, strlen(patch)), REMDB_OK);
+  CHECK_INT(remdb_delete(d, ids[1], REMDB_HARD), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 20);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "\"doc 0\"", msg, sizeof msg), 1);
+  check_clean(d);
+  remdb_close(d);
 }
 
 /* A database written before the index existed: its format is 1 and its
@@ -984,6 +1266,9 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_schema);
   TEST_CASE(test_fts_builtins);
   TEST_CASE(test_fts_damage);
+  TEST_CASE(test_fts_segments);
+  TEST_CASE(test_fts_purge);
+  TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_sequence_fixed);
