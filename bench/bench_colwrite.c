@@ -10,7 +10,8 @@
 ** Median of REMDB_BENCH_REPS (default 3) runs; N = REMDB_BENCH_N (default
 ** 100,000).  REMDB_BENCH_CPU=1 rates by the process's CPU time (all
 ** threads) instead of the wall clock, steadier on a busy machine.
-** REMDB_BENCH_ONLY=on or off runs one side only (for callgrind).
+** REMDB_BENCH_ONLY=on or off runs one side only (for callgrind), and
+** REMDB_BENCH_BULK_ONLY=1 the bulk insert only (into an empty table).
 ** Prints a markdown table.
 */
 #include <stdbool.h>
@@ -66,8 +67,10 @@ static void run(long n, bool columnar, double out[3]) {
   static const char *const st[] = {"open", "closed", "triage", "blocked"};
   char (*ids)[REMDB_ID_LEN + 1] = malloc((size_t)n * (REMDB_ID_LEN + 1));
   uint64_t r = 42;
+  /* REMDB_BENCH_BULK_ONLY: the bulk insert alone (for a profiler's run) */
+  long n1 = getenv("REMDB_BENCH_BULK_ONLY") ? 0 : n;
   double t0 = clock_now();
-  for (long i = 0; i < n; i++) {
+  for (long i = 0; i < n1; i++) {
     int len = snprintf(js, sizeof js,
                        "{\"title\":\"issue %ld\",\"status\":\"%s\","
                        "\"priority\":%d,\"assignee\":\"user%d\","
@@ -81,7 +84,7 @@ static void run(long n, bool columnar, double out[3]) {
       die("insert", db);
   }
   double t1 = clock_now();
-  for (long i = 0; i < n; i++) {
+  for (long i = 0; i < n1; i++) {
     int len = snprintf(js, sizeof js, "{\"status\":\"%s\",\"score\":%ld.25}",
                        st[xorshift64(&r) % 4], i % 1000);
     if (remdb_update(db, ids[xorshift64(&r) % (uint64_t)n], js,
