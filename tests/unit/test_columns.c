@@ -1222,6 +1222,42 @@ static void test_delta_packs(void) {
   rm_tree(dir);
 }
 
+
+/* "columnar" turned off and on again on a table with rows, packs and
+** singles: the columns are what the rows are, through later merges. */
+static void test_columnar_off_on(void) {
+  open_db();
+  insert_n(60, 0);
+  run_sql("UPDATE g SET s = 'u' || i WHERE i % 5 = 0");
+  const char *body = schema_g + strlen("{\"name\": \"g\", ");
+  char off[1024];
+  snprintf(off, sizeof off, "{\"name\": \"g\", \"columnar\": false, %s", body);
+  CHECK_INT(remdb_schema_put(db, off, strlen(off)), REMDB_OK);
+  insert_n(20, 60);
+  run_sql("UPDATE g SET i = i + 1000 WHERE i % 3 = 0");
+  run_sql("DELETE FROM g WHERE i % 7 = 1");
+  char id[REMDB_ID_LEN + 1];
+  const char *js = "{\"k\": \"hard\", \"i\": 1, \"s\": \"h\"}";
+  CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  check_verify();
+  CHECK_INT(remdb_schema_put(db, schema_g, strlen(schema_g)), REMDB_OK);
+  CHECK_INT(check_table("g", true), 80);
+  check_verify();
+  insert_n(20, 80);
+  col_merge_rows = 3;
+  run_sql("UPDATE g SET s = 'm' || i WHERE i % 4 = 0");
+  col_merge_rows = merge_default;
+  CHECK_INT(check_table("g", true), 100);
+  check_verify();
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(check_table("g", true), 100);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* A merge rewrites only the columns its deltas change (the header, with
 ** the visibility and zone maps, always): an update of s merges into the
 ** header, s and modified_at, not the segment's other columns; the
@@ -1444,6 +1480,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_share_bound);
   TEST_CASE(test_delta_packs);
   TEST_CASE(test_merge_dirty);
+  TEST_CASE(test_columnar_off_on);
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);
