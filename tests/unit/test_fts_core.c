@@ -1245,6 +1245,63 @@ static void test_fts_journal(void) {
 }
 
 
+
+/* A change whose staging fails after it killed its document in a segment
+** (here: the document numbers are used up, so its new version gets none)
+** leaves nothing of it: the batch's other changes commit, or none, but
+** never the kill without the change (the document live, its length slot
+** unset: search lost it; the segment state counting a tombstone the
+** batch never wrote). */
+static void test_fts_failed_kill(void) {
+  rm_tree(dir);
+  remdb *d;
+  char msg[256], ids[4][REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
+  for (int i = 0; i < 4; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"x\",\"body\":\"alpha w%d\"}", i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  /* the counter at its end */
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX], v[8];
+  key_fts(k, d->tid, ct->s->table_id, 'N');
+  put_u64be(v, 1ull << 39);
+  kv_batch_t *kb = kv_batch_new(d->st->kv);
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
+  err_t e;
+  CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  const char *p = "{\"body\":\"beta\"}";
+  CHECK_INT(remdb_update(d, ids[0], p, strlen(p)), REMDB_TOOBIG);
+  CHECK_INT(search_count(d, "docs", "w0", msg, sizeof msg), 1);
+  check_clean(d);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, ids[1], p, strlen(p)), REMDB_TOOBIG);
+  CHECK_INT(remdb_batch_delete(b, ids[2], REMDB_HARD), REMDB_OK);
+  /* the batch is refused whole (its failed change was half staged) */
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(d), "half staged");
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  check_clean(d);
+  /* and a batch after it commits */
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, ids[2], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 3);
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* ---- review cases ------------------------------------------------------------ */
 
 /* Changes of documents numbered by the same batch (insert then update, soft
@@ -1465,6 +1522,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
+  TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
