@@ -1384,6 +1384,28 @@ static void test_fts_same_batch(void) {
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
   CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), 1);
   check_clean(d);
+  /* the same on documents in blocks (after reindex), across commits */
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  CHECK_INT(remdb_delete(d, e, REMDB_HARD), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), 0);
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  ins_id(b, e, "purple again", x);
+  CHECK_INT(remdb_batch_delete(b, a, 0), REMDB_OK);
+  ins_id(b, a, "one orange", x);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "orange", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "blue", msg, sizeof msg), 0);
+  check_clean(d);
+  CHECK_INT(remdb_delete(d, e, REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  ins_id(b, e, "purple thrice", x);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "thrice", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  check_clean(d);
   remdb_close(d);
 }
 
