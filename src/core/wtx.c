@@ -427,6 +427,9 @@ int wtx_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   lookup_stage(db, kb, t, id, old, &nv);
   if ((rc = fts_stage(w, t, id, old, &nv))) {
+    /* its pending index changes may be half made (a kill, then no new
+    ** number): they are not in the savepoint */
+    if (t->fulltext.nfields) w->poisoned = true;
     kv_batch_rollback(kb);
     col_stage_undo(w);
     return rc;
@@ -487,8 +490,10 @@ int wtx_remove(wtx_t *w, const sch_table *t, const uuid16_t *id,
   /* a hard delete takes its edges along (the graph layer's keys) */
   int rc = hook_edges_remove(db, kb, id);
   if (rc == REMDB_OK) rc = col_stage_remove(w, t, id);
-  if (rc == REMDB_OK && (rc = fts_stage(w, t, id, old, NULL)))
+  if (rc == REMDB_OK && (rc = fts_stage(w, t, id, old, NULL))) {
+    if (t->fulltext.nfields) w->poisoned = true; /* (as in wtx_put) */
     col_stage_undo(w);
+  }
   if (rc) {
     kv_batch_rollback(kb);
     return rc;

@@ -1222,6 +1222,93 @@ static void test_delta_packs(void) {
   rm_tree(dir);
 }
 
+
+/* "columnar" turned off and on again on a table with rows, packs and
+** singles: the columns are what the rows are, through later merges. */
+static void test_columnar_off_on(void) {
+  open_db();
+  insert_n(60, 0);
+  run_sql("UPDATE g SET s = 'u' || i WHERE i % 5 = 0");
+  const char *body = schema_g + strlen("{\"name\": \"g\", ");
+  char off[1024];
+  snprintf(off, sizeof off, "{\"name\": \"g\", \"columnar\": false, %s", body);
+  CHECK_INT(remdb_schema_put(db, off, strlen(off)), REMDB_OK);
+  insert_n(20, 60);
+  run_sql("UPDATE g SET i = i + 1000 WHERE i % 3 = 0");
+  run_sql("DELETE FROM g WHERE i % 7 = 1");
+  char id[REMDB_ID_LEN + 1];
+  const char *js = "{\"k\": \"hard\", \"i\": 1, \"s\": \"h\"}";
+  CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
+  CHECK_INT(remdb_delete(db, id, REMDB_HARD), REMDB_OK);
+  check_verify();
+  CHECK_INT(remdb_schema_put(db, schema_g, strlen(schema_g)), REMDB_OK);
+  CHECK_INT(check_table("g", true), 80);
+  check_verify();
+  insert_n(20, 80);
+  col_merge_rows = 3;
+  run_sql("UPDATE g SET s = 'm' || i WHERE i % 4 = 0");
+  col_merge_rows = merge_default;
+  CHECK_INT(check_table("g", true), 100);
+  check_verify();
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(check_table("g", true), 100);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
+
+/* A hard delete and an insert of the same id, in one batch (of a row of
+** an earlier pack, and of one of the batch's own new rows) and across
+** commits; an undelete; a batch whose change failed: the columns are
+** what the rows are. */
+static void test_same_id(void) {
+  open_db();
+  insert_n(20, 0); /* k "k<i>": the id is derived from k */
+  char ids[3][REMDB_ID_LEN + 1], got[REMDB_ID_LEN + 1], nw[REMDB_ID_LEN + 1];
+  remdb_stmt *st = NULL;
+  const char *q = "SELECT id FROM g WHERE i IN (3, 4, 5) ORDER BY i";
+  CHECK_INT(remdb_prepare(db, q, strlen(q), &st, NULL), REMDB_OK);
+  for (int j = 0; j < 3 && remdb_step(st) == REMDB_ROW; j++)
+    snprintf(ids[j], sizeof ids[j], "%s", remdb_column_text(st, 0, NULL));
+  remdb_finalize(st);
+  remdb_batch *bt;
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(bt, ids[0], REMDB_HARD), REMDB_OK);
+  const char *a3 = "{\"k\": \"k3\", \"i\": 103, \"s\": \"again\"}";
+  CHECK_INT(remdb_batch_insert(bt, "g", a3, strlen(a3), got), REMDB_OK);
+  CHECK_STR(got, ids[0]);
+  const char *f1 = "{\"k\": \"fresh\", \"i\": 500}";
+  CHECK_INT(remdb_batch_insert(bt, "g", f1, strlen(f1), nw), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(bt, nw, REMDB_HARD), REMDB_OK);
+  const char *f2 = "{\"k\": \"fresh\", \"i\": 501, \"s\": \"x\"}";
+  CHECK_INT(remdb_batch_insert(bt, "g", f2, strlen(f2), got), REMDB_OK);
+  CHECK_STR(got, nw);
+  CHECK_INT(remdb_batch_delete(bt, ids[1], 0), REMDB_OK);
+  const char *bad = "{\"i\": \"not a number\"}";
+  CHECK(remdb_batch_update(bt, ids[2], bad, strlen(bad)) != REMDB_OK);
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+  CHECK_INT(check_table("g", true), 21);
+  check_verify();
+  /* across commits: hard delete, then the id again; an undelete */
+  CHECK_INT(remdb_delete(db, ids[0], REMDB_HARD), REMDB_OK);
+  const char *b3 = "{\"k\": \"k3\", \"i\": 203}";
+  CHECK_INT(remdb_insert(db, "g", b3, strlen(b3), got), REMDB_OK);
+  const char *b4 = "{\"k\": \"k4\", \"i\": 204, \"s\": \"back\"}";
+  CHECK_INT(remdb_insert(db, "g", b4, strlen(b4), got), REMDB_OK);
+  CHECK_STR(got, ids[1]);
+  CHECK_INT(check_table("g", true), 21);
+  col_merge_rows = 2;
+  run_sql("UPDATE g SET s = 'm' WHERE i > 100");
+  col_merge_rows = merge_default;
+  CHECK_INT(check_table("g", true), 21);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* A merge rewrites only the columns its deltas change (the header, with
 ** the visibility and zone maps, always): an update of s merges into the
 ** header, s and modified_at, not the segment's other columns; the
@@ -1444,6 +1531,8 @@ int main(int argc, char **argv) {
   TEST_CASE(test_share_bound);
   TEST_CASE(test_delta_packs);
   TEST_CASE(test_merge_dirty);
+  TEST_CASE(test_columnar_off_on);
+  TEST_CASE(test_same_id);
   TEST_CASE(test_column_cf);
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);

@@ -1244,6 +1244,278 @@ static void test_fts_journal(void) {
   remdb_close(d);
 }
 
+
+
+/* A change whose staging fails after it killed its document in a segment
+** (here: the document numbers are used up, so its new version gets none)
+** leaves nothing of it: the batch's other changes commit, or none, but
+** never the kill without the change (the document live, its length slot
+** unset: search lost it; the segment state counting a tombstone the
+** batch never wrote). */
+static void test_fts_failed_kill(void) {
+  rm_tree(dir);
+  remdb *d;
+  char msg[256], ids[4][REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
+  for (int i = 0; i < 4; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"x\",\"body\":\"alpha w%d\"}", i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  /* the counter at its end */
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX], v[8];
+  key_fts(k, d->tid, ct->s->table_id, 'N');
+  put_u64be(v, 1ull << 39);
+  kv_batch_t *kb = kv_batch_new(d->st->kv);
+  kv_batch_put(kb, KV_INDEX, k, sizeof k, v, 8);
+  err_t e;
+  CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  const char *p = "{\"body\":\"beta\"}";
+  CHECK_INT(remdb_update(d, ids[0], p, strlen(p)), REMDB_TOOBIG);
+  CHECK_INT(search_count(d, "docs", "w0", msg, sizeof msg), 1);
+  check_clean(d);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, ids[1], p, strlen(p)), REMDB_TOOBIG);
+  CHECK_INT(remdb_batch_delete(b, ids[2], REMDB_HARD), REMDB_OK);
+  /* the batch is refused whole (its failed change was half staged) */
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_ERROR);
+  CHECK_HAS(remdb_errmsg(d), "half staged");
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  check_clean(d);
+  /* and a batch after it commits */
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, ids[2], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 3);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* ---- review cases ------------------------------------------------------------ */
+
+/* Changes of documents numbered by the same batch (insert then update, soft
+** delete then undelete, hard delete then insert of the same id), a batch
+** dropped without commit, and a batch with a failing change. */
+static void ins_id(remdb_batch *b, const char *id, const char *body,
+                   char *out) {
+  char js[256];
+  if (id)
+    snprintf(js, sizeof js, "{\"id\":\"%s\",\"title\":\"t\",\"body\":\"%s\"}",
+             id, body);
+  else
+    snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s\"}", body);
+  CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), out), REMDB_OK);
+}
+
+static void test_fts_same_batch(void) {
+  rm_tree(dir);
+  remdb *d;
+  char msg[256], a[REMDB_ID_LEN + 1], bb[REMDB_ID_LEN + 1],
+      c[REMDB_ID_LEN + 1], e[REMDB_ID_LEN + 1], x[REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
+  fill_docs(d, 20);
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  ins_id(b, NULL, "one red", a);
+  ins_id(b, NULL, "two red", bb);
+  ins_id(b, NULL, "three red", c);
+  const char *pa = "{\"body\":\"one blue\"}";
+  CHECK_INT(remdb_batch_update(b, a, pa, strlen(pa)), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, bb, 0), REMDB_OK);
+  ins_id(b, bb, "two green", x);
+  CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_OK);
+  ins_id(b, c, "three green", x);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "red", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "blue", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "green", msg, sizeof msg), 2);
+  check_clean(d);
+  /* the same on stored documents, in one batch */
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, a, pa, strlen(pa)), REMDB_OK);
+  const char *pr = "{\"body\":\"one red\"}";
+  CHECK_INT(remdb_batch_update(b, a, pr, strlen(pr)), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, bb, 0), REMDB_OK);
+  ins_id(b, bb, "two red", x);
+  CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_OK);
+  ins_id(b, c, "three red", x);
+  CHECK_INT(remdb_batch_delete(b, c, 0), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "red", msg, sizeof msg), 2);
+  CHECK_INT(search_count(d, "docs", "green", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "blue", msg, sizeof msg), 0);
+  check_clean(d);
+  /* a batch dropped without commit, one with a failing change */
+  for (int round = 0; round < 2; round++) {
+    CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+    ins_id(b, NULL, "purple", e);
+    CHECK_INT(remdb_batch_update(b, a, pa, strlen(pa)), REMDB_OK);
+    CHECK_INT(remdb_batch_delete(b, bb, REMDB_HARD), REMDB_OK);
+    CHECK_INT(remdb_batch_delete(b, c, REMDB_HARD), REMDB_OK);
+    if (round == 0) {
+      remdb_batch_free(b);
+    } else {
+      const char *bad = "{\"title\":5}";
+      CHECK(remdb_batch_insert(b, "docs", bad, strlen(bad), x) != REMDB_OK);
+      CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+      remdb_batch_free(b);
+    }
+    CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), round);
+    CHECK_INT(search_count(d, "docs", "blue", msg, sizeof msg), round);
+    CHECK_INT(search_count(d, "docs", "red", msg, sizeof msg),
+              round ? 0 : 2);
+    check_clean(d);
+  }
+  for (int i = 0; i < 20; i++) fill_docs(d, 1); /* merges */
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), 1);
+  check_clean(d);
+  /* the same on documents in blocks (after reindex), across commits */
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  CHECK_INT(remdb_delete(d, e, REMDB_HARD), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), 0);
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  ins_id(b, e, "purple again", x);
+  CHECK_INT(remdb_batch_delete(b, a, 0), REMDB_OK);
+  ins_id(b, a, "one orange", x);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "purple", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "orange", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "blue", msg, sizeof msg), 0);
+  check_clean(d);
+  CHECK_INT(remdb_delete(d, e, REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  ins_id(b, e, "purple thrice", x);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "thrice", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
+  check_clean(d);
+  remdb_close(d);
+}
+
+static long search_count_at(remdb *d, snap_t *sn, const char *q) {
+  cat_table *ct;
+  fts_reader *r;
+  if (cat_find(d, "docs", &ct) || ftsr_open(d, sn, ct->s, &r)) return -1;
+  char err[256];
+  fts_query *x = fts_query_parse(q, strlen(q), ftsr_analyzer(r), err,
+                                 sizeof err);
+  long n = -3;
+  fts_eval *e = x ? fts_eval_open(x, ftsr_source(r), NULL, NULL, err,
+                                  sizeof err)
+                  : NULL;
+  fts_hit h[256];
+  size_t nh = 0;
+  if (e && fts_eval_topk(e, 256, NULL, NULL, h, &nh, err, sizeof err) == 0)
+    n = (long)nh;
+  fts_eval_free(e);
+  fts_query_free(x);
+  ftsr_close(r);
+  return n;
+}
+
+/* A reader's snapshot keeps its segments, tombstones and ids through later
+** commits that kill, merge and purge; full text turned off and on again. */
+static void test_fts_snapshot(void) {
+  rm_tree(dir);
+  remdb *d;
+  char msg[256], ids[64][REMDB_ID_LEN + 1];
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
+  for (int i = 0; i < 12; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"x\",\"body\":\"alpha w%d\"}", i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  snap_t *sn;
+  CHECK_INT(snap_take(d, &sn), REMDB_OK);
+  for (int i = 0; i < 6; i++) {
+    const char *p = "{\"body\":\"beta\"}";
+    CHECK_INT(remdb_update(d, ids[i], p, strlen(p)), REMDB_OK);
+  }
+  CHECK_INT(remdb_delete(d, ids[6], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_delete(d, ids[7], 0), REMDB_OK);
+  for (int i = 12; i < 40; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"x\",\"body\":\"alpha w%d\"}", i);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(search_count_at(d, sn, "alpha"), 12);
+  CHECK_INT(search_count_at(d, sn, "beta"), 0);
+  CHECK_INT(search_count_at(d, sn, "w3"), 1);
+  CHECK_INT(search_count_at(d, sn, "w6"), 1);
+  snap_release(sn);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 32);
+  CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), 6);
+  check_clean(d);
+  /* full text off, changes, on again */
+  CHECK_INT(add_schema(d, NULL, NULL), REMDB_OK);
+  const char *p = "{\"body\":\"gamma\"}";
+  CHECK_INT(remdb_update(d, ids[20], p, strlen(p)), REMDB_OK);
+  CHECK_INT(remdb_delete(d, ids[21], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_delete(d, ids[22], 0), REMDB_OK);
+  check_clean(d);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 29);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 1);
+  check_clean(d);
+  for (int i = 0; i < 10; i++) fill_docs(d, 1);
+  CHECK_INT(remdb_update(d, ids[23], p, strlen(p)), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 38);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), 2);
+  check_clean(d);
+  /* a read-only handle on the store reads the writer's commits */
+  remdb *d2;
+  remdb_options ro;
+  remdb_options_init(&ro);
+  ro.read_only = 1;
+  CHECK_INT(remdb_open(dir, "t", &ro, &d2), REMDB_OK);
+  CHECK_INT(search_count(d2, "docs", "alpha", msg, sizeof msg), 38);
+  for (int i = 0; i < 9; i++) {
+    fill_docs(d, 1);
+    CHECK_INT(remdb_update(d, ids[24 + i], p, strlen(p)), REMDB_OK);
+  }
+  CHECK_INT(search_count(d2, "docs", "alpha", msg, sizeof msg), 38);
+  CHECK_INT(remdb_refresh(d2), REMDB_OK);
+  CHECK_INT(search_count(d2, "docs", "alpha", msg, sizeof msg), 38);
+  CHECK_INT(search_count(d2, "docs", "beta", msg, sizeof msg), 25);
+  CHECK_INT(search_count(d2, "docs", "gamma", msg, sizeof msg), 11);
+  check_clean(d2);
+  /* and a second handle of the writer's (same storage) writes too */
+  remdb *d3;
+  CHECK_INT(remdb_open_tenant(d, "t", &d3), REMDB_OK);
+  for (int i = 0; i < 9; i++) {
+    fill_docs(i % 2 ? d : d3, 1);
+    CHECK_INT(remdb_update(i % 2 ? d3 : d, ids[33 + i % 7], p, strlen(p)),
+              REMDB_OK);
+    const char *q = "{\"body\":\"alpha zebra\"}";
+    CHECK_INT(remdb_update(i % 2 ? d : d3, ids[33 + i % 7], q, strlen(q)),
+              REMDB_OK);
+  }
+  CHECK_INT(search_count(d3, "docs", "alpha", msg, sizeof msg), 47);
+  CHECK_INT(search_count(d, "docs", "zebra", msg, sizeof msg), 7);
+  check_clean(d3);
+  remdb_close(d3);
+  remdb_close(d2);
+  remdb_close(d);
+}
+
 static uint64_t seed_env(void) {
   const char *s = getenv("REMDB_TEST_SEED");
   return s && *s ? strtoull(s, NULL, 10) : 0;
@@ -1271,6 +1543,9 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
+  TEST_CASE(test_fts_same_batch);
+  TEST_CASE(test_fts_failed_kill);
+  TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   int rc_ = test_main(argc, argv, "test_fts_core");
