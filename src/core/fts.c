@@ -1118,8 +1118,12 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
   ** 'X' entries too, and their tombstones go */
   uint64_t *dead = NULL, hi = UINT64_MAX;
   size_t nd = 0;
-  if (rc == REMDB_OK && a + n < t->s.n)
-    rc = seg_first(db, t, t->s.no[a + n], &hi);
+  /* the bound is the first document of the next segment that has one: a
+  ** merge whose documents were all dead leaves an empty segment, and a
+  ** bound of UINT64_MAX there would drop the tombstones of later ones */
+  for (uint32_t j = a + n; rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX;
+       j++)
+    rc = seg_first(db, t, t->s.no[j], &hi);
   if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
   size_t d0 = 0, d1 = 0;
   while (d0 < nd && dead[d0] < b.first) d0++;
