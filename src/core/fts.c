@@ -455,10 +455,10 @@ static const char *arena_copy(struct fts_txn *x, const unsigned char *k,
   return p;
 }
 
-/* The pending entry of key k (added if new).  NULL when out of memory. */
+/* The pending entry of key k (added if new).  NULL when out of memory.
+** (The key is copied to the arena first and the copy taken back when the
+** key was there: one lookup, one hash, either way.) */
 static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
-  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
-  if (i != SIZE_MAX) return &x->pk[i];
   if (x->keys.n == x->cappk) {
     size_t cap = x->cappk ? x->cappk * 2 : 256;
     pkey *n = realloc(x->pk, cap * sizeof *n);
@@ -468,8 +468,13 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   }
   const char *copy = arena_copy(x, k, kl);
   if (!copy) return NULL;
-  i = smap_find(&x->keys, copy, kl, true, NULL);
+  bool added;
+  size_t i = smap_find(&x->keys, copy, kl, true, &added);
   if (i == SIZE_MAX) return NULL;
+  if (!added) {
+    x->used -= kl; /* the copy was the arena's last bytes */
+    return &x->pk[i];
+  }
   pkey *p = &x->pk[i];
   memset(p, 0, sizeof *p);
   p->key = copy;
@@ -491,10 +496,9 @@ static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
   if (last && x->pk[last - 1].range == range) return &x->pk[last - 1];
   unsigned char k[KEY_FTS_MAX];
   size_t kl = key_fts_block(k, db->tid, tbl, tm, len, docno);
-  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
-  if (i != SIZE_MAX) return &x->pk[i]; /* an earlier range of the term */
   pkey *pb = pend_key(x, k, kl);
   if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
+  if (pb->term) return pb; /* an earlier range of the term */
   pb->range = range;
   pb->term = (uint32_t)ti + 1;
   pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
