@@ -363,6 +363,11 @@ typedef struct ptab { /* a table the transaction touched */
   bool merged; /* a run of its segments was merged by this commit */
   bool killed; /* a document of its segments was killed (s.dead grew) */
   bool wrote;  /* a new segment (number s.next) was staged */
+  /* its pending term keys ('T') by term: (fts_term_hash >> 32) << 32 |
+  ** (pkey index + 1), 0 empty (a lookup per (document, term) without
+  ** building the key or hashing it again: see pend_term_key) */
+  uint64_t *tslot;
+  size_t tcap, tn;
 } ptab;
 
 #define ARENA_CHUNK 65536
@@ -386,6 +391,7 @@ struct fts_txn {
 };
 
 static void pend_clear(struct fts_txn *x) {
+  for (size_t i = 0; i < x->ntab; i++) free(x->tab[i].tslot);
   for (size_t i = 0; i < x->keys.n; i++) {
     free(x->pk[i].del);
     free(x->pk[i].len);
@@ -449,10 +455,10 @@ static const char *arena_copy(struct fts_txn *x, const unsigned char *k,
   return p;
 }
 
-/* The pending entry of key k (added if new).  NULL when out of memory. */
+/* The pending entry of key k (added if new).  NULL when out of memory.
+** (The key is copied to the arena first and the copy taken back when the
+** key was there: one lookup, one hash, either way.) */
 static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
-  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
-  if (i != SIZE_MAX) return &x->pk[i];
   if (x->keys.n == x->cappk) {
     size_t cap = x->cappk ? x->cappk * 2 : 256;
     pkey *n = realloc(x->pk, cap * sizeof *n);
@@ -462,8 +468,13 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   }
   const char *copy = arena_copy(x, k, kl);
   if (!copy) return NULL;
-  i = smap_find(&x->keys, copy, kl, true, NULL);
+  bool added;
+  size_t i = smap_find(&x->keys, copy, kl, true, &added);
   if (i == SIZE_MAX) return NULL;
+  if (!added) {
+    x->used -= kl; /* the copy was the arena's last bytes */
+    return &x->pk[i];
+  }
   pkey *p = &x->pk[i];
   memset(p, 0, sizeof *p);
   p->key = copy;
@@ -485,15 +496,55 @@ static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
   if (last && x->pk[last - 1].range == range) return &x->pk[last - 1];
   unsigned char k[KEY_FTS_MAX];
   size_t kl = key_fts_block(k, db->tid, tbl, tm, len, docno);
-  size_t i = smap_find(&x->keys, (const char *)k, kl, false, NULL);
-  if (i != SIZE_MAX) return &x->pk[i]; /* an earlier range of the term */
   pkey *pb = pend_key(x, k, kl);
   if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
+  if (pb->term) return pb; /* an earlier range of the term */
   pb->range = range;
   pb->term = (uint32_t)ti + 1;
   pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
   x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
   return pb;
+}
+
+/* The pending term key ('T') of term tm[0..len) of table t (added if
+** new), found by the term's hash in t's own map.  NULL: out of memory. */
+static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
+                           const char *tm, size_t len) {
+  if ((t->tn + 1) * 2 > t->tcap) { /* grow (rehash from the keys) */
+    size_t cap = t->tcap ? t->tcap * 2 : 256;
+    uint64_t *ns = calloc(cap, sizeof *ns);
+    if (ns == NULL) return NULL;
+    for (size_t j = 0; j < t->tcap; j++) {
+      uint64_t sl = t->tslot[j];
+      if (sl == 0) continue;
+      const pkey *p = &x->pk[(uint32_t)sl - 1];
+      uint64_t h = fts_term_hash(p->key + KEY_FTS_PREFIX,
+                                 p->kl - KEY_FTS_PREFIX);
+      size_t k = (size_t)h & (cap - 1);
+      while (ns[k]) k = (k + 1) & (cap - 1);
+      ns[k] = sl;
+    }
+    x->bytes += (cap - t->tcap) * sizeof *ns;
+    free(t->tslot);
+    t->tslot = ns;
+    t->tcap = cap;
+  }
+  uint64_t h = fts_term_hash(tm, len);
+  uint64_t tag = h & 0xffffffff00000000ull;
+  size_t j = (size_t)h & (t->tcap - 1);
+  for (uint64_t sl; (sl = t->tslot[j]) != 0; j = (j + 1) & (t->tcap - 1))
+    if ((sl & 0xffffffff00000000ull) == tag) {
+      pkey *p = &x->pk[(uint32_t)sl - 1];
+      if (p->kl == KEY_FTS_PREFIX + len &&
+          fts_same_bytes(p->key + KEY_FTS_PREFIX, tm, len))
+        return p;
+    }
+  unsigned char k[KEY_FTS_MAX];
+  pkey *p = pend_key(x, k, key_fts_term(k, db->tid, t->tbl, tm, len));
+  if (p == NULL) return NULL;
+  t->tslot[j] = tag | ((uint64_t)(p - x->pk) + 1);
+  t->tn++;
+  return p;
 }
 
 /* The transaction's record of table (tid, tbl), added when add. */
@@ -1671,6 +1722,8 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
   uint32_t oldlen = had ? fts_doc_length(c->old) : 0;
   uint32_t newlen = has ? fts_doc_length(c->nw) : 0;
   buf_t *op = &c->op;
+  ptab *tt = pend_tab(x, s->tid, s->tbl, false); /* (tab_touch added it) */
+  if (tt == NULL) return err_nomem(&db->err);
   /* the old version's terms, by name */
   smap_clear(&c->terms);
   for (long i = 0; i < nold; i++) {
@@ -1703,8 +1756,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
           memcmp(p2, pos, npos * sizeof *pos) == 0)
         continue; /* the same posting */
     }
-    unsigned char k[KEY_FTS_MAX];
-    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    pkey *pt = pend_term_key(x, db, tt, tm, len);
     size_t ti = pt ? (size_t)(pt - x->pk) : 0;
     pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
     if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
@@ -1723,8 +1775,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
-    unsigned char k[KEY_FTS_MAX];
-    pkey *pt = pend_key(x, k, key_fts_term(k, db->tid, tbl, tm, len));
+    pkey *pt = pend_term_key(x, db, tt, tm, len);
     size_t ti = pt ? (size_t)(pt - x->pk) : 0;
     pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
     if (!pb || !pend_delete(x, pb, docno)) {

@@ -1067,6 +1067,49 @@ static void test_fts_purge(void) {
   remdb_close(d);
 }
 
+/* One batch writes new documents of two full-text tables, more distinct
+** terms than the writer's first term map holds (each table has its own),
+** and changes one of its new documents again: each table reads its own
+** terms, and the index verifies. */
+static void test_fts_two_tables(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  const char *s2 = "{\"name\":\"more\",\"properties\":{\"body\":{"
+                   "\"type\":\"string\"}},\"fulltext\":{\"fields\":["
+                   "\"body\"]}}";
+  CHECK_INT(remdb_schema_put(d, s2, strlen(s2)), REMDB_OK);
+  static char ids[600][REMDB_ID_LEN + 1];
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 600; i++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"body\":\"alpha u%d w%d\"}", i, i % 50);
+    CHECK_INT(remdb_batch_insert(b, i % 2 ? "more" : "docs", js, strlen(js),
+                                 ids[i]),
+              REMDB_OK);
+  }
+  const char *up = "{\"body\":\"beta u4\"}"; /* doc 4: no alpha, no w4 */
+  CHECK_INT(remdb_batch_update(b, ids[4], up, strlen(up)), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "w4", msg, sizeof msg), 11);
+  CHECK_INT(search_count(d, "more", "w4", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "more", "w5", msg, sizeof msg), 12);
+  CHECK_INT(search_count(d, "docs", "w5", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "u4 beta", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "u598", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "more", "u599", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "more", "u598", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "more", "beta", msg, sizeof msg), 0);
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* A database of format 3 (blocks only, no segments) opens as it is: read
 ** only, then writable (marked 4); its index reads, verifies, and takes new
 ** segments. */
@@ -1540,6 +1583,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_damage);
   TEST_CASE(test_fts_segments);
   TEST_CASE(test_fts_purge);
+  TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
