@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -64,7 +65,7 @@
 static struct {
   __typeof__(&MHD_start_daemon) start_daemon;
   __typeof__(&MHD_stop_daemon) stop_daemon;
-  __typeof__(&MHD_quiesce_daemon) quiesce_daemon;
+  __typeof__(&MHD_add_connection) add_connection;
   __typeof__(&MHD_create_response_from_buffer) response_from_buffer;
   __typeof__(&MHD_create_response_from_callback) response_from_callback;
   __typeof__(&MHD_add_response_header) add_header;
@@ -87,7 +88,7 @@ static int mhd_load(void) {
   static const char *const names[] = {
       "MHD_start_daemon",
       "MHD_stop_daemon",
-      "MHD_quiesce_daemon",
+      "MHD_add_connection",
       "MHD_create_response_from_buffer",
       "MHD_create_response_from_callback",
       "MHD_add_response_header",
@@ -99,7 +100,7 @@ static int mhd_load(void) {
   void (**slots[])(void) = {
       (void (**)(void))&mhd.start_daemon,
       (void (**)(void))&mhd.stop_daemon,
-      (void (**)(void))&mhd.quiesce_daemon,
+      (void (**)(void))&mhd.add_connection,
       (void (**)(void))&mhd.response_from_buffer,
       (void (**)(void))&mhd.response_from_callback,
       (void (**)(void))&mhd.add_header,
@@ -147,6 +148,9 @@ typedef struct server {
   atomic_bool stopping;
   pthread_mutex_t mu; /* with cond: shutdown waits for inflight == 0 */
   pthread_cond_t cond;
+  int listen_fd;   /* ours: the accept thread hands connections to MHD */
+  int stop_fd[2];  /* a pipe: a byte written tells the accept thread to end */
+  struct MHD_Daemon *daemon;
 } server;
 
 static double now_s(void) {
@@ -230,6 +234,7 @@ struct req {
   bool too_big;
   int early_status; /* a refusal made from the headers, sent once the */
   char *early_msg;  /* body (if any) has been read and dropped */
+  bool queued;      /* a response is queued: later calls have nothing to do */
   uint64_t dropped; /* body bytes dropped */
   double t0;
   char allow[64]; /* a 405's Allow header */
@@ -255,6 +260,7 @@ static enum MHD_Result send_buf(req *q, int status, char *body, size_t len,
   if (q->allow[0]) mhd.add_header(resp, "Allow", q->allow);
   if (atomic_load(&q->s->stopping)) mhd.add_header(resp, "Connection", "close");
   enum MHD_Result rc = mhd.queue_response(q->conn, (unsigned)status, resp);
+  if (rc == MHD_YES) q->queued = true;
   mhd.destroy_response(resp);
   return rc;
 }
@@ -587,6 +593,7 @@ static enum MHD_Result sql_start(req *q, json_t *args) {
   if (resp == NULL) return MHD_NO;
   mhd.add_header(resp, "Content-Type", "application/x-ndjson");
   enum MHD_Result rc = mhd.queue_response(q->conn, 200, resp);
+  if (rc == MHD_YES) q->queued = true;
   mhd.destroy_response(resp);
   return rc;
 }
@@ -681,6 +688,8 @@ static enum MHD_Result finish(server *s, req *q) {
   srv_res r = {0};
   char msg[200];
   if (q->early_msg) return send_error(q, q->early_status, q->early_msg);
+  if (rt == NULL) /* begin() routes or refuses every request */
+    return send_error(q, 500, "internal error: a request without a route");
   if (q->too_big) {
     snprintf(msg, sizeof msg,
              "request body is larger than the server's limit of %zu bytes "
@@ -766,6 +775,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     *con_cls = q;
     atomic_fetch_add(&s->inflight, 1);
     return begin(s, q, url, method);
+  }
+  /* libmicrohttpd may call again after a response queued from the headers
+  ** (seen for the 503 of a request that arrives while stopping, whose
+  ** response says "Connection: close"): nothing more to do */
+  if (q->queued) {
+    *upload_size = 0;
+    return MHD_YES;
   }
   if (*upload_size > 0) {
     if (q->early_msg) { /* refused already: drop the body */
@@ -1024,15 +1040,60 @@ static void free_server(server *s) {
   remdb_close(s->root);
 }
 
+/* The accept thread.  remdb accepts connections itself and hands each to
+** the daemon (MHD_add_connection, which gives it to a worker of the pool),
+** so that stopping new connections is ours to do: end this thread, then
+** close the listening socket, after which a connect is refused.  (The
+** daemon's own MHD_quiesce_daemon, with a thread pool and epoll, races its
+** workers and aborts the process about once in thirty stops in
+** libmicrohttpd 0.9.75.)  Runs until a byte arrives on stop_fd[0]. */
+static void *accept_main(void *arg) {
+  server *s = arg;
+  struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
+                        {.fd = s->stop_fd[0], .events = POLLIN}};
+  for (;;) {
+    p[0].revents = p[1].revents = 0;
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "remdb serve: poll: %s\n", strerror(errno));
+      break;
+    }
+    if (p[1].revents) break;
+    if ((p[0].revents & POLLIN) == 0) continue;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int c = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl,
+                    SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        /* out of descriptors or memory: leave the connection queued and
+        ** look again shortly instead of spinning on the same error */
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+      }
+      continue; /* EAGAIN, ECONNABORTED, EINTR: the next one */
+    }
+    /* closes the socket itself when the daemon cannot take it (for
+    ** example at its connection limit) */
+    mhd.add_connection(s->daemon, c, (const struct sockaddr *)&ss, sl);
+  }
+  return NULL;
+}
+
 /* Wait for a signal; after the first, for the requests in flight (until
 ** the grace period ends or a second signal comes). */
-static void wait_for_shutdown(server *s, struct MHD_Daemon *d,
+static void wait_for_shutdown(server *s, pthread_t acceptor,
                               const sigset_t *sigs) {
   int sig = 0;
   sigwait(sigs, &sig);
   atomic_store(&s->stopping, true);
-  int lfd = mhd.quiesce_daemon(d);
-  if (lfd >= 0) close(lfd);
+  char one = 1;
+  while (write(s->stop_fd[1], &one, 1) < 0 && errno == EINTR) {
+  }
+  pthread_join(acceptor, NULL);
+  close(s->listen_fd);
+  s->listen_fd = -1;
   /* said once no new connection can be made */
   fprintf(stderr, "remdb serve: signal %d: shutting down (%d requests in "
           "flight)\n", sig, atomic_load(&s->inflight));
@@ -1064,11 +1125,11 @@ static void wait_for_shutdown(server *s, struct MHD_Daemon *d,
 }
 
 int srv_http_run(const srv_config *cfg) {
-  server s = {.cfg = cfg};
+  server s = {.cfg = cfg, .listen_fd = -1, .stop_fd = {-1, -1}};
   pthread_mutex_init(&s.root_mu, NULL);
   pthread_mutex_init(&s.mu, NULL);
   pthread_cond_init(&s.cond, NULL);
-  int rc = 1, fd = -1;
+  int rc = 1;
   struct MHD_Daemon *d = NULL;
   /* Block the shutdown signals before any thread starts (RocksDB's
   ** background threads start in remdb_open, the daemon's workers later):
@@ -1117,8 +1178,12 @@ int srv_http_run(const srv_config *cfg) {
     pool_put(&s, i, db);
   }
   char url[128];
-  fd = open_listener(&s, cfg->listen, url, sizeof url);
-  if (fd < 0) goto out;
+  s.listen_fd = open_listener(&s, cfg->listen, url, sizeof url);
+  if (s.listen_fd < 0) goto out;
+  if (pipe2(s.stop_fd, O_CLOEXEC) != 0) {
+    fprintf(stderr, "error: serve: pipe: %s\n", strerror(errno));
+    goto out;
+  }
   signal(SIGPIPE, SIG_IGN);
   unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 0;
   if (threads == 0) {
@@ -1127,9 +1192,9 @@ int srv_http_run(const srv_config *cfg) {
   }
   unsigned idle = cfg->timeout > 60 ? (unsigned)cfg->timeout + 30 : 90;
   d = mhd.start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC,
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+          MHD_USE_NO_LISTEN_SOCKET,
       0, NULL, NULL, on_request, &s,
-      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
       MHD_OPTION_CONNECTION_TIMEOUT, idle,
@@ -1139,17 +1204,27 @@ int srv_http_run(const srv_config *cfg) {
     fprintf(stderr, "error: serve: cannot start the HTTP server\n");
     goto out;
   }
-  fd = -1; /* the daemon's now (handed back by quiesce) */
+  s.daemon = d;
+  pthread_t acceptor;
+  int prc = pthread_create(&acceptor, NULL, accept_main, &s);
+  if (prc != 0) {
+    fprintf(stderr, "error: serve: cannot start a thread: %s\n",
+            strerror(prc));
+    mhd.stop_daemon(d);
+    goto out;
+  }
   printf("remdb serve: listening on %s (database %s, %d tenant%s%s, %u "
          "threads)\n",
          url, cfg->path, s.ntenants, s.ntenants == 1 ? "" : "s",
          s.nkeys ? ", API keys required" : ", no API keys", threads);
   fflush(stdout);
-  wait_for_shutdown(&s, d, &sigs);
+  wait_for_shutdown(&s, acceptor, &sigs);
   mhd.stop_daemon(d);
   rc = 0;
 out:
-  if (fd >= 0) close(fd);
+  if (s.listen_fd >= 0) close(s.listen_fd);
+  for (int i = 0; i < 2; i++)
+    if (s.stop_fd[i] >= 0) close(s.stop_fd[i]);
   free_server(&s);
   pthread_cond_destroy(&s.cond);
   pthread_mutex_destroy(&s.mu);
