@@ -645,6 +645,41 @@ for cycle in range(8):
         check(False, "stop %d while clients connect" % cycle, (rc, st, rest[-600:]))
 check(stops_ok == 8, "8 stops while 3 clients connect: each exits 0 and closes the database",
       stops_ok)
+# ---- --max-connections: a connection beyond it is closed unanswered ------------------
+srv = Server("--threads", "1", "--max-connections", "2", tenant="a")
+held = []
+for i in range(2):
+    c = http.client.HTTPConnection("127.0.0.1", srv.port)
+    c.request("GET", "/v1/entities/" + a1)
+    r = c.getresponse()
+    r.read()
+    check(r.status == 200, "kept-alive connection %d answered" % i, r.status)
+    held.append(c)
+try:
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    c.request("GET", "/v1/entities/" + a1)
+    third = c.getresponse().status
+except (OSError, http.client.HTTPException):
+    third = None
+check(third is None, "a third connection beyond --max-connections 2 is closed", third)
+held.pop().close()
+deadline = time.time() + 120  # the server notices the close in its own time
+while True:
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+        c.request("GET", "/v1/entities/" + a1)
+        st = c.getresponse().status
+        c.close()
+        break
+    except (OSError, http.client.HTTPException):
+        st = None
+        if time.time() > deadline:
+            break
+        time.sleep(0.05)
+check(st == 200, "a connection is served again once one is closed", st)
+held.pop().close()
+rc, rest = srv.stop()
+check(rc == 0, "the --max-connections server stops cleanly", rest)
 for args, want in ((["--listen", "0.0.0.0:0"], "not a loopback address"),
                    (["--keys", "nokeys.txt"], "cannot open keys file"),
                    (["--listen", "localhost"], "--listen takes HOST:PORT"),
