@@ -388,10 +388,22 @@ struct fts_txn {
   size_t narena, caparena, used;
   ptab *tab;
   size_t ntab, captab;
+  size_t ntabhw; /* tab[0 .. ntabhw) hold a (zeroed) tslot to reuse */
+  /* fts_before_commit's scratch, kept from commit to commit */
+  pkey **order;
+  size_t caporder;
+  size_t *start;
+  size_t capstart;
+  fts_posting *gath;
+  size_t capgath;
 };
 
 static void pend_clear(struct fts_txn *x) {
-  for (size_t i = 0; i < x->ntab; i++) free(x->tab[i].tslot);
+  for (size_t i = 0; i < x->ntab; i++) { /* kept for the next touch */
+    ptab *t = &x->tab[i];
+    if (t->tn) memset(t->tslot, 0, t->tcap * sizeof *t->tslot);
+    t->tn = 0;
+  }
   for (size_t i = 0; i < x->keys.n; i++) {
     free(x->pk[i].del);
     free(x->pk[i].len);
@@ -409,6 +421,10 @@ static void pend_clear(struct fts_txn *x) {
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
   pend_clear(x);
+  for (size_t i = 0; i < x->ntabhw; i++) free(x->tab[i].tslot);
+  free(x->order);
+  free(x->start);
+  free(x->gath);
   smap_free(&x->keys);
   free(x->pk);
   free(x->pos);
@@ -421,7 +437,59 @@ void fts_txn_free(struct fts_txn *x) {
   free(x);
 }
 
-size_t fts_txn_bytes(const struct fts_txn *x) { return x ? x->bytes : 0; }
+/* Bytes held for what the transaction staged: x->bytes counts its keys,
+** their slots and arena chunks; the shared arrays count by their use
+** (their room is kept from commit to commit: fts_txn_reset). */
+size_t fts_txn_bytes(const struct fts_txn *x) {
+  if (x == NULL) return 0;
+  size_t n = x->bytes + x->npos * sizeof *x->pos + x->npost * sizeof *x->post;
+  for (size_t i = 0; i < x->ntab; i++) n += 2 * x->tab[i].tn * sizeof(uint64_t);
+  return n;
+}
+
+/* A batch commits every so many rows: its transaction's arrays (pending
+** keys, postings, positions, maps, the commit's scratch) are kept for the
+** next commit rather than freed and grown again each time (4% of an
+** import's instructions, and the page faults of fresh memory), unless they
+** hold more than FTS_TXN_KEEP bytes.  Returns x emptied, or NULL (freed). */
+#define FTS_TXN_KEEP ((size_t)64 << 20)
+struct fts_txn *fts_txn_reset(struct fts_txn *x) {
+  if (x == NULL) return NULL;
+  size_t held = x->cappk * sizeof *x->pk + x->poscap * sizeof *x->pos +
+                x->cappost * sizeof *x->post +
+                x->keys.cap * sizeof *x->keys.slot +
+                x->keys.kcap * (sizeof *x->keys.key + sizeof *x->keys.klen +
+                                sizeof *x->keys.hash) +
+                x->caporder * sizeof *x->order +
+                x->capstart * sizeof *x->start +
+                x->capgath * sizeof *x->gath + x->cap * sizeof *x->docno +
+                x->ids.cap * (sizeof(uuid16_t) + 2 * sizeof(uint32_t));
+  for (size_t i = 0; i < x->ntabhw; i++)
+    held += x->tab[i].tcap * sizeof(uint64_t);
+  if (held > FTS_TXN_KEEP) {
+    fts_txn_free(x);
+    return NULL;
+  }
+  pend_clear(x);
+  idset_clear(&x->ids);
+  x->bytes = 0;
+  return x;
+}
+
+/* *p with room for n elements of size sz (contents not kept): scratch
+** reused from commit to commit.  NULL when out of memory. */
+static void *scratch(void *pp, size_t *cap, size_t n, size_t sz) {
+  void **p = pp;
+  if (n == 0) n = 1;
+  if (n > *cap) {
+    size_t c = *cap ? *cap : 256;
+    while (c < n) c *= 2;
+    free(*p);
+    *p = malloc(c * sz);
+    *cap = *p ? c : 0;
+  }
+  return *p;
+}
 
 static struct fts_txn *txn_of(wtx_t *w) {
   struct fts_txn **px = wtx_fts(w);
@@ -524,7 +592,6 @@ static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
       while (ns[k]) k = (k + 1) & (cap - 1);
       ns[k] = sl;
     }
-    x->bytes += (cap - t->tcap) * sizeof *ns;
     free(t->tslot);
     t->tslot = ns;
     t->tcap = cap;
@@ -560,8 +627,17 @@ static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
     x->tab = n;
     x->captab = cap;
   }
-  ptab *t = &x->tab[x->ntab++];
+  ptab *t = &x->tab[x->ntab];
+  uint64_t *slot = NULL; /* a kept map (zeroed by pend_clear) */
+  size_t scap = 0;
+  if (x->ntab < x->ntabhw) {
+    slot = t->tslot;
+    scap = t->tcap;
+  }
   memset(t, 0, sizeof *t);
+  t->tslot = slot;
+  t->tcap = scap;
+  if (++x->ntab > x->ntabhw) x->ntabhw = x->ntab;
   t->tid = tid;
   t->tbl = tbl;
   return t;
@@ -574,7 +650,6 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     while (cap < x->npos + tf) cap *= 2;
     uint32_t *n = realloc(x->pos, cap * sizeof *n);
     if (!n) return false;
-    x->bytes += (cap - x->poscap) * sizeof *n;
     x->pos = n;
     x->poscap = cap;
   }
@@ -594,7 +669,6 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     if (cap > UINT32_MAX) return false;
     ppost *n = realloc(x->post, cap * sizeof *n);
     if (!n) return false;
-    x->bytes += (cap - x->cappost) * sizeof *n;
     x->post = n;
     x->cappost = cap;
   }
@@ -712,7 +786,7 @@ static int pkey_range_cmp(const void *a, const void *b) {
 ** Returns the count, or SIZE_MAX when out of memory (*out NULL). */
 static size_t pend_order(struct fts_txn *x, pkey ***out) {
   size_t n = x->keys.n;
-  pkey **o = malloc((2 * n + 1) * sizeof *o);
+  pkey **o = scratch(&x->order, &x->caporder, 2 * n + 1, sizeof *o);
   *out = o;
   if (o == NULL) return SIZE_MAX;
   pkey **terms = o + n; /* the second half */
@@ -762,7 +836,7 @@ static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
 static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
                                    size_t nkeys, size_t **start) {
   size_t total = 0;
-  size_t *at = malloc((x->keys.n + 1) * sizeof *at);
+  size_t *at = scratch(&x->start, &x->capstart, x->keys.n + 1, sizeof *at);
   *start = at;
   if (at == NULL) return NULL;
   for (size_t i = 0; i < nkeys; i++) {
@@ -771,7 +845,7 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
     at[p - x->pk] = total;
     total += p->nup;
   }
-  fts_posting *all = malloc((total ? total : 1) * sizeof *all);
+  fts_posting *all = scratch(&x->gath, &x->capgath, total, sizeof *all);
   if (all == NULL) return NULL;
   for (size_t i = 0; i < x->npost; i++) {
     const ppost *e = &x->post[i];
@@ -1434,8 +1508,6 @@ int fts_before_commit(wtx_t *w) {
   size_t *start = NULL;
   fts_posting *ps = gather_upserts(x, order, nkeys, &start);
   if (ps == NULL) {
-    free(start);
-    free(order);
     buf_free(&op);
     return err_nomem(&db->err);
   }
@@ -1498,9 +1570,6 @@ int fts_before_commit(wtx_t *w) {
   buf_free(&sb.part);
   buf_free(&sb.ent);
   buf_free(&sb.blk);
-  free(ps);
-  free(start);
-  free(order);
   buf_free(&op);
   pend_clear(x);
   x->bytes = 0;
