@@ -77,7 +77,16 @@ static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
     m = k;
     tmp[m++] = (fts_impact){tf, dl};
   }
-  if (m > 1) qsort(tmp, m, sizeof *tmp, imp_cmp);
+  if (m > 16) {
+    qsort(tmp, m, sizeof *tmp, imp_cmp);
+  } else { /* the usual few: an insertion sort, no calls */
+    for (size_t i = 1; i < m; i++) {
+      fts_impact v = tmp[i];
+      size_t j = i;
+      for (; j > 0 && imp_cmp(&v, &tmp[j - 1]) < 0; j--) tmp[j] = tmp[j - 1];
+      tmp[j] = v;
+    }
+  }
   while (m > FTS_MAX_IMPACTS) { /* halve: (tf max, dl min) of each pair */
     size_t k = 0;
     for (size_t i = 0; i < m; i += 2) {
@@ -98,11 +107,15 @@ static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
 ** ((field delta << 1) | 1) and then the offset.  The walk starts at field
 ** 0, offset 0. */
 static inline size_t put_vi(uint8_t *p, uint64_t v) {
+  if (v < 0x80) { /* most: a delta, tf, a position's delta */
+    *p = (uint8_t)v;
+    return 1;
+  }
   size_t n = 0;
-  while (v >= 0x80) {
+  do {
     p[n++] = (uint8_t)(v | 0x80);
     v >>= 7;
-  }
+  } while (v >= 0x80);
   p[n++] = (uint8_t)v;
   return n;
 }
@@ -128,20 +141,25 @@ static size_t put_positions(uint8_t *b, const uint32_t *pos, uint32_t n) {
 int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (n > UINT32_MAX) return -1;
   bool withpos = n > 0 && p[0].pos != NULL;
+  size_t npos = 0; /* (checked in the same pass) */
   for (size_t i = 0; i < n; i++) {
-    if (p[i].tf == 0) return -1;
+    uint32_t tf = p[i].tf;
+    if (tf == 0) return -1;
     if (i > 0 && p[i].doc <= p[i - 1].doc) return -1;
     if ((p[i].pos != NULL) != withpos) return -1;
     if (withpos) {
-      if (p[i].pos[p[i].tf - 1] >> FTS_FIELD_SHIFT >= FTS_MAX_FIELDS)
-        return -1;
-      for (uint32_t j = 1; j < p[i].tf; j++)
-        if (p[i].pos[j] <= p[i].pos[j - 1]) return -1;
+      const uint32_t *ps = p[i].pos;
+      if (ps[tf - 1] >> FTS_FIELD_SHIFT >= FTS_MAX_FIELDS) return -1;
+      for (uint32_t j = 1; j < tf; j++)
+        if (ps[j] <= ps[j - 1]) return -1;
+      npos += tf;
     }
   }
-  buf_addc(out, FTS_FMT_BLOCK);
-  fts_put_varint(out, n);
-  if (n == 0) return 0;
+  if (n == 0) {
+    buf_addc(out, FTS_FMT_BLOCK);
+    fts_put_varint(out, n);
+    return 0;
+  }
   /* scratch on the stack for a block of one range (the write path's) */
   fts_impact tmpbuf[FTS_BLOCK_SPAN];
   fts_impact *tmp = n <= FTS_BLOCK_SPAN ? tmpbuf : malloc(n * sizeof *tmp);
@@ -154,8 +172,6 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (tmp != tmpbuf) free(tmp);
 
   /* sections written in place: worst case 10 bytes per varint */
-  size_t npos = 0;
-  for (size_t i = 0; i < n; i++) npos += withpos ? p[i].tf : 0;
   size_t dcap = n * 30, pcap = npos * 10 + n * 10;
   uint8_t secbuf[8192];
   uint8_t *sec = dcap + pcap <= sizeof secbuf ? secbuf : malloc(dcap + pcap);
@@ -171,8 +187,10 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     if (withpos) q += put_positions(q, p[i].pos, p[i].tf);
   }
   size_t dlen = (size_t)(d - sec), plen = (size_t)(q - (sec + dcap));
-  uint8_t hdr[32 + FTS_MAX_IMPACTS * 10];
+  uint8_t hdr[48 + FTS_MAX_IMPACTS * 10];
   uint8_t *h = hdr;
+  *h++ = FTS_FMT_BLOCK;
+  h += put_vi(h, n);
   h += put_vi(h, p[0].doc);
   h += put_vi(h, p[n - 1].doc - p[0].doc);
   h += put_vi(h, nimp);
@@ -182,10 +200,13 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   }
   h += put_vi(h, dlen);
   h += put_vi(h, plen);
-  if (buf_reserve(out, (size_t)(h - hdr) + dlen + plen)) {
-    buf_add(out, hdr, (size_t)(h - hdr));
-    buf_add(out, sec, dlen);
-    buf_add(out, sec + dcap, plen);
+  size_t hl = (size_t)(h - hdr);
+  if (buf_reserve(out, hl + dlen + plen)) { /* one reserve, three copies */
+    char *o = out->p + out->len;
+    memcpy(o, hdr, hl);
+    memcpy(o + hl, sec, dlen);
+    memcpy(o + hl + dlen, sec + dcap, plen);
+    out->len += hl + dlen + plen;
   }
   if (sec != secbuf) free(sec);
   return out->oom ? -2 : 0;
