@@ -120,15 +120,19 @@ static inline size_t put_vi(uint8_t *p, uint64_t v) {
   return n;
 }
 
+/* The bytes written, or 0 when pos is not strictly ascending or names a
+** field >= FTS_MAX_FIELDS (n >= 1 writes at least one byte). */
 static size_t put_positions(uint8_t *b, const uint32_t *pos, uint32_t n) {
   uint8_t *s = b;
   uint32_t f = 0, prev = 0;
   for (uint32_t j = 0; j < n; j++) {
+    if (j > 0 && pos[j] <= pos[j - 1]) return 0;
     uint32_t pf = pos[j] >> FTS_FIELD_SHIFT;
     uint32_t po = pos[j] & ((1u << FTS_FIELD_SHIFT) - 1);
     if (pf == f) {
       b += put_vi(b, (uint64_t)(po - prev) << 1);
     } else {
+      if (pf >= FTS_MAX_FIELDS) return 0;
       b += put_vi(b, ((uint64_t)(pf - f) << 1) | 1);
       b += put_vi(b, po);
       f = pf;
@@ -141,19 +145,13 @@ static size_t put_positions(uint8_t *b, const uint32_t *pos, uint32_t n) {
 int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (n > UINT32_MAX) return -1;
   bool withpos = n > 0 && p[0].pos != NULL;
-  size_t npos = 0; /* (checked in the same pass) */
+  size_t npos = 0; /* (the positions are checked as they are written) */
   for (size_t i = 0; i < n; i++) {
     uint32_t tf = p[i].tf;
     if (tf == 0) return -1;
     if (i > 0 && p[i].doc <= p[i - 1].doc) return -1;
     if ((p[i].pos != NULL) != withpos) return -1;
-    if (withpos) {
-      const uint32_t *ps = p[i].pos;
-      if (ps[tf - 1] >> FTS_FIELD_SHIFT >= FTS_MAX_FIELDS) return -1;
-      for (uint32_t j = 1; j < tf; j++)
-        if (ps[j] <= ps[j - 1]) return -1;
-      npos += tf;
-    }
+    npos += tf;
   }
   if (n == 0) {
     buf_addc(out, FTS_FMT_BLOCK);
@@ -172,7 +170,7 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (tmp != tmpbuf) free(tmp);
 
   /* sections written in place: worst case 10 bytes per varint */
-  size_t dcap = n * 30, pcap = npos * 10 + n * 10;
+  size_t dcap = n * 30, pcap = withpos ? npos * 10 + n * 10 : 0;
   uint8_t secbuf[8192];
   uint8_t *sec = dcap + pcap <= sizeof secbuf ? secbuf : malloc(dcap + pcap);
   if (!sec) {
@@ -184,7 +182,14 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     if (i > 0) d += put_vi(d, p[i].doc - p[i - 1].doc);
     d += put_vi(d, p[i].tf);
     d += put_vi(d, p[i].dl);
-    if (withpos) q += put_positions(q, p[i].pos, p[i].tf);
+    if (withpos) {
+      size_t w = put_positions(q, p[i].pos, p[i].tf);
+      if (w == 0) { /* malformed: nothing appended */
+        if (sec != secbuf) free(sec);
+        return -1;
+      }
+      q += w;
+    }
   }
   size_t dlen = (size_t)(d - sec), plen = (size_t)(q - (sec + dcap));
   uint8_t hdr[48 + FTS_MAX_IMPACTS * 10];
