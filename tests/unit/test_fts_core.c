@@ -1173,6 +1173,44 @@ static void test_fts_batch_reuse(void) {
   remdb_close(d);
 }
 
+/* One commit of many terms, some alike in their first 8 bytes or more and
+** some a prefix of others (the commit sorts its term keys by their first
+** 8 bytes, then the ties): every term is found, with its count. */
+static void test_fts_term_order(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d,
+                       "{\"fields\":[\"title\",\"body\"],\"language\":"
+                       "\"none\",\"stemmer\":false}",
+                       NULL),
+            REMDB_OK);
+  static const char *const stem[] = {"interoperability", "interop",
+                                     "interoperable", "inter", "zzzzzzzz",
+                                     "zzzzzzzzz", "a", "ab"};
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 200; i++) {
+    char js[256];
+    /* stem i % 8 with suffix i % 25: 200 distinct terms (the stems differ
+    ** in length), and one that ends in a digit (never asked for) */
+    snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s%c %s%c9\"}",
+             stem[i % 8], 'a' + i % 25, stem[(i + 3) % 8], 'a' + i % 25);
+    CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  char msg[256];
+  for (int i = 0; i < 200; i++) {
+    char q[64];
+    snprintf(q, sizeof q, "%s%c", stem[i % 8], 'a' + i % 25);
+    /* (stem s, suffix c) holds i = s (mod 8) and c (mod 25): one i < 200 */
+    CHECK_INT(search_count(d, "docs", q, msg, sizeof msg), 1);
+  }
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* A database of format 3 (blocks only, no segments) opens as it is: read
 ** only, then writable (marked 4); its index reads, verifies, and takes new
 ** segments. */
@@ -1648,6 +1686,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_purge);
   TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_batch_reuse);
+  TEST_CASE(test_fts_term_order);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
