@@ -1131,20 +1131,38 @@ static void segb_part_flush(segb *b) {
   buf_reset(&b->part);
 }
 
+/* A varint (as fts_put_varint) at o: its length. */
+static size_t seg_vi(unsigned char *o, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    o[n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  o[n++] = (unsigned char)v;
+  return n;
+}
+
 /* Append an entry: term, nblk blocks whose encoded form (varint LEN,
 ** block; ...) is blocks[0..len). */
 static void segb_entry(segb *b, const char *term, size_t tl,
                        const fts_term_info *ti, uint64_t nblk,
                        const void *blocks, size_t len) {
-  if (b->part.len == 0) fts_put_varint(&b->part, b->first);
-  fts_put_varint(&b->part, tl);
-  buf_add(&b->part, term, tl);
-  fts_put_varint(&b->part, ti->df);
-  fts_put_varint(&b->part, ti->cf);
-  fts_put_varint(&b->part, ti->max_tf);
-  fts_put_varint(&b->part, ti->min_dl);
-  fts_put_varint(&b->part, nblk);
-  buf_add(&b->part, blocks, len);
+  /* the head of the entry in one piece: varints of 10 bytes at most */
+  unsigned char h[7 * 10 + FTS_MAX_TERM + 1], *o = h;
+  if (b->part.len == 0) o += seg_vi(o, b->first);
+  o += seg_vi(o, tl);
+  memcpy(o, term, tl);
+  o += tl;
+  o += seg_vi(o, ti->df);
+  o += seg_vi(o, ti->cf);
+  o += seg_vi(o, ti->max_tf);
+  o += seg_vi(o, ti->min_dl);
+  o += seg_vi(o, nblk);
+  if (buf_reserve(&b->part, (size_t)(o - h) + len)) {
+    memcpy(b->part.p + b->part.len, h, (size_t)(o - h));
+    memcpy(b->part.p + b->part.len + (size_t)(o - h), blocks, len);
+    b->part.len += (size_t)(o - h) + len;
+  }
   memcpy(b->last, term, tl);
   b->lastl = tl;
   if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
@@ -1503,7 +1521,8 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
   if (t) { /* the new documents go to the new segment */
-    uint32_t cut = p->nup;
+    uint32_t cut = p->nup; /* (sorted: all new when the first is) */
+    if (cut > 0 && ps[0].doc >= t->fresh) cut = 0;
     while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
     if (cut < p->nup &&
         segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut))
