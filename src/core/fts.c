@@ -678,7 +678,13 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
   }
   x->post[x->npost] =
       (ppost){doc, tf, dl, x->npos, 0, (uint32_t)(p - x->pk) + 1};
-  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+  uint32_t *to = x->pos + x->npos;
+  switch (tf) { /* most terms occur a few times in a document: no call */
+    case 3: to[2] = pos[2]; /* fall through */
+    case 2: to[1] = pos[1]; /* fall through */
+    case 1: to[0] = pos[0]; break;
+    default: memcpy(to, pos, tf * sizeof *pos);
+  }
   x->npos += tf;
   uint32_t at = (uint32_t)++x->npost;
   if (p->utail) x->post[p->utail - 1].next = at;
