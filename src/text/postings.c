@@ -64,6 +64,10 @@ static int imp_cmp(const void *a, const void *b) {
 ** both).  tmp has room for n pairs. */
 static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
                         fts_impact *tmp) {
+  if (n == 1) { /* a rare term's block */
+    out[0] = (fts_impact){p[0].tf, p[0].dl};
+    return 1;
+  }
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
     uint32_t tf = p[i].tf, dl = p[i].dl;
