@@ -388,10 +388,24 @@ struct fts_txn {
   size_t narena, caparena, used;
   ptab *tab;
   size_t ntab, captab;
+  size_t ntabhw; /* tab[0 .. ntabhw) hold a (zeroed) tslot to reuse */
+  /* fts_before_commit's scratch, kept from commit to commit */
+  pkey **order;
+  size_t caporder;
+  size_t *start;
+  size_t capstart;
+  fts_posting *gath;
+  size_t capgath;
+  uint64_t *rword; /* sort_terms' words and order */
+  size_t caprword;
 };
 
 static void pend_clear(struct fts_txn *x) {
-  for (size_t i = 0; i < x->ntab; i++) free(x->tab[i].tslot);
+  for (size_t i = 0; i < x->ntab; i++) { /* kept for the next touch */
+    ptab *t = &x->tab[i];
+    if (t->tn) memset(t->tslot, 0, t->tcap * sizeof *t->tslot);
+    t->tn = 0;
+  }
   for (size_t i = 0; i < x->keys.n; i++) {
     free(x->pk[i].del);
     free(x->pk[i].len);
@@ -409,6 +423,11 @@ static void pend_clear(struct fts_txn *x) {
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
   pend_clear(x);
+  for (size_t i = 0; i < x->ntabhw; i++) free(x->tab[i].tslot);
+  free(x->order);
+  free(x->start);
+  free(x->gath);
+  free(x->rword);
   smap_free(&x->keys);
   free(x->pk);
   free(x->pos);
@@ -421,7 +440,60 @@ void fts_txn_free(struct fts_txn *x) {
   free(x);
 }
 
-size_t fts_txn_bytes(const struct fts_txn *x) { return x ? x->bytes : 0; }
+/* Bytes held for what the transaction staged: x->bytes counts its keys,
+** their slots and arena chunks; the shared arrays count by their use
+** (their room is kept from commit to commit: fts_txn_reset). */
+size_t fts_txn_bytes(const struct fts_txn *x) {
+  if (x == NULL) return 0;
+  size_t n = x->bytes + x->npos * sizeof *x->pos + x->npost * sizeof *x->post;
+  for (size_t i = 0; i < x->ntab; i++) n += 2 * x->tab[i].tn * sizeof(uint64_t);
+  return n;
+}
+
+/* A batch commits every so many rows: its transaction's arrays (pending
+** keys, postings, positions, maps, the commit's scratch) are kept for the
+** next commit rather than freed and grown again each time (4% of an
+** import's instructions, and the page faults of fresh memory), unless they
+** hold more than FTS_TXN_KEEP bytes.  Returns x emptied, or NULL (freed). */
+#define FTS_TXN_KEEP ((size_t)64 << 20)
+struct fts_txn *fts_txn_reset(struct fts_txn *x) {
+  if (x == NULL) return NULL;
+  size_t held = x->cappk * sizeof *x->pk + x->poscap * sizeof *x->pos +
+                x->cappost * sizeof *x->post +
+                x->keys.cap * sizeof *x->keys.slot +
+                x->keys.kcap * (sizeof *x->keys.key + sizeof *x->keys.klen +
+                                sizeof *x->keys.hash) +
+                x->caporder * sizeof *x->order +
+                x->capstart * sizeof *x->start +
+                x->capgath * sizeof *x->gath + x->cap * sizeof *x->docno +
+                x->caprword * sizeof *x->rword +
+                x->ids.cap * (sizeof(uuid16_t) + 2 * sizeof(uint32_t));
+  for (size_t i = 0; i < x->ntabhw; i++)
+    held += x->tab[i].tcap * sizeof(uint64_t);
+  if (held > FTS_TXN_KEEP) {
+    fts_txn_free(x);
+    return NULL;
+  }
+  pend_clear(x);
+  idset_clear(&x->ids);
+  x->bytes = 0;
+  return x;
+}
+
+/* *p with room for n elements of size sz (contents not kept): scratch
+** reused from commit to commit.  NULL when out of memory. */
+static void *scratch(void *pp, size_t *cap, size_t n, size_t sz) {
+  void **p = pp;
+  if (n == 0) n = 1;
+  if (n > *cap) {
+    size_t c = *cap ? *cap : 256;
+    while (c < n) c *= 2;
+    free(*p);
+    *p = malloc(c * sz);
+    *cap = *p ? c : 0;
+  }
+  return *p;
+}
 
 static struct fts_txn *txn_of(wtx_t *w) {
   struct fts_txn **px = wtx_fts(w);
@@ -524,7 +596,6 @@ static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
       while (ns[k]) k = (k + 1) & (cap - 1);
       ns[k] = sl;
     }
-    x->bytes += (cap - t->tcap) * sizeof *ns;
     free(t->tslot);
     t->tslot = ns;
     t->tcap = cap;
@@ -560,8 +631,17 @@ static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
     x->tab = n;
     x->captab = cap;
   }
-  ptab *t = &x->tab[x->ntab++];
+  ptab *t = &x->tab[x->ntab];
+  uint64_t *slot = NULL; /* a kept map (zeroed by pend_clear) */
+  size_t scap = 0;
+  if (x->ntab < x->ntabhw) {
+    slot = t->tslot;
+    scap = t->tcap;
+  }
   memset(t, 0, sizeof *t);
+  t->tslot = slot;
+  t->tcap = scap;
+  if (++x->ntab > x->ntabhw) x->ntabhw = x->ntab;
   t->tid = tid;
   t->tbl = tbl;
   return t;
@@ -574,7 +654,6 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     while (cap < x->npos + tf) cap *= 2;
     uint32_t *n = realloc(x->pos, cap * sizeof *n);
     if (!n) return false;
-    x->bytes += (cap - x->poscap) * sizeof *n;
     x->pos = n;
     x->poscap = cap;
   }
@@ -594,13 +673,18 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     if (cap > UINT32_MAX) return false;
     ppost *n = realloc(x->post, cap * sizeof *n);
     if (!n) return false;
-    x->bytes += (cap - x->cappost) * sizeof *n;
     x->post = n;
     x->cappost = cap;
   }
   x->post[x->npost] =
       (ppost){doc, tf, dl, x->npos, 0, (uint32_t)(p - x->pk) + 1};
-  memcpy(x->pos + x->npos, pos, tf * sizeof *pos);
+  uint32_t *to = x->pos + x->npos;
+  switch (tf) { /* most terms occur a few times in a document: no call */
+    case 3: to[2] = pos[2]; /* fall through */
+    case 2: to[1] = pos[1]; /* fall through */
+    case 1: to[0] = pos[0]; break;
+    default: memcpy(to, pos, tf * sizeof *pos);
+  }
   x->npos += tf;
   uint32_t at = (uint32_t)++x->npost;
   if (p->utail) x->post[p->utail - 1].next = at;
@@ -706,20 +790,77 @@ static int pkey_range_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Sort the term keys t[0..n) as pkey_cmp would.  When they are of one
+** table (the same KEY_FTS_PREFIX bytes: the usual commit), by an LSD
+** radix sort on each term's first 8 bytes (big-endian, zero-padded: the
+** same order as the bytes'), then runs that tie on them by pkey_cmp; else
+** by qsort.  (qsort's calls of memcmp were 1% of an import.)  false when
+** out of memory (t unchanged). */
+static bool sort_terms(struct fts_txn *x, pkey **t, size_t n) {
+  bool one = true;
+  for (size_t i = 1; i < n && one; i++)
+    one = memcmp(t[i]->key, t[0]->key, KEY_FTS_PREFIX) == 0;
+  if (!one || n < 64) {
+    qsort(t, n, sizeof *t, pkey_cmp);
+    return true;
+  }
+  /* words w[0..n), their keys' indices in t, and a second copy of both */
+  uint64_t *r = scratch(&x->rword, &x->caprword, 4 * n, sizeof *r);
+  if (r == NULL) return false;
+  uint64_t *w = r, *ix = r + n, *w2 = r + 2 * n, *ix2 = r + 3 * n;
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char *b = (const unsigned char *)t[i]->key + KEY_FTS_PREFIX;
+    size_t l = t[i]->kl - KEY_FTS_PREFIX;
+    uint64_t v = 0;
+    for (size_t j = 0; j < 8; j++) v = v << 8 | (j < l ? b[j] : 0);
+    w[i] = v;
+    ix[i] = i;
+  }
+  for (unsigned sh = 0; sh < 64; sh += 8) { /* stable passes, low byte first */
+    size_t cnt[257] = {0};
+    for (size_t i = 0; i < n; i++) cnt[((w[i] >> sh) & 0xff) + 1]++;
+    if (cnt[((w[0] >> sh) & 0xff) + 1] == n) continue; /* all the same */
+    for (unsigned c = 1; c <= 256; c++) cnt[c] += cnt[c - 1];
+    for (size_t i = 0; i < n; i++) {
+      size_t at = cnt[(w[i] >> sh) & 0xff]++;
+      w2[at] = w[i];
+      ix2[at] = ix[i];
+    }
+    uint64_t *tw = w, *ti = ix;
+    w = w2;
+    ix = ix2;
+    w2 = tw;
+    ix2 = ti;
+  }
+  pkey **o = (pkey **)(void *)w2; /* (w2 and ix2 are free now: 2n words) */
+  for (size_t i = 0; i < n; i++) o[i] = t[ix[i]];
+  for (size_t i = 0; i < n;) { /* runs with one word: by the whole key */
+    size_t j = i + 1;
+    while (j < n && w[j] == w[i]) j++;
+    if (j - i > 1) qsort(o + i, j - i, sizeof *o, pkey_cmp);
+    i = j;
+  }
+  memcpy(t, o, n * sizeof *t);
+  return true;
+}
+
 /* The pending keys in the order to stage them: sorted but for the order of
 ** tables (only the term keys are sorted; a term's blocks follow its list).
 ** Blocks first ('B' < 'L' < 'S' < 'T'), then the others, then the terms.
 ** Returns the count, or SIZE_MAX when out of memory (*out NULL). */
 static size_t pend_order(struct fts_txn *x, pkey ***out) {
   size_t n = x->keys.n;
-  pkey **o = malloc((2 * n + 1) * sizeof *o);
+  pkey **o = scratch(&x->order, &x->caporder, 2 * n + 1, sizeof *o);
   *out = o;
   if (o == NULL) return SIZE_MAX;
   pkey **terms = o + n; /* the second half */
   size_t nt = 0;
   for (size_t i = 0; i < n; i++)
     if (x->pk[i].kind == 'T') terms[nt++] = &x->pk[i];
-  qsort(terms, nt, sizeof *terms, pkey_cmp);
+  if (!sort_terms(x, terms, nt)) {
+    *out = NULL;
+    return SIZE_MAX;
+  }
   size_t k = 0;
   for (size_t t = 0; t < nt; t++) { /* the blocks, term by term */
     size_t first = k;
@@ -762,7 +903,7 @@ static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
 static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
                                    size_t nkeys, size_t **start) {
   size_t total = 0;
-  size_t *at = malloc((x->keys.n + 1) * sizeof *at);
+  size_t *at = scratch(&x->start, &x->capstart, x->keys.n + 1, sizeof *at);
   *start = at;
   if (at == NULL) return NULL;
   for (size_t i = 0; i < nkeys; i++) {
@@ -771,7 +912,7 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
     at[p - x->pk] = total;
     total += p->nup;
   }
-  fts_posting *all = malloc((total ? total : 1) * sizeof *all);
+  fts_posting *all = scratch(&x->gath, &x->capgath, total, sizeof *all);
   if (all == NULL) return NULL;
   for (size_t i = 0; i < x->npost; i++) {
     const ppost *e = &x->post[i];
@@ -996,20 +1137,38 @@ static void segb_part_flush(segb *b) {
   buf_reset(&b->part);
 }
 
+/* A varint (as fts_put_varint) at o: its length. */
+static size_t seg_vi(unsigned char *o, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    o[n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  o[n++] = (unsigned char)v;
+  return n;
+}
+
 /* Append an entry: term, nblk blocks whose encoded form (varint LEN,
 ** block; ...) is blocks[0..len). */
 static void segb_entry(segb *b, const char *term, size_t tl,
                        const fts_term_info *ti, uint64_t nblk,
                        const void *blocks, size_t len) {
-  if (b->part.len == 0) fts_put_varint(&b->part, b->first);
-  fts_put_varint(&b->part, tl);
-  buf_add(&b->part, term, tl);
-  fts_put_varint(&b->part, ti->df);
-  fts_put_varint(&b->part, ti->cf);
-  fts_put_varint(&b->part, ti->max_tf);
-  fts_put_varint(&b->part, ti->min_dl);
-  fts_put_varint(&b->part, nblk);
-  buf_add(&b->part, blocks, len);
+  /* the head of the entry in one piece: varints of 10 bytes at most */
+  unsigned char h[7 * 10 + FTS_MAX_TERM + 1], *o = h;
+  if (b->part.len == 0) o += seg_vi(o, b->first);
+  o += seg_vi(o, tl);
+  memcpy(o, term, tl);
+  o += tl;
+  o += seg_vi(o, ti->df);
+  o += seg_vi(o, ti->cf);
+  o += seg_vi(o, ti->max_tf);
+  o += seg_vi(o, ti->min_dl);
+  o += seg_vi(o, nblk);
+  if (buf_reserve(&b->part, (size_t)(o - h) + len)) {
+    memcpy(b->part.p + b->part.len, h, (size_t)(o - h));
+    memcpy(b->part.p + b->part.len + (size_t)(o - h), blocks, len);
+    b->part.len += (size_t)(o - h) + len;
+  }
   memcpy(b->last, term, tl);
   b->lastl = tl;
   if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
@@ -1368,7 +1527,8 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
   if (t) { /* the new documents go to the new segment */
-    uint32_t cut = p->nup;
+    uint32_t cut = p->nup; /* (sorted: all new when the first is) */
+    if (cut > 0 && ps[0].doc >= t->fresh) cut = 0;
     while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
     if (cut < p->nup &&
         segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut))
@@ -1434,8 +1594,6 @@ int fts_before_commit(wtx_t *w) {
   size_t *start = NULL;
   fts_posting *ps = gather_upserts(x, order, nkeys, &start);
   if (ps == NULL) {
-    free(start);
-    free(order);
     buf_free(&op);
     return err_nomem(&db->err);
   }
@@ -1498,9 +1656,6 @@ int fts_before_commit(wtx_t *w) {
   buf_free(&sb.part);
   buf_free(&sb.ent);
   buf_free(&sb.blk);
-  free(ps);
-  free(start);
-  free(order);
   buf_free(&op);
   pend_clear(x);
   x->bytes = 0;

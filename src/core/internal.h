@@ -206,6 +206,9 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
 /* The transaction's document numbers (wtx.c holds them, fts.c owns them). */
 struct fts_txn **wtx_fts(wtx_t *w);
 void fts_txn_free(struct fts_txn *x);
+/* After a commit or a drop: x emptied for the next transaction, or NULL
+** (freed when it holds too much). */
+struct fts_txn *fts_txn_reset(struct fts_txn *x);
 size_t fts_txn_bytes(const struct fts_txn *x);
 /* wtx_commit, before the write: stage the operands combined per key. */
 int fts_before_commit(wtx_t *w);

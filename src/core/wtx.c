@@ -270,8 +270,7 @@ int wtx_lock(wtx_t *w) {
 
 static void wtx_reset(wtx_t *w) {
   if (w->vix) vix_after_commit(w, false); /* not committed */
-  fts_txn_free(w->fts);
-  w->fts = NULL;
+  w->fts = fts_txn_reset(w->fts); /* its room kept for the next commit */
   col_after_commit(w, false);
   kv_batch_clear(w->kb);
   pend_clear(w);
@@ -347,6 +346,7 @@ void wtx_free(wtx_t *w) {
   kv_batch_free(w->kb);
   idset_free(&w->edge_ends);
   vix_txn_free(w->db, w->vix);
+  fts_txn_free(w->fts);
   col_txn_free(w->col);
   free(w->deltas);
   free(w);

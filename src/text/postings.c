@@ -64,6 +64,10 @@ static int imp_cmp(const void *a, const void *b) {
 ** both).  tmp has room for n pairs. */
 static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
                         fts_impact *tmp) {
+  if (n == 1) { /* a rare term's block */
+    out[0] = (fts_impact){p[0].tf, p[0].dl};
+    return 1;
+  }
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
     uint32_t tf = p[i].tf, dl = p[i].dl;
@@ -77,7 +81,16 @@ static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
     m = k;
     tmp[m++] = (fts_impact){tf, dl};
   }
-  if (m > 1) qsort(tmp, m, sizeof *tmp, imp_cmp);
+  if (m > 16) {
+    qsort(tmp, m, sizeof *tmp, imp_cmp);
+  } else { /* the usual few: an insertion sort, no calls */
+    for (size_t i = 1; i < m; i++) {
+      fts_impact v = tmp[i];
+      size_t j = i;
+      for (; j > 0 && imp_cmp(&v, &tmp[j - 1]) < 0; j--) tmp[j] = tmp[j - 1];
+      tmp[j] = v;
+    }
+  }
   while (m > FTS_MAX_IMPACTS) { /* halve: (tf max, dl min) of each pair */
     size_t k = 0;
     for (size_t i = 0; i < m; i += 2) {
@@ -98,24 +111,32 @@ static uint32_t impacts(const fts_posting *p, size_t n, fts_impact *out,
 ** ((field delta << 1) | 1) and then the offset.  The walk starts at field
 ** 0, offset 0. */
 static inline size_t put_vi(uint8_t *p, uint64_t v) {
+  if (v < 0x80) { /* most: a delta, tf, a position's delta */
+    *p = (uint8_t)v;
+    return 1;
+  }
   size_t n = 0;
-  while (v >= 0x80) {
+  do {
     p[n++] = (uint8_t)(v | 0x80);
     v >>= 7;
-  }
+  } while (v >= 0x80);
   p[n++] = (uint8_t)v;
   return n;
 }
 
+/* The bytes written, or 0 when pos is not strictly ascending or names a
+** field >= FTS_MAX_FIELDS (n >= 1 writes at least one byte). */
 static size_t put_positions(uint8_t *b, const uint32_t *pos, uint32_t n) {
   uint8_t *s = b;
   uint32_t f = 0, prev = 0;
   for (uint32_t j = 0; j < n; j++) {
+    if (j > 0 && pos[j] <= pos[j - 1]) return 0;
     uint32_t pf = pos[j] >> FTS_FIELD_SHIFT;
     uint32_t po = pos[j] & ((1u << FTS_FIELD_SHIFT) - 1);
     if (pf == f) {
       b += put_vi(b, (uint64_t)(po - prev) << 1);
     } else {
+      if (pf >= FTS_MAX_FIELDS) return 0;
       b += put_vi(b, ((uint64_t)(pf - f) << 1) | 1);
       b += put_vi(b, po);
       f = pf;
@@ -128,20 +149,19 @@ static size_t put_positions(uint8_t *b, const uint32_t *pos, uint32_t n) {
 int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (n > UINT32_MAX) return -1;
   bool withpos = n > 0 && p[0].pos != NULL;
+  size_t npos = 0; /* (the positions are checked as they are written) */
   for (size_t i = 0; i < n; i++) {
-    if (p[i].tf == 0) return -1;
+    uint32_t tf = p[i].tf;
+    if (tf == 0) return -1;
     if (i > 0 && p[i].doc <= p[i - 1].doc) return -1;
     if ((p[i].pos != NULL) != withpos) return -1;
-    if (withpos) {
-      if (p[i].pos[p[i].tf - 1] >> FTS_FIELD_SHIFT >= FTS_MAX_FIELDS)
-        return -1;
-      for (uint32_t j = 1; j < p[i].tf; j++)
-        if (p[i].pos[j] <= p[i].pos[j - 1]) return -1;
-    }
+    npos += tf;
   }
-  buf_addc(out, FTS_FMT_BLOCK);
-  fts_put_varint(out, n);
-  if (n == 0) return 0;
+  if (n == 0) {
+    buf_addc(out, FTS_FMT_BLOCK);
+    fts_put_varint(out, n);
+    return 0;
+  }
   /* scratch on the stack for a block of one range (the write path's) */
   fts_impact tmpbuf[FTS_BLOCK_SPAN];
   fts_impact *tmp = n <= FTS_BLOCK_SPAN ? tmpbuf : malloc(n * sizeof *tmp);
@@ -154,9 +174,7 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   if (tmp != tmpbuf) free(tmp);
 
   /* sections written in place: worst case 10 bytes per varint */
-  size_t npos = 0;
-  for (size_t i = 0; i < n; i++) npos += withpos ? p[i].tf : 0;
-  size_t dcap = n * 30, pcap = npos * 10 + n * 10;
+  size_t dcap = n * 30, pcap = withpos ? npos * 10 + n * 10 : 0;
   uint8_t secbuf[8192];
   uint8_t *sec = dcap + pcap <= sizeof secbuf ? secbuf : malloc(dcap + pcap);
   if (!sec) {
@@ -168,11 +186,20 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
     if (i > 0) d += put_vi(d, p[i].doc - p[i - 1].doc);
     d += put_vi(d, p[i].tf);
     d += put_vi(d, p[i].dl);
-    if (withpos) q += put_positions(q, p[i].pos, p[i].tf);
+    if (withpos) {
+      size_t w = put_positions(q, p[i].pos, p[i].tf);
+      if (w == 0) { /* malformed: nothing appended */
+        if (sec != secbuf) free(sec);
+        return -1;
+      }
+      q += w;
+    }
   }
   size_t dlen = (size_t)(d - sec), plen = (size_t)(q - (sec + dcap));
-  uint8_t hdr[32 + FTS_MAX_IMPACTS * 10];
+  uint8_t hdr[48 + FTS_MAX_IMPACTS * 10];
   uint8_t *h = hdr;
+  *h++ = FTS_FMT_BLOCK;
+  h += put_vi(h, n);
   h += put_vi(h, p[0].doc);
   h += put_vi(h, p[n - 1].doc - p[0].doc);
   h += put_vi(h, nimp);
@@ -182,10 +209,13 @@ int fts_block_encode(const fts_posting *p, size_t n, buf_t *out) {
   }
   h += put_vi(h, dlen);
   h += put_vi(h, plen);
-  if (buf_reserve(out, (size_t)(h - hdr) + dlen + plen)) {
-    buf_add(out, hdr, (size_t)(h - hdr));
-    buf_add(out, sec, dlen);
-    buf_add(out, sec + dcap, plen);
+  size_t hl = (size_t)(h - hdr);
+  if (buf_reserve(out, hl + dlen + plen)) { /* one reserve, three copies */
+    char *o = out->p + out->len;
+    memcpy(o, hdr, hl);
+    memcpy(o + hl, sec, dlen);
+    memcpy(o + hl + dlen, sec + dcap, plen);
+    out->len += hl + dlen + plen;
   }
   if (sec != secbuf) free(sec);
   return out->oom ? -2 : 0;

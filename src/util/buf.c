@@ -111,25 +111,38 @@ void buf_add_json_str(buf_t *b, const char *s, size_t n) {
   for (;;) {
     uint64_t bits = 0;
     const unsigned char *q = json_plain_end(p, end, &bits);
-    buf_add(b, p, (size_t)(q - p));
-    if (q == end) break;
+    size_t run = (size_t)(q - p);
+    /* room for the run, its escape (6 bytes at most) or the closing quote,
+    ** written in place (text with many escapes: one call per run) */
+    if (b->cap - b->len < run + 8 && !buf_reserve(b, run + 7)) return;
+    char *o = b->p + b->len;
+    memcpy(o, p, run);
+    o += run;
+    if (q == end) {
+      *o++ = '"';
+      b->len = (size_t)(o - b->p);
+      return;
+    }
     unsigned char c = *q;
     p = q + 1;
+    *o++ = '\\';
     switch (c) {
-      case '"': buf_add(b, "\\\"", 2); break;
-      case '\\': buf_add(b, "\\\\", 2); break;
-      case '\n': buf_add(b, "\\n", 2); break;
-      case '\r': buf_add(b, "\\r", 2); break;
-      case '\t': buf_add(b, "\\t", 2); break;
-      case '\b': buf_add(b, "\\b", 2); break;
-      case '\f': buf_add(b, "\\f", 2); break;
-      default: {
-        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        buf_add(b, u, 6);
-      }
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '\n': *o++ = 'n'; break;
+      case '\r': *o++ = 'r'; break;
+      case '\t': *o++ = 't'; break;
+      case '\b': *o++ = 'b'; break;
+      case '\f': *o++ = 'f'; break;
+      default:
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 15];
     }
+    b->len = (size_t)(o - b->p);
   }
-  buf_addc(b, '"');
 }
 
 char *buf_detach(buf_t *b, size_t *len_out) {

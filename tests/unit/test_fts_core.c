@@ -1110,6 +1110,107 @@ static void test_fts_two_tables(void) {
   remdb_close(d);
 }
 
+/* One batch committed many times (its transaction's arrays and per-table
+** maps are kept from commit to commit): commits that touch one table, the
+** other, both, or change documents of earlier commits all index right. */
+static void test_fts_batch_reuse(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  const char *s2 = "{\"name\":\"more\",\"properties\":{\"body\":{"
+                   "\"type\":\"string\"}},\"fulltext\":{\"fields\":["
+                   "\"body\"]}}";
+  CHECK_INT(remdb_schema_put(d, s2, strlen(s2)), REMDB_OK);
+  static char ids[12][40][REMDB_ID_LEN + 1];
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int c = 0; c < 12; c++) {
+    for (int i = 0; i < 40; i++) {
+      /* commit c % 3: 0 docs only, 1 more only, 2 both (alternating) */
+      const char *tb = c % 3 == 0   ? "docs"
+                       : c % 3 == 1 ? "more"
+                       : i % 2      ? "more"
+                                    : "docs";
+      char js[160];
+      snprintf(js, sizeof js, "{\"body\":\"k%d w%d c%d\"}", c, i % 7, c);
+      CHECK_INT(remdb_batch_insert(b, tb, js, strlen(js), ids[c][i]),
+                REMDB_OK);
+    }
+    if (c > 0 && c != 6) { /* change a document of the previous commit */
+      const char *up = "{\"body\":\"changed\"}";
+      CHECK_INT(remdb_batch_update(b, ids[c - 1][0], up, strlen(up)),
+                REMDB_OK);
+      CHECK_INT(remdb_batch_delete(b, ids[c - 1][1], REMDB_HARD), REMDB_OK);
+    }
+    if (c == 5) { /* a batch dropped in between */
+      remdb_batch_free(b);
+      CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+      continue;
+    }
+    CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+    CHECK(remdb_batch_bytes(b) < 64); /* nothing staged: room kept only */
+  }
+  remdb_batch_free(b);
+  char msg[256];
+  for (int c = 0; c < 12; c++) {
+    char q[16];
+    snprintf(q, sizeof q, "k%d", c);
+    /* commit 5 was dropped (with its change of 4's); each other commit
+    ** changed the previous one's documents 0 (docs) and 1 (more) */
+    long want = c == 5 ? 0 : c == 4 || c == 11 ? 40 : 38;
+    long wd = c % 3 == 0 ? want : c % 3 == 1 ? 0 : want / 2;
+    long wm = c % 3 == 0 ? 0 : c % 3 == 1 ? want : want / 2;
+    CHECK_INT(search_count(d, "docs", q, msg, sizeof msg), wd);
+    CHECK_INT(search_count(d, "more", q, msg, sizeof msg), wm);
+  }
+  /* "changed": commits 1..4 and 7..11 changed one document each */
+  CHECK_INT(search_count(d, "docs", "changed", msg, sizeof msg) +
+                search_count(d, "more", "changed", msg, sizeof msg),
+            9);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* One commit of many terms, some alike in their first 8 bytes or more and
+** some a prefix of others (the commit sorts its term keys by their first
+** 8 bytes, then the ties): every term is found, with its count. */
+static void test_fts_term_order(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d,
+                       "{\"fields\":[\"title\",\"body\"],\"language\":"
+                       "\"none\",\"stemmer\":false}",
+                       NULL),
+            REMDB_OK);
+  static const char *const stem[] = {"interoperability", "interop",
+                                     "interoperable", "inter", "zzzzzzzz",
+                                     "zzzzzzzzz", "a", "ab"};
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 200; i++) {
+    char js[256];
+    /* stem i % 8 with suffix i % 25: 200 distinct terms (the stems differ
+    ** in length), and one that ends in a digit (never asked for) */
+    snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s%c %s%c9\"}",
+             stem[i % 8], 'a' + i % 25, stem[(i + 3) % 8], 'a' + i % 25);
+    CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  char msg[256];
+  for (int i = 0; i < 200; i++) {
+    char q[64];
+    snprintf(q, sizeof q, "%s%c", stem[i % 8], 'a' + i % 25);
+    /* (stem s, suffix c) holds i = s (mod 8) and c (mod 25): one i < 200 */
+    CHECK_INT(search_count(d, "docs", q, msg, sizeof msg), 1);
+  }
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* A database of format 3 (blocks only, no segments) opens as it is: read
 ** only, then writable (marked 4); its index reads, verifies, and takes new
 ** segments. */
@@ -1584,6 +1685,8 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_segments);
   TEST_CASE(test_fts_purge);
   TEST_CASE(test_fts_two_tables);
+  TEST_CASE(test_fts_batch_reuse);
+  TEST_CASE(test_fts_term_order);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);

@@ -117,6 +117,34 @@ static void test_real_format(void) {
   err_t e;
   CHECK(rec_build(&b, &out, &e) != REMDB_OK);
   buf_free(&out);
+  /* fields given in any order (few: an insertion sort; many: qsort) come
+  ** out sorted, each with its value; a duplicate among them is refused */
+  for (uint16_t n = 1; n <= 40; n += 13) {
+    rec_builder_reset(&b);
+    buf_init(&out);
+    char txt[40][8];
+    for (uint16_t i = 0; i < n; i++) { /* ids 16.. in a scrambled order */
+      uint16_t id = (uint16_t)(16 + (i * 11) % n);
+      snprintf(txt[i], sizeof txt[i], "v%u", id);
+      CHECK(rec_add(&b, id, REC_TEXT, txt[i], strlen(txt[i])));
+    }
+    CHECK_INT(rec_build(&b, &out, &e), REMDB_OK);
+    rec_view v;
+    CHECK_INT(rec_open(&v, out.p, out.len, &e), REMDB_OK);
+    for (uint16_t id = 16; id < 16 + n; id++) {
+      rec_field f;
+      char w[8];
+      snprintf(w, sizeof w, "v%u", id);
+      CHECK(rec_find(&v, id, &f) && f.type == REC_TEXT && f.n == strlen(w) &&
+            memcmp(f.p, w, f.n) == 0);
+    }
+    if (n > 1) { /* the last id again */
+      CHECK(rec_add(&b, (uint16_t)(16 + ((n - 1) * 11) % n), REC_NULL, NULL, 0));
+      buf_reset(&out);
+      CHECK(rec_build(&b, &out, &e) != REMDB_OK);
+    }
+    buf_free(&out);
+  }
   rec_builder_free(&b);
 }
 

@@ -449,6 +449,23 @@ static void test_blocks(void) {
   to_postings(&unsorted, 1, p);
   CHECK_INT(fts_block_encode(p, 1, &b), -1);
   CHECK_INT(b.len, 0);
+  /* a bad position after good postings (checked as they are written):
+  ** still nothing appended */
+  model late[3] = {{1, 2, 9, {1, 5}},
+                   {2, 1, 9, {(1u << FTS_FIELD_SHIFT) | 3}},
+                   {3, 3, 9, {2, (1u << FTS_FIELD_SHIFT), 7}}};
+  to_postings(late, 3, p);
+  CHECK_INT(fts_block_encode(p, 3, &b), -1);
+  CHECK_INT(b.len, 0);
+  late[2] = (model){3, 2, 9, {2, (uint32_t)FTS_MAX_FIELDS << FTS_FIELD_SHIFT}};
+  to_postings(late, 3, p);
+  CHECK_INT(fts_block_encode(p, 3, &b), -1);
+  CHECK_INT(b.len, 0);
+  late[2] = (model){3, 2, 9, {2, (uint32_t)(FTS_MAX_FIELDS - 1) << FTS_FIELD_SHIFT}};
+  to_postings(late, 3, p);
+  CHECK_INT(fts_block_encode(p, 3, &b), 0);
+  CHECK(same_block(b.p, b.len, late, 3));
+  buf_reset(&b);
   /* many distinct (tf, dl) pairs: impacts stay few and still bound all */
   for (size_t i = 0; i < 100; i++) {
     m[i].doc = i;

@@ -378,9 +378,39 @@ static void test_json_runs(void) {
       }
 }
 
+/* json_plain_end (sixteen bytes, then eight, then one at a time) against a
+** byte-at-a-time reference: where the run ends and whether a byte of it
+** is >= 0x80, for a stop byte and a high byte at every pair of positions
+** of strings up to 70 bytes, from every start up to 17. */
+static void test_json_plain_end(void) {
+  static const unsigned char stops[] = {'"', '\\', 0x00, 0x1f, 0};
+  for (size_t si = 0; si < sizeof stops; si++)
+    for (size_t len = 0; len <= 70; len++)
+      for (size_t at = 0; at <= len; at++)       /* at == len: no stop */
+        for (size_t hi = 0; hi <= len; hi += 3) { /* hi == len: none */
+          unsigned char str[80];
+          for (size_t i = 0; i < len; i++) str[i] = (unsigned char)('a' + i % 26);
+          if (hi < len) str[hi] = 0xe9;
+          if (at < len) str[at] = si < 4 ? stops[si] : 0x20;
+          for (size_t from = 0; from <= 17 && from <= len; from++) {
+            const unsigned char *want = str + from;
+            bool high = false;
+            while (want < str + len && *want != '"' && *want != '\\' &&
+                   *want >= 0x20)
+              high |= *want++ >= 0x80;
+            uint64_t bits = 0;
+            const unsigned char *got = json_plain_end(str + from, str + len,
+                                                      &bits);
+            CHECK(got == want);
+            CHECK(((bits & JSON_HIGH_BITS) != 0) == high);
+          }
+        }
+}
+
 int main(int argc, char **argv) {
   TEST_CASE(test_jsonfast);
   TEST_CASE(test_json_runs);
+  TEST_CASE(test_json_plain_end);
   TEST_CASE(test_time);
   TEST_CASE(test_uuid);
   TEST_CASE(test_buf);
