@@ -1905,8 +1905,8 @@ typedef struct fpipe {
   bool stop;
   int nthreads, nworkers, idle;
   fworker wk[PIPE_MAX_THREADS];
-  fcfg *cfg[8];
-  size_t ncfg;
+  fcfg **cfg;
+  size_t ncfg, capcfg;
   fjob **spare; /* staged jobs, for reuse */
   size_t nspare, capspare;
   size_t bytes;
@@ -1977,6 +1977,7 @@ static void pipe_free(fpipe *p) {
     free(p->cfg[i]->sig);
     free(p->cfg[i]);
   }
+  free(p->cfg);
   free(p->job);
   free(p->spare);
   pthread_mutex_destroy(&p->mu);
@@ -1987,10 +1988,12 @@ static void pipe_free(fpipe *p) {
 
 /* Threads for a transaction's analysis (1: the writer's only). */
 static int pipe_threads(remdb *db) {
+  static _Atomic int cores; /* (asked once) */
   int n = db->st->opts.exec_threads;
-  if (n <= 0) {
+  if (n <= 0 && (n = atomic_load(&cores)) == 0) {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
     n = c > 0 ? (int)(c > PIPE_MAX_THREADS ? PIPE_MAX_THREADS : c) : 1;
+    atomic_store(&cores, n);
   }
   return n > PIPE_MAX_THREADS ? PIPE_MAX_THREADS : n;
 }
@@ -2016,12 +2019,15 @@ static fpipe *pipe_new(int nthreads) {
 static fcfg *pipe_cfg(remdb *db, fpipe *p, const sch_fulltext *f) {
   for (size_t i = 0; i < p->ncfg; i++)
     if (strcmp(p->cfg[i]->sig, f->signature) == 0) return p->cfg[i];
-  if (p->ncfg == sizeof p->cfg / sizeof *p->cfg) {
-    err_set(&db->err, REMDB_ERROR,
-            "full-text index: more than %zu analysis configurations in one "
-            "transaction",
-            p->ncfg);
-    return NULL;
+  if (p->ncfg == p->capcfg) { /* (jobs point at the fcfg, not here) */
+    size_t cap = p->capcfg ? p->capcfg * 2 : 4;
+    fcfg **n = realloc(p->cfg, cap * sizeof *n);
+    if (n == NULL) {
+      err_nomem(&db->err);
+      return NULL;
+    }
+    p->cfg = n;
+    p->capcfg = cap;
   }
   fcfg *g = calloc(1, sizeof *g);
   char err[256] = "out of memory";
@@ -2207,8 +2213,8 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
   if (!s->built) return REMDB_OK;
   struct fts_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
-  if (x->nthreads == 0) x->nthreads = pipe_threads(db);
-  if (x->pipe || (x->nthreads > 1 && x->nsync > 0))
+  if (x->nsync > 0 && x->nthreads == 0) x->nthreads = pipe_threads(db);
+  if (x->pipe || (x->nsync > 0 && x->nthreads > 1))
     return pipe_add(w, c, x, t, id, old, nw, had, has);
   x->nsync++;
   sdoc sv = {f, {old, nw}, {c->old, c->nw}, {false, false}};
