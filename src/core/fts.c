@@ -184,11 +184,15 @@ struct fts_cache {
   fts_doc *old, *nw;
   smap terms; /* the old version's terms, in a diff */
   buf_t op;
+  struct fpipe *pipe; /* analysis beside the writer (see there) */
 };
+
+static void pipe_free(struct fpipe *p);
 
 void fts_cache_free(store_t *st) {
   struct fts_cache *c = st->fts;
   if (c == NULL) return;
+  pipe_free(c->pipe); /* (joins its workers) */
   for (size_t i = 0; i < c->nan; i++) {
     free(c->an[i].sig);
     fts_analyzer_free(c->an[i].a);
@@ -390,7 +394,7 @@ struct fts_txn {
   size_t narena, caparena, used;
   ptab *tab;
   size_t ntab, captab;
-  struct fpipe *pipe; /* analysis beside the writer (see there) */
+  struct fpipe *pipe; /* the store's, when this transaction queued jobs */
   size_t nsync;       /* documents staged without it */
   int nthreads;       /* threads for analysis (0: not asked yet) */
 };
@@ -411,13 +415,13 @@ static void pend_clear(struct fts_txn *x) {
   x->ntab = 0;
 }
 
-static void pipe_free(struct fpipe *p);
+static void pipe_cancel(struct fpipe *p);
 static int pipe_drain(wtx_t *w, struct fts_cache *c, struct fpipe *p,
                       bool all);
 
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
-  pipe_free(x->pipe); /* (joins its workers) */
+  pipe_cancel(x->pipe); /* (its jobs not staged are dropped) */
   pend_clear(x);
   smap_free(&x->keys);
   free(x->pk);
@@ -434,7 +438,7 @@ void fts_txn_free(struct fts_txn *x) {
 static size_t pipe_bytes(const struct fpipe *p);
 
 size_t fts_txn_bytes(const struct fts_txn *x) {
-  return x ? x->bytes + pipe_bytes(x->pipe) : 0;
+  return x ? x->bytes + (x->pipe ? pipe_bytes(x->pipe) : 0) : 0;
 }
 
 static struct fts_txn *txn_of(wtx_t *w) {
@@ -1887,6 +1891,7 @@ typedef struct fjob {
   size_t nf[2], capfl;
   fts_doc *doc[2]; /* analysed: had ? [0], has ? [1] */
   int state;       /* 0 queued, 1 taken, 2 done (guarded by mu) */
+  bool abandoned;  /* staged from the writer's own analysis */
   int rc;          /* 0, or -1 out of memory */
 } fjob;
 
@@ -1898,7 +1903,7 @@ typedef struct fworker {
 
 typedef struct fpipe {
   pthread_mutex_t mu;
-  pthread_cond_t work, done;
+  pthread_cond_t work;
   fjob **job; /* the queue: [head, n) not staged yet */
   size_t head, n, cap;
   size_t next; /* first job no thread has taken */
@@ -1909,14 +1914,17 @@ typedef struct fpipe {
   size_t ncfg, capcfg;
   fjob **spare; /* staged jobs, for reuse */
   size_t nspare, capspare;
+  fjob *limbo[PIPE_MAX_THREADS]; /* staged jobs a worker may still hold */
+  size_t nlimbo;
   size_t bytes;
 } fpipe;
 
-static int fjob_run(fjob *j, fts_analyzer *a) {
+/* Analyse j's versions into doc[0], doc[1]: 0, or -1 out of memory. */
+static int fjob_run(const fjob *j, fts_analyzer *a, fts_doc *const *doc) {
   size_t f0 = 0;
   for (int k = 0; k < 2; k++) {
     if (!(k ? j->has : j->had)) continue;
-    fts_doc *d = j->doc[k];
+    fts_doc *d = doc[k];
     fts_doc_reset(d);
     for (size_t i = f0; i < f0 + j->nf[k]; i++)
       if (fts_doc_add(d, a, j->fl[i].field, j->text.p + j->fl[i].off,
@@ -1942,11 +1950,10 @@ static void *fworker_main(void *arg) {
     fjob *j = p->job[p->next++];
     j->state = 1;
     pthread_mutex_unlock(&p->mu);
-    int rc = fjob_run(j, j->cfg->a[w->k]);
+    int rc = fjob_run(j, j->cfg->a[w->k], j->doc);
     pthread_mutex_lock(&p->mu);
     j->rc = rc;
     j->state = 2;
-    pthread_cond_broadcast(&p->done);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -1972,6 +1979,7 @@ static void pipe_free(fpipe *p) {
   for (int i = 0; i < p->nworkers; i++) pthread_join(p->wk[i].th, NULL);
   for (size_t i = p->head; i < p->n; i++) fjob_free(p->job[i]);
   for (size_t i = 0; i < p->nspare; i++) fjob_free(p->spare[i]);
+  for (size_t i = 0; i < p->nlimbo; i++) fjob_free(p->limbo[i]);
   for (size_t i = 0; i < p->ncfg; i++) {
     for (int k = 0; k < p->nthreads; k++) fts_analyzer_free(p->cfg[i]->a[k]);
     free(p->cfg[i]->sig);
@@ -1982,8 +1990,36 @@ static void pipe_free(fpipe *p) {
   free(p->spare);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->work);
-  pthread_cond_destroy(&p->done);
   free(p);
+}
+
+/* Keep job j a worker may still hold (state 1): freed once it is done. */
+static void pipe_limbo(fpipe *p, fjob *j) { /* (p->mu held) */
+  size_t m = 0; /* (at most one job per worker is held) */
+  for (size_t i = 0; i < p->nlimbo; i++)
+    if (p->limbo[i]->state == 2) fjob_free(p->limbo[i]);
+    else p->limbo[m++] = p->limbo[i];
+  p->nlimbo = m;
+  p->limbo[p->nlimbo++] = j;
+}
+
+/* A transaction ends without staging its queued jobs: drop them. */
+static void pipe_cancel(fpipe *p) {
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  for (size_t i = p->head; i < p->n; i++) {
+    fjob *j = p->job[i];
+    if (j->state == 1) {
+      pipe_limbo(p, j);
+    } else if (p->nspare < p->capspare) {
+      p->spare[p->nspare++] = j;
+    } else {
+      fjob_free(j);
+    }
+  }
+  p->head = p->n = p->next = 0;
+  p->bytes = 0;
+  pthread_mutex_unlock(&p->mu);
 }
 
 /* Threads for a transaction's analysis (1: the writer's only). */
@@ -2003,7 +2039,6 @@ static fpipe *pipe_new(int nthreads) {
   if (p == NULL) return NULL;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work, NULL);
-  pthread_cond_init(&p->done, NULL);
   p->nthreads = nthreads;
   for (int k = 1; k < nthreads; k++) {
     fworker *w = &p->wk[p->nworkers];
@@ -2019,6 +2054,22 @@ static fpipe *pipe_new(int nthreads) {
 static fcfg *pipe_cfg(remdb *db, fpipe *p, const sch_fulltext *f) {
   for (size_t i = 0; i < p->ncfg; i++)
     if (strcmp(p->cfg[i]->sig, f->signature) == 0) return p->cfg[i];
+  if (p->ncfg >= 16) { /* forget them all, if no job uses one */
+    pthread_mutex_lock(&p->mu);
+    size_t m = 0;
+    for (size_t i = 0; i < p->nlimbo; i++)
+      if (p->limbo[i]->state == 2) fjob_free(p->limbo[i]);
+      else p->limbo[m++] = p->limbo[i];
+    p->nlimbo = m;
+    bool idle = p->head == p->n && p->nlimbo == 0;
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; idle && i < p->ncfg; i++) {
+      for (int k = 0; k < p->nthreads; k++) fts_analyzer_free(p->cfg[i]->a[k]);
+      free(p->cfg[i]->sig);
+      free(p->cfg[i]);
+    }
+    if (idle) p->ncfg = 0;
+  }
   if (p->ncfg == p->capcfg) { /* (jobs point at the fcfg, not here) */
     size_t cap = p->capcfg ? p->capcfg * 2 : 4;
     fcfg **n = realloc(p->cfg, cap * sizeof *n);
@@ -2069,11 +2120,13 @@ static bool fjob_copy(fjob *j, const sch_fulltext *f, const rec_view *rv,
   return !j->text.oom;
 }
 
-/* Stage job j (analysed) and keep it for reuse. */
-static int pipe_stage(wtx_t *w, struct fts_cache *c, fpipe *p, fjob *j) {
+/* Stage job j, analysed into doc (rc: -1 out of memory), and keep it for
+** reuse (abandoned: once the workers are joined). */
+static int pipe_stage(wtx_t *w, struct fts_cache *c, fpipe *p, fjob *j,
+                      fts_doc *const *doc, int jrc, bool abandoned) {
   remdb *db = wtx_db(w);
   int rc = REMDB_OK;
-  if (j->rc) rc = err_nomem(&db->err);
+  if (jrc) rc = err_nomem(&db->err);
   fts_slot *s = NULL;
   for (size_t i = 0; rc == REMDB_OK && i < c->nslot && !s; i++)
     if (c->slot[i].tid == db->tid && c->slot[i].tbl == j->tbl)
@@ -2082,11 +2135,17 @@ static int pipe_stage(wtx_t *w, struct fts_cache *c, fpipe *p, fjob *j) {
     rc = err_set(&db->err, REMDB_ERROR, "full-text index: table %u gone",
                  j->tbl);
   if (rc == REMDB_OK) {
-    sdoc sv = {NULL, {NULL, NULL}, {j->doc[0], j->doc[1]}, {j->had, j->has}};
+    sdoc sv = {NULL, {NULL, NULL}, {doc[0], doc[1]}, {j->had, j->has}};
     rc = stage_doc(w, c, s, j->tbl, &j->id, j->old, j->had, j->has, j->nw,
                    &sv);
   }
   p->bytes -= j->text.len + sizeof *j;
+  if (abandoned) { /* a worker holds it: free it once done, or joined */
+    pthread_mutex_lock(&p->mu);
+    pipe_limbo(p, j);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+  }
   if (p->nspare == p->capspare) {
     size_t cap = p->capspare ? p->capspare * 2 : 64;
     fjob **n = realloc(p->spare, cap * sizeof *n);
@@ -2101,13 +2160,25 @@ static int pipe_stage(wtx_t *w, struct fts_cache *c, fpipe *p, fjob *j) {
   return rc;
 }
 
-/* Stage the queue's jobs in order: those done at its head (all: every one,
-** analysing those not taken here and waiting for the workers' others). */
+/* Stage the queue's jobs in order: those done at its head; all: every
+** one.  Then the writer first analyses the jobs no worker has taken, and
+** never waits for a worker: a job a worker still holds when its turn comes
+** (at most one per worker) is analysed again by the writer. */
 static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
   int rc = REMDB_OK;
-  if (all) { /* idle workers: help */
+  for (;;) { /* analyse with the workers */
     pthread_mutex_lock(&p->mu);
-    pthread_cond_broadcast(&p->work);
+    if (!all || p->next == p->n) {
+      pthread_mutex_unlock(&p->mu);
+      break;
+    }
+    fjob *j = p->job[p->next++];
+    j->state = 1;
+    pthread_mutex_unlock(&p->mu);
+    int jr = fjob_run(j, j->cfg->a[0], j->doc);
+    pthread_mutex_lock(&p->mu);
+    j->rc = jr;
+    j->state = 2;
     pthread_mutex_unlock(&p->mu);
   }
   while (rc == REMDB_OK) {
@@ -2118,28 +2189,25 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
       break;
     }
     fjob *j = p->job[p->head];
-    if (j->state != 2 && !all) {
+    int state = j->state, jr = j->rc;
+    if (state != 2 && !all) {
       pthread_mutex_unlock(&p->mu);
       break;
     }
-    if (j->state == 0) { /* the writer analyses it (p->next is head) */
-      j->state = 1;
-      p->next++;
-      pthread_mutex_unlock(&p->mu);
-      int jr = fjob_run(j, j->cfg->a[0]);
-      pthread_mutex_lock(&p->mu);
-      j->rc = jr;
-      j->state = 2;
-    }
-    while (j->state != 2) pthread_cond_wait(&p->done, &p->mu);
     p->head++;
     pthread_mutex_unlock(&p->mu);
-    rc = pipe_stage(w, c, p, j);
+    if (state == 2) {
+      rc = pipe_stage(w, c, p, j, j->doc, jr, false);
+    } else { /* a worker's, still: the writer's own analysis */
+      fts_doc *own[2] = {c->old, c->nw};
+      jr = fjob_run(j, j->cfg->a[0], own);
+      rc = pipe_stage(w, c, p, j, own, jr, true);
+    }
   }
   return rc;
 }
 
-#define PIPE_WAKE 8 /* queued jobs that wake an idle worker */
+#define PIPE_WAKE 32 /* queued jobs that wake an idle worker */
 
 /* Queue entity id's change for analysis beside the writer. */
 static int pipe_add(wtx_t *w, struct fts_cache *c, struct fts_txn *x,
@@ -2147,9 +2215,10 @@ static int pipe_add(wtx_t *w, struct fts_cache *c, struct fts_txn *x,
                     const rec_view *old, const rec_view *nw, bool had,
                     bool has) {
   remdb *db = wtx_db(w);
-  fpipe *p = x->pipe;
-  if (p == NULL && (p = x->pipe = pipe_new(x->nthreads)) == NULL)
+  fpipe *p = c->pipe;
+  if (p == NULL && (p = c->pipe = pipe_new(x->nthreads)) == NULL)
     return err_nomem(&db->err);
+  x->pipe = p;
   int rc = pipe_drain(w, c, p, false); /* keep the queue short */
   if (rc) return rc;
   fcfg *g = pipe_cfg(db, p, &t->fulltext);
