@@ -1609,7 +1609,7 @@ typedef struct sdoc {
 static int sdoc_get(remdb *db, struct fts_cache *c, sdoc *v, int k,
                     fts_doc **out) {
   if (!v->ready[k]) {
-    if (v->f == NULL || v->rv[k] == NULL) /* (a worker analysed it) */
+    if (v->f == NULL || v->rv[k] == NULL) /* (a job: analysed before) */
       return err_set(&db->err, REMDB_ERROR,
                      "full-text index: a version was not analysed");
     fts_analyzer *a = cache_analyzer(db, c, v->f);
@@ -1853,21 +1853,27 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
 ** always (a single-row write hands nothing to a thread).  From its second
 ** on, with more than one thread (remdb_options.exec_threads: 0 the number
 ** of cores, 1 none of this), fts_stage only copies the indexed fields' text
-** into a job and queues it; workers (threads - 1, started by the
-** transaction's first job, joined by its last) analyse queued jobs while
+** into a job and queues it; workers (threads - 1) analyse queued jobs while
 ** the writer goes on with the next rows.  The jobs are staged (stage_doc)
 ** by the writer alone, strictly in the order they were queued: the done
 ** jobs at the head of the queue at each fts_stage call, the rest at commit
-** (fts_before_commit), where the writer analyses the jobs no worker has
-** taken yet itself.  Staging is the single-threaded code, fed the same
-** analysis in the same order: the pending changes, document numbers and
-** statistics are the single thread's.  A worker touches only its job (the
-** text copy and two fts_docs) and its own analyzer; the queue is guarded
-** by the mutex.  An error (out of memory in a worker, or in staging)
-** comes back from the fts_stage or the commit that stages the job:
-** wtx_put poisons the transaction, a commit writes nothing.  A
-** transaction's reset (commit, rollback, free) stops and joins its
-** workers. */
+** (fts_before_commit), where the writer first analyses the jobs no worker
+** has taken yet itself.  It never waits for a worker: a job a worker still
+** holds when its turn comes is analysed again by the writer (at most one
+** per worker and commit), and goes to `limbo` until the worker is done
+** with it (a wait for a worker is a wait for the scheduler, long on a busy
+** box).  Staging is the single-threaded code, fed the same analysis in the
+** same order: the pending changes, document numbers and statistics are
+** the single thread's.  A worker touches only its job (the text copy and
+** two fts_docs) and its own analyzer; the queue is guarded by the mutex.
+** An error (out of memory in a worker, or in staging) comes back from the
+** fts_stage or the commit that stages the job: wtx_put poisons the
+** transaction, a commit writes nothing.  A transaction's reset (commit,
+** rollback, free) drops its jobs not staged.  The pipe (queue, workers,
+** their analyzers, jobs kept for reuse) is the store's (fts_cache, used
+** under the write lock), started by the first job and joined when the
+** store closes (fts_cache_free): starting and joining workers per
+** transaction cost a scheduler's wait per commit. */
 
 #define PIPE_MAX_THREADS 16
 
@@ -1876,7 +1882,7 @@ typedef struct ffield {
   size_t off, n;
 } ffield;
 
-typedef struct fcfg { /* an analysis configuration of the transaction's */
+typedef struct fcfg { /* an analysis configuration (a signature's) */
   char *sig;
   fts_analyzer *a[PIPE_MAX_THREADS]; /* [k]: thread k's (0 the writer's) */
 } fcfg;
@@ -1891,7 +1897,6 @@ typedef struct fjob {
   size_t nf[2], capfl;
   fts_doc *doc[2]; /* analysed: had ? [0], has ? [1] */
   int state;       /* 0 queued, 1 taken, 2 done (guarded by mu) */
-  bool abandoned;  /* staged from the writer's own analysis */
   int rc;          /* 0, or -1 out of memory */
 } fjob;
 
