@@ -2223,6 +2223,7 @@ static int pipe_add(wtx_t *w, struct fts_cache *c, struct fts_txn *x,
   fpipe *p = c->pipe;
   if (p == NULL && (p = c->pipe = pipe_new(x->nthreads)) == NULL)
     return err_nomem(&db->err);
+  if (x->pipe == NULL) pipe_cancel(p); /* (none: every reset drops its own) */
   x->pipe = p;
   int rc = pipe_drain(w, c, p, false); /* keep the queue short */
   if (rc) return rc;
