@@ -17,7 +17,9 @@
 **              (to check that a change to the analyzer changes no token)
 **
 ** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN,
-** REMDB_BENCH_WRITE_BUFFER_MB (remdb_options.write_buffer_bytes).
+** REMDB_BENCH_WRITE_BUFFER_MB (remdb_options.write_buffer_bytes),
+** REMDB_BENCH_THREADS (remdb_options.exec_threads: 1 analyses on the
+** writer's thread only; default 0, the number of cores).
 */
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -233,6 +235,8 @@ int main(int argc, char **argv) {
       o.sync = REMDB_SYNC_NONE;
       const char *wb = getenv("REMDB_BENCH_WRITE_BUFFER_MB");
       if (wb) o.write_buffer_bytes = (size_t)atol(wb) << 20;
+      const char *th = getenv("REMDB_BENCH_THREADS");
+      if (th) o.exec_threads = atoi(th);
       if (remdb_open(dir, "bench", &o, &db) != REMDB_OK) die(db, "open");
       const char *s = man_schema(strcmp(mode, "fts") == 0);
       if (remdb_schema_put(db, s, strlen(s))) die(db, "schema");

@@ -126,7 +126,13 @@ typedef struct remdb_options {
                                 online cores where that pays: one thread
                                 for SUM/TOTAL/AVG (their exact row-order
                                 sums make the merge sequential) and at
-                                most one thread per 4 segments (256k rows) */
+                                most one thread per 4 segments (256k rows).
+                                Also the threads that analyse the text of
+                                a transaction's full-text documents (from
+                                its second on) beside the writer: 0 one per
+                                core, 1 the writer's own only; the results
+                                are the same.  The workers live until the
+                                database's last handle closes */
 } remdb_options;
 
 /* Where SQL runs an aggregation it can serve on the columnar executor

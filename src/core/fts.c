@@ -30,9 +30,11 @@
 ** iterator per term, term entries, lengths and statistics by point reads.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -182,11 +184,15 @@ struct fts_cache {
   fts_doc *old, *nw;
   smap terms; /* the old version's terms, in a diff */
   buf_t op;
+  struct fpipe *pipe; /* analysis beside the writer (see there) */
 };
+
+static void pipe_free(struct fpipe *p);
 
 void fts_cache_free(store_t *st) {
   struct fts_cache *c = st->fts;
   if (c == NULL) return;
+  pipe_free(c->pipe); /* (joins its workers) */
   for (size_t i = 0; i < c->nan; i++) {
     free(c->an[i].sig);
     fts_analyzer_free(c->an[i].a);
@@ -398,6 +404,9 @@ struct fts_txn {
   size_t capgath;
   uint64_t *rword; /* sort_terms' words and order */
   size_t caprword;
+  struct fpipe *pipe; /* the store's, when this transaction queued jobs */
+  size_t nsync;       /* documents staged without it */
+  int nthreads;       /* threads for analysis (0: not asked yet) */
 };
 
 static void pend_clear(struct fts_txn *x) {
@@ -420,8 +429,13 @@ static void pend_clear(struct fts_txn *x) {
   x->ntab = 0;
 }
 
+static void pipe_cancel(struct fpipe *p);
+static int pipe_drain(wtx_t *w, struct fts_cache *c, struct fpipe *p,
+                      bool all);
+
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
+  pipe_cancel(x->pipe); /* (its jobs not staged are dropped) */
   pend_clear(x);
   for (size_t i = 0; i < x->ntabhw; i++) free(x->tab[i].tslot);
   free(x->order);
@@ -440,12 +454,16 @@ void fts_txn_free(struct fts_txn *x) {
   free(x);
 }
 
+static size_t pipe_bytes(const struct fpipe *p);
+
 /* Bytes held for what the transaction staged: x->bytes counts its keys,
 ** their slots and arena chunks; the shared arrays count by their use
-** (their room is kept from commit to commit: fts_txn_reset). */
+** (their room is kept from commit to commit: fts_txn_reset); and the
+** documents queued for analysis. */
 size_t fts_txn_bytes(const struct fts_txn *x) {
   if (x == NULL) return 0;
   size_t n = x->bytes + x->npos * sizeof *x->pos + x->npost * sizeof *x->post;
+  if (x->pipe) n += pipe_bytes(x->pipe);
   for (size_t i = 0; i < x->ntab; i++) n += 2 * x->tab[i].tn * sizeof(uint64_t);
   return n;
 }
@@ -474,6 +492,9 @@ struct fts_txn *fts_txn_reset(struct fts_txn *x) {
     fts_txn_free(x);
     return NULL;
   }
+  pipe_cancel(x->pipe); /* (its jobs not staged are dropped) */
+  x->pipe = NULL;
+  x->nsync = 0; /* the next transaction's first document: at once */
   pend_clear(x);
   idset_clear(&x->ids);
   x->bytes = 0;
@@ -1565,6 +1586,11 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
 ** (RocksDB's memtable inserts a run of ascending keys much faster). */
 int fts_before_commit(wtx_t *w) {
   struct fts_txn *x = *wtx_fts(w);
+  if (x && x->pipe) { /* stage the queued documents, in order */
+    struct fts_cache *c = cache_get(wtx_db(w));
+    int prc = c ? pipe_drain(w, c, x->pipe, true) : err_nomem(&wtx_db(w)->err);
+    if (prc) return prc;
+  }
   if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
@@ -1728,6 +1754,32 @@ static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
   kv_batch_merge(kb, KV_INDEX, k, kl, op->p, op->len);
 }
 
+/* A change's two versions (0 old, 1 new), analysed on demand (the
+** writer's own analysis) or already (by a worker: see "Analysis beside the
+** writer"). */
+typedef struct sdoc {
+  const sch_fulltext *f;
+  const rec_view *rv[2];
+  fts_doc *d[2];
+  bool ready[2];
+} sdoc;
+
+static int sdoc_get(remdb *db, struct fts_cache *c, sdoc *v, int k,
+                    fts_doc **out) {
+  if (!v->ready[k]) {
+    if (v->f == NULL || v->rv[k] == NULL) /* (a job: analysed before) */
+      return err_set(&db->err, REMDB_ERROR,
+                     "full-text index: a version was not analysed");
+    fts_analyzer *a = cache_analyzer(db, c, v->f);
+    if (a == NULL) return db->err.code;
+    int rc = analyse(db, a, v->f, v->rv[k], v->d[k]);
+    if (rc) return rc;
+    v->ready[k] = true;
+  }
+  *out = v->d[k];
+  return REMDB_OK;
+}
+
 /* ---- tombstones ---------------------------------------------------------------
 ** A stored document of a segment (numbered >= m and below the transaction's
 ** `fresh`) is never edited there: when it changes it dies.  Its postings
@@ -1745,28 +1797,26 @@ static void stage_term_delta(remdb *db, kv_batch_t *kb, uint32_t tbl,
 
 /* Kill document docno of t (entity id) in its segment: old is its live
 ** version (NULL: already dead), has/nw the new one. */
-static int seg_kill(wtx_t *w, struct fts_cache *c, const sch_fulltext *f,
-                    const sch_table *t, uint64_t docno, const uuid16_t *id,
-                    const rec_view *old, bool has, const rec_view *nw) {
+static int seg_kill(wtx_t *w, struct fts_cache *c, sdoc *v, uint32_t tbl,
+                    uint64_t docno, const uuid16_t *id, bool old, bool has,
+                    bool nw) {
   remdb *db = wtx_db(w);
   struct fts_txn *x = txn_of(w);
   if (x == NULL) return err_nomem(&db->err);
   kv_batch_t *kb = wtx_batch(w);
-  uint32_t tbl = t->table_id;
   static const uint8_t none[16];
   if (old) { /* its postings die */
-    fts_analyzer *a = cache_analyzer(db, c, f);
-    if (a == NULL) return db->err.code;
-    int rc = analyse(db, a, f, old, c->old);
+    fts_doc *od;
+    int rc = sdoc_get(db, c, v, 0, &od);
     if (rc) return rc;
-    long n = fts_doc_nterms(c->old);
-    uint32_t len = fts_doc_length(c->old);
+    long n = fts_doc_nterms(od);
+    uint32_t len = fts_doc_length(od);
     for (long i = 0; i < n; i++) {
       const char *tm;
       size_t tl;
       const uint32_t *pos;
       uint32_t npos;
-      fts_doc_term(c->old, (size_t)i, &tm, &tl, &pos, &npos);
+      fts_doc_term(od, (size_t)i, &tm, &tl, &pos, &npos);
       unsigned char k[KEY_FTS_MAX];
       pkey *px = pend_key(x, k, key_fts_xterm(k, db->tid, tbl, tm, tl));
       if (px == NULL) return err_nomem(&db->err);
@@ -1788,9 +1838,9 @@ static int seg_kill(wtx_t *w, struct fts_cache *c, const sch_fulltext *f,
     ps->sdocs -= 1;
     ps->stokens -= (int64_t)len;
   }
-  if ((has || nw == NULL) && !pend_ids(x, db, tbl, docno, none))
+  if ((has || !nw) && !pend_ids(x, db, tbl, docno, none))
     return err_nomem(&db->err); /* the number goes */
-  if (nw == NULL) { /* a hard delete: the entity's id key too */
+  if (!nw) { /* a hard delete: the entity's id key too */
     unsigned char ik[KEY_FTS_ID_LEN];
     key_fts_id(ik, db->tid, tbl, id->b);
     kv_batch_del(kb, KV_INDEX, ik, sizeof ik);
@@ -1800,23 +1850,14 @@ static int seg_kill(wtx_t *w, struct fts_cache *c, const sch_fulltext *f,
   return REMDB_OK;
 }
 
-/* Stage the index changes of entity id of t from version old to nw (either
-** NULL: none).  Called by wtx_put and wtx_remove inside their savepoint. */
-int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
-              const rec_view *old, const rec_view *nw) {
-  const sch_fulltext *f = &t->fulltext;
-  if (f->nfields == 0) return REMDB_OK;
+/* Stage the change of entity id of table tbl (slot s): old, nw: whether
+** there is an old / a new version, had, has: whether it is live (indexed);
+** sv: their analysis. */
+static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
+                     const uuid16_t *id, bool old, bool had, bool has, bool nw,
+                     sdoc *sv) {
   remdb *db = wtx_db(w);
-  bool had = old && !rec_is_deleted(old), has = nw && !rec_is_deleted(nw);
-  if (had && has && same_text(f, old, nw)) return REMDB_OK;
-  if (!had && !has && nw) return REMDB_OK; /* a soft-deleted row stays so */
-  struct fts_cache *c = cache_get(db);
-  if (c == NULL) return err_nomem(&db->err);
-  fts_slot *s = cache_slot(db, c, t);
-  if (s == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
-  if (!s->built) return REMDB_OK;
   kv_batch_t *kb = wtx_batch(w);
-  uint32_t tbl = t->table_id;
   /* the document number */
   uint64_t docno = 0;
   bool known = txn_get(w, id, &docno);
@@ -1833,7 +1874,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
       return rc;
     }
   }
-  if (!known && nw == NULL) return REMDB_OK; /* never numbered */
+  if (!known && !nw) return REMDB_OK; /* never numbered */
   uint64_t fresh; /* numbered at or above it: new in this transaction */
   {
     struct fts_txn *xt = txn_of(w);
@@ -1845,7 +1886,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     /* a stored document of a segment changes: it dies there (see
     ** "Tombstones"), and a new version gets a new number */
     if (known && pt->s.n && docno >= pt->s.m && docno < fresh) {
-      int rc = seg_kill(w, c, f, t, docno, id, had ? old : NULL, has, nw);
+      int rc = seg_kill(w, c, sv, tbl, docno, id, had, has, nw);
       if (rc || !has) return rc;
       known = false; /* numbered anew below */
     }
@@ -1864,18 +1905,14 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
   }
   if (!txn_set(w, id, nw ? docno : UINT64_MAX)) return err_nomem(&db->err);
   struct fts_txn *x = txn_of(w);
-  fts_analyzer *a = (had || has) ? cache_analyzer(db, c, f) : NULL;
-  if ((had || has) && a == NULL) return db->err.code;
-  int rc = REMDB_OK;
-  fts_doc_reset(c->old);
-  fts_doc_reset(c->nw);
-  if (had) rc = analyse(db, a, f, old, c->old);
-  if (rc == REMDB_OK && has) rc = analyse(db, a, f, nw, c->nw);
+  fts_doc *od = NULL, *nd = NULL;
+  int rc = had ? sdoc_get(db, c, sv, 0, &od) : REMDB_OK;
+  if (rc == REMDB_OK && has) rc = sdoc_get(db, c, sv, 1, &nd);
   if (rc) return rc;
-  long nold = had ? fts_doc_nterms(c->old) : 0;
-  long nnew = has ? fts_doc_nterms(c->nw) : 0;
-  uint32_t oldlen = had ? fts_doc_length(c->old) : 0;
-  uint32_t newlen = has ? fts_doc_length(c->nw) : 0;
+  long nold = had ? fts_doc_nterms(od) : 0;
+  long nnew = has ? fts_doc_nterms(nd) : 0;
+  uint32_t oldlen = had ? fts_doc_length(od) : 0;
+  uint32_t newlen = has ? fts_doc_length(nd) : 0;
   buf_t *op = &c->op;
   ptab *tt = pend_tab(x, s->tid, s->tbl, false); /* (tab_touch added it) */
   if (tt == NULL) return err_nomem(&db->err);
@@ -1886,7 +1923,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     size_t len;
     const uint32_t *pos;
     uint32_t npos;
-    fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
+    fts_doc_term(od, (size_t)i, &tm, &len, &pos, &npos);
     if (smap_find(&c->terms, tm, len, true, NULL) == SIZE_MAX)
       return err_nomem(&db->err);
   }
@@ -1898,14 +1935,14 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     size_t len;
     const uint32_t *pos;
     uint32_t npos;
-    fts_doc_term(c->nw, (size_t)j, &tm, &len, &pos, &npos);
+    fts_doc_term(nd, (size_t)j, &tm, &len, &pos, &npos);
     size_t i = nold ? smap_find(&c->terms, tm, len, false, NULL) : SIZE_MAX;
     uint32_t oldtf = 0;
     if (i != SIZE_MAX) {
       const char *t2;
       size_t l2;
       const uint32_t *p2;
-      fts_doc_term(c->old, i, &t2, &l2, &p2, &oldtf);
+      fts_doc_term(od, i, &t2, &l2, &p2, &oldtf);
       kept[i] = true;
       if (oldtf == npos && oldlen == newlen &&
           memcmp(p2, pos, npos * sizeof *pos) == 0)
@@ -1929,7 +1966,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     size_t len;
     const uint32_t *pos;
     uint32_t npos;
-    fts_doc_term(c->old, (size_t)i, &tm, &len, &pos, &npos);
+    fts_doc_term(od, (size_t)i, &tm, &len, &pos, &npos);
     pkey *pt = pend_term_key(x, db, tt, tm, len);
     size_t ti = pt ? (size_t)(pt - x->pk) : 0;
     pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
@@ -1953,7 +1990,7 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     ps->sdocs += (int64_t)has - (int64_t)had;
     ps->stokens += (int64_t)newlen - (int64_t)oldlen;
   }
-  if (nw == NULL) { /* a hard delete frees the number */
+  if (!nw) { /* a hard delete frees the number */
     static const uint8_t none[16];
     unsigned char ik[KEY_FTS_ID_LEN];
     key_fts_id(ik, db->tid, tbl, id->b);
@@ -1966,6 +2003,456 @@ int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
     }
   }
   return op->oom ? err_nomem(&db->err) : REMDB_OK;
+}
+
+
+/* ---- analysis beside the writer -----------------------------------------------
+** A transaction's first document is analysed and staged at once, as
+** always (a single-row write hands nothing to a thread).  From its second
+** on, with more than one thread (remdb_options.exec_threads: 0 the number
+** of cores, 1 none of this), fts_stage only copies the indexed fields' text
+** into a job and queues it; workers (threads - 1) analyse queued jobs while
+** the writer goes on with the next rows.  The jobs are staged (stage_doc)
+** by the writer alone, strictly in the order they were queued: the done
+** jobs at the head of the queue at each fts_stage call, the rest at commit
+** (fts_before_commit), where the writer first analyses the jobs no worker
+** has taken yet itself.  It never waits for a worker: a job a worker still
+** holds when its turn comes is analysed again by the writer (at most one
+** per worker and commit), and goes to `limbo` until the worker is done
+** with it (a wait for a worker is a wait for the scheduler, long on a busy
+** box).  Staging is the single-threaded code, fed the same analysis in the
+** same order: the pending changes, document numbers and statistics are
+** the single thread's.  A worker touches only its job (the text copy and
+** two fts_docs) and its own analyzer; the queue is guarded by the mutex.
+** An error (out of memory in a worker, or in staging) comes back from the
+** fts_stage or the commit that stages the job: wtx_put poisons the
+** transaction, a commit writes nothing.  A transaction's reset (commit,
+** rollback, free) drops its jobs not staged.  The pipe (queue, workers,
+** their analyzers, jobs kept for reuse) is the store's (fts_cache, used
+** under the write lock), started by the first job and joined when the
+** store closes (fts_cache_free): starting and joining workers per
+** transaction cost a scheduler's wait per commit. */
+
+#define PIPE_MAX_THREADS 16
+
+typedef struct ffield {
+  uint32_t field;
+  size_t off, n;
+} ffield;
+
+typedef struct fcfg { /* an analysis configuration (a signature's) */
+  char *sig;
+  fts_analyzer *a[PIPE_MAX_THREADS]; /* [k]: thread k's (0 the writer's) */
+} fcfg;
+
+typedef struct fjob {
+  uint32_t tbl;
+  uuid16_t id;
+  bool old, had, has, nw;
+  fcfg *cfg;
+  buf_t text;      /* the fields' text */
+  ffield *fl;      /* nf[0] fields of the old version, then nf[1] new */
+  size_t nf[2], capfl;
+  fts_doc *doc[2]; /* analysed: had ? [0], has ? [1] */
+  int state;       /* 0 queued, 1 taken, 2 done (guarded by mu) */
+  int rc;          /* 0, or -1 out of memory */
+} fjob;
+
+typedef struct fworker {
+  struct fpipe *p;
+  int k;
+  pthread_t th;
+} fworker;
+
+typedef struct fpipe {
+  pthread_mutex_t mu;
+  pthread_cond_t work;
+  fjob **job; /* the queue: [head, n) not staged yet */
+  size_t head, n, cap;
+  size_t next; /* first job no thread has taken */
+  bool stop;
+  int nthreads, nworkers, idle;
+  fworker wk[PIPE_MAX_THREADS];
+  fcfg **cfg;
+  size_t ncfg, capcfg;
+  fjob **spare; /* staged jobs, for reuse */
+  size_t nspare, capspare;
+  fjob *limbo[PIPE_MAX_THREADS]; /* staged jobs a worker may still hold */
+  size_t nlimbo;
+  size_t bytes;
+} fpipe;
+
+/* Analyse j's versions into doc[0], doc[1]: 0, or -1 out of memory. */
+static int fjob_run(const fjob *j, fts_analyzer *a, fts_doc *const *doc) {
+  size_t f0 = 0;
+  for (int k = 0; k < 2; k++) {
+    if (!(k ? j->has : j->had)) continue;
+    fts_doc *d = doc[k];
+    fts_doc_reset(d);
+    for (size_t i = f0; i < f0 + j->nf[k]; i++)
+      if (fts_doc_add(d, a, j->fl[i].field, j->text.p + j->fl[i].off,
+                      j->fl[i].n))
+        return -1;
+    if (fts_doc_nterms(d) < 0) return -1;
+    f0 += j->nf[k];
+  }
+  return 0;
+}
+
+static void *fworker_main(void *arg) {
+  fworker *w = arg;
+  fpipe *p = w->p;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->stop && p->next == p->n) {
+      p->idle++;
+      pthread_cond_wait(&p->work, &p->mu);
+      p->idle--;
+    }
+    if (p->stop) break;
+    fjob *j = p->job[p->next++];
+    j->state = 1;
+    pthread_mutex_unlock(&p->mu);
+    int rc = fjob_run(j, j->cfg->a[w->k], j->doc);
+    pthread_mutex_lock(&p->mu);
+    j->rc = rc;
+    j->state = 2;
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+static void fjob_free(fjob *j) {
+  if (j == NULL) return;
+  buf_free(&j->text);
+  free(j->fl);
+  fts_doc_free(j->doc[0]);
+  fts_doc_free(j->doc[1]);
+  free(j);
+}
+
+static size_t pipe_bytes(const fpipe *p) { return p ? p->bytes : 0; }
+
+static void pipe_free(fpipe *p) {
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = true;
+  pthread_cond_broadcast(&p->work);
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < p->nworkers; i++) pthread_join(p->wk[i].th, NULL);
+  for (size_t i = p->head; i < p->n; i++) fjob_free(p->job[i]);
+  for (size_t i = 0; i < p->nspare; i++) fjob_free(p->spare[i]);
+  for (size_t i = 0; i < p->nlimbo; i++) fjob_free(p->limbo[i]);
+  for (size_t i = 0; i < p->ncfg; i++) {
+    for (int k = 0; k < p->nthreads; k++) fts_analyzer_free(p->cfg[i]->a[k]);
+    free(p->cfg[i]->sig);
+    free(p->cfg[i]);
+  }
+  free(p->cfg);
+  free(p->job);
+  free(p->spare);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->work);
+  free(p);
+}
+
+/* Keep job j a worker may still hold (state 1): freed once it is done. */
+static void pipe_limbo(fpipe *p, fjob *j) { /* (p->mu held) */
+  size_t m = 0; /* (at most one job per worker is held) */
+  for (size_t i = 0; i < p->nlimbo; i++)
+    if (p->limbo[i]->state == 2) fjob_free(p->limbo[i]);
+    else p->limbo[m++] = p->limbo[i];
+  p->nlimbo = m;
+  p->limbo[p->nlimbo++] = j;
+}
+
+/* A transaction ends without staging its queued jobs: drop them. */
+static void pipe_cancel(fpipe *p) {
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  for (size_t i = p->head; i < p->n; i++) {
+    fjob *j = p->job[i];
+    if (j->state == 1) {
+      pipe_limbo(p, j);
+    } else if (p->nspare < p->capspare) {
+      p->spare[p->nspare++] = j;
+    } else {
+      fjob_free(j);
+    }
+  }
+  p->head = p->n = p->next = 0;
+  p->bytes = 0;
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* Threads for a transaction's analysis (1: the writer's only). */
+static int pipe_threads(remdb *db) {
+  static _Atomic int cores; /* (asked once) */
+  int n = db->st->opts.exec_threads;
+  if (n <= 0 && (n = atomic_load(&cores)) == 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 ? (int)(c > PIPE_MAX_THREADS ? PIPE_MAX_THREADS : c) : 1;
+    atomic_store(&cores, n);
+  }
+  return n > PIPE_MAX_THREADS ? PIPE_MAX_THREADS : n;
+}
+
+static fpipe *pipe_new(int nthreads) {
+  fpipe *p = calloc(1, sizeof *p);
+  if (p == NULL) return NULL;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->work, NULL);
+  p->nthreads = nthreads;
+  for (int k = 1; k < nthreads; k++) {
+    fworker *w = &p->wk[p->nworkers];
+    w->p = p;
+    w->k = k;
+    if (pthread_create(&w->th, NULL, fworker_main, w) != 0) break;
+    p->nworkers++; /* (fewer workers than asked: the writer does more) */
+  }
+  return p;
+}
+
+/* The pipe's analyzers for configuration f (one per thread). */
+static fcfg *pipe_cfg(remdb *db, fpipe *p, const sch_fulltext *f) {
+  for (size_t i = 0; i < p->ncfg; i++)
+    if (strcmp(p->cfg[i]->sig, f->signature) == 0) return p->cfg[i];
+  if (p->ncfg >= 16) { /* forget them all, if no job uses one */
+    pthread_mutex_lock(&p->mu);
+    size_t m = 0;
+    for (size_t i = 0; i < p->nlimbo; i++)
+      if (p->limbo[i]->state == 2) fjob_free(p->limbo[i]);
+      else p->limbo[m++] = p->limbo[i];
+    p->nlimbo = m;
+    bool idle = p->head == p->n && p->nlimbo == 0;
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; idle && i < p->ncfg; i++) {
+      for (int k = 0; k < p->nthreads; k++) fts_analyzer_free(p->cfg[i]->a[k]);
+      free(p->cfg[i]->sig);
+      free(p->cfg[i]);
+    }
+    if (idle) p->ncfg = 0;
+  }
+  if (p->ncfg == p->capcfg) { /* (jobs point at the fcfg, not here) */
+    size_t cap = p->capcfg ? p->capcfg * 2 : 4;
+    fcfg **n = realloc(p->cfg, cap * sizeof *n);
+    if (n == NULL) {
+      err_nomem(&db->err);
+      return NULL;
+    }
+    p->cfg = n;
+    p->capcfg = cap;
+  }
+  fcfg *g = calloc(1, sizeof *g);
+  char err[256] = "out of memory";
+  if (g && (g->sig = strdup(f->signature)) != NULL) {
+    int k = 0;
+    for (; k < p->nthreads; k++)
+      if ((g->a[k] = make_analyzer(f, err, sizeof err)) == NULL) break;
+    if (k == p->nthreads) {
+      p->cfg[p->ncfg++] = g;
+      return g;
+    }
+    for (int i = 0; i < k; i++) fts_analyzer_free(g->a[i]);
+  }
+  if (g) free(g->sig);
+  free(g);
+  err_set(&db->err, REMDB_ERROR, "full-text analyzer: %s", err);
+  return NULL;
+}
+
+/* Copy the indexed fields of rv as version k of j. */
+static bool fjob_copy(fjob *j, const sch_fulltext *f, const rec_view *rv,
+                      int k) {
+  j->nf[k] = 0;
+  for (uint32_t i = 0; i < f->nfields; i++) {
+    rec_field fl;
+    if (!rec_find(rv, f->fields[i], &fl) || fl.type != REC_TEXT) continue;
+    size_t at = j->nf[0] * (size_t)k + j->nf[k];
+    if (at == j->capfl) {
+      size_t c = j->capfl ? j->capfl * 2 : 8;
+      ffield *n = realloc(j->fl, c * sizeof *n);
+      if (n == NULL) return false;
+      j->fl = n;
+      j->capfl = c;
+    }
+    j->fl[at] = (ffield){i, j->text.len, fl.n};
+    buf_add(&j->text, fl.p, fl.n);
+    j->nf[k]++;
+  }
+  return !j->text.oom;
+}
+
+/* Stage job j, analysed into doc (rc: -1 out of memory), and keep it for
+** reuse (abandoned: once the workers are joined). */
+static int pipe_stage(wtx_t *w, struct fts_cache *c, fpipe *p, fjob *j,
+                      fts_doc *const *doc, int jrc, bool abandoned) {
+  remdb *db = wtx_db(w);
+  int rc = REMDB_OK;
+  if (jrc) rc = err_nomem(&db->err);
+  fts_slot *s = NULL;
+  for (size_t i = 0; rc == REMDB_OK && i < c->nslot && !s; i++)
+    if (c->slot[i].tid == db->tid && c->slot[i].tbl == j->tbl)
+      s = &c->slot[i];
+  if (rc == REMDB_OK && s == NULL)
+    rc = err_set(&db->err, REMDB_ERROR, "full-text index: table %u gone",
+                 j->tbl);
+  if (rc == REMDB_OK) {
+    sdoc sv = {NULL, {NULL, NULL}, {doc[0], doc[1]}, {j->had, j->has}};
+    rc = stage_doc(w, c, s, j->tbl, &j->id, j->old, j->had, j->has, j->nw,
+                   &sv);
+  }
+  p->bytes -= j->text.len + sizeof *j;
+  if (abandoned) { /* a worker holds it: free it once done, or joined */
+    pthread_mutex_lock(&p->mu);
+    pipe_limbo(p, j);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+  }
+  if (p->nspare == p->capspare) {
+    size_t cap = p->capspare ? p->capspare * 2 : 64;
+    fjob **n = realloc(p->spare, cap * sizeof *n);
+    if (n == NULL) {
+      fjob_free(j);
+      return rc ? rc : err_nomem(&db->err);
+    }
+    p->spare = n;
+    p->capspare = cap;
+  }
+  p->spare[p->nspare++] = j;
+  return rc;
+}
+
+/* Stage the queue's jobs in order: those done at its head; all: every
+** one.  Then the writer first analyses the jobs no worker has taken, and
+** never waits for a worker: a job a worker still holds when its turn comes
+** (at most one per worker) is analysed again by the writer. */
+static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
+  int rc = REMDB_OK;
+  for (;;) { /* analyse with the workers */
+    pthread_mutex_lock(&p->mu);
+    if (!all || p->next == p->n) {
+      pthread_mutex_unlock(&p->mu);
+      break;
+    }
+    fjob *j = p->job[p->next++];
+    j->state = 1;
+    pthread_mutex_unlock(&p->mu);
+    int jr = fjob_run(j, j->cfg->a[0], j->doc);
+    pthread_mutex_lock(&p->mu);
+    j->rc = jr;
+    j->state = 2;
+    pthread_mutex_unlock(&p->mu);
+  }
+  while (rc == REMDB_OK) {
+    pthread_mutex_lock(&p->mu);
+    if (p->head == p->n) { /* empty (and every job taken): start over */
+      p->head = p->n = p->next = 0;
+      pthread_mutex_unlock(&p->mu);
+      break;
+    }
+    fjob *j = p->job[p->head];
+    int state = j->state, jr = j->rc;
+    if (state != 2 && !all) {
+      pthread_mutex_unlock(&p->mu);
+      break;
+    }
+    p->head++;
+    pthread_mutex_unlock(&p->mu);
+    if (state == 2) {
+      rc = pipe_stage(w, c, p, j, j->doc, jr, false);
+    } else { /* a worker's, still: the writer's own analysis */
+      fts_doc *own[2] = {c->old, c->nw};
+      jr = fjob_run(j, j->cfg->a[0], own);
+      rc = pipe_stage(w, c, p, j, own, jr, true);
+    }
+  }
+  return rc;
+}
+
+#define PIPE_WAKE 32 /* queued jobs that wake an idle worker */
+
+/* Queue entity id's change for analysis beside the writer. */
+static int pipe_add(wtx_t *w, struct fts_cache *c, struct fts_txn *x,
+                    const sch_table *t, const uuid16_t *id,
+                    const rec_view *old, const rec_view *nw, bool had,
+                    bool has) {
+  remdb *db = wtx_db(w);
+  fpipe *p = c->pipe;
+  if (p == NULL && (p = c->pipe = pipe_new(x->nthreads)) == NULL)
+    return err_nomem(&db->err);
+  if (x->pipe == NULL) pipe_cancel(p); /* (none: every reset drops its own) */
+  x->pipe = p;
+  int rc = pipe_drain(w, c, p, false); /* keep the queue short */
+  if (rc) return rc;
+  fcfg *g = pipe_cfg(db, p, &t->fulltext);
+  if (g == NULL) return db->err.code;
+  fjob *j = p->nspare ? p->spare[--p->nspare] : calloc(1, sizeof *j);
+  if (j == NULL) return err_nomem(&db->err);
+  for (int k = 0; k < 2; k++)
+    if (j->doc[k] == NULL && (j->doc[k] = fts_doc_new()) == NULL) {
+      fjob_free(j);
+      return err_nomem(&db->err);
+    }
+  buf_reset(&j->text);
+  j->tbl = t->table_id;
+  j->id = *id;
+  j->old = old != NULL;
+  j->nw = nw != NULL;
+  j->had = had;
+  j->has = has;
+  j->cfg = g;
+  j->state = 0;
+  j->rc = 0;
+  j->nf[0] = j->nf[1] = 0;
+  if ((had && !fjob_copy(j, &t->fulltext, old, 0)) ||
+      (has && !fjob_copy(j, &t->fulltext, nw, 1))) {
+    fjob_free(j);
+    return err_nomem(&db->err);
+  }
+  pthread_mutex_lock(&p->mu);
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    fjob **n = realloc(p->job, cap * sizeof *n);
+    if (n == NULL) {
+      pthread_mutex_unlock(&p->mu);
+      fjob_free(j);
+      return err_nomem(&db->err);
+    }
+    p->job = n;
+    p->cap = cap;
+  }
+  p->job[p->n++] = j;
+  if (p->idle && p->n - p->next >= PIPE_WAKE) pthread_cond_signal(&p->work);
+  pthread_mutex_unlock(&p->mu);
+  p->bytes += j->text.len + sizeof *j;
+  return REMDB_OK;
+}
+
+/* Stage the index changes of entity id of t from version old to nw (either
+** NULL: none).  Called by wtx_put and wtx_remove inside their savepoint. */
+int fts_stage(wtx_t *w, const sch_table *t, const uuid16_t *id,
+              const rec_view *old, const rec_view *nw) {
+  const sch_fulltext *f = &t->fulltext;
+  if (f->nfields == 0) return REMDB_OK;
+  remdb *db = wtx_db(w);
+  bool had = old && !rec_is_deleted(old), has = nw && !rec_is_deleted(nw);
+  if (had && has && same_text(f, old, nw)) return REMDB_OK;
+  if (!had && !has && nw) return REMDB_OK; /* a soft-deleted row stays so */
+  struct fts_cache *c = cache_get(db);
+  if (c == NULL) return err_nomem(&db->err);
+  fts_slot *s = cache_slot(db, c, t);
+  if (s == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+  if (!s->built) return REMDB_OK;
+  struct fts_txn *x = txn_of(w);
+  if (x == NULL) return err_nomem(&db->err);
+  if (x->nsync > 0 && x->nthreads == 0) x->nthreads = pipe_threads(db);
+  if (x->pipe || (x->nsync > 0 && x->nthreads > 1))
+    return pipe_add(w, c, x, t, id, old, nw, had, has);
+  x->nsync++;
+  sdoc sv = {f, {old, nw}, {c->old, c->nw}, {false, false}};
+  return stage_doc(w, c, s, t->table_id, id, old != NULL, had, has,
+                   nw != NULL, &sv);
 }
 
 /* ---- the merge operator ---------------------------------------------------- */

@@ -1444,6 +1444,25 @@ static void test_fts_failed_kill(void) {
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 3);
   check_clean(d);
   remdb_close(d);
+  /* analysed beside the writer (a batch's second change on), the failure
+  ** comes back from a later change or from the commit: nothing written */
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = 2;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  CHECK_INT(remdb_batch_delete(b, ids[0], 0), REMDB_OK);
+  CHECK_INT(remdb_batch_update(b, ids[1], p, strlen(p)), REMDB_OK);
+  int rc = remdb_batch_update(b, ids[3], p, strlen(p));
+  CHECK(rc == REMDB_OK || rc == REMDB_TOOBIG);
+  rc = remdb_batch_commit(b, 0);
+  CHECK(rc == REMDB_TOOBIG || rc == REMDB_ERROR);
+  remdb_batch_free(b);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 3);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), 0);
+  check_clean(d);
+  remdb_close(d);
 }
 
 /* ---- review cases ------------------------------------------------------------ */
@@ -1660,6 +1679,192 @@ static void test_fts_snapshot(void) {
   remdb_close(d);
 }
 
+/* ---- analysis beside the writer ----------------------------------------------
+** The same generated writes to databases analysing on 1 thread (the writer
+** alone), 2 and 4 (workers beside it; 4 more than the box's cores): every
+** full-text key (postings, segments, numbers, lengths, statistics) must be
+** the same bytes.  Ids are given, so that the databases agree on them:
+** batches insert, update (ids inserted earlier in the same batch too),
+** soft- and hard-delete, undelete and insert again the same ids. */
+
+#define TH_DBS 3
+#define TH_IDS 600
+static remdb *th_db[TH_DBS];
+static int th_state[TH_IDS]; /* 0 never, 1 live, 2 soft-deleted, 3 gone */
+static int th_ids;
+
+static void th_id(int i, char out[REMDB_ID_LEN + 1]) {
+  snprintf(out, REMDB_ID_LEN + 1, "%08x-0000-4000-8000-%012x",
+           0x5eed0000u + (unsigned)i, (unsigned)i * 7919u);
+}
+
+static void th_all(remdb_batch **b, const char *what, const char *id,
+                   const char *js) {
+  for (int d = 0; d < TH_DBS; d++) {
+    char out[REMDB_ID_LEN + 1];
+    int rc;
+    if (strcmp(what, "insert") == 0)
+      rc = b ? remdb_batch_insert(b[d], "notes", js, strlen(js), out)
+             : remdb_insert(th_db[d], "notes", js, strlen(js), out);
+    else if (strcmp(what, "update") == 0)
+      rc = b ? remdb_batch_update(b[d], id, js, strlen(js))
+             : remdb_update(th_db[d], id, js, strlen(js));
+    else
+      rc = b ? remdb_batch_delete(b[d], id, js ? REMDB_HARD : 0)
+             : remdb_delete(th_db[d], id, js ? REMDB_HARD : 0);
+    CHECK_INT(rc, REMDB_OK);
+    if (rc) fprintf(stderr, "%s %s: %s\n", what, id, remdb_errmsg(th_db[d]));
+  }
+}
+
+static int th_pick(int state) {
+  for (int tries = 0; th_ids && tries < 20; tries++) {
+    int i = (int)rndn((uint32_t)th_ids);
+    if (th_state[i] == state) return i;
+  }
+  return -1;
+}
+
+static void th_op(remdb_batch **b, bool journal) {
+  char id[REMDB_ID_LEN + 1], js[1024];
+  uint32_t k = journal ? 0 : rndn(12);
+  int i = -1;
+  if (k < 5) { /* insert: a new id, or one gone before */
+    i = th_ids < TH_IDS && (rndn(4) || journal) ? th_ids++ : th_pick(3);
+    if (i < 0 || (journal && th_state[i] != 0)) return;
+    th_id(i, id);
+    char *t = gen_text(6), *body = gen_text(30);
+    snprintf(js, sizeof js, "{\"id\":\"%s\",\"title\":\"%s\",\"body\":\"%s\","
+             "\"n\":%u}", id, t, body, rndn(20));
+    free(t);
+    free(body);
+    th_all(b, "insert", id, js);
+    th_state[i] = 1;
+  } else if (k < 8) { /* an update: text, or not */
+    if ((i = th_pick(1)) < 0) return;
+    th_id(i, id);
+    char *body = gen_text(20);
+    if (rndn(4)) snprintf(js, sizeof js, "{\"body\":\"%s\"}", body);
+    else snprintf(js, sizeof js, "{\"n\":%u}", rndn(20));
+    free(body);
+    th_all(b, "update", id, js);
+  } else if (k < 10) { /* a soft or hard delete */
+    bool hard = rndn(2);
+    if ((i = th_pick(rndn(3) == 0 && hard ? 2 : 1)) < 0) return;
+    th_id(i, id);
+    th_all(b, "delete", id, hard ? "" : NULL);
+    th_state[i] = hard ? 3 : 2;
+  } else { /* undelete, maybe with new text */
+    if ((i = th_pick(2)) < 0) return;
+    th_id(i, id);
+    char *t = gen_text(6), *body = gen_text(12);
+    snprintf(js, sizeof js, "{\"id\":\"%s\",\"title\":\"%s\",\"body\":\"%s\","
+             "\"n\":1}", id, t, body);
+    free(t);
+    free(body);
+    th_all(b, "insert", id, js);
+    th_state[i] = 1;
+  }
+}
+
+/* Every full-text key and value of the (closed) database in dir. */
+static void th_dump(const char *d, buf_t *out) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  buf_reset(out);
+  CHECK_INT(kv_open(d, &ko, &kv, &e), REMDB_OK);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(kv, NULL, KV_INDEX, NULL, 0, NULL, 0, &it, &e),
+            REMDB_OK);
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    if (kl < 13 || get_u32be((const unsigned char *)k + 4) != 0x46) continue;
+    const char *v = kv_iter_value(it, &vl);
+    uint32_t n[2] = {(uint32_t)kl, (uint32_t)vl};
+    buf_add(out, n, sizeof n);
+    buf_add(out, k, kl);
+    buf_add(out, v, vl);
+  }
+  CHECK_INT(kv_iter_status(it, &e), REMDB_OK);
+  kv_iter_free(it);
+  kv_close(kv);
+}
+
+static void test_fts_threads_same(void) {
+  static const int threads[TH_DBS] = {1, 2, 4};
+  char dirs[TH_DBS][600];
+  rng = 77;
+  th_ids = 0;
+  memset(th_state, 0, sizeof th_state);
+  for (int d = 0; d < TH_DBS; d++) {
+    snprintf(dirs[d], sizeof dirs[d], "%s-th%d", dir, threads[d]);
+    rm_tree(dirs[d]);
+    remdb_options o;
+    remdb_options_init(&o);
+    o.exec_threads = threads[d];
+    o.write_buffer_bytes = 256 << 10;
+    CHECK_INT(remdb_open(dirs[d], "t", &o, &th_db[d]), REMDB_OK);
+    db = th_db[d];
+    cfg = 0;
+    extra = 0;
+    put_schema();
+  }
+  for (int round = 0; round < 40; round++) {
+    uint32_t kind = rndn(5);
+    if (kind == 0) { /* single rows: the writer analyses */
+      for (int i = 0; i < 5; i++) th_op(NULL, false);
+      continue;
+    }
+    bool journal = kind == 4;
+    int n = kind == 1 ? 2 + (int)rndn(10) : 50 + (int)rndn(300);
+    int flush_at = journal ? (int)rndn((uint32_t)n) : -1;
+    remdb_batch *b[TH_DBS];
+    for (int d = 0; d < TH_DBS; d++)
+      CHECK_INT(remdb_batch_begin_ex(th_db[d], journal ? REMDB_BATCH_JOURNAL
+                                                       : 0, &b[d]),
+                REMDB_OK);
+    for (int i = 0; i < n; i++) {
+      th_op(b, journal);
+      if (i == flush_at)
+        for (int d = 0; d < TH_DBS; d++)
+          CHECK_INT(remdb_batch_flush(b[d], 0), REMDB_OK);
+    }
+    for (int d = 0; d < TH_DBS; d++) {
+      CHECK_INT(remdb_batch_commit(b[d], 0), REMDB_OK);
+      remdb_batch_free(b[d]);
+    }
+  }
+  /* a batch left uncommitted stops its workers (no thread outlives it) */
+  remdb_batch *b[TH_DBS];
+  for (int d = 0; d < TH_DBS; d++)
+    CHECK_INT(remdb_batch_begin(th_db[d], &b[d]), REMDB_OK);
+  for (int i = 0; i < 40; i++) th_op(b, true);
+  for (int d = 0; d < TH_DBS; d++) remdb_batch_free(b[d]);
+  uint64_t problems = 0;
+  for (int d = 0; d < TH_DBS; d++) {
+    CHECK_INT(remdb_verify(th_db[d], note, NULL, &problems), REMDB_OK);
+    CHECK_INT(problems, 0);
+    remdb_close(th_db[d]);
+  }
+  buf_t one, other;
+  buf_init(&one);
+  buf_init(&other);
+  th_dump(dirs[0], &one);
+  CHECK(one.len > 10000);
+  for (int d = 1; d < TH_DBS; d++) {
+    th_dump(dirs[d], &other);
+    CHECK_INT((long long)other.len, (long long)one.len);
+    CHECK(other.len == one.len && memcmp(other.p, one.p, one.len) == 0);
+  }
+  buf_free(&one);
+  buf_free(&other);
+  for (int d = 0; d < TH_DBS; d++) rm_tree(dirs[d]);
+  db = NULL;
+}
+
 static uint64_t seed_env(void) {
   const char *s = getenv("REMDB_TEST_SEED");
   return s && *s ? strtoull(s, NULL, 10) : 0;
@@ -1693,6 +1898,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_same_batch);
   TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
+  TEST_CASE(test_fts_threads_same);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   int rc_ = test_main(argc, argv, "test_fts_core");
