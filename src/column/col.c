@@ -423,7 +423,9 @@ static void encode_for(const int64_t *v, const uint64_t *nulls, uint32_t n,
   for (uint32_t i = 0; i < n; i++) {
     d[i] = nulls && col_bit(nulls, i) ? 0 : (uint64_t)v[i] - (uint64_t)mn;
     if (d[i] > maxd) maxd = d[i];
-    for (uint64_t a = d[i]; a;) { /* g = gcd(g, d[i]) */
+    /* g = gcd(g, d[i]); once 1 it stays 1 (not two 64-bit divisions a
+    ** value more: a merge encodes every row of its segment) */
+    for (uint64_t a = g == 1 ? 0 : d[i]; a;) {
       uint64_t t = g % a;
       g = a;
       a = t;

@@ -1518,10 +1518,72 @@ static void test_finish_threads(void) {
   pthread_barrier_destroy(&ft_bar);
 }
 
+/* A frame of reference divides by the values' common divisor: runs whose
+** divisor becomes 1 part-way (its search stops there) and runs that keep
+** one, each decoded as written. */
+static void test_for_gcd(void) {
+  static const int64_t runs[][6] = {
+      {0, 10, 20, 35, 1000, -5},      {0, 3, 6, 9, 12, 300},
+      {7, 7, 7, 7, 7, 7},             {-40, 0, 40, 80, 1, 120},
+      {1000000, 2000000, 3, 0, 0, 0}, {INT64_MIN, 0, INT64_MAX, 2, 4, 6}};
+  for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+    col_data c, d;
+    CHECK(col_init(&c, COLT_INT, 6));
+    for (uint32_t i = 0; i < 6; i++) col_set_i64(&c, i, runs[r][i]);
+    buf_t b;
+    buf_init(&b);
+    col_encode(&c, &b);
+    err_t e;
+    CHECK_INT(col_decode(b.p, b.len, &d, &e), REMDB_OK);
+    CHECK_INT(d.n, 6);
+    for (uint32_t i = 0; i < 6; i++) CHECK(d.i64[i] == runs[r][i]);
+    col_free(&c);
+    col_free(&d);
+    buf_free(&b);
+  }
+}
+
+/* A row image parses a date-time once when the next column holds the same
+** text (an insert's created_at and modified_at): equal, differing and
+** non-canonical texts side by side, inserted and updated, read back
+** exactly. */
+static void test_time_columns(void) {
+  scratch_dir(dir, sizeof dir, "cols");
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  const char *sc =
+      "{\"name\": \"tm\", \"properties\": {"
+      "\"a\": {\"type\": \"string\", \"format\": \"date-time\"},"
+      "\"b\": {\"type\": \"string\", \"format\": \"date-time\"},"
+      "\"c\": {\"type\": \"string\", \"format\": \"date-time\"}}}";
+  CHECK_INT(remdb_schema_put(db, sc, strlen(sc)), REMDB_OK);
+  static const char *const rows[] = {
+      "{\"a\": \"2024-01-02T03:04:05Z\", \"b\": \"2024-01-02T03:04:05Z\","
+      " \"c\": \"2024-01-02T03:04:05Z\"}",
+      "{\"a\": \"2024-01-02T03:04:05Z\", \"b\": \"2024-01-02T03:04:05Z\","
+      " \"c\": \"1999-12-31T23:59:59.999999Z\"}",
+      "{\"a\": \"2030-06-01T00:00:00Z\", \"b\": \"2024-01-02T03:04:05Z\","
+      " \"c\": \"2024-01-02T03:04:05Z\"}",
+      "{\"a\": \"2024-01-02T03:04:05Z\", \"c\": \"2024-01-02T03:04:05Z\"}"};
+  char ids[4][REMDB_ID_LEN + 1];
+  for (int i = 0; i < 4; i++)
+    CHECK_INT(remdb_insert(db, "tm", rows[i], strlen(rows[i]), ids[i]),
+              REMDB_OK);
+  CHECK(check_table("tm", true) == 4);
+  const char *p = "{\"b\": \"2024-01-02T03:04:06Z\"}";
+  CHECK_INT(remdb_update(db, ids[0], p, strlen(p)), REMDB_OK);
+  p = "{\"c\": \"2030-06-01T00:00:00Z\"}";
+  CHECK_INT(remdb_update(db, ids[2], p, strlen(p)), REMDB_OK);
+  CHECK(check_table("tm", true) == 4);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 int main(int argc, char **argv) {
   merge_default = col_merge_rows;
   TEST_CASE(test_pack);
   TEST_CASE(test_encodings);
+  TEST_CASE(test_for_gcd);
   TEST_CASE(test_schema_keys);
   TEST_CASE(test_generated);
   TEST_CASE(test_damage);
@@ -1537,5 +1599,6 @@ int main(int argc, char **argv) {
   TEST_CASE(test_upgrade);
   TEST_CASE(test_dir_seen);
   TEST_CASE(test_finish_threads);
+  TEST_CASE(test_time_columns);
   return test_main(argc, argv, "test_columns");
 }
