@@ -10,6 +10,22 @@
 
 static const double p10[] = {1, 10, 100, 1000, 10000};
 
+/* Little-endian fixed widths: one load or store on a little-endian host
+** (the byte loops were a tenth of a merge's encoding and decoding). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static void put_le32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put_le64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get_le32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+static uint64_t get_le64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+#else
 static void put_le32(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
@@ -26,6 +42,7 @@ static uint64_t get_le64(const unsigned char *p) {
   for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
   return v;
 }
+#endif
 static void add_le32(buf_t *b, uint32_t v) {
   unsigned char x[4];
   put_le32(x, v);
@@ -209,15 +226,18 @@ bool col_set_text(col_data *c, uint32_t i, const char *p, size_t n) {
   return true;
 }
 
-/* qsort has no context argument: per thread (the parallel executor's
-** workers, readers of other handles and merges finish columns at once) */
-static _Thread_local const col_data *sort_c;
-static int cmp_code(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  uint32_t lx = sort_c->dlen[x], ly = sort_c->dlen[y];
-  int r = memcmp(dict_str(sort_c, x), dict_str(sort_c, y), lx < ly ? lx : ly);
+/* A dictionary entry to sort: its text, length and code (the comparison
+** needs nothing else: no per-thread column, whose every access was a
+** call in position-independent code) */
+typedef struct dref {
+  const char *p;
+  uint32_t n, k;
+} dref;
+static int cmp_dref(const void *a, const void *b) {
+  const dref *x = a, *y = b;
+  int r = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
   if (r) return r;
-  return lx < ly ? -1 : lx > ly;
+  return x->n < y->n ? -1 : x->n > y->n;
 }
 
 static bool dict_pointers(col_data *c) {
@@ -231,37 +251,49 @@ static bool dict_pointers(col_data *c) {
 bool col_finish(col_data *c) {
   if (c->type != COLT_TEXT) return true;
   /* used entries, sorted */
-  uint8_t *used = calloc(c->ndict ? c->ndict : 1, 1);
-  uint32_t *order = malloc((c->ndict ? c->ndict : 1) * sizeof *order);
-  uint32_t *remap = malloc((c->ndict ? c->ndict : 1) * sizeof *remap);
-  if (used == NULL || order == NULL || remap == NULL) {
+  uint32_t nd = c->ndict ? c->ndict : 1;
+  uint8_t *used = calloc(nd, 1);
+  uint32_t *order = malloc(nd * sizeof *order);
+  uint32_t *remap = malloc(nd * sizeof *remap);
+  dref *r = malloc(nd * sizeof *r), *rs = malloc(nd * sizeof *rs);
+  if (used == NULL || order == NULL || remap == NULL || r == NULL ||
+      rs == NULL) {
     free(used);
     free(order);
     free(remap);
+    free(r);
+    free(rs);
     return false;
   }
   for (uint32_t i = 0; i < c->n; i++)
     if (!col_bit(c->nulls, i)) used[c->code[i]] = 1;
   uint32_t m = 0;
+  size_t bytes = 0;
   for (uint32_t k = 0; k < c->ndict; k++)
-    if (used[k]) order[m++] = k;
-  sort_c = c;
+    if (used[k]) {
+      r[m++] = (dref){dict_str(c, k), c->dlen[k], k};
+      bytes += c->dlen[k] + 1;
+    }
   /* a merge's dictionary is a decoded (sorted) one plus the values its
   ** deltas added: sort only what follows the sorted run, then merge the
   ** two (a full sort of a 64k-entry dictionary was most of a merge) */
   uint32_t ma = m ? 1 : 0;
-  while (ma < m && cmp_code(&order[ma - 1], &order[ma]) < 0) ma++;
+  while (ma < m && cmp_dref(&r[ma - 1], &r[ma]) < 0) ma++;
   if (ma < m) {
-    qsort(order + ma, m - ma, sizeof *order, cmp_code);
-    uint32_t i = 0, j = ma, o = 0; /* remap: scratch until filled below */
+    qsort(r + ma, m - ma, sizeof *r, cmp_dref);
+    uint32_t i = 0, j = ma, o = 0;
     while (i < ma && j < m)
-      remap[o++] = cmp_code(&order[i], &order[j]) < 0 ? order[i++] : order[j++];
-    while (i < ma) remap[o++] = order[i++];
-    while (j < m) remap[o++] = order[j++];
-    memcpy(order, remap, (size_t)m * sizeof *order);
+      rs[o++] = cmp_dref(&r[i], &r[j]) < 0 ? r[i++] : r[j++];
+    while (i < ma) rs[o++] = r[i++];
+    while (j < m) rs[o++] = r[j++];
+    memcpy(r, rs, (size_t)m * sizeof *r);
   }
+  for (uint32_t j = 0; j < m; j++) order[j] = r[j].k;
+  free(r);
+  free(rs);
   buf_t na;
   buf_init(&na);
+  buf_reserve(&na, bytes ? bytes : 1); /* (else na.oom, seen below) */
   uint32_t *nlen = malloc((m ? m : 1) * sizeof *nlen);
   uint32_t *noff = malloc((m ? m : 1) * sizeof *noff);
   bool ok = nlen && noff;
@@ -703,38 +735,76 @@ static int text_cmp(const col_data *c, uint32_t a, uint32_t b) {
   return r ? r : (la < lb ? -1 : la > lb);
 }
 
+/* (one loop per type, not a switch per row: a merge computes it over
+** every row of its segment, per column) */
 void col_zone_calc(const col_data *c, const uint64_t *vis, col_zonev *z) {
   memset(z, 0, sizeof *z);
+  uint32_t first = c->n; /* the first visible non-NULL row */
   for (uint32_t i = 0; i < c->n; i++) {
     if (vis && !col_bit(vis, i)) continue;
     if (col_bit(c->nulls, i)) {
       z->nulls++;
       continue;
     }
-    switch (c->type) {
-      case COLT_REAL: {
-        double v = c->f64[i];
-        if (!z->has || v < z->min.f) z->min.f = v;
-        if (!z->has || v > z->max.f) z->max.f = v;
-        break;
-      }
-      case COLT_TEXT: {
-        uint32_t k = c->code[i];
-        /* a sorted dictionary orders by code */
-        if (!z->has || (c->sorted ? k < z->cmin : text_cmp(c, k, z->cmin) < 0))
-          z->cmin = k;
-        if (!z->has || (c->sorted ? k > z->cmax : text_cmp(c, k, z->cmax) > 0))
-          z->cmax = k;
-        break;
-      }
-      case COLT_ID: break;
-      default: {
-        int64_t v = c->i64[i];
-        if (!z->has || v < z->min.i) z->min.i = v;
-        if (!z->has || v > z->max.i) z->max.i = v;
-      }
-    }
-    z->has = true;
+    first = i;
+    break;
   }
-  if (c->type == COLT_ID) z->has = false;
+  if (first == c->n || c->type == COLT_ID) {
+    for (uint32_t i = first + (first < c->n); i < c->n; i++)
+      if ((!vis || col_bit(vis, i)) && col_bit(c->nulls, i)) z->nulls++;
+    return; /* (an ID column has no zone) */
+  }
+  z->has = true;
+#define ZONE_LOOP(BODY)                                                    \
+  for (uint32_t i = first + 1; i < c->n; i++) {                           \
+    if (vis && !col_bit(vis, i)) continue;                                 \
+    if (col_bit(c->nulls, i)) {                                            \
+      z->nulls++;                                                          \
+      continue;                                                            \
+    }                                                                      \
+    BODY                                                                   \
+  }
+  switch (c->type) {
+    case COLT_REAL: {
+      double mn = c->f64[first], mx = mn;
+      ZONE_LOOP({
+        double v = c->f64[i];
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      })
+      z->min.f = mn;
+      z->max.f = mx;
+      break;
+    }
+    case COLT_TEXT: {
+      uint32_t kmin = c->code[first], kmax = kmin;
+      if (c->sorted) { /* a sorted dictionary orders by code */
+        ZONE_LOOP({
+          uint32_t k = c->code[i];
+          if (k < kmin) kmin = k;
+          if (k > kmax) kmax = k;
+        })
+      } else {
+        ZONE_LOOP({
+          uint32_t k = c->code[i];
+          if (text_cmp(c, k, kmin) < 0) kmin = k;
+          if (text_cmp(c, k, kmax) > 0) kmax = k;
+        })
+      }
+      z->cmin = kmin;
+      z->cmax = kmax;
+      break;
+    }
+    default: {
+      int64_t mn = c->i64[first], mx = mn;
+      ZONE_LOOP({
+        int64_t v = c->i64[i];
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      })
+      z->min.i = mn;
+      z->max.i = mx;
+    }
+  }
+#undef ZONE_LOOP
 }

@@ -287,14 +287,24 @@ static void add_le(buf_t *b, uint64_t v, int n) {
   for (int i = 0; i < n; i++) x[i] = (unsigned char)(v >> (8 * i));
   buf_add(b, x, (size_t)n);
 }
-static uint64_t get_le(const unsigned char *p, int n) {
+/* (on a little-endian host one load or store: n is a constant where
+** inlined; a merge reads every value of its deltas through these) */
+static inline uint64_t get_le(const unsigned char *p, int n) {
   uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&v, p, (size_t)n);
+#else
   for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+#endif
   return v;
 }
 
-static unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
+static inline unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(p, &v, (size_t)n);
+#else
   for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+#endif
   return p + n;
 }
 
