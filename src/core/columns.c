@@ -1287,10 +1287,12 @@ static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
   return txn_set_pos(x, id, *pos) ? REMDB_OK : err_nomem(&db->err);
 }
 
+/* (ct: t's writer state if the caller has it, else NULL) */
 static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
-                       uint64_t pos, const uuid16_t *id, const rec_view *rv) {
+                       col_tab *ct, uint64_t pos, const uuid16_t *id,
+                       const rec_view *rv) {
   remdb *db = wtx_db(w);
-  col_tab *ct = tab_state(db, t->table_id);
+  if (ct == NULL) ct = tab_state(db, t->table_id);
   uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
   if (ct == NULL || !seg_room(ct, seg))
     return db->err.code ? db->err.code : err_nomem(&db->err);
@@ -1327,8 +1329,9 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   x->mark = x->nd;
   uint64_t pos;
   int rc;
+  col_tab *ct = NULL;
   if (old == NULL) {
-    col_tab *ct = tab_state(db, t->table_id);
+    ct = tab_state(db, t->table_id);
     if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
     if (!txn_note_tbl(x, t->table_id, ct->next)) return err_nomem(&db->err);
     pos = ct->next++;
@@ -1343,7 +1346,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     iddir_value(dirval, t->table_id, pos); /* the position it keeps */
     *dirlen = IDDIR_VAL_LEN;
   }
-  return stage_delta(w, x, t, pos, id, nw);
+  return stage_delta(w, x, t, ct, pos, id, nw);
 }
 
 int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
@@ -1358,7 +1361,7 @@ int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
   if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
   if (!txn_set_pos(x, id, UINT64_MAX)) return err_nomem(&db->err);
-  return stage_delta(w, x, t, pos, id, NULL);
+  return stage_delta(w, x, t, NULL, pos, id, NULL);
 }
 
 void col_stage_undo(wtx_t *w) {
@@ -1574,9 +1577,13 @@ int col_before_commit(wtx_t *w) {
   if (x == NULL || (x->nd == 0 && x->nntbl == 0)) return REMDB_OK;
   /* count the deltas per segment; merge the segments over the bound */
   x->touched = true;
+  col_tab *ct = NULL; /* the state of the table of the delta before */
   for (size_t j = 0; j < x->nd; j++) {
     const cdelta *d = &x->d[j];
-    col_tab *ct = tab_state(db, d->tbl);
+    /* (not a lookup per delta, ~110 instructions each; only a table
+    ** loaded since may move the states) */
+    if (ct == NULL || ct->tbl != d->tbl || ct->tid != db->tid)
+      ct = tab_state(db, d->tbl);
     uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
     if (ct == NULL || !seg_room(ct, seg))
       return db->err.code ? db->err.code : err_nomem(&db->err);
