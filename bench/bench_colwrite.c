@@ -11,7 +11,10 @@
 ** 100,000).  REMDB_BENCH_CPU=1 rates by the process's CPU time (all
 ** threads) instead of the wall clock, steadier on a busy machine.
 ** REMDB_BENCH_ONLY=on or off runs one side only (for callgrind), and
-** REMDB_BENCH_BULK_ONLY=1 the bulk insert only (into an empty table).
+** REMDB_BENCH_BULK_ONLY=1 the bulk insert only (into an empty table);
+** REMDB_BENCH_THREADS=1 prints each phase's CPU seconds, the writing
+** thread's and the background threads'; REMDB_BENCH_NOVERIFY=1 skips the
+** closing verify (profiles of the writes).
 ** Prints a markdown table.
 */
 #include <stdbool.h>
@@ -44,6 +47,14 @@ static double cpu(void) {
   return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
          (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
+/* CPU seconds of the calling thread alone (the writes, without RocksDB's
+** background flushes and compactions) */
+static double cpu_self(void) {
+  struct rusage u;
+  getrusage(RUSAGE_THREAD, &u);
+  return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+         (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
 static bool use_cpu;
 static double clock_now(void) { return use_cpu ? cpu() : now(); }
 
@@ -69,7 +80,7 @@ static void run(long n, bool columnar, double out[3]) {
   uint64_t r = 42;
   /* REMDB_BENCH_BULK_ONLY: the bulk insert alone (for a profiler's run) */
   long n1 = getenv("REMDB_BENCH_BULK_ONLY") ? 0 : n;
-  double t0 = clock_now();
+  double t0 = clock_now(), w0 = cpu_self(), a0 = cpu();
   for (long i = 0; i < n1; i++) {
     int len = snprintf(js, sizeof js,
                        "{\"title\":\"issue %ld\",\"status\":\"%s\","
@@ -83,7 +94,7 @@ static void run(long n, bool columnar, double out[3]) {
     if (remdb_insert(db, "issues", js, (size_t)len, ids[i]) != REMDB_OK)
       die("insert", db);
   }
-  double t1 = clock_now();
+  double t1 = clock_now(), w1 = cpu_self(), a1 = cpu();
   for (long i = 0; i < n1; i++) {
     int len = snprintf(js, sizeof js, "{\"status\":\"%s\",\"score\":%ld.25}",
                        st[xorshift64(&r) % 4], i % 1000);
@@ -91,7 +102,7 @@ static void run(long n, bool columnar, double out[3]) {
                      (size_t)len) != REMDB_OK)
       die("update", db);
   }
-  double t2 = clock_now();
+  double t2 = clock_now(), w2 = cpu_self(), a2 = cpu();
   remdb_batch *b = NULL;
   for (long i = 0; i < n; i++) {
     if (b == NULL && remdb_batch_begin(db, &b) != REMDB_OK) die("batch", db);
@@ -109,12 +120,22 @@ static void run(long n, bool columnar, double out[3]) {
       b = NULL;
     }
   }
-  double t3 = clock_now();
+  double t3 = clock_now(), w3 = cpu_self(), a3 = cpu();
+  /* REMDB_BENCH_THREADS=1: each phase's CPU seconds, the writer's own and
+  ** the background threads' (flushes, compactions) */
+  if (getenv("REMDB_BENCH_THREADS"))
+    fprintf(stderr,
+            "columnar %d: CPU s writer + background: insert %.3f + %.3f, "
+            "update %.3f + %.3f, bulk %.3f + %.3f\n",
+            columnar, w1 - w0, (a1 - a0) - (w1 - w0), w2 - w1,
+            (a2 - a1) - (w2 - w1), w3 - w2, (a3 - a2) - (w3 - w2));
   out[0] = (double)n / (t1 - t0);
   out[1] = (double)n / (t2 - t1);
   out[2] = (double)n / (t3 - t2);
   uint64_t problems = 0;
-  if (remdb_verify(db, NULL, NULL, &problems) != REMDB_OK || problems)
+  /* REMDB_BENCH_NOVERIFY: skip the check (a profiler's run of the writes) */
+  if (!getenv("REMDB_BENCH_NOVERIFY") &&
+      (remdb_verify(db, NULL, NULL, &problems) != REMDB_OK || problems))
     die("verify", db);
   remdb_close(db);
   free(ids);

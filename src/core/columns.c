@@ -287,14 +287,24 @@ static void add_le(buf_t *b, uint64_t v, int n) {
   for (int i = 0; i < n; i++) x[i] = (unsigned char)(v >> (8 * i));
   buf_add(b, x, (size_t)n);
 }
-static uint64_t get_le(const unsigned char *p, int n) {
+/* (on a little-endian host one load or store: n is a constant where
+** inlined; a merge reads every value of its deltas through these) */
+static inline uint64_t get_le(const unsigned char *p, int n) {
   uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&v, p, (size_t)n);
+#else
   for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+#endif
   return v;
 }
 
-static unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
+static inline unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(p, &v, (size_t)n);
+#else
   for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+#endif
   return p + n;
 }
 
@@ -314,6 +324,11 @@ static void row_image(const sch_table *t, const uuid16_t *id,
   *p++ = (unsigned char)(rec_is_deleted(rv) ? ROW_DELETED : ROW_LIVE);
   uint32_t j = 0; /* the record's next field */
   uint16_t prev = 0;
+  /* the date-time parsed last: an insert's created_at and modified_at are
+  ** the same text (a parse was a third of the image) */
+  const char *tp = NULL;
+  size_t tn = 0;
+  int64_t tv = 0;
   for (uint32_t i = 0; i < t->ncols; i++) {
     const sch_col *c = &t->cols[i];
     p = put_le(p, c->field, 2);
@@ -378,8 +393,15 @@ static void row_image(const sch_table *t, const uuid16_t *id,
         break;
       case SCH_COL_TIME:
         /* a date-time not in the canonical form is inexact */
-        if (f.type != REC_TEXT || !ts_parse_canonical(f.p, f.n, &tm))
-          goto inexact;
+        if (f.type != REC_TEXT) goto inexact;
+        if (tp && f.n == tn && memcmp(f.p, tp, tn) == 0) {
+          tm = tv;
+        } else {
+          if (!ts_parse_canonical(f.p, f.n, &tm)) goto inexact;
+          tp = f.p;
+          tn = f.n;
+          tv = tm;
+        }
         *p++ = TAG_I64;
         p = put_le(p, (uint64_t)tm, 8);
         break;
@@ -1265,10 +1287,12 @@ static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
   return txn_set_pos(x, id, *pos) ? REMDB_OK : err_nomem(&db->err);
 }
 
+/* (ct: t's writer state if the caller has it, else NULL) */
 static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
-                       uint64_t pos, const uuid16_t *id, const rec_view *rv) {
+                       col_tab *ct, uint64_t pos, const uuid16_t *id,
+                       const rec_view *rv) {
   remdb *db = wtx_db(w);
-  col_tab *ct = tab_state(db, t->table_id);
+  if (ct == NULL) ct = tab_state(db, t->table_id);
   uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
   if (ct == NULL || !seg_room(ct, seg))
     return db->err.code ? db->err.code : err_nomem(&db->err);
@@ -1305,8 +1329,9 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   x->mark = x->nd;
   uint64_t pos;
   int rc;
+  col_tab *ct = NULL;
   if (old == NULL) {
-    col_tab *ct = tab_state(db, t->table_id);
+    ct = tab_state(db, t->table_id);
     if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
     if (!txn_note_tbl(x, t->table_id, ct->next)) return err_nomem(&db->err);
     pos = ct->next++;
@@ -1321,7 +1346,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     iddir_value(dirval, t->table_id, pos); /* the position it keeps */
     *dirlen = IDDIR_VAL_LEN;
   }
-  return stage_delta(w, x, t, pos, id, nw);
+  return stage_delta(w, x, t, ct, pos, id, nw);
 }
 
 int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
@@ -1336,7 +1361,7 @@ int col_stage_remove(wtx_t *w, const sch_table *t, const uuid16_t *id) {
   if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
   if (!txn_set_pos(x, id, UINT64_MAX)) return err_nomem(&db->err);
-  return stage_delta(w, x, t, pos, id, NULL);
+  return stage_delta(w, x, t, NULL, pos, id, NULL);
 }
 
 void col_stage_undo(wtx_t *w) {
@@ -1552,9 +1577,13 @@ int col_before_commit(wtx_t *w) {
   if (x == NULL || (x->nd == 0 && x->nntbl == 0)) return REMDB_OK;
   /* count the deltas per segment; merge the segments over the bound */
   x->touched = true;
+  col_tab *ct = NULL; /* the state of the table of the delta before */
   for (size_t j = 0; j < x->nd; j++) {
     const cdelta *d = &x->d[j];
-    col_tab *ct = tab_state(db, d->tbl);
+    /* (not a lookup per delta, ~110 instructions each; only a table
+    ** loaded since may move the states) */
+    if (ct == NULL || ct->tbl != d->tbl || ct->tid != db->tid)
+      ct = tab_state(db, d->tbl);
     uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
     if (ct == NULL || !seg_room(ct, seg))
       return db->err.code ? db->err.code : err_nomem(&db->err);
