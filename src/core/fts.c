@@ -1093,6 +1093,7 @@ static int segrd_next(segrd *r) {
 
 static int load_dead(remdb *db, const kv_snap_t *snap, uint32_t tbl,
                      uint64_t **out, size_t *n);
+static int term_cmp(const char *a, size_t al, const char *b, size_t bl);
 
 /* The first document number of t's segment segno (its first part's
 ** header) into *first. */
@@ -1117,91 +1118,169 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
   return rc;
 }
 
-/* Merge t's segments s.no[a .. a + n) into one new segment (number
-** s.next, level lvl[a] + 1) in kb, and delete their parts, key by key: a
-** range delete of keys of 13 bytes or more would share the index
-** memtable's insert hints (kv.c) with the range deletions' table, which
-** RocksDB 7.8 gets wrong (a skiplist assertion, seen in test_fts_core).
-** t->s is updated. */
-static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
-                         kv_batch_t *kb) {
+/* ---- incremental merges ------------------------------------------------------
+** A merge's work is bounded per commit: about fts_merge_work bytes of its
+** inputs' entries (a term is never split: a step does at least one term,
+** so one very common term's postings are the least unit).  The merge under
+** way is the table's 'Q' key: its output segment's number (taken from
+** 'W''s next when it starts, so no other segment gets it), the output's
+** level and first document, its inputs (a run of 'W''s list, which only
+** this merge changes: new segments are appended after it) and the last
+** term done.  Each step writes the output's parts of the next terms in its
+** commit's batch; the output is in no reader's list until the step that
+** finishes it, which in one batch puts it in the inputs' place in 'W',
+** deletes the inputs' parts and 'Q': a reader at any snapshot reads the
+** inputs or the output, never both, never half of one.
+**
+** Dead documents.  A merge drops the postings of the documents dead when
+** it started (their numbers: the 'R' key, written once) and keeps those of
+** documents that die while it runs (their tombstones stay; readers skip
+** them).  The dropped postings' share of a term's 'X' entry may go only
+** when the output is readable: a step before the last adds it to the
+** term's hidden 'Y' entry, the last moves every 'Y' into 'X' and deletes
+** the dropped documents' tombstones.
+**
+** One merge at a time per table.  While it runs, each commit still appends
+** its segment: when the list nears FTS_SEG_LIST the step takes no bound
+** (the merge finishes in that commit) -- a table whose top merge takes more
+** than about 150 commits (FTS_SEG_LIST) so still has one unbounded commit. */
+
+#ifndef FTS_MERGE_WORK
+#define FTS_MERGE_WORK (4u << 20) /* bytes of input per commit and merge */
+#endif
+size_t fts_merge_work = FTS_MERGE_WORK;
+
+typedef struct mstate {
+  uint64_t out, first;
+  uint8_t lvl;
+  uint32_t n;
+  uint64_t in[FTS_SEG_LIST];
+  bool cur_set; /* cur: the last term done */
+  size_t cl;
+  char cur[FTS_MAX_TERM + 1];
+} mstate;
+
+/* The merge under way of table tbl at snap ('Q') into *ms (*found: is
+** there one).  REMDB_CORRUPT when 'Q' is malformed. */
+static int read_mstate(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                       uint32_t tbl, mstate *ms, bool *found) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'Q');
+  *found = false;
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  const unsigned char *d = (const unsigned char *)v.data;
+  bool ok = v.len >= 21;
+  if (ok) {
+    ms->out = get_u64be(d);
+    ms->first = get_u64be(d + 8);
+    ms->lvl = d[16];
+    ms->n = get_u32be(d + 17);
+    ok = ms->n >= 1 && ms->n <= FTS_SEG_LIST && v.len >= 21 + 8 * ms->n + 2;
+  }
+  if (ok) {
+    for (uint32_t i = 0; i < ms->n; i++) ms->in[i] = get_u64be(d + 21 + 8 * i);
+    const unsigned char *p = d + 21 + 8 * ms->n;
+    ms->cur_set = p[0] != 0;
+    ms->cl = p[1];
+    ok = v.len == 21 + 8 * (size_t)ms->n + 2 + ms->cl;
+    if (ok) memcpy(ms->cur, p + 2, ms->cl);
+  }
+  kv_val_free(&v);
+  if (!ok)
+    return err_set(&db->err, REMDB_CORRUPT,
+                   "full-text merge state is malformed");
+  *found = true;
+  return REMDB_OK;
+}
+
+static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
+                        const mstate *ms) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'Q');
+  buf_t v;
+  buf_init(&v);
+  unsigned char h[21];
+  put_u64be(h, ms->out);
+  put_u64be(h + 8, ms->first);
+  h[16] = ms->lvl;
+  put_u32be(h + 17, ms->n);
+  buf_add(&v, h, sizeof h);
+  for (uint32_t i = 0; i < ms->n; i++) {
+    unsigned char b[8];
+    put_u64be(b, ms->in[i]);
+    buf_add(&v, b, 8);
+  }
+  buf_addc(&v, ms->cur_set ? 1 : 0);
+  buf_addc(&v, (char)ms->cl);
+  buf_add(&v, ms->cur, ms->cl);
+  int rc = v.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) kv_batch_put(kb, KV_INDEX, k, sizeof k, v.p, v.len);
+  buf_free(&v);
+  return rc;
+}
+
+/* One step of merge ms of t: the output's entries of the terms after ms's
+** cursor, until about budget bytes of input are done (0: no bound), in
+** kb; ms's cursor moves; *done when the inputs are all done.  The
+** postings of dead[0..nd) are dropped; their share of the 'X' entries goes
+** to 'Y' (a step before the last) or 'X' (the last). */
+static int seg_merge_step(remdb *db, ptab *t, mstate *ms, const uint64_t *dead,
+                          size_t nd, size_t budget, kv_batch_t *kb,
+                          bool *done) {
+  uint32_t n = ms->n;
+  *done = false;
   segrd *r = calloc(n, sizeof *r);
   if (r == NULL) return err_nomem(&db->err);
   int rc = REMDB_OK;
   for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) {
     unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
-    size_t ll = key_fts_seg(lo, t->tid, t->tbl, t->s.no[a + i], "", 0);
-    size_t hl = key_fts_seg(hi, t->tid, t->tbl, t->s.no[a + i] + 1, "", 0);
+    size_t ll = key_fts_seg(lo, t->tid, t->tbl, ms->in[i],
+                            ms->cur_set ? ms->cur : "", ms->cur_set ? ms->cl : 0);
+    size_t hl = key_fts_seg(hi, t->tid, t->tbl, ms->in[i] + 1, "", 0);
     r[i].first = UINT64_MAX;
     rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &r[i].it,
                      &db->err);
-    if (rc == REMDB_OK) {
-      kv_iter_first(r[i].it);
-      for (; kv_iter_valid(r[i].it); kv_iter_next(r[i].it)) {
-        size_t gl;
-        const char *gk = kv_iter_key(r[i].it, &gl);
-        kv_batch_del(kb, KV_INDEX, gk, gl);
-      }
-      if ((rc = kv_iter_status(r[i].it, &db->err)) == REMDB_OK) {
-        kv_iter_first(r[i].it);
-        if (segrd_next(&r[i]))
-          rc = err_set(&db->err, REMDB_CORRUPT,
-                       "full-text segment is malformed");
-      }
-    }
+    if (rc) break;
+    kv_iter_first(r[i].it);
+    int e = segrd_next(&r[i]);
+    while (e == 0 && ms->cur_set && r[i].tm &&
+           term_cmp(r[i].tm, r[i].tl, ms->cur, ms->cl) <= 0)
+      e = segrd_next(&r[i]);
+    if (e)
+      rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
   }
   segb b;
   memset(&b, 0, sizeof b);
   b.kb = kb;
   b.t = t;
-  b.segno = t->s.next;
-  b.first = UINT64_MAX;
-  for (uint32_t i = 0; i < n && rc == REMDB_OK; i++)
-    if (r[i].first != UINT64_MAX) {
-      b.first = r[i].first; /* the oldest: the lowest documents */
-      break;
-    }
+  b.segno = ms->out;
+  b.first = ms->first;
   buf_init(&b.part);
   buf_init(&b.ent);
   buf_init(&b.blk);
-  /* the dead documents of the merged segments: their postings are dropped
-  ** (blocks that hold one are decoded and made again), their share of the
-  ** 'X' entries too, and their tombstones go */
-  uint64_t *dead = NULL, hi = UINT64_MAX;
-  size_t nd = 0;
-  /* the bound is the first document of the next segment that has one: a
-  ** merge whose documents were all dead leaves an empty segment, and a
-  ** bound of UINT64_MAX there would drop the tombstones of later ones */
-  for (uint32_t j = a + n; rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX;
-       j++)
-    rc = seg_first(db, t, t->s.no[j], &hi);
-  if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
-  size_t d0 = 0, d1 = 0;
-  while (d0 < nd && dead[d0] < b.first) d0++;
-  for (d1 = d0; d1 < nd && dead[d1] < hi; d1++) {
-    unsigned char kk[KEY_FTS_DOC_LEN];
-    key_fts_dead(kk, t->tid, t->tbl, dead[d1]);
-    kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
-  }
   fts_block_dec dec;
   memset(&dec, 0, sizeof dec);
   fts_posting *keep = NULL;
-  if (d1 > d0 && (keep = malloc(FTS_BLOCK_SPAN * sizeof *keep)) == NULL)
+  if (nd && (keep = malloc(FTS_BLOCK_SPAN * sizeof *keep)) == NULL)
     rc = err_nomem(&db->err);
-  buf_t xop;
-  buf_init(&xop);
+  buf_t gone_ops; /* this step's dropped shares: (tl, term, gone) */
+  buf_init(&gone_ops);
+  size_t work = 0;
   while (rc == REMDB_OK) {
-    const segrd *lo = NULL; /* the least term of the segments' entries */
+    const segrd *lo = NULL; /* the least term of the inputs' entries */
     for (uint32_t i = 0; i < n; i++) {
       if (r[i].tm == NULL) continue;
-      if (lo == NULL) {
+      if (lo == NULL || term_cmp(r[i].tm, r[i].tl, lo->tm, lo->tl) < 0)
         lo = &r[i];
-        continue;
-      }
-      int c = memcmp(r[i].tm, lo->tm, r[i].tl < lo->tl ? r[i].tl : lo->tl);
-      if (c < 0 || (c == 0 && r[i].tl < lo->tl)) lo = &r[i];
     }
-    if (lo == NULL) break;
+    if (lo == NULL) {
+      *done = true;
+      break;
+    }
+    if (budget && work >= budget) break;
     char term[FTS_MAX_TERM + 1];
     size_t tl = lo->tl;
     memcpy(term, lo->tm, tl);
@@ -1211,30 +1290,31 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
     fts_term_delta gone = {0, 0, 0, UINT32_MAX}; /* dropped postings */
     for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) /* oldest first */
       if (r[i].tm && r[i].tl == tl && memcmp(r[i].tm, term, tl) == 0) {
+        work += tl + (size_t)(r[i].bend - r[i].b);
         ti.df += r[i].ti.df;
         ti.cf += r[i].ti.cf;
         if (r[i].ti.max_tf > ti.max_tf) ti.max_tf = r[i].ti.max_tf;
         if (r[i].ti.min_dl < ti.min_dl) ti.min_dl = r[i].ti.min_dl;
-        if (d1 == d0) { /* nothing dead: the blocks as they are */
+        if (nd == 0) { /* nothing dead: the blocks as they are */
           buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
           nblk += r[i].nblk;
         }
         const uint8_t *bp = r[i].b, *blk;
         size_t bl;
-        int eb = d1 > d0 ? 1 : 0;
+        int eb = nd ? 1 : 0;
         while (eb > 0 && (eb = seg_block(&bp, r[i].bend, &blk, &bl)) > 0) {
           fts_block_info info;
           if (fts_block_header(blk, bl, &info)) {
             eb = -1;
             break;
           }
-          size_t j = d0, hi2 = d1; /* the first dead one >= its first */
+          size_t j = 0, hi2 = nd; /* the first dead one >= its first */
           while (j < hi2) {
             size_t mid = j + (hi2 - j) / 2;
             if (dead[mid] < info.first) j = mid + 1;
             else hi2 = mid;
           }
-          if (j == d1 || dead[j] > info.last) { /* none in it */
+          if (j == nd || dead[j] > info.last) { /* none in it */
             fts_put_varint(&b.ent, bl);
             buf_add(&b.ent, blk, bl);
             nblk++;
@@ -1247,8 +1327,7 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
           }
           size_t nk = 0;
           for (uint32_t q = 0; q < dec.n; q++) {
-            if (bsearch(&dec.doc[q], dead + d0, d1 - d0, sizeof *dead,
-                        u64_cmp)) {
+            if (bsearch(&dec.doc[q], dead, nd, sizeof *dead, u64_cmp)) {
               gone.df--;
               gone.cf -= dec.tf[q];
               continue;
@@ -1271,24 +1350,47 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
           rc = err_set(&db->err, REMDB_CORRUPT,
                        "full-text segment is malformed");
       }
-    if (rc == REMDB_OK && gone.df) { /* their share of 'X' goes */
+    if (rc == REMDB_OK && gone.df) {
       ti.df += (uint64_t)gone.df; /* (negative: wraps down) */
       ti.cf += (uint64_t)gone.cf;
-      unsigned char xk[KEY_FTS_MAX];
-      size_t xl = key_fts_xterm(xk, t->tid, t->tbl, term, tl);
-      buf_reset(&xop);
-      gone.max_tf = 0;
-      fts_term_delta_encode(&gone, &xop);
-      kv_batch_merge(kb, KV_INDEX, xk, xl, xop.p, xop.len);
+      unsigned char g[16];
+      put_u64be(g, (uint64_t)-gone.df);
+      put_u64be(g + 8, (uint64_t)-gone.cf);
+      buf_addc(&gone_ops, (char)tl);
+      buf_add(&gone_ops, term, tl);
+      buf_add(&gone_ops, g, sizeof g);
     }
     if (rc == REMDB_OK && nblk)
       segb_entry(&b, term, tl, &ti, nblk, b.ent.p, b.ent.len);
-    if (b.part.oom || b.ent.oom || xop.oom) rc = err_nomem(&db->err);
+    memcpy(ms->cur, term, tl);
+    ms->cl = tl;
+    ms->cur_set = true;
+    if (b.part.oom || b.ent.oom || gone_ops.oom) rc = err_nomem(&db->err);
   }
+  /* the dropped shares: to 'X' when the output is readable now, else to
+  ** the hidden 'Y' */
+  buf_t op;
+  buf_init(&op);
+  for (size_t o = 0; rc == REMDB_OK && o < gone_ops.len;) {
+    const unsigned char *g = (const unsigned char *)gone_ops.p + o;
+    size_t tl = g[0];
+    const char *term = (const char *)g + 1;
+    uint64_t df = get_u64be(g + 1 + tl), cf = get_u64be(g + 9 + tl);
+    o += 1 + tl + 16;
+    unsigned char xk[KEY_FTS_MAX];
+    size_t xl = *done ? key_fts_xterm(xk, t->tid, t->tbl, term, tl)
+                      : key_fts_yterm(xk, t->tid, t->tbl, term, tl);
+    fts_term_delta d = {*done ? -(int64_t)df : (int64_t)df,
+                        *done ? -(int64_t)cf : (int64_t)cf, 0, UINT32_MAX};
+    buf_reset(&op);
+    fts_term_delta_encode(&d, &op);
+    if (op.oom) rc = err_nomem(&db->err);
+    else kv_batch_merge(kb, KV_INDEX, xk, xl, op.p, op.len);
+  }
+  buf_free(&op);
+  buf_free(&gone_ops);
   fts_block_dec_free(&dec);
   free(keep);
-  free(dead);
-  buf_free(&xop);
   for (uint32_t i = 0; i < n; i++) {
     if (rc == REMDB_OK && r[i].it) rc = kv_iter_status(r[i].it, &db->err);
     kv_iter_free(r[i].it);
@@ -1301,44 +1403,195 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
   buf_free(&b.part);
   buf_free(&b.ent);
   buf_free(&b.blk);
+  return rc;
+}
+
+/* Delete every key of t's segment segno, key by key: a range delete of
+** keys of 13 bytes or more would share the index memtable's insert hints
+** (kv.c) with the range deletions' table, which RocksDB 7.8 gets wrong (a
+** skiplist assertion, seen in test_fts_core). */
+static int seg_delete(remdb *db, ptab *t, uint64_t segno, kv_batch_t *kb) {
+  unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+  size_t ll = key_fts_seg(lo, t->tid, t->tbl, segno, "", 0);
+  size_t hl = key_fts_seg(hi, t->tid, t->tbl, segno + 1, "", 0);
+  kv_iter_t *it;
+  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                       &db->err);
   if (rc) return rc;
-  t->s.no[a] = t->s.next++;
-  t->s.lvl[a]++;
-  memmove(t->s.no + a + 1, t->s.no + a + n,
-          (t->s.n - a - n) * sizeof *t->s.no);
-  memmove(t->s.lvl + a + 1, t->s.lvl + a + n, t->s.n - a - n);
-  t->s.n -= n - 1;
-  t->s.dead -= d1 - d0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t gl;
+    const char *gk = kv_iter_key(it, &gl);
+    kv_batch_del(kb, KV_INDEX, gk, gl);
+  }
+  rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  return rc;
+}
+
+/* The last step of merge ms done: its output takes its inputs' place in
+** t's list, the inputs' parts, the dropped documents' tombstones (dead[0
+** .. nd)), 'Q' and 'R' go, the 'Y' entries move to 'X'. */
+static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
+                            const uint64_t *dead, size_t nd, kv_batch_t *kb) {
+  uint32_t a = 0;
+  while (a < t->s.n && t->s.no[a] != ms->in[0]) a++;
+  bool ok = a + ms->n <= t->s.n;
+  for (uint32_t i = 0; ok && i < ms->n; i++) ok = t->s.no[a + i] == ms->in[i];
+  if (!ok || t->s.dead < nd)
+    return err_set(&db->err, REMDB_CORRUPT,
+                   "full-text merge state does not match the segments");
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; i < ms->n && rc == REMDB_OK; i++)
+    rc = seg_delete(db, t, ms->in[i], kb);
+  for (size_t i = 0; i < nd; i++) {
+    unsigned char kk[KEY_FTS_DOC_LEN];
+    key_fts_dead(kk, t->tid, t->tbl, dead[i]);
+    kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
+  }
+  kv_iter_t *it = NULL;
+  if (rc == REMDB_OK) rc = kind_iter(db, NULL, t->tbl, 'Y', &it);
+  buf_t op;
+  buf_init(&op);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    if (kl < KEY_FTS_PREFIX || fts_term_decode(v, vl, &ti)) {
+      rc = err_set(&db->err, REMDB_CORRUPT,
+                   "full-text merge state is malformed");
+      break;
+    }
+    unsigned char xk[KEY_FTS_MAX];
+    size_t xl = key_fts_xterm(xk, t->tid, t->tbl, k + KEY_FTS_PREFIX,
+                              kl - KEY_FTS_PREFIX);
+    fts_term_delta d = {-(int64_t)ti.df, -(int64_t)ti.cf, 0, UINT32_MAX};
+    buf_reset(&op);
+    fts_term_delta_encode(&d, &op);
+    if (op.oom) rc = err_nomem(&db->err);
+    else kv_batch_merge(kb, KV_INDEX, xk, xl, op.p, op.len);
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  buf_free(&op);
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, t->tid, t->tbl, 'Q');
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  key_fts(k, t->tid, t->tbl, 'R');
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  t->s.no[a] = ms->out;
+  t->s.lvl[a] = ms->lvl;
+  memmove(t->s.no + a + 1, t->s.no + a + ms->n,
+          (t->s.n - a - ms->n) * sizeof *t->s.no);
+  memmove(t->s.lvl + a + 1, t->s.lvl + a + ms->n, t->s.n - a - ms->n);
+  t->s.n -= ms->n - 1;
+  t->s.dead -= nd;
   t->merged = true;
   return REMDB_OK;
 }
 
-/* A commit's merge (see "Segments"): the first run of FTS_SEG_MAX or more
-** segments of one level, lowest level first, is merged into one.  One
-** merge per commit (the merged segment is in the batch, not readable). */
+/* A commit's merge (see "Segments" and "Incremental merges"): a step of
+** the merge under way, or else of a new one, of the first run of
+** FTS_SEG_MAX or more segments of one level, lowest level first (or of
+** every segment, to drop the tombstones). */
 static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
-  uint32_t best = UINT32_MAX, bestn = 0;
-  for (uint32_t i = 0; i < t->s.n;) {
-    uint32_t j = i;
-    while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
-    if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 &&
-        (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
-      best = i;
-      bestn = j - i;
+  mstate *ms = malloc(sizeof *ms);
+  if (ms == NULL) return err_nomem(&db->err);
+  bool found;
+  uint64_t *dead = NULL;
+  size_t nd = 0;
+  int rc = read_mstate(db, NULL, t->tid, t->tbl, ms, &found);
+  if (rc == REMDB_OK && found) { /* the merge under way: its dead ones */
+    unsigned char k[KEY_FTS_PREFIX];
+    key_fts(k, t->tid, t->tbl, 'R');
+    kv_val v;
+    rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      rc = REMDB_OK;
+    } else if (rc == REMDB_OK) {
+      nd = v.len / 8;
+      if (v.len % 8)
+        rc = err_set(&db->err, REMDB_CORRUPT,
+                     "full-text merge state is malformed");
+      else if (nd && (dead = malloc(nd * sizeof *dead)) == NULL)
+        rc = err_nomem(&db->err);
+      for (size_t i = 0; rc == REMDB_OK && i < nd; i++)
+        dead[i] = get_u64be((const unsigned char *)v.data + 8 * i);
+      kv_val_free(&v);
     }
-    i = j;
+  } else if (rc == REMDB_OK) { /* a new one? */
+    uint32_t best = UINT32_MAX, bestn = 0;
+    for (uint32_t i = 0; i < t->s.n;) {
+      uint32_t j = i;
+      while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
+      if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 &&
+          (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
+        best = i;
+        bestn = j - i;
+      }
+      i = j;
+    }
+    /* too many tombstones (a reader loads them all): merge every segment,
+    ** which drops them (an eighth of the segments' numbers, or 8192) */
+    uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
+    if (best == UINT32_MAX && t->s.n &&
+        ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
+         t->s.n + 2 >= FTS_SEG_LIST)) {
+      best = 0;
+      bestn = t->s.n;
+    }
+    if (best == UINT32_MAX) {
+      free(ms);
+      return REMDB_OK;
+    }
+    ms->out = t->s.next++;
+    ms->lvl = (uint8_t)(t->s.lvl[best] + (t->s.lvl[best] < 255));
+    ms->n = bestn;
+    memcpy(ms->in, t->s.no + best, bestn * sizeof *ms->in);
+    ms->cur_set = false;
+    ms->cl = 0;
+    t->merged = true; /* ('W': its next moved) */
+    ms->first = UINT64_MAX;
+    for (uint32_t i = 0; i < bestn && rc == REMDB_OK &&
+                         ms->first == UINT64_MAX; i++)
+      rc = seg_first(db, t, ms->in[i], &ms->first);
+    /* the documents dead now between its first and the next segment's
+    ** first (the next that has one: a merge whose documents were all dead
+    ** leaves an empty segment), or the counter */
+    uint64_t hi = UINT64_MAX;
+    for (uint32_t j = best + bestn;
+         rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX; j++)
+      rc = seg_first(db, t, t->s.no[j], &hi);
+    if (hi > t->fresh) hi = t->fresh;
+    if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
+    size_t d0 = 0, d1 = 0;
+    while (d0 < nd && dead[d0] < ms->first) d0++;
+    for (d1 = d0; d1 < nd && dead[d1] < hi; d1++) {}
+    if (d0) memmove(dead, dead + d0, (d1 - d0) * sizeof *dead);
+    nd = rc == REMDB_OK ? d1 - d0 : 0;
+    if (nd) {
+      unsigned char k[KEY_FTS_PREFIX];
+      key_fts(k, t->tid, t->tbl, 'R');
+      unsigned char *v = malloc(nd * 8);
+      if (v == NULL) rc = err_nomem(&db->err);
+      for (size_t i = 0; v && i < nd; i++) put_u64be(v + 8 * i, dead[i]);
+      if (v) kv_batch_put(kb, KV_INDEX, k, sizeof k, v, nd * 8);
+      free(v);
+    }
   }
-  /* too many tombstones (a reader loads them all): merge every segment,
-  ** which drops them (an eighth of the segments' numbers, or 8192) */
-  uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
-  if (best == UINT32_MAX && t->s.n &&
-      ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
-       t->s.n + 2 >= FTS_SEG_LIST)) {
-    best = 0;
-    bestn = t->s.n;
-  }
-  if (best == UINT32_MAX) return REMDB_OK;
-  return seg_merge_run(db, t, best, bestn, kb);
+  bool done = false;
+  /* no bound when the list is near full (see "Incremental merges") */
+  size_t budget = t->s.n + 8 >= FTS_SEG_LIST ? 0 : fts_merge_work;
+  if (rc == REMDB_OK)
+    rc = seg_merge_step(db, t, ms, dead, nd, budget, kb, &done);
+  if (rc == REMDB_OK)
+    rc = done ? seg_merge_finish(db, t, ms, dead, nd, kb)
+              : stage_mstate(db, kb, t->tid, t->tbl, ms);
+  free(dead);
+  free(ms);
+  return rc;
 }
 
 /* Stage each touched table's 'W' after its commit's merge, fold or new
@@ -1839,6 +2092,7 @@ static merge_fn merge_for(const char *k, size_t kl) {
     case 'B': return fts_block_merge;
     case 'T': return fts_term_merge;
     case 'X': return fts_term_merge;
+    case 'Y': return fts_term_merge;
     case 'L': return fts_lengths_merge;
     case 'S': return fts_stats_merge;
     case 'E': return ids_merge;
@@ -3177,6 +3431,17 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       rc = REMDB_OK;
     }
   }
+  /* 'Q': a merge under way (see "Incremental merges") */
+  mstate *vms = rc == REMDB_OK ? malloc(sizeof *vms) : NULL;
+  bool vms_on = false;
+  if (rc == REMDB_OK && vms == NULL) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) {
+    rc = read_mstate(db, snap, db->tid, tbl, vms, &vms_on);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its merge state is malformed");
+      rc = REMDB_OK;
+    }
+  }
   /* 'K': dead documents, each in a segment, its entity not live */
   uint64_t *dead = NULL;
   size_t nd = 0;
@@ -3199,6 +3464,8 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                        : UINT64_MAX;
     uint32_t wi = 0;
     while (wi < ws->n && ws->no[wi] != seg) wi++;
+    if (wi == ws->n && vms_on && seg == vms->out)
+      continue; /* a merge's output under way: read by no reader */
     if (wi == ws->n) {
       vreport(v, "segment %llu is not one of the table's segments",
               (unsigned long long)seg);
@@ -3278,6 +3545,7 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   }
   fts_block_dec_free(&dec);
   free(ws);
+  free(vms);
   free(dead);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);

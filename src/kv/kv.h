@@ -568,6 +568,14 @@ static inline size_t key_fts_xterm(unsigned char *out, uint32_t tid,
   out[12] = 'X';
   return kl;
 }
+/* 'Y' TERM: the share of 'X' a merge under way has dropped (core/fts.c,
+** "Incremental merges"; with 'Q', its state, and 'R', its dead documents) */
+static inline size_t key_fts_yterm(unsigned char *out, uint32_t tid,
+                                   uint32_t tbl, const char *term, size_t n) {
+  size_t kl = key_fts_term(out, tid, tbl, term, n);
+  out[12] = 'Y';
+  return kl;
+}
 /* 'E' be32(DOCNO / 128) */
 static inline void key_fts_ids(unsigned char out[KEY_FTS_LEN_LEN],
                                uint32_t tid, uint32_t tbl, uint64_t docno) {
