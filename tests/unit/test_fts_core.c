@@ -593,6 +593,20 @@ static void check_verify(void) {
 /* a small memtable: flushes (which combine operands) happen often */
 static remdb_options small;
 
+/* Is a merge of table name's segments under way ('Q', core/fts.c,
+** "Incremental merges")? */
+static bool merge_open(remdb *d, const char *name) {
+  cat_table *ct;
+  if (cat_find(d, name, &ct) || ct->s == NULL) return false;
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, 'Q');
+  kv_val v;
+  int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
+  if (rc == REMDB_OK) kv_val_free(&v);
+  return rc == REMDB_OK;
+}
+static int nhalf; /* steps of run_sequence that left a merge half done */
+
 static void run_sequence(uint64_t seed, int steps) {
   remdb_options_init(&small);
   small.write_buffer_bytes = 64 << 10;
@@ -647,6 +661,10 @@ static void run_sequence(uint64_t seed, int steps) {
                 (long long)c, (long long)m);
         exit(1);
       }
+    }
+    if (merge_open(db, "notes")) {
+      nhalf++;
+      if (step % 20 == 0) check_index(10); /* (readers mid-merge) */
     }
     if (step % 100 == 0) {
       check_index(60);
@@ -1030,10 +1048,109 @@ static void test_fts_segments(void) {
   remdb_close(d);
 }
 
+/* A merge does about fts_merge_work bytes per commit (core/fts.c,
+** "Incremental merges"): with a bound of one byte, one term per commit.
+** While it runs, readers (a snapshot from before it, the latest, a
+** reopened handle) see its inputs, verify is clean, documents die in its
+** inputs (their tombstones outlive it) and commits add segments; the
+** commit of its last term swaps its output in and drops the documents
+** dead when it started, with their tombstones. */
+static long search_count_at(remdb *d, snap_t *sn, const char *q);
+static void test_fts_incremental(void) {
+  rm_tree(dir);
+  size_t work = fts_merge_work;
+  fts_merge_work = 1;
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char ids[64][REMDB_ID_LEN + 1], msg[256];
+  int nid = 0;
+  for (; nid < 7; nid++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             nid, nid);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[nid]), REMDB_OK);
+  }
+  CHECK_INT(remdb_delete(d, ids[1], 0), REMDB_OK); /* dead before it */
+  for (; nid < 9; nid++) { /* the eighth segment; then the merge starts */
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             nid, nid);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[nid]), REMDB_OK);
+  }
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), 9); /* its inputs, still read, and the new one */
+  CHECK_INT(dead_count(d), 1);
+  snap_t *sn;
+  CHECK_INT(snap_take(d, &sn), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 8);
+  check_clean(d);
+  /* a document of its inputs dies while it runs; a reopening */
+  CHECK_INT(remdb_delete(d, ids[2], REMDB_HARD), REMDB_OK);
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(dead_count(d), 2);
+  check_clean(d);
+  CHECK_INT(search_count_at(d, sn, "alpha"), 8); /* (from before the kill) */
+  snap_release(sn);
+  remdb_close(d);
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(snap_take(d, &sn), REMDB_OK);
+  CHECK(merge_open(d, "docs"));
+  int commits = 2;
+  while (merge_open(d, "docs") && nid < 64) {
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 7);
+    CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
+    CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 0);
+    CHECK_INT(search_count(d, "docs", "\"alpha w5\"", msg, sizeof msg), 1);
+    check_clean(d);
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"beta w%d\"}",
+             nid, nid);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[nid]), REMDB_OK);
+    nid++;
+    commits++;
+  }
+  CHECK(!merge_open(d, "docs"));
+  CHECK(commits > 10); /* one term per commit */
+  CHECK_INT(search_count_at(d, sn, "alpha"), 7); /* (a snapshot mid-merge) */
+  snap_release(sn);
+  CHECK_INT(dead_count(d), 1); /* the one that died during it */
+  int lvl = -1;
+  CHECK_INT(seg_level(d, 0, &lvl), seg_count(d));
+  CHECK_INT(lvl, 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 7);
+  CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), nid - 9);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "w8", msg, sizeof msg), 1);
+  check_clean(d);
+  /* a reindex mid-merge drops it */
+  while (!merge_open(d, "docs") && nid < 64) {
+    fill_docs(d, 1);
+    nid++;
+  }
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), 0);
+  check_clean(d);
+  remdb_close(d);
+  fts_merge_work = work;
+}
+
 /* Tombstones pile up in a segment no tier merge takes: when they are an
 ** eighth of the segments' numbers (and 256 or more), a commit merges every
 ** segment, which drops them. */
+static void purge_case(size_t work);
 static void test_fts_purge(void) {
+  purge_case(fts_merge_work);
+  purge_case(64); /* the purge spread over commits */
+}
+
+static void purge_case(size_t work) {
+  size_t work0 = fts_merge_work;
+  fts_merge_work = work;
   rm_tree(dir);
   remdb *d;
   CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
@@ -1059,12 +1176,25 @@ static void test_fts_purge(void) {
   check_clean(d);
   /* the 256th: its commit merges (drops the 255 stored ones) */
   CHECK_INT(remdb_delete(d, ids[255], 0), REMDB_OK);
+  int k = 0; /* commits while it runs: a step each */
+  for (; merge_open(d, "docs"); k++) {
+    CHECK_INT(dead_count(d), 256);
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
+    if (k % 8 == 0) check_clean(d);
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"new %d\",\"body\":\"gamma\"}", k);
+    char id[REMDB_ID_LEN + 1];
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK(work < 1024 ? k > 2 : k == 0);
   CHECK_INT(dead_count(d), 1); /* its own */
-  CHECK_INT(seg_count(d), 1);
+  CHECK_INT(seg_count(d), 1 + (uint64_t)k);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), k < 64 ? k : 64);
   CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 6);
   check_clean(d);
   remdb_close(d);
+  fts_merge_work = work0;
 }
 
 /* One batch writes new documents of two full-text tables, more distinct
@@ -1576,6 +1706,19 @@ static void test_fts_sequence_random(void) {
          nqueries, nbrute);
 }
 
+/* The random sequence with merges of a few terms per commit: merges left
+** half done across commits, reopenings, reindexes, compactions. */
+static void test_fts_sequence_small_merges(void) {
+  size_t work = fts_merge_work;
+  fts_merge_work = 48;
+  nhalf = 0;
+  uint64_t s = seed_env();
+  run_sequence(s ? s : 20261130, 500);
+  printf("test_fts_core: %d steps left a merge half done\n", nhalf);
+  CHECK(s || nhalf > 20);
+  fts_merge_work = work;
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
   TEST_CASE(test_fts_schema);
@@ -1583,6 +1726,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_damage);
   TEST_CASE(test_fts_segments);
   TEST_CASE(test_fts_purge);
+  TEST_CASE(test_fts_incremental);
   TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
@@ -1592,6 +1736,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
+  TEST_CASE(test_fts_sequence_small_merges);
   int rc_ = test_main(argc, argv, "test_fts_core");
   for (size_t i = 0; i < nrows; i++) {
     free(rows[i].title);
