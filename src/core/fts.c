@@ -1149,6 +1149,7 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 #define FTS_MERGE_WORK (4u << 20) /* bytes of input per commit and merge */
 #endif
 size_t fts_merge_work = FTS_MERGE_WORK;
+uint64_t fts_merge_bytes_max, fts_merge_bytes_total;
 
 typedef struct mstate {
   uint64_t out, first;
@@ -1222,6 +1223,10 @@ static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
   return rc;
 }
 
+static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
+                           const uint64_t *dead, size_t nd, size_t budget,
+                           kv_batch_t *kb, bool *done, size_t *workp);
+
 /* One step of merge ms of t: the output's entries of the terms after ms's
 ** cursor, until about budget bytes of input are done (0: no bound), in
 ** kb; ms's cursor moves; *done when the inputs are all done.  The
@@ -1230,6 +1235,18 @@ static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
 static int seg_merge_step(remdb *db, ptab *t, mstate *ms, const uint64_t *dead,
                           size_t nd, size_t budget, kv_batch_t *kb,
                           bool *done) {
+  size_t work = 0;
+  int rc = seg_merge_terms(db, t, ms, dead, nd, budget, kb, done, &work);
+  if (rc == REMDB_OK) {
+    if (work > fts_merge_bytes_max) fts_merge_bytes_max = work;
+    fts_merge_bytes_total += work;
+  }
+  return rc;
+}
+
+static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
+                           const uint64_t *dead, size_t nd, size_t budget,
+                           kv_batch_t *kb, bool *done, size_t *workp) {
   uint32_t n = ms->n;
   *done = false;
   segrd *r = calloc(n, sizeof *r);
@@ -1270,6 +1287,7 @@ static int seg_merge_step(remdb *db, ptab *t, mstate *ms, const uint64_t *dead,
   buf_init(&gone_ops);
   size_t work = 0;
   while (rc == REMDB_OK) {
+    *workp = work;
     const segrd *lo = NULL; /* the least term of the inputs' entries */
     for (uint32_t i = 0; i < n; i++) {
       if (r[i].tm == NULL) continue;
