@@ -807,12 +807,11 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** commit that finds FTS_SEG_MAX segments of one level merges them into one
 ** of the next level, by concatenating each term's blocks (their documents
 ** are disjoint and ascending: only a block that holds a dead document is
-** decoded, to drop it), in the batch that deletes the merged ones and
-** rewrites 'W' (a reader sees the old segments or the new one, never
-** both).  A posting is so copied once per level, and a table of N commits
-** has O(FTS_SEG_MAX log N) segments.  One merge per commit; its work is
-** that of the run it merges (not bounded: a merge of the top level copies
-** most of the table's postings once).
+** decoded, to drop it); the commit of its last step deletes the merged
+** ones and rewrites 'W' (a reader sees the old segments or the new one,
+** never both).  A posting is so copied once per level, and a table of N commits
+** has O(FTS_SEG_MAX log N) segments.  A merge is spread over commits,
+** about fts_merge_work bytes each (see "Incremental merges").
 **
 ** A transaction that changes a document >= m (an update, a delete: the
 ** writer never edits a segment) kills it there (see "Tombstones"); one
@@ -3482,8 +3481,16 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                        : UINT64_MAX;
     uint32_t wi = 0;
     while (wi < ws->n && ws->no[wi] != seg) wi++;
-    if (wi == ws->n && vms_on && seg == vms->out)
-      continue; /* a merge's output under way: read by no reader */
+    if (wi == ws->n && vms_on && seg == vms->out) {
+      /* a merge's output under way, read by no reader: its parts are
+      ** those of the terms done */
+      if (!vms->cur_set ||
+          term_cmp(k + KEY_FTS_PREFIX + 8, kl - KEY_FTS_PREFIX - 8, vms->cur,
+                   vms->cl) > 0)
+        vreport(v, "segment %llu (a merge's output) has a part past the "
+                "merge's last term", (unsigned long long)seg);
+      continue;
+    }
     if (wi == ws->n) {
       vreport(v, "segment %llu is not one of the table's segments",
               (unsigned long long)seg);
@@ -3618,6 +3625,14 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       vreport(v, "term \"%.*s\" has a dead entry (%llu documents) but no "
               "posting in a segment", len, tm, (unsigned long long)ti.df);
   }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  /* 'Y': a merge's dropped share of 'X', only while it is under way */
+  if (rc == REMDB_OK && !vms_on) rc = kind_iter(db, snap, tbl, 'Y', &it);
+  if (rc == REMDB_OK && it && kv_iter_valid(it))
+    vreport(v, "a merge's dropped entries are left, but no merge is under "
+            "way");
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   /* the term's statistics: its entry's (the blocks') and the segments' */
