@@ -1129,7 +1129,9 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 ** commit's batch; the output is in no reader's list until the step that
 ** finishes it, which in one batch puts it in the inputs' place in 'W',
 ** deletes the inputs' parts and 'Q': a reader at any snapshot reads the
-** inputs or the output, never both, never half of one.
+** inputs or the output, never both, never half of one.  The inputs are
+** then retired ('V'): the next commits delete their parts, about
+** fts_merge_work bytes each, as a merge's steps.
 **
 ** Dead documents.  A merge drops the postings of the documents dead when
 ** it started (their numbers: the 'R' key, written once) and keeps those of
@@ -1423,33 +1425,138 @@ static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
   return rc;
 }
 
-/* Delete every key of t's segment segno, key by key: a range delete of
-** keys of 13 bytes or more would share the index memtable's insert hints
-** (kv.c) with the range deletions' table, which RocksDB 7.8 gets wrong (a
-** skiplist assertion, seen in test_fts_core). */
-static int seg_delete(remdb *db, ptab *t, uint64_t segno, kv_batch_t *kb) {
-  unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
-  size_t ll = key_fts_seg(lo, t->tid, t->tbl, segno, "", 0);
-  size_t hl = key_fts_seg(hi, t->tid, t->tbl, segno + 1, "", 0);
-  kv_iter_t *it;
-  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
-                       &db->err);
+/* Retired segments ('V'): the inputs of finished merges, whose parts the
+** next commits delete, about fts_merge_work bytes each (a reader at a
+** snapshot from before the merge's end still reads them; no later reader
+** does).  The value: u8 CL, the part key's term last deleted of the first
+** segment (CL bytes; 0xff: none), then be64 segment numbers. */
+typedef struct gcset {
+  uint64_t *no;
+  uint32_t n, cap;
+  bool cur_set;
+  size_t cl;
+  char cur[FTS_MAX_TERM + 1];
+} gcset;
+
+static int read_gc(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                   uint32_t tbl, gcset *g) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'V');
+  memset(g, 0, sizeof *g);
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
-  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
-    size_t gl;
-    const char *gk = kv_iter_key(it, &gl);
-    kv_batch_del(kb, KV_INDEX, gk, gl);
+  const unsigned char *d = (const unsigned char *)v.data;
+  bool ok = v.len >= 1;
+  size_t off = 0;
+  if (ok) {
+    g->cur_set = d[0] != 0xff;
+    g->cl = g->cur_set ? d[0] : 0;
+    off = 1 + g->cl;
+    ok = v.len >= off && (v.len - off) % 8 == 0;
   }
-  rc = kv_iter_status(it, &db->err);
-  kv_iter_free(it);
+  if (ok) {
+    memcpy(g->cur, d + 1, g->cl);
+    g->n = g->cap = (uint32_t)((v.len - off) / 8);
+    if (g->n && (g->no = malloc(g->n * sizeof *g->no)) == NULL) {
+      kv_val_free(&v);
+      return err_nomem(&db->err);
+    }
+    for (uint32_t i = 0; i < g->n; i++) g->no[i] = get_u64be(d + off + 8 * i);
+  }
+  kv_val_free(&v);
+  return ok ? REMDB_OK
+            : err_set(&db->err, REMDB_CORRUPT,
+                      "full-text retired segments are malformed");
+}
+
+static int stage_gc(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
+                    const gcset *g) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'V');
+  if (g->n == 0) {
+    kv_batch_del(kb, KV_INDEX, k, sizeof k);
+    return REMDB_OK;
+  }
+  buf_t v;
+  buf_init(&v);
+  buf_addc(&v, g->cur_set ? (char)g->cl : (char)0xff);
+  buf_add(&v, g->cur, g->cur_set ? g->cl : 0);
+  for (uint32_t i = 0; i < g->n; i++) {
+    unsigned char b[8];
+    put_u64be(b, g->no[i]);
+    buf_add(&v, b, 8);
+  }
+  int rc = v.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) kv_batch_put(kb, KV_INDEX, k, sizeof k, v.p, v.len);
+  buf_free(&v);
+  return rc;
+}
+
+static bool gc_add(gcset *g, uint64_t segno) {
+  if (g->n == g->cap) {
+    uint32_t c = g->cap ? g->cap * 2 : 16;
+    uint64_t *no = realloc(g->no, c * sizeof *no);
+    if (no == NULL) return false;
+    g->no = no;
+    g->cap = c;
+  }
+  g->no[g->n++] = segno;
+  return true;
+}
+
+/* Delete about budget bytes (0: no bound) of g's segments' parts, in kb,
+** key by key: a range delete of keys of 13 bytes or more would share the
+** index memtable's insert hints (kv.c) with the range deletions' table,
+** which RocksDB 7.8 gets wrong (a skiplist assertion, seen in
+** test_fts_core).  g moves. */
+static int seg_gc_step(remdb *db, ptab *t, gcset *g, size_t budget,
+                       kv_batch_t *kb) {
+  size_t work = 0;
+  int rc = REMDB_OK;
+  while (rc == REMDB_OK && g->n && (budget == 0 || work < budget)) {
+    unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+    size_t ll = key_fts_seg(lo, t->tid, t->tbl, g->no[0],
+                            g->cur_set ? g->cur : "", g->cur_set ? g->cl : 0);
+    size_t hl = key_fts_seg(hi, t->tid, t->tbl, g->no[0] + 1, "", 0);
+    kv_iter_t *it;
+    rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                     &db->err);
+    if (rc) break;
+    bool end = true;
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      if (budget && work >= budget) {
+        end = false;
+        break;
+      }
+      size_t gl, vl;
+      const char *gk = kv_iter_key(it, &gl);
+      kv_iter_value(it, &vl);
+      kv_batch_del(kb, KV_INDEX, gk, gl);
+      work += gl + vl;
+      g->cur_set = true;
+      g->cl = gl - KEY_FTS_PREFIX - 8;
+      memcpy(g->cur, gk + KEY_FTS_PREFIX + 8, g->cl);
+    }
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    if (rc == REMDB_OK && end) { /* the segment is gone */
+      memmove(g->no, g->no + 1, (g->n - 1) * sizeof *g->no);
+      g->n--;
+      g->cur_set = false;
+      g->cl = 0;
+    }
+  }
   return rc;
 }
 
 /* The last step of merge ms done: its output takes its inputs' place in
-** t's list, the inputs' parts, the dropped documents' tombstones (dead[0
-** .. nd)), 'Q' and 'R' go, the 'Y' entries move to 'X'. */
+** t's list, the inputs are retired (g), the dropped documents' tombstones
+** (dead[0 .. nd)), 'Q' and 'R' go, the 'Y' entries move to 'X'. */
 static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
-                            const uint64_t *dead, size_t nd, kv_batch_t *kb) {
+                            const uint64_t *dead, size_t nd, gcset *g,
+                            kv_batch_t *kb) {
   uint32_t a = 0;
   while (a < t->s.n && t->s.no[a] != ms->in[0]) a++;
   bool ok = a + ms->n <= t->s.n;
@@ -1459,7 +1566,7 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
                    "full-text merge state does not match the segments");
   int rc = REMDB_OK;
   for (uint32_t i = 0; i < ms->n && rc == REMDB_OK; i++)
-    rc = seg_delete(db, t, ms->in[i], kb);
+    if (!gc_add(g, ms->in[i])) rc = err_nomem(&db->err);
   for (size_t i = 0; i < nd; i++) {
     unsigned char kk[KEY_FTS_DOC_LEN];
     key_fts_dead(kk, t->tid, t->tbl, dead[i]);
@@ -1513,7 +1620,7 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
 ** the merge under way, or else of a new one, of the first run of
 ** FTS_SEG_MAX or more segments of one level, lowest level first (or of
 ** every segment, to drop the tombstones). */
-static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
+static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
   mstate *ms = malloc(sizeof *ms);
   if (ms == NULL) return err_nomem(&db->err);
   bool found;
@@ -1604,10 +1711,28 @@ static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
   if (rc == REMDB_OK)
     rc = seg_merge_step(db, t, ms, dead, nd, budget, kb, &done);
   if (rc == REMDB_OK)
-    rc = done ? seg_merge_finish(db, t, ms, dead, nd, kb)
+    rc = done ? seg_merge_finish(db, t, ms, dead, nd, g, kb)
               : stage_mstate(db, kb, t->tid, t->tbl, ms);
   free(dead);
   free(ms);
+  return rc;
+}
+
+/* A commit's merge work on t: a step of deleting retired segments, then
+** of a merge. */
+static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
+  gcset g;
+  int rc = read_gc(db, NULL, t->tid, t->tbl, &g);
+  uint32_t n0 = g.n;
+  bool changed = false;
+  if (rc == REMDB_OK && g.n) {
+    rc = seg_gc_step(db, t, &g, fts_merge_work, kb);
+    changed = true;
+  }
+  if (rc == REMDB_OK) rc = seg_merge_run(db, t, &g, kb);
+  if (rc == REMDB_OK && (changed || g.n != n0))
+    rc = stage_gc(db, kb, t->tid, t->tbl, &g);
+  free(g.no);
   return rc;
 }
 
@@ -3459,6 +3584,20 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       rc = REMDB_OK;
     }
   }
+  gcset vgc; /* 'V': retired segments */
+  memset(&vgc, 0, sizeof vgc);
+  if (rc == REMDB_OK) {
+    rc = read_gc(db, snap, db->tid, tbl, &vgc);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its retired segments are malformed");
+      rc = REMDB_OK;
+    }
+    for (uint32_t gi = 0; gi < vgc.n; gi++)
+      for (uint32_t wi = 0; wi < ws->n; wi++)
+        if (ws->no[wi] == vgc.no[gi])
+          vreport(v, "segment %llu is retired, but still listed",
+                  (unsigned long long)vgc.no[gi]);
+  }
   /* 'K': dead documents, each in a segment, its entity not live */
   uint64_t *dead = NULL;
   size_t nd = 0;
@@ -3481,6 +3620,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                        : UINT64_MAX;
     uint32_t wi = 0;
     while (wi < ws->n && ws->no[wi] != seg) wi++;
+    bool retired = false;
+    for (uint32_t gi = 0; wi == ws->n && gi < vgc.n; gi++)
+      retired |= vgc.no[gi] == seg;
+    if (retired) continue; /* (its parts being deleted) */
     if (wi == ws->n && vms_on && seg == vms->out) {
       /* a merge's output under way, read by no reader: its parts are
       ** those of the terms done */
@@ -3571,6 +3714,7 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   fts_block_dec_free(&dec);
   free(ws);
   free(vms);
+  free(vgc.no);
   free(dead);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);

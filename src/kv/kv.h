@@ -569,7 +569,8 @@ static inline size_t key_fts_xterm(unsigned char *out, uint32_t tid,
   return kl;
 }
 /* 'Y' TERM: the share of 'X' a merge under way has dropped (core/fts.c,
-** "Incremental merges"; with 'Q', its state, and 'R', its dead documents) */
+** "Incremental merges"; with 'Q', its state, 'R', its dead documents, and
+** 'V', the retired segments whose parts are being deleted) */
 static inline size_t key_fts_yterm(unsigned char *out, uint32_t tid,
                                    uint32_t tbl, const char *term, size_t n) {
   size_t kl = key_fts_term(out, tid, tbl, term, n);
