@@ -1551,6 +1551,40 @@ static int seg_gc_step(remdb *db, ptab *t, gcset *g, size_t budget,
   return rc;
 }
 
+/* Are merge ms's inputs still a run of t's list?  (Not when a build
+** that knows no 'Q' merged or rebuilt them meanwhile.) */
+static bool mstate_matches(const ptab *t, const mstate *ms) {
+  uint32_t a = 0;
+  while (a < t->s.n && t->s.no[a] != ms->in[0]) a++;
+  bool ok = a + ms->n <= t->s.n;
+  for (uint32_t i = 0; ok && i < ms->n; i++) ok = t->s.no[a + i] == ms->in[i];
+  for (uint32_t i = 0; ok && i < t->s.n; i++) ok = t->s.no[i] != ms->out;
+  return ok;
+}
+
+/* Drop merge ms, whose inputs are gone: its output's parts are retired,
+** 'Q', 'R' and the 'Y' entries go (the inputs' dead documents were not
+** dropped: their 'X' share and tombstones stand). */
+static int seg_merge_abandon(remdb *db, ptab *t, const mstate *ms, gcset *g,
+                             kv_batch_t *kb) {
+  if (!gc_add(g, ms->out)) return err_nomem(&db->err);
+  kv_iter_t *it = NULL;
+  int rc = kind_iter(db, NULL, t->tbl, 'Y', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, t->tid, t->tbl, 'Q');
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  key_fts(k, t->tid, t->tbl, 'R');
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  return rc;
+}
+
 /* The last step of merge ms done: its output takes its inputs' place in
 ** t's list, the inputs are retired (g), the dropped documents' tombstones
 ** (dead[0 .. nd)), 'Q' and 'R' go, the 'Y' entries move to 'X'. */
@@ -1627,6 +1661,11 @@ static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
   uint64_t *dead = NULL;
   size_t nd = 0;
   int rc = read_mstate(db, NULL, t->tid, t->tbl, ms, &found);
+  if (rc == REMDB_OK && found && !mstate_matches(t, ms)) {
+    rc = seg_merge_abandon(db, t, ms, g, kb);
+    free(ms);
+    return rc;
+  }
   if (rc == REMDB_OK && found) { /* the merge under way: its dead ones */
     unsigned char k[KEY_FTS_PREFIX];
     key_fts(k, t->tid, t->tbl, 'R');

@@ -1166,6 +1166,50 @@ static void test_fts_incremental(void) {
   fts_merge_work = work;
 }
 
+/* A merge state ('Q') whose inputs are not in the list (a build without
+** incremental merges merged them meanwhile) is dropped by the next
+** commit, its output retired, its 'Y' entries gone: writes go on. */
+static void test_fts_stale_merge(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  for (int i = 0; i < 3; i++) fill_docs(d, 1);
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  unsigned char q[21 + 8 + 2], k[KEY_FTS_SEG_MAX];
+  put_u64be(q, 1000000);     /* its output */
+  put_u64be(q + 8, 0);       /* first document */
+  q[16] = 1;                 /* level */
+  put_u32be(q + 17, 1);      /* one input, */
+  put_u64be(q + 21, 999999); /* not in the list */
+  q[29] = 0;
+  q[30] = 0;
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  key_fts(k, d->tid, tbl, 'Q');
+  kv_batch_put(b, KV_INDEX, k, KEY_FTS_PREFIX, q, sizeof q);
+  size_t kl = key_fts_seg(k, d->tid, tbl, 1000000, "alpha", 5);
+  kv_batch_put(b, KV_INDEX, k, kl, "x", 1);
+  kl = key_fts_yterm(k, d->tid, tbl, "alpha", 5);
+  kv_batch_put(b, KV_INDEX, k, kl, "x", 1);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  CHECK(has_key(d, 'Q'));
+  fill_docs(d, 1);
+  CHECK(!has_key(d, 'Q'));
+  CHECK(has_key(d, 'V'));
+  CHECK_INT(seg_count(d), 4);
+  check_clean(d);
+  fill_docs(d, 1);
+  CHECK(!has_key(d, 'V'));
+  check_clean(d);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 5);
+  remdb_close(d);
+}
+
 /* Tombstones pile up in a segment no tier merge takes: when they are an
 ** eighth of the segments' numbers (and 256 or more), a commit merges every
 ** segment, which drops them. */
@@ -1754,6 +1798,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_segments);
   TEST_CASE(test_fts_purge);
   TEST_CASE(test_fts_incremental);
+  TEST_CASE(test_fts_stale_merge);
   TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_upgrade);
