@@ -1142,9 +1142,10 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 ** the dropped documents' tombstones.
 **
 ** One merge at a time per table.  While it runs, each commit still appends
-** its segment: when the list nears FTS_SEG_LIST the step takes no bound
-** (the merge finishes in that commit) -- a table whose top merge takes more
-** than about 150 commits (FTS_SEG_LIST) so still has one unbounded commit. */
+** its segment (readers read more segments): past 40 the bound doubles every
+** 16 segments (a merge of up to about 4000 times fts_merge_work ends before
+** the list is full), and when the list nears FTS_SEG_LIST the step takes
+** no bound (the merge finishes in that commit). */
 
 #ifndef FTS_MERGE_WORK
 #define FTS_MERGE_WORK (4u << 20) /* bytes of input per commit and merge */
@@ -1745,8 +1746,11 @@ static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
     }
   }
   bool done = false;
-  /* no bound when the list is near full (see "Incremental merges") */
+  /* the bound doubles every 16 segments past 40, and goes when the list is
+  ** near full (see "Incremental merges") */
   size_t budget = t->s.n + 8 >= FTS_SEG_LIST ? 0 : fts_merge_work;
+  for (uint32_t i = 40; budget && i + 16 <= t->s.n; i += 16)
+    budget = budget > SIZE_MAX / 2 ? 0 : budget * 2;
   if (rc == REMDB_OK)
     rc = seg_merge_step(db, t, ms, dead, nd, budget, kb, &done);
   if (rc == REMDB_OK)

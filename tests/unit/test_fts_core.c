@@ -1214,9 +1214,11 @@ static void test_fts_stale_merge(void) {
 ** eighth of the segments' numbers (and 256 or more), a commit merges every
 ** segment, which drops them. */
 static void purge_case(size_t work);
+#define FTS_SEG_LIST_TEST 160 /* core/fts.c FTS_SEG_LIST */
 static void test_fts_purge(void) {
   purge_case(fts_merge_work);
   purge_case(64); /* the purge spread over commits */
+  purge_case(1);  /* so long that the list fills: its last step unbounded */
 }
 
 static void purge_case(size_t work) {
@@ -1258,6 +1260,9 @@ static void purge_case(size_t work) {
     CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
   }
   CHECK(work < 1024 ? k > 2 : k == 0);
+  if (work == 1) CHECK(k + 8 >= FTS_SEG_LIST_TEST); /* (ended by the valve) */
+  printf("test_fts_core: a purge with %zu-byte steps took %d commits\n", work,
+         k + 1);
   CHECK_INT(dead_count(d), 1); /* its own */
   CHECK_INT(seg_count(d), 1 + (uint64_t)k);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
