@@ -655,9 +655,6 @@ static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
   return true;
 }
 
-/* Add d to term entry p's change: of the new documents' segment entry
-** (isnew: the document is numbered in this transaction), else of its
-** stored entry. */
 /* Set docno's id slot in its pending range (a zero id: none). */
 static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
                      uint64_t docno, const uint8_t id[16]) {
@@ -676,6 +673,9 @@ static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
   return true;
 }
 
+/* Add d to term entry p's change: of the new documents' segment entry
+** (isnew: the document is numbered in this transaction), else of its
+** stored entry. */
 static void pend_term(pkey *p, const fts_term_delta *d, bool isnew) {
   fts_term_delta *t = isnew ? &p->tdn : &p->td;
   t->df += d->df;
