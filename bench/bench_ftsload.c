@@ -19,7 +19,7 @@
 ** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN,
 ** REMDB_BENCH_WRITE_BUFFER_MB (remdb_options.write_buffer_bytes),
 ** REMDB_BENCH_REPEAT (load the corpus that many times into the one table,
-** default 1: a large table), REMDB_BENCH_MERGE_WORK (fts_merge_work: the
+** default 1: a large table), REMDB_BENCH_MERGE_WORK (remdb_options.fts_merge_work: the
 ** bytes of a full-text merge per commit; 0: a merge in one commit).
 ** Each round also prints its worst commit (wall and the thread's CPU) and
 ** the most bytes one commit's segment merge step read.
@@ -31,7 +31,7 @@
 
 #include <time.h>
 
-#include "core/ftsread.h" /* fts_merge_work, fts_merge_bytes_max */
+#include "core/ftsread.h" /* fts_merge_bytes_max */
 #include "fts_corpus.h"
 #include "remdb.h"
 #include "text/index.h"
@@ -242,7 +242,9 @@ int main(int argc, char **argv) {
   const char *rp = getenv("REMDB_BENCH_REPEAT"), *mw =
       getenv("REMDB_BENCH_MERGE_WORK");
   int repeat = rp && atoi(rp) > 0 ? atoi(rp) : 1;
-  if (mw && *mw) fts_merge_work = (size_t)atol(mw);
+  remdb_options dflt;
+  remdb_options_init(&dflt);
+  size_t work = mw && *mw ? (size_t)atol(mw) : dflt.fts_merge_work;
   const char *dirs = getenv("REMDB_BENCH_MAN");
   const char *mp = getenv("REMDB_BENCH_FTS_PAGES");
   load(dirs ? dirs : FTS_DEFAULT_MAN, mp ? (size_t)atol(mp) : 1500);
@@ -264,6 +266,7 @@ int main(int argc, char **argv) {
       remdb_options o;
       remdb_options_init(&o);
       o.sync = REMDB_SYNC_NONE;
+      o.fts_merge_work = work;
       const char *wb = getenv("REMDB_BENCH_WRITE_BUFFER_MB");
       if (wb) o.write_buffer_bytes = (size_t)atol(wb) << 20;
       if (remdb_open(dir, "bench", &o, &db) != REMDB_OK) die(db, "open");
@@ -295,7 +298,7 @@ int main(int argc, char **argv) {
              "all (fts_merge_work %zu); the loading thread's cpu %.3f s\n",
              r, ncommits, worst_w * 1e3, worst_c * 1e3,
              (double)fts_merge_bytes_max / (1 << 20),
-             (double)fts_merge_bytes_total / (1 << 20), fts_merge_work, tc);
+             (double)fts_merge_bytes_total / (1 << 20), work, tc);
     if (w < best_w) best_w = w;
     if (c < best_c) best_c = c;
     sum_c += c;

@@ -127,6 +127,14 @@ typedef struct remdb_options {
                                 for SUM/TOTAL/AVG (their exact row-order
                                 sums make the merge sequential) and at
                                 most one thread per 4 segments (256k rows) */
+  size_t fts_merge_work;     /* bytes of full-text segment merge a commit
+                                does (about: bytes of the merge's input; a
+                                term's postings are never split): a larger
+                                merge is spread over the next commits, its
+                                result readable when it ends.  Default
+                                4 MiB; 0: no bound (a merge is done in the
+                                commit that starts it, which may then
+                                rewrite most of a large table's index) */
 } remdb_options;
 
 /* Where SQL runs an aggregation it can serve on the columnar executor

@@ -1118,7 +1118,8 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 }
 
 /* ---- incremental merges ------------------------------------------------------
-** A merge's work is bounded per commit: about fts_merge_work bytes of its
+** A merge's work is bounded per commit: about fts_merge_work bytes
+** (remdb_options; 0: no bound, the merge is done at once) of its
 ** inputs' entries (a term is never split: a step does at least one term,
 ** so one very common term's postings are the least unit).  The merge under
 ** way is the table's 'Q' key: its output segment's number (taken from
@@ -1147,10 +1148,6 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 ** the list is full), and when the list nears FTS_SEG_LIST the step takes
 ** no bound (the merge finishes in that commit). */
 
-#ifndef FTS_MERGE_WORK
-#define FTS_MERGE_WORK (4u << 20) /* bytes of input per commit and merge */
-#endif
-size_t fts_merge_work = FTS_MERGE_WORK;
 uint64_t fts_merge_bytes_max, fts_merge_bytes_total;
 
 typedef struct mstate {
@@ -1748,7 +1745,8 @@ static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
   bool done = false;
   /* the bound doubles every 16 segments past 40, and goes when the list is
   ** near full (see "Incremental merges") */
-  size_t budget = t->s.n + 8 >= FTS_SEG_LIST ? 0 : fts_merge_work;
+  size_t work = db->st->opts.fts_merge_work;
+  size_t budget = t->s.n + 8 >= FTS_SEG_LIST ? 0 : work;
   for (uint32_t i = 40; budget && i + 16 <= t->s.n; i += 16)
     budget = budget > SIZE_MAX / 2 ? 0 : budget * 2;
   if (rc == REMDB_OK)
@@ -1769,7 +1767,7 @@ static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
   uint32_t n0 = g.n;
   bool changed = false;
   if (rc == REMDB_OK && g.n) {
-    rc = seg_gc_step(db, t, &g, fts_merge_work, kb);
+    rc = seg_gc_step(db, t, &g, db->st->opts.fts_merge_work, kb);
     changed = true;
   }
   if (rc == REMDB_OK) rc = seg_merge_run(db, t, &g, kb);

@@ -46,10 +46,6 @@ const char *const *ftsr_fields(fts_reader *r, size_t *n);
 int ftsr_id(fts_reader *r, uint64_t docno, uuid16_t *id);
 int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
 
-/* Bytes of input a commit's step of a segment merge does (about; core/
-** fts.c, "Incremental merges"; FTS_MERGE_WORK, 4 MiB, unless a build or a
-** test sets another; 0: no bound, a merge is done in one commit). */
-extern size_t fts_merge_work;
 /* (bench_ftsload) the most bytes of input one commit's merge step did,
 ** and their sum over every step */
 extern uint64_t fts_merge_bytes_max, fts_merge_bytes_total;

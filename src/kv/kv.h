@@ -128,8 +128,12 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** postings) with ids per range of numbers ('E'), none of which a build of
 ** version 3 would see; a version-3 database has none, and opens as it is
 ** (its writable open marks it 4; its full-text 'D' keys are still
-** read). */
-#define KV_FORMAT_VERSION 4u
+** read).  5: full-text merges spread over commits ('Q', 'R', 'V', 'Y'
+** keys: a merge's hidden output and retired segments, which a build of
+** version 4 would neither read nor delete, and verify would report); a
+** version-4 database has none, and opens as it is (its writable open
+** marks it 5). */
+#define KV_FORMAT_VERSION 5u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */

@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "core/ftsread.h"  /* fts_merge_work */
 #include "core/internal.h" /* col_merge_rows */
 #include "remdb.h"
 #include "test.h"
@@ -50,13 +49,13 @@ static void writer(int fd, unsigned seed, enum remdb_sync mode) {
   remdb_options o;
   remdb_options_init(&o);
   o.sync = mode;
+  /* every other round: full-text merges of a few terms per commit, so
+  ** kills and reopenings find them half done */
+  if (seed % 2) o.fts_merge_work = 8 + seed % 64;
   remdb *db;
   if (remdb_open(dir, "crash", &o, &db) != REMDB_OK) _exit(3);
   srand(seed);
   col_merge_rows = 2 + seed % 13; /* merge the columns' deltas often */
-  /* every other round: full-text merges of a few terms per commit, so
-  ** kills and reopenings find them half done */
-  if (seed % 2) fts_merge_work = 8 + seed % 64;
   char json[256], id[REMDB_ID_LEN + 1];
   static char known[KEYS][REMDB_ID_LEN + 1]; /* ids seen, for edges */
   for (;;) {

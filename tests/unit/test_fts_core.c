@@ -24,6 +24,20 @@
 #include "text/index.h"
 
 static char dir[512];
+/* remdb_options.fts_merge_work of the writable opens (open_t); 0 below
+** means "the default" here, and SIZE_MAX no bound (option 0) */
+static size_t merge_work;
+
+static void set_merge_work(remdb_options *o) {
+  if (merge_work) o->fts_merge_work = merge_work == SIZE_MAX ? 0 : merge_work;
+}
+
+static int open_t(remdb **d) {
+  remdb_options o;
+  remdb_options_init(&o);
+  set_merge_work(&o);
+  return remdb_open(dir, "t", &o, d);
+}
 #define S(lit) lit, strlen(lit)
 
 static uint64_t rng;
@@ -610,6 +624,7 @@ static int nhalf; /* steps of run_sequence that left a merge half done */
 static void run_sequence(uint64_t seed, int steps) {
   remdb_options_init(&small);
   small.write_buffer_bytes = 64 << 10;
+  set_merge_work(&small);
   rng = seed ? seed : 1;
   printf("test_fts_core: seed %llu\n", (unsigned long long)seed);
   rm_tree(dir);
@@ -726,7 +741,7 @@ static long search_count(remdb *d, const char *name, const char *q,
 static void test_fts_schema(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"nope\"]}", NULL), REMDB_INVALID);
   CHECK_HAS(remdb_errmsg(d), "docs.fulltext.fields: \"nope\" is not a property");
   CHECK_INT(add_schema(d, "{\"fields\":[\"n\"]}", NULL), REMDB_INVALID);
@@ -786,7 +801,7 @@ static void test_fts_schema(void) {
 static void test_fts_builtins(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(remdb_init(d), REMDB_OK);
   char id[REMDB_ID_LEN + 1], msg[512] = "";
   CHECK_INT(remdb_insert(d, "resources",
@@ -871,7 +886,7 @@ static void test_fts_damage(void) {
   for (size_t p = 0; p < 3; p++) {
     rm_tree(dir);
     remdb *d;
-    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    CHECK_INT(open_t(&d), REMDB_OK);
     CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
               REMDB_OK);
     fill_docs(d, 300);
@@ -879,7 +894,7 @@ static void test_fts_damage(void) {
     if (picks[p] == pick_block) CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
     remdb_close(d);
     CHECK_INT(damage_delete_first(dir, KV_INDEX, picks[p]), 1);
-    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    CHECK_INT(open_t(&d), REMDB_OK);
     int seen = 0;
     uint64_t problems = 0;
     CHECK_INT(remdb_verify(d, count_problems, &seen, &problems), REMDB_OK);
@@ -945,7 +960,7 @@ static void check_clean(remdb *d) {
 static void test_fts_segments(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   char ids[40][REMDB_ID_LEN + 1], msg[256];
@@ -1035,7 +1050,7 @@ static void test_fts_segments(void) {
   check_clean(d);
   /* reopened, and rebuilt */
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   uint64_t before = seg_count(d);
   int alpha = search_count(d, "docs", "alpha", msg, sizeof msg);
   fill_docs(d, 3);
@@ -1048,7 +1063,7 @@ static void test_fts_segments(void) {
   remdb_close(d);
 }
 
-/* A merge does about fts_merge_work bytes per commit (core/fts.c,
+/* A merge does about fts_merge_work bytes per commit (remdb_options; core/fts.c,
 ** "Incremental merges"): with a bound of one byte, one term per commit.
 ** While it runs, readers (a snapshot from before it, the latest, a
 ** reopened handle) see its inputs, verify is clean, documents die in its
@@ -1071,10 +1086,9 @@ static bool has_key(remdb *d, char kind) {
 
 static void test_fts_incremental(void) {
   rm_tree(dir);
-  size_t work = fts_merge_work;
-  fts_merge_work = 1;
+  merge_work = 1;
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   char ids[64][REMDB_ID_LEN + 1], msg[256];
@@ -1107,7 +1121,7 @@ static void test_fts_incremental(void) {
   CHECK_INT(search_count_at(d, sn, "alpha"), 8); /* (from before the kill) */
   snap_release(sn);
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(snap_take(d, &sn), REMDB_OK);
   CHECK(merge_open(d, "docs"));
   int commits = 2;
@@ -1163,7 +1177,7 @@ static void test_fts_incremental(void) {
   CHECK_INT(seg_count(d), 0);
   check_clean(d);
   remdb_close(d);
-  fts_merge_work = work;
+  merge_work = 0;
 }
 
 /* A merge state ('Q') whose inputs are not in the list (a build without
@@ -1172,7 +1186,7 @@ static void test_fts_incremental(void) {
 static void test_fts_stale_merge(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   for (int i = 0; i < 3; i++) fill_docs(d, 1);
@@ -1216,17 +1230,17 @@ static void test_fts_stale_merge(void) {
 static void purge_case(size_t work);
 #define FTS_SEG_LIST_TEST 160 /* core/fts.c FTS_SEG_LIST */
 static void test_fts_purge(void) {
-  purge_case(fts_merge_work);
+  purge_case(4u << 20); /* (the default) */
+  purge_case(0);        /* no bound */
   purge_case(64); /* the purge spread over commits */
   purge_case(1);  /* so long that the list fills: its last step unbounded */
 }
 
 static void purge_case(size_t work) {
-  size_t work0 = fts_merge_work;
-  fts_merge_work = work;
+  merge_work = work ? work : SIZE_MAX;
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   static char ids[300][REMDB_ID_LEN + 1];
@@ -1259,7 +1273,7 @@ static void purge_case(size_t work) {
     char id[REMDB_ID_LEN + 1];
     CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
   }
-  CHECK(work < 1024 ? k > 2 : k == 0);
+  CHECK(work && work < 1024 ? k > 2 : k == 0);
   if (work == 1) CHECK(k + 8 >= FTS_SEG_LIST_TEST); /* (ended by the valve) */
   printf("test_fts_core: a purge with %zu-byte steps took %d commits\n", work,
          k + 1);
@@ -1270,7 +1284,7 @@ static void purge_case(size_t work) {
   CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 6);
   check_clean(d);
   remdb_close(d);
-  fts_merge_work = work0;
+  merge_work = 0;
 }
 
 /* One batch writes new documents of two full-text tables, more distinct
@@ -1280,7 +1294,7 @@ static void purge_case(size_t work) {
 static void test_fts_two_tables(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   const char *s2 = "{\"name\":\"more\",\"properties\":{\"body\":{"
@@ -1322,7 +1336,7 @@ static void test_fts_two_tables(void) {
 static void test_fts_format3(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   fill_docs(d, 20);
@@ -1373,7 +1387,7 @@ static void test_fts_format3(void) {
   CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 20);
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(d->st->format, KV_FORMAT_VERSION);
   check_clean(d);
   fill_docs(d, 2);
@@ -1400,13 +1414,98 @@ static void test_fts_format3(void) {
   remdb_close(d);
 }
 
+/* Set the stored format version of the (closed) database to ver; the
+** stored one into *was when was is not NULL. */
+static void set_format(uint32_t ver, uint32_t *was) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'}, v[4];
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  if (was) {
+    kv_val old;
+    CHECK_INT(kv_get(kv, NULL, KV_META, fk, sizeof fk, &old, &e), REMDB_OK);
+    *was = old.len == 4 ? get_u32be((const unsigned char *)old.data) : 0;
+    kv_val_free(&old);
+  }
+  put_u32be(v, ver);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, fk, sizeof fk, v, 4);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+}
+
+/* Format 5 (merges spread over commits: 'Q', 'R', 'V', 'Y' keys, which a
+** build of format 4 would neither read nor delete): a database this build
+** writes says 5, so that a build of 4 refuses it (as this one refuses 6);
+** a format-4 database (no such keys) opens as it is, read only, and a
+** writable open marks it 5 and merges on, incrementally. */
+#define FTS_SEG_MAX_TEST 8 /* core/fts.c FTS_SEG_MAX */
+static void test_fts_format4(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  for (int i = 0; i < FTS_SEG_MAX_TEST; i++) fill_docs(d, 1);
+  CHECK(!merge_open(d, "docs"));
+  remdb_close(d);
+  uint32_t was = 0;
+  set_format(4, &was);
+  CHECK_INT(was, 5);
+  CHECK_INT(KV_FORMAT_VERSION, 5);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  char msg[256];
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(d->st->format, 4);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+            FTS_SEG_MAX_TEST);
+  remdb_close(d);
+  set_format(4, &was); /* (the reader left it as it was) */
+  CHECK_INT(was, 4);
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(d->st->format, 5);
+  check_clean(d);
+  fill_docs(d, 1); /* eight segments: a merge starts, one term done */
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+            FTS_SEG_MAX_TEST + 1);
+  check_clean(d);
+  remdb_close(d);
+  /* a build that knows format 5 only (here: one told of a 6) refuses it */
+  set_format(6, &was);
+  CHECK_INT(was, 5);
+  d = NULL;
+  CHECK_INT(open_t(&d), REMDB_CORRUPT);
+  CHECK_HAS(remdb_errmsg(d), "format version 6 is not supported");
+  remdb_close(d);
+  o.read_only = 1;
+  d = NULL;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_CORRUPT);
+  remdb_close(d);
+  set_format(5, NULL);
+  CHECK_INT(open_t(&d), REMDB_OK);
+  int n = FTS_SEG_MAX_TEST + 1;
+  for (; n < 200 && merge_open(d, "docs"); n++) fill_docs(d, 1);
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), n);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
 /* A database written before the index existed: its format is 1 and its
 ** tables have no built index.  Readers say so; a writable open marks the
 ** format current; writes leave the unbuilt index alone; reindex builds it. */
 static void test_fts_upgrade(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   fill_docs(d, 50);
@@ -1436,7 +1535,7 @@ static void test_fts_upgrade(void) {
   CHECK_HAS(msg, "remdb reindex docs");
   remdb_close(d);
   /* a writer: the format becomes 2; writes go on without the index */
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   fill_docs(d, 10);
   uint64_t problems = 0;
   int seen = 0;
@@ -1465,7 +1564,7 @@ static void test_fts_upgrade(void) {
 static void test_fts_journal(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   fill_docs(d, 40);
@@ -1505,7 +1604,7 @@ static void test_fts_failed_kill(void) {
   rm_tree(dir);
   remdb *d;
   char msg[256], ids[4][REMDB_ID_LEN + 1];
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
   for (int i = 0; i < 4; i++) {
     char js[128];
@@ -1524,7 +1623,7 @@ static void test_fts_failed_kill(void) {
   CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   const char *p = "{\"body\":\"beta\"}";
   CHECK_INT(remdb_update(d, ids[0], p, strlen(p)), REMDB_TOOBIG);
   CHECK_INT(search_count(d, "docs", "w0", msg, sizeof msg), 1);
@@ -1572,7 +1671,7 @@ static void test_fts_same_batch(void) {
   remdb *d;
   char msg[256], a[REMDB_ID_LEN + 1], bb[REMDB_ID_LEN + 1],
       c[REMDB_ID_LEN + 1], e[REMDB_ID_LEN + 1], x[REMDB_ID_LEN + 1];
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
   fill_docs(d, 20);
   remdb_batch *b;
@@ -1685,7 +1784,7 @@ static void test_fts_snapshot(void) {
   rm_tree(dir);
   remdb *d;
   char msg[256], ids[64][REMDB_ID_LEN + 1];
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
   for (int i = 0; i < 12; i++) {
     char js[128];
@@ -1785,14 +1884,13 @@ static void test_fts_sequence_random(void) {
 /* The random sequence with merges of a few terms per commit: merges left
 ** half done across commits, reopenings, reindexes, compactions. */
 static void test_fts_sequence_small_merges(void) {
-  size_t work = fts_merge_work;
-  fts_merge_work = 48;
+  merge_work = 48;
   nhalf = 0;
   uint64_t s = seed_env();
   run_sequence(s ? s : 20261130, 500);
   printf("test_fts_core: %d steps left a merge half done\n", nhalf);
   CHECK(s || nhalf > 20);
-  fts_merge_work = work;
+  merge_work = 0;
 }
 
 int main(int argc, char **argv) {
@@ -1806,6 +1904,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_stale_merge);
   TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_format3);
+  TEST_CASE(test_fts_format4);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
