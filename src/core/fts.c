@@ -2756,7 +2756,9 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
     unsigned char k[KEY_FTS_SEG_MAX];
     size_t kl = key_fts_seg(k, r->tid, r->tbl, seg, term, len);
     kv_iter_seek(it, k, kl);
-    if (!kv_iter_valid(it)) break;
+    /* (not a break: a merge's output has the highest number, yet older
+    ** segments, of lower levels, may follow it in the list) */
+    if (!kv_iter_valid(it)) continue;
     size_t fl, vl;
     const unsigned char *fk = (const unsigned char *)kv_iter_key(it, &fl);
     if (fl < KEY_FTS_PREFIX + 8 || get_u64be(fk + KEY_FTS_PREFIX) != seg)

@@ -27,6 +27,7 @@ static char dir[512];
 /* remdb_options.fts_merge_work of the writable opens (open_t); 0 below
 ** means "the default" here, and SIZE_MAX no bound (option 0) */
 static size_t merge_work;
+#define FTS_SEG_MAX_TEST 8 /* core/fts.c FTS_SEG_MAX */
 
 static void set_merge_work(remdb_options *o) {
   if (merge_work) o->fts_merge_work = merge_work == SIZE_MAX ? 0 : merge_work;
@@ -1224,6 +1225,120 @@ static void test_fts_stale_merge(void) {
   remdb_close(d);
 }
 
+/* Rewrite table docs' segment list ('W') behind the writer's back: the
+** level of every segment into lvls[0 .. n) (as many as the list holds),
+** and, when empty_after < n, a new segment number (no parts: what a merge
+** of dead documents only leaves) at level empty_lvl after segment
+** empty_after. */
+static void rewrite_w(remdb *d, const uint8_t *lvls, size_t n,
+                      size_t empty_after, uint8_t empty_lvl) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, 'W');
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err),
+            REMDB_OK);
+  CHECK_INT((v.len - 24) / 9, n);
+  unsigned char w[24 + 9 * 64];
+  memcpy(w, v.data, v.len);
+  size_t wl = v.len;
+  kv_val_free(&v);
+  for (size_t i = 0; i < n; i++) w[24 + 9 * i + 8] = lvls[i];
+  if (empty_after < n) {
+    uint64_t e = get_u64be(w + 8); /* next: the empty one's number */
+    put_u64be(w + 8, e + 1);
+    size_t at = 24 + 9 * (empty_after + 1);
+    memmove(w + at + 9, w + at, wl - at);
+    put_u64be(w + at, e);
+    w[at + 8] = empty_lvl;
+    wl += 9;
+  }
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, k, sizeof k, w, wl);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+}
+
+static void insert_doc(remdb *d, const char *body, char *id) {
+  char js[256];
+  snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s\"}", body);
+  CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+}
+
+/* A reader reads the segments in list order, seeking each for the term.
+** A merge's output has the highest number, yet the segments after it in
+** the list may be older (lower numbers: of lower levels, there before the
+** merge): a term past every term of the output is in them.  Here: 64
+** commits make eight segments of level 1, the 65th a level-0 one with
+** "zzz", and a delete (no segment of its own) merges the eight. */
+static void test_fts_seek_past_output(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id0[REMDB_ID_LEN + 1], id[REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < 64; i++) insert_doc(d, "alpha", i ? id : id0);
+  insert_doc(d, "zzz", id);
+  CHECK_INT(remdb_delete(d, id0, REMDB_HARD), REMDB_OK);
+  int l0 = -1, l1 = -1;
+  CHECK_INT(seg_count(d), 2);
+  seg_level(d, 0, &l0);
+  seg_level(d, 1, &l1);
+  CHECK_INT(l0, 2);
+  CHECK_INT(l1, 0);
+  CHECK_INT(search_count(d, "docs", "zzz", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 63);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* A merge drops the postings (and tombstones) of the documents dead in its
+** inputs only: those below the first document of the next segment that
+** holds one.  An empty segment (a merge of dead documents only leaves one)
+** right after the inputs must not end that range: the tombstones of the
+** documents of the segments after it stay, and those stay dead (commit
+** 55f63ab; the list is arranged by hand: eight segments of level 2, an
+** empty one of level 1, three of level 0 with two dead documents). */
+static void test_fts_merge_bound_empty(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id[REMDB_ID_LEN + 1], zid[3][REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < FTS_SEG_MAX_TEST; i++) {
+    char body[64];
+    snprintf(body, sizeof body, "alpha x%d", i);
+    insert_doc(d, body, id);
+  }
+  uint8_t lv[12];
+  memset(lv, 255, sizeof lv); /* parked: no merge takes them (yet) */
+  rewrite_w(d, lv, FTS_SEG_MAX_TEST, SIZE_MAX, 0);
+  for (int i = 0; i < 3; i++) insert_doc(d, "zeta", zid[i]);
+  CHECK_INT(remdb_delete(d, zid[0], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_delete(d, zid[1], 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 2);
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), FTS_SEG_MAX_TEST + 3);
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 1);
+  memset(lv, 2, FTS_SEG_MAX_TEST);
+  memset(lv + FTS_SEG_MAX_TEST, 0, 3);
+  rewrite_w(d, lv, FTS_SEG_MAX_TEST + 3, FTS_SEG_MAX_TEST - 1, 1);
+  check_clean(d);
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 1);
+  insert_doc(d, "omega", id); /* merges the eight (in this commit) */
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), 1 + 1 + 3 + 1);
+  CHECK_INT(dead_count(d), 2);
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+            FTS_SEG_MAX_TEST);
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* Tombstones pile up in a segment no tier merge takes: when they are an
 ** eighth of the segments' numbers (and 256 or more), a commit merges every
 ** segment, which drops them. */
@@ -1442,7 +1557,6 @@ static void set_format(uint32_t ver, uint32_t *was) {
 ** writes says 5, so that a build of 4 refuses it (as this one refuses 6);
 ** a format-4 database (no such keys) opens as it is, read only, and a
 ** writable open marks it 5 and merges on, incrementally. */
-#define FTS_SEG_MAX_TEST 8 /* core/fts.c FTS_SEG_MAX */
 static void test_fts_format4(void) {
   rm_tree(dir);
   merge_work = 1;
@@ -1905,6 +2019,8 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_format3);
   TEST_CASE(test_fts_format4);
+  TEST_CASE(test_fts_seek_past_output);
+  TEST_CASE(test_fts_merge_bound_empty);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
