@@ -1222,6 +1222,30 @@ static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
   return rc;
 }
 
+/* The documents the merge under way drops ('R': be64 numbers, ascending)
+** at snap into *out (malloc'd; none: NULL, 0). */
+static int read_mdead(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                      uint32_t tbl, uint64_t **out, size_t *n) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'R');
+  *out = NULL;
+  *n = 0;
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  size_t nd = v.len / 8;
+  if (v.len % 8)
+    rc = err_set(&db->err, REMDB_CORRUPT, "full-text merge state is malformed");
+  else if (nd && (*out = malloc(nd * sizeof **out)) == NULL)
+    rc = err_nomem(&db->err);
+  for (size_t i = 0; rc == REMDB_OK && i < nd; i++)
+    (*out)[i] = get_u64be((const unsigned char *)v.data + 8 * i);
+  if (rc == REMDB_OK) *n = nd;
+  kv_val_free(&v);
+  return rc;
+}
+
 static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
                            const uint64_t *dead, size_t nd, size_t budget,
                            kv_batch_t *kb, bool *done, size_t *workp);
@@ -1665,23 +1689,7 @@ static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
     return rc;
   }
   if (rc == REMDB_OK && found) { /* the merge under way: its dead ones */
-    unsigned char k[KEY_FTS_PREFIX];
-    key_fts(k, t->tid, t->tbl, 'R');
-    kv_val v;
-    rc = kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err);
-    if (rc == REMDB_NOTFOUND) {
-      rc = REMDB_OK;
-    } else if (rc == REMDB_OK) {
-      nd = v.len / 8;
-      if (v.len % 8)
-        rc = err_set(&db->err, REMDB_CORRUPT,
-                     "full-text merge state is malformed");
-      else if (nd && (dead = malloc(nd * sizeof *dead)) == NULL)
-        rc = err_nomem(&db->err);
-      for (size_t i = 0; rc == REMDB_OK && i < nd; i++)
-        dead[i] = get_u64be((const unsigned char *)v.data + 8 * i);
-      kv_val_free(&v);
-    }
+    rc = read_mdead(db, NULL, t->tid, t->tbl, &dead, &nd);
   } else if (rc == REMDB_OK) { /* a new one? */
     uint32_t best = UINT32_MAX, bestn = 0;
     for (uint32_t i = 0; i < t->s.n;) {
@@ -3259,6 +3267,10 @@ typedef struct vterm {
   uint32_t seg_max_tf, seg_min_dl;
   uint64_t dead_df, dead_cf; /* the dead documents' postings in them */
   fts_term_info xt;          /* its 'X' entry */
+  /* a merge under way, its terms done: the inputs' postings it keeps and
+  ** drops, the output's postings, the 'Y' entry (the dropped share) */
+  uint64_t in_df, in_cf, y_df, y_cf, out_df, out_cf;
+  fts_term_info yt;
 } vterm;
 
 typedef struct vdoc {
@@ -3654,6 +3666,48 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       vreport(v, "document %llu is marked dead, but is live or in no "
               "segment", (unsigned long long)dead[i]);
   }
+  /* the merge under way: its inputs a run of the list, its output not in
+  ** it; 'R' (the documents it drops): ascending, each dead in an input */
+  uint64_t *mdead = NULL;
+  size_t nmd = 0;
+  bool *is_in = NULL; /* per listed segment: an input of the merge */
+  if (rc == REMDB_OK && ws->n && (is_in = calloc(ws->n, 1)) == NULL)
+    rc = err_nomem(&db->err);
+  if (rc == REMDB_OK && vms_on) {
+    uint32_t a = 0;
+    while (a < ws->n && ws->no[a] != vms->in[0]) a++;
+    bool run = a + vms->n <= ws->n;
+    for (uint32_t i = 0; run && i < vms->n; i++) run = ws->no[a + i] == vms->in[i];
+    for (uint32_t i = 0; run && i < vms->n; i++) is_in[a + i] = true;
+    if (!run)
+      vreport(v, "its merge's inputs are not a run of its segments");
+    for (uint32_t i = 0; i < ws->n; i++)
+      if (ws->no[i] == vms->out)
+        vreport(v, "its merge's output %llu is listed before the merge ends",
+                (unsigned long long)vms->out);
+    if (vms->out >= ws->next)
+      vreport(v, "its merge's output %llu is not below the next segment "
+              "number %llu", (unsigned long long)vms->out,
+              (unsigned long long)ws->next);
+  }
+  if (rc == REMDB_OK) {
+    rc = read_mdead(db, snap, db->tid, tbl, &mdead, &nmd);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its merge state is malformed");
+      rc = REMDB_OK;
+    }
+  }
+  if (rc == REMDB_OK && nmd && !vms_on)
+    vreport(v, "%zu documents are to be dropped by a merge, but no merge is "
+            "under way", nmd);
+  for (size_t i = 0; rc == REMDB_OK && vms_on && i < nmd; i++)
+    if ((i && mdead[i] <= mdead[i - 1]) || mdead[i] < vms->first ||
+        !bsearch(&mdead[i], dead, nd, sizeof *dead, u64_cmp)) {
+      vreport(v, "document %llu is to be dropped by the merge, but is not "
+              "dead in its inputs (or out of order)",
+              (unsigned long long)mdead[i]);
+      break;
+    }
   if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'G', &it);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     k = kv_iter_key(it, &kl);
@@ -3667,17 +3721,19 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     for (uint32_t gi = 0; wi == ws->n && gi < vgc.n; gi++)
       retired |= vgc.no[gi] == seg;
     if (retired) continue; /* (its parts being deleted) */
-    if (wi == ws->n && vms_on && seg == vms->out) {
+    bool is_out = wi == ws->n && vms_on && seg == vms->out;
+    if (is_out) {
       /* a merge's output under way, read by no reader: its parts are
-      ** those of the terms done */
+      ** those of the terms done (their postings: the inputs' less 'R') */
       if (!vms->cur_set ||
           term_cmp(k + KEY_FTS_PREFIX + 8, kl - KEY_FTS_PREFIX - 8, vms->cur,
-                   vms->cl) > 0)
+                   vms->cl) > 0) {
         vreport(v, "segment %llu (a merge's output) has a part past the "
                 "merge's last term", (unsigned long long)seg);
-      continue;
+        continue;
+      }
     }
-    if (wi == ws->n) {
+    if (wi == ws->n && !is_out) {
       vreport(v, "segment %llu is not one of the table's segments",
               (unsigned long long)seg);
       continue;
@@ -3698,7 +3754,11 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       size_t i = vterm_get(s, tm, len, true);
       int eb;
       fts_term_info got = {0, 0, 0, UINT32_MAX}; /* what its blocks hold */
-      if (i != SIZE_MAX) { /* its statistics count as its entry's do */
+      /* an input's term the merge under way has done */
+      bool done_in = wi < ws->n && is_in[wi] && vms->cur_set &&
+                     term_cmp(tm, len, vms->cur, vms->cl) <= 0;
+      if (i != SIZE_MAX && !is_out) { /* its statistics count as its
+                                       ** entry's do */
         vterm *x = &s->vt[i];
         x->seg_df += ti.df;
         x->seg_cf += ti.cf;
@@ -3728,6 +3788,24 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                     "below its first document %llu", (int)len, tm,
                     (unsigned long long)dec.doc[j], (unsigned long long)seg,
                     (unsigned long long)first);
+          bool dropped = nmd && bsearch(&dec.doc[j], mdead, nmd,
+                                        sizeof *mdead, u64_cmp);
+          if (is_out) { /* (not read: counted apart) */
+            if (dropped)
+              vreport(v, "term \"%.*s\": document %llu, which the merge "
+                      "drops, is in its output", (int)len, tm,
+                      (unsigned long long)dec.doc[j]);
+            s->vt[i].out_df++;
+            s->vt[i].out_cf += dec.tf[j];
+            continue;
+          }
+          if (done_in && dropped) {
+            s->vt[i].y_df++;
+            s->vt[i].y_cf += dec.tf[j];
+          } else if (done_in) {
+            s->vt[i].in_df++;
+            s->vt[i].in_cf += dec.tf[j];
+          }
           if (nd && bsearch(&dec.doc[j], dead, nd, sizeof *dead, u64_cmp)) {
             s->vt[i].dead_df++;
             s->vt[i].dead_cf += dec.tf[j];
@@ -3756,9 +3834,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   }
   fts_block_dec_free(&dec);
   free(ws);
-  free(vms);
   free(vgc.no);
   free(dead);
+  free(mdead);
+  free(is_in);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;
@@ -3816,12 +3895,43 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   kv_iter_free(it);
   it = NULL;
   /* 'Y': a merge's dropped share of 'X', only while it is under way */
-  if (rc == REMDB_OK && !vms_on) rc = kind_iter(db, snap, tbl, 'Y', &it);
-  if (rc == REMDB_OK && it && kv_iter_valid(it))
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'Y', &it);
+  if (rc == REMDB_OK && !vms_on && kv_iter_valid(it))
     vreport(v, "a merge's dropped entries are left, but no merge is under "
             "way");
+  for (; rc == REMDB_OK && vms_on && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_PREFIX;
+    int len = (int)(kl - KEY_FTS_PREFIX);
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (fts_term_decode(val, vl, &ti))
+      vreport(v, "the dropped entry of term \"%.*s\" is malformed", len, tm);
+    else if (i != SIZE_MAX)
+      s->vt[i].yt = ti;
+    else if (ti.df || ti.cf)
+      vreport(v, "term \"%.*s\" has a dropped entry (%llu documents) but no "
+              "posting in a segment", len, tm, (unsigned long long)ti.df);
+  }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && vms_on && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    if (x->out_df != x->in_df || x->out_cf != x->in_cf)
+      vreport(v, "term \"%s\": the merge's output holds %llu postings (%llu "
+              "occurrences), its inputs keep %llu (%llu)", s->names[i],
+              (unsigned long long)x->out_df, (unsigned long long)x->out_cf,
+              (unsigned long long)x->in_df, (unsigned long long)x->in_cf);
+    if (x->yt.df != x->y_df || x->yt.cf != x->y_cf)
+      vreport(v, "term \"%s\": its dropped entry counts %llu documents and "
+              "%llu occurrences, the merge dropped %llu and %llu",
+              s->names[i], (unsigned long long)x->yt.df,
+              (unsigned long long)x->yt.cf, (unsigned long long)x->y_df,
+              (unsigned long long)x->y_cf);
+  }
+  free(vms);
   /* the term's statistics: its entry's (the blocks') and the segments' */
   for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
     vterm *x = &s->vt[i];

@@ -870,6 +870,12 @@ static void count_problems(void *cnt, const char *problem) {
   ++*(int *)cnt;
 }
 
+static void insert_doc(remdb *d, const char *body, char *id) {
+  char js[256];
+  snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s\"}", body);
+  CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+}
+
 static void fill_docs(remdb *d, int n) {
   for (int i = 0; i < n; i++) {
     char js[256], id[REMDB_ID_LEN + 1];
@@ -1181,6 +1187,120 @@ static void test_fts_incremental(void) {
   merge_work = 0;
 }
 
+/* verify's problems, with one that holds want (NULL: any) */
+typedef struct vseen {
+  const char *want;
+  int n, hit;
+} vseen;
+
+static void seen_problem(void *c, const char *problem) {
+  vseen *v = c;
+  v->n++;
+  if (v->want && strstr(problem, v->want)) v->hit++;
+}
+
+static void expect_problem(remdb *d, const char *want) {
+  vseen v = {want, 0, 0};
+  uint64_t problems = 0;
+  CHECK_INT(remdb_verify(d, seen_problem, &v, &problems), REMDB_OK);
+  CHECK(problems > 0);
+  CHECK(v.hit > 0);
+  if (!v.hit) fprintf(stderr, "verify did not say \"%s\"\n", want);
+}
+
+/* The key of kind (no suffix) of table docs into k. */
+static void docs_key(remdb *d, char kind, unsigned char *k) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  key_fts(k, d->tid, ct->s->table_id, kind);
+}
+
+/* verify checks a merge under way: its hidden output's postings against
+** its inputs' (less the documents it drops), its dropped entries ('Y')
+** against the dropped postings, its list of dropped documents ('R'). */
+static void test_fts_verify_merge(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id0[REMDB_ID_LEN + 1], id[REMDB_ID_LEN + 1];
+  insert_doc(d, "alpha beta", id0);
+  for (int i = 1; i < FTS_SEG_MAX_TEST - 1; i++)
+    insert_doc(d, "alpha gamma", id);
+  CHECK_INT(remdb_delete(d, id0, REMDB_HARD), REMDB_OK); /* (7: no merge) */
+  insert_doc(d, "alpha gamma", id);
+  CHECK(!merge_open(d, "docs"));
+  insert_doc(d, "delta", id); /* a merge of the eight starts: "alpha" */
+  CHECK(merge_open(d, "docs"));
+  insert_doc(d, "delta", id); /* "beta" (its one posting dropped) */
+  CHECK(merge_open(d, "docs"));
+  check_clean(d);
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  /* a dropped entry that does not match */
+  unsigned char k[KEY_FTS_SEG_MAX];
+  size_t kl = key_fts_yterm(k, d->tid, tbl, "beta", 4);
+  buf_t op;
+  buf_init(&op);
+  fts_term_delta td = {1, 1, 0, UINT32_MAX};
+  fts_term_delta_encode(&td, &op);
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  kv_batch_merge(b, KV_INDEX, k, kl, op.p, op.len);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  expect_problem(d, "term \"beta\": its dropped entry counts 2 documents");
+  buf_reset(&op);
+  td = (fts_term_delta){-1, -1, 0, UINT32_MAX};
+  fts_term_delta_encode(&td, &op);
+  b = kv_batch_new(d->st->kv);
+  kv_batch_merge(b, KV_INDEX, k, kl, op.p, op.len);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  buf_free(&op);
+  check_clean(d);
+  /* a live document among those it drops */
+  unsigned char rk[KEY_FTS_PREFIX];
+  docs_key(d, 'R', rk);
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, rk, sizeof rk, &v, &d->err),
+            REMDB_OK);
+  CHECK_INT(v.len, 8);
+  unsigned char r[16];
+  memcpy(r, v.data, 8);
+  kv_val_free(&v);
+  put_u64be(r + 8, get_u64be(r) + 1); /* (a live one of the inputs) */
+  b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, rk, sizeof rk, r, 16);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  expect_problem(d, "is to be dropped by the merge, but is not dead");
+  b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, rk, sizeof rk, r, 8);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  check_clean(d);
+  /* the hidden output loses a part */
+  unsigned char qk[KEY_FTS_PREFIX];
+  docs_key(d, 'Q', qk);
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, qk, sizeof qk, &v, &d->err),
+            REMDB_OK);
+  uint64_t out = get_u64be((const unsigned char *)v.data);
+  kv_val_free(&v);
+  kl = key_fts_seg(k, d->tid, tbl, out, "alpha", 5);
+  b = kv_batch_new(d->st->kv);
+  kv_batch_del(b, KV_INDEX, k, kl);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  expect_problem(d, "term \"alpha\": the merge's output holds 0 postings");
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
 /* A merge state ('Q') whose inputs are not in the list (a build without
 ** incremental merges merged them meanwhile) is dropped by the next
 ** commit, its output retired, its 'Y' entries gone: writes go on. */
@@ -1258,12 +1378,6 @@ static void rewrite_w(remdb *d, const uint8_t *lvls, size_t n,
   kv_batch_put(b, KV_INDEX, k, sizeof k, w, wl);
   CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
   kv_batch_free(b);
-}
-
-static void insert_doc(remdb *d, const char *body, char *id) {
-  char js[256];
-  snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s\"}", body);
-  CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
 }
 
 /* A reader reads the segments in list order, seeking each for the term.
@@ -2021,6 +2135,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_format4);
   TEST_CASE(test_fts_seek_past_output);
   TEST_CASE(test_fts_merge_bound_empty);
+  TEST_CASE(test_fts_verify_merge);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
