@@ -19,8 +19,9 @@
 ** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN,
 ** REMDB_BENCH_WRITE_BUFFER_MB (remdb_options.write_buffer_bytes),
 ** REMDB_BENCH_REPEAT (load the corpus that many times into the one table,
-** default 1: a large table), REMDB_BENCH_MERGE_WORK (remdb_options.fts_merge_work: the
-** bytes of a full-text merge per commit; 0: a merge in one commit).
+** default 1: a large table), REMDB_BENCH_MERGE_WORK
+** (remdb_options.fts_merge_work: the bytes of a full-text merge per
+** commit; 0: a merge in one commit).
 ** Each round also prints its worst commit (wall and the thread's CPU) and
 ** the most bytes one commit's segment merge step read.
 */

@@ -1121,36 +1121,40 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 ** A merge's work is bounded per commit: about fts_merge_work bytes
 ** (remdb_options; 0: no bound, the merge is done at once) of its
 ** inputs' entries (a term is never split: a step does at least one term,
-** so one very common term's postings are the least unit).  The merge under
-** way is the table's 'Q' key: its output segment's number (taken from
-** 'W''s next when it starts, so no other segment gets it), the output's
-** level and first document, its inputs (a run of 'W''s list, which only
-** this merge changes: new segments are appended after it) and the last
-** term done.  Each step writes the output's parts of the next terms in its
-** commit's batch; the output is in no reader's list until the step that
-** finishes it, which in one batch puts it in the inputs' place in 'W',
-** deletes the inputs' parts and 'Q': a reader at any snapshot reads the
-** inputs or the output, never both, never half of one.  The inputs are
-** then retired ('V'): the next commits delete their parts, about
-** fts_merge_work bytes each, as a merge's steps.
+** so one very common term's postings are the least unit).  A merge under
+** way is a 'Q' SLOT key of the table (SLOT: the level of its inputs; 255
+** the purge's, below): its output segment's number (taken from 'W''s next
+** when it starts, so no other segment gets it), the output's level and
+** first document, its inputs (a run of 'W''s list, which only this merge
+** changes: new segments are appended after it, a lower level's merge
+** puts its output after it) and the last term done.  Each step writes the
+** output's parts of the next terms in its commit's batch; the output is in
+** no reader's list until the step that finishes it, which in one batch
+** puts it in the inputs' place in 'W' and deletes its 'Q': a reader at
+** any snapshot reads the inputs or the output, never both, never half of
+** one.  The inputs are then retired ('V'): the next commits delete their
+** parts, about fts_merge_work bytes each, as a merge's steps.
 **
 ** Dead documents.  A merge drops the postings of the documents dead when
-** it started (their numbers: the 'R' key, written once) and keeps those of
-** documents that die while it runs (their tombstones stay; readers skip
-** them).  The dropped postings' share of a term's 'X' entry may go only
-** when the output is readable: a step before the last adds it to the
-** term's hidden 'Y' entry, the last moves every 'Y' into 'X' and deletes
-** the dropped documents' tombstones.
+** it started (their numbers: its 'R' SLOT key, written once) and keeps
+** those of documents that die while it runs (their tombstones stay;
+** readers skip them).  The dropped postings' share of a term's 'X'
+** entry may go only when the output is readable: a step before the last
+** adds it to the term's hidden 'Y' SLOT TERM entry, the last moves its
+** 'Y' entries into 'X' and deletes the dropped documents' tombstones.
 **
-** One merge at a time per table.  While it runs, each commit still appends
-** its segment (readers read more segments): past 40 the bound doubles every
-** 16 segments (a merge of up to about 4000 times fts_merge_work ends before
-** the list is full), and when the list nears FTS_SEG_LIST the step takes
-** no bound (the merge finishes in that commit). */
+** One merge per level at a time (so a long merge of high-level segments
+** does not hold up those of the level-0 ones each commit appends: the list
+** stays short), each commit doing a step of each, the bound shared.  The
+** purge (every segment, to drop the tombstones) starts only when no merge
+** runs, and none starts while it runs.  Should the list grow anyway, past
+** 40 segments the bound doubles every 16, and when the list nears
+** FTS_SEG_LIST the steps take no bound (the merges finish in that commit). */
 
 uint64_t fts_merge_bytes_max, fts_merge_bytes_total;
 
 typedef struct mstate {
+  uint8_t slot; /* its key's: its inputs' level, 255 the purge's */
   uint64_t out, first;
   uint8_t lvl;
   uint32_t n;
@@ -1160,46 +1164,75 @@ typedef struct mstate {
   char cur[FTS_MAX_TERM + 1];
 } mstate;
 
-/* The merge under way of table tbl at snap ('Q') into *ms (*found: is
-** there one).  REMDB_CORRUPT when 'Q' is malformed. */
-static int read_mstate(remdb *db, const kv_snap_t *snap, uint32_t tid,
-                       uint32_t tbl, mstate *ms, bool *found) {
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, tid, tbl, 'Q');
-  *found = false;
-  kv_val v;
-  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
-  if (rc == REMDB_NOTFOUND) return REMDB_OK;
-  if (rc) return rc;
-  const unsigned char *d = (const unsigned char *)v.data;
-  bool ok = v.len >= 21;
+/* Parse a merge state ('Q' value) into *ms: false when malformed. */
+static bool parse_mstate(const unsigned char *d, size_t len, mstate *ms) {
+  bool ok = len >= 21;
   if (ok) {
     ms->out = get_u64be(d);
     ms->first = get_u64be(d + 8);
     ms->lvl = d[16];
     ms->n = get_u32be(d + 17);
-    ok = ms->n >= 1 && ms->n <= FTS_SEG_LIST && v.len >= 21 + 8 * ms->n + 2;
+    ok = ms->n >= 1 && ms->n <= FTS_SEG_LIST && len >= 21 + 8 * ms->n + 2;
   }
   if (ok) {
     for (uint32_t i = 0; i < ms->n; i++) ms->in[i] = get_u64be(d + 21 + 8 * i);
     const unsigned char *p = d + 21 + 8 * ms->n;
     ms->cur_set = p[0] != 0;
     ms->cl = p[1];
-    ok = v.len == 21 + 8 * (size_t)ms->n + 2 + ms->cl;
+    ok = len == 21 + 8 * (size_t)ms->n + 2 + ms->cl;
     if (ok) memcpy(ms->cur, p + 2, ms->cl);
   }
-  kv_val_free(&v);
-  if (!ok)
-    return err_set(&db->err, REMDB_CORRUPT,
+  return ok;
+}
+
+/* The merges under way of table tbl at snap ('Q' keys), by slot, into
+** *out (malloc'd, *n of them; none: NULL, 0).  REMDB_CORRUPT when one is
+** malformed. */
+static int read_merges(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                       uint32_t tbl, mstate **out, uint32_t *n) {
+  (void)tid;
+  *out = NULL;
+  *n = 0;
+  kv_iter_t *it = NULL;
+  int rc = kind_iter(db, snap, tbl, 'Q', &it);
+  uint32_t cap = 0;
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 4;
+      mstate *m = realloc(*out, cap * sizeof *m);
+      if (m == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      *out = m;
+    }
+    mstate *ms = &(*out)[*n];
+    if (kl != KEY_FTS_SLOT_LEN ||
+        !parse_mstate((const unsigned char *)v, vl, ms)) {
+      rc = err_set(&db->err, REMDB_CORRUPT,
                    "full-text merge state is malformed");
-  *found = true;
-  return REMDB_OK;
+      break;
+    }
+    ms->slot = (uint8_t)k[KEY_FTS_PREFIX];
+    ++*n;
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
 }
 
 static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
                         const mstate *ms) {
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, tid, tbl, 'Q');
+  unsigned char k[KEY_FTS_SLOT_LEN];
+  key_fts_slot(k, tid, tbl, 'Q', ms->slot);
   buf_t v;
   buf_init(&v);
   unsigned char h[21];
@@ -1225,9 +1258,9 @@ static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
 /* The documents the merge under way drops ('R': be64 numbers, ascending)
 ** at snap into *out (malloc'd; none: NULL, 0). */
 static int read_mdead(remdb *db, const kv_snap_t *snap, uint32_t tid,
-                      uint32_t tbl, uint64_t **out, size_t *n) {
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, tid, tbl, 'R');
+                      uint32_t tbl, uint8_t slot, uint64_t **out, size_t *n) {
+  unsigned char k[KEY_FTS_SLOT_LEN];
+  key_fts_slot(k, tid, tbl, 'R', slot);
   *out = NULL;
   *n = 0;
   kv_val v;
@@ -1420,7 +1453,7 @@ static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
     o += 1 + tl + 16;
     unsigned char xk[KEY_FTS_MAX];
     size_t xl = *done ? key_fts_xterm(xk, t->tid, t->tbl, term, tl)
-                      : key_fts_yterm(xk, t->tid, t->tbl, term, tl);
+                      : key_fts_yterm(xk, t->tid, t->tbl, ms->slot, term, tl);
     fts_term_delta d = {*done ? -(int64_t)df : (int64_t)df,
                         *done ? -(int64_t)cf : (int64_t)cf, 0, UINT32_MAX};
     buf_reset(&op);
@@ -1584,6 +1617,34 @@ static bool mstate_matches(const ptab *t, const mstate *ms) {
   return ok;
 }
 
+/* The keys of table tbl of kind and slot (kv.h: 'Y' SLOT TERM), at the
+** latest state. */
+static int slot_iter(remdb *db, uint32_t tbl, char kind, uint8_t slot,
+                     kv_iter_t **it) {
+  unsigned char lo[KEY_FTS_SLOT_LEN], hi[KEY_FTS_SLOT_LEN];
+  key_fts_slot(lo, db->tid, tbl, kind, slot);
+  size_t hl = sizeof hi;
+  if (slot < 255) {
+    key_fts_slot(hi, db->tid, tbl, kind, (uint8_t)(slot + 1));
+  } else {
+    key_fts(hi, db->tid, tbl, (char)(kind + 1));
+    hl = KEY_FTS_PREFIX;
+  }
+  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi, hl, it,
+                       &db->err);
+  if (rc == REMDB_OK) kv_iter_first(*it);
+  return rc;
+}
+
+/* Stage the deletion of merge ms's 'Q' and 'R'. */
+static void merge_keys_del(ptab *t, const mstate *ms, kv_batch_t *kb) {
+  unsigned char k[KEY_FTS_SLOT_LEN];
+  key_fts_slot(k, t->tid, t->tbl, 'Q', ms->slot);
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  key_fts_slot(k, t->tid, t->tbl, 'R', ms->slot);
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+}
+
 /* Drop merge ms, whose inputs are gone: its output's parts are retired,
 ** 'Q', 'R' and the 'Y' entries go (the inputs' dead documents were not
 ** dropped: their 'X' share and tombstones stand). */
@@ -1591,7 +1652,7 @@ static int seg_merge_abandon(remdb *db, ptab *t, const mstate *ms, gcset *g,
                              kv_batch_t *kb) {
   if (!gc_add(g, ms->out)) return err_nomem(&db->err);
   kv_iter_t *it = NULL;
-  int rc = kind_iter(db, NULL, t->tbl, 'Y', &it);
+  int rc = slot_iter(db, t->tbl, 'Y', ms->slot, &it);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     size_t kl;
     const char *k = kv_iter_key(it, &kl);
@@ -1599,11 +1660,7 @@ static int seg_merge_abandon(remdb *db, ptab *t, const mstate *ms, gcset *g,
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, t->tid, t->tbl, 'Q');
-  kv_batch_del(kb, KV_INDEX, k, sizeof k);
-  key_fts(k, t->tid, t->tbl, 'R');
-  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  merge_keys_del(t, ms, kb);
   return rc;
 }
 
@@ -1629,7 +1686,7 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
     kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
   }
   kv_iter_t *it = NULL;
-  if (rc == REMDB_OK) rc = kind_iter(db, NULL, t->tbl, 'Y', &it);
+  if (rc == REMDB_OK) rc = slot_iter(db, t->tbl, 'Y', ms->slot, &it);
   buf_t op;
   buf_init(&op);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
@@ -1637,14 +1694,14 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
     const char *k = kv_iter_key(it, &kl);
     const char *v = kv_iter_value(it, &vl);
     fts_term_info ti;
-    if (kl < KEY_FTS_PREFIX || fts_term_decode(v, vl, &ti)) {
+    if (kl < KEY_FTS_SLOT_LEN || fts_term_decode(v, vl, &ti)) {
       rc = err_set(&db->err, REMDB_CORRUPT,
                    "full-text merge state is malformed");
       break;
     }
     unsigned char xk[KEY_FTS_MAX];
-    size_t xl = key_fts_xterm(xk, t->tid, t->tbl, k + KEY_FTS_PREFIX,
-                              kl - KEY_FTS_PREFIX);
+    size_t xl = key_fts_xterm(xk, t->tid, t->tbl, k + KEY_FTS_SLOT_LEN,
+                              kl - KEY_FTS_SLOT_LEN);
     fts_term_delta d = {-(int64_t)ti.df, -(int64_t)ti.cf, 0, UINT32_MAX};
     buf_reset(&op);
     fts_term_delta_encode(&d, &op);
@@ -1656,11 +1713,7 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   if (rc) return rc;
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, t->tid, t->tbl, 'Q');
-  kv_batch_del(kb, KV_INDEX, k, sizeof k);
-  key_fts(k, t->tid, t->tbl, 'R');
-  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  merge_keys_del(t, ms, kb);
   t->s.no[a] = ms->out;
   t->s.lvl[a] = ms->lvl;
   memmove(t->s.no + a + 1, t->s.no + a + ms->n,
@@ -1672,97 +1725,133 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
   return REMDB_OK;
 }
 
-/* A commit's merge (see "Segments" and "Incremental merges"): a step of
-** the merge under way, or else of a new one, of the first run of
-** FTS_SEG_MAX or more segments of one level, lowest level first (or of
-** every segment, to drop the tombstones). */
+/* Start a merge, in slot, of t's segments [best, best + bestn): its state
+** into *ms; the documents it drops (dead now, in its inputs: 'R', staged)
+** into *dead, *nd (malloc'd). */
+static int seg_merge_start(remdb *db, ptab *t, uint32_t best, uint32_t bestn,
+                           uint8_t slot, mstate *ms, uint64_t **dead,
+                           size_t *nd, kv_batch_t *kb) {
+  int rc = REMDB_OK;
+  ms->slot = slot;
+  ms->out = t->s.next++;
+  ms->lvl = (uint8_t)(t->s.lvl[best] + (t->s.lvl[best] < 255));
+  ms->n = bestn;
+  memcpy(ms->in, t->s.no + best, bestn * sizeof *ms->in);
+  ms->cur_set = false;
+  ms->cl = 0;
+  t->merged = true; /* ('W': its next moved) */
+  ms->first = UINT64_MAX;
+  for (uint32_t i = 0; i < bestn && rc == REMDB_OK && ms->first == UINT64_MAX;
+       i++)
+    rc = seg_first(db, t, ms->in[i], &ms->first);
+  /* the documents dead now between its first and the next segment's
+  ** first (the next that has one: a merge whose documents were all dead
+  ** leaves an empty segment), or the counter */
+  uint64_t hi = UINT64_MAX;
+  for (uint32_t j = best + bestn;
+       rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX; j++)
+    rc = seg_first(db, t, t->s.no[j], &hi);
+  if (hi > t->fresh) hi = t->fresh;
+  *dead = NULL;
+  *nd = 0;
+  size_t n = 0;
+  if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, dead, &n);
+  size_t d0 = 0, d1 = 0;
+  while (d0 < n && (*dead)[d0] < ms->first) d0++;
+  for (d1 = d0; d1 < n && (*dead)[d1] < hi; d1++) {}
+  if (d0) memmove(*dead, *dead + d0, (d1 - d0) * sizeof **dead);
+  *nd = rc == REMDB_OK ? d1 - d0 : 0;
+  if (*nd) {
+    unsigned char k[KEY_FTS_SLOT_LEN];
+    key_fts_slot(k, t->tid, t->tbl, 'R', slot);
+    unsigned char *v = malloc(*nd * 8);
+    if (v == NULL) rc = err_nomem(&db->err);
+    for (size_t i = 0; v && i < *nd; i++) put_u64be(v + 8 * i, (*dead)[i]);
+    if (v) kv_batch_put(kb, KV_INDEX, k, sizeof k, v, *nd * 8);
+    free(v);
+  }
+  return rc;
+}
+
+/* A commit's merges (see "Segments" and "Incremental merges"): a step of
+** each merge under way, one per level, and of a new one, of the lowest
+** level whose FTS_SEG_MAX or more segments no merge takes (or, when none
+** runs, of every segment, to drop the tombstones). */
 static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
-  mstate *ms = malloc(sizeof *ms);
-  if (ms == NULL) return err_nomem(&db->err);
-  bool found;
-  uint64_t *dead = NULL;
-  size_t nd = 0;
-  int rc = read_mstate(db, NULL, t->tid, t->tbl, ms, &found);
-  if (rc == REMDB_OK && found && !mstate_matches(t, ms)) {
-    rc = seg_merge_abandon(db, t, ms, g, kb);
-    free(ms);
-    return rc;
+  mstate *ms = NULL;
+  uint32_t nm = 0;
+  int rc = read_merges(db, NULL, t->tid, t->tbl, &ms, &nm);
+  uint32_t keep = 0; /* a merge whose inputs are gone is dropped */
+  for (uint32_t i = 0; rc == REMDB_OK && i < nm; i++) {
+    if (!mstate_matches(t, &ms[i])) {
+      rc = seg_merge_abandon(db, t, &ms[i], g, kb);
+      continue;
+    }
+    if (keep != i) ms[keep] = ms[i];
+    keep++;
   }
-  if (rc == REMDB_OK && found) { /* the merge under way: its dead ones */
-    rc = read_mdead(db, NULL, t->tid, t->tbl, &dead, &nd);
-  } else if (rc == REMDB_OK) { /* a new one? */
-    uint32_t best = UINT32_MAX, bestn = 0;
-    for (uint32_t i = 0; i < t->s.n;) {
-      uint32_t j = i;
-      while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
-      if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 &&
-          (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
-        best = i;
-        bestn = j - i;
-      }
-      i = j;
+  nm = keep;
+  bool busy[256] = {false};
+  for (uint32_t i = 0; i < nm; i++) busy[ms[i].slot] = true;
+  uint32_t best = UINT32_MAX, bestn = 0;
+  uint8_t slot = 0;
+  for (uint32_t i = 0; rc == REMDB_OK && !busy[255] && i < t->s.n;) {
+    uint32_t j = i;
+    while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
+    if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 && !busy[t->s.lvl[i]] &&
+        (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
+      best = i;
+      bestn = j - i;
+      slot = t->s.lvl[i];
     }
-    /* too many tombstones (a reader loads them all): merge every segment,
-    ** which drops them (an eighth of the segments' numbers, or 8192) */
-    uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
-    if (best == UINT32_MAX && t->s.n &&
-        ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
-         t->s.n + 2 >= FTS_SEG_LIST)) {
-      best = 0;
-      bestn = t->s.n;
-    }
-    if (best == UINT32_MAX) {
-      free(ms);
-      return REMDB_OK;
-    }
-    ms->out = t->s.next++;
-    ms->lvl = (uint8_t)(t->s.lvl[best] + (t->s.lvl[best] < 255));
-    ms->n = bestn;
-    memcpy(ms->in, t->s.no + best, bestn * sizeof *ms->in);
-    ms->cur_set = false;
-    ms->cl = 0;
-    t->merged = true; /* ('W': its next moved) */
-    ms->first = UINT64_MAX;
-    for (uint32_t i = 0; i < bestn && rc == REMDB_OK &&
-                         ms->first == UINT64_MAX; i++)
-      rc = seg_first(db, t, ms->in[i], &ms->first);
-    /* the documents dead now between its first and the next segment's
-    ** first (the next that has one: a merge whose documents were all dead
-    ** leaves an empty segment), or the counter */
-    uint64_t hi = UINT64_MAX;
-    for (uint32_t j = best + bestn;
-         rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX; j++)
-      rc = seg_first(db, t, t->s.no[j], &hi);
-    if (hi > t->fresh) hi = t->fresh;
-    if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
-    size_t d0 = 0, d1 = 0;
-    while (d0 < nd && dead[d0] < ms->first) d0++;
-    for (d1 = d0; d1 < nd && dead[d1] < hi; d1++) {}
-    if (d0) memmove(dead, dead + d0, (d1 - d0) * sizeof *dead);
-    nd = rc == REMDB_OK ? d1 - d0 : 0;
-    if (nd) {
-      unsigned char k[KEY_FTS_PREFIX];
-      key_fts(k, t->tid, t->tbl, 'R');
-      unsigned char *v = malloc(nd * 8);
-      if (v == NULL) rc = err_nomem(&db->err);
-      for (size_t i = 0; v && i < nd; i++) put_u64be(v + 8 * i, dead[i]);
-      if (v) kv_batch_put(kb, KV_INDEX, k, sizeof k, v, nd * 8);
-      free(v);
-    }
+    i = j;
   }
-  bool done = false;
-  /* the bound doubles every 16 segments past 40, and goes when the list is
-  ** near full (see "Incremental merges") */
+  /* too many tombstones (a reader loads them all): merge every segment,
+  ** which drops them (an eighth of the segments' numbers, or 8192) */
+  uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
+  if (rc == REMDB_OK && best == UINT32_MAX && nm == 0 && t->s.n &&
+      ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
+       t->s.n + 2 >= FTS_SEG_LIST)) {
+    best = 0;
+    bestn = t->s.n;
+    slot = 255;
+  }
+  uint64_t **dead = NULL;
+  size_t *nd = NULL;
+  if (rc == REMDB_OK && best != UINT32_MAX) {
+    mstate *m = realloc(ms, (nm + 1) * sizeof *m);
+    if (m == NULL) rc = err_nomem(&db->err);
+    else ms = m;
+  }
+  uint32_t nall = nm + (best != UINT32_MAX);
+  if (rc == REMDB_OK && nall) {
+    dead = calloc(nall, sizeof *dead);
+    nd = calloc(nall, sizeof *nd);
+    if (dead == NULL || nd == NULL) rc = err_nomem(&db->err);
+  }
+  if (rc == REMDB_OK && best != UINT32_MAX)
+    rc = seg_merge_start(db, t, best, bestn, slot, &ms[nm], &dead[nm],
+                         &nd[nm], kb);
+  for (uint32_t i = 0; rc == REMDB_OK && i < nm; i++)
+    rc = read_mdead(db, NULL, t->tid, t->tbl, ms[i].slot, &dead[i], &nd[i]);
+  /* the bound (shared by the merges under way) doubles every 16 segments
+  ** past 40, and goes when the list is near full (see "Incremental
+  ** merges") */
   size_t work = db->st->opts.fts_merge_work;
   size_t budget = t->s.n + 8 >= FTS_SEG_LIST ? 0 : work;
   for (uint32_t i = 40; budget && i + 16 <= t->s.n; i += 16)
     budget = budget > SIZE_MAX / 2 ? 0 : budget * 2;
-  if (rc == REMDB_OK)
-    rc = seg_merge_step(db, t, ms, dead, nd, budget, kb, &done);
-  if (rc == REMDB_OK)
-    rc = done ? seg_merge_finish(db, t, ms, dead, nd, g, kb)
-              : stage_mstate(db, kb, t->tid, t->tbl, ms);
+  if (budget && nall > 1) budget = budget / nall ? budget / nall : 1;
+  for (uint32_t i = 0; rc == REMDB_OK && i < nall; i++) {
+    bool done = false;
+    rc = seg_merge_step(db, t, &ms[i], dead[i], nd[i], budget, kb, &done);
+    if (rc == REMDB_OK)
+      rc = done ? seg_merge_finish(db, t, &ms[i], dead[i], nd[i], g, kb)
+                : stage_mstate(db, kb, t->tid, t->tbl, &ms[i]);
+  }
+  for (uint32_t i = 0; dead && i < nall; i++) free(dead[i]);
   free(dead);
+  free(nd);
   free(ms);
   return rc;
 }
@@ -3628,12 +3717,11 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       rc = REMDB_OK;
     }
   }
-  /* 'Q': a merge under way (see "Incremental merges") */
-  mstate *vms = rc == REMDB_OK ? malloc(sizeof *vms) : NULL;
-  bool vms_on = false;
-  if (rc == REMDB_OK && vms == NULL) rc = err_nomem(&db->err);
+  /* 'Q': the merges under way (see "Incremental merges") */
+  mstate *vms = NULL;
+  uint32_t nvm = 0;
   if (rc == REMDB_OK) {
-    rc = read_mstate(db, snap, db->tid, tbl, vms, &vms_on);
+    rc = read_merges(db, snap, db->tid, tbl, &vms, &nvm);
     if (rc == REMDB_CORRUPT) {
       vreport(v, "its merge state is malformed");
       rc = REMDB_OK;
@@ -3666,48 +3754,73 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       vreport(v, "document %llu is marked dead, but is live or in no "
               "segment", (unsigned long long)dead[i]);
   }
-  /* the merge under way: its inputs a run of the list, its output not in
-  ** it; 'R' (the documents it drops): ascending, each dead in an input */
-  uint64_t *mdead = NULL;
-  size_t nmd = 0;
-  bool *is_in = NULL; /* per listed segment: an input of the merge */
-  if (rc == REMDB_OK && ws->n && (is_in = calloc(ws->n, 1)) == NULL)
+  /* the merges under way: each one's inputs a run of the list (no
+  ** segment in two), its output not in it; 'R' (the documents one drops):
+  ** ascending, each dead in its inputs */
+  uint64_t *mdead = NULL; /* every merge's, in order */
+  size_t nmd = 0, capmd = 0;
+  int32_t *is_in = NULL; /* per listed segment: the merge it is an input of */
+  if (rc == REMDB_OK && ws->n &&
+      (is_in = malloc(ws->n * sizeof *is_in)) == NULL)
     rc = err_nomem(&db->err);
-  if (rc == REMDB_OK && vms_on) {
+  for (uint32_t i = 0; is_in && i < ws->n; i++) is_in[i] = -1;
+  for (uint32_t mi = 0; rc == REMDB_OK && mi < nvm; mi++) {
+    const mstate *m = &vms[mi];
     uint32_t a = 0;
-    while (a < ws->n && ws->no[a] != vms->in[0]) a++;
-    bool run = a + vms->n <= ws->n;
-    for (uint32_t i = 0; run && i < vms->n; i++) run = ws->no[a + i] == vms->in[i];
-    for (uint32_t i = 0; run && i < vms->n; i++) is_in[a + i] = true;
+    while (a < ws->n && ws->no[a] != m->in[0]) a++;
+    bool run = a + m->n <= ws->n;
+    for (uint32_t i = 0; run && i < m->n; i++)
+      run = ws->no[a + i] == m->in[i] && is_in[a + i] < 0;
+    for (uint32_t i = 0; run && i < m->n; i++) is_in[a + i] = (int32_t)mi;
     if (!run)
-      vreport(v, "its merge's inputs are not a run of its segments");
+      vreport(v, "the inputs of its merge %u are not a run of its segments "
+              "(or another merge's)", (unsigned)m->slot);
     for (uint32_t i = 0; i < ws->n; i++)
-      if (ws->no[i] == vms->out)
+      if (ws->no[i] == m->out)
         vreport(v, "its merge's output %llu is listed before the merge ends",
-                (unsigned long long)vms->out);
-    if (vms->out >= ws->next)
+                (unsigned long long)m->out);
+    if (m->out >= ws->next)
       vreport(v, "its merge's output %llu is not below the next segment "
-              "number %llu", (unsigned long long)vms->out,
+              "number %llu", (unsigned long long)m->out,
               (unsigned long long)ws->next);
   }
-  if (rc == REMDB_OK) {
-    rc = read_mdead(db, snap, db->tid, tbl, &mdead, &nmd);
-    if (rc == REMDB_CORRUPT) {
-      vreport(v, "its merge state is malformed");
-      rc = REMDB_OK;
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'R', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    const mstate *m = NULL;
+    for (uint32_t mi = 0; kl == KEY_FTS_SLOT_LEN && mi < nvm; mi++)
+      if (vms[mi].slot == (uint8_t)k[KEY_FTS_PREFIX]) m = &vms[mi];
+    if (m == NULL || vl % 8) {
+      vreport(v, "%zu documents are to be dropped by a merge, but no such "
+              "merge is under way (or the list is malformed)", vl / 8);
+      continue;
+    }
+    if (nmd + vl / 8 > capmd) {
+      capmd = (nmd + vl / 8) * 2;
+      uint64_t *nm = realloc(mdead, capmd * sizeof *nm);
+      if (nm == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      mdead = nm;
+    }
+    for (size_t i = 0; i < vl / 8; i++) {
+      uint64_t dn = get_u64be((const unsigned char *)val + 8 * i);
+      if ((i && dn <= mdead[nmd - 1]) || dn < m->first ||
+          !bsearch(&dn, dead, nd, sizeof *dead, u64_cmp)) {
+        vreport(v, "document %llu is to be dropped by a merge, but is not "
+                "dead in its inputs (or out of order)",
+                (unsigned long long)dn);
+        break;
+      }
+      mdead[nmd++] = dn;
     }
   }
-  if (rc == REMDB_OK && nmd && !vms_on)
-    vreport(v, "%zu documents are to be dropped by a merge, but no merge is "
-            "under way", nmd);
-  for (size_t i = 0; rc == REMDB_OK && vms_on && i < nmd; i++)
-    if ((i && mdead[i] <= mdead[i - 1]) || mdead[i] < vms->first ||
-        !bsearch(&mdead[i], dead, nd, sizeof *dead, u64_cmp)) {
-      vreport(v, "document %llu is to be dropped by the merge, but is not "
-              "dead in its inputs (or out of order)",
-              (unsigned long long)mdead[i]);
-      break;
-    }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  if (nmd) qsort(mdead, nmd, sizeof *mdead, u64_cmp);
   if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'G', &it);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     k = kv_iter_key(it, &kl);
@@ -3721,13 +3834,16 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
     for (uint32_t gi = 0; wi == ws->n && gi < vgc.n; gi++)
       retired |= vgc.no[gi] == seg;
     if (retired) continue; /* (its parts being deleted) */
-    bool is_out = wi == ws->n && vms_on && seg == vms->out;
+    const mstate *mo = NULL;
+    for (uint32_t mi = 0; wi == ws->n && mi < nvm; mi++)
+      if (vms[mi].out == seg) mo = &vms[mi];
+    bool is_out = mo != NULL;
     if (is_out) {
       /* a merge's output under way, read by no reader: its parts are
       ** those of the terms done (their postings: the inputs' less 'R') */
-      if (!vms->cur_set ||
-          term_cmp(k + KEY_FTS_PREFIX + 8, kl - KEY_FTS_PREFIX - 8, vms->cur,
-                   vms->cl) > 0) {
+      if (!mo->cur_set ||
+          term_cmp(k + KEY_FTS_PREFIX + 8, kl - KEY_FTS_PREFIX - 8, mo->cur,
+                   mo->cl) > 0) {
         vreport(v, "segment %llu (a merge's output) has a part past the "
                 "merge's last term", (unsigned long long)seg);
         continue;
@@ -3755,8 +3871,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       int eb;
       fts_term_info got = {0, 0, 0, UINT32_MAX}; /* what its blocks hold */
       /* an input's term the merge under way has done */
-      bool done_in = wi < ws->n && is_in[wi] && vms->cur_set &&
-                     term_cmp(tm, len, vms->cur, vms->cl) <= 0;
+      const mstate *mi = wi < ws->n && is_in[wi] >= 0 ? &vms[is_in[wi]]
+                                                       : NULL;
+      bool done_in = mi && mi->cur_set &&
+                     term_cmp(tm, len, mi->cur, mi->cl) <= 0;
       if (i != SIZE_MAX && !is_out) { /* its statistics count as its
                                        ** entry's do */
         vterm *x = &s->vt[i];
@@ -3896,28 +4014,37 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   it = NULL;
   /* 'Y': a merge's dropped share of 'X', only while it is under way */
   if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'Y', &it);
-  if (rc == REMDB_OK && !vms_on && kv_iter_valid(it))
-    vreport(v, "a merge's dropped entries are left, but no merge is under "
-            "way");
-  for (; rc == REMDB_OK && vms_on && kv_iter_valid(it); kv_iter_next(it)) {
+  int yleft = -1; /* a slot's entries without its merge */
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     k = kv_iter_key(it, &kl);
     val = kv_iter_value(it, &vl);
+    bool on = false;
+    for (uint32_t mi = 0; kl >= KEY_FTS_SLOT_LEN && mi < nvm; mi++)
+      on |= vms[mi].slot == (uint8_t)k[KEY_FTS_PREFIX];
+    if (!on) {
+      if (yleft != (kl > KEY_FTS_PREFIX ? (uint8_t)k[KEY_FTS_PREFIX] : 256))
+        vreport(v, "a merge's dropped entries are left, but no such merge "
+                "is under way");
+      yleft = kl > KEY_FTS_PREFIX ? (uint8_t)k[KEY_FTS_PREFIX] : 256;
+      continue;
+    }
     fts_term_info ti;
-    const char *tm = k + KEY_FTS_PREFIX;
-    int len = (int)(kl - KEY_FTS_PREFIX);
+    const char *tm = k + KEY_FTS_SLOT_LEN;
+    int len = (int)(kl - KEY_FTS_SLOT_LEN);
     size_t i = vterm_get(s, tm, (size_t)len, false);
-    if (fts_term_decode(val, vl, &ti))
+    if (fts_term_decode(val, vl, &ti)) {
       vreport(v, "the dropped entry of term \"%.*s\" is malformed", len, tm);
-    else if (i != SIZE_MAX)
-      s->vt[i].yt = ti;
-    else if (ti.df || ti.cf)
+    } else if (i != SIZE_MAX) {
+      s->vt[i].yt.df += ti.df;
+      s->vt[i].yt.cf += ti.cf;
+    } else if (ti.df || ti.cf)
       vreport(v, "term \"%.*s\" has a dropped entry (%llu documents) but no "
               "posting in a segment", len, tm, (unsigned long long)ti.df);
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;
-  for (size_t i = 0; rc == REMDB_OK && vms_on && i < s->terms.n; i++) {
+  for (size_t i = 0; rc == REMDB_OK && nvm && i < s->terms.n; i++) {
     vterm *x = &s->vt[i];
     if (x->out_df != x->in_df || x->out_cf != x->in_cf)
       vreport(v, "term \"%s\": the merge's output holds %llu postings (%llu "

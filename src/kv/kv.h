@@ -572,14 +572,25 @@ static inline size_t key_fts_xterm(unsigned char *out, uint32_t tid,
   out[12] = 'X';
   return kl;
 }
-/* 'Y' TERM: the share of 'X' a merge under way has dropped (core/fts.c,
-** "Incremental merges"; with 'Q', its state, 'R', its dead documents, and
-** 'V', the retired segments whose parts are being deleted) */
+/* A merge under way (core/fts.c, "Incremental merges"), one per SLOT (u8:
+** the level of its inputs; 255: the merge of every segment): 'Q' SLOT, its
+** state; 'R' SLOT, its dead documents; 'Y' SLOT TERM, the share of 'X' it
+** has dropped.  'V' (no suffix): the retired segments whose parts are
+** being deleted. */
+#define KEY_FTS_SLOT_LEN (KEY_FTS_PREFIX + 1)
+static inline void key_fts_slot(unsigned char out[KEY_FTS_SLOT_LEN],
+                                uint32_t tid, uint32_t tbl, char kind,
+                                uint8_t slot) {
+  key_fts(out, tid, tbl, kind);
+  out[KEY_FTS_PREFIX] = slot;
+}
 static inline size_t key_fts_yterm(unsigned char *out, uint32_t tid,
-                                   uint32_t tbl, const char *term, size_t n) {
-  size_t kl = key_fts_term(out, tid, tbl, term, n);
-  out[12] = 'Y';
-  return kl;
+                                   uint32_t tbl, uint8_t slot,
+                                   const char *term, size_t n) {
+  key_fts_slot(out, tid, tbl, 'Y', slot);
+  for (size_t i = 0; i < n; i++)
+    out[KEY_FTS_SLOT_LEN + i] = (unsigned char)term[i];
+  return KEY_FTS_SLOT_LEN + n;
 }
 /* 'E' be32(DOCNO / 128) */
 static inline void key_fts_ids(unsigned char out[KEY_FTS_LEN_LEN],

@@ -248,16 +248,21 @@ static void note(void *ctx, const char *problem) {
   fprintf(stderr, "verify: %s\n", problem);
 }
 
-/* Is a full-text merge of "items" under way ('Q', core/fts.c)? */
+/* Is a full-text merge of "items" under way ('Q' keys, core/fts.c)? */
 static int merge_under_way(remdb *db) {
   cat_table *ct;
   if (cat_find(db, "items", &ct) || ct->s == NULL) return 0;
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, db->tid, ct->s->table_id, 'Q');
-  kv_val v;
-  if (kv_get(db->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &db->err)) return 0;
-  kv_val_free(&v);
-  return 1;
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, db->tid, ct->s->table_id, 'Q');
+  key_fts(hi, db->tid, ct->s->table_id, 'Q' + 1);
+  kv_iter_t *it;
+  if (kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi, sizeof hi,
+                  &it, &db->err))
+    return 0;
+  kv_iter_first(it);
+  int on = kv_iter_valid(it);
+  kv_iter_free(it);
+  return on;
 }
 
 static void test_crash_all(void) {

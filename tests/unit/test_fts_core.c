@@ -608,19 +608,30 @@ static void check_verify(void) {
 /* a small memtable: flushes (which combine operands) happen often */
 static remdb_options small;
 
-/* Is a merge of table name's segments under way ('Q', core/fts.c,
-** "Incremental merges")? */
-static bool merge_open(remdb *d, const char *name) {
+/* The merges of table name's segments under way ('Q' keys, core/fts.c,
+** "Incremental merges"). */
+static int merges_open(remdb *d, const char *name) {
   cat_table *ct;
-  if (cat_find(d, name, &ct) || ct->s == NULL) return false;
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, d->tid, ct->s->table_id, 'Q');
-  kv_val v;
-  int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
-  if (rc == REMDB_OK) kv_val_free(&v);
-  return rc == REMDB_OK;
+  if (cat_find(d, name, &ct) || ct->s == NULL) return 0;
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, d->tid, ct->s->table_id, 'Q');
+  key_fts(hi, d->tid, ct->s->table_id, 'Q' + 1);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(d->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi,
+                        sizeof hi, &it, &d->err),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) n++;
+  kv_iter_free(it);
+  return n;
+}
+
+static bool merge_open(remdb *d, const char *name) {
+  return merges_open(d, name) > 0;
 }
 static int nhalf; /* steps of run_sequence that left a merge half done */
+static int nmulti; /* ... more than one (of different levels: rare here,
+                    ** test_fts_merges_per_level has them) */
 
 static void run_sequence(uint64_t seed, int steps) {
   remdb_options_init(&small);
@@ -678,7 +689,9 @@ static void run_sequence(uint64_t seed, int steps) {
         exit(1);
       }
     }
-    if (merge_open(db, "notes")) {
+    int nopen = merges_open(db, "notes");
+    if (nopen > 1) nmulti++;
+    if (nopen) {
       nhalf++;
       if (step % 20 == 0) check_index(10); /* (readers mid-merge) */
     }
@@ -1070,8 +1083,8 @@ static void test_fts_segments(void) {
   remdb_close(d);
 }
 
-/* A merge does about fts_merge_work bytes per commit (remdb_options; core/fts.c,
-** "Incremental merges"): with a bound of one byte, one term per commit.
+/* A merge does about fts_merge_work bytes per commit (remdb_options;
+** core/fts.c, "Incremental merges"): with a bound of one byte, one term per commit.
 ** While it runs, readers (a snapshot from before it, the latest, a
 ** reopened handle) see its inputs, verify is clean, documents die in its
 ** inputs (their tombstones outlive it) and commits add segments; the
@@ -1187,6 +1200,88 @@ static void test_fts_incremental(void) {
   merge_work = 0;
 }
 
+/* Rewrite table docs' segment list ('W') behind the writer's back: the
+** level of every segment into lvls[0 .. n) (as many as the list holds),
+** and, when empty_after < n, a new segment number (no parts: what a merge
+** of dead documents only leaves) at level empty_lvl after segment
+** empty_after. */
+static void rewrite_w(remdb *d, const uint8_t *lvls, size_t n,
+                      size_t empty_after, uint8_t empty_lvl) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, 'W');
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err),
+            REMDB_OK);
+  CHECK_INT((v.len - 24) / 9, n);
+  unsigned char w[24 + 9 * 64];
+  memcpy(w, v.data, v.len);
+  size_t wl = v.len;
+  kv_val_free(&v);
+  for (size_t i = 0; i < n; i++) w[24 + 9 * i + 8] = lvls[i];
+  if (empty_after < n) {
+    uint64_t e = get_u64be(w + 8); /* next: the empty one's number */
+    put_u64be(w + 8, e + 1);
+    size_t at = 24 + 9 * (empty_after + 1);
+    memmove(w + at + 9, w + at, wl - at);
+    put_u64be(w + at, e);
+    w[at + 8] = empty_lvl;
+    wl += 9;
+  }
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, k, sizeof k, w, wl);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+}
+
+/* One merge per level at a time: while a long merge of level-1 segments
+** runs, level-0 segments are merged beside it (the list stays short);
+** readers and verify are right all along. */
+static void test_fts_merges_per_level(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id[REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < FTS_SEG_MAX_TEST; i++) {
+    char body[128]; /* many terms: a merge of many steps */
+    snprintf(body, sizeof body, "alpha a%d b%d c%d d%d e%d f%d", i, i, i, i, i,
+             i);
+    insert_doc(d, body, id);
+  }
+  uint8_t lv[FTS_SEG_MAX_TEST];
+  memset(lv, 1, sizeof lv);
+  rewrite_w(d, lv, FTS_SEG_MAX_TEST, SIZE_MAX, 0); /* (as if merged) */
+  int most = 0, k = 0, l0_done = 0, maxseg = 0;
+  for (; k < 200 && (k == 0 || merge_open(d, "docs")); k++) {
+    char body[64];
+    snprintf(body, sizeof body, "beta z%d", k);
+    int before = merges_open(d, "docs");
+    insert_doc(d, body, id);
+    int now = merges_open(d, "docs");
+    if (now > most) most = now;
+    if (before == 2 && now == 1) l0_done++;
+    if ((int)seg_count(d) > maxseg) maxseg = (int)seg_count(d);
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+              FTS_SEG_MAX_TEST);
+    CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), k + 1);
+    if (k % 4 == 0) check_clean(d);
+  }
+  CHECK_INT(most, 2);
+  CHECK(l0_done >= 1);
+  CHECK(!merge_open(d, "docs"));
+  printf("test_fts_core: merges beside a long one: %d ended, %d commits, "
+         "at most %d segments\n", l0_done, k, maxseg);
+  /* (one merge at a time: the long one's inputs and a segment per commit) */
+  CHECK(3 * maxseg < 3 * FTS_SEG_MAX_TEST + 2 * k);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
 /* verify's problems, with one that holds want (NULL: any) */
 typedef struct vseen {
   const char *want;
@@ -1208,11 +1303,12 @@ static void expect_problem(remdb *d, const char *want) {
   if (!v.hit) fprintf(stderr, "verify did not say \"%s\"\n", want);
 }
 
-/* The key of kind (no suffix) of table docs into k. */
+/* The key of kind and slot 0 (kv.h: a merge of level-0 segments) of
+** table docs into k. */
 static void docs_key(remdb *d, char kind, unsigned char *k) {
   cat_table *ct;
   CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
-  key_fts(k, d->tid, ct->s->table_id, kind);
+  key_fts_slot(k, d->tid, ct->s->table_id, kind, 0);
 }
 
 /* verify checks a merge under way: its hidden output's postings against
@@ -1242,7 +1338,7 @@ static void test_fts_verify_merge(void) {
   uint32_t tbl = ct->s->table_id;
   /* a dropped entry that does not match */
   unsigned char k[KEY_FTS_SEG_MAX];
-  size_t kl = key_fts_yterm(k, d->tid, tbl, "beta", 4);
+  size_t kl = key_fts_yterm(k, d->tid, tbl, 0, "beta", 4);
   buf_t op;
   buf_init(&op);
   fts_term_delta td = {1, 1, 0, UINT32_MAX};
@@ -1262,7 +1358,7 @@ static void test_fts_verify_merge(void) {
   buf_free(&op);
   check_clean(d);
   /* a live document among those it drops */
-  unsigned char rk[KEY_FTS_PREFIX];
+  unsigned char rk[KEY_FTS_SLOT_LEN];
   docs_key(d, 'R', rk);
   kv_val v;
   CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, rk, sizeof rk, &v, &d->err),
@@ -1276,14 +1372,14 @@ static void test_fts_verify_merge(void) {
   kv_batch_put(b, KV_INDEX, rk, sizeof rk, r, 16);
   CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
   kv_batch_free(b);
-  expect_problem(d, "is to be dropped by the merge, but is not dead");
+  expect_problem(d, "is to be dropped by a merge, but is not dead");
   b = kv_batch_new(d->st->kv);
   kv_batch_put(b, KV_INDEX, rk, sizeof rk, r, 8);
   CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
   kv_batch_free(b);
   check_clean(d);
   /* the hidden output loses a part */
-  unsigned char qk[KEY_FTS_PREFIX];
+  unsigned char qk[KEY_FTS_SLOT_LEN];
   docs_key(d, 'Q', qk);
   CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, qk, sizeof qk, &v, &d->err),
             REMDB_OK);
@@ -1323,17 +1419,17 @@ static void test_fts_stale_merge(void) {
   q[29] = 0;
   q[30] = 0;
   kv_batch_t *b = kv_batch_new(d->st->kv);
-  key_fts(k, d->tid, tbl, 'Q');
-  kv_batch_put(b, KV_INDEX, k, KEY_FTS_PREFIX, q, sizeof q);
+  key_fts_slot(k, d->tid, tbl, 'Q', 0);
+  kv_batch_put(b, KV_INDEX, k, KEY_FTS_SLOT_LEN, q, sizeof q);
   size_t kl = key_fts_seg(k, d->tid, tbl, 1000000, "alpha", 5);
   kv_batch_put(b, KV_INDEX, k, kl, "x", 1);
-  kl = key_fts_yterm(k, d->tid, tbl, "alpha", 5);
+  kl = key_fts_yterm(k, d->tid, tbl, 0, "alpha", 5);
   kv_batch_put(b, KV_INDEX, k, kl, "x", 1);
   CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
   kv_batch_free(b);
-  CHECK(has_key(d, 'Q'));
+  CHECK(merge_open(d, "docs"));
   fill_docs(d, 1);
-  CHECK(!has_key(d, 'Q'));
+  CHECK(!merge_open(d, "docs"));
   CHECK(has_key(d, 'V'));
   CHECK_INT(seg_count(d), 4);
   check_clean(d);
@@ -1345,40 +1441,6 @@ static void test_fts_stale_merge(void) {
   remdb_close(d);
 }
 
-/* Rewrite table docs' segment list ('W') behind the writer's back: the
-** level of every segment into lvls[0 .. n) (as many as the list holds),
-** and, when empty_after < n, a new segment number (no parts: what a merge
-** of dead documents only leaves) at level empty_lvl after segment
-** empty_after. */
-static void rewrite_w(remdb *d, const uint8_t *lvls, size_t n,
-                      size_t empty_after, uint8_t empty_lvl) {
-  cat_table *ct;
-  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
-  unsigned char k[KEY_FTS_PREFIX];
-  key_fts(k, d->tid, ct->s->table_id, 'W');
-  kv_val v;
-  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err),
-            REMDB_OK);
-  CHECK_INT((v.len - 24) / 9, n);
-  unsigned char w[24 + 9 * 64];
-  memcpy(w, v.data, v.len);
-  size_t wl = v.len;
-  kv_val_free(&v);
-  for (size_t i = 0; i < n; i++) w[24 + 9 * i + 8] = lvls[i];
-  if (empty_after < n) {
-    uint64_t e = get_u64be(w + 8); /* next: the empty one's number */
-    put_u64be(w + 8, e + 1);
-    size_t at = 24 + 9 * (empty_after + 1);
-    memmove(w + at + 9, w + at, wl - at);
-    put_u64be(w + at, e);
-    w[at + 8] = empty_lvl;
-    wl += 9;
-  }
-  kv_batch_t *b = kv_batch_new(d->st->kv);
-  kv_batch_put(b, KV_INDEX, k, sizeof k, w, wl);
-  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
-  kv_batch_free(b);
-}
 
 /* A reader reads the segments in list order, seeking each for the term.
 ** A merge's output has the highest number, yet the segments after it in
@@ -2113,10 +2175,11 @@ static void test_fts_sequence_random(void) {
 ** half done across commits, reopenings, reindexes, compactions. */
 static void test_fts_sequence_small_merges(void) {
   merge_work = 48;
-  nhalf = 0;
+  nhalf = nmulti = 0;
   uint64_t s = seed_env();
   run_sequence(s ? s : 20261130, 500);
-  printf("test_fts_core: %d steps left a merge half done\n", nhalf);
+  printf("test_fts_core: %d steps left a merge half done, %d more than "
+         "one\n", nhalf, nmulti);
   CHECK(s || nhalf > 20);
   merge_work = 0;
 }
@@ -2136,6 +2199,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_seek_past_output);
   TEST_CASE(test_fts_merge_bound_empty);
   TEST_CASE(test_fts_verify_merge);
+  TEST_CASE(test_fts_merges_per_level);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
