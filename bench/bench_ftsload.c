@@ -32,7 +32,7 @@
 
 #include <time.h>
 
-#include "core/ftsread.h" /* fts_merge_bytes_max */
+#include "core/ftsread.h" /* fts_merge_bytes_max, fts_segs_max */
 #include "fts_corpus.h"
 #include "remdb.h"
 #include "text/index.h"
@@ -279,7 +279,7 @@ int main(int argc, char **argv) {
     double w0 = now(), c0 = cpu_now(), t0 = thread_cpu();
     worst_w = worst_c = 0;
     ncommits = 0;
-    fts_merge_bytes_max = fts_merge_bytes_total = 0;
+    fts_merge_bytes_max = fts_merge_bytes_total = fts_segs_max = 0;
     if (rem) load_rows(db, repeat);
     else if (strcmp(mode, "fts5") == 0) {
       char f[700];
@@ -295,11 +295,13 @@ int main(int argc, char **argv) {
     if (db) remdb_close(db);
     if (rem)
       printf("round %d: %zu commits, worst commit wall %.1f ms, thread cpu "
-             "%.1f ms; merge steps: most %.2f MiB in one commit, %.1f MiB in "
-             "all (fts_merge_work %zu); the loading thread's cpu %.3f s\n",
+             "%.1f ms; merge steps: most %.2f MiB in one, %.1f MiB in all "
+             "(fts_merge_work %zu), at most %llu segments; the loading "
+             "thread's cpu %.3f s\n",
              r, ncommits, worst_w * 1e3, worst_c * 1e3,
              (double)fts_merge_bytes_max / (1 << 20),
-             (double)fts_merge_bytes_total / (1 << 20), work, tc);
+             (double)fts_merge_bytes_total / (1 << 20), work,
+             (unsigned long long)fts_segs_max, tc);
     if (w < best_w) best_w = w;
     if (c < best_c) best_c = c;
     sum_c += c;

@@ -1151,7 +1151,7 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 ** 40 segments the bound doubles every 16, and when the list nears
 ** FTS_SEG_LIST the steps take no bound (the merges finish in that commit). */
 
-uint64_t fts_merge_bytes_max, fts_merge_bytes_total;
+uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
 
 typedef struct mstate {
   uint8_t slot; /* its key's: its inputs' level, 255 the purge's */
@@ -1885,6 +1885,7 @@ static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
       t->s.no[t->s.n] = t->s.next++;
       t->s.lvl[t->s.n++] = 0;
     }
+    if (t->s.n > fts_segs_max) fts_segs_max = t->s.n;
     stage_segs(kb, t->tid, t->tbl, &t->s);
   }
 }
