@@ -19,13 +19,22 @@
 ** Environment: REMDB_BENCH_FTS_PAGES (default 1500), REMDB_BENCH_MAN,
 ** REMDB_BENCH_WRITE_BUFFER_MB (remdb_options.write_buffer_bytes),
 ** REMDB_BENCH_THREADS (remdb_options.exec_threads: 1 analyses on the
-** writer's thread only; default 0, the number of cores).
+** writer's thread only; default 0, the number of cores);
+** REMDB_BENCH_REPEAT (load the corpus that many times into the one table,
+** default 1: a large table), REMDB_BENCH_MERGE_WORK
+** (remdb_options.fts_merge_work: the bytes of a full-text merge per
+** commit; 0: a merge in one commit).
+** Each round also prints its worst commit (wall and the thread's CPU) and
+** the most bytes one commit's segment merge step read.
 */
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include "core/ftsread.h" /* fts_merge_bytes_max, fts_segs_max */
 #include "fts_corpus.h"
 #include "remdb.h"
 #include "text/index.h"
@@ -69,25 +78,46 @@ static const char *man_schema(bool fulltext) {
   return s;
 }
 
-/* bench_ftsdb's load_rows, as is. */
-__attribute__((noinline)) static void load_rows(remdb *db) {
+static double thread_cpu(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* the worst commit of a round: wall and the thread's CPU seconds */
+static double worst_w, worst_c;
+static size_t ncommits;
+
+static void commit(remdb *db, remdb_batch *b) {
+  double w = now(), c = thread_cpu();
+  if (remdb_batch_commit(b, 0)) die(db, "commit");
+  w = now() - w;
+  c = thread_cpu() - c;
+  if (w > worst_w) worst_w = w;
+  if (c > worst_c) worst_c = c;
+  ncommits++;
+}
+
+/* bench_ftsdb's load_rows, (repeat) times, each commit timed. */
+__attribute__((noinline)) static void load_rows(remdb *db, int repeat) {
   remdb_batch *b;
   if (remdb_batch_begin(db, &b)) die(db, "batch");
   buf_t row;
   buf_init(&row);
   size_t n = 0;
-  for (size_t i = 0; i < ndocs; i++) {
+  for (size_t i = 0; i < ndocs * (size_t)repeat; i++) {
     row.len = 0;
+    const doc *dc = &docs[i % ndocs];
     buf_addf(&row, "{\"n\":%zu,\"section\":%d,\"title\":", ++n,
-             section_of(docs[i].title));
-    buf_add_json_str(&row, docs[i].title, strlen(docs[i].title));
+             section_of(dc->title));
+    buf_add_json_str(&row, dc->title, strlen(dc->title));
     buf_adds(&row, ",\"content\":");
-    buf_add_json_str(&row, docs[i].text, docs[i].len);
+    buf_add_json_str(&row, dc->text, dc->len);
     buf_addc(&row, '}');
     if (remdb_batch_insert(b, "man", row.p, row.len, NULL)) die(db, "insert");
-    if (n % BATCH == 0 && remdb_batch_commit(b, 0)) die(db, "commit");
+    if (n % BATCH == 0) commit(db, b);
   }
-  if (remdb_batch_commit(b, 0)) die(db, "commit");
+  commit(db, b);
   remdb_batch_free(b);
   buf_free(&row);
 }
@@ -212,6 +242,12 @@ static void digest(void) {
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "fts";
   int rounds = argc > 2 ? atoi(argv[2]) : 1;
+  const char *rp = getenv("REMDB_BENCH_REPEAT"), *mw =
+      getenv("REMDB_BENCH_MERGE_WORK");
+  int repeat = rp && atoi(rp) > 0 ? atoi(rp) : 1;
+  remdb_options dflt;
+  remdb_options_init(&dflt);
+  size_t work = mw && *mw ? (size_t)atol(mw) : dflt.fts_merge_work;
   const char *dirs = getenv("REMDB_BENCH_MAN");
   const char *mp = getenv("REMDB_BENCH_FTS_PAGES");
   load(dirs ? dirs : FTS_DEFAULT_MAN, mp ? (size_t)atol(mp) : 1500);
@@ -233,6 +269,7 @@ int main(int argc, char **argv) {
       remdb_options o;
       remdb_options_init(&o);
       o.sync = REMDB_SYNC_NONE;
+      o.fts_merge_work = work;
       const char *wb = getenv("REMDB_BENCH_WRITE_BUFFER_MB");
       if (wb) o.write_buffer_bytes = (size_t)atol(wb) << 20;
       const char *th = getenv("REMDB_BENCH_THREADS");
@@ -243,8 +280,11 @@ int main(int argc, char **argv) {
     } else if (strcmp(mode, "fts5") == 0) {
       if (mkdir(dir, 0700)) die(NULL, dir);
     }
-    double w0 = now(), c0 = cpu_now();
-    if (rem) load_rows(db);
+    double w0 = now(), c0 = cpu_now(), t0 = thread_cpu();
+    worst_w = worst_c = 0;
+    ncommits = 0;
+    fts_merge_bytes_max = fts_merge_bytes_total = fts_segs_max = 0;
+    if (rem) load_rows(db, repeat);
     else if (strcmp(mode, "fts5") == 0) {
       char f[700];
       snprintf(f, sizeof f, "%s/fts5.db", dir);
@@ -255,15 +295,24 @@ int main(int argc, char **argv) {
     } else {
       die(NULL, "mode: fts, plain, fts5 or analyze");
     }
-    double w = now() - w0, c = cpu_now() - c0;
+    double w = now() - w0, c = cpu_now() - c0, tc = thread_cpu() - t0;
     if (db) remdb_close(db);
+    if (rem)
+      printf("round %d: %zu commits, worst commit wall %.1f ms, thread cpu "
+             "%.1f ms; merge steps: most %.2f MiB in one, %.1f MiB in all "
+             "(fts_merge_work %zu), at most %llu segments; the loading "
+             "thread's cpu %.3f s\n",
+             r, ncommits, worst_w * 1e3, worst_c * 1e3,
+             (double)fts_merge_bytes_max / (1 << 20),
+             (double)fts_merge_bytes_total / (1 << 20), work,
+             (unsigned long long)fts_segs_max, tc);
     if (w < best_w) best_w = w;
     if (c < best_c) best_c = c;
     sum_c += c;
   }
   rm_rf(dir);
-  printf("%s: %zu chunks, %d rounds: best wall %.3f s, best cpu %.3f s, "
-         "mean cpu %.3f s\n", mode, ndocs, rounds, best_w, best_c,
+  printf("%s: %zu chunks x %d, %d rounds: best wall %.3f s, best cpu %.3f s, "
+         "mean cpu %.3f s\n", mode, ndocs, repeat, rounds, best_w, best_c,
          sum_c / rounds);
   corpus_free();
   return 0;

@@ -133,6 +133,14 @@ typedef struct remdb_options {
                                 core, 1 the writer's own only; the results
                                 are the same.  The workers live until the
                                 database's last handle closes */
+  size_t fts_merge_work;     /* bytes of full-text segment merge a commit
+                                does (about: bytes of the merge's input; a
+                                term's postings are never split): a larger
+                                merge is spread over the next commits, its
+                                result readable when it ends.  Default
+                                4 MiB; 0: no bound (a merge is done in the
+                                commit that starts it, which may then
+                                rewrite most of a large table's index) */
 } remdb_options;
 
 /* Where SQL runs an aggregation it can serve on the columnar executor

@@ -27,6 +27,7 @@ void remdb_options_init(remdb_options *o) {
   o->max_sql_bytes = 1u << 20;
   o->max_result_rows = 10000000;
   o->max_sql_steps = 100000000000ull;
+  o->fts_merge_work = FTS_MERGE_WORK;
 }
 
 const char *remdb_errstr(int rc) {

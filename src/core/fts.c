@@ -969,12 +969,11 @@ static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
 ** commit that finds FTS_SEG_MAX segments of one level merges them into one
 ** of the next level, by concatenating each term's blocks (their documents
 ** are disjoint and ascending: only a block that holds a dead document is
-** decoded, to drop it), in the batch that deletes the merged ones and
-** rewrites 'W' (a reader sees the old segments or the new one, never
-** both).  A posting is so copied once per level, and a table of N commits
-** has O(FTS_SEG_MAX log N) segments.  One merge per commit; its work is
-** that of the run it merges (not bounded: a merge of the top level copies
-** most of the table's postings once).
+** decoded, to drop it); the commit of its last step deletes the merged
+** ones and rewrites 'W' (a reader sees the old segments or the new one,
+** never both).  A posting is so copied once per level, and a table of N commits
+** has O(FTS_SEG_MAX log N) segments.  A merge is spread over commits,
+** about fts_merge_work bytes each (see "Incremental merges").
 **
 ** A transaction that changes a document >= m (an update, a delete: the
 ** writer never edits a segment) kills it there (see "Tombstones"); one
@@ -1273,6 +1272,7 @@ static int segrd_next(segrd *r) {
 
 static int load_dead(remdb *db, const kv_snap_t *snap, uint32_t tbl,
                      uint64_t **out, size_t *n);
+static int term_cmp(const char *a, size_t al, const char *b, size_t bl);
 
 /* The first document number of t's segment segno (its first part's
 ** header) into *first. */
@@ -1297,91 +1297,244 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
   return rc;
 }
 
-/* Merge t's segments s.no[a .. a + n) into one new segment (number
-** s.next, level lvl[a] + 1) in kb, and delete their parts, key by key: a
-** range delete of keys of 13 bytes or more would share the index
-** memtable's insert hints (kv.c) with the range deletions' table, which
-** RocksDB 7.8 gets wrong (a skiplist assertion, seen in test_fts_core).
-** t->s is updated. */
-static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
-                         kv_batch_t *kb) {
+/* ---- incremental merges ------------------------------------------------------
+** A merge's work is bounded per commit: about fts_merge_work bytes
+** (remdb_options; 0: no bound, the merge is done at once) of its
+** inputs' entries (a term is never split: a step does at least one term,
+** so one very common term's postings are the least unit).  A merge under
+** way is a 'Q' SLOT key of the table (SLOT: the level of its inputs; 255
+** the purge's, below): its output segment's number (taken from 'W''s next
+** when it starts, so no other segment gets it), the output's level and
+** first document, its inputs (a run of 'W''s list, which only this merge
+** changes: new segments are appended after it, a lower level's merge
+** puts its output after it) and the last term done.  Each step writes the
+** output's parts of the next terms in its commit's batch; the output is in
+** no reader's list until the step that finishes it, which in one batch
+** puts it in the inputs' place in 'W' and deletes its 'Q': a reader at
+** any snapshot reads the inputs or the output, never both, never half of
+** one.  The inputs are then retired ('V'): the next commits delete their
+** parts, about fts_merge_work bytes each, as a merge's steps.
+**
+** Dead documents.  A merge drops the postings of the documents dead when
+** it started (their numbers: its 'R' SLOT key, written once) and keeps
+** those of documents that die while it runs (their tombstones stay;
+** readers skip them).  The dropped postings' share of a term's 'X'
+** entry may go only when the output is readable: a step before the last
+** adds it to the term's hidden 'Y' SLOT TERM entry, the last moves its
+** 'Y' entries into 'X' and deletes the dropped documents' tombstones.
+**
+** One merge per level at a time (so a long merge of high-level segments
+** does not hold up those of the level-0 ones each commit appends: the list
+** stays short), each commit doing a step of each, the bound shared.  The
+** purge (every segment, to drop the tombstones) starts only when no merge
+** runs, and none starts while it runs.  Should the list grow anyway, past
+** 40 segments the bound doubles every 16, and when the list nears
+** FTS_SEG_LIST the steps take no bound (the merges finish in that commit). */
+
+uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
+
+typedef struct mstate {
+  uint8_t slot; /* its key's: its inputs' level, 255 the purge's */
+  uint64_t out, first;
+  uint8_t lvl;
+  uint32_t n;
+  uint64_t in[FTS_SEG_LIST];
+  bool cur_set; /* cur: the last term done */
+  size_t cl;
+  char cur[FTS_MAX_TERM + 1];
+} mstate;
+
+/* Parse a merge state ('Q' value) into *ms: false when malformed. */
+static bool parse_mstate(const unsigned char *d, size_t len, mstate *ms) {
+  bool ok = len >= 21;
+  if (ok) {
+    ms->out = get_u64be(d);
+    ms->first = get_u64be(d + 8);
+    ms->lvl = d[16];
+    ms->n = get_u32be(d + 17);
+    ok = ms->n >= 1 && ms->n <= FTS_SEG_LIST && len >= 21 + 8 * ms->n + 2;
+  }
+  if (ok) {
+    for (uint32_t i = 0; i < ms->n; i++) ms->in[i] = get_u64be(d + 21 + 8 * i);
+    const unsigned char *p = d + 21 + 8 * ms->n;
+    ms->cur_set = p[0] != 0;
+    ms->cl = p[1];
+    ok = len == 21 + 8 * (size_t)ms->n + 2 + ms->cl;
+    if (ok) memcpy(ms->cur, p + 2, ms->cl);
+  }
+  return ok;
+}
+
+/* The merges under way of table tbl at snap ('Q' keys), by slot, into
+** *out (malloc'd, *n of them; none: NULL, 0).  REMDB_CORRUPT when one is
+** malformed. */
+static int read_merges(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                       uint32_t tbl, mstate **out, uint32_t *n) {
+  (void)tid;
+  *out = NULL;
+  *n = 0;
+  kv_iter_t *it = NULL;
+  int rc = kind_iter(db, snap, tbl, 'Q', &it);
+  uint32_t cap = 0;
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 4;
+      mstate *m = realloc(*out, cap * sizeof *m);
+      if (m == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      *out = m;
+    }
+    mstate *ms = &(*out)[*n];
+    if (kl != KEY_FTS_SLOT_LEN ||
+        !parse_mstate((const unsigned char *)v, vl, ms)) {
+      rc = err_set(&db->err, REMDB_CORRUPT,
+                   "full-text merge state is malformed");
+      break;
+    }
+    ms->slot = (uint8_t)k[KEY_FTS_PREFIX];
+    ++*n;
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+static int stage_mstate(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
+                        const mstate *ms) {
+  unsigned char k[KEY_FTS_SLOT_LEN];
+  key_fts_slot(k, tid, tbl, 'Q', ms->slot);
+  buf_t v;
+  buf_init(&v);
+  unsigned char h[21];
+  put_u64be(h, ms->out);
+  put_u64be(h + 8, ms->first);
+  h[16] = ms->lvl;
+  put_u32be(h + 17, ms->n);
+  buf_add(&v, h, sizeof h);
+  for (uint32_t i = 0; i < ms->n; i++) {
+    unsigned char b[8];
+    put_u64be(b, ms->in[i]);
+    buf_add(&v, b, 8);
+  }
+  buf_addc(&v, ms->cur_set ? 1 : 0);
+  buf_addc(&v, (char)ms->cl);
+  buf_add(&v, ms->cur, ms->cl);
+  int rc = v.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) kv_batch_put(kb, KV_INDEX, k, sizeof k, v.p, v.len);
+  buf_free(&v);
+  return rc;
+}
+
+/* The documents the merge under way drops ('R': be64 numbers, ascending)
+** at snap into *out (malloc'd; none: NULL, 0). */
+static int read_mdead(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                      uint32_t tbl, uint8_t slot, uint64_t **out, size_t *n) {
+  unsigned char k[KEY_FTS_SLOT_LEN];
+  key_fts_slot(k, tid, tbl, 'R', slot);
+  *out = NULL;
+  *n = 0;
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
+  if (rc) return rc;
+  size_t nd = v.len / 8;
+  if (v.len % 8)
+    rc = err_set(&db->err, REMDB_CORRUPT, "full-text merge state is malformed");
+  else if (nd && (*out = malloc(nd * sizeof **out)) == NULL)
+    rc = err_nomem(&db->err);
+  for (size_t i = 0; rc == REMDB_OK && i < nd; i++)
+    (*out)[i] = get_u64be((const unsigned char *)v.data + 8 * i);
+  if (rc == REMDB_OK) *n = nd;
+  kv_val_free(&v);
+  return rc;
+}
+
+static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
+                           const uint64_t *dead, size_t nd, size_t budget,
+                           kv_batch_t *kb, bool *done, size_t *workp);
+
+/* One step of merge ms of t: the output's entries of the terms after ms's
+** cursor, until about budget bytes of input are done (0: no bound), in
+** kb; ms's cursor moves; *done when the inputs are all done.  The
+** postings of dead[0..nd) are dropped; their share of the 'X' entries goes
+** to 'Y' (a step before the last) or 'X' (the last). */
+static int seg_merge_step(remdb *db, ptab *t, mstate *ms, const uint64_t *dead,
+                          size_t nd, size_t budget, kv_batch_t *kb,
+                          bool *done) {
+  size_t work = 0;
+  int rc = seg_merge_terms(db, t, ms, dead, nd, budget, kb, done, &work);
+  if (rc == REMDB_OK) {
+    if (work > fts_merge_bytes_max) fts_merge_bytes_max = work;
+    fts_merge_bytes_total += work;
+  }
+  return rc;
+}
+
+static int seg_merge_terms(remdb *db, ptab *t, mstate *ms,
+                           const uint64_t *dead, size_t nd, size_t budget,
+                           kv_batch_t *kb, bool *done, size_t *workp) {
+  uint32_t n = ms->n;
+  *done = false;
   segrd *r = calloc(n, sizeof *r);
   if (r == NULL) return err_nomem(&db->err);
   int rc = REMDB_OK;
   for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) {
     unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
-    size_t ll = key_fts_seg(lo, t->tid, t->tbl, t->s.no[a + i], "", 0);
-    size_t hl = key_fts_seg(hi, t->tid, t->tbl, t->s.no[a + i] + 1, "", 0);
+    size_t ll = key_fts_seg(lo, t->tid, t->tbl, ms->in[i],
+                            ms->cur_set ? ms->cur : "", ms->cur_set ? ms->cl : 0);
+    size_t hl = key_fts_seg(hi, t->tid, t->tbl, ms->in[i] + 1, "", 0);
     r[i].first = UINT64_MAX;
     rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &r[i].it,
                      &db->err);
-    if (rc == REMDB_OK) {
-      kv_iter_first(r[i].it);
-      for (; kv_iter_valid(r[i].it); kv_iter_next(r[i].it)) {
-        size_t gl;
-        const char *gk = kv_iter_key(r[i].it, &gl);
-        kv_batch_del(kb, KV_INDEX, gk, gl);
-      }
-      if ((rc = kv_iter_status(r[i].it, &db->err)) == REMDB_OK) {
-        kv_iter_first(r[i].it);
-        if (segrd_next(&r[i]))
-          rc = err_set(&db->err, REMDB_CORRUPT,
-                       "full-text segment is malformed");
-      }
-    }
+    if (rc) break;
+    kv_iter_first(r[i].it);
+    int e = segrd_next(&r[i]);
+    while (e == 0 && ms->cur_set && r[i].tm &&
+           term_cmp(r[i].tm, r[i].tl, ms->cur, ms->cl) <= 0)
+      e = segrd_next(&r[i]);
+    if (e)
+      rc = err_set(&db->err, REMDB_CORRUPT, "full-text segment is malformed");
   }
   segb b;
   memset(&b, 0, sizeof b);
   b.kb = kb;
   b.t = t;
-  b.segno = t->s.next;
-  b.first = UINT64_MAX;
-  for (uint32_t i = 0; i < n && rc == REMDB_OK; i++)
-    if (r[i].first != UINT64_MAX) {
-      b.first = r[i].first; /* the oldest: the lowest documents */
-      break;
-    }
+  b.segno = ms->out;
+  b.first = ms->first;
   buf_init(&b.part);
   buf_init(&b.ent);
   buf_init(&b.blk);
-  /* the dead documents of the merged segments: their postings are dropped
-  ** (blocks that hold one are decoded and made again), their share of the
-  ** 'X' entries too, and their tombstones go */
-  uint64_t *dead = NULL, hi = UINT64_MAX;
-  size_t nd = 0;
-  /* the bound is the first document of the next segment that has one: a
-  ** merge whose documents were all dead leaves an empty segment, and a
-  ** bound of UINT64_MAX there would drop the tombstones of later ones */
-  for (uint32_t j = a + n; rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX;
-       j++)
-    rc = seg_first(db, t, t->s.no[j], &hi);
-  if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, &dead, &nd);
-  size_t d0 = 0, d1 = 0;
-  while (d0 < nd && dead[d0] < b.first) d0++;
-  for (d1 = d0; d1 < nd && dead[d1] < hi; d1++) {
-    unsigned char kk[KEY_FTS_DOC_LEN];
-    key_fts_dead(kk, t->tid, t->tbl, dead[d1]);
-    kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
-  }
   fts_block_dec dec;
   memset(&dec, 0, sizeof dec);
   fts_posting *keep = NULL;
-  if (d1 > d0 && (keep = malloc(FTS_BLOCK_SPAN * sizeof *keep)) == NULL)
+  if (nd && (keep = malloc(FTS_BLOCK_SPAN * sizeof *keep)) == NULL)
     rc = err_nomem(&db->err);
-  buf_t xop;
-  buf_init(&xop);
+  buf_t gone_ops; /* this step's dropped shares: (tl, term, gone) */
+  buf_init(&gone_ops);
+  size_t work = 0;
   while (rc == REMDB_OK) {
-    const segrd *lo = NULL; /* the least term of the segments' entries */
+    *workp = work;
+    const segrd *lo = NULL; /* the least term of the inputs' entries */
     for (uint32_t i = 0; i < n; i++) {
       if (r[i].tm == NULL) continue;
-      if (lo == NULL) {
+      if (lo == NULL || term_cmp(r[i].tm, r[i].tl, lo->tm, lo->tl) < 0)
         lo = &r[i];
-        continue;
-      }
-      int c = memcmp(r[i].tm, lo->tm, r[i].tl < lo->tl ? r[i].tl : lo->tl);
-      if (c < 0 || (c == 0 && r[i].tl < lo->tl)) lo = &r[i];
     }
-    if (lo == NULL) break;
+    if (lo == NULL) {
+      *done = true;
+      break;
+    }
+    if (budget && work >= budget) break;
     char term[FTS_MAX_TERM + 1];
     size_t tl = lo->tl;
     memcpy(term, lo->tm, tl);
@@ -1391,30 +1544,31 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
     fts_term_delta gone = {0, 0, 0, UINT32_MAX}; /* dropped postings */
     for (uint32_t i = 0; i < n && rc == REMDB_OK; i++) /* oldest first */
       if (r[i].tm && r[i].tl == tl && memcmp(r[i].tm, term, tl) == 0) {
+        work += tl + (size_t)(r[i].bend - r[i].b);
         ti.df += r[i].ti.df;
         ti.cf += r[i].ti.cf;
         if (r[i].ti.max_tf > ti.max_tf) ti.max_tf = r[i].ti.max_tf;
         if (r[i].ti.min_dl < ti.min_dl) ti.min_dl = r[i].ti.min_dl;
-        if (d1 == d0) { /* nothing dead: the blocks as they are */
+        if (nd == 0) { /* nothing dead: the blocks as they are */
           buf_add(&b.ent, r[i].b, (size_t)(r[i].bend - r[i].b));
           nblk += r[i].nblk;
         }
         const uint8_t *bp = r[i].b, *blk;
         size_t bl;
-        int eb = d1 > d0 ? 1 : 0;
+        int eb = nd ? 1 : 0;
         while (eb > 0 && (eb = seg_block(&bp, r[i].bend, &blk, &bl)) > 0) {
           fts_block_info info;
           if (fts_block_header(blk, bl, &info)) {
             eb = -1;
             break;
           }
-          size_t j = d0, hi2 = d1; /* the first dead one >= its first */
+          size_t j = 0, hi2 = nd; /* the first dead one >= its first */
           while (j < hi2) {
             size_t mid = j + (hi2 - j) / 2;
             if (dead[mid] < info.first) j = mid + 1;
             else hi2 = mid;
           }
-          if (j == d1 || dead[j] > info.last) { /* none in it */
+          if (j == nd || dead[j] > info.last) { /* none in it */
             fts_put_varint(&b.ent, bl);
             buf_add(&b.ent, blk, bl);
             nblk++;
@@ -1427,8 +1581,7 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
           }
           size_t nk = 0;
           for (uint32_t q = 0; q < dec.n; q++) {
-            if (bsearch(&dec.doc[q], dead + d0, d1 - d0, sizeof *dead,
-                        u64_cmp)) {
+            if (bsearch(&dec.doc[q], dead, nd, sizeof *dead, u64_cmp)) {
               gone.df--;
               gone.cf -= dec.tf[q];
               continue;
@@ -1451,24 +1604,47 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
           rc = err_set(&db->err, REMDB_CORRUPT,
                        "full-text segment is malformed");
       }
-    if (rc == REMDB_OK && gone.df) { /* their share of 'X' goes */
+    if (rc == REMDB_OK && gone.df) {
       ti.df += (uint64_t)gone.df; /* (negative: wraps down) */
       ti.cf += (uint64_t)gone.cf;
-      unsigned char xk[KEY_FTS_MAX];
-      size_t xl = key_fts_xterm(xk, t->tid, t->tbl, term, tl);
-      buf_reset(&xop);
-      gone.max_tf = 0;
-      fts_term_delta_encode(&gone, &xop);
-      kv_batch_merge(kb, KV_INDEX, xk, xl, xop.p, xop.len);
+      unsigned char g[16];
+      put_u64be(g, (uint64_t)-gone.df);
+      put_u64be(g + 8, (uint64_t)-gone.cf);
+      buf_addc(&gone_ops, (char)tl);
+      buf_add(&gone_ops, term, tl);
+      buf_add(&gone_ops, g, sizeof g);
     }
     if (rc == REMDB_OK && nblk)
       segb_entry(&b, term, tl, &ti, nblk, b.ent.p, b.ent.len);
-    if (b.part.oom || b.ent.oom || xop.oom) rc = err_nomem(&db->err);
+    memcpy(ms->cur, term, tl);
+    ms->cl = tl;
+    ms->cur_set = true;
+    if (b.part.oom || b.ent.oom || gone_ops.oom) rc = err_nomem(&db->err);
   }
+  /* the dropped shares: to 'X' when the output is readable now, else to
+  ** the hidden 'Y' */
+  buf_t op;
+  buf_init(&op);
+  for (size_t o = 0; rc == REMDB_OK && o < gone_ops.len;) {
+    const unsigned char *g = (const unsigned char *)gone_ops.p + o;
+    size_t tl = g[0];
+    const char *term = (const char *)g + 1;
+    uint64_t df = get_u64be(g + 1 + tl), cf = get_u64be(g + 9 + tl);
+    o += 1 + tl + 16;
+    unsigned char xk[KEY_FTS_MAX];
+    size_t xl = *done ? key_fts_xterm(xk, t->tid, t->tbl, term, tl)
+                      : key_fts_yterm(xk, t->tid, t->tbl, ms->slot, term, tl);
+    fts_term_delta d = {*done ? -(int64_t)df : (int64_t)df,
+                        *done ? -(int64_t)cf : (int64_t)cf, 0, UINT32_MAX};
+    buf_reset(&op);
+    fts_term_delta_encode(&d, &op);
+    if (op.oom) rc = err_nomem(&db->err);
+    else kv_batch_merge(kb, KV_INDEX, xk, xl, op.p, op.len);
+  }
+  buf_free(&op);
+  buf_free(&gone_ops);
   fts_block_dec_free(&dec);
   free(keep);
-  free(dead);
-  buf_free(&xop);
   for (uint32_t i = 0; i < n; i++) {
     if (rc == REMDB_OK && r[i].it) rc = kv_iter_status(r[i].it, &db->err);
     kv_iter_free(r[i].it);
@@ -1481,44 +1657,401 @@ static int seg_merge_run(remdb *db, ptab *t, uint32_t a, uint32_t n,
   buf_free(&b.part);
   buf_free(&b.ent);
   buf_free(&b.blk);
+  return rc;
+}
+
+/* Retired segments ('V'): the inputs of finished merges, whose parts the
+** next commits delete, about fts_merge_work bytes each (a reader at a
+** snapshot from before the merge's end still reads them; no later reader
+** does).  The value: u8 CL, the part key's term last deleted of the first
+** segment (CL bytes; 0xff: none), then be64 segment numbers. */
+typedef struct gcset {
+  uint64_t *no;
+  uint32_t n, cap;
+  bool cur_set;
+  size_t cl;
+  char cur[FTS_MAX_TERM + 1];
+} gcset;
+
+static int read_gc(remdb *db, const kv_snap_t *snap, uint32_t tid,
+                   uint32_t tbl, gcset *g) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'V');
+  memset(g, 0, sizeof *g);
+  kv_val v;
+  int rc = kv_get(db->st->kv, snap, KV_INDEX, k, sizeof k, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
-  t->s.no[a] = t->s.next++;
-  t->s.lvl[a]++;
-  memmove(t->s.no + a + 1, t->s.no + a + n,
-          (t->s.n - a - n) * sizeof *t->s.no);
-  memmove(t->s.lvl + a + 1, t->s.lvl + a + n, t->s.n - a - n);
-  t->s.n -= n - 1;
-  t->s.dead -= d1 - d0;
+  const unsigned char *d = (const unsigned char *)v.data;
+  bool ok = v.len >= 1;
+  size_t off = 0;
+  if (ok) {
+    g->cur_set = d[0] != 0xff;
+    g->cl = g->cur_set ? d[0] : 0;
+    off = 1 + g->cl;
+    ok = v.len >= off && (v.len - off) % 8 == 0;
+  }
+  if (ok) {
+    memcpy(g->cur, d + 1, g->cl);
+    g->n = g->cap = (uint32_t)((v.len - off) / 8);
+    if (g->n && (g->no = malloc(g->n * sizeof *g->no)) == NULL) {
+      kv_val_free(&v);
+      return err_nomem(&db->err);
+    }
+    for (uint32_t i = 0; i < g->n; i++) g->no[i] = get_u64be(d + off + 8 * i);
+  }
+  kv_val_free(&v);
+  return ok ? REMDB_OK
+            : err_set(&db->err, REMDB_CORRUPT,
+                      "full-text retired segments are malformed");
+}
+
+static int stage_gc(remdb *db, kv_batch_t *kb, uint32_t tid, uint32_t tbl,
+                    const gcset *g) {
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, tid, tbl, 'V');
+  if (g->n == 0) {
+    kv_batch_del(kb, KV_INDEX, k, sizeof k);
+    return REMDB_OK;
+  }
+  buf_t v;
+  buf_init(&v);
+  buf_addc(&v, g->cur_set ? (char)g->cl : (char)0xff);
+  buf_add(&v, g->cur, g->cur_set ? g->cl : 0);
+  for (uint32_t i = 0; i < g->n; i++) {
+    unsigned char b[8];
+    put_u64be(b, g->no[i]);
+    buf_add(&v, b, 8);
+  }
+  int rc = v.oom ? err_nomem(&db->err) : REMDB_OK;
+  if (rc == REMDB_OK) kv_batch_put(kb, KV_INDEX, k, sizeof k, v.p, v.len);
+  buf_free(&v);
+  return rc;
+}
+
+static bool gc_add(gcset *g, uint64_t segno) {
+  if (g->n == g->cap) {
+    uint32_t c = g->cap ? g->cap * 2 : 16;
+    uint64_t *no = realloc(g->no, c * sizeof *no);
+    if (no == NULL) return false;
+    g->no = no;
+    g->cap = c;
+  }
+  g->no[g->n++] = segno;
+  return true;
+}
+
+/* Delete about budget bytes (0: no bound) of g's segments' parts, in kb,
+** key by key: a range delete of keys of 13 bytes or more would share the
+** index memtable's insert hints (kv.c) with the range deletions' table,
+** which RocksDB 7.8 gets wrong (a skiplist assertion, seen in
+** test_fts_core).  g moves. */
+static int seg_gc_step(remdb *db, ptab *t, gcset *g, size_t budget,
+                       kv_batch_t *kb) {
+  size_t work = 0;
+  int rc = REMDB_OK;
+  while (rc == REMDB_OK && g->n && (budget == 0 || work < budget)) {
+    unsigned char lo[KEY_FTS_SEG_MAX], hi[KEY_FTS_SEG_MAX];
+    size_t ll = key_fts_seg(lo, t->tid, t->tbl, g->no[0],
+                            g->cur_set ? g->cur : "", g->cur_set ? g->cl : 0);
+    size_t hl = key_fts_seg(hi, t->tid, t->tbl, g->no[0] + 1, "", 0);
+    kv_iter_t *it;
+    rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, ll, hi, hl, &it,
+                     &db->err);
+    if (rc) break;
+    bool end = true;
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      if (budget && work >= budget) {
+        end = false;
+        break;
+      }
+      size_t gl, vl;
+      const char *gk = kv_iter_key(it, &gl);
+      kv_iter_value(it, &vl);
+      kv_batch_del(kb, KV_INDEX, gk, gl);
+      work += gl + vl;
+      g->cur_set = true;
+      g->cl = gl - KEY_FTS_PREFIX - 8;
+      memcpy(g->cur, gk + KEY_FTS_PREFIX + 8, g->cl);
+    }
+    rc = kv_iter_status(it, &db->err);
+    kv_iter_free(it);
+    if (rc == REMDB_OK && end) { /* the segment is gone */
+      memmove(g->no, g->no + 1, (g->n - 1) * sizeof *g->no);
+      g->n--;
+      g->cur_set = false;
+      g->cl = 0;
+    }
+  }
+  return rc;
+}
+
+/* Are merge ms's inputs still a run of t's list?  (Not when a build
+** that knows no 'Q' merged or rebuilt them meanwhile.) */
+static bool mstate_matches(const ptab *t, const mstate *ms) {
+  uint32_t a = 0;
+  while (a < t->s.n && t->s.no[a] != ms->in[0]) a++;
+  bool ok = a + ms->n <= t->s.n;
+  for (uint32_t i = 0; ok && i < ms->n; i++) ok = t->s.no[a + i] == ms->in[i];
+  for (uint32_t i = 0; ok && i < t->s.n; i++) ok = t->s.no[i] != ms->out;
+  return ok;
+}
+
+/* The keys of table tbl of kind and slot (kv.h: 'Y' SLOT TERM), at the
+** latest state. */
+static int slot_iter(remdb *db, uint32_t tbl, char kind, uint8_t slot,
+                     kv_iter_t **it) {
+  unsigned char lo[KEY_FTS_SLOT_LEN], hi[KEY_FTS_SLOT_LEN];
+  key_fts_slot(lo, db->tid, tbl, kind, slot);
+  size_t hl = sizeof hi;
+  if (slot < 255) {
+    key_fts_slot(hi, db->tid, tbl, kind, (uint8_t)(slot + 1));
+  } else {
+    key_fts(hi, db->tid, tbl, (char)(kind + 1));
+    hl = KEY_FTS_PREFIX;
+  }
+  int rc = kv_iter_new(db->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi, hl, it,
+                       &db->err);
+  if (rc == REMDB_OK) kv_iter_first(*it);
+  return rc;
+}
+
+/* Stage the deletion of merge ms's 'Q' and 'R'. */
+static void merge_keys_del(ptab *t, const mstate *ms, kv_batch_t *kb) {
+  unsigned char k[KEY_FTS_SLOT_LEN];
+  key_fts_slot(k, t->tid, t->tbl, 'Q', ms->slot);
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+  key_fts_slot(k, t->tid, t->tbl, 'R', ms->slot);
+  kv_batch_del(kb, KV_INDEX, k, sizeof k);
+}
+
+/* Drop merge ms, whose inputs are gone: its output's parts are retired,
+** 'Q', 'R' and the 'Y' entries go (the inputs' dead documents were not
+** dropped: their 'X' share and tombstones stand). */
+static int seg_merge_abandon(remdb *db, ptab *t, const mstate *ms, gcset *g,
+                             kv_batch_t *kb) {
+  if (!gc_add(g, ms->out)) return err_nomem(&db->err);
+  kv_iter_t *it = NULL;
+  int rc = slot_iter(db, t->tbl, 'Y', ms->slot, &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const char *k = kv_iter_key(it, &kl);
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  merge_keys_del(t, ms, kb);
+  return rc;
+}
+
+/* The last step of merge ms done: its output takes its inputs' place in
+** t's list, the inputs are retired (g), the dropped documents' tombstones
+** (dead[0 .. nd)), 'Q' and 'R' go, the 'Y' entries move to 'X'. */
+static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
+                            const uint64_t *dead, size_t nd, gcset *g,
+                            kv_batch_t *kb) {
+  uint32_t a = 0;
+  while (a < t->s.n && t->s.no[a] != ms->in[0]) a++;
+  bool ok = a + ms->n <= t->s.n;
+  for (uint32_t i = 0; ok && i < ms->n; i++) ok = t->s.no[a + i] == ms->in[i];
+  if (!ok || t->s.dead < nd)
+    return err_set(&db->err, REMDB_CORRUPT,
+                   "full-text merge state does not match the segments");
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; i < ms->n && rc == REMDB_OK; i++)
+    if (!gc_add(g, ms->in[i])) rc = err_nomem(&db->err);
+  for (size_t i = 0; i < nd; i++) {
+    unsigned char kk[KEY_FTS_DOC_LEN];
+    key_fts_dead(kk, t->tid, t->tbl, dead[i]);
+    kv_batch_del(kb, KV_INDEX, kk, sizeof kk);
+  }
+  kv_iter_t *it = NULL;
+  if (rc == REMDB_OK) rc = slot_iter(db, t->tbl, 'Y', ms->slot, &it);
+  buf_t op;
+  buf_init(&op);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = kv_iter_key(it, &kl);
+    const char *v = kv_iter_value(it, &vl);
+    fts_term_info ti;
+    if (kl < KEY_FTS_SLOT_LEN || fts_term_decode(v, vl, &ti)) {
+      rc = err_set(&db->err, REMDB_CORRUPT,
+                   "full-text merge state is malformed");
+      break;
+    }
+    unsigned char xk[KEY_FTS_MAX];
+    size_t xl = key_fts_xterm(xk, t->tid, t->tbl, k + KEY_FTS_SLOT_LEN,
+                              kl - KEY_FTS_SLOT_LEN);
+    fts_term_delta d = {-(int64_t)ti.df, -(int64_t)ti.cf, 0, UINT32_MAX};
+    buf_reset(&op);
+    fts_term_delta_encode(&d, &op);
+    if (op.oom) rc = err_nomem(&db->err);
+    else kv_batch_merge(kb, KV_INDEX, xk, xl, op.p, op.len);
+    kv_batch_del(kb, KV_INDEX, k, kl);
+  }
+  buf_free(&op);
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  if (rc) return rc;
+  merge_keys_del(t, ms, kb);
+  t->s.no[a] = ms->out;
+  t->s.lvl[a] = ms->lvl;
+  memmove(t->s.no + a + 1, t->s.no + a + ms->n,
+          (t->s.n - a - ms->n) * sizeof *t->s.no);
+  memmove(t->s.lvl + a + 1, t->s.lvl + a + ms->n, t->s.n - a - ms->n);
+  t->s.n -= ms->n - 1;
+  t->s.dead -= nd;
   t->merged = true;
   return REMDB_OK;
 }
 
-/* A commit's merge (see "Segments"): the first run of FTS_SEG_MAX or more
-** segments of one level, lowest level first, is merged into one.  One
-** merge per commit (the merged segment is in the batch, not readable). */
-static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
+/* Start a merge, in slot, of t's segments [best, best + bestn): its state
+** into *ms; the documents it drops (dead now, in its inputs: 'R', staged)
+** into *dead, *nd (malloc'd). */
+static int seg_merge_start(remdb *db, ptab *t, uint32_t best, uint32_t bestn,
+                           uint8_t slot, mstate *ms, uint64_t **dead,
+                           size_t *nd, kv_batch_t *kb) {
+  int rc = REMDB_OK;
+  ms->slot = slot;
+  ms->out = t->s.next++;
+  ms->lvl = (uint8_t)(t->s.lvl[best] + (t->s.lvl[best] < 255));
+  ms->n = bestn;
+  memcpy(ms->in, t->s.no + best, bestn * sizeof *ms->in);
+  ms->cur_set = false;
+  ms->cl = 0;
+  t->merged = true; /* ('W': its next moved) */
+  ms->first = UINT64_MAX;
+  for (uint32_t i = 0; i < bestn && rc == REMDB_OK && ms->first == UINT64_MAX;
+       i++)
+    rc = seg_first(db, t, ms->in[i], &ms->first);
+  /* the documents dead now between its first and the next segment's
+  ** first (the next that has one: a merge whose documents were all dead
+  ** leaves an empty segment), or the counter */
+  uint64_t hi = UINT64_MAX;
+  for (uint32_t j = best + bestn;
+       rc == REMDB_OK && j < t->s.n && hi == UINT64_MAX; j++)
+    rc = seg_first(db, t, t->s.no[j], &hi);
+  if (hi > t->fresh) hi = t->fresh;
+  *dead = NULL;
+  *nd = 0;
+  size_t n = 0;
+  if (rc == REMDB_OK) rc = load_dead(db, NULL, t->tbl, dead, &n);
+  size_t d0 = 0, d1 = 0;
+  while (d0 < n && (*dead)[d0] < ms->first) d0++;
+  for (d1 = d0; d1 < n && (*dead)[d1] < hi; d1++) {}
+  if (d0) memmove(*dead, *dead + d0, (d1 - d0) * sizeof **dead);
+  *nd = rc == REMDB_OK ? d1 - d0 : 0;
+  if (*nd) {
+    unsigned char k[KEY_FTS_SLOT_LEN];
+    key_fts_slot(k, t->tid, t->tbl, 'R', slot);
+    unsigned char *v = malloc(*nd * 8);
+    if (v == NULL) rc = err_nomem(&db->err);
+    for (size_t i = 0; v && i < *nd; i++) put_u64be(v + 8 * i, (*dead)[i]);
+    if (v) kv_batch_put(kb, KV_INDEX, k, sizeof k, v, *nd * 8);
+    free(v);
+  }
+  return rc;
+}
+
+/* A commit's merges (see "Segments" and "Incremental merges"): a step of
+** each merge under way, one per level, and of a new one, of the lowest
+** level whose FTS_SEG_MAX or more segments no merge takes (or, when none
+** runs, of every segment, to drop the tombstones). */
+static int seg_merge_run(remdb *db, ptab *t, gcset *g, kv_batch_t *kb) {
+  mstate *ms = NULL;
+  uint32_t nm = 0;
+  int rc = read_merges(db, NULL, t->tid, t->tbl, &ms, &nm);
+  uint32_t keep = 0; /* a merge whose inputs are gone is dropped */
+  for (uint32_t i = 0; rc == REMDB_OK && i < nm; i++) {
+    if (!mstate_matches(t, &ms[i])) {
+      rc = seg_merge_abandon(db, t, &ms[i], g, kb);
+      continue;
+    }
+    if (keep != i) ms[keep] = ms[i];
+    keep++;
+  }
+  nm = keep;
+  bool busy[256] = {false};
+  for (uint32_t i = 0; i < nm; i++) busy[ms[i].slot] = true;
   uint32_t best = UINT32_MAX, bestn = 0;
-  for (uint32_t i = 0; i < t->s.n;) {
+  uint8_t slot = 0;
+  for (uint32_t i = 0; rc == REMDB_OK && !busy[255] && i < t->s.n;) {
     uint32_t j = i;
     while (j < t->s.n && t->s.lvl[j] == t->s.lvl[i]) j++;
-    if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 &&
+    if (j - i >= FTS_SEG_MAX && t->s.lvl[i] < 255 && !busy[t->s.lvl[i]] &&
         (best == UINT32_MAX || t->s.lvl[i] < t->s.lvl[best])) {
       best = i;
       bestn = j - i;
+      slot = t->s.lvl[i];
     }
     i = j;
   }
   /* too many tombstones (a reader loads them all): merge every segment,
   ** which drops them (an eighth of the segments' numbers, or 8192) */
   uint64_t span = t->fresh > t->s.m ? t->fresh - t->s.m : 0;
-  if (best == UINT32_MAX && t->s.n &&
+  if (rc == REMDB_OK && best == UINT32_MAX && nm == 0 && t->s.n &&
       ((t->s.dead >= 256 && t->s.dead * 8 >= span) || t->s.dead >= 8192 ||
        t->s.n + 2 >= FTS_SEG_LIST)) {
     best = 0;
     bestn = t->s.n;
+    slot = 255;
   }
-  if (best == UINT32_MAX) return REMDB_OK;
-  return seg_merge_run(db, t, best, bestn, kb);
+  uint64_t **dead = NULL;
+  size_t *nd = NULL;
+  if (rc == REMDB_OK && best != UINT32_MAX) {
+    mstate *m = realloc(ms, (nm + 1) * sizeof *m);
+    if (m == NULL) rc = err_nomem(&db->err);
+    else ms = m;
+  }
+  uint32_t nall = nm + (best != UINT32_MAX);
+  if (rc == REMDB_OK && nall) {
+    dead = calloc(nall, sizeof *dead);
+    nd = calloc(nall, sizeof *nd);
+    if (dead == NULL || nd == NULL) rc = err_nomem(&db->err);
+  }
+  if (rc == REMDB_OK && best != UINT32_MAX)
+    rc = seg_merge_start(db, t, best, bestn, slot, &ms[nm], &dead[nm],
+                         &nd[nm], kb);
+  for (uint32_t i = 0; rc == REMDB_OK && i < nm; i++)
+    rc = read_mdead(db, NULL, t->tid, t->tbl, ms[i].slot, &dead[i], &nd[i]);
+  /* the bound (shared by the merges under way) doubles every 16 segments
+  ** past 40, and goes when the list is near full (see "Incremental
+  ** merges") */
+  size_t work = db->st->opts.fts_merge_work;
+  size_t budget = t->s.n + 8 >= FTS_SEG_LIST ? 0 : work;
+  for (uint32_t i = 40; budget && i + 16 <= t->s.n; i += 16)
+    budget = budget > SIZE_MAX / 2 ? 0 : budget * 2;
+  if (budget && nall > 1) budget = budget / nall ? budget / nall : 1;
+  for (uint32_t i = 0; rc == REMDB_OK && i < nall; i++) {
+    bool done = false;
+    rc = seg_merge_step(db, t, &ms[i], dead[i], nd[i], budget, kb, &done);
+    if (rc == REMDB_OK)
+      rc = done ? seg_merge_finish(db, t, &ms[i], dead[i], nd[i], g, kb)
+                : stage_mstate(db, kb, t->tid, t->tbl, &ms[i]);
+  }
+  for (uint32_t i = 0; dead && i < nall; i++) free(dead[i]);
+  free(dead);
+  free(nd);
+  free(ms);
+  return rc;
+}
+
+/* A commit's merge work on t: a step of deleting retired segments, then
+** of a merge. */
+static int seg_merge(remdb *db, ptab *t, kv_batch_t *kb) {
+  gcset g;
+  int rc = read_gc(db, NULL, t->tid, t->tbl, &g);
+  uint32_t n0 = g.n;
+  bool changed = false;
+  if (rc == REMDB_OK && g.n) {
+    rc = seg_gc_step(db, t, &g, db->st->opts.fts_merge_work, kb);
+    changed = true;
+  }
+  if (rc == REMDB_OK) rc = seg_merge_run(db, t, &g, kb);
+  if (rc == REMDB_OK && (changed || g.n != n0))
+    rc = stage_gc(db, kb, t->tid, t->tbl, &g);
+  free(g.no);
+  return rc;
 }
 
 /* Stage each touched table's 'W' after its commit's merge, fold or new
@@ -1532,6 +2065,7 @@ static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
       t->s.no[t->s.n] = t->s.next++;
       t->s.lvl[t->s.n++] = 0;
     }
+    if (t->s.n > fts_segs_max) fts_segs_max = t->s.n;
     stage_segs(kb, t->tid, t->tbl, &t->s);
   }
 }
@@ -2481,6 +3015,7 @@ static merge_fn merge_for(const char *k, size_t kl) {
     case 'B': return fts_block_merge;
     case 'T': return fts_term_merge;
     case 'X': return fts_term_merge;
+    case 'Y': return fts_term_merge;
     case 'L': return fts_lengths_merge;
     case 'S': return fts_stats_merge;
     case 'E': return ids_merge;
@@ -2961,7 +3496,9 @@ static int bs_load_segments(fts_reader *r, bstream *s, const char *term,
     unsigned char k[KEY_FTS_SEG_MAX];
     size_t kl = key_fts_seg(k, r->tid, r->tbl, seg, term, len);
     kv_iter_seek(it, k, kl);
-    if (!kv_iter_valid(it)) break;
+    /* (not a break: a merge's output has the highest number, yet older
+    ** segments, of lower levels, may follow it in the list) */
+    if (!kv_iter_valid(it)) continue;
     size_t fl, vl;
     const unsigned char *fk = (const unsigned char *)kv_iter_key(it, &fl);
     if (fl < KEY_FTS_PREFIX + 8 || get_u64be(fk + KEY_FTS_PREFIX) != seg)
@@ -3462,6 +3999,10 @@ typedef struct vterm {
   uint32_t seg_max_tf, seg_min_dl;
   uint64_t dead_df, dead_cf; /* the dead documents' postings in them */
   fts_term_info xt;          /* its 'X' entry */
+  /* a merge under way, its terms done: the inputs' postings it keeps and
+  ** drops, the output's postings, the 'Y' entry (the dropped share) */
+  uint64_t in_df, in_cf, y_df, y_cf, out_df, out_cf;
+  fts_term_info yt;
 } vterm;
 
 typedef struct vdoc {
@@ -3819,6 +4360,30 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       rc = REMDB_OK;
     }
   }
+  /* 'Q': the merges under way (see "Incremental merges") */
+  mstate *vms = NULL;
+  uint32_t nvm = 0;
+  if (rc == REMDB_OK) {
+    rc = read_merges(db, snap, db->tid, tbl, &vms, &nvm);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its merge state is malformed");
+      rc = REMDB_OK;
+    }
+  }
+  gcset vgc; /* 'V': retired segments */
+  memset(&vgc, 0, sizeof vgc);
+  if (rc == REMDB_OK) {
+    rc = read_gc(db, snap, db->tid, tbl, &vgc);
+    if (rc == REMDB_CORRUPT) {
+      vreport(v, "its retired segments are malformed");
+      rc = REMDB_OK;
+    }
+    for (uint32_t gi = 0; gi < vgc.n; gi++)
+      for (uint32_t wi = 0; wi < ws->n; wi++)
+        if (ws->no[wi] == vgc.no[gi])
+          vreport(v, "segment %llu is retired, but still listed",
+                  (unsigned long long)vgc.no[gi]);
+  }
   /* 'K': dead documents, each in a segment, its entity not live */
   uint64_t *dead = NULL;
   size_t nd = 0;
@@ -3832,6 +4397,73 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       vreport(v, "document %llu is marked dead, but is live or in no "
               "segment", (unsigned long long)dead[i]);
   }
+  /* the merges under way: each one's inputs a run of the list (no
+  ** segment in two), its output not in it; 'R' (the documents one drops):
+  ** ascending, each dead in its inputs */
+  uint64_t *mdead = NULL; /* every merge's, in order */
+  size_t nmd = 0, capmd = 0;
+  int32_t *is_in = NULL; /* per listed segment: the merge it is an input of */
+  if (rc == REMDB_OK && ws->n &&
+      (is_in = malloc(ws->n * sizeof *is_in)) == NULL)
+    rc = err_nomem(&db->err);
+  for (uint32_t i = 0; is_in && i < ws->n; i++) is_in[i] = -1;
+  for (uint32_t mi = 0; rc == REMDB_OK && mi < nvm; mi++) {
+    const mstate *m = &vms[mi];
+    uint32_t a = 0;
+    while (a < ws->n && ws->no[a] != m->in[0]) a++;
+    bool run = a + m->n <= ws->n;
+    for (uint32_t i = 0; run && i < m->n; i++)
+      run = ws->no[a + i] == m->in[i] && is_in[a + i] < 0;
+    for (uint32_t i = 0; run && i < m->n; i++) is_in[a + i] = (int32_t)mi;
+    if (!run)
+      vreport(v, "the inputs of its merge %u are not a run of its segments "
+              "(or another merge's)", (unsigned)m->slot);
+    for (uint32_t i = 0; i < ws->n; i++)
+      if (ws->no[i] == m->out)
+        vreport(v, "its merge's output %llu is listed before the merge ends",
+                (unsigned long long)m->out);
+    if (m->out >= ws->next)
+      vreport(v, "its merge's output %llu is not below the next segment "
+              "number %llu", (unsigned long long)m->out,
+              (unsigned long long)ws->next);
+  }
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'R', &it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    const mstate *m = NULL;
+    for (uint32_t mi = 0; kl == KEY_FTS_SLOT_LEN && mi < nvm; mi++)
+      if (vms[mi].slot == (uint8_t)k[KEY_FTS_PREFIX]) m = &vms[mi];
+    if (m == NULL || vl % 8) {
+      vreport(v, "%zu documents are to be dropped by a merge, but no such "
+              "merge is under way (or the list is malformed)", vl / 8);
+      continue;
+    }
+    if (nmd + vl / 8 > capmd) {
+      capmd = (nmd + vl / 8) * 2;
+      uint64_t *nm = realloc(mdead, capmd * sizeof *nm);
+      if (nm == NULL) {
+        rc = err_nomem(&db->err);
+        break;
+      }
+      mdead = nm;
+    }
+    for (size_t i = 0; i < vl / 8; i++) {
+      uint64_t dn = get_u64be((const unsigned char *)val + 8 * i);
+      if ((i && dn <= mdead[nmd - 1]) || dn < m->first ||
+          !bsearch(&dn, dead, nd, sizeof *dead, u64_cmp)) {
+        vreport(v, "document %llu is to be dropped by a merge, but is not "
+                "dead in its inputs (or out of order)",
+                (unsigned long long)dn);
+        break;
+      }
+      mdead[nmd++] = dn;
+    }
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  if (nmd) qsort(mdead, nmd, sizeof *mdead, u64_cmp);
   if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'G', &it);
   for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
     k = kv_iter_key(it, &kl);
@@ -3841,7 +4473,26 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                        : UINT64_MAX;
     uint32_t wi = 0;
     while (wi < ws->n && ws->no[wi] != seg) wi++;
-    if (wi == ws->n) {
+    bool retired = false;
+    for (uint32_t gi = 0; wi == ws->n && gi < vgc.n; gi++)
+      retired |= vgc.no[gi] == seg;
+    if (retired) continue; /* (its parts being deleted) */
+    const mstate *mo = NULL;
+    for (uint32_t mi = 0; wi == ws->n && mi < nvm; mi++)
+      if (vms[mi].out == seg) mo = &vms[mi];
+    bool is_out = mo != NULL;
+    if (is_out) {
+      /* a merge's output under way, read by no reader: its parts are
+      ** those of the terms done (their postings: the inputs' less 'R') */
+      if (!mo->cur_set ||
+          term_cmp(k + KEY_FTS_PREFIX + 8, kl - KEY_FTS_PREFIX - 8, mo->cur,
+                   mo->cl) > 0) {
+        vreport(v, "segment %llu (a merge's output) has a part past the "
+                "merge's last term", (unsigned long long)seg);
+        continue;
+      }
+    }
+    if (wi == ws->n && !is_out) {
       vreport(v, "segment %llu is not one of the table's segments",
               (unsigned long long)seg);
       continue;
@@ -3862,7 +4513,13 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
       size_t i = vterm_get(s, tm, len, true);
       int eb;
       fts_term_info got = {0, 0, 0, UINT32_MAX}; /* what its blocks hold */
-      if (i != SIZE_MAX) { /* its statistics count as its entry's do */
+      /* an input's term the merge under way has done */
+      const mstate *mi = wi < ws->n && is_in[wi] >= 0 ? &vms[is_in[wi]]
+                                                       : NULL;
+      bool done_in = mi && mi->cur_set &&
+                     term_cmp(tm, len, mi->cur, mi->cl) <= 0;
+      if (i != SIZE_MAX && !is_out) { /* its statistics count as its
+                                       ** entry's do */
         vterm *x = &s->vt[i];
         x->seg_df += ti.df;
         x->seg_cf += ti.cf;
@@ -3892,6 +4549,24 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
                     "below its first document %llu", (int)len, tm,
                     (unsigned long long)dec.doc[j], (unsigned long long)seg,
                     (unsigned long long)first);
+          bool dropped = nmd && bsearch(&dec.doc[j], mdead, nmd,
+                                        sizeof *mdead, u64_cmp);
+          if (is_out) { /* (not read: counted apart) */
+            if (dropped)
+              vreport(v, "term \"%.*s\": document %llu, which the merge "
+                      "drops, is in its output", (int)len, tm,
+                      (unsigned long long)dec.doc[j]);
+            s->vt[i].out_df++;
+            s->vt[i].out_cf += dec.tf[j];
+            continue;
+          }
+          if (done_in && dropped) {
+            s->vt[i].y_df++;
+            s->vt[i].y_cf += dec.tf[j];
+          } else if (done_in) {
+            s->vt[i].in_df++;
+            s->vt[i].in_cf += dec.tf[j];
+          }
           if (nd && bsearch(&dec.doc[j], dead, nd, sizeof *dead, u64_cmp)) {
             s->vt[i].dead_df++;
             s->vt[i].dead_cf += dec.tf[j];
@@ -3920,7 +4595,10 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   }
   fts_block_dec_free(&dec);
   free(ws);
+  free(vgc.no);
   free(dead);
+  free(mdead);
+  free(is_in);
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   it = NULL;
@@ -3976,6 +4654,54 @@ static int verify_keys(vctx *v, const kv_snap_t *snap, vstate_fts *s,
   }
   if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
+  it = NULL;
+  /* 'Y': a merge's dropped share of 'X', only while it is under way */
+  if (rc == REMDB_OK) rc = kind_iter(db, snap, tbl, 'Y', &it);
+  int yleft = -1; /* a slot's entries without its merge */
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    k = kv_iter_key(it, &kl);
+    val = kv_iter_value(it, &vl);
+    bool on = false;
+    for (uint32_t mi = 0; kl >= KEY_FTS_SLOT_LEN && mi < nvm; mi++)
+      on |= vms[mi].slot == (uint8_t)k[KEY_FTS_PREFIX];
+    if (!on) {
+      if (yleft != (kl > KEY_FTS_PREFIX ? (uint8_t)k[KEY_FTS_PREFIX] : 256))
+        vreport(v, "a merge's dropped entries are left, but no such merge "
+                "is under way");
+      yleft = kl > KEY_FTS_PREFIX ? (uint8_t)k[KEY_FTS_PREFIX] : 256;
+      continue;
+    }
+    fts_term_info ti;
+    const char *tm = k + KEY_FTS_SLOT_LEN;
+    int len = (int)(kl - KEY_FTS_SLOT_LEN);
+    size_t i = vterm_get(s, tm, (size_t)len, false);
+    if (fts_term_decode(val, vl, &ti)) {
+      vreport(v, "the dropped entry of term \"%.*s\" is malformed", len, tm);
+    } else if (i != SIZE_MAX) {
+      s->vt[i].yt.df += ti.df;
+      s->vt[i].yt.cf += ti.cf;
+    } else if (ti.df || ti.cf)
+      vreport(v, "term \"%.*s\" has a dropped entry (%llu documents) but no "
+              "posting in a segment", len, tm, (unsigned long long)ti.df);
+  }
+  if (it && rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  it = NULL;
+  for (size_t i = 0; rc == REMDB_OK && nvm && i < s->terms.n; i++) {
+    vterm *x = &s->vt[i];
+    if (x->out_df != x->in_df || x->out_cf != x->in_cf)
+      vreport(v, "term \"%s\": the merge's output holds %llu postings (%llu "
+              "occurrences), its inputs keep %llu (%llu)", s->names[i],
+              (unsigned long long)x->out_df, (unsigned long long)x->out_cf,
+              (unsigned long long)x->in_df, (unsigned long long)x->in_cf);
+    if (x->yt.df != x->y_df || x->yt.cf != x->y_cf)
+      vreport(v, "term \"%s\": its dropped entry counts %llu documents and "
+              "%llu occurrences, the merge dropped %llu and %llu",
+              s->names[i], (unsigned long long)x->yt.df,
+              (unsigned long long)x->yt.cf, (unsigned long long)x->y_df,
+              (unsigned long long)x->y_cf);
+  }
+  free(vms);
   /* the term's statistics: its entry's (the blocks') and the segments' */
   for (size_t i = 0; rc == REMDB_OK && i < s->terms.n; i++) {
     vterm *x = &s->vt[i];

@@ -46,4 +46,9 @@ const char *const *ftsr_fields(fts_reader *r, size_t *n);
 int ftsr_id(fts_reader *r, uint64_t docno, uuid16_t *id);
 int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
 
+/* (bench_ftsload) the most bytes of input one merge step did, and their
+** sum over every step; the most segments one table's list held after a
+** commit (a reader reads each) */
+extern uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
+
 #endif

@@ -214,6 +214,10 @@ size_t fts_txn_bytes(const struct fts_txn *x);
 int fts_before_commit(wtx_t *w);
 /* Register the index column family's merge operator (before kv_open). */
 void fts_register(void);
+/* remdb_options.fts_merge_work's default (see "Incremental merges") */
+#ifndef FTS_MERGE_WORK
+#define FTS_MERGE_WORK (4u << 20)
+#endif
 void fts_cache_free(store_t *st);
 /* Stage the 'built' mark of a new table's (empty) index. */
 void fts_stage_created(remdb *db, kv_batch_t *kb, const sch_table *t);

@@ -128,8 +128,12 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** postings) with ids per range of numbers ('E'), none of which a build of
 ** version 3 would see; a version-3 database has none, and opens as it is
 ** (its writable open marks it 4; its full-text 'D' keys are still
-** read). */
-#define KV_FORMAT_VERSION 4u
+** read).  5: full-text merges spread over commits ('Q', 'R', 'V', 'Y'
+** keys: a merge's hidden output and retired segments, which a build of
+** version 4 would neither read nor delete, and verify would report); a
+** version-4 database has none, and opens as it is (its writable open
+** marks it 5). */
+#define KV_FORMAT_VERSION 5u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
@@ -567,6 +571,26 @@ static inline size_t key_fts_xterm(unsigned char *out, uint32_t tid,
   size_t kl = key_fts_term(out, tid, tbl, term, n);
   out[12] = 'X';
   return kl;
+}
+/* A merge under way (core/fts.c, "Incremental merges"), one per SLOT (u8:
+** the level of its inputs; 255: the merge of every segment): 'Q' SLOT, its
+** state; 'R' SLOT, its dead documents; 'Y' SLOT TERM, the share of 'X' it
+** has dropped.  'V' (no suffix): the retired segments whose parts are
+** being deleted. */
+#define KEY_FTS_SLOT_LEN (KEY_FTS_PREFIX + 1)
+static inline void key_fts_slot(unsigned char out[KEY_FTS_SLOT_LEN],
+                                uint32_t tid, uint32_t tbl, char kind,
+                                uint8_t slot) {
+  key_fts(out, tid, tbl, kind);
+  out[KEY_FTS_PREFIX] = slot;
+}
+static inline size_t key_fts_yterm(unsigned char *out, uint32_t tid,
+                                   uint32_t tbl, uint8_t slot,
+                                   const char *term, size_t n) {
+  key_fts_slot(out, tid, tbl, 'Y', slot);
+  for (size_t i = 0; i < n; i++)
+    out[KEY_FTS_SLOT_LEN + i] = (unsigned char)term[i];
+  return KEY_FTS_SLOT_LEN + n;
 }
 /* 'E' be32(DOCNO / 128) */
 static inline void key_fts_ids(unsigned char out[KEY_FTS_LEN_LEN],

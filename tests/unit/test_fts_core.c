@@ -24,6 +24,21 @@
 #include "text/index.h"
 
 static char dir[512];
+/* remdb_options.fts_merge_work of the writable opens (open_t); 0 below
+** means "the default" here, and SIZE_MAX no bound (option 0) */
+static size_t merge_work;
+#define FTS_SEG_MAX_TEST 8 /* core/fts.c FTS_SEG_MAX */
+
+static void set_merge_work(remdb_options *o) {
+  if (merge_work) o->fts_merge_work = merge_work == SIZE_MAX ? 0 : merge_work;
+}
+
+static int open_t(remdb **d) {
+  remdb_options o;
+  remdb_options_init(&o);
+  set_merge_work(&o);
+  return remdb_open(dir, "t", &o, d);
+}
 #define S(lit) lit, strlen(lit)
 
 static uint64_t rng;
@@ -593,9 +608,35 @@ static void check_verify(void) {
 /* a small memtable: flushes (which combine operands) happen often */
 static remdb_options small;
 
+/* The merges of table name's segments under way ('Q' keys, core/fts.c,
+** "Incremental merges"). */
+static int merges_open(remdb *d, const char *name) {
+  cat_table *ct;
+  if (cat_find(d, name, &ct) || ct->s == NULL) return 0;
+  unsigned char lo[KEY_FTS_PREFIX], hi[KEY_FTS_PREFIX];
+  key_fts(lo, d->tid, ct->s->table_id, 'Q');
+  key_fts(hi, d->tid, ct->s->table_id, 'Q' + 1);
+  kv_iter_t *it;
+  CHECK_INT(kv_iter_new(d->st->kv, NULL, KV_INDEX, lo, sizeof lo, hi,
+                        sizeof hi, &it, &d->err),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) n++;
+  kv_iter_free(it);
+  return n;
+}
+
+static bool merge_open(remdb *d, const char *name) {
+  return merges_open(d, name) > 0;
+}
+static int nhalf; /* steps of run_sequence that left a merge half done */
+static int nmulti; /* ... more than one (of different levels: rare here,
+                    ** test_fts_merges_per_level has them) */
+
 static void run_sequence(uint64_t seed, int steps) {
   remdb_options_init(&small);
   small.write_buffer_bytes = 64 << 10;
+  set_merge_work(&small);
   rng = seed ? seed : 1;
   printf("test_fts_core: seed %llu\n", (unsigned long long)seed);
   rm_tree(dir);
@@ -647,6 +688,12 @@ static void run_sequence(uint64_t seed, int steps) {
                 (long long)c, (long long)m);
         exit(1);
       }
+    }
+    int nopen = merges_open(db, "notes");
+    if (nopen > 1) nmulti++;
+    if (nopen) {
+      nhalf++;
+      if (step % 20 == 0) check_index(10); /* (readers mid-merge) */
     }
     if (step % 100 == 0) {
       check_index(60);
@@ -708,7 +755,7 @@ static long search_count(remdb *d, const char *name, const char *q,
 static void test_fts_schema(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"nope\"]}", NULL), REMDB_INVALID);
   CHECK_HAS(remdb_errmsg(d), "docs.fulltext.fields: \"nope\" is not a property");
   CHECK_INT(add_schema(d, "{\"fields\":[\"n\"]}", NULL), REMDB_INVALID);
@@ -768,7 +815,7 @@ static void test_fts_schema(void) {
 static void test_fts_builtins(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(remdb_init(d), REMDB_OK);
   char id[REMDB_ID_LEN + 1], msg[512] = "";
   CHECK_INT(remdb_insert(d, "resources",
@@ -836,6 +883,12 @@ static void count_problems(void *cnt, const char *problem) {
   ++*(int *)cnt;
 }
 
+static void insert_doc(remdb *d, const char *body, char *id) {
+  char js[256];
+  snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"%s\"}", body);
+  CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+}
+
 static void fill_docs(remdb *d, int n) {
   for (int i = 0; i < n; i++) {
     char js[256], id[REMDB_ID_LEN + 1];
@@ -853,7 +906,7 @@ static void test_fts_damage(void) {
   for (size_t p = 0; p < 3; p++) {
     rm_tree(dir);
     remdb *d;
-    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    CHECK_INT(open_t(&d), REMDB_OK);
     CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
               REMDB_OK);
     fill_docs(d, 300);
@@ -861,7 +914,7 @@ static void test_fts_damage(void) {
     if (picks[p] == pick_block) CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
     remdb_close(d);
     CHECK_INT(damage_delete_first(dir, KV_INDEX, picks[p]), 1);
-    CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+    CHECK_INT(open_t(&d), REMDB_OK);
     int seen = 0;
     uint64_t problems = 0;
     CHECK_INT(remdb_verify(d, count_problems, &seen, &problems), REMDB_OK);
@@ -927,7 +980,7 @@ static void check_clean(remdb *d) {
 static void test_fts_segments(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   char ids[40][REMDB_ID_LEN + 1], msg[256];
@@ -1017,7 +1070,7 @@ static void test_fts_segments(void) {
   check_clean(d);
   /* reopened, and rebuilt */
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   uint64_t before = seg_count(d);
   int alpha = search_count(d, "docs", "alpha", msg, sizeof msg);
   fill_docs(d, 3);
@@ -1030,13 +1083,455 @@ static void test_fts_segments(void) {
   remdb_close(d);
 }
 
+/* A merge does about fts_merge_work bytes per commit (remdb_options;
+** core/fts.c, "Incremental merges"): with a bound of one byte, one term per commit.
+** While it runs, readers (a snapshot from before it, the latest, a
+** reopened handle) see its inputs, verify is clean, documents die in its
+** inputs (their tombstones outlive it) and commits add segments; the
+** commit of its last term swaps its output in and drops the documents
+** dead when it started, with their tombstones. */
+static long search_count_at(remdb *d, snap_t *sn, const char *q);
+
+/* Has table "docs" its key of kind (no suffix)? */
+static bool has_key(remdb *d, char kind) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, kind);
+  kv_val v;
+  int rc = kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err);
+  if (rc == REMDB_OK) kv_val_free(&v);
+  return rc == REMDB_OK;
+}
+
+static void test_fts_incremental(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char ids[64][REMDB_ID_LEN + 1], msg[256];
+  int nid = 0;
+  for (; nid < 7; nid++) {
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             nid, nid);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[nid]), REMDB_OK);
+  }
+  CHECK_INT(remdb_delete(d, ids[1], 0), REMDB_OK); /* dead before it */
+  for (; nid < 9; nid++) { /* the eighth segment; then the merge starts */
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"alpha w%d\"}",
+             nid, nid);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[nid]), REMDB_OK);
+  }
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), 9); /* its inputs, still read, and the new one */
+  CHECK_INT(dead_count(d), 1);
+  snap_t *sn;
+  CHECK_INT(snap_take(d, &sn), REMDB_OK);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 8);
+  check_clean(d);
+  /* a document of its inputs dies while it runs; a reopening */
+  CHECK_INT(remdb_delete(d, ids[2], REMDB_HARD), REMDB_OK);
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(dead_count(d), 2);
+  check_clean(d);
+  CHECK_INT(search_count_at(d, sn, "alpha"), 8); /* (from before the kill) */
+  snap_release(sn);
+  remdb_close(d);
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(snap_take(d, &sn), REMDB_OK);
+  CHECK(merge_open(d, "docs"));
+  int commits = 2;
+  while (merge_open(d, "docs") && nid < 64) {
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 7);
+    CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
+    CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 0);
+    CHECK_INT(search_count(d, "docs", "\"alpha w5\"", msg, sizeof msg), 1);
+    check_clean(d);
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"beta w%d\"}",
+             nid, nid);
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), ids[nid]), REMDB_OK);
+    nid++;
+    commits++;
+  }
+  CHECK(!merge_open(d, "docs"));
+  CHECK(commits > 10); /* one term per commit */
+  CHECK_INT(dead_count(d), 1); /* the one that died during it */
+  /* its inputs are retired ('V'): a part deleted per commit */
+  CHECK(has_key(d, 'V'));
+  check_clean(d);
+  int gc = 0;
+  for (; has_key(d, 'V') && gc < 20; gc++) {
+    const char *js = "{\"title\":\"gc\",\"body\":\"delta\"}";
+    char id[REMDB_ID_LEN + 1];
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+    check_clean(d);
+  }
+  CHECK(!has_key(d, 'V'));
+  CHECK(gc >= 4);
+  /* a snapshot from before its end still reads its inputs */
+  CHECK_INT(search_count_at(d, sn, "alpha"), 7);
+  CHECK_INT(search_count_at(d, sn, "\"alpha w5\""), 1);
+  snap_release(sn);
+  int lvl = -1;
+  CHECK_INT(seg_level(d, 0, &lvl), seg_count(d));
+  CHECK_INT(lvl, 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 7);
+  CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), nid - 9);
+  CHECK_INT(search_count(d, "docs", "w1", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "w2", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "w8", msg, sizeof msg), 1);
+  check_clean(d);
+  /* a reindex mid-merge drops it */
+  while (!merge_open(d, "docs") && nid < 64) {
+    fill_docs(d, 1);
+    nid++;
+  }
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), 0);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
+/* Rewrite table docs' segment list ('W') behind the writer's back: the
+** level of every segment into lvls[0 .. n) (as many as the list holds),
+** and, when empty_after < n, a new segment number (no parts: what a merge
+** of dead documents only leaves) at level empty_lvl after segment
+** empty_after. */
+static void rewrite_w(remdb *d, const uint8_t *lvls, size_t n,
+                      size_t empty_after, uint8_t empty_lvl) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char k[KEY_FTS_PREFIX];
+  key_fts(k, d->tid, ct->s->table_id, 'W');
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, k, sizeof k, &v, &d->err),
+            REMDB_OK);
+  CHECK_INT((v.len - 24) / 9, n);
+  unsigned char w[24 + 9 * 64];
+  memcpy(w, v.data, v.len);
+  size_t wl = v.len;
+  kv_val_free(&v);
+  for (size_t i = 0; i < n; i++) w[24 + 9 * i + 8] = lvls[i];
+  if (empty_after < n) {
+    uint64_t e = get_u64be(w + 8); /* next: the empty one's number */
+    put_u64be(w + 8, e + 1);
+    size_t at = 24 + 9 * (empty_after + 1);
+    memmove(w + at + 9, w + at, wl - at);
+    put_u64be(w + at, e);
+    w[at + 8] = empty_lvl;
+    wl += 9;
+  }
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, k, sizeof k, w, wl);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+}
+
+/* One merge per level at a time: while a long merge of level-1 segments
+** runs, level-0 segments are merged beside it (the list stays short);
+** readers and verify are right all along. */
+static void test_fts_merges_per_level(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id[REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < FTS_SEG_MAX_TEST; i++) {
+    char body[128]; /* many terms: a merge of many steps */
+    snprintf(body, sizeof body, "alpha a%d b%d c%d d%d e%d f%d", i, i, i, i, i,
+             i);
+    insert_doc(d, body, id);
+  }
+  uint8_t lv[FTS_SEG_MAX_TEST];
+  memset(lv, 1, sizeof lv);
+  rewrite_w(d, lv, FTS_SEG_MAX_TEST, SIZE_MAX, 0); /* (as if merged) */
+  int most = 0, k = 0, l0_done = 0, maxseg = 0;
+  for (; k < 200 && (k == 0 || merge_open(d, "docs")); k++) {
+    char body[64];
+    snprintf(body, sizeof body, "beta z%d", k);
+    int before = merges_open(d, "docs");
+    insert_doc(d, body, id);
+    int now = merges_open(d, "docs");
+    if (now > most) most = now;
+    if (before == 2 && now == 1) l0_done++;
+    if ((int)seg_count(d) > maxseg) maxseg = (int)seg_count(d);
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+              FTS_SEG_MAX_TEST);
+    CHECK_INT(search_count(d, "docs", "beta", msg, sizeof msg), k + 1);
+    if (k % 4 == 0) check_clean(d);
+  }
+  CHECK_INT(most, 2);
+  CHECK(l0_done >= 1);
+  CHECK(!merge_open(d, "docs"));
+  printf("test_fts_core: merges beside a long one: %d ended, %d commits, "
+         "at most %d segments\n", l0_done, k, maxseg);
+  /* (one merge at a time: the long one's inputs and a segment per commit) */
+  CHECK(3 * maxseg < 3 * FTS_SEG_MAX_TEST + 2 * k);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
+/* verify's problems, with one that holds want (NULL: any) */
+typedef struct vseen {
+  const char *want;
+  int n, hit;
+} vseen;
+
+static void seen_problem(void *c, const char *problem) {
+  vseen *v = c;
+  v->n++;
+  if (v->want && strstr(problem, v->want)) v->hit++;
+}
+
+static void expect_problem(remdb *d, const char *want) {
+  vseen v = {want, 0, 0};
+  uint64_t problems = 0;
+  CHECK_INT(remdb_verify(d, seen_problem, &v, &problems), REMDB_OK);
+  CHECK(problems > 0);
+  CHECK(v.hit > 0);
+  if (!v.hit) fprintf(stderr, "verify did not say \"%s\"\n", want);
+}
+
+/* The key of kind and slot 0 (kv.h: a merge of level-0 segments) of
+** table docs into k. */
+static void docs_key(remdb *d, char kind, unsigned char *k) {
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  key_fts_slot(k, d->tid, ct->s->table_id, kind, 0);
+}
+
+/* verify checks a merge under way: its hidden output's postings against
+** its inputs' (less the documents it drops), its dropped entries ('Y')
+** against the dropped postings, its list of dropped documents ('R'). */
+static void test_fts_verify_merge(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id0[REMDB_ID_LEN + 1], id[REMDB_ID_LEN + 1];
+  insert_doc(d, "alpha beta", id0);
+  for (int i = 1; i < FTS_SEG_MAX_TEST - 1; i++)
+    insert_doc(d, "alpha gamma", id);
+  CHECK_INT(remdb_delete(d, id0, REMDB_HARD), REMDB_OK); /* (7: no merge) */
+  insert_doc(d, "alpha gamma", id);
+  CHECK(!merge_open(d, "docs"));
+  insert_doc(d, "delta", id); /* a merge of the eight starts: "alpha" */
+  CHECK(merge_open(d, "docs"));
+  insert_doc(d, "delta", id); /* "beta" (its one posting dropped) */
+  CHECK(merge_open(d, "docs"));
+  check_clean(d);
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  /* a dropped entry that does not match */
+  unsigned char k[KEY_FTS_SEG_MAX];
+  size_t kl = key_fts_yterm(k, d->tid, tbl, 0, "beta", 4);
+  buf_t op;
+  buf_init(&op);
+  fts_term_delta td = {1, 1, 0, UINT32_MAX};
+  fts_term_delta_encode(&td, &op);
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  kv_batch_merge(b, KV_INDEX, k, kl, op.p, op.len);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  expect_problem(d, "term \"beta\": its dropped entry counts 2 documents");
+  buf_reset(&op);
+  td = (fts_term_delta){-1, -1, 0, UINT32_MAX};
+  fts_term_delta_encode(&td, &op);
+  b = kv_batch_new(d->st->kv);
+  kv_batch_merge(b, KV_INDEX, k, kl, op.p, op.len);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  buf_free(&op);
+  check_clean(d);
+  /* a live document among those it drops */
+  unsigned char rk[KEY_FTS_SLOT_LEN];
+  docs_key(d, 'R', rk);
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, rk, sizeof rk, &v, &d->err),
+            REMDB_OK);
+  CHECK_INT(v.len, 8);
+  unsigned char r[16];
+  memcpy(r, v.data, 8);
+  kv_val_free(&v);
+  put_u64be(r + 8, get_u64be(r) + 1); /* (a live one of the inputs) */
+  b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, rk, sizeof rk, r, 16);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  expect_problem(d, "is to be dropped by a merge, but is not dead");
+  b = kv_batch_new(d->st->kv);
+  kv_batch_put(b, KV_INDEX, rk, sizeof rk, r, 8);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  check_clean(d);
+  /* the hidden output loses a part */
+  unsigned char qk[KEY_FTS_SLOT_LEN];
+  docs_key(d, 'Q', qk);
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, qk, sizeof qk, &v, &d->err),
+            REMDB_OK);
+  uint64_t out = get_u64be((const unsigned char *)v.data);
+  kv_val_free(&v);
+  kl = key_fts_seg(k, d->tid, tbl, out, "alpha", 5);
+  b = kv_batch_new(d->st->kv);
+  kv_batch_del(b, KV_INDEX, k, kl);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  expect_problem(d, "term \"alpha\": the merge's output holds 0 postings");
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
+/* A merge state ('Q') whose inputs are not in the list (a build without
+** incremental merges merged them meanwhile) is dropped by the next
+** commit, its output retired, its 'Y' entries gone: writes go on. */
+static void test_fts_stale_merge(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  for (int i = 0; i < 3; i++) fill_docs(d, 1);
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  unsigned char q[21 + 8 + 2], k[KEY_FTS_SEG_MAX];
+  put_u64be(q, 1000000);     /* its output */
+  put_u64be(q + 8, 0);       /* first document */
+  q[16] = 1;                 /* level */
+  put_u32be(q + 17, 1);      /* one input, */
+  put_u64be(q + 21, 999999); /* not in the list */
+  q[29] = 0;
+  q[30] = 0;
+  kv_batch_t *b = kv_batch_new(d->st->kv);
+  key_fts_slot(k, d->tid, tbl, 'Q', 0);
+  kv_batch_put(b, KV_INDEX, k, KEY_FTS_SLOT_LEN, q, sizeof q);
+  size_t kl = key_fts_seg(k, d->tid, tbl, 1000000, "alpha", 5);
+  kv_batch_put(b, KV_INDEX, k, kl, "x", 1);
+  kl = key_fts_yterm(k, d->tid, tbl, 0, "alpha", 5);
+  kv_batch_put(b, KV_INDEX, k, kl, "x", 1);
+  CHECK_INT(kv_write(d->st->kv, b, 0, &d->err), REMDB_OK);
+  kv_batch_free(b);
+  CHECK(merge_open(d, "docs"));
+  fill_docs(d, 1);
+  CHECK(!merge_open(d, "docs"));
+  CHECK(has_key(d, 'V'));
+  CHECK_INT(seg_count(d), 4);
+  check_clean(d);
+  fill_docs(d, 1);
+  CHECK(!has_key(d, 'V'));
+  check_clean(d);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 5);
+  remdb_close(d);
+}
+
+
+/* A reader reads the segments in list order, seeking each for the term.
+** A merge's output has the highest number, yet the segments after it in
+** the list may be older (lower numbers: of lower levels, there before the
+** merge): a term past every term of the output is in them.  Here: 64
+** commits make eight segments of level 1, the 65th a level-0 one with
+** "zzz", and a delete (no segment of its own) merges the eight. */
+static void test_fts_seek_past_output(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id0[REMDB_ID_LEN + 1], id[REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < 64; i++) insert_doc(d, "alpha", i ? id : id0);
+  insert_doc(d, "zzz", id);
+  CHECK_INT(remdb_delete(d, id0, REMDB_HARD), REMDB_OK);
+  int l0 = -1, l1 = -1;
+  CHECK_INT(seg_count(d), 2);
+  seg_level(d, 0, &l0);
+  seg_level(d, 1, &l1);
+  CHECK_INT(l0, 2);
+  CHECK_INT(l1, 0);
+  CHECK_INT(search_count(d, "docs", "zzz", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 63);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* A merge drops the postings (and tombstones) of the documents dead in its
+** inputs only: those below the first document of the next segment that
+** holds one.  An empty segment (a merge of dead documents only leaves one)
+** right after the inputs must not end that range: the tombstones of the
+** documents of the segments after it stay, and those stay dead (commit
+** 55f63ab; the list is arranged by hand: eight segments of level 2, an
+** empty one of level 1, three of level 0 with two dead documents). */
+static void test_fts_merge_bound_empty(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  char id[REMDB_ID_LEN + 1], zid[3][REMDB_ID_LEN + 1], msg[256];
+  for (int i = 0; i < FTS_SEG_MAX_TEST; i++) {
+    char body[64];
+    snprintf(body, sizeof body, "alpha x%d", i);
+    insert_doc(d, body, id);
+  }
+  uint8_t lv[12];
+  memset(lv, 255, sizeof lv); /* parked: no merge takes them (yet) */
+  rewrite_w(d, lv, FTS_SEG_MAX_TEST, SIZE_MAX, 0);
+  for (int i = 0; i < 3; i++) insert_doc(d, "zeta", zid[i]);
+  CHECK_INT(remdb_delete(d, zid[0], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_delete(d, zid[1], 0), REMDB_OK);
+  CHECK_INT(dead_count(d), 2);
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), FTS_SEG_MAX_TEST + 3);
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 1);
+  memset(lv, 2, FTS_SEG_MAX_TEST);
+  memset(lv + FTS_SEG_MAX_TEST, 0, 3);
+  rewrite_w(d, lv, FTS_SEG_MAX_TEST + 3, FTS_SEG_MAX_TEST - 1, 1);
+  check_clean(d);
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 1);
+  insert_doc(d, "omega", id); /* merges the eight (in this commit) */
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(seg_count(d), 1 + 1 + 3 + 1);
+  CHECK_INT(dead_count(d), 2);
+  CHECK_INT(search_count(d, "docs", "zeta", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+            FTS_SEG_MAX_TEST);
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* Tombstones pile up in a segment no tier merge takes: when they are an
 ** eighth of the segments' numbers (and 256 or more), a commit merges every
 ** segment, which drops them. */
+static void purge_case(size_t work);
+#define FTS_SEG_LIST_TEST 160 /* core/fts.c FTS_SEG_LIST */
 static void test_fts_purge(void) {
+  purge_case(4u << 20); /* (the default) */
+  purge_case(0);        /* no bound */
+  purge_case(64); /* the purge spread over commits */
+  purge_case(1);  /* so long that the list fills: its last step unbounded */
+}
+
+static void purge_case(size_t work) {
+  merge_work = work ? work : SIZE_MAX;
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   static char ids[300][REMDB_ID_LEN + 1];
@@ -1059,12 +1554,28 @@ static void test_fts_purge(void) {
   check_clean(d);
   /* the 256th: its commit merges (drops the 255 stored ones) */
   CHECK_INT(remdb_delete(d, ids[255], 0), REMDB_OK);
+  int k = 0; /* commits while it runs: a step each */
+  for (; merge_open(d, "docs"); k++) {
+    CHECK_INT(dead_count(d), 256);
+    CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
+    if (k % 8 == 0) check_clean(d);
+    char js[128];
+    snprintf(js, sizeof js, "{\"title\":\"new %d\",\"body\":\"gamma\"}", k);
+    char id[REMDB_ID_LEN + 1];
+    CHECK_INT(remdb_insert(d, "docs", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK(work && work < 1024 ? k > 2 : k == 0);
+  if (work == 1) CHECK(k + 8 >= FTS_SEG_LIST_TEST); /* (ended by the valve) */
+  printf("test_fts_core: a purge with %zu-byte steps took %d commits\n", work,
+         k + 1);
   CHECK_INT(dead_count(d), 1); /* its own */
-  CHECK_INT(seg_count(d), 1);
+  CHECK_INT(seg_count(d), 1 + (uint64_t)k);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 44);
+  CHECK_INT(search_count(d, "docs", "gamma", msg, sizeof msg), k < 64 ? k : 64);
   CHECK_INT(search_count(d, "docs", "w3", msg, sizeof msg), 6);
   check_clean(d);
   remdb_close(d);
+  merge_work = 0;
 }
 
 /* One batch writes new documents of two full-text tables, more distinct
@@ -1074,7 +1585,7 @@ static void test_fts_purge(void) {
 static void test_fts_two_tables(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   const char *s2 = "{\"name\":\"more\",\"properties\":{\"body\":{"
@@ -1217,7 +1728,7 @@ static void test_fts_term_order(void) {
 static void test_fts_format3(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   fill_docs(d, 20);
@@ -1268,7 +1779,7 @@ static void test_fts_format3(void) {
   CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 20);
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(d->st->format, KV_FORMAT_VERSION);
   check_clean(d);
   fill_docs(d, 2);
@@ -1295,13 +1806,97 @@ static void test_fts_format3(void) {
   remdb_close(d);
 }
 
+/* Set the stored format version of the (closed) database to ver; the
+** stored one into *was when was is not NULL. */
+static void set_format(uint32_t ver, uint32_t *was) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'}, v[4];
+  CHECK_INT(kv_open(dir, &ko, &kv, &e), REMDB_OK);
+  if (was) {
+    kv_val old;
+    CHECK_INT(kv_get(kv, NULL, KV_META, fk, sizeof fk, &old, &e), REMDB_OK);
+    *was = old.len == 4 ? get_u32be((const unsigned char *)old.data) : 0;
+    kv_val_free(&old);
+  }
+  put_u32be(v, ver);
+  kv_batch_t *kb = kv_batch_new(kv);
+  kv_batch_put(kb, KV_META, fk, sizeof fk, v, 4);
+  CHECK_INT(kv_write(kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  kv_close(kv);
+}
+
+/* Format 5 (merges spread over commits: 'Q', 'R', 'V', 'Y' keys, which a
+** build of format 4 would neither read nor delete): a database this build
+** writes says 5, so that a build of 4 refuses it (as this one refuses 6);
+** a format-4 database (no such keys) opens as it is, read only, and a
+** writable open marks it 5 and merges on, incrementally. */
+static void test_fts_format4(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  for (int i = 0; i < FTS_SEG_MAX_TEST; i++) fill_docs(d, 1);
+  CHECK(!merge_open(d, "docs"));
+  remdb_close(d);
+  uint32_t was = 0;
+  set_format(4, &was);
+  CHECK_INT(was, 5);
+  CHECK_INT(KV_FORMAT_VERSION, 5);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  char msg[256];
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(d->st->format, 4);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+            FTS_SEG_MAX_TEST);
+  remdb_close(d);
+  set_format(4, &was); /* (the reader left it as it was) */
+  CHECK_INT(was, 4);
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(d->st->format, 5);
+  check_clean(d);
+  fill_docs(d, 1); /* eight segments: a merge starts, one term done */
+  CHECK(merge_open(d, "docs"));
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg),
+            FTS_SEG_MAX_TEST + 1);
+  check_clean(d);
+  remdb_close(d);
+  /* a build that knows format 5 only (here: one told of a 6) refuses it */
+  set_format(6, &was);
+  CHECK_INT(was, 5);
+  d = NULL;
+  CHECK_INT(open_t(&d), REMDB_CORRUPT);
+  CHECK_HAS(remdb_errmsg(d), "format version 6 is not supported");
+  remdb_close(d);
+  o.read_only = 1;
+  d = NULL;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_CORRUPT);
+  remdb_close(d);
+  set_format(5, NULL);
+  CHECK_INT(open_t(&d), REMDB_OK);
+  int n = FTS_SEG_MAX_TEST + 1;
+  for (; n < 200 && merge_open(d, "docs"); n++) fill_docs(d, 1);
+  CHECK(!merge_open(d, "docs"));
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), n);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
 /* A database written before the index existed: its format is 1 and its
 ** tables have no built index.  Readers say so; a writable open marks the
 ** format current; writes leave the unbuilt index alone; reindex builds it. */
 static void test_fts_upgrade(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   fill_docs(d, 50);
@@ -1331,7 +1926,7 @@ static void test_fts_upgrade(void) {
   CHECK_HAS(msg, "remdb reindex docs");
   remdb_close(d);
   /* a writer: the format becomes 2; writes go on without the index */
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   fill_docs(d, 10);
   uint64_t problems = 0;
   int seen = 0;
@@ -1360,7 +1955,7 @@ static void test_fts_upgrade(void) {
 static void test_fts_journal(void) {
   rm_tree(dir);
   remdb *d;
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
             REMDB_OK);
   fill_docs(d, 40);
@@ -1400,7 +1995,7 @@ static void test_fts_failed_kill(void) {
   rm_tree(dir);
   remdb *d;
   char msg[256], ids[4][REMDB_ID_LEN + 1];
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
   for (int i = 0; i < 4; i++) {
     char js[128];
@@ -1419,7 +2014,7 @@ static void test_fts_failed_kill(void) {
   CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
   kv_batch_free(kb);
   remdb_close(d);
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   const char *p = "{\"body\":\"beta\"}";
   CHECK_INT(remdb_update(d, ids[0], p, strlen(p)), REMDB_TOOBIG);
   CHECK_INT(search_count(d, "docs", "w0", msg, sizeof msg), 1);
@@ -1486,7 +2081,7 @@ static void test_fts_same_batch(void) {
   remdb *d;
   char msg[256], a[REMDB_ID_LEN + 1], bb[REMDB_ID_LEN + 1],
       c[REMDB_ID_LEN + 1], e[REMDB_ID_LEN + 1], x[REMDB_ID_LEN + 1];
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
   fill_docs(d, 20);
   remdb_batch *b;
@@ -1599,7 +2194,7 @@ static void test_fts_snapshot(void) {
   rm_tree(dir);
   remdb *d;
   char msg[256], ids[64][REMDB_ID_LEN + 1];
-  CHECK_INT(remdb_open(dir, "t", NULL, &d), REMDB_OK);
+  CHECK_INT(open_t(&d), REMDB_OK);
   CHECK_INT(add_schema(d, "{\"fields\":[\"body\"]}", NULL), REMDB_OK);
   for (int i = 0; i < 12; i++) {
     char js[128];
@@ -1882,6 +2477,19 @@ static void test_fts_sequence_random(void) {
          nqueries, nbrute);
 }
 
+/* The random sequence with merges of a few terms per commit: merges left
+** half done across commits, reopenings, reindexes, compactions. */
+static void test_fts_sequence_small_merges(void) {
+  merge_work = 48;
+  nhalf = nmulti = 0;
+  uint64_t s = seed_env();
+  run_sequence(s ? s : 20261130, 500);
+  printf("test_fts_core: %d steps left a merge half done, %d more than "
+         "one\n", nhalf, nmulti);
+  CHECK(s || nhalf > 20);
+  merge_work = 0;
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
   TEST_CASE(test_fts_schema);
@@ -1889,10 +2497,17 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_damage);
   TEST_CASE(test_fts_segments);
   TEST_CASE(test_fts_purge);
+  TEST_CASE(test_fts_incremental);
+  TEST_CASE(test_fts_stale_merge);
   TEST_CASE(test_fts_two_tables);
   TEST_CASE(test_fts_batch_reuse);
   TEST_CASE(test_fts_term_order);
   TEST_CASE(test_fts_format3);
+  TEST_CASE(test_fts_format4);
+  TEST_CASE(test_fts_seek_past_output);
+  TEST_CASE(test_fts_merge_bound_empty);
+  TEST_CASE(test_fts_verify_merge);
+  TEST_CASE(test_fts_merges_per_level);
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
@@ -1901,6 +2516,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_threads_same);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
+  TEST_CASE(test_fts_sequence_small_merges);
   int rc_ = test_main(argc, argv, "test_fts_core");
   for (size_t i = 0; i < nrows; i++) {
     free(rows[i].title);
