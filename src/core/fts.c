@@ -600,9 +600,10 @@ static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
 }
 
 /* The pending term key ('T') of term tm[0..len) of table t (added if
-** new), found by the term's hash in t's own map.  NULL: out of memory. */
+** new), found by the term's hash h (its fts_term_hash, which the analysis
+** kept: fts_doc_term_hash) in t's own map.  NULL: out of memory. */
 static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
-                           const char *tm, size_t len) {
+                           const char *tm, size_t len, uint64_t h) {
   if ((t->tn + 1) * 2 > t->tcap) { /* grow (rehash from the keys) */
     size_t cap = t->tcap ? t->tcap * 2 : 256;
     uint64_t *ns = calloc(cap, sizeof *ns);
@@ -611,9 +612,9 @@ static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
       uint64_t sl = t->tslot[j];
       if (sl == 0) continue;
       const pkey *p = &x->pk[(uint32_t)sl - 1];
-      uint64_t h = fts_term_hash(p->key + KEY_FTS_PREFIX,
-                                 p->kl - KEY_FTS_PREFIX);
-      size_t k = (size_t)h & (cap - 1);
+      uint64_t ph = fts_term_hash(p->key + KEY_FTS_PREFIX,
+                                  p->kl - KEY_FTS_PREFIX);
+      size_t k = (size_t)ph & (cap - 1);
       while (ns[k]) k = (k + 1) & (cap - 1);
       ns[k] = sl;
     }
@@ -621,7 +622,6 @@ static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
     t->tslot = ns;
     t->tcap = cap;
   }
-  uint64_t h = fts_term_hash(tm, len);
   uint64_t tag = h & 0xffffffff00000000ull;
   size_t j = (size_t)h & (t->tcap - 1);
   for (uint64_t sl; (sl = t->tslot[j]) != 0; j = (j + 1) & (t->tcap - 1))
@@ -2470,6 +2470,7 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(nd, (size_t)j, &tm, &len, &pos, &npos);
+    uint64_t th = fts_doc_term_hash(nd, (size_t)j);
     size_t i = nold ? smap_find(&c->terms, tm, len, false, NULL) : SIZE_MAX;
     uint32_t oldtf = 0;
     if (i != SIZE_MAX) {
@@ -2482,7 +2483,7 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
           memcmp(p2, pos, npos * sizeof *pos) == 0)
         continue; /* the same posting */
     }
-    pkey *pt = pend_term_key(x, db, tt, tm, len);
+    pkey *pt = pend_term_key(x, db, tt, tm, len, th);
     size_t ti = pt ? (size_t)(pt - x->pk) : 0;
     pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
     if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
@@ -2501,7 +2502,8 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(od, (size_t)i, &tm, &len, &pos, &npos);
-    pkey *pt = pend_term_key(x, db, tt, tm, len);
+    pkey *pt =
+        pend_term_key(x, db, tt, tm, len, fts_doc_term_hash(od, (size_t)i));
     size_t ti = pt ? (size_t)(pt - x->pk) : 0;
     pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
     if (!pb || !pend_delete(x, pb, docno)) {

@@ -220,6 +220,10 @@ void fts_doc_term(const fts_doc *d, size_t i, const char **term, size_t *len,
   *npos = t->n;
 }
 
+uint64_t fts_doc_term_hash(const fts_doc *d, size_t i) {
+  return d->term[i].hash;
+}
+
 /* ---- fts_memindex ----------------------------------------------------- */
 
 typedef struct mblock {

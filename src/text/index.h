@@ -34,6 +34,8 @@ long fts_doc_nterms(fts_doc *d);
 ** offset).  Valid until the next add or reset. */
 void fts_doc_term(const fts_doc *d, size_t i, const char **term, size_t *len,
                   const uint32_t **pos, uint32_t *npos);
+/* Term i's fts_term_hash (analyze.h), kept from the analysis. */
+uint64_t fts_doc_term_hash(const fts_doc *d, size_t i);
 
 /* ---- an in-memory index --------------------------------------------- */
 typedef struct fts_memindex fts_memindex;
