@@ -2490,6 +2490,62 @@ static void test_fts_sequence_small_merges(void) {
   merge_work = 0;
 }
 
+/* The jobs of the analysis beside the writer that the store keeps for reuse
+** after a batch are bounded: a batch queues a job per change, and they all
+** stayed with the store until it closed (a large import: its documents'
+** text and analysis, twice over).  Neither a big document's job is kept. */
+static void test_fts_pipe_kept(void) {
+  rm_tree(dir);
+  remdb *d;
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = 2; /* (a worker even on one core) */
+  o.max_value_bytes = 4u << 20;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  remdb_batch *b;
+  /* three documents of 1.5 MB of text */
+  size_t big = (size_t)3 << 19;
+  char *js = malloc(big + 64);
+  CHECK(js != NULL);
+  if (js == NULL) return;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 3; i++) {
+    size_t n =
+        (size_t)snprintf(js, 64, "{\"title\":\"big%d\",\"body\":\"", i);
+    while (n + 16 < big)
+      n += (size_t)sprintf(js + n, "w%u ", (unsigned)(n % 9973));
+    n += (size_t)sprintf(js + n, "\"}");
+    CHECK_INT(remdb_batch_insert(b, "docs", js, n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  free(js);
+  size_t text = 0;
+  fts_pipe_kept(d, &text);
+  CHECK((long long)text < (1ll << 20));
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "big2", msg, sizeof msg), 1);
+  /* one batch of 3000 changes */
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 3000; i++) {
+    char js2[128];
+    snprintf(js2, sizeof js2,
+             "{\"title\":\"r%d\",\"body\":\"alpha beta w%d\"}", i, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "docs", js2, strlen(js2), NULL),
+              REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  size_t kept = fts_pipe_kept(d, &text);
+  CHECK(kept >= 1 && kept <= 1024);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 64);
+  CHECK_INT(search_count(d, "docs", "r2999", msg, sizeof msg), 1);
+  check_clean(d);
+  remdb_close(d);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
   TEST_CASE(test_fts_schema);
@@ -2514,6 +2570,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
+  TEST_CASE(test_fts_pipe_kept);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   TEST_CASE(test_fts_sequence_small_merges);
