@@ -1770,6 +1770,9 @@ static int seg_gc_step(remdb *db, ptab *t, gcset *g, size_t budget,
       kv_iter_value(it, &vl);
       kv_batch_del(kb, KV_INDEX, gk, gl);
       work += gl + vl;
+      /* the cursor: the term of a well-formed key (a longer one, damage,
+      ** goes all the same; the cursor stays before it) */
+      if (gl - (KEY_FTS_PREFIX + 8) > FTS_MAX_TERM) continue;
       g->cur_set = true;
       g->cl = gl - KEY_FTS_PREFIX - 8;
       memcpy(g->cur, gk + KEY_FTS_PREFIX + 8, g->cl);

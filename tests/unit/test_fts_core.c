@@ -2490,6 +2490,46 @@ static void test_fts_sequence_small_merges(void) {
   merge_work = 0;
 }
 
+/* A retired segment's part whose key holds a term longer than any (damage
+** behind remdb's back): the commit that deletes it neither overflows its
+** cursor (a 256-byte buffer) nor fails; the part and the retired list go. */
+static void test_fts_gc_long_key(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 3);
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  /* 'V': segment 900000 retired (no term deleted yet); a part of it */
+  unsigned char vk[KEY_FTS_PREFIX], vv[9] = {0xff};
+  key_fts(vk, d->tid, tbl, 'V');
+  put_u64be(vv + 1, 900000);
+  unsigned char gk[KEY_FTS_PREFIX + 8 + 300];
+  key_fts_seg(gk, d->tid, tbl, 900000, "", 0);
+  memset(gk + KEY_FTS_PREFIX + 8, 'q', 300);
+  err_t e;
+  kv_batch_t *kb = kv_batch_new(d->st->kv);
+  CHECK(kb != NULL);
+  if (kb == NULL) return;
+  kv_batch_put(kb, KV_INDEX, vk, sizeof vk, vv, sizeof vv);
+  kv_batch_put(kb, KV_INDEX, gk, sizeof gk, "x", 1);
+  CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  fill_docs(d, 1); /* a commit to the table: a step of the deletion */
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, gk, sizeof gk, &v, &d->err),
+            REMDB_NOTFOUND);
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, vk, sizeof vk, &v, &d->err),
+            REMDB_NOTFOUND);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  check_clean(d);
+  remdb_close(d);
+}
+
 /* The jobs of the analysis beside the writer that the store keeps for reuse
 ** after a batch are bounded: a batch queues a job per change, and they all
 ** stayed with the store until it closed (a large import: its documents'
@@ -2571,6 +2611,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
   TEST_CASE(test_fts_pipe_kept);
+  TEST_CASE(test_fts_gc_long_key);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   TEST_CASE(test_fts_sequence_small_merges);
