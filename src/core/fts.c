@@ -1877,7 +1877,8 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
     const char *k = kv_iter_key(it, &kl);
     const char *v = kv_iter_value(it, &vl);
     fts_term_info ti;
-    if (kl < KEY_FTS_SLOT_LEN || fts_term_decode(v, vl, &ti)) {
+    if (kl < KEY_FTS_SLOT_LEN || kl - KEY_FTS_SLOT_LEN > FTS_MAX_TERM ||
+        fts_term_decode(v, vl, &ti)) { /* (a longer term: no 'X' key) */
       rc = err_set(&db->err, REMDB_CORRUPT,
                    "full-text merge state is malformed");
       break;

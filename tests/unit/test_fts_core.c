@@ -2530,6 +2530,52 @@ static void test_fts_gc_long_key(void) {
   remdb_close(d);
 }
 
+/* A merge's dropped entry ('Y') whose key holds a term longer than any
+** (damage): the step that finishes the merge reports the state malformed
+** instead of overflowing the 'X' key it builds; reindex repairs. */
+static void test_fts_merge_long_y(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 9); /* eight segments, and a merge starts (slot 0) */
+  CHECK(merge_open(d, "docs"));
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char yk[KEY_FTS_SLOT_LEN + 300];
+  key_fts_slot(yk, d->tid, ct->s->table_id, 'Y', 0);
+  memset(yk + KEY_FTS_SLOT_LEN, 'q', 300);
+  buf_t op;
+  buf_init(&op);
+  fts_term_delta td = {1, 1, 0, UINT32_MAX};
+  fts_term_delta_encode(&td, &op);
+  err_t e;
+  kv_batch_t *kb = kv_batch_new(d->st->kv);
+  CHECK(kb != NULL && !op.oom);
+  if (kb == NULL) return;
+  kv_batch_merge(kb, KV_INDEX, yk, sizeof yk, op.p, op.len);
+  CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  buf_free(&op);
+  int rc = REMDB_OK, commits = 0;
+  while (rc == REMDB_OK && merge_open(d, "docs") && commits < 200) {
+    char js[64];
+    snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"gamma\"}");
+    rc = remdb_insert(d, "docs", js, strlen(js), NULL);
+    commits++;
+  }
+  CHECK_INT(rc, REMDB_CORRUPT);
+  CHECK_HAS(remdb_errmsg(d), "merge state is malformed");
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 9);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
 /* The jobs of the analysis beside the writer that the store keeps for reuse
 ** after a batch are bounded: a batch queues a job per change, and they all
 ** stayed with the store until it closed (a large import: its documents'
@@ -2612,6 +2658,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_threads_same);
   TEST_CASE(test_fts_pipe_kept);
   TEST_CASE(test_fts_gc_long_key);
+  TEST_CASE(test_fts_merge_long_y);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   TEST_CASE(test_fts_sequence_small_merges);
