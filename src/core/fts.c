@@ -1770,6 +1770,9 @@ static int seg_gc_step(remdb *db, ptab *t, gcset *g, size_t budget,
       kv_iter_value(it, &vl);
       kv_batch_del(kb, KV_INDEX, gk, gl);
       work += gl + vl;
+      /* the cursor: the term of a well-formed key (a longer one, damage,
+      ** goes all the same; the cursor stays before it) */
+      if (gl - (KEY_FTS_PREFIX + 8) > FTS_MAX_TERM) continue;
       g->cur_set = true;
       g->cl = gl - KEY_FTS_PREFIX - 8;
       memcpy(g->cur, gk + KEY_FTS_PREFIX + 8, g->cl);
@@ -1874,7 +1877,8 @@ static int seg_merge_finish(remdb *db, ptab *t, const mstate *ms,
     const char *k = kv_iter_key(it, &kl);
     const char *v = kv_iter_value(it, &vl);
     fts_term_info ti;
-    if (kl < KEY_FTS_SLOT_LEN || fts_term_decode(v, vl, &ti)) {
+    if (kl < KEY_FTS_SLOT_LEN || kl - KEY_FTS_SLOT_LEN > FTS_MAX_TERM ||
+        fts_term_decode(v, vl, &ti)) { /* (a longer term: no 'X' key) */
       rc = err_set(&db->err, REMDB_CORRUPT,
                    "full-text merge state is malformed");
       break;
@@ -2570,6 +2574,12 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
 ** transaction cost a scheduler's wait per commit. */
 
 #define PIPE_MAX_THREADS 16
+/* Staged jobs kept for reuse: at most so many, each with at most so much
+** text room (a batch's queue may grow to the whole batch while the
+** workers lag; its jobs, with their two analysed documents each, would
+** stay with the store until it closes) */
+#define PIPE_SPARE_MAX 1024
+#define PIPE_SPARE_TEXT ((size_t)1 << 20)
 
 typedef struct ffield {
   uint32_t field;
@@ -2702,6 +2712,11 @@ static void pipe_limbo(fpipe *p, fjob *j) { /* (p->mu held) */
   p->limbo[p->nlimbo++] = j;
 }
 
+/* May staged job j be kept for reuse (room in spare, not too big)? */
+static bool pipe_keep(const fpipe *p, const fjob *j) {
+  return p->nspare < PIPE_SPARE_MAX && j->text.cap <= PIPE_SPARE_TEXT;
+}
+
 /* A transaction ends without staging its queued jobs: drop them. */
 static void pipe_cancel(fpipe *p) {
   if (p == NULL) return;
@@ -2710,7 +2725,7 @@ static void pipe_cancel(fpipe *p) {
     fjob *j = p->job[i];
     if (j->state == 1) {
       pipe_limbo(p, j);
-    } else if (p->nspare < p->capspare) {
+    } else if (p->nspare < p->capspare && pipe_keep(p, j)) {
       p->spare[p->nspare++] = j;
     } else {
       fjob_free(j);
@@ -2845,6 +2860,10 @@ static int pipe_stage(wtx_t *w, struct fts_cache *c, fpipe *p, fjob *j,
     pthread_mutex_unlock(&p->mu);
     return rc;
   }
+  if (!pipe_keep(p, j)) {
+    fjob_free(j);
+    return rc;
+  }
   if (p->nspare == p->capspare) {
     size_t cap = p->capspare ? p->capspare * 2 : 64;
     fjob **n = realloc(p->spare, cap * sizeof *n);
@@ -2904,6 +2923,19 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
     }
   }
   return rc;
+}
+
+size_t fts_pipe_kept(remdb *db, size_t *text_bytes) {
+  fpipe *p = db->st->fts ? db->st->fts->pipe : NULL;
+  size_t n = 0, t = 0;
+  if (p) {
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->nspare; i++) t += p->spare[i]->text.cap;
+    n = p->nspare;
+    pthread_mutex_unlock(&p->mu);
+  }
+  if (text_bytes) *text_bytes = t;
+  return n;
 }
 
 #define PIPE_WAKE 32 /* queued jobs that wake an idle worker */

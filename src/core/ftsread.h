@@ -50,5 +50,9 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
 ** sum over every step; the most segments one table's list held after a
 ** commit (a reader reads each) */
 extern uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
+/* (tests) the jobs db's store keeps for the analysis beside the writer
+** once no transaction uses them (reused by the next), and their text's
+** bytes */
+size_t fts_pipe_kept(remdb *db, size_t *text_bytes);
 
 #endif

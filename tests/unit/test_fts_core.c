@@ -2490,6 +2490,148 @@ static void test_fts_sequence_small_merges(void) {
   merge_work = 0;
 }
 
+/* A retired segment's part whose key holds a term longer than any (damage
+** behind remdb's back): the commit that deletes it neither overflows its
+** cursor (a 256-byte buffer) nor fails; the part and the retired list go. */
+static void test_fts_gc_long_key(void) {
+  rm_tree(dir);
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 3);
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  /* 'V': segment 900000 retired (no term deleted yet); a part of it */
+  unsigned char vk[KEY_FTS_PREFIX], vv[9] = {0xff};
+  key_fts(vk, d->tid, tbl, 'V');
+  put_u64be(vv + 1, 900000);
+  unsigned char gk[KEY_FTS_PREFIX + 8 + 300];
+  key_fts_seg(gk, d->tid, tbl, 900000, "", 0);
+  memset(gk + KEY_FTS_PREFIX + 8, 'q', 300);
+  err_t e;
+  kv_batch_t *kb = kv_batch_new(d->st->kv);
+  CHECK(kb != NULL);
+  if (kb == NULL) return;
+  kv_batch_put(kb, KV_INDEX, vk, sizeof vk, vv, sizeof vv);
+  kv_batch_put(kb, KV_INDEX, gk, sizeof gk, "x", 1);
+  CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  fill_docs(d, 1); /* a commit to the table: a step of the deletion */
+  kv_val v;
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, gk, sizeof gk, &v, &d->err),
+            REMDB_NOTFOUND);
+  CHECK_INT(kv_get(d->st->kv, NULL, KV_INDEX, vk, sizeof vk, &v, &d->err),
+            REMDB_NOTFOUND);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 4);
+  check_clean(d);
+  remdb_close(d);
+}
+
+/* A merge's dropped entry ('Y') whose key holds a term longer than any
+** (damage): the step that finishes the merge reports the state malformed
+** instead of overflowing the 'X' key it builds; reindex repairs. */
+static void test_fts_merge_long_y(void) {
+  rm_tree(dir);
+  merge_work = 1;
+  remdb *d;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  fill_docs(d, 9); /* eight segments, and a merge starts (slot 0) */
+  CHECK(merge_open(d, "docs"));
+  cat_table *ct;
+  CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
+  unsigned char yk[KEY_FTS_SLOT_LEN + 300];
+  key_fts_slot(yk, d->tid, ct->s->table_id, 'Y', 0);
+  memset(yk + KEY_FTS_SLOT_LEN, 'q', 300);
+  buf_t op;
+  buf_init(&op);
+  fts_term_delta td = {1, 1, 0, UINT32_MAX};
+  fts_term_delta_encode(&td, &op);
+  err_t e;
+  kv_batch_t *kb = kv_batch_new(d->st->kv);
+  CHECK(kb != NULL && !op.oom);
+  if (kb == NULL) return;
+  kv_batch_merge(kb, KV_INDEX, yk, sizeof yk, op.p, op.len);
+  CHECK_INT(kv_write(d->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  buf_free(&op);
+  int rc = REMDB_OK, commits = 0;
+  while (rc == REMDB_OK && merge_open(d, "docs") && commits < 200) {
+    char js[64];
+    snprintf(js, sizeof js, "{\"title\":\"t\",\"body\":\"gamma\"}");
+    rc = remdb_insert(d, "docs", js, strlen(js), NULL);
+    commits++;
+  }
+  CHECK_INT(rc, REMDB_CORRUPT);
+  CHECK_HAS(remdb_errmsg(d), "merge state is malformed");
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 9);
+  check_clean(d);
+  remdb_close(d);
+  merge_work = 0;
+}
+
+/* The jobs of the analysis beside the writer that the store keeps for reuse
+** after a batch are bounded: a batch queues a job per change, and they all
+** stayed with the store until it closed (a large import: its documents'
+** text and analysis, twice over).  Neither a big document's job is kept. */
+static void test_fts_pipe_kept(void) {
+  rm_tree(dir);
+  remdb *d;
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = 2; /* (a worker even on one core) */
+  o.max_value_bytes = 4u << 20;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  remdb_batch *b;
+  /* three documents of 1.5 MB of text */
+  size_t big = (size_t)3 << 19;
+  char *js = malloc(big + 64);
+  CHECK(js != NULL);
+  if (js == NULL) return;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 3; i++) {
+    size_t n =
+        (size_t)snprintf(js, 64, "{\"title\":\"big%d\",\"body\":\"", i);
+    while (n + 16 < big)
+      n += (size_t)sprintf(js + n, "w%u ", (unsigned)(n % 9973));
+    n += (size_t)sprintf(js + n, "\"}");
+    CHECK_INT(remdb_batch_insert(b, "docs", js, n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  free(js);
+  size_t text = 0;
+  fts_pipe_kept(d, &text);
+  CHECK((long long)text < (1ll << 20));
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "big2", msg, sizeof msg), 1);
+  /* one batch of 3000 changes */
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 3000; i++) {
+    char js2[128];
+    snprintf(js2, sizeof js2,
+             "{\"title\":\"r%d\",\"body\":\"alpha beta w%d\"}", i, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "docs", js2, strlen(js2), NULL),
+              REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  size_t kept = fts_pipe_kept(d, &text);
+  CHECK(kept >= 1 && kept <= 1024);
+  CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 64);
+  CHECK_INT(search_count(d, "docs", "r2999", msg, sizeof msg), 1);
+  check_clean(d);
+  remdb_close(d);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
   TEST_CASE(test_fts_schema);
@@ -2514,6 +2656,9 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
+  TEST_CASE(test_fts_pipe_kept);
+  TEST_CASE(test_fts_gc_long_key);
+  TEST_CASE(test_fts_merge_long_y);
   TEST_CASE(test_fts_sequence_fixed);
   TEST_CASE(test_fts_sequence_random);
   TEST_CASE(test_fts_sequence_small_merges);
