@@ -1331,7 +1331,7 @@ static int seg_first(remdb *db, ptab *t, uint64_t segno, uint64_t *first) {
 ** 40 segments the bound doubles every 16, and when the list nears
 ** FTS_SEG_LIST the steps take no bound (the merges finish in that commit). */
 
-uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
+_Atomic uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
 
 typedef struct mstate {
   uint8_t slot; /* its key's: its inputs' level, 255 the purge's */

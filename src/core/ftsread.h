@@ -15,6 +15,7 @@
 #ifndef REMDB_CORE_FTSREAD_H
 #define REMDB_CORE_FTSREAD_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "../text/analyze.h"
@@ -48,8 +49,10 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
 
 /* (bench_ftsload) the most bytes of input one merge step did, and their
 ** sum over every step; the most segments one table's list held after a
-** commit (a reader reads each) */
-extern uint64_t fts_merge_bytes_max, fts_merge_bytes_total, fts_segs_max;
+** commit (a reader reads each); atomic: writers of two stores may count
+** at once */
+extern _Atomic uint64_t fts_merge_bytes_max, fts_merge_bytes_total,
+    fts_segs_max;
 /* (tests) the jobs db's store keeps for the analysis beside the writer
 ** once no transaction uses them (reused by the next), and their text's
 ** bytes */
