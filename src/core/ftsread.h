@@ -53,6 +53,11 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
 ** at once */
 extern _Atomic uint64_t fts_merge_bytes_max, fts_merge_bytes_total,
     fts_segs_max;
+/* (tests) chunks of a commit's segment blocks a worker encoded; when
+** fts_enc_workers_only is set the writer leaves every chunk to the
+** workers (and waits for them) */
+extern _Atomic uint64_t fts_enc_worker_chunks;
+extern _Atomic int fts_enc_workers_only;
 /* (tests) the jobs db's store keeps for the analysis beside the writer
 ** once no transaction uses them (reused by the next), and their text's
 ** bytes */
