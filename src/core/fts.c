@@ -2094,7 +2094,8 @@ typedef struct fenc_key {
 typedef struct fench { /* a chunk: the keys order[lo, hi) */
   size_t lo, hi;
   buf_t out;
-  int state; /* 0 free, 1 taken, 2 done (guarded by the pipe's mu) */
+  int state; /* 0 free, 1 a worker's, 2 done by it, 3 the writer's (guarded
+             ** by the pipe's mu) */
   int rc;    /* 0, or -1 (out of memory, a bad posting) */
 } fench;
 
@@ -2105,11 +2106,16 @@ typedef struct fenc {
   fts_posting *ps;
   fenc_key *k; /* NULL: none encoded (stage_block encodes) */
   fench *ch;
-  size_t nch, next, ndone; /* next, ndone: guarded by the pipe's mu */
+  size_t nch;
+  size_t lo, hi;       /* the chunks no thread took (guarded by the mu) */
+  size_t ntaken, ndone; /* a worker's (same) */
+  struct fpipe *p;
 } fenc;
 
 static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
                       const size_t *start, fts_posting *ps, fenc *e);
+static int enc_claim(fenc *e, uint32_t ch);
+static void enc_finish(fenc *e);
 static void enc_free(fenc *e);
 
 /* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts): a
@@ -2212,6 +2218,10 @@ int fts_before_commit(wtx_t *w) {
   }
   for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
+    if (enc.k && i == enc.ch[enc.k[i].ch].lo && enc_claim(&enc, enc.k[i].ch)) {
+      rc = err_nomem(&db->err);
+      break;
+    }
     char kind = p->kind;
     if (kind == 'T' || kind == 'X') {
       if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
@@ -2270,6 +2280,7 @@ int fts_before_commit(wtx_t *w) {
   buf_free(&sb.ent);
   buf_free(&sb.blk);
   buf_free(&op);
+  enc_finish(&enc);
   enc_free(&enc);
   pend_clear(x);
   x->bytes = 0;
@@ -2705,16 +2716,17 @@ static void *fworker_main(void *arg) {
   pthread_mutex_lock(&p->mu);
   for (;;) {
     while (!p->stop && p->next == p->n &&
-           !(p->enc && p->enc->next < p->enc->nch)) {
+           !(p->enc && p->enc->lo < p->enc->hi)) {
       p->idle++;
       pthread_cond_wait(&p->work, &p->mu);
       p->idle--;
     }
     if (p->stop) break;
-    if (p->enc && p->enc->next < p->enc->nch) { /* a commit's blocks */
-      fenc *e = p->enc;
-      fench *c = &e->ch[e->next++];
+    if (p->enc && p->enc->lo < p->enc->hi) { /* a commit's blocks */
+      fenc *e = p->enc; /* (from the last: the writer stages the first) */
+      fench *c = &e->ch[--e->hi];
       c->state = 1;
+      e->ntaken++;
       pthread_mutex_unlock(&p->mu);
       enc_chunk(e, c);
       pthread_mutex_lock(&p->mu);
@@ -3000,13 +3012,16 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
 ** each block key's new documents) is a tenth of the writer's time in an
 ** import.  When the transaction has the pipe's workers (it queued jobs)
 ** and enough postings, enc_blocks cuts the ordered keys (pend_order) into
-** chunks of about equal postings; the writer and the workers take chunks
-** (under the pipe's mutex) and encode each block key's new documents into
-** the chunk's buffer, as stage_block would (the postings sorted, cut at the
-** table's `fresh`).  The writer then waits for the chunks a worker still
-** holds (a few, small) and stages everything serially in key order,
-** segb_add copying the encoded bytes: the bytes written are the single
-** thread's.  A thread reads the transaction's pending keys, postings and
+** chunks of about equal postings and hands them to the workers, who take
+** them from the last one (under the pipe's mutex) and encode each block
+** key's new documents into the chunk's buffer, as stage_block would (the
+** postings sorted, cut at the table's `fresh`).  The writer stages in key
+** order as before, from the first chunk: a chunk no worker took is the
+** writer's (stage_block encodes), a worker's is waited for if not done yet
+** (only where the writer catches up with the workers) and segb_add copies
+** its encoded bytes: the bytes written are the single thread's.  At the
+** end (enc_finish) the writer waits for the chunks a worker still holds
+** (none unless the writer failed).  A thread reads the transaction's pending keys, postings and
 ** tables, which nothing changes meanwhile, and writes only its chunk (and
 ** the keys' sort, each key's postings by one thread); no thread touches
 ** RocksDB.  A chunk's error (out of memory, a bad posting) fails the
@@ -3058,8 +3073,8 @@ static void enc_free(fenc *e) {
   e->k = NULL;
 }
 
-/* Encode the new segment's blocks with the pipe's threads, when worth it:
-** e->k NULL when not done.  -1 when out of memory (or a bad posting). */
+/* Hand the new segment's blocks to the pipe's workers, when worth it: e->k
+** NULL when not (stage_block encodes them all).  -1 when out of memory. */
 static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
                       const size_t *start, fts_posting *ps, fenc *e) {
   memset(e, 0, sizeof *e);
@@ -3094,25 +3109,47 @@ static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
   e->start = start;
   e->ps = ps;
   e->k = k;
+  e->lo = 0;
+  e->hi = e->nch;
+  e->p = p;
   pthread_mutex_lock(&p->mu);
   p->enc = e;
   if (p->idle) pthread_cond_broadcast(&p->work);
-  for (;;) { /* the writer takes chunks too */
-    if (e->next == e->nch || fts_enc_workers_only) break;
-    fench *c = &e->ch[e->next++];
-    c->state = 1;
-    pthread_mutex_unlock(&p->mu);
-    enc_chunk(e, c);
-    pthread_mutex_lock(&p->mu);
-    c->state = 2;
-    e->ndone++;
+  pthread_mutex_unlock(&p->mu);
+  return 0;
+}
+
+/* The writer reaches chunk ch: it encodes the chunk itself as it stages
+** (stage_block) when no worker took it, else waits for the worker (only
+** where the writer catches up with the workers, who take chunks from the
+** last).  -1 when the worker's encoding failed. */
+static int enc_claim(fenc *e, uint32_t ch) {
+  fpipe *p = e->p;
+  fench *c = &e->ch[ch];
+  pthread_mutex_lock(&p->mu);
+  while (c->state != 2) {
+    if (c->state == 0 && !fts_enc_workers_only) {
+      c->state = 3; /* (e->lo <= ch < e->hi: the writer's from the first) */
+      e->lo = ch + 1;
+      break;
+    }
+    pthread_cond_wait(&p->encdone, &p->mu);
   }
-  while (e->ndone < e->nch) pthread_cond_wait(&p->encdone, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+  return c->state == 2 && c->rc ? -1 : 0;
+}
+
+/* The commit is staged (or failed): no worker takes another chunk; wait for
+** those they hold (they read the transaction). */
+static void enc_finish(fenc *e) {
+  fpipe *p = e->p;
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  e->lo = e->hi;
+  while (e->ndone < e->ntaken) pthread_cond_wait(&p->encdone, &p->mu);
   p->enc = NULL;
   pthread_mutex_unlock(&p->mu);
-  for (size_t i = 0; i < e->nch; i++)
-    if (e->ch[i].rc) return -1;
-  return 0;
+  e->p = NULL;
 }
 
 size_t fts_pipe_kept(remdb *db, size_t *text_bytes) {
