@@ -3009,23 +3009,24 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
 
 /* ---- segment blocks encoded beside the writer ----------------------------
 ** At commit, encoding the blocks of the new segment (fts_block_encode over
-** each block key's new documents) is a tenth of the writer's time in an
-** import.  When the transaction has the pipe's workers (it queued jobs)
-** and enough postings, enc_blocks cuts the ordered keys (pend_order) into
-** chunks of about equal postings and hands them to the workers, who take
-** them from the last one (under the pipe's mutex) and encode each block
-** key's new documents into the chunk's buffer, as stage_block would (the
+** each block key's new documents) is about 7% of the writer's time in an
+** import (perf).  When the transaction has the pipe's workers (it queued
+** jobs) and enough postings, enc_blocks cuts the ordered keys (pend_order)
+** into chunks of about equal postings and hands them to the workers, who
+** take them from the last one (under the pipe's mutex) and encode each
+** block key's new documents into the chunk's buffer, as stage_block would (the
 ** postings sorted, cut at the table's `fresh`).  The writer stages in key
 ** order as before, from the first chunk: a chunk no worker took is the
 ** writer's (stage_block encodes), a worker's is waited for if not done yet
 ** (only where the writer catches up with the workers) and segb_add copies
 ** its encoded bytes: the bytes written are the single thread's.  At the
 ** end (enc_finish) the writer waits for the chunks a worker still holds
-** (none unless the writer failed).  A thread reads the transaction's pending keys, postings and
-** tables, which nothing changes meanwhile, and writes only its chunk (and
-** the keys' sort, each key's postings by one thread); no thread touches
-** RocksDB.  A chunk's error (out of memory, a bad posting) fails the
-** commit, which then writes nothing, as before. */
+** (none unless the writer failed).  A thread reads the transaction's
+** pending keys, postings and tables, which nothing changes meanwhile, and
+** writes only its chunk (and the keys' sort, each key's postings by one
+** thread); no thread touches RocksDB.  A worker chunk's error (out of
+** memory, a bad posting) fails the commit, which then writes nothing, as
+** before. */
 
 _Atomic uint64_t fts_enc_worker_chunks;
 _Atomic int fts_enc_workers_only;
