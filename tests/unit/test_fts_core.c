@@ -721,6 +721,16 @@ static int add_schema(remdb *d, const char *fulltext, const char *props) {
   return remdb_schema_put(d, s, strlen(s));
 }
 
+/* A new database at dir with table docs, full-text on title and body. */
+static remdb *fresh_docs(void) {
+  rm_tree(dir);
+  remdb *d = NULL;
+  CHECK_INT(open_t(&d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  return d;
+}
+
 /* The number of documents matching q in table name (-1: the reader could
 ** not open; its message in msg). */
 static long search_count(remdb *d, const char *name, const char *q,
@@ -978,11 +988,7 @@ static void check_clean(remdb *d) {
 ** into one of the next level by the next commit; a reader sees the same
 ** documents either way. */
 static void test_fts_segments(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   char ids[40][REMDB_ID_LEN + 1], msg[256];
   for (int i = 0; i < 5; i++) {
     char js[128];
@@ -1401,11 +1407,7 @@ static void test_fts_verify_merge(void) {
 ** incremental merges merged them meanwhile) is dropped by the next
 ** commit, its output retired, its 'Y' entries gone: writes go on. */
 static void test_fts_stale_merge(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   for (int i = 0; i < 3; i++) fill_docs(d, 1);
   cat_table *ct;
   CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
@@ -1449,11 +1451,7 @@ static void test_fts_stale_merge(void) {
 ** commits make eight segments of level 1, the 65th a level-0 one with
 ** "zzz", and a delete (no segment of its own) merges the eight. */
 static void test_fts_seek_past_output(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   char id0[REMDB_ID_LEN + 1], id[REMDB_ID_LEN + 1], msg[256];
   for (int i = 0; i < 64; i++) insert_doc(d, "alpha", i ? id : id0);
   insert_doc(d, "zzz", id);
@@ -1478,11 +1476,7 @@ static void test_fts_seek_past_output(void) {
 ** 55f63ab; the list is arranged by hand: eight segments of level 2, an
 ** empty one of level 1, three of level 0 with two dead documents). */
 static void test_fts_merge_bound_empty(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   char id[REMDB_ID_LEN + 1], zid[3][REMDB_ID_LEN + 1], msg[256];
   for (int i = 0; i < FTS_SEG_MAX_TEST; i++) {
     char body[64];
@@ -1529,11 +1523,7 @@ static void test_fts_purge(void) {
 
 static void purge_case(size_t work) {
   merge_work = work ? work : SIZE_MAX;
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   static char ids[300][REMDB_ID_LEN + 1];
   remdb_batch *b;
   CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
@@ -1583,11 +1573,7 @@ static void purge_case(size_t work) {
 ** and changes one of its new documents again: each table reads its own
 ** terms, and the index verifies. */
 static void test_fts_two_tables(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   const char *s2 = "{\"name\":\"more\",\"properties\":{\"body\":{"
                    "\"type\":\"string\"}},\"fulltext\":{\"fields\":["
                    "\"body\"]}}";
@@ -1726,11 +1712,7 @@ static void test_fts_term_order(void) {
 ** only, then writable (marked 4); its index reads, verifies, and takes new
 ** segments. */
 static void test_fts_format3(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   fill_docs(d, 20);
   CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK); /* all in blocks */
   CHECK_INT(seg_count(d), 0);
@@ -1894,11 +1876,7 @@ static void test_fts_format4(void) {
 ** tables have no built index.  Readers say so; a writable open marks the
 ** format current; writes leave the unbuilt index alone; reindex builds it. */
 static void test_fts_upgrade(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   fill_docs(d, 50);
   remdb_close(d);
   /* as the previous build left it: no index mark, format 1 */
@@ -1953,11 +1931,7 @@ static void test_fts_upgrade(void) {
 /* A journaled batch (import) committed in parts and then abandoned is
 ** rolled back through the write path: the index is as before it. */
 static void test_fts_journal(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   fill_docs(d, 40);
   char msg[256] = "", id[REMDB_ID_LEN + 1];
   CHECK_INT(search_count(d, "docs", "alpha", msg, sizeof msg), 40);
@@ -2501,11 +2475,7 @@ static void test_fts_sequence_small_merges(void) {
 ** behind remdb's back): the commit that deletes it neither overflows its
 ** cursor (a 256-byte buffer) nor fails; the part and the retired list go. */
 static void test_fts_gc_long_key(void) {
-  rm_tree(dir);
-  remdb *d;
-  CHECK_INT(open_t(&d), REMDB_OK);
-  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
-            REMDB_OK);
+  remdb *d = fresh_docs();
   fill_docs(d, 3);
   cat_table *ct;
   CHECK_INT(cat_find(d, "docs", &ct), REMDB_OK);
