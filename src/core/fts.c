@@ -432,11 +432,14 @@ static void pend_clear(struct fts_txn *x) {
 }
 
 static void pipe_cancel(struct fpipe *p);
+static void enc_settle(struct fpipe *p);
+static size_t enck_bytes(size_t n);
 static int pipe_drain(wtx_t *w, struct fts_cache *c, struct fpipe *p,
                       bool all);
 
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
+  enc_settle(x->pipe); /* (a worker may read the pending keys) */
   pipe_cancel(x->pipe); /* (its jobs not staged are dropped) */
   pend_clear(x);
   for (size_t i = 0; i < x->ntabhw; i++) free(x->tab[i].tslot);
@@ -479,6 +482,7 @@ size_t fts_txn_bytes(const struct fts_txn *x) {
 #define FTS_TXN_KEEP ((size_t)64 << 20)
 struct fts_txn *fts_txn_reset(struct fts_txn *x) {
   if (x == NULL) return NULL;
+  enc_settle(x->pipe); /* (a worker may read the pending keys) */
   size_t held = x->cappk * sizeof *x->pk + x->poscap * sizeof *x->pos +
                 x->cappost * sizeof *x->post +
                 x->keys.cap * sizeof *x->keys.slot +
@@ -488,6 +492,7 @@ struct fts_txn *fts_txn_reset(struct fts_txn *x) {
                 x->capstart * sizeof *x->start +
                 x->capgath * sizeof *x->gath + x->cap * sizeof *x->docno +
                 x->caprword * sizeof *x->rword +
+                enck_bytes(x->capenck) +
                 x->ids.cap * (sizeof(uuid16_t) + 2 * sizeof(uint32_t));
   for (size_t i = 0; i < x->ntabhw; i++)
     held += x->tab[i].tcap * sizeof(uint64_t);
@@ -1237,7 +1242,9 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
   }
   if (enc == NULL) {
     buf_reset(&b->blk);
-    if (fts_block_encode(ps, n, &b->blk) || b->blk.oom) return -1;
+    if ((fts_enc_test_fail && fts_enc_test_fail(0)) ||
+        fts_block_encode(ps, n, &b->blk) || b->blk.oom)
+      return -1;
     enc = b->blk.p;
     enclen = b->blk.len;
   }
@@ -2087,53 +2094,71 @@ static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
 /* Segment blocks encoded beside the writer (enc_blocks, with the pipe's
 ** section): a block key's new documents' block, by order index. */
 typedef struct fenc_key {
-  size_t off, len; /* in chunk ch's out; len SIZE_MAX: not encoded */
-  uint32_t ch;
+  ptab *t;         /* the key's table (block_prep; NULL none) */
+  uint32_t cut, n; /* its upserts [cut, n): the new documents' */
+  uint32_t ch;     /* its chunk */
+  size_t off, len; /* (the chunk's thread) its block in the chunk's out;
+                   ** len SIZE_MAX: none */
 } fenc_key;
 
 typedef struct fench { /* a chunk: the keys order[lo, hi) */
   size_t lo, hi;
   buf_t out;
-  int state; /* 0 free, 1 a worker's, 2 done by it, 3 the writer's (guarded
-             ** by the pipe's mu) */
-  int rc;    /* 0, or -1 (out of memory, a bad posting) */
+  int state; /* 0 free, 1 a worker's, 2 done by it, 3 the writer's, 4 the
+             ** writer's, taken back from its worker (guarded by the mu) */
+  _Atomic int quit; /* set with state 4: its worker stops at the next key */
+  int rc;           /* 0, or -1 (out of memory, a bad posting) */
 } fench;
 
 typedef struct fenc {
   struct fts_txn *x;
   pkey **order;
   const size_t *start;
-  fts_posting *ps;
-  fenc_key *k; /* NULL: none encoded (stage_block encodes) */
-  fench *ch;
-  size_t nch;
-  size_t lo, hi;       /* the chunks no thread took (guarded by the mu) */
+  const fts_posting *ps;
+  fenc_key *k;
+  fench *ch; /* kept from commit to commit (enc_room) */
+  size_t nch, capch;
+  size_t lo, hi;        /* the chunks no thread took (guarded by the mu) */
   size_t ntaken, ndone; /* a worker's (same) */
   struct fpipe *p;
 } fenc;
 
-static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
-                      const size_t *start, fts_posting *ps, fenc *e);
-static int enc_claim(fenc *e, uint32_t ch);
-static void enc_finish(fenc *e);
-static void enc_free(fenc *e);
+static size_t enck_bytes(size_t n) { return n * sizeof(fenc_key); }
 
-/* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts): a
-** put of the whole block when its range is fresh, else a delete operand
-** and an upsert operand. */
-static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
-                       fts_posting *ps, buf_t *op, segb *sb,
-                       const void *enc, size_t enclen) {
+static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
+                      const size_t *start, fts_posting *ps, fenc **out);
+static int enc_claim(fenc *e, uint32_t ch);
+static bool enc_close(fenc *e);
+static void enc_settle(struct fpipe *p);
+
+/* Sort block key p's upserts ps[0..p->nup) by document.  Returns its
+** table's record (NULL: none) and in *cut the first of the transaction's
+** new documents (p->nup: none). */
+static ptab *block_prep(struct fts_txn *x, pkey *p, fts_posting *ps,
+                        uint32_t *cut) {
   bool sorted = true;
   for (uint32_t j = 1; j < p->nup && sorted; j++)
     if (ps[j - 1].doc >= ps[j].doc) sorted = false;
   if (!sorted) qsort(ps, p->nup, sizeof *ps, posting_cmp);
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
+  uint32_t c = p->nup; /* (sorted: all new when the first is) */
+  if (t) {
+    if (c > 0 && ps[0].doc >= t->fresh) c = 0;
+    while (c > 0 && ps[c - 1].doc >= t->fresh) c--;
+  }
+  *cut = c;
+  return t;
+}
+
+/* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts),
+** sorted, of table t, new documents from cut (block_prep): a put of the
+** whole block when its range is fresh, else a delete operand and an upsert
+** operand. */
+static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
+                       fts_posting *ps, buf_t *op, segb *sb, ptab *t,
+                       uint32_t cut, const void *enc, size_t enclen) {
   if (t) { /* the new documents go to the new segment */
-    uint32_t cut = p->nup; /* (sorted: all new when the first is) */
-    if (cut > 0 && ps[0].doc >= t->fresh) cut = 0;
-    while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
     if (cut < p->nup &&
         segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut,
                  enc, enclen))
@@ -2145,7 +2170,7 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
     p->ndel = nd;
     if (p->nup == 0 && p->ndel == 0) return 0;
   }
-  if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
+  if (t && p->range * FTS_BLOCK_SPAN >= t->fresh) { /* (pend_fresh) */
     if (p->nup == 0) return 0; /* nothing stored, nothing left */
     buf_reset(op);
     if (fts_block_encode(ps, p->nup, op)) return -1;
@@ -2208,8 +2233,9 @@ int fts_before_commit(wtx_t *w) {
     return err_nomem(&db->err);
   }
   int rc = REMDB_OK;
-  fenc enc; /* the new segment's blocks, encoded by the pipe's threads */
+  fenc *enc; /* the new segment's blocks, encoded by the pipe's threads */
   if (enc_blocks(x, order, nkeys, start, ps, &enc)) rc = err_nomem(&db->err);
+  int use = 0; /* the current chunk's blocks are its worker's */
   for (size_t i = 0; i < x->ntab; i++) { /* the counters */
     unsigned char k[KEY_FTS_PREFIX], v[8];
     key_fts(k, x->tab[i].tid, x->tab[i].tbl, 'N');
@@ -2218,7 +2244,8 @@ int fts_before_commit(wtx_t *w) {
   }
   for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
-    if (enc.k && i == enc.ch[enc.k[i].ch].lo && enc_claim(&enc, enc.k[i].ch)) {
+    if (enc && i == enc->ch[enc->k[i].ch].lo &&
+        (use = enc_claim(enc, enc->k[i].ch)) < 0) {
       rc = err_nomem(&db->err);
       break;
     }
@@ -2260,13 +2287,23 @@ int fts_before_commit(wtx_t *w) {
         kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
       }
     } else {
+      fts_posting *pp = ps + start[p - x->pk];
       const void *eb = NULL;
       size_t el = 0;
-      if (enc.k && enc.k[i].len != SIZE_MAX) {
-        eb = enc.ch[enc.k[i].ch].out.p + enc.k[i].off;
-        el = enc.k[i].len;
+      uint32_t cut;
+      ptab *t;
+      if (enc) { /* (prepared by enc_blocks) */
+        const fenc_key *ek = &enc->k[i];
+        t = ek->t;
+        cut = ek->cut;
+        if (use && ek->len != SIZE_MAX) {
+          eb = enc->ch[ek->ch].out.p + ek->off;
+          el = ek->len;
+        }
+      } else {
+        t = block_prep(x, p, pp, &cut);
       }
-      if (stage_block(x, kb, p, ps + start[p - x->pk], &op, &sb, eb, el))
+      if (stage_block(x, kb, p, pp, &op, &sb, t, cut, eb, el))
         rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
@@ -2280,9 +2317,9 @@ int fts_before_commit(wtx_t *w) {
   buf_free(&sb.ent);
   buf_free(&sb.blk);
   buf_free(&op);
-  enc_finish(&enc);
-  enc_free(&enc);
-  pend_clear(x);
+  /* (a worker still in a chunk the writer took back reads the pending
+  ** keys: they are cleared by the reset after the batch's write) */
+  if (enc == NULL || enc_close(enc)) pend_clear(x);
   x->bytes = 0;
   return rc;
 }
@@ -2675,7 +2712,8 @@ typedef struct fpipe {
   pthread_mutex_t mu;
   pthread_cond_t work;
   pthread_cond_t encdone; /* a chunk of enc is done */
-  fenc *enc;              /* a commit's blocks to encode; NULL none */
+  fenc *enc;              /* a commit's blocks to encode (&encst); NULL none */
+  fenc encst;
   fjob **job; /* the queue: [head, n) not staged yet */
   size_t head, n, cap;
   size_t next; /* first job no thread has taken */
@@ -2730,9 +2768,11 @@ static void *fworker_main(void *arg) {
       pthread_mutex_unlock(&p->mu);
       enc_chunk(e, c);
       pthread_mutex_lock(&p->mu);
-      c->state = 2;
+      if (c->state == 1) { /* (4: the writer took it back) */
+        c->state = 2;
+        fts_enc_worker_chunks++;
+      }
       e->ndone++;
-      fts_enc_worker_chunks++;
       pthread_cond_signal(&p->encdone);
       continue;
     }
@@ -2780,6 +2820,8 @@ static void pipe_free(fpipe *p) {
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->work);
   pthread_cond_destroy(&p->encdone);
+  for (size_t i = 0; i < p->encst.capch; i++) buf_free(&p->encst.ch[i].out);
+  free(p->encst.ch);
   free(p);
 }
 
@@ -3011,96 +3053,116 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
 ** At commit, encoding the blocks of the new segment (fts_block_encode over
 ** each block key's new documents) is about 7% of the writer's time in an
 ** import (perf).  When the transaction has the pipe's workers (it queued
-** jobs) and enough postings, enc_blocks cuts the ordered keys (pend_order)
-** into chunks of about equal postings and hands them to the workers, who
-** take them from the last one (under the pipe's mutex) and encode each
-** block key's new documents into the chunk's buffer, as stage_block would (the
-** postings sorted, cut at the table's `fresh`).  The writer stages in key
-** order as before, from the first chunk: a chunk no worker took is the
-** writer's (stage_block encodes), a worker's is waited for if not done yet
-** (only where the writer catches up with the workers) and segb_add copies
-** its encoded bytes: the bytes written are the single thread's.  At the
-** end (enc_finish) the writer waits for the chunks a worker still holds
-** (none unless the writer failed).  A thread reads the transaction's
-** pending keys, postings and tables, which nothing changes meanwhile, and
-** writes only its chunk (and the keys' sort, each key's postings by one
-** thread); no thread touches RocksDB.  A worker chunk's error (out of
-** memory, a bad posting) fails the commit, which then writes nothing, as
-** before. */
+** jobs) and enough postings, enc_blocks prepares every block key (its
+** postings sorted, cut at the table's `fresh`: block_prep, on the writer),
+** cuts the ordered keys (pend_order) into chunks of about equal postings
+** and hands them to the workers, who take them from the last one (under
+** the pipe's mutex) and encode each block key's new documents into the
+** chunk's buffer.  The writer stages in key order as before, from the
+** first chunk: a chunk no worker took is the writer's (stage_block
+** encodes), a chunk a worker is done with gives its bytes to segb_add,
+** and a chunk a worker still holds is taken back: the writer encodes it
+** itself (into the segment builder's own buffer) and the worker stops at
+** its next key, its work dropped.  The writer never waits for a worker
+** (a wait for a worker is a wait for the scheduler, long on a busy box):
+** the bytes written are the single thread's either way.  From publication
+** on, the postings are read only; a worker reads the transaction's
+** pending keys, postings and positions and writes only its chunk (buffer,
+** its keys' off and len); no worker touches RocksDB.  A worker may still
+** be in a chunk taken back when the commit is staged: the pending keys
+** are then cleared by the transaction's reset (fts_txn_reset, after the
+** batch's write), which first waits (enc_settle) for the worker to leave:
+** at most one key's block (FTS_BLOCK_SPAN documents) after it runs again.
+** A worker chunk's error (out of memory, a bad posting) fails the commit,
+** which then writes nothing, as before. */
 
-_Atomic uint64_t fts_enc_worker_chunks;
-_Atomic int fts_enc_workers_only;
+_Atomic uint64_t fts_enc_worker_chunks, fts_enc_taken_back;
+_Atomic int fts_enc_mode;
+int (*fts_enc_test_fail)(int worker);
 
 #define ENC_MIN_POSTINGS 2048 /* fewer: the writer encodes as it stages */
 #define ENC_CHUNK_MIN 256     /* postings of a chunk, at least */
-
-/* Encode key p's new documents' block into out (see stage_block). */
-static int enc_key(struct fts_txn *x, pkey *p, fts_posting *ps, buf_t *out,
-                   fenc_key *e) {
-  e->len = SIZE_MAX;
-  if (p->nup == 0) return 0;
-  const unsigned char *k = (const unsigned char *)p->key;
-  ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
-  if (t == NULL) return 0;
-  bool sorted = true;
-  for (uint32_t j = 1; j < p->nup && sorted; j++)
-    if (ps[j - 1].doc >= ps[j].doc) sorted = false;
-  if (!sorted) qsort(ps, p->nup, sizeof *ps, posting_cmp);
-  uint32_t cut = p->nup;
-  if (ps[0].doc >= t->fresh) cut = 0;
-  while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
-  if (cut == p->nup) return 0;
-  e->off = out->len;
-  if (fts_block_encode(ps + cut, p->nup - cut, out) || out->oom) return -1;
-  e->len = out->len - e->off;
-  return 0;
-}
+#define ENC_KEEP ((size_t)16 << 20) /* chunk buffers kept (bytes), at most */
 
 static void enc_chunk(fenc *e, fench *c) {
   int rc = 0;
   for (size_t i = c->lo; i < c->hi && rc == 0; i++) {
-    pkey *p = e->order[i];
-    if (p->kind == 'B')
-      rc = enc_key(e->x, p, e->ps + e->start[p - e->x->pk], &c->out,
-                   &e->k[i]);
+    if (atomic_load_explicit(&c->quit, memory_order_relaxed)) break;
+    fenc_key *k = &e->k[i];
+    const pkey *p = e->order[i];
+    if (p->kind != 'B' || k->t == NULL || k->cut == k->n) continue;
+    if (fts_enc_test_fail && fts_enc_test_fail(1)) {
+      rc = -1;
+      break;
+    }
+    k->off = c->out.len;
+    if (fts_block_encode(e->ps + e->start[p - e->x->pk] + k->cut,
+                         k->n - k->cut, &c->out) ||
+        c->out.oom)
+      rc = -1;
+    else
+      k->len = c->out.len - k->off;
   }
   c->rc = rc;
 }
 
-static void enc_free(fenc *e) {
-  for (size_t i = 0; e->ch && i < e->nch; i++) buf_free(&e->ch[i].out);
-  free(e->ch);
-  e->ch = NULL;
-  e->k = NULL;
+/* The chunks' room for n chunks, their buffers emptied (kept up to
+** ENC_KEEP bytes).  false when out of memory. */
+static bool enc_room(fenc *e, size_t n) {
+  size_t held = 0;
+  for (size_t i = 0; i < e->capch; i++) {
+    held += e->ch[i].out.cap;
+    if (held > ENC_KEEP) buf_free(&e->ch[i].out);
+    else buf_reset(&e->ch[i].out);
+  }
+  if (n > e->capch) {
+    fench *c = realloc(e->ch, n * sizeof *c);
+    if (c == NULL) return false;
+    for (size_t i = e->capch; i < n; i++) buf_init(&c[i].out);
+    e->ch = c;
+    e->capch = n;
+  }
+  return true;
 }
 
-/* Hand the new segment's blocks to the pipe's workers, when worth it: e->k
-** NULL when not (stage_block encodes them all).  -1 when out of memory. */
+/* Prepare the new segment's blocks and hand them to the pipe's workers,
+** when worth it: *out the task, or NULL (stage_block encodes them all).
+** -1 when out of memory (*out NULL). */
 static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
-                      const size_t *start, fts_posting *ps, fenc *e) {
-  memset(e, 0, sizeof *e);
+                      const size_t *start, fts_posting *ps, fenc **out) {
+  *out = NULL;
   fpipe *p = x->pipe;
   if (p == NULL || p->nworkers == 0) return 0;
   size_t total = 0;
   for (size_t i = 0; i < nkeys; i++)
     if (order[i]->kind == 'B') total += order[i]->nup;
   if (total < ENC_MIN_POSTINGS) return 0;
-  size_t per = total / ((size_t)p->nthreads * 8);
+  enc_settle(p); /* (an earlier commit's, left by a transaction not reset) */
+  fenc *e = &p->encst;
+  size_t per = total / ((size_t)p->nthreads * 16);
   if (per < ENC_CHUNK_MIN) per = ENC_CHUNK_MIN;
-  size_t maxch = total / per + 2;
   fenc_key *k = scratch(&x->enck, &x->capenck, nkeys, sizeof *k);
-  e->ch = calloc(maxch, sizeof *e->ch);
-  if (k == NULL || e->ch == NULL) return -1;
+  if (k == NULL || !enc_room(e, total / per + 2)) return -1;
   size_t acc = 0, lo = 0;
+  e->nch = 0;
   for (size_t i = 0; i < nkeys; i++) {
+    pkey *q = order[i];
     k[i].len = SIZE_MAX;
     k[i].ch = (uint32_t)e->nch;
-    acc += order[i]->kind == 'B' ? order[i]->nup : 0;
+    k[i].t = NULL;
+    k[i].cut = k[i].n = 0;
+    if (q->kind == 'B') {
+      k[i].t = block_prep(x, q, ps + start[q - x->pk], &k[i].cut);
+      k[i].n = q->nup;
+      acc += q->nup;
+    }
     if (acc >= per || i + 1 == nkeys) {
       fench *c = &e->ch[e->nch++];
       c->lo = lo;
       c->hi = i + 1;
-      buf_init(&c->out);
+      c->state = 0;
+      c->rc = 0;
+      atomic_store_explicit(&c->quit, 0, memory_order_relaxed);
       lo = i + 1;
       acc = 0;
     }
@@ -3112,45 +3174,78 @@ static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
   e->k = k;
   e->lo = 0;
   e->hi = e->nch;
+  e->ntaken = e->ndone = 0;
   e->p = p;
   pthread_mutex_lock(&p->mu);
   p->enc = e;
   if (p->idle) pthread_cond_broadcast(&p->work);
   pthread_mutex_unlock(&p->mu);
+  *out = e;
   return 0;
 }
 
-/* The writer reaches chunk ch: it encodes the chunk itself as it stages
-** (stage_block) when no worker took it, else waits for the worker (only
-** where the writer catches up with the workers, who take chunks from the
-** last).  -1 when the worker's encoding failed. */
+/* The writer reaches chunk ch: 1 when a worker encoded it (its bytes are
+** in the chunk's out), 0 when the writer encodes it as it stages (no
+** worker took it, or the worker still holds it: taken back, never waited
+** for), -1 when the worker's encoding failed.  (fts_enc_mode, tests: 1
+** the writer waits for the workers' bytes, 2 it waits for a worker to
+** take the chunk and takes it back.) */
 static int enc_claim(fenc *e, uint32_t ch) {
   fpipe *p = e->p;
   fench *c = &e->ch[ch];
+  int mode = atomic_load(&fts_enc_mode), r;
   pthread_mutex_lock(&p->mu);
-  while (c->state != 2) {
-    if (c->state == 0 && !fts_enc_workers_only) {
-      c->state = 3; /* (e->lo <= ch < e->hi: the writer's from the first) */
-      e->lo = ch + 1;
+  for (;;) {
+    if (c->state == 2 && mode != 2) {
+      r = c->rc ? -1 : 1;
+      break;
+    }
+    if (c->state == 0 ? mode == 0 : mode != 1) {
+      if (c->state == 0) { /* (e->lo == ch: the writer's from the first) */
+        c->state = 3;
+        e->lo = ch + 1;
+      } else { /* a worker's: back to the writer */
+        c->state = 4;
+        atomic_store_explicit(&c->quit, 1, memory_order_relaxed);
+        fts_enc_taken_back++;
+      }
+      r = 0;
       break;
     }
     pthread_cond_wait(&p->encdone, &p->mu);
   }
   pthread_mutex_unlock(&p->mu);
-  return c->state == 2 && c->rc ? -1 : 0;
+  return r;
 }
 
-/* The commit is staged (or failed): no worker takes another chunk; wait for
-** those they hold (they read the transaction). */
-static void enc_finish(fenc *e) {
+/* The commit is staged (or failed): no worker takes another chunk, those
+** that hold one stop at their next key.  true when none holds one (the
+** task is over), else enc_settle ends it. */
+static bool enc_close(fenc *e) {
   fpipe *p = e->p;
-  if (p == NULL) return;
   pthread_mutex_lock(&p->mu);
   e->lo = e->hi;
-  while (e->ndone < e->ntaken) pthread_cond_wait(&p->encdone, &p->mu);
-  p->enc = NULL;
+  for (size_t i = 0; i < e->nch; i++)
+    if (e->ch[i].state == 1)
+      atomic_store_explicit(&e->ch[i].quit, 1, memory_order_relaxed);
+  bool over = e->ndone == e->ntaken;
+  if (over) p->enc = NULL;
   pthread_mutex_unlock(&p->mu);
-  e->p = NULL;
+  return over;
+}
+
+/* Wait until no worker holds a chunk of p's task (they read the pending
+** keys), and end it. */
+static void enc_settle(fpipe *p) {
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  if (p->enc) {
+    p->enc->lo = p->enc->hi;
+    while (p->enc->ndone < p->enc->ntaken)
+      pthread_cond_wait(&p->encdone, &p->mu);
+    p->enc = NULL;
+  }
+  pthread_mutex_unlock(&p->mu);
 }
 
 size_t fts_pipe_kept(remdb *db, size_t *text_bytes) {
