@@ -3136,7 +3136,7 @@ static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
   size_t total = 0;
   for (size_t i = 0; i < nkeys; i++)
     if (order[i]->kind == 'B') total += order[i]->nup;
-  if (total < ENC_MIN_POSTINGS) return 0;
+  if (total < (fts_enc_mode ? 1 : ENC_MIN_POSTINGS)) return 0;
   enc_settle(p); /* (an earlier commit's, left by a transaction not reset) */
   fenc *e = &p->encst;
   size_t per = total / ((size_t)p->nthreads * 16);
@@ -3189,7 +3189,8 @@ static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
 ** worker took it, or the worker still holds it: taken back, never waited
 ** for), -1 when the worker's encoding failed.  (fts_enc_mode, tests: 1
 ** the writer waits for the workers' bytes, 2 it waits for a worker to
-** take the chunk and takes it back.) */
+** take the chunk and takes it back; either hands out every commit's
+** blocks, however few.) */
 static int enc_claim(fenc *e, uint32_t ch) {
   fpipe *p = e->p;
   fench *c = &e->ch[ch];

@@ -56,7 +56,8 @@ extern _Atomic uint64_t fts_merge_bytes_max, fts_merge_bytes_total,
 /* (tests) chunks of a commit's segment blocks a worker encoded, and those
 ** the writer took back from a worker; fts_enc_mode 1: the writer leaves
 ** every chunk to the workers (and waits for them), 2: it waits for a
-** worker to take each chunk and takes it back (0: production); fts_enc_test_fail, when set,
+** worker to take each chunk and takes it back (either: every
+** commit's blocks, however few; 0: production); fts_enc_test_fail, when set,
 ** is asked before each block of a commit's new segment is encoded (worker
 ** 1 on a worker, 0 on the writer): nonzero fails it as out of memory */
 extern _Atomic uint64_t fts_enc_worker_chunks, fts_enc_taken_back;
