@@ -3082,7 +3082,7 @@ int (*fts_enc_test_fail)(int worker);
 
 #define ENC_MIN_POSTINGS 2048 /* fewer: the writer encodes as it stages */
 #define ENC_CHUNK_MIN 256     /* postings of a chunk, at least */
-#define ENC_KEEP ((size_t)16 << 20) /* chunk buffers kept (bytes), at most */
+#define ENC_KEEP ((size_t)4 << 20) /* chunk buffers kept (bytes), at most */
 
 static void enc_chunk(fenc *e, fench *c) {
   int rc = 0;
