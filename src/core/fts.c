@@ -1217,15 +1217,8 @@ static void segb_end(segb *b) {
   b->t = NULL;
 }
 
-/* Add block key p's postings ps[0..n) (docs new in this transaction) to
-** t's new segment; enc: their block, already encoded (enclen bytes: see
-** "Segment blocks encoded beside the writer"), or NULL.  -1 when out of
-** memory. */
-static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
-                    const fts_posting *ps, size_t n, const void *enc,
-                    size_t enclen) {
-  const char *tm = p->key + KEY_FTS_PREFIX;
-  size_t tl = p->kl - KEY_FTS_PREFIX - 5;
+/* Make t the table of b's new segment. */
+static void segb_table(segb *b, ptab *t) {
   if (b->t != t) {
     segb_end(b);
     b->t = t;
@@ -1233,6 +1226,15 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
     b->first = t->fresh;
     t->wrote = true;
   }
+}
+
+/* Add block key p's postings ps[0..n) (docs new in this transaction) to
+** t's new segment.  -1 when out of memory. */
+static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
+                    const fts_posting *ps, size_t n) {
+  const char *tm = p->key + KEY_FTS_PREFIX;
+  size_t tl = p->kl - KEY_FTS_PREFIX - 5;
+  segb_table(b, t);
   if (b->term == NULL || b->tl != tl || memcmp(b->term, tm, tl) != 0) {
     segb_term_end(b);
     b->term = tm;
@@ -1240,18 +1242,49 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
     b->ti = (fts_term_info){(uint64_t)tn->df, (uint64_t)tn->cf, tn->max_tf,
                             tn->min_dl};
   }
-  if (enc == NULL) {
-    buf_reset(&b->blk);
-    if ((fts_enc_test_fail && fts_enc_test_fail(0)) ||
-        fts_block_encode(ps, n, &b->blk) || b->blk.oom)
-      return -1;
-    enc = b->blk.p;
-    enclen = b->blk.len;
-  }
-  fts_put_varint(&b->ent, enclen);
-  buf_add(&b->ent, enc, enclen);
+  buf_reset(&b->blk);
+  if ((fts_enc_test_fail && fts_enc_test_fail(0)) ||
+      fts_block_encode(ps, n, &b->blk) || b->blk.oom)
+    return -1;
+  fts_put_varint(&b->ent, b->blk.len);
+  buf_add(&b->ent, b->blk.p, b->blk.len);
   b->nblk++;
   return b->blk.oom || b->ent.oom || b->part.oom ? -1 : 0;
+}
+
+/* The head of block key p's term's entry in a segment, but for the part's
+** header (segb_entry's), with nblk blocks: at h (its length; h holds
+** SEGB_HEAD_MAX bytes). */
+#define SEGB_HEAD_MAX (6 * 10 + FTS_MAX_TERM + 1)
+static size_t segb_head(unsigned char *h, const pkey *p,
+                        const fts_term_delta *tn, uint64_t nblk) {
+  size_t tl = p->kl - KEY_FTS_PREFIX - 5, n = seg_vi(h, tl);
+  memcpy(h + n, p->key + KEY_FTS_PREFIX, tl);
+  n += tl;
+  n += seg_vi(h + n, (uint64_t)tn->df);
+  n += seg_vi(h + n, (uint64_t)tn->cf);
+  n += seg_vi(h + n, tn->max_tf);
+  n += seg_vi(h + n, tn->min_dl);
+  n += seg_vi(h + n, nblk);
+  return n;
+}
+
+/* Append to t's new segment block key p's term's whole entry ent[0..len)
+** (segb_head and its blocks, built beside the writer: enc_chunk), as
+** segb_add for each of its blocks would.  -1 when out of memory. */
+static int segb_add_entry(segb *b, ptab *t, const pkey *p, const void *ent,
+                          size_t len) {
+  segb_table(b, t);
+  segb_term_end(b);
+  if (b->part.len == 0) {
+    unsigned char h[10];
+    buf_add(&b->part, h, seg_vi(h, b->first));
+  }
+  buf_add(&b->part, ent, len);
+  b->lastl = p->kl - KEY_FTS_PREFIX - 5;
+  memcpy(b->last, p->key + KEY_FTS_PREFIX, b->lastl);
+  if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
+  return b->part.oom ? -1 : 0;
 }
 
 /* One segment being read by a merge: its parts in order, entry by entry. */
@@ -2092,13 +2125,14 @@ static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
 }
 
 /* Segment blocks encoded beside the writer (enc_blocks, with the pipe's
-** section): a block key's new documents' block, by order index. */
+** section): a block key, by order index. */
 typedef struct fenc_key {
   ptab *t;         /* the key's table (block_prep; NULL none) */
   uint32_t cut, n; /* its upserts [cut, n): the new documents' */
   uint32_t ch;     /* its chunk */
-  size_t off, len; /* (the chunk's thread) its block in the chunk's out;
-                   ** len SIZE_MAX: none */
+  size_t off, len; /* (the chunk's thread) the first of a term's keys: the
+                   ** term's segment entry (segb_add_entry) in the chunk's
+                   ** out; len SIZE_MAX: none */
 } fenc_key;
 
 typedef struct fench { /* a chunk: the keys order[lo, hi) */
@@ -2106,7 +2140,7 @@ typedef struct fench { /* a chunk: the keys order[lo, hi) */
   buf_t out;
   int state; /* 0 free, 1 a worker's, 2 done by it, 3 the writer's, 4 the
              ** writer's, taken back from its worker (guarded by the mu) */
-  _Atomic int quit; /* set with state 4: its worker stops at the next key */
+  _Atomic int quit; /* set with state 4: its worker stops at the next term */
   int rc;           /* 0, or -1 (out of memory, a bad posting) */
 } fench;
 
@@ -2152,16 +2186,15 @@ static ptab *block_prep(struct fts_txn *x, pkey *p, fts_posting *ps,
 }
 
 /* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts),
-** sorted, of table t, new documents from cut (block_prep): a put of the
-** whole block when its range is fresh, else a delete operand and an upsert
-** operand. */
+** sorted, of table t, new documents from cut (block_prep; inseg: they are
+** in the segment already, segb_add_entry): a put of the whole block when
+** its range is fresh, else a delete operand and an upsert operand. */
 static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
                        fts_posting *ps, buf_t *op, segb *sb, ptab *t,
-                       uint32_t cut, const void *enc, size_t enclen) {
+                       uint32_t cut, bool inseg) {
   if (t) { /* the new documents go to the new segment */
-    if (cut < p->nup &&
-        segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut,
-                 enc, enclen))
+    if (cut < p->nup && !inseg &&
+        segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut))
       return -1;
     p->nup = cut;
     uint32_t nd = 0; /* deletes of new documents: nothing stored */
@@ -2288,22 +2321,22 @@ int fts_before_commit(wtx_t *w) {
       }
     } else {
       fts_posting *pp = ps + start[p - x->pk];
-      const void *eb = NULL;
-      size_t el = 0;
       uint32_t cut;
       ptab *t;
       if (enc) { /* (prepared by enc_blocks) */
         const fenc_key *ek = &enc->k[i];
         t = ek->t;
         cut = ek->cut;
-        if (use && ek->len != SIZE_MAX) {
-          eb = enc->ch[ek->ch].out.p + ek->off;
-          el = ek->len;
+        if (use && ek->len != SIZE_MAX &&
+            segb_add_entry(&sb, t, p, enc->ch[ek->ch].out.p + ek->off,
+                           ek->len)) {
+          rc = err_nomem(&db->err);
+          break;
         }
       } else {
         t = block_prep(x, p, pp, &cut);
       }
-      if (stage_block(x, kb, p, pp, &op, &sb, t, cut, eb, el))
+      if (stage_block(x, kb, p, pp, &op, &sb, t, cut, use > 0))
         rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
@@ -3050,31 +3083,33 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
 }
 
 /* ---- segment blocks encoded beside the writer ----------------------------
-** At commit, encoding the blocks of the new segment (fts_block_encode over
-** each block key's new documents) is about 7% of the writer's time in an
-** import (perf).  When the transaction has the pipe's workers (it queued
-** jobs) and enough postings, enc_blocks prepares every block key (its
-** postings sorted, cut at the table's `fresh`: block_prep, on the writer),
-** cuts the ordered keys (pend_order) into chunks of about equal postings
-** and hands them to the workers, who take them from the last one (under
-** the pipe's mutex) and encode each block key's new documents into the
-** chunk's buffer.  The writer stages in key order as before, from the
-** first chunk: a chunk no worker took is the writer's (stage_block
-** encodes), a chunk a worker is done with gives its bytes to segb_add,
-** and a chunk a worker still holds is taken back: the writer encodes it
-** itself (into the segment builder's own buffer) and the worker stops at
-** its next key, its work dropped.  The writer never waits for a worker
-** (a wait for a worker is a wait for the scheduler, long on a busy box):
-** the bytes written are the single thread's either way.  From publication
-** on, the postings are read only; a worker reads the transaction's
-** pending keys, postings and positions and writes only its chunk (buffer,
-** its keys' off and len); no worker touches RocksDB.  A worker may still
-** be in a chunk taken back when the commit is staged: the pending keys
-** are then cleared by the transaction's reset (fts_txn_reset, after the
-** batch's write), which first waits (enc_settle) for the worker to leave:
-** at most one key's block (FTS_BLOCK_SPAN documents) after it runs again.
-** A worker chunk's error (out of memory, a bad posting) fails the commit,
-** which then writes nothing, as before. */
+** At commit, encoding the new segment (fts_block_encode over each block
+** key's new documents, each term's entry) is about 7% of the writer's time
+** in an import (perf).  When the transaction has the pipe's workers (it
+** queued jobs) and enough postings, enc_blocks prepares every block key
+** (its postings sorted, cut at the table's `fresh`: block_prep, on the
+** writer), cuts the ordered keys (pend_order) into chunks of about equal
+** postings, at the end of a term's keys, and hands them to the workers,
+** who take them from the last one (under the pipe's mutex) and build each
+** term's whole segment entry (segb_head, its blocks) into the chunk's
+** buffer.  The writer stages in key order as before, from the first
+** chunk: a chunk no worker took is the writer's (stage_block encodes, as
+** for a small commit), a chunk a worker is done with gives its entries to
+** segb_add_entry (the writer only appends them to the parts), and a chunk
+** a worker still holds is taken back: the writer encodes it itself (into
+** the segment builder's own buffers) and the worker stops at its next
+** term, its work dropped.  The writer never waits for a worker (a wait
+** for a worker is a wait for the scheduler, long on a busy box): the
+** bytes written are the single thread's either way.  From publication on,
+** the postings are read only; a worker reads the transaction's pending
+** keys, postings and positions and writes only its chunk (buffer, its
+** keys' off and len); no worker touches RocksDB.  A worker may still be in
+** a chunk taken back when the commit is staged: the pending keys are then
+** cleared by the transaction's reset (fts_txn_reset, after the batch's
+** write), which first waits (enc_settle) for the worker to leave: at most
+** one term's entry after it runs again.  A worker chunk's error (out of
+** memory, a bad posting) fails the commit, which then writes nothing, as
+** before. */
 
 _Atomic uint64_t fts_enc_worker_chunks, fts_enc_taken_back;
 _Atomic int fts_enc_mode;
@@ -3084,25 +3119,51 @@ int (*fts_enc_test_fail)(int worker);
 #define ENC_CHUNK_MIN 256     /* postings of a chunk, at least */
 #define ENC_KEEP ((size_t)4 << 20) /* chunk buffers kept (bytes), at most */
 
+/* Build the segment entry of the term of keys order[i, j) (its new
+** documents' nblk blocks) into c's out: segb_head, then (varint length,
+** block) per key, as segb_add and segb_entry would write them. */
+static int enc_entry(fenc *e, fench *c, size_t i, size_t j, uint64_t nblk,
+                     buf_t *blk) {
+  const pkey *p = e->order[i];
+  fenc_key *k0 = &e->k[i];
+  unsigned char h[SEGB_HEAD_MAX];
+  k0->off = c->out.len;
+  buf_add(&c->out, h, segb_head(h, p, &e->x->pk[p->term - 1].tdn, nblk));
+  for (size_t m = i; m < j; m++) {
+    const fenc_key *k = &e->k[m];
+    const pkey *q = e->order[m];
+    if (k->t == NULL || k->cut == k->n) continue;
+    buf_reset(blk);
+    if ((fts_enc_test_fail && fts_enc_test_fail(1)) ||
+        fts_block_encode(e->ps + e->start[q - e->x->pk] + k->cut,
+                         k->n - k->cut, blk) ||
+        blk->oom)
+      return -1;
+    fts_put_varint(&c->out, blk->len);
+    buf_add(&c->out, blk->p, blk->len);
+  }
+  if (c->out.oom) return -1;
+  k0->len = c->out.len - k0->off;
+  return 0;
+}
+
 static void enc_chunk(fenc *e, fench *c) {
   int rc = 0;
-  for (size_t i = c->lo; i < c->hi && rc == 0; i++) {
+  buf_t blk;
+  buf_init(&blk);
+  for (size_t i = c->lo, j; i < c->hi && rc == 0; i = j) {
     if (atomic_load_explicit(&c->quit, memory_order_relaxed)) break;
-    fenc_key *k = &e->k[i];
     const pkey *p = e->order[i];
-    if (p->kind != 'B' || k->t == NULL || k->cut == k->n) continue;
-    if (fts_enc_test_fail && fts_enc_test_fail(1)) {
-      rc = -1;
-      break;
-    }
-    k->off = c->out.len;
-    if (fts_block_encode(e->ps + e->start[p - e->x->pk] + k->cut,
-                         k->n - k->cut, &c->out) ||
-        c->out.oom)
-      rc = -1;
-    else
-      k->len = c->out.len - k->off;
+    j = i + 1;
+    if (p->kind != 'B') continue;
+    uint64_t nblk = e->k[i].t && e->k[i].cut < e->k[i].n;
+    for (; j < c->hi && e->order[j]->kind == 'B' &&
+           e->order[j]->term == p->term;
+         j++)
+      nblk += e->k[j].t && e->k[j].cut < e->k[j].n;
+    if (nblk) rc = enc_entry(e, c, i, j, nblk, &blk);
   }
+  buf_free(&blk);
   c->rc = rc;
 }
 
@@ -3156,7 +3217,9 @@ static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
       k[i].n = q->nup;
       acc += q->nup;
     }
-    if (acc >= per || i + 1 == nkeys) {
+    if (i + 1 == nkeys ||
+        (acc >= per && (q->kind != 'B' || order[i + 1]->kind != 'B' ||
+                        order[i + 1]->term != q->term))) {
       fench *c = &e->ch[e->nch++];
       c->lo = lo;
       c->hi = i + 1;
@@ -3189,12 +3252,13 @@ static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
 ** worker took it, or the worker still holds it: taken back, never waited
 ** for), -1 when the worker's encoding failed.  (fts_enc_mode, tests: 1
 ** the writer waits for the workers' bytes, 2 it waits for a worker to
-** take the chunk and takes it back; either hands out every commit's
-** blocks, however few.) */
+** take the chunk and takes it back, 3 the one in odd chunks, the other in
+** even ones; each hands out every commit's blocks, however few.) */
 static int enc_claim(fenc *e, uint32_t ch) {
   fpipe *p = e->p;
   fench *c = &e->ch[ch];
   int mode = atomic_load(&fts_enc_mode), r;
+  if (mode == 3) mode = ch % 2 ? 1 : 2;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     if (c->state == 2 && mode != 2) {
