@@ -3284,7 +3284,7 @@ static int enc_claim(fenc *e, uint32_t ch) {
 }
 
 /* The commit is staged (or failed): no worker takes another chunk, those
-** that hold one stop at their next key.  true when none holds one (the
+** that hold one stop at their next term.  true when none holds one (the
 ** task is over), else enc_settle ends it. */
 static bool enc_close(fenc *e) {
   fpipe *p = e->p;
