@@ -23,7 +23,10 @@
 ** REMDB_BENCH_REPEAT (load the corpus that many times into the one table,
 ** default 1: a large table), REMDB_BENCH_MERGE_WORK
 ** (remdb_options.fts_merge_work: the bytes of a full-text merge per
-** commit; 0: a merge in one commit).
+** commit; 0: a merge in one commit); REMDB_BENCH_ENC_MODE (fts_enc_mode,
+** core/ftsread.h: 1 a commit's segment entries all built by the workers,
+** 2 all by the writer; for callgrind, whose one-thread-at-a-time schedule
+** gives the writer most of them).
 ** Each round also prints its worst commit (wall and the thread's CPU) and
 ** the most bytes one commit's segment merge step read.
 */
@@ -250,6 +253,8 @@ int main(int argc, char **argv) {
   size_t work = mw && *mw ? (size_t)atol(mw) : dflt.fts_merge_work;
   const char *dirs = getenv("REMDB_BENCH_MAN");
   const char *mp = getenv("REMDB_BENCH_FTS_PAGES");
+  const char *em = getenv("REMDB_BENCH_ENC_MODE");
+  if (em && *em) fts_enc_mode = atoi(em);
   load(dirs ? dirs : FTS_DEFAULT_MAN, mp ? (size_t)atol(mp) : 1500);
   if (strcmp(mode, "digest") == 0) {
     digest();

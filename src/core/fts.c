@@ -404,6 +404,8 @@ struct fts_txn {
   size_t capgath;
   uint64_t *rword; /* sort_terms' words and order */
   size_t caprword;
+  struct fenc_key *enck; /* enc_blocks' per key (see "Segment blocks ...") */
+  size_t capenck;
   struct fpipe *pipe; /* the store's, when this transaction queued jobs */
   size_t nsync;       /* documents staged without it */
   int nthreads;       /* threads for analysis (0: not asked yet) */
@@ -430,11 +432,14 @@ static void pend_clear(struct fts_txn *x) {
 }
 
 static void pipe_cancel(struct fpipe *p);
+static void enc_settle(struct fpipe *p);
+static size_t enck_bytes(size_t n);
 static int pipe_drain(wtx_t *w, struct fts_cache *c, struct fpipe *p,
                       bool all);
 
 void fts_txn_free(struct fts_txn *x) {
   if (x == NULL) return;
+  enc_settle(x->pipe); /* (a worker may read the pending keys) */
   pipe_cancel(x->pipe); /* (its jobs not staged are dropped) */
   pend_clear(x);
   for (size_t i = 0; i < x->ntabhw; i++) free(x->tab[i].tslot);
@@ -442,6 +447,7 @@ void fts_txn_free(struct fts_txn *x) {
   free(x->start);
   free(x->gath);
   free(x->rword);
+  free(x->enck);
   smap_free(&x->keys);
   free(x->pk);
   free(x->pos);
@@ -476,6 +482,7 @@ size_t fts_txn_bytes(const struct fts_txn *x) {
 #define FTS_TXN_KEEP ((size_t)64 << 20)
 struct fts_txn *fts_txn_reset(struct fts_txn *x) {
   if (x == NULL) return NULL;
+  enc_settle(x->pipe); /* (a worker may read the pending keys) */
   size_t held = x->cappk * sizeof *x->pk + x->poscap * sizeof *x->pos +
                 x->cappost * sizeof *x->post +
                 x->keys.cap * sizeof *x->keys.slot +
@@ -485,6 +492,7 @@ struct fts_txn *fts_txn_reset(struct fts_txn *x) {
                 x->capstart * sizeof *x->start +
                 x->capgath * sizeof *x->gath + x->cap * sizeof *x->docno +
                 x->caprword * sizeof *x->rword +
+                enck_bytes(x->capenck) +
                 x->ids.cap * (sizeof(uuid16_t) + 2 * sizeof(uint32_t));
   for (size_t i = 0; i < x->ntabhw; i++)
     held += x->tab[i].tcap * sizeof(uint64_t);
@@ -1209,12 +1217,8 @@ static void segb_end(segb *b) {
   b->t = NULL;
 }
 
-/* Add block key p's postings ps[0..n) (docs new in this transaction) to
-** t's new segment.  -1 when out of memory. */
-static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
-                    const fts_posting *ps, size_t n) {
-  const char *tm = p->key + KEY_FTS_PREFIX;
-  size_t tl = p->kl - KEY_FTS_PREFIX - 5;
+/* Make t the table of b's new segment. */
+static void segb_table(segb *b, ptab *t) {
   if (b->t != t) {
     segb_end(b);
     b->t = t;
@@ -1222,6 +1226,15 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
     b->first = t->fresh;
     t->wrote = true;
   }
+}
+
+/* Add block key p's postings ps[0..n) (docs new in this transaction) to
+** t's new segment.  -1 when out of memory. */
+static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
+                    const fts_posting *ps, size_t n) {
+  const char *tm = p->key + KEY_FTS_PREFIX;
+  size_t tl = p->kl - KEY_FTS_PREFIX - 5;
+  segb_table(b, t);
   if (b->term == NULL || b->tl != tl || memcmp(b->term, tm, tl) != 0) {
     segb_term_end(b);
     b->term = tm;
@@ -1230,11 +1243,48 @@ static int segb_add(segb *b, ptab *t, const pkey *p, const fts_term_delta *tn,
                             tn->min_dl};
   }
   buf_reset(&b->blk);
-  if (fts_block_encode(ps, n, &b->blk)) return -1;
+  if ((fts_enc_test_fail && fts_enc_test_fail(0)) ||
+      fts_block_encode(ps, n, &b->blk) || b->blk.oom)
+    return -1;
   fts_put_varint(&b->ent, b->blk.len);
   buf_add(&b->ent, b->blk.p, b->blk.len);
   b->nblk++;
   return b->blk.oom || b->ent.oom || b->part.oom ? -1 : 0;
+}
+
+/* The head of block key p's term's entry in a segment, but for the part's
+** header (segb_entry's), with nblk blocks: at h (its length; h holds
+** SEGB_HEAD_MAX bytes). */
+#define SEGB_HEAD_MAX (6 * 10 + FTS_MAX_TERM + 1)
+static size_t segb_head(unsigned char *h, const pkey *p,
+                        const fts_term_delta *tn, uint64_t nblk) {
+  size_t tl = p->kl - KEY_FTS_PREFIX - 5, n = seg_vi(h, tl);
+  memcpy(h + n, p->key + KEY_FTS_PREFIX, tl);
+  n += tl;
+  n += seg_vi(h + n, (uint64_t)tn->df);
+  n += seg_vi(h + n, (uint64_t)tn->cf);
+  n += seg_vi(h + n, tn->max_tf);
+  n += seg_vi(h + n, tn->min_dl);
+  n += seg_vi(h + n, nblk);
+  return n;
+}
+
+/* Append to t's new segment block key p's term's whole entry ent[0..len)
+** (segb_head and its blocks, built beside the writer: enc_chunk), as
+** segb_add for each of its blocks would.  -1 when out of memory. */
+static int segb_add_entry(segb *b, ptab *t, const pkey *p, const void *ent,
+                          size_t len) {
+  segb_table(b, t);
+  segb_term_end(b);
+  if (b->part.len == 0) {
+    unsigned char h[10];
+    buf_add(&b->part, h, seg_vi(h, b->first));
+  }
+  buf_add(&b->part, ent, len);
+  b->lastl = p->kl - KEY_FTS_PREFIX - 5;
+  memcpy(b->last, p->key + KEY_FTS_PREFIX, b->lastl);
+  if (b->part.len >= FTS_SEG_PART) segb_part_flush(b);
+  return b->part.oom ? -1 : 0;
 }
 
 /* One segment being read by a merge: its parts in order, entry by entry. */
@@ -2074,22 +2124,76 @@ static void seg_stage_w(struct fts_txn *x, kv_batch_t *kb) {
   }
 }
 
-/* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts): a
-** put of the whole block when its range is fresh, else a delete operand
-** and an upsert operand. */
-static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
-                       fts_posting *ps, buf_t *op, segb *sb) {
+/* Segment blocks encoded beside the writer (enc_blocks, with the pipe's
+** section): a block key, by order index. */
+typedef struct fenc_key {
+  ptab *t;         /* the key's table (block_prep; NULL none) */
+  uint32_t cut, n; /* its upserts [cut, n): the new documents' */
+  uint32_t ch;     /* its chunk */
+  size_t off, len; /* (the chunk's thread) the first of a term's keys: the
+                   ** term's segment entry (segb_add_entry) in the chunk's
+                   ** out; len SIZE_MAX: none */
+} fenc_key;
+
+typedef struct fench { /* a chunk: the keys order[lo, hi) */
+  size_t lo, hi;
+  buf_t out;
+  int state; /* 0 free, 1 a worker's, 2 done by it, 3 the writer's, 4 the
+             ** writer's, taken back from its worker (guarded by the mu) */
+  _Atomic int quit; /* set with state 4: its worker stops at the next term */
+  int rc;           /* 0, or -1 (out of memory, a bad posting) */
+} fench;
+
+typedef struct fenc {
+  struct fts_txn *x;
+  pkey **order;
+  const size_t *start;
+  const fts_posting *ps;
+  fenc_key *k;
+  fench *ch; /* kept from commit to commit (enc_room) */
+  size_t nch, capch;
+  size_t lo, hi;        /* the chunks no thread took (guarded by the mu) */
+  size_t ntaken, ndone; /* a worker's (same) */
+  struct fpipe *p;
+} fenc;
+
+static size_t enck_bytes(size_t n) { return n * sizeof(fenc_key); }
+
+static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
+                      const size_t *start, fts_posting *ps, fenc **out);
+static int enc_claim(fenc *e, uint32_t ch);
+static bool enc_close(fenc *e);
+static void enc_settle(struct fpipe *p);
+
+/* Sort block key p's upserts ps[0..p->nup) by document.  Returns its
+** table's record (NULL: none) and in *cut the first of the transaction's
+** new documents (p->nup: none). */
+static ptab *block_prep(struct fts_txn *x, pkey *p, fts_posting *ps,
+                        uint32_t *cut) {
   bool sorted = true;
   for (uint32_t j = 1; j < p->nup && sorted; j++)
     if (ps[j - 1].doc >= ps[j].doc) sorted = false;
   if (!sorted) qsort(ps, p->nup, sizeof *ps, posting_cmp);
   const unsigned char *k = (const unsigned char *)p->key;
   ptab *t = pend_tab(x, get_u32be(k), get_u32be(k + 8), false);
+  uint32_t c = p->nup; /* (sorted: all new when the first is) */
+  if (t) {
+    if (c > 0 && ps[0].doc >= t->fresh) c = 0;
+    while (c > 0 && ps[c - 1].doc >= t->fresh) c--;
+  }
+  *cut = c;
+  return t;
+}
+
+/* Stage block key p, whose upserts are ps[0..p->nup) (gather_upserts),
+** sorted, of table t, new documents from cut (block_prep; inseg: they are
+** in the segment already, segb_add_entry): a put of the whole block when
+** its range is fresh, else a delete operand and an upsert operand. */
+static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
+                       fts_posting *ps, buf_t *op, segb *sb, ptab *t,
+                       uint32_t cut, bool inseg) {
   if (t) { /* the new documents go to the new segment */
-    uint32_t cut = p->nup; /* (sorted: all new when the first is) */
-    if (cut > 0 && ps[0].doc >= t->fresh) cut = 0;
-    while (cut > 0 && ps[cut - 1].doc >= t->fresh) cut--;
-    if (cut < p->nup &&
+    if (cut < p->nup && !inseg &&
         segb_add(sb, t, p, &x->pk[p->term - 1].tdn, ps + cut, p->nup - cut))
       return -1;
     p->nup = cut;
@@ -2099,7 +2203,7 @@ static int stage_block(struct fts_txn *x, kv_batch_t *kb, pkey *p,
     p->ndel = nd;
     if (p->nup == 0 && p->ndel == 0) return 0;
   }
-  if (pend_fresh(x, p, p->range * FTS_BLOCK_SPAN)) {
+  if (t && p->range * FTS_BLOCK_SPAN >= t->fresh) { /* (pend_fresh) */
     if (p->nup == 0) return 0; /* nothing stored, nothing left */
     buf_reset(op);
     if (fts_block_encode(ps, p->nup, op)) return -1;
@@ -2162,6 +2266,9 @@ int fts_before_commit(wtx_t *w) {
     return err_nomem(&db->err);
   }
   int rc = REMDB_OK;
+  fenc *enc; /* the new segment's blocks, encoded by the pipe's threads */
+  if (enc_blocks(x, order, nkeys, start, ps, &enc)) rc = err_nomem(&db->err);
+  int use = 0; /* the current chunk's blocks are its worker's */
   for (size_t i = 0; i < x->ntab; i++) { /* the counters */
     unsigned char k[KEY_FTS_PREFIX], v[8];
     key_fts(k, x->tab[i].tid, x->tab[i].tbl, 'N');
@@ -2170,6 +2277,11 @@ int fts_before_commit(wtx_t *w) {
   }
   for (size_t i = 0; i < nkeys && rc == REMDB_OK; i++) {
     pkey *p = order[i];
+    if (enc && i == enc->ch[enc->k[i].ch].lo &&
+        (use = enc_claim(enc, enc->k[i].ch)) < 0) {
+      rc = err_nomem(&db->err);
+      break;
+    }
     char kind = p->kind;
     if (kind == 'T' || kind == 'X') {
       if (p->td.df == 0 && p->td.cf == 0 && p->td.max_tf == 0) continue;
@@ -2207,8 +2319,25 @@ int fts_before_commit(wtx_t *w) {
         fts_lengths_op_slots(&p->len->v, p->len->touched, &op);
         kv_batch_merge(kb, KV_INDEX, p->key, p->kl, op.p, op.len);
       }
-    } else if (stage_block(x, kb, p, ps + start[p - x->pk], &op, &sb)) {
-      rc = err_nomem(&db->err);
+    } else {
+      fts_posting *pp = ps + start[p - x->pk];
+      uint32_t cut;
+      ptab *t;
+      if (enc) { /* (prepared by enc_blocks) */
+        const fenc_key *ek = &enc->k[i];
+        t = ek->t;
+        cut = ek->cut;
+        if (use && ek->len != SIZE_MAX &&
+            segb_add_entry(&sb, t, p, enc->ch[ek->ch].out.p + ek->off,
+                           ek->len)) {
+          rc = err_nomem(&db->err);
+          break;
+        }
+      } else {
+        t = block_prep(x, p, pp, &cut);
+      }
+      if (stage_block(x, kb, p, pp, &op, &sb, t, cut, use > 0))
+        rc = err_nomem(&db->err);
     }
     if (op.oom) rc = err_nomem(&db->err);
   }
@@ -2221,7 +2350,9 @@ int fts_before_commit(wtx_t *w) {
   buf_free(&sb.ent);
   buf_free(&sb.blk);
   buf_free(&op);
-  pend_clear(x);
+  /* (a worker still in a chunk the writer took back reads the pending
+  ** keys: they are cleared by the reset after the batch's write) */
+  if (enc == NULL || enc_close(enc)) pend_clear(x);
   x->bytes = 0;
   return rc;
 }
@@ -2613,6 +2744,9 @@ typedef struct fworker {
 typedef struct fpipe {
   pthread_mutex_t mu;
   pthread_cond_t work;
+  pthread_cond_t encdone; /* a chunk of enc is done */
+  fenc *enc;              /* a commit's blocks to encode (&encst); NULL none */
+  fenc encst;
   fjob **job; /* the queue: [head, n) not staged yet */
   size_t head, n, cap;
   size_t next; /* first job no thread has taken */
@@ -2645,17 +2779,36 @@ static int fjob_run(const fjob *j, fts_analyzer *a, fts_doc *const *doc) {
   return 0;
 }
 
+static void enc_chunk(fenc *e, fench *c);
+
 static void *fworker_main(void *arg) {
   fworker *w = arg;
   fpipe *p = w->p;
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->stop && p->next == p->n) {
+    while (!p->stop && p->next == p->n &&
+           !(p->enc && p->enc->lo < p->enc->hi)) {
       p->idle++;
       pthread_cond_wait(&p->work, &p->mu);
       p->idle--;
     }
     if (p->stop) break;
+    if (p->enc && p->enc->lo < p->enc->hi) { /* a commit's blocks */
+      fenc *e = p->enc; /* (from the last: the writer stages the first) */
+      fench *c = &e->ch[--e->hi];
+      c->state = 1;
+      e->ntaken++;
+      pthread_mutex_unlock(&p->mu);
+      enc_chunk(e, c);
+      pthread_mutex_lock(&p->mu);
+      if (c->state == 1) { /* (4: the writer took it back) */
+        c->state = 2;
+        fts_enc_worker_chunks++;
+      }
+      e->ndone++;
+      pthread_cond_signal(&p->encdone);
+      continue;
+    }
     fjob *j = p->job[p->next++];
     j->state = 1;
     pthread_mutex_unlock(&p->mu);
@@ -2699,6 +2852,9 @@ static void pipe_free(fpipe *p) {
   free(p->spare);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->work);
+  pthread_cond_destroy(&p->encdone);
+  for (size_t i = 0; i < p->encst.capch; i++) buf_free(&p->encst.ch[i].out);
+  free(p->encst.ch);
   free(p);
 }
 
@@ -2753,6 +2909,7 @@ static fpipe *pipe_new(int nthreads) {
   if (p == NULL) return NULL;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work, NULL);
+  pthread_cond_init(&p->encdone, NULL);
   p->nthreads = nthreads;
   for (int k = 1; k < nthreads; k++) {
     fworker *w = &p->wk[p->nworkers];
@@ -2923,6 +3080,237 @@ static int pipe_drain(wtx_t *w, struct fts_cache *c, fpipe *p, bool all) {
     }
   }
   return rc;
+}
+
+/* ---- segment blocks encoded beside the writer ----------------------------
+** At commit, encoding the new segment (fts_block_encode over each block
+** key's new documents, each term's entry) is about 7% of the writer's time
+** in an import (perf).  When the transaction has the pipe's workers (it
+** queued jobs) and enough postings, enc_blocks prepares every block key
+** (its postings sorted, cut at the table's `fresh`: block_prep, on the
+** writer), cuts the ordered keys (pend_order) into chunks of about equal
+** postings, at the end of a term's keys, and hands them to the workers,
+** who take them from the last one (under the pipe's mutex) and build each
+** term's whole segment entry (segb_head, its blocks) into the chunk's
+** buffer.  The writer stages in key order as before, from the first
+** chunk: a chunk no worker took is the writer's (stage_block encodes, as
+** for a small commit), a chunk a worker is done with gives its entries to
+** segb_add_entry (the writer only appends them to the parts), and a chunk
+** a worker still holds is taken back: the writer encodes it itself (into
+** the segment builder's own buffers) and the worker stops at its next
+** term, its work dropped.  The writer never waits for a worker (a wait
+** for a worker is a wait for the scheduler, long on a busy box): the
+** bytes written are the single thread's either way.  From publication on,
+** the postings are read only; a worker reads the transaction's pending
+** keys, postings and positions and writes only its chunk (buffer, its
+** keys' off and len); no worker touches RocksDB.  A worker may still be in
+** a chunk taken back when the commit is staged: the pending keys are then
+** cleared by the transaction's reset (fts_txn_reset, after the batch's
+** write), which first waits (enc_settle) for the worker to leave: at most
+** one term's entry after it runs again.  A worker chunk's error (out of
+** memory, a bad posting) fails the commit, which then writes nothing, as
+** before. */
+
+_Atomic uint64_t fts_enc_worker_chunks, fts_enc_taken_back;
+_Atomic int fts_enc_mode;
+int (*fts_enc_test_fail)(int worker);
+
+#define ENC_MIN_POSTINGS 2048 /* fewer: the writer encodes as it stages */
+#define ENC_CHUNK_MIN 256     /* postings of a chunk, at least */
+#define ENC_KEEP ((size_t)4 << 20) /* chunk buffers kept (bytes), at most */
+
+/* Build the segment entry of the term of keys order[i, j) (its new
+** documents' nblk blocks) into c's out: segb_head, then (varint length,
+** block) per key, as segb_add and segb_entry would write them. */
+static int enc_entry(fenc *e, fench *c, size_t i, size_t j, uint64_t nblk,
+                     buf_t *blk) {
+  const pkey *p = e->order[i];
+  fenc_key *k0 = &e->k[i];
+  unsigned char h[SEGB_HEAD_MAX];
+  k0->off = c->out.len;
+  buf_add(&c->out, h, segb_head(h, p, &e->x->pk[p->term - 1].tdn, nblk));
+  for (size_t m = i; m < j; m++) {
+    const fenc_key *k = &e->k[m];
+    const pkey *q = e->order[m];
+    if (k->t == NULL || k->cut == k->n) continue;
+    buf_reset(blk);
+    if ((fts_enc_test_fail && fts_enc_test_fail(1)) ||
+        fts_block_encode(e->ps + e->start[q - e->x->pk] + k->cut,
+                         k->n - k->cut, blk) ||
+        blk->oom)
+      return -1;
+    fts_put_varint(&c->out, blk->len);
+    buf_add(&c->out, blk->p, blk->len);
+  }
+  if (c->out.oom) return -1;
+  k0->len = c->out.len - k0->off;
+  return 0;
+}
+
+static void enc_chunk(fenc *e, fench *c) {
+  int rc = 0;
+  buf_t blk;
+  buf_init(&blk);
+  for (size_t i = c->lo, j; i < c->hi && rc == 0; i = j) {
+    if (atomic_load_explicit(&c->quit, memory_order_relaxed)) break;
+    const pkey *p = e->order[i];
+    j = i + 1;
+    if (p->kind != 'B') continue;
+    uint64_t nblk = e->k[i].t && e->k[i].cut < e->k[i].n;
+    for (; j < c->hi && e->order[j]->kind == 'B' &&
+           e->order[j]->term == p->term;
+         j++)
+      nblk += e->k[j].t && e->k[j].cut < e->k[j].n;
+    if (nblk) rc = enc_entry(e, c, i, j, nblk, &blk);
+  }
+  buf_free(&blk);
+  c->rc = rc;
+}
+
+/* The chunks' room for n chunks, their buffers emptied (kept up to
+** ENC_KEEP bytes).  false when out of memory. */
+static bool enc_room(fenc *e, size_t n) {
+  size_t held = 0;
+  for (size_t i = 0; i < e->capch; i++) {
+    held += e->ch[i].out.cap;
+    if (held > ENC_KEEP) buf_free(&e->ch[i].out);
+    else buf_reset(&e->ch[i].out);
+  }
+  if (n > e->capch) {
+    fench *c = realloc(e->ch, n * sizeof *c);
+    if (c == NULL) return false;
+    for (size_t i = e->capch; i < n; i++) buf_init(&c[i].out);
+    e->ch = c;
+    e->capch = n;
+  }
+  return true;
+}
+
+/* Prepare the new segment's blocks and hand them to the pipe's workers,
+** when worth it: *out the task, or NULL (stage_block encodes them all).
+** -1 when out of memory (*out NULL). */
+static int enc_blocks(struct fts_txn *x, pkey **order, size_t nkeys,
+                      const size_t *start, fts_posting *ps, fenc **out) {
+  *out = NULL;
+  fpipe *p = x->pipe;
+  if (p == NULL || p->nworkers == 0) return 0;
+  size_t total = 0;
+  for (size_t i = 0; i < nkeys; i++)
+    if (order[i]->kind == 'B') total += order[i]->nup;
+  if (total < (fts_enc_mode ? 1 : ENC_MIN_POSTINGS)) return 0;
+  enc_settle(p); /* (an earlier commit's, left by a transaction not reset) */
+  fenc *e = &p->encst;
+  size_t per = total / ((size_t)p->nthreads * 16);
+  if (per < ENC_CHUNK_MIN) per = ENC_CHUNK_MIN;
+  fenc_key *k = scratch(&x->enck, &x->capenck, nkeys, sizeof *k);
+  if (k == NULL || !enc_room(e, total / per + 2)) return -1;
+  size_t acc = 0, lo = 0;
+  e->nch = 0;
+  for (size_t i = 0; i < nkeys; i++) {
+    pkey *q = order[i];
+    k[i].len = SIZE_MAX;
+    k[i].ch = (uint32_t)e->nch;
+    k[i].t = NULL;
+    k[i].cut = k[i].n = 0;
+    if (q->kind == 'B') {
+      k[i].t = block_prep(x, q, ps + start[q - x->pk], &k[i].cut);
+      k[i].n = q->nup;
+      acc += q->nup;
+    }
+    if (i + 1 == nkeys ||
+        (acc >= per && (q->kind != 'B' || order[i + 1]->kind != 'B' ||
+                        order[i + 1]->term != q->term))) {
+      fench *c = &e->ch[e->nch++];
+      c->lo = lo;
+      c->hi = i + 1;
+      c->state = 0;
+      c->rc = 0;
+      atomic_store_explicit(&c->quit, 0, memory_order_relaxed);
+      lo = i + 1;
+      acc = 0;
+    }
+  }
+  e->x = x;
+  e->order = order;
+  e->start = start;
+  e->ps = ps;
+  e->k = k;
+  e->lo = 0;
+  e->hi = e->nch;
+  e->ntaken = e->ndone = 0;
+  e->p = p;
+  pthread_mutex_lock(&p->mu);
+  p->enc = e;
+  if (p->idle) pthread_cond_broadcast(&p->work);
+  pthread_mutex_unlock(&p->mu);
+  *out = e;
+  return 0;
+}
+
+/* The writer reaches chunk ch: 1 when a worker encoded it (its bytes are
+** in the chunk's out), 0 when the writer encodes it as it stages (no
+** worker took it, or the worker still holds it: taken back, never waited
+** for), -1 when the worker's encoding failed.  (fts_enc_mode, tests: 1
+** the writer waits for the workers' bytes, 2 it waits for a worker to
+** take the chunk and takes it back, 3 the one in odd chunks, the other in
+** even ones; each hands out every commit's blocks, however few.) */
+static int enc_claim(fenc *e, uint32_t ch) {
+  fpipe *p = e->p;
+  fench *c = &e->ch[ch];
+  int mode = atomic_load(&fts_enc_mode), r;
+  if (mode == 3) mode = ch % 2 ? 1 : 2;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    if (c->state == 2 && mode != 2) {
+      r = c->rc ? -1 : 1;
+      break;
+    }
+    if (c->state == 0 ? mode == 0 : mode != 1) {
+      if (c->state == 0) { /* (e->lo == ch: the writer's from the first) */
+        c->state = 3;
+        e->lo = ch + 1;
+      } else { /* a worker's: back to the writer */
+        c->state = 4;
+        atomic_store_explicit(&c->quit, 1, memory_order_relaxed);
+        fts_enc_taken_back++;
+      }
+      r = 0;
+      break;
+    }
+    pthread_cond_wait(&p->encdone, &p->mu);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return r;
+}
+
+/* The commit is staged (or failed): no worker takes another chunk, those
+** that hold one stop at their next term.  true when none holds one (the
+** task is over), else enc_settle ends it. */
+static bool enc_close(fenc *e) {
+  fpipe *p = e->p;
+  pthread_mutex_lock(&p->mu);
+  e->lo = e->hi;
+  for (size_t i = 0; i < e->nch; i++)
+    if (e->ch[i].state == 1)
+      atomic_store_explicit(&e->ch[i].quit, 1, memory_order_relaxed);
+  bool over = e->ndone == e->ntaken;
+  if (over) p->enc = NULL;
+  pthread_mutex_unlock(&p->mu);
+  return over;
+}
+
+/* Wait until no worker holds a chunk of p's task (they read the pending
+** keys), and end it. */
+static void enc_settle(fpipe *p) {
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  if (p->enc) {
+    p->enc->lo = p->enc->hi;
+    while (p->enc->ndone < p->enc->ntaken)
+      pthread_cond_wait(&p->encdone, &p->mu);
+    p->enc = NULL;
+  }
+  pthread_mutex_unlock(&p->mu);
 }
 
 size_t fts_pipe_kept(remdb *db, size_t *text_bytes) {

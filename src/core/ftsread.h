@@ -53,6 +53,17 @@ int ftsr_docno(fts_reader *r, const uuid16_t *id, uint64_t *docno);
 ** at once */
 extern _Atomic uint64_t fts_merge_bytes_max, fts_merge_bytes_total,
     fts_segs_max;
+/* (tests) chunks of a commit's segment blocks a worker encoded, and those
+** the writer took back from a worker; fts_enc_mode 1: the writer leaves
+** every chunk to the workers (and waits for them), 2: it waits for a
+** worker to take each chunk and takes it back, 3: 1 in odd chunks, 2 in
+** even ones (each: every commit's blocks, however few; 0: production);
+** fts_enc_test_fail, when set, is asked before each block of a commit's
+** new segment is encoded (worker 1 on a worker, 0 on the writer): nonzero
+** fails it as out of memory */
+extern _Atomic uint64_t fts_enc_worker_chunks, fts_enc_taken_back;
+extern _Atomic int fts_enc_mode;
+extern int (*fts_enc_test_fail)(int worker);
 /* (tests) the jobs db's store keeps for the analysis beside the writer
 ** once no transaction uses them (reused by the next), and their text's
 ** bytes */

@@ -2365,6 +2365,13 @@ static void th_dump(const char *d, buf_t *out) {
 static void test_fts_threads_same(void) {
   static const int threads[TH_DBS] = {1, 2, 4};
   char dirs[TH_DBS][600];
+  /* the segment blocks (whole term entries) of the commits: in a quarter
+  ** of the rounds encoded by the workers alone (the writer waits), in
+  ** another taken back by the writer from the workers who took them (done
+  ** or not), in another the one in odd chunks and the other in even ones,
+  ** so each path runs however busy the box; in the rest the big commits
+  ** share them as the timing falls (production) */
+  uint64_t chunks0 = fts_enc_worker_chunks, back0 = fts_enc_taken_back;
   rng = 77;
   th_ids = 0;
   memset(th_state, 0, sizeof th_state);
@@ -2382,6 +2389,7 @@ static void test_fts_threads_same(void) {
     put_schema();
   }
   for (int round = 0; round < 40; round++) {
+    fts_enc_mode = round % 4;
     uint32_t kind = rndn(5);
     if (kind == 0) { /* single rows: the writer analyses */
       for (int i = 0; i < 5; i++) th_op(NULL, false);
@@ -2418,6 +2426,9 @@ static void test_fts_threads_same(void) {
     CHECK_INT(problems, 0);
     remdb_close(th_db[d]);
   }
+  fts_enc_mode = 0;
+  CHECK(fts_enc_worker_chunks > chunks0);
+  CHECK(fts_enc_taken_back > back0);
   buf_t one, other;
   buf_init(&one);
   buf_init(&other);
@@ -2431,6 +2442,122 @@ static void test_fts_threads_same(void) {
   buf_free(&one);
   buf_free(&other);
   for (int d = 0; d < TH_DBS; d++) rm_tree(dirs[d]);
+  db = NULL;
+}
+
+/* ---- errors encoding a commit's segment blocks ---------------------------
+** Out of memory encoding a block of a big commit's new segment, on a
+** worker (the writer then waits for the workers: fts_enc_mode 1) or on the
+** writer (which takes every chunk back: mode 2), fails the commit whole:
+** every key of the database is as before, verify finds nothing, and the
+** same batch commits once the failure is gone. */
+
+static _Atomic int enc_fails[2]; /* blocks failed: [0] writer, [1] worker */
+static int enc_fail_who;
+static int enc_fail_hook(int worker) {
+  if (worker != enc_fail_who) return 0;
+  enc_fails[worker]++;
+  return 1;
+}
+
+/* Every key and value of the (closed) database in d, of every column
+** family. */
+static void dump_all(const char *d, buf_t *out) {
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.sync = true, .cache_bytes = 1 << 20,
+                   .write_buffer_bytes = 1 << 20};
+  buf_reset(out);
+  CHECK_INT(kv_open(d, &ko, &kv, &e), REMDB_OK);
+  for (int cf = 0; cf < KV_NCF; cf++) {
+    kv_iter_t *it;
+    CHECK_INT(kv_iter_new(kv, NULL, (enum kv_cf)cf, NULL, 0, NULL, 0, &it, &e),
+              REMDB_OK);
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+      size_t kl, vl;
+      const char *k = kv_iter_key(it, &kl);
+      const char *v = kv_iter_value(it, &vl);
+      uint32_t n[3] = {(uint32_t)cf, (uint32_t)kl, (uint32_t)vl};
+      buf_add(out, n, sizeof n);
+      buf_add(out, k, kl);
+      buf_add(out, v, vl);
+    }
+    CHECK_INT(kv_iter_status(it, &e), REMDB_OK);
+    kv_iter_free(it);
+  }
+  kv_close(kv);
+}
+
+/* A batch of n generated documents (the same for the same rng). */
+static int enc_batch(int n) {
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (int i = 0; i < n; i++) {
+    char js[1024], out[REMDB_ID_LEN + 1];
+    char *t = gen_text(6), *body = gen_text(30);
+    snprintf(js, sizeof js, "{\"title\":\"%s\",\"body\":\"%s\",\"n\":%d}",
+             t, body, i);
+    free(t);
+    free(body);
+    CHECK_INT(remdb_batch_insert(b, "notes", js, strlen(js), out), REMDB_OK);
+  }
+  int rc = remdb_batch_commit(b, 0);
+  remdb_batch_free(b);
+  return rc;
+}
+
+static void test_fts_enc_errors(void) {
+  char d[600];
+  snprintf(d, sizeof d, "%s-encerr", dir);
+  rm_tree(d);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = 3;
+  CHECK_INT(remdb_open(d, "t", &o, &db), REMDB_OK);
+  cfg = 0;
+  extra = 0;
+  put_schema();
+  rng = 4242;
+  CHECK_INT(enc_batch(300), REMDB_OK); /* a segment to keep */
+  remdb_close(db);
+  buf_t before, after;
+  buf_init(&before);
+  buf_init(&after);
+  dump_all(d, &before);
+  CHECK(before.len > 10000);
+  uint64_t rng0 = rng;
+  for (int who = 1; who >= 0; who--) {
+    CHECK_INT(remdb_open(d, "t", &o, &db), REMDB_OK);
+    enc_fail_who = who;
+    enc_fails[who] = 0;
+    fts_enc_mode = who ? 1 : 2;
+    fts_enc_test_fail = enc_fail_hook;
+    rng = rng0;
+    CHECK_INT(enc_batch(400), REMDB_NOMEM);
+    fts_enc_test_fail = NULL;
+    fts_enc_mode = 0;
+    CHECK(enc_fails[who] > 0);
+    check_verify();
+    remdb_close(db);
+    dump_all(d, &after);
+    CHECK_INT((long long)after.len, (long long)before.len);
+    CHECK(after.len == before.len &&
+          memcmp(after.p, before.p, before.len) == 0);
+  }
+  CHECK_INT(remdb_open(d, "t", &o, &db), REMDB_OK);
+  rng = rng0;
+  uint64_t chunks0 = fts_enc_worker_chunks;
+  fts_enc_mode = 1; /* (the workers' blocks are written) */
+  CHECK_INT(enc_batch(400), REMDB_OK);
+  fts_enc_mode = 0;
+  CHECK(fts_enc_worker_chunks > chunks0);
+  check_verify();
+  remdb_close(db);
+  dump_all(d, &after);
+  CHECK(after.len > before.len);
+  buf_free(&before);
+  buf_free(&after);
+  rm_tree(d);
   db = NULL;
 }
 
@@ -2626,6 +2753,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
+  TEST_CASE(test_fts_enc_errors);
   TEST_CASE(test_fts_pipe_kept);
   TEST_CASE(test_fts_gc_long_key);
   TEST_CASE(test_fts_merge_long_y);
