@@ -576,7 +576,8 @@ void col_encode(const col_data *c, buf_t *out) {
     if ((size_t)(end - p) < (size_t)(k)) goto corrupt;                     \
   } while (0)
 
-int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
+/* One chunk: the version-1 stored form. */
+static int decode_one(const void *data, size_t len, col_data *c, err_t *e) {
   const unsigned char *p = data, *end = p + len;
   memset(c, 0, sizeof *c);
   if (len < 8 || p[0] != COL_VERSION || p[1] > COLT_ID || (p[2] & ~3))
@@ -711,6 +712,219 @@ corrupt:
 nomem:
   col_free(c);
   return err_nomem(e);
+}
+
+/* ---- chunks ------------------------------------------------------------- */
+
+/* Grow c (finished) by m positions past its n, NULL (value 0). */
+static bool col_extend(col_data *c, uint32_t m) {
+  uint32_t n = c->n;
+  if (m == 0) return true;
+  if ((uint64_t)n + m > (1u << 24)) return false;
+  uint32_t nn = n + m;
+  size_t ow = COL_WORDS(n), nw = COL_WORDS(nn);
+  uint64_t *nulls = realloc(c->nulls, (nw ? nw : 1) * 8);
+  if (nulls == NULL) return false;
+  c->nulls = nulls;
+  if (n & 63) nulls[ow - 1] |= ~(uint64_t)0 << (n & 63);
+  for (size_t w = ow; w < nw; w++) nulls[w] = ~(uint64_t)0;
+  size_t esz = c->type == COLT_TEXT ? 4 : c->type == COLT_ID ? 16 : 8;
+  void **arr = c->type == COLT_TEXT   ? (void **)&c->code
+               : c->type == COLT_ID   ? (void **)&c->id
+               : c->type == COLT_REAL ? (void **)&c->f64
+                                      : (void **)&c->i64;
+  char *a = realloc(*arr, (size_t)nn * esz);
+  if (a == NULL) return false;
+  memset(a + (size_t)n * esz, 0, (size_t)m * esz);
+  *arr = a;
+  c->n = nn;
+  return true;
+}
+
+/* Merge the sorted dictionaries of dst and src into one (dst's), codes
+** of both remapped (src's into codes, src->n of them). */
+static bool dict_merge(col_data *dst, const col_data *src, uint32_t *codes) {
+  uint32_t na = dst->ndict, nb = src->ndict;
+  uint32_t *ra = malloc((na ? na : 1) * 4), *rb = malloc((nb ? nb : 1) * 4);
+  uint32_t *nlen = malloc(((size_t)na + nb ? (size_t)na + nb : 1) * 4);
+  uint32_t *noff = malloc(((size_t)na + nb ? (size_t)na + nb : 1) * 4);
+  buf_t ar;
+  buf_init(&ar);
+  bool ok = ra && rb && nlen && noff &&
+            buf_reserve(&ar, dst->arena.len + src->arena.len + 1);
+  uint32_t i = 0, j = 0, k = 0;
+  bool same = true; /* dst's codes keep their numbers */
+  while (ok && (i < na || j < nb)) {
+    int r;
+    if (i == na) {
+      r = 1;
+    } else if (j == nb) {
+      r = -1;
+    } else {
+      uint32_t la = dst->dlen[i], lb = src->dlen[j];
+      r = memcmp(dict_str(dst, i), dict_str(src, j), la < lb ? la : lb);
+      if (r == 0) r = la < lb ? -1 : la > lb;
+    }
+    const char *s;
+    uint32_t l;
+    if (r <= 0) {
+      s = dict_str(dst, i);
+      l = dst->dlen[i];
+      if (i != k) same = false;
+      ra[i++] = k;
+      if (r == 0) rb[j++] = k;
+    } else {
+      s = dict_str(src, j);
+      l = src->dlen[j];
+      rb[j++] = k;
+    }
+    if ((uint64_t)ar.len + l + 1 > UINT32_MAX) {
+      ok = false;
+      break;
+    }
+    noff[k] = (uint32_t)ar.len;
+    nlen[k] = l;
+    buf_add(&ar, s, l);
+    buf_addc(&ar, 0);
+    k++;
+  }
+  ok = ok && !ar.oom;
+  if (ok) {
+    if (!same)
+      for (uint32_t x = 0; x < dst->n; x++)
+        if (!col_bit(dst->nulls, x)) dst->code[x] = ra[dst->code[x]];
+    for (uint32_t x = 0; x < src->n; x++)
+      codes[x] = col_bit(src->nulls, x) ? 0 : rb[src->code[x]];
+    buf_free(&dst->arena);
+    dst->arena = ar;
+    free(dst->dlen);
+    free(dst->doff);
+    dst->dlen = nlen;
+    dst->doff = noff;
+    dst->ndict = dst->capdict = k;
+    free(dst->hash);
+    dst->hash = NULL;
+    dst->nhash = 0;
+    ok = dict_pointers(dst);
+  } else {
+    buf_free(&ar);
+    free(nlen);
+    free(noff);
+  }
+  free(ra);
+  free(rb);
+  return ok;
+}
+
+bool col_concat(col_data *dst, const col_data *src) {
+  if (dst->type != src->type || !dst->sorted || !src->sorted) return false;
+  uint32_t n = dst->n, m = src->n;
+  if (!col_extend(dst, m)) return false;
+  /* the NULL bitmap: src's bits at n */
+  for (size_t w = 0; w < COL_WORDS(m); w++) {
+    uint64_t x = src->nulls[w];
+    uint32_t left = m - (uint32_t)(w * 64);
+    if (left < 64) x |= ~(uint64_t)0 << left; /* (past src: NULL) */
+    uint32_t at = n + (uint32_t)(w * 64), s = at & 63;
+    uint64_t *d = &dst->nulls[at >> 6];
+    d[0] = (d[0] & ~(~(uint64_t)0 << s)) | (x << s);
+    if (s && (at >> 6) + 1 < COL_WORDS(dst->n))
+      d[1] = (d[1] & (~(uint64_t)0 << s)) | (x >> (64 - s));
+  }
+  dst->inexact = dst->inexact || src->inexact;
+  switch (dst->type) {
+    case COLT_REAL: memcpy(dst->f64 + n, src->f64, (size_t)m * 8); break;
+    case COLT_ID: memcpy(dst->id + n, src->id, (size_t)m * 16); break;
+    case COLT_TEXT:
+      if (!dict_merge(dst, src, dst->code + n)) {
+        dst->n = n; /* (its arrays only grew) */
+        return false;
+      }
+      break;
+    default: memcpy(dst->i64 + n, src->i64, (size_t)m * 8);
+  }
+  return true;
+}
+
+int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
+  const unsigned char *p = data, *end = p + len;
+  if (len < 1 || p[0] != COL_VERSION_CHUNKED) return decode_one(data, len, c, e);
+  memset(c, 0, sizeof *c);
+  if (len < 12 || p[1] > COLT_ID || (p[2] & ~3))
+    return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+  uint8_t type = p[1], flags = p[2];
+  uint32_t n = get_le32(p + 4), nch = get_le32(p + 8);
+  if (n > (1u << 24) || nch == 0)
+    return err_set(e, REMDB_CORRUPT, "column segment: %u rows in %u chunks", n,
+                   nch);
+  p += 12;
+  for (uint32_t k = 0; k < nch; k++) {
+    if (end - p < 4) goto corrupt;
+    uint32_t l = get_le32(p);
+    p += 4;
+    if ((size_t)(end - p) < l) goto corrupt;
+    col_data part;
+    int rc = decode_one(p, l, k == 0 ? c : &part, e);
+    if (rc) {
+      if (k) col_free(c);
+      return rc;
+    }
+    p += l;
+    if (k == 0) {
+      if (c->type != type) goto corrupt;
+      continue;
+    }
+    bool ok = part.type == type && (uint64_t)c->n + part.n <= n;
+    if (ok && !col_concat(c, &part)) {
+      col_free(&part);
+      col_free(c);
+      return err_nomem(e);
+    }
+    col_free(&part);
+    if (!ok) goto corrupt;
+  }
+  if (p != end || c->n != n) goto corrupt;
+  if (flags & 2) c->inexact = true;
+  return REMDB_OK;
+corrupt:
+  col_free(c);
+  return err_set(e, REMDB_CORRUPT, "column segment: truncated or malformed");
+}
+
+int col_chunk_append(const void *old, size_t olen, const void *chunk,
+                     size_t clen, buf_t *out, err_t *e) {
+  const unsigned char *o = old, *k = chunk;
+  if (clen < 8 || k[0] != COL_VERSION || olen < 8 ||
+      (o[0] != COL_VERSION && (o[0] != COL_VERSION_CHUNKED || olen < 12)) ||
+      o[1] != k[1] || clen > UINT32_MAX)
+    return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+  uint64_t n = (uint64_t)get_le32(o + 4) + get_le32(k + 4);
+  if (n > (1u << 24))
+    return err_set(e, REMDB_CORRUPT, "column segment: %llu rows",
+                   (unsigned long long)n);
+  unsigned char h[12];
+  h[0] = COL_VERSION_CHUNKED;
+  h[1] = o[1];
+  h[2] = (unsigned char)((o[2] | k[2]) & 3);
+  h[3] = 0;
+  put_le32(h + 4, (uint32_t)n);
+  if (o[0] == COL_VERSION) {
+    if (olen > UINT32_MAX)
+      return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+    put_le32(h + 8, 2);
+    if (!buf_reserve(out, 12 + 4 + olen + 4 + clen)) return err_nomem(e);
+    buf_add(out, h, 12);
+    add_le32(out, (uint32_t)olen);
+    buf_add(out, old, olen);
+  } else {
+    put_le32(h + 8, get_le32(o + 8) + 1);
+    if (!buf_reserve(out, olen + 4 + clen)) return err_nomem(e);
+    buf_add(out, h, 12);
+    buf_add(out, o + 12, olen - 12);
+  }
+  add_le32(out, (uint32_t)clen);
+  buf_add(out, chunk, clen);
+  return out->oom ? err_nomem(e) : REMDB_OK;
 }
 
 /* ---- zone maps ---------------------------------------------------------- */
