@@ -1776,10 +1776,52 @@ static void upgrade_from_3(void) {
   rm_tree(dir);
 }
 
+/* A format-5 database (single-chunk columns, as a build of version 5
+** writes them) reads as it is, and its writable open marks it 6; its tail
+** then grows by chunks appended to those columns. */
+static void upgrade_from_5(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id, least, most;
+  col_merge_rows = 16;
+  insert_n(20, 0); /* one merge: single chunks */
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(most, 1);
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char five[4] = {0, 0, 0, 5};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, five, 4);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(db);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(db->st->format, 5);
+  CHECK_INT(check_table("g", true), 20);
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
+  CHECK_INT(KV_FORMAT_VERSION, 6);
+  CHECK_INT(check_table("g", true), 20);
+  insert_n(40, 100); /* 40 deltas past the 20 merged: appended */
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(least, 2);
+  CHECK_INT(check_table("g", true), 60);
+  check_verify();
+  col_merge_rows = merge_default;
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 static void test_upgrade(void) {
   upgrade_from(2);
   upgrade_from(1);
   upgrade_from_3();
+  upgrade_from_5();
 }
 
 /* An update takes its row position from the id-directory entry that
