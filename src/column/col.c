@@ -716,133 +716,133 @@ nomem:
 
 /* ---- chunks ------------------------------------------------------------- */
 
-/* Grow c (finished) by m positions past its n, NULL (value 0). */
-static bool col_extend(col_data *c, uint32_t m) {
-  uint32_t n = c->n;
-  if (m == 0) return true;
-  if ((uint64_t)n + m > (1u << 24)) return false;
-  uint32_t nn = n + m;
-  size_t ow = COL_WORDS(n), nw = COL_WORDS(nn);
-  uint64_t *nulls = realloc(c->nulls, (nw ? nw : 1) * 8);
-  if (nulls == NULL) return false;
-  c->nulls = nulls;
-  if (n & 63) nulls[ow - 1] |= ~(uint64_t)0 << (n & 63);
-  for (size_t w = ow; w < nw; w++) nulls[w] = ~(uint64_t)0;
-  size_t esz = c->type == COLT_TEXT ? 4 : c->type == COLT_ID ? 16 : 8;
-  void **arr = c->type == COLT_TEXT   ? (void **)&c->code
-               : c->type == COLT_ID   ? (void **)&c->id
-               : c->type == COLT_REAL ? (void **)&c->f64
-                                      : (void **)&c->i64;
-  char *a = realloc(*arr, (size_t)nn * esz);
-  if (a == NULL) return false;
-  memset(a + (size_t)n * esz, 0, (size_t)m * esz);
-  *arr = a;
-  c->n = nn;
-  return true;
+/* Bits [0, m) of src into bits [at, at + m) of dst; bits of dst past
+** at + m in the words touched become 1 (the next part's, or past the
+** column: NULL). */
+static void bits_put(uint64_t *dst, uint32_t at, const uint64_t *src,
+                     uint32_t m) {
+  for (size_t w = 0; w < COL_WORDS(m); w++) {
+    uint64_t x = src[w];
+    uint32_t left = m - (uint32_t)(w * 64);
+    if (left < 64) x |= ~(uint64_t)0 << left;
+    uint32_t to = at + (uint32_t)(w * 64), sh = to & 63;
+    uint64_t *d = &dst[to >> 6];
+    if (sh == 0) {
+      d[0] = x;
+      continue;
+    }
+    d[0] = (d[0] & ~(~(uint64_t)0 << sh)) | (x << sh);
+    if (left > 64 - sh) d[1] = (d[1] & (~(uint64_t)0 << sh)) | (x >> (64 - sh));
+  }
 }
 
-/* Merge the sorted dictionaries of dst and src into one (dst's), codes
-** of both remapped (src's into codes, src->n of them). */
-static bool dict_merge(col_data *dst, const col_data *src, uint32_t *codes) {
-  uint32_t na = dst->ndict, nb = src->ndict;
-  uint32_t *ra = malloc((na ? na : 1) * 4), *rb = malloc((nb ? nb : 1) * 4);
-  uint32_t *nlen = malloc(((size_t)na + nb ? (size_t)na + nb : 1) * 4);
-  uint32_t *noff = malloc(((size_t)na + nb ? (size_t)na + nb : 1) * 4);
-  buf_t ar;
-  buf_init(&ar);
-  bool ok = ra && rb && nlen && noff &&
-            buf_reserve(&ar, dst->arena.len + src->arena.len + 1);
-  uint32_t i = 0, j = 0, k = 0;
-  bool same = true; /* dst's codes keep their numbers */
-  while (ok && (i < na || j < nb)) {
-    int r;
-    if (i == na) {
-      r = 1;
-    } else if (j == nb) {
-      r = -1;
-    } else {
-      uint32_t la = dst->dlen[i], lb = src->dlen[j];
-      r = memcmp(dict_str(dst, i), dict_str(src, j), la < lb ? la : lb);
-      if (r == 0) r = la < lb ? -1 : la > lb;
-    }
-    const char *s;
-    uint32_t l;
-    if (r <= 0) {
-      s = dict_str(dst, i);
-      l = dst->dlen[i];
-      if (i != k) same = false;
-      ra[i++] = k;
-      if (r == 0) rb[j++] = k;
-    } else {
-      s = dict_str(src, j);
-      l = src->dlen[j];
-      rb[j++] = k;
-    }
-    if ((uint64_t)ar.len + l + 1 > UINT32_MAX) {
-      ok = false;
-      break;
-    }
-    noff[k] = (uint32_t)ar.len;
-    nlen[k] = l;
-    buf_add(&ar, s, l);
-    buf_addc(&ar, 0);
-    k++;
+static int dict_cmp(const col_data *a, uint32_t i, const col_data *b,
+                    uint32_t j) {
+  uint32_t la = a->dlen[i], lb = b->dlen[j];
+  int r = memcmp(dict_str(a, i), dict_str(b, j), la < lb ? la : lb);
+  return r ? r : (la < lb ? -1 : la > lb);
+}
+
+/* out's dictionary (fresh, out->code sized) from the sorted dictionaries
+** of parts[0..k), merged in one pass into one sorted one (each value
+** once), and the parts' codes, remapped, one part after another. */
+static bool dict_join(col_data *out, const col_data *parts, uint32_t k) {
+  size_t bytes = 0, nd = 0;
+  for (uint32_t j = 0; j < k; j++) {
+    bytes += parts[j].arena.len;
+    nd += parts[j].ndict;
   }
-  ok = ok && !ar.oom;
+  if (bytes > UINT32_MAX || nd > UINT32_MAX) return false;
+  uint32_t **map = calloc(k, sizeof *map);
+  uint32_t *head = calloc(k, sizeof *head), *eq = malloc(k * sizeof *eq);
+  out->dlen = malloc((nd ? nd : 1) * 4);
+  out->doff = malloc((nd ? nd : 1) * 4);
+  bool ok = map && head && eq && out->dlen && out->doff &&
+            buf_reserve(&out->arena, bytes ? bytes : 1);
+  for (uint32_t j = 0; ok && j < k; j++)
+    ok = (map[j] = malloc((parts[j].ndict ? parts[j].ndict : 1) * 4)) != NULL;
+  uint32_t e = 0;
+  while (ok) {
+    uint32_t neq = 0; /* the parts whose head is the least value */
+    for (uint32_t j = 0; j < k; j++) {
+      if (head[j] >= parts[j].ndict) continue;
+      int r = neq ? dict_cmp(&parts[j], head[j], &parts[eq[0]], head[eq[0]])
+                  : -1;
+      if (r < 0) neq = 0;
+      if (r <= 0) eq[neq++] = j;
+    }
+    if (neq == 0) break;
+    const col_data *p = &parts[eq[0]];
+    uint32_t l = p->dlen[head[eq[0]]];
+    char *to = out->arena.p + out->arena.len;
+    memcpy(to, dict_str(p, head[eq[0]]), l);
+    to[l] = 0;
+    out->doff[e] = (uint32_t)out->arena.len;
+    out->dlen[e] = l;
+    out->arena.len += (size_t)l + 1;
+    for (uint32_t q = 0; q < neq; q++) map[eq[q]][head[eq[q]]++] = e;
+    e++;
+  }
   if (ok) {
-    if (!same)
-      for (uint32_t x = 0; x < dst->n; x++)
-        if (!col_bit(dst->nulls, x)) dst->code[x] = ra[dst->code[x]];
-    for (uint32_t x = 0; x < src->n; x++)
-      codes[x] = col_bit(src->nulls, x) ? 0 : rb[src->code[x]];
-    buf_free(&dst->arena);
-    dst->arena = ar;
-    free(dst->dlen);
-    free(dst->doff);
-    dst->dlen = nlen;
-    dst->doff = noff;
-    dst->ndict = dst->capdict = k;
-    free(dst->hash);
-    dst->hash = NULL;
-    dst->nhash = 0;
-    ok = dict_pointers(dst);
-  } else {
-    buf_free(&ar);
-    free(nlen);
-    free(noff);
+    out->ndict = out->capdict = e;
+    uint32_t at = 0;
+    for (uint32_t j = 0; j < k; j++) {
+      const col_data *p = &parts[j];
+      for (uint32_t i = 0; i < p->n; i++)
+        out->code[at + i] = col_bit(p->nulls, i) ? 0 : map[j][p->code[i]];
+      at += p->n;
+    }
+    ok = dict_pointers(out);
   }
-  free(ra);
-  free(rb);
+  for (uint32_t j = 0; map && j < k; j++) free(map[j]);
+  free(map);
+  free(head);
+  free(eq);
   return ok;
+}
+
+/* parts[0..k) (finished, of one type) one after another into out
+** (fresh, finished).  false on OOM or past 2^24 rows (out then freed). */
+static bool col_join(col_data *out, const col_data *parts, uint32_t k) {
+  uint64_t n = 0;
+  bool inexact = false;
+  for (uint32_t j = 0; j < k; j++) {
+    n += parts[j].n;
+    inexact = inexact || parts[j].inexact;
+  }
+  /* (an arena of a string past 2^32 bytes cannot be: dict_join checks) */
+  if (k == 0 || n > (1u << 24) || !col_init(out, parts[0].type, (uint32_t)n)) {
+    if (k && n <= (1u << 24)) col_free(out);
+    return false;
+  }
+  out->inexact = inexact;
+  uint32_t at = 0;
+  size_t esz = out->type == COLT_ID ? 16 : 8;
+  for (uint32_t j = 0; j < k; j++) {
+    const col_data *p = &parts[j];
+    bits_put(out->nulls, at, p->nulls, p->n);
+    if (out->type == COLT_REAL)
+      memcpy(out->f64 + at, p->f64, (size_t)p->n * esz);
+    else if (out->type == COLT_ID)
+      memcpy(out->id + at, p->id, (size_t)p->n * esz);
+    else if (out->type != COLT_TEXT)
+      memcpy(out->i64 + at, p->i64, (size_t)p->n * esz);
+    at += p->n;
+  }
+  if (out->type == COLT_TEXT && !dict_join(out, parts, k)) {
+    col_free(out);
+    return false;
+  }
+  out->sorted = true;
+  return true;
 }
 
 bool col_concat(col_data *dst, const col_data *src) {
   if (dst->type != src->type || !dst->sorted || !src->sorted) return false;
-  uint32_t n = dst->n, m = src->n;
-  if (!col_extend(dst, m)) return false;
-  /* the NULL bitmap: src's bits at n */
-  for (size_t w = 0; w < COL_WORDS(m); w++) {
-    uint64_t x = src->nulls[w];
-    uint32_t left = m - (uint32_t)(w * 64);
-    if (left < 64) x |= ~(uint64_t)0 << left; /* (past src: NULL) */
-    uint32_t at = n + (uint32_t)(w * 64), s = at & 63;
-    uint64_t *d = &dst->nulls[at >> 6];
-    d[0] = (d[0] & ~(~(uint64_t)0 << s)) | (x << s);
-    if (s && (at >> 6) + 1 < COL_WORDS(dst->n))
-      d[1] = (d[1] & (~(uint64_t)0 << s)) | (x >> (64 - s));
-  }
-  dst->inexact = dst->inexact || src->inexact;
-  switch (dst->type) {
-    case COLT_REAL: memcpy(dst->f64 + n, src->f64, (size_t)m * 8); break;
-    case COLT_ID: memcpy(dst->id + n, src->id, (size_t)m * 16); break;
-    case COLT_TEXT:
-      if (!dict_merge(dst, src, dst->code + n)) {
-        dst->n = n; /* (its arrays only grew) */
-        return false;
-      }
-      break;
-    default: memcpy(dst->i64 + n, src->i64, (size_t)m * 8);
-  }
+  col_data parts[2] = {*dst, *src}, out;
+  if (!col_join(&out, parts, 2)) return false;
+  col_free(dst);
+  *dst = out;
   return true;
 }
 
@@ -854,41 +854,43 @@ int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
     return err_set(e, REMDB_CORRUPT, "column segment: bad header");
   uint8_t type = p[1], flags = p[2];
   uint32_t n = get_le32(p + 4), nch = get_le32(p + 8);
-  if (n > (1u << 24) || nch == 0)
+  /* (a chunk takes at least 12 bytes: its length and header) */
+  if (n > (1u << 24) || nch == 0 || nch > (len - 12) / 12)
     return err_set(e, REMDB_CORRUPT, "column segment: %u rows in %u chunks", n,
                    nch);
   p += 12;
-  for (uint32_t k = 0; k < nch; k++) {
-    if (end - p < 4) goto corrupt;
+  col_data *parts = calloc(nch, sizeof *parts);
+  if (parts == NULL) return err_nomem(e);
+  uint32_t got = 0;
+  uint64_t rows = 0;
+  int rc = REMDB_OK;
+  for (; got < nch; got++) {
+    if (end - p < 4) break;
     uint32_t l = get_le32(p);
     p += 4;
-    if ((size_t)(end - p) < l) goto corrupt;
-    col_data part;
-    int rc = decode_one(p, l, k == 0 ? c : &part, e);
-    if (rc) {
-      if (k) col_free(c);
-      return rc;
-    }
+    if ((size_t)(end - p) < l) break;
+    rc = decode_one(p, l, &parts[got], e);
+    if (rc) break;
     p += l;
-    if (k == 0) {
-      if (c->type != type) goto corrupt;
-      continue;
+    rows += parts[got].n;
+    if (parts[got].type != type || rows > n) {
+      got++;
+      break;
     }
-    bool ok = part.type == type && (uint64_t)c->n + part.n <= n;
-    if (ok && !col_concat(c, &part)) {
-      col_free(&part);
-      col_free(c);
-      return err_nomem(e);
-    }
-    col_free(&part);
-    if (!ok) goto corrupt;
   }
-  if (p != end || c->n != n) goto corrupt;
-  if (flags & 2) c->inexact = true;
-  return REMDB_OK;
-corrupt:
-  col_free(c);
-  return err_set(e, REMDB_CORRUPT, "column segment: truncated or malformed");
+  bool whole = rc == REMDB_OK && got == nch && p == end && rows == n;
+  if (rc == REMDB_OK && !whole)
+    rc = err_set(e, REMDB_CORRUPT, "column segment: truncated or malformed");
+  if (rc == REMDB_OK && nch == 1) {
+    *c = parts[0];
+    got = 0;
+  } else if (rc == REMDB_OK && !col_join(c, parts, nch)) {
+    rc = err_nomem(e);
+  }
+  for (uint32_t j = 0; j < got; j++) col_free(&parts[j]);
+  free(parts);
+  if (rc == REMDB_OK && (flags & 2)) c->inexact = true;
+  return rc;
 }
 
 int col_chunk_append(const void *old, size_t olen, const void *chunk,
