@@ -25,7 +25,12 @@
 ** batch it writes the new segment (a fresh generation, the next epoch;
 ** of its columns only those the deltas change) and deletes the deltas it
 ** folded, so a reader at any snapshot sees either the old segment and its
-** deltas or the new one, never half of a merge.  The epoch keeps a segment's live deltas apart from the
+** deltas or the new one, never half of a merge.  A merge whose deltas
+** change only positions past those the segment holds (a growing tail)
+** encodes just the new rows, as a chunk appended to each column's stored
+** value (col.h's chunked form, format 6), and joins the zone maps; any
+** other merge decodes the segment and encodes each changed column again,
+** as one chunk.  The epoch keeps a segment's live deltas apart from the
 ** tombstones of those folded before (which a scan would otherwise walk).
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
@@ -1820,10 +1825,10 @@ int col_before_commit(wtx_t *w) {
       return db->err.code ? db->err.code : err_nomem(&db->err);
     if (ct->nd[seg] == UINT32_MAX) continue; /* merged */
     /* the last segment grows by appends: it merges when its deltas pass
-    ** twice what it holds merged (up to TAIL_MERGE_MAX), so appending a
-    ** segment rewrites it three times (8k, 24k, 56k rows; 1.4 rows
-    ** encoded per row appended), not once per bound (what it holds
-    ** was 8k, 16k, 32k, 64k: 1.9) */
+    ** twice what it holds merged (up to TAIL_MERGE_MAX): at 8k, 24k, 56k
+    ** and 64k rows, each merge of new rows only appending them as a
+    ** chunk (mseg_append: a row encoded once), so a segment holds four
+    ** chunks, and readers few deltas */
     uint32_t bound = col_merge_rows;
     if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) &&
         2 * (uint64_t)ct->hn[seg] > bound)
