@@ -576,7 +576,8 @@ void col_encode(const col_data *c, buf_t *out) {
     if ((size_t)(end - p) < (size_t)(k)) goto corrupt;                     \
   } while (0)
 
-int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
+/* One chunk: the version-1 stored form. */
+static int decode_one(const void *data, size_t len, col_data *c, err_t *e) {
   const unsigned char *p = data, *end = p + len;
   memset(c, 0, sizeof *c);
   if (len < 8 || p[0] != COL_VERSION || p[1] > COLT_ID || (p[2] & ~3))
@@ -711,6 +712,221 @@ corrupt:
 nomem:
   col_free(c);
   return err_nomem(e);
+}
+
+/* ---- chunks ------------------------------------------------------------- */
+
+/* Bits [0, m) of src into bits [at, at + m) of dst; bits of dst past
+** at + m in the words touched become 1 (the next part's, or past the
+** column: NULL). */
+static void bits_put(uint64_t *dst, uint32_t at, const uint64_t *src,
+                     uint32_t m) {
+  for (size_t w = 0; w < COL_WORDS(m); w++) {
+    uint64_t x = src[w];
+    uint32_t left = m - (uint32_t)(w * 64);
+    if (left < 64) x |= ~(uint64_t)0 << left;
+    uint32_t to = at + (uint32_t)(w * 64), sh = to & 63;
+    uint64_t *d = &dst[to >> 6];
+    if (sh == 0) {
+      d[0] = x;
+      continue;
+    }
+    d[0] = (d[0] & ~(~(uint64_t)0 << sh)) | (x << sh);
+    if (left > 64 - sh) d[1] = (d[1] & (~(uint64_t)0 << sh)) | (x >> (64 - sh));
+  }
+}
+
+static int dict_cmp(const col_data *a, uint32_t i, const col_data *b,
+                    uint32_t j) {
+  uint32_t la = a->dlen[i], lb = b->dlen[j];
+  int r = memcmp(dict_str(a, i), dict_str(b, j), la < lb ? la : lb);
+  return r ? r : (la < lb ? -1 : la > lb);
+}
+
+/* out's dictionary (fresh, out->code sized) from the sorted dictionaries
+** of parts[0..k), merged in one pass into one sorted one (each value
+** once), and the parts' codes, remapped, one part after another. */
+static bool dict_join(col_data *out, const col_data *parts, uint32_t k) {
+  size_t bytes = 0, nd = 0;
+  for (uint32_t j = 0; j < k; j++) {
+    bytes += parts[j].arena.len;
+    nd += parts[j].ndict;
+  }
+  if (bytes > UINT32_MAX || nd > UINT32_MAX) return false;
+  uint32_t **map = calloc(k, sizeof *map);
+  uint32_t *head = calloc(k, sizeof *head), *eq = malloc(k * sizeof *eq);
+  out->dlen = malloc((nd ? nd : 1) * 4);
+  out->doff = malloc((nd ? nd : 1) * 4);
+  bool ok = map && head && eq && out->dlen && out->doff &&
+            buf_reserve(&out->arena, bytes ? bytes : 1);
+  for (uint32_t j = 0; ok && j < k; j++)
+    ok = (map[j] = malloc((parts[j].ndict ? parts[j].ndict : 1) * 4)) != NULL;
+  uint32_t e = 0;
+  while (ok) {
+    uint32_t neq = 0; /* the parts whose head is the least value */
+    for (uint32_t j = 0; j < k; j++) {
+      if (head[j] >= parts[j].ndict) continue;
+      int r = neq ? dict_cmp(&parts[j], head[j], &parts[eq[0]], head[eq[0]])
+                  : -1;
+      if (r < 0) neq = 0;
+      if (r <= 0) eq[neq++] = j;
+    }
+    if (neq == 0) break;
+    const col_data *p = &parts[eq[0]];
+    uint32_t l = p->dlen[head[eq[0]]];
+    char *to = out->arena.p + out->arena.len;
+    memcpy(to, dict_str(p, head[eq[0]]), l);
+    to[l] = 0;
+    out->doff[e] = (uint32_t)out->arena.len;
+    out->dlen[e] = l;
+    out->arena.len += (size_t)l + 1;
+    for (uint32_t q = 0; q < neq; q++) map[eq[q]][head[eq[q]]++] = e;
+    e++;
+  }
+  if (ok) {
+    out->ndict = out->capdict = e;
+    uint32_t at = 0;
+    for (uint32_t j = 0; j < k; j++) {
+      const col_data *p = &parts[j];
+      for (uint32_t i = 0; i < p->n; i++)
+        out->code[at + i] = col_bit(p->nulls, i) ? 0 : map[j][p->code[i]];
+      at += p->n;
+    }
+    ok = dict_pointers(out);
+  }
+  for (uint32_t j = 0; map && j < k; j++) free(map[j]);
+  free(map);
+  free(head);
+  free(eq);
+  return ok;
+}
+
+/* parts[0..k) (finished, of one type) one after another into out
+** (fresh, finished).  false on OOM or past 2^24 rows (out then freed). */
+static bool col_join(col_data *out, const col_data *parts, uint32_t k) {
+  uint64_t n = 0;
+  bool inexact = false;
+  for (uint32_t j = 0; j < k; j++) {
+    n += parts[j].n;
+    inexact = inexact || parts[j].inexact;
+  }
+  /* (an arena of a string past 2^32 bytes cannot be: dict_join checks) */
+  if (k == 0 || n > (1u << 24) || !col_init(out, parts[0].type, (uint32_t)n)) {
+    if (k && n <= (1u << 24)) col_free(out);
+    return false;
+  }
+  out->inexact = inexact;
+  uint32_t at = 0;
+  size_t esz = out->type == COLT_ID ? 16 : 8;
+  for (uint32_t j = 0; j < k; j++) {
+    const col_data *p = &parts[j];
+    bits_put(out->nulls, at, p->nulls, p->n);
+    if (out->type == COLT_REAL)
+      memcpy(out->f64 + at, p->f64, (size_t)p->n * esz);
+    else if (out->type == COLT_ID)
+      memcpy(out->id + at, p->id, (size_t)p->n * esz);
+    else if (out->type != COLT_TEXT)
+      memcpy(out->i64 + at, p->i64, (size_t)p->n * esz);
+    at += p->n;
+  }
+  if (out->type == COLT_TEXT && !dict_join(out, parts, k)) {
+    col_free(out);
+    return false;
+  }
+  out->sorted = true;
+  return true;
+}
+
+bool col_concat(col_data *dst, const col_data *src) {
+  if (dst->type != src->type || !dst->sorted || !src->sorted) return false;
+  col_data parts[2] = {*dst, *src}, out;
+  if (!col_join(&out, parts, 2)) return false;
+  col_free(dst);
+  *dst = out;
+  return true;
+}
+
+int col_decode(const void *data, size_t len, col_data *c, err_t *e) {
+  const unsigned char *p = data, *end = p + len;
+  if (len < 1 || p[0] != COL_VERSION_CHUNKED) return decode_one(data, len, c, e);
+  memset(c, 0, sizeof *c);
+  if (len < 12 || p[1] > COLT_ID || (p[2] & ~3))
+    return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+  uint8_t type = p[1], flags = p[2];
+  uint32_t n = get_le32(p + 4), nch = get_le32(p + 8);
+  /* (a chunk takes at least 12 bytes: its length and header) */
+  if (n > (1u << 24) || nch == 0 || nch > (len - 12) / 12)
+    return err_set(e, REMDB_CORRUPT, "column segment: %u rows in %u chunks", n,
+                   nch);
+  p += 12;
+  col_data *parts = calloc(nch, sizeof *parts);
+  if (parts == NULL) return err_nomem(e);
+  uint32_t got = 0;
+  uint64_t rows = 0;
+  int rc = REMDB_OK;
+  for (; got < nch; got++) {
+    if (end - p < 4) break;
+    uint32_t l = get_le32(p);
+    p += 4;
+    if ((size_t)(end - p) < l) break;
+    rc = decode_one(p, l, &parts[got], e);
+    if (rc) break;
+    p += l;
+    rows += parts[got].n;
+    if (parts[got].type != type || rows > n) {
+      got++;
+      break;
+    }
+  }
+  bool whole = rc == REMDB_OK && got == nch && p == end && rows == n;
+  if (rc == REMDB_OK && !whole)
+    rc = err_set(e, REMDB_CORRUPT, "column segment: truncated or malformed");
+  if (rc == REMDB_OK && nch == 1) {
+    *c = parts[0];
+    got = 0;
+  } else if (rc == REMDB_OK && !col_join(c, parts, nch)) {
+    rc = err_nomem(e);
+  }
+  for (uint32_t j = 0; j < got; j++) col_free(&parts[j]);
+  free(parts);
+  if (rc == REMDB_OK && (flags & 2)) c->inexact = true;
+  return rc;
+}
+
+int col_chunk_append(const void *old, size_t olen, const void *chunk,
+                     size_t clen, buf_t *out, err_t *e) {
+  const unsigned char *o = old, *k = chunk;
+  if (clen < 8 || k[0] != COL_VERSION || olen < 8 ||
+      (o[0] != COL_VERSION && (o[0] != COL_VERSION_CHUNKED || olen < 12)) ||
+      o[1] != k[1] || clen > UINT32_MAX)
+    return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+  uint64_t n = (uint64_t)get_le32(o + 4) + get_le32(k + 4);
+  if (n > (1u << 24))
+    return err_set(e, REMDB_CORRUPT, "column segment: %llu rows",
+                   (unsigned long long)n);
+  unsigned char h[12];
+  h[0] = COL_VERSION_CHUNKED;
+  h[1] = o[1];
+  h[2] = (unsigned char)((o[2] | k[2]) & 3);
+  h[3] = 0;
+  put_le32(h + 4, (uint32_t)n);
+  if (o[0] == COL_VERSION) {
+    if (olen > UINT32_MAX)
+      return err_set(e, REMDB_CORRUPT, "column segment: bad header");
+    put_le32(h + 8, 2);
+    if (!buf_reserve(out, 12 + 4 + olen + 4 + clen)) return err_nomem(e);
+    buf_add(out, h, 12);
+    add_le32(out, (uint32_t)olen);
+    buf_add(out, old, olen);
+  } else {
+    put_le32(h + 8, get_le32(o + 8) + 1);
+    if (!buf_reserve(out, olen + 4 + clen)) return err_nomem(e);
+    buf_add(out, h, 12);
+    buf_add(out, o + 12, olen - 12);
+  }
+  add_le32(out, (uint32_t)clen);
+  buf_add(out, chunk, clen);
+  return out->oom ? err_nomem(e) : REMDB_OK;
 }
 
 /* ---- zone maps ---------------------------------------------------------- */

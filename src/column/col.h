@@ -33,6 +33,13 @@
 **              LEB128); then the codes packed as above with min 0 (u8
 **              width, words)
 **   ID:        n x 16 bytes
+** Chunked form (format 6: a segment that grew by appends, issue 11): u8
+** version (2), u8 type, u8 flags (the chunks' flags or-ed), u8 0, u32 n
+** (positions, the chunks' sum), u32 k (chunks, >= 1), then k times: u32
+** length and a chunk, a column in the form above (version 1) holding the
+** next positions.  col_chunk_append appends a chunk (the old bytes copied,
+** nothing decoded); col_decode reads either form into one col_data (the
+** chunks' TEXT dictionaries merged into one, sorted, codes remapped).
 ** col_decode checks every length before it reads, so a corrupt value
 ** gives REMDB_CORRUPT, never a wild read.
 */
@@ -55,6 +62,7 @@ enum col_type {
 };
 
 #define COL_VERSION 1
+#define COL_VERSION_CHUNKED 2
 #define COL_WORDS(n) (((size_t)(n) + 63) / 64)
 
 static inline bool col_bit(const uint64_t *bits, uint32_t i) {
@@ -111,8 +119,20 @@ bool col_finish(col_data *c);
 
 /* Append the stored form of c (finished) to out. */
 void col_encode(const col_data *c, buf_t *out);
-/* Decode a stored column into c (fresh). */
+/* Decode a stored column (either form) into c (fresh). */
 int col_decode(const void *p, size_t len, col_data *c, err_t *e);
+/* The chunked form of stored column old (len olen, either form) with
+** chunk (a version-1 stored column of the same type, its rows after old's)
+** appended, into out.  REMDB_CORRUPT if either header is malformed or the
+** types differ, REMDB_NOMEM. */
+int col_chunk_append(const void *old, size_t olen, const void *chunk,
+                     size_t clen, buf_t *out, err_t *e);
+/* Append src's rows to dst (both finished, same type): NULLs, values and,
+** for TEXT, the two sorted dictionaries merged into one sorted one (every
+** entry of both kept; codes remapped, so code order stays BINARY order).
+** dst stays finished.  false on OOM or if the types differ (dst then
+** unchanged). */
+bool col_concat(col_data *dst, const col_data *src);
 
 /* Bytes c holds in memory (for cache accounting). */
 size_t col_bytes(const col_data *c);

@@ -25,7 +25,12 @@
 ** batch it writes the new segment (a fresh generation, the next epoch;
 ** of its columns only those the deltas change) and deletes the deltas it
 ** folded, so a reader at any snapshot sees either the old segment and its
-** deltas or the new one, never half of a merge.  The epoch keeps a segment's live deltas apart from the
+** deltas or the new one, never half of a merge.  A merge whose deltas
+** change only positions past those the segment holds (a growing tail)
+** encodes just the new rows, as a chunk appended to each column's stored
+** value (col.h's chunked form, format 6), and joins the zone maps; any
+** other merge decodes the segment and encodes each changed column again,
+** as one chunk.  The epoch keeps a segment's live deltas apart from the
 ** tombstones of those folded before (which a scan would otherwise walk).
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
@@ -775,17 +780,110 @@ static bool mseg_apply(mseg *m, const sch_table *t, uint32_t i,
   return true;
 }
 
+/* A header's column entry: field, type, flags, zone z. */
+static void hdr_add_col(buf_t *h, uint16_t field, uint8_t type, bool inexact,
+                        const col_zone *z) {
+  add_le(h, field, 2);
+  buf_addc(h, (char)type);
+  buf_addc(h, (char)(inexact ? 2 : 0));
+  add_le(h, z->nulls, 4);
+  buf_addc(h, (char)z->has);
+  if (!z->has) return;
+  if (type == COLT_TEXT) {
+    add_le(h, z->nsmin, 4);
+    buf_add(h, z->smin, z->nsmin);
+    add_le(h, z->nsmax, 4);
+    buf_add(h, z->smax, z->nsmax);
+  } else if (type == COLT_REAL) {
+    uint64_t a, b;
+    memcpy(&a, &z->min.f, 8);
+    memcpy(&b, &z->max.f, 8);
+    add_le(h, a, 8);
+    add_le(h, b, 8);
+  } else {
+    add_le(h, (uint64_t)z->min.i, 8);
+    add_le(h, (uint64_t)z->max.i, 8);
+  }
+}
+
+/* The zone of column cd (finished) over the rows set in vis; TEXT bounds
+** point into cd's dictionary. */
+static void zone_of(const col_data *cd, const uint64_t *vis, col_zone *z) {
+  col_zonev v;
+  col_zone_calc(cd, vis, &v);
+  memset(z, 0, sizeof *z);
+  z->rows = cd->n;
+  z->nulls = v.nulls;
+  z->has = v.has;
+  if (!v.has) return;
+  if (cd->type == COLT_TEXT) {
+    z->smin = cd->dict[v.cmin];
+    z->nsmin = cd->dlen[v.cmin];
+    z->smax = cd->dict[v.cmax];
+    z->nsmax = cd->dlen[v.cmax];
+  } else if (cd->type == COLT_REAL) {
+    z->min.f = v.min.f;
+    z->max.f = v.max.f;
+  } else {
+    z->min.i = v.min.i;
+    z->max.i = v.max.i;
+  }
+}
+
+static int text_cmp(const char *a, uint32_t na, const char *b, uint32_t nb) {
+  int r = memcmp(a, b, na < nb ? na : nb);
+  return r ? r : (na < nb ? -1 : na > nb);
+}
+
+/* Zone a of some rows, then b of the rows after them: a becomes the
+** zone of both, as col_zone_calc over them all gives it (of equal
+** bounds, the first). */
+static void zone_join(col_zone *a, const col_zone *b, uint8_t type) {
+  a->rows += b->rows;
+  a->nulls += b->nulls;
+  if (!b->has) return;
+  if (!a->has) {
+    uint32_t rows = a->rows, nulls = a->nulls;
+    *a = *b;
+    a->rows = rows;
+    a->nulls = nulls;
+    return;
+  }
+  if (type == COLT_TEXT) {
+    if (text_cmp(b->smin, b->nsmin, a->smin, a->nsmin) < 0) {
+      a->smin = b->smin;
+      a->nsmin = b->nsmin;
+    }
+    if (text_cmp(b->smax, b->nsmax, a->smax, a->nsmax) > 0) {
+      a->smax = b->smax;
+      a->nsmax = b->nsmax;
+    }
+  } else if (type == COLT_REAL) {
+    if (b->min.f < a->min.f) a->min.f = b->min.f;
+    if (b->max.f > a->max.f) a->max.f = b->max.f;
+  } else {
+    if (b->min.i < a->min.i) a->min.i = b->min.i;
+    if (b->max.i > a->max.i) a->max.i = b->max.i;
+  }
+}
+
+/* A fresh generation for a segment being staged. */
+static uint64_t new_gen(void) {
+  uuid16_t r;
+  uuid_random(&r);
+  uint64_t gen;
+  memcpy(&gen, r.b, 8);
+  return gen;
+}
+
 /* Stage segment m (finished) as segment seg of t, with a fresh
-** generation; the generation in *gen. */
+** generation. */
 static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
                       uint32_t seg, uint32_t epoch, mseg *m) {
   buf_t h, v;
   buf_init(&h);
   buf_init(&v);
-  uuid16_t r;
-  uuid_random(&r);
-  uint64_t gen;
-  memcpy(&gen, r.b, 8);
+  uint64_t gen = new_gen();
   buf_addc(&h, 1);
   buf_addc(&h, 0);
   add_le(&h, m->ncols, 2);
@@ -800,30 +898,9 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
       rc = err_nomem(&db->err);
       break;
     }
-    col_zonev z;
-    col_zone_calc(cd, m->vis, &z);
-    add_le(&h, t->cols[c].field, 2);
-    buf_addc(&h, (char)cd->type);
-    buf_addc(&h, (char)(cd->inexact ? 2 : 0));
-    add_le(&h, z.nulls, 4);
-    buf_addc(&h, (char)z.has);
-    if (z.has) {
-      if (cd->type == COLT_TEXT) {
-        add_le(&h, cd->dlen[z.cmin], 4);
-        buf_add(&h, cd->dict[z.cmin], cd->dlen[z.cmin]);
-        add_le(&h, cd->dlen[z.cmax], 4);
-        buf_add(&h, cd->dict[z.cmax], cd->dlen[z.cmax]);
-      } else if (cd->type == COLT_REAL) {
-        uint64_t a, b;
-        memcpy(&a, &z.min.f, 8);
-        memcpy(&b, &z.max.f, 8);
-        add_le(&h, a, 8);
-        add_le(&h, b, 8);
-      } else {
-        add_le(&h, (uint64_t)z.min.i, 8);
-        add_le(&h, (uint64_t)z.max.i, 8);
-      }
-    }
+    col_zone z;
+    zone_of(cd, m->vis, &z);
+    hdr_add_col(&h, t->cols[c].field, cd->type, cd->inexact, &z);
     if (m->dirty[c]) { /* else its stored form stays */
       buf_reset(&v);
       col_encode(cd, &v);
@@ -852,28 +929,32 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
   return rc;
 }
 
-/* Load segment seg of t as stored at ks (header and columns; a missing
-** segment is empty) into m, grown to n positions. */
-static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
-                     uint32_t seg, uint32_t n, mseg *m) {
+/* The header of segment seg of t as stored at ks into h (a missing
+** segment: !h->present). */
+static int seg_hdr(remdb *db, const kv_snap_t *ks, const sch_table *t,
+                   uint32_t seg, shdr *h) {
   unsigned char k[KEY_COL_MAX];
   size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
   kv_val v;
-  shdr h;
-  memset(&h, 0, sizeof h);
+  memset(h, 0, sizeof *h);
   int rc = kv_get(db->st->kv, ks, KV_COLUMN, k, kl, &v, &db->err);
   if (rc == REMDB_OK) {
-    rc = shdr_parse(db, v.data, v.len, &h);
+    rc = shdr_parse(db, v.data, v.len, h);
     kv_val_free(&v);
   } else if (rc == REMDB_NOTFOUND) {
     rc = REMDB_OK;
   }
-  if (rc) return rc;
+  return rc;
+}
+
+/* Load segment seg of t as stored at ks (header h, seg_hdr's, and the
+** columns; a missing segment is empty) into m, grown to n positions. */
+static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
+                     uint32_t seg, uint32_t n, const shdr *hp, mseg *m) {
+  const shdr h = *hp;
+  int rc = REMDB_OK;
   if (h.present && h.n > n) n = h.n;
-  if (!mseg_init(m, t, n)) {
-    shdr_free(&h);
-    return err_nomem(&db->err);
-  }
+  if (!mseg_init(m, t, n)) return err_nomem(&db->err);
   if (h.present) {
     memcpy(m->vis, h.vis, COL_WORDS(h.n) * 8);
     for (uint32_t c = 0; c < t->ncols && rc == REMDB_OK; c++) {
@@ -910,7 +991,6 @@ static int mseg_load(remdb *db, const kv_snap_t *ks, const sch_table *t,
       }
     }
   }
-  shdr_free(&h);
   return rc;
 }
 
@@ -1373,9 +1453,127 @@ void col_stage_undo(wtx_t *w) {
   ** free (invisible) */
 }
 
+/* Stage segment seg of t, stored with header sh, with m's rows appended
+** (m: positions sh->n .. sh->n + m->n): each column gains m's as a chunk
+** (col_chunk_append: its stored bytes copied, nothing decoded or encoded
+** again), the header m's visibility and the zones joined; a fresh
+** generation.  (A growing tail encoded each row 2.4 times, re-encoding
+** its whole segment at each merge.)  sh holds every column of t. */
+static int mseg_append(remdb *db, kv_batch_t *kb, const sch_table *t,
+                       uint32_t seg, uint32_t epoch, const shdr *sh, mseg *m) {
+  uint32_t n = sh->n + m->n;
+  buf_t h, v, ch;
+  buf_init(&h);
+  buf_init(&v);
+  buf_init(&ch);
+  uint64_t gen = new_gen();
+  buf_addc(&h, 1);
+  buf_addc(&h, 0);
+  add_le(&h, m->ncols, 2);
+  add_le(&h, n, 4);
+  add_le(&h, gen, 8);
+  add_le(&h, epoch, 4);
+  uint64_t *vis = calloc(COL_WORDS(n) ? COL_WORDS(n) : 1, 8);
+  if (vis == NULL) {
+    buf_free(&h);
+    return err_nomem(&db->err);
+  }
+  memcpy(vis, sh->vis, COL_WORDS(sh->n) * 8);
+  if (sh->n & 63) vis[sh->n >> 6] &= ((uint64_t)1 << (sh->n & 63)) - 1;
+  for (uint32_t i = 0; i < m->n; i++)
+    if (col_bit(m->vis, i)) col_bit_set(vis, sh->n + i, true);
+  for (size_t w = 0; w < COL_WORDS(n); w++) add_le(&h, vis[w], 8);
+  free(vis);
+  int rc = REMDB_OK;
+  for (uint32_t c = 0; c < m->ncols && rc == REMDB_OK; c++) {
+    col_data *cd = &m->cols[c];
+    uint16_t field = t->cols[c].field;
+    const hcol *hc = NULL;
+    for (uint32_t j = 0; j < sh->ncols && hc == NULL; j++)
+      if (sh->cols[j].field == field) hc = &sh->cols[j];
+    if (hc == NULL || !col_finish(cd)) {
+      rc = hc ? err_nomem(&db->err)
+              : err_set(&db->err, REMDB_CORRUPT,
+                        "column %u of segment %u of %s is missing", field, seg,
+                        t->name);
+      break;
+    }
+    col_zone z = hc->z, zn;
+    z.rows = sh->n;
+    zone_of(cd, m->vis, &zn);
+    zone_join(&z, &zn, cd->type);
+    hdr_add_col(&h, field, cd->type, (hc->flags & 2) || cd->inexact, &z);
+    buf_reset(&ch);
+    col_encode(cd, &ch);
+    unsigned char k[KEY_COL_MAX];
+    size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, field);
+    kv_val old;
+    rc = ch.oom ? err_nomem(&db->err)
+                : kv_get(db->st->kv, NULL, KV_COLUMN, k, kl, &old, &db->err);
+    if (rc == REMDB_NOTFOUND)
+      rc = err_set(&db->err, REMDB_CORRUPT,
+                   "column %u of segment %u of %s is missing", field, seg,
+                   t->name);
+    if (rc) break;
+    buf_reset(&v);
+    rc = col_chunk_append(old.data, old.len, ch.p, ch.len, &v, &db->err);
+    kv_val_free(&old);
+    if (rc) break;
+    kv_batch_put(kb, KV_COLUMN, k, kl, v.p, v.len);
+    col_free(cd);
+    cc_drop_others(db->st, db->tid, t->table_id, seg, field, gen);
+  }
+  if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) {
+    unsigned char k[KEY_COL_MAX];
+    size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
+    kv_batch_put(kb, KV_COLUMN, k, kl, h.p, h.len);
+  }
+  buf_free(&h);
+  buf_free(&v);
+  buf_free(&ch);
+  return rc;
+}
+
+/* Does header sh hold every column of t, of t's types (and no other)? */
+static bool hdr_layout(const shdr *sh, const sch_table *t) {
+  if (sh->ncols != t->ncols) return false;
+  for (uint32_t c = 0; c < t->ncols; c++) {
+    const hcol *hc = NULL;
+    for (uint32_t j = 0; j < sh->ncols && hc == NULL; j++)
+      if (sh->cols[j].field == t->cols[c].field) hc = &sh->cols[j];
+    if (hc == NULL || hc->type != t->cols[c].kind) return false;
+  }
+  return true;
+}
+
+/* A delta a merge folds: in-segment index i, its image (the
+** transaction's at img, or a stored one copied at off of the merge's
+** buffer: img NULL). */
+typedef struct mdelta {
+  uint32_t i;
+  const unsigned char *img;
+  size_t off, len;
+} mdelta;
+
+static bool md_push(mdelta **md, size_t *nmd, size_t *cap, mdelta d) {
+  if (*nmd == *cap) {
+    size_t nc = *cap ? *cap * 2 : 1024;
+    mdelta *x = realloc(*md, nc * sizeof *x);
+    if (x == NULL) return false;
+    *md = x;
+    *cap = nc;
+  }
+  (*md)[(*nmd)++] = d;
+  return true;
+}
+
 /* Merge segment seg of t: its stored segment, its stored deltas and the
 ** transaction's, into a new segment staged in kb with the deltas'
-** deletion. */
+** deletion.  When the deltas touch only positions past those the segment
+** holds (a growing tail), the new rows are appended as a chunk of each
+** column (mseg_append); else the segment is decoded, the deltas applied
+** and the changed columns encoded again, each as one chunk. */
 static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
                      col_tab *ct, uint32_t seg) {
   remdb *db = wtx_db(w);
@@ -1383,13 +1581,12 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   uint64_t base = (uint64_t)seg << SEG_SHIFT;
   uint64_t end = ct->next - base;
   uint32_t n = end > COL_SEG_ROWS ? COL_SEG_ROWS : (uint32_t)end;
-  mseg m;
-  int rc = mseg_load(db, NULL, t, seg, n, &m);
-  if (rc) {
-    mseg_free(&m);
-    return rc;
-  }
-  /* the deltas of the segment's epoch: folded, and deleted */
+  shdr sh;
+  int rc = seg_hdr(db, NULL, t, seg, &sh);
+  if (rc) return rc;
+  uint32_t nmax = sh.present && sh.n > n ? sh.n : n;
+  /* the deltas of the segment's epoch, in the order they apply: folded,
+  ** and deleted */
   uint32_t ep = ct->ep[seg];
   unsigned char lo[KEY_COL_DELTA_LEN], hi[KEY_COL_DELTA_LEN];
   key_col_delta(lo, db->tid, t->table_id, seg, ep, 0);
@@ -1398,9 +1595,14 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   rc = kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, KEY_COL_DELTA_PREFIX, hi,
                    KEY_COL_DELTA_PREFIX, &it, &db->err);
   if (rc) {
-    mseg_free(&m);
+    shdr_free(&sh);
     return rc;
   }
+  mdelta *md = NULL;
+  size_t nmd = 0, capmd = 0;
+  buf_t keep; /* the stored deltas' images */
+  buf_init(&keep);
+  uint32_t lowest = UINT32_MAX; /* the least index a delta changes */
   /* the positions of single deltas seen (a pack's row yields to them) */
   uint64_t *single = calloc(COL_WORDS(COL_SEG_ROWS), 8);
   if (single == NULL) rc = err_nomem(&db->err);
@@ -1415,11 +1617,15 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
       const unsigned char *img;
       size_t il;
       int more = pack_open(&pc, v, vl) ? 1 : -1;
-      while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1)
-        if (i < m.n && !col_bit(single, i) && !mseg_apply(&m, t, i, img, il)) {
+      while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1) {
+        if (i >= nmax || col_bit(single, i)) continue;
+        if (i < lowest) lowest = i;
+        if (!md_push(&md, &nmd, &capmd, (mdelta){i, NULL, keep.len, il})) {
           rc = err_nomem(&db->err);
           break;
         }
+        buf_add(&keep, img, il);
+      }
       if (more < 0 && rc == REMDB_OK)
         rc = err_set(&db->err, REMDB_CORRUPT,
                      "a column delta pack of segment %u of %s is malformed",
@@ -1428,9 +1634,12 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     }
     if (kl != KEY_COL_DELTA_LEN) continue;
     uint64_t i = get_u64be(k + 21) - base;
-    if (i >= m.n) continue;
+    if (i >= nmax) continue;
     col_bit_set(single, (uint32_t)i, true);
-    if (!mseg_apply(&m, t, (uint32_t)i, v, vl)) rc = err_nomem(&db->err);
+    if (i < lowest) lowest = (uint32_t)i;
+    if (!md_push(&md, &nmd, &capmd, (mdelta){(uint32_t)i, NULL, keep.len, vl}))
+      rc = err_nomem(&db->err);
+    buf_add(&keep, v, vl);
   }
   free(single);
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
@@ -1438,11 +1647,36 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   for (size_t j = 0; rc == REMDB_OK && j < x->nd; j++) {
     const cdelta *d = &x->d[j];
     if (d->tbl != t->table_id || (d->pos >> SEG_SHIFT) != seg) continue;
-    if (d->pos - base >= m.n) continue;
-    if (!mseg_apply(&m, t, (uint32_t)(d->pos - base),
-                    (const unsigned char *)x->imgs.p + d->off, d->len))
+    if (d->pos - base >= nmax) continue;
+    uint32_t i = (uint32_t)(d->pos - base);
+    if (i < lowest) lowest = i;
+    if (!md_push(&md, &nmd, &capmd,
+                 (mdelta){i, (const unsigned char *)x->imgs.p + d->off, 0,
+                          d->len}))
       rc = err_nomem(&db->err);
   }
+  if (rc == REMDB_OK && keep.oom) rc = err_nomem(&db->err);
+  /* append: a stored segment of this layout, only new positions changed */
+  bool append = rc == REMDB_OK && sh.present && sh.n < n &&
+                lowest >= sh.n && hdr_layout(&sh, t);
+  uint32_t from = append ? sh.n : 0;
+  mseg m;
+  memset(&m, 0, sizeof m);
+  if (rc == REMDB_OK) {
+    if (!append)
+      rc = mseg_load(db, NULL, t, seg, n, &sh, &m);
+    else if (!mseg_init(&m, t, n - sh.n))
+      rc = err_nomem(&db->err);
+  }
+  for (size_t j = 0; rc == REMDB_OK && j < nmd; j++) {
+    const mdelta *d = &md[j];
+    const unsigned char *img =
+        d->img ? d->img : (const unsigned char *)keep.p + d->off;
+    if (d->i - from < m.n && !mseg_apply(&m, t, d->i - from, img, d->len))
+      rc = err_nomem(&db->err);
+  }
+  free(md);
+  buf_free(&keep);
   /* the folded deltas (stored, and the transaction's, staged before this
   ** in the batch) go in one range deletion: the epoch keeps them apart
   ** from every other key (a deletion per delta cost a memtable insert
@@ -1451,9 +1685,11 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     kv_batch_del_range(kb, KV_COLUMN, lo, KEY_COL_DELTA_PREFIX, hi,
                        KEY_COL_DELTA_PREFIX);
   if (rc == REMDB_OK) {
-    ct->hn[seg] = m.n; /* (forgotten unless the commit succeeds) */
-    rc = mseg_stage(db, kb, t, seg, ep + 1, &m);
+    ct->hn[seg] = from + m.n; /* (forgotten unless the commit succeeds) */
+    rc = append ? mseg_append(db, kb, t, seg, ep + 1, &sh, &m)
+                : mseg_stage(db, kb, t, seg, ep + 1, &m);
   }
+  shdr_free(&sh);
   bool big = m.n >= 4096;
   mseg_free(&m);
 #ifdef __GLIBC__
@@ -1589,10 +1825,10 @@ int col_before_commit(wtx_t *w) {
       return db->err.code ? db->err.code : err_nomem(&db->err);
     if (ct->nd[seg] == UINT32_MAX) continue; /* merged */
     /* the last segment grows by appends: it merges when its deltas pass
-    ** twice what it holds merged (up to TAIL_MERGE_MAX), so appending a
-    ** segment rewrites it three times (8k, 24k, 56k rows; 1.4 rows
-    ** encoded per row appended), not once per bound (what it holds
-    ** was 8k, 16k, 32k, 64k: 1.9) */
+    ** twice what it holds merged (up to TAIL_MERGE_MAX): at 8k, 24k, 56k
+    ** and 64k rows, each merge of new rows only appending them as a
+    ** chunk (mseg_append: a row encoded once), so a segment holds four
+    ** chunks, and readers few deltas */
     uint32_t bound = col_merge_rows;
     if (seg == (uint32_t)((ct->next - 1) >> SEG_SHIFT) &&
         2 * (uint64_t)ct->hn[seg] > bound)

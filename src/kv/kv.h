@@ -132,8 +132,12 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** keys: a merge's hidden output and retired segments, which a build of
 ** version 4 would neither read nor delete, and verify would report); a
 ** version-4 database has none, and opens as it is (its writable open
-** marks it 5). */
-#define KV_FORMAT_VERSION 5u
+** marks it 5).  6: chunked column values (column/col.h: a tail segment
+** grows by a chunk appended to each column), which a build of version 5
+** cannot decode; a version-5 database has none (its columns are single
+** chunks, still read), and opens as it is (its writable open marks it
+** 6). */
+#define KV_FORMAT_VERSION 6u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */

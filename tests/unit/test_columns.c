@@ -200,6 +200,208 @@ static void test_encodings(void) {
   CHECK(col_decode(bad, sizeof bad, &d, &e) == REMDB_CORRUPT);
 }
 
+/* ---- chunked columns (a tail grown by appends) ---------------------------- */
+
+/* Row i of column c of type ty from the random word v: NULL one time in
+** six (always: allnull); TEXT of mode 0 from one pool every chunk shares,
+** mode 1 from a pool of chunk k's own, mode 2 interleaving chunk k's
+** values with the other chunks' in sort order. */
+static void chunk_val(col_data *c, uint32_t i, uint8_t ty, uint64_t v,
+                      int mode, int k, bool allnull) {
+  if (allnull || v % 6 == 0) {
+    col_set_null(c, i);
+    return;
+  }
+  uint64_t x = v >> 8;
+  switch (ty) {
+    case COLT_INT:
+    case COLT_TIME: {
+      static const int64_t ex[] = {INT64_MIN, INT64_MAX, 9007199254740993LL};
+      col_set_i64(c, i, x % 9 == 0 ? ex[(x >> 4) % 3] : (int64_t)(x % 1000) - 500);
+      break;
+    }
+    case COLT_BOOL: col_set_i64(c, i, (int64_t)(x & 1)); break;
+    case COLT_REAL: {
+      static const double r[] = {-0.0, 0.0, 1.5, 2.25, -1e300, 3.0, 0.1};
+      col_set_f64(c, i, r[x % 7]);
+      break;
+    }
+    case COLT_TEXT: {
+      char b[32];
+      int l;
+      if (x % 11 == 0) { /* the empty string and one with a NUL byte */
+        l = (x >> 4) % 2 ? 3 : 0;
+        memcpy(b, "a\0b", 3);
+      } else if (mode == 0) {
+        l = snprintf(b, sizeof b, "k%u", (unsigned)(x % 20));
+      } else if (mode == 1) {
+        l = snprintf(b, sizeof b, "c%d-%u", k, (unsigned)(x % 15));
+      } else {
+        l = snprintf(b, sizeof b, "k%03u", (unsigned)((x % 40) * 4 + (unsigned)k));
+      }
+      CHECK(col_set_text(c, i, b, (size_t)l));
+      break;
+    }
+    case COLT_ID: {
+      unsigned char id[16];
+      for (int j = 0; j < 16; j++) id[j] = (unsigned char)(x >> (j % 7));
+      id[0] = (unsigned char)k;
+      col_set_id(c, i, id);
+      break;
+    }
+  }
+}
+
+/* Does d (decoded) hold exactly what whole (finished) holds? */
+static void same_column(const col_data *d, const col_data *whole) {
+  CHECK_INT(d->type, whole->type);
+  CHECK_INT(d->n, whole->n);
+  CHECK_INT(d->inexact, whole->inexact);
+  CHECK(d->sorted);
+  if (d->n != whole->n) return;
+  for (uint32_t i = 0; i < d->n; i++) {
+    bool nul = col_bit(whole->nulls, i);
+    CHECK_INT(col_bit(d->nulls, i), nul);
+    if (nul) continue;
+    switch (d->type) {
+      case COLT_REAL: CHECK(memcmp(&d->f64[i], &whole->f64[i], 8) == 0); break;
+      case COLT_ID: CHECK(memcmp(d->id[i], whole->id[i], 16) == 0); break;
+      case COLT_TEXT: {
+        uint32_t a = d->code[i], b = whole->code[i];
+        CHECK(a < d->ndict);
+        if (a >= d->ndict) break;
+        CHECK_INT(d->dlen[a], whole->dlen[b]);
+        CHECK(memcmp(d->dict[a], whole->dict[b], whole->dlen[b]) == 0);
+        /* code order is BINARY order: the same code as the whole's, whose
+        ** dictionary holds every value once, sorted */
+        CHECK_INT(a, b);
+        break;
+      }
+      default: CHECK(d->i64[i] == whole->i64[i]);
+    }
+  }
+  if (d->type == COLT_TEXT) {
+    CHECK_INT(d->ndict, whole->ndict);
+    for (uint32_t k = 1; k < d->ndict; k++) {
+      uint32_t a = d->dlen[k - 1], l = d->dlen[k];
+      int r = memcmp(d->dict[k - 1], d->dict[k], a < l ? a : l);
+      CHECK(r < 0 || (r == 0 && a < l));
+    }
+  }
+}
+
+/* Chunks appended one by one (col_chunk_append) decode to the column the
+** same rows make at once, and so does col_concat; every truncation of the
+** chunked form is refused. */
+static void chunk_case(uint8_t ty, const uint32_t *sizes, int nch, int mode,
+                       int allnull_chunk, int inexact_chunk) {
+  uint32_t total = 0;
+  for (int k = 0; k < nch; k++) total += sizes[k];
+  col_data whole, cat;
+  CHECK(col_init(&whole, ty, total));
+  buf_t stored, enc, next;
+  buf_init(&stored);
+  buf_init(&enc);
+  buf_init(&next);
+  err_t e;
+  uint32_t at = 0;
+  for (int k = 0; k < nch; k++) {
+    col_data part;
+    CHECK(col_init(&part, ty, sizes[k]));
+    for (uint32_t i = 0; i < sizes[k]; i++) {
+      uint64_t v = rnd();
+      chunk_val(&part, i, ty, v, mode, k, k == allnull_chunk);
+      chunk_val(&whole, at + i, ty, v, mode, k, k == allnull_chunk);
+    }
+    part.inexact = k == inexact_chunk;
+    whole.inexact = whole.inexact || part.inexact;
+    at += sizes[k];
+    CHECK(col_finish(&part));
+    buf_reset(&enc);
+    col_encode(&part, &enc);
+    if (k == 0) {
+      buf_add(&stored, enc.p, enc.len);
+      CHECK(col_copy(&cat, &part));
+    } else {
+      buf_reset(&next);
+      CHECK_INT(col_chunk_append(stored.p, stored.len, enc.p, enc.len, &next,
+                                 &e),
+                REMDB_OK);
+      buf_reset(&stored);
+      buf_add(&stored, next.p, next.len);
+      CHECK(col_concat(&cat, &part));
+    }
+    col_free(&part);
+  }
+  CHECK(col_finish(&whole));
+  col_data d;
+  CHECK_INT(col_decode(stored.p, stored.len, &d, &e), REMDB_OK);
+  if (nch > 1) CHECK_INT((unsigned char)stored.p[0], COL_VERSION_CHUNKED);
+  same_column(&d, &whole);
+  col_free(&d);
+  same_column(&cat, &whole);
+  col_free(&cat);
+  for (size_t cut = 0; cut < stored.len; cut += 1 + stored.len / 60)
+    CHECK_INT(col_decode(stored.p, cut, &d, &e), REMDB_CORRUPT);
+  if (nch > 1 && stored.len >= 12) { /* a count of positions that lies */
+    stored.p[4] ^= 1;
+    CHECK_INT(col_decode(stored.p, stored.len, &d, &e), REMDB_CORRUPT);
+  }
+  col_free(&whole);
+  buf_free(&stored);
+  buf_free(&enc);
+  buf_free(&next);
+}
+
+static void test_chunks(void) {
+  static const uint32_t shapes[][4] = {
+      {5, 7, 0, 0},    {0, 5, 0, 0},  {5, 0, 0, 0},      {64, 64, 0, 0},
+      {63, 1, 130, 0}, {1, 1, 1, 1},  {100, 0, 37, 200}, {128, 65, 64, 3},
+      {0, 0, 0, 0}};
+  static const int nsh[] = {2, 2, 2, 2, 3, 4, 4, 4, 3};
+  for (uint8_t ty = COLT_INT; ty <= COLT_ID; ty++)
+    for (size_t s = 0; s < sizeof nsh / sizeof *nsh; s++)
+      for (int mode = 0; mode < (ty == COLT_TEXT ? 3 : 1); mode++) {
+        chunk_case(ty, shapes[s], nsh[s], mode, -1, -1);
+        chunk_case(ty, shapes[s], nsh[s], mode, 1, nsh[s] - 1); /* NULLs */
+        chunk_case(ty, shapes[s], nsh[s], mode, 0, 0);
+      }
+  for (int round = 0; round < 30; round++) {
+    uint32_t sz[4];
+    int n = 2 + (int)rn(3);
+    for (int k = 0; k < n; k++) sz[k] = rn(300);
+    uint8_t ty = (uint8_t)rn(COLT_ID + 1);
+    chunk_case(ty, sz, n, (int)rn(3), (int)rn(6) - 2, (int)rn(6) - 2);
+  }
+  /* chunks of another type, and headers that are no column */
+  col_data a, b;
+  CHECK(col_init(&a, COLT_INT, 3));
+  CHECK(col_init(&b, COLT_REAL, 3));
+  buf_t ea, eb, out;
+  buf_init(&ea);
+  buf_init(&eb);
+  buf_init(&out);
+  col_encode(&a, &ea);
+  col_encode(&b, &eb);
+  err_t e;
+  CHECK_INT(col_chunk_append(ea.p, ea.len, eb.p, eb.len, &out, &e),
+            REMDB_CORRUPT);
+  CHECK_INT(col_chunk_append("\x07xxxxxxxx", 9, ea.p, ea.len, &out, &e),
+            REMDB_CORRUPT);
+  CHECK(!col_concat(&a, &b));
+  CHECK_INT(a.n, 3);
+  /* a chunked value whose chunk is of another type than its header */
+  CHECK_INT(col_chunk_append(ea.p, ea.len, ea.p, ea.len, &out, &e), REMDB_OK);
+  out.p[1] = COLT_REAL;
+  col_data d;
+  CHECK_INT(col_decode(out.p, out.len, &d, &e), REMDB_CORRUPT);
+  col_free(&a);
+  col_free(&b);
+  buf_free(&ea);
+  buf_free(&eb);
+  buf_free(&out);
+}
+
 /* ---- the columns against the row path ------------------------------------ */
 
 static remdb *db;
@@ -1349,6 +1551,152 @@ static void test_merge_dirty(void) {
   rm_tree(dir);
 }
 
+/* The chunks of table tbl's stored columns (segment 0): the least and the
+** most a column holds. */
+static void chunk_counts(uint32_t tbl, uint32_t *least, uint32_t *most) {
+  unsigned char lo[KEY_COL_KIND], hi[KEY_COL_KIND];
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'C';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'C' + 1;
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  *least = UINT32_MAX;
+  *most = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t vl;
+    const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+    uint32_t k = 1;
+    if (vl >= 12 && v[0] == COL_VERSION_CHUNKED)
+      k = (uint32_t)v[8] | (uint32_t)v[9] << 8 | (uint32_t)v[10] << 16 |
+          (uint32_t)v[11] << 24;
+    if (k < *least) *least = k;
+    if (k > *most) *most = k;
+  }
+  kv_iter_free(it);
+}
+
+/* A tail segment grows by chunks appended to its columns (merges of new
+** positions only): single and bulk inserts, new rows deleted in their
+** own batch, read back equal to the records (values, NULLs, visibility,
+** zone maps) at every step, and a reader at an older snapshot reads what
+** it saw.  An update or delete of an old position rewrites the segment
+** (a changed column as one chunk again); appends go on on top of it; a
+** reopen reads it all. */
+static void test_tail_chunks(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  uint32_t tail = col_tail_merge_max, least, most;
+  col_merge_rows = 16;
+  char id[REMDB_ID_LEN + 1], js[160];
+  for (int i = 0; i < 40; i++) { /* single inserts: merges at 16, 48 */
+    if (i % 7 == 3)
+      snprintf(js, sizeof js, "{\"k\": \"a%d\", \"i\": %d, \"n\": -%d}", i,
+               i, i);
+    else
+      snprintf(js, sizeof js,
+               "{\"k\": \"a%d\", \"i\": %d, \"s\": \"%c%d\", \"b\": %s, "
+               "\"t\": \"2023-05-0%dT10:00:00Z\"}",
+               i, i, i % 2 ? 'v' : 'a', 40 - i, i % 3 ? "true" : "null",
+               1 + i % 9);
+    CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK_INT(check_table("g", true), 40);
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(most, 1); /* one merge so far: its first chunk */
+  insert_n(10, 40); /* 34 deltas past the 16 merged: the second merge */
+  CHECK_INT(check_table("g", true), 50);
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(least, 2);
+  CHECK_INT(most, 2);
+  /* what a reader at this snapshot sees */
+  sch_table *t = sch_retain(ct->s);
+  snap_t *sn;
+  CHECK_INT(snap_take(db, &sn), REMDB_OK);
+  col_reader *r;
+  CHECK_INT(colr_open(db, sn, t, &r), REMDB_OK);
+  int ci = colr_find(r, "i");
+  col_vec v;
+  CHECK_INT(colr_read(r, 0, ci, &v), REMDB_OK);
+  int64_t before[50];
+  for (int i = 0; i < 50; i++) before[i] = v.i64[i];
+  colr_close(r);
+  /* bulk inserts, one with rows it deletes itself (soft and hard) */
+  for (int k = 0; k < 6; k++) {
+    insert_n(20 + k * 9, 1000 + k * 100);
+    CHECK_INT(check_table("g", true),
+              50 + (uint64_t)(20 * (k + 1) + 9 * k * (k + 1) / 2));
+  }
+  remdb_batch *bt;
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  for (int i = 0; i < 40; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"z%d\", \"i\": %d, \"s\": \"zz%d\"}", i,
+             -5000 - i, i % 4); /* (a lower minimum) */
+    CHECK_INT(remdb_batch_insert(bt, "g", js, strlen(js), id), REMDB_OK);
+    if (i % 5 == 1) CHECK_INT(remdb_batch_delete(bt, id, 0), REMDB_OK);
+    if (i % 5 == 2) CHECK_INT(remdb_batch_delete(bt, id, REMDB_HARD), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+  uint64_t rows = check_table("g", true);
+  CHECK_INT(rows, 50 + 20 * 6 + 9 * 15 + 40 - 8); /* (8 hard deletes) */
+  chunk_counts(tbl, &least, &most);
+  CHECK(least >= 3);
+  /* the older snapshot: the 50 rows it saw */
+  CHECK_INT(colr_open(db, sn, t, &r), REMDB_OK);
+  const uint64_t *vis;
+  uint32_t n;
+  CHECK_INT(colr_visible(r, 0, &vis, &n), REMDB_OK);
+  CHECK_INT(n, 50);
+  CHECK_INT(colr_read(r, 0, ci, &v), REMDB_OK);
+  for (int i = 0; i < 50 && i < (int)n; i++) {
+    CHECK(v.i64[i] == before[i]);
+    CHECK(col_bit(vis, i));
+  }
+  colr_close(r);
+  snap_release(sn);
+  check_verify();
+  /* a merge of the new rows pending: one more chunk each */
+  uint32_t was = most;
+  col_merge_rows = col_tail_merge_max = 1;
+  insert_n(1, 6000);
+  rows++;
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(least, was + 1);
+  CHECK_INT(most, was + 1);
+  CHECK_INT(check_table("g", true), rows);
+  /* old positions change: the segment is rewritten, s as one chunk */
+  run_sql("UPDATE g SET s = 'u' || i WHERE i % 5 = 0 AND i < 40");
+  run_sql("DELETE FROM g WHERE i = 3 OR i = 1002");
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(least, 1);
+  CHECK(most >= 3); /* (the columns no write changed stay as they are) */
+  CHECK_INT(check_table("g", true), rows); /* (soft deletes) */
+  /* appends on top of both forms */
+  col_merge_rows = 4;
+  col_tail_merge_max = tail;
+  for (int i = 0; i < 12; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"y%d\", \"i\": %d, \"s\": \"%s\"}", i,
+             7000 + i, i % 2 ? "" : "u10");
+    CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK_INT(check_table("g", true), rows + 12);
+  check_verify();
+  col_merge_rows = merge_default;
+  sch_free(t);
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(check_table("g", true), rows + 12);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* The columnar copy lives in its own column family: a backup (of the
 ** tenant, and of the whole database) copies it, a table's drop removes
 ** it, and the index cf holds no column key. */
@@ -1428,10 +1776,52 @@ static void upgrade_from_3(void) {
   rm_tree(dir);
 }
 
+/* A format-5 database (single-chunk columns, as a build of version 5
+** writes them) reads as it is, and its writable open marks it 6; its tail
+** then grows by chunks appended to those columns. */
+static void upgrade_from_5(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id, least, most;
+  col_merge_rows = 16;
+  insert_n(20, 0); /* one merge: single chunks */
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(most, 1);
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char five[4] = {0, 0, 0, 5};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, five, 4);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+  remdb_close(db);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(db->st->format, 5);
+  CHECK_INT(check_table("g", true), 20);
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
+  CHECK_INT(KV_FORMAT_VERSION, 6);
+  CHECK_INT(check_table("g", true), 20);
+  insert_n(40, 100); /* 40 deltas past the 20 merged: appended */
+  chunk_counts(tbl, &least, &most);
+  CHECK_INT(least, 2);
+  CHECK_INT(check_table("g", true), 60);
+  check_verify();
+  col_merge_rows = merge_default;
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 static void test_upgrade(void) {
   upgrade_from(2);
   upgrade_from(1);
   upgrade_from_3();
+  upgrade_from_5();
 }
 
 /* An update takes its row position from the id-directory entry that
@@ -1662,6 +2052,7 @@ int main(int argc, char **argv) {
   merge_default = col_merge_rows;
   TEST_CASE(test_pack);
   TEST_CASE(test_encodings);
+  TEST_CASE(test_chunks);
   TEST_CASE(test_for_gcd);
   TEST_CASE(test_zone_ref);
   TEST_CASE(test_schema_keys);
@@ -1673,6 +2064,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_share_bound);
   TEST_CASE(test_delta_packs);
   TEST_CASE(test_merge_dirty);
+  TEST_CASE(test_tail_chunks);
   TEST_CASE(test_columnar_off_on);
   TEST_CASE(test_same_id);
   TEST_CASE(test_column_cf);
