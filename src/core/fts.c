@@ -421,6 +421,7 @@ struct fts_txn {
   size_t npos, poscap;
   ppost *post; /* the pool of the keys' upserts */
   size_t npost, cappost;
+  bool linked; /* the keys' lists of upserts are kept (see pend_upsert) */
   size_t bytes;
   char **arena; /* chunks of ARENA_CHUNK bytes holding the keys */
   size_t narena, caparena, used;
@@ -459,6 +460,7 @@ static void pend_clear(struct fts_txn *x) {
   x->bon = false;
   x->npos = 0;
   x->npost = 0;
+  x->linked = false;
   for (size_t i = 1; i < x->narena; i++) free(x->arena[i]);
   if (x->narena > 1) x->narena = 1;
   x->used = 0;
@@ -811,6 +813,22 @@ static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
   return t;
 }
 
+/* Link each key's list of upserts (uhead, utail, ppost.next), in one pass
+** over the pool.  Until a transaction needs them (a document's second
+** upsert or a delete of a key that has upserts), the lists are not kept:
+** an import's postings go to the pool with no write to the key's previous
+** one. */
+static void pend_link(struct fts_txn *x) {
+  for (size_t i = 0; i < x->npost; i++) {
+    ppost *e = &x->post[i];
+    pkey *p = &x->pk[e->key - 1]; /* (none unlinked yet) */
+    if (p->utail) x->post[p->utail - 1].next = (uint32_t)i + 1;
+    else p->uhead = (uint32_t)i + 1;
+    p->utail = (uint32_t)i + 1;
+  }
+  x->linked = true;
+}
+
 static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
                         uint32_t dl, const uint32_t *pos) {
   if (x->npos + tf > x->poscap) {
@@ -821,6 +839,7 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     x->pos = n;
     x->poscap = cap;
   }
+  if (doc < p->maxup && !x->linked) pend_link(x);
   if (doc < p->maxup) /* else a doc above all: the usual import */
     for (uint32_t i = p->uhead; i; i = x->post[i - 1].next)
       if (x->post[i - 1].doc == doc) {
@@ -851,15 +870,18 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
   }
   x->npos += tf;
   uint32_t at = (uint32_t)++x->npost;
-  if (p->utail) x->post[p->utail - 1].next = at;
-  else p->uhead = at;
-  p->utail = at;
+  if (x->linked) {
+    if (p->utail) x->post[p->utail - 1].next = at;
+    else p->uhead = at;
+    p->utail = at;
+  }
   p->nup++;
   if (doc >= p->maxup) p->maxup = doc + 1;
   return true;
 }
 
 static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
+  if (p->nup && !x->linked) pend_link(x);
   for (uint32_t i = p->uhead, prev = 0; i; prev = i, i = x->post[i - 1].next)
     if (x->post[i - 1].doc == doc) { /* unlinked (its pool slot unused) */
       uint32_t nx = x->post[i - 1].next;
