@@ -328,24 +328,26 @@ typedef struct pids { /* an id range's pending slots */
   uint8_t touched[FTS_BLOCK_SPAN / 8];
 } pids;
 
-typedef struct pkey {
+typedef struct pkey { /* (what a posting writes first: one cache line) */
+  fts_term_delta td;      /* 'T': the change of the stored documents ('B':
+                          ** the block's share of it, see pend_term) */
+  fts_term_delta tdn;     /* 'T': the transaction's new documents (its
+                          ** segment's entry of the term) ('B': same) */
+  uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
+  uint32_t nup;
   const char *key; /* in the transaction's key arena */
   size_t kl;
   char kind;              /* key[12]: 'B', 'T', 'L', 'S' */
-  fts_term_delta td;      /* 'T': the change of the stored documents */
-  fts_term_delta tdn;     /* 'T': the transaction's new documents (its
-                          ** segment's entry of the term) */
   uint32_t term;          /* 'B': its term's key (index + 1) */
   uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
   uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
   uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
-  uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
   pids *ids;              /* 'E' */
   uint32_t uhead, utail;  /* 'B': upserts (pool list), at most one per doc */
   uint64_t *del;          /* 'B': deletes (applied before the upserts) */
-  uint32_t nup, ndel, capdel;
+  uint32_t ndel, capdel;
 } pkey;
 
 /* A table's segments ('W', see "Segments"): documents >= m have their
