@@ -376,6 +376,10 @@ typedef struct ptab { /* a table the transaction touched */
   ** see pend_posting) */
   struct tslot *tslot;
   size_t tcap, tn;
+  /* its latest length and id keys ('L', 'E': pkey index + 1, 0 none) and
+  ** their ranges: the next document's, usually (see pend_range_key) */
+  uint32_t lkey, ekey;
+  uint64_t lrange, erange;
 } ptab;
 
 /* A slot of a table's pending term map (ptab.tslot): the term's 'T' key,
@@ -908,12 +912,32 @@ static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
   return true;
 }
 
+/* The pending length ('L') or id ('E') key of docno's range of table tbl,
+** added if new: the one its table used last when it is of that range (no
+** key built, no lookup: an import's documents come in order).  NULL when
+** out of memory. */
+static pkey *pend_range_key(struct fts_txn *x, remdb *db, uint32_t tbl,
+                            uint64_t docno, char kind) {
+  uint64_t range = docno / FTS_BLOCK_SPAN;
+  ptab *t = pend_tab(x, db->tid, tbl, false);
+  uint32_t *last = t ? (kind == 'L' ? &t->lkey : &t->ekey) : NULL;
+  uint64_t *lr = t ? (kind == 'L' ? &t->lrange : &t->erange) : NULL;
+  if (last && *last && *lr == range) return &x->pk[*last - 1];
+  unsigned char k[KEY_FTS_LEN_LEN];
+  if (kind == 'L') key_fts_lengths(k, db->tid, tbl, docno);
+  else key_fts_ids(k, db->tid, tbl, docno);
+  pkey *p = pend_key(x, k, sizeof k);
+  if (p && last) {
+    *last = (uint32_t)(p - x->pk) + 1;
+    *lr = range;
+  }
+  return p;
+}
+
 /* Set (has) or clear docno's length slot in its pending range. */
 static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
                         uint64_t docno, bool has, uint32_t len) {
-  unsigned char lk[KEY_FTS_LEN_LEN];
-  key_fts_lengths(lk, db->tid, tbl, docno);
-  pkey *p = pend_key(x, lk, sizeof lk);
+  pkey *p = pend_range_key(x, db, tbl, docno, 'L');
   if (p == NULL) return false;
   if (p->len == NULL) {
     p->len = calloc(1, sizeof *p->len);
@@ -930,9 +954,7 @@ static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
 /* Set docno's id slot in its pending range (a zero id: none). */
 static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
                      uint64_t docno, const uint8_t id[16]) {
-  unsigned char ek[KEY_FTS_LEN_LEN];
-  key_fts_ids(ek, db->tid, tbl, docno);
-  pkey *p = pend_key(x, ek, sizeof ek);
+  pkey *p = pend_range_key(x, db, tbl, docno, 'E');
   if (p == NULL) return false;
   if (p->ids == NULL) {
     p->ids = calloc(1, sizeof *p->ids);
