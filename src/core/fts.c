@@ -328,24 +328,26 @@ typedef struct pids { /* an id range's pending slots */
   uint8_t touched[FTS_BLOCK_SPAN / 8];
 } pids;
 
-typedef struct pkey {
+typedef struct pkey { /* (what a posting writes first: one cache line) */
+  fts_term_delta td;      /* 'T': the change of the stored documents ('B':
+                          ** the block's share of it, see pend_term) */
+  fts_term_delta tdn;     /* 'T': the transaction's new documents (its
+                          ** segment's entry of the term) ('B': same) */
+  uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
+  uint32_t nup;
   const char *key; /* in the transaction's key arena */
   size_t kl;
   char kind;              /* key[12]: 'B', 'T', 'L', 'S' */
-  fts_term_delta td;      /* 'T': the change of the stored documents */
-  fts_term_delta tdn;     /* 'T': the transaction's new documents (its
-                          ** segment's entry of the term) */
   uint32_t term;          /* 'B': its term's key (index + 1) */
   uint32_t last;          /* 'T': its latest new 'B' key (index + 1, 0 none) */
   uint32_t prev;          /* 'B': the term's 'B' key added before it (same) */
   uint64_t range;         /* 'B': docno / FTS_BLOCK_SPAN */
-  uint64_t maxup;         /* 'B': no doc above it is in up (+1; 0: none) */
   int64_t sdocs, stokens; /* 'S' */
   plen *len;              /* 'L' */
   pids *ids;              /* 'E' */
   uint32_t uhead, utail;  /* 'B': upserts (pool list), at most one per doc */
   uint64_t *del;          /* 'B': deletes (applied before the upserts) */
-  uint32_t nup, ndel, capdel;
+  uint32_t ndel, capdel;
 } pkey;
 
 /* A table's segments ('W', see "Segments"): documents >= m have their
@@ -369,12 +371,37 @@ typedef struct ptab { /* a table the transaction touched */
   bool merged; /* a run of its segments was merged by this commit */
   bool killed; /* a document of its segments was killed (s.dead grew) */
   bool wrote;  /* a new segment (number s.next) was staged */
-  /* its pending term keys ('T') by term: (fts_term_hash >> 32) << 32 |
-  ** (pkey index + 1), 0 empty (a lookup per (document, term) without
-  ** building the key or hashing it again: see pend_term_key) */
-  uint64_t *tslot;
+  /* its pending term keys ('T') by term, found by fts_term_hash (a lookup
+  ** per (document, term) without building the key or hashing it again:
+  ** see pend_posting) */
+  struct tslot *tslot;
   size_t tcap, tn;
+  /* its latest length and id keys ('L', 'E': pkey index + 1, 0 none) and
+  ** their ranges: the next document's, usually (see pend_range_key) */
+  uint32_t lkey, ekey;
+  uint64_t lrange, erange;
 } ptab;
+
+/* A slot of a table's pending term map (ptab.tslot): the term's 'T' key,
+** what tells the term without reading its key (its length and first 8
+** bytes: the key's other bytes are read only for a longer term), and the
+** term's block of the highest range so far, which takes the postings of
+** an import's documents (numbered in ascending order) with no other
+** lookup. */
+typedef struct tslot {
+  uint32_t tag;   /* the hash's top 24 bits << 8 | the term's length */
+  uint32_t term;  /* its 'T' key (pkey index + 1); 0: the slot is empty */
+  uint64_t word;  /* fts_short_word of its first (up to 8) bytes */
+  uint32_t range; /* the range (docno / FTS_BLOCK_SPAN) of block blk */
+  uint32_t blk;   /* its block of the highest range ('B' key index + 1) */
+} tslot;
+
+/* A block key ('B') by (its term's key index + 1) << 32 | its range, in
+** fts_txn.bmap; blk 0: the slot is empty. */
+typedef struct bslot {
+  uint64_t id;
+  uint32_t blk; /* pkey index + 1 */
+} bslot;
 
 #define ARENA_CHUNK 65536
 
@@ -382,13 +409,25 @@ struct fts_txn {
   idset ids;
   uint64_t *docno;
   size_t cap;
-  smap keys;
+  /* the pending keys pk[0 .. npk): the term keys ('T') are found by their
+  ** table's term map (ptab.tslot), the block keys ('B') by their term's
+  ** slot or bmap, the others by `keys` (whose index kix maps to pk's) */
   pkey *pk;
-  size_t cappk;
+  size_t npk, cappk;
+  smap keys;
+  uint32_t *kix;
+  size_t capkix;
+  /* the block keys by (term, range), for a document below the highest
+  ** range of one of its terms (an update, a delete): built at the first
+  ** such lookup of a transaction (bon), then kept up to date */
+  bslot *bmap;
+  size_t bcap, bn;
+  bool bon;
   uint32_t *pos;
   size_t npos, poscap;
   ppost *post; /* the pool of the keys' upserts */
   size_t npost, cappost;
+  bool linked; /* the keys' lists of upserts are kept (see pend_upsert) */
   size_t bytes;
   char **arena; /* chunks of ARENA_CHUNK bytes holding the keys */
   size_t narena, caparena, used;
@@ -417,14 +456,19 @@ static void pend_clear(struct fts_txn *x) {
     if (t->tn) memset(t->tslot, 0, t->tcap * sizeof *t->tslot);
     t->tn = 0;
   }
-  for (size_t i = 0; i < x->keys.n; i++) {
+  for (size_t i = 0; i < x->npk; i++) {
     free(x->pk[i].del);
     free(x->pk[i].len);
     free(x->pk[i].ids);
   }
-  smap_clear(&x->keys);
+  x->npk = 0;
+  if (x->keys.n) smap_clear(&x->keys);
+  if (x->bn) memset(x->bmap, 0, x->bcap * sizeof *x->bmap);
+  x->bn = 0;
+  x->bon = false;
   x->npos = 0;
   x->npost = 0;
+  x->linked = false;
   for (size_t i = 1; i < x->narena; i++) free(x->arena[i]);
   if (x->narena > 1) x->narena = 1;
   x->used = 0;
@@ -449,6 +493,8 @@ void fts_txn_free(struct fts_txn *x) {
   free(x->rword);
   free(x->enck);
   smap_free(&x->keys);
+  free(x->kix);
+  free(x->bmap);
   free(x->pk);
   free(x->pos);
   free(x->post);
@@ -470,7 +516,8 @@ size_t fts_txn_bytes(const struct fts_txn *x) {
   if (x == NULL) return 0;
   size_t n = x->bytes + x->npos * sizeof *x->pos + x->npost * sizeof *x->post;
   if (x->pipe) n += pipe_bytes(x->pipe);
-  for (size_t i = 0; i < x->ntab; i++) n += 2 * x->tab[i].tn * sizeof(uint64_t);
+  for (size_t i = 0; i < x->ntab; i++) n += 2 * x->tab[i].tn * sizeof(tslot);
+  n += 2 * x->bn * sizeof(bslot);
   return n;
 }
 
@@ -488,6 +535,7 @@ struct fts_txn *fts_txn_reset(struct fts_txn *x) {
                 x->keys.cap * sizeof *x->keys.slot +
                 x->keys.kcap * (sizeof *x->keys.key + sizeof *x->keys.klen +
                                 sizeof *x->keys.hash) +
+                x->capkix * sizeof *x->kix + x->bcap * sizeof *x->bmap +
                 x->caporder * sizeof *x->order +
                 x->capstart * sizeof *x->start +
                 x->capgath * sizeof *x->gath + x->cap * sizeof *x->docno +
@@ -495,7 +543,7 @@ struct fts_txn *fts_txn_reset(struct fts_txn *x) {
                 enck_bytes(x->capenck) +
                 x->ids.cap * (sizeof(uuid16_t) + 2 * sizeof(uint32_t));
   for (size_t i = 0; i < x->ntabhw; i++)
-    held += x->tab[i].tcap * sizeof(uint64_t);
+    held += x->tab[i].tcap * sizeof(tslot);
   if (held > FTS_TXN_KEEP) {
     fts_txn_free(x);
     return NULL;
@@ -556,17 +604,46 @@ static const char *arena_copy(struct fts_txn *x, const unsigned char *k,
   return p;
 }
 
-/* The pending entry of key k (added if new).  NULL when out of memory.
-** (The key is copied to the arena first and the copy taken back when the
-** key was there: one lookup, one hash, either way.) */
+/* Room in x->pk for one more entry.  false when out of memory. */
+static bool pend_room(struct fts_txn *x) {
+  if (x->npk < x->cappk) return true;
+  size_t cap = x->cappk ? x->cappk * 2 : 256;
+  if (cap > UINT32_MAX) return false;
+  pkey *n = realloc(x->pk, cap * sizeof *n);
+  if (!n) return false;
+  x->pk = n;
+  x->cappk = cap;
+  return true;
+}
+
+/* A new pending entry for key k, kl bytes, already in the arena (no map
+** holds it yet).  Its index, or SIZE_MAX when out of memory. */
+static size_t pend_new(struct fts_txn *x, const char *k, size_t kl) {
+  if (!pend_room(x)) return SIZE_MAX;
+  pkey *p = &x->pk[x->npk];
+  memset(p, 0, sizeof *p);
+  p->key = k;
+  p->kl = kl;
+  p->kind = k[12];
+  p->td.min_dl = UINT32_MAX;
+  p->tdn.min_dl = UINT32_MAX;
+  x->bytes += sizeof *p + 16;
+  return x->npk++;
+}
+
+/* The pending entry of key k (added if new), for the keys other than the
+** term and block keys (pend_posting).  NULL when out of memory.  (The key
+** is copied to the arena first and the copy taken back when the key was
+** there: one lookup, one hash, either way.) */
 static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
-  if (x->keys.n == x->cappk) {
-    size_t cap = x->cappk ? x->cappk * 2 : 256;
-    pkey *n = realloc(x->pk, cap * sizeof *n);
+  if (x->keys.n == x->capkix) {
+    size_t cap = x->capkix ? x->capkix * 2 : 64;
+    uint32_t *n = realloc(x->kix, cap * sizeof *n);
     if (!n) return NULL;
-    x->pk = n;
-    x->cappk = cap;
+    x->kix = n;
+    x->capkix = cap;
   }
+  if (!pend_room(x)) return NULL; /* (pend_new cannot fail below) */
   const char *copy = arena_copy(x, k, kl);
   if (!copy) return NULL;
   bool added;
@@ -574,77 +651,151 @@ static pkey *pend_key(struct fts_txn *x, const unsigned char *k, size_t kl) {
   if (i == SIZE_MAX) return NULL;
   if (!added) {
     x->used -= kl; /* the copy was the arena's last bytes */
-    return &x->pk[i];
+    return &x->pk[x->kix[i]];
   }
-  pkey *p = &x->pk[i];
-  memset(p, 0, sizeof *p);
-  p->key = copy;
-  p->kl = kl;
-  p->kind = (char)k[12];
-  p->td.min_dl = UINT32_MAX;
-  p->tdn.min_dl = UINT32_MAX;
-  x->bytes += sizeof *p + 16;
-  return p;
+  size_t at = pend_new(x, copy, kl);
+  x->kix[i] = (uint32_t)at;
+  return &x->pk[at];
 }
 
-/* The pending block (term, docno's range) of the term whose entry is *pt
-** (k holds room for a key).  Usually the term's latest block: no lookup. */
-static pkey *pend_block(struct fts_txn *x, remdb *db, uint32_t tbl,
-                        size_t ti, const char *tm, size_t len,
-                        uint64_t docno) {
-  uint64_t range = docno / FTS_BLOCK_SPAN;
-  uint32_t last = x->pk[ti].last;
-  if (last && x->pk[last - 1].range == range) return &x->pk[last - 1];
+static uint64_t bmap_hash(uint64_t id) {
+  return fts_mix64(id * 0x9e3779b97f4a7c15ull);
+}
+
+/* Add block key b (pkey index) to x->bmap.  false when out of memory. */
+static bool bmap_add(struct fts_txn *x, size_t b) {
+  if ((x->bn + 1) * 2 > x->bcap) {
+    size_t cap = x->bcap ? x->bcap * 2 : 256;
+    bslot *ns = calloc(cap, sizeof *ns);
+    if (ns == NULL) return false;
+    for (size_t j = 0; j < x->bcap; j++) {
+      if (x->bmap[j].blk == 0) continue;
+      size_t k = (size_t)bmap_hash(x->bmap[j].id) & (cap - 1);
+      while (ns[k].blk) k = (k + 1) & (cap - 1);
+      ns[k] = x->bmap[j];
+    }
+    free(x->bmap);
+    x->bmap = ns;
+    x->bcap = cap;
+  }
+  const pkey *p = &x->pk[b];
+  uint64_t id = (uint64_t)p->term << 32 | (uint32_t)p->range;
+  size_t j = (size_t)bmap_hash(id) & (x->bcap - 1);
+  while (x->bmap[j].blk) j = (j + 1) & (x->bcap - 1);
+  x->bmap[j] = (bslot){id, (uint32_t)b + 1};
+  x->bn++;
+  return true;
+}
+
+/* The block key of term key ti (index) and range, from x->bmap (filled
+** with every block key at its first use).  SIZE_MAX when there is none,
+** or (*oom) when out of memory. */
+static size_t bmap_find(struct fts_txn *x, size_t ti, uint32_t range,
+                        bool *oom) {
+  *oom = false;
+  if (!x->bon) {
+    for (size_t i = 0; i < x->npk; i++)
+      if (x->pk[i].kind == 'B' && !bmap_add(x, i)) {
+        *oom = true;
+        return SIZE_MAX;
+      }
+    x->bon = true;
+  }
+  if (x->bn == 0) return SIZE_MAX;
+  uint64_t id = (uint64_t)(ti + 1) << 32 | range;
+  size_t j = (size_t)bmap_hash(id) & (x->bcap - 1);
+  for (; x->bmap[j].blk; j = (j + 1) & (x->bcap - 1))
+    if (x->bmap[j].id == id) return x->bmap[j].blk - 1;
+  return SIZE_MAX;
+}
+
+/* A new block key of term key ti (index) for docno's range (none of the
+** term's pending blocks has it).  NULL when out of memory. */
+static pkey *pend_new_block(struct fts_txn *x, remdb *db, uint32_t tbl,
+                            size_t ti, const char *tm, size_t len,
+                            uint64_t docno) {
   unsigned char k[KEY_FTS_MAX];
   size_t kl = key_fts_block(k, db->tid, tbl, tm, len, docno);
-  pkey *pb = pend_key(x, k, kl);
-  if (pb == NULL) return NULL; /* (x->pk may have moved: ti still holds) */
-  if (pb->term) return pb; /* an earlier range of the term */
-  pb->range = range;
+  const char *copy = arena_copy(x, k, kl);
+  size_t bi = copy ? pend_new(x, copy, kl) : SIZE_MAX;
+  if (bi == SIZE_MAX) return NULL;
+  pkey *pb = &x->pk[bi];
+  pb->range = docno / FTS_BLOCK_SPAN;
   pb->term = (uint32_t)ti + 1;
   pb->prev = x->pk[ti].last; /* the term's list of blocks, newest first */
-  x->pk[ti].last = (uint32_t)(pb - x->pk) + 1;
+  x->pk[ti].last = (uint32_t)bi + 1;
+  if (x->bon && !bmap_add(x, bi)) {
+    x->pk[ti].last = pb->prev;
+    x->npk--;
+    return NULL;
+  }
   return pb;
 }
 
-/* The pending term key ('T') of term tm[0..len) of table t (added if
-** new), found by the term's hash h (its fts_term_hash, which the analysis
-** kept: fts_doc_term_hash) in t's own map.  NULL: out of memory. */
-static pkey *pend_term_key(struct fts_txn *x, remdb *db, ptab *t,
-                           const char *tm, size_t len, uint64_t h) {
+/* The pending block key ('B') of term tm[0..len) of table t for document
+** docno, with the term's key ('T'), added when new.  The term is found by
+** its hash h (its fts_term_hash, which the analysis kept:
+** fts_doc_term_hash) in t's own map, whose slot tells the term and holds
+** its block of the highest range: the block of a document numbered in
+** ascending order (an import), or a new one after it, is found with no
+** other lookup; an older range by x->bmap.  NULL: out of memory. */
+static pkey *pend_posting(struct fts_txn *x, remdb *db, ptab *t,
+                          const char *tm, size_t len, uint64_t h,
+                          uint64_t docno) {
   if ((t->tn + 1) * 2 > t->tcap) { /* grow (rehash from the keys) */
     size_t cap = t->tcap ? t->tcap * 2 : 256;
-    uint64_t *ns = calloc(cap, sizeof *ns);
+    tslot *ns = calloc(cap, sizeof *ns);
     if (ns == NULL) return NULL;
     for (size_t j = 0; j < t->tcap; j++) {
-      uint64_t sl = t->tslot[j];
-      if (sl == 0) continue;
-      const pkey *p = &x->pk[(uint32_t)sl - 1];
+      if (t->tslot[j].term == 0) continue;
+      const pkey *p = &x->pk[t->tslot[j].term - 1];
       uint64_t ph = fts_term_hash(p->key + KEY_FTS_PREFIX,
                                   p->kl - KEY_FTS_PREFIX);
       size_t k = (size_t)ph & (cap - 1);
-      while (ns[k]) k = (k + 1) & (cap - 1);
-      ns[k] = sl;
+      while (ns[k].term) k = (k + 1) & (cap - 1);
+      ns[k] = t->tslot[j];
     }
     free(t->tslot);
     t->tslot = ns;
     t->tcap = cap;
   }
-  uint64_t tag = h & 0xffffffff00000000ull;
+  uint32_t tag = (uint32_t)(h >> 40) << 8 | (uint32_t)len;
+  uint64_t word = len ? fts_short_word(tm, len < 8 ? len : 8) : 0;
   size_t j = (size_t)h & (t->tcap - 1);
-  for (uint64_t sl; (sl = t->tslot[j]) != 0; j = (j + 1) & (t->tcap - 1))
-    if ((sl & 0xffffffff00000000ull) == tag) {
-      pkey *p = &x->pk[(uint32_t)sl - 1];
-      if (p->kl == KEY_FTS_PREFIX + len &&
-          fts_same_bytes(p->key + KEY_FTS_PREFIX, tm, len))
-        return p;
-    }
-  unsigned char k[KEY_FTS_MAX];
-  pkey *p = pend_key(x, k, key_fts_term(k, db->tid, t->tbl, tm, len));
-  if (p == NULL) return NULL;
-  t->tslot[j] = tag | ((uint64_t)(p - x->pk) + 1);
-  t->tn++;
-  return p;
+  tslot *s;
+  for (;; j = (j + 1) & (t->tcap - 1)) {
+    s = &t->tslot[j];
+    if (s->term == 0) break;
+    if (s->tag == tag && s->word == word &&
+        (len <= 8 ||
+         fts_same_bytes(x->pk[s->term - 1].key + KEY_FTS_PREFIX + 8, tm + 8,
+                        len - 8)))
+      break;
+  }
+  if (s->term == 0) { /* a new term */
+    unsigned char k[KEY_FTS_MAX];
+    size_t kl = key_fts_term(k, db->tid, t->tbl, tm, len);
+    const char *copy = arena_copy(x, k, kl);
+    size_t ti = copy ? pend_new(x, copy, kl) : SIZE_MAX;
+    if (ti == SIZE_MAX) return NULL;
+    *s = (tslot){tag, (uint32_t)ti + 1, word, 0, 0};
+    t->tn++;
+  }
+  uint32_t range = (uint32_t)(docno / FTS_BLOCK_SPAN);
+  if (s->blk && s->range == range) return &x->pk[s->blk - 1];
+  size_t ti = s->term - 1;
+  if (s->blk && range < s->range) { /* an older range */
+    bool oom;
+    size_t bi = bmap_find(x, ti, range, &oom);
+    if (oom) return NULL;
+    if (bi != SIZE_MAX) return &x->pk[bi];
+    return pend_new_block(x, db, t->tbl, ti, tm, len, docno);
+  }
+  pkey *pb = pend_new_block(x, db, t->tbl, ti, tm, len, docno);
+  if (pb == NULL) return NULL;
+  s->blk = (uint32_t)(pb - x->pk) + 1;
+  s->range = range;
+  return pb;
 }
 
 /* The transaction's record of table (tid, tbl), added when add. */
@@ -661,7 +812,7 @@ static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
     x->captab = cap;
   }
   ptab *t = &x->tab[x->ntab];
-  uint64_t *slot = NULL; /* a kept map (zeroed by pend_clear) */
+  tslot *slot = NULL; /* a kept map (zeroed by pend_clear) */
   size_t scap = 0;
   if (x->ntab < x->ntabhw) {
     slot = t->tslot;
@@ -676,6 +827,22 @@ static ptab *pend_tab(struct fts_txn *x, uint32_t tid, uint32_t tbl,
   return t;
 }
 
+/* Link each key's list of upserts (uhead, utail, ppost.next), in one pass
+** over the pool.  Until a transaction needs them (a document's second
+** upsert or a delete of a key that has upserts), the lists are not kept:
+** an import's postings go to the pool with no write to the key's previous
+** one. */
+static void pend_link(struct fts_txn *x) {
+  for (size_t i = 0; i < x->npost; i++) {
+    ppost *e = &x->post[i];
+    pkey *p = &x->pk[e->key - 1]; /* (none unlinked yet) */
+    if (p->utail) x->post[p->utail - 1].next = (uint32_t)i + 1;
+    else p->uhead = (uint32_t)i + 1;
+    p->utail = (uint32_t)i + 1;
+  }
+  x->linked = true;
+}
+
 static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
                         uint32_t dl, const uint32_t *pos) {
   if (x->npos + tf > x->poscap) {
@@ -686,6 +853,7 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
     x->pos = n;
     x->poscap = cap;
   }
+  if (doc < p->maxup && !x->linked) pend_link(x);
   if (doc < p->maxup) /* else a doc above all: the usual import */
     for (uint32_t i = p->uhead; i; i = x->post[i - 1].next)
       if (x->post[i - 1].doc == doc) {
@@ -716,15 +884,18 @@ static bool pend_upsert(struct fts_txn *x, pkey *p, uint64_t doc, uint32_t tf,
   }
   x->npos += tf;
   uint32_t at = (uint32_t)++x->npost;
-  if (p->utail) x->post[p->utail - 1].next = at;
-  else p->uhead = at;
-  p->utail = at;
+  if (x->linked) {
+    if (p->utail) x->post[p->utail - 1].next = at;
+    else p->uhead = at;
+    p->utail = at;
+  }
   p->nup++;
   if (doc >= p->maxup) p->maxup = doc + 1;
   return true;
 }
 
 static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
+  if (p->nup && !x->linked) pend_link(x);
   for (uint32_t i = p->uhead, prev = 0; i; prev = i, i = x->post[i - 1].next)
     if (x->post[i - 1].doc == doc) { /* unlinked (its pool slot unused) */
       uint32_t nx = x->post[i - 1].next;
@@ -749,12 +920,32 @@ static bool pend_delete(struct fts_txn *x, pkey *p, uint64_t doc) {
   return true;
 }
 
+/* The pending length ('L') or id ('E') key of docno's range of table tbl,
+** added if new: the one its table used last when it is of that range (no
+** key built, no lookup: an import's documents come in order).  NULL when
+** out of memory. */
+static pkey *pend_range_key(struct fts_txn *x, remdb *db, uint32_t tbl,
+                            uint64_t docno, char kind) {
+  uint64_t range = docno / FTS_BLOCK_SPAN;
+  ptab *t = pend_tab(x, db->tid, tbl, false);
+  uint32_t *last = t ? (kind == 'L' ? &t->lkey : &t->ekey) : NULL;
+  uint64_t *lr = t ? (kind == 'L' ? &t->lrange : &t->erange) : NULL;
+  if (last && *last && *lr == range) return &x->pk[*last - 1];
+  unsigned char k[KEY_FTS_LEN_LEN];
+  if (kind == 'L') key_fts_lengths(k, db->tid, tbl, docno);
+  else key_fts_ids(k, db->tid, tbl, docno);
+  pkey *p = pend_key(x, k, sizeof k);
+  if (p && last) {
+    *last = (uint32_t)(p - x->pk) + 1;
+    *lr = range;
+  }
+  return p;
+}
+
 /* Set (has) or clear docno's length slot in its pending range. */
 static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
                         uint64_t docno, bool has, uint32_t len) {
-  unsigned char lk[KEY_FTS_LEN_LEN];
-  key_fts_lengths(lk, db->tid, tbl, docno);
-  pkey *p = pend_key(x, lk, sizeof lk);
+  pkey *p = pend_range_key(x, db, tbl, docno, 'L');
   if (p == NULL) return false;
   if (p->len == NULL) {
     p->len = calloc(1, sizeof *p->len);
@@ -771,9 +962,7 @@ static bool pend_length(struct fts_txn *x, remdb *db, uint32_t tbl,
 /* Set docno's id slot in its pending range (a zero id: none). */
 static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
                      uint64_t docno, const uint8_t id[16]) {
-  unsigned char ek[KEY_FTS_LEN_LEN];
-  key_fts_ids(ek, db->tid, tbl, docno);
-  pkey *p = pend_key(x, ek, sizeof ek);
+  pkey *p = pend_range_key(x, db, tbl, docno, 'E');
   if (p == NULL) return false;
   if (p->ids == NULL) {
     p->ids = calloc(1, sizeof *p->ids);
@@ -786,15 +975,24 @@ static bool pend_ids(struct fts_txn *x, remdb *db, uint32_t tbl,
   return true;
 }
 
-/* Add d to term entry p's change: of the new documents' segment entry
-** (isnew: the document is numbered in this transaction), else of its
-** stored entry. */
+/* Add d to entry p's change of its term: of the new documents' segment
+** entry (isnew: the document is numbered in this transaction), else of its
+** stored entry.  p: the term key ('X'), or one of its blocks ('B': their
+** shares are summed into the term key at commit, by pend_order, so that
+** staging a posting touches the block only). */
 static void pend_term(pkey *p, const fts_term_delta *d, bool isnew) {
   fts_term_delta *t = isnew ? &p->tdn : &p->td;
   t->df += d->df;
   t->cf += d->cf;
   if (d->max_tf > t->max_tf) t->max_tf = d->max_tf;
   if (d->min_dl < t->min_dl) t->min_dl = d->min_dl;
+}
+
+/* Fold block key b's share of its term's changes (pend_term) into its term
+** key t (see pend_order). */
+static void pend_term_fold(pkey *t, const pkey *b) {
+  pend_term(t, &b->td, false);
+  pend_term(t, &b->tdn, true);
 }
 
 static int posting_cmp(const void *a, const void *b) {
@@ -876,9 +1074,10 @@ static bool sort_terms(struct fts_txn *x, pkey **t, size_t n) {
 /* The pending keys in the order to stage them: sorted but for the order of
 ** tables (only the term keys are sorted; a term's blocks follow its list).
 ** Blocks first ('B' < 'L' < 'S' < 'T'), then the others, then the terms.
+** Each term key gets its blocks' changes (pend_term): call once a commit.
 ** Returns the count, or SIZE_MAX when out of memory (*out NULL). */
 static size_t pend_order(struct fts_txn *x, pkey ***out) {
-  size_t n = x->keys.n;
+  size_t n = x->npk;
   pkey **o = scratch(&x->order, &x->caporder, 2 * n + 1, sizeof *o);
   *out = o;
   if (o == NULL) return SIZE_MAX;
@@ -893,8 +1092,10 @@ static size_t pend_order(struct fts_txn *x, pkey ***out) {
   size_t k = 0;
   for (size_t t = 0; t < nt; t++) { /* the blocks, term by term */
     size_t first = k;
-    for (uint32_t b = terms[t]->last; b; b = x->pk[b - 1].prev)
+    for (uint32_t b = terms[t]->last; b; b = x->pk[b - 1].prev) {
       o[k++] = &x->pk[b - 1];
+      pend_term_fold(terms[t], &x->pk[b - 1]);
+    }
     /* newest first: reversed, ascending when the ranges came in order */
     for (size_t i = first, j = k; i + 1 < j; i++, j--) {
       pkey *tmp = o[i];
@@ -932,7 +1133,7 @@ static bool pend_fresh(struct fts_txn *x, const pkey *p, uint64_t first) {
 static fts_posting *gather_upserts(struct fts_txn *x, pkey **order,
                                    size_t nkeys, size_t **start) {
   size_t total = 0;
-  size_t *at = scratch(&x->start, &x->capstart, x->keys.n + 1, sizeof *at);
+  size_t *at = scratch(&x->start, &x->capstart, x->npk + 1, sizeof *at);
   *start = at;
   if (at == NULL) return NULL;
   for (size_t i = 0; i < nkeys; i++) {
@@ -2233,7 +2434,7 @@ int fts_before_commit(wtx_t *w) {
     int prc = c ? pipe_drain(w, c, x->pipe, true) : err_nomem(&wtx_db(w)->err);
     if (prc) return prc;
   }
-  if (x == NULL || (x->keys.n == 0 && x->ntab == 0)) return REMDB_OK;
+  if (x == NULL || (x->npk == 0 && x->ntab == 0)) return REMDB_OK;
   remdb *db = wtx_db(w);
   kv_batch_t *kb = wtx_batch(w);
   for (size_t i = 0; i < x->ntab; i++) { /* merge segments */
@@ -2618,16 +2819,14 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
           memcmp(p2, pos, npos * sizeof *pos) == 0)
         continue; /* the same posting */
     }
-    pkey *pt = pend_term_key(x, db, tt, tm, len, th);
-    size_t ti = pt ? (size_t)(pt - x->pk) : 0;
-    pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
+    pkey *pb = pend_posting(x, db, tt, tm, len, th, docno);
     if (!pb || !pend_upsert(x, pb, docno, npos, newlen, pos)) {
       rc = err_nomem(&db->err);
       break;
     }
     fts_term_delta td = {oldtf ? 0 : 1, (int64_t)npos - (int64_t)oldtf, npos,
                          newlen};
-    pend_term(&x->pk[ti], &td, docno >= fresh);
+    pend_term(pb, &td, docno >= fresh);
   }
   /* terms of the old version the new one lacks */
   for (long i = 0; rc == REMDB_OK && i < nold; i++) {
@@ -2637,16 +2836,14 @@ static int stage_doc(wtx_t *w, struct fts_cache *c, fts_slot *s, uint32_t tbl,
     const uint32_t *pos;
     uint32_t npos;
     fts_doc_term(od, (size_t)i, &tm, &len, &pos, &npos);
-    pkey *pt =
-        pend_term_key(x, db, tt, tm, len, fts_doc_term_hash(od, (size_t)i));
-    size_t ti = pt ? (size_t)(pt - x->pk) : 0;
-    pkey *pb = pt ? pend_block(x, db, tbl, ti, tm, len, docno) : NULL;
+    pkey *pb = pend_posting(x, db, tt, tm, len,
+                            fts_doc_term_hash(od, (size_t)i), docno);
     if (!pb || !pend_delete(x, pb, docno)) {
       rc = err_nomem(&db->err);
       break;
     }
     fts_term_delta td = {-1, -(int64_t)npos, 0, UINT32_MAX};
-    pend_term(&x->pk[ti], &td, docno >= fresh);
+    pend_term(pb, &td, docno >= fresh);
   }
   free(kept);
   if (rc) return rc;

@@ -2144,6 +2144,56 @@ static void test_fts_same_batch(void) {
   remdb_close(d);
 }
 
+/* Batches that change documents in blocks (after reindex) in descending
+** numbers: a term's posting goes to a range below the highest one the
+** batch gave the term (its pending block found by term and range, among
+** hundreds), with soft and hard deletes and a new document among them;
+** the batch committed twice.  verify checks postings and term statistics
+** against the records. */
+static void test_fts_older_ranges(void) {
+  remdb *d = fresh_docs();
+  static char ids[600][REMDB_ID_LEN + 1];
+  char msg[256], x[REMDB_ID_LEN + 1];
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 600; i++) {
+    char js[160];
+    snprintf(js, sizeof js,
+             "{\"title\":\"doc %d\",\"body\":\"alpha k%d w%d\"}", i,
+             i % 300, i % 7);
+    CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), ids[i]),
+              REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK); /* five ranges of blocks */
+  for (int round = 0; round < 2; round++) {
+    for (int i = 599 - round; i >= 0; i -= 3) {
+      char js[160];
+      snprintf(js, sizeof js, "{\"body\":\"alpha g%d k%d\"}", round,
+               i % 300);
+      CHECK_INT(remdb_batch_update(b, ids[i], js, strlen(js)), REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_delete(b, ids[round ? 4 : 2], 0), REMDB_OK);
+    CHECK_INT(remdb_batch_delete(b, ids[round ? 0 : 300], REMDB_HARD),
+              REMDB_OK);
+    ins_id(b, NULL, round ? "g1 new" : "g0 new", x);
+    CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+    check_clean(d);
+  }
+  remdb_batch_free(b);
+  /* k8: documents 8 and 308, both updated in round 0 */
+  CHECK_INT(search_count(d, "docs", "k8 g0", msg, sizeof msg), 2);
+  /* k7: 7 and 307, both updated in round 1; k9: 9 and 309, not updated */
+  CHECK_INT(search_count(d, "docs", "k7 g1", msg, sizeof msg), 2);
+  CHECK_INT(search_count(d, "docs", "k7 w0", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "k9", msg, sizeof msg), 2);
+  CHECK_INT(search_count(d, "docs", "k9 w2", msg, sizeof msg), 1);
+  /* k0: 0 (hard-deleted) and 300 (hard-deleted) */
+  CHECK_INT(search_count(d, "docs", "k0", msg, sizeof msg), 0);
+  CHECK_INT(search_count(d, "docs", "new", msg, sizeof msg), 2);
+  remdb_close(d);
+}
+
 static long search_count_at(remdb *d, snap_t *sn, const char *q) {
   cat_table *ct;
   fts_reader *r;
@@ -2753,6 +2803,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_upgrade);
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
+  TEST_CASE(test_fts_older_ranges);
   TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
