@@ -308,13 +308,66 @@ static inline unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
   return p + n;
 }
 
+/* The date-times a writer converted last, one per column (modulo
+** TS_SLOTS): a bulk insert's rows often share one, and a row's created_at
+** shares its date with the row's before it. */
+#define TS_SLOTS 8
+typedef struct ts_slot {
+  char s[TS_LEN]; /* the canonical text */
+  bool ok;
+  int64_t v; /* its value, microseconds */
+} ts_slot;
+
+/* Microseconds since midnight of canonical text u (checked). */
+static int64_t ts_tod(const unsigned char *u) {
+#define D(i) ((int64_t)u[i] - '0')
+  return ((D(11) * 10 + D(12)) * 3600 + (D(14) * 10 + D(15)) * 60 +
+          D(17) * 10 + D(18)) * 1000000 +
+         D(20) * 100000 + D(21) * 10000 + D(22) * 1000 + D(23) * 100 +
+         D(24) * 10 + D(25);
+#undef D
+}
+
+/* ts_parse_canonical through cache slot e (NULL: none): the same text's
+** value, or for a text of the same date, the time's difference added
+** (what ts_parse_canonical checks of a time is checked here). */
+static bool ts_value(ts_slot *e, const char *s, size_t n, int64_t *out) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (e && e->ok && n == TS_LEN && memcmp(s, e->s, 11) == 0) {
+    if (memcmp(s + 11, e->s + 11, TS_LEN - 11) == 0) {
+      *out = e->v;
+      return true;
+    }
+#define D(i) ((unsigned)u[i] - '0')
+    if (s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' &&
+        D(11) <= 9 && D(12) <= 9 && D(14) <= 9 && D(15) <= 9 &&
+        D(17) <= 9 && D(18) <= 9 && D(20) <= 9 && D(21) <= 9 &&
+        D(22) <= 9 && D(23) <= 9 && D(24) <= 9 && D(25) <= 9 &&
+        D(11) * 10 + D(12) <= 23 && D(14) * 10 + D(15) <= 59 &&
+        D(17) * 10 + D(18) <= 59) {
+#undef D
+      *out = e->v - ts_tod((const unsigned char *)e->s) + ts_tod(u);
+      memcpy(e->s + 11, s + 11, TS_LEN - 11);
+      e->v = *out;
+      return true;
+    }
+  }
+  if (!ts_parse_canonical(s, n, out)) return false;
+  if (e) {
+    memcpy(e->s, s, TS_LEN);
+    e->v = *out;
+    e->ok = true;
+  }
+  return true;
+}
+
 /* The row image of entity id (record rv, NULL: hard-deleted) of t.
 ** Written straight into out, room reserved once (at most 19 bytes a
 ** column plus the record's text), the record's fields walked once beside
 ** the columns (both in field order): a write's image was a third of what
 ** the columnar copy cost it, in buf_add calls and searches. */
 static void row_image(const sch_table *t, const uuid16_t *id,
-                      const rec_view *rv, buf_t *out) {
+                      const rec_view *rv, buf_t *out, ts_slot *tc) {
   if (rv == NULL) {
     buf_addc(out, ROW_GONE);
     return;
@@ -400,7 +453,8 @@ static void row_image(const sch_table *t, const uuid16_t *id,
         if (tp && f.n == tn && memcmp(f.p, tp, tn) == 0) {
           tm = tv;
         } else {
-          if (!ts_parse_canonical(f.p, f.n, &tm)) goto inexact;
+          if (!ts_value(tc ? &tc[i % TS_SLOTS] : NULL, f.p, f.n, &tm))
+            goto inexact;
           tp = f.p;
           tn = f.n;
           tv = tm;
@@ -1134,6 +1188,7 @@ struct col_txn {
   size_t mark;     /* nd before the latest col_stage_* (col_stage_undo) */
   store_t *st;     /* whose spare it becomes when freed */
   struct col_store *cs; /* st's column state (st->col) */
+  ts_slot tc[TS_SLOTS]; /* (row_image) */
   size_t ti;       /* cs->tabs[ti]: the table looked up last (tab_of) */
 };
 
@@ -1346,7 +1401,7 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
     x->capd = cap;
   }
   size_t off = x->imgs.len;
-  row_image(t, id, rv, &x->imgs);
+  row_image(t, id, rv, &x->imgs, x->tc);
   if (x->imgs.oom) return err_nomem(&db->err);
   x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
   /* a new row's delta waits for the commit (pack_stage) */
@@ -1687,6 +1742,7 @@ struct col_build {
   mseg m;
   bool open;
   buf_t img;
+  ts_slot tc[TS_SLOTS]; /* (row_image) */
 };
 
 int col_build_begin(remdb *db, const sch_table *t, kv_batch_t *kb,
@@ -1735,7 +1791,7 @@ int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
     b->open = true;
   }
   buf_reset(&b->img);
-  row_image(b->t, id, rv, &b->img);
+  row_image(b->t, id, rv, &b->img, b->tc);
   if (b->img.oom ||
       !mseg_apply(&b->m, b->t, (uint32_t)(pos & (COL_SEG_ROWS - 1)),
                   (const unsigned char *)b->img.p, b->img.len))
@@ -2905,7 +2961,7 @@ int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
         continue;
       }
       buf_reset(&img);
-      row_image(t, &ps[j].id, &er.rv, &img);
+      row_image(t, &ps[j].id, &er.rv, &img, NULL);
       if (img.oom) rc = err_nomem(&db->err);
       const unsigned char *p = (const unsigned char *)img.p + 1,
                           *end = (const unsigned char *)img.p + img.len;
