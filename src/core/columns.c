@@ -361,6 +361,22 @@ static bool ts_value(ts_slot *e, const char *s, size_t n, int64_t *out) {
   return true;
 }
 
+/* rec_at inline (the slot layout of rec.h): a row image reads every
+** field of a record, and skips the others by their id alone. */
+static inline uint16_t rec_slot_id(const rec_view *v, uint32_t i) {
+  return (uint16_t)get_le(v->data + REC_HDR + (size_t)i * REC_SLOT, 2);
+}
+static inline void rec_slot(const rec_view *v, uint32_t i, rec_field *f) {
+  const unsigned char *s = v->data + REC_HDR + (size_t)i * REC_SLOT;
+  uint32_t off = (uint32_t)get_le(s + 4, 4);
+  size_t end =
+      i + 1 < v->n ? (size_t)get_le(s + REC_SLOT + 4, 4) : v->body_len;
+  f->id = (uint16_t)get_le(s, 2);
+  f->type = s[2];
+  f->p = (const char *)v->body + off;
+  f->n = end - off;
+}
+
 /* The row image of entity id (record rv, NULL: hard-deleted) of t.
 ** Written straight into out, room reserved once (at most 19 bytes a
 ** column plus the record's text), the record's fields walked once beside
@@ -399,10 +415,10 @@ static void row_image(const sch_table *t, const uuid16_t *id,
     } else {
       has = false;
       while (j < rv->n) {
-        rec_at(rv, j, &f);
-        if (f.id >= c->field) {
-          has = f.id == c->field;
-          j += has; /* (not read again for the next column) */
+        uint16_t fid = rec_slot_id(rv, j);
+        if (fid >= c->field) {
+          has = fid == c->field;
+          if (has) rec_slot(rv, j++, &f); /* (j: the next column's) */
           break;
         }
         j++;
