@@ -313,21 +313,91 @@ static inline unsigned char *put_le(unsigned char *p, uint64_t v, int n) {
   return p + n;
 }
 
+/* The date-times a writer converted last, one per column (modulo
+** TS_SLOTS): a bulk insert's rows often share one, and a row's created_at
+** shares its date with the row's before it. */
+#define TS_SLOTS 8
+typedef struct ts_slot {
+  char s[TS_LEN]; /* the canonical text */
+  bool ok;
+  int64_t v; /* its value, microseconds */
+} ts_slot;
+
+/* Microseconds since midnight of canonical text u (checked). */
+static int64_t ts_tod(const unsigned char *u) {
+#define D(i) ((int64_t)u[i] - '0')
+  return ((D(11) * 10 + D(12)) * 3600 + (D(14) * 10 + D(15)) * 60 +
+          D(17) * 10 + D(18)) * 1000000 +
+         D(20) * 100000 + D(21) * 10000 + D(22) * 1000 + D(23) * 100 +
+         D(24) * 10 + D(25);
+#undef D
+}
+
+/* ts_parse_canonical through cache slot e (NULL: none): the same text's
+** value, or for a text of the same date, the time's difference added
+** (what ts_parse_canonical checks of a time is checked here). */
+static bool ts_value(ts_slot *e, const char *s, size_t n, int64_t *out) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (e && e->ok && n == TS_LEN && memcmp(s, e->s, 11) == 0) {
+    if (memcmp(s + 11, e->s + 11, TS_LEN - 11) == 0) {
+      *out = e->v;
+      return true;
+    }
+#define D(i) ((unsigned)u[i] - '0')
+    if (s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' &&
+        D(11) <= 9 && D(12) <= 9 && D(14) <= 9 && D(15) <= 9 &&
+        D(17) <= 9 && D(18) <= 9 && D(20) <= 9 && D(21) <= 9 &&
+        D(22) <= 9 && D(23) <= 9 && D(24) <= 9 && D(25) <= 9 &&
+        D(11) * 10 + D(12) <= 23 && D(14) * 10 + D(15) <= 59 &&
+        D(17) * 10 + D(18) <= 59) {
+#undef D
+      *out = e->v - ts_tod((const unsigned char *)e->s) + ts_tod(u);
+      memcpy(e->s + 11, s + 11, TS_LEN - 11);
+      e->v = *out;
+      return true;
+    }
+  }
+  if (!ts_parse_canonical(s, n, out)) return false;
+  if (e) {
+    memcpy(e->s, s, TS_LEN);
+    e->v = *out;
+    e->ok = true;
+  }
+  return true;
+}
+
+/* rec_at inline (the slot layout of rec.h): a row image reads every
+** field of a record, and skips the others by their id alone. */
+static inline uint16_t rec_slot_id(const rec_view *v, uint32_t i) {
+  return (uint16_t)get_le(v->data + REC_HDR + (size_t)i * REC_SLOT, 2);
+}
+static inline void rec_slot(const rec_view *v, uint32_t i, rec_field *f) {
+  const unsigned char *s = v->data + REC_HDR + (size_t)i * REC_SLOT;
+  uint32_t off = (uint32_t)get_le(s + 4, 4);
+  size_t end =
+      i + 1 < v->n ? (size_t)get_le(s + REC_SLOT + 4, 4) : v->body_len;
+  f->id = (uint16_t)get_le(s, 2);
+  f->type = s[2];
+  f->p = (const char *)v->body + off;
+  f->n = end - off;
+}
+
 /* The row image of entity id (record rv, NULL: hard-deleted) of t.
 ** Written straight into out, room reserved once (at most 19 bytes a
 ** column plus the record's text), the record's fields walked once beside
 ** the columns (both in field order): a write's image was a third of what
 ** the columnar copy cost it, in buf_add calls and searches. */
 static void row_image(const sch_table *t, const uuid16_t *id,
-                      const rec_view *rv, buf_t *out) {
+                      const rec_view *rv, buf_t *out, ts_slot *tc) {
   if (rv == NULL) {
     buf_addc(out, ROW_GONE);
     return;
   }
   if (!buf_reserve(out, 1 + (size_t)t->ncols * 19 + rv->body_len)) return;
   unsigned char *p = (unsigned char *)out->p + out->len;
-  *p++ = (unsigned char)(rec_is_deleted(rv) ? ROW_DELETED : ROW_LIVE);
-  uint32_t j = 0; /* the record's next field */
+  unsigned char *state = p++; /* (set at the end: deleted_at is a column) */
+  int deleted = -1;           /* deleted_at seen: 1 if set, 0 if not */
+  uint32_t j = 0;             /* the record's next field */
   uint16_t prev = 0;
   /* the date-time parsed last: an insert's created_at and modified_at are
   ** the same text (a parse was a third of the image) */
@@ -350,15 +420,17 @@ static void row_image(const sch_table *t, const uuid16_t *id,
     } else {
       has = false;
       while (j < rv->n) {
-        rec_at(rv, j, &f);
-        if (f.id >= c->field) {
-          has = f.id == c->field;
+        uint16_t fid = rec_slot_id(rv, j);
+        if (fid >= c->field) {
+          has = fid == c->field;
+          if (has) rec_slot(rv, j++, &f); /* (j: the next column's) */
           break;
         }
         j++;
       }
     }
     prev = c->field;
+    if (c->field == REC_F_DELETED) deleted = has && f.type != REC_NULL;
     if (!has || f.type == REC_NULL) {
       *p++ = TAG_NULL;
       continue;
@@ -402,7 +474,8 @@ static void row_image(const sch_table *t, const uuid16_t *id,
         if (tp && f.n == tn && memcmp(f.p, tp, tn) == 0) {
           tm = tv;
         } else {
-          if (!ts_parse_canonical(f.p, f.n, &tm)) goto inexact;
+          if (!ts_value(tc ? &tc[i % TS_SLOTS] : NULL, f.p, f.n, &tm))
+            goto inexact;
           tp = f.p;
           tn = f.n;
           tv = tm;
@@ -415,6 +488,8 @@ static void row_image(const sch_table *t, const uuid16_t *id,
         *p++ = TAG_INEXACT;
     }
   }
+  if (deleted < 0) deleted = rec_is_deleted(rv);
+  *state = (unsigned char)(deleted ? ROW_DELETED : ROW_LIVE);
   out->len = (size_t)(p - (unsigned char *)out->p);
 }
 
@@ -1188,7 +1263,14 @@ typedef struct cdelta {
 } cdelta;
 
 struct col_txn {
-  idset ids;       /* entities whose position the transaction knows */
+  /* entities whose position the transaction knows: the first in one (a
+  ** single-row write's: no hash set to fill and clear), the others in ids */
+  struct {
+    bool has;
+    uuid16_t id;
+    uint64_t pos;
+  } one;
+  idset ids;
   uint64_t *pos;   /* pos[i]: of ids.ids[i]; UINT64_MAX: removed */
   size_t cappos;
   cdelta *d;       /* staged deltas, in order */
@@ -1198,8 +1280,12 @@ struct col_txn {
   uint64_t *first; /* per such table, the first position handed out */
   size_t nntbl, capntbl;
   bool touched;    /* the writer's state moved: forget it unless committed */
+  bool merged;     /* a segment merges (nd UINT32_MAX) in this commit */
   size_t mark;     /* nd before the latest col_stage_* (col_stage_undo) */
   store_t *st;     /* whose spare it becomes when freed */
+  struct col_store *cs; /* st's column state (st->col) */
+  ts_slot tc[TS_SLOTS]; /* (row_image) */
+  size_t ti;       /* cs->tabs[ti]: the table looked up last (tab_of) */
 };
 
 static void txn_release(struct col_txn *x) {
@@ -1218,14 +1304,15 @@ void col_txn_free(struct col_txn *x) {
   ** (its allocations were a tenth of what the columns cost it): a small
   ** one is kept for the store's next transaction */
   store_t *st = x->st;
-  struct col_store *c = st ? st->col : NULL;
+  struct col_store *c = x->cs;
   if (c && x->ids.cap <= 1024 && x->cappos <= 1024 && x->capd <= 1024 &&
       x->imgs.cap <= 65536 && x->capntbl <= 16) {
-    idset_clear(&x->ids);
+    if (x->ids.n) idset_clear(&x->ids);
+    x->one.has = false;
     x->nd = x->nntbl = 0;
     buf_reset(&x->imgs);
     x->imgs.oom = false;
-    x->touched = false;
+    x->touched = x->merged = false;
     x->mark = 0;
     pthread_mutex_lock(&st->cmu);
     struct col_txn *old = c->spare;
@@ -1239,7 +1326,7 @@ void col_txn_free(struct col_txn *x) {
 
 size_t col_txn_bytes(const struct col_txn *x) {
   return x ? x->imgs.len + x->nd * sizeof(cdelta) +
-                 x->ids.n * (8 + sizeof(uuid16_t))
+                 (x->ids.n + x->one.has) * (8 + sizeof(uuid16_t))
            : 0;
 }
 
@@ -1247,22 +1334,48 @@ static struct col_txn *txn_of(wtx_t *w) {
   struct col_txn **p = wtx_col(w);
   if (*p == NULL) {
     store_t *st = wtx_db(w)->st;
-    struct col_store *c = cs_get(st);
+    /* (cs_get and the spare under one lock) */
+    pthread_mutex_lock(&st->cmu);
+    if (st->col == NULL) st->col = calloc(1, sizeof *st->col);
+    struct col_store *c = st->col;
     if (c) {
-      pthread_mutex_lock(&st->cmu);
       *p = c->spare;
       c->spare = NULL;
-      pthread_mutex_unlock(&st->cmu);
     }
+    pthread_mutex_unlock(&st->cmu);
+    if (c == NULL) return NULL;
     if (*p == NULL && (*p = calloc(1, sizeof **p)) != NULL) {
       buf_init(&(*p)->imgs);
       (*p)->st = st;
+      (*p)->cs = c;
     }
   }
   return *p;
 }
 
+/* The writer's state of table tbl: tab_state, without its search and
+** locks when it is the table the transaction looked up last. */
+static col_tab *tab_of(remdb *db, struct col_txn *x, uint32_t tbl) {
+  struct col_store *c = x->cs;
+  if (x->ti < c->ntabs && c->tabs[x->ti].tbl == tbl &&
+      c->tabs[x->ti].tid == db->tid)
+    return &c->tabs[x->ti];
+  col_tab *ct = tab_state(db, tbl);
+  if (ct) x->ti = (size_t)(ct - c->tabs);
+  return ct;
+}
+
 static bool txn_set_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
+  if (x->one.has && memcmp(x->one.id.b, id->b, 16) == 0) {
+    x->one.pos = pos;
+    return true;
+  }
+  if (!x->one.has && x->ids.n == 0) {
+    x->one.has = true;
+    x->one.id = *id;
+    x->one.pos = pos;
+    return true;
+  }
   if (x->ids.n == x->cappos) {
     size_t cap = x->cappos ? x->cappos * 2 : 64;
     uint64_t *p = realloc(x->pos, cap * sizeof *p);
@@ -1347,9 +1460,9 @@ static bool dir_seen(remdb *db, const uuid16_t *id, bool *has, uint64_t *pos) {
 static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
                    uint64_t *pos) {
   remdb *db = wtx_db(w);
-  size_t i = idset_find(&x->ids, id->b);
-  if (i != IDSET_NONE) {
-    *pos = x->pos[i];
+  size_t i = x->ids.n ? idset_find(&x->ids, id->b) : IDSET_NONE;
+  if (i != IDSET_NONE || (x->one.has && memcmp(x->one.id.b, id->b, 16) == 0)) {
+    *pos = i != IDSET_NONE ? x->pos[i] : x->one.pos;
     return *pos == UINT64_MAX ? REMDB_NOTFOUND : REMDB_OK;
   }
   bool has;
@@ -1372,7 +1485,7 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
                        col_tab *ct, uint64_t pos, const uuid16_t *id,
                        const rec_view *rv) {
   remdb *db = wtx_db(w);
-  if (ct == NULL) ct = tab_state(db, t->table_id);
+  if (ct == NULL) ct = tab_of(db, x, t->table_id);
   uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
   if (ct == NULL || !seg_room(ct, seg))
     return db->err.code ? db->err.code : err_nomem(&db->err);
@@ -1384,7 +1497,7 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
     x->capd = cap;
   }
   size_t off = x->imgs.len;
-  row_image(t, id, rv, &x->imgs);
+  row_image(t, id, rv, &x->imgs, x->tc);
   if (x->imgs.oom) return err_nomem(&db->err);
   x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
   /* a new row's delta waits for the commit (pack_stage) */
@@ -1411,7 +1524,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
   int rc;
   col_tab *ct = NULL;
   if (old == NULL) {
-    ct = tab_state(db, t->table_id);
+    ct = tab_of(db, x, t->table_id);
     if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
     if (!txn_note_tbl(x, t->table_id, ct->next)) return err_nomem(&db->err);
     pos = ct->next++;
@@ -1732,7 +1845,7 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
     size_t j = 0;
     while (!txn_fresh(x, x->d[j].tbl, x->d[j].pos)) j++;
     const cdelta *d = &x->d[j];
-    col_tab *ct = tab_state(db, d->tbl);
+    col_tab *ct = tab_of(db, x, d->tbl);
     uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
     if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
     if (ct->nd[seg] == UINT32_MAX) return REMDB_OK; /* merged: folded in */
@@ -1763,7 +1876,7 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
                     (uint32_t)(f[b].pos >> SEG_SHIFT) == seg;
          b++) {
     }
-    col_tab *ct = tab_state(db, f[a].tbl);
+    col_tab *ct = tab_of(db, x, f[a].tbl);
     if (ct == NULL) {
       rc = db->err.code ? db->err.code : err_nomem(&db->err);
       break;
@@ -1819,7 +1932,7 @@ int col_before_commit(wtx_t *w) {
     /* (not a lookup per delta, ~110 instructions each; only a table
     ** loaded since may move the states) */
     if (ct == NULL || ct->tbl != d->tbl || ct->tid != db->tid)
-      ct = tab_state(db, d->tbl);
+      ct = tab_of(db, x, d->tbl);
     uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
     if (ct == NULL || !seg_room(ct, seg))
       return db->err.code ? db->err.code : err_nomem(&db->err);
@@ -1841,18 +1954,22 @@ int col_before_commit(wtx_t *w) {
     int rc = merge_seg(w, x, cat->s, ct, seg);
     if (rc) return rc;
     ct->nd[seg] = UINT32_MAX; /* merged: 0 once committed */
+    x->merged = true;
   }
   return pack_stage(w, x);
 }
 
 void col_after_commit(wtx_t *w, bool committed) {
   struct col_txn *x = *wtx_col(w);
-  if (x == NULL) return;
+  /* (called again by the reset after a commit: nothing left) */
+  if (x == NULL || (!x->touched && x->nd == 0 && x->nntbl == 0 &&
+                    x->ids.n == 0 && !x->one.has))
+    return;
   remdb *db = wtx_db(w);
   if (x->touched) {
     if (!committed) {
       tab_forget(db, 0); /* reload from storage */
-    } else {
+    } else if (x->merged) {
       struct col_store *c = db->st->col;
       for (size_t i = 0; c && i < c->ntabs; i++)
         for (uint32_t s = 0; s < c->tabs[i].capseg; s++)
@@ -1862,10 +1979,11 @@ void col_after_commit(wtx_t *w, bool committed) {
           }
     }
   }
-  idset_clear(&x->ids);
+  if (x->ids.n) idset_clear(&x->ids);
+  x->one.has = false;
   x->nd = x->nntbl = 0;
   buf_reset(&x->imgs);
-  x->touched = false;
+  x->touched = x->merged = false;
 }
 
 /* ---- rebuilding a table's columns (reindex, schema change, upgrade) ---- */
@@ -1876,6 +1994,7 @@ struct col_build {
   mseg m;
   bool open;
   buf_t img;
+  ts_slot tc[TS_SLOTS]; /* (row_image) */
 };
 
 int col_build_begin(remdb *db, const sch_table *t, kv_batch_t *kb,
@@ -1924,7 +2043,7 @@ int col_build_row(remdb *db, col_build *b, kv_batch_t *kb, const uuid16_t *id,
     b->open = true;
   }
   buf_reset(&b->img);
-  row_image(b->t, id, rv, &b->img);
+  row_image(b->t, id, rv, &b->img, b->tc);
   if (b->img.oom ||
       !mseg_apply(&b->m, b->t, (uint32_t)(pos & (COL_SEG_ROWS - 1)),
                   (const unsigned char *)b->img.p, b->img.len))
@@ -3094,7 +3213,7 @@ int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
         continue;
       }
       buf_reset(&img);
-      row_image(t, &ps[j].id, &er.rv, &img);
+      row_image(t, &ps[j].id, &er.rv, &img, NULL);
       if (img.oom) rc = err_nomem(&db->err);
       const unsigned char *p = (const unsigned char *)img.p + 1,
                           *end = (const unsigned char *)img.p + img.len;

@@ -2048,6 +2048,48 @@ static void test_time_columns(void) {
   rm_tree(dir);
 }
 
+/* The writer converts a date-time through a cache of the column's last
+** one (the same text, or the same date and another time): times of one
+** date in and out of order, both sides of midnight and before 1970, by
+** single inserts and in a batch, read back exactly (a schema replace that
+** would make a non-canonical text a date-time is refused, so none reaches
+** the cache). */
+static void test_time_cache(void) {
+  scratch_dir(dir, sizeof dir, "cols");
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  const char *sc =
+      "{\"name\": \"tc\", \"properties\": {"
+      "\"a\": {\"type\": \"string\", \"format\": \"date-time\"},"
+      "\"s\": {\"type\": \"string\"}}}";
+  CHECK_INT(remdb_schema_put(db, sc, strlen(sc)), REMDB_OK);
+  static const char *const ts[] = {
+      "2024-01-02T03:04:05.000001Z", "2024-01-02T23:59:59.999999Z",
+      "2024-01-02T00:00:00Z",        "2024-01-02T03:04:05.000001Z",
+      "2024-01-03T00:00:00Z",        "1969-12-31T23:59:59.5Z",
+      "1969-12-31T00:00:00.25Z",     "1969-12-31T12:00:00Z",
+      "0001-01-01T10:00:00Z",        "0001-01-01T09:59:59.999999Z"};
+  size_t nts = sizeof ts / sizeof *ts;
+  char js[160];
+  for (size_t i = 0; i < nts; i++) {
+    int n = snprintf(js, sizeof js, "{\"a\": \"%s\", \"s\": \"%s\"}",
+                     ts[i], ts[nts - 1 - i]);
+    CHECK_INT(remdb_insert(db, "tc", js, (size_t)n, NULL), REMDB_OK);
+  }
+  remdb_batch *b = NULL;
+  CHECK_INT(remdb_batch_begin(db, &b), REMDB_OK);
+  for (size_t i = 0; i < 3 * nts; i++) {
+    int n = snprintf(js, sizeof js, "{\"a\": \"%s\", \"s\": \"%s\"}",
+                     ts[(i * 7) % nts], ts[i % nts]);
+    CHECK_INT(remdb_batch_insert(b, "tc", js, (size_t)n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  CHECK(check_table("tc", true) == 4 * nts);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 int main(int argc, char **argv) {
   merge_default = col_merge_rows;
   TEST_CASE(test_pack);
@@ -2072,5 +2114,6 @@ int main(int argc, char **argv) {
   TEST_CASE(test_dir_seen);
   TEST_CASE(test_finish_threads);
   TEST_CASE(test_time_columns);
+  TEST_CASE(test_time_cache);
   return test_main(argc, argv, "test_columns");
 }
