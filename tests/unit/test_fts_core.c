@@ -2782,6 +2782,50 @@ static void test_fts_pipe_kept(void) {
   remdb_close(d);
 }
 
+/* The buffers a big commit's segment blocks were encoded into beside the
+** writer (each chunk's) are trimmed to ENC_KEEP (4 MiB) once the commit is
+** staged: they stayed with the store at the size of its largest segment
+** until the next big commit, or until it closed. */
+static void test_fts_enc_kept(void) {
+  rm_tree(dir);
+  remdb *d;
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = 2; /* (a worker even on one core) */
+  o.max_value_bytes = 4u << 20;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL),
+            REMDB_OK);
+  /* 2500 documents of 2000 words of 40: 5M positions, > 4 MiB encoded */
+  size_t cap = 16384;
+  char *js = malloc(cap);
+  CHECK(js != NULL);
+  if (js == NULL) return;
+  uint64_t chunks0 = fts_enc_worker_chunks;
+  fts_enc_mode = 1; /* (the workers' blocks are written) */
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 2500; i++) {
+    size_t n = (size_t)snprintf(js, cap, "{\"title\":\"d%d\",\"body\":\"", i);
+    for (int k = 0; k < 2000; k++)
+      n += (size_t)snprintf(js + n, cap - n, "q%d ", (k * 7 + i) % 40);
+    n += (size_t)snprintf(js + n, cap - n, "\"}");
+    CHECK_INT(remdb_batch_insert(b, "docs", js, n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  fts_enc_mode = 0;
+  free(js);
+  CHECK(fts_enc_worker_chunks > chunks0);
+  size_t kept = fts_enc_kept(d);
+  if (kept > (4u << 20)) printf("test_fts_enc_kept: %zu bytes kept\n", kept);
+  CHECK((long long)kept <= (4ll << 20));
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "d2499", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "q7", msg, sizeof msg), 64); /* (a page) */
+  remdb_close(d);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
   TEST_CASE(test_fts_schema);
@@ -2808,6 +2852,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
   TEST_CASE(test_fts_enc_errors);
+  TEST_CASE(test_fts_enc_kept);
   TEST_CASE(test_fts_pipe_kept);
   TEST_CASE(test_fts_gc_long_key);
   TEST_CASE(test_fts_merge_long_y);
