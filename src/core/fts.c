@@ -3364,15 +3364,22 @@ static void enc_chunk(fenc *e, fench *c) {
   c->rc = rc;
 }
 
-/* The chunks' room for n chunks, their buffers emptied (kept up to
-** ENC_KEEP bytes).  false when out of memory. */
-static bool enc_room(fenc *e, size_t n) {
+/* The chunks' buffers emptied, kept up to ENC_KEEP bytes (no worker
+** holds a chunk: at the task's end, so that a big commit's encoded blocks
+** do not stay with the store until its next big commit). */
+static void enc_trim(fenc *e) {
   size_t held = 0;
   for (size_t i = 0; i < e->capch; i++) {
     held += e->ch[i].out.cap;
     if (held > ENC_KEEP) buf_free(&e->ch[i].out);
     else buf_reset(&e->ch[i].out);
   }
+}
+
+/* The chunks' room for n chunks, their buffers emptied (kept up to
+** ENC_KEEP bytes).  false when out of memory. */
+static bool enc_room(fenc *e, size_t n) {
+  enc_trim(e);
   if (n > e->capch) {
     fench *c = realloc(e->ch, n * sizeof *c);
     if (c == NULL) return false;
@@ -3491,7 +3498,10 @@ static bool enc_close(fenc *e) {
     if (e->ch[i].state == 1)
       atomic_store_explicit(&e->ch[i].quit, 1, memory_order_relaxed);
   bool over = e->ndone == e->ntaken;
-  if (over) p->enc = NULL;
+  if (over) {
+    p->enc = NULL;
+    enc_trim(e);
+  }
   pthread_mutex_unlock(&p->mu);
   return over;
 }
@@ -3505,9 +3515,21 @@ static void enc_settle(fpipe *p) {
     p->enc->lo = p->enc->hi;
     while (p->enc->ndone < p->enc->ntaken)
       pthread_cond_wait(&p->encdone, &p->mu);
+    enc_trim(p->enc);
     p->enc = NULL;
   }
   pthread_mutex_unlock(&p->mu);
+}
+
+size_t fts_enc_kept(remdb *db) {
+  fpipe *p = db->st->fts ? db->st->fts->pipe : NULL;
+  size_t n = 0;
+  if (p) {
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->encst.capch; i++) n += p->encst.ch[i].out.cap;
+    pthread_mutex_unlock(&p->mu);
+  }
+  return n;
 }
 
 size_t fts_pipe_kept(remdb *db, size_t *text_bytes) {

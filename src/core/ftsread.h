@@ -68,5 +68,8 @@ extern int (*fts_enc_test_fail)(int worker);
 ** once no transaction uses them (reused by the next), and their text's
 ** bytes */
 size_t fts_pipe_kept(remdb *db, size_t *text_bytes);
+/* (tests) the bytes db's store keeps for a commit's segment blocks
+** encoded beside the writer (the chunks' buffers) */
+size_t fts_enc_kept(remdb *db);
 
 #endif

@@ -2194,6 +2194,58 @@ static void test_fts_older_ranges(void) {
   remdb_close(d);
 }
 
+/* Terms the writer's term map cannot tell apart by its slot alone: two
+** pairs of 12-byte terms with the same first 8 bytes, the same length and
+** the same top 24 bits and low 12 bits of fts_term_hash (the slot's tag,
+** and the same first slot in a map of up to 4096: found by search), in
+** one batch of new documents and in a batch that updates them in
+** descending order after reindex (older ranges); each keeps its own
+** postings and statistics (verify compares them with the records).  (If
+** the hash changes the pairs no longer collide; the test still holds.) */
+static void test_fts_term_collide(void) {
+  static const char *tm[4] = {"abcdefghcnpm", "abcdefghckxc", "abcdefghngqv",
+                              "abcdefghnvbh"};
+  static const int mod[4] = {5, 7, 6, 11};
+  CHECK((fts_term_hash(tm[0], 12) >> 40) == (fts_term_hash(tm[1], 12) >> 40));
+  remdb *d = fresh_docs();
+  static char ids[260][REMDB_ID_LEN + 1];
+  char msg[256];
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 260; i++) {
+    char js[200];
+    int n = snprintf(js, sizeof js, "{\"title\":\"doc %d\",\"body\":\"x", i);
+    for (int k = 0; k < 4; k++)
+      if (i % mod[k] == 0)
+        n += snprintf(js + n, sizeof js - (size_t)n, " %s", tm[k]);
+    snprintf(js + n, sizeof js - (size_t)n, "\"}");
+    CHECK_INT(remdb_batch_insert(b, "docs", js, strlen(js), ids[i]), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  check_clean(d);
+  CHECK_INT(search_count(d, "docs", tm[0], msg, sizeof msg), 52);
+  CHECK_INT(search_count(d, "docs", tm[1], msg, sizeof msg), 38);
+  CHECK_INT(search_count(d, "docs", tm[2], msg, sizeof msg), 44);
+  CHECK_INT(search_count(d, "docs", tm[3], msg, sizeof msg), 24);
+  CHECK_INT(remdb_reindex(d, "docs"), REMDB_OK);
+  /* documents 250, 240, .. 0: tm[1] and tm[3] only */
+  for (int i = 250; i >= 0; i -= 10) {
+    char js[160];
+    snprintf(js, sizeof js, "{\"body\":\"y %s %s\"}", tm[1], tm[3]);
+    CHECK_INT(remdb_batch_update(b, ids[i], js, strlen(js)), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  check_clean(d);
+  CHECK_INT(search_count(d, "docs", tm[0], msg, sizeof msg), 26);
+  CHECK_INT(search_count(d, "docs", tm[1], msg, sizeof msg), 60);
+  /* tm[2]: 44 less the 9 multiples of 30; tm[3]: 24 and the 26 tens but
+  ** 0, 110, 220 */
+  CHECK_INT(search_count(d, "docs", tm[2], msg, sizeof msg), 35);
+  CHECK_INT(search_count(d, "docs", tm[3], msg, sizeof msg), 47);
+  remdb_close(d);
+}
+
 static long search_count_at(remdb *d, snap_t *sn, const char *q) {
   cat_table *ct;
   fts_reader *r;
@@ -2782,6 +2834,49 @@ static void test_fts_pipe_kept(void) {
   remdb_close(d);
 }
 
+/* The buffers a big commit's segment blocks were encoded into beside the
+** writer (each chunk's) are trimmed to ENC_KEEP (4 MiB) once the commit is
+** staged: they stayed with the store at the size of its largest segment
+** until the next big commit, or until it closed. */
+static void test_fts_enc_kept(void) {
+  rm_tree(dir);
+  remdb *d;
+  remdb_options o;
+  remdb_options_init(&o);
+  o.exec_threads = 2; /* (a worker even on one core) */
+  o.max_value_bytes = 4u << 20;
+  CHECK_INT(remdb_open(dir, "t", &o, &d), REMDB_OK);
+  CHECK_INT(add_schema(d, "{\"fields\":[\"title\",\"body\"]}", NULL), REMDB_OK);
+  /* 2500 documents of 2000 words of 40: 5M positions, > 4 MiB encoded */
+  size_t cap = 16384;
+  char *js = malloc(cap);
+  CHECK(js != NULL);
+  if (js == NULL) return;
+  uint64_t chunks0 = fts_enc_worker_chunks;
+  fts_enc_mode = 1; /* (the workers' blocks are written) */
+  remdb_batch *b;
+  CHECK_INT(remdb_batch_begin(d, &b), REMDB_OK);
+  for (int i = 0; i < 2500; i++) {
+    size_t n = (size_t)snprintf(js, cap, "{\"title\":\"d%d\",\"body\":\"", i);
+    for (int k = 0; k < 2000; k++)
+      n += (size_t)snprintf(js + n, cap - n, "q%d ", (k * 7 + i) % 40);
+    n += (size_t)snprintf(js + n, cap - n, "\"}");
+    CHECK_INT(remdb_batch_insert(b, "docs", js, n, NULL), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_commit(b, 0), REMDB_OK);
+  remdb_batch_free(b);
+  fts_enc_mode = 0;
+  free(js);
+  CHECK(fts_enc_worker_chunks > chunks0);
+  size_t kept = fts_enc_kept(d);
+  if (kept > (4u << 20)) printf("test_fts_enc_kept: %zu bytes kept\n", kept);
+  CHECK((long long)kept <= (4ll << 20));
+  char msg[256];
+  CHECK_INT(search_count(d, "docs", "d2499", msg, sizeof msg), 1);
+  CHECK_INT(search_count(d, "docs", "q7", msg, sizeof msg), 64); /* (a page) */
+  remdb_close(d);
+}
+
 int main(int argc, char **argv) {
   scratch_dir(dir, sizeof dir, "ftscore");
   TEST_CASE(test_fts_schema);
@@ -2804,10 +2899,12 @@ int main(int argc, char **argv) {
   TEST_CASE(test_fts_journal);
   TEST_CASE(test_fts_same_batch);
   TEST_CASE(test_fts_older_ranges);
+  TEST_CASE(test_fts_term_collide);
   TEST_CASE(test_fts_failed_kill);
   TEST_CASE(test_fts_snapshot);
   TEST_CASE(test_fts_threads_same);
   TEST_CASE(test_fts_enc_errors);
+  TEST_CASE(test_fts_enc_kept);
   TEST_CASE(test_fts_pipe_kept);
   TEST_CASE(test_fts_gc_long_key);
   TEST_CASE(test_fts_merge_long_y);
