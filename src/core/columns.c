@@ -48,6 +48,9 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include "../column/col.h"
 #include "colread.h"
@@ -112,6 +115,7 @@ struct col_store {
   size_t ntabs, captabs;
   struct col_txn *spare; /* a finished transaction's part, for the next */
   struct mscratch *ms;   /* the writer's merge scratch (wlock) */
+  bool ms_drop;          /* free it after this commit (it merged big) */
   /* the id-directory entry ent_read saw last (cmu): valid while the
   ** store's latest sequence number is still seq (nothing written since) */
   struct {
@@ -694,7 +698,11 @@ typedef struct mseg {
 ** of the heap, RocksDB's included, which faulted in again: twice the
 ** page faults of a bulk insert without columns.)  Bound: MSCRATCH_MAX
 ** bytes; a merge that needs more uses its own arrays (and the scratch
-** is freed after one that grew it past the bound). */
+** is freed after one that grew it past the bound).  A merge of more
+** new rows than a tail merge takes (an import's, of whole segments)
+** uses its own arrays and gives the heap back after (as before: a 1M-row
+** import's peak RSS was +18 MiB without), and the scratch is freed after
+** its commit (col_after_commit: held, it raised the import's peak). */
 #define MSCRATCH_MAX ((size_t)24 << 20)
 typedef struct mscratch {
   uint32_t cap;   /* positions each column's arrays hold */
@@ -1783,6 +1791,7 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   uint32_t from = append ? sh.n : 0;
   mseg m;
   memset(&m, 0, sizeof m);
+  bool big = false; /* new rows built in the merge's own arrays */
   if (rc == REMDB_OK) {
     /* new rows only (a tail's, a segment's first): in the scratch */
     uint32_t mn = append ? n - sh.n : sh.present && sh.n > n ? sh.n : n;
@@ -1792,11 +1801,12 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
       need += COL_WORDS(mn) * 8 +
               (size_t)mn * (k == COLT_ID ? 16 : k == COLT_TEXT ? 4 : 8);
     }
+    big = need > MSCRATCH_MAX || mn > col_tail_merge_max;
     if (!append && sh.present)
       rc = mseg_load(db, NULL, t, seg, n, &sh, &m);
-    else if (need <= MSCRATCH_MAX ? !ms_seg(ms, &m, t, mn)
-                                  : !mseg_init(&m, t, mn))
+    else if (big ? !mseg_init(&m, t, mn) : !ms_seg(ms, &m, t, mn))
       rc = err_nomem(&db->err);
+    big = (big || (!append && sh.present)) && m.n >= 4096;
   }
   for (size_t j = 0; rc == REMDB_OK && j < nmd; j++) {
     const mdelta *d = &md[j];
@@ -1827,6 +1837,12 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     ms_free(ms);
     cs->ms = NULL;
   }
+  if (big) cs->ms_drop = true;
+#ifdef __GLIBC__
+  /* glibc's dynamic mmap threshold keeps such arrays in the heap, where
+  ** the small allocations after them pin the pages: give them back */
+  if (big) malloc_trim(0);
+#endif
   return rc;
 }
 
@@ -1976,6 +1992,13 @@ void col_after_commit(wtx_t *w, bool committed) {
   if (x == NULL) return;
   remdb *db = wtx_db(w);
   if (x->touched) {
+    struct col_store *cs = db->st->col;
+    if (cs && cs->ms_drop) { /* (an import's part: not held while it stages
+                             ** the next) */
+      ms_free(cs->ms);
+      cs->ms = NULL;
+      cs->ms_drop = false;
+    }
     if (!committed) {
       tab_forget(db, 0); /* reload from storage */
     } else {
