@@ -30,7 +30,8 @@
 ** encodes just the new rows, as a chunk appended to each column's stored
 ** value (col.h's chunked form, format 6), and joins the zone maps; any
 ** other merge decodes the segment and encodes each changed column again,
-** as one chunk.  The epoch keeps a segment's live deltas apart from the
+** as one chunk.  A merge of a few new rows builds them in the writer's
+** merge scratch (mscratch), reused from merge to merge.  The epoch keeps a segment's live deltas apart from the
 ** tombstones of those folded before (which a scan would otherwise walk).
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
