@@ -699,12 +699,13 @@ typedef struct mseg {
 ** of the heap, RocksDB's included, which faulted in again: twice the
 ** page faults of a bulk insert without columns.)  Bound: MSCRATCH_MAX
 ** bytes; a merge that needs more uses its own arrays (and the scratch
-** is freed after one that grew it past the bound).  A merge of more
-** new rows than a tail merge takes (an import's, of whole segments)
-** uses its own arrays and gives the heap back after (as before: a 1M-row
+** is freed after one that grew it past the bound).  A merge in a
+** transaction of more than MERGE_BIG_TXN rows (an import's part) uses
+** its own arrays and gives the heap back after (as before: a 1M-row
 ** import's peak RSS was +18 MiB without), and the scratch is freed after
 ** its commit (col_after_commit: held, it raised the import's peak). */
 #define MSCRATCH_MAX ((size_t)24 << 20)
+#define MERGE_BIG_TXN 4096u /* a transaction of more rows */
 typedef struct mscratch {
   uint32_t cap;   /* positions each column's arrays hold */
   uint32_t ncols; /* columns initialized (of cap positions) */
@@ -1802,12 +1803,16 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
       need += COL_WORDS(mn) * 8 +
               (size_t)mn * (k == COLT_ID ? 16 : k == COLT_TEXT ? 4 : 8);
     }
-    big = need > MSCRATCH_MAX || mn > col_tail_merge_max;
+    /* a large transaction's (an import's part) builds in its own arrays
+    ** and gives the heap back after, as the merges of a single write
+    ** do not (a trim then cost page faults at the writes after) */
+    big = need > MSCRATCH_MAX || x->nd >= MERGE_BIG_TXN;
     if (!append && sh.present)
       rc = mseg_load(db, NULL, t, seg, n, &sh, &m);
     else if (big ? !mseg_init(&m, t, mn) : !ms_seg(ms, &m, t, mn))
       rc = err_nomem(&db->err);
-    big = (big || (!append && sh.present)) && m.n >= 4096;
+    big = (x->nd >= MERGE_BIG_TXN || (big && (append || !sh.present))) &&
+          m.n >= 4096;
   }
   for (size_t j = 0; rc == REMDB_OK && j < nmd; j++) {
     const mdelta *d = &md[j];
@@ -1834,7 +1839,8 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   }
   shdr_free(&sh);
   mseg_free(&m);
-  if (ms && ms_bytes(ms) > MSCRATCH_MAX) { /* (a table of many columns) */
+  if (ms && (big || ms_bytes(ms) > MSCRATCH_MAX)) {
+    /* (big: its images are megabytes too, given back with the rest) */
     ms_free(ms);
     cs->ms = NULL;
   }
