@@ -115,6 +115,27 @@ void col_free(col_data *c) {
   memset(c, 0, sizeof *c);
 }
 
+void col_clear(col_data *c, uint32_t n) {
+  free(c->dict);
+  free(c->dlen);
+  free(c->doff);
+  free(c->hash);
+  buf_free(&c->arena);
+  c->dict = NULL;
+  c->dlen = c->doff = c->hash = NULL;
+  c->ndict = c->capdict = c->nhash = 0;
+  c->sorted = true;
+  c->inexact = false;
+  c->n = n;
+  memset(c->nulls, 0xff, (COL_WORDS(n) ? COL_WORDS(n) : 1) * 8);
+  switch (c->type) {
+    case COLT_REAL: memset(c->f64, 0, (size_t)n * 8); break;
+    case COLT_TEXT: memset(c->code, 0, (size_t)n * 4); break;
+    case COLT_ID: memset(c->id, 0, (size_t)n * 16); break;
+    default: memset(c->i64, 0, (size_t)n * 8);
+  }
+}
+
 size_t col_bytes(const col_data *c) {
   size_t b = sizeof *c + COL_WORDS(c->n) * 8;
   switch (c->type) {

@@ -103,6 +103,10 @@ typedef struct col_data {
 /* An empty column of n positions, every row NULL.  false on OOM. */
 bool col_init(col_data *c, uint8_t type, uint32_t n);
 void col_free(col_data *c);
+/* c (col_init'ed, of at least n positions since) back to an empty column
+** of n positions, every row NULL, its dictionary freed; its value and
+** NULL arrays are kept (a merge's scratch reuses them). */
+void col_clear(col_data *c, uint32_t n);
 /* A deep copy of src (finished) into dst, ready for more col_set_*. */
 bool col_copy(col_data *dst, const col_data *src);
 

@@ -30,7 +30,8 @@
 ** encodes just the new rows, as a chunk appended to each column's stored
 ** value (col.h's chunked form, format 6), and joins the zone maps; any
 ** other merge decodes the segment and encodes each changed column again,
-** as one chunk.  The epoch keeps a segment's live deltas apart from the
+** as one chunk.  A merge of a few new rows builds them in the writer's
+** merge scratch (mscratch), reused from merge to merge.  The epoch keeps a segment's live deltas apart from the
 ** tombstones of those folded before (which a scan would otherwise walk).
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
@@ -101,7 +102,9 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
 } col_tab;
 
 struct rshare;
+struct mscratch;
 static void shares_free(struct rshare *sh);
+static void ms_free(struct mscratch *ms);
 static void txn_release(struct col_txn *x);
 
 struct col_store {
@@ -112,6 +115,8 @@ struct col_store {
   col_tab *tabs;
   size_t ntabs, captabs;
   struct col_txn *spare; /* a finished transaction's part, for the next */
+  struct mscratch *ms;   /* the writer's merge scratch (wlock) */
+  bool ms_drop;          /* free it after this commit (it merged big) */
   /* the id-directory entry ent_read saw last (cmu): valid while the
   ** store's latest sequence number is still seq (nothing written since) */
   struct {
@@ -147,6 +152,7 @@ void col_store_free(store_t *st) {
   free(c->tabs);
   shares_free(c->shares);
   if (c->spare) txn_release(c->spare);
+  ms_free(c->ms);
   free(c);
   st->col = NULL;
 }
@@ -753,9 +759,121 @@ typedef struct mseg {
   ** update's merge re-encoded every column of 64k rows for the two its
   ** rows changed) */
   bool *dirty;
+  /* the store's merge scratch, whose arrays these are (mseg_free keeps
+  ** them), or NULL */
+  struct mscratch *ms;
 } mseg;
 
+/* The writer's merge scratch, one per store: a merge of new rows (a
+** growing tail's, or a segment's first) builds its columns in arrays
+** kept from merge to merge, and reuses its delta list, image copies and
+** encode buffers, so it allocates nothing big.  (Each merge allocated
+** and freed megabytes; glibc's dynamic mmap threshold then kept such
+** blocks in the heap, where later small allocations pinned them, and
+** the malloc_trim(0) that gave them back also gave back every free page
+** of the heap, RocksDB's included, which faulted in again: twice the
+** page faults of a bulk insert without columns.)  Bound: MSCRATCH_MAX
+** bytes; a merge that needs more uses its own arrays (and the scratch
+** is freed after one that grew it past the bound).  A merge in a
+** transaction of more than MERGE_BIG_TXN rows (an import's part) uses
+** its own arrays and gives the heap back after (as before: a 1M-row
+** import's peak RSS was +18 MiB without), and the scratch is freed after
+** its commit (col_after_commit: held, it raised the import's peak). */
+#define MSCRATCH_MAX ((size_t)24 << 20)
+#define MERGE_BIG_TXN 4096u /* a transaction of more rows */
+typedef struct mscratch {
+  uint32_t cap;   /* positions each column's arrays hold */
+  uint32_t ncols; /* columns initialized (of cap positions) */
+  col_data *cols;
+  uint64_t *vis;
+  bool *dirty;
+  struct mdelta *md;
+  size_t capmd;
+  buf_t keep;
+  uint64_t *single; /* COL_SEG_ROWS bits */
+  buf_t enc[3];     /* mseg_stage's, mseg_append's buffers */
+} mscratch;
+
+static void ms_free(mscratch *ms) {
+  if (ms == NULL) return;
+  for (uint32_t c = 0; c < ms->ncols; c++) col_free(&ms->cols[c]);
+  free(ms->cols);
+  free(ms->vis);
+  free(ms->dirty);
+  free(ms->md);
+  buf_free(&ms->keep);
+  free(ms->single);
+  for (int b = 0; b < 3; b++) buf_free(&ms->enc[b]);
+  free(ms);
+}
+
+/* Bytes the scratch holds. */
+static size_t ms_bytes(const mscratch *ms) {
+  size_t b =
+      COL_WORDS(ms->cap) * 8 + ms->keep.cap + COL_WORDS(COL_SEG_ROWS) * 8;
+  for (uint32_t c = 0; c < ms->ncols; c++) b += col_bytes(&ms->cols[c]);
+  for (int e = 0; e < 3; e++) b += ms->enc[e].cap;
+  return b + ms->capmd * 32;
+}
+
+static buf_t *ms_bufs(const mseg *m) { return m->ms ? m->ms->enc : NULL; }
+
+/* m: an empty segment of t, n positions, in the scratch's arrays (grown
+** to t's columns and n positions).  false on OOM (m then owns nothing). */
+static bool ms_seg(mscratch *ms, mseg *m, const sch_table *t, uint32_t n) {
+  memset(m, 0, sizeof *m);
+  if (n > ms->cap) { /* every column again, of n positions */
+    for (uint32_t c = 0; c < ms->ncols; c++) col_free(&ms->cols[c]);
+    ms->ncols = 0;
+    uint64_t *vis = realloc(ms->vis, (COL_WORDS(n) ? COL_WORDS(n) : 1) * 8);
+    if (vis == NULL) return false;
+    ms->vis = vis;
+    ms->cap = n;
+  }
+  if (t->ncols > ms->ncols) {
+    col_data *cols = realloc(ms->cols, t->ncols * sizeof *cols);
+    if (cols == NULL) return false;
+    ms->cols = cols;
+    bool *dirty = realloc(ms->dirty, t->ncols);
+    if (dirty == NULL) return false;
+    ms->dirty = dirty;
+    for (uint32_t c = ms->ncols; c < t->ncols; c++)
+      if (!col_init(&ms->cols[c], t->cols[c].kind, ms->cap)) {
+        col_free(&ms->cols[c]);
+        ms->ncols = c;
+        return false;
+      }
+    ms->ncols = t->ncols;
+  }
+  for (uint32_t c = 0; c < t->ncols; c++) {
+    col_data *cd = &ms->cols[c];
+    if (cd->type != t->cols[c].kind) {
+      col_free(cd);
+      if (!col_init(cd, t->cols[c].kind, ms->cap)) {
+        /* freeable, of no positions: filled again at the next use */
+        col_init(cd, t->cols[c].kind, 0);
+        cd->type = 0xff;
+        return false;
+      }
+    }
+    col_clear(cd, n);
+  }
+  memset(ms->vis, 0, (COL_WORDS(n) ? COL_WORDS(n) : 1) * 8);
+  memset(ms->dirty, 1, t->ncols);
+  m->n = n;
+  m->ncols = t->ncols;
+  m->vis = ms->vis;
+  m->cols = ms->cols;
+  m->dirty = ms->dirty;
+  m->ms = ms;
+  return true;
+}
+
 static void mseg_free(mseg *m) {
+  if (m->ms) {
+    memset(m, 0, sizeof *m);
+    return;
+  }
   if (m->cols)
     for (uint32_t i = 0; i < m->ncols; i++) col_free(&m->cols[i]);
   free(m->cols);
@@ -955,17 +1073,21 @@ static uint64_t new_gen(void) {
 ** generation. */
 static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
                       uint32_t seg, uint32_t epoch, mseg *m) {
-  buf_t h, v;
-  buf_init(&h);
-  buf_init(&v);
+  buf_t lb[2], *bufs = ms_bufs(m);
+  if (bufs == NULL) {
+    bufs = lb;
+    for (int b = 0; b < 2; b++) buf_init(&lb[b]);
+  }
+  buf_t *h = &bufs[0], *v = &bufs[1];
+  buf_reset(h);
   uint64_t gen = new_gen();
-  buf_addc(&h, 1);
-  buf_addc(&h, 0);
-  add_le(&h, m->ncols, 2);
-  add_le(&h, m->n, 4);
-  add_le(&h, gen, 8);
-  add_le(&h, epoch, 4);
-  for (size_t w = 0; w < COL_WORDS(m->n); w++) add_le(&h, m->vis[w], 8);
+  buf_addc(h, 1);
+  buf_addc(h, 0);
+  add_le(h, m->ncols, 2);
+  add_le(h, m->n, 4);
+  add_le(h, gen, 8);
+  add_le(h, epoch, 4);
+  for (size_t w = 0; w < COL_WORDS(m->n); w++) add_le(h, m->vis[w], 8);
   int rc = REMDB_OK;
   for (uint32_t c = 0; c < m->ncols && rc == REMDB_OK; c++) {
     col_data *cd = &m->cols[c];
@@ -975,32 +1097,32 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     }
     col_zone z;
     zone_of(cd, m->vis, &z);
-    hdr_add_col(&h, t->cols[c].field, cd->type, cd->inexact, &z);
+    hdr_add_col(h, t->cols[c].field, cd->type, cd->inexact, &z);
     if (m->dirty[c]) { /* else its stored form stays */
-      buf_reset(&v);
-      col_encode(cd, &v);
-      if (v.oom) {
+      buf_reset(v);
+      col_encode(cd, v);
+      if (v->oom) {
         rc = err_nomem(&db->err);
         break;
       }
       unsigned char k[KEY_COL_MAX];
       size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, t->cols[c].field);
-      kv_batch_put(kb, KV_COLUMN, k, kl, v.p, v.len);
+      kv_batch_put(kb, KV_COLUMN, k, kl, v->p, v->len);
     }
     /* the merge decoded it for itself (not through the cache); the
     ** cached copies of older generations are superseded (a reader at an
     ** older snapshot decodes its generation again) */
-    col_free(cd);
+    if (m->ms == NULL) col_free(cd);
     cc_drop_others(db->st, db->tid, t->table_id, seg, t->cols[c].field, gen);
   }
-  if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK && h->oom) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
-    kv_batch_put(kb, KV_COLUMN, k, kl, h.p, h.len);
+    kv_batch_put(kb, KV_COLUMN, k, kl, h->p, h->len);
   }
-  buf_free(&h);
-  buf_free(&v);
+  if (bufs == lb)
+    for (int b = 0; b < 2; b++) buf_free(&lb[b]);
   return rc;
 }
 
@@ -1575,27 +1697,30 @@ void col_stage_undo(wtx_t *w) {
 static int mseg_append(remdb *db, kv_batch_t *kb, const sch_table *t,
                        uint32_t seg, uint32_t epoch, const shdr *sh, mseg *m) {
   uint32_t n = sh->n + m->n;
-  buf_t h, v, ch;
-  buf_init(&h);
-  buf_init(&v);
-  buf_init(&ch);
+  buf_t lb[3], *bufs = ms_bufs(m);
+  if (bufs == NULL) {
+    bufs = lb;
+    for (int b = 0; b < 3; b++) buf_init(&lb[b]);
+  }
+  buf_t *h = &bufs[0], *v = &bufs[1], *ch = &bufs[2];
+  buf_reset(h);
   uint64_t gen = new_gen();
-  buf_addc(&h, 1);
-  buf_addc(&h, 0);
-  add_le(&h, m->ncols, 2);
-  add_le(&h, n, 4);
-  add_le(&h, gen, 8);
-  add_le(&h, epoch, 4);
+  buf_addc(h, 1);
+  buf_addc(h, 0);
+  add_le(h, m->ncols, 2);
+  add_le(h, n, 4);
+  add_le(h, gen, 8);
+  add_le(h, epoch, 4);
   uint64_t *vis = calloc(COL_WORDS(n) ? COL_WORDS(n) : 1, 8);
   if (vis == NULL) {
-    buf_free(&h);
+    buf_free(h);
     return err_nomem(&db->err);
   }
   memcpy(vis, sh->vis, COL_WORDS(sh->n) * 8);
   if (sh->n & 63) vis[sh->n >> 6] &= ((uint64_t)1 << (sh->n & 63)) - 1;
   for (uint32_t i = 0; i < m->n; i++)
     if (col_bit(m->vis, i)) col_bit_set(vis, sh->n + i, true);
-  for (size_t w = 0; w < COL_WORDS(n); w++) add_le(&h, vis[w], 8);
+  for (size_t w = 0; w < COL_WORDS(n); w++) add_le(h, vis[w], 8);
   free(vis);
   int rc = REMDB_OK;
   for (uint32_t c = 0; c < m->ncols && rc == REMDB_OK; c++) {
@@ -1615,36 +1740,35 @@ static int mseg_append(remdb *db, kv_batch_t *kb, const sch_table *t,
     z.rows = sh->n;
     zone_of(cd, m->vis, &zn);
     zone_join(&z, &zn, cd->type);
-    hdr_add_col(&h, field, cd->type, (hc->flags & 2) || cd->inexact, &z);
-    buf_reset(&ch);
-    col_encode(cd, &ch);
+    hdr_add_col(h, field, cd->type, (hc->flags & 2) || cd->inexact, &z);
+    buf_reset(ch);
+    col_encode(cd, ch);
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'C', seg, field);
     kv_val old;
-    rc = ch.oom ? err_nomem(&db->err)
+    rc = ch->oom ? err_nomem(&db->err)
                 : kv_get(db->st->kv, NULL, KV_COLUMN, k, kl, &old, &db->err);
     if (rc == REMDB_NOTFOUND)
       rc = err_set(&db->err, REMDB_CORRUPT,
                    "column %u of segment %u of %s is missing", field, seg,
                    t->name);
     if (rc) break;
-    buf_reset(&v);
-    rc = col_chunk_append(old.data, old.len, ch.p, ch.len, &v, &db->err);
+    buf_reset(v);
+    rc = col_chunk_append(old.data, old.len, ch->p, ch->len, v, &db->err);
     kv_val_free(&old);
     if (rc) break;
-    kv_batch_put(kb, KV_COLUMN, k, kl, v.p, v.len);
-    col_free(cd);
+    kv_batch_put(kb, KV_COLUMN, k, kl, v->p, v->len);
+    if (m->ms == NULL) col_free(cd);
     cc_drop_others(db->st, db->tid, t->table_id, seg, field, gen);
   }
-  if (rc == REMDB_OK && h.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK && h->oom) rc = err_nomem(&db->err);
   if (rc == REMDB_OK) {
     unsigned char k[KEY_COL_MAX];
     size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
-    kv_batch_put(kb, KV_COLUMN, k, kl, h.p, h.len);
+    kv_batch_put(kb, KV_COLUMN, k, kl, h->p, h->len);
   }
-  buf_free(&h);
-  buf_free(&v);
-  buf_free(&ch);
+  if (bufs == lb)
+    for (int b = 0; b < 3; b++) buf_free(&lb[b]);
   return rc;
 }
 
@@ -1711,14 +1835,22 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     shdr_free(&sh);
     return rc;
   }
-  mdelta *md = NULL;
-  size_t nmd = 0, capmd = 0;
-  buf_t keep; /* the stored deltas' images */
-  buf_init(&keep);
+  struct col_store *cs = cs_get(db->st);
+  if (cs == NULL) rc = err_nomem(&db->err);
+  else if (cs->ms == NULL && (cs->ms = calloc(1, sizeof *cs->ms)) == NULL)
+    rc = err_nomem(&db->err);
+  mscratch *ms = cs ? cs->ms : NULL;
+  if (rc == REMDB_OK && ms->single == NULL &&
+      (ms->single = malloc(COL_WORDS(COL_SEG_ROWS) * 8)) == NULL)
+    rc = err_nomem(&db->err);
+  mdelta *md = ms ? ms->md : NULL;
+  size_t nmd = 0, capmd = ms ? ms->capmd : 0;
+  buf_t *keep = ms ? &ms->keep : NULL; /* the stored deltas' images */
+  if (keep) buf_reset(keep);
   uint32_t lowest = UINT32_MAX; /* the least index a delta changes */
   /* the positions of single deltas seen (a pack's row yields to them) */
-  uint64_t *single = calloc(COL_WORDS(COL_SEG_ROWS), 8);
-  if (single == NULL) rc = err_nomem(&db->err);
+  uint64_t *single = ms ? ms->single : NULL;
+  if (single) memset(single, 0, COL_WORDS(COL_SEG_ROWS) * 8);
   for (kv_iter_first(it); rc == REMDB_OK && kv_iter_valid(it);
        kv_iter_next(it)) {
     size_t kl, vl;
@@ -1733,11 +1865,11 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
       while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1) {
         if (i >= nmax || col_bit(single, i)) continue;
         if (i < lowest) lowest = i;
-        if (!md_push(&md, &nmd, &capmd, (mdelta){i, NULL, keep.len, il})) {
+        if (!md_push(&md, &nmd, &capmd, (mdelta){i, NULL, keep->len, il})) {
           rc = err_nomem(&db->err);
           break;
         }
-        buf_add(&keep, img, il);
+        buf_add(keep, img, il);
       }
       if (more < 0 && rc == REMDB_OK)
         rc = err_set(&db->err, REMDB_CORRUPT,
@@ -1750,11 +1882,10 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     if (i >= nmax) continue;
     col_bit_set(single, (uint32_t)i, true);
     if (i < lowest) lowest = (uint32_t)i;
-    if (!md_push(&md, &nmd, &capmd, (mdelta){(uint32_t)i, NULL, keep.len, vl}))
+    if (!md_push(&md, &nmd, &capmd, (mdelta){(uint32_t)i, NULL, keep->len, vl}))
       rc = err_nomem(&db->err);
-    buf_add(&keep, v, vl);
+    buf_add(keep, v, vl);
   }
-  free(single);
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
   for (size_t j = 0; rc == REMDB_OK && j < x->nd; j++) {
@@ -1768,28 +1899,45 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
                           d->len}))
       rc = err_nomem(&db->err);
   }
-  if (rc == REMDB_OK && keep.oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK && keep->oom) rc = err_nomem(&db->err);
   /* append: a stored segment of this layout, only new positions changed */
   bool append = rc == REMDB_OK && sh.present && sh.n < n &&
                 lowest >= sh.n && hdr_layout(&sh, t);
   uint32_t from = append ? sh.n : 0;
   mseg m;
   memset(&m, 0, sizeof m);
+  bool big = false; /* new rows built in the merge's own arrays */
   if (rc == REMDB_OK) {
-    if (!append)
+    /* new rows only (a tail's, a segment's first): in the scratch */
+    uint32_t mn = append ? n - sh.n : sh.present && sh.n > n ? sh.n : n;
+    size_t need = COL_WORDS(mn) * 8;
+    for (uint32_t c = 0; c < t->ncols; c++) {
+      uint8_t k = t->cols[c].kind;
+      need += COL_WORDS(mn) * 8 +
+              (size_t)mn * (k == COLT_ID ? 16 : k == COLT_TEXT ? 4 : 8);
+    }
+    /* a large transaction's (an import's part) builds in its own arrays
+    ** and gives the heap back after, as the merges of a single write
+    ** do not (a trim then cost page faults at the writes after) */
+    big = need > MSCRATCH_MAX || x->nd >= MERGE_BIG_TXN;
+    if (!append && sh.present)
       rc = mseg_load(db, NULL, t, seg, n, &sh, &m);
-    else if (!mseg_init(&m, t, n - sh.n))
+    else if (big ? !mseg_init(&m, t, mn) : !ms_seg(ms, &m, t, mn))
       rc = err_nomem(&db->err);
+    big = (x->nd >= MERGE_BIG_TXN || (big && (append || !sh.present))) &&
+          m.n >= 4096;
   }
   for (size_t j = 0; rc == REMDB_OK && j < nmd; j++) {
     const mdelta *d = &md[j];
     const unsigned char *img =
-        d->img ? d->img : (const unsigned char *)keep.p + d->off;
+        d->img ? d->img : (const unsigned char *)keep->p + d->off;
     if (d->i - from < m.n && !mseg_apply(&m, t, d->i - from, img, d->len))
       rc = err_nomem(&db->err);
   }
-  free(md);
-  buf_free(&keep);
+  if (ms) {
+    ms->md = md;
+    ms->capmd = capmd;
+  }
   /* the folded deltas (stored, and the transaction's, staged before this
   ** in the batch) go in one range deletion: the epoch keeps them apart
   ** from every other key (a deletion per delta cost a memtable insert
@@ -1803,16 +1951,17 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
                 : mseg_stage(db, kb, t, seg, ep + 1, &m);
   }
   shdr_free(&sh);
-  bool big = m.n >= 4096;
   mseg_free(&m);
+  if (ms && (big || ms_bytes(ms) > MSCRATCH_MAX)) {
+    /* (big: its images are megabytes too, given back with the rest) */
+    ms_free(ms);
+    cs->ms = NULL;
+  }
+  if (big) cs->ms_drop = true;
 #ifdef __GLIBC__
-  /* a merge's decoded segment is megabytes, freed now; glibc's dynamic
-  ** mmap threshold keeps such blocks in the heap, where the small
-  ** allocations after them pin the pages: give them back (a 1M-row
-  ** import's peak RSS was +18 MiB without) */
+  /* glibc's dynamic mmap threshold keeps such arrays in the heap, where
+  ** the small allocations after them pin the pages: give them back */
   if (big) malloc_trim(0);
-#else
-  (void)big;
 #endif
   return rc;
 }
@@ -1967,6 +2116,13 @@ void col_after_commit(wtx_t *w, bool committed) {
     return;
   remdb *db = wtx_db(w);
   if (x->touched) {
+    struct col_store *cs = db->st->col;
+    if (cs && cs->ms_drop) { /* (an import's part: not held while it stages
+                             ** the next) */
+      ms_free(cs->ms);
+      cs->ms = NULL;
+      cs->ms_drop = false;
+    }
     if (!committed) {
       tab_forget(db, 0); /* reload from storage */
     } else if (x->merged) {

@@ -1697,6 +1697,58 @@ static void test_tail_chunks(void) {
   rm_tree(dir);
 }
 
+/* The writer's merge scratch (columns.c: mscratch): merges of two tables
+** whose columns differ in number and type at the same places take turns,
+** growing and shrinking in rows, each from arrays the other left; every
+** value must be the one written (a slot of another type, or a value or
+** NULL the last merge left in it, would show). */
+static void test_merge_scratch(void) {
+  open_db();
+  static const char schema_h[] =
+      "{\"name\": \"h\", \"properties\": {\"b\": {\"type\": \"boolean\"}, "
+      "\"x\": {\"type\": \"number\"}, \"w\": {\"type\": \"string\"}}}";
+  CHECK_INT(remdb_schema_put(db, schema_h, strlen(schema_h)), REMDB_OK);
+  uint32_t tail = col_tail_merge_max;
+  col_merge_rows = 8;
+  char id[REMDB_ID_LEN + 1], js[160];
+  int ng = 0, nh = 0;
+  for (int round = 0; round < 6; round++) {
+    /* g: a bulk of a size that changes (scratch grows, shrinks) */
+    int n = round % 2 ? 5 + round : 40 + 30 * round;
+    insert_n(n, 10000 + ng);
+    ng += n;
+    /* h: rows with NULLs where g's rows had values */
+    remdb_batch *bt;
+    CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+    for (int i = 0; i < 3 + 9 * round; i++, nh++) {
+      if (nh % 3 == 0)
+        snprintf(js, sizeof js, "{\"x\": %d.25}", nh);
+      else
+        snprintf(js, sizeof js, "{\"b\": %s, \"w\": \"w%d\", \"x\": -%d}",
+                 nh % 2 ? "true" : "false", nh % 5, nh);
+      CHECK_INT(remdb_batch_insert(bt, "h", js, strlen(js), id), REMDB_OK);
+    }
+    CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+    remdb_batch_free(bt);
+    CHECK_INT(check_table("g", true), (uint64_t)ng);
+    CHECK_INT(check_table("h", true), (uint64_t)nh);
+  }
+  /* every commit merges: one row each, after merges of many */
+  col_merge_rows = col_tail_merge_max = 1;
+  for (int i = 0; i < 4; i++) {
+    insert_n(1, 20000 + i);
+    snprintf(js, sizeof js, "{\"w\": \"last%d\"}", i);
+    CHECK_INT(remdb_insert(db, "h", js, strlen(js), id), REMDB_OK);
+  }
+  CHECK_INT(check_table("g", true), (uint64_t)ng + 4);
+  CHECK_INT(check_table("h", true), (uint64_t)nh + 4);
+  check_verify();
+  col_merge_rows = merge_default;
+  col_tail_merge_max = tail;
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* The columnar copy lives in its own column family: a backup (of the
 ** tenant, and of the whole database) copies it, a table's drop removes
 ** it, and the index cf holds no column key. */
@@ -2107,6 +2159,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_delta_packs);
   TEST_CASE(test_merge_dirty);
   TEST_CASE(test_tail_chunks);
+  TEST_CASE(test_merge_scratch);
   TEST_CASE(test_columnar_off_on);
   TEST_CASE(test_same_id);
   TEST_CASE(test_column_cf);
