@@ -11,7 +11,8 @@
 ** 100,000).  REMDB_BENCH_CPU=1 rates by the process's CPU time (all
 ** threads) instead of the wall clock, steadier on a busy machine.
 ** REMDB_BENCH_ONLY=on or off runs one side only (for callgrind), and
-** REMDB_BENCH_BULK_ONLY=1 the bulk insert only (into an empty table);
+** REMDB_BENCH_BULK_ONLY=1 the bulk insert only (into an empty table),
+** REMDB_BENCH_INSERT_ONLY=1 the single-row inserts only;
 ** REMDB_BENCH_THREADS=1 prints each phase's CPU seconds, the writing
 ** thread's and the background threads'; REMDB_BENCH_NOVERIFY=1 skips the
 ** closing verify (profiles of the writes).
@@ -80,6 +81,9 @@ static void run(long n, bool columnar, double out[3]) {
   uint64_t r = 42;
   /* REMDB_BENCH_BULK_ONLY: the bulk insert alone (for a profiler's run) */
   long n1 = getenv("REMDB_BENCH_BULK_ONLY") ? 0 : n;
+  /* REMDB_BENCH_INSERT_ONLY: the single-row inserts alone */
+  long n2 = getenv("REMDB_BENCH_INSERT_ONLY") ? 0 : n1;
+  long n3 = getenv("REMDB_BENCH_INSERT_ONLY") ? 0 : n;
   double t0 = clock_now(), w0 = cpu_self(), a0 = cpu();
   for (long i = 0; i < n1; i++) {
     int len = snprintf(js, sizeof js,
@@ -95,7 +99,7 @@ static void run(long n, bool columnar, double out[3]) {
       die("insert", db);
   }
   double t1 = clock_now(), w1 = cpu_self(), a1 = cpu();
-  for (long i = 0; i < n1; i++) {
+  for (long i = 0; i < n2; i++) {
     int len = snprintf(js, sizeof js, "{\"status\":\"%s\",\"score\":%ld.25}",
                        st[xorshift64(&r) % 4], i % 1000);
     if (remdb_update(db, ids[xorshift64(&r) % (uint64_t)n], js,
@@ -104,7 +108,7 @@ static void run(long n, bool columnar, double out[3]) {
   }
   double t2 = clock_now(), w2 = cpu_self(), a2 = cpu();
   remdb_batch *b = NULL;
-  for (long i = 0; i < n; i++) {
+  for (long i = 0; i < n3; i++) {
     if (b == NULL && remdb_batch_begin(db, &b) != REMDB_OK) die("batch", db);
     int len = snprintf(js, sizeof js,
                        "{\"title\":\"bulk %ld\",\"status\":\"%s\","
@@ -114,7 +118,7 @@ static void run(long n, bool columnar, double out[3]) {
                        i, st[i % 4], (int)(i % 5), (int)(i % 10000));
     if (remdb_batch_insert(b, "issues", js, (size_t)len, NULL) != REMDB_OK)
       die("batch insert", db);
-    if ((i + 1) % 1000 == 0 || i == n - 1) {
+    if ((i + 1) % 1000 == 0 || i == n3 - 1) {
       if (remdb_batch_commit(b, 0) != REMDB_OK) die("commit", db);
       remdb_batch_free(b);
       b = NULL;
