@@ -1069,6 +1069,20 @@ static uint64_t new_gen(void) {
   return gen;
 }
 
+/* The end of staging a segment of t: header h, built beside its columns,
+** goes in the batch unless building it ran out of memory (rc is the
+** staging's result so far). */
+static int stage_hdr(remdb *db, kv_batch_t *kb, const sch_table *t,
+                     uint32_t seg, const buf_t *h, int rc) {
+  if (rc == REMDB_OK && h->oom) rc = err_nomem(&db->err);
+  if (rc == REMDB_OK) {
+    unsigned char k[KEY_COL_MAX];
+    size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
+    kv_batch_put(kb, KV_COLUMN, k, kl, h->p, h->len);
+  }
+  return rc;
+}
+
 /* Stage segment m (finished) as segment seg of t, with a fresh
 ** generation. */
 static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
@@ -1115,12 +1129,7 @@ static int mseg_stage(remdb *db, kv_batch_t *kb, const sch_table *t,
     if (m->ms == NULL) col_free(cd);
     cc_drop_others(db->st, db->tid, t->table_id, seg, t->cols[c].field, gen);
   }
-  if (rc == REMDB_OK && h->oom) rc = err_nomem(&db->err);
-  if (rc == REMDB_OK) {
-    unsigned char k[KEY_COL_MAX];
-    size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
-    kv_batch_put(kb, KV_COLUMN, k, kl, h->p, h->len);
-  }
+  rc = stage_hdr(db, kb, t, seg, h, rc);
   if (bufs == lb)
     for (int b = 0; b < 2; b++) buf_free(&lb[b]);
   return rc;
@@ -1761,12 +1770,7 @@ static int mseg_append(remdb *db, kv_batch_t *kb, const sch_table *t,
     if (m->ms == NULL) col_free(cd);
     cc_drop_others(db->st, db->tid, t->table_id, seg, field, gen);
   }
-  if (rc == REMDB_OK && h->oom) rc = err_nomem(&db->err);
-  if (rc == REMDB_OK) {
-    unsigned char k[KEY_COL_MAX];
-    size_t kl = key_col(k, db->tid, t->table_id, 'M', seg, 0);
-    kv_batch_put(kb, KV_COLUMN, k, kl, h->p, h->len);
-  }
+  rc = stage_hdr(db, kb, t, seg, h, rc);
   if (bufs == lb)
     for (int b = 0; b < 3; b++) buf_free(&lb[b]);
   return rc;
