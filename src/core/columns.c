@@ -2109,6 +2109,27 @@ int col_before_commit(wtx_t *w) {
     ct->nd[seg] = UINT32_MAX; /* merged: 0 once committed */
     x->merged = true;
   }
+  /* a segment this transaction filled merges now: no more new rows come
+  ** to it, so its last deltas (up to the tail bound, 32k rows) would
+  ** otherwise stay deltas until an update of one of its rows, on disk
+  ** as row images (a 1M-row table kept 104k rows so, half of its
+  ** columns' size) and read by every reader that opens its snapshot */
+  for (size_t i = 0; i < x->nntbl; i++) {
+    ct = tab_of(db, x, x->ntbl[i]);
+    if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+    for (uint64_t s = x->first[i] >> SEG_SHIFT;
+         ((s + 1) << SEG_SHIFT) <= ct->next; s++) {
+      uint32_t seg = (uint32_t)s;
+      if (!seg_room(ct, seg)) return err_nomem(&db->err);
+      if (ct->nd[seg] == 0 || ct->nd[seg] == UINT32_MAX) continue;
+      cat_table *cat = cat_by_id(db, x->ntbl[i]);
+      if (cat == NULL) continue;
+      int rc = merge_seg(w, x, cat->s, ct, seg);
+      if (rc) return rc;
+      ct->nd[seg] = UINT32_MAX;
+      x->merged = true;
+    }
+  }
   return pack_stage(w, x);
 }
 

@@ -1362,6 +1362,74 @@ static void count_deltas(uint32_t tbl, int *singles, int *packs) {
   kv_iter_free(it);
 }
 
+/* Delta keys (singles and packs) of segment seg of table tbl. */
+static int seg_deltas(uint32_t tbl, uint32_t seg) {
+  unsigned char lo[KEY_COL_KIND], hi[KEY_COL_KIND];
+  key_col_table(lo, db->tid, tbl);
+  lo[12] = 'D';
+  key_col_table(hi, db->tid, tbl);
+  hi[12] = 'D' + 1;
+  kv_iter_t *it;
+  err_t e;
+  CHECK_INT(kv_iter_new(db->st->kv, NULL, KV_COLUMN, lo, sizeof lo, hi,
+                        sizeof hi, &it, &e),
+            REMDB_OK);
+  int n = 0;
+  for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    n += kl >= 17 && get_u32be(k + 13) == seg;
+  }
+  kv_iter_free(it);
+  return n;
+}
+
+/* The commit that fills a segment merges it: its last rows do not stay
+** row images for good (a bulk load of 1M rows left 104k rows of deltas,
+** half of its columns' size, since only the table's last segment merged
+** by the tail bound and no row came to a full one). */
+static void test_full_segment_merges(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  int done = 0;
+  while (done + 1000 <= (int)COL_SEG_ROWS) {
+    insert_n(1000, done);
+    done += 1000;
+  }
+  CHECK(seg_deltas(tbl, 0) > 0); /* the tail's newest rows: deltas */
+  insert_n(1000, done); /* fills segment 0, starts segment 1 */
+  done += 1000;
+  CHECK_INT(seg_deltas(tbl, 0), 0);
+  CHECK(seg_deltas(tbl, 1) > 0);
+  /* and so after a reopen, with single inserts that fill segment 1 */
+  remdb_close(db);
+  remdb_options o;
+  remdb_options_init(&o);
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  while (done + 1000 <= 2 * (int)COL_SEG_ROWS - 5) {
+    insert_n(1000, done);
+    done += 1000;
+  }
+  insert_n(2 * (int)COL_SEG_ROWS - 5 - done, done);
+  done = 2 * (int)COL_SEG_ROWS - 5;
+  char id[REMDB_ID_LEN + 1], js[64];
+  while (done < 2 * (int)COL_SEG_ROWS + 3) {
+    int len = snprintf(js, sizeof js, "{\"k\": \"k%d\", \"i\": %d}", done,
+                       done);
+    CHECK_INT(remdb_insert(db, "g", js, (size_t)len, id), REMDB_OK);
+    done++;
+    if (done == 2 * (int)COL_SEG_ROWS - 1) CHECK(seg_deltas(tbl, 1) > 0);
+  }
+  CHECK_INT(seg_deltas(tbl, 1), 0);
+  CHECK(seg_deltas(tbl, 2) > 0);
+  CHECK(check_table("g", true) == (uint64_t)done);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* A transaction's new rows of a segment are one delta pack; a later
 ** single delta of one of them (sorting before the pack, even at its
 ** highest position) wins over it for readers, merges and a reopened
@@ -2154,6 +2222,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_damage);
   TEST_CASE(test_snapshot);
   TEST_CASE(test_segments);
+  TEST_CASE(test_full_segment_merges);
   TEST_CASE(test_merge_cache);
   TEST_CASE(test_share_bound);
   TEST_CASE(test_delta_packs);
