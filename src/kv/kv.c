@@ -71,6 +71,11 @@ struct kv {
   ** column cf (and no column keys): cf[KV_COLUMN] is NULL and reads of
   ** it find nothing */
   bool nocol;
+  /* a finished batch, cleared, for the next kv_batch_new: its buffer
+  ** keeps its capacity (a bulk transaction's batch grew by doubling,
+  ** copied and faulted in afresh every transaction); at most
+  ** KV_SPARE_BATCH bytes used when it was kept */
+  _Atomic(rocksdb_writebatch_t *) spare_wb;
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   rocksdb_readoptions_t *ro;
   bool sync;
@@ -682,6 +687,8 @@ void kv_close(kv_t *kv) {
       }
     pthread_mutex_unlock(&writers_mu);
   }
+  rocksdb_writebatch_t *spare = atomic_exchange(&kv->spare_wb, NULL);
+  if (spare) rocksdb_writebatch_destroy(spare);
   for (int i = 0; i < KV_NCF; i++) {
     if (kv->cf_opts[i]) rocksdb_options_destroy(kv->cf_opts[i]);
     if (kv->bbt[i]) rocksdb_block_based_options_destroy(kv->bbt[i]);
@@ -838,17 +845,28 @@ void kv_val_free(kv_val *v) {
   v->len = 0;
 }
 
+#define KV_SPARE_BATCH (2u << 20)
+
 kv_batch_t *kv_batch_new(kv_t *kv) {
   kv_batch_t *b = malloc(sizeof *b);
   if (b == NULL) return NULL;
   b->kv = kv;
-  b->wb = rocksdb_writebatch_create();
+  b->wb = atomic_exchange(&kv->spare_wb, NULL);
+  if (b->wb == NULL) b->wb = rocksdb_writebatch_create();
   return b;
 }
 
 void kv_batch_free(kv_batch_t *b) {
   if (b == NULL) return;
-  rocksdb_writebatch_destroy(b->wb);
+  size_t used;
+  rocksdb_writebatch_data(b->wb, &used);
+  rocksdb_writebatch_t *none = NULL;
+  if (used <= KV_SPARE_BATCH) {
+    rocksdb_writebatch_clear(b->wb);
+    if (atomic_compare_exchange_strong(&b->kv->spare_wb, &none, b->wb))
+      b->wb = NULL;
+  }
+  if (b->wb) rocksdb_writebatch_destroy(b->wb);
   free(b);
 }
 

@@ -1805,6 +1805,46 @@ static void test_batch_fresh_ids(void) {
   remdb_close(db);
 }
 
+/* A freed batch is kept, cleared, for the next kv_batch_new (its buffer
+** keeps its capacity): the next batch starts empty, whatever the last held,
+** and one over the bound is not kept. */
+static void test_kv_batch_reuse(void) {
+  char d[256];
+  scratch_dir(d, sizeof d, "kvb");
+  kv_t *kv;
+  err_t e;
+  kv_options ko = {.create_if_missing = true, .sync = false,
+                   .cache_bytes = 1 << 20, .write_buffer_bytes = 1 << 20};
+  CHECK_INT(kv_open(d, &ko, &kv, &e), REMDB_OK);
+  static char big[4096];
+  for (int round = 0; round < 3; round++) {
+    kv_batch_t *kb = kv_batch_new(kv);
+    CHECK_INT(kv_batch_count(kb), 0);
+    CHECK(kv_batch_bytes(kb) < 64);
+    char k[16];
+    int kl = snprintf(k, sizeof k, "k%d", round);
+    kv_batch_put(kb, KV_META, k, (size_t)kl, "v", 1);
+    CHECK_INT(kv_batch_count(kb), 1);
+    CHECK_INT(kv_write(kv, kb, 0, &e), REMDB_OK);
+    /* round 1 leaves its batch over the bound (2 MiB used) */
+    for (int i = 0; round == 1 && i < 700; i++)
+      kv_batch_put(kb, KV_META, "x", 1, big, sizeof big);
+    kv_batch_free(kb);
+  }
+  /* only what each round wrote: k0 k1 k2, not the unwritten x */
+  for (int round = 0; round < 3; round++) {
+    char k[16];
+    int kl = snprintf(k, sizeof k, "k%d", round);
+    kv_val v;
+    CHECK_INT(kv_get(kv, NULL, KV_META, k, (size_t)kl, &v, &e), REMDB_OK);
+    kv_val_free(&v);
+  }
+  kv_val v;
+  CHECK_INT(kv_get(kv, NULL, KV_META, "x", 1, &v, &e), REMDB_NOTFOUND);
+  kv_close(kv);
+  rm_tree(d);
+}
+
 static void test_batch_ops(void) {
   remdb *db = open_db("bops");
   if (!db) return;
@@ -1904,6 +1944,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_group_commit);
   TEST_CASE(test_flags);
   TEST_CASE(test_batch_ops);
+  TEST_CASE(test_kv_batch_reuse);
   TEST_CASE(test_batch_fresh_ids);
   int rc_ = test_main(argc, argv, "test_api");
   rm_tree(dir);
