@@ -1393,6 +1393,11 @@ typedef struct cdelta {
   size_t off, len; /* image in imgs */
 } cdelta;
 
+struct pend_pos {
+  uuid16_t id;
+  uint64_t pos;
+};
+
 struct col_txn {
   /* entities whose position the transaction knows: the first in one (a
   ** single-row write's: no hash set to fill and clear), the others in ids */
@@ -1404,6 +1409,11 @@ struct col_txn {
   idset ids;
   uint64_t *pos;   /* pos[i]: of ids.ids[i]; UINT64_MAX: removed */
   size_t cappos;
+  /* new rows' positions not yet in one/ids, in order (newer than what
+  ** those hold): a bulk insert that never looks its rows up again fills
+  ** no hash set (txn_fold when one is looked up) */
+  struct pend_pos *pend;
+  size_t npend, cappend;
   cdelta *d;       /* staged deltas, in order */
   size_t nd, capd;
   buf_t imgs;
@@ -1422,6 +1432,7 @@ struct col_txn {
 static void txn_release(struct col_txn *x) {
   idset_free(&x->ids);
   free(x->pos);
+  free(x->pend);
   free(x->d);
   free(x->ntbl);
   free(x->first);
@@ -1437,9 +1448,10 @@ void col_txn_free(struct col_txn *x) {
   store_t *st = x->st;
   struct col_store *c = x->cs;
   if (c && x->ids.cap <= 1024 && x->cappos <= 1024 && x->capd <= 1024 &&
-      x->imgs.cap <= 65536 && x->capntbl <= 16) {
+      x->imgs.cap <= 65536 && x->capntbl <= 16 && x->cappend <= 1024) {
     if (x->ids.n) idset_clear(&x->ids);
     x->one.has = false;
+    x->npend = 0;
     x->nd = x->nntbl = 0;
     buf_reset(&x->imgs);
     x->imgs.oom = false;
@@ -1457,7 +1469,8 @@ void col_txn_free(struct col_txn *x) {
 
 size_t col_txn_bytes(const struct col_txn *x) {
   return x ? x->imgs.len + x->nd * sizeof(cdelta) +
-                 (x->ids.n + x->one.has) * (8 + sizeof(uuid16_t))
+                 (x->ids.n + x->one.has) * (8 + sizeof(uuid16_t)) +
+                 x->npend * sizeof(struct pend_pos)
            : 0;
 }
 
@@ -1517,6 +1530,34 @@ static bool txn_set_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
   size_t i;
   if (!idset_add(&x->ids, id->b, &i)) return false;
   x->pos[i] = pos;
+  return true;
+}
+
+/* A new row's position: noted for txn_fold (the first in one). */
+static bool txn_new_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
+  if (x->npend == 0 && !x->one.has && x->ids.n == 0)
+    return txn_set_pos(x, id, pos);
+  if (x->npend == x->cappend) {
+    size_t cap = x->cappend ? x->cappend * 2 : 64;
+    struct pend_pos *p = realloc(x->pend, cap * sizeof *p);
+    if (p == NULL) return false;
+    x->pend = p;
+    x->cappend = cap;
+  }
+  x->pend[x->npend++] = (struct pend_pos){*id, pos};
+  return true;
+}
+
+/* The new rows' positions noted into one/ids, in order. */
+static bool txn_fold(struct col_txn *x) {
+  size_t i = 0;
+  while (i < x->npend && txn_set_pos(x, &x->pend[i].id, x->pend[i].pos)) i++;
+  if (i < x->npend) { /* (OOM: the rest stays noted) */
+    memmove(x->pend, x->pend + i, (x->npend - i) * sizeof *x->pend);
+    x->npend -= i;
+    return false;
+  }
+  x->npend = 0;
   return true;
 }
 
@@ -1591,6 +1632,7 @@ static bool dir_seen(remdb *db, const uuid16_t *id, bool *has, uint64_t *pos) {
 static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
                    uint64_t *pos) {
   remdb *db = wtx_db(w);
+  if (x->npend && !txn_fold(x)) return err_nomem(&db->err);
   size_t i = x->ids.n ? idset_find(&x->ids, id->b) : IDSET_NONE;
   if (i != IDSET_NONE || (x->one.has && memcmp(x->one.id.b, id->b, 16) == 0)) {
     *pos = i != IDSET_NONE ? x->pos[i] : x->one.pos;
@@ -1660,7 +1702,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     if (!txn_note_tbl(x, t->table_id, ct->next)) return err_nomem(&db->err);
     pos = ct->next++;
     x->touched = true;
-    if (!txn_set_pos(x, id, pos)) return err_nomem(&db->err);
+    if (!txn_new_pos(x, id, pos)) return err_nomem(&db->err);
     iddir_value(dirval, t->table_id, pos);
     *dirlen = IDDIR_VAL_LEN;
   } else {
@@ -2116,7 +2158,7 @@ void col_after_commit(wtx_t *w, bool committed) {
   struct col_txn *x = *wtx_col(w);
   /* (called again by the reset after a commit: nothing left) */
   if (x == NULL || (!x->touched && x->nd == 0 && x->nntbl == 0 &&
-                    x->ids.n == 0 && !x->one.has))
+                    x->ids.n == 0 && !x->one.has && x->npend == 0))
     return;
   remdb *db = wtx_db(w);
   if (x->touched) {
@@ -2141,6 +2183,7 @@ void col_after_commit(wtx_t *w, bool committed) {
   }
   if (x->ids.n) idset_clear(&x->ids);
   x->one.has = false;
+  x->npend = 0;
   x->nd = x->nntbl = 0;
   buf_reset(&x->imgs);
   x->touched = x->merged = false;

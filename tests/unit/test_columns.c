@@ -1425,6 +1425,48 @@ static void test_delta_packs(void) {
 }
 
 
+/* A batch that looks its own new rows up again (updates, soft and hard
+** deletes, between and after further inserts; a failed update rolled
+** back) finds each at the position it was given: the new rows' positions
+** are noted without a hash set until then (txn_fold). */
+static void test_txn_own_rows(void) {
+  open_db();
+  insert_n(3, 1000); /* (older rows: one is updated in the batch too) */
+  remdb_batch *bt;
+  char ids[40][REMDB_ID_LEN + 1], js[200];
+  CHECK_INT(remdb_batch_begin(db, &bt), REMDB_OK);
+  for (int i = 0; i < 40; i++) {
+    snprintf(js, sizeof js, "{\"k\": \"o%d\", \"i\": %d, \"s\": \"v%d\"}", i,
+             i, i);
+    CHECK_INT(remdb_batch_insert(bt, "g", js, strlen(js), ids[i]), REMDB_OK);
+    if (i == 9 || i == 25 || i == 39) {
+      /* look back at rows of this batch: the first, one of the middle,
+      ** the latest */
+      const char *u = "{\"s\": \"upd\"}";
+      CHECK_INT(remdb_batch_update(bt, ids[0], u, strlen(u)), REMDB_OK);
+      CHECK_INT(remdb_batch_update(bt, ids[i / 2], u, strlen(u)), REMDB_OK);
+      CHECK_INT(remdb_batch_update(bt, ids[i], u, strlen(u)), REMDB_OK);
+      const char *bad = "{\"i\": \"not an integer\"}";
+      CHECK(remdb_batch_update(bt, ids[i - 1], bad, strlen(bad)) != REMDB_OK);
+    }
+    if (i == 30) CHECK_INT(remdb_batch_delete(bt, ids[3], 0), REMDB_OK);
+    if (i == 31) CHECK_INT(remdb_batch_delete(bt, ids[4], REMDB_HARD), REMDB_OK);
+  }
+  CHECK_INT(remdb_batch_delete(bt, ids[38], REMDB_HARD), REMDB_OK);
+  CHECK_INT(remdb_batch_commit(bt, 0), REMDB_OK);
+  remdb_batch_free(bt);
+  CHECK_INT(check_table("g", true), 3 + 40 - 2);
+  check_verify();
+  /* and folded by a merge of this segment */
+  col_merge_rows = 2;
+  run_sql("UPDATE g SET s = 'm' WHERE k IN ('o1', 'o20')");
+  col_merge_rows = merge_default;
+  CHECK_INT(check_table("g", true), 3 + 40 - 2);
+  check_verify();
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* "columnar" turned off and on again on a table with rows, packs and
 ** singles: the columns are what the rows are, through later merges. */
 static void test_columnar_off_on(void) {
@@ -2157,6 +2199,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_merge_cache);
   TEST_CASE(test_share_bound);
   TEST_CASE(test_delta_packs);
+  TEST_CASE(test_txn_own_rows);
   TEST_CASE(test_merge_dirty);
   TEST_CASE(test_tail_chunks);
   TEST_CASE(test_merge_scratch);
