@@ -537,31 +537,263 @@ static bool rimg_next(const unsigned char **pp, const unsigned char *end,
 
 /* ---- delta packs ----------------------------------------------------------
 ** A transaction's new rows of one segment are one key (key_col_pack, the
-** delta key of the highest of them, then 'P'), not a key each: u8 version
-** (1), u32 count, then per row, positions ascending: u16 index in the
-** segment, u32 image length, the row image.  Its positions were handed
-** out by its transaction, so any single delta of one of them is newer,
-** and sorts before the pack (its position is at most the pack's
-** highest): a reader or merge walking the epoch's keys in order applies a
-** pack's row only where no single delta came first (a bitmap of them). */
+** delta key of the highest of them, then 'P'), not a key each.  Its
+** positions were handed out by its transaction, so any single delta of
+** one of them is newer, and sorts before the pack (its position is at most
+** the pack's highest): a reader or merge walking the epoch's keys in order
+** applies a pack's row only where no single delta came first (a bitmap of
+** them).
+**
+** Version 1 (formats 4-6, still read): u8 1, u32 count, then per row,
+** positions ascending: u16 index in the segment, u32 image length, the
+** row image.
+**
+** Version 2 (format 7, written): the layout once, each row's values by
+** position (a bulk insert's pack was ~130 bytes a row, and RocksDB's WAL,
+** memtable and flush cost by the byte): u8 2, varint count, varint ncols
+** (at most CPACK_COLS), ncols u16 (LE) field ids; then per row, positions
+** ascending: varint gap (its index less the one after the row before; the
+** first's from 0), u8 state, and unless ROW_GONE per column a tag:
+**   CT_NULL, CT_INEXACT           no payload
+**   CT_INT                        varint zig-zag integer
+**   CT_SMALL + z (z < 128)        the integer of zig-zag z
+**   CT_IDELTA                     varint zig-zag difference from the
+**                                 column's integer in the row before
+**   CT_ISAME                      the row's integer before this column's
+**                                 (created_at and modified_at)
+**   CT_F64 8 bytes, CT_ID 16 bytes, CT_TEXT varint length and bytes
+**   CT_PREV                       the column's value in the row before
+** ("the row before": the pack's latest row that is not ROW_GONE; every
+** varint LEB128).  Its rows are read back as row images (pack_next), so
+** merges and readers apply them as before. */
+enum {
+  CT_NULL, CT_INEXACT, CT_INT, CT_IDELTA, CT_ISAME, CT_F64, CT_TEXT, CT_ID,
+  CT_PREV, CT_SMALL = 0x80
+};
+#define CPACK_COLS 64
+#define CV_NONE 0xff
+
+/* A value as a version-2 pack's coder keeps it: a row image tag, the
+** integer, or the payload's bytes (in the image or pack walked). */
+typedef struct cval {
+  uint8_t tag;
+  uint32_t n;
+  const unsigned char *p;
+  uint64_t i;
+} cval;
+
 typedef struct pack_cur {
   const unsigned char *p, *end;
   uint32_t left;
+  uint8_t ver;
+  /* version 2 */
+  uint32_t ncols, next;
+  const unsigned char *fields;
+  buf_t *out; /* where a row's image is appended (NULL: own, one row) */
+  buf_t own;
+  cval prev[CPACK_COLS];
 } pack_cur;
+
+static unsigned char *vput(unsigned char *p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = (unsigned char)v;
+  return p;
+}
+static bool vget(const unsigned char **pp, const unsigned char *end,
+                 uint64_t *v) {
+  uint64_t x = 0;
+  for (int s = 0; s < 70 && *pp < end; s += 7) {
+    unsigned char b = *(*pp)++;
+    if (s == 63 && b > 1) return false;
+    x |= (uint64_t)(b & 0x7f) << s;
+    if (!(b & 0x80)) {
+      *v = x;
+      return true;
+    }
+  }
+  return false;
+}
+static int vlen(uint64_t v) {
+  int n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+static inline uint64_t zz(uint64_t v) { return (v << 1) ^ (0 - (v >> 63)); }
+static inline uint64_t unzz(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 
 static bool pack_open(pack_cur *c, const void *v, size_t vl) {
   const unsigned char *p = (const unsigned char *)v;
-  if (vl < 5 || p[0] != 1) return false;
-  c->left = (uint32_t)get_le(p + 1, 4);
-  c->p = p + 5;
-  c->end = p + vl;
+  c->out = NULL;
+  buf_init(&c->own);
+  if (vl >= 5 && p[0] == 1) {
+    c->ver = 1;
+    c->left = (uint32_t)get_le(p + 1, 4);
+    c->p = p + 5;
+    c->end = p + vl;
+    return true;
+  }
+  if (vl < 1 || p[0] != 2) return false;
+  const unsigned char *q = p + 1, *end = p + vl;
+  uint64_t count, ncols;
+  if (!vget(&q, end, &count) || count > COL_SEG_ROWS ||
+      !vget(&q, end, &ncols) || ncols > CPACK_COLS ||
+      (size_t)(end - q) < 2 * ncols)
+    return false;
+  c->ver = 2;
+  c->left = (uint32_t)count;
+  c->ncols = (uint32_t)ncols;
+  c->next = 0;
+  c->fields = q;
+  c->p = q + 2 * ncols;
+  c->end = end;
+  for (uint32_t k = 0; k < c->ncols; k++) c->prev[k].tag = CV_NONE;
   return true;
 }
 
-/* The pack's next row: 1, 0 at its end, -1 if malformed. */
+static void pack_close(pack_cur *c) { buf_free(&c->own); }
+
+/* A version-2 pack's next row into c: its index, state, and unless gone
+** its values in c->prev[].  1, or -1 if malformed. */
+static int pack_row2(pack_cur *c, uint32_t *idx, uint8_t *state) {
+  const unsigned char *p = c->p, *end = c->end;
+  uint64_t gap, rl, z;
+  if (!vget(&p, end, &gap) || gap >= COL_SEG_ROWS - c->next ||
+      !vget(&p, end, &rl) || rl == 0 || rl > (uint64_t)(end - p) ||
+      *p > ROW_GONE)
+    return -1;
+  end = p + rl; /* the row's end */
+  *idx = c->next + (uint32_t)gap;
+  *state = *p++;
+  if (*state != ROW_GONE) {
+    bool rowint = false; /* the row's integer so far, ri */
+    uint64_t ri = 0;
+    cval *v = c->prev;
+    for (uint32_t k = 0; k < c->ncols; k++, v++) {
+      if (p == end) return -1;
+      uint8_t t = *p++;
+      if (t >= CT_SMALL) {
+        v->tag = TAG_I64;
+        v->i = unzz(t - CT_SMALL);
+      } else {
+        switch (t) {
+          case CT_NULL: v->tag = TAG_NULL; break;
+          case CT_INEXACT: v->tag = TAG_INEXACT; break;
+          case CT_INT:
+            if (!vget(&p, end, &z)) return -1;
+            v->tag = TAG_I64;
+            v->i = unzz(z);
+            break;
+          case CT_IDELTA:
+            if (v->tag != TAG_I64 || !vget(&p, end, &z)) return -1;
+            v->i += unzz(z);
+            break;
+          case CT_ISAME:
+            if (!rowint) return -1;
+            v->tag = TAG_I64;
+            v->i = ri;
+            break;
+          case CT_F64:
+          case CT_ID:
+            v->n = t == CT_F64 ? 8 : 16;
+            if ((size_t)(end - p) < v->n) return -1;
+            v->tag = t == CT_F64 ? TAG_F64 : TAG_ID;
+            v->p = p;
+            p += v->n;
+            break;
+          case CT_TEXT:
+            if (!vget(&p, end, &z) || z > (uint64_t)(end - p)) return -1;
+            v->tag = TAG_TEXT;
+            v->n = (uint32_t)z;
+            v->p = p;
+            p += v->n;
+            break;
+          case CT_PREV:
+            if (v->tag == CV_NONE) return -1;
+            break;
+          default: return -1;
+        }
+      }
+      if (v->tag == TAG_I64) {
+        rowint = true;
+        ri = v->i;
+      }
+    }
+  }
+  if (p != end) return -1;
+  c->p = p;
+  c->next = *idx + 1;
+  c->left--;
+  return 1;
+}
+
+/* A version-2 pack's next row's index, its values skipped (they are then
+** not in c->prev: the pack is walked again to apply it).  1, or -1. */
+static int pack_skip2(pack_cur *c, uint32_t *idx) {
+  const unsigned char *p = c->p;
+  uint64_t gap, rl;
+  if (c->left == 0) return p == c->end ? 0 : -1;
+  if (!vget(&p, c->end, &gap) || gap >= COL_SEG_ROWS - c->next ||
+      !vget(&p, c->end, &rl) || rl == 0 || rl > (uint64_t)(c->end - p))
+    return -1;
+  *idx = c->next + (uint32_t)gap;
+  c->p = p + rl;
+  c->next = *idx + 1;
+  c->left--;
+  return 1;
+}
+
+/* A version-2 pack's next row, as a row image appended to c->out (or in
+** c->own): 1, -1 if malformed, -2 on OOM. */
+static int pack_next2(pack_cur *c, uint32_t *idx, const unsigned char **img,
+                      size_t *len) {
+  buf_t *o = c->out ? c->out : &c->own;
+  if (!c->out) o->len = 0;
+  uint8_t state;
+  if (pack_row2(c, idx, &state) != 1) return -1;
+  size_t need = 1; /* (a value of the row before may be long) */
+  for (uint32_t k = 0; state != ROW_GONE && k < c->ncols; k++)
+    need += 3 + (c->prev[k].tag == TAG_TEXT ? 4 + (size_t)c->prev[k].n
+                 : c->prev[k].tag == TAG_ID ? 16
+                 : c->prev[k].tag == TAG_I64 || c->prev[k].tag == TAG_F64
+                     ? 8
+                     : 0);
+  if (!buf_reserve(o, need)) return -2;
+  unsigned char *w0 = (unsigned char *)o->p + o->len, *w = w0;
+  *w++ = state;
+  for (uint32_t k = 0; state != ROW_GONE && k < c->ncols; k++) {
+    const cval *v = &c->prev[k];
+    w = put_le(w, get_le(c->fields + 2 * (size_t)k, 2), 2);
+    *w++ = v->tag;
+    switch (v->tag) {
+      case TAG_I64: w = put_le(w, v->i, 8); break;
+      case TAG_TEXT:
+        w = put_le(w, v->n, 4);
+        /* fall through */
+      case TAG_F64:
+      case TAG_ID:
+        memcpy(w, v->p, v->n);
+        w += v->n;
+        break;
+      default: break;
+    }
+  }
+  *len = (size_t)(w - w0);
+  o->len += *len;
+  *img = w0;
+  return 1;
+}
+
+/* The pack's next row: 1, 0 at its end, -1 if malformed, -2 on OOM. */
 static int pack_next(pack_cur *c, uint32_t *idx, const unsigned char **img,
                      size_t *len) {
   if (c->left == 0) return c->p == c->end ? 0 : -1;
+  if (c->ver == 2) return pack_next2(c, idx, img, len);
   if (c->end - c->p < 6) return -1;
   *idx = (uint32_t)get_le(c->p, 2);
   *len = (size_t)get_le(c->p + 2, 4);
@@ -572,14 +804,121 @@ static int pack_next(pack_cur *c, uint32_t *idx, const unsigned char **img,
   return 1;
 }
 
-/* Set row i of column cd from value v of a row image (v.field is cd's):
-** a value of another type than the column's is NULL and makes the column
-** inexact.  false on OOM. */
-static bool set_value(col_data *cd, uint32_t i, const rval *v) {
+/* Write at w (room: 5 + len + 2 bytes) the version-2 row of row image img
+** at gap, a pack of layout fields[ncols] whose coder's state is prev:
+** past its end, or NULL if the image is malformed or of another layout.
+** (A row image is walked here without rimg_next: a bulk insert codes
+** every row once.) */
+static unsigned char *cpack_row(unsigned char *w, cval *prev,
+                                const uint16_t *fields, uint32_t ncols,
+                                uint32_t gap, const unsigned char *img,
+                                size_t len) {
+  if (len == 0 || img[0] > ROW_GONE || (img[0] == ROW_GONE && len != 1))
+    return NULL;
+  w = vput(w, gap);
+  unsigned char *lp = w++; /* the row's length: one byte unless long */
+  unsigned char *r0 = w;
+  *w++ = img[0];
+  const unsigned char *p = img + 1, *end = img + len;
+  bool rowint = false;
+  uint64_t ri = 0;
+  cval *q = prev;
+  for (uint32_t k = 0; k < ncols && img[0] != ROW_GONE; k++, q++) {
+    if (end - p < 3 || get_le(p, 2) != fields[k]) return NULL;
+    uint8_t tag = p[2];
+    p += 3;
+    switch (tag) {
+      case TAG_NULL:
+      case TAG_INEXACT:
+        q->tag = tag;
+        *w++ = tag == TAG_NULL ? CT_NULL : CT_INEXACT;
+        break;
+      case TAG_I64: {
+        if (end - p < 8) return NULL;
+        uint64_t x = get_le(p, 8), z = zz(x);
+        p += 8;
+        if (q->tag == TAG_I64 && q->i == x) {
+          *w++ = CT_PREV;
+        } else if (rowint && ri == x) {
+          *w++ = CT_ISAME;
+        } else if (z < 0x80) {
+          *w++ = (unsigned char)(CT_SMALL + z);
+        } else if (q->tag == TAG_I64 && vlen(zz(x - q->i)) < vlen(z)) {
+          *w++ = CT_IDELTA;
+          w = vput(w, zz(x - q->i));
+        } else {
+          *w++ = CT_INT;
+          w = vput(w, z);
+        }
+        q->tag = TAG_I64;
+        q->i = x;
+        rowint = true;
+        ri = x;
+        break;
+      }
+      case TAG_F64:
+      case TAG_ID: {
+        uint32_t n = tag == TAG_F64 ? 8 : 16;
+        if ((size_t)(end - p) < n) return NULL;
+        if (q->tag == tag && memcmp(q->p, p, n) == 0) {
+          *w++ = CT_PREV;
+        } else {
+          *w++ = tag == TAG_F64 ? CT_F64 : CT_ID;
+          if (n == 8)
+            memcpy(w, p, 8);
+          else
+            memcpy(w, p, 16);
+          w += n;
+        }
+        q->tag = tag;
+        q->n = n;
+        q->p = p;
+        p += n;
+        break;
+      }
+      case TAG_TEXT: {
+        if (end - p < 4) return NULL;
+        uint32_t n = (uint32_t)get_le(p, 4);
+        p += 4;
+        if ((size_t)(end - p) < n) return NULL;
+        if (q->tag == TAG_TEXT && q->n == n && memcmp(q->p, p, n) == 0) {
+          *w++ = CT_PREV;
+        } else {
+          *w++ = CT_TEXT;
+          w = vput(w, n);
+          memcpy(w, p, n);
+          w += n;
+        }
+        q->tag = TAG_TEXT;
+        q->n = n;
+        q->p = p;
+        p += n;
+        break;
+      }
+      default: return NULL;
+    }
+  }
+  if (p != end) return NULL;
+  size_t rl = (size_t)(w - r0);
+  if (rl >= 0x80) { /* (room: a row is at most len + 2 bytes) */
+    int extra = vlen(rl) - 1;
+    memmove(r0 + extra, r0, rl);
+    w += extra;
+  }
+  vput(lp, rl);
+  return w;
+}
+
+/* Set row i of column cd from value v (a row image's, or a version-2
+** pack's): a value of another type than the column's is NULL and makes
+** the column inexact.  false on OOM. */
+static inline bool set_cval(col_data *cd, uint32_t i, const cval *v) {
   switch (v->tag) {
-    case TAG_I64:
-      if (cd->type == COLT_REAL) break;
-      col_set_i64(cd, i, (int64_t)get_le(v->p, 8));
+    case TAG_I64: /* (of a damaged delta, in a TEXT or id column: NULL) */
+      if (cd->type == COLT_REAL || cd->type == COLT_TEXT ||
+          cd->type == COLT_ID)
+        break;
+      col_set_i64(cd, i, (int64_t)v->i);
       return true;
     case TAG_F64: {
       if (cd->type != COLT_REAL) break;
@@ -602,6 +941,18 @@ static bool set_value(col_data *cd, uint32_t i, const rval *v) {
   col_set_null(cd, i);
   if (v->tag != TAG_NULL && v->tag != TAG_INEXACT) cd->inexact = true;
   return true;
+}
+
+static inline cval rval_cval(const rval *v) {
+  cval c = {v->tag, v->n, v->p, 0};
+  if (v->tag == TAG_I64) c.i = get_le(v->p, 8);
+  return c;
+}
+
+/* Set row i of column cd from value v of a row image (v.field is cd's). */
+static bool set_value(col_data *cd, uint32_t i, const rval *v) {
+  cval c = rval_cval(v);
+  return set_cval(cd, i, &c);
 }
 
 /* Set row i of column cd (field) from row image img; a gone or
@@ -919,14 +1270,14 @@ static bool col_grow(col_data *c, uint32_t n) {
 }
 
 /* Does row i of cd (as decoded, unchanged since) hold value v? */
-static bool same_value(const col_data *cd, uint32_t i, const rval *v) {
+static inline bool same_cval(const col_data *cd, uint32_t i, const cval *v) {
   if (i >= cd->n) return false;
   bool null = col_bit(cd->nulls, i);
   switch (v->tag) {
     case TAG_NULL: return null;
     case TAG_I64:
       return !null && cd->type != COLT_REAL && cd->type != COLT_TEXT &&
-             cd->type != COLT_ID && cd->i64[i] == (int64_t)get_le(v->p, 8);
+             cd->type != COLT_ID && cd->i64[i] == (int64_t)v->i;
     case TAG_F64: {
       if (null || cd->type != COLT_REAL) return false;
       uint64_t x = get_le(v->p, 8), y;
@@ -943,6 +1294,10 @@ static bool same_value(const col_data *cd, uint32_t i, const rval *v) {
       return !null && cd->type == COLT_ID && memcmp(cd->id[i], v->p, 16) == 0;
     default: return false;
   }
+}
+static bool same_value(const col_data *cd, uint32_t i, const rval *v) {
+  cval c = rval_cval(v);
+  return same_cval(cd, i, &c);
 }
 
 /* Apply row image img at in-segment index i to every column of m. */
@@ -971,6 +1326,67 @@ static bool mseg_apply(mseg *m, const sch_table *t, uint32_t i,
   for (uint32_t c = 0; c < m->ncols; c++)
     if (!apply_value(&m->cols[c], t->cols[c].field, i, img, len)) return false;
   return true;
+}
+
+/* Apply the rows of version-2 pack v (vl bytes) to m, whose row 0 is
+** the segment's index from: each row below nmax that no single delta
+** (bit in single) came before, as mseg_apply would its row image, from
+** the values as decoded (a merge folded each row of a bulk insert, and
+** turning it into a row image first cost as much as the apply).  0, -1
+** if the pack is malformed, -2 on OOM. */
+static int mseg_apply_pack(mseg *m, const sch_table *t, uint32_t from,
+                           const unsigned char *v, size_t vl,
+                           const uint64_t *single, uint32_t nmax) {
+  pack_cur pc;
+  if (!pack_open(&pc, v, vl) || pc.ver != 2) return -1;
+  /* the pack's value of each column of m (-1: none, NULL) */
+  int map[CPACK_COLS];
+  bool same = pc.ncols == m->ncols;
+  int *mp = m->ncols <= CPACK_COLS ? map : malloc(m->ncols * sizeof *mp);
+  if (mp == NULL) return -2;
+  for (uint32_t c = 0; c < m->ncols; c++) {
+    mp[c] = -1;
+    for (uint32_t k = 0; k < pc.ncols; k++)
+      if (get_le(pc.fields + 2 * (size_t)k, 2) == t->cols[c].field) {
+        mp[c] = (int)k;
+        break;
+      }
+    if (mp[c] != (int)c) same = false;
+  }
+  int rc = 0;
+  while (rc == 0 && pc.left > 0) {
+    uint32_t i;
+    uint8_t state;
+    if (pack_row2(&pc, &i, &state) != 1) {
+      rc = -1;
+      break;
+    }
+    if (i >= nmax || col_bit(single, i) || i - from >= m->n) continue;
+    uint32_t r = i - from;
+    col_bit_set(m->vis, r, state == ROW_LIVE);
+    if (state != ROW_GONE && same) { /* mseg_apply's one walk */
+      for (uint32_t c = 0; c < m->ncols; c++) {
+        if (!m->dirty[c]) {
+          if (same_cval(&m->cols[c], r, &pc.prev[c])) continue;
+          m->dirty[c] = true;
+        }
+        if (!set_cval(&m->cols[c], r, &pc.prev[c])) {
+          rc = -2;
+          break;
+        }
+      }
+      continue;
+    }
+    memset(m->dirty, 1, m->ncols);
+    for (uint32_t c = 0; rc == 0 && c < m->ncols; c++)
+      if (state == ROW_GONE || mp[c] < 0)
+        col_set_null(&m->cols[c], r);
+      else if (!set_cval(&m->cols[c], r, &pc.prev[mp[c]]))
+        rc = -2;
+  }
+  if (rc == 0 && pc.p != pc.end) rc = -1;
+  if (mp != map) free(mp);
+  return rc;
 }
 
 /* A header's column entry: field, type, flags, zone z. */
@@ -1393,6 +1809,11 @@ typedef struct cdelta {
   size_t off, len; /* image in imgs */
 } cdelta;
 
+struct pend_pos {
+  uuid16_t id;
+  uint64_t pos;
+};
+
 struct col_txn {
   /* entities whose position the transaction knows: the first in one (a
   ** single-row write's: no hash set to fill and clear), the others in ids */
@@ -1404,6 +1825,11 @@ struct col_txn {
   idset ids;
   uint64_t *pos;   /* pos[i]: of ids.ids[i]; UINT64_MAX: removed */
   size_t cappos;
+  /* new rows' positions not yet in one/ids, in order (newer than what
+  ** those hold): a bulk insert that never looks its rows up again fills
+  ** no hash set (txn_fold when one is looked up) */
+  struct pend_pos *pend;
+  size_t npend, cappend;
   cdelta *d;       /* staged deltas, in order */
   size_t nd, capd;
   buf_t imgs;
@@ -1422,6 +1848,7 @@ struct col_txn {
 static void txn_release(struct col_txn *x) {
   idset_free(&x->ids);
   free(x->pos);
+  free(x->pend);
   free(x->d);
   free(x->ntbl);
   free(x->first);
@@ -1433,13 +1860,15 @@ void col_txn_free(struct col_txn *x) {
   if (x == NULL) return;
   /* a single-row write makes and frees its transaction's part each time
   ** (its allocations were a tenth of what the columns cost it): a small
-  ** one is kept for the store's next transaction */
+  ** one is kept for the store's next transaction (a batch of 1000 rows'
+  ** images too: growing them again cost a bulk insert 0.15k a row) */
   store_t *st = x->st;
   struct col_store *c = x->cs;
   if (c && x->ids.cap <= 1024 && x->cappos <= 1024 && x->capd <= 1024 &&
-      x->imgs.cap <= 65536 && x->capntbl <= 16) {
+      x->imgs.cap <= 262144 && x->capntbl <= 16 && x->cappend <= 1024) {
     if (x->ids.n) idset_clear(&x->ids);
     x->one.has = false;
+    x->npend = 0;
     x->nd = x->nntbl = 0;
     buf_reset(&x->imgs);
     x->imgs.oom = false;
@@ -1457,7 +1886,8 @@ void col_txn_free(struct col_txn *x) {
 
 size_t col_txn_bytes(const struct col_txn *x) {
   return x ? x->imgs.len + x->nd * sizeof(cdelta) +
-                 (x->ids.n + x->one.has) * (8 + sizeof(uuid16_t))
+                 (x->ids.n + x->one.has) * (8 + sizeof(uuid16_t)) +
+                 x->npend * sizeof(struct pend_pos)
            : 0;
 }
 
@@ -1517,6 +1947,34 @@ static bool txn_set_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
   size_t i;
   if (!idset_add(&x->ids, id->b, &i)) return false;
   x->pos[i] = pos;
+  return true;
+}
+
+/* A new row's position: noted for txn_fold (the first in one). */
+static bool txn_new_pos(struct col_txn *x, const uuid16_t *id, uint64_t pos) {
+  if (x->npend == 0 && !x->one.has && x->ids.n == 0)
+    return txn_set_pos(x, id, pos);
+  if (x->npend == x->cappend) {
+    size_t cap = x->cappend ? x->cappend * 2 : 64;
+    struct pend_pos *p = realloc(x->pend, cap * sizeof *p);
+    if (p == NULL) return false;
+    x->pend = p;
+    x->cappend = cap;
+  }
+  x->pend[x->npend++] = (struct pend_pos){*id, pos};
+  return true;
+}
+
+/* The new rows' positions noted into one/ids, in order. */
+static bool txn_fold(struct col_txn *x) {
+  size_t i = 0;
+  while (i < x->npend && txn_set_pos(x, &x->pend[i].id, x->pend[i].pos)) i++;
+  if (i < x->npend) { /* (OOM: the rest stays noted) */
+    memmove(x->pend, x->pend + i, (x->npend - i) * sizeof *x->pend);
+    x->npend -= i;
+    return false;
+  }
+  x->npend = 0;
   return true;
 }
 
@@ -1591,6 +2049,7 @@ static bool dir_seen(remdb *db, const uuid16_t *id, bool *has, uint64_t *pos) {
 static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
                    uint64_t *pos) {
   remdb *db = wtx_db(w);
+  if (x->npend && !txn_fold(x)) return err_nomem(&db->err);
   size_t i = x->ids.n ? idset_find(&x->ids, id->b) : IDSET_NONE;
   if (i != IDSET_NONE || (x->one.has && memcmp(x->one.id.b, id->b, 16) == 0)) {
     *pos = i != IDSET_NONE ? x->pos[i] : x->one.pos;
@@ -1660,7 +2119,7 @@ int col_stage_put(wtx_t *w, const sch_table *t, const uuid16_t *id,
     if (!txn_note_tbl(x, t->table_id, ct->next)) return err_nomem(&db->err);
     pos = ct->next++;
     x->touched = true;
-    if (!txn_set_pos(x, id, pos)) return err_nomem(&db->err);
+    if (!txn_new_pos(x, id, pos)) return err_nomem(&db->err);
     iddir_value(dirval, t->table_id, pos);
     *dirlen = IDDIR_VAL_LEN;
   } else {
@@ -1866,6 +2325,16 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
       const unsigned char *img;
       size_t il;
       int more = pack_open(&pc, v, vl) ? 1 : -1;
+      if (more == 1 && pc.ver == 2) {
+        /* its rows' indices now, its values applied as they are once the
+        ** segment is loaded (mseg_apply_pack) */
+        while ((more = pack_skip2(&pc, &i)) == 1)
+          if (i < nmax && !col_bit(single, i) && i < lowest) lowest = i;
+        if (more == 0 &&
+            !md_push(&md, &nmd, &capmd, (mdelta){UINT32_MAX, NULL, keep->len, vl}))
+          rc = err_nomem(&db->err);
+        buf_add(keep, v, vl);
+      }
       while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1) {
         if (i >= nmax || col_bit(single, i)) continue;
         if (i < lowest) lowest = i;
@@ -1935,6 +2404,16 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
     const mdelta *d = &md[j];
     const unsigned char *img =
         d->img ? d->img : (const unsigned char *)keep->p + d->off;
+    if (d->i == UINT32_MAX) { /* a version-2 pack */
+      int pr = mseg_apply_pack(&m, t, from, img, d->len, single, nmax);
+      if (pr == -2)
+        rc = err_nomem(&db->err);
+      else if (pr)
+        rc = err_set(&db->err, REMDB_CORRUPT,
+                     "a column delta pack of segment %u of %s is malformed",
+                     seg, t->name);
+      continue;
+    }
     if (d->i - from < m.n && !mseg_apply(&m, t, d->i - from, img, d->len))
       rc = err_nomem(&db->err);
   }
@@ -1983,6 +2462,182 @@ static int fresh_cmp(const void *a, const void *b) {
   return x->j < y->j ? -1 : x->j > y->j;
 }
 
+/* Build in v the version-2 pack of the rows rows of segment positions
+** ascending that row(ctx, r, ...) gives: false if one does not fit (the
+** layout: the first live image's fields; at most CPACK_COLS). */
+typedef void (*cpack_src)(const void *ctx, size_t r, uint32_t *idx,
+                          const unsigned char **img, size_t *len);
+static bool cpack_build(buf_t *v, size_t rows, cpack_src row,
+                        const void *ctx) {
+  uint16_t fields[CPACK_COLS];
+  cval prev[CPACK_COLS];
+  uint32_t ncols = 0, idx;
+  const unsigned char *img;
+  size_t len, room = 0;
+  bool layout = false;
+  buf_reset(v);
+  for (size_t r = 0; r < rows; r++) {
+    row(ctx, r, &idx, &img, &len);
+    room += len + 12; /* (gap 5, length 5 and 2 bytes over, cpack_row) */
+    if (layout || len == 0 || img[0] == ROW_GONE) continue;
+    const unsigned char *p = img + 1, *end = img + len;
+    rval x;
+    while (p < end) {
+      if (ncols == CPACK_COLS || !rimg_next(&p, end, &x)) return false;
+      fields[ncols++] = x.field;
+    }
+    layout = true;
+  }
+  if (!buf_reserve(v, 21 + 2 * (size_t)ncols + room)) return true; /* oom */
+  unsigned char *w = (unsigned char *)v->p;
+  *w++ = 2;
+  w = vput(w, rows);
+  w = vput(w, ncols);
+  for (uint32_t k = 0; k < ncols; k++) {
+    w = put_le(w, fields[k], 2);
+    prev[k].tag = CV_NONE;
+  }
+  uint32_t next = 0;
+  for (size_t r = 0; r < rows; r++) {
+    row(ctx, r, &idx, &img, &len);
+    if (idx < next || idx >= COL_SEG_ROWS ||
+        (w = cpack_row(w, prev, fields, ncols, idx - next, img, len)) == NULL)
+      return false;
+    next = idx + 1;
+  }
+  v->len = (size_t)(w - (unsigned char *)v->p);
+  return true;
+}
+
+/* (test hooks: a version-1 pack as version 2, false if it does not fit;
+** any pack as version 1: 0, REMDB_CORRUPT if malformed, REMDB_NOMEM) */
+typedef struct v1rows {
+  uint32_t *idx;
+  const unsigned char **img;
+  size_t *len;
+} v1rows;
+static void v1_row(const void *ctx, size_t r, uint32_t *idx,
+                   const unsigned char **img, size_t *len) {
+  const v1rows *x = ctx;
+  *idx = x->idx[r];
+  *img = x->img[r];
+  *len = x->len[r];
+}
+bool col_pack_encode(const void *v1, size_t n, buf_t *out);
+bool col_pack_encode(const void *v1, size_t n, buf_t *out) {
+  pack_cur pc;
+  if (!pack_open(&pc, v1, n) || pc.ver != 1) return false;
+  size_t rows = pc.left;
+  v1rows x = {malloc((rows + 1) * sizeof *x.idx),
+              malloc((rows + 1) * sizeof *x.img),
+              malloc((rows + 1) * sizeof *x.len)};
+  bool ok = x.idx && x.img && x.len;
+  for (size_t r = 0; ok && r < rows; r++)
+    ok = pack_next(&pc, &x.idx[r], &x.img[r], &x.len[r]) == 1;
+  ok = ok && cpack_build(out, rows, v1_row, &x) && !out->oom;
+  free(x.idx);
+  free(x.img);
+  free(x.len);
+  return ok;
+}
+int col_pack_decode(const void *v, size_t n, buf_t *out);
+int col_pack_decode(const void *v, size_t n, buf_t *out) {
+  pack_cur pc;
+  if (!pack_open(&pc, v, n)) return REMDB_CORRUPT;
+  buf_reset(out);
+  buf_addc(out, 1);
+  add_le(out, pc.left, 4);
+  uint32_t i;
+  const unsigned char *img;
+  size_t il;
+  int more;
+  while ((more = pack_next(&pc, &i, &img, &il)) == 1) {
+    add_le(out, i, 2);
+    add_le(out, il, 4);
+    buf_add(out, img, il);
+  }
+  pack_close(&pc);
+  return more == -2 || out->oom ? REMDB_NOMEM
+         : more < 0             ? REMDB_CORRUPT
+                                : REMDB_OK;
+}
+
+/* (test hook: apply version-2 pack v to an empty segment of t of n
+** positions as merges do (mseg_apply_pack) and as row images (pack_next,
+** mseg_apply): 1 if both give the same columns, 0 if not, -1 if v is
+** malformed or on OOM) */
+static bool cd_same(const col_data *a, const col_data *b, uint32_t n) {
+  if (a->type != b->type || a->inexact != b->inexact) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    bool na = col_bit(a->nulls, i);
+    if (na != col_bit(b->nulls, i)) return false;
+    if (na) continue;
+    switch (a->type) {
+      case COLT_REAL:
+        if (memcmp(&a->f64[i], &b->f64[i], 8)) return false;
+        break;
+      case COLT_ID:
+        if (memcmp(a->id[i], b->id[i], 16)) return false;
+        break;
+      case COLT_TEXT: {
+        uint32_t x = a->code[i], y = b->code[i];
+        if (a->dlen[x] != b->dlen[y] ||
+            memcmp(a->arena.p + a->doff[x], b->arena.p + b->doff[y],
+                   a->dlen[x]))
+          return false;
+        break;
+      }
+      default:
+        if (a->i64[i] != b->i64[i]) return false;
+    }
+  }
+  return true;
+}
+int col_pack_apply_check(const sch_table *t, const void *v, size_t vl,
+                         uint32_t n);
+int col_pack_apply_check(const sch_table *t, const void *v, size_t vl,
+                         uint32_t n) {
+  mseg a, b;
+  pack_cur pc;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  memset(&pc, 0, sizeof pc);
+  uint64_t *none = calloc(COL_WORDS(COL_SEG_ROWS), 8);
+  bool ok = none && mseg_init(&a, t, n) && mseg_init(&b, t, n);
+  int rc = ok ? 0 : -1;
+  if (ok) {
+    memset(a.dirty, 0, t->ncols); /* (as loaded: the compare path too) */
+    memset(b.dirty, 0, t->ncols);
+    rc = mseg_apply_pack(&a, t, 0, v, vl, none, n) ? -1 : 0;
+  }
+  uint32_t i;
+  const unsigned char *img;
+  size_t il;
+  int more = rc == 0 && pack_open(&pc, v, vl) ? 1 : -1;
+  while (more == 1 && (more = pack_next(&pc, &i, &img, &il)) == 1)
+    if (i < n && !mseg_apply(&b, t, i, img, il)) more = -2;
+  if (more == 0) {
+    rc = memcmp(a.vis, b.vis, COL_WORDS(n) * 8) == 0;
+    for (uint32_t c = 0; rc == 1 && c < t->ncols; c++)
+      rc = cd_same(&a.cols[c], &b.cols[c], n);
+  } else {
+    rc = -1;
+  }
+  pack_close(&pc);
+  mseg_free(&a);
+  mseg_free(&b);
+  free(none);
+  return rc;
+}
+
+/* pack_stage's rows: the latest of each position of its refs (sorted) */
+typedef struct fresh_rows {
+  const struct col_txn *x;
+  const size_t *j; /* in x->d */
+} fresh_rows;
+static void fresh_row(const void *ctx, size_t r, uint32_t *idx,
+                      const unsigned char **img, size_t *len);
+
 /* Stage the transaction's new rows' deltas (stage_delta left them out of
 ** the batch), the latest of each position, per segment not merged by this
 ** commit: one delta key for a lone row, else one pack.  A bulk insert's
@@ -2022,6 +2677,7 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
   if (!sorted) qsort(f, nf, sizeof *f, fresh_cmp);
   buf_t v;
   buf_init(&v);
+  size_t *latest = NULL; /* a segment's latest delta of each position */
   int rc = REMDB_OK;
   for (size_t a = 0, b; rc == REMDB_OK && a < nf; a = b) {
     uint32_t seg = (uint32_t)(f[a].pos >> SEG_SHIFT);
@@ -2050,15 +2706,27 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
                    ld->len);
       continue;
     }
-    buf_reset(&v);
-    buf_addc(&v, 1);
-    add_le(&v, rows, 4);
-    for (size_t i = a; i < b; i++) {
-      if (i + 1 < b && f[i + 1].pos == f[i].pos) continue;
-      const cdelta *d = &x->d[f[i].j];
-      add_le(&v, d->pos & (COL_SEG_ROWS - 1), 2);
-      add_le(&v, d->len, 4);
-      buf_add(&v, x->imgs.p + d->off, d->len);
+    size_t *lj = realloc(latest, (rows ? rows : 1) * sizeof *lj);
+    if (lj == NULL) {
+      rc = err_nomem(&db->err);
+      break;
+    }
+    latest = lj;
+    for (size_t i = a, r = 0; i < b; i++)
+      if (i + 1 == b || f[i + 1].pos != f[i].pos) latest[r++] = f[i].j;
+    fresh_rows fr = {x, latest};
+    if (!cpack_build(&v, rows, fresh_row, &fr)) {
+      /* a row of another layout (or over CPACK_COLS columns): version 1 */
+      buf_reset(&v);
+      buf_addc(&v, 1);
+      add_le(&v, rows, 4);
+      for (size_t i = a; i < b; i++) {
+        if (i + 1 < b && f[i + 1].pos == f[i].pos) continue;
+        const cdelta *d = &x->d[f[i].j];
+        add_le(&v, d->pos & (COL_SEG_ROWS - 1), 2);
+        add_le(&v, d->len, 4);
+        buf_add(&v, x->imgs.p + d->off, d->len);
+      }
     }
     if (v.oom) {
       rc = err_nomem(&db->err);
@@ -2069,8 +2737,18 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
     kv_batch_put(wtx_batch(w), KV_COLUMN, k, sizeof k, v.p, v.len);
   }
   buf_free(&v);
+  free(latest);
   free(f);
   return rc;
+}
+
+static void fresh_row(const void *ctx, size_t r, uint32_t *idx,
+                      const unsigned char **img, size_t *len) {
+  const fresh_rows *fr = ctx;
+  const cdelta *d = &fr->x->d[fr->j[r]];
+  *idx = (uint32_t)(d->pos & (COL_SEG_ROWS - 1));
+  *img = (const unsigned char *)fr->x->imgs.p + d->off;
+  *len = d->len;
 }
 
 int col_before_commit(wtx_t *w) {
@@ -2137,7 +2815,7 @@ void col_after_commit(wtx_t *w, bool committed) {
   struct col_txn *x = *wtx_col(w);
   /* (called again by the reset after a commit: nothing left) */
   if (x == NULL || (!x->touched && x->nd == 0 && x->nntbl == 0 &&
-                    x->ids.n == 0 && !x->one.has))
+                    x->ids.n == 0 && !x->one.has && x->npend == 0))
     return;
   remdb *db = wtx_db(w);
   if (x->touched) {
@@ -2162,6 +2840,7 @@ void col_after_commit(wtx_t *w, bool committed) {
   }
   if (x->ids.n) idset_clear(&x->ids);
   x->one.has = false;
+  x->npend = 0;
   x->nd = x->nntbl = 0;
   buf_reset(&x->imgs);
   x->touched = x->merged = false;
@@ -2641,6 +3320,8 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
           if (base + i < r->npos && !col_bit(single, i) &&
               (rc = reader_delta(r, base + i, img, il, &capd)))
             break;
+        pack_close(&pc);
+        if (more == -2 && rc == REMDB_OK) rc = err_nomem(&db->err);
         if (more < 0 && rc == REMDB_OK)
           rc = err_set(&db->err, REMDB_CORRUPT,
                        "a column delta pack of segment %u of %s is malformed",
