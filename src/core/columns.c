@@ -72,6 +72,12 @@ _Static_assert(SCH_COL_INT == (int)COLT_INT && SCH_COL_TIME == (int)COLT_TIME &&
 uint32_t col_merge_rows = COL_MERGE_ROWS;
 #define TAIL_MERGE_MAX 32768u
 uint32_t col_tail_merge_max = TAIL_MERGE_MAX;
+/* Pending rows a table keeps at most (see "Pending rows"). */
+#ifndef COL_PEND_MAX
+#define COL_PEND_MAX 8u
+#endif
+_Static_assert(COL_PEND_MAX <= CNT_PEND_LIMIT, "pending rows bound");
+uint32_t col_pend_max = COL_PEND_MAX;
 #define SEG_SHIFT 16
 _Static_assert(COL_SEG_ROWS == 1u << SEG_SHIFT, "segment size");
 
@@ -92,13 +98,28 @@ typedef struct cc_ent {
   struct cc_ent *next;
 } cc_ent;
 
+/* The writer's copy of a table's pending rows (its row counter's tail):
+** positions ascending, all in one segment, none with a delta key. */
+typedef struct pend_row {
+  uint64_t pos;
+  uuid16_t id;
+  size_t off, len; /* its row image in imgs; len 0: not built yet */
+} pend_row;
+typedef struct col_pend {
+  uint32_t n;
+  pend_row r[CNT_PEND_LIMIT];
+  buf_t imgs;
+} col_pend;
+
 typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint32_t tid, tbl;
   uint64_t next;  /* next position */
-  uint32_t *nd;   /* deltas stored per segment (an upper bound) */
+  uint32_t *nd;   /* deltas stored per segment (an upper bound; pending
+                  ** rows count as deltas) */
   uint32_t *ep;   /* each segment's epoch */
   uint32_t *hn;   /* each segment's merged positions (its header's n) */
   uint32_t capseg;
+  col_pend *pd;   /* pending rows (NULL: none) */
 } col_tab;
 
 struct rshare;
@@ -148,6 +169,8 @@ void col_store_free(store_t *st) {
     free(c->tabs[i].nd);
     free(c->tabs[i].ep);
     free(c->tabs[i].hn);
+    if (c->tabs[i].pd) buf_free(&c->tabs[i].pd->imgs);
+    free(c->tabs[i].pd);
   }
   free(c->tabs);
   shares_free(c->shares);
@@ -1222,20 +1245,50 @@ static bool seg_room(col_tab *ct, uint32_t seg) {
   return true;
 }
 
+/* A table's pending rows as its row counter lists them. */
+typedef struct pendl {
+  uint32_t n;
+  uint64_t pos[CNT_PEND_LIMIT];
+  uuid16_t id[CNT_PEND_LIMIT];
+} pendl;
+
+/* Table tbl's pending rows at ks (cnt_read_tail checked the form). */
+static int pend_read(remdb *db, const kv_snap_t *ks, uint32_t tbl,
+                     pendl *pl) {
+  unsigned char tail[CNT_TAIL_MAX];
+  size_t tl;
+  uint64_t rows, del;
+  pl->n = 0;
+  int rc = cnt_read_tail(db, ks, tbl, &rows, &del, tail, &tl);
+  if (rc || tl == 0) return rc;
+  uint64_t base = (uint64_t)get_u32be(tail + 1) << SEG_SHIFT;
+  pl->n = tail[0];
+  for (uint32_t i = 0; i < pl->n; i++) {
+    pl->pos[i] = base + get_u16be(tail + 5 + 18 * i);
+    memcpy(pl->id[i].b, tail + 7 + 18 * i, 16);
+  }
+  return REMDB_OK;
+}
+
 /* The table's next row position at ks: one past the highest position
-** its last segment header or any delta holds (positions are dense, and
-** a segment never merged holds a delta for each of its positions; a
-** position handed out by a transaction that never committed is handed
-** out again). */
+** its last segment header, any delta or a pending row holds (positions
+** are dense, and a segment never merged holds a delta or a pending row
+** for each of its positions; a position handed out by a transaction that
+** never committed is handed out again).  pl (NULL: not wanted) gets the
+** pending rows. */
 static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
-                     uint64_t *next) {
+                     uint64_t *next, pendl *pl) {
   unsigned char lo[KEY_COL_MAX], hi[KEY_COL_MAX];
   size_t ll = key_col(lo, db->tid, tbl, 'M', 0, 0);
   size_t hl = key_col(hi, db->tid, tbl, 'M', UINT32_MAX, 0);
   kv_iter_t *it;
   *next = 0;
-  int rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, ll, hi, hl, &it,
-                       &db->err);
+  pendl own;
+  if (pl == NULL) pl = &own;
+  int rc = pend_read(db, ks, tbl, pl);
+  if (rc) return rc;
+  uint64_t pnext = pl->n ? pl->pos[pl->n - 1] + 1 : 0;
+  rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, ll, hi, hl, &it, &db->err);
   if (rc) return rc;
   uint32_t last = 0, epoch = 0;
   bool has = false;
@@ -1287,6 +1340,7 @@ static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
     if (!any && (!has || seg > last)) break;
   }
   kv_iter_free(it);
+  if (pnext > *next) *next = pnext;
   return rc;
 }
 
@@ -1304,8 +1358,9 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     c->tabs = n;
     c->captabs = cap;
   }
-  col_tab ct = {db->tid, tbl, 0, NULL, NULL, NULL, 0};
-  if (read_next(db, NULL, tbl, &ct.next)) return NULL;
+  col_tab ct = {db->tid, tbl, 0, NULL, NULL, NULL, 0, NULL};
+  pendl pl;
+  if (read_next(db, NULL, tbl, &ct.next, &pl)) return NULL;
   uint32_t nsegs = (uint32_t)((ct.next + COL_SEG_ROWS - 1) >> SEG_SHIFT);
   bool ok = seg_room(&ct, nsegs);
   /* each segment's epoch (its header's), and its deltas of that epoch */
@@ -1359,6 +1414,19 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     if (kv_iter_status(it, &db->err)) ok = false;
   }
   kv_iter_free(it);
+  /* the pending rows (their images are built when needed: pend_image);
+  ** they count as deltas of their segment */
+  if (ok && pl.n) {
+    if ((ct.pd = calloc(1, sizeof *ct.pd)) == NULL) {
+      ok = false;
+    } else {
+      buf_init(&ct.pd->imgs);
+      ct.pd->n = pl.n;
+      for (uint32_t i = 0; i < pl.n; i++)
+        ct.pd->r[i] = (pend_row){pl.pos[i], pl.id[i], 0, 0};
+      ct.nd[pl.pos[0] >> SEG_SHIFT] += pl.n;
+    }
+  }
   if (!ok) {
     free(ct.nd);
     free(ct.ep);
@@ -1378,6 +1446,8 @@ static void tab_forget(remdb *db, uint32_t tbl) {
       free(c->tabs[i].nd);
       free(c->tabs[i].ep);
       free(c->tabs[i].hn);
+      if (c->tabs[i].pd) buf_free(&c->tabs[i].pd->imgs);
+      free(c->tabs[i].pd);
       c->tabs[i] = c->tabs[--c->ntabs];
     } else {
       i++;
@@ -1385,10 +1455,90 @@ static void tab_forget(remdb *db, uint32_t tbl) {
   }
 }
 
+/* ---- pending rows (the writer's) ------------------------------------------
+** A table's newest inserted rows, up to col_pend_max, may have no delta
+** key: its row counter, which every insert rewrites anyway, lists them
+** instead (their positions, all in one segment, and ids: internal.h's
+** tail), and a reader builds their row images from their entity records
+** at its snapshot, which the same batches wrote.  A single insert then
+** writes no column key of its own (the key, its memtable insert and WAL
+** bytes were half of what the columns cost an insert).  Pending rows never
+** have a delta key: a write of one (update, delete) stages its single
+** delta and takes it off the list; a commit that cannot add its new rows
+** to the list (full, another segment, a merge of the segment, a hard
+** delete of a new row) adopts the listed rows: their images go in its
+** pack (or merge) with its own new rows, and the list empties. */
+
+static void pend_clear(col_tab *ct) {
+  if (ct->pd == NULL) return;
+  ct->pd->n = 0;
+  buf_reset(&ct->pd->imgs);
+}
+
+/* Take position pos off ct's list (if listed). */
+static void pend_drop(col_tab *ct, uint64_t pos) {
+  col_pend *pd = ct->pd;
+  uint32_t i = 0;
+  while (i < pd->n && pd->r[i].pos != pos) i++;
+  if (i == pd->n) return;
+  pend_row gone = pd->r[i];
+  memmove(&pd->r[i], &pd->r[i + 1], (pd->n - i - 1) * sizeof *pd->r);
+  pd->n--;
+  if (gone.len == 0) return;
+  /* its image's bytes go: the images after it move down */
+  memmove(pd->imgs.p + gone.off, pd->imgs.p + gone.off + gone.len,
+          pd->imgs.len - gone.off - gone.len);
+  pd->imgs.len -= gone.len;
+  for (uint32_t j = 0; j < pd->n; j++)
+    if (pd->r[j].len && pd->r[j].off > gone.off) pd->r[j].off -= gone.len;
+}
+
+/* Build the image of ct's pending row i, if not built yet (after a
+** restart or a failed commit: from its entity record, which no write
+** changed since, or it would not be pending). */
+static int pend_image(remdb *db, const sch_table *t, col_tab *ct, uint32_t i) {
+  col_pend *pd = ct->pd;
+  pend_row *pr = &pd->r[i];
+  if (pr->len) return REMDB_OK;
+  unsigned char ek[KEY_ENTITY_LEN];
+  key_entity(ek, db->tid, t->table_id, pr->id.b);
+  kv_val v;
+  int rc = kv_get(db->st->kv, NULL, KV_ENTITY, ek, sizeof ek, &v, &db->err);
+  if (rc == REMDB_NOTFOUND) {
+    char ids[REMDB_ID_LEN + 1];
+    uuid_format(&pr->id, ids);
+    return err_set(&db->err, REMDB_CORRUPT,
+                   "%s: pending row %llu (entity %s) has no record", t->name,
+                   (unsigned long long)pr->pos, ids);
+  }
+  if (rc) return rc;
+  rec_view rv;
+  rc = rec_open(&rv, v.data, v.len, &db->err);
+  if (rc == REMDB_OK) {
+    size_t off = pd->imgs.len;
+    row_image(t, &pr->id, &rv, &pd->imgs, NULL);
+    if (pd->imgs.oom) {
+      pd->imgs.oom = false;
+      pd->imgs.len = off;
+      rc = err_nomem(&db->err);
+    } else {
+      pr->off = off;
+      pr->len = pd->imgs.len - off;
+    }
+  }
+  kv_val_free(&v);
+  return rc;
+}
+
 /* ---- the transaction's part ---------------------------------------------- */
+
+/* (cdelta.pk) */
+enum { PK_NONE, PK_PENDED, PK_ADOPTED };
 
 typedef struct cdelta {
   uint32_t tbl;
+  uint8_t pk;      /* PK_PENDED: a new row listed as pending (no key);
+                   ** PK_ADOPTED: a pending row's image, for the pack */
   uint64_t pos;
   size_t off, len; /* image in imgs */
 } cdelta;
@@ -1630,7 +1780,7 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
   size_t off = x->imgs.len;
   row_image(t, id, rv, &x->imgs, x->tc);
   if (x->imgs.oom) return err_nomem(&db->err);
-  x->d[x->nd++] = (cdelta){t->table_id, pos, off, x->imgs.len - off};
+  x->d[x->nd++] = (cdelta){t->table_id, PK_NONE, pos, off, x->imgs.len - off};
   /* a new row's delta waits for the commit (pack_stage) */
   if (txn_fresh(x, t->table_id, pos)) return REMDB_OK;
   unsigned char k[KEY_COL_DELTA_LEN];
@@ -1892,6 +2042,23 @@ static int merge_seg(wtx_t *w, struct col_txn *x, const sch_table *t,
   }
   if (rc == REMDB_OK) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
+  /* the segment's pending rows (no stored delta; older than the
+  ** transaction's deltas, which apply after them), folded in: the list
+  ** empties (pend_settle) */
+  col_pend *pd = ct->pd;
+  if (rc == REMDB_OK && pd && pd->n && (pd->r[0].pos >> SEG_SHIFT) == seg) {
+    for (uint32_t k = 0; rc == REMDB_OK && k < pd->n; k++)
+      rc = pend_image(db, t, ct, k);
+    for (uint32_t k = 0; rc == REMDB_OK && k < pd->n; k++) {
+      uint32_t i = (uint32_t)(pd->r[k].pos - base);
+      if (i >= nmax) continue;
+      if (i < lowest) lowest = i;
+      if (!md_push(&md, &nmd, &capmd,
+                   (mdelta){i, (const unsigned char *)pd->imgs.p + pd->r[k].off,
+                            0, pd->r[k].len}))
+        rc = err_nomem(&db->err);
+    }
+  }
   for (size_t j = 0; rc == REMDB_OK && j < x->nd; j++) {
     const cdelta *d = &x->d[j];
     if (d->tbl != t->table_id || (d->pos >> SEG_SHIFT) != seg) continue;
@@ -1983,20 +2150,157 @@ static int fresh_cmp(const void *a, const void *b) {
   return x->j < y->j ? -1 : x->j > y->j;
 }
 
+/* Does delta d go in the commit's pack (a new row's not listed as
+** pending, or a pending row's adopted)? */
+static inline bool packed(const struct col_txn *x, const cdelta *d) {
+  return d->pk == PK_ADOPTED ||
+         (d->pk == PK_NONE && txn_fresh(x, d->tbl, d->pos));
+}
+
+/* The entity id of a live or deleted row image (its first column, the
+** id: schema.c): true and *id. */
+static bool image_id(const unsigned char *img, size_t len, uuid16_t *id) {
+  if (len < 20 || img[0] == ROW_GONE || get_le(img + 1, 2) != 0 ||
+      img[3] != TAG_ID)
+    return false;
+  memcpy(id->b, img + 4, 16);
+  return true;
+}
+
+/* Settle the pending rows of the tables this commit changes (after its
+** merges, before pack_stage): a row it writes is taken off the list (its
+** single delta is staged); its new rows join the list when they fit
+** (then no key of their own: PK_PENDED); else the listed rows are
+** adopted (their images join the transaction's deltas, PK_ADOPTED, for
+** the pack) and the list empties.  A merge of the list's segment folded
+** it in (merge_seg): empty. */
+static int pend_settle(wtx_t *w, struct col_txn *x) {
+  remdb *db = wtx_db(w);
+  size_t nd = x->nd; /* (adopted deltas are appended) */
+  for (size_t j0 = 0; j0 < nd; j0++) {
+    uint32_t tbl = x->d[j0].tbl;
+    if (j0 && x->d[j0 - 1].tbl == tbl) continue;
+    bool seen = false;
+    for (size_t k = 0; k < j0 && !seen; k++) seen = x->d[k].tbl == tbl;
+    if (seen) continue;
+    col_tab *ct = tab_of(db, x, tbl);
+    if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+    col_pend *pd = ct->pd;
+    if (pd && pd->n && ct->nd[pd->r[0].pos >> SEG_SHIFT] == UINT32_MAX)
+      pend_clear(ct); /* merged */
+    /* the new rows (their latest images), and the listed rows written */
+    uint64_t fp[CNT_PEND_LIMIT];
+    size_t fj[CNT_PEND_LIMIT];
+    uint32_t nf = 0;
+    bool fits = col_pend_max > 0, fresh = false;
+    for (size_t j = j0; j < nd; j++) {
+      const cdelta *d = &x->d[j];
+      if (d->tbl != tbl) continue;
+      if (!txn_fresh(x, tbl, d->pos)) {
+        if (pd && pd->n) pend_drop(ct, d->pos);
+        continue;
+      }
+      fresh = true;
+      if (!fits) continue;
+      uint32_t k = 0;
+      while (k < nf && fp[k] != d->pos) k++;
+      if (k == nf) {
+        if (nf == col_pend_max) {
+          fits = false;
+          continue;
+        }
+        fp[nf++] = d->pos;
+      }
+      fj[k] = j;
+    }
+    /* no new rows: the list stays (less the rows written) */
+    if (!fresh) continue;
+    uint32_t np = pd ? pd->n : 0;
+    uint32_t seg = (uint32_t)(fp[0] >> SEG_SHIFT);
+    fits = fits && nf && np + nf <= col_pend_max && ct->nd[seg] != UINT32_MAX &&
+           (np == 0 || (uint32_t)(pd->r[0].pos >> SEG_SHIFT) == seg);
+    for (uint32_t k = 0; fits && k < nf; k++) {
+      const cdelta *d = &x->d[fj[k]];
+      /* (a new row hard-deleted again has no record to read it from) */
+      fits = (uint32_t)(fp[k] >> SEG_SHIFT) == seg && d->len > 0 &&
+             x->imgs.p[d->off] != ROW_GONE;
+    }
+    uuid16_t fid[CNT_PEND_LIMIT];
+    for (uint32_t k = 0; fits && k < nf; k++)
+      fits = image_id((const unsigned char *)x->imgs.p + x->d[fj[k]].off,
+                      x->d[fj[k]].len, &fid[k]);
+    if (fits && pd == NULL) {
+      if ((pd = ct->pd = calloc(1, sizeof *pd)) == NULL)
+        return err_nomem(&db->err);
+      buf_init(&pd->imgs);
+    }
+    if (fits) {
+      /* positions ascending: the list's are older, the new ones sorted */
+      for (uint32_t a = 1; a < nf; a++)
+        for (uint32_t b = a; b > 0 && fp[b - 1] > fp[b]; b--) {
+          uint64_t tp = fp[b];
+          fp[b] = fp[b - 1];
+          fp[b - 1] = tp;
+          size_t tj = fj[b];
+          fj[b] = fj[b - 1];
+          fj[b - 1] = tj;
+          uuid16_t ti = fid[b];
+          fid[b] = fid[b - 1];
+          fid[b - 1] = ti;
+        }
+      for (uint32_t k = 0; k < nf; k++) {
+        const cdelta *d = &x->d[fj[k]];
+        size_t off = pd->imgs.len;
+        buf_add(&pd->imgs, x->imgs.p + d->off, d->len);
+        if (pd->imgs.oom) {
+          /* (the state is forgotten: the commit fails) */
+          pd->imgs.oom = false;
+          return err_nomem(&db->err);
+        }
+        pd->r[pd->n++] = (pend_row){fp[k], fid[k], off, d->len};
+      }
+      for (size_t j = j0; j < nd; j++) /* every image of those rows */
+        if (x->d[j].tbl == tbl && txn_fresh(x, tbl, x->d[j].pos))
+          x->d[j].pk = PK_PENDED;
+      continue;
+    }
+    /* adopt the listed rows: they go out with the new ones */
+    cat_table *cat = cat_by_id(db, tbl);
+    for (uint32_t k = 0; cat && pd && k < pd->n; k++) {
+      int rc = pend_image(db, cat->s, ct, k);
+      if (rc) return rc;
+      if (x->nd == x->capd) {
+        size_t cap = x->capd ? x->capd * 2 : 64;
+        cdelta *nd2 = realloc(x->d, cap * sizeof *nd2);
+        if (nd2 == NULL) return err_nomem(&db->err);
+        x->d = nd2;
+        x->capd = cap;
+      }
+      size_t off = x->imgs.len;
+      buf_add(&x->imgs, pd->imgs.p + pd->r[k].off, pd->r[k].len);
+      if (x->imgs.oom) return err_nomem(&db->err);
+      x->d[x->nd++] =
+          (cdelta){tbl, PK_ADOPTED, pd->r[k].pos, off, pd->r[k].len};
+    }
+    pend_clear(ct);
+  }
+  return REMDB_OK;
+}
+
 /* Stage the transaction's new rows' deltas (stage_delta left them out of
 ** the batch), the latest of each position, per segment not merged by this
 ** commit: one delta key for a lone row, else one pack.  A bulk insert's
 ** key, memtable insert and WAL record per row were a fifth of what the
-** columns cost it. */
+** columns cost it.  Rows listed as pending are left out; adopted pending
+** rows go in. */
 static int pack_stage(wtx_t *w, struct col_txn *x) {
   remdb *db = wtx_db(w);
   size_t nf = 0;
-  for (size_t j = 0; j < x->nd; j++)
-    nf += txn_fresh(x, x->d[j].tbl, x->d[j].pos);
+  for (size_t j = 0; j < x->nd; j++) nf += packed(x, &x->d[j]);
   if (nf == 0) return REMDB_OK;
   if (nf == 1) { /* a single-row insert: its delta key, nothing to sort */
     size_t j = 0;
-    while (!txn_fresh(x, x->d[j].tbl, x->d[j].pos)) j++;
+    while (!packed(x, &x->d[j])) j++;
     const cdelta *d = &x->d[j];
     col_tab *ct = tab_of(db, x, d->tbl);
     uint32_t seg = (uint32_t)(d->pos >> SEG_SHIFT);
@@ -2014,7 +2318,7 @@ static int pack_stage(wtx_t *w, struct col_txn *x) {
   bool sorted = true;
   for (size_t j = 0; j < x->nd; j++) {
     const cdelta *d = &x->d[j];
-    if (!txn_fresh(x, d->tbl, d->pos)) continue;
+    if (!packed(x, d)) continue;
     f[nf] = (fresh_ref){d->tbl, d->pos, j};
     if (nf && fresh_cmp(&f[nf - 1], &f[nf]) > 0) sorted = false;
     nf++;
@@ -2109,7 +2413,31 @@ int col_before_commit(wtx_t *w) {
     ct->nd[seg] = UINT32_MAX; /* merged: 0 once committed */
     x->merged = true;
   }
-  return pack_stage(w, x);
+  int rc = pend_settle(w, x);
+  return rc ? rc : pack_stage(w, x);
+}
+
+int col_cnt_tail(wtx_t *w, uint32_t tbl, unsigned char *tail, size_t *tlen) {
+  remdb *db = wtx_db(w);
+  *tlen = 0;
+  cat_table *cat = cat_by_id(db, tbl);
+  /* (a table being rebuilt: its counter is staged afresh, without) */
+  if (cat == NULL || !cat->s->columnar || cat->rebuild) return REMDB_OK;
+  struct col_txn *x = *wtx_col(w);
+  col_tab *ct = x ? tab_of(db, x, tbl) : tab_state(db, tbl);
+  if (ct == NULL) return db->err.code ? db->err.code : err_nomem(&db->err);
+  const col_pend *pd = ct->pd;
+  if (pd == NULL || pd->n == 0) return REMDB_OK;
+  uint64_t base = pd->r[0].pos >> SEG_SHIFT << SEG_SHIFT;
+  tail[0] = (unsigned char)pd->n;
+  put_u32be(tail + 1, (uint32_t)(base >> SEG_SHIFT));
+  unsigned char *p = tail + 5;
+  for (uint32_t i = 0; i < pd->n; i++, p += 18) {
+    put_u16be(p, (uint16_t)(pd->r[i].pos - base));
+    memcpy(p + 2, pd->r[i].id.b, 16);
+  }
+  *tlen = (size_t)(p - tail);
+  return REMDB_OK;
 }
 
 void col_after_commit(wtx_t *w, bool committed) {
@@ -2496,6 +2824,60 @@ static int rdelta_cmp(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Add the pending rows pl (of segment sg, whose deltas r holds sorted
+** from d0[sg]) as deltas: each row's image from its entity record at r's
+** snapshot; a delta of its own (none, if the writer is right) wins. */
+static int reader_pend(col_reader *r, const pendl *pl, uint32_t sg,
+                       size_t *capd) {
+  remdb *db = r->db;
+  size_t d0 = r->d0[sg], end = r->nd;
+  bool sorted = true;
+  buf_t img;
+  buf_init(&img);
+  int rc = REMDB_OK;
+  for (uint32_t i = 0; rc == REMDB_OK && i < pl->n; i++) {
+    uint64_t pos = pl->pos[i];
+    size_t lo = d0, hi = end;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (r->d[mid].pos < pos)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < end && r->d[lo].pos == pos) continue;
+    unsigned char ek[KEY_ENTITY_LEN];
+    key_entity(ek, db->tid, r->t->table_id, pl->id[i].b);
+    kv_val v;
+    rc = kv_get(db->st->kv, r->snap->kv, KV_ENTITY, ek, sizeof ek, &v,
+                &db->err);
+    if (rc == REMDB_NOTFOUND) {
+      char ids[REMDB_ID_LEN + 1];
+      uuid_format(&pl->id[i], ids);
+      rc = err_set(&db->err, REMDB_CORRUPT,
+                   "%s: pending row %llu (entity %s) has no record",
+                   r->t->name, (unsigned long long)pos, ids);
+    }
+    if (rc) break;
+    rec_view rv;
+    rc = rec_open(&rv, v.data, v.len, &db->err);
+    if (rc == REMDB_OK) {
+      buf_reset(&img);
+      row_image(r->t, &pl->id[i], &rv, &img, NULL);
+      if (r->nd > d0 && r->d[r->nd - 1].pos > pos) sorted = false;
+      rc = img.oom ? err_nomem(&db->err)
+                   : reader_delta(r, pos, (const unsigned char *)img.p,
+                                  img.len, capd);
+    }
+    kv_val_free(&v);
+  }
+  buf_free(&img);
+  if (rc == REMDB_OK && !sorted)
+    qsort(r->d + d0, r->nd - d0, sizeof *r->d, rdelta_cmp);
+  r->dn[sg] = r->nd - d0;
+  return rc;
+}
+
 int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
               col_reader **out) {
   *out = NULL;
@@ -2534,7 +2916,8 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
   }
   if (rc == REMDB_OK && (r->inexact = calloc(nc, sizeof *r->inexact)) == NULL)
     rc = err_nomem(&db->err);
-  if (rc == REMDB_OK) rc = read_next(db, ks, t->table_id, &r->npos);
+  pendl pl = {0};
+  if (rc == REMDB_OK) rc = read_next(db, ks, t->table_id, &r->npos, &pl);
   if (rc == REMDB_OK) {
     r->nsegs = (uint32_t)((r->npos + COL_SEG_ROWS - 1) >> SEG_SHIFT);
     uint32_t ns = r->nsegs ? r->nsegs : 1;
@@ -2636,6 +3019,8 @@ int colr_open(remdb *db, const snap_t *snap, const sch_table *t,
     /* a pack's rows come after the singles before it: by position */
     if (rc == REMDB_OK && packs)
       qsort(r->d + r->d0[sg], r->dn[sg], sizeof *r->d, rdelta_cmp);
+    if (rc == REMDB_OK && pl.n && (uint32_t)(pl.pos[0] >> SEG_SHIFT) == sg)
+      rc = reader_pend(r, &pl, sg, &capd);
   }
   free(single);
   if (rc == REMDB_OK && r->imgs.oom) rc = err_nomem(&db->err);
@@ -3228,7 +3613,8 @@ int col_stats(remdb *db, const sch_table *t, buf_t *out) {
   uint64_t bytes = 0, next = 0;
   int rc = kv_approx_size(db->st->kv, KV_COLUMN, lo, sizeof lo, hi, sizeof hi,
                           &bytes, &db->err);
-  if (rc == REMDB_OK && db->tid) rc = read_next(db, NULL, t->table_id, &next);
+  if (rc == REMDB_OK && db->tid)
+    rc = read_next(db, NULL, t->table_id, &next, NULL);
   buf_addf(out,
            ",\"columns\":{\"count\":%u,\"row_positions\":%llu,"
            "\"segments\":%llu,\"approximate_bytes\":%llu,"

@@ -136,8 +136,12 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** grows by a chunk appended to each column), which a build of version 5
 ** cannot decode; a version-5 database has none (its columns are single
 ** chunks, still read), and opens as it is (its writable open marks it
-** 6). */
-#define KV_FORMAT_VERSION 6u
+** 6).  7: a columnar table's row counter may list its pending rows
+** (core/internal.h: rows with no column delta, read from their
+** records), which a build of version 6 would neither accept nor read; a
+** version-6 database has none, and opens as it is (its writable open
+** marks it 7). */
+#define KV_FORMAT_VERSION 7u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
 #define KV_FIRST_ID 0x100u /* first tenant/table id handed out */
