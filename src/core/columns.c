@@ -2414,8 +2414,13 @@ int col_before_commit(wtx_t *w) {
     x->merged = true;
   }
   int rc = pend_settle(w, x);
-  return rc ? rc : pack_stage(w, x);
+  if (rc == REMDB_OK) rc = pack_stage(w, x);
+  if (rc == REMDB_OK && col_test_commit_fail && col_test_commit_fail())
+    rc = err_set(&db->err, REMDB_IO, "injected commit failure (test)");
+  return rc;
 }
+
+int (*col_test_commit_fail)(void);
 
 int col_cnt_tail(wtx_t *w, uint32_t tbl, unsigned char *tail, size_t *tlen) {
   remdb *db = wtx_db(w);
@@ -3657,10 +3662,101 @@ static int cmp_vpos(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* verify's check of t's pending rows at ks: each listed id's
+** id-directory entry gives its listed position, which is past its
+** segment's merged rows and has no delta key.  The number of problems
+** reported. */
+static int pend_verify(remdb *db, const kv_snap_t *ks, const sch_table *t,
+                       core_report_fn report, void *ctx, uint32_t *bad) {
+  char msg[320], ids[REMDB_ID_LEN + 1];
+  pendl pl;
+  *bad = 0;
+  int rc = pend_read(db, ks, t->table_id, &pl);
+  if (rc || pl.n == 0) return rc;
+  uint32_t seg = (uint32_t)(pl.pos[0] >> SEG_SHIFT);
+  uint64_t base = (uint64_t)seg << SEG_SHIFT;
+  shdr sh;
+  if ((rc = seg_hdr(db, ks, t, seg, &sh))) return rc;
+  for (uint32_t i = 0; i < pl.n; i++) {
+    uuid_format(&pl.id[i], ids);
+    unsigned char dk[KEY_IDDIR_LEN];
+    key_iddir(dk, db->tid, pl.id[i].b);
+    kv_val v;
+    uint64_t pos = UINT64_MAX;
+    bool ok = false;
+    rc = kv_get(db->st->kv, ks, KV_INDEX, dk, sizeof dk, &v, &db->err);
+    if (rc == REMDB_OK) {
+      ok = iddir_table(v.data, v.len) == t->table_id &&
+           iddir_pos(v.data, v.len, &pos) && pos == pl.pos[i];
+      kv_val_free(&v);
+    } else if (rc == REMDB_NOTFOUND) {
+      err_clear(&db->err);
+      rc = REMDB_OK;
+    } else {
+      break;
+    }
+    const char *why = !ok ? "its id-directory entry gives another position"
+                      : sh.present && pl.pos[i] - base < sh.n
+                          ? "its segment holds it merged"
+                          : NULL;
+    if (why) {
+      snprintf(msg, sizeof msg, "%s: pending row %llu (entity %s): %s",
+               t->name, (unsigned long long)pl.pos[i], ids, why);
+      report(ctx, msg);
+      (*bad)++;
+    }
+  }
+  /* no delta key (single or a pack's row) at a pending position */
+  kv_iter_t *it = NULL;
+  unsigned char lo[KEY_COL_DELTA_LEN], hi[KEY_COL_DELTA_LEN];
+  key_col_delta(lo, db->tid, t->table_id, seg, sh.present ? sh.epoch : 0, 0);
+  key_col_delta(hi, db->tid, t->table_id, seg, (sh.present ? sh.epoch : 0) + 1,
+                0);
+  if (rc == REMDB_OK)
+    rc = kv_iter_new(db->st->kv, ks, KV_COLUMN, lo, KEY_COL_DELTA_PREFIX, hi,
+                     KEY_COL_DELTA_PREFIX, &it, &db->err);
+  if (rc == REMDB_OK) kv_iter_first(it);
+  for (; rc == REMDB_OK && kv_iter_valid(it); kv_iter_next(it)) {
+    size_t kl, vl;
+    const unsigned char *k = (const unsigned char *)kv_iter_key(it, &kl);
+    const unsigned char *v = (const unsigned char *)kv_iter_value(it, &vl);
+    pack_cur pc;
+    uint32_t pi;
+    const unsigned char *img;
+    size_t il;
+    bool pack = kl == KEY_COL_PACK_LEN && pack_open(&pc, v, vl);
+    uint64_t at = kl == KEY_COL_DELTA_LEN ? get_u64be(k + 21) : UINT64_MAX;
+    for (;;) {
+      if (pack) {
+        if (pack_next(&pc, &pi, &img, &il) != 1) break;
+        at = base + pi;
+      }
+      for (uint32_t i = 0; i < pl.n; i++)
+        if (at == pl.pos[i]) {
+          uuid_format(&pl.id[i], ids);
+          snprintf(msg, sizeof msg,
+                   "%s: pending row %llu (entity %s) has a column delta too",
+                   t->name, (unsigned long long)pl.pos[i], ids);
+          report(ctx, msg);
+          (*bad)++;
+        }
+      if (!pack) break;
+    }
+  }
+  if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
+  kv_iter_free(it);
+  shdr_free(&sh);
+  return rc;
+}
+
 int col_verify(remdb *db, const snap_t *snap, const sch_table *t,
                core_report_fn report, void *ctx) {
   char msg[256], ids[REMDB_ID_LEN + 1];
   if (db->st->format < COL_FORMAT || !t->columnar) return REMDB_OK;
+  /* the pending rows first: a reader trusts them */
+  uint32_t bad;
+  int prc = pend_verify(db, snap->kv, t, report, ctx, &bad);
+  if (prc || bad) return prc;
   /* every entity's position, from the id directory */
   unsigned char lo[KEY_TABLE_PREFIX], hi[KEY_TABLE_PREFIX];
   key_table(lo, db->tid, t->table_id);

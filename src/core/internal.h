@@ -105,6 +105,9 @@ int col_cnt_tail(wtx_t *w, uint32_t tbl, unsigned char *tail, size_t *tlen);
 /* The most pending rows a table keeps (<= CNT_PEND_LIMIT; a variable so
 ** that tests and benches can change it; 0: none). */
 extern uint32_t col_pend_max;
+/* Tests only: when set and it returns nonzero, col_before_commit fails
+** the commit (after staging its columns, pending rows settled). */
+extern int (*col_test_commit_fail)(void);
 void col_after_commit(wtx_t *w, bool committed);
 void col_txn_free(struct col_txn *x);
 size_t col_txn_bytes(const struct col_txn *x);
