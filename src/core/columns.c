@@ -4,7 +4,8 @@
 **
 ** Row positions.  Every entity of a table with columns has a dense
 ** position in its table, handed out at insert (the next position is one
-** past the highest its segments and deltas hold) and kept in the id
+** past the highest its segments, deltas and pending rows hold) and kept
+** in the id
 ** directory beside its table id (kv.h); a table with "columnar": false
 ** keeps none.  Updates, soft deletes
 ** and undeletes keep it.  A hard delete frees it for good: the position
@@ -33,6 +34,9 @@
 ** as one chunk.  A merge of a few new rows builds them in the writer's
 ** merge scratch (mscratch), reused from merge to merge.  The epoch keeps a segment's live deltas apart from the
 ** tombstones of those folded before (which a scan would otherwise walk).
+** A table's newest inserted rows may have no delta at all: its row
+** counter lists them (pending rows, format 7; see "pending rows" below),
+** and readers build their images from their records.
 **
 ** Readers open at a snapshot, read the segment headers and the deltas of
 ** that snapshot, and apply the deltas of a segment to its decoded columns
@@ -2216,7 +2220,7 @@ static int pend_settle(wtx_t *w, struct col_txn *x) {
     /* no new rows: the list stays (less the rows written) */
     if (!fresh) continue;
     uint32_t np = pd ? pd->n : 0;
-    uint32_t seg = (uint32_t)(fp[0] >> SEG_SHIFT);
+    uint32_t seg = nf ? (uint32_t)(fp[0] >> SEG_SHIFT) : 0;
     fits = fits && nf && np + nf <= col_pend_max && ct->nd[seg] != UINT32_MAX &&
            (np == 0 || (uint32_t)(pd->r[0].pos >> SEG_SHIFT) == seg);
     for (uint32_t k = 0; fits && k < nf; k++) {
