@@ -2835,16 +2835,17 @@ static int rdelta_cmp(const void *a, const void *b) {
 
 /* Add the pending rows pl (of segment sg, whose deltas r holds sorted
 ** from d0[sg]) as deltas: each row's image from its entity record at r's
-** snapshot; a delta of its own (none, if the writer is right) wins. */
+** snapshot (read in one batched call); a delta of its own (none, if the
+** writer is right) wins. */
 static int reader_pend(col_reader *r, const pendl *pl, uint32_t sg,
                        size_t *capd) {
   remdb *db = r->db;
   size_t d0 = r->d0[sg], end = r->nd;
-  bool sorted = true;
-  buf_t img;
-  buf_init(&img);
-  int rc = REMDB_OK;
-  for (uint32_t i = 0; rc == REMDB_OK && i < pl->n; i++) {
+  unsigned char ek[CNT_PEND_LIMIT][KEY_ENTITY_LEN];
+  const char *kp[CNT_PEND_LIMIT];
+  size_t kl[CNT_PEND_LIMIT];
+  uint32_t which[CNT_PEND_LIMIT], m = 0;
+  for (uint32_t i = 0; i < pl->n; i++) {
     uint64_t pos = pl->pos[i];
     size_t lo = d0, hi = end;
     while (lo < hi) {
@@ -2855,30 +2856,41 @@ static int reader_pend(col_reader *r, const pendl *pl, uint32_t sg,
         hi = mid;
     }
     if (lo < end && r->d[lo].pos == pos) continue;
-    unsigned char ek[KEY_ENTITY_LEN];
-    key_entity(ek, db->tid, r->t->table_id, pl->id[i].b);
-    kv_val v;
-    rc = kv_get(db->st->kv, r->snap->kv, KV_ENTITY, ek, sizeof ek, &v,
-                &db->err);
-    if (rc == REMDB_NOTFOUND) {
+    key_entity(ek[m], db->tid, r->t->table_id, pl->id[i].b);
+    kp[m] = (const char *)ek[m];
+    kl[m] = KEY_ENTITY_LEN;
+    which[m++] = i;
+  }
+  if (m == 0) return REMDB_OK;
+  kv_val vals[CNT_PEND_LIMIT];
+  bool found[CNT_PEND_LIMIT];
+  int rc = kv_multi_get(db->st->kv, r->snap->kv, KV_ENTITY, m, kp, kl, vals,
+                        found, &db->err);
+  if (rc) return rc;
+  bool sorted = true;
+  buf_t img;
+  buf_init(&img);
+  for (uint32_t k = 0; k < m; k++) {
+    uint32_t i = which[k];
+    if (rc == REMDB_OK && !found[k]) {
       char ids[REMDB_ID_LEN + 1];
       uuid_format(&pl->id[i], ids);
       rc = err_set(&db->err, REMDB_CORRUPT,
                    "%s: pending row %llu (entity %s) has no record",
-                   r->t->name, (unsigned long long)pos, ids);
+                   r->t->name, (unsigned long long)pl->pos[i], ids);
     }
-    if (rc) break;
+    if (!found[k]) continue;
     rec_view rv;
-    rc = rec_open(&rv, v.data, v.len, &db->err);
+    if (rc == REMDB_OK) rc = rec_open(&rv, vals[k].data, vals[k].len, &db->err);
     if (rc == REMDB_OK) {
       buf_reset(&img);
       row_image(r->t, &pl->id[i], &rv, &img, NULL);
-      if (r->nd > d0 && r->d[r->nd - 1].pos > pos) sorted = false;
+      if (r->nd > d0 && r->d[r->nd - 1].pos > pl->pos[i]) sorted = false;
       rc = img.oom ? err_nomem(&db->err)
-                   : reader_delta(r, pos, (const unsigned char *)img.p,
+                   : reader_delta(r, pl->pos[i], (const unsigned char *)img.p,
                                   img.len, capd);
     }
-    kv_val_free(&v);
+    kv_val_free(&vals[k]);
   }
   buf_free(&img);
   if (rc == REMDB_OK && !sorted)
