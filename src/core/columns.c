@@ -82,6 +82,8 @@ uint32_t col_tail_merge_max = TAIL_MERGE_MAX;
 #endif
 _Static_assert(COL_PEND_MAX <= CNT_PEND_LIMIT, "pending rows bound");
 uint32_t col_pend_max = COL_PEND_MAX;
+/* Commits of a table without new rows that adopt its pending rows. */
+#define PEND_IDLE 8u
 #define SEG_SHIFT 16
 _Static_assert(COL_SEG_ROWS == 1u << SEG_SHIFT, "segment size");
 
@@ -124,6 +126,7 @@ typedef struct col_tab { /* a table as the writer sees it (wlock) */
   uint32_t *hn;   /* each segment's merged positions (its header's n) */
   uint32_t capseg;
   col_pend *pd;   /* pending rows (NULL: none) */
+  uint32_t pidle; /* commits since the last that added to the list */
 } col_tab;
 
 struct rshare;
@@ -1362,7 +1365,7 @@ static col_tab *tab_state(remdb *db, uint32_t tbl) {
     c->tabs = n;
     c->captabs = cap;
   }
-  col_tab ct = {db->tid, tbl, 0, NULL, NULL, NULL, 0, NULL};
+  col_tab ct = {db->tid, tbl, 0, NULL, NULL, NULL, 0, NULL, 0};
   pendl pl;
   if (read_next(db, NULL, tbl, &ct.next, &pl)) return NULL;
   uint32_t nsegs = (uint32_t)((ct.next + COL_SEG_ROWS - 1) >> SEG_SHIFT);
@@ -2217,8 +2220,15 @@ static int pend_settle(wtx_t *w, struct col_txn *x) {
       }
       fj[k] = j;
     }
-    /* no new rows: the list stays (less the rows written) */
-    if (!fresh) continue;
+    /* no new rows: the list stays (less the rows written), but not for
+    ** long: a table only updated carries it in every counter it writes,
+    ** until PEND_IDLE such commits adopt it */
+    if (fresh) {
+      ct->pidle = 0;
+    } else {
+      if (pd == NULL || pd->n == 0 || ++ct->pidle < PEND_IDLE) continue;
+      fits = false;
+    }
     uint32_t np = pd ? pd->n : 0;
     uint32_t seg = nf ? (uint32_t)(fp[0] >> SEG_SHIFT) : 0;
     fits = fits && nf && np + nf <= col_pend_max && ct->nd[seg] != UINT32_MAX &&

@@ -1991,6 +1991,19 @@ static void test_pending(void) {
   CHECK_INT(singles + packs, 0);
   CHECK_INT(check_table("g", true), rows + 6);
   check_verify();
+  /* commits that only update carry the list a while, then adopt it */
+  for (int i = 105; i < 107; i++) insert_one(i, id);
+  CHECK_INT(pend_list(tbl, NULL, NULL), 2);
+  for (int k = 0; k < 8; k++) {
+    CHECK_INT(pend_list(tbl, NULL, NULL), 2);
+    CHECK_INT(remdb_update(db, ids[0], up, strlen(up)), REMDB_OK);
+  }
+  CHECK_INT(pend_list(tbl, NULL, NULL), 0);
+  count_deltas(tbl, &singles, &packs);
+  CHECK_INT(packs, 1);
+  CHECK_INT(check_table("g", true), rows + 8);
+  check_verify();
+  rows += 2;
   /* reindex and a schema replace that changes the columns empty it */
   for (int i = 110; i < 113; i++) insert_one(i, id);
   CHECK_INT(pend_list(tbl, NULL, NULL), 3);
