@@ -3724,7 +3724,24 @@ static int pend_verify(remdb *db, const kv_snap_t *ks, const sch_table *t,
     } else {
       break;
     }
+    /* (a reader builds its image from the record) */
+    unsigned char ek[KEY_ENTITY_LEN];
+    key_entity(ek, db->tid, t->table_id, pl.id[i].b);
+    bool rec = false;
+    if (ok) {
+      rc = kv_get(db->st->kv, ks, KV_ENTITY, ek, sizeof ek, &v, &db->err);
+      if (rc == REMDB_OK) {
+        rec = true;
+        kv_val_free(&v);
+      } else if (rc == REMDB_NOTFOUND) {
+        err_clear(&db->err);
+        rc = REMDB_OK;
+      } else {
+        break;
+      }
+    }
     const char *why = !ok ? "its id-directory entry gives another position"
+                      : !rec ? "its entity has no record"
                       : sh.present && pl.pos[i] - base < sh.n
                           ? "its segment holds it merged"
                           : NULL;

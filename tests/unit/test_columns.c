@@ -2105,6 +2105,23 @@ static void test_pending_damage(void) {
   check_verify();
   for (int i = 20; i < 22; i++) insert_one(i, id);
   CHECK_INT(pend_list(tbl, pos, ids), 2);
+  /* a pending row's record gone (its id-directory entry left): verify
+  ** reports it, no reader is opened on it */
+  {
+    unsigned char ek[KEY_ENTITY_LEN];
+    key_entity(ek, db->tid, tbl, ids[0].b);
+    kv_batch_t *kb = kv_batch_new(db->st->kv);
+    kv_batch_del(kb, KV_ENTITY, ek, sizeof ek);
+    err_t e;
+    CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+    kv_batch_free(kb);
+    CHECK(verify_problems() > 0);
+    CHECK_INT(remdb_reindex(db, NULL), REMDB_OK); /* (sweeps the entry) */
+    check_verify();
+    CHECK_INT(pend_list(tbl, NULL, NULL), 0);
+    for (int i = 30; i < 32; i++) insert_one(i, id);
+    CHECK_INT(pend_list(tbl, pos, ids), 2);
+  }
   /* list a merged row (position 0, its own id) */
   CHECK_INT(cat_find(db, "g", &ct), REMDB_OK); /* (reindex refreshed it) */
   snap_t *s2;
