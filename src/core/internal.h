@@ -98,6 +98,16 @@ void col_stage_undo(wtx_t *w);
 void col_dir_seen(remdb *db, uint64_t seq, const uuid16_t *id, const void *v,
                   size_t n);
 int col_before_commit(wtx_t *w);
+/* wtx_commit, after col_before_commit: the tail of table tbl's row
+** counter (its pending rows as this commit leaves them), in tail
+** (CNT_TAIL_MAX bytes), *tlen its length (0: none). */
+int col_cnt_tail(wtx_t *w, uint32_t tbl, unsigned char *tail, size_t *tlen);
+/* The most pending rows a table keeps (<= CNT_PEND_LIMIT; a variable so
+** that tests and benches can change it; 0: none). */
+extern uint32_t col_pend_max;
+/* Tests only: when set and it returns nonzero, col_before_commit fails
+** the commit (after staging its columns, pending rows settled). */
+extern int (*col_test_commit_fail)(void);
 void col_after_commit(wtx_t *w, bool committed);
 void col_txn_free(struct col_txn *x);
 size_t col_txn_bytes(const struct col_txn *x);
@@ -139,10 +149,26 @@ int hook_edges_remove(remdb *db, kv_batch_t *kb, const uuid16_t *id);
 int hook_edges_verify(remdb *db, const snap_t *snap, core_report_fn report,
                       void *ctx);
 
+/* A columnar table's row counter value (u64be rows, u64be deleted) may
+** carry a tail (format 7): the table's pending rows, its newest inserted
+** rows that have no column delta of their own (columns.c): u8 n (1 ..
+** CNT_PEND_LIMIT), u32be segment, then n times (u16be position in the
+** segment, strictly ascending; the 16-byte entity id). */
+#define CNT_PEND_LIMIT 64u
+#define CNT_TAIL_MAX (5u + 18u * CNT_PEND_LIMIT)
 /* Stage counters (rows, deleted) for table tbl, replacing the stored ones
-** (reindex recomputes them).  Caller holds wlock. */
+** (reindex recomputes them; no tail: no pending rows).  Caller holds
+** wlock. */
 void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
                uint64_t deleted);
+/* cnt_stage with a tail of tlen bytes (0: none). */
+void cnt_stage_tail(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
+                    uint64_t deleted, const unsigned char *tail, size_t tlen);
+/* cnt_read_kv that also gives the tail: tail (CNT_TAIL_MAX bytes) gets
+** it, *tlen its length (0: none). */
+int cnt_read_tail(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                  uint64_t *rows, uint64_t *deleted, unsigned char *tail,
+                  size_t *tlen);
 /* Forget the store's cached counters (after a rebuild wrote new ones). */
 void cnt_forget(remdb *db);
 /* cnt_read on a raw snapshot. */

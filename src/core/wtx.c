@@ -33,18 +33,48 @@ int cnt_read(remdb *db, const snap_t *snap, uint32_t tbl, uint64_t *rows,
 
 int cnt_read_kv(remdb *db, const kv_snap_t *snap, uint32_t tbl,
                 uint64_t *rows, uint64_t *deleted) {
+  unsigned char tail[CNT_TAIL_MAX];
+  size_t tlen;
+  return cnt_read_tail(db, snap, tbl, rows, deleted, tail, &tlen);
+}
+
+/* What is wrong with tail p[0..n) (cnt_read_tail's form), or NULL. */
+static const char *tail_wrong(const unsigned char *p, size_t n) {
+  if (n < 5 + 18) return "is too short";
+  if (p[0] == 0 || p[0] > CNT_PEND_LIMIT) return "counts a wrong number";
+  if (n != 5 + 18 * (size_t)p[0]) return "has a wrong length";
+  for (unsigned i = 1; i < p[0]; i++)
+    if (get_u16be(p + 5 + 18 * i) <= get_u16be(p + 5 + 18 * (i - 1)))
+      return "is not in position order";
+  return NULL;
+}
+
+int cnt_read_tail(remdb *db, const kv_snap_t *snap, uint32_t tbl,
+                  uint64_t *rows, uint64_t *deleted, unsigned char *tail,
+                  size_t *tlen) {
   unsigned char k[KEY_COUNTER_LEN];
   key_counter(k, db->tid, tbl);
   kv_val v;
   *rows = *deleted = 0;
+  *tlen = 0;
   int rc = kv_get(db->st->kv, snap, KV_META, k, sizeof k, &v, &db->err);
   if (rc == REMDB_NOTFOUND) return REMDB_OK;
   if (rc) return rc;
-  if (v.len == 16) {
-    *rows = get_u64be((const unsigned char *)v.data);
-    *deleted = get_u64be((const unsigned char *)v.data + 8);
-  } else {
+  const unsigned char *p = (const unsigned char *)v.data;
+  const char *why;
+  if (v.len < 16) {
     rc = err_set(&db->err, REMDB_CORRUPT, "row counter has length %zu", v.len);
+  } else if (v.len > 16 &&
+             (why = v.len - 16 > CNT_TAIL_MAX ? "is too long"
+                                              : tail_wrong(p + 16, v.len - 16))) {
+    rc = err_set(&db->err, REMDB_CORRUPT,
+                 "row counter of table %u: its pending rows (%zu bytes) %s",
+                 tbl, v.len - 16, why);
+  } else {
+    *rows = get_u64be(p);
+    *deleted = get_u64be(p + 8);
+    *tlen = v.len - 16;
+    if (*tlen) memcpy(tail, p + 16, *tlen);
   }
   kv_val_free(&v);
   return rc;
@@ -52,12 +82,19 @@ int cnt_read_kv(remdb *db, const kv_snap_t *snap, uint32_t tbl,
 
 void cnt_stage(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
                uint64_t deleted) {
+  cnt_stage_tail(db, kb, tbl, rows, deleted, NULL, 0);
+}
+
+void cnt_stage_tail(remdb *db, kv_batch_t *kb, uint32_t tbl, uint64_t rows,
+                    uint64_t deleted, const unsigned char *tail, size_t tlen) {
   assert(core_locked(db));
-  unsigned char k[KEY_COUNTER_LEN], v[16];
+  assert(tlen <= CNT_TAIL_MAX);
+  unsigned char k[KEY_COUNTER_LEN], v[16 + CNT_TAIL_MAX];
   key_counter(k, db->tid, tbl);
   put_u64be(v, rows);
   put_u64be(v + 8, deleted);
-  kv_batch_put(kb, KV_META, k, sizeof k, v, sizeof v);
+  if (tlen) memcpy(v + 16, tail, tlen);
+  kv_batch_put(kb, KV_META, k, sizeof k, v, 16 + tlen);
 }
 
 void cnt_forget(remdb *db) { db->st->ncnt = 0; }
@@ -305,6 +342,11 @@ int wtx_commit(wtx_t *w, int sync) {
                    "half staged: nothing was written");
   }
   if (kv_batch_count(w->kb) > 0) {
+    rc = fts_before_commit(w);
+    /* the columns first: a counter carries its table's pending rows as
+    ** this commit leaves them, and is staged once (a second put of the
+    ** key would cost a second memtable insert) */
+    if (rc == REMDB_OK) rc = col_before_commit(w);
     /* counters: cached value + this transaction's delta, in the batch */
     for (size_t i = 0; i < w->ndeltas && rc == REMDB_OK; i++) {
       const cnt_delta *d = &w->deltas[i];
@@ -313,11 +355,13 @@ int wtx_commit(wtx_t *w, int sync) {
         rc = db->err.code ? db->err.code : err_nomem(&db->err);
         break;
       }
-      cnt_stage(db, w->kb, d->tbl, (uint64_t)((int64_t)s->rows + d->rows),
-                (uint64_t)((int64_t)s->deleted + d->deleted));
+      unsigned char tail[CNT_TAIL_MAX];
+      size_t tlen;
+      if ((rc = col_cnt_tail(w, d->tbl, tail, &tlen))) break;
+      cnt_stage_tail(db, w->kb, d->tbl,
+                     (uint64_t)((int64_t)s->rows + d->rows),
+                     (uint64_t)((int64_t)s->deleted + d->deleted), tail, tlen);
     }
-    if (rc == REMDB_OK) rc = fts_before_commit(w);
-    if (rc == REMDB_OK) rc = col_before_commit(w);
     if (rc == REMDB_OK) rc = vix_before_commit(w);
     if (rc == REMDB_OK)
       rc = kv_write_seq(db->st->kv, w->kb, sync, &durable_seq, &db->err);

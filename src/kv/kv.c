@@ -83,6 +83,9 @@ struct kv {
   bool plain;     /* read_only, and a plain read-only instance */
   char *path;     /* the database (read-only stores: to reopen it) */
   char *secdir;   /* a secondary's private directory, removed at close */
+  /* a secondary's writer session: the MANIFEST it was opened on (a new
+  ** writer session writes a new one; see kv_catch_up) */
+  char manifest[300];
   atomic_int views; /* open snapshots and iterators (read-only stores) */
   /* group commit: the syncer thread fsyncs the WAL whenever something was
   ** written since its last fsync, and wakes the writers waiting for it */
@@ -381,6 +384,8 @@ static rocksdb_t *open_secondary(kv_t *kv, const char *path,
         manifest_state(path, after, sizeof after);
       }
       if (*rerr == NULL) {
+        memcpy(kv->manifest, after, sizeof kv->manifest);
+        kv->manifest[strcspn(kv->manifest, " ")] = 0; /* (the name) */
         /* the instance keeps its log open and makes no other file there:
         ** remove the directory now, so that a reader killed by a signal
         ** leaves nothing behind */
@@ -752,6 +757,20 @@ int kv_catch_up(kv_t *kv, bool *changed, err_t *e) {
     if (rerr == NULL || !vanished(rerr)) break;
   }
   if (rerr) return kv_err(e, rerr, "refresh");
+  /* a new writer session since the open (a writer closed, another
+  ** opened): the instance may keep values it replayed from the old
+  ** session's log that the old writer flushed and compacted since (their
+  ** sequence numbers zeroed), and would read an overwritten key (a row
+  ** counter) as it was while reading new keys: open it afresh */
+  char now[300];
+  manifest_state(kv->path, now, sizeof now);
+  now[strcspn(now, " ")] = 0;
+  if (kv->manifest[0] && strcmp(now, kv->manifest) != 0) {
+    int rc = become_secondary(kv, e);
+    if (rc) return rc;
+    *changed = true;
+    return REMDB_OK;
+  }
   *changed = rocksdb_get_latest_sequence_number(kv->db) != before;
   return REMDB_OK;
 }

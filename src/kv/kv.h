@@ -137,8 +137,11 @@ enum kv_cf { KV_META, KV_ENTITY, KV_INDEX, KV_EDGE, KV_VECTOR, KV_COLUMN, KV_NCF
 ** cannot decode; a version-5 database has none (its columns are single
 ** chunks, still read), and opens as it is (its writable open marks it
 ** 6).  7: column delta packs of version 2 (columns.c: values by position),
-** which a build of version 6 reads as malformed; a version-6 database's
-** version-1 packs are still read. */
+** and a columnar table's row counter may list its pending rows
+** (core/internal.h: rows with no column delta, read from their records),
+** which a build of version 6 would read as malformed, or neither accept
+** nor read; a version-6 database has neither (its version-1 packs are
+** still read), and opens as it is (its writable open marks it 7). */
 #define KV_FORMAT_VERSION 7u
 #define KV_FORMAT_OLDEST 1u /* the oldest version this build opens */
 #define COL_FORMAT 3u       /* the first version with columns */
