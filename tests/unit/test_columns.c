@@ -2671,6 +2671,54 @@ static void test_pending_damage(void) {
   rm_tree(dir);
 }
 
+/* A counter whose pending rows name a segment far past the table's last
+** (damage to its 4 segment bytes): readers and the writer refuse it as
+** corrupt.  They took it: a reader's segment count (u32) wrapped to 0 at
+** segment 0xffffffff, the writer handed out position 2^48, whose delta
+** key named segment 0 again; a lesser segment made both allocate and
+** walk billions of segments. */
+static void test_pending_far_segment(void) {
+  open_db();
+  cat_table *ct;
+  CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+  uint32_t tbl = ct->s->table_id;
+  char id[REMDB_ID_LEN + 1];
+  for (int i = 0; i < 2; i++) insert_one(i, id);
+  uint64_t pos[CNT_PEND_LIMIT];
+  uuid16_t ids[CNT_PEND_LIMIT];
+  CHECK_INT(pend_list(tbl, pos, ids), 2);
+  const uint32_t far[] = {0xffffffffu, 0x7fffffffu, 2};
+  for (int f = 0; f < 3; f++) {
+    unsigned char t[5 + 18 * 2];
+    t[0] = 2;
+    put_u32be(t + 1, far[f]);
+    for (int i = 0; i < 2; i++) {
+      put_u16be(t + 5 + 18 * i, (uint16_t)pos[i]);
+      memcpy(t + 7 + 18 * i, ids[i].b, 16);
+    }
+    put_tail(tbl, t, sizeof t);
+    /* a fresh handle: the writer's state is read again */
+    remdb_close(db);
+    CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+    CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
+    snap_t *sn;
+    col_reader *r = NULL;
+    CHECK_INT(snap_take(db, &sn), REMDB_OK);
+    CHECK_INT(colr_open(db, sn, ct->s, &r), REMDB_CORRUPT);
+    CHECK(strstr(remdb_errmsg(db), "pending rows") != NULL);
+    if (r) colr_close(r);
+    snap_release(sn);
+    char js[] = "{\"k\": \"far\", \"i\": 1, \"t\": \"2024-02-01T00:00:00Z\"}";
+    CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_CORRUPT);
+    CHECK(verify_problems() > 0);
+  }
+  CHECK_INT(remdb_reindex(db, "g"), REMDB_OK);
+  check_verify();
+  CHECK_INT(sql_sum(), 2 * 1000000 + 1);
+  remdb_close(db);
+  rm_tree(dir);
+}
+
 /* A format-3 database (single delta keys only, as a build of version 3
 ** writes them) reads as it is, and its writable open marks it 4; packs
 ** then join its single deltas. */
@@ -3089,6 +3137,7 @@ int main(int argc, char **argv) {
   TEST_CASE(test_pending);
   TEST_CASE(test_pending_segments);
   TEST_CASE(test_pending_damage);
+  TEST_CASE(test_pending_far_segment);
   TEST_CASE(test_merge_dirty);
   TEST_CASE(test_tail_chunks);
   TEST_CASE(test_merge_scratch);
