@@ -4500,6 +4500,7 @@ static int pend_verify(remdb *db, const kv_snap_t *ks, const sch_table *t,
         }
       if (!pack) break;
     }
+    if (pack) pack_close(&pc); /* (a version-2 pack's rows: its buffer) */
   }
   if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);
