@@ -1859,6 +1859,18 @@ static void test_pack_v2(void) {
   ** its columns and in others, fields it lacks, a layout of other
   ** columns; a schema replace after) */
   CHECK_INT(col_pack_apply_check(ct->s, val.p, val.len, 100), 1);
+  /* damaged: a merge (mseg_apply_pack) and a reader (pack_next) both
+  ** refuse it or both read the same columns from it; never a crash */
+  for (int k = 0; k < 3000; k++) {
+    size_t at = rn((uint32_t)val.len);
+    unsigned char was = (unsigned char)val.p[at];
+    val.p[at] = (char)(k % 2 ? rnd() : was ^ (1u << rn(8)));
+    int rc = col_pack_apply_check(ct->s, val.p, val.len, 100);
+    if (rc == 0) fprintf(stderr, "damage at %zu: %02x -> %02x\n", at, was,
+                         (unsigned char)val.p[at]);
+    CHECK(rc == 1 || rc == -1);
+    val.p[at] = (char)was;
+  }
   {
     buf_t r1, r2;
     buf_init(&r1);
