@@ -1767,10 +1767,12 @@ static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
   }
   kv_iter_free(it);
   /* the pending rows are the newest: in the segment of the next position
-  ** stored, or before it (a damaged segment number past it would have
-  ** readers and the writer walk, or wrap, a segment count of up to 2^32) */
+  ** stored, before it, or (a position left free at a segment's end: an
+  ** insert undone) the one after; a damaged segment number past that
+  ** would have readers and the writer walk, or wrap, a segment count of
+  ** up to 2^32 */
   if (rc == REMDB_OK && pl->n &&
-      (pl->pos[0] >> SEG_SHIFT) > (*next >> SEG_SHIFT))
+      (pl->pos[0] >> SEG_SHIFT) > (*next >> SEG_SHIFT) + 1)
     return err_set(&db->err, REMDB_CORRUPT,
                    "row counter of table %u: its pending rows name segment "
                    "%llu, past the table's last (%llu)",
