@@ -2242,6 +2242,17 @@ static int txn_pos(wtx_t *w, struct col_txn *x, const uuid16_t *id,
   return txn_set_pos(x, id, *pos) ? REMDB_OK : err_nomem(&db->err);
 }
 
+/* Room in x->d for one more delta: false on OOM. */
+static bool txn_room(struct col_txn *x) {
+  if (x->nd < x->capd) return true;
+  size_t cap = x->capd ? x->capd * 2 : 64;
+  cdelta *d = realloc(x->d, cap * sizeof *d);
+  if (d == NULL) return false;
+  x->d = d;
+  x->capd = cap;
+  return true;
+}
+
 /* (ct: t's writer state if the caller has it, else NULL) */
 static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
                        col_tab *ct, uint64_t pos, const uuid16_t *id,
@@ -2251,13 +2262,7 @@ static int stage_delta(wtx_t *w, struct col_txn *x, const sch_table *t,
   uint32_t seg = (uint32_t)(pos >> SEG_SHIFT);
   if (ct == NULL || !seg_room(ct, seg))
     return db->err.code ? db->err.code : err_nomem(&db->err);
-  if (x->nd == x->capd) {
-    size_t cap = x->capd ? x->capd * 2 : 64;
-    cdelta *d = realloc(x->d, cap * sizeof *d);
-    if (d == NULL) return err_nomem(&db->err);
-    x->d = d;
-    x->capd = cap;
-  }
+  if (!txn_room(x)) return err_nomem(&db->err);
   size_t off = x->imgs.len;
   row_image(t, id, rv, &x->imgs, x->tc);
   if (x->imgs.oom) return err_nomem(&db->err);
@@ -2953,13 +2958,7 @@ static int pend_settle(wtx_t *w, struct col_txn *x) {
     for (uint32_t k = 0; cat && pd && k < pd->n; k++) {
       int rc = pend_image(db, cat->s, ct, k);
       if (rc) return rc;
-      if (x->nd == x->capd) {
-        size_t cap = x->capd ? x->capd * 2 : 64;
-        cdelta *nd2 = realloc(x->d, cap * sizeof *nd2);
-        if (nd2 == NULL) return err_nomem(&db->err);
-        x->d = nd2;
-        x->capd = cap;
-      }
+      if (!txn_room(x)) return err_nomem(&db->err);
       size_t off = x->imgs.len;
       buf_add(&x->imgs, pd->imgs.p + pd->r[k].off, pd->r[k].len);
       if (x->imgs.oom) return err_nomem(&db->err);

@@ -2836,6 +2836,34 @@ static void test_pending_model(void) {
   rm_tree(dir);
 }
 
+/* Mark the open database as written by a build of format version v. */
+static void set_format(unsigned char v) {
+  kv_batch_t *kb = kv_batch_new(db->st->kv);
+  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
+  unsigned char ver[4] = {0, 0, 0, v};
+  kv_batch_put(kb, KV_META, fk, sizeof fk, ver, 4);
+  err_t e;
+  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
+  kv_batch_free(kb);
+}
+
+/* Reopen a database marked format v (set_format) holding rows rows of g:
+** read-only it stays v and reads them; a writable open marks it this
+** build's version and reads them the same. */
+static void reopen_from(unsigned v, uint64_t rows) {
+  remdb_close(db);
+  remdb_options o;
+  remdb_options_init(&o);
+  o.read_only = 1;
+  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
+  CHECK_INT(db->st->format, v);
+  CHECK_INT(check_table("g", true), rows);
+  remdb_close(db);
+  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
+  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
+  CHECK_INT(check_table("g", true), rows);
+}
+
 /* A format-3 database (single delta keys only, as a build of version 3
 ** writes them) reads as it is, and its writable open marks it 4; packs
 ** then join its single deltas. */
@@ -2847,24 +2875,8 @@ static void upgrade_from_3(void) {
              i, i);
     CHECK_INT(remdb_insert(db, "g", js, strlen(js), id), REMDB_OK);
   }
-  kv_batch_t *kb = kv_batch_new(db->st->kv);
-  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
-  unsigned char three[4] = {0, 0, 0, 3};
-  kv_batch_put(kb, KV_META, fk, sizeof fk, three, 4);
-  err_t e;
-  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
-  kv_batch_free(kb);
-  remdb_close(db);
-  remdb_options o;
-  remdb_options_init(&o);
-  o.read_only = 1;
-  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
-  CHECK_INT(db->st->format, 3);
-  CHECK_INT(check_table("g", true), 20);
-  remdb_close(db);
-  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
-  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
-  CHECK_INT(check_table("g", true), 20);
+  set_format(3);
+  reopen_from(3, 20);
   insert_n(30, 100);
   CHECK_INT(check_table("g", true), 50);
   check_verify();
@@ -2884,25 +2896,8 @@ static void upgrade_from_5(void) {
   insert_n(20, 0); /* one merge: single chunks */
   chunk_counts(tbl, &least, &most);
   CHECK_INT(most, 1);
-  kv_batch_t *kb = kv_batch_new(db->st->kv);
-  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
-  unsigned char five[4] = {0, 0, 0, 5};
-  kv_batch_put(kb, KV_META, fk, sizeof fk, five, 4);
-  err_t e;
-  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
-  kv_batch_free(kb);
-  remdb_close(db);
-  remdb_options o;
-  remdb_options_init(&o);
-  o.read_only = 1;
-  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
-  CHECK_INT(db->st->format, 5);
-  CHECK_INT(check_table("g", true), 20);
-  remdb_close(db);
-  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
-  CHECK_INT(db->st->format, KV_FORMAT_VERSION);
-  CHECK(KV_FORMAT_VERSION >= 6);
-  CHECK_INT(check_table("g", true), 20);
+  set_format(5);
+  reopen_from(5, 20);
   insert_n(40, 100); /* 40 deltas past the 20 merged: appended */
   chunk_counts(tbl, &least, &most);
   CHECK_INT(least, 2);
@@ -2923,34 +2918,15 @@ static void upgrade_from_6(void) {
   CHECK_INT(cat_find(db, "g", &ct), REMDB_OK);
   uint32_t tbl = ct->s->table_id;
   insert_n(20, 0);
-  kv_batch_t *kb = kv_batch_new(db->st->kv);
-  unsigned char fk[10] = {0, 0, 0, 0, 'f', 'o', 'r', 'm', 'a', 't'};
-  unsigned char ver[4] = {0, 0, 0, 6};
-  kv_batch_put(kb, KV_META, fk, sizeof fk, ver, 4);
-  err_t e;
-  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
-  kv_batch_free(kb);
-  remdb_close(db);
-  remdb_options o;
-  remdb_options_init(&o);
-  o.read_only = 1;
-  CHECK_INT(remdb_open(dir, "default", &o, &db), REMDB_OK);
-  CHECK_INT(db->st->format, 6);
-  CHECK_INT(check_table("g", true), 20);
-  remdb_close(db);
-  CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_OK);
-  CHECK_INT(db->st->format, 7);
+  set_format(6);
+  reopen_from(6, 20);
   CHECK_INT(KV_FORMAT_VERSION, 7);
   char id[REMDB_ID_LEN + 1];
   for (int i = 0; i < 3; i++) insert_one(i, id);
   CHECK_INT(pend_list(tbl, NULL, NULL), 3);
   CHECK_INT(check_table("g", true), 23);
   check_verify();
-  kb = kv_batch_new(db->st->kv);
-  ver[3] = 8;
-  kv_batch_put(kb, KV_META, fk, sizeof fk, ver, 4);
-  CHECK_INT(kv_write(db->st->kv, kb, 1, &e), REMDB_OK);
-  kv_batch_free(kb);
+  set_format(8);
   remdb_close(db);
   CHECK_INT(remdb_open(dir, "default", NULL, &db), REMDB_CORRUPT);
   remdb_close(db);
