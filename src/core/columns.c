@@ -1766,6 +1766,18 @@ static int read_next(remdb *db, const kv_snap_t *ks, uint32_t tbl,
     if (!any && (!has || seg > last)) break;
   }
   kv_iter_free(it);
+  /* the pending rows are the newest: in the segment of the next position
+  ** stored, before it, or (a position left free at a segment's end: an
+  ** insert undone) the one after; a damaged segment number past that
+  ** would have readers and the writer walk, or wrap, a segment count of
+  ** up to 2^32 */
+  if (rc == REMDB_OK && pl->n &&
+      (pl->pos[0] >> SEG_SHIFT) > (*next >> SEG_SHIFT) + 1)
+    return err_set(&db->err, REMDB_CORRUPT,
+                   "row counter of table %u: its pending rows name segment "
+                   "%llu, past the table's last (%llu)",
+                   tbl, (unsigned long long)(pl->pos[0] >> SEG_SHIFT),
+                   (unsigned long long)(*next >> SEG_SHIFT));
   if (pnext > *next) *next = pnext;
   return rc;
 }
@@ -4489,6 +4501,7 @@ static int pend_verify(remdb *db, const kv_snap_t *ks, const sch_table *t,
         }
       if (!pack) break;
     }
+    if (pack) pack_close(&pc); /* (a version-2 pack's rows: its buffer) */
   }
   if (rc == REMDB_OK && it) rc = kv_iter_status(it, &db->err);
   kv_iter_free(it);

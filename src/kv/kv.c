@@ -74,7 +74,7 @@ struct kv {
   /* a finished batch, cleared, for the next kv_batch_new: its buffer
   ** keeps its capacity (a bulk transaction's batch grew by doubling,
   ** copied and faulted in afresh every transaction); at most
-  ** KV_SPARE_BATCH bytes used when it was kept */
+  ** KV_SPARE_BATCH bytes held at its most (its peak) */
   _Atomic(rocksdb_writebatch_t *) spare_wb;
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   rocksdb_readoptions_t *ro;
@@ -177,7 +177,17 @@ static const char *mo_name(void *st) {
 struct kv_batch {
   kv_t *kv;
   rocksdb_writebatch_t *wb;
+  /* the most bytes it held before a clear or a rollback (its buffer
+  ** keeps the capacity it grew to: kv_batch_free keeps no bigger one) */
+  size_t peak;
 };
+
+/* Note b's bytes in its peak (before they are cleared or rolled back). */
+static void batch_peak(kv_batch_t *b) {
+  size_t used;
+  rocksdb_writebatch_data(b->wb, &used);
+  if (used > b->peak) b->peak = used;
+}
 
 struct kv_snap {
   const rocksdb_snapshot_t *s; /* NULL on a read-only store */
@@ -870,6 +880,7 @@ kv_batch_t *kv_batch_new(kv_t *kv) {
   kv_batch_t *b = malloc(sizeof *b);
   if (b == NULL) return NULL;
   b->kv = kv;
+  b->peak = 0;
   b->wb = atomic_exchange(&kv->spare_wb, NULL);
   if (b->wb == NULL) b->wb = rocksdb_writebatch_create();
   return b;
@@ -877,10 +888,9 @@ kv_batch_t *kv_batch_new(kv_t *kv) {
 
 void kv_batch_free(kv_batch_t *b) {
   if (b == NULL) return;
-  size_t used;
-  rocksdb_writebatch_data(b->wb, &used);
+  batch_peak(b);
   rocksdb_writebatch_t *none = NULL;
-  if (used <= KV_SPARE_BATCH) {
+  if (b->peak <= KV_SPARE_BATCH) {
     rocksdb_writebatch_clear(b->wb);
     if (atomic_compare_exchange_strong(&b->kv->spare_wb, &none, b->wb))
       b->wb = NULL;
@@ -889,7 +899,10 @@ void kv_batch_free(kv_batch_t *b) {
   free(b);
 }
 
-void kv_batch_clear(kv_batch_t *b) { rocksdb_writebatch_clear(b->wb); }
+void kv_batch_clear(kv_batch_t *b) {
+  batch_peak(b);
+  rocksdb_writebatch_clear(b->wb);
+}
 
 void kv_batch_put(kv_batch_t *b, int cf, const void *k, size_t kl,
                   const void *v, size_t vl) {
@@ -917,6 +930,7 @@ void kv_batch_savepoint(kv_batch_t *b) {
 }
 
 void kv_batch_rollback(kv_batch_t *b) {
+  batch_peak(b);
   char *rerr = NULL;
   rocksdb_writebatch_rollback_to_save_point(b->wb, &rerr);
   rocksdb_free(rerr); /* only fails when no save point was set */
